@@ -1,0 +1,117 @@
+# Makefile - a thin driver: premake5.lua describes the build, premake4
+# generates build/*.make from it, and these targets run the result.
+#
+#   make            check/install packages, build release (build/)
+#   make test       build release and asan (build/asan/), run Criterion and
+#                   busted in both
+#   make demo       build, run examples/tour.lua
+#   make bench      build, run bench/run.sh
+#   make lint       luacheck the Lua sources
+#   make build      build release without the package check
+#   make install    LUADIR=... LIBDIR=... [BINDIR=...] (used by the rockspec)
+
+PREMAKE := premake4
+LUA := lua5.4
+BUSTED := /usr/bin/busted
+TIMEOUT := timeout 600
+
+ROOT := $(CURDIR)
+FIXTURES := $(ROOT)/build/fixtures
+EXAMPLES := $(ROOT)/build/examples
+
+# The Lua interpreter is not instrumented, so an ASan-built module needs the
+# runtime preloaded. Leak checking is off there (the interpreter's own
+# allocations at exit are not ours) and on for the Criterion binary. The
+# sanitizers' SEGV/BUS/FPE/ILL handlers are off everywhere: catching those
+# signals is snare's job, and the tests check that it does; memory errors
+# are still reported through the instrumentation.
+LIBASAN := $(shell gcc -print-file-name=libasan.so)
+ASAN_COMMON := handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:allow_user_segv_handler=1:abort_on_error=0
+UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+
+# $(call env_for,BUILD_DIR): the environment every test, demo and benchmark
+# run gets, pointing at the lua/ sources and the module built in BUILD_DIR.
+env_for = SNARE_BUILD=$(ROOT)/$(1) SNARE_FIXTURES=$(FIXTURES) \
+	SNARE_EXAMPLES=$(EXAMPLES) \
+	LUA_PATH='$(ROOT)/lua/?.lua;$(ROOT)/lua/?/init.lua;;' \
+	LUA_CPATH='$(ROOT)/$(1)/lua/?.so;;'
+
+TEST_STEPS := criterion-release busted-release criterion-asan busted-asan
+
+.PHONY: all setup generate build build-asan module test $(TEST_STEPS) \
+	demo bench lint install clean
+
+all: setup build
+
+setup:
+	@tools/setup
+
+# Regenerated every time (it takes milliseconds) so new source files and
+# fixtures are always picked up.
+generate:
+	@$(PREMAKE) --file=premake5.lua gmake >/dev/null
+
+build: generate
+	$(MAKE) -C build config=release
+
+build-asan: generate
+	$(MAKE) -C build config=asan
+
+# The Lua module alone, for the rockspec.
+module: generate
+	$(MAKE) -C build config=release snare
+
+# -k: every step runs and prints its summary even when an earlier one
+# failed; make still exits non-zero if any did.
+test: setup build build-asan
+	@$(MAKE) --no-print-directory -k $(TEST_STEPS)
+
+criterion-release:
+	@echo "==== Criterion (release) ===="
+	$(call env_for,build) $(TIMEOUT) build/bin/snare_tests --jobs 2
+
+busted-release:
+	@echo "==== busted (release) ===="
+	$(call env_for,build) $(TIMEOUT) $(LUA) $(BUSTED) \
+		--cpath='$(ROOT)/build/lua/?.so'
+
+criterion-asan:
+	@echo "==== Criterion (asan) ===="
+	$(call env_for,build/asan) ASAN_OPTIONS=$(ASAN_COMMON):detect_leaks=1 \
+		UBSAN_OPTIONS=$(UBSAN_OPTIONS) \
+		$(TIMEOUT) build/asan/bin/snare_tests --jobs 2
+
+busted-asan:
+	@echo "==== busted (asan) ===="
+	$(call env_for,build/asan) ASAN_OPTIONS=$(ASAN_COMMON):detect_leaks=0 \
+		UBSAN_OPTIONS=$(UBSAN_OPTIONS) \
+		$(TIMEOUT) env LD_PRELOAD=$(LIBASAN) $(LUA) $(BUSTED) \
+		--cpath='$(ROOT)/build/asan/lua/?.so'
+
+demo: setup build
+	$(call env_for,build) $(TIMEOUT) $(LUA) examples/tour.lua
+
+bench: build
+	@tools/setup hyperfine
+	@if [ -x bench/run.sh ]; then \
+		$(call env_for,build) bench/run.sh; \
+	else \
+		echo "make bench: no bench/run.sh yet"; \
+	fi
+
+lint:
+	luacheck $(wildcard lua spec examples bench)
+
+# Installs the Lua layer, the module and the command-line tool (when there
+# is one) into the directories luarocks passes.
+install:
+	@test -n "$(LUADIR)" && test -n "$(LIBDIR)" || \
+		{ echo "make install needs LUADIR and LIBDIR"; exit 1; }
+	cd lua && find . -name '*.lua' -exec install -D -m 644 {} '$(LUADIR)/{}' \;
+	install -D -m 755 build/lua/snare/core.so '$(LIBDIR)/snare/core.so'
+	if [ -f bin/snare ] && [ -n "$(BINDIR)" ]; then \
+		install -D -m 755 bin/snare '$(BINDIR)/snare'; \
+	fi
+
+clean:
+	rm -rf build

@@ -1,0 +1,91 @@
+/*
+ * callback.c - the one protected-call path for every Lua callback, and the
+ * deferral of finalizers that the GC runs inside a callback.
+ */
+#include <assert.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "snare_lua.h"
+
+/* Callbacks running on this OS thread (conditions run on workers). */
+static _Thread_local int callback_depth;
+
+/*
+ * Message handler: turns any error object into a string with a traceback,
+ * as lua.c's msghandler does.
+ */
+static int msghandler(lua_State *L)
+{
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+      return 1;
+    msg = lua_pushfstring(L, "(error object is a %s value)",
+                          luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+int snare_lua_pcall(lua_State *L, int nargs, int nresults)
+{
+  int func = lua_gettop(L) - nargs;
+  assert(func >= 1 && nresults != LUA_MULTRET);
+  lua_pushcfunction(L, msghandler);
+  lua_insert(L, func);
+  callback_depth++;
+  int status = lua_pcall(L, nargs, nresults, func);
+  callback_depth--;
+  lua_remove(L, func);
+  assert(lua_gettop(L) == func - 1 + (status == LUA_OK ? nresults : 1));
+  return status;
+}
+
+bool snare_lua_in_callback(void)
+{
+  return callback_depth > 0;
+}
+
+/* Finalizers deferred out of callbacks; any controller may run them. */
+typedef struct deferred {
+  struct deferred *next;
+  void (*fn)(void *);
+  void *p;
+} deferred;
+
+static pthread_mutex_t deferred_lock = PTHREAD_MUTEX_INITIALIZER;
+static deferred *deferred_head;
+
+void snare_lua_release(void (*fn)(void *), void *p)
+{
+  if (!snare_lua_in_callback()) {
+    fn(p);
+    return;
+  }
+  deferred *d = malloc(sizeof *d);
+  if (d == NULL) /* leaking beats freeing a core object from a worker */
+    return;
+  d->fn = fn;
+  d->p = p;
+  pthread_mutex_lock(&deferred_lock);
+  d->next = deferred_head;
+  deferred_head = d;
+  pthread_mutex_unlock(&deferred_lock);
+}
+
+void snare_lua_drain(void)
+{
+  if (snare_lua_in_callback())
+    return;
+  pthread_mutex_lock(&deferred_lock);
+  deferred *d = deferred_head;
+  deferred_head = NULL;
+  pthread_mutex_unlock(&deferred_lock);
+  while (d != NULL) {
+    deferred *next = d->next;
+    d->fn(d->p);
+    free(d);
+    d = next;
+  }
+}

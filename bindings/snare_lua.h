@@ -1,0 +1,152 @@
+/*
+ * snare_lua.h - what the files of the Lua module snare.core share.
+ *
+ * Every object is a full userdata whose metatable is registered under the
+ * type name below (luaL_newmetatable). Objects are created closed and then
+ * opened; one idempotent close serves close(), __gc and __close.
+ *
+ * Threads: everything here runs on the controller (the thread that owns the
+ * lua_State) except the breakpoint condition trampoline, which runs on a
+ * session's worker while the controller is blocked inside a call or resume.
+ */
+#ifndef SNARE_LUA_H
+#define SNARE_LUA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "snare.h"
+
+#define SNARE_LUA_EXPORT __attribute__((visibility("default")))
+
+#define SESSION_TYPE "snare.session"
+#define BREAKPOINT_TYPE "snare.breakpoint"
+#define FRAME_TYPE "snare.frame"
+#define LIBRARY_TYPE "snare.library"
+#define REGS_TYPE "snare.regs"
+#define STOP_TYPE "snare.stop" /* metatable of stop tables */
+
+/* User values of a session userdata. */
+enum {
+  SESSION_UV_BREAKPOINTS = 1, /* table: id -> breakpoint userdata */
+  SESSION_UV_KEEP,            /* table: values the running call points into */
+  SESSION_UV_THREAD,          /* coroutine in which conditions run */
+  SESSION_UV_ERROR,           /* error text of the last failed condition */
+  SESSION_UV_COUNT = SESSION_UV_ERROR
+};
+
+typedef struct lsession {
+  snare_session *session; /* NULL once closed */
+  lua_State *co;          /* SESSION_UV_THREAD, where conditions run */
+  uint64_t stop_seq;      /* counts stops; tells a stop's regs if it is live */
+  unsigned timeout_ms;
+  int thread;
+  bool in_callback; /* a condition of this session is running */
+} lsession;
+
+/* A breakpoint userdata; the core's condition_data points at it. */
+typedef struct lbreakpoint {
+  lsession *owner;
+  int id;
+  uint64_t address;
+  volatile bool released; /* set by the core's release callback */
+} lbreakpoint;
+
+/* ---- module.c ---- */
+/* Raises "<type>: <what>: <status message>". Never returns. */
+int snare_lua_status_error(lua_State *L, const char *type, const char *what,
+                           snare_status status);
+/* Pushes nil, "<what>: <status message>", status name; returns 3. */
+int snare_lua_fail(lua_State *L, const char *what, snare_status status);
+/* Pushes the name of signal number sig ("SIGSEGV") or nil. */
+void snare_lua_push_signal_name(lua_State *L, int sig);
+/* Creates a metatable: __name = tname, __index = methods (or index_fn
+   when not NULL, with the methods table as its upvalue). Pops it. */
+void snare_lua_new_type(lua_State *L, const char *tname,
+                        const luaL_Reg *methods, const luaL_Reg *meta,
+                        lua_CFunction index_fn);
+/* Pushes value of methods table of type tname for key at index k, or nil. */
+int snare_lua_method(lua_State *L, int methods_index, int key);
+
+/* ---- callback.c ---- */
+/*
+ * Calls the function below the nargs arguments on L's top in protected
+ * mode with a traceback handler. Returns LUA_OK with nresults results on
+ * the stack, or an error status with one string (message and traceback)
+ * in their place. Never raises; stack balance is asserted.
+ */
+int snare_lua_pcall(lua_State *L, int nargs, int nresults);
+/* True while a Lua callback runs on the calling OS thread. */
+bool snare_lua_in_callback(void);
+/*
+ * Runs fn(p) now, or later on a controller if a callback is running on
+ * this thread (a finalizer that the GC ran inside a condition must not
+ * free core objects from the worker). snare_lua_drain runs what waits.
+ */
+void snare_lua_release(void (*fn)(void *), void *p);
+void snare_lua_drain(void);
+
+/* ---- session.c ---- */
+lsession *snare_lua_checksession(lua_State *L, int idx);
+void snare_lua_open_session(lua_State *L);
+int snare_lua_session_new(lua_State *L);
+
+/* ---- call.c ---- */
+extern const luaL_Reg snare_lua_call_methods[];
+
+/* ---- stop.c ---- */
+/* Pushes a stop table for *stop of the session at index sidx. */
+void snare_lua_push_stop(lua_State *L, int sidx, const snare_stop *stop);
+void snare_lua_open_stop(lua_State *L);
+
+/* ---- regs.c ---- */
+/* Register named by the string at idx ("rax", "pc"); raises if unknown. */
+snare_register snare_lua_checkregister(lua_State *L, int idx);
+/* Register named by the string at idx, or false if no such register. */
+bool snare_lua_toregister(lua_State *L, int idx, snare_register *out);
+/* Pushes a register proxy reading through the frame userdata at fidx. */
+void snare_lua_push_frame_regs(lua_State *L, int fidx);
+/* Pushes a register proxy for a stop of the session at sidx: live while
+   the session is stopped at this stop, else the snapshot table at snap. */
+void snare_lua_push_stop_regs(lua_State *L, int sidx, int snap,
+                              uint64_t seq);
+void snare_lua_open_regs(lua_State *L);
+extern const luaL_Reg snare_lua_register_methods[];
+
+/* ---- breakpoint.c ---- */
+extern const luaL_Reg snare_lua_breakpoint_methods[];
+void snare_lua_open_breakpoint(lua_State *L);
+/* Drops breakpoints the core cleared by itself (max stops, library close)
+   from the session's table. */
+void snare_lua_prune_breakpoints(lua_State *L, int sidx);
+
+/* ---- frame.c ---- */
+typedef struct lframe {
+  snare_frame *frame; /* NULL once the callback returned */
+} lframe;
+lframe *snare_lua_checkframe(lua_State *L, int idx);
+void snare_lua_open_frame(lua_State *L);
+
+/* ---- memory.c ---- */
+enum { MEMORY_MODULE, MEMORY_SESSION, MEMORY_FRAME };
+/* Sets the memory functions into the table on top; `owner` says whose
+   methods they are (self checked) or that they are plain functions. */
+void snare_lua_set_memory_functions(lua_State *L, int owner);
+
+/* ---- library.c ---- */
+void snare_lua_open_library(lua_State *L);
+/*
+ * Resolves the function address at idx: an integer, or a symbol name
+ * looked up across the libraries loaded through snare.load. On success
+ * returns true, sets *addr and pushes the library that defines it (or
+ * nil); raises "unknown symbol 'x'" otherwise.
+ */
+void snare_lua_checkaddress(lua_State *L, int idx, uint64_t *addr);
+/* Pushes the library defining name; sets *sym. Returns false (nothing
+   pushed) if no loaded library defines it. */
+bool snare_lua_find_symbol(lua_State *L, const char *name, snare_symbol *sym);
+
+#endif

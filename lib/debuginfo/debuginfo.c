@@ -1,0 +1,92 @@
+/*
+ * debuginfo.c - opening and closing a snare_debuginfo, and the small
+ * allocation helpers the loaders share.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "private.h"
+
+bool di_reserve(void **items, size_t *cap, size_t count, size_t item_size)
+{
+  if (count < *cap)
+    return true;
+  size_t grown = *cap ? *cap * 2 : 16;
+  void *p = realloc(*items, grown * item_size);
+  if (!p)
+    return false;
+  *items = p;
+  *cap = grown;
+  return true;
+}
+
+const char *di_intern(snare_debuginfo *di, const char *s)
+{
+  for (size_t i = 0; i < di->string_count; i++)
+    if (strcmp(di->strings[i], s) == 0)
+      return di->strings[i];
+  if (!di_reserve((void **)&di->strings, &di->string_cap, di->string_count,
+                  sizeof *di->strings))
+    return NULL;
+  char *copy = strdup(s);
+  if (!copy)
+    return NULL;
+  di->strings[di->string_count++] = copy;
+  return copy;
+}
+
+/*
+ * libdwarf aborts the process on an error when the caller passed no
+ * Dwarf_Error; with a handler it returns DW_DLV_ERROR instead and keeps
+ * the error record until dwarf_finish. The loaders treat every failed
+ * call as "attribute absent", so the handler has nothing to do.
+ */
+static void ignore_error(Dwarf_Error err, Dwarf_Ptr arg)
+{
+  (void)err;
+  (void)arg;
+}
+
+snare_status snare_debuginfo_open(const char *path, uint64_t bias,
+                                  snare_debuginfo **out)
+{
+  if (!path || !out)
+    return SNARE_INVALID_ARGUMENT;
+  snare_debuginfo *di = calloc(1, sizeof *di);
+  if (!di)
+    return SNARE_NO_MEMORY;
+  di->bias = bias;
+  Dwarf_Error err = NULL;
+  int rc = dwarf_init_path(path, NULL, 0, DW_DLC_READ, DW_GROUPNUMBER_ANY,
+                           ignore_error, NULL, &di->dbg, NULL, 0, NULL, &err);
+  if (rc != DW_DLV_OK) {
+    /* Without a Dwarf_Debug the error cannot be freed through one. */
+    if (rc == DW_DLV_ERROR)
+      dwarf_dealloc(NULL, err, DW_DLA_ERROR);
+    free(di);
+    return rc == DW_DLV_NO_ENTRY ? SNARE_NOT_FOUND : SNARE_LOAD_FAILED;
+  }
+  snare_status st = di_load_lines(di);
+  if (st == SNARE_OK)
+    st = di_load_functions(di);
+  if (st != SNARE_OK) {
+    snare_debuginfo_close(di);
+    return st;
+  }
+  *out = di;
+  return SNARE_OK;
+}
+
+void snare_debuginfo_close(snare_debuginfo *di)
+{
+  if (!di)
+    return;
+  di_free_functions(di);
+  di_free_lines(di);
+  for (size_t i = 0; i < di->string_count; i++)
+    free(di->strings[i]);
+  free(di->strings);
+  if (di->dbg)
+    dwarf_finish(di->dbg, NULL);
+  free(di);
+}

@@ -1,0 +1,141 @@
+/*
+ * functions.c - queries over functions and the blocks that own code.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "private.h"
+
+static bool block_contains(const di_block *b, uint64_t addr)
+{
+  for (size_t i = 0; i < b->range_count; i++)
+    if (addr >= b->ranges[i].low && addr < b->ranges[i].high)
+      return true;
+  return false;
+}
+
+long di_block_at(const snare_debuginfo *di, uint64_t addr)
+{
+  long best = -1;
+  for (size_t i = 0; i < di->block_count; i++) {
+    const di_block *b = &di->blocks[i];
+    if ((best < 0 || b->depth > di->blocks[best].depth) &&
+        block_contains(b, addr))
+      best = (long)i;
+  }
+  return best;
+}
+
+const di_function *di_function_at(const snare_debuginfo *di, uint64_t addr)
+{
+  long b = di_block_at(di, addr);
+  while (b >= 0 && di->blocks[b].kind == DI_BLOCK_LEXICAL)
+    b = di->blocks[b].parent;
+  return b >= 0 ? &di->functions[di->blocks[b].function] : NULL;
+}
+
+/*
+ * gdb on x86-64 skips `push %rbp; mov %rsp,%rbp` and then runs to the end
+ * of that line, so for gcc's code a breakpoint on a function lands on the
+ * second line row when the entry row holds only the opening line (the
+ * prologue), and on the entry itself when the compiler put body lines at
+ * the entry address (optimised code has no separate prologue row).
+ */
+uint64_t di_after_prologue(const snare_debuginfo *di, uint64_t entry,
+                           uint64_t high)
+{
+  di_pc_line pl = di_pc_line_find(di, entry);
+  if (!pl.subfile || pl.row->addr != entry)
+    return entry;
+  size_t statements = 0;
+  for (const di_row *r = pl.subfile->rows;
+       r < pl.subfile->rows + pl.subfile->count; r++)
+    statements += r->addr == entry && r->is_stmt && r->line != 0;
+  if (statements != 1 || pl.end >= high)
+    return entry;
+  return pl.end;
+}
+
+static void export_info(const snare_debuginfo *di, const di_function *fn,
+                        snare_function_info *out)
+{
+  *out = fn->info;
+  out->entry += di->bias;
+  out->after_prologue += di->bias;
+}
+
+snare_status snare_debuginfo_function(const snare_debuginfo *di,
+                                      const char *name,
+                                      snare_function_info *out)
+{
+  if (!di || !name || !out)
+    return SNARE_INVALID_ARGUMENT;
+  const di_function *inlined = NULL;
+  for (size_t i = 0; i < di->function_count; i++) {
+    const di_function *fn = &di->functions[i];
+    if (!fn->name || strcmp(fn->name, name) != 0)
+      continue;
+    if (!fn->info.inlined) {
+      export_info(di, fn, out);
+      return SNARE_OK;
+    }
+    if (!inlined)
+      inlined = fn;
+  }
+  if (!inlined)
+    return SNARE_NOT_FOUND;
+  export_info(di, inlined, out);
+  return SNARE_OK;
+}
+
+static int addr_cmp(const void *a, const void *b)
+{
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+snare_status snare_debuginfo_function_addresses(const snare_debuginfo *di,
+                                                const char *name,
+                                                uint64_t *addrs, size_t cap,
+                                                size_t *count)
+{
+  if (!di || !name || !count || (cap && !addrs))
+    return SNARE_INVALID_ARGUMENT;
+  uint64_t *pcs = NULL;
+  size_t n = 0, pcs_cap = 0;
+  for (size_t i = 0; i < di->function_count; i++) {
+    const di_function *fn = &di->functions[i];
+    if (!fn->name || strcmp(fn->name, name) != 0)
+      continue;
+    if (!di_reserve((void **)&pcs, &pcs_cap, n, sizeof *pcs)) {
+      free(pcs);
+      return SNARE_NO_MEMORY;
+    }
+    pcs[n++] = fn->info.after_prologue;
+  }
+  if (n == 0)
+    return SNARE_NOT_FOUND;
+  qsort(pcs, n, sizeof *pcs, addr_cmp);
+  size_t unique = 0;
+  for (size_t i = 0; i < n; i++)
+    if (unique == 0 || pcs[unique - 1] != pcs[i])
+      pcs[unique++] = pcs[i];
+  for (size_t i = 0; i < unique && i < cap; i++)
+    addrs[i] = pcs[i] + di->bias;
+  *count = unique;
+  free(pcs);
+  return SNARE_OK;
+}
+
+snare_status snare_debuginfo_function_at(const snare_debuginfo *di,
+                                         uint64_t addr,
+                                         snare_function_info *out)
+{
+  if (!di || !out)
+    return SNARE_INVALID_ARGUMENT;
+  const di_function *fn = di_function_at(di, addr - di->bias);
+  if (!fn)
+    return SNARE_NOT_FOUND;
+  export_info(di, fn, out);
+  return SNARE_OK;
+}

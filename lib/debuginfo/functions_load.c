@@ -1,0 +1,450 @@
+/*
+ * functions_load.c - walking the DIE tree for the scopes that own code:
+ * subprograms, inlined subroutines and the lexical blocks gdb keeps
+ * (those declaring something), with their address ranges.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "private.h"
+
+/* What the walk of one unit needs. */
+typedef struct unit_walk {
+  snare_debuginfo *di;
+  Dwarf_Half version;
+  uint64_t base; /* the unit's base address for DWARF 4 range lists */
+  char **files;  /* dwarf_srcfiles of the unit */
+  Dwarf_Signed file_count;
+} unit_walk;
+
+static bool has_attr(Dwarf_Die die, Dwarf_Half at)
+{
+  Dwarf_Bool yes = 0;
+  return dwarf_hasattr(die, at, &yes, NULL) == DW_DLV_OK && yes;
+}
+
+static bool attr_udata(Dwarf_Die die, Dwarf_Half at, Dwarf_Unsigned *out)
+{
+  Dwarf_Attribute attr;
+  if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
+    return false;
+  bool ok = dwarf_formudata(attr, out, NULL) == DW_DLV_OK;
+  Dwarf_Signed s = 0;
+  /* gcc writes DW_FORM_implicit_const, which only formsdata reads. */
+  if (!ok && dwarf_formsdata(attr, &s, NULL) == DW_DLV_OK && s >= 0) {
+    *out = (Dwarf_Unsigned)s;
+    ok = true;
+  }
+  dwarf_dealloc_attribute(attr);
+  return ok;
+}
+
+/* The DIE an attribute refers to (abstract origin, specification). */
+static Dwarf_Die attr_die(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at)
+{
+  Dwarf_Attribute attr;
+  Dwarf_Off off = 0;
+  Dwarf_Die target = NULL;
+  if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
+    return NULL;
+  if (dwarf_global_formref(attr, &off, NULL) == DW_DLV_OK)
+    dwarf_offdie_b(dbg, off, true, &target, NULL);
+  dwarf_dealloc_attribute(attr);
+  return target;
+}
+
+/* The DIE that carries the name and declaration of a concrete one. */
+static Dwarf_Die origin_of(Dwarf_Debug dbg, Dwarf_Die die)
+{
+  Dwarf_Die o = attr_die(dbg, die, DW_AT_abstract_origin);
+  if (!o)
+    o = attr_die(dbg, die, DW_AT_specification);
+  if (o && !has_attr(o, DW_AT_name)) {
+    Dwarf_Die deeper = origin_of(dbg, o);
+    if (deeper) {
+      dwarf_dealloc_die(o);
+      o = deeper;
+    }
+  }
+  return o;
+}
+
+static const char *file_name(unit_walk *w, Dwarf_Unsigned index)
+{
+  /* DWARF 5 numbers files from 0, earlier versions from 1. */
+  Dwarf_Signed i = (Dwarf_Signed)index - (w->version >= 5 ? 0 : 1);
+  if (i < 0 || i >= w->file_count)
+    return NULL;
+  return di_intern(w->di, w->files[i]);
+}
+
+static bool push_range(snare_address_range **ranges, size_t *n, size_t *cap,
+                       uint64_t low, uint64_t high)
+{
+  if (high <= low)
+    return true;
+  if (!di_reserve((void **)ranges, cap, *n, sizeof **ranges))
+    return false;
+  (*ranges)[(*n)++] = (snare_address_range){low, high};
+  return true;
+}
+
+static bool read_rnglists(Dwarf_Attribute attr, snare_address_range **ranges,
+                          size_t *n, size_t *cap)
+{
+  Dwarf_Half form = 0;
+  Dwarf_Unsigned value = 0, count = 0, global = 0;
+  Dwarf_Rnglists_Head head = NULL;
+  if (dwarf_whatform(attr, &form, NULL) != DW_DLV_OK)
+    return true;
+  if (form == DW_FORM_sec_offset) {
+    Dwarf_Off off = 0;
+    if (dwarf_global_formref(attr, &off, NULL) != DW_DLV_OK)
+      return true;
+    value = off;
+  } else if (dwarf_formudata(attr, &value, NULL) != DW_DLV_OK) {
+    return true;
+  }
+  if (dwarf_rnglists_get_rle_head(attr, form, value, &head, &count, &global,
+                                  NULL) != DW_DLV_OK)
+    return true;
+  bool ok = true;
+  for (Dwarf_Unsigned i = 0; ok && i < count; i++) {
+    unsigned len = 0, code = 0;
+    Dwarf_Unsigned raw1, raw2, lo = 0, hi = 0;
+    Dwarf_Bool unavailable = 0;
+    if (dwarf_get_rnglists_entry_fields_a(head, i, &len, &code, &raw1, &raw2,
+                                          &unavailable, &lo, &hi,
+                                          NULL) != DW_DLV_OK)
+      break;
+    bool is_range = code == DW_RLE_offset_pair || code == DW_RLE_start_end ||
+                    code == DW_RLE_start_length ||
+                    code == DW_RLE_startx_endx || code == DW_RLE_startx_length;
+    if (is_range && !unavailable)
+      ok = push_range(ranges, n, cap, lo, hi);
+  }
+  dwarf_dealloc_rnglists_head(head);
+  return ok;
+}
+
+static bool read_ranges4(unit_walk *w, Dwarf_Die die, Dwarf_Attribute attr,
+                         snare_address_range **ranges, size_t *n, size_t *cap)
+{
+  Dwarf_Off off = 0;
+  Dwarf_Ranges *list = NULL;
+  Dwarf_Signed count = 0;
+  Dwarf_Unsigned bytes = 0;
+  if (dwarf_global_formref(attr, &off, NULL) != DW_DLV_OK ||
+      dwarf_get_ranges_a(w->di->dbg, off, die, &list, &count, &bytes,
+                         NULL) != DW_DLV_OK)
+    return true;
+  uint64_t base = w->base;
+  bool ok = true;
+  for (Dwarf_Signed i = 0; ok && i < count; i++) {
+    if (list[i].dwr_type == DW_RANGES_ADDRESS_SELECTION)
+      base = list[i].dwr_addr2;
+    else if (list[i].dwr_type == DW_RANGES_ENTRY)
+      ok = push_range(ranges, n, cap, base + list[i].dwr_addr1,
+                      base + list[i].dwr_addr2);
+  }
+  dwarf_ranges_dealloc(w->di->dbg, list, count);
+  return ok;
+}
+
+/* The ranges of die in DWARF order; false only on no memory. */
+static bool read_ranges(unit_walk *w, Dwarf_Die die,
+                        snare_address_range **ranges, size_t *n)
+{
+  size_t cap = 0;
+  *ranges = NULL;
+  *n = 0;
+  Dwarf_Addr low = 0, high = 0;
+  Dwarf_Half form = 0;
+  enum Dwarf_Form_Class cls = DW_FORM_CLASS_UNKNOWN;
+  if (dwarf_lowpc(die, &low, NULL) == DW_DLV_OK &&
+      dwarf_highpc_b(die, &high, &form, &cls, NULL) == DW_DLV_OK) {
+    if (cls == DW_FORM_CLASS_CONSTANT)
+      high += low;
+    return push_range(ranges, n, &cap, low, high);
+  }
+  Dwarf_Attribute attr;
+  if (dwarf_attr(die, DW_AT_ranges, &attr, NULL) != DW_DLV_OK)
+    return true;
+  bool ok = w->version >= 5 ? read_rnglists(attr, ranges, n, &cap)
+                            : read_ranges4(w, die, attr, ranges, n, &cap);
+  dwarf_dealloc_attribute(attr);
+  return ok;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+  const snare_address_range *x = a, *y = b;
+  return (x->low > y->low) - (x->low < y->low);
+}
+
+static bool declares_something(Dwarf_Debug dbg, Dwarf_Die die)
+{
+  Dwarf_Die child = NULL;
+  bool found = false;
+  if (dwarf_child(die, &child, NULL) != DW_DLV_OK)
+    return false;
+  while (child && !found) {
+    Dwarf_Half tag = 0;
+    dwarf_tag(child, &tag, NULL);
+    found = tag == DW_TAG_variable || tag == DW_TAG_label ||
+            tag == DW_TAG_typedef || tag == DW_TAG_structure_type ||
+            tag == DW_TAG_union_type || tag == DW_TAG_enumeration_type;
+    Dwarf_Die next = NULL;
+    if (dwarf_siblingof_b(dbg, child, true, &next,
+                          NULL) != DW_DLV_OK)
+      next = NULL;
+    dwarf_dealloc_die(child);
+    child = next;
+  }
+  if (child)
+    dwarf_dealloc_die(child);
+  return found;
+}
+
+static char *die_name(Dwarf_Die die, Dwarf_Die origin)
+{
+  char *name = NULL;
+  if (dwarf_diename(die, &name, NULL) != DW_DLV_OK &&
+      (!origin || dwarf_diename(origin, &name, NULL) != DW_DLV_OK))
+    return NULL;
+  return strdup(name);
+}
+
+/* Parameter names of a function DIE (concrete or abstract). */
+static bool read_params(snare_debuginfo *di, Dwarf_Die die, di_function *fn)
+{
+  Dwarf_Die child = NULL;
+  size_t cap = 0;
+  bool ok = true;
+  if (dwarf_child(die, &child, NULL) != DW_DLV_OK)
+    return true;
+  while (child && ok) {
+    Dwarf_Half tag = 0;
+    dwarf_tag(child, &tag, NULL);
+    if (tag == DW_TAG_formal_parameter) {
+      Dwarf_Die origin = origin_of(di->dbg, child);
+      char *name = die_name(child, origin);
+      if (origin)
+        dwarf_dealloc_die(origin);
+      ok = di_reserve((void **)&fn->params, &cap, fn->info.param_count,
+                      sizeof *fn->params);
+      if (ok)
+        fn->params[fn->info.param_count++] = name ? name : strdup("");
+    }
+    Dwarf_Die next = NULL;
+    if (dwarf_siblingof_b(di->dbg, child, true, &next, NULL) != DW_DLV_OK)
+      next = NULL;
+    dwarf_dealloc_die(child);
+    child = next;
+  }
+  if (child)
+    dwarf_dealloc_die(child);
+  return ok;
+}
+
+static uint64_t entry_of(Dwarf_Die die, const snare_address_range *first)
+{
+  Dwarf_Attribute attr;
+  Dwarf_Addr entry = first->low;
+  Dwarf_Half form = 0;
+  if (dwarf_attr(die, DW_AT_entry_pc, &attr, NULL) == DW_DLV_OK) {
+    if (dwarf_whatform(attr, &form, NULL) == DW_DLV_OK &&
+        dwarf_formaddr(attr, &entry, NULL) != DW_DLV_OK)
+      entry = first->low;
+    dwarf_dealloc_attribute(attr);
+  }
+  return entry;
+}
+
+/* Records a function or inlined instance; false on no memory. */
+static bool add_function(unit_walk *w, Dwarf_Die die, bool inlined,
+                         snare_address_range *ranges, size_t n, long *index)
+{
+  snare_debuginfo *di = w->di;
+  if (!di_reserve((void **)&di->functions, &di->function_cap,
+                  di->function_count, sizeof *di->functions))
+    return false;
+  di_function *fn = &di->functions[di->function_count];
+  *fn = (di_function){.ranges = ranges};
+  fn->info.inlined = inlined;
+  fn->info.entry = entry_of(die, &ranges[0]);
+  qsort(ranges, n, sizeof *ranges, range_cmp);
+  fn->info.range_count = n;
+  Dwarf_Die origin = origin_of(di->dbg, die);
+  Dwarf_Die decl = origin && !has_attr(die, DW_AT_decl_line) ? origin : die;
+  fn->name = die_name(die, origin);
+  Dwarf_Unsigned v = 0;
+  if (attr_udata(decl, DW_AT_decl_file, &v))
+    fn->info.decl_file = file_name(w, v);
+  if (attr_udata(decl, DW_AT_decl_line, &v))
+    fn->info.decl_line = (unsigned)v;
+  if (inlined && attr_udata(die, DW_AT_call_file, &v))
+    fn->info.call_file = file_name(w, v);
+  if (inlined && attr_udata(die, DW_AT_call_line, &v))
+    fn->info.call_line = (unsigned)v;
+  bool ok = read_params(di, die, fn);
+  if (ok && fn->info.param_count == 0 && origin)
+    ok = read_params(di, origin, fn);
+  if (origin)
+    dwarf_dealloc_die(origin);
+  *index = (long)di->function_count++;
+  return ok;
+}
+
+static bool walk(unit_walk *w, Dwarf_Die die, unsigned depth, long parent);
+
+static bool visit(unit_walk *w, Dwarf_Die die, unsigned depth, long parent)
+{
+  Dwarf_Half tag = 0;
+  if (dwarf_tag(die, &tag, NULL) != DW_DLV_OK)
+    return true;
+  di_block_kind kind;
+  if (tag == DW_TAG_subprogram)
+    kind = DI_BLOCK_FUNCTION;
+  else if (tag == DW_TAG_inlined_subroutine)
+    kind = DI_BLOCK_INLINED;
+  else if (tag == DW_TAG_lexical_block)
+    kind = DI_BLOCK_LEXICAL;
+  else
+    return true;
+  snare_address_range *ranges;
+  size_t n;
+  if (!read_ranges(w, die, &ranges, &n))
+    return false;
+  if (n == 0) {
+    free(ranges);
+    /* Abstract instances own no code; blocks without ranges may nest. */
+    return kind == DI_BLOCK_LEXICAL ? walk(w, die, depth, parent) : true;
+  }
+  if (kind == DI_BLOCK_LEXICAL && !declares_something(w->di->dbg, die)) {
+    free(ranges);
+    return walk(w, die, depth, parent);
+  }
+  snare_debuginfo *di = w->di;
+  long fn = -1;
+  if (kind != DI_BLOCK_LEXICAL) {
+    if (!add_function(w, die, kind == DI_BLOCK_INLINED, ranges, n, &fn))
+      return false;
+  } else {
+    qsort(ranges, n, sizeof *ranges, range_cmp);
+  }
+  if (!di_reserve((void **)&di->blocks, &di->block_cap, di->block_count,
+                  sizeof *di->blocks)) {
+    if (fn < 0)
+      free(ranges);
+    return false;
+  }
+  long self = (long)di->block_count++;
+  di->blocks[self] = (di_block){.kind = kind, .depth = depth,
+                                .parent = parent, .ranges = ranges,
+                                .range_count = n, .function = fn,
+                                .owns_ranges = fn < 0};
+  return walk(w, die, depth + 1, self);
+}
+
+/* Visits the children of die. */
+static bool walk(unit_walk *w, Dwarf_Die die, unsigned depth, long parent)
+{
+  Dwarf_Die child = NULL;
+  bool ok = true;
+  if (dwarf_child(die, &child, NULL) != DW_DLV_OK)
+    return true;
+  while (child && ok) {
+    ok = visit(w, child, depth, parent);
+    Dwarf_Die next = NULL;
+    if (dwarf_siblingof_b(w->di->dbg, child, true, &next, NULL) != DW_DLV_OK)
+      next = NULL;
+    dwarf_dealloc_die(child);
+    child = next;
+  }
+  if (child)
+    dwarf_dealloc_die(child);
+  return ok;
+}
+
+static bool walk_unit(snare_debuginfo *di, Dwarf_Die cu, Dwarf_Half version)
+{
+  unit_walk w = {.di = di, .version = version};
+  Dwarf_Addr low = 0;
+  if (dwarf_lowpc(cu, &low, NULL) == DW_DLV_OK)
+    w.base = low;
+  if (dwarf_srcfiles(cu, &w.files, &w.file_count, NULL) != DW_DLV_OK) {
+    w.files = NULL;
+    w.file_count = 0;
+  }
+  bool ok = walk(&w, cu, 0, -1);
+  for (Dwarf_Signed i = 0; i < w.file_count; i++)
+    dwarf_dealloc(di->dbg, w.files[i], DW_DLA_STRING);
+  if (w.files)
+    dwarf_dealloc(di->dbg, w.files, DW_DLA_LIST);
+  return ok;
+}
+
+snare_status di_load_functions(snare_debuginfo *di)
+{
+  bool ok = true;
+  for (;;) {
+    Dwarf_Half version = 0;
+    Dwarf_Unsigned next = 0;
+    Dwarf_Half cu_type = 0;
+    Dwarf_Error err = NULL;
+    int rc = dwarf_next_cu_header_d(di->dbg, true, NULL, &version, NULL, NULL,
+                                    NULL, NULL, NULL, NULL, &next, &cu_type,
+                                    &err);
+    if (rc == DW_DLV_NO_ENTRY)
+      break;
+    if (rc == DW_DLV_ERROR) {
+      dwarf_dealloc_error(di->dbg, err);
+      return SNARE_LOAD_FAILED;
+    }
+    Dwarf_Die cu = NULL;
+    /* Keep walking after a failure: libdwarf only rewinds at the end. */
+    if (ok && dwarf_siblingof_b(di->dbg, NULL, true, &cu, NULL) == DW_DLV_OK) {
+      ok = walk_unit(di, cu, version);
+      dwarf_dealloc_die(cu);
+    }
+  }
+  if (!ok)
+    return SNARE_NO_MEMORY;
+  for (size_t i = 0; i < di->function_count; i++) {
+    di_function *fn = &di->functions[i];
+    snare_function_info *info = &fn->info;
+    info->name = fn->name;
+    fn->exported = malloc(info->range_count * sizeof *fn->exported);
+    if (!fn->exported)
+      return SNARE_NO_MEMORY;
+    for (size_t k = 0; k < info->range_count; k++)
+      fn->exported[k] = (snare_address_range){fn->ranges[k].low + di->bias,
+                                              fn->ranges[k].high + di->bias};
+    info->ranges = fn->exported;
+    info->params = (const char *const *)fn->params;
+    uint64_t high = fn->ranges[fn->info.range_count - 1].high;
+    info->after_prologue = info->inlined ? info->entry
+                                         : di_after_prologue(di, info->entry,
+                                                             high);
+  }
+  return SNARE_OK;
+}
+
+void di_free_functions(snare_debuginfo *di)
+{
+  for (size_t i = 0; i < di->function_count; i++) {
+    di_function *fn = &di->functions[i];
+    free(fn->name);
+    free(fn->ranges);
+    free(fn->exported);
+    for (size_t k = 0; k < fn->info.param_count; k++)
+      free(fn->params[k]);
+    free(fn->params);
+  }
+  free(di->functions);
+  for (size_t i = 0; i < di->block_count; i++)
+    if (di->blocks[i].owns_ranges)
+      free(di->blocks[i].ranges);
+  free(di->blocks);
+}

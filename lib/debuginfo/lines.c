@@ -1,0 +1,287 @@
+/*
+ * lines.c - queries over the per-file line tables: address to line, and
+ * file:line to addresses, with gdb's choices (symtab.c find_pc_sect_line,
+ * find_line_common; linespec.c's one location per block).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "private.h"
+
+static long unit_at(const snare_debuginfo *di, uint64_t addr,
+                    uint64_t *high)
+{
+  size_t lo = 0, hi = di->sequence_count;
+  while (lo < hi) { /* first sequence starting after addr */
+    size_t mid = (lo + hi) / 2;
+    if (di->sequences[mid].low <= addr)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  for (size_t i = lo; i-- > 0;) {
+    if (addr < di->sequences[i].high) {
+      *high = di->sequences[i].high;
+      return (long)di->sequences[i].unit;
+    }
+  }
+  return -1;
+}
+
+/* First row of sf whose address is above addr. */
+static const di_row *upper_bound(const di_subfile *sf, uint64_t addr)
+{
+  size_t lo = 0, hi = sf->count;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (sf->rows[mid].addr <= addr)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return sf->rows + lo;
+}
+
+di_pc_line di_pc_line_find(const snare_debuginfo *di, uint64_t addr)
+{
+  di_pc_line none = {0};
+  uint64_t unit_high = 0;
+  long unit = unit_at(di, addr, &unit_high);
+  if (unit < 0)
+    return none;
+  const di_row *best = NULL, *alt = NULL;
+  const di_subfile *best_sf = NULL;
+  uint64_t best_end = 0;
+  for (size_t i = 0; i < di->subfile_count; i++) {
+    const di_subfile *sf = &di->subfiles[i];
+    if (sf->unit != (size_t)unit || sf->count == 0)
+      continue;
+    const di_row *first = sf->rows, *last = sf->rows + sf->count;
+    if (first->addr > addr && (!alt || first->addr < alt->addr))
+      alt = first;
+    const di_row *item = upper_bound(sf, addr);
+    const di_row *prev = item != first ? item - 1 : NULL;
+    if (prev && (!best || prev->addr > best->addr)) {
+      best = prev;
+      best_sf = sf;
+      /* Among rows at one address, the statement row names the line. */
+      const di_row *tmp = best;
+      while (tmp > first && (tmp - 1)->addr == tmp->addr &&
+             (tmp - 1)->line != 0 && !tmp->is_stmt)
+        tmp--;
+      if (tmp->is_stmt)
+        best = tmp;
+      if (best_end <= best->addr)
+        best_end = 0;
+    }
+    if (best && item != last && item->addr > best->addr &&
+        (best_end == 0 || best_end > item->addr))
+      best_end = item->addr;
+  }
+  if (!best || best->line == 0)
+    return none;
+  uint64_t end = unit_high;
+  if (best_end && (!alt || best_end < alt->addr))
+    end = best_end;
+  else if (alt)
+    end = alt->addr;
+  return (di_pc_line){.subfile = best_sf, .row = best, .end = end};
+}
+
+snare_status snare_debuginfo_line_at(const snare_debuginfo *di, uint64_t addr,
+                                     snare_line_info *out)
+{
+  if (!di || !out)
+    return SNARE_INVALID_ARGUMENT;
+  uint64_t link = addr - di->bias;
+  di_pc_line pl = di_pc_line_find(di, link);
+  if (!pl.subfile)
+    return SNARE_NOT_FOUND;
+  const di_function *fn = di_function_at(di, link);
+  *out = (snare_line_info){
+      .file = pl.subfile->path,
+      .line = pl.row->line,
+      .column = pl.row->column,
+      .start = pl.row->addr + di->bias,
+      .end = pl.end + di->bias,
+      .function = fn ? fn->info.name : NULL,
+  };
+  return SNARE_OK;
+}
+
+static bool file_matches(const char *path, const char *file)
+{
+  size_t n = strlen(path), m = strlen(file);
+  if (m == 0 || m > n)
+    return false;
+  if (strcmp(path + n - m, file) != 0)
+    return false;
+  return m == n || file[0] == '/' || path[n - m - 1] == '/';
+}
+
+/*
+ * gdb's find_line_common: the first statement row of line in sf at or
+ * after index start (*exact set), else the first row of the smallest
+ * later line (*exact clear), else -1.
+ */
+static long line_common(const di_subfile *sf, unsigned line, size_t start,
+                        bool *exact)
+{
+  long best_index = -1;
+  unsigned best = 0;
+  *exact = false;
+  for (size_t i = start; i < sf->count; i++) {
+    const di_row *row = &sf->rows[i];
+    if (!row->is_stmt)
+      continue;
+    if (row->line == line) {
+      *exact = true;
+      return (long)i;
+    }
+    if (row->line > line && (best == 0 || row->line < best)) {
+      best = row->line;
+      best_index = (long)i;
+    }
+  }
+  return best_index;
+}
+
+static int addr_cmp(const void *a, const void *b)
+{
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/*
+ * Keeps the first address of each block (gdb: a line split into pieces
+ * of one scope gets one location), then moves locations inside a
+ * prologue past it. Works in place on pcs; returns the new count.
+ */
+static size_t filter_locations(const snare_debuginfo *di, uint64_t *pcs,
+                               size_t n)
+{
+  long *blocks = malloc(n * sizeof *blocks + 1);
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++) {
+    long b = di_block_at(di, pcs[i]);
+    bool dup = false;
+    for (size_t j = 0; blocks && b >= 0 && j < kept; j++)
+      dup |= blocks[j] == b;
+    if (dup)
+      continue;
+    if (blocks)
+      blocks[kept] = b;
+    pcs[kept++] = pcs[i];
+  }
+  free(blocks);
+  for (size_t i = 0; i < kept; i++) {
+    long b = di_block_at(di, pcs[i]);
+    while (b >= 0 && di->blocks[b].kind != DI_BLOCK_FUNCTION)
+      b = di->blocks[b].parent;
+    if (b < 0)
+      continue;
+    const snare_function_info *fn = &di->functions[di->blocks[b].function].info;
+    uint64_t entry = fn->entry - di->bias, after = fn->after_prologue - di->bias;
+    if (pcs[i] >= entry && pcs[i] < after)
+      pcs[i] = after;
+  }
+  qsort(pcs, kept, sizeof *pcs, addr_cmp);
+  size_t unique = 0;
+  for (size_t i = 0; i < kept; i++)
+    if (unique == 0 || pcs[unique - 1] != pcs[i])
+      pcs[unique++] = pcs[i];
+  return unique;
+}
+
+snare_status snare_debuginfo_line_addresses(const snare_debuginfo *di,
+                                            const char *file, unsigned line,
+                                            uint64_t *addrs, size_t cap,
+                                            size_t *count)
+{
+  if (!di || !file || !count || (cap && !addrs))
+    return SNARE_INVALID_ARGUMENT;
+  uint64_t *pcs = NULL;
+  size_t n = 0, pcs_cap = 0;
+  for (size_t i = 0; i < di->subfile_count; i++) {
+    const di_subfile *sf = &di->subfiles[i];
+    if (!file_matches(sf->path, file))
+      continue;
+    bool exact;
+    for (long k = line_common(sf, line, 0, &exact); k >= 0 && exact;
+         k = line_common(sf, line, (size_t)k + 1, &exact)) {
+      if (!di_reserve((void **)&pcs, &pcs_cap, n, sizeof *pcs)) {
+        free(pcs);
+        return SNARE_NO_MEMORY;
+      }
+      pcs[n++] = sf->rows[k].addr;
+    }
+  }
+  if (n == 0) {
+    free(pcs);
+    return SNARE_NOT_FOUND;
+  }
+  n = filter_locations(di, pcs, n);
+  for (size_t i = 0; i < n && i < cap; i++)
+    addrs[i] = pcs[i] + di->bias;
+  *count = n;
+  free(pcs);
+  return SNARE_OK;
+}
+
+snare_status snare_debuginfo_line_nearest(const snare_debuginfo *di,
+                                          const char *file, unsigned line,
+                                          unsigned *before, unsigned *after)
+{
+  if (!di || !file || !before || !after)
+    return SNARE_INVALID_ARGUMENT;
+  bool known = false;
+  unsigned lo = 0, hi = 0;
+  for (size_t i = 0; i < di->subfile_count; i++) {
+    const di_subfile *sf = &di->subfiles[i];
+    if (!file_matches(sf->path, file))
+      continue;
+    known = true;
+    for (size_t k = 0; k < sf->count; k++) {
+      unsigned l = sf->rows[k].line;
+      if (!sf->rows[k].is_stmt || l == 0)
+        continue;
+      if (l < line && l > lo)
+        lo = l;
+      if (l > line && (hi == 0 || l < hi))
+        hi = l;
+    }
+  }
+  if (!known)
+    return SNARE_NOT_FOUND;
+  *before = lo;
+  *after = hi;
+  return SNARE_OK;
+}
+
+snare_status snare_debuginfo_line_span(const snare_debuginfo *di,
+                                       const char *file, unsigned line,
+                                       snare_line_span *out)
+{
+  if (!di || !file || !out)
+    return SNARE_INVALID_ARGUMENT;
+  for (size_t i = 0; i < di->subfile_count; i++) {
+    const di_subfile *sf = &di->subfiles[i];
+    bool exact;
+    long k;
+    if (!file_matches(sf->path, file) ||
+        (k = line_common(sf, line, 0, &exact)) < 0 || !exact)
+      continue;
+    di_pc_line pl = di_pc_line_find(di, sf->rows[k].addr);
+    if (!pl.subfile)
+      return SNARE_NOT_FOUND;
+    /* Another line's row at the same address owns the instructions. */
+    bool own = pl.row->line == line;
+    *out = (snare_line_span){
+        .file = sf->path,
+        .start = pl.row->addr + di->bias,
+        .end = (own ? pl.end : pl.row->addr) + di->bias,
+    };
+    return SNARE_OK;
+  }
+  return SNARE_NOT_FOUND;
+}

@@ -1,0 +1,344 @@
+/*
+ * lines_load.c - folding DWARF line programs into per-file tables the way
+ * gdb does, so that snare picks the same addresses for a line as gdb.
+ *
+ * gdb's rules (dwarf2/read.c lnp_state_machine, buildsym.c record_line):
+ * rows are split by source file; switching file ends the previous file's
+ * run with an end marker (line 0) at the switch address, and an end
+ * marker deletes the rows of its file already at that address; a
+ * non-statement row that switches file at an address that already had a
+ * statement row is dropped; a repeated line in the same file is dropped
+ * when it carries a discriminator. Each table is then sorted by address,
+ * end markers first among equals.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "private.h"
+
+/* Per-unit state while reading its line program. */
+typedef struct unit_reader {
+  snare_debuginfo *di;
+  Dwarf_Debug dbg;
+  size_t unit;
+  size_t first_subfile;          /* subfiles of this unit start here */
+  long *by_fileno;               /* DWARF file number -> subfile, or -1 */
+  size_t fileno_cap;
+} unit_reader;
+
+/* State of gdb's line state machine that outlives one row. */
+typedef struct sequence_state {
+  long last_subfile;
+  uint32_t last_line;
+  uint64_t last_addr;
+  bool have_last_addr;
+  bool stmt_at_addr;
+  uint32_t prev_line;
+  bool line_has_discriminator;
+  uint64_t low;
+  bool started;
+} sequence_state;
+
+static snare_status add_row(di_subfile *sf, uint64_t addr, uint32_t line,
+                            uint32_t column, bool is_stmt)
+{
+  if (line == 0) {
+    /* An end marker swallows the rows its file already has at addr. */
+    bool seen = false;
+    uint32_t last_line = 0;
+    while (sf->count > 0) {
+      di_row *last = &sf->rows[sf->count - 1];
+      seen = true;
+      last_line = last->line;
+      if (last->addr != addr)
+        break;
+      sf->count--;
+    }
+    if (!seen || last_line == 0)
+      return SNARE_OK;
+  }
+  if (!di_reserve((void **)&sf->rows, &sf->cap, sf->count, sizeof *sf->rows))
+    return SNARE_NO_MEMORY;
+  sf->rows[sf->count++] =
+      (di_row){.addr = addr, .line = line, .column = column, .is_stmt = is_stmt};
+  return SNARE_OK;
+}
+
+static long subfile_for(unit_reader *r, Dwarf_Line line)
+{
+  Dwarf_Unsigned fileno = 0;
+  if (dwarf_line_srcfileno(line, &fileno, NULL) != DW_DLV_OK)
+    return -1;
+  if (fileno < r->fileno_cap && r->by_fileno[fileno] >= 0)
+    return r->by_fileno[fileno];
+  if (fileno >= r->fileno_cap) {
+    size_t cap = fileno + 16;
+    long *p = realloc(r->by_fileno, cap * sizeof *p);
+    if (!p)
+      return -1;
+    for (size_t i = r->fileno_cap; i < cap; i++)
+      p[i] = -1;
+    r->by_fileno = p;
+    r->fileno_cap = cap;
+  }
+  char *name = NULL;
+  if (dwarf_linesrc(line, &name, NULL) != DW_DLV_OK)
+    return -1;
+  snare_debuginfo *di = r->di;
+  long found = -1;
+  for (size_t i = r->first_subfile; i < di->subfile_count; i++)
+    if (strcmp(di->subfiles[i].path, name) == 0)
+      found = (long)i;
+  if (found < 0 && di_reserve((void **)&di->subfiles, &di->subfile_cap,
+                              di->subfile_count, sizeof *di->subfiles)) {
+    char *copy = strdup(name);
+    if (copy) {
+      di->subfiles[di->subfile_count] =
+          (di_subfile){.path = copy, .unit = r->unit};
+      found = (long)di->subfile_count++;
+    }
+  }
+  dwarf_dealloc(r->dbg, name, DW_DLA_STRING);
+  if (found >= 0)
+    r->by_fileno[fileno] = found;
+  return found;
+}
+
+static snare_status end_sequence(unit_reader *r, sequence_state *s,
+                                 uint64_t addr)
+{
+  snare_debuginfo *di = r->di;
+  snare_status st = SNARE_OK;
+  if (s->last_subfile >= 0)
+    st = add_row(&di->subfiles[s->last_subfile], addr, 0, 0, true);
+  if (st == SNARE_OK && s->started && addr > s->low) {
+    if (!di_reserve((void **)&di->sequences, &di->sequence_cap,
+                    di->sequence_count, sizeof *di->sequences))
+      return SNARE_NO_MEMORY;
+    di->sequences[di->sequence_count++] =
+        (di_sequence){.low = s->low, .high = addr, .unit = r->unit};
+  }
+  *s = (sequence_state){.last_subfile = -1};
+  return st;
+}
+
+/* One row of the line program through gdb's state machine. */
+static snare_status take_row(unit_reader *r, sequence_state *s,
+                             Dwarf_Line line)
+{
+  Dwarf_Addr addr = 0;
+  Dwarf_Unsigned lineno = 0, column = 0, isa = 0, discr = 0;
+  Dwarf_Bool is_stmt = 0, end = 0, prologue_end = 0, epilogue = 0;
+  if (dwarf_lineaddr(line, &addr, NULL) != DW_DLV_OK ||
+      dwarf_lineno(line, &lineno, NULL) != DW_DLV_OK ||
+      dwarf_linebeginstatement(line, &is_stmt, NULL) != DW_DLV_OK ||
+      dwarf_lineendsequence(line, &end, NULL) != DW_DLV_OK)
+    return SNARE_LOAD_FAILED;
+  if (end)
+    return end_sequence(r, s, addr);
+  dwarf_lineoff_b(line, &column, NULL);
+  dwarf_prologue_end_etc(line, &prologue_end, &epilogue, &isa, &discr, NULL);
+  if (!s->started) {
+    s->started = true;
+    s->low = addr;
+  }
+  long sub = subfile_for(r, line);
+  if (sub < 0)
+    return SNARE_NO_MEMORY;
+  if (!s->have_last_addr || s->last_addr != addr)
+    s->stmt_at_addr = false;
+  if (lineno != s->prev_line)
+    s->line_has_discriminator = discr != 0;
+  else
+    s->line_has_discriminator |= discr != 0;
+  s->prev_line = (uint32_t)lineno;
+
+  bool file_changed = sub != s->last_subfile;
+  bool ignore = lineno == 0 ||
+                (file_changed && s->have_last_addr && s->last_addr == addr &&
+                 !is_stmt && s->stmt_at_addr);
+  snare_status st = SNARE_OK;
+  snare_debuginfo *di = r->di;
+  if (!ignore) {
+    if (file_changed && s->last_subfile >= 0)
+      st = add_row(&di->subfiles[s->last_subfile], addr, 0, 0, true);
+    if (st == SNARE_OK && (file_changed || lineno != s->last_line ||
+                           !s->line_has_discriminator))
+      st = add_row(&di->subfiles[sub], addr, (uint32_t)lineno,
+                   (uint32_t)column, is_stmt);
+    s->last_subfile = sub;
+    s->last_line = (uint32_t)lineno;
+  }
+  s->stmt_at_addr |= is_stmt != 0;
+  s->last_addr = addr;
+  s->have_last_addr = true;
+  return st;
+}
+
+/*
+ * gdb searches a unit's files primary first, then the others newest
+ * first; ties between files at one address go to the first searched.
+ */
+static void order_unit_subfiles(snare_debuginfo *di, size_t first,
+                                const char *primary)
+{
+  size_t n = di->subfile_count - first;
+  di_subfile *sf = di->subfiles + first;
+  for (size_t i = 0, j = n ? n - 1 : 0; i < j; i++, j--) {
+    di_subfile t = sf[i];
+    sf[i] = sf[j];
+    sf[j] = t;
+  }
+  for (size_t i = 0; primary && i < n; i++) {
+    if (strcmp(sf[i].path, primary) == 0) {
+      di_subfile p = sf[i];
+      memmove(sf + 1, sf, i * sizeof *sf);
+      sf[0] = p;
+      break;
+    }
+  }
+}
+
+/* The unit's own source path, DW_AT_name joined to DW_AT_comp_dir. */
+static char *unit_primary_path(Dwarf_Debug dbg, Dwarf_Die cu)
+{
+  char *name = NULL, *dir = NULL, *path = NULL;
+  if (dwarf_diename(cu, &name, NULL) != DW_DLV_OK)
+    return NULL;
+  Dwarf_Attribute attr;
+  if (name[0] != '/' &&
+      dwarf_attr(cu, DW_AT_comp_dir, &attr, NULL) == DW_DLV_OK) {
+    dwarf_formstring(attr, &dir, NULL);
+    dwarf_dealloc_attribute(attr);
+  }
+  size_t len = strlen(name) + (dir ? strlen(dir) + 1 : 0) + 1;
+  path = malloc(len);
+  if (path) {
+    if (dir) {
+      strcpy(path, dir);
+      strcat(path, "/");
+      strcat(path, name);
+    } else {
+      strcpy(path, name);
+    }
+  }
+  /* diename/formstring point into the section; nothing to free. */
+  (void)dbg;
+  return path;
+}
+
+static snare_status read_unit(snare_debuginfo *di, Dwarf_Die cu, size_t unit)
+{
+  Dwarf_Unsigned version = 0;
+  Dwarf_Small tables = 0;
+  Dwarf_Line_Context ctx = NULL;
+  Dwarf_Error err = NULL;
+  int rc = dwarf_srclines_b(cu, &version, &tables, &ctx, &err);
+  if (rc == DW_DLV_ERROR)
+    dwarf_dealloc_error(di->dbg, err);
+  if (rc != DW_DLV_OK)
+    return rc == DW_DLV_NO_ENTRY ? SNARE_OK : SNARE_LOAD_FAILED;
+  Dwarf_Line *lines = NULL;
+  Dwarf_Signed count = 0;
+  snare_status st = SNARE_LOAD_FAILED;
+  unit_reader r = {.di = di, .dbg = di->dbg, .unit = unit,
+                   .first_subfile = di->subfile_count};
+  if (dwarf_srclines_from_linecontext(ctx, &lines, &count, NULL) ==
+      DW_DLV_OK) {
+    st = SNARE_OK;
+    sequence_state s = {.last_subfile = -1};
+    for (Dwarf_Signed i = 0; i < count && st == SNARE_OK; i++)
+      st = take_row(&r, &s, lines[i]);
+  }
+  free(r.by_fileno);
+  dwarf_srclines_dealloc_b(ctx);
+  if (st == SNARE_OK) {
+    char *primary = unit_primary_path(di->dbg, cu);
+    order_unit_subfiles(di, r.first_subfile, primary);
+    free(primary);
+  }
+  return st;
+}
+
+/* Stable merge sort of rows by address, end markers first among equals. */
+static bool row_before(const di_row *a, const di_row *b)
+{
+  if (a->addr != b->addr)
+    return a->addr < b->addr;
+  return a->line == 0 && b->line != 0;
+}
+
+static void merge_sort(di_row *rows, di_row *tmp, size_t n)
+{
+  if (n < 2)
+    return;
+  size_t mid = n / 2;
+  merge_sort(rows, tmp, mid);
+  merge_sort(rows + mid, tmp, n - mid);
+  size_t i = 0, j = mid, k = 0;
+  while (i < mid && j < n)
+    tmp[k++] = row_before(&rows[j], &rows[i]) ? rows[j++] : rows[i++];
+  while (i < mid)
+    tmp[k++] = rows[i++];
+  while (j < n)
+    tmp[k++] = rows[j++];
+  memcpy(rows, tmp, n * sizeof *rows);
+}
+
+static int sequence_cmp(const void *a, const void *b)
+{
+  const di_sequence *x = a, *y = b;
+  return (x->low > y->low) - (x->low < y->low);
+}
+
+snare_status di_load_lines(snare_debuginfo *di)
+{
+  snare_status st = SNARE_OK;
+  size_t unit = 0;
+  for (;;) {
+    Dwarf_Unsigned next = 0;
+    Dwarf_Half cu_type = 0;
+    Dwarf_Error err = NULL;
+    int rc = dwarf_next_cu_header_d(di->dbg, true, NULL, NULL, NULL, NULL,
+                                    NULL, NULL, NULL, NULL, &next, &cu_type,
+                                    &err);
+    if (rc == DW_DLV_NO_ENTRY)
+      break;
+    if (rc == DW_DLV_ERROR) {
+      dwarf_dealloc_error(di->dbg, err);
+      return SNARE_LOAD_FAILED;
+    }
+    Dwarf_Die cu = NULL;
+    /* Keep walking after a failure: libdwarf only rewinds at the end. */
+    if (st == SNARE_OK &&
+        dwarf_siblingof_b(di->dbg, NULL, true, &cu, NULL) == DW_DLV_OK) {
+      st = read_unit(di, cu, unit);
+      dwarf_dealloc_die(cu);
+    }
+    unit++;
+  }
+  if (st != SNARE_OK)
+    return st;
+  for (size_t i = 0; i < di->subfile_count; i++) {
+    di_subfile *sf = &di->subfiles[i];
+    di_row *tmp = malloc(sf->count * sizeof *tmp + 1);
+    if (!tmp)
+      return SNARE_NO_MEMORY;
+    merge_sort(sf->rows, tmp, sf->count);
+    free(tmp);
+  }
+  if (di->sequence_count)
+    qsort(di->sequences, di->sequence_count, sizeof *di->sequences,
+          sequence_cmp);
+  return SNARE_OK;
+}
+
+void di_free_lines(snare_debuginfo *di)
+{
+  for (size_t i = 0; i < di->subfile_count; i++) {
+    free(di->subfiles[i].path);
+    free(di->subfiles[i].rows);
+  }
+  free(di->subfiles);
+  free(di->sequences);
+}

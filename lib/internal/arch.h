@@ -1,0 +1,104 @@
+/*
+ * arch.h - what the portable core asks of the processor architecture.
+ * Each architecture implements these in its own folder (arch/x86_64/),
+ * picked by the build. `context` is the saved machine context of a
+ * stopped or trapped thread, as the OS layer hands it over. Functions
+ * taking a context are signal-safe.
+ */
+#ifndef SNARE_INTERNAL_ARCH_H
+#define SNARE_INTERNAL_ARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal/hidden.h"
+#include "snare.h"
+
+#define SNARE_ARCH_MAX_INSTRUCTION 15
+/* Bytes of out-of-line code one displaced instruction may need. */
+#define SNARE_ARCH_SLOT_SIZE 32
+
+SNARE_HIDDEN uint64_t snare_arch_register_get(const void *context,
+                                              snare_register reg);
+SNARE_HIDDEN void snare_arch_register_set(void *context, snare_register reg,
+                                          uint64_t value);
+SNARE_HIDDEN bool snare_arch_vector_get(const void *context, unsigned index,
+                                        uint8_t out[16]);
+SNARE_HIDDEN void snare_arch_single_step(void *context, bool on);
+
+/* The trap instruction snare patches in, and its length. */
+SNARE_HIDDEN extern const uint8_t snare_arch_trap_instruction[];
+SNARE_HIDDEN extern const size_t snare_arch_trap_size;
+/* Address of the trap instruction, given the pc the OS reports after it. */
+SNARE_HIDDEN uint64_t snare_arch_trap_address(uint64_t reported_pc);
+
+/*
+ * How to execute one original instruction out of line, planned once when
+ * a breakpoint is set. Either it is copied (relocated) into a slot that
+ * ends in a jump back, or it is a branch/call emulated on the context.
+ */
+typedef enum snare_displaced_kind {
+  SNARE_DISPLACED_COPY,
+  SNARE_DISPLACED_JUMP,        /* relative jump: target fixed */
+  SNARE_DISPLACED_CALL,        /* relative call: target fixed */
+  SNARE_DISPLACED_CONDITIONAL, /* conditional relative branch */
+  SNARE_DISPLACED_INDIRECT_CALL
+} snare_displaced_kind;
+
+typedef struct snare_displaced {
+  uint64_t address;
+  uint64_t slot;
+  uint64_t target;
+  snare_displaced_kind kind;
+  uint8_t length;
+  uint8_t condition; /* architecture's condition encoding */
+  uint8_t original[SNARE_ARCH_MAX_INSTRUCTION];
+  uint8_t code[SNARE_ARCH_SLOT_SIZE]; /* what goes in the slot (COPY) */
+  uint8_t code_length;
+} snare_displaced;
+
+/*
+ * Decodes the instruction whose bytes are `bytes` (avail readable) at
+ * address addr and plans its out-of-line execution in the slot at `slot`.
+ * UNDECODABLE if not an instruction; UNSUPPORTED if it cannot move (e.g.
+ * a RIP-relative operand out of reach of the slot).
+ */
+SNARE_HIDDEN snare_status snare_arch_displaced_plan(uint64_t addr,
+                                                    const uint8_t *bytes,
+                                                    size_t avail,
+                                                    uint64_t slot,
+                                                    snare_displaced *out);
+
+typedef enum snare_displaced_result {
+  SNARE_DISPLACED_RUNS_IN_SLOT, /* context now points at the slot */
+  SNARE_DISPLACED_DONE,         /* emulated: context is past the instruction */
+  SNARE_DISPLACED_FAULTED       /* emulation touched bad memory */
+} snare_displaced_result;
+
+/* Redirects context (at d->address) so it executes the instruction. */
+SNARE_HIDDEN snare_displaced_result
+snare_arch_displaced_start(const snare_displaced *d, void *context);
+
+/*
+ * After a single step begun in the slot: if the pc is where the copied
+ * instruction fell through to, moves it back into the original code.
+ * If the pc is on the slot's copied instruction (it faulted), moves it to
+ * the original address. Returns true if the pc was in the slot.
+ */
+SNARE_HIDDEN bool snare_arch_displaced_finish(const snare_displaced *d,
+                                              void *context);
+
+/*
+ * Checks that `offset` starts an instruction of `code` (size bytes, the
+ * unpatched bytes of a function from its first instruction).
+ * INSIDE_INSTRUCTION if not.
+ */
+SNARE_HIDDEN snare_status snare_arch_check_boundary(const uint8_t *code,
+                                                    size_t size,
+                                                    size_t offset);
+
+/* Calls fn with eight integer arguments; extras are ignored by the ABI. */
+SNARE_HIDDEN uint64_t snare_arch_invoke(uint64_t fn, const uint64_t args[8]);
+
+#endif

@@ -1,0 +1,132 @@
+/*
+ * debuginfo.h - source-level view of one object file from its DWARF:
+ * line tables and functions (including inlined instances). Implemented
+ * in lib/debuginfo/ over libdwarf.
+ *
+ * A snare_debuginfo is opened from a path and a load bias; every address
+ * it takes or returns is a run-time address (link-time + bias). Strings
+ * and arrays inside returned structs belong to the handle and stay valid
+ * until snare_debuginfo_close(). Results are computed once at open, so
+ * queries never fail for lack of memory. Controller thread only: a handle
+ * is not safe to use from two threads at once.
+ *
+ * Line semantics follow gdb's, because users compare snare with gdb: the
+ * DWARF rows are folded into per-file tables the way gdb builds them, and
+ * the addresses chosen for `file:line` are gdb's breakpoint locations.
+ */
+#ifndef SNARE_INTERNAL_DEBUGINFO_H
+#define SNARE_INTERNAL_DEBUGINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snare.h"
+
+#define SNARE_HIDDEN __attribute__((visibility("hidden")))
+
+typedef struct snare_debuginfo snare_debuginfo;
+
+/* Where an address is in the source. */
+typedef struct snare_line_info {
+  const char *file;     /* path as recorded in DWARF, owned by the handle */
+  unsigned line;
+  unsigned column;      /* 0 when unknown */
+  uint64_t start, end;  /* the address range of this line-table row */
+  const char *function; /* innermost function, inlined or not; may be NULL */
+} snare_line_info;
+
+/* The address range of a line as gdb's `info line` reports it. */
+typedef struct snare_line_span {
+  const char *file;
+  uint64_t start;
+  uint64_t end; /* == start when the line shares its address with a later
+                   line and so owns no instruction of its own */
+} snare_line_span;
+
+typedef struct snare_address_range {
+  uint64_t low, high; /* [low, high) */
+} snare_address_range;
+
+typedef struct snare_function_info {
+  const char *name;
+  bool inlined;          /* an inlined instance, named by its abstract origin */
+  uint64_t entry;        /* first instruction executed */
+  uint64_t after_prologue;
+  const snare_address_range *ranges; /* sorted, at least one */
+  size_t range_count;
+  const char *decl_file; /* NULL when DWARF does not say */
+  unsigned decl_line;
+  const char *call_file; /* inlined instances: where the call was */
+  unsigned call_line;
+  const char *const *params; /* parameter names in order */
+  size_t param_count;
+} snare_function_info;
+
+/*
+ * Reads the DWARF of the object at path, whose run-time addresses are its
+ * link-time addresses plus bias. *out is owned by the caller and released
+ * with snare_debuginfo_close. NOT_FOUND: no such file or no debug info;
+ * LOAD_FAILED: unreadable DWARF; NO_MEMORY.
+ */
+snare_status snare_debuginfo_open(const char *path, uint64_t bias,
+                                  snare_debuginfo **out) SNARE_HIDDEN;
+/* Releases everything, including libdwarf's state. NULL is accepted. */
+void snare_debuginfo_close(snare_debuginfo *di) SNARE_HIDDEN;
+
+/* The row covering addr (gdb's choice among rows at one address). */
+snare_status snare_debuginfo_line_at(const snare_debuginfo *di, uint64_t addr,
+                                     snare_line_info *out) SNARE_HIDDEN;
+
+/*
+ * Breakpoint addresses of file:line: the first statement address of each
+ * lexical block, inlined copy or split piece holding code of that line,
+ * a function's opening line moved past its prologue, in address order.
+ * file matches a recorded path equal to it or ending in "/" + file.
+ * Writes up to cap addresses and stores the total in *count. NOT_FOUND
+ * when the line has no code (see snare_debuginfo_line_nearest).
+ */
+snare_status snare_debuginfo_line_addresses(const snare_debuginfo *di,
+                                            const char *file, unsigned line,
+                                            uint64_t *addrs, size_t cap,
+                                            size_t *count) SNARE_HIDDEN;
+
+/*
+ * For an error message: the nearest lines of file before and after line
+ * that have code (0 when there is none). NOT_FOUND for an unknown file.
+ */
+snare_status snare_debuginfo_line_nearest(const snare_debuginfo *di,
+                                          const char *file, unsigned line,
+                                          unsigned *before,
+                                          unsigned *after) SNARE_HIDDEN;
+
+/* gdb's `info line file:line`; NOT_FOUND when the line has no code. */
+snare_status snare_debuginfo_line_span(const snare_debuginfo *di,
+                                       const char *file, unsigned line,
+                                       snare_line_span *out) SNARE_HIDDEN;
+
+/*
+ * A function by name: its out-of-line definition, or failing that its
+ * first inlined instance. NOT_FOUND.
+ */
+snare_status snare_debuginfo_function(const snare_debuginfo *di,
+                                      const char *name,
+                                      snare_function_info *out) SNARE_HIDDEN;
+
+/*
+ * Breakpoint addresses of a function name, as gdb's `break name`: past
+ * the prologue of the out-of-line definition and at the entry of every
+ * inlined instance, in address order. Writes up to cap, stores the total
+ * in *count; NOT_FOUND.
+ */
+snare_status snare_debuginfo_function_addresses(const snare_debuginfo *di,
+                                                const char *name,
+                                                uint64_t *addrs, size_t cap,
+                                                size_t *count) SNARE_HIDDEN;
+
+/* The innermost function (inlined instances included) containing addr. */
+snare_status snare_debuginfo_function_at(const snare_debuginfo *di,
+                                         uint64_t addr,
+                                         snare_function_info *out) SNARE_HIDDEN;
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * library.h - what the rest of the core may ask of the libraries opened
+ * through snare_library_open. Implemented in lib/library.c.
+ * Controller-thread only.
+ */
+#ifndef SNARE_INTERNAL_LIBRARY_H
+#define SNARE_INTERNAL_LIBRARY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "internal/hidden.h"
+
+/*
+ * Finds an ELF function symbol of an open library containing addr, as
+ * snare_code_function_containing does (name owned by that library).
+ */
+SNARE_HIDDEN bool snare_library_function_containing(uint64_t addr,
+                                                    uint64_t *start,
+                                                    uint64_t *size,
+                                                    const char **name);
+
+#endif

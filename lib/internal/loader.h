@@ -1,0 +1,45 @@
+/*
+ * loader.h - what the core asks of the OS's dynamic loader. Implemented
+ * per OS (os/linux/loader.c). Controller-thread only unless stated.
+ */
+#ifndef SNARE_INTERNAL_LOADER_H
+#define SNARE_INTERNAL_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal/hidden.h"
+#include "snare.h"
+
+/* Where a loaded object sits in memory. */
+typedef struct snare_os_loaded {
+  uint64_t base;    /* load bias: run-time address minus link-time address */
+  uint64_t start;   /* lowest address of its loadable segments */
+  uint64_t size;    /* from start to the end of its highest segment */
+  const char *file; /* file actually loaded; owned by the loader, valid
+                       until the handle is closed */
+} snare_os_loaded;
+
+/*
+ * Loads the shared object at path, resolving every symbol now and keeping
+ * them out of the global namespace. On success stores an opaque handle in
+ * *handle. On failure returns LOAD_FAILED and copies the loader's message
+ * (truncated, always terminated) into error[0..error_size).
+ */
+SNARE_HIDDEN snare_status snare_os_library_open(const char *path, void **handle,
+                                   char *error, size_t error_size);
+
+/* Drops one reference to a handle from snare_os_library_open. */
+SNARE_HIDDEN void snare_os_library_close(void *handle);
+
+/* Fills *out for an open handle; LOAD_FAILED if the loader cannot say. */
+SNARE_HIDDEN snare_status snare_os_library_locate(void *handle, snare_os_loaded *out);
+
+/*
+ * Opens a file read-only for a file-reading library such as libelf;
+ * returns a descriptor, or -1. Close it with snare_os_file_close.
+ */
+SNARE_HIDDEN int snare_os_file_open(const char *path);
+SNARE_HIDDEN void snare_os_file_close(int fd);
+
+#endif

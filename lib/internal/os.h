@@ -1,0 +1,123 @@
+/*
+ * os.h - what the portable core asks of the operating system. Each OS
+ * implements these prototypes in its own folder (os/linux/), picked by the
+ * build. Functions marked "signal-safe" may run inside snare's fault
+ * handler.
+ */
+#ifndef SNARE_INTERNAL_OS_H
+#define SNARE_INTERNAL_OS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal/hidden.h"
+#include "snare.h"
+
+/* ---- faults: what the signal handler tells the core ---- */
+
+typedef enum snare_fault_kind {
+  SNARE_FAULT_BREAKPOINT_TRAP, /* a trap instruction executed */
+  SNARE_FAULT_STEP_TRAP,       /* single-step completed */
+  SNARE_FAULT_OTHER_TRAP,      /* SIGTRAP raised some other way */
+  SNARE_FAULT_SEGV,
+  SNARE_FAULT_BUS,
+  SNARE_FAULT_ILL,
+  SNARE_FAULT_FPE,
+  SNARE_FAULT_ABORT,
+  SNARE_FAULT_INTERRUPT /* snare's interrupt request */
+} snare_fault_kind;
+
+typedef struct snare_fault {
+  snare_fault_kind kind;
+  int signal;
+  int code;
+  uint64_t address; /* faulting data address where the OS gives one */
+} snare_fault;
+
+/*
+ * Implemented by the core: decides what a fault means. context is the
+ * thread's saved machine context (arch-specific). Returns true if snare
+ * handled it (the thread resumes with the possibly modified context),
+ * false if the OS layer must pass it to the handler installed before.
+ */
+SNARE_HIDDEN bool snare_fault_dispatch(const snare_fault *fault, void *context);
+
+/* The OS signal number that carries a kind of fault. */
+SNARE_HIDDEN int snare_os_fault_signal(snare_fault_kind kind);
+
+/* Installs snare's handlers (first call) / restores the previous ones. */
+SNARE_HIDDEN snare_status snare_os_signals_install(void);
+SNARE_HIDDEN void snare_os_signals_restore(void);
+
+/* ---- threads and events ---- */
+
+typedef struct snare_os_thread snare_os_thread;
+typedef struct snare_os_event snare_os_event;
+
+/* Identity of the calling thread; signal-safe. */
+SNARE_HIDDEN uintptr_t snare_os_thread_self(void);
+
+/*
+ * Starts a thread running body(arg) with an alternate signal stack big
+ * enough to run callbacks on. *out owned by caller, released by join.
+ */
+SNARE_HIDDEN snare_status snare_os_thread_start(void (*body)(void *), void *arg,
+                                                snare_os_thread **out);
+SNARE_HIDDEN void snare_os_thread_join(snare_os_thread *thread);
+/* Lowest address of the calling thread's stack, for overflow detection. */
+SNARE_HIDDEN uint64_t snare_os_stack_low(void);
+/* Sends snare's interrupt signal to a thread started by snare. */
+SNARE_HIDDEN snare_status snare_os_thread_interrupt(snare_os_thread *thread);
+
+/* A counting event: signal is signal-safe; wait blocks. */
+SNARE_HIDDEN snare_status snare_os_event_new(snare_os_event **out);
+SNARE_HIDDEN void snare_os_event_free(snare_os_event *event);
+SNARE_HIDDEN void snare_os_event_signal(snare_os_event *event);
+SNARE_HIDDEN void snare_os_event_wait(snare_os_event *event);
+/* Returns false on timeout. */
+SNARE_HIDDEN bool snare_os_event_wait_ms(snare_os_event *event, unsigned ms);
+
+/* A process-wide lock for controller-side changes (not for handlers). */
+SNARE_HIDDEN void snare_os_global_lock(void);
+SNARE_HIDDEN void snare_os_global_unlock(void);
+
+/*
+ * Runs body(arg) so that snare_os_abort_to_catch(catch) from inside it
+ * (typically from a signal handler on that thread) unwinds back here.
+ * Returns true if body returned normally, false if aborted. The catch
+ * record is owned by the thread and valid only during the call.
+ */
+typedef struct snare_os_catch snare_os_catch;
+SNARE_HIDDEN bool snare_os_call_with_catch(snare_os_catch **slot,
+                                           void (*body)(void *), void *arg);
+SNARE_HIDDEN _Noreturn void snare_os_abort_to_catch(snare_os_catch *catch_);
+
+/* ---- memory ---- */
+
+/* Safe copies within this process; signal-safe; never fault. */
+SNARE_HIDDEN bool snare_os_memory_read(uint64_t addr, void *dst, size_t n);
+SNARE_HIDDEN bool snare_os_memory_write(uint64_t addr, const void *src,
+                                        size_t n);
+/*
+ * The one primitive for every code write: writes n bytes at addr even if
+ * the page is not writable, never leaving a page writable and executable.
+ */
+SNARE_HIDDEN bool snare_os_code_write(uint64_t addr, const void *src,
+                                      size_t n);
+/*
+ * Maps size bytes of read+execute memory within +-2 GiB of near (so
+ * 32-bit displacements reach), to be filled with snare_os_code_write.
+ * Returns 0 on failure.
+ */
+SNARE_HIDDEN uint64_t snare_os_code_alloc_near(uint64_t near, size_t size);
+SNARE_HIDDEN void snare_os_code_free(uint64_t addr, size_t size);
+/* True if every byte of [start, start+size) is mapped executable. */
+SNARE_HIDDEN bool snare_os_range_executable(uint64_t start, uint64_t size);
+/* True if every byte of [start, start+size) is mapped at all. */
+SNARE_HIDDEN bool snare_os_range_mapped(uint64_t start, uint64_t size);
+
+/* Monotonic clock in nanoseconds; signal-safe. */
+SNARE_HIDDEN uint64_t snare_os_now_ns(void);
+
+#endif

@@ -1,0 +1,10 @@
+/* linux.h - what the Linux files share among themselves. */
+#ifndef SNARE_OS_LINUX_H
+#define SNARE_OS_LINUX_H
+
+#include "internal/hidden.h"
+
+/* The real-time signal snare uses to interrupt a running worker. */
+SNARE_HIDDEN int snare_linux_interrupt_signal(void);
+
+#endif

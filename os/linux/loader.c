@@ -1,0 +1,81 @@
+/*
+ * loader.c - the Linux side of lib/internal/loader.h: glibc's dlopen
+ * family, link maps and program headers.
+ */
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal/loader.h"
+
+snare_status snare_os_library_open(const char *path, void **handle,
+                                   char *error, size_t error_size) {
+  void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (h == NULL) {
+    const char *message = dlerror(); /* thread-local in glibc, read once */
+    snprintf(error, error_size, "%s",
+             message != NULL ? message : "dlopen failed");
+    return SNARE_LOAD_FAILED;
+  }
+  *handle = h;
+  return SNARE_OK;
+}
+
+void snare_os_library_close(void *handle) { dlclose(handle); }
+
+/* dl_iterate_phdr visitor: finds the object whose bias and name match the
+   link map, and measures the span of its PT_LOAD segments. */
+typedef struct extent_search {
+  const struct link_map *map;
+  uint64_t start, end;
+  int found;
+} extent_search;
+
+static int visit_object(struct dl_phdr_info *info, size_t info_size,
+                        void *data) {
+  (void)info_size;
+  extent_search *search = data;
+  const char *name = info->dlpi_name != NULL ? info->dlpi_name : "";
+  if (info->dlpi_addr != search->map->l_addr ||
+      strcmp(name, search->map->l_name) != 0)
+    return 0;
+  uint64_t start = UINT64_MAX, end = 0;
+  for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD)
+      continue;
+    uint64_t lo = info->dlpi_addr + ph->p_vaddr;
+    if (lo < start)
+      start = lo;
+    if (lo + ph->p_memsz > end)
+      end = lo + ph->p_memsz;
+  }
+  search->start = start;
+  search->end = end;
+  search->found = start < end;
+  return 1;
+}
+
+snare_status snare_os_library_locate(void *handle, snare_os_loaded *out) {
+  struct link_map *map = NULL;
+  if (dlinfo(handle, RTLD_DI_LINKMAP, &map) != 0 || map == NULL)
+    return SNARE_LOAD_FAILED;
+  extent_search search = {.map = map};
+  dl_iterate_phdr(visit_object, &search);
+  if (!search.found)
+    return SNARE_LOAD_FAILED;
+  out->base = map->l_addr;
+  out->start = search.start;
+  out->size = search.end - search.start;
+  out->file = map->l_name;
+  return SNARE_OK;
+}
+
+int snare_os_file_open(const char *path) {
+  return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+void snare_os_file_close(int fd) { close(fd); }

@@ -1,0 +1,83 @@
+/*
+ * memory.c - reading and writing this process's memory without ever
+ * faulting, and the one primitive every code write goes through.
+ */
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "internal/os.h"
+
+#define PAGE 4096u
+
+static bool transfer(uint64_t addr, void *local, size_t n, bool write) {
+  if (n == 0)
+    return true;
+  struct iovec here = {.iov_base = local, .iov_len = n};
+  struct iovec there = {.iov_base = (void *)(uintptr_t)addr, .iov_len = n};
+  ssize_t done = write ? process_vm_writev(getpid(), &here, 1, &there, 1, 0)
+                       : process_vm_readv(getpid(), &here, 1, &there, 1, 0);
+  return done == (ssize_t)n;
+}
+
+bool snare_os_memory_read(uint64_t addr, void *dst, size_t n) {
+  return transfer(addr, dst, n, false);
+}
+
+bool snare_os_memory_write(uint64_t addr, const void *src, size_t n) {
+  return transfer(addr, (void *)src, n, true);
+}
+
+/*
+ * Writing through /proc/self/mem lets the kernel patch read-only text the
+ * way a debugger does: no page is ever writable and executable at once,
+ * and no other thread can observe a half-changed protection.
+ */
+bool snare_os_code_write(uint64_t addr, const void *src, size_t n) {
+  int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  ssize_t done = pwrite(fd, src, n, (off_t)addr);
+  close(fd);
+  return done == (ssize_t)n;
+}
+
+static uint64_t try_map(uint64_t hint, size_t size) {
+  void *p = mmap((void *)(uintptr_t)hint, size, PROT_READ | PROT_EXEC,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  return p == MAP_FAILED ? 0 : (uint64_t)(uintptr_t)p;
+}
+
+uint64_t snare_os_code_alloc_near(uint64_t near, size_t size) {
+  const uint64_t step = 16u << 20, reach = 1u << 30;
+  uint64_t base = near & ~(uint64_t)(PAGE - 1);
+  for (uint64_t delta = step; delta < reach; delta += step) {
+    uint64_t got = 0;
+    if (base > delta)
+      got = try_map(base - delta, size);
+    if (got == 0 && base + delta + size > base)
+      got = try_map(base + delta, size);
+    if (got != 0)
+      return got;
+  }
+  return 0;
+}
+
+void snare_os_code_free(uint64_t addr, size_t size) {
+  munmap((void *)(uintptr_t)addr, size);
+}
+
+bool snare_os_range_mapped(uint64_t start, uint64_t size) {
+  if (size == 0 || start + size < start)
+    return false;
+  uint8_t byte;
+  for (uint64_t page = start & ~(uint64_t)(PAGE - 1); page < start + size;
+       page += PAGE) {
+    uint64_t probe = page < start ? start : page;
+    if (!snare_os_memory_read(probe, &byte, 1))
+      return false;
+  }
+  return true;
+}

@@ -1,0 +1,146 @@
+/*
+ * signals.c - snare's signal handlers on Linux: turn a signal into a
+ * snare_fault for the core, and pass whatever the core does not claim to
+ * the handler that was installed before snare's.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "internal/os.h"
+#include "linux.h"
+
+static const int fault_signals[] = {SIGTRAP, SIGSEGV, SIGBUS,
+                                    SIGILL,  SIGFPE,  SIGABRT};
+#define FAULT_SIGNAL_COUNT (sizeof fault_signals / sizeof fault_signals[0])
+
+static struct sigaction previous[FAULT_SIGNAL_COUNT + 1];
+static bool installed;
+
+static snare_fault_kind trap_kind(int code) {
+  if (code == SI_KERNEL)
+    return SNARE_FAULT_BREAKPOINT_TRAP; /* int3 */
+  if (code == TRAP_TRACE)
+    return SNARE_FAULT_STEP_TRAP;
+  return SNARE_FAULT_OTHER_TRAP;
+}
+
+static snare_fault_kind fault_kind(int sig, int code) {
+  switch (sig) {
+  case SIGTRAP: return trap_kind(code);
+  case SIGSEGV: return SNARE_FAULT_SEGV;
+  case SIGBUS: return SNARE_FAULT_BUS;
+  case SIGILL: return SNARE_FAULT_ILL;
+  case SIGFPE: return SNARE_FAULT_FPE;
+  case SIGABRT: return SNARE_FAULT_ABORT;
+  default: return SNARE_FAULT_INTERRUPT;
+  }
+}
+
+int snare_os_fault_signal(snare_fault_kind kind) {
+  switch (kind) {
+  case SNARE_FAULT_SEGV: return SIGSEGV;
+  case SNARE_FAULT_BUS: return SIGBUS;
+  case SNARE_FAULT_ILL: return SIGILL;
+  case SNARE_FAULT_FPE: return SIGFPE;
+  case SNARE_FAULT_ABORT: return SIGABRT;
+  case SNARE_FAULT_INTERRUPT: return snare_linux_interrupt_signal();
+  default: return SIGTRAP;
+  }
+}
+
+static struct sigaction *previous_for(int sig) {
+  if (sig == snare_linux_interrupt_signal())
+    return &previous[FAULT_SIGNAL_COUNT];
+  for (size_t i = 0; i < FAULT_SIGNAL_COUNT; i++)
+    if (fault_signals[i] == sig)
+      return &previous[i];
+  return NULL;
+}
+
+/*
+ * Hands a signal snare does not claim to whoever had it before. With no
+ * handler before, the default action must happen: reinstall it and
+ * re-raise, so the process dies of the real signal as it would have.
+ */
+static void chain(int sig, siginfo_t *info, void *context) {
+  struct sigaction *prev = previous_for(sig);
+  if (prev != NULL && (prev->sa_flags & SA_SIGINFO) &&
+      prev->sa_sigaction != NULL) {
+    prev->sa_sigaction(sig, info, context);
+    return;
+  }
+  if (prev != NULL && prev->sa_handler != SIG_DFL &&
+      prev->sa_handler != SIG_IGN) {
+    prev->sa_handler(sig);
+    return;
+  }
+  if (prev != NULL && prev->sa_handler == SIG_IGN && sig != SIGSEGV &&
+      sig != SIGBUS && sig != SIGILL && sig != SIGFPE)
+    return;
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigaction(sig, &dfl, NULL);
+  raise(sig);
+}
+
+static void on_signal(int sig, siginfo_t *info, void *context) {
+  int saved_errno = errno;
+  snare_fault fault = {
+      .kind = fault_kind(sig, info->si_code),
+      .signal = sig,
+      .code = info->si_code,
+      .address = (uint64_t)(uintptr_t)info->si_addr,
+  };
+  if (!snare_fault_dispatch(&fault, context))
+    chain(sig, info, context);
+  errno = saved_errno;
+}
+
+static bool install_one(int sig, struct sigaction *save, int flags) {
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_sigaction = on_signal;
+  action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART | flags;
+  sigemptyset(&action.sa_mask);
+  /* An interrupt must not land inside a fault handler running a callback. */
+  sigaddset(&action.sa_mask, snare_linux_interrupt_signal());
+  return sigaction(sig, &action, save) == 0;
+}
+
+snare_status snare_os_signals_install(void) {
+  if (installed)
+    return SNARE_OK;
+  size_t done = 0;
+  for (; done < FAULT_SIGNAL_COUNT; done++)
+    /* NODEFER: a trap inside a condition callback must not kill us. */
+    if (!install_one(fault_signals[done], &previous[done], SA_NODEFER))
+      break;
+  if (done == FAULT_SIGNAL_COUNT &&
+      install_one(snare_linux_interrupt_signal(), &previous[done], 0)) {
+    installed = true;
+    return SNARE_OK;
+  }
+  while (done-- > 0)
+    sigaction(fault_signals[done], &previous[done], NULL);
+  return SNARE_SYSTEM;
+}
+
+static void restore_one(int sig, const struct sigaction *saved) {
+  struct sigaction current;
+  /* Someone installed a handler after us: theirs stays. */
+  if (sigaction(sig, NULL, &current) == 0 &&
+      (current.sa_flags & SA_SIGINFO) && current.sa_sigaction == on_signal)
+    sigaction(sig, saved, NULL);
+}
+
+void snare_os_signals_restore(void) {
+  if (!installed)
+    return;
+  for (size_t i = 0; i < FAULT_SIGNAL_COUNT; i++)
+    restore_one(fault_signals[i], &previous[i]);
+  restore_one(snare_linux_interrupt_signal(), &previous[FAULT_SIGNAL_COUNT]);
+  installed = false;
+}

@@ -1,0 +1,109 @@
+-- premake5.lua - the build description of snare.
+--
+-- Written in the subset of premake that Debian's premake4 (4.3) also reads,
+-- so `premake4 --file=premake5.lua gmake` works where premake5 is absent.
+-- The top-level Makefile drives it; see README.md "Layout" for the outputs.
+--
+-- Outputs (release; the asan configuration puts the same files under
+-- build/asan/ instead of build/):
+--   build/lib/libsnare_core.a       core: lib/, arch/x86_64/, os/linux/
+--   build/lua/snare/core.so         Lua module snare.core
+--   build/bin/snare_tests           Criterion tests from spec/c/
+-- Built once, never sanitized, the same in both configurations:
+--   build/fixtures/O0/libNAME.so    spec/fixtures/NAME.c at -g -O0
+--   build/fixtures/O2/libNAME.so    spec/fixtures/NAME.c at -g -O2
+--   build/examples/libNAME.so       examples/targets/NAME.c at -g -O0
+
+local warnings = { "-std=c11", "-Wall", "-Wextra", "-Werror" }
+local sanitizers = "-fsanitize=address,undefined"
+local system_libs = { "Zydis", "elf", "dwarf", "unwind", "pthread", "dl" }
+
+-- Keep debug information in every output: premake4 strips (-s) unless the
+-- Symbols flag is set, and premake5 spells that flag differently.
+local function keep_symbols()
+  if _PREMAKE_VERSION:sub(1, 1) == "4" then
+    flags { "Symbols" }
+  else
+    symbols "On"
+  end
+end
+
+solution "snare"
+  configurations { "release", "asan" }
+  location "build"
+  language "C"
+
+-- Flags for the projects built in both configurations. `subdir` is where
+-- the target goes below build/ (release) or build/asan/ (asan).
+local function core_settings(name, subdir)
+  includedirs { "lib/include", "lib" }
+  defines { "_GNU_SOURCE" }
+  buildoptions(warnings)
+  buildoptions { "-fPIC", "-fvisibility=hidden" }
+  keep_symbols()
+
+  configuration "release"
+    buildoptions { "-O2", "-g" }
+    targetdir("build/" .. subdir)
+    objdir("build/obj/release/" .. name)
+
+  configuration "asan"
+    buildoptions { "-O1", "-g", sanitizers, "-fno-omit-frame-pointer",
+                   "-fno-sanitize-recover=all" }
+    linkoptions { sanitizers }
+    targetdir("build/asan/" .. subdir)
+    objdir("build/obj/asan/" .. name)
+
+  configuration {}
+end
+
+project "snare_core"
+  kind "StaticLib"
+  files { "lib/**.c", "arch/x86_64/**.c", "os/linux/**.c" }
+  core_settings("snare_core", "lib")
+
+-- The interpreter that loads the module provides the Lua symbols, so
+-- liblua is deliberately not linked.
+project "snare"
+  kind "SharedLib"
+  files { "bindings/**.c" }
+  includedirs { "/usr/include/lua5.4" }
+  targetname "core"
+  targetprefix ""
+  links { "snare_core" }
+  links(system_libs)
+  core_settings("snare", "lua/snare")
+
+project "snare_tests"
+  kind "ConsoleApp"
+  files { "spec/c/**.c" }
+  links { "snare_core", "criterion" }
+  links(system_libs)
+  core_settings("snare_tests", "bin")
+
+-- One shared object per target source and optimisation level. Targets are
+-- what snare debugs, so they are built like ordinary user code: no
+-- sanitizers, no forced frame pointers, identical in both configurations.
+local function target_project(source, level, dir)
+  local name = path.getbasename(source)
+  local id = dir:gsub("/", "_") .. "_" .. name
+  project(id)
+    kind "SharedLib"
+    files { source }
+    targetname(name)
+    targetdir("build/" .. dir)
+    objdir("build/obj/" .. dir .. "/" .. name)
+    defines { "_GNU_SOURCE" }
+    buildoptions(warnings)
+    buildoptions { "-fPIC", "-g", "-" .. level }
+    keep_symbols()
+end
+
+for _, source in ipairs(os.matchfiles("spec/fixtures/*.c")) do
+  target_project(source, "O0", "fixtures/O0")
+  target_project(source, "O2", "fixtures/O2")
+end
+
+for _, source in ipairs(os.matchfiles("examples/targets/*.c")) do
+  target_project(source, "O0", "examples")
+end

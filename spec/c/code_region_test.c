@@ -1,0 +1,139 @@
+/*
+ * code_region_test.c - code registered by JITs: only executable ranges,
+ * no overlaps, exact unregistering, and the code map names the regions.
+ */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal/code_map.h"
+#include "snare.h"
+
+static uint64_t page;
+
+/* Maps `pages` pages with protection prot; unmapped when the test ends,
+   since Criterion runs each test in its own process. */
+static uint64_t map_pages(size_t pages, int prot) {
+  void *p = mmap(NULL, pages * page, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  cr_assert_neq(p, MAP_FAILED);
+  return (uint64_t)(uintptr_t)p;
+}
+
+static void init(void) { page = (uint64_t)sysconf(_SC_PAGESIZE); }
+
+TestSuite(code_region, .init = init);
+
+Test(code_region, an_executable_page_registers_and_is_named) {
+  uint64_t code = map_pages(1, PROT_READ | PROT_EXEC);
+  char name[] = "jit_function";
+  cr_assert_eq(snare_code_register(code, page, name), SNARE_OK);
+  name[0] = 'X'; /* the region keeps its own copy */
+  uint64_t start = 0, size = 0;
+  const char *found = NULL;
+  cr_assert(snare_code_function_containing(code + 100, &start, &size, &found));
+  cr_assert_eq(start, code);
+  cr_assert_eq(size, page);
+  cr_assert_str_eq(found, "jit_function");
+  cr_assert_not(snare_code_function_containing(code + page, &start, &size,
+                                               NULL));
+}
+
+Test(code_region, overlapping_regions_are_refused_and_neighbours_are_not) {
+  uint64_t code = map_pages(3, PROT_READ | PROT_EXEC);
+  cr_assert_eq(snare_code_register(code + page, page, "middle"), SNARE_OK);
+  cr_assert_eq(snare_code_register(code + page, page, "same"), SNARE_EXISTS);
+  cr_assert_eq(snare_code_register(code + page / 2, page, "below"),
+               SNARE_EXISTS);
+  cr_assert_eq(snare_code_register(code + page + 16, 16, "inside"),
+               SNARE_EXISTS);
+  cr_assert_eq(snare_code_register(code, 3 * page, "around"), SNARE_EXISTS);
+  cr_assert_eq(snare_code_register(code + 2 * page - 1, 2, "above"),
+               SNARE_EXISTS);
+  cr_assert_eq(snare_code_register(code, page, "before"), SNARE_OK);
+  cr_assert_eq(snare_code_register(code + 2 * page, page, "after"), SNARE_OK);
+  const char *name = NULL;
+  uint64_t start, size;
+  cr_assert(snare_code_function_containing(code + 2 * page - 1, &start, &size,
+                                           &name));
+  cr_assert_str_eq(name, "middle");
+  cr_assert(snare_code_function_containing(code + 2 * page, &start, &size,
+                                           &name));
+  cr_assert_str_eq(name, "after");
+}
+
+Test(code_region, memory_that_is_not_executable_is_refused) {
+  uint64_t data = map_pages(1, PROT_READ | PROT_WRITE);
+  cr_assert_eq(snare_code_register(data, page, "data"), SNARE_NOT_CODE);
+  uint64_t code = map_pages(2, PROT_READ | PROT_EXEC);
+  cr_assert_eq(mprotect((void *)(uintptr_t)(code + page), page, PROT_READ), 0);
+  cr_assert_eq(snare_code_register(code, 2 * page, "half code"),
+               SNARE_NOT_CODE);
+  cr_assert_eq(snare_code_register(code + page - 8, 16, "straddles"),
+               SNARE_NOT_CODE);
+  cr_assert_eq(munmap((void *)(uintptr_t)(code + page), page), 0);
+  cr_assert_eq(snare_code_register(code, 2 * page, "runs into a hole"),
+               SNARE_NOT_CODE);
+  uint64_t start, size;
+  cr_assert_not(snare_code_function_containing(code, &start, &size, NULL));
+}
+
+Test(code_region, a_range_may_span_adjacent_executable_mappings) {
+  uint64_t code = map_pages(2, PROT_READ | PROT_EXEC);
+  /* Different permissions make the kernel list two mappings. */
+  cr_assert_eq(mprotect((void *)(uintptr_t)(code + page), page,
+                        PROT_READ | PROT_WRITE | PROT_EXEC),
+               0);
+  cr_assert_eq(snare_code_register(code + page - 8, 16, "straddles"),
+               SNARE_OK);
+  cr_assert_eq(snare_code_unregister(code + page - 8), SNARE_OK);
+  cr_assert_eq(snare_code_register(code, 2 * page, "both"), SNARE_OK);
+}
+
+Test(code_region, bad_arguments_are_refused) {
+  uint64_t code = map_pages(1, PROT_READ | PROT_EXEC);
+  cr_assert_eq(snare_code_register(code, 0, "empty"), SNARE_INVALID_ARGUMENT);
+  cr_assert_eq(snare_code_register(code, page, NULL), SNARE_INVALID_ARGUMENT);
+  cr_assert_eq(snare_code_register(UINT64_MAX - 16, 64, "wraps"),
+               SNARE_INVALID_ARGUMENT);
+}
+
+Test(code_region, unregistering_needs_the_exact_start) {
+  uint64_t code = map_pages(1, PROT_READ | PROT_EXEC);
+  cr_assert_eq(snare_code_unregister(code), SNARE_NOT_FOUND);
+  cr_assert_eq(snare_code_register(code, page, "f"), SNARE_OK);
+  cr_assert_eq(snare_code_unregister(code + 1), SNARE_NOT_FOUND);
+  cr_assert_eq(snare_code_unregister(code), SNARE_OK);
+  cr_assert_eq(snare_code_unregister(code), SNARE_NOT_FOUND);
+  uint64_t start, size;
+  cr_assert_not(snare_code_function_containing(code, &start, &size, NULL));
+  cr_assert_eq(snare_code_register(code, page, "g"), SNARE_OK);
+}
+
+Test(code_region, many_regions_stay_ordered) {
+  enum { count = 64 };
+  uint64_t code = map_pages(1, PROT_READ | PROT_EXEC);
+  uint64_t slot = page / count;
+  char name[16];
+  for (unsigned i = 0; i < count; i++) {
+    unsigned k = (i * 37) % count; /* out of address order */
+    snprintf(name, sizeof name, "f%u", k);
+    cr_assert_eq(snare_code_register(code + k * slot, slot, name), SNARE_OK);
+  }
+  for (unsigned k = 0; k < count; k++) {
+    uint64_t start, size;
+    const char *found;
+    snprintf(name, sizeof name, "f%u", k);
+    cr_assert(snare_code_function_containing(code + k * slot + slot - 1,
+                                             &start, &size, &found));
+    cr_assert_eq(start, code + k * slot);
+    cr_assert_str_eq(found, name);
+  }
+  for (unsigned k = 0; k < count; k += 2)
+    cr_assert_eq(snare_code_unregister(code + k * slot), SNARE_OK);
+  uint64_t start, size;
+  cr_assert_not(snare_code_function_containing(code, &start, &size, NULL));
+  cr_assert(snare_code_function_containing(code + slot, &start, &size, NULL));
+}
