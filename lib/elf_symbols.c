@@ -46,12 +46,16 @@ static Elf_Data *find_versions(Elf *elf) {
   return NULL;
 }
 
+/* The "hidden" bit of a .gnu.version entry (GNU symbol versioning); elf.h
+   does not name it. */
+#define VERSION_HIDDEN 0x8000
+
 /* A hidden version (memcpy@GLIBC_2.2.5 beside memcpy@@GLIBC_2.14) is one
    the loader never resolves a bare name to, so a lookup must not either. */
 static bool hidden_version(Elf_Data *versions, size_t i) {
   GElf_Versym version;
   return versions != NULL && gelf_getversym(versions, (int)i, &version) &&
-         (version & VERSYM_HIDDEN);
+         (version & VERSION_HIDDEN);
 }
 
 /* Appends the wanted symbols of one symbol-table section; `versions`
@@ -203,8 +207,8 @@ static int compare_name(const void *key, const void *entry) {
   return strcmp(key, ((const snare_elf_symbol *)entry)->name);
 }
 
-const snare_elf_symbol *snare_elf_symbols_named(const snare_elf_symbols *symbols,
-                                                const char *name) {
+const snare_elf_symbol *
+snare_elf_symbols_named(const snare_elf_symbols *symbols, const char *name) {
   if (symbols->name_count == 0)
     return NULL;
   return bsearch(name, symbols->by_name, symbols->name_count,

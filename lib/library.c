@@ -16,10 +16,10 @@
 #include "snare.h"
 
 struct snare_library {
-  void *handle;     /* the OS loader's */
-  char *path;       /* as given to snare_library_open */
-  uint64_t base;    /* load bias */
-  uint64_t start;   /* mapped extent, for clearing breakpoints on close */
+  void *handle;   /* the OS loader's */
+  char *path;     /* as given to snare_library_open */
+  uint64_t base;  /* load bias */
+  uint64_t start; /* mapped extent, for clearing breakpoints on close */
   uint64_t size;
   snare_elf_symbols symbols;
 };
@@ -78,8 +78,8 @@ snare_status snare_library_open(const char *path, snare_library **out) {
     free(lib);
     return failed(SNARE_NO_MEMORY, "out of memory");
   }
-  snare_status status = snare_os_library_open(path, &lib->handle, last_error,
-                                              sizeof last_error);
+  snare_status status =
+      snare_os_library_open(path, &lib->handle, last_error, sizeof last_error);
   if (status != SNARE_OK) {
     destroy(lib);
     return status;

@@ -287,9 +287,9 @@ static bool add_function(unit_walk *w, Dwarf_Die die, bool inlined,
     fn->info.call_file = file_name(w, v);
   if (inlined && attr_udata(die, DW_AT_call_line, &v))
     fn->info.call_line = (unsigned)v;
-  bool ok = read_params(di, die, fn);
-  if (ok && fn->info.param_count == 0 && origin)
-    ok = read_params(di, origin, fn);
+  /* The abstract origin lists parameters in declaration order; concrete
+     instances may not. */
+  bool ok = read_params(di, origin ? origin : die, fn);
   if (origin)
     dwarf_dealloc_die(origin);
   *index = (long)di->function_count++;

@@ -61,7 +61,11 @@ di_pc_line di_pc_line_find(const snare_debuginfo *di, uint64_t addr)
       alt = first;
     const di_row *item = upper_bound(sf, addr);
     const di_row *prev = item != first ? item - 1 : NULL;
-    if (prev && (!best || prev->addr > best->addr)) {
+    /* At one address, a file's real row beats another's end marker. */
+    bool better = prev && (!best || prev->addr > best->addr ||
+                           (prev->addr == best->addr && best->line == 0 &&
+                            prev->line != 0));
+    if (better) {
       best = prev;
       best_sf = sf;
       /* Among rows at one address, the statement row names the line. */

@@ -22,7 +22,10 @@ typedef struct unit_reader {
   Dwarf_Debug dbg;
   size_t unit;
   size_t first_subfile;          /* subfiles of this unit start here */
-  long *by_fileno;               /* DWARF file number -> subfile, or -1 */
+  Dwarf_Unsigned version;        /* of the line table */
+  char **files;                  /* dwarf_srcfiles of the unit */
+  Dwarf_Signed file_count;
+  long *by_fileno;               /* index in files -> subfile, or -1 */
   size_t fileno_cap;
 } unit_reader;
 
@@ -64,15 +67,26 @@ static snare_status add_row(di_subfile *sf, uint64_t addr, uint32_t line,
   return SNARE_OK;
 }
 
+/*
+ * The subfile of a row. libdwarf 20210528 starts a DWARF 5 sequence with
+ * file register 0 where the standard says 1 (gcc relies on 1 and never
+ * selects 0 itself), and dwarf_linesrc follows it; so rows are named from
+ * the unit's file list with that corrected.
+ */
 static long subfile_for(unit_reader *r, Dwarf_Line line)
 {
   Dwarf_Unsigned fileno = 0;
   if (dwarf_line_srcfileno(line, &fileno, NULL) != DW_DLV_OK)
     return -1;
-  if (fileno < r->fileno_cap && r->by_fileno[fileno] >= 0)
-    return r->by_fileno[fileno];
-  if (fileno >= r->fileno_cap) {
-    size_t cap = fileno + 16;
+  if (r->version >= 5 && fileno == 0)
+    fileno = 1;
+  Dwarf_Signed index = (Dwarf_Signed)fileno - (r->version >= 5 ? 0 : 1);
+  if (index < 0 || index >= r->file_count)
+    return -1;
+  if ((size_t)index < r->fileno_cap && r->by_fileno[index] >= 0)
+    return r->by_fileno[index];
+  if ((size_t)index >= r->fileno_cap) {
+    size_t cap = (size_t)r->file_count;
     long *p = realloc(r->by_fileno, cap * sizeof *p);
     if (!p)
       return -1;
@@ -81,9 +95,7 @@ static long subfile_for(unit_reader *r, Dwarf_Line line)
     r->by_fileno = p;
     r->fileno_cap = cap;
   }
-  char *name = NULL;
-  if (dwarf_linesrc(line, &name, NULL) != DW_DLV_OK)
-    return -1;
+  const char *name = r->files[index];
   snare_debuginfo *di = r->di;
   long found = -1;
   for (size_t i = r->first_subfile; i < di->subfile_count; i++)
@@ -98,9 +110,8 @@ static long subfile_for(unit_reader *r, Dwarf_Line line)
       found = (long)di->subfile_count++;
     }
   }
-  dwarf_dealloc(r->dbg, name, DW_DLA_STRING);
   if (found >= 0)
-    r->by_fileno[fileno] = found;
+    r->by_fileno[index] = found;
   return found;
 }
 
@@ -144,7 +155,7 @@ static snare_status take_row(unit_reader *r, sequence_state *s,
   }
   long sub = subfile_for(r, line);
   if (sub < 0)
-    return SNARE_NO_MEMORY;
+    return SNARE_LOAD_FAILED;
   if (!s->have_last_addr || s->last_addr != addr)
     s->stmt_at_addr = false;
   if (lineno != s->prev_line)
@@ -242,7 +253,9 @@ static snare_status read_unit(snare_debuginfo *di, Dwarf_Die cu, size_t unit)
   Dwarf_Signed count = 0;
   snare_status st = SNARE_LOAD_FAILED;
   unit_reader r = {.di = di, .dbg = di->dbg, .unit = unit,
-                   .first_subfile = di->subfile_count};
+                   .version = version, .first_subfile = di->subfile_count};
+  if (dwarf_srcfiles(cu, &r.files, &r.file_count, NULL) != DW_DLV_OK)
+    r.file_count = 0;
   if (dwarf_srclines_from_linecontext(ctx, &lines, &count, NULL) ==
       DW_DLV_OK) {
     st = SNARE_OK;
@@ -251,6 +264,10 @@ static snare_status read_unit(snare_debuginfo *di, Dwarf_Die cu, size_t unit)
       st = take_row(&r, &s, lines[i]);
   }
   free(r.by_fileno);
+  for (Dwarf_Signed i = 0; i < r.file_count; i++)
+    dwarf_dealloc(di->dbg, r.files[i], DW_DLA_STRING);
+  if (r.file_count)
+    dwarf_dealloc(di->dbg, r.files, DW_DLA_LIST);
   dwarf_srclines_dealloc_b(ctx);
   if (st == SNARE_OK) {
     char *primary = unit_primary_path(di->dbg, cu);

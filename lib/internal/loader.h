@@ -27,13 +27,14 @@ typedef struct snare_os_loaded {
  * (truncated, always terminated) into error[0..error_size).
  */
 SNARE_HIDDEN snare_status snare_os_library_open(const char *path, void **handle,
-                                   char *error, size_t error_size);
+                                                char *error, size_t error_size);
 
 /* Drops one reference to a handle from snare_os_library_open. */
 SNARE_HIDDEN void snare_os_library_close(void *handle);
 
 /* Fills *out for an open handle; LOAD_FAILED if the loader cannot say. */
-SNARE_HIDDEN snare_status snare_os_library_locate(void *handle, snare_os_loaded *out);
+SNARE_HIDDEN snare_status snare_os_library_locate(void *handle,
+                                                  snare_os_loaded *out);
 
 /*
  * Opens a file read-only for a file-reading library such as libelf;

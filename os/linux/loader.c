@@ -11,8 +11,8 @@
 
 #include "internal/loader.h"
 
-snare_status snare_os_library_open(const char *path, void **handle,
-                                   char *error, size_t error_size) {
+snare_status snare_os_library_open(const char *path, void **handle, char *error,
+                                   size_t error_size) {
   void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (h == NULL) {
     const char *message = dlerror(); /* thread-local in glibc, read once */

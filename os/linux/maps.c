@@ -25,8 +25,8 @@ bool snare_os_range_executable(uint64_t start, uint64_t size) {
   bool covered = false;
   uint64_t lo, hi;
   char perms[5];
-  while (fscanf(maps, "%" SCNx64 "-%" SCNx64 " %4s%*[^\n]", &lo, &hi,
-                perms) == 3) {
+  while (fscanf(maps, "%" SCNx64 "-%" SCNx64 " %4s%*[^\n]", &lo, &hi, perms) ==
+         3) {
     if (hi <= cursor)
       continue;
     if (lo > cursor || perms[2] != 'x')

@@ -37,8 +37,8 @@ Test(code_region, an_executable_page_registers_and_is_named) {
   cr_assert_eq(start, code);
   cr_assert_eq(size, page);
   cr_assert_str_eq(found, "jit_function");
-  cr_assert_not(snare_code_function_containing(code + page, &start, &size,
-                                               NULL));
+  cr_assert_not(
+      snare_code_function_containing(code + page, &start, &size, NULL));
 }
 
 Test(code_region, overlapping_regions_are_refused_and_neighbours_are_not) {
@@ -59,8 +59,8 @@ Test(code_region, overlapping_regions_are_refused_and_neighbours_are_not) {
   cr_assert(snare_code_function_containing(code + 2 * page - 1, &start, &size,
                                            &name));
   cr_assert_str_eq(name, "middle");
-  cr_assert(snare_code_function_containing(code + 2 * page, &start, &size,
-                                           &name));
+  cr_assert(
+      snare_code_function_containing(code + 2 * page, &start, &size, &name));
   cr_assert_str_eq(name, "after");
 }
 
@@ -86,8 +86,7 @@ Test(code_region, a_range_may_span_adjacent_executable_mappings) {
   cr_assert_eq(mprotect((void *)(uintptr_t)(code + page), page,
                         PROT_READ | PROT_WRITE | PROT_EXEC),
                0);
-  cr_assert_eq(snare_code_register(code + page - 8, 16, "straddles"),
-               SNARE_OK);
+  cr_assert_eq(snare_code_register(code + page - 8, 16, "straddles"), SNARE_OK);
   cr_assert_eq(snare_code_unregister(code + page - 8), SNARE_OK);
   cr_assert_eq(snare_code_register(code, 2 * page, "both"), SNARE_OK);
 }
@@ -126,8 +125,8 @@ Test(code_region, many_regions_stay_ordered) {
     uint64_t start, size;
     const char *found;
     snprintf(name, sizeof name, "f%u", k);
-    cr_assert(snare_code_function_containing(code + k * slot + slot - 1,
-                                             &start, &size, &found));
+    cr_assert(snare_code_function_containing(code + k * slot + slot - 1, &start,
+                                             &size, &found));
     cr_assert_eq(start, code + k * slot);
     cr_assert_str_eq(found, name);
   }
@@ -136,4 +135,32 @@ Test(code_region, many_regions_stay_ordered) {
   uint64_t start, size;
   cr_assert_not(snare_code_function_containing(code, &start, &size, NULL));
   cr_assert(snare_code_function_containing(code + slot, &start, &size, NULL));
+}
+
+/* mov eax, 42; ret */
+static const uint8_t answer[] = {0xb8, 0x2a, 0x00, 0x00, 0x00, 0xc3};
+
+static uint64_t map_answer(void) {
+  uint64_t code = map_pages(1, PROT_READ | PROT_WRITE);
+  memcpy((void *)(uintptr_t)code, answer, sizeof answer);
+  cr_assert_eq(mprotect((void *)(uintptr_t)code, page, PROT_READ | PROT_EXEC),
+               0);
+  return code;
+}
+
+Test(code_region, breakpoints_respect_its_instructions_and_go_with_it) {
+  uint64_t code = map_answer();
+  cr_assert_eq(snare_code_register(code, sizeof answer, "answer"), SNARE_OK);
+  snare_session *session = NULL;
+  cr_assert_eq(snare_session_new(&session), SNARE_OK);
+  int id = 0;
+  cr_assert_eq(snare_breakpoint_set(session, code + 1, NULL, &id),
+               SNARE_INSIDE_INSTRUCTION);
+  cr_assert_eq(snare_breakpoint_set(session, code + 5, NULL, &id), SNARE_OK);
+  cr_assert_eq(snare_code_unregister(code), SNARE_OK);
+  snare_breakpoint_info info;
+  cr_assert_eq(snare_breakpoint_info_get(session, id, &info), SNARE_NOT_FOUND);
+  cr_assert_eq(memcmp((void *)(uintptr_t)code, answer, sizeof answer), 0,
+               "the patch outlived the region");
+  snare_session_free(session);
 }

@@ -3,8 +3,7 @@
 #
 # For every line of every fixture source, asks gdb (`info line`) and the
 # driver (snare) the same question, normalises both, and diffs them.
-# With BREAKS=1 it also compares `break FILE:LINE` locations for lines
-# that have code. Exits non-zero on any mismatch.
+# Exits non-zero on any mismatch.
 #
 # Usage: spec/debuginfo_oracle/run.sh [DRIVER]
 #   SNARE_FIXTURES  where O0/ and O2/ fixture objects are (build/fixtures)

@@ -1,0 +1,255 @@
+/* breakpoint_test.c - breakpoints: hits, conditions, skip and max counts,
+   enabling, clearing, refusals, and threads that are not snare's. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "fixtures.h"
+#include "snare.h"
+
+static snare_session *session;
+static void open_session(void) {
+  cr_assert_eq(snare_session_new(&session), SNARE_OK);
+}
+static void close_session(void) { snare_session_free(session); }
+TestSuite(breakpoint, .init = open_session, .fini = close_session,
+          .timeout = 30);
+
+static uint64_t loops(const char *level, const char *symbol) {
+  return fixture_symbol(level, "loops", symbol);
+}
+
+static snare_breakpoint_info info_of(int id) {
+  snare_breakpoint_info info;
+  cr_assert_eq(snare_breakpoint_info_get(session, id, &info), SNARE_OK);
+  return info;
+}
+
+/* Runs fn(arg) to completion, counting breakpoint stops on the way. */
+static int run_counting_stops(uint64_t fn, uint64_t arg, snare_stop *stop) {
+  int stops = 0;
+  snare_call(session, fn, 1, &arg, stop);
+  while (stop->kind == SNARE_STOP_BREAKPOINT) {
+    stops++;
+    snare_resume(session, SNARE_RESUME_CONTINUE, NULL, stop);
+  }
+  return stops;
+}
+
+static bool argument_is(snare_frame *frame, void *wanted) {
+  uint64_t rdi;
+  snare_frame_register_get(frame, SNARE_REG_RDI, &rdi);
+  return rdi == *(uint64_t *)wanted;
+}
+
+static void check_loop_condition(const char *level) {
+  uint64_t wanted = 77777;
+  int id;
+  snare_breakpoint_options opts = {.condition = argument_is,
+                                   .condition_data = &wanted};
+  cr_assert_eq(snare_breakpoint_set(session, loops(level, "visit"), &opts, &id),
+               SNARE_OK);
+  snare_stop stop;
+  uint64_t n = 100000;
+  snare_call(session, loops(level, "visit_loop"), 1, &n, &stop);
+  cr_assert_eq(stop.kind, SNARE_STOP_BREAKPOINT);
+  cr_assert_eq(stop.breakpoint, id);
+  cr_assert_eq(stop.registers.value[SNARE_REG_RDI], wanted);
+  snare_resume(session, SNARE_RESUME_CONTINUE, NULL, &stop);
+  cr_assert_eq(stop.kind, SNARE_STOP_EXIT);
+  uint64_t expected = 0;
+  for (uint64_t i = 0; i < n; i++)
+    expected += i % 7;
+  cr_assert_eq((int)stop.return_value, (int)expected);
+  snare_breakpoint_info info = info_of(id);
+  cr_assert_eq(info.hits, 100000);
+  cr_assert_eq(info.stops, 1);
+  cr_assert_eq(info.rejected, 99999);
+  snare_breakpoint_clear(session, id);
+}
+
+Test(breakpoint, condition_true_once_in_a_loop_stops_once) {
+  check_loop_condition("O0");
+  check_loop_condition("O2");
+}
+
+Test(breakpoint, every_hit_stops_without_a_condition) {
+  uint64_t fib = loops("O0", "fib");
+  int id;
+  snare_breakpoint_set(session, fib, NULL, &id);
+  snare_stop stop;
+  int stops = run_counting_stops(fib, 6, &stop);
+  cr_assert_eq(stops, 25); /* fib(6) makes 25 calls */
+  cr_assert_eq(stop.return_value, 8);
+  snare_breakpoint_info info = info_of(id);
+  cr_assert_eq(info.hits, 25);
+  cr_assert_eq(info.stops, 25);
+  cr_assert_eq(info.rejected, 0);
+}
+
+Test(breakpoint, skip_ignores_the_first_hits) {
+  uint64_t fib = loops("O0", "fib");
+  int id;
+  snare_breakpoint_set(session, fib, &(snare_breakpoint_options){.skip = 20},
+                       &id);
+  snare_stop stop;
+  cr_assert_eq(run_counting_stops(fib, 6, &stop), 5);
+  cr_assert_eq(info_of(id).rejected, 20);
+}
+
+Test(breakpoint, max_stops_clears_the_breakpoint) {
+  uint64_t fib = loops("O0", "fib");
+  uint8_t before[4];
+  memcpy(before, (void *)(uintptr_t)fib, sizeof before);
+  int id;
+  snare_breakpoint_set(session, fib,
+                       &(snare_breakpoint_options){.max_stops = 2}, &id);
+  snare_stop stop;
+  cr_assert_eq(run_counting_stops(fib, 6, &stop), 2);
+  cr_assert_eq(stop.return_value, 8);
+  snare_breakpoint_info info;
+  cr_assert_eq(snare_breakpoint_info_get(session, id, &info), SNARE_NOT_FOUND);
+  cr_assert_eq(memcmp(before, (void *)(uintptr_t)fib, sizeof before), 0);
+}
+
+static int released;
+static void count_release(void *data) {
+  (void)data;
+  released++;
+}
+
+Test(breakpoint, disable_enable_and_clear_restore_the_code) {
+  uint64_t fib = loops("O2", "fib");
+  uint8_t before[16];
+  memcpy(before, (void *)(uintptr_t)fib, sizeof before);
+  int id;
+  released = 0;
+  snare_breakpoint_set(session, fib,
+                       &(snare_breakpoint_options){.release = count_release},
+                       &id);
+  cr_assert_neq(memcmp(before, (void *)(uintptr_t)fib, sizeof before), 0);
+  /* snare's own reads show the program's bytes, not the trap */
+  uint8_t seen[16];
+  cr_assert_eq(snare_memory_read(fib, seen, sizeof seen), SNARE_OK);
+  cr_assert_eq(memcmp(before, seen, sizeof seen), 0);
+  cr_assert_eq(snare_breakpoint_enable(session, id, false), SNARE_OK);
+  cr_assert_eq(memcmp(before, (void *)(uintptr_t)fib, sizeof before), 0);
+  snare_stop stop;
+  cr_assert_eq(run_counting_stops(fib, 10, &stop), 0);
+  cr_assert_eq(info_of(id).hits, 0);
+  cr_assert_not(info_of(id).enabled);
+  snare_breakpoint_enable(session, id, true);
+  cr_assert_gt(run_counting_stops(fib, 3, &stop), 0);
+  cr_assert_eq(snare_breakpoint_clear(session, id), SNARE_OK);
+  cr_assert_eq(released, 1);
+  cr_assert_eq(memcmp(before, (void *)(uintptr_t)fib, sizeof before), 0);
+  cr_assert_eq(snare_breakpoint_clear(session, id), SNARE_NOT_FOUND);
+  cr_assert_eq(snare_breakpoint_enable(session, id, true), SNARE_NOT_FOUND);
+}
+
+Test(breakpoint, two_breakpoints_at_one_address) {
+  uint64_t fib = loops("O0", "fib");
+  uint8_t before[4];
+  memcpy(before, (void *)(uintptr_t)fib, sizeof before);
+  int a, b;
+  snare_breakpoint_set(session, fib, &(snare_breakpoint_options){.skip = 100},
+                       &a);
+  snare_breakpoint_set(session, fib, NULL, &b);
+  cr_assert_neq(a, b);
+  int ids[4];
+  cr_assert_eq(snare_breakpoint_list(session, ids, 4), 2);
+  cr_assert_eq(ids[0], a);
+  cr_assert_eq(ids[1], b);
+  snare_stop stop;
+  cr_assert_eq(run_counting_stops(fib, 4, &stop), 9);
+  cr_assert_eq(info_of(a).rejected, 9);
+  snare_breakpoint_clear(session, b);
+  cr_assert_neq(memcmp(before, (void *)(uintptr_t)fib, sizeof before), 0);
+  snare_breakpoint_clear(session, a);
+  cr_assert_eq(memcmp(before, (void *)(uintptr_t)fib, sizeof before), 0);
+}
+
+Test(breakpoint, refuses_bad_addresses) {
+  int id = -1;
+  static int data;
+  cr_assert_eq(snare_breakpoint_set(session, 0, NULL, &id), SNARE_BAD_ADDRESS);
+  cr_assert_eq(snare_breakpoint_set(session, 8, NULL, &id), SNARE_BAD_ADDRESS);
+  cr_assert_eq(
+      snare_breakpoint_set(session, (uint64_t)(uintptr_t)&data, NULL, &id),
+      SNARE_NOT_CODE);
+  cr_assert_eq(snare_breakpoint_set(session, loops("O0", "fib"), NULL, NULL),
+               SNARE_INVALID_ARGUMENT);
+  cr_assert_eq(id, -1);
+  cr_assert_eq(snare_breakpoint_list(session, NULL, 0), 0);
+  /* Inside an instruction of a function snare knows. */
+  snare_library *lib;
+  cr_assert_eq(snare_library_open(fixture_path("O0", "loops"), &lib),
+               SNARE_OK);
+  snare_symbol fib;
+  snare_library_symbol(lib, "fib", &fib);
+  /* fib at -O0 opens with push rbp (1 byte), mov rbp,rsp (3 bytes) */
+  cr_assert_eq(snare_breakpoint_set(session, fib.address + 2, NULL, &id),
+               SNARE_INSIDE_INSTRUCTION);
+  cr_assert_eq(snare_breakpoint_set(session, fib.address + 1, NULL, &id),
+               SNARE_OK);
+  snare_library_close(lib);
+}
+
+static bool always_false(snare_frame *frame, void *data) {
+  (void)frame;
+  (void)data;
+  return false;
+}
+
+static void *call_fib_on_a_foreign_thread(void *fib) {
+  int (*fn)(int) = (int (*)(int))(uintptr_t)fib;
+  return (void *)(uintptr_t)fn(15);
+}
+
+Test(breakpoint, threads_that_are_not_snares_run_through) {
+  uint64_t fib = loops("O0", "fib");
+  int id;
+  snare_breakpoint_set(session, fib, NULL, &id);
+  pthread_t threads[4];
+  for (int i = 0; i < 4; i++)
+    pthread_create(&threads[i], NULL, call_fib_on_a_foreign_thread,
+                   (void *)(uintptr_t)fib);
+  for (int i = 0; i < 4; i++) {
+    void *result;
+    pthread_join(threads[i], &result);
+    cr_assert_eq((uintptr_t)result, 610);
+  }
+  cr_assert_eq(info_of(id).hits, 0);
+}
+
+Test(breakpoint, condition_sees_every_hit_of_a_recursive_function) {
+  uint64_t fib = loops("O2", "fib");
+  int id;
+  snare_breakpoint_set(session, fib,
+                       &(snare_breakpoint_options){.condition = always_false},
+                       &id);
+  snare_stop stop;
+  cr_assert_eq(run_counting_stops(fib, 20, &stop), 0);
+  cr_assert_eq(stop.return_value, 6765);
+  snare_breakpoint_info info = info_of(id);
+  cr_assert_gt(info.hits, 0);
+  cr_assert_eq(info.hits, info.rejected);
+}
+
+static bool move_argument(snare_frame *frame, void *data) {
+  (void)data;
+  snare_frame_register_set(frame, SNARE_REG_RDI, 10);
+  return false;
+}
+
+Test(breakpoint, condition_may_write_registers) {
+  uint64_t count_to = loops("O0", "count_to");
+  int id;
+  snare_breakpoint_set(
+      session, count_to,
+      &(snare_breakpoint_options){.condition = move_argument, .max_stops = 0},
+      &id);
+  snare_stop stop;
+  cr_assert_eq(run_counting_stops(count_to, 3, &stop), 0);
+  cr_assert_eq(stop.return_value, 55); /* count_to(10) */
+}
