@@ -14,6 +14,7 @@ PREMAKE := premake4
 LUA := lua5.4
 BUSTED := /usr/bin/busted
 TIMEOUT := timeout 600
+BENCH_TIMEOUT := timeout 1800
 
 ROOT := $(CURDIR)
 FIXTURES := $(ROOT)/build/fixtures
@@ -24,7 +25,8 @@ EXAMPLES := $(ROOT)/build/examples
 # allocations at exit are not ours) and on for the Criterion binary. The
 # sanitizers' SEGV/BUS/FPE/ILL handlers are off everywhere: catching those
 # signals is snare's job, and the tests check that it does; memory errors
-# are still reported through the instrumentation.
+# are still reported through the instrumentation. tools/sanitized fails a
+# step whose output holds a sanitizer report (see why there).
 LIBASAN := $(shell gcc -print-file-name=libasan.so)
 ASAN_COMMON := handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:allow_user_segv_handler=1:abort_on_error=0
 UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
@@ -40,6 +42,11 @@ TEST_STEPS := criterion-release busted-release criterion-asan busted-asan
 
 .PHONY: all setup generate build build-asan module test $(TEST_STEPS) \
 	demo bench lint install clean
+
+# Steps here run one at a time (the generated makefiles still honour -j):
+# both configurations write the same fixture files, and test output must
+# not interleave.
+.NOTPARALLEL:
 
 all: setup build
 
@@ -79,22 +86,22 @@ criterion-asan:
 	@echo "==== Criterion (asan) ===="
 	$(call env_for,build/asan) ASAN_OPTIONS=$(ASAN_COMMON):detect_leaks=1 \
 		UBSAN_OPTIONS=$(UBSAN_OPTIONS) \
-		$(TIMEOUT) build/asan/bin/snare_tests --jobs 2
+		tools/sanitized $(TIMEOUT) build/asan/bin/snare_tests --jobs 2
 
 busted-asan:
 	@echo "==== busted (asan) ===="
 	$(call env_for,build/asan) ASAN_OPTIONS=$(ASAN_COMMON):detect_leaks=0 \
 		UBSAN_OPTIONS=$(UBSAN_OPTIONS) \
-		$(TIMEOUT) env LD_PRELOAD=$(LIBASAN) $(LUA) $(BUSTED) \
+		tools/sanitized $(TIMEOUT) env LD_PRELOAD=$(LIBASAN) $(LUA) $(BUSTED) \
 		--cpath='$(ROOT)/build/asan/lua/?.so'
 
 demo: setup build
 	$(call env_for,build) $(TIMEOUT) $(LUA) examples/tour.lua
 
 bench: build
-	@tools/setup hyperfine
+	@tools/setup gdb
 	@if [ -x bench/run.sh ]; then \
-		$(call env_for,build) bench/run.sh; \
+		$(call env_for,build) $(BENCH_TIMEOUT) bench/run.sh; \
 	else \
 		echo "make bench: no bench/run.sh yet"; \
 	fi

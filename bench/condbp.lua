@@ -27,15 +27,15 @@ if mode ~= "none" and not options_by_mode[mode] then
   error("unknown mode " .. mode)
 end
 
-local lib = snare.load(path)
+local lib <close> = assert(snare.load(path))
 local s <close> = snare.session()
 local bp
 if mode ~= "none" then
-  bp = s:breakpoint(lib:symbol("step"), options_by_mode[mode])
+  bp = s:breakpoint(assert(lib:symbol("step")), options_by_mode[mode])
 end
 
-local stop = s:call(lib:symbol("loop"), n)
-assert(stop.kind == "exit", "loop did not run to the end: " .. tostring(stop.kind))
+local stop = s:call(assert(lib:symbol("loop")), n)
+assert(stop.kind == "exit", "loop did not run to the end: " .. tostring(stop))
 
 if bp then
   assert(bp.hits == n and bp.rejected == n,

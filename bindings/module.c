@@ -52,22 +52,6 @@ int snare_lua_fail(lua_State *L, const char *what, snare_status status)
   return 3;
 }
 
-void snare_lua_new_type(lua_State *L, const char *tname,
-                        const luaL_Reg *methods, const luaL_Reg *meta,
-                        lua_CFunction index_fn)
-{
-  luaL_newmetatable(L, tname);
-  if (meta != NULL)
-    luaL_setfuncs(L, meta, 0);
-  lua_newtable(L);
-  if (methods != NULL)
-    luaL_setfuncs(L, methods, 0);
-  if (index_fn != NULL)
-    lua_pushcclosure(L, index_fn, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
-}
-
 /* core.metatable(name): the metatable of a snare type, so the Lua layer
    can add formatting (__tostring) without the C side knowing it. */
 static int core_metatable(lua_State *L)

@@ -47,14 +47,6 @@ typedef struct lsession {
   bool in_callback; /* a condition of this session is running */
 } lsession;
 
-/* A breakpoint userdata; the core's condition_data points at it. */
-typedef struct lbreakpoint {
-  lsession *owner;
-  int id;
-  uint64_t address;
-  volatile bool released; /* set by the core's release callback */
-} lbreakpoint;
-
 /* ---- module.c ---- */
 /* Raises "<type>: <what>: <status message>". Never returns. */
 int snare_lua_status_error(lua_State *L, const char *type, const char *what,
@@ -63,14 +55,6 @@ int snare_lua_status_error(lua_State *L, const char *type, const char *what,
 int snare_lua_fail(lua_State *L, const char *what, snare_status status);
 /* Pushes the name of signal number sig ("SIGSEGV") or nil. */
 void snare_lua_push_signal_name(lua_State *L, int sig);
-/* Creates a metatable: __name = tname, __index = methods (or index_fn
-   when not NULL, with the methods table as its upvalue). Pops it. */
-void snare_lua_new_type(lua_State *L, const char *tname,
-                        const luaL_Reg *methods, const luaL_Reg *meta,
-                        lua_CFunction index_fn);
-/* Pushes value of methods table of type tname for key at index k, or nil. */
-int snare_lua_method(lua_State *L, int methods_index, int key);
-
 /* ---- callback.c ---- */
 /*
  * Calls the function below the nargs arguments on L's top in protected
@@ -128,6 +112,9 @@ typedef struct lframe {
   snare_frame *frame; /* NULL once the callback returned */
 } lframe;
 lframe *snare_lua_checkframe(lua_State *L, int idx);
+/* Pushes a new frame userdata for frame; the caller sets ->frame to NULL
+   when the callback returns. */
+lframe *snare_lua_push_frame(lua_State *L, snare_frame *frame);
 void snare_lua_open_frame(lua_State *L);
 
 /* ---- memory.c ---- */
@@ -139,14 +126,11 @@ void snare_lua_set_memory_functions(lua_State *L, int owner);
 /* ---- library.c ---- */
 void snare_lua_open_library(lua_State *L);
 /*
- * Resolves the function address at idx: an integer, or a symbol name
- * looked up across the libraries loaded through snare.load. On success
- * returns true, sets *addr and pushes the library that defines it (or
- * nil); raises "unknown symbol 'x'" otherwise.
+ * Resolves the address at idx: an integer or light userdata (pushes nil),
+ * or a symbol name looked up across the libraries loaded through
+ * snare.load (pushes the library that defines it, so the caller can keep
+ * it loaded). Raises "unknown symbol 'x'" or a type error.
  */
 void snare_lua_checkaddress(lua_State *L, int idx, uint64_t *addr);
-/* Pushes the library defining name; sets *sym. Returns false (nothing
-   pushed) if no loaded library defines it. */
-bool snare_lua_find_symbol(lua_State *L, const char *name, snare_symbol *sym);
 
 #endif

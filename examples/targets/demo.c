@@ -25,3 +25,11 @@ DEMO_API int crash(int *p)
   *p = 42;
   return *p;
 }
+
+DEMO_API int spin_forever(void)
+{
+  volatile int running = 1;
+  while (running)
+    ;
+  return 0;
+}

@@ -140,7 +140,9 @@ SNARE_API const char *snare_stop_reason_text(snare_stop_reason reason);
 /*
  * What the worker reported when it stopped. Plain data, owned by whoever
  * holds it. `registers` is a snapshot taken at the stop; use
- * snare_register_get/set for the live, writable values.
+ * snare_register_get/set for the live, writable values. EXIT and ABORTED
+ * stops have no frame: their registers are all zero. fault_address is set
+ * only for SIGSEGV, SIGBUS, SIGILL and SIGFPE.
  */
 typedef struct snare_stop {
   snare_stop_kind kind;

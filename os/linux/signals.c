@@ -92,8 +92,11 @@ static void on_signal(int sig, siginfo_t *info, void *context) {
       .kind = fault_kind(sig, info->si_code),
       .signal = sig,
       .code = info->si_code,
-      .address = (uint64_t)(uintptr_t)info->si_addr,
   };
+  /* si_addr is meaningful only for faults; for raised signals the same
+     bytes hold the sender's pid. */
+  if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE)
+    fault.address = (uint64_t)(uintptr_t)info->si_addr;
   if (!snare_fault_dispatch(&fault, context))
     chain(sig, info, context);
   errno = saved_errno;

@@ -1,5 +1,5 @@
 /*
- * memory.c - reading and writing this process's memory without ever
+ * safe_memory.c - reading and writing this process's memory without ever
  * faulting, and the one primitive every code write goes through.
  */
 #include <fcntl.h>

@@ -1,0 +1,116 @@
+/*
+ * frame.c - the frame a breakpoint condition receives: registers of the
+ * trapped worker (read and write), its pc, breakpoint id and thread, and
+ * the memory functions. Valid only during the callback.
+ */
+#include <string.h>
+
+#include "snare_lua.h"
+
+lframe *snare_lua_checkframe(lua_State *L, int idx)
+{
+  lframe *f = luaL_checkudata(L, idx, FRAME_TYPE);
+  if (f->frame == NULL)
+    luaL_error(L, FRAME_TYPE ": frame is no longer valid");
+  return f;
+}
+
+lframe *snare_lua_push_frame(lua_State *L, snare_frame *frame)
+{
+  lframe *f = lua_newuserdatauv(L, sizeof *f, 1);
+  f->frame = frame;
+  luaL_setmetatable(L, FRAME_TYPE);
+  return f;
+}
+
+static uint64_t frame_get(lua_State *L, lframe *f, snare_register reg)
+{
+  uint64_t v;
+  snare_status st = snare_frame_register_get(f->frame, reg, &v);
+  if (st != SNARE_OK)
+    snare_lua_status_error(L, FRAME_TYPE, "cannot read register", st);
+  return v;
+}
+
+/* frame:reg(name) -> integer */
+static int frame_reg(lua_State *L)
+{
+  lframe *f = snare_lua_checkframe(L, 1);
+  lua_pushinteger(L, (lua_Integer)frame_get(L, f, snare_lua_checkregister(L, 2)));
+  return 1;
+}
+
+/* frame:set_reg(name, value); takes effect when the worker resumes. */
+static int frame_set_reg(lua_State *L)
+{
+  lframe *f = snare_lua_checkframe(L, 1);
+  snare_register reg = snare_lua_checkregister(L, 2);
+  snare_status st = snare_frame_register_set(
+      f->frame, reg, (uint64_t)luaL_checkinteger(L, 3));
+  if (st != SNARE_OK)
+    return snare_lua_status_error(L, FRAME_TYPE, "cannot write register", st);
+  return 0;
+}
+
+/* __index: methods, then valid, pc, breakpoint, thread, regs. */
+static int frame_index(lua_State *L)
+{
+  lframe *f = luaL_checkudata(L, 1, FRAME_TYPE);
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
+    return 1;
+  const char *key = lua_tostring(L, 2);
+  if (key == NULL)
+    return 1;
+  if (strcmp(key, "valid") == 0) {
+    lua_pushboolean(L, f->frame != NULL);
+    return 1;
+  }
+  snare_lua_checkframe(L, 1);
+  if (strcmp(key, "pc") == 0)
+    lua_pushinteger(L, (lua_Integer)frame_get(L, f, SNARE_REG_RIP));
+  else if (strcmp(key, "breakpoint") == 0)
+    lua_pushinteger(L, snare_frame_breakpoint(f->frame));
+  else if (strcmp(key, "thread") == 0)
+    lua_pushinteger(L, snare_frame_thread(f->frame));
+  else if (strcmp(key, "regs") == 0) {
+    if (lua_getiuservalue(L, 1, 1) == LUA_TNIL) {
+      snare_lua_push_frame_regs(L, 1);
+      lua_pushvalue(L, -1);
+      lua_setiuservalue(L, 1, 1);
+    }
+  } else
+    lua_pushnil(L);
+  return 1;
+}
+
+static int frame_tostring(lua_State *L)
+{
+  lframe *f = luaL_checkudata(L, 1, FRAME_TYPE);
+  if (f->frame == NULL)
+    lua_pushliteral(L, "snare.frame (no longer valid)");
+  else
+    lua_pushfstring(L, "snare.frame (breakpoint %d, thread %d)",
+                    snare_frame_breakpoint(f->frame),
+                    snare_frame_thread(f->frame));
+  return 1;
+}
+
+static const luaL_Reg frame_methods[] = {
+    {"reg", frame_reg},
+    {"set_reg", frame_set_reg},
+    {NULL, NULL},
+};
+
+void snare_lua_open_frame(lua_State *L)
+{
+  luaL_newmetatable(L, FRAME_TYPE);
+  lua_pushcfunction(L, frame_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_newtable(L);
+  luaL_setfuncs(L, frame_methods, 0);
+  snare_lua_set_memory_functions(L, MEMORY_FRAME);
+  lua_pushcclosure(L, frame_index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}

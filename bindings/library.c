@@ -1,0 +1,341 @@
+/*
+ * library.c - shared objects loaded through snare.load, their symbols, and
+ * symbol resolution across all of them.
+ *
+ * Loaded libraries are remembered weakly (registry table LIBRARIES, slot
+ * -> library, weak values) so a name given to s:call or s:breakpoint can
+ * be resolved without holding libraries alive; slots are in load order,
+ * so the first library that loaded a name wins.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "snare_lua.h"
+
+#define LIBRARIES "snare.libraries"
+
+typedef struct llibrary {
+  snare_library *lib; /* NULL once closed */
+  lua_Integer slot;
+  uint64_t base;
+} llibrary;
+
+static llibrary *checklibrary(lua_State *L, int idx)
+{
+  llibrary *l = luaL_checkudata(L, idx, LIBRARY_TYPE);
+  if (l->lib == NULL)
+    luaL_error(L, LIBRARY_TYPE ": closed");
+  return l;
+}
+
+static void pushlibraries(lua_State *L)
+{
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LIBRARIES);
+}
+
+static void push_symbol(lua_State *L, const snare_symbol *sym, int lidx)
+{
+  lua_createtable(L, 0, 6);
+  lua_pushstring(L, sym->name);
+  lua_setfield(L, -2, "name");
+  lua_pushinteger(L, (lua_Integer)sym->address);
+  lua_setfield(L, -2, "address");
+  lua_pushinteger(L, (lua_Integer)sym->size);
+  lua_setfield(L, -2, "size");
+  lua_pushboolean(L, sym->is_function);
+  lua_setfield(L, -2, "is_function");
+  lua_getiuservalue(L, lidx, 1);
+  lua_setfield(L, -2, "library");
+}
+
+static int fail_symbol(lua_State *L, const char *name, int lidx)
+{
+  luaL_pushfail(L);
+  lua_getiuservalue(L, lidx, 1);
+  lua_pushfstring(L, "unknown symbol '%s' in %s", name, lua_tostring(L, -1));
+  lua_remove(L, -2);
+  return 2;
+}
+
+static int fail_address(lua_State *L, uint64_t addr)
+{
+  char msg[64];
+  snprintf(msg, sizeof msg, "no symbol at 0x%llx", (unsigned long long)addr);
+  luaL_pushfail(L);
+  lua_pushstring(L, msg);
+  return 2;
+}
+
+/* lib:symbol(name) -> address | nil, message */
+static int lib_symbol(lua_State *L)
+{
+  llibrary *l = checklibrary(L, 1);
+  const char *name = luaL_checkstring(L, 2);
+  snare_symbol sym;
+  if (snare_library_symbol(l->lib, name, &sym) != SNARE_OK)
+    return fail_symbol(L, name, 1);
+  lua_pushinteger(L, (lua_Integer)sym.address);
+  return 1;
+}
+
+/* lib:symbol_info(name) -> {name, address, size, is_function, library} */
+static int lib_symbol_info(lua_State *L)
+{
+  llibrary *l = checklibrary(L, 1);
+  const char *name = luaL_checkstring(L, 2);
+  snare_symbol sym;
+  if (snare_library_symbol(l->lib, name, &sym) != SNARE_OK)
+    return fail_symbol(L, name, 1);
+  push_symbol(L, &sym, 1);
+  return 1;
+}
+
+/* lib:symbol_at(addr) -> symbol table with offset | nil, message */
+static int lib_symbol_at(lua_State *L)
+{
+  llibrary *l = checklibrary(L, 1);
+  uint64_t addr = (uint64_t)luaL_checkinteger(L, 2);
+  snare_symbol sym;
+  if (snare_library_symbol_at(l->lib, addr, &sym) != SNARE_OK)
+    return fail_address(L, addr);
+  push_symbol(L, &sym, 1);
+  lua_pushinteger(L, (lua_Integer)(addr - sym.address));
+  lua_setfield(L, -2, "offset");
+  return 1;
+}
+
+static void close_library(void *p)
+{
+  snare_library_close(p);
+}
+
+/* Closes (unloads) the library at index 1 if open; its breakpoints go
+   with it. Idempotent. */
+static int lib_close(lua_State *L)
+{
+  llibrary *l = luaL_checkudata(L, 1, LIBRARY_TYPE);
+  if (l->lib == NULL)
+    return 0;
+  if (snare_lua_in_callback())
+    return luaL_error(L, LIBRARY_TYPE ": cannot close from a callback");
+  snare_library *lib = l->lib;
+  l->lib = NULL;
+  snare_library_close(lib);
+  pushlibraries(L);
+  lua_pushnil(L);
+  lua_rawseti(L, -2, l->slot);
+  return 0;
+}
+
+static int lib_gc(lua_State *L)
+{
+  llibrary *l = luaL_checkudata(L, 1, LIBRARY_TYPE);
+  if (l->lib != NULL) { /* the weak slot empties itself */
+    snare_library *lib = l->lib;
+    l->lib = NULL;
+    snare_lua_release(close_library, lib);
+  }
+  return 0;
+}
+
+/* __index: methods, then closed, path (always) and base. */
+static int lib_index(lua_State *L)
+{
+  llibrary *l = luaL_checkudata(L, 1, LIBRARY_TYPE);
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
+    return 1;
+  const char *key = lua_tostring(L, 2);
+  if (key == NULL)
+    return 1;
+  if (strcmp(key, "closed") == 0)
+    lua_pushboolean(L, l->lib == NULL);
+  else if (strcmp(key, "path") == 0)
+    lua_getiuservalue(L, 1, 1);
+  else if (strcmp(key, "base") == 0)
+    lua_pushinteger(L, (lua_Integer)checklibrary(L, 1)->base);
+  else
+    lua_pushnil(L);
+  return 1;
+}
+
+static int lib_tostring(lua_State *L)
+{
+  llibrary *l = luaL_checkudata(L, 1, LIBRARY_TYPE);
+  lua_getiuservalue(L, 1, 1);
+  lua_pushfstring(L, "snare.library (%s%s)", lua_tostring(L, -1),
+                  l->lib == NULL ? ", closed" : "");
+  return 1;
+}
+
+/* core.load(path) -> library | nil, message */
+static int core_load(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  snare_lua_drain();
+  llibrary *l = lua_newuserdatauv(L, sizeof *l, 1);
+  memset(l, 0, sizeof *l);
+  luaL_setmetatable(L, LIBRARY_TYPE);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  snare_library *lib;
+  snare_status st = snare_library_open(path, &lib);
+  if (st != SNARE_OK) {
+    luaL_pushfail(L);
+    lua_pushfstring(L, "cannot load %s: %s", path,
+                    st == SNARE_LOAD_FAILED ? snare_library_error()
+                                            : snare_status_message(st));
+    return 2;
+  }
+  l->lib = lib;
+  l->base = snare_library_base(lib);
+  pushlibraries(L);
+  lua_getfield(L, -1, "n");
+  l->slot = lua_tointeger(L, -1) + 1;
+  lua_pop(L, 1);
+  lua_pushinteger(L, l->slot);
+  lua_setfield(L, -2, "n");
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, l->slot);
+  lua_pop(L, 1);
+  return 1;
+}
+
+typedef snare_status (*lookup_fn)(const snare_library *lib, const void *key,
+                                  snare_symbol *out);
+
+static snare_status by_name(const snare_library *lib, const void *key,
+                            snare_symbol *out)
+{
+  return snare_library_symbol(lib, key, out);
+}
+
+static snare_status by_address(const snare_library *lib, const void *key,
+                               snare_symbol *out)
+{
+  return snare_library_symbol_at(lib, *(const uint64_t *)key, out);
+}
+
+/*
+ * Looks key up in the loaded libraries, first loaded first. On success
+ * pushes the library that has it, sets *sym and returns true; else pushes
+ * nothing.
+ */
+static bool find(lua_State *L, lookup_fn lookup, const void *key,
+                 snare_symbol *sym)
+{
+  pushlibraries(L);
+  lua_getfield(L, -1, "n");
+  lua_Integer n = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, -1, i) == LUA_TUSERDATA) {
+      llibrary *l = lua_touserdata(L, -1);
+      if (l->lib != NULL && lookup(l->lib, key, sym) == SNARE_OK) {
+        lua_remove(L, -2);
+        return true;
+      }
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return false;
+}
+
+void snare_lua_checkaddress(lua_State *L, int idx, uint64_t *addr)
+{
+  switch (lua_type(L, idx)) {
+  case LUA_TNUMBER:
+    *addr = (uint64_t)luaL_checkinteger(L, idx);
+    lua_pushnil(L);
+    return;
+  case LUA_TLIGHTUSERDATA:
+    *addr = (uint64_t)(uintptr_t)lua_touserdata(L, idx);
+    lua_pushnil(L);
+    return;
+  case LUA_TSTRING: {
+    snare_symbol sym;
+    const char *name = lua_tostring(L, idx);
+    if (!find(L, by_name, name, &sym))
+      luaL_error(L, "unknown symbol '%s'", name);
+    *addr = sym.address;
+    return;
+  }
+  default:
+    luaL_typeerror(L, idx, "address or symbol name");
+  }
+}
+
+/* core.symbol(name) -> address, library | nil, message */
+static int core_symbol(lua_State *L)
+{
+  const char *name = luaL_checkstring(L, 1);
+  snare_symbol sym;
+  if (!find(L, by_name, name, &sym)) {
+    luaL_pushfail(L);
+    lua_pushfstring(L, "unknown symbol '%s'", name);
+    return 2;
+  }
+  lua_pushinteger(L, (lua_Integer)sym.address);
+  lua_insert(L, -2);
+  return 2;
+}
+
+/* core.symbol_at(addr) -> symbol table with offset | nil, message */
+static int core_symbol_at(lua_State *L)
+{
+  uint64_t addr = (uint64_t)luaL_checkinteger(L, 1);
+  snare_symbol sym;
+  if (!find(L, by_address, &addr, &sym))
+    return fail_address(L, addr);
+  push_symbol(L, &sym, lua_gettop(L));
+  lua_pushinteger(L, (lua_Integer)(addr - sym.address));
+  lua_setfield(L, -2, "offset");
+  return 1;
+}
+
+static const luaL_Reg lib_methods[] = {
+    {"symbol", lib_symbol},
+    {"symbol_info", lib_symbol_info},
+    {"symbol_at", lib_symbol_at},
+    {"close", lib_close},
+    {NULL, NULL},
+};
+
+static const luaL_Reg lib_meta[] = {
+    {"__gc", lib_gc},
+    {"__close", lib_close},
+    {"__tostring", lib_tostring},
+    {NULL, NULL},
+};
+
+static const luaL_Reg core_functions[] = {
+    {"load", core_load},
+    {"symbol", core_symbol},
+    {"symbol_at", core_symbol_at},
+    {NULL, NULL},
+};
+
+/* Registers the library type and its weak registry table, and sets the
+   module functions into the table on top. */
+void snare_lua_open_library(lua_State *L)
+{
+  luaL_newmetatable(L, LIBRARY_TYPE);
+  luaL_setfuncs(L, lib_meta, 0);
+  lua_newtable(L);
+  luaL_setfuncs(L, lib_methods, 0);
+  lua_pushcclosure(L, lib_index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  pushlibraries(L);
+  if (!lua_getmetatable(L, -1)) {
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "v");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+  } else {
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  luaL_setfuncs(L, core_functions, 0);
+}

@@ -1,0 +1,93 @@
+/*
+ * stop.c - stop tables: what the worker reported, as plain Lua fields, plus
+ * a register proxy that is live while the session is stopped at this stop.
+ * Their metatable (snare.stop) gets its __tostring from the Lua layer.
+ */
+#include "snare_lua.h"
+
+static void setinteger(lua_State *L, const char *field, uint64_t v)
+{
+  lua_pushinteger(L, (lua_Integer)v);
+  lua_setfield(L, -2, field);
+}
+
+static void setstring(lua_State *L, const char *field, const char *v)
+{
+  lua_pushstring(L, v);
+  lua_setfield(L, -2, field);
+}
+
+/* Sets breakpoint (our object, if the id is one of this session's) and
+   breakpoint_id on the stop table on top. */
+static void set_breakpoint(lua_State *L, int sidx, int id)
+{
+  if (id == 0)
+    return;
+  setinteger(L, "breakpoint_id", (uint64_t)id);
+  lua_getiuservalue(L, sidx, SESSION_UV_BREAKPOINTS);
+  lua_rawgeti(L, -1, id);
+  lua_setfield(L, -3, "breakpoint");
+  lua_pop(L, 1);
+}
+
+/* The error a condition recorded for this stop becomes its reason. */
+static void set_condition_error(lua_State *L, int sidx, const snare_stop *stop)
+{
+  if (lua_getiuservalue(L, sidx, SESSION_UV_ERROR) == LUA_TSTRING &&
+      stop->kind == SNARE_STOP_BREAKPOINT) {
+    lua_setfield(L, -2, "error");
+    setstring(L, "reason", snare_stop_reason_text(SNARE_REASON_CONDITION_ERROR));
+  } else {
+    lua_pop(L, 1);
+  }
+  lua_pushnil(L);
+  lua_setiuservalue(L, sidx, SESSION_UV_ERROR);
+}
+
+static void set_signal(lua_State *L, const snare_stop *stop)
+{
+  if (stop->signal == 0)
+    return;
+  snare_lua_push_signal_name(L, stop->signal);
+  lua_setfield(L, -2, "signal");
+  setinteger(L, "signal_number", (uint64_t)stop->signal);
+  setinteger(L, "signal_code", (uint64_t)stop->signal_code);
+  setinteger(L, "fault_address", stop->fault_address);
+}
+
+static void set_regs(lua_State *L, int sidx, const snare_stop *stop)
+{
+  lua_createtable(L, 0, SNARE_REG_COUNT);
+  for (int r = 0; r < SNARE_REG_COUNT; r++)
+    setinteger(L, snare_register_name((snare_register)r),
+               stop->registers.value[r]);
+  lsession *s = lua_touserdata(L, sidx);
+  snare_lua_push_stop_regs(L, sidx, lua_gettop(L), s->stop_seq);
+  lua_setfield(L, -3, "regs");
+  lua_pop(L, 1);
+}
+
+void snare_lua_push_stop(lua_State *L, int sidx, const snare_stop *stop)
+{
+  lua_createtable(L, 0, 16);
+  setstring(L, "kind", snare_stop_kind_name(stop->kind));
+  setstring(L, "reason", snare_stop_reason_text(stop->reason));
+  setinteger(L, "thread", (uint64_t)stop->thread);
+  setinteger(L, "pc", stop->pc);
+  set_breakpoint(L, sidx, stop->breakpoint);
+  set_signal(L, stop);
+  if (stop->kind == SNARE_STOP_EXIT) {
+    setinteger(L, "return_value", stop->return_value);
+    /* the C int an int function returned: sign-extended low 32 bits */
+    setinteger(L, "value", (uint64_t)(int64_t)(int32_t)stop->return_value);
+  }
+  set_condition_error(L, sidx, stop);
+  set_regs(L, sidx, stop);
+  luaL_setmetatable(L, STOP_TYPE);
+}
+
+void snare_lua_open_stop(lua_State *L)
+{
+  luaL_newmetatable(L, STOP_TYPE);
+  lua_pop(L, 1);
+}

@@ -1,0 +1,38 @@
+-- snare-scm-1.rockspec - `luarocks make` from a checkout of this repository.
+-- Builds only the Lua module (premake4 + make, see premake5.lua) and
+-- installs lua/**.lua, snare/core.so and, when present, bin/snare.
+rockspec_format = "3.0"
+package = "snare"
+version = "scm-1"
+
+source = {
+  url = "git+file://.",
+}
+
+description = {
+  summary = "In-process debugger and tracer for native and JIT code on Linux x86-64",
+  detailed = [[
+    A small C core (traps, code patching, signal handling, stepping, DWARF)
+    driven from Lua 5.4: breakpoint conditions, step policies and tracing
+    hooks are Lua callbacks.
+  ]],
+}
+
+supported_platforms = { "linux" }
+
+dependencies = {
+  "lua >= 5.4, < 5.5",
+}
+
+external_dependencies = {
+  ZYDIS = { header = "Zydis/Zydis.h", library = "Zydis" },
+  LIBELF = { header = "libelf.h", library = "elf" },
+  LIBDWARF = { header = "libdwarf/libdwarf.h", library = "dwarf" },
+  LIBUNWIND = { library = "unwind" },
+}
+
+build = {
+  type = "command",
+  build_command = "make module",
+  install_command = "make install LUADIR='$(LUADIR)' LIBDIR='$(LIBDIR)' BINDIR='$(BINDIR)'",
+}
