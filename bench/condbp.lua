@@ -2,9 +2,9 @@
 --
 -- usage: lua5.4 bench/condbp.lua MODE N [LIBRARY]
 --   MODE none  calls loop(N) on a snare worker, no breakpoint (baseline)
---        skip  breakpoint on step() with skip = N+1: every hit is rejected
+--        skip  breakpoint on visit_step() with skip = N+1: every hit is rejected
 --              in C, without entering Lua (trap + out-of-line step)
---        lua   breakpoint on step() whose Lua condition returns false
+--        lua   breakpoint on visit_step() whose Lua condition returns false
 -- LIBRARY defaults to build/bench/libbenchloop.so (built by run.sh).
 -- Exits with an error unless the call exits and all N hits were rejected,
 -- so a timing is never reported for a run that did not do the work.
@@ -31,16 +31,17 @@ local lib <close> = assert(snare.load(path))
 local s <close> = snare.session()
 local bp
 if mode ~= "none" then
-  bp = s:breakpoint(assert(lib:symbol("step")), options_by_mode[mode])
+  bp = s:breakpoint(assert(lib:symbol("visit_step")), options_by_mode[mode])
 end
 
 local stop = s:call(assert(lib:symbol("loop")), n)
 assert(stop.kind == "exit", "loop did not run to the end: " .. tostring(stop))
 
+local hits = bp and bp.hits or 0
 if bp then
   assert(bp.hits == n and bp.rejected == n,
          string.format("expected %d hits all rejected, got %s hits, %s rejected",
                        n, tostring(bp.hits), tostring(bp.rejected)))
   bp:clear()
 end
-print(mode, n, bp and bp.hits or 0)
+print(mode, n, hits)

@@ -1,6 +1,6 @@
 /*
  * loop_target.c - a program for gdb to run: loop_target N calls
- * loop(N) from benchloop.c, so `break step` is hit N times.
+ * loop(N) from benchloop.c, so `break visit_step` is hit N times.
  */
 #include <stdlib.h>
 

@@ -43,12 +43,12 @@ best_ns() {
 }
 
 # gdb_variant none|cond N: runs loop_target N under gdb, with a breakpoint
-# on step() whose condition is never true for `cond`; fails unless the
+# on visit_step() whose condition is never true for `cond`; fails unless the
 # inferior exits normally.
 gdb_variant() {
   local args=(-batch -nx -iex 'set debuginfod enabled off'
               -iex 'set startup-with-shell off') log
-  [[ $1 == cond ]] && args+=(-ex 'break step if i == -1')
+  [[ $1 == cond ]] && args+=(-ex 'break visit_step if i == -1')
   log=$(gdb "${args[@]}" -ex run --args "$out/loop_target" "$2" 2>&1)
   grep -q 'exited normally' <<<"$log" ||
     { printf 'gdb run failed:\n%s\n' "$log" >&2; return 1; }
@@ -83,7 +83,7 @@ for ((r = 0; r < REPEAT; r++)); do
 done
 bare=$(awk -v v="$bare" 'BEGIN { printf "%.0f", v }')
 
-echo "gdb: break step if i == -1, N = $GDB_N1 and $GDB_N2"
+echo "gdb: break visit_step if i == -1, N = $GDB_N1 and $GDB_N2"
 base=$(growth_ns gdb_variant none "$GDB_N1" "$GDB_N2")
 with=$(growth_ns gdb_variant cond "$GDB_N1" "$GDB_N2")
 gdb_ns=$(per_hit_ns "$with" "$base" "$GDB_N1" "$GDB_N2")
