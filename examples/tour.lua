@@ -6,7 +6,8 @@
 local snare = require "snare"
 
 local examples = os.getenv("SNARE_EXAMPLES") or "build/examples"
-local lib <close> = snare.load(examples .. "/libdemo.so")
+local lib <close> = assert(snare.load(examples .. "/libdemo.so"))
+print("loaded " .. lib.path)
 local s <close> = snare.session()
 
 local function heading(text)
