@@ -85,6 +85,7 @@ busted-release:
 criterion-asan:
 	@echo "==== Criterion (asan) ===="
 	$(call env_for,build/asan) ASAN_OPTIONS=$(ASAN_COMMON):detect_leaks=1 \
+		LSAN_OPTIONS=suppressions=$(ROOT)/tools/lsan.supp:print_suppressions=0 \
 		UBSAN_OPTIONS=$(UBSAN_OPTIONS) \
 		tools/sanitized $(TIMEOUT) build/asan/bin/snare_tests --jobs 2
 

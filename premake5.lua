@@ -9,6 +9,7 @@
 --   build/lib/libsnare_core.a       core: lib/, arch/x86_64/, os/linux/
 --   build/lua/snare/core.so         Lua module snare.core
 --   build/bin/snare_tests           Criterion tests from spec/c/
+--   build/debuginfo_oracle/driver   spec/debuginfo_oracle/driver.c
 -- Built once, never sanitized, the same in both configurations:
 --   build/fixtures/O0/libNAME.so    spec/fixtures/NAME.c at -g -O0
 --   build/fixtures/O2/libNAME.so    spec/fixtures/NAME.c at -g -O2
@@ -78,8 +79,20 @@ project "snare_tests"
   kind "ConsoleApp"
   files { "spec/c/**.c" }
   links { "snare_core", "criterion" }
+  -- Export the C API to the fixtures the tests load (threads.c calls it).
+  linkoptions { "-rdynamic" }
   links(system_libs)
   core_settings("snare_tests", "bin")
+
+-- The gdb oracle's driver (spec/debuginfo_oracle/run.sh, run by make test):
+-- prints snare's line answers for comparison with gdb's.
+project "debuginfo_oracle"
+  kind "ConsoleApp"
+  files { "spec/debuginfo_oracle/driver.c" }
+  targetname "driver"
+  links { "snare_core" }
+  links(system_libs)
+  core_settings("debuginfo_oracle", "debuginfo_oracle")
 
 -- One shared object per target source and optimisation level. Targets are
 -- what snare debugs, so they are built like ordinary user code: no
@@ -96,6 +109,7 @@ local function target_project(source, level, dir)
     defines { "_GNU_SOURCE" }
     buildoptions(warnings)
     buildoptions { "-fPIC", "-g", "-" .. level }
+    includedirs { "lib/include" } -- fixtures may call the public C API
     keep_symbols()
 end
 

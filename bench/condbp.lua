@@ -2,8 +2,8 @@
 --
 -- usage: lua5.4 bench/condbp.lua MODE N [LIBRARY]
 --   MODE none  calls loop(N) on a snare worker, no breakpoint (baseline)
---        skip  breakpoint on visit_step() with skip = N+1: every hit is rejected
---              in C, without entering Lua (trap + out-of-line step)
+--        skip  breakpoint on visit_step() with skip = N+1: every hit is
+--              rejected in C, without entering Lua (trap + out-of-line step)
 --        lua   breakpoint on visit_step() whose Lua condition returns false
 -- LIBRARY defaults to build/bench/libbenchloop.so (built by run.sh).
 -- Exits with an error unless the call exits and all N hits were rejected,
@@ -39,9 +39,9 @@ assert(stop.kind == "exit", "loop did not run to the end: " .. tostring(stop))
 
 local hits = bp and bp.hits or 0
 if bp then
-  assert(bp.hits == n and bp.rejected == n,
-         string.format("expected %d hits all rejected, got %s hits, %s rejected",
-                       n, tostring(bp.hits), tostring(bp.rejected)))
+  assert(bp.hits == n and bp.rejected == n, string.format(
+    "expected %d hits all rejected, got %s hits, %s rejected",
+    n, tostring(bp.hits), tostring(bp.rejected)))
   bp:clear()
 end
 print(mode, n, hits)

@@ -21,13 +21,15 @@ CC=${CC:-gcc}
 REPEAT=${REPEAT:-3}
 BARE_N=${BARE_N:-1000000}
 GDB_N1=${GDB_N1:-1000} GDB_N2=${GDB_N2:-8000}
-SNARE_N1=${SNARE_N1:-20000} SNARE_N2=${SNARE_N2:-200000}
+SNARE_N1=${SNARE_N1:-100000} SNARE_N2=${SNARE_N2:-1000000}
 
 mkdir -p "$out"
 cflags=(-std=c11 -Wall -Wextra -Werror -g)
 "$CC" "${cflags[@]}" -O2 bench/bare_trap.c -o "$out/bare_trap"
-"$CC" "${cflags[@]}" -O0 bench/loop_target.c bench/benchloop.c -o "$out/loop_target"
-"$CC" "${cflags[@]}" -O0 -shared -fPIC bench/benchloop.c -o "$out/libbenchloop.so"
+"$CC" "${cflags[@]}" -O0 bench/loop_target.c bench/benchloop.c \
+  -o "$out/loop_target"
+"$CC" "${cflags[@]}" -O0 -shared -fPIC bench/benchloop.c \
+  -o "$out/libbenchloop.so"
 
 # Prints the minimum wall time in ns of REPEAT runs of a command; fails
 # if any run fails.
@@ -79,7 +81,8 @@ echo "bare trap: $BARE_N traps x $REPEAT"
 bare=""
 for ((r = 0; r < REPEAT; r++)); do
   v=$("$out/bare_trap" "$BARE_N")
-  if [[ -z $bare ]] || awk -v a="$v" -v b="$bare" 'BEGIN { exit !(a < b) }'; then bare=$v; fi
+  if [[ -z $bare ]] || awk -v a="$v" -v b="$bare" 'BEGIN { exit !(a < b) }'
+  then bare=$v; fi
 done
 bare=$(awk -v v="$bare" 'BEGIN { printf "%.0f", v }')
 
@@ -115,7 +118,8 @@ row() {
 goal() {
   local verdict=MISS
   if [[ -z $snare_lua ]]; then verdict="n/a (snare not built)"
-  elif awk -v g="$gdb_ns" -v l="$snare_lua" -v b="$bare" "BEGIN { exit !($2) }"; then
+  elif awk -v g="$gdb_ns" -v l="$snare_lua" -v b="$bare" \
+    "BEGIN { exit !($2) }"; then
     verdict=PASS
   fi
   printf '  %-34s %s\n' "$1" "$verdict"

@@ -2,10 +2,15 @@
  * breakpoint.c - breakpoint objects, s:breakpoint/s:breakpoints, and the
  * trampoline that runs a Lua condition on the trapped worker.
  *
- * Ownership: the session's breakpoint table (a user value) holds each
- * breakpoint object while the core has the breakpoint; the object holds
- * its session, its condition function and the library it lies in. The
- * core's condition_data is a small heap block shared by the object and
+ * One object may cover several locations (every address of a source line,
+ * every inlined copy of a function), as gdb's breakpoints do: each is a
+ * core breakpoint of its own, and the object sums their counts and acts
+ * on all of them.
+ *
+ * Ownership: the session's breakpoint table (a user value) maps each core
+ * id to its object while the core has that breakpoint; the object holds
+ * its session, its condition function and the library it lies in. Each
+ * location's condition_data is a small heap block shared by the object and
  * the core (reference counted), because the core may release it after
  * the object's memory is gone (a session freed later than its finalizer).
  */
@@ -26,11 +31,16 @@ typedef struct bpstate {
   int id;
 } bpstate;
 
-typedef struct lbreakpoint {
-  bpstate *state;
-  lsession *owner;
+typedef struct location {
+  bpstate *state; /* NULL until set */
   int id;
   uint64_t address;
+} location;
+
+typedef struct lbreakpoint {
+  lsession *owner;
+  size_t count;
+  location loc[]; /* in address order; loc[0] names the breakpoint */
 } lbreakpoint;
 
 static void unref(bpstate *st)
@@ -86,12 +96,21 @@ static bool condition(snare_frame *frame, void *data)
   return stop;
 }
 
-/* The core no longer has it: cleared by us, by max stops, by a library
-   close or by the session's close. */
+/* The core no longer has this location: cleared by us, by max stops, by
+   a library close or by the session's close. */
+static bool loc_cleared(const lbreakpoint *bp, size_t i)
+{
+  return bp->loc[i].state == NULL || atomic_load(&bp->loc[i].state->released) ||
+         bp->owner->session == NULL;
+}
+
+/* No location is left. */
 static bool cleared(const lbreakpoint *bp)
 {
-  return bp->state == NULL || atomic_load(&bp->state->released) ||
-         bp->owner->session == NULL;
+  for (size_t i = 0; i < bp->count; i++)
+    if (!loc_cleared(bp, i))
+      return false;
+  return true;
 }
 
 static lbreakpoint *checkbreakpoint(lua_State *L, int idx)
@@ -120,8 +139,58 @@ static unsigned optcount(lua_State *L, int opts, const char *field)
 }
 
 /*
- * s:breakpoint(where [, opts]) -> breakpoint. where: address or symbol
- * name; opts: condition (function(frame)), skip, max, temporary.
+ * Sets location i of the new breakpoint at top: a core breakpoint with
+ * its own shared state. Returns the core's status.
+ */
+static snare_status set_location(lua_State *L, lsession *s, lbreakpoint *bp,
+                                 size_t i, snare_breakpoint_options opts)
+{
+  bpstate *st = malloc(sizeof *st);
+  if (st == NULL)
+    return SNARE_NO_MEMORY;
+  atomic_init(&st->refs, 2); /* the object's, and the core's if it takes it */
+  atomic_init(&st->released, true); /* until the core has it */
+  st->owner = s;
+  st->id = 0;
+  bp->loc[i].state = st;
+  opts.condition_data = st;
+  int id;
+  snare_status status =
+      snare_breakpoint_set(s->session, bp->loc[i].address, &opts, &id);
+  if (status != SNARE_OK) {
+    unref(st);
+    return status;
+  }
+  st->id = id;
+  bp->loc[i].id = id;
+  atomic_store(&st->released, false);
+  lua_getiuservalue(L, 1, SESSION_UV_BREAKPOINTS);
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, id);
+  lua_pop(L, 1);
+  return SNARE_OK;
+}
+
+/* Clears the locations of bp (index idx) the core still has. */
+static void clear_locations(lua_State *L, int idx, lbreakpoint *bp)
+{
+  lua_getiuservalue(L, idx, BP_UV_SESSION);
+  lua_getiuservalue(L, -1, SESSION_UV_BREAKPOINTS);
+  for (size_t i = 0; i < bp->count; i++) {
+    if (loc_cleared(bp, i))
+      continue;
+    snare_breakpoint_clear(bp->owner->session, bp->loc[i].id);
+    atomic_store(&bp->loc[i].state->released, true);
+    lua_pushnil(L);
+    lua_rawseti(L, -2, bp->loc[i].id);
+  }
+  lua_pop(L, 2);
+}
+
+/*
+ * s:breakpoint(where [, opts]) -> breakpoint. where: address, symbol
+ * name, "*name" or "file:line" (snare_lua_checklocations); opts:
+ * condition (function(frame)), skip, max, temporary (per location).
  */
 static int session_breakpoint(lua_State *L)
 {
@@ -130,8 +199,9 @@ static int session_breakpoint(lua_State *L)
   if (!lua_isnoneornil(L, 3))
     luaL_checktype(L, 3, LUA_TTABLE);
   lua_settop(L, 3);
-  uint64_t addr;
-  snare_lua_checkaddress(L, 2, &addr); /* library at 4 */
+  uint64_t *addrs;
+  size_t n = snare_lua_checklocations(L, 2, &addrs); /* library at 4 */
+  lua_pop(L, 1); /* the buffer: the object copies the addresses */
 
   snare_breakpoint_options opts = {0};
   lua_pushnil(L); /* condition at 5 */
@@ -152,18 +222,12 @@ static int session_breakpoint(lua_State *L)
     }
   }
 
-  lbreakpoint *bp = lua_newuserdatauv(L, sizeof *bp, BP_UV_COUNT);
-  memset(bp, 0, sizeof *bp);
-  bpstate *st = malloc(sizeof *st);
-  if (st == NULL)
-    return luaL_error(L, "not enough memory");
-  atomic_init(&st->refs, 1);
-  atomic_init(&st->released, true); /* until the core has it */
-  st->owner = s;
-  st->id = 0;
-  bp->state = st;
+  lbreakpoint *bp =
+      lua_newuserdatauv(L, sizeof *bp + n * sizeof bp->loc[0], BP_UV_COUNT);
   bp->owner = s;
-  bp->address = addr;
+  bp->count = n;
+  for (size_t i = 0; i < n; i++)
+    bp->loc[i] = (location){.address = addrs[i]};
   luaL_setmetatable(L, BREAKPOINT_TYPE);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, 6, BP_UV_SESSION);
@@ -173,25 +237,18 @@ static int session_breakpoint(lua_State *L)
   lua_setiuservalue(L, 6, BP_UV_LIBRARY);
 
   opts.condition = lua_isnil(L, 5) ? NULL : condition;
-  opts.condition_data = st;
   opts.release = release;
-  atomic_fetch_add(&st->refs, 1); /* the core's, if it takes it */
-  int id;
-  snare_status status = snare_breakpoint_set(s->session, addr, &opts, &id);
-  if (status != SNARE_OK) {
-    unref(st);
-    char where[32];
-    snprintf(where, sizeof where, "0x%llx", (unsigned long long)addr);
-    return luaL_error(L, SESSION_TYPE ": cannot set breakpoint at %s: %s",
-                      where, snare_status_message(status));
+  for (size_t i = 0; i < n; i++) {
+    snare_status status = set_location(L, s, bp, i, opts);
+    if (status != SNARE_OK) {
+      clear_locations(L, 6, bp);
+      char where[32];
+      snprintf(where, sizeof where, "0x%llx",
+               (unsigned long long)bp->loc[i].address);
+      return luaL_error(L, SESSION_TYPE ": cannot set breakpoint at %s: %s",
+                        where, snare_status_message(status));
+    }
   }
-  st->id = id;
-  bp->id = id;
-  atomic_store(&st->released, false);
-  lua_getiuservalue(L, 1, SESSION_UV_BREAKPOINTS);
-  lua_pushvalue(L, 6);
-  lua_rawseti(L, -2, id);
-  lua_settop(L, 6);
   return 1;
 }
 
@@ -204,13 +261,24 @@ static int session_breakpoints(lua_State *L)
   int *ids = lua_newuserdatauv(L, (n ? n : 1) * sizeof *ids, 0);
   n = snare_breakpoint_list(s->session, ids, n);
   lua_getiuservalue(L, 1, SESSION_UV_BREAKPOINTS);
+  lua_newtable(L); /* seen objects: one entry per object, not per location */
   lua_newtable(L);
   lua_Integer k = 0;
   for (size_t i = 0; i < n; i++) {
-    if (lua_rawgeti(L, -2, ids[i]) == LUA_TNIL)
+    if (lua_rawgeti(L, -3, ids[i]) == LUA_TNIL) {
       lua_pop(L, 1); /* set by someone else through the C API */
-    else
-      lua_rawseti(L, -2, ++k);
+      continue;
+    }
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, -4) != LUA_TNIL) {
+      lua_pop(L, 2);
+      continue;
+    }
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -5);
+    lua_rawseti(L, -2, ++k);
   }
   return 1;
 }
@@ -220,7 +288,11 @@ void snare_lua_prune_breakpoints(lua_State *L, int sidx)
   lua_getiuservalue(L, sidx, SESSION_UV_BREAKPOINTS);
   lua_pushnil(L);
   while (lua_next(L, -2)) {
-    bool gone = cleared(lua_touserdata(L, -1));
+    lbreakpoint *bp = lua_touserdata(L, -1);
+    bool gone = bp->owner->session == NULL;
+    for (size_t i = 0; i < bp->count; i++)
+      if (bp->loc[i].id == lua_tointeger(L, -2))
+        gone = gone || loc_cleared(bp, i);
     lua_pop(L, 1);
     if (gone) {
       lua_pushvalue(L, -1);
@@ -231,25 +303,49 @@ void snare_lua_prune_breakpoints(lua_State *L, int sidx)
   lua_pop(L, 1);
 }
 
-/* Pushes the core's info of bp; raises if it was cleared. */
+/*
+ * The core's info of bp's remaining locations: counts summed, enabled if
+ * any is, skip and max of the first. Raises if all were cleared.
+ */
 static snare_breakpoint_info checkinfo(lua_State *L, lbreakpoint *bp)
 {
-  snare_breakpoint_info info;
-  snare_status st = snare_breakpoint_info_get(bp->owner->session, bp->id, &info);
-  if (st != SNARE_OK)
-    snare_lua_status_error(L, BREAKPOINT_TYPE, "breakpoint cleared", st);
-  return info;
+  snare_breakpoint_info sum = {0};
+  bool any = false;
+  for (size_t i = 0; i < bp->count; i++) {
+    snare_breakpoint_info info;
+    if (loc_cleared(bp, i) ||
+        snare_breakpoint_info_get(bp->owner->session, bp->loc[i].id, &info) !=
+            SNARE_OK)
+      continue;
+    if (!any)
+      sum = info;
+    else {
+      sum.enabled = sum.enabled || info.enabled;
+      sum.hits += info.hits;
+      sum.stops += info.stops;
+      sum.rejected += info.rejected;
+    }
+    any = true;
+  }
+  if (!any)
+    snare_lua_status_error(L, BREAKPOINT_TYPE, "breakpoint cleared",
+                           SNARE_NOT_FOUND);
+  return sum;
 }
 
 static int setenabled(lua_State *L, bool enabled)
 {
   lbreakpoint *bp = checkbreakpoint(L, 1);
   checknocallback(L, "change a breakpoint");
-  snare_status st = snare_breakpoint_enable(bp->owner->session, bp->id, enabled);
-  if (st != SNARE_OK)
-    return snare_lua_status_error(L, BREAKPOINT_TYPE,
-                                  enabled ? "cannot enable" : "cannot disable",
-                                  st);
+  for (size_t i = 0; i < bp->count; i++) {
+    if (loc_cleared(bp, i))
+      continue;
+    snare_status st =
+        snare_breakpoint_enable(bp->owner->session, bp->loc[i].id, enabled);
+    if (st != SNARE_OK)
+      return snare_lua_status_error(
+          L, BREAKPOINT_TYPE, enabled ? "cannot enable" : "cannot disable", st);
+  }
   lua_settop(L, 1);
   return 1;
 }
@@ -271,19 +367,13 @@ static int bp_clear(lua_State *L)
   if (cleared(bp))
     return 0;
   checknocallback(L, "clear a breakpoint");
-  snare_status st = snare_breakpoint_clear(bp->owner->session, bp->id);
-  if (st != SNARE_OK && st != SNARE_NOT_FOUND)
-    return snare_lua_status_error(L, BREAKPOINT_TYPE, "cannot clear", st);
-  atomic_store(&bp->state->released, true);
-  lua_getiuservalue(L, 1, BP_UV_SESSION);
-  lua_getiuservalue(L, -1, SESSION_UV_BREAKPOINTS);
-  lua_pushnil(L);
-  lua_rawseti(L, -2, bp->id);
+  clear_locations(L, 1, bp);
   return 0;
 }
 
-/* __index: methods, then id, address, cleared, session (always), and
-   enabled, hits, stops, rejected, skip, max (raise once cleared). */
+/* __index: methods, then id, address (of the first location), addresses
+   (all), cleared, session (always), and enabled, hits, stops, rejected,
+   skip, max (raise once cleared). */
 static int bp_index(lua_State *L)
 {
   lbreakpoint *bp = luaL_checkudata(L, 1, BREAKPOINT_TYPE);
@@ -294,11 +384,19 @@ static int bp_index(lua_State *L)
   if (key == NULL)
     return 1;
   if (strcmp(key, "id") == 0) {
-    lua_pushinteger(L, bp->id);
+    lua_pushinteger(L, bp->loc[0].id);
     return 1;
   }
   if (strcmp(key, "address") == 0) {
-    lua_pushinteger(L, (lua_Integer)bp->address);
+    lua_pushinteger(L, (lua_Integer)bp->loc[0].address);
+    return 1;
+  }
+  if (strcmp(key, "addresses") == 0) {
+    lua_createtable(L, (int)bp->count, 0);
+    for (size_t i = 0; i < bp->count; i++) {
+      lua_pushinteger(L, (lua_Integer)bp->loc[i].address);
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
     return 1;
   }
   if (strcmp(key, "cleared") == 0) {
@@ -331,9 +429,11 @@ static int bp_index(lua_State *L)
 static int bp_gc(lua_State *L)
 {
   lbreakpoint *bp = luaL_checkudata(L, 1, BREAKPOINT_TYPE);
-  if (bp->state != NULL) {
-    unref(bp->state);
-    bp->state = NULL;
+  for (size_t i = 0; i < bp->count; i++) {
+    if (bp->loc[i].state != NULL) {
+      unref(bp->loc[i].state);
+      bp->loc[i].state = NULL;
+    }
   }
   return 0;
 }
@@ -342,8 +442,8 @@ static int bp_tostring(lua_State *L)
 {
   lbreakpoint *bp = luaL_checkudata(L, 1, BREAKPOINT_TYPE);
   char addr[32];
-  snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)bp->address);
-  lua_pushfstring(L, "breakpoint %d at %s%s", bp->id, addr,
+  snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)bp->loc[0].address);
+  lua_pushfstring(L, "breakpoint %d at %s%s", bp->loc[0].id, addr,
                   cleared(bp) ? " (cleared)" : "");
   return 1;
 }

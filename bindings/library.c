@@ -201,28 +201,40 @@ static int core_load(lua_State *L)
   return 1;
 }
 
-typedef snare_status (*lookup_fn)(const snare_library *lib, const void *key,
-                                  snare_symbol *out);
-
-static snare_status by_name(const snare_library *lib, const void *key,
-                            snare_symbol *out)
+snare_library *snare_lua_checklibrary(lua_State *L, int idx)
 {
-  return snare_library_symbol(lib, key, out);
+  return checklibrary(L, idx)->lib;
 }
 
-static snare_status by_address(const snare_library *lib, const void *key,
-                               snare_symbol *out)
+/* A symbol lookup: key in, symbol out. */
+typedef struct symbol_query {
+  const void *key;
+  snare_symbol *sym;
+} symbol_query;
+
+static bool by_name(snare_library *lib, void *query)
 {
-  return snare_library_symbol_at(lib, *(const uint64_t *)key, out);
+  symbol_query *q = query;
+  return snare_library_symbol(lib, q->key, q->sym) == SNARE_OK;
 }
 
-/*
- * Looks key up in the loaded libraries, first loaded first. On success
- * pushes the library that has it, sets *sym and returns true; else pushes
- * nothing.
- */
-static bool find(lua_State *L, lookup_fn lookup, const void *key,
+static bool by_address(snare_library *lib, void *query)
+{
+  symbol_query *q = query;
+  return snare_library_symbol_at(lib, *(const uint64_t *)q->key, q->sym) ==
+         SNARE_OK;
+}
+
+/* Looks key up in the loaded libraries as snare_lua_find_library. */
+static bool find(lua_State *L, snare_lua_library_match match, const void *key,
                  snare_symbol *sym)
+{
+  symbol_query q = {key, sym};
+  return snare_lua_find_library(L, match, &q);
+}
+
+bool snare_lua_find_library(lua_State *L, snare_lua_library_match match,
+                            void *ctx)
 {
   pushlibraries(L);
   lua_getfield(L, -1, "n");
@@ -231,7 +243,7 @@ static bool find(lua_State *L, lookup_fn lookup, const void *key,
   for (lua_Integer i = 1; i <= n; i++) {
     if (lua_rawgeti(L, -1, i) == LUA_TUSERDATA) {
       llibrary *l = lua_touserdata(L, -1);
-      if (l->lib != NULL && lookup(l->lib, key, sym) == SNARE_OK) {
+      if (l->lib != NULL && match(l->lib, ctx)) {
         lua_remove(L, -2);
         return true;
       }
@@ -324,6 +336,7 @@ void snare_lua_open_library(lua_State *L)
   luaL_setfuncs(L, lib_meta, 0);
   lua_newtable(L);
   luaL_setfuncs(L, lib_methods, 0);
+  luaL_setfuncs(L, snare_lua_source_methods, 0);
   lua_pushcclosure(L, lib_index, 1);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
@@ -338,4 +351,5 @@ void snare_lua_open_library(lua_State *L)
   }
   lua_pop(L, 1);
   luaL_setfuncs(L, core_functions, 0);
+  luaL_setfuncs(L, snare_lua_source_functions, 0);
 }

@@ -44,6 +44,20 @@ static int fail_at(lua_State *L, const char *what, uint64_t addr,
   return snare_lua_fail(L, where, st);
 }
 
+/* Whether the first and last byte of [addr, addr+n) are readable: a huge
+   size over unmapped memory is then a normal miss instead of a failed
+   allocation of that size ("not enough memory"). */
+static snare_status probe_ends(uint64_t addr, uint64_t n)
+{
+  char byte;
+  if (n == 0)
+    return SNARE_OK;
+  if (addr + (n - 1) < addr)
+    return SNARE_INVALID_ARGUMENT;
+  snare_status st = snare_memory_read(addr, &byte, 1);
+  return st != SNARE_OK ? st : snare_memory_read(addr + (n - 1), &byte, 1);
+}
+
 /* read(addr, n) -> string | nil, message */
 static int mem_read(lua_State *L)
 {
@@ -51,6 +65,9 @@ static int mem_read(lua_State *L)
   uint64_t addr = checkaddr(L, a);
   lua_Integer n = luaL_checkinteger(L, a + 1);
   luaL_argcheck(L, n >= 0, a + 1, "negative size");
+  snare_status probe = probe_ends(addr, (uint64_t)n);
+  if (probe != SNARE_OK)
+    return fail_at(L, "read", addr, probe);
   luaL_Buffer b;
   char *dst = luaL_buffinitsize(L, &b, (size_t)n);
   snare_status st = snare_memory_read(addr, dst, (size_t)n);

@@ -83,6 +83,7 @@ static void push_register_names(lua_State *L)
 static const luaL_Reg core_functions[] = {
     {"session", snare_lua_session_new},
     {"metatable", core_metatable},
+    {"disassemble", snare_lua_disassemble},
     {NULL, NULL},
 };
 

@@ -132,5 +132,37 @@ void snare_lua_open_library(lua_State *L);
  * it loaded). Raises "unknown symbol 'x'" or a type error.
  */
 void snare_lua_checkaddress(lua_State *L, int idx, uint64_t *addr);
+/* The open library at idx; raises if it is not one or is closed. */
+snare_library *snare_lua_checklibrary(lua_State *L, int idx);
+typedef bool (*snare_lua_library_match)(snare_library *lib, void *ctx);
+/*
+ * Asks match(lib, ctx) of each library loaded through snare.load, first
+ * loaded first, until one says yes: then pushes that library and returns
+ * true; else pushes nothing and returns false.
+ */
+bool snare_lua_find_library(lua_State *L, snare_lua_library_match match,
+                            void *ctx);
+
+/* ---- source.c ---- */
+/* lib:line_at, lib:addresses, lib:function_info */
+extern const luaL_Reg snare_lua_source_methods[];
+/* core.line_at */
+extern const luaL_Reg snare_lua_source_functions[];
+/* Sets file, line (from DWARF) and func (DWARF, else the ELF symbol) of
+   the code at pc into the table on top, when known. */
+void snare_lua_set_source_fields(lua_State *L, uint64_t pc);
+/*
+ * Resolves a breakpoint location at idx into addresses: an integer or
+ * light userdata, "*name" (the symbol's address), "file:line" (every
+ * address of the line, as gdb's break), or a function name (past its
+ * prologue when DWARF knows it, at every inlined copy; else the ELF
+ * symbol). Pushes the library it lies in (or nil), then a buffer holding
+ * the addresses, which *addrs points into; returns their number (>= 1).
+ * Raises with a clear message when nothing matches.
+ */
+size_t snare_lua_checklocations(lua_State *L, int idx, uint64_t **addrs);
+
+/* ---- disasm.c ---- */
+int snare_lua_disassemble(lua_State *L);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * stop.c - stop tables: what the worker reported, as plain Lua fields, plus
- * a register proxy that is live while the session is stopped at this stop.
+ * a register proxy that is live while the session is stopped at this stop,
+ * and where the pc is in the source when DWARF or a symbol says.
  * Their metatable (snare.stop) gets its __tostring from the Lua layer.
  */
 #include "snare_lua.h"
@@ -81,6 +82,8 @@ void snare_lua_push_stop(lua_State *L, int sidx, const snare_stop *stop)
     /* the C int an int function returned: sign-extended low 32 bits */
     setinteger(L, "value", (uint64_t)(int64_t)(int32_t)stop->return_value);
   }
+  if (stop->kind != SNARE_STOP_EXIT && stop->kind != SNARE_STOP_ABORTED)
+    snare_lua_set_source_fields(L, stop->pc);
   set_condition_error(L, sidx, stop);
   set_regs(L, sidx, stop);
   luaL_setmetatable(L, STOP_TYPE);

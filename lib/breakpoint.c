@@ -111,6 +111,9 @@ static snare_status set_locked(snare_session *session, uint64_t addr,
     bp->condition = opts->condition;
     bp->condition_data = opts->condition_data;
     bp->release = opts->release;
+    bp->thread = opts->thread;
+    bp->function_start = opts->function_start;
+    bp->function_end = opts->function_end;
   }
   status = snare_sites_update(site, list);
   if (status != SNARE_OK) {

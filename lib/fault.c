@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "internal/core.h"
+#include "internal/hooks.h"
 
 /* How far below the stack a fault still counts as running off its end. */
 #define STACK_OVERFLOW_WINDOW (1u << 20)
@@ -58,14 +59,28 @@ static bool condition_says_stop(snare_thread *thread, snare_breakpoint *bp,
   return stop;
 }
 
+/* Whether bp concerns this thread at this site, before counting a hit. */
+static bool breakpoint_matches(const snare_breakpoint *bp,
+                               const snare_thread *thread, uint64_t pc) {
+  if (bp->session != thread->session || !atomic_load(&bp->enabled))
+    return false;
+  if (bp->thread != 0 && bp->thread != thread->id)
+    return false;
+  return (bp->function_start == 0 && bp->function_end == 0) ||
+         (pc >= bp->function_start && pc < bp->function_end);
+}
+
 /* The first of this thread's breakpoints at the site that wants a stop,
-   counting every hit and every rejection on the way. */
+   counting every hit and every rejection on the way. Unbreakable threads
+   run through untouched, as foreign ones do. */
 static snare_breakpoint *breakpoint_to_stop(snare_thread *thread,
                                             snare_site *site, void *context) {
+  if (!atomic_load(&thread->breakable))
+    return NULL;
   snare_site_breakpoints *list = atomic_load(&site->breakpoints);
   for (size_t i = 0; list != NULL && i < list->count; i++) {
     snare_breakpoint *bp = list->items[i];
-    if (bp->session != thread->session || !atomic_load(&bp->enabled))
+    if (!breakpoint_matches(bp, thread, site->address))
       continue;
     uint64_t hits = atomic_fetch_add(&bp->hits, 1) + 1;
     if (hits <= bp->skip || !condition_says_stop(thread, bp, context)) {
@@ -83,8 +98,14 @@ static snare_breakpoint *breakpoint_to_stop(snare_thread *thread,
 }
 
 static bool on_site(snare_site *site, void *context) {
+  if (site->redirect != 0) {
+    snare_arch_register_set(context, SNARE_REG_RIP, site->redirect);
+    return true;
+  }
   snare_thread *thread = stoppable_thread();
   snare_arch_register_set(context, SNARE_REG_RIP, site->address);
+  if (site->hook != NULL)
+    snare_hook_enter_trapped(site->hook, context);
   if (thread != NULL) {
     snare_breakpoint *bp = breakpoint_to_stop(thread, site, context);
     if (bp != NULL) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "internal/breakpoints.h"
+#include "internal/debuginfo.h"
 #include "internal/elf_symbols.h"
 #include "internal/library.h"
 #include "internal/loader.h"
@@ -22,6 +23,10 @@ struct snare_library {
   uint64_t start; /* mapped extent, for clearing breakpoints on close */
   uint64_t size;
   snare_elf_symbols symbols;
+  const char *file; /* the file the loader mapped; the loader's */
+  snare_debuginfo *debuginfo; /* read on first use */
+  snare_status debuginfo_status; /* of that read; OK until tried */
+  bool debuginfo_tried;
 };
 
 static snare_library **open_libraries;
@@ -65,6 +70,7 @@ static void forget(const snare_library *lib) {
 
 /* Frees what snare owns of lib; the OS handle is the caller's business. */
 static void destroy(snare_library *lib) {
+  snare_debuginfo_close(lib->debuginfo);
   snare_elf_symbols_free(&lib->symbols);
   free(lib->path);
   free(lib);
@@ -97,6 +103,7 @@ snare_status snare_library_open(const char *path, snare_library **out) {
     return status;
   }
   lib->base = where.base;
+  lib->file = where.file;
   lib->start = where.start;
   lib->size = where.size;
   open_libraries[open_count++] = lib;
@@ -183,4 +190,29 @@ bool snare_library_function_containing(uint64_t addr, uint64_t *start,
     }
   }
   return false;
+}
+
+/*
+ * The library's DWARF, read on the first call and kept until it closes;
+ * a failed read is remembered so it is not retried. Returns the status of
+ * that read (NOT_FOUND without debug info).
+ */
+snare_status snare_library_debuginfo(snare_library *lib,
+                                     const snare_debuginfo **out) {
+  if (!lib->debuginfo_tried) {
+    lib->debuginfo_tried = true;
+    lib->debuginfo_status =
+        snare_debuginfo_open(lib->file, lib->base, &lib->debuginfo);
+  }
+  *out = lib->debuginfo;
+  return lib->debuginfo_status;
+}
+
+snare_library *snare_library_mapping(uint64_t addr) {
+  for (size_t i = 0; i < open_count; i++) {
+    snare_library *lib = open_libraries[i];
+    if (addr >= lib->start && addr - lib->start < lib->size)
+      return lib;
+  }
+  return NULL;
 }

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal/core.h"
+#include "internal/events.h"
+#include "internal/hooks.h"
 
 static snare_session **sessions;
 static size_t session_count, session_capacity;
@@ -39,12 +40,24 @@ static void sessions_remove(snare_session *session) {
     free(sessions);
     sessions = NULL;
     session_capacity = 0;
+    snare_release_if_unused();
+  }
+}
+
+/* The handlers and the out-of-line code stay while anything needs them:
+   a session, or a hook. */
+void snare_release_if_unused(void) {
+  if (session_count == 0 && snare_hooks_active() == 0) {
     snare_sites_shutdown();
     snare_os_signals_restore();
   }
 }
 
 static void session_release(snare_session *session) {
+  if (session->threads_lock != NULL)
+    snare_attached_release(session);
+  snare_os_lock_free(session->threads_lock);
+  snare_events_free(session->events);
   snare_os_event_free(session->stopped_event);
   snare_os_event_free(session->worker.resume_event);
   free(session->breakpoints);
@@ -59,9 +72,15 @@ snare_status snare_session_new(snare_session **out) {
     return SNARE_NO_MEMORY;
   session->worker.session = session;
   session->worker.id = snare_threads_next_id();
+  atomic_init(&session->worker.breakable, true);
+  atomic_init(&session->worker.alive, true);
   snare_status status = snare_os_event_new(&session->stopped_event);
   if (status == SNARE_OK)
     status = snare_os_event_new(&session->worker.resume_event);
+  if (status == SNARE_OK)
+    status = snare_os_lock_new(&session->threads_lock);
+  if (status == SNARE_OK)
+    status = snare_events_new(&session->events);
   if (status != SNARE_OK) {
     session_release(session);
     return status;
@@ -75,8 +94,8 @@ snare_status snare_session_new(snare_session **out) {
                                    &session->os_thread);
     if (status != SNARE_OK)
       sessions_remove(session);
-  } else if (session_count == 0) {
-    snare_os_signals_restore();
+  } else {
+    snare_release_if_unused();
   }
   snare_os_global_unlock();
   if (status != SNARE_OK) {
@@ -113,7 +132,7 @@ static void wait_for_stop(snare_session *session, snare_stop *stop) {
     *stop = worker->stop;
 }
 
-static snare_status check_code(uint64_t addr) {
+snare_status snare_session_check_code(uint64_t addr) {
   if (!snare_os_range_mapped(addr, 1))
     return SNARE_BAD_ADDRESS;
   return snare_os_range_executable(addr, 1) ? SNARE_OK : SNARE_NOT_CODE;
@@ -126,7 +145,7 @@ snare_status snare_call(snare_session *session, uint64_t fn, unsigned nargs,
     return SNARE_INVALID_ARGUMENT;
   if (session->in_call)
     return SNARE_WRONG_STATE;
-  snare_status status = check_code(fn);
+  snare_status status = snare_session_check_code(fn);
   if (status != SNARE_OK)
     return status;
   session->entry = fn;
@@ -177,7 +196,7 @@ snare_status snare_resume(snare_session *session, snare_resume_mode mode,
       worker->stop.reason == SNARE_REASON_ABORT)
     return SNARE_WRONG_STATE;
   if (new_pc != NULL && mode != SNARE_RESUME_ABORT) {
-    snare_status status = check_code(*new_pc);
+    snare_status status = snare_session_check_code(*new_pc);
     if (status != SNARE_OK)
       return status;
   }

@@ -265,7 +265,10 @@ snare_status snare_sites_acquire(uint64_t addr, snare_site **out) {
   return SNARE_OK;
 }
 
-static bool any_enabled(const snare_site_breakpoints *list) {
+static bool wants_trap(const snare_site *site,
+                       const snare_site_breakpoints *list) {
+  if (site->hook != NULL)
+    return true;
   for (size_t i = 0; list != NULL && i < list->count; i++)
     if (atomic_load(&list->items[i]->enabled))
       return true;
@@ -273,7 +276,7 @@ static bool any_enabled(const snare_site_breakpoints *list) {
 }
 
 snare_status snare_sites_update(snare_site *site, snare_site_breakpoints *list) {
-  bool want_trap = any_enabled(list);
+  bool want_trap = wants_trap(site, list);
   if (want_trap != site->patched) {
     const uint8_t *bytes = want_trap ? snare_arch_trap_instruction
                                      : site->original;
@@ -284,7 +287,7 @@ snare_status snare_sites_update(snare_site *site, snare_site_breakpoints *list) 
   snare_site_breakpoints *old = atomic_exchange(&site->breakpoints, list);
   if (old != list)
     snare_retire(old);
-  if (list == NULL || list->count == 0) {
+  if ((list == NULL || list->count == 0) && site->hook == NULL) {
     remove_entry(site);
     atomic_store(owner_of(site->plan.slot), NULL);
     slot_give_back(site->plan.slot, true);
@@ -292,6 +295,31 @@ snare_status snare_sites_update(snare_site *site, snare_site_breakpoints *list) 
     snare_retire(site);
   }
   return SNARE_OK;
+}
+
+snare_status snare_sites_write_jump(uint64_t addr, const uint8_t *bytes,
+                                    size_t n, uint64_t redirect) {
+  if (snare_sites_any_in(addr, n) || n < snare_arch_trap_size)
+    return SNARE_EXISTS;
+  snare_site *site = calloc(1, sizeof *site);
+  if (site == NULL)
+    return SNARE_NO_MEMORY;
+  if (!reserve()) {
+    free(site);
+    return SNARE_NO_MEMORY;
+  }
+  site->address = addr;
+  site->redirect = redirect;
+  insert(atomic_load(&table), site);
+  bool ok = snare_os_code_write(addr, snare_arch_trap_instruction,
+                                snare_arch_trap_size) &&
+            snare_os_code_write(addr + snare_arch_trap_size,
+                                bytes + snare_arch_trap_size,
+                                n - snare_arch_trap_size) &&
+            snare_os_code_write(addr, bytes, snare_arch_trap_size);
+  remove_entry(site);
+  snare_retire(site);
+  return ok ? SNARE_OK : SNARE_SYSTEM;
 }
 
 /* Calls fn on each site whose first byte lies in [start, end). */
@@ -321,6 +349,17 @@ static void unpatch_view(snare_site *site, void *arg) {
     if (at >= v->addr && at < v->addr + v->n)
       v->dst[at - v->addr] = site->original[k];
   }
+}
+
+static void found(snare_site *site, void *arg) {
+  (void)site;
+  *(bool *)arg = true;
+}
+
+bool snare_sites_any_in(uint64_t addr, size_t n) {
+  bool any = false;
+  each_site(addr, addr + n, found, &any);
+  return any;
 }
 
 bool snare_sites_read_original(uint64_t addr, uint8_t *dst, size_t n) {

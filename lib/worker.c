@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "internal/core.h"
+#include "internal/events.h"
 
 static void snapshot_registers(snare_stop *stop, const void *context) {
   for (int r = 0; r < SNARE_REG_COUNT; r++)
@@ -14,7 +14,9 @@ static void snapshot_registers(snare_stop *stop, const void *context) {
 }
 
 /*
- * Hands the stop to the controller and waits. Parked threads do not count
+ * Hands the stop to the controller and waits: the worker's stop goes to
+ * the controller blocked in snare_call/snare_resume, any other attached
+ * thread's becomes an event of its session. Parked threads do not count
  * as dispatching, so the controller may reclaim retired sites meanwhile;
  * nothing found before parking is used after it. An abort unwinds the
  * thread out of the handler and the target, back to its catch point.
@@ -29,7 +31,10 @@ static void park(snare_thread *thread, void *context, const snare_stop *stop) {
   thread->context = context;
   atomic_store(&thread->state, SNARE_THREAD_STOPPED);
   atomic_fetch_sub(&snare_dispatch_depth, 1);
-  snare_os_event_signal(thread->session->stopped_event);
+  if (thread == &thread->session->worker)
+    snare_os_event_signal(thread->session->stopped_event);
+  else
+    snare_events_post_stop(thread, context);
   snare_os_event_wait(thread->resume_event);
   thread->context = NULL;
   if (thread->resume_mode == SNARE_RESUME_ABORT)

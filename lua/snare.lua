@@ -184,9 +184,18 @@ snare.session = core.session
 -- raises once the session has moved on). `tostring(stop)` describes it.
 -- @table stop
 
---- Describes a stop: "breakpoint 1 at 0x... <fib+4>",
--- "signal SIGSEGV (segmentation fault) at 0x... <do_segv+8>, fault address 0x0",
--- "exit, returned 55".
+-- " at demo.c:12" when the stop's pc has a source line, else "".
+local function source_of(stop)
+  if not stop.file then
+    return ""
+  end
+  return string.format(" at %s:%d", stop.file:match("[^/]*$"), stop.line)
+end
+
+--- Describes a stop: "breakpoint 1 at 0x... <fib+4> at demo.c:12",
+-- "signal SIGSEGV (segmentation fault) at 0x... <do_segv+8> at faults.c:9,
+-- fault address 0x0", "exit, returned 55". The source line shows when
+-- the code has DWARF.
 -- @tparam table stop
 function snare.format_stop(stop)
   local kind = stop.kind
@@ -199,26 +208,31 @@ function snare.format_stop(stop)
   elseif kind == "aborted" then
     return "aborted"
   elseif kind == "breakpoint" then
-    local text = string.format("breakpoint %d at %s", stop.breakpoint_id or 0,
-                               where(stop.pc))
+    local text = string.format("breakpoint %d at %s%s", stop.breakpoint_id or 0,
+                               where(stop.pc), source_of(stop))
     if stop.error then
       text = text .. ": " .. stop.reason .. ": " .. stop.error
     end
     return text
   elseif kind == "signal" then
-    local text = string.format("signal %s (%s) at %s", stop.signal or "?",
-                               stop.reason, where(stop.pc))
+    local text = string.format("signal %s (%s) at %s%s", stop.signal or "?",
+                               stop.reason, where(stop.pc), source_of(stop))
     if stop.signal == "SIGSEGV" or stop.signal == "SIGBUS" then
       text = text .. string.format(", fault address 0x%x", stop.fault_address)
     end
     return text
   end
-  return string.format("%s at %s", kind, where(stop.pc))
+  return string.format("%s at %s%s", kind, where(stop.pc), source_of(stop))
 end
 
---- Describes a breakpoint: "breakpoint 1 at 0x... <fib>".
+--- Describes a breakpoint: "breakpoint 1 at 0x... <fib+4>", with
+-- ", 3 locations" when it covers several addresses.
 function snare.format_breakpoint(bp)
   local text = string.format("breakpoint %d at %s", bp.id, where(bp.address))
+  local count = #bp.addresses
+  if count > 1 then
+    text = string.format("%s, %d locations", text, count)
+  end
   if bp.cleared then
     return text .. " (cleared)"
   end
@@ -262,5 +276,17 @@ for _, name in ipairs { "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64",
   snare["read_" .. name] = core["read_" .. name]
   snare["write_" .. name] = core["write_" .. name]
 end
+
+--- Disassembly
+-- @section disassembly
+
+--- Disassembles n instructions (default 1) from `where`, an address or a
+-- symbol name, in Intel syntax. The program's own bytes are decoded:
+-- breakpoints do not show as `int3`. The list ends early at bytes that do
+-- not decode.
+-- @param where address or symbol name
+-- @tparam[opt=1] integer n
+-- @return list of `{address, length, text, bytes}`, or nil, message
+snare.disassemble = core.disassemble
 
 return snare

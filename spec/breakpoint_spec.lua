@@ -20,7 +20,7 @@ describe("breakpoints", function()
 
   it("stops, shows registers, continues to the exit", function()
     local s = helpers.session()
-    local bp = s:breakpoint("count_to")
+    local bp = s:breakpoint("*count_to") -- "*": the entry, not past the prologue
     assert.equals(loops:symbol("count_to"), bp.address)
     local stop = s:call("count_to", 4)
     assert.equals("breakpoint", stop.kind)
@@ -109,7 +109,7 @@ describe("breakpoints", function()
       assert.equals(5, s:call("my_strlen", "hello").value)
       assert.equals("hello", text)
 
-      s:breakpoint("count_to", {
+      s:breakpoint("*count_to", { -- at the entry, while n is still in rdi
         condition = function(frame)
           frame.regs.rdi = 10
           return false
@@ -251,7 +251,7 @@ describe("breakpoints", function()
 
   it("is cleared idempotently and then refuses use", function()
     local s = helpers.session()
-    local a = s:breakpoint("count_to")
+    local a = s:breakpoint("*count_to")
     local b = s:breakpoint("fib")
     assert.same({ a, b }, s:breakpoints())
     a:clear()

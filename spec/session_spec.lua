@@ -97,7 +97,7 @@ describe("snare.session", function()
 
     it("puts arguments 7 and 8 on the stack", function()
       local s = helpers.session()
-      s:breakpoint("add8")
+      s:breakpoint("*add8") -- the entry: the stack as the caller left it
       local stop = s:call("add8", 1, 2, 3, 4, 5, 6, 70, 80)
       local r = stop.regs
       assert.same({ 1, 2, 3, 4, 5, 6 }, { r.rdi, r.rsi, r.rdx, r.rcx, r.r8, r.r9 })
@@ -262,7 +262,7 @@ describe("snare.session", function()
 
     it("makes register writes take effect", function()
       local s = helpers.session()
-      local bp = s:breakpoint("fib")
+      local bp = s:breakpoint("*fib") -- the entry: n is still only in rdi
       local stop = s:call("fib", 3)
       stop.regs.rdi = 10
       bp:disable()
@@ -277,7 +277,7 @@ describe("snare.session", function()
 
     it("resumes at a register-written rip", function()
       local s = helpers.session()
-      local bp = s:breakpoint("count_to")
+      local bp = s:breakpoint("*count_to") -- no frame built yet
       local stop = s:call("count_to", 6)
       stop.regs.rip = loops:symbol("fib")
       bp:clear()

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <ucontext.h>
 
-#include <Zydis/Zydis.h>
+#include "decode.h"
 
 #include "internal/arch.h"
 #include "internal/os.h"
@@ -26,9 +26,9 @@ enum { FLAG_CF = 1u << 0, FLAG_PF = 1u << 2, FLAG_ZF = 1u << 6,
 /* An absolute jump: jmp qword [rip+0] followed by the 8-byte target. */
 #define ABSOLUTE_JUMP_SIZE 14
 
-static bool decode(const uint8_t *bytes, size_t avail,
-                   ZydisDecodedInstruction *insn,
-                   ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT]) {
+bool snare_x86_decode(const uint8_t *bytes, size_t avail,
+                      ZydisDecodedInstruction *insn,
+                      ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT]) {
   ZydisDecoder decoder;
   if (ZYAN_FAILED(ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LONG_64,
                                    ZYDIS_STACK_WIDTH_64)))
@@ -37,10 +37,15 @@ static bool decode(const uint8_t *bytes, size_t avail,
       ZydisDecoderDecodeFull(&decoder, bytes, avail, insn, operands));
 }
 
+bool snare_x86_is_relative_branch(const ZydisDecodedInstruction *insn) {
+  return (insn->attributes & ZYDIS_ATTRIB_IS_RELATIVE) &&
+         insn->raw.imm[0].is_relative;
+}
+
 static bool fits_int32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
 
-static uint64_t relative_target(const ZydisDecodedInstruction *insn,
-                                uint64_t addr) {
+uint64_t snare_x86_relative_target(const ZydisDecodedInstruction *insn,
+                                   uint64_t addr) {
   return addr + insn->length + (uint64_t)insn->raw.imm[0].value.s;
 }
 
@@ -88,7 +93,7 @@ snare_status snare_arch_displaced_plan(uint64_t addr, const uint8_t *bytes,
                                        snare_displaced *out) {
   ZydisDecodedInstruction insn;
   ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT];
-  if (!decode(bytes, avail, &insn, operands))
+  if (!snare_x86_decode(bytes, avail, &insn, operands))
     return SNARE_UNDECODABLE;
   snare_displaced d;
   memset(&d, 0, sizeof d);
@@ -97,13 +102,12 @@ snare_status snare_arch_displaced_plan(uint64_t addr, const uint8_t *bytes,
   d.length = insn.length;
   memcpy(d.original, bytes, insn.length);
 
-  bool relative_branch = (insn.attributes & ZYDIS_ATTRIB_IS_RELATIVE) &&
-                         insn.raw.imm[0].is_relative;
+  bool relative_branch = snare_x86_is_relative_branch(&insn);
   switch (insn.meta.category) {
   case ZYDIS_CATEGORY_CALL:
     if (relative_branch) {
       d.kind = SNARE_DISPLACED_CALL;
-      d.target = relative_target(&insn, addr);
+      d.target = snare_x86_relative_target(&insn, addr);
     } else {
       if (insn.operand_count_visible < 1 ||
           (operands[0].type == ZYDIS_OPERAND_TYPE_MEMORY &&
@@ -117,14 +121,14 @@ snare_status snare_arch_displaced_plan(uint64_t addr, const uint8_t *bytes,
     if (!relative_branch)
       return (*out = d, plan_copy(&insn, operands, out));
     d.kind = SNARE_DISPLACED_JUMP;
-    d.target = relative_target(&insn, addr);
+    d.target = snare_x86_relative_target(&insn, addr);
     break;
   case ZYDIS_CATEGORY_COND_BR:
     if (!relative_branch)
       return SNARE_UNSUPPORTED;
     d.kind = SNARE_DISPLACED_CONDITIONAL;
     d.condition = (uint8_t)branch_condition(&insn);
-    d.target = relative_target(&insn, addr);
+    d.target = snare_x86_relative_target(&insn, addr);
     break;
   default:
     if (relative_branch)
@@ -202,7 +206,7 @@ static bool indirect_target(const snare_displaced *d, const void *context,
                             uint64_t *target) {
   ZydisDecodedInstruction insn;
   ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT];
-  if (!decode(d->original, d->length, &insn, operands))
+  if (!snare_x86_decode(d->original, d->length, &insn, operands))
     return false;
   ZydisRegisterContext regs;
   memset(&regs, 0, sizeof regs);
@@ -269,7 +273,7 @@ snare_status snare_arch_check_boundary(const uint8_t *code, size_t size,
   while (at < offset && at < size) {
     ZydisDecodedInstruction insn;
     ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT];
-    if (!decode(code + at, size - at, &insn, operands))
+    if (!snare_x86_decode(code + at, size - at, &insn, operands))
       return SNARE_OK; /* data in code: the sweep cannot tell, so allow */
     at += insn.length;
   }

@@ -340,7 +340,9 @@ static bool visit(unit_walk *w, Dwarf_Die die, unsigned depth, long parent)
     return false;
   }
   long self = (long)di->block_count++;
-  di->blocks[self] = (di_block){.kind = kind, .depth = depth,
+  Dwarf_Off off = 0;
+  dwarf_dieoffset(die, &off, NULL);
+  di->blocks[self] = (di_block){.kind = kind, .depth = depth, .die = off,
                                 .parent = parent, .ranges = ranges,
                                 .range_count = n, .function = fn,
                                 .owns_ranges = fn < 0};

@@ -185,7 +185,7 @@ static size_t filter_locations(const snare_debuginfo *di, uint64_t *pcs,
     if (b < 0)
       continue;
     const snare_function_info *fn = &di->functions[di->blocks[b].function].info;
-    uint64_t entry = fn->entry - di->bias, after = fn->after_prologue - di->bias;
+    uint64_t entry = fn->entry, after = fn->after_prologue; /* link-time */
     if (pcs[i] >= entry && pcs[i] < after)
       pcs[i] = after;
   }

@@ -52,6 +52,7 @@ typedef struct di_block {
   size_t range_count;
   long function; /* index into functions for FUNCTION/INLINED, else -1 */
   bool owns_ranges; /* lexical blocks; functions' ranges are the function's */
+  Dwarf_Off die;    /* its DIE, for the variables it declares */
 } di_block;
 
 typedef struct di_function {

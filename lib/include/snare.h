@@ -291,6 +291,12 @@ typedef struct snare_breakpoint_options {
   /* Called once when the breakpoint is cleared (by snare_breakpoint_clear,
      max_stops or session free), so the owner can release condition_data. */
   void (*release)(void *condition_data);
+  /* Only this thread id stops here (see "Threads and events"); 0: any
+     thread of the session (its worker and its attached threads). */
+  int thread;
+  /* Only stops whose pc lies in [function_start, function_end); 0, 0:
+     anywhere (libjit's JIT_DEBUGGER_FLAG_FUNCTION). */
+  uint64_t function_start, function_end;
 } snare_breakpoint_options;
 
 typedef struct snare_breakpoint_info {
@@ -305,7 +311,8 @@ typedef struct snare_breakpoint_info {
 } snare_breakpoint_info;
 
 /*
- * Sets a breakpoint at addr, stopping this session's worker. opts may be
+ * Sets a breakpoint at addr, stopping this session's worker and attached
+ * threads (opts->thread narrows it to one). opts may be
  * NULL. Refused: not executable (NOT_CODE), unmapped (BAD_ADDRESS), inside
  * an instruction of a known function (INSIDE_INSTRUCTION), an instruction
  * snare cannot step out of line (UNDECODABLE/UNSUPPORTED). *id receives
@@ -380,6 +387,443 @@ SNARE_API snare_status snare_code_register(uint64_t start, uint64_t size,
                                            const char *name);
 /* Unregisters the region starting at start; NOT_FOUND. */
 SNARE_API snare_status snare_code_unregister(uint64_t start);
+
+/* ------------------------------------------------------------------ */
+/* Source lines and functions (DWARF)                                  */
+
+/*
+ * Read from the DWARF of libraries opened with snare_library_open, loaded
+ * on the first question about a library and kept until it is closed.
+ * Every address is a run-time address. Strings and arrays in the structs
+ * below belong to the library and stay valid until snare_library_close.
+ * A library without DWARF (not built with -g, or stripped) answers
+ * NOT_FOUND; its ELF symbols keep working. Line semantics follow gdb's.
+ * Controller thread only.
+ */
+
+/* Where an address is in the source. */
+typedef struct snare_line_info {
+  const char *file;     /* path as recorded in DWARF */
+  unsigned line;
+  unsigned column;      /* 0 when unknown */
+  uint64_t start, end;  /* the address range of this line-table row */
+  const char *function; /* innermost function, inlined or not; may be NULL */
+} snare_line_info;
+
+typedef struct snare_address_range {
+  uint64_t low, high; /* [low, high) */
+} snare_address_range;
+
+typedef struct snare_function_info {
+  const char *name;
+  bool inlined;          /* an inlined instance, named by its abstract origin */
+  uint64_t entry;        /* first instruction executed */
+  uint64_t after_prologue; /* where gdb's `break name` stops */
+  const snare_address_range *ranges; /* sorted, at least one */
+  size_t range_count;
+  const char *decl_file; /* NULL when DWARF does not say */
+  unsigned decl_line;
+  const char *call_file; /* inlined instances: where the call was */
+  unsigned call_line;
+  const char *const *params; /* parameter names in order */
+  size_t param_count;
+} snare_function_info;
+
+/* The line-table row covering addr in lib; NOT_FOUND. */
+SNARE_API snare_status snare_library_line_at(snare_library *lib, uint64_t addr,
+                                             snare_line_info *out);
+
+/*
+ * Breakpoint addresses of file:line, as gdb's `break file:line` picks them
+ * (one per inlined copy, lexical block or split piece; a function's first
+ * line moved past its prologue), in address order. file matches a
+ * recorded path equal to it or ending in "/" + file. Writes up to cap
+ * addresses (addrs may be NULL when cap is 0) and stores the total in
+ * *count. NOT_FOUND when the line has no code or the file is unknown.
+ */
+SNARE_API snare_status snare_library_line_addresses(snare_library *lib,
+                                                    const char *file,
+                                                    unsigned line,
+                                                    uint64_t *addrs,
+                                                    size_t cap, size_t *count);
+
+/*
+ * For error messages: the nearest lines of file before and after line
+ * that have code (0 for none). NOT_FOUND when lib does not know file.
+ */
+SNARE_API snare_status snare_library_line_nearest(snare_library *lib,
+                                                  const char *file,
+                                                  unsigned line,
+                                                  unsigned *before,
+                                                  unsigned *after);
+
+/* A function by name: its out-of-line definition, else its first inlined
+   instance; NOT_FOUND. */
+SNARE_API snare_status snare_library_function_info(snare_library *lib,
+                                                   const char *name,
+                                                   snare_function_info *out);
+
+/*
+ * Breakpoint addresses of a function, as gdb's `break name`: past the
+ * prologue of its definition and at the entry of every inlined instance,
+ * in address order. cap/count as snare_library_line_addresses; NOT_FOUND.
+ */
+SNARE_API snare_status snare_library_function_addresses(snare_library *lib,
+                                                        const char *name,
+                                                        uint64_t *addrs,
+                                                        size_t cap,
+                                                        size_t *count);
+
+/* Process-wide: the line / innermost function at addr, in whichever open
+   library maps it; NOT_FOUND. */
+SNARE_API snare_status snare_line_at(uint64_t addr, snare_line_info *out);
+SNARE_API snare_status snare_function_at(uint64_t addr,
+                                         snare_function_info *out);
+
+/* ------------------------------------------------------------------ */
+/* Disassembly                                                         */
+
+/*
+ * Formats the one instruction at addr as Intel-syntax text ("mov rbp,
+ * rsp"; relative branch targets as absolute addresses) into text, cap
+ * bytes including the NUL (truncated if longer; 96 always suffices).
+ * *length receives the instruction's length in bytes. The program's own
+ * bytes are decoded: a breakpoint snare placed there does not show.
+ * BAD_ADDRESS if unreadable, UNDECODABLE if not an instruction,
+ * INVALID_ARGUMENT for NULL text/length or cap 0. Any thread.
+ */
+SNARE_API snare_status snare_disassemble(uint64_t addr, char *text,
+                                         size_t cap, size_t *length);
+
+/* ------------------------------------------------------------------ */
+/* Backtraces and variables                                            */
+
+/*
+ * Frames of a stopped worker, innermost first, unwound from its saved
+ * context with the objects' call frame information (frame pointers are
+ * not needed). An inlined call shows as a frame of its own, as in gdb,
+ * sharing pc, sp and cfa with the frame it was inlined into. Names,
+ * files and lines come from the DWARF of libraries opened with
+ * snare_library_open, else from ELF symbols; strings belong to those
+ * libraries and stay valid until they are closed.
+ */
+typedef struct snare_backtrace_frame {
+  uint64_t pc;  /* frame 0: where it stopped; callers: the return address */
+  uint64_t sp;
+  uint64_t cfa; /* canonical frame address (sp before the call) */
+  const char *function; /* NULL when unknown */
+  const char *file;     /* NULL without line information */
+  unsigned line;        /* of pc, or of pc-1 for callers (the call) */
+  bool inlined;         /* an inlined call: pc/sp/cfa are its host's */
+} snare_backtrace_frame;
+
+/*
+ * Writes up to cap frames of the stopped worker and stores how many it
+ * has (at most 256 physical frames are walked) in *count. frames may be
+ * NULL when cap is 0. WRONG_STATE unless stopped. Controller thread.
+ */
+SNARE_API snare_status snare_backtrace(snare_session *session,
+                                       snare_backtrace_frame *frames,
+                                       size_t cap, size_t *count);
+
+typedef enum snare_value_kind {
+  SNARE_VALUE_SIGNED,   /* integer types, char included: i */
+  SNARE_VALUE_UNSIGNED, /* u */
+  SNARE_VALUE_FLOAT,    /* f */
+  SNARE_VALUE_BOOL,     /* u (0 or 1) */
+  SNARE_VALUE_POINTER,  /* u; string when asked for and it is a char * */
+  SNARE_VALUE_ENUM,     /* i; enumerator names the value, or NULL */
+  SNARE_VALUE_STRUCT,   /* children: the members */
+  SNARE_VALUE_UNION,    /* children: the members */
+  SNARE_VALUE_ARRAY,    /* children: the elements, length the full count */
+  SNARE_VALUE_OPTIMIZED_OUT, /* the compiler kept no location at this pc */
+  SNARE_VALUE_UNREADABLE,    /* its memory cannot be read */
+  SNARE_VALUE_OTHER          /* a type snare does not decode */
+} snare_value_kind;
+
+/* A variable's value as a tree. Every string and child is owned by the
+   root and freed with it by snare_value_free. */
+typedef struct snare_value {
+  snare_value_kind kind;
+  char *name;   /* variable or member; NULL for array elements */
+  char *type;   /* C spelling: "int", "struct point", "const char *" */
+  uint64_t address; /* where it lives, 0 when not in memory */
+  size_t size;      /* bytes */
+  int64_t i;
+  uint64_t u;
+  double f;
+  char *enumerator; /* ENUM */
+  char *string;     /* POINTER to char, with options.strings */
+  struct snare_value *children;
+  size_t child_count;
+  size_t length; /* ARRAY: elements in the type (children may be fewer) */
+} snare_value;
+
+typedef struct snare_value_options {
+  unsigned max_depth;  /* levels of members/elements; 0 means 4 */
+  size_t max_elements; /* per array; 0 means 64 */
+  size_t max_string;   /* bytes of a string; 0 means 256 */
+  bool strings;        /* read what char pointers point to */
+} snare_value_options;
+
+/* Frees a value tree from snare_variable_read; NULL is accepted. */
+SNARE_API void snare_value_free(snare_value *value);
+
+/* One variable visible in a frame. name belongs to the library. */
+typedef struct snare_variable_info {
+  const char *name;
+  bool is_param;
+} snare_variable_info;
+
+/*
+ * The parameters (in order) then the locals of frame `frame` (an index
+ * into snare_backtrace's list) visible at its pc, innermost block first;
+ * a name shadowed by an inner one is listed once. cap/count as
+ * snare_backtrace. NOT_FOUND when the frame has no DWARF; INVALID_ARGUMENT
+ * for a frame past the outermost.
+ */
+SNARE_API snare_status snare_variable_list(snare_session *session,
+                                           size_t frame,
+                                           snare_variable_info *vars,
+                                           size_t cap, size_t *count);
+
+/*
+ * Reads variable `name` of a frame into a tree the caller owns (*out,
+ * freed with snare_value_free). opts may be NULL. A variable the compiler
+ * dropped at this pc is read successfully with kind OPTIMIZED_OUT.
+ * NOT_FOUND when no visible variable has that name.
+ */
+SNARE_API snare_status snare_variable_read(snare_session *session,
+                                           size_t frame, const char *name,
+                                           const snare_value_options *opts,
+                                           snare_value **out);
+
+/*
+ * Stores a scalar (integer, enum, bool, pointer or floating-point)
+ * variable, converting value to its type. In memory: any frame; in a
+ * register: frame 0 only (the change takes effect on resume), else
+ * UNSUPPORTED, as for aggregates, values split into pieces and values the
+ * compiler computes. OPTIMIZED_OUT variables give UNSUPPORTED too.
+ */
+SNARE_API snare_status snare_variable_write_int(snare_session *session,
+                                                size_t frame, const char *name,
+                                                int64_t value);
+SNARE_API snare_status snare_variable_write_float(snare_session *session,
+                                                  size_t frame,
+                                                  const char *name,
+                                                  double value);
+
+/* As snare_variable_read, for frame 0 of a breakpoint condition's frame
+   (on the trapped thread, during the callback). */
+SNARE_API snare_status snare_frame_variable_read(const snare_frame *frame,
+                                                 const char *name,
+                                                 const snare_value_options *opts,
+                                                 snare_value **out);
+
+/* ------------------------------------------------------------------ */
+/* Threads and events                                                  */
+
+/*
+ * libjit's debugger model. Any thread of the process may attach itself to
+ * a session; it gets a small id from the same counter as session workers
+ * (1, 2, 3...). A session's worker is itself thread snare_session_thread()
+ * of its session, but its stops keep going to snare_call/snare_resume;
+ * every other attached thread that stops (at a breakpoint of its session,
+ * after a per-thread step, on a break request, on a fault) parks and
+ * posts an event instead, which snare_wait_event delivers in order. A
+ * parked thread waits for snare_thread_resume. Threads that are not
+ * attached, or are unbreakable, run through breakpoints untouched.
+ *
+ * Breakpoint conditions run on the attached thread that hit them, inside
+ * its trap handler, possibly while the controller is running and several
+ * threads at once: a condition used with attached threads must be
+ * thread-safe (the Lua binding serialises its conditions, see
+ * lua/snare.lua).
+ *
+ * A thread must detach before it exits, and every attached thread must
+ * have detached before its session is freed; a session freed with threads
+ * still attached resumes the parked ones and leaks their records.
+ */
+
+#define SNARE_EVENT_TYPE_LIST(X)                                               \
+  X(QUIT, "quit")                       /* snare_session_quit was called */   \
+  X(HARD_BREAKPOINT, "hard-breakpoint") /* a breakpoint of the session */     \
+  X(SOFT_BREAKPOINT, "soft-breakpoint") /* a per-thread step ended */         \
+  X(USER_BREAKPOINT, "user-breakpoint") /* stopped by snare_thread_break */   \
+  X(ATTACH, "attach")                   /* data1 = stop_immediately */        \
+  X(DETACH, "detach")                                                          \
+  X(FAULT, "fault") /* a signal in the thread; data1 = signal number */
+
+typedef enum snare_event_type {
+#define SNARE_EVENT_TYPE_ENUM(code, name) SNARE_EVENT_##code,
+  SNARE_EVENT_TYPE_LIST(SNARE_EVENT_TYPE_ENUM)
+#undef SNARE_EVENT_TYPE_ENUM
+  SNARE_EVENT_TYPE_COUNT
+} snare_event_type;
+
+/* Name of an event type ("hard-breakpoint"); static storage. */
+SNARE_API const char *snare_event_type_name(snare_event_type type);
+
+/*
+ * One event. Initialise with `snare_event ev = {0};` before the first
+ * snare_wait_event. `stack` (return addresses, innermost first, starting
+ * with pc; a frame-pointer walk, so frames without a frame pointer are
+ * skipped) is owned by the event: the next snare_wait_event into the same
+ * struct, or snare_event_free, frees it; copy it to keep it longer.
+ * `function_name` belongs to the library or code region that defines it.
+ */
+typedef struct snare_event {
+  snare_event_type type;
+  int thread;        /* thread id; 0 for QUIT */
+  uint64_t function; /* start of the function containing pc, 0 unknown */
+  const char *function_name; /* NULL if unknown */
+  int64_t data1, data2;      /* 0 unless the type says otherwise */
+  int breakpoint;            /* HARD_BREAKPOINT: the breakpoint's id */
+  uint64_t pc;               /* where the thread is parked; 0 if no frame */
+  uint64_t *stack;
+  size_t stack_depth;
+} snare_event;
+
+/*
+ * Attaches the calling thread to session and stores its id in *id. The
+ * thread gets an alternate signal stack if it has none. Posts an ATTACH
+ * event; with stop_immediately the call parks until snare_thread_resume.
+ * EXISTS if the thread is already attached (to any session, or is a
+ * worker).
+ */
+SNARE_API snare_status snare_thread_attach(snare_session *session,
+                                           bool stop_immediately, int *id);
+/* Detaches the calling thread and posts a DETACH event. NOT_FOUND if the
+   thread is not attached to this session; a worker cannot detach. */
+SNARE_API snare_status snare_thread_detach(snare_session *session);
+/*
+ * Makes thread id (0: the calling thread) breakable or not. An
+ * unbreakable thread runs through breakpoints without counting hits or
+ * running conditions. NOT_FOUND if no such live thread.
+ */
+SNARE_API snare_status snare_thread_set_breakable(snare_session *session,
+                                                  int id, bool breakable);
+/* True while thread id is the session's worker or attached to it. */
+SNARE_API bool snare_thread_is_alive(snare_session *session, int id);
+/* True while thread id runs target code (not parked, not idle). */
+SNARE_API bool snare_thread_is_running(snare_session *session, int id);
+/*
+ * Ids of the session's live threads, the worker first: writes up to cap
+ * ids and returns how many there are.
+ */
+SNARE_API size_t snare_thread_list(snare_session *session, int *ids,
+                                   size_t cap);
+/*
+ * Resumes attached thread id, parked with an event, and returns at once.
+ * CONTINUE runs it; STEP_INSTRUCTION executes one instruction and posts
+ * a SOFT_BREAKPOINT event. new_pc (NULL: where it stopped) resumes
+ * elsewhere. ABORT is refused (INVALID_ARGUMENT): only a worker has a
+ * place to unwind to, with snare_resume. WRONG_STATE if the thread is
+ * not parked, is the worker (use snare_resume), or was parked by
+ * snare_thread_attach (no frame: a step or new_pc is refused there).
+ */
+SNARE_API snare_status snare_thread_resume(snare_session *session, int id,
+                                           snare_resume_mode mode,
+                                           const uint64_t *new_pc);
+/*
+ * Asks running thread id to stop: an attached thread posts a
+ * USER_BREAKPOINT event, the worker stops its call as snare_interrupt
+ * does. WRONG_STATE if it is not running.
+ */
+SNARE_API snare_status snare_thread_break(snare_session *session, int id);
+/* Posts a QUIT event for whoever waits on the session's events. */
+SNARE_API snare_status snare_session_quit(snare_session *session);
+/*
+ * Waits up to timeout_ms (negative: forever) for the session's next event
+ * and moves it into *out (freeing the stack *out held). TIMEOUT if none
+ * came. Events come in the order they were posted.
+ */
+SNARE_API snare_status snare_wait_event(snare_session *session,
+                                        int timeout_ms, snare_event *out);
+/* Frees the stack an event owns; the event may be reused. NULL is fine. */
+SNARE_API void snare_event_free(snare_event *event);
+
+/* ------------------------------------------------------------------ */
+/* Function hooks: counting, timing, tracing                           */
+
+/*
+ * A hook runs at every entry (and, when asked, every exit) of a function,
+ * on whatever thread calls it. Hooks are process-wide, not tied to a
+ * session. Where the function's first instructions can move, a jump to a
+ * generated trampoline replaces them (tens of nanoseconds a call); else a
+ * trap does (microseconds). Exits are caught by redirecting the return
+ * address to a stub and keeping the real one on a per-thread shadow
+ * stack, which survives recursion, tail calls and longjmp (frames a
+ * longjmp skips count as exited when it lands). C++ exceptions unwinding
+ * through a hooked frame are not supported.
+ *
+ * A hook callback runs on the calling thread, never re-entrantly: calls
+ * made while any hook callback of that thread runs are not hooked (so
+ * hooking malloc while the callback allocates is safe).
+ */
+typedef struct snare_hook_call {
+  int hook;
+  uint64_t function;
+  bool exit;               /* false at entry */
+  unsigned depth;          /* hooked frames below this one on the thread */
+  int thread;              /* attached snare thread id, 0 if not attached */
+  unsigned hook_thread;    /* 1, 2, ... per thread that ran a hook */
+  uint64_t timestamp_ns;   /* monotonic, when timing or tracing */
+  uint64_t arguments[6];   /* integer argument registers, at entry */
+  uint64_t return_value;   /* at exit */
+} snare_hook_call;
+
+typedef void (*snare_hook_fn)(const snare_hook_call *call, void *data);
+
+typedef struct snare_hook_options {
+  bool time;              /* inclusive and self time (catches exits) */
+  bool trace;             /* entry/exit events into the trace buffer */
+  snare_hook_fn callback; /* NULL: count only */
+  bool callback_on_exit;  /* also call it at exits */
+  void *data;             /* passed to callback, owned by the caller */
+  void (*release)(void *data); /* called when the hook is removed */
+} snare_hook_options;
+
+typedef struct snare_hook_stats {
+  uint64_t function;
+  uint64_t calls;
+  uint64_t inclusive_ns; /* outermost activations only, so recursion is
+                            not counted twice */
+  uint64_t self_ns;      /* time not spent in hooked callees */
+  bool trampoline;       /* false: the slower trap is used */
+} snare_hook_stats;
+
+/*
+ * Hooks the function starting at fn. opts may be NULL (count only).
+ * Refused: NOT_CODE/BAD_ADDRESS, EXISTS if fn is hooked already or a
+ * breakpoint sits in the bytes a jump would replace. *id > 0.
+ */
+SNARE_API snare_status snare_hook_function(uint64_t fn,
+                                           const snare_hook_options *opts,
+                                           int *id);
+/* Unhooks, restoring the original bytes; NOT_FOUND if no such hook. */
+SNARE_API snare_status snare_hook_remove(int id);
+SNARE_API snare_status snare_hook_stats_get(int id, snare_hook_stats *out);
+/* Zeroes a hook's counters. */
+SNARE_API snare_status snare_hook_reset(int id);
+
+typedef struct snare_trace_event {
+  uint64_t timestamp_ns;
+  uint64_t function;
+  int hook;
+  unsigned hook_thread;
+  unsigned depth;
+  bool exit;
+} snare_trace_event;
+
+/*
+ * Copies the oldest trace events not yet read into out (up to cap) and
+ * removes them from the buffer; *count receives how many. *dropped (may
+ * be NULL) receives how many were overwritten unread since the last read
+ * (the buffer keeps the newest 65536).
+ */
+SNARE_API snare_status snare_trace_read(snare_trace_event *out, size_t cap,
+                                        size_t *count, uint64_t *dropped);
 
 #ifdef __cplusplus
 }

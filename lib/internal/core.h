@@ -44,6 +44,11 @@ typedef struct snare_thread {
   bool resume_has_pc;
   uint64_t resume_pc;
   snare_os_event *resume_event;
+  /* Threads and events (lib/attach.c): the worker is attached from its
+     creation; other threads attach themselves. */
+  _Atomic bool breakable;
+  _Atomic bool alive;
+  void *alt_stack; /* alternate signal stack snare installed, or NULL */
 } snare_thread;
 
 struct snare_frame {
@@ -66,6 +71,8 @@ typedef struct snare_breakpoint {
   snare_condition_fn condition;
   void *condition_data;
   void (*release)(void *);
+  int thread;                            /* 0: any thread of the session */
+  uint64_t function_start, function_end; /* 0, 0: any pc */
 } snare_breakpoint;
 
 /* Immutable list of the breakpoints at one site, replaced as a whole. */
@@ -80,6 +87,8 @@ typedef struct snare_site {
   uint8_t original[SNARE_ARCH_MAX_INSTRUCTION]; /* bytes under the trap */
   snare_displaced plan;
   _Atomic(snare_site_breakpoints *) breakpoints;
+  struct snare_hook_record *hook; /* a hook that had to use the trap */
+  uint64_t redirect; /* nonzero while a jump is being written here */
 } snare_site;
 
 struct snare_session {
@@ -95,6 +104,12 @@ struct snare_session {
   size_t breakpoint_count;
   size_t breakpoint_capacity;
   int next_breakpoint_id;
+  /* Threads that attached themselves (lib/attach.c), under threads_lock;
+     records live until the session is freed. */
+  snare_os_lock *threads_lock;
+  snare_thread **attached;
+  size_t attached_count, attached_capacity;
+  struct snare_events *events; /* lib/events.c */
 };
 
 /* Handlers currently inside snare_fault_dispatch (not parked). */
@@ -108,9 +123,14 @@ SNARE_HIDDEN snare_thread *snare_threads_current(void);
 SNARE_HIDDEN int snare_threads_next_id(void);
 
 /* ---- sessions (lib/session.c) ---- */
+/* Removes snare's handlers and frees out-of-line code when no session or
+   hook needs them any more; under the global lock. */
+SNARE_HIDDEN void snare_release_if_unused(void);
 /* Calls fn on every live session; controller, under the global lock. */
 SNARE_HIDDEN void snare_sessions_each(void (*fn)(struct snare_session *, void *),
                                       void *arg);
+/* OK if addr is mapped executable code, else BAD_ADDRESS or NOT_CODE. */
+SNARE_HIDDEN snare_status snare_session_check_code(uint64_t addr);
 
 /* ---- sites (lib/sites.c) ---- */
 /* Site patched or pending at exactly addr; signal-safe. */
@@ -123,6 +143,17 @@ SNARE_HIDDEN snare_status snare_sites_acquire(uint64_t addr, snare_site **out);
    to match; a site left with no breakpoints is removed and retired. */
 SNARE_HIDDEN snare_status snare_sites_update(snare_site *site,
                                              snare_site_breakpoints *list);
+/*
+ * Writes n bytes at addr (a jump) so that no thread ever runs a half-written
+ * instruction: the first byte becomes a trap sending arriving threads to
+ * `redirect`, then the rest is written, then the first byte. EXISTS if a
+ * breakpoint site overlaps the bytes.
+ */
+SNARE_HIDDEN snare_status snare_sites_write_jump(uint64_t addr,
+                                                 const uint8_t *bytes,
+                                                 size_t n, uint64_t redirect);
+/* True if a site (breakpoint or trap hook) starts in [addr, addr+n). */
+SNARE_HIDDEN bool snare_sites_any_in(uint64_t addr, size_t n);
 /* Copies memory as it was before snare patched it. */
 SNARE_HIDDEN bool snare_sites_read_original(uint64_t addr, uint8_t *dst,
                                             size_t n);

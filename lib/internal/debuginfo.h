@@ -27,14 +27,8 @@
 
 typedef struct snare_debuginfo snare_debuginfo;
 
-/* Where an address is in the source. */
-typedef struct snare_line_info {
-  const char *file;     /* path as recorded in DWARF, owned by the handle */
-  unsigned line;
-  unsigned column;      /* 0 when unknown */
-  uint64_t start, end;  /* the address range of this line-table row */
-  const char *function; /* innermost function, inlined or not; may be NULL */
-} snare_line_info;
+/* snare_line_info, snare_address_range and snare_function_info are public
+   (snare.h, "Source lines and functions"). */
 
 /* The address range of a line as gdb's `info line` reports it. */
 typedef struct snare_line_span {
@@ -43,25 +37,6 @@ typedef struct snare_line_span {
   uint64_t end; /* == start when the line shares its address with a later
                    line and so owns no instruction of its own */
 } snare_line_span;
-
-typedef struct snare_address_range {
-  uint64_t low, high; /* [low, high) */
-} snare_address_range;
-
-typedef struct snare_function_info {
-  const char *name;
-  bool inlined;          /* an inlined instance, named by its abstract origin */
-  uint64_t entry;        /* first instruction executed */
-  uint64_t after_prologue;
-  const snare_address_range *ranges; /* sorted, at least one */
-  size_t range_count;
-  const char *decl_file; /* NULL when DWARF does not say */
-  unsigned decl_line;
-  const char *call_file; /* inlined instances: where the call was */
-  unsigned call_line;
-  const char *const *params; /* parameter names in order */
-  size_t param_count;
-} snare_function_info;
 
 /*
  * Reads the DWARF of the object at path, whose run-time addresses are its

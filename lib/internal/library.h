@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "internal/hidden.h"
+#include "snare.h"
 
 /*
  * Finds an ELF function symbol of an open library containing addr, as
@@ -19,5 +20,17 @@ SNARE_HIDDEN bool snare_library_function_containing(uint64_t addr,
                                                     uint64_t *start,
                                                     uint64_t *size,
                                                     const char **name);
+
+typedef struct snare_debuginfo snare_debuginfo;
+
+/*
+ * The DWARF of lib, read on first use and owned by lib; *out is NULL
+ * unless OK. NOT_FOUND when the object has no debug info.
+ */
+SNARE_HIDDEN snare_status snare_library_debuginfo(snare_library *lib,
+                                                  const snare_debuginfo **out);
+
+/* The open library whose mapped extent holds addr, or NULL. */
+SNARE_HIDDEN snare_library *snare_library_mapping(uint64_t addr);
 
 #endif

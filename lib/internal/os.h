@@ -120,4 +120,32 @@ SNARE_HIDDEN bool snare_os_range_mapped(uint64_t start, uint64_t size);
 /* Monotonic clock in nanoseconds; signal-safe. */
 SNARE_HIDDEN uint64_t snare_os_now_ns(void);
 
+/* Zeroed private pages, not from malloc (so hooks on malloc may use
+   them); signal-safe; NULL on failure. */
+SNARE_HIDDEN void *snare_os_pages_alloc(size_t size);
+/* Writes message to standard error and aborts: for broken invariants
+   where continuing would corrupt the program. */
+SNARE_HIDDEN _Noreturn void snare_os_fatal(const char *message);
+
+/* ---- attached threads (os/linux/sync.c) ---- */
+
+/* A plain mutual-exclusion lock; never held across a wait for a thread. */
+typedef struct snare_os_lock snare_os_lock;
+SNARE_HIDDEN snare_status snare_os_lock_new(snare_os_lock **out);
+SNARE_HIDDEN void snare_os_lock_free(snare_os_lock *lock);
+SNARE_HIDDEN void snare_os_lock_acquire(snare_os_lock *lock);
+SNARE_HIDDEN void snare_os_lock_release(snare_os_lock *lock);
+
+/*
+ * Gives the calling thread an alternate signal stack if it has none, so
+ * handlers (and conditions) have room. Returns the stack snare installed,
+ * to pass to snare_os_altstack_release on the same thread, or NULL if the
+ * thread already had one (or none could be made: handlers then run on the
+ * thread's own stack).
+ */
+SNARE_HIDDEN void *snare_os_altstack_ensure(void);
+SNARE_HIDDEN void snare_os_altstack_release(void *stack);
+/* Sends snare's interrupt signal to the thread of that identity. */
+SNARE_HIDDEN snare_status snare_os_thread_signal(uintptr_t os_self);
+
 #endif

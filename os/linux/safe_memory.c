@@ -3,6 +3,8 @@
  * faulting, and the one primitive every code write goes through.
  */
 #include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdbool.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
@@ -80,4 +82,16 @@ bool snare_os_range_mapped(uint64_t start, uint64_t size) {
       return false;
   }
   return true;
+}
+
+void *snare_os_pages_alloc(size_t size) {
+  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+void snare_os_fatal(const char *message) {
+  ssize_t ignored = write(STDERR_FILENO, message, strlen(message));
+  (void)ignored;
+  abort();
 }

@@ -1,0 +1,351 @@
+/*
+ * location.c - DWARF location expressions and location lists, evaluated
+ * against one frame's registers and CFA, and reading the located bytes.
+ */
+#include <string.h>
+
+#include "variables_private.h"
+
+/* DWARF's x86-64 register numbering (System V psABI), 0..16. */
+static const int dwarf_to_snare[] = {
+    SNARE_REG_RAX, SNARE_REG_RDX, SNARE_REG_RCX, SNARE_REG_RBX,
+    SNARE_REG_RSI, SNARE_REG_RDI, SNARE_REG_RBP, SNARE_REG_RSP,
+    SNARE_REG_R8,  SNARE_REG_R9,  SNARE_REG_R10, SNARE_REG_R11,
+    SNARE_REG_R12, SNARE_REG_R13, SNARE_REG_R14, SNARE_REG_R15,
+    SNARE_REG_RIP,
+};
+#define DWARF_XMM0 17
+
+int di_dwarf_register(int dwarf_reg)
+{
+  if (dwarf_reg < 0 ||
+      (size_t)dwarf_reg >= sizeof dwarf_to_snare / sizeof *dwarf_to_snare)
+    return -1;
+  return dwarf_to_snare[dwarf_reg];
+}
+
+/* A general register's value in fs, or false if this frame lost it. */
+static bool reg_value(const snare_frame_state *fs, int dwarf_reg,
+                      uint64_t *out)
+{
+  int r = di_dwarf_register(dwarf_reg);
+  if (r < 0 || !(fs->valid & (1u << r)))
+    return false;
+  *out = fs->regs[r];
+  return true;
+}
+
+#define STACK_MAX 64
+
+typedef struct machine {
+  const snare_frame_state *fs;
+  uint64_t frame_base;
+  bool has_frame_base;
+  uint64_t stack[STACK_MAX];
+  size_t depth;
+  di_piece current; /* the location being built, before a DW_OP_piece */
+  bool has_current;
+} machine;
+
+static bool push(machine *m, uint64_t v)
+{
+  if (m->depth == STACK_MAX)
+    return false;
+  m->stack[m->depth++] = v;
+  return true;
+}
+
+static bool pop(machine *m, uint64_t *v)
+{
+  if (m->depth == 0)
+    return false;
+  *v = m->stack[--m->depth];
+  return true;
+}
+
+/* Ops on two operands: second from top `a`, top `b`. */
+static bool binary(machine *m, Dwarf_Small op)
+{
+  uint64_t a, b;
+  if (!pop(m, &b) || !pop(m, &a))
+    return false;
+  switch (op) {
+  case DW_OP_plus: return push(m, a + b);
+  case DW_OP_minus: return push(m, a - b);
+  case DW_OP_mul: return push(m, a * b);
+  case DW_OP_and: return push(m, a & b);
+  case DW_OP_or: return push(m, a | b);
+  case DW_OP_xor: return push(m, a ^ b);
+  case DW_OP_shl: return push(m, b < 64 ? a << b : 0);
+  case DW_OP_shr: return push(m, b < 64 ? a >> b : 0);
+  case DW_OP_shra:
+    return push(m, (uint64_t)((int64_t)a >> (b < 64 ? b : 63)));
+  default: return false;
+  }
+}
+
+static bool deref(machine *m, uint64_t size)
+{
+  uint64_t addr, v = 0;
+  if (size > 8 || !pop(m, &addr) || snare_memory_read(addr, &v, size))
+    return false;
+  return push(m, v);
+}
+
+/* Ends a location description: the top of the stack is an address. */
+static void finish_memory(machine *m)
+{
+  uint64_t addr;
+  if (!m->has_current && pop(m, &addr)) {
+    m->current = (di_piece){.kind = DI_LOC_MEMORY, .address = addr};
+    m->has_current = true;
+  }
+}
+
+/*
+ * One operation. Returns false for what cannot be evaluated here (the
+ * caller then reports the variable optimised out).
+ */
+static bool step(machine *m, Dwarf_Small op, Dwarf_Unsigned o1,
+                 Dwarf_Unsigned o2, di_loc *out)
+{
+  uint64_t v;
+  if (op >= DW_OP_lit0 && op <= DW_OP_lit31)
+    return push(m, op - DW_OP_lit0);
+  if (op >= DW_OP_reg0 && op <= DW_OP_reg31) {
+    m->current = (di_piece){.kind = DI_LOC_REGISTER,
+                            .dwarf_reg = op - DW_OP_reg0};
+    return m->has_current = true;
+  }
+  if (op >= DW_OP_breg0 && op <= DW_OP_breg31)
+    return reg_value(m->fs, op - DW_OP_breg0, &v) && push(m, v + o1);
+  switch (op) {
+  case DW_OP_addr:
+  case DW_OP_const1u: case DW_OP_const2u: case DW_OP_const4u:
+  case DW_OP_const8u: case DW_OP_constu:
+  case DW_OP_const1s: case DW_OP_const2s: case DW_OP_const4s:
+  case DW_OP_const8s: case DW_OP_consts:
+    return push(m, o1);
+  case DW_OP_regx:
+    m->current = (di_piece){.kind = DI_LOC_REGISTER, .dwarf_reg = (int)o1};
+    return m->has_current = true;
+  case DW_OP_bregx:
+    return reg_value(m->fs, (int)o1, &v) && push(m, v + o2);
+  case DW_OP_fbreg:
+    return m->has_frame_base && push(m, m->frame_base + o1);
+  case DW_OP_call_frame_cfa:
+    return m->fs->cfa != 0 && push(m, m->fs->cfa);
+  case DW_OP_plus_uconst:
+    return pop(m, &v) && push(m, v + o1);
+  case DW_OP_neg:
+    return pop(m, &v) && push(m, -v);
+  case DW_OP_not:
+    return pop(m, &v) && push(m, ~v);
+  case DW_OP_dup:
+    return m->depth > 0 && push(m, m->stack[m->depth - 1]);
+  case DW_OP_over:
+    return m->depth > 1 && push(m, m->stack[m->depth - 2]);
+  case DW_OP_drop:
+    return pop(m, &v);
+  case DW_OP_swap:
+    if (m->depth < 2)
+      return false;
+    v = m->stack[m->depth - 1];
+    m->stack[m->depth - 1] = m->stack[m->depth - 2];
+    m->stack[m->depth - 2] = v;
+    return true;
+  case DW_OP_deref:
+    return deref(m, 8);
+  case DW_OP_deref_size:
+    return deref(m, o1);
+  case DW_OP_stack_value:
+    if (!pop(m, &v))
+      return false;
+    m->current = (di_piece){.kind = DI_LOC_VALUE, .value = v};
+    return m->has_current = true;
+  case DW_OP_implicit_value:
+    m->current = (di_piece){.kind = DI_LOC_VALUE,
+                            .bytes = (const uint8_t *)(uintptr_t)o2,
+                            .size = o1};
+    return m->has_current = true;
+  case DW_OP_piece:
+    finish_memory(m);
+    if (!m->has_current) /* an empty piece: that part is optimised out */
+      m->current = (di_piece){.kind = DI_LOC_OPTIMIZED_OUT};
+    if (out->count == DI_MAX_PIECES)
+      return false;
+    m->current.size = o1;
+    out->pieces[out->count++] = m->current;
+    m->has_current = false;
+    return true;
+  case DW_OP_plus: case DW_OP_minus: case DW_OP_mul: case DW_OP_and:
+  case DW_OP_or: case DW_OP_xor: case DW_OP_shl: case DW_OP_shr:
+  case DW_OP_shra:
+    return binary(m, op);
+  default: /* entry values, implicit pointers, branches: not here */
+    return false;
+  }
+}
+
+/* Runs one expression; false when it cannot be evaluated. */
+static bool run(machine *m, Dwarf_Locdesc_c desc, Dwarf_Unsigned ops,
+                di_loc *out)
+{
+  for (Dwarf_Unsigned i = 0; i < ops; i++) {
+    Dwarf_Small op = 0;
+    Dwarf_Unsigned o1 = 0, o2 = 0, o3 = 0, branch = 0;
+    if (dwarf_get_location_op_value_c(desc, i, &op, &o1, &o2, &o3, &branch,
+                                      NULL) != DW_DLV_OK ||
+        !step(m, op, o1, o2, out))
+      return false;
+  }
+  if (out->count > 0) /* pieces: every part ended in DW_OP_piece */
+    return true;
+  finish_memory(m);
+  if (!m->has_current)
+    return false;
+  out->pieces[out->count++] = m->current;
+  return true;
+}
+
+static bool entry_applies(Dwarf_Small lle, unsigned kind, uint64_t pc,
+                          Dwarf_Addr low, Dwarf_Addr high)
+{
+  if (kind == DW_LKIND_expression)
+    return true;
+  if (lle == DW_LLE_default_location)
+    return true;
+  bool range = lle == DW_LLE_offset_pair || lle == DW_LLE_start_end ||
+               lle == DW_LLE_start_length || lle == DW_LLE_startx_length ||
+               lle == DW_LLE_startx_endx ||
+               kind != DW_LKIND_loclists; /* DWARF 4 lists: ranges */
+  return range && pc >= low && pc < high;
+}
+
+/*
+ * Evaluates the location attribute `at` of die at fs->pc (link-time pc
+ * `link`) into *out; false when there is none or it cannot be computed.
+ */
+static bool evaluate(Dwarf_Die die, Dwarf_Half at, machine *m, uint64_t link,
+                     di_loc *out)
+{
+  Dwarf_Attribute attr;
+  Dwarf_Loc_Head_c head = NULL;
+  Dwarf_Unsigned count = 0;
+  unsigned kind = 0;
+  bool ok = false;
+  if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
+    return false;
+  if (dwarf_get_loclist_c(attr, &head, &count, NULL) == DW_DLV_OK &&
+      dwarf_get_loclist_head_kind(head, &kind, NULL) == DW_DLV_OK) {
+    for (Dwarf_Unsigned i = 0; i < count && !ok; i++) {
+      Dwarf_Small lle = 0, source = 0;
+      Dwarf_Unsigned raw_low, raw_high, ops = 0, expr_off, desc_off;
+      Dwarf_Bool unavailable = 0;
+      Dwarf_Addr low = 0, high = 0;
+      Dwarf_Locdesc_c desc = NULL;
+      if (dwarf_get_locdesc_entry_d(head, i, &lle, &raw_low, &raw_high,
+                                    &unavailable, &low, &high, &ops, &desc,
+                                    &source, &expr_off, &desc_off,
+                                    NULL) != DW_DLV_OK)
+        break;
+      if (unavailable || !entry_applies(lle, kind, link, low, high))
+        continue;
+      ok = ops > 0 && run(m, desc, ops, out);
+      break; /* the covering entry decides, evaluable or not */
+    }
+  }
+  if (head)
+    dwarf_loc_head_c_dealloc(head);
+  dwarf_dealloc_attribute(attr);
+  return ok;
+}
+
+/* DW_AT_frame_base of the function: an address (CFA, a base register). */
+static bool frame_base(const di_var *var, const snare_frame_state *fs,
+                       uint64_t link, uint64_t *out)
+{
+  machine m = {.fs = fs};
+  di_loc loc = {0};
+  if (!evaluate(var->function, DW_AT_frame_base, &m, link, &loc) ||
+      loc.count != 1)
+    return false;
+  const di_piece *p = &loc.pieces[0];
+  if (p->kind == DI_LOC_MEMORY) {
+    *out = p->address;
+    return true;
+  }
+  return p->kind == DI_LOC_REGISTER && reg_value(fs, p->dwarf_reg, out);
+}
+
+static void optimized_out(di_loc *out)
+{
+  *out = (di_loc){.count = 1};
+  out->pieces[0].kind = DI_LOC_OPTIMIZED_OUT;
+}
+
+void di_var_location(const snare_debuginfo *di, const di_var *var,
+                     const snare_frame_state *fs, di_loc *out)
+{
+  uint64_t link = fs->pc - di->bias;
+  machine m = {.fs = fs};
+  m.has_frame_base = frame_base(var, fs, link, &m.frame_base);
+  *out = (di_loc){0};
+  if (!evaluate(var->die, DW_AT_location, &m, link, out))
+    optimized_out(out);
+}
+
+/* Copies up to n bytes of one piece to dst. */
+static bool piece_read(const di_piece *p, const snare_frame_state *fs,
+                       uint8_t *dst, size_t n, bool *unreadable)
+{
+  uint64_t v;
+  switch (p->kind) {
+  case DI_LOC_MEMORY:
+    *unreadable = snare_memory_read(p->address, dst, n) != SNARE_OK;
+    return !*unreadable;
+  case DI_LOC_REGISTER:
+    if (p->dwarf_reg >= DWARF_XMM0 && p->dwarf_reg < DWARF_XMM0 + 16) {
+      unsigned x = (unsigned)(p->dwarf_reg - DWARF_XMM0);
+      if (!(fs->xmm_valid & (1u << x)) || n > 16)
+        return false;
+      memcpy(dst, fs->xmm[x], n);
+      return true;
+    }
+    if (n > 8 || !reg_value(fs, p->dwarf_reg, &v))
+      return false;
+    memcpy(dst, &v, n);
+    return true;
+  case DI_LOC_VALUE:
+    if (p->bytes) {
+      if (n > p->size)
+        return false;
+      memcpy(dst, p->bytes, n);
+      return true;
+    }
+    if (n > 8)
+      return false;
+    memcpy(dst, &p->value, n);
+    return true;
+  default:
+    return false;
+  }
+}
+
+bool di_loc_read(const di_loc *loc, const snare_frame_state *fs, uint8_t *buf,
+                 size_t size, bool *unreadable)
+{
+  *unreadable = false;
+  if (loc->count == 1 && loc->pieces[0].size == 0)
+    return piece_read(&loc->pieces[0], fs, buf, size, unreadable);
+  size_t at = 0;
+  for (size_t i = 0; i < loc->count && at < size; i++) {
+    size_t n = loc->pieces[i].size;
+    if (n > size - at)
+      n = size - at;
+    if (!piece_read(&loc->pieces[i], fs, buf + at, n, unreadable))
+      return false;
+    at += n;
+  }
+  return at == size;
+}

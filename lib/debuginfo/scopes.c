@@ -1,0 +1,223 @@
+/*
+ * scopes.c - the source frames an address stands for (inlined calls and
+ * their host function) and the variables each scope declares.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "variables_private.h"
+
+/* The block of the function or inlined call that owns block b. */
+static long frame_block(const snare_debuginfo *di, long b)
+{
+  while (b >= 0 && di->blocks[b].kind == DI_BLOCK_LEXICAL)
+    b = di->blocks[b].parent;
+  return b;
+}
+
+size_t snare_debuginfo_frames_at(const snare_debuginfo *di, uint64_t addr,
+                                 snare_debuginfo_frame *out, size_t cap)
+{
+  uint64_t link = addr - di->bias;
+  di_pc_line pl = di_pc_line_find(di, link);
+  snare_debuginfo_frame f = {.scope = di_block_at(di, link)};
+  if (pl.subfile) {
+    f.file = pl.subfile->path;
+    f.line = pl.row->line;
+  }
+  size_t n = 0;
+  for (;;) {
+    long fb = frame_block(di, f.scope);
+    const snare_function_info *fn =
+        fb >= 0 ? &di->functions[di->blocks[fb].function].info : NULL;
+    f.function = fn ? fn->name : NULL;
+    f.inlined = fn && fn->inlined;
+    if (n < cap)
+      out[n] = f;
+    n++;
+    if (!f.inlined)
+      return n;
+    /* The host frame is at the call site, in the scope around the call. */
+    f = (snare_debuginfo_frame){.file = fn->call_file, .line = fn->call_line,
+                                .scope = di->blocks[fb].parent};
+  }
+}
+
+Dwarf_Die di_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at)
+{
+  Dwarf_Attribute attr;
+  Dwarf_Off off = 0;
+  Dwarf_Die target = NULL;
+  if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
+    return NULL;
+  if (dwarf_global_formref(attr, &off, NULL) == DW_DLV_OK &&
+      dwarf_offdie_b(dbg, off, true, &target, NULL) != DW_DLV_OK)
+    target = NULL;
+  dwarf_dealloc_attribute(attr);
+  return target;
+}
+
+static bool is_declaration(Dwarf_Die die)
+{
+  Dwarf_Bool yes = 0;
+  return dwarf_hasattr(die, DW_AT_declaration, &yes, NULL) == DW_DLV_OK &&
+         yes;
+}
+
+/* Names already reported, so an outer variable an inner one shadows is
+   skipped. */
+typedef struct seen_names {
+  const char **names;
+  size_t count, cap;
+} seen_names;
+
+static bool seen(seen_names *s, const char *name)
+{
+  for (size_t i = 0; i < s->count; i++)
+    if (strcmp(s->names[i], name) == 0)
+      return true;
+  if (di_reserve((void **)&s->names, &s->cap, s->count, sizeof *s->names))
+    s->names[s->count++] = name;
+  return false;
+}
+
+/*
+ * Visits the variables (params: the formal parameters) declared directly
+ * by the DIE at off. Returns false when visit asked to stop.
+ */
+static bool visit_children(const snare_debuginfo *di, Dwarf_Off off,
+                           Dwarf_Die function, bool params, seen_names *names,
+                           di_var_visit visit, void *arg)
+{
+  Dwarf_Die die = NULL, child = NULL;
+  if (dwarf_offdie_b(di->dbg, off, true, &die, NULL) != DW_DLV_OK)
+    return true;
+  bool go_on = true;
+  if (dwarf_child(die, &child, NULL) != DW_DLV_OK)
+    child = NULL;
+  dwarf_dealloc_die(die);
+  while (child && go_on) {
+    Dwarf_Half tag = 0;
+    dwarf_tag(child, &tag, NULL);
+    if ((params ? tag == DW_TAG_formal_parameter : tag == DW_TAG_variable) &&
+        !is_declaration(child)) {
+      di_var var = {.die = child, .function = function, .is_param = params};
+      var.origin = di_ref(di->dbg, child, DW_AT_abstract_origin);
+      char *name = NULL;
+      if (dwarf_diename(child, &name, NULL) == DW_DLV_OK ||
+          (var.origin &&
+           dwarf_diename(var.origin, &name, NULL) == DW_DLV_OK)) {
+        var.name = name;
+        if (!seen(names, name))
+          go_on = visit(&var, arg);
+      }
+      if (var.origin)
+        dwarf_dealloc_die(var.origin);
+    }
+    Dwarf_Die next = NULL;
+    if (dwarf_siblingof_b(di->dbg, child, true, &next, NULL) != DW_DLV_OK)
+      next = NULL;
+    dwarf_dealloc_die(child);
+    child = next;
+  }
+  if (child)
+    dwarf_dealloc_die(child);
+  return go_on;
+}
+
+void di_vars_each(const snare_debuginfo *di, long scope, di_var_visit visit,
+                  void *arg)
+{
+  long fb = frame_block(di, scope);
+  long host = fb;
+  while (host >= 0 && di->blocks[host].kind == DI_BLOCK_INLINED)
+    host = frame_block(di, di->blocks[host].parent);
+  Dwarf_Die function = NULL;
+  if (fb < 0 || host < 0 ||
+      dwarf_offdie_b(di->dbg, di->blocks[host].die, true, &function,
+                     NULL) != DW_DLV_OK)
+    return;
+  seen_names names = {0};
+  bool go_on = visit_children(di, di->blocks[fb].die, function, true, &names,
+                              visit, arg);
+  for (long b = scope; go_on && b >= 0; b = di->blocks[b].parent) {
+    go_on = visit_children(di, di->blocks[b].die, function, false, &names,
+                           visit, arg);
+    if (b == fb)
+      break;
+  }
+  free(names.names);
+  dwarf_dealloc_die(function);
+}
+
+typedef struct find_arg {
+  const snare_debuginfo *di;
+  const char *name;
+  di_var *out;
+  bool found;
+} find_arg;
+
+/* Keeps the DIEs of the match: the walk releases its own. */
+static bool find_visit(const di_var *var, void *p)
+{
+  find_arg *a = p;
+  if (strcmp(var->name, a->name) != 0)
+    return true;
+  Dwarf_Off off = 0, fn = 0;
+  dwarf_dieoffset(var->die, &off, NULL);
+  dwarf_dieoffset(var->function, &fn, NULL);
+  *a->out = (di_var){.name = var->name, .is_param = var->is_param};
+  dwarf_offdie_b(a->di->dbg, off, true, &a->out->die, NULL);
+  dwarf_offdie_b(a->di->dbg, fn, true, &a->out->function, NULL);
+  a->out->origin = di_ref(a->di->dbg, a->out->die, DW_AT_abstract_origin);
+  a->found = a->out->die && a->out->function;
+  if (!a->found)
+    di_var_done(a->di, a->out);
+  return false;
+}
+
+bool di_var_find(const snare_debuginfo *di, long scope, const char *name,
+                 di_var *out)
+{
+  find_arg a = {.di = di, .name = name, .out = out};
+  di_vars_each(di, scope, find_visit, &a);
+  return a.found;
+}
+
+void di_var_done(const snare_debuginfo *di, di_var *var)
+{
+  (void)di;
+  if (var->die)
+    dwarf_dealloc_die(var->die);
+  if (var->origin)
+    dwarf_dealloc_die(var->origin);
+  if (var->function)
+    dwarf_dealloc_die(var->function);
+  *var = (di_var){0};
+}
+
+typedef struct list_arg {
+  snare_variable_info *out;
+  size_t cap, count;
+} list_arg;
+
+static bool list_visit(const di_var *var, void *p)
+{
+  list_arg *a = p;
+  if (a->count < a->cap)
+    a->out[a->count] = (snare_variable_info){var->name, var->is_param};
+  a->count++;
+  return true;
+}
+
+snare_status snare_debuginfo_variables(const snare_debuginfo *di, long scope,
+                                       snare_variable_info *out, size_t cap,
+                                       size_t *count)
+{
+  list_arg a = {.out = out, .cap = cap};
+  if (scope < 0)
+    return SNARE_NOT_FOUND;
+  di_vars_each(di, scope, list_visit, &a);
+  *count = a.count;
+  return SNARE_OK;
+}

@@ -1,0 +1,381 @@
+/*
+ * types.c - turning bytes of a variable into a snare_value tree by its
+ * DWARF type: base types, pointers, arrays, structs, unions, enums,
+ * typedefs and qualifiers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "variables_private.h"
+
+static Dwarf_Half tag_of(Dwarf_Die die)
+{
+  Dwarf_Half tag = 0;
+  dwarf_tag(die, &tag, NULL);
+  return tag;
+}
+
+static bool udata(Dwarf_Die die, Dwarf_Half at, Dwarf_Unsigned *out)
+{
+  Dwarf_Attribute attr;
+  if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
+    return false;
+  Dwarf_Signed s = 0;
+  bool ok = dwarf_formudata(attr, out, NULL) == DW_DLV_OK;
+  if (!ok && dwarf_formsdata(attr, &s, NULL) == DW_DLV_OK) {
+    *out = (Dwarf_Unsigned)s;
+    ok = true;
+  }
+  dwarf_dealloc_attribute(attr);
+  return ok;
+}
+
+static bool is_qualifier(Dwarf_Half tag)
+{
+  return tag == DW_TAG_typedef || tag == DW_TAG_const_type ||
+         tag == DW_TAG_volatile_type || tag == DW_TAG_restrict_type ||
+         tag == DW_TAG_atomic_type;
+}
+
+/* Follows typedefs and qualifiers; returns a new DIE (or NULL for void)
+   and releases type. */
+static Dwarf_Die strip(Dwarf_Debug dbg, Dwarf_Die type)
+{
+  while (type && is_qualifier(tag_of(type))) {
+    Dwarf_Die next = di_ref(dbg, type, DW_AT_type);
+    dwarf_dealloc_die(type);
+    type = next;
+  }
+  return type;
+}
+
+static Dwarf_Die copy_die(Dwarf_Debug dbg, Dwarf_Die die)
+{
+  Dwarf_Off off = 0;
+  Dwarf_Die out = NULL;
+  if (dwarf_dieoffset(die, &off, NULL) != DW_DLV_OK ||
+      dwarf_offdie_b(dbg, off, true, &out, NULL) != DW_DLV_OK)
+    return NULL;
+  return out;
+}
+
+size_t di_type_size(Dwarf_Debug dbg, Dwarf_Die type)
+{
+  Dwarf_Die t = strip(dbg, copy_die(dbg, type));
+  Dwarf_Unsigned size = 0;
+  if (t && !udata(t, DW_AT_byte_size, &size) &&
+      tag_of(t) == DW_TAG_pointer_type)
+    size = 8;
+  if (t && tag_of(t) == DW_TAG_array_type && size == 0) {
+    Dwarf_Die elem = di_ref(dbg, t, DW_AT_type);
+    Dwarf_Die sub = NULL;
+    Dwarf_Unsigned count = 0, upper = 0;
+    if (elem && dwarf_child(t, &sub, NULL) == DW_DLV_OK) {
+      if (udata(sub, DW_AT_count, &count) ||
+          (udata(sub, DW_AT_upper_bound, &upper) && (count = upper + 1)))
+        size = count * di_type_size(dbg, elem);
+      dwarf_dealloc_die(sub);
+    }
+    if (elem)
+      dwarf_dealloc_die(elem);
+  }
+  if (t)
+    dwarf_dealloc_die(t);
+  return (size_t)size;
+}
+
+/* The C spelling of type ("const char *", "struct p", "int [3]"). */
+static void spell(Dwarf_Debug dbg, Dwarf_Die type, char *buf, size_t cap)
+{
+  char *name = NULL;
+  buf[0] = '\0';
+  if (!type) {
+    snprintf(buf, cap, "void");
+    return;
+  }
+  Dwarf_Half tag = tag_of(type);
+  bool named = dwarf_diename(type, &name, NULL) == DW_DLV_OK;
+  Dwarf_Die inner = di_ref(dbg, type, DW_AT_type);
+  char sub[128];
+  switch (tag) {
+  case DW_TAG_structure_type:
+  case DW_TAG_union_type:
+  case DW_TAG_enumeration_type:
+    snprintf(buf, cap, "%s %s",
+             tag == DW_TAG_structure_type ? "struct"
+             : tag == DW_TAG_union_type   ? "union"
+                                          : "enum",
+             named ? name : "{...}");
+    break;
+  case DW_TAG_pointer_type:
+    spell(dbg, inner, sub, sizeof sub);
+    snprintf(buf, cap, "%s *", sub);
+    break;
+  case DW_TAG_const_type:
+  case DW_TAG_volatile_type:
+    spell(dbg, inner, sub, sizeof sub);
+    snprintf(buf, cap, "%s %s", tag == DW_TAG_const_type ? "const" : "volatile",
+             sub);
+    break;
+  case DW_TAG_array_type: {
+    spell(dbg, inner, sub, sizeof sub);
+    size_t whole = di_type_size(dbg, type);
+    size_t each = inner ? di_type_size(dbg, inner) : 0;
+    snprintf(buf, cap, "%s [%zu]", sub, each ? whole / each : 0);
+    break;
+  }
+  default:
+    if (named)
+      snprintf(buf, cap, "%s", name);
+    else if (tag == DW_TAG_subroutine_type)
+      snprintf(buf, cap, "function");
+    else if (inner)
+      spell(dbg, inner, buf, cap);
+  }
+  if (inner)
+    dwarf_dealloc_die(inner);
+}
+
+snare_value_kind di_scalar_kind(Dwarf_Debug dbg, Dwarf_Die type)
+{
+  Dwarf_Die t = strip(dbg, copy_die(dbg, type));
+  snare_value_kind kind = SNARE_VALUE_OTHER;
+  Dwarf_Unsigned enc = 0;
+  if (!t)
+    return kind;
+  switch (tag_of(t)) {
+  case DW_TAG_pointer_type: kind = SNARE_VALUE_POINTER; break;
+  case DW_TAG_enumeration_type: kind = SNARE_VALUE_ENUM; break;
+  case DW_TAG_base_type:
+    udata(t, DW_AT_encoding, &enc);
+    kind = enc == DW_ATE_float                        ? SNARE_VALUE_FLOAT
+           : enc == DW_ATE_boolean                    ? SNARE_VALUE_BOOL
+           : enc == DW_ATE_signed || enc == DW_ATE_signed_char
+               ? SNARE_VALUE_SIGNED
+           : enc == DW_ATE_unsigned || enc == DW_ATE_unsigned_char
+               ? SNARE_VALUE_UNSIGNED
+               : SNARE_VALUE_OTHER;
+    break;
+  default: break;
+  }
+  dwarf_dealloc_die(t);
+  return kind;
+}
+
+static uint64_t load(const uint8_t *buf, size_t size)
+{
+  uint64_t v = 0;
+  memcpy(&v, buf, size < 8 ? size : 8);
+  return v;
+}
+
+static int64_t sign_extend(uint64_t v, size_t size)
+{
+  if (size >= 8 || size == 0)
+    return (int64_t)v;
+  unsigned shift = (unsigned)(64 - 8 * size);
+  return (int64_t)(v << shift) >> shift;
+}
+
+/* The enumerator of t named by value v, copied; NULL if none. */
+static char *enumerator(Dwarf_Debug dbg, Dwarf_Die t, int64_t v)
+{
+  Dwarf_Die child = NULL;
+  char *found = NULL;
+  if (dwarf_child(t, &child, NULL) != DW_DLV_OK)
+    return NULL;
+  while (child) {
+    Dwarf_Unsigned cv = 0;
+    char *name = NULL;
+    if (!found && udata(child, DW_AT_const_value, &cv) && (int64_t)cv == v &&
+        dwarf_diename(child, &name, NULL) == DW_DLV_OK)
+      found = strdup(name);
+    Dwarf_Die next = NULL;
+    if (dwarf_siblingof_b(dbg, child, true, &next, NULL) != DW_DLV_OK)
+      next = NULL;
+    dwarf_dealloc_die(child);
+    child = next;
+  }
+  return found;
+}
+
+/* A char pointer's string, read up to max bytes; NULL if unreadable. */
+static char *read_string(uint64_t addr, size_t max)
+{
+  char *s = malloc(max + 1);
+  size_t n = 0;
+  while (s && n < max && snare_memory_read(addr + n, &s[n], 1) == SNARE_OK &&
+         s[n] != '\0')
+    n++;
+  if (s && n == 0 && snare_memory_read(addr, s, 1) != SNARE_OK) {
+    free(s);
+    return NULL;
+  }
+  if (s)
+    s[n] = '\0';
+  return s;
+}
+
+static bool is_char_type(Dwarf_Debug dbg, Dwarf_Die pointee)
+{
+  Dwarf_Die t = strip(dbg, pointee ? copy_die(dbg, pointee) : NULL);
+  Dwarf_Unsigned enc = 0, size = 0;
+  bool yes = t && tag_of(t) == DW_TAG_base_type &&
+             udata(t, DW_AT_encoding, &enc) &&
+             udata(t, DW_AT_byte_size, &size) && size == 1 &&
+             (enc == DW_ATE_signed_char || enc == DW_ATE_unsigned_char);
+  if (t)
+    dwarf_dealloc_die(t);
+  return yes;
+}
+
+static bool decode_scalar(Dwarf_Debug dbg, Dwarf_Die t, const uint8_t *buf,
+                          size_t size, const snare_value_options *opts,
+                          snare_value *out)
+{
+  out->kind = di_scalar_kind(dbg, t);
+  uint64_t raw = load(buf, size);
+  switch (out->kind) {
+  case SNARE_VALUE_FLOAT:
+    if (size == 4) {
+      float f;
+      memcpy(&f, buf, 4);
+      out->f = f;
+    } else if (size == 8) {
+      memcpy(&out->f, buf, 8);
+    } else {
+      out->kind = SNARE_VALUE_OTHER; /* long double and the like */
+    }
+    break;
+  case SNARE_VALUE_SIGNED:
+    out->i = sign_extend(raw, size);
+    break;
+  case SNARE_VALUE_ENUM:
+    out->i = sign_extend(raw, size);
+    out->enumerator = enumerator(dbg, t, out->i);
+    break;
+  case SNARE_VALUE_POINTER: {
+    out->u = raw;
+    Dwarf_Die pointee = di_ref(dbg, t, DW_AT_type);
+    if (opts->strings && raw != 0 && is_char_type(dbg, pointee))
+      out->string = read_string(raw, opts->max_string);
+    if (pointee)
+      dwarf_dealloc_die(pointee);
+    break;
+  }
+  default:
+    out->u = raw;
+  }
+  return true;
+}
+
+static bool decode_members(Dwarf_Debug dbg, Dwarf_Die t, const uint8_t *buf,
+                           size_t size, uint64_t address,
+                           const snare_value_options *opts, unsigned depth,
+                           snare_value *out)
+{
+  Dwarf_Die child = NULL;
+  size_t cap = 0;
+  bool ok = true;
+  if (depth == 0 || dwarf_child(t, &child, NULL) != DW_DLV_OK)
+    return true;
+  while (child && ok) {
+    Dwarf_Unsigned off = 0;
+    char *name = NULL;
+    Dwarf_Die mtype = NULL;
+    if (tag_of(child) == DW_TAG_member &&
+        (mtype = di_ref(dbg, child, DW_AT_type)) != NULL) {
+      udata(child, DW_AT_data_member_location, &off);
+      size_t msize = di_type_size(dbg, mtype);
+      ok = di_reserve((void **)&out->children, &cap, out->child_count,
+                      sizeof *out->children);
+      if (ok) {
+        snare_value *m = &out->children[out->child_count++];
+        *m = (snare_value){0};
+        if (dwarf_diename(child, &name, NULL) == DW_DLV_OK)
+          m->name = strdup(name);
+        if (off + msize <= size)
+          ok = di_value_decode(dbg, mtype, buf + off, msize,
+                               address ? address + off : 0, opts, depth - 1,
+                               m);
+        else
+          m->kind = SNARE_VALUE_UNREADABLE;
+      }
+      dwarf_dealloc_die(mtype);
+    }
+    Dwarf_Die next = NULL;
+    if (dwarf_siblingof_b(dbg, child, true, &next, NULL) != DW_DLV_OK)
+      next = NULL;
+    dwarf_dealloc_die(child);
+    child = next;
+  }
+  if (child)
+    dwarf_dealloc_die(child);
+  return ok;
+}
+
+static bool decode_array(Dwarf_Debug dbg, Dwarf_Die t, const uint8_t *buf,
+                         size_t size, uint64_t address,
+                         const snare_value_options *opts, unsigned depth,
+                         snare_value *out)
+{
+  Dwarf_Die elem = di_ref(dbg, t, DW_AT_type);
+  size_t each = elem ? di_type_size(dbg, elem) : 0;
+  bool ok = true;
+  out->length = each ? size / each : 0;
+  size_t n = out->length < opts->max_elements ? out->length
+                                              : opts->max_elements;
+  if (depth > 0 && n > 0) {
+    out->children = calloc(n, sizeof *out->children);
+    ok = out->children != NULL;
+    for (size_t i = 0; ok && i < n; i++) {
+      out->child_count++;
+      ok = di_value_decode(dbg, elem, buf + i * each, each,
+                           address ? address + i * each : 0, opts, depth - 1,
+                           &out->children[i]);
+    }
+  }
+  if (elem)
+    dwarf_dealloc_die(elem);
+  return ok;
+}
+
+bool di_value_decode(Dwarf_Debug dbg, Dwarf_Die type, const uint8_t *buf,
+                     size_t size, uint64_t address,
+                     const snare_value_options *opts, unsigned depth,
+                     snare_value *out)
+{
+  char spelled[256];
+  spell(dbg, type, spelled, sizeof spelled);
+  out->type = strdup(spelled);
+  out->address = address;
+  out->size = size;
+  if (!out->type)
+    return false;
+  Dwarf_Die t = strip(dbg, copy_die(dbg, type));
+  if (!t) {
+    out->kind = SNARE_VALUE_OTHER;
+    return true;
+  }
+  bool ok = true;
+  switch (tag_of(t)) {
+  case DW_TAG_structure_type:
+  case DW_TAG_class_type:
+    out->kind = SNARE_VALUE_STRUCT;
+    ok = decode_members(dbg, t, buf, size, address, opts, depth, out);
+    break;
+  case DW_TAG_union_type:
+    out->kind = SNARE_VALUE_UNION;
+    ok = decode_members(dbg, t, buf, size, address, opts, depth, out);
+    break;
+  case DW_TAG_array_type:
+    out->kind = SNARE_VALUE_ARRAY;
+    ok = decode_array(dbg, t, buf, size, address, opts, depth, out);
+    break;
+  default:
+    ok = decode_scalar(dbg, t, buf, size, opts, out);
+  }
+  dwarf_dealloc_die(t);
+  return ok;
+}

@@ -1,0 +1,163 @@
+/*
+ * variables.c - reading a variable of a frame by name into a value tree,
+ * and finding where a scalar one lives so it can be written.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "variables_private.h"
+
+#define MAX_VALUE_BYTES (1u << 20) /* larger objects are read truncated */
+
+static Dwarf_Die var_type(const snare_debuginfo *di, const di_var *var)
+{
+  Dwarf_Die t = di_ref(di->dbg, var->die, DW_AT_type);
+  if (!t && var->origin)
+    t = di_ref(di->dbg, var->origin, DW_AT_type);
+  return t;
+}
+
+/* DW_AT_const_value: the variable is a constant the compiler folded. */
+static bool const_value(Dwarf_Die die, di_loc *out)
+{
+  Dwarf_Attribute attr;
+  if (dwarf_attr(die, DW_AT_const_value, &attr, NULL) != DW_DLV_OK)
+    return false;
+  Dwarf_Unsigned u = 0;
+  Dwarf_Signed s = 0;
+  Dwarf_Block *block = NULL;
+  di_piece *p = &out->pieces[0];
+  *out = (di_loc){.count = 1};
+  p->kind = DI_LOC_VALUE;
+  if (dwarf_formsdata(attr, &s, NULL) == DW_DLV_OK)
+    p->value = (uint64_t)s;
+  else if (dwarf_formudata(attr, &u, NULL) == DW_DLV_OK)
+    p->value = u;
+  else if (dwarf_formblock(attr, &block, NULL) == DW_DLV_OK) {
+    /* bytes stay in the section data, valid while the handle is open */
+    p->bytes = block->bl_data;
+    p->size = block->bl_len;
+  } else
+    p->kind = DI_LOC_OPTIMIZED_OUT;
+  dwarf_dealloc_attribute(attr);
+  return true;
+}
+
+static void locate(const snare_debuginfo *di, const di_var *var,
+                   const snare_frame_state *fs, di_loc *loc)
+{
+  if (!const_value(var->die, loc))
+    di_var_location(di, var, fs, loc);
+}
+
+static void defaults(const snare_value_options *in, snare_value_options *out)
+{
+  *out = in ? *in : (snare_value_options){0};
+  if (!out->max_depth)
+    out->max_depth = 4;
+  if (!out->max_elements)
+    out->max_elements = 64;
+  if (!out->max_string)
+    out->max_string = 256;
+}
+
+snare_status snare_debuginfo_variable_read(const snare_debuginfo *di,
+                                           long scope,
+                                           const snare_frame_state *fs,
+                                           const char *name,
+                                           const snare_value_options *opts,
+                                           snare_value **out)
+{
+  di_var var;
+  if (scope < 0 || !di_var_find(di, scope, name, &var))
+    return SNARE_NOT_FOUND;
+  snare_value_options o;
+  defaults(opts, &o);
+  snare_value *v = calloc(1, sizeof *v);
+  Dwarf_Die type = var_type(di, &var);
+  size_t size = type ? di_type_size(di->dbg, type) : 0;
+  if (size > MAX_VALUE_BYTES)
+    size = MAX_VALUE_BYTES;
+  uint8_t *buf = calloc(1, size ? size : 1);
+  bool ok = v && buf && (v->name = strdup(name)) != NULL;
+  if (ok) {
+    di_loc loc;
+    bool unreadable = false;
+    locate(di, &var, fs, &loc);
+    uint64_t address = loc.count == 1 && loc.pieces[0].kind == DI_LOC_MEMORY
+                           ? loc.pieces[0].address
+                           : 0;
+    if (di_loc_read(&loc, fs, buf, size, &unreadable))
+      ok = di_value_decode(di->dbg, type, buf, size, address, &o,
+                           o.max_depth, v);
+    else
+      v->kind = unreadable ? SNARE_VALUE_UNREADABLE
+                           : SNARE_VALUE_OPTIMIZED_OUT;
+    v->address = address;
+  }
+  free(buf);
+  if (type)
+    dwarf_dealloc_die(type);
+  di_var_done(di, &var);
+  if (!ok) {
+    snare_value_free(v);
+    return SNARE_NO_MEMORY;
+  }
+  *out = v;
+  return SNARE_OK;
+}
+
+snare_status snare_debuginfo_variable_place(const snare_debuginfo *di,
+                                            long scope,
+                                            const snare_frame_state *fs,
+                                            const char *name,
+                                            snare_variable_place *out)
+{
+  di_var var;
+  if (scope < 0 || !di_var_find(di, scope, name, &var))
+    return SNARE_NOT_FOUND;
+  Dwarf_Die type = var_type(di, &var);
+  *out = (snare_variable_place){
+      .kind = type ? di_scalar_kind(di->dbg, type) : SNARE_VALUE_OTHER,
+      .size = type ? di_type_size(di->dbg, type) : 0};
+  di_loc loc;
+  locate(di, &var, fs, &loc);
+  const di_piece *p = &loc.pieces[0];
+  snare_status st = SNARE_UNSUPPORTED;
+  if (out->kind != SNARE_VALUE_OTHER && out->size <= 8 && loc.count == 1 &&
+      p->size == 0) {
+    int reg = p->kind == DI_LOC_REGISTER ? di_dwarf_register(p->dwarf_reg)
+                                         : -1;
+    if (p->kind == DI_LOC_MEMORY) {
+      out->address = p->address;
+      st = SNARE_OK;
+    } else if (reg >= 0 && out->kind != SNARE_VALUE_FLOAT) {
+      out->in_register = true;
+      out->reg = (snare_register)reg;
+      st = SNARE_OK;
+    }
+  }
+  if (type)
+    dwarf_dealloc_die(type);
+  di_var_done(di, &var);
+  return st;
+}
+
+static void value_release(snare_value *v)
+{
+  for (size_t i = 0; i < v->child_count; i++)
+    value_release(&v->children[i]);
+  free(v->children);
+  free(v->name);
+  free(v->type);
+  free(v->enumerator);
+  free(v->string);
+}
+
+void snare_value_free(snare_value *value)
+{
+  if (!value)
+    return;
+  value_release(value);
+  free(value);
+}

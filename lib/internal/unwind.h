@@ -1,0 +1,38 @@
+/*
+ * unwind.h - walking the call stack of a stopped or trapped thread from
+ * its saved machine context. Implemented per architecture
+ * (arch/x86_64/unwind.c) over the platform's unwinder and the objects'
+ * call frame information.
+ */
+#ifndef SNARE_INTERNAL_UNWIND_H
+#define SNARE_INTERNAL_UNWIND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal/hidden.h"
+#include "snare.h"
+
+/* Registers of one physical frame as they were when it was executing. */
+typedef struct snare_unwind_frame {
+  uint64_t pc;  /* frame 0: where it stopped; callers: the return address */
+  uint64_t sp;
+  uint64_t cfa; /* canonical frame address: sp before the call into it */
+  uint64_t regs[SNARE_REG_COUNT];
+  uint32_t valid; /* bit (1u << reg) set when regs[reg] is known */
+} snare_unwind_frame;
+
+/*
+ * Unwinds from context (a saved context as the OS layer hands it over,
+ * not modified) outward. Writes up to cap frames, innermost first, and
+ * stores how many were written in *count. Frame 0 has every register;
+ * caller frames have pc, sp and the callee-saved registers. Stops at the
+ * outermost frame or at the first frame it cannot unwind. Safe on the
+ * thread the context belongs to (inside its handler) or on a controller
+ * while that thread is parked.
+ */
+SNARE_HIDDEN snare_status snare_arch_unwind(const void *context,
+                                            snare_unwind_frame *frames,
+                                            size_t cap, size_t *count);
+
+#endif

@@ -1,0 +1,150 @@
+-- Breakpoints: break, tbreak, delete, disable, enable, info breakpoints.
+
+local snare = require "snare"
+local report = require "snare.cli.report"
+local scope = require "snare.cli.scope"
+
+-- Where a breakpoint goes: `*EXPR` (an address expression), a number, a
+-- symbol name, or FILE:LINE when the source-line API is there; empty means
+-- the current pc. Returns an address or a symbol name.
+local function location(dbg, text)
+  if text == "" then
+    if not dbg.session.stopped then
+      dbg:fail("No default breakpoint location now selected.")
+    end
+    return dbg.session:reg("pc")
+  end
+  local expr = text:match("^%*%s*(.+)$")
+  if expr then
+    local addr = scope.eval(expr, dbg.scope)
+    if math.type(addr) ~= "integer" then
+      dbg:fail("*%s is not an address", expr)
+    end
+    return addr
+  end
+  if text:match("^0[xX]%x+$") or text:match("^%d+$") then
+    return math.tointeger(tonumber(text))
+  end
+  local file, line = text:match("^(.+):(%d+)$")
+  if file then
+    local addresses = snare.line_addresses
+    if not addresses then
+      dbg:fail("FILE:LINE breakpoints are not available yet.")
+    end
+    local list, err = addresses(file, tonumber(line))
+    if not list then
+      dbg:fail("%s", err)
+    end
+    return list[1]
+  end
+  if not snare.symbol(text) then
+    dbg:fail('Function "%s" not defined.', text)
+  end
+  return text
+end
+
+-- A condition as the core wants it: gdb's truth (0 is false) of the
+-- expression, evaluated with the trapped frame's registers.
+local function condition(dbg, expr)
+  local holder = {}
+  local chunk = scope.compile(expr, dbg:condition_scope(holder))
+  return function(frame)
+    holder.frame = frame
+    local value = chunk()
+    holder.frame = nil
+    return value ~= nil and value ~= false and value ~= 0
+  end
+end
+
+local function set_breakpoint(dbg, args, temporary)
+  local where, expr = args:match("^(.-)%s*%f[%w]if%s+(.+)$")
+  if not where then
+    where = args
+  end
+  local opts = { temporary = temporary }
+  if expr then
+    opts.condition = condition(dbg, expr)
+  end
+  local bp = dbg.session:breakpoint(location(dbg, where), opts)
+  dbg.notes[bp.id] = { temporary = temporary, condition = expr }
+  dbg:out(string.format("%s %d at %s", temporary and "Temporary breakpoint"
+                        or "Breakpoint", bp.id, report.address(bp.address)))
+end
+
+-- The breakpoints the numbers in args name (all of them for none).
+local function selected(dbg, args)
+  local all = dbg.session:breakpoints()
+  if args == "" then
+    return all
+  end
+  local by_id, list = {}, {}
+  for _, bp in ipairs(all) do
+    by_id[bp.id] = bp
+  end
+  for word in args:gmatch("%S+") do
+    local id = math.tointeger(tonumber(word))
+    if not id then
+      dbg:fail("Convenience variable must have integer value.\n"
+               .. "Args must be numbers or '$' variables.")
+    end
+    if not by_id[id] then
+      dbg:fail("No breakpoint number %d.", id)
+    end
+    list[#list + 1] = by_id[id]
+  end
+  return list
+end
+
+local function info_breakpoints(dbg)
+  local list = dbg.session:breakpoints()
+  if #list == 0 then
+    dbg:out("No breakpoints or watchpoints.")
+    return
+  end
+  dbg:out("Num     Type           Disp Enb Address            What")
+  for _, bp in ipairs(list) do
+    local note = dbg.notes[bp.id] or {}
+    local name = snare.describe(bp.address)
+    dbg:out(string.format("%-7d breakpoint     %-4s %-3s 0x%016x %s", bp.id,
+                          note.temporary and "del" or "keep",
+                          bp.enabled and "y" or "n", bp.address,
+                          name and ("<" .. name .. ">") or ""))
+    if note.condition then
+      dbg:out("\tstop only if " .. note.condition)
+    end
+    if bp.hits > 0 then
+      dbg:out(string.format("\tbreakpoint already hit %d time%s", bp.hits,
+                            bp.hits == 1 and "" or "s"))
+    end
+  end
+end
+
+return {
+  { name = "break", aliases = { "b", "br" },
+    usage = "break [LOCATION] [if EXPR]",
+    help = "set a breakpoint at a function, *ADDRESS or FILE:LINE",
+    details = "EXPR is Lua, with the registers in scope: break fib if rdi == 3",
+    run = function(dbg, args) set_breakpoint(dbg, args, false) end },
+  { name = "tbreak", usage = "tbreak [LOCATION] [if EXPR]",
+    help = "set a breakpoint that is deleted when it stops",
+    run = function(dbg, args) set_breakpoint(dbg, args, true) end },
+  { name = "delete", aliases = { "d" }, usage = "delete [N...]",
+    help = "delete breakpoints (all without numbers)",
+    run = function(dbg, args)
+      for _, bp in ipairs(selected(dbg, args)) do
+        dbg.notes[bp.id] = nil
+        bp:clear()
+      end
+    end },
+  { name = "disable", usage = "disable [N...]", help = "disable breakpoints",
+    run = function(dbg, args)
+      for _, bp in ipairs(selected(dbg, args)) do bp:disable() end
+    end },
+  { name = "enable", usage = "enable [N...]", help = "enable breakpoints",
+    run = function(dbg, args)
+      for _, bp in ipairs(selected(dbg, args)) do bp:enable() end
+    end },
+  { name = "breakpoints", group = "info", aliases = { "b", "break" },
+    usage = "info breakpoints", help = "list the breakpoints",
+    run = info_breakpoints },
+}

@@ -1,0 +1,126 @@
+-- Running the target: call, continue, stepi, nexti, step, next, finish,
+-- kill.
+
+local snare = require "snare"
+local scope = require "snare.cli.scope"
+
+local function count(dbg, args)
+  if args == "" then
+    return 1
+  end
+  local n = math.tointeger(scope.eval(args, dbg.scope))
+  if not n or n < 1 then
+    dbg:fail("Argument must be a positive integer: %s", args)
+  end
+  return n
+end
+
+-- `call f(1, "x")`: f is a symbol or an address expression; the
+-- arguments are Lua expressions (integers, hex, strings, symbol names as
+-- their addresses, registers).
+local function call(dbg, args)
+  local fn_text, arg_text = args:match("^(.-)%s*%((.*)%)%s*$")
+  if not fn_text or fn_text == "" then
+    dbg:fail("usage: call FUNCTION(ARGS...)")
+  end
+  if dbg.session.stopped then
+    dbg:fail("The program is stopped inside a call; continue, finish or "
+             .. "kill it first.")
+  end
+  local fn
+  if fn_text:match("^[%a_][%w_]*$") then
+    if not snare.symbol(fn_text) then
+      dbg:fail('No symbol "%s" in current context.', fn_text)
+    end
+    fn = fn_text
+  else
+    fn = scope.eval(fn_text, dbg.scope)
+    if math.type(fn) ~= "integer" then
+      dbg:fail("%s is not a function address", fn_text)
+    end
+  end
+  local values = { n = 0 }
+  if arg_text:match("%S") then
+    values = table.pack(scope.eval(arg_text, dbg.scope))
+  end
+  dbg:show_stop(dbg.session:call(fn, table.unpack(values, 1, values.n)))
+end
+
+-- Runs one instruction, stepping over a call instruction as a whole.
+local function step_over(dbg)
+  local session = dbg.session
+  local pc = session:reg("pc")
+  local insn = snare.disassemble(pc, 1)
+  if not insn or not insn[1].text:match("^call") then
+    return session:step()
+  end
+  local after = session:breakpoint(pc + insn[1].length, { temporary = true })
+  local stop = session:continue()
+  if stop.kind == "breakpoint" and stop.breakpoint_id == after.id then
+    stop.kind = "step" -- our own breakpoint: show it as the step it was
+  end
+  after:clear()
+  return stop
+end
+
+-- Repeats `step` (a function returning a stop) up to n times, until a
+-- stop of another kind; shows the last stop.
+local function repeat_steps(dbg, args, step)
+  dbg:require_stopped()
+  local stop
+  for _ = 1, count(dbg, args) do
+    stop = step(dbg)
+    if stop.kind ~= "step" and stop.kind ~= "breakpoint" then
+      break
+    end
+  end
+  dbg:show_stop(stop)
+end
+
+-- A line-stepping command backed by session method `method` once the
+-- Lua API offers it.
+local function line_step(method)
+  return function(dbg, args)
+    local fn = dbg:method(method)
+    if not fn then
+      dbg:fail("%s: not available yet (needs session:%s)", method, method)
+    end
+    repeat_steps(dbg, args, function() return fn(dbg.session) end)
+  end
+end
+
+return {
+  { name = "call", usage = "call FUNCTION(ARGS...)",
+    help = "call a function of the target on the worker thread",
+    details = "ARGS are Lua expressions: 1, 0x10, \"text\", symbol names",
+    run = call },
+  { name = "continue", aliases = { "c", "cont" }, usage = "continue",
+    help = "resume the stopped call", repeats = true,
+    run = function(dbg)
+      dbg:require_stopped()
+      dbg:show_stop(dbg.session:continue())
+    end },
+  { name = "stepi", aliases = { "si" }, usage = "stepi [N]",
+    help = "run one instruction (N times)", repeats = true,
+    run = function(dbg, args)
+      repeat_steps(dbg, args, function() return dbg.session:step() end)
+    end },
+  { name = "nexti", aliases = { "ni" }, usage = "nexti [N]",
+    help = "run one instruction, a call as a whole", repeats = true,
+    run = function(dbg, args) repeat_steps(dbg, args, step_over) end },
+  { name = "step", aliases = { "s" }, usage = "step [N]",
+    help = "run to the next source line, into calls", repeats = true,
+    run = line_step("step_line") },
+  { name = "next", aliases = { "n" }, usage = "next [N]",
+    help = "run to the next source line, over calls", repeats = true,
+    run = line_step("next") },
+  { name = "finish", aliases = { "fin" }, usage = "finish",
+    help = "run until the current function returns", repeats = true,
+    run = line_step("finish") },
+  { name = "kill", aliases = { "k" }, usage = "kill",
+    help = "abort the call in progress",
+    run = function(dbg)
+      dbg:require_stopped()
+      dbg:show_stop(dbg.session:abort())
+    end },
+}

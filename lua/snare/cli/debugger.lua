@@ -1,0 +1,196 @@
+--- `snare debug`: the interactive prompt, in the spirit of gdb.
+--
+-- One session, the libraries given on the command line, and the command
+-- table of snare.cli.commands. Each command runs protected: an error
+-- prints a message and the prompt goes on. `quit` and the end of input
+-- end the prompt with status 0.
+-- @module snare.cli.debugger
+
+local snare = require "snare"
+local commands = require "snare.cli.commands"
+local input = require "snare.cli.input"
+local report = require "snare.cli.report"
+local scope = require "snare.cli.scope"
+
+local Debugger = {}
+Debugger.__index = Debugger
+
+-- Errors meant for the person at the prompt: shown without a traceback.
+local UserError = {
+  __tostring = function(e) return e.message end,
+}
+
+--- Raises an error the prompt shows as the message alone.
+function Debugger.fail(_, fmt, ...)
+  error(setmetatable({ message = fmt:format(...) }, UserError), 0)
+end
+
+--- Prints one line of output.
+function Debugger.out(_, line)
+  io.stdout:write(line, "\n")
+end
+
+--- The session method `name` if the Lua API has it yet, else nil.
+function Debugger:method(name)
+  local method = self.session[name]
+  return type(method) == "function" and method or nil
+end
+
+--- Fails unless the worker is stopped inside a call.
+function Debugger:require_stopped()
+  if not self.session.stopped then
+    self:fail("The program is not being run.")
+  end
+end
+
+--- Remembers a value in the history and prints "$N = value".
+function Debugger:record(value, hex)
+  local values = self.values
+  values[#values + 1] = value
+  self:out(string.format("$%d = %s", #values, report.value(value, hex)))
+end
+
+--- Shows a stop as gdb would, remembering it as the current one.
+function Debugger:show_stop(stop)
+  self.stop = stop
+  local value = report.stop(function(line) self:out(line) end, stop,
+                            self.notes)
+  if stop.kind == "exit" then
+    self:record(value)
+  end
+end
+
+-- The scope of expressions typed at the prompt: the stopped worker's
+-- registers, writable.
+local function prompt_scope(dbg)
+  local session = dbg.session
+  return scope.new {
+    reg = function(name)
+      if not session.stopped then
+        dbg:fail("No registers.")
+      end
+      return session:reg(name)
+    end,
+    set_reg = function(name, value)
+      if not session.stopped then
+        dbg:fail("No registers.")
+      end
+      session:set_reg(name, value)
+    end,
+    fields = setmetatable({ session = session, __values = dbg.values }, {
+      __index = function(_, key) return key == "stop" and dbg.stop or nil end,
+    }),
+    vars = dbg.vars,
+  }
+end
+
+--- An environment for a breakpoint condition: registers of the trapped
+-- frame (set `holder.frame` before each evaluation), the same helpers,
+-- and the variables of `lua` chunks, read-only.
+function Debugger:condition_scope(holder)
+  return scope.new {
+    reg = function(name) return holder.frame.regs[name] end,
+    fields = { __values = self.values },
+    vars = self.vars,
+  }
+end
+
+--- Runs one command line. Returns true when the prompt should end.
+function Debugger:execute(line)
+  if line:match("^%s*#") or line:match("^%s*$") then
+    return false
+  end
+  local word, modifier, args = commands.split(line)
+  local command, message
+  if word then
+    command, message = self.commands:find(word)
+  else
+    message = string.format('Undefined command: "%s".  Try "help".',
+                            line:match("^%s*(%S*)"))
+  end
+  if not command then
+    io.stderr:write(message, "\n")
+    return false
+  end
+  self.repeat_line = command.repeats and line or nil
+  local ok, err = xpcall(command.run, function(e)
+    if getmetatable(e) == UserError or os.getenv("SNARE_DEBUG") == nil then
+      return e
+    end
+    return debug.traceback(tostring(e), 2)
+  end, self, args, modifier)
+  if not ok then
+    io.stdout:flush()
+    io.stderr:write(tostring(err), "\n")
+    return false
+  end
+  return err == "quit"
+end
+
+--- Reads and runs commands until `quit` or the end of input. An empty
+-- line repeats the last stepping command.
+function Debugger:loop(source)
+  while true do
+    local line = source.read()
+    if line == nil then
+      return
+    end
+    if line:match("^%s*$") and self.repeat_line then
+      line = self.repeat_line
+    end
+    if self:execute(line) then
+      return
+    end
+  end
+end
+
+--- Makes the prompt's state: the session and the loaded libraries.
+-- Fails with a message if a library does not load.
+function Debugger.new(opts)
+  local dbg = setmetatable({
+    libraries = {},
+    values = {}, -- printed values: $1, $2, ...
+    vars = {},   -- globals of `lua` chunks
+    notes = {},  -- breakpoint id -> {temporary =, condition =}
+    commands = commands.load(),
+  }, Debugger)
+  for _, path in ipairs(opts.libraries or {}) do
+    local lib, err = snare.load(path)
+    if not lib then
+      return nil, err
+    end
+    dbg.libraries[#dbg.libraries + 1] = lib
+  end
+  dbg.session = snare.session { timeout = opts.timeout or 0 }
+  dbg.scope = prompt_scope(dbg)
+  return dbg
+end
+
+--- Closes the session, then the libraries.
+function Debugger:close()
+  self.session:close()
+  for _, lib in ipairs(self.libraries) do
+    lib:close()
+  end
+end
+
+--- Runs the prompt; returns the exit status.
+function Debugger.main(opts)
+  io.stdout:setvbuf("line")
+  local dbg, err = Debugger.new(opts)
+  if not dbg then
+    io.stderr:write("snare: ", err, "\n")
+    return 1
+  end
+  local source = input.open {
+    prompt = "(snare) ",
+    history = os.getenv("SNARE_HISTORY") or "~/.snare_history",
+    words = dbg.commands:words(),
+  }
+  dbg:loop(source)
+  source.close()
+  dbg:close()
+  return 0
+end
+
+return Debugger

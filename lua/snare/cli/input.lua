@@ -1,0 +1,51 @@
+--- Where the prompt's commands come from: readline (line editing and
+-- history, Debian's lua-readline) when stdin is a terminal and the module
+-- is installed, else plain lines from stdin, printing the prompt only on a
+-- terminal so that piped output holds nothing but command output.
+-- @module snare.cli.input
+
+local input = {}
+
+local function stdin_is_terminal()
+  local ok, unistd = pcall(require, "posix.unistd")
+  if ok and unistd.isatty then
+    return unistd.isatty(0) == 1
+  end
+  return os.execute("test -t 0") == true
+end
+
+--- Opens the command source. `opts.prompt` is shown on terminals;
+-- `opts.history` is the history file; `opts.words` are offered for tab
+-- completion. Returns an object with `:read()` (a line, or nil at end of
+-- input) and `:close()` (saves the history).
+function input.open(opts)
+  local source = { interactive = stdin_is_terminal() }
+  local readline
+  if source.interactive and os.getenv("SNARE_NO_READLINE") == nil then
+    local ok, module = pcall(require, "readline")
+    readline = ok and module or nil
+  end
+  if readline then
+    readline.set_options { histfile = opts.history, keeplines = 1000,
+                           completion = true }
+    readline.set_complete_list(opts.words)
+    function source.read()
+      return readline.readline(opts.prompt)
+    end
+    function source.close()
+      readline.save_history()
+    end
+  else
+    function source.read()
+      if source.interactive then
+        io.stdout:write(opts.prompt)
+        io.stdout:flush()
+      end
+      return io.stdin:read("l")
+    end
+    function source.close() end
+  end
+  return source
+end
+
+return input

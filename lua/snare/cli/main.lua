@@ -1,0 +1,84 @@
+--- The `snare` command: picks the subcommand and runs it.
+--
+--    snare run SCRIPT.lua [ARGS...]   run a Lua script with snare loaded
+--    snare debug [LIB.so...]          the interactive debugger prompt
+--    snare demo                       the guided tour on the bundled library
+-- @module snare.cli.main
+
+local main = {}
+
+local usage = [[
+usage: snare COMMAND [ARGS...]
+
+  snare run SCRIPT.lua [ARGS...]   run a Lua script with snare loaded
+                                   (`arg` as lua sets it, `...` too)
+  snare debug [--timeout MS] [LIB.so...]
+                                   interactive debugger prompt on the
+                                   libraries; reads commands from stdin
+                                   (`help` at the prompt lists them)
+  snare demo                       the tour of snare on its example library
+  snare help                       this text
+]]
+
+local function fail(message)
+  io.stderr:write("snare: ", message, "\n")
+  return 2
+end
+
+local subcommands = {}
+
+function subcommands.run(argv, first)
+  local script = argv[first]
+  if not script then
+    return fail("run: no script given\n" .. usage)
+  end
+  return require("snare.cli.run").script(argv, first)
+end
+
+function subcommands.debug(argv, first)
+  local opts = { libraries = {} }
+  local i = first
+  while argv[i] do
+    local a = argv[i]
+    if a == "--timeout" then
+      opts.timeout = math.tointeger(tonumber(argv[i + 1]))
+      if not opts.timeout or opts.timeout < 0 then
+        return fail("debug: --timeout needs milliseconds")
+      end
+      i = i + 1
+    elseif a:sub(1, 1) == "-" then
+      return fail("debug: unknown option " .. a)
+    else
+      opts.libraries[#opts.libraries + 1] = a
+    end
+    i = i + 1
+  end
+  return require("snare.cli.debugger").main(opts)
+end
+
+function subcommands.demo(_, _, root)
+  return require("snare.cli.run").demo(root)
+end
+
+function subcommands.help()
+  io.stdout:write(usage)
+  return 0
+end
+
+--- Runs the command line `argv` (the launcher's `arg`: argv[1] is the
+-- subcommand). `root` is the checkout the launcher runs from, or nil when
+-- installed. Returns the exit status.
+function main.main(argv, root)
+  local name = argv[1]
+  if name == "--help" or name == "-h" then
+    name = "help"
+  end
+  local subcommand = subcommands[name]
+  if not subcommand then
+    io.stderr:write(usage)
+    return name and fail("unknown command '" .. name .. "'") or 2
+  end
+  return subcommand(argv, 2, root)
+end
+
+return main

@@ -1,0 +1,124 @@
+--- How the prompt shows stops, locations and values, as gdb does.
+-- @module snare.cli.report
+
+local snare = require "snare"
+
+local report = {}
+
+--- "fib" for an address inside fib, "??" when no symbol covers it.
+function report.function_name(addr)
+  local sym = snare.symbol_at(addr)
+  return sym and sym.name or "??"
+end
+
+--- "0x00007f... in fib ()": gdb's frame line when there are no sources.
+function report.frame_line(addr)
+  return string.format("0x%016x in %s ()", addr, report.function_name(addr))
+end
+
+--- "0x7f... <fib+4>" (the symbol part only when one is known).
+function report.address(addr)
+  local name = snare.describe(addr)
+  if name then
+    return string.format("0x%x <%s>", addr, name)
+  end
+  return string.format("0x%x", addr)
+end
+
+--- One instruction line as `x/i` shows it: "=> 0x... <fib+4>:\tpush rbp".
+-- `pc` marks the current instruction with "=>".
+function report.instruction(insn, pc)
+  local name = snare.describe(insn.address)
+  return string.format("%s0x%x%s:\t%s", insn.address == pc and "=> " or "   ",
+                       insn.address, name and (" <" .. name .. ">") or "",
+                       insn.text)
+end
+
+local function show_pc(out, pc)
+  out(report.frame_line(pc))
+  local insns = snare.disassemble(pc, 1)
+  if insns then
+    out(report.instruction(insns[1], pc))
+  end
+end
+
+--- Prints stop `stop` through out(line). `notes[id]` tells if breakpoint
+-- id was temporary. Returns the value of an exit stop, if it was one.
+function report.stop(out, stop, notes)
+  local kind = stop.kind
+  if kind == "breakpoint" then
+    local id = stop.breakpoint_id
+    if stop.error then
+      out(string.format("Error in testing condition for breakpoint %d:", id))
+      out(stop.error:match("^[^\n]*"))
+    end
+    local note = notes[id]
+    out("")
+    out(string.format("%s %d, %s",
+                      note and note.temporary and "Temporary breakpoint"
+                        or "Breakpoint", id, report.frame_line(stop.pc)))
+    local insns = snare.disassemble(stop.pc, 1)
+    if insns then
+      out(report.instruction(insns[1], stop.pc))
+    end
+  elseif kind == "step" then
+    show_pc(out, stop.pc)
+  elseif kind == "signal" or kind == "interrupt" then
+    local name = stop.signal or "SIGINT"
+    local reason = kind == "interrupt" and "Interrupt" or
+      (stop.reason:gsub("^%l", string.upper))
+    out("")
+    out(string.format("Program received signal %s, %s.", name, reason))
+    show_pc(out, stop.pc)
+    if name == "SIGSEGV" or name == "SIGBUS" then
+      out(string.format("Fault address 0x%x.", stop.fault_address))
+    end
+  elseif kind == "exit" then
+    return report.return_value(stop)
+  elseif kind == "aborted" then
+    out("[call aborted]")
+  else
+    out(tostring(stop))
+  end
+end
+
+--- The value an exit stop returned, as the C int it most likely is
+-- unless the upper bits say it was wider (a pointer, a 64-bit integer).
+function report.return_value(stop)
+  if stop.value == stop.return_value
+     or stop.return_value >> 32 == 0xffffffff then
+    return stop.value
+  end
+  return stop.return_value
+end
+
+--- Serialises v for print: integers in decimal (or hex with `hex`),
+-- strings quoted, tables one level deep (other keys sorted).
+function report.value(v, hex)
+  if math.type(v) == "integer" then
+    return hex and string.format("0x%x", v) or tostring(v)
+  elseif type(v) == "string" then
+    return string.format("%q", v)
+  elseif type(v) ~= "table" or getmetatable(v) then
+    return tostring(v)
+  end
+  local function show(x)
+    return type(x) == "table" and tostring(x) or report.value(x, hex)
+  end
+  local parts, keys = {}, {}
+  for i = 1, #v do
+    parts[i] = show(v[i])
+  end
+  for k in pairs(v) do
+    if not (math.type(k) == "integer" and k >= 1 and k <= #v) then
+      keys[#keys + 1] = k
+    end
+  end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(keys) do
+    parts[#parts + 1] = tostring(k) .. " = " .. show(v[k])
+  end
+  return "{" .. table.concat(parts, ", ") .. "}"
+end
+
+return report

@@ -1,0 +1,357 @@
+-- badinput_spec.lua - every function of the Lua API, enumerated from the
+-- module tables and the objects' metatables, gets wrong types, nil,
+-- out-of-range numbers, unmapped, misaligned and mid-instruction
+-- addresses, unknown symbols, closed and cleared objects, double closes.
+-- Each call must raise a clear error (naming the function, an argument
+-- or the snare type) or return nil, message; afterwards the session
+-- still computes fib(10). The coverage table is
+-- spec/reliability/badinput_cases.lua; a function missing from it fails.
+local snare = require "snare"
+local helpers = require "spec.helpers"
+local cases = require "spec.reliability.badinput_cases"
+
+local TIMEOUT = 5000 -- ms; a runaway call becomes an "interrupt" stop
+
+-- name -> function of each group, read from the live tables.
+local function enumerate(ctx)
+  local groups = { module = {} }
+  for _, tbl in ipairs { snare, snare.core } do
+    for name, value in pairs(tbl) do
+      if type(value) == "function" then
+        groups.module[name] = value
+      end
+    end
+  end
+  local types = { session = "snare.session", breakpoint = "snare.breakpoint",
+                  library = "snare.library", frame = "snare.frame",
+                  regs = "snare.regs", stop = "snare.stop" }
+  for group, tname in pairs(types) do
+    local mt = snare.core.metatable(tname)
+    local fns = {}
+    for name, value in pairs(mt) do
+      if type(value) == "function" and name:match("^__") then
+        fns[name] = value
+      end
+    end
+    if type(mt.__index) == "function" and debug.getupvalue(mt.__index, 1) then
+      local _, methods = debug.getupvalue(mt.__index, 1)
+      for name, value in pairs(methods) do
+        fns[name] = value
+      end
+    end
+    groups[group] = fns
+  end
+  -- The live objects' metatables must be the registered ones.
+  assert(debug.getmetatable(ctx.s) == snare.core.metatable("snare.session"))
+  assert(debug.getmetatable(ctx.loops) == snare.core.metatable("snare.library"))
+  return groups
+end
+
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do
+    keys[#keys + 1] = k
+  end
+  table.sort(keys)
+  return keys
+end
+
+-- A clear error names the function, one of its arguments or the snare
+-- object ("snare.session: closed"), or is Lua's "bad argument" (which
+-- names both where the call site has a name). Whole words only, and not
+-- in the "file.lua:12:" position prefix. Words are Lua patterns (the API's
+-- names have no magic characters).
+local function is_clear(msg, name, entry)
+  if type(msg) ~= "string" or msg == "" then
+    return false
+  end
+  msg = msg:gsub("^[^%s:]+%.lua:%d+: ", "")
+  local words = { "bad argument", "snare%.%a+", name, "unknown symbol",
+                  "unknown register", "bad option" }
+  for _, p in ipairs(entry.params or {}) do
+    words[#words + 1] = p
+  end
+  for _, word in ipairs(words) do
+    if msg:find("%f[%w_]" .. word .. "%f[^%w_]") then
+      return true
+    end
+  end
+  return false
+end
+
+describe("bad input to the Lua API", function()
+  local ctx = {}
+  local mt = {}
+  local tried, failures = 0, {}
+
+  setup(function()
+    ctx.loops = helpers.load("loops")
+    ctx.loops_path = helpers.fixture("loops")
+    ctx.faults = helpers.load("faults")
+    ctx.stress = helpers.load("stress")
+    ctx.fib = ctx.loops:symbol("fib")
+    ctx.scratch = ctx.stress:symbol("scratch")
+    ctx.s = snare.session { timeout = TIMEOUT }
+    ctx.other_session = snare.session { timeout = TIMEOUT }
+    ctx.closed_session = snare.session()
+    ctx.closed_session:close()
+    ctx.closed_lib = helpers.load("strings", "O2")
+    ctx.closed_lib:close()
+    ctx.cleared_bp = ctx.s:breakpoint("fib")
+    ctx.cleared_bp:clear()
+    ctx.live_bp = ctx.other_session:breakpoint("sled")
+    for k = 1, 15 do -- the first address inside fib's instructions
+      local ok, err = pcall(ctx.s.breakpoint, ctx.s, ctx.fib + k)
+      if ok then
+        err:clear()
+      elseif err:find("inside an instruction", 1, true) then
+        ctx.inside = ctx.fib + k
+        break
+      end
+    end
+    assert(ctx.inside, "no address inside an instruction of fib")
+    local bp = ctx.s:breakpoint("leaf", { condition = function(frame)
+      ctx.stale_frame = frame
+      return false
+    end })
+    ctx.exit_stop = ctx.s:call("leaf", 1)
+    bp:clear()
+    assert(ctx.stale_frame and ctx.exit_stop.value == 4)
+    for _, t in ipairs { "session", "library", "frame" } do
+      mt[t] = snare.core.metatable("snare." .. t)
+    end
+  end)
+
+  teardown(function()
+    ctx.s:close()
+    ctx.other_session:close()
+    for _, lib in ipairs { ctx.loops, ctx.faults, ctx.stress } do
+      lib:close()
+    end
+    print(string.format("FIGURE badinput_inputs %d", tried))
+  end)
+
+  local function fail(where, text)
+    failures[#failures + 1] = where .. ": " .. text
+  end
+
+  -- Back to a known state: no breakpoints, idle (or stopped at count_to
+  -- when `state` is "stopped"); returns the stop in that case.
+  local function prepare(state)
+    local s = ctx.s
+    for _, bp in ipairs(s:breakpoints()) do
+      bp:clear()
+    end
+    if s.stopped then
+      s:abort()
+    end
+    s.timeout = TIMEOUT
+    if state == "stopped" then
+      s:breakpoint("count_to", { temporary = true })
+      local stop = s:call("count_to", 3)
+      assert(stop.kind == "breakpoint", tostring(stop))
+      return stop
+    end
+  end
+
+  -- The session still works after a case.
+  local function check_session(where)
+    assert(not ctx.s.closed, where .. ": closed the shared session")
+    assert(not ctx.loops.closed, where .. ": closed the shared library")
+    prepare("idle")
+    local stop = ctx.s:call("fib", 10)
+    if stop.kind ~= "exit" or stop.value ~= 55 then
+      error(where .. ": session broken afterwards: " .. tostring(stop))
+    end
+  end
+
+  -- Closes sessions and libraries a successful call returned.
+  local function release(results)
+    for i = 1, results.n do
+      local v = results[i]
+      local vmt = debug.getmetatable(v)
+      if (vmt == mt.session or vmt == mt.library) and v ~= ctx.s and
+          v ~= ctx.other_session and v ~= ctx.loops then
+        v:close()
+      end
+    end
+  end
+
+  -- SNARE_BADINPUT_LOG=file: every case and its outcome, for reading.
+  local log = os.getenv("SNARE_BADINPUT_LOG")
+  log = log and assert(io.open(log, "w"))
+
+  local function verify(where, name, entry, results)
+    tried = tried + 1
+    if log then
+      log:write(where, " -> ", tostring(results[1]), " ", tostring(results[2]),
+                " ", tostring(results[3]), "\n")
+    end
+    if not results[1] then
+      if not is_clear(results[2], name, entry) then
+        fail(where, "unclear error: " .. tostring(results[2]))
+      end
+      return
+    end
+    release(results)
+    local v1, v2 = results[2], results[3]
+    if results.n >= 2 and v1 == nil and type(v2) ~= "string" and
+        not entry.nil_ok then
+      fail(where, "returned nil without a message")
+    end
+  end
+
+  -- A fresh object of the group, for calls that consume theirs.
+  local fresh = {
+    session = function() return snare.session() end,
+    library = function() return helpers.load("strings", "O2") end,
+    breakpoint = function() return ctx.s:breakpoint("count_to") end,
+  }
+
+  -- The object a group's methods are called on, in `state`.
+  local function good_self(group, entry, stop)
+    if group == "module" or group == "stop" then
+      return cases.NONE
+    elseif entry.self == "fresh" then
+      return fresh[group]()
+    elseif group == "session" then
+      return ctx.s
+    elseif group == "library" then
+      return ctx.loops
+    elseif group == "breakpoint" then
+      return ctx.s:breakpoint("count_to")
+    elseif group == "regs" then
+      return (stop or ctx.exit_stop).regs
+    end
+  end
+
+  local function bad_selves(group)
+    if group == "module" or group == "stop" then
+      return {}
+    end
+    local list = { { "nil self", nil }, { "number self", 42 },
+                   { "string self", "x" }, { "table self", {} },
+                   { "stale frame self", ctx.stale_frame } }
+    if group == "session" then
+      list[#list + 1] = { "closed session self", ctx.closed_session }
+      list[#list + 1] = { "library self", ctx.loops }
+    else
+      list[#list + 1] = { "session self", ctx.s }
+    end
+    if group == "breakpoint" then
+      list[#list + 1] = { "cleared breakpoint self", ctx.cleared_bp }
+    elseif group == "library" then
+      list[#list + 1] = { "closed library self", ctx.closed_lib }
+    end
+    return list
+  end
+
+  -- Every case of one function: {label, self or false (good), args}.
+  local function case_list(group, entry)
+    local list = {}
+    local good = entry.good and entry.good(ctx) or {}
+    local n = math.max(#good, #(entry.params or {}) > 0 and 1 or 0)
+    list[#list + 1] = { "good arguments", false, good, #good }
+    for _, bad in ipairs(bad_selves(group)) do
+      list[#list + 1] = { bad[1], true, good, #good, bad[2] }
+    end
+    for pos = 1, n do
+      for _, bad in ipairs(cases.bad_values(ctx)) do
+        if not (entry.avoid and entry.avoid[bad[1]]) then
+          local args = table.move(good, 1, #good, 1, {})
+          args[pos] = bad[2]
+          list[#list + 1] = { ("argument %d %s"):format(pos, bad[1]), false,
+                              args, math.max(#good, pos) }
+        end
+      end
+    end
+    for _, extra in ipairs(entry.extra and entry.extra(ctx) or {}) do
+      list[#list + 1] = { extra[1], false, extra[2], #extra[2] }
+    end
+    return list
+  end
+
+  -- Runs one case of a frame method inside a condition, where frames live.
+  local function run_in_condition(fn, c, name, entry, where)
+    prepare("idle")
+    local results
+    ctx.s:breakpoint("leaf", { condition = function(frame)
+      local self = frame
+      if c[2] then
+        self = c[5]
+      end
+      results = table.pack(cases.call(fn, self, c[3], c[4]))
+      return false
+    end })
+    ctx.s:call("leaf", 1)
+    if results == nil then
+      fail(where, "condition did not run")
+    else
+      verify(where, name, entry, results)
+    end
+  end
+
+  local function run_group(group, fns)
+    local states = { "idle" }
+    if group == "session" then
+      states = { "idle", "stopped" }
+    elseif group == "regs" then
+      states = { "stopped" }
+    end
+    for _, name in ipairs(sorted_keys(fns)) do
+      local entry = cases.groups[group][name]
+      local fn = fns[name]
+      for _, state in ipairs(states) do
+        for _, c in ipairs(case_list(group, entry)) do
+          local where = ("%s.%s (%s, %s)"):format(group, name, state, c[1])
+          if group == "frame" then
+            run_in_condition(fn, c, name, entry, where)
+          else
+            local stop = prepare(state)
+            local self = c[5]
+            if not c[2] then
+              self = good_self(group, entry, stop)
+            end
+            verify(where, name, entry, table.pack(cases.call(fn, self, c[3], c[4])))
+            if entry.self == "fresh" and not c[2] then -- and a double close
+              verify(where .. " twice", name, entry,
+                     table.pack(cases.call(fn, self, {}, 0)))
+            end
+          end
+          check_session(where)
+        end
+      end
+    end
+  end
+
+  it("has a bad-input entry for every function of the API", function()
+    local missing = {}
+    for group, fns in pairs(enumerate(ctx)) do
+      for name in pairs(fns) do
+        if not (cases.groups[group] and cases.groups[group][name]) then
+          missing[#missing + 1] = ("new function %s.%s has no bad-input coverage")
+                                  :format(group, name)
+        end
+      end
+    end
+    table.sort(missing)
+    assert(#missing == 0, table.concat(missing, "\n"))
+  end)
+
+  for _, group in ipairs { "module", "session", "breakpoint", "library",
+                           "frame", "regs", "stop" } do
+    it("gives clear errors and keeps the session working: " .. group, function()
+      local fns = enumerate(ctx)[group]
+      local covered = {}
+      for name, fn in pairs(fns) do
+        if cases.groups[group][name] then
+          covered[name] = fn
+        end
+      end
+      failures = {}
+      run_group(group, covered)
+      assert(#failures == 0, #failures .. " failures:\n" ..
+             table.concat(failures, "\n", 1, math.min(#failures, 60)))
+    end)
+  end
+end)

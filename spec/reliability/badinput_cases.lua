@@ -1,0 +1,271 @@
+-- spec/reliability/badinput_cases.lua - the bad-input coverage table of
+-- the Lua API, used by spec/badinput_spec.lua.
+--
+-- One entry per function of each group ("module": snare.* and
+-- snare.core.*; "session", "breakpoint", "library", "frame": methods and
+-- metamethods of those objects; "regs", "stop": metamethods). The spec
+-- enumerates the real tables and fails on any function without an entry,
+-- so a new function cannot ship without bad-input coverage.
+--
+-- Entry fields:
+--   params      names of the arguments after self; an error naming one of
+--               them (or the function) counts as clear
+--   good(ctx)   valid arguments after self; each position is replaced in
+--               turn by every bad value (default: no arguments)
+--   self        "fresh": the call consumes its object (close, __gc), so
+--               each case gets a new one; default: the shared live object
+--   states      session states to try ("idle", "stopped"); default both
+--               for session methods
+--   nil_ok      the function documents a plain nil result (no message)
+--   avoid       bad-value labels not to pass at all, because the call
+--               would do exactly what was asked (jump there, loop forever)
+--   extra(ctx)  more cases: list of {label, args} (args after self)
+local cases = {}
+
+local unpack = table.unpack
+
+-- Values every argument position gets. `ctx` fills in the addresses and
+-- objects that only exist at run time.
+function cases.bad_values(ctx)
+  return {
+    { "nil", nil }, { "false", false }, { "true", true },
+    { "empty string", "" }, { "unknown symbol", "no_such_symbol_xyz" },
+    { "table", {} }, { "function", print },
+    { "coroutine", coroutine.create(print) },
+    { "NaN", 0 / 0 }, { "inf", math.huge }, { "-inf", -math.huge },
+    { "float", 1.5 }, { "huge float", 2.0 ^ 63 }, { "-1", -1 }, { "0", 0 },
+    { "maxinteger", math.maxinteger }, { "mininteger", math.mininteger },
+    { "unmapped address", 0x10 }, { "kernel address", -4096 },
+    { "misaligned data address", ctx.scratch + 1 },
+    { "inside an instruction", ctx.inside },
+    { "a session", ctx.other_session }, { "closed session", ctx.closed_session },
+    { "cleared breakpoint", ctx.cleared_bp }, { "closed library", ctx.closed_lib },
+    { "stale frame", ctx.stale_frame },
+  }
+end
+
+-- The memory functions: in the module, and as session and frame methods.
+cases.memory = {
+  "read", "write", "read_cstring",
+  "read_u8", "read_u16", "read_u32", "read_u64",
+  "read_i8", "read_i16", "read_i32", "read_i64", "read_ptr",
+  "write_u8", "write_u16", "write_u32", "write_u64",
+  "write_i8", "write_i16", "write_i32", "write_i64", "write_ptr",
+}
+
+local function memory_entry(name)
+  if name == "read" then
+    return { params = { "addr", "n", "size" },
+             good = function(ctx) return { ctx.scratch, 8 } end,
+             extra = function(ctx)
+               return { { "huge size", { ctx.scratch, 1 << 40 } },
+                        { "size past the end of memory", { -8, 16 } } }
+             end }
+  elseif name == "write" then
+    return { params = { "addr", "data" },
+             good = function(ctx) return { ctx.scratch, "abc" } end,
+             extra = function(ctx)
+               return { { "write over code", { ctx.fib, "\0\0" } },
+                        { "write past the end of memory", { -2, "abcd" } } }
+             end }
+  elseif name == "read_cstring" then
+    return { params = { "addr", "max", "size" },
+             good = function(ctx) return { ctx.scratch, 16 } end }
+  elseif name:match("^read_") then
+    return { params = { "addr" },
+             good = function(ctx) return { ctx.scratch } end }
+  end
+  return { params = { "addr", "value" },
+           good = function(ctx) return { ctx.scratch, 1 } end,
+           extra = function(ctx)
+             return { { "write over code", { ctx.fib, 0 } } }
+           end }
+end
+
+local function with_memory(group)
+  for _, name in ipairs(cases.memory) do
+    group[name] = memory_entry(name)
+  end
+  return group
+end
+
+local function index_entry(keys)
+  return { params = { "key" }, nil_ok = true,
+           good = function() return { keys[1] } end,
+           extra = function()
+             local list = {}
+             for _, key in ipairs(keys) do
+               list[#list + 1] = { "field " .. key, { key } }
+             end
+             return list
+           end }
+end
+
+local closing = { self = "fresh" }
+
+cases.groups = {}
+
+cases.groups.module = with_memory {
+  session = { params = { "opts", "timeout" },
+              extra = function()
+                return { { "negative timeout", { { timeout = -1 } } },
+                         { "huge timeout", { { timeout = 1 << 40 } } },
+                         { "string timeout", { { timeout = "x" } } } }
+              end },
+  metatable = { params = { "name", "type" },
+                good = function() return { "snare.session" } end },
+  load = { params = { "path" },
+           good = function(ctx) return { ctx.loops_path } end,
+           extra = function()
+             return { { "directory", { "/" } }, { "not an ELF", { "/etc/passwd" } },
+                      { "missing file", { "/no/such/lib.so" } } }
+           end },
+  symbol = { params = { "name" }, good = function() return { "fib" } end },
+  symbol_at = { params = { "addr" }, good = function(ctx) return { ctx.fib } end },
+  describe = { params = { "addr" }, nil_ok = true,
+               good = function(ctx) return { ctx.fib } end },
+  signal_name = { params = { "number" }, nil_ok = true,
+                  good = function() return { 11 } end },
+  hex = { params = { "n" }, good = function() return { 255 } end },
+  disassemble = { params = { "where", "n", "count" },
+                  good = function() return { "fib", 2 } end,
+                  extra = function()
+                    return { { "count 0", { "fib", 0 } },
+                             { "huge count", { "fib", 1 << 40 } } }
+                  end },
+  line_at = { params = { "addr" }, good = function(ctx) return { ctx.fib } end },
+  format_stop = { params = { "stop" },
+                  good = function(ctx) return { ctx.exit_stop } end },
+  format_breakpoint = { params = { "bp" },
+                        good = function(ctx) return { ctx.live_bp } end },
+  format_regs = { params = { "regs" },
+                  good = function(ctx) return { ctx.exit_stop.regs } end },
+}
+
+local session = with_memory {
+  close = closing, __close = closing, __gc = closing,
+  __tostring = {},
+  __index = index_entry { "closed", "thread", "timeout", "stopped", "call" },
+  __newindex = { params = { "key", "value", "timeout" },
+                 good = function() return { "timeout", 0 } end,
+                 extra = function()
+                   return { { "unknown field", { "thread", 1 } },
+                            { "negative timeout", { "timeout", -1 } } }
+                 end },
+  interrupt = {},
+  call = { params = { "fn", "where" }, avoid = { ["inside an instruction"] = true },
+           good = function() return { "leaf", 1 } end,
+           extra = function()
+             return { { "nine arguments", { "leaf", 1, 2, 3, 4, 5, 6, 7, 8, 9 } } }
+           end },
+  call_main = { params = { "fn", "argv", "where" },
+                avoid = { ["inside an instruction"] = true },
+                good = function() return { "main_like", { "a", "bc" } } end,
+                extra = function()
+                  return { { "argv with a number", { "main_like", { "a", 1 } } },
+                           { "argv with a hole", { "main_like", { "a", nil, "c" } } } }
+                end },
+  resume = { params = { "opts", "mode", "pc" },
+             good = function() return { { mode = "continue" } } end,
+             extra = function(ctx)
+               local list = { { "unknown mode", { { mode = "fly" } } } }
+               for _, bad in ipairs(cases.bad_values(ctx)) do
+                 if bad[1] ~= "inside an instruction" then
+                   list[#list + 1] = { "pc " .. bad[1], { { mode = "step", pc = bad[2] } } }
+                 end
+                 list[#list + 1] = { "mode " .. bad[1], { { mode = bad[2] } } }
+               end
+               return list
+             end },
+  continue = {}, step = {}, abort = {},
+  reg = { params = { "name", "register" }, good = function() return { "rax" } end },
+  set_reg = { params = { "name", "value", "register" },
+              good = function() return { "rax", 1 } end,
+              extra = function()
+                return { { "rip to nowhere", { "rip", 0x10 } },
+                         { "rsp to nowhere", { "rsp", 0x10 } },
+                         { "eflags all ones", { "eflags", -1 } } }
+              end },
+  regs = {},
+  xmm = { params = { "index", "i", "xmm" }, good = function() return { 0 } end,
+          extra = function() return { { "index 16", { 16 } } } end },
+  breakpoint = { params = { "where", "opts", "condition", "skip", "max" },
+                 good = function() return { "count_to", {} } end,
+                 extra = function(ctx)
+                   local list = {}
+                   for _, bad in ipairs(cases.bad_values(ctx)) do
+                     for _, field in ipairs { "condition", "skip", "max", "temporary" } do
+                       list[#list + 1] = { field .. " " .. bad[1],
+                                           { "count_to", { [field] = bad[2] } } }
+                     end
+                   end
+                   list[#list + 1] = { "twice at one address", { "fib" } }
+                   return list
+                 end },
+  breakpoints = {},
+}
+cases.groups.session = session
+
+cases.groups.breakpoint = {
+  enable = {}, disable = {},
+  clear = closing, __gc = closing,
+  __tostring = { params = { "bp" } }, -- snare.format_breakpoint
+  __index = index_entry { "id", "address", "cleared", "session", "enabled",
+                          "hits", "stops", "rejected", "skip", "max", "clear" },
+}
+
+cases.groups.library = {
+  symbol = { params = { "name" }, good = function() return { "fib" } end },
+  symbol_info = { params = { "name" }, good = function() return { "fib" } end },
+  symbol_at = { params = { "addr" }, good = function(ctx) return { ctx.fib } end },
+  line_at = { params = { "addr" }, good = function(ctx) return { ctx.fib } end },
+  addresses = { params = { "location", "file", "line" },
+                good = function() return { "loops.c", 30 } end,
+                extra = function()
+                  return { { "file:line string", { "loops.c:30" } },
+                           { "line without code", { "loops.c:1" } },
+                           { "unknown file", { "nosuch.c:3" } },
+                           { "line 0", { "loops.c", 0 } },
+                           { "huge line", { "loops.c", 1 << 40 } },
+                           { "colon only", { ":" } } }
+                end },
+  function_info = { params = { "name" }, good = function() return { "fib" } end },
+  close = closing, __close = closing, __gc = closing,
+  __tostring = {},
+  __index = index_entry { "closed", "path", "base", "symbol" },
+}
+
+cases.groups.frame = with_memory {
+  reg = { params = { "name", "register" }, good = function() return { "rdi" } end },
+  set_reg = { params = { "name", "value", "register" },
+              good = function() return { "rdi", 1 } end,
+              extra = function()
+                return { { "rip to nowhere", { "rip", 0x10 } } }
+              end },
+  __tostring = {},
+  __index = index_entry { "valid", "pc", "breakpoint", "thread", "regs", "reg" },
+}
+
+cases.groups.regs = {
+  __index = { params = { "key", "register" }, good = function() return { "rax" } end },
+  __newindex = { params = { "key", "value", "register" },
+                 good = function() return { "rax", 1 } end },
+  __tostring = {},
+}
+
+cases.groups.stop = {
+  __tostring = { params = { "stop" },
+                 good = function(ctx) return { ctx.exit_stop } end },
+}
+
+--- Calls fn(self, args...) or fn(args...) when self is `cases.NONE`.
+cases.NONE = setmetatable({}, { __name = "no self" })
+
+function cases.call(fn, self, args, n)
+  if self == cases.NONE then
+    return pcall(fn, unpack(args, 1, n))
+  end
+  return pcall(fn, self, unpack(args, 1, n))
+end
+
+return cases
