@@ -38,7 +38,8 @@ env_for = SNARE_BUILD=$(ROOT)/$(1) SNARE_FIXTURES=$(FIXTURES) \
 	LUA_PATH='$(ROOT)/lua/?.lua;$(ROOT)/lua/?/init.lua;;' \
 	LUA_CPATH='$(ROOT)/$(1)/lua/?.so;;'
 
-TEST_STEPS := criterion-release busted-release criterion-asan busted-asan
+TEST_STEPS := criterion-release busted-release criterion-asan busted-asan \
+	oracle
 
 .PHONY: all setup generate build build-asan module test $(TEST_STEPS) \
 	demo bench lint install clean
@@ -66,11 +67,12 @@ build-asan: generate
 
 # The Lua module alone, for the rockspec.
 module: generate
-	$(MAKE) -C build config=release snare
+	$(MAKE) -C build config=release snare examples_demo
 
 # -k: every step runs and prints its summary even when an earlier one
 # failed; make still exits non-zero if any did.
 test: setup build build-asan
+	@tools/setup gdb
 	@$(MAKE) --no-print-directory -k $(TEST_STEPS)
 
 criterion-release:
@@ -88,6 +90,14 @@ criterion-asan:
 		LSAN_OPTIONS=suppressions=$(ROOT)/tools/lsan.supp:print_suppressions=0 \
 		UBSAN_OPTIONS=$(UBSAN_OPTIONS) \
 		tools/sanitized $(TIMEOUT) build/asan/bin/snare_tests --jobs 2
+
+# snare's DWARF answers against gdb's on the fixtures: `info line` for
+# every line, `break FILE:LINE` and `break FUNCTION` (all locations).
+oracle:
+	@echo "==== gdb oracle (lines, breakpoint locations) ===="
+	$(call env_for,build) $(TIMEOUT) spec/debuginfo_oracle/run.sh \
+		build/debuginfo_oracle/driver
+	$(call env_for,build) $(TIMEOUT) spec/frames_oracle/run.sh
 
 busted-asan:
 	@echo "==== busted (asan) ===="
@@ -108,10 +118,11 @@ bench: build
 	fi
 
 lint:
-	luacheck $(wildcard lua spec examples bench)
+	luacheck $(wildcard lua spec examples bench bin/snare)
 
 # Installs the Lua layer, the module and the command-line tool (when there
-# is one) into the directories luarocks passes.
+# is one) into the directories luarocks passes, and the tour with its
+# example library next to them (what `snare demo` runs when installed).
 install:
 	@test -n "$(LUADIR)" && test -n "$(LIBDIR)" || \
 		{ echo "make install needs LUADIR and LIBDIR"; exit 1; }
@@ -120,6 +131,9 @@ install:
 	if [ -f bin/snare ] && [ -n "$(BINDIR)" ]; then \
 		install -D -m 755 bin/snare '$(BINDIR)/snare'; \
 	fi
+	install -D -m 644 examples/tour.lua '$(LUADIR)/snare/examples/tour.lua'
+	install -D -m 755 build/examples/libdemo.so \
+		'$(LIBDIR)/snare/examples/libdemo.so'
 
 clean:
 	rm -rf build

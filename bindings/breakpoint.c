@@ -14,6 +14,7 @@
  * the core (reference counted), because the core may release it after
  * the object's memory is gone (a session freed later than its finalizer).
  */
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,12 +60,11 @@ static void release(void *data)
 }
 
 /*
- * The condition trampoline, on the worker while the controller is blocked.
  * Runs the breakpoint's function in the session's coroutine with a frame
  * that dies when it returns. An error stops, and leaves its text in the
- * session for the stop to report.
+ * session for the stop (or event) to report.
  */
-static bool condition(snare_frame *frame, void *data)
+static bool run_condition(snare_frame *frame, void *data)
 {
   bpstate *st = data;
   lsession *s = st->owner;
@@ -93,6 +93,27 @@ static bool condition(snare_frame *frame, void *data)
   else
     lua_setiuservalue(co, 1, SESSION_UV_ERROR);
   lua_settop(co, top);
+  return stop;
+}
+
+/*
+ * The condition trampoline, on the thread that hit the breakpoint while
+ * the controller is blocked in C. The worker waits its turn to run Lua
+ * (its controller is blocked in s:call/s:resume until it stops); any
+ * other attached thread runs Lua only if it gets the turn at once and
+ * otherwise stops, so it never waits on Lua (see threads.c).
+ */
+static bool condition(snare_frame *frame, void *data)
+{
+  bpstate *st = data;
+  bool worker = snare_frame_thread(frame) == st->owner->thread;
+  while (!snare_lua_try_enter_async()) {
+    if (!worker)
+      return true;
+    sched_yield();
+  }
+  bool stop = run_condition(frame, data);
+  snare_lua_leave_async();
   return stop;
 }
 
@@ -190,7 +211,8 @@ static void clear_locations(lua_State *L, int idx, lbreakpoint *bp)
 /*
  * s:breakpoint(where [, opts]) -> breakpoint. where: address, symbol
  * name, "*name" or "file:line" (snare_lua_checklocations); opts:
- * condition (function(frame)), skip, max, temporary (per location).
+ * condition (function(frame)), skip, max, temporary (per location),
+ * thread (only this thread id stops).
  */
 static int session_breakpoint(lua_State *L)
 {
@@ -208,6 +230,7 @@ static int session_breakpoint(lua_State *L)
   if (lua_istable(L, 3)) {
     opts.skip = optcount(L, 3, "skip");
     opts.max_stops = optcount(L, 3, "max");
+    opts.thread = (int)optcount(L, 3, "thread");
     lua_getfield(L, 3, "temporary");
     if (lua_toboolean(L, -1))
       opts.max_stops = 1;

@@ -92,7 +92,9 @@ static int session_call(lua_State *L)
   for (int i = 0; i < nargs; i++)
     args[i] = checkarg(L, 3 + i, keep);
   snare_stop stop;
+  snare_lua_wait_begin();
   snare_status st = snare_call(s->session, fn, (unsigned)nargs, args, &stop);
+  snare_lua_wait_end();
   return finish(L, s, "call", st, &stop, keep);
 }
 
@@ -135,8 +137,10 @@ static int session_call_main(lua_State *L)
   lua_rawseti(L, keep, 2);
 
   snare_stop stop;
+  snare_lua_wait_begin();
   snare_status st =
       snare_call_main(s->session, fn, (int)argc, argv, &stop);
+  snare_lua_wait_end();
   return finish(L, s, "call", st, &stop, keep);
 }
 
@@ -148,7 +152,9 @@ static int resume(lua_State *L, lsession *s, snare_resume_mode mode,
                   const uint64_t *pc)
 {
   snare_stop stop;
+  snare_lua_wait_begin();
   snare_status st = snare_resume(s->session, mode, pc, &stop);
+  snare_lua_wait_end();
   return finish(L, s, "resume", st, &stop, 0);
 }
 

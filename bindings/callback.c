@@ -2,8 +2,10 @@
  * callback.c - the one protected-call path for every Lua callback, and the
  * deferral of finalizers that the GC runs inside a callback.
  */
+#include <stdatomic.h>
 #include <assert.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include "snare_lua.h"
@@ -46,6 +48,38 @@ bool snare_lua_in_callback(void)
 {
   return callback_depth > 0;
 }
+
+/*
+ * Lua runs on one OS thread at a time: the controller's, or while the
+ * controller is blocked in C waiting for the target, one target thread's.
+ */
+static atomic_int controller_waiting;
+static atomic_bool async_busy;
+
+void snare_lua_wait_begin(void) { atomic_fetch_add(&controller_waiting, 1); }
+/* Returning to Lua must wait for a target thread's callback to end. */
+void snare_lua_wait_end(void)
+{
+  atomic_fetch_sub(&controller_waiting, 1);
+  while (atomic_load(&async_busy))
+    sched_yield();
+}
+
+/* Takes the turn, then checks again that the controller still waits: with
+   wait_end's order (stop waiting, then watch async_busy), one of the two
+   sees the other. */
+bool snare_lua_try_enter_async(void)
+{
+  if (atomic_load(&controller_waiting) <= 0 ||
+      atomic_exchange(&async_busy, true))
+    return false;
+  if (atomic_load(&controller_waiting) > 0)
+    return true;
+  atomic_store(&async_busy, false);
+  return false;
+}
+
+void snare_lua_leave_async(void) { atomic_store(&async_busy, false); }
 
 /* Finalizers deferred out of callbacks; any controller may run them. */
 typedef struct deferred {

@@ -52,6 +52,19 @@ static int frame_set_reg(lua_State *L)
   return 0;
 }
 
+/* frame:var(name [, opts]) -> value of a variable of the trapped frame,
+   or nil, why ("optimized out"). */
+static int frame_var(lua_State *L)
+{
+  lframe *f = snare_lua_checkframe(L, 1);
+  const char *name = luaL_checkstring(L, 2);
+  snare_value_options opts;
+  snare_lua_value_options(L, 3, &opts);
+  snare_value *v = NULL;
+  snare_status st = snare_frame_variable_read(f->frame, name, &opts, &v);
+  return snare_lua_push_variable(L, st, v, name);
+}
+
 /* __index: methods, then valid, pc, breakpoint, thread, regs. */
 static int frame_index(lua_State *L)
 {
@@ -99,6 +112,7 @@ static int frame_tostring(lua_State *L)
 static const luaL_Reg frame_methods[] = {
     {"reg", frame_reg},
     {"set_reg", frame_set_reg},
+    {"var", frame_var},
     {NULL, NULL},
 };
 

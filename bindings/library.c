@@ -306,7 +306,23 @@ static int core_symbol_at(lua_State *L)
   return 1;
 }
 
+/* lib:functions() -> list of function symbol tables, in name order */
+static int lib_functions(lua_State *L)
+{
+  llibrary *l = checklibrary(L, 1);
+  size_t count = snare_library_functions(l->lib, NULL, 0);
+  snare_symbol *symbols = lua_newuserdatauv(L, count * sizeof *symbols + 1, 0);
+  snare_library_functions(l->lib, symbols, count);
+  lua_createtable(L, (int)count, 0);
+  for (size_t i = 0; i < count; i++) {
+    push_symbol(L, &symbols[i], 1);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
 static const luaL_Reg lib_methods[] = {
+    {"functions", lib_functions},
     {"symbol", lib_symbol},
     {"symbol_info", lib_symbol_info},
     {"symbol_at", lib_symbol_at},

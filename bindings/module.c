@@ -93,10 +93,13 @@ SNARE_LUA_EXPORT int luaopen_snare_core(lua_State *L)
   snare_lua_open_regs(L);
   snare_lua_open_stop(L);
   snare_lua_open_frame(L);
+  snare_lua_open_backtrace(L);
   snare_lua_open_breakpoint(L);
   snare_lua_open_session(L);
+  snare_lua_open_threads(L);
   luaL_newlib(L, core_functions);
   snare_lua_open_library(L); /* sets load, symbol, symbol_at */
+  snare_lua_open_hooks(L);   /* sets hook, trace_read */
   snare_lua_set_memory_functions(L, MEMORY_MODULE);
   push_signals(L);
   lua_setfield(L, -2, "signals");

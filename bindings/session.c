@@ -184,6 +184,8 @@ void snare_lua_open_session(lua_State *L)
   luaL_setfuncs(L, snare_lua_call_methods, 0);
   luaL_setfuncs(L, snare_lua_register_methods, 0);
   luaL_setfuncs(L, snare_lua_breakpoint_methods, 0);
+  luaL_setfuncs(L, snare_lua_backtrace_methods, 0);
+  luaL_setfuncs(L, snare_lua_thread_methods, 0);
   snare_lua_set_memory_functions(L, MEMORY_SESSION);
   lua_pushcclosure(L, session_index, 1);
   lua_setfield(L, -2, "__index");

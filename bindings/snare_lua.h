@@ -28,6 +28,8 @@
 #define LIBRARY_TYPE "snare.library"
 #define REGS_TYPE "snare.regs"
 #define STOP_TYPE "snare.stop" /* metatable of stop tables */
+#define EVENT_TYPE "snare.event" /* metatable of event tables */
+#define STACK_FRAME_TYPE "snare.stack_frame" /* s:backtrace() frames */
 
 /* User values of a session userdata. */
 enum {
@@ -65,6 +67,14 @@ void snare_lua_push_signal_name(lua_State *L, int sig);
 int snare_lua_pcall(lua_State *L, int nargs, int nresults);
 /* True while a Lua callback runs on the calling OS thread. */
 bool snare_lua_in_callback(void);
+/* Bracket every wait of the controller for the target (call, resume,
+   wait for events): only then may target threads run Lua. */
+void snare_lua_wait_begin(void);
+void snare_lua_wait_end(void);
+/* On a target thread: true if Lua may run now (the controller waits and no
+   other thread runs Lua); pair with snare_lua_leave_async. */
+bool snare_lua_try_enter_async(void);
+void snare_lua_leave_async(void);
 /*
  * Runs fn(p) now, or later on a controller if a callback is running on
  * this thread (a finalizer that the GC ran inside a condition must not
@@ -125,6 +135,8 @@ void snare_lua_set_memory_functions(lua_State *L, int owner);
 
 /* ---- library.c ---- */
 void snare_lua_open_library(lua_State *L);
+/* ---- hooks_lua.c ---- */
+void snare_lua_open_hooks(lua_State *L);
 /*
  * Resolves the address at idx: an integer or light userdata (pushes nil),
  * or a symbol name looked up across the libraries loaded through
@@ -164,5 +176,30 @@ size_t snare_lua_checklocations(lua_State *L, int idx, uint64_t **addrs);
 
 /* ---- disasm.c ---- */
 int snare_lua_disassemble(lua_State *L);
+
+/* ---- backtrace.c ---- */
+extern const luaL_Reg snare_lua_backtrace_methods[]; /* session methods */
+void snare_lua_open_backtrace(lua_State *L);
+
+/* ---- values.c ---- */
+/* Reads an options table at idx ({strings=, depth=, length=}; nil ok). */
+void snare_lua_value_options(lua_State *L, int idx, snare_value_options *out);
+/* Pushes v as a Lua value (nil when it has none); false if nil. */
+bool snare_lua_push_value(lua_State *L, const snare_value *v);
+/* Why v has no Lua value ("optimized out"...), or NULL. */
+const char *snare_lua_value_problem(const snare_value *v);
+/*
+ * The result of a variable read: pushes value, or value/nil and the
+ * problem, or nil and "no variable"; frees v. Returns the count pushed.
+ */
+int snare_lua_push_variable(lua_State *L, snare_status st, snare_value *v,
+                            const char *name);
+
+/* ---- threads.c ---- */
+extern const luaL_Reg snare_lua_thread_methods[]; /* session methods */
+void snare_lua_open_threads(lua_State *L);
+/* Makes this module's C API (snare_*) visible to objects loaded later,
+   which the interpreter's require() hides (RTLD_LOCAL). */
+void snare_lua_export_c_api(void);
 
 #endif

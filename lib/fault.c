@@ -149,10 +149,27 @@ static bool on_breakpoint_trap(const snare_fault *fault, void *context) {
   return true;
 }
 
+/*
+ * A single step that ran off the end of the entry: the worker is back in
+ * snare's own code with the trap flag still set, and has left RUNNING
+ * before the next instruction traps. The trap is ours (passing it on
+ * would kill the process): clear the flag and let the worker report the
+ * exit as the result of the step.
+ */
+static bool finish_step_past_exit(void *context) {
+  snare_thread *thread = snare_threads_current();
+  if (thread == NULL || !thread->stepping ||
+      atomic_load(&thread->state) != SNARE_THREAD_EXITING)
+    return false;
+  thread->stepping = false;
+  snare_arch_single_step(context, false);
+  return true;
+}
+
 static bool on_step_trap(const snare_fault *fault, void *context) {
   snare_thread *thread = stoppable_thread();
   if (thread == NULL)
-    return false;
+    return finish_step_past_exit(context);
   if (!thread->stepping) {
     stop_with(thread, context, SNARE_STOP_SIGNAL, SNARE_REASON_PROGRAM_TRAP,
               fault, 0);

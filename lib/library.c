@@ -216,3 +216,19 @@ snare_library *snare_library_mapping(uint64_t addr) {
   }
   return NULL;
 }
+
+size_t snare_library_functions(const snare_library *lib, snare_symbol *out,
+                               size_t cap) {
+  if (lib == NULL)
+    return 0;
+  size_t count = 0;
+  for (size_t i = 0; i < lib->symbols.name_count; i++) {
+    const snare_elf_symbol *sym = &lib->symbols.by_name[i];
+    if (!sym->is_function)
+      continue;
+    if (out != NULL && count < cap)
+      out[count] = (snare_symbol){sym->name, sym->address, sym->size, true};
+    count++;
+  }
+  return count;
+}

@@ -81,6 +81,27 @@ snare.symbol = core.symbol
 -- @return `{name, address, size, is_function, library, offset}`, or nil, message
 snare.symbol_at = core.symbol_at
 
+--- Source lines and functions
+-- From the DWARF of libraries built with `-g`, read on first use. A
+-- library without it answers nil, message; its symbols keep working.
+-- Library objects also have:
+--
+-- * `lib:line_at(addr)` -> `{file, line, column, function, address}`
+--   (`address`: start of the line-table row), or nil, message
+-- * `lib:addresses("demo.c:12")` or `lib:addresses("demo.c", 12)` -> list
+--   of the addresses gdb's `break demo.c:12` would use, or nil, message
+-- * `lib:function_info(name)` -> `{name, inlined, entry, after_prologue,
+--   ranges = {{low, high}...}, decl_file, decl_line, params = {names}}`,
+--   or nil, message
+--
+-- Stops carry `file`, `line` and `func` when known.
+-- @section source
+
+--- The source line at an address, in whichever loaded library maps it.
+-- @tparam integer addr
+-- @return `{file, line, column, function, address}`, or nil, message
+snare.line_at = core.line_at
+
 --- Describes an address as "name+offset" ("fib", "fib+4"), or nil if no
 -- loaded library has a symbol there.
 -- @tparam integer addr
@@ -147,9 +168,20 @@ snare.session = core.session
 
 --- Breakpoints (documentation only).
 --
--- `bp = s:breakpoint(where, opts)`: `where` is an address or symbol name
--- ("unknown symbol 'x'" otherwise); a breakpoint the core refuses raises
--- with the reason and the address. Options:
+-- `bp = s:breakpoint(where, opts)`: `where` is
+--
+-- * an address (exact);
+-- * `"*name"`: the symbol's own address (the function's first instruction);
+-- * `"name"`: as gdb's `break name`, past the prologue when DWARF knows
+--   the function, plus every inlined copy; else the ELF symbol's address;
+-- * `"file.c:12"`: every address gdb would use for that line (one per
+--   inlined copy or split piece). A line without code raises
+--   "demo.c:5 has no code; nearest lines with code: 4, 7".
+--
+-- An unknown name raises "unknown symbol 'x'"; a breakpoint the core
+-- refuses raises with the reason and the address. One object covers all
+-- the addresses (`bp.addresses`): its counts are sums, enable, disable
+-- and clear act on all. Options (`skip` and `max` count per address):
 --
 -- * `condition = function(frame) ... end`: runs on the worker each time
 --   the breakpoint is reached; truthy stops, falsy resumes silently. An
@@ -163,7 +195,8 @@ snare.session = core.session
 -- * `skip = n`: ignore the first n hits.
 -- * `max = n`: clear itself after n stops; `temporary = true` is `max = 1`.
 --
--- Breakpoint objects: `bp.id`, `bp.address`, `bp.session`, `bp.cleared`;
+-- Breakpoint objects: `bp.id`, `bp.address` (the first of
+-- `bp.addresses`), `bp.session`, `bp.cleared`;
 -- `bp.enabled`, `bp.hits`, `bp.stops`, `bp.rejected`, `bp.skip`, `bp.max`
 -- (these raise once cleared); `bp:enable()`, `bp:disable()`, `bp:clear()`
 -- (idempotent; then the methods raise "breakpoint cleared"). Closing the
@@ -175,7 +208,8 @@ snare.session = core.session
 -- What `s:call` and the resume methods return: a table with `kind`
 -- ("breakpoint", "step", "signal", "interrupt", "exit", "aborted"),
 -- `reason` (text), `thread`, `pc`, `breakpoint` (our object, if any) and
--- `breakpoint_id`; for signals `signal` ("SIGSEGV"), `signal_number`,
+-- `breakpoint_id`; `file`, `line` (DWARF) and `func` (DWARF, else the
+-- ELF symbol) when known; for signals `signal` ("SIGSEGV"), `signal_number`,
 -- `signal_code`, `fault_address`; for exits `return_value` (the uint64)
 -- and `value` (the C int: low 32 bits, sign-extended); `error` when a
 -- condition failed; and `regs`: `stop.regs.rdi` reads the live register
@@ -288,5 +322,10 @@ end
 -- @tparam[opt=1] integer n
 -- @return list of `{address, length, text, bytes}`, or nil, message
 snare.disassemble = core.disassemble
+
+--- Tracing: `snare.tally`, `snare.profile`, `snare.trace`, `snare.hook`
+-- (see the `snare.tracing` module).
+-- @section tracing
+require("snare.tracing").install(snare)
 
 return snare

@@ -16,7 +16,7 @@ describe("examples/tour.lua", function()
       output)
     assert.matches("in collatz_steps at demo.c:18", output, 1, true)
     assert.matches("collatz_steps(6) ran its loop body 8 times", output, 1, true)
-    assert.matches("demo.c:14 has no code; nearest lines with code: 13, 15", output,
+    assert.matches("demo.c:12 has no code; nearest lines with code: 11, 14", output,
       1, true)
     assert.matches("rdi (n) = 3", output, 1, true)
     assert.matches("fib(8) stopped 8 times at n == 3", output, 1, true)

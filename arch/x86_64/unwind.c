@@ -36,7 +36,6 @@ static void read_frame(unw_cursor_t *cursor, snare_unwind_frame *f) {
   unw_get_reg(cursor, UNW_REG_SP, &v);
   f->sp = f->regs[SNARE_REG_RSP] = v;
   f->valid |= 1u << SNARE_REG_RIP | 1u << SNARE_REG_RSP;
-  f->cfa = unw_get_reg(cursor, UNW_X86_64_CFA, &v) == 0 ? v : 0;
 }
 
 /*
@@ -69,7 +68,14 @@ snare_status snare_arch_unwind(const void *context, snare_unwind_frame *frames,
     if (f->pc == 0)
       break;
     n++;
-  } while (n < cap && unw_step(&cursor) > 0);
+    if (unw_step(&cursor) <= 0)
+      break;
+    /* The CFA is the sp the caller had before the call: on x86-64, the
+       caller's sp once this frame returns. The outermost frame's is 0. */
+    unw_word_t caller_sp = 0;
+    unw_get_reg(&cursor, UNW_REG_SP, &caller_sp);
+    f->cfa = caller_sp;
+  } while (n < cap);
   *count = n;
   return SNARE_OK;
 }

@@ -426,7 +426,9 @@ snare_status di_load_functions(snare_debuginfo *di)
     info->ranges = fn->exported;
     info->params = (const char *const *)fn->params;
     uint64_t high = fn->ranges[fn->info.range_count - 1].high;
-    info->after_prologue = info->inlined ? info->entry
+    /* gdb 13 breaks an inlined instance at its lowest address, not at
+       DW_AT_entry_pc */
+    info->after_prologue = info->inlined ? fn->ranges[0].low
                                          : di_after_prologue(di, info->entry,
                                                              high);
   }

@@ -369,6 +369,12 @@ typedef struct snare_symbol {
 SNARE_API snare_status snare_library_symbol(const snare_library *lib,
                                             const char *name,
                                             snare_symbol *out);
+/*
+ * The function symbols of lib, one per name, in name order: writes up to
+ * cap of them to out (names owned by lib) and returns how many exist.
+ */
+SNARE_API size_t snare_library_functions(const snare_library *lib,
+                                         snare_symbol *out, size_t cap);
 /* Symbol containing run-time address addr; NOT_FOUND. */
 SNARE_API snare_status snare_library_symbol_at(const snare_library *lib,
                                                uint64_t addr,

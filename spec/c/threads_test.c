@@ -306,8 +306,8 @@ Test(threads, quit_and_attach_events_keep_their_order) {
   next_event(SNARE_EVENT_QUIT);
   cr_assert_eq(ev.thread, 0);
   next_event(SNARE_EVENT_ATTACH);
-  snare_thread_resume(session, ev.thread, SNARE_RESUME_CONTINUE, NULL);
   cr_assert_eq(snare_session_quit(session), SNARE_OK);
+  snare_thread_resume(session, ev.thread, SNARE_RESUME_CONTINUE, NULL);
   next_event(SNARE_EVENT_QUIT);
   next_event(SNARE_EVENT_DETACH);
   cr_assert_eq(join(), expected(1));

@@ -2,7 +2,11 @@
 # run.sh - compares snare's line answers with gdb's on the fixtures.
 #
 # For every line of every fixture source, asks gdb (`info line`) and the
-# driver (snare) the same question, normalises both, and diffs them.
+# driver (snare) the same question, normalises both, and diffs them. Then
+# the breakpoint locations: `break FILE:LINE` for every line snare says
+# has code (gdb also accepts lines without code, moving them to the next
+# line that has some, where snare reports an error instead), and
+# `break NAME` for every function the DWARF names (breaks.py).
 # Exits non-zero on any mismatch.
 #
 # Usage: spec/debuginfo_oracle/run.sh [DRIVER]
@@ -26,6 +30,27 @@ normalise_gdb() {
 
 compared=0
 mismatches=0
+breaks=0
+break_mismatches=0
+
+# compare KIND GDB-FILE SNARE-FILE: diffs two answer lists, counting.
+compare() {
+  local bad
+  bad=$(diff "$2" "$3" | grep -c '^[<>]')
+  if [ "$bad" -ne 0 ]; then
+    echo "== $level $name $1: gdb (<) vs snare (>)"
+    diff "$2" "$3"
+  fi
+  breaks=$((breaks + $(wc -l <"$3")))
+  break_mismatches=$((break_mismatches + bad))
+}
+
+# Names of the functions (defined or inlined-only) in an object's DWARF.
+function_names() {
+  readelf --debug-dump=info "$1" 2>/dev/null | awk '
+    /DW_TAG_/ { sub_ = ($0 ~ /DW_TAG_subprogram/) }
+    sub_ && /DW_AT_name/ { print $NF }' | sort -u
+}
 for level in O0 O2; do
   for c in $cases; do
     obj=$fixtures/$level/${c%%:*}
@@ -46,7 +71,29 @@ for level in O0 O2; do
       echo "== $level $name: gdb (<) vs snare (>)"
       diff "$work/gdb" "$work/snare"
     fi
+
+    "$driver" -b "$obj" "$name" 1 "$last" >"$work/snare_breaks" || exit 2
+    ORACLE_FILE=$name ORACLE_FIRST=1 ORACLE_LAST=$last \
+      gdb -nx -batch -x spec/debuginfo_oracle/breaks.py "$obj" 2>/dev/null |
+      grep -E '^[0-9]+ break ' >"$work/gdb_breaks_all"
+    # only the lines snare says have code (see above)
+    cut -d' ' -f1 "$work/snare_breaks" | sed 's/$/ /' >"$work/lines"
+    grep -F -f "$work/lines" "$work/gdb_breaks_all" |
+      awk 'NR==FNR { want[$1]; next } $1 in want' "$work/snare_breaks" - \
+      >"$work/gdb_breaks"
+    compare "break FILE:LINE" "$work/gdb_breaks" "$work/snare_breaks"
   done
+  obj=$fixtures/$level/liblines.so
+  name=functions
+  names=$(function_names "$obj")
+  # shellcheck disable=SC2086
+  "$driver" -f "$obj" $names >"$work/snare_funcs" || exit 2
+  ORACLE_FILE=lines.c ORACLE_FIRST=1 ORACLE_LAST=0 ORACLE_FUNCS="$names" \
+    gdb -nx -batch -x spec/debuginfo_oracle/breaks.py "$obj" 2>/dev/null |
+    grep -E '^[A-Za-z_][A-Za-z0-9_]* func ' >"$work/gdb_funcs"
+  compare "break FUNCTION" "$work/gdb_funcs" "$work/snare_funcs"
 done
 echo "debuginfo oracle: $compared lines compared, $mismatches mismatches"
-[ "$mismatches" -eq 0 ]
+echo "debuginfo oracle: $breaks breakpoints compared (file:line, function)," \
+  "$break_mismatches mismatches"
+[ "$mismatches" -eq 0 ] && [ "$break_mismatches" -eq 0 ]

@@ -114,10 +114,12 @@ function Debugger:execute(line)
   end
   self.repeat_line = command.repeats and line or nil
   local ok, err = xpcall(command.run, function(e)
-    if getmetatable(e) == UserError or os.getenv("SNARE_DEBUG") == nil then
-      return e
+    if os.getenv("SNARE_DEBUG") then
+      return debug.traceback(tostring(e), 2)
+    elseif type(e) == "string" then
+      return (e:gsub("^[^\n]-:%d+: ", "")) -- where in snare: not for users
     end
-    return debug.traceback(tostring(e), 2)
+    return e
   end, self, args, modifier)
   if not ok then
     io.stdout:flush()

@@ -25,13 +25,23 @@ function report.address(addr)
   return string.format("0x%x", addr)
 end
 
+--- An instruction's text; direct branches and calls name their target:
+-- "call 0x7f... <fib>".
+function report.instruction_text(insn)
+  local text = insn.text
+  local target = text:match("^j%a*%s+0x(%x+)$")
+    or text:match("^call%s+0x(%x+)$")
+  local name = target and snare.describe(tonumber(target, 16))
+  return name and (text .. " <" .. name .. ">") or text
+end
+
 --- One instruction line as `x/i` shows it: "=> 0x... <fib+4>:\tpush rbp".
 -- `pc` marks the current instruction with "=>".
 function report.instruction(insn, pc)
   local name = snare.describe(insn.address)
   return string.format("%s0x%x%s:\t%s", insn.address == pc and "=> " or "   ",
                        insn.address, name and (" <" .. name .. ">") or "",
-                       insn.text)
+                       report.instruction_text(insn))
 end
 
 local function show_pc(out, pc)

@@ -18,7 +18,8 @@ local function dump(dbg, insns, pc, base)
     local marker = insn.address == pc and "=> " or "   "
     if base then
       dbg:out(string.format("%s0x%016x <+%d>:\t%s", marker, insn.address,
-                            insn.address - base, insn.text))
+                            insn.address - base,
+                            report.instruction_text(insn)))
     else
       dbg:out(report.instruction(insn, pc))
     end

@@ -1,0 +1,345 @@
+/*
+ * backtrace.c - s:backtrace(), s:frame(i) and the stack frame objects
+ * they return: where each frame is, and its variables by name.
+ *
+ * A stack frame object holds its session (user value 1) and its fields
+ * (user value 2: index, pc, sp, cfa, func, file, line, inlined). It is
+ * valid while the session stays stopped at the stop it was made at.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "snare_lua.h"
+
+typedef struct lstack_frame {
+  uint64_t seq;
+  size_t index; /* 0: innermost, as gdb numbers frames */
+} lstack_frame;
+
+static void set_string(lua_State *L, const char *key, const char *value)
+{
+  if (value == NULL)
+    return;
+  lua_pushstring(L, value);
+  lua_setfield(L, -2, key);
+}
+
+static void set_integer(lua_State *L, const char *key, uint64_t value)
+{
+  lua_pushinteger(L, (lua_Integer)value);
+  lua_setfield(L, -2, key);
+}
+
+static void push_frame(lua_State *L, int sidx, const lsession *s,
+                       const snare_backtrace_frame *f, size_t index)
+{
+  lstack_frame *lf = lua_newuserdatauv(L, sizeof *lf, 2);
+  lf->seq = s->stop_seq;
+  lf->index = index;
+  luaL_setmetatable(L, STACK_FRAME_TYPE);
+  lua_pushvalue(L, sidx);
+  lua_setiuservalue(L, -2, 1);
+  lua_createtable(L, 0, 8);
+  set_integer(L, "index", index);
+  set_integer(L, "pc", f->pc);
+  set_integer(L, "sp", f->sp);
+  set_integer(L, "cfa", f->cfa);
+  set_string(L, "func", f->function);
+  set_string(L, "file", f->file);
+  if (f->file != NULL)
+    set_integer(L, "line", f->line);
+  lua_pushboolean(L, f->inlined);
+  lua_setfield(L, -2, "inlined");
+  lua_setiuservalue(L, -2, 2);
+}
+
+/* The frames of the stopped session at index 1, malloc'd. */
+static snare_backtrace_frame *collect(lua_State *L, lsession *s, size_t *n)
+{
+  snare_status st = snare_backtrace(s->session, NULL, 0, n);
+  snare_backtrace_frame *frames = NULL;
+  if (st == SNARE_OK && *n > 0) {
+    frames = malloc(*n * sizeof *frames);
+    st = frames ? snare_backtrace(s->session, frames, *n, n) : SNARE_NO_MEMORY;
+  }
+  if (st != SNARE_OK) {
+    free(frames);
+    snare_lua_status_error(L, SESSION_TYPE, "cannot unwind", st);
+  }
+  return frames;
+}
+
+/* s:backtrace() -> { frame, ... }, innermost first. */
+static int session_backtrace(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  size_t n;
+  snare_backtrace_frame *frames = collect(L, s, &n);
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    push_frame(L, 1, s, &frames[i], i);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  free(frames);
+  return 1;
+}
+
+/* s:frame([i]) -> frame i (0: innermost), or nil, message. */
+static int session_frame(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  lua_Integer i = luaL_optinteger(L, 2, 0);
+  size_t n;
+  snare_backtrace_frame *frames = collect(L, s, &n);
+  if (i < 0 || (size_t)i >= n) {
+    free(frames);
+    lua_pushnil(L);
+    lua_pushfstring(L, "no frame %I (the stack has %I)", i, (lua_Integer)n);
+    return 2;
+  }
+  push_frame(L, 1, s, &frames[i], (size_t)i);
+  free(frames);
+  return 1;
+}
+
+/* The frame at idx and its session; raises once the session moved on. */
+static lstack_frame *checklive(lua_State *L, int idx, snare_session **session)
+{
+  lstack_frame *f = luaL_checkudata(L, idx, STACK_FRAME_TYPE);
+  lua_getiuservalue(L, idx, 1);
+  lsession *s = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (s->session == NULL || s->stop_seq != f->seq ||
+      !snare_session_stopped(s->session))
+    luaL_error(L, STACK_FRAME_TYPE ": frame is no longer valid "
+                  "(the session was resumed)");
+  *session = s->session;
+  return f;
+}
+
+/* frame:var(name [, opts]) -> value, or nil, why ("optimized out"). */
+static int frame_var(lua_State *L)
+{
+  snare_session *session;
+  lstack_frame *f = checklive(L, 1, &session);
+  const char *name = luaL_checkstring(L, 2);
+  snare_value_options opts;
+  snare_lua_value_options(L, 3, &opts);
+  snare_value *v = NULL;
+  snare_status st = snare_variable_read(session, f->index, name, &opts, &v);
+  return snare_lua_push_variable(L, st, v, name);
+}
+
+/* The frame's variables (params and/or locals), malloc'd; raises. */
+static snare_variable_info *list(lua_State *L, snare_session *session,
+                                 const lstack_frame *f, size_t *n)
+{
+  snare_status st = snare_variable_list(session, f->index, NULL, 0, n);
+  snare_variable_info *vars = NULL;
+  if (st == SNARE_NOT_FOUND) {
+    *n = 0;
+    return NULL;
+  }
+  if (st == SNARE_OK && *n > 0) {
+    vars = malloc(*n * sizeof *vars);
+    st = vars ? snare_variable_list(session, f->index, vars, *n, n)
+              : SNARE_NO_MEMORY;
+  }
+  if (st != SNARE_OK) {
+    free(vars);
+    snare_lua_status_error(L, STACK_FRAME_TYPE, "cannot list variables", st);
+  }
+  return vars;
+}
+
+/* Pushes the value of vars[i] and returns its problem, or NULL. */
+static const char *push_named(lua_State *L, snare_session *session,
+                              const lstack_frame *f, const char *name,
+                              const snare_value_options *opts)
+{
+  snare_value *v = NULL;
+  snare_status st = snare_variable_read(session, f->index, name, opts, &v);
+  if (st != SNARE_OK) {
+    lua_pushnil(L);
+    return snare_status_message(st);
+  }
+  const char *problem = snare_lua_value_problem(v);
+  snare_lua_push_value(L, v);
+  snare_value_free(v);
+  return problem;
+}
+
+enum { WANT_PARAMS = 1, WANT_LOCALS = 2 };
+
+/*
+ * A list of { name =, value = [, problem =] } for the frame at 1, the
+ * parameters or the locals.
+ */
+static int entries(lua_State *L, int want)
+{
+  snare_session *session;
+  lstack_frame *f = checklive(L, 1, &session);
+  snare_value_options opts;
+  snare_lua_value_options(L, 2, &opts);
+  size_t n;
+  snare_variable_info *vars = list(L, session, f, &n);
+  lua_newtable(L);
+  lua_Integer k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!(want & (vars[i].is_param ? WANT_PARAMS : WANT_LOCALS)))
+      continue;
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, vars[i].name);
+    lua_setfield(L, -2, "name");
+    const char *problem = push_named(L, session, f, vars[i].name, &opts);
+    lua_setfield(L, -2, "value");
+    if (problem != NULL) {
+      lua_pushstring(L, problem);
+      lua_setfield(L, -2, "problem");
+    }
+    lua_rawseti(L, -2, ++k);
+  }
+  free(vars);
+  return 1;
+}
+
+/* frame:params([opts]) -> { {name=, value=[, problem=]}, ... } in order */
+static int frame_params(lua_State *L) { return entries(L, WANT_PARAMS); }
+/* frame:locals([opts]) -> the same for locals, innermost block first */
+static int frame_locals(lua_State *L) { return entries(L, WANT_LOCALS); }
+
+/* frame:vars([opts]) -> { name = value }; optimized-out ones are absent. */
+static int frame_vars(lua_State *L)
+{
+  entries(L, WANT_PARAMS | WANT_LOCALS);
+  lua_newtable(L);
+  for (lua_Integer i = 1; lua_rawgeti(L, -2, i) == LUA_TTABLE; i++) {
+    lua_getfield(L, -1, "name");
+    lua_getfield(L, -2, "value");
+    lua_rawset(L, -4);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return 1;
+}
+
+/* frame:set_var(name, number | boolean); raises when it cannot. */
+static int frame_set_var(lua_State *L)
+{
+  snare_session *session;
+  lstack_frame *f = checklive(L, 1, &session);
+  const char *name = luaL_checkstring(L, 2);
+  snare_status st;
+  if (lua_isboolean(L, 3))
+    st = snare_variable_write_int(session, f->index, name, lua_toboolean(L, 3));
+  else if (lua_isinteger(L, 3))
+    st = snare_variable_write_int(session, f->index, name,
+                                  lua_tointeger(L, 3));
+  else
+    st = snare_variable_write_float(session, f->index, name,
+                                    luaL_checknumber(L, 3));
+  if (st != SNARE_OK)
+    return luaL_error(L, STACK_FRAME_TYPE ": cannot write '%s': %s", name,
+                      snare_status_message(st));
+  return 0;
+}
+
+/* A parameter's value as tostring shows it. */
+static void push_short(lua_State *L, int idx)
+{
+  if (lua_type(L, idx) == LUA_TSTRING)
+    lua_pushfstring(L, "\"%s\"", lua_tostring(L, idx));
+  else if (lua_istable(L, idx))
+    lua_pushliteral(L, "{...}");
+  else if (lua_isnil(L, idx))
+    lua_pushliteral(L, "<optimized out>");
+  else
+    luaL_tolstring(L, idx, NULL);
+}
+
+static const char *basename_of(const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
+/* "fib (n=3) at demo.c:12", as gdb's backtrace lines read. Pieces are
+   pushed in order and concatenated at the end. */
+static int frame_tostring(lua_State *L)
+{
+  luaL_checkudata(L, 1, STACK_FRAME_TYPE);
+  lua_getiuservalue(L, 1, 2);
+  int fields = lua_gettop(L);
+  lua_getfield(L, fields, "func");
+  if (!lua_isstring(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushliteral(L, "??");
+  }
+  lua_pushcfunction(L, frame_params);
+  lua_pushvalue(L, 1);
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK) { /* a stale frame has no values */
+    int params = lua_gettop(L);
+    lua_pushliteral(L, " (");
+    for (lua_Integer i = 1; lua_rawgeti(L, params, i) == LUA_TTABLE; i++) {
+      lua_getfield(L, -1, "name");
+      lua_pushfstring(L, "%s%s=", i > 1 ? ", " : "", lua_tostring(L, -1));
+      lua_getfield(L, -3, "value");
+      push_short(L, -1);
+      lua_replace(L, -4); /* the entry table */
+      lua_pop(L, 1);
+      lua_replace(L, -3); /* the name */
+    }
+    lua_pop(L, 1);
+    lua_pushliteral(L, ")");
+    lua_remove(L, params);
+  } else {
+    lua_pop(L, 1);
+  }
+  if (lua_getfield(L, fields, "file") == LUA_TSTRING) {
+    lua_getfield(L, fields, "line");
+    lua_pushfstring(L, " at %s:%I", basename_of(lua_tostring(L, -2)),
+                    lua_tointeger(L, -1));
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+  } else {
+    lua_pop(L, 1);
+  }
+  lua_concat(L, lua_gettop(L) - fields);
+  return 1;
+}
+
+/* __index: methods, then the fields. */
+static int frame_index(lua_State *L)
+{
+  luaL_checkudata(L, 1, STACK_FRAME_TYPE);
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
+    return 1;
+  lua_getiuservalue(L, 1, 2);
+  lua_pushvalue(L, 2);
+  lua_rawget(L, -2);
+  return 1;
+}
+
+static const luaL_Reg frame_methods[] = {
+    {"var", frame_var},       {"vars", frame_vars},
+    {"params", frame_params}, {"locals", frame_locals},
+    {"set_var", frame_set_var}, {NULL, NULL},
+};
+
+const luaL_Reg snare_lua_backtrace_methods[] = {
+    {"backtrace", session_backtrace},
+    {"frame", session_frame},
+    {NULL, NULL},
+};
+
+void snare_lua_open_backtrace(lua_State *L)
+{
+  luaL_newmetatable(L, STACK_FRAME_TYPE);
+  lua_pushcfunction(L, frame_tostring);
+  lua_setfield(L, -2, "__tostring");
+  luaL_newlib(L, frame_methods);
+  lua_pushcclosure(L, frame_index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}

@@ -1,0 +1,247 @@
+/*
+ * threads.c - threads and events from Lua: s:wait_event, the per-thread
+ * controls, s:quit, s:handle; and the export of the C API to code the
+ * process loads later (threads that attach themselves call it).
+ *
+ * Lua may run off the controller's thread only while the controller is
+ * blocked in C: inside s:call/s:resume (the worker's conditions) or
+ * s:wait_event (attached threads' conditions), each bracketed by
+ * snare_lua_wait_begin/end (callback.c), which also lets one Lua callback
+ * run at a time. An attached thread whose condition fires while the
+ * controller is not blocked, or while another thread runs Lua, stops
+ * without running Lua (the condition counts as true): see breakpoint.c.
+ */
+#include <dlfcn.h>
+#include <string.h>
+
+#include "snare_lua.h"
+
+void snare_lua_export_c_api(void)
+{
+  Dl_info info;
+  if (dladdr((void *)(uintptr_t)snare_lua_export_c_api, &info) != 0 &&
+      info.dli_fname != NULL)
+    dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL);
+}
+
+/* Session at index 1, on its controller, outside every callback. */
+static lsession *checkcontroller(lua_State *L, const char *what)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  if (s->in_callback || snare_lua_in_callback())
+    luaL_error(L, "snare: cannot %s from a callback", what);
+  return s;
+}
+
+static int checkthread(lua_State *L, int idx)
+{
+  lua_Integer id = luaL_checkinteger(L, idx);
+  luaL_argcheck(L, id > 0 && id <= INT32_MAX, idx, "bad thread id");
+  return (int)id;
+}
+
+static void setinteger(lua_State *L, const char *field, uint64_t v)
+{
+  lua_pushinteger(L, (lua_Integer)v);
+  lua_setfield(L, -2, field);
+}
+
+/* Sets breakpoint (our object, if known) and breakpoint_id, as stops do,
+   and the error of a condition that failed on an attached thread. */
+static void set_breakpoint(lua_State *L, const snare_event *ev)
+{
+  if (ev->breakpoint == 0)
+    return;
+  setinteger(L, "breakpoint_id", (uint64_t)ev->breakpoint);
+  lua_getiuservalue(L, 1, SESSION_UV_BREAKPOINTS);
+  lua_rawgeti(L, -1, ev->breakpoint);
+  lua_setfield(L, -3, "breakpoint");
+  lua_pop(L, 1);
+  if (lua_getiuservalue(L, 1, SESSION_UV_ERROR) == LUA_TSTRING)
+    lua_setfield(L, -2, "error");
+  else
+    lua_pop(L, 1);
+  lua_pushnil(L);
+  lua_setiuservalue(L, 1, SESSION_UV_ERROR);
+}
+
+static void push_event(lua_State *L, const snare_event *ev)
+{
+  lua_createtable(L, 0, 12);
+  lua_pushstring(L, snare_event_type_name(ev->type));
+  lua_setfield(L, -2, "type");
+  setinteger(L, "thread", (uint64_t)ev->thread);
+  setinteger(L, "data1", (uint64_t)ev->data1);
+  setinteger(L, "data2", (uint64_t)ev->data2);
+  if (ev->pc != 0)
+    setinteger(L, "pc", ev->pc);
+  if (ev->function != 0)
+    setinteger(L, "func", ev->function);
+  if (ev->function_name != NULL) {
+    lua_pushstring(L, ev->function_name);
+    lua_setfield(L, -2, "name");
+  }
+  if (ev->type == SNARE_EVENT_FAULT) {
+    snare_lua_push_signal_name(L, (int)ev->data1);
+    lua_setfield(L, -2, "signal");
+  }
+  set_breakpoint(L, ev);
+  lua_createtable(L, (int)ev->stack_depth, 0);
+  for (size_t i = 0; i < ev->stack_depth; i++) {
+    lua_pushinteger(L, (lua_Integer)ev->stack[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, -2, "stack");
+  luaL_setmetatable(L, EVENT_TYPE);
+}
+
+/*
+ * s:wait_event([timeout_ms]) -> event, or nil, "timeout". Without a
+ * timeout: the session's timeout, or forever if it has none.
+ */
+static int session_wait_event(lua_State *L)
+{
+  lsession *s = checkcontroller(L, "wait for events");
+  lua_Integer ms =
+      luaL_optinteger(L, 2, s->timeout_ms ? (lua_Integer)s->timeout_ms : -1);
+  luaL_argcheck(L, ms >= -1 && ms <= INT32_MAX, 2, "timeout out of range");
+  snare_lua_drain();
+  snare_event ev;
+  memset(&ev, 0, sizeof ev);
+  snare_lua_wait_begin();
+  snare_status st = snare_wait_event(s->session, (int)ms, &ev);
+  snare_lua_wait_end();
+  if (st == SNARE_TIMEOUT) {
+    luaL_pushfail(L);
+    lua_pushliteral(L, "timeout");
+    return 2;
+  }
+  if (st != SNARE_OK)
+    return snare_lua_status_error(L, SESSION_TYPE, "cannot wait for events",
+                                  st);
+  push_event(L, &ev);
+  snare_event_free(&ev);
+  snare_lua_prune_breakpoints(L, 1);
+  return 1;
+}
+
+static int ok_or_fail(lua_State *L, snare_status st, const char *what)
+{
+  if (st != SNARE_OK)
+    return snare_lua_fail(L, what, st);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* s:thread_resume(id [, "continue"|"step" [, pc]]) -> true, or nil, msg. */
+static int session_thread_resume(lua_State *L)
+{
+  lsession *s = checkcontroller(L, "resume a thread");
+  int id = checkthread(L, 2);
+  static const char *const names[] = {"continue", "step", NULL};
+  static const snare_resume_mode modes[] = {SNARE_RESUME_CONTINUE,
+                                            SNARE_RESUME_STEP_INSTRUCTION};
+  snare_resume_mode mode = modes[luaL_checkoption(L, 3, "continue", names)];
+  uint64_t pc = 0;
+  if (!lua_isnoneornil(L, 4))
+    snare_lua_checkaddress(L, 4, &pc);
+  return ok_or_fail(L,
+                    snare_thread_resume(s->session, id, mode,
+                                        lua_isnoneornil(L, 4) ? NULL : &pc),
+                    "cannot resume thread");
+}
+
+static int session_thread_break(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  return ok_or_fail(L, snare_thread_break(s->session, checkthread(L, 2)),
+                    "cannot break thread");
+}
+
+static int session_thread_alive(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  lua_pushboolean(L, snare_thread_is_alive(s->session, checkthread(L, 2)));
+  return 1;
+}
+
+static int session_thread_running(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  lua_pushboolean(L, snare_thread_is_running(s->session, checkthread(L, 2)));
+  return 1;
+}
+
+/* s:thread_breakable(id, flag) -> true, or nil, msg. */
+static int session_thread_breakable(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  int id = checkthread(L, 2);
+  luaL_checkany(L, 3);
+  return ok_or_fail(L,
+                    snare_thread_set_breakable(s->session, id,
+                                               lua_toboolean(L, 3)),
+                    "cannot change thread");
+}
+
+/* s:threads() -> {{id=, state="running"|"stopped"|"idle", worker=}...},
+   the worker first. */
+static int session_threads(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  size_t n = snare_thread_list(s->session, NULL, 0);
+  int *ids = lua_newuserdatauv(L, n * sizeof *ids, 0);
+  n = snare_thread_list(s->session, ids, n);
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    bool worker = ids[i] == s->thread;
+    const char *state = "stopped";
+    if (snare_thread_is_running(s->session, ids[i]))
+      state = "running";
+    else if (worker && !snare_session_stopped(s->session))
+      state = "idle";
+    lua_createtable(L, 0, 3);
+    setinteger(L, "id", (uint64_t)ids[i]);
+    lua_pushstring(L, state);
+    lua_setfield(L, -2, "state");
+    lua_pushboolean(L, worker);
+    lua_setfield(L, -2, "worker");
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
+static int session_quit(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  return ok_or_fail(L, snare_session_quit(s->session), "cannot quit");
+}
+
+/* s:handle() -> the snare_session * as a light userdata, for C code in
+   the process (threads that attach themselves). */
+static int session_handle(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  lua_pushlightuserdata(L, s->session);
+  return 1;
+}
+
+const luaL_Reg snare_lua_thread_methods[] = {
+    {"wait_event", session_wait_event},
+    {"thread_resume", session_thread_resume},
+    {"thread_break", session_thread_break},
+    {"thread_alive", session_thread_alive},
+    {"thread_running", session_thread_running},
+    {"thread_breakable", session_thread_breakable},
+    {"threads", session_threads},
+    {"quit", session_quit},
+    {"handle", session_handle},
+    {NULL, NULL},
+};
+
+void snare_lua_open_threads(lua_State *L)
+{
+  luaL_newmetatable(L, EVENT_TYPE);
+  lua_pop(L, 1);
+  snare_lua_export_c_api();
+}

@@ -1,0 +1,270 @@
+--- Call tallies, time profiles and call traces over function hooks.
+--
+-- Counting and timing run in C at every call (a jump to a trampoline
+-- where the function's first instructions can move, else a trap); Lua
+-- only reads the results. Loaded by `snare` as `snare.tally`,
+-- `snare.profile`, `snare.trace` and `snare.hook`.
+-- @module snare.tracing
+local tracing = {}
+
+-- The module table of `snare`, for symbol lookups; set by `install`.
+local snare
+
+--- Turns what the user named into a list of `{name, address}`.
+-- A target is a symbol name, an address, a library (all its functions),
+-- or a list of those.
+local function resolve(targets, into)
+  into = into or {}
+  local kind = type(targets)
+  if kind == "string" then
+    local address, err = snare.symbol(targets)
+    if not address then
+      error(err, 3)
+    end
+    into[#into + 1] = { name = targets, address = address }
+  elseif math.type(targets) == "integer" then
+    into[#into + 1] = { name = snare.describe(targets) or
+                        string.format("0x%x", targets), address = targets }
+  elseif kind == "userdata" and targets.functions then
+    for _, sym in ipairs(targets:functions()) do
+      into[#into + 1] = { name = sym.name, address = sym.address }
+    end
+  elseif kind == "table" then
+    for _, target in ipairs(targets) do
+      resolve(target, into)
+    end
+  else
+    error("expected a symbol name, an address, a library or a list of them, got "
+          .. kind, 3)
+  end
+  return into
+end
+
+--- Hooks every target with `options`; functions that cannot be hooked
+-- (already hooked, not code) are listed in `failed` instead.
+local function hook_all(targets, options)
+  local entries, failed, seen = {}, {}, {}
+  for _, target in ipairs(resolve(targets)) do
+    if not seen[target.address] then
+      seen[target.address] = true
+      local ok, hook = pcall(snare.core.hook, target.address, options)
+      if ok then
+        target.hook = hook
+        entries[#entries + 1] = target
+      else
+        failed[#failed + 1] = { name = target.name, error = hook }
+      end
+    end
+  end
+  if #entries == 0 then
+    local reason = failed[1] and failed[1].error or "no function to hook"
+    error("snare: nothing could be hooked: " .. reason, 3)
+  end
+  return entries, failed
+end
+
+local Collector = {}
+Collector.__index = Collector
+
+--- Removes every hook; the results read so far stay readable.
+function Collector:close()
+  if self.closed then
+    return
+  end
+  self.final = self:report()
+  for _, entry in ipairs(self.entries) do
+    entry.hook:remove()
+  end
+  self.closed = true
+end
+Collector.__close = Collector.close
+
+--- Zeroes the counters (and forgets trace events read so far).
+function Collector:reset()
+  assert(not self.closed, "snare: tally/profile is closed")
+  for _, entry in ipairs(self.entries) do
+    entry.hook:reset()
+  end
+end
+
+--- One row per function: `{name, address, calls, inclusive_ns, self_ns,
+-- trampoline}`, most calls first (or most self time, for a profile).
+function Collector:report()
+  if self.closed then
+    return self.final
+  end
+  local rows = {}
+  for _, entry in ipairs(self.entries) do
+    local stats = entry.hook:stats()
+    stats.name = entry.name
+    rows[#rows + 1] = stats
+  end
+  local key = self.timed and "self_ns" or "calls"
+  table.sort(rows, function(a, b)
+    if a[key] ~= b[key] then
+      return a[key] > b[key]
+    end
+    return a.name < b.name
+  end)
+  return rows
+end
+
+--- The report as a readable table.
+function Collector:__tostring()
+  local lines = {}
+  if self.timed then
+    lines[1] = string.format("%-32s %12s %14s %14s", "function", "calls",
+                             "inclusive ms", "self ms")
+    for _, row in ipairs(self:report()) do
+      lines[#lines + 1] = string.format("%-32s %12d %14.3f %14.3f", row.name,
+                                        row.calls, row.inclusive_ns / 1e6,
+                                        row.self_ns / 1e6)
+    end
+  else
+    lines[1] = string.format("%-32s %12s", "function", "calls")
+    for _, row in ipairs(self:report()) do
+      lines[#lines + 1] = string.format("%-32s %12d", row.name, row.calls)
+    end
+  end
+  return table.concat(lines, "\n")
+end
+
+--- Counts calls of the targets (names, addresses, libraries or a list).
+-- `<close>`-able; `t:report()`, `tostring(t)`, `t:reset()`, `t:close()`;
+-- `t.failed` lists what could not be hooked.
+-- @return tally
+function tracing.tally(targets)
+  local entries, failed = hook_all(targets, nil)
+  return setmetatable({ entries = entries, failed = failed }, Collector)
+end
+
+--- Measures calls, inclusive time (outermost activations, so recursion
+-- is not counted twice) and self time per function.
+-- @return profile (as `tally`, rows sorted by self time)
+function tracing.profile(targets)
+  local entries, failed = hook_all(targets, { time = true })
+  return setmetatable({ entries = entries, failed = failed, timed = true },
+                      Collector)
+end
+
+local Trace = {}
+Trace.__index = Trace
+
+-- Events of all live traces pass through one buffer: read it whole and
+-- hand each trace what belongs to it.
+local live_traces = setmetatable({}, { __mode = "k" })
+
+local function drain()
+  local events, dropped = snare.core.trace_read()
+  for trace in pairs(live_traces) do
+    trace.dropped = trace.dropped + dropped
+  end
+  for _, event in ipairs(events) do
+    for trace in pairs(live_traces) do
+      local name = trace.names[event.hook]
+      if name then
+        event.name = name
+        trace.events[#trace.events + 1] = event
+      end
+    end
+  end
+end
+
+--- The call records so far, in entry order: `{thread, depth, name,
+-- address, start_ns, duration_ns}` (`duration_ns` nil while running).
+function Trace:report()
+  if live_traces[self] then
+    drain()
+  end
+  local records, open = {}, {}
+  for _, event in ipairs(self.events) do
+    local stack = open[event.thread] or {}
+    open[event.thread] = stack
+    if event.exit then
+      local record = table.remove(stack)
+      if record then
+        record.duration_ns = event.time_ns - record.start_ns
+      end
+    else
+      local record = { thread = event.thread, depth = event.depth,
+                       name = event.name, address = event.address,
+                       start_ns = event.time_ns }
+      records[#records + 1] = record
+      stack[#stack + 1] = record
+    end
+  end
+  return records
+end
+
+--- The calls as an indented trace, one line a call, with durations.
+function Trace:__tostring()
+  local lines = {}
+  for _, record in ipairs(self:report()) do
+    local duration = record.duration_ns and
+                     string.format("%10.3f us", record.duration_ns / 1e3) or
+                     string.format("%13s", "(running)")
+    lines[#lines + 1] = string.format("%s [%d] %s%s()", duration,
+                                      record.thread,
+                                      string.rep("  ", record.depth),
+                                      record.name)
+  end
+  if self.dropped > 0 then
+    lines[#lines + 1] = string.format("(%d events lost: the buffer overflowed)",
+                                      self.dropped)
+  end
+  return table.concat(lines, "\n")
+end
+
+--- Stops tracing; what was recorded stays readable.
+function Trace:close()
+  if live_traces[self] then
+    drain()
+    live_traces[self] = nil
+    for _, entry in ipairs(self.entries) do
+      entry.hook:remove()
+    end
+  end
+end
+Trace.__close = Trace.close
+
+--- Records an indented call trace of the targets, with times.
+-- `<close>`-able; `tr:report()`, `tostring(tr)`, `tr:close()`.
+-- @return trace
+function tracing.trace(targets)
+  local entries, failed = hook_all(targets, { trace = true })
+  local trace = setmetatable({ entries = entries, failed = failed, names = {},
+                               events = {}, dropped = 0 }, Trace)
+  for _, entry in ipairs(entries) do
+    trace.names[entry.hook.id] = entry.name
+  end
+  live_traces[trace] = true
+  return trace
+end
+
+--- Calls `fn(call)` at every entry of `target` (and exit, with
+-- `{exit = true}`), on the calling thread. `call` has `address`, `exit`,
+-- `depth`, `thread`, `args` (entry: six integer argument registers) and
+-- `return_value` (exit). The callback runs only on threads of a session
+-- while its controller waits in a call; other calls are counted in
+-- `hook:stats().skipped`. Errors are counted, not raised
+-- (`stats().errors`, `stats().last_error`). The hook is `<close>`-able.
+-- @return hook
+function tracing.hook(target, fn, options)
+  local address = resolve(target)[1].address
+  if type(fn) ~= "function" then
+    error("snare.hook: expected a callback function", 2)
+  end
+  return snare.core.hook(address, { callback = fn,
+                                    on_exit = options and options.exit })
+end
+
+--- Adds these functions to the snare module table.
+function tracing.install(module)
+  snare = module
+  module.tally = tracing.tally
+  module.profile = tracing.profile
+  module.trace = tracing.trace
+  module.hook = tracing.hook
+end
+
+return tracing

@@ -1,0 +1,365 @@
+-- cli_spec.lua - the `snare` command: `snare debug` driven through a pipe
+-- (and once through tmux, as a person types), `snare run`, `snare demo`.
+local helpers = require "spec.helpers"
+
+local examples = os.getenv("SNARE_EXAMPLES") or "build/examples"
+local demo = examples .. "/libdemo.so"
+
+local function shell_quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- Runs a shell command line; returns its output (stdout and stderr) and
+-- its exit status.
+local function run(command)
+  local pipe = assert(io.popen(command .. " 2>&1; echo \"exit=$?\""))
+  local output = pipe:read("a")
+  pipe:close()
+  local status = tonumber(output:match("exit=(%d+)\n$"))
+  return output:gsub("exit=%d+\n$", ""), status
+end
+
+-- `snare debug LIB` with `lines` on stdin (a file, as a script would).
+local function debug(lines, lib, options)
+  local input = os.tmpname()
+  local f = assert(io.open(input, "w"))
+  f:write(table.concat(lines, "\n"), "\n")
+  f:close()
+  local output, status = run(string.format("bin/snare debug %s%s < %s",
+                                           options or "",
+                                           shell_quote(lib or demo),
+                                           shell_quote(input)))
+  os.remove(input)
+  return output, status
+end
+
+local function count(text, pattern)
+  local n = 0
+  for _ in text:gmatch(pattern) do
+    n = n + 1
+  end
+  return n
+end
+
+describe("snare debug", function()
+  it("stops at a conditional breakpoint, shows registers, runs to the end",
+     function()
+    local out, status = debug {
+      "break fib if rdi == 3",
+      "info breakpoints",
+      "call fib(6)",
+      "info registers rdi",
+      "print rdi * 10",
+      "continue",
+      "c",
+      "c",
+      "c",
+      "quit",
+    }
+    assert.equal(0, status)
+    assert.matches("Breakpoint 1 at 0x%x+ <fib", out)
+    assert.matches("1       breakpoint     keep y   0x%x+ <fib", out)
+    assert.matches("\tstop only if rdi == 3", out, 1, true)
+    assert.matches("\nBreakpoint 1, 0x%x+ in fib %(%)\n=> 0x%x+ <fib", out)
+    assert.matches("rdi            0x3                 3\n", out, 1, true)
+    assert.matches("$1 = 30\n", out, 1, true)
+    -- fib(6) reaches n == 3 three times; the fourth resume returns 8
+    assert.equal(3, count(out, "Breakpoint 1, "))
+    assert.matches("$2 = 8\n", out, 1, true)
+    assert.matches("The program is not being run.", out, 1, true)
+  end)
+
+  it("changes registers, repeats stepping on an empty line, steps over calls",
+     function()
+    local out, status = debug {
+      "tbreak *fib",
+      "call fib(10)",
+      "set $rdi = 12",
+      "info registers rdi",
+      "stepi",
+      "",
+      "nexti 7",
+      "info breakpoints",
+      "continue",
+    }
+    assert.equal(0, status)
+    assert.matches("Temporary breakpoint 1 at 0x%x+ <fib>", out)
+    assert.matches("Temporary breakpoint 1, 0x%x+ in fib %(%)", out)
+    assert.matches("rdi            0xc                 12", out, 1, true)
+    assert.matches("in fib %(%)\n=> 0x%x+ <fib%+1>:\tmov rbp, rsp", out)
+    assert.matches("in fib %(%)\n=> 0x%x+ <fib%+4>:\tpush rbx", out)
+    assert.matches("in fib %(%)\n=> 0x%x+ <fib%+29>:\tmov edi, eax", out)
+    assert.matches("No breakpoints or watchpoints.", out, 1, true)
+    assert.matches("$1 = 144\n", out, 1, true)
+  end)
+
+  it("disassembles the program's own bytes, not the breakpoint's int3",
+     function()
+    local out = debug {
+      "break *fib",
+      "disassemble fib",
+      "x/2i fib",
+      "call fib(1)",
+      "disassemble",
+      "disassemble collatz_steps 2",
+    }
+    assert.matches("Dump of assembler code for function fib:\n"
+                   .. "   0x%x+ <%+0>:\tpush rbp\n", out)
+    assert.matches("call 0x%x+ <fib>\n", out)
+    assert.matches("End of assembler dump.", out, 1, true)
+    assert.matches("   0x%x+ <fib>:\tpush rbp\n   0x%x+ <fib%+1>:\tmov rbp, rsp",
+                   out)
+    assert.matches("=> 0x%x+ <%+0>:\tpush rbp", out)
+    assert.matches("<collatz_steps>:\tpush rbp\n   0x%x+ <collatz_steps%+1>:",
+                   out)
+    assert.falsy(out:find("int3", 1, true))
+  end)
+
+  it("examines memory, evaluates Lua, keeps a value history", function()
+    local out = debug {
+      "tbreak *collatz_steps",
+      "call collatz_steps(0x1b)",
+      "x/2xg $sp",
+      "print/x rdi",
+      "print $1 + 1",
+      "print mem.u8[fib]",
+      "x/4xb fib",
+      "lua answer = 6 * 7",
+      "print answer",
+      "lua rdi = 7",
+      "print rdi",
+      "print { 1, 2, name = 'x' }",
+      "continue",
+    }
+    assert.matches("0x%x+:\t0x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x\t0x%x+\n", out)
+    assert.matches("$1 = 0x1b\n", out, 1, true)
+    assert.matches("$2 = 28\n", out, 1, true)
+    assert.matches("$3 = 85\n", out, 1, true) -- push rbp
+    assert.matches("<fib>:\t0x55\t0x48\t0x89\t0xe5\n", out)
+    assert.matches("$4 = 42\n", out, 1, true)
+    assert.matches("$5 = 7\n", out, 1, true)
+    assert.matches('$6 = {1, 2, name = "x"}', out, 1, true)
+    assert.matches("$7 = 16\n", out, 1, true) -- collatz_steps(7)
+  end)
+
+  it("passes strings to calls and reads them back", function()
+    local out = debug({
+      "tbreak my_strlen",
+      'call my_strlen("hello")',
+      "x/s rdi",
+      "print mem.str[rdi]",
+      "continue",
+      'call my_strlen("")',
+    }, helpers.fixture("strings"))
+    assert.matches('0x%x+:\t"hello"\n', out)
+    assert.matches('$1 = "hello"\n', out, 1, true)
+    assert.matches("$2 = 5\n", out, 1, true)
+    assert.matches("$3 = 0\n", out, 1, true)
+  end)
+
+  it("reports signals and interrupts, and aborts calls", function()
+    local out, status = debug {
+      "call crash(0)",
+      "kill",
+      "set timeout 200",
+      "call spin_forever()",
+      "kill",
+      "call fib(7)",
+    }
+    assert.equal(0, status)
+    assert.matches("\nProgram received signal SIGSEGV, Segmentation fault.\n"
+                   .. "0x%x+ in crash %(%)\n=> 0x%x+ <crash%+%d+>:", out)
+    assert.matches("Fault address 0x0.", out, 1, true)
+    assert.matches("Program received signal SIGINT, Interrupt.\n"
+                   .. "0x%x+ in spin_forever %(%)", out)
+    assert.equal(2, count(out, "%[call aborted%]"))
+    assert.matches("$1 = 13\n", out, 1, true)
+  end)
+
+  it("prints errors and carries on; the end of input ends it with status 0",
+     function()
+    local out, status = debug {
+      "bogus",
+      "di",
+      "continue",
+      "info registers",
+      "x/4x 0",
+      "x/s 0",
+      "x/i 0",
+      "break nosuchfunction",
+      "break *0",
+      "call nosuchfunction(1)",
+      "print nosuchname",
+      "print 1 +",
+      "delete 9",
+      "call fib(1, )",
+      "help",
+      "help break",
+      "help info registers",
+      "call fib(9)",
+    }
+    assert.equal(0, status)
+    assert.matches('Undefined command: "bogus".  Try "help".', out, 1, true)
+    assert.matches('Ambiguous command "di": disable, disassemble.', out, 1,
+                   true)
+    assert.matches("The program is not being run.", out, 1, true)
+    assert.matches("Cannot access memory at address 0x0", out, 1, true)
+    assert.matches("cannot disassemble at 0x0", out, 1, true)
+    assert.matches('Function "nosuchfunction" not defined.', out, 1, true)
+    assert.matches("\nsnare.session: cannot set breakpoint at 0x0", out, 1,
+                   true)
+    assert.matches('No symbol "nosuchfunction" in current context.', out, 1,
+                   true)
+    assert.matches('No symbol "nosuchname" in current context.', out, 1, true)
+    assert.matches("syntax error:", out, 1, true)
+    assert.matches("No breakpoint number 9.", out, 1, true)
+    assert.matches("  stepi %[N%]%s+run one instruction", out)
+    assert.matches("Aliases: b, br", out, 1, true)
+    assert.matches("info registers [NAME...] -- show registers", out, 1, true)
+    assert.matches("$1 = 34\n", out, 1, true)
+  end)
+
+  it("reports a failing condition and stops", function()
+    local out = debug {
+      "break fib if mem.u64[0] == 1",
+      "call fib(3)",
+      "info breakpoints",
+      "kill",
+      "disable 1",
+      "call fib(3)",
+      "enable",
+      "delete",
+      "info breakpoints",
+    }
+    assert.matches("Error in testing condition for breakpoint 1:\n"
+                   .. "cannot read at 0x0", out, 1, true)
+    assert.matches("\nBreakpoint 1, ", out, 1, true)
+    assert.matches("breakpoint already hit 1 time\n", out, 1, true)
+    assert.matches("$1 = 2\n", out, 1, true)
+    assert.matches("No breakpoints or watchpoints.", out, 1, true)
+  end)
+
+  it("says what is not available yet instead of failing", function()
+    local out, status = debug { "bt", "frame 1", "list", "set var x = 1" }
+    assert.equal(0, status)
+    assert.matches("not available yet", out, 1, true)
+    assert.is_nil(out:find("stack traceback", 1, true))
+  end)
+
+  it("works in a terminal as a person types it, with line editing and "
+     .. "history (tmux)", function()
+    if os.execute("command -v tmux >/dev/null") ~= true then
+      pending("tmux is not installed: tools/setup installs it")
+      return
+    end
+    local socket = "snare-cli-spec-" .. os.time() .. "-" .. math.random(1e6)
+    local function tmux(args)
+      return (run("env -u LD_PRELOAD tmux -L " .. socket .. " " .. args))
+    end
+    local history = os.tmpname()
+    local env = { "SNARE_HISTORY=" .. shell_quote(history) }
+    for _, name in ipairs { "LUA_PATH", "LUA_CPATH", "SNARE_BUILD",
+                            "SNARE_EXAMPLES", "LD_PRELOAD", "ASAN_OPTIONS",
+                            "UBSAN_OPTIONS" } do
+      if os.getenv(name) then
+        env[#env + 1] = name .. "=" .. shell_quote(os.getenv(name))
+      end
+    end
+    local command = "env " .. table.concat(env, " ") .. " bin/snare debug "
+                    .. shell_quote(demo)
+    finally(function()
+      tmux("kill-server")
+      os.remove(history)
+    end)
+    tmux("new-session -d -s cli -x 150 -y 50 -c "
+         .. shell_quote(os.getenv("PWD") or ".") .. " " .. shell_quote(command))
+    tmux("set-option -t cli remain-on-exit on")
+    local screen
+    -- Waits until text is on the screen (bounded, so a failure ends).
+    local function wait_for(text)
+      for _ = 1, 400 do
+        screen = tmux("capture-pane -p -t cli")
+        if screen:find(text, 1, true) then
+          return
+        end
+        os.execute("sleep 0.05")
+      end
+      error("never on the screen: " .. text .. "\n--- screen:\n" .. screen)
+    end
+    local function type_line(keys)
+      tmux("send-keys -t cli -l " .. shell_quote(keys))
+      tmux("send-keys -t cli Enter")
+    end
+    wait_for("(snare)")
+    type_line("break fib if rdi == 2")
+    wait_for("Breakpoint 1 at 0x")
+    type_line("call fib(3)")
+    wait_for("Breakpoint 1, 0x")
+    -- line editing: "prnt rdi", then Home, Right x2, insert "i"
+    tmux("send-keys -t cli -l 'prnt rdi'")
+    tmux("send-keys -t cli Home Right Right i Enter")
+    wait_for("$1 = 2")
+    -- history: Up recalls "print rdi"; edit it into "print rdi + 40"
+    tmux("send-keys -t cli Up")
+    tmux("send-keys -t cli -l ' + 40'")
+    tmux("send-keys -t cli Enter")
+    wait_for("$2 = 42")
+    type_line("continue")
+    wait_for("$3 = 2")
+    type_line("quit")
+    wait_for("Pane is dead (status 0")
+    assert.matches("(snare) print rdi + 40\n$2 = 42", screen, 1, true)
+    assert.is_nil(screen:find("Undefined command", 1, true))
+  end)
+
+  it("refuses a library that does not load", function()
+    local out, status = debug({ "quit" }, "/nonexistent/lib.so")
+    assert.equal(1, status)
+    assert.matches("snare: .*nonexistent", out)
+  end)
+end)
+
+describe("snare run and snare demo", function()
+  it("runs a script with snare loaded and arg set as lua does", function()
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write([[
+local snare = require "snare"
+print("args", arg[0] == ..., #arg, arg[1], arg[2], select("#", ...))
+print("hex", snare.hex(255))
+os.exit(tonumber(arg[2]))
+]])
+    f:close()
+    local out, status = run("bin/snare run " .. script .. " one 3")
+    assert.equal(3, status)
+    assert.matches("args\tfalse\t2\tone\t3\t2", out, 1, true)
+    assert.matches("hex\t0xff", out, 1, true)
+
+    f = assert(io.open(script, "w"))
+    f:write("error('boom')\n")
+    f:close()
+    out, status = run("bin/snare run " .. script)
+    os.remove(script)
+    assert.equal(1, status)
+    assert.matches("snare: .*boom\nstack traceback", out)
+  end)
+
+  it("explains its usage", function()
+    local out, status = run("bin/snare")
+    assert.equal(2, status)
+    assert.matches("usage: snare COMMAND", out, 1, true)
+    out, status = run("bin/snare help")
+    assert.equal(0, status)
+    assert.matches("snare debug", out, 1, true)
+    out, status = run("bin/snare frobnicate")
+    assert.equal(2, status)
+    assert.matches("unknown command 'frobnicate'", out, 1, true)
+  end)
+
+  it("runs the tour", function()
+    local out, status = run("bin/snare demo")
+    assert.equal(0, status)
+    assert.matches("fib(20) ->\texit, returned 6765", out, 1, true)
+    assert.matches("Done.", out, 1, true)
+  end)
+end)
