@@ -23,6 +23,9 @@ BARE_N=${BARE_N:-1000000}
 GDB_N1=${GDB_N1:-1000} GDB_N2=${GDB_N2:-8000}
 SNARE_N1=${SNARE_N1:-100000} SNARE_N2=${SNARE_N2:-1000000}
 
+# shellcheck source=bench/timing.sh
+source bench/timing.sh
+
 mkdir -p "$out"
 cflags=(-std=c11 -Wall -Wextra -Werror -g)
 "$CC" "${cflags[@]}" -O2 bench/bare_trap.c -o "$out/bare_trap"
@@ -30,19 +33,6 @@ cflags=(-std=c11 -Wall -Wextra -Werror -g)
   -o "$out/loop_target"
 "$CC" "${cflags[@]}" -O0 -shared -fPIC bench/benchloop.c \
   -o "$out/libbenchloop.so"
-
-# Prints the minimum wall time in ns of REPEAT runs of a command; fails
-# if any run fails.
-best_ns() {
-  local best="" t0 t1 i
-  for ((i = 0; i < REPEAT; i++)); do
-    t0=$(date +%s%N)
-    "$@" >/dev/null
-    t1=$(date +%s%N)
-    if [[ -z $best ]] || ((t1 - t0 < best)); then best=$((t1 - t0)); fi
-  done
-  echo "$best"
-}
 
 # gdb_variant none|cond N: runs loop_target N under gdb, with a breakpoint
 # on visit_step() whose condition is never true for `cond`; fails unless the
@@ -59,22 +49,6 @@ gdb_variant() {
 # snare_variant none|skip|lua N: one run of bench/condbp.lua.
 snare_variant() {
   lua5.4 bench/condbp.lua "$1" "$2" "$out/libbenchloop.so"
-}
-
-# growth_ns RUNNER VARIANT N1 N2: how many ns longer the run at N2 takes
-# than the run at N1 (start-up cancels out).
-growth_ns() {
-  local t1 t2
-  t1=$(best_ns "$1" "$2" "$3")
-  t2=$(best_ns "$1" "$2" "$4")
-  echo $((t2 - t1))
-}
-
-# per_hit_ns WITH_GROWTH BASE_GROWTH N1 N2: ns per hit added by the
-# breakpoint.
-per_hit_ns() {
-  awk -v w="$1" -v b="$2" -v n1="$3" -v n2="$4" \
-    'BEGIN { printf "%.0f", (w - b) / (n2 - n1) }'
 }
 
 echo "bare trap: $BARE_N traps x $REPEAT"
@@ -135,3 +109,6 @@ echo
 echo "goals:"
 goal "gdb / snare-lua >= 100x" 'g >= 100 * l'
 goal "snare-lua <= 2x bare trap" 'l <= 2 * b'
+
+echo
+bash bench/hooks.sh

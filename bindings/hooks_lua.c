@@ -21,6 +21,7 @@ typedef struct hookstate {
   lua_State *co; /* where the callback runs */
   int co_ref;    /* anchors co in the registry */
   int fn_ref;    /* the callback */
+  int call_ref;  /* the table passed to it, refilled at every call */
   atomic_ullong skipped;
   atomic_ullong errors;
   char last_error[512];
@@ -32,30 +33,40 @@ typedef struct lhook {
   lua_Integer address;
 } lhook;
 
-static void push_call(lua_State *L, const snare_hook_call *call)
+/*
+ * Refills the hook's one call table (below its args table) for this call:
+ * building two tables per call would cost more than the rest of the hook.
+ */
+static void fill_call(lua_State *L, int call_idx, const snare_hook_call *call)
 {
-  lua_createtable(L, 0, 9);
-  lua_pushinteger(L, (lua_Integer)call->function);
-  lua_setfield(L, -2, "address");
   lua_pushinteger(L, call->hook);
-  lua_setfield(L, -2, "hook");
+  lua_setfield(L, call_idx, "hook");
   lua_pushboolean(L, call->exit);
-  lua_setfield(L, -2, "exit");
+  lua_setfield(L, call_idx, "exit");
   lua_pushinteger(L, call->depth);
-  lua_setfield(L, -2, "depth");
+  lua_setfield(L, call_idx, "depth");
   lua_pushinteger(L, call->thread);
-  lua_setfield(L, -2, "thread");
+  lua_setfield(L, call_idx, "thread");
   if (call->exit) {
     lua_pushinteger(L, (lua_Integer)call->return_value);
-    lua_setfield(L, -2, "return_value");
-  } else {
-    lua_createtable(L, 6, 0);
-    for (int i = 0; i < 6; i++) {
-      lua_pushinteger(L, (lua_Integer)call->arguments[i]);
-      lua_rawseti(L, -2, i + 1);
-    }
-    lua_setfield(L, -2, "args");
+    lua_setfield(L, call_idx, "return_value");
+    return;
   }
+  lua_getfield(L, call_idx, "args");
+  for (int i = 0; i < 6; i++) {
+    lua_pushinteger(L, (lua_Integer)call->arguments[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_pop(L, 1);
+}
+
+static void make_call_table(lua_State *L, uint64_t address)
+{
+  lua_createtable(L, 0, 8);
+  lua_pushinteger(L, (lua_Integer)address);
+  lua_setfield(L, -2, "address");
+  lua_createtable(L, 6, 0);
+  lua_setfield(L, -2, "args");
 }
 
 /* The core's callback, on the thread that called the hooked function. */
@@ -69,7 +80,8 @@ static void on_call(const snare_hook_call *call, void *data)
   lua_State *co = st->co;
   int top = lua_gettop(co);
   lua_rawgeti(co, LUA_REGISTRYINDEX, st->fn_ref);
-  push_call(co, call);
+  lua_rawgeti(co, LUA_REGISTRYINDEX, st->call_ref);
+  fill_call(co, lua_gettop(co), call);
   if (snare_lua_pcall(co, 1, 0) != LUA_OK) {
     atomic_fetch_add(&st->errors, 1);
     snprintf(st->last_error, sizeof st->last_error, "%s",
@@ -84,6 +96,7 @@ static void release(void *data)
 {
   hookstate *st = data;
   luaL_unref(st->co, LUA_REGISTRYINDEX, st->fn_ref);
+  luaL_unref(st->co, LUA_REGISTRYINDEX, st->call_ref);
   luaL_unref(st->co, LUA_REGISTRYINDEX, st->co_ref);
   free(st);
 }
@@ -127,6 +140,8 @@ static int core_hook(lua_State *L)
     st->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushvalue(L, 3);
     st->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    make_call_table(L, addr);
+    st->call_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     opts.callback = on_call;
     opts.data = st;
     opts.release = release;
@@ -267,6 +282,7 @@ static int core_trace_read(lua_State *L)
 
 static const luaL_Reg hook_methods[] = {
     {"remove", hook_remove},
+    {"close", hook_remove},
     {"stats", hook_stats},
     {"reset", hook_reset},
     {NULL, NULL},

@@ -30,8 +30,8 @@ describe("breakpoints", function()
     assert.equals(bp.address, stop.pc)
     assert.equals(s.thread, stop.thread)
     assert.equals(4, stop.regs.rdi)
-    assert.equals(string.format("breakpoint %d at 0x%x <count_to>", bp.id,
-      bp.address), tostring(stop))
+    assert.equals(string.format("breakpoint %d at 0x%x <count_to> at loops.c:7",
+      bp.id, bp.address), tostring(stop))
     local exit = s:continue()
     assert.equals("exit", exit.kind)
     assert.equals(10, exit.value)

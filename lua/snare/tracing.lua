@@ -244,7 +244,9 @@ end
 --- Calls `fn(call)` at every entry of `target` (and exit, with
 -- `{exit = true}`), on the calling thread. `call` has `address`, `exit`,
 -- `depth`, `thread`, `args` (entry: six integer argument registers) and
--- `return_value` (exit). The callback runs only on threads of a session
+-- `return_value` (exit). The same `call` table is refilled for every call
+-- (a new table per call would cost more than the rest of the hook):
+-- copy what you keep. The callback runs only on threads of a session
 -- while its controller waits in a call; other calls are counted in
 -- `hook:stats().skipped`. Errors are counted, not raised
 -- (`stats().errors`, `stats().last_error`). The hook is `<close>`-able.

@@ -28,7 +28,7 @@ end
 local lib <close> = assert(snare.load(path))
 local s <close> = snare.session { timeout = 10000 }
 s:breakpoint("frames.c:" .. line)
-local stop = s:call("frames_entry", 2)
+local stop = s:call(lib:symbol("frames_entry"), 2)
 assert(stop.kind == "breakpoint", "did not stop: " .. tostring(stop.kind))
 for _, f in ipairs(s:backtrace()) do
   print(string.format("F %d %s %d", f.index, f.func, f.line))

@@ -52,12 +52,25 @@ end
 
 --- Shows a stop as gdb would, remembering it as the current one.
 function Debugger:show_stop(stop)
-  self.stop = stop
-  local value = report.stop(function(line) self:out(line) end, stop,
-                            self.notes)
+  local previous = self.stop
+  self.stop, self.frame_index, self.listed = stop, 0, nil
+  local value = report.stop(function(line) self:out(line) end, stop, {
+    notes = self.notes, previous = previous,
+    frame = stop.file and self:selected_frame(),
+  })
   if stop.kind == "exit" then
     self:record(value)
   end
+end
+
+--- The selected stack frame object (`frame N` selects; a stop selects
+-- 0), or nil when not stopped or the API has no frames yet.
+function Debugger:selected_frame()
+  local frame = self:method("frame")
+  if not frame or not self.session.stopped then
+    return nil
+  end
+  return frame(self.session, self.frame_index or 0)
 end
 
 -- The scope of expressions typed at the prompt: the stopped worker's
@@ -80,6 +93,17 @@ local function prompt_scope(dbg)
     fields = setmetatable({ session = session, __values = dbg.values }, {
       __index = function(_, key) return key == "stop" and dbg.stop or nil end,
     }),
+    var = function(name)
+      local frame = dbg:selected_frame()
+      if not frame then
+        return nil
+      end
+      local value, why = frame:var(name)
+      if value == nil and why and not why:match("^no variable") then
+        dbg:fail("%s: <%s>", name, why)
+      end
+      return value
+    end,
     vars = dbg.vars,
   }
 end

@@ -2,6 +2,7 @@
 -- @module snare.cli.report
 
 local snare = require "snare"
+local source = require "snare.cli.source"
 
 local report = {}
 
@@ -44,42 +45,65 @@ function report.instruction(insn, pc)
                        report.instruction_text(insn))
 end
 
-local function show_pc(out, pc)
-  out(report.frame_line(pc))
+-- Where the worker is, as gdb shows it after a stop. With source: the
+-- frame ("fib (n=3) at demo.c:8", prefixed by the pc unless it starts
+-- its line) when `heading`, then "8\t  if (n < 2)" (pc-prefixed when it
+-- is inside the line and there was no heading). Without: the frame line
+-- "0x... in fib ()" and the instruction at the pc.
+local function show_location(out, stop, frame, heading, prefix)
+  local pc = stop.pc
+  if stop.file and stop.line then
+    local row = snare.line_at(pc)
+    local inside = not row or row.address ~= pc
+    if heading then
+      local where = frame and tostring(frame)
+        or string.format("%s () at %s", stop.func or "??", stop.file)
+      out(string.format("%s%s%s", prefix or "",
+                        inside and string.format("0x%016x in ", pc) or "",
+                        where))
+    end
+    local text = source.line(stop.file, stop.line)
+    if inside and not heading then
+      text = string.format("0x%016x\t%s", pc, text)
+    end
+    out(text)
+    return
+  end
+  out((prefix or "") .. report.frame_line(pc))
   local insns = snare.disassemble(pc, 1)
   if insns then
     out(report.instruction(insns[1], pc))
   end
 end
 
---- Prints stop `stop` through out(line). `notes[id]` tells if breakpoint
--- id was temporary. Returns the value of an exit stop, if it was one.
-function report.stop(out, stop, notes)
+--- Prints stop `stop` through out(line). `context` has `notes` (id ->
+-- {temporary =}), `frame` (the innermost frame object, or nil) and
+-- `previous` (the stop before, or nil). Returns the value of an exit stop.
+function report.stop(out, stop, context)
   local kind = stop.kind
+  local frame = context.frame
   if kind == "breakpoint" then
     local id = stop.breakpoint_id
     if stop.error then
       out(string.format("Error in testing condition for breakpoint %d:", id))
       out(stop.error:match("^[^\n]*"))
     end
-    local note = notes[id]
+    local note = context.notes[id]
     out("")
-    out(string.format("%s %d, %s",
-                      note and note.temporary and "Temporary breakpoint"
-                        or "Breakpoint", id, report.frame_line(stop.pc)))
-    local insns = snare.disassemble(stop.pc, 1)
-    if insns then
-      out(report.instruction(insns[1], stop.pc))
-    end
+    show_location(out, stop, frame, true,
+                  string.format("%s %d, ", note and note.temporary
+                                and "Temporary breakpoint" or "Breakpoint", id))
   elseif kind == "step" then
-    show_pc(out, stop.pc)
+    local previous = context.previous
+    local moved = not previous or previous.func ~= stop.func
+    show_location(out, stop, frame, moved or not stop.file)
   elseif kind == "signal" or kind == "interrupt" then
     local name = stop.signal or "SIGINT"
     local reason = kind == "interrupt" and "Interrupt" or
       (stop.reason:gsub("^%l", string.upper))
     out("")
     out(string.format("Program received signal %s, %s.", name, reason))
-    show_pc(out, stop.pc)
+    show_location(out, stop, frame, true)
     if name == "SIGSEGV" or name == "SIGBUS" then
       out(string.format("Fault address 0x%x.", stop.fault_address))
     end

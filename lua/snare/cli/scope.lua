@@ -4,9 +4,10 @@
 -- Lookup order: registers (`rax`..`r15`, `rip`, `eflags`, `pc`, `sp`; of
 -- the stopped worker, or of the trapped frame in a condition), helpers
 -- (`mem`, `read`, `read_u8`..`read_i64`, `read_ptr`, `read_cstring`,
--- `hex`, `describe`, `snare`, `session`, `stop`), variables made by `lua`
--- chunks, Lua's globals, then symbols of the loaded libraries (their
--- address). `$1` is a value printed before, `$rdi` is `rdi`.
+-- `hex`, `describe`, `snare`, `session`, `stop`), the C variables of the
+-- selected frame (DWARF), variables made by `lua` chunks, Lua's globals,
+-- then symbols of the loaded libraries (their address). `$1` is a value
+-- printed before, `$rdi` is `rdi`.
 -- @module snare.cli.scope
 
 local snare = require "snare"
@@ -58,8 +59,9 @@ end
 --- Makes an environment. `source` answers what depends on the moment:
 -- `source.reg(name)` (raises if there are no registers),
 -- `source.set_reg(name, value)` (optional), `source.fields` (extra names,
--- e.g. `session`, `stop`), `source.vars` (the table `lua` chunks assign
--- into; assignments to register names set the register instead).
+-- e.g. `session`, `stop`), `source.var(name)` (optional: a C variable's
+-- value or nil), `source.vars` (the table `lua` chunks assign into;
+-- assignments to register names set the register instead).
 function scope.new(source)
   local vars = source.vars or {}
   local fields = source.fields or {}
@@ -70,6 +72,7 @@ function scope.new(source)
       end
       local value = helpers[name]
       if value == nil then value = fields[name] end
+      if value == nil and source.var then value = source.var(name) end
       if value == nil then value = vars[name] end
       if value == nil then value = _G[name] end
       if value == nil and type(name) == "string" then

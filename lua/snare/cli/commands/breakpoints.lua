@@ -4,9 +4,10 @@ local snare = require "snare"
 local report = require "snare.cli.report"
 local scope = require "snare.cli.scope"
 
--- Where a breakpoint goes: `*EXPR` (an address expression), a number, a
--- symbol name, or FILE:LINE when the source-line API is there; empty means
--- the current pc. Returns an address or a symbol name.
+-- Where a breakpoint goes: `*EXPR` (an address expression) or a number
+-- (an address), else the text as the session takes it (a function name,
+-- past its prologue when DWARF knows it; FILE:LINE); empty means the
+-- current pc.
 local function location(dbg, text)
   if text == "" then
     if not dbg.session.stopped then
@@ -25,20 +26,20 @@ local function location(dbg, text)
   if text:match("^0[xX]%x+$") or text:match("^%d+$") then
     return math.tointeger(tonumber(text))
   end
-  local file, line = text:match("^(.+):(%d+)$")
-  if file then
-    local addresses = snare.line_addresses
-    if not addresses then
-      dbg:fail("FILE:LINE breakpoints are not available yet.")
-    end
-    local list, err = addresses(file, tonumber(line))
-    if not list then
-      dbg:fail("%s", err)
-    end
-    return list[1]
+  return text
+end
+
+-- "0x7f... <fib+12>: file demo.c, line 8." as gdb announces a breakpoint.
+local function describe(bp)
+  local text = report.address(bp.address)
+  local row = snare.line_at(bp.address)
+  if row then
+    text = string.format("%s: file %s, line %d.", text,
+                         row.file:match("[^/]*$"), row.line)
   end
-  if not snare.symbol(text) then
-    dbg:fail('Function "%s" not defined.', text)
+  local addresses = bp.addresses
+  if addresses and #addresses > 1 then
+    text = string.format("%s (%d locations)", text, #addresses)
   end
   return text
 end
@@ -65,10 +66,18 @@ local function set_breakpoint(dbg, args, temporary)
   if expr then
     opts.condition = condition(dbg, expr)
   end
-  local bp = dbg.session:breakpoint(location(dbg, where), opts)
+  local ok, bp = pcall(dbg.session.breakpoint, dbg.session,
+                       location(dbg, where), opts)
+  if not ok then
+    local name = tostring(bp):match("unknown symbol '(.-)'")
+    if name then
+      dbg:fail('Function "%s" not defined.', name)
+    end
+    error(bp, 0)
+  end
   dbg.notes[bp.id] = { temporary = temporary, condition = expr }
   dbg:out(string.format("%s %d at %s", temporary and "Temporary breakpoint"
-                        or "Breakpoint", bp.id, report.address(bp.address)))
+                        or "Breakpoint", bp.id, describe(bp)))
 end
 
 -- The breakpoints the numbers in args name (all of them for none).

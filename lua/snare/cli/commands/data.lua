@@ -95,8 +95,8 @@ local function examine(dbg, args, modifier)
   end
 end
 
--- `set $REG = EXPR`, `set var NAME = EXPR` (when the API has frame
--- variables), `set timeout MS`.
+-- `set $REG = EXPR`, `set var NAME = EXPR` (a C variable of the selected
+-- frame), `set timeout MS`.
 local function set(dbg, args)
   local reg, expr = args:match("^%$([%a_][%w_]*)%s*=%s*(.+)$")
   if reg then
@@ -116,8 +116,14 @@ local function set(dbg, args)
     dbg.session.timeout = math.tointeger(tonumber(ms))
     return
   end
-  if args:match("^var%s") or args:match("^variable%s") then
-    dbg:fail("set var: not available yet (needs frame variables)")
+  local name, value_text = args:match("^var%a*%s+([%a_][%w_]*)%s*=%s*(.+)$")
+  if name then
+    local frame = dbg:selected_frame()
+    if not frame then
+      dbg:fail("No frame selected.")
+    end
+    frame:set_var(name, scope.eval(value_text, dbg.scope))
+    return
   end
   dbg:fail("usage: set $REG = EXPR | set var NAME = EXPR | set timeout MS")
 end
@@ -181,7 +187,8 @@ return {
     help = "examine memory: F = x d u s i, U = b h w g",
     run = examine },
   { name = "set", usage = "set $REG = EXPR",
-    help = "set a register (also: set var, set timeout MS)", run = set },
+    help = "set a register (also: set var NAME = EXPR, set timeout MS)",
+    run = set },
   { name = "registers", group = "info", aliases = { "r", "reg" },
     usage = "info registers [NAME...]", help = "show registers",
     run = info_registers },

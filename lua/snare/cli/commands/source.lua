@@ -1,9 +1,77 @@
--- Source lines: list, once the Lua API maps addresses to lines.
+-- Source lines: list.
+
+local snare = require "snare"
+local source = require "snare.cli.source"
+
+local LINES = 10 -- lines per listing, as gdb's default listsize
+
+-- The file and line a `list` argument names: LINE (in the file listed
+-- last or of the selected frame), FILE:LINE, or a FUNCTION (its
+-- declaration). Returns file, line.
+local function target(dbg, args)
+  local frame = dbg:selected_frame()
+  local current = dbg.listed and dbg.listed.file
+    or frame and frame.file or dbg.stop and dbg.stop.file
+  if args == "" then
+    if not current then
+      dbg:fail("No source file: the program is not stopped in code with "
+               .. "line information.")
+    end
+    return current, frame and frame.line or dbg.stop.line
+  end
+  local n = math.tointeger(tonumber(args))
+  if n then
+    if not current then
+      dbg:fail("No default source file.")
+    end
+    return current, n
+  end
+  local file, line = args:match("^(.+):(%d+)$")
+  if file then
+    for _, lib in ipairs(dbg.libraries) do
+      local addresses = lib:addresses(file, tonumber(line))
+      local row = addresses and snare.line_at(addresses[1])
+      if row then
+        return row.file, tonumber(line)
+      end
+    end
+    dbg:fail('No source file named %s.', file)
+  end
+  for _, lib in ipairs(dbg.libraries) do
+    local info = lib:function_info(args)
+    if info and info.decl_file and info.decl_line then
+      return info.decl_file, info.decl_line
+    end
+  end
+  dbg:fail('Function "%s" not defined.', args)
+end
+
+local function list(dbg, args)
+  local file, first
+  if args == "" and dbg.listed then
+    file, first = dbg.listed.file, dbg.listed.last + 1
+  else
+    local center
+    file, center = target(dbg, args)
+    first = math.max(1, center - LINES // 2)
+  end
+  local lines = source.lines(file)
+  if not lines then
+    dbg:fail("%d\tin %s (cannot read it)", first, file)
+  end
+  if first > #lines then
+    dbg:fail("Line number %d out of range; \"%s\" has %d lines.", first, file,
+             #lines)
+  end
+  local last = math.min(#lines, first + LINES - 1)
+  for n = first, last do
+    dbg:out(source.line(file, n))
+  end
+  dbg.listed = { file = file, last = last }
+end
 
 return {
-  { name = "list", aliases = { "l" }, usage = "list",
-    help = "show source lines around the stop",
-    run = function(dbg)
-      dbg:fail("list: not available yet (needs snare.line_at)")
-    end },
+  { name = "list", aliases = { "l" }, usage = "list [LINE|FILE:LINE|FUNC]",
+    help = "show source lines (around the stop; again: the next ones)",
+    repeats = true, run = list },
 }

@@ -1,14 +1,83 @@
--- The stack: backtrace and frame, once the Lua API has backtraces.
+-- The stack: backtrace, frame, up, down (frames from session:backtrace).
 
-local function unavailable(dbg, what)
-  dbg:fail("%s: not available yet (needs session:backtrace)", what)
+local snare = require "snare"
+local report = require "snare.cli.report"
+local source = require "snare.cli.source"
+
+local function frames(dbg)
+  local backtrace = dbg:method("backtrace")
+  if not backtrace then
+    dbg:fail("backtrace: not available yet (needs session:backtrace)")
+  end
+  dbg:require_stopped()
+  return backtrace(dbg.session)
+end
+
+-- "#1  0x00007f... in fib (n=4) at demo.c:10": the pc is shown unless
+-- the innermost frame is at the start of its line.
+local function frame_line(frame)
+  local text = tostring(frame)
+  if text:match("^%?%?") then
+    return string.format("#%-2d 0x%016x in %s ()", frame.index, frame.pc,
+                         report.function_name(frame.pc))
+  end
+  local row = frame.file and snare.line_at(frame.pc)
+  if frame.index == 0 and row and row.address == frame.pc then
+    return string.format("#%-2d %s", frame.index, text)
+  end
+  return string.format("#%-2d 0x%016x in %s", frame.index, frame.pc, text)
+end
+
+local function backtrace(dbg, args)
+  local limit = math.tointeger(tonumber(args)) or math.huge
+  for i, frame in ipairs(frames(dbg)) do
+    if i > limit then
+      dbg:out("(More stack frames follow...)")
+      break
+    end
+    dbg:out(frame_line(frame))
+  end
+end
+
+-- Selects frame n and shows it (with its source line when known).
+local function select(dbg, n)
+  local list = frames(dbg)
+  local frame = list[n + 1]
+  if not frame then
+    dbg:fail("No frame at level %d.", n)
+  end
+  dbg.frame_index, dbg.listed = n, nil
+  dbg:out(frame_line(frame))
+  if frame.file and frame.line then
+    dbg:out(source.line(frame.file, frame.line))
+  end
+end
+
+local function relative(step)
+  return function(dbg, args)
+    local n = math.tointeger(tonumber(args ~= "" and args or "1"))
+    if not n then
+      dbg:fail("Argument must be a number: %s", args)
+    end
+    select(dbg, math.max(0, (dbg.frame_index or 0) + step * n))
+  end
 end
 
 return {
-  { name = "backtrace", aliases = { "bt", "where" }, usage = "backtrace",
-    help = "show the call stack",
-    run = function(dbg) unavailable(dbg, "backtrace") end },
+  { name = "backtrace", aliases = { "bt", "where" }, usage = "backtrace [N]",
+    help = "show the call stack (N innermost frames)", run = backtrace },
   { name = "frame", aliases = { "f" }, usage = "frame [N]",
-    help = "select a frame of the call stack",
-    run = function(dbg) unavailable(dbg, "frame") end },
+    help = "select frame N (print and list then use its variables)",
+    run = function(dbg, args)
+      local n = args == "" and (dbg.frame_index or 0)
+        or math.tointeger(tonumber(args))
+      if not n then
+        dbg:fail("Argument must be a frame number: %s", args)
+      end
+      select(dbg, n)
+    end },
+  { name = "up", usage = "up [N]", help = "select the caller's frame",
+    run = relative(1) },
+  { name = "down", usage = "down [N]", help = "select the callee's frame",
+    run = relative(-1) },
 }
