@@ -16,7 +16,7 @@ if not (mode and n and n > 0 and path) then
   os.exit(2)
 end
 
-local lib <close> = assert(snare.load(path))
+local _lib <close> = assert(snare.load(path))
 local s <close> = snare.session()
 local calls = 0
 local hook

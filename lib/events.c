@@ -38,6 +38,7 @@ struct snare_events {
   snare_os_event *ready; /* counts entries */
   snare_os_event *room;  /* counts free slots */
   size_t head, count;
+  bool quit_pending; /* a QUIT waits in the ring: quits coalesce */
   entry ring[CAPACITY];
 };
 
@@ -192,6 +193,8 @@ snare_status snare_wait_event(snare_session *session, int timeout_ms,
   e = events->ring[events->head];
   events->head = (events->head + 1) % CAPACITY;
   events->count--;
+  if (e.type == SNARE_EVENT_QUIT)
+    events->quit_pending = false;
   snare_os_lock_release(events->lock);
   unquiet(self, quieted);
   snare_os_event_signal(events->room);
@@ -215,6 +218,15 @@ void snare_event_free(snare_event *event) {
 snare_status snare_session_quit(snare_session *session) {
   if (session == NULL)
     return SNARE_INVALID_ARGUMENT;
-  snare_events_post(session, SNARE_EVENT_QUIT, 0, 0);
+  snare_events *events = session->events;
+  snare_thread *self = snare_threads_current();
+  bool quieted = quiet(self);
+  snare_os_lock_acquire(events->lock);
+  bool pending = events->quit_pending;
+  events->quit_pending = true;
+  snare_os_lock_release(events->lock);
+  unquiet(self, quieted);
+  if (!pending)
+    snare_events_post(session, SNARE_EVENT_QUIT, 0, 0);
   return SNARE_OK;
 }

@@ -44,7 +44,7 @@ describe("tracing", function()
   end)
 
   it("profiles inclusive and self time, counting recursion once", function()
-    local lib <close> = helpers.load("hooks", "O0")
+    local _lib <close> = helpers.load("hooks", "O0")
     local p <close> = snare.profile { "jump_through", "descend" }
     assert.equal(7, s:call("jump_through", 20).value)
     local rows = {}
@@ -59,7 +59,7 @@ describe("tracing", function()
   end)
 
   it("traces nested calls with durations", function()
-    local lib <close> = helpers.load("loops", "O0")
+    local _lib <close> = helpers.load("loops", "O0")
     local tr <close> = snare.trace { "fib" }
     s:call("fib", 2)
     local records = tr:report()
@@ -74,7 +74,7 @@ describe("tracing", function()
   end)
 
   it("runs a Lua hook per call with arguments and return values", function()
-    local lib <close> = helpers.load("hooks", "O2")
+    local _lib <close> = helpers.load("hooks", "O2")
     local seen = {}
     local h <close> = snare.hook("leaf", function(call)
       seen[#seen + 1] = call.exit and { "exit", call.return_value }
@@ -88,7 +88,7 @@ describe("tracing", function()
   end)
 
   it("counts errors of a Lua hook without stopping the target", function()
-    local lib <close> = helpers.load("hooks", "O0")
+    local _lib <close> = helpers.load("hooks", "O0")
     local h <close> = snare.hook("leaf", function() error("boom") end)
     assert.equal(15, s:call("calls_leaf", 5).value)
     assert.equal(5, h:stats().errors)
@@ -96,7 +96,7 @@ describe("tracing", function()
   end)
 
   it("skips Lua hooks on threads that are not the session's", function()
-    local lib <close> = helpers.load("hooks", "O0")
+    local _lib <close> = helpers.load("hooks", "O0")
     local n = 0
     local h <close> = snare.hook("leaf", function() n = n + 1 end)
     s:call("calls_leaf", 4)
@@ -110,9 +110,9 @@ describe("tracing", function()
       return
     end
     local libc <close> = assert(snare.load("libc.so.6"))
-    local lib <close> = helpers.load("hooks", "O0")
+    local _lib <close> = helpers.load("hooks", "O0")
     local calls = 0
-    local h <close> = snare.hook(libc:symbol("realloc"), function(call)
+    local h <close> = snare.hook(libc:symbol("realloc"), function()
       local garbage = {}
       for i = 1, 50 do garbage[i] = { i, tostring(i) } end
       calls = calls + #garbage // 50
@@ -128,7 +128,7 @@ describe("tracing", function()
     assert.has_error(function() snare.tally(true) end)
     assert.has_error(function() snare.hook("fib") end)
     local lib <close> = helpers.load("loops", "O0")
-    local t <close> = snare.tally("fib")
+    local _t <close> = snare.tally("fib")
     assert.has_error(function() snare.core.hook(lib:symbol("fib")) end)
   end)
 end)

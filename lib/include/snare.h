@@ -737,7 +737,8 @@ SNARE_API snare_status snare_thread_resume(snare_session *session, int id,
  * does. WRONG_STATE if it is not running.
  */
 SNARE_API snare_status snare_thread_break(snare_session *session, int id);
-/* Posts a QUIT event for whoever waits on the session's events. */
+/* Posts a QUIT event for whoever waits on the session's events, unless
+   one is already waiting to be delivered (quits do not pile up). */
 SNARE_API snare_status snare_session_quit(snare_session *session);
 /*
  * Waits up to timeout_ms (negative: forever) for the session's next event

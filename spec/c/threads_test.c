@@ -300,6 +300,15 @@ Test(threads, break_request_stops_a_spinning_thread) {
   cr_assert_eq(snare_thread_break(session, id), SNARE_NOT_FOUND);
 }
 
+Test(threads, quits_waiting_for_delivery_coalesce) {
+  cr_assert_eq(snare_session_quit(session), SNARE_OK);
+  cr_assert_eq(snare_session_quit(session), SNARE_OK);
+  next_event(SNARE_EVENT_QUIT);
+  cr_assert_eq(snare_wait_event(session, 0, &ev), SNARE_TIMEOUT);
+  cr_assert_eq(snare_session_quit(session), SNARE_OK);
+  next_event(SNARE_EVENT_QUIT);
+}
+
 Test(threads, quit_and_attach_events_keep_their_order) {
   cr_assert_eq(snare_session_quit(session), SNARE_OK);
   cr_assert_eq(start(1, 1, STOP_AT_ATTACH), 1);

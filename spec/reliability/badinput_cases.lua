@@ -153,6 +153,19 @@ local session = with_memory {
                             { "negative timeout", { "timeout", -1 } } }
                  end },
   interrupt = {},
+  -- threads and events (no thread attaches here: ids name no thread)
+  wait_event = { params = { "timeout_ms", "timeout" },
+                 good = function() return { 0 } end,
+                 -- nil: the session's timeout; -1: forever
+                 avoid = { ["nil"] = true, ["-1"] = true } },
+  thread_resume = { params = { "id", "mode", "pc", "thread" },
+                    good = function() return { 99, "continue" } end },
+  thread_break = { params = { "id", "thread" }, good = function() return { 99 } end },
+  thread_alive = { params = { "id", "thread" }, good = function() return { 99 } end },
+  thread_running = { params = { "id", "thread" }, good = function() return { 99 } end },
+  thread_breakable = { params = { "id", "flag", "thread" },
+                       good = function() return { 99, true } end },
+  threads = {}, quit = {}, handle = {},
   call = { params = { "fn", "where" }, avoid = { ["inside an instruction"] = true },
            good = function() return { "leaf", 1 } end,
            extra = function()

@@ -73,6 +73,20 @@ function Debugger:selected_frame()
   return frame(self.session, self.frame_index or 0)
 end
 
+-- A C variable of a frame (stack frame or trapped frame) by name: nil if
+-- the frame has no such variable (or no variables at all), an error when
+-- it has one that cannot be read (optimized out...).
+local function frame_variable(frame, name)
+  if not frame or not frame.var then
+    return nil
+  end
+  local value, why = frame:var(name)
+  if value == nil and why and not why:match("^no variable") then
+    error(string.format("%s: <%s>", name, why), 0)
+  end
+  return value
+end
+
 -- The scope of expressions typed at the prompt: the stopped worker's
 -- registers, writable.
 local function prompt_scope(dbg)
@@ -94,26 +108,19 @@ local function prompt_scope(dbg)
       __index = function(_, key) return key == "stop" and dbg.stop or nil end,
     }),
     var = function(name)
-      local frame = dbg:selected_frame()
-      if not frame then
-        return nil
-      end
-      local value, why = frame:var(name)
-      if value == nil and why and not why:match("^no variable") then
-        dbg:fail("%s: <%s>", name, why)
-      end
-      return value
+      return frame_variable(dbg:selected_frame(), name)
     end,
     vars = dbg.vars,
   }
 end
 
---- An environment for a breakpoint condition: registers of the trapped
--- frame (set `holder.frame` before each evaluation), the same helpers,
--- and the variables of `lua` chunks, read-only.
+--- An environment for a breakpoint condition: registers and C variables
+-- of the trapped frame (set `holder.frame` before each evaluation), the
+-- same helpers, and the variables of `lua` chunks, read-only.
 function Debugger:condition_scope(holder)
   return scope.new {
     reg = function(name) return holder.frame.regs[name] end,
+    var = function(name) return frame_variable(holder.frame, name) end,
     fields = { __values = self.values },
     vars = self.vars,
   }
