@@ -7,6 +7,8 @@
 #   make demo       build, run examples/tour.lua
 #   make bench      build, run bench/run.sh
 #   make lint       luacheck the Lua sources
+#   make fuzz       install clang, run the libFuzzer harnesses (fuzz/run, 2 min)
+#   make reliability  the long reliability run (tools/reliability, ~10 min)
 #   make build      build release without the package check
 #   make install    LUADIR=... LIBDIR=... [BINDIR=...] (used by the rockspec)
 
@@ -39,10 +41,10 @@ env_for = SNARE_BUILD=$(ROOT)/$(1) SNARE_FIXTURES=$(FIXTURES) \
 	LUA_CPATH='$(ROOT)/$(1)/lua/?.so;;'
 
 TEST_STEPS := criterion-release busted-release criterion-asan busted-asan \
-	oracle
+	oracle fuzz-smoke
 
 .PHONY: all setup generate build build-asan module test $(TEST_STEPS) \
-	demo bench lint install clean
+	demo bench lint install clean fuzz reliability
 
 # Steps here run one at a time (the generated makefiles still honour -j):
 # both configurations write the same fixture files, and test output must
@@ -94,10 +96,11 @@ criterion-asan:
 # snare's DWARF answers against gdb's on the fixtures: `info line` for
 # every line, `break FILE:LINE` and `break FUNCTION` (all locations).
 oracle:
-	@echo "==== gdb oracle (lines, breakpoint locations) ===="
+	@echo "==== gdb oracle (lines, breakpoint locations, frames, steps) ===="
 	$(call env_for,build) $(TIMEOUT) spec/debuginfo_oracle/run.sh \
 		build/debuginfo_oracle/driver
 	$(call env_for,build) $(TIMEOUT) spec/frames_oracle/run.sh
+	$(call env_for,build) $(TIMEOUT) spec/stepping_oracle/run.sh
 
 busted-asan:
 	@echo "==== busted (asan) ===="
@@ -116,6 +119,21 @@ bench: build
 	else \
 		echo "make bench: no bench/run.sh yet"; \
 	fi
+
+# libFuzzer on the ELF and DWARF readers with a fixed seed and run count.
+# clang is installed by `make fuzz`, not by `make test`: without it this
+# step says so and passes.
+fuzz-smoke:
+	@echo "==== libFuzzer smoke run ===="
+	@if command -v clang >/dev/null; then $(TIMEOUT) fuzz/run smoke; \
+	else echo "fuzz-smoke: skipped, clang not installed (make fuzz)"; fi
+
+fuzz: build
+	@tools/setup clang
+	$(TIMEOUT) fuzz/run 60
+
+reliability: setup
+	tools/reliability
 
 lint:
 	luacheck $(wildcard lua spec examples bench bin/snare)

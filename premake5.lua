@@ -78,7 +78,7 @@ project "snare"
 project "snare_tests"
   kind "ConsoleApp"
   files { "spec/c/**.c" }
-  links { "snare_core", "criterion" }
+  links { "snare_core", "criterion", "tcc" } -- libtcc: JIT code tests
   -- Export the C API to the fixtures the tests load (threads.c calls it).
   linkoptions { "-rdynamic" }
   links(system_libs)

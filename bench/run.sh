@@ -112,3 +112,8 @@ goal "snare-lua <= 2x bare trap" 'l <= 2 * b'
 
 echo
 bash bench/hooks.sh
+
+echo
+bash bench/dwarf.sh
+echo
+bash bench/stepping.sh

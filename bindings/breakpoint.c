@@ -223,10 +223,16 @@ static int session_breakpoint(lua_State *L)
   lua_settop(L, 3);
   uint64_t *addrs;
   size_t n = snare_lua_checklocations(L, 2, &addrs); /* library at 4 */
-  lua_pop(L, 1); /* the buffer: the object copies the addresses */
+  lbreakpoint *bp =
+      lua_newuserdatauv(L, sizeof *bp + n * sizeof bp->loc[0], BP_UV_COUNT);
+  bp->owner = s;
+  bp->count = n;
+  for (size_t i = 0; i < n; i++)
+    bp->loc[i] = (location){.address = addrs[i]};
+  lua_replace(L, 5); /* the object at 5 replaces the address buffer */
 
   snare_breakpoint_options opts = {0};
-  lua_pushnil(L); /* condition at 5 */
+  lua_pushnil(L); /* condition at 6 */
   if (lua_istable(L, 3)) {
     opts.skip = optcount(L, 3, "skip");
     opts.max_stops = optcount(L, 3, "max");
@@ -239,32 +245,29 @@ static int session_breakpoint(lua_State *L)
       if (lua_type(L, -1) != LUA_TFUNCTION)
         return luaL_error(L, "bad option 'condition' (function expected, "
                              "got %s)", luaL_typename(L, -1));
-      lua_replace(L, 5);
+      lua_replace(L, 6);
     } else {
       lua_pop(L, 1);
     }
   }
 
-  lbreakpoint *bp =
-      lua_newuserdatauv(L, sizeof *bp + n * sizeof bp->loc[0], BP_UV_COUNT);
-  bp->owner = s;
-  bp->count = n;
-  for (size_t i = 0; i < n; i++)
-    bp->loc[i] = (location){.address = addrs[i]};
-  luaL_setmetatable(L, BREAKPOINT_TYPE);
-  lua_pushvalue(L, 1);
-  lua_setiuservalue(L, 6, BP_UV_SESSION);
   lua_pushvalue(L, 5);
-  lua_setiuservalue(L, 6, BP_UV_CONDITION);
+  luaL_setmetatable(L, BREAKPOINT_TYPE);
+  lua_pop(L, 1);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, 5, BP_UV_SESSION);
+  lua_pushvalue(L, 6);
+  lua_setiuservalue(L, 5, BP_UV_CONDITION);
   lua_pushvalue(L, 4);
-  lua_setiuservalue(L, 6, BP_UV_LIBRARY);
+  lua_setiuservalue(L, 5, BP_UV_LIBRARY);
 
-  opts.condition = lua_isnil(L, 5) ? NULL : condition;
+  opts.condition = lua_isnil(L, 6) ? NULL : condition;
   opts.release = release;
+  lua_pushvalue(L, 5); /* set_location files the object on top */
   for (size_t i = 0; i < n; i++) {
     snare_status status = set_location(L, s, bp, i, opts);
     if (status != SNARE_OK) {
-      clear_locations(L, 6, bp);
+      clear_locations(L, 5, bp);
       char where[32];
       snprintf(where, sizeof where, "0x%llx",
                (unsigned long long)bp->loc[i].address);

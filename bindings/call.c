@@ -9,8 +9,7 @@
 
 #define MAX_ARGS 8
 
-/* Session at index 1, open and not running one of its own callbacks. */
-static lsession *checkcontroller(lua_State *L, const char *what)
+lsession *snare_lua_checkcontroller(lua_State *L, const char *what)
 {
   lsession *s = snare_lua_checksession(L, 1);
   if (s->in_callback)
@@ -52,13 +51,8 @@ static uint64_t checkarg(lua_State *L, int idx, int keep)
   }
 }
 
-/*
- * After the core returned `st` with *stop: raises on failure; otherwise
- * counts the stop, makes what the call points into (the table at keep, or
- * nothing when keep is 0) live as long as the call, and pushes the stop.
- */
-static int finish(lua_State *L, lsession *s, const char *what,
-                  snare_status st, const snare_stop *stop, int keep)
+int snare_lua_finish_resume(lua_State *L, lsession *s, const char *what,
+                            snare_status st, const snare_stop *stop, int keep)
 {
   if (st != SNARE_OK)
     return luaL_error(L, SESSION_TYPE ": cannot %s: %s", what,
@@ -79,7 +73,7 @@ static int finish(lua_State *L, lsession *s, const char *what,
 /* s:call(fn, ...) -> stop. fn: address or symbol name; at most 8 args. */
 static int session_call(lua_State *L)
 {
-  lsession *s = checkcontroller(L, "call");
+  lsession *s = snare_lua_checkcontroller(L, "call");
   int nargs = lua_gettop(L) - 2;
   if (nargs > MAX_ARGS)
     return luaL_argerror(L, 2 + MAX_ARGS + 1, "too many arguments (at most 8)");
@@ -95,13 +89,13 @@ static int session_call(lua_State *L)
   snare_lua_wait_begin();
   snare_status st = snare_call(s->session, fn, (unsigned)nargs, args, &stop);
   snare_lua_wait_end();
-  return finish(L, s, "call", st, &stop, keep);
+  return snare_lua_finish_resume(L, s, "call", st, &stop, keep);
 }
 
 /* s:call_main(fn, {"arg0", ...}) -> stop, for int fn(int argc, char **argv). */
 static int session_call_main(lua_State *L)
 {
-  lsession *s = checkcontroller(L, "call");
+  lsession *s = snare_lua_checkcontroller(L, "call");
   luaL_checktype(L, 3, LUA_TTABLE);
   lua_settop(L, 3);
   lua_newtable(L);
@@ -141,7 +135,7 @@ static int session_call_main(lua_State *L)
   snare_status st =
       snare_call_main(s->session, fn, (int)argc, argv, &stop);
   snare_lua_wait_end();
-  return finish(L, s, "call", st, &stop, keep);
+  return snare_lua_finish_resume(L, s, "call", st, &stop, keep);
 }
 
 static const char *const mode_names[] = {"continue", "step", "abort", NULL};
@@ -155,13 +149,13 @@ static int resume(lua_State *L, lsession *s, snare_resume_mode mode,
   snare_lua_wait_begin();
   snare_status st = snare_resume(s->session, mode, pc, &stop);
   snare_lua_wait_end();
-  return finish(L, s, "resume", st, &stop, 0);
+  return snare_lua_finish_resume(L, s, "resume", st, &stop, 0);
 }
 
 /* s:resume{mode = "continue"|"step"|"abort", pc = address} -> stop. */
 static int session_resume(lua_State *L)
 {
-  lsession *s = checkcontroller(L, "resume");
+  lsession *s = snare_lua_checkcontroller(L, "resume");
   if (!lua_isnoneornil(L, 2))
     luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
@@ -188,18 +182,18 @@ static int session_resume(lua_State *L)
 
 static int session_continue(lua_State *L)
 {
-  return resume(L, checkcontroller(L, "resume"), SNARE_RESUME_CONTINUE, NULL);
+  return resume(L, snare_lua_checkcontroller(L, "resume"), SNARE_RESUME_CONTINUE, NULL);
 }
 
 static int session_step(lua_State *L)
 {
-  return resume(L, checkcontroller(L, "resume"),
+  return resume(L, snare_lua_checkcontroller(L, "resume"),
                 SNARE_RESUME_STEP_INSTRUCTION, NULL);
 }
 
 static int session_abort(lua_State *L)
 {
-  return resume(L, checkcontroller(L, "resume"), SNARE_RESUME_ABORT, NULL);
+  return resume(L, snare_lua_checkcontroller(L, "resume"), SNARE_RESUME_ABORT, NULL);
 }
 
 const luaL_Reg snare_lua_call_methods[] = {

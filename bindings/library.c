@@ -44,7 +44,10 @@ static void push_symbol(lua_State *L, const snare_symbol *sym, int lidx)
   lua_setfield(L, -2, "size");
   lua_pushboolean(L, sym->is_function);
   lua_setfield(L, -2, "is_function");
-  lua_getiuservalue(L, lidx, 1);
+  if (lua_type(L, lidx) == LUA_TUSERDATA) /* nil: registered JIT code */
+    lua_getiuservalue(L, lidx, 1);
+  else
+    lua_pushnil(L);
   lua_setfield(L, -2, "library");
 }
 
@@ -268,8 +271,11 @@ void snare_lua_checkaddress(lua_State *L, int idx, uint64_t *addr)
   case LUA_TSTRING: {
     snare_symbol sym;
     const char *name = lua_tostring(L, idx);
-    if (!find(L, by_name, name, &sym))
-      luaL_error(L, "unknown symbol '%s'", name);
+    if (!find(L, by_name, name, &sym)) {
+      if (snare_code_symbol(name, &sym) != SNARE_OK)
+        luaL_error(L, "unknown symbol '%s'", name);
+      lua_pushnil(L); /* registered JIT code: no library */
+    }
     *addr = sym.address;
     return;
   }
@@ -278,12 +284,18 @@ void snare_lua_checkaddress(lua_State *L, int idx, uint64_t *addr)
   }
 }
 
-/* core.symbol(name) -> address, library | nil, message */
+/* core.symbol(name) -> address, library (nil for a function of
+   registered JIT code) | nil, message */
 static int core_symbol(lua_State *L)
 {
   const char *name = luaL_checkstring(L, 1);
   snare_symbol sym;
   if (!find(L, by_name, name, &sym)) {
+    if (snare_code_symbol(name, &sym) == SNARE_OK) {
+      lua_pushinteger(L, (lua_Integer)sym.address);
+      lua_pushnil(L);
+      return 2;
+    }
     luaL_pushfail(L);
     lua_pushfstring(L, "unknown symbol '%s'", name);
     return 2;
@@ -298,8 +310,11 @@ static int core_symbol_at(lua_State *L)
 {
   uint64_t addr = (uint64_t)luaL_checkinteger(L, 1);
   snare_symbol sym;
-  if (!find(L, by_address, &addr, &sym))
-    return fail_address(L, addr);
+  if (!find(L, by_address, &addr, &sym)) {
+    if (snare_code_symbol_at(addr, &sym) != SNARE_OK)
+      return fail_address(L, addr);
+    lua_pushnil(L); /* registered JIT code: no library */
+  }
   push_symbol(L, &sym, lua_gettop(L));
   lua_pushinteger(L, (lua_Integer)(addr - sym.address));
   lua_setfield(L, -2, "offset");
@@ -353,6 +368,7 @@ void snare_lua_open_library(lua_State *L)
   lua_newtable(L);
   luaL_setfuncs(L, lib_methods, 0);
   luaL_setfuncs(L, snare_lua_source_methods, 0);
+  luaL_setfuncs(L, snare_lua_marks_library_methods, 0);
   lua_pushcclosure(L, lib_index, 1);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);

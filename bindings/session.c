@@ -182,6 +182,7 @@ void snare_lua_open_session(lua_State *L)
   lua_newtable(L);
   luaL_setfuncs(L, session_methods, 0);
   luaL_setfuncs(L, snare_lua_call_methods, 0);
+  luaL_setfuncs(L, snare_lua_stepping_methods, 0);
   luaL_setfuncs(L, snare_lua_register_methods, 0);
   luaL_setfuncs(L, snare_lua_breakpoint_methods, 0);
   luaL_setfuncs(L, snare_lua_backtrace_methods, 0);

@@ -90,6 +90,18 @@ int snare_lua_session_new(lua_State *L);
 
 /* ---- call.c ---- */
 extern const luaL_Reg snare_lua_call_methods[];
+/* Session at index 1, open and not running one of its own callbacks. */
+lsession *snare_lua_checkcontroller(lua_State *L, const char *what);
+/*
+ * After the core returned `st` with *stop: raises on failure; otherwise
+ * counts the stop, makes what the call points into (the table at keep, or
+ * nothing when keep is 0) live as long as the call, and pushes the stop.
+ */
+int snare_lua_finish_resume(lua_State *L, lsession *s, const char *what,
+                            snare_status st, const snare_stop *stop, int keep);
+
+/* ---- stepping.c ---- */
+extern const luaL_Reg snare_lua_stepping_methods[]; /* session methods */
 
 /* ---- stop.c ---- */
 /* Pushes a stop table for *stop of the session at index sidx. */
@@ -137,6 +149,14 @@ void snare_lua_set_memory_functions(lua_State *L, int owner);
 void snare_lua_open_library(lua_State *L);
 /* ---- hooks_lua.c ---- */
 void snare_lua_open_hooks(lua_State *L);
+/* ---- jit.c ---- */
+/* Sets jit (with alloc) and code_register into the table on top. */
+void snare_lua_open_jit(lua_State *L);
+/* ---- marks_lua.c ---- */
+/* Sets mark, marks, mark_hook, probe_hook... into the table on top. */
+void snare_lua_open_marks(lua_State *L);
+/* lib:marks, lib:probes */
+extern const luaL_Reg snare_lua_marks_library_methods[];
 /*
  * Resolves the address at idx: an integer or light userdata (pushes nil),
  * or a symbol name looked up across the libraries loaded through

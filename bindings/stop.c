@@ -77,7 +77,13 @@ void snare_lua_push_stop(lua_State *L, int sidx, const snare_stop *stop)
   setinteger(L, "pc", stop->pc);
   set_breakpoint(L, sidx, stop->breakpoint);
   set_signal(L, stop);
-  if (stop->kind == SNARE_STOP_EXIT) {
+  if (stop->at_mark) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "at_mark");
+    setinteger(L, "data1", (uint64_t)stop->data1);
+    setinteger(L, "data2", (uint64_t)stop->data2);
+  }
+  if (stop->kind == SNARE_STOP_EXIT || stop->has_return_value) {
     setinteger(L, "return_value", stop->return_value);
     /* the C int an int function returned: sign-extended low 32 bits */
     setinteger(L, "value", (uint64_t)(int64_t)(int32_t)stop->return_value);

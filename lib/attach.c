@@ -181,7 +181,7 @@ snare_status snare_thread_resume(snare_session *session, int id,
                                  const uint64_t *new_pc) {
   if (session == NULL || (unsigned)mode >= SNARE_RESUME_ABORT)
     return SNARE_INVALID_ARGUMENT;
-  snare_thread *thread = find_live(session, id == 0 ? -1 : id);
+  snare_thread *thread = id > 0 ? find_live(session, id) : NULL;
   if (thread == NULL)
     return SNARE_NOT_FOUND;
   if (thread == &session->worker)
@@ -204,7 +204,7 @@ snare_status snare_thread_resume(snare_session *session, int id,
 snare_status snare_thread_break(snare_session *session, int id) {
   if (session == NULL)
     return SNARE_INVALID_ARGUMENT;
-  snare_thread *thread = find_live(session, id == 0 ? -1 : id);
+  snare_thread *thread = id > 0 ? find_live(session, id) : NULL;
   if (thread == NULL)
     return SNARE_NOT_FOUND;
   if (thread == &session->worker)

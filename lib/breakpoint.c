@@ -9,6 +9,10 @@
 #include "internal/code_map.h"
 #include "internal/core.h"
 
+/* Ids of internal breakpoints count down from -1, under the global lock,
+   so they never take a user's id. */
+static int next_internal_id;
+
 static snare_breakpoint *find(snare_session *session, int id, size_t *index) {
   for (size_t i = 0; i < session->breakpoint_count; i++)
     if (session->breakpoints[i]->id == id) {
@@ -59,7 +63,7 @@ static snare_status check_boundary(uint64_t addr) {
   return status;
 }
 
-static snare_status check_address(uint64_t addr) {
+snare_status snare_check_code_address(uint64_t addr) {
   if (!snare_os_range_mapped(addr, 1))
     return SNARE_BAD_ADDRESS;
   if (!snare_os_range_executable(addr, 1) ||
@@ -84,8 +88,9 @@ static bool session_append(snare_session *session, snare_breakpoint *bp) {
 }
 
 static snare_status set_locked(snare_session *session, uint64_t addr,
-                               const snare_breakpoint_options *opts, int *id) {
-  snare_status status = check_address(addr);
+                               const snare_breakpoint_options *opts, int *id,
+                               bool trusted) {
+  snare_status status = trusted ? SNARE_OK : snare_check_code_address(addr);
   if (status != SNARE_OK)
     return status;
   snare_site *site;
@@ -101,7 +106,8 @@ static snare_status set_locked(snare_session *session, uint64_t addr,
       snare_sites_update(site, NULL); /* drop the site we just made */
     return SNARE_NO_MEMORY;
   }
-  bp->id = ++session->next_breakpoint_id;
+  bool internal = opts != NULL && opts->internal;
+  bp->id = internal ? --next_internal_id : ++session->next_breakpoint_id;
   bp->address = addr;
   bp->session = session;
   atomic_store(&bp->enabled, true);
@@ -118,7 +124,10 @@ static snare_status set_locked(snare_session *session, uint64_t addr,
   status = snare_sites_update(site, list);
   if (status != SNARE_OK) {
     session->breakpoint_count--;
-    session->next_breakpoint_id--;
+    if (internal)
+      next_internal_id++;
+    else
+      session->next_breakpoint_id--;
     free(bp);
     return status;
   }
@@ -132,7 +141,17 @@ snare_status snare_breakpoint_set(snare_session *session, uint64_t addr,
   if (session == NULL || id == NULL)
     return SNARE_INVALID_ARGUMENT;
   snare_os_global_lock();
-  snare_status status = set_locked(session, addr, opts, id);
+  snare_status status = set_locked(session, addr, opts, id, false);
+  snare_os_global_unlock();
+  return status;
+}
+
+snare_status snare_breakpoint_set_trusted(snare_session *session,
+                                          uint64_t addr,
+                                          const snare_breakpoint_options *opts,
+                                          int *id) {
+  snare_os_global_lock();
+  snare_status status = set_locked(session, addr, opts, id, true);
   snare_os_global_unlock();
   return status;
 }
@@ -215,9 +234,15 @@ size_t snare_breakpoint_list(snare_session *session, int *ids, size_t cap) {
   if (session == NULL)
     return 0;
   snare_os_global_lock();
-  size_t count = session->breakpoint_count;
-  for (size_t i = 0; ids != NULL && i < count && i < cap; i++)
-    ids[i] = session->breakpoints[i]->id;
+  size_t count = 0;
+  for (size_t i = 0; i < session->breakpoint_count; i++) {
+    int id = session->breakpoints[i]->id;
+    if (id < 0)
+      continue; /* internal */
+    if (ids != NULL && count < cap)
+      ids[count] = id;
+    count++;
+  }
   snare_os_global_unlock();
   return count;
 }

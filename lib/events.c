@@ -26,7 +26,7 @@
 typedef struct entry {
   snare_event_type type;
   int thread;
-  int64_t data1;
+  int64_t data1, data2;
   int breakpoint;
   uint64_t pc;
   size_t depth;
@@ -146,7 +146,10 @@ void snare_events_post_stop(snare_thread *thread, const void *context) {
   entry e;
   e.type = stop_event_type(&thread->stop);
   e.thread = thread->id;
-  e.data1 = e.type == SNARE_EVENT_FAULT ? thread->stop.signal : 0;
+  e.data1 = e.type == SNARE_EVENT_FAULT ? thread->stop.signal
+            : thread->stop.at_mark       ? thread->stop.data1
+                                         : 0;
+  e.data2 = thread->stop.at_mark ? thread->stop.data2 : 0;
   e.breakpoint = thread->stop.breakpoint;
   e.pc = thread->stop.pc;
   e.depth = walk_stack(context, e.stack, STACK_MAX);
@@ -161,6 +164,7 @@ static void deliver(const entry *e, uint64_t *stack, snare_event *out) {
   out->type = e->type;
   out->thread = e->thread;
   out->data1 = e->data1;
+  out->data2 = e->data2;
   out->breakpoint = e->breakpoint;
   out->pc = e->pc;
   memcpy(stack, e->stack, e->depth * sizeof *stack);

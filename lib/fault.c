@@ -9,6 +9,7 @@
 
 #include "internal/core.h"
 #include "internal/hooks.h"
+#include "internal/marks.h"
 
 /* How far below the stack a fault still counts as running off its end. */
 #define STACK_OVERFLOW_WINDOW (1u << 20)
@@ -32,12 +33,13 @@ static void leave_slot(void *context) {
 
 static void stop_with(snare_thread *thread, void *context,
                       snare_stop_kind kind, snare_stop_reason reason,
-                      const snare_fault *fault, int breakpoint) {
+                      const snare_fault *fault, const snare_breakpoint *bp) {
   snare_stop stop;
   memset(&stop, 0, sizeof stop);
   stop.kind = kind;
   stop.reason = reason;
-  stop.breakpoint = breakpoint;
+  stop.breakpoint = bp ? bp->id : 0;
+  snare_mark_breakpoints_stop_data(bp, context, &stop);
   if (fault != NULL) {
     stop.signal = fault->signal;
     stop.signal_code = fault->code;
@@ -106,11 +108,12 @@ static bool on_site(snare_site *site, void *context) {
   snare_arch_register_set(context, SNARE_REG_RIP, site->address);
   if (site->hook != NULL)
     snare_hook_enter_trapped(site->hook, context);
+  snare_mark_hooks_trapped(site, context);
   if (thread != NULL) {
     snare_breakpoint *bp = breakpoint_to_stop(thread, site, context);
     if (bp != NULL) {
       stop_with(thread, context, SNARE_STOP_BREAKPOINT,
-                SNARE_REASON_BREAKPOINT_HIT, NULL, bp->id);
+                SNARE_REASON_BREAKPOINT_HIT, NULL, bp);
       return true;
     }
     if (snare_arch_register_get(context, SNARE_REG_RIP) != site->address)
@@ -128,19 +131,29 @@ static bool on_site(snare_site *site, void *context) {
   return true;
 }
 
+/*
+ * A controller adds a site to the table before writing its trap and
+ * restores the original byte before removing the site. So a trap with no
+ * site is ours if the byte is no longer a trap (removed while this thread
+ * was reaching it: re-execute), or if the site is there when looked up
+ * again after reading the byte (cleared and set again at the same address
+ * in between: a thread preempted here saw neither). Only a trap byte with
+ * no site on both sides of the read is the program's own.
+ */
 static bool on_breakpoint_trap(const snare_fault *fault, void *context) {
   uint64_t addr = snare_arch_trap_address(
       snare_arch_register_get(context, SNARE_REG_RIP));
   snare_site *site = snare_sites_find(addr);
+  uint8_t byte;
+  if (site == NULL && snare_os_memory_read(addr, &byte, 1)) {
+    if (byte != snare_arch_trap_instruction[0]) {
+      snare_arch_register_set(context, SNARE_REG_RIP, addr);
+      return true;
+    }
+    site = snare_sites_find(addr);
+  }
   if (site != NULL)
     return on_site(site, context);
-  uint8_t byte;
-  if (snare_os_memory_read(addr, &byte, 1) &&
-      byte != snare_arch_trap_instruction[0]) {
-    /* Our trap, removed while this thread was reaching it: re-execute. */
-    snare_arch_register_set(context, SNARE_REG_RIP, addr);
-    return true;
-  }
   snare_thread *thread = stoppable_thread();
   if (thread == NULL)
     return false;

@@ -22,5 +22,6 @@ int snare_frame_breakpoint(const snare_frame *frame) {
 }
 
 int snare_frame_thread(const snare_frame *frame) {
-  return frame ? frame->thread->id : 0;
+  return frame && frame->thread ? frame->thread->id : 0; /* mark hooks run
+                                                            on any thread */
 }

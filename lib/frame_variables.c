@@ -36,10 +36,9 @@ static snare_status with_frame(void *context, size_t index, frame_fn fn,
   return st;
 }
 
-static snare_status stopped_context(snare_session *session, const char *name,
-                                    void **context)
+static snare_status stopped_context(snare_session *session, void **context)
 {
-  if (session == NULL || name == NULL)
+  if (session == NULL)
     return SNARE_INVALID_ARGUMENT;
   if (!snare_session_stopped(session))
     return SNARE_WRONG_STATE;
@@ -66,7 +65,7 @@ snare_status snare_variable_list(snare_session *session, size_t frame,
                                  size_t *count)
 {
   void *context;
-  snare_status st = stopped_context(session, "", &context);
+  snare_status st = stopped_context(session, &context);
   if (st != SNARE_OK)
     return st;
   if (count == NULL || (cap > 0 && vars == NULL))
@@ -96,10 +95,10 @@ snare_status snare_variable_read(snare_session *session, size_t frame,
                                  snare_value **out)
 {
   void *context;
-  snare_status st = stopped_context(session, name, &context);
+  snare_status st = stopped_context(session, &context);
   if (st != SNARE_OK)
     return st;
-  if (out == NULL)
+  if (name == NULL || out == NULL)
     return SNARE_INVALID_ARGUMENT;
   read_arg a = {name, opts, out};
   return with_frame(context, frame, read_fn, &a);
@@ -174,7 +173,9 @@ static snare_status write_variable(snare_session *session, size_t frame,
                                    write_arg *a)
 {
   void *context;
-  snare_status st = stopped_context(session, a->name, &context);
+  snare_status st = stopped_context(session, &context);
+  if (st == SNARE_OK && a->name == NULL)
+    st = SNARE_INVALID_ARGUMENT;
   return st != SNARE_OK ? st : with_frame(context, frame, write_fn, a);
 }
 

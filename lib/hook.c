@@ -160,14 +160,13 @@ static snare_status install_trap(snare_hook_record *hook) {
 
 static snare_status hook_locked(uint64_t fn, const snare_hook_options *opts,
                                 int *id) {
-  if (!snare_os_range_mapped(fn, 1))
-    return SNARE_BAD_ADDRESS;
-  if (!snare_os_range_executable(fn, 1))
-    return SNARE_NOT_CODE;
+  snare_status status = snare_check_code_address(fn);
+  if (status != SNARE_OK)
+    return status;
   if (already_hooked(fn))
     return SNARE_EXISTS;
   /* Jumps are written behind a trap, and some hooks stay traps. */
-  snare_status status = snare_os_signals_install();
+  status = snare_os_signals_install();
   if (status != SNARE_OK)
     return status;
   if (!ensure_exit_stub(fn))
@@ -241,6 +240,20 @@ snare_status snare_hook_remove(int id) {
     snare_release_if_unused();
   snare_os_global_unlock();
   return status;
+}
+
+void snare_hooks_remove_range(uint64_t start, uint64_t size) {
+  snare_os_global_lock();
+  bool removed = false;
+  for (size_t i = 0; i < hook_count; i++)
+    if (atomic_load(&hooks[i]->active) &&
+        hooks[i]->function - start < size &&
+        remove_locked(hooks[i]) == SNARE_OK)
+      removed = true;
+  snare_reclaim();
+  if (removed)
+    snare_release_if_unused();
+  snare_os_global_unlock();
 }
 
 snare_status snare_hook_stats_get(int id, snare_hook_stats *out) {

@@ -12,8 +12,10 @@
 #include "internal/breakpoints.h"
 #include "internal/debuginfo.h"
 #include "internal/elf_symbols.h"
+#include "internal/hooks.h"
 #include "internal/library.h"
 #include "internal/loader.h"
+#include "internal/marks.h"
 #include "snare.h"
 
 struct snare_library {
@@ -76,6 +78,8 @@ static void destroy(snare_library *lib) {
   free(lib);
 }
 
+static bool handle_shared(const snare_library *lib);
+
 snare_status snare_library_open(const char *path, snare_library **out) {
   if (path == NULL || out == NULL)
     return failed(SNARE_INVALID_ARGUMENT, "no path or no result pointer");
@@ -107,6 +111,8 @@ snare_status snare_library_open(const char *path, snare_library **out) {
   lib->start = where.start;
   lib->size = where.size;
   open_libraries[open_count++] = lib;
+  if (!handle_shared(lib)) /* else its marks are registered already */
+    snare_usdt_library_opened(where.file, where.base);
   *out = lib;
   return SNARE_OK;
 }
@@ -121,16 +127,19 @@ static bool handle_shared(const snare_library *lib) {
 }
 
 /*
- * Clears the breakpoints in the object's mapped range before unloading
- * it, since their patches would otherwise outlive the code. When the
- * same object is also open through another snare_library it stays
- * mapped, so its breakpoints stay too.
+ * Clears the breakpoints and function hooks in the object's mapped range
+ * before unloading it, since their patches would otherwise outlive the
+ * code. When the same object is also open through another snare_library
+ * it stays mapped, so its breakpoints and hooks stay too.
  */
 void snare_library_close(snare_library *lib) {
   if (lib == NULL)
     return;
-  if (!handle_shared(lib))
+  if (!handle_shared(lib)) {
+    snare_marks_remove_extent(lib->start, lib->size);
     snare_breakpoints_clear_range(lib->start, lib->size);
+    snare_hooks_remove_range(lib->start, lib->size);
+  }
   forget(lib);
   snare_os_library_close(lib->handle);
   destroy(lib);
@@ -144,6 +153,11 @@ uint64_t snare_library_base(const snare_library *lib) {
 
 const char *snare_library_path(const snare_library *lib) {
   return lib != NULL ? lib->path : NULL;
+}
+
+size_t snare_library_marks(const snare_library *lib, int *ids, size_t cap) {
+  return lib != NULL ? snare_marks_in_extent(lib->start, lib->size, ids, cap)
+                     : 0;
 }
 
 static void to_public(const snare_elf_symbol *symbol, snare_symbol *out) {

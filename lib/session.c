@@ -8,6 +8,7 @@
 
 #include "internal/events.h"
 #include "internal/hooks.h"
+#include "internal/marks.h"
 
 static snare_session **sessions;
 static size_t session_count, session_capacity;
@@ -47,7 +48,8 @@ static void sessions_remove(snare_session *session) {
 /* The handlers and the out-of-line code stay while anything needs them:
    a session, or a hook. */
 void snare_release_if_unused(void) {
-  if (session_count == 0 && snare_hooks_active() == 0) {
+  if (session_count == 0 && snare_hooks_active() == 0 &&
+      snare_mark_hooks_active() == 0) {
     snare_sites_shutdown();
     snare_os_signals_restore();
   }
@@ -106,19 +108,27 @@ snare_status snare_session_new(snare_session **out) {
   return SNARE_OK;
 }
 
-/* Blocks until the worker stops, interrupting it when the timeout
-   passes; the controller side of every request. */
-static void wait_for_stop(snare_session *session, snare_stop *stop) {
+/*
+ * Blocks until the worker stops, interrupting it each time another
+ * timeout passes; the controller side of every request. Interrupting
+ * once and then waiting forever could hang: a worker not yet scheduled
+ * into the target when the timeout passes (not RUNNING) gets no signal,
+ * and a signal landing where it cannot stop the worker is dropped.
+ * An abort is never interrupted: its worker leaves the handler for
+ * snare's own code, where a pending interrupt would park it.
+ */
+static void wait_for_stop(snare_session *session, snare_stop *stop,
+                          bool interruptible) {
   snare_thread *worker = &session->worker;
-  if (session->timeout_ms == 0 ||
-      !snare_os_event_wait_ms(session->stopped_event, session->timeout_ms)) {
-    if (session->timeout_ms != 0 &&
-        atomic_load(&worker->state) == SNARE_THREAD_RUNNING) {
-      atomic_store(&worker->interrupt_requested, true);
-      snare_os_thread_interrupt(session->os_thread);
-    }
+  if (session->timeout_ms == 0 || !interruptible)
     snare_os_event_wait(session->stopped_event);
-  }
+  else
+    while (!snare_os_event_wait_ms(session->stopped_event,
+                                   session->timeout_ms))
+      if (atomic_load(&worker->state) == SNARE_THREAD_RUNNING) {
+        atomic_store(&worker->interrupt_requested, true);
+        snare_os_thread_interrupt(session->os_thread);
+      }
   /* A late interrupt signal must find nothing to do. */
   atomic_store(&worker->interrupt_requested, false);
   if (worker->stop.kind == SNARE_STOP_EXIT ||
@@ -154,7 +164,7 @@ snare_status snare_call(snare_session *session, uint64_t fn, unsigned nargs,
     memcpy(session->args, args, nargs * sizeof *args);
   session->in_call = true;
   snare_os_event_signal(session->worker.resume_event);
-  wait_for_stop(session, stop);
+  wait_for_stop(session, stop, true);
   return SNARE_OK;
 }
 
@@ -205,7 +215,7 @@ snare_status snare_resume(snare_session *session, snare_resume_mode mode,
   worker->resume_pc = new_pc ? *new_pc : 0;
   atomic_store(&worker->state, SNARE_THREAD_RUNNING);
   snare_os_event_signal(worker->resume_event);
-  wait_for_stop(session, stop);
+  wait_for_stop(session, stop, mode != SNARE_RESUME_ABORT);
   return SNARE_OK;
 }
 
@@ -226,6 +236,7 @@ void snare_session_free(snare_session *session) {
   session->quit = true;
   snare_os_event_signal(session->worker.resume_event);
   snare_os_thread_join(session->os_thread);
+  snare_mark_breakpoints_session_gone(session);
   snare_os_global_lock();
   snare_breakpoints_clear_all(session);
   snare_reclaim();

@@ -267,7 +267,7 @@ snare_status snare_sites_acquire(uint64_t addr, snare_site **out) {
 
 static bool wants_trap(const snare_site *site,
                        const snare_site_breakpoints *list) {
-  if (site->hook != NULL)
+  if (site->hook != NULL || atomic_load(&site->mark_traps) != NULL)
     return true;
   for (size_t i = 0; list != NULL && i < list->count; i++)
     if (atomic_load(&list->items[i]->enabled))
@@ -287,7 +287,8 @@ snare_status snare_sites_update(snare_site *site, snare_site_breakpoints *list) 
   snare_site_breakpoints *old = atomic_exchange(&site->breakpoints, list);
   if (old != list)
     snare_retire(old);
-  if ((list == NULL || list->count == 0) && site->hook == NULL) {
+  if ((list == NULL || list->count == 0) && site->hook == NULL &&
+      atomic_load(&site->mark_traps) == NULL) {
     remove_entry(site);
     atomic_store(owner_of(site->plan.slot), NULL);
     slot_give_back(site->plan.slot, true);

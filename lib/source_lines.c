@@ -4,6 +4,7 @@
  * (lib/debuginfo/, which checks the other arguments). Controller thread
  * only, like the library list.
  */
+#include "internal/code_map.h"
 #include "internal/debuginfo.h"
 #include "internal/library.h"
 #include "snare.h"
@@ -64,12 +65,20 @@ snare_status snare_library_function_addresses(snare_library *lib,
                                                          count);
 }
 
+/* Registered JIT code is asked first (lib/code_region.c): a region may
+   sit where no library is, and its own line map is the only truth. */
 snare_status snare_line_at(uint64_t addr, snare_line_info *out) {
+  snare_status in_region;
+  if (snare_code_line_at(addr, out, &in_region))
+    return in_region;
   snare_library *lib = snare_library_mapping(addr);
   return lib == NULL ? SNARE_NOT_FOUND : snare_library_line_at(lib, addr, out);
 }
 
 snare_status snare_function_at(uint64_t addr, snare_function_info *out) {
+  snare_status in_region;
+  if (snare_code_function_at(addr, out, &in_region))
+    return in_region;
   snare_library *lib = snare_library_mapping(addr);
   if (lib == NULL)
     return SNARE_NOT_FOUND;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/code_map.h"
 #include "internal/core.h"
 #include "internal/library.h"
 #include "internal/stack.h"
@@ -55,9 +56,15 @@ static size_t expand(const snare_unwind_frame *u, const snare_frame_state *fs,
                                      .line = src[i].line,
                                      .inlined = src[i].inlined};
     uint64_t start, size;
-    if (f->pub.function == NULL)
-      snare_library_function_containing(fs->pc, &start, &size,
-                                         &f->pub.function);
+    if (f->pub.function == NULL) /* ELF symbols, or registered JIT code */
+      snare_code_function_containing(fs->pc, &start, &size, &f->pub.function);
+    snare_line_info line;
+    snare_status in_region;
+    if (di == NULL && snare_code_line_at(fs->pc, &line, &in_region) &&
+        in_region == SNARE_OK) { /* a JIT region's line map */
+      f->pub.file = line.file;
+      f->pub.line = line.line;
+    }
   }
   return n;
 }

@@ -159,6 +159,13 @@ end
 -- Breakpoints: `s:breakpoint(where, opts)` (see `breakpoint`),
 -- `s:breakpoints()` (list, creation order).
 --
+-- Stack of the stopped worker: `s:backtrace()`, `s:frame(i)` (see
+-- `stack_frame`).
+--
+-- Source-level steps of the stopped worker (see `stepping`):
+-- `s:step_line(policy)`, `s:next(policy)`, `s:finish()`,
+-- `s:advance(where)`, `s:until_line(where)`.
+--
 -- `s:close()` (also `<close>` and garbage collection) aborts a stopped
 -- worker, joins it and clears its breakpoints; later use raises
 -- "snare.session: closed". A condition cannot close its own session.
@@ -189,11 +196,13 @@ snare.session = core.session
 --   and `stop.error` holds the message with its traceback. The frame is
 --   valid only during the call: `frame.regs.rdi` (read and write),
 --   `frame:reg(name)`, `frame:set_reg(name, v)`, `frame.pc`,
---   `frame.breakpoint` (id), `frame.thread`, and the memory functions as
---   methods (`frame:read_u32(addr)`). A condition must not call, resume
+--   `frame.breakpoint` (id), `frame.thread`, `frame:var(name, opts)` (a
+--   variable of the trapped function, as `stack_frame`'s), and the memory
+--   functions as methods (`frame:read_u32(addr)`). A condition must not call, resume
 --   or close its own session, nor set or clear breakpoints.
 -- * `skip = n`: ignore the first n hits.
 -- * `max = n`: clear itself after n stops; `temporary = true` is `max = 1`.
+-- * `thread = id`: only that thread stops here (see `event`).
 --
 -- Breakpoint objects: `bp.id`, `bp.address` (the first of
 -- `bp.addresses`), `bp.session`, `bp.cleared`;
@@ -203,6 +212,78 @@ snare.session = core.session
 -- session or the library the breakpoint is in clears it.
 -- @table breakpoint
 
+--- Stack frames (documentation only).
+--
+-- `s:backtrace()` lists the frames of the stopped worker, innermost
+-- first, unwound from its saved context through frames with or without
+-- frame pointers; an inlined call is a frame of its own (`inlined`), as
+-- in gdb. `s:frame(i)` is frame i alone (0, the default, is the
+-- innermost), or nil, message. Fields: `index`, `pc` (callers: the
+-- return address), `sp`, `cfa`, `func`, `file`, `line` (callers: the line
+-- of the call), `inlined`. `tostring(frame)` reads like gdb's backtrace:
+-- "fib (n=3) at demo.c:12". A frame raises "frame is no longer valid"
+-- once its session is resumed.
+--
+-- * `frame:var(name, opts)`: the value of a parameter or local, or nil,
+--   why: "optimized out", "no variable 'x' here". Integers, floats,
+--   booleans; enums as their names; pointers as integers, or with
+--   `opts.strings` a `char *` as the string it points to; structs and
+--   unions as tables by member name, arrays as lists. `opts.depth` (4)
+--   and `opts.length` (64) cap nesting and array elements.
+-- * `frame:params(opts)`, `frame:locals(opts)`: lists of `{name =,
+--   value = [, problem = "optimized out"]}`, parameters in order, locals
+--   innermost block first.
+-- * `frame:vars(opts)`: `{name = value}` of both (optimized-out ones absent).
+-- * `frame:set_var(name, v)`: stores a number or boolean in a scalar
+--   variable, converted to its type; raises when it cannot (aggregates,
+--   values the compiler computes, a register of a caller frame).
+-- @table stack_frame
+
+--- Stepping (documentation only).
+--
+-- Line steps follow gdb's rules (spec/stepping_oracle compares them with
+-- gdb): a step runs until the first instruction that starts a statement
+-- of another line; when the function returns it goes on in the caller
+-- to the next statement start. Calls are never single-stepped through:
+-- they run at full speed to their return address, recursion-safe. Each
+-- method returns a stop: kind "step" with reason "end of stepping
+-- range" when the step ended by itself, else the stop that ended it (a
+-- breakpoint hit inside a call, a signal, the timeout's "interrupt", the
+-- entry's "exit").
+--
+-- * `s:step_line(policy)`: gdb's `step`, into calls of functions with
+--   line information (to their first line after the prologue), over the
+--   others (`strlen`). `s:step()` stays one instruction.
+-- * `s:next(policy)`: gdb's `next`, over calls.
+-- * `s:finish()`: to just after the call of the current function; the
+--   stop has `return_value` (rax, the integer or pointer result) and
+--   `value` (its C int). A floating-point result is in `s:xmm(0)`. Out
+--   of the entry function itself, finish runs to its "exit" stop.
+-- * `s:advance(where)`: runs to `where` (as `s:breakpoint`'s: address,
+--   "name", "file.c:12") at any depth, or until the current function
+--   returns, as gdb's `advance`.
+-- * `s:until_line(where)`: the same, ignoring deeper frames (recursion),
+--   as gdb's `until LOCATION`; a bare number is a line of the current
+--   file.
+--
+-- A policy table decides for the step; either field may be absent:
+--
+--    s:step_line{
+--      into = function(fn) return not fn.file:match("vendor/") end,
+--      stop = function(frame) return frame:var("i") > 10 end,
+--    }
+--
+-- * `into(fn)`: asked before entering a call (`fn.name`, `fn.address`,
+--   `fn.file`, `fn.line` of its first line); falsy steps over it.
+-- * `stop(frame)`: asked at each new line with the innermost frame (a
+--   `stack_frame`); falsy keeps stepping.
+--
+-- Policies run on the controller while the worker is stopped; they must
+-- not resume or close the session (that raises). An error in a policy
+-- ends the step where it is and raises "step policy failed: ..." with
+-- the traceback; the session stays stopped and usable.
+-- @table stepping
+
 --- Stops (documentation only).
 --
 -- What `s:call` and the resume methods return: a table with `kind`
@@ -211,7 +292,8 @@ snare.session = core.session
 -- `breakpoint_id`; `file`, `line` (DWARF) and `func` (DWARF, else the
 -- ELF symbol) when known; for signals `signal` ("SIGSEGV"), `signal_number`,
 -- `signal_code`, `fault_address`; for exits `return_value` (the uint64)
--- and `value` (the C int: low 32 bits, sign-extended); `error` when a
+-- and `value` (the C int: low 32 bits, sign-extended), also after
+-- `s:finish()` (the function's result); `error` when a
 -- condition failed; and `regs`: `stop.regs.rdi` reads the live register
 -- while the session is still stopped at this stop, the snapshot taken at
 -- the stop afterwards; `stop.regs.rax = 5` writes the live register (and
@@ -284,7 +366,65 @@ function snare.format_regs(regs)
   return table.concat(lines, "\n")
 end
 
+--- Threads and events (documentation only).
+--
+-- libjit's debugger model. Threads of the process attach themselves from
+-- C (`snare_thread_attach(session, stop_immediately, &id)`, passing
+-- `s:handle()`, the session's `snare_session *` as a light userdata) and
+-- get small ids after the worker's (`s.thread`, itself the session's
+-- first thread). Their stops do not end a call: they park and become
+-- events, delivered in order by `s:wait_event(timeout_ms)` (default: the
+-- session's timeout, or forever; -1: forever), which returns an event or
+-- nil, "timeout". Event tables: `type` ("quit", "hard-breakpoint",
+-- "soft-breakpoint" after a step, "user-breakpoint" after a break
+-- request, "attach" with `data1` = 1 if it stopped at once, "detach",
+-- "fault" with `signal`), `thread`, `pc`, `func` and `name` (the
+-- containing function, when a library opened by snare or a registered
+-- region knows it), `data1`, `data2`, `breakpoint` (our object) and
+-- `breakpoint_id`, `error` (a condition's error), `stack` (return
+-- addresses, innermost first, from the frame-pointer chain).
+-- `tostring(event)` describes it.
+--
+-- Per thread: `s:thread_resume(id [, "continue"|"step" [, pc]])` (a step
+-- posts a "soft-breakpoint"), `s:thread_break(id)`, `s:thread_alive(id)`,
+-- `s:thread_running(id)`, `s:thread_breakable(id, flag)` (unbreakable
+-- threads run through breakpoints, as threads that never attached do),
+-- `s:threads()` (`{id, state = "running"|"stopped"|"idle", worker}`, the
+-- worker first), `s:quit()` (posts one "quit"; quits waiting for delivery
+-- coalesce). These return true or nil, message. The worker keeps
+-- reporting through `s:call`/`s:continue`.
+--
+-- Conditions on attached threads: Lua runs only while the controller is
+-- blocked in C (`s:call`, the resume methods, `s:wait_event`), and one
+-- callback at a time. A condition that fires on an attached thread
+-- outside those times, or while another thread runs Lua, does not run:
+-- the thread stops with a "hard-breakpoint" event as if it had returned
+-- true (its breakpoint's `hits` still count it).
+-- @table event
+
+--- Describes an event: "hard-breakpoint on thread 3 at 0x... <fib+4>
+-- (breakpoint 1)", "attach of thread 2 (stopped)", "quit".
+-- @tparam table event
+function snare.format_event(event)
+  if event.type == "quit" then
+    return "quit"
+  elseif event.type == "attach" or event.type == "detach" then
+    return string.format("%s of thread %d%s", event.type, event.thread,
+                         event.data1 ~= 0 and " (stopped)" or "")
+  end
+  local text = string.format("%s on thread %d at %s", event.type,
+                             event.thread, where(event.pc))
+  if event.breakpoint_id then
+    text = string.format("%s (breakpoint %d)", text, event.breakpoint_id)
+  end
+  if event.signal then
+    text = text .. " " .. event.signal
+  end
+  return text
+end
+
 core.metatable("snare.stop").__tostring = snare.format_stop
+core.metatable("snare.event").__tostring = snare.format_event
 core.metatable("snare.breakpoint").__tostring = snare.format_breakpoint
 
 --- Memory
@@ -322,6 +462,71 @@ end
 -- @tparam[opt=1] integer n
 -- @return list of `{address, length, text, bytes}`, or nil, message
 snare.disassemble = core.disassemble
+
+--- JIT code
+-- Generated code as a target: W^X executable memory for JIT authors, and
+-- regions with functions and a line map, which `snare.symbol`,
+-- `snare.symbol_at`, `snare.line_at`, `s:breakpoint(name)`, backtraces
+-- (by frame pointers, since such code has no unwind information) and
+-- hooks then see as they see a library's.
+--
+-- JIT memory objects (`<close>`-able, freed by the GC too):
+--
+-- * `jit.address` (where the code runs), `jit.size` (whole pages),
+--   `jit.dual` (true: one memfd mapped read+write and, elsewhere,
+--   read+execute; false: one mapping, writable until `commit`),
+--   `jit.freed`
+-- * `jit:write(offset, bytes)`: stores a string's bytes; breakpoints in
+--   the range are planted again over the new bytes
+-- * `jit:commit()`: makes the code runnable (a single mapping turns
+--   read+execute; x86-64 needs no cache flush)
+-- * `jit:free()`: unregisters the regions inside, removes breakpoints and
+--   hooks in it, unmaps it
+--
+-- Region objects (`<close>`-able; the GC unregisters them too, so keep
+-- them): `region.start`, `region.registered`, `region:unregister()`
+-- (removes the breakpoints and hooks in it).
+-- @section jit
+
+--- Allocates JIT memory.
+-- @tparam integer size bytes, rounded up to pages
+-- @tparam[opt] table opts `{single = true}`: one mapping, no memfd
+-- @return JIT memory, or nil, message, status
+snare.jit = core.jit
+
+--- Registers a region of generated code.
+-- @tparam table info `{start=, size=, name=, symbols = {{name=, start=,
+--   size=}...}, lines = {{address=, file=, line=}...}}`; without symbols
+--   the whole region is one function called `name`
+-- @return region, or nil, message, status (overlap, not executable,
+--   symbols or lines outside the region)
+snare.code_register = core.code_register
+
+--- Marks
+-- libjit's potential breakpoint sites (see "Marks" in snare.h): marks
+-- from JITs, SNARE_MARK() and <sys/sdt.h> probes of loaded libraries
+-- (`lib:marks()`, `lib:probes()`). A data value is an integer, an operand
+-- string ("8@-16(%rbp)") or `{reg="rdi"}` / `{reg="rbp", offset=-8}`.
+-- Filters are `{data1=, data2=, ["function"]=, mark=}`.
+-- @section marks
+
+--- Registers a mark; returns its id.
+snare.mark = core.mark
+--- Removes a mark: true, or nil, message.
+snare.mark_remove = core.mark_remove
+--- A mark's table {id, address, function, data1, data2, armed, ...}.
+snare.mark_info = core.mark_info
+--- Every mark, as mark_info tables.
+snare.marks = core.marks
+--- Breakpoints of session on every matching mark, now and later: an id;
+-- stops there carry `at_mark`, `data1`, `data2`.
+snare.mark_break = core.mark_break
+snare.mark_break_clear = core.mark_break_clear
+--- `fn(function, data1, data2, frame)` at every hit of a matching mark on
+-- an attached thread; returns a hook with `stats()` and `remove()`.
+snare.mark_hook = core.mark_hook
+--- `fn(args...)` at every hit of probe "provider:name" of lib.
+snare.probe_hook = core.probe_hook
 
 --- Tracing: `snare.tally`, `snare.profile`, `snare.trace`, `snare.hook`
 -- (see the `snare.tracing` module).

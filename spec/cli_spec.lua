@@ -19,15 +19,20 @@ local function run(command)
   return output:gsub("exit=%d+\n$", ""), status
 end
 
--- `snare debug LIB` with `lines` on stdin (a file, as a script would).
+-- `snare debug LIB...` with `lines` on stdin (a file, as a script would).
+-- lib: a path or a list of paths (default: the demo library).
 local function debug(lines, lib, options)
+  local libs = {}
+  for i, path in ipairs(type(lib) == "table" and lib or { lib or demo }) do
+    libs[i] = shell_quote(path)
+  end
   local input = os.tmpname()
   local f = assert(io.open(input, "w"))
   f:write(table.concat(lines, "\n"), "\n")
   f:close()
   local output, status = run(string.format("bin/snare debug %s%s < %s",
                                            options or "",
-                                           shell_quote(lib or demo),
+                                           table.concat(libs, " "),
                                            shell_quote(input)))
   os.remove(input)
   return output, status
@@ -57,16 +62,75 @@ describe("snare debug", function()
       "quit",
     }
     assert.equal(0, status)
-    assert.matches("Breakpoint 1 at 0x%x+ <fib", out)
+    assert.matches("Breakpoint 1 at 0x%x+ <fib%+%d+>: file demo.c, line 8.",
+                   out)
     assert.matches("1       breakpoint     keep y   0x%x+ <fib", out)
     assert.matches("\tstop only if rdi == 3", out, 1, true)
-    assert.matches("\nBreakpoint 1, 0x%x+ in fib %(%)\n=> 0x%x+ <fib", out)
+    assert.matches("\nBreakpoint 1, fib (n=3) at demo.c:8\n8\t  if (n < 2)\n",
+                   out, 1, true)
     assert.matches("rdi            0x3                 3\n", out, 1, true)
     assert.matches("$1 = 30\n", out, 1, true)
     -- fib(6) reaches n == 3 three times; the fourth resume returns 8
     assert.equal(3, count(out, "Breakpoint 1, "))
     assert.matches("$2 = 8\n", out, 1, true)
     assert.matches("The program is not being run.", out, 1, true)
+  end)
+
+  it("works at the source level: variables, backtrace, frames, lines",
+     function()
+    local out = debug {
+      "break fib if n == 2",
+      "break demo.c:17",
+      "call fib(4)",
+      "print n",
+      "backtrace",
+      "bt 1",
+      "up",
+      "print n",
+      "frame 2",
+      "down",
+      "frame 0",
+      "set var n = 1",
+      "print n",
+      "list",
+      "list",
+      "delete 1",
+      "continue",
+      "call collatz_steps(6)",
+      "print n * 100",
+      "list collatz_steps",
+      "list demo.c:25",
+      "print m",
+      "kill",
+    }
+    assert.matches("Breakpoint 2 at 0x%x+ <collatz_steps%+%d+>: file demo.c, "
+                   .. "line 17.", out)
+    assert.matches("\nBreakpoint 1, fib (n=2) at demo.c:8\n", out, 1, true)
+    assert.matches("$1 = 2\n", out, 1, true)
+    assert.matches("#0  fib %(n=2%) at demo.c:8\n"
+                   .. "#1  0x%x+ in fib %(n=3%) at demo.c:10\n"
+                   .. "#2  0x%x+ in fib %(n=4%) at demo.c:10\n", out)
+    assert.matches("#0  fib (n=2) at demo.c:8\n(More stack frames follow...)",
+                   out, 1, true)
+    assert.matches("#1  0x%x+ in fib %(n=3%) at demo.c:10\n"
+                   .. "10\t  return fib%(n %- 1%) %+ fib%(n %- 2%);\n"
+                   .. "%$2 = 3\n", out)
+    assert.matches("#2  0x%x+ in fib %(n=4%) at demo.c:10\n", out)
+    assert.matches("$3 = 1\n", out, 1, true) -- set var n = 1
+    -- list: lines 3..12 around line 8, then the next ten
+    assert.matches("\n3\t\n4\t#define DEMO_API", out)
+    assert.matches("\n12\t\n13\tDEMO_API int collatz_steps", out)
+    assert.matches("\n22\t\n", out, 1, true)
+    -- fib(4) with fib(2) cut short by n = 1: fib(3) = 1 + 1, fib(4) = 2 + 1
+    assert.matches("$4 = 3\n", out, 1, true)
+    assert.matches("Breakpoint 2, collatz_steps (n=6) at demo.c:17\n"
+                   .. "17\t    n = (n % 2 == 0) ? n / 2 : 3 * n + 1;", out, 1,
+                   true)
+    -- list collatz_steps: around its declaration, line 13
+    assert.matches("$5 = 600\n8\t  if (n < 2)\n", out, 1, true)
+    assert.matches("\n20\t  return steps;\n", out, 1, true)
+    assert.matches("\n29\t", out, 1, true)
+    assert.matches('No symbol "m" in current context.', out, 1, true)
   end)
 
   it("changes registers, repeats stepping on an empty line, steps over calls",
@@ -78,19 +142,49 @@ describe("snare debug", function()
       "info registers rdi",
       "stepi",
       "",
-      "nexti 7",
       "info breakpoints",
       "continue",
+      "tbreak *fib",
+      "call fib(3)",
+      "nexti 10",
+      "x/i $pc",
+      "nexti",
+      "x/i $pc",
+      "print rax",
+      "kill",
     }
     assert.equal(0, status)
-    assert.matches("Temporary breakpoint 1 at 0x%x+ <fib>", out)
-    assert.matches("Temporary breakpoint 1, 0x%x+ in fib %(%)", out)
+    assert.matches("Temporary breakpoint 1 at 0x%x+ <fib>: file demo.c, "
+                   .. "line 7.", out)
+    assert.matches("Temporary breakpoint 1, fib %(n=%-?%d+%) at demo.c:7\n"
+                   .. "7\t{\n", out)
     assert.matches("rdi            0xc                 12", out, 1, true)
-    assert.matches("in fib %(%)\n=> 0x%x+ <fib%+1>:\tmov rbp, rsp", out)
-    assert.matches("in fib %(%)\n=> 0x%x+ <fib%+4>:\tpush rbx", out)
-    assert.matches("in fib %(%)\n=> 0x%x+ <fib%+29>:\tmov edi, eax", out)
+    -- stepi inside a line: the pc, then the line; twice (empty line)
+    assert.equal(2, count(out, "0x%x+\t7\t{\n"))
     assert.matches("No breakpoints or watchpoints.", out, 1, true)
     assert.matches("$1 = 144\n", out, 1, true)
+    -- nexti: over the recursive call, which hits no breakpoint
+    assert.matches("=> 0x%x+ <fib%+31>:\tcall 0x%x+ <fib>\n", out)
+    assert.matches("=> 0x%x+ <fib%+36>:\tmov ebx, eax\n", out)
+    assert.matches("$2 = 1\n", out, 1, true) -- fib(2)
+    assert.equal(1, count(out, "Temporary breakpoint 2, "))
+  end)
+
+  it("shows instructions where there is no line information", function()
+    local out = debug({
+      "break *abs",
+      "call abs(-5)",
+      "stepi",
+      "bt 1",
+      "list",
+      "continue",
+    }, { demo, "libc.so.6" })
+    assert.matches("\nBreakpoint 1, 0x%x+ in abs %(%)\n"
+                   .. "=> 0x%x+ <abs>:\t%a", out)
+    assert.matches("\n0x%x+ in abs %(%)\n=> 0x%x+ <abs%+%d+>:\t%a", out)
+    assert.matches("#0  0x%x+ in abs %(%)\n", out)
+    assert.matches("No source file", out, 1, true)
+    assert.matches("$1 = 5\n", out, 1, true)
   end)
 
   it("disassembles the program's own bytes, not the breakpoint's int3",
@@ -168,10 +262,11 @@ describe("snare debug", function()
     }
     assert.equal(0, status)
     assert.matches("\nProgram received signal SIGSEGV, Segmentation fault.\n"
-                   .. "0x%x+ in crash %(%)\n=> 0x%x+ <crash%+%d+>:", out)
+                   .. "0x%x+ in crash %(p=0%) at demo.c:25\n25\t  %*p = 42;\n",
+                   out)
     assert.matches("Fault address 0x0.", out, 1, true)
     assert.matches("Program received signal SIGINT, Interrupt.\n"
-                   .. "0x%x+ in spin_forever %(%)", out)
+                   .. "0x%x+ in spin_forever %(%) at demo.c:%d+\n", out)
     assert.equal(2, count(out, "%[call aborted%]"))
     assert.matches("$1 = 13\n", out, 1, true)
   end)
@@ -197,6 +292,7 @@ describe("snare debug", function()
       "help break",
       "help info registers",
       "call fib(9)",
+      "call fib + 0(5)",
     }
     assert.equal(0, status)
     assert.matches('Undefined command: "bogus".  Try "help".', out, 1, true)
@@ -217,6 +313,7 @@ describe("snare debug", function()
     assert.matches("Aliases: b, br", out, 1, true)
     assert.matches("info registers [NAME...] -- show registers", out, 1, true)
     assert.matches("$1 = 34\n", out, 1, true)
+    assert.matches("$2 = 5\n", out, 1, true) -- through an address expression
   end)
 
   it("reports a failing condition and stops", function()
@@ -239,11 +336,46 @@ describe("snare debug", function()
     assert.matches("No breakpoints or watchpoints.", out, 1, true)
   end)
 
-  it("says what is not available yet instead of failing", function()
-    local out, status = debug { "bt", "frame 1", "list", "set var x = 1" }
+  it("steps by source lines: step, next, finish, until, advance", function()
+    local out, status = debug {
+      "break fib if n == 2",
+      "call fib(4)",
+      "step",
+      "step",
+      "finish",
+      "delete",
+      "next",
+      "finish",
+      "kill",
+      "tbreak *collatz_steps",
+      "call collatz_steps(6)",
+      "advance 20",
+      "print steps",
+      "kill",
+      "tbreak collatz_steps",
+      "call collatz_steps(6)",
+      "until 18",
+      "print n",
+      "kill",
+    }
     assert.equal(0, status)
-    assert.matches("not available yet", out, 1, true)
-    assert.is_nil(out:find("stack traceback", 1, true))
+    -- step: to line 10; step again: into fib(1), a new frame
+    assert.matches("\nBreakpoint 1, fib (n=2) at demo.c:8\n8\t  if (n < 2)\n"
+                   .. "10\t  return fib(n - 1) + fib(n - 2);\n"
+                   .. "fib (n=1) at demo.c:8\n8\t  if (n < 2)\n", out, 1, true)
+    -- finish: back in the caller, mid-line, with the value
+    assert.matches("Run till exit from #0  fib %(n=1%) at demo.c:8\n"
+                   .. "0x%x+ in fib %(n=2%) at demo.c:10\n"
+                   .. "10\t  return fib%(n %- 1%) %+ fib%(n %- 2%);\n"
+                   .. "Value returned is %$1 = 1\n", out)
+    -- next: over the rest of line 10, to line 11; finish: fib(2) = 1
+    assert.matches("Value returned is %$1 = 1\n11\t}\n"
+                   .. "Run till exit from #0  fib %(n=2%) at demo.c:11\n"
+                   .. "0x%x+ in fib %(n=3%) at demo.c:10\n", out)
+    assert.matches("Value returned is $2 = 1\n", out, 1, true)
+    assert.matches("\n20\t  return steps;\n$3 = 8\n", out, 1, true)
+    -- until 18 stops on its first arrival, after one trip through line 17
+    assert.matches("\n18\t    steps%+%+;\n%$4 = 3\n", out)
   end)
 
   it("works in a terminal as a person types it, with line editing and "
@@ -294,7 +426,7 @@ describe("snare debug", function()
     type_line("break fib if rdi == 2")
     wait_for("Breakpoint 1 at 0x")
     type_line("call fib(3)")
-    wait_for("Breakpoint 1, 0x")
+    wait_for("Breakpoint 1, fib (n=2) at demo.c:8")
     -- line editing: "prnt rdi", then Home, Right x2, insert "i"
     tmux("send-keys -t cli -l 'prnt rdi'")
     tmux("send-keys -t cli Home Right Right i Enter")
@@ -307,7 +439,16 @@ describe("snare debug", function()
     type_line("continue")
     wait_for("$3 = 2")
     type_line("quit")
-    wait_for("Pane is dead (status 0")
+    -- the program ends, with status 0
+    local dead
+    for _ = 1, 400 do
+      dead = tmux("display-message -p -t cli '#{pane_dead} #{pane_dead_status}'")
+      if dead:match("^1") then
+        break
+      end
+      os.execute("sleep 0.05")
+    end
+    assert.equal("1 0\n", dead)
     assert.matches("(snare) print rdi + 40\n$2 = 42", screen, 1, true)
     assert.is_nil(screen:find("Undefined command", 1, true))
   end)

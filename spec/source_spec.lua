@@ -137,8 +137,8 @@ describe("a breakpoint with several locations", function()
     assert.same({ bp }, s:breakpoints())
     assert.matches(", %d+ locations", tostring(bp))
     -- one copy in lines_loop, another in lines_twice
-    local function run(fn, ...)
-      local stop = s:call(fn, ...)
+    local function run(entry, ...)
+      local stop = s:call(entry, ...)
       local pcs = {}
       while stop.kind == "breakpoint" do
         assert.equals(bp, stop.breakpoint)

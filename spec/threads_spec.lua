@@ -47,6 +47,8 @@ describe("threads and events", function()
     for _ = 1, 2 do
       local ev = next_event(s, "attach")
       assert.equals(1, ev.data1)
+      assert.equals("attach of thread " .. ev.thread .. " (stopped)",
+                    tostring(ev))
       assert.is_true(ev.thread > s.thread and ev.thread <= s.thread + 2)
       assert.is_true(s:thread_alive(ev.thread))
       assert.is_false(s:thread_running(ev.thread))
@@ -87,6 +89,9 @@ describe("threads and events", function()
       assert.equals(ev.pc, ev.stack[1])
       assert.equals(0, ev.data1)
       assert.equals(0, ev.data2)
+      assert.equals(string.format(
+        "hard-breakpoint on thread %d at 0x%x <thread_hit> (breakpoint %d)",
+        id, ev.pc, bp.id), tostring(ev))
       assert.is_true(s:thread_resume(id, "continue"))
     end
     next_event(s, "detach")
@@ -157,7 +162,9 @@ describe("threads and events", function()
     local id = next_event(s, "attach").thread
     s:quit()
     s:thread_resume(id)
-    assert.equals(0, next_event(s, "quit").thread)
+    local quit = next_event(s, "quit")
+    assert.equals(0, quit.thread)
+    assert.equals("quit", tostring(quit))
     next_event(s, "detach")
     join(s)
     assert.same({nil, "timeout"}, {s:wait_event(10)})

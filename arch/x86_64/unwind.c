@@ -11,6 +11,7 @@
 #include <libunwind.h>
 
 #include "internal/arch.h"
+#include "internal/os.h"
 #include "internal/unwind.h"
 
 /* libunwind's number of each snare register it can recover. */
@@ -38,6 +39,74 @@ static void read_frame(unw_cursor_t *cursor, snare_unwind_frame *f) {
   f->valid |= 1u << SNARE_REG_RIP | 1u << SNARE_REG_RSP;
 }
 
+/* ---- Frame-pointer fallback for code without CFI (issue 4) ----------
+ * Generated code (registered JIT regions) has no unwind information, so
+ * libunwind cannot step out of it. Such frames are walked by the
+ * conventional `push rbp; mov rbp, rsp` frame chain instead, and
+ * libunwind resumes from the caller. In the innermost frame the prologue
+ * may not have run yet: at a function's entry, `push rbp` or `ret` the
+ * return address is at [rsp], right after `push rbp` at [rsp+8]. */
+
+/* Without information libunwind still answers, with a made-up one-byte
+   procedure of the dynamic format and nothing behind it. */
+static bool has_unwind_info(unw_cursor_t *cursor) {
+  unw_proc_info_t info;
+  return unw_get_proc_info(cursor, &info) == 0 &&
+         (info.format != UNW_INFO_FORMAT_DYNAMIC || info.unwind_info != NULL);
+}
+
+static bool read_word(uint64_t addr, uint64_t *out) {
+  return snare_os_memory_read(addr, out, sizeof *out);
+}
+
+/* The caller of f by the frame chain, into copy; false at the end. */
+static bool frame_pointer_step(const snare_unwind_frame *f, bool innermost,
+                               ucontext_t *copy) {
+  uint64_t sp = f->regs[SNARE_REG_RSP], fp = f->regs[SNARE_REG_RBP];
+  uint8_t before = 0, at[3] = {0};
+  bool known = innermost && snare_unwind_code_read(f->pc, at, 1);
+  uint64_t ret, caller_sp, caller_fp = fp;
+  if (known && (at[0] == 0x55 || at[0] == 0xc3 || /* push rbp; ret */
+                snare_unwind_function_entry(f->pc))) {
+    caller_sp = sp + 8;
+    if (!read_word(sp, &ret))
+      return false;
+  } else if (known && snare_unwind_code_read(f->pc - 1, &before, 1) &&
+             snare_unwind_code_read(f->pc, at, 3) && before == 0x55 &&
+             at[0] == 0x48 && at[1] == 0x89 && at[2] == 0xe5) {
+    /* between push rbp and mov rbp, rsp */
+    caller_sp = sp + 16;
+    if (!read_word(sp, &caller_fp) || !read_word(sp + 8, &ret))
+      return false;
+  } else {
+    caller_sp = fp + 16;
+    if (fp < sp || (fp & 7) != 0 || !read_word(fp, &caller_fp) ||
+        !read_word(fp + 8, &ret))
+      return false;
+  }
+  if (ret == 0)
+    return false;
+  snare_arch_register_set(copy, SNARE_REG_RIP, ret);
+  snare_arch_register_set(copy, SNARE_REG_RSP, caller_sp);
+  snare_arch_register_set(copy, SNARE_REG_RBP, caller_fp);
+  return true;
+}
+
+/* One step outward: libunwind's, or the frame chain where it has no
+   information (then a fresh cursor from the caller's registers). */
+static bool step(unw_cursor_t *cursor, const snare_unwind_frame *f,
+                 bool innermost, ucontext_t *copy) {
+  if (has_unwind_info(cursor))
+    return unw_step(cursor) > 0;
+  for (size_t i = 0; i < sizeof callee_saved / sizeof *callee_saved; i++)
+    if (f->valid & (1u << callee_saved[i].reg))
+      snare_arch_register_set(copy, callee_saved[i].reg,
+                              f->regs[callee_saved[i].reg]);
+  return frame_pointer_step(f, innermost, copy) &&
+         unw_init_local2(cursor, (unw_context_t *)copy, 0) == 0;
+}
+/* ---- end of the frame-pointer fallback ---- */
+
 /*
  * libunwind needs a context it may treat as its own; a copy keeps the
  * parked thread's (which a resume will restore) untouched. Frame 0 takes
@@ -51,6 +120,9 @@ snare_status snare_arch_unwind(const void *context, snare_unwind_frame *frames,
     return SNARE_OK;
   ucontext_t copy;
   memcpy(&copy, context, sizeof copy);
+  /* libunwind caches unwind info by address: a library closed and
+     another loaded at the same place would be unwound with stale CFI */
+  unw_flush_cache(unw_local_addr_space, 0, 0);
   unw_cursor_t cursor;
   if (unw_init_local2(&cursor, (unw_context_t *)&copy,
                       UNW_INIT_SIGNAL_FRAME) != 0)
@@ -68,7 +140,7 @@ snare_status snare_arch_unwind(const void *context, snare_unwind_frame *frames,
     if (f->pc == 0)
       break;
     n++;
-    if (unw_step(&cursor) <= 0)
+    if (!step(&cursor, f, n == 1, &copy))
       break;
     /* The CFA is the sp the caller had before the call: on x86-64, the
        caller's sp once this frame returns. The outermost frame's is 0. */

@@ -69,6 +69,8 @@ snare_status snare_debuginfo_open(const char *path, uint64_t bias,
   snare_status st = di_load_lines(di);
   if (st == SNARE_OK)
     st = di_load_functions(di);
+  if (st == SNARE_OK)
+    st = di_build_indexes(di);
   if (st != SNARE_OK) {
     snare_debuginfo_close(di);
     return st;
@@ -81,6 +83,7 @@ void snare_debuginfo_close(snare_debuginfo *di)
 {
   if (!di)
     return;
+  di_free_indexes(di);
   di_free_functions(di);
   di_free_lines(di);
   for (size_t i = 0; i < di->string_count; i++)

@@ -17,7 +17,10 @@ static bool block_contains(const di_block *b, uint64_t addr)
 long di_block_at(const snare_debuginfo *di, uint64_t addr)
 {
   long best = -1;
-  for (size_t i = 0; i < di->block_count; i++) {
+  size_t first, end;
+  if (!di_block_span(di, addr, &first, &end))
+    return -1;
+  for (size_t i = first; i < end; i++) {
     const di_block *b = &di->blocks[i];
     if ((best < 0 || b->depth > di->blocks[best].depth) &&
         block_contains(b, addr))
@@ -47,10 +50,17 @@ uint64_t di_after_prologue(const snare_debuginfo *di, uint64_t entry,
   di_pc_line pl = di_pc_line_find(di, entry);
   if (!pl.subfile || pl.row->addr != entry)
     return entry;
+  /* The rows at one address come from one sequence, so they are
+     neighbours in the subfile: look around pl.row only. */
+  const di_row *first = pl.subfile->rows, *last = first + pl.subfile->count;
+  const di_row *lo = pl.row, *hi = pl.row + 1;
+  while (lo > first && lo[-1].addr == entry)
+    lo--;
+  while (hi < last && hi->addr == entry)
+    hi++;
   size_t statements = 0;
-  for (const di_row *r = pl.subfile->rows;
-       r < pl.subfile->rows + pl.subfile->count; r++)
-    statements += r->addr == entry && r->is_stmt && r->line != 0;
+  for (const di_row *r = lo; r < hi; r++)
+    statements += r->is_stmt && r->line != 0;
   if (statements != 1 || pl.end >= high)
     return entry;
   return pl.end;

@@ -109,6 +109,7 @@ snare_status snare_debuginfo_line_at(const snare_debuginfo *di, uint64_t addr,
       .start = pl.row->addr + di->bias,
       .end = pl.end + di->bias,
       .function = fn ? fn->info.name : NULL,
+      .not_stmt = !pl.row->is_stmt,
   };
   return SNARE_OK;
 }
@@ -210,14 +211,14 @@ snare_status snare_debuginfo_line_addresses(const snare_debuginfo *di,
     const di_subfile *sf = &di->subfiles[i];
     if (!file_matches(sf->path, file))
       continue;
-    bool exact;
-    for (long k = line_common(sf, line, 0, &exact); k >= 0 && exact;
-         k = line_common(sf, line, (size_t)k + 1, &exact)) {
+    const size_t *rows;
+    size_t count = di_line_rows(sf, line, &rows);
+    for (size_t k = 0; k < count; k++) {
       if (!di_reserve((void **)&pcs, &pcs_cap, n, sizeof *pcs)) {
         free(pcs);
         return SNARE_NO_MEMORY;
       }
-      pcs[n++] = sf->rows[k].addr;
+      pcs[n++] = sf->rows[rows[k]].addr;
     }
   }
   if (n == 0) {

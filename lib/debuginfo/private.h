@@ -29,6 +29,8 @@ typedef struct di_subfile {
   size_t unit;
   di_row *rows;
   size_t count, cap;
+  size_t *by_line; /* its statement rows by (line, index), once loaded */
+  size_t by_line_count;
 } di_subfile;
 
 /* A run of addresses covered by one line sequence of a unit. */
@@ -55,6 +57,13 @@ typedef struct di_block {
   Dwarf_Off die;    /* its DIE, for the variables it declares */
 } di_block;
 
+/* One range of a top-level block (a function), for address lookups: its
+   nested blocks are blocks[block, end), the walk being depth first. */
+typedef struct di_root {
+  uint64_t low, high;
+  size_t block, end;
+} di_root;
+
 typedef struct di_function {
   snare_function_info info; /* ranges/params point into this record */
   char *name;
@@ -74,6 +83,8 @@ struct snare_debuginfo {
   size_t block_count, block_cap;
   di_function *functions;
   size_t function_count, function_cap;
+  di_root *roots; /* sorted by low; NULL until loading is done */
+  size_t root_count;
   char **strings; /* interned file names referred to by functions */
   size_t string_count, string_cap;
 };
@@ -89,6 +100,22 @@ snare_status di_load_lines(snare_debuginfo *di) SNARE_HIDDEN;
 snare_status di_load_functions(snare_debuginfo *di) SNARE_HIDDEN;
 void di_free_lines(snare_debuginfo *di) SNARE_HIDDEN;
 void di_free_functions(snare_debuginfo *di) SNARE_HIDDEN;
+
+/*
+ * Indexes over what was loaded (lookup_index.c), so that queries do not
+ * scan every row and block: built last by snare_debuginfo_open, freed
+ * first by close.
+ */
+snare_status di_build_indexes(snare_debuginfo *di) SNARE_HIDDEN;
+void di_free_indexes(snare_debuginfo *di) SNARE_HIDDEN;
+/* The statement rows of line in sf, in row order: stores a pointer to
+   their indices in *rows and returns how many. */
+size_t di_line_rows(const di_subfile *sf, unsigned line, const size_t **rows)
+    SNARE_HIDDEN;
+/* The blocks that may contain a link-time address: [*first, *end). The
+   whole list until the indexes are built; false when none can. */
+bool di_block_span(const snare_debuginfo *di, uint64_t addr, size_t *first,
+                   size_t *end) SNARE_HIDDEN;
 
 /* gdb's find_pc_line over link-time addresses. */
 typedef struct di_pc_line {

@@ -125,7 +125,8 @@ SNARE_API const char *snare_stop_kind_name(snare_stop_kind kind);
   X(ABORT, "abort")                                                            \
   X(INTERRUPTED, "interrupted")                                                \
   X(RETURNED, "entry returned")                                                \
-  X(ABORTED_BY_CONTROLLER, "aborted by the controller")
+  X(ABORTED_BY_CONTROLLER, "aborted by the controller")                      \
+  X(STEP_DONE, "end of stepping range")
 
 typedef enum snare_stop_reason {
 #define SNARE_STOP_REASON_ENUM(code, text) SNARE_REASON_##code,
@@ -153,8 +154,13 @@ typedef struct snare_stop {
   int signal;        /* signal number for SIGNAL stops, else 0 */
   int signal_code;   /* si_code of that signal */
   uint64_t fault_address;
-  uint64_t return_value; /* EXIT: what the entry returned */
+  uint64_t return_value; /* EXIT: what the entry returned; see below */
+  bool at_mark;          /* a breakpoint set on marks (see "Marks") */
+  int64_t data1, data2;  /* at_mark: the mark's values, evaluated */
   snare_registers registers;
+  /* A step out (snare_step, SNARE_STEP_OUT) that returned sets this and
+     puts the function's integer/pointer result (rax) in return_value. */
+  bool has_return_value;
 } snare_stop;
 
 /* ------------------------------------------------------------------ */
@@ -297,6 +303,9 @@ typedef struct snare_breakpoint_options {
   /* Only stops whose pc lies in [function_start, function_end); 0, 0:
      anywhere (libjit's JIT_DEBUGGER_FLAG_FUNCTION). */
   uint64_t function_start, function_end;
+  /* A debugger's own breakpoint (stepping uses them): a negative id from
+     a counter of its own, left out of snare_breakpoint_list. */
+  bool internal;
 } snare_breakpoint_options;
 
 typedef struct snare_breakpoint_info {
@@ -391,7 +400,8 @@ SNARE_API snare_status snare_library_symbol_at(const snare_library *lib,
  */
 SNARE_API snare_status snare_code_register(uint64_t start, uint64_t size,
                                            const char *name);
-/* Unregisters the region starting at start; NOT_FOUND. */
+/* Unregisters the region starting at start, removing the breakpoints
+   and function hooks in it; NOT_FOUND. */
 SNARE_API snare_status snare_code_unregister(uint64_t start);
 
 /* ------------------------------------------------------------------ */
@@ -414,6 +424,7 @@ typedef struct snare_line_info {
   unsigned column;      /* 0 when unknown */
   uint64_t start, end;  /* the address range of this line-table row */
   const char *function; /* innermost function, inlined or not; may be NULL */
+  bool not_stmt; /* DWARF says is_stmt false: no statement starts here */
 } snare_line_info;
 
 typedef struct snare_address_range {
@@ -831,6 +842,346 @@ typedef struct snare_trace_event {
  */
 SNARE_API snare_status snare_trace_read(snare_trace_event *out, size_t cap,
                                         size_t *count, uint64_t *dropped);
+
+/* ------------------------------------------------------------------ */
+/* JIT code: executable memory, regions with symbols and line maps     */
+
+/*
+ * Executable memory for JIT authors, W^X: no page is ever writable and
+ * executable at once. By default the memory is one memfd mapped twice,
+ * a read+write view for the JIT and a read+execute view at another
+ * address for running (and for snare's breakpoints, which are written
+ * through the writable view). Where memfd_create is unavailable, or with
+ * SNARE_JIT_SINGLE_MAPPING, there is one mapping: writable (not
+ * executable) until snare_jit_commit, then read+execute for good (later
+ * snare_jit_writes go through snare's code patching).
+ *
+ * x86-64 keeps instruction caches coherent with data writes, so
+ * snare_jit_commit flushes nothing there; call it anyway before running
+ * new code (it is where other architectures flush, and where a single
+ * mapping becomes executable).
+ *
+ * Controller thread only, like the rest of the code map.
+ */
+typedef struct snare_jit snare_jit;
+
+#define SNARE_JIT_SINGLE_MAPPING 1u /* no memfd: mprotect once at commit */
+
+/*
+ * Allocates size bytes (rounded up to whole pages) of JIT memory, zeroed.
+ * The caller owns *out and frees it with snare_jit_free. flags: 0 or
+ * SNARE_JIT_SINGLE_MAPPING. SYSTEM if the OS refuses.
+ */
+SNARE_API snare_status snare_jit_alloc(size_t size, unsigned flags,
+                                       snare_jit **out);
+/* Where the code runs (the executable view); 0 for NULL. */
+SNARE_API uint64_t snare_jit_address(const snare_jit *jit);
+/* Usable size in bytes (whole pages). */
+SNARE_API size_t snare_jit_size(const snare_jit *jit);
+/*
+ * The writable view for direct stores: the second mapping of a dual
+ * mapping (always), or a single mapping until snare_jit_commit (NULL
+ * after). Direct stores bypass snare: over code that holds breakpoints or
+ * hooks, use snare_jit_write, which keeps breakpoints in place.
+ */
+SNARE_API void *snare_jit_writable(const snare_jit *jit);
+/* True when the memory is dual-mapped (memfd), false for a single map. */
+SNARE_API bool snare_jit_dual_mapped(const snare_jit *jit);
+/*
+ * Copies n bytes to offset of the memory, at any time; breakpoints in
+ * the range are re-planted over the new bytes (as snare_memory_write).
+ * INVALID_ARGUMENT if the range is outside the memory.
+ */
+SNARE_API snare_status snare_jit_write(snare_jit *jit, size_t offset,
+                                       const void *src, size_t n);
+/*
+ * Makes what was written runnable: flushes the instruction cache where
+ * the architecture needs it and, for a single mapping, turns it from
+ * read+write into read+execute (once; later calls only flush).
+ */
+SNARE_API snare_status snare_jit_commit(snare_jit *jit);
+/*
+ * Unregisters every code region inside the memory, removes breakpoints
+ * and function hooks in it, then unmaps it. No thread may be running or
+ * stopped in the code (resume or abort a worker stopped there first).
+ * NULL is accepted.
+ */
+SNARE_API void snare_jit_free(snare_jit *jit);
+
+/* One function (symbol) of a region. */
+typedef struct snare_code_function {
+  const char *name;
+  uint64_t start, size;
+} snare_code_function;
+
+/* One row of a region's line map: code from address up to the next
+   row's address (or the region's end) belongs to file:line. */
+typedef struct snare_code_line {
+  uint64_t address;
+  const char *file;
+  unsigned line;
+} snare_code_line;
+
+/*
+ * A region of generated code: [start, start+size) named `name`, with its
+ * functions, i.e. its symbols (inside the region, not overlapping; none:
+ * the whole region is one function called `name`) and a line map (addresses inside the
+ * region, any order). Everything is copied by snare_code_register_info.
+ */
+typedef struct snare_code_info {
+  uint64_t start, size;
+  const char *name;
+  const snare_code_function *functions;
+  size_t function_count;
+  const snare_code_line *lines;
+  size_t line_count;
+} snare_code_info;
+
+/*
+ * Registers a region as snare_code_register does, with symbols and line
+ * map: breakpoints in it are checked against the instructions of its
+ * functions; snare_line_at, snare_function_at, backtraces and hooks
+ * see its functions and lines; snare_code_symbol finds them by name.
+ * INVALID_ARGUMENT for functions or lines outside the region, overlapping
+ * functions or NULL names/files; NOT_CODE, EXISTS as snare_code_register.
+ */
+SNARE_API snare_status snare_code_register_info(const snare_code_info *info);
+/*
+ * A function of a registered region by exact name (the first registered
+ * region that has it), or the one containing addr. out->name belongs to
+ * the region; is_function is true. NOT_FOUND.
+ */
+SNARE_API snare_status snare_code_symbol(const char *name, snare_symbol *out);
+SNARE_API snare_status snare_code_symbol_at(uint64_t addr, snare_symbol *out);
+
+/* ------------------------------------------------------------------ */
+/* Marks                                                               */
+
+/*
+ * libjit's potential breakpoint sites (jit_insn_mark_breakpoint): a mark
+ * is an address with two values, data1 and data2, that costs nothing
+ * until a breakpoint or hook arms it (only then is a trap written there).
+ * data1 follows libjit's conventions (SNARE_MARK_LINE, _ENTER, _LEAVE,
+ * _THROW from snare_mark.h; below SNARE_MARK_USER_LIMIT is the user's).
+ * Either value may be computed when the mark is hit, from a register or
+ * from memory at register + offset (jit_insn_mark_breakpoint_variable).
+ *
+ * Marks come from JITs (snare_mark_add), from SNARE_MARK() in native code
+ * and from <sys/sdt.h> probes (USDT, `.note.stapsdt`) of libraries opened
+ * with snare_library_open, which registers them and, when it closes the
+ * library, removes every mark inside it. A probe is a mark with data1 =
+ * its index among the library's probes, data2 = 0, and its arguments in
+ * `args`.
+ *
+ * Marks, mark breakpoints and mark hooks are process-wide and controller
+ * thread only (like libraries); arming writes traps through the same
+ * patch sites as breakpoints.
+ */
+#include "snare_mark.h"
+
+typedef enum snare_mark_value_kind {
+  SNARE_MARK_CONSTANT, /* `constant` itself */
+  SNARE_MARK_REGISTER, /* register `reg` at the hit */
+  SNARE_MARK_MEMORY    /* the word at reg + offset at the hit */
+} snare_mark_value_kind;
+
+/* A mark's data, or a probe argument. width: bytes kept of the register
+   or read from memory: 0 or 8 all; 1, 2, 4 zero-extended; -1, -2, -4
+   sign-extended. rip reads as the mark's address. */
+typedef struct snare_mark_value {
+  snare_mark_value_kind kind;
+  int64_t constant;
+  snare_register reg;
+  int64_t offset;
+  int width;
+} snare_mark_value;
+
+#define SNARE_MARK_MAX_ARGS 12
+
+/* A mark as snare keeps it. Strings belong to snare until the mark is
+   removed. */
+typedef struct snare_mark_info {
+  int id;
+  uint64_t address;
+  uint64_t function; /* start of the containing function, 0 unknown */
+  snare_mark_value data1, data2;
+  const char *provider, *name; /* USDT probes; NULL for other marks */
+  uint64_t semaphore;          /* USDT: its run-time address, 0 if none */
+  unsigned arg_count;          /* USDT: arguments, in order */
+  snare_mark_value args[SNARE_MARK_MAX_ARGS];
+  unsigned armed; /* breakpoints and hooks placed on it now */
+} snare_mark_info;
+
+/*
+ * Registers a mark at address, refused where a breakpoint would be
+ * (NOT_CODE, BAD_ADDRESS, INSIDE_INSTRUCTION of a known function).
+ * function is the start of the function containing it, or 0 to look it
+ * up (libraries opened through snare, registered code). INVALID_ARGUMENT
+ * for a bad kind, register or width. Marks added later are armed by
+ * existing mark breakpoints and hooks they match. *id > 0.
+ */
+SNARE_API snare_status snare_mark_add(uint64_t address,
+                                      snare_mark_value data1,
+                                      snare_mark_value data2,
+                                      uint64_t function, int *id);
+/* Removes a mark, disarming it; NOT_FOUND. */
+SNARE_API snare_status snare_mark_remove(int id);
+/* Ids of all marks in the order they were added: writes up to cap and
+   returns how many there are. */
+SNARE_API size_t snare_mark_list(int *ids, size_t cap);
+/* As snare_mark_list, for the marks inside a library's mapped extent. */
+SNARE_API size_t snare_library_marks(const snare_library *lib, int *ids,
+                                     size_t cap);
+SNARE_API snare_status snare_mark_lookup(int id, snare_mark_info *out);
+/* A value at a hit: for a mark hook's or a condition's frame. BAD_ADDRESS
+   if its memory cannot be read. */
+SNARE_API snare_status snare_mark_value_eval(const snare_frame *frame,
+                                             const snare_mark_value *value,
+                                             int64_t *out);
+/*
+ * Parses an operand as <sys/sdt.h> writes probe arguments ("-4@%edi",
+ * "8@-16(%rbp)", "$5", "%rax"): INVALID_ARGUMENT if it is not one snare
+ * can evaluate (RIP-relative symbols, index registers).
+ */
+SNARE_API snare_status snare_mark_value_parse(const char *text,
+                                              snare_mark_value *out);
+
+/* libjit's JIT_DEBUGGER_FLAG_* values; thread matching is
+   snare_breakpoint_options.thread. */
+#define SNARE_MARK_MATCH_FUNCTION (1u << 1)
+#define SNARE_MARK_MATCH_DATA1 (1u << 2)
+#define SNARE_MARK_MATCH_DATA2 (1u << 3)
+#define SNARE_MARK_MATCH_MARK (1u << 4) /* only mark `mark` */
+
+/* Which marks: a flag not set matches every value of its field. A
+   computed value is compared when the mark is hit. */
+typedef struct snare_mark_filter {
+  unsigned flags;
+  uint64_t function;
+  int64_t data1, data2;
+  int mark;
+} snare_mark_filter;
+
+/*
+ * Sets a breakpoint of session (with opts, which may be NULL) on every
+ * mark matching filter, now and as marks are added, until
+ * snare_mark_breakpoint_clear. Stops there report at_mark, data1 and
+ * data2 (evaluated); opts->condition runs after the filter accepted the
+ * hit; skip and max_stops count per mark; opts->release runs once, at
+ * the clear. Matching no mark is not an error. *id > 0, its own numbering.
+ */
+SNARE_API snare_status snare_breakpoint_on_marks(
+    snare_session *session, const snare_mark_filter *filter,
+    const snare_breakpoint_options *opts, int *id);
+/* Clears a mark breakpoint and the breakpoints it set; NOT_FOUND. */
+SNARE_API snare_status snare_mark_breakpoint_clear(int id);
+/* Ids of the session breakpoints a mark breakpoint has set now. */
+SNARE_API size_t snare_mark_breakpoint_ids(int id, int *ids, size_t cap);
+
+/* One hit of a mark hook. */
+typedef struct snare_mark_hit {
+  int hook;
+  int mark;
+  uint64_t address;
+  uint64_t function;
+  int64_t data1, data2; /* evaluated */
+  int thread;           /* attached snare thread id, 0 if not attached */
+} snare_mark_hit;
+
+/*
+ * Runs on the thread that hit the mark, inside its trap handler, with the
+ * frame (registers readable and writable; valid during the call). Never
+ * re-entrant: marks hit while a mark hook of the thread runs pass.
+ */
+typedef void (*snare_mark_hook_fn)(const snare_mark_hit *hit,
+                                   snare_frame *frame, void *data);
+
+/*
+ * libjit's jit_debugger_set_hook, per filter: calls fn at every hit of a
+ * matching mark on any thread (a trap at each; NULL fn only counts). data
+ * is the caller's; release (may be NULL) runs on it at removal. *id > 0.
+ */
+SNARE_API snare_status snare_mark_hook(const snare_mark_filter *filter,
+                                       snare_mark_hook_fn fn, void *data,
+                                       void (*release)(void *), int *id);
+SNARE_API snare_status snare_mark_hook_remove(int id);
+/* Hits that passed the filter (callback run or not); NOT_FOUND. */
+SNARE_API snare_status snare_mark_hook_hits(int id, uint64_t *hits);
+
+/* ------------------------------------------------------------------ */
+/* Stepping                                                            */
+
+/*
+ * Source-level steps of a stopped worker, with gdb's rules. A line step
+ * single-steps while the pc stays in the current line-table row and
+ * stops at the first instruction that starts a statement row of another
+ * line; when the function returns it goes on in the caller to the next
+ * statement start. Calls are never single-stepped through: stepping over
+ * one puts an internal breakpoint on its return address, taken only when
+ * the stack pointer is back above the call (so recursion re-entering that
+ * address deeper goes on). Anything else that stops the worker meanwhile
+ * (a user breakpoint in a callee, a signal, an interrupt or the timeout,
+ * the entry returning) ends the step with that stop. A step that ends by
+ * itself stops with kind STEP and reason STEP_DONE. Controller thread,
+ * session stopped (WRONG_STATE otherwise).
+ */
+typedef enum snare_step_mode {
+  SNARE_STEP_INTO, /* gdb's step: into calls that have line information */
+  SNARE_STEP_OVER, /* gdb's next */
+  SNARE_STEP_OUT   /* gdb's finish: to just after the call of this frame */
+} snare_step_mode;
+
+/* A function a step is about to enter, as the policy sees it. */
+typedef struct snare_step_function {
+  const char *name; /* NULL when unknown */
+  uint64_t address; /* its entry */
+  const char *file; /* of its first line after the prologue */
+  unsigned line;
+} snare_step_function;
+
+/*
+ * Decisions a step delegates, called on the controller while the worker
+ * is stopped (they may read registers, memory and variables, but must not
+ * resume the session). Each returns 1 for yes, 0 for no, or -1 to end
+ * the step where it is (for a callback that failed). NULL callbacks (or
+ * a NULL policy) answer as gdb: enter every call with line information,
+ * stop at every new line.
+ */
+typedef struct snare_step_policy {
+  /* INTO: enter this call (else it is stepped over)? */
+  int (*into)(const snare_step_function *fn, void *data);
+  /* At the start of each new line: stop here (else keep stepping)? */
+  int (*stop)(snare_session *session, void *data);
+  void *data;
+} snare_step_policy;
+
+/*
+ * Steps as mode says. OUT leaves stop->has_return_value set and the
+ * result register (rax: integer and pointer results; a floating-point
+ * result is in xmm0, see snare_vector_register_get) in
+ * stop->return_value; out of the entry function itself, OUT runs to the
+ * EXIT stop. NOT_FOUND: a line step from a pc without line information.
+ */
+SNARE_API snare_status snare_step(snare_session *session,
+                                  snare_step_mode mode,
+                                  const snare_step_policy *policy,
+                                  snare_stop *stop);
+
+typedef enum snare_run_to_mode {
+  SNARE_RUN_TO_ANY_FRAME, /* gdb's advance: the first hit, at any depth */
+  SNARE_RUN_TO_THIS_FRAME /* gdb's until LOCATION: not in deeper frames */
+} snare_run_to_mode;
+
+/*
+ * Continues until the worker reaches one of addrs[0..count-1] (internal
+ * breakpoints) or, as gdb does, the current function returns to its
+ * caller; the stop is then a STEP_DONE one. THIS_FRAME ignores hits whose
+ * stack pointer lies below the current one (deeper recursion). Refusals
+ * of an address as snare_breakpoint_set's.
+ */
+SNARE_API snare_status snare_run_to(snare_session *session,
+                                    const uint64_t *addrs, size_t count,
+                                    snare_run_to_mode mode, snare_stop *stop);
 
 #ifdef __cplusplus
 }

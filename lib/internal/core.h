@@ -4,7 +4,8 @@
  * touching them from a fault handler.
  *
  * Concurrency: controller-side changes happen under the OS global lock.
- * Fault handlers never lock: they read the site table and the per-site
+ * Fault handlers never take it (an attached thread that parks takes only
+ * its session's event-queue lock; see lib/events.c): they read the site table and the per-site
  * breakpoint lists through atomic pointers to immutable snapshots, and
  * count themselves in `snare_dispatch_depth` so retired snapshots are
  * freed only when no handler can still be reading them.
@@ -88,6 +89,8 @@ typedef struct snare_site {
   snare_displaced plan;
   _Atomic(snare_site_breakpoints *) breakpoints;
   struct snare_hook_record *hook; /* a hook that had to use the trap */
+  /* Mark hooks trapping here (lib/mark_hook.c), immutable, replaced whole. */
+  _Atomic(struct snare_mark_traps *) mark_traps;
   uint64_t redirect; /* nonzero while a jump is being written here */
 } snare_site;
 
@@ -168,6 +171,9 @@ SNARE_HIDDEN void snare_reclaim(void);
 SNARE_HIDDEN void snare_sites_shutdown(void);
 
 /* ---- breakpoints (lib/breakpoint.c) ---- */
+/* Checks addr can carry a patch: mapped, executable, not in snare's own
+   slots, and the start of an instruction of the function it lies in. */
+SNARE_HIDDEN snare_status snare_check_code_address(uint64_t addr);
 /* Clears breakpoints of the session that reached their max stops. */
 SNARE_HIDDEN void snare_breakpoints_clear_expired(struct snare_session *s);
 SNARE_HIDDEN void snare_breakpoints_clear_all(struct snare_session *s);

@@ -40,6 +40,11 @@ SNARE_HIDDEN void snare_hook_enter_trapped(snare_hook_record *hook,
 /* Address of the shared exit stub, generated on first use; 0 on failure. */
 SNARE_HIDDEN uint64_t snare_hook_exit_stub(void);
 
+/* Removes every active hook on a function starting in [start,
+   start+size), e.g. when that code is unregistered or unloaded.
+   Controller side; takes the global lock. */
+SNARE_HIDDEN void snare_hooks_remove_range(uint64_t start, uint64_t size);
+
 /* Hooks installed and not removed; under the global lock. */
 SNARE_HIDDEN size_t snare_hooks_active(void);
 

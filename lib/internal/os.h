@@ -102,6 +102,8 @@ SNARE_HIDDEN bool snare_os_memory_write(uint64_t addr, const void *src,
 /*
  * The one primitive for every code write: writes n bytes at addr even if
  * the page is not writable, never leaving a page writable and executable.
+ * Called under the global lock (JIT memory's writable views are looked
+ * up under it).
  */
 SNARE_HIDDEN bool snare_os_code_write(uint64_t addr, const void *src,
                                       size_t n);
@@ -116,6 +118,27 @@ SNARE_HIDDEN void snare_os_code_free(uint64_t addr, size_t size);
 SNARE_HIDDEN bool snare_os_range_executable(uint64_t start, uint64_t size);
 /* True if every byte of [start, start+size) is mapped at all. */
 SNARE_HIDDEN bool snare_os_range_mapped(uint64_t start, uint64_t size);
+
+/* ---- JIT memory (os/linux/jit_pages.c); under the global lock ---- */
+
+SNARE_HIDDEN size_t snare_os_page_size(void);
+/*
+ * Maps size bytes (whole pages) of zeroed JIT memory. dual: one memory
+ * mapped twice, read+execute at *exec and read+write at *writable (and
+ * remembered for snare_os_code_alias); when that is refused, or !dual,
+ * one read+write mapping (*writable == *exec) for snare_os_jit_seal.
+ */
+SNARE_HIDDEN snare_status snare_os_jit_map(size_t size, bool dual,
+                                           uint64_t *exec, void **writable);
+SNARE_HIDDEN void snare_os_jit_unmap(uint64_t exec, void *writable,
+                                     size_t size);
+/* Turns a single mapping read+execute. */
+SNARE_HIDDEN bool snare_os_jit_seal(uint64_t exec, size_t size);
+/* The writable view of [addr, addr+n) when it lies in the executable
+   view of a dual mapping, else NULL; used by snare_os_code_write. */
+SNARE_HIDDEN void *snare_os_code_alias(uint64_t addr, size_t n);
+/* Makes instruction fetch see bytes just written at addr. */
+SNARE_HIDDEN void snare_os_code_flush(uint64_t addr, size_t n);
 
 /* Monotonic clock in nanoseconds; signal-safe. */
 SNARE_HIDDEN uint64_t snare_os_now_ns(void);

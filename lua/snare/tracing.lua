@@ -13,13 +13,13 @@ local snare
 --- Turns what the user named into a list of `{name, address}`.
 -- A target is a symbol name, an address, a library (all its functions),
 -- or a list of those.
-local function resolve(targets, into)
+local function resolve(who, targets, into)
   into = into or {}
   local kind = type(targets)
   if kind == "string" then
     local address, err = snare.symbol(targets)
     if not address then
-      error(err, 3)
+      error(("%s: bad targets: %s"):format(who, err), 3)
     end
     into[#into + 1] = { name = targets, address = address }
   elseif math.type(targets) == "integer" then
@@ -31,20 +31,20 @@ local function resolve(targets, into)
     end
   elseif kind == "table" then
     for _, target in ipairs(targets) do
-      resolve(target, into)
+      resolve(who, target, into)
     end
   else
-    error("expected a symbol name, an address, a library or a list of them, got "
-          .. kind, 3)
+    error(("%s: bad targets (expected a symbol name, an address, a library or a "
+           .. "list of them, got %s)"):format(who, kind), 3)
   end
   return into
 end
 
 --- Hooks every target with `options`; functions that cannot be hooked
 -- (already hooked, not code) are listed in `failed` instead.
-local function hook_all(targets, options)
+local function hook_all(who, targets, options)
   local entries, failed, seen = {}, {}, {}
-  for _, target in ipairs(resolve(targets)) do
+  for _, target in ipairs(resolve(who, targets)) do
     if not seen[target.address] then
       seen[target.address] = true
       local ok, hook = pcall(snare.core.hook, target.address, options)
@@ -57,8 +57,8 @@ local function hook_all(targets, options)
     end
   end
   if #entries == 0 then
-    local reason = failed[1] and failed[1].error or "no function to hook"
-    error("snare: nothing could be hooked: " .. reason, 3)
+    local reason = failed[1] and failed[1].error or "the list of targets is empty"
+    error(("%s: bad targets: nothing could be hooked: %s"):format(who, reason), 3)
   end
   return entries, failed
 end
@@ -134,7 +134,7 @@ end
 -- `t.failed` lists what could not be hooked.
 -- @return tally
 function tracing.tally(targets)
-  local entries, failed = hook_all(targets, nil)
+  local entries, failed = hook_all("snare.tally", targets, nil)
   return setmetatable({ entries = entries, failed = failed }, Collector)
 end
 
@@ -142,7 +142,7 @@ end
 -- is not counted twice) and self time per function.
 -- @return profile (as `tally`, rows sorted by self time)
 function tracing.profile(targets)
-  local entries, failed = hook_all(targets, { time = true })
+  local entries, failed = hook_all("snare.profile", targets, { time = true })
   return setmetatable({ entries = entries, failed = failed, timed = true },
                       Collector)
 end
@@ -231,7 +231,7 @@ Trace.__close = Trace.close
 -- `<close>`-able; `tr:report()`, `tostring(tr)`, `tr:close()`.
 -- @return trace
 function tracing.trace(targets)
-  local entries, failed = hook_all(targets, { trace = true })
+  local entries, failed = hook_all("snare.trace", targets, { trace = true })
   local trace = setmetatable({ entries = entries, failed = failed, names = {},
                                events = {}, dropped = 0 }, Trace)
   for _, entry in ipairs(entries) do
@@ -252,10 +252,14 @@ end
 -- (`stats().errors`, `stats().last_error`). The hook is `<close>`-able.
 -- @return hook
 function tracing.hook(target, fn, options)
-  local address = resolve(target)[1].address
-  if type(fn) ~= "function" then
-    error("snare.hook: expected a callback function", 2)
+  local resolved = resolve("snare.hook", target)
+  if #resolved ~= 1 then
+    error("snare.hook: bad target (expected one function)", 2)
   end
+  if type(fn) ~= "function" then
+    error("snare.hook: bad argument 'fn' (expected a callback function)", 2)
+  end
+  local address = resolved[1].address
   return snare.core.hook(address, { callback = fn,
                                     on_exit = options and options.exit })
 end

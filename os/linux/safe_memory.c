@@ -35,9 +35,18 @@ bool snare_os_memory_write(uint64_t addr, const void *src, size_t n) {
 /*
  * Writing through /proc/self/mem lets the kernel patch read-only text the
  * way a debugger does: no page is ever writable and executable at once,
- * and no other thread can observe a half-changed protection.
+ * and no other thread can observe a half-changed protection. The kernel
+ * refuses such writes to shared mappings, so JIT memory's executable
+ * view (a shared memfd mapping, os/linux/jit_pages.c) is written through
+ * its writable view instead.
  */
 bool snare_os_code_write(uint64_t addr, const void *src, size_t n) {
+  void *alias = snare_os_code_alias(addr, n);
+  if (alias != NULL) {
+    memcpy(alias, src, n);
+    snare_os_code_flush(addr, n);
+    return true;
+  }
   int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
   if (fd < 0)
     return false;

@@ -193,6 +193,9 @@ Test(hook, refuses_bad_addresses) {
                SNARE_NOT_CODE);
   cr_assert_eq(snare_hook_function(symbol(0, "leaf"), NULL, NULL),
                SNARE_INVALID_ARGUMENT);
+  /* leaf at -O0 opens with push rbp (1 byte), mov rbp,rsp (3 bytes) */
+  cr_assert_eq(snare_hook_function(symbol(0, "leaf") + 2, NULL, &id),
+               SNARE_INSIDE_INSTRUCTION);
   cr_assert_eq(id, -1);
   cr_assert_eq(snare_hook_remove(12345), SNARE_NOT_FOUND);
 }

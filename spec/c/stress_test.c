@@ -228,3 +228,24 @@ Test(stress, a_thousand_sessions_leave_no_thread_or_descriptor) {
   cr_assert_eq(*(const uint8_t *)(uintptr_t)leaf, first,
                "a freed session left its breakpoint in the code");
 }
+
+/*
+ * Regression (found by the API fuzzer, seed 101): a timeout that passed
+ * before a new worker had entered the target sent no interrupt, and the
+ * call then waited forever. A 1 ms timeout on fresh sessions makes that
+ * likely; every call must come back interrupted.
+ */
+Test(stress, a_timeout_interrupts_a_worker_that_started_late) {
+  uint64_t spin = fixture_symbol("O0", "faults", "spin");
+  for (unsigned i = 0; i < 300 * scale(); i++) {
+    snare_session *session;
+    cr_assert_eq(snare_session_new(&session), SNARE_OK);
+    snare_session_set_timeout(session, 1);
+    uint64_t forever = 0; /* spin(NULL) never returns */
+    snare_stop stop;
+    cr_assert_eq(snare_call(session, spin, 1, &forever, &stop), SNARE_OK);
+    cr_assert_eq(stop.kind, SNARE_STOP_INTERRUPT, "session %u: %s", i,
+                 snare_stop_kind_name(stop.kind));
+    snare_session_free(session);
+  }
+}

@@ -1,6 +1,7 @@
 /* threads_test.c - threads that attach themselves, events, per-thread
    control (libjit's debugger model), with the threads.c fixture. */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +11,7 @@
 /* Long enough for a loaded CI machine; a deadlock fails the wait. */
 #define WAIT_MS 10000
 
-enum { STOP_AT_ATTACH = 1, UNBREAKABLE = 2, SPIN = 4 };
+enum { STOP_AT_ATTACH = 1, UNBREAKABLE = 2, SPIN = 4, TOUCH_GUARDED = 8 };
 
 static snare_session *session;
 static snare_event ev;
@@ -42,8 +43,8 @@ static long join(void) {
   return fn();
 }
 
-static void release_spinners(void) {
-  void (*fn)(void) = (void (*)(void))(uintptr_t)sym("release_spinners");
+static void call_void(const char *name) {
+  void (*fn)(void) = (void (*)(void))(uintptr_t)sym(name);
   fn();
 }
 
@@ -293,11 +294,29 @@ Test(threads, break_request_stops_a_spinning_thread) {
   cr_assert_eq(ev.thread, id);
   cr_assert_neq(ev.pc, 0);
   cr_assert_eq(snare_thread_break(session, id), SNARE_WRONG_STATE);
-  release_spinners();
+  call_void("release_spinners");
   snare_thread_resume(session, id, SNARE_RESUME_CONTINUE, NULL);
   next_event(SNARE_EVENT_DETACH);
   cr_assert_eq(join(), expected(2));
   cr_assert_eq(snare_thread_break(session, id), SNARE_NOT_FOUND);
+}
+
+Test(threads, a_fault_parks_the_thread_with_a_fault_event) {
+  cr_assert_eq(start(1, 1, TOUCH_GUARDED), 1);
+  next_event(SNARE_EVENT_ATTACH);
+  int id = ev.thread;
+  next_event(SNARE_EVENT_FAULT);
+  cr_assert_eq(ev.thread, id);
+  cr_assert_eq(ev.data1, SIGSEGV);
+  cr_assert_neq(ev.pc, 0);
+  /* Resuming re-executes the faulting read: it faults again... */
+  snare_thread_resume(session, id, SNARE_RESUME_CONTINUE, NULL);
+  next_event(SNARE_EVENT_FAULT);
+  /* ...until the page is readable. */
+  call_void("open_guarded");
+  snare_thread_resume(session, id, SNARE_RESUME_CONTINUE, NULL);
+  next_event(SNARE_EVENT_DETACH);
+  cr_assert_eq(join(), expected(1));
 }
 
 Test(threads, quits_waiting_for_delivery_coalesce) {

@@ -12,7 +12,7 @@
 # Usage: spec/debuginfo_oracle/run.sh [DRIVER]
 #   SNARE_FIXTURES  where O0/ and O2/ fixture objects are (build/fixtures)
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 driver=${1:-build/debuginfo_oracle/driver}
 fixtures=${SNARE_FIXTURES:-build/fixtures}
 work=$(mktemp -d)

@@ -140,6 +140,42 @@ cases.groups.module = with_memory {
                         good = function(ctx) return { ctx.live_bp } end },
   format_regs = { params = { "regs" },
                   good = function(ctx) return { ctx.exit_stop.regs } end },
+  format_event = { params = { "event" },
+                   good = function() return { { type = "quit", thread = 0 } } end },
+  -- tracing: a good call hooks leaf process-wide until its object is
+  -- collected; bad targets must raise before anything is patched
+  tally = { params = { "targets", "target" }, good = function() return { "leaf" } end },
+  profile = { params = { "targets", "target" }, good = function() return { "leaf" } end },
+  trace = { params = { "targets", "target" }, good = function() return { "leaf" } end },
+  hook = { params = { "target", "fn", "callback", "address" },
+           good = function() return { "leaf", function() end } end },
+  trace_read = {},
+  -- marks: a good mark stays registered (unarmed, it changes nothing);
+  -- good hooks and mark breakpoints match no mark
+  mark = { params = { "address", "data1", "data2", "function" },
+           good = function(ctx) return { ctx.fib, 1, { reg = "rdi" } } end,
+           extra = function(ctx)
+             return { { "bad register", { ctx.fib, { reg = "xyz" } } },
+                      { "bad operand", { ctx.fib, "(%rax,%rbx,2)" } } }
+           end },
+  mark_remove = { params = { "id" }, good = function() return { 999999 } end },
+  mark_info = { params = { "id" }, good = function() return { 999999 } end },
+  marks = {},
+  mark_break = { params = { "session", "filter" },
+                 good = function(ctx) return { ctx.other_session, { data1 = 4242 } } end },
+  mark_break_clear = { params = { "id" }, good = function() return { 999999 } end },
+  mark_hook = { params = { "filter", "fn" },
+                good = function() return { { data1 = 4242 }, function() end } end },
+  probe_hook = { params = { "lib", "probe", "fn" },
+                 good = function(ctx) return { ctx.loops, "fixture:step", print } end },
+  -- JIT code: a good call registers a region in fresh JIT memory, both
+  -- released when collected
+  code_register = { params = { "code_register", "start", "size", "name" },
+                    good = function()
+                      local jit = assert(require("snare").jit.alloc(64))
+                      return { { start = jit.address, size = 8, name = "r",
+                                 memory = jit } }
+                    end },
 }
 
 local session = with_memory {
@@ -216,6 +252,15 @@ local session = with_memory {
                    return list
                  end },
   breakpoints = {},
+  backtrace = {},
+  frame = { params = { "i" }, nil_ok = false, good = function() return { 0 } end },
+  -- line steps (stopped: at count_to of loops.c)
+  step_line = { params = { "policy", "into", "stop" },
+                good = function() return { {} } end },
+  next = { params = { "policy", "into", "stop" }, good = function() return { {} } end },
+  finish = {},
+  advance = { params = { "where" }, good = function() return { "count_to" } end },
+  until_line = { params = { "where", "line" }, good = function() return { 10 } end },
 }
 cases.groups.session = session
 
@@ -243,6 +288,9 @@ cases.groups.library = {
                            { "colon only", { ":" } } }
                 end },
   function_info = { params = { "name" }, good = function() return { "fib" } end },
+  functions = {},
+  marks = {},
+  probes = {},
   close = closing, __close = closing, __gc = closing,
   __tostring = {},
   __index = index_entry { "closed", "path", "base", "symbol" },
@@ -256,6 +304,7 @@ cases.groups.frame = with_memory {
                 return { { "rip to nowhere", { "rip", 0x10 } } }
               end },
   __tostring = {},
+  var = { params = { "name", "opts" }, good = function() return { "i" } end },
   __index = index_entry { "valid", "pc", "breakpoint", "thread", "regs", "reg" },
 }
 

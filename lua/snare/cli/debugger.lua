@@ -30,10 +30,44 @@ function Debugger.out(_, line)
   io.stdout:write(line, "\n")
 end
 
---- The session method `name` if the Lua API has it yet, else nil.
-function Debugger:method(name)
-  local method = self.session[name]
-  return type(method) == "function" and method or nil
+--- Evaluates `text` (a Lua expression: `fib`, `rsp + 8`, `0x1000`) as
+-- an address; fails unless it is an integer.
+function Debugger:address(text)
+  local addr = scope.eval(text, self.scope)
+  if math.type(addr) ~= "integer" then
+    self:fail("%s is not an address", text)
+  end
+  return addr
+end
+
+--- Where a breakpoint (or advance, until) goes, as gdb reads it:
+-- `*EXPR` (an address expression) or a hex number (an address), a
+-- decimal number (a line of the current source file), else the text as
+-- the session takes it (a function name, past its prologue when DWARF
+-- knows it; FILE:LINE); empty means the current pc.
+function Debugger:location(text)
+  if text == "" then
+    if not self.session.stopped then
+      self:fail("No default breakpoint location now selected.")
+    end
+    return self.session:reg("pc")
+  end
+  local expr = text:match("^%*%s*(.+)$")
+  if expr then
+    return self:address(expr)
+  end
+  if text:match("^0[xX]%x+$") then
+    return math.tointeger(tonumber(text))
+  end
+  if text:match("^%d+$") then
+    local file = self.listed and self.listed.file
+      or self.stop and self.session.stopped and self.stop.file
+    if not file then
+      self:fail("No default source file; use FILE:LINE.")
+    end
+    return file .. ":" .. text
+  end
+  return text
 end
 
 --- Fails unless the worker is stopped inside a call.
@@ -43,20 +77,26 @@ function Debugger:require_stopped()
   end
 end
 
---- Remembers a value in the history and prints "$N = value".
-function Debugger:record(value, hex)
+--- Remembers a value in the history and prints "$N = value" (in hex
+-- with `hex`, after `label` if given).
+function Debugger:record(value, hex, label)
   local values = self.values
   values[#values + 1] = value
-  self:out(string.format("$%d = %s", #values, report.value(value, hex)))
+  self:out(string.format("%s$%d = %s", label or "", #values,
+                         report.value(value, hex)))
 end
 
 --- Shows a stop as gdb would, remembering it as the current one.
 function Debugger:show_stop(stop)
-  local previous = self.stop
+  local previous, previous_cfa = self.stop, self.stop_cfa
   self.stop, self.frame_index, self.listed = stop, 0, nil
+  local frame = stop.file and self:selected_frame() or nil
+  self.stop_cfa = frame and frame.cfa
   local value = report.stop(function(line) self:out(line) end, stop, {
-    notes = self.notes, previous = previous,
-    frame = stop.file and self:selected_frame(),
+    notes = self.notes, frame = frame,
+    -- a step that stays in its frame shows the line alone
+    same_frame = previous ~= nil and previous.func == stop.func
+      and previous_cfa ~= nil and previous_cfa == self.stop_cfa,
   })
   if stop.kind == "exit" then
     self:record(value)
@@ -64,13 +104,12 @@ function Debugger:show_stop(stop)
 end
 
 --- The selected stack frame object (`frame N` selects; a stop selects
--- 0), or nil when not stopped or the API has no frames yet.
+-- 0), or nil when not stopped.
 function Debugger:selected_frame()
-  local frame = self:method("frame")
-  if not frame or not self.session.stopped then
+  if not self.session.stopped then
     return nil
   end
-  return frame(self.session, self.frame_index or 0)
+  return self.session:frame(self.frame_index or 0)
 end
 
 -- A C variable of a frame (stack frame or trapped frame) by name: nil if

@@ -78,7 +78,8 @@ end
 
 --- Prints stop `stop` through out(line). `context` has `notes` (id ->
 -- {temporary =}), `frame` (the innermost frame object, or nil) and
--- `previous` (the stop before, or nil). Returns the value of an exit stop.
+-- `same_frame` (a step stayed in the frame of the stop before). Returns
+-- the value of an exit stop.
 function report.stop(out, stop, context)
   local kind = stop.kind
   local frame = context.frame
@@ -94,9 +95,7 @@ function report.stop(out, stop, context)
                   string.format("%s %d, ", note and note.temporary
                                 and "Temporary breakpoint" or "Breakpoint", id))
   elseif kind == "step" then
-    local previous = context.previous
-    local moved = not previous or previous.func ~= stop.func
-    show_location(out, stop, frame, moved or not stop.file)
+    show_location(out, stop, frame, not context.same_frame or not stop.file)
   elseif kind == "signal" or kind == "interrupt" then
     local name = stop.signal or "SIGINT"
     local reason = kind == "interrupt" and "Interrupt" or
@@ -108,7 +107,7 @@ function report.stop(out, stop, context)
       out(string.format("Fault address 0x%x.", stop.fault_address))
     end
   elseif kind == "exit" then
-    return report.return_value(stop)
+    return report.c_value(stop.return_value)
   elseif kind == "aborted" then
     out("[call aborted]")
   else
@@ -116,14 +115,31 @@ function report.stop(out, stop, context)
   end
 end
 
---- The value an exit stop returned, as the C int it most likely is
--- unless the upper bits say it was wider (a pointer, a 64-bit integer).
-function report.return_value(stop)
-  if stop.value == stop.return_value
-     or stop.return_value >> 32 == 0xffffffff then
-    return stop.value
+--- A returned 64-bit register as the value a C function most likely
+-- returned: the (sign-extended) int when the upper half is all zeros (a
+-- 32-bit write) or all ones, else the whole 64 bits (a pointer, a long).
+function report.c_value(raw)
+  local high = raw >> 32
+  if high ~= 0 and high ~= 0xffffffff then
+    return raw
   end
-  return stop.return_value
+  local low = raw & 0xffffffff
+  return low >= 0x80000000 and low - 0x100000000 or low
+end
+
+--- "#1  0x00007f... in fib (n=4) at demo.c:10", a backtrace line: the pc
+-- is shown unless the innermost frame is at the start of its line.
+function report.stack_frame(frame)
+  local text = tostring(frame)
+  if text:match("^%?%?") then
+    return string.format("#%-2d 0x%016x in %s ()", frame.index, frame.pc,
+                         report.function_name(frame.pc))
+  end
+  local row = frame.file and snare.line_at(frame.pc)
+  if frame.index == 0 and row and row.address == frame.pc then
+    return string.format("#%-2d %s", frame.index, text)
+  end
+  return string.format("#%-2d 0x%016x in %s", frame.index, frame.pc, text)
 end
 
 --- Serialises v for print: integers in decimal (or hex with `hex`),

@@ -4,31 +4,6 @@ local snare = require "snare"
 local report = require "snare.cli.report"
 local scope = require "snare.cli.scope"
 
--- Where a breakpoint goes: `*EXPR` (an address expression) or a number
--- (an address), else the text as the session takes it (a function name,
--- past its prologue when DWARF knows it; FILE:LINE); empty means the
--- current pc.
-local function location(dbg, text)
-  if text == "" then
-    if not dbg.session.stopped then
-      dbg:fail("No default breakpoint location now selected.")
-    end
-    return dbg.session:reg("pc")
-  end
-  local expr = text:match("^%*%s*(.+)$")
-  if expr then
-    local addr = scope.eval(expr, dbg.scope)
-    if math.type(addr) ~= "integer" then
-      dbg:fail("*%s is not an address", expr)
-    end
-    return addr
-  end
-  if text:match("^0[xX]%x+$") or text:match("^%d+$") then
-    return math.tointeger(tonumber(text))
-  end
-  return text
-end
-
 -- "0x7f... <fib+12>: file demo.c, line 8." as gdb announces a breakpoint.
 local function describe(bp)
   local text = report.address(bp.address)
@@ -67,7 +42,7 @@ local function set_breakpoint(dbg, args, temporary)
     opts.condition = condition(dbg, expr)
   end
   local ok, bp = pcall(dbg.session.breakpoint, dbg.session,
-                       location(dbg, where), opts)
+                       dbg:location(where), opts)
   if not ok then
     local name = tostring(bp):match("unknown symbol '(.-)'")
     if name then

@@ -67,10 +67,7 @@ local function examine(dbg, args, modifier)
   if args == "" then
     dbg:fail("Argument required (starting display address).")
   end
-  local addr = scope.eval(args, dbg.scope)
-  if math.type(addr) ~= "integer" then
-    dbg:fail("%s is not an address", args)
-  end
+  local addr = dbg:address(args)
   if format == "i" then
     local insns, err = snare.disassemble(addr, n)
     if not insns then

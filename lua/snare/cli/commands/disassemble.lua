@@ -2,16 +2,6 @@
 
 local snare = require "snare"
 local report = require "snare.cli.report"
-local scope = require "snare.cli.scope"
-
--- The address an argument names: a symbol, or an address expression.
-local function address(dbg, text)
-  local addr = scope.eval(text, dbg.scope)
-  if math.type(addr) ~= "integer" then
-    dbg:fail("%s is not an address", text)
-  end
-  return addr
-end
 
 local function dump(dbg, insns, pc, base)
   for _, insn in ipairs(insns) do
@@ -32,14 +22,14 @@ local function disassemble(dbg, args)
   local pc = dbg.session.stopped and dbg.session:reg("pc") or nil
   local where, n = args:match("^(.-)%s+(%d+)$")
   if where and where ~= "" then
-    local insns, err = snare.disassemble(address(dbg, where),
+    local insns, err = snare.disassemble(dbg:address(where),
                                          math.tointeger(tonumber(n)))
     if not insns then
       dbg:fail("%s", err)
     end
     return dump(dbg, insns, pc)
   end
-  local addr = args ~= "" and address(dbg, args) or pc
+  local addr = args ~= "" and dbg:address(args) or pc
   if not addr then
     dbg:fail("No frame selected.")
   end

@@ -2,6 +2,7 @@
 -- kill.
 
 local snare = require "snare"
+local report = require "snare.cli.report"
 local scope = require "snare.cli.scope"
 
 local function count(dbg, args)
@@ -34,10 +35,7 @@ local function call(dbg, args)
     end
     fn = fn_text
   else
-    fn = scope.eval(fn_text, dbg.scope)
-    if math.type(fn) ~= "integer" then
-      dbg:fail("%s is not a function address", fn_text)
-    end
+    fn = dbg:address(fn_text)
   end
   local values = { n = 0 }
   if arg_text:match("%S") then
@@ -77,15 +75,43 @@ local function repeat_steps(dbg, args, step)
   dbg:show_stop(stop)
 end
 
--- A line-stepping command backed by session method `method` once the
--- Lua API offers it.
+-- A line-stepping command: session method `method`, N times.
 local function line_step(method)
   return function(dbg, args)
-    local fn = dbg:method(method)
-    if not fn then
-      dbg:fail("%s: not available yet (needs session:%s)", method, method)
+    repeat_steps(dbg, args, function()
+      return dbg.session[method](dbg.session)
+    end)
+  end
+end
+
+-- `finish`: runs until the selected frame returns, then shows the value
+-- it returned (rax, as a C int unless it is wider).
+local function finish(dbg)
+  dbg:require_stopped()
+  local frame = dbg:selected_frame()
+  if frame then
+    dbg:out("Run till exit from " .. report.stack_frame(frame))
+  end
+  local stop = dbg.session:finish()
+  dbg:show_stop(stop)
+  if stop.kind == "step" then
+    dbg:record(report.c_value(dbg.session:reg("rax")), false,
+               "Value returned is ")
+  end
+end
+
+-- `until LOCATION` / `advance LOCATION`: runs to a location (until: in
+-- this frame or its callers, as gdb); `until` alone is `next` here.
+local function run_to(method)
+  return function(dbg, args)
+    dbg:require_stopped()
+    if args == "" then
+      if method == "advance" then
+        dbg:fail("Argument required (a location).")
+      end
+      return dbg:show_stop(dbg.session:next())
     end
-    repeat_steps(dbg, args, function() return fn(dbg.session) end)
+    dbg:show_stop(dbg.session[method](dbg.session, dbg:location(args)))
   end
 end
 
@@ -115,8 +141,13 @@ return {
     help = "run to the next source line, over calls", repeats = true,
     run = line_step("next") },
   { name = "finish", aliases = { "fin" }, usage = "finish",
-    help = "run until the current function returns", repeats = true,
-    run = line_step("finish") },
+    help = "run until the selected function returns; show its value",
+    run = finish },
+  { name = "until", aliases = { "u" }, usage = "until [LOCATION]",
+    help = "run to LOCATION in this frame or a caller (alone: next)",
+    repeats = true, run = run_to("until_line") },
+  { name = "advance", usage = "advance LOCATION",
+    help = "run to LOCATION, in any frame", run = run_to("advance") },
   { name = "kill", aliases = { "k" }, usage = "kill",
     help = "abort the call in progress",
     run = function(dbg)

@@ -1,31 +1,11 @@
--- The stack: backtrace, frame, up, down (frames from session:backtrace).
+-- The stack: backtrace, frame, up, down.
 
-local snare = require "snare"
 local report = require "snare.cli.report"
 local source = require "snare.cli.source"
 
 local function frames(dbg)
-  local backtrace = dbg:method("backtrace")
-  if not backtrace then
-    dbg:fail("backtrace: not available yet (needs session:backtrace)")
-  end
   dbg:require_stopped()
-  return backtrace(dbg.session)
-end
-
--- "#1  0x00007f... in fib (n=4) at demo.c:10": the pc is shown unless
--- the innermost frame is at the start of its line.
-local function frame_line(frame)
-  local text = tostring(frame)
-  if text:match("^%?%?") then
-    return string.format("#%-2d 0x%016x in %s ()", frame.index, frame.pc,
-                         report.function_name(frame.pc))
-  end
-  local row = frame.file and snare.line_at(frame.pc)
-  if frame.index == 0 and row and row.address == frame.pc then
-    return string.format("#%-2d %s", frame.index, text)
-  end
-  return string.format("#%-2d 0x%016x in %s", frame.index, frame.pc, text)
+  return dbg.session:backtrace()
 end
 
 local function backtrace(dbg, args)
@@ -35,7 +15,7 @@ local function backtrace(dbg, args)
       dbg:out("(More stack frames follow...)")
       break
     end
-    dbg:out(frame_line(frame))
+    dbg:out(report.stack_frame(frame))
   end
 end
 
@@ -47,7 +27,7 @@ local function select(dbg, n)
     dbg:fail("No frame at level %d.", n)
   end
   dbg.frame_index, dbg.listed = n, nil
-  dbg:out(frame_line(frame))
+  dbg:out(report.stack_frame(frame))
   if frame.file and frame.line then
     dbg:out(source.line(frame.file, frame.line))
   end
