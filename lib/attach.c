@@ -227,3 +227,29 @@ void snare_attached_release(snare_session *session) {
   }
   free(session->attached);
 }
+
+int snare_thread_self(snare_session *session) {
+  snare_thread *thread = session ? find_live(session, 0) : NULL;
+  return thread ? thread->id : 0;
+}
+
+int snare_thread_from_native(snare_session *session, uintptr_t native) {
+  if (session == NULL)
+    return 0;
+  if (session->worker.os_self == native && atomic_load(&session->worker.alive))
+    return session->worker.id;
+  int id = 0;
+  snare_os_lock_acquire(session->threads_lock);
+  for (size_t i = 0; i < session->attached_count && id == 0; i++)
+    if (session->attached[i]->os_self == native &&
+        atomic_load(&session->attached[i]->alive))
+      id = session->attached[i]->id;
+  snare_os_lock_release(session->threads_lock);
+  return id;
+}
+
+uintptr_t snare_thread_native(snare_session *session, int id) {
+  snare_thread *thread =
+      session != NULL && id != 0 ? find_live(session, id) : NULL;
+  return thread ? thread->os_self : 0;
+}

@@ -278,3 +278,12 @@ void snare_breakpoints_clear_range(uint64_t start, uint64_t size) {
   snare_reclaim();
   snare_os_global_unlock();
 }
+
+void snare_breakpoint_clear_all(snare_session *session) {
+  if (session == NULL)
+    return;
+  snare_os_global_lock();
+  snare_breakpoints_clear_all(session);
+  snare_reclaim();
+  snare_os_global_unlock();
+}

@@ -275,3 +275,18 @@ snare_status snare_vector_register_get(snare_session *session, unsigned index,
              ? SNARE_OK
              : SNARE_UNSUPPORTED;
 }
+
+bool snare_debugging_possible(void) {
+  snare_session *session;
+  if (snare_session_new(&session) != SNARE_OK)
+    return false;
+  /* Out-of-line code must be placeable near code and writable. */
+  uint64_t near = (uint64_t)(uintptr_t)&snare_debugging_possible;
+  uint64_t page = snare_os_code_alloc_near(near, 4096);
+  bool ok = page != 0 && snare_os_code_write(page, snare_arch_trap_instruction,
+                                             snare_arch_trap_size);
+  if (page != 0)
+    snare_os_code_free(page, 4096);
+  snare_session_free(session);
+  return ok;
+}

@@ -331,6 +331,14 @@ SNARE_API snare_status snare_breakpoint_set(snare_session *session,
                                             uint64_t addr,
                                             const snare_breakpoint_options *opts,
                                             int *id);
+/* Removes every breakpoint of the session. */
+SNARE_API void snare_breakpoint_clear_all(snare_session *session);
+/*
+ * True if snare can debug in this process: it can install its signal
+ * handlers, start threads and patch code (libjit's
+ * jit_debugging_possible). Leaves nothing behind.
+ */
+SNARE_API bool snare_debugging_possible(void);
 /* Removes a breakpoint; NOT_FOUND if no such id. */
 SNARE_API snare_status snare_breakpoint_clear(snare_session *session, int id);
 /* Enables/disables without forgetting counts; NOT_FOUND if no such id. */
@@ -722,6 +730,16 @@ SNARE_API snare_status snare_thread_set_breakable(snare_session *session,
                                                   int id, bool breakable);
 /* True while thread id is the session's worker or attached to it. */
 SNARE_API bool snare_thread_is_alive(snare_session *session, int id);
+/* Id of the calling thread in the session, 0 if it is not attached
+   (libjit's jit_debugger_get_self). */
+SNARE_API int snare_thread_self(snare_session *session);
+/* Id of the attached thread whose native handle (pthread_t) is `native`,
+   0 if none (libjit's jit_debugger_get_thread). */
+SNARE_API int snare_thread_from_native(snare_session *session,
+                                       uintptr_t native);
+/* Native handle (pthread_t) of thread id, 0 if no such live thread
+   (libjit's jit_debugger_get_native_thread). */
+SNARE_API uintptr_t snare_thread_native(snare_session *session, int id);
 /* True while thread id runs target code (not parked, not idle). */
 SNARE_API bool snare_thread_is_running(snare_session *session, int id);
 /*
