@@ -7,6 +7,8 @@
 #   make demo       build, run examples/tour.lua
 #   make bench      build, run bench/run.sh
 #   make lint       luacheck the Lua sources
+#   make doc        the Lua API reference (LDoc) in build/doc/
+#   make example NAME=x  build, run examples/x.lua
 #   make fuzz       install clang, run the libFuzzer harnesses (fuzz/run, 2 min)
 #   make reliability  the long reliability run (tools/reliability, ~10 min)
 #   make build      build release without the package check
@@ -41,10 +43,10 @@ env_for = SNARE_BUILD=$(ROOT)/$(1) SNARE_FIXTURES=$(FIXTURES) \
 	LUA_CPATH='$(ROOT)/$(1)/lua/?.so;;'
 
 TEST_STEPS := criterion-release busted-release criterion-asan busted-asan \
-	oracle fuzz-smoke
+	oracle fuzz-smoke doc
 
 .PHONY: all setup generate build build-asan module test $(TEST_STEPS) \
-	demo bench lint install clean fuzz reliability
+	demo example bench lint install clean fuzz reliability
 
 # Steps here run one at a time (the generated makefiles still honour -j):
 # both configurations write the same fixture files, and test output must
@@ -111,6 +113,21 @@ busted-asan:
 
 demo: setup build
 	$(call env_for,build) $(TIMEOUT) $(LUA) examples/tour.lua
+
+# One example by name: make example NAME=threads runs examples/threads.lua.
+example: setup build
+	@test -f examples/$(NAME).lua || \
+		{ echo "make example: no examples/$(NAME).lua"; exit 1; }
+	$(call env_for,build) $(TIMEOUT) $(LUA) examples/$(NAME).lua
+
+# The Lua API reference from the doc comments (config.ld says which files).
+# A step of `make test` too (under a second): a warning, such as a
+# misspelt tag or a @param that does not match the function, fails it.
+# --testing leaves the date out, so the output is reproducible.
+doc:
+	@echo "==== LDoc (build/doc/) ===="
+	@tools/setup lua-ldoc lua-markdown
+	ldoc --fatalwarnings --testing .
 
 bench: build
 	@tools/setup gdb

@@ -10,10 +10,12 @@
 --   build/lua/snare/core.so         Lua module snare.core
 --   build/bin/snare_tests           Criterion tests from spec/c/
 --   build/debuginfo_oracle/driver   spec/debuginfo_oracle/driver.c
+--   build/lib/snare_agent.so        agent/: the LD_PRELOAD agent
 -- Built once, never sanitized, the same in both configurations:
 --   build/fixtures/O0/libNAME.so    spec/fixtures/NAME.c at -g -O0
 --   build/fixtures/O2/libNAME.so    spec/fixtures/NAME.c at -g -O2
 --   build/examples/libNAME.so       examples/targets/NAME.c at -g -O0
+--   build/fixtures/bin/NAME         spec/fixtures/programs/NAME.c, -g -O0
 
 local warnings = { "-std=c11", "-Wall", "-Wextra", "-Werror" }
 local sanitizers = "-fsanitize=address,undefined"
@@ -75,6 +77,18 @@ project "snare"
   links(system_libs)
   core_settings("snare", "lua/snare")
 
+-- The LD_PRELOAD agent of `snare profile|trace|exec -- PROG` (agent/):
+-- embeds a Lua state, so it links liblua; the snare C API it calls comes
+-- from the snare.core module that state loads.
+project "snare_agent"
+  kind "SharedLib"
+  files { "agent/**.c" }
+  includedirs { "/usr/include/lua5.4" }
+  targetname "snare_agent"
+  targetprefix ""
+  links { "lua5.4", "pthread", "dl" }
+  core_settings("snare_agent", "lib")
+
 project "snare_tests"
   kind "ConsoleApp"
   files { "spec/c/**.c" }
@@ -97,11 +111,11 @@ project "debuginfo_oracle"
 -- One shared object per target source and optimisation level. Targets are
 -- what snare debugs, so they are built like ordinary user code: no
 -- sanitizers, no forced frame pointers, identical in both configurations.
-local function target_project(source, level, dir)
+local function target_project(source, level, dir, target_kind)
   local name = path.getbasename(source)
   local id = dir:gsub("/", "_") .. "_" .. name
   project(id)
-    kind "SharedLib"
+    kind(target_kind or "SharedLib")
     files { source }
     targetname(name)
     targetdir("build/" .. dir)
@@ -116,6 +130,11 @@ end
 for _, source in ipairs(os.matchfiles("spec/fixtures/*.c")) do
   target_project(source, "O0", "fixtures/O0")
   target_project(source, "O2", "fixtures/O2")
+end
+
+-- Whole programs for `snare profile -- PROG` (spec/cli_profile_spec.lua).
+for _, source in ipairs(os.matchfiles("spec/fixtures/programs/*.c")) do
+  target_project(source, "O0", "fixtures/bin", "ConsoleApp")
 end
 
 for _, source in ipairs(os.matchfiles("examples/targets/*.c")) do

@@ -11,22 +11,12 @@
 # commands minus without the object (loading its symbols and DWARF
 # index), and with DWARF_LINES `break file:line` commands minus with the
 # object alone (resolving them, which expands the units they are in).
-set -euo pipefail
-shopt -s inherit_errexit
-cd "$(dirname "$0")/.."
-
-out=build/bench
-snare_build=${SNARE_BUILD:-build}
-export LUA_PATH=${LUA_PATH:-"lua/?.lua;lua/?/init.lua;;"}
-export LUA_CPATH=${LUA_CPATH:-"$snare_build/lua/?.so;;"}
-CC=${CC:-gcc}
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
 FUNCTIONS=${DWARF_FUNCTIONS:-2000}
 LINES=${DWARF_LINES:-1000}
 
-# shellcheck source=bench/timing.sh
-source bench/timing.sh
 
-mkdir -p "$out"
 lib=$out/libdwarfbig.so
 if [[ ! -e $lib || bench/dwarf_gen.lua -nt $lib ]]; then
   echo "building a $FUNCTIONS-function -g object (takes a while)"

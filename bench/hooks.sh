@@ -4,20 +4,10 @@
 # object), against uftrace recording the same function (built with -pg),
 # and the uninstrumented call, all measured in this run. Costs are slopes
 # between two loop lengths (start-up cancels), minimum of REPEAT runs.
-set -euo pipefail
-shopt -s inherit_errexit
-cd "$(dirname "$0")/.."
-
-out=build/bench
-snare_build=${SNARE_BUILD:-build}
-export LUA_PATH=${LUA_PATH:-"lua/?.lua;lua/?/init.lua;;"}
-export LUA_CPATH=${LUA_CPATH:-"$snare_build/lua/?.so;;"}
-CC=${CC:-gcc}
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
 HOOK_N1=${HOOK_N1:-200000} HOOK_N2=${HOOK_N2:-2000000}
-# shellcheck source=bench/timing.sh
-source bench/timing.sh
 
-mkdir -p "$out"
 cflags=(-std=c11 -Wall -Wextra -Werror -g -O2)
 "$CC" "${cflags[@]}" -DHOOKLOOP_MAIN bench/hookloop.c -o "$out/hookloop"
 "$CC" "${cflags[@]}" -DHOOKLOOP_MAIN -pg bench/hookloop.c \

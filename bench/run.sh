@@ -8,25 +8,13 @@
 # same slope of the variant without a breakpoint is subtracted. Each
 # point is the minimum of REPEAT runs. A benchmark measures, it does not
 # judge: the exit status is 0 unless a run failed or miscounted.
-set -euo pipefail
-shopt -s inherit_errexit
-cd "$(dirname "$0")/.."
-
-out=build/bench
-# make bench points SNARE_BUILD and LUA_PATH/LUA_CPATH at its build.
-snare_build=${SNARE_BUILD:-build}
-export LUA_PATH=${LUA_PATH:-"lua/?.lua;lua/?/init.lua;;"}
-export LUA_CPATH=${LUA_CPATH:-"$snare_build/lua/?.so;;"}
-CC=${CC:-gcc}
-REPEAT=${REPEAT:-3}
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
 BARE_N=${BARE_N:-1000000}
 GDB_N1=${GDB_N1:-1000} GDB_N2=${GDB_N2:-8000}
 SNARE_N1=${SNARE_N1:-100000} SNARE_N2=${SNARE_N2:-1000000}
 
-# shellcheck source=bench/timing.sh
-source bench/timing.sh
 
-mkdir -p "$out"
 cflags=(-std=c11 -Wall -Wextra -Werror -g)
 "$CC" "${cflags[@]}" -O2 bench/bare_trap.c -o "$out/bare_trap"
 "$CC" "${cflags[@]}" -O0 bench/loop_target.c bench/benchloop.c \

@@ -4,21 +4,11 @@
 # through ptrace), on the same generated target, in the same run. Costs
 # are slopes between two step counts (start-up cancels), minimum of
 # REPEAT runs.
-set -euo pipefail
-shopt -s inherit_errexit
-cd "$(dirname "$0")/.."
-
-out=build/bench
-snare_build=${SNARE_BUILD:-build}
-export LUA_PATH=${LUA_PATH:-"lua/?.lua;lua/?/init.lua;;"}
-export LUA_CPATH=${LUA_CPATH:-"$snare_build/lua/?.so;;"}
-CC=${CC:-gcc}
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
 STEP_N1=${STEP_N1:-200} STEP_N2=${STEP_N2:-1000}
-# shellcheck source=bench/timing.sh
-source bench/timing.sh
 
 # chain(): STEP_N2 + 1 lines, each `s += work(k);`.
-mkdir -p "$out"
 {
   echo '#define NOINLINE __attribute__((noinline))'
   echo 'NOINLINE int work(int x) { return x * 3 + 1; }'

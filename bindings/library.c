@@ -171,25 +171,26 @@ static int lib_tostring(lua_State *L)
   return 1;
 }
 
-/* core.load(path) -> library | nil, message */
-static int core_load(lua_State *L)
+/* Wraps what snare_library_open or snare_library_open_program (path
+   NULL) opens as a library object: library | nil, message. */
+static int push_opened(lua_State *L, const char *path)
 {
-  const char *path = luaL_checkstring(L, 1);
   snare_lua_drain();
   llibrary *l = lua_newuserdatauv(L, sizeof *l, 1);
   memset(l, 0, sizeof *l);
   luaL_setmetatable(L, LIBRARY_TYPE);
-  lua_pushvalue(L, 1);
-  lua_setiuservalue(L, -2, 1);
   snare_library *lib;
-  snare_status st = snare_library_open(path, &lib);
+  snare_status st = path != NULL ? snare_library_open(path, &lib)
+                                 : snare_library_open_program(&lib);
   if (st != SNARE_OK) {
     luaL_pushfail(L);
-    lua_pushfstring(L, "cannot load %s: %s", path,
+    lua_pushfstring(L, "cannot load %s: %s", path ? path : "the program",
                     st == SNARE_LOAD_FAILED ? snare_library_error()
                                             : snare_status_message(st));
     return 2;
   }
+  lua_pushstring(L, snare_library_path(lib));
+  lua_setiuservalue(L, -2, 1);
   l->lib = lib;
   l->base = snare_library_base(lib);
   pushlibraries(L);
@@ -202,6 +203,18 @@ static int core_load(lua_State *L)
   lua_rawseti(L, -2, l->slot);
   lua_pop(L, 1);
   return 1;
+}
+
+/* core.load(path) -> library | nil, message */
+static int core_load(lua_State *L)
+{
+  return push_opened(L, luaL_checkstring(L, 1));
+}
+
+/* core.load_program() -> the main program as a library | nil, message */
+static int core_load_program(lua_State *L)
+{
+  return push_opened(L, NULL);
 }
 
 snare_library *snare_lua_checklibrary(lua_State *L, int idx)
@@ -354,6 +367,7 @@ static const luaL_Reg lib_meta[] = {
 
 static const luaL_Reg core_functions[] = {
     {"load", core_load},
+    {"load_program", core_load_program},
     {"symbol", core_symbol},
     {"symbol_at", core_symbol_at},
     {NULL, NULL},

@@ -80,22 +80,20 @@ static void destroy(snare_library *lib) {
 
 static bool handle_shared(const snare_library *lib);
 
-snare_status snare_library_open(const char *path, snare_library **out) {
-  if (path == NULL || out == NULL)
-    return failed(SNARE_INVALID_ARGUMENT, "no path or no result pointer");
+/*
+ * Takes over an object the OS loader opened as `handle` (path: the name
+ * to report), reading its symbols; on failure closes the handle.
+ */
+static snare_status adopt(const char *path, void *handle, snare_library **out) {
   snare_library *lib = calloc(1, sizeof *lib);
   if (lib == NULL || !reserve_entry() || (lib->path = strdup(path)) == NULL) {
     free(lib);
+    snare_os_library_close(handle);
     return failed(SNARE_NO_MEMORY, "out of memory");
   }
-  snare_status status =
-      snare_os_library_open(path, &lib->handle, last_error, sizeof last_error);
-  if (status != SNARE_OK) {
-    destroy(lib);
-    return status;
-  }
+  lib->handle = handle;
   snare_os_loaded where;
-  status = snare_os_library_locate(lib->handle, &where);
+  snare_status status = snare_os_library_locate(lib->handle, &where);
   if (status != SNARE_OK)
     failed(status, "the loader does not say where the object was mapped");
   else if ((status = snare_elf_symbols_read(where.file, where.base,
@@ -115,6 +113,25 @@ snare_status snare_library_open(const char *path, snare_library **out) {
     snare_usdt_library_opened(where.file, where.base);
   *out = lib;
   return SNARE_OK;
+}
+
+snare_status snare_library_open(const char *path, snare_library **out) {
+  if (path == NULL || out == NULL)
+    return failed(SNARE_INVALID_ARGUMENT, "no path or no result pointer");
+  void *handle;
+  snare_status status =
+      snare_os_library_open(path, &handle, last_error, sizeof last_error);
+  return status == SNARE_OK ? adopt(path, handle, out) : status;
+}
+
+snare_status snare_library_open_program(snare_library **out) {
+  if (out == NULL)
+    return failed(SNARE_INVALID_ARGUMENT, "no result pointer");
+  void *handle;
+  const char *file;
+  snare_status status = snare_os_program_open(&handle, &file, last_error,
+                                              sizeof last_error);
+  return status == SNARE_OK ? adopt(file, handle, out) : status;
 }
 
 /* True if another open snare_library holds the same loader handle, so

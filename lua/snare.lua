@@ -69,20 +69,29 @@ end
 --   clears every breakpoint inside it.
 -- @tparam string path
 -- @return library, or nil, message
+-- @function load
 snare.load = core.load
+
+--- The main program of this process as a library (not loaded again):
+-- its functions can be hooked and broken on as a shared object's.
+-- `lib.path` is its file. Used by the `snare` command's LD_PRELOAD agent.
+-- @return library, or nil, message
+snare.load_program = core.load_program
 
 --- Address of a symbol in any library loaded through `snare.load`.
 -- @tparam string name
 -- @return address, library; or nil, message
+-- @function symbol
 snare.symbol = core.symbol
 
 --- The symbol containing an address, across loaded libraries.
 -- @tparam integer addr
 -- @return `{name, address, size, is_function, library, offset}`, or nil, message
+-- @function symbol_at
 snare.symbol_at = core.symbol_at
 
 --- Source lines and functions
--- From the DWARF of libraries built with `-g`, read on first use. A
+-- From the DWARF of libraries built with -g, read on first use. A
 -- library without it answers nil, message; its symbols keep working.
 -- Library objects also have:
 --
@@ -100,6 +109,7 @@ snare.symbol_at = core.symbol_at
 --- The source line at an address, in whichever loaded library maps it.
 -- @tparam integer addr
 -- @return `{file, line, column, function, address}`, or nil, message
+-- @function line_at
 snare.line_at = core.line_at
 
 --- Describes an address as "name+offset" ("fib", "fib+4"), or nil if no
@@ -171,6 +181,7 @@ end
 -- "snare.session: closed". A condition cannot close its own session.
 -- @tparam[opt] table opts `{timeout = ms}`
 -- @return session
+-- @function session
 snare.session = core.session
 
 --- Breakpoints (documentation only).
@@ -308,9 +319,9 @@ local function source_of(stop)
   return string.format(" at %s:%d", stop.file:match("[^/]*$"), stop.line)
 end
 
---- Describes a stop: "breakpoint 1 at 0x... <fib+4> at demo.c:12",
--- "signal SIGSEGV (segmentation fault) at 0x... <do_segv+8> at faults.c:9,
--- fault address 0x0", "exit, returned 55". The source line shows when
+--- Describes a stop: `breakpoint 1 at 0x1139 <fib+4> at demo.c:12`,
+-- `signal SIGSEGV (segmentation fault) at 0x1105 <do_segv+8> at faults.c:9,
+-- fault address 0x0`, `exit, returned 55`. The source line shows when
 -- the code has DWARF.
 -- @tparam table stop
 function snare.format_stop(stop)
@@ -341,8 +352,8 @@ function snare.format_stop(stop)
   return string.format("%s at %s%s", kind, where(stop.pc), source_of(stop))
 end
 
---- Describes a breakpoint: "breakpoint 1 at 0x... <fib+4>", with
--- ", 3 locations" when it covers several addresses.
+--- Describes a breakpoint: `breakpoint 1 at 0x1139 <fib+4>`, with
+-- `, 3 locations` when it covers several addresses.
 function snare.format_breakpoint(bp)
   local text = string.format("breakpoint %d at %s", bp.id, where(bp.address))
   local count = #bp.addresses
@@ -402,8 +413,8 @@ end
 -- true (its breakpoint's `hits` still count it).
 -- @table event
 
---- Describes an event: "hard-breakpoint on thread 3 at 0x... <fib+4>
--- (breakpoint 1)", "attach of thread 2 (stopped)", "quit".
+--- Describes an event: `attach of thread 2 (stopped)`, `quit`,
+-- `hard-breakpoint on thread 3 at 0x1139 <fib+4> (breakpoint 1)`.
 -- @tparam table event
 function snare.format_event(event)
   if event.type == "quit" then
@@ -432,12 +443,23 @@ core.metatable("snare.breakpoint").__tostring = snare.format_breakpoint
 -- nil, message. The same functions are methods of sessions and frames.
 -- @section memory
 
---- Reads n bytes at addr. @return string, or nil, message
+--- Reads n bytes at addr.
+-- @return string, or nil, message
+-- @function read
+-- @tparam integer addr
+-- @tparam integer n
 snare.read = core.read
---- Writes a string at addr. @return true, or nil, message
+--- Writes a string at addr.
+-- @return true, or nil, message
+-- @function write
+-- @tparam integer addr
+-- @tparam string bytes
 snare.write = core.write
 --- Reads a NUL-terminated string at addr, at most `max` (4096) bytes.
 -- @return string, or nil, message
+-- @function read_cstring
+-- @tparam integer addr
+-- @tparam[opt=4096] integer max
 snare.read_cstring = core.read_cstring
 
 --- Typed reads (little-endian): `read_u8`, `read_u16`, `read_u32`,
@@ -461,14 +483,15 @@ end
 -- @param where address or symbol name
 -- @tparam[opt=1] integer n
 -- @return list of `{address, length, text, bytes}`, or nil, message
+-- @function disassemble
 snare.disassemble = core.disassemble
 
 --- JIT code
 -- Generated code as a target: W^X executable memory for JIT authors, and
--- regions with functions and a line map, which `snare.symbol`,
--- `snare.symbol_at`, `snare.line_at`, `s:breakpoint(name)`, backtraces
--- (by frame pointers, since such code has no unwind information) and
--- hooks then see as they see a library's.
+-- regions with functions and a line map. `snare.symbol`, `snare.symbol_at`,
+-- `snare.line_at`, `s:breakpoint(name)`, backtraces (by frame pointers,
+-- since such code has no unwind information) and hooks see registered
+-- regions as they see a library.
 --
 -- JIT memory objects (`<close>`-able, freed by the GC too):
 --
@@ -488,10 +511,11 @@ snare.disassemble = core.disassemble
 -- (removes the breakpoints and hooks in it).
 -- @section jit
 
---- Allocates JIT memory.
+--- Allocates JIT memory: `snare.jit.alloc(size, opts)`.
 -- @tparam integer size bytes, rounded up to pages
 -- @tparam[opt] table opts `{single = true}`: one mapping, no memfd
 -- @return JIT memory, or nil, message, status
+-- @function jit.alloc
 snare.jit = core.jit
 
 --- Registers a region of generated code.
@@ -500,32 +524,56 @@ snare.jit = core.jit
 --   the whole region is one function called `name`
 -- @return region, or nil, message, status (overlap, not executable,
 --   symbols or lines outside the region)
+-- @function code_register
 snare.code_register = core.code_register
 
 --- Marks
--- libjit's potential breakpoint sites (see "Marks" in snare.h): marks
--- from JITs, SNARE_MARK() and <sys/sdt.h> probes of loaded libraries
--- (`lib:marks()`, `lib:probes()`). A data value is an integer, an operand
+-- libjit's potential breakpoint sites (see "Marks" in snare.h).
+-- Marks come from JITs, `SNARE_MARK()` and `<sys/sdt.h>` probes of loaded
+-- libraries (`lib:marks()`, `lib:probes()`). A data value is an integer, an operand
 -- string ("8@-16(%rbp)") or `{reg="rdi"}` / `{reg="rbp", offset=-8}`.
 -- Filters are `{data1=, data2=, ["function"]=, mark=}`.
 -- @section marks
 
 --- Registers a mark; returns its id.
+-- @function mark
+-- @tparam integer address
+-- @param data1
+-- @param[opt] data2
+-- @tparam[opt] integer function address of the containing function
 snare.mark = core.mark
 --- Removes a mark: true, or nil, message.
+-- @function mark_remove
+-- @tparam integer id
 snare.mark_remove = core.mark_remove
 --- A mark's table {id, address, function, data1, data2, armed, ...}.
+-- @function mark_info
+-- @tparam integer id
 snare.mark_info = core.mark_info
 --- Every mark, as mark_info tables.
+-- @function marks
 snare.marks = core.marks
 --- Breakpoints of session on every matching mark, now and later: an id;
 -- stops there carry `at_mark`, `data1`, `data2`.
+-- @function mark_break
+-- @param session
+-- @tparam table filter
 snare.mark_break = core.mark_break
+--- Removes a `mark_break` by its id: true, or nil, message.
+-- @function mark_break_clear
+-- @tparam integer id
 snare.mark_break_clear = core.mark_break_clear
 --- `fn(function, data1, data2, frame)` at every hit of a matching mark on
 -- an attached thread; returns a hook with `stats()` and `remove()`.
+-- @function mark_hook
+-- @tparam table filter
+-- @tparam function fn
 snare.mark_hook = core.mark_hook
 --- `fn(args...)` at every hit of probe "provider:name" of lib.
+-- @function probe_hook
+-- @param lib
+-- @tparam string probe
+-- @tparam function fn
 snare.probe_hook = core.probe_hook
 
 --- Tracing: `snare.tally`, `snare.profile`, `snare.trace`, `snare.hook`

@@ -1201,6 +1201,17 @@ SNARE_API snare_status snare_run_to(snare_session *session,
                                     const uint64_t *addrs, size_t count,
                                     snare_run_to_mode mode, snare_stop *stop);
 
+/* ------------------------------------------------------------------ */
+/* The main program as a library                                       */
+
+/*
+ * Opens the main program of the process as a library, without loading it
+ * again: its symbols, DWARF, breakpoints and hooks work as a shared
+ * object's. snare_library_path gives its file (from /proc/self/exe).
+ * Closing it unloads nothing but clears its breakpoints and hooks.
+ */
+SNARE_API snare_status snare_library_open_program(snare_library **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -29,7 +29,17 @@ typedef struct snare_os_loaded {
 SNARE_HIDDEN snare_status snare_os_library_open(const char *path, void **handle,
                                                 char *error, size_t error_size);
 
-/* Drops one reference to a handle from snare_os_library_open. */
+/*
+ * Opens the main program itself (already loaded, never loaded again):
+ * a handle as snare_os_library_open's and the path of its file in *file
+ * (static storage). LOAD_FAILED with a message as that one's.
+ */
+SNARE_HIDDEN snare_status snare_os_program_open(void **handle,
+                                                const char **file, char *error,
+                                                size_t error_size);
+
+/* Drops one reference to a handle from snare_os_library_open or
+   snare_os_program_open. */
 SNARE_HIDDEN void snare_os_library_close(void *handle);
 
 /* Fills *out for an open handle; LOAD_FAILED if the loader cannot say. */

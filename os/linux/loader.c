@@ -24,6 +24,29 @@ snare_status snare_os_library_open(const char *path, void **handle, char *error,
   return SNARE_OK;
 }
 
+/* The main program's file: its link map names it "". */
+static char program_file[4096];
+
+snare_status snare_os_program_open(void **handle, const char **file,
+                                   char *error, size_t error_size) {
+  ssize_t n = readlink("/proc/self/exe", program_file, sizeof program_file - 1);
+  if (n <= 0) {
+    snprintf(error, error_size, "cannot read /proc/self/exe");
+    return SNARE_LOAD_FAILED;
+  }
+  program_file[n] = '\0';
+  void *h = dlopen(NULL, RTLD_NOW);
+  if (h == NULL) {
+    const char *message = dlerror();
+    snprintf(error, error_size, "%s",
+             message != NULL ? message : "dlopen failed");
+    return SNARE_LOAD_FAILED;
+  }
+  *handle = h;
+  *file = program_file;
+  return SNARE_OK;
+}
+
 void snare_os_library_close(void *handle) { dlclose(handle); }
 
 /* dl_iterate_phdr visitor: finds the object whose bias and name match the
@@ -70,7 +93,7 @@ snare_status snare_os_library_locate(void *handle, snare_os_loaded *out) {
   out->base = map->l_addr;
   out->start = search.start;
   out->size = search.end - search.start;
-  out->file = map->l_name;
+  out->file = map->l_name[0] != '\0' ? map->l_name : program_file;
   return SNARE_OK;
 }
 

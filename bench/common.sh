@@ -1,7 +1,20 @@
-# timing.sh - wall-clock helpers the benchmark scripts share (sourced).
-# Per-unit costs are slopes between two sizes, so start-up cancels out;
-# each point is the minimum of REPEAT runs.
+# common.sh - what every benchmark script starts with (sourced first):
+# strict mode, the repository root as working directory, where builds
+# and the snare module are, and the wall-clock helpers. Per-unit costs
+# are slopes between two sizes, so start-up cancels out; each point is
+# the minimum of REPEAT runs.
+set -euo pipefail
+shopt -s inherit_errexit
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+out=build/bench
+# make bench points SNARE_BUILD and LUA_PATH/LUA_CPATH at its build.
+snare_build=${SNARE_BUILD:-build}
+export LUA_PATH=${LUA_PATH:-"lua/?.lua;lua/?/init.lua;;"}
+export LUA_CPATH=${LUA_CPATH:-"$snare_build/lua/?.so;;"}
+CC=${CC:-gcc}
 REPEAT=${REPEAT:-3}
+mkdir -p "$out"
 
 # Prints the minimum wall time in ns of REPEAT runs of a command; fails
 # if any run fails.

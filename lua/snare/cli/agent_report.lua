@@ -1,0 +1,39 @@
+-- agent_report.lua - the controller script of `snare profile|trace --
+-- PROG`, run by the agent inside the program (see snare.agent). Its
+-- arguments (agent.args): FORMAT VALUE OUTPUT PROGRESS, OUTPUT "" meaning
+-- stderr, PROGRESS "1" when stderr is a terminal.
+local agent = require "snare.agent"
+local collect = require "snare.collect"
+local snare = require "snare"
+
+local format, value, output, progress = table.unpack(agent.args)
+local run = collect.start(agent.functions(), format)
+
+local how, fault = agent.run {
+  tick = function(elapsed)
+    run:drain()
+    if progress == "1" then
+      collect.progress(run, elapsed)
+    end
+  end,
+}
+if progress == "1" then
+  collect.progress_done()
+end
+
+local file = io.stderr
+if output ~= "" then
+  file = assert(io.open(output, "w"))
+end
+run:write(file, value, tonumber(io.open("/proc/self/stat"):read("n")))
+if file ~= io.stderr then
+  file:close()
+end
+
+if how == "fault" then
+  io.stderr:write(string.format("snare: the program got %s on thread %d at "
+                                .. "0x%x <%s>\n", fault.signal or "a signal",
+                                fault.thread, fault.pc,
+                                snare.describe(fault.pc) or "??"),
+                  agent.backtrace(fault), "\n")
+end

@@ -1,0 +1,230 @@
+--- Profiles and traces of a whole run, written in the `snare` command's
+-- output formats: what `snare profile` and `snare trace` do, on a library
+-- function or inside a program (see `snare.agent`).
+--
+-- Formats:
+--
+-- * "table": calls, inclusive and self time per called function
+--   (`snare.profile`);
+-- * "text": the indented call trace (`snare.trace`);
+-- * "folded": one `caller;callee;... VALUE` line per distinct call stack,
+--   for flame graph tools; VALUE is the number of calls made with exactly
+--   that stack ("calls", the default: exact, no sampling), or their self
+--   time in nanoseconds ("ns");
+-- * "chrome": Chrome trace JSON (Perfetto, chrome://tracing): a begin
+--   and an end event per call, ts in microseconds, tid = snare thread id;
+-- * "svg": a flame graph of the folded stacks (`snare.flamegraph`).
+--
+-- Every format but "table" needs call records, so it traces.
+-- @module snare.collect
+local snare = require "snare"
+local flamegraph = require "snare.flamegraph"
+
+local collect = {}
+
+--- The functions of a library to hook: those with DWARF information when
+-- it has any (its own code, not start-up pieces of the C runtime), else
+-- every ELF function symbol.
+-- @return list of `{name, address, ...}` as `lib:functions()`
+function collect.functions(lib)
+  local all, with_dwarf = lib:functions(), {}
+  for _, fn in ipairs(all) do
+    if lib:function_info(fn.name) then
+      with_dwarf[#with_dwarf + 1] = { name = fn.name, address = fn.address }
+    end
+  end
+  return #with_dwarf > 0 and with_dwarf or all
+end
+
+collect.formats = { table = true, text = true, folded = true, chrome = true,
+                    svg = true }
+
+local Run = {}
+Run.__index = Run
+
+--- Starts collecting on `functions` for `format` (see above).
+-- @return a run: `run:calls()`, `run:write(file, value)`
+function collect.start(functions, format)
+  assert(collect.formats[format], "snare.collect: unknown format")
+  local targets = {}
+  for i, fn in ipairs(functions) do
+    targets[i] = fn.address
+  end
+  local run = setmetatable({ format = format }, Run)
+  if format == "table" then
+    run.collector = snare.profile(targets)
+  else
+    run.collector = snare.trace(targets)
+  end
+  return run
+end
+
+--- Calls so far (all hooked functions, all threads).
+function Run:calls()
+  local total = 0
+  for _, entry in ipairs(self.collector.entries) do
+    total = total + entry.hook:stats().calls
+  end
+  return total
+end
+
+--- Reads the trace buffer into the run (it holds 65536 events): call it
+-- now and then during long traced runs.
+function Run:drain()
+  if self.format ~= "table" then
+    self.records = self.collector:report()
+  end
+end
+
+-- "calls" rows of the profile that were called at all, as a table.
+local function profile_table(rows)
+  local lines = { string.format("%-32s %12s %14s %14s", "function", "calls",
+                                "inclusive ms", "self ms") }
+  local silent = 0
+  for _, row in ipairs(rows) do
+    if row.calls > 0 then
+      lines[#lines + 1] = string.format("%-32s %12d %14.3f %14.3f", row.name,
+                                        row.calls, row.inclusive_ns / 1e6,
+                                        row.self_ns / 1e6)
+    else
+      silent = silent + 1
+    end
+  end
+  if silent > 0 then
+    lines[#lines + 1] = string.format("(%d more hooked functions were not "
+                                      .. "called)", silent)
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+--- Folded stacks of trace records: `{["a;b"] = value}`. `value` is
+-- "calls" (calls with exactly that stack) or "ns" (their self time;
+-- calls still running count zero).
+function collect.fold(records, value)
+  local stacks, open, folded = {}, {}, {}
+  for _, r in ipairs(records) do
+    local names = stacks[r.thread] or {}
+    local frames = open[r.thread] or {}
+    stacks[r.thread], open[r.thread] = names, frames
+    for d = #names, r.depth + 1, -1 do
+      names[d], frames[d] = nil, nil
+    end
+    names[r.depth + 1] = r.name
+    local node = { key = table.concat(names, ";"),
+                   self = r.duration_ns or 0 }
+    frames[r.depth + 1] = node
+    local parent = frames[r.depth]
+    if parent then
+      parent.self = parent.self - node.self
+    end
+    if value == "ns" then
+      -- Self time is only final once the children are seen: keep nodes.
+      folded[#folded + 1] = node
+    else
+      folded[node.key] = (folded[node.key] or 0) + 1
+    end
+  end
+  if value == "ns" then
+    local sums = {}
+    for _, node in ipairs(folded) do
+      sums[node.key] = (sums[node.key] or 0) + math.max(node.self, 0)
+    end
+    return sums
+  end
+  return folded
+end
+
+--- The folded stacks as text, one "stack value" line each, sorted.
+function collect.folded_text(records, value)
+  local keys, folded = {}, collect.fold(records, value)
+  for key in pairs(folded) do
+    keys[#keys + 1] = key
+  end
+  table.sort(keys)
+  local lines = {}
+  for i, key in ipairs(keys) do
+    lines[i] = string.format("%s %d\n", key, folded[key])
+  end
+  return table.concat(lines)
+end
+
+local function json_string(s)
+  return '"' .. s:gsub('[%c"\\]', function(c)
+    return string.format("\\u%04x", c:byte())
+  end) .. '"'
+end
+
+--- Chrome trace JSON of trace records: a "B" event at each call's start
+-- and an "E" at its end, properly nested per thread (a call still running
+-- ends at the last time seen).
+function collect.chrome(records, pid)
+  local events, last, t0 = {}, 0, nil
+  for _, r in ipairs(records) do
+    t0 = t0 or r.start_ns
+    last = math.max(last, r.start_ns + (r.duration_ns or 0))
+  end
+  local function event(ph, name, thread, ns)
+    events[#events + 1] = string.format(
+      '{"name":%s,"ph":"%s","ts":%.3f,"pid":%d,"tid":%d}', json_string(name),
+      ph, (ns - t0) / 1e3, pid, thread)
+  end
+  local open = {}
+  local function close_to(thread, depth)
+    local frames = open[thread] or {}
+    open[thread] = frames
+    while #frames > depth do
+      local r = table.remove(frames)
+      event("E", r.name, r.thread,
+            r.duration_ns and r.start_ns + r.duration_ns or last)
+    end
+    return frames
+  end
+  for _, r in ipairs(records) do
+    local frames = close_to(r.thread, r.depth)
+    event("B", r.name, r.thread, r.start_ns)
+    frames[#frames + 1] = r
+  end
+  for thread in pairs(open) do
+    close_to(thread, 0)
+  end
+  return '{"traceEvents":[\n' .. table.concat(events, ",\n")
+         .. '\n],"displayTimeUnit":"ns"}\n'
+end
+
+--- Writes the report to `file` (an open file) in the run's format;
+-- `value` ("calls" or "ns") for folded stacks and SVG; `pid` for Chrome.
+function Run:write(file, value, pid)
+  local format = self.format
+  if format == "table" then
+    file:write(profile_table(self.collector:report()))
+    return
+  end
+  local records = self.collector:report()
+  if format == "text" then
+    file:write(tostring(self.collector), "\n")
+  elseif format == "folded" then
+    file:write(collect.folded_text(records, value))
+  elseif format == "chrome" then
+    file:write(collect.chrome(records, pid or 0))
+  else
+    file:write(flamegraph.svg(collect.folded_text(records, value),
+                              { unit = value == "ns" and "ns" or "calls" }))
+  end
+  if self.collector.dropped > 0 then
+    io.stderr:write(string.format("snare: %d trace events lost (the buffer "
+                                  .. "overflowed)\n", self.collector.dropped))
+  end
+end
+
+--- A progress line on stderr ("12345 calls, 3 s"), rewritten in place;
+-- `progress.done()` erases it.
+function collect.progress(run, elapsed)
+  io.stderr:write(string.format("\r\27[K%d calls, %d s", run:calls(), elapsed))
+  io.stderr:flush()
+end
+
+function collect.progress_done()
+  io.stderr:write("\r\27[K")
+end
+
+return collect
