@@ -6,10 +6,10 @@
  * on a thread of its own. The two threads meet in a small handshake:
  *
  *   controller                         main thread (constructor)
- *   agent.attach(s:handle())  ------>  snare_thread_attach(session)
- *                             <------  thread id
+ *   agent.attach(s:handle())  ------>  snare_thread_attach(session),
+ *   s:wait_event(): "attach"  <------  stopping at once: parks
  *   hooks, breakpoints...
- *   agent.release()           ------>  returns: the program runs
+ *   s:wait_event(ms, id)      ------>  resumed: returns, the program runs
  *   waits for events                   ...
  *                                      exit(): atexit handler posts a quit
  *   writes the report, returns <-----  and waits until the script is done
@@ -43,8 +43,7 @@
 typedef enum agent_state {
   STARTING, /* the controller prepares */
   SESSION,  /* it passed its session: the main thread may attach */
-  ATTACHED, /* the main thread attached (or failed to) */
-  RUNNING,  /* released: the program runs */
+  RUNNING,  /* the main thread attached and was resumed: the program runs */
   DONE,     /* the script ended */
 } agent_state;
 
@@ -53,8 +52,7 @@ static struct {
   pthread_cond_t changed;
   agent_state state;
   snare_session *session;
-  int thread;                 /* the main thread's id, once attached */
-  snare_status attach_status; /* of snare_thread_attach */
+  int thread; /* the main thread's id, told by the script */
   bool exiting;               /* exit() ran: the quit event means it */
   int fault_signal;           /* kill the process with it when done */
   pthread_t controller;
@@ -91,8 +89,9 @@ static void *snare_function(const char *name) {
   return fn;
 }
 
-/* agent.attach(handle) -> thread id | nil, message. Blocks until the main
-   thread has attached itself to the session. */
+/* agent.attach(handle): the main thread may attach itself to the session;
+   it parks there and posts an "attach" event (or a "quit" if it cannot
+   attach). Resuming it lets the program run. */
 static int l_attach(lua_State *L) {
   luaL_checktype(L, 1, LUA_TLIGHTUSERDATA);
   pthread_mutex_lock(&agent.lock);
@@ -102,23 +101,12 @@ static int l_attach(lua_State *L) {
     return luaL_error(L, "snare agent: attach: called twice");
   agent.session = lua_touserdata(L, 1);
   set_state(SESSION);
-  wait_state(ATTACHED);
-  if (agent.attach_status != SNARE_OK) {
-    const char *(*message)(snare_status) =
-        (const char *(*)(snare_status))snare_function("snare_status_message");
-    luaL_pushfail(L);
-    lua_pushfstring(L, "cannot attach the main thread: %s",
-                    message(agent.attach_status));
-    return 2;
-  }
-  lua_pushinteger(L, agent.thread);
-  return 1;
+  return 0;
 }
 
-/* agent.release(): lets the program's main thread run. */
-static int l_release(lua_State *L) {
-  (void)L;
-  set_state(RUNNING);
+/* agent.attached(id): the script saw the main thread attach as `id`. */
+static int l_attached(lua_State *L) {
+  agent.thread = (int)luaL_checkinteger(L, 1);
   return 0;
 }
 
@@ -152,7 +140,7 @@ static int l_args(lua_State *L) {
 }
 
 static const luaL_Reg agent_functions[] = {
-    {"attach", l_attach},   {"release", l_release}, {"exiting", l_exiting},
+    {"attach", l_attach}, {"attached", l_attached}, {"exiting", l_exiting},
     {"faulted", l_faulted}, {"args", l_args},       {NULL, NULL},
 };
 
@@ -195,6 +183,15 @@ static void *controller_main(void *data) {
   pthread_mutex_unlock(&agent.lock);
   if (!released && status != LUA_OK)
     _exit(AGENT_FAILED); /* the program never ran */
+  if (!released && agent.thread != 0) {
+    /* The script ended without running the program: let it run alone. */
+    snare_status (*resume)(snare_session *, int, snare_resume_mode,
+                           const uint64_t *) =
+        (snare_status(*)(snare_session *, int, snare_resume_mode,
+                         const uint64_t *))snare_function(
+            "snare_thread_resume");
+    resume(agent.session, agent.thread, SNARE_RESUME_CONTINUE, NULL);
+  }
   set_state(DONE);
   /* The Lua state stays: the program's threads may still be hooked. */
   return NULL;
@@ -273,12 +270,20 @@ __attribute__((constructor)) static void agent_start(void) {
     fputs("snare agent: cannot start the controller thread\n", stderr);
     _exit(AGENT_FAILED);
   }
-  if (wait_state(SESSION) == SESSION) {
-    snare_status (*attach)(snare_session *, bool, int *) =
-        (snare_status(*)(snare_session *, bool, int *))snare_function(
-            "snare_thread_attach");
-    agent.attach_status = attach(agent.session, false, &agent.thread);
-    set_state(ATTACHED);
+  if (wait_state(SESSION) != SESSION)
+    return; /* the script ended at once */
+  snare_status (*attach)(snare_session *, bool, int *) =
+      (snare_status(*)(snare_session *, bool, int *))snare_function(
+          "snare_thread_attach");
+  int id;
+  snare_status status = attach(agent.session, true, &id);
+  if (status != SNARE_OK) {
+    snare_status (*quit)(snare_session *) =
+        (snare_status(*)(snare_session *))snare_function("snare_session_quit");
+    quit(agent.session); /* the controller waits for the attach event */
+    wait_state(DONE);
+    return;
   }
-  wait_state(RUNNING);
+  /* Resumed by the controller: the program runs. */
+  set_state(RUNNING);
 }

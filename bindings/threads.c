@@ -95,9 +95,20 @@ static void push_event(lua_State *L, const snare_event *ev)
   luaL_setmetatable(L, EVENT_TYPE);
 }
 
+static int ok_or_fail(lua_State *L, snare_status st, const char *what)
+{
+  if (st != SNARE_OK)
+    return snare_lua_fail(L, what, st);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 /*
- * s:wait_event([timeout_ms]) -> event, or nil, "timeout". Without a
- * timeout: the session's timeout, or forever if it has none.
+ * s:wait_event([timeout_ms [, resume_id]]) -> event, or nil, "timeout".
+ * Without a timeout: the session's timeout, or forever if it has none.
+ * resume_id: a parked thread to continue once the controller counts as
+ * waiting, so that its Lua callbacks can run from its first instruction
+ * (resuming it before the call would race with the wait's start).
  */
 static int session_wait_event(lua_State *L)
 {
@@ -105,11 +116,20 @@ static int session_wait_event(lua_State *L)
   lua_Integer ms =
       luaL_optinteger(L, 2, s->timeout_ms ? (lua_Integer)s->timeout_ms : -1);
   luaL_argcheck(L, ms >= -1 && ms <= INT32_MAX, 2, "timeout out of range");
+  int resume = lua_isnoneornil(L, 3) ? 0 : checkthread(L, 3);
   snare_lua_drain();
   snare_event ev;
   memset(&ev, 0, sizeof ev);
   snare_lua_wait_begin();
-  snare_status st = snare_wait_event(s->session, (int)ms, &ev);
+  snare_status st =
+      resume != 0 ? snare_thread_resume(s->session, resume,
+                                        SNARE_RESUME_CONTINUE, NULL)
+                  : SNARE_OK;
+  if (st != SNARE_OK) {
+    snare_lua_wait_end();
+    return ok_or_fail(L, st, "cannot resume thread");
+  }
+  st = snare_wait_event(s->session, (int)ms, &ev);
   snare_lua_wait_end();
   if (st == SNARE_TIMEOUT) {
     luaL_pushfail(L);
@@ -125,13 +145,6 @@ static int session_wait_event(lua_State *L)
   return 1;
 }
 
-static int ok_or_fail(lua_State *L, snare_status st, const char *what)
-{
-  if (st != SNARE_OK)
-    return snare_lua_fail(L, what, st);
-  lua_pushboolean(L, 1);
-  return 1;
-}
 
 /* s:thread_resume(id [, "continue"|"step" [, pc]]) -> true, or nil, msg. */
 static int session_thread_resume(lua_State *L)

@@ -2,7 +2,7 @@
 -- skip and max counts, source-line breakpoints. (examples/tour.lua shows
 -- temporary breakpoints and changing registers at a stop.)
 --
--- Run: make example NAME=breakpoints
+-- Run it with `make example NAME=breakpoints`.
 --
 -- expect: fib%(7%) was called 8 times, fib%(1%) 144 times
 -- expect:   hits 465, stops 0, rejected 465

@@ -1,7 +1,7 @@
 -- faults.lua - a fault in the target is a stop, not a crash: see where it
 -- happened, then abort the call or repair the state and carry on.
 --
--- Run: make example NAME=faults
+-- Run it with `make example NAME=faults`.
 --
 -- expect: SIGSEGV %(segmentation fault%) at 0x%x+ <restock%+%d+> at shop%.c:55, fault address 0x10
 -- expect: #0 restock %(item=0, count=5%) at shop%.c:55
@@ -9,7 +9,7 @@
 -- expect: signal SIGFPE %(arithmetic exception%) at 0x%x+ <average_price%+%d+> at shop%.c:61
 -- expect: skipped the idiv .+, average_price%(100, 0%) = %-1
 -- expect: interrupt at 0x%x+ <spin_forever%+%d+>
--- expect: reading address 0: nil
+-- expect: reading address 0:%s+nil
 -- expect: ok: faults
 local snare = require "snare"
 

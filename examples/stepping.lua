@@ -2,15 +2,15 @@
 -- call, finish with the return value, breakpoints on "file:line", and
 -- addresses mapped back to lines.
 --
--- Run: make example NAME=stepping
+-- Run it with `make example NAME=stepping`.
 --
 -- expect: next: lines 41 42 43 41 42 43 44 46
 -- expect: step into line_total at shop%.c:31
 -- expect: step into discount at shop%.c:25
 -- expect: finish: discount returned 1350
 -- expect: shop%.c:34 is line_total%+%d+, the row starting at 0x%x+
--- expect: shop%.c:28 has no code; nearest lines with code: 27, 30
 -- expect: order%("hammer", 2%) = 2700
+-- expect: shop%.c:28 has no code; nearest lines with code: 27, 30
 -- expect: ok: stepping
 local snare = require "snare"
 

@@ -2,7 +2,7 @@
 -- library, a time profile, an indented call trace, and a Lua function
 -- run at every call of one function.
 --
--- Run: make example NAME=tracing
+-- Run it with `make example NAME=tracing`.
 --
 -- expect: order +4
 -- expect: line_total +3
@@ -57,7 +57,7 @@ end
 -- return value; `call` is reused between calls, so copy what you keep.
 do
   local price, percent
-  local h <close> = snare.hook("discount", function(call)
+  local _hook <close> = snare.hook("discount", function(call)
     if call.exit then
       print(("discount(%d, %d) = %d"):format(price, percent, call.return_value))
     else

@@ -45,6 +45,7 @@ static bool list_add(snare_session *session, snare_thread *thread) {
 
 static void record_free(snare_thread *thread) {
   snare_os_event_free(thread->resume_event);
+  snare_os_event_free(thread->step_event);
   free(thread);
 }
 
@@ -58,8 +59,10 @@ snare_status snare_thread_attach(snare_session *session, bool stop_immediately,
   if (thread == NULL)
     return SNARE_NO_MEMORY;
   snare_status status = snare_os_event_new(&thread->resume_event);
+  if (status == SNARE_OK)
+    status = snare_os_event_new(&thread->step_event);
   if (status != SNARE_OK) {
-    free(thread);
+    record_free(thread);
     return status;
   }
   thread->session = session;
@@ -103,6 +106,9 @@ snare_status snare_thread_detach(snare_session *session) {
   snare_os_altstack_release(thread->alt_stack);
   thread->alt_stack = NULL;
   atomic_store(&thread->alive, false);
+  /* A step waiting for this thread's next stop would wait forever. */
+  if (atomic_load(&thread->stepped))
+    snare_os_event_signal(thread->step_event);
   return SNARE_OK;
 }
 
@@ -117,6 +123,21 @@ static snare_thread *find_live(snare_session *session, int id) {
       thread = NULL;
   }
   return thread != NULL && atomic_load(&thread->alive) ? thread : NULL;
+}
+
+snare_thread *snare_thread_parked(snare_session *session, int id,
+                                  snare_status *why) {
+  snare_thread *thread = id > 0 ? find_live(session, id) : NULL;
+  *why = SNARE_NOT_FOUND;
+  if (thread == NULL)
+    return NULL;
+  *why = SNARE_WRONG_STATE;
+  if (thread == &session->worker)
+    return snare_session_stopped(session) ? thread : NULL;
+  return atomic_load(&thread->state) == SNARE_THREAD_STOPPED &&
+                 thread->context != NULL
+             ? thread
+             : NULL;
 }
 
 snare_status snare_thread_set_breakable(snare_session *session, int id,

@@ -19,6 +19,7 @@
 
 #include "internal/code_map.h"
 #include "internal/events.h"
+#include "internal/hooks.h"
 
 #define CAPACITY 256
 #define STACK_MAX 64
@@ -30,7 +31,9 @@ typedef struct entry {
   int breakpoint;
   uint64_t pc;
   size_t depth;
-  uint64_t stack[STACK_MAX];
+  bool has_registers;
+  snare_registers registers;
+  uint64_t stack[STACK_MAX]; /* last: posts without a frame skip it */
 } entry;
 
 struct snare_events {
@@ -116,7 +119,8 @@ void snare_events_post(snare_session *session, snare_event_type type,
 }
 
 /* Return addresses by the frame-pointer chain, checked to grow upwards so
-   that garbage in rbp (code without frame pointers) ends the walk. */
+   that garbage in rbp (code without frame pointers) ends the walk; hooked
+   calls show their real callers. Runs on the thread whose stack it is. */
 static size_t walk_stack(const void *context, uint64_t *out, size_t cap) {
   size_t n = 0;
   out[n++] = snare_arch_register_get(context, SNARE_REG_RIP);
@@ -126,7 +130,7 @@ static size_t walk_stack(const void *context, uint64_t *out, size_t cap) {
     uint64_t pair[2]; /* saved frame pointer, return address */
     if (!snare_os_memory_read(fp, pair, sizeof pair) || pair[1] == 0)
       break;
-    out[n++] = pair[1];
+    out[n++] = snare_hook_real_return(fp + sizeof(uint64_t), pair[1]);
     low = fp + sizeof pair;
     fp = pair[0];
   }
@@ -143,6 +147,14 @@ static snare_event_type stop_event_type(const snare_stop *stop) {
 }
 
 void snare_events_post_stop(snare_thread *thread, const void *context) {
+  /* A controller stepping this thread takes its stops itself (see
+     lib/step_subject.c): they never enter the queue, so the events of
+     other threads keep their order and a concurrent waiter cannot take
+     a stop the step needs. */
+  if (atomic_load(&thread->stepped)) {
+    snare_os_event_signal(thread->step_event);
+    return;
+  }
   entry e;
   e.type = stop_event_type(&thread->stop);
   e.thread = thread->id;
@@ -152,6 +164,8 @@ void snare_events_post_stop(snare_thread *thread, const void *context) {
   e.data2 = thread->stop.at_mark ? thread->stop.data2 : 0;
   e.breakpoint = thread->stop.breakpoint;
   e.pc = thread->stop.pc;
+  e.has_registers = true;
+  e.registers = thread->stop.registers; /* park() snapshot them */
   e.depth = walk_stack(context, e.stack, STACK_MAX);
   push(thread->session->events, &e);
 }
@@ -167,6 +181,8 @@ static void deliver(const entry *e, uint64_t *stack, snare_event *out) {
   out->data2 = e->data2;
   out->breakpoint = e->breakpoint;
   out->pc = e->pc;
+  out->has_registers = e->has_registers;
+  out->registers = e->registers;
   memcpy(stack, e->stack, e->depth * sizeof *stack);
   out->stack = stack;
   out->stack_depth = e->depth;

@@ -33,8 +33,7 @@ static bool near_enough(uint64_t a, uint64_t b) {
   return distance < (1ull << 31) - CODE_SLAB_SIZE;
 }
 
-/* Room for `size` bytes of code within reach of `near`; 0 if none. */
-static uint64_t code_take(uint64_t near, size_t size) {
+uint64_t snare_code_take(uint64_t near, size_t size) {
   for (size_t i = 0; i < code_slab_count; i++)
     if (code_slabs[i].used + size <= CODE_SLAB_SIZE &&
         near_enough(code_slabs[i].base, near)) {
@@ -59,7 +58,7 @@ static bool ensure_exit_stub(uint64_t near) {
   uint8_t code[SNARE_ARCH_TRAMPOLINE_SIZE];
   size_t n = snare_arch_hook_exit_stub(
       code, sizeof code, (uint64_t)(uintptr_t)snare_hook_exit_saved);
-  uint64_t at = n ? code_take(near, n) : 0;
+  uint64_t at = n ? snare_code_take(near, n) : 0;
   if (at == 0 || !snare_os_code_write(at, code, n))
     return false;
   atomic_store(&exit_stub, at);
@@ -119,7 +118,7 @@ static snare_status install_jump(snare_hook_record *hook) {
   if (status == SNARE_OK && length <= sizeof hook->original) {
     memcpy(hook->original, code, length);
     hook->patch_length = length;
-    at = code_take(start, SNARE_ARCH_TRAMPOLINE_SIZE);
+    at = snare_code_take(start, SNARE_ARCH_TRAMPOLINE_SIZE);
     n = at ? snare_arch_hook_trampoline(
                  trampoline, sizeof trampoline, at, start, code, length,
                  (uint64_t)(uintptr_t)hook,

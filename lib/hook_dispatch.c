@@ -151,6 +151,14 @@ static void leave(hook_thread *thread, uint64_t now, uint64_t return_value) {
   }
 }
 
+uint64_t snare_hook_real_return(uint64_t slot, uint64_t value) {
+  const hook_thread *thread = self;
+  for (unsigned i = thread != NULL ? thread->depth : 0; i-- > 0;)
+    if (thread->shadow[i].slot == slot)
+      return thread->shadow[i].real_return;
+  return value;
+}
+
 uint64_t snare_hook_exit_saved(uint64_t *block) {
   hook_thread *thread = self;
   /* The hooked function's ret popped our stub's address from the very

@@ -7,7 +7,10 @@
  * the process ends: a handler may still be inside one.
  */
 #include <stdlib.h>
+#include <string.h>
 
+#include "internal/hook_arch.h"
+#include "internal/hooks.h"
 #include "internal/marks.h"
 
 typedef struct mark_hook {
@@ -67,9 +70,116 @@ static snare_mark_traps *list_edit(const snare_mark_traps *old,
   return list;
 }
 
+/*
+ * A mark planted as a 5-byte nop (SNARE_MARK) takes its hooks through a
+ * jump to a context trampoline instead of a trap: tens of nanoseconds, not
+ * microseconds. The record is kept once made (a thread may be inside its
+ * trampoline) and its jump re-written when hooks come back.
+ */
+typedef struct mark_jump {
+  uint64_t address;
+  uint64_t trampoline;
+  bool installed;
+  _Atomic(snare_mark_traps *) traps;
+} mark_jump;
+
+static mark_jump **jumps;
+static size_t jump_count, jump_capacity;
+static const uint8_t planted_nop[SNARE_ARCH_JUMP_SIZE] = {0x0f, 0x1f, 0x44,
+                                                         0x00, 0x00};
+#define CONTEXT_TRAMPOLINE_SIZE 768
+
+static void on_jump(mark_jump *jump, void *context);
+
+static mark_jump *jump_at(uint64_t address) {
+  for (size_t i = 0; i < jump_count; i++)
+    if (jumps[i]->address == address)
+      return jumps[i];
+  return NULL;
+}
+
+/* A jump record for a planted nop at address, or NULL where the mark is
+   something else (a JIT's instruction) or a patch is already there. */
+static mark_jump *jump_for(uint64_t address) {
+  mark_jump *jump = jump_at(address);
+  uint8_t bytes[SNARE_ARCH_JUMP_SIZE];
+  if (jump != NULL || snare_sites_any_in(address, sizeof bytes) ||
+      !snare_sites_read_original(address, bytes, sizeof bytes) ||
+      memcmp(bytes, planted_nop, sizeof bytes) != 0 ||
+      !snare_marks_grow(&jumps, &jump_capacity, jump_count, sizeof *jumps))
+    return jump;
+  uint8_t code[CONTEXT_TRAMPOLINE_SIZE];
+  uint64_t at = snare_code_take(address, sizeof code);
+  jump = calloc(1, sizeof *jump);
+  size_t n = jump && at ? snare_arch_context_trampoline(
+                              code, sizeof code, address,
+                              address + SNARE_ARCH_JUMP_SIZE,
+                              (uint64_t)(uintptr_t)jump,
+                              (uint64_t)(uintptr_t)on_jump)
+                        : 0;
+  if (n == 0 || !snare_os_code_write(at, code, n)) {
+    free(jump);
+    return NULL;
+  }
+  jump->address = address;
+  jump->trampoline = at;
+  jumps[jump_count++] = jump;
+  return jump;
+}
+
+/* Writes or removes the jump to match whether any hook traps there. */
+static snare_status settle_jump(mark_jump *jump) {
+  bool wanted = atomic_load(&jump->traps) != NULL;
+  if (wanted == jump->installed)
+    return SNARE_OK;
+  uint8_t bytes[SNARE_ARCH_JUMP_SIZE];
+  if (wanted)
+    snare_arch_hook_jump(bytes, jump->address, jump->trampoline);
+  else
+    memcpy(bytes, planted_nop, sizeof bytes);
+  snare_status status = snare_sites_write_jump(jump->address, bytes,
+                                               sizeof bytes, jump->trampoline);
+  if (status == SNARE_OK)
+    jump->installed = wanted;
+  return status;
+}
+
+/* Adds or removes hook's trap at a jumped mark; under the global lock.
+   NOT_FOUND when the mark does not take jumps. */
+static snare_status edit_jump(const mark_trap *trap, const mark_hook *hook,
+                              const snare_mark *mark, bool add) {
+  mark_jump *jump = add ? jump_for(mark->info.address)
+                        : jump_at(mark->info.address);
+  if (jump == NULL)
+    return SNARE_NOT_FOUND;
+  bool ok;
+  snare_mark_traps *old = atomic_load(&jump->traps);
+  snare_mark_traps *list =
+      list_edit(old, add ? trap : NULL, hook, mark->info.id, &ok);
+  if (!ok)
+    return SNARE_NO_MEMORY;
+  if (!add && (list ? list->count : 0) == (old ? old->count : 0)) {
+    free(list);
+    return SNARE_NOT_FOUND; /* the trap is on the site, not here */
+  }
+  atomic_store(&jump->traps, list);
+  if (settle_jump(jump) != SNARE_OK && add) {
+    atomic_store(&jump->traps, old); /* never published: nobody reads it */
+    free(list);
+    return SNARE_NOT_FOUND; /* the mark falls back to a trap */
+  }
+  snare_retire(old);
+  return SNARE_OK;
+}
+
 /* Adds or (add NULL) removes hook's trap at mark; under the global lock. */
 static snare_status edit_locked(mark_hook *hook, const snare_mark *mark,
                                 bool add) {
+  mark_trap jumped = {hook, mark->info.id, mark->info.function,
+                      mark->info.data1, mark->info.data2};
+  snare_status by_jump = edit_jump(&jumped, hook, mark, add);
+  if (by_jump != SNARE_NOT_FOUND)
+    return by_jump;
   snare_site *site = NULL;
   snare_status status =
       add ? snare_sites_acquire(mark->info.address, &site)
@@ -113,7 +223,10 @@ static void uninstall(mark_hook *hook, snare_mark *mark) {
   if (!snare_marks_filter_static(&hook->filter, mark))
     return;
   snare_os_global_lock();
-  snare_status status = edit_locked(hook, mark, false);
+  /* Taking a jump out is written behind a trap too. */
+  snare_status status = snare_os_signals_install();
+  if (status == SNARE_OK)
+    status = edit_locked(hook, mark, false);
   snare_reclaim();
   snare_release_if_unused();
   snare_os_global_unlock();
@@ -219,16 +332,25 @@ static void run(const mark_trap *trap, uint64_t address, snare_thread *thread,
   hook->fn(&hit, &frame, hook->data);
 }
 
-void snare_mark_hooks_trapped(snare_site *site, void *context) {
-  snare_mark_traps *list = atomic_load(&site->mark_traps);
+static void run_traps(const snare_mark_traps *list, uint64_t address,
+                      void *context) {
   if (list == NULL || busy)
     return;
   busy = true;
   snare_thread *thread = snare_threads_current();
   bool quieted = thread && !atomic_exchange(&thread->in_callback, true);
   for (size_t i = 0; i < list->count; i++)
-    run(&list->items[i], site->address, thread, context);
+    run(&list->items[i], address, thread, context);
   if (quieted)
     atomic_store(&thread->in_callback, false);
   busy = false;
+}
+
+void snare_mark_hooks_trapped(snare_site *site, void *context) {
+  run_traps(atomic_load(&site->mark_traps), site->address, context);
+}
+
+/* Called by a mark's context trampoline (hook_arch.h). */
+static void on_jump(mark_jump *jump, void *context) {
+  run_traps(atomic_load(&jump->traps), jump->address, context);
 }

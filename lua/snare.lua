@@ -386,7 +386,9 @@ end
 -- first thread). Their stops do not end a call: they park and become
 -- events, delivered in order by `s:wait_event(timeout_ms)` (default: the
 -- session's timeout, or forever; -1: forever), which returns an event or
--- nil, "timeout". Event tables: `type` ("quit", "hard-breakpoint",
+-- nil, "timeout"; `s:wait_event(ms, id)` first continues parked thread
+-- `id` once the controller counts as waiting, so its hooks' and
+-- conditions' Lua runs from its first instruction on. Event tables: `type` ("quit", "hard-breakpoint",
 -- "soft-breakpoint" after a step, "user-breakpoint" after a break
 -- request, "attach" with `data1` = 1 if it stopped at once, "detach",
 -- "fault" with `signal`), `thread`, `pc`, `func` and `name` (the

@@ -50,6 +50,11 @@ typedef struct snare_thread {
   _Atomic bool breakable;
   _Atomic bool alive;
   void *alt_stack; /* alternate signal stack snare installed, or NULL */
+  /* Per-thread stepping (lib/step_subject.c): while `stepped`, the
+     thread's stops wake the stepper through step_event instead of
+     becoming events. Attached threads only. */
+  _Atomic bool stepped;
+  snare_os_event *step_event;
 } snare_thread;
 
 struct snare_frame {

@@ -29,6 +29,15 @@ SNARE_HIDDEN void snare_events_post_stop(snare_thread *thread,
                                          const void *context);
 
 /*
+ * Thread id of the session (its worker included) if it is parked with a
+ * frame: the worker stopped in a call, an attached thread parked at a
+ * stop (not by snare_thread_attach). Else NULL, and *why is NOT_FOUND (no
+ * such live thread) or WRONG_STATE. Controller side.
+ */
+SNARE_HIDDEN snare_thread *snare_thread_parked(snare_session *session, int id,
+                                               snare_status *why);
+
+/*
  * Frees the records of threads that detached; threads still attached
  * are taken out of the thread table, resumed if parked, and their records
  * leaked, since they may still be running on them. Session teardown only.

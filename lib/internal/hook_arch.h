@@ -64,6 +64,19 @@ SNARE_HIDDEN size_t snare_arch_hook_trampoline(uint8_t *buf, size_t cap,
 SNARE_HIDDEN size_t snare_arch_hook_exit_stub(uint8_t *buf, size_t cap,
                                               uint64_t exit);
 
+/*
+ * Writes a trampoline for a site in the middle of code: it saves the
+ * whole machine context (as a signal handler receives it, pc = site),
+ * calls handler(arg, context), restores the context (registers the
+ * handler changed included, the pc excepted) and jumps to `resume`.
+ * Returns the bytes written, 0 if they do not fit in cap.
+ */
+SNARE_HIDDEN size_t snare_arch_context_trampoline(uint8_t *buf, size_t cap,
+                                                  uint64_t site,
+                                                  uint64_t resume,
+                                                  uint64_t arg,
+                                                  uint64_t handler);
+
 /* The jump from `from` to `to` (which must be within +-2 GiB). */
 SNARE_HIDDEN void snare_arch_hook_jump(uint8_t out[SNARE_ARCH_JUMP_SIZE],
                                        uint64_t from, uint64_t to);

@@ -37,6 +37,14 @@ SNARE_HIDDEN uint64_t snare_hook_exit_saved(uint64_t *block);
    context (the caller then steps the original instruction). */
 SNARE_HIDDEN void snare_hook_enter_trapped(snare_hook_record *hook,
                                            void *context);
+/*
+ * What the return-address word at `slot` of the calling thread's stack,
+ * holding `value`, really returns to: a hook redirects the return of a
+ * hooked call to its exit stub and keeps the caller's address on the
+ * thread's shadow stack. Stack walks of the thread itself (a fault's, in
+ * its signal handler) use it to show callers, not the stub.
+ */
+SNARE_HIDDEN uint64_t snare_hook_real_return(uint64_t slot, uint64_t value);
 /* Address of the shared exit stub, generated on first use; 0 on failure. */
 SNARE_HIDDEN uint64_t snare_hook_exit_stub(void);
 
@@ -44,6 +52,13 @@ SNARE_HIDDEN uint64_t snare_hook_exit_stub(void);
    start+size), e.g. when that code is unregistered or unloaded.
    Controller side; takes the global lock. */
 SNARE_HIDDEN void snare_hooks_remove_range(uint64_t start, uint64_t size);
+
+/*
+ * Room for `size` bytes of generated code within reach (+-2 GiB) of
+ * `near`, never freed (threads may run in it long after its hook is
+ * gone); 0 if none. Under the global lock.
+ */
+SNARE_HIDDEN uint64_t snare_code_take(uint64_t near, size_t size);
 
 /* Hooks installed and not removed; under the global lock. */
 SNARE_HIDDEN size_t snare_hooks_active(void);

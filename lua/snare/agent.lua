@@ -37,8 +37,16 @@ local agent = {}
 --- The controller's session (timeout 0: calls and waits are unbounded).
 agent.session = snare.session { timeout = 0 }
 
+-- The main thread attaches itself, stopped; `agent.run` resumes it.
+core.attach(agent.session:handle())
+local attach_event = agent.session:wait_event(-1)
+if attach_event.type ~= "attach" then
+  error("snare.agent: the program's main thread could not attach itself", 0)
+end
+
 --- Snare's id of the program's main thread.
-agent.thread = assert(core.attach(agent.session:handle()))
+agent.thread = attach_event.thread
+core.attached(agent.thread)
 
 --- The program as a library (`snare.load_program`).
 agent.program = assert(snare.load_program())
@@ -71,9 +79,10 @@ function agent.run(handlers)
   local s = agent.session
   local interval = math.floor((handlers.interval or 0.25) * 1000)
   local started = os.time()
-  core.release()
+  local resume = agent.thread -- parked since it attached
   while true do
-    local ev = s:wait_event(handlers.tick and interval or -1)
+    local ev = s:wait_event(handlers.tick and interval or -1, resume)
+    resume = nil
     if not ev then
       if handlers.tick then
         handlers.tick(os.time() - started)
@@ -88,7 +97,7 @@ function agent.run(handlers)
     else
       local keep = handlers.event and handlers.event(ev)
       if parks[ev.type] and keep ~= "keep" then
-        s:thread_resume(ev.thread)
+        resume = ev.thread
       end
     end
   end

@@ -370,3 +370,46 @@ Test(marks, closing_a_library_removes_its_marks) {
   snare_library_close(extra);
   cr_assert_eq(snare_mark_list(NULL, 0), before);
 }
+
+static void double_rdi_check(const snare_mark_hit *hit, snare_frame *frame,
+                             void *data) {
+  (void)hit;
+  tally *t = data;
+  uint64_t pc, sp;
+  snare_frame_register_get(frame, SNARE_REG_RIP, &pc);
+  snare_frame_register_get(frame, SNARE_REG_RSP, &sp);
+  t->sum1 = (long)pc;
+  t->sum2 = (long)sp;
+  t->hits++;
+}
+
+Test(marks, planted_marks_take_hooks_through_a_jump_not_a_trap) {
+  for (int level = 0; level < 2; level++) {
+    snare_mark_info marks[16];
+    size_t n = marks_of(level, false, marks, 16);
+    const snare_mark_info *enter = NULL;
+    for (size_t i = 0; i < n; i++)
+      if (marks[i].data1.kind == SNARE_MARK_CONSTANT &&
+          marks[i].data1.constant == SNARE_MARK_ENTER)
+        enter = &marks[i];
+    cr_assert_not_null(enter);
+    uint8_t *site = (uint8_t *)(uintptr_t)enter->address;
+    cr_assert_eq(memcmp(site, nop5, 5), 0);
+    tally t = {0};
+    snare_mark_filter f = {.flags = SNARE_MARK_MATCH_DATA1,
+                           .data1 = SNARE_MARK_ENTER};
+    int id;
+    cr_assert_eq(snare_mark_hook(&f, double_rdi_check, &t, NULL, &id),
+                 SNARE_OK);
+    cr_assert_eq(site[0], 0xE9, "a jump, not a trap, at level %d", level);
+    cr_assert_eq(call1(symbol(level, "marks_loop"), 10), 45);
+    cr_assert_eq(t.hits, 1);
+    /* The hook saw the context of the mark itself. */
+    cr_assert_eq((uint64_t)t.sum1, enter->address);
+    cr_assert_neq(t.sum2, 0);
+    cr_assert_eq(snare_mark_hook_remove(id), SNARE_OK);
+    cr_assert_eq(memcmp(site, nop5, 5), 0);
+    cr_assert_eq(call1(symbol(level, "marks_loop"), 10), 45);
+    cr_assert_eq(t.hits, 1);
+  }
+}

@@ -25,7 +25,9 @@ local file = io.stderr
 if output ~= "" then
   file = assert(io.open(output, "w"))
 end
-run:write(file, value, tonumber(io.open("/proc/self/stat"):read("n")))
+local stat = assert(io.open("/proc/self/stat")) -- "PID (name) ..."
+run:write(file, value, stat:read("n"))
+stat:close()
 if file ~= io.stderr then
   file:close()
 end

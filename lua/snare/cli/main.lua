@@ -3,6 +3,8 @@
 --    snare run SCRIPT.lua [ARGS...]   run a Lua script with snare loaded
 --    snare debug [LIB.so...]          the interactive debugger prompt
 --    snare demo                       the guided tour on the bundled library
+--    snare profile|trace ...          reports of a function or a program
+--    snare exec SCRIPT.lua -- PROG    a script in control of a program
 -- @module snare.cli.main
 
 local main = {}
@@ -16,6 +18,24 @@ usage: snare COMMAND [ARGS...]
                                    interactive debugger prompt on the
                                    libraries; reads commands from stdin
                                    (`help` at the prompt lists them)
+  snare profile [OPTIONS] LIB.so:FUNCTION [ARGS...]
+  snare profile [OPTIONS] -- PROGRAM [ARGS...]
+                                   calls and time per function: of a call
+                                   of FUNCTION (ARGS: integers or strings;
+                                   report on stdout), or of a whole run
+                                   of PROGRAM (report on stderr); the
+                                   program's exit status is passed through
+  snare trace [OPTIONS] (LIB.so:FUNCTION [ARGS...] | -- PROGRAM [ARGS...])
+                                   every call, indented, with durations
+      --format F, -f F             table (profile's default), text
+                                   (trace's), folded (flame graph stacks),
+                                   chrome (Perfetto JSON), svg (flame graph)
+      --value calls|ns             folded/svg value: calls with that exact
+                                   stack (default) or their self time in ns
+      -o FILE                      write the report to FILE
+  snare exec SCRIPT.lua [ARGS...] -- PROGRAM [ARGS...]
+                                   run PROGRAM with SCRIPT in control
+                                   inside it (see the snare.agent module)
   snare demo                       the tour of snare on its example library
   snare help                       this text
 ]]
@@ -54,6 +74,18 @@ function subcommands.debug(argv, first)
     i = i + 1
   end
   return require("snare.cli.debugger").main(opts)
+end
+
+function subcommands.profile(argv, first)
+  return require("snare.cli.profile").main(argv, first, "table")
+end
+
+function subcommands.trace(argv, first)
+  return require("snare.cli.profile").main(argv, first, "text")
+end
+
+function subcommands.exec(argv, first)
+  return require("snare.cli.profile").exec(argv, first)
 end
 
 function subcommands.demo(_, _, root)

@@ -1,0 +1,122 @@
+/*
+ * context_trampoline.c - a trampoline for a site in the middle of code
+ * (a mark), where any register may be live: it builds a full machine
+ * context on the stack in the layout of a signal's ucontext_t (general
+ * registers, flags, pc, and the x87/SSE state through fxsave), calls a
+ * handler with it as a trap handler would be called, restores everything
+ * the handler may have changed (except the pc) and jumps back. It leaves
+ * the interrupted code's red zone alone.
+ */
+#include <stddef.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include "internal/hook_arch.h"
+
+typedef struct emitter {
+  uint8_t *buf;
+  size_t cap, at;
+} emitter;
+
+static void emit(emitter *e, const void *bytes, size_t n) {
+  if (e->at + n <= e->cap)
+    memcpy(e->buf + e->at, bytes, n);
+  e->at += n;
+}
+
+static void emit32(emitter *e, int32_t v) { emit(e, &v, sizeof v); }
+static void emit64(emitter *e, uint64_t v) { emit(e, &v, sizeof v); }
+
+#define RED_ZONE 128
+#define FXSAVE_SIZE 512
+#define ALIGN 64
+#define CONTEXT_SPACE                                                          \
+  ((sizeof(ucontext_t) + ALIGN - 1) / ALIGN * ALIGN)
+#define FRAME_SIZE (CONTEXT_SPACE + FXSAVE_SIZE)
+
+/* x86 register numbers, as instructions encode them. */
+enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13,
+       R14, R15 };
+
+/* ucontext_t's gregs index of each register number. */
+static const int greg_of[16] = {
+    [RAX] = REG_RAX, [RCX] = REG_RCX, [RDX] = REG_RDX, [RBX] = REG_RBX,
+    [RSP] = REG_RSP, [RBP] = REG_RBP, [RSI] = REG_RSI, [RDI] = REG_RDI,
+    [R8] = REG_R8,   [R9] = REG_R9,   [R10] = REG_R10, [R11] = REG_R11,
+    [R12] = REG_R12, [R13] = REG_R13, [R14] = REG_R14, [R15] = REG_R15,
+};
+
+static int32_t greg_offset(int greg) {
+  return (int32_t)(offsetof(ucontext_t, uc_mcontext.gregs) +
+                   (size_t)greg * sizeof(greg_t));
+}
+
+/* mov [rsp+disp32], reg (store) or mov reg, [rsp+disp32] (load). */
+static void emit_rsp_mov(emitter *e, int reg, int32_t disp, bool store) {
+  uint8_t insn[] = {(uint8_t)(0x48 | (reg >= 8 ? 4 : 0)), store ? 0x89 : 0x8B,
+                    (uint8_t)(0x84 | ((reg & 7) << 3)), 0x24};
+  emit(e, insn, sizeof insn);
+  emit32(e, disp);
+}
+
+size_t snare_arch_context_trampoline(uint8_t *buf, size_t cap,
+                                     uint64_t site, uint64_t resume,
+                                     uint64_t arg, uint64_t handler) {
+  emitter e = {buf, cap, 0};
+  const int32_t fx = (int32_t)CONTEXT_SPACE;
+  /* Below the red zone: flags, then rax, then align the frame. */
+  emit(&e, "\x48\x8D\x64\x24\x80", 5); /* lea rsp, [rsp-128] */
+  emit(&e, "\x9C\x50", 2);             /* pushfq; push rax */
+  emit(&e, "\x48\x89\xE0", 3);         /* mov rax, rsp */
+  emit(&e, "\x48\x83\xE4\xC0", 4);     /* and rsp, -64 */
+  emit(&e, "\x48\x81\xEC", 3);         /* sub rsp, FRAME_SIZE */
+  emit32(&e, (int32_t)FRAME_SIZE);
+  emit_rsp_mov(&e, R11, greg_offset(REG_R11), true);
+  emit(&e, "\x4C\x8B\x18", 3); /* mov r11, [rax]: the program's rax */
+  emit_rsp_mov(&e, R11, greg_offset(REG_RAX), true);
+  emit(&e, "\x4C\x8B\x58\x08", 4); /* mov r11, [rax+8]: its flags */
+  emit_rsp_mov(&e, R11, greg_offset(REG_EFL), true);
+  emit(&e, "\x4C\x8D\x98", 3); /* lea r11, [rax+16+128]: its rsp */
+  emit32(&e, 16 + RED_ZONE);
+  emit_rsp_mov(&e, R11, greg_offset(REG_RSP), true);
+  for (int reg = RCX; reg <= R15; reg++)
+    if (reg != RSP && reg != R11)
+      emit_rsp_mov(&e, reg, greg_offset(greg_of[reg]), true);
+  emit(&e, "\x49\xBB", 2); /* movabs r11, site */
+  emit64(&e, site);
+  emit_rsp_mov(&e, R11, greg_offset(REG_RIP), true);
+  emit(&e, "\x48\x0F\xAE\x84\x24", 5); /* fxsave64 [rsp+fx] */
+  emit32(&e, fx);
+  emit(&e, "\x4C\x8D\x9C\x24", 4); /* lea r11, [rsp+fx] */
+  emit32(&e, fx);
+  emit_rsp_mov(&e, R11, (int32_t)offsetof(ucontext_t, uc_mcontext.fpregs),
+               true);
+  emit(&e, "\x48\xBF", 2); /* movabs rdi, arg */
+  emit64(&e, arg);
+  emit(&e, "\x48\x89\xE6", 3); /* mov rsi, rsp: the context */
+  emit(&e, "\x48\xB8", 2);     /* movabs rax, handler; call rax */
+  emit64(&e, handler);
+  emit(&e, "\xFF\xD0", 2);
+  emit(&e, "\x48\x0F\xAE\x8C\x24", 5); /* fxrstor64 [rsp+fx] */
+  emit32(&e, fx);
+  for (int reg = RAX; reg <= R15; reg++)
+    if (reg != RSP && reg != R11)
+      emit_rsp_mov(&e, reg, greg_offset(greg_of[reg]), false);
+  /* Put r11 and the flags in the two words just below the red zone,
+     switch to the program's stack, and pop them there. */
+  emit_rsp_mov(&e, R11, greg_offset(REG_RSP), false);
+  emit(&e, "\x4D\x8D\x9B", 3); /* lea r11, [r11-144] */
+  emit32(&e, -(16 + RED_ZONE));
+  emit(&e, "\xFF\xB4\x24", 3); /* push qword [rsp+r11 slot] */
+  emit32(&e, greg_offset(REG_R11));
+  emit(&e, "\x41\x8F\x03", 3); /* pop qword [r11] */
+  emit(&e, "\xFF\xB4\x24", 3); /* push qword [rsp+flags slot] */
+  emit32(&e, greg_offset(REG_EFL));
+  emit(&e, "\x41\x8F\x43\x08", 4); /* pop qword [r11+8] */
+  emit(&e, "\x4C\x89\xDC", 3);     /* mov rsp, r11 */
+  emit(&e, "\x41\x5B\x9D", 3);     /* pop r11; popfq */
+  emit(&e, "\x48\x8D\xA4\x24\x80\x00\x00\x00", 8); /* lea rsp, [rsp+128] */
+  emit(&e, "\xFF\x25\x00\x00\x00\x00", 6);         /* jmp [rip+0] */
+  emit64(&e, resume);
+  return e.at <= cap ? e.at : 0;
+}

@@ -1,0 +1,215 @@
+--- `snare profile`, `snare trace` and `snare exec`: reports of a library
+-- function's call (run here, on a session) or of a whole program (run
+-- with the LD_PRELOAD agent, which runs the controller inside it).
+-- @module snare.cli.profile
+local collect = require "snare.collect"
+
+local profile = {}
+
+local function fail(message)
+  io.stderr:write("snare: ", message, "\n")
+  return 2
+end
+
+local function quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- True when stderr is a terminal (Lua cannot ask isatty itself).
+local function stderr_is_tty()
+  return os.execute("test -t 2") == true
+end
+
+-- The agent next to the snare.core module in use: a checkout's
+-- build/lib/snare_agent.so for build/lua/snare/core.so, or an installed
+-- snare/snare_agent.so beside core.so. $SNARE_AGENT overrides both.
+local function find_agent()
+  local explicit = os.getenv("SNARE_AGENT")
+  if explicit then
+    return explicit
+  end
+  local core = package.searchpath("snare.core", package.cpath)
+  local dir = core and core:match("^(.*)/[^/]*$")
+  if not dir then
+    return nil
+  end
+  for _, candidate in ipairs { dir .. "/snare_agent.so",
+                               dir .. "/../../lib/snare_agent.so" } do
+    local f = io.open(candidate)
+    if f then
+      f:close()
+      return candidate
+    end
+  end
+  return nil
+end
+
+--- Runs `command` (a list: the program and its arguments) with the agent
+-- running `script` with `args` inside it. Returns the program's exit
+-- status, 128 + N when a signal N killed it, as a shell reports it.
+function profile.run_agent(script, args, command)
+  local agent = find_agent()
+  if not agent then
+    return fail("the agent (snare_agent.so) is not built or not installed")
+  end
+  local preload = os.getenv("LD_PRELOAD") or ""
+  local env = {
+    SNARE_AGENT_SCRIPT = script,
+    SNARE_AGENT_ARGS = table.concat(args, "\x1f"),
+    SNARE_AGENT_PATH = package.path,
+    SNARE_AGENT_CPATH = package.cpath,
+    SNARE_AGENT_PRELOAD = preload,
+    -- Libraries preloaded already (a sanitizer runtime) go first.
+    LD_PRELOAD = preload ~= "" and preload .. ":" .. agent or agent,
+  }
+  local words = { "exec", "env" }
+  for _, name in ipairs { "SNARE_AGENT_SCRIPT", "SNARE_AGENT_ARGS",
+                          "SNARE_AGENT_PATH", "SNARE_AGENT_CPATH",
+                          "SNARE_AGENT_PRELOAD", "LD_PRELOAD" } do
+    words[#words + 1] = quote(name .. "=" .. env[name])
+  end
+  for _, word in ipairs(command) do
+    words[#words + 1] = quote(word)
+  end
+  io.stdout:flush()
+  local _, how, status = os.execute(table.concat(words, " "))
+  if how == "signal" then
+    return 128 + status
+  end
+  return status
+end
+
+-- Parses [options] then the target: `LIB.so:func args...` or `-- PROG
+-- args...`. Returns opts, or nil, message.
+local function parse(argv, first, default_format)
+  local opts = { format = default_format, value = "calls" }
+  local i = first
+  while argv[i] and argv[i] ~= "--" and argv[i]:sub(1, 1) == "-" do
+    local option, operand = argv[i], argv[i + 1]
+    if option == "--format" or option == "-f" then
+      if not collect.formats[operand or ""] then
+        return nil, "--format needs one of table, text, folded, chrome, svg"
+      end
+      opts.format = operand
+    elseif option == "-o" or option == "--output" then
+      if not operand then
+        return nil, "-o needs a file"
+      end
+      opts.output = operand
+    elseif option == "--value" then
+      if operand ~= "calls" and operand ~= "ns" then
+        return nil, "--value needs calls or ns"
+      end
+      opts.value = operand
+    else
+      return nil, "unknown option " .. option
+    end
+    i = i + 2
+  end
+  local rest = {}
+  for j = argv[i] == "--" and i + 1 or i, #argv do
+    rest[#rest + 1] = argv[j]
+  end
+  if #rest == 0 then
+    return nil, "nothing to run: give LIB.so:function [ARGS] or -- PROGRAM"
+  end
+  opts.program = argv[i] == "--"
+  opts.command = rest
+  return opts
+end
+
+-- A command-line argument as a call argument: integers (decimal or 0x)
+-- as integers, anything else as a string.
+local function call_argument(word)
+  return math.tointeger(tonumber(word)) or word
+end
+
+-- `LIB.so:func args`: hooks the library, calls func on a session here.
+local function profile_library(opts, progress)
+  local snare = require "snare"
+  local target = opts.command[1]
+  local path, name = target:match("^(.+):([%w_.$@]+)$")
+  if not path then
+    return fail("expected LIB.so:function, got " .. target)
+  end
+  if not path:find("/") then
+    path = "./" .. path
+  end
+  local lib, err = snare.load(path)
+  if not lib then
+    return fail(err)
+  end
+  if not lib:symbol(name) then
+    return fail(("no function '%s' in %s"):format(name, path))
+  end
+  local run = collect.start(collect.functions(lib), opts.format)
+  local args = {}
+  for i = 2, #opts.command do
+    args[#args + 1] = call_argument(opts.command[i])
+  end
+  local s <close> = snare.session { timeout = progress and 250 or 0 }
+  local started = os.time()
+  local stop = s:call(lib:symbol(name), table.unpack(args))
+  while stop.kind == "interrupt" do
+    run:drain()
+    collect.progress(run, os.time() - started)
+    stop = s:continue()
+  end
+  if progress then
+    collect.progress_done()
+  end
+  if stop.kind ~= "exit" then
+    io.stderr:write("snare: ", name, " stopped: ", tostring(stop), "\n")
+  else
+    io.stderr:write(("snare: %s returned %d\n"):format(name, stop.value))
+  end
+  local file = opts.output and assert(io.open(opts.output, "w")) or io.stdout
+  run:write(file, opts.value, 0)
+  if file ~= io.stdout then
+    file:close()
+  end
+  return stop.kind == "exit" and 0 or 1
+end
+
+--- `snare profile|trace [options] (LIB.so:func ARGS | -- PROG ARGS)`.
+-- `default_format` is "table" for profile, "text" for trace.
+function profile.main(argv, first, default_format)
+  local opts, err = parse(argv, first, default_format)
+  if not opts then
+    return fail(err)
+  end
+  local progress = stderr_is_tty()
+  if not opts.program then
+    return profile_library(opts, progress)
+  end
+  local script = package.searchpath("snare.cli.agent_report", package.path)
+  return profile.run_agent(script, { opts.format, opts.value,
+                                     opts.output or "",
+                                     progress and "1" or "0" }, opts.command)
+end
+
+--- `snare exec SCRIPT.lua [ARGS] -- PROG ARGS`.
+function profile.exec(argv, first)
+  local script = argv[first]
+  local args, command, seen = {}, {}, false
+  for i = first + 1, #argv do
+    if seen then
+      command[#command + 1] = argv[i]
+    elseif argv[i] == "--" then
+      seen = true
+    else
+      args[#args + 1] = argv[i]
+    end
+  end
+  if not script or #command == 0 then
+    return fail("usage: snare exec SCRIPT.lua [ARGS] -- PROGRAM [ARGS]")
+  end
+  local f = io.open(script)
+  if not f then
+    return fail("cannot open " .. script)
+  end
+  f:close()
+  return profile.run_agent(script, args, command)
+end
+
+return profile
