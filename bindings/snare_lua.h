@@ -217,6 +217,10 @@ int snare_lua_push_variable(lua_State *L, snare_status st, snare_value *v,
 
 /* ---- threads.c ---- */
 extern const luaL_Reg snare_lua_thread_methods[]; /* session methods */
+/* Thread id at idx (a positive integer); raises otherwise. */
+int snare_lua_checkthread(lua_State *L, int idx);
+/* Pushes {rax = ..., ..., eflags = ...} for a register snapshot. */
+void snare_lua_push_registers(lua_State *L, const snare_registers *regs);
 void snare_lua_open_threads(lua_State *L);
 /* Makes this module's C API (snare_*) visible to objects loaded later,
    which the interpreter's require() hides (RTLD_LOCAL). */

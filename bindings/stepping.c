@@ -1,8 +1,10 @@
 /*
  * stepping.c - session methods for source-level steps: s:step_line,
- * s:next, s:finish, s:advance, s:until_line, and the Lua step policies
- * they take. Policy callbacks run on the controller between the steps'
- * runs (the worker is stopped), through the one protected-call helper.
+ * s:next, s:finish, s:advance, s:until_line, their per-thread forms
+ * s:thread_step_line, s:thread_next, s:thread_finish, and the Lua step
+ * policies they take. Policy callbacks run on the controller between the
+ * steps' runs (the stepped thread is parked), through the one
+ * protected-call helper.
  */
 #include <string.h>
 
@@ -14,6 +16,7 @@ typedef struct lpolicy {
   lsession *s;
   int table;  /* stack index of the policy table */
   int error;  /* stack index of the error slot (nil until one failed) */
+  int thread; /* the attached thread stepped, 0 for the worker */
 } lpolicy;
 
 /*
@@ -90,6 +93,10 @@ static int policy_stop(snare_session *session, void *data)
   lua_State *L = p->L;
   if (!get_callback(p, "stop"))
     return 1;
+  if (p->thread != 0) { /* stop(thread_id): s:thread_reg reads it */
+    lua_pushinteger(L, p->thread);
+    return answer(p, 1);
+  }
   p->s->stop_seq++; /* frames made now belong to this position */
   lua_pushcfunction(L, call_stop);
   lua_insert(L, -2);
@@ -113,21 +120,48 @@ static void check_policy(lua_State *L, int idx)
   }
 }
 
-/* s:step_line(policy) / s:next(policy) / s:finish(). */
-static int step(lua_State *L, snare_step_mode mode, const char *what)
+/*
+ * Pushes the stop of attached thread `thread` (its step's result):
+ * registers as a snapshot table, since the session's own stop proxies
+ * read the worker.
+ */
+static int finish_thread_step(lua_State *L, int thread, const char *what,
+                              snare_status st, const snare_stop *stop)
+{
+  if (st != SNARE_OK)
+    return luaL_error(L, SESSION_TYPE ": cannot %s thread %d: %s", what,
+                      thread, snare_status_message(st));
+  snare_lua_push_stop(L, 1, stop);
+  snare_lua_push_registers(L, &stop->registers);
+  lua_setfield(L, -2, "regs");
+  snare_lua_prune_breakpoints(L, 1);
+  return 1;
+}
+
+/* s:step_line(policy) / s:next(policy) / s:finish(), and for thread
+   `thread` (not 0) their s:thread_ forms, with the id removed. */
+static int step(lua_State *L, int thread, snare_step_mode mode,
+                const char *what)
 {
   lsession *s = snare_lua_checkcontroller(L, what);
   check_policy(L, 2);
   lua_settop(L, 2);
   lua_pushnil(L); /* 3: error slot */
-  lpolicy p = {L, s, 2, 3};
+  lpolicy p = {L, s, 2, 3, thread};
   snare_step_policy policy = {policy_into, policy_stop, &p};
   snare_stop stop;
   snare_lua_wait_begin();
-  snare_status st = snare_step(s->session, mode,
-                               lua_istable(L, 2) ? &policy : NULL, &stop);
+  snare_status st =
+      thread != 0
+          ? snare_thread_step(s->session, thread, mode,
+                              lua_istable(L, 2) ? &policy : NULL, &stop)
+          : snare_step(s->session, mode, lua_istable(L, 2) ? &policy : NULL,
+                       &stop);
   snare_lua_wait_end();
-  snare_lua_finish_resume(L, s, what, st, &stop, 0);
+  if (thread != 0)
+    finish_thread_step(L, thread, what, st, &stop);
+  else
+    snare_lua_finish_resume(L, s, what, st, &stop, 0);
   if (!lua_isnil(L, 3))
     return luaL_error(L, SESSION_TYPE ": step policy failed: %s",
                       lua_tostring(L, 3));
@@ -136,18 +170,43 @@ static int step(lua_State *L, snare_step_mode mode, const char *what)
 
 static int session_step_line(lua_State *L)
 {
-  return step(L, SNARE_STEP_INTO, "step");
+  return step(L, 0, SNARE_STEP_INTO, "step");
 }
 
 static int session_next(lua_State *L)
 {
-  return step(L, SNARE_STEP_OVER, "step");
+  return step(L, 0, SNARE_STEP_OVER, "step");
 }
 
 static int session_finish(lua_State *L)
 {
   lua_settop(L, 1);
-  return step(L, SNARE_STEP_OUT, "finish");
+  return step(L, 0, SNARE_STEP_OUT, "finish");
+}
+
+/* s:thread_step_line(id [, policy]) -> stop: libjit's jit_debugger_step
+   for a parked attached thread, synchronous (see snare_thread_step). */
+static int thread_step(lua_State *L, snare_step_mode mode, const char *what)
+{
+  int thread = snare_lua_checkthread(L, 2);
+  lua_remove(L, 2);
+  return step(L, thread, mode, what);
+}
+
+static int session_thread_step_line(lua_State *L)
+{
+  return thread_step(L, SNARE_STEP_INTO, "step");
+}
+
+static int session_thread_next(lua_State *L)
+{
+  return thread_step(L, SNARE_STEP_OVER, "step");
+}
+
+static int session_thread_finish(lua_State *L)
+{
+  lua_settop(L, 2);
+  return thread_step(L, SNARE_STEP_OUT, "finish");
 }
 
 static int run_to(lua_State *L, snare_run_to_mode mode)
@@ -197,5 +256,8 @@ const luaL_Reg snare_lua_stepping_methods[] = {
     {"finish", session_finish},
     {"advance", session_advance},
     {"until_line", session_until_line},
+    {"thread_step_line", session_thread_step_line},
+    {"thread_next", session_thread_next},
+    {"thread_finish", session_thread_finish},
     {NULL, NULL},
 };

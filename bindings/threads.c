@@ -33,7 +33,7 @@ static lsession *checkcontroller(lua_State *L, const char *what)
   return s;
 }
 
-static int checkthread(lua_State *L, int idx)
+int snare_lua_checkthread(lua_State *L, int idx)
 {
   lua_Integer id = luaL_checkinteger(L, idx);
   luaL_argcheck(L, id > 0 && id <= INT32_MAX, idx, "bad thread id");
@@ -65,6 +65,13 @@ static void set_breakpoint(lua_State *L, const snare_event *ev)
   lua_setiuservalue(L, 1, SESSION_UV_ERROR);
 }
 
+void snare_lua_push_registers(lua_State *L, const snare_registers *regs)
+{
+  lua_createtable(L, 0, SNARE_REG_COUNT);
+  for (int r = 0; r < SNARE_REG_COUNT; r++)
+    setinteger(L, snare_register_name((snare_register)r), regs->value[r]);
+}
+
 static void push_event(lua_State *L, const snare_event *ev)
 {
   lua_createtable(L, 0, 12);
@@ -86,6 +93,10 @@ static void push_event(lua_State *L, const snare_event *ev)
     lua_setfield(L, -2, "signal");
   }
   set_breakpoint(L, ev);
+  if (ev->has_registers) { /* s:thread_reg reads the live ones */
+    snare_lua_push_registers(L, &ev->registers);
+    lua_setfield(L, -2, "regs");
+  }
   lua_createtable(L, (int)ev->stack_depth, 0);
   for (size_t i = 0; i < ev->stack_depth; i++) {
     lua_pushinteger(L, (lua_Integer)ev->stack[i]);
@@ -116,7 +127,7 @@ static int session_wait_event(lua_State *L)
   lua_Integer ms =
       luaL_optinteger(L, 2, s->timeout_ms ? (lua_Integer)s->timeout_ms : -1);
   luaL_argcheck(L, ms >= -1 && ms <= INT32_MAX, 2, "timeout out of range");
-  int resume = lua_isnoneornil(L, 3) ? 0 : checkthread(L, 3);
+  int resume = lua_isnoneornil(L, 3) ? 0 : snare_lua_checkthread(L, 3);
   snare_lua_drain();
   snare_event ev;
   memset(&ev, 0, sizeof ev);
@@ -150,7 +161,7 @@ static int session_wait_event(lua_State *L)
 static int session_thread_resume(lua_State *L)
 {
   lsession *s = checkcontroller(L, "resume a thread");
-  int id = checkthread(L, 2);
+  int id = snare_lua_checkthread(L, 2);
   static const char *const names[] = {"continue", "step", NULL};
   static const snare_resume_mode modes[] = {SNARE_RESUME_CONTINUE,
                                             SNARE_RESUME_STEP_INSTRUCTION};
@@ -164,24 +175,54 @@ static int session_thread_resume(lua_State *L)
                     "cannot resume thread");
 }
 
+/* s:thread_reg(id, name) -> integer, of a thread parked at an event. */
+static int session_thread_reg(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  int id = snare_lua_checkthread(L, 2);
+  snare_register reg = snare_lua_checkregister(L, 3);
+  uint64_t v;
+  snare_status st = snare_thread_register_get(s->session, id, reg, &v);
+  if (st != SNARE_OK)
+    return luaL_error(L, SESSION_TYPE ": cannot read register of thread %d: %s",
+                      id, snare_status_message(st));
+  lua_pushinteger(L, (lua_Integer)v);
+  return 1;
+}
+
+/* s:thread_set_reg(id, name, value); takes effect when it resumes. */
+static int session_thread_set_reg(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  int id = snare_lua_checkthread(L, 2);
+  snare_register reg = snare_lua_checkregister(L, 3);
+  uint64_t v = (uint64_t)luaL_checkinteger(L, 4);
+  snare_status st = snare_thread_register_set(s->session, id, reg, v);
+  if (st != SNARE_OK)
+    return luaL_error(L,
+                      SESSION_TYPE ": cannot write register of thread %d: %s",
+                      id, snare_status_message(st));
+  return 0;
+}
+
 static int session_thread_break(lua_State *L)
 {
   lsession *s = snare_lua_checksession(L, 1);
-  return ok_or_fail(L, snare_thread_break(s->session, checkthread(L, 2)),
+  return ok_or_fail(L, snare_thread_break(s->session, snare_lua_checkthread(L, 2)),
                     "cannot break thread");
 }
 
 static int session_thread_alive(lua_State *L)
 {
   lsession *s = snare_lua_checksession(L, 1);
-  lua_pushboolean(L, snare_thread_is_alive(s->session, checkthread(L, 2)));
+  lua_pushboolean(L, snare_thread_is_alive(s->session, snare_lua_checkthread(L, 2)));
   return 1;
 }
 
 static int session_thread_running(lua_State *L)
 {
   lsession *s = snare_lua_checksession(L, 1);
-  lua_pushboolean(L, snare_thread_is_running(s->session, checkthread(L, 2)));
+  lua_pushboolean(L, snare_thread_is_running(s->session, snare_lua_checkthread(L, 2)));
   return 1;
 }
 
@@ -189,7 +230,7 @@ static int session_thread_running(lua_State *L)
 static int session_thread_breakable(lua_State *L)
 {
   lsession *s = snare_lua_checksession(L, 1);
-  int id = checkthread(L, 2);
+  int id = snare_lua_checkthread(L, 2);
   luaL_checkany(L, 3);
   return ok_or_fail(L,
                     snare_thread_set_breakable(s->session, id,
@@ -243,6 +284,8 @@ const luaL_Reg snare_lua_thread_methods[] = {
     {"wait_event", session_wait_event},
     {"thread_resume", session_thread_resume},
     {"thread_break", session_thread_break},
+    {"thread_reg", session_thread_reg},
+    {"thread_set_reg", session_thread_set_reg},
     {"thread_alive", session_thread_alive},
     {"thread_running", session_thread_running},
     {"thread_breakable", session_thread_breakable},

@@ -8,6 +8,7 @@
 
 #include "internal/code_map.h"
 #include "internal/core.h"
+#include "internal/events.h"
 #include "internal/library.h"
 #include "internal/stack.h"
 #include "internal/unwind.h"
@@ -111,6 +112,24 @@ snare_status snare_stack_collect(const void *context, size_t max_physical,
   return SNARE_OK;
 }
 
+/* The public frames of a parked thread's context. */
+static snare_status backtrace_of(const void *context,
+                                 snare_backtrace_frame *frames, size_t cap,
+                                 size_t *count)
+{
+  snare_stack_frame *all;
+  size_t n;
+  snare_status st =
+      snare_stack_collect(context, SNARE_STACK_MAX_PHYSICAL, &all, &n);
+  if (st != SNARE_OK)
+    return st;
+  for (size_t i = 0; i < n && i < cap; i++)
+    frames[i] = all[i].pub;
+  *count = n;
+  free(all);
+  return SNARE_OK;
+}
+
 snare_status snare_backtrace(snare_session *session,
                              snare_backtrace_frame *frames, size_t cap,
                              size_t *count)
@@ -119,15 +138,17 @@ snare_status snare_backtrace(snare_session *session,
     return SNARE_INVALID_ARGUMENT;
   if (!snare_session_stopped(session))
     return SNARE_WRONG_STATE;
-  snare_stack_frame *all;
-  size_t n;
-  snare_status st = snare_stack_collect(session->worker.context,
-                                        SNARE_STACK_MAX_PHYSICAL, &all, &n);
-  if (st != SNARE_OK)
-    return st;
-  for (size_t i = 0; i < n && i < cap; i++)
-    frames[i] = all[i].pub;
-  *count = n;
-  free(all);
-  return SNARE_OK;
+  return backtrace_of(session->worker.context, frames, cap, count);
+}
+
+snare_status snare_thread_backtrace(snare_session *session, int id,
+                                    snare_backtrace_frame *frames, size_t cap,
+                                    size_t *count)
+{
+  if (session == NULL || count == NULL || (cap > 0 && frames == NULL))
+    return SNARE_INVALID_ARGUMENT;
+  snare_status st;
+  snare_thread *thread = snare_thread_parked(session, id, &st);
+  return thread != NULL ? backtrace_of(thread->context, frames, cap, count)
+                        : st;
 }

@@ -1,6 +1,7 @@
 /*
- * step_calls.c - the parts of stepping that run the worker at full speed
- * to internal breakpoints: over a call, out of a function (finish), to a
+ * step_calls.c - the parts of stepping that run the stepped thread (the
+ * worker or an attached thread, lib/step_subject.c) at full speed to
+ * internal breakpoints: over a call, out of a function (finish), to a
  * location (advance, until).
  */
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 
 /* Condition of a target: true once the stack pointer is back at or
    above min_sp and the frame is min_cfa's or an outer one, so deeper
-   activations (recursion) run through. Runs on the trapped worker. */
+   activations (recursion) run through. Runs on the trapped thread. */
 static bool in_frame(snare_frame *frame, void *data) {
   const snare_step_target *target = data;
   uint64_t sp;
@@ -39,10 +40,11 @@ static void clear_all(snare_session *session, const int *ids, size_t n) {
     snare_breakpoint_clear(session, ids[i]);
 }
 
-snare_status snare_step_continue_to(snare_session *session,
+snare_status snare_step_continue_to(const snare_step_subject *subject,
                                     const snare_step_target *targets,
                                     size_t count, snare_stop *stop,
                                     bool *reached) {
+  snare_session *session = subject->session;
   int *ids = calloc(count ? count : 1, sizeof *ids);
   if (ids == NULL)
     return SNARE_NO_MEMORY;
@@ -54,7 +56,7 @@ snare_status snare_step_continue_to(snare_session *session,
                          ? in_frame
                          : NULL,
         .condition_data = (void *)&targets[set],
-        .thread = snare_session_thread(session),
+        .thread = subject->thread->id, /* other threads run through */
         .internal = true,
     };
     status = (targets[set].trusted ? snare_breakpoint_set_trusted
@@ -66,7 +68,7 @@ snare_status snare_step_continue_to(snare_session *session,
     free(ids);
     return status;
   }
-  status = snare_resume(session, SNARE_RESUME_CONTINUE, NULL, stop);
+  status = subject->resume(subject, SNARE_RESUME_CONTINUE, NULL, stop);
   clear_all(session, ids, count);
   *reached = false;
   for (size_t i = 0; status == SNARE_OK && i < count; i++)
@@ -78,12 +80,12 @@ snare_status snare_step_continue_to(snare_session *session,
   return status;
 }
 
-snare_status snare_step_frame(snare_session *session, uint64_t *cfa,
-                              uint64_t *ret) {
+snare_status snare_step_frame(const snare_step_subject *subject,
+                              uint64_t *cfa, uint64_t *ret) {
   snare_unwind_frame frames[2];
   size_t n = 0;
   snare_status status =
-      snare_arch_unwind(session->worker.context, frames, 2, &n);
+      snare_arch_unwind(subject->thread->context, frames, 2, &n);
   if (status != SNARE_OK)
     return status;
   if (n == 0)
@@ -93,27 +95,30 @@ snare_status snare_step_frame(snare_session *session, uint64_t *cfa,
   return SNARE_OK;
 }
 
-/* The entry's own frame returns into snare's call of it, in no code
+/* The worker's entry frame returns into snare's call of it, in no code
    snare knows of the target's: finish runs on to the EXIT stop then,
    which carries the return value too. */
-static bool returns_to_snare(snare_session *session, uint64_t ret) {
+static bool returns_to_snare(const snare_step_subject *subject, uint64_t ret) {
+  snare_session *session = subject->session;
   uint64_t pc, start, size;
-  return !snare_code_function_containing(ret, &start, &size, NULL) &&
-         snare_register_get(session, SNARE_REG_RIP, &pc) == SNARE_OK &&
+  return subject->thread == &session->worker &&
+         !snare_code_function_containing(ret, &start, &size, NULL) &&
+         subject->register_get(subject, SNARE_REG_RIP, &pc) == SNARE_OK &&
          snare_code_function_containing(pc, &start, &size, NULL) &&
          start == session->entry;
 }
 
-snare_status snare_step_finish(snare_session *session, snare_stop *stop) {
+snare_status snare_step_finish(const snare_step_subject *subject,
+                               snare_stop *stop) {
   uint64_t cfa, ret;
-  snare_status status = snare_step_frame(session, &cfa, &ret);
+  snare_status status = snare_step_frame(subject, &cfa, &ret);
   if (status != SNARE_OK)
     return status;
-  if (ret == 0 || returns_to_snare(session, ret))
-    return snare_resume(session, SNARE_RESUME_CONTINUE, NULL, stop);
+  if (ret == 0 || returns_to_snare(subject, ret))
+    return subject->resume(subject, SNARE_RESUME_CONTINUE, NULL, stop);
   snare_step_target target = {ret, cfa, 0, false};
   bool reached;
-  status = snare_step_continue_to(session, &target, 1, stop, &reached);
+  status = snare_step_continue_to(subject, &target, 1, stop, &reached);
   if (status == SNARE_OK && reached) {
     stop->has_return_value = true;
     stop->return_value = stop->registers.value[SNARE_REG_RAX];
@@ -121,16 +126,11 @@ snare_status snare_step_finish(snare_session *session, snare_stop *stop) {
   return status;
 }
 
-snare_status snare_run_to(snare_session *session, const uint64_t *addrs,
-                          size_t count, snare_run_to_mode mode,
-                          snare_stop *stop) {
-  if (session == NULL || stop == NULL || addrs == NULL || count == 0 ||
-      (mode != SNARE_RUN_TO_ANY_FRAME && mode != SNARE_RUN_TO_THIS_FRAME))
-    return SNARE_INVALID_ARGUMENT;
-  if (!snare_session_stopped(session))
-    return SNARE_WRONG_STATE;
+snare_status snare_step_run_to(const snare_step_subject *subject,
+                               const uint64_t *addrs, size_t count,
+                               snare_run_to_mode mode, snare_stop *stop) {
   uint64_t cfa, ret;
-  snare_status status = snare_step_frame(session, &cfa, &ret);
+  snare_status status = snare_step_frame(subject, &cfa, &ret);
   if (status != SNARE_OK)
     return status;
   snare_step_target *targets = calloc(count + 1, sizeof *targets);
@@ -143,7 +143,7 @@ snare_status snare_run_to(snare_session *session, const uint64_t *addrs,
   if (ret != 0) /* gdb also stops when the current function returns */
     targets[n++] = (snare_step_target){ret, cfa, 0, false};
   bool reached;
-  status = snare_step_continue_to(session, targets, n, stop, &reached);
+  status = snare_step_continue_to(subject, targets, n, stop, &reached);
   free(targets);
   return status;
 }

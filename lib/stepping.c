@@ -14,14 +14,14 @@
 /* What gdb calls the step info: the range being stepped, the line it
    belongs to (0: any statement start stops) and the frame. */
 typedef struct stepper {
-  snare_session *session;
+  const snare_step_subject *subject;
   snare_step_mode mode;
   const snare_step_policy *policy;
   uint64_t range_start, range_end;
   const char *file;
   unsigned line;
   uint64_t cfa;
-  uint64_t pc, sp; /* where the worker is now */
+  uint64_t pc, sp; /* where the stepped thread is now */
 } stepper;
 
 /* Outcome of one decision. */
@@ -41,17 +41,18 @@ static bool same_file(const char *a, const char *b) {
 }
 
 static snare_status read_position(stepper *st) {
-  snare_status status = snare_register_get(st->session, SNARE_REG_RIP, &st->pc);
+  const snare_step_subject *subject = st->subject;
+  snare_status status = subject->register_get(subject, SNARE_REG_RIP, &st->pc);
   return status == SNARE_OK
-             ? snare_register_get(st->session, SNARE_REG_RSP, &st->sp)
+             ? subject->register_get(subject, SNARE_REG_RSP, &st->sp)
              : status;
 }
 
 /* One instruction. *verdict is ENDED_BY_STOP when it stopped for
    anything but the step itself (a breakpoint, a signal, the exit). */
 static snare_status step_one(stepper *st, snare_stop *stop, verdict *v) {
-  snare_status status =
-      snare_resume(st->session, SNARE_RESUME_STEP_INSTRUCTION, NULL, stop);
+  snare_status status = st->subject->resume(
+      st->subject, SNARE_RESUME_STEP_INSTRUCTION, NULL, stop);
   if (status != SNARE_OK)
     return status;
   *v = stop->kind == SNARE_STOP_STEP ? KEEP_GOING : ENDED_BY_STOP;
@@ -105,7 +106,7 @@ static snare_status step_over(stepper *st, uint64_t ret, uint64_t sp_in_callee,
   snare_step_target target = {ret, sp_in_callee + 8, 0, true};
   bool reached;
   snare_status status =
-      snare_step_continue_to(st->session, &target, 1, stop, &reached);
+      snare_step_continue_to(st->subject, &target, 1, stop, &reached);
   if (status != SNARE_OK)
     return status;
   *v = reached ? KEEP_GOING : ENDED_BY_STOP;
@@ -115,7 +116,7 @@ static snare_status step_over(stepper *st, uint64_t ret, uint64_t sp_in_callee,
 static int ask_stop(const stepper *st) {
   if (st->policy == NULL || st->policy->stop == NULL)
     return 1;
-  return st->policy->stop(st->session, st->policy->data);
+  return st->policy->stop(st->subject->session, st->policy->data);
 }
 
 static int ask_into(const stepper *st, const snare_function_info *fn,
@@ -159,7 +160,7 @@ static snare_status handle_call(stepper *st, uint64_t ret,
   if (st->pc != fn.after_prologue) {
     snare_step_target target = {fn.after_prologue, 0, 0, true};
     bool reached;
-    status = snare_step_continue_to(st->session, &target, 1, stop, &reached);
+    status = snare_step_continue_to(st->subject, &target, 1, stop, &reached);
     if (status != SNARE_OK || !reached) {
       *v = ENDED_BY_STOP;
       return status;
@@ -185,14 +186,14 @@ static snare_status handle_call(stepper *st, uint64_t ret,
 static snare_status leave_lineless(stepper *st, snare_stop *stop, verdict *v) {
   uint64_t cfa, ret;
   snare_line_info li;
-  snare_status status = snare_step_frame(st->session, &cfa, &ret);
+  snare_status status = snare_step_frame(st->subject, &cfa, &ret);
   if (status != SNARE_OK || ret == 0 || snare_line_at(ret, &li) != SNARE_OK) {
     *v = ENDED_BY_STOP;
-    return snare_resume(st->session, SNARE_RESUME_CONTINUE, NULL, stop);
+    return st->subject->resume(st->subject, SNARE_RESUME_CONTINUE, NULL, stop);
   }
   snare_step_target target = {ret, cfa, 0, false};
   bool reached;
-  status = snare_step_continue_to(st->session, &target, 1, stop, &reached);
+  status = snare_step_continue_to(st->subject, &target, 1, stop, &reached);
   if (status != SNARE_OK)
     return status;
   *v = reached ? KEEP_GOING : ENDED_BY_STOP;
@@ -256,31 +257,26 @@ static snare_status after_step(stepper *st, uint64_t prev_pc,
   }
   if (returned) {
     uint64_t ignored;
-    snare_status status = snare_step_frame(st->session, &st->cfa, &ignored);
+    snare_status status = snare_step_frame(st->subject, &st->cfa, &ignored);
     if (status != SNARE_OK)
       return status;
   }
   return decide(st, returned, v);
 }
 
-snare_status snare_step(snare_session *session, snare_step_mode mode,
-                        const snare_step_policy *policy, snare_stop *stop) {
-  if (session == NULL || stop == NULL ||
-      (mode != SNARE_STEP_INTO && mode != SNARE_STEP_OVER &&
-       mode != SNARE_STEP_OUT))
-    return SNARE_INVALID_ARGUMENT;
-  if (!snare_session_stopped(session))
-    return SNARE_WRONG_STATE;
+snare_status snare_step_run(const snare_step_subject *subject,
+                            snare_step_mode mode,
+                            const snare_step_policy *policy, snare_stop *stop) {
   if (mode == SNARE_STEP_OUT)
-    return snare_step_finish(session, stop);
-  stepper st = {.session = session, .mode = mode, .policy = policy};
+    return snare_step_finish(subject, stop);
+  stepper st = {.subject = subject, .mode = mode, .policy = policy};
   snare_line_info li;
   uint64_t ignored;
   snare_status status = read_position(&st);
   if (status == SNARE_OK)
     status = snare_line_at(st.pc, &li);
   if (status == SNARE_OK)
-    status = snare_step_frame(session, &st.cfa, &ignored);
+    status = snare_step_frame(subject, &st.cfa, &ignored);
   if (status != SNARE_OK)
     return status;
   refresh(&st, &li, false);

@@ -262,6 +262,48 @@ static uint64_t entry_of(Dwarf_Die die, const snare_address_range *first)
 }
 
 /* Records a function or inlined instance; false on no memory. */
+/* Follows DW_AT_type through typedefs and qualifiers to what a function
+   returns; takes ownership of type. */
+static snare_return_kind scalar_kind(Dwarf_Debug dbg, Dwarf_Die type,
+                                     unsigned *size)
+{
+  snare_return_kind kind = SNARE_RETURNS_UNKNOWN;
+  for (int hops = 0; type != NULL && hops < 32; hops++) {
+    Dwarf_Half tag = 0;
+    if (dwarf_tag(type, &tag, NULL) != DW_DLV_OK)
+      break;
+    if (tag == DW_TAG_typedef || tag == DW_TAG_const_type ||
+        tag == DW_TAG_volatile_type || tag == DW_TAG_restrict_type) {
+      Dwarf_Die next = attr_die(dbg, type, DW_AT_type);
+      dwarf_dealloc_die(type);
+      type = next;
+      continue;
+    }
+    Dwarf_Unsigned bytes = 0, encoding = 0;
+    attr_udata(type, DW_AT_byte_size, &bytes);
+    if (tag == DW_TAG_pointer_type || tag == DW_TAG_enumeration_type)
+      kind = SNARE_RETURNS_INTEGER;
+    else if (tag == DW_TAG_base_type &&
+             attr_udata(type, DW_AT_encoding, &encoding) && bytes <= 8)
+      kind = encoding == DW_ATE_float ? SNARE_RETURNS_FLOAT
+                                      : SNARE_RETURNS_INTEGER;
+    *size = kind == SNARE_RETURNS_UNKNOWN ? 0 : (unsigned)bytes;
+    break;
+  }
+  if (type != NULL)
+    dwarf_dealloc_die(type);
+  return kind;
+}
+
+static snare_return_kind return_kind(Dwarf_Debug dbg, Dwarf_Die fn,
+                                     unsigned *size)
+{
+  *size = 0;
+  if (!has_attr(fn, DW_AT_type))
+    return SNARE_RETURNS_NOTHING;
+  return scalar_kind(dbg, attr_die(dbg, fn, DW_AT_type), size);
+}
+
 static bool add_function(unit_walk *w, Dwarf_Die die, bool inlined,
                          snare_address_range *ranges, size_t n, long *index)
 {
@@ -290,6 +332,8 @@ static bool add_function(unit_walk *w, Dwarf_Die die, bool inlined,
   /* The abstract origin lists parameters in declaration order; concrete
      instances may not. */
   bool ok = read_params(di, origin ? origin : die, fn);
+  fn->info.returns =
+      return_kind(di->dbg, origin ? origin : die, &fn->info.return_size);
   if (origin)
     dwarf_dealloc_die(origin);
   *index = (long)di->function_count++;

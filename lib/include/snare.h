@@ -439,8 +439,18 @@ typedef struct snare_address_range {
   uint64_t low, high; /* [low, high) */
 } snare_address_range;
 
+/* What a function returns, as far as its calling convention goes. */
+typedef enum snare_return_kind {
+  SNARE_RETURNS_UNKNOWN, /* no type information, or a struct/union */
+  SNARE_RETURNS_NOTHING, /* void */
+  SNARE_RETURNS_INTEGER, /* integers, enums, pointers: in rax */
+  SNARE_RETURNS_FLOAT    /* float or double: in xmm0 */
+} snare_return_kind;
+
 typedef struct snare_function_info {
   const char *name;
+  snare_return_kind returns;
+  unsigned return_size;  /* bytes of the returned scalar, 0 if unknown */
   bool inlined;          /* an inlined instance, named by its abstract origin */
   uint64_t entry;        /* first instruction executed */
   uint64_t after_prologue; /* where gdb's `break name` stops */
@@ -707,6 +717,11 @@ typedef struct snare_event {
   uint64_t pc;               /* where the thread is parked; 0 if no frame */
   uint64_t *stack;
   size_t stack_depth;
+  /* Events with a frame (breakpoints, faults): the thread's registers
+     when it parked, a snapshot; snare_thread_register_get reads the live
+     ones while it stays parked. */
+  bool has_registers;
+  snare_registers registers;
 } snare_event;
 
 /*
@@ -1211,6 +1226,60 @@ SNARE_API snare_status snare_run_to(snare_session *session,
  * Closing it unloads nothing but clears its breakpoints and hooks.
  */
 SNARE_API snare_status snare_library_open_program(snare_library **out);
+
+/* ------------------------------------------------------------------ */
+/* Per-thread registers, backtraces and steps                          */
+
+/*
+ * libjit's jit_debugger_step/next/finish acting on one thread. `id` is an
+ * attached thread parked at a stop (a breakpoint, step, break or fault
+ * event: not one parked by snare_thread_attach, which has no frame) or
+ * the session's worker while it is stopped, for which each function is
+ * its session counterpart (snare_register_get, snare_backtrace,
+ * snare_step, snare_run_to). NOT_FOUND: no such live thread of the
+ * session; WRONG_STATE: it is not parked with a frame. Controller side.
+ */
+SNARE_API snare_status snare_thread_register_get(snare_session *session,
+                                                 int id, snare_register reg,
+                                                 uint64_t *out);
+/* Takes effect when the thread resumes. */
+SNARE_API snare_status snare_thread_register_set(snare_session *session,
+                                                 int id, snare_register reg,
+                                                 uint64_t value);
+SNARE_API snare_status snare_thread_vector_register_get(snare_session *session,
+                                                        int id, unsigned index,
+                                                        uint8_t out[16]);
+/* As snare_backtrace, for that thread's stack. */
+SNARE_API snare_status snare_thread_backtrace(snare_session *session, int id,
+                                              snare_backtrace_frame *frames,
+                                              size_t cap, size_t *count);
+
+/*
+ * Steps thread id as snare_step steps the worker, with the same rules,
+ * policy and results, and returns its final stop synchronously in *stop
+ * (kind STEP and reason STEP_DONE when the step ended by itself; a
+ * breakpoint, fault or break that ended it first is that stop). The
+ * thread is parked there again afterwards, and no event is posted for
+ * any of the step's stops: they go to this call, never into the event
+ * queue, so the events of other threads stay queued, in order, and a
+ * thread waiting in snare_wait_event meanwhile cannot take them. Other
+ * threads keep running and hitting their breakpoints: the step's
+ * internal breakpoints stop only this thread. The session's timeout
+ * bounds each run as for the worker (an INTERRUPT stop). If the thread
+ * detaches meanwhile, *stop is an EXIT stop with no frame. The policy's
+ * `stop` callback receives the session: read the thread with
+ * snare_thread_register_get. Nobody else may resume the thread during
+ * the step. WRONG_STATE also if it is being stepped already.
+ */
+SNARE_API snare_status snare_thread_step(snare_session *session, int id,
+                                         snare_step_mode mode,
+                                         const snare_step_policy *policy,
+                                         snare_stop *stop);
+/* snare_run_to for thread id, synchronous as snare_thread_step. */
+SNARE_API snare_status snare_thread_run_to(snare_session *session, int id,
+                                           const uint64_t *addrs, size_t count,
+                                           snare_run_to_mode mode,
+                                           snare_stop *stop);
 
 #ifdef __cplusplus
 }

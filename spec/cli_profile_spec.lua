@@ -1,0 +1,296 @@
+-- cli_profile_spec.lua - `snare profile`, `snare trace` and `snare exec`:
+-- on a library function and on whole programs run with the LD_PRELOAD
+-- agent (spec/fixtures/programs), in every output format.
+local flamegraph = require "snare.flamegraph"
+local helpers = require "spec.helpers"
+
+local fixtures = os.getenv("SNARE_FIXTURES") or "build/fixtures"
+local function program(name)
+  return fixtures .. "/bin/" .. name
+end
+
+local function shell_quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- Runs `bin/snare ARGS`; returns stdout, stderr and the exit status as
+-- the shell reports it (128 + N for a death by signal N).
+local function snare(args)
+  local err = os.tmpname()
+  local pipe = assert(io.popen("bin/snare " .. args .. " 2>" .. err
+                               .. "; echo \"exit=$?\""))
+  local out = pipe:read("a")
+  pipe:close()
+  local f = assert(io.open(err))
+  local stderr = f:read("a")
+  f:close()
+  os.remove(err)
+  local status = tonumber(out:match("exit=(%d+)\n$"))
+  return out:gsub("exit=%d+\n$", ""), stderr, status
+end
+
+-- The calls column of a profile table: {name = calls}.
+local function table_calls(text)
+  local calls = {}
+  for name, n in text:gmatch("\n(%S+)%s+(%d+)%s+[%d.]+%s+[%d.]+") do
+    calls[name] = tonumber(n)
+  end
+  return calls
+end
+
+-- Folded lines as {stack = value}.
+local function folded(text)
+  local stacks = {}
+  for stack, value in text:gmatch("([^\n]+) (%d+)\n") do
+    stacks[stack] = tonumber(value)
+  end
+  return stacks
+end
+
+local function count(text, pattern)
+  local n = 0
+  for _ in text:gmatch(pattern) do
+    n = n + 1
+  end
+  return n
+end
+
+describe("snare profile -- PROGRAM", function()
+  it("reports exact call counts, recursion included, and passes the exit "
+     .. "status through", function()
+    local out, err, status = snare("profile -- " .. program("calls"))
+    assert.equal(3, status)
+    assert.equal("total 91\n", out) -- the program's own output
+    assert.same({ main = 1, fib = 177, middle = 3, leaf = 12 },
+                table_calls(err))
+    assert.not_match("\r", err, 1, true) -- no progress line off a terminal
+  end)
+
+  it("passes the program's arguments", function()
+    local out, err = snare("profile -- " .. program("calls") .. " 6")
+    assert.equal("total 44\n", out)
+    assert.equal(25, table_calls(err).fib)
+  end)
+
+  it("writes the report when exit() is called deep inside", function()
+    local out, err, status = snare("profile -- " .. program("exit_deep"))
+    assert.equal(7, status)
+    assert.equal("bottom 5\n", out)
+    assert.same({ main = 1, descend = 5, bottom = 1, leaf = 2 },
+                table_calls(err))
+  end)
+
+  it("reports a crash with the fault's backtrace and dies of the signal",
+     function()
+    local out, err, status = snare("profile -- " .. program("crash"))
+    assert.equal(128 + 11, status)
+    assert.equal("before 9\n", out)
+    assert.same({ main = 1, outer = 1, inner = 1, before = 2 },
+                table_calls(err))
+    assert.match("the program got SIGSEGV on thread %d+ at 0x%x+ <inner%+%d+>",
+                 err)
+    -- Callers through hooked frames, not the hooks' exit stub.
+    assert.match("#0 +0x%x+ <inner%+%d+> at crash.c:12", err)
+    assert.match("#1 +0x%x+ <outer%+%d+> at crash.c:19", err)
+    assert.match("#2 +0x%x+ <main%+%d+> at crash.c:24", err)
+  end)
+
+  it("writes the report to a file with -o", function()
+    local path = os.tmpname()
+    local _, err, status = snare("profile -o " .. path .. " -- "
+                                 .. program("calls"))
+    assert.equal(3, status)
+    assert.equal("", err)
+    local f = assert(io.open(path))
+    local text = f:read("a")
+    f:close()
+    os.remove(path)
+    assert.equal(177, table_calls(text).fib)
+  end)
+end)
+
+describe("snare profile LIB.so:function", function()
+  it("calls the function with its arguments and counts every call",
+     function()
+    local out, err, status = snare("profile " .. helpers.fixture("loops")
+                                   .. ":fib 10")
+    assert.equal(0, status)
+    assert.match("fib returned 55", err)
+    assert.equal(177, table_calls(out).fib)
+    assert.match("more hooked functions were not called", out)
+  end)
+
+  it("traces with folded stacks", function()
+    local out = snare("trace -f folded " .. helpers.fixture("loops")
+                      .. ":visit_loop 4")
+    assert.same({ visit_loop = 1, ["visit_loop;visit"] = 4 }, folded(out))
+  end)
+
+  it("refuses unknown functions, formats and targets", function()
+    local _, err, status = snare("profile " .. helpers.fixture("loops")
+                                 .. ":nope")
+    assert.equal(2, status)
+    assert.match("no function 'nope'", err)
+    _, err, status = snare("profile --format xml -- true")
+    assert.equal(2, status)
+    assert.match("--format needs one of", err, 1, true)
+    _, err, status = snare("trace")
+    assert.equal(2, status)
+    assert.match("nothing to run", err)
+  end)
+end)
+
+describe("snare trace -- PROGRAM", function()
+  it("prints the indented calls, also those exit() never returned from",
+     function()
+    local _, err, status = snare("trace -- " .. program("exit_deep"))
+    assert.equal(7, status)
+    assert.match("%(running%) %[%d+%]         descend%(%)", err)
+    assert.match("us %[%d+%]               leaf%(%)", err)
+  end)
+
+  it("folds stacks that match the call counts, which the SVG writer "
+     .. "draws with one rectangle per frame", function()
+    local _, err = snare("trace -f folded -- " .. program("calls") .. " 6")
+    local stacks = folded(err)
+    local fib = 0
+    for stack, n in pairs(stacks) do
+      if stack:match("fib$") then
+        fib = fib + n
+      end
+    end
+    assert.equal(25, fib)
+    assert.equal(1, stacks.main)
+    assert.equal(3, stacks["main;middle"])
+    assert.equal(12, stacks["main;middle;leaf"])
+    assert.equal(8, stacks["main;fib;fib;fib;fib;fib"]) -- fib(6): 1 2 4 8
+    -- Frames: every distinct stack prefix, plus the root "all".
+    local prefixes = {}
+    for stack in pairs(stacks) do
+      prefixes[stack] = true
+    end
+    local frames = 1
+    for _ in pairs(prefixes) do
+      frames = frames + 1
+    end
+    local svg = flamegraph.svg(err)
+    assert.equal(frames, count(svg, "<rect "))
+    assert.match("<title>all %(41 calls, 100.00%%%)</title>", svg)
+    assert.match("<title>leaf %(12 calls, 29.27%%%)</title>", svg)
+  end)
+
+  it("writes Chrome trace JSON with matched begin and end events",
+     function()
+    local path = os.tmpname()
+    local _, _, status = snare("trace -f chrome -o " .. path .. " -- "
+                               .. program("calls") .. " 6")
+    assert.equal(3, status)
+    -- A real JSON parser reads it; the events come out one a line.
+    local pipe = assert(io.popen("python3 -c " .. shell_quote(
+      "import json,sys\n"
+      .. "for e in json.load(open(sys.argv[1]))['traceEvents']:\n"
+      .. "  print(e['ph'], e['tid'], e['name'], e['ts'])") .. " " .. path))
+    local lines = pipe:read("a")
+    pipe:close()
+    os.remove(path)
+    local open, begins, last_ts = {}, 0, {}
+    for ph, tid, name, ts in lines:gmatch("(%u) (%d+) (%S+) (%S+)\n") do
+      local stack = open[tid] or {}
+      open[tid] = stack
+      ts = tonumber(ts)
+      assert.is_true(ts >= (last_ts[tid] or 0))
+      last_ts[tid] = ts
+      if ph == "B" then
+        begins = begins + 1
+        stack[#stack + 1] = name
+      else
+        assert.equal("E", ph)
+        assert.equal(table.remove(stack), name)
+      end
+    end
+    assert.equal(1 + 25 + 3 + 12, begins)
+    for _, stack in pairs(open) do
+      assert.equal(0, #stack)
+    end
+  end)
+
+  it("writes an SVG flame graph", function()
+    local out, _, status = snare("trace -f svg " .. helpers.fixture("loops")
+                                 .. ":fib 5")
+    assert.equal(0, status)
+    assert.match("^<%?xml", out)
+    assert.match("<title>fib %(15 calls, 100.00%%%)</title>", out)
+    assert.match("</svg>\n$", out)
+  end)
+end)
+
+describe("snare.flamegraph", function()
+  it("nests frames, widths proportional to the values", function()
+    local root = flamegraph.parse("a;b 3\na;c 1\na 2\n")
+    assert.equal(6, root.value)
+    assert.equal("a", root.children[1].name)
+    assert.equal(6, root.children[1].value)
+    assert.same({ "b", "c" }, { root.children[1].children[1].name,
+                                root.children[1].children[2].name })
+    local svg = flamegraph.svg("a;b 3\na;c 1\na 2\n")
+    assert.match('<title>b %(3 calls, 50.00%%%)</title><rect x="10.00" y="%d+" '
+                 .. 'width="590.00"', svg)
+  end)
+
+  it("clips names to the width, escapes them, colours them by name",
+     function()
+    local long = string.rep("x", 300)
+    local svg = flamegraph.svg(long .. " 1\nshort<&> 1\n")
+    assert.not_match(">" .. long .. "<", svg, 1, true) -- in <title> only
+    assert.match("xx%.%.</text>", svg)
+    assert.match("short&lt;&amp;&gt;", svg)
+    local again = flamegraph.svg("short<&> 5\n")
+    local fill = svg:match("short&lt;&amp;&gt; %(1[^\n]-fill=\"(rgb[^\"]+)\"")
+    assert.is_truthy(fill)
+    assert.match(fill, again, 1, true)
+  end)
+
+  it("rejects lines that are not folded stacks", function()
+    assert.has_error(function() flamegraph.parse("a;b\n") end,
+                     "snare.flamegraph: line 1 is not 'stack value': a;b")
+  end)
+end)
+
+describe("snare exec", function()
+  it("runs the user's script in control of the program", function()
+    local out, err, status = snare("exec examples/exec_program.lua -- "
+                                   .. program("calls") .. " 6")
+    assert.equal("", err)
+    assert.equal(3, status)
+    assert.equal(3, count(out, "stopped in middle, called from main%+%d+\n"))
+    assert.match("total 44\nprogram ended: exit\n", out)
+    assert.match("leaf arguments: 0 1 2 3 0 1 2 3 0 1 2 3\n", out)
+    assert.match("fib calls: 25\n", out)
+  end)
+
+  it("fails before the program runs when the script fails", function()
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write('require "snare.agent"\nerror("no way")\n')
+    f:close()
+    local out, err, status = snare("exec " .. script .. " -- "
+                                   .. program("calls"))
+    os.remove(script)
+    assert.equal(125, status)
+    assert.equal("", out)
+    assert.match("no way", err)
+  end)
+
+  it("lets the program run alone when the script does not call run",
+     function()
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write('print("script " .. require("snare.agent").thread)\n')
+    f:close()
+    local out, _, status = snare("exec " .. script .. " -- "
+                                 .. program("calls"))
+    os.remove(script)
+    assert.equal(3, status)
+    assert.match("^script %d+\ntotal 91\n$", out)
+  end)
+end)
