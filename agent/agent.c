@@ -61,9 +61,12 @@ static struct {
 } agent = {.lock = PTHREAD_MUTEX_INITIALIZER,
            .changed = PTHREAD_COND_INITIALIZER};
 
+/* States only move forward: the main thread's RUNNING may come after the
+   script's DONE when the script ends without serving events. */
 static void set_state(agent_state state) {
   pthread_mutex_lock(&agent.lock);
-  agent.state = state;
+  if (state > agent.state)
+    agent.state = state;
   pthread_cond_broadcast(&agent.changed);
   pthread_mutex_unlock(&agent.lock);
 }

@@ -265,6 +265,47 @@ static int session_threads(lua_State *L)
   return 1;
 }
 
+/* s:thread_self() -> id of the calling thread, 0 if not attached (the
+   controller never is): libjit's jit_debugger_get_self. */
+static int session_thread_self(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  lua_pushinteger(L, snare_thread_self(s->session));
+  return 1;
+}
+
+/* s:thread_native(id) -> pthread_t as an integer, or nil, msg. */
+static int session_thread_native(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  uintptr_t native = snare_thread_native(s->session, snare_lua_checkthread(L, 2));
+  if (native == 0)
+    return snare_lua_fail(L, "no such thread", SNARE_NOT_FOUND);
+  lua_pushinteger(L, (lua_Integer)native);
+  return 1;
+}
+
+/* s:thread_from_native(handle) -> id, or nil, msg. */
+static int session_thread_from_native(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  lua_Integer native = luaL_checkinteger(L, 2);
+  int id = snare_thread_from_native(s->session, (uintptr_t)native);
+  if (id == 0)
+    return snare_lua_fail(L, "no such thread", SNARE_NOT_FOUND);
+  lua_pushinteger(L, id);
+  return 1;
+}
+
+/* s:clear_breakpoints(): libjit's jit_debugger_remove_all_breakpoints. */
+static int session_clear_breakpoints(lua_State *L)
+{
+  lsession *s = checkcontroller(L, "clear breakpoints");
+  snare_breakpoint_clear_all(s->session);
+  snare_lua_prune_breakpoints(L, 1);
+  return 0;
+}
+
 static int session_quit(lua_State *L)
 {
   lsession *s = snare_lua_checksession(L, 1);
@@ -290,6 +331,10 @@ const luaL_Reg snare_lua_thread_methods[] = {
     {"thread_running", session_thread_running},
     {"thread_breakable", session_thread_breakable},
     {"threads", session_threads},
+    {"thread_self", session_thread_self},
+    {"thread_native", session_thread_native},
+    {"thread_from_native", session_thread_from_native},
+    {"clear_breakpoints", session_clear_breakpoints},
     {"quit", session_quit},
     {"handle", session_handle},
     {NULL, NULL},

@@ -19,7 +19,7 @@ local snare = require "snare"
 local s = agent.session
 s:breakpoint("middle")
 local leaves = {}
-local hook <close> = snare.hook("leaf", function(call)
+local _hook <close> = snare.hook("leaf", function(call)
   leaves[#leaves + 1] = call.args[1] -- the first integer argument
 end)
 local fibs <close> = snare.tally("fib")

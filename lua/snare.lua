@@ -388,15 +388,17 @@ end
 -- session's timeout, or forever; -1: forever), which returns an event or
 -- nil, "timeout"; `s:wait_event(ms, id)` first continues parked thread
 -- `id` once the controller counts as waiting, so its hooks' and
--- conditions' Lua runs from its first instruction on. Event tables: `type` ("quit", "hard-breakpoint",
+-- conditions' Lua runs from its first instruction on. Event tables:
+-- `type` ("quit", "hard-breakpoint",
 -- "soft-breakpoint" after a step, "user-breakpoint" after a break
 -- request, "attach" with `data1` = 1 if it stopped at once, "detach",
 -- "fault" with `signal`), `thread`, `pc`, `func` and `name` (the
 -- containing function, when a library opened by snare or a registered
 -- region knows it), `data1`, `data2`, `breakpoint` (our object) and
 -- `breakpoint_id`, `error` (a condition's error), `stack` (return
--- addresses, innermost first, from the frame-pointer chain).
--- `tostring(event)` describes it.
+-- addresses, innermost first, from the frame-pointer chain), `regs`
+-- (events with a frame: a snapshot table of the registers when the thread
+-- parked). `tostring(event)` describes it.
 --
 -- Per thread: `s:thread_resume(id [, "continue"|"step" [, pc]])` (a step
 -- posts a "soft-breakpoint"), `s:thread_break(id)`, `s:thread_alive(id)`,
@@ -406,6 +408,17 @@ end
 -- worker first), `s:quit()` (posts one "quit"; quits waiting for delivery
 -- coalesce). These return true or nil, message. The worker keeps
 -- reporting through `s:call`/`s:continue`.
+--
+-- A thread parked at a stop (not at attach): `s:thread_reg(id, name)`,
+-- `s:thread_set_reg(id, name, value)` (taking effect when it resumes), and
+-- libjit's step/next/finish as `s:thread_step_line(id [, policy])`,
+-- `s:thread_next(id [, policy])`, `s:thread_finish(id)`: synchronous, as
+-- `s:step_line`/`s:next`/`s:finish`, they return the stop where the step
+-- ended (with `line`, `value` after a finish, `regs` as a snapshot) and
+-- the thread stays parked there; its stops during the step post no
+-- event, while other threads' events stay queued in order. The policy's
+-- `stop` receives the thread id. These raise on a thread that is not
+-- parked at a stop.
 --
 -- Conditions on attached threads: Lua runs only while the controller is
 -- blocked in C (`s:call`, the resume methods, `s:wait_event`), and one

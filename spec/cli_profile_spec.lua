@@ -29,30 +29,27 @@ local function snare(args)
   return out:gsub("exit=%d+\n$", ""), stderr, status
 end
 
+-- {key = number} from the captures (key, number) of `pattern` in text.
+local function numbers(text, pattern)
+  local found = {}
+  for key, n in text:gmatch(pattern) do
+    found[key] = tonumber(n)
+  end
+  return found
+end
+
 -- The calls column of a profile table: {name = calls}.
 local function table_calls(text)
-  local calls = {}
-  for name, n in text:gmatch("\n(%S+)%s+(%d+)%s+[%d.]+%s+[%d.]+") do
-    calls[name] = tonumber(n)
-  end
-  return calls
+  return numbers(text, "\n(%S+)%s+(%d+)%s+[%d.]+%s+[%d.]+")
 end
 
 -- Folded lines as {stack = value}.
 local function folded(text)
-  local stacks = {}
-  for stack, value in text:gmatch("([^\n]+) (%d+)\n") do
-    stacks[stack] = tonumber(value)
-  end
-  return stacks
+  return numbers(text, "([^\n]+) (%d+)\n")
 end
 
 local function count(text, pattern)
-  local n = 0
-  for _ in text:gmatch(pattern) do
-    n = n + 1
-  end
-  return n
+  return select(2, text:gsub(pattern, ""))
 end
 
 describe("snare profile -- PROGRAM", function()
@@ -224,6 +221,33 @@ describe("snare trace -- PROGRAM", function()
   end)
 end)
 
+describe("the progress line", function()
+  -- `script` gives the command a terminal; the programs nap 700 ms, so
+  -- the controller's 250 ms waits time out at least twice.
+  local function on_a_terminal(args)
+    local pipe = assert(io.popen("script -qec " .. shell_quote("bin/snare " .. args)
+                                 .. " /dev/null"))
+    local out = pipe:read("a")
+    pipe:close()
+    return out
+  end
+
+  it("shows calls so far on stderr when it is a terminal, for a program",
+     function()
+    local out = on_a_terminal("profile -- " .. program("naps") .. " 700")
+    assert.match("\r\27%[K%d+ calls, %d+ s", out)
+    assert.match("tick +700 ", out)
+  end)
+
+  it("and for a library function", function()
+    local out = on_a_terminal("profile " .. helpers.fixture("naps")
+                              .. ":nap 700")
+    assert.match("\r\27%[K%d+ calls, %d+ s", out)
+    assert.match("nap returned 700", out)
+    assert.match("tick +700 ", out)
+  end)
+end)
+
 describe("snare.flamegraph", function()
   it("nests frames, widths proportional to the values", function()
     local root = flamegraph.parse("a;b 3\na;c 1\na 2\n")
@@ -257,6 +281,18 @@ describe("snare.flamegraph", function()
 end)
 
 describe("snare exec", function()
+  -- `snare exec` of a script with this source on the calls program.
+  local function exec_source(source)
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write(source)
+    f:close()
+    local out, err, status = snare("exec " .. script .. " -- "
+                                   .. program("calls"))
+    os.remove(script)
+    return out, err, status
+  end
+
   it("runs the user's script in control of the program", function()
     local out, err, status = snare("exec examples/exec_program.lua -- "
                                    .. program("calls") .. " 6")
@@ -269,13 +305,8 @@ describe("snare exec", function()
   end)
 
   it("fails before the program runs when the script fails", function()
-    local script = os.tmpname()
-    local f = assert(io.open(script, "w"))
-    f:write('require "snare.agent"\nerror("no way")\n')
-    f:close()
-    local out, err, status = snare("exec " .. script .. " -- "
-                                   .. program("calls"))
-    os.remove(script)
+    local out, err, status = exec_source('require "snare.agent"\n'
+                                         .. 'error("no way")\n')
     assert.equal(125, status)
     assert.equal("", out)
     assert.match("no way", err)
@@ -283,13 +314,8 @@ describe("snare exec", function()
 
   it("lets the program run alone when the script does not call run",
      function()
-    local script = os.tmpname()
-    local f = assert(io.open(script, "w"))
-    f:write('print("script " .. require("snare.agent").thread)\n')
-    f:close()
-    local out, _, status = snare("exec " .. script .. " -- "
-                                 .. program("calls"))
-    os.remove(script)
+    local out, _, status =
+      exec_source('print("script " .. require("snare.agent").thread)\n')
     assert.equal(3, status)
     assert.match("^script %d+\ntotal 91\n$", out)
   end)

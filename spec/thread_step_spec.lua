@@ -3,6 +3,7 @@
 -- threads fixture (its line numbers): one thread is stepped through
 -- thread_compute while another keeps hitting its own breakpoint.
 local helpers = require "spec.helpers"
+local snare = require "snare"
 
 local STOP_AT_ATTACH = 1
 local WAIT = 10000 -- ms; a deadlock fails the wait instead of hanging
@@ -72,7 +73,9 @@ describe("per-thread stepping", function()
 
     -- Lets both run to their end; returns join_workers().
     function t.finish()
-      s:clear_all()
+      for _, bp in ipairs(s:breakpoints()) do
+        bp:clear()
+      end
       s:thread_resume(t.computer)
       s:thread_resume(t.hitter)
       local detached = 0
@@ -92,22 +95,23 @@ describe("per-thread stepping", function()
   it("steps, nexts and finishes one thread while another hits", function()
     local t = two_threads()
     local s = t.s
-    local resumes = 0
-    -- at every new line, let the hitter hit again
+    local resumes, policy_calls = 0, 0
     local policy = {stop = function(id)
       assert.equals(t.computer, id)
-      if not s:thread_running(t.hitter) and s:thread_resume(t.hitter) then
-        resumes = resumes + 1
-      end
+      policy_calls = policy_calls + 1
       return true
     end}
     assert.is_true(s:thread_resume(t.hitter))
     assert.is_true(s:thread_resume(t.computer))
     local ev = t.computer_event()
     assert.equals("hard-breakpoint", ev.type)
-    assert.equals(B_LINE, s:where(ev.pc).line)
+    assert.equals(B_LINE, snare.line_at(ev.pc).line)
     local lines = {}
     local function record(stop)
+      -- let the hitter hit again while the computer is stepped next
+      if not s:thread_running(t.hitter) and s:thread_resume(t.hitter) then
+        resumes = resumes + 1
+      end
       assert.equals("step", stop.kind)
       assert.equals(t.computer, stop.thread)
       lines[#lines + 1] = stop.line
@@ -123,7 +127,8 @@ describe("per-thread stepping", function()
     assert.equals(compute(0), out.value)
     assert.same({CALL_LINE, SQUARE_BODY, CALL_LINE, D_LINE, RETURN_LINE},
                 lines)
-    assert.is_true(resumes >= 3)
+    assert.equals(4, policy_calls) -- one per new line of the line steps
+    assert.is_true(resumes >= 1)
     while t.next_i < resumes + 1 do
       t.hitter_event(assert(s:wait_event(WAIT)))
     end
@@ -140,18 +145,34 @@ describe("per-thread stepping", function()
     local ev = t.computer_event() -- thread_compute(1)
     assert.equals(ev.pc, ev.regs.rip)
     assert.equals(ev.pc, s:thread_reg(t.computer, "pc"))
-    s:thread_step_line(t.computer)
-    local stop = s:thread_step_line(t.computer) -- into thread_square(2)
-    assert.equals(SQUARE_BODY, stop.line)
-    -- past its prologue the argument is in memory: go back to the entry
-    s:thread_set_reg(t.computer, "rip", s:sym("thread_square"))
-    s:thread_set_reg(t.computer, "rsp", stop.regs.rbp + 8)
-    assert.equals(2, stop.regs.rdi)
+    -- the argument of thread_square is live in rdi at its entry only
+    s:breakpoint("*thread_square", {thread = t.computer})
+    assert.equals(CALL_LINE, s:thread_step_line(t.computer).line)
+    local stop = s:thread_next(t.computer)
+    assert.equals("breakpoint", stop.kind) -- a user breakpoint ends a step
+    assert.equals(2, stop.regs.rdi) -- b = a + 1
+    assert.equals(2, s:thread_reg(t.computer, "rdi"))
     s:thread_set_reg(t.computer, "rdi", 10)
     assert.equals(10, s:thread_reg(t.computer, "rdi"))
     assert.equals(100, s:thread_finish(t.computer).value)
     -- thread_compute(1) now returns 100 - 1
     assert.equals(hitter_sum() + compute(0) + 99 + compute(2), t.finish())
+  end)
+
+  it("maps native handles and clears every breakpoint", function()
+    local t = two_threads()
+    local s = t.s
+    assert.equals(0, s:thread_self()) -- the controller never attached
+    local native = assert(s:thread_native(t.computer))
+    assert.equals(t.computer, s:thread_from_native(native))
+    assert.is_nil(s:thread_native(99999))
+    assert.is_nil(s:thread_from_native(0))
+    assert.equals(2, #s:breakpoints())
+    s:clear_breakpoints()
+    assert.equals(0, #s:breakpoints())
+    assert.is_true(t.hit_bp.cleared)
+    assert.equals(hitter_sum() + compute(0) + compute(1) + compute(2),
+                  t.finish())
   end)
 
   it("refuses threads that are not parked at a stop", function()

@@ -52,6 +52,8 @@ snare_status snare_debuginfo_open(const char *path, uint64_t bias,
 {
   if (!path || !out)
     return SNARE_INVALID_ARGUMENT;
+  if (!di_lists_sane(path))
+    return SNARE_LOAD_FAILED;
   snare_debuginfo *di = calloc(1, sizeof *di);
   if (!di)
     return SNARE_NO_MEMORY;

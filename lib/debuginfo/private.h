@@ -96,6 +96,9 @@ bool di_reserve(void **items, size_t *cap, size_t count, size_t item_size)
 const char *di_intern(snare_debuginfo *di, const char *s) SNARE_HIDDEN;
 
 /* Loading, called by snare_debuginfo_open in this order. */
+/* False when a range or location list section of the file at path has a
+   unit running past its end (see lists_check.c). */
+bool di_lists_sane(const char *path) SNARE_HIDDEN;
 snare_status di_load_lines(snare_debuginfo *di) SNARE_HIDDEN;
 snare_status di_load_functions(snare_debuginfo *di) SNARE_HIDDEN;
 void di_free_lines(snare_debuginfo *di) SNARE_HIDDEN;

@@ -196,6 +196,16 @@ function Trace:report()
   return records
 end
 
+--- Moves the events recorded so far out of the buffer all traces share
+-- (65536 events; when it is full, new events are lost and counted in
+-- `dropped`) into this trace. Call it now and then during long runs;
+-- `report` and `close` do it too.
+function Trace:poll()
+  if live_traces[self] then
+    drain()
+  end
+end
+
 --- The calls as an indented trace, one line a call, with durations.
 function Trace:__tostring()
   local lines = {}

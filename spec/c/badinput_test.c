@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "fixtures.h"
+#include "internal/debuginfo.h"
 #include "snare.h"
 
 /* What each case gets: a session idle or stopped at a breakpoint. */
@@ -311,4 +312,18 @@ Test(badinput, every_c_function_refuses_bad_input_and_changes_nothing) {
   snare_library_close(stress);
   snare_library_close(loops);
   printf("FIGURE badinput_c_inputs %u\n", tried);
+}
+
+/*
+ * Regression (found by fuzz/debuginfo_fuzz.c): a .debug_rnglists unit
+ * whose length runs past its section made Debian's libdwarf free twice
+ * and abort the process. The input stays in spec/fuzz_corpus/.
+ */
+Test(badinput, corrupted_range_lists_are_refused_not_fatal) {
+  snare_debuginfo *di = NULL;
+  cr_assert_eq(snare_debuginfo_open(
+                   "spec/fuzz_corpus/debuginfo-rnglists-unit-past-end.so", 0,
+                   &di),
+               SNARE_LOAD_FAILED);
+  cr_assert_null(di);
 }

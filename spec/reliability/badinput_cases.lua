@@ -120,6 +120,7 @@ cases.groups.module = with_memory {
              return { { "directory", { "/" } }, { "not an ELF", { "/etc/passwd" } },
                       { "missing file", { "/no/such/lib.so" } } }
            end },
+  load_program = {}, -- no arguments; the library it returns is closed again
   symbol = { params = { "name" }, good = function() return { "fib" } end },
   symbol_at = { params = { "addr" }, good = function(ctx) return { ctx.fib } end },
   describe = { params = { "addr" }, nil_ok = true,
@@ -202,6 +203,19 @@ local session = with_memory {
   thread_breakable = { params = { "id", "flag", "thread" },
                        good = function() return { 99, true } end },
   threads = {}, quit = {}, handle = {},
+  -- per-thread registers and steps (id 99 names no thread)
+  thread_reg = { params = { "id", "name", "register", "thread" },
+                 good = function() return { 99, "rax" } end },
+  thread_set_reg = { params = { "id", "name", "value", "register", "thread" },
+                     good = function() return { 99, "rax", 1 } end },
+  thread_step_line = { params = { "id", "policy", "into", "stop", "thread" },
+                       good = function() return { 99, {} } end },
+  thread_next = { params = { "id", "policy", "into", "stop", "thread" },
+                  good = function() return { 99, {} } end },
+  thread_finish = { params = { "id", "thread" }, good = function() return { 99 } end },
+  thread_native = { params = { "id", "thread" }, good = function() return { 99 } end },
+  thread_from_native = { params = { "handle", "thread" }, good = function() return { 99 } end },
+  thread_self = {}, clear_breakpoints = {},
   call = { params = { "fn", "where" }, avoid = { ["inside an instruction"] = true },
            good = function() return { "leaf", 1 } end,
            extra = function()

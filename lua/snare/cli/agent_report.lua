@@ -9,10 +9,14 @@ local snare = require "snare"
 local format, value, output, progress = table.unpack(agent.args)
 local run = collect.start(agent.functions(), format)
 
+-- Ticks drain the trace buffer; some show progress (four a second).
+local ticks = 0
 local how, fault = agent.run {
+  interval = collect.drain_interval,
   tick = function(elapsed)
     run:drain()
-    if progress == "1" then
+    ticks = ticks + 1
+    if progress == "1" and ticks % collect.drains_per_progress == 0 then
       collect.progress(run, elapsed)
     end
   end,

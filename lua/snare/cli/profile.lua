@@ -147,12 +147,19 @@ local function profile_library(opts, progress)
   for i = 2, #opts.command do
     args[#args + 1] = call_argument(opts.command[i])
   end
-  local s <close> = snare.session { timeout = progress and 250 or 0 }
-  local started = os.time()
+  -- The call is interrupted now and then to drain the trace buffer and
+  -- show progress (four times a second).
+  local interval = (progress or opts.format ~= "table")
+                   and math.floor(collect.drain_interval * 1000) or 0
+  local s <close> = snare.session { timeout = interval }
+  local started, ticks = os.time(), 0
   local stop = s:call(lib:symbol(name), table.unpack(args))
   while stop.kind == "interrupt" do
     run:drain()
-    collect.progress(run, os.time() - started)
+    ticks = ticks + 1
+    if progress and ticks % collect.drains_per_progress == 0 then
+      collect.progress(run, os.time() - started)
+    end
     stop = s:continue()
   end
   if progress then
