@@ -83,7 +83,13 @@ void snare_lua_push_stop(lua_State *L, int sidx, const snare_stop *stop)
     setinteger(L, "data1", (uint64_t)stop->data1);
     setinteger(L, "data2", (uint64_t)stop->data2);
   }
-  if (stop->kind == SNARE_STOP_EXIT || stop->has_return_value) {
+  if (stop->has_return_value && stop->return_kind == SNARE_RETURNS_FLOAT) {
+    /* a float or double result, from xmm0 */
+    lua_pushnumber(L, stop->return_float);
+    lua_setfield(L, -2, "return_value");
+    lua_pushnumber(L, stop->return_float);
+    lua_setfield(L, -2, "value");
+  } else if (stop->kind == SNARE_STOP_EXIT || stop->has_return_value) {
     setinteger(L, "return_value", stop->return_value);
     /* the C int an int function returned: sign-extended low 32 bits */
     setinteger(L, "value", (uint64_t)(int64_t)(int32_t)stop->return_value);

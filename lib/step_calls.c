@@ -6,6 +6,8 @@
  */
 #include <stdlib.h>
 
+#include <string.h>
+
 #include "internal/breakpoints.h"
 #include "internal/code_map.h"
 #include "internal/core.h"
@@ -108,6 +110,28 @@ static bool returns_to_snare(const snare_step_subject *subject, uint64_t ret) {
          start == session->entry;
 }
 
+/* Where the ABI left the finished function's result: xmm0 for a float
+   or double (as its DWARF type says), else rax. */
+static void take_return_value(const snare_step_subject *subject,
+                              const snare_function_info *callee,
+                              snare_stop *stop) {
+  stop->has_return_value = true;
+  stop->return_value = stop->registers.value[SNARE_REG_RAX];
+  stop->return_kind = callee ? callee->returns : SNARE_RETURNS_UNKNOWN;
+  uint8_t xmm0[16];
+  if (stop->return_kind != SNARE_RETURNS_FLOAT ||
+      !snare_arch_vector_get(subject->thread->context, 0, xmm0))
+    return;
+  memcpy(&stop->return_value, xmm0, sizeof stop->return_value);
+  if (callee->return_size == sizeof(float)) {
+    float single;
+    memcpy(&single, xmm0, sizeof single);
+    stop->return_float = single;
+  } else {
+    memcpy(&stop->return_float, xmm0, sizeof stop->return_float);
+  }
+}
+
 snare_status snare_step_finish(const snare_step_subject *subject,
                                snare_stop *stop) {
   uint64_t cfa, ret;
@@ -116,13 +140,15 @@ snare_status snare_step_finish(const snare_step_subject *subject,
     return status;
   if (ret == 0 || returns_to_snare(subject, ret))
     return subject->resume(subject, SNARE_RESUME_CONTINUE, NULL, stop);
+  uint64_t pc;
+  snare_function_info callee;
+  bool typed = subject->register_get(subject, SNARE_REG_RIP, &pc) == SNARE_OK &&
+               snare_function_at(pc, &callee) == SNARE_OK;
   snare_step_target target = {ret, cfa, 0, false};
   bool reached;
   status = snare_step_continue_to(subject, &target, 1, stop, &reached);
-  if (status == SNARE_OK && reached) {
-    stop->has_return_value = true;
-    stop->return_value = stop->registers.value[SNARE_REG_RAX];
-  }
+  if (status == SNARE_OK && reached)
+    take_return_value(subject, typed ? &callee : NULL, stop);
   return status;
 }
 

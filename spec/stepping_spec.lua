@@ -137,6 +137,14 @@ for _, level in ipairs { "O0", "O2" } do
       assert.equals(RESULT, stop.value)
     end)
 
+    it("finish takes a double's return value from xmm0", function()
+      local s = stopped_at("half")      -- half((double)4) from stepping_main
+      local stop = s:finish()
+      assert.equals("stepping_main", stop.func)
+      assert.equals(2.0, stop.return_value)
+      assert.equals("float", math.type(stop.value))
+    end)
+
     it("finish out of a recursive call stops in its own caller", function()
       local s = stopped_at("fact", true)
       s:continue()                      -- fact(3)

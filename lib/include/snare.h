@@ -159,8 +159,12 @@ typedef struct snare_stop {
   int64_t data1, data2;  /* at_mark: the mark's values, evaluated */
   snare_registers registers;
   /* A step out (snare_step, SNARE_STEP_OUT) that returned sets this and
-     puts the function's integer/pointer result (rax) in return_value. */
+     puts the function's result in return_value: rax for integers and
+     pointers; for a float or double (DWARF says which: return_kind) the
+     low 8 bytes of xmm0, and the value itself in return_float. */
   bool has_return_value;
+  int return_kind;     /* a snare_return_kind (declared with the lines) */
+  double return_float;
 } snare_stop;
 
 /* ------------------------------------------------------------------ */
