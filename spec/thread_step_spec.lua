@@ -128,7 +128,8 @@ describe("per-thread stepping", function()
     assert.same({CALL_LINE, SQUARE_BODY, CALL_LINE, D_LINE, RETURN_LINE},
                 lines)
     assert.equals(4, policy_calls) -- one per new line of the line steps
-    assert.is_true(resumes >= 1)
+    -- (how often the hitter was parked between steps depends on timing;
+    -- spec/c/thread_step_test.c interleaves it deterministically)
     while t.next_i < resumes + 1 do
       t.hitter_event(assert(s:wait_event(WAIT)))
     end
