@@ -403,10 +403,7 @@ static int bp_clear(lua_State *L)
 static int bp_index(lua_State *L)
 {
   lbreakpoint *bp = luaL_checkudata(L, 1, BREAKPOINT_TYPE);
-  lua_pushvalue(L, 2);
-  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
-    return 1;
-  const char *key = lua_tostring(L, 2);
+  const char *key = snare_lua_index_key(L);
   if (key == NULL)
     return 1;
   if (strcmp(key, "id") == 0) {

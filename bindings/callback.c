@@ -123,3 +123,11 @@ void snare_lua_drain(void)
     d = next;
   }
 }
+
+const char *snare_lua_index_key(lua_State *L)
+{
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
+    return NULL;
+  return lua_tostring(L, 2);
+}

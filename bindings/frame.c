@@ -69,10 +69,7 @@ static int frame_var(lua_State *L)
 static int frame_index(lua_State *L)
 {
   lframe *f = luaL_checkudata(L, 1, FRAME_TYPE);
-  lua_pushvalue(L, 2);
-  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
-    return 1;
-  const char *key = lua_tostring(L, 2);
+  const char *key = snare_lua_index_key(L);
   if (key == NULL)
     return 1;
   if (strcmp(key, "valid") == 0) {

@@ -145,10 +145,7 @@ static int lib_gc(lua_State *L)
 static int lib_index(lua_State *L)
 {
   llibrary *l = luaL_checkudata(L, 1, LIBRARY_TYPE);
-  lua_pushvalue(L, 2);
-  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
-    return 1;
-  const char *key = lua_tostring(L, 2);
+  const char *key = snare_lua_index_key(L);
   if (key == NULL)
     return 1;
   if (strcmp(key, "closed") == 0)

@@ -93,10 +93,7 @@ static void set_timeout(lua_State *L, lsession *s, int idx)
 static int session_index(lua_State *L)
 {
   lsession *s = luaL_checkudata(L, 1, SESSION_TYPE);
-  lua_pushvalue(L, 2);
-  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
-    return 1;
-  const char *key = lua_tostring(L, 2);
+  const char *key = snare_lua_index_key(L);
   if (key == NULL)
     return 1;
   if (strcmp(key, "closed") == 0) {

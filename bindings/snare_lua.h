@@ -67,6 +67,13 @@ void snare_lua_push_signal_name(lua_State *L, int sig);
 int snare_lua_pcall(lua_State *L, int nargs, int nresults);
 /* True while a Lua callback runs on the calling OS thread. */
 bool snare_lua_in_callback(void);
+/*
+ * The start of an __index whose methods table is upvalue 1: when key 2
+ * names a method, or is not a string, leaves the answer (the method or
+ * nil) on top and returns NULL; else returns the key, for the caller to
+ * look up as a property.
+ */
+const char *snare_lua_index_key(lua_State *L);
 /* Bracket every wait of the controller for the target (call, resume,
    wait for events): only then may target threads run Lua. */
 void snare_lua_wait_begin(void);
