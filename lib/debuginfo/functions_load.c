@@ -23,42 +23,12 @@ static bool has_attr(Dwarf_Die die, Dwarf_Half at)
   return dwarf_hasattr(die, at, &yes, NULL) == DW_DLV_OK && yes;
 }
 
-static bool attr_udata(Dwarf_Die die, Dwarf_Half at, Dwarf_Unsigned *out)
-{
-  Dwarf_Attribute attr;
-  if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
-    return false;
-  bool ok = dwarf_formudata(attr, out, NULL) == DW_DLV_OK;
-  Dwarf_Signed s = 0;
-  /* gcc writes DW_FORM_implicit_const, which only formsdata reads. */
-  if (!ok && dwarf_formsdata(attr, &s, NULL) == DW_DLV_OK && s >= 0) {
-    *out = (Dwarf_Unsigned)s;
-    ok = true;
-  }
-  dwarf_dealloc_attribute(attr);
-  return ok;
-}
-
-/* The DIE an attribute refers to (abstract origin, specification). */
-static Dwarf_Die attr_die(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at)
-{
-  Dwarf_Attribute attr;
-  Dwarf_Off off = 0;
-  Dwarf_Die target = NULL;
-  if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
-    return NULL;
-  if (dwarf_global_formref(attr, &off, NULL) == DW_DLV_OK)
-    dwarf_offdie_b(dbg, off, true, &target, NULL);
-  dwarf_dealloc_attribute(attr);
-  return target;
-}
-
 /* The DIE that carries the name and declaration of a concrete one. */
 static Dwarf_Die origin_of(Dwarf_Debug dbg, Dwarf_Die die)
 {
-  Dwarf_Die o = attr_die(dbg, die, DW_AT_abstract_origin);
+  Dwarf_Die o = di_ref(dbg, die, DW_AT_abstract_origin);
   if (!o)
-    o = attr_die(dbg, die, DW_AT_specification);
+    o = di_ref(dbg, die, DW_AT_specification);
   if (o && !has_attr(o, DW_AT_name)) {
     Dwarf_Die deeper = origin_of(dbg, o);
     if (deeper) {
@@ -274,17 +244,17 @@ static snare_return_kind scalar_kind(Dwarf_Debug dbg, Dwarf_Die type,
       break;
     if (tag == DW_TAG_typedef || tag == DW_TAG_const_type ||
         tag == DW_TAG_volatile_type || tag == DW_TAG_restrict_type) {
-      Dwarf_Die next = attr_die(dbg, type, DW_AT_type);
+      Dwarf_Die next = di_ref(dbg, type, DW_AT_type);
       dwarf_dealloc_die(type);
       type = next;
       continue;
     }
     Dwarf_Unsigned bytes = 0, encoding = 0;
-    attr_udata(type, DW_AT_byte_size, &bytes);
+    di_udata(type, DW_AT_byte_size, &bytes);
     if (tag == DW_TAG_pointer_type || tag == DW_TAG_enumeration_type)
       kind = SNARE_RETURNS_INTEGER;
     else if (tag == DW_TAG_base_type &&
-             attr_udata(type, DW_AT_encoding, &encoding) && bytes <= 8)
+             di_udata(type, DW_AT_encoding, &encoding) && bytes <= 8)
       kind = encoding == DW_ATE_float ? SNARE_RETURNS_FLOAT
                                       : SNARE_RETURNS_INTEGER;
     *size = kind == SNARE_RETURNS_UNKNOWN ? 0 : (unsigned)bytes;
@@ -301,7 +271,7 @@ static snare_return_kind return_kind(Dwarf_Debug dbg, Dwarf_Die fn,
   *size = 0;
   if (!has_attr(fn, DW_AT_type))
     return SNARE_RETURNS_NOTHING;
-  return scalar_kind(dbg, attr_die(dbg, fn, DW_AT_type), size);
+  return scalar_kind(dbg, di_ref(dbg, fn, DW_AT_type), size);
 }
 
 static bool add_function(unit_walk *w, Dwarf_Die die, bool inlined,
@@ -321,13 +291,13 @@ static bool add_function(unit_walk *w, Dwarf_Die die, bool inlined,
   Dwarf_Die decl = origin && !has_attr(die, DW_AT_decl_line) ? origin : die;
   fn->name = die_name(die, origin);
   Dwarf_Unsigned v = 0;
-  if (attr_udata(decl, DW_AT_decl_file, &v))
+  if (di_udata(decl, DW_AT_decl_file, &v))
     fn->info.decl_file = file_name(w, v);
-  if (attr_udata(decl, DW_AT_decl_line, &v))
+  if (di_udata(decl, DW_AT_decl_line, &v))
     fn->info.decl_line = (unsigned)v;
-  if (inlined && attr_udata(die, DW_AT_call_file, &v))
+  if (inlined && di_udata(die, DW_AT_call_file, &v))
     fn->info.call_file = file_name(w, v);
-  if (inlined && attr_udata(die, DW_AT_call_line, &v))
+  if (inlined && di_udata(die, DW_AT_call_line, &v))
     fn->info.call_line = (unsigned)v;
   /* The abstract origin lists parameters in declaration order; concrete
      instances may not. */

@@ -94,6 +94,11 @@ bool di_reserve(void **items, size_t *cap, size_t count, size_t item_size)
     SNARE_HIDDEN;
 /* Copies s into the handle's string pool; NULL on no memory. */
 const char *di_intern(snare_debuginfo *di, const char *s) SNARE_HIDDEN;
+/* An attribute's value as an unsigned integer (signed forms cast). */
+bool di_udata(Dwarf_Die die, Dwarf_Half at, Dwarf_Unsigned *out) SNARE_HIDDEN;
+/* The DIE an attribute refers to (type, abstract origin...), or NULL;
+   the caller deallocates it. */
+Dwarf_Die di_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;
 
 /* Loading, called by snare_debuginfo_open in this order. */
 /* False when a range or location list section of the file at path has a

@@ -43,20 +43,6 @@ size_t snare_debuginfo_frames_at(const snare_debuginfo *di, uint64_t addr,
   }
 }
 
-Dwarf_Die di_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at)
-{
-  Dwarf_Attribute attr;
-  Dwarf_Off off = 0;
-  Dwarf_Die target = NULL;
-  if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
-    return NULL;
-  if (dwarf_global_formref(attr, &off, NULL) == DW_DLV_OK &&
-      dwarf_offdie_b(dbg, off, true, &target, NULL) != DW_DLV_OK)
-    target = NULL;
-  dwarf_dealloc_attribute(attr);
-  return target;
-}
-
 static bool is_declaration(Dwarf_Die die)
 {
   Dwarf_Bool yes = 0;

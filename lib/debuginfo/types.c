@@ -16,21 +16,6 @@ static Dwarf_Half tag_of(Dwarf_Die die)
   return tag;
 }
 
-static bool udata(Dwarf_Die die, Dwarf_Half at, Dwarf_Unsigned *out)
-{
-  Dwarf_Attribute attr;
-  if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
-    return false;
-  Dwarf_Signed s = 0;
-  bool ok = dwarf_formudata(attr, out, NULL) == DW_DLV_OK;
-  if (!ok && dwarf_formsdata(attr, &s, NULL) == DW_DLV_OK) {
-    *out = (Dwarf_Unsigned)s;
-    ok = true;
-  }
-  dwarf_dealloc_attribute(attr);
-  return ok;
-}
-
 static bool is_qualifier(Dwarf_Half tag)
 {
   return tag == DW_TAG_typedef || tag == DW_TAG_const_type ||
@@ -64,7 +49,7 @@ size_t di_type_size(Dwarf_Debug dbg, Dwarf_Die type)
 {
   Dwarf_Die t = strip(dbg, copy_die(dbg, type));
   Dwarf_Unsigned size = 0;
-  if (t && !udata(t, DW_AT_byte_size, &size) &&
+  if (t && !di_udata(t, DW_AT_byte_size, &size) &&
       tag_of(t) == DW_TAG_pointer_type)
     size = 8;
   if (t && tag_of(t) == DW_TAG_array_type && size == 0) {
@@ -72,8 +57,8 @@ size_t di_type_size(Dwarf_Debug dbg, Dwarf_Die type)
     Dwarf_Die sub = NULL;
     Dwarf_Unsigned count = 0, upper = 0;
     if (elem && dwarf_child(t, &sub, NULL) == DW_DLV_OK) {
-      if (udata(sub, DW_AT_count, &count) ||
-          (udata(sub, DW_AT_upper_bound, &upper) && (count = upper + 1)))
+      if (di_udata(sub, DW_AT_count, &count) ||
+          (di_udata(sub, DW_AT_upper_bound, &upper) && (count = upper + 1)))
         size = count * di_type_size(dbg, elem);
       dwarf_dealloc_die(sub);
     }
@@ -148,7 +133,7 @@ snare_value_kind di_scalar_kind(Dwarf_Debug dbg, Dwarf_Die type)
   case DW_TAG_pointer_type: kind = SNARE_VALUE_POINTER; break;
   case DW_TAG_enumeration_type: kind = SNARE_VALUE_ENUM; break;
   case DW_TAG_base_type:
-    udata(t, DW_AT_encoding, &enc);
+    di_udata(t, DW_AT_encoding, &enc);
     kind = enc == DW_ATE_float                        ? SNARE_VALUE_FLOAT
            : enc == DW_ATE_boolean                    ? SNARE_VALUE_BOOL
            : enc == DW_ATE_signed || enc == DW_ATE_signed_char
@@ -188,7 +173,7 @@ static char *enumerator(Dwarf_Debug dbg, Dwarf_Die t, int64_t v)
   while (child) {
     Dwarf_Unsigned cv = 0;
     char *name = NULL;
-    if (!found && udata(child, DW_AT_const_value, &cv) && (int64_t)cv == v &&
+    if (!found && di_udata(child, DW_AT_const_value, &cv) && (int64_t)cv == v &&
         dwarf_diename(child, &name, NULL) == DW_DLV_OK)
       found = strdup(name);
     Dwarf_Die next = NULL;
@@ -222,8 +207,8 @@ static bool is_char_type(Dwarf_Debug dbg, Dwarf_Die pointee)
   Dwarf_Die t = strip(dbg, pointee ? copy_die(dbg, pointee) : NULL);
   Dwarf_Unsigned enc = 0, size = 0;
   bool yes = t && tag_of(t) == DW_TAG_base_type &&
-             udata(t, DW_AT_encoding, &enc) &&
-             udata(t, DW_AT_byte_size, &size) && size == 1 &&
+             di_udata(t, DW_AT_encoding, &enc) &&
+             di_udata(t, DW_AT_byte_size, &size) && size == 1 &&
              (enc == DW_ATE_signed_char || enc == DW_ATE_unsigned_char);
   if (t)
     dwarf_dealloc_die(t);
@@ -286,7 +271,7 @@ static bool decode_members(Dwarf_Debug dbg, Dwarf_Die t, const uint8_t *buf,
     Dwarf_Die mtype = NULL;
     if (tag_of(child) == DW_TAG_member &&
         (mtype = di_ref(dbg, child, DW_AT_type)) != NULL) {
-      udata(child, DW_AT_data_member_location, &off);
+      di_udata(child, DW_AT_data_member_location, &off);
       size_t msize = di_type_size(dbg, mtype);
       ok = di_reserve((void **)&out->children, &cap, out->child_count,
                       sizeof *out->children);

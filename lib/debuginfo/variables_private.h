@@ -32,8 +32,6 @@ bool di_var_find(const snare_debuginfo *di, long scope, const char *name,
                  di_var *out) SNARE_HIDDEN;
 void di_var_done(const snare_debuginfo *di, di_var *var) SNARE_HIDDEN;
 
-/* The DIE an attribute of die refers to (type, origin), or NULL. */
-Dwarf_Die di_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;
 
 /* Where a value is: one location, or pieces of several. */
 typedef enum di_loc_kind {

@@ -1,0 +1,34 @@
+/* attributes.c - reading DIE attributes the way every DWARF reader of
+   snare needs them. */
+#include "private.h"
+
+bool di_udata(Dwarf_Die die, Dwarf_Half at, Dwarf_Unsigned *out)
+{
+  Dwarf_Attribute attr;
+  if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
+    return false;
+  bool ok = dwarf_formudata(attr, out, NULL) == DW_DLV_OK;
+  Dwarf_Signed s = 0;
+  /* gcc writes DW_FORM_implicit_const (and negative enumerator values),
+     which only formsdata reads. */
+  if (!ok && dwarf_formsdata(attr, &s, NULL) == DW_DLV_OK) {
+    *out = (Dwarf_Unsigned)s;
+    ok = true;
+  }
+  dwarf_dealloc_attribute(attr);
+  return ok;
+}
+
+Dwarf_Die di_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at)
+{
+  Dwarf_Attribute attr;
+  Dwarf_Off off = 0;
+  Dwarf_Die target = NULL;
+  if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
+    return NULL;
+  if (dwarf_global_formref(attr, &off, NULL) == DW_DLV_OK &&
+      dwarf_offdie_b(dbg, off, true, &target, NULL) != DW_DLV_OK)
+    target = NULL;
+  dwarf_dealloc_attribute(attr);
+  return target;
+}
