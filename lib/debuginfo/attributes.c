@@ -1,5 +1,5 @@
-/* attributes.c - reading DIE attributes the way every DWARF reader of
-   snare needs them. */
+/* attributes.c - reading DIE attributes and walking siblings the way
+   every DWARF reader of snare needs them. */
 #include "private.h"
 
 bool di_udata(Dwarf_Die die, Dwarf_Half at, Dwarf_Unsigned *out)
@@ -31,4 +31,13 @@ Dwarf_Die di_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at)
     target = NULL;
   dwarf_dealloc_attribute(attr);
   return target;
+}
+
+Dwarf_Die di_next_sibling(Dwarf_Debug dbg, Dwarf_Die child)
+{
+  Dwarf_Die next = NULL;
+  if (dwarf_siblingof_b(dbg, child, true, &next, NULL) != DW_DLV_OK)
+    next = NULL;
+  dwarf_dealloc_die(child);
+  return next;
 }

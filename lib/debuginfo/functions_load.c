@@ -164,12 +164,7 @@ static bool declares_something(Dwarf_Debug dbg, Dwarf_Die die)
     found = tag == DW_TAG_variable || tag == DW_TAG_label ||
             tag == DW_TAG_typedef || tag == DW_TAG_structure_type ||
             tag == DW_TAG_union_type || tag == DW_TAG_enumeration_type;
-    Dwarf_Die next = NULL;
-    if (dwarf_siblingof_b(dbg, child, true, &next,
-                          NULL) != DW_DLV_OK)
-      next = NULL;
-    dwarf_dealloc_die(child);
-    child = next;
+    child = di_next_sibling(dbg, child);
   }
   if (child)
     dwarf_dealloc_die(child);
@@ -206,11 +201,7 @@ static bool read_params(snare_debuginfo *di, Dwarf_Die die, di_function *fn)
       if (ok)
         fn->params[fn->info.param_count++] = name ? name : strdup("");
     }
-    Dwarf_Die next = NULL;
-    if (dwarf_siblingof_b(di->dbg, child, true, &next, NULL) != DW_DLV_OK)
-      next = NULL;
-    dwarf_dealloc_die(child);
-    child = next;
+    child = di_next_sibling(di->dbg, child);
   }
   if (child)
     dwarf_dealloc_die(child);
@@ -372,11 +363,7 @@ static bool walk(unit_walk *w, Dwarf_Die die, unsigned depth, long parent)
     return true;
   while (child && ok) {
     ok = visit(w, child, depth, parent);
-    Dwarf_Die next = NULL;
-    if (dwarf_siblingof_b(w->di->dbg, child, true, &next, NULL) != DW_DLV_OK)
-      next = NULL;
-    dwarf_dealloc_die(child);
-    child = next;
+    child = di_next_sibling(w->di->dbg, child);
   }
   if (child)
     dwarf_dealloc_die(child);

@@ -99,6 +99,8 @@ bool di_udata(Dwarf_Die die, Dwarf_Half at, Dwarf_Unsigned *out) SNARE_HIDDEN;
 /* The DIE an attribute refers to (type, abstract origin...), or NULL;
    the caller deallocates it. */
 Dwarf_Die di_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;
+/* The sibling after child, or NULL at the end; releases child. */
+Dwarf_Die di_next_sibling(Dwarf_Debug dbg, Dwarf_Die child) SNARE_HIDDEN;
 
 /* Loading, called by snare_debuginfo_open in this order. */
 /* False when a range or location list section of the file at path has a

@@ -100,11 +100,7 @@ static bool visit_children(const snare_debuginfo *di, Dwarf_Off off,
       if (var.origin)
         dwarf_dealloc_die(var.origin);
     }
-    Dwarf_Die next = NULL;
-    if (dwarf_siblingof_b(di->dbg, child, true, &next, NULL) != DW_DLV_OK)
-      next = NULL;
-    dwarf_dealloc_die(child);
-    child = next;
+    child = di_next_sibling(di->dbg, child);
   }
   if (child)
     dwarf_dealloc_die(child);

@@ -176,11 +176,7 @@ static char *enumerator(Dwarf_Debug dbg, Dwarf_Die t, int64_t v)
     if (!found && di_udata(child, DW_AT_const_value, &cv) && (int64_t)cv == v &&
         dwarf_diename(child, &name, NULL) == DW_DLV_OK)
       found = strdup(name);
-    Dwarf_Die next = NULL;
-    if (dwarf_siblingof_b(dbg, child, true, &next, NULL) != DW_DLV_OK)
-      next = NULL;
-    dwarf_dealloc_die(child);
-    child = next;
+    child = di_next_sibling(dbg, child);
   }
   return found;
 }
@@ -289,11 +285,7 @@ static bool decode_members(Dwarf_Debug dbg, Dwarf_Die t, const uint8_t *buf,
       }
       dwarf_dealloc_die(mtype);
     }
-    Dwarf_Die next = NULL;
-    if (dwarf_siblingof_b(dbg, child, true, &next, NULL) != DW_DLV_OK)
-      next = NULL;
-    dwarf_dealloc_die(child);
-    child = next;
+    child = di_next_sibling(dbg, child);
   }
   if (child)
     dwarf_dealloc_die(child);
