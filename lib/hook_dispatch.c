@@ -88,8 +88,8 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     call.return_value = 0;
     hook->options.callback(&call, hook->options.data);
   }
-  uint64_t stub = snare_hook_exit_stub();
-  if (thread != NULL && thread->depth < SHADOW_DEPTH && stub != 0) {
+  uint64_t stub = thread != NULL ? snare_hook_exit_stub() : 0;
+  if (stub != 0 && thread->depth < SHADOW_DEPTH) {
     shadow_entry *entry = &thread->shadow[thread->depth];
     entry->hook = hook;
     entry->slot = (uint64_t)(uintptr_t)slot;
