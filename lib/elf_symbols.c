@@ -1,16 +1,23 @@
 /*
  * elf_symbols.c - reads an ELF file's symbol tables with libelf into two
- * sorted arrays (by name, by address) sharing one string arena.
+ * sorted arrays (by name, by address) sharing one string arena; adds
+ * demangled names of C++ symbols and names for the functions only the
+ * unwind table knows.
  */
 #include <gelf.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/demangle.h"
 #include "internal/elf_symbols.h"
 #include "internal/loader.h"
+#include "internal/unwind_entries.h"
 
-/* A symbol while the tables are read: its name still points into the
-   ELF file's string table, which lives only as long as the Elf handle. */
+/* A symbol while the tables are read: its name points into the ELF
+   file's string table, which lives only as long as the Elf handle, or
+   into `owned`. */
 typedef struct candidate {
   const char *name;
   snare_elf_symbol symbol;
@@ -18,13 +25,32 @@ typedef struct candidate {
 
 typedef struct candidates {
   candidate *items;
-  size_t count;
+  size_t count, cap;
+  char **owned; /* names made here (demangled, synthesized), to free */
+  size_t owned_count, owned_cap;
 } candidates;
 
-static uint8_t rank_of(const GElf_Sym *sym) {
-  bool function = GELF_ST_TYPE(sym->st_info) == STT_FUNC;
-  bool global = GELF_ST_BIND(sym->st_info) == STB_GLOBAL;
-  return (uint8_t)(function * 2 + global);
+/* Name forms, lowest preferred; plain (C) names count as qualified. */
+enum { FORM_MANGLED, FORM_SIGNATURE, FORM_QUALIFIED };
+
+static uint8_t rank_of(bool function, bool local, int form) {
+  return (uint8_t)((function ? 16 : 0) + (local ? 0 : 8) + form);
+}
+
+static size_t leading_underscores(const char *name) {
+  return strspn(name, "_");
+}
+
+int snare_elf_symbol_prefer(const snare_elf_symbol *a,
+                            const snare_elf_symbol *b) {
+  if (a->rank != b->rank)
+    return (int)a->rank - (int)b->rank;
+  size_t ua = leading_underscores(a->name), ub = leading_underscores(b->name);
+  if (ua != ub)
+    return ua < ub ? 1 : -1;
+  if (a->global != b->global)
+    return a->global ? 1 : -1;
+  return strcmp(b->name, a->name);
 }
 
 static bool wanted(const GElf_Sym *sym) {
@@ -58,6 +84,58 @@ static bool hidden_version(Elf_Data *versions, size_t i) {
          (version & VERSION_HIDDEN);
 }
 
+static bool add(candidates *out, const char *name, snare_elf_symbol symbol) {
+  if (out->count == out->cap) {
+    size_t cap = out->cap ? out->cap * 2 : 256;
+    candidate *grown = realloc(out->items, cap * sizeof *grown);
+    if (grown == NULL)
+      return false;
+    out->items = grown;
+    out->cap = cap;
+  }
+  out->items[out->count++] = (candidate){.name = name, .symbol = symbol};
+  return true;
+}
+
+/* Takes ownership of name (NULL: no memory) and adds it. */
+static bool add_owned(candidates *out, char *name, snare_elf_symbol symbol) {
+  if (name == NULL)
+    return false;
+  if (out->owned_count == out->owned_cap) {
+    size_t cap = out->owned_cap ? out->owned_cap * 2 : 64;
+    char **grown = realloc(out->owned, cap * sizeof *grown);
+    if (grown == NULL) {
+      free(name);
+      return false;
+    }
+    out->owned = grown;
+    out->owned_cap = cap;
+  }
+  out->owned[out->owned_count++] = name;
+  return add(out, name, symbol);
+}
+
+/* Adds a symbol under its name, and a C++ one also under its demangled
+   signature and qualified name. */
+static bool add_named(candidates *out, const char *name, bool local,
+                      snare_elf_symbol symbol) {
+  char *signature = snare_os_demangle(name);
+  int form = signature != NULL ? FORM_MANGLED : FORM_QUALIFIED;
+  symbol.rank = rank_of(symbol.is_function, local, form);
+  if (!add(out, name, symbol))
+    return false;
+  if (signature == NULL)
+    return true;
+  char *qualified = snare_demangled_qualified(signature);
+  symbol.rank = rank_of(symbol.is_function, local, FORM_SIGNATURE);
+  bool ok = add_owned(out, signature, symbol);
+  symbol.rank = rank_of(symbol.is_function, local, FORM_QUALIFIED);
+  if (ok && qualified != NULL && strcmp(qualified, signature) != 0)
+    return add_owned(out, qualified, symbol);
+  free(qualified);
+  return ok;
+}
+
 /* Appends the wanted symbols of one symbol-table section; `versions`
    belongs to it, or is NULL. False only when memory runs out; an
    unreadable section is skipped. */
@@ -68,10 +146,6 @@ static bool collect_section(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr,
   size_t n = shdr->sh_entsize != 0 ? shdr->sh_size / shdr->sh_entsize : 0;
   if (data == NULL || n == 0)
     return true;
-  candidate *grown = realloc(out->items, (out->count + n) * sizeof *grown);
-  if (grown == NULL)
-    return false;
-  out->items = grown;
   for (size_t i = 0; i < n; i++) {
     GElf_Sym sym;
     if (gelf_getsym(data, (int)i, &sym) == NULL || !wanted(&sym) ||
@@ -80,12 +154,15 @@ static bool collect_section(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr,
     const char *name = elf_strptr(elf, shdr->sh_link, sym.st_name);
     if (name == NULL || name[0] == '\0')
       continue;
-    out->items[out->count++] = (candidate){
-        .name = name,
-        .symbol = {.address = sym.st_value + bias,
-                   .size = sym.st_size,
-                   .rank = rank_of(&sym),
-                   .is_function = GELF_ST_TYPE(sym.st_info) == STT_FUNC}};
+    bool function = GELF_ST_TYPE(sym.st_info) == STT_FUNC;
+    snare_elf_symbol symbol = {
+        .address = sym.st_value + bias,
+        .size = sym.st_size,
+        .global = GELF_ST_BIND(sym.st_info) == STB_GLOBAL,
+        .is_function = function,
+        .entry = function};
+    if (!add_named(out, name, GELF_ST_BIND(sym.st_info) == STB_LOCAL, symbol))
+      return false;
   }
   return true;
 }
@@ -107,7 +184,7 @@ static int by_address_order(const void *a, const void *b) {
   const snare_elf_symbol *x = a, *y = b;
   if (x->address != y->address)
     return x->address < y->address ? -1 : 1;
-  return (int)y->rank - (int)x->rank;
+  return snare_elf_symbol_prefer(y, x);
 }
 
 /* Turns sorted candidates into the table: drops repeated (name, address)
@@ -145,7 +222,7 @@ static snare_status build(candidates *found, snare_elf_symbols *out) {
     }
     c->symbol.name = current;
     snare_elf_symbol *best = &out->by_name[out->name_count - 1];
-    if (new_name || c->symbol.rank > best->rank)
+    if (new_name || snare_elf_symbol_prefer(&c->symbol, best) > 0)
       *best = c->symbol;
     out->by_address[i] = c->symbol;
   }
@@ -156,6 +233,96 @@ static snare_status build(candidates *found, snare_elf_symbols *out) {
     out->reach[i] = i > 0 && out->reach[i - 1] > end ? out->reach[i - 1] : end;
   }
   return SNARE_OK;
+}
+
+/* Whether addr lies in code a function may start in: an executable
+   section that is not a PLT (its FDEs cover stubs, not functions). */
+static bool in_function_code(Elf *elf, uint64_t addr) {
+  size_t names;
+  if (elf_getshdrstrndx(elf, &names) != 0)
+    return false;
+  for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn != NULL;
+       scn = elf_nextscn(elf, scn)) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) == NULL ||
+        !(shdr.sh_flags & SHF_EXECINSTR) || addr < shdr.sh_addr ||
+        addr - shdr.sh_addr >= shdr.sh_size)
+      continue;
+    const char *name = elf_strptr(elf, names, shdr.sh_name);
+    return name != NULL && strncmp(name, ".plt", 4) != 0;
+  }
+  return false;
+}
+
+/* The range starting at link-time address start, or NULL. */
+static const snare_unwind_range *range_at(const snare_unwind_range *ranges,
+                                          size_t n, uint64_t start) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (ranges[mid].start < start)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < n && ranges[lo].start == start ? &ranges[lo] : NULL;
+}
+
+static int address_order(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/*
+ * Merges what the unwind table knows into the symbols found: a function
+ * symbol starting a piece that is not entered by calls is no entry, and
+ * every function entry no symbol starts gets a name of its own.
+ */
+static bool add_unwind_functions(Elf *elf, const char *file, uint64_t bias,
+                                 candidates *found) {
+  snare_unwind_range *ranges;
+  size_t n;
+  if (snare_unwind_ranges_read(file, &ranges, &n) != SNARE_OK)
+    return false;
+  uint64_t *starts = malloc((found->count + 1) * sizeof *starts);
+  bool ok = starts != NULL;
+  size_t named = 0;
+  for (size_t i = 0; ok && i < found->count; i++) {
+    snare_elf_symbol *symbol = &found->items[i].symbol;
+    if (!symbol->is_function)
+      continue;
+    const snare_unwind_range *r = range_at(ranges, n, symbol->address - bias);
+    symbol->entry = r == NULL || r->entry;
+    starts[named++] = symbol->address;
+  }
+  if (ok)
+    qsort(starts, named, sizeof *starts, address_order);
+  for (size_t i = 0; ok && i < n; i++) {
+    uint64_t address = ranges[i].start + bias;
+    if (!ranges[i].entry || !in_function_code(elf, ranges[i].start) ||
+        bsearch(&address, starts, named, sizeof *starts, address_order))
+      continue;
+    char *name = malloc(sizeof "sub_" + 16);
+    if (name != NULL)
+      snprintf(name, sizeof "sub_" + 16, "sub_%" PRIx64, ranges[i].start);
+    ok = add_owned(found, name,
+                   (snare_elf_symbol){.address = address,
+                                      .size = ranges[i].size,
+                                      .rank = rank_of(true, true,
+                                                      FORM_QUALIFIED),
+                                      .is_function = true,
+                                      .entry = true});
+  }
+  free(starts);
+  free(ranges);
+  return ok;
+}
+
+static void candidates_free(candidates *found) {
+  for (size_t i = 0; i < found->owned_count; i++)
+    free(found->owned[i]);
+  free(found->owned);
+  free(found->items);
 }
 
 snare_status snare_elf_symbols_read(const char *file, uint64_t bias,
@@ -182,11 +349,14 @@ snare_status snare_elf_symbols_read(const char *file, uint64_t bias,
       break;
     }
   }
+  if (status == SNARE_OK && elf != NULL &&
+      !add_unwind_functions(elf, file, bias, &found))
+    status = SNARE_NO_MEMORY;
   if (status == SNARE_OK && found.count != 0) {
     qsort(found.items, found.count, sizeof *found.items, by_name_order);
     status = build(&found, out);
   }
-  free(found.items);
+  candidates_free(&found);
   if (elf != NULL)
     elf_end(elf);
   snare_os_file_close(fd);
@@ -234,7 +404,7 @@ const snare_elf_symbol *snare_elf_symbols_at(const snare_elf_symbols *symbols,
     const snare_elf_symbol *s = &symbols->by_address[i - 1];
     if (addr - s->address >= s->size || (functions_only && !s->is_function))
       continue;
-    if (best == NULL || s->rank > best->rank)
+    if (best == NULL || snare_elf_symbol_prefer(s, best) > 0)
       best = s;
   }
   return best;

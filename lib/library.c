@@ -248,17 +248,23 @@ snare_library *snare_library_mapping(uint64_t addr) {
   return NULL;
 }
 
+/* Aliases (one address, several names) are one function: listed once,
+   under the name snare_elf_symbol_prefer picks, which by_address holds
+   first at each address. */
 size_t snare_library_functions(const snare_library *lib, snare_symbol *out,
                                size_t cap) {
   if (lib == NULL)
     return 0;
   size_t count = 0;
-  for (size_t i = 0; i < lib->symbols.name_count; i++) {
-    const snare_elf_symbol *sym = &lib->symbols.by_name[i];
-    if (!sym->is_function)
+  const snare_elf_symbols *symbols = &lib->symbols;
+  for (size_t i = 0; i < symbols->count; i++) {
+    const snare_elf_symbol *sym = &symbols->by_address[i];
+    if (!sym->is_function || !sym->entry ||
+        (i > 0 && symbols->by_address[i - 1].address == sym->address &&
+         symbols->by_address[i - 1].is_function))
       continue;
     if (out != NULL && count < cap)
-      out[count] = (snare_symbol){sym->name, sym->address, sym->size, true};
+      to_public(sym, &out[count]);
     count++;
   }
   return count;

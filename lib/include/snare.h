@@ -386,13 +386,23 @@ typedef struct snare_symbol {
   bool is_function;
 } snare_symbol;
 
-/* Symbol by exact name (functions and objects); NOT_FOUND. */
+/* Symbol by exact name (functions and objects); NOT_FOUND. A C++
+   function answers to its mangled name, its qualified name
+   ("ns::Shape::area") and its demangled signature. */
 SNARE_API snare_status snare_library_symbol(const snare_library *lib,
                                             const char *name,
                                             snare_symbol *out);
 /*
- * The function symbols of lib, one per name, in name order: writes up to
+ * The functions of lib, one per address, in address order: writes up to
  * cap of them to out (names owned by lib) and returns how many exist.
+ * Functions come from the ELF symbol tables and, for code no symbol
+ * names (stripped objects), from the unwind table, named
+ * "sub_<link-time address in hex>". A function with several names
+ * (aliases) is listed once, under its preferred one: a global name over
+ * a local one, fewer leading underscores (`malloc` over
+ * `__libc_malloc`), a C++ function's qualified name ("ns::Shape::area").
+ * PLT stubs, IFUNC resolvers and split-off parts of functions (foo.cold)
+ * are not listed.
  */
 SNARE_API size_t snare_library_functions(const snare_library *lib,
                                          snare_symbol *out, size_t cap);
