@@ -15,9 +15,10 @@
 --   build/fixtures/O0/libNAME.so    spec/fixtures/NAME.c at -g -O0
 --   build/fixtures/O2/libNAME.so    spec/fixtures/NAME.c at -g -O2
 --   build/examples/libNAME.so       examples/targets/NAME.c at -g -O0
---   build/fixtures/bin/NAME         spec/fixtures/programs/NAME.c, -g -O0
+--   build/fixtures/bin/NAME         spec/fixtures/programs/NAME.c(pp), -g -O0
 
 local warnings = { "-std=c11", "-Wall", "-Wextra", "-Werror" }
+local cxx_warnings = { "-std=c++17", "-Wall", "-Wextra", "-Werror" }
 local sanitizers = "-fsanitize=address,undefined"
 local system_libs = { "Zydis", "elf", "dwarf", "unwind", "pthread", "dl" }
 
@@ -114,14 +115,18 @@ project "debuginfo_oracle"
 local function target_project(source, level, dir, target_kind)
   local name = path.getbasename(source)
   local id = dir:gsub("/", "_") .. "_" .. name
+  local cxx = source:match("%.cpp$")
   project(id)
     kind(target_kind or "SharedLib")
+    if cxx then
+      language "C++"
+    end
     files { source }
     targetname(name)
     targetdir("build/" .. dir)
     objdir("build/obj/" .. dir .. "/" .. name)
     defines { "_GNU_SOURCE" }
-    buildoptions(warnings)
+    buildoptions(cxx and cxx_warnings or warnings)
     buildoptions { "-fPIC", "-g", "-" .. level }
     includedirs { "lib/include" } -- fixtures may call the public C API
     keep_symbols()
@@ -132,8 +137,9 @@ for _, source in ipairs(os.matchfiles("spec/fixtures/*.c")) do
   target_project(source, "O2", "fixtures/O2")
 end
 
--- Whole programs for `snare profile -- PROG` (spec/cli_profile_spec.lua).
-for _, source in ipairs(os.matchfiles("spec/fixtures/programs/*.c")) do
+-- Whole programs for `snare profile -- PROG` (spec/cli_profile_spec.lua),
+-- in C and in C++ (demangled names).
+for _, source in ipairs(os.matchfiles("spec/fixtures/programs/*.c*")) do
   target_project(source, "O0", "fixtures/bin", "ConsoleApp")
 end
 

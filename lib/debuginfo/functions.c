@@ -66,6 +66,13 @@ uint64_t di_after_prologue(const snare_debuginfo *di, uint64_t entry,
   return pl.end;
 }
 
+/* A function answers to its name and to its mangled (linkage) name. */
+static bool named(const di_function *fn, const char *name)
+{
+  return (fn->name && strcmp(fn->name, name) == 0) ||
+         (fn->linkage && strcmp(fn->linkage, name) == 0);
+}
+
 static void export_info(const snare_debuginfo *di, const di_function *fn,
                         snare_function_info *out)
 {
@@ -83,7 +90,7 @@ snare_status snare_debuginfo_function(const snare_debuginfo *di,
   const di_function *inlined = NULL;
   for (size_t i = 0; i < di->function_count; i++) {
     const di_function *fn = &di->functions[i];
-    if (!fn->name || strcmp(fn->name, name) != 0)
+    if (!named(fn, name))
       continue;
     if (!fn->info.inlined) {
       export_info(di, fn, out);
@@ -115,7 +122,7 @@ snare_status snare_debuginfo_function_addresses(const snare_debuginfo *di,
   size_t n = 0, pcs_cap = 0;
   for (size_t i = 0; i < di->function_count; i++) {
     const di_function *fn = &di->functions[i];
-    if (!fn->name || strcmp(fn->name, name) != 0)
+    if (!named(fn, name))
       continue;
     if (!di_reserve((void **)&pcs, &pcs_cap, n, sizeof *pcs)) {
       free(pcs);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/demangle.h"
 #include "private.h"
 
 /* What the walk of one unit needs. */
@@ -180,6 +181,48 @@ static char *die_name(Dwarf_Die die, Dwarf_Die origin)
   return strdup(name);
 }
 
+/* A string attribute of die, copied, or NULL. */
+static char *string_attr(Dwarf_Die die, Dwarf_Half at)
+{
+  Dwarf_Attribute attr;
+  char *value = NULL, *copy = NULL;
+  if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
+    return NULL;
+  if (dwarf_formstring(attr, &value, NULL) == DW_DLV_OK)
+    copy = strdup(value);
+  dwarf_dealloc_attribute(attr);
+  return copy;
+}
+
+/* The mangled name of a C++ function (on its DIE, or on the declaration
+   or abstract instance it completes), or NULL. */
+static char *linkage_name(Dwarf_Die die, Dwarf_Die origin)
+{
+  static const Dwarf_Half attrs[] = {DW_AT_linkage_name,
+                                     DW_AT_MIPS_linkage_name};
+  for (int pass = 0; pass < 2; pass++) {
+    Dwarf_Die d = pass == 0 ? die : origin;
+    for (size_t i = 0; d && i < sizeof attrs / sizeof *attrs; i++) {
+      char *name = string_attr(d, attrs[i]);
+      if (name)
+        return name;
+    }
+  }
+  return NULL;
+}
+
+/*
+ * A function's name as people write it: a C++ function's is qualified by
+ * its namespaces and classes ("geo::Square::area"), which DW_AT_name
+ * lacks, so it comes from demangling the linkage name.
+ */
+static char *function_name(di_function *fn, Dwarf_Die die, Dwarf_Die origin)
+{
+  fn->linkage = linkage_name(die, origin);
+  char *qualified = fn->linkage ? snare_demangle_qualified(fn->linkage) : NULL;
+  return qualified ? qualified : die_name(die, origin);
+}
+
 /* Parameter names of a function DIE (concrete or abstract). */
 static bool read_params(snare_debuginfo *di, Dwarf_Die die, di_function *fn)
 {
@@ -280,7 +323,7 @@ static bool add_function(unit_walk *w, Dwarf_Die die, bool inlined,
   fn->info.range_count = n;
   Dwarf_Die origin = origin_of(di->dbg, die);
   Dwarf_Die decl = origin && !has_attr(die, DW_AT_decl_line) ? origin : die;
-  fn->name = die_name(die, origin);
+  fn->name = function_name(fn, die, origin);
   Dwarf_Unsigned v = 0;
   if (di_udata(decl, DW_AT_decl_file, &v))
     fn->info.decl_file = file_name(w, v);
@@ -315,6 +358,10 @@ static bool visit(unit_walk *w, Dwarf_Die die, unsigned depth, long parent)
     kind = DI_BLOCK_INLINED;
   else if (tag == DW_TAG_lexical_block)
     kind = DI_BLOCK_LEXICAL;
+  else if (tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
+           tag == DW_TAG_structure_type || tag == DW_TAG_union_type)
+    /* C++ scopes: functions defined inside them own code at top level. */
+    return walk(w, die, depth, parent);
   else
     return true;
   snare_address_range *ranges;
@@ -441,6 +488,7 @@ void di_free_functions(snare_debuginfo *di)
   for (size_t i = 0; i < di->function_count; i++) {
     di_function *fn = &di->functions[i];
     free(fn->name);
+    free(fn->linkage);
     free(fn->ranges);
     free(fn->exported);
     for (size_t k = 0; k < fn->info.param_count; k++)

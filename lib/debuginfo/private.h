@@ -66,7 +66,8 @@ typedef struct di_root {
 
 typedef struct di_function {
   snare_function_info info; /* ranges/params point into this record */
-  char *name;
+  char *name;    /* qualified for C++ functions: "geo::Square::area" */
+  char *linkage; /* a C++ function's mangled name, or NULL */
   snare_address_range *ranges;  /* link-time, shared with its block */
   snare_address_range *exported; /* run-time, what info.ranges shows */
   char **params;

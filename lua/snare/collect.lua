@@ -24,7 +24,9 @@ local collect = {}
 
 --- The functions of a library to hook: those with DWARF information when
 -- it has any (its own code, not start-up pieces of the C runtime), else
--- every ELF function symbol.
+-- every function `lib:functions()` lists: its ELF function symbols, and
+-- in a stripped object the functions of its unwind table
+-- ("sub_<address>").
 -- @return list of `{name, address, ...}` as `lib:functions()`
 function collect.functions(lib)
   local all, with_dwarf = lib:functions(), {}
@@ -42,21 +44,89 @@ collect.formats = { table = true, text = true, folded = true, chrome = true,
 local Run = {}
 Run.__index = Run
 
---- Starts collecting on `functions` for `format` (see above).
--- @return a run: `run:calls()`, `run:write(file, value)`
+-- What a run collects when nothing could be hooked: the program still
+-- runs, and the report is empty.
+local nothing = { entries = {}, failed = {}, dropped = 0 }
+function nothing.report()
+  return {}
+end
+function nothing.poll()
+end
+setmetatable(nothing, { __tostring = function()
+  return ""
+end })
+
+--- Starts collecting on `functions` for `format` (see above). When none
+-- can be hooked, the run collects nothing and `run.unhooked` says why.
+-- @return a run: `run:calls()`, `run:write(file, value)`, `run:summary()`
 function collect.start(functions, format)
   assert(collect.formats[format], "snare.collect: unknown format")
   local targets = {}
   for i, fn in ipairs(functions) do
     targets[i] = fn.address
   end
-  local run = setmetatable({ format = format }, Run)
-  if format == "table" then
-    run.collector = snare.profile(targets)
+  local run = setmetatable({ format = format, collector = nothing }, Run)
+  if #targets == 0 then
+    run.unhooked = "no function symbols and no unwind table"
+    return run
+  end
+  local ok, collector = pcall(format == "table" and snare.profile
+                              or snare.trace, targets)
+  if ok then
+    run.collector = collector
   else
-    run.collector = snare.trace(targets)
+    run.unhooked = tostring(collector):match("nothing could be hooked: (.*)")
+                   or tostring(collector)
   end
   return run
+end
+
+-- "why: n, why: n" of a {why = n} count, most frequent first.
+local function reasons(counts)
+  local keys = {}
+  for key in pairs(counts) do
+    keys[#keys + 1] = key
+  end
+  table.sort(keys, function(a, b)
+    if counts[a] ~= counts[b] then
+      return counts[a] > counts[b]
+    end
+    return a < b
+  end)
+  for i, key in ipairs(keys) do
+    keys[i] = ("%s: %d"):format(key, counts[key])
+  end
+  return table.concat(keys, ", ")
+end
+
+--- One line saying what the run hooked and how: "hooked 1473 functions:
+-- 1450 jump, 23 trap; 3 not hooked (already hooked: 3)", or why nothing
+-- was hooked ("nothing hooked (no function symbols and no unwind
+-- table)").
+function Run:summary()
+  if self.unhooked then
+    return ("nothing hooked (%s)"):format(self.unhooked)
+  end
+  local jumps, traps = 0, 0
+  for _, entry in ipairs(self.collector.entries) do
+    if entry.hook:stats().trampoline then
+      jumps = jumps + 1
+    else
+      traps = traps + 1
+    end
+  end
+  local line = ("hooked %d functions: %d jump, %d trap"):format(jumps + traps,
+                                                              jumps, traps)
+  local failed, why = self.collector.failed, {}
+  if #failed > 0 then
+    for _, f in ipairs(failed) do
+      -- "snare.hook: cannot hook 0x...: REASON": the status message.
+      local reason = tostring(f.error):match(": ([^:]+)$") or tostring(f.error)
+      why[reason] = (why[reason] or 0) + 1
+    end
+    line = line .. ("; %d not hooked (%s)"):format(#failed, reasons(why))
+  end
+  return line
 end
 
 --- Calls so far (all hooked functions, all threads).

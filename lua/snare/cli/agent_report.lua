@@ -8,6 +8,7 @@ local snare = require "snare"
 
 local format, value, output, progress = table.unpack(agent.args)
 local run = collect.start(agent.functions(), format)
+io.stderr:write("snare: ", run:summary(), "\n")
 
 -- Ticks drain the trace buffer; some show progress (four a second).
 local ticks = 0
