@@ -320,3 +320,95 @@ describe("snare exec", function()
     assert.match("^script %d+\ntotal 91\n$", out)
   end)
 end)
+
+describe("snare profile -- a program without symbols", function()
+  -- A stripped copy of a fixture program: strip drops .symtab (and an
+  -- executable exports nothing in .dynsym) but keeps the unwind table.
+  local function stripped(name)
+    local copy = os.tmpname()
+    assert(os.execute(("strip -o %s %s"):format(copy, program(name))))
+    return copy
+  end
+
+  it("hooks its functions by their unwind table entries, named "
+     .. "sub_<address>", function()
+    local path = stripped("calls")
+    local out, err, status = snare("profile -- " .. path)
+    os.remove(path)
+    assert.equal(3, status)
+    assert.equal("total 91\n", out)
+    local pipe = assert(io.popen("nm " .. program("calls")))
+    local symbols = pipe:read("a")
+    pipe:close()
+    local expected = {}
+    for name, calls in pairs { main = 1, fib = 177, middle = 3, leaf = 12 } do
+      local hex = symbols:match("0*(%x+) T " .. name .. "\n")
+      expected["sub_" .. hex] = calls
+    end
+    assert.same(expected, table_calls(err))
+    assert.match("snare: hooked 4 functions: %d+ jump, %d+ trap\n", err)
+  end)
+
+  it("runs with a warning and its own exit status when nothing can be "
+     .. "hooked", function()
+    local path = stripped("bare")
+    local out, err, status = snare("profile -- " .. path)
+    os.remove(path)
+    assert.equal(7, status)
+    assert.equal("", out)
+    assert.match("snare: nothing hooked %(no function symbols and no unwind "
+                 .. "table%)", err)
+  end)
+end)
+
+describe("snare on a C++ program", function()
+  local function exec_source(source)
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write(source)
+    f:close()
+    local out, err, status = snare("exec " .. script .. " -- "
+                                   .. program("shapes"))
+    os.remove(script)
+    return out, err, status
+  end
+
+  it("counts calls under demangled, qualified names", function()
+    local out, err, status = exec_source [[
+      local agent = require "snare.agent"
+      local tally = require("snare").tally(agent.functions())
+      agent.run()
+      for _, row in ipairs(tally:report()) do
+        io.stderr:write(("%s %d\n"):format(row.name, row.calls))
+      end
+    ]]
+    assert.equal(5, status)
+    assert.equal("area 15\n", out)
+    local calls = numbers(err, "([^\n]+) (%d+)\n")
+    assert.equal(2, calls["geo::Square::area"])
+    assert.equal(1, calls["geo::Circle::area"])
+    assert.equal(3, calls["geo::twice<int>"])
+    assert.equal(1, calls["geo::twice<double>"])
+    assert.equal(4, calls["geo::detail::checked"])
+    assert.equal(1, calls.main)
+  end)
+
+  it("finds functions by qualified, mangled and demangled names",
+     function()
+    local out, _, status = exec_source [[
+      local agent = require "snare.agent"
+      local snare = require "snare"
+      local area = snare.symbol("geo::Square::area")
+      print(area == snare.symbol("_ZNK3geo6Square4areaEv"),
+            area == snare.symbol("geo::Square::area() const"),
+            agent.program:function_info("geo::Square::area").entry == area,
+            agent.program:function_info("_ZNK3geo6Square4areaEv") ~= nil)
+      local stops = 0
+      agent.session:breakpoint("geo::detail::checked")
+      agent.run { event = function() stops = stops + 1 end }
+      print("stops " .. stops)
+    ]]
+    assert.equal(5, status)
+    assert.equal("true\ttrue\ttrue\ttrue\narea 15\nstops 4\n", out)
+  end)
+end)

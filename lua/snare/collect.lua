@@ -63,7 +63,7 @@ function collect.start(functions, format)
   assert(collect.formats[format], "snare.collect: unknown format")
   local targets = {}
   for i, fn in ipairs(functions) do
-    targets[i] = fn.address
+    targets[i] = { name = fn.name, address = fn.address }
   end
   local run = setmetatable({ format = format, collector = nothing }, Run)
   if #targets == 0 then
@@ -274,10 +274,18 @@ function collect.chrome(records, pid)
          .. '\n],"displayTimeUnit":"ns"}\n'
 end
 
---- Writes the report to `file` (an open file) in the run's format;
--- `value` ("calls" or "ns") for folded stacks and SVG; `pid` for Chrome.
+--- Writes the report to `file` (an open file) in the run's format, with
+-- the run's `summary` line; `value` ("calls" or "ns") for folded stacks
+-- and SVG; `pid` for Chrome.
+-- The summary heads the reports people read (table, text); the others
+-- are read by tools, so it goes to stderr, unless they are written there.
 function Run:write(file, value, pid)
   local format = self.format
+  if format == "table" or format == "text" then
+    file:write("snare: ", self:summary(), "\n")
+  elseif file ~= io.stderr then
+    io.stderr:write("snare: ", self:summary(), "\n")
+  end
   if format == "table" then
     file:write(profile_table(self.collector:report()))
     return

@@ -12,7 +12,7 @@ local snare
 
 --- Turns what the user named into a list of `{name, address}`.
 -- A target is a symbol name, an address, a library (all its functions),
--- or a list of those.
+-- a function as `lib:functions()` lists it, or a list of those.
 local function resolve(who, targets, into)
   into = into or {}
   local kind = type(targets)
@@ -29,6 +29,9 @@ local function resolve(who, targets, into)
     for _, sym in ipairs(targets:functions()) do
       into[#into + 1] = { name = sym.name, address = sym.address }
     end
+  elseif kind == "table" and math.type(targets.address) == "integer" then
+    into[#into + 1] = { name = targets.name or snare.describe(targets.address),
+                        address = targets.address }
   elseif kind == "table" then
     for _, target in ipairs(targets) do
       resolve(who, target, into)

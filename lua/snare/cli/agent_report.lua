@@ -8,7 +8,9 @@ local snare = require "snare"
 
 local format, value, output, progress = table.unpack(agent.args)
 local run = collect.start(agent.functions(), format)
-io.stderr:write("snare: ", run:summary(), "\n")
+if run.unhooked then -- said now: the report comes only at the end
+  io.stderr:write("snare: ", run:summary(), "\n")
+end
 
 -- Ticks drain the trace buffer; some show progress (four a second).
 local ticks = 0

@@ -143,7 +143,9 @@ local function profile_library(opts, progress)
     return fail(("no function '%s' in %s"):format(name, path))
   end
   local run = collect.start(collect.functions(lib), opts.format)
-  io.stderr:write("snare: ", run:summary(), "\n")
+  if run.unhooked then -- said now: the report comes only at the end
+    io.stderr:write("snare: ", run:summary(), "\n")
+  end
   local args = {}
   for i = 2, #opts.command do
     args[#args + 1] = call_argument(opts.command[i])
