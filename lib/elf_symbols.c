@@ -84,6 +84,15 @@ static bool hidden_version(Elf_Data *versions, size_t i) {
          (version & VERSION_HIDDEN);
 }
 
+/* gcc names the unlikely code it splits off a function foo "foo.cold"
+   ("foo.cold.3" before gcc 9): a piece entered by a jump from foo. Its
+   unwind entry cannot tell it apart when foo jumps there with the frame
+   it was entered with. */
+static bool cold_part(const char *name) {
+  const char *suffix = strstr(name, ".cold");
+  return suffix != NULL && (suffix[5] == '\0' || suffix[5] == '.');
+}
+
 static bool add(candidates *out, const char *name, snare_elf_symbol symbol) {
   if (out->count == out->cap) {
     size_t cap = out->cap ? out->cap * 2 : 256;
@@ -160,7 +169,7 @@ static bool collect_section(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr,
         .size = sym.st_size,
         .global = GELF_ST_BIND(sym.st_info) == STB_GLOBAL,
         .is_function = function,
-        .entry = function};
+        .entry = function && !cold_part(name)};
     if (!add_named(out, name, GELF_ST_BIND(sym.st_info) == STB_LOCAL, symbol))
       return false;
   }
@@ -292,7 +301,7 @@ static bool add_unwind_functions(Elf *elf, const char *file, uint64_t bias,
     if (!symbol->is_function)
       continue;
     const snare_unwind_range *r = range_at(ranges, n, symbol->address - bias);
-    symbol->entry = r == NULL || r->entry;
+    symbol->entry = symbol->entry && (r == NULL || r->entry);
     starts[named++] = symbol->address;
   }
   if (ok)

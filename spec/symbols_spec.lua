@@ -39,6 +39,17 @@ local function tally_call(lib)
   return calls
 end
 
+describe("the split-off cold part of a function (O2)", function()
+  it("keeps its symbol but is not listed as a function", function()
+    local lib <close> = helpers.load("aliases", "O2")
+    local cold = assert(lib:symbol("aliases_guarded.cold"))
+    assert.is_true(lib:symbol_info("aliases_guarded.cold").is_function)
+    for _, fn in ipairs(lib:functions()) do
+      assert.not_equal(cold, fn.address)
+    end
+  end)
+end)
+
 for _, level in ipairs { "O0", "O2" } do
   describe("functions with several names (" .. level .. ")", function()
     it("are listed once, under the global name without underscores",
@@ -49,14 +60,17 @@ for _, level in ipairs { "O0", "O2" } do
       assert.equal(real, lib:symbol("aliases_weak"))
       assert.same({ aliases_real = real,
                     aliases_hidden = lib:symbol("aliases_hidden"),
-                    aliases_call = lib:symbol("aliases_call") },
+                    aliases_call = lib:symbol("aliases_call"),
+                    aliases_guarded = lib:symbol("aliases_guarded"),
+                    aliases_fail = lib:symbol("aliases_fail") },
                   functions_of(lib))
       assert.equal("aliases_real", lib:symbol_at(real).name)
     end)
 
     it("are hooked and counted once", function()
       local lib <close> = helpers.load("aliases", level)
-      assert.same({ aliases_call = 1, aliases_real = 1, aliases_hidden = 1 },
+      assert.same({ aliases_call = 1, aliases_real = 1, aliases_hidden = 1,
+                    aliases_guarded = 0, aliases_fail = 0 },
                   tally_call(lib))
     end)
   end)
@@ -76,10 +90,13 @@ for _, level in ipairs { "O0", "O2" } do
       local hidden = ("sub_%x"):format(offset)
       assert.same({ aliases_real = lib:symbol("aliases_real"),
                     aliases_call = lib:symbol("aliases_call"),
+                    aliases_guarded = lib:symbol("aliases_guarded"),
+                    aliases_fail = lib:symbol("aliases_fail"),
                     [hidden] = lib.base + offset },
                   functions_of(lib))
       assert.equal(lib.base + offset, lib:symbol(hidden))
-      assert.same({ aliases_call = 1, aliases_real = 1, [hidden] = 1 },
+      assert.same({ aliases_call = 1, aliases_real = 1, [hidden] = 1,
+                    aliases_guarded = 0, aliases_fail = 0 },
                   tally_call(lib))
     end)
   end)
