@@ -129,6 +129,9 @@ local function target_project(source, level, dir, target_kind)
     buildoptions(cxx and cxx_warnings or warnings)
     buildoptions { "-fPIC", "-g", "-" .. level }
     includedirs { "lib/include" } -- fixtures may call the public C API
+    if name:match("_static$") then
+      linkoptions { "-static" } -- a program no library can be preloaded into
+    end
     keep_symbols()
 end
 

@@ -346,6 +346,21 @@ static int lib_functions(lua_State *L)
   return 1;
 }
 
+/* core.program_is_dynamic(path) -> boolean | nil, message */
+static int core_program_is_dynamic(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  bool dynamic = false;
+  snare_status st = snare_program_is_dynamic(path, &dynamic);
+  if (st != SNARE_OK) {
+    luaL_pushfail(L);
+    lua_pushfstring(L, "cannot read %s as an ELF program", path);
+    return 2;
+  }
+  lua_pushboolean(L, dynamic);
+  return 1;
+}
+
 static const luaL_Reg lib_methods[] = {
     {"functions", lib_functions},
     {"symbol", lib_symbol},
@@ -365,6 +380,7 @@ static const luaL_Reg lib_meta[] = {
 static const luaL_Reg core_functions[] = {
     {"load", core_load},
     {"load_program", core_load_program},
+    {"program_is_dynamic", core_program_is_dynamic},
     {"symbol", core_symbol},
     {"symbol_at", core_symbol_at},
     {NULL, NULL},

@@ -359,6 +359,15 @@ describe("snare profile -- a program without symbols", function()
     assert.match("snare: nothing hooked %(no function symbols and no unwind "
                  .. "table%)", err)
   end)
+
+  it("runs a statically linked program, warning that the agent cannot "
+     .. "enter it", function()
+    local out, err, status = snare("profile -- " .. program("exit_static"))
+    assert.equal(9, status)
+    assert.equal("static\n", out)
+    assert.match("snare: .*exit_static is statically linked: the agent "
+                 .. "cannot be preloaded into it, nothing is hooked\n", err)
+  end)
 end)
 
 describe("snare on a C++ program", function()

@@ -406,6 +406,14 @@ SNARE_API snare_status snare_library_symbol(const snare_library *lib,
  */
 SNARE_API size_t snare_library_functions(const snare_library *lib,
                                          snare_symbol *out, size_t cap);
+/*
+ * Whether the ELF program at path names a program interpreter (the
+ * dynamic loader), without which no library can be preloaded into it: a
+ * statically linked program has none. NOT_FOUND when path cannot be read
+ * as an ELF file.
+ */
+SNARE_API snare_status snare_program_is_dynamic(const char *path,
+                                                bool *dynamic);
 /* Symbol containing run-time address addr; NOT_FOUND. */
 SNARE_API snare_status snare_library_symbol_at(const snare_library *lib,
                                                uint64_t addr,

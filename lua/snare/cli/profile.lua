@@ -181,6 +181,35 @@ local function profile_library(opts, progress)
   return stop.kind == "exit" and 0 or 1
 end
 
+-- The file `program` names, found as the shell would: a name without a
+-- slash is looked up in $PATH.
+local function program_file(program)
+  if program:find("/") then
+    return program
+  end
+  for dir in (os.getenv("PATH") or ""):gmatch("[^:]+") do
+    local candidate = dir .. "/" .. program
+    local f = io.open(candidate)
+    if f then
+      f:close()
+      return candidate
+    end
+  end
+  return nil
+end
+
+-- Warns when the agent cannot enter the program: a statically linked
+-- one never runs the dynamic loader, which preloads it. The program
+-- still runs, as it would without snare.
+local function warn_if_static(program)
+  local file = program_file(program)
+  local core = require "snare.core"
+  if file and core.program_is_dynamic(file) == false then
+    io.stderr:write("snare: ", program, " is statically linked: the agent "
+                    .. "cannot be preloaded into it, nothing is hooked\n")
+  end
+end
+
 --- `snare profile|trace [options] (LIB.so:func ARGS | -- PROG ARGS)`.
 -- `default_format` is "table" for profile, "text" for trace.
 function profile.main(argv, first, default_format)
@@ -192,6 +221,7 @@ function profile.main(argv, first, default_format)
   if not opts.program then
     return profile_library(opts, progress)
   end
+  warn_if_static(opts.command[1])
   local script = package.searchpath("snare.cli.agent_report", package.path)
   return profile.run_agent(script, { opts.format, opts.value,
                                      opts.output or "",
