@@ -28,6 +28,10 @@ typedef struct candidates {
   size_t count, cap;
   char **owned; /* names made here (demangled, synthesized), to free */
   size_t owned_count, owned_cap;
+  /* IFUNC resolvers (run-time addresses): code the unwind table shows,
+     but not the function its symbol names, which the resolver picks. */
+  uint64_t *resolvers;
+  size_t resolver_count, resolver_cap;
 } candidates;
 
 /* Name forms, lowest preferred; plain (C) names count as qualified. */
@@ -53,12 +57,28 @@ int snare_elf_symbol_prefer(const snare_elf_symbol *a,
   return strcmp(b->name, a->name);
 }
 
+static bool defined(const GElf_Sym *sym) {
+  return sym->st_shndx != SHN_UNDEF &&
+         (sym->st_shndx < SHN_LORESERVE || sym->st_shndx == SHN_XINDEX);
+}
+
 static bool wanted(const GElf_Sym *sym) {
   int type = GELF_ST_TYPE(sym->st_info);
-  bool defined = sym->st_shndx != SHN_UNDEF &&
-                 (sym->st_shndx < SHN_LORESERVE || sym->st_shndx == SHN_XINDEX);
   return (type == STT_FUNC || type == STT_OBJECT) && sym->st_size != 0 &&
-         defined;
+         defined(sym);
+}
+
+static bool add_resolver(candidates *out, uint64_t address) {
+  if (out->resolver_count == out->resolver_cap) {
+    size_t cap = out->resolver_cap ? out->resolver_cap * 2 : 64;
+    uint64_t *grown = realloc(out->resolvers, cap * sizeof *grown);
+    if (grown == NULL)
+      return false;
+    out->resolvers = grown;
+    out->resolver_cap = cap;
+  }
+  out->resolvers[out->resolver_count++] = address;
+  return true;
 }
 
 /* The symbol-version table of .dynsym, or NULL. */
@@ -157,8 +177,12 @@ static bool collect_section(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr,
     return true;
   for (size_t i = 0; i < n; i++) {
     GElf_Sym sym;
-    if (gelf_getsym(data, (int)i, &sym) == NULL || !wanted(&sym) ||
-        hidden_version(versions, i))
+    if (gelf_getsym(data, (int)i, &sym) == NULL)
+      continue;
+    if (GELF_ST_TYPE(sym.st_info) == STT_GNU_IFUNC && defined(&sym) &&
+        !add_resolver(out, sym.st_value + bias))
+      return false;
+    if (!wanted(&sym) || hidden_version(versions, i))
       continue;
     const char *name = elf_strptr(elf, shdr->sh_link, sym.st_name);
     if (name == NULL || name[0] == '\0')
@@ -285,7 +309,8 @@ static int address_order(const void *a, const void *b) {
 /*
  * Merges what the unwind table knows into the symbols found: a function
  * symbol starting a piece that is not entered by calls is no entry, and
- * every function entry no symbol starts gets a name of its own.
+ * every function entry no symbol (nor IFUNC resolver) starts gets a name
+ * of its own.
  */
 static bool add_unwind_functions(Elf *elf, const char *file, uint64_t bias,
                                  candidates *found) {
@@ -293,9 +318,12 @@ static bool add_unwind_functions(Elf *elf, const char *file, uint64_t bias,
   size_t n;
   if (snare_unwind_ranges_read(file, &ranges, &n) != SNARE_OK)
     return false;
-  uint64_t *starts = malloc((found->count + 1) * sizeof *starts);
+  uint64_t *starts =
+      malloc((found->count + found->resolver_count + 1) * sizeof *starts);
   bool ok = starts != NULL;
   size_t named = 0;
+  for (size_t i = 0; ok && i < found->resolver_count; i++)
+    starts[named++] = found->resolvers[i];
   for (size_t i = 0; ok && i < found->count; i++) {
     snare_elf_symbol *symbol = &found->items[i].symbol;
     if (!symbol->is_function)
@@ -332,6 +360,7 @@ static void candidates_free(candidates *found) {
     free(found->owned[i]);
   free(found->owned);
   free(found->items);
+  free(found->resolvers);
 }
 
 snare_status snare_elf_symbols_read(const char *file, uint64_t bias,

@@ -121,6 +121,13 @@ cases.groups.module = with_memory {
                       { "missing file", { "/no/such/lib.so" } } }
            end },
   load_program = {}, -- no arguments; the library it returns is closed again
+  program_is_dynamic = { params = { "path" },
+                         good = function(ctx) return { ctx.loops_path } end,
+                         extra = function()
+                           return { { "directory", { "/" } },
+                                    { "not an ELF", { "/etc/passwd" } },
+                                    { "missing file", { "/no/such/prog" } } }
+                         end },
   symbol = { params = { "name" }, good = function() return { "fib" } end },
   symbol_at = { params = { "addr" }, good = function(ctx) return { ctx.fib } end },
   describe = { params = { "addr" }, nil_ok = true,
