@@ -28,8 +28,9 @@ typedef struct candidates {
   size_t count, cap;
   char **owned; /* names made here (demangled, synthesized), to free */
   size_t owned_count, owned_cap;
-  /* IFUNC resolvers (run-time addresses): code the unwind table shows,
-     but not the function its symbol names, which the resolver picks. */
+  /* IFUNC resolvers (run-time addresses): code that runs once, in the
+     loader, not the function its symbol names (which the resolver picks
+     and has a symbol or unwind entry of its own): no entry to hook. */
   uint64_t *resolvers;
   size_t resolver_count, resolver_cap;
 } candidates;
@@ -324,12 +325,17 @@ static bool add_unwind_functions(Elf *elf, const char *file, uint64_t bias,
   size_t named = 0;
   for (size_t i = 0; ok && i < found->resolver_count; i++)
     starts[named++] = found->resolvers[i];
+  if (ok)
+    qsort(starts, named, sizeof *starts, address_order);
+  size_t resolvers = named;
   for (size_t i = 0; ok && i < found->count; i++) {
     snare_elf_symbol *symbol = &found->items[i].symbol;
     if (!symbol->is_function)
       continue;
     const snare_unwind_range *r = range_at(ranges, n, symbol->address - bias);
-    symbol->entry = symbol->entry && (r == NULL || r->entry);
+    symbol->entry = symbol->entry && (r == NULL || r->entry) &&
+                    !bsearch(&symbol->address, starts, resolvers,
+                             sizeof *starts, address_order);
     starts[named++] = symbol->address;
   }
   if (ok)
