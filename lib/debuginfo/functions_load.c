@@ -16,6 +16,7 @@ typedef struct unit_walk {
   uint64_t base; /* the unit's base address for DWARF 4 range lists */
   char **files;  /* dwarf_srcfiles of the unit */
   Dwarf_Signed file_count;
+  bool cxx; /* a C++ unit, whose classes may hold function definitions */
 } unit_walk;
 
 static bool has_attr(Dwarf_Die die, Dwarf_Half at)
@@ -358,9 +359,12 @@ static bool visit(unit_walk *w, Dwarf_Die die, unsigned depth, long parent)
     kind = DI_BLOCK_INLINED;
   else if (tag == DW_TAG_lexical_block)
     kind = DI_BLOCK_LEXICAL;
-  else if (tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
-           tag == DW_TAG_structure_type || tag == DW_TAG_union_type)
-    /* C++ scopes: functions defined inside them own code at top level. */
+  else if (tag == DW_TAG_namespace ||
+           (w->cxx && (tag == DW_TAG_class_type ||
+                       tag == DW_TAG_structure_type ||
+                       tag == DW_TAG_union_type)))
+    /* C++ scopes: functions defined inside them own code at top level.
+       A C struct holds none, so its members are not walked. */
     return walk(w, die, depth, parent);
   else
     return true;
@@ -420,6 +424,12 @@ static bool walk(unit_walk *w, Dwarf_Die die, unsigned depth, long parent)
 static bool walk_unit(snare_debuginfo *di, Dwarf_Die cu, Dwarf_Half version)
 {
   unit_walk w = {.di = di, .version = version};
+  Dwarf_Unsigned language = 0;
+  if (di_udata(cu, DW_AT_language, &language))
+    w.cxx = language == DW_LANG_C_plus_plus ||
+            language == DW_LANG_C_plus_plus_03 ||
+            language == DW_LANG_C_plus_plus_11 ||
+            language == DW_LANG_C_plus_plus_14;
   Dwarf_Addr low = 0;
   if (dwarf_lowpc(cu, &low, NULL) == DW_DLV_OK)
     w.base = low;
