@@ -42,7 +42,7 @@ env_for = SNARE_BUILD=$(ROOT)/$(1) SNARE_FIXTURES=$(FIXTURES) \
 	LUA_PATH='$(ROOT)/lua/?.lua;$(ROOT)/lua/?/init.lua;;' \
 	LUA_CPATH='$(ROOT)/$(1)/lua/?.so;;'
 
-TEST_STEPS := criterion-release busted-release criterion-asan busted-asan \
+TEST_STEPS := layers criterion-release busted-release criterion-asan busted-asan \
 	oracle fuzz-smoke doc
 
 .PHONY: all setup generate build build-asan module test $(TEST_STEPS) \
@@ -150,8 +150,13 @@ fuzz: build
 reliability: setup
 	tools/reliability
 
-lint:
+lint: layers
 	luacheck $(wildcard lua spec examples bench bin/snare)
+
+# lib/ depends downward only (tools/layers, DESIGN.md); also a test step.
+layers:
+	@echo "==== layers of lib/ ===="
+	@tools/layers
 
 # Installs the Lua layer, the module and the command-line tool (when there
 # is one) into the directories luarocks passes, and the tour with its

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 
 #include "input_file.h"
-#include "internal/debuginfo.h"
-#include "internal/elf_symbols.h"
+#include "debuginfo/debuginfo.h"
+#include "code/elf_symbols.h"
 
 #define BIAS 0x10000ull
 #define MAX_QUERIES 64

@@ -1,6 +1,6 @@
 /*
  * elf_symbols_fuzz.c - libFuzzer harness for the ELF symbol reader
- * (lib/elf_symbols.c): a corrupted .so must give an empty or partial
+ * (lib/code/elf_symbols.c): a corrupted .so must give an empty or partial
  * table, never a crash, and every lookup on what was read must be safe.
  */
 #include <stdint.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "input_file.h"
-#include "internal/elf_symbols.h"
+#include "code/elf_symbols.h"
 
 #define BIAS 0x7f0000000000ull
 

@@ -1,8 +1,8 @@
 /*
  * usdt_fuzz.c - libFuzzer harness for the readers of the marks a shared
- * object declares (lib/usdt.c: the `snare_marks` section and USDT
+ * object declares (lib/marks/usdt.c: the `snare_marks` section and USDT
  * `.note.stapsdt` notes, with their operand texts parsed by
- * lib/mark_value.c): a corrupted .so must give fewer marks, never a
+ * lib/marks/mark_value.c): a corrupted .so must give fewer marks, never a
  * crash, and every mark handed on must be well formed.
  */
 #include <stdint.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "input_file.h"
-#include "internal/marks.h"
+#include "marks/marks.h"
 #include "internal/os.h"
 
 #define BIAS 0x7f0000000000ull

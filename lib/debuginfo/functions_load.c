@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal/demangle.h"
+#include "base/demangle.h"
 #include "private.h"
 
 /* What the walk of one unit needs. */

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "internal/os.h"
 #include "variables_private.h"
 
 /* DWARF's x86-64 register numbering (System V psABI), 0..16. */
@@ -84,10 +85,13 @@ static bool binary(machine *m, Dwarf_Small op)
   }
 }
 
+/* Variables and what they point to are data, which snare never patches:
+   read directly, without the global lock (conditions read variables on
+   the trapped thread). */
 static bool deref(machine *m, uint64_t size)
 {
   uint64_t addr, v = 0;
-  if (size > 8 || !pop(m, &addr) || snare_memory_read(addr, &v, size))
+  if (size > 8 || !pop(m, &addr) || !snare_os_memory_read(addr, &v, size))
     return false;
   return push(m, v);
 }
@@ -302,7 +306,7 @@ static bool piece_read(const di_piece *p, const snare_frame_state *fs,
   uint64_t v;
   switch (p->kind) {
   case DI_LOC_MEMORY:
-    *unreadable = snare_memory_read(p->address, dst, n) != SNARE_OK;
+    *unreadable = !snare_os_memory_read(p->address, dst, n);
     return !*unreadable;
   case DI_LOC_REGISTER:
     if (p->dwarf_reg >= DWARF_XMM0 && p->dwarf_reg < DWARF_XMM0 + 16) {

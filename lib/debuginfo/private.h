@@ -9,7 +9,7 @@
 #include <libdwarf/dwarf.h>
 #include <libdwarf/libdwarf.h>
 
-#include "internal/debuginfo.h"
+#include "debuginfo/debuginfo.h"
 
 /* One entry of a per-file line table; line 0 marks the end of a sequence. */
 typedef struct di_row {

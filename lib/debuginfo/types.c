@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/os.h"
 #include "variables_private.h"
 
 static Dwarf_Half tag_of(Dwarf_Die die)
@@ -186,10 +187,10 @@ static char *read_string(uint64_t addr, size_t max)
 {
   char *s = malloc(max + 1);
   size_t n = 0;
-  while (s && n < max && snare_memory_read(addr + n, &s[n], 1) == SNARE_OK &&
+  while (s && n < max && snare_os_memory_read(addr + n, &s[n], 1) &&
          s[n] != '\0')
     n++;
-  if (s && n == 0 && snare_memory_read(addr, s, 1) != SNARE_OK) {
+  if (s && n == 0 && !snare_os_memory_read(addr, s, 1)) {
     free(s);
     return NULL;
   }

@@ -6,7 +6,7 @@
 #ifndef SNARE_DEBUGINFO_VARIABLES_PRIVATE_H
 #define SNARE_DEBUGINFO_VARIABLES_PRIVATE_H
 
-#include "internal/variables.h"
+#include "debuginfo/variables.h"
 #include "private.h"
 
 /* A variable found in a scope chain. DIEs are released by di_var_done. */

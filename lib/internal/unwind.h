@@ -37,14 +37,14 @@ SNARE_HIDDEN snare_status snare_arch_unwind(const void *context,
                                             size_t cap, size_t *count);
 
 /*
- * Implemented by the core (lib/code_region.c) for the frame-pointer
+ * Implemented by the core (lib/traps/memory.c) for the frame-pointer
  * fallback: the program's own code bytes at addr, as they are without
  * snare's breakpoints. Lock-free; false if unreadable.
  */
 SNARE_HIDDEN bool snare_unwind_code_read(uint64_t addr, uint8_t *dst,
                                          size_t n);
-/* Also by the core: true if pc is the first instruction of a function
-   snare knows (a registered JIT function or a library's symbol). */
+/* Also by the core (lib/code/code_region.c): true if pc is the first
+   instruction of a function snare knows (a registered JIT function or a library's symbol). */
 SNARE_HIDDEN bool snare_unwind_function_entry(uint64_t pc);
 
 #endif

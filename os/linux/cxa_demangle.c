@@ -9,10 +9,11 @@
  * compiler does.
  */
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 
-#include "internal/demangle.h"
+#include "internal/demangler.h"
 
 typedef char *cxa_demangle_fn(const char *mangled, char *buffer,
                               size_t *length, int *status);
@@ -38,8 +39,6 @@ static cxa_demangle_fn *find_demangler(void) {
 }
 
 char *snare_os_demangle(const char *mangled) {
-  if (!snare_is_mangled(mangled))
-    return NULL;
   cxa_demangle_fn *demangle = find_demangler();
   if (demangle == NULL)
     return NULL;

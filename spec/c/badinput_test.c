@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "fixtures.h"
-#include "internal/debuginfo.h"
+#include "debuginfo/debuginfo.h"
 #include "snare.h"
 
 /* What each case gets: a session idle or stopped at a breakpoint. */

@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "internal/code_map.h"
+#include "code/code.h"
 #include "snare.h"
 
 static uint64_t page;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal/debuginfo.h"
+#include "debuginfo/debuginfo.h"
 
 static snare_debuginfo *open_fixture(const char *level, uint64_t bias)
 {

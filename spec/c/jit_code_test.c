@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 
 #include "fixtures.h"
-#include "internal/code_map.h"
+#include "code/code.h"
 #include "snare.h"
 
 TestSuite(jit_code, .timeout = 30);

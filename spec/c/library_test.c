@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "fixtures.h"
-#include "internal/code_map.h"
+#include "code/code.h"
 #include "snare.h"
 
 static const char *const levels[] = {"O0", "O2"};

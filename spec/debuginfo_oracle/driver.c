@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal/debuginfo.h"
+#include "debuginfo/debuginfo.h"
 
 static void info_line(snare_debuginfo *di, const char *file, unsigned line)
 {

@@ -1,0 +1,455 @@
+/*
+ * elf_symbols.c - reads an ELF file's symbol tables with libelf into two
+ * sorted arrays (by name, by address) sharing one string arena; adds
+ * demangled names of C++ symbols and names for the functions only the
+ * unwind table knows.
+ */
+#include <gelf.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/demangle.h"
+#include "code/elf_symbols.h"
+#include "code/unwind_entries.h"
+#include "internal/loader.h"
+
+/* A symbol while the tables are read: its name points into the ELF
+   file's string table, which lives only as long as the Elf handle, or
+   into `owned`. */
+typedef struct candidate {
+  const char *name;
+  snare_elf_symbol symbol;
+} candidate;
+
+typedef struct candidates {
+  candidate *items;
+  size_t count, cap;
+  char **owned; /* names made here (demangled, synthesized), to free */
+  size_t owned_count, owned_cap;
+  /* IFUNC resolvers (run-time addresses): code that runs once, in the
+     loader, not the function its symbol names (which the resolver picks
+     and has a symbol or unwind entry of its own): no entry to hook. */
+  uint64_t *resolvers;
+  size_t resolver_count, resolver_cap;
+} candidates;
+
+/* Name forms, lowest preferred; plain (C) names count as qualified. */
+enum { FORM_MANGLED, FORM_SIGNATURE, FORM_QUALIFIED };
+
+static uint8_t rank_of(bool function, bool local, int form) {
+  return (uint8_t)((function ? 16 : 0) + (local ? 0 : 8) + form);
+}
+
+static size_t leading_underscores(const char *name) {
+  return strspn(name, "_");
+}
+
+int snare_elf_symbol_prefer(const snare_elf_symbol *a,
+                            const snare_elf_symbol *b) {
+  if (a->rank != b->rank)
+    return (int)a->rank - (int)b->rank;
+  size_t ua = leading_underscores(a->name), ub = leading_underscores(b->name);
+  if (ua != ub)
+    return ua < ub ? 1 : -1;
+  if (a->global != b->global)
+    return a->global ? 1 : -1;
+  return strcmp(b->name, a->name);
+}
+
+static bool defined(const GElf_Sym *sym) {
+  return sym->st_shndx != SHN_UNDEF &&
+         (sym->st_shndx < SHN_LORESERVE || sym->st_shndx == SHN_XINDEX);
+}
+
+static bool wanted(const GElf_Sym *sym) {
+  int type = GELF_ST_TYPE(sym->st_info);
+  return (type == STT_FUNC || type == STT_OBJECT) && sym->st_size != 0 &&
+         defined(sym);
+}
+
+static bool add_resolver(candidates *out, uint64_t address) {
+  if (out->resolver_count == out->resolver_cap) {
+    size_t cap = out->resolver_cap ? out->resolver_cap * 2 : 64;
+    uint64_t *grown = realloc(out->resolvers, cap * sizeof *grown);
+    if (grown == NULL)
+      return false;
+    out->resolvers = grown;
+    out->resolver_cap = cap;
+  }
+  out->resolvers[out->resolver_count++] = address;
+  return true;
+}
+
+/* The symbol-version table of .dynsym, or NULL. */
+static Elf_Data *find_versions(Elf *elf) {
+  for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn != NULL;
+       scn = elf_nextscn(elf, scn)) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) != NULL && shdr.sh_type == SHT_GNU_versym)
+      return elf_getdata(scn, NULL);
+  }
+  return NULL;
+}
+
+/* The "hidden" bit of a .gnu.version entry (GNU symbol versioning); elf.h
+   does not name it. */
+#define VERSION_HIDDEN 0x8000
+
+/* A hidden version (memcpy@GLIBC_2.2.5 beside memcpy@@GLIBC_2.14) is one
+   the loader never resolves a bare name to, so a lookup must not either. */
+static bool hidden_version(Elf_Data *versions, size_t i) {
+  GElf_Versym version;
+  return versions != NULL && gelf_getversym(versions, (int)i, &version) &&
+         (version & VERSION_HIDDEN);
+}
+
+/* gcc names the unlikely code it splits off a function foo "foo.cold"
+   ("foo.cold.3" before gcc 9): a piece entered by a jump from foo. Its
+   unwind entry cannot tell it apart when foo jumps there with the frame
+   it was entered with. */
+static bool cold_part(const char *name) {
+  const char *suffix = strstr(name, ".cold");
+  return suffix != NULL && (suffix[5] == '\0' || suffix[5] == '.');
+}
+
+static bool add(candidates *out, const char *name, snare_elf_symbol symbol) {
+  if (out->count == out->cap) {
+    size_t cap = out->cap ? out->cap * 2 : 256;
+    candidate *grown = realloc(out->items, cap * sizeof *grown);
+    if (grown == NULL)
+      return false;
+    out->items = grown;
+    out->cap = cap;
+  }
+  out->items[out->count++] = (candidate){.name = name, .symbol = symbol};
+  return true;
+}
+
+/* Takes ownership of name (NULL: no memory) and adds it. */
+static bool add_owned(candidates *out, char *name, snare_elf_symbol symbol) {
+  if (name == NULL)
+    return false;
+  if (out->owned_count == out->owned_cap) {
+    size_t cap = out->owned_cap ? out->owned_cap * 2 : 64;
+    char **grown = realloc(out->owned, cap * sizeof *grown);
+    if (grown == NULL) {
+      free(name);
+      return false;
+    }
+    out->owned = grown;
+    out->owned_cap = cap;
+  }
+  out->owned[out->owned_count++] = name;
+  return add(out, name, symbol);
+}
+
+/* Adds a symbol under its name, and a C++ one also under its demangled
+   signature and qualified name. */
+static bool add_named(candidates *out, const char *name, bool local,
+                      snare_elf_symbol symbol) {
+  char *signature = snare_demangle(name);
+  int form = signature != NULL ? FORM_MANGLED : FORM_QUALIFIED;
+  symbol.rank = rank_of(symbol.is_function, local, form);
+  if (!add(out, name, symbol))
+    return false;
+  if (signature == NULL)
+    return true;
+  char *qualified = snare_demangled_qualified(signature);
+  symbol.rank = rank_of(symbol.is_function, local, FORM_SIGNATURE);
+  bool ok = add_owned(out, signature, symbol);
+  symbol.rank = rank_of(symbol.is_function, local, FORM_QUALIFIED);
+  if (ok && qualified != NULL && strcmp(qualified, signature) != 0)
+    return add_owned(out, qualified, symbol);
+  free(qualified);
+  return ok;
+}
+
+/* Appends the wanted symbols of one symbol-table section; `versions`
+   belongs to it, or is NULL. False only when memory runs out; an
+   unreadable section is skipped. */
+static bool collect_section(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr,
+                            Elf_Data *versions, uint64_t bias,
+                            candidates *out) {
+  Elf_Data *data = elf_getdata(scn, NULL);
+  size_t n = shdr->sh_entsize != 0 ? shdr->sh_size / shdr->sh_entsize : 0;
+  if (data == NULL || n == 0)
+    return true;
+  for (size_t i = 0; i < n; i++) {
+    GElf_Sym sym;
+    if (gelf_getsym(data, (int)i, &sym) == NULL)
+      continue;
+    if (GELF_ST_TYPE(sym.st_info) == STT_GNU_IFUNC && defined(&sym) &&
+        !add_resolver(out, sym.st_value + bias))
+      return false;
+    if (!wanted(&sym) || hidden_version(versions, i))
+      continue;
+    const char *name = elf_strptr(elf, shdr->sh_link, sym.st_name);
+    if (name == NULL || name[0] == '\0')
+      continue;
+    bool function = GELF_ST_TYPE(sym.st_info) == STT_FUNC;
+    snare_elf_symbol symbol = {
+        .address = sym.st_value + bias,
+        .size = sym.st_size,
+        .global = GELF_ST_BIND(sym.st_info) == STB_GLOBAL,
+        .is_function = function,
+        .entry = function && !cold_part(name)};
+    if (!add_named(out, name, GELF_ST_BIND(sym.st_info) == STB_LOCAL, symbol))
+      return false;
+  }
+  return true;
+}
+
+/* Name order, then address, then preferred first: equal (name, address)
+   pairs end up adjacent with the one to keep in front. */
+static int by_name_order(const void *a, const void *b) {
+  const candidate *x = a, *y = b;
+  int c = strcmp(x->name, y->name);
+  if (c != 0)
+    return c;
+  if (x->symbol.address != y->symbol.address)
+    return x->symbol.address < y->symbol.address ? -1 : 1;
+  return (int)y->symbol.rank - (int)x->symbol.rank;
+}
+
+/* Address order; at one address the preferred symbol first. */
+static int by_address_order(const void *a, const void *b) {
+  const snare_elf_symbol *x = a, *y = b;
+  if (x->address != y->address)
+    return x->address < y->address ? -1 : 1;
+  return snare_elf_symbol_prefer(y, x);
+}
+
+/* Turns sorted candidates into the table: drops repeated (name, address)
+   pairs (a symbol is usually in both .symtab and .dynsym), copies each
+   distinct name once, and picks the preferred symbol of each name. */
+static snare_status build(candidates *found, snare_elf_symbols *out) {
+  size_t kept = 0, arena = 0;
+  for (size_t i = 0; i < found->count; i++) {
+    candidate *c = &found->items[i];
+    bool new_name =
+        kept == 0 || strcmp(c->name, found->items[kept - 1].name) != 0;
+    if (!new_name && c->symbol.address == found->items[kept - 1].symbol.address)
+      continue;
+    if (new_name)
+      arena += strlen(c->name) + 1;
+    found->items[kept++] = *c;
+  }
+  out->names = malloc(arena);
+  out->by_address = malloc(kept * sizeof *out->by_address);
+  out->reach = malloc(kept * sizeof *out->reach);
+  out->by_name = malloc(kept * sizeof *out->by_name);
+  if (out->names == NULL || out->by_address == NULL || out->reach == NULL ||
+      out->by_name == NULL)
+    return SNARE_NO_MEMORY;
+  char *next = out->names;
+  const char *current = NULL;
+  for (size_t i = 0; i < kept; i++) {
+    candidate *c = &found->items[i];
+    bool new_name = i == 0 || strcmp(c->name, found->items[i - 1].name) != 0;
+    if (new_name) {
+      size_t len = strlen(c->name) + 1;
+      current = memcpy(next, c->name, len);
+      next += len;
+      out->name_count++;
+    }
+    c->symbol.name = current;
+    snare_elf_symbol *best = &out->by_name[out->name_count - 1];
+    if (new_name || snare_elf_symbol_prefer(&c->symbol, best) > 0)
+      *best = c->symbol;
+    out->by_address[i] = c->symbol;
+  }
+  out->count = kept;
+  qsort(out->by_address, kept, sizeof *out->by_address, by_address_order);
+  for (size_t i = 0; i < kept; i++) {
+    uint64_t end = out->by_address[i].address + out->by_address[i].size;
+    out->reach[i] = i > 0 && out->reach[i - 1] > end ? out->reach[i - 1] : end;
+  }
+  return SNARE_OK;
+}
+
+/* Whether addr lies in code a function may start in: an executable
+   section that is not a PLT (its FDEs cover stubs, not functions). */
+static bool in_function_code(Elf *elf, uint64_t addr) {
+  size_t names;
+  if (elf_getshdrstrndx(elf, &names) != 0)
+    return false;
+  for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn != NULL;
+       scn = elf_nextscn(elf, scn)) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) == NULL ||
+        !(shdr.sh_flags & SHF_EXECINSTR) || addr < shdr.sh_addr ||
+        addr - shdr.sh_addr >= shdr.sh_size)
+      continue;
+    const char *name = elf_strptr(elf, names, shdr.sh_name);
+    return name != NULL && strncmp(name, ".plt", 4) != 0;
+  }
+  return false;
+}
+
+/* The range starting at link-time address start, or NULL. */
+static const snare_unwind_range *range_at(const snare_unwind_range *ranges,
+                                          size_t n, uint64_t start) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (ranges[mid].start < start)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < n && ranges[lo].start == start ? &ranges[lo] : NULL;
+}
+
+static int address_order(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/*
+ * Merges what the unwind table knows into the symbols found: a function
+ * symbol starting a piece that is not entered by calls is no entry, and
+ * every function entry no symbol (nor IFUNC resolver) starts gets a name
+ * of its own.
+ */
+static bool add_unwind_functions(Elf *elf, const char *file, uint64_t bias,
+                                 candidates *found) {
+  snare_unwind_range *ranges;
+  size_t n;
+  if (snare_unwind_ranges_read(file, &ranges, &n) != SNARE_OK)
+    return false;
+  uint64_t *starts =
+      malloc((found->count + found->resolver_count + 1) * sizeof *starts);
+  bool ok = starts != NULL;
+  size_t named = 0;
+  for (size_t i = 0; ok && i < found->resolver_count; i++)
+    starts[named++] = found->resolvers[i];
+  if (ok)
+    qsort(starts, named, sizeof *starts, address_order);
+  size_t resolvers = named;
+  for (size_t i = 0; ok && i < found->count; i++) {
+    snare_elf_symbol *symbol = &found->items[i].symbol;
+    if (!symbol->is_function)
+      continue;
+    const snare_unwind_range *r = range_at(ranges, n, symbol->address - bias);
+    symbol->entry = symbol->entry && (r == NULL || r->entry) &&
+                    !bsearch(&symbol->address, starts, resolvers,
+                             sizeof *starts, address_order);
+    starts[named++] = symbol->address;
+  }
+  if (ok)
+    qsort(starts, named, sizeof *starts, address_order);
+  for (size_t i = 0; ok && i < n; i++) {
+    uint64_t address = ranges[i].start + bias;
+    if (!ranges[i].entry || !in_function_code(elf, ranges[i].start) ||
+        bsearch(&address, starts, named, sizeof *starts, address_order))
+      continue;
+    char *name = malloc(sizeof "sub_" + 16);
+    if (name != NULL)
+      snprintf(name, sizeof "sub_" + 16, "sub_%" PRIx64, ranges[i].start);
+    ok = add_owned(found, name,
+                   (snare_elf_symbol){.address = address,
+                                      .size = ranges[i].size,
+                                      .rank = rank_of(true, true,
+                                                      FORM_QUALIFIED),
+                                      .is_function = true,
+                                      .entry = true});
+  }
+  free(starts);
+  free(ranges);
+  return ok;
+}
+
+static void candidates_free(candidates *found) {
+  for (size_t i = 0; i < found->owned_count; i++)
+    free(found->owned[i]);
+  free(found->owned);
+  free(found->items);
+  free(found->resolvers);
+}
+
+snare_status snare_elf_symbols_read(const char *file, uint64_t bias,
+                                    snare_elf_symbols *out) {
+  *out = (snare_elf_symbols){0};
+  if (elf_version(EV_CURRENT) == EV_NONE)
+    return SNARE_OK;
+  int fd = snare_os_file_open(file);
+  if (fd < 0)
+    return SNARE_OK;
+  Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+  Elf_Data *versions = elf != NULL ? find_versions(elf) : NULL;
+  candidates found = {0};
+  snare_status status = SNARE_OK;
+  for (Elf_Scn *scn = elf ? elf_nextscn(elf, NULL) : NULL; scn != NULL;
+       scn = elf_nextscn(elf, scn)) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) == NULL ||
+        (shdr.sh_type != SHT_SYMTAB && shdr.sh_type != SHT_DYNSYM))
+      continue;
+    Elf_Data *own = shdr.sh_type == SHT_DYNSYM ? versions : NULL;
+    if (!collect_section(elf, scn, &shdr, own, bias, &found)) {
+      status = SNARE_NO_MEMORY;
+      break;
+    }
+  }
+  if (status == SNARE_OK && elf != NULL &&
+      !add_unwind_functions(elf, file, bias, &found))
+    status = SNARE_NO_MEMORY;
+  if (status == SNARE_OK && found.count != 0) {
+    qsort(found.items, found.count, sizeof *found.items, by_name_order);
+    status = build(&found, out);
+  }
+  candidates_free(&found);
+  if (elf != NULL)
+    elf_end(elf);
+  snare_os_file_close(fd);
+  if (status != SNARE_OK)
+    snare_elf_symbols_free(out);
+  return status;
+}
+
+void snare_elf_symbols_free(snare_elf_symbols *symbols) {
+  free(symbols->names);
+  free(symbols->by_name);
+  free(symbols->by_address);
+  free(symbols->reach);
+  *symbols = (snare_elf_symbols){0};
+}
+
+static int compare_name(const void *key, const void *entry) {
+  return strcmp(key, ((const snare_elf_symbol *)entry)->name);
+}
+
+const snare_elf_symbol *
+snare_elf_symbols_named(const snare_elf_symbols *symbols, const char *name) {
+  if (symbols->name_count == 0)
+    return NULL;
+  return bsearch(name, symbols->by_name, symbols->name_count,
+                 sizeof *symbols->by_name, compare_name);
+}
+
+const snare_elf_symbol *snare_elf_symbols_at(const snare_elf_symbols *symbols,
+                                             uint64_t addr,
+                                             bool functions_only) {
+  /* hi: how many symbols start at or below addr. */
+  size_t lo = 0, hi = symbols->count;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (symbols->by_address[mid].address <= addr)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  /* Walk down while some earlier symbol still reaches past addr; reach is
+     a running maximum, so the first one that does not ends the search. */
+  const snare_elf_symbol *best = NULL;
+  for (size_t i = hi; i > 0 && symbols->reach[i - 1] > addr; i--) {
+    const snare_elf_symbol *s = &symbols->by_address[i - 1];
+    if (addr - s->address >= s->size || (functions_only && !s->is_function))
+      continue;
+    if (best == NULL || snare_elf_symbol_prefer(s, best) > 0)
+      best = s;
+  }
+  return best;
+}

@@ -1,0 +1,88 @@
+/*
+ * source_lines.c - the public questions about source lines and functions,
+ * answered from the DWARF each library reads on first use
+ * (lib/debuginfo/, which checks the other arguments). Controller thread
+ * only, like the library list.
+ */
+#include "code/code.h"
+#include "debuginfo/debuginfo.h"
+#include "code/library.h"
+#include "snare.h"
+
+/* The DWARF of lib, or NULL with *status saying why. */
+static const snare_debuginfo *debuginfo_of(snare_library *lib,
+                                           snare_status *status) {
+  const snare_debuginfo *di = NULL;
+  *status = lib == NULL ? SNARE_INVALID_ARGUMENT
+                        : snare_library_debuginfo(lib, &di);
+  return di;
+}
+
+snare_status snare_library_line_at(snare_library *lib, uint64_t addr,
+                                   snare_line_info *out) {
+  snare_status status;
+  const snare_debuginfo *di = debuginfo_of(lib, &status);
+  return di == NULL ? status : snare_debuginfo_line_at(di, addr, out);
+}
+
+snare_status snare_library_line_addresses(snare_library *lib,
+                                          const char *file, unsigned line,
+                                          uint64_t *addrs, size_t cap,
+                                          size_t *count) {
+  snare_status status;
+  const snare_debuginfo *di = debuginfo_of(lib, &status);
+  return di == NULL ? status
+                    : snare_debuginfo_line_addresses(di, file, line, addrs,
+                                                     cap, count);
+}
+
+snare_status snare_library_line_nearest(snare_library *lib, const char *file,
+                                        unsigned line, unsigned *before,
+                                        unsigned *after) {
+  snare_status status;
+  const snare_debuginfo *di = debuginfo_of(lib, &status);
+  return di == NULL ? status
+                    : snare_debuginfo_line_nearest(di, file, line, before,
+                                                   after);
+}
+
+snare_status snare_library_function_info(snare_library *lib,
+                                         const char *name,
+                                         snare_function_info *out) {
+  snare_status status;
+  const snare_debuginfo *di = debuginfo_of(lib, &status);
+  return di == NULL ? status : snare_debuginfo_function(di, name, out);
+}
+
+snare_status snare_library_function_addresses(snare_library *lib,
+                                              const char *name,
+                                              uint64_t *addrs, size_t cap,
+                                              size_t *count) {
+  snare_status status;
+  const snare_debuginfo *di = debuginfo_of(lib, &status);
+  return di == NULL ? status
+                    : snare_debuginfo_function_addresses(di, name, addrs, cap,
+                                                         count);
+}
+
+/* Registered JIT code is asked first (lib/code/code_region.c): a region may
+   sit where no library is, and its own line map is the only truth. */
+snare_status snare_line_at(uint64_t addr, snare_line_info *out) {
+  snare_status in_region;
+  if (snare_code_line_at(addr, out, &in_region))
+    return in_region;
+  snare_library *lib = snare_library_mapping(addr);
+  return lib == NULL ? SNARE_NOT_FOUND : snare_library_line_at(lib, addr, out);
+}
+
+snare_status snare_function_at(uint64_t addr, snare_function_info *out) {
+  snare_status in_region;
+  if (snare_code_function_at(addr, out, &in_region))
+    return in_region;
+  snare_library *lib = snare_library_mapping(addr);
+  if (lib == NULL)
+    return SNARE_NOT_FOUND;
+  snare_status status;
+  const snare_debuginfo *di = debuginfo_of(lib, &status);
+  return di == NULL ? status : snare_debuginfo_function_at(di, addr, out);
+}

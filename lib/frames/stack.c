@@ -1,0 +1,154 @@
+/*
+ * stack.c - backtraces: physical frames from the architecture's unwinder,
+ * each expanded into inlined calls and named from the DWARF of the open
+ * library that maps it, or from ELF symbols.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "code/code.h"
+#include "session/session.h"
+#include "session/events.h"
+#include "code/library.h"
+#include "frames/stack.h"
+#include "internal/unwind.h"
+
+#define MAX_INLINE_DEPTH 16
+
+static void fill_state(const void *context, const snare_unwind_frame *u,
+                       size_t physical, snare_frame_state *fs)
+{
+  memset(fs, 0, sizeof *fs);
+  /* A return address is after the call; its line is the call's. */
+  fs->pc = physical == 0 ? u->pc : u->pc - 1;
+  fs->cfa = u->cfa;
+  memcpy(fs->regs, u->regs, sizeof fs->regs);
+  fs->valid = u->valid;
+  if (physical == 0)
+    for (unsigned x = 0; x < 16; x++)
+      if (snare_arch_vector_get(context, x, fs->xmm[x]))
+        fs->xmm_valid |= 1u << x;
+}
+
+/* The source frames of one physical frame; returns how many were added. */
+static size_t expand(const snare_unwind_frame *u, const snare_frame_state *fs,
+                     size_t physical, snare_stack_frame *out)
+{
+  snare_library *lib = snare_library_mapping(fs->pc);
+  const snare_debuginfo *di = NULL;
+  if (lib != NULL)
+    snare_library_debuginfo(lib, &di);
+  snare_debuginfo_frame src[MAX_INLINE_DEPTH];
+  size_t n = 1;
+  if (di != NULL) {
+    n = snare_debuginfo_frames_at(di, fs->pc, src, MAX_INLINE_DEPTH);
+    if (n > MAX_INLINE_DEPTH)
+      n = MAX_INLINE_DEPTH;
+  } else {
+    src[0] = (snare_debuginfo_frame){.scope = -1};
+  }
+  for (size_t i = 0; i < n; i++) {
+    snare_stack_frame *f = &out[i];
+    *f = (snare_stack_frame){.state = *fs, .di = di, .scope = src[i].scope,
+                             .physical = physical};
+    f->pub = (snare_backtrace_frame){.pc = u->pc, .sp = u->sp, .cfa = u->cfa,
+                                     .function = src[i].function,
+                                     .file = src[i].file,
+                                     .line = src[i].line,
+                                     .inlined = src[i].inlined};
+    uint64_t start, size;
+    if (f->pub.function == NULL) /* ELF symbols, or registered JIT code */
+      snare_code_function_containing(fs->pc, &start, &size, &f->pub.function);
+    snare_line_info line;
+    snare_status in_region;
+    if (di == NULL && snare_code_line_at(fs->pc, &line, &in_region) &&
+        in_region == SNARE_OK) { /* a JIT region's line map */
+      f->pub.file = line.file;
+      f->pub.line = line.line;
+    }
+  }
+  return n;
+}
+
+/* Makes room for one physical frame's expansion in *frames. */
+static bool reserve(snare_stack_frame **frames, size_t *cap, size_t n)
+{
+  if (n + MAX_INLINE_DEPTH <= *cap)
+    return true;
+  size_t grown = (*cap ? *cap : 8) * 2 + MAX_INLINE_DEPTH;
+  snare_stack_frame *p = realloc(*frames, grown * sizeof *p);
+  if (p == NULL)
+    return false;
+  *frames = p;
+  *cap = grown;
+  return true;
+}
+
+snare_status snare_stack_collect(const void *context, size_t max_physical,
+                                 snare_stack_frame **out, size_t *count)
+{
+  if (max_physical > SNARE_STACK_MAX_PHYSICAL)
+    max_physical = SNARE_STACK_MAX_PHYSICAL;
+  snare_unwind_frame *u = malloc(max_physical * sizeof *u);
+  snare_stack_frame *frames = NULL;
+  size_t physical = 0, n = 0, cap = 0;
+  snare_status st = u ? snare_arch_unwind(context, u, max_physical, &physical)
+                      : SNARE_NO_MEMORY;
+  for (size_t i = 0; st == SNARE_OK && i < physical; i++) {
+    snare_frame_state fs;
+    fill_state(context, &u[i], i, &fs);
+    if (!reserve(&frames, &cap, n))
+      st = SNARE_NO_MEMORY;
+    else
+      n += expand(&u[i], &fs, i, &frames[n]);
+  }
+  free(u);
+  if (st != SNARE_OK) {
+    free(frames);
+    return st;
+  }
+  *out = frames;
+  *count = n;
+  return SNARE_OK;
+}
+
+/* The public frames of a parked thread's context. */
+static snare_status backtrace_of(const void *context,
+                                 snare_backtrace_frame *frames, size_t cap,
+                                 size_t *count)
+{
+  snare_stack_frame *all;
+  size_t n;
+  snare_status st =
+      snare_stack_collect(context, SNARE_STACK_MAX_PHYSICAL, &all, &n);
+  if (st != SNARE_OK)
+    return st;
+  for (size_t i = 0; i < n && i < cap; i++)
+    frames[i] = all[i].pub;
+  *count = n;
+  free(all);
+  return SNARE_OK;
+}
+
+snare_status snare_backtrace(snare_session *session,
+                             snare_backtrace_frame *frames, size_t cap,
+                             size_t *count)
+{
+  if (session == NULL || count == NULL || (cap > 0 && frames == NULL))
+    return SNARE_INVALID_ARGUMENT;
+  if (!snare_session_stopped(session))
+    return SNARE_WRONG_STATE;
+  return backtrace_of(session->worker.context, frames, cap, count);
+}
+
+snare_status snare_thread_backtrace(snare_session *session, int id,
+                                    snare_backtrace_frame *frames, size_t cap,
+                                    size_t *count)
+{
+  if (session == NULL || count == NULL || (cap > 0 && frames == NULL))
+    return SNARE_INVALID_ARGUMENT;
+  snare_status st;
+  snare_thread *thread = snare_thread_parked(session, id, &st);
+  return thread != NULL ? backtrace_of(thread->context, frames, cap, count)
+                        : st;
+}

@@ -1,0 +1,266 @@
+/*
+ * breakpoint.c - a session's breakpoints: the table the controller edits
+ * under the global lock, and the per-site lists fault handlers read.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "code/code.h"
+#include "session/breakpoints.h"
+#include "session/session.h"
+
+/* Ids of internal breakpoints count down from -1, under the global lock,
+   so they never take a user's id. */
+static int next_internal_id;
+
+static snare_breakpoint *find(snare_session *session, int id, size_t *index) {
+  for (size_t i = 0; i < session->breakpoint_count; i++)
+    if (session->breakpoints[i]->id == id) {
+      if (index != NULL)
+        *index = i;
+      return session->breakpoints[i];
+    }
+  return NULL;
+}
+
+/* A copy of the site's list with `add` appended and `drop` left out. */
+static snare_site_breakpoints *list_with(const snare_site *site,
+                                         snare_breakpoint *add,
+                                         const snare_breakpoint *drop) {
+  const snare_site_breakpoints *old = atomic_load(&site->breakpoints);
+  size_t count = old ? old->count : 0;
+  snare_site_breakpoints *list =
+      malloc(sizeof *list + (count + 1) * sizeof list->items[0]);
+  if (list == NULL)
+    return NULL;
+  list->count = 0;
+  for (size_t i = 0; i < count; i++)
+    if (old->items[i] != drop)
+      list->items[list->count++] = old->items[i];
+  if (add != NULL)
+    list->items[list->count++] = add;
+  return list;
+}
+
+static bool session_append(snare_session *session, snare_breakpoint *bp) {
+  if (session->breakpoint_count == session->breakpoint_capacity) {
+    size_t capacity =
+        session->breakpoint_capacity ? session->breakpoint_capacity * 2 : 16;
+    snare_breakpoint **grown =
+        realloc(session->breakpoints, capacity * sizeof *grown);
+    if (grown == NULL)
+      return false;
+    session->breakpoints = grown;
+    session->breakpoint_capacity = capacity;
+  }
+  session->breakpoints[session->breakpoint_count++] = bp;
+  return true;
+}
+
+static snare_status set_locked(snare_session *session, uint64_t addr,
+                               const snare_breakpoint_options *opts, int *id,
+                               bool trusted) {
+  snare_status status = trusted ? SNARE_OK : snare_check_code_address(addr);
+  if (status != SNARE_OK)
+    return status;
+  snare_site *site;
+  status = snare_sites_acquire(addr, &site);
+  if (status != SNARE_OK)
+    return status;
+  snare_breakpoint *bp = calloc(1, sizeof *bp);
+  snare_site_breakpoints *list = bp ? list_with(site, bp, NULL) : NULL;
+  if (bp == NULL || list == NULL || !session_append(session, bp)) {
+    free(bp);
+    free(list);
+    if (atomic_load(&site->breakpoints) == NULL)
+      snare_sites_update(site, NULL); /* drop the site we just made */
+    return SNARE_NO_MEMORY;
+  }
+  bool internal = opts != NULL && opts->internal;
+  bp->id = internal ? --next_internal_id : ++session->next_breakpoint_id;
+  bp->address = addr;
+  bp->session = session;
+  atomic_store(&bp->enabled, true);
+  if (opts != NULL) {
+    bp->skip = opts->skip;
+    bp->max_stops = opts->max_stops;
+    bp->condition = opts->condition;
+    bp->condition_data = opts->condition_data;
+    bp->release = opts->release;
+    bp->thread = opts->thread;
+    bp->function_start = opts->function_start;
+    bp->function_end = opts->function_end;
+  }
+  status = snare_sites_update(site, list);
+  if (status != SNARE_OK) {
+    session->breakpoint_count--;
+    if (internal)
+      next_internal_id++;
+    else
+      session->next_breakpoint_id--;
+    free(bp);
+    return status;
+  }
+  *id = bp->id;
+  return SNARE_OK;
+}
+
+snare_status snare_breakpoint_set(snare_session *session, uint64_t addr,
+                                  const snare_breakpoint_options *opts,
+                                  int *id) {
+  if (session == NULL || id == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  snare_os_global_lock();
+  snare_status status = set_locked(session, addr, opts, id, false);
+  snare_os_global_unlock();
+  return status;
+}
+
+snare_status snare_breakpoint_set_trusted(snare_session *session,
+                                          uint64_t addr,
+                                          const snare_breakpoint_options *opts,
+                                          int *id) {
+  snare_os_global_lock();
+  snare_status status = set_locked(session, addr, opts, id, true);
+  snare_os_global_unlock();
+  return status;
+}
+
+/* Takes bp out of its site and its session and releases it. */
+static snare_status remove_at(snare_session *session, size_t index) {
+  snare_breakpoint *bp = session->breakpoints[index];
+  snare_site *site = snare_sites_find(bp->address);
+  if (site != NULL) {
+    snare_site_breakpoints *list = list_with(site, NULL, bp);
+    if (list == NULL)
+      return SNARE_NO_MEMORY;
+    snare_status status = snare_sites_update(site, list);
+    if (status != SNARE_OK) {
+      free(list);
+      return status;
+    }
+  }
+  memmove(&session->breakpoints[index], &session->breakpoints[index + 1],
+          (session->breakpoint_count - index - 1) * sizeof bp);
+  session->breakpoint_count--;
+  if (bp->release != NULL)
+    bp->release(bp->condition_data);
+  snare_retire(bp);
+  return SNARE_OK;
+}
+
+snare_status snare_breakpoint_clear(snare_session *session, int id) {
+  if (session == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  snare_os_global_lock();
+  size_t index;
+  snare_status status = find(session, id, &index) ? remove_at(session, index)
+                                                   : SNARE_NOT_FOUND;
+  snare_reclaim();
+  snare_os_global_unlock();
+  return status;
+}
+
+snare_status snare_breakpoint_enable(snare_session *session, int id,
+                                     bool enabled) {
+  if (session == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  snare_os_global_lock();
+  snare_status status = SNARE_NOT_FOUND;
+  snare_breakpoint *bp = find(session, id, NULL);
+  if (bp != NULL) {
+    bool was = atomic_exchange(&bp->enabled, enabled);
+    snare_site *site = snare_sites_find(bp->address);
+    status = snare_sites_update(site, atomic_load(&site->breakpoints));
+    if (status != SNARE_OK)
+      atomic_store(&bp->enabled, was);
+  }
+  snare_os_global_unlock();
+  return status;
+}
+
+snare_status snare_breakpoint_info_get(snare_session *session, int id,
+                                       snare_breakpoint_info *out) {
+  if (session == NULL || out == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  snare_os_global_lock();
+  snare_breakpoint *bp = find(session, id, NULL);
+  if (bp != NULL)
+    *out = (snare_breakpoint_info){
+        .id = bp->id,
+        .address = bp->address,
+        .enabled = atomic_load(&bp->enabled),
+        .hits = atomic_load(&bp->hits),
+        .stops = atomic_load(&bp->stops),
+        .rejected = atomic_load(&bp->rejected),
+        .skip = bp->skip,
+        .max_stops = bp->max_stops,
+    };
+  snare_os_global_unlock();
+  return bp != NULL ? SNARE_OK : SNARE_NOT_FOUND;
+}
+
+size_t snare_breakpoint_list(snare_session *session, int *ids, size_t cap) {
+  if (session == NULL)
+    return 0;
+  snare_os_global_lock();
+  size_t count = 0;
+  for (size_t i = 0; i < session->breakpoint_count; i++) {
+    int id = session->breakpoints[i]->id;
+    if (id < 0)
+      continue; /* internal */
+    if (ids != NULL && count < cap)
+      ids[count] = id;
+    count++;
+  }
+  snare_os_global_unlock();
+  return count;
+}
+
+void snare_breakpoints_clear_expired(snare_session *session) {
+  for (size_t i = session->breakpoint_count; i-- > 0;)
+    if (atomic_load(&session->breakpoints[i]->expired))
+      remove_at(session, i);
+}
+
+void snare_breakpoints_clear_all(snare_session *session) {
+  while (session->breakpoint_count > 0)
+    remove_at(session, session->breakpoint_count - 1);
+}
+
+typedef struct range {
+  uint64_t start, end;
+} range;
+
+static void clear_in_range(snare_session *session, void *arg) {
+  const range *r = arg;
+  for (size_t i = session->breakpoint_count; i-- > 0;) {
+    uint64_t addr = session->breakpoints[i]->address;
+    if (addr >= r->start && addr < r->end)
+      remove_at(session, i);
+  }
+}
+
+/* Every breakpoint of every session in [start, start+size): the code
+   there is going away. */
+static void clear_range(uint64_t start, uint64_t size) {
+  range r = {start, start + size};
+  snare_os_global_lock();
+  snare_sessions_each(clear_in_range, &r);
+  snare_reclaim();
+  snare_os_global_unlock();
+}
+
+SNARE_AT_LOAD static void watch_code(void) {
+  static const snare_code_watcher watcher = {.removed = clear_range};
+  snare_code_watch(&watcher);
+}
+
+void snare_breakpoint_clear_all(snare_session *session) {
+  if (session == NULL)
+    return;
+  snare_os_global_lock();
+  snare_breakpoints_clear_all(session);
+  snare_reclaim();
+  snare_os_global_unlock();
+}

@@ -1,0 +1,25 @@
+/*
+ * breakpoints.h - what the rest of the core may ask of the breakpoint
+ * table. Implemented in breakpoint.c.
+ */
+#ifndef SNARE_INTERNAL_BREAKPOINTS_H
+#define SNARE_INTERNAL_BREAKPOINTS_H
+
+#include <stdint.h>
+
+#include "snare.h"
+
+/*
+ * snare_breakpoint_set without its address checks (mapped, executable,
+ * on an instruction boundary: they read /proc/self/maps and decode the
+ * function), for addresses the caller knows are instruction starts in
+ * code: the stepper's return addresses right after a decoded call, and
+ * DWARF statement addresses. Controller only.
+ */
+snare_status snare_breakpoint_set_trusted(snare_session *session,
+                                          uint64_t addr,
+                                          const snare_breakpoint_options *opts,
+                                          int *id)
+    __attribute__((visibility("hidden")));
+
+#endif

@@ -1,0 +1,254 @@
+/*
+ * fault.c - what a fault means: a breakpoint (and whether it really
+ * stops), the end of a single step, a fault in the target, an interrupt;
+ * or nothing of snare's, to be passed on. Runs inside the OS signal
+ * handler of the faulting thread, so it takes no lock and allocates
+ * nothing itself; condition callbacks run here, on attached threads only.
+ */
+#include <string.h>
+
+#include "session/session.h"
+#include "hooks/hooks.h"
+#include "marks/marks.h"
+
+/* How far below the stack a fault still counts as running off its end. */
+#define STACK_OVERFLOW_WINDOW (1u << 20)
+
+/* The calling thread, if it is attached and running target code. */
+static snare_thread *stoppable_thread(void) {
+  snare_thread *thread = snare_threads_current();
+  if (thread == NULL || atomic_load(&thread->state) != SNARE_THREAD_RUNNING ||
+      atomic_load(&thread->in_callback))
+    return NULL;
+  return thread;
+}
+
+/* A stop inside an out-of-line slot is reported at the original code. */
+static void leave_slot(void *context) {
+  uint64_t pc = snare_arch_register_get(context, SNARE_REG_RIP);
+  snare_site *site = snare_sites_find_slot(pc);
+  if (site != NULL)
+    snare_arch_displaced_finish(&site->plan, context);
+}
+
+static void stop_with(snare_thread *thread, void *context,
+                      snare_stop_kind kind, snare_stop_reason reason,
+                      const snare_fault *fault, const snare_breakpoint *bp) {
+  snare_stop stop;
+  memset(&stop, 0, sizeof stop);
+  stop.kind = kind;
+  stop.reason = reason;
+  stop.breakpoint = bp ? bp->id : 0;
+  snare_mark_breakpoints_stop_data(bp, context, &stop);
+  if (fault != NULL) {
+    stop.signal = fault->signal;
+    stop.signal_code = fault->code;
+    stop.fault_address = fault->address;
+  }
+  snare_worker_stop(thread, context, &stop);
+}
+
+static bool condition_says_stop(snare_thread *thread, snare_breakpoint *bp,
+                                void *context) {
+  if (bp->condition == NULL)
+    return true;
+  snare_frame frame = {thread, context, bp->id};
+  atomic_store(&thread->in_callback, true);
+  thread->context = context;
+  bool stop = bp->condition(&frame, bp->condition_data);
+  thread->context = NULL;
+  atomic_store(&thread->in_callback, false);
+  return stop;
+}
+
+/* Whether bp concerns this thread at this site, before counting a hit. */
+static bool breakpoint_matches(const snare_breakpoint *bp,
+                               const snare_thread *thread, uint64_t pc) {
+  if (bp->session != thread->session || !atomic_load(&bp->enabled))
+    return false;
+  if (bp->thread != 0 && bp->thread != thread->id)
+    return false;
+  return (bp->function_start == 0 && bp->function_end == 0) ||
+         (pc >= bp->function_start && pc < bp->function_end);
+}
+
+/* The first of this thread's breakpoints at the site that wants a stop,
+   counting every hit and every rejection on the way. Unbreakable threads
+   run through untouched, as foreign ones do. */
+static snare_breakpoint *breakpoint_to_stop(snare_thread *thread,
+                                            snare_site *site, void *context) {
+  if (!atomic_load(&thread->breakable))
+    return NULL;
+  snare_site_breakpoints *list = atomic_load(&site->breakpoints);
+  for (size_t i = 0; list != NULL && i < list->count; i++) {
+    snare_breakpoint *bp = list->items[i];
+    if (!breakpoint_matches(bp, thread, site->address))
+      continue;
+    uint64_t hits = atomic_fetch_add(&bp->hits, 1) + 1;
+    if (hits <= bp->skip || !condition_says_stop(thread, bp, context)) {
+      atomic_fetch_add(&bp->rejected, 1);
+      continue;
+    }
+    uint64_t stops = atomic_fetch_add(&bp->stops, 1) + 1;
+    if (bp->max_stops != 0 && stops >= bp->max_stops) {
+      atomic_store(&bp->enabled, false);
+      atomic_store(&bp->expired, true);
+    }
+    return bp;
+  }
+  return NULL;
+}
+
+static bool on_site(snare_site *site, void *context) {
+  if (site->redirect != 0) {
+    snare_arch_register_set(context, SNARE_REG_RIP, site->redirect);
+    return true;
+  }
+  snare_thread *thread = stoppable_thread();
+  snare_arch_register_set(context, SNARE_REG_RIP, site->address);
+  if (site->hook != NULL)
+    snare_hook_enter_trapped(site->hook, context);
+  snare_mark_hooks_trapped(site, context);
+  if (thread != NULL) {
+    snare_breakpoint *bp = breakpoint_to_stop(thread, site, context);
+    if (bp != NULL) {
+      stop_with(thread, context, SNARE_STOP_BREAKPOINT,
+                SNARE_REASON_BREAKPOINT_HIT, NULL, bp);
+      return true;
+    }
+    if (snare_arch_register_get(context, SNARE_REG_RIP) != site->address)
+      return true; /* a condition moved the pc: resume there */
+  }
+  if (snare_arch_displaced_start(&site->plan, context) !=
+      SNARE_DISPLACED_FAULTED)
+    return true;
+  if (thread == NULL)
+    return false;
+  snare_fault fault = {SNARE_FAULT_SEGV, snare_os_fault_signal(SNARE_FAULT_SEGV),
+                       0, 0};
+  stop_with(thread, context, SNARE_STOP_SIGNAL, SNARE_REASON_SEGFAULT, &fault,
+            0);
+  return true;
+}
+
+/*
+ * A controller adds a site to the table before writing its trap and
+ * restores the original byte before removing the site. So a trap with no
+ * site is ours if the byte is no longer a trap (removed while this thread
+ * was reaching it: re-execute), or if the site is there when looked up
+ * again after reading the byte (cleared and set again at the same address
+ * in between: a thread preempted here saw neither). Only a trap byte with
+ * no site on both sides of the read is the program's own.
+ */
+static bool on_breakpoint_trap(const snare_fault *fault, void *context) {
+  uint64_t addr = snare_arch_trap_address(
+      snare_arch_register_get(context, SNARE_REG_RIP));
+  snare_site *site = snare_sites_find(addr);
+  uint8_t byte;
+  if (site == NULL && snare_os_memory_read(addr, &byte, 1)) {
+    if (byte != snare_arch_trap_instruction[0]) {
+      snare_arch_register_set(context, SNARE_REG_RIP, addr);
+      return true;
+    }
+    site = snare_sites_find(addr);
+  }
+  if (site != NULL)
+    return on_site(site, context);
+  snare_thread *thread = stoppable_thread();
+  if (thread == NULL)
+    return false;
+  stop_with(thread, context, SNARE_STOP_SIGNAL, SNARE_REASON_PROGRAM_TRAP,
+            fault, 0);
+  return true;
+}
+
+/*
+ * A single step that ran off the end of the entry: the worker is back in
+ * snare's own code with the trap flag still set, and has left RUNNING
+ * before the next instruction traps. The trap is ours (passing it on
+ * would kill the process): clear the flag and let the worker report the
+ * exit as the result of the step.
+ */
+static bool finish_step_past_exit(void *context) {
+  snare_thread *thread = snare_threads_current();
+  if (thread == NULL || !thread->stepping ||
+      atomic_load(&thread->state) != SNARE_THREAD_EXITING)
+    return false;
+  thread->stepping = false;
+  snare_arch_single_step(context, false);
+  return true;
+}
+
+static bool on_step_trap(const snare_fault *fault, void *context) {
+  snare_thread *thread = stoppable_thread();
+  if (thread == NULL)
+    return finish_step_past_exit(context);
+  if (!thread->stepping) {
+    stop_with(thread, context, SNARE_STOP_SIGNAL, SNARE_REASON_PROGRAM_TRAP,
+              fault, 0);
+    return true;
+  }
+  leave_slot(context);
+  stop_with(thread, context, SNARE_STOP_STEP, SNARE_REASON_SINGLE_STEP, NULL,
+            0);
+  return true;
+}
+
+static snare_stop_reason fault_reason(const snare_fault *fault,
+                                      const snare_thread *thread) {
+  switch (fault->kind) {
+  case SNARE_FAULT_SEGV:
+    if (fault->address < thread->stack_low + 4096 &&
+        fault->address + STACK_OVERFLOW_WINDOW >= thread->stack_low)
+      return SNARE_REASON_STACK_OVERFLOW;
+    return SNARE_REASON_SEGFAULT;
+  case SNARE_FAULT_BUS: return SNARE_REASON_BUS_ERROR;
+  case SNARE_FAULT_ILL: return SNARE_REASON_ILLEGAL_INSTRUCTION;
+  case SNARE_FAULT_FPE: return SNARE_REASON_ARITHMETIC;
+  case SNARE_FAULT_ABORT: return SNARE_REASON_ABORT;
+  default: return SNARE_REASON_PROGRAM_TRAP;
+  }
+}
+
+static bool on_fault(const snare_fault *fault, void *context) {
+  snare_thread *thread = stoppable_thread();
+  if (thread == NULL)
+    return false;
+  leave_slot(context);
+  stop_with(thread, context, SNARE_STOP_SIGNAL, fault_reason(fault, thread),
+            fault, 0);
+  return true;
+}
+
+/* The interrupt signal is snare's own: one nobody asked for is dropped. */
+static bool on_interrupt(void *context) {
+  snare_thread *thread = stoppable_thread();
+  if (thread == NULL || !atomic_exchange(&thread->interrupt_requested, false))
+    return true;
+  leave_slot(context);
+  stop_with(thread, context, SNARE_STOP_INTERRUPT, SNARE_REASON_INTERRUPTED,
+            NULL, 0);
+  return true;
+}
+
+static bool dispatch(const snare_fault *fault, void *context) {
+  switch (fault->kind) {
+  case SNARE_FAULT_BREAKPOINT_TRAP: return on_breakpoint_trap(fault, context);
+  case SNARE_FAULT_STEP_TRAP: return on_step_trap(fault, context);
+  case SNARE_FAULT_INTERRUPT: return on_interrupt(context);
+  case SNARE_FAULT_OTHER_TRAP:
+  case SNARE_FAULT_SEGV:
+  case SNARE_FAULT_BUS:
+  case SNARE_FAULT_ILL:
+  case SNARE_FAULT_FPE:
+  case SNARE_FAULT_ABORT: return on_fault(fault, context);
+  }
+  return false;
+}
+
+bool snare_fault_dispatch(const snare_fault *fault, void *context) {
+  atomic_fetch_add(&snare_dispatch_depth, 1);
+  bool handled = dispatch(fault, context);
+  atomic_fetch_sub(&snare_dispatch_depth, 1);
+  return handled;
+}

@@ -1,0 +1,116 @@
+/*
+ * worker.c - the session's worker thread: runs entries, and parks in the
+ * fault handler when it stops, until the controller resumes it.
+ */
+#include <string.h>
+
+#include "session/events.h"
+
+static void snapshot_registers(snare_stop *stop, const void *context) {
+  for (int r = 0; r < SNARE_REG_COUNT; r++)
+    stop->registers.value[r] =
+        snare_arch_register_get(context, (snare_register)r);
+  stop->pc = stop->registers.value[SNARE_REG_RIP];
+}
+
+/*
+ * Hands the stop to the controller and waits: the worker's stop goes to
+ * the controller blocked in snare_call/snare_resume, any other attached
+ * thread's becomes an event of its session. Parked threads do not count
+ * as dispatching, so the controller may reclaim retired sites meanwhile;
+ * nothing found before parking is used after it. An abort unwinds the
+ * thread out of the handler and the target, back to its catch point.
+ */
+static void park(snare_thread *thread, void *context, const snare_stop *stop) {
+  thread->stepping = false;
+  atomic_store(&thread->interrupt_requested, false);
+  snare_arch_single_step(context, false);
+  thread->stop = *stop;
+  thread->stop.thread = thread->id;
+  snapshot_registers(&thread->stop, context);
+  thread->context = context;
+  atomic_store(&thread->state, SNARE_THREAD_STOPPED);
+  atomic_fetch_sub(&snare_dispatch_depth, 1);
+  if (thread == &thread->session->worker)
+    snare_os_event_signal(thread->session->stopped_event);
+  else
+    snare_events_post_stop(thread, context);
+  snare_os_event_wait(thread->resume_event);
+  thread->context = NULL;
+  if (thread->resume_mode == SNARE_RESUME_ABORT)
+    snare_os_abort_to_catch(thread->catch_point);
+  atomic_fetch_add(&snare_dispatch_depth, 1);
+}
+
+/*
+ * Prepares the context for the resume the controller asked for. Returns
+ * true, with *stop filled, if the resume itself ends in a stop (a step
+ * over an emulated branch, or a fault while emulating one).
+ */
+static bool prepare_resume(snare_thread *thread, void *context,
+                           snare_stop *stop) {
+  if (thread->resume_has_pc)
+    snare_arch_register_set(context, SNARE_REG_RIP, thread->resume_pc);
+  bool step = thread->resume_mode == SNARE_RESUME_STEP_INSTRUCTION;
+  uint64_t pc = snare_arch_register_get(context, SNARE_REG_RIP);
+  snare_site *site = snare_sites_find(pc);
+  if (site != NULL && site->patched) {
+    memset(stop, 0, sizeof *stop);
+    switch (snare_arch_displaced_start(&site->plan, context)) {
+    case SNARE_DISPLACED_FAULTED:
+      stop->kind = SNARE_STOP_SIGNAL;
+      stop->reason = SNARE_REASON_SEGFAULT;
+      stop->signal = snare_os_fault_signal(SNARE_FAULT_SEGV);
+      return true;
+    case SNARE_DISPLACED_DONE:
+      if (!step)
+        break;
+      stop->kind = SNARE_STOP_STEP;
+      stop->reason = SNARE_REASON_SINGLE_STEP;
+      return true;
+    case SNARE_DISPLACED_RUNS_IN_SLOT:
+      break;
+    }
+  }
+  thread->stepping = step;
+  snare_arch_single_step(context, step);
+  return false;
+}
+
+void snare_worker_stop(snare_thread *thread, void *context, snare_stop *stop) {
+  do
+    park(thread, context, stop);
+  while (prepare_resume(thread, context, stop));
+}
+
+static void run_entry(void *raw) {
+  snare_session *session = raw;
+  snare_thread *thread = &session->worker;
+  atomic_store(&thread->state, SNARE_THREAD_RUNNING);
+  uint64_t result = snare_arch_invoke(session->entry, session->args);
+  atomic_store(&thread->state, SNARE_THREAD_EXITING);
+  thread->stop.return_value = result;
+}
+
+void snare_worker_body(void *raw) {
+  snare_session *session = raw;
+  snare_thread *thread = &session->worker;
+  thread->os_self = snare_os_thread_self();
+  thread->stack_low = snare_os_stack_low();
+  snare_threads_add(thread);
+  for (;;) {
+    snare_os_event_wait(thread->resume_event);
+    if (session->quit)
+      break;
+    memset(&thread->stop, 0, sizeof thread->stop);
+    bool returned =
+        snare_os_call_with_catch(&thread->catch_point, run_entry, session);
+    atomic_store(&thread->state, SNARE_THREAD_IDLE);
+    thread->stop.kind = returned ? SNARE_STOP_EXIT : SNARE_STOP_ABORTED;
+    thread->stop.reason = returned ? SNARE_REASON_RETURNED
+                                   : SNARE_REASON_ABORTED_BY_CONTROLLER;
+    thread->stop.thread = thread->id;
+    snare_os_event_signal(session->stopped_event);
+  }
+  snare_threads_remove(thread);
+}

@@ -1,0 +1,301 @@
+/*
+ * stepping.c - source-level line steps (gdb's step and next): single
+ * steps inside a line, calls run at full speed to their return address
+ * (lib/stepping/step_calls.c), stops where a new statement starts. The decisions
+ * follow gdb's process_event_stop_test, so both stop on the same lines.
+ */
+#include <string.h>
+
+#include "stepping/stepping.h"
+
+/* At most this many jumps of a PLT stub are followed to the real callee. */
+#define MAX_STUB_JUMPS 4
+
+/* What gdb calls the step info: the range being stepped, the line it
+   belongs to (0: any statement start stops) and the frame. */
+typedef struct stepper {
+  const snare_step_subject *subject;
+  snare_step_mode mode;
+  const snare_step_policy *policy;
+  uint64_t range_start, range_end;
+  const char *file;
+  unsigned line;
+  uint64_t cfa;
+  uint64_t pc, sp; /* where the stepped thread is now */
+} stepper;
+
+/* Outcome of one decision. */
+typedef enum verdict { KEEP_GOING, STOP_HERE, ENDED_BY_STOP } verdict;
+
+static void refresh(stepper *st, const snare_line_info *li, bool keep_line) {
+  st->range_start = li->start;
+  st->range_end = li->end;
+  if (!keep_line) {
+    st->file = li->file;
+    st->line = li->line;
+  }
+}
+
+static bool same_file(const char *a, const char *b) {
+  return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static snare_status read_position(stepper *st) {
+  const snare_step_subject *subject = st->subject;
+  snare_status status = subject->register_get(subject, SNARE_REG_RIP, &st->pc);
+  return status == SNARE_OK
+             ? subject->register_get(subject, SNARE_REG_RSP, &st->sp)
+             : status;
+}
+
+/* One instruction. *verdict is ENDED_BY_STOP when it stopped for
+   anything but the step itself (a breakpoint, a signal, the exit). */
+static snare_status step_one(stepper *st, snare_stop *stop, verdict *v) {
+  snare_status status = st->subject->resume(
+      st->subject, SNARE_RESUME_STEP_INSTRUCTION, NULL, stop);
+  if (status != SNARE_OK)
+    return status;
+  *v = stop->kind == SNARE_STOP_STEP ? KEEP_GOING : ENDED_BY_STOP;
+  return *v == KEEP_GOING ? read_position(st) : SNARE_OK;
+}
+
+/* True if the instruction at pc is a call; *ret: the address after it. */
+static bool call_at(uint64_t pc, uint64_t *ret) {
+  char text[96];
+  size_t length;
+  if (snare_disassemble(pc, text, sizeof text, &length) != SNARE_OK ||
+      strncmp(text, "call", 4) != 0)
+    return false;
+  *ret = pc + length;
+  return true;
+}
+
+/* True if the last step (from prev_pc, prev_sp) made a call: the stack
+   grew by the address right after a call instruction. */
+static bool entered_call(const stepper *st, uint64_t prev_pc, uint64_t prev_sp,
+                         uint64_t *ret) {
+  uint64_t pushed;
+  return st->sp == prev_sp - 8 &&
+         snare_memory_read(st->sp, &pushed, sizeof pushed) == SNARE_OK &&
+         call_at(prev_pc, ret) && pushed == *ret && st->pc != *ret;
+}
+
+/* Calls between objects (and at -O0 within one) go through a PLT stub,
+   which only jumps: follow it to the function the call really enters. */
+static snare_status follow_stub(stepper *st, snare_stop *stop, verdict *v) {
+  *v = KEEP_GOING;
+  for (int i = 0; i < MAX_STUB_JUMPS; i++) {
+    snare_line_info li;
+    char text[96];
+    size_t length;
+    if (snare_line_at(st->pc, &li) == SNARE_OK ||
+        snare_disassemble(st->pc, text, sizeof text, &length) != SNARE_OK ||
+        (strncmp(text, "jmp", 3) != 0 && strncmp(text, "bnd jmp", 7) != 0 &&
+         strncmp(text, "endbr64", 7) != 0))
+      return SNARE_OK;
+    snare_status status = step_one(st, stop, v);
+    if (status != SNARE_OK || *v != KEEP_GOING)
+      return status;
+  }
+  return SNARE_OK;
+}
+
+/* Runs the call just entered to its return address, at this depth. */
+static snare_status step_over(stepper *st, uint64_t ret, uint64_t sp_in_callee,
+                              snare_stop *stop, verdict *v) {
+  snare_step_target target = {ret, sp_in_callee + 8, 0, true};
+  bool reached;
+  snare_status status =
+      snare_step_continue_to(st->subject, &target, 1, stop, &reached);
+  if (status != SNARE_OK)
+    return status;
+  *v = reached ? KEEP_GOING : ENDED_BY_STOP;
+  return reached ? read_position(st) : SNARE_OK;
+}
+
+static int ask_stop(const stepper *st) {
+  if (st->policy == NULL || st->policy->stop == NULL)
+    return 1;
+  return st->policy->stop(st->subject->session, st->policy->data);
+}
+
+static int ask_into(const stepper *st, const snare_function_info *fn,
+                    const snare_line_info *first) {
+  if (st->policy == NULL || st->policy->into == NULL)
+    return 1;
+  snare_step_function info = {fn->name, fn->entry, first->file, first->line};
+  return st->policy->into(&info, st->policy->data);
+}
+
+/*
+ * A call was entered (sp_in_callee: the stack pointer right after it).
+ * INTO a function with line information that the policy accepts: runs to
+ * the end of its prologue, and *entered is set (a new frame and line,
+ * where the stop policy has been asked). Otherwise: over it.
+ */
+static snare_status handle_call(stepper *st, uint64_t ret,
+                                uint64_t sp_in_callee, snare_stop *stop,
+                                verdict *v, bool *entered) {
+  snare_function_info fn;
+  snare_line_info first;
+  snare_status status = SNARE_OK;
+  *v = KEEP_GOING;
+  *entered = false;
+  if (st->mode == SNARE_STEP_INTO)
+    status = follow_stub(st, stop, v);
+  if (status != SNARE_OK || *v != KEEP_GOING)
+    return status;
+  bool enter = st->mode == SNARE_STEP_INTO && st->sp == sp_in_callee &&
+               snare_function_at(st->pc, &fn) == SNARE_OK &&
+               fn.entry == st->pc &&
+               snare_line_at(fn.after_prologue, &first) == SNARE_OK;
+  int answer = enter ? ask_into(st, &fn, &first) : 0;
+  if (answer < 0) {
+    *v = STOP_HERE;
+    return SNARE_OK;
+  }
+  if (answer == 0)
+    return step_over(st, ret, sp_in_callee, stop, v);
+  *entered = true;
+  if (st->pc != fn.after_prologue) {
+    snare_step_target target = {fn.after_prologue, 0, 0, true};
+    bool reached;
+    status = snare_step_continue_to(st->subject, &target, 1, stop, &reached);
+    if (status != SNARE_OK || !reached) {
+      *v = ENDED_BY_STOP;
+      return status;
+    }
+    if ((status = read_position(st)) != SNARE_OK)
+      return status;
+  }
+  st->cfa = sp_in_callee + 8;
+  snare_line_info li;
+  if (snare_line_at(st->pc, &li) != SNARE_OK)
+    li = first;
+  refresh(st, &li, false);
+  *v = ask_stop(st) != 0 ? STOP_HERE : KEEP_GOING;
+  return SNARE_OK;
+}
+
+/*
+ * The pc is in code without line information, reached by returning or
+ * jumping: as gdb's "step until exit from function with no line number
+ * information", run out of it to a caller that has some; with none
+ * known, run on until the next stop (the entry's exit).
+ */
+static snare_status leave_lineless(stepper *st, snare_stop *stop, verdict *v) {
+  uint64_t cfa, ret;
+  snare_line_info li;
+  snare_status status = snare_step_frame(st->subject, &cfa, &ret);
+  if (status != SNARE_OK || ret == 0 || snare_line_at(ret, &li) != SNARE_OK) {
+    *v = ENDED_BY_STOP;
+    return st->subject->resume(st->subject, SNARE_RESUME_CONTINUE, NULL, stop);
+  }
+  snare_step_target target = {ret, cfa, 0, false};
+  bool reached;
+  status = snare_step_continue_to(st->subject, &target, 1, stop, &reached);
+  if (status != SNARE_OK)
+    return status;
+  *v = reached ? KEEP_GOING : ENDED_BY_STOP;
+  return reached ? read_position(st) : SNARE_OK;
+}
+
+/*
+ * gdb's decision at a pc reached by stepping (frame_changed: the stepped
+ * frame returned). Stop at the start of a statement row of another line;
+ * inside a row, or at a row that is no statement start, adopt its range
+ * and keep going.
+ */
+static snare_status decide(stepper *st, bool frame_changed, verdict *v) {
+  snare_line_info li;
+  *v = KEEP_GOING;
+  if (snare_line_at(st->pc, &li) != SNARE_OK) {
+    *v = STOP_HERE;
+    return SNARE_OK;
+  }
+  if (!frame_changed && st->pc >= st->range_start && st->pc < st->range_end)
+    return SNARE_OK;
+  bool keep_line = false;
+  if (st->pc == li.start &&
+      (li.line != st->line || !same_file(li.file, st->file))) {
+    if (!li.not_stmt) {
+      int answer = ask_stop(st);
+      if (answer != 0) {
+        *v = STOP_HERE;
+        return SNARE_OK;
+      }
+    } else if (!frame_changed) {
+      keep_line = true;
+    } else {
+      li.line = 0; /* any later statement start stops */
+    }
+  }
+  refresh(st, &li, keep_line);
+  return SNARE_OK;
+}
+
+/* After one instruction: a call, a return out of the frame, or a pc to
+   judge. */
+static snare_status after_step(stepper *st, uint64_t prev_pc,
+                               uint64_t prev_sp, snare_stop *stop,
+                               verdict *v) {
+  uint64_t ret;
+  if (entered_call(st, prev_pc, prev_sp, &ret)) {
+    bool entered;
+    snare_status status = handle_call(st, ret, st->sp, stop, v, &entered);
+    if (status != SNARE_OK || *v != KEEP_GOING || entered)
+      return status;
+    return decide(st, false, v); /* back in this frame, after the call */
+  }
+  bool returned = st->sp >= st->cfa;
+  snare_line_info li;
+  if (snare_line_at(st->pc, &li) != SNARE_OK) {
+    snare_status status = leave_lineless(st, stop, v);
+    if (status != SNARE_OK || *v != KEEP_GOING)
+      return status;
+    returned = true;
+  }
+  if (returned) {
+    uint64_t ignored;
+    snare_status status = snare_step_frame(st->subject, &st->cfa, &ignored);
+    if (status != SNARE_OK)
+      return status;
+  }
+  return decide(st, returned, v);
+}
+
+snare_status snare_step_run(const snare_step_subject *subject,
+                            snare_step_mode mode,
+                            const snare_step_policy *policy, snare_stop *stop) {
+  if (mode == SNARE_STEP_OUT)
+    return snare_step_finish(subject, stop);
+  stepper st = {.subject = subject, .mode = mode, .policy = policy};
+  snare_line_info li;
+  uint64_t ignored;
+  snare_status status = read_position(&st);
+  if (status == SNARE_OK)
+    status = snare_line_at(st.pc, &li);
+  if (status == SNARE_OK)
+    status = snare_step_frame(subject, &st.cfa, &ignored);
+  if (status != SNARE_OK)
+    return status;
+  refresh(&st, &li, false);
+  verdict v = KEEP_GOING;
+  while (status == SNARE_OK && v == KEEP_GOING) {
+    uint64_t prev_pc = st.pc, prev_sp = st.sp, ret;
+    /* next runs a call from the call instruction itself, so that a
+       breakpoint at the callee's first instruction is hit, as in gdb */
+    if (mode == SNARE_STEP_OVER && call_at(st.pc, &ret)) {
+      status = step_over(&st, ret, st.sp - 8, stop, &v);
+      if (status == SNARE_OK && v == KEEP_GOING)
+        status = decide(&st, false, &v);
+      continue;
+    }
+    status = step_one(&st, stop, &v);
+    if (status == SNARE_OK && v == KEEP_GOING)
+      status = after_step(&st, prev_pc, prev_sp, stop, &v);
+  }
+  if (status == SNARE_OK && v == STOP_HERE)
+    snare_step_done(stop);
+  return status;
+}

@@ -1,0 +1,68 @@
+/*
+ * threads.h - the threads subsystem: the record snare keeps of every
+ * thread it knows (a session's worker or a thread that attached itself),
+ * the frame a callback is given, and the process-wide table fault
+ * handlers and hooks search by OS thread. Implemented in threads.c.
+ * Sessions (lib/session/) create and drive these records; hooks and marks
+ * only look up the calling thread.
+ */
+#ifndef SNARE_THREADS_THREADS_H
+#define SNARE_THREADS_THREADS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "internal/arch.h"
+#include "internal/hidden.h"
+#include "internal/os.h"
+#include "snare.h"
+
+typedef enum snare_thread_state {
+  SNARE_THREAD_IDLE,    /* waiting for a call */
+  SNARE_THREAD_RUNNING, /* executing target code */
+  SNARE_THREAD_STOPPED, /* parked in the fault handler */
+  SNARE_THREAD_EXITING  /* entry returned, reporting */
+} snare_thread_state;
+
+typedef struct snare_thread {
+  int id;
+  uintptr_t os_self;
+  struct snare_session *session;
+  _Atomic int state;
+  _Atomic bool in_callback;
+  _Atomic bool interrupt_requested;
+  bool stepping;
+  uint64_t stack_low;
+  void *context; /* saved machine context while stopped or in a callback */
+  snare_os_catch *catch_point;
+  snare_stop stop;
+  snare_resume_mode resume_mode;
+  bool resume_has_pc;
+  uint64_t resume_pc;
+  snare_os_event *resume_event;
+  /* Threads and events (lib/session/attach.c): the worker is attached from its
+     creation; other threads attach themselves. */
+  _Atomic bool breakable;
+  _Atomic bool alive;
+  void *alt_stack; /* alternate signal stack snare installed, or NULL */
+  /* Per-thread stepping (lib/stepping/step_subject.c): while `stepped`, the
+     thread's stops wake the stepper through step_event instead of
+     becoming events. Attached threads only. */
+  _Atomic bool stepped;
+  snare_os_event *step_event;
+} snare_thread;
+
+struct snare_frame {
+  snare_thread *thread;
+  void *context;
+  int breakpoint;
+};
+
+SNARE_HIDDEN bool snare_threads_add(snare_thread *thread);
+SNARE_HIDDEN void snare_threads_remove(snare_thread *thread);
+/* The calling thread's record, or NULL; signal-safe. */
+SNARE_HIDDEN snare_thread *snare_threads_current(void);
+SNARE_HIDDEN int snare_threads_next_id(void);
+
+#endif

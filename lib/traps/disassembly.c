@@ -1,0 +1,22 @@
+/* disassembly.c - the public disassembler: the program's own bytes (not
+   snare's traps) decoded by the architecture's disassembler. */
+#include "internal/arch.h"
+#include "internal/disassembler.h"
+#include "traps/traps.h"
+
+snare_status snare_disassemble(uint64_t addr, char *text, size_t cap,
+                               size_t *length) {
+  if (text == NULL || cap == 0 || length == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  /* The instruction may end right before an unmapped page, so take the
+     longest readable run of bytes up to the longest instruction. */
+  uint8_t bytes[SNARE_ARCH_MAX_INSTRUCTION];
+  size_t avail = sizeof bytes;
+  snare_os_global_lock();
+  while (avail > 0 && !snare_sites_read_original(addr, bytes, avail))
+    avail--;
+  snare_os_global_unlock();
+  if (avail == 0)
+    return SNARE_BAD_ADDRESS;
+  return snare_arch_disassemble(addr, bytes, avail, text, cap, length);
+}

@@ -1,0 +1,432 @@
+/*
+ * sites.c - patch sites: the addresses where snare's trap replaces the
+ * first byte of an instruction, each with an out-of-line slot holding the
+ * relocated instruction, in a table fault handlers search without locks.
+ * Every change happens on a controller under the global lock.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "code/code.h"
+#include "traps/traps.h"
+
+_Atomic int snare_dispatch_depth;
+
+/* ---- retirement: free only when no handler can hold the pointer ---- */
+
+typedef struct retired {
+  struct retired *next;
+  void *ptr;
+} retired;
+
+static retired *retired_list;
+
+void snare_retire(void *ptr) {
+  if (ptr == NULL)
+    return;
+  retired *node = malloc(sizeof *node);
+  if (node == NULL)
+    return; /* leaking one object beats freeing it under a reader */
+  node->ptr = ptr;
+  node->next = retired_list;
+  retired_list = node;
+}
+
+static void free_retired(void) {
+  while (retired_list != NULL) {
+    retired *node = retired_list;
+    retired_list = node->next;
+    free(node->ptr);
+    free(node);
+  }
+}
+
+void snare_reclaim(void) {
+  if (atomic_load(&snare_dispatch_depth) == 0)
+    free_retired();
+}
+
+/* ---- slots: out-of-line code near the code it came from ---- */
+
+#define SLAB_SIZE (64u * 1024u)
+#define SLOTS_PER_SLAB (SLAB_SIZE / SNARE_ARCH_SLOT_SIZE)
+#define MAX_SLABS 64
+/* A freed slot may still hold a thread for a few instructions; reuse it
+   only after this many later frees. */
+#define QUARANTINE 4096
+
+typedef struct slab {
+  uint64_t base;
+  size_t next_unused;
+  _Atomic(snare_site *) owner[SLOTS_PER_SLAB];
+} slab;
+
+static slab *slabs[MAX_SLABS];
+static _Atomic int slab_count;
+static uint64_t free_slots[MAX_SLABS * SLOTS_PER_SLAB];
+static size_t free_slot_count;
+static uint64_t quarantine[QUARANTINE];
+static size_t quarantine_head, quarantine_count;
+
+static bool within_reach(uint64_t a, uint64_t b) {
+  uint64_t distance = a > b ? a - b : b - a;
+  return distance < (1ull << 31) - SLAB_SIZE;
+}
+
+static slab *slab_of(uint64_t pc) {
+  int count = atomic_load(&slab_count);
+  for (int i = 0; i < count; i++)
+    if (pc >= slabs[i]->base && pc < slabs[i]->base + SLAB_SIZE)
+      return slabs[i];
+  return NULL;
+}
+
+static _Atomic(snare_site *) *owner_of(uint64_t slot) {
+  slab *s = slab_of(slot);
+  return s ? &s->owner[(slot - s->base) / SNARE_ARCH_SLOT_SIZE] : NULL;
+}
+
+static uint64_t slot_take(uint64_t near) {
+  for (size_t i = 0; i < free_slot_count; i++)
+    if (within_reach(free_slots[i], near)) {
+      uint64_t slot = free_slots[i];
+      free_slots[i] = free_slots[--free_slot_count];
+      return slot;
+    }
+  int count = atomic_load(&slab_count);
+  for (int i = 0; i < count; i++)
+    if (slabs[i]->next_unused < SLOTS_PER_SLAB &&
+        within_reach(slabs[i]->base, near))
+      return slabs[i]->base +
+             SNARE_ARCH_SLOT_SIZE * slabs[i]->next_unused++;
+  if (count == MAX_SLABS)
+    return 0;
+  slab *fresh = calloc(1, sizeof *fresh);
+  if (fresh == NULL)
+    return 0;
+  fresh->base = snare_os_code_alloc_near(near, SLAB_SIZE);
+  if (fresh->base == 0) {
+    free(fresh);
+    return 0;
+  }
+  slabs[count] = fresh;
+  atomic_store(&slab_count, count + 1);
+  return fresh->base + SNARE_ARCH_SLOT_SIZE * fresh->next_unused++;
+}
+
+static void slot_give_back(uint64_t slot, bool maybe_in_use) {
+  if (!maybe_in_use) {
+    free_slots[free_slot_count++] = slot;
+    return;
+  }
+  if (quarantine_count == QUARANTINE) {
+    free_slots[free_slot_count++] = quarantine[quarantine_head];
+    quarantine_head = (quarantine_head + 1) % QUARANTINE;
+    quarantine_count--;
+  }
+  quarantine[(quarantine_head + quarantine_count++) % QUARANTINE] = slot;
+}
+
+/* ---- the site table: open addressing, replaced whole to grow ---- */
+
+#define TOMBSTONE ((snare_site *)(uintptr_t)1)
+
+typedef struct site_table {
+  size_t capacity; /* power of two */
+  size_t used;     /* live entries plus tombstones */
+  _Atomic(snare_site *) entries[];
+} site_table;
+
+static _Atomic(site_table *) table;
+
+static size_t hash(uint64_t addr, size_t capacity) {
+  return (size_t)((addr * 0x9E3779B97F4A7C15ull) >> 20) & (capacity - 1);
+}
+
+snare_site *snare_sites_find(uint64_t addr) {
+  site_table *t = atomic_load(&table);
+  if (t == NULL)
+    return NULL;
+  for (size_t i = hash(addr, t->capacity), n = 0; n < t->capacity;
+       i = (i + 1) & (t->capacity - 1), n++) {
+    snare_site *site = atomic_load(&t->entries[i]);
+    if (site == NULL)
+      return NULL;
+    if (site != TOMBSTONE && site->address == addr)
+      return site;
+  }
+  return NULL;
+}
+
+snare_site *snare_sites_find_slot(uint64_t pc) {
+  _Atomic(snare_site *) *owner = owner_of(pc - pc % SNARE_ARCH_SLOT_SIZE);
+  return owner ? atomic_load(owner) : NULL;
+}
+
+static void insert(site_table *t, snare_site *site) {
+  size_t i = hash(site->address, t->capacity);
+  while (atomic_load(&t->entries[i]) != NULL)
+    i = (i + 1) & (t->capacity - 1);
+  atomic_store(&t->entries[i], site);
+  t->used++;
+}
+
+static site_table *table_new(size_t capacity) {
+  site_table *t = calloc(1, sizeof *t + capacity * sizeof t->entries[0]);
+  if (t != NULL)
+    t->capacity = capacity;
+  return t;
+}
+
+/* Makes room for one more entry, rehashing into a fresh table. */
+static bool reserve(void) {
+  site_table *old = atomic_load(&table);
+  if (old != NULL && (old->used + 1) * 2 <= old->capacity)
+    return true;
+  size_t live = 0;
+  if (old != NULL)
+    for (size_t i = 0; i < old->capacity; i++) {
+      snare_site *site = atomic_load(&old->entries[i]);
+      live += site != NULL && site != TOMBSTONE;
+    }
+  size_t capacity = 64;
+  while (capacity < (live + 1) * 4)
+    capacity *= 2;
+  site_table *fresh = table_new(capacity);
+  if (fresh == NULL)
+    return false;
+  if (old != NULL)
+    for (size_t i = 0; i < old->capacity; i++) {
+      snare_site *site = atomic_load(&old->entries[i]);
+      if (site != NULL && site != TOMBSTONE)
+        insert(fresh, site);
+    }
+  atomic_store(&table, fresh);
+  snare_retire(old);
+  return true;
+}
+
+static void remove_entry(snare_site *site) {
+  site_table *t = atomic_load(&table);
+  for (size_t i = hash(site->address, t->capacity);;
+       i = (i + 1) & (t->capacity - 1))
+    if (atomic_load(&t->entries[i]) == site) {
+      atomic_store(&t->entries[i], TOMBSTONE);
+      return;
+    }
+}
+
+/* Reads up to a whole instruction's worth of bytes, stopping at the end
+   of readable memory; returns how many. */
+static size_t read_instruction_bytes(uint64_t addr, uint8_t *dst) {
+  for (size_t n = SNARE_ARCH_MAX_INSTRUCTION; n > 0; n--)
+    if (snare_sites_read_original(addr, dst, n))
+      return n;
+  return 0;
+}
+
+static snare_status plan_into(snare_site *site) {
+  size_t n = read_instruction_bytes(site->address, site->original);
+  if (n == 0)
+    return SNARE_BAD_ADDRESS;
+  snare_status status = snare_arch_displaced_plan(
+      site->address, site->original, n, site->plan.slot, &site->plan);
+  if (status != SNARE_OK)
+    return status;
+  if (site->plan.kind == SNARE_DISPLACED_COPY &&
+      !snare_os_code_write(site->plan.slot, site->plan.code,
+                           site->plan.code_length))
+    return SNARE_SYSTEM;
+  return SNARE_OK;
+}
+
+snare_status snare_sites_acquire(uint64_t addr, snare_site **out) {
+  snare_site *site = snare_sites_find(addr);
+  if (site != NULL) {
+    *out = site;
+    return SNARE_OK;
+  }
+  site = calloc(1, sizeof *site);
+  if (site == NULL)
+    return SNARE_NO_MEMORY;
+  site->address = addr;
+  site->plan.slot = slot_take(addr);
+  snare_status status = site->plan.slot ? plan_into(site) : SNARE_UNSUPPORTED;
+  if (status == SNARE_OK && !reserve())
+    status = SNARE_NO_MEMORY;
+  if (status != SNARE_OK) {
+    if (site->plan.slot)
+      slot_give_back(site->plan.slot, false);
+    free(site);
+    return status;
+  }
+  atomic_store(owner_of(site->plan.slot), site);
+  insert(atomic_load(&table), site);
+  *out = site;
+  return SNARE_OK;
+}
+
+static bool wants_trap(const snare_site *site,
+                       const snare_site_breakpoints *list) {
+  if (site->hook != NULL || atomic_load(&site->mark_traps) != NULL)
+    return true;
+  for (size_t i = 0; list != NULL && i < list->count; i++)
+    if (atomic_load(&list->items[i]->enabled))
+      return true;
+  return false;
+}
+
+snare_status snare_sites_update(snare_site *site, snare_site_breakpoints *list) {
+  bool want_trap = wants_trap(site, list);
+  if (want_trap != site->patched) {
+    const uint8_t *bytes = want_trap ? snare_arch_trap_instruction
+                                     : site->original;
+    if (!snare_os_code_write(site->address, bytes, snare_arch_trap_size))
+      return SNARE_SYSTEM;
+    site->patched = want_trap;
+  }
+  snare_site_breakpoints *old = atomic_exchange(&site->breakpoints, list);
+  if (old != list)
+    snare_retire(old);
+  if ((list == NULL || list->count == 0) && site->hook == NULL &&
+      atomic_load(&site->mark_traps) == NULL) {
+    remove_entry(site);
+    atomic_store(owner_of(site->plan.slot), NULL);
+    slot_give_back(site->plan.slot, true);
+    snare_retire(atomic_exchange(&site->breakpoints, NULL));
+    snare_retire(site);
+  }
+  return SNARE_OK;
+}
+
+snare_status snare_sites_write_jump(uint64_t addr, const uint8_t *bytes,
+                                    size_t n, uint64_t redirect) {
+  if (snare_sites_any_in(addr, n) || n < snare_arch_trap_size)
+    return SNARE_EXISTS;
+  snare_site *site = calloc(1, sizeof *site);
+  if (site == NULL)
+    return SNARE_NO_MEMORY;
+  if (!reserve()) {
+    free(site);
+    return SNARE_NO_MEMORY;
+  }
+  site->address = addr;
+  site->redirect = redirect;
+  insert(atomic_load(&table), site);
+  bool ok = snare_os_code_write(addr, snare_arch_trap_instruction,
+                                snare_arch_trap_size) &&
+            snare_os_code_write(addr + snare_arch_trap_size,
+                                bytes + snare_arch_trap_size,
+                                n - snare_arch_trap_size) &&
+            snare_os_code_write(addr, bytes, snare_arch_trap_size);
+  remove_entry(site);
+  snare_retire(site);
+  return ok ? SNARE_OK : SNARE_SYSTEM;
+}
+
+/* Calls fn on each site whose first byte lies in [start, end). */
+static void each_site(uint64_t start, uint64_t end,
+                      void (*fn)(snare_site *, void *), void *arg) {
+  site_table *t = atomic_load(&table);
+  for (size_t i = 0; t != NULL && i < t->capacity; i++) {
+    snare_site *site = atomic_load(&t->entries[i]);
+    if (site != NULL && site != TOMBSTONE && site->address >= start &&
+        site->address < end)
+      fn(site, arg);
+  }
+}
+
+typedef struct view {
+  uint64_t addr;
+  uint8_t *dst;
+  size_t n;
+} view;
+
+static void unpatch_view(snare_site *site, void *arg) {
+  view *v = arg;
+  if (!site->patched)
+    return;
+  for (size_t k = 0; k < snare_arch_trap_size; k++) {
+    uint64_t at = site->address + k;
+    if (at >= v->addr && at < v->addr + v->n)
+      v->dst[at - v->addr] = site->original[k];
+  }
+}
+
+static void found(snare_site *site, void *arg) {
+  (void)site;
+  *(bool *)arg = true;
+}
+
+bool snare_sites_any_in(uint64_t addr, size_t n) {
+  bool any = false;
+  each_site(addr, addr + n, found, &any);
+  return any;
+}
+
+bool snare_sites_read_original(uint64_t addr, uint8_t *dst, size_t n) {
+  if (!snare_os_memory_read(addr, dst, n))
+    return false;
+  view v = {addr, dst, n};
+  each_site(addr >= snare_arch_trap_size ? addr - snare_arch_trap_size + 1 : 0,
+            addr + n, unpatch_view, &v);
+  return true;
+}
+
+static void repatch(snare_site *site, void *arg) {
+  (void)arg;
+  if (site->patched) {
+    /* The write put new original bytes where the trap was. */
+    site->patched = false;
+    plan_into(site);
+    if (snare_os_code_write(site->address, snare_arch_trap_instruction,
+                            snare_arch_trap_size))
+      site->patched = true;
+  } else {
+    plan_into(site);
+  }
+}
+
+void snare_sites_rewritten(uint64_t addr, size_t n) {
+  /* An instruction starting up to MAX-1 bytes before addr may overlap. */
+  uint64_t from = addr > SNARE_ARCH_MAX_INSTRUCTION
+                      ? addr - SNARE_ARCH_MAX_INSTRUCTION + 1
+                      : 0;
+  each_site(from, addr + n, repatch, NULL);
+}
+
+void snare_sites_shutdown(void) {
+  site_table *t = atomic_exchange(&table, NULL);
+  free(t);
+  int count = atomic_exchange(&slab_count, 0);
+  for (int i = 0; i < count; i++) {
+    snare_os_code_free(slabs[i]->base, SLAB_SIZE);
+    free(slabs[i]);
+    slabs[i] = NULL;
+  }
+  free_slot_count = 0;
+  quarantine_head = quarantine_count = 0;
+  free_retired();
+}
+
+/* Code its owner rewrote (a JIT, snare_memory_write) keeps its traps,
+   over the new bytes. */
+static void rewritten(uint64_t start, uint64_t size) {
+  snare_sites_rewritten(start, (size_t)size);
+}
+
+SNARE_AT_LOAD static void watch_code(void) {
+  static const snare_code_watcher watcher = {.rewritten = rewritten};
+  snare_code_watch(&watcher);
+}
+
+static int users; /* sessions, hooks and mark hooks; under the global lock */
+
+void snare_traps_use(int delta) { users += delta; }
+
+void snare_traps_release_if_unused(void) {
+  if (users == 0) {
+    snare_sites_shutdown();
+    snare_os_signals_restore();
+  }
+}

@@ -1,0 +1,119 @@
+/*
+ * traps.h - the traps subsystem: patch sites (the addresses where snare's
+ * trap replaces the program's instruction, with their out-of-line steps),
+ * the breakpoint records a site carries, jumps written safely over live
+ * code, and memory as the program sees it under the patches. Implemented
+ * in sites.c, memory.c and disassembly.c.
+ *
+ * Concurrency: controller-side changes happen under the OS global lock.
+ * Fault handlers never take it: they read the site table and the per-site
+ * breakpoint lists through atomic pointers to immutable snapshots, and
+ * count themselves in `snare_dispatch_depth` so retired snapshots are
+ * freed only when no handler can still be reading them.
+ *
+ * Who uses the traps: sessions, hooks and mark hooks each count
+ * themselves with snare_traps_use(); when the last use ends,
+ * snare_traps_release_if_unused() removes the signal handlers and frees
+ * the out-of-line code. Breakpoint records belong to sessions
+ * (lib/session/breakpoint.c); sites only read whether they are enabled.
+ */
+#ifndef SNARE_TRAPS_TRAPS_H
+#define SNARE_TRAPS_TRAPS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal/arch.h"
+#include "internal/hidden.h"
+#include "internal/os.h"
+#include "snare.h"
+
+typedef struct snare_breakpoint {
+  int id;
+  uint64_t address;
+  struct snare_session *session;
+  _Atomic bool enabled;
+  _Atomic bool expired; /* reached max_stops; cleared by the controller */
+  _Atomic uint64_t hits;
+  _Atomic uint64_t stops;
+  _Atomic uint64_t rejected;
+  unsigned skip;
+  unsigned max_stops;
+  snare_condition_fn condition;
+  void *condition_data;
+  void (*release)(void *);
+  int thread;                            /* 0: any thread of the session */
+  uint64_t function_start, function_end; /* 0, 0: any pc */
+} snare_breakpoint;
+
+/* Immutable list of the breakpoints at one site, replaced as a whole. */
+typedef struct snare_site_breakpoints {
+  size_t count;
+  snare_breakpoint *items[];
+} snare_site_breakpoints;
+
+typedef struct snare_site {
+  uint64_t address;
+  bool patched;
+  uint8_t original[SNARE_ARCH_MAX_INSTRUCTION]; /* bytes under the trap */
+  snare_displaced plan;
+  _Atomic(snare_site_breakpoints *) breakpoints;
+  struct snare_hook_record *hook; /* a hook that had to use the trap */
+  /* Mark hooks trapping here (lib/marks/mark_hook.c), immutable, replaced whole. */
+  _Atomic(struct snare_mark_traps *) mark_traps;
+  uint64_t redirect; /* nonzero while a jump is being written here */
+} snare_site;
+
+/* Handlers currently inside snare_fault_dispatch (not parked). */
+SNARE_HIDDEN extern _Atomic int snare_dispatch_depth;
+
+/* ---- users of the traps (sites.c) ---- */
+/* One more (+1) or one fewer (-1) session, hook or mark hook needs the
+   handlers and the out-of-line code; under the global lock. */
+SNARE_HIDDEN void snare_traps_use(int delta);
+/* Removes snare's handlers and frees out-of-line code when nothing uses
+   them any more; under the global lock. */
+SNARE_HIDDEN void snare_traps_release_if_unused(void);
+
+/* ---- sites (sites.c) ---- */
+/* Site patched or pending at exactly addr; signal-safe. */
+SNARE_HIDDEN snare_site *snare_sites_find(uint64_t addr);
+/* Site whose out-of-line slot contains pc; signal-safe. */
+SNARE_HIDDEN snare_site *snare_sites_find_slot(uint64_t pc);
+/* Site at addr, created (unpatched, with a slot and plan) if needed. */
+SNARE_HIDDEN snare_status snare_sites_acquire(uint64_t addr, snare_site **out);
+/* Publishes a new breakpoint list for a site and patches or unpatches it
+   to match; a site left with no breakpoints is removed and retired. */
+SNARE_HIDDEN snare_status snare_sites_update(snare_site *site,
+                                             snare_site_breakpoints *list);
+/*
+ * Writes n bytes at addr (a jump) so that no thread ever runs a half-written
+ * instruction: the first byte becomes a trap sending arriving threads to
+ * `redirect`, then the rest is written, then the first byte. EXISTS if a
+ * breakpoint site overlaps the bytes.
+ */
+SNARE_HIDDEN snare_status snare_sites_write_jump(uint64_t addr,
+                                                 const uint8_t *bytes,
+                                                 size_t n, uint64_t redirect);
+/* True if a site (breakpoint or trap hook) starts in [addr, addr+n). */
+SNARE_HIDDEN bool snare_sites_any_in(uint64_t addr, size_t n);
+/* Copies memory as it was before snare patched it. */
+SNARE_HIDDEN bool snare_sites_read_original(uint64_t addr, uint8_t *dst,
+                                            size_t n);
+/* Re-applies traps over [addr, addr+n) after a write, taking the new
+   bytes as the originals. */
+SNARE_HIDDEN void snare_sites_rewritten(uint64_t addr, size_t n);
+/* Defers freeing until no handler can hold the pointer. */
+SNARE_HIDDEN void snare_retire(void *ptr);
+/* Frees what was retired if no handler is dispatching. */
+SNARE_HIDDEN void snare_reclaim(void);
+/* Frees everything sites own; only when no session or site is left. */
+SNARE_HIDDEN void snare_sites_shutdown(void);
+
+/* Checks addr can carry a patch: mapped, executable, not in snare's own
+   slots, and the start of an instruction of the function it lies in. */
+SNARE_HIDDEN snare_status snare_check_code_address(uint64_t addr);
+
+#endif
