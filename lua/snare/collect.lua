@@ -100,23 +100,30 @@ local function reasons(counts)
 end
 
 --- One line saying what the run hooked and how: "hooked 1473 functions:
--- 1450 jump, 23 trap; 3 not hooked (already hooked: 3)", or why nothing
--- was hooked ("nothing hooked (no function symbols and no unwind
--- table)").
+-- 1450 jump, 23 trap (loops to entry: 20, ...); 3 not hooked (already
+-- hooked: 3)" (trap reasons: the hooks' `fallback`), or why nothing was
+-- hooked ("nothing hooked (no function symbols and no unwind table)").
 function Run:summary()
   if self.unhooked then
     return ("nothing hooked (%s)"):format(self.unhooked)
   end
-  local jumps, traps = 0, 0
+  local jumps, traps, fallbacks = 0, 0, {}
   for _, entry in ipairs(self.collector.entries) do
-    if entry.hook:stats().trampoline then
+    local stats = entry.hook:stats()
+    if stats.trampoline then
       jumps = jumps + 1
     else
       traps = traps + 1
+      if stats.fallback then -- why the jump did not fit
+        fallbacks[stats.fallback] = (fallbacks[stats.fallback] or 0) + 1
+      end
     end
   end
   local line = ("hooked %d functions: %d jump, %d trap"):format(jumps + traps,
                                                               jumps, traps)
+  if next(fallbacks) then
+    line = line .. (" (%s)"):format(reasons(fallbacks))
+  end
   local failed, why = self.collector.failed, {}
   if #failed > 0 then
     for _, f in ipairs(failed) do
