@@ -15,6 +15,11 @@
 #include "code/unwind_entries.h"
 #include "internal/loader.h"
 
+/* Code a symbol claims: [start, end), run-time addresses. */
+typedef struct span {
+  uint64_t start, end;
+} span;
+
 /* A symbol while the tables are read: its name points into the ELF
    file's string table, which lives only as long as the Elf handle, or
    into `owned`. */
@@ -28,10 +33,10 @@ typedef struct candidates {
   size_t count, cap;
   char **owned; /* names made here (demangled, synthesized), to free */
   size_t owned_count, owned_cap;
-  /* IFUNC resolvers (run-time addresses): code that runs once, in the
+  /* IFUNC resolvers (run-time spans): code that runs once, in the
      loader, not the function its symbol names (which the resolver picks
      and has a symbol or unwind entry of its own): no entry to hook. */
-  uint64_t *resolvers;
+  span *resolvers;
   size_t resolver_count, resolver_cap;
 } candidates;
 
@@ -69,16 +74,18 @@ static bool wanted(const GElf_Sym *sym) {
          defined(sym);
 }
 
-static bool add_resolver(candidates *out, uint64_t address) {
+static bool add_resolver(candidates *out, uint64_t start, uint64_t size) {
   if (out->resolver_count == out->resolver_cap) {
     size_t cap = out->resolver_cap ? out->resolver_cap * 2 : 64;
-    uint64_t *grown = realloc(out->resolvers, cap * sizeof *grown);
+    span *grown = realloc(out->resolvers, cap * sizeof *grown);
     if (grown == NULL)
       return false;
     out->resolvers = grown;
     out->resolver_cap = cap;
   }
-  out->resolvers[out->resolver_count++] = address;
+  /* A resolver without a size still claims its first byte. */
+  out->resolvers[out->resolver_count++] =
+      (span){start, start + (size != 0 ? size : 1)};
   return true;
 }
 
@@ -181,7 +188,7 @@ static bool collect_section(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr,
     if (gelf_getsym(data, (int)i, &sym) == NULL)
       continue;
     if (GELF_ST_TYPE(sym.st_info) == STT_GNU_IFUNC && defined(&sym) &&
-        !add_resolver(out, sym.st_value + bias))
+        !add_resolver(out, sym.st_value + bias, sym.st_size))
       return false;
     if (!wanted(&sym) || hidden_version(versions, i))
       continue;
@@ -302,16 +309,39 @@ static const snare_unwind_range *range_at(const snare_unwind_range *ranges,
   return lo < n && ranges[lo].start == start ? &ranges[lo] : NULL;
 }
 
-static int address_order(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return (x > y) - (x < y);
+static int span_order(const void *a, const void *b) {
+  const span *x = a, *y = b;
+  return (x->start > y->start) - (x->start < y->start);
+}
+
+/* Whether addr lies in one of the spans, sorted by start, whose running
+   maximum of ends is reach. */
+static bool claimed(const span *spans, const uint64_t *reach, size_t n,
+                    uint64_t addr) {
+  size_t lo = 0, hi = n; /* hi: how many start at or below addr */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (spans[mid].start <= addr)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return hi > 0 && reach[hi - 1] > addr;
+}
+
+/* True when addr is where an IFUNC resolver starts. */
+static bool resolver_at(const candidates *found, uint64_t addr) {
+  for (size_t i = 0; i < found->resolver_count; i++)
+    if (found->resolvers[i].start == addr)
+      return true;
+  return false;
 }
 
 /*
  * Merges what the unwind table knows into the symbols found: a function
- * symbol starting a piece that is not entered by calls is no entry, and
- * every function entry no symbol (nor IFUNC resolver) starts gets a name
- * of its own.
+ * symbol starting a piece that is not entered by calls (or an IFUNC
+ * resolver) is no entry, and every function entry in code no symbol (nor
+ * resolver) claims gets a name of its own.
  */
 static bool add_unwind_functions(Elf *elf, const char *file, uint64_t bias,
                                  candidates *found) {
@@ -319,31 +349,32 @@ static bool add_unwind_functions(Elf *elf, const char *file, uint64_t bias,
   size_t n;
   if (snare_unwind_ranges_read(file, &ranges, &n) != SNARE_OK)
     return false;
-  uint64_t *starts =
-      malloc((found->count + found->resolver_count + 1) * sizeof *starts);
-  bool ok = starts != NULL;
-  size_t named = 0;
+  size_t cap = found->count + found->resolver_count + 1;
+  span *spans = malloc(cap * sizeof *spans);
+  uint64_t *reach = malloc(cap * sizeof *reach);
+  bool ok = spans != NULL && reach != NULL;
+  size_t count = 0;
   for (size_t i = 0; ok && i < found->resolver_count; i++)
-    starts[named++] = found->resolvers[i];
-  if (ok)
-    qsort(starts, named, sizeof *starts, address_order);
-  size_t resolvers = named;
+    spans[count++] = found->resolvers[i];
   for (size_t i = 0; ok && i < found->count; i++) {
     snare_elf_symbol *symbol = &found->items[i].symbol;
     if (!symbol->is_function)
       continue;
     const snare_unwind_range *r = range_at(ranges, n, symbol->address - bias);
     symbol->entry = symbol->entry && (r == NULL || r->entry) &&
-                    !bsearch(&symbol->address, starts, resolvers,
-                             sizeof *starts, address_order);
-    starts[named++] = symbol->address;
+                    !resolver_at(found, symbol->address);
+    spans[count++] = (span){symbol->address, symbol->address + symbol->size};
   }
-  if (ok)
-    qsort(starts, named, sizeof *starts, address_order);
+  if (ok) {
+    qsort(spans, count, sizeof *spans, span_order);
+    for (size_t i = 0; i < count; i++)
+      reach[i] = i > 0 && reach[i - 1] > spans[i].end ? reach[i - 1]
+                                                      : spans[i].end;
+  }
   for (size_t i = 0; ok && i < n; i++) {
     uint64_t address = ranges[i].start + bias;
     if (!ranges[i].entry || !in_function_code(elf, ranges[i].start) ||
-        bsearch(&address, starts, named, sizeof *starts, address_order))
+        claimed(spans, reach, count, address))
       continue;
     char *name = malloc(sizeof "sub_" + 16);
     if (name != NULL)
@@ -356,7 +387,8 @@ static bool add_unwind_functions(Elf *elf, const char *file, uint64_t bias,
                                       .is_function = true,
                                       .entry = true});
   }
-  free(starts);
+  free(spans);
+  free(reach);
   free(ranges);
   return ok;
 }
