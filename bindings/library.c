@@ -331,7 +331,8 @@ static int core_symbol_at(lua_State *L)
   return 1;
 }
 
-/* lib:functions() -> list of function symbol tables, in name order */
+/* lib:functions() -> list of function symbol tables, one per function
+   (snare_library_functions), in address order */
 static int lib_functions(lua_State *L)
 {
   llibrary *l = checklibrary(L, 1);

@@ -64,6 +64,14 @@ end
 -- * `lib:symbol_info(name)` -> `{name, address, size, is_function, library}`
 --   or nil, message
 -- * `lib:symbol_at(addr)` -> the same table with `offset`, or nil, message
+-- * `lib:functions()` -> its functions as such tables, one per address, in
+--   address order: from the ELF symbol tables and, where no symbol names a
+--   function (a stripped object), from its unwind table, as
+--   "sub_<link-time address in hex>". A function with several names is
+--   listed once, under its global name with the fewest leading
+--   underscores; a C++ function under its qualified name
+--   ("geo::Square::area"). Names given to `lib:symbol` and the rest may
+--   also be a C++ function's mangled name or demangled signature.
 -- * `lib.base` (load bias), `lib.path`, `lib.closed`
 -- * `lib:close()` (also `<close>` and garbage collection): unloads it and
 --   clears every breakpoint inside it.
