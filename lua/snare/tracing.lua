@@ -132,7 +132,8 @@ function Collector:__tostring()
   return table.concat(lines, "\n")
 end
 
---- Counts calls of the targets (names, addresses, libraries or a list).
+--- Counts calls of the targets (names, addresses, libraries, functions as
+-- `lib:functions()` lists them, or a list of those).
 -- `<close>`-able; `t:report()`, `tostring(t)`, `t:reset()`, `t:close()`;
 -- `t.failed` lists what could not be hooked.
 -- @return tally
