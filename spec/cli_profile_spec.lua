@@ -370,6 +370,28 @@ describe("snare profile -- a program without symbols", function()
   end)
 end)
 
+describe("the hook summary", function()
+  it("counts the functions hooked by a jump, by a trap, and not hooked, "
+     .. "by reason", function()
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write [[
+      local agent = require "snare.agent"
+      local collect = require "snare.collect"
+      local first = require("snare").tally { "fib" }
+      print(collect.start(agent.functions(), "table"):summary())
+      agent.run()
+      print(first:report()[1].calls)
+    ]]
+    f:close()
+    local out, _, status = snare("exec " .. script .. " -- " .. program("calls"))
+    os.remove(script)
+    assert.equal(3, status)
+    assert.match("^hooked 3 functions: (%d) jump, (%d) trap; 1 not hooked "
+                 .. "%(already exists: 1%)\ntotal 91\n177\n$", out)
+  end)
+end)
+
 describe("snare on a C++ program", function()
   local function exec_source(source)
     local script = os.tmpname()
