@@ -56,7 +56,9 @@ agent.program = assert(snare.load_program())
 agent.args = core.args()
 
 --- The program's functions to hook (`snare.collect.functions`): those
--- with DWARF information when it has any, else its ELF function symbols.
+-- with DWARF information when it has any, else its ELF function symbols
+-- and, where it was stripped, the functions of its unwind table
+-- ("sub_<address>"); possibly none.
 function agent.functions(lib)
   return require("snare.collect").functions(lib or agent.program)
 end
