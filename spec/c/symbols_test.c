@@ -1,8 +1,10 @@
 /*
  * symbols_test.c - the pieces that name functions without help: C++
- * names as people write them, and the functions of an unwind table.
+ * names as people write them, the functions of an unwind table, and
+ * whether a program can be entered by a preloaded agent.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,4 +107,31 @@ Test(unwind_entries, none_for_a_file_without_them) {
                SNARE_OK);
   cr_expect_null(ranges);
   cr_expect_eq(n, 0);
+}
+
+/* Path of a fixture program, build/fixtures/bin/NAME (static buffer). */
+static const char *program_path(const char *name) {
+  static char path[4096];
+  const char *root = getenv("SNARE_FIXTURES");
+  snprintf(path, sizeof path, "%s/bin/%s", root ? root : "build/fixtures",
+           name);
+  return path;
+}
+
+Test(program_is_dynamic, tells_what_the_agent_can_enter) {
+  bool dynamic = false;
+  cr_assert_eq(snare_program_is_dynamic(program_path("calls"), &dynamic),
+               SNARE_OK);
+  cr_expect(dynamic, "calls is linked against libc.so");
+  dynamic = true;
+  cr_assert_eq(snare_program_is_dynamic(program_path("exit_static"),
+                                        &dynamic),
+               SNARE_OK);
+  cr_expect_not(dynamic, "exit_static has no program interpreter");
+  cr_expect_eq(snare_program_is_dynamic("/etc/passwd", &dynamic),
+               SNARE_NOT_FOUND);
+  cr_expect_eq(snare_program_is_dynamic("/nonexistent", &dynamic),
+               SNARE_NOT_FOUND);
+  cr_expect_eq(snare_program_is_dynamic(NULL, &dynamic),
+               SNARE_INVALID_ARGUMENT);
 }
