@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/branch_targets.h"
 #include "internal/code_map.h"
 #include "internal/core.h"
 #include "internal/hook_arch.h"
@@ -97,9 +98,33 @@ static bool remember(snare_hook_record *hook) {
   return true;
 }
 
+/* Where the jump goes (the function's own branches allowing), then
+   whether other code or a breakpoint forbids it; hook->fallback says. */
+static snare_hook_fallback place_jump(snare_hook_record *hook,
+                                      const uint8_t *code, uint64_t size,
+                                      snare_hook_window *window) {
+  snare_arch_hook_prologue(hook->function, code, (size_t)size, window);
+  hook->loops_to_entry = window->loops_to_entry;
+  if (window->refusal != SNARE_HOOK_JUMP)
+    return window->refusal;
+  uint64_t from = hook->function + window->offset;
+  bool entered = false;
+  if (snare_branch_targets_entering(hook->function, size, from + 1,
+                                    from + window->length,
+                                    &entered) != SNARE_OK)
+    return SNARE_HOOK_UNSCANNED;
+  if (entered)
+    return SNARE_HOOK_ALTERNATE_ENTRY;
+  if (snare_sites_any_in(hook->function, window->offset + window->length))
+    return SNARE_HOOK_SITE_IN_WINDOW;
+  return window->length <= sizeof hook->original ? SNARE_HOOK_JUMP
+                                                 : SNARE_HOOK_UNRELOCATABLE;
+}
+
 /* Tries the fast way: a jump over the first instructions. */
 static snare_status install_jump(snare_hook_record *hook) {
   uint64_t start, size;
+  hook->fallback = SNARE_HOOK_NO_EXTENT;
   if (!snare_code_function_containing(hook->function, &start, &size, NULL) ||
       start != hook->function)
     return SNARE_UNSUPPORTED; /* without the function's extent, a branch
@@ -107,39 +132,42 @@ static snare_status install_jump(snare_hook_record *hook) {
   uint8_t *code = malloc((size_t)size);
   if (code == NULL)
     return SNARE_NO_MEMORY;
-  size_t length = 0;
-  snare_status status =
-      snare_sites_read_original(start, code, (size_t)size)
-          ? snare_arch_hook_prologue(start, code, (size_t)size, &length)
-          : SNARE_BAD_ADDRESS;
+  snare_hook_window window;
+  if (!snare_sites_read_original(start, code, (size_t)size)) {
+    free(code);
+    return SNARE_BAD_ADDRESS;
+  }
+  hook->fallback = place_jump(hook, code, size, &window);
+  uint64_t from = start + window.offset;
   uint8_t trampoline[SNARE_ARCH_TRAMPOLINE_SIZE];
   uint64_t at = 0;
   size_t n = 0;
-  if (status == SNARE_OK && length <= sizeof hook->original) {
-    memcpy(hook->original, code, length);
-    hook->patch_length = length;
-    at = snare_code_take(start, SNARE_ARCH_TRAMPOLINE_SIZE);
+  if (hook->fallback == SNARE_HOOK_JUMP) {
+    memcpy(hook->original, code + window.offset, window.length);
+    hook->patch_offset = window.offset;
+    hook->patch_length = window.length;
+    at = snare_code_take(from, SNARE_ARCH_TRAMPOLINE_SIZE);
     n = at ? snare_arch_hook_trampoline(
-                 trampoline, sizeof trampoline, at, start, code, length,
+                 trampoline, sizeof trampoline, at, from,
+                 code + window.offset, window.length,
                  (uint64_t)(uintptr_t)hook,
                  (uint64_t)(uintptr_t)snare_hook_enter_saved)
            : 0;
     if (n == 0)
-      status = SNARE_UNSUPPORTED;
-  } else if (status == SNARE_OK) {
-    status = SNARE_UNSUPPORTED;
+      hook->fallback =
+          at ? SNARE_HOOK_UNRELOCATABLE : SNARE_HOOK_NO_TRAMPOLINE_ROOM;
   }
   free(code);
-  if (status != SNARE_OK)
-    return status;
+  if (hook->fallback != SNARE_HOOK_JUMP)
+    return SNARE_UNSUPPORTED;
   if (!snare_os_code_write(at, trampoline, n))
     return SNARE_SYSTEM;
   uint8_t jump[SNARE_ARCH_JUMP_SIZE];
-  snare_arch_hook_jump(jump, start, at);
-  status = snare_sites_write_jump(start, jump, sizeof jump, at);
+  snare_arch_hook_jump(jump, from, at);
+  snare_status status = snare_sites_write_jump(from, jump, sizeof jump, at);
   hook->trampoline = status == SNARE_OK;
   hook->entry = at;
-  hook->patch_length = hook->trampoline ? length : 0;
+  hook->patch_length = hook->trampoline ? window.length : 0;
   return status;
 }
 
@@ -183,9 +211,7 @@ static snare_status hook_locked(uint64_t fn, const snare_hook_options *opts,
     return SNARE_NO_MEMORY;
   }
   atomic_store(&hook->active, true);
-  status = snare_sites_any_in(fn, SNARE_ARCH_JUMP_SIZE)
-                            ? SNARE_UNSUPPORTED
-                            : install_jump(hook);
+  status = install_jump(hook);
   if (status == SNARE_UNSUPPORTED)
     status = install_trap(hook);
   if (status != SNARE_OK) {
@@ -214,8 +240,9 @@ static snare_status remove_locked(snare_hook_record *hook) {
   if (hook->trampoline) {
     /* Threads arriving while the bytes change still find the trampoline,
        which now only runs the original instructions. */
-    status = snare_sites_write_jump(hook->function, hook->original,
-                                    hook->patch_length, hook->entry);
+    status = snare_sites_write_jump(hook->function + hook->patch_offset,
+                                    hook->original, hook->patch_length,
+                                    hook->entry);
   } else {
     snare_site *site = snare_sites_find(hook->function);
     site->hook = NULL;
@@ -243,6 +270,7 @@ snare_status snare_hook_remove(int id) {
 
 void snare_hooks_remove_range(uint64_t start, uint64_t size) {
   snare_os_global_lock();
+  snare_branch_targets_forget(start, size);
   bool removed = false;
   for (size_t i = 0; i < hook_count; i++)
     if (atomic_load(&hooks[i]->active) &&
@@ -267,6 +295,7 @@ snare_status snare_hook_stats_get(int id, snare_hook_stats *out) {
         .inclusive_ns = atomic_load(&hook->inclusive_ns),
         .self_ns = atomic_load(&hook->self_ns),
         .trampoline = hook->trampoline,
+        .fallback = hook->fallback,
     };
   snare_os_global_unlock();
   return hook ? SNARE_OK : SNARE_NOT_FOUND;

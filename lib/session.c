@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/branch_targets.h"
 #include "internal/events.h"
 #include "internal/hooks.h"
 #include "internal/marks.h"
@@ -51,6 +52,7 @@ void snare_release_if_unused(void) {
   if (session_count == 0 && snare_hooks_active() == 0 &&
       snare_mark_hooks_active() == 0) {
     snare_sites_shutdown();
+    snare_branch_targets_forget(0, UINT64_MAX);
     snare_os_signals_restore();
   }
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/branch_targets.h"
 #include "internal/core.h"
 
 _Atomic int snare_dispatch_depth;
@@ -387,6 +388,7 @@ static void repatch(snare_site *site, void *arg) {
 }
 
 void snare_sites_rewritten(uint64_t addr, size_t n) {
+  snare_branch_targets_forget(addr, n);
   /* An instruction starting up to MAX-1 bytes before addr may overlap. */
   uint64_t from = addr > SNARE_ARCH_MAX_INSTRUCTION
                       ? addr - SNARE_ARCH_MAX_INSTRUCTION + 1

@@ -22,6 +22,14 @@ bool snare_code_function_containing(uint64_t addr, uint64_t *start,
     __attribute__((visibility("hidden")));
 
 /*
+ * The whole stretch of code around addr that direct branches may come
+ * from: its registered region, or the executable segments of its library.
+ */
+bool snare_code_extent_containing(uint64_t addr, uint64_t *start,
+                                  uint64_t *size)
+    __attribute__((visibility("hidden")));
+
+/*
  * Unregisters every region starting inside [start, start+size), as
  * snare_code_unregister does (used when JIT memory is freed).
  */

@@ -18,11 +18,14 @@ typedef struct snare_hook_record {
   snare_hook_options options;
   bool catches_exit;
   bool trampoline;
+  snare_hook_fallback fallback; /* why not, when not a trampoline */
+  bool loops_to_entry; /* the function branches back to its entry */
   uint64_t entry; /* the trampoline, when there is one */
   _Atomic bool active; /* false once removed: dispatchers do nothing */
   _Atomic uint64_t calls;
   _Atomic uint64_t inclusive_ns;
   _Atomic uint64_t self_ns;
+  size_t patch_offset; /* the jump's place past the function's start */
   size_t patch_length;
   uint8_t original[16];
 } snare_hook_record;
