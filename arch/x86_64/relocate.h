@@ -11,8 +11,8 @@
  * Writes into buf (cap bytes, for address `at`) the `length` bytes of
  * instructions found at `from` (their bytes: original), relocated so they
  * behave there as they did at `from`, then a jump back to from+length.
- * `at` must lie within +-2 GiB of `from` less the trampoline's size.
- * Returns the bytes written, 0 if they do not fit or cannot move.
+ * Branches that cannot reach their targets from `at` by rel32 go through
+ * absolute jumps. Returns the bytes written, 0 if they do not fit or cannot move.
  */
 SNARE_HIDDEN size_t snare_x86_relocate(uint8_t *buf, size_t cap, uint64_t at,
                                        uint64_t from, const uint8_t *original,
