@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal/branch_targets.h"
 #include "internal/events.h"
 #include "internal/hooks.h"
 #include "internal/marks.h"
@@ -52,7 +51,6 @@ void snare_release_if_unused(void) {
   if (session_count == 0 && snare_hooks_active() == 0 &&
       snare_mark_hooks_active() == 0) {
     snare_sites_shutdown();
-    snare_branch_targets_forget(0, UINT64_MAX);
     snare_os_signals_restore();
   }
 }
