@@ -65,7 +65,7 @@ static snare_status sweep_code(sweep *s) {
   else if (s->out_of_memory)
     status = SNARE_NO_MEMORY;
   free(code);
-  if (status == SNARE_OK)
+  if (status == SNARE_OK && s->count > 0)
     qsort(s->branches, s->count, sizeof *s->branches, by_target);
   return status;
 }

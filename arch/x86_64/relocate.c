@@ -319,9 +319,9 @@ static size_t entry_marker(const uint8_t *code, size_t size) {
 
 /*
  * Every direct branch of the function: into the window past its first
- * byte is refused (the jump's bytes would be run from the middle); to the
- * entry (the function's address or the jump) is a loop to entry, which
- * the hook would count as a call.
+ * byte is refused (the jump's bytes would be run from the middle); a jump
+ * to the entry (the function's address or the jump) is a loop to entry,
+ * which the hook would count as a call. A recursive call is a call.
  */
 static snare_hook_fallback check_branches(uint64_t fn, const uint8_t *code,
                                           size_t size, const window_plan *p,
@@ -334,7 +334,7 @@ static snare_hook_fallback check_branches(uint64_t fn, const uint8_t *code,
     if (snare_x86_is_relative_branch(&insn)) {
       uint64_t target = snare_x86_relative_target(&insn, fn + at);
       if (target == fn || target == p->from)
-        *loops_to_entry = true;
+        *loops_to_entry |= insn.meta.category != ZYDIS_CATEGORY_CALL;
       else if (inside(p, target) && !inside(p, fn + at))
         return SNARE_HOOK_BRANCH_INTO_WINDOW;
     }

@@ -265,6 +265,28 @@ Test(relocate, a_loop_back_to_the_entry_is_refused) {
   snare_jit_free(l.jit);
 }
 
+/* f(x) = x by recursion: a call back to the entry is a call. */
+Test(relocate, a_recursive_call_counts_each_call) {
+  static const uint8_t code[] = {
+      0x85, 0xFF,                   /* 0: test edi, edi */
+      0x7E, 0x12,                   /* 2: jle 22 */
+      0x48, 0x83, 0xEC, 0x08,       /* 4: sub rsp, 8 */
+      0xFF, 0xCF,                   /* 8: dec edi */
+      0xE8, 0xF1, 0xFF, 0xFF, 0xFF, /* 10: call 0 */
+      0xFF, 0xC0,                   /* 15: inc eax */
+      0x48, 0x83, 0xC4, 0x08,       /* 17: add rsp, 8 */
+      0xC3,                         /* 21: ret */
+      0x31, 0xC0,                   /* 22: xor eax, eax */
+      0xC3};
+  loaded l = load_one(code, sizeof code);
+  int id = hook(l.base, true);
+  assert_jump(id);
+  cr_assert_eq(as_fn(l.base)(0), 0);
+  cr_assert_eq(as_fn(l.base)(3), 3);
+  cr_assert_eq(stats_of(id).calls, 1 + 4);
+  snare_jit_free(l.jit);
+}
+
 /* f(x) = max(x, 1): its loop goes back to byte 2. */
 Test(relocate, a_branch_into_the_patched_bytes_is_refused) {
   static const uint8_t code[] = {
