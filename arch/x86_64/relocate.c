@@ -5,9 +5,10 @@
  * itself. Branches are re-encoded for their new place: short forms
  * widened to rel32, or turned into a hop over an absolute jump when the
  * target is out of rel32 reach; branches from the window into the window
- * go to the moved copy. A call whose return address lies past the window
- * pushes that original address and jumps, so the callee, backtraces and
- * anything reading the stack see what they would without snare.
+ * go to the moved copy. A call in the window (it must end the window)
+ * pushes its original return address and jumps, so the callee,
+ * backtraces and anything reading the stack see what they would without
+ * snare.
  */
 #include <string.h>
 
@@ -32,7 +33,7 @@ typedef enum move_kind {
   MOVE_CONDITIONAL, /* jcc rel8/rel32 */
   MOVE_COUNTED,     /* loop, loope, loopne, jrcxz, jecxz: rel8 only */
   MOVE_CALL_OUT,    /* call rel32: being 5 bytes, it ends the window */
-  MOVE_INDIRECT_CALL_OUT /* call r/m returning past the window */
+  MOVE_INDIRECT_CALL_OUT /* call r/m ending the window */
 } move_kind;
 
 typedef struct moved {
@@ -78,8 +79,10 @@ static snare_hook_fallback classify(moved *m, uint64_t window_end) {
       m->kind = MOVE_CALL_OUT;
       return SNARE_HOOK_JUMP;
     }
+    /* A thread inside the callee while the jump is written would return
+       into the jump's bytes. */
     if (!returns_past)
-      return SNARE_HOOK_JUMP; /* the copy runs on after the return */
+      return SNARE_HOOK_UNRELOCATABLE;
     /* push the return address, then jmp through the same operand: only
        if the push cannot change what the operand reads */
     if (insn->meta.branch_type == ZYDIS_BRANCH_TYPE_FAR ||

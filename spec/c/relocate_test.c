@@ -174,6 +174,40 @@ Test(relocate, call_rel32_in_the_window_returns_where_it_would) {
   snare_jit_free(l.jit);
 }
 
+/* f0(g) = g(), f2 = f0 with rbx kept; f1 returns its return address. */
+Test(relocate, indirect_call_ending_the_window_returns_where_it_would) {
+  static const uint8_t code[] = {
+      0x48, 0x83, 0xEC, 0x08, /* 0: f0: sub rsp, 8 */
+      0xFF, 0xD7,             /* 4: call rdi */
+      0x48, 0x83, 0xC4, 0x08, /* 6: add rsp, 8 */
+      0xC3,                   /* 10: ret */
+      0xCC, 0xCC, 0xCC, 0xCC, 0xCC,
+      0x48, 0x8B, 0x04, 0x24, /* 16: f1: mov rax, [rsp] */
+      0xC3,                   /* 20: ret */
+      0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC,
+      0x53,                   /* 32: f2: push rbx */
+      0xFF, 0xD7,             /* 33: call rdi */
+      0x5B,                   /* 35: pop rbx */
+      0xC3};                  /* 36: ret */
+  loaded l = load(code, sizeof code, (size_t[]){0, 16, 32},
+                  (size_t[]){11, 5, 5}, 3);
+  typedef uint64_t (*calls_fn)(uint64_t (*)(void));
+  uint64_t (*return_address)(void) =
+      (uint64_t(*)(void))(uintptr_t)(l.base + 16);
+  int id = hook(l.base, true);
+  assert_jump(id);
+  cr_assert_eq(((calls_fn)(uintptr_t)l.base)(return_address), l.base + 6);
+  cr_assert_eq(stats_of(id).calls, 1);
+  /* Returning into the window: a thread in the callee while the jump is
+     written would land inside it. */
+  int mid = hook(l.base + 32, false);
+  assert_trap(mid, SNARE_HOOK_UNRELOCATABLE);
+  cr_assert_eq(((calls_fn)(uintptr_t)(l.base + 32))(return_address),
+               l.base + 35);
+  cr_assert_eq(stats_of(mid).calls, 1);
+  snare_jit_free(l.jit);
+}
+
 Test(relocate, loop) {
   static const uint8_t code[] = {
       0x89, 0xF9,                   /* 0: mov ecx, edi */
