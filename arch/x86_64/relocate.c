@@ -26,6 +26,7 @@
 #define ABSOLUTE_JUMP_SIZE 14
 #define REL32_JCC_SIZE 6
 #define PUSH_RIP_SIZE 6 /* push qword [rip+disp32] */
+#define FUNCTION_ALIGNMENT 16u
 
 typedef enum move_kind {
   MOVE_COPY,        /* position-independent once RIP-relative is rebased */
@@ -118,27 +119,39 @@ static int instruction_at(const window_plan *p, uint64_t addr) {
   return -1;
 }
 
+static bool is_padding(const ZydisDecodedInstruction *insn) {
+  return insn->mnemonic == ZYDIS_MNEMONIC_NOP ||
+         insn->mnemonic == ZYDIS_MNEMONIC_INT3;
+}
+
 /*
- * Decodes whole instructions at from (avail bytes of the function left)
- * until they cover a jump, and checks each can move and that branches
- * among them land on instruction starts.
+ * Decodes whole instructions at from (avail bytes of the function left,
+ * then `padding` bytes that may be alignment padding) until they cover a
+ * jump, and checks each can move and that branches among them land on
+ * instruction starts. The window may reach into the padding only over
+ * nop and int3 instructions, which nothing runs.
  */
 static snare_hook_fallback plan_window(window_plan *p, uint64_t from,
-                                       const uint8_t *bytes, size_t avail) {
+                                       const uint8_t *bytes, size_t avail,
+                                       size_t padding) {
   p->from = from;
   p->count = 0;
   size_t covered = 0;
   while (covered < SNARE_ARCH_JUMP_SIZE) {
-    if (covered >= avail)
+    size_t left = avail + padding - covered;
+    if (covered >= avail + padding)
       return SNARE_HOOK_TOO_SHORT;
     moved *m = &p->insns[p->count++];
     m->bytes = bytes + covered;
     m->address = from + covered;
-    if (!snare_x86_decode(m->bytes, avail - covered, &m->insn, m->operands))
-      return avail - covered < SNARE_ARCH_MAX_INSTRUCTION
+    if (!snare_x86_decode(m->bytes, left, &m->insn, m->operands))
+      return left < SNARE_ARCH_MAX_INSTRUCTION
                  ? SNARE_HOOK_TOO_SHORT /* runs past the function's end */
                  : SNARE_HOOK_UNDECODABLE;
+    bool in_padding = covered >= avail;
     covered += m->insn.length;
+    if (in_padding ? !is_padding(&m->insn) : covered > avail)
+      return SNARE_HOOK_TOO_SHORT;
   }
   p->length = covered;
   for (size_t i = 0; i < p->count; i++) {
@@ -287,7 +300,7 @@ size_t snare_x86_relocate(uint8_t *buf, size_t cap, uint64_t at,
                           uint64_t from, const uint8_t *original,
                           size_t length) {
   window_plan p;
-  if (plan_window(&p, from, original, length) != SNARE_HOOK_JUMP ||
+  if (plan_window(&p, from, original, length, 0) != SNARE_HOOK_JUMP ||
       p.length != length)
     return 0;
   /* Lay out first: branches inside the window go forward too. */
@@ -346,13 +359,22 @@ static snare_hook_fallback check_branches(uint64_t fn, const uint8_t *code,
   return *loops_to_entry ? SNARE_HOOK_LOOPS_TO_ENTRY : SNARE_HOOK_JUMP;
 }
 
+/* Bytes of the padding after a function that compilers align functions
+   past: gcc and clang start each at a multiple of 16 (.p2align 4). */
+static size_t alignment_padding(uint64_t end, size_t readable) {
+  size_t to_boundary = (size_t)(-end % FUNCTION_ALIGNMENT);
+  return readable < to_boundary ? readable : to_boundary;
+}
+
 snare_status snare_arch_hook_prologue(uint64_t fn, const uint8_t *code,
-                                      size_t size, snare_hook_window *out) {
+                                      size_t size, size_t padding,
+                                      snare_hook_window *out) {
   memset(out, 0, sizeof *out);
   out->offset = entry_marker(code, size);
   window_plan p;
   out->refusal = plan_window(&p, fn + out->offset, code + out->offset,
-                             size - out->offset);
+                             size - out->offset,
+                             alignment_padding(fn + size, padding));
   if (out->refusal == SNARE_HOOK_JUMP) {
     out->length = p.length;
     out->refusal = check_branches(fn, code, size, &p, &out->loops_to_entry);

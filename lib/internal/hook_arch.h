@@ -45,15 +45,18 @@ typedef struct snare_hook_window {
 
 /*
  * Decides where a jump goes at the start of `code` (the function's
- * original bytes, `size` of them: the whole function): whole instructions
- * covering SNARE_ARCH_JUMP_SIZE bytes that can run relocated and that no
- * branch of the function targets, except at the window's first byte.
+ * original bytes, `size` of them: the whole function, then `padding`
+ * bytes up to the next known function): whole instructions covering
+ * SNARE_ARCH_JUMP_SIZE bytes that can run relocated and that no branch of
+ * the function targets, except at the window's first byte. A function
+ * shorter than the jump may lend it the alignment padding after it.
  * UNSUPPORTED when that is impossible (out->refusal says why): the caller
  * falls back to a trap.
  */
 SNARE_HIDDEN snare_status snare_arch_hook_prologue(uint64_t fn,
                                                    const uint8_t *code,
                                                    size_t size,
+                                                   size_t padding,
                                                    snare_hook_window *out);
 
 /*

@@ -282,6 +282,30 @@ Test(relocate, endbr64_stays_first) {
   snare_jit_free(l.jit);
 }
 
+/* f0 = 7 and f2(x) = x are shorter than the jump: f0 lends it the
+   padding up to f1, f2 has none (f3 follows at once). */
+Test(relocate, a_short_function_borrows_its_alignment_padding) {
+  static const uint8_t code[] = {
+      0xB0, 0x07,             /* 0: f0: mov al, 7 */
+      0xC3,                   /* 2: ret */
+      0x0F, 0x1F, 0x40, 0x00, /* 3: nop dword [rax] */
+      0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC,
+      0x89, 0xF8,             /* 16: f1: mov eax, edi */
+      0xC3,                   /* 18: ret */
+      0x90,                   /* 19: f2: nop, then f3 at once */
+      0x8D, 0x47, 0x01,       /* 20: f3: lea eax, [rdi+1] */
+      0xC3};
+  loaded l = load(code, sizeof code, (size_t[]){0, 16, 19, 20},
+                  (size_t[]){3, 3, 1, 4}, 4);
+  int padded = hook(l.base, true);
+  assert_jump(padded);
+  cr_assert_eq(as_fn(l.base)(0) & 0xFF, 7);
+  cr_assert_eq(stats_of(padded).calls, 1);
+  int bare = hook(l.base + 19, false);
+  assert_trap(bare, SNARE_HOOK_TOO_SHORT);
+  snare_jit_free(l.jit);
+}
+
 /* f(x) counts x down by jumping back to its own first byte. */
 Test(relocate, a_loop_back_to_the_entry_is_refused) {
   static const uint8_t code[] = {
