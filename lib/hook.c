@@ -98,42 +98,6 @@ static bool remember(snare_hook_record *hook) {
   return true;
 }
 
-/* How many bytes after a function's end no known function claims (the
-   padding a function shorter than the jump may lend it). */
-static size_t unclaimed_after(uint64_t end) {
-  size_t n = 0;
-  uint64_t start, size;
-  while (n < SNARE_ARCH_MAX_INSTRUCTION &&
-         !snare_code_function_containing(end + n, &start, &size, NULL))
-    n++;
-  return n;
-}
-
-/* Where the jump goes (the function's own branches allowing), then
-   whether other code or a breakpoint forbids it; hook->fallback says. */
-static snare_hook_fallback place_jump(snare_hook_record *hook,
-                                      const uint8_t *code, uint64_t size,
-                                      size_t padding,
-                                      snare_hook_window *window) {
-  snare_arch_hook_prologue(hook->function, code, (size_t)size, padding,
-                           window);
-  hook->loops_to_entry = window->loops_to_entry;
-  if (window->refusal != SNARE_HOOK_JUMP)
-    return window->refusal;
-  uint64_t from = hook->function + window->offset;
-  bool entered = false;
-  if (snare_branch_targets_entering(hook->function, size, from + 1,
-                                    from + window->length,
-                                    &entered) != SNARE_OK)
-    return SNARE_HOOK_UNSCANNED;
-  if (entered)
-    return SNARE_HOOK_ALTERNATE_ENTRY;
-  if (snare_sites_any_in(hook->function, window->offset + window->length))
-    return SNARE_HOOK_SITE_IN_WINDOW;
-  return window->length <= sizeof hook->original ? SNARE_HOOK_JUMP
-                                                 : SNARE_HOOK_UNRELOCATABLE;
-}
-
 /* Tries the fast way: a jump over the first instructions. */
 static snare_status install_jump(snare_hook_record *hook) {
   uint64_t start, size;
@@ -142,7 +106,7 @@ static snare_status install_jump(snare_hook_record *hook) {
       start != hook->function)
     return SNARE_UNSUPPORTED; /* without the function's extent, a branch
                                  into the patched bytes cannot be ruled out */
-  size_t padding = unclaimed_after(start + size);
+  size_t padding = snare_hook_padding_after(start + size);
   uint8_t *code = malloc((size_t)size + padding);
   if (code == NULL)
     return SNARE_NO_MEMORY;
@@ -153,7 +117,7 @@ static snare_status install_jump(snare_hook_record *hook) {
     free(code);
     return SNARE_BAD_ADDRESS;
   }
-  hook->fallback = place_jump(hook, code, size, padding, &window);
+  hook->fallback = snare_hook_place_jump(hook, code, size, padding, &window);
   uint64_t from = start + window.offset;
   uint8_t trampoline[SNARE_ARCH_TRAMPOLINE_SIZE];
   uint64_t at = 0;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "internal/hidden.h"
+#include "internal/hook_arch.h"
 #include "snare.h"
 
 typedef struct snare_hook_record {
@@ -62,6 +63,23 @@ SNARE_HIDDEN void snare_hooks_remove_range(uint64_t start, uint64_t size);
  * gone); 0 if none. Under the global lock.
  */
 SNARE_HIDDEN uint64_t snare_code_take(uint64_t near, size_t size);
+
+/*
+ * Bytes after a function's end (up to an instruction's worth) that no
+ * known function claims: the padding a function shorter than the jump
+ * may lend it.
+ */
+SNARE_HIDDEN size_t snare_hook_padding_after(uint64_t end);
+
+/*
+ * Decides where hook's jump goes in its function's original bytes (code:
+ * size of them, then padding), then whether branches of other code or a
+ * breakpoint forbid it. Returns SNARE_HOOK_JUMP, or why the hook must be
+ * a trap; sets hook->loops_to_entry. Under the global lock.
+ */
+SNARE_HIDDEN snare_hook_fallback snare_hook_place_jump(
+    snare_hook_record *hook, const uint8_t *code, uint64_t size,
+    size_t padding, snare_hook_window *window);
 
 /* Hooks installed and not removed; under the global lock. */
 SNARE_HIDDEN size_t snare_hooks_active(void);
