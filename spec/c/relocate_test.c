@@ -379,6 +379,29 @@ Test(relocate, an_entry_from_another_function_is_refused) {
   snare_jit_free(l.jit);
 }
 
+/* The sweep of a region is made again once its code changes: f1 starts
+   jumping into f0 only after f0 was hooked (and unhooked) once. */
+Test(relocate, rewritten_code_is_swept_again) {
+  static const uint8_t code[] = {
+      0x8D, 0x47, 0x01, /* 0: f0: lea eax, [rdi+1] */
+      0x83, 0xC0, 0x01, /* 3: add eax, 1 */
+      0xC3,             /* 6: ret */
+      0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC,
+      0x8D, 0x47, 0x0A, /* 16: f1: lea eax, [rdi+10] */
+      0xC3, 0xCC};      /* 19: ret */
+  static const uint8_t into_f0[] = {0xEB, 0xEE}; /* 19: jmp 3 */
+  loaded l = load(code, sizeof code, (size_t[]){0, 16}, (size_t[]){7, 5}, 2);
+  int id = hook(l.base, false);
+  assert_jump(id);
+  cr_assert_eq(snare_hook_remove(id), SNARE_OK);
+  cr_assert_eq(snare_jit_write(l.jit, 19, into_f0, sizeof into_f0), SNARE_OK);
+  id = hook(l.base, false);
+  assert_trap(id, SNARE_HOOK_ALTERNATE_ENTRY);
+  assert_calls(id, l.base, (int[]){1}, (int[]){3}, 1);
+  cr_assert_eq(as_fn(l.base + 16)(1), 12);
+  snare_jit_free(l.jit);
+}
+
 Test(relocate, fallback_reasons_have_names) {
   cr_assert_str_eq(snare_hook_fallback_name(SNARE_HOOK_LOOPS_TO_ENTRY),
                    "loops to entry");
