@@ -183,7 +183,8 @@ static int hook_remove(lua_State *L)
   return 0;
 }
 
-/* hook:stats() -> {calls=, inclusive_ns=, self_ns=, trampoline=, ...} */
+/* hook:stats() -> {calls=, inclusive_ns=, self_ns=, trampoline=,
+   fallback= (why not a trampoline, when not), ...} */
 static int hook_stats(lua_State *L)
 {
   lhook *h = checkhook(L);
@@ -202,6 +203,10 @@ static int hook_stats(lua_State *L)
   lua_setfield(L, -2, "self_ns");
   lua_pushboolean(L, stats.trampoline);
   lua_setfield(L, -2, "trampoline");
+  if (!stats.trampoline) {
+    lua_pushstring(L, snare_hook_fallback_name(stats.fallback));
+    lua_setfield(L, -2, "fallback");
+  }
   if (h->state != NULL) {
     lua_pushinteger(L, (lua_Integer)atomic_load(&h->state->skipped));
     lua_setfield(L, -2, "skipped");

@@ -33,6 +33,21 @@ describe("tracing", function()
     end)
   end
 
+  it("says why a function is hooked by a trap rather than a jump", function()
+    local lib <close> = helpers.load("hooks", "O2")
+    local bp = s:breakpoint("*leaf")
+    bp:disable()
+    local t <close> = snare.tally { lib:symbol("leaf"), lib:symbol("calls_leaf") }
+    assert.equal(6, s:call(lib:symbol("calls_leaf"), 3).value)
+    local rows = {}
+    for _, row in ipairs(t:report()) do rows[row.name] = row end
+    assert.equal(3, rows.leaf.calls)
+    assert.is_false(rows.leaf.trampoline)
+    assert.equal("breakpoint in patched bytes", rows.leaf.fallback)
+    assert.is_true(rows.calls_leaf.trampoline)
+    assert.is_nil(rows.calls_leaf.fallback)
+  end)
+
   it("tallies a whole library, recursion included", function()
     local lib <close> = helpers.load("loops", "O0")
     local t <close> = snare.tally(lib)

@@ -23,4 +23,14 @@ SNARE_HIDDEN uint64_t snare_x86_relative_target(
 SNARE_HIDDEN bool snare_x86_is_relative_branch(
     const ZydisDecodedInstruction *insn);
 
+/*
+ * Copies insn (its bytes at `from`) into out as it must read at `to`:
+ * RIP-relative memory operands rebased so they still name the same
+ * address. False if the new displacement does not fit in 32 bits.
+ */
+SNARE_HIDDEN bool snare_x86_rebase(
+    const ZydisDecodedInstruction *insn,
+    const ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT],
+    const uint8_t *bytes, uint64_t from, uint64_t to, uint8_t *out);
+
 #endif

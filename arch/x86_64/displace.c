@@ -60,25 +60,35 @@ static int branch_condition(const ZydisDecodedInstruction *insn) {
   }
 }
 
-static snare_status plan_copy(const ZydisDecodedInstruction *insn,
-                              const ZydisDecodedOperand *operands,
-                              snare_displaced *d) {
-  uint8_t *code = d->code;
-  memcpy(code, d->original, insn->length);
+bool snare_x86_rebase(
+    const ZydisDecodedInstruction *insn,
+    const ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT],
+    const uint8_t *bytes, uint64_t from, uint64_t to, uint8_t *out) {
+  memcpy(out, bytes, insn->length);
   for (unsigned i = 0; i < insn->operand_count; i++) {
     const ZydisDecodedOperand *op = &operands[i];
     if (op->type != ZYDIS_OPERAND_TYPE_MEMORY ||
         op->mem.base != ZYDIS_REGISTER_RIP)
       continue;
     if (insn->raw.disp.size != 32)
-      return SNARE_UNSUPPORTED;
-    uint64_t target = d->address + insn->length + (uint64_t)insn->raw.disp.value;
-    int64_t rebased = (int64_t)(target - (d->slot + insn->length));
+      return false;
+    uint64_t target = from + insn->length + (uint64_t)insn->raw.disp.value;
+    int64_t rebased = (int64_t)(target - (to + insn->length));
     if (!fits_int32(rebased))
-      return SNARE_UNSUPPORTED; /* slot too far from the data it names */
+      return false; /* too far from the data it names */
     int32_t disp = (int32_t)rebased;
-    memcpy(code + insn->raw.disp.offset, &disp, sizeof disp);
+    memcpy(out + insn->raw.disp.offset, &disp, sizeof disp);
   }
+  return true;
+}
+
+static snare_status plan_copy(const ZydisDecodedInstruction *insn,
+                              const ZydisDecodedOperand *operands,
+                              snare_displaced *d) {
+  uint8_t *code = d->code;
+  if (!snare_x86_rebase(insn, operands, d->original, d->address, d->slot,
+                        code))
+    return SNARE_UNSUPPORTED;
   static const uint8_t jump_rip0[] = {0xFF, 0x25, 0, 0, 0, 0};
   uint64_t back = d->address + insn->length;
   memcpy(code + insn->length, jump_rip0, sizeof jump_rip0);

@@ -7,9 +7,9 @@
  */
 #include <string.h>
 
-#include "decode.h"
 #include "internal/arch.h"
 #include "internal/hook_arch.h"
+#include "relocate.h"
 
 typedef struct emitter {
   uint8_t *buf;
@@ -39,54 +39,6 @@ static void emit_call_absolute(emitter *e, uint64_t target) {
   emit(e, "\x48\xB8", 2); /* movabs rax, target */
   emit_u64(e, target);
   emit(e, "\xFF\xD0", 2); /* call rax */
-}
-
-snare_status snare_arch_hook_prologue(uint64_t fn, const uint8_t *code,
-                                      size_t size, size_t *length) {
-  size_t covered = 0;
-  while (covered < SNARE_ARCH_JUMP_SIZE) {
-    ZydisDecodedInstruction insn;
-    ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT];
-    if (covered >= size ||
-        !snare_x86_decode(code + covered, size - covered, &insn, operands))
-      return SNARE_UNSUPPORTED;
-    if (snare_x86_is_relative_branch(&insn) ||
-        insn.meta.category == ZYDIS_CATEGORY_RET ||
-        insn.meta.category == ZYDIS_CATEGORY_UNCOND_BR)
-      return SNARE_UNSUPPORTED; /* control leaves before the jump fits */
-    covered += insn.length;
-  }
-  /* A branch into the bytes the jump overwrites would land mid-jump. */
-  for (size_t at = 0; at < size;) {
-    ZydisDecodedInstruction insn;
-    ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT];
-    if (!snare_x86_decode(code + at, size - at, &insn, operands))
-      return SNARE_UNSUPPORTED; /* cannot prove the prologue is safe */
-    if (snare_x86_is_relative_branch(&insn)) {
-      uint64_t target = snare_x86_relative_target(&insn, fn + at);
-      if (target > fn && target < fn + covered)
-        return SNARE_UNSUPPORTED;
-    }
-    at += insn.length;
-  }
-  *length = covered;
-  return SNARE_OK;
-}
-
-/* Copies the first `length` bytes of fn to `at`, rebasing RIP-relative
-   operands; false if an instruction cannot move. */
-static bool emit_relocated(emitter *e, uint64_t at, uint64_t fn,
-                           const uint8_t *original, size_t length) {
-  for (size_t done = 0; done < length;) {
-    snare_displaced plan;
-    if (snare_arch_displaced_plan(fn + done, original + done, length - done,
-                                  at + e->at, &plan) != SNARE_OK ||
-        plan.kind != SNARE_DISPLACED_COPY)
-      return false;
-    emit(e, plan.code, plan.length); /* without the slot's jump back */
-    done += plan.length;
-  }
-  return true;
 }
 
 static const uint8_t save_registers[] = {
@@ -120,11 +72,11 @@ size_t snare_arch_hook_trampoline(uint8_t *buf, size_t cap, uint64_t at,
   for (unsigned i = 0; i < 8; i++)
     emit_xmm(&e, i, (uint8_t)(8 + 16 * i), false);
   emit(&e, restore_registers, sizeof restore_registers);
-  if (!emit_relocated(&e, at, fn, original, length))
-    return 0;
-  emit(&e, "\xFF\x25\x00\x00\x00\x00", 6); /* jmp [rip+0] */
-  emit_u64(&e, fn + length);
-  return e.overflow ? 0 : e.at;
+  size_t moved = e.overflow ? 0
+                            : snare_x86_relocate(buf + e.at, cap - e.at,
+                                                 at + e.at, fn, original,
+                                                 length);
+  return moved == 0 ? 0 : e.at + moved;
 }
 
 size_t snare_arch_hook_exit_stub(uint8_t *buf, size_t cap, uint64_t exit) {

@@ -26,6 +26,13 @@ bool snare_code_function_containing(uint64_t addr, uint64_t *start,
     __attribute__((visibility("hidden")));
 
 /*
+ * The whole stretch of code around addr that direct branches may come
+ * from: its registered region, or the executable segments of its library.
+ */
+SNARE_HIDDEN bool snare_code_extent_containing(uint64_t addr, uint64_t *start,
+                                               uint64_t *size);
+
+/*
  * Unregisters every region starting inside [start, start+size), as
  * snare_code_unregister does (used when JIT memory is freed).
  */
@@ -62,8 +69,9 @@ typedef struct snare_code_watcher {
 /* Registers a watcher (static storage) for as long as the process runs;
    called from SNARE_AT_LOAD functions, before any code is opened. */
 SNARE_HIDDEN void snare_code_watch(const snare_code_watcher *watcher);
-/* Tell every watcher; controller side, under the global lock where the
-   callers hold it. */
+/* Tell every watcher; controller side. `removed` is told without the
+   global lock (watchers take it), `rewritten` under it (the writer holds
+   it while the bytes change), `library_opened` without it. */
 SNARE_HIDDEN void snare_code_removed(uint64_t start, uint64_t size);
 SNARE_HIDDEN void snare_code_rewritten(uint64_t start, uint64_t size);
 SNARE_HIDDEN void snare_code_library_opened(const char *file, uint64_t bias);

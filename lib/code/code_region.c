@@ -272,6 +272,16 @@ bool snare_code_function_containing(uint64_t addr, uint64_t *start,
   return true;
 }
 
+bool snare_code_extent_containing(uint64_t addr, uint64_t *start,
+                                  uint64_t *size) {
+  const region *r = region_containing(addr);
+  if (r == NULL)
+    return snare_library_code_containing(addr, start, size);
+  *start = r->start;
+  *size = r->size;
+  return true;
+}
+
 static void to_public(const symbol *s, snare_symbol *out) {
   *out = (snare_symbol){.name = s->name,
                         .address = s->range.low,

@@ -22,6 +22,7 @@ struct snare_library {
   uint64_t base;  /* load bias */
   uint64_t start; /* mapped extent, for clearing breakpoints on close */
   uint64_t size;
+  uint64_t code_start, code_size; /* its executable segments */
   snare_elf_symbols symbols;
   const char *file; /* the file the loader mapped; the loader's */
   snare_debuginfo *debuginfo; /* read on first use */
@@ -106,6 +107,8 @@ static snare_status adopt(const char *path, void *handle, snare_library **out) {
   lib->file = where.file;
   lib->start = where.start;
   lib->size = where.size;
+  lib->code_start = where.code_start;
+  lib->code_size = where.code_size;
   open_libraries[open_count++] = lib;
   if (!handle_shared(lib)) /* else its marks are registered already */
     snare_code_library_opened(where.file, where.base);
@@ -237,6 +240,19 @@ snare_status snare_library_debuginfo(snare_library *lib,
   }
   *out = lib->debuginfo;
   return lib->debuginfo_status;
+}
+
+bool snare_library_code_containing(uint64_t addr, uint64_t *start,
+                                   uint64_t *size) {
+  for (size_t i = 0; i < open_count; i++) {
+    const snare_library *lib = open_libraries[i];
+    if (addr >= lib->code_start && addr - lib->code_start < lib->code_size) {
+      *start = lib->code_start;
+      *size = lib->code_size;
+      return true;
+    }
+  }
+  return false;
 }
 
 snare_library *snare_library_mapping(uint64_t addr) {

@@ -21,6 +21,11 @@ SNARE_HIDDEN bool snare_library_function_containing(uint64_t addr,
                                                     uint64_t *size,
                                                     const char **name);
 
+/* The executable segments of the open library holding addr: false if none. */
+SNARE_HIDDEN bool snare_library_code_containing(uint64_t addr,
+                                                uint64_t *start,
+                                                uint64_t *size);
+
 typedef struct snare_debuginfo snare_debuginfo;
 
 /*

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "code/code.h"
+#include "hooks/branch_targets.h"
 #include "hooks/hooks.h"
 #include "internal/hook_arch.h"
 #include "traps/traps.h"
@@ -96,46 +97,53 @@ static bool remember(snare_hook_record *hook) {
 /* Tries the fast way: a jump over the first instructions. */
 static snare_status install_jump(snare_hook_record *hook) {
   uint64_t start, size;
+  hook->fallback = SNARE_HOOK_NO_EXTENT;
   if (!snare_code_function_containing(hook->function, &start, &size, NULL) ||
       start != hook->function)
     return SNARE_UNSUPPORTED; /* without the function's extent, a branch
                                  into the patched bytes cannot be ruled out */
-  uint8_t *code = malloc((size_t)size);
+  size_t padding = snare_hook_padding_after(start + size);
+  uint8_t *code = malloc((size_t)size + padding);
   if (code == NULL)
     return SNARE_NO_MEMORY;
-  size_t length = 0;
-  snare_status status =
-      snare_sites_read_original(start, code, (size_t)size)
-          ? snare_arch_hook_prologue(start, code, (size_t)size, &length)
-          : SNARE_BAD_ADDRESS;
+  snare_hook_window window;
+  if (!snare_sites_read_original(start, code, (size_t)size + padding))
+    padding = 0; /* the function may end where readable memory does */
+  if (padding == 0 && !snare_sites_read_original(start, code, (size_t)size)) {
+    free(code);
+    return SNARE_BAD_ADDRESS;
+  }
+  hook->fallback = snare_hook_place_jump(hook, code, size, padding, &window);
+  uint64_t from = start + window.offset;
   uint8_t trampoline[SNARE_ARCH_TRAMPOLINE_SIZE];
   uint64_t at = 0;
   size_t n = 0;
-  if (status == SNARE_OK && length <= sizeof hook->original) {
-    memcpy(hook->original, code, length);
-    hook->patch_length = length;
-    at = snare_code_take(start, SNARE_ARCH_TRAMPOLINE_SIZE);
+  if (hook->fallback == SNARE_HOOK_JUMP) {
+    memcpy(hook->original, code + window.offset, window.length);
+    hook->patch_offset = window.offset;
+    hook->patch_length = window.length;
+    at = snare_code_take(from, SNARE_ARCH_TRAMPOLINE_SIZE);
     n = at ? snare_arch_hook_trampoline(
-                 trampoline, sizeof trampoline, at, start, code, length,
+                 trampoline, sizeof trampoline, at, from,
+                 code + window.offset, window.length,
                  (uint64_t)(uintptr_t)hook,
                  (uint64_t)(uintptr_t)snare_hook_enter_saved)
            : 0;
     if (n == 0)
-      status = SNARE_UNSUPPORTED;
-  } else if (status == SNARE_OK) {
-    status = SNARE_UNSUPPORTED;
+      hook->fallback =
+          at ? SNARE_HOOK_UNRELOCATABLE : SNARE_HOOK_NO_TRAMPOLINE_ROOM;
   }
   free(code);
-  if (status != SNARE_OK)
-    return status;
+  if (hook->fallback != SNARE_HOOK_JUMP)
+    return SNARE_UNSUPPORTED;
   if (!snare_os_code_write(at, trampoline, n))
     return SNARE_SYSTEM;
   uint8_t jump[SNARE_ARCH_JUMP_SIZE];
-  snare_arch_hook_jump(jump, start, at);
-  status = snare_sites_write_jump(start, jump, sizeof jump, at);
+  snare_arch_hook_jump(jump, from, at);
+  snare_status status = snare_sites_write_jump(from, jump, sizeof jump, at);
   hook->trampoline = status == SNARE_OK;
   hook->entry = at;
-  hook->patch_length = hook->trampoline ? length : 0;
+  hook->patch_length = hook->trampoline ? window.length : 0;
   return status;
 }
 
@@ -179,9 +187,7 @@ static snare_status hook_locked(uint64_t fn, const snare_hook_options *opts,
     return SNARE_NO_MEMORY;
   }
   atomic_store(&hook->active, true);
-  status = snare_sites_any_in(fn, SNARE_ARCH_JUMP_SIZE)
-                            ? SNARE_UNSUPPORTED
-                            : install_jump(hook);
+  status = install_jump(hook);
   if (status == SNARE_UNSUPPORTED)
     status = install_trap(hook);
   if (status != SNARE_OK) {
@@ -210,8 +216,9 @@ static snare_status remove_locked(snare_hook_record *hook) {
   if (hook->trampoline) {
     /* Threads arriving while the bytes change still find the trampoline,
        which now only runs the original instructions. */
-    status = snare_sites_write_jump(hook->function, hook->original,
-                                    hook->patch_length, hook->entry);
+    status = snare_sites_write_jump(hook->function + hook->patch_offset,
+                                    hook->original, hook->patch_length,
+                                    hook->entry);
   } else {
     snare_site *site = snare_sites_find(hook->function);
     site->hook = NULL;
@@ -241,6 +248,7 @@ snare_status snare_hook_remove(int id) {
    code there is going away. */
 static void remove_range(uint64_t start, uint64_t size) {
   snare_os_global_lock();
+  snare_branch_targets_forget(start, size);
   bool removed = false;
   for (size_t i = 0; i < hook_count; i++)
     if (atomic_load(&hooks[i]->active) &&
@@ -253,8 +261,14 @@ static void remove_range(uint64_t start, uint64_t size) {
   snare_os_global_unlock();
 }
 
+/* Rewritten code may branch elsewhere: its sweep is made again. */
+static void forget_branches(uint64_t start, uint64_t size) {
+  snare_branch_targets_forget(start, size);
+}
+
 SNARE_AT_LOAD static void watch_code(void) {
-  static const snare_code_watcher watcher = {.removed = remove_range};
+  static const snare_code_watcher watcher = {.removed = remove_range,
+                                             .rewritten = forget_branches};
   snare_code_watch(&watcher);
 }
 
@@ -270,6 +284,7 @@ snare_status snare_hook_stats_get(int id, snare_hook_stats *out) {
         .inclusive_ns = atomic_load(&hook->inclusive_ns),
         .self_ns = atomic_load(&hook->self_ns),
         .trampoline = hook->trampoline,
+        .fallback = hook->fallback,
     };
   snare_os_global_unlock();
   return hook ? SNARE_OK : SNARE_NOT_FOUND;

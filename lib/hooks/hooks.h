@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "internal/hidden.h"
+#include "internal/hook_arch.h"
 #include "snare.h"
 
 typedef struct snare_hook_record {
@@ -20,11 +21,14 @@ typedef struct snare_hook_record {
   snare_hook_options options;
   bool catches_exit;
   bool trampoline;
+  snare_hook_fallback fallback; /* why not, when not a trampoline */
+  bool loops_to_entry; /* the function branches back to its entry */
   uint64_t entry; /* the trampoline, when there is one */
   _Atomic bool active; /* false once removed: dispatchers do nothing */
   _Atomic uint64_t calls;
   _Atomic uint64_t inclusive_ns;
   _Atomic uint64_t self_ns;
+  size_t patch_offset; /* the jump's place past the function's start */
   size_t patch_length;
   uint8_t original[16];
 } snare_hook_record;
@@ -56,6 +60,23 @@ SNARE_HIDDEN uint64_t snare_hook_exit_stub(void);
  * gone); 0 if none. Under the global lock.
  */
 SNARE_HIDDEN uint64_t snare_code_take(uint64_t near, size_t size);
+
+/*
+ * Bytes after a function's end (up to an instruction's worth) that no
+ * known function claims: the padding a function shorter than the jump
+ * may lend it.
+ */
+SNARE_HIDDEN size_t snare_hook_padding_after(uint64_t end);
+
+/*
+ * Decides where hook's jump goes in its function's original bytes (code:
+ * size of them, then padding), then whether branches of other code or a
+ * breakpoint forbid it. Returns SNARE_HOOK_JUMP, or why the hook must be
+ * a trap; sets hook->loops_to_entry. Under the global lock.
+ */
+SNARE_HIDDEN snare_hook_fallback snare_hook_place_jump(
+    snare_hook_record *hook, const uint8_t *code, uint64_t size,
+    size_t padding, snare_hook_window *window);
 
 /* Appends an event to the trace buffer; signal-safe. */
 SNARE_HIDDEN void snare_trace_push(const snare_trace_event *event);

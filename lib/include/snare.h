@@ -857,6 +857,25 @@ typedef struct snare_hook_options {
   void (*release)(void *data); /* called when the hook is removed */
 } snare_hook_options;
 
+/* Why a hook is a trap rather than a jump to a trampoline. */
+typedef enum snare_hook_fallback {
+  SNARE_HOOK_JUMP,                /* no fallback: the jump is used */
+  SNARE_HOOK_NO_EXTENT,           /* the function's size is not known */
+  SNARE_HOOK_TOO_SHORT,           /* the jump would pass the function's end */
+  SNARE_HOOK_UNDECODABLE,         /* bytes of the function do not decode */
+  SNARE_HOOK_UNRELOCATABLE,       /* a first instruction cannot move */
+  SNARE_HOOK_BRANCH_INTO_WINDOW,  /* the function branches into the
+                                     bytes the jump replaces */
+  SNARE_HOOK_LOOPS_TO_ENTRY,      /* the function branches to its entry */
+  SNARE_HOOK_ALTERNATE_ENTRY,     /* other code branches into those bytes */
+  SNARE_HOOK_UNSCANNED,           /* the surrounding code could not be read */
+  SNARE_HOOK_SITE_IN_WINDOW,      /* a breakpoint sits in those bytes */
+  SNARE_HOOK_NO_TRAMPOLINE_ROOM   /* no code memory within reach */
+} snare_hook_fallback;
+
+/* A short text for a fallback reason ("loops to entry", ...). */
+SNARE_API const char *snare_hook_fallback_name(snare_hook_fallback reason);
+
 typedef struct snare_hook_stats {
   uint64_t function;
   uint64_t calls;
@@ -864,6 +883,7 @@ typedef struct snare_hook_stats {
                             not counted twice */
   uint64_t self_ns;      /* time not spent in hooked callees */
   bool trampoline;       /* false: the slower trap is used */
+  snare_hook_fallback fallback; /* why not, when trampoline is false */
 } snare_hook_stats;
 
 /*

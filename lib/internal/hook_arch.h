@@ -2,11 +2,13 @@
  * hook_arch.h - what function hooks ask of the architecture: how many
  * bytes of a function's start a jump replaces, and the code of the entry
  * trampoline and the shared exit stub. Implemented in
- * arch/x86_64/trampoline.c.
+ * arch/x86_64/trampoline.c, the prologue analysis and relocation in
+ * arch/x86_64/relocate.c, the branch sweep in arch/x86_64/branch_scan.c.
  */
 #ifndef SNARE_INTERNAL_HOOK_ARCH_H
 #define SNARE_INTERNAL_HOOK_ARCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,23 +33,47 @@ enum {
 /* The exit stub's block: rdx, rax, then the slot for the real return. */
 enum { SNARE_HOOK_EXIT_RDX, SNARE_HOOK_EXIT_RAX, SNARE_HOOK_EXIT_SLOT };
 
+/* Where the jump over a function's first instructions goes. */
+typedef struct snare_hook_window {
+  size_t offset; /* from the function's start: past an entry marker that
+                    must stay first (endbr64, for indirect calls) */
+  size_t length; /* bytes the jump replaces from there: whole instructions */
+  bool loops_to_entry; /* a branch of the function goes back to its entry,
+                          so an entry there is not always a call */
+  snare_hook_fallback refusal; /* SNARE_HOOK_JUMP when a jump fits */
+} snare_hook_window;
+
 /*
- * Decides how many bytes at the start of `code` (the function's original
- * bytes, `size` of them: the whole function) a jump replaces: whole
- * instructions covering SNARE_ARCH_JUMP_SIZE bytes that can run elsewhere
- * and that no branch of the function targets (except its first byte).
- * UNSUPPORTED when that is impossible: the caller falls back to a trap.
+ * Decides where a jump goes at the start of `code` (the function's
+ * original bytes, `size` of them: the whole function, then `padding`
+ * bytes up to the next known function): whole instructions covering
+ * SNARE_ARCH_JUMP_SIZE bytes that can run relocated and that no branch of
+ * the function targets, except at the window's first byte. A function
+ * shorter than the jump may lend it the alignment padding after it.
+ * UNSUPPORTED when that is impossible (out->refusal says why): the caller
+ * falls back to a trap.
  */
 SNARE_HIDDEN snare_status snare_arch_hook_prologue(uint64_t fn,
                                                    const uint8_t *code,
                                                    size_t size,
-                                                   size_t *length);
+                                                   size_t padding,
+                                                   snare_hook_window *out);
+
+/*
+ * Sweeps `size` bytes of code at addr linearly and calls found(from, to,
+ * arg) for every direct branch and call, from the instruction's address
+ * to its target. Bytes that do not decode are skipped one at a time.
+ * False if the decoder cannot start.
+ */
+SNARE_HIDDEN bool snare_arch_direct_branches(
+    uint64_t addr, const uint8_t *code, size_t size,
+    void (*found)(uint64_t from, uint64_t to, void *arg), void *arg);
 
 /*
  * Writes into buf (for address `at`) an entry trampoline that saves the
  * argument registers, calls enter(hook, saved) with the block above,
- * restores, runs the `length` relocated original bytes of fn and jumps
- * back to fn+length. Returns the bytes written, 0 if they do not fit or
+ * restores, runs the `length` relocated original bytes at fn (the
+ * window's start) and jumps back to fn+length. Returns the bytes written, 0 if they do not fit or
  * relocation fails.
  */
 SNARE_HIDDEN size_t snare_arch_hook_trampoline(uint8_t *buf, size_t cap,

@@ -16,6 +16,7 @@ typedef struct snare_os_loaded {
   uint64_t base;    /* load bias: run-time address minus link-time address */
   uint64_t start;   /* lowest address of its loadable segments */
   uint64_t size;    /* from start to the end of its highest segment */
+  uint64_t code_start, code_size; /* the span of its executable segments */
   const char *file; /* file actually loaded; owned by the loader, valid
                        until the handle is closed */
 } snare_os_loaded;

@@ -1,5 +1,6 @@
 /* memory.c - the public memory API: safe reads that show the program's
    own bytes under snare's traps, and writes that keep the traps. */
+#include "code/code.h"
 #include "internal/unwind.h"
 #include "traps/traps.h"
 
@@ -20,7 +21,7 @@ snare_status snare_memory_write(uint64_t addr, const void *src, size_t n) {
   snare_os_global_lock();
   bool ok = snare_os_memory_write(addr, src, n);
   if (ok)
-    snare_sites_rewritten(addr, n);
+    snare_code_rewritten(addr, n); /* the traps hear it too */
   snare_os_global_unlock();
   return ok ? SNARE_OK : SNARE_BAD_ADDRESS;
 }

@@ -91,7 +91,8 @@ function Collector:reset()
 end
 
 --- One row per function: `{name, address, calls, inclusive_ns, self_ns,
--- trampoline}`, most calls first (or most self time, for a profile).
+-- trampoline, fallback}` (fallback: why a trap, not a trampoline, is used,
+-- e.g. "loops to entry"), most calls first (or most self time, for a profile).
 function Collector:report()
   if self.closed then
     return self.final

@@ -54,6 +54,7 @@ void snare_os_library_close(void *handle) { dlclose(handle); }
 typedef struct extent_search {
   const struct link_map *map;
   uint64_t start, end;
+  uint64_t code_start, code_end;
   int found;
 } extent_search;
 
@@ -66,6 +67,7 @@ static int visit_object(struct dl_phdr_info *info, size_t info_size,
       strcmp(name, search->map->l_name) != 0)
     return 0;
   uint64_t start = UINT64_MAX, end = 0;
+  uint64_t code_start = UINT64_MAX, code_end = 0;
   for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     if (ph->p_type != PT_LOAD)
@@ -75,9 +77,15 @@ static int visit_object(struct dl_phdr_info *info, size_t info_size,
       start = lo;
     if (lo + ph->p_memsz > end)
       end = lo + ph->p_memsz;
+    if ((ph->p_flags & PF_X) && lo < code_start)
+      code_start = lo;
+    if ((ph->p_flags & PF_X) && lo + ph->p_memsz > code_end)
+      code_end = lo + ph->p_memsz;
   }
   search->start = start;
   search->end = end;
+  search->code_start = code_start < code_end ? code_start : 0;
+  search->code_end = code_start < code_end ? code_end : 0;
   search->found = start < end;
   return 1;
 }
@@ -93,6 +101,8 @@ snare_status snare_os_library_locate(void *handle, snare_os_loaded *out) {
   out->base = map->l_addr;
   out->start = search.start;
   out->size = search.end - search.start;
+  out->code_start = search.code_start;
+  out->code_size = search.code_end - search.code_start;
   out->file = map->l_name[0] != '\0' ? map->l_name : program_file;
   return SNARE_OK;
 }
