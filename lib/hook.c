@@ -23,7 +23,7 @@ typedef struct code_slab {
 
 static code_slab code_slabs[MAX_CODE_SLABS];
 static size_t code_slab_count;
-static _Atomic uint64_t exit_stub;
+static _Atomic uint64_t entry_stub, exit_stub;
 
 static snare_hook_record **hooks; /* every hook ever made, by id - 1 */
 static size_t hook_count, hook_capacity;
@@ -52,17 +52,26 @@ uint64_t snare_code_take(uint64_t near, size_t size) {
 
 uint64_t snare_hook_exit_stub(void) { return atomic_load(&exit_stub); }
 
-static bool ensure_exit_stub(uint64_t near) {
-  if (atomic_load(&exit_stub) != 0)
+/* Writes a stub of `make`'s near `near` once; under the global lock. */
+static bool ensure_stub(_Atomic uint64_t *stub, uint64_t near,
+                        size_t (*make)(uint8_t *, size_t, uint64_t),
+                        uint64_t target) {
+  if (atomic_load(stub) != 0)
     return true;
   uint8_t code[SNARE_ARCH_TRAMPOLINE_SIZE];
-  size_t n = snare_arch_hook_exit_stub(
-      code, sizeof code, (uint64_t)(uintptr_t)snare_hook_exit_saved);
+  size_t n = make(code, sizeof code, target);
   uint64_t at = n ? snare_code_take(near, n) : 0;
   if (at == 0 || !snare_os_code_write(at, code, n))
     return false;
-  atomic_store(&exit_stub, at);
+  atomic_store(stub, at);
   return true;
+}
+
+static bool ensure_stubs(uint64_t near) {
+  return ensure_stub(&entry_stub, near, snare_arch_hook_entry_stub,
+                     (uint64_t)(uintptr_t)snare_hook_enter_saved) &&
+         ensure_stub(&exit_stub, near, snare_arch_hook_exit_stub,
+                     (uint64_t)(uintptr_t)snare_hook_exit_saved);
 }
 
 static size_t active_count;
@@ -121,8 +130,7 @@ static snare_status install_jump(snare_hook_record *hook) {
     at = snare_code_take(start, SNARE_ARCH_TRAMPOLINE_SIZE);
     n = at ? snare_arch_hook_trampoline(
                  trampoline, sizeof trampoline, at, start, code, length,
-                 (uint64_t)(uintptr_t)hook,
-                 (uint64_t)(uintptr_t)snare_hook_enter_saved)
+                 (uint64_t)(uintptr_t)hook, atomic_load(&entry_stub))
            : 0;
     if (n == 0)
       status = SNARE_UNSUPPORTED;
@@ -168,16 +176,24 @@ static snare_status hook_locked(uint64_t fn, const snare_hook_options *opts,
   status = snare_os_signals_install();
   if (status != SNARE_OK)
     return status;
-  if (!ensure_exit_stub(fn))
+  if (!ensure_stubs(fn))
     return SNARE_SYSTEM;
+  snare_hook_options options = opts != NULL ? *opts : (snare_hook_options){0};
+  bool catches_exit = options.time || options.trace ||
+                      (options.callback && options.callback_on_exit);
+  /* Only at a function's first byte is [rsp] its return address; inside
+     a known function, redirecting "the return" would overwrite whatever
+     the stack holds there. Code of unknown extent is taken at its word. */
+  uint64_t start, size;
+  if (catches_exit &&
+      snare_code_function_containing(fn, &start, &size, NULL) && start != fn)
+    return SNARE_NOT_FUNCTION_ENTRY;
   snare_hook_record *hook = calloc(1, sizeof *hook);
   if (hook == NULL)
     return SNARE_NO_MEMORY;
   hook->function = fn;
-  if (opts != NULL)
-    hook->options = *opts;
-  hook->catches_exit = hook->options.time || hook->options.trace ||
-                       (hook->options.callback && hook->options.callback_on_exit);
+  hook->options = options;
+  hook->catches_exit = catches_exit;
   if (!remember(hook)) {
     free(hook);
     return SNARE_NO_MEMORY;

@@ -1,0 +1,60 @@
+-- hookscale_bench.lua - one snare run for bench/hooks.sh to time from
+-- outside: how a hook's cost grows with the number of hooks and with
+-- the depth of the hooked stack (workloads in bench/hookscale.c).
+--
+-- usage: lua5.4 bench/hookscale_bench.lua WORKLOAD SIZE HOOK N LIBRARY
+--   fan SIZE none|tally    N calls over SIZE leaf functions, all of
+--                          them counted (tally) or none hooked
+--   deep SIZE none|profile N calls of scale_down nested SIZE deep,
+--                          timed (profile) or not hooked
+-- Prints the hook mechanism used ("jump hook" or "trap hook"; "-" when
+-- nothing is hooked). Fails unless the hooks saw exactly N calls.
+local snare = require "snare"
+
+local workload, size, hook_kind = arg[1], math.tointeger(tonumber(arg[2] or "")), arg[3]
+local n, path = math.tointeger(tonumber(arg[4] or "")), arg[5]
+if not (workload and size and hook_kind and n and path) then
+  io.stderr:write("usage: hookscale_bench.lua fan|deep SIZE HOOK N LIBRARY\n")
+  os.exit(2)
+end
+
+local _lib <close> = assert(snare.load(path))
+local s <close> = snare.session()
+local targets, entry = {}, nil
+if workload == "fan" then
+  entry = "scale_fan"
+  for f = 0, size - 1 do
+    targets[#targets + 1] = ("scale_leaf_%d"):format(1000 + f)
+  end
+elseif workload == "deep" then
+  entry = "scale_deep"
+  targets[1] = "scale_down"
+else
+  error("unknown workload " .. workload)
+end
+
+local hooks
+if hook_kind == "tally" then
+  hooks = snare.tally(targets)
+elseif hook_kind == "profile" then
+  hooks = snare.profile(targets)
+elseif hook_kind ~= "none" then
+  error("unknown hook " .. hook_kind)
+end
+
+local stop = s:call(entry, n, size)
+assert(stop.kind == "exit", entry .. " did not run to the end: " .. tostring(stop))
+local mechanism = "-"
+if hooks then
+  local counted, jumps = 0, 0
+  for _, row in ipairs(hooks:report()) do
+    counted = counted + row.calls
+    jumps = jumps + (row.trampoline and 1 or 0)
+  end
+  -- scale_deep rounds n up to whole descents.
+  local expected = workload == "deep" and (n + size - 1) // size * size or n
+  assert(counted == expected, ("expected %d calls counted, got %d"):format(expected, counted))
+  mechanism = jumps == #targets and "jump hook" or jumps == 0 and "trap hook" or "mixed"
+  hooks:close()
+end
+print(mechanism)
