@@ -12,6 +12,7 @@
 #include "internal/core.h"
 #include "internal/hook_arch.h"
 #include "internal/hooks.h"
+#include "internal/loader.h"
 
 #define CODE_SLAB_SIZE (64u * 1024u)
 #define MAX_CODE_SLABS 64
@@ -183,10 +184,14 @@ static snare_status hook_locked(uint64_t fn, const snare_hook_options *opts,
                       (options.callback && options.callback_on_exit);
   /* Only at a function's first byte is [rsp] its return address; inside
      a known function, redirecting "the return" would overwrite whatever
-     the stack holds there. Code of unknown extent is taken at its word. */
+     the stack holds there. Code of unknown extent is taken at its word.
+     The program's entry (_start) is not called either: at its rsp lies
+     argc. */
   uint64_t start, size;
   if (catches_exit &&
-      snare_code_function_containing(fn, &start, &size, NULL) && start != fn)
+      ((snare_code_function_containing(fn, &start, &size, NULL) &&
+        start != fn) ||
+       fn == snare_os_program_entry()))
     return SNARE_NOT_FUNCTION_ENTRY;
   snare_hook_record *hook = calloc(1, sizeof *hook);
   if (hook == NULL)
