@@ -107,13 +107,15 @@ static bool emit_relocated(emitter *e, uint64_t at, uint64_t fn,
 
 /*
  * The register block both stubs build, lowest address first (the enum in
- * hook_arch.h names its words): rbx, r11 ... rax, rflags. Then rbx holds
- * the block's address and rsp is aligned for the call.
+ * hook_arch.h names its words): rbx, r10 ... rcx, rflags, then, pushed
+ * before the stub's own pushes, a return into the trampoline (a pad word
+ * in the exit stub), r11 and rax. Then rbx holds the block's address and
+ * rsp is aligned for the call.
  */
 static const uint8_t save_registers[] = {
     0x9C,                                           /* pushfq */
-    0x50, 0x51, 0x52, 0x56, 0x57,                   /* rax rcx rdx rsi rdi */
-    0x41, 0x50, 0x41, 0x51, 0x41, 0x52, 0x41, 0x53, /* r8 r9 r10 r11 */
+    0x51, 0x52, 0x56, 0x57,                         /* rcx rdx rsi rdi */
+    0x41, 0x50, 0x41, 0x51, 0x41, 0x52,             /* r8 r9 r10 */
     0x53,                                           /* push rbx */
     0x48, 0x89, 0xE3,                               /* mov rbx, rsp */
     0x48, 0x83, 0xE4, 0xF0,                         /* and rsp, -16 */
@@ -123,34 +125,30 @@ static const uint8_t save_registers[] = {
 static const uint8_t restore_registers[] = {
     0x48, 0x89, 0xDC,                               /* mov rsp, rbx */
     0x5B,                                           /* pop rbx */
-    0x41, 0x5B, 0x41, 0x5A, 0x41, 0x59, 0x41, 0x58, /* r11 r10 r9 r8 */
-    0x5F, 0x5E, 0x5A, 0x59, 0x58,                   /* rdi rsi rdx rcx rax */
+    0x41, 0x5A, 0x41, 0x59, 0x41, 0x58,             /* r10 r9 r8 */
+    0x5F, 0x5E, 0x5A, 0x59,                         /* rdi rsi rdx rcx */
     0x9D,                                           /* popfq */
 };
 
 /*
- * A trampoline opens with a call of the shared entry stub and a short
- * jump over two words: the hook, which the stub finds through its return
- * address (so the per-hook code stays small and the stub, shared by all
- * hooks, stays hot in the caches), and the stub's address.
+ * A trampoline keeps rax and r11, puts its hook in rax and calls the
+ * shared entry stub through r11: immediates only, because loading data
+ * from the trampoline's own cache lines made every call several times
+ * slower with thousands of hooks. The stub, shared by all hooks, stays hot
+ * in the caches; the per-hook code is small.
  */
-enum {
-  TRAMPOLINE_CALL = 6,                      /* call [rip+disp32] */
-  TRAMPOLINE_HOOK_WORD = TRAMPOLINE_CALL + 2, /* after jmp short */
-  TRAMPOLINE_STUB_WORD = TRAMPOLINE_HOOK_WORD + 8,
-};
-
 size_t snare_arch_hook_trampoline(uint8_t *buf, size_t cap, uint64_t at,
                                   uint64_t fn, const uint8_t *original,
                                   size_t length, uint64_t hook,
                                   uint64_t entry_stub) {
   emitter e = {buf, cap, 0, false};
-  emit(&e, "\xFF\x15", 2); /* call [rip + to the stub word] */
-  int32_t to_stub = TRAMPOLINE_STUB_WORD - TRAMPOLINE_CALL;
-  emit(&e, &to_stub, sizeof to_stub);
-  emit(&e, "\xEB\x10", 2); /* jmp over the two words */
+  emit(&e, "\x50\x41\x53", 3); /* push rax; push r11 */
+  emit(&e, "\x48\xB8", 2);      /* movabs rax, hook */
   emit_u64(&e, hook);
+  emit(&e, "\x49\xBB", 2);      /* movabs r11, entry_stub */
   emit_u64(&e, entry_stub);
+  emit(&e, "\x41\xFF\xD3", 3); /* call r11 */
+  emit(&e, "\x41\x5B\x58", 3); /* pop r11; pop rax */
   if (!emit_relocated(&e, at, fn, original, length))
     return 0;
   emit(&e, "\xFF\x25\x00\x00\x00\x00", 6); /* jmp [rip+0] */
@@ -161,12 +159,8 @@ size_t snare_arch_hook_trampoline(uint8_t *buf, size_t cap, uint64_t at,
 size_t snare_arch_hook_entry_stub(uint8_t *buf, size_t cap, uint64_t enter) {
   emitter e = {buf, cap, 0, false};
   emit(&e, save_registers, sizeof save_registers);
-  /* enter(hook, block): the hook word sits after the trampoline's call. */
-  emit(&e, "\x48\x8B\x7B", 3); /* mov rdi, [rbx + return into trampoline] */
-  emit(&e, &(uint8_t){8 * SNARE_HOOK_SAVED_TRAMPOLINE}, 1);
-  emit(&e, "\x48\x8B\x7F", 3); /* mov rdi, [rdi + hook word] */
-  emit(&e, &(uint8_t){TRAMPOLINE_HOOK_WORD - TRAMPOLINE_CALL}, 1);
-  emit(&e, "\x48\x89\xDE", 3); /* mov rsi, rbx */
+  emit(&e, "\x48\x89\xC7", 3); /* mov rdi, rax: the hook */
+  emit(&e, "\x48\x89\xDE", 3); /* mov rsi, rbx: the block */
   emit_call_absolute(&e, enter);
   emit(&e, restore_registers, sizeof restore_registers);
   emit(&e, "\xC3", 1); /* ret into the trampoline */
@@ -176,14 +170,19 @@ size_t snare_arch_hook_entry_stub(uint8_t *buf, size_t cap, uint64_t enter) {
 size_t snare_arch_hook_exit_stub(uint8_t *buf, size_t cap, uint64_t exit) {
   emitter e = {buf, cap, 0, false};
   /* The word the hooked function's ret popped becomes the slot for the
-     real return address; lea, not sub, leaves the flags alone. */
+     real return address; lea, not sub, leaves the flags alone. Then the
+     block's upper words as a trampoline leaves them. */
   emit(&e, "\x48\x8D\x64\x24\xF8", 5); /* lea rsp, [rsp-8] */
+  emit(&e, "\x50\x41\x53", 3);           /* push rax; push r11 */
+  emit(&e, "\x48\x8D\x64\x24\xF8", 5); /* lea rsp, [rsp-8]: pad */
   emit(&e, save_registers, sizeof save_registers);
   emit(&e, "\x48\x89\xDF", 3); /* mov rdi, rbx */
   emit_call_absolute(&e, exit);
   emit(&e, "\x48\x89\x43", 3); /* mov [rbx + slot], rax */
   emit(&e, &(uint8_t){8 * SNARE_HOOK_EXIT_SLOT}, 1);
   emit(&e, restore_registers, sizeof restore_registers);
+  emit(&e, "\x48\x8D\x64\x24\x08", 5); /* lea rsp, [rsp+8] */
+  emit(&e, "\x41\x5B\x58", 3);           /* pop r11; pop rax */
   emit(&e, "\xC3", 1); /* ret to the real caller */
   return e.overflow ? 0 : e.at;
 }

@@ -26,18 +26,17 @@
  * state (arch/x86_64/trampoline.c says why that is enough).
  */
 enum {
-  SNARE_HOOK_SAVED_RBX, SNARE_HOOK_SAVED_R11, SNARE_HOOK_SAVED_R10,
-  SNARE_HOOK_SAVED_R9,  SNARE_HOOK_SAVED_R8,  SNARE_HOOK_SAVED_RDI,
-  SNARE_HOOK_SAVED_RSI, SNARE_HOOK_SAVED_RDX, SNARE_HOOK_SAVED_RCX,
-  SNARE_HOOK_SAVED_RAX, SNARE_HOOK_SAVED_FLAGS,
-  /* Above the entry stub's block: its return into the trampoline, then
-     the word at rsp at the function's entry (the caller's return
-     address, or the exit stub's after a jump back to the entry). */
-  SNARE_HOOK_SAVED_TRAMPOLINE = SNARE_HOOK_SAVED_FLAGS + 1,
+  SNARE_HOOK_SAVED_RBX, SNARE_HOOK_SAVED_R10, SNARE_HOOK_SAVED_R9,
+  SNARE_HOOK_SAVED_R8,  SNARE_HOOK_SAVED_RDI, SNARE_HOOK_SAVED_RSI,
+  SNARE_HOOK_SAVED_RDX, SNARE_HOOK_SAVED_RCX, SNARE_HOOK_SAVED_FLAGS,
+  SNARE_HOOK_SAVED_TRAMPOLINE, /* the entry stub's return (exit: a pad) */
+  SNARE_HOOK_SAVED_R11, SNARE_HOOK_SAVED_RAX,
+  /* Then, at the entry, the word at rsp at the function's entry (the
+     caller's return address, or the exit stub's after a jump back to the
+     entry); at the exit, the word the hooked function's ret popped,
+     where the stub puts the real return address. */
   SNARE_HOOK_SAVED_RETURN,
-  /* Above the exit stub's block: the word the hooked function's ret
-     popped, where the stub puts the real return address. */
-  SNARE_HOOK_EXIT_SLOT = SNARE_HOOK_SAVED_FLAGS + 1,
+  SNARE_HOOK_EXIT_SLOT = SNARE_HOOK_SAVED_RETURN,
 };
 
 /*
