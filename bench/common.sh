@@ -44,18 +44,3 @@ per_hit_ns() {
   awk -v w="$1" -v b="$2" -v n1="$3" -v n2="$4" \
     'BEGIN { printf "%.0f", (w - b) / (n2 - n1) }'
 }
-
-
-# spread_ns COMMAND...: "min median max" of the wall times in ns of RUNS
-# (default 5) runs of a command; fails if any run fails.
-spread_ns() {
-  local times=() i t0 t1
-  for ((i = 0; i < ${RUNS:-5}; i++)); do
-    t0=$(date +%s%N)
-    "$@" >/dev/null
-    t1=$(date +%s%N)
-    times+=($((t1 - t0)))
-  done
-  printf '%s\n' "${times[@]}" | sort -n |
-    awk '{ v[NR] = $1 } END { print v[1], v[int((NR + 1) / 2)], v[NR] }'
-}

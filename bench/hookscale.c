@@ -4,8 +4,11 @@
  *   scale_fan(n, k)     n calls spread round robin over the first k of
  *                       SCALE_FUNCTIONS distinct leaf functions (how the
  *                       cost of a hook grows with the number of hooks);
- *   scale_deep(n, d)    n calls of scale_down, nested d deep (how the
- *                       cost of a profile hook grows with stack depth).
+ *   scale_deep(n, d)    n calls of scale_down, nested d deep, and of a
+ *                       leaf at each level (how the cost of a profile
+ *                       hook grows with stack depth);
+ *   scale_trapped(n, 1) n calls of scale_trap_leaf, whose own branch into
+ *                       its first bytes keeps a jump out: a trap hook.
  */
 #define SCALE_FUNCTIONS 10000
 
@@ -48,17 +51,40 @@ int scale_fan(int n, int k) {
   return sink;
 }
 
-/* Not a tail call: the compiler cannot turn the recursion into a loop. */
+/* Not a tail call: the compiler cannot turn the recursion into a loop.
+   Each level also calls a leaf, which finds the d frames of scale_down
+   (not its own) on the stack below it. */
 __attribute__((noinline)) int scale_down(int d) {
   if (d > 1)
     scale_down(d - 1);
+  scale_leaf_1000(d);
   return sink += d;
 }
 
 int scale_deep(int n, int d) {
   if (d < 1)
     return -1;
-  for (int done = 0; done < n; done += d)
+  for (int done = 0; done < n; done += 2 * d)
     scale_down(d);
+  return sink;
+}
+
+/* A branch to byte 2 lies inside the bytes a jump would replace. */
+int scale_trap_leaf(int i);
+__asm__(".text\n"
+        ".globl scale_trap_leaf\n"
+        ".type scale_trap_leaf, @function\n"
+        "scale_trap_leaf:\n"
+        "  xor %eax, %eax\n"
+        "1:\n"
+        "  lea 1(%rdi), %eax\n"
+        "  ret\n"
+        "  jmp 1b\n"
+        ".size scale_trap_leaf, .-scale_trap_leaf\n");
+
+int scale_trapped(int n, int unused) {
+  (void)unused;
+  for (int i = 0; i < n; i++)
+    sink += scale_trap_leaf(i);
   return sink;
 }

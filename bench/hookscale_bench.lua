@@ -5,8 +5,11 @@
 -- usage: lua5.4 bench/hookscale_bench.lua WORKLOAD SIZE HOOK N LIBRARY
 --   fan SIZE none|tally    N calls over SIZE leaf functions, all of
 --                          them counted (tally) or none hooked
---   deep SIZE none|profile N calls of scale_down nested SIZE deep,
---                          timed (profile) or not hooked
+--   deep SIZE none|profile N calls of scale_down nested SIZE deep and
+--                          of a leaf at each level, timed (profile) or
+--                          not hooked
+--   leaf 1 HOOK            N calls of one leaf function (a jump hook)
+--   trapped 1 HOOK         N calls of a leaf that keeps a jump out (a trap)
 -- Prints the hook mechanism used ("jump hook" or "trap hook"; "-" when
 -- nothing is hooked). Fails unless the hooks saw exactly N calls.
 local snare = require "snare"
@@ -14,7 +17,7 @@ local snare = require "snare"
 local workload, size, hook_kind = arg[1], math.tointeger(tonumber(arg[2] or "")), arg[3]
 local n, path = math.tointeger(tonumber(arg[4] or "")), arg[5]
 if not (workload and size and hook_kind and n and path) then
-  io.stderr:write("usage: hookscale_bench.lua fan|deep SIZE HOOK N LIBRARY\n")
+  io.stderr:write("usage: hookscale_bench.lua fan|deep|leaf|trapped SIZE HOOK N LIBRARY\n")
   os.exit(2)
 end
 
@@ -28,7 +31,13 @@ if workload == "fan" then
   end
 elseif workload == "deep" then
   entry = "scale_deep"
-  targets[1] = "scale_down"
+  targets = { "scale_down", "scale_leaf_1000" }
+elseif workload == "leaf" then
+  entry = "scale_fan"
+  targets[1] = "scale_leaf_1000"
+elseif workload == "trapped" then
+  entry = "scale_trapped"
+  targets[1] = "scale_trap_leaf"
 else
   error("unknown workload " .. workload)
 end
@@ -51,8 +60,8 @@ if hooks then
     counted = counted + row.calls
     jumps = jumps + (row.trampoline and 1 or 0)
   end
-  -- scale_deep rounds n up to whole descents.
-  local expected = workload == "deep" and (n + size - 1) // size * size or n
+  -- scale_deep rounds n up to whole descents of 2 * SIZE calls.
+  local expected = workload == "deep" and (n + 2 * size - 1) // (2 * size) * 2 * size or n
   assert(counted == expected, ("expected %d calls counted, got %d"):format(expected, counted))
   mechanism = jumps == #targets and "jump hook" or jumps == 0 and "trap hook" or "mixed"
   hooks:close()

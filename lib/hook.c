@@ -51,6 +51,18 @@ uint64_t snare_code_take(uint64_t near, size_t size) {
   return base;
 }
 
+/* Gives the unused end of the latest take back: `at` took `taken` bytes
+   and needed `used`. Packed trampolines share cache lines and pages:
+   with thousands of hooks, every call fetches less. */
+static void code_trim(uint64_t at, size_t taken, size_t used) {
+  size_t kept = (used + 15) & ~(size_t)15;
+  for (size_t i = 0; i < code_slab_count; i++)
+    if (code_slabs[i].base + code_slabs[i].used == at + taken) {
+      code_slabs[i].used -= taken - kept;
+      return;
+    }
+}
+
 uint64_t snare_hook_exit_stub(void) { return atomic_load(&exit_stub); }
 
 /* Writes a stub of `make`'s near `near` once; under the global lock. */
@@ -133,6 +145,8 @@ static snare_status install_jump(snare_hook_record *hook) {
                  trampoline, sizeof trampoline, at, start, code, length,
                  (uint64_t)(uintptr_t)hook, atomic_load(&entry_stub))
            : 0;
+    if (at != 0)
+      code_trim(at, SNARE_ARCH_TRAMPOLINE_SIZE, n);
     if (n == 0)
       status = SNARE_UNSUPPORTED;
   } else if (status == SNARE_OK) {
@@ -141,6 +155,12 @@ static snare_status install_jump(snare_hook_record *hook) {
   free(code);
   if (status != SNARE_OK)
     return status;
+  /* A function that jumps back to its own entry re-enters the trampoline
+     without a call: only the exit stub's address at rsp tells the two
+     apart (hook_dispatch.c), so such a hook catches exits, counting or
+     not. loops_to_entry comes from the prologue analysis (branch reloc
+     sets it there; until then it stays false). */
+  hook->catches_exit = hook->catches_exit || hook->loops_to_entry;
   if (!snare_os_code_write(at, trampoline, n))
     return SNARE_SYSTEM;
   uint8_t jump[SNARE_ARCH_JUMP_SIZE];
@@ -193,9 +213,12 @@ static snare_status hook_locked(uint64_t fn, const snare_hook_options *opts,
         start != fn) ||
        fn == snare_os_program_entry()))
     return SNARE_NOT_FUNCTION_ENTRY;
-  snare_hook_record *hook = calloc(1, sizeof *hook);
+  /* A cache line of its own for what every call reads (hooks.h). */
+  size_t record_size = (sizeof(snare_hook_record) + 63) & ~(size_t)63;
+  snare_hook_record *hook = aligned_alloc(64, record_size);
   if (hook == NULL)
     return SNARE_NO_MEMORY;
+  memset(hook, 0, record_size);
   hook->function = fn;
   hook->options = options;
   hook->catches_exit = catches_exit;
