@@ -44,3 +44,4 @@ per_hit_ns() {
   awk -v w="$1" -v b="$2" -v n1="$3" -v n2="$4" \
     'BEGIN { printf "%.0f", (w - b) / (n2 - n1) }'
 }
+
