@@ -211,10 +211,21 @@ void snare_hook_enter_trapped(snare_hook_record *hook, void *context) {
   enter(hook, args, (uint64_t *)(uintptr_t)sp); /* the thread's own stack */
 }
 
-/* Accounts a frame as exited at `now` and pops it. */
-static void leave(hook_thread *thread, uint64_t now, uint64_t return_value) {
+/* The time of this exit, read at most once, and only for hooks that
+   time, trace or call back: counting alone needs no clock. */
+static uint64_t exit_time(const snare_hook_record *hook, uint64_t *now) {
+  if (*now == 0 &&
+      (hook->options.time || hook->options.trace || hook->options.callback))
+    *now = snare_os_now_ns();
+  return *now;
+}
+
+/* Accounts a frame as exited at *now (read when needed) and pops it. */
+static void leave(hook_thread *thread, uint64_t *clock,
+                  uint64_t return_value) {
   shadow_entry *entry = &thread->shadow[--thread->depth];
   snare_hook_record *hook = entry->hook;
+  uint64_t now = exit_time(hook, clock);
   if (hook->options.time) {
     uint64_t elapsed = now - entry->start_ns;
     uint64_t self_ns = elapsed > entry->children_ns
@@ -252,12 +263,12 @@ uint64_t snare_hook_exit_saved(uint64_t *block) {
     snare_os_fatal("snare: a hooked return found no shadow stack entry\n");
   bool was_busy = busy;
   busy = true;
-  uint64_t now = snare_os_now_ns();
+  uint64_t now = 0;
   /* Frames deeper than this one were left by longjmp: they end now. */
   while (thread->depth > 1 && thread->shadow[thread->depth - 1].slot < slot)
-    leave(thread, now, 0);
+    leave(thread, &now, 0);
   uint64_t real_return = thread->shadow[thread->depth - 1].real_return;
-  leave(thread, now, block[SNARE_HOOK_SAVED_RAX]);
+  leave(thread, &now, block[SNARE_HOOK_SAVED_RAX]);
   busy = was_busy;
   return real_return;
 }

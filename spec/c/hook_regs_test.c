@@ -272,11 +272,12 @@ static void hook_and_compare(int (*leaf)(void), bool jump) {
   const snare_hook_options kinds[] = {
       {0},                                        /* tally */
       {.time = true},                             /* profile */
+      {.trace = true},
       {.callback = clobber, .callback_on_exit = true},
   };
-  const char *const kind_names[] = {"tally", "profile", "callback"};
+  const char *const kind_names[] = {"tally", "profile", "trace", "callback"};
   uint64_t fn = (uint64_t)(uintptr_t)leaf;
-  for (size_t kind = 0; kind < 3; kind++)
+  for (size_t kind = 0; kind < 4; kind++)
     for (int misalign = 0; misalign < 2; misalign++) {
       regs_out want = unhooked(leaf, misalign);
       int id;
@@ -294,7 +295,7 @@ static void hook_and_compare(int (*leaf)(void), bool jump) {
       check(&seen, &want, what);
       snare_hook_stats_get(id, &stats);
       cr_expect_eq(stats.calls, 1, "%s: counted", what);
-      if (kind == 2)
+      if (kind == 3)
         cr_expect_eq(clobbering_calls, 2, "%s: entry and exit", what);
       cr_assert_eq(snare_hook_remove(id), SNARE_OK);
     }
