@@ -64,9 +64,16 @@ static hook_thread *this_thread(void) {
   return self;
 }
 
+/* Where a hook's probe starts: Fibonacci hashing of its address, whose
+   low bits (records are 64-byte aligned) say nothing. */
+static size_t home_of(const snare_hook_record *hook) {
+  return (size_t)(((uint64_t)(uintptr_t)hook * 0x9E3779B97F4A7C15ull) >> 53);
+}
+_Static_assert(ACTIVE_SLOTS == 1u << (64 - 53), "home_of's shift");
+
 static active_hook *active_slot(hook_thread *thread,
                                 const snare_hook_record *hook) {
-  size_t i = ((uintptr_t)hook >> 4) & (ACTIVE_SLOTS - 1);
+  size_t i = home_of(hook);
   while (thread->active[i].hook != NULL && thread->active[i].hook != hook)
     i = (i + 1) & (ACTIVE_SLOTS - 1);
   return &thread->active[i];
@@ -88,7 +95,7 @@ static void deactivate(hook_thread *thread, const snare_hook_record *hook) {
   size_t hole = (size_t)(slot - thread->active);
   for (size_t i = (hole + 1) & (ACTIVE_SLOTS - 1);
        thread->active[i].hook != NULL; i = (i + 1) & (ACTIVE_SLOTS - 1)) {
-    size_t home = ((uintptr_t)thread->active[i].hook >> 4) & (ACTIVE_SLOTS - 1);
+    size_t home = home_of(thread->active[i].hook);
     /* Movable unless its home lies cyclically in (hole, i]. */
     if (((i - home) & (ACTIVE_SLOTS - 1)) >= ((i - hole) & (ACTIVE_SLOTS - 1))) {
       thread->active[hole] = thread->active[i];
