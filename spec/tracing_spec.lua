@@ -147,4 +147,12 @@ describe("tracing", function()
     local _t <close> = snare.tally("fib")
     assert.has_error(function() snare.core.hook(lib:symbol("fib")) end)
   end)
+
+  it("refuses to catch returns inside a function, and says why", function()
+    local lib <close> = helpers.load("loops", "O0")
+    local inside = lib:symbol("fib") + 1 -- past push rbp, at -O0
+    assert.error_matches(function() snare.profile(inside) end,
+                         "not a function's entry: cannot catch its return",
+                         1, true)
+  end)
 end)

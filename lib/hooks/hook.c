@@ -12,6 +12,7 @@
 #include "hooks/branch_targets.h"
 #include "hooks/hooks.h"
 #include "internal/hook_arch.h"
+#include "internal/loader.h"
 #include "traps/traps.h"
 
 #define CODE_SLAB_SIZE (64u * 1024u)
@@ -24,7 +25,7 @@ typedef struct code_slab {
 
 static code_slab code_slabs[MAX_CODE_SLABS];
 static size_t code_slab_count;
-static _Atomic uint64_t exit_stub;
+static _Atomic uint64_t entry_stub, exit_stub;
 
 static snare_hook_record **hooks; /* every hook ever made, by id - 1 */
 static size_t hook_count, hook_capacity;
@@ -51,19 +52,40 @@ uint64_t snare_code_take(uint64_t near, size_t size) {
   return base;
 }
 
+/* Gives the unused end of the latest take back: `at` took `taken` bytes
+   and needed `used`. Packed trampolines share cache lines and pages:
+   with thousands of hooks, every call fetches less. */
+static void code_trim(uint64_t at, size_t taken, size_t used) {
+  size_t kept = (used + 15) & ~(size_t)15;
+  for (size_t i = 0; i < code_slab_count; i++)
+    if (code_slabs[i].base + code_slabs[i].used == at + taken) {
+      code_slabs[i].used -= taken - kept;
+      return;
+    }
+}
+
 uint64_t snare_hook_exit_stub(void) { return atomic_load(&exit_stub); }
 
-static bool ensure_exit_stub(uint64_t near) {
-  if (atomic_load(&exit_stub) != 0)
+/* Writes a stub of `make`'s near `near` once; under the global lock. */
+static bool ensure_stub(_Atomic uint64_t *stub, uint64_t near,
+                        size_t (*make)(uint8_t *, size_t, uint64_t),
+                        uint64_t target) {
+  if (atomic_load(stub) != 0)
     return true;
   uint8_t code[SNARE_ARCH_TRAMPOLINE_SIZE];
-  size_t n = snare_arch_hook_exit_stub(
-      code, sizeof code, (uint64_t)(uintptr_t)snare_hook_exit_saved);
+  size_t n = make(code, sizeof code, target);
   uint64_t at = n ? snare_code_take(near, n) : 0;
   if (at == 0 || !snare_os_code_write(at, code, n))
     return false;
-  atomic_store(&exit_stub, at);
+  atomic_store(stub, at);
   return true;
+}
+
+static bool ensure_stubs(uint64_t near) {
+  return ensure_stub(&entry_stub, near, snare_arch_hook_entry_stub,
+                     (uint64_t)(uintptr_t)snare_hook_enter_saved) &&
+         ensure_stub(&exit_stub, near, snare_arch_hook_exit_stub,
+                     (uint64_t)(uintptr_t)snare_hook_exit_saved);
 }
 
 static snare_hook_record *find(int id) {
@@ -127,8 +149,10 @@ static snare_status install_jump(snare_hook_record *hook) {
                  trampoline, sizeof trampoline, at, from,
                  code + window.offset, window.length,
                  (uint64_t)(uintptr_t)hook,
-                 (uint64_t)(uintptr_t)snare_hook_enter_saved)
+                 atomic_load(&entry_stub))
            : 0;
+    if (at != 0)
+      code_trim(at, SNARE_ARCH_TRAMPOLINE_SIZE, n);
     if (n == 0)
       hook->fallback =
           at ? SNARE_HOOK_UNRELOCATABLE : SNARE_HOOK_NO_TRAMPOLINE_ROOM;
@@ -136,6 +160,11 @@ static snare_status install_jump(snare_hook_record *hook) {
   free(code);
   if (hook->fallback != SNARE_HOOK_JUMP)
     return SNARE_UNSUPPORTED;
+  /* A function that jumps back to its own entry re-enters the trampoline
+     without a call: only the exit stub's address at rsp tells the two
+     apart (hook_dispatch.c), so such a hook catches exits, counting or
+     not. */
+  hook->catches_exit = hook->catches_exit || hook->loops_to_entry;
   if (!snare_os_code_write(at, trampoline, n))
     return SNARE_SYSTEM;
   uint8_t jump[SNARE_ARCH_JUMP_SIZE];
@@ -172,16 +201,31 @@ static snare_status hook_locked(uint64_t fn, const snare_hook_options *opts,
   status = snare_os_signals_install();
   if (status != SNARE_OK)
     return status;
-  if (!ensure_exit_stub(fn))
+  if (!ensure_stubs(fn))
     return SNARE_SYSTEM;
-  snare_hook_record *hook = calloc(1, sizeof *hook);
+  snare_hook_options options = opts != NULL ? *opts : (snare_hook_options){0};
+  bool catches_exit = options.time || options.trace ||
+                      (options.callback && options.callback_on_exit);
+  /* Only at a function's first byte is [rsp] its return address; inside
+     a known function, redirecting "the return" would overwrite whatever
+     the stack holds there. Code of unknown extent is taken at its word.
+     The program's entry (_start) is not called either: at its rsp lies
+     argc. */
+  uint64_t start, size;
+  if (catches_exit &&
+      ((snare_code_function_containing(fn, &start, &size, NULL) &&
+        start != fn) ||
+       fn == snare_os_program_entry()))
+    return SNARE_NOT_FUNCTION_ENTRY;
+  /* A cache line of its own for what every call reads (hooks.h). */
+  size_t record_size = (sizeof(snare_hook_record) + 63) & ~(size_t)63;
+  snare_hook_record *hook = aligned_alloc(64, record_size);
   if (hook == NULL)
     return SNARE_NO_MEMORY;
+  memset(hook, 0, record_size);
   hook->function = fn;
-  if (opts != NULL)
-    hook->options = *opts;
-  hook->catches_exit = hook->options.time || hook->options.trace ||
-                       (hook->options.callback && hook->options.callback_on_exit);
+  hook->options = options;
+  hook->catches_exit = catches_exit;
   if (!remember(hook)) {
     free(hook);
     return SNARE_NO_MEMORY;

@@ -15,17 +15,20 @@
 #include "internal/hook_arch.h"
 #include "snare.h"
 
+/* Allocated 64-byte aligned: what a call reads, from active through
+   options, fits in the first cache line. */
 typedef struct snare_hook_record {
+  _Atomic bool active; /* false once removed: dispatchers do nothing */
+  bool catches_exit;
   int id;
+  _Atomic uint64_t calls;
   uint64_t function;
   snare_hook_options options;
-  bool catches_exit;
   bool trampoline;
   snare_hook_fallback fallback; /* why not, when not a trampoline */
-  bool loops_to_entry; /* the function branches back to its entry */
+  bool loops_to_entry; /* the function branches back to its entry: such
+                          hooks catch exits (hook.c) */
   uint64_t entry; /* the trampoline, when there is one */
-  _Atomic bool active; /* false once removed: dispatchers do nothing */
-  _Atomic uint64_t calls;
   _Atomic uint64_t inclusive_ns;
   _Atomic uint64_t self_ns;
   size_t patch_offset; /* the jump's place past the function's start */

@@ -2,8 +2,11 @@
  * trace_buffer.c - the process-wide ring of hook entry/exit events.
  * Writers on any thread claim a slot with one atomic increment and publish
  * it with a sequence number; the reader takes what is published, in order,
- * and counts what was overwritten before it could.
+ * and counts what was overwritten before it could. Hooks write it between
+ * a hooked function and its caller: no vector code (general_regs_only.h).
  */
+#include "internal/general_regs_only.h"
+
 #include "hooks/hooks.h"
 #include "internal/os.h"
 

@@ -49,7 +49,8 @@ extern "C" {
   X(CLOSED, "object is closed")                                                \
   X(TIMEOUT, "timed out")                                                      \
   X(LOAD_FAILED, "shared object could not be loaded")                          \
-  X(SYSTEM, "operating system call failed")
+  X(SYSTEM, "operating system call failed")                                   \
+  X(NOT_FUNCTION_ENTRY, "not a function's entry: cannot catch its return")
 
 typedef enum snare_status {
 #define SNARE_STATUS_ENUM(code, message) SNARE_##code,

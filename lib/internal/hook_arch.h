@@ -21,17 +21,25 @@
 #define SNARE_ARCH_JUMP_SIZE 5
 
 /*
- * The registers an entry trampoline saves, lowest address first, followed
- * by the caller's return-address slot (the stack word at entry).
+ * The block of registers the entry and exit stubs save, lowest address
+ * first: rbx (which the stubs use), the caller-saved general registers
+ * and the flags. The C code they call keeps the other callee-saved
+ * registers and, built without vector code, the vector, x87 and MXCSR
+ * state (arch/x86_64/trampoline.c says why that is enough).
  */
 enum {
-  SNARE_HOOK_SAVED_R11, SNARE_HOOK_SAVED_R10, SNARE_HOOK_SAVED_R9,
+  SNARE_HOOK_SAVED_RBX, SNARE_HOOK_SAVED_R10, SNARE_HOOK_SAVED_R9,
   SNARE_HOOK_SAVED_R8,  SNARE_HOOK_SAVED_RDI, SNARE_HOOK_SAVED_RSI,
-  SNARE_HOOK_SAVED_RDX, SNARE_HOOK_SAVED_RCX, SNARE_HOOK_SAVED_RAX,
-  SNARE_HOOK_SAVED_FLAGS, SNARE_HOOK_SAVED_RETURN
+  SNARE_HOOK_SAVED_RDX, SNARE_HOOK_SAVED_RCX, SNARE_HOOK_SAVED_FLAGS,
+  SNARE_HOOK_SAVED_TRAMPOLINE, /* the entry stub's return (exit: a pad) */
+  SNARE_HOOK_SAVED_R11, SNARE_HOOK_SAVED_RAX,
+  /* Then, at the entry, the word at rsp at the function's entry (the
+     caller's return address, or the exit stub's after a jump back to the
+     entry); at the exit, the word the hooked function's ret popped,
+     where the stub puts the real return address. */
+  SNARE_HOOK_SAVED_RETURN,
+  SNARE_HOOK_EXIT_SLOT = SNARE_HOOK_SAVED_RETURN,
 };
-/* The exit stub's block: rdx, rax, then the slot for the real return. */
-enum { SNARE_HOOK_EXIT_RDX, SNARE_HOOK_EXIT_RAX, SNARE_HOOK_EXIT_SLOT };
 
 /* Where the jump over a function's first instructions goes. */
 typedef struct snare_hook_window {
@@ -70,25 +78,43 @@ SNARE_HIDDEN bool snare_arch_direct_branches(
     void (*found)(uint64_t from, uint64_t to, void *arg), void *arg);
 
 /*
- * Writes into buf (for address `at`) an entry trampoline that saves the
- * argument registers, calls enter(hook, saved) with the block above,
- * restores, runs the `length` relocated original bytes at fn (the
- * window's start) and jumps back to fn+length. Returns the bytes written, 0 if they do not fit or
+ * Writes into buf (for address `at`) an entry trampoline that calls the
+ * shared entry stub at `entry_stub` for `hook`, then runs the `length`
+ * relocated original bytes at fn (the window's start) and jumps back to
+ * fn+length. Returns the bytes written, 0 if they do not fit or
  * relocation fails.
  */
 SNARE_HIDDEN size_t snare_arch_hook_trampoline(uint8_t *buf, size_t cap,
                                                uint64_t at, uint64_t fn,
                                                const uint8_t *original,
                                                size_t length, uint64_t hook,
+                                               uint64_t entry_stub);
+
+/*
+ * Writes the shared entry stub every trampoline calls: it saves the
+ * register block above, calls enter(hook, block) on an aligned stack,
+ * restores and returns into the trampoline.
+ */
+SNARE_HIDDEN size_t snare_arch_hook_entry_stub(uint8_t *buf, size_t cap,
                                                uint64_t enter);
 
 /*
  * Writes the exit stub: where redirected returns land. It saves the
- * return registers, calls exit(block) for the real return address and
- * returns there.
+ * register block, calls exit(block), which returns the real return
+ * address, and returns there.
  */
 SNARE_HIDDEN size_t snare_arch_hook_exit_stub(uint8_t *buf, size_t cap,
                                               uint64_t exit);
+
+/*
+ * Calls fn(arg) with the whole extended register state (vector registers
+ * at full width, x87, MXCSR: every XSAVE component the OS enabled) saved
+ * before and restored after, on a stack aligned for it. The hook
+ * dispatcher, which touches no such register itself, runs everything
+ * else through it: the user's callback, and any library code.
+ */
+SNARE_HIDDEN void snare_arch_call_saving_state(void (*fn)(void *arg),
+                                               void *arg);
 
 /*
  * Writes a trampoline for a site in the middle of code: it saves the

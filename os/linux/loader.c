@@ -7,6 +7,7 @@
 #include <link.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "internal/loader.h"
@@ -112,3 +113,5 @@ int snare_os_file_open(const char *path) {
 }
 
 void snare_os_file_close(int fd) { close(fd); }
+
+uint64_t snare_os_program_entry(void) { return getauxval(AT_ENTRY); }

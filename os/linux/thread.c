@@ -154,9 +154,3 @@ bool snare_os_call_with_catch(snare_os_catch **slot, void (*body)(void *),
 void snare_os_abort_to_catch(snare_os_catch *catch_) {
   siglongjmp(catch_->env, 1);
 }
-
-uint64_t snare_os_now_ns(void) {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-}
