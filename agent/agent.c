@@ -25,41 +25,24 @@
  */
 #include <dlfcn.h>
 #include <lauxlib.h>
+#include <link.h>
 #include <lua.h>
 #include <lualib.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
-#include "snare.h"
+#include "agent.h"
 
 /* Exit status when the controller script fails before the program runs. */
 #define AGENT_FAILED 125
 
-typedef enum agent_state {
-  STARTING, /* the controller prepares */
-  SESSION,  /* it passed its session: the main thread may attach */
-  RUNNING,  /* the main thread attached and was resumed: the program runs */
-  DONE,     /* the script ended */
-} agent_state;
-
-static struct {
-  pthread_mutex_t lock;
-  pthread_cond_t changed;
-  agent_state state;
-  snare_session *session;
-  int thread; /* the main thread's id, told by the script */
-  bool exiting;               /* exit() ran: the quit event means it */
-  int fault_signal;           /* kill the process with it when done */
-  pthread_t controller;
-  char *script;
-  char *args;
-} agent = {.lock = PTHREAD_MUTEX_INITIALIZER,
-           .changed = PTHREAD_COND_INITIALIZER};
+agent the_agent = {.lock = PTHREAD_MUTEX_INITIALIZER,
+                   .changed = PTHREAD_COND_INITIALIZER};
+#define agent the_agent
 
 /* States only move forward: the main thread's RUNNING may come after the
    script's DONE when the script ends without serving events. */
@@ -71,8 +54,7 @@ static void set_state(agent_state state) {
   pthread_mutex_unlock(&agent.lock);
 }
 
-/* Waits until the state is at least `state`; returns the state reached. */
-static agent_state wait_state(agent_state state) {
+agent_state agent_wait_state(agent_state state) {
   pthread_mutex_lock(&agent.lock);
   while (agent.state < state)
     pthread_cond_wait(&agent.changed, &agent.lock);
@@ -81,8 +63,14 @@ static agent_state wait_state(agent_state state) {
   return reached;
 }
 
-/* A function of the snare C API, from the snare.core module. */
-static void *snare_function(const char *name) {
+agent_state agent_current_state(void) {
+  pthread_mutex_lock(&agent.lock);
+  agent_state state = agent.state;
+  pthread_mutex_unlock(&agent.lock);
+  return state;
+}
+
+void *agent_snare_function(const char *name) {
   void *fn = dlsym(RTLD_DEFAULT, name);
   if (fn == NULL) {
     fprintf(stderr, "snare agent: %s not found (snare.core not loaded)\n",
@@ -90,6 +78,91 @@ static void *snare_function(const char *name) {
     _exit(AGENT_FAILED);
   }
   return fn;
+}
+
+static void quit_session(void) {
+  snare_status (*quit)(snare_session *) =
+      (snare_status(*)(snare_session *))agent_snare_function(
+          "snare_session_quit");
+  quit(agent.session);
+}
+
+void agent_end_program(agent_end end, int signo) {
+  if (atomic_load(&agent.child) || getpid() != agent.pid ||
+      pthread_equal(pthread_self(), agent.controller))
+    return;
+  pthread_mutex_lock(&agent.lock);
+  bool running = agent.state == RUNNING;
+  if (agent.end == END_NONE) {
+    agent.end = end;
+    agent.end_signal = signo;
+  }
+  pthread_mutex_unlock(&agent.lock);
+  if (!running)
+    return;
+  quit_session();
+  agent_wait_state(DONE);
+}
+
+/* The address range of one loaded object, to tell its calls apart. */
+typedef struct object_range {
+  uintptr_t base, low, high;
+} object_range;
+
+static object_range snare_core, agent_itself;
+
+static int find_range(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  object_range *range = data;
+  if (info->dlpi_addr != range->base)
+    return 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+      continue;
+    uintptr_t low = info->dlpi_addr + ph->p_vaddr;
+    if (range->low == 0 || low < range->low)
+      range->low = low;
+    if (low + ph->p_memsz > range->high)
+      range->high = low + ph->p_memsz;
+  }
+  return 1;
+}
+
+static void note_range(object_range *range, const void *inside) {
+  Dl_info info;
+  if (dladdr(inside, &info) == 0)
+    return;
+  object_range found = {.base = (uintptr_t)info.dli_fbase};
+  dl_iterate_phdr(find_range, &found);
+  *range = found;
+}
+
+void agent_note_snare_core(void) {
+  note_range(&snare_core, dlsym(RTLD_DEFAULT, "snare_session_new"));
+}
+
+static bool in_range(const object_range *range, uintptr_t address) {
+  return address >= range->low && address < range->high;
+}
+
+bool agent_called_by_snare(const void *address) {
+  uintptr_t at = (uintptr_t)address;
+  return in_range(&snare_core, at) || in_range(&agent_itself, at);
+}
+
+_Noreturn void agent_die_of(int signo) {
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  real.sigaction(signo, &dfl, NULL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, signo);
+  real.pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+  raise(signo);
+  real.exit_now(128 + signo);
+  __builtin_unreachable();
 }
 
 /* agent.attach(handle): the main thread may attach itself to the session;
@@ -113,18 +186,32 @@ static int l_attached(lua_State *L) {
   return 0;
 }
 
-/* agent.exiting() -> true once the program called exit(). */
-static int l_exiting(lua_State *L) {
+/* agent.ending() -> nil while the program runs, else how it ends:
+   "exit", "exec" or "signal" (then the signal number too). */
+static int l_ending(lua_State *L) {
+  static const char *const names[] = {NULL, "exit", "exec", "signal"};
   pthread_mutex_lock(&agent.lock);
-  lua_pushboolean(L, agent.exiting);
+  agent_end end = agent.end;
+  int signo = agent.end_signal;
   pthread_mutex_unlock(&agent.lock);
-  return 1;
+  if (end == END_NONE)
+    return 0;
+  lua_pushstring(L, names[end]);
+  lua_pushinteger(L, signo);
+  return 2;
 }
 
 /* agent.faulted(signal): the process dies of it when the script ends. */
 static int l_faulted(lua_State *L) {
   agent.fault_signal = (int)luaL_checkinteger(L, 1);
   return 0;
+}
+
+/* agent.start_dir() -> the directory the program started in (snare's),
+   against which relative output paths are meant. */
+static int l_start_dir(lua_State *L) {
+  lua_pushstring(L, agent.start_dir != NULL ? agent.start_dir : ".");
+  return 1;
 }
 
 /* agent.args() -> the controller's arguments (SNARE_AGENT_ARGS, split at
@@ -143,26 +230,15 @@ static int l_args(lua_State *L) {
 }
 
 static const luaL_Reg agent_functions[] = {
-    {"attach", l_attach}, {"attached", l_attached}, {"exiting", l_exiting},
-    {"faulted", l_faulted}, {"args", l_args},       {NULL, NULL},
+    {"attach", l_attach},   {"attached", l_attached},
+    {"ending", l_ending},   {"faulted", l_faulted},
+    {"args", l_args},       {"start_dir", l_start_dir},
+    {NULL, NULL},
 };
 
 static int open_agent_core(lua_State *L) {
   luaL_newlib(L, agent_functions);
   return 1;
-}
-
-/* Dies of the fault the script reported, without running its handler
-   again: the status is what the program's own death would have given. */
-static void die_of_fault(int signo) {
-  fflush(NULL);
-  signal(signo, SIG_DFL);
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, signo);
-  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-  raise(signo);
-  _exit(128 + signo);
 }
 
 /* The controller thread: runs the script with its arguments. */
@@ -180,7 +256,7 @@ static void *controller_main(void *data) {
     fprintf(stderr, "snare: %s\n", lua_tostring(L, -1));
   fflush(stderr);
   if (agent.fault_signal != 0)
-    die_of_fault(agent.fault_signal);
+    agent_die_of(agent.fault_signal); /* without the program's handler */
   pthread_mutex_lock(&agent.lock);
   bool released = agent.state >= RUNNING;
   pthread_mutex_unlock(&agent.lock);
@@ -191,31 +267,23 @@ static void *controller_main(void *data) {
     snare_status (*resume)(snare_session *, int, snare_resume_mode,
                            const uint64_t *) =
         (snare_status(*)(snare_session *, int, snare_resume_mode,
-                         const uint64_t *))snare_function(
+                         const uint64_t *))agent_snare_function(
             "snare_thread_resume");
     resume(agent.session, agent.thread, SNARE_RESUME_CONTINUE, NULL);
   }
+  /* No one serves events any more: a thread that stopped now would wait
+     forever, so none is attached from here on. */
+  void (*forget)(void) = (void (*)(void))agent_snare_function(
+      "snare_threads_forget_all");
+  forget();
   set_state(DONE);
   /* The Lua state stays: the program's threads may still be hooked. */
   return NULL;
 }
 
-/* exit() from any thread but the controller: the script reports, then the
-   exit goes on. */
-static void at_exit(void) {
-  if (pthread_equal(pthread_self(), agent.controller))
-    return;
-  pthread_mutex_lock(&agent.lock);
-  bool running = agent.state == RUNNING;
-  agent.exiting = true;
-  pthread_mutex_unlock(&agent.lock);
-  if (!running)
-    return;
-  snare_status (*quit)(snare_session *) =
-      (snare_status(*)(snare_session *))snare_function("snare_session_quit");
-  quit(agent.session);
-  wait_state(DONE);
-}
+/* exit() from any thread but the controller, main returning, and
+   quick_exit(): the script reports, then the exit goes on. */
+static void at_exit(void) { agent_end_program(END_EXIT, 0); }
 
 /* A copy of the environment variable, which is then removed so that the
    program's children run without the agent. */
@@ -226,20 +294,41 @@ static char *take_env(const char *name) {
   return copy;
 }
 
-/* Sets package[field] from the environment variable, when it is set. */
+/*
+ * Sets package[field] from the environment variable when it is set, and
+ * keeps only its absolute templates: a module is never taken from the
+ * program's working directory ("./?.lua"), where anyone may have put one.
+ */
 static void set_package_path(lua_State *L, const char *field,
                              const char *name) {
   char *value = take_env(name);
-  if (value == NULL)
-    return;
   lua_getglobal(L, "package");
-  lua_pushstring(L, value);
+  if (value == NULL) {
+    lua_getfield(L, -1, field);
+    value = strdup(lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  luaL_Buffer kept;
+  luaL_buffinit(L, &kept);
+  bool first = true;
+  for (char *save = NULL, *item = strtok_r(value, ";", &save); item != NULL;
+       item = strtok_r(NULL, ";", &save)) {
+    if (item[0] != '/')
+      continue;
+    if (!first)
+      luaL_addchar(&kept, ';');
+    luaL_addstring(&kept, item);
+    first = false;
+  }
+  luaL_pushresult(&kept);
   lua_setfield(L, -2, field);
   lua_pop(L, 1);
   free(value);
 }
 
-__attribute__((constructor)) static void agent_start(void) {
+/* Drops the variables that carry the agent in, so that the program's
+   children run without it (unless an exec is followed). */
+static void take_agent_env(void) {
   agent.script = take_env("SNARE_AGENT_SCRIPT");
   agent.args = take_env("SNARE_AGENT_ARGS");
   char *preload = take_env("SNARE_AGENT_PRELOAD"); /* LD_PRELOAD before us */
@@ -248,8 +337,11 @@ __attribute__((constructor)) static void agent_start(void) {
   else
     unsetenv("LD_PRELOAD");
   free(preload);
-  if (agent.script == NULL)
-    return; /* preloaded by someone else than snare: stay out */
+}
+
+/* The Lua state of the controller, with snare.core loaded; exits if it
+   cannot be made. */
+static lua_State *controller_state(void) {
   lua_State *L = luaL_newstate();
   if (L == NULL) {
     fputs("snare agent: cannot create a Lua state\n", stderr);
@@ -268,25 +360,44 @@ __attribute__((constructor)) static void agent_start(void) {
     fprintf(stderr, "snare agent: %s\n", lua_tostring(L, -1));
     _exit(AGENT_FAILED);
   }
+  return L;
+}
+
+__attribute__((constructor)) static void agent_start(void) {
+  agent_real_resolve();
+  take_agent_env();
+  if (agent.script == NULL)
+    return; /* preloaded by someone else than snare: stay out */
+  /* A setuid or setgid program: the loader preloads only trusted
+     libraries into it, and the agent must not run there either. */
+  if (getauxval(AT_SECURE) != 0)
+    return;
+  agent.pid = getpid();
+  agent.main_thread = pthread_self();
+  agent.start_dir = getcwd(NULL, 0);
+  note_range(&agent_itself, (const void *)agent_start);
+  lua_State *L = controller_state();
+  agent_note_snare_core();
   atexit(at_exit);
-  if (pthread_create(&agent.controller, NULL, controller_main, L) != 0) {
+  at_quick_exit(at_exit);
+  agent_end_signals_install();
+  agent_lifecycle_start();
+  if (real.pthread_create(&agent.controller, NULL, controller_main, L) != 0) {
     fputs("snare agent: cannot start the controller thread\n", stderr);
     _exit(AGENT_FAILED);
   }
-  if (wait_state(SESSION) != SESSION)
+  if (agent_wait_state(SESSION) != SESSION)
     return; /* the script ended at once */
   snare_status (*attach)(snare_session *, bool, int *) =
-      (snare_status(*)(snare_session *, bool, int *))snare_function(
+      (snare_status(*)(snare_session *, bool, int *))agent_snare_function(
           "snare_thread_attach");
   int id;
-  snare_status status = attach(agent.session, true, &id);
-  if (status != SNARE_OK) {
-    snare_status (*quit)(snare_session *) =
-        (snare_status(*)(snare_session *))snare_function("snare_session_quit");
-    quit(agent.session); /* the controller waits for the attach event */
-    wait_state(DONE);
+  if (attach(agent.session, true, &id) != SNARE_OK) {
+    quit_session(); /* the controller waits for the attach event */
+    agent_wait_state(DONE);
     return;
   }
   /* Resumed by the controller: the program runs. */
+  agent_threads_main_attached();
   set_state(RUNNING);
 }

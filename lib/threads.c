@@ -44,3 +44,9 @@ snare_thread *snare_threads_current(void) {
   }
   return NULL;
 }
+
+void snare_threads_clear(void) {
+  int limit = atomic_load(&high_water);
+  for (int i = 0; i < limit; i++)
+    atomic_store(&table[i], NULL);
+}

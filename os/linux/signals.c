@@ -147,3 +147,32 @@ void snare_os_signals_restore(void) {
   restore_one(snare_linux_interrupt_signal(), &previous[FAULT_SIGNAL_COUNT]);
   installed = false;
 }
+
+size_t snare_os_signals_reserved(int *out, size_t cap) {
+  size_t count = FAULT_SIGNAL_COUNT + 1;
+  for (size_t i = 0; i < count && i < cap; i++)
+    out[i] = i < FAULT_SIGNAL_COUNT ? fault_signals[i]
+                                    : snare_linux_interrupt_signal();
+  return count;
+}
+
+/*
+ * A handler the program sets while snare's is installed goes behind
+ * snare's: chain() hands it what snare does not claim, and restoring
+ * snare's handlers later installs it. A signal arriving while the record
+ * is rewritten may see the old handler or the new one, as it would with
+ * sigaction() itself.
+ */
+snare_status snare_os_signal_chain(int sig, const void *action,
+                                   void *previous) {
+  struct sigaction *chained = previous_for(sig);
+  struct sigaction current;
+  if (!installed || chained == NULL || sigaction(sig, NULL, &current) != 0 ||
+      !(current.sa_flags & SA_SIGINFO) || current.sa_sigaction != on_signal)
+    return SNARE_NOT_FOUND;
+  if (previous != NULL)
+    memcpy(previous, chained, sizeof *chained);
+  if (action != NULL)
+    memcpy(chained, action, sizeof *chained);
+  return SNARE_OK;
+}

@@ -25,15 +25,34 @@ if progress == "1" then
   collect.progress_done()
 end
 
+-- The report of a run a signal ended misses what the program would have
+-- done after it; one that ended in a fault too.
+local incomplete
+if how == "signal" then
+  incomplete = string.format("the program was killed by signal %d",
+                             fault)
+elseif how == "fault" then
+  incomplete = "the program faulted"
+end
+
 local file = io.stderr
 if output ~= "" then
+  if output:sub(1, 1) ~= "/" then -- the program may have changed directory
+    output = agent.start_dir .. "/" .. output
+  end
   file = assert(io.open(output, "w"))
 end
 local stat = assert(io.open("/proc/self/stat")) -- "PID (name) ..."
 run:write(file, value, stat:read("n"))
 stat:close()
+if incomplete and (format == "table" or format == "text") then
+  file:write("(incomplete: ", incomplete, ")\n")
+end
 if file ~= io.stderr then
   file:close()
+end
+if incomplete then
+  io.stderr:write("snare: the report is incomplete: ", incomplete, "\n")
 end
 
 if how == "fault" then
