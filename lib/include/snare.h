@@ -1312,7 +1312,9 @@ SNARE_API size_t snare_signals_reserved(int *out, size_t cap);
  * `previous` are `struct sigaction *` on POSIX systems (either may be
  * NULL): previous receives the handler chained to so far, action (if
  * given) replaces it. NOT_FOUND when snare's handler is not installed on
- * that signal (the caller then uses the system's call itself).
+ * that signal (the caller then uses the system's call itself). A fault
+ * (not a trap of snare's) of an attached thread goes to a handler set
+ * this way instead of stopping the thread: the program decides.
  */
 SNARE_API snare_status snare_signal_chain(int signal, const void *action,
                                           void *previous);

@@ -55,6 +55,9 @@ SNARE_HIDDEN size_t snare_os_signals_reserved(int *out, size_t cap);
    snare_signal_chain); NOT_FOUND if snare's is not on that signal. */
 SNARE_HIDDEN snare_status snare_os_signal_chain(int sig, const void *action,
                                                 void *previous);
+/* Whether a handler of the program's own, set through
+   snare_os_signal_chain, is behind snare's on sig. */
+SNARE_HIDDEN bool snare_os_signal_handled_behind(int sig);
 
 /* ---- threads and events ---- */
 

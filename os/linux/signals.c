@@ -16,6 +16,8 @@ static const int fault_signals[] = {SIGTRAP, SIGSEGV, SIGBUS,
 #define FAULT_SIGNAL_COUNT (sizeof fault_signals / sizeof fault_signals[0])
 
 static struct sigaction previous[FAULT_SIGNAL_COUNT + 1];
+/* previous[i] was set by snare_os_signal_chain: the program's handler. */
+static bool set_behind[FAULT_SIGNAL_COUNT + 1];
 static bool installed;
 
 static snare_fault_kind trap_kind(int code) {
@@ -163,16 +165,26 @@ size_t snare_os_signals_reserved(int *out, size_t cap) {
  * is rewritten may see the old handler or the new one, as it would with
  * sigaction() itself.
  */
-snare_status snare_os_signal_chain(int sig, const void *action,
-                                   void *previous) {
+snare_status snare_os_signal_chain(int sig, const void *action, void *old) {
   struct sigaction *chained = previous_for(sig);
   struct sigaction current;
   if (!installed || chained == NULL || sigaction(sig, NULL, &current) != 0 ||
       !(current.sa_flags & SA_SIGINFO) || current.sa_sigaction != on_signal)
     return SNARE_NOT_FOUND;
-  if (previous != NULL)
-    memcpy(previous, chained, sizeof *chained);
-  if (action != NULL)
+  if (old != NULL)
+    memcpy(old, chained, sizeof *chained);
+  if (action != NULL) {
     memcpy(chained, action, sizeof *chained);
+    set_behind[chained - previous] = true;
+  }
   return SNARE_OK;
+}
+
+bool snare_os_signal_handled_behind(int sig) {
+  const struct sigaction *chained = previous_for(sig);
+  if (chained == NULL || !set_behind[chained - previous])
+    return false;
+  if (chained->sa_flags & SA_SIGINFO)
+    return chained->sa_sigaction != NULL;
+  return chained->sa_handler != SIG_DFL && chained->sa_handler != SIG_IGN;
 }
