@@ -250,9 +250,9 @@ function profile.main(argv, first, default_format)
     return profile_library(opts, progress)
   end
   if opts.output then
-    local ok, err = writable(opts.output)
+    local ok, why = writable(opts.output)
     if not ok then
-      return fail("cannot write the report: " .. err)
+      return fail("cannot write the report: " .. why)
     end
   end
   local script = package.searchpath("snare.cli.agent_report", package.path)
