@@ -25,7 +25,6 @@
  */
 #include <dlfcn.h>
 #include <lauxlib.h>
-#include <link.h>
 #include <lua.h>
 #include <lualib.h>
 #include <stdint.h>
@@ -104,52 +103,7 @@ void agent_end_program(agent_end end, int signo) {
   agent_wait_state(DONE);
 }
 
-/* The address range of one loaded object, to tell its calls apart. */
-typedef struct object_range {
-  uintptr_t base, low, high;
-} object_range;
-
-static object_range snare_core, agent_itself;
-
-static int find_range(struct dl_phdr_info *info, size_t size, void *data) {
-  (void)size;
-  object_range *range = data;
-  if (info->dlpi_addr != range->base)
-    return 0;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
-      continue;
-    uintptr_t low = info->dlpi_addr + ph->p_vaddr;
-    if (range->low == 0 || low < range->low)
-      range->low = low;
-    if (low + ph->p_memsz > range->high)
-      range->high = low + ph->p_memsz;
-  }
-  return 1;
-}
-
-static void note_range(object_range *range, const void *inside) {
-  Dl_info info;
-  if (dladdr(inside, &info) == 0)
-    return;
-  object_range found = {.base = (uintptr_t)info.dli_fbase};
-  dl_iterate_phdr(find_range, &found);
-  *range = found;
-}
-
-void agent_note_snare_core(void) {
-  note_range(&snare_core, dlsym(RTLD_DEFAULT, "snare_session_new"));
-}
-
-static bool in_range(const object_range *range, uintptr_t address) {
-  return address >= range->low && address < range->high;
-}
-
-bool agent_called_by_snare(const void *address) {
-  uintptr_t at = (uintptr_t)address;
-  return in_range(&snare_core, at) || in_range(&agent_itself, at);
-}
+_Thread_local bool agent_own_thread;
 
 _Noreturn void agent_die_of(int signo) {
   struct sigaction dfl;
@@ -244,6 +198,8 @@ static int open_agent_core(lua_State *L) {
 /* The controller thread: runs the script with its arguments. */
 static void *controller_main(void *data) {
   lua_State *L = data;
+  agent_own_thread = true; /* its threads (snare's workers) are not the
+                              program's */
   int status = luaL_loadfile(L, agent.script);
   if (status == LUA_OK) {
     lua_getglobal(L, "debug");
@@ -363,8 +319,7 @@ static lua_State *controller_state(void) {
   return L;
 }
 
-__attribute__((constructor)) static void agent_start(void) {
-  agent_real_resolve();
+static void start(void) {
   take_agent_env();
   if (agent.script == NULL)
     return; /* preloaded by someone else than snare: stay out */
@@ -375,9 +330,7 @@ __attribute__((constructor)) static void agent_start(void) {
   agent.pid = getpid();
   agent.main_thread = pthread_self();
   agent.start_dir = getcwd(NULL, 0);
-  note_range(&agent_itself, (const void *)agent_start);
   lua_State *L = controller_state();
-  agent_note_snare_core();
   atexit(at_exit);
   at_quick_exit(at_exit);
   agent_end_signals_install();
@@ -400,4 +353,13 @@ __attribute__((constructor)) static void agent_start(void) {
   /* Resumed by the controller: the program runs. */
   agent_threads_main_attached();
   set_state(RUNNING);
+}
+
+/* The threads the agent's start starts are its own (snare.core may start
+   some as it loads); then the main thread is the program's again. */
+__attribute__((constructor)) static void agent_start(void) {
+  agent_real_resolve();
+  agent_own_thread = true;
+  start();
+  agent_own_thread = false;
 }

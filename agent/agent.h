@@ -82,11 +82,9 @@ agent_state agent_current_state(void);
    event) and the call returns when it is done, its report written. */
 void agent_end_program(agent_end end, int signo);
 
-/* Whether `address` (a caller's return address) lies in snare.core or in
-   the agent: such calls go straight to the system. */
-bool agent_called_by_snare(const void *address);
-/* Records where snare.core lies (once it is loaded). */
-void agent_note_snare_core(void);
+/* True on the agent's own threads (the controller, the watcher): the
+   threads they start are snare's, not the program's. */
+extern _Thread_local bool agent_own_thread;
 
 /* Sets the default action of signo, unblocks it and raises it: the process
    dies of it. Async-signal-safe. */

@@ -131,6 +131,7 @@ void agent_end_signal_raised(int signo) {
 
 static void *watch_end_signals(void *unused) {
   (void)unused;
+  agent_own_thread = true;
   while (sem_wait(&end_signalled) != 0)
     ; /* EINTR */
   int signo = atomic_load(&end_signal);

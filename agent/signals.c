@@ -12,8 +12,8 @@
  *   written, then the process dies of the signal. Once the program sets
  *   a handler (or SIG_IGN) of its own, it alone decides.
  *
- * Calls from snare.core and from the agent itself go straight to the
- * system.
+ * Snare.core sets its handlers with the system's sigaction directly
+ * (os/linux/signals.c), and the agent calls the system's functions.
  */
 #include <string.h>
 
@@ -111,8 +111,7 @@ static int program_sigaction(int sig, const struct sigaction *act,
 
 AGENT_INTERPOSE int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
   agent_real_resolve();
-  if (the_agent.script == NULL ||
-      agent_called_by_snare(__builtin_return_address(0)))
+  if (the_agent.script == NULL)
     return real.sigaction(sig, act, old);
   return program_sigaction(sig, act, old);
 }

@@ -71,8 +71,7 @@ static void *thread_main(void *raw) {
 AGENT_INTERPOSE int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
                    void *(*routine)(void *), void *arg) {
   agent_real_resolve();
-  if (the_agent.script == NULL ||
-      agent_called_by_snare(__builtin_return_address(0)))
+  if (the_agent.script == NULL || agent_own_thread)
     return real.pthread_create(thread, attr, routine, arg);
   thread_start *start = malloc(sizeof *start);
   if (start == NULL)

@@ -47,6 +47,11 @@ snare_thread *snare_threads_current(void) {
 
 void snare_threads_clear(void) {
   int limit = atomic_load(&high_water);
-  for (int i = 0; i < limit; i++)
-    atomic_store(&table[i], NULL);
+  for (int i = 0; i < limit; i++) {
+    snare_thread *thread = atomic_exchange(&table[i], NULL);
+    /* An attached record is then as good as detached: its session frees
+       it. A worker's stays its session's. */
+    if (thread != NULL && thread != &thread->session->worker)
+      atomic_store(&thread->alive, false);
+  }
 }

@@ -129,7 +129,8 @@ SNARE_HIDDEN void snare_threads_remove(snare_thread *thread);
 /* The calling thread's record, or NULL; signal-safe. */
 SNARE_HIDDEN snare_thread *snare_threads_current(void);
 SNARE_HIDDEN int snare_threads_next_id(void);
-/* Empties the table (snare_threads_forget_all). */
+/* Empties the table, attached records counting as detached from then on
+   (snare_threads_forget_all). */
 SNARE_HIDDEN void snare_threads_clear(void);
 
 /* ---- sessions (lib/session.c) ---- */

@@ -3,6 +3,7 @@
  * snare_fault for the core, and pass whatever the core does not claim to
  * the handler that was installed before snare's.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -19,6 +20,24 @@ static struct sigaction previous[FAULT_SIGNAL_COUNT + 1];
 /* previous[i] was set by snare_os_signal_chain: the program's handler. */
 static bool set_behind[FAULT_SIGNAL_COUNT + 1];
 static bool installed;
+
+/*
+ * Snare sets its own handlers with the system's sigaction, found behind
+ * any interposer: an LD_PRELOAD agent interposes sigaction so that the
+ * handlers the program sets go behind snare's, and snare's own changes
+ * must not be taken for the program's (nor must a sanitizer's
+ * interceptor in between hide who calls).
+ */
+static int system_sigaction(int sig, const struct sigaction *action,
+                            struct sigaction *old) {
+  static int (*found)(int, const struct sigaction *, struct sigaction *);
+  if (found == NULL) {
+    *(void **)&found = dlsym(RTLD_NEXT, "sigaction");
+    if (found == NULL)
+      found = sigaction;
+  }
+  return found(sig, action, old);
+}
 
 static snare_fault_kind trap_kind(int code) {
   if (code == SI_KERNEL)
@@ -84,7 +103,7 @@ static void chain(int sig, siginfo_t *info, void *context) {
   struct sigaction dfl;
   memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
-  sigaction(sig, &dfl, NULL);
+  system_sigaction(sig, &dfl, NULL);
   raise(sig);
 }
 
@@ -112,7 +131,7 @@ static bool install_one(int sig, struct sigaction *save, int flags) {
   sigemptyset(&action.sa_mask);
   /* An interrupt must not land inside a fault handler running a callback. */
   sigaddset(&action.sa_mask, snare_linux_interrupt_signal());
-  return sigaction(sig, &action, save) == 0;
+  return system_sigaction(sig, &action, save) == 0;
 }
 
 snare_status snare_os_signals_install(void) {
@@ -129,16 +148,16 @@ snare_status snare_os_signals_install(void) {
     return SNARE_OK;
   }
   while (done-- > 0)
-    sigaction(fault_signals[done], &previous[done], NULL);
+    system_sigaction(fault_signals[done], &previous[done], NULL);
   return SNARE_SYSTEM;
 }
 
 static void restore_one(int sig, const struct sigaction *saved) {
   struct sigaction current;
   /* Someone installed a handler after us: theirs stays. */
-  if (sigaction(sig, NULL, &current) == 0 &&
+  if (system_sigaction(sig, NULL, &current) == 0 &&
       (current.sa_flags & SA_SIGINFO) && current.sa_sigaction == on_signal)
-    sigaction(sig, saved, NULL);
+    system_sigaction(sig, saved, NULL);
 }
 
 void snare_os_signals_restore(void) {
@@ -168,7 +187,8 @@ size_t snare_os_signals_reserved(int *out, size_t cap) {
 snare_status snare_os_signal_chain(int sig, const void *action, void *old) {
   struct sigaction *chained = previous_for(sig);
   struct sigaction current;
-  if (!installed || chained == NULL || sigaction(sig, NULL, &current) != 0 ||
+  if (!installed || chained == NULL ||
+      system_sigaction(sig, NULL, &current) != 0 ||
       !(current.sa_flags & SA_SIGINFO) || current.sa_sigaction != on_signal)
     return SNARE_NOT_FOUND;
   if (old != NULL)
