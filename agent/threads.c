@@ -23,14 +23,18 @@ static atomic_int live_threads = 1; /* the main thread */
 static atomic_bool main_ended;
 static _Thread_local bool attached;
 
+/* A cancellation must not end the thread inside snare (holding its
+   locks), nor before the program's routine has run at all. */
 static void attach_self(void) {
   if (atomic_load(&the_agent.child) || agent_current_state() != RUNNING)
     return;
   snare_status (*attach)(snare_session *, bool, int *) =
       (snare_status(*)(snare_session *, bool, int *))agent_snare_function(
           "snare_thread_attach");
-  int id;
+  int id, cancel_state;
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
   attached = attach(the_agent.session, false, &id) == SNARE_OK;
+  pthread_setcancelstate(cancel_state, NULL);
 }
 
 static void detach_self(void) {
@@ -40,7 +44,10 @@ static void detach_self(void) {
   snare_status (*detach)(snare_session *) =
       (snare_status(*)(snare_session *))agent_snare_function(
           "snare_thread_detach");
+  int cancel_state;
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
   detach(the_agent.session);
+  pthread_setcancelstate(cancel_state, NULL);
 }
 
 /* One of the program's threads ends; the last one after main ends the

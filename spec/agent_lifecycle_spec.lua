@@ -99,9 +99,9 @@ io.stderr:write("hits ", hits, " how ", how, "\n")
 ]]
 
 describe("the agent and the program's threads", function()
-  it("attaches every thread the program starts and detaches it at its end",
-     function()
-    local out, err, status = exec_source([[
+  -- Counts the threads that attached and detached again, and work()'s
+  -- calls per thread, on stderr.
+  local count_threads = [[
 local agent = require "snare.agent"
 local snare = require "snare"
 local trace = snare.trace { agent.program:symbol("work") }
@@ -128,13 +128,26 @@ for id in pairs(attached) do
 end
 io.stderr:write(("attached %d detached %d threads %d calls %d ten %d\n")
                 :format(a, d, threads, calls, counts[10] or 0))
-]], "threads 4")
+]]
+
+  it("attaches every thread the program starts and detaches it at its end",
+     function()
+    local out, err, status = exec_source(count_threads, "threads 4")
     local plain_out, _, plain_status = plain("threads 4")
     assert.equal(plain_status, status)
     assert.equal(plain_out, out)
     -- 4 rounds of 16 threads, 10 calls each, every one on its own thread.
     assert.matches("attached 64 detached 64 threads 64 calls 640 ten 64\n",
                    err, 1, true)
+  end)
+
+  it("detaches a thread that is cancelled", function()
+    local out, err, status = exec_source(count_threads, "cancel 4")
+    local plain_out, _, plain_status = plain("cancel 4")
+    assert.equal(plain_status, status)
+    assert.equal(plain_out, out)
+    assert.equal("cancelled 32\n", out)
+    assert.matches("attached 32 detached 32 ", err, 1, true)
   end)
 
   it("reports a fault on another thread with its backtrace and dies of it",
@@ -201,6 +214,15 @@ describe("the agent at the program's exits", function()
     assert.equal(1, calls.forking)
     assert.equal(1, calls.main)
     assert.not_matches("got SIGSEGV", err, 1, true)
+  end)
+
+  it("lets a forked child run through breakpoints, with nobody to stop it",
+     function()
+    local out, err, status = exec_source(counting_breakpoint, "fork")
+    local plain_out, _, plain_status = plain("fork")
+    assert.equal(plain_status, status)
+    assert.equal(plain_out, out)
+    assert.matches("hits 1 how exit", err, 1, true) -- the parent's own
   end)
 end)
 

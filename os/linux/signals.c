@@ -22,17 +22,18 @@ static bool set_behind[FAULT_SIGNAL_COUNT + 1];
 static bool installed;
 
 /*
- * Snare sets its own handlers with the system's sigaction, found behind
- * any interposer: an LD_PRELOAD agent interposes sigaction so that the
- * handlers the program sets go behind snare's, and snare's own changes
- * must not be taken for the program's (nor must a sanitizer's
- * interceptor in between hide who calls).
+ * Snare sets its own handlers with the C library's sigaction under its
+ * internal name (glibc's __sigaction), which nobody interposes: an
+ * LD_PRELOAD agent interposes sigaction so that the handlers the program
+ * sets go behind snare's, and snare's own changes must not be taken for
+ * the program's (a sanitizer's interceptor in between would hide who
+ * calls, and RTLD_NEXT can lead back into either).
  */
 static int system_sigaction(int sig, const struct sigaction *action,
                             struct sigaction *old) {
   static int (*found)(int, const struct sigaction *, struct sigaction *);
   if (found == NULL) {
-    *(void **)&found = dlsym(RTLD_NEXT, "sigaction");
+    *(void **)&found = dlsym(RTLD_DEFAULT, "__sigaction");
     if (found == NULL)
       found = sigaction;
   }
