@@ -99,6 +99,10 @@ void agent_lifecycle_start(void);
 /* agent/signals.c: the end signals handled (SIGINT, SIGTERM, SIGHUP). */
 void agent_end_signals_install(void);
 void agent_end_signals_forget(void); /* in a fork's child */
+/* Snare's signals the program asked blocked on this thread, which a
+   thread it starts inherits (a new thread's mask is its creator's). */
+sigset_t agent_blocked_by_program(void);
+void agent_inherit_blocked(const sigset_t *blocked);
 /* An end signal arrived (signal handler): the watcher reports, then the
    process dies of it. */
 void agent_end_signal_raised(int signo);

@@ -167,6 +167,12 @@ static int program_mask(int (*set_mask)(int, const sigset_t *, sigset_t *),
   return 0;
 }
 
+sigset_t agent_blocked_by_program(void) { return blocked_by_program; }
+
+void agent_inherit_blocked(const sigset_t *blocked) {
+  blocked_by_program = *blocked;
+}
+
 AGENT_INTERPOSE int sigprocmask(int how, const sigset_t *set, sigset_t *old) {
   agent_real_resolve();
   return program_mask(real.sigprocmask, how, set, old);

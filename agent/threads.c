@@ -17,6 +17,7 @@
 typedef struct thread_start {
   void *(*routine)(void *);
   void *arg;
+  sigset_t blocked; /* agent_blocked_by_program() of its creator */
 } thread_start;
 
 static atomic_int live_threads = 1; /* the main thread */
@@ -67,6 +68,7 @@ static void thread_cleanup(void *unused) {
 static void *thread_main(void *raw) {
   thread_start start = *(thread_start *)raw;
   free(raw);
+  agent_inherit_blocked(&start.blocked);
   attach_self();
   void *result;
   pthread_cleanup_push(thread_cleanup, NULL);
@@ -83,7 +85,7 @@ AGENT_INTERPOSE int pthread_create(pthread_t *thread, const pthread_attr_t *attr
   thread_start *start = malloc(sizeof *start);
   if (start == NULL)
     return real.pthread_create(thread, attr, routine, arg);
-  *start = (thread_start){routine, arg};
+  *start = (thread_start){routine, arg, agent_blocked_by_program()};
   atomic_fetch_add(&live_threads, 1);
   int status = real.pthread_create(thread, attr, thread_main, start);
   if (status != 0) {

@@ -238,12 +238,13 @@ describe("the agent and the program's own signal handling", function()
   end)
 
   it("keeps traps deliverable to a thread that blocks every signal, and "
-     .. "shows it the mask it set", function()
+     .. "shows it and its threads the mask it set", function()
     local out, err, status = exec_source(counting_breakpoint, "masked")
     local plain_out, _, plain_status = plain("masked")
     assert.equal(plain_status, status)
     assert.equal(plain_out, out)
-    assert.matches("trap blocked: 1", out, 1, true)
+    assert.matches("trap blocked: 1\ninherited trap blocked: 1\n", out, 1,
+                   true)
     assert.matches("hits 10 how exit", err, 1, true)
   end)
 end)
