@@ -14,10 +14,13 @@
  *                                      exit(): atexit handler posts a quit
  *   writes the report, returns <-----  and waits until the script is done
  *
- * A fault of the attached main thread parks it and reaches the controller
- * as an event; the script writes its report, and when it ends the agent
- * kills the process with the same signal, so the exit status is the one
- * the program would have had. The Lua side is lua/snare/agent.lua.
+ * A fault of an attached thread (every thread the program starts is
+ * attached, see threads.c) parks it and reaches the controller as an
+ * event; the script writes its report, and when it ends the agent kills
+ * the process with the same signal, so the exit status is the one the
+ * program would have had. The other ways a program ends or changes
+ * (_exit, exec, end signals, fork) are in lifecycle.c, its signal calls
+ * in signals.c. The Lua side is lua/snare/agent.lua.
  *
  * The snare C API is reached with dlsym: it lives in the snare.core module
  * that the Lua state loads (and exports globally), not in this object, so
@@ -41,31 +44,30 @@
 
 agent the_agent = {.lock = PTHREAD_MUTEX_INITIALIZER,
                    .changed = PTHREAD_COND_INITIALIZER};
-#define agent the_agent
 
 /* States only move forward: the main thread's RUNNING may come after the
    script's DONE when the script ends without serving events. */
 static void set_state(agent_state state) {
-  pthread_mutex_lock(&agent.lock);
-  if (state > agent.state)
-    agent.state = state;
-  pthread_cond_broadcast(&agent.changed);
-  pthread_mutex_unlock(&agent.lock);
+  pthread_mutex_lock(&the_agent.lock);
+  if (state > the_agent.state)
+    the_agent.state = state;
+  pthread_cond_broadcast(&the_agent.changed);
+  pthread_mutex_unlock(&the_agent.lock);
 }
 
 agent_state agent_wait_state(agent_state state) {
-  pthread_mutex_lock(&agent.lock);
-  while (agent.state < state)
-    pthread_cond_wait(&agent.changed, &agent.lock);
-  agent_state reached = agent.state;
-  pthread_mutex_unlock(&agent.lock);
+  pthread_mutex_lock(&the_agent.lock);
+  while (the_agent.state < state)
+    pthread_cond_wait(&the_agent.changed, &the_agent.lock);
+  agent_state reached = the_agent.state;
+  pthread_mutex_unlock(&the_agent.lock);
   return reached;
 }
 
 agent_state agent_current_state(void) {
-  pthread_mutex_lock(&agent.lock);
-  agent_state state = agent.state;
-  pthread_mutex_unlock(&agent.lock);
+  pthread_mutex_lock(&the_agent.lock);
+  agent_state state = the_agent.state;
+  pthread_mutex_unlock(&the_agent.lock);
   return state;
 }
 
@@ -83,20 +85,20 @@ static void quit_session(void) {
   snare_status (*quit)(snare_session *) =
       (snare_status(*)(snare_session *))agent_snare_function(
           "snare_session_quit");
-  quit(agent.session);
+  quit(the_agent.session);
 }
 
 void agent_end_program(agent_end end, int signo) {
-  if (atomic_load(&agent.child) || getpid() != agent.pid ||
-      pthread_equal(pthread_self(), agent.controller))
+  if (atomic_load(&the_agent.child) || getpid() != the_agent.pid ||
+      pthread_equal(pthread_self(), the_agent.controller))
     return;
-  pthread_mutex_lock(&agent.lock);
-  bool running = agent.state == RUNNING;
-  if (agent.end == END_NONE) {
-    agent.end = end;
-    agent.end_signal = signo;
+  pthread_mutex_lock(&the_agent.lock);
+  bool running = the_agent.state == RUNNING;
+  if (the_agent.end == END_NONE) {
+    the_agent.end = end;
+    the_agent.end_signal = signo;
   }
-  pthread_mutex_unlock(&agent.lock);
+  pthread_mutex_unlock(&the_agent.lock);
   if (!running)
     return;
   quit_session();
@@ -124,19 +126,19 @@ _Noreturn void agent_die_of(int signo) {
    attach). Resuming it lets the program run. */
 static int l_attach(lua_State *L) {
   luaL_checktype(L, 1, LUA_TLIGHTUSERDATA);
-  pthread_mutex_lock(&agent.lock);
-  bool first = agent.state == STARTING;
-  pthread_mutex_unlock(&agent.lock);
+  pthread_mutex_lock(&the_agent.lock);
+  bool first = the_agent.state == STARTING;
+  pthread_mutex_unlock(&the_agent.lock);
   if (!first)
     return luaL_error(L, "snare agent: attach: called twice");
-  agent.session = lua_touserdata(L, 1);
+  the_agent.session = lua_touserdata(L, 1);
   set_state(SESSION);
   return 0;
 }
 
 /* agent.attached(id): the script saw the main thread attach as `id`. */
 static int l_attached(lua_State *L) {
-  agent.thread = (int)luaL_checkinteger(L, 1);
+  the_agent.thread = (int)luaL_checkinteger(L, 1);
   return 0;
 }
 
@@ -144,10 +146,10 @@ static int l_attached(lua_State *L) {
    "exit", "exec" or "signal" (then the signal number too). */
 static int l_ending(lua_State *L) {
   static const char *const names[] = {NULL, "exit", "exec", "signal"};
-  pthread_mutex_lock(&agent.lock);
-  agent_end end = agent.end;
-  int signo = agent.end_signal;
-  pthread_mutex_unlock(&agent.lock);
+  pthread_mutex_lock(&the_agent.lock);
+  agent_end end = the_agent.end;
+  int signo = the_agent.end_signal;
+  pthread_mutex_unlock(&the_agent.lock);
   if (end == END_NONE)
     return 0;
   lua_pushstring(L, names[end]);
@@ -157,14 +159,14 @@ static int l_ending(lua_State *L) {
 
 /* agent.faulted(signal): the process dies of it when the script ends. */
 static int l_faulted(lua_State *L) {
-  agent.fault_signal = (int)luaL_checkinteger(L, 1);
+  the_agent.fault_signal = (int)luaL_checkinteger(L, 1);
   return 0;
 }
 
 /* agent.start_dir() -> the directory the program started in (snare's),
    against which relative output paths are meant. */
 static int l_start_dir(lua_State *L) {
-  lua_pushstring(L, agent.start_dir != NULL ? agent.start_dir : ".");
+  lua_pushstring(L, the_agent.start_dir != NULL ? the_agent.start_dir : ".");
   return 1;
 }
 
@@ -172,7 +174,7 @@ static int l_start_dir(lua_State *L) {
    the ASCII unit separator) as a list. */
 static int l_args(lua_State *L) {
   lua_newtable(L);
-  const char *p = agent.args;
+  const char *p = the_agent.args;
   for (int i = 1; p != NULL && *p != '\0'; i++) {
     const char *end = strchr(p, '\x1f');
     size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
@@ -200,7 +202,7 @@ static void *controller_main(void *data) {
   lua_State *L = data;
   agent_own_thread = true; /* its threads (snare's workers) are not the
                               program's */
-  int status = luaL_loadfile(L, agent.script);
+  int status = luaL_loadfile(L, the_agent.script);
   if (status == LUA_OK) {
     lua_getglobal(L, "debug");
     lua_getfield(L, -1, "traceback");
@@ -211,21 +213,21 @@ static void *controller_main(void *data) {
   if (status != LUA_OK)
     fprintf(stderr, "snare: %s\n", lua_tostring(L, -1));
   fflush(stderr);
-  if (agent.fault_signal != 0)
-    agent_die_of(agent.fault_signal); /* without the program's handler */
-  pthread_mutex_lock(&agent.lock);
-  bool released = agent.state >= RUNNING;
-  pthread_mutex_unlock(&agent.lock);
+  if (the_agent.fault_signal != 0)
+    agent_die_of(the_agent.fault_signal); /* without the program's handler */
+  pthread_mutex_lock(&the_agent.lock);
+  bool released = the_agent.state >= RUNNING;
+  pthread_mutex_unlock(&the_agent.lock);
   if (!released && status != LUA_OK)
     _exit(AGENT_FAILED); /* the program never ran */
-  if (!released && agent.thread != 0) {
+  if (!released && the_agent.thread != 0) {
     /* The script ended without running the program: let it run alone. */
     snare_status (*resume)(snare_session *, int, snare_resume_mode,
                            const uint64_t *) =
         (snare_status(*)(snare_session *, int, snare_resume_mode,
                          const uint64_t *))agent_snare_function(
             "snare_thread_resume");
-    resume(agent.session, agent.thread, SNARE_RESUME_CONTINUE, NULL);
+    resume(the_agent.session, the_agent.thread, SNARE_RESUME_CONTINUE, NULL);
   }
   /* No one serves events any more: a thread that stopped now would wait
      forever, so none is attached from here on. */
@@ -285,8 +287,8 @@ static void set_package_path(lua_State *L, const char *field,
 /* Drops the variables that carry the agent in, so that the program's
    children run without it (unless an exec is followed). */
 static void take_agent_env(void) {
-  agent.script = take_env("SNARE_AGENT_SCRIPT");
-  agent.args = take_env("SNARE_AGENT_ARGS");
+  the_agent.script = take_env("SNARE_AGENT_SCRIPT");
+  the_agent.args = take_env("SNARE_AGENT_ARGS");
   char *preload = take_env("SNARE_AGENT_PRELOAD"); /* LD_PRELOAD before us */
   if (preload != NULL && *preload != '\0')
     setenv("LD_PRELOAD", preload, 1);
@@ -321,21 +323,21 @@ static lua_State *controller_state(void) {
 
 static void start(void) {
   take_agent_env();
-  if (agent.script == NULL)
+  if (the_agent.script == NULL)
     return; /* preloaded by someone else than snare: stay out */
   /* A setuid or setgid program: the loader preloads only trusted
      libraries into it, and the agent must not run there either. */
   if (getauxval(AT_SECURE) != 0)
     return;
-  agent.pid = getpid();
-  agent.main_thread = pthread_self();
-  agent.start_dir = getcwd(NULL, 0);
+  the_agent.pid = getpid();
+  the_agent.main_thread = pthread_self();
+  the_agent.start_dir = getcwd(NULL, 0);
   lua_State *L = controller_state();
   atexit(at_exit);
   at_quick_exit(at_exit);
   agent_end_signals_install();
   agent_lifecycle_start();
-  if (real.pthread_create(&agent.controller, NULL, controller_main, L) != 0) {
+  if (real.pthread_create(&the_agent.controller, NULL, controller_main, L) != 0) {
     fputs("snare agent: cannot start the controller thread\n", stderr);
     _exit(AGENT_FAILED);
   }
@@ -345,7 +347,7 @@ static void start(void) {
       (snare_status(*)(snare_session *, bool, int *))agent_snare_function(
           "snare_thread_attach");
   int id;
-  if (attach(agent.session, true, &id) != SNARE_OK) {
+  if (attach(the_agent.session, true, &id) != SNARE_OK) {
     quit_session(); /* the controller waits for the attach event */
     agent_wait_state(DONE);
     return;

@@ -5,6 +5,7 @@
  */
 #include <dlfcn.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -17,7 +18,7 @@ agent_real real;
     void *found = dlsym(RTLD_NEXT, name);                                      \
     if (found == NULL) {                                                       \
       fprintf(stderr, "snare agent: no %s behind the agent\n", name);         \
-      _exit(125);                                                              \
+      syscall(SYS_exit_group, 125); /* _exit is the agent's own */             \
     }                                                                          \
     *(void **)&real.field = found;                                             \
   } while (0)

@@ -290,9 +290,8 @@ describe("the agent's output and safety", function()
 
   it("never loads a module from the working directory", function()
     local dir = temp_dir()
-    os.execute("mkdir " .. quote(dir .. "/posix"))
+    os.execute("mkdir " .. quote(dir .. "/posix") .. " " .. quote(dir .. "/snare"))
     for _, name in ipairs { "snare.lua", "posix/unistd.lua", "snare/collect.lua" } do
-      os.execute("mkdir -p " .. quote(dir .. "/snare"))
       local f = assert(io.open(dir .. "/" .. name, "w"))
       f:write("io.stderr:write('TRAP LOADED ", name, "\\n') os.exit(99)\n")
       f:close()
