@@ -88,9 +88,19 @@ static void quit_session(void) {
   quit(the_agent.session);
 }
 
+const char *agent_end_name(agent_end end) {
+  static const char *const names[] = {NULL, "exit", "exec", "signal"};
+  return names[end];
+}
+
 void agent_end_program(agent_end end, int signo) {
-  if (atomic_load(&the_agent.child) || getpid() != the_agent.pid ||
-      pthread_equal(pthread_self(), the_agent.controller))
+  if (getpid() != the_agent.pid)
+    return; /* a vfork's child */
+  if (atomic_load(&the_agent.child)) {
+    agent_child_end(end, signo);
+    return;
+  }
+  if (pthread_equal(pthread_self(), the_agent.controller))
     return;
   pthread_mutex_lock(&the_agent.lock);
   bool running = the_agent.state == RUNNING;
@@ -145,14 +155,13 @@ static int l_attached(lua_State *L) {
 /* agent.ending() -> nil while the program runs, else how it ends:
    "exit", "exec" or "signal" (then the signal number too). */
 static int l_ending(lua_State *L) {
-  static const char *const names[] = {NULL, "exit", "exec", "signal"};
   pthread_mutex_lock(&the_agent.lock);
   agent_end end = the_agent.end;
   int signo = the_agent.end_signal;
   pthread_mutex_unlock(&the_agent.lock);
   if (end == END_NONE)
     return 0;
-  lua_pushstring(L, names[end]);
+  lua_pushstring(L, agent_end_name(end));
   lua_pushinteger(L, signo);
   return 2;
 }
@@ -189,7 +198,7 @@ static const luaL_Reg agent_functions[] = {
     {"attach", l_attach},   {"attached", l_attached},
     {"ending", l_ending},   {"faulted", l_faulted},
     {"args", l_args},       {"start_dir", l_start_dir},
-    {NULL, NULL},
+    {"on_fork", agent_l_on_fork}, {NULL, NULL},
 };
 
 static int open_agent_core(lua_State *L) {
@@ -333,10 +342,12 @@ static void start(void) {
   the_agent.main_thread = pthread_self();
   the_agent.start_dir = getcwd(NULL, 0);
   lua_State *L = controller_state();
+  the_agent.lua = L;
   atexit(at_exit);
   at_quick_exit(at_exit);
   agent_end_signals_install();
   agent_lifecycle_start();
+  agent_fork_start();
   if (real.pthread_create(&the_agent.controller, NULL, controller_main, L) != 0) {
     fputs("snare agent: cannot start the controller thread\n", stderr);
     _exit(AGENT_FAILED);

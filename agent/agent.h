@@ -42,6 +42,7 @@ typedef struct agent {
   char *script;
   char *args;
   char *start_dir;    /* where `snare` and the program started */
+  struct lua_State *lua; /* the controller's state */
 } agent;
 
 extern agent the_agent;
@@ -77,6 +78,9 @@ void *agent_snare_function(const char *name);
 agent_state agent_wait_state(agent_state state);
 agent_state agent_current_state(void);
 
+/* "exit", "exec", "signal" as agent.run says; NULL for END_NONE. */
+const char *agent_end_name(agent_end end);
+
 /* The program ends in way `end`: unless it is the controller calling, or a
    child, or the program is not running yet, the script is told (a quit
    event) and the call returns when it is done, its report written. */
@@ -94,8 +98,13 @@ _Noreturn void agent_die_of(int signo);
    nothing attached. */
 void agent_threads_main_attached(void);
 void agent_threads_forked_child(void);
-/* agent/lifecycle.c: the end signals' watcher, fork handlers. */
+/* agent/lifecycle.c: the end signals' watcher. */
 void agent_lifecycle_start(void);
+/* agent/fork.c: the fork handlers; agent.on_fork(fn) for the script; a
+   child's end, reported by what fn returned. */
+void agent_fork_start(void);
+int agent_l_on_fork(struct lua_State *L);
+void agent_child_end(agent_end end, int signo);
 /* agent/signals.c: the end signals handled (SIGINT, SIGTERM, SIGHUP). */
 void agent_end_signals_install(void);
 void agent_end_signals_forget(void); /* in a fork's child */

@@ -2,8 +2,7 @@
  * lifecycle.c - the ways a program ends or changes that skip exit():
  * _exit() and _Exit() (quick_exit's handler is registered with the
  * atexit one), an exec() replacing the image, an end signal (SIGINT,
- * SIGTERM, SIGHUP, see signals.c), and fork(), whose child has no
- * controller thread.
+ * SIGTERM, SIGHUP, see signals.c). fork() is in fork.c.
  *
  * Each writes the report first: the calling thread waits until the
  * script is done, then the call goes on as the program made it, so the
@@ -139,27 +138,6 @@ static void *watch_end_signals(void *unused) {
   agent_die_of(signo);
 }
 
-/* ---- fork ---- */
-
-static void before_fork(void) { pthread_mutex_lock(&the_agent.lock); }
-
-static void after_fork_parent(void) { pthread_mutex_unlock(&the_agent.lock); }
-
-/* The child has only the forking thread: no controller serves events, so
-   nothing may stop there. It runs uninstrumented but working: hooks stay
-   patched and count into its own memory, faults and signals have their
-   ordinary effect, and its exit status is its own. */
-static void after_fork_child(void) {
-  pthread_mutex_init(&the_agent.lock, NULL);
-  pthread_cond_init(&the_agent.changed, NULL);
-  atomic_store(&the_agent.child, true);
-  void (*forget)(void) =
-      (void (*)(void))agent_snare_function("snare_threads_forget_all");
-  forget();
-  agent_threads_forked_child();
-  agent_end_signals_forget();
-}
-
 void agent_lifecycle_start(void) {
   sem_init(&end_signalled, 0, 0);
   pthread_t watcher;
@@ -170,5 +148,4 @@ void agent_lifecycle_start(void) {
   if (real.pthread_create(&watcher, NULL, watch_end_signals, NULL) == 0)
     pthread_detach(watcher);
   real.pthread_sigmask(SIG_SETMASK, &old, NULL);
-  pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }

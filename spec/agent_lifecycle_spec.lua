@@ -216,6 +216,27 @@ describe("the agent at the program's exits", function()
     assert.not_matches("got SIGSEGV", err, 1, true)
   end)
 
+  it("writes a forked child's own report to FILE.PID, and the parent's to "
+     .. "FILE", function()
+    local dir = temp_dir()
+    local out, err, status = profile("fork-exit", "-o report", dir)
+    local plain_out, _, plain_status = plain("fork-exit")
+    local pipe = assert(io.popen("ls " .. quote(dir)))
+    local names = pipe:read("a")
+    pipe:close()
+    local child_name = names:match("report%.%d+")
+    local parent = read_all(dir .. "/report")
+    local child = child_name and read_all(dir .. "/" .. child_name)
+    os.execute("rm -rf " .. quote(dir))
+    assert.equal(4, plain_status)
+    assert.equal(plain_status, status)
+    assert.equal(plain_out, out)
+    assert.equal("", err)
+    assert.same({ main = 1, forking_exit = 1, work = 1 }, table_calls(parent))
+    assert.is_not_nil(child, "no report.PID in " .. names)
+    assert.same({ work = 2 }, table_calls(child)) -- the child's calls only
+  end)
+
   it("lets a forked child run through breakpoints, with nobody to stop it",
      function()
     local out, err, status = exec_source(counting_breakpoint, "fork")

@@ -24,8 +24,8 @@
 -- the same signal once the script returns. Every thread the program
 -- creates is attached too (an "attach" event, a "detach" when it ends),
 -- so breakpoints stop it and its faults are reported. In a child of
--- fork() nothing is attached and no script runs: the child works, its
--- hooks count into its own memory, and it writes no report.
+-- fork() nothing is attached and no controller runs: the child works, its
+-- hooks count into its own memory, and `agent.on_fork` may report it.
 -- @module snare.agent
 
 local ok, core = pcall(require, "snare.agent.core")
@@ -114,6 +114,19 @@ function agent.run(handlers)
       end
     end
   end
+end
+
+--- Registers `fn(pid)`, called in the child of every `fork()` the
+-- program makes, on the thread that forked, before `fork` returns there:
+-- the child has no controller (nothing is attached there, its
+-- breakpoints never stop it, `agent.run` does not return in it), but its
+-- hooks keep counting in its own memory. If `fn` returns a function,
+-- that is called when the child ends, with how ("exit" or "exec") and
+-- nil; a child that faults or is killed by a signal calls nothing. The
+-- fork waits for the controller to be in `agent.run`'s wait (up to 0.2 s,
+-- else the child gets no call); a child's own forks get no call either.
+function agent.on_fork(fn)
+  core.on_fork(fn)
 end
 
 --- Describes the stack of an event (a fault's), one frame a line,

@@ -9,6 +9,48 @@ local snare = require "snare"
 local format, value, output, progress = table.unpack(agent.args)
 local run = collect.start(agent.functions(), format)
 
+-- A relative OUTPUT is meant where snare started: the program may have
+-- changed directory since.
+if output ~= "" and output:sub(1, 1) ~= "/" then
+  output = agent.start_dir .. "/" .. output
+end
+
+-- Writes the report to `path` ("" for stderr). `how` and `detail` are
+-- what agent.run returned: the report of a run a signal ended misses
+-- what the program would have done after it; one that ended in a fault
+-- too.
+local function write_report(path, how, detail)
+  local incomplete
+  if how == "signal" then
+    incomplete = string.format("the program was killed by signal %d", detail)
+  elseif how == "fault" then
+    incomplete = "the program faulted"
+  end
+  local file = path ~= "" and assert(io.open(path, "w")) or io.stderr
+  local stat = assert(io.open("/proc/self/stat")) -- "PID (name) ..."
+  run:write(file, value, stat:read("n"))
+  stat:close()
+  if incomplete and (format == "table" or format == "text") then
+    file:write("(incomplete: ", incomplete, ")\n")
+  end
+  if file ~= io.stderr then
+    file:close()
+  end
+  if incomplete then
+    io.stderr:write("snare: the report is incomplete: ", incomplete, "\n")
+  end
+end
+
+-- A forked child counts its own calls, from the fork on, and writes its
+-- report when it ends: to OUTPUT.PID (as uftrace names a child's data),
+-- or to stderr.
+agent.on_fork(function(pid)
+  run:restart()
+  return function(how)
+    write_report(output ~= "" and output .. "." .. pid or "", how)
+  end
+end)
+
 -- Ticks drain the trace buffer; some show progress (four a second).
 local ticks = 0
 local how, fault = agent.run {
@@ -25,35 +67,7 @@ if progress == "1" then
   collect.progress_done()
 end
 
--- The report of a run a signal ended misses what the program would have
--- done after it; one that ended in a fault too.
-local incomplete
-if how == "signal" then
-  incomplete = string.format("the program was killed by signal %d",
-                             fault)
-elseif how == "fault" then
-  incomplete = "the program faulted"
-end
-
-local file = io.stderr
-if output ~= "" then
-  if output:sub(1, 1) ~= "/" then -- the program may have changed directory
-    output = agent.start_dir .. "/" .. output
-  end
-  file = assert(io.open(output, "w"))
-end
-local stat = assert(io.open("/proc/self/stat")) -- "PID (name) ..."
-run:write(file, value, stat:read("n"))
-stat:close()
-if incomplete and (format == "table" or format == "text") then
-  file:write("(incomplete: ", incomplete, ")\n")
-end
-if file ~= io.stderr then
-  file:close()
-end
-if incomplete then
-  io.stderr:write("snare: the report is incomplete: ", incomplete, "\n")
-end
+write_report(output, how, fault)
 
 if how == "fault" then
   io.stderr:write(string.format("snare: the program got %s on thread %d at "
