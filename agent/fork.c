@@ -24,6 +24,15 @@
 #define TURN_WAIT_NS 200000000L
 #define TURN_POLL_NS 100000L
 
+/* snare.core's functions, found at start: no dlsym while forking (the
+   loader's lock may be held by a thread that does not exist in the
+   child). */
+static struct {
+  void (*prepare)(void), (*parent)(void), (*child)(void);
+  bool (*try_enter_lua)(void);
+  void (*leave_lua)(void);
+} core;
+
 static int on_fork = LUA_NOREF;    /* agent.on_fork's function */
 static int child_end = LUA_NOREF;  /* in a child: what it returned */
 static bool turn_taken;            /* this fork holds the Lua turn */
@@ -42,21 +51,13 @@ static bool take_turn(void) {
   if (on_fork == LUA_NOREF || atomic_load(&the_agent.child) ||
       agent_current_state() != RUNNING)
     return false;
-  bool (*try_enter)(void) =
-      (bool (*)(void))agent_snare_function("snare_lua_try_enter_async");
   struct timespec poll = {0, TURN_POLL_NS};
   for (long waited = 0; waited < TURN_WAIT_NS; waited += TURN_POLL_NS) {
-    if (try_enter())
+    if (core.try_enter_lua())
       return true;
     nanosleep(&poll, NULL);
   }
   return false; /* the controller is busy in Lua: no report of the child */
-}
-
-static void give_turn_back(void) {
-  void (*leave)(void) =
-      (void (*)(void))agent_snare_function("snare_lua_leave_async");
-  leave();
 }
 
 /* Calls the function at registry `ref` with the `nargs` values `push`
@@ -115,12 +116,14 @@ void agent_child_end(agent_end end, int signo) {
 static void before_fork(void) {
   turn_taken = take_turn();
   pthread_mutex_lock(&the_agent.lock);
+  core.prepare();
 }
 
 static void after_fork_parent(void) {
+  core.parent();
   pthread_mutex_unlock(&the_agent.lock);
   if (turn_taken)
-    give_turn_back();
+    core.leave_lua();
 }
 
 static void after_fork_child(void) {
@@ -129,9 +132,7 @@ static void after_fork_child(void) {
   pthread_mutex_init(&child_lua, NULL);
   atomic_store(&the_agent.child, true);
   the_agent.pid = getpid();
-  void (*forget)(void) =
-      (void (*)(void))agent_snare_function("snare_threads_forget_all");
-  forget();
+  core.child();
   agent_threads_forked_child();
   agent_end_signals_forget();
   if (turn_taken)
@@ -139,5 +140,11 @@ static void after_fork_child(void) {
 }
 
 void agent_fork_start(void) {
+  *(void **)&core.prepare = agent_snare_function("snare_fork_prepare");
+  *(void **)&core.parent = agent_snare_function("snare_fork_parent");
+  *(void **)&core.child = agent_snare_function("snare_fork_child");
+  *(void **)&core.try_enter_lua =
+      agent_snare_function("snare_lua_try_enter_async");
+  *(void **)&core.leave_lua = agent_snare_function("snare_lua_leave_async");
   pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }

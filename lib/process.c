@@ -7,6 +7,15 @@
 
 void snare_threads_forget_all(void) { snare_threads_clear(); }
 
+void snare_fork_prepare(void) { snare_os_global_lock(); }
+
+void snare_fork_parent(void) { snare_os_global_unlock(); }
+
+void snare_fork_child(void) {
+  snare_os_global_unlock();
+  snare_threads_clear();
+}
+
 size_t snare_signals_reserved(int *out, size_t cap) {
   return snare_os_signals_reserved(out, cap);
 }

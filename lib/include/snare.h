@@ -1300,6 +1300,18 @@ SNARE_API snare_status snare_thread_run_to(snare_session *session, int id,
 SNARE_API void snare_threads_forget_all(void);
 
 /*
+ * Around fork(), for pthread_atfork: snare_fork_prepare takes snare's
+ * global lock (waiting for whoever holds it), snare_fork_parent releases
+ * it, snare_fork_child releases it in the child and forgets every
+ * attached thread there (snare_threads_forget_all). The child then finds
+ * snare's state consistent: it may read and reset hook counters and the
+ * trace buffer, and set hooks of its own.
+ */
+SNARE_API void snare_fork_prepare(void);
+SNARE_API void snare_fork_parent(void);
+SNARE_API void snare_fork_child(void);
+
+/*
  * Signals snare's handlers own while a session or hook is live (traps,
  * faults, snare's interrupt signal): writes up to cap numbers into out
  * and returns how many there are.

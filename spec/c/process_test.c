@@ -2,8 +2,12 @@
    forgetting every attached thread (a fork's child), and the program's
    own handlers for snare's signals kept behind snare's. */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "snare.h"
 
@@ -69,4 +73,40 @@ Test(process, no_chain_on_a_signal_snare_does_not_handle) {
   memset(&mine, 0, sizeof mine);
   mine.sa_handler = on_chained;
   cr_assert_eq(snare_signal_chain(SIGUSR2, &mine, NULL), SNARE_NOT_FOUND);
+}
+
+static atomic_bool stop_reading;
+
+/* Holds snare's global lock most of the time: trace reads take it. */
+static void *read_traces(void *unused) {
+  (void)unused;
+  snare_trace_event events[4];
+  size_t count;
+  while (!atomic_load(&stop_reading))
+    snare_trace_read(events, 4, &count, NULL);
+  return NULL;
+}
+
+Test(process, a_forked_child_finds_snare_unlocked) {
+  pthread_t reader;
+  cr_assert_eq(pthread_create(&reader, NULL, read_traces, NULL), 0);
+  for (int i = 0; i < 50; i++) {
+    snare_fork_prepare();
+    pid_t child = fork();
+    if (child == 0) {
+      snare_fork_child();
+      alarm(5); /* a lock held for ever kills the child */
+      snare_trace_event events[4];
+      size_t count;
+      snare_trace_read(events, 4, &count, NULL);
+      _exit(0);
+    }
+    snare_fork_parent();
+    int status;
+    cr_assert_eq(waitpid(child, &status, 0), child);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "fork %d: the child hung on snare's lock", i);
+  }
+  atomic_store(&stop_reading, true);
+  pthread_join(reader, NULL);
 }
