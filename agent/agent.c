@@ -179,6 +179,12 @@ static int l_start_dir(lua_State *L) {
   return 1;
 }
 
+/* agent.generation() -> how many execs this image is from the first. */
+static int l_generation(lua_State *L) {
+  lua_pushinteger(L, the_agent.generation);
+  return 1;
+}
+
 /* agent.args() -> the controller's arguments (SNARE_AGENT_ARGS, split at
    the ASCII unit separator) as a list. */
 static int l_args(lua_State *L) {
@@ -198,7 +204,8 @@ static const luaL_Reg agent_functions[] = {
     {"attach", l_attach},   {"attached", l_attached},
     {"ending", l_ending},   {"faulted", l_faulted},
     {"args", l_args},       {"start_dir", l_start_dir},
-    {"on_fork", agent_l_on_fork}, {NULL, NULL},
+    {"on_fork", agent_l_on_fork}, {"generation", l_generation},
+    {NULL, NULL},
 };
 
 static int open_agent_core(lua_State *L) {
@@ -331,6 +338,7 @@ static lua_State *controller_state(void) {
 }
 
 static void start(void) {
+  agent_follow_start(); /* before the agent's variables are taken */
   take_agent_env();
   if (the_agent.script == NULL)
     return; /* preloaded by someone else than snare: stay out */
@@ -340,7 +348,6 @@ static void start(void) {
     return;
   the_agent.pid = getpid();
   the_agent.main_thread = pthread_self();
-  the_agent.start_dir = getcwd(NULL, 0);
   lua_State *L = controller_state();
   the_agent.lua = L;
   atexit(at_exit);

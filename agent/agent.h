@@ -43,6 +43,7 @@ typedef struct agent {
   char *args;
   char *start_dir;    /* where `snare` and the program started */
   struct lua_State *lua; /* the controller's state */
+  int generation;     /* execs followed before this image (follow.c) */
 } agent;
 
 extern agent the_agent;
@@ -100,6 +101,11 @@ void agent_threads_main_attached(void);
 void agent_threads_forked_child(void);
 /* agent/lifecycle.c: the end signals' watcher. */
 void agent_lifecycle_start(void);
+/* agent/follow.c: reads the start directory and generation, keeps what
+   a followed exec needs; the environment an exec passes when following
+   (malloc'd), or NULL. */
+void agent_follow_start(void);
+char **agent_follow_env(char *const envp[]);
 /* agent/fork.c: the fork handlers; agent.on_fork(fn) for the script; a
    child's end, reported by what fn returned. */
 void agent_fork_start(void);

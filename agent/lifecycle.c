@@ -33,35 +33,50 @@ AGENT_INTERPOSE void _Exit(int status) {
 /* The report of the image about to be replaced. A vfork's child shares
    the parent's memory but not its pid: it must not end the parent's
    session (agent_end_program checks the pid). The new image runs without
-   the agent: its variables were taken out of the environment at start. */
-static void before_exec(void) {
+   the agent (its variables were taken out of the environment at start)
+   unless exec is followed: then the environment to pass instead. */
+static char **before_exec(char *const envp[]) {
   agent_real_resolve();
   agent_end_program(END_EXEC, 0);
+  return agent_follow_env(envp);
 }
 
-AGENT_INTERPOSE int execve(const char *path, char *const argv[], char *const envp[]) {
-  before_exec();
-  return real.execve(path, argv, envp);
+/* Runs exec `call` with the environment following may replace; frees it
+   if the exec fails. */
+#define EXEC_WITH(call, envp)                                                  \
+  do {                                                                         \
+    char **followed = before_exec(envp);                                       \
+    int status = call(followed != NULL ? followed : (envp));                   \
+    int saved = errno;                                                         \
+    free(followed);                                                            \
+    errno = saved;                                                             \
+    return status;                                                             \
+  } while (0)
+
+#define CALL_EXECVE(env) real.execve(path, argv, env)
+#define CALL_EXECVPE(env) real.execvpe(file, argv, env)
+#define CALL_FEXECVE(env) real.fexecve(fd, argv, env)
+
+AGENT_INTERPOSE int execve(const char *path, char *const argv[],
+                           char *const envp[]) {
+  EXEC_WITH(CALL_EXECVE, envp);
 }
 
 AGENT_INTERPOSE int execv(const char *path, char *const argv[]) {
-  before_exec();
-  return real.execve(path, argv, environ);
+  EXEC_WITH(CALL_EXECVE, environ);
 }
 
-AGENT_INTERPOSE int execvpe(const char *file, char *const argv[], char *const envp[]) {
-  before_exec();
-  return real.execvpe(file, argv, envp);
+AGENT_INTERPOSE int execvpe(const char *file, char *const argv[],
+                            char *const envp[]) {
+  EXEC_WITH(CALL_EXECVPE, envp);
 }
 
 AGENT_INTERPOSE int execvp(const char *file, char *const argv[]) {
-  before_exec();
-  return real.execvpe(file, argv, environ);
+  EXEC_WITH(CALL_EXECVPE, environ);
 }
 
 AGENT_INTERPOSE int fexecve(int fd, char *const argv[], char *const envp[]) {
-  before_exec();
-  return real.fexecve(fd, argv, envp);
+  EXEC_WITH(CALL_FEXECVE, envp);
 }
 
 /* The argument list of an execl* call, NULL-terminated, in a new array;

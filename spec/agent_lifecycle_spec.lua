@@ -188,6 +188,28 @@ describe("the agent at the program's exits", function()
     end)
   end
 
+  it("follows exec with --follow-exec: the new image's report goes to "
+     .. "FILE.PID.1", function()
+    local dir = temp_dir()
+    local out, err, status = profile("exec-self", "--follow-exec -o report",
+                                     dir)
+    local plain_out, _, plain_status = plain("exec-self")
+    local pipe = assert(io.popen("ls " .. quote(dir)))
+    local names = pipe:read("a")
+    pipe:close()
+    local first = read_all(dir .. "/report")
+    local second_name = names:match("report%.%d+%.1")
+    local second = second_name and read_all(dir .. "/" .. second_name)
+    os.execute("rm -rf " .. quote(dir))
+    assert.equal(6, plain_status) -- the new image's _exit(6)
+    assert.equal(plain_status, status)
+    assert.equal(plain_out, out)
+    assert.equal("", err)
+    assert.same({ main = 1, work = 1 }, table_calls(first))
+    assert.is_not_nil(second, "no report.PID.1 in " .. names)
+    assert.same({ main = 1, work = 1 }, table_calls(second))
+  end)
+
   for _, case in ipairs { { "INT", 2 }, { "TERM", 15 }, { "HUP", 1 } } do
     local name, number = table.unpack(case)
     it("writes an incomplete report at SIG" .. name .. " and dies of it",

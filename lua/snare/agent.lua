@@ -59,6 +59,11 @@ agent.program = assert(snare.load_program())
 -- directory is when it ends.
 agent.start_dir = core.start_dir()
 
+--- How many exec() calls this image is from the program snare started
+-- (0 there): an exec is followed with `snare profile --follow-exec`, the
+-- new image running the same script with the same arguments.
+agent.generation = core.generation()
+
 --- The controller's arguments: the `snare` command's options, or the
 -- arguments `snare exec SCRIPT.lua ARGS -- PROG` gave the script.
 agent.args = core.args()

@@ -15,6 +15,26 @@ if output ~= "" and output:sub(1, 1) ~= "/" then
   output = agent.start_dir .. "/" .. output
 end
 
+-- The file of the process with this pid, in the image `generation`
+-- execs deep: OUTPUT for the program snare started, OUTPUT.PID for a
+-- forked child, OUTPUT.PID.N for the image of the Nth exec followed.
+local function output_for(pid, generation)
+  if output == "" then
+    return ""
+  end
+  if generation > 0 then
+    return string.format("%s.%d.%d", output, pid, generation)
+  end
+  return pid and output .. "." .. pid or output
+end
+
+local function own_pid()
+  local stat = assert(io.open("/proc/self/stat")) -- "PID (name) ..."
+  local pid = stat:read("n")
+  stat:close()
+  return pid
+end
+
 -- Writes the report to `path` ("" for stderr). `how` and `detail` are
 -- what agent.run returned: the report of a run a signal ended misses
 -- what the program would have done after it; one that ended in a fault
@@ -27,9 +47,7 @@ local function write_report(path, how, detail)
     incomplete = "the program faulted"
   end
   local file = path ~= "" and assert(io.open(path, "w")) or io.stderr
-  local stat = assert(io.open("/proc/self/stat")) -- "PID (name) ..."
-  run:write(file, value, stat:read("n"))
-  stat:close()
+  run:write(file, value, own_pid())
   if incomplete and (format == "table" or format == "text") then
     file:write("(incomplete: ", incomplete, ")\n")
   end
@@ -47,7 +65,7 @@ end
 agent.on_fork(function(pid)
   run:restart()
   return function(how)
-    write_report(output ~= "" and output .. "." .. pid or "", how)
+    write_report(output_for(pid, 0), how)
   end
 end)
 
@@ -67,7 +85,8 @@ if progress == "1" then
   collect.progress_done()
 end
 
-write_report(output, how, fault)
+write_report(output_for(agent.generation > 0 and own_pid() or nil,
+                        agent.generation), how, fault)
 
 if how == "fault" then
   io.stderr:write(string.format("snare: the program got %s on thread %d at "

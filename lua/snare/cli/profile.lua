@@ -81,7 +81,7 @@ end
 --- Runs `command` (a list: the program and its arguments) with the agent
 -- running `script` with `args` inside it. Returns the program's exit
 -- status, 128 + N when a signal N killed it, as a shell reports it.
-function profile.run_agent(script, args, command)
+function profile.run_agent(script, args, command, follow_exec)
   local agent = find_agent()
   if not agent then
     return fail("the agent (snare_agent.so) is not built or not installed")
@@ -100,13 +100,15 @@ function profile.run_agent(script, args, command)
     SNARE_AGENT_PATH = package.path,
     SNARE_AGENT_CPATH = package.cpath,
     SNARE_AGENT_PRELOAD = preload,
+    SNARE_AGENT_FOLLOW = follow_exec and "1" or "0",
     -- Libraries preloaded already (a sanitizer runtime) go first.
     LD_PRELOAD = preload ~= "" and preload .. ":" .. agent or agent,
   }
   local words = { "exec", "env" }
   for _, name in ipairs { "SNARE_AGENT_SCRIPT", "SNARE_AGENT_ARGS",
                           "SNARE_AGENT_PATH", "SNARE_AGENT_CPATH",
-                          "SNARE_AGENT_PRELOAD", "LD_PRELOAD" } do
+                          "SNARE_AGENT_PRELOAD", "SNARE_AGENT_FOLLOW",
+                          "LD_PRELOAD" } do
     words[#words + 1] = quote(name .. "=" .. env[name])
   end
   for _, word in ipairs(command) do
@@ -137,6 +139,9 @@ local function parse(argv, first, default_format)
         return nil, "-o needs a file"
       end
       opts.output = operand
+    elseif option == "--follow-exec" then
+      opts.follow_exec = true
+      i = i - 1 -- takes no operand
     elseif option == "--value" then
       if operand ~= "calls" and operand ~= "ns" then
         return nil, "--value needs calls or ns"
@@ -258,7 +263,8 @@ function profile.main(argv, first, default_format)
   local script = package.searchpath("snare.cli.agent_report", package.path)
   return profile.run_agent(script, { opts.format, opts.value,
                                      opts.output or "",
-                                     progress and "1" or "0" }, opts.command)
+                                     progress and "1" or "0" }, opts.command,
+                           opts.follow_exec)
 end
 
 --- `snare exec SCRIPT.lua [ARGS] -- PROG ARGS`.
