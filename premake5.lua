@@ -76,6 +76,10 @@ project "snare"
   targetprefix ""
   links { "snare_core" }
   links(system_libs)
+  -- The agent reaches the lifecycle API (lib/process.c) through dlsym
+  -- only: nothing in the bindings pulls it out of the archive.
+  linkoptions { "-Wl,-u,snare_threads_forget_all", "-Wl,-u,snare_signal_chain",
+                "-Wl,-u,snare_signals_reserved", "-Wl,-u,snare_fork_child" }
   core_settings("snare", "lua/snare")
 
 -- The LD_PRELOAD agent of `snare profile|trace|exec -- PROG` (agent/):

@@ -14,10 +14,13 @@
  *                                      exit(): atexit handler posts a quit
  *   writes the report, returns <-----  and waits until the script is done
  *
- * A fault of the attached main thread parks it and reaches the controller
- * as an event; the script writes its report, and when it ends the agent
- * kills the process with the same signal, so the exit status is the one
- * the program would have had. The Lua side is lua/snare/agent.lua.
+ * A fault of an attached thread (every thread the program starts is
+ * attached, see threads.c) parks it and reaches the controller as an
+ * event; the script writes its report, and when it ends the agent kills
+ * the process with the same signal, so the exit status is the one the
+ * program would have had. The other ways a program ends or changes
+ * (_exit, exec, end signals, fork) are in lifecycle.c, its signal calls
+ * in signals.c. The Lua side is lua/snare/agent.lua.
  *
  * The snare C API is reached with dlsym: it lives in the snare.core module
  * that the Lua state loads (and exports globally), not in this object, so
@@ -27,62 +30,48 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
-#include "snare.h"
+#include "agent.h"
 
 /* Exit status when the controller script fails before the program runs. */
 #define AGENT_FAILED 125
 
-typedef enum agent_state {
-  STARTING, /* the controller prepares */
-  SESSION,  /* it passed its session: the main thread may attach */
-  RUNNING,  /* the main thread attached and was resumed: the program runs */
-  DONE,     /* the script ended */
-} agent_state;
-
-static struct {
-  pthread_mutex_t lock;
-  pthread_cond_t changed;
-  agent_state state;
-  snare_session *session;
-  int thread; /* the main thread's id, told by the script */
-  bool exiting;               /* exit() ran: the quit event means it */
-  int fault_signal;           /* kill the process with it when done */
-  pthread_t controller;
-  char *script;
-  char *args;
-} agent = {.lock = PTHREAD_MUTEX_INITIALIZER,
-           .changed = PTHREAD_COND_INITIALIZER};
+agent the_agent = {.lock = PTHREAD_MUTEX_INITIALIZER,
+                   .changed = PTHREAD_COND_INITIALIZER};
 
 /* States only move forward: the main thread's RUNNING may come after the
    script's DONE when the script ends without serving events. */
 static void set_state(agent_state state) {
-  pthread_mutex_lock(&agent.lock);
-  if (state > agent.state)
-    agent.state = state;
-  pthread_cond_broadcast(&agent.changed);
-  pthread_mutex_unlock(&agent.lock);
+  pthread_mutex_lock(&the_agent.lock);
+  if (state > the_agent.state)
+    the_agent.state = state;
+  pthread_cond_broadcast(&the_agent.changed);
+  pthread_mutex_unlock(&the_agent.lock);
 }
 
-/* Waits until the state is at least `state`; returns the state reached. */
-static agent_state wait_state(agent_state state) {
-  pthread_mutex_lock(&agent.lock);
-  while (agent.state < state)
-    pthread_cond_wait(&agent.changed, &agent.lock);
-  agent_state reached = agent.state;
-  pthread_mutex_unlock(&agent.lock);
+agent_state agent_wait_state(agent_state state) {
+  pthread_mutex_lock(&the_agent.lock);
+  while (the_agent.state < state)
+    pthread_cond_wait(&the_agent.changed, &the_agent.lock);
+  agent_state reached = the_agent.state;
+  pthread_mutex_unlock(&the_agent.lock);
   return reached;
 }
 
-/* A function of the snare C API, from the snare.core module. */
-static void *snare_function(const char *name) {
+agent_state agent_current_state(void) {
+  pthread_mutex_lock(&the_agent.lock);
+  agent_state state = the_agent.state;
+  pthread_mutex_unlock(&the_agent.lock);
+  return state;
+}
+
+void *agent_snare_function(const char *name) {
   void *fn = dlsym(RTLD_DEFAULT, name);
   if (fn == NULL) {
     fprintf(stderr, "snare agent: %s not found (snare.core not loaded)\n",
@@ -92,46 +81,115 @@ static void *snare_function(const char *name) {
   return fn;
 }
 
+static void quit_session(void) {
+  snare_status (*quit)(snare_session *) =
+      (snare_status(*)(snare_session *))agent_snare_function(
+          "snare_session_quit");
+  quit(the_agent.session);
+}
+
+const char *agent_end_name(agent_end end) {
+  static const char *const names[] = {NULL, "exit", "exec", "signal"};
+  return names[end];
+}
+
+void agent_end_program(agent_end end, int signo) {
+  if (getpid() != the_agent.pid)
+    return; /* a vfork's child */
+  if (atomic_load(&the_agent.child)) {
+    agent_child_end(end, signo);
+    return;
+  }
+  if (pthread_equal(pthread_self(), the_agent.controller))
+    return;
+  pthread_mutex_lock(&the_agent.lock);
+  bool running = the_agent.state == RUNNING;
+  if (the_agent.end == END_NONE) {
+    the_agent.end = end;
+    the_agent.end_signal = signo;
+  }
+  pthread_mutex_unlock(&the_agent.lock);
+  if (!running)
+    return;
+  quit_session();
+  agent_wait_state(DONE);
+}
+
+_Thread_local bool agent_own_thread;
+
+_Noreturn void agent_die_of(int signo) {
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  real.sigaction(signo, &dfl, NULL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, signo);
+  real.pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+  raise(signo);
+  real.exit_now(128 + signo);
+  __builtin_unreachable();
+}
+
 /* agent.attach(handle): the main thread may attach itself to the session;
    it parks there and posts an "attach" event (or a "quit" if it cannot
    attach). Resuming it lets the program run. */
 static int l_attach(lua_State *L) {
   luaL_checktype(L, 1, LUA_TLIGHTUSERDATA);
-  pthread_mutex_lock(&agent.lock);
-  bool first = agent.state == STARTING;
-  pthread_mutex_unlock(&agent.lock);
+  pthread_mutex_lock(&the_agent.lock);
+  bool first = the_agent.state == STARTING;
+  pthread_mutex_unlock(&the_agent.lock);
   if (!first)
     return luaL_error(L, "snare agent: attach: called twice");
-  agent.session = lua_touserdata(L, 1);
+  the_agent.session = lua_touserdata(L, 1);
   set_state(SESSION);
   return 0;
 }
 
 /* agent.attached(id): the script saw the main thread attach as `id`. */
 static int l_attached(lua_State *L) {
-  agent.thread = (int)luaL_checkinteger(L, 1);
+  the_agent.thread = (int)luaL_checkinteger(L, 1);
   return 0;
 }
 
-/* agent.exiting() -> true once the program called exit(). */
-static int l_exiting(lua_State *L) {
-  pthread_mutex_lock(&agent.lock);
-  lua_pushboolean(L, agent.exiting);
-  pthread_mutex_unlock(&agent.lock);
-  return 1;
+/* agent.ending() -> nil while the program runs, else how it ends:
+   "exit", "exec" or "signal" (then the signal number too). */
+static int l_ending(lua_State *L) {
+  pthread_mutex_lock(&the_agent.lock);
+  agent_end end = the_agent.end;
+  int signo = the_agent.end_signal;
+  pthread_mutex_unlock(&the_agent.lock);
+  if (end == END_NONE)
+    return 0;
+  lua_pushstring(L, agent_end_name(end));
+  lua_pushinteger(L, signo);
+  return 2;
 }
 
 /* agent.faulted(signal): the process dies of it when the script ends. */
 static int l_faulted(lua_State *L) {
-  agent.fault_signal = (int)luaL_checkinteger(L, 1);
+  the_agent.fault_signal = (int)luaL_checkinteger(L, 1);
   return 0;
+}
+
+/* agent.start_dir() -> the directory the program started in (snare's),
+   against which relative output paths are meant. */
+static int l_start_dir(lua_State *L) {
+  lua_pushstring(L, the_agent.start_dir != NULL ? the_agent.start_dir : ".");
+  return 1;
+}
+
+/* agent.generation() -> how many execs this image is from the first. */
+static int l_generation(lua_State *L) {
+  lua_pushinteger(L, the_agent.generation);
+  return 1;
 }
 
 /* agent.args() -> the controller's arguments (SNARE_AGENT_ARGS, split at
    the ASCII unit separator) as a list. */
 static int l_args(lua_State *L) {
   lua_newtable(L);
-  const char *p = agent.args;
+  const char *p = the_agent.args;
   for (int i = 1; p != NULL && *p != '\0'; i++) {
     const char *end = strchr(p, '\x1f');
     size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
@@ -143,8 +201,11 @@ static int l_args(lua_State *L) {
 }
 
 static const luaL_Reg agent_functions[] = {
-    {"attach", l_attach}, {"attached", l_attached}, {"exiting", l_exiting},
-    {"faulted", l_faulted}, {"args", l_args},       {NULL, NULL},
+    {"attach", l_attach},   {"attached", l_attached},
+    {"ending", l_ending},   {"faulted", l_faulted},
+    {"args", l_args},       {"start_dir", l_start_dir},
+    {"on_fork", agent_l_on_fork}, {"generation", l_generation},
+    {NULL, NULL},
 };
 
 static int open_agent_core(lua_State *L) {
@@ -152,23 +213,12 @@ static int open_agent_core(lua_State *L) {
   return 1;
 }
 
-/* Dies of the fault the script reported, without running its handler
-   again: the status is what the program's own death would have given. */
-static void die_of_fault(int signo) {
-  fflush(NULL);
-  signal(signo, SIG_DFL);
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, signo);
-  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-  raise(signo);
-  _exit(128 + signo);
-}
-
 /* The controller thread: runs the script with its arguments. */
 static void *controller_main(void *data) {
   lua_State *L = data;
-  int status = luaL_loadfile(L, agent.script);
+  agent_own_thread = true; /* its threads (snare's workers) are not the
+                              program's */
+  int status = luaL_loadfile(L, the_agent.script);
   if (status == LUA_OK) {
     lua_getglobal(L, "debug");
     lua_getfield(L, -1, "traceback");
@@ -179,43 +229,35 @@ static void *controller_main(void *data) {
   if (status != LUA_OK)
     fprintf(stderr, "snare: %s\n", lua_tostring(L, -1));
   fflush(stderr);
-  if (agent.fault_signal != 0)
-    die_of_fault(agent.fault_signal);
-  pthread_mutex_lock(&agent.lock);
-  bool released = agent.state >= RUNNING;
-  pthread_mutex_unlock(&agent.lock);
+  if (the_agent.fault_signal != 0)
+    agent_die_of(the_agent.fault_signal); /* without the program's handler */
+  pthread_mutex_lock(&the_agent.lock);
+  bool released = the_agent.state >= RUNNING;
+  pthread_mutex_unlock(&the_agent.lock);
   if (!released && status != LUA_OK)
     _exit(AGENT_FAILED); /* the program never ran */
-  if (!released && agent.thread != 0) {
+  if (!released && the_agent.thread != 0) {
     /* The script ended without running the program: let it run alone. */
     snare_status (*resume)(snare_session *, int, snare_resume_mode,
                            const uint64_t *) =
         (snare_status(*)(snare_session *, int, snare_resume_mode,
-                         const uint64_t *))snare_function(
+                         const uint64_t *))agent_snare_function(
             "snare_thread_resume");
-    resume(agent.session, agent.thread, SNARE_RESUME_CONTINUE, NULL);
+    resume(the_agent.session, the_agent.thread, SNARE_RESUME_CONTINUE, NULL);
   }
+  /* No one serves events any more: a thread that stopped now would wait
+     forever, so none is attached from here on. */
+  void (*forget)(void) = (void (*)(void))agent_snare_function(
+      "snare_threads_forget_all");
+  forget();
   set_state(DONE);
   /* The Lua state stays: the program's threads may still be hooked. */
   return NULL;
 }
 
-/* exit() from any thread but the controller: the script reports, then the
-   exit goes on. */
-static void at_exit(void) {
-  if (pthread_equal(pthread_self(), agent.controller))
-    return;
-  pthread_mutex_lock(&agent.lock);
-  bool running = agent.state == RUNNING;
-  agent.exiting = true;
-  pthread_mutex_unlock(&agent.lock);
-  if (!running)
-    return;
-  snare_status (*quit)(snare_session *) =
-      (snare_status(*)(snare_session *))snare_function("snare_session_quit");
-  quit(agent.session);
-  wait_state(DONE);
-}
+/* exit() from any thread but the controller, main returning, and
+   quick_exit(): the script reports, then the exit goes on. */
+static void at_exit(void) { agent_end_program(END_EXIT, 0); }
 
 /* A copy of the environment variable, which is then removed so that the
    program's children run without the agent. */
@@ -226,30 +268,54 @@ static char *take_env(const char *name) {
   return copy;
 }
 
-/* Sets package[field] from the environment variable, when it is set. */
+/*
+ * Sets package[field] from the environment variable when it is set, and
+ * keeps only its absolute templates: a module is never taken from the
+ * program's working directory ("./?.lua"), where anyone may have put one.
+ */
 static void set_package_path(lua_State *L, const char *field,
                              const char *name) {
   char *value = take_env(name);
-  if (value == NULL)
-    return;
   lua_getglobal(L, "package");
-  lua_pushstring(L, value);
+  if (value == NULL) {
+    lua_getfield(L, -1, field);
+    value = strdup(lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  luaL_Buffer kept;
+  luaL_buffinit(L, &kept);
+  bool first = true;
+  for (char *save = NULL, *item = strtok_r(value, ";", &save); item != NULL;
+       item = strtok_r(NULL, ";", &save)) {
+    if (item[0] != '/')
+      continue;
+    if (!first)
+      luaL_addchar(&kept, ';');
+    luaL_addstring(&kept, item);
+    first = false;
+  }
+  luaL_pushresult(&kept);
   lua_setfield(L, -2, field);
   lua_pop(L, 1);
   free(value);
 }
 
-__attribute__((constructor)) static void agent_start(void) {
-  agent.script = take_env("SNARE_AGENT_SCRIPT");
-  agent.args = take_env("SNARE_AGENT_ARGS");
+/* Drops the variables that carry the agent in, so that the program's
+   children run without it (unless an exec is followed). */
+static void take_agent_env(void) {
+  the_agent.script = take_env("SNARE_AGENT_SCRIPT");
+  the_agent.args = take_env("SNARE_AGENT_ARGS");
   char *preload = take_env("SNARE_AGENT_PRELOAD"); /* LD_PRELOAD before us */
   if (preload != NULL && *preload != '\0')
     setenv("LD_PRELOAD", preload, 1);
   else
     unsetenv("LD_PRELOAD");
   free(preload);
-  if (agent.script == NULL)
-    return; /* preloaded by someone else than snare: stay out */
+}
+
+/* The Lua state of the controller, with snare.core loaded; exits if it
+   cannot be made. */
+static lua_State *controller_state(void) {
   lua_State *L = luaL_newstate();
   if (L == NULL) {
     fputs("snare agent: cannot create a Lua state\n", stderr);
@@ -268,25 +334,52 @@ __attribute__((constructor)) static void agent_start(void) {
     fprintf(stderr, "snare agent: %s\n", lua_tostring(L, -1));
     _exit(AGENT_FAILED);
   }
+  return L;
+}
+
+static void start(void) {
+  agent_follow_start(); /* before the agent's variables are taken */
+  take_agent_env();
+  if (the_agent.script == NULL)
+    return; /* preloaded by someone else than snare: stay out */
+  /* A setuid or setgid program: the loader preloads only trusted
+     libraries into it, and the agent must not run there either. */
+  if (getauxval(AT_SECURE) != 0)
+    return;
+  the_agent.pid = getpid();
+  the_agent.main_thread = pthread_self();
+  lua_State *L = controller_state();
+  the_agent.lua = L;
   atexit(at_exit);
-  if (pthread_create(&agent.controller, NULL, controller_main, L) != 0) {
+  at_quick_exit(at_exit);
+  agent_end_signals_install();
+  agent_lifecycle_start();
+  agent_fork_start();
+  if (real.pthread_create(&the_agent.controller, NULL, controller_main, L) != 0) {
     fputs("snare agent: cannot start the controller thread\n", stderr);
     _exit(AGENT_FAILED);
   }
-  if (wait_state(SESSION) != SESSION)
+  if (agent_wait_state(SESSION) != SESSION)
     return; /* the script ended at once */
   snare_status (*attach)(snare_session *, bool, int *) =
-      (snare_status(*)(snare_session *, bool, int *))snare_function(
+      (snare_status(*)(snare_session *, bool, int *))agent_snare_function(
           "snare_thread_attach");
   int id;
-  snare_status status = attach(agent.session, true, &id);
-  if (status != SNARE_OK) {
-    snare_status (*quit)(snare_session *) =
-        (snare_status(*)(snare_session *))snare_function("snare_session_quit");
-    quit(agent.session); /* the controller waits for the attach event */
-    wait_state(DONE);
+  if (attach(the_agent.session, true, &id) != SNARE_OK) {
+    quit_session(); /* the controller waits for the attach event */
+    agent_wait_state(DONE);
     return;
   }
   /* Resumed by the controller: the program runs. */
+  agent_threads_main_attached();
   set_state(RUNNING);
+}
+
+/* The threads the agent's start starts are its own (snare.core may start
+   some as it loads); then the main thread is the program's again. */
+__attribute__((constructor)) static void agent_start(void) {
+  agent_real_resolve();
+  agent_own_thread = true;
+  start();
+  agent_own_thread = false;
 }

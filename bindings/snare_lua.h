@@ -79,9 +79,11 @@ const char *snare_lua_index_key(lua_State *L);
 void snare_lua_wait_begin(void);
 void snare_lua_wait_end(void);
 /* On a target thread: true if Lua may run now (the controller waits and no
-   other thread runs Lua); pair with snare_lua_leave_async. */
-bool snare_lua_try_enter_async(void);
-void snare_lua_leave_async(void);
+   other thread runs Lua); pair with snare_lua_leave_async. Exported: the
+   LD_PRELOAD agent takes the turn around fork() (through dlsym), so that
+   the child gets the Lua state at rest. */
+__attribute__((visibility("default"))) bool snare_lua_try_enter_async(void);
+__attribute__((visibility("default"))) void snare_lua_leave_async(void);
 /*
  * Runs fn(p) now, or later on a controller if a callback is running on
  * this thread (a finalizer that the GC ran inside a condition must not

@@ -1324,6 +1324,52 @@ SNARE_API snare_status snare_thread_run_to(snare_session *session, int id,
                                            snare_run_to_mode mode,
                                            snare_stop *stop);
 
+/* ------------------------------------------------------------------ */
+/* Process lifecycle: what an in-process agent needs at fork and at the  */
+/* program's own signal calls                                            */
+
+/*
+ * Forgets every attached thread at once, posting no event and taking no
+ * lock: for the child of a fork (where only the calling thread exists
+ * and no controller waits on events) and for a process whose controller
+ * has ended. A forgotten thread runs through breakpoints and faults as a
+ * foreign thread does (faults go to the handlers before snare's).
+ * Threads parked at that moment stay parked. Any thread; fork-safe.
+ */
+SNARE_API void snare_threads_forget_all(void);
+
+/*
+ * Around fork(), for pthread_atfork: snare_fork_prepare takes snare's
+ * global lock (waiting for whoever holds it), snare_fork_parent releases
+ * it, snare_fork_child releases it in the child and forgets every
+ * attached thread there (snare_threads_forget_all). The child then finds
+ * snare's state consistent: it may read and reset hook counters and the
+ * trace buffer, and set hooks of its own.
+ */
+SNARE_API void snare_fork_prepare(void);
+SNARE_API void snare_fork_parent(void);
+SNARE_API void snare_fork_child(void);
+
+/*
+ * Signals snare's handlers own while a session or hook is live (traps,
+ * faults, snare's interrupt signal): writes up to cap numbers into out
+ * and returns how many there are.
+ */
+SNARE_API size_t snare_signals_reserved(int *out, size_t cap);
+
+/*
+ * The program's own handler for a reserved signal, kept behind snare's:
+ * what the signal goes to when snare does not claim it. `action` and
+ * `previous` are `struct sigaction *` on POSIX systems (either may be
+ * NULL): previous receives the handler chained to so far, action (if
+ * given) replaces it. NOT_FOUND when snare's handler is not installed on
+ * that signal (the caller then uses the system's call itself). A fault
+ * (not a trap of snare's) of an attached thread goes to a handler set
+ * this way instead of stopping the thread: the program decides.
+ */
+SNARE_API snare_status snare_signal_chain(int signal, const void *action,
+                                          void *previous);
+
 #ifdef __cplusplus
 }
 #endif

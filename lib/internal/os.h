@@ -49,6 +49,15 @@ SNARE_HIDDEN int snare_os_fault_signal(snare_fault_kind kind);
 /* Installs snare's handlers (first call) / restores the previous ones. */
 SNARE_HIDDEN snare_status snare_os_signals_install(void);
 SNARE_HIDDEN void snare_os_signals_restore(void);
+/* Signals the handlers own (see snare_signals_reserved). */
+SNARE_HIDDEN size_t snare_os_signals_reserved(int *out, size_t cap);
+/* Replaces or reads the handler chained to behind snare's (see
+   snare_signal_chain); NOT_FOUND if snare's is not on that signal. */
+SNARE_HIDDEN snare_status snare_os_signal_chain(int sig, const void *action,
+                                                void *previous);
+/* Whether a handler of the program's own, set through
+   snare_os_signal_chain, is behind snare's on sig. */
+SNARE_HIDDEN bool snare_os_signal_handled_behind(int sig);
 
 /* ---- threads and events ---- */
 

@@ -212,7 +212,8 @@ static snare_stop_reason fault_reason(const snare_fault *fault,
 
 static bool on_fault(const snare_fault *fault, void *context) {
   snare_thread *thread = stoppable_thread();
-  if (thread == NULL)
+  /* A program that handles its own faults decides about them. */
+  if (thread == NULL || snare_os_signal_handled_behind(fault->signal))
     return false;
   leave_slot(context);
   stop_with(thread, context, SNARE_STOP_SIGNAL, fault_reason(fault, thread),

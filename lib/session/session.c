@@ -65,6 +65,7 @@ snare_status snare_session_new(snare_session **out) {
   if (session == NULL)
     return SNARE_NO_MEMORY;
   session->worker.session = session;
+  session->worker.is_worker = true;
   session->worker.id = snare_threads_next_id();
   atomic_init(&session->worker.breakable, true);
   atomic_init(&session->worker.alive, true);

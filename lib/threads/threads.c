@@ -44,3 +44,14 @@ snare_thread *snare_threads_current(void) {
   }
   return NULL;
 }
+
+void snare_threads_clear(void) {
+  int limit = atomic_load(&high_water);
+  for (int i = 0; i < limit; i++) {
+    snare_thread *thread = atomic_exchange(&table[i], NULL);
+    /* An attached record is then as good as detached: its session frees
+       it. A worker's stays its session's. */
+    if (thread != NULL && !thread->is_worker)
+      atomic_store(&thread->alive, false);
+  }
+}

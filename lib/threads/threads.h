@@ -29,6 +29,7 @@ typedef struct snare_thread {
   int id;
   uintptr_t os_self;
   struct snare_session *session;
+  bool is_worker; /* the session's own worker, not a thread that attached */
   _Atomic int state;
   _Atomic bool in_callback;
   _Atomic bool interrupt_requested;
@@ -64,5 +65,8 @@ SNARE_HIDDEN void snare_threads_remove(snare_thread *thread);
 /* The calling thread's record, or NULL; signal-safe. */
 SNARE_HIDDEN snare_thread *snare_threads_current(void);
 SNARE_HIDDEN int snare_threads_next_id(void);
+/* Empties the table, attached records counting as detached from then on
+   (snare_threads_forget_all). */
+SNARE_HIDDEN void snare_threads_clear(void);
 
 #endif

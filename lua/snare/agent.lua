@@ -21,8 +21,11 @@
 --
 -- The program's exit waits until the script has returned, so a report
 -- written after `agent.run` is complete. After a fault the process dies of
--- the same signal once the script returns. Only the main thread is
--- attached: breakpoints stop it alone; hooks count every thread.
+-- the same signal once the script returns. Every thread the program
+-- creates is attached too (an "attach" event, a "detach" when it ends),
+-- so breakpoints stop it and its faults are reported. In a child of
+-- fork() nothing is attached and no controller runs: the child works, its
+-- hooks count into its own memory, and `agent.on_fork` may report it.
 -- @module snare.agent
 
 local ok, core = pcall(require, "snare.agent.core")
@@ -51,6 +54,16 @@ core.attached(agent.thread)
 --- The program as a library (`snare.load_program`).
 agent.program = assert(snare.load_program())
 
+--- The directory the program started in (where `snare` ran): relative
+-- output paths are meant against it, whatever the program's working
+-- directory is when it ends.
+agent.start_dir = core.start_dir()
+
+--- How many exec() calls this image is from the program snare started
+-- (0 there): an exec is followed with `snare profile --follow-exec`, the
+-- new image running the same script with the same arguments.
+agent.generation = core.generation()
+
 --- The controller's arguments: the `snare` command's options, or the
 -- arguments `snare exec SCRIPT.lua ARGS -- PROG` gave the script.
 agent.args = core.args()
@@ -73,9 +86,13 @@ local parks = { ["hard-breakpoint"] = true, ["soft-breakpoint"] = true,
 -- a parked thread is resumed unless `event` returned "keep" (then resume
 -- it yourself); `tick(elapsed_s)` (whole seconds) every `interval` seconds
 -- (default 0.25) while nothing happens.
--- @return "exit" (the program called exit or returned from main), or
--- "fault", event (an attached thread got a fatal signal: the process dies
--- of it when the script returns)
+-- @return "exit" (the program called exit, _exit or quick_exit, or
+-- returned from main, or its last thread ended after main's
+-- pthread_exit), "exec" (it is replaced by another program, which runs
+-- without the agent), "signal", N (SIGINT, SIGTERM or SIGHUP, which it
+-- left at their default action: the process dies of N when the script
+-- returns) or "fault", event (an attached thread got a fatal signal:
+-- the process dies of it when the script returns)
 function agent.run(handlers)
   handlers = handlers or {}
   local s = agent.session
@@ -90,8 +107,9 @@ function agent.run(handlers)
         handlers.tick(os.time() - started)
       end
     elseif ev.type == "quit" then
-      if core.exiting() then
-        return "exit"
+      local how, signal = core.ending()
+      if how then
+        return how, how == "signal" and signal or nil
       end
     elseif ev.type == "fault" then
       core.faulted(ev.data1)
@@ -103,6 +121,19 @@ function agent.run(handlers)
       end
     end
   end
+end
+
+--- Registers `fn(pid)`, called in the child of every `fork()` the
+-- program makes, on the thread that forked, before `fork` returns there:
+-- the child has no controller (nothing is attached there, its
+-- breakpoints never stop it, `agent.run` does not return in it), but its
+-- hooks keep counting in its own memory. If `fn` returns a function,
+-- that is called when the child ends, with how ("exit" or "exec") and
+-- nil; a child that faults or is killed by a signal calls nothing. The
+-- fork waits for the controller to be in `agent.run`'s wait (up to 0.2 s,
+-- else the child gets no call); a child's own forks get no call either.
+function agent.on_fork(fn)
+  core.on_fork(fn)
 end
 
 --- Describes the stack of an event (a fault's), one frame a line,

@@ -145,6 +145,18 @@ function Run:calls()
   return total
 end
 
+--- Starts counting again from nothing: what the run recorded so far is
+-- dropped (a forked child's report counts the child's calls only).
+function Run:restart()
+  if self.format == "table" then
+    self.collector:reset()
+  else
+    self.collector:poll()
+    self.collector.events = {}
+    self.collector.dropped = 0
+  end
+end
+
 --- Seconds between two `drain` calls. The shared trace buffer holds
 -- 65536 events (32768 calls): a traced run that makes calls faster than
 -- that loses events, which the report counts ("trace events lost"); its

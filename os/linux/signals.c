@@ -3,6 +3,7 @@
  * snare_fault for the core, and pass whatever the core does not claim to
  * the handler that was installed before snare's.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -16,7 +17,28 @@ static const int fault_signals[] = {SIGTRAP, SIGSEGV, SIGBUS,
 #define FAULT_SIGNAL_COUNT (sizeof fault_signals / sizeof fault_signals[0])
 
 static struct sigaction previous[FAULT_SIGNAL_COUNT + 1];
+/* previous[i] was set by snare_os_signal_chain: the program's handler. */
+static bool set_behind[FAULT_SIGNAL_COUNT + 1];
 static bool installed;
+
+/*
+ * Snare sets its own handlers with the C library's sigaction under its
+ * internal name (glibc's __sigaction), which nobody interposes: an
+ * LD_PRELOAD agent interposes sigaction so that the handlers the program
+ * sets go behind snare's, and snare's own changes must not be taken for
+ * the program's (a sanitizer's interceptor in between would hide who
+ * calls, and RTLD_NEXT can lead back into either).
+ */
+static int system_sigaction(int sig, const struct sigaction *action,
+                            struct sigaction *old) {
+  static int (*found)(int, const struct sigaction *, struct sigaction *);
+  if (found == NULL) {
+    *(void **)&found = dlsym(RTLD_DEFAULT, "__sigaction");
+    if (found == NULL)
+      found = sigaction;
+  }
+  return found(sig, action, old);
+}
 
 static snare_fault_kind trap_kind(int code) {
   if (code == SI_KERNEL)
@@ -82,7 +104,7 @@ static void chain(int sig, siginfo_t *info, void *context) {
   struct sigaction dfl;
   memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
-  sigaction(sig, &dfl, NULL);
+  system_sigaction(sig, &dfl, NULL);
   raise(sig);
 }
 
@@ -110,7 +132,7 @@ static bool install_one(int sig, struct sigaction *save, int flags) {
   sigemptyset(&action.sa_mask);
   /* An interrupt must not land inside a fault handler running a callback. */
   sigaddset(&action.sa_mask, snare_linux_interrupt_signal());
-  return sigaction(sig, &action, save) == 0;
+  return system_sigaction(sig, &action, save) == 0;
 }
 
 snare_status snare_os_signals_install(void) {
@@ -127,16 +149,16 @@ snare_status snare_os_signals_install(void) {
     return SNARE_OK;
   }
   while (done-- > 0)
-    sigaction(fault_signals[done], &previous[done], NULL);
+    system_sigaction(fault_signals[done], &previous[done], NULL);
   return SNARE_SYSTEM;
 }
 
 static void restore_one(int sig, const struct sigaction *saved) {
   struct sigaction current;
   /* Someone installed a handler after us: theirs stays. */
-  if (sigaction(sig, NULL, &current) == 0 &&
+  if (system_sigaction(sig, NULL, &current) == 0 &&
       (current.sa_flags & SA_SIGINFO) && current.sa_sigaction == on_signal)
-    sigaction(sig, saved, NULL);
+    system_sigaction(sig, saved, NULL);
 }
 
 void snare_os_signals_restore(void) {
@@ -146,4 +168,44 @@ void snare_os_signals_restore(void) {
     restore_one(fault_signals[i], &previous[i]);
   restore_one(snare_linux_interrupt_signal(), &previous[FAULT_SIGNAL_COUNT]);
   installed = false;
+}
+
+size_t snare_os_signals_reserved(int *out, size_t cap) {
+  size_t count = FAULT_SIGNAL_COUNT + 1;
+  for (size_t i = 0; i < count && i < cap; i++)
+    out[i] = i < FAULT_SIGNAL_COUNT ? fault_signals[i]
+                                    : snare_linux_interrupt_signal();
+  return count;
+}
+
+/*
+ * A handler the program sets while snare's is installed goes behind
+ * snare's: chain() hands it what snare does not claim, and restoring
+ * snare's handlers later installs it. A signal arriving while the record
+ * is rewritten may see the old handler or the new one, as it would with
+ * sigaction() itself.
+ */
+snare_status snare_os_signal_chain(int sig, const void *action, void *old) {
+  struct sigaction *chained = previous_for(sig);
+  struct sigaction current;
+  if (!installed || chained == NULL ||
+      system_sigaction(sig, NULL, &current) != 0 ||
+      !(current.sa_flags & SA_SIGINFO) || current.sa_sigaction != on_signal)
+    return SNARE_NOT_FOUND;
+  if (old != NULL)
+    memcpy(old, chained, sizeof *chained);
+  if (action != NULL) {
+    memcpy(chained, action, sizeof *chained);
+    set_behind[chained - previous] = true;
+  }
+  return SNARE_OK;
+}
+
+bool snare_os_signal_handled_behind(int sig) {
+  const struct sigaction *chained = previous_for(sig);
+  if (chained == NULL || !set_behind[chained - previous])
+    return false;
+  if (chained->sa_flags & SA_SIGINFO)
+    return chained->sa_sigaction != NULL;
+  return chained->sa_handler != SIG_DFL && chained->sa_handler != SIG_IGN;
 }

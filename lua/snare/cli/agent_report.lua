@@ -12,6 +12,66 @@ if run.unhooked then -- said now: the report comes only at the end
   io.stderr:write("snare: ", run:summary(), "\n")
 end
 
+-- A relative OUTPUT is meant where snare started: the program may have
+-- changed directory since.
+if output ~= "" and output:sub(1, 1) ~= "/" then
+  output = agent.start_dir .. "/" .. output
+end
+
+-- The file of the process with this pid, in the image `generation`
+-- execs deep: OUTPUT for the program snare started, OUTPUT.PID for a
+-- forked child, OUTPUT.PID.N for the image of the Nth exec followed.
+local function output_for(pid, generation)
+  if output == "" then
+    return ""
+  end
+  if generation > 0 then
+    return string.format("%s.%d.%d", output, pid, generation)
+  end
+  return pid and output .. "." .. pid or output
+end
+
+local function own_pid()
+  local stat = assert(io.open("/proc/self/stat")) -- "PID (name) ..."
+  local pid = stat:read("n")
+  stat:close()
+  return pid
+end
+
+-- Writes the report to `path` ("" for stderr). `how` and `detail` are
+-- what agent.run returned: the report of a run a signal ended misses
+-- what the program would have done after it; one that ended in a fault
+-- too.
+local function write_report(path, how, detail)
+  local incomplete
+  if how == "signal" then
+    incomplete = string.format("the program was killed by signal %d", detail)
+  elseif how == "fault" then
+    incomplete = "the program faulted"
+  end
+  local file = path ~= "" and assert(io.open(path, "w")) or io.stderr
+  run:write(file, value, own_pid())
+  if incomplete and (format == "table" or format == "text") then
+    file:write("(incomplete: ", incomplete, ")\n")
+  end
+  if file ~= io.stderr then
+    file:close()
+  end
+  if incomplete then
+    io.stderr:write("snare: the report is incomplete: ", incomplete, "\n")
+  end
+end
+
+-- A forked child counts its own calls, from the fork on, and writes its
+-- report when it ends: to OUTPUT.PID (as uftrace names a child's data),
+-- or to stderr.
+agent.on_fork(function(pid)
+  run:restart()
+  return function(how)
+    write_report(output_for(pid, 0), how)
+  end
+end)
+
 -- Ticks drain the trace buffer; some show progress (four a second).
 local ticks = 0
 local how, fault = agent.run {
@@ -28,16 +88,8 @@ if progress == "1" then
   collect.progress_done()
 end
 
-local file = io.stderr
-if output ~= "" then
-  file = assert(io.open(output, "w"))
-end
-local stat = assert(io.open("/proc/self/stat")) -- "PID (name) ..."
-run:write(file, value, stat:read("n"))
-stat:close()
-if file ~= io.stderr then
-  file:close()
-end
+write_report(output_for(agent.generation > 0 and own_pid() or nil,
+                        agent.generation), how, fault)
 
 if how == "fault" then
   io.stderr:write(string.format("snare: the program got %s on thread %d at "

@@ -32,7 +32,11 @@ usage: snare COMMAND [ARGS...]
                                    chrome (Perfetto JSON), svg (flame graph)
       --value calls|ns             folded/svg value: calls with that exact
                                    stack (default) or their self time in ns
-      -o FILE                      write the report to FILE
+      -o FILE                      write the report to FILE (a forked
+                                   child's to FILE.PID)
+      --follow-exec                the image an exec() starts is
+                                   profiled too (its report to
+                                   FILE.PID.N after N execs)
   snare exec SCRIPT.lua [ARGS...] -- PROGRAM [ARGS...]
                                    run PROGRAM with SCRIPT in control
                                    inside it (see the snare.agent module)

@@ -44,13 +44,54 @@ local function find_agent()
   return nil
 end
 
+-- The file `program` runs as: itself when it names a path, else the
+-- first match on $PATH (as the shell finds it); nil if none.
+local function program_file(program)
+  if program:find("/") then
+    return program
+  end
+  local pipe = io.popen("command -v " .. quote(program) .. " 2>/dev/null")
+  local found = pipe and pipe:read("l")
+  if pipe then
+    pipe:close()
+  end
+  return found
+end
+
+-- True when the program is setuid or setgid: the dynamic loader ignores
+-- LD_PRELOAD for it (the agent could not get in), and snare would not
+-- instrument it if it could.
+local function is_set_id(program)
+  local file = program_file(program)
+  return file ~= nil and os.execute("test -u " .. quote(file) .. " -o -g "
+                                    .. quote(file)) == true
+end
+
+-- Runs the command alone, as the shell would; returns its status.
+local function run_plain(command)
+  local words = { "exec" }
+  for _, word in ipairs(command) do
+    words[#words + 1] = quote(word)
+  end
+  io.stdout:flush()
+  local _, how, status = os.execute(table.concat(words, " "))
+  return how == "signal" and 128 + status or status
+end
+
 --- Runs `command` (a list: the program and its arguments) with the agent
 -- running `script` with `args` inside it. Returns the program's exit
 -- status, 128 + N when a signal N killed it, as a shell reports it.
-function profile.run_agent(script, args, command)
+function profile.run_agent(script, args, command, follow_exec)
   local agent = find_agent()
   if not agent then
     return fail("the agent (snare_agent.so) is not built or not installed")
+  end
+  if is_set_id(command[1]) then
+    io.stderr:write("snare: ", command[1], " is setuid or setgid: the "
+                    .. "dynamic loader ignores LD_PRELOAD for it and snare "
+                    .. "does not instrument it; it runs untouched, with no "
+                    .. "report\n")
+    return run_plain(command)
   end
   local preload = os.getenv("LD_PRELOAD") or ""
   local env = {
@@ -59,13 +100,15 @@ function profile.run_agent(script, args, command)
     SNARE_AGENT_PATH = package.path,
     SNARE_AGENT_CPATH = package.cpath,
     SNARE_AGENT_PRELOAD = preload,
+    SNARE_AGENT_FOLLOW = follow_exec and "1" or "0",
     -- Libraries preloaded already (a sanitizer runtime) go first.
     LD_PRELOAD = preload ~= "" and preload .. ":" .. agent or agent,
   }
   local words = { "exec", "env" }
   for _, name in ipairs { "SNARE_AGENT_SCRIPT", "SNARE_AGENT_ARGS",
                           "SNARE_AGENT_PATH", "SNARE_AGENT_CPATH",
-                          "SNARE_AGENT_PRELOAD", "LD_PRELOAD" } do
+                          "SNARE_AGENT_PRELOAD", "SNARE_AGENT_FOLLOW",
+                          "LD_PRELOAD" } do
     words[#words + 1] = quote(name .. "=" .. env[name])
   end
   for _, word in ipairs(command) do
@@ -96,6 +139,9 @@ local function parse(argv, first, default_format)
         return nil, "-o needs a file"
       end
       opts.output = operand
+    elseif option == "--follow-exec" then
+      opts.follow_exec = true
+      i = i - 1 -- takes no operand
     elseif option == "--value" then
       if operand ~= "calls" and operand ~= "ns" then
         return nil, "--value needs calls or ns"
@@ -210,6 +256,25 @@ local function warn_if_static(program)
   end
 end
 
+-- Whether the report can be written to `path`, checked before the
+-- program runs (it must not run for nothing): true, or nil and why. A
+-- file made for the check is removed again.
+local function writable(path)
+  local existed = io.open(path, "r")
+  if existed then
+    existed:close()
+  end
+  local file, err = io.open(path, "a")
+  if not file then
+    return nil, err
+  end
+  file:close()
+  if not existed then
+    os.remove(path)
+  end
+  return true
+end
+
 --- `snare profile|trace [options] (LIB.so:func ARGS | -- PROG ARGS)`.
 -- `default_format` is "table" for profile, "text" for trace.
 function profile.main(argv, first, default_format)
@@ -222,10 +287,17 @@ function profile.main(argv, first, default_format)
     return profile_library(opts, progress)
   end
   warn_if_static(opts.command[1])
+  if opts.output then
+    local ok, why = writable(opts.output)
+    if not ok then
+      return fail("cannot write the report: " .. why)
+    end
+  end
   local script = package.searchpath("snare.cli.agent_report", package.path)
   return profile.run_agent(script, { opts.format, opts.value,
                                      opts.output or "",
-                                     progress and "1" or "0" }, opts.command)
+                                     progress and "1" or "0" }, opts.command,
+                           opts.follow_exec)
 end
 
 --- `snare exec SCRIPT.lua [ARGS] -- PROG ARGS`.

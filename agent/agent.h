@@ -1,0 +1,125 @@
+/* agent.h - what the agent's files share: its state, the way the program
+   ends, and the system functions its interposers call through. */
+#ifndef SNARE_AGENT_H
+#define SNARE_AGENT_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "snare.h"
+
+typedef enum agent_state {
+  STARTING, /* the controller prepares */
+  SESSION,  /* it passed its session: the main thread may attach */
+  RUNNING,  /* the main thread attached and was resumed: the program runs */
+  DONE,     /* the script ended */
+} agent_state;
+
+/* Why the program ends, as the script's agent.run reports it. */
+typedef enum agent_end {
+  END_NONE,
+  END_EXIT,   /* exit(), _exit(), quick_exit(), main returned */
+  END_EXEC,   /* an exec() replaces the program */
+  END_SIGNAL, /* SIGINT, SIGTERM or SIGHUP with no handler of its own */
+} agent_end;
+
+typedef struct agent {
+  pthread_mutex_t lock;
+  pthread_cond_t changed;
+  agent_state state;
+  snare_session *session;
+  int thread;         /* the main thread's id, told by the script */
+  agent_end end;      /* the first way of ending the program took */
+  int end_signal;     /* END_SIGNAL: which */
+  int fault_signal;   /* kill the process with it when done */
+  pthread_t controller;
+  pthread_t main_thread;
+  pid_t pid;          /* the process the agent started in */
+  atomic_bool child;  /* a fork's child: no controller, nothing attached */
+  char *script;
+  char *args;
+  char *start_dir;    /* where `snare` and the program started */
+  struct lua_State *lua; /* the controller's state */
+  int generation;     /* execs followed before this image (follow.c) */
+} agent;
+
+extern agent the_agent;
+
+/* The system's own functions, behind the agent's interposers. */
+typedef struct agent_real {
+  int (*pthread_create)(pthread_t *, const pthread_attr_t *,
+                        void *(*)(void *), void *);
+  void (*pthread_exit)(void *);
+  int (*sigaction)(int, const struct sigaction *, struct sigaction *);
+  int (*sigprocmask)(int, const sigset_t *, sigset_t *);
+  int (*pthread_sigmask)(int, const sigset_t *, sigset_t *);
+  void (*exit_now)(int); /* _exit */
+  void (*exit_quick)(int); /* _Exit */
+  int (*execve)(const char *, char *const[], char *const[]);
+  int (*execvpe)(const char *, char *const[], char *const[]);
+  int (*fexecve)(int, char *const[], char *const[]);
+} agent_real;
+
+extern agent_real real;
+
+/* The agent is built with hidden visibility; its interposers must be
+   seen by the program. */
+#define AGENT_INTERPOSE __attribute__((visibility("default")))
+
+/* Resolves `real` (before anything else of the agent runs). */
+void agent_real_resolve(void);
+
+/* A function of the snare C API, from the snare.core module. */
+void *agent_snare_function(const char *name);
+
+/* Waits until the state is at least `state`; returns the state reached. */
+agent_state agent_wait_state(agent_state state);
+agent_state agent_current_state(void);
+
+/* "exit", "exec", "signal" as agent.run says; NULL for END_NONE. */
+const char *agent_end_name(agent_end end);
+
+/* The program ends in way `end`: unless it is the controller calling, or a
+   child, or the program is not running yet, the script is told (a quit
+   event) and the call returns when it is done, its report written. */
+void agent_end_program(agent_end end, int signo);
+
+/* True on the agent's own threads (the controller, the watcher): the
+   threads they start are snare's, not the program's. */
+extern _Thread_local bool agent_own_thread;
+
+/* Sets the default action of signo, unblocks it and raises it: the process
+   dies of it. Async-signal-safe. */
+_Noreturn void agent_die_of(int signo);
+
+/* agent/threads.c: the main thread attached itself / a fork's child has
+   nothing attached. */
+void agent_threads_main_attached(void);
+void agent_threads_forked_child(void);
+/* agent/lifecycle.c: the end signals' watcher. */
+void agent_lifecycle_start(void);
+/* agent/follow.c: reads the start directory and generation, keeps what
+   a followed exec needs; the environment an exec passes when following
+   (malloc'd), or NULL. */
+void agent_follow_start(void);
+char **agent_follow_env(char *const envp[]);
+/* agent/fork.c: the fork handlers; agent.on_fork(fn) for the script; a
+   child's end, reported by what fn returned. */
+void agent_fork_start(void);
+int agent_l_on_fork(struct lua_State *L);
+void agent_child_end(agent_end end, int signo);
+/* agent/signals.c: the end signals handled (SIGINT, SIGTERM, SIGHUP). */
+void agent_end_signals_install(void);
+void agent_end_signals_forget(void); /* in a fork's child */
+/* Snare's signals the program asked blocked on this thread, which a
+   thread it starts inherits (a new thread's mask is its creator's). */
+sigset_t agent_blocked_by_program(void);
+void agent_inherit_blocked(const sigset_t *blocked);
+/* An end signal arrived (signal handler): the watcher reports, then the
+   process dies of it. */
+void agent_end_signal_raised(int signo);
+
+#endif

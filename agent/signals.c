@@ -1,0 +1,184 @@
+/*
+ * signals.c - the program's own signal calls, interposed:
+ *
+ * - Snare's signals (traps, faults, its interrupt signal) keep snare's
+ *   handler first: a handler the program sets for one of them becomes
+ *   the one snare chains to (snare_signal_chain), and what it reads back
+ *   is its own. Masks the program sets never block them (a trap while
+ *   SIGTRAP is blocked kills the process); the mask it reads back still
+ *   shows them as it set them.
+ * - The end signals (SIGINT, SIGTERM, SIGHUP) get a handler of the agent
+ *   while the program leaves them at their default action: the report is
+ *   written, then the process dies of the signal. Once the program sets
+ *   a handler (or SIG_IGN) of its own, it alone decides.
+ *
+ * Snare.core sets its handlers with the system's sigaction directly
+ * (os/linux/signals.c), and the agent calls the system's functions.
+ */
+#include <string.h>
+
+#include "agent.h"
+
+static const int end_signals[] = {SIGINT, SIGTERM, SIGHUP};
+#define END_SIGNAL_COUNT (sizeof end_signals / sizeof end_signals[0])
+
+/* Per end signal: the agent's handler is on it, and what the program
+   sees there (its default action). */
+static bool agent_handles[END_SIGNAL_COUNT];
+static struct sigaction program_view[END_SIGNAL_COUNT];
+
+static sigset_t reserved;
+static bool have_reserved;
+
+/* Snare's signals the program asked blocked on this thread. */
+static _Thread_local sigset_t blocked_by_program;
+
+static int end_index(int sig) {
+  for (size_t i = 0; i < END_SIGNAL_COUNT; i++)
+    if (end_signals[i] == sig)
+      return (int)i;
+  return -1;
+}
+
+static void on_end_signal(int sig) { agent_end_signal_raised(sig); }
+
+void agent_end_signals_install(void) {
+  for (size_t i = 0; i < END_SIGNAL_COUNT; i++) {
+    struct sigaction current;
+    if (real.sigaction(end_signals[i], NULL, &current) != 0 ||
+        (current.sa_flags & SA_SIGINFO) || current.sa_handler != SIG_DFL)
+      continue; /* ignored, or handled by whoever started us */
+    program_view[i] = current;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_end_signal;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    agent_handles[i] = real.sigaction(end_signals[i], &action, NULL) == 0;
+  }
+  size_t (*list)(int *, size_t) =
+      (size_t(*)(int *, size_t))agent_snare_function("snare_signals_reserved");
+  int numbers[16];
+  size_t count = list(numbers, 16);
+  sigemptyset(&reserved);
+  for (size_t i = 0; i < count && i < 16; i++)
+    sigaddset(&reserved, numbers[i]);
+  have_reserved = count > 0;
+}
+
+void agent_end_signals_forget(void) {
+  for (size_t i = 0; i < END_SIGNAL_COUNT; i++)
+    if (agent_handles[i]) {
+      real.sigaction(end_signals[i], &program_view[i], NULL);
+      agent_handles[i] = false;
+    }
+}
+
+static bool is_default(const struct sigaction *act) {
+  return !(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL;
+}
+
+static int program_sigaction(int sig, const struct sigaction *act,
+                             struct sigaction *old) {
+  int end = end_index(sig);
+  if (end >= 0 && agent_handles[end]) {
+    if (act != NULL && !is_default(act)) {
+      agent_handles[end] = false; /* the program decides from now on */
+      int status = real.sigaction(sig, act, NULL);
+      if (status == 0 && old != NULL)
+        *old = program_view[end];
+      return status;
+    }
+    if (old != NULL)
+      *old = program_view[end];
+    if (act != NULL)
+      program_view[end] = *act;
+    return 0;
+  }
+  if (have_reserved && sig > 0 && sig < NSIG && sigismember(&reserved, sig)) {
+    snare_status (*chain)(int, const void *, void *) =
+        (snare_status(*)(int, const void *, void *))agent_snare_function(
+            "snare_signal_chain");
+    struct sigaction previous;
+    if (chain(sig, act, &previous) == SNARE_OK) {
+      if (old != NULL)
+        *old = previous;
+      return 0;
+    }
+  }
+  return real.sigaction(sig, act, old);
+}
+
+AGENT_INTERPOSE int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
+  agent_real_resolve();
+  if (the_agent.script == NULL)
+    return real.sigaction(sig, act, old);
+  return program_sigaction(sig, act, old);
+}
+
+/* glibc's signal(): BSD semantics (restarting, the signal blocked in its
+   own handler). */
+AGENT_INTERPOSE __sighandler_t signal(int sig, __sighandler_t handler) {
+  agent_real_resolve();
+  struct sigaction action, old;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = handler;
+  action.sa_flags = SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  if (sig > 0 && sig < NSIG)
+    sigaddset(&action.sa_mask, sig);
+  int status = the_agent.script == NULL
+                   ? real.sigaction(sig, &action, &old)
+                   : program_sigaction(sig, &action, &old);
+  return status == 0 ? old.sa_handler : SIG_ERR;
+}
+
+/* Sets a mask for the program: snare's signals are taken out of it and
+   remembered, and added back into the old mask it reads. */
+static int program_mask(int (*set_mask)(int, const sigset_t *, sigset_t *),
+                        int how, const sigset_t *set, sigset_t *old) {
+  if (!have_reserved || the_agent.script == NULL)
+    return set_mask(how, set, old);
+  sigset_t before = blocked_by_program, wanted;
+  if (set != NULL) {
+    wanted = *set;
+    for (int sig = 1; sig < NSIG; sig++) {
+      if (!sigismember(&reserved, sig))
+        continue;
+      bool named = sigismember(set, sig) == 1;
+      if (how == SIG_SETMASK || (how == SIG_BLOCK && named))
+        named ? sigaddset(&blocked_by_program, sig)
+              : sigdelset(&blocked_by_program, sig);
+      else if (how == SIG_UNBLOCK && named)
+        sigdelset(&blocked_by_program, sig);
+      sigdelset(&wanted, sig);
+    }
+    set = &wanted;
+  }
+  int status = set_mask(how, set, old);
+  if (status != 0) {
+    blocked_by_program = before;
+    return status;
+  }
+  if (old != NULL)
+    for (int sig = 1; sig < NSIG; sig++)
+      if (sigismember(&before, sig) == 1)
+        sigaddset(old, sig);
+  return 0;
+}
+
+sigset_t agent_blocked_by_program(void) { return blocked_by_program; }
+
+void agent_inherit_blocked(const sigset_t *blocked) {
+  blocked_by_program = *blocked;
+}
+
+AGENT_INTERPOSE int sigprocmask(int how, const sigset_t *set, sigset_t *old) {
+  agent_real_resolve();
+  return program_mask(real.sigprocmask, how, set, old);
+}
+
+AGENT_INTERPOSE int pthread_sigmask(int how, const sigset_t *set, sigset_t *old) {
+  agent_real_resolve();
+  return program_mask(real.pthread_sigmask, how, set, old);
+}
