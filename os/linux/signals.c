@@ -3,7 +3,6 @@
  * snare_fault for the core, and pass whatever the core does not claim to
  * the handler that was installed before snare's.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -27,17 +26,17 @@ static bool installed;
  * LD_PRELOAD agent interposes sigaction so that the handlers the program
  * sets go behind snare's, and snare's own changes must not be taken for
  * the program's (a sanitizer's interceptor in between would hide who
- * calls, and RTLD_NEXT can lead back into either).
+ * calls, and RTLD_NEXT can lead back into either). It is linked directly:
+ * looking it up with dlsym when the first hook is set broke hooks being
+ * installed at that moment (spec/c/relocate_test.c).
  */
+/* glibc's exported internal name of sigaction (the same function). */
+extern int __sigaction(int sig, const struct sigaction *action,
+                       struct sigaction *old);
+
 static int system_sigaction(int sig, const struct sigaction *action,
                             struct sigaction *old) {
-  static int (*found)(int, const struct sigaction *, struct sigaction *);
-  if (found == NULL) {
-    *(void **)&found = dlsym(RTLD_DEFAULT, "__sigaction");
-    if (found == NULL)
-      found = sigaction;
-  }
-  return found(sig, action, old);
+  return __sigaction(sig, action, old);
 }
 
 static snare_fault_kind trap_kind(int code) {
