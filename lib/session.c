@@ -52,6 +52,7 @@ void snare_release_if_unused(void) {
       snare_mark_hooks_active() == 0) {
     snare_sites_shutdown();
     snare_os_signals_restore();
+    snare_os_code_writes_end();
   }
 }
 

@@ -107,6 +107,9 @@ SNARE_HIDDEN bool snare_os_memory_write(uint64_t addr, const void *src,
  */
 SNARE_HIDDEN bool snare_os_code_write(uint64_t addr, const void *src,
                                       size_t n);
+/* Closes what code writes keep open between calls (the next write
+   reopens it); under the global lock, when nothing is patched. */
+SNARE_HIDDEN void snare_os_code_writes_end(void);
 /*
  * Maps size bytes of read+execute memory within +-2 GiB of near (so
  * 32-bit displacements reach), to be filled with snare_os_code_write.
