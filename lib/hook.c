@@ -97,6 +97,23 @@ static bool remember(snare_hook_record *hook) {
   return true;
 }
 
+/* Where the instructions the jump replaces run in the trampoline at
+   `at`, for threads caught among them. */
+static bool describe_move(snare_moved_code *moved,
+                          const snare_hook_record *hook, uint64_t at,
+                          const uint8_t *code, size_t length) {
+  size_t offsets[SNARE_MOVED_CODE_MAX];
+  if (!snare_arch_hook_relocated_offsets(
+          at, hook->function, code, length, (uint64_t)(uintptr_t)hook,
+          (uint64_t)(uintptr_t)snare_hook_enter_saved, offsets))
+    return false;
+  moved->from = hook->function;
+  moved->length = length;
+  for (size_t k = 0; k < length; k++)
+    moved->to[k] = offsets[k] != 0 ? at + offsets[k] : 0;
+  return true;
+}
+
 /* Tries the fast way: a jump over the first instructions. */
 static snare_status install_jump(snare_hook_record *hook) {
   uint64_t start, size;
@@ -115,7 +132,9 @@ static snare_status install_jump(snare_hook_record *hook) {
   uint8_t trampoline[SNARE_ARCH_TRAMPOLINE_SIZE];
   uint64_t at = 0;
   size_t n = 0;
-  if (status == SNARE_OK && length <= sizeof hook->original) {
+  snare_moved_code moved = {0};
+  if (status == SNARE_OK && length <= sizeof hook->original &&
+      length <= SNARE_MOVED_CODE_MAX) {
     memcpy(hook->original, code, length);
     hook->patch_length = length;
     at = snare_code_take(start, SNARE_ARCH_TRAMPOLINE_SIZE);
@@ -124,7 +143,7 @@ static snare_status install_jump(snare_hook_record *hook) {
                  (uint64_t)(uintptr_t)hook,
                  (uint64_t)(uintptr_t)snare_hook_enter_saved)
            : 0;
-    if (n == 0)
+    if (n == 0 || !describe_move(&moved, hook, at, code, length))
       status = SNARE_UNSUPPORTED;
   } else if (status == SNARE_OK) {
     status = SNARE_UNSUPPORTED;
@@ -136,7 +155,7 @@ static snare_status install_jump(snare_hook_record *hook) {
     return SNARE_SYSTEM;
   uint8_t jump[SNARE_ARCH_JUMP_SIZE];
   snare_arch_hook_jump(jump, start, at);
-  status = snare_sites_write_jump(start, jump, sizeof jump, at);
+  status = snare_sites_write_jump(start, jump, sizeof jump, at, &moved);
   hook->trampoline = status == SNARE_OK;
   hook->entry = at;
   hook->patch_length = hook->trampoline ? length : 0;
@@ -213,9 +232,11 @@ static snare_status remove_locked(snare_hook_record *hook) {
   snare_status status;
   if (hook->trampoline) {
     /* Threads arriving while the bytes change still find the trampoline,
-       which now only runs the original instructions. */
+       which now only runs the original instructions; threads inside its
+       relocated copy finish there (it is never freed) and jump back past
+       the restored bytes. None can be inside the jump being removed. */
     status = snare_sites_write_jump(hook->function, hook->original,
-                                    hook->patch_length, hook->entry);
+                                    hook->patch_length, hook->entry, NULL);
   } else {
     snare_site *site = snare_sites_find(hook->function);
     site->hook = NULL;

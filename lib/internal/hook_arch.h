@@ -57,6 +57,19 @@ SNARE_HIDDEN size_t snare_arch_hook_trampoline(uint8_t *buf, size_t cap,
                                                uint64_t enter);
 
 /*
+ * For the trampoline snare_arch_hook_trampoline writes with the same
+ * arguments: offsets[k] (k < length) is where the relocated instruction
+ * that begins at byte k of the original lies in the trampoline, 0 where
+ * no instruction begins. false if the bytes do not decode.
+ */
+SNARE_HIDDEN bool snare_arch_hook_relocated_offsets(uint64_t at, uint64_t fn,
+                                                    const uint8_t *original,
+                                                    size_t length,
+                                                    uint64_t hook,
+                                                    uint64_t enter,
+                                                    size_t *offsets);
+
+/*
  * Writes the exit stub: where redirected returns land. It saves the
  * return registers, calls exit(block) for the real return address and
  * returns there.

@@ -153,6 +153,19 @@ SNARE_HIDDEN void *snare_os_pages_alloc(size_t size);
    where continuing would corrupt the program. */
 SNARE_HIDDEN _Noreturn void snare_os_fatal(const char *message);
 
+/*
+ * Stops every other thread of the process for a code write: each parks
+ * in a signal handler of snare's after adjust(context, arg) ran there on
+ * its saved machine context (signal-safe; it may move the pc). Returns
+ * once all have parked, or after a bounded wait for threads that block
+ * the signal (they run on). false if threads cannot be stopped at all.
+ * Until snare_os_world_resume the caller must not allocate or take locks.
+ */
+SNARE_HIDDEN bool snare_os_world_stop(void (*adjust)(void *context, void *arg),
+                                      void *arg);
+/* Lets the stopped threads run on; none is left in the handler after. */
+SNARE_HIDDEN void snare_os_world_resume(void);
+
 /* ---- attached threads (os/linux/sync.c) ---- */
 
 /* A plain mutual-exclusion lock; never held across a wait for a thread. */
