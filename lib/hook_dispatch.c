@@ -19,11 +19,18 @@ typedef struct shadow_entry {
   uint64_t start_ns;
   uint64_t children_ns;
   bool recursive;       /* the hook is active lower on this thread */
+  bool revealed;        /* the slot holds real_return (an unwinder walks) */
+  uint64_t stack;       /* the context whose stack holds the slot */
 } shadow_entry;
 
 typedef struct hook_thread {
   unsigned serial;
   unsigned depth;
+  /* Entries below `base` belong to stacks switched away from (coroutines,
+     see snare_hook_stack_switch); those from base up to the running
+     stack, tagged `stack`. */
+  unsigned base;
+  uint64_t stack;
   shadow_entry shadow[SHADOW_DEPTH];
 } hook_thread;
 
@@ -34,11 +41,15 @@ static HOOK_TLS bool busy;
 static HOOK_TLS hook_thread *self;
 static _Atomic unsigned last_serial;
 
+static void thread_ended(void);
+
 static hook_thread *this_thread(void) {
   if (self == NULL) {
     self = snare_os_pages_alloc(sizeof *self);
-    if (self != NULL)
+    if (self != NULL) {
       self->serial = atomic_fetch_add(&last_serial, 1) + 1;
+      snare_os_thread_at_exit(thread_ended);
+    }
   }
   return self;
 }
@@ -49,7 +60,7 @@ static void describe(snare_hook_call *call, const snare_hook_record *hook,
   call->hook = hook->id;
   call->function = hook->function;
   call->exit = exit;
-  call->depth = thread ? thread->depth : 0;
+  call->depth = thread ? thread->depth - thread->base : 0;
   call->thread = attached ? attached->id : 0;
   call->hook_thread = thread ? thread->serial : 0;
   call->timestamp_ns = now;
@@ -58,15 +69,73 @@ static void describe(snare_hook_call *call, const snare_hook_record *hook,
 static void trace(const snare_hook_record *hook, const hook_thread *thread,
                   bool exit, uint64_t now) {
   snare_trace_event event = {now, hook->function, hook->id,
-                             thread->serial, thread->depth, exit};
+                             thread->serial, thread->depth - thread->base,
+                             exit};
   snare_trace_push(&event);
 }
 
 static bool on_stack(const hook_thread *thread, const snare_hook_record *hook) {
-  for (unsigned i = 0; i < thread->depth; i++)
+  for (unsigned i = thread->base; i < thread->depth; i++)
     if (thread->shadow[i].hook == hook)
       return true;
   return false;
+}
+
+/* ---- frames that ended without their return: resynchronising by
+   stack pointer, stack switches, unwinders, thread exit ---- */
+
+static void leave(hook_thread *thread, uint64_t now, uint64_t return_value);
+
+/* Makes the frames of `stack` the running ones: they move above the
+   others, keeping their order. */
+static void activate(hook_thread *thread, uint64_t stack) {
+  unsigned top = thread->depth;
+  for (unsigned i = thread->depth; i-- > 0;)
+    if (thread->shadow[i].stack == stack) {
+      shadow_entry moved = thread->shadow[i];
+      memmove(&thread->shadow[i], &thread->shadow[i + 1],
+              (top - 1 - i) * sizeof moved);
+      thread->shadow[--top] = moved;
+    }
+  thread->base = top;
+  thread->stack = stack;
+}
+
+/* The frame whose return slot is `slot`, made running if its stack was
+   switched away from without snare seeing it (a coroutine that returned
+   to its uc_link). */
+static unsigned frame_at(hook_thread *thread, uint64_t slot) {
+  for (unsigned i = thread->depth; i-- > thread->base;)
+    if (thread->shadow[i].slot == slot)
+      return i;
+  for (unsigned i = thread->base; i-- > 0;)
+    if (thread->shadow[i].slot == slot) {
+      activate(thread, thread->shadow[i].stack);
+      return frame_at(thread, slot);
+    }
+  snare_os_fatal("snare: a hooked return found no shadow stack entry\n");
+}
+
+/*
+ * A call returning to `slot` is entered, so the frames of the running
+ * stack deeper than it are no longer live (left by longjmp, an exception,
+ * or a return an unwinder saw): they end now. So does one at the same
+ * slot, unless our stub is still there (a tail call from that frame). A
+ * signal handler on the alternate stack is another stack: the frames it
+ * interrupted stay.
+ */
+static void end_dead_frames(hook_thread *thread, uint64_t slot, uint64_t stub) {
+  uint64_t now = snare_os_now_ns();
+  while (thread->depth > thread->base) {
+    const shadow_entry *top = &thread->shadow[thread->depth - 1];
+    if (top->slot > slot ||
+        (top->slot == slot && *(const uint64_t *)(uintptr_t)slot == stub))
+      return;
+    if (top->slot < slot && snare_os_on_alternate_stack(top->slot) !=
+                                snare_os_on_alternate_stack(slot))
+      return;
+    leave(thread, now, 0);
+  }
 }
 
 static void enter(snare_hook_record *hook, const uint64_t args[6],
@@ -89,6 +158,9 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     hook->options.callback(&call, hook->options.data);
   }
   uint64_t stub = thread != NULL ? snare_hook_exit_stub() : 0;
+  if (stub != 0 && thread->depth > thread->base &&
+      thread->shadow[thread->depth - 1].slot <= (uint64_t)(uintptr_t)slot)
+    end_dead_frames(thread, (uint64_t)(uintptr_t)slot, stub);
   if (stub != 0 && thread->depth < SHADOW_DEPTH) {
     shadow_entry *entry = &thread->shadow[thread->depth];
     entry->hook = hook;
@@ -97,6 +169,8 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     entry->start_ns = now;
     entry->children_ns = 0;
     entry->recursive = on_stack(thread, hook);
+    entry->revealed = false;
+    entry->stack = thread->stack;
     thread->depth++;
     *slot = stub;
   }
@@ -136,7 +210,7 @@ static void leave(hook_thread *thread, uint64_t now, uint64_t return_value) {
     if (!entry->recursive)
       atomic_fetch_add_explicit(&hook->inclusive_ns, elapsed,
                                 memory_order_relaxed);
-    if (thread->depth > 0)
+    if (thread->depth > thread->base)
       thread->shadow[thread->depth - 1].children_ns += elapsed;
   }
   if (hook->options.trace)
@@ -169,11 +243,79 @@ uint64_t snare_hook_exit_saved(uint64_t *block) {
   bool was_busy = busy;
   busy = true;
   uint64_t now = snare_os_now_ns();
-  /* Frames deeper than this one were left by longjmp: they end now. */
-  while (thread->depth > 1 && thread->shadow[thread->depth - 1].slot < slot)
+  /* Frames deeper than this one were left by longjmp, an exception or a
+     return an unwinder saw: they end now. */
+  unsigned at = frame_at(thread, slot);
+  while (thread->depth - 1 > at)
     leave(thread, now, 0);
   uint64_t real_return = thread->shadow[thread->depth - 1].real_return;
   leave(thread, now, block[SNARE_HOOK_EXIT_RAX]);
   busy = was_busy;
   return real_return;
+}
+
+/* The caller's return slot is `sp`: frames of the running stack at or
+   below it have ended. */
+static void end_frames_below(hook_thread *thread, uint64_t sp) {
+  end_dead_frames(thread, sp, 0);
+}
+
+void snare_hook_frames_reveal(uint64_t sp) {
+  hook_thread *thread = self;
+  if (thread == NULL || busy)
+    return;
+  busy = true;
+  end_frames_below(thread, sp);
+  for (unsigned i = thread->base; i < thread->depth; i++) {
+    shadow_entry *entry = &thread->shadow[i];
+    if (!entry->revealed)
+      *(uint64_t *)(uintptr_t)entry->slot = entry->real_return;
+    entry->revealed = true;
+  }
+  busy = false;
+}
+
+void snare_hook_frames_rearm(uint64_t sp) {
+  hook_thread *thread = self;
+  uint64_t stub = snare_hook_exit_stub();
+  if (thread == NULL || busy || stub == 0)
+    return;
+  busy = true;
+  end_frames_below(thread, sp);
+  for (unsigned i = thread->base; i < thread->depth; i++) {
+    shadow_entry *entry = &thread->shadow[i];
+    if (entry->revealed)
+      *(uint64_t *)(uintptr_t)entry->slot = stub;
+    entry->revealed = false;
+  }
+  busy = false;
+}
+
+void snare_hook_stack_switch(const void *from, const void *to) {
+  hook_thread *thread = self;
+  if (thread == NULL || busy)
+    return;
+  busy = true;
+  uint64_t saved = from != NULL ? (uint64_t)(uintptr_t)from : thread->stack;
+  for (unsigned i = thread->base; i < thread->depth; i++)
+    thread->shadow[i].stack = saved;
+  thread->stack = saved;
+  activate(thread, (uint64_t)(uintptr_t)to);
+  busy = false;
+}
+
+/* At thread exit (pthread_exit included) every frame left ends. */
+static void thread_ended(void) {
+  hook_thread *thread = self;
+  if (thread == NULL)
+    return;
+  bool was_busy = busy;
+  busy = true;
+  uint64_t now = snare_os_now_ns();
+  thread->base = 0;
+  while (thread->depth > 0)
+    leave(thread, now, 0);
+  self = NULL;
+  snare_os_pages_free(thread, sizeof *thread);
+  busy = was_busy;
 }

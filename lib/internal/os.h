@@ -149,6 +149,12 @@ SNARE_HIDDEN uint64_t snare_os_now_ns(void);
 /* Zeroed private pages, not from malloc (so hooks on malloc may use
    them); signal-safe; NULL on failure. */
 SNARE_HIDDEN void *snare_os_pages_alloc(size_t size);
+SNARE_HIDDEN void snare_os_pages_free(void *pages, size_t size);
+/* Whether addr lies on the calling thread's alternate signal stack. */
+SNARE_HIDDEN bool snare_os_on_alternate_stack(uint64_t addr);
+/* Has callback (always the same one) run when the calling thread exits,
+   by returning or by pthread_exit. */
+SNARE_HIDDEN void snare_os_thread_at_exit(void (*callback)(void));
 /* Writes message to standard error and aborts: for broken invariants
    where continuing would corrupt the program. */
 SNARE_HIDDEN _Noreturn void snare_os_fatal(const char *message);

@@ -146,6 +146,8 @@ void *snare_os_pages_alloc(size_t size) {
   return p == MAP_FAILED ? NULL : p;
 }
 
+void snare_os_pages_free(void *pages, size_t size) { munmap(pages, size); }
+
 void snare_os_fatal(const char *message) {
   ssize_t ignored = write(STDERR_FILENO, message, strlen(message));
   (void)ignored;
