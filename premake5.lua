@@ -111,17 +111,22 @@ project "debuginfo_oracle"
 -- One shared object per target source and optimisation level. Targets are
 -- what snare debugs, so they are built like ordinary user code: no
 -- sanitizers, no forced frame pointers, identical in both configurations.
-local function target_project(source, level, dir, target_kind)
+local function target_project(source, level, dir, target_kind, lang)
   local name = path.getbasename(source)
   local id = dir:gsub("/", "_") .. "_" .. name
   project(id)
     kind(target_kind or "SharedLib")
+    language(lang or "C")
     files { source }
     targetname(name)
     targetdir("build/" .. dir)
     objdir("build/obj/" .. dir .. "/" .. name)
     defines { "_GNU_SOURCE" }
-    buildoptions(warnings)
+    if lang == "C++" then
+      buildoptions { "-std=c++17", "-Wall", "-Wextra", "-Werror" }
+    else
+      buildoptions(warnings)
+    end
     buildoptions { "-fPIC", "-g", "-" .. level }
     includedirs { "lib/include" } -- fixtures may call the public C API
     keep_symbols()
@@ -132,9 +137,15 @@ for _, source in ipairs(os.matchfiles("spec/fixtures/*.c")) do
   target_project(source, "O2", "fixtures/O2")
 end
 
--- Whole programs for `snare profile -- PROG` (spec/cli_profile_spec.lua).
+-- Whole programs for `snare profile -- PROG` (spec/cli_profile_spec.lua),
+-- in C and C++; the libraries some of them call.
+local program_links = { unwind_backtrace = { "unwind" } }
 for _, source in ipairs(os.matchfiles("spec/fixtures/programs/*.c")) do
   target_project(source, "O0", "fixtures/bin", "ConsoleApp")
+  links(program_links[path.getbasename(source)] or {})
+end
+for _, source in ipairs(os.matchfiles("spec/fixtures/programs/*.cpp")) do
+  target_project(source, "O0", "fixtures/bin", "ConsoleApp", "C++")
 end
 
 for _, source in ipairs(os.matchfiles("examples/targets/*.c")) do

@@ -124,8 +124,8 @@ static unsigned frame_at(hook_thread *thread, uint64_t slot) {
  * signal handler on the alternate stack is another stack: the frames it
  * interrupted stay.
  */
-static void end_dead_frames(hook_thread *thread, uint64_t slot, uint64_t stub) {
-  uint64_t now = snare_os_now_ns();
+static void end_dead_frames(hook_thread *thread, uint64_t slot, uint64_t stub,
+                            uint64_t now) {
   while (thread->depth > thread->base) {
     const shadow_entry *top = &thread->shadow[thread->depth - 1];
     if (top->slot > slot ||
@@ -148,6 +148,11 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
   uint64_t now = (hook->options.time || hook->options.trace)
                      ? snare_os_now_ns()
                      : 0;
+  uint64_t stub = thread != NULL ? snare_hook_exit_stub() : 0;
+  if (stub != 0 && thread->depth > thread->base &&
+      thread->shadow[thread->depth - 1].slot <= (uint64_t)(uintptr_t)slot)
+    end_dead_frames(thread, (uint64_t)(uintptr_t)slot, stub,
+                    now != 0 ? now : snare_os_now_ns());
   if (thread != NULL && hook->options.trace)
     trace(hook, thread, false, now);
   if (hook->options.callback != NULL) {
@@ -157,10 +162,6 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     call.return_value = 0;
     hook->options.callback(&call, hook->options.data);
   }
-  uint64_t stub = thread != NULL ? snare_hook_exit_stub() : 0;
-  if (stub != 0 && thread->depth > thread->base &&
-      thread->shadow[thread->depth - 1].slot <= (uint64_t)(uintptr_t)slot)
-    end_dead_frames(thread, (uint64_t)(uintptr_t)slot, stub);
   if (stub != 0 && thread->depth < SHADOW_DEPTH) {
     shadow_entry *entry = &thread->shadow[thread->depth];
     entry->hook = hook;
@@ -257,7 +258,7 @@ uint64_t snare_hook_exit_saved(uint64_t *block) {
 /* The caller's return slot is `sp`: frames of the running stack at or
    below it have ended. */
 static void end_frames_below(hook_thread *thread, uint64_t sp) {
-  end_dead_frames(thread, sp, 0);
+  end_dead_frames(thread, sp, 0, snare_os_now_ns());
 }
 
 void snare_hook_frames_reveal(uint64_t sp) {
