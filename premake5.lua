@@ -67,9 +67,12 @@ project "snare_core"
 
 -- The interpreter that loads the module provides the Lua symbols, so
 -- liblua is deliberately not linked.
+-- It carries the agent's interposers of the unwinder too: exported
+-- globally (bindings/threads.c), they come before the libgcc_s and
+-- libstdc++ of C++ libraries snare.load opens later.
 project "snare"
   kind "SharedLib"
-  files { "bindings/**.c" }
+  files { "bindings/**.c", "agent/unwind_interpose.c" }
   includedirs { "/usr/include/lua5.4" }
   targetname "core"
   targetprefix ""
@@ -135,6 +138,10 @@ end
 for _, source in ipairs(os.matchfiles("spec/fixtures/*.c")) do
   target_project(source, "O0", "fixtures/O0")
   target_project(source, "O2", "fixtures/O2")
+end
+for _, source in ipairs(os.matchfiles("spec/fixtures/*.cpp")) do
+  target_project(source, "O0", "fixtures/O0", nil, "C++")
+  target_project(source, "O2", "fixtures/O2", nil, "C++")
 end
 
 -- Whole programs for `snare profile -- PROG` (spec/cli_profile_spec.lua),

@@ -14,7 +14,9 @@
  *
  * The snare C API comes from the snare.core module the agent's Lua state
  * loads (agent.c): until it is there, no hook exists and the wrappers
- * only forward.
+ * only forward. That module carries these wrappers too, for libraries a
+ * Lua session opens (premake5.lua); under the agent, the agent's come
+ * first and each layer hides only its own frame.
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -28,6 +30,11 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
+#define GCC_S "libgcc_s.so.1"
+#define STDCXX "libstdc++.so.6"
+#define LIBUNWIND "libunwind.so.8"
+#define LIBC "libc.so.6"
+
 /* The address of the calling function's return-address slot. */
 #define OWN_RETURN_SLOT() ((uint64_t)(uintptr_t)__builtin_frame_address(0) + 8)
 
@@ -35,18 +42,28 @@
    own; larger requests are passed on unchanged. */
 #define BACKTRACE_MAX 512
 
-static void *next(const char *name, _Atomic(void *) *cache) {
+/* The definition of `name` this one hides. A library opened without
+   RTLD_GLOBAL (one snare.load opened pulled it in) is not searched after
+   this object: it is asked directly. */
+static void *next(const char *name, const char *library,
+                  _Atomic(void *) *cache) {
   void *fn = atomic_load_explicit(cache, memory_order_acquire);
   if (fn == NULL) {
     fn = dlsym(RTLD_NEXT, name);
+    void *handle = fn == NULL ? dlopen(library, RTLD_NOW | RTLD_NOLOAD) : NULL;
+    if (handle != NULL) {
+      fn = dlsym(handle, name);
+      dlclose(handle);
+    }
     atomic_store_explicit(cache, fn, memory_order_release);
   }
   return fn;
 }
-/* `real`: the definition this one hides, of the function type `type`. */
-#define NEXT(type, name)                                                       \
+/* `real`: that definition, of the function type `type`, from `library`. */
+#define NEXT(type, name, library)                                              \
   static _Atomic(void *) next_##name;                                          \
-  __typeof__(type) *real = (__typeof__(type) *)next(#name, &next_##name)
+  __typeof__(type) *real =                                                     \
+      (__typeof__(type) *)next(#name, library, &next_##name)
 
 typedef void (*frames_fn)(uint64_t);
 typedef void (*switch_fn)(const void *, const void *);
@@ -85,13 +102,13 @@ static void stack_switch(const void *from, const void *to) {
 
 EXPORT _Unwind_Reason_Code
 _Unwind_RaiseException(struct _Unwind_Exception *exception) {
-  NEXT(_Unwind_Reason_Code(struct _Unwind_Exception *), _Unwind_RaiseException);
+  NEXT(_Unwind_Reason_Code(struct _Unwind_Exception *), _Unwind_RaiseException, GCC_S);
   reveal(OWN_RETURN_SLOT());
   return real(exception);
 }
 
 EXPORT void _Unwind_Resume(struct _Unwind_Exception *exception) {
-  NEXT(void (struct _Unwind_Exception *), _Unwind_Resume);
+  NEXT(void (struct _Unwind_Exception *), _Unwind_Resume, GCC_S);
   /* A catch inside a cleanup (a destructor's own try) armed them again. */
   reveal(OWN_RETURN_SLOT());
   real(exception);
@@ -100,7 +117,7 @@ EXPORT void _Unwind_Resume(struct _Unwind_Exception *exception) {
 
 EXPORT _Unwind_Reason_Code
 _Unwind_Resume_or_Rethrow(struct _Unwind_Exception *exception) {
-  NEXT(_Unwind_Reason_Code(struct _Unwind_Exception *), _Unwind_Resume_or_Rethrow);
+  NEXT(_Unwind_Reason_Code(struct _Unwind_Exception *), _Unwind_Resume_or_Rethrow, GCC_S);
   reveal(OWN_RETURN_SLOT());
   return real(exception);
 }
@@ -109,13 +126,13 @@ EXPORT _Unwind_Reason_Code _Unwind_ForcedUnwind(struct _Unwind_Exception *e,
                                                 _Unwind_Stop_Fn stop,
                                                 void *arg) {
   NEXT(_Unwind_Reason_Code(struct _Unwind_Exception *, _Unwind_Stop_Fn,
-                              void *), _Unwind_ForcedUnwind);
+                              void *), _Unwind_ForcedUnwind, GCC_S);
   reveal(OWN_RETURN_SLOT());
   return real(e, stop, arg);
 }
 
 EXPORT void *__cxa_begin_catch(void *exception) {
-  NEXT(void *(void *), __cxa_begin_catch);
+  NEXT(void *(void *), __cxa_begin_catch, STDCXX);
   rearm(OWN_RETURN_SLOT());
   return real(exception);
 }
@@ -123,7 +140,7 @@ EXPORT void *__cxa_begin_catch(void *exception) {
 /* glibc unwinds pthread_exit through a libgcc_s it loads itself, whose
    _Unwind_ForcedUnwind no preloaded definition replaces. */
 EXPORT void pthread_exit(void *value) {
-  NEXT(void (void *), pthread_exit);
+  NEXT(void (void *), pthread_exit, LIBC);
   reveal(OWN_RETURN_SLOT());
   real(value);
   __builtin_unreachable();
@@ -150,7 +167,7 @@ static _Unwind_Reason_Code skip_first(struct _Unwind_Context *context,
 }
 
 EXPORT _Unwind_Reason_Code _Unwind_Backtrace(_Unwind_Trace_Fn fn, void *arg) {
-  NEXT(_Unwind_Reason_Code(_Unwind_Trace_Fn, void *), _Unwind_Backtrace);
+  NEXT(_Unwind_Reason_Code(_Unwind_Trace_Fn, void *), _Unwind_Backtrace, GCC_S);
   skipping_trace trace = {fn, arg, false};
   reveal(OWN_RETURN_SLOT());
   _Unwind_Reason_Code code = real(skip_first, &trace);
@@ -176,31 +193,31 @@ walk_without_self(int (*real)(void **, int), void **buffer, int size,
 }
 
 EXPORT int backtrace(void **buffer, int size) {
-  NEXT(int (void **, int), backtrace);
+  NEXT(int (void **, int), backtrace, LIBC);
   return walk_without_self(real, buffer, size, OWN_RETURN_SLOT());
 }
 
 EXPORT int unw_backtrace(void **buffer, int size) {
-  NEXT(int (void **, int), unw_backtrace);
+  NEXT(int (void **, int), unw_backtrace, LIBUNWIND);
   return walk_without_self(real, buffer, size, OWN_RETURN_SLOT());
 }
 
 /* libunwind's cursor walk (unw_init_local, unw_step): frames are revealed
    from the start and armed again when the walk reaches the end. */
 EXPORT int _ULx86_64_init_local(void *cursor, void *context) {
-  NEXT(int (void *, void *), _ULx86_64_init_local);
+  NEXT(int (void *, void *), _ULx86_64_init_local, LIBUNWIND);
   reveal(OWN_RETURN_SLOT());
   return real(cursor, context);
 }
 
 EXPORT int _ULx86_64_init_local2(void *cursor, void *context, int flag) {
-  NEXT(int (void *, void *, int), _ULx86_64_init_local2);
+  NEXT(int (void *, void *, int), _ULx86_64_init_local2, LIBUNWIND);
   reveal(OWN_RETURN_SLOT());
   return real(cursor, context, flag);
 }
 
 EXPORT int _ULx86_64_step(void *cursor) {
-  NEXT(int (void *), _ULx86_64_step);
+  NEXT(int (void *), _ULx86_64_step, LIBUNWIND);
   int more = real(cursor);
   if (more <= 0)
     rearm(OWN_RETURN_SLOT());
@@ -210,7 +227,7 @@ EXPORT int _ULx86_64_step(void *cursor) {
 /* ---- stack switches ---- */
 
 EXPORT int swapcontext(ucontext_t *from, const ucontext_t *to) {
-  NEXT(int (ucontext_t *, const ucontext_t *), swapcontext);
+  NEXT(int (ucontext_t *, const ucontext_t *), swapcontext, LIBC);
   stack_switch(from, to);
   int failed = real(from, to);
   /* Back in `from`, however control came here (another swapcontext, or
@@ -220,7 +237,7 @@ EXPORT int swapcontext(ucontext_t *from, const ucontext_t *to) {
 }
 
 EXPORT int setcontext(const ucontext_t *to) {
-  NEXT(int (const ucontext_t *), setcontext);
+  NEXT(int (const ucontext_t *), setcontext, LIBC);
   stack_switch(NULL, to);
   return real(to);
 }

@@ -2,7 +2,10 @@
 -- the LD_PRELOAD agent (spec/fixtures/programs/unwind_*): C++ exceptions
 -- through hooked frames, backtrace() and libunwind, longjmp, ucontext
 -- coroutines and pthread_exit behave as without snare, and the trace and
--- profile stay consistent.
+-- profile stay consistent; and to a C++ library a Lua session loads.
+local snare = require "snare"
+local helpers = require "spec.helpers"
+
 local fixtures = os.getenv("SNARE_FIXTURES") or "build/fixtures"
 local function program(name)
   return fixtures .. "/bin/" .. name
@@ -158,4 +161,45 @@ describe("exit hooks under the agent", function()
       assert.is_nil(r.running)
     end
   end)
+end)
+
+describe("exit hooks in a Lua session", function()
+  local s
+  before_each(function() s = helpers.session() end)
+  after_each(helpers.close_sessions)
+
+  for _, level in ipairs { "O0", "O2" } do
+    it("let a C++ exception of a loaded library through three hooked "
+       .. "frames to its catch at -" .. level, function()
+      local _lib <close> = helpers.load("exceptions", level)
+      local names = { "catcher", "outer", "middle", "thrower", "leaf" }
+      local p = snare.profile(names)
+      -- leaf(100) after the catch, and the three destructors ran.
+      assert.equal(3101, s:call("catcher", 1).value)
+      assert.equal(6003, s:call("catcher", 0).value)
+      assert.equal(9101, s:call("catcher", 2).value)
+      p:close()
+      for _, row in ipairs(p:report()) do
+        assert.equal(3, row.calls, row.name)
+        assert.is_true(row.self_ns <= row.inclusive_ns + 1, row.name)
+      end
+      local t <close> = snare.trace(names)
+      for n = 1, 3 do
+        s:call("catcher", n % 2)
+      end
+      local shape = {}
+      for _, r in ipairs(t:report()) do
+        assert.is_not_nil(r.duration_ns, r.name)
+        shape[#shape + 1] = r.depth .. " " .. r.name
+      end
+      local round = { "0 catcher", "1 outer", "2 middle", "3 thrower",
+                      "1 leaf" }
+      -- (the second round returns normally, with the same frames)
+      local expected = {}
+      for _ = 1, 3 do
+        table.move(round, 1, #round, #expected + 1, expected)
+      end
+      assert.same(expected, shape)
+    end)
+  end
 end)
