@@ -163,11 +163,20 @@ describe("exit hooks under the agent", function()
   end)
 end)
 
+-- ASan preloaded into the interpreter resolves its __cxa_throw
+-- interceptor once, when no libstdc++ is loaded yet, and fails its own
+-- check at the first throw of a C++ library opened later: not ours.
+local asan = (os.getenv("LD_PRELOAD") or ""):match("libasan") ~= nil
+
 describe("exit hooks in a Lua session", function()
   local s
   before_each(function() s = helpers.session() end)
   after_each(helpers.close_sessions)
 
+  if asan then
+    pending("C++ libraries under an interpreter with ASan preloaded")
+    return
+  end
   for _, level in ipairs { "O0", "O2" } do
     it("let a C++ exception of a loaded library through three hooked "
        .. "frames to its catch at -" .. level, function()
