@@ -20,6 +20,7 @@
  */
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -202,24 +203,39 @@ EXPORT int unw_backtrace(void **buffer, int size) {
   return walk_without_self(real, buffer, size, OWN_RETURN_SLOT());
 }
 
-/* libunwind's cursor walk (unw_init_local, unw_step): frames are revealed
-   from the start and armed again when the walk reaches the end. */
+/*
+ * libunwind's cursor walk (unw_init_local, unw_step): frames are revealed
+ * from the start and armed again when the walk reaches the end. snare.core
+ * walks with libunwind too (it shows callers through hooked frames by
+ * itself, in signal handlers): its own walks, called from the object this
+ * file is part of, are passed on untouched.
+ */
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
+extern const char __etext[] __attribute__((visibility("hidden")));
+
+static bool from_this_object(const void *caller) {
+  return (const char *)caller >= __ehdr_start &&
+         (const char *)caller < __etext;
+}
+
 EXPORT int _ULx86_64_init_local(void *cursor, void *context) {
   NEXT(int (void *, void *), _ULx86_64_init_local, LIBUNWIND);
-  reveal(OWN_RETURN_SLOT());
+  if (!from_this_object(__builtin_return_address(0)))
+    reveal(OWN_RETURN_SLOT());
   return real(cursor, context);
 }
 
 EXPORT int _ULx86_64_init_local2(void *cursor, void *context, int flag) {
   NEXT(int (void *, void *, int), _ULx86_64_init_local2, LIBUNWIND);
-  reveal(OWN_RETURN_SLOT());
+  if (!from_this_object(__builtin_return_address(0)))
+    reveal(OWN_RETURN_SLOT());
   return real(cursor, context, flag);
 }
 
 EXPORT int _ULx86_64_step(void *cursor) {
   NEXT(int (void *), _ULx86_64_step, LIBUNWIND);
   int more = real(cursor);
-  if (more <= 0)
+  if (more <= 0 && !from_this_object(__builtin_return_address(0)))
     rearm(OWN_RETURN_SLOT());
   return more;
 }
