@@ -51,6 +51,11 @@ void snare_release_if_unused(void) {
   if (session_count == 0 && snare_hooks_active() == 0 &&
       snare_mark_hooks_active() == 0) {
     snare_sites_shutdown();
+    /* A thread that ran into a trap just removed may not have taken its
+       signal yet: every thread passes a signal delivery before snare's
+       handlers go. */
+    if (snare_os_world_stop(NULL, NULL))
+      snare_os_world_resume();
     snare_os_signals_restore();
     snare_os_code_writes_end();
   }

@@ -161,8 +161,9 @@ SNARE_HIDDEN _Noreturn void snare_os_fatal(const char *message);
 
 /*
  * Stops every other thread of the process for a code write: each parks
- * in a signal handler of snare's after adjust(context, arg) ran there on
- * its saved machine context (signal-safe; it may move the pc). Returns
+ * in a signal handler of snare's after adjust(context, arg) (if not NULL)
+ * ran there on its saved machine context (signal-safe; it may move the
+ * pc). Every thread has taken the signals pending for it before. Returns
  * once all have parked, or after a bounded wait for threads that block
  * the signal (they run on). false if threads cannot be stopped at all.
  * Until snare_os_world_resume the caller must not allocate or take locks.

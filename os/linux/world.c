@@ -5,15 +5,16 @@
  * carrying the stop's epoch; its handler lets the core adjust its saved
  * context, then parks until the controller resumes the world.
  *
- * A thread that blocks the signal cannot be stopped: after a bounded
- * wait the controller goes on without it (code writes stay safe for
- * threads arriving at the patch; see snare_sites_write_jump), and its
- * signal, delivered later, carries a finished epoch and does nothing.
+ * A thread that blocks the signal cannot be stopped: it is left out (code
+ * writes stay safe for threads arriving at the patch; see
+ * snare_sites_write_jump). One that blocks it after it was looked at is
+ * waited for a bounded time; its signal, delivered later, carries a
+ * finished epoch and does nothing.
  * Controller side, under the global lock; between stop and resume the
  * controller must not allocate or lock (a parked thread may hold the
  * lock).
  */
-#include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <linux/futex.h>
 #include <sched.h>
@@ -28,8 +29,19 @@
 #include "internal/os.h"
 #include "linux.h"
 
-/* How long to wait for a signalled thread to park. */
+/* How long to wait for a signalled thread to park; after the first
+   part, a thread not parked yet is asked whether it blocks the signal. */
 #define ARRIVAL_WAIT_NS (200u * 1000u * 1000u)
+#define ARRIVAL_GRACE_NS (20u * 1000u * 1000u)
+/* Threads remembered as blocking the signal, not signalled again while
+   they still do (each signal would stay queued until they unblock). */
+#define BLOCKING_MAX 64
+
+typedef struct stopped_thread {
+  pid_t tid;
+  _Atomic bool parked;
+  bool waited; /* signalled, and expected to park */
+} stopped_thread;
 
 static struct {
   void (*adjust)(void *context, void *arg);
@@ -41,8 +53,11 @@ static struct {
   int epoch;
   bool installed;
   struct sigaction previous;
-  pid_t *signalled; /* this stop's threads */
-  size_t signalled_count, signalled_capacity;
+  stopped_thread *threads; /* this stop's, appended before published */
+  _Atomic size_t count;
+  size_t capacity;
+  pid_t blocking[BLOCKING_MAX];
+  size_t blocking_count;
 } world;
 
 int snare_linux_world_signal(void) { return SIGRTMIN + 8; }
@@ -58,7 +73,12 @@ static void on_stop(int sig, siginfo_t *info, void *context) {
   atomic_fetch_add(&world.inside, 1);
   int epoch = info->si_code == SI_QUEUE ? info->si_value.sival_int : 0;
   if (epoch != 0 && atomic_load(&world.stopping) == epoch) {
-    world.adjust(context, world.arg);
+    if (world.adjust != NULL)
+      world.adjust(context, world.arg);
+    pid_t self = (pid_t)syscall(SYS_gettid);
+    for (size_t i = 0, n = atomic_load(&world.count); i < n; i++)
+      if (world.threads[i].tid == self)
+        atomic_store(&world.threads[i].parked, true);
     atomic_fetch_add(&world.arrived, 1);
     futex(&world.arrived, FUTEX_WAKE_PRIVATE, 1, NULL);
     while (atomic_load(&world.released) != epoch)
@@ -90,34 +110,140 @@ static bool install(void) {
 }
 
 void snare_linux_world_restore(void) {
-  if (!world.installed)
+  /* A thread that blocks the signal holds one still queued: its default
+     action would end the process. */
+  if (!world.installed || world.blocking_count > 0)
     return;
   sigaction(snare_linux_world_signal(), &world.previous, NULL);
   world.installed = false;
-  free(world.signalled);
-  world.signalled = NULL;
-  world.signalled_count = world.signalled_capacity = 0;
+  free(world.threads);
+  world.threads = NULL;
+  atomic_store(&world.count, 0);
+  world.capacity = world.blocking_count = 0;
 }
 
 static bool was_signalled(pid_t tid) {
-  for (size_t i = 0; i < world.signalled_count; i++)
-    if (world.signalled[i] == tid)
+  for (size_t i = 0, n = atomic_load(&world.count); i < n; i++)
+    if (world.threads[i].tid == tid)
       return true;
   return false;
 }
 
-static bool remember(pid_t tid) {
-  if (world.signalled_count == world.signalled_capacity) {
-    size_t capacity = world.signalled_capacity ? world.signalled_capacity * 2
-                                               : 16;
-    pid_t *grown = realloc(world.signalled, capacity * sizeof *grown);
-    if (grown == NULL)
-      return false;
-    world.signalled = grown;
-    world.signalled_capacity = capacity;
+/*
+ * Once the first thread is parked, nothing may allocate: the listing of
+ * /proc/self/task and the reading of a thread's status use the system
+ * calls themselves and buffers on the stack.
+ */
+typedef struct task_list {
+  int fd;
+  char buf[4096];
+  long size, at;
+} task_list;
+
+static bool tasks_open(task_list *list) {
+  list->fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  list->size = list->at = 0;
+  return list->fd >= 0;
+}
+
+/* The next thread id, 0 at the end. */
+static pid_t tasks_next(task_list *list) {
+  for (;;) {
+    if (list->at >= list->size) {
+      list->size = syscall(SYS_getdents64, list->fd, list->buf,
+                           sizeof list->buf);
+      list->at = 0;
+      if (list->size <= 0)
+        return 0;
+    }
+    /* struct linux_dirent64: ino, off, reclen, type, name */
+    const char *entry = list->buf + list->at;
+    unsigned short reclen;
+    memcpy(&reclen, entry + 16, sizeof reclen);
+    list->at += reclen;
+    const char *name = entry + 19;
+    if (name[0] >= '1' && name[0] <= '9')
+      return (pid_t)strtol(name, NULL, 10);
   }
-  world.signalled[world.signalled_count++] = tid;
+}
+
+static size_t count_tasks(void) {
+  task_list list;
+  size_t n = 0;
+  if (tasks_open(&list)) {
+    while (tasks_next(&list) != 0)
+      n++;
+    close(list.fd);
+  }
+  return n;
+}
+
+/* Whether thread tid blocks the stop signal (SigBlk in its status): it
+   would not arrive, and queued stops would pile up until it unblocks. */
+static bool blocks_stop(pid_t tid) {
+  char path[40] = "/proc/self/task/", digits[12];
+  size_t n = 0;
+  for (unsigned v = (unsigned)tid; v != 0 && n < sizeof digits; v /= 10)
+    digits[n++] = (char)('0' + v % 10);
+  size_t at = strlen(path);
+  while (n > 0)
+    path[at++] = digits[--n];
+  memcpy(path + at, "/status", sizeof "/status");
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  char text[4096];
+  ssize_t got = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (got <= 0)
+    return false;
+  text[got] = '\0';
+  const char *line = strstr(text, "SigBlk:");
+  if (line == NULL)
+    return false;
+  unsigned long long blocked = strtoull(line + 7, NULL, 16);
+  return (blocked >> (snare_linux_world_signal() - 1)) & 1;
+}
+
+/* Room for every thread there is now and some started meanwhile, made
+   before any thread is stopped. */
+static bool reserve(size_t threads) {
+  size_t capacity = threads + 64;
+  if (capacity <= world.capacity)
+    return true;
+  stopped_thread *grown = realloc(world.threads, capacity * sizeof *grown);
+  if (grown == NULL)
+    return false;
+  world.threads = grown;
+  world.capacity = capacity;
   return true;
+}
+
+static bool known_blocking(pid_t tid) {
+  for (size_t i = 0; i < world.blocking_count; i++)
+    if (world.blocking[i] == tid) {
+      if (blocks_stop(tid))
+        return true;
+      world.blocking[i] = world.blocking[--world.blocking_count];
+      return false;
+    }
+  return false;
+}
+
+/* Threads signalled but not parked yet that block the signal are not
+   waited for; returns how many. */
+static int give_up_on_blocking(void) {
+  int given_up = 0;
+  for (size_t i = 0, n = atomic_load(&world.count); i < n; i++) {
+    stopped_thread *t = &world.threads[i];
+    if (t->waited && !atomic_load(&t->parked) && blocks_stop(t->tid)) {
+      t->waited = false;
+      given_up++;
+      if (world.blocking_count < BLOCKING_MAX)
+        world.blocking[world.blocking_count++] = t->tid;
+    }
+  }
+  return given_up;
 }
 
 static bool send_stop(pid_t tid) {
@@ -133,23 +259,26 @@ static bool send_stop(pid_t tid) {
 }
 
 /* Signals every thread not signalled yet; returns how many were new.
-   Threads started meanwhile show up in the next pass. */
+   Threads started meanwhile show up in the next pass; beyond the room
+   reserved, they are not stopped. */
 static size_t signal_pass(pid_t self) {
-  DIR *tasks = opendir("/proc/self/task");
-  if (tasks == NULL)
+  task_list list;
+  if (!tasks_open(&list))
     return 0;
   size_t fresh = 0;
-  struct dirent *entry;
-  while ((entry = readdir(tasks)) != NULL) {
-    pid_t tid = (pid_t)atoi(entry->d_name);
-    if (tid <= 0 || tid == self || was_signalled(tid) || !remember(tid))
+  for (pid_t tid; (tid = tasks_next(&list)) != 0;) {
+    size_t n = atomic_load(&world.count);
+    if (tid == self || was_signalled(tid) || n == world.capacity)
       continue;
-    if (send_stop(tid))
-      fresh++;
-    else
-      world.signalled_count--; /* it exited: nothing to wait for */
+    stopped_thread *t = &world.threads[n];
+    t->tid = tid;
+    t->waited = false;
+    atomic_store(&t->parked, false);
+    atomic_store(&world.count, n + 1); /* its handler looks for it */
+    t->waited = !known_blocking(tid) && send_stop(tid);
+    fresh += t->waited;
   }
-  closedir(tasks);
+  close(list.fd);
   return fresh;
 }
 
@@ -175,12 +304,12 @@ static void await_arrivals(int expected, uint64_t deadline) {
 
 bool snare_os_world_stop(void (*adjust)(void *context, void *arg),
                          void *arg) {
-  if (!install())
+  if (!install() || !reserve(count_tasks()))
     return false;
   world.adjust = adjust;
   world.arg = arg;
   world.epoch = world.epoch == 0x7fffffff ? 1 : world.epoch + 1;
-  world.signalled_count = 0;
+  atomic_store(&world.count, 0);
   atomic_store(&world.arrived, 0);
   atomic_store(&world.stopping, world.epoch);
   pid_t self = (pid_t)syscall(SYS_gettid);
@@ -190,6 +319,10 @@ bool snare_os_world_stop(void (*adjust)(void *context, void *arg),
      cannot start another one. */
   while ((fresh = signal_pass(self)) > 0) {
     expected += fresh;
+    uint64_t grace = monotonic_ns() + ARRIVAL_GRACE_NS;
+    await_arrivals((int)expected, grace < deadline ? grace : deadline);
+    if (atomic_load(&world.arrived) < (int)expected)
+      expected -= (size_t)give_up_on_blocking();
     await_arrivals((int)expected, deadline);
   }
   return true;

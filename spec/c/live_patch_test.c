@@ -125,3 +125,44 @@ Test(live_patch, a_thread_in_the_relocated_copy_outlives_the_hook) {
   close(fds[0]);
   close(fds[1]);
 }
+
+typedef struct spinner {
+  void (*fn)(void);
+  _Atomic bool stop;
+  _Atomic unsigned long calls;
+} spinner;
+
+static void *spin(void *raw) {
+  spinner *s = raw;
+  while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {
+    s->fn();
+    atomic_fetch_add_explicit(&s->calls, 1, memory_order_relaxed);
+  }
+  return NULL;
+}
+
+Test(live_patch, threads_running_through_the_jump_while_it_comes_and_goes) {
+  snare_symbol sym;
+  cr_assert_eq(snare_library_symbol(library, "five_nops", &sym), SNARE_OK);
+  spinner spinners[2] = {{.fn = (void (*)(void))(uintptr_t)sym.address},
+                         {.fn = (void (*)(void))(uintptr_t)sym.address}};
+  pthread_t threads[2];
+  for (int i = 0; i < 2; i++)
+    pthread_create(&threads[i], NULL, spin, &spinners[i]);
+  uint64_t counted = 0;
+  for (int round = 0; round < 100; round++) {
+    int id;
+    cr_assert_eq(snare_hook_function(sym.address, NULL, &id), SNARE_OK);
+    cr_assert(stats_of(id).trampoline);
+    counted += stats_of(id).calls;
+    cr_assert_eq(snare_hook_remove(id), SNARE_OK);
+  }
+  for (int i = 0; i < 2; i++) {
+    atomic_store(&spinners[i].stop, true);
+    pthread_join(threads[i], NULL);
+    cr_assert_gt(atomic_load(&spinners[i].calls), 0);
+  }
+  /* Every call went through the function or its trampoline. */
+  cr_assert_leq(counted, atomic_load(&spinners[0].calls) +
+                             atomic_load(&spinners[1].calls));
+}
