@@ -330,7 +330,8 @@ snare_status snare_sites_write_jump(uint64_t addr, const uint8_t *bytes,
   site->address = addr;
   site->redirect = redirect;
   insert(atomic_load(&table), site);
-  bool stopped = has_interior(moved) && snare_os_world_stop(move_out, (void *)moved);
+  bool stopped = has_interior(moved) &&
+                 snare_os_world_stop(move_out, (void *)moved);
   bool ok = snare_os_code_write(addr, snare_arch_trap_instruction,
                                 snare_arch_trap_size) &&
             snare_os_code_write(addr + snare_arch_trap_size,
