@@ -246,7 +246,9 @@ uint64_t snare_hook_exit_saved(uint64_t *block) {
   uint64_t now = snare_os_now_ns();
   /* Frames deeper than this one were left by longjmp, an exception or a
      return an unwinder saw: they end now. */
-  unsigned at = frame_at(thread, slot);
+  unsigned at = thread->shadow[thread->depth - 1].slot == slot
+                    ? thread->depth - 1
+                    : frame_at(thread, slot);
   while (thread->depth - 1 > at)
     leave(thread, now, 0);
   uint64_t real_return = thread->shadow[thread->depth - 1].real_return;
