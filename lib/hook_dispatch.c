@@ -11,6 +11,9 @@
 #include "internal/hooks.h"
 
 #define SHADOW_DEPTH 1024
+/* Frames ended without their return kept for a late one. */
+#define ENDED_KEPT 64
+#define NO_FRAME UINT32_MAX
 
 typedef struct shadow_entry {
   snare_hook_record *hook;
@@ -32,6 +35,13 @@ typedef struct hook_thread {
   unsigned base;
   uint64_t stack;
   shadow_entry shadow[SHADOW_DEPTH];
+  /* The latest frames ended without their return: should one return
+     after all (a stack switch snare did not see made a live frame look
+     dead), it still goes where it must. */
+  struct {
+    uint64_t slot, real_return;
+  } ended[ENDED_KEPT];
+  unsigned ended_next;
 } hook_thread;
 
 /* Initial-exec TLS: reading it never allocates, so hooks may fire inside
@@ -103,7 +113,7 @@ static void activate(hook_thread *thread, uint64_t stack) {
 
 /* The frame whose return slot is `slot`, made running if its stack was
    switched away from without snare seeing it (a coroutine that returned
-   to its uc_link). */
+   to its uc_link); NO_FRAME if none is live. */
 static unsigned frame_at(hook_thread *thread, uint64_t slot) {
   for (unsigned i = thread->depth; i-- > thread->base;)
     if (thread->shadow[i].slot == slot)
@@ -113,6 +123,25 @@ static unsigned frame_at(hook_thread *thread, uint64_t slot) {
       activate(thread, thread->shadow[i].stack);
       return frame_at(thread, slot);
     }
+  return NO_FRAME;
+}
+
+/* Ends the innermost frame, which did not return, keeping where it
+   would have. */
+static void end_early(hook_thread *thread, uint64_t now) {
+  const shadow_entry *top = &thread->shadow[thread->depth - 1];
+  unsigned at = thread->ended_next++ % ENDED_KEPT;
+  thread->ended[at].slot = top->slot;
+  thread->ended[at].real_return = top->real_return;
+  leave(thread, now, 0);
+}
+
+static uint64_t ended_return(const hook_thread *thread, uint64_t slot) {
+  for (unsigned n = 0; n < ENDED_KEPT && n < thread->ended_next; n++) {
+    unsigned at = (thread->ended_next - 1 - n) % ENDED_KEPT;
+    if (thread->ended[at].slot == slot)
+      return thread->ended[at].real_return;
+  }
   snare_os_fatal("snare: a hooked return found no shadow stack entry\n");
 }
 
@@ -134,7 +163,7 @@ static void end_dead_frames(hook_thread *thread, uint64_t slot, uint64_t stub,
     if (top->slot < slot && snare_os_on_alternate_stack(top->slot) !=
                                 snare_os_on_alternate_stack(slot))
       return;
-    leave(thread, now, 0);
+    end_early(thread, now);
   }
 }
 
@@ -239,18 +268,23 @@ uint64_t snare_hook_exit_saved(uint64_t *block) {
   /* The hooked function's ret popped our stub's address from the very
      word the stub now keeps its return slot in. */
   uint64_t slot = (uint64_t)(uintptr_t)&block[SNARE_HOOK_EXIT_SLOT];
-  if (thread == NULL || thread->depth == 0)
+  if (thread == NULL)
     snare_os_fatal("snare: a hooked return found no shadow stack entry\n");
   bool was_busy = busy;
   busy = true;
   uint64_t now = snare_os_now_ns();
   /* Frames deeper than this one were left by longjmp, an exception or a
      return an unwinder saw: they end now. */
-  unsigned at = thread->shadow[thread->depth - 1].slot == slot
-                    ? thread->depth - 1
-                    : frame_at(thread, slot);
+  unsigned at =
+      thread->depth > 0 && thread->shadow[thread->depth - 1].slot == slot
+          ? thread->depth - 1
+          : frame_at(thread, slot);
+  if (at == NO_FRAME) {
+    busy = was_busy;
+    return ended_return(thread, slot);
+  }
   while (thread->depth - 1 > at)
-    leave(thread, now, 0);
+    end_early(thread, now);
   uint64_t real_return = thread->shadow[thread->depth - 1].real_return;
   leave(thread, now, block[SNARE_HOOK_EXIT_RAX]);
   busy = was_busy;

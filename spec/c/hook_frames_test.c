@@ -2,11 +2,14 @@
    after a longjmp the next hooked entry ends them first (trace depths
    stay right), a thread's frames end when it exits through
    pthread_exit, and a stack walk between snare_hook_frames_reveal and
-   snare_hook_frames_rearm sees the frames it sees without hooks. */
+   snare_hook_frames_rearm sees the frames it sees without hooks, and a
+   frame a stack switch snare did not see made look dead still returns
+   where it must. */
 #include <criterion/criterion.h>
 #include <execinfo.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <ucontext.h>
 
 #include "fixtures.h"
 #include "snare.h"
@@ -138,4 +141,41 @@ Test(hook_frames, a_revealed_walk_sees_the_frames_of_an_unhooked_run) {
       snare_hook_remove(id);
     }
   }
+}
+
+static ucontext_t main_context, coroutine_context;
+static char coroutine_stack[64 * 1024];
+static int coroutine_result;
+
+static int yield_to_main(int n) {
+  swapcontext(&coroutine_context, &main_context);
+  return n;
+}
+
+static void coroutine_body(void) {
+  int (*calls_back)(int (*)(int), int) =
+      (int (*)(int (*)(int), int))(uintptr_t)symbol("calls_back");
+  coroutine_result = calls_back(yield_to_main, 1);
+}
+
+Test(hook_frames, a_frame_an_unseen_stack_switch_made_look_dead_returns) {
+  int back = traced("calls_back"), after = traced("after_landing");
+  getcontext(&coroutine_context);
+  coroutine_context.uc_stack.ss_sp = coroutine_stack;
+  coroutine_context.uc_stack.ss_size = sizeof coroutine_stack;
+  coroutine_context.uc_link = &main_context;
+  makecontext(&coroutine_context, coroutine_body, 0);
+  /* calls_back's frame lives on the coroutine's stack (in .bss, below
+     this thread's stack); snare is not told of the switches (no agent),
+     so after_landing, called above it, ends it as left by a longjmp. */
+  swapcontext(&main_context, &coroutine_context);
+  int (*after_landing)(int) = (int (*)(int))(uintptr_t)symbol("after_landing");
+  cr_assert_eq(after_landing(5), 6);
+  swapcontext(&main_context, &coroutine_context);
+  cr_assert_eq(coroutine_result, 2);
+  snare_hook_stats stats;
+  snare_hook_stats_get(back, &stats);
+  cr_assert_eq(stats.calls, 1);
+  snare_hook_remove(back);
+  snare_hook_remove(after);
 }
