@@ -100,6 +100,8 @@ goal "snare-lua <= 2x bare trap" 'l <= 2 * b'
 
 echo
 bash bench/hooks.sh
+echo
+bash bench/install.sh
 
 echo
 bash bench/dwarf.sh
