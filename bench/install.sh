@@ -11,7 +11,7 @@ for ((i = 0; i < INSTALL_N; i++)); do
   echo "int f$i(int x) { volatile int v = x; return v + $i; }"
 done >"$out/many.c"
 "$CC" -O2 -g -fPIC -shared "$out/many.c" -o "$out/libmany.so"
-"$CC" -std=c11 -Wall -Wextra -Werror -O2 -Ilib/include \
+"$CC" -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -Ilib/include \
   bench/install_cost.c "$snare_build/lib/libsnare_core.a" \
   -lZydis -lelf -ldwarf -lunwind -lpthread -ldl -o "$out/install_cost"
 echo "hook install and removal, $INSTALL_N functions"

@@ -165,8 +165,9 @@ SNARE_HIDDEN _Noreturn void snare_os_fatal(const char *message);
  * ran there on its saved machine context (signal-safe; it may move the
  * pc). Every thread has taken the signals pending for it before. Returns
  * once all have parked, or after a bounded wait for threads that block
- * the signal (they run on). false if threads cannot be stopped at all.
- * Until snare_os_world_resume the caller must not allocate or take locks.
+ * the signal (they run on). false, with nothing to resume, when the
+ * caller is the only thread or threads cannot be stopped at all. Until
+ * snare_os_world_resume the caller must not allocate or take locks.
  */
 SNARE_HIDDEN bool snare_os_world_stop(void (*adjust)(void *context, void *arg),
                                       void *arg);

@@ -304,7 +304,10 @@ static void await_arrivals(int expected, uint64_t deadline) {
 
 bool snare_os_world_stop(void (*adjust)(void *context, void *arg),
                          void *arg) {
-  if (!install() || !reserve(count_tasks()))
+  size_t threads = count_tasks();
+  if (threads == 1)
+    return false; /* nobody to stop, and nobody to start a thread */
+  if (!install() || !reserve(threads))
     return false;
   world.adjust = adjust;
   world.arg = arg;
