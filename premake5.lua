@@ -68,9 +68,12 @@ project "snare_core"
 
 -- The interpreter that loads the module provides the Lua symbols, so
 -- liblua is deliberately not linked.
+-- It carries the agent's interposers of the unwinder too: exported
+-- globally (bindings/threads.c), they come before the libgcc_s and
+-- libstdc++ of C++ libraries snare.load opens later.
 project "snare"
   kind "SharedLib"
-  files { "bindings/**.c" }
+  files { "bindings/**.c", "agent/unwind_interpose.c" }
   includedirs { "/usr/include/lua5.4" }
   targetname "core"
   targetprefix ""
@@ -143,11 +146,17 @@ for _, source in ipairs(os.matchfiles("spec/fixtures/*.c")) do
   target_project(source, "O0", "fixtures/O0")
   target_project(source, "O2", "fixtures/O2")
 end
+for _, source in ipairs(os.matchfiles("spec/fixtures/*.cpp")) do
+  target_project(source, "O0", "fixtures/O0")
+  target_project(source, "O2", "fixtures/O2")
+end
 
 -- Whole programs for `snare profile -- PROG` (spec/cli_profile_spec.lua),
--- in C and in C++ (demangled names).
+-- in C and in C++ (demangled names); the libraries some of them call.
+local program_links = { unwind_backtrace = { "unwind" } }
 for _, source in ipairs(os.matchfiles("spec/fixtures/programs/*.c*")) do
   target_project(source, "O0", "fixtures/bin", "ConsoleApp")
+  links(program_links[path.getbasename(source)] or {})
 end
 
 for _, source in ipairs(os.matchfiles("examples/targets/*.c")) do

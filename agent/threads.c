@@ -97,6 +97,14 @@ AGENT_INTERPOSE int pthread_create(pthread_t *thread, const pthread_attr_t *attr
 
 AGENT_INTERPOSE void pthread_exit(void *value) {
   agent_real_resolve();
+  if (the_agent.script != NULL) {
+    /* glibc unwinds pthread_exit through a libgcc_s it loads itself,
+       whose _Unwind_ForcedUnwind no preloaded definition replaces: the
+       hooked frames show their real returns before it walks them. */
+    void (*reveal)(uint64_t) = (void (*)(uint64_t))agent_snare_function(
+        "snare_hook_frames_reveal");
+    reveal((uint64_t)(uintptr_t)__builtin_frame_address(0) + 8);
+  }
   if (the_agent.script != NULL && !atomic_load(&the_agent.child) &&
       pthread_equal(pthread_self(), the_agent.main_thread)) {
     detach_self();

@@ -101,6 +101,8 @@ goal "snare-lua <= 2x bare trap" 'l <= 2 * b'
 echo
 bash bench/hooks.sh
 bash bench/hook_scaling.sh
+echo
+bash bench/install.sh
 
 echo
 bash bench/dwarf.sh

@@ -298,7 +298,7 @@ static bool put_moved(cursor *c, const window_plan *p, const moved *m) {
 
 size_t snare_x86_relocate(uint8_t *buf, size_t cap, uint64_t at,
                           uint64_t from, const uint8_t *original,
-                          size_t length) {
+                          size_t length, size_t *placed) {
   window_plan p;
   if (plan_window(&p, from, original, length, 0) != SNARE_HOOK_JUMP ||
       p.length != length)
@@ -312,6 +312,10 @@ size_t snare_x86_relocate(uint8_t *buf, size_t cap, uint64_t at,
   total += jump_size(from + length, at);
   if (total > cap)
     return 0;
+  for (size_t k = 0; placed != NULL && k < length; k++)
+    placed[k] = SIZE_MAX;
+  for (size_t i = 0; placed != NULL && i < p.count; i++)
+    placed[p.insns[i].address - from] = p.insns[i].at;
   cursor c = {buf, buf, at};
   for (size_t i = 0; i < p.count; i++)
     if (!put_moved(&c, &p, &p.insns[i]))

@@ -13,9 +13,12 @@
  * behave there as they did at `from`, then a jump back to from+length.
  * Branches that cannot reach their targets from `at` by rel32 go through
  * absolute jumps. Returns the bytes written, 0 if they do not fit or cannot move.
+ * With `placed` (length entries, or NULL): placed[k] is the offset in buf
+ * where the instruction that began at byte k now begins, SIZE_MAX where
+ * none began.
  */
 SNARE_HIDDEN size_t snare_x86_relocate(uint8_t *buf, size_t cap, uint64_t at,
                                        uint64_t from, const uint8_t *original,
-                                       size_t length);
+                                       size_t length, size_t *placed);
 
 #endif

@@ -93,7 +93,7 @@ static const uint8_t restore_registers[] = {
 size_t snare_arch_hook_trampoline(uint8_t *buf, size_t cap, uint64_t at,
                                   uint64_t fn, const uint8_t *original,
                                   size_t length, uint64_t hook,
-                                  uint64_t entry_stub) {
+                                  uint64_t entry_stub, size_t *offsets) {
   emitter e = {buf, cap, 0, false};
   emit(&e, "\x50\x41\x53", 3); /* push rax; push r11 */
   emit(&e, "\x48\xB8", 2);      /* movabs rax, hook */
@@ -105,7 +105,9 @@ size_t snare_arch_hook_trampoline(uint8_t *buf, size_t cap, uint64_t at,
   size_t moved = e.overflow ? 0
                             : snare_x86_relocate(buf + e.at, cap - e.at,
                                                  at + e.at, fn, original,
-                                                 length);
+                                                 length, offsets);
+  for (size_t k = 0; moved != 0 && offsets != NULL && k < length; k++)
+    offsets[k] = offsets[k] == SIZE_MAX ? 0 : e.at + offsets[k];
   return moved == 0 ? 0 : e.at + moved;
 }
 

@@ -116,6 +116,16 @@ static bool remember(snare_hook_record *hook) {
   return true;
 }
 
+/* Where the instructions the jump replaces (at `from`) run in the
+   trampoline at `at`, for threads caught among them. */
+static void describe_move(snare_moved_code *moved, uint64_t from, uint64_t at,
+                          const size_t *offsets, size_t length) {
+  moved->from = from;
+  moved->length = length;
+  for (size_t k = 0; k < length; k++)
+    moved->to[k] = offsets[k] != 0 ? at + offsets[k] : 0;
+}
+
 /* Tries the fast way: a jump over the first instructions. */
 static snare_status install_jump(snare_hook_record *hook) {
   uint64_t start, size;
@@ -140,6 +150,11 @@ static snare_status install_jump(snare_hook_record *hook) {
   uint8_t trampoline[SNARE_ARCH_TRAMPOLINE_SIZE];
   uint64_t at = 0;
   size_t n = 0;
+  snare_moved_code moved = {0};
+  size_t offsets[SNARE_MOVED_CODE_MAX];
+  if (hook->fallback == SNARE_HOOK_JUMP &&
+      window.length > SNARE_MOVED_CODE_MAX)
+    hook->fallback = SNARE_HOOK_UNRELOCATABLE;
   if (hook->fallback == SNARE_HOOK_JUMP) {
     memcpy(hook->original, code + window.offset, window.length);
     hook->patch_offset = window.offset;
@@ -149,27 +164,30 @@ static snare_status install_jump(snare_hook_record *hook) {
                  trampoline, sizeof trampoline, at, from,
                  code + window.offset, window.length,
                  (uint64_t)(uintptr_t)hook,
-                 atomic_load(&entry_stub))
+                 atomic_load(&entry_stub), offsets)
            : 0;
     if (at != 0)
       code_trim(at, SNARE_ARCH_TRAMPOLINE_SIZE, n);
     if (n == 0)
       hook->fallback =
           at ? SNARE_HOOK_UNRELOCATABLE : SNARE_HOOK_NO_TRAMPOLINE_ROOM;
+    else
+      describe_move(&moved, from, at, offsets, window.length);
   }
   free(code);
+  /* A function that jumps back to its own entry reaches its trampoline or
+     trap again without a call: only the exit stub's address at rsp tells
+     the two apart (hook_dispatch.c), so such a hook catches exits,
+     counting or not. */
+  hook->catches_exit = hook->catches_exit || hook->loops_to_entry;
   if (hook->fallback != SNARE_HOOK_JUMP)
     return SNARE_UNSUPPORTED;
-  /* A function that jumps back to its own entry re-enters the trampoline
-     without a call: only the exit stub's address at rsp tells the two
-     apart (hook_dispatch.c), so such a hook catches exits, counting or
-     not. */
-  hook->catches_exit = hook->catches_exit || hook->loops_to_entry;
   if (!snare_os_code_write(at, trampoline, n))
     return SNARE_SYSTEM;
   uint8_t jump[SNARE_ARCH_JUMP_SIZE];
   snare_arch_hook_jump(jump, from, at);
-  snare_status status = snare_sites_write_jump(from, jump, sizeof jump, at);
+  snare_status status =
+      snare_sites_write_jump(from, jump, sizeof jump, at, &moved);
   hook->trampoline = status == SNARE_OK;
   hook->entry = at;
   hook->patch_length = hook->trampoline ? window.length : 0;
@@ -259,10 +277,12 @@ static snare_status remove_locked(snare_hook_record *hook) {
   snare_status status;
   if (hook->trampoline) {
     /* Threads arriving while the bytes change still find the trampoline,
-       which now only runs the original instructions. */
+       which now only runs the original instructions; threads inside its
+       relocated copy finish there (it is never freed) and jump back past
+       the restored bytes. None can be inside the jump being removed. */
     status = snare_sites_write_jump(hook->function + hook->patch_offset,
                                     hook->original, hook->patch_length,
-                                    hook->entry);
+                                    hook->entry, NULL);
   } else {
     snare_site *site = snare_sites_find(hook->function);
     site->hook = NULL;

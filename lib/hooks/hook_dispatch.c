@@ -20,6 +20,9 @@
 /* Hooks with frames on one thread's shadow stack, by open addressing: a
    power of two over twice the most there can be, so probes stay short. */
 #define ACTIVE_SLOTS (2 * SHADOW_DEPTH)
+/* Frames ended without their return kept for a late one. */
+#define ENDED_KEPT 64
+#define NO_FRAME UINT32_MAX
 
 typedef struct shadow_entry {
   snare_hook_record *hook;
@@ -28,6 +31,8 @@ typedef struct shadow_entry {
   uint64_t start_ns;
   uint64_t children_ns;
   bool recursive;       /* the hook is active lower on this thread */
+  bool revealed;        /* the slot holds real_return (an unwinder walks) */
+  uint64_t stack;       /* the context whose stack holds the slot */
 } shadow_entry;
 
 /* How many frames of one timed hook are on the thread's shadow stack. */
@@ -39,8 +44,20 @@ typedef struct active_hook {
 typedef struct hook_thread {
   unsigned serial;
   unsigned depth;
+  /* Entries below `base` belong to stacks switched away from (coroutines,
+     see snare_hook_stack_switch); those from base up to the running
+     stack, tagged `stack`. */
+  unsigned base;
+  uint64_t stack;
   shadow_entry shadow[SHADOW_DEPTH];
   active_hook active[ACTIVE_SLOTS];
+  /* The latest frames ended without their return: should one return
+     after all (a stack switch snare did not see made a live frame look
+     dead), it still goes where it must. */
+  struct {
+    uint64_t slot, real_return;
+  } ended[ENDED_KEPT];
+  unsigned ended_next;
 } hook_thread;
 
 /* Initial-exec TLS: reading it never allocates, so hooks may fire inside
@@ -50,12 +67,16 @@ static HOOK_TLS bool busy;
 static HOOK_TLS hook_thread *self;
 static _Atomic unsigned last_serial;
 
+static void thread_ended(void);
+
 /* Runs through snare_arch_call_saving_state: mmap is library code. */
 static void allocate_thread(void *unused) {
   (void)unused;
   self = snare_os_pages_alloc(sizeof *self);
-  if (self != NULL)
+  if (self != NULL) {
     self->serial = atomic_fetch_add(&last_serial, 1) + 1;
+    snare_os_thread_at_exit(thread_ended);
+  }
 }
 
 static hook_thread *this_thread(void) {
@@ -108,7 +129,8 @@ static void deactivate(hook_thread *thread, const snare_hook_record *hook) {
 static void trace(const snare_hook_record *hook, const hook_thread *thread,
                   bool exit, uint64_t now) {
   snare_trace_event event = {now, hook->function, hook->id,
-                             thread->serial, thread->depth, exit};
+                             thread->serial, thread->depth - thread->base,
+                             exit};
   snare_trace_push(&event);
 }
 
@@ -130,7 +152,7 @@ static void run_callback(void *arg) {
       .hook = hook->id,
       .function = hook->function,
       .exit = run->exit,
-      .depth = run->thread ? run->thread->depth : 0,
+      .depth = run->thread ? run->thread->depth - run->thread->base : 0,
       .thread = attached ? attached->id : 0,
       .hook_thread = run->thread ? run->thread->serial : 0,
       .timestamp_ns = run->now,
@@ -157,11 +179,89 @@ static void callback(const snare_hook_record *hook, const hook_thread *thread,
 static bool jumped_back_to_entry(const hook_thread *thread,
                                  const snare_hook_record *hook,
                                  const uint64_t *slot, uint64_t stub) {
-  if (thread == NULL || thread->depth == 0)
+  if (thread == NULL || thread->depth == thread->base)
     return false;
   const shadow_entry *top = &thread->shadow[thread->depth - 1];
   return top->hook == hook && top->slot == (uint64_t)(uintptr_t)slot &&
          *slot == stub;
+}
+
+/* ---- frames that ended without their return: resynchronising by
+   stack pointer, stack switches, unwinders, thread exit ---- */
+
+static void leave(hook_thread *thread, uint64_t *clock,
+                  uint64_t return_value);
+
+/* Makes the frames of `stack` the running ones: they move above the
+   others, keeping their order. Element by element, not memmove: library
+   code may use vector registers (see the top of the file). */
+static void run_stack(hook_thread *thread, uint64_t stack) {
+  unsigned top = thread->depth;
+  for (unsigned i = thread->depth; i-- > 0;)
+    if (thread->shadow[i].stack == stack) {
+      shadow_entry moved = thread->shadow[i];
+      for (unsigned j = i; j + 1 < top; j++)
+        thread->shadow[j] = thread->shadow[j + 1];
+      thread->shadow[--top] = moved;
+    }
+  thread->base = top;
+  thread->stack = stack;
+}
+
+/* The frame whose return slot is `slot`, made running if its stack was
+   switched away from without snare seeing it (a coroutine that returned
+   to its uc_link); NO_FRAME if none is live. */
+static unsigned frame_at(hook_thread *thread, uint64_t slot) {
+  for (unsigned i = thread->depth; i-- > thread->base;)
+    if (thread->shadow[i].slot == slot)
+      return i;
+  for (unsigned i = thread->base; i-- > 0;)
+    if (thread->shadow[i].slot == slot) {
+      run_stack(thread, thread->shadow[i].stack);
+      return frame_at(thread, slot);
+    }
+  return NO_FRAME;
+}
+
+/* Ends the innermost frame, which did not return, keeping where it
+   would have. */
+static void end_early(hook_thread *thread, uint64_t *clock) {
+  const shadow_entry *top = &thread->shadow[thread->depth - 1];
+  unsigned at = thread->ended_next++ % ENDED_KEPT;
+  thread->ended[at].slot = top->slot;
+  thread->ended[at].real_return = top->real_return;
+  leave(thread, clock, 0);
+}
+
+static uint64_t ended_return(const hook_thread *thread, uint64_t slot) {
+  for (unsigned n = 0; n < ENDED_KEPT && n < thread->ended_next; n++) {
+    unsigned at = (thread->ended_next - 1 - n) % ENDED_KEPT;
+    if (thread->ended[at].slot == slot)
+      return thread->ended[at].real_return;
+  }
+  snare_os_fatal("snare: a hooked return found no shadow stack entry\n");
+}
+
+/*
+ * A call returning to `slot` is entered, so the frames of the running
+ * stack deeper than it are no longer live (left by longjmp, an exception,
+ * or a return an unwinder saw): they end now. So does one at the same
+ * slot, unless our stub is still there (a tail call from that frame). A
+ * signal handler on the alternate stack is another stack: the frames it
+ * interrupted stay.
+ */
+static void end_dead_frames(hook_thread *thread, uint64_t slot, uint64_t stub,
+                            uint64_t *clock) {
+  while (thread->depth > thread->base) {
+    const shadow_entry *top = &thread->shadow[thread->depth - 1];
+    if (top->slot > slot ||
+        (top->slot == slot && *(const uint64_t *)(uintptr_t)slot == stub))
+      return;
+    if (top->slot < slot && snare_os_on_alternate_stack(top->slot) !=
+                                snare_os_on_alternate_stack(slot))
+      return;
+    end_early(thread, clock);
+  }
 }
 
 static void enter(snare_hook_record *hook, const uint64_t args[6],
@@ -179,6 +279,11 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
   uint64_t now = (hook->options.time || hook->options.trace)
                      ? snare_os_now_ns()
                      : 0;
+  if (stub != 0 && thread->depth > thread->base &&
+      thread->shadow[thread->depth - 1].slot <= (uint64_t)(uintptr_t)slot) {
+    uint64_t clock = now;
+    end_dead_frames(thread, (uint64_t)(uintptr_t)slot, stub, &clock);
+  }
   if (thread != NULL && hook->options.trace)
     trace(hook, thread, false, now);
   if (hook->options.callback != NULL)
@@ -190,6 +295,8 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     entry->real_return = *slot;
     entry->start_ns = now;
     entry->children_ns = 0;
+    entry->revealed = false;
+    entry->stack = thread->stack;
     /* Only timing needs to know; counting costs the others nothing. */
     entry->recursive = hook->options.time && activate(thread, hook);
     thread->depth++;
@@ -242,7 +349,7 @@ static void leave(hook_thread *thread, uint64_t *clock,
     if (!entry->recursive)
       atomic_fetch_add_explicit(&hook->inclusive_ns, elapsed,
                                 memory_order_relaxed);
-    if (thread->depth > 0)
+    if (thread->depth > thread->base)
       thread->shadow[thread->depth - 1].children_ns += elapsed;
     deactivate(thread, hook);
   }
@@ -266,16 +373,92 @@ uint64_t snare_hook_exit_saved(uint64_t *block) {
   /* The hooked function's ret popped our stub's address from the very
      word the stub now keeps its return slot in. */
   uint64_t slot = (uint64_t)(uintptr_t)&block[SNARE_HOOK_EXIT_SLOT];
-  if (thread == NULL || thread->depth == 0)
+  if (thread == NULL)
     snare_os_fatal("snare: a hooked return found no shadow stack entry\n");
   bool was_busy = busy;
   busy = true;
   uint64_t now = 0;
-  /* Frames deeper than this one were left by longjmp: they end now. */
-  while (thread->depth > 1 && thread->shadow[thread->depth - 1].slot < slot)
-    leave(thread, &now, 0);
+  /* Frames deeper than this one were left by longjmp, an exception or a
+     return an unwinder saw: they end now. */
+  unsigned at =
+      thread->depth > 0 && thread->shadow[thread->depth - 1].slot == slot
+          ? thread->depth - 1
+          : frame_at(thread, slot);
+  if (at == NO_FRAME) {
+    busy = was_busy;
+    return ended_return(thread, slot);
+  }
+  while (thread->depth - 1 > at)
+    end_early(thread, &now);
   uint64_t real_return = thread->shadow[thread->depth - 1].real_return;
   leave(thread, &now, block[SNARE_HOOK_SAVED_RAX]);
   busy = was_busy;
   return real_return;
+}
+
+/* The caller's return slot is `sp`: frames of the running stack at or
+   below it have ended. */
+static void end_frames_below(hook_thread *thread, uint64_t sp) {
+  uint64_t clock = 0;
+  end_dead_frames(thread, sp, 0, &clock);
+}
+
+void snare_hook_frames_reveal(uint64_t sp) {
+  hook_thread *thread = self;
+  if (thread == NULL || busy)
+    return;
+  busy = true;
+  end_frames_below(thread, sp);
+  for (unsigned i = thread->base; i < thread->depth; i++) {
+    shadow_entry *entry = &thread->shadow[i];
+    if (!entry->revealed)
+      *(uint64_t *)(uintptr_t)entry->slot = entry->real_return;
+    entry->revealed = true;
+  }
+  busy = false;
+}
+
+void snare_hook_frames_rearm(uint64_t sp) {
+  hook_thread *thread = self;
+  uint64_t stub = snare_hook_exit_stub();
+  if (thread == NULL || busy || stub == 0)
+    return;
+  busy = true;
+  end_frames_below(thread, sp);
+  for (unsigned i = thread->base; i < thread->depth; i++) {
+    shadow_entry *entry = &thread->shadow[i];
+    if (entry->revealed)
+      *(uint64_t *)(uintptr_t)entry->slot = stub;
+    entry->revealed = false;
+  }
+  busy = false;
+}
+
+void snare_hook_stack_switch(const void *from, const void *to) {
+  hook_thread *thread = self;
+  if (thread == NULL || busy)
+    return;
+  busy = true;
+  uint64_t saved = from != NULL ? (uint64_t)(uintptr_t)from : thread->stack;
+  for (unsigned i = thread->base; i < thread->depth; i++)
+    thread->shadow[i].stack = saved;
+  thread->stack = saved;
+  run_stack(thread, (uint64_t)(uintptr_t)to);
+  busy = false;
+}
+
+/* At thread exit (pthread_exit included) every frame left ends. */
+static void thread_ended(void) {
+  hook_thread *thread = self;
+  if (thread == NULL)
+    return;
+  bool was_busy = busy;
+  busy = true;
+  uint64_t now = 0;
+  thread->base = 0;
+  while (thread->depth > 0)
+    leave(thread, &now, 0);
+  self = NULL;
+  snare_os_pages_free(thread, sizeof *thread);
+  busy = was_busy;
 }

@@ -828,8 +828,11 @@ SNARE_API void snare_event_free(snare_event *event);
  * trap does (microseconds). Exits are caught by redirecting the return
  * address to a stub and keeping the real one on a per-thread shadow
  * stack, which survives recursion, tail calls and longjmp (frames a
- * longjmp skips count as exited when it lands). C++ exceptions unwinding
- * through a hooked frame are not supported.
+ * longjmp skips count as exited at the next hooked entry or exit on
+ * their stack), and is cleared when its thread exits. Code that walks or
+ * switches stacks must tell snare (see snare_hook_frames_reveal): the
+ * LD_PRELOAD agent does so for C++ exceptions, backtrace(), libunwind,
+ * ucontext switches and pthread_exit.
  *
  * A hook callback runs on the calling thread, never re-entrantly: calls
  * made while any hook callback of that thread runs are not hooked (so
@@ -900,6 +903,26 @@ SNARE_API snare_status snare_hook_remove(int id);
 SNARE_API snare_status snare_hook_stats_get(int id, snare_hook_stats *out);
 /* Zeroes a hook's counters. */
 SNARE_API snare_status snare_hook_reset(int id);
+
+/*
+ * For code about to walk the calling thread's stack (an unwinder, a
+ * backtrace) whose own return address is at `sp`: puts the real return
+ * addresses of the hooked frames back in their slots, so the walk sees
+ * the stack as without hooks. Frames at or below sp have ended.
+ */
+SNARE_API void snare_hook_frames_reveal(uint64_t sp);
+/*
+ * After such a walk, or where a C++ exception is caught (the catching
+ * code's call at `sp`): frames at or below sp have ended, the others
+ * catch their exits again.
+ */
+SNARE_API void snare_hook_frames_rearm(uint64_t sp);
+/*
+ * The calling thread switches stacks (swapcontext): its hooked frames
+ * belong to the context saved in `from` (NULL: the one they belong to
+ * already), and those saved in `to` run again.
+ */
+SNARE_API void snare_hook_stack_switch(const void *from, const void *to);
 
 typedef struct snare_trace_event {
   uint64_t timestamp_ns;

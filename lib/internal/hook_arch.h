@@ -81,14 +81,18 @@ SNARE_HIDDEN bool snare_arch_direct_branches(
  * Writes into buf (for address `at`) an entry trampoline that calls the
  * shared entry stub at `entry_stub` for `hook`, then runs the `length`
  * relocated original bytes at fn (the window's start) and jumps back to
- * fn+length. Returns the bytes written, 0 if they do not fit or
+ * fn+length. With `offsets` (length entries, or NULL): offsets[k] is where
+ * the relocated instruction that began at byte k lies in the trampoline,
+ * 0 where no instruction began (for threads caught inside the bytes the
+ * jump replaces). Returns the bytes written, 0 if they do not fit or
  * relocation fails.
  */
 SNARE_HIDDEN size_t snare_arch_hook_trampoline(uint8_t *buf, size_t cap,
                                                uint64_t at, uint64_t fn,
                                                const uint8_t *original,
                                                size_t length, uint64_t hook,
-                                               uint64_t entry_stub);
+                                               uint64_t entry_stub,
+                                               size_t *offsets);
 
 /*
  * Writes the shared entry stub every trampoline calls: it saves the

@@ -116,6 +116,9 @@ SNARE_HIDDEN bool snare_os_memory_write(uint64_t addr, const void *src,
  */
 SNARE_HIDDEN bool snare_os_code_write(uint64_t addr, const void *src,
                                       size_t n);
+/* Closes what code writes keep open between calls (the next write
+   reopens it); under the global lock, when nothing is patched. */
+SNARE_HIDDEN void snare_os_code_writes_end(void);
 /*
  * Maps size bytes of read+execute memory within +-2 GiB of near (so
  * 32-bit displacements reach), to be filled with snare_os_code_write.
@@ -155,9 +158,30 @@ SNARE_HIDDEN uint64_t snare_os_now_ns(void);
 /* Zeroed private pages, not from malloc (so hooks on malloc may use
    them); signal-safe; NULL on failure. */
 SNARE_HIDDEN void *snare_os_pages_alloc(size_t size);
+SNARE_HIDDEN void snare_os_pages_free(void *pages, size_t size);
+/* Whether addr lies on the calling thread's alternate signal stack. */
+SNARE_HIDDEN bool snare_os_on_alternate_stack(uint64_t addr);
+/* Has callback (always the same one) run when the calling thread exits,
+   by returning or by pthread_exit. */
+SNARE_HIDDEN void snare_os_thread_at_exit(void (*callback)(void));
 /* Writes message to standard error and aborts: for broken invariants
    where continuing would corrupt the program. */
 SNARE_HIDDEN _Noreturn void snare_os_fatal(const char *message);
+
+/*
+ * Stops every other thread of the process for a code write: each parks
+ * in a signal handler of snare's after adjust(context, arg) (if not NULL)
+ * ran there on its saved machine context (signal-safe; it may move the
+ * pc). Every thread has taken the signals pending for it before. Returns
+ * once all have parked, or after a bounded wait for threads that block
+ * the signal (they run on). false, with nothing to resume, when the
+ * caller is the only thread or threads cannot be stopped at all. Until
+ * snare_os_world_resume the caller must not allocate or take locks.
+ */
+SNARE_HIDDEN bool snare_os_world_stop(void (*adjust)(void *context, void *arg),
+                                      void *arg);
+/* Lets the stopped threads run on; none is left in the handler after. */
+SNARE_HIDDEN void snare_os_world_resume(void);
 
 /* ---- attached threads (os/linux/sync.c) ---- */
 

@@ -134,8 +134,9 @@ static snare_status settle_jump(mark_jump *jump) {
     snare_arch_hook_jump(bytes, jump->address, jump->trampoline);
   else
     memcpy(bytes, planted_nop, sizeof bytes);
-  snare_status status = snare_sites_write_jump(jump->address, bytes,
-                                               sizeof bytes, jump->trampoline);
+  /* One planted instruction: no thread can be inside it. */
+  snare_status status = snare_sites_write_jump(
+      jump->address, bytes, sizeof bytes, jump->trampoline, NULL);
   if (status == SNARE_OK)
     jump->installed = wanted;
   return status;

@@ -299,8 +299,26 @@ snare_status snare_sites_update(snare_site *site, snare_site_breakpoints *list) 
   return SNARE_OK;
 }
 
+/* Runs on each stopped thread, in its handler. */
+static void move_out(void *context, void *arg) {
+  const snare_moved_code *moved = arg;
+  uint64_t offset = snare_arch_register_get(context, SNARE_REG_RIP) -
+                    moved->from;
+  if (offset > 0 && offset < moved->length && moved->to[offset] != 0)
+    snare_arch_register_set(context, SNARE_REG_RIP, moved->to[offset]);
+}
+
+/* Whether a thread can be stopped past the first instruction. */
+static bool has_interior(const snare_moved_code *moved) {
+  for (size_t k = 1; moved != NULL && k < moved->length; k++)
+    if (moved->to[k] != 0)
+      return true;
+  return false;
+}
+
 snare_status snare_sites_write_jump(uint64_t addr, const uint8_t *bytes,
-                                    size_t n, uint64_t redirect) {
+                                    size_t n, uint64_t redirect,
+                                    const snare_moved_code *moved) {
   if (snare_sites_any_in(addr, n) || n < snare_arch_trap_size)
     return SNARE_EXISTS;
   snare_site *site = calloc(1, sizeof *site);
@@ -313,12 +331,16 @@ snare_status snare_sites_write_jump(uint64_t addr, const uint8_t *bytes,
   site->address = addr;
   site->redirect = redirect;
   insert(atomic_load(&table), site);
+  bool stopped = has_interior(moved) &&
+                 snare_os_world_stop(move_out, (void *)moved);
   bool ok = snare_os_code_write(addr, snare_arch_trap_instruction,
                                 snare_arch_trap_size) &&
             snare_os_code_write(addr + snare_arch_trap_size,
                                 bytes + snare_arch_trap_size,
                                 n - snare_arch_trap_size) &&
             snare_os_code_write(addr, bytes, snare_arch_trap_size);
+  if (stopped)
+    snare_os_world_resume();
   remove_entry(site);
   snare_retire(site);
   return ok ? SNARE_OK : SNARE_SYSTEM;
@@ -427,6 +449,12 @@ void snare_traps_use(int delta) { users += delta; }
 void snare_traps_release_if_unused(void) {
   if (users == 0) {
     snare_sites_shutdown();
+    /* A thread that ran into a trap just removed may not have taken its
+       signal yet: every thread passes a signal delivery before snare's
+       handlers go. */
+    if (snare_os_world_stop(NULL, NULL))
+      snare_os_world_resume();
     snare_os_signals_restore();
+    snare_os_code_writes_end();
   }
 }

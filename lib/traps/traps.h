@@ -89,14 +89,29 @@ SNARE_HIDDEN snare_status snare_sites_acquire(uint64_t addr, snare_site **out);
 SNARE_HIDDEN snare_status snare_sites_update(snare_site *site,
                                              snare_site_breakpoints *list);
 /*
+ * Instructions that now also run elsewhere (a hook's relocated copy of a
+ * function's first instructions): a thread found at from+k, 0 < k <
+ * length, goes on at to[k] (an instruction begins there when nonzero).
+ */
+#define SNARE_MOVED_CODE_MAX 16
+typedef struct snare_moved_code {
+  uint64_t from;
+  size_t length;
+  uint64_t to[SNARE_MOVED_CODE_MAX];
+} snare_moved_code;
+/*
  * Writes n bytes at addr (a jump) so that no thread ever runs a half-written
  * instruction: the first byte becomes a trap sending arriving threads to
- * `redirect`, then the rest is written, then the first byte. EXISTS if a
- * breakpoint site overlaps the bytes.
+ * `redirect`, then the rest is written, then the first byte. When the
+ * bytes replace more than one instruction (`moved`, else NULL), a thread
+ * may be stopped (preempted, or in a system call) past the first one:
+ * the other threads are stopped meanwhile and those inside are moved to
+ * the copy. EXISTS if a breakpoint site overlaps the bytes.
  */
 SNARE_HIDDEN snare_status snare_sites_write_jump(uint64_t addr,
                                                  const uint8_t *bytes,
-                                                 size_t n, uint64_t redirect);
+                                                 size_t n, uint64_t redirect,
+                                                 const snare_moved_code *moved);
 /* True if a site (breakpoint or trap hook) starts in [addr, addr+n). */
 SNARE_HIDDEN bool snare_sites_any_in(uint64_t addr, size_t n);
 /* Copies memory as it was before snare patched it. */

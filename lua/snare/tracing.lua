@@ -186,9 +186,15 @@ function Trace:report()
     local stack = open[event.thread] or {}
     open[event.thread] = stack
     if event.exit then
-      local record = table.remove(stack)
-      if record then
-        record.duration_ns = event.time_ns - record.start_ns
+      -- The innermost open call of that function at that depth: calls on
+      -- the stacks of different coroutines end in no stack order.
+      for i = #stack, 1, -1 do
+        local record = stack[i]
+        if record.depth == event.depth and record.name == event.name then
+          table.remove(stack, i)
+          record.duration_ns = event.time_ns - record.start_ns
+          break
+        end
       end
     else
       local record = { thread = event.thread, depth = event.depth,

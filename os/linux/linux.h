@@ -6,5 +6,9 @@
 
 /* The real-time signal snare uses to interrupt a running worker. */
 SNARE_HIDDEN int snare_linux_interrupt_signal(void);
+/* The real-time signal that stops threads for a code write (world.c),
+   and the restoring of whatever handled it before. */
+SNARE_HIDDEN int snare_linux_world_signal(void);
+SNARE_HIDDEN void snare_linux_world_restore(void);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <stdbool.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -33,6 +34,56 @@ bool snare_os_memory_write(uint64_t addr, const void *src, size_t n) {
 }
 
 /*
+ * One descriptor of /proc/self/mem serves every code write (opening it
+ * costs more than the write). It belongs to the process that opened it,
+ * so a forked child opens its own; and the program may have closed it
+ * (closing every descriptor is common before exec or in daemons) and
+ * reused the number for a file of its own, which must never receive our
+ * bytes: the descriptor is used only while it is still the file opened.
+ * Under the global lock, like every code write.
+ */
+static struct {
+  int fd;
+  pid_t pid;
+  dev_t dev;
+  ino_t ino;
+} mem = {.fd = -1};
+
+/* Whether mem.fd still names the file opened (not closed, not reused). */
+static bool still_open(void) {
+  struct stat now;
+  return mem.fd >= 0 && fstat(mem.fd, &now) == 0 && now.st_dev == mem.dev &&
+         now.st_ino == mem.ino;
+}
+
+static int code_writer(void) {
+  if (still_open()) {
+    if (mem.pid == getpid())
+      return mem.fd;
+    close(mem.fd); /* the parent's memory, inherited through fork */
+  }
+  mem.fd = -1;
+  int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
+  mem.fd = fd;
+  mem.pid = getpid();
+  mem.dev = st.st_dev;
+  mem.ino = st.st_ino;
+  return fd;
+}
+
+void snare_os_code_writes_end(void) {
+  if (still_open() && mem.pid == getpid())
+    close(mem.fd);
+  mem.fd = -1;
+}
+
+/*
  * Writing through /proc/self/mem lets the kernel patch read-only text the
  * way a debugger does: no page is ever writable and executable at once,
  * and no other thread can observe a half-changed protection. The kernel
@@ -47,12 +98,8 @@ bool snare_os_code_write(uint64_t addr, const void *src, size_t n) {
     snare_os_code_flush(addr, n);
     return true;
   }
-  int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
-  if (fd < 0)
-    return false;
-  ssize_t done = pwrite(fd, src, n, (off_t)addr);
-  close(fd);
-  return done == (ssize_t)n;
+  int fd = code_writer();
+  return fd >= 0 && pwrite(fd, src, n, (off_t)addr) == (ssize_t)n;
 }
 
 static uint64_t try_map(uint64_t hint, size_t size) {
@@ -98,6 +145,8 @@ void *snare_os_pages_alloc(size_t size) {
                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   return p == MAP_FAILED ? NULL : p;
 }
+
+void snare_os_pages_free(void *pages, size_t size) { munmap(pages, size); }
 
 void snare_os_fatal(const char *message) {
   ssize_t ignored = write(STDERR_FILENO, message, strlen(message));

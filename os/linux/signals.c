@@ -167,6 +167,7 @@ void snare_os_signals_restore(void) {
   for (size_t i = 0; i < FAULT_SIGNAL_COUNT; i++)
     restore_one(fault_signals[i], &previous[i]);
   restore_one(snare_linux_interrupt_signal(), &previous[FAULT_SIGNAL_COUNT]);
+  snare_linux_world_restore();
   installed = false;
 }
 

@@ -7,6 +7,7 @@
  * whether a jump or a trap was used (and why not a jump).
  */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -433,9 +434,18 @@ Test(relocate, a_branch_out_of_rel32_reach_goes_through_an_absolute_jump) {
       0xB8, 0x2A, 0x00, 0x00, 0x00, /* 10: mov eax, 42 */
       0xC3};
   memcpy(near, code, sizeof code);
+  size_t placed[9];
   size_t n = snare_x86_relocate(far, 4096, (uint64_t)(uintptr_t)far,
-                                (uint64_t)(uintptr_t)near, code, 9);
+                                (uint64_t)(uintptr_t)near, code, 9, placed);
   cr_assert_gt(n, 0);
+  /* Where each instruction went, for threads caught inside the window:
+     test and the widened branch keep their places, mov comes after the
+     branch's longer form. */
+  cr_assert_eq(placed[0], 0);
+  cr_assert_eq(placed[1], SIZE_MAX);
+  cr_assert_eq(placed[2], 2);
+  cr_assert_eq(placed[3], SIZE_MAX);
+  cr_assert_gt(placed[4], 4);
   cr_assert_eq(far[0], 0x85);
   cr_assert_eq(far[2], 0x75, "jne over the absolute jump");
   int_fn moved = (int_fn)(uintptr_t)far;
