@@ -2,6 +2,8 @@
 #ifndef SNARE_OS_LINUX_H
 #define SNARE_OS_LINUX_H
 
+#include <signal.h>
+
 #include "internal/hidden.h"
 
 /* The real-time signal snare uses to interrupt a running worker. */
@@ -9,6 +11,10 @@ SNARE_HIDDEN int snare_linux_interrupt_signal(void);
 /* The real-time signal that stops threads for a code write (world.c),
    and the restoring of whatever handled it before. */
 SNARE_HIDDEN int snare_linux_world_signal(void);
+/* sigaction as the C library has it, past any interposed definition (an
+   LD_PRELOAD agent's): how snare sets its own handlers (signals.c). */
+SNARE_HIDDEN int snare_linux_sigaction(int sig, const struct sigaction *action,
+                                       struct sigaction *old);
 SNARE_HIDDEN void snare_linux_world_restore(void);
 
 #endif

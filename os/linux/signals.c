@@ -35,8 +35,8 @@ static bool installed;
 extern int __sigaction(int sig, const struct sigaction *action,
                        struct sigaction *old);
 
-static int system_sigaction(int sig, const struct sigaction *action,
-                            struct sigaction *old) {
+int snare_linux_sigaction(int sig, const struct sigaction *action,
+                          struct sigaction *old) {
   return __sigaction(sig, action, old);
 }
 
@@ -104,7 +104,7 @@ static void chain(int sig, siginfo_t *info, void *context) {
   struct sigaction dfl;
   memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
-  system_sigaction(sig, &dfl, NULL);
+  snare_linux_sigaction(sig, &dfl, NULL);
   raise(sig);
 }
 
@@ -132,7 +132,7 @@ static bool install_one(int sig, struct sigaction *save, int flags) {
   sigemptyset(&action.sa_mask);
   /* An interrupt must not land inside a fault handler running a callback. */
   sigaddset(&action.sa_mask, snare_linux_interrupt_signal());
-  return system_sigaction(sig, &action, save) == 0;
+  return snare_linux_sigaction(sig, &action, save) == 0;
 }
 
 snare_status snare_os_signals_install(void) {
@@ -149,16 +149,16 @@ snare_status snare_os_signals_install(void) {
     return SNARE_OK;
   }
   while (done-- > 0)
-    system_sigaction(fault_signals[done], &previous[done], NULL);
+    snare_linux_sigaction(fault_signals[done], &previous[done], NULL);
   return SNARE_SYSTEM;
 }
 
 static void restore_one(int sig, const struct sigaction *saved) {
   struct sigaction current;
   /* Someone installed a handler after us: theirs stays. */
-  if (system_sigaction(sig, NULL, &current) == 0 &&
+  if (snare_linux_sigaction(sig, NULL, &current) == 0 &&
       (current.sa_flags & SA_SIGINFO) && current.sa_sigaction == on_signal)
-    system_sigaction(sig, saved, NULL);
+    snare_linux_sigaction(sig, saved, NULL);
 }
 
 void snare_os_signals_restore(void) {
@@ -172,10 +172,11 @@ void snare_os_signals_restore(void) {
 }
 
 size_t snare_os_signals_reserved(int *out, size_t cap) {
-  size_t count = FAULT_SIGNAL_COUNT + 1;
+  size_t count = FAULT_SIGNAL_COUNT + 2;
   for (size_t i = 0; i < count && i < cap; i++)
-    out[i] = i < FAULT_SIGNAL_COUNT ? fault_signals[i]
-                                    : snare_linux_interrupt_signal();
+    out[i] = i < FAULT_SIGNAL_COUNT       ? fault_signals[i]
+             : i == FAULT_SIGNAL_COUNT ? snare_linux_interrupt_signal()
+                                       : snare_linux_world_signal();
   return count;
 }
 
@@ -190,7 +191,7 @@ snare_status snare_os_signal_chain(int sig, const void *action, void *old) {
   struct sigaction *chained = previous_for(sig);
   struct sigaction current;
   if (!installed || chained == NULL ||
-      system_sigaction(sig, NULL, &current) != 0 ||
+      snare_linux_sigaction(sig, NULL, &current) != 0 ||
       !(current.sa_flags & SA_SIGINFO) || current.sa_sigaction != on_signal)
     return SNARE_NOT_FOUND;
   if (old != NULL)

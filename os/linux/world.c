@@ -105,7 +105,8 @@ static bool install(void) {
   sigdelset(&action.sa_mask, SIGFPE);
   sigdelset(&action.sa_mask, SIGTRAP);
   world.installed =
-      sigaction(snare_linux_world_signal(), &action, &world.previous) == 0;
+      snare_linux_sigaction(snare_linux_world_signal(), &action,
+                            &world.previous) == 0;
   return world.installed;
 }
 
@@ -114,7 +115,7 @@ void snare_linux_world_restore(void) {
      action would end the process. */
   if (!world.installed || world.blocking_count > 0)
     return;
-  sigaction(snare_linux_world_signal(), &world.previous, NULL);
+  snare_linux_sigaction(snare_linux_world_signal(), &world.previous, NULL);
   world.installed = false;
   free(world.threads);
   world.threads = NULL;
