@@ -157,13 +157,16 @@ reliability: setup
 # first run on a machine fetches and builds (tools/corpus/build says how
 # long; cached in /var/cache/snare/corpus, which CI's clean clone reuses);
 # after that only the runs, under four minutes.
+# Two checkouts building at once wait for each other (one cache).
+CORPUS_CACHE := $(or $(SNARE_CORPUS_CACHE),/var/cache/snare/corpus)
 CORPUS_BUILD_TIMEOUT := timeout 3600
 
 corpus: build
 	@echo "==== real-world corpus (tools/corpus) ===="
 	@tools/setup uftrace clang binutils
-	$(CORPUS_BUILD_TIMEOUT) tools/corpus/fetch
-	$(CORPUS_BUILD_TIMEOUT) tools/corpus/build
+	@mkdir -p $(CORPUS_CACHE)
+	$(CORPUS_BUILD_TIMEOUT) flock $(CORPUS_CACHE)/.lock \
+		sh -c 'tools/corpus/fetch && tools/corpus/build'
 	$(TIMEOUT) tools/corpus/run
 
 lint:
