@@ -11,6 +11,7 @@
 #   make example NAME=x  build, run examples/x.lua
 #   make fuzz       install clang, run the libFuzzer harnesses (fuzz/run, 2 min)
 #   make reliability  the long reliability run (tools/reliability, ~10 min)
+#   make corpus     snare on real programs (tools/corpus; a step of make test)
 #   make build      build release without the package check
 #   make install    LUADIR=... LIBDIR=... [BINDIR=...] (used by the rockspec)
 
@@ -43,7 +44,7 @@ env_for = SNARE_BUILD=$(ROOT)/$(1) SNARE_FIXTURES=$(FIXTURES) \
 	LUA_CPATH='$(ROOT)/$(1)/lua/?.so;;'
 
 TEST_STEPS := layers criterion-release busted-release criterion-asan busted-asan \
-	oracle fuzz-smoke doc
+	oracle fuzz-smoke doc corpus
 
 .PHONY: all setup generate build build-asan module test $(TEST_STEPS) \
 	demo example bench lint install clean fuzz reliability
@@ -149,6 +150,24 @@ fuzz: build
 
 reliability: setup
 	tools/reliability
+
+# The real-world corpus: programs from Debian source packages built at
+# eight compiler settings, run plain and under snare profile and trace
+# (same output and status), call counts checked against uftrace's. The
+# first run on a machine fetches and builds (tools/corpus/build says how
+# long; cached in /var/cache/snare/corpus, which CI's clean clone reuses);
+# after that only the runs, under four minutes.
+# Two checkouts building at once wait for each other (one cache).
+CORPUS_CACHE := $(or $(SNARE_CORPUS_CACHE),/var/cache/snare/corpus)
+CORPUS_BUILD_TIMEOUT := timeout 3600
+
+corpus: build
+	@echo "==== real-world corpus (tools/corpus) ===="
+	@tools/setup uftrace clang binutils
+	@mkdir -p $(CORPUS_CACHE)
+	$(CORPUS_BUILD_TIMEOUT) flock $(CORPUS_CACHE)/.lock \
+		sh -c 'tools/corpus/fetch && tools/corpus/build'
+	$(TIMEOUT) tools/corpus/run
 
 lint: layers
 	luacheck $(wildcard lua spec examples bench bin/snare)

@@ -63,6 +63,20 @@ describe("snare profile -- PROGRAM", function()
     assert.not_match("\r", err, 1, true) -- no progress line off a terminal
   end)
 
+  it("lists every hooked function's calls, uncalled ones too, with -f "
+     .. "counts", function()
+    local out, err, status = snare("profile -f counts -- "
+                                   .. program("calls"))
+    assert.equal(3, status)
+    assert.equal("total 91\n", out)
+    assert.equal("177 fib\n12 leaf\n1 main\n3 middle\n", err)
+    out = snare("profile -f counts " .. helpers.fixture("loops")
+                .. ":visit_loop 4")
+    assert.match("\n1 visit_loop\n", "\n" .. out, 1, true)
+    assert.match("\n4 visit\n", "\n" .. out, 1, true)
+    assert.match("\n0 [%w_]+\n", "\n" .. out) -- hooked, never called
+  end)
+
   it("passes the program's arguments", function()
     local out, err = snare("profile -- " .. program("calls") .. " 6")
     assert.equal("total 44\n", out)

@@ -13,9 +13,11 @@
 --   time in nanoseconds ("ns");
 -- * "chrome": Chrome trace JSON (Perfetto, chrome://tracing): a begin
 --   and an end event per call, ts in microseconds, tid = snare thread id;
--- * "svg": a flame graph of the folded stacks (`snare.flamegraph`).
+-- * "svg": a flame graph of the folded stacks (`snare.flamegraph`);
+-- * "counts": one `CALLS NAME` line per hooked function, uncalled ones
+--   too, sorted by name: for comparing call counts with another tool.
 --
--- Every format but "table" needs call records, so it traces.
+-- Every format but "table" and "counts" needs call records, so it traces.
 -- @module snare.collect
 local snare = require "snare"
 local flamegraph = require "snare.flamegraph"
@@ -39,7 +41,10 @@ function collect.functions(lib)
 end
 
 collect.formats = { table = true, text = true, folded = true, chrome = true,
-                    svg = true }
+                    svg = true, counts = true }
+
+-- Formats made from per-function counters alone, without call records.
+local counted = { table = true, counts = true }
 
 local Run = {}
 Run.__index = Run
@@ -70,7 +75,7 @@ function collect.start(functions, format)
     run.unhooked = "no function symbols and no unwind table"
     return run
   end
-  local ok, collector = pcall(format == "table" and snare.profile
+  local ok, collector = pcall(counted[format] and snare.profile
                               or snare.trace, targets)
   if ok then
     run.collector = collector
@@ -160,8 +165,8 @@ end
 --- Seconds between two `drain` calls. The shared trace buffer holds
 -- 65536 events (32768 calls): a traced run that makes calls faster than
 -- that loses events, which the report counts ("trace events lost"); its
--- folded stacks then name missing callers "[lost]". Profiles ("table")
--- count in C and lose nothing.
+-- folded stacks then name missing callers "[lost]". Profiles ("table",
+-- "counts") count in C and lose nothing.
 collect.drain_interval = 0.005
 
 --- Drains between two progress line updates (four a second).
@@ -170,7 +175,7 @@ collect.drains_per_progress = 50
 --- Moves trace events out of the shared buffer into the run: call it
 -- every `drain_interval` seconds during long traced runs.
 function Run:drain()
-  if self.format ~= "table" then
+  if not counted[self.format] then
     self.collector:poll()
   end
 end
@@ -194,6 +199,18 @@ local function profile_table(rows)
                                       .. "called)", silent)
   end
   return table.concat(lines, "\n") .. "\n"
+end
+
+-- Every hooked function's calls as "CALLS NAME" lines, sorted by name.
+local function counts_text(rows)
+  local lines = {}
+  for i, row in ipairs(rows) do
+    lines[i] = string.format("%d %s\n", row.calls, row.name)
+  end
+  table.sort(lines, function(a, b)
+    return a:match(" (.*)") < b:match(" (.*)")
+  end)
+  return table.concat(lines)
 end
 
 --- Folded stacks of trace records: `{["a;b"] = value}`. `value` is
@@ -307,6 +324,9 @@ function Run:write(file, value, pid)
   end
   if format == "table" then
     file:write(profile_table(self.collector:report()))
+    return
+  elseif format == "counts" then
+    file:write(counts_text(self.collector:report()))
     return
   end
   local records = self.collector:report()

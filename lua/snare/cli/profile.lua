@@ -131,7 +131,8 @@ local function parse(argv, first, default_format)
     local option, operand = argv[i], argv[i + 1]
     if option == "--format" or option == "-f" then
       if not collect.formats[operand or ""] then
-        return nil, "--format needs one of table, text, folded, chrome, svg"
+        return nil, "--format needs one of table, text, folded, chrome, svg, "
+                    .. "counts"
       end
       opts.format = operand
     elseif option == "-o" or option == "--output" then
