@@ -160,7 +160,7 @@ io.stderr:write(("attached %d detached %d threads %d calls %d ten %d\n")
     assert.equal(1, table_calls(err).thread_crash)
     assert.matches("SIGSEGV on thread %d+ at 0x%x+ <thread_crash%+%d+>", err)
     assert.matches("#1  0x%x+ <crashing%+%d+> at lifecycle.c:%d+", err)
-    assert.matches("report is incomplete", err, 1, true)
+    assert.matches("(incomplete: the program faulted)", err, 1, true)
   end)
 end)
 

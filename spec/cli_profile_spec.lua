@@ -118,6 +118,44 @@ describe("snare profile -- PROGRAM", function()
     os.remove(path)
     assert.equal(177, table_calls(text).fib)
   end)
+
+  local function slurp(path)
+    local f = io.open(path)
+    if not f then
+      return nil
+    end
+    local text = f:read("a")
+    f:close()
+    os.remove(path)
+    return text
+  end
+
+  it("keeps the program's stderr its own with -o: a fault and its "
+     .. "backtrace go into the report", function()
+    local path = os.tmpname()
+    local out, err, status = snare("profile -o " .. path .. " -- "
+                                   .. program("crash"))
+    assert.equal(128 + 11, status)
+    assert.equal("before 9\n", out)
+    assert.equal("", err)
+    local text = slurp(path)
+    assert.match("^snare: hooked %d+ functions", text)
+    assert.match("(incomplete: the program faulted)", text, 1, true)
+    assert.match("snare: the program got SIGSEGV on thread %d+ at 0x%x+ "
+                 .. "<inner%+%d+>", text)
+    assert.match("#1 +0x%x+ <outer%+%d+> at crash.c:19", text)
+  end)
+
+  it("puts its notes beside a report that tools read (-f counts -o)",
+     function()
+    local path = os.tmpname()
+    local _, err, status = snare("profile -f counts -o " .. path .. " -- "
+                                 .. program("calls"))
+    assert.equal(3, status)
+    assert.equal("", err)
+    assert.equal("177 fib\n12 leaf\n1 main\n3 middle\n", slurp(path))
+    assert.match("^snare: hooked %d+ functions: %d+ jump", slurp(path .. ".log"))
+  end)
 end)
 
 describe("snare profile LIB.so:function", function()

@@ -310,17 +310,20 @@ function collect.chrome(records, pid)
          .. '\n],"displayTimeUnit":"ns"}\n'
 end
 
---- Writes the report to `file` (an open file) in the run's format, with
--- the run's `summary` line; `value` ("calls" or "ns") for folded stacks
--- and SVG; `pid` for Chrome.
--- The summary heads the reports people read (table, text); the others
--- are read by tools, so it goes to stderr, unless they are written there.
+--- Whether the run's format is read by people (table, text), not tools:
+-- snare's own notes may then stand in the report itself.
+function Run:readable()
+  return self.format == "table" or self.format == "text"
+end
+
+--- Writes the report to `file` (an open file) in the run's format;
+-- `value` ("calls" or "ns") for folded stacks and SVG; `pid` for Chrome.
+-- The `summary` line heads the reports people read; for the others it is
+-- one of `notes()`.
 function Run:write(file, value, pid)
   local format = self.format
-  if format == "table" or format == "text" then
+  if self:readable() then
     file:write("snare: ", self:summary(), "\n")
-  elseif file ~= io.stderr then
-    io.stderr:write("snare: ", self:summary(), "\n")
   end
   if format == "table" then
     file:write(profile_table(self.collector:report()))
@@ -340,10 +343,23 @@ function Run:write(file, value, pid)
     file:write(flamegraph.svg(collect.folded_text(records, value),
                               { unit = value == "ns" and "ns" or "calls" }))
   end
-  if self.collector.dropped > 0 then
-    io.stderr:write(string.format("snare: %d trace events lost (the buffer "
-                                  .. "overflowed)\n", self.collector.dropped))
+end
+
+--- What snare has to say about the run besides its report, as lines
+-- without the "snare: " prefix: the summary where the report cannot hold
+-- it (unless `summary_too` is false: a report tools read on stderr, which
+-- the line would break), and trace events the buffer lost.
+function Run:notes(summary_too)
+  local notes = {}
+  if summary_too ~= false and not self:readable() then
+    notes[#notes + 1] = self:summary()
   end
+  local dropped = self.collector.dropped or 0
+  if dropped > 0 then
+    notes[#notes + 1] = ("%d trace events lost (the buffer overflowed)")
+                        :format(dropped)
+  end
+  return notes
 end
 
 --- A progress line on stderr ("12345 calls, 3 s"), rewritten in place;

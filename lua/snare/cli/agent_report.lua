@@ -2,13 +2,18 @@
 -- PROG`, run by the agent inside the program (see snare.agent). Its
 -- arguments (agent.args): FORMAT VALUE OUTPUT PROGRESS, OUTPUT "" meaning
 -- stderr, PROGRESS "1" when stderr is a terminal.
+--
+-- With an OUTPUT, the program's stderr stays its own: what snare has to
+-- say (what was hooked, lost events, an incomplete report, a fault and
+-- its backtrace) goes into the report when people read it (table, text),
+-- else into OUTPUT.log beside a report that tools read.
 local agent = require "snare.agent"
 local collect = require "snare.collect"
 local snare = require "snare"
 
 local format, value, output, progress = table.unpack(agent.args)
 local run = collect.start(agent.functions(), format)
-if run.unhooked then -- said now: the report comes only at the end
+if run.unhooked and output == "" then -- said now: the report comes last
   io.stderr:write("snare: ", run:summary(), "\n")
 end
 
@@ -51,14 +56,30 @@ local function write_report(path, how, detail)
   end
   local file = path ~= "" and assert(io.open(path, "w")) or io.stderr
   run:write(file, value, own_pid())
-  if incomplete and (format == "table" or format == "text") then
+  if incomplete and run:readable() then
     file:write("(incomplete: ", incomplete, ")\n")
   end
-  if file ~= io.stderr then
-    file:close()
+  local notes = run:notes(file ~= io.stderr)
+  if incomplete and not run:readable() then
+    notes[#notes + 1] = "the report is incomplete: " .. incomplete
   end
-  if incomplete then
-    io.stderr:write("snare: the report is incomplete: ", incomplete, "\n")
+  if how == "fault" and detail then
+    notes[#notes + 1] = string.format("the program got %s on thread %d at "
+                                      .. "0x%x <%s>\n%s", detail.signal
+                                      or "a signal", detail.thread, detail.pc,
+                                      snare.describe(detail.pc) or "??",
+                                      agent.backtrace(detail))
+  end
+  local said = file
+  if file ~= io.stderr and not run:readable() then
+    file:close() -- tools read it: the notes go beside it
+    said = #notes > 0 and assert(io.open(path .. ".log", "w")) or nil
+  end
+  for _, note in ipairs(notes) do
+    said:write("snare: ", note, "\n")
+  end
+  if said and said ~= io.stderr then
+    said:close()
   end
 end
 
@@ -90,11 +111,3 @@ end
 
 write_report(output_for(agent.generation > 0 and own_pid() or nil,
                         agent.generation), how, fault)
-
-if how == "fault" then
-  io.stderr:write(string.format("snare: the program got %s on thread %d at "
-                                .. "0x%x <%s>\n", fault.signal or "a signal",
-                                fault.thread, fault.pc,
-                                snare.describe(fault.pc) or "??"),
-                  agent.backtrace(fault), "\n")
-end

@@ -67,6 +67,12 @@ local function is_set_id(program)
                                     .. quote(file)) == true
 end
 
+local function set_id_message(program)
+  return program .. " is setuid or setgid: the dynamic loader ignores "
+         .. "LD_PRELOAD for it and snare does not instrument it; it runs "
+         .. "untouched, with no report"
+end
+
 -- Runs the command alone, as the shell would; returns its status.
 local function run_plain(command)
   local words = { "exec" }
@@ -87,10 +93,7 @@ function profile.run_agent(script, args, command, follow_exec)
     return fail("the agent (snare_agent.so) is not built or not installed")
   end
   if is_set_id(command[1]) then
-    io.stderr:write("snare: ", command[1], " is setuid or setgid: the "
-                    .. "dynamic loader ignores LD_PRELOAD for it and snare "
-                    .. "does not instrument it; it runs untouched, with no "
-                    .. "report\n")
+    io.stderr:write("snare: ", set_id_message(command[1]), "\n")
     return run_plain(command)
   end
   local preload = os.getenv("LD_PRELOAD") or ""
@@ -225,35 +228,35 @@ local function profile_library(opts, progress)
   if file ~= io.stdout then
     file:close()
   end
+  for _, note in ipairs(run:notes(file ~= io.stdout)) do
+    io.stderr:write("snare: ", note, "\n")
+  end
   return stop.kind == "exit" and 0 or 1
 end
 
--- The file `program` names, found as the shell would: a name without a
--- slash is looked up in $PATH.
-local function program_file(program)
-  if program:find("/") then
-    return program
-  end
-  for dir in (os.getenv("PATH") or ""):gmatch("[^:]+") do
-    local candidate = dir .. "/" .. program
-    local f = io.open(candidate)
-    if f then
-      f:close()
-      return candidate
-    end
+-- Why the agent cannot enter the program, or nil: a statically linked
+-- one never runs the dynamic loader, which preloads it, and the loader
+-- ignores LD_PRELOAD for a setuid or setgid one. Such a program still
+-- runs, as it would without snare.
+local function not_enterable(program)
+  local file = program_file(program)
+  local core = require "snare.core"
+  if is_set_id(program) then
+    return set_id_message(program)
+  elseif file and core.program_is_dynamic(file) == false then
+    return program .. " is statically linked: the agent cannot be "
+           .. "preloaded into it, nothing is hooked"
   end
   return nil
 end
 
--- Warns when the agent cannot enter the program: a statically linked
--- one never runs the dynamic loader, which preloads it. The program
--- still runs, as it would without snare.
-local function warn_if_static(program)
-  local file = program_file(program)
-  local core = require "snare.core"
-  if file and core.program_is_dynamic(file) == false then
-    io.stderr:write("snare: ", program, " is statically linked: the agent "
-                    .. "cannot be preloaded into it, nothing is hooked\n")
+-- Says `message` where the report would go (the file given with -o,
+-- else stderr), so that the program's stderr stays its own.
+local function say_instead_of_report(opts, message)
+  local file = opts.output and assert(io.open(opts.output, "w")) or io.stderr
+  file:write("snare: ", message, "\n")
+  if file ~= io.stderr then
+    file:close()
   end
 end
 
@@ -287,11 +290,17 @@ function profile.main(argv, first, default_format)
   if not opts.program then
     return profile_library(opts, progress)
   end
-  warn_if_static(opts.command[1])
   if opts.output then
     local ok, why = writable(opts.output)
     if not ok then
       return fail("cannot write the report: " .. why)
+    end
+  end
+  local why_not = not_enterable(opts.command[1])
+  if why_not then
+    say_instead_of_report(opts, why_not)
+    if is_set_id(opts.command[1]) then
+      return run_plain(opts.command)
     end
   end
   local script = package.searchpath("snare.cli.agent_report", package.path)
