@@ -372,7 +372,8 @@ uint64_t snare_hook_real_return(uint64_t slot, uint64_t value) {
   const hook_thread *thread = self;
   uint64_t stub = snare_hook_exit_stub();
   for (unsigned i = thread != NULL ? thread->depth : 0; i-- > 0;)
-    if (thread->shadow[i].slot == slot && !tail_called(&thread->shadow[i], stub))
+    if (thread->shadow[i].slot == slot &&
+        !tail_called(&thread->shadow[i], stub))
       return thread->shadow[i].real_return;
   return value;
 }
