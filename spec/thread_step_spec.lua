@@ -8,7 +8,7 @@ local snare = require "snare"
 local STOP_AT_ATTACH = 1
 local WAIT = 10000 -- ms; a deadlock fails the wait instead of hanging
 local SQUARE_BODY, B_LINE, CALL_LINE, D_LINE, RETURN_LINE =
-  121, 127, 128, 129, 130
+  135, 141, 142, 143, 144
 local HITTER_ITERATIONS, COMPUTER_ITERATIONS = 100000, 3
 
 local function compute(a)

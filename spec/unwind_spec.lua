@@ -106,6 +106,23 @@ describe("exit hooks under the agent", function()
     assert.same(expected, shape(trace_records(err)))
   end)
 
+  it("let a C++ exception from a function a hooked one jumped to (a tail "
+     .. "call) reach its catch", function()
+    local rows = profile_as_plain("unwind_tail_call")
+    assert.same({ main = 1, catcher = 3, outer = 3, forward = 3,
+                  thrower = 3 }, calls_of(rows))
+    local _, err, status = run("bin/snare trace -- "
+                               .. program("unwind_tail_call"))
+    assert.equal(0, status)
+    -- thrower runs in forward's frame, which returns when thrower does.
+    local round = { "1 catcher", "2 outer", "3 forward", "4 thrower" }
+    local expected = { "0 main" }
+    for _ = 1, 3 do
+      table.move(round, 1, #round, #expected + 1, expected)
+    end
+    assert.same(expected, shape(trace_records(err)))
+  end)
+
   it("show backtrace() and libunwind the frames they see without hooks",
      function()
     local rows = profile_as_plain("unwind_backtrace")

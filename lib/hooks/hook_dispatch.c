@@ -360,10 +360,20 @@ static void leave(hook_thread *thread, uint64_t *clock,
     callback(hook, thread, true, now, NULL, return_value);
 }
 
+/* A hooked function's tail call into another hooked one enters it at the
+   same slot, which holds the stub already: that frame's real return is
+   the stub (its exit runs the outer frame's), and the slot's real return
+   is the one the outermost frame at it keeps. */
+static bool tail_called(const shadow_entry *entry, uint64_t stub) {
+  return entry->real_return == stub;
+}
+
 uint64_t snare_hook_real_return(uint64_t slot, uint64_t value) {
   const hook_thread *thread = self;
+  uint64_t stub = snare_hook_exit_stub();
   for (unsigned i = thread != NULL ? thread->depth : 0; i-- > 0;)
-    if (thread->shadow[i].slot == slot)
+    if (thread->shadow[i].slot == slot &&
+        !tail_called(&thread->shadow[i], stub))
       return thread->shadow[i].real_return;
   return value;
 }
@@ -405,13 +415,14 @@ static void end_frames_below(hook_thread *thread, uint64_t sp) {
 
 void snare_hook_frames_reveal(uint64_t sp) {
   hook_thread *thread = self;
+  uint64_t stub = snare_hook_exit_stub();
   if (thread == NULL || busy)
     return;
   busy = true;
   end_frames_below(thread, sp);
   for (unsigned i = thread->base; i < thread->depth; i++) {
     shadow_entry *entry = &thread->shadow[i];
-    if (!entry->revealed)
+    if (!entry->revealed && !tail_called(entry, stub))
       *(uint64_t *)(uintptr_t)entry->slot = entry->real_return;
     entry->revealed = true;
   }

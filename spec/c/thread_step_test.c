@@ -16,8 +16,8 @@
 #define COMPUTER_ITERATIONS 3
 
 /* Lines of spec/fixtures/threads.c. */
-enum { SQUARE_BODY = 121, B_LINE = 127, CALL_LINE = 128, D_LINE = 129,
-       RETURN_LINE = 130 };
+enum { SQUARE_BODY = 135, B_LINE = 141, CALL_LINE = 142, D_LINE = 143,
+       RETURN_LINE = 144 };
 
 static snare_library *lib;
 static snare_session *session;

@@ -11,7 +11,8 @@
 /* Long enough for a loaded CI machine; a deadlock fails the wait. */
 #define WAIT_MS 10000
 
-enum { STOP_AT_ATTACH = 1, UNBREAKABLE = 2, SPIN = 4, TOUCH_GUARDED = 8 };
+enum { STOP_AT_ATTACH = 1, UNBREAKABLE = 2, SPIN = 4, TOUCH_GUARDED = 8,
+       TAIL_CALL = 16 };
 
 static snare_session *session;
 static snare_event ev;
@@ -174,6 +175,43 @@ Test(threads, events_name_functions_of_libraries_opened_through_snare) {
   next_event(SNARE_EVENT_DETACH);
   cr_assert_eq(join(), expected(1));
   snare_library_close(lib);
+}
+
+/* The second return address of the stack a thread's stop at thread_hit
+   posts, the thread calling forward_hit, which jumps to framed_hit; with
+   `hooked`, both are timed (their exits caught). */
+static uint64_t caller_at_hit(bool hooked) {
+  int hooks[2];
+  const char *names[2] = {"forward_hit", "framed_hit"};
+  snare_hook_options opts = {.time = true};
+  for (int i = 0; hooked && i < 2; i++)
+    cr_assert_eq(snare_hook_function(sym(names[i]), &opts, &hooks[i]),
+                 SNARE_OK);
+  int bp = set_breakpoint(0);
+  cr_assert_eq(start(1, 1, TAIL_CALL), 1);
+  next_event(SNARE_EVENT_ATTACH);
+  next_event(SNARE_EVENT_HARD_BREAKPOINT);
+  cr_assert_geq(ev.stack_depth, 2);
+  uint64_t caller = ev.stack[1];
+  snare_thread_resume(session, ev.thread, SNARE_RESUME_CONTINUE, NULL);
+  next_event(SNARE_EVENT_DETACH);
+  cr_assert_eq(join(), expected(1));
+  snare_breakpoint_clear(session, bp);
+  for (int i = 0; hooked && i < 2; i++) {
+    snare_hook_stats stats;
+    snare_hook_stats_get(hooks[i], &stats);
+    cr_assert_eq(stats.calls, 1, "%s", names[i]);
+    snare_hook_remove(hooks[i]);
+  }
+  return caller;
+}
+
+Test(threads, event_stacks_show_a_tail_called_hooked_frame_s_caller) {
+  /* At thread_hit's entry rbp is framed_hit's: the walk reads framed_hit's
+     return slot, which is forward_hit's. framed_hit's hook found the exit
+     stub there already; the real return is the one forward_hit's saved. */
+  uint64_t plain = caller_at_hit(false);
+  cr_assert_eq(caller_at_hit(true), plain);
 }
 
 Test(threads, step_posts_soft_breakpoint_then_runs_on) {
