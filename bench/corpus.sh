@@ -34,7 +34,7 @@ declare -A hot=([bzip2]=BZ2_compressBlock [xz]=lzma_code [pcre2grep]=pcre2_match
 args_of() {
   case $1 in
     bzip2 | xz) echo "-c $work/text" ;;
-    pcre2grep) echo "-c -i l(o|i)[a-z]+\\s+[a-z]+\\s+\\d{2} $work/text" ;;
+    pcre2grep) echo "-c -i (beta|gamma)\\s+lorem\\s+[a-z]+\\s+(sit|amet) $work/text" ;;
   esac
 }
 
