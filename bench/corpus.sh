@@ -114,8 +114,10 @@ done
 echo
 echo "corpus: how each program's functions were hooked (snare profile's summary)"
 printf '%-28s %-16s %s\n' program setting "hooked"
-for dir in "$bin"/*/; do
-  setting=$(basename "$dir")
+# shellcheck source=tools/corpus/settings
+source tools/corpus/settings
+for setting in "${corpus_settings[@]}"; do
+  dir=$bin/$setting/
   for program in "$dir"*; do
     name=$(basename "$program")
     [[ $name == *.pg || ! -x $program ]] && continue

@@ -103,6 +103,12 @@ bash bench/hooks.sh
 bash bench/hook_scaling.sh
 echo
 bash bench/install.sh
+echo
+if [[ -x build/corpus/bin/gcc-O2/bzip2 ]]; then
+  bash bench/corpus.sh
+else
+  echo "corpus: not built, skipped (make corpus builds it)"
+fi
 
 echo
 bash bench/dwarf.sh
