@@ -5,21 +5,15 @@
 -- planted in the working directory. Each case compares the program's
 -- stdout and status with a plain run (spec/fixtures/programs/lifecycle.c).
 
+local helpers = require "spec.helpers"
+
 local fixtures = os.getenv("SNARE_FIXTURES") or "build/fixtures"
 
 local function quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
 
-local function read_all(path)
-  local f = io.open(path)
-  if not f then
-    return nil
-  end
-  local text = f:read("a")
-  f:close()
-  return text
-end
+local read_all = helpers.read_file
 
 local function absolute(path)
   if path:sub(1, 1) == "/" then

@@ -29,6 +29,17 @@ local function snare(args)
   return out:gsub("exit=%d+\n$", ""), stderr, status
 end
 
+-- `snare exec` of a script with this source on the fixture program `name`.
+local function exec_on(name, source)
+  local script = os.tmpname()
+  local f = assert(io.open(script, "w"))
+  f:write(source)
+  f:close()
+  local out, err, status = snare("exec " .. script .. " -- " .. program(name))
+  os.remove(script)
+  return out, err, status
+end
+
 -- {key = number} from the captures (key, number) of `pattern` in text.
 local function numbers(text, pattern)
   local found = {}
@@ -119,13 +130,8 @@ describe("snare profile -- PROGRAM", function()
     assert.equal(177, table_calls(text).fib)
   end)
 
-  local function slurp(path)
-    local f = io.open(path)
-    if not f then
-      return nil
-    end
-    local text = f:read("a")
-    f:close()
+  local function slurp(path) -- read, then removed
+    local text = helpers.read_file(path)
     os.remove(path)
     return text
   end
@@ -333,16 +339,8 @@ describe("snare.flamegraph", function()
 end)
 
 describe("snare exec", function()
-  -- `snare exec` of a script with this source on the calls program.
   local function exec_source(source)
-    local script = os.tmpname()
-    local f = assert(io.open(script, "w"))
-    f:write(source)
-    f:close()
-    local out, err, status = snare("exec " .. script .. " -- "
-                                   .. program("calls"))
-    os.remove(script)
-    return out, err, status
+    return exec_on("calls", source)
   end
 
   it("runs the user's script in control of the program", function()
@@ -446,14 +444,7 @@ end)
 
 describe("snare on a C++ program", function()
   local function exec_source(source)
-    local script = os.tmpname()
-    local f = assert(io.open(script, "w"))
-    f:write(source)
-    f:close()
-    local out, err, status = snare("exec " .. script .. " -- "
-                                   .. program("shapes"))
-    os.remove(script)
-    return out, err, status
+    return exec_on("shapes", source)
   end
 
   it("counts calls under demangled, qualified names", function()

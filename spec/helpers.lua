@@ -15,6 +15,17 @@ function helpers.load(name, level)
   return assert(snare.load(helpers.fixture(name, level)))
 end
 
+--- The whole text of the file at `path`, or nil if it cannot be read.
+function helpers.read_file(path)
+  local f = io.open(path)
+  if not f then
+    return nil
+  end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
 local open_sessions = {}
 
 --- A new session that `helpers.close_sessions` (run it in after_each)
