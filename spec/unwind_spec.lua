@@ -212,10 +212,9 @@ describe("exit hooks in a Lua session", function()
       for n = 1, 3 do
         s:call("catcher", n % 2)
       end
-      local shape = {}
-      for _, r in ipairs(t:report()) do
+      local records = t:report()
+      for _, r in ipairs(records) do
         assert.is_not_nil(r.duration_ns, r.name)
-        shape[#shape + 1] = r.depth .. " " .. r.name
       end
       local round = { "0 catcher", "1 outer", "2 middle", "3 thrower",
                       "1 leaf" }
@@ -224,7 +223,7 @@ describe("exit hooks in a Lua session", function()
       for _ = 1, 3 do
         table.move(round, 1, #round, #expected + 1, expected)
       end
-      assert.same(expected, shape)
+      assert.same(expected, shape(records))
     end)
   end
 end)
