@@ -218,6 +218,12 @@ static void *controller_main(void *data) {
   lua_State *L = data;
   agent_own_thread = true; /* its threads (snare's workers) are not the
                               program's */
+  /* The script's Lua may run in the program's own copy of the Lua API
+     (an interpreter exports it and comes first in the lookup): none of
+     it is the program's work. */
+  void (*ignore)(void) =
+      (void (*)(void))agent_snare_function("snare_hook_ignore_thread");
+  ignore();
   int status = luaL_loadfile(L, the_agent.script);
   if (status == LUA_OK) {
     lua_getglobal(L, "debug");

@@ -447,6 +447,9 @@ void snare_hook_stack_switch(const void *from, const void *to) {
   busy = false;
 }
 
+/* Permanently busy: every hook's entry passes through at once. */
+void snare_hook_ignore_thread(void) { busy = true; }
+
 /* At thread exit (pthread_exit included) every frame left ends. */
 static void thread_ended(void) {
   hook_thread *thread = self;
