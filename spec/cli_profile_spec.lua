@@ -104,6 +104,16 @@ describe("snare profile -- PROGRAM", function()
     os.remove(path)
     assert.equal(177, table_calls(text).fib)
   end)
+
+  it("counts only the program's calls of a Lua API it exports, which the "
+     .. "agent's own Lua then runs in", function()
+    local out, err, status = snare("profile -- " .. program("lua_embedded"))
+    assert.equal(0, status)
+    assert.equal("100\n", out)
+    local calls = table_calls(err)
+    assert.equal(100, calls.lua_gettop)
+    assert.equal(100, calls.lua_pushinteger)
+  end)
 end)
 
 describe("snare profile LIB.so:function", function()
