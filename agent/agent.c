@@ -96,6 +96,12 @@ const char *agent_end_name(agent_end end) {
 void agent_end_program(agent_end end, int signo) {
   if (getpid() != the_agent.pid)
     return; /* a vfork's child */
+  if (end == END_EXIT && !pthread_equal(pthread_self(), the_agent.controller)) {
+    /* Frames that exit() leaves for good count up to now in the report. */
+    void (*end_frames)(void) =
+        (void (*)(void))agent_snare_function("snare_hook_frames_end");
+    end_frames();
+  }
   if (atomic_load(&the_agent.child)) {
     agent_child_end(end, signo);
     return;

@@ -77,6 +77,15 @@ describe("snare profile -- PROGRAM", function()
                 table_calls(err))
   end)
 
+  it("counts the time of the frames exit() leaves for good", function()
+    local _, err = snare("profile -- " .. program("exit_deep"))
+    local inclusive = numbers(err, "\n(%S+)%s+%d+%s+([%d.]+)%s+[%d.]+")
+    -- bottom's printf and write are in all three, and in no leaf.
+    assert.is_true(inclusive.bottom > 0)
+    assert.is_true(inclusive.descend >= inclusive.bottom)
+    assert.is_true(inclusive.main >= inclusive.descend)
+  end)
+
   it("reports a crash with the fault's backtrace and dies of the signal",
      function()
     local out, err, status = snare("profile -- " .. program("crash"))
