@@ -157,6 +157,12 @@ local program_links = { unwind_backtrace = { "unwind" } }
 for _, source in ipairs(os.matchfiles("spec/fixtures/programs/*.c*")) do
   target_project(source, "O0", "fixtures/bin", "ConsoleApp")
   links(program_links[path.getbasename(source)] or {})
+  if path.getbasename(source) == "lua_embedded" then
+    includedirs { "/usr/include/lua5.4" }
+    linkoptions { "-rdynamic", "-l:liblua5.4.a", "-lm" }
+    -- No DWARF: the agent then hooks every function symbol, Lua's too.
+    buildoptions { "-g0" }
+  end
 end
 
 for _, source in ipairs(os.matchfiles("examples/targets/*.c")) do

@@ -96,6 +96,12 @@ const char *agent_end_name(agent_end end) {
 void agent_end_program(agent_end end, int signo) {
   if (getpid() != the_agent.pid)
     return; /* a vfork's child */
+  if (end == END_EXIT && !pthread_equal(pthread_self(), the_agent.controller)) {
+    /* Frames that exit() leaves for good count up to now in the report. */
+    void (*end_frames)(void) =
+        (void (*)(void))agent_snare_function("snare_hook_frames_end");
+    end_frames();
+  }
   if (atomic_load(&the_agent.child)) {
     agent_child_end(end, signo);
     return;
@@ -218,6 +224,12 @@ static void *controller_main(void *data) {
   lua_State *L = data;
   agent_own_thread = true; /* its threads (snare's workers) are not the
                               program's */
+  /* The script's Lua may run in the program's own copy of the Lua API
+     (an interpreter exports it and comes first in the lookup): none of
+     it is the program's work. */
+  void (*ignore)(void) =
+      (void (*)(void))agent_snare_function("snare_hook_ignore_thread");
+  ignore();
   int status = luaL_loadfile(L, the_agent.script);
   if (status == LUA_OK) {
     lua_getglobal(L, "debug");

@@ -102,6 +102,15 @@ describe("snare profile -- PROGRAM", function()
                 table_calls(err))
   end)
 
+  it("counts the time of the frames exit() leaves for good", function()
+    local _, err = snare("profile -- " .. program("exit_deep"))
+    local inclusive = numbers(err, "\n(%S+)%s+%d+%s+([%d.]+)%s+[%d.]+")
+    -- bottom's printf and write are in all three, and in no leaf.
+    assert.is_true(inclusive.bottom > 0)
+    assert.is_true(inclusive.descend >= inclusive.bottom)
+    assert.is_true(inclusive.main >= inclusive.descend)
+  end)
+
   it("reports a crash with the fault's backtrace and dies of the signal",
      function()
     local out, err, status = snare("profile -- " .. program("crash"))
@@ -161,6 +170,16 @@ describe("snare profile -- PROGRAM", function()
     assert.equal("", err)
     assert.equal("177 fib\n12 leaf\n1 main\n3 middle\n", slurp(path))
     assert.match("^snare: hooked %d+ functions: %d+ jump", slurp(path .. ".log"))
+  end)
+
+  it("counts only the program's calls of a Lua API it exports, which the "
+     .. "agent's own Lua then runs in", function()
+    local out, err, status = snare("profile -- " .. program("lua_embedded"))
+    assert.equal(0, status)
+    assert.equal("100\n", out)
+    local calls = table_calls(err)
+    assert.equal(100, calls.lua_gettop)
+    assert.equal(100, calls.lua_pushinteger)
   end)
 end)
 

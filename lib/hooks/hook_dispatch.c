@@ -334,9 +334,9 @@ static uint64_t exit_time(const snare_hook_record *hook, uint64_t *now) {
   return *now;
 }
 
-/* Accounts a frame as exited at *now (read when needed) and pops it. */
-static void leave(hook_thread *thread, uint64_t *clock,
-                  uint64_t return_value) {
+/* Pops the top frame and accounts its time up to *clock (read when
+   needed); returns its hook. */
+static snare_hook_record *pop_timed(hook_thread *thread, uint64_t *clock) {
   shadow_entry *entry = &thread->shadow[--thread->depth];
   snare_hook_record *hook = entry->hook;
   uint64_t now = exit_time(hook, clock);
@@ -353,6 +353,14 @@ static void leave(hook_thread *thread, uint64_t *clock,
       thread->shadow[thread->depth - 1].children_ns += elapsed;
     deactivate(thread, hook);
   }
+  return hook;
+}
+
+/* Accounts a frame as exited at *clock (read when needed) and pops it. */
+static void leave(hook_thread *thread, uint64_t *clock,
+                  uint64_t return_value) {
+  snare_hook_record *hook = pop_timed(thread, clock);
+  uint64_t now = exit_time(hook, clock);
   if (hook->options.trace)
     trace(hook, thread, true, now);
   if (hook->options.callback != NULL && hook->options.callback_on_exit &&
@@ -457,6 +465,27 @@ void snare_hook_stack_switch(const void *from, const void *to) {
   run_stack(thread, (uint64_t)(uintptr_t)to);
   busy = false;
 }
+
+void snare_hook_frames_end(void) {
+  hook_thread *thread = self;
+  if (thread == NULL || busy)
+    return;
+  busy = true;
+  /* Only the running stack's slots are surely still there. */
+  for (unsigned i = thread->base; i < thread->depth; i++)
+    *(uint64_t *)(uintptr_t)thread->shadow[i].slot =
+        thread->shadow[i].real_return;
+  /* Their time counts; to traces and exit callbacks they never
+     returned (they are still running when the process ends). */
+  uint64_t now = 0;
+  thread->base = 0;
+  while (thread->depth > 0)
+    pop_timed(thread, &now);
+  busy = false;
+}
+
+/* Permanently busy: every hook's entry passes through at once. */
+void snare_hook_ignore_thread(void) { busy = true; }
 
 /* At thread exit (pthread_exit included) every frame left ends. */
 static void thread_ended(void) {

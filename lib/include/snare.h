@@ -923,6 +923,22 @@ SNARE_API void snare_hook_frames_rearm(uint64_t sp);
  * already), and those saved in `to` run again.
  */
 SNARE_API void snare_hook_stack_switch(const void *from, const void *to);
+/*
+ * Hooks pass through the calling thread from now on, uncounted, untimed
+ * and without callbacks: for a tool's own threads, such as the agent's
+ * controller, whose Lua may run the very functions the program's hooks
+ * watch (an interpreter that exports the Lua API). Call it before the
+ * thread has hooked frames; it lasts until the thread exits.
+ */
+SNARE_API void snare_hook_ignore_thread(void);
+/*
+ * The calling thread is ending its process (exit()): its hooked frames,
+ * which will never return, end now, so that their time counts (main's
+ * inclusive time is the run's); to traces and exit callbacks they are
+ * still running. Their return slots get the real return addresses back
+ * for anything that walks the stack from here on.
+ */
+SNARE_API void snare_hook_frames_end(void);
 
 typedef struct snare_trace_event {
   uint64_t timestamp_ns;

@@ -418,8 +418,10 @@ void snare_sites_rewritten(uint64_t addr, size_t n) {
 }
 
 void snare_sites_shutdown(void) {
-  site_table *t = atomic_exchange(&table, NULL);
-  free(t);
+  /* A handler that found the table before it went may still read it:
+     retired like any snapshot, it is freed only when none dispatches (a
+     handler starting later finds no table). */
+  snare_retire(atomic_exchange(&table, NULL));
   int count = atomic_exchange(&slab_count, 0);
   for (int i = 0; i < count; i++) {
     snare_os_code_free(slabs[i]->base, SLAB_SIZE);
@@ -428,7 +430,7 @@ void snare_sites_shutdown(void) {
   }
   free_slot_count = 0;
   quarantine_head = quarantine_count = 0;
-  free_retired();
+  snare_reclaim();
 }
 
 /* Code its owner rewrote (a JIT, snare_memory_write) keeps its traps,

@@ -124,7 +124,8 @@ SNARE_HIDDEN void snare_sites_rewritten(uint64_t addr, size_t n);
 SNARE_HIDDEN void snare_retire(void *ptr);
 /* Frees what was retired if no handler is dispatching. */
 SNARE_HIDDEN void snare_reclaim(void);
-/* Frees everything sites own; only when no session or site is left. */
+/* Frees everything sites own (the table once no handler can read it);
+   only when no session or site is left. */
 SNARE_HIDDEN void snare_sites_shutdown(void);
 
 /* Checks addr can carry a patch: mapped, executable, not in snare's own

@@ -185,6 +185,30 @@ Test(hook, counts_are_exact_across_threads) {
   snare_hook_remove(id);
 }
 
+static void *call_many_ignored(void *fn) {
+  snare_hook_ignore_thread();
+  return call_many(fn);
+}
+
+Test(hook, passes_through_a_thread_that_ignores_hooks) {
+  snare_hook_options timed = {.time = true, .trace = true};
+  int id;
+  cr_assert_eq(snare_hook_function(symbol(1, "leaf"), &timed, &id), SNARE_OK);
+  pthread_t thread;
+  void *result;
+  pthread_create(&thread, NULL, call_many_ignored,
+                 (void *)(uintptr_t)symbol(1, "calls_leaf"));
+  pthread_join(thread, &result);
+  cr_assert_eq((intptr_t)result, 2001000);
+  cr_assert_eq(stats_of(id).calls, 0);
+  cr_assert_eq(stats_of(id).inclusive_ns, 0);
+  pthread_create(&thread, NULL, call_many,
+                 (void *)(uintptr_t)symbol(1, "calls_leaf"));
+  pthread_join(thread, &result);
+  cr_assert_eq(stats_of(id).calls, 2000); /* other threads still count */
+  snare_hook_remove(id);
+}
+
 Test(hook, refuses_bad_addresses) {
   int id = -1;
   static int data;
