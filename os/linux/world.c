@@ -81,9 +81,11 @@ static void on_stop(int sig, siginfo_t *info, void *context) {
         atomic_store(&world.threads[i].parked, true);
     atomic_fetch_add(&world.arrived, 1);
     futex(&world.arrived, FUTEX_WAKE_PRIVATE, 1, NULL);
-    while (atomic_load(&world.released) != epoch)
-      futex(&world.released, FUTEX_WAIT_PRIVATE, atomic_load(&world.released),
-            NULL);
+    /* The value waited on is the one just checked: loaded again, a
+       release landing in between would be waited past forever. */
+    int seen;
+    while ((seen = atomic_load(&world.released)) != epoch)
+      futex(&world.released, FUTEX_WAIT_PRIVATE, seen, NULL);
   }
   atomic_fetch_sub(&world.inside, 1);
   errno = saved_errno;
