@@ -7,8 +7,6 @@
 
 local helpers = require "spec.helpers"
 
-local fixtures = os.getenv("SNARE_FIXTURES") or "build/fixtures"
-
 local function quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
@@ -25,7 +23,7 @@ local function absolute(path)
   return cwd .. "/" .. path
 end
 
-local program = absolute(fixtures .. "/bin/lifecycle")
+local program = absolute(helpers.program("lifecycle"))
 local snare_bin = absolute("bin/snare")
 
 -- Runs a shell command line in `dir` (nil: here), bounded in time (a

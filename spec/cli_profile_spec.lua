@@ -4,10 +4,7 @@
 local flamegraph = require "snare.flamegraph"
 local helpers = require "spec.helpers"
 
-local fixtures = os.getenv("SNARE_FIXTURES") or "build/fixtures"
-local function program(name)
-  return fixtures .. "/bin/" .. name
-end
+local program = helpers.program
 
 local function shell_quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"

@@ -10,6 +10,11 @@ function helpers.fixture(name, level)
   return string.format("%s/%s/lib%s.so", fixtures, level or "O0", name)
 end
 
+--- Path of a fixture program: spec/fixtures/programs/NAME.c(pp), -O0.
+function helpers.program(name)
+  return fixtures .. "/bin/" .. name
+end
+
 --- Loads a fixture library (asserting that it loads).
 function helpers.load(name, level)
   return assert(snare.load(helpers.fixture(name, level)))

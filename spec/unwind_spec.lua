@@ -6,10 +6,7 @@
 local snare = require "snare"
 local helpers = require "spec.helpers"
 
-local fixtures = os.getenv("SNARE_FIXTURES") or "build/fixtures"
-local function program(name)
-  return fixtures .. "/bin/" .. name
-end
+local program = helpers.program
 
 -- Runs a shell command; returns stdout, stderr, the exit status and the
 -- wall time in nanoseconds.
