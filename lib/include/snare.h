@@ -50,7 +50,8 @@ extern "C" {
   X(TIMEOUT, "timed out")                                                      \
   X(LOAD_FAILED, "shared object could not be loaded")                          \
   X(SYSTEM, "operating system call failed")                                   \
-  X(NOT_FUNCTION_ENTRY, "not a function's entry: cannot catch its return")
+  X(NOT_FUNCTION_ENTRY, "not a function's entry: cannot catch its return")  \
+  X(NO_DEBUG_REGISTER, "every hardware watchpoint register is in use")
 
 typedef enum snare_status {
 #define SNARE_STATUS_ENUM(code, message) SNARE_##code,
@@ -100,7 +101,8 @@ typedef struct snare_registers {
   X(SIGNAL, "signal")                                                          \
   X(INTERRUPT, "interrupt")                                                    \
   X(EXIT, "exit")                                                              \
-  X(ABORTED, "aborted")
+  X(ABORTED, "aborted")                                                        \
+  X(WATCHPOINT, "watchpoint")
 
 typedef enum snare_stop_kind {
 #define SNARE_STOP_KIND_ENUM(code, name) SNARE_STOP_##code,
@@ -127,7 +129,9 @@ SNARE_API const char *snare_stop_kind_name(snare_stop_kind kind);
   X(INTERRUPTED, "interrupted")                                                \
   X(RETURNED, "entry returned")                                                \
   X(ABORTED_BY_CONTROLLER, "aborted by the controller")                      \
-  X(STEP_DONE, "end of stepping range")
+  X(STEP_DONE, "end of stepping range")                                        \
+  X(WATCHPOINT_HIT, "watchpoint hit")                                          \
+  X(WATCHPOINT_SCOPE, "watchpoint's frame returned")
 
 typedef enum snare_stop_reason {
 #define SNARE_STOP_REASON_ENUM(code, text) SNARE_REASON_##code,
@@ -166,6 +170,11 @@ typedef struct snare_stop {
   bool has_return_value;
   int return_kind;     /* a snare_return_kind (declared with the lines) */
   double return_float;
+  /* A watchpoint's stop (kind WATCHPOINT, or a STEP whose instruction
+     changed a watched value: see "Watchpoints"): its id, and the value
+     before and after (the first `length` bytes, little-endian). */
+  int watchpoint;
+  uint64_t old_value, new_value;
 } snare_stop;
 
 /* ------------------------------------------------------------------ */
@@ -358,6 +367,99 @@ SNARE_API snare_status snare_breakpoint_info_get(snare_session *session,
  */
 SNARE_API size_t snare_breakpoint_list(snare_session *session, int *ids,
                                        size_t cap);
+
+/* ------------------------------------------------------------------ */
+/* Watchpoints                                                         */
+
+/*
+ * Hardware watchpoints: the process's own debug registers (on Linux a
+ * perf breakpoint event per thread, no ptrace), armed on the session's
+ * worker and every thread attached to it, now and later, and disarmed
+ * on a thread that detaches. A hit is a trap on the thread that touched
+ * the memory, right after the instruction (the stop's pc is the next
+ * instruction); conditions and skip counts are decided there, as for
+ * breakpoints, without waking the controller. A WRITE watchpoint counts
+ * a hit only when the value changed (gdb's `watch`); READ only when it
+ * did not (x86 traps reads only together with writes: gdb's `rwatch`);
+ * ACCESS every time. A single step over an instruction that changes a
+ * watched value ends as a STEP stop carrying the watchpoint's id and
+ * values (the hardware reports the step alone) and counts one hit.
+ *
+ * Four registers (x86-64 DR0..DR3) serve every watchpoint of the
+ * process: a range takes one per aligned piece of 1, 2, 4 or 8 bytes it
+ * splits into, and a watchpoint that would need more than are free is
+ * refused with NO_DEBUG_REGISTER. Where the kernel refuses watchpoints
+ * (perf_event_paranoid, seccomp, a kernel before 5.13) every set
+ * returns UNSUPPORTED and snare_watchpoint_error() says why and what to
+ * change; nothing else in snare is affected.
+ */
+typedef enum snare_watch_kind {
+  SNARE_WATCH_WRITE,
+  SNARE_WATCH_READ,
+  SNARE_WATCH_ACCESS,
+  SNARE_WATCH_EXECUTE
+} snare_watch_kind;
+
+typedef struct snare_watchpoint_options {
+  snare_watch_kind kind;
+  unsigned skip;                /* ignore the first `skip` hits */
+  snare_condition_fn condition; /* NULL: always stop; frame's pc: after */
+  void *condition_data;         /* passed to condition, owned by caller */
+  /* Called once when the watchpoint is cleared (by snare_watchpoint_clear,
+     its scope ending or session free), to release condition_data. */
+  void (*release)(void *condition_data);
+  /* Only this thread id counts hits (0: every thread of the session). */
+  int thread;
+  /* A local variable's frame: when thread `thread` returns to
+     scope_return with its stack pointer at or above scope_frame (the
+     frame's canonical frame address), the watchpoint is cleared and the
+     thread stops with reason WATCHPOINT_SCOPE (gdb: "Watchpoint N
+     deleted because the program has left the block..."). 0: global. */
+  uint64_t scope_frame, scope_return;
+} snare_watchpoint_options;
+
+typedef struct snare_watchpoint_info {
+  int id;
+  uint64_t address;
+  unsigned length;
+  snare_watch_kind kind;
+  bool enabled;
+  uint64_t hits;     /* accesses that count (see above) */
+  uint64_t stops;    /* hits that stopped */
+  uint64_t rejected; /* hits resumed silently: skipped or condition false */
+  unsigned skip;
+  unsigned registers; /* debug registers it takes */
+  int thread;
+  bool scoped;
+} snare_watchpoint_info;
+
+/*
+ * Watches [addr, addr+length), length 1 to 32 (EXECUTE: 1); opts may be
+ * NULL (a write watchpoint). *id receives a positive id from the
+ * session's breakpoint numbers (so the two never share one). Refused:
+ * INVALID_ARGUMENT, NO_DEBUG_REGISTER, UNSUPPORTED (see
+ * snare_watchpoint_error). Controller thread only.
+ */
+SNARE_API snare_status snare_watchpoint_set(snare_session *session,
+                                            uint64_t addr, unsigned length,
+                                            const snare_watchpoint_options *opts,
+                                            int *id);
+/* Removes a watchpoint and frees its registers; NOT_FOUND if no such id. */
+SNARE_API snare_status snare_watchpoint_clear(snare_session *session, int id);
+/* Disables (disarming its registers, which stay reserved) or enables
+   without forgetting counts; NOT_FOUND if no such id. */
+SNARE_API snare_status snare_watchpoint_enable(snare_session *session, int id,
+                                               bool enabled);
+SNARE_API snare_status snare_watchpoint_info_get(snare_session *session,
+                                                 int id,
+                                                 snare_watchpoint_info *out);
+/* Ids of the session's watchpoints in creation order, as
+   snare_breakpoint_list. */
+SNARE_API size_t snare_watchpoint_list(snare_session *session, int *ids,
+                                       size_t cap);
+/* Why the last snare_watchpoint_set on any thread was refused (static
+   storage), "" after a success. */
+SNARE_API const char *snare_watchpoint_error(void);
 
 /* ------------------------------------------------------------------ */
 /* Shared objects and symbols                                          */
@@ -710,7 +812,8 @@ SNARE_API snare_status snare_frame_variable_read(const snare_frame *frame,
   X(USER_BREAKPOINT, "user-breakpoint") /* stopped by snare_thread_break */   \
   X(ATTACH, "attach")                   /* data1 = stop_immediately */        \
   X(DETACH, "detach")                                                          \
-  X(FAULT, "fault") /* a signal in the thread; data1 = signal number */
+  X(FAULT, "fault") /* a signal in the thread; data1 = signal number */      \
+  X(WATCHPOINT, "watchpoint") /* see watchpoint, old_value, new_value */
 
 typedef enum snare_event_type {
 #define SNARE_EVENT_TYPE_ENUM(code, name) SNARE_EVENT_##code,
@@ -745,6 +848,11 @@ typedef struct snare_event {
      ones while it stays parked. */
   bool has_registers;
   snare_registers registers;
+  /* WATCHPOINT (and a SOFT_BREAKPOINT whose step changed a watched
+     value): as snare_stop's fields of the same names. */
+  int watchpoint;
+  snare_stop_reason reason;
+  uint64_t old_value, new_value;
 } snare_event;
 
 /*

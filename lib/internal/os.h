@@ -20,6 +20,7 @@ typedef enum snare_fault_kind {
   SNARE_FAULT_BREAKPOINT_TRAP, /* a trap instruction executed */
   SNARE_FAULT_STEP_TRAP,       /* single-step completed */
   SNARE_FAULT_OTHER_TRAP,      /* SIGTRAP raised some other way */
+  SNARE_FAULT_WATCH_TRAP,      /* a watchpoint hit; address: its cookie */
   SNARE_FAULT_SEGV,
   SNARE_FAULT_BUS,
   SNARE_FAULT_ILL,
@@ -32,7 +33,8 @@ typedef struct snare_fault {
   snare_fault_kind kind;
   int signal;
   int code;
-  uint64_t address; /* faulting data address where the OS gives one */
+  uint64_t address; /* faulting data address where the OS gives one;
+                       a WATCH_TRAP's cookie (internal/watch_registers.h) */
 } snare_fault;
 
 /*

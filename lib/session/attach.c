@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "session/events.h"
+#include "watchpoints/watchpoints.h"
 
 /* Thread `id` of the session (its worker or an attached one), or NULL. */
 static snare_thread *find(snare_session *session, int id) {
@@ -82,6 +83,7 @@ snare_status snare_thread_attach(snare_session *session, bool stop_immediately,
     return SNARE_NO_MEMORY;
   }
   thread->alt_stack = snare_os_altstack_ensure();
+  snare_watch_thread_started(thread);
   *id = thread->id;
   if (stop_immediately)
     atomic_store(&thread->state, SNARE_THREAD_STOPPED);
@@ -101,6 +103,7 @@ snare_status snare_thread_detach(snare_session *session) {
       thread == &session->worker)
     return SNARE_NOT_FOUND;
   atomic_store(&thread->state, SNARE_THREAD_IDLE);
+  snare_watch_thread_ended(thread);
   snare_threads_remove(thread);
   snare_events_post(session, SNARE_EVENT_DETACH, thread->id, 0);
   snare_os_altstack_release(thread->alt_stack);
@@ -243,6 +246,7 @@ void snare_attached_release(snare_session *session) {
       record_free(thread);
       continue;
     }
+    snare_watch_thread_ended(thread);
     snare_threads_remove(thread);
     snare_thread_resume(session, thread->id, SNARE_RESUME_CONTINUE, NULL);
   }

@@ -19,6 +19,7 @@
 
 #include "code/code.h"
 #include "session/events.h"
+#include "session/watchpoints.h"
 #include "hooks/hooks.h"
 
 #define CAPACITY 256
@@ -33,6 +34,9 @@ typedef struct entry {
   size_t depth;
   bool has_registers;
   snare_registers registers;
+  int watchpoint;
+  snare_stop_reason reason;
+  uint64_t old_value, new_value;
   uint64_t stack[STACK_MAX]; /* last: posts without a frame skip it */
 } entry;
 
@@ -142,6 +146,7 @@ static snare_event_type stop_event_type(const snare_stop *stop) {
   case SNARE_STOP_BREAKPOINT: return SNARE_EVENT_HARD_BREAKPOINT;
   case SNARE_STOP_STEP: return SNARE_EVENT_SOFT_BREAKPOINT;
   case SNARE_STOP_INTERRUPT: return SNARE_EVENT_USER_BREAKPOINT;
+  case SNARE_STOP_WATCHPOINT: return SNARE_EVENT_WATCHPOINT;
   default: return SNARE_EVENT_FAULT;
   }
 }
@@ -166,6 +171,10 @@ void snare_events_post_stop(snare_thread *thread, const void *context) {
   e.pc = thread->stop.pc;
   e.has_registers = true;
   e.registers = thread->stop.registers; /* park() snapshot them */
+  e.watchpoint = thread->stop.watchpoint;
+  e.reason = thread->stop.reason;
+  e.old_value = thread->stop.old_value;
+  e.new_value = thread->stop.new_value;
   e.depth = walk_stack(context, e.stack, STACK_MAX);
   push(thread->session->events, &e);
 }
@@ -183,6 +192,10 @@ static void deliver(const entry *e, uint64_t *stack, snare_event *out) {
   out->pc = e->pc;
   out->has_registers = e->has_registers;
   out->registers = e->registers;
+  out->watchpoint = e->watchpoint;
+  out->reason = e->reason;
+  out->old_value = e->old_value;
+  out->new_value = e->new_value;
   memcpy(stack, e->stack, e->depth * sizeof *stack);
   out->stack = stack;
   out->stack_depth = e->depth;
@@ -222,6 +235,7 @@ snare_status snare_wait_event(snare_session *session, int timeout_ms,
   deliver(&e, stack, out);
   /* Breakpoints that reached their max stops on attached threads. */
   snare_breakpoints_clear_expired(session);
+  snare_watchpoints_settle_event(session, out);
   snare_reclaim();
   snare_os_global_unlock();
   return SNARE_OK;

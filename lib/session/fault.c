@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "session/session.h"
+#include "session/watchpoints.h"
 #include "hooks/hooks.h"
 #include "marks/marks.h"
 
@@ -189,8 +190,10 @@ static bool on_step_trap(const snare_fault *fault, void *context) {
     return true;
   }
   leave_slot(context);
-  stop_with(thread, context, SNARE_STOP_STEP, SNARE_REASON_SINGLE_STEP, NULL,
-            0);
+  snare_stop stop = {.kind = SNARE_STOP_STEP,
+                     .reason = SNARE_REASON_SINGLE_STEP};
+  snare_watchpoints_after_step(thread, context, &stop);
+  snare_worker_stop(thread, context, &stop);
   return true;
 }
 
@@ -237,6 +240,8 @@ static bool dispatch(const snare_fault *fault, void *context) {
   case SNARE_FAULT_BREAKPOINT_TRAP: return on_breakpoint_trap(fault, context);
   case SNARE_FAULT_STEP_TRAP: return on_step_trap(fault, context);
   case SNARE_FAULT_INTERRUPT: return on_interrupt(context);
+  case SNARE_FAULT_WATCH_TRAP:
+    return snare_watchpoints_trap(fault->address, context);
   case SNARE_FAULT_OTHER_TRAP:
   case SNARE_FAULT_SEGV:
   case SNARE_FAULT_BUS:

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "session/events.h"
+#include "session/watchpoints.h"
 #include "hooks/hooks.h"
 #include "marks/marks.h"
 
@@ -129,6 +130,7 @@ static void wait_for_stop(snare_session *session, snare_stop *stop,
     session->in_call = false;
   snare_os_global_lock();
   snare_breakpoints_clear_expired(session);
+  snare_watchpoints_settle_stop(session, &worker->stop);
   snare_reclaim();
   snare_os_global_unlock();
   if (stop != NULL)
@@ -231,6 +233,7 @@ void snare_session_free(snare_session *session) {
   snare_os_thread_join(session->os_thread);
   snare_mark_breakpoints_session_gone(session);
   snare_os_global_lock();
+  snare_watchpoints_clear_all(session);
   snare_breakpoints_clear_all(session);
   snare_reclaim();
   sessions_remove(session);

@@ -34,6 +34,9 @@ struct snare_session {
   snare_thread **attached;
   size_t attached_count, attached_capacity;
   struct snare_events *events; /* lib/session/events.c */
+  /* lib/session/watchpoint.c, creation order, under the global lock */
+  struct snare_watchpoint **watchpoints;
+  size_t watchpoint_count, watchpoint_capacity;
 };
 
 /* ---- sessions (session.c) ---- */

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "session/events.h"
+#include "session/watchpoints.h"
+#include "watchpoints/watchpoints.h"
 
 static void snapshot_registers(snare_stop *stop, const void *context) {
   for (int r = 0; r < SNARE_REG_COUNT; r++)
@@ -67,6 +69,7 @@ static bool prepare_resume(snare_thread *thread, void *context,
         break;
       stop->kind = SNARE_STOP_STEP;
       stop->reason = SNARE_REASON_SINGLE_STEP;
+      snare_watchpoints_after_step(thread, context, stop);
       return true;
     case SNARE_DISPLACED_RUNS_IN_SLOT:
       break;
@@ -98,6 +101,7 @@ void snare_worker_body(void *raw) {
   thread->os_self = snare_os_thread_self();
   thread->stack_low = snare_os_stack_low();
   snare_threads_add(thread);
+  snare_watch_thread_started(thread);
   for (;;) {
     snare_os_event_wait(thread->resume_event);
     if (session->quit)
@@ -112,5 +116,6 @@ void snare_worker_body(void *raw) {
     thread->stop.thread = thread->id;
     snare_os_event_signal(session->stopped_event);
   }
+  snare_watch_thread_ended(thread);
   snare_threads_remove(thread);
 }

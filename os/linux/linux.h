@@ -3,6 +3,7 @@
 #define SNARE_OS_LINUX_H
 
 #include <signal.h>
+#include <stdint.h>
 
 #include "internal/hidden.h"
 
@@ -16,5 +17,9 @@ SNARE_HIDDEN int snare_linux_world_signal(void);
 SNARE_HIDDEN int snare_linux_sigaction(int sig, const struct sigaction *action,
                                        struct sigaction *old);
 SNARE_HIDDEN void snare_linux_world_restore(void);
+/* si_code of a perf event's SIGTRAP (TRAP_PERF; glibc 2.36 lacks it),
+   and the event's sig_data it carries (watch_registers.c). */
+#define SNARE_LINUX_TRAP_PERF 6
+SNARE_HIDDEN uint64_t snare_linux_perf_cookie(const siginfo_t *info);
 
 #endif

@@ -45,6 +45,8 @@ static snare_fault_kind trap_kind(int code) {
     return SNARE_FAULT_BREAKPOINT_TRAP; /* int3 */
   if (code == TRAP_TRACE)
     return SNARE_FAULT_STEP_TRAP;
+  if (code == SNARE_LINUX_TRAP_PERF)
+    return SNARE_FAULT_WATCH_TRAP; /* a watchpoint (watch_registers.c) */
   return SNARE_FAULT_OTHER_TRAP;
 }
 
@@ -119,6 +121,8 @@ static void on_signal(int sig, siginfo_t *info, void *context) {
      bytes hold the sender's pid. */
   if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE)
     fault.address = (uint64_t)(uintptr_t)info->si_addr;
+  if (fault.kind == SNARE_FAULT_WATCH_TRAP)
+    fault.address = snare_linux_perf_cookie(info);
   if (!snare_fault_dispatch(&fault, context))
     chain(sig, info, context);
   errno = saved_errno;
