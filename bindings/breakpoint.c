@@ -60,24 +60,24 @@ static void release(void *data)
 }
 
 /*
- * Runs the breakpoint's function in the session's coroutine with a frame
- * that dies when it returns. An error stops, and leaves its text in the
- * session for the stop (or event) to report.
+ * Runs the function in user value condition_uv of the object filed under
+ * id in the session's table table_uv, in the session's coroutine, with a
+ * frame that dies when it returns. An error stops, and leaves its text
+ * in the session for the stop (or event) to report.
  */
-static bool run_condition(snare_frame *frame, void *data)
+static bool run_condition(snare_frame *frame, lsession *s, int table_uv,
+                          int id, int condition_uv)
 {
-  bpstate *st = data;
-  lsession *s = st->owner;
   lua_State *co = s->co;
   if (co == NULL || s->in_callback)
     return true;
   int top = lua_gettop(co); /* index 1 holds the session */
   lframe *f = snare_lua_push_frame(co, frame);
   int fidx = lua_gettop(co);
-  lua_getiuservalue(co, 1, SESSION_UV_BREAKPOINTS);
-  lua_rawgeti(co, -1, st->id);
+  lua_getiuservalue(co, 1, table_uv);
+  lua_rawgeti(co, -1, id);
   if (lua_type(co, -1) != LUA_TUSERDATA ||
-      lua_getiuservalue(co, -1, BP_UV_CONDITION) != LUA_TFUNCTION) {
+      lua_getiuservalue(co, -1, condition_uv) != LUA_TFUNCTION) {
     f->frame = NULL;
     lua_settop(co, top);
     return true;
@@ -97,24 +97,31 @@ static bool run_condition(snare_frame *frame, void *data)
 }
 
 /*
- * The condition trampoline, on the thread that hit the breakpoint while
- * the controller is blocked in C. The worker waits its turn to run Lua
- * (its controller is blocked in s:call/s:resume until it stops); any
- * other attached thread runs Lua only if it gets the turn at once and
- * otherwise stops, so it never waits on Lua (see threads.c).
+ * The condition trampoline, on the thread that hit the breakpoint (or
+ * watchpoint) while the controller is blocked in C. The worker waits its
+ * turn to run Lua (its controller is blocked in s:call/s:resume until it
+ * stops); any other attached thread runs Lua only if it gets the turn at
+ * once and otherwise stops, so it never waits on Lua (see threads.c).
  */
-static bool condition(snare_frame *frame, void *data)
+bool snare_lua_condition(snare_frame *frame, lsession *s, int table_uv,
+                         int id, int condition_uv)
 {
-  bpstate *st = data;
-  bool worker = snare_frame_thread(frame) == st->owner->thread;
+  bool worker = snare_frame_thread(frame) == s->thread;
   while (!snare_lua_try_enter_async()) {
     if (!worker)
       return true;
     sched_yield();
   }
-  bool stop = run_condition(frame, data);
+  bool stop = run_condition(frame, s, table_uv, id, condition_uv);
   snare_lua_leave_async();
   return stop;
+}
+
+static bool condition(snare_frame *frame, void *data)
+{
+  bpstate *st = data;
+  return snare_lua_condition(frame, st->owner, SESSION_UV_BREAKPOINTS, st->id,
+                             BP_UV_CONDITION);
 }
 
 /* The core no longer has this location: cleared by us, by max stops, by

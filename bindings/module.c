@@ -95,6 +95,7 @@ SNARE_LUA_EXPORT int luaopen_snare_core(lua_State *L)
   snare_lua_open_frame(L);
   snare_lua_open_backtrace(L);
   snare_lua_open_breakpoint(L);
+  snare_lua_open_watchpoint(L);
   snare_lua_open_session(L);
   snare_lua_open_threads(L);
   luaL_newlib(L, core_functions);

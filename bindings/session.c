@@ -139,6 +139,8 @@ int snare_lua_session_new(lua_State *L)
   lua_setiuservalue(L, 2, SESSION_UV_BREAKPOINTS);
   lua_newtable(L);
   lua_setiuservalue(L, 2, SESSION_UV_KEEP);
+  lua_newtable(L);
+  lua_setiuservalue(L, 2, SESSION_UV_WATCHPOINTS);
   lua_State *co = lua_newthread(L);
   lua_pushvalue(L, 2); /* conditions find their session at co index 1 */
   lua_xmove(L, co, 1);
@@ -182,6 +184,7 @@ void snare_lua_open_session(lua_State *L)
   luaL_setfuncs(L, snare_lua_stepping_methods, 0);
   luaL_setfuncs(L, snare_lua_register_methods, 0);
   luaL_setfuncs(L, snare_lua_breakpoint_methods, 0);
+  luaL_setfuncs(L, snare_lua_watchpoint_methods, 0);
   luaL_setfuncs(L, snare_lua_backtrace_methods, 0);
   luaL_setfuncs(L, snare_lua_thread_methods, 0);
   snare_lua_set_memory_functions(L, MEMORY_SESSION);

@@ -37,7 +37,8 @@ enum {
   SESSION_UV_KEEP,            /* table: values the running call points into */
   SESSION_UV_THREAD,          /* coroutine in which conditions run */
   SESSION_UV_ERROR,           /* error text of the last failed condition */
-  SESSION_UV_COUNT = SESSION_UV_ERROR
+  SESSION_UV_WATCHPOINTS,     /* table: id -> watchpoint userdata */
+  SESSION_UV_COUNT = SESSION_UV_WATCHPOINTS
 };
 
 typedef struct lsession {
@@ -137,6 +138,20 @@ void snare_lua_open_breakpoint(lua_State *L);
 /* Drops breakpoints the core cleared by itself (max stops, library close)
    from the session's table. */
 void snare_lua_prune_breakpoints(lua_State *L, int sidx);
+/* Runs a condition function from Lua on the trapped thread, for the
+   object filed under id in the session's table table_uv (its user value
+   condition_uv); true to stop (also when Lua cannot run there now). */
+bool snare_lua_condition(snare_frame *frame, lsession *s, int table_uv,
+                         int id, int condition_uv);
+
+/* ---- watchpoint.c ---- */
+#define WATCHPOINT_TYPE "snare.watchpoint"
+extern const luaL_Reg snare_lua_watchpoint_methods[]; /* session methods */
+void snare_lua_open_watchpoint(lua_State *L);
+/* Sets watchpoint (our object), watchpoint_id, old_value and new_value
+   into the stop or event table on top, for the session at sidx. */
+void snare_lua_set_watch_fields(lua_State *L, int sidx, int id,
+                                uint64_t old_value, uint64_t new_value);
 
 /* ---- frame.c ---- */
 typedef struct lframe {

@@ -76,6 +76,8 @@ void snare_lua_push_stop(lua_State *L, int sidx, const snare_stop *stop)
   setinteger(L, "thread", (uint64_t)stop->thread);
   setinteger(L, "pc", stop->pc);
   set_breakpoint(L, sidx, stop->breakpoint);
+  snare_lua_set_watch_fields(L, sidx, stop->watchpoint, stop->old_value,
+                             stop->new_value);
   set_signal(L, stop);
   if (stop->at_mark) {
     lua_pushboolean(L, 1);

@@ -93,6 +93,12 @@ static void push_event(lua_State *L, const snare_event *ev)
     lua_setfield(L, -2, "signal");
   }
   set_breakpoint(L, ev);
+  snare_lua_set_watch_fields(L, 1, ev->watchpoint, ev->old_value,
+                             ev->new_value);
+  if (ev->watchpoint != 0) {
+    lua_pushstring(L, snare_stop_reason_text(ev->reason));
+    lua_setfield(L, -2, "reason");
+  }
   if (ev->has_registers) { /* s:thread_reg reads the live ones */
     snare_lua_push_registers(L, &ev->registers);
     lua_setfield(L, -2, "regs");

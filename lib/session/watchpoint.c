@@ -270,9 +270,8 @@ static snare_status set_locked(snare_session *session, snare_watchpoint *wp) {
       snare_watch_claim(wp->address, wp->length, wp->kind, wp->thread, wp,
                         &wp->registers, &last_error);
   if (status == SNARE_NO_DEBUG_REGISTER)
-    last_error = "every hardware watchpoint register is in use (x86-64 has "
-                 "four, and a range takes one per aligned 1, 2, 4 or 8 "
-                 "bytes): clear a watchpoint first";
+    last_error = "x86-64 has four debug registers, and a range takes one "
+                 "per aligned 1, 2, 4 or 8 bytes: clear a watchpoint first";
   if (status != SNARE_OK) {
     session->watchpoint_count--;
     session->next_breakpoint_id--;

@@ -15,7 +15,7 @@
 local commands = {}
 
 local modules = { "general", "breakpoints", "running", "data",
-                  "disassemble", "stack", "source" }
+                  "disassemble", "stack", "source", "watchpoints" }
 
 --- Loads every command module. Returns the table with `list` (in
 -- module order) and `find`.

@@ -165,6 +165,20 @@ function Debugger:condition_scope(holder)
   }
 end
 
+--- A condition as the core wants it from a Lua expression: gdb's truth
+-- (0 is false) of `expr`, evaluated with the trapped frame's registers
+-- and C variables.
+function Debugger:compile_condition(expr)
+  local holder = {}
+  local chunk = scope.compile(expr, self:condition_scope(holder))
+  return function(frame)
+    holder.frame = frame
+    local value = chunk()
+    holder.frame = nil
+    return value ~= nil and value ~= false and value ~= 0
+  end
+end
+
 --- Runs one command line. Returns true when the prompt should end.
 function Debugger:execute(line)
   if line:match("^%s*#") or line:match("^%s*$") then

@@ -3,6 +3,7 @@
 
 local snare = require "snare"
 local source = require "snare.cli.source"
+local watch = require "snare.cli.watch"
 
 local report = {}
 
@@ -94,7 +95,13 @@ function report.stop(out, stop, context)
     show_location(out, stop, frame, true,
                   string.format("%s %d, ", note and note.temporary
                                 and "Temporary breakpoint" or "Breakpoint", id))
+  elseif kind == "watchpoint" then
+    watch.report(out, stop, context.notes[stop.watchpoint_id])
+    show_location(out, stop, frame, true)
   elseif kind == "step" then
+    if stop.watchpoint_id then -- the step changed a watched value
+      watch.report(out, stop, context.notes[stop.watchpoint_id])
+    end
     show_location(out, stop, frame, not context.same_frame or not stop.file)
   elseif kind == "signal" or kind == "interrupt" then
     local name = stop.signal or "SIGINT"

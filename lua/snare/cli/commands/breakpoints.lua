@@ -2,7 +2,7 @@
 
 local snare = require "snare"
 local report = require "snare.cli.report"
-local scope = require "snare.cli.scope"
+local watch = require "snare.cli.watch"
 
 -- "0x7f... <fib+12>: file demo.c, line 8." as gdb announces a breakpoint.
 local function describe(bp)
@@ -19,19 +19,6 @@ local function describe(bp)
   return text
 end
 
--- A condition as the core wants it: gdb's truth (0 is false) of the
--- expression, evaluated with the trapped frame's registers.
-local function condition(dbg, expr)
-  local holder = {}
-  local chunk = scope.compile(expr, dbg:condition_scope(holder))
-  return function(frame)
-    holder.frame = frame
-    local value = chunk()
-    holder.frame = nil
-    return value ~= nil and value ~= false and value ~= 0
-  end
-end
-
 local function set_breakpoint(dbg, args, temporary)
   local where, expr = args:match("^(.-)%s*%f[%w]if%s+(.+)$")
   if not where then
@@ -39,7 +26,7 @@ local function set_breakpoint(dbg, args, temporary)
   end
   local opts = { temporary = temporary }
   if expr then
-    opts.condition = condition(dbg, expr)
+    opts.condition = dbg:compile_condition(expr)
   end
   local ok, bp = pcall(dbg.session.breakpoint, dbg.session,
                        dbg:location(where), opts)
@@ -55,9 +42,20 @@ local function set_breakpoint(dbg, args, temporary)
                         or "Breakpoint", bp.id, describe(bp)))
 end
 
--- The breakpoints the numbers in args name (all of them for none).
-local function selected(dbg, args)
+-- Breakpoints and watchpoints, in the order of their shared numbers.
+local function all_points(dbg)
   local all = dbg.session:breakpoints()
+  for _, wp in ipairs(dbg.session:watchpoints()) do
+    all[#all + 1] = wp
+  end
+  table.sort(all, function(a, b) return a.id < b.id end)
+  return all
+end
+
+-- The breakpoints and watchpoints the numbers in args name (all of them
+-- for none).
+local function selected(dbg, args)
+  local all = all_points(dbg)
   if args == "" then
     return all
   end
@@ -81,7 +79,8 @@ end
 
 local function info_breakpoints(dbg)
   local list = dbg.session:breakpoints()
-  if #list == 0 then
+  local watchpoints = dbg.session:watchpoints()
+  if #list == 0 and #watchpoints == 0 then
     dbg:out("No breakpoints or watchpoints.")
     return
   end
@@ -99,6 +98,11 @@ local function info_breakpoints(dbg)
     if bp.hits > 0 then
       dbg:out(string.format("\tbreakpoint already hit %d time%s", bp.hits,
                             bp.hits == 1 and "" or "s"))
+    end
+  end
+  for _, wp in ipairs(watchpoints) do
+    for _, row in ipairs(watch.rows(wp, dbg.notes[wp.id])) do
+      dbg:out(row)
     end
   end
 end
