@@ -78,7 +78,7 @@ end
 
 -- Whether the thread of an event is parked and waits to be resumed.
 local parks = { ["hard-breakpoint"] = true, ["soft-breakpoint"] = true,
-                ["user-breakpoint"] = true }
+                ["user-breakpoint"] = true, watchpoint = true }
 
 --- Lets the program run and serves its events until it ends.
 -- `handlers` (optional): `event(ev)` for each stop of an attached thread
