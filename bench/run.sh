@@ -114,3 +114,5 @@ echo
 bash bench/dwarf.sh
 echo
 bash bench/stepping.sh
+echo
+bash bench/watch.sh
