@@ -156,7 +156,8 @@ reliability: setup
 # (same output and status), call counts checked against uftrace's. The
 # first run on a machine fetches and builds (tools/corpus/build says how
 # long; cached in /var/cache/snare/corpus, which CI's clean clone reuses);
-# after that only the runs, under four minutes.
+# after that only the runs, under four minutes. tools/corpus/watch then
+# checks watchpoint hit counts against gdb's on bzip2.
 # Two checkouts building at once wait for each other (one cache).
 CORPUS_CACHE := $(or $(SNARE_CORPUS_CACHE),/var/cache/snare/corpus)
 CORPUS_BUILD_TIMEOUT := timeout 3600
@@ -168,6 +169,8 @@ corpus: build
 	$(CORPUS_BUILD_TIMEOUT) flock $(CORPUS_CACHE)/.lock \
 		sh -c 'tools/corpus/fetch && tools/corpus/build'
 	$(TIMEOUT) tools/corpus/run
+	@tools/setup gdb
+	$(TIMEOUT) tools/corpus/watch
 
 lint: layers
 	luacheck $(wildcard lua spec examples bench bin/snare)
