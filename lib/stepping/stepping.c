@@ -49,13 +49,16 @@ static snare_status read_position(stepper *st) {
 }
 
 /* One instruction. *verdict is ENDED_BY_STOP when it stopped for
-   anything but the step itself (a breakpoint, a signal, the exit). */
+   anything but the step itself (a breakpoint, a signal, the exit), or
+   when the step changed a watched value (a watchpoint ends a step, as in
+   gdb). */
 static snare_status step_one(stepper *st, snare_stop *stop, verdict *v) {
   snare_status status = st->subject->resume(
       st->subject, SNARE_RESUME_STEP_INSTRUCTION, NULL, stop);
   if (status != SNARE_OK)
     return status;
-  *v = stop->kind == SNARE_STOP_STEP ? KEEP_GOING : ENDED_BY_STOP;
+  *v = stop->kind == SNARE_STOP_STEP && stop->watchpoint == 0 ? KEEP_GOING
+                                                              : ENDED_BY_STOP;
   return *v == KEEP_GOING ? read_position(st) : SNARE_OK;
 }
 
