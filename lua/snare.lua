@@ -177,6 +177,9 @@ end
 -- Breakpoints: `s:breakpoint(where, opts)` (see `breakpoint`),
 -- `s:breakpoints()` (list, creation order).
 --
+-- Watchpoints: `s:watch(where, opts)` (see `watchpoint`),
+-- `s:watchpoints()` (list, creation order).
+--
 -- Stack of the stopped worker: `s:backtrace()`, `s:frame(i)` (see
 -- `stack_frame`).
 --
@@ -349,6 +352,10 @@ function snare.format_stop(stop)
       text = text .. ": " .. stop.reason .. ": " .. stop.error
     end
     return text
+  elseif kind == "watchpoint" then
+    return string.format("watchpoint %d at %s%s: %s, %d -> %d",
+                         stop.watchpoint_id, where(stop.pc), source_of(stop),
+                         stop.reason, stop.old_value, stop.new_value)
   elseif kind == "signal" then
     local text = string.format("signal %s (%s) at %s%s", stop.signal or "?",
                                stop.reason, where(stop.pc), source_of(stop))
@@ -359,6 +366,33 @@ function snare.format_stop(stop)
   end
   return string.format("%s at %s%s", kind, where(stop.pc), source_of(stop))
 end
+
+--- Watchpoints (documentation only): the process's debug registers.
+--
+-- `wp = s:watch(where, opts)`: `where` is an address, or a name: a local
+-- of the stopped worker's innermost frame (cleared when that frame
+-- returns: the thread then stops with kind "watchpoint" and reason
+-- "watchpoint's frame returned"), else a global or static symbol of a
+-- loaded library (its size is the default length). `opts`:
+--
+-- * `kind`: "write" (default; a hit when the value changed), "read" (an
+--   access that left it unchanged), "access" (every access), "execute";
+-- * `len`: 1 to 32 bytes (default: the symbol's size, else 8); a range
+--   takes one debug register per aligned 1, 2, 4 or 8 bytes, four in all;
+-- * `condition(frame)`: runs on the thread that touched the memory, right
+--   after the instruction (as a breakpoint condition; `frame.thread`);
+-- * `skip`, `thread` (only this thread id counts).
+--
+-- A hit that stops is a stop (or, on an attached thread, an event) of
+-- kind "watchpoint" with `watchpoint` (the object), `watchpoint_id`,
+-- `old_value`, `new_value` (the first 8 bytes, as integers); a step
+-- over a write that changed the value is a "step" with the same fields.
+-- Refused (a fifth register, a kernel that does not allow it): raises
+-- with the reason and what to change. `wp.id` (shared with breakpoints'
+-- numbers), `wp.address`, `wp.length`, `wp.kind`, `wp.enabled`,
+-- `wp.hits`, `wp.stops`, `wp.rejected`, `wp.registers`, `wp.scoped`,
+-- `wp.cleared`; `wp:enable()`, `wp:disable()`, `wp:clear()`.
+-- @table watchpoint
 
 --- Describes a breakpoint: `breakpoint 1 at 0x1139 <fib+4>`, with
 -- `, 3 locations` when it covers several addresses.
@@ -451,6 +485,10 @@ function snare.format_event(event)
   if event.breakpoint_id then
     text = string.format("%s (breakpoint %d)", text, event.breakpoint_id)
   end
+  if event.watchpoint_id then
+    text = string.format("%s (watchpoint %d: %d -> %d)", text,
+                         event.watchpoint_id, event.old_value, event.new_value)
+  end
   if event.signal then
     text = text .. " " .. event.signal
   end
@@ -460,6 +498,14 @@ end
 core.metatable("snare.stop").__tostring = snare.format_stop
 core.metatable("snare.event").__tostring = snare.format_event
 core.metatable("snare.breakpoint").__tostring = snare.format_breakpoint
+core.metatable("snare.watchpoint").__tostring = function(wp)
+  if wp.cleared then
+    return string.format("watchpoint %d (cleared)", wp.id)
+  end
+  return string.format("%s watchpoint %d at %s, %d bytes (hits %d, stops %d%s)",
+                       wp.kind, wp.id, where(wp.address), wp.length, wp.hits,
+                       wp.stops, wp.enabled and "" or ", disabled")
+end
 
 --- Memory
 -- These never fault: an unreadable or unwritable address returns
