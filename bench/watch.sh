@@ -35,9 +35,11 @@ gdb_run() {
     -iex 'set startup-with-shell off' -ex 'break main' -ex run \
     -ex 'set $n = 0' -ex 'watch watched if ($n = $n + 1) < 0' \
     -ex continue -ex 'print $n' --args "$out/watch_target" "$1" 2>&1)
-  grep -q "exited normally" <<<"$log" && grep -q "^\$1 = $1\$" <<<"$log" ||
-    { printf 'gdb run failed or miscounted (N = %s):\n%s\n' "$1" "$log" >&2
-      return 1; }
+  if ! grep -q "exited normally" <<<"$log" ||
+    ! grep -q "^\$1 = $1\$" <<<"$log"; then
+    printf 'gdb run failed or miscounted (N = %s):\n%s\n' "$1" "$log" >&2
+    return 1
+  fi
 }
 
 # snare_run MODE N: snare exec bench/watch_bench.lua, which checks that
@@ -104,7 +106,8 @@ for placement in pinned unpinned; do
   row "snare, C path (skip)" "$smin" "$smed" "$smax"
   row "snare, Lua condition false" "$lmin" "$lmed" "$lmax"
   row "gdb watch if (false)" "$gmin" "$gmed" "$gmax"
-  eval "lua_$placement=$lmed gdb_$placement=$gmed"
+  printf -v "lua_$placement" %s "$lmed"
+  printf -v "gdb_$placement" %s "$gmed"
 done
 echo "goal: gdb / snare (Lua condition, median) >= 100x:" \
   "$(awk -v g="$gdb_pinned" -v l="$lua_pinned" -v g2="$gdb_unpinned" \

@@ -98,8 +98,8 @@ static void read_options(lua_State *L, snare_watchpoint_options *opts,
   *length = (unsigned)optfield(L, 3, "len", *length, 32);
   opts->skip = (unsigned)optfield(L, 3, "skip", 0, UINT32_MAX);
   opts->thread = (int)optfield(L, 3, "thread", opts->thread, INT32_MAX);
-  opts->scope_frame =
-      (uint64_t)optfield(L, 3, "scope_frame", (lua_Integer)opts->scope_frame, INT64_MAX);
+  opts->scope_frame = (uint64_t)optfield(
+      L, 3, "scope_frame", (lua_Integer)opts->scope_frame, INT64_MAX);
   opts->scope_return = (uint64_t)optfield(
       L, 3, "scope_return", (lua_Integer)opts->scope_return, INT64_MAX);
   if (lua_getfield(L, 3, "condition") != LUA_TNIL &&
@@ -313,7 +313,8 @@ static int setenabled(lua_State *L, bool enabled)
 {
   lwatchpoint *wp = checkwatchpoint(L, 1);
   checknocallback(L, "change a watchpoint");
-  snare_status st = snare_watchpoint_enable(wp->owner->session, wp->id, enabled);
+  snare_status st =
+      snare_watchpoint_enable(wp->owner->session, wp->id, enabled);
   if (st != SNARE_OK)
     return snare_lua_status_error(
         L, WATCHPOINT_TYPE, enabled ? "cannot enable" : "cannot disable", st);
@@ -366,7 +367,8 @@ static int wp_index(lua_State *L)
     return 1; /* nil */
   checkwatchpoint(L, 1);
   snare_watchpoint_info info;
-  snare_status st = snare_watchpoint_info_get(wp->owner->session, wp->id, &info);
+  snare_status st =
+      snare_watchpoint_info_get(wp->owner->session, wp->id, &info);
   if (st != SNARE_OK)
     return snare_lua_status_error(L, WATCHPOINT_TYPE, "watchpoint cleared", st);
   const lua_Integer values[] = {

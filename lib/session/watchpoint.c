@@ -91,8 +91,8 @@ static hit observe(snare_watchpoint *wp) {
   hit h = {false, 0, 0};
   if (!snare_os_memory_read(wp->address, now, wp->length))
     return h;
-  while (atomic_flag_test_and_set_explicit(&wp->value_lock,
-                                           memory_order_acquire))
+  while (
+      atomic_flag_test_and_set_explicit(&wp->value_lock, memory_order_acquire))
     ;
   bool changed = memcmp(now, wp->value, wp->length) != 0;
   h.old_value = low_bytes(wp->value, wp->length);
@@ -100,10 +100,16 @@ static hit observe(snare_watchpoint *wp) {
   atomic_flag_clear_explicit(&wp->value_lock, memory_order_release);
   h.new_value = low_bytes(now, wp->length);
   switch (wp->kind) {
-  case SNARE_WATCH_WRITE: h.counts = changed; break;
-  case SNARE_WATCH_READ: h.counts = !changed; break;
+  case SNARE_WATCH_WRITE:
+    h.counts = changed;
+    break;
+  case SNARE_WATCH_READ:
+    h.counts = !changed;
+    break;
   case SNARE_WATCH_ACCESS:
-  case SNARE_WATCH_EXECUTE: h.counts = true; break;
+  case SNARE_WATCH_EXECUTE:
+    h.counts = true;
+    break;
   }
   return h;
 }
@@ -213,8 +219,7 @@ void snare_watchpoints_after_step(snare_thread *thread, void *context,
    a deeper call returning to the same place is still inside it. */
 static bool scope_left(snare_frame *frame, void *data) {
   snare_watchpoint *wp = data;
-  if (snare_arch_register_get(frame->context, SNARE_REG_RSP) <
-      wp->scope_frame)
+  if (snare_arch_register_get(frame->context, SNARE_REG_RSP) < wp->scope_frame)
     return false;
   atomic_store(&wp->enabled, false);
   atomic_store(&wp->scope_ended, true);
@@ -228,7 +233,8 @@ static snare_status check_options(unsigned length,
   if (length == 0 || length > MAX_LENGTH ||
       (unsigned)opts->kind > SNARE_WATCH_EXECUTE ||
       (opts->kind == SNARE_WATCH_EXECUTE && length != 1) ||
-      (opts->scope_frame != 0 && (opts->scope_return == 0 || opts->thread == 0)))
+      (opts->scope_frame != 0 &&
+       (opts->scope_return == 0 || opts->thread == 0)))
     return SNARE_INVALID_ARGUMENT;
   return SNARE_OK;
 }
@@ -335,9 +341,8 @@ snare_status snare_watchpoint_clear(snare_session *session, int id) {
     return SNARE_INVALID_ARGUMENT;
   snare_os_global_lock();
   snare_watchpoint *wp = find(session, id, NULL);
-  int scope = wp != NULL && !atomic_load(&wp->scope_ended)
-                  ? wp->scope_breakpoint
-                  : 0;
+  int scope =
+      wp != NULL && !atomic_load(&wp->scope_ended) ? wp->scope_breakpoint : 0;
   snare_os_global_unlock();
   if (wp == NULL)
     return SNARE_NOT_FOUND;

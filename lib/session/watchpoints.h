@@ -17,8 +17,7 @@ SNARE_HIDDEN bool snare_watchpoints_trap(uint64_t cookie, void *context);
    trap): the watched values it changed count as hits, and the first that
    wants a stop is recorded in *stop. Signal-safe. */
 SNARE_HIDDEN void snare_watchpoints_after_step(snare_thread *thread,
-                                               void *context,
-                                               snare_stop *stop);
+                                               void *context, snare_stop *stop);
 /*
  * Controller side, under the global lock, after a stop or an event was
  * taken: clears the watchpoints whose frame returned, and makes the stop

@@ -124,9 +124,8 @@ static void release_locked(snare_watch_registers *registers) {
 }
 
 static snare_status claim_locked(uint64_t addr, unsigned length,
-                                 snare_watch_kind kind, int thread,
-                                 void *owner, snare_watch_registers *out,
-                                 const char **why) {
+                                 snare_watch_kind kind, int thread, void *owner,
+                                 snare_watch_registers *out, const char **why) {
   uint64_t addrs[SNARE_WATCH_REGISTERS];
   unsigned lengths[SNARE_WATCH_REGISTERS];
   size_t pieces =
@@ -144,8 +143,8 @@ static snare_status claim_locked(uint64_t addr, unsigned length,
     s->kind = kind;
     s->thread = thread;
     s->armed = true;
-    atomic_store(&s->cookie, COOKIE_MAGIC | (++generation << 8) |
-                                 (uint64_t)index);
+    atomic_store(&s->cookie,
+                 COOKIE_MAGIC | (++generation << 8) | (uint64_t)index);
     atomic_store(&s->owner, owner);
     out->slot[out->count++] = index;
     snare_status status = arm_everywhere(index, why);

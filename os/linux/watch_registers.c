@@ -25,12 +25,15 @@ int snare_os_thread_tid(void) { return (int)syscall(SYS_gettid); }
 
 static unsigned bp_type(snare_watch_kind kind) {
   switch (kind) {
-  case SNARE_WATCH_WRITE: return HW_BREAKPOINT_W;
-  case SNARE_WATCH_EXECUTE: return HW_BREAKPOINT_X;
+  case SNARE_WATCH_WRITE:
+    return HW_BREAKPOINT_W;
+  case SNARE_WATCH_EXECUTE:
+    return HW_BREAKPOINT_X;
   /* x86 cannot trap reads alone: a read watchpoint arms read+write and
      the core tells the writes apart by the value changing. */
   case SNARE_WATCH_READ:
-  case SNARE_WATCH_ACCESS: break;
+  case SNARE_WATCH_ACCESS:
+    break;
   }
   return HW_BREAKPOINT_RW;
 }
@@ -138,9 +141,13 @@ snare_status snare_os_watch_open(int tid, uint64_t addr, unsigned len,
     return SNARE_OK;
   }
   switch (errno) {
-  case ENOSPC: return SNARE_NO_DEBUG_REGISTER;
-  case ESRCH: return SNARE_NOT_FOUND;
-  default: *why = refusal(errno); return SNARE_UNSUPPORTED;
+  case ENOSPC:
+    return SNARE_NO_DEBUG_REGISTER;
+  case ESRCH:
+    return SNARE_NOT_FOUND;
+  default:
+    *why = refusal(errno);
+    return SNARE_UNSUPPORTED;
   }
 }
 

@@ -106,9 +106,8 @@ Test(watchpoint, write_of_the_same_value_is_no_hit_but_an_access) {
   int access = watch(sym("counter"), 8, SNARE_WATCH_ACCESS);
   uint64_t olds[16], news[16];
   /* each iteration reads and writes */
-  cr_assert_eq(stops_until_exit(call("rewrite_counter", 1, args), olds, news,
-                                16),
-               8);
+  cr_assert_eq(
+      stops_until_exit(call("rewrite_counter", 1, args), olds, news, 16), 8);
   cr_assert_eq(info(access).hits, 8);
 }
 
@@ -322,9 +321,8 @@ static bool attribute(snare_frame *frame, void *data) {
 Test(watchpoint, threads_attached_later_each_hit_theirs) {
   set_counter(0);
   tally t = {.counter = sym("counter")};
-  snare_watchpoint_options opts = {.kind = SNARE_WATCH_WRITE,
-                                   .condition = attribute,
-                                   .condition_data = &t};
+  snare_watchpoint_options opts = {
+      .kind = SNARE_WATCH_WRITE, .condition = attribute, .condition_data = &t};
   int id;
   cr_assert_eq(snare_watchpoint_set(session, sym("counter"), 8, &opts, &id),
                SNARE_OK);
@@ -342,9 +340,9 @@ Test(watchpoint, threads_attached_later_each_hit_theirs) {
   cr_assert_eq(ev.new_value, WRITERS * PER_WRITER / 2);
   cr_assert_eq(ev.old_value, WRITERS * PER_WRITER / 2 - 1);
   int stopped = ev.thread;
-  cr_assert_eq(snare_thread_resume(session, stopped, SNARE_RESUME_CONTINUE,
-                                   NULL),
-               SNARE_OK);
+  cr_assert_eq(
+      snare_thread_resume(session, stopped, SNARE_RESUME_CONTINUE, NULL),
+      SNARE_OK);
   int (*join)(void) = (int (*)(void))(uintptr_t)sym("join_writers");
   cr_assert_eq(join(), WRITERS);
   snare_event_free(&ev);

@@ -41,7 +41,8 @@ function watch.report(out, stop, note)
     return
   end
   local length = note and note.length or 8
-  local old, new = signed(stop.old_value, length), signed(stop.new_value, length)
+  local old = signed(stop.old_value, length)
+  local new = signed(stop.new_value, length)
   out("")
   out(note and watch.title(id, note) or string.format("Watchpoint %d", id))
   out("")
