@@ -86,6 +86,7 @@ echo "  gdb:   debug registers through ptrace, a ptrace stop per hit" \
   "(watch watched if COND)"
 printf '%-9s %-28s %10s %10s %10s %12s\n' cpus what "min ns" "median ns" \
   "max ns" "gdb/this"
+declare -A lua_median gdb_median
 for placement in pinned unpinned; do
   if [[ $placement == pinned ]]; then pin=(taskset -c 0); else pin=(); fi
   # (assignments, so that a failed or miscounted run ends the benchmark)
@@ -106,11 +107,10 @@ for placement in pinned unpinned; do
   row "snare, C path (skip)" "$smin" "$smed" "$smax"
   row "snare, Lua condition false" "$lmin" "$lmed" "$lmax"
   row "gdb watch if (false)" "$gmin" "$gmed" "$gmax"
-  printf -v "lua_$placement" %s "$lmed"
-  printf -v "gdb_$placement" %s "$gmed"
+  lua_median[$placement]=$lmed gdb_median[$placement]=$gmed
 done
 echo "goal: gdb / snare (Lua condition, median) >= 100x:" \
-  "$(awk -v g="$gdb_pinned" -v l="$lua_pinned" -v g2="$gdb_unpinned" \
-    -v l2="$lua_unpinned" 'BEGIN { printf "pinned %.0fx %s, unpinned %.0fx %s",
+  "$(awk -v g="${gdb_median[pinned]}" -v l="${lua_median[pinned]}" \
+    -v g2="${gdb_median[unpinned]}" -v l2="${lua_median[unpinned]}" 'BEGIN { printf "pinned %.0fx %s, unpinned %.0fx %s",
       g / l, (g >= 100 * l) ? "PASS" : "MISS", g2 / l2,
       (g2 >= 100 * l2) ? "PASS" : "MISS" }')"
