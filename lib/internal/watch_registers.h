@@ -30,8 +30,10 @@ SNARE_HIDDEN snare_status snare_os_watch_probe(const char **why);
 /*
  * Arms one register on thread tid over [addr, addr+len) (len 1, 2, 4 or
  * 8, addr aligned to it). *handle receives what snare_os_watch_close
- * takes. NO_DEBUG_REGISTER when the thread has none left, UNSUPPORTED
- * (with *why) when the kernel refuses, NOT_FOUND when the thread is gone.
+ * takes. NO_DEBUG_REGISTER when the thread has none left, BAD_ADDRESS
+ * when the kernel takes no watchpoint there (its own addresses),
+ * UNSUPPORTED (with *why) when it refuses, NOT_FOUND when the thread is
+ * gone.
  */
 SNARE_HIDDEN snare_status snare_os_watch_open(int tid, uint64_t addr,
                                               unsigned len,

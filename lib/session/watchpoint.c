@@ -81,6 +81,16 @@ typedef struct hit {
   uint64_t old_value, new_value;
 } hit;
 
+static void lock_value(snare_watchpoint *wp) {
+  while (atomic_flag_test_and_set_explicit(&wp->value_lock,
+                                           memory_order_acquire))
+    ;
+}
+
+static void unlock_value(snare_watchpoint *wp) {
+  atomic_flag_clear_explicit(&wp->value_lock, memory_order_release);
+}
+
 /*
  * Reads the value and compares it with the last one; whether this access
  * counts for the watchpoint's kind. The kernel's read (never a trap of
@@ -91,13 +101,11 @@ static hit observe(snare_watchpoint *wp) {
   hit h = {false, 0, 0};
   if (!snare_os_memory_read(wp->address, now, wp->length))
     return h;
-  while (
-      atomic_flag_test_and_set_explicit(&wp->value_lock, memory_order_acquire))
-    ;
+  lock_value(wp);
   bool changed = memcmp(now, wp->value, wp->length) != 0;
   h.old_value = low_bytes(wp->value, wp->length);
   memcpy(wp->value, now, wp->length);
-  atomic_flag_clear_explicit(&wp->value_lock, memory_order_release);
+  unlock_value(wp);
   h.new_value = low_bytes(now, wp->length);
   switch (wp->kind) {
   case SNARE_WATCH_WRITE:
@@ -369,7 +377,9 @@ snare_status snare_watchpoint_enable(snare_session *session, int id,
     status = snare_watch_arm(&wp->registers, enabled);
     if (status == SNARE_OK) {
       /* what changed while disabled is no hit */
+      lock_value(wp);
       snare_os_memory_read(wp->address, wp->value, wp->length);
+      unlock_value(wp);
       atomic_store(&wp->enabled, enabled);
     }
   }

@@ -105,13 +105,6 @@ static size_t free_locked(void) {
   return n;
 }
 
-size_t snare_watch_free_count(void) {
-  snare_os_lock_acquire(lock);
-  size_t n = free_locked();
-  snare_os_lock_release(lock);
-  return n;
-}
-
 static void release_locked(snare_watch_registers *registers) {
   for (size_t i = 0; i < registers->count; i++) {
     int index = registers->slot[i];

@@ -51,8 +51,6 @@ SNARE_HIDDEN void snare_watch_release(snare_watch_registers *registers);
 /* Disarms (the slots stay claimed) or arms again; controller side. */
 SNARE_HIDDEN snare_status snare_watch_arm(snare_watch_registers *registers,
                                           bool armed);
-/* Registers free now. */
-SNARE_HIDDEN size_t snare_watch_free_count(void);
 
 /* Whether a trap's cookie is one of snare's; signal-safe. */
 SNARE_HIDDEN bool snare_watch_cookie_is_ours(uint64_t cookie);

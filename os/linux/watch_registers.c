@@ -145,6 +145,10 @@ snare_status snare_os_watch_open(int tid, uint64_t addr, unsigned len,
     return SNARE_NO_DEBUG_REGISTER;
   case ESRCH:
     return SNARE_NOT_FOUND;
+  case EINVAL:
+    /* the probe passed, so the kernel takes watchpoints: not this one (a
+       kernel address, a range past the end of user space) */
+    return SNARE_BAD_ADDRESS;
   default:
     *why = refusal(errno);
     return SNARE_UNSUPPORTED;

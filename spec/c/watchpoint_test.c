@@ -385,3 +385,41 @@ Test(watchpoint, a_refusing_kernel_gets_a_clear_error_and_changes_nothing) {
   watch(sym("counter"), 8, SNARE_WATCH_WRITE);
   cr_assert_str_empty(snare_watchpoint_error());
 }
+
+Test(watchpoint, bad_arguments_are_refused_and_change_nothing) {
+  int id = 0;
+  snare_watchpoint_options execute = {.kind = SNARE_WATCH_EXECUTE};
+  snare_watchpoint_options scope_without_thread = {.scope_frame = 0x1000,
+                                                   .scope_return = 0x2000};
+  cr_assert_eq(snare_watchpoint_set(session, sym("counter"), 0, NULL, &id),
+               SNARE_INVALID_ARGUMENT);
+  cr_assert_eq(snare_watchpoint_set(session, sym("counter"), 33, NULL, &id),
+               SNARE_INVALID_ARGUMENT);
+  cr_assert_eq(
+      snare_watchpoint_set(session, sym("write_counter"), 2, &execute, &id),
+      SNARE_INVALID_ARGUMENT);
+  cr_assert_eq(snare_watchpoint_set(session, sym("counter"), 8,
+                                    &scope_without_thread, &id),
+               SNARE_INVALID_ARGUMENT);
+  cr_assert_eq(snare_watchpoint_set(session, UINT64_C(0xffffffffff600000), 8,
+                                    NULL, &id),
+               SNARE_BAD_ADDRESS, "a kernel address");
+  cr_assert_eq(snare_watchpoint_set(NULL, sym("counter"), 8, NULL, &id),
+               SNARE_INVALID_ARGUMENT);
+  cr_assert_eq(snare_watchpoint_clear(session, 12345), SNARE_NOT_FOUND);
+  cr_assert_eq(snare_watchpoint_enable(session, 12345, true), SNARE_NOT_FOUND);
+  cr_assert_eq(snare_watchpoint_list(session, NULL, 0), 0);
+  /* all four registers are still free */
+  uint64_t buffer = sym("buffer");
+  cr_assert_eq(info(watch(buffer + 2, 12, SNARE_WATCH_WRITE)).registers, 4);
+}
+
+Test(watchpoint, execute_stops_before_the_instruction) {
+  int id = watch(sym("store_value"), 1, SNARE_WATCH_EXECUTE);
+  uint64_t args[] = {sym("counter"), 3};
+  snare_stop stop = call("store_value", 2, args);
+  cr_assert_eq(stop.kind, SNARE_STOP_WATCHPOINT);
+  cr_assert_eq(stop.pc, sym("store_value"));
+  cr_assert_eq(resume(SNARE_RESUME_CONTINUE).kind, SNARE_STOP_EXIT);
+  cr_assert_eq(info(id).hits, 1);
+}

@@ -273,6 +273,22 @@ local session = with_memory {
                    return list
                  end },
   breakpoints = {},
+  watch = { params = { "where", "opts", "kind", "len", "condition", "skip",
+                       "thread", "scope_frame", "scope_return" },
+            good = function(ctx) return { ctx.scratch, { len = 8 } } end,
+            extra = function(ctx)
+              local list = {}
+              for _, bad in ipairs(cases.bad_values(ctx)) do
+                for _, field in ipairs { "kind", "len", "condition", "skip",
+                                         "thread" } do
+                  list[#list + 1] = { field .. " " .. bad[1],
+                                      { ctx.scratch, { [field] = bad[2] } } }
+                end
+              end
+              list[#list + 1] = { "a function's code", { "count_to" } }
+              return list
+            end },
+  watchpoints = {},
   backtrace = {},
   frame = { params = { "i" }, nil_ok = false, good = function() return { 0 } end },
   -- line steps (stopped: at count_to of loops.c)
