@@ -423,3 +423,57 @@ Test(watchpoint, execute_stops_before_the_instruction) {
   cr_assert_eq(resume(SNARE_RESUME_CONTINUE).kind, SNARE_STOP_EXIT);
   cr_assert_eq(info(id).hits, 1);
 }
+
+Test(watchpoint, read_and_access_on_the_heap) {
+  uint64_t p = call("heap_new", 0, NULL).return_value;
+  int access = watch(p + 8, 8, SNARE_WATCH_ACCESS);
+  uint64_t args[] = {p, 3};
+  uint64_t olds[8], news[8];
+  /* p[1] += 1: a read, then a write, each time */
+  cr_assert_eq(stops_until_exit(call("heap_bump", 2, args), olds, news, 8), 6);
+  cr_assert_eq(info(access).hits, 6);
+  cr_assert_eq(snare_watchpoint_clear(session, access), SNARE_OK);
+  int read = watch(p + 8, 8, SNARE_WATCH_READ);
+  cr_assert_eq(stops_until_exit(call("heap_bump", 2, args), olds, news, 8), 3);
+  cr_assert_eq(news[0], 3, "the value read");
+  cr_assert_eq(info(read).hits, 3);
+  free((void *)(uintptr_t)p);
+}
+
+/* Stops at local_here in local_outer(n) and watches local_work's
+   `local` with kind, scoped to its frame; the hits until the scope
+   ends. */
+static int local_hits(int n, snare_watch_kind kind) {
+  int bp;
+  cr_assert_eq(snare_breakpoint_set(session, sym("local_here"), NULL, &bp),
+               SNARE_OK);
+  uint64_t args[] = {(uint64_t)n};
+  snare_stop stop = call("local_outer", 1, args);
+  cr_assert_eq(stop.kind, SNARE_STOP_BREAKPOINT);
+  uint64_t rbp = stop.registers.value[SNARE_REG_RBP], return_address;
+  cr_assert_eq(snare_memory_read(rbp + 8, &return_address, 8), SNARE_OK);
+  snare_watchpoint_options opts = {.kind = kind,
+                                   .thread = stop.thread,
+                                   .scope_frame = rbp + 16,
+                                   .scope_return = return_address};
+  int id;
+  cr_assert_eq(snare_watchpoint_set(session,
+                                    stop.registers.value[SNARE_REG_RDI], 8,
+                                    &opts, &id),
+               SNARE_OK);
+  snare_breakpoint_clear(session, bp);
+  int hits = 0;
+  for (stop = resume(SNARE_RESUME_CONTINUE);
+       stop.reason == SNARE_REASON_WATCHPOINT_HIT;
+       stop = resume(SNARE_RESUME_CONTINUE))
+    hits++;
+  cr_assert_eq(stop.reason, SNARE_REASON_WATCHPOINT_SCOPE);
+  cr_assert_eq(resume(SNARE_RESUME_CONTINUE).kind, SNARE_STOP_EXIT);
+  return hits;
+}
+
+Test(watchpoint, read_and_access_on_a_local) {
+  /* local += 1, n times (a read and a write), then `return local` */
+  cr_assert_eq(local_hits(3, SNARE_WATCH_READ), 3 + 1);
+  cr_assert_eq(local_hits(3, SNARE_WATCH_ACCESS), 2 * 3 + 1);
+}
