@@ -40,7 +40,8 @@ SNARE_HIDDEN snare_status snare_os_watch_open(int tid, uint64_t addr,
                                               snare_watch_kind kind,
                                               uint64_t cookie, int *handle,
                                               const char **why);
-/* Disarms; signal-safe. */
+/* Disarms (unless the program closed the descriptor and reused its
+   number); signal-safe. */
 SNARE_HIDDEN void snare_os_watch_close(int handle);
 
 #endif

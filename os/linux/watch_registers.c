@@ -10,11 +10,13 @@
  * refusal messages on a machine that allows watchpoints.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -132,13 +134,36 @@ snare_status snare_os_watch_probe(const char **why) {
   return SNARE_UNSUPPORTED;
 }
 
+/*
+ * Every perf event descriptor names the kernel's one perf inode. The
+ * program may close descriptors it did not open (daemons close them
+ * all) and get the number back for a file of its own, which closing a
+ * watchpoint must not close: only a descriptor still naming that inode
+ * is ours to close.
+ */
+static dev_t perf_dev;
+static ino_t perf_ino;
+
+static bool is_perf_event(int fd) {
+  struct stat now;
+  return fstat(fd, &now) == 0 && now.st_dev == perf_dev &&
+         now.st_ino == perf_ino;
+}
+
 snare_status snare_os_watch_open(int tid, uint64_t addr, unsigned len,
                                  snare_watch_kind kind, uint64_t cookie,
                                  int *handle, const char **why) {
   int fd = open_event(tid, addr, len, kind, cookie);
-  if (fd >= 0) {
+  struct stat opened;
+  if (fd >= 0 && fstat(fd, &opened) == 0) {
+    perf_dev = opened.st_dev;
+    perf_ino = opened.st_ino;
     *handle = fd;
     return SNARE_OK;
+  }
+  if (fd >= 0) {
+    close(fd);
+    return SNARE_SYSTEM;
   }
   switch (errno) {
   case ENOSPC:
@@ -155,7 +180,10 @@ snare_status snare_os_watch_open(int tid, uint64_t addr, unsigned len,
   }
 }
 
-void snare_os_watch_close(int handle) { close(handle); }
+void snare_os_watch_close(int handle) {
+  if (is_perf_event(handle))
+    close(handle);
+}
 
 /*
  * The kernel puts a perf trap's sig_data right after si_addr (struct
