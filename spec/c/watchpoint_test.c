@@ -2,8 +2,12 @@
    local's scope, threads, a breakpoint on the watched store, a single
    step over it, the four registers, and the kernel's refusal. */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fixtures.h"
 #include "snare.h"
@@ -476,4 +480,35 @@ Test(watchpoint, read_and_access_on_a_local) {
   /* local += 1, n times (a read and a write), then `return local` */
   cr_assert_eq(local_hits(3, SNARE_WATCH_READ), 3 + 1);
   cr_assert_eq(local_hits(3, SNARE_WATCH_ACCESS), 2 * 3 + 1);
+}
+
+/* A descriptor of this process that names a perf event, or -1. */
+static int perf_descriptor(void) {
+  DIR *dir = opendir("/proc/self/fd");
+  cr_assert_not_null(dir);
+  int found = -1;
+  struct dirent *entry;
+  while (found < 0 && (entry = readdir(dir)) != NULL) {
+    char path[300], target[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%s", entry->d_name);
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n > 0 && (target[n] = '\0', strstr(target, "perf_event") != NULL))
+      found = atoi(entry->d_name);
+  }
+  closedir(dir);
+  return found;
+}
+
+Test(watchpoint, clearing_never_closes_a_descriptor_the_program_reused) {
+  int id = watch(sym("counter"), 8, SNARE_WATCH_WRITE);
+  /* the program closes the watchpoint's descriptor and gets its number
+     back for a file of its own */
+  int fd = perf_descriptor();
+  cr_assert_geq(fd, 0);
+  close(fd);
+  int mine = open("/dev/null", O_RDONLY);
+  cr_assert_eq(mine, fd);
+  cr_assert_eq(snare_watchpoint_clear(session, id), SNARE_OK);
+  cr_assert_neq(fcntl(mine, F_GETFD), -1, "the program's file is still open");
+  close(mine);
 }
