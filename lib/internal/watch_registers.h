@@ -40,6 +40,15 @@ SNARE_HIDDEN snare_status snare_os_watch_open(int tid, uint64_t addr,
                                               snare_watch_kind kind,
                                               uint64_t cookie, int *handle,
                                               const char **why);
+/*
+ * Whether the kernel would arm [addr, addr+len) at all (BAD_ADDRESS if
+ * not: its own addresses), tried on the calling thread and undone; a
+ * trap meanwhile carries `cookie`. OK when that thread has no register
+ * free to try with.
+ */
+SNARE_HIDDEN snare_status snare_os_watch_check(uint64_t addr, unsigned len,
+                                               snare_watch_kind kind,
+                                               uint64_t cookie);
 /* Disarms (unless the program closed the descriptor and reused its
    number); signal-safe. */
 SNARE_HIDDEN void snare_os_watch_close(int handle);

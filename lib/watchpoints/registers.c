@@ -125,6 +125,15 @@ static snare_status claim_locked(uint64_t addr, unsigned length,
       snare_watch_split(addr, length, addrs, lengths, SNARE_WATCH_REGISTERS);
   if (pieces > free_locked())
     return SNARE_NO_DEBUG_REGISTER;
+  /* Checked on this thread too: with no thread known yet (a worker not
+     yet started) nothing else would try the address now. A trap while
+     trying carries a cookie that names no slot: dropped. */
+  for (size_t i = 0; i < pieces; i++) {
+    snare_status status =
+        snare_os_watch_check(addrs[i], lengths[i], kind, COOKIE_MAGIC);
+    if (status != SNARE_OK)
+      return status;
+  }
   out->count = 0;
   for (int index = 0; index < SNARE_WATCH_REGISTERS && out->count < pieces;
        index++) {

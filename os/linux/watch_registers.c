@@ -180,6 +180,16 @@ snare_status snare_os_watch_open(int tid, uint64_t addr, unsigned len,
   }
 }
 
+snare_status snare_os_watch_check(uint64_t addr, unsigned len,
+                                  snare_watch_kind kind, uint64_t cookie) {
+  int fd = open_event(0, addr, len, kind, cookie);
+  if (fd >= 0) {
+    close(fd);
+    return SNARE_OK;
+  }
+  return errno == EINVAL ? SNARE_BAD_ADDRESS : SNARE_OK;
+}
+
 void snare_os_watch_close(int handle) {
   if (is_perf_event(handle))
     close(handle);

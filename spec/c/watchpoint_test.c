@@ -330,6 +330,8 @@ Test(watchpoint, threads_attached_later_each_hit_theirs) {
   int id;
   cr_assert_eq(snare_watchpoint_set(session, sym("counter"), 8, &opts, &id),
                SNARE_OK);
+  uint64_t none[] = {0}; /* once the worker runs, it is armed too */
+  cr_assert_eq(call("local_here", 1, none).kind, SNARE_STOP_EXIT);
   int fds = fixture_fd_count();
   int (*start)(int, void *, int) =
       (int (*)(int, void *, int))(uintptr_t)sym("start_writers");
@@ -501,6 +503,9 @@ static int perf_descriptor(void) {
 
 Test(watchpoint, clearing_never_closes_a_descriptor_the_program_reused) {
   int id = watch(sym("counter"), 8, SNARE_WATCH_WRITE);
+  /* once the worker runs, the watchpoint is armed on it */
+  uint64_t args[] = {0};
+  cr_assert_eq(call("local_here", 1, args).kind, SNARE_STOP_EXIT);
   /* the program closes the watchpoint's descriptor and gets its number
      back for a file of its own */
   int fd = perf_descriptor();
