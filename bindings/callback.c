@@ -7,11 +7,67 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "snare_lua.h"
 
 /* Callbacks running on this OS thread (conditions run on workers). */
 static _Thread_local int callback_depth;
+
+/*
+ * The time a callback may run: the timeout of the session whose
+ * controller is waiting (0: no limit). Checked by a count hook every
+ * CHECK_INSTRUCTIONS Lua instructions, so a callback shorter than that
+ * never reads the clock; its first check starts the callback's clock.
+ */
+enum { CHECK_INSTRUCTIONS = 1000 };
+static atomic_uint callback_timeout_ms;
+static _Thread_local struct {
+  const char *what; /* "hook callback", "breakpoint condition", ... */
+  unsigned timeout_ms;
+  uint64_t started_ns; /* 0 until the first check */
+} running;
+
+static uint64_t now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A count hook runs between instructions: raising there is safe. */
+static void check_time(lua_State *L, lua_Debug *ar)
+{
+  (void)ar;
+  uint64_t now = now_ns();
+  if (running.started_ns == 0) {
+    running.started_ns = now;
+    return;
+  }
+  if (now - running.started_ns >= (uint64_t)running.timeout_ms * 1000000u) {
+    /* Check at every instruction from now on: a pcall in the callback
+       that caught this error finds the next one at once. */
+    lua_sethook(L, check_time, LUA_MASKCOUNT, 1);
+    luaL_where(L, 0); /* the line the callback was running */
+    lua_pushfstring(L, "snare: %s ran past the session's timeout (%d ms)",
+                    running.what, (int)running.timeout_ms);
+    lua_concat(L, 2);
+    lua_error(L);
+  }
+}
+
+void snare_lua_set_callback_timeout(unsigned timeout_ms)
+{
+  atomic_store_explicit(&callback_timeout_ms, timeout_ms,
+                        memory_order_relaxed);
+}
+
+void snare_lua_check_no_callback(lua_State *L, const char *what)
+{
+  if (callback_depth > 0)
+    luaL_error(L, "snare: cannot %s from inside a callback (a hook, "
+                  "condition or step policy must return first)", what);
+}
 
 /*
  * Message handler: turns any error object into a string with a traceback,
@@ -30,15 +86,25 @@ static int msghandler(lua_State *L)
   return 1;
 }
 
-int snare_lua_pcall(lua_State *L, int nargs, int nresults)
+int snare_lua_pcall(lua_State *L, int nargs, int nresults, const char *what)
 {
   int func = lua_gettop(L) - nargs;
   assert(func >= 1 && nresults != LUA_MULTRET);
   lua_pushcfunction(L, msghandler);
   lua_insert(L, func);
+  unsigned timeout_ms =
+      atomic_load_explicit(&callback_timeout_ms, memory_order_relaxed);
+  if (timeout_ms != 0 && callback_depth == 0) {
+    running.what = what;
+    running.timeout_ms = timeout_ms;
+    running.started_ns = 0;
+    lua_sethook(L, check_time, LUA_MASKCOUNT, CHECK_INSTRUCTIONS);
+  }
   callback_depth++;
   int status = lua_pcall(L, nargs, nresults, func);
   callback_depth--;
+  if (timeout_ms != 0 && callback_depth == 0)
+    lua_sethook(L, NULL, 0, 0);
   lua_remove(L, func);
   assert(lua_gettop(L) == func - 1 + (status == LUA_OK ? nresults : 1));
   return status;

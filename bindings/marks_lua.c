@@ -306,7 +306,7 @@ static void on_hit(const snare_mark_hit *hit, snare_frame *frame, void *data)
   lua_rawgeti(co, LUA_REGISTRYINDEX, st->fn_ref);
   lframe *f = NULL;
   int nargs = push_arguments(co, st, hit, frame, &f);
-  if (snare_lua_pcall(co, nargs, 0) != LUA_OK) {
+  if (snare_lua_pcall(co, nargs, 0, "mark hook") != LUA_OK) {
     atomic_fetch_add(&st->errors, 1);
     snprintf(st->last_error, sizeof st->last_error, "%s",
              lua_tostring(co, -1) ? lua_tostring(co, -1) : "(error object)");
@@ -369,8 +369,7 @@ static int add_core_hook(lua_State *L, lmarkhook *h,
 /* core.mark_hook(filter, fn) -> hook; fn(function, data1, data2, frame) */
 static int core_mark_hook(lua_State *L)
 {
-  if (snare_lua_in_callback())
-    return luaL_error(L, "snare.mark_hook: cannot hook from a callback");
+  snare_lua_check_no_callback(L, "set a hook");
   snare_mark_filter f = checkfilter(L, 1);
   luaL_checktype(L, 2, LUA_TFUNCTION);
   lmarkhook *h = new_hook(L, 1, 2);
@@ -382,8 +381,7 @@ static int core_mark_hook(lua_State *L)
    every site of the probe. Raises if the library has no such probe. */
 static int core_probe_hook(lua_State *L)
 {
-  if (snare_lua_in_callback())
-    return luaL_error(L, "snare.probe_hook: cannot hook from a callback");
+  snare_lua_check_no_callback(L, "set a hook");
   snare_library *lib = snare_lua_checklibrary(L, 1);
   const char *spec = luaL_checkstring(L, 2);
   luaL_checktype(L, 3, LUA_TFUNCTION);

@@ -32,9 +32,7 @@ static int session_close(lua_State *L)
   lsession *s = luaL_checkudata(L, 1, SESSION_TYPE);
   if (s->session == NULL)
     return 0;
-  if (s->in_callback)
-    return luaL_error(L, SESSION_TYPE
-                      ": cannot close a session from its own callback");
+  snare_lua_check_no_callback(L, "close a session");
   snare_session *session = s->session;
   s->session = NULL;
   s->co = NULL;
@@ -61,6 +59,7 @@ static int session_gc(lua_State *L)
 static int session_interrupt(lua_State *L)
 {
   lsession *s = snare_lua_checksession(L, 1);
+  snare_lua_check_no_callback(L, "interrupt a session");
   snare_status st = snare_interrupt(s->session);
   if (st != SNARE_OK)
     return snare_lua_fail(L, "cannot interrupt", st);
