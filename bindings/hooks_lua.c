@@ -150,8 +150,9 @@ static int core_hook(lua_State *L)
   if (status != SNARE_OK) {
     if (st != NULL)
       release(st);
-    return luaL_error(L, "snare.hook: cannot hook 0x%I: %s",
-                      (lua_Integer)addr, snare_status_message(status));
+    return luaL_error(L, "snare.hook: cannot hook %s: %s",
+                      snare_lua_push_address(L, addr),
+                      snare_status_message(status));
   }
   h->id = id;
   h->state = st;

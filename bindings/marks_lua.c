@@ -118,8 +118,8 @@ static int core_mark(lua_State *L)
   int id;
   snare_status st = snare_mark_add(addr, d1, d2, fn, &id);
   if (st != SNARE_OK)
-    return luaL_error(L, "snare.mark: cannot mark 0x%I: %s", (lua_Integer)addr,
-                      snare_status_message(st));
+    return luaL_error(L, "snare.mark: cannot mark %s: %s",
+                      snare_lua_push_address(L, addr), snare_status_message(st));
   lua_pushinteger(L, id);
   return 1;
 }

@@ -78,11 +78,20 @@ static int session_tostring(lua_State *L)
   return 1;
 }
 
+/* The value at idx is a timeout (option or field): its errors name it,
+   not its stack position. */
 static void set_timeout(lua_State *L, lsession *s, int idx)
 {
-  lua_Integer ms = luaL_checkinteger(L, idx);
-  luaL_argcheck(L, ms >= 0 && ms <= (lua_Integer)UINT32_MAX, idx,
-                "timeout out of range");
+  int is_integer;
+  lua_Integer ms = lua_tointegerx(L, idx, &is_integer);
+  if (!is_integer)
+    luaL_error(L, SESSION_TYPE ": bad timeout (an integer number of "
+                  "milliseconds expected, got %s)",
+               lua_type(L, idx) == LUA_TNUMBER ? "a fraction"
+                                                : luaL_typename(L, idx));
+  if (ms < 0 || ms > (lua_Integer)UINT32_MAX)
+    luaL_error(L, SESSION_TYPE ": bad timeout %I (milliseconds from 0, "
+                  "which waits forever, to %I)", ms, (lua_Integer)UINT32_MAX);
   s->timeout_ms = (unsigned)ms;
   snare_session_set_timeout(s->session, s->timeout_ms);
 }

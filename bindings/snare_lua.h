@@ -55,6 +55,9 @@ int snare_lua_status_error(lua_State *L, const char *type, const char *what,
                            snare_status status);
 /* Pushes nil, "<what>: <status message>", status name; returns 3. */
 int snare_lua_fail(lua_State *L, const char *what, snare_status status);
+/* Pushes and returns addr as every message shows an address: "0x7f0a..."
+   (lua_pushfstring has no hexadecimal conversion). */
+const char *snare_lua_push_address(lua_State *L, uint64_t addr);
 /* Pushes the name of signal number sig ("SIGSEGV") or nil. */
 void snare_lua_push_signal_name(lua_State *L, int sig);
 /* ---- callback.c ---- */

@@ -34,6 +34,8 @@ struct snare_session {
   snare_thread **attached;
   size_t attached_count, attached_capacity;
   struct snare_events *events; /* lib/session/events.c */
+  /* A step policy's callback runs (lib/stepping): the step is under way. */
+  _Atomic bool in_policy;
 };
 
 /* ---- sessions (session.c) ---- */
