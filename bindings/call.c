@@ -162,7 +162,12 @@ static int session_resume(lua_State *L)
   uint64_t pc = 0;
   bool has_pc = false;
   if (lua_istable(L, 2)) {
-    lua_getfield(L, 2, "mode");
+    /* Field errors blame the options (argument 2) and name the field. */
+    if (lua_getfield(L, 2, "mode") != LUA_TNIL && !lua_isstring(L, 3))
+      return luaL_argerror(
+          L, 2, lua_pushfstring(L, "field 'mode': \"continue\", \"step\" or "
+                                   "\"abort\" expected, got %s",
+                                luaL_typename(L, 3)));
     const char *name = luaL_optstring(L, 3, "continue");
     int i = 0;
     while (mode_names[i] != NULL && strcmp(mode_names[i], name) != 0)
@@ -171,6 +176,14 @@ static int session_resume(lua_State *L)
       return luaL_argerror(L, 2, lua_pushfstring(L, "invalid mode '%s'", name));
     mode = modes[i];
     if (lua_getfield(L, 2, "pc") != LUA_TNIL) {
+      int type = lua_type(L, 4);
+      if (!lua_isinteger(L, 4) && type != LUA_TLIGHTUSERDATA &&
+          type != LUA_TSTRING)
+        return luaL_argerror(
+            L, 2, lua_pushfstring(L, "field 'pc': address or symbol name "
+                                     "expected, got %s",
+                                  type == LUA_TNUMBER ? "a fraction"
+                                                      : luaL_typename(L, 4)));
       snare_lua_checkaddress(L, 4, &pc);
       has_pc = true;
     }

@@ -49,6 +49,10 @@ end
 --- Formats an integer as hexadecimal: `snare.hex(255)` is "0xff".
 -- Negative integers show their 64-bit two's complement.
 function snare.hex(n)
+  if math.type(n) ~= "integer" then
+    error(("snare.hex: bad argument 'n' (an integer expected, got %s)")
+          :format(math.type(n) or type(n)), 2)
+  end
   return string.format("0x%x", n)
 end
 
@@ -124,6 +128,10 @@ snare.line_at = core.line_at
 -- loaded library has a symbol there.
 -- @tparam integer addr
 function snare.describe(addr)
+  if math.type(addr) ~= "integer" then
+    error(("snare.describe: bad argument 'addr' (an integer address expected, "
+           .. "got %s)"):format(math.type(addr) or type(addr)), 2)
+  end
   local sym = core.symbol_at(addr)
   if not sym then
     return nil
@@ -334,6 +342,16 @@ local function need_integer(fname, arg, t, field)
   end
 end
 
+-- t[k] for a formatter; an error of t's __index is raised again at the
+-- formatter's caller, without the position in this file it names.
+local function index(fname, t, k)
+  local ok, v = pcall(function() return t[k] end)
+  if not ok then
+    error(("snare.%s: %s"):format(fname, (tostring(v):gsub("^[^:]*:%d+: ", ""))), 3)
+  end
+  return v
+end
+
 -- Whether v can be indexed like a table (a table, or a snare object).
 local function indexable(v)
   local t = type(v)
@@ -415,7 +433,7 @@ function snare.format_regs(regs)
   end
   local lines = {}
   for i, name in ipairs(core.registers) do
-    local value = regs[name]
+    local value = index("format_regs", regs, name)
     if math.type(value) ~= "integer" then
       error(string.format("snare.format_regs: bad argument 'regs' (register "
                           .. "%s is %s, not an integer)", name, type(value)), 2)

@@ -4,11 +4,17 @@
 -- addresses, unknown symbols, closed and cleared objects, double closes.
 -- Each call must raise a clear error (naming the function, an argument
 -- or the snare type) or return nil, message; afterwards the session
--- still computes fib(10). The coverage table is
--- spec/reliability/badinput_cases.lua; a function missing from it fails.
+-- still computes fib(10). Every error text also keeps the rules of
+-- `misleads` below (addresses as 0x-hex, no path into snare's own
+-- sources, no position of an argument that was not passed). The
+-- coverage table is spec/reliability/badinput_cases.lua; a function
+-- missing from it fails. Then every kind of callback
+-- (spec/reliability/callback_cases.lua) tries every entry point a
+-- callback must not use, and runs forever under the session's timeout.
 local snare = require "snare"
 local helpers = require "spec.helpers"
 local cases = require "spec.reliability.badinput_cases"
+local callbacks = require "spec.reliability.callback_cases"
 
 local TIMEOUT = 5000 -- ms; a runaway call becomes an "interrupt" stop
 
@@ -79,10 +85,63 @@ local function is_clear(msg, name, entry)
   return false
 end
 
+-- Parameters that take an address (a number there is one).
+local address_params = { addr = true, address = true, where = true, fn = true,
+                         ["function"] = true, target = true, targets = true,
+                         pc = true, start = true }
+
+-- The arguments of a case that are addresses of the fixtures (the set
+-- `known`) passed as addresses, which a message must show as 0x-hex,
+-- never in decimal. (A number given as a name comes back as the user
+-- wrote it: "unknown symbol '4096'".)
+local function addresses_of(args, n, params, known)
+  local list = {}
+  for i = 1, n do
+    if known[args[i]] and address_params[params[i] or "addr"] then
+      list[#list + 1] = args[i]
+    end
+  end
+  return list
+end
+
+-- Why an error text misleads, or nil: a number printed in decimal after
+-- "0x" (or an address in decimal), hex digits in upper case, a
+-- file:line inside snare's own Lua sources, or "bad argument #n" for an
+-- argument that was not passed. `nargs` counts the arguments given,
+-- self included; `params` names the arguments; `known` is the set of the
+-- fixtures' addresses.
+local function misleads(msg, args, n, nargs, params, known)
+  local head = msg:match("^(.-)\nstack traceback:") or msg
+  if head:find("snare%.lua:%d+:") or head:find("/snare/[%w_/]+%.lua:%d+:") then
+    return "names a line of snare's own sources"
+  end
+  if head:find("0x%x*[A-F]") then
+    return "an address in upper-case hex"
+  end
+  for i = 1, n do
+    local v = args[i]
+    if math.type(v) == "integer" and v >= 10 and
+        head:find("0x" .. v .. "%f[^%x]") then
+      return "the decimal " .. v .. " printed after 0x"
+    end
+  end
+  for _, addr in ipairs(addresses_of(args, n, params, known)) do
+    if head:find("%f[%d]" .. tostring(addr):gsub("%-", "%%-") .. "%f[%D]") then
+      return "the address " .. snare.hex(addr) .. " printed in decimal"
+    end
+  end
+  local pos = tonumber(head:match("bad argument #(%d+)"))
+  if pos and (pos < 1 or pos > math.max(nargs, 1)) then
+    return ("blames argument #%d of %d given"):format(pos, nargs)
+  end
+  return nil
+end
+
 describe("bad input to the Lua API", function()
   local ctx = {}
   local mt = {}
   local tried, failures = 0, {}
+  local errors, clear_errors, usable = 0, 0, 0
 
   setup(function()
     ctx.loops = helpers.load("loops")
@@ -110,6 +169,8 @@ describe("bad input to the Lua API", function()
       end
     end
     assert(ctx.inside, "no address inside an instruction of fib")
+    ctx.addresses = { [ctx.fib] = true, [ctx.scratch] = true,
+                      [ctx.scratch + 1] = true, [ctx.inside] = true }
     local bp = ctx.s:breakpoint("leaf", { condition = function(frame)
       ctx.stale_frame = frame
       return false
@@ -129,6 +190,11 @@ describe("bad input to the Lua API", function()
       lib:close()
     end
     print(string.format("FIGURE badinput_inputs %d", tried))
+    print(string.format("FIGURE badinput_errors %d clear %d (addresses 0x-hex, "
+                        .. "no snare source path, argument named)", errors,
+                        clear_errors))
+    print(string.format("FIGURE badinput_session_usable_after %d cases "
+                        .. "(fib(10) computed after each)", usable))
   end)
 
   local function fail(where, text)
@@ -163,6 +229,7 @@ describe("bad input to the Lua API", function()
     if stop.kind ~= "exit" or stop.value ~= 55 then
       error(where .. ": session broken afterwards: " .. tostring(stop))
     end
+    usable = usable + 1
   end
 
   -- Closes sessions and libraries a successful call returned.
@@ -181,8 +248,22 @@ describe("bad input to the Lua API", function()
   local log = os.getenv("SNARE_BADINPUT_LOG")
   log = log and assert(io.open(log, "w"))
 
-  local function verify(where, name, entry, results)
+  -- One error text of a case (raised, or the message of nil, message).
+  local function check_text(where, msg, c)
+    errors = errors + 1
+    local why = type(msg) == "string" and
+                misleads(msg, c.args, c.n, c.nargs, c.params, ctx.addresses)
+    if why then
+      fail(where, "misleading error (" .. why .. "): " .. msg)
+    else
+      clear_errors = clear_errors + 1
+    end
+  end
+
+  -- `c`: {args =, n =, nargs =} of the call, for the text's rules.
+  local function verify(where, name, entry, results, c)
     tried = tried + 1
+    c.params = entry.params or {}
     if log then
       log:write(where, " -> ", tostring(results[1]), " ", tostring(results[2]),
                 " ", tostring(results[3]), "\n")
@@ -191,6 +272,7 @@ describe("bad input to the Lua API", function()
       if not is_clear(results[2], name, entry) then
         fail(where, "unclear error: " .. tostring(results[2]))
       end
+      check_text(where, results[2], c)
       return
     end
     release(results)
@@ -198,6 +280,8 @@ describe("bad input to the Lua API", function()
     if results.n >= 2 and v1 == nil and type(v2) ~= "string" and
         not entry.nil_ok then
       fail(where, "returned nil without a message")
+    elseif results.n >= 3 and v1 == nil and type(v2) == "string" then
+      check_text(where, v2, c)
     end
   end
 
@@ -287,7 +371,7 @@ describe("bad input to the Lua API", function()
     if results == nil then
       fail(where, "condition did not run")
     else
-      verify(where, name, entry, results)
+      verify(where, name, entry, results, { args = c[3], n = c[4], nargs = c[4] + 1 })
     end
   end
 
@@ -312,10 +396,13 @@ describe("bad input to the Lua API", function()
             if not c[2] then
               self = good_self(group, entry, stop)
             end
-            verify(where, name, entry, table.pack(cases.call(fn, self, c[3], c[4])))
+            local nargs = c[4] + (self == cases.NONE and 0 or 1)
+            verify(where, name, entry, table.pack(cases.call(fn, self, c[3], c[4])),
+                   { args = c[3], n = c[4], nargs = nargs })
             if entry.self == "fresh" and not c[2] then -- and a double close
               verify(where .. " twice", name, entry,
-                     table.pack(cases.call(fn, self, {}, 0)))
+                     table.pack(cases.call(fn, self, {}, 0)),
+                     { args = {}, n = 0, nargs = nargs - c[4] })
             end
           end
           check_session(where)

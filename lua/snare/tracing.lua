@@ -26,8 +26,12 @@ local function resolve(who, targets, into)
   elseif math.type(targets) == "integer" then
     into[#into + 1] = { name = snare.describe(targets) or
                         string.format("0x%x", targets), address = targets }
-  elseif kind == "userdata" and targets.functions then
-    for _, sym in ipairs(targets:functions()) do
+  elseif debug.getmetatable(targets) == snare.core.metatable("snare.library") then
+    local ok, functions = pcall(targets.functions, targets) -- closed: raises
+    if not ok then
+      error(("%s: bad targets: %s"):format(who, functions), 0)
+    end
+    for _, sym in ipairs(functions) do
       into[#into + 1] = { name = sym.name, address = sym.address }
     end
   elseif kind == "table" and math.type(targets.address) == "integer" then
