@@ -442,3 +442,201 @@ describe("bad input to the Lua API", function()
     end)
   end
 end)
+
+describe("callbacks that misbehave", function()
+  local ctx = {}
+  local refused, loops_stopped, usable = 0, 0, 0
+
+  setup(function()
+    ctx.loops = helpers.load("loops")
+    ctx.hooks = helpers.load("hooks")
+    ctx.s = snare.session { timeout = TIMEOUT }
+    ctx.other = snare.session { timeout = TIMEOUT }
+  end)
+
+  teardown(function()
+    ctx.s:close()
+    ctx.other:close()
+    ctx.loops:close()
+    ctx.hooks:close()
+    print(string.format("FIGURE callback_kinds %d forbidden_entries %d refused %d "
+                        .. "infinite_loops_stopped %d session_usable_after %d",
+                        #callbacks.kinds, #callbacks.forbidden, refused,
+                        loops_stopped, usable))
+  end)
+
+  -- The session (and the objects a forbidden call would change) are as
+  -- before, and fib(10) still computes.
+  local function check_usable(where)
+    assert(not ctx.s.closed, where .. ": closed the session")
+    assert(not ctx.other.closed, where .. ": closed the other session")
+    assert(not ctx.s.stopped, where .. ": left the session stopped")
+    local stop = ctx.s:call("fib", 10)
+    assert(stop.kind == "exit" and stop.value == 55,
+           where .. ": session broken afterwards: " .. tostring(stop))
+    usable = usable + 1
+  end
+
+  for _, kind in ipairs(callbacks.kinds) do
+    local label = kind.label or kind.name
+    it("refuse every entry point a callback must not use: " .. label, function()
+      local failures = {}
+      for _, entry in ipairs(callbacks.forbidden) do
+        local where = label .. " calling " .. entry[1]
+        ctx.spare_bp = ctx.s:breakpoint("visit")
+        ctx.spare_lib = helpers.load("strings", "O2")
+        local outcome
+        local got = kind.run(ctx, function()
+          outcome = table.pack(pcall(entry[2], ctx))
+        end)
+        if not got.ran or outcome == nil then
+          failures[#failures + 1] = where .. ": the callback did not run"
+        elseif outcome[1] then
+          failures[#failures + 1] = where .. ": not refused"
+        elseif not tostring(outcome[2]):find(callbacks.refusal) then
+          failures[#failures + 1] = where .. ": not the one refusal: " ..
+                                    tostring(outcome[2])
+        else
+          refused = refused + 1
+        end
+        assert(not ctx.spare_bp.cleared and ctx.spare_bp.enabled,
+               where .. ": changed a breakpoint")
+        assert(not ctx.spare_lib.closed, where .. ": closed a library")
+        ctx.spare_bp:clear()
+        ctx.spare_lib:close()
+        check_usable(where)
+      end
+      assert(#failures == 0, table.concat(failures, "\n"))
+    end)
+
+    for _, loop in ipairs(callbacks.loops) do
+      it("stop " .. label .. " running " .. loop[1] .. " at the session's timeout",
+         function()
+        ctx.s.timeout = 200
+        local got = kind.run(ctx, loop[2])
+        ctx.s.timeout = TIMEOUT
+        assert.is_true(got.ran)
+        assert.matches("snare: " .. kind.name .. " ran past the session's "
+                       .. "timeout %(200 ms%)", got.error)
+        assert.not_matches("snare%.lua:%d", got.error)
+        loops_stopped = loops_stopped + 1
+        check_usable(label .. " running " .. loop[1])
+      end)
+    end
+  end
+
+  it("defer removing a running hook from its own callback", function()
+    local calls = 0
+    local h
+    h = snare.hook("leaf", function()
+      calls = calls + 1
+      h:remove()
+    end)
+    assert.equal(6, ctx.s:call("calls_leaf", 3).value)
+    assert.is_true(h.removed)
+    local after = calls
+    assert.is_true(after >= 1 and after <= 3)
+    ctx.s:call("calls_leaf", 3)
+    assert.equal(after, calls) -- removed for good
+    check_usable("hook removing itself")
+  end)
+end)
+
+describe("errors name the real cause", function()
+  local loops, stress, s
+
+  setup(function()
+    loops = helpers.load("loops")
+    stress = helpers.load("stress")
+    s = snare.session()
+  end)
+
+  teardown(function()
+    s:close()
+    loops:close()
+    stress:close()
+  end)
+
+  -- The file of the position prefix of an error ("spec/x.lua" of
+  -- "spec/x.lua:12: ..."), or nil.
+  local function blamed_file(err)
+    return err:match("^([^:]+):%d+: ")
+  end
+
+  it("a read past readable memory names its first unreadable byte", function()
+    local scratch = stress:symbol("scratch")
+    local data, err, status = snare.read(scratch, 1 << 40)
+    assert.is_nil(data)
+    assert.equal("BAD_ADDRESS", status)
+    local first = assert(tonumber(err:match("first unreadable byte is 0x(%x+)"), 16), err)
+    assert.is_true(first > scratch)
+    assert.is_nil((snare.read(first, 1)))
+    assert.is_string(snare.read(first - 1, 1))
+    assert.matches(("at %s:"):format(snare.hex(scratch)), err)
+  end)
+
+  it("a write into code is refused as such", function()
+    local ok, err, status = snare.write(loops:symbol("fib"), "\0\0")
+    assert.is_nil(ok)
+    assert.equal("IS_CODE", status)
+    assert.matches("refusing to write into code; use a breakpoint", err)
+    assert.is_nil((snare.write_u8(loops:symbol("fib"), 0)))
+  end)
+
+  it("a bad timeout is named, not a stack position", function()
+    for _, set in ipairs {
+      function() return snare.session { timeout = -5 } end,
+      function() s.timeout = -5 end,
+    } do
+      local ok, err = pcall(set)
+      assert.is_false(ok)
+      assert.matches("snare.session: bad timeout %-5 %(milliseconds", err)
+      assert.not_matches("#%d", err)
+    end
+    local ok, err = pcall(snare.session, { timeout = "soon" })
+    assert.is_false(ok)
+    assert.matches("bad timeout %(an integer number of milliseconds expected, "
+                   .. "got string%)", err)
+  end)
+
+  it("a bad target is blamed on the caller's line, never snare's", function()
+    for _, name in ipairs { "tally", "profile", "trace", "hook" } do
+      local ok, err = pcall(function()
+        local r = snare[name]("nosuch", print) -- not a tail call
+        return r
+      end)
+      assert.is_false(ok)
+      assert.matches("snare%." .. name .. ": bad targets: unknown symbol 'nosuch'", err)
+      assert.matches("badinput_spec%.lua$", blamed_file(err))
+    end
+    local ok, err = pcall(function()
+      local h = snare.hook(0x10, print)
+      return h
+    end)
+    assert.is_false(ok)
+    assert.matches("snare.hook: cannot hook 0x10: ", err)
+    assert.matches("badinput_spec%.lua$", blamed_file(err))
+  end)
+
+  it("an address is 0x and hex in every message", function()
+    local ok, err = pcall(snare.mark, 0x1234, 1)
+    assert.is_false(ok)
+    assert.matches("cannot mark 0x1234: ", err)
+  end)
+
+  it("the formatters check their arguments", function()
+    for name, arg in pairs { format_stop = "stop", format_breakpoint = "bp",
+                             format_regs = "regs", format_event = "event" } do
+      for _, bad in ipairs { 42, {}, "x" } do
+        local ok, err = pcall(snare[name], bad)
+        assert.is_false(ok)
+        assert.matches("^snare%." .. name .. ": bad argument '" .. arg .. "' %(", err)
+      end
+    end
+    local ok, err = pcall(snare.format_regs, setmetatable({}, { __index = function()
+      return 1.5
+    end }))
+    assert.is_false(ok)
+    assert.matches("register rax is number, not an integer", err)
+  end)
+end)

@@ -298,8 +298,9 @@ function tracing.hook(target, fn, options)
     error("snare.hook: bad argument 'fn' (expected a callback function)", 2)
   end
   local address = resolved[1].address
-  return checked(snare.core.hook, address, { callback = fn,
-                                             on_exit = options and options.exit })
+  local hook = checked(snare.core.hook, address,
+                       { callback = fn, on_exit = options and options.exit })
+  return hook -- no tail call: `checked` blames the caller of this function
 end
 
 --- Adds these functions to the snare module table.
