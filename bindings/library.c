@@ -204,12 +204,14 @@ static int push_opened(lua_State *L, const char *path)
 /* core.load(path) -> library | nil, message */
 static int core_load(lua_State *L)
 {
+  snare_lua_check_no_callback(L, "load a library");
   return push_opened(L, luaL_checkstring(L, 1));
 }
 
 /* core.load_program() -> the main program as a library | nil, message */
 static int core_load_program(lua_State *L)
 {
+  snare_lua_check_no_callback(L, "load a library");
   return push_opened(L, NULL);
 }
 

@@ -136,6 +136,7 @@ static int session_newindex(lua_State *L)
  */
 int snare_lua_session_new(lua_State *L)
 {
+  snare_lua_check_no_callback(L, "create a session");
   if (!lua_isnoneornil(L, 1))
     luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);

@@ -159,7 +159,10 @@ end
 -- Sessions are `<close>`-able: `local s <close> = snare.session()`.
 --
 -- Fields: `s.closed`, `s.stopped`, `s.thread` (small id of the worker),
--- `s.timeout` (milliseconds, settable; 0 waits forever).
+-- `s.timeout` (milliseconds, settable; 0 waits forever). The timeout also
+-- bounds each Lua callback (hook, condition, step policy) of the runs it
+-- bounds: one that runs longer raises "snare: <kind> ran past the
+-- session's timeout (N ms)".
 --
 -- Running (each blocks until the worker stops and returns a stop):
 --
@@ -194,7 +197,9 @@ end
 --
 -- `s:close()` (also `<close>` and garbage collection) aborts a stopped
 -- worker, joins it and clears its breakpoints; later use raises
--- "snare.session: closed". A condition cannot close its own session.
+-- "snare.session: closed". No callback (hook, condition, step policy) may
+-- run, resume, step, interrupt or close a session: that raises "snare:
+-- cannot ... from inside a callback".
 -- @tparam[opt] table opts `{timeout = ms}`
 -- @return session
 -- @function session

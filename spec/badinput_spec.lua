@@ -450,6 +450,7 @@ describe("callbacks that misbehave", function()
   setup(function()
     ctx.loops = helpers.load("loops")
     ctx.hooks = helpers.load("hooks")
+    ctx.marks = helpers.load("marks")
     ctx.s = snare.session { timeout = TIMEOUT }
     ctx.other = snare.session { timeout = TIMEOUT }
   end)
@@ -459,6 +460,7 @@ describe("callbacks that misbehave", function()
     ctx.other:close()
     ctx.loops:close()
     ctx.hooks:close()
+    ctx.marks:close()
     print(string.format("FIGURE callback_kinds %d forbidden_entries %d refused %d "
                         .. "infinite_loops_stopped %d session_usable_after %d",
                         #callbacks.kinds, #callbacks.forbidden, refused,
@@ -528,15 +530,16 @@ describe("callbacks that misbehave", function()
   it("defer removing a running hook from its own callback", function()
     local calls = 0
     local h
-    h = snare.hook("leaf", function()
+    h = snare.hook(ctx.hooks:symbol("leaf"), function()
       calls = calls + 1
       h:remove()
     end)
-    assert.equal(6, ctx.s:call("calls_leaf", 3).value)
+    local calls_leaf = ctx.hooks:symbol("calls_leaf")
+    assert.equal(6, ctx.s:call(calls_leaf, 3).value)
     assert.is_true(h.removed)
     local after = calls
     assert.is_true(after >= 1 and after <= 3)
-    ctx.s:call("calls_leaf", 3)
+    ctx.s:call(calls_leaf, 3)
     assert.equal(after, calls) -- removed for good
     check_usable("hook removing itself")
   end)

@@ -141,7 +141,7 @@ static void wait_for_stop(snare_session *session, snare_stop *stop,
  * another thread, or a step policy, would start a run inside the run
  * (or step) that called it.
  */
-static bool in_callback(const snare_session *session) {
+bool snare_session_in_callback(const snare_session *session) {
   snare_thread *self = snare_threads_current();
   return (self != NULL && atomic_load(&self->in_callback)) ||
          atomic_load(&session->in_policy);
@@ -158,7 +158,7 @@ snare_status snare_call(snare_session *session, uint64_t fn, unsigned nargs,
   if (session == NULL || stop == NULL || nargs > 8 ||
       (nargs > 0 && args == NULL))
     return SNARE_INVALID_ARGUMENT;
-  if (in_callback(session))
+  if (snare_session_in_callback(session))
     return SNARE_IN_CALLBACK;
   if (session->in_call)
     return SNARE_WRONG_STATE;
@@ -205,7 +205,7 @@ snare_status snare_resume(snare_session *session, snare_resume_mode mode,
                           const uint64_t *new_pc, snare_stop *stop) {
   if (session == NULL || (unsigned)mode > SNARE_RESUME_ABORT)
     return SNARE_INVALID_ARGUMENT;
-  if (in_callback(session))
+  if (snare_session_in_callback(session))
     return SNARE_IN_CALLBACK;
   if (!is_stopped(session))
     return SNARE_WRONG_STATE;
@@ -231,7 +231,7 @@ snare_status snare_resume(snare_session *session, snare_resume_mode mode,
 snare_status snare_interrupt(snare_session *session) {
   if (session == NULL)
     return SNARE_INVALID_ARGUMENT;
-  if (in_callback(session))
+  if (snare_session_in_callback(session))
     return SNARE_IN_CALLBACK;
   if (atomic_load(&session->worker.state) != SNARE_THREAD_RUNNING)
     return SNARE_WRONG_STATE;

@@ -42,6 +42,9 @@ struct snare_session {
 /* Calls fn on every live session; controller, under the global lock. */
 SNARE_HIDDEN void snare_sessions_each(void (*fn)(struct snare_session *, void *),
                                       void *arg);
+/* True while the calling thread runs a callback (condition, hook) or the
+   session's step policy runs: runs of the session are refused then. */
+SNARE_HIDDEN bool snare_session_in_callback(const struct snare_session *s);
 /* OK if addr is mapped executable code, else BAD_ADDRESS or NOT_CODE. */
 SNARE_HIDDEN snare_status snare_session_check_code(uint64_t addr);
 

@@ -317,12 +317,12 @@ Test(badinput, every_c_function_refuses_bad_input_and_changes_nothing) {
   printf("FIGURE badinput_c_inputs %u\n", tried);
 }
 
-/* What a callback tries from inside: call, resume and interrupt. */
+/* What a callback tries from inside: call, resume, interrupt, step. */
 typedef struct reentry {
   snare_session *session;
   uint64_t fib;
   int runs;
-  snare_status call, resume, interrupt;
+  snare_status call, resume, interrupt, step;
 } reentry;
 
 static void try_reentry(reentry *r) {
@@ -333,6 +333,7 @@ static void try_reentry(reentry *r) {
   r->call = snare_call(r->session, r->fib, 1, &n, &stop);
   r->resume = snare_resume(r->session, SNARE_RESUME_CONTINUE, NULL, &stop);
   r->interrupt = snare_interrupt(r->session);
+  r->step = snare_step(r->session, SNARE_STEP_OVER, NULL, &stop);
 }
 
 static bool reentering_condition(snare_frame *frame, void *data) {
@@ -352,7 +353,7 @@ static int reentering_policy(snare_session *session, void *data) {
   return 1;
 }
 
-/* Returns how many of the three were refused. */
+/* Returns how many of the four were refused. */
 static unsigned expect_refused(const reentry *r, const char *kind) {
   cr_expect_eq(r->runs > 0, true, "%s did not run", kind);
   cr_expect_eq(r->call, SNARE_IN_CALLBACK, "%s: call %s", kind,
@@ -361,8 +362,11 @@ static unsigned expect_refused(const reentry *r, const char *kind) {
                snare_status_name(r->resume));
   cr_expect_eq(r->interrupt, SNARE_IN_CALLBACK, "%s: interrupt %s", kind,
                snare_status_name(r->interrupt));
+  cr_expect_eq(r->step, SNARE_IN_CALLBACK, "%s: step %s", kind,
+               snare_status_name(r->step));
   return (unsigned)(r->call == SNARE_IN_CALLBACK) +
-         (r->resume == SNARE_IN_CALLBACK) + (r->interrupt == SNARE_IN_CALLBACK);
+         (r->resume == SNARE_IN_CALLBACK) +
+         (r->interrupt == SNARE_IN_CALLBACK) + (r->step == SNARE_IN_CALLBACK);
 }
 
 Test(badinput, callbacks_cannot_run_resume_or_interrupt_their_session) {
@@ -376,7 +380,7 @@ Test(badinput, callbacks_cannot_run_resume_or_interrupt_their_session) {
   cr_assert_eq(snare_session_new(&session), SNARE_OK);
   snare_session_set_timeout(session, 10000);
 
-  reentry cond = {session, fib.address, 0, SNARE_OK, SNARE_OK, SNARE_OK};
+  reentry cond = {session, fib.address, 0, SNARE_OK, SNARE_OK, SNARE_OK, SNARE_OK};
   snare_breakpoint_options opts = {.condition = reentering_condition,
                                    .condition_data = &cond};
   int bp;
@@ -386,7 +390,7 @@ Test(badinput, callbacks_cannot_run_resume_or_interrupt_their_session) {
   snare_breakpoint_clear(session, bp);
   unsigned refused = expect_refused(&cond, "condition");
 
-  reentry hook = {session, fib.address, 0, SNARE_OK, SNARE_OK, SNARE_OK};
+  reentry hook = {session, fib.address, 0, SNARE_OK, SNARE_OK, SNARE_OK, SNARE_OK};
   snare_hook_options hopts = {.callback = reentering_hook, .data = &hook};
   int hook_id;
   cr_assert_eq(snare_hook_function(count_to.address, &hopts, &hook_id),
@@ -395,7 +399,7 @@ Test(badinput, callbacks_cannot_run_resume_or_interrupt_their_session) {
   snare_hook_remove(hook_id);
   refused += expect_refused(&hook, "hook callback");
 
-  reentry policy = {session, fib.address, 0, SNARE_OK, SNARE_OK, SNARE_OK};
+  reentry policy = {session, fib.address, 0, SNARE_OK, SNARE_OK, SNARE_OK, SNARE_OK};
   snare_step_policy step = {NULL, reentering_policy, &policy};
   snare_breakpoint_options once = {.max_stops = 1};
   cr_assert_eq(snare_breakpoint_set(session, count_to.address, &once, &bp),
@@ -415,7 +419,7 @@ Test(badinput, callbacks_cannot_run_resume_or_interrupt_their_session) {
   cr_assert_eq(call1(session, fib.address, 10), 55);
   snare_session_free(session);
   snare_library_close(loops);
-  printf("FIGURE badinput_c_callback_reentries %u of 9 refused\n", refused);
+  printf("FIGURE badinput_c_callback_reentries %u of 12 refused\n", refused);
 }
 
 /*

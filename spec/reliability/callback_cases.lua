@@ -5,14 +5,17 @@
 -- is called at its first invocation only), removes it and returns
 -- {ran =, error = the callback's error as snare reported it (a hook's
 -- last_error, a stop's error, a step's raised error)}. The session ctx.s
--- is idle before and after (a stop left behind is aborted).
+-- is idle before and after (a stop left behind is aborted). Functions
+-- are named by their addresses in ctx.hooks and ctx.marks: other specs
+-- of the same run load libraries with functions of the same names.
 local snare = require "snare"
 
 local callbacks = {}
 
--- Calls calls_leaf(3) of the hooks fixture, which calls leaf three times.
-local function call_leaves(ctx)
-  local ok, stop = pcall(ctx.s.call, ctx.s, "calls_leaf", 3)
+-- Calls calls_leaf(3) of the hooks fixture, which calls leaf three times
+-- (or fn(3)).
+local function call_leaves(ctx, fn)
+  local ok, stop = pcall(ctx.s.call, ctx.s, fn or ctx.hooks:symbol("calls_leaf"), 3)
   local error_text = not ok and stop or stop.error
   if ctx.s.stopped then
     ctx.s:abort()
@@ -34,8 +37,9 @@ end
 -- Steps from calls_leaf's first line until the policy ran (or 20 steps).
 local function step_with(ctx, make_policy, body)
   local state = once(body)
-  ctx.s:breakpoint("calls_leaf", { temporary = true })
-  ctx.s:call("calls_leaf", 3)
+  local calls_leaf = ctx.hooks:function_info("calls_leaf")
+  ctx.s:breakpoint(calls_leaf.after_prologue, { temporary = true })
+  ctx.s:call(calls_leaf.entry, 3)
   local error_text
   for _ = 1, 20 do
     local ok, err = pcall(ctx.s.step_line, ctx.s, make_policy(state.fn))
@@ -56,7 +60,7 @@ end
 callbacks.kinds = {
   { name = "hook callback", run = function(ctx, body)
       local state = once(body)
-      local h = snare.hook("leaf", state.fn)
+      local h = snare.hook(ctx.hooks:symbol("leaf"), state.fn)
       call_leaves(ctx)
       local stats = h:stats()
       h:remove()
@@ -64,7 +68,7 @@ callbacks.kinds = {
     end },
   { name = "breakpoint condition", run = function(ctx, body)
       local state = once(body)
-      local bp = ctx.s:breakpoint("leaf", { condition = function()
+      local bp = ctx.s:breakpoint(ctx.hooks:symbol("leaf"), { condition = function()
         state.fn()
         return false
       end })
@@ -90,6 +94,14 @@ callbacks.kinds = {
       local stats = h:stats()
       h:remove()
       snare.mark_remove(m)
+      return { ran = state.ran, error = stats.last_error }
+    end },
+  { name = "probe hook", run = function(ctx, body)
+      local state = once(body)
+      local h = snare.probe_hook(ctx.marks, "fixture:step", state.fn)
+      call_leaves(ctx, ctx.marks:symbol("marks_loop")) -- fixture:step, per iteration
+      local stats = h:stats()
+      h:remove()
       return { ran = state.ran, error = stats.last_error }
     end },
 }
@@ -125,6 +137,15 @@ callbacks.forbidden = {
   { "snare.tally", function() return snare.tally("fib") end },
   { "snare.mark_hook", function() return snare.mark_hook({ data1 = 1 }, print) end },
   { "lib:close", function(c) return c.spare_lib:close() end },
+  { "snare.load", function(c) return snare.load(c.spare_lib.path) end },
+  { "snare.session", function() return snare.session() end },
+  { "snare.mark", function(c) return snare.mark(c.hooks:symbol("leaf"), 7) end },
+  { "snare.mark_remove", function() return snare.mark_remove(999999) end },
+  { "snare.mark_break", function(c) return snare.mark_break(c.s, { data1 = 7 }) end },
+  { "snare.mark_break_clear", function() return snare.mark_break_clear(999999) end },
+  { "snare.code_register", function(c)
+      return snare.code_register { start = c.hooks:symbol("leaf"), size = 1, name = "x" }
+    end },
 }
 
 -- The one refusal, wherever it is raised from.
