@@ -11,8 +11,14 @@
 
 #include "snare_lua.h"
 
-/* Callbacks running on this OS thread (conditions run on workers). */
+/*
+ * Callbacks running on this OS thread (conditions run on workers), and
+ * on a target thread the whole time it holds the Lua turn: a callback's
+ * arguments are built before its protected call, and the GC may run a
+ * finalizer there too, which must be deferred as inside the callback.
+ */
 static _Thread_local int callback_depth;
+static _Thread_local int pcall_depth; /* the protected calls among them */
 
 /*
  * The time a callback may run: the timeout of the session whose
@@ -94,16 +100,18 @@ int snare_lua_pcall(lua_State *L, int nargs, int nresults, const char *what)
   lua_insert(L, func);
   unsigned timeout_ms =
       atomic_load_explicit(&callback_timeout_ms, memory_order_relaxed);
-  if (timeout_ms != 0 && callback_depth == 0) {
+  if (timeout_ms != 0 && pcall_depth == 0) {
     running.what = what;
     running.timeout_ms = timeout_ms;
     running.started_ns = 0;
     lua_sethook(L, check_time, LUA_MASKCOUNT, CHECK_INSTRUCTIONS);
   }
   callback_depth++;
+  pcall_depth++;
   int status = lua_pcall(L, nargs, nresults, func);
+  pcall_depth--;
   callback_depth--;
-  if (timeout_ms != 0 && callback_depth == 0)
+  if (timeout_ms != 0 && pcall_depth == 0)
     lua_sethook(L, NULL, 0, 0);
   lua_remove(L, func);
   assert(lua_gettop(L) == func - 1 + (status == LUA_OK ? nresults : 1));
@@ -139,13 +147,19 @@ bool snare_lua_try_enter_async(void)
   if (atomic_load(&controller_waiting) <= 0 ||
       atomic_exchange(&async_busy, true))
     return false;
-  if (atomic_load(&controller_waiting) > 0)
+  if (atomic_load(&controller_waiting) > 0) {
+    callback_depth++;
     return true;
+  }
   atomic_store(&async_busy, false);
   return false;
 }
 
-void snare_lua_leave_async(void) { atomic_store(&async_busy, false); }
+void snare_lua_leave_async(void)
+{
+  callback_depth--;
+  atomic_store(&async_busy, false);
+}
 
 /* Finalizers deferred out of callbacks; any controller may run them. */
 typedef struct deferred {

@@ -527,6 +527,12 @@ describe("callbacks that misbehave", function()
     end
   end
 
+  it("defer finalizers the GC runs while a callback's arguments are built",
+     function()
+    local ok, how, code = os.execute("lua5.4 spec/reliability/finalizers_in_arguments.lua")
+    assert(ok, ("the script ended by %s %s"):format(how, code))
+  end)
+
   it("defer removing a running hook from its own callback", function()
     local calls = 0
     local h
