@@ -28,6 +28,10 @@ static _Thread_local int pcall_depth; /* the protected calls among them */
  */
 enum { CHECK_INSTRUCTIONS = 1000 };
 static atomic_uint callback_timeout_ms;
+/* A callback of the current run ran past the timeout: the later ones of
+   the run do not start (a hook looping at every call would otherwise
+   hold the run for a timeout per call, out of the interrupt's reach). */
+static atomic_bool run_expired;
 static _Thread_local struct {
   const char *what; /* "hook callback", "breakpoint condition", ... */
   unsigned timeout_ms;
@@ -54,6 +58,7 @@ static void check_time(lua_State *L, lua_Debug *ar)
     /* Check at every instruction from now on: a pcall in the callback
        that caught this error finds the next one at once. */
     lua_sethook(L, check_time, LUA_MASKCOUNT, 1);
+    atomic_store_explicit(&run_expired, true, memory_order_relaxed);
     luaL_where(L, 0); /* the line the callback was running */
     lua_pushfstring(L, "snare: %s ran past the session's timeout (%d ms)",
                     running.what, (int)running.timeout_ms);
@@ -66,6 +71,7 @@ void snare_lua_set_callback_timeout(unsigned timeout_ms)
 {
   atomic_store_explicit(&callback_timeout_ms, timeout_ms,
                         memory_order_relaxed);
+  atomic_store_explicit(&run_expired, false, memory_order_relaxed);
 }
 
 void snare_lua_check_no_callback(lua_State *L, const char *what)
@@ -96,10 +102,18 @@ int snare_lua_pcall(lua_State *L, int nargs, int nresults, const char *what)
 {
   int func = lua_gettop(L) - nargs;
   assert(func >= 1 && nresults != LUA_MULTRET);
-  lua_pushcfunction(L, msghandler);
-  lua_insert(L, func);
   unsigned timeout_ms =
       atomic_load_explicit(&callback_timeout_ms, memory_order_relaxed);
+  if (timeout_ms != 0 &&
+      atomic_load_explicit(&run_expired, memory_order_relaxed)) {
+    lua_settop(L, func - 1);
+    lua_pushfstring(L, "snare: %s not run: a callback of this run already "
+                       "ran past the session's timeout (%d ms)",
+                    what, (int)timeout_ms);
+    return LUA_ERRRUN;
+  }
+  lua_pushcfunction(L, msghandler);
+  lua_insert(L, func);
   if (timeout_ms != 0 && pcall_depth == 0) {
     running.what = what;
     running.timeout_ms = timeout_ms;

@@ -518,7 +518,9 @@ describe("callbacks that misbehave", function()
         local got = kind.run(ctx, loop[2])
         ctx.s.timeout = TIMEOUT
         assert.is_true(got.ran)
-        assert.matches("snare: " .. kind.name .. " ran past the session's "
+        -- (A hook's last error may be that of a later call, which did
+        -- not start: "snare: hook callback not run: ... ran past ...".)
+        assert.matches("snare: " .. kind.name .. " .-ran past the session's "
                        .. "timeout %(200 ms%)", got.error)
         assert.not_matches("snare%.lua:%d", got.error)
         loops_stopped = loops_stopped + 1
@@ -531,6 +533,26 @@ describe("callbacks that misbehave", function()
      function()
     local ok, how, code = os.execute("lua5.4 spec/reliability/finalizers_in_arguments.lua")
     assert(ok, ("the script ended by %s %s"):format(how, code))
+  end)
+
+  it("start no callback of a run after one ran past the timeout", function()
+    local started = 0
+    local h = snare.hook(ctx.hooks:symbol("leaf"), function()
+      started = started + 1
+      while true do end
+    end)
+    ctx.s.timeout = 200
+    local stop = ctx.s:call(ctx.hooks:symbol("calls_leaf"), 20)
+    ctx.s.timeout = TIMEOUT
+    local stats = h:stats()
+    h:remove()
+    assert.equal("exit", stop.kind)
+    assert.equal(210, stop.value)
+    assert.equal(1, started)
+    assert.equal(20, stats.errors)
+    assert.matches("snare: hook callback not run: a callback of this run already "
+                   .. "ran past the session's timeout %(200 ms%)", stats.last_error)
+    check_usable("a hook looping at every call")
   end)
 
   it("defer removing a running hook from its own callback", function()
