@@ -32,9 +32,11 @@ base=$(growth_ns snare_variant none "$n1" "$n2")
 tally=$(growth_ns snare_variant tally "$n1" "$n2")
 profile=$(growth_ns snare_variant profile "$n1" "$n2")
 lua=$(growth_ns snare_variant lua "$n1" "$n2")
+lua_timeout=$(growth_ns snare_variant lua_timeout "$n1" "$n2")
 tally_ns=$(per_hit_ns "$tally" "$base" "$n1" "$n2")
 profile_ns=$(per_hit_ns "$profile" "$base" "$n1" "$n2")
 lua_ns=$(per_hit_ns "$lua" "$base" "$n1" "$n2")
+lua_timeout_ns=$(per_hit_ns "$lua_timeout" "$base" "$n1" "$n2")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 echo
@@ -44,6 +46,7 @@ printf '%-36s %10s %14s\n' "uftrace record (-pg)" "$uftrace_ns" "1.00x"
 printf '%-36s %10s %14s\n' "snare tally (C, count)" "$tally_ns" "$(ratio "$tally_ns" "$uftrace_ns")"
 printf '%-36s %10s %14s\n' "snare profile (C, entry+exit time)" "$profile_ns" "$(ratio "$profile_ns" "$uftrace_ns")"
 printf '%-36s %10s %14s\n' "snare Lua hook (entry)" "$lua_ns" "$(ratio "$lua_ns" "$uftrace_ns")"
+printf '%-36s %10s %14s\n' "snare Lua hook, session timeout set" "$lua_timeout_ns" "$(ratio "$lua_timeout_ns" "$uftrace_ns")"
 echo
 goal() {
   if awk -v a="$2" -v b="$3" -v f="$4" 'BEGIN { exit !(a < b * f) }'; then

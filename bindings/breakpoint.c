@@ -84,7 +84,7 @@ static bool run_condition(snare_frame *frame, lsession *s, int table_uv,
   }
   lua_pushvalue(co, fidx);
   s->in_callback = true;
-  int status = snare_lua_pcall(co, 1, 1);
+  int status = snare_lua_pcall(co, 1, 1, "breakpoint condition");
   s->in_callback = false;
   f->frame = NULL;
   bool stop = true;
@@ -147,13 +147,6 @@ static lbreakpoint *checkbreakpoint(lua_State *L, int idx)
   if (cleared(bp))
     luaL_error(L, BREAKPOINT_TYPE ": breakpoint cleared");
   return bp;
-}
-
-/* Raises if a callback is running: breakpoints change on the controller. */
-static void checknocallback(lua_State *L, const char *what)
-{
-  if (snare_lua_in_callback())
-    luaL_error(L, "snare: cannot %s from a callback", what);
 }
 
 static unsigned optcount(lua_State *L, int opts, const char *field)
@@ -224,7 +217,7 @@ static void clear_locations(lua_State *L, int idx, lbreakpoint *bp)
 static int session_breakpoint(lua_State *L)
 {
   lsession *s = snare_lua_checksession(L, 1);
-  checknocallback(L, "set a breakpoint");
+  snare_lua_check_no_callback(L, "set a breakpoint");
   if (!lua_isnoneornil(L, 3))
     luaL_checktype(L, 3, LUA_TTABLE);
   lua_settop(L, 3);
@@ -369,7 +362,7 @@ static snare_breakpoint_info checkinfo(lua_State *L, lbreakpoint *bp)
 static int setenabled(lua_State *L, bool enabled)
 {
   lbreakpoint *bp = checkbreakpoint(L, 1);
-  checknocallback(L, "change a breakpoint");
+  snare_lua_check_no_callback(L, "change a breakpoint");
   for (size_t i = 0; i < bp->count; i++) {
     if (loc_cleared(bp, i))
       continue;
@@ -399,7 +392,7 @@ static int bp_clear(lua_State *L)
   lbreakpoint *bp = luaL_checkudata(L, 1, BREAKPOINT_TYPE);
   if (cleared(bp))
     return 0;
-  checknocallback(L, "clear a breakpoint");
+  snare_lua_check_no_callback(L, "clear a breakpoint");
   clear_locations(L, 1, bp);
   return 0;
 }

@@ -12,10 +12,9 @@
 lsession *snare_lua_checkcontroller(lua_State *L, const char *what)
 {
   lsession *s = snare_lua_checksession(L, 1);
-  if (s->in_callback)
-    luaL_error(L, SESSION_TYPE ": cannot %s a session from its own callback",
-               what);
+  snare_lua_check_no_callback(L, what);
   snare_lua_drain();
+  snare_lua_set_callback_timeout(s->timeout_ms);
   return s;
 }
 
@@ -73,7 +72,7 @@ int snare_lua_finish_resume(lua_State *L, lsession *s, const char *what,
 /* s:call(fn, ...) -> stop. fn: address or symbol name; at most 8 args. */
 static int session_call(lua_State *L)
 {
-  lsession *s = snare_lua_checkcontroller(L, "call");
+  lsession *s = snare_lua_checkcontroller(L, "call a session");
   int nargs = lua_gettop(L) - 2;
   if (nargs > MAX_ARGS)
     return luaL_argerror(L, 2 + MAX_ARGS + 1, "too many arguments (at most 8)");
@@ -95,7 +94,7 @@ static int session_call(lua_State *L)
 /* s:call_main(fn, {"arg0", ...}) -> stop, for int fn(int argc, char **argv). */
 static int session_call_main(lua_State *L)
 {
-  lsession *s = snare_lua_checkcontroller(L, "call");
+  lsession *s = snare_lua_checkcontroller(L, "call a session");
   luaL_checktype(L, 3, LUA_TTABLE);
   lua_settop(L, 3);
   lua_newtable(L);
@@ -155,7 +154,7 @@ static int resume(lua_State *L, lsession *s, snare_resume_mode mode,
 /* s:resume{mode = "continue"|"step"|"abort", pc = address} -> stop. */
 static int session_resume(lua_State *L)
 {
-  lsession *s = snare_lua_checkcontroller(L, "resume");
+  lsession *s = snare_lua_checkcontroller(L, "resume a session");
   if (!lua_isnoneornil(L, 2))
     luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
@@ -163,7 +162,12 @@ static int session_resume(lua_State *L)
   uint64_t pc = 0;
   bool has_pc = false;
   if (lua_istable(L, 2)) {
-    lua_getfield(L, 2, "mode");
+    /* Field errors blame the options (argument 2) and name the field. */
+    if (lua_getfield(L, 2, "mode") != LUA_TNIL && !lua_isstring(L, 3))
+      return luaL_argerror(
+          L, 2, lua_pushfstring(L, "field 'mode': \"continue\", \"step\" or "
+                                   "\"abort\" expected, got %s",
+                                luaL_typename(L, 3)));
     const char *name = luaL_optstring(L, 3, "continue");
     int i = 0;
     while (mode_names[i] != NULL && strcmp(mode_names[i], name) != 0)
@@ -172,6 +176,14 @@ static int session_resume(lua_State *L)
       return luaL_argerror(L, 2, lua_pushfstring(L, "invalid mode '%s'", name));
     mode = modes[i];
     if (lua_getfield(L, 2, "pc") != LUA_TNIL) {
+      int type = lua_type(L, 4);
+      if (!lua_isinteger(L, 4) && type != LUA_TLIGHTUSERDATA &&
+          type != LUA_TSTRING)
+        return luaL_argerror(
+            L, 2, lua_pushfstring(L, "field 'pc': address or symbol name "
+                                     "expected, got %s",
+                                  type == LUA_TNUMBER ? "a fraction"
+                                                      : luaL_typename(L, 4)));
       snare_lua_checkaddress(L, 4, &pc);
       has_pc = true;
     }
@@ -182,18 +194,18 @@ static int session_resume(lua_State *L)
 
 static int session_continue(lua_State *L)
 {
-  return resume(L, snare_lua_checkcontroller(L, "resume"), SNARE_RESUME_CONTINUE, NULL);
+  return resume(L, snare_lua_checkcontroller(L, "resume a session"), SNARE_RESUME_CONTINUE, NULL);
 }
 
 static int session_step(lua_State *L)
 {
-  return resume(L, snare_lua_checkcontroller(L, "resume"),
+  return resume(L, snare_lua_checkcontroller(L, "resume a session"),
                 SNARE_RESUME_STEP_INSTRUCTION, NULL);
 }
 
 static int session_abort(lua_State *L)
 {
-  return resume(L, snare_lua_checkcontroller(L, "resume"), SNARE_RESUME_ABORT, NULL);
+  return resume(L, snare_lua_checkcontroller(L, "resume a session"), SNARE_RESUME_ABORT, NULL);
 }
 
 const luaL_Reg snare_lua_call_methods[] = {

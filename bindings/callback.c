@@ -7,11 +7,79 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "snare_lua.h"
 
-/* Callbacks running on this OS thread (conditions run on workers). */
+/*
+ * Callbacks running on this OS thread (conditions run on workers), and
+ * on a target thread the whole time it holds the Lua turn: a callback's
+ * arguments are built before its protected call, and the GC may run a
+ * finalizer there too, which must be deferred as inside the callback.
+ */
 static _Thread_local int callback_depth;
+static _Thread_local int pcall_depth; /* the protected calls among them */
+
+/*
+ * The time a callback may run: the timeout of the session whose
+ * controller is waiting (0: no limit). Checked by a count hook every
+ * CHECK_INSTRUCTIONS Lua instructions, so a callback shorter than that
+ * never reads the clock; its first check starts the callback's clock.
+ */
+enum { CHECK_INSTRUCTIONS = 1000 };
+static atomic_uint callback_timeout_ms;
+/* A callback of the current run ran past the timeout: the later ones of
+   the run do not start (a hook looping at every call would otherwise
+   hold the run for a timeout per call, out of the interrupt's reach). */
+static atomic_bool run_expired;
+static _Thread_local struct {
+  const char *what; /* "hook callback", "breakpoint condition", ... */
+  unsigned timeout_ms;
+  uint64_t started_ns; /* 0 until the first check */
+} running;
+
+static uint64_t now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A count hook runs between instructions: raising there is safe. */
+static void check_time(lua_State *L, lua_Debug *ar)
+{
+  (void)ar;
+  uint64_t now = now_ns();
+  if (running.started_ns == 0) {
+    running.started_ns = now;
+    return;
+  }
+  if (now - running.started_ns >= (uint64_t)running.timeout_ms * 1000000u) {
+    /* Check at every instruction from now on: a pcall in the callback
+       that caught this error finds the next one at once. */
+    lua_sethook(L, check_time, LUA_MASKCOUNT, 1);
+    atomic_store_explicit(&run_expired, true, memory_order_relaxed);
+    luaL_where(L, 0); /* the line the callback was running */
+    lua_pushfstring(L, "snare: %s ran past the session's timeout (%d ms)",
+                    running.what, (int)running.timeout_ms);
+    lua_concat(L, 2);
+    lua_error(L);
+  }
+}
+
+void snare_lua_set_callback_timeout(unsigned timeout_ms)
+{
+  atomic_store_explicit(&callback_timeout_ms, timeout_ms,
+                        memory_order_relaxed);
+  atomic_store_explicit(&run_expired, false, memory_order_relaxed);
+}
+
+void snare_lua_check_no_callback(lua_State *L, const char *what)
+{
+  if (callback_depth > 0)
+    luaL_error(L, "snare: cannot %s from inside a callback (a hook, "
+                  "condition or step policy must return first)", what);
+}
 
 /*
  * Message handler: turns any error object into a string with a traceback,
@@ -30,15 +98,35 @@ static int msghandler(lua_State *L)
   return 1;
 }
 
-int snare_lua_pcall(lua_State *L, int nargs, int nresults)
+int snare_lua_pcall(lua_State *L, int nargs, int nresults, const char *what)
 {
   int func = lua_gettop(L) - nargs;
   assert(func >= 1 && nresults != LUA_MULTRET);
+  unsigned timeout_ms =
+      atomic_load_explicit(&callback_timeout_ms, memory_order_relaxed);
+  if (timeout_ms != 0 &&
+      atomic_load_explicit(&run_expired, memory_order_relaxed)) {
+    lua_settop(L, func - 1);
+    lua_pushfstring(L, "snare: %s not run: a callback of this run already "
+                       "ran past the session's timeout (%d ms)",
+                    what, (int)timeout_ms);
+    return LUA_ERRRUN;
+  }
   lua_pushcfunction(L, msghandler);
   lua_insert(L, func);
+  if (timeout_ms != 0 && pcall_depth == 0) {
+    running.what = what;
+    running.timeout_ms = timeout_ms;
+    running.started_ns = 0;
+    lua_sethook(L, check_time, LUA_MASKCOUNT, CHECK_INSTRUCTIONS);
+  }
   callback_depth++;
+  pcall_depth++;
   int status = lua_pcall(L, nargs, nresults, func);
+  pcall_depth--;
   callback_depth--;
+  if (timeout_ms != 0 && pcall_depth == 0)
+    lua_sethook(L, NULL, 0, 0);
   lua_remove(L, func);
   assert(lua_gettop(L) == func - 1 + (status == LUA_OK ? nresults : 1));
   return status;
@@ -73,13 +161,19 @@ bool snare_lua_try_enter_async(void)
   if (atomic_load(&controller_waiting) <= 0 ||
       atomic_exchange(&async_busy, true))
     return false;
-  if (atomic_load(&controller_waiting) > 0)
+  if (atomic_load(&controller_waiting) > 0) {
+    callback_depth++;
     return true;
+  }
   atomic_store(&async_busy, false);
   return false;
 }
 
-void snare_lua_leave_async(void) { atomic_store(&async_busy, false); }
+void snare_lua_leave_async(void)
+{
+  callback_depth--;
+  atomic_store(&async_busy, false);
+}
 
 /* Finalizers deferred out of callbacks; any controller may run them. */
 typedef struct deferred {

@@ -82,7 +82,7 @@ static void on_call(const snare_hook_call *call, void *data)
   lua_rawgeti(co, LUA_REGISTRYINDEX, st->fn_ref);
   lua_rawgeti(co, LUA_REGISTRYINDEX, st->call_ref);
   fill_call(co, lua_gettop(co), call);
-  if (snare_lua_pcall(co, 1, 0) != LUA_OK) {
+  if (snare_lua_pcall(co, 1, 0, "hook callback") != LUA_OK) {
     atomic_fetch_add(&st->errors, 1);
     snprintf(st->last_error, sizeof st->last_error, "%s",
              lua_tostring(co, -1) ? lua_tostring(co, -1) : "(error object)");
@@ -112,8 +112,7 @@ static bool optflag(lua_State *L, int opts, const char *field)
 /* core.hook(address, {time=, trace=, callback=, on_exit=}) -> hook */
 static int core_hook(lua_State *L)
 {
-  if (snare_lua_in_callback())
-    return luaL_error(L, "snare.hook: cannot hook from a callback");
+  snare_lua_check_no_callback(L, "set a hook");
   uint64_t addr;
   snare_lua_checkaddress(L, 1, &addr);
   if (!lua_isnoneornil(L, 2))
@@ -151,8 +150,9 @@ static int core_hook(lua_State *L)
   if (status != SNARE_OK) {
     if (st != NULL)
       release(st);
-    return luaL_error(L, "snare.hook: cannot hook 0x%I: %s",
-                      (lua_Integer)addr, snare_status_message(status));
+    return luaL_error(L, "snare.hook: cannot hook %s: %s",
+                      snare_lua_push_address(L, addr),
+                      snare_status_message(status));
   }
   h->id = id;
   h->state = st;

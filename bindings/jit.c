@@ -230,6 +230,7 @@ static void read_lists(lua_State *L, snare_code_info *info)
  */
 static int code_register(lua_State *L)
 {
+  snare_lua_check_no_callback(L, "register code");
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
   lua_pushnil(L); /* 2: the list being read */

@@ -119,8 +119,7 @@ static int lib_close(lua_State *L)
   llibrary *l = luaL_checkudata(L, 1, LIBRARY_TYPE);
   if (l->lib == NULL)
     return 0;
-  if (snare_lua_in_callback())
-    return luaL_error(L, LIBRARY_TYPE ": cannot close from a callback");
+  snare_lua_check_no_callback(L, "close a library");
   snare_library *lib = l->lib;
   l->lib = NULL;
   snare_library_close(lib);
@@ -205,12 +204,14 @@ static int push_opened(lua_State *L, const char *path)
 /* core.load(path) -> library | nil, message */
 static int core_load(lua_State *L)
 {
+  snare_lua_check_no_callback(L, "load a library");
   return push_opened(L, luaL_checkstring(L, 1));
 }
 
 /* core.load_program() -> the main program as a library | nil, message */
 static int core_load_program(lua_State *L)
 {
+  snare_lua_check_no_callback(L, "load a library");
   return push_opened(L, NULL);
 }
 

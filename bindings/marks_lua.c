@@ -109,6 +109,7 @@ static snare_mark_filter checkfilter(lua_State *L, int idx)
 /* core.mark(address, data1, data2[, function]) -> id */
 static int core_mark(lua_State *L)
 {
+  snare_lua_check_no_callback(L, "change marks");
   uint64_t addr;
   snare_lua_checkaddress(L, 1, &addr);
   snare_mark_value d1 = checkvalue(L, 2, "data1");
@@ -118,8 +119,8 @@ static int core_mark(lua_State *L)
   int id;
   snare_status st = snare_mark_add(addr, d1, d2, fn, &id);
   if (st != SNARE_OK)
-    return luaL_error(L, "snare.mark: cannot mark 0x%I: %s", (lua_Integer)addr,
-                      snare_status_message(st));
+    return luaL_error(L, "snare.mark: cannot mark %s: %s",
+                      snare_lua_push_address(L, addr), snare_status_message(st));
   lua_pushinteger(L, id);
   return 1;
 }
@@ -135,6 +136,7 @@ static int done(lua_State *L, const char *what, snare_status st)
 
 static int core_mark_remove(lua_State *L)
 {
+  snare_lua_check_no_callback(L, "change marks");
   return done(L, "snare.mark_remove",
               snare_mark_remove((int)luaL_checkinteger(L, 1)));
 }
@@ -225,6 +227,7 @@ const luaL_Reg snare_lua_marks_library_methods[] = {
 /* core.mark_break(session, filter) -> id; stops report data1/data2 */
 static int core_mark_break(lua_State *L)
 {
+  snare_lua_check_no_callback(L, "set a breakpoint");
   lsession *s = snare_lua_checksession(L, 1);
   snare_mark_filter f = checkfilter(L, 2);
   int id;
@@ -237,6 +240,7 @@ static int core_mark_break(lua_State *L)
 
 static int core_mark_break_clear(lua_State *L)
 {
+  snare_lua_check_no_callback(L, "clear a breakpoint");
   return done(L, "snare.mark_break_clear",
               snare_mark_breakpoint_clear((int)luaL_checkinteger(L, 1)));
 }
@@ -306,7 +310,8 @@ static void on_hit(const snare_mark_hit *hit, snare_frame *frame, void *data)
   lua_rawgeti(co, LUA_REGISTRYINDEX, st->fn_ref);
   lframe *f = NULL;
   int nargs = push_arguments(co, st, hit, frame, &f);
-  if (snare_lua_pcall(co, nargs, 0) != LUA_OK) {
+  const char *what = st->probe ? "probe hook" : "mark hook";
+  if (snare_lua_pcall(co, nargs, 0, what) != LUA_OK) {
     atomic_fetch_add(&st->errors, 1);
     snprintf(st->last_error, sizeof st->last_error, "%s",
              lua_tostring(co, -1) ? lua_tostring(co, -1) : "(error object)");
@@ -369,8 +374,7 @@ static int add_core_hook(lua_State *L, lmarkhook *h,
 /* core.mark_hook(filter, fn) -> hook; fn(function, data1, data2, frame) */
 static int core_mark_hook(lua_State *L)
 {
-  if (snare_lua_in_callback())
-    return luaL_error(L, "snare.mark_hook: cannot hook from a callback");
+  snare_lua_check_no_callback(L, "set a hook");
   snare_mark_filter f = checkfilter(L, 1);
   luaL_checktype(L, 2, LUA_TFUNCTION);
   lmarkhook *h = new_hook(L, 1, 2);
@@ -382,8 +386,7 @@ static int core_mark_hook(lua_State *L)
    every site of the probe. Raises if the library has no such probe. */
 static int core_probe_hook(lua_State *L)
 {
-  if (snare_lua_in_callback())
-    return luaL_error(L, "snare.probe_hook: cannot hook from a callback");
+  snare_lua_check_no_callback(L, "set a hook");
   snare_library *lib = snare_lua_checklibrary(L, 1);
   const char *spec = luaL_checkstring(L, 2);
   luaL_checktype(L, 3, LUA_TFUNCTION);

@@ -58,6 +58,32 @@ static snare_status probe_ends(uint64_t addr, uint64_t n)
   return st != SNARE_OK ? st : snare_memory_read(addr + (n - 1), &byte, 1);
 }
 
+/* The first unreadable byte of [addr, addr+n), which has one: page by
+   page, so the walk ends where the readable memory does. */
+static uint64_t first_unreadable(uint64_t addr, uint64_t n)
+{
+  char byte;
+  uint64_t at = addr;
+  while (at - addr < n && snare_memory_read(at, &byte, 1) == SNARE_OK)
+    at = (at | (PAGE - 1)) + 1;
+  return at - addr < n ? at : addr + (n - 1);
+}
+
+/* Names the first byte of a range that cannot be read, when it is not
+   the first of the range. */
+static int fail_read(lua_State *L, uint64_t addr, uint64_t n, snare_status st)
+{
+  uint64_t bad = st == SNARE_BAD_ADDRESS ? first_unreadable(addr, n) : addr;
+  if (bad == addr)
+    return fail_at(L, "read", addr, st);
+  char where[128];
+  snprintf(where, sizeof where,
+           "cannot read %llu bytes at 0x%llx: the first unreadable byte is "
+           "0x%llx", (unsigned long long)n, (unsigned long long)addr,
+           (unsigned long long)bad);
+  return snare_lua_fail(L, where, st);
+}
+
 /* read(addr, n) -> string | nil, message */
 static int mem_read(lua_State *L)
 {
@@ -67,12 +93,12 @@ static int mem_read(lua_State *L)
   luaL_argcheck(L, n >= 0, a + 1, "negative size");
   snare_status probe = probe_ends(addr, (uint64_t)n);
   if (probe != SNARE_OK)
-    return fail_at(L, "read", addr, probe);
+    return fail_read(L, addr, (uint64_t)n, probe);
   luaL_Buffer b;
   char *dst = luaL_buffinitsize(L, &b, (size_t)n);
   snare_status st = snare_memory_read(addr, dst, (size_t)n);
   if (st != SNARE_OK)
-    return fail_at(L, "read", addr, st);
+    return fail_read(L, addr, (uint64_t)n, st);
   luaL_pushresultsize(&b, (size_t)n);
   return 1;
 }
@@ -134,7 +160,7 @@ static int mem_read_typed(lua_State *L)
   uint64_t v = 0;
   snare_status st = snare_memory_read(addr, &v, size); /* little-endian */
   if (st != SNARE_OK)
-    return fail_at(L, "read", addr, st);
+    return fail_read(L, addr, size, st);
   if (is_signed && size < 8) {
     uint64_t sign = (uint64_t)1 << (size * 8 - 1);
     v = (v ^ sign) - sign;

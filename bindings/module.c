@@ -3,6 +3,7 @@
  * helpers every object uses.
  */
 #include <signal.h>
+#include <stdio.h>
 
 #include "snare_lua.h"
 
@@ -42,6 +43,13 @@ int snare_lua_status_error(lua_State *L, const char *type, const char *what,
                            snare_status status)
 {
   return luaL_error(L, "%s: %s: %s", type, what, snare_status_message(status));
+}
+
+const char *snare_lua_push_address(lua_State *L, uint64_t addr)
+{
+  char text[24];
+  snprintf(text, sizeof text, "0x%llx", (unsigned long long)addr);
+  return lua_pushstring(L, text);
 }
 
 int snare_lua_fail(lua_State *L, const char *what, snare_status status)

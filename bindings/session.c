@@ -32,9 +32,7 @@ static int session_close(lua_State *L)
   lsession *s = luaL_checkudata(L, 1, SESSION_TYPE);
   if (s->session == NULL)
     return 0;
-  if (s->in_callback)
-    return luaL_error(L, SESSION_TYPE
-                      ": cannot close a session from its own callback");
+  snare_lua_check_no_callback(L, "close a session");
   snare_session *session = s->session;
   s->session = NULL;
   s->co = NULL;
@@ -61,6 +59,7 @@ static int session_gc(lua_State *L)
 static int session_interrupt(lua_State *L)
 {
   lsession *s = snare_lua_checksession(L, 1);
+  snare_lua_check_no_callback(L, "interrupt a session");
   snare_status st = snare_interrupt(s->session);
   if (st != SNARE_OK)
     return snare_lua_fail(L, "cannot interrupt", st);
@@ -79,11 +78,20 @@ static int session_tostring(lua_State *L)
   return 1;
 }
 
+/* The value at idx is a timeout (option or field): its errors name it,
+   not its stack position. */
 static void set_timeout(lua_State *L, lsession *s, int idx)
 {
-  lua_Integer ms = luaL_checkinteger(L, idx);
-  luaL_argcheck(L, ms >= 0 && ms <= (lua_Integer)UINT32_MAX, idx,
-                "timeout out of range");
+  int is_integer;
+  lua_Integer ms = lua_tointegerx(L, idx, &is_integer);
+  if (!is_integer)
+    luaL_error(L, SESSION_TYPE ": bad timeout (an integer number of "
+                  "milliseconds expected, got %s)",
+               lua_type(L, idx) == LUA_TNUMBER ? "a fraction"
+                                                : luaL_typename(L, idx));
+  if (ms < 0 || ms > (lua_Integer)UINT32_MAX)
+    luaL_error(L, SESSION_TYPE ": bad timeout %I (milliseconds from 0, "
+                  "which waits forever, to %I)", ms, (lua_Integer)UINT32_MAX);
   s->timeout_ms = (unsigned)ms;
   snare_session_set_timeout(s->session, s->timeout_ms);
 }
@@ -128,6 +136,7 @@ static int session_newindex(lua_State *L)
  */
 int snare_lua_session_new(lua_State *L)
 {
+  snare_lua_check_no_callback(L, "create a session");
   if (!lua_isnoneornil(L, 1))
     luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);

@@ -56,6 +56,9 @@ int snare_lua_status_error(lua_State *L, const char *type, const char *what,
                            snare_status status);
 /* Pushes nil, "<what>: <status message>", status name; returns 3. */
 int snare_lua_fail(lua_State *L, const char *what, snare_status status);
+/* Pushes and returns addr as every message shows an address: "0x7f0a..."
+   (lua_pushfstring has no hexadecimal conversion). */
+const char *snare_lua_push_address(lua_State *L, uint64_t addr);
 /* Pushes the name of signal number sig ("SIGSEGV") or nil. */
 void snare_lua_push_signal_name(lua_State *L, int sig);
 /* ---- callback.c ---- */
@@ -63,11 +66,20 @@ void snare_lua_push_signal_name(lua_State *L, int sig);
  * Calls the function below the nargs arguments on L's top in protected
  * mode with a traceback handler. Returns LUA_OK with nresults results on
  * the stack, or an error status with one string (message and traceback)
- * in their place. Never raises; stack balance is asserted.
+ * in their place. Never raises; stack balance is asserted. `what` names
+ * the callback ("hook callback") in the error of one that runs past the
+ * callback timeout.
  */
-int snare_lua_pcall(lua_State *L, int nargs, int nresults);
+int snare_lua_pcall(lua_State *L, int nargs, int nresults, const char *what);
 /* True while a Lua callback runs on the calling OS thread. */
 bool snare_lua_in_callback(void);
+/* Raises "snare: cannot <what> from inside a callback ..." while a Lua
+   callback runs on this thread: the one refusal of every entry point a
+   callback must not use (run, step or close a session, set hooks...). */
+void snare_lua_check_no_callback(lua_State *L, const char *what);
+/* How long a callback may run from now on (the waiting session's
+   timeout; 0: no limit): one that runs longer raises a timeout error. */
+void snare_lua_set_callback_timeout(unsigned timeout_ms);
 /*
  * The start of an __index whose methods table is upvalue 1: when key 2
  * names a method, or is not a string, leaves the answer (the method or
@@ -100,7 +112,9 @@ int snare_lua_session_new(lua_State *L);
 
 /* ---- call.c ---- */
 extern const luaL_Reg snare_lua_call_methods[];
-/* Session at index 1, open and not running one of its own callbacks. */
+/* Session at index 1, open, outside every callback (`what` names the
+   refused action: "call a session"); its timeout bounds the callbacks of
+   the run that follows. */
 lsession *snare_lua_checkcontroller(lua_State *L, const char *what);
 /*
  * After the core returned `st` with *stop: raises on failure; otherwise

@@ -42,7 +42,7 @@ static int answer(lpolicy *p, int nargs)
   lua_State *L = p->L;
   snare_lua_wait_end();
   p->s->in_callback = true;
-  int status = snare_lua_pcall(L, nargs, 1);
+  int status = snare_lua_pcall(L, nargs, 1, "step policy");
   p->s->in_callback = false;
   snare_lua_wait_begin();
   if (status != LUA_OK) {
@@ -143,7 +143,8 @@ static int finish_thread_step(lua_State *L, int thread, const char *what,
 static int step(lua_State *L, int thread, snare_step_mode mode,
                 const char *what)
 {
-  lsession *s = snare_lua_checkcontroller(L, what);
+  lsession *s = snare_lua_checkcontroller(
+      L, mode == SNARE_STEP_OUT ? "finish in a session" : "step a session");
   check_policy(L, 2);
   lua_settop(L, 2);
   lua_pushnil(L); /* 3: error slot */
@@ -211,7 +212,7 @@ static int session_thread_finish(lua_State *L)
 
 static int run_to(lua_State *L, snare_run_to_mode mode)
 {
-  lsession *s = snare_lua_checkcontroller(L, "run");
+  lsession *s = snare_lua_checkcontroller(L, "run a session");
   uint64_t *addrs;
   size_t n = snare_lua_checklocations(L, 2, &addrs);
   snare_stop stop;
@@ -231,7 +232,7 @@ static int session_advance(lua_State *L)
    worker is stopped in. */
 static int session_until_line(lua_State *L)
 {
-  lsession *s = snare_lua_checkcontroller(L, "run");
+  lsession *s = snare_lua_checkcontroller(L, "run a session");
   if (lua_type(L, 2) == LUA_TNUMBER) {
     lua_Integer line = luaL_checkinteger(L, 2);
     luaL_argcheck(L, line >= 1 && line <= (lua_Integer)UINT32_MAX, 2,

@@ -24,15 +24,6 @@ void snare_lua_export_c_api(void)
     dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL);
 }
 
-/* Session at index 1, on its controller, outside every callback. */
-static lsession *checkcontroller(lua_State *L, const char *what)
-{
-  lsession *s = snare_lua_checksession(L, 1);
-  if (s->in_callback || snare_lua_in_callback())
-    luaL_error(L, "snare: cannot %s from a callback", what);
-  return s;
-}
-
 int snare_lua_checkthread(lua_State *L, int idx)
 {
   lua_Integer id = luaL_checkinteger(L, idx);
@@ -129,7 +120,7 @@ static int ok_or_fail(lua_State *L, snare_status st, const char *what)
  */
 static int session_wait_event(lua_State *L)
 {
-  lsession *s = checkcontroller(L, "wait for events");
+  lsession *s = snare_lua_checkcontroller(L, "wait for events");
   lua_Integer ms =
       luaL_optinteger(L, 2, s->timeout_ms ? (lua_Integer)s->timeout_ms : -1);
   luaL_argcheck(L, ms >= -1 && ms <= INT32_MAX, 2, "timeout out of range");
@@ -166,7 +157,7 @@ static int session_wait_event(lua_State *L)
 /* s:thread_resume(id [, "continue"|"step" [, pc]]) -> true, or nil, msg. */
 static int session_thread_resume(lua_State *L)
 {
-  lsession *s = checkcontroller(L, "resume a thread");
+  lsession *s = snare_lua_checkcontroller(L, "resume a thread");
   int id = snare_lua_checkthread(L, 2);
   static const char *const names[] = {"continue", "step", NULL};
   static const snare_resume_mode modes[] = {SNARE_RESUME_CONTINUE,
@@ -306,7 +297,7 @@ static int session_thread_from_native(lua_State *L)
 /* s:clear_breakpoints(): libjit's jit_debugger_remove_all_breakpoints. */
 static int session_clear_breakpoints(lua_State *L)
 {
-  lsession *s = checkcontroller(L, "clear breakpoints");
+  lsession *s = snare_lua_checkcontroller(L, "clear breakpoints");
   snare_breakpoint_clear_all(s->session);
   snare_lua_prune_breakpoints(L, 1);
   return 0;

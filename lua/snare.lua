@@ -49,6 +49,10 @@ end
 --- Formats an integer as hexadecimal: `snare.hex(255)` is "0xff".
 -- Negative integers show their 64-bit two's complement.
 function snare.hex(n)
+  if math.type(n) ~= "integer" then
+    error(("snare.hex: bad argument 'n' (an integer expected, got %s)")
+          :format(math.type(n) or type(n)), 2)
+  end
   return string.format("0x%x", n)
 end
 
@@ -124,6 +128,10 @@ snare.line_at = core.line_at
 -- loaded library has a symbol there.
 -- @tparam integer addr
 function snare.describe(addr)
+  if math.type(addr) ~= "integer" then
+    error(("snare.describe: bad argument 'addr' (an integer address expected, "
+           .. "got %s)"):format(math.type(addr) or type(addr)), 2)
+  end
   local sym = core.symbol_at(addr)
   if not sym then
     return nil
@@ -151,7 +159,10 @@ end
 -- Sessions are `<close>`-able: `local s <close> = snare.session()`.
 --
 -- Fields: `s.closed`, `s.stopped`, `s.thread` (small id of the worker),
--- `s.timeout` (milliseconds, settable; 0 waits forever).
+-- `s.timeout` (milliseconds, settable; 0 waits forever). The timeout also
+-- bounds each Lua callback (hook, condition, step policy) of the runs it
+-- bounds: one that runs longer raises "snare: <kind> ran past the
+-- session's timeout (N ms)".
 --
 -- Running (each blocks until the worker stops and returns a stop):
 --
@@ -189,7 +200,9 @@ end
 --
 -- `s:close()` (also `<close>` and garbage collection) aborts a stopped
 -- worker, joins it and clears its breakpoints; later use raises
--- "snare.session: closed". A condition cannot close its own session.
+-- "snare.session: closed". No callback (hook, condition, step policy) may
+-- run, resume, step, interrupt or close a session: that raises "snare:
+-- cannot ... from inside a callback".
 -- @tparam[opt] table opts `{timeout = ms}`
 -- @return session
 -- @function session
@@ -322,6 +335,37 @@ snare.session = core.session
 -- raises once the session has moved on). `tostring(stop)` describes it.
 -- @table stop
 
+-- Raises "snare.<fname>: bad argument '<arg>' (<expected> expected, got
+-- <type>)" at the caller of the formatter.
+local function bad_argument(fname, arg, expected, value)
+  error(string.format("snare.%s: bad argument '%s' (%s expected, got %s)",
+                      fname, arg, expected, type(value)), 3)
+end
+
+-- Raises as bad_argument unless t[field] is an integer.
+local function need_integer(fname, arg, t, field)
+  if math.type(t[field]) ~= "integer" then
+    error(string.format("snare.%s: bad argument '%s' (field '%s' is %s, not "
+                        .. "an integer)", fname, arg, field, type(t[field])), 3)
+  end
+end
+
+-- t[k] for a formatter; an error of t's __index is raised again at the
+-- formatter's caller, without the position in this file it names.
+local function index(fname, t, k)
+  local ok, v = pcall(function() return t[k] end)
+  if not ok then
+    error(("snare.%s: %s"):format(fname, (tostring(v):gsub("^[^:]*:%d+: ", ""))), 3)
+  end
+  return v
+end
+
+-- Whether v can be indexed like a table (a table, or a snare object).
+local function indexable(v)
+  local t = type(v)
+  return t == "table" or t == "userdata"
+end
+
 -- " at demo.c:12" when the stop's pc has a source line, else "".
 local function source_of(stop)
   if not stop.file then
@@ -336,7 +380,15 @@ end
 -- the code has DWARF.
 -- @tparam table stop
 function snare.format_stop(stop)
+  if type(stop) ~= "table" or type(stop.kind) ~= "string" then
+    bad_argument("format_stop", "stop", "a stop (the table s:call returns)", stop)
+  end
   local kind = stop.kind
+  if kind == "exit" then
+    need_integer("format_stop", "stop", stop, "return_value")
+  elseif kind ~= "aborted" then
+    need_integer("format_stop", "stop", stop, "pc")
+  end
   if kind == "exit" then
     local text = "exit, returned " .. stop.return_value
     if stop.value ~= stop.return_value then
@@ -397,6 +449,9 @@ end
 --- Describes a breakpoint: `breakpoint 1 at 0x1139 <fib+4>`, with
 -- `, 3 locations` when it covers several addresses.
 function snare.format_breakpoint(bp)
+  if debug.getmetatable(bp) ~= core.metatable("snare.breakpoint") then
+    bad_argument("format_breakpoint", "bp", "a breakpoint", bp)
+  end
   local text = string.format("breakpoint %d at %s", bp.id, where(bp.address))
   local count = #bp.addresses
   if count > 1 then
@@ -412,9 +467,17 @@ end
 --- Formats registers, one "name 0x..." per line in the core's order.
 -- @param regs a table from `s:regs()`, or a `stop.regs`/`frame.regs` proxy
 function snare.format_regs(regs)
+  if not indexable(regs) then
+    bad_argument("format_regs", "regs", "registers (s:regs(), stop.regs)", regs)
+  end
   local lines = {}
   for i, name in ipairs(core.registers) do
-    lines[i] = string.format("%-6s 0x%016x", name, regs[name])
+    local value = index("format_regs", regs, name)
+    if math.type(value) ~= "integer" then
+      error(string.format("snare.format_regs: bad argument 'regs' (register "
+                          .. "%s is %s, not an integer)", name, type(value)), 2)
+    end
+    lines[i] = string.format("%-6s 0x%016x", name, value)
   end
   return table.concat(lines, "\n")
 end
@@ -474,12 +537,20 @@ end
 -- `hard-breakpoint on thread 3 at 0x1139 <fib+4> (breakpoint 1)`.
 -- @tparam table event
 function snare.format_event(event)
+  if type(event) ~= "table" or type(event.type) ~= "string" then
+    bad_argument("format_event", "event", "an event (the table s:wait_event "
+                 .. "returns)", event)
+  end
+  if event.type ~= "quit" then
+    need_integer("format_event", "event", event, "thread")
+  end
   if event.type == "quit" then
     return "quit"
   elseif event.type == "attach" or event.type == "detach" then
     return string.format("%s of thread %d%s", event.type, event.thread,
                          event.data1 ~= 0 and " (stopped)" or "")
   end
+  need_integer("format_event", "event", event, "pc")
   local text = string.format("%s on thread %d at %s", event.type,
                              event.thread, where(event.pc))
   if event.breakpoint_id then

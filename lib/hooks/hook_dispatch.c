@@ -160,7 +160,12 @@ static void run_callback(void *arg) {
   };
   if (run->args != NULL)
     memcpy(call.arguments, run->args, sizeof call.arguments);
+  /* Not stoppable meanwhile: an interrupt or breakpoint parking the thread
+     inside the callback would leave the callback's Lua turn held. */
+  bool quieted = attached && !atomic_exchange(&attached->in_callback, true);
   hook->options.callback(&call, hook->options.data);
+  if (quieted)
+    atomic_store(&attached->in_callback, false);
 }
 
 static void callback(const snare_hook_record *hook, const hook_thread *thread,

@@ -50,8 +50,11 @@ extern "C" {
   X(TIMEOUT, "timed out")                                                      \
   X(LOAD_FAILED, "shared object could not be loaded")                          \
   X(SYSTEM, "operating system call failed")                                   \
-  X(NOT_FUNCTION_ENTRY, "not a function's entry: cannot catch its return")  \
-  X(NO_DEBUG_REGISTER, "every hardware watchpoint register is in use")
+  X(NOT_FUNCTION_ENTRY, "not a function's entry: cannot catch its return")    \
+  X(NO_DEBUG_REGISTER, "every hardware watchpoint register is in use")        \
+  X(IN_CALLBACK, "not allowed from inside a callback (it must return first)") \
+  X(IS_CODE, "refusing to write into code; use a breakpoint (JIT code: "     \
+             "write it through its JIT memory)")
 
 typedef enum snare_status {
 #define SNARE_STATUS_ENUM(code, message) SNARE_##code,
@@ -207,7 +210,9 @@ SNARE_API int snare_session_thread(const snare_session *session);
  * Calls fn(args[0], ..., args[nargs-1]) on the worker, nargs <= 8, all
  * arguments passed as uint64_t in integer registers, and blocks until the
  * worker stops; *stop receives the stop. The session must be idle
- * (not already inside a call).
+ * (not already inside a call). snare_call, snare_resume, snare_interrupt
+ * and the steps return IN_CALLBACK when called from inside a condition,
+ * a hook's callback or a step policy: it must return first.
  */
 SNARE_API snare_status snare_call(snare_session *session, uint64_t fn,
                                   unsigned nargs, const uint64_t *args,
@@ -271,8 +276,9 @@ SNARE_API snare_status snare_vector_register_get(snare_session *session,
 /* Copies n bytes from addr into dst; BAD_ADDRESS if any byte unreadable. */
 SNARE_API snare_status snare_memory_read(uint64_t addr, void *dst, size_t n);
 /*
- * Writes n bytes at addr; BAD_ADDRESS if not writable. Writes over code
- * snare has patched keep its breakpoints in place.
+ * Writes n bytes at addr; BAD_ADDRESS if not writable, IS_CODE if it is
+ * code that is not writable (breakpoints and JIT memory change code).
+ * Writes over code snare has patched keep its breakpoints in place.
  */
 SNARE_API snare_status snare_memory_write(uint64_t addr, const void *src,
                                           size_t n);

@@ -137,6 +137,18 @@ static void wait_for_stop(snare_session *session, snare_stop *stop,
     *stop = worker->stop;
 }
 
+/*
+ * A callback must return before it runs or interrupts a session: a
+ * condition or hook on the worker would wait for itself, and one on
+ * another thread, or a step policy, would start a run inside the run
+ * (or step) that called it.
+ */
+bool snare_session_in_callback(const snare_session *session) {
+  snare_thread *self = snare_threads_current();
+  return (self != NULL && atomic_load(&self->in_callback)) ||
+         atomic_load(&session->in_policy);
+}
+
 snare_status snare_session_check_code(uint64_t addr) {
   if (!snare_os_range_mapped(addr, 1))
     return SNARE_BAD_ADDRESS;
@@ -148,6 +160,8 @@ snare_status snare_call(snare_session *session, uint64_t fn, unsigned nargs,
   if (session == NULL || stop == NULL || nargs > 8 ||
       (nargs > 0 && args == NULL))
     return SNARE_INVALID_ARGUMENT;
+  if (snare_session_in_callback(session))
+    return SNARE_IN_CALLBACK;
   if (session->in_call)
     return SNARE_WRONG_STATE;
   snare_status status = snare_session_check_code(fn);
@@ -193,6 +207,8 @@ snare_status snare_resume(snare_session *session, snare_resume_mode mode,
                           const uint64_t *new_pc, snare_stop *stop) {
   if (session == NULL || (unsigned)mode > SNARE_RESUME_ABORT)
     return SNARE_INVALID_ARGUMENT;
+  if (snare_session_in_callback(session))
+    return SNARE_IN_CALLBACK;
   if (!is_stopped(session))
     return SNARE_WRONG_STATE;
   snare_thread *worker = &session->worker;
@@ -217,6 +233,8 @@ snare_status snare_resume(snare_session *session, snare_resume_mode mode,
 snare_status snare_interrupt(snare_session *session) {
   if (session == NULL)
     return SNARE_INVALID_ARGUMENT;
+  if (snare_session_in_callback(session))
+    return SNARE_IN_CALLBACK;
   if (atomic_load(&session->worker.state) != SNARE_THREAD_RUNNING)
     return SNARE_WRONG_STATE;
   atomic_store(&session->worker.interrupt_requested, true);

@@ -37,12 +37,17 @@ struct snare_session {
   /* lib/session/watchpoint.c, creation order, under the global lock */
   struct snare_watchpoint **watchpoints;
   size_t watchpoint_count, watchpoint_capacity;
+  /* A step policy's callback runs (lib/stepping): the step is under way. */
+  _Atomic bool in_policy;
 };
 
 /* ---- sessions (session.c) ---- */
 /* Calls fn on every live session; controller, under the global lock. */
 SNARE_HIDDEN void snare_sessions_each(void (*fn)(struct snare_session *, void *),
                                       void *arg);
+/* True while the calling thread runs a callback (condition, hook) or the
+   session's step policy runs: runs of the session are refused then. */
+SNARE_HIDDEN bool snare_session_in_callback(const struct snare_session *s);
 /* OK if addr is mapped executable code, else BAD_ADDRESS or NOT_CODE. */
 SNARE_HIDDEN snare_status snare_session_check_code(uint64_t addr);
 

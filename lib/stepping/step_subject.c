@@ -67,6 +67,8 @@ static snare_status thread_resume(const snare_step_subject *subject,
 
 snare_status snare_step_subject_get(snare_session *session, int id,
                                     snare_step_subject *out) {
+  if (snare_session_in_callback(session))
+    return SNARE_IN_CALLBACK;
   snare_status why;
   snare_thread *thread = snare_thread_parked(session, id, &why);
   if (thread == NULL)

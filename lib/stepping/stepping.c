@@ -116,10 +116,15 @@ static snare_status step_over(stepper *st, uint64_t ret, uint64_t sp_in_callee,
   return reached ? read_position(st) : SNARE_OK;
 }
 
+/* While a policy answers, the session refuses to run (IN_CALLBACK). */
 static int ask_stop(const stepper *st) {
   if (st->policy == NULL || st->policy->stop == NULL)
     return 1;
-  return st->policy->stop(st->subject->session, st->policy->data);
+  snare_session *session = st->subject->session;
+  atomic_store(&session->in_policy, true);
+  int answer = st->policy->stop(session, st->policy->data);
+  atomic_store(&session->in_policy, false);
+  return answer;
 }
 
 static int ask_into(const stepper *st, const snare_function_info *fn,
@@ -127,7 +132,11 @@ static int ask_into(const stepper *st, const snare_function_info *fn,
   if (st->policy == NULL || st->policy->into == NULL)
     return 1;
   snare_step_function info = {fn->name, fn->entry, first->file, first->line};
-  return st->policy->into(&info, st->policy->data);
+  snare_session *session = st->subject->session;
+  atomic_store(&session->in_policy, true);
+  int answer = st->policy->into(&info, st->policy->data);
+  atomic_store(&session->in_policy, false);
+  return answer;
 }
 
 /*

@@ -23,7 +23,11 @@ snare_status snare_memory_write(uint64_t addr, const void *src, size_t n) {
   if (ok)
     snare_code_rewritten(addr, n); /* the traps hear it too */
   snare_os_global_unlock();
-  return ok ? SNARE_OK : SNARE_BAD_ADDRESS;
+  if (ok)
+    return SNARE_OK;
+  /* Mapped, but code: say so, not "not mapped". */
+  return n > 0 && snare_os_range_executable(addr, n) ? SNARE_IS_CODE
+                                                      : SNARE_BAD_ADDRESS;
 }
 
 /* For the arch unwinder's frame-pointer fallback (internal/unwind.h):

@@ -13,20 +13,25 @@ local snare
 --- Turns what the user named into a list of `{name, address}`.
 -- A target is a symbol name, an address, a library (all its functions),
 -- a function as `lib:functions()` lists it, or a list of those.
+-- Raises without a position: `checked` gives it the user's.
 local function resolve(who, targets, into)
   into = into or {}
   local kind = type(targets)
   if kind == "string" then
     local address, err = snare.symbol(targets)
     if not address then
-      error(("%s: bad targets: %s"):format(who, err), 3)
+      error(("%s: bad targets: %s"):format(who, err), 0)
     end
     into[#into + 1] = { name = targets, address = address }
   elseif math.type(targets) == "integer" then
     into[#into + 1] = { name = snare.describe(targets) or
                         string.format("0x%x", targets), address = targets }
-  elseif kind == "userdata" and targets.functions then
-    for _, sym in ipairs(targets:functions()) do
+  elseif debug.getmetatable(targets) == snare.core.metatable("snare.library") then
+    local ok, functions = pcall(targets.functions, targets) -- closed: raises
+    if not ok then
+      error(("%s: bad targets: %s"):format(who, functions), 0)
+    end
+    for _, sym in ipairs(functions) do
       into[#into + 1] = { name = sym.name, address = sym.address }
     end
   elseif kind == "table" and math.type(targets.address) == "integer" then
@@ -38,7 +43,7 @@ local function resolve(who, targets, into)
     end
   else
     error(("%s: bad targets (expected a symbol name, an address, a library or a "
-           .. "list of them, got %s)"):format(who, kind), 3)
+           .. "list of them, got %s)"):format(who, kind), 0)
   end
   return into
 end
@@ -61,9 +66,19 @@ local function hook_all(who, targets, options)
   end
   if #entries == 0 then
     local reason = failed[1] and failed[1].error or "the list of targets is empty"
-    error(("%s: bad targets: nothing could be hooked: %s"):format(who, reason), 3)
+    error(("%s: bad targets: nothing could be hooked: %s"):format(who, reason), 0)
   end
   return entries, failed
+end
+
+-- fn(...), its error raised again at the caller of the public function
+-- that called `checked` (never at a line of this file).
+local function checked(fn, ...)
+  local results = table.pack(pcall(fn, ...))
+  if not results[1] then
+    error(results[2], 3)
+  end
+  return table.unpack(results, 2, results.n)
 end
 
 local Collector = {}
@@ -139,7 +154,7 @@ end
 -- `t.failed` lists what could not be hooked.
 -- @return tally
 function tracing.tally(targets)
-  local entries, failed = hook_all("snare.tally", targets, nil)
+  local entries, failed = checked(hook_all, "snare.tally", targets, nil)
   return setmetatable({ entries = entries, failed = failed }, Collector)
 end
 
@@ -147,7 +162,8 @@ end
 -- is not counted twice) and self time per function.
 -- @return profile (as `tally`, rows sorted by self time)
 function tracing.profile(targets)
-  local entries, failed = hook_all("snare.profile", targets, { time = true })
+  local entries, failed = checked(hook_all, "snare.profile", targets,
+                                  { time = true })
   return setmetatable({ entries = entries, failed = failed, timed = true },
                       Collector)
 end
@@ -252,7 +268,8 @@ Trace.__close = Trace.close
 -- `<close>`-able; `tr:report()`, `tostring(tr)`, `tr:close()`.
 -- @return trace
 function tracing.trace(targets)
-  local entries, failed = hook_all("snare.trace", targets, { trace = true })
+  local entries, failed = checked(hook_all, "snare.trace", targets,
+                                  { trace = true })
   local trace = setmetatable({ entries = entries, failed = failed, names = {},
                                events = {}, dropped = 0 }, Trace)
   for _, entry in ipairs(entries) do
@@ -273,7 +290,7 @@ end
 -- (`stats().errors`, `stats().last_error`). The hook is `<close>`-able.
 -- @return hook
 function tracing.hook(target, fn, options)
-  local resolved = resolve("snare.hook", target)
+  local resolved = checked(resolve, "snare.hook", target)
   if #resolved ~= 1 then
     error("snare.hook: bad target (expected one function)", 2)
   end
@@ -281,8 +298,9 @@ function tracing.hook(target, fn, options)
     error("snare.hook: bad argument 'fn' (expected a callback function)", 2)
   end
   local address = resolved[1].address
-  return snare.core.hook(address, { callback = fn,
-                                    on_exit = options and options.exit })
+  local hook = checked(snare.core.hook, address,
+                       { callback = fn, on_exit = options and options.exit })
+  return hook -- no tail call: `checked` blames the caller of this function
 end
 
 --- Adds these functions to the snare module table.

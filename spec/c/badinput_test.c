@@ -2,10 +2,13 @@
  * badinput_test.c - the public C API given NULL pointers, bad ids, bad
  * addresses and wrong states: every call returns its documented status
  * (never crashes), changes nothing, and the session still computes
- * fib(10) afterwards. Prints "FIGURE badinput_c_inputs N".
+ * fib(10) afterwards. Prints "FIGURE badinput_c_inputs N". Then each
+ * kind of callback (condition, hook callback, step policy) tries to run,
+ * resume and interrupt its own session: IN_CALLBACK every time.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "fixtures.h"
 #include "debuginfo/debuginfo.h"
@@ -201,7 +204,7 @@ static const bad_case cases[] = {
     ROW(read_wrapping, false, INVALID_ARGUMENT),
     ROW(write_null_source, false, INVALID_ARGUMENT),
     ROW(write_unmapped, false, BAD_ADDRESS),
-    ROW(write_over_code, false, BAD_ADDRESS),
+    ROW(write_over_code, false, IS_CODE),
     ROW(write_wrapping, false, INVALID_ARGUMENT),
     ROW(breakpoint_null_session, false, INVALID_ARGUMENT),
     ROW(breakpoint_null_id, false, INVALID_ARGUMENT),
@@ -312,6 +315,111 @@ Test(badinput, every_c_function_refuses_bad_input_and_changes_nothing) {
   snare_library_close(stress);
   snare_library_close(loops);
   printf("FIGURE badinput_c_inputs %u\n", tried);
+}
+
+/* What a callback tries from inside: call, resume, interrupt, step. */
+typedef struct reentry {
+  snare_session *session;
+  uint64_t fib;
+  int runs;
+  snare_status call, resume, interrupt, step;
+} reentry;
+
+static void try_reentry(reentry *r) {
+  if (r->runs++ > 0)
+    return;
+  uint64_t n = 1;
+  snare_stop stop;
+  r->call = snare_call(r->session, r->fib, 1, &n, &stop);
+  r->resume = snare_resume(r->session, SNARE_RESUME_CONTINUE, NULL, &stop);
+  r->interrupt = snare_interrupt(r->session);
+  r->step = snare_step(r->session, SNARE_STEP_OVER, NULL, &stop);
+}
+
+static bool reentering_condition(snare_frame *frame, void *data) {
+  (void)frame;
+  try_reentry(data);
+  return false;
+}
+
+static void reentering_hook(const snare_hook_call *call, void *data) {
+  (void)call;
+  try_reentry(data);
+}
+
+static int reentering_policy(snare_session *session, void *data) {
+  (void)session;
+  try_reentry(data);
+  return 1;
+}
+
+/* Returns how many of the four were refused. */
+static unsigned expect_refused(const reentry *r, const char *kind) {
+  cr_expect_eq(r->runs > 0, true, "%s did not run", kind);
+  cr_expect_eq(r->call, SNARE_IN_CALLBACK, "%s: call %s", kind,
+               snare_status_name(r->call));
+  cr_expect_eq(r->resume, SNARE_IN_CALLBACK, "%s: resume %s", kind,
+               snare_status_name(r->resume));
+  cr_expect_eq(r->interrupt, SNARE_IN_CALLBACK, "%s: interrupt %s", kind,
+               snare_status_name(r->interrupt));
+  cr_expect_eq(r->step, SNARE_IN_CALLBACK, "%s: step %s", kind,
+               snare_status_name(r->step));
+  return (unsigned)(r->call == SNARE_IN_CALLBACK) +
+         (r->resume == SNARE_IN_CALLBACK) +
+         (r->interrupt == SNARE_IN_CALLBACK) + (r->step == SNARE_IN_CALLBACK);
+}
+
+Test(badinput, callbacks_cannot_run_resume_or_interrupt_their_session) {
+  snare_library *loops;
+  cr_assert_eq(snare_library_open(fixture_path("O0", "loops"), &loops),
+               SNARE_OK);
+  snare_symbol fib, count_to;
+  cr_assert_eq(snare_library_symbol(loops, "fib", &fib), SNARE_OK);
+  cr_assert_eq(snare_library_symbol(loops, "count_to", &count_to), SNARE_OK);
+  snare_session *session;
+  cr_assert_eq(snare_session_new(&session), SNARE_OK);
+  snare_session_set_timeout(session, 10000);
+
+  reentry cond = {session, fib.address, 0, SNARE_OK, SNARE_OK, SNARE_OK, SNARE_OK};
+  snare_breakpoint_options opts = {.condition = reentering_condition,
+                                   .condition_data = &cond};
+  int bp;
+  cr_assert_eq(snare_breakpoint_set(session, count_to.address, &opts, &bp),
+               SNARE_OK);
+  cr_assert_eq(call1(session, count_to.address, 3), 6);
+  snare_breakpoint_clear(session, bp);
+  unsigned refused = expect_refused(&cond, "condition");
+
+  reentry hook = {session, fib.address, 0, SNARE_OK, SNARE_OK, SNARE_OK, SNARE_OK};
+  snare_hook_options hopts = {.callback = reentering_hook, .data = &hook};
+  int hook_id;
+  cr_assert_eq(snare_hook_function(count_to.address, &hopts, &hook_id),
+               SNARE_OK);
+  cr_assert_eq(call1(session, count_to.address, 3), 6);
+  snare_hook_remove(hook_id);
+  refused += expect_refused(&hook, "hook callback");
+
+  reentry policy = {session, fib.address, 0, SNARE_OK, SNARE_OK, SNARE_OK, SNARE_OK};
+  snare_step_policy step = {NULL, reentering_policy, &policy};
+  snare_breakpoint_options once = {.max_stops = 1};
+  cr_assert_eq(snare_breakpoint_set(session, count_to.address, &once, &bp),
+               SNARE_OK);
+  uint64_t n = 3;
+  snare_stop stop;
+  cr_assert_eq(snare_call(session, count_to.address, 1, &n, &stop), SNARE_OK);
+  cr_assert_eq(stop.kind, SNARE_STOP_BREAKPOINT);
+  cr_assert_eq(snare_step(session, SNARE_STEP_OVER, &step, &stop), SNARE_OK);
+  refused += expect_refused(&policy, "step policy");
+  cr_assert_eq(snare_resume(session, SNARE_RESUME_ABORT, NULL, &stop),
+               SNARE_OK);
+
+  /* The refusal says what to do; the session still works. */
+  cr_expect_not_null(strstr(snare_status_message(SNARE_IN_CALLBACK),
+                            "inside a callback"));
+  cr_assert_eq(call1(session, fib.address, 10), 55);
+  snare_session_free(session);
+  snare_library_close(loops);
+  printf("FIGURE badinput_c_callback_reentries %u of 12 refused\n", refused);
 }
 
 /*
