@@ -130,6 +130,17 @@ static int frame_var(lua_State *L)
   return snare_lua_push_variable(L, st, v, name);
 }
 
+/* frame:locate(name) -> {type =, address = | bytes =}, or nil, why. */
+static int frame_locate(lua_State *L)
+{
+  snare_session *session;
+  lstack_frame *f = checklive(L, 1, &session);
+  const char *name = luaL_checkstring(L, 2);
+  snare_variable_location where;
+  snare_status st = snare_variable_locate(session, f->index, name, &where);
+  return snare_lua_push_location(L, st, &where, name);
+}
+
 /* The frame's variables (params and/or locals), malloc'd; raises. */
 static snare_variable_info *list(lua_State *L, snare_session *session,
                                  const lstack_frame *f, size_t *n)
@@ -324,7 +335,8 @@ static int frame_index(lua_State *L)
 static const luaL_Reg frame_methods[] = {
     {"var", frame_var},       {"vars", frame_vars},
     {"params", frame_params}, {"locals", frame_locals},
-    {"set_var", frame_set_var}, {NULL, NULL},
+    {"set_var", frame_set_var}, {"locate", frame_locate},
+    {NULL, NULL},
 };
 
 const luaL_Reg snare_lua_backtrace_methods[] = {

@@ -184,6 +184,17 @@ typedef bool (*snare_lua_library_match)(snare_library *lib, void *ctx);
 bool snare_lua_find_library(lua_State *L, snare_lua_library_match match,
                             void *ctx);
 
+/* ---- types.c ---- */
+/* lib:type, lib:global, lib:function_type */
+extern const luaL_Reg snare_lua_type_library_methods[];
+/* core.type_info */
+extern const luaL_Reg snare_lua_type_functions[];
+/* What frame:locate returns for st and where: {type =, address = |
+   bytes = | optimized_out = true}, or nil, why. */
+int snare_lua_push_location(lua_State *L, snare_status st,
+                            const snare_variable_location *where,
+                            const char *name);
+
 /* ---- source.c ---- */
 /* lib:line_at, lib:addresses, lib:function_info */
 extern const luaL_Reg snare_lua_source_methods[];
