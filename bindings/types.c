@@ -185,6 +185,21 @@ static int lib_global(lua_State *L)
   return 2;
 }
 
+/* lib:enumerator(name) -> enum type ref, value; or nil, message */
+static int lib_enumerator(lua_State *L)
+{
+  snare_library *lib = snare_lua_checklibrary(L, 1);
+  snare_type t;
+  int64_t value;
+  snare_status st =
+      snare_library_enumerator(lib, luaL_checkstring(L, 2), &t, &value);
+  if (st != SNARE_OK)
+    return snare_lua_fail(L, "no such enumerator", st);
+  push_ref(L, t);
+  lua_pushinteger(L, (lua_Integer)value);
+  return 2;
+}
+
 /* lib:function_type(addr) -> ref, or nil, message */
 static int lib_function_type(lua_State *L)
 {
@@ -196,6 +211,92 @@ static int lib_function_type(lua_State *L)
     return snare_lua_fail(L, "no function type", st);
   push_ref(L, t);
   return 1;
+}
+
+/* Searches of every library loaded through snare.load, first loaded
+   first: the first that knows the name answers. */
+typedef struct name_query {
+  const char *name;
+  snare_type type;
+  int64_t value;
+  uint64_t address;
+} name_query;
+
+static bool has_type(snare_library *lib, void *p)
+{
+  name_query *q = p;
+  return snare_library_type(lib, q->name, &q->type) == SNARE_OK;
+}
+
+static bool has_global(snare_library *lib, void *p)
+{
+  name_query *q = p;
+  return snare_library_global(lib, q->name, &q->type, &q->address) ==
+         SNARE_OK;
+}
+
+static bool has_enumerator(snare_library *lib, void *p)
+{
+  name_query *q = p;
+  return snare_library_enumerator(lib, q->name, &q->type, &q->value) ==
+         SNARE_OK;
+}
+
+/* core.find_type(name) -> ref, library | nil */
+static int core_find_type(lua_State *L)
+{
+  name_query q = {.name = luaL_checkstring(L, 1)};
+  if (!snare_lua_find_library(L, has_type, &q))
+    return 0;
+  push_ref(L, q.type);
+  lua_insert(L, -2);
+  return 2;
+}
+
+/* core.find_global(name) -> type ref, address, library | nil */
+static int core_find_global(lua_State *L)
+{
+  name_query q = {.name = luaL_checkstring(L, 1)};
+  if (!snare_lua_find_library(L, has_global, &q))
+    return 0;
+  push_ref(L, q.type);
+  lua_pushinteger(L, (lua_Integer)q.address);
+  lua_rotate(L, -3, 2);
+  return 3;
+}
+
+/* core.find_enumerator(name) -> enum type ref, value, library | nil */
+static int core_find_enumerator(lua_State *L)
+{
+  name_query q = {.name = luaL_checkstring(L, 1)};
+  if (!snare_lua_find_library(L, has_enumerator, &q))
+    return 0;
+  push_ref(L, q.type);
+  lua_pushinteger(L, (lua_Integer)q.value);
+  lua_rotate(L, -3, 2);
+  return 3;
+}
+
+typedef struct address_query {
+  uint64_t address;
+  snare_type type;
+} address_query;
+
+static bool has_function(snare_library *lib, void *p)
+{
+  address_query *q = p;
+  return snare_library_function_type(lib, q->address, &q->type) == SNARE_OK;
+}
+
+/* core.find_function_type(addr) -> ref, library | nil */
+static int core_find_function_type(lua_State *L)
+{
+  address_query q = {.address = (uint64_t)luaL_checkinteger(L, 1)};
+  if (!snare_lua_find_library(L, has_function, &q))
+    return 0;
+  push_ref(L, q.type);
+  lua_insert(L, -2);
+  return 2;
 }
 
 int snare_lua_push_location(lua_State *L, snare_status st,
@@ -228,11 +329,16 @@ int snare_lua_push_location(lua_State *L, snare_status st,
 const luaL_Reg snare_lua_type_library_methods[] = {
     {"type", lib_type},
     {"global", lib_global},
+    {"enumerator", lib_enumerator},
     {"function_type", lib_function_type},
     {NULL, NULL},
 };
 
 const luaL_Reg snare_lua_type_functions[] = {
     {"type_info", core_type_info},
+    {"find_type", core_find_type},
+    {"find_global", core_find_global},
+    {"find_enumerator", core_find_enumerator},
+    {"find_function_type", core_find_function_type},
     {NULL, NULL},
 };

@@ -604,4 +604,17 @@ snare.probe_hook = core.probe_hook
 -- @section tracing
 require("snare.tracing").install(snare)
 
+--- C expressions: `frame:eval(text)` on stack frames (`s:frame(i)`) and
+-- on a condition's frame evaluates a C expression in that frame
+-- (`frame:eval("p->next->val")`) and returns its value as Lua sees it
+-- (numbers; tables for structs and arrays), then gdb's text of it. See
+-- the `snare.expr` module.
+-- @section expressions
+for _, type_name in ipairs { "snare.stack_frame", "snare.frame" } do
+  local _, methods = debug.getupvalue(core.metatable(type_name).__index, 1)
+  methods.eval = function(frame, text)
+    return require("snare.expr").frame_eval(frame, text)
+  end
+end
+
 return snare

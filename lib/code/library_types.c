@@ -34,6 +34,17 @@ snare_status snare_library_global(snare_library *lib, const char *name,
                         : snare_debuginfo_global(di, name, type, address);
 }
 
+snare_status snare_library_enumerator(snare_library *lib, const char *name,
+                                      snare_type *type, int64_t *value)
+{
+  const snare_debuginfo *di;
+  snare_status st = debuginfo_of(lib, &di);
+  if (st == SNARE_OK && (name == NULL || type == NULL || value == NULL))
+    st = SNARE_INVALID_ARGUMENT;
+  return st != SNARE_OK ? st
+                        : snare_debuginfo_enumerator(di, name, type, value);
+}
+
 snare_status snare_library_function_type(snare_library *lib, uint64_t addr,
                                          snare_type *out)
 {

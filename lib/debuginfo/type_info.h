@@ -20,6 +20,12 @@ SNARE_HIDDEN snare_status snare_debuginfo_global(const snare_debuginfo *di,
                                                  snare_type *type,
                                                  uint64_t *address);
 
+/* An enumerator of a file-scope enum: its enum type and value. */
+SNARE_HIDDEN snare_status snare_debuginfo_enumerator(const snare_debuginfo *di,
+                                                     const char *name,
+                                                     snare_type *type,
+                                                     int64_t *value);
+
 /* The subprogram whose code holds the run-time address addr. */
 SNARE_HIDDEN snare_status
 snare_debuginfo_function_type(const snare_debuginfo *di, uint64_t addr,

@@ -192,6 +192,53 @@ snare_status snare_debuginfo_global(const snare_debuginfo *di,
   return SNARE_OK;
 }
 
+typedef struct enumerator_search {
+  const char *name;
+  snare_type type;
+  int64_t value;
+  bool found;
+} enumerator_search;
+
+static bool enumerator_visit(const snare_debuginfo *di, Dwarf_Die die,
+                             void *p)
+{
+  enumerator_search *s = p;
+  Dwarf_Half tag = 0;
+  Dwarf_Die child = NULL;
+  dwarf_tag(die, &tag, NULL);
+  if (tag != DW_TAG_enumeration_type ||
+      dwarf_child(die, &child, NULL) != DW_DLV_OK)
+    return true;
+  while (child && !s->found) {
+    char *name = NULL;
+    Dwarf_Unsigned v = 0;
+    if (dwarf_diename(child, &name, NULL) == DW_DLV_OK &&
+        strcmp(name, s->name) == 0 &&
+        di_udata(child, DW_AT_const_value, &v)) {
+      s->type = type_here(di, die);
+      s->value = (int64_t)v;
+      s->found = true;
+    }
+    child = di_next_sibling(di->dbg, child);
+  }
+  if (child)
+    dwarf_dealloc_die(child);
+  return !s->found;
+}
+
+snare_status snare_debuginfo_enumerator(const snare_debuginfo *di,
+                                        const char *name, snare_type *type,
+                                        int64_t *value)
+{
+  enumerator_search s = {.name = name};
+  each_top_level(di, enumerator_visit, &s);
+  if (!s.found)
+    return SNARE_NOT_FOUND;
+  *type = s.type;
+  *value = s.value;
+  return SNARE_OK;
+}
+
 snare_status snare_debuginfo_function_type(const snare_debuginfo *di,
                                            uint64_t addr, snare_type *out)
 {

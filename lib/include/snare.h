@@ -758,6 +758,11 @@ SNARE_API snare_status snare_library_global(snare_library *lib,
                                             const char *name,
                                             snare_type *type,
                                             uint64_t *address);
+/* An enumerator of a file-scope enum of lib: its enum and value. */
+SNARE_API snare_status snare_library_enumerator(snare_library *lib,
+                                                const char *name,
+                                                snare_type *type,
+                                                int64_t *value);
 /* The type of the function whose code holds addr (its prototype);
    NOT_FOUND. */
 SNARE_API snare_status snare_library_function_type(snare_library *lib,

@@ -164,7 +164,8 @@ local grammar = P {
   equality = binary("binary", V "relational", P "==" + P "!="),
   relational = binary("binary", V "shift", P "<=" + P ">=" + P "<" * -S "<="
     + P ">" * -S ">="),
-  shift = binary("binary", V "additive", (P "<<" + P ">>") * -P "="),
+  shift = binary("binary", V "repeat", (P "<<" + P ">>") * -P "="),
+  ["repeat"] = binary("binary", V "additive", P "@"), -- gdb's x@n
   additive = binary("binary", V "multiplicative", S "+-" * -S "+-="),
   multiplicative = binary("binary", V "unary", S "*/%" * -P "="),
   unary = (sym "(" * V "type_name" * sym ")" * V "unary") / function(t, e)

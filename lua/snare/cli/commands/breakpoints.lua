@@ -1,8 +1,8 @@
 -- Breakpoints: break, tbreak, delete, disable, enable, info breakpoints.
 
 local snare = require "snare"
+local expr = require "snare.expr"
 local report = require "snare.cli.report"
-local scope = require "snare.cli.scope"
 
 -- "0x7f... <fib+12>: file demo.c, line 8." as gdb announces a breakpoint.
 local function describe(bp)
@@ -19,27 +19,30 @@ local function describe(bp)
   return text
 end
 
--- A condition as the core wants it: gdb's truth (0 is false) of the
--- expression, evaluated with the trapped frame's registers.
-local function condition(dbg, expr)
+-- A condition as the core wants it: the C expression compiled once,
+-- its gdb truth (non-zero) taken in the trapped frame at each hit.
+local function condition(dbg, text)
   local holder = {}
-  local chunk = scope.compile(expr, dbg:condition_scope(holder))
+  local compiled = expr.compile(text, dbg:condition_env(holder))
   return function(frame)
     holder.frame = frame
-    local value = chunk()
+    local ok, truth = pcall(function() return expr.truth(compiled()) end)
     holder.frame = nil
-    return value ~= nil and value ~= false and value ~= 0
+    if not ok then
+      error(truth, 0)
+    end
+    return truth
   end
 end
 
 local function set_breakpoint(dbg, args, temporary)
-  local where, expr = args:match("^(.-)%s*%f[%w]if%s+(.+)$")
+  local where, text = args:match("^(.-)%s*%f[%w]if%s+(.+)$")
   if not where then
     where = args
   end
   local opts = { temporary = temporary }
-  if expr then
-    opts.condition = condition(dbg, expr)
+  if text then
+    opts.condition = condition(dbg, text)
   end
   local ok, bp = pcall(dbg.session.breakpoint, dbg.session,
                        dbg:location(where), opts)
@@ -50,7 +53,7 @@ local function set_breakpoint(dbg, args, temporary)
     end
     error(bp, 0)
   end
-  dbg.notes[bp.id] = { temporary = temporary, condition = expr }
+  dbg.notes[bp.id] = { temporary = temporary, condition = text }
   dbg:out(string.format("%s %d at %s", temporary and "Temporary breakpoint"
                         or "Breakpoint", bp.id, describe(bp)))
 end
@@ -107,7 +110,7 @@ return {
   { name = "break", aliases = { "b", "br" },
     usage = "break [LOCATION] [if EXPR]",
     help = "set a breakpoint at a function, *ADDRESS or FILE:LINE",
-    details = "EXPR is Lua, with the registers in scope: break fib if rdi == 3",
+    details = "EXPR is C, in the frame that hit: break f if p->len > 3 && name[0] == 'a'",
     run = function(dbg, args) set_breakpoint(dbg, args, false) end },
   { name = "tbreak", usage = "tbreak [LOCATION] [if EXPR]",
     help = "set a breakpoint that is deleted when it stops",

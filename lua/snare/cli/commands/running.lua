@@ -1,47 +1,22 @@
--- Running the target: call, continue, stepi, nexti, step, next, finish,
+-- Running the target: continue, stepi, nexti, step, next, finish,
 -- kill.
 
 local snare = require "snare"
+local expr = require "snare.expr"
 local report = require "snare.cli.report"
-local scope = require "snare.cli.scope"
 
 local function count(dbg, args)
   if args == "" then
     return 1
   end
-  local n = math.tointeger(scope.eval(args, dbg.scope))
+  local ok, n = pcall(function()
+    return math.tointeger(expr.value.number(dbg:evaluate(args)))
+  end)
+  n = ok and n or nil
   if not n or n < 1 then
     dbg:fail("Argument must be a positive integer: %s", args)
   end
   return n
-end
-
--- `call f(1, "x")`: f is a symbol or an address expression; the
--- arguments are Lua expressions (integers, hex, strings, symbol names as
--- their addresses, registers).
-local function call(dbg, args)
-  local fn_text, arg_text = args:match("^(.-)%s*%((.*)%)%s*$")
-  if not fn_text or fn_text == "" then
-    dbg:fail("usage: call FUNCTION(ARGS...)")
-  end
-  if dbg.session.stopped then
-    dbg:fail("The program is stopped inside a call; continue, finish or "
-             .. "kill it first.")
-  end
-  local fn
-  if fn_text:match("^[%a_][%w_]*$") then
-    if not snare.symbol(fn_text) then
-      dbg:fail('No symbol "%s" in current context.', fn_text)
-    end
-    fn = fn_text
-  else
-    fn = dbg:address(fn_text)
-  end
-  local values = { n = 0 }
-  if arg_text:match("%S") then
-    values = table.pack(scope.eval(arg_text, dbg.scope))
-  end
-  dbg:show_stop(dbg.session:call(fn, table.unpack(values, 1, values.n)))
 end
 
 -- Runs one instruction, stepping over a call instruction as a whole.
@@ -116,10 +91,6 @@ local function run_to(method)
 end
 
 return {
-  { name = "call", usage = "call FUNCTION(ARGS...)",
-    help = "call a function of the target on the worker thread",
-    details = "ARGS are Lua expressions: 1, 0x10, \"text\", symbol names",
-    run = call },
   { name = "continue", aliases = { "c", "cont" }, usage = "continue",
     help = "resume the stopped call", repeats = true,
     run = function(dbg)
