@@ -262,7 +262,7 @@ describe("snare debug", function()
     }
     assert.equal(0, status)
     assert.matches("\nProgram received signal SIGSEGV, Segmentation fault.\n"
-                   .. "0x%x+ in crash %(p=0%) at demo.c:25\n25\t  %*p = 42;\n",
+                   .. "0x%x+ in crash %(p=0x0%) at demo.c:25\n25\t  %*p = 42;\n",
                    out)
     assert.matches("Fault address 0x0.", out, 1, true)
     assert.matches("Program received signal SIGINT, Interrupt.\n"

@@ -367,7 +367,17 @@ function format.value(v, opts)
   elseif f and not f:match("^[xdoutczaf]$") then
     error(string.format('Undefined output format "%s".', f), 0)
   end
-  return render(v, opts, 0, true)
+  return render(v, opts, 0, not opts.nested)
+end
+
+--- A frame argument as gdb's frame lines show it: scalars as print
+-- shows them inside a struct, aggregates as "...".
+function format.argument(v)
+  local k = strip(v.type).kind
+  if k == "struct" or k == "union" or k == "array" then
+    return "..."
+  end
+  return render(v, {}, 0, false)
 end
 
 return format

@@ -24,6 +24,7 @@ local expr = {
   value = value,
   truth = eval.truth,
   eval_decay = eval.decay,
+  format_argument = format.argument,
 }
 
 --- Compiles C expression `text` in environment e: a function that
@@ -83,9 +84,8 @@ end
 local frame_env, in_view
 local compiled = setmetatable({}, { __mode = "v" })
 
---- `frame:eval(text)`: the Lua value and gdb's text of C expression
--- `text` in a frame (a stack frame or a condition's frame).
-function expr.frame_eval(frame, text)
+--- The value (a snare.expr value) of C expression `text` in a frame.
+function expr.frame_value(frame, text)
   if not frame_env then
     frame_env = env.new {
       frame = function() return in_view end,
@@ -110,6 +110,16 @@ function expr.frame_eval(frame, text)
   in_view = frame
   local ok, v = pcall(f)
   in_view = previous
+  if not ok then
+    error(v, 0)
+  end
+  return v
+end
+
+--- `frame:eval(text)`: the Lua value and gdb's text of C expression
+-- `text` in a frame (a stack frame or a condition's frame).
+function expr.frame_eval(frame, text)
+  local ok, v = pcall(expr.frame_value, frame, text)
   if not ok then
     error(v, 2)
   end
