@@ -35,9 +35,105 @@ function format.char_literal(byte)
   return "'" .. escape(byte & 255, "'") .. "'"
 end
 
+-- gdb reads strings in the host's character set: UTF-8 when the locale
+-- says so (then valid printable sequences print as themselves), else
+-- ASCII (every byte past 127 an octal escape).
+local function utf8_locale()
+  local locale = os.getenv("LC_ALL")
+  if not locale or locale == "" then locale = os.getenv("LC_CTYPE") end
+  if not locale or locale == "" then locale = os.getenv("LANG") end
+  return locale ~= nil and (locale:lower():find("utf%-?8") ~= nil)
+end
+local host_utf8 = utf8_locale()
+
+local function is_continuation(b)
+  return b ~= nil and b >= 0x80 and b < 0xc0
+end
+
+-- How many bytes a sequence led by b claims, as glibc's decoder counts
+-- them (0: b cannot lead one).
+local function sequence_length(b)
+  if b >= 0xc0 and b < 0xe0 then return 2
+  elseif b >= 0xe0 and b < 0xf0 then return 3
+  elseif b >= 0xf0 and b < 0xf8 then return 4
+  elseif b >= 0xf8 and b < 0xfc then return 5
+  elseif b >= 0xfc and b < 0xfe then return 6 end
+  return 0
+end
+
+-- The code point of the n-byte sequence at i, or nil when it is not
+-- valid UTF-8 (overlong, surrogate, past U+10FFFF, 5 or 6 bytes).
+local function decode(bytes, i, n)
+  if n > 4 then
+    return nil
+  end
+  local b = bytes:byte(i)
+  local cp = b & (0x7f >> n)
+  for k = 1, n - 1 do
+    cp = (cp << 6) | (bytes:byte(i + k) & 0x3f)
+  end
+  local least = ({ 0, 0x80, 0x800, 0x10000 })[n]
+  if cp < least or cp > 0x10ffff or (cp >= 0xd800 and cp < 0xe000) then
+    return nil
+  end
+  return cp
+end
+
+local function printable(cp)
+  return cp >= 0xa0 and cp ~= 0x2028 and cp ~= 0x2029 and cp ~= 0xfeff
+    and not (cp >= 0xfff9 and cp <= 0xfffb)
+end
+
+-- The characters of bytes as gdb iterates them: {key, text} each (key
+-- tells equal characters apart for repeats), and the bytes of an
+-- incomplete sequence that ends them, if any.
+local function characters(bytes)
+  local chars = {}
+  local i, n = 1, #bytes
+  while i <= n do
+    local b = bytes:byte(i)
+    local len = host_utf8 and b >= 0x80 and sequence_length(b) or 0
+    if len > 1 and i + len - 1 > n then
+      local k = i + 1
+      while k <= n and is_continuation(bytes:byte(k)) do
+        k = k + 1
+      end
+      if k > n then
+        return chars, bytes:sub(i)
+      end
+    end
+    local cp
+    if len > 1 and i + len - 1 <= n then
+      local ok = true
+      for k = i + 1, i + len - 1 do
+        ok = ok and is_continuation(bytes:byte(k))
+      end
+      cp = ok and decode(bytes, i, len) or nil
+    end
+    if cp then
+      local seq = bytes:sub(i, i + len - 1)
+      chars[#chars + 1] = { key = seq, valid = true, byte = b,
+        text = printable(cp) and seq or seq:gsub(".", function(ch)
+          return string.format("\\%03o", ch:byte())
+        end) }
+      i = i + len
+    else
+      chars[#chars + 1] = { key = string.char(b), byte = b,
+                            valid = b < 0x80 }
+      i = i + 1
+    end
+  end
+  return chars, nil
+end
+
 -- gdb's generic_printstr: quoted runs, long repeats as 'c' <repeats N
--- times>, "..." when cut at the element limit.
+-- times>, an incomplete multibyte sequence at the end apart, "..." when
+-- cut at the element limit.
 local function string_text(bytes, cut)
+  local chars, incomplete = characters(bytes)
+  if incomplete and #chars > 0 and chars[#chars].valid then
+    chars[#chars] = nil -- gdb 13 loses the character converted before it
+  end
   local parts, run = {}, {}
   local function flush()
     if #run > 0 then
@@ -45,26 +141,33 @@ local function string_text(bytes, cut)
       run = {}
     end
   end
-  local i, n = 1, #bytes
+  local i, n = 1, #chars
   while i <= n do
-    local b = bytes:byte(i)
+    local c = chars[i]
     local j = i
-    while j < n and bytes:byte(j + 1) == b do
+    while j < n and chars[j + 1].key == c.key do
       j = j + 1
     end
     local count = j - i + 1
+    local text = c.text and c.text:find("^[\128-\255]") and c.text
+      or escape(c.byte, '"')
     if count > REPEATS then
       flush()
       parts[#parts + 1] = string.format("%s <repeats %d times>",
-                                        format.char_literal(b), count)
+        #c.key > 1 and ("'" .. c.text .. "'") or format.char_literal(c.byte),
+        count)
     else
       for _ = 1, count do
-        run[#run + 1] = escape(b, '"')
+        run[#run + 1] = text
       end
     end
     i = j + 1
   end
   flush()
+  if incomplete then
+    parts[#parts + 1] = "<incomplete sequence " .. incomplete:gsub(".",
+      function(ch) return string.format("\\%03o", ch:byte()) end) .. ">"
+  end
   if #parts == 0 then
     parts[1] = '""'
   end
@@ -169,6 +272,22 @@ end
 
 local render
 
+-- A pointer type spelled "char *" (qualifiers aside), no typedef.
+local function plain_char_pointer(t)
+  while t.kind == "const" or t.kind == "volatile" or t.kind == "restrict" do
+    t = t.target
+  end
+  if t.kind ~= "pointer" then
+    return false
+  end
+  local target = t.target
+  while target.kind == "const" or target.kind == "volatile"
+        or target.kind == "restrict" do
+    target = target.target
+  end
+  return target.kind == "int" and target.name == "char"
+end
+
 local function scalar(v, t, opts, top)
   local f = opts.format
   if v.optimized_out then
@@ -194,13 +313,13 @@ local function scalar(v, t, opts, top)
       return integer_in(n, 8, false, f)
     end
     local target = strip(t.target)
-    local text = string.format("0x%x", n)
+    local text = string.format("0x%x", n) .. symbol_suffix(n)
     if target.kind == "int" and target.is_char and target.size == 1 then
       local s = c_string(n)
-      return text .. symbol_suffix(n) .. (s and (" " .. s) or "")
+      text = text .. (s and (" " .. s) or "")
     end
-    text = text .. symbol_suffix(n)
-    if top then
+    -- gdb leaves the type out for a plain char * only: its string says it
+    if top and not plain_char_pointer(v.type) then
       return "(" .. types.name(v.type) .. ") " .. text
     end
     return text
