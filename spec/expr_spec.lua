@@ -157,6 +157,40 @@ describe("C expressions", function()
     assert.matches("{x = 3, y = 4}$", out)
   end)
 
+  it("ptype, whatis and set print pretty as gdb's", function()
+    local out = debug {
+      "break expr_stop",
+      "call expr_entry(5)",
+      "ptype list",
+      "whatis counter_t",
+      "ptype counter_t *",
+      "whatis list->next",
+      "ptype shape->op",
+      "ptype expr_entry",
+      "ptype shape->fl",
+      "ptype enum color",
+      "whatis &shape->weights",
+      "set print pretty on",
+      "print *list",
+      "print shape->bits",
+    }
+    local expected = {
+      "type = struct item {\n    int len;\n    const char *name;\n"
+        .. "    struct item *next;\n} *\n",
+      "type = unsigned long\ntype = unsigned long *\n"
+        .. "type = struct item *\ntype = int (*)(int)\ntype = int (int)\n",
+      "type = struct flags {\n    unsigned int a : 3;\n    int b : 5;\n"
+        .. "    unsigned int c : 1;\n    int d;\n}\n",
+      "type = enum color {RED, GREEN = 5, BLUE}\ntype = int (*)[3]\n",
+      "$2 = {\n  word = 67305985,\n  bytes = \"\\001\\002\\003\\004\"\n}\n",
+    }
+    for _, text in ipairs(expected) do
+      assert.matches(text, out, 1, true)
+    end
+    assert.matches("$1 = {\n  len = 6,\n  name = 0x%x+ \"hammer\",\n"
+                   .. "  next = 0x%x+\n}\n", out)
+  end)
+
   it("conditions in C, compiled once, decide at each hit", function()
     local out = debug {
       "break expr_visit if p->len > 3 && name[0] == 'a'",

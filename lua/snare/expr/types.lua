@@ -235,6 +235,9 @@ end
 --- The name a type goes by: "struct point", "counter_t", "int".
 function types.tag_name(t)
   local kind = t.kind
+  if kind == "expanded" then
+    return t.name
+  end
   if kind == "struct" or kind == "union" or kind == "enum" then
     return kind .. " " .. (t.name or "{...}")
   end
@@ -244,6 +247,69 @@ end
 --- gdb's spelling of t, with an optional declarator (a member's name).
 function types.name(t, decl)
   return (spell(t, decl or ""))
+end
+
+-- The body gdb's ptype shows for a struct, union or enum, indented by
+-- depth levels of four spaces.
+local function body(t, depth)
+  local kind = t.kind
+  if kind == "enum" then
+    local items, expected = {}, 0
+    for _, e in ipairs(t.enumerators or {}) do
+      items[#items + 1] = e.value == expected and e.name
+        or string.format("%s = %d", e.name, e.value)
+      expected = e.value + 1
+    end
+    return "{" .. table.concat(items, ", ") .. "}"
+  end
+  if t.declaration then
+    return "{...}"
+  end
+  local pad = string.rep("    ", depth + 1)
+  local lines = { "{" }
+  for _, m in ipairs(t.members or {}) do
+    local mt = types.strip(m.type)
+    local text
+    if not m.name and (mt.kind == "struct" or mt.kind == "union") then
+      text = mt.kind .. " " .. body(mt, depth + 1)
+    else
+      text = types.name(m.type, m.name or "")
+    end
+    if m.bit_size then
+      text = text .. " : " .. m.bit_size
+    end
+    lines[#lines + 1] = pad .. text .. ";"
+  end
+  lines[#lines + 1] = string.rep("    ", depth) .. "}"
+  return table.concat(lines, "\n")
+end
+
+--- gdb's ptype of t: the typedefs of its innermost type resolved and a
+-- struct, union or enum there spelled out with its members.
+function types.ptype(t)
+  -- the chain of declarators down to the base type
+  local function resolve(x)
+    local kind = x.kind
+    if kind == "typedef" then
+      return resolve(x.target)
+    elseif kind == "pointer" then
+      return types.pointer(resolve(x.target))
+    elseif kind == "array" then
+      local a = types.array(resolve(x.target), x.count or 0)
+      return a
+    elseif kind == "const" or kind == "volatile" or kind == "restrict" then
+      return { kind = kind, target = resolve(x.target), loaded = true }
+    elseif kind == "function" then
+      return { kind = "function", target = resolve(x.target or types.void),
+               params = x.params, prototyped = x.prototyped,
+               varargs = x.varargs, loaded = true }
+    elseif kind == "struct" or kind == "union" or kind == "enum" then
+      return { kind = "expanded", name = types.tag_name(x) .. " "
+                 .. body(x, 0), loaded = true }
+    end
+    return x
+  end
+  return types.name(resolve(t))
 end
 
 --- True for the integer-like kinds (int, bool, enum, char).

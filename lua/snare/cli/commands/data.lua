@@ -143,6 +143,38 @@ local function set(dbg, args)
   dbg:evaluate(assignment)
 end
 
+-- The type `text` names (a type name: "struct node", "counter_t *"), or
+-- the type of the expression it is, and whether it was a type name.
+local function type_of(dbg, text)
+  local t = expr.type(text, dbg.env)
+  if t then
+    return t, true
+  end
+  return dbg:evaluate(text).type, false
+end
+
+-- `whatis EXPR|TYPE`: the type's name; of a typedef's name, what it
+-- stands for (one level).
+local function whatis(dbg, args)
+  if args == "" then
+    dbg:fail("Argument required (one or more choice items).")
+  end
+  local t, named = type_of(dbg, args)
+  if named and t.kind == "typedef" then
+    t = t.target
+  end
+  dbg:out("type = " .. expr.types.name(t))
+end
+
+-- `ptype EXPR|TYPE`: the type with typedefs resolved and a struct,
+-- union or enum spelled out.
+local function ptype(dbg, args)
+  if args == "" then
+    dbg:fail("Argument required (one or more choice items).")
+  end
+  dbg:out("type = " .. expr.types.ptype((type_of(dbg, args))))
+end
+
 -- gdb's eflags column: the set flags by name.
 local flag_names = { [0] = "CF", [2] = "PF", [4] = "AF", [6] = "ZF",
                      [7] = "SF", [8] = "TF", [9] = "IF", [10] = "DF",
@@ -204,6 +236,12 @@ return {
   { name = "output", usage = "output[/F] EXPR",
     help = "show a value without history or newline",
     run = output_command },
+  { name = "whatis", usage = "whatis EXPR|TYPE",
+    help = "the type of an expression, or what a typedef names",
+    run = whatis },
+  { name = "ptype", usage = "ptype EXPR|TYPE",
+    help = "a type spelled out: members of structs, unions and enums",
+    run = ptype },
   { name = "x", usage = "x/NFU ADDRESS",
     help = "examine memory: F = x d u s i, U = b h w g",
     run = examine },
