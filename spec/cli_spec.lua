@@ -296,7 +296,7 @@ describe("snare debug", function()
     }
     assert.equal(0, status)
     assert.matches('Undefined command: "bogus".  Try "help".', out, 1, true)
-    assert.matches('Ambiguous command "di": disable, disassemble.', out, 1,
+    assert.matches('Ambiguous command "di": disable, disassemble, display.', out, 1,
                    true)
     assert.matches("The program is not being run.", out, 1, true)
     assert.matches("Cannot access memory at address 0x0", out, 1, true)

@@ -115,6 +115,29 @@ function Debugger:show_stop(stop)
   })
   if stop.kind == "exit" then
     self:record(value)
+  elseif self.session.stopped then
+    self:after_stop(stop)
+  end
+end
+
+--- What a stop shows after its location: the displays, then the
+-- commands of the breakpoint that stopped (at most 100 levels deep, when
+-- they resume and stop there again).
+function Debugger:after_stop(stop)
+  local show = require("snare.cli.commands.frame_values").show
+  for _, d in ipairs(self.displays or {}) do
+    show(self, d)
+  end
+  local note = stop.kind == "breakpoint" and self.notes[stop.breakpoint_id]
+  if note and note.commands and (self.command_depth or 0) < 100 then
+    self.command_depth = (self.command_depth or 0) + 1
+    for _, line in ipairs(note.commands) do
+      if not self.session.stopped then
+        break
+      end
+      self:execute(line)
+    end
+    self.command_depth = self.command_depth - 1
   end
 end
 
@@ -232,6 +255,7 @@ function Debugger:execute(line)
   end
   if not command then
     io.stderr:write(message, "\n")
+    self.failed = true
     return false
   end
   self.repeat_line = command.repeats and line or nil
@@ -245,27 +269,32 @@ function Debugger:execute(line)
   end, self, args, modifier)
   if not ok then
     io.stdout:flush()
-    if not (type(err) == "table" and err.quiet) then
+    if not (type(err) == "table" and err.quiet) then -- a stop is news
       io.stderr:write(tostring(err), "\n")
+      self.failed = true
     end
     return false
   end
   return err == "quit"
 end
 
---- Reads and runs commands until `quit` or the end of input. An empty
--- line repeats the last stepping command.
+--- Reads and runs commands until `quit` or the end of input (true after
+-- `quit`). An empty line repeats the last stepping command.
 function Debugger:loop(source)
+  local outer = self.source
+  self.source = source
   while true do
     local line = source.read()
     if line == nil then
-      return
+      self.source = outer
+      return false
     end
     if line:match("^%s*$") and self.repeat_line then
       line = self.repeat_line
     end
     if self:execute(line) then
-      return
+      self.source = outer
+      return true
     end
   end
 end
@@ -333,15 +362,45 @@ function Debugger.main(opts)
     io.stderr:write("snare: ", err, "\n")
     return 1
   end
-  local source = input.open {
-    prompt = "(snare) ",
-    history = os.getenv("SNARE_HISTORY") or "~/.snare_history",
-    words = dbg.commands:words(),
-  }
-  dbg:loop(source)
-  source.close()
+  -- -x FILE and -ex CMD first, in their order, as gdb runs them
+  for _, c in ipairs(opts.commands or {}) do
+    local lines = {}
+    if c.file then
+      local f = io.open(c.file)
+      if not f then
+        io.stderr:write(c.file, ": No such file or directory.\n")
+        dbg.failed = true
+      else
+        for line in f:lines() do
+          lines[#lines + 1] = line
+        end
+        f:close()
+      end
+    else
+      lines[1] = c.line
+    end
+    local i = 0
+    local quit = dbg:loop { read = function()
+      i = i + 1
+      return lines[i]
+    end }
+    if quit then
+      dbg:close()
+      return dbg.failed and opts.batch and 1 or 0
+    end
+  end
+  if not opts.batch then
+    local source = input.open {
+      prompt = "(snare) ",
+      history = os.getenv("SNARE_HISTORY") or "~/.snare_history",
+      words = dbg.commands:words(),
+    }
+    dbg:loop(source)
+    source.close()
+  end
   dbg:close()
-  return 0
+  -- batch mode, as gdb's: a failed command makes the exit status 1
+  return dbg.failed and opts.batch and 1 or 0
 end
 
 return Debugger

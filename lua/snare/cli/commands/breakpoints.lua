@@ -19,20 +19,41 @@ local function describe(bp)
   return text
 end
 
--- A condition as the core wants it: the C expression compiled once,
--- its gdb truth (non-zero) taken in the trapped frame at each hit.
-local function condition(dbg, text)
-  local holder = {}
-  local compiled = expr.compile(text, dbg:condition_env(holder))
-  return function(frame)
+-- Every breakpoint of the prompt decides through its note, so that
+-- `condition N` and `ignore N` change it later: the C condition
+-- (compiled once; its gdb truth taken in the trapped frame at each hit),
+-- then the crossings still to ignore.
+local function decide(dbg, frame)
+  local note = dbg.notes[frame.breakpoint]
+  if not note then
+    return true
+  end
+  if note.compiled then
+    local holder = dbg.condition_holder
     holder.frame = frame
-    local ok, truth = pcall(function() return expr.truth(compiled()) end)
+    local ok, truth = pcall(function() return expr.truth(note.compiled()) end)
     holder.frame = nil
     if not ok then
       error(truth, 0)
     end
-    return truth
+    if not truth then
+      return false
+    end
   end
+  if (note.ignore or 0) > 0 then
+    note.ignore = note.ignore - 1
+    return false
+  end
+  return true
+end
+
+--- Compiles a condition for the breakpoints' notes.
+local function compile_condition(dbg, text)
+  if not dbg.condition_holder then
+    dbg.condition_holder = {}
+    dbg.condition_environment = dbg:condition_env(dbg.condition_holder)
+  end
+  return expr.compile(text, dbg.condition_environment)
 end
 
 local function set_breakpoint(dbg, args, temporary)
@@ -40,10 +61,9 @@ local function set_breakpoint(dbg, args, temporary)
   if not where then
     where = args
   end
-  local opts = { temporary = temporary }
-  if text then
-    opts.condition = condition(dbg, text)
-  end
+  local compiled = text and compile_condition(dbg, text)
+  local opts = { temporary = temporary,
+                 condition = function(frame) return decide(dbg, frame) end }
   local ok, bp = pcall(dbg.session.breakpoint, dbg.session,
                        dbg:location(where), opts)
   if not ok then
@@ -53,7 +73,8 @@ local function set_breakpoint(dbg, args, temporary)
     end
     error(bp, 0)
   end
-  dbg.notes[bp.id] = { temporary = temporary, condition = text }
+  dbg.notes[bp.id] = { temporary = temporary, condition = text,
+                       compiled = compiled }
   dbg:out(string.format("%s %d at %s", temporary and "Temporary breakpoint"
                         or "Breakpoint", bp.id, describe(bp)))
 end
@@ -103,10 +124,17 @@ local function info_breakpoints(dbg)
       dbg:out(string.format("\tbreakpoint already hit %d time%s", bp.hits,
                             bp.hits == 1 and "" or "s"))
     end
+    if (note.ignore or 0) > 0 then
+      dbg:out(string.format("\tWill ignore next %d crossings of breakpoint.",
+                            note.ignore))
+    end
+    for _, line in ipairs(note.commands or {}) do
+      dbg:out("        " .. line)
+    end
   end
 end
 
-return {
+local commands = {
   { name = "break", aliases = { "b", "br" },
     usage = "break [LOCATION] [if EXPR]",
     help = "set a breakpoint at a function, *ADDRESS or FILE:LINE",
@@ -135,3 +163,7 @@ return {
     usage = "info breakpoints", help = "list the breakpoints",
     run = info_breakpoints },
 }
+
+commands.compile_condition = compile_condition
+commands.selected = selected
+return commands

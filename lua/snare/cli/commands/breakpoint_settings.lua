@@ -1,0 +1,78 @@
+-- What a breakpoint does once set, as gdb changes it: condition N EXPR,
+-- ignore N COUNT, commands N ... end.
+
+local breakpoints = require "snare.cli.commands.breakpoints"
+
+-- The breakpoint numbered by the first word of args, and the rest.
+local function numbered(dbg, args, usage)
+  local word, rest = args:match("^(%S+)%s*(.-)$")
+  if not word then
+    dbg:fail("Argument required (%s).", usage)
+  end
+  local bp = breakpoints.selected(dbg, word)[1]
+  return bp, rest
+end
+
+local function condition(dbg, args)
+  local bp, text = numbered(dbg, args, "breakpoint number")
+  local note = dbg.notes[bp.id]
+  if text == "" then
+    note.condition, note.compiled = nil, nil
+    dbg:out(string.format("Breakpoint %d now unconditional.", bp.id))
+    return
+  end
+  note.compiled = breakpoints.compile_condition(dbg, text)
+  note.condition = text
+end
+
+local function ignore(dbg, args)
+  local bp, count_text = numbered(dbg, args, "a breakpoint number")
+  local count = math.tointeger(tonumber(count_text))
+  if not count then
+    dbg:fail("Second argument (specified ignore-count) is missing.")
+  end
+  count = math.max(count, 0)
+  dbg.notes[bp.id].ignore = count
+  if count == 0 then
+    dbg:out(string.format("Will stop next time breakpoint %d is reached.",
+                          bp.id))
+  else
+    dbg:out(string.format("Will ignore next %d crossing%s of breakpoint %d.",
+                          count, count == 1 and "" or "s", bp.id))
+  end
+end
+
+-- `commands [N]`: the lines up to `end` run after each stop at N (the
+-- last breakpoint set when N is left out).
+local function commands(dbg, args)
+  local bp
+  if args == "" then
+    local all = dbg.session:breakpoints()
+    bp = all[#all]
+    if not bp then
+      dbg:fail("No breakpoints specified.")
+    end
+  else
+    bp = numbered(dbg, args, "breakpoint number")
+  end
+  local lines = {}
+  while true do
+    local line = dbg.source and dbg.source.read(">")
+    if line == nil or line:match("^%s*end%s*$") then
+      break
+    end
+    lines[#lines + 1] = line:match("^%s*(.-)%s*$")
+  end
+  dbg.notes[bp.id].commands = lines
+end
+
+return {
+  { name = "condition", usage = "condition N [EXPR]",
+    help = "stop at breakpoint N only when the C expression holds",
+    run = condition },
+  { name = "ignore", usage = "ignore N COUNT",
+    help = "pass breakpoint N the next COUNT times", run = ignore },
+  { name = "commands", usage = "commands [N]",
+    help = "commands to run at each stop of breakpoint N, up to `end`",
+    run = commands },
+}

@@ -1,0 +1,107 @@
+-- cli_commands_spec.lua - gdb's commands around breakpoints and frames
+-- at the `snare debug` prompt, with gdb's output: condition, ignore,
+-- commands ... end, info args, info locals, display, and the batch mode
+-- (-batch -ex CMD -x FILE, exit status 1 after a failed command).
+local helpers = require "spec.helpers"
+
+local lib_path = helpers.fixture("expressions")
+
+local function shell_quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- `snare debug ARGS LIB` with lines on stdin: output and exit status.
+local function debug(lines, args)
+  local input = os.tmpname()
+  local f = assert(io.open(input, "w"))
+  f:write(table.concat(lines, "\n"), "\n")
+  f:close()
+  local pipe = assert(io.popen(string.format(
+    "bin/snare debug %s %s < %s 2>&1; echo \"exit=$?\"", args or "",
+    shell_quote(lib_path), shell_quote(input))))
+  local out = pipe:read("a")
+  pipe:close()
+  os.remove(input)
+  return out:gsub("exit=%d+\n$", ""), tonumber(out:match("exit=(%d+)\n$"))
+end
+
+describe("snare debug commands", function()
+  it("ignore, commands ... end, condition N, info breakpoints", function()
+    local out = debug {
+      "break expr_visit",
+      "commands 1",
+      "print p->len",
+      "end",
+      "ignore 1 1",
+      "call expr_entry(5)",
+      "condition 1 p->len == 1",
+      "info breakpoints",
+      "continue",
+      "condition 1",
+      "kill",
+    }
+    assert.matches("Will ignore next 1 crossing of breakpoint 1.\n", out, 1,
+                   true)
+    -- hammer ignored: the first stop is anvil's, its commands print 5
+    assert.matches("Breakpoint 1, expr_visit %(p=0x%x+, name=0x%x+ "
+                   .. "\"anvil\"%) at expressions.c:%d+\n[^\n]*\n%$1 = 5\n",
+                   out)
+    assert.matches("\tstop only if p->len == 1\n\tbreakpoint already hit 2 "
+                   .. "times\n        print p->len\n", out, 1, true)
+    assert.matches("name=0x%x+ \"axe\"%) at expressions.c:%d+\n[^\n]*\n"
+                   .. "%$2 = 1\n", out)
+    assert.matches("Breakpoint 1 now unconditional.", out, 1, true)
+  end)
+
+  it("info args, info locals, display", function()
+    local out = debug {
+      "info args",
+      "break expr_stop",
+      "call expr_entry(5)",
+      "info args",
+      "info locals",
+      "display n * 3",
+      "display/x c",
+      "info display",
+      "undisplay 1",
+      "tbreak expr_visit",
+      "kill",
+      "call expr_entry(2)",
+      "up",
+      "info locals",
+      "kill",
+    }
+    assert.matches("No frame selected.", out, 1, true)
+    assert.matches("shape = 0x%x+\nlist = 0x%x+\nn = 5\nc = 97 'a'\n", out)
+    assert.matches("local = %-?%d+\n", out)
+    assert.matches("1: n * 3 = 15\n2: /x c = 0x61\n", out, 1, true)
+    assert.matches("Auto-display expressions now in effect:\nNum Enb "
+                   .. "Expression\n1:   y  n * 3\n2:   y  /x c\n", out, 1, true)
+    -- display 1 is gone; display 2 names no c in expr_visit: not shown
+    assert.matches("expr_visit %(p=0x%x+, name=0x%x+ \"hammer\"%) at "
+                   .. "expressions.c:%d+\n[^\n]*\n#1 ", out)
+    assert.matches("first = {len = 6, name = 0x%x+ \"hammer\", next = 0x%x+}",
+                   out)
+  end)
+
+  it("runs -ex and -x in batch mode; a failed command makes the status 1",
+     function()
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write("print expr_counter\nprint sizeof(struct item)\n")
+    f:close()
+    local out, status = debug({}, "-batch -ex 'print 6 * 7' -x "
+                              .. shell_quote(script))
+    os.remove(script)
+    assert.equal(0, status)
+    assert.equal("$1 = 42\n$2 = 42\n$3 = 24\n", out)
+    out, status = debug({}, "-batch -ex 'print nosuch' -ex 'print 1'")
+    assert.equal(1, status)
+    assert.matches('No symbol "nosuch" in current context.\n', out, 1, true)
+    assert.matches("$1 = 1\n", out, 1, true)
+    -- piped, not batch: errors are shown and the status stays 0
+    out, status = debug({ "print nosuch" })
+    assert.equal(0, status)
+    assert.matches('No symbol "nosuch" in current context.\n', out, 1, true)
+  end)
+end)
