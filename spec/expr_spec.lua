@@ -90,6 +90,9 @@ local cases = {
   { "1 ? 2 : 3", "2" },
   { "1.0/0", "inf" },
   { "0.1", "0.10000000000000001" },
+  { "expr_modes", "(MODE_READ | MODE_EXEC)" },
+  { "expr_odd_mode", "(MODE_WRITE | unknown: 0x10)" },
+  { "(enum mode)0", "0" },
 }
 
 describe("C expressions", function()

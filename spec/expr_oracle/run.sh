@@ -16,7 +16,8 @@ root=$PWD
 . tools/corpus/settings
 cache=${SNARE_CORPUS_CACHE:-/var/cache/snare/corpus}
 bin=$(corpus_tree "$root/tools/corpus" "$cache")/gcc-O0
-if [ ! -x "$bin/brotli" ] || [ ! -x "$bin/yaml-reformat" ]; then
+if [ ! -x "$bin/brotli" ] || [ ! -x "$bin/yaml-reformat" ] ||
+   [ ! -x "$bin/xmlwf" ]; then
   echo "expr oracle: no corpus build in $bin (tools/corpus/build); skipped"
   exit 0
 fi
@@ -28,11 +29,13 @@ export MALLOC_PERTURB_=255
 work=$(mktemp -d)
 if [ -n "${ORACLE_KEEP:-}" ]; then echo "expr oracle: files in $work"; else trap 'rm -rf "$work"' EXIT; fi
 
-# Inputs: a brotli stream, a YAML document.
+# Inputs: a brotli stream, a YAML document, an XML document.
 for i in $(seq 50); do echo "hello hello hello world $i"; done >"$work/text"
 "$bin/brotli" -c "$work/text" >"$work/text.br"
 printf '%%YAML 1.1\n---\nitems:\n  - {id: 1, name: "a b", tags: [x, y]}\n  - &anchor plain\n  - *anchor\ntext: |\n  block\n...\n' \
   >"$work/doc.yaml"
+printf '<?xml version="1.0"?>\n<doc a="1"><x:i xmlns:x="urn:x">t&amp;</x:i></doc>\n' \
+  >"$work/doc.xml"
 
 compared=0
 mismatches=0
@@ -144,6 +147,32 @@ emitter->events.head[0].type
 *emitter->events.start
 emitter->indention
 emitter->canonical + emitter->unicode
+X
+
+# xmlwf: expat's parser and encoding (tables of function pointers to
+# static functions, enums, XML_Bool chars, strings of the document).
+case_ xmlwf doContent /dev/null xmlwf "$work/doc.xml" <<'X'
+parser->m_errorCode
+parser->m_startElementHandler
+parser->m_parsingStatus
+parser->m_processor
+*parser->m_dtd
+parser->m_dtd->pool
+parser->m_ns
+parser->m_tagLevel
+enc->scanners
+enc->minBytesPerChar
+*enc
+s
+end - s
+*s
+s[1]
+startTagLevel
+haveMore
+account
+account == XML_ACCOUNT_DIRECT
+nextPtr
+*nextPtr
 X
 
 echo "expr oracle: $compared expressions compared with gdb, $mismatches mismatches"

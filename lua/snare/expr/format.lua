@@ -272,6 +272,36 @@ end
 
 local render
 
+--- gdb's flag enum: every enumerator 0 or a bit of its own.
+function format.is_flag_enum(t)
+  local mask = 0
+  for _, e in ipairs(t.enumerators or {}) do
+    local v = e.value
+    if v < 0 or (v & (v - 1)) ~= 0 or (mask & v) ~= 0 then
+      return false
+    end
+    mask = mask | v
+  end
+  return true
+end
+
+-- A flag enum's value as its bits' names: "(A | B | unknown: 0x8)".
+local function flag_enum_text(enumerators, n)
+  local names = {}
+  for _, e in ipairs(enumerators) do
+    if e.value ~= 0 and n & e.value ~= 0 then
+      names[#names + 1] = e.name
+      n = n & ~e.value
+    end
+  end
+  if n ~= 0 then
+    names[#names + 1] = string.format("unknown: 0x%x", n)
+  elseif #names == 0 then
+    return "0"
+  end
+  return "(" .. table.concat(names, " | ") .. ")"
+end
+
 -- A pointer type spelled "char *" (qualifiers aside), no typedef.
 local function plain_char_pointer(t)
   while t.kind == "const" or t.kind == "volatile" or t.kind == "restrict" do
@@ -332,10 +362,14 @@ local function scalar(v, t, opts, top)
     if f then
       return integer_in(n, t.size, types.is_signed(t), f)
     end
-    for _, e in ipairs(t.enumerators or {}) do
+    local enumerators = t.enumerators or {}
+    for _, e in ipairs(enumerators) do
       if e.value == n then
         return e.name
       end
+    end
+    if format.is_flag_enum(t) then
+      return flag_enum_text(enumerators, n)
     end
     return tostring(n)
   elseif t.flags then
