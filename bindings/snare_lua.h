@@ -195,6 +195,10 @@ int snare_lua_push_location(lua_State *L, snare_status st,
                             const snare_variable_location *where,
                             const char *name);
 
+/* ---- process_symbols.c ---- */
+/* core.process_symbol */
+extern const luaL_Reg snare_lua_process_symbol_functions[];
+
 /* ---- source.c ---- */
 /* lib:line_at, lib:addresses, lib:function_info */
 extern const luaL_Reg snare_lua_source_methods[];

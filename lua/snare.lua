@@ -607,8 +607,9 @@ require("snare.tracing").install(snare)
 --- C expressions: `frame:eval(text)` on stack frames (`s:frame(i)`) and
 -- on a condition's frame evaluates a C expression in that frame
 -- (`frame:eval("p->next->val")`) and returns its value as Lua sees it
--- (numbers; tables for structs and arrays), then gdb's text of it. See
--- the `snare.expr` module.
+-- (numbers; tables for structs and arrays), then gdb's text of it; an
+-- expression that fails raises "eval: " and gdb's message. See the
+-- `snare.expr` module.
 -- @section expressions
 for _, type_name in ipairs { "snare.stack_frame", "snare.frame" } do
   local _, methods = debug.getupvalue(core.metatable(type_name).__index, 1)

@@ -194,6 +194,38 @@ describe("C expressions", function()
                    .. "  next = 0x%x+\n}\n", out)
   end)
 
+  it("pretty arrays of structs, anonymous members, libc calls, $_", function()
+    local out = debug {
+      "break expr_stop",
+      "call expr_entry(5)",
+      "ptype expr_poly",
+      "print expr_poly",
+      "print expr_poly.anon.u",
+      "print strlen(list->name)",
+      "print (int) strlen(list->name)",
+      "x/2dw shape->weights",
+      "print $_",
+      "print *$_",
+      "set print pretty on",
+      "print expr_poly",
+    }
+    assert.matches("type = struct poly {\n    int n;\n    struct point pts[2];\n"
+                   .. "    struct {\n        int a;\n        union {...};\n"
+                   .. "    } anon;\n}\n", out, 1, true)
+    assert.matches("$1 = {n = 2, pts = {{x = 1, y = 2}, {x = 3, y = 4}}, "
+                   .. "anon = {a = 5, {u = 6, f = 8.40779079e-45}}}\n", out,
+                   1, true)
+    assert.matches("$2 = 6\n", out, 1, true)
+    assert.matches("'strlen' has unknown return type; cast the call to its "
+                   .. "declared return type", out, 1, true)
+    assert.matches("$3 = 6\n", out, 1, true)
+    assert.matches("%$4 = %(int %*%) 0x%x+\n%$5 = 8\n", out)
+    assert.matches("$6 = {\n  n = 2,\n  pts = {{\n      x = 1,\n      y = 2\n"
+                   .. "    }, {\n      x = 3,\n      y = 4\n    }},\n  anon = {\n"
+                   .. "    a = 5,\n    {\n      u = 6,\n      f = 8.40779079e-45\n"
+                   .. "    }\n  }\n}\n", out, 1, true)
+  end)
+
   it("conditions in C, compiled once, decide at each hit", function()
     local out = debug {
       "break expr_visit if p->len > 3 && name[0] == 'a'",
@@ -230,7 +262,7 @@ describe("C expressions", function()
                 (frame:eval("*p")))
     assert.equal(6, s:frame(1):eval("first.len"))
     assert.has_error(function() frame:eval("nosuch + 1") end,
-                     'No symbol "nosuch" in current context.')
+                     'eval: No symbol "nosuch" in current context.')
     s:abort()
     lib:close()
   end)

@@ -3,8 +3,10 @@
 --
 -- An identifier is, in order: a local or parameter of the frame in view
 -- (located afresh at each evaluation), a file-scope variable of a loaded
--- library, an enumerator, a function or data symbol. Lookups at file
--- scope are remembered (they walk every unit of the DWARF).
+-- library, an enumerator, a function or data symbol (of a loaded
+-- library, else of any object of the process, as the dynamic linker
+-- resolves it: libc's strlen). Lookups at file scope are remembered
+-- (they walk every unit of the DWARF).
 -- @module snare.expr.env
 
 local core = require "snare.core"
@@ -92,8 +94,8 @@ end
 function Env:symbol(name)
   return cached(self, "symbol", name, function()
     local addr, lib = snare.symbol(name)
-    if not addr then
-      return nil
+    if not addr then -- any object of the process: libc's strlen, abs
+      return core.process_symbol(name)
     end
     local info = lib and lib:symbol_info(name)
     return addr, info == nil or info.is_function

@@ -25,6 +25,7 @@ local expr = {
   truth = eval.truth,
   eval_decay = eval.decay,
   format_argument = format.argument,
+  format_string = format.string_text,
 }
 
 --- Compiles C expression `text` in environment e: a function that
@@ -119,9 +120,13 @@ end
 --- `frame:eval(text)`: the Lua value and gdb's text of C expression
 -- `text` in a frame (a stack frame or a condition's frame).
 function expr.frame_eval(frame, text)
+  if type(text) ~= "string" then
+    error(string.format("bad argument #1 to 'eval' (string expected, got %s)",
+                        type(text)), 2)
+  end
   local ok, v = pcall(expr.frame_value, frame, text)
   if not ok then
-    error(v, 2)
+    error("eval: " .. tostring(v), 2)
   end
   return expr.lua_value(v), format.value(v)
 end

@@ -250,8 +250,10 @@ function types.name(t, decl)
 end
 
 -- The body gdb's ptype shows for a struct, union or enum, indented by
--- depth levels of four spaces.
-local function body(t, depth)
+-- depth levels of four spaces. An anonymous struct or union among the
+-- members is spelled out while `show` (gdb's) stays at 0 or above, else
+-- "{...}".
+local function body(t, depth, show)
   local kind = t.kind
   if kind == "enum" then
     local items, expected = {}, 0
@@ -268,10 +270,14 @@ local function body(t, depth)
   local pad = string.rep("    ", depth + 1)
   local lines = { "{" }
   for _, m in ipairs(t.members or {}) do
-    local mt = types.strip(m.type)
+    local mt = m.type
     local text
-    if not m.name and (mt.kind == "struct" or mt.kind == "union") then
-      text = mt.kind .. " " .. body(mt, depth + 1)
+    if (mt.kind == "struct" or mt.kind == "union") and not mt.name then
+      text = mt.kind .. " " .. (show - 1 >= 0 and body(mt, depth + 1, show - 1)
+                                or "{...}")
+      if m.name then
+        text = text .. " " .. m.name
+      end
     else
       text = types.name(m.type, m.name or "")
     end
@@ -305,7 +311,7 @@ function types.ptype(t)
                varargs = x.varargs, loaded = true }
     elseif kind == "struct" or kind == "union" or kind == "enum" then
       return { kind = "expanded", name = types.tag_name(x) .. " "
-                 .. body(x, 0), loaded = true }
+                 .. body(x, 0, 1), loaded = true }
     end
     return x
   end

@@ -110,12 +110,18 @@ local function examine(dbg, args, modifier)
       if not text then
         dbg:fail("Cannot access memory at address 0x%x", addr)
       end
-      dbg:out(string.format("%s:\t%q", report.address(addr), text))
+      dbg:out(string.format("%s:\t%s", report.address(addr),
+                            expr.format_string(text)))
       addr = addr + #text + 1
     end
   else
     dbg.x_size = size
     examine_integers(dbg, addr, n, format, size)
+    -- gdb's $_: the last unit examined
+    local unit = ({ [1] = "char", [2] = "short", [4] = "int",
+                    [8] = "long" })[size]
+    dbg.convenience._ = expr.value.of(
+      expr.types.pointer(expr.types.builtin[unit]), addr + (n - 1) * size)
   end
 end
 

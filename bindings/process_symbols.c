@@ -1,0 +1,34 @@
+/*
+ * process_symbols.c - core.process_symbol(name): a symbol of any object
+ * of the process, as the dynamic linker resolves it (an IFUNC such as
+ * strlen gives the implementation it chose), for expressions that call
+ * or name functions of libraries snare did not load (libc's).
+ */
+#include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+
+#include "snare_lua.h"
+
+/* core.process_symbol(name) -> address, is_function | nil */
+static int core_process_symbol(lua_State *L)
+{
+  const char *name = luaL_checkstring(L, 1);
+  void *addr = dlsym(RTLD_DEFAULT, name);
+  if (addr == NULL)
+    return 0;
+  Dl_info info;
+  const ElfW(Sym) *sym = NULL;
+  bool function = true;
+  if (dladdr1(addr, &info, (void **)&sym, RTLD_DL_SYMENT) != 0 && sym)
+    function = ELF64_ST_TYPE(sym->st_info) != STT_OBJECT &&
+               ELF64_ST_TYPE(sym->st_info) != STT_TLS;
+  lua_pushinteger(L, (lua_Integer)(uintptr_t)addr);
+  lua_pushboolean(L, function);
+  return 2;
+}
+
+const luaL_Reg snare_lua_process_symbol_functions[] = {
+    {"process_symbol", core_process_symbol},
+    {NULL, NULL},
+};
