@@ -2,7 +2,9 @@
  * process_symbols.c - core.process_symbol(name): a symbol of any object
  * of the process, as the dynamic linker resolves it (an IFUNC such as
  * strlen gives the implementation it chose), for expressions that call
- * or name functions of libraries snare did not load (libc's).
+ * or name functions of libraries snare did not load (libc's); and
+ * core.is_own_code(addr): whether addr is code of this module (a
+ * worker's frames below the function it was asked to call).
  */
 #include <dlfcn.h>
 #include <elf.h>
@@ -28,7 +30,20 @@ static int core_process_symbol(lua_State *L)
   return 2;
 }
 
+/* core.is_own_code(addr) -> whether addr lies in snare's own module */
+static int core_is_own_code(lua_State *L)
+{
+  uintptr_t addr = (uintptr_t)luaL_checkinteger(L, 1);
+  Dl_info at, own;
+  bool yes = dladdr((void *)addr, &at) != 0 &&
+             dladdr((void *)(uintptr_t)core_is_own_code, &own) != 0 &&
+             at.dli_fbase == own.dli_fbase;
+  lua_pushboolean(L, yes);
+  return 1;
+}
+
 const luaL_Reg snare_lua_process_symbol_functions[] = {
     {"process_symbol", core_process_symbol},
+    {"is_own_code", core_is_own_code},
     {NULL, NULL},
 };

@@ -84,6 +84,37 @@ describe("snare debug commands", function()
                    out)
   end)
 
+  it("finish: every return class, and from a caller's frame", function()
+    local lines = {}
+    for _, fn in ipairs { "expr_ratio", "expr_third", "expr_pair", "expr_vec",
+                          "expr_mixed", "expr_big" } do
+      lines[#lines + 1] = "break " .. fn
+    end
+    lines[#lines + 1] = "call expr_returns(6)"
+    for _ = 1, 6 do
+      lines[#lines + 1] = "finish"
+      lines[#lines + 1] = "continue"
+    end
+    for _, line in ipairs { "delete", "break expr_fib if n == 1",
+                            "call expr_fib(4)", "bt", "frame 2", "delete",
+                            "finish", "kill" } do
+      lines[#lines + 1] = line
+    end
+    local out = debug(lines)
+    local values = {}
+    for v in out:gmatch("Value returned is %$%d+ = ([^\n]*)") do
+      values[#values + 1] = v
+    end
+    assert.same({ "1.5", "2", "{a = 6, b = 12}", "{x = 3, y = -6}",
+                  "{n = 6, d = 0.75}", "{v = {6, 7, 8, 9}}", "2" }, values)
+    -- the backtrace ends at the function the prompt called
+    assert.matches("#3  0x%x+ in expr_fib %(n=4%) at expressions.c:%d+\n#2 ",
+                   out)
+    assert.is_nil(out:find("?? ()", 1, true))
+    assert.matches("Run till exit from #2  0x%x+ in expr_fib %(n=3%) at "
+                   .. "expressions.c:%d+\n0x%x+ in expr_fib %(n=4%)", out)
+  end)
+
   it("runs -ex and -x in batch mode; a failed command makes the status 1",
      function()
     local script = os.tmpname()

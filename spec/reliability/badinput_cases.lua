@@ -150,6 +150,8 @@ cases.groups.module = with_memory {
                   good = function() return { "errno" } end },
   find_enumerator = { params = { "name" }, nil_ok = true,
                       good = function() return { "RED" } end },
+  is_own_code = { params = { "addr" },
+                  good = function(ctx) return { ctx.fib } end },
   process_symbol = { params = { "name" }, nil_ok = true,
                      good = function() return { "strlen" } end },
   find_function_type = { params = { "addr" }, nil_ok = true,

@@ -4,6 +4,7 @@
 local snare = require "snare"
 local expr = require "snare.expr"
 local report = require "snare.cli.report"
+local returned = require "snare.cli.returned"
 
 local function count(dbg, args)
   if args == "" then
@@ -61,17 +62,52 @@ end
 
 -- `finish`: runs until the selected frame returns, then shows the value
 -- it returned (rax, as a C int unless it is wider).
+-- Runs until frame `frame` (not the innermost) returns to its caller:
+-- a temporary breakpoint at the return address that stops only when the
+-- stack is back at the frame's CFA (recursion-safe).
+local function finish_outer(dbg, frame, caller)
+  local cfa = frame.cfa
+  local bp = dbg.session:breakpoint(caller.pc, {
+    condition = function(f) return f:reg("rsp") == cfa end })
+  local stop = dbg.session:continue()
+  if stop.kind == "breakpoint" and stop.breakpoint_id == bp.id then
+    stop.kind = "step" -- our own breakpoint: show it as finish's stop
+  end
+  if not bp.cleared then
+    bp:clear()
+  end
+  return stop
+end
+
+-- `finish`: runs until the selected frame returns, then shows the value
+-- it returned, read by its DWARF type (rax, xmm0, a struct's registers
+-- or memory); without DWARF, rax as a C int.
 local function finish(dbg)
   dbg:require_stopped()
+  local index = dbg.frame_index or 0
   local frame = dbg:selected_frame()
+  local caller = index > 0 and dbg.session:frame(index + 1)
+  if index > 0 and not caller then
+    dbg:fail('"finish" not meaningful in the outermost frame.')
+  end
   if frame then
     dbg:out("Run till exit from " .. report.stack_frame(frame))
   end
-  local stop = dbg.session:finish()
+  local fn = frame and dbg.env:function_type(frame.pc)
+  local stop = index > 0 and finish_outer(dbg, frame, caller)
+    or dbg.session:finish()
   dbg:show_stop(stop)
-  if stop.kind == "step" then
-    dbg:record(report.c_value(dbg.session:reg("rax")), false,
+  if stop.kind ~= "step" then
+    return
+  end
+  if not fn then
+    dbg:record(report.c_value(dbg.session:reg("rax")), nil,
                "Value returned is ")
+    return
+  end
+  local v = returned.value(dbg.session, fn.target or expr.types.void)
+  if v then
+    dbg:record(v, nil, "Value returned is ")
   end
 end
 
