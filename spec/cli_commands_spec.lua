@@ -115,6 +115,32 @@ describe("snare debug commands", function()
                    .. "expressions.c:%d+\n0x%x+ in expr_fib %(n=4%)", out)
   end)
 
+  it("rbreak, list FIRST,LAST, info sharedlibrary, a library named from here",
+     function()
+    local dir, name = lib_path:match("^(.*)/([^/]+)$")
+    local pipe = assert(io.popen(string.format(
+      "cd %s && printf 'rbreak ^expr_[rs]t\\ninfo sharedlibrary\\n"
+      .. "list expr_fib,\\nlist 60,61\\nlist ,70\\n' | %s/bin/snare debug "
+      .. "%s 2>&1", shell_quote(dir), shell_quote(os.getenv("PWD")),
+      shell_quote(name))))
+    local out = pipe:read("a")
+    pipe:close()
+    assert.matches("Breakpoint 1 at 0x%x+ <expr_strlen%+%d+>: file "
+                   .. "expressions.c, line %d+.\nsize_t expr_strlen%(const "
+                   .. "char %*%);\n", out)
+    assert.matches("int expr_stop(struct shape *, struct item *, int, char);",
+                   out, 1, true)
+    assert.matches("From                To                  Syms Read   "
+                   .. "Shared Object Library\n0x%x+  0x%x+  Yes         "
+                   .. "%./libexpressions.so\n", out)
+    assert.matches("64\tFIXTURE int expr_fib%(int n%)\n", out)
+    -- 60,61 then ,70: the ten lines that end at 70
+    assert.matches("\n60\tchar expr_buf%[16%] = \"hello\";\n61\tint "
+                   .. "expr_zeros%[20%];\n61\t[^\n]*\n62\t", out)
+    assert.matches("\n69\tFIXTURE size_t expr_strlen%(const char %*s%)\n"
+                   .. "70\t{\n$", out)
+  end)
+
   it("runs -ex and -x in batch mode; a failed command makes the status 1",
      function()
     local script = os.tmpname()

@@ -311,6 +311,13 @@ function Debugger.new(opts)
     commands = commands.load(),
   }, Debugger)
   for _, path in ipairs(opts.libraries or {}) do
+    -- dlopen searches the system's directories for a bare name; a file
+    -- of that name here is what the user means, as gdb reads it
+    local here = not path:find("/", 1, true) and io.open(path)
+    if here then
+      here:close()
+      path = "./" .. path
+    end
     local lib, err = snare.load(path)
     if not lib then
       return nil, err

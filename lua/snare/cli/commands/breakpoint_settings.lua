@@ -1,6 +1,7 @@
 -- What a breakpoint does once set, as gdb changes it: condition N EXPR,
--- ignore N COUNT, commands N ... end.
+-- ignore N COUNT, commands N ... end; and rbreak REGEX.
 
+local expr = require "snare.expr"
 local breakpoints = require "snare.cli.commands.breakpoints"
 
 -- The breakpoint numbered by the first word of args, and the rest.
@@ -66,7 +67,57 @@ local function commands(dbg, args)
   dbg.notes[bp.id].commands = lines
 end
 
+-- A regular expression (the basic ones gdb users type: ^ $ . * + ? [...]
+-- and backslash escapes) as a Lua pattern.
+local function lua_pattern(dbg, regex)
+  local out, i = {}, 1
+  while i <= #regex do
+    local c = regex:sub(i, i)
+    if c == "\\" then
+      i = i + 1
+      out[#out + 1] = "%" .. regex:sub(i, i)
+    elseif c == "[" then
+      local close = regex:find("]", i + 2, true)
+      if not close then
+        dbg:fail("Invalid regexp: unmatched [ in %s", regex)
+      end
+      out[#out + 1] = regex:sub(i, close):gsub("%%", "%%%%")
+      i = close
+    elseif c:match("[()|{}]") then
+      dbg:fail("rbreak: %s in a regexp is not supported", c)
+    elseif c == "%" or c == "-" then
+      out[#out + 1] = "%" .. c
+    else
+      out[#out + 1] = c
+    end
+    i = i + 1
+  end
+  return table.concat(out)
+end
+
+-- `rbreak REGEX`: a breakpoint on every function of the loaded libraries
+-- whose name matches, each followed by its prototype as gdb shows it.
+local function rbreak(dbg, args)
+  if args == "" then
+    dbg:fail("Argument required (regular expression).")
+  end
+  local pattern = lua_pattern(dbg, args)
+  for _, lib in ipairs(dbg.libraries) do
+    for _, fn in ipairs(lib:functions()) do
+      if fn.name:find(pattern) and not fn.name:match("^sub_%x+$") then
+        breakpoints.set_breakpoint(dbg, fn.name, false)
+        local t = dbg.env:function_type(fn.address)
+        dbg:out(t and (expr.types.name(t, fn.name) .. ";")
+                or ("<function, no debug info> " .. fn.name .. ";"))
+      end
+    end
+  end
+end
+
 return {
+  { name = "rbreak", usage = "rbreak REGEX",
+    help = "a breakpoint on every function whose name matches",
+    run = rbreak },
   { name = "condition", usage = "condition N [EXPR]",
     help = "stop at breakpoint N only when the C expression holds",
     run = condition },

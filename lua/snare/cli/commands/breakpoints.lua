@@ -165,5 +165,6 @@ local commands = {
 }
 
 commands.compile_condition = compile_condition
+commands.set_breakpoint = set_breakpoint
 commands.selected = selected
 return commands
