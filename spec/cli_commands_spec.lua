@@ -115,12 +115,14 @@ describe("snare debug commands", function()
                    .. "expressions.c:%d+\n0x%x+ in expr_fib %(n=4%)", out)
   end)
 
-  it("rbreak, list FIRST,LAST, info sharedlibrary, a library named from here",
+  it("rbreak, list FIRST,LAST, info sharedlibrary, file, a library named "
+     .. "from here",
      function()
     local dir, name = lib_path:match("^(.*)/([^/]+)$")
     local pipe = assert(io.popen(string.format(
       "cd %s && printf 'rbreak ^expr_[rs]t\\ninfo sharedlibrary\\n"
-      .. "list expr_fib,\\nlist 60,61\\nlist ,70\\n' | %s/bin/snare debug "
+      .. "list expr_fib,\\nlist 60,61\\nlist ,70\\nfile libexpressions.so\\n"
+      .. "info sharedlibrary\\n' | %s/bin/snare debug "
       .. "%s 2>&1", shell_quote(dir), shell_quote(os.getenv("PWD")),
       shell_quote(name))))
     local out = pipe:read("a")
@@ -134,11 +136,14 @@ describe("snare debug commands", function()
                    .. "Shared Object Library\n0x%x+  0x%x+  Yes         "
                    .. "%./libexpressions.so\n", out)
     assert.matches("64\tFIXTURE int expr_fib%(int n%)\n", out)
+    assert.matches("Reading symbols from libexpressions.so...\nFrom[^\n]*\n"
+                   .. "0x%x+  0x%x+  Yes         %./libexpressions.so\n"
+                   .. "0x%x+  0x%x+  Yes         %./libexpressions.so\n", out)
     -- 60,61 then ,70: the ten lines that end at 70
     assert.matches("\n60\tchar expr_buf%[16%] = \"hello\";\n61\tint "
                    .. "expr_zeros%[20%];\n61\t[^\n]*\n62\t", out)
     assert.matches("\n69\tFIXTURE size_t expr_strlen%(const char %*s%)\n"
-                   .. "70\t{\n$", out)
+                   .. "70\t{\nReading symbols", out)
   end)
 
   it("runs -ex and -x in batch mode; a failed command makes the status 1",
@@ -160,5 +165,28 @@ describe("snare debug commands", function()
     out, status = debug({ "print nosuch" })
     assert.equal(0, status)
     assert.matches('No symbol "nosuch" in current context.\n', out, 1, true)
+  end)
+end)
+
+describe("prompt completion", function()
+  local Debugger = require "snare.cli.debugger"
+  local complete = require "snare.cli.complete"
+  local dbg
+
+  setup(function() dbg = assert(Debugger.new { libraries = { lib_path } }) end)
+  teardown(function() dbg:close() end)
+
+  it("completes commands, info subcommands, symbols and files", function()
+    assert.same({ "disable", "disassemble", "display" },
+                complete.candidates(dbg, "dis", "dis"))
+    assert.same({ "sharedlibrary" }, complete.candidates(dbg, "info sh", "sh"))
+    assert.same({ "expr_stop", "expr_strlen" },
+                complete.candidates(dbg, "break expr_st", "expr_st"))
+    assert.same({ "expr_fib" }, complete.candidates(dbg, "print 1 + expr_f",
+                                                    "expr_f"))
+    local dir = lib_path:match("^(.*/)")
+    assert.same({ lib_path }, complete.candidates(dbg, "file " .. dir
+                                                  .. "libexpressions",
+                                                  dir .. "libexpressions"))
   end)
 end)

@@ -400,7 +400,7 @@ function Debugger.main(opts)
     local source = input.open {
       prompt = "(snare) ",
       history = os.getenv("SNARE_HISTORY") or "~/.snare_history",
-      words = dbg.commands:words(),
+      complete = require("snare.cli.complete").function_for(dbg),
     }
     dbg:loop(source)
     source.close()

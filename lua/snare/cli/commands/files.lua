@@ -1,4 +1,6 @@
--- The objects the prompt debugs: info sharedlibrary.
+-- The objects the prompt debugs: file/load LIB.so, info sharedlibrary.
+
+local snare = require "snare"
 
 -- The code range of a library: its first function to the end of its last.
 local function code_range(lib)
@@ -31,7 +33,30 @@ local function info_sharedlibrary(dbg)
   end
 end
 
+-- `file LIB.so` / `load LIB.so`: one more library to debug (found in
+-- the current directory as on the command line).
+local function load(dbg, args)
+  if args == "" then
+    dbg:fail("Argument required (a shared object to load).")
+  end
+  local path = args
+  local here = not path:find("/", 1, true) and io.open(path)
+  if here then
+    here:close()
+    path = "./" .. path
+  end
+  dbg:out(string.format("Reading symbols from %s...", args))
+  local lib, err = snare.load(path)
+  if not lib then
+    dbg:fail("%s", err)
+  end
+  dbg.libraries[#dbg.libraries + 1] = lib
+  dbg.env:forget()
+end
+
 return {
+  { name = "file", aliases = { "load" }, usage = "file LIB.so",
+    help = "load one more shared object to debug", run = load },
   { name = "sharedlibrary", group = "info", aliases = { "dll" },
     usage = "info sharedlibrary", help = "the libraries being debugged",
     run = info_sharedlibrary },
