@@ -195,6 +195,12 @@ int snare_lua_push_location(lua_State *L, snare_status st,
                             const snare_variable_location *where,
                             const char *name);
 
+/* ---- interrupt.c ---- */
+/* core.interrupt_on_sigint, core.sigints */
+extern const luaL_Reg snare_lua_interrupt_functions[];
+/* Disarms Ctrl-C for a session about to be freed. */
+void snare_lua_interrupt_forget(snare_session *session);
+
 /* ---- process_symbols.c ---- */
 /* core.process_symbol */
 extern const luaL_Reg snare_lua_process_symbol_functions[];

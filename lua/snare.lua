@@ -192,6 +192,22 @@ end
 -- @function session
 snare.session = core.session
 
+--- Makes Ctrl-C (SIGINT) interrupt the running calls and resumes of the
+-- given sessions (at most 4): the blocked `s:call` or `s:continue`
+-- returns an "interrupt" stop, as `s:interrupt()` from another thread
+-- would make it. With none running, the signal is counted
+-- (`snare.sigints()` returns and clears the count) and the process goes
+-- on. Called with no session, it restores the handler that was there
+-- before. A session closed meanwhile is dropped from the list.
+-- @param ... sessions
+-- @function interrupt_on_sigint
+snare.interrupt_on_sigint = core.interrupt_on_sigint
+
+--- How many SIGINTs arrived since the last call, while
+-- `snare.interrupt_on_sigint` was in force.
+-- @function sigints
+snare.sigints = core.sigints
+
 --- Breakpoints (documentation only).
 --
 -- `bp = s:breakpoint(where, opts)`: `where` is

@@ -230,8 +230,9 @@ SNARE_API snare_status snare_resume(snare_session *session,
 /*
  * Asks a running worker to stop; the pending snare_call/snare_resume then
  * returns an INTERRUPT stop. Callable from any thread (typically not the
- * controller, which is blocked). Returns WRONG_STATE if the worker is not
- * running target code.
+ * controller, which is blocked) and from a signal handler (a SIGINT
+ * handler of the controller: it only stores a flag and signals the
+ * worker). Returns WRONG_STATE if the worker is not running target code.
  */
 SNARE_API snare_status snare_interrupt(snare_session *session);
 

@@ -213,6 +213,7 @@ end
 function Debugger:helper_session()
   if not self.helper or self.helper.closed then
     self.helper = snare.session { timeout = self.session.timeout }
+    snare.interrupt_on_sigint(self.session, self.helper)
   end
   self.helper.timeout = self.session.timeout
   return self.helper
@@ -325,6 +326,8 @@ function Debugger.new(opts)
     dbg.libraries[#dbg.libraries + 1] = lib
   end
   dbg.session = snare.session { timeout = opts.timeout or 0 }
+  -- Ctrl-C interrupts what the prompt runs, and never ends the prompt
+  snare.interrupt_on_sigint(dbg.session)
   dbg.scope = prompt_scope(dbg)
   dbg.env = expr.env {
     frame = function() return dbg:selected_frame() end,
@@ -352,6 +355,7 @@ end
 
 --- Closes the session, then the libraries.
 function Debugger:close()
+  snare.interrupt_on_sigint()
   if self.helper then
     self.helper:close()
   end
