@@ -66,6 +66,14 @@ static snare_backtrace_frame *collect(lua_State *L, lsession *s, size_t *n)
     free(frames);
     snare_lua_status_error(L, SESSION_TYPE, "cannot unwind", st);
   }
+  /* The worker's own frames below the called function are snare's, not
+     the program's: the stack ends where they begin. */
+  for (size_t i = 1; i < *n; i++) {
+    if (snare_lua_is_own_code(frames[i].pc)) {
+      *n = i;
+      break;
+    }
+  }
   return frames;
 }
 

@@ -30,15 +30,18 @@ static int core_process_symbol(lua_State *L)
   return 2;
 }
 
+bool snare_lua_is_own_code(uint64_t addr)
+{
+  Dl_info at, own;
+  return dladdr((void *)(uintptr_t)addr, &at) != 0 &&
+         dladdr((void *)(uintptr_t)snare_lua_is_own_code, &own) != 0 &&
+         at.dli_fbase == own.dli_fbase;
+}
+
 /* core.is_own_code(addr) -> whether addr lies in snare's own module */
 static int core_is_own_code(lua_State *L)
 {
-  uintptr_t addr = (uintptr_t)luaL_checkinteger(L, 1);
-  Dl_info at, own;
-  bool yes = dladdr((void *)addr, &at) != 0 &&
-             dladdr((void *)(uintptr_t)core_is_own_code, &own) != 0 &&
-             at.dli_fbase == own.dli_fbase;
-  lua_pushboolean(L, yes);
+  lua_pushboolean(L, snare_lua_is_own_code((uint64_t)luaL_checkinteger(L, 1)));
   return 1;
 }
 

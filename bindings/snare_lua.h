@@ -202,8 +202,10 @@ extern const luaL_Reg snare_lua_interrupt_functions[];
 void snare_lua_interrupt_forget(snare_session *session);
 
 /* ---- process_symbols.c ---- */
-/* core.process_symbol */
+/* core.process_symbol, core.is_own_code */
 extern const luaL_Reg snare_lua_process_symbol_functions[];
+/* Whether addr is code of this module (snare.core with the core in it). */
+bool snare_lua_is_own_code(uint64_t addr);
 
 /* ---- source.c ---- */
 /* lib:line_at, lib:addresses, lib:function_info */

@@ -250,9 +250,10 @@ snare.sigints = core.sigints
 --- Stack frames (documentation only).
 --
 -- `s:backtrace()` lists the frames of the stopped worker, innermost
--- first, unwound from its saved context through frames with or without
--- frame pointers; an inlined call is a frame of its own (`inlined`), as
--- in gdb. `s:frame(i)` is frame i alone (0, the default, is the
+-- first, down to the function the session called (the worker's own
+-- frames below it are snare's and not listed), unwound from its saved
+-- context through frames with or without frame pointers; an inlined
+-- call is a frame of its own (`inlined`), as in gdb. `s:frame(i)` is frame i alone (0, the default, is the
 -- innermost), or nil, message. Fields: `index`, `pc` (callers: the
 -- return address), `sp`, `cfa`, `func`, `file`, `line` (callers: the line
 -- of the call), `inlined`. `tostring(frame)` reads like gdb's backtrace:

@@ -190,3 +190,23 @@ describe("prompt completion", function()
                                                   dir .. "libexpressions"))
   end)
 end)
+
+describe("s:backtrace()", function()
+  it("ends at the function the session called", function()
+    local snare = require "snare"
+    local lib <close> = assert(snare.load(lib_path))
+    local s <close> = snare.session()
+    s:breakpoint("expr_fib", { condition = function(f)
+      return f:var("n") == 1
+    end })
+    assert.equal("breakpoint", s:call("expr_fib", 3).kind)
+    local names = {}
+    for i, frame in ipairs(s:backtrace()) do
+      names[i] = frame.func
+    end
+    assert.same({ "expr_fib", "expr_fib", "expr_fib" }, names)
+    assert.is_nil(s:frame(3))
+    s:abort()
+    lib:close()
+  end)
+end)

@@ -1,21 +1,11 @@
 -- The stack: backtrace, frame, up, down.
 
-local core = require "snare.core"
 local report = require "snare.cli.report"
 local source = require "snare.cli.source"
 
--- The stopped worker's frames, down to the function the prompt called:
--- the worker's own frames below it (snare's code) are not the program's.
 local function frames(dbg)
   dbg:require_stopped()
-  local list = {}
-  for _, frame in ipairs(dbg.session:backtrace()) do
-    if frame.index > 0 and core.is_own_code(frame.pc) then
-      break
-    end
-    list[#list + 1] = frame
-  end
-  return list
+  return dbg.session:backtrace()
 end
 
 local function backtrace(dbg, args)
