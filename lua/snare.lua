@@ -253,12 +253,13 @@ snare.sigints = core.sigints
 -- first, down to the function the session called (the worker's own
 -- frames below it are snare's and not listed), unwound from its saved
 -- context through frames with or without frame pointers; an inlined
--- call is a frame of its own (`inlined`), as in gdb. `s:frame(i)` is frame i alone (0, the default, is the
--- innermost), or nil, message. Fields: `index`, `pc` (callers: the
--- return address), `sp`, `cfa`, `func`, `file`, `line` (callers: the line
--- of the call), `inlined`. `tostring(frame)` reads like gdb's backtrace:
--- "fib (n=3) at demo.c:12". A frame raises "frame is no longer valid"
--- once its session is resumed.
+-- call is a frame of its own (`inlined`), as in gdb. `s:frame(i)` is
+-- frame i alone (0, the default, is the innermost), or nil, message.
+-- Fields: `index`, `pc` (callers: the return address), `sp`, `cfa`,
+-- `func`, `file`, `line` (callers: the line of the call), `inlined`.
+-- `tostring(frame)` reads like gdb's backtrace: "fib (n=3) at
+-- demo.c:12". A frame raises "frame is no longer valid" once its session
+-- is resumed.
 --
 -- * `frame:var(name, opts)`: the value of a parameter or local, or nil,
 --   why: "optimized out", "no variable 'x' here". Integers, floats,
