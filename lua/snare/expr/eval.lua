@@ -95,8 +95,10 @@ local function truth(v)
   return number(v) ~= 0
 end
 
+-- Results of comparisons and logical operators: read-only, so shared.
+local int_true, int_false = value.of(builtin.int, 1), value.of(builtin.int, 0)
 local function int_result(b)
-  return value.of(builtin.int, b and 1 or 0)
+  return b and int_true or int_false
 end
 
 -- C's truncating division and remainder, signed or unsigned 64-bit.

@@ -44,11 +44,9 @@ local function canonical(name)
 end
 types.canonical = canonical
 
+-- owner -> die -> dim -> type (a condition asks at every hit: no
+-- string keys to build)
 local cache = {}
-
-local function key_of(ref)
-  return string.format("%s:%d:%d", tostring(ref.owner), ref.die, ref.dim)
-end
 
 local function load(t)
   local ref = rawget(t, "ref")
@@ -105,11 +103,20 @@ function types.from_ref(ref)
   if ref.owner == nil then
     return void
   end
-  local key = key_of(ref)
-  local t = cache[key]
+  local by_die = cache[ref.owner]
+  if not by_die then
+    by_die = {}
+    cache[ref.owner] = by_die
+  end
+  local by_dim = by_die[ref.die]
+  if not by_dim then
+    by_dim = {}
+    by_die[ref.die] = by_dim
+  end
+  local t = by_dim[ref.dim]
   if not t then
     t = setmetatable({ ref = ref }, lazy)
-    cache[key] = t
+    by_dim[ref.dim] = t
   end
   return t
 end
