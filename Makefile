@@ -99,11 +99,12 @@ criterion-asan:
 # snare's DWARF answers against gdb's on the fixtures: `info line` for
 # every line, `break FILE:LINE` and `break FUNCTION` (all locations).
 oracle:
-	@echo "==== gdb oracle (lines, breakpoint locations, frames, steps) ===="
+	@echo "==== gdb oracle (lines, breakpoint locations, frames, steps, expressions) ===="
 	$(call env_for,build) $(TIMEOUT) spec/debuginfo_oracle/run.sh \
 		build/debuginfo_oracle/driver
 	$(call env_for,build) $(TIMEOUT) spec/frames_oracle/run.sh
 	$(call env_for,build) $(TIMEOUT) spec/stepping_oracle/run.sh
+	$(call env_for,build) $(TIMEOUT) spec/expr_oracle/run.sh
 
 busted-asan:
 	@echo "==== busted (asan) ===="

@@ -22,6 +22,7 @@ supported_platforms = { "linux" }
 
 dependencies = {
   "lua >= 5.4, < 5.5",
+  "lpeg >= 1.0",
 }
 
 external_dependencies = {

@@ -99,6 +99,8 @@ goal "gdb / snare-lua >= 100x" 'g >= 100 * l'
 goal "snare-lua <= 2x bare trap" 'l <= 2 * b'
 
 echo
+bash bench/cond_expr.sh
+echo
 bash bench/hooks.sh
 bash bench/hook_scaling.sh
 echo

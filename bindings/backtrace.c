@@ -66,6 +66,14 @@ static snare_backtrace_frame *collect(lua_State *L, lsession *s, size_t *n)
     free(frames);
     snare_lua_status_error(L, SESSION_TYPE, "cannot unwind", st);
   }
+  /* The worker's own frames below the called function are snare's, not
+     the program's: the stack ends where they begin. */
+  for (size_t i = 1; i < *n; i++) {
+    if (snare_lua_is_own_code(frames[i].pc)) {
+      *n = i;
+      break;
+    }
+  }
   return frames;
 }
 
@@ -128,6 +136,17 @@ static int frame_var(lua_State *L)
   snare_value *v = NULL;
   snare_status st = snare_variable_read(session, f->index, name, &opts, &v);
   return snare_lua_push_variable(L, st, v, name);
+}
+
+/* frame:locate(name) -> {type =, address = | bytes =}, or nil, why. */
+static int frame_locate(lua_State *L)
+{
+  snare_session *session;
+  lstack_frame *f = checklive(L, 1, &session);
+  const char *name = luaL_checkstring(L, 2);
+  snare_variable_location where;
+  snare_status st = snare_variable_locate(session, f->index, name, &where);
+  return snare_lua_push_location(L, st, &where, name);
 }
 
 /* The frame's variables (params and/or locals), malloc'd; raises. */
@@ -324,7 +343,8 @@ static int frame_index(lua_State *L)
 static const luaL_Reg frame_methods[] = {
     {"var", frame_var},       {"vars", frame_vars},
     {"params", frame_params}, {"locals", frame_locals},
-    {"set_var", frame_set_var}, {NULL, NULL},
+    {"set_var", frame_set_var}, {"locate", frame_locate},
+    {NULL, NULL},
 };
 
 const luaL_Reg snare_lua_backtrace_methods[] = {

@@ -106,10 +106,21 @@ static int frame_tostring(lua_State *L)
   return 1;
 }
 
+/* frame:locate(name) -> {type =, address = | bytes =}, or nil, why. */
+static int frame_locate(lua_State *L)
+{
+  lframe *f = snare_lua_checkframe(L, 1);
+  const char *name = luaL_checkstring(L, 2);
+  snare_variable_location where;
+  snare_status st = snare_frame_variable_locate(f->frame, name, &where);
+  return snare_lua_push_location(L, st, &where, name);
+}
+
 static const luaL_Reg frame_methods[] = {
     {"reg", frame_reg},
     {"set_reg", frame_set_reg},
     {"var", frame_var},
+    {"locate", frame_locate},
     {NULL, NULL},
 };
 

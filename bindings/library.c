@@ -398,6 +398,7 @@ void snare_lua_open_library(lua_State *L)
   luaL_setfuncs(L, lib_methods, 0);
   luaL_setfuncs(L, snare_lua_source_methods, 0);
   luaL_setfuncs(L, snare_lua_marks_library_methods, 0);
+  luaL_setfuncs(L, snare_lua_type_library_methods, 0);
   lua_pushcclosure(L, lib_index, 1);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
@@ -413,4 +414,7 @@ void snare_lua_open_library(lua_State *L)
   lua_pop(L, 1);
   luaL_setfuncs(L, core_functions, 0);
   luaL_setfuncs(L, snare_lua_source_functions, 0);
+  luaL_setfuncs(L, snare_lua_type_functions, 0);
+  luaL_setfuncs(L, snare_lua_process_symbol_functions, 0);
+  luaL_setfuncs(L, snare_lua_interrupt_functions, 0);
 }

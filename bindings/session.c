@@ -19,6 +19,7 @@ lsession *snare_lua_checksession(lua_State *L, int idx)
 
 static void free_session(void *p)
 {
+  snare_lua_interrupt_forget(p); /* Ctrl-C must not reach a freed session */
   snare_session_free(p);
 }
 

@@ -213,6 +213,29 @@ typedef bool (*snare_lua_library_match)(snare_library *lib, void *ctx);
 bool snare_lua_find_library(lua_State *L, snare_lua_library_match match,
                             void *ctx);
 
+/* ---- types.c ---- */
+/* lib:type, lib:global, lib:function_type */
+extern const luaL_Reg snare_lua_type_library_methods[];
+/* core.type_info */
+extern const luaL_Reg snare_lua_type_functions[];
+/* What frame:locate returns for st and where: {type =, address = |
+   bytes = | optimized_out = true}, or nil, why. */
+int snare_lua_push_location(lua_State *L, snare_status st,
+                            const snare_variable_location *where,
+                            const char *name);
+
+/* ---- interrupt.c ---- */
+/* core.interrupt_on_sigint, core.sigints */
+extern const luaL_Reg snare_lua_interrupt_functions[];
+/* Disarms Ctrl-C for a session about to be freed. */
+void snare_lua_interrupt_forget(snare_session *session);
+
+/* ---- process_symbols.c ---- */
+/* core.process_symbol, core.is_own_code */
+extern const luaL_Reg snare_lua_process_symbol_functions[];
+/* Whether addr is code of this module (snare.core with the core in it). */
+bool snare_lua_is_own_code(uint64_t addr);
+
 /* ---- source.c ---- */
 /* lib:line_at, lib:addresses, lib:function_info */
 extern const luaL_Reg snare_lua_source_methods[];

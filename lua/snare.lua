@@ -208,6 +208,22 @@ end
 -- @function session
 snare.session = core.session
 
+--- Makes Ctrl-C (SIGINT) interrupt the running calls and resumes of the
+-- given sessions (at most 4): the blocked `s:call` or `s:continue`
+-- returns an "interrupt" stop, as `s:interrupt()` from another thread
+-- would make it. With none running, the signal is counted
+-- (`snare.sigints()` returns and clears the count) and the process goes
+-- on. Called with no session, it restores the handler that was there
+-- before. A session closed meanwhile is dropped from the list.
+-- @param ... sessions
+-- @function interrupt_on_sigint
+snare.interrupt_on_sigint = core.interrupt_on_sigint
+
+--- How many SIGINTs arrived since the last call, while
+-- `snare.interrupt_on_sigint` was in force.
+-- @function sigints
+snare.sigints = core.sigints
+
 --- Breakpoints (documentation only).
 --
 -- `bp = s:breakpoint(where, opts)`: `where` is
@@ -250,14 +266,16 @@ snare.session = core.session
 --- Stack frames (documentation only).
 --
 -- `s:backtrace()` lists the frames of the stopped worker, innermost
--- first, unwound from its saved context through frames with or without
--- frame pointers; an inlined call is a frame of its own (`inlined`), as
--- in gdb. `s:frame(i)` is frame i alone (0, the default, is the
--- innermost), or nil, message. Fields: `index`, `pc` (callers: the
--- return address), `sp`, `cfa`, `func`, `file`, `line` (callers: the line
--- of the call), `inlined`. `tostring(frame)` reads like gdb's backtrace:
--- "fib (n=3) at demo.c:12". A frame raises "frame is no longer valid"
--- once its session is resumed.
+-- first, down to the function the session called (the worker's own
+-- frames below it are snare's and not listed), unwound from its saved
+-- context through frames with or without frame pointers; an inlined
+-- call is a frame of its own (`inlined`), as in gdb. `s:frame(i)` is
+-- frame i alone (0, the default, is the innermost), or nil, message.
+-- Fields: `index`, `pc` (callers: the return address), `sp`, `cfa`,
+-- `func`, `file`, `line` (callers: the line of the call), `inlined`.
+-- `tostring(frame)` reads like gdb's backtrace: "fib (n=3) at
+-- demo.c:12". A frame raises "frame is no longer valid" once its session
+-- is resumed.
 --
 -- * `frame:var(name, opts)`: the value of a parameter or local, or nil,
 --   why: "optimized out", "no variable 'x' here". Integers, floats,
@@ -720,5 +738,19 @@ snare.probe_hook = core.probe_hook
 -- (see the `snare.tracing` module).
 -- @section tracing
 require("snare.tracing").install(snare)
+
+--- C expressions: `frame:eval(text)` on stack frames (`s:frame(i)`) and
+-- on a condition's frame evaluates a C expression in that frame
+-- (`frame:eval("p->next->val")`) and returns its value as Lua sees it
+-- (numbers; tables for structs and arrays), then gdb's text of it; an
+-- expression that fails raises "eval: " and gdb's message. See the
+-- `snare.expr` module.
+-- @section expressions
+for _, type_name in ipairs { "snare.stack_frame", "snare.frame" } do
+  local _, methods = debug.getupvalue(core.metatable(type_name).__index, 1)
+  methods.eval = function(frame, text)
+    return require("snare.expr").frame_eval(frame, text)
+  end
+end
 
 return snare

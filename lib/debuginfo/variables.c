@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "type_info.h"
 #include "variables_private.h"
 
 #define MAX_VALUE_BYTES (1u << 20) /* larger objects are read truncated */
@@ -141,6 +142,38 @@ snare_status snare_debuginfo_variable_place(const snare_debuginfo *di,
     dwarf_dealloc_die(type);
   di_var_done(di, &var);
   return st;
+}
+
+snare_status snare_debuginfo_variable_locate(const snare_debuginfo *di,
+                                             long scope,
+                                             const snare_frame_state *fs,
+                                             const char *name,
+                                             snare_variable_location *out)
+{
+  di_var var;
+  if (scope < 0 || !di_var_find(di, scope, name, &var))
+    return SNARE_NOT_FOUND;
+  *out = (snare_variable_location){0};
+  Dwarf_Die type = var_type(di, &var);
+  if (type) {
+    Dwarf_Off off = 0;
+    dwarf_dieoffset(type, &off, NULL);
+    out->type = (snare_type){.owner = di, .die = off};
+    out->size = di_type_size(di->dbg, type);
+    dwarf_dealloc_die(type);
+  }
+  di_loc loc;
+  locate(di, &var, fs, &loc);
+  di_var_done(di, &var);
+  if (loc.count == 1 && loc.pieces[0].kind == DI_LOC_MEMORY) {
+    out->in_memory = true;
+    out->address = loc.pieces[0].address;
+    return SNARE_OK;
+  }
+  bool unreadable = false;
+  size_t n = out->size < sizeof out->bytes ? out->size : sizeof out->bytes;
+  out->optimized_out = !di_loc_read(&loc, fs, out->bytes, n, &unreadable);
+  return SNARE_OK;
 }
 
 static void value_release(snare_value *v)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "session/session.h"
+#include "debuginfo/type_info.h"
 #include "frames/stack.h"
 
 /*
@@ -191,4 +192,42 @@ snare_status snare_variable_write_float(snare_session *session, size_t frame,
 {
   write_arg a = {.name = name, .is_float = true, .f = value};
   return write_variable(session, frame, &a);
+}
+
+typedef struct locate_arg {
+  const char *name;
+  snare_variable_location *out;
+} locate_arg;
+
+static snare_status locate_fn(const snare_stack_frame *f, void *context,
+                              void *p)
+{
+  (void)context;
+  locate_arg *a = p;
+  return snare_debuginfo_variable_locate(f->di, f->scope, &f->state, a->name,
+                                         a->out);
+}
+
+snare_status snare_variable_locate(snare_session *session, size_t frame,
+                                   const char *name,
+                                   snare_variable_location *out)
+{
+  void *context;
+  snare_status st = stopped_context(session, &context);
+  if (st != SNARE_OK)
+    return st;
+  if (name == NULL || out == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  locate_arg a = {name, out};
+  return with_frame(context, frame, locate_fn, &a);
+}
+
+snare_status snare_frame_variable_locate(const snare_frame *frame,
+                                         const char *name,
+                                         snare_variable_location *out)
+{
+  if (frame == NULL || name == NULL || out == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  locate_arg a = {name, out};
+  return with_frame(frame->context, 0, locate_fn, &a);
 }

@@ -244,8 +244,9 @@ SNARE_API snare_status snare_resume(snare_session *session,
 /*
  * Asks a running worker to stop; the pending snare_call/snare_resume then
  * returns an INTERRUPT stop. Callable from any thread (typically not the
- * controller, which is blocked). Returns WRONG_STATE if the worker is not
- * running target code.
+ * controller, which is blocked) and from a signal handler (a SIGINT
+ * handler of the controller: it only stores a flag and signals the
+ * worker). Returns WRONG_STATE if the worker is not running target code.
  */
 SNARE_API snare_status snare_interrupt(snare_session *session);
 
@@ -785,6 +786,117 @@ SNARE_API snare_status snare_frame_variable_read(const snare_frame *frame,
                                                  const char *name,
                                                  const snare_value_options *opts,
                                                  snare_value **out);
+
+/* ------------------------------------------------------------------ */
+/* DWARF types and places, for expression evaluators                   */
+
+/*
+ * A type of a library's DWARF, valid while that library is open: its DIE
+ * and, for an array type, the dimension it starts at (int [2][3] at dim
+ * 1 is int [3]). owner NULL is void.
+ */
+typedef struct snare_type {
+  const void *owner;
+  uint64_t die;
+  unsigned dim;
+} snare_type;
+
+typedef enum snare_type_kind {
+  SNARE_TYPE_VOID,
+  SNARE_TYPE_SIGNED,   /* integers, signed char and plain char included */
+  SNARE_TYPE_UNSIGNED,
+  SNARE_TYPE_FLOAT,
+  SNARE_TYPE_BOOL,
+  SNARE_TYPE_POINTER,
+  SNARE_TYPE_ARRAY,
+  SNARE_TYPE_STRUCT,
+  SNARE_TYPE_UNION,
+  SNARE_TYPE_ENUM,
+  SNARE_TYPE_FUNCTION, /* a subprogram or subroutine type */
+  SNARE_TYPE_TYPEDEF,
+  SNARE_TYPE_CONST,
+  SNARE_TYPE_VOLATILE,
+  SNARE_TYPE_RESTRICT,
+  SNARE_TYPE_OTHER
+} snare_type_kind;
+
+typedef struct snare_type_info {
+  snare_type_kind kind;
+  const char *name; /* NULL when anonymous; belongs to the library */
+  size_t size;      /* bytes; 0 when unknown (void, functions, incomplete) */
+  bool is_char;     /* a one-byte integer meant as a character */
+  bool declaration; /* an incomplete struct, union or enum */
+  bool prototyped;  /* FUNCTION: declared with its parameters */
+  bool varargs;     /* FUNCTION: ends in "..." */
+  snare_type target; /* pointee, element, aliased or qualified type,
+                        return type, enum's underlying type */
+  size_t count;    /* ARRAY: elements of this dimension (0: unknown) */
+  size_t children; /* members, enumerators or parameters */
+} snare_type_info;
+
+typedef struct snare_type_member {
+  const char *name; /* NULL for an anonymous struct or union member */
+  snare_type type;
+  size_t offset;       /* bytes from the start of the aggregate */
+  unsigned bit_size;   /* a bitfield's width, else 0 */
+  unsigned bit_offset; /* a bitfield: bits past offset (little-endian) */
+} snare_type_member;
+
+SNARE_API snare_status snare_type_describe(snare_type type,
+                                           snare_type_info *out);
+/* Member i of a struct or union, in declaration order; NOT_FOUND. */
+SNARE_API snare_status snare_type_member_at(snare_type type, size_t i,
+                                            snare_type_member *out);
+/* Enumerator i of an enum; NOT_FOUND. */
+SNARE_API snare_status snare_type_enumerator(snare_type type, size_t i,
+                                             const char **name,
+                                             int64_t *value);
+/* The type of parameter i of a function type; NOT_FOUND. */
+SNARE_API snare_status snare_type_param(snare_type type, size_t i,
+                                        snare_type *out);
+
+/*
+ * A type by the name C gives it ("int", "size_t", "struct node",
+ * "union u", "enum color"), a complete definition preferred; NOT_FOUND.
+ */
+SNARE_API snare_status snare_library_type(snare_library *lib,
+                                          const char *name, snare_type *out);
+/* A variable of file scope (global or static) defined in lib: its type
+   and run-time address; NOT_FOUND. */
+SNARE_API snare_status snare_library_global(snare_library *lib,
+                                            const char *name,
+                                            snare_type *type,
+                                            uint64_t *address);
+/* An enumerator of a file-scope enum of lib: its enum and value. */
+SNARE_API snare_status snare_library_enumerator(snare_library *lib,
+                                                const char *name,
+                                                snare_type *type,
+                                                int64_t *value);
+/* The type of the function whose code holds addr (its prototype);
+   NOT_FOUND. */
+SNARE_API snare_status snare_library_function_type(snare_library *lib,
+                                                   uint64_t addr,
+                                                   snare_type *out);
+
+/* Where a variable of a frame is: in memory, or its bytes (a register,
+   a computed value). */
+typedef struct snare_variable_location {
+  snare_type type;
+  bool optimized_out;
+  bool in_memory;   /* at address; else bytes holds its value */
+  uint64_t address;
+  uint8_t bytes[64];
+  size_t size;      /* of the type; bytes holds at most 64 of them */
+} snare_variable_location;
+
+/* As snare_variable_read, the variable's type and place instead of a
+   value tree. */
+SNARE_API snare_status snare_variable_locate(snare_session *session,
+                                             size_t frame, const char *name,
+                                             snare_variable_location *out);
+SNARE_API snare_status
+snare_frame_variable_locate(const snare_frame *frame, const char *name,
+                            snare_variable_location *out);
 
 /* ------------------------------------------------------------------ */
 /* Threads and events                                                  */

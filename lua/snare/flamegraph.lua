@@ -1,7 +1,7 @@
 --- SVG flame graphs from folded stacks ("a;b;c 42" lines), written by
 -- snare itself: the root at the bottom, each frame a rectangle as wide as
 -- the values of the stacks through it, its callees stacked above; names
--- clipped to the width, the full name and value in a tooltip (<title>),
+-- clipped to the width, the full name and value in a tooltip (an SVG title element),
 -- colours derived from the name (the same name, the same colour).
 -- @module snare.flamegraph
 local flamegraph = {}

@@ -14,8 +14,9 @@
 
 local commands = {}
 
-local modules = { "general", "breakpoints", "running", "data",
-                  "disassemble", "stack", "source", "watchpoints" }
+local modules = { "general", "breakpoints", "breakpoint_settings",
+                  "running", "data", "frame_values", "disassemble", "stack",
+                  "source", "files", "watchpoints" }
 
 --- Loads every command module. Returns the table with `list` (in
 -- module order) and `find`.

@@ -7,6 +7,7 @@
 -- @module snare.cli.debugger
 
 local snare = require "snare"
+local expr = require "snare.expr"
 local commands = require "snare.cli.commands"
 local input = require "snare.cli.input"
 local report = require "snare.cli.report"
@@ -30,11 +31,19 @@ function Debugger.out(_, line)
   io.stdout:write(line, "\n")
 end
 
---- Evaluates `text` (a Lua expression: `fib`, `rsp + 8`, `0x1000`) as
--- an address; fails unless it is an integer.
+--- Evaluates C expression `text` in the selected frame (a value of
+-- snare.expr).
+function Debugger:evaluate(text)
+  return expr.evaluate(text, self.env)
+end
+
+--- Evaluates `text` (a C expression: `fib`, `$rsp + 8`, `0x1000`,
+-- `&buf`, `arr`) as an address: arrays and functions are where they
+-- are, pointers and integers their value.
 function Debugger:address(text)
-  local addr = scope.eval(text, self.scope)
-  if math.type(addr) ~= "integer" then
+  local v = self:evaluate(text)
+  local ok, addr = pcall(expr.value.number, expr.eval_decay(v))
+  if not ok or math.type(addr) ~= "integer" then
     self:fail("%s is not an address", text)
   end
   return addr
@@ -52,9 +61,9 @@ function Debugger:location(text)
     end
     return self.session:reg("pc")
   end
-  local expr = text:match("^%*%s*(.+)$")
-  if expr then
-    return self:address(expr)
+  local address_text = text:match("^%*%s*(.+)$")
+  if address_text then
+    return self:address(address_text)
   end
   if text:match("^0[xX]%x+$") then
     return math.tointeger(tonumber(text))
@@ -77,13 +86,19 @@ function Debugger:require_stopped()
   end
 end
 
---- Remembers a value in the history and prints "$N = value" (in hex
--- with `hex`, after `label` if given).
-function Debugger:record(value, hex, label)
+--- Remembers a value in the history and prints "$N = value" (`format`:
+-- a print/F letter; after `label` if given). `value` is a snare.expr
+-- value, or an integer (a returned register, shown as a C int or long).
+function Debugger:record(value, format, label)
+  if math.type(value) == "integer" then
+    local int = value >= -0x80000000 and value < 0x80000000
+    value = expr.value.of(expr.types.builtin[int and "int" or "long"], value)
+  end
+  local text = expr.format(value, { format = format,
+                                    pretty = self.print_pretty })
   local values = self.values
-  values[#values + 1] = value
-  self:out(string.format("%s$%d = %s", label or "", #values,
-                         report.value(value, hex)))
+  values[#values + 1] = expr.value.snapshot(value)
+  self:out(string.format("%s$%d = %s", label or "", #values, text))
 end
 
 --- Shows a stop as gdb would, remembering it as the current one.
@@ -100,6 +115,29 @@ function Debugger:show_stop(stop)
   })
   if stop.kind == "exit" then
     self:record(value)
+  elseif self.session.stopped then
+    self:after_stop(stop)
+  end
+end
+
+--- What a stop shows after its location: the displays, then the
+-- commands of the breakpoint that stopped (at most 100 levels deep, when
+-- they resume and stop there again).
+function Debugger:after_stop(stop)
+  local show = require("snare.cli.commands.frame_values").show
+  for _, d in ipairs(self.displays or {}) do
+    show(self, d)
+  end
+  local note = stop.kind == "breakpoint" and self.notes[stop.breakpoint_id]
+  if note and note.commands and (self.command_depth or 0) < 100 then
+    self.command_depth = (self.command_depth or 0) + 1
+    for _, line in ipairs(note.commands) do
+      if not self.session.stopped then
+        break
+      end
+      self:execute(line)
+    end
+    self.command_depth = self.command_depth - 1
   end
 end
 
@@ -143,7 +181,12 @@ local function prompt_scope(dbg)
       end
       session:set_reg(name, value)
     end,
-    fields = setmetatable({ session = session, __values = dbg.values }, {
+    fields = setmetatable({ session = session, __values = setmetatable({}, {
+      __index = function(_, i)
+        local v = dbg.values[i]
+        return v and expr.lua_value(v)
+      end,
+    }) }, {
       __index = function(_, key) return key == "stop" and dbg.stop or nil end,
     }),
     var = function(name)
@@ -153,30 +196,70 @@ local function prompt_scope(dbg)
   }
 end
 
---- An environment for a breakpoint condition: registers and C variables
--- of the trapped frame (set `holder.frame` before each evaluation), the
--- same helpers, and the variables of `lua` chunks, read-only.
-function Debugger:condition_scope(holder)
-  return scope.new {
-    reg = function(name) return holder.frame.regs[name] end,
-    var = function(name) return frame_variable(holder.frame, name) end,
-    fields = { __values = self.values },
-    vars = self.vars,
+--- The environment of a breakpoint condition: the trapped frame (set
+-- `holder.frame` before each evaluation), its registers, the history.
+function Debugger:condition_env(holder)
+  return expr.env {
+    frame = function() return holder.frame end,
+    register = function(name) return holder.frame:reg(name) end,
+    set_register = function(name, n) holder.frame:set_reg(name, n) end,
+    history = self.values,
+    convenience = self.convenience,
   }
 end
 
---- A condition as the core wants it from a Lua expression: gdb's truth
--- (0 is false) of `expr`, evaluated with the trapped frame's registers
--- and C variables.
-function Debugger:compile_condition(expr)
-  local holder = {}
-  local chunk = scope.compile(expr, self:condition_scope(holder))
+--- A condition written in C, compiled once: returns the compiled
+-- expression and a predicate of a trapped frame (gdb's truth of the
+-- expression evaluated in that frame).
+function Debugger:compile_condition(text)
+  if not self.condition_holder then
+    self.condition_holder = {}
+    self.condition_environment = self:condition_env(self.condition_holder)
+  end
+  local holder = self.condition_holder
+  local compiled = expr.compile(text, self.condition_environment)
   return function(frame)
     holder.frame = frame
-    local value = chunk()
+    local ok, truth = pcall(function() return expr.truth(compiled()) end)
     holder.frame = nil
-    return value ~= nil and value ~= false and value ~= 0
+    if not ok then
+      error(truth, 0)
+    end
+    return truth
+  end, compiled
+end
+
+--- A session for calls made while the program is stopped inside one:
+-- its worker runs the function while the stopped one stays parked.
+function Debugger:helper_session()
+  if not self.helper or self.helper.closed then
+    self.helper = snare.session { timeout = self.session.timeout }
+    snare.interrupt_on_sigint(self.session, self.helper)
   end
+  self.helper.timeout = self.session.timeout
+  return self.helper
+end
+
+--- Calls the function at addr with integer or string args for an
+-- expression; returns rax. A call that stops on the way is shown and
+-- abandoned, as gdb does.
+function Debugger:call_function(addr, args)
+  local session = self.session.stopped and self:helper_session()
+    or self.session
+  local stop = session:call(addr, table.unpack(args))
+  if stop.kind == "exit" then
+    return stop.return_value
+  end
+  local name = snare.describe(addr) or string.format("at 0x%x", addr)
+  if session ~= self.session then
+    session:abort()
+    self:fail("The program being debugged was signaled while in a function "
+              .. "called from GDB.\nsnare abandoned the call of %s.", name)
+  end
+  -- the stop is the news: the expression is abandoned without a word,
+  -- and continuing the call shows its value when it returns
+  self:show_stop(stop)
+  error(setmetatable({ message = "", quiet = true }, UserError), 0)
 end
 
 --- Runs one command line. Returns true when the prompt should end.
@@ -194,6 +277,7 @@ function Debugger:execute(line)
   end
   if not command then
     io.stderr:write(message, "\n")
+    self.failed = true
     return false
   end
   self.repeat_line = command.repeats and line or nil
@@ -207,25 +291,32 @@ function Debugger:execute(line)
   end, self, args, modifier)
   if not ok then
     io.stdout:flush()
-    io.stderr:write(tostring(err), "\n")
+    if not (type(err) == "table" and err.quiet) then -- a stop is news
+      io.stderr:write(tostring(err), "\n")
+      self.failed = true
+    end
     return false
   end
   return err == "quit"
 end
 
---- Reads and runs commands until `quit` or the end of input. An empty
--- line repeats the last stepping command.
+--- Reads and runs commands until `quit` or the end of input (true after
+-- `quit`). An empty line repeats the last stepping command.
 function Debugger:loop(source)
+  local outer = self.source
+  self.source = source
   while true do
     local line = source.read()
     if line == nil then
-      return
+      self.source = outer
+      return false
     end
     if line:match("^%s*$") and self.repeat_line then
       line = self.repeat_line
     end
     if self:execute(line) then
-      return
+      self.source = outer
+      return true
     end
   end
 end
@@ -235,12 +326,20 @@ end
 function Debugger.new(opts)
   local dbg = setmetatable({
     libraries = {},
-    values = {}, -- printed values: $1, $2, ...
+    values = {}, -- printed values: $1, $2, ... (snare.expr values)
+    convenience = {}, -- $name
     vars = {},   -- globals of `lua` chunks
     notes = {},  -- breakpoint id -> {temporary =, condition =}
     commands = commands.load(),
   }, Debugger)
   for _, path in ipairs(opts.libraries or {}) do
+    -- dlopen searches the system's directories for a bare name; a file
+    -- of that name here is what the user means, as gdb reads it
+    local here = not path:find("/", 1, true) and io.open(path)
+    if here then
+      here:close()
+      path = "./" .. path
+    end
     local lib, err = snare.load(path)
     if not lib then
       return nil, err
@@ -248,12 +347,39 @@ function Debugger.new(opts)
     dbg.libraries[#dbg.libraries + 1] = lib
   end
   dbg.session = snare.session { timeout = opts.timeout or 0 }
+  -- Ctrl-C interrupts what the prompt runs, and never ends the prompt
+  snare.interrupt_on_sigint(dbg.session)
   dbg.scope = prompt_scope(dbg)
+  dbg.env = expr.env {
+    frame = function() return dbg:selected_frame() end,
+    register = function(name)
+      if not dbg.session.stopped then
+        dbg:fail("No registers.")
+      end
+      return dbg.session:reg(name)
+    end,
+    set_register = function(name, n)
+      if not dbg.session.stopped then
+        dbg:fail("No registers.")
+      end
+      dbg.session:set_reg(name, n)
+    end,
+    set_variable = function(name, n)
+      dbg:selected_frame():set_var(name, n)
+    end,
+    history = dbg.values,
+    convenience = dbg.convenience,
+    call = function(addr, args) return dbg:call_function(addr, args) end,
+  }
   return dbg
 end
 
 --- Closes the session, then the libraries.
 function Debugger:close()
+  snare.interrupt_on_sigint()
+  if self.helper then
+    self.helper:close()
+  end
   self.session:close()
   for _, lib in ipairs(self.libraries) do
     lib:close()
@@ -268,15 +394,45 @@ function Debugger.main(opts)
     io.stderr:write("snare: ", err, "\n")
     return 1
   end
-  local source = input.open {
-    prompt = "(snare) ",
-    history = os.getenv("SNARE_HISTORY") or "~/.snare_history",
-    words = dbg.commands:words(),
-  }
-  dbg:loop(source)
-  source.close()
+  -- -x FILE and -ex CMD first, in their order, as gdb runs them
+  for _, c in ipairs(opts.commands or {}) do
+    local lines = {}
+    if c.file then
+      local f = io.open(c.file)
+      if not f then
+        io.stderr:write(c.file, ": No such file or directory.\n")
+        dbg.failed = true
+      else
+        for line in f:lines() do
+          lines[#lines + 1] = line
+        end
+        f:close()
+      end
+    else
+      lines[1] = c.line
+    end
+    local i = 0
+    local quit = dbg:loop { read = function()
+      i = i + 1
+      return lines[i]
+    end }
+    if quit then
+      dbg:close()
+      return dbg.failed and opts.batch and 1 or 0
+    end
+  end
+  if not opts.batch then
+    local source = input.open {
+      prompt = "(snare) ",
+      history = os.getenv("SNARE_HISTORY") or "~/.snare_history",
+      complete = require("snare.cli.complete").function_for(dbg),
+    }
+    dbg:loop(source)
+    source.close()
+  end
   dbg:close()
-  return 0
+  -- batch mode, as gdb's: a failed command makes the exit status 1
+  return dbg.failed and opts.batch and 1 or 0
 end
 
 return Debugger

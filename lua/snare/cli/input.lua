@@ -15,9 +15,10 @@ local function stdin_is_terminal()
 end
 
 --- Opens the command source. `opts.prompt` is shown on terminals;
--- `opts.history` is the history file; `opts.words` are offered for tab
--- completion. Returns an object with `:read()` (a line, or nil at end of
--- input) and `:close()` (saves the history).
+-- `opts.history` is the history file; `opts.complete(text, from, to)`
+-- (readline's completer: the candidates for text:sub(from, to)), else
+-- `opts.words`, gives tab completion. Returns an object with `.read([prompt])` (a line, or nil at
+-- end of input) and `.close()` (saves the history).
 function input.open(opts)
   local source = { interactive = stdin_is_terminal() }
   local readline
@@ -28,17 +29,21 @@ function input.open(opts)
   if readline then
     readline.set_options { histfile = opts.history, keeplines = 1000,
                            completion = true }
-    readline.set_complete_list(opts.words)
-    function source.read()
-      return readline.readline(opts.prompt)
+    if opts.complete then
+      readline.set_complete_function(opts.complete)
+    else
+      readline.set_complete_list(opts.words)
+    end
+    function source.read(prompt)
+      return readline.readline(prompt or opts.prompt)
     end
     function source.close()
       readline.save_history()
     end
   else
-    function source.read()
+    function source.read(prompt)
       if source.interactive then
-        io.stdout:write(opts.prompt)
+        io.stdout:write(prompt or opts.prompt)
         io.stdout:flush()
       end
       return io.stdin:read("l")

@@ -14,7 +14,7 @@ usage: snare COMMAND [ARGS...]
 
   snare run SCRIPT.lua [ARGS...]   run a Lua script with snare loaded
                                    (`arg` as lua sets it, `...` too)
-  snare debug [--timeout MS] [LIB.so...]
+  snare debug [--timeout MS] [-batch] [-ex CMD] [-x FILE] [LIB.so...]
                                    interactive debugger prompt on the
                                    libraries; reads commands from stdin
                                    (`help` at the prompt lists them)
@@ -59,12 +59,28 @@ function subcommands.run(argv, first)
   return require("snare.cli.run").script(argv, first)
 end
 
+-- gdb's options for commands before the prompt: -ex CMD, -x FILE.
+local command_options = { ["-ex"] = "line", ["--ex"] = "line",
+                          ["-x"] = "file", ["--x"] = "file" }
+local quiet_options = { ["-q"] = true, ["-quiet"] = true, ["-nx"] = true,
+                        ["-n"] = true }
+
 function subcommands.debug(argv, first)
-  local opts = { libraries = {} }
+  local opts = { libraries = {}, commands = {} }
   local i = first
   while argv[i] do
     local a = argv[i]
-    if a == "--timeout" then
+    if a == "-batch" or a == "--batch" then
+      opts.batch = true
+    elseif command_options[a] then
+      if not argv[i + 1] then
+        return fail("debug: " .. a .. " needs an argument")
+      end
+      opts.commands[#opts.commands + 1] = { [command_options[a]] = argv[i + 1] }
+      i = i + 1
+    elseif quiet_options[a] then -- snare reads no init file, shows no banner
+      opts.quiet = true
+    elseif a == "--timeout" then
       opts.timeout = math.tointeger(tonumber(argv[i + 1]))
       if not opts.timeout or opts.timeout < 0 then
         return fail("debug: --timeout needs milliseconds")

@@ -2,6 +2,7 @@
 -- @module snare.cli.report
 
 local snare = require "snare"
+local expr = require "snare.expr"
 local source = require "snare.cli.source"
 local watch = require "snare.cli.watch"
 
@@ -57,7 +58,7 @@ local function show_location(out, stop, frame, heading, prefix)
     local row = snare.line_at(pc)
     local inside = not row or row.address ~= pc
     if heading then
-      local where = frame and tostring(frame)
+      local where = frame and report.frame_text(frame)
         or string.format("%s () at %s", stop.func or "??", stop.file)
       out(string.format("%s%s%s", prefix or "",
                         inside and string.format("0x%016x in ", pc) or "",
@@ -134,10 +135,32 @@ function report.c_value(raw)
   return low >= 0x80000000 and low - 0x100000000 or low
 end
 
+--- "fib (n=4, s=0x5555 \"hi\") at demo.c:10": a frame as gdb names it,
+-- its arguments printed as gdb prints them.
+function report.frame_text(frame)
+  local ok, params = pcall(frame.params, frame)
+  local args = {}
+  for _, p in ipairs(ok and params or {}) do
+    local text = "<optimized out>"
+    if not p.problem then
+      local good, v = pcall(expr.frame_value, frame, p.name)
+      text = good and expr.format_argument(v) or ("<error: " .. v .. ">")
+    end
+    args[#args + 1] = p.name .. "=" .. text
+  end
+  local text = string.format("%s (%s)", frame.func or "??",
+                             table.concat(args, ", "))
+  if frame.file then
+    text = string.format("%s at %s:%d", text, frame.file:match("[^/]*$"),
+                         frame.line)
+  end
+  return text
+end
+
 --- "#1  0x00007f... in fib (n=4) at demo.c:10", a backtrace line: the pc
 -- is shown unless the innermost frame is at the start of its line.
 function report.stack_frame(frame)
-  local text = tostring(frame)
+  local text = report.frame_text(frame)
   if text:match("^%?%?") then
     return string.format("#%-2d 0x%016x in %s ()", frame.index, frame.pc,
                          report.function_name(frame.pc))

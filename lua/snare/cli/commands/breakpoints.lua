@@ -19,15 +19,33 @@ local function describe(bp)
   return text
 end
 
+-- Every breakpoint of the prompt decides through its note, so that
+-- `condition N` and `ignore N` change it later: the C condition
+-- (compiled once; its gdb truth taken in the trapped frame at each hit),
+-- then the crossings still to ignore.
+local function decide(dbg, frame)
+  local note = dbg.notes[frame.breakpoint]
+  if not note then
+    return true
+  end
+  if note.test and not note.test(frame) then
+    return false
+  end
+  if (note.ignore or 0) > 0 then
+    note.ignore = note.ignore - 1
+    return false
+  end
+  return true
+end
+
 local function set_breakpoint(dbg, args, temporary)
-  local where, expr = args:match("^(.-)%s*%f[%w]if%s+(.+)$")
+  local where, text = args:match("^(.-)%s*%f[%w]if%s+(.+)$")
   if not where then
     where = args
   end
-  local opts = { temporary = temporary }
-  if expr then
-    opts.condition = dbg:compile_condition(expr)
-  end
+  local test = text and dbg:compile_condition(text)
+  local opts = { temporary = temporary,
+                 condition = function(frame) return decide(dbg, frame) end }
   local ok, bp = pcall(dbg.session.breakpoint, dbg.session,
                        dbg:location(where), opts)
   if not ok then
@@ -37,7 +55,8 @@ local function set_breakpoint(dbg, args, temporary)
     end
     error(bp, 0)
   end
-  dbg.notes[bp.id] = { temporary = temporary, condition = expr }
+  dbg.notes[bp.id] = { temporary = temporary, condition = text,
+                       test = test }
   dbg:out(string.format("%s %d at %s", temporary and "Temporary breakpoint"
                         or "Breakpoint", bp.id, describe(bp)))
 end
@@ -99,6 +118,13 @@ local function info_breakpoints(dbg)
       dbg:out(string.format("\tbreakpoint already hit %d time%s", bp.hits,
                             bp.hits == 1 and "" or "s"))
     end
+    if (note.ignore or 0) > 0 then
+      dbg:out(string.format("\tWill ignore next %d crossings of breakpoint.",
+                            note.ignore))
+    end
+    for _, line in ipairs(note.commands or {}) do
+      dbg:out("        " .. line)
+    end
   end
   for _, wp in ipairs(watchpoints) do
     for _, row in ipairs(watch.rows(wp, dbg.notes[wp.id])) do
@@ -107,11 +133,11 @@ local function info_breakpoints(dbg)
   end
 end
 
-return {
+local commands = {
   { name = "break", aliases = { "b", "br" },
     usage = "break [LOCATION] [if EXPR]",
     help = "set a breakpoint at a function, *ADDRESS or FILE:LINE",
-    details = "EXPR is Lua, with the registers in scope: break fib if rdi == 3",
+    details = "EXPR is C, in the frame that hit: break f if p->len > 3 && name[0] == 'a'",
     run = function(dbg, args) set_breakpoint(dbg, args, false) end },
   { name = "tbreak", usage = "tbreak [LOCATION] [if EXPR]",
     help = "set a breakpoint that is deleted when it stops",
@@ -136,3 +162,7 @@ return {
     usage = "info breakpoints", help = "list the breakpoints",
     run = info_breakpoints },
 }
+
+commands.set_breakpoint = set_breakpoint
+commands.selected = selected
+return commands

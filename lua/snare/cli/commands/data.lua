@@ -1,24 +1,51 @@
 -- Looking at and changing data: print, x, set, info registers, lua.
 
 local snare = require "snare"
+local expr = require "snare.expr"
 local report = require "snare.cli.report"
 local scope = require "snare.cli.scope"
 
--- `print[/x] EXPR`: a Lua expression; registers, helpers and symbols in
--- scope; variables of the stopped frame when the API offers them.
+-- gdb's print/F letters; a count or size letter is not for print.
+local function print_format(dbg, modifier)
+  if modifier and not modifier:match("^[xduotacfsz]$") then
+    dbg:fail('Undefined output format "%s".', modifier)
+  end
+  return modifier
+end
+
+-- `print[/F] EXPR`: a C expression in the selected frame; alone, the
+-- last value again.
 local function print_command(dbg, args, modifier)
+  local format = print_format(dbg, modifier)
+  local v
   if args == "" then
-    dbg:fail("usage: print EXPR")
+    v = dbg.env:history(-1)
+  else
+    v = dbg:evaluate(args)
   end
-  local hex = modifier == "x"
-  if modifier and not hex then
-    dbg:fail("Undefined output format \"%s\".", modifier)
+  dbg:record(v, format)
+end
+
+-- `call EXPR`: as print, but a void result shows nothing.
+local function call_command(dbg, args, modifier)
+  if args == "" then
+    dbg:fail("The history is empty.")
   end
-  local values = table.pack(scope.eval(args, dbg.scope))
-  if values.n == 0 then
-    dbg:fail("%s has no value", args)
+  local v = dbg:evaluate(args)
+  if expr.types.strip(v.type).kind ~= "void" then
+    dbg:record(v, print_format(dbg, modifier))
   end
-  dbg:record(values[1], hex)
+end
+
+-- `output[/F] EXPR`: the value alone, no history, no newline.
+local function output_command(dbg, args, modifier)
+  if args == "" then
+    dbg:fail("Argument required (expression to compute).")
+  end
+  local text = expr.format(dbg:evaluate(args), {
+    format = print_format(dbg, modifier), pretty = dbg.print_pretty })
+  io.stdout:write(text)
+  io.stdout:flush()
 end
 
 local sizes = { b = 1, h = 2, w = 4, g = 8 }
@@ -83,46 +110,75 @@ local function examine(dbg, args, modifier)
       if not text then
         dbg:fail("Cannot access memory at address 0x%x", addr)
       end
-      dbg:out(string.format("%s:\t%q", report.address(addr), text))
+      dbg:out(string.format("%s:\t%s", report.address(addr),
+                            expr.format_string(text)))
       addr = addr + #text + 1
     end
   else
     dbg.x_size = size
     examine_integers(dbg, addr, n, format, size)
+    -- gdb's $_: the last unit examined
+    local unit = ({ [1] = "char", [2] = "short", [4] = "int",
+                    [8] = "long" })[size]
+    dbg.convenience._ = expr.value.of(
+      expr.types.pointer(expr.types.builtin[unit]), addr + (n - 1) * size)
   end
 end
 
--- `set $REG = EXPR`, `set var NAME = EXPR` (a C variable of the selected
--- frame), `set timeout MS`.
+-- `set var EXPR` / `set variable EXPR` / `set EXPR` (an assignment in
+-- C: `x = 3`, `p->len += 1`, `$rax = 5`, `$n = 1`), `set timeout MS`,
+-- `set print pretty on|off`.
 local function set(dbg, args)
-  local reg, expr = args:match("^%$([%a_][%w_]*)%s*=%s*(.+)$")
-  if reg then
-    if not scope.registers[reg] then
-      dbg:fail("Invalid register \"$%s\".", reg)
-    end
-    dbg:require_stopped()
-    local value = scope.eval(expr, dbg.scope)
-    if math.type(value) ~= "integer" then
-      dbg:fail("$%s: needs an integer, got %s", reg, report.value(value))
-    end
-    dbg.session:set_reg(reg, value)
-    return
-  end
   local ms = args:match("^timeout%s+(%d+)$")
   if ms then
     dbg.session.timeout = math.tointeger(tonumber(ms))
     return
   end
-  local name, value_text = args:match("^var%a*%s+([%a_][%w_]*)%s*=%s*(.+)$")
-  if name then
-    local frame = dbg:selected_frame()
-    if not frame then
-      dbg:fail("No frame selected.")
+  local pretty = args:match("^print%s+pretty%s*(%a*)$")
+  if pretty then
+    if pretty ~= "" and pretty ~= "on" and pretty ~= "off" then
+      dbg:fail('"on" or "off" expected.')
     end
-    frame:set_var(name, scope.eval(value_text, dbg.scope))
+    dbg.print_pretty = pretty ~= "off"
     return
   end
-  dbg:fail("usage: set $REG = EXPR | set var NAME = EXPR | set timeout MS")
+  local assignment = args:match("^var%a*%s+(.+)$") or args
+  if assignment == "" then
+    dbg:fail("Argument required (expression to compute).")
+  end
+  dbg:evaluate(assignment)
+end
+
+-- The type `text` names (a type name: "struct node", "counter_t *"), or
+-- the type of the expression it is, and whether it was a type name.
+local function type_of(dbg, text)
+  local t = expr.type(text, dbg.env)
+  if t then
+    return t, true
+  end
+  return dbg:evaluate(text).type, false
+end
+
+-- `whatis EXPR|TYPE`: the type's name; of a typedef's name, what it
+-- stands for (one level).
+local function whatis(dbg, args)
+  if args == "" then
+    dbg:fail("Argument required (one or more choice items).")
+  end
+  local t, named = type_of(dbg, args)
+  if named and t.kind == "typedef" then
+    t = t.target
+  end
+  dbg:out("type = " .. expr.types.name(t))
+end
+
+-- `ptype EXPR|TYPE`: the type with typedefs resolved and a struct,
+-- union or enum spelled out.
+local function ptype(dbg, args)
+  if args == "" then
+    dbg:fail("Argument required (one or more choice items).")
+  end
+  dbg:out("type = " .. expr.types.ptype((type_of(dbg, args))))
 end
 
 -- gdb's eflags column: the set flags by name.
@@ -175,16 +231,29 @@ local function lua_command(dbg, args)
 end
 
 return {
-  { name = "print", aliases = { "p", "inspect" }, usage = "print[/x] EXPR",
-    help = "evaluate a Lua expression (registers, mem, symbols in scope)",
-    details = "e.g. print rdi + 1, print/x rsp, print mem.u32[rsp], " ..
-      "print $1 * 2",
+  { name = "print", aliases = { "p", "inspect" }, usage = "print[/F] EXPR",
+    help = "evaluate a C expression in the selected frame",
+    details = "e.g. print *item, print p->name, print arr[2], print/x $rsp, "
+      .. "print $1 * 2, print strlen(s); F = x d u o t a c f s z",
     run = print_command },
+  { name = "call", usage = "call EXPR",
+    help = "call a function of the target: call fib(6), call strlen(s)",
+    run = call_command },
+  { name = "output", usage = "output[/F] EXPR",
+    help = "show a value without history or newline",
+    run = output_command },
+  { name = "whatis", usage = "whatis EXPR|TYPE",
+    help = "the type of an expression, or what a typedef names",
+    run = whatis },
+  { name = "ptype", usage = "ptype EXPR|TYPE",
+    help = "a type spelled out: members of structs, unions and enums",
+    run = ptype },
   { name = "x", usage = "x/NFU ADDRESS",
     help = "examine memory: F = x d u s i, U = b h w g",
     run = examine },
-  { name = "set", usage = "set $REG = EXPR",
-    help = "set a register (also: set var NAME = EXPR, set timeout MS)",
+  { name = "set", usage = "set var EXPR",
+    help = "assign in C (set var x = 3, set $rax = 5; also: set timeout MS, "
+      .. "set print pretty on)",
     run = set },
   { name = "registers", group = "info", aliases = { "r", "reg" },
     usage = "info registers [NAME...]", help = "show registers",

@@ -1,47 +1,23 @@
--- Running the target: call, continue, stepi, nexti, step, next, finish,
+-- Running the target: continue, stepi, nexti, step, next, finish,
 -- kill.
 
 local snare = require "snare"
+local expr = require "snare.expr"
 local report = require "snare.cli.report"
-local scope = require "snare.cli.scope"
+local returned = require "snare.cli.returned"
 
 local function count(dbg, args)
   if args == "" then
     return 1
   end
-  local n = math.tointeger(scope.eval(args, dbg.scope))
+  local ok, n = pcall(function()
+    return math.tointeger(expr.value.number(dbg:evaluate(args)))
+  end)
+  n = ok and n or nil
   if not n or n < 1 then
     dbg:fail("Argument must be a positive integer: %s", args)
   end
   return n
-end
-
--- `call f(1, "x")`: f is a symbol or an address expression; the
--- arguments are Lua expressions (integers, hex, strings, symbol names as
--- their addresses, registers).
-local function call(dbg, args)
-  local fn_text, arg_text = args:match("^(.-)%s*%((.*)%)%s*$")
-  if not fn_text or fn_text == "" then
-    dbg:fail("usage: call FUNCTION(ARGS...)")
-  end
-  if dbg.session.stopped then
-    dbg:fail("The program is stopped inside a call; continue, finish or "
-             .. "kill it first.")
-  end
-  local fn
-  if fn_text:match("^[%a_][%w_]*$") then
-    if not snare.symbol(fn_text) then
-      dbg:fail('No symbol "%s" in current context.', fn_text)
-    end
-    fn = fn_text
-  else
-    fn = dbg:address(fn_text)
-  end
-  local values = { n = 0 }
-  if arg_text:match("%S") then
-    values = table.pack(scope.eval(arg_text, dbg.scope))
-  end
-  dbg:show_stop(dbg.session:call(fn, table.unpack(values, 1, values.n)))
 end
 
 -- Runs one instruction, stepping over a call instruction as a whole.
@@ -86,17 +62,52 @@ end
 
 -- `finish`: runs until the selected frame returns, then shows the value
 -- it returned (rax, as a C int unless it is wider).
+-- Runs until frame `frame` (not the innermost) returns to its caller:
+-- a temporary breakpoint at the return address that stops only when the
+-- stack is back at the frame's CFA (recursion-safe).
+local function finish_outer(dbg, frame, caller)
+  local cfa = frame.cfa
+  local bp = dbg.session:breakpoint(caller.pc, {
+    condition = function(f) return f:reg("rsp") == cfa end })
+  local stop = dbg.session:continue()
+  if stop.kind == "breakpoint" and stop.breakpoint_id == bp.id then
+    stop.kind = "step" -- our own breakpoint: show it as finish's stop
+  end
+  if not bp.cleared then
+    bp:clear()
+  end
+  return stop
+end
+
+-- `finish`: runs until the selected frame returns, then shows the value
+-- it returned, read by its DWARF type (rax, xmm0, a struct's registers
+-- or memory); without DWARF, rax as a C int.
 local function finish(dbg)
   dbg:require_stopped()
+  local index = dbg.frame_index or 0
   local frame = dbg:selected_frame()
+  local caller = index > 0 and dbg.session:frame(index + 1)
+  if index > 0 and not caller then
+    dbg:fail('"finish" not meaningful in the outermost frame.')
+  end
   if frame then
     dbg:out("Run till exit from " .. report.stack_frame(frame))
   end
-  local stop = dbg.session:finish()
+  local fn = frame and dbg.env:function_type(frame.pc)
+  local stop = index > 0 and finish_outer(dbg, frame, caller)
+    or dbg.session:finish()
   dbg:show_stop(stop)
-  if stop.kind == "step" then
-    dbg:record(report.c_value(dbg.session:reg("rax")), false,
+  if stop.kind ~= "step" then
+    return
+  end
+  if not fn then
+    dbg:record(report.c_value(dbg.session:reg("rax")), nil,
                "Value returned is ")
+    return
+  end
+  local v = returned.value(dbg.session, fn.target or expr.types.void)
+  if v then
+    dbg:record(v, nil, "Value returned is ")
   end
 end
 
@@ -116,10 +127,6 @@ local function run_to(method)
 end
 
 return {
-  { name = "call", usage = "call FUNCTION(ARGS...)",
-    help = "call a function of the target on the worker thread",
-    details = "ARGS are Lua expressions: 1, 0x10, \"text\", symbol names",
-    run = call },
   { name = "continue", aliases = { "c", "cont" }, usage = "continue",
     help = "resume the stopped call", repeats = true,
     run = function(dbg)

@@ -47,8 +47,20 @@ local function target(dbg, args)
 end
 
 local function list(dbg, args)
-  local file, first
-  if args == "" and dbg.listed then
+  local file, first, last
+  local from, to = args:match("^%s*([^,]-)%s*,%s*([^,]-)%s*$")
+  if from and (from ~= "" or to ~= "") then -- gdb's FIRST,LAST ranges
+    if from ~= "" then
+      file, first = target(dbg, from)
+      if to ~= "" then
+        local _, n = target(dbg, to)
+        last = n
+      end
+    else
+      file, last = target(dbg, to)
+      first = math.max(1, last - LINES + 1)
+    end
+  elseif args == "" and dbg.listed then
     file, first = dbg.listed.file, dbg.listed.last + 1
   else
     local center
@@ -63,7 +75,7 @@ local function list(dbg, args)
     dbg:fail("Line number %d out of range; \"%s\" has %d lines.", first, file,
              #lines)
   end
-  local last = math.min(#lines, first + LINES - 1)
+  last = math.min(#lines, last or first + LINES - 1)
   for n = first, last do
     dbg:out(source.line(file, n))
   end
@@ -71,7 +83,8 @@ local function list(dbg, args)
 end
 
 return {
-  { name = "list", aliases = { "l" }, usage = "list [LINE|FILE:LINE|FUNC]",
+  { name = "list", aliases = { "l" },
+    usage = "list [LINE|FILE:LINE|FUNC|FIRST,LAST]",
     help = "show source lines (around the stop; again: the next ones)",
     repeats = true, run = list },
 }

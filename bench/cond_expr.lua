@@ -1,0 +1,49 @@
+-- cond_expr.lua - one snare run for bench/cond_expr.sh to time.
+--
+-- usage: lua5.4 bench/cond_expr.lua MODE N LIBRARY
+--   MODE none  loop(N), no breakpoint (baseline)
+--        c     breakpoint on visit_rec() with the C condition `p->len > 3`,
+--              compiled once by snare.expr (as `break visit_rec if ...`)
+--        lua   the same condition written in Lua over frame:var and
+--              snare.read_i32
+-- Fails unless the call exits and all N hits were rejected.
+local snare = require "snare"
+local expr = require "snare.expr"
+
+local mode, n, path = arg[1], math.tointeger(tonumber(arg[2] or "")), arg[3]
+assert(mode and n and path, "usage: cond_expr.lua none|c|lua N LIBRARY")
+
+local lib <close> = assert(snare.load(path))
+local s <close> = snare.session()
+
+local condition
+if mode == "c" then
+  local holder = {}
+  local env = expr.env {
+    frame = function() return holder.frame end,
+    register = function(name) return holder.frame:reg(name) end,
+  }
+  local compiled = expr.compile("p->len > 3", env)
+  condition = function(frame)
+    holder.frame = frame
+    local truth = expr.truth(compiled())
+    holder.frame = nil
+    return truth
+  end
+elseif mode == "lua" then
+  condition = function(frame)
+    return snare.read_i32(frame:var("p")) > 3
+  end
+elseif mode ~= "none" then
+  error("unknown mode " .. mode)
+end
+
+local bp = condition and s:breakpoint("visit_rec", { condition = condition })
+local stop = s:call("loop", n)
+assert(stop.kind == "exit", "loop did not run to the end: " .. tostring(stop))
+if bp then
+  assert(bp.hits == n and bp.rejected == n, string.format(
+    "expected %d hits all rejected, got %d hits, %d rejected", n, bp.hits,
+    bp.rejected))
+  bp:clear()
+end

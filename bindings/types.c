@@ -1,0 +1,344 @@
+/*
+ * types.c - DWARF types and variable places for the C expression
+ * evaluator (lua/snare/expr/): core.type_info, lib:type, lib:global,
+ * lib:function_type and frame:locate of both kinds of frames.
+ *
+ * A type travels to Lua as a reference table {owner = light userdata,
+ * die = integer, dim = integer} (owner nil: void); lua/snare/expr/types.lua
+ * turns references into type objects, once each.
+ */
+#include "snare_lua.h"
+
+static void push_ref(lua_State *L, snare_type t)
+{
+  lua_createtable(L, 0, 3);
+  if (t.owner) {
+    lua_pushlightuserdata(L, (void *)t.owner);
+    lua_setfield(L, -2, "owner");
+  }
+  lua_pushinteger(L, (lua_Integer)t.die);
+  lua_setfield(L, -2, "die");
+  lua_pushinteger(L, (lua_Integer)t.dim);
+  lua_setfield(L, -2, "dim");
+}
+
+static snare_type check_ref(lua_State *L, int idx)
+{
+  luaL_checktype(L, idx, LUA_TTABLE);
+  snare_type t = {0};
+  lua_getfield(L, idx, "owner");
+  t.owner = lua_touserdata(L, -1);
+  lua_getfield(L, idx, "die");
+  t.die = (uint64_t)lua_tointeger(L, -1);
+  lua_getfield(L, idx, "dim");
+  t.dim = (unsigned)lua_tointeger(L, -1);
+  lua_pop(L, 3);
+  return t;
+}
+
+static const char *const kind_names[] = {
+    [SNARE_TYPE_VOID] = "void",         [SNARE_TYPE_SIGNED] = "signed",
+    [SNARE_TYPE_UNSIGNED] = "unsigned", [SNARE_TYPE_FLOAT] = "float",
+    [SNARE_TYPE_BOOL] = "bool",         [SNARE_TYPE_POINTER] = "pointer",
+    [SNARE_TYPE_ARRAY] = "array",       [SNARE_TYPE_STRUCT] = "struct",
+    [SNARE_TYPE_UNION] = "union",       [SNARE_TYPE_ENUM] = "enum",
+    [SNARE_TYPE_FUNCTION] = "function", [SNARE_TYPE_TYPEDEF] = "typedef",
+    [SNARE_TYPE_CONST] = "const",       [SNARE_TYPE_VOLATILE] = "volatile",
+    [SNARE_TYPE_RESTRICT] = "restrict", [SNARE_TYPE_OTHER] = "other",
+};
+
+static void set_string(lua_State *L, const char *key, const char *value)
+{
+  if (value) {
+    lua_pushstring(L, value);
+    lua_setfield(L, -2, key);
+  }
+}
+
+static void set_integer(lua_State *L, const char *key, lua_Integer value)
+{
+  lua_pushinteger(L, value);
+  lua_setfield(L, -2, key);
+}
+
+static void set_boolean(lua_State *L, const char *key, bool value)
+{
+  lua_pushboolean(L, value);
+  lua_setfield(L, -2, key);
+}
+
+static void push_members(lua_State *L, snare_type t, size_t n)
+{
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    snare_type_member m;
+    if (snare_type_member_at(t, i, &m) != SNARE_OK)
+      break;
+    lua_createtable(L, 0, 5);
+    set_string(L, "name", m.name);
+    push_ref(L, m.type);
+    lua_setfield(L, -2, "type");
+    set_integer(L, "offset", (lua_Integer)m.offset);
+    if (m.bit_size) {
+      set_integer(L, "bit_size", m.bit_size);
+      set_integer(L, "bit_offset", m.bit_offset);
+    }
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+}
+
+static void push_enumerators(lua_State *L, snare_type t, size_t n)
+{
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    const char *name;
+    int64_t value;
+    if (snare_type_enumerator(t, i, &name, &value) != SNARE_OK)
+      break;
+    lua_createtable(L, 0, 2);
+    set_string(L, "name", name);
+    set_integer(L, "value", value);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+}
+
+static void push_params(lua_State *L, snare_type t, size_t n)
+{
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    snare_type p;
+    if (snare_type_param(t, i, &p) != SNARE_OK)
+      break;
+    push_ref(L, p);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+}
+
+/* core.type_info(ref) -> {kind, name, size, target, count, members |
+   enumerators | params, is_char, declaration, prototyped, varargs} */
+static int core_type_info(lua_State *L)
+{
+  snare_type t = check_ref(L, 1);
+  snare_type_info info;
+  snare_status st = snare_type_describe(t, &info);
+  if (st != SNARE_OK)
+    return snare_lua_fail(L, "cannot describe type", st);
+  lua_createtable(L, 0, 10);
+  set_string(L, "kind", kind_names[info.kind]);
+  set_string(L, "name", info.name);
+  set_integer(L, "size", (lua_Integer)info.size);
+  set_boolean(L, "is_char", info.is_char);
+  set_boolean(L, "declaration", info.declaration);
+  switch (info.kind) {
+  case SNARE_TYPE_STRUCT:
+  case SNARE_TYPE_UNION:
+    push_members(L, t, info.children);
+    lua_setfield(L, -2, "members");
+    break;
+  case SNARE_TYPE_ENUM:
+    push_enumerators(L, t, info.children);
+    lua_setfield(L, -2, "enumerators");
+    break;
+  case SNARE_TYPE_FUNCTION:
+    push_params(L, t, info.children);
+    lua_setfield(L, -2, "params");
+    set_boolean(L, "prototyped", info.prototyped);
+    set_boolean(L, "varargs", info.varargs);
+    break;
+  case SNARE_TYPE_ARRAY:
+    set_integer(L, "count", (lua_Integer)info.count);
+    break;
+  default:
+    break;
+  }
+  if (info.kind != SNARE_TYPE_VOID) {
+    push_ref(L, info.target);
+    lua_setfield(L, -2, "target");
+  }
+  return 1;
+}
+
+/* lib:type(name) -> ref, or nil, message */
+static int lib_type(lua_State *L)
+{
+  snare_library *lib = snare_lua_checklibrary(L, 1);
+  snare_type t;
+  snare_status st = snare_library_type(lib, luaL_checkstring(L, 2), &t);
+  if (st != SNARE_OK)
+    return snare_lua_fail(L, "no such type", st);
+  push_ref(L, t);
+  return 1;
+}
+
+/* lib:global(name) -> type ref, address; or nil, message */
+static int lib_global(lua_State *L)
+{
+  snare_library *lib = snare_lua_checklibrary(L, 1);
+  snare_type t;
+  uint64_t address;
+  snare_status st =
+      snare_library_global(lib, luaL_checkstring(L, 2), &t, &address);
+  if (st != SNARE_OK)
+    return snare_lua_fail(L, "no such variable", st);
+  push_ref(L, t);
+  lua_pushinteger(L, (lua_Integer)address);
+  return 2;
+}
+
+/* lib:enumerator(name) -> enum type ref, value; or nil, message */
+static int lib_enumerator(lua_State *L)
+{
+  snare_library *lib = snare_lua_checklibrary(L, 1);
+  snare_type t;
+  int64_t value;
+  snare_status st =
+      snare_library_enumerator(lib, luaL_checkstring(L, 2), &t, &value);
+  if (st != SNARE_OK)
+    return snare_lua_fail(L, "no such enumerator", st);
+  push_ref(L, t);
+  lua_pushinteger(L, (lua_Integer)value);
+  return 2;
+}
+
+/* lib:function_type(addr) -> ref, or nil, message */
+static int lib_function_type(lua_State *L)
+{
+  snare_library *lib = snare_lua_checklibrary(L, 1);
+  snare_type t;
+  snare_status st = snare_library_function_type(
+      lib, (uint64_t)luaL_checkinteger(L, 2), &t);
+  if (st != SNARE_OK)
+    return snare_lua_fail(L, "no function type", st);
+  push_ref(L, t);
+  return 1;
+}
+
+/* Searches of every library loaded through snare.load, first loaded
+   first: the first that knows the name answers. */
+typedef struct name_query {
+  const char *name;
+  snare_type type;
+  int64_t value;
+  uint64_t address;
+} name_query;
+
+static bool has_type(snare_library *lib, void *p)
+{
+  name_query *q = p;
+  return snare_library_type(lib, q->name, &q->type) == SNARE_OK;
+}
+
+static bool has_global(snare_library *lib, void *p)
+{
+  name_query *q = p;
+  return snare_library_global(lib, q->name, &q->type, &q->address) ==
+         SNARE_OK;
+}
+
+static bool has_enumerator(snare_library *lib, void *p)
+{
+  name_query *q = p;
+  return snare_library_enumerator(lib, q->name, &q->type, &q->value) ==
+         SNARE_OK;
+}
+
+/* core.find_type(name) -> ref, library | nil */
+static int core_find_type(lua_State *L)
+{
+  name_query q = {.name = luaL_checkstring(L, 1)};
+  if (!snare_lua_find_library(L, has_type, &q))
+    return 0;
+  push_ref(L, q.type);
+  lua_insert(L, -2);
+  return 2;
+}
+
+/* core.find_global(name) -> type ref, address, library | nil */
+static int core_find_global(lua_State *L)
+{
+  name_query q = {.name = luaL_checkstring(L, 1)};
+  if (!snare_lua_find_library(L, has_global, &q))
+    return 0;
+  push_ref(L, q.type);
+  lua_pushinteger(L, (lua_Integer)q.address);
+  lua_rotate(L, -3, 2);
+  return 3;
+}
+
+/* core.find_enumerator(name) -> enum type ref, value, library | nil */
+static int core_find_enumerator(lua_State *L)
+{
+  name_query q = {.name = luaL_checkstring(L, 1)};
+  if (!snare_lua_find_library(L, has_enumerator, &q))
+    return 0;
+  push_ref(L, q.type);
+  lua_pushinteger(L, (lua_Integer)q.value);
+  lua_rotate(L, -3, 2);
+  return 3;
+}
+
+typedef struct address_query {
+  uint64_t address;
+  snare_type type;
+} address_query;
+
+static bool has_function(snare_library *lib, void *p)
+{
+  address_query *q = p;
+  return snare_library_function_type(lib, q->address, &q->type) == SNARE_OK;
+}
+
+/* core.find_function_type(addr) -> ref, library | nil */
+static int core_find_function_type(lua_State *L)
+{
+  address_query q = {.address = (uint64_t)luaL_checkinteger(L, 1)};
+  if (!snare_lua_find_library(L, has_function, &q))
+    return 0;
+  push_ref(L, q.type);
+  lua_insert(L, -2);
+  return 2;
+}
+
+int snare_lua_push_location(lua_State *L, snare_status st,
+                            const snare_variable_location *where,
+                            const char *name)
+{
+  if (st == SNARE_NOT_FOUND) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "no variable '%s' here", name);
+    return 2;
+  }
+  if (st != SNARE_OK)
+    return snare_lua_fail(L, "cannot locate variable", st);
+  lua_createtable(L, 0, 4);
+  push_ref(L, where->type);
+  lua_setfield(L, -2, "type");
+  if (where->optimized_out)
+    set_boolean(L, "optimized_out", true);
+  else if (where->in_memory)
+    set_integer(L, "address", (lua_Integer)where->address);
+  else {
+    size_t n = where->size < sizeof where->bytes ? where->size
+                                                 : sizeof where->bytes;
+    lua_pushlstring(L, (const char *)where->bytes, n);
+    lua_setfield(L, -2, "bytes");
+  }
+  return 1;
+}
+
+const luaL_Reg snare_lua_type_library_methods[] = {
+    {"type", lib_type},
+    {"global", lib_global},
+    {"enumerator", lib_enumerator},
+    {"function_type", lib_function_type},
+    {NULL, NULL},
+};
+
+const luaL_Reg snare_lua_type_functions[] = {
+    {"type_info", core_type_info},
+    {"find_type", core_find_type},
+    {"find_global", core_find_global},
+    {"find_enumerator", core_find_enumerator},
+    {"find_function_type", core_find_function_type},
+    {NULL, NULL},
+};

@@ -1,0 +1,56 @@
+/*
+ * library_types.c - the public lookups of types, file-scope variables
+ * and function prototypes in one library's DWARF.
+ */
+#include "code/library.h"
+#include "debuginfo/type_info.h"
+
+static snare_status debuginfo_of(snare_library *lib,
+                                 const snare_debuginfo **di)
+{
+  if (lib == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  return snare_library_debuginfo(lib, di);
+}
+
+snare_status snare_library_type(snare_library *lib, const char *name,
+                                snare_type *out)
+{
+  const snare_debuginfo *di;
+  snare_status st = debuginfo_of(lib, &di);
+  if (st == SNARE_OK && (name == NULL || out == NULL))
+    st = SNARE_INVALID_ARGUMENT;
+  return st != SNARE_OK ? st : snare_debuginfo_type_find(di, name, out);
+}
+
+snare_status snare_library_global(snare_library *lib, const char *name,
+                                  snare_type *type, uint64_t *address)
+{
+  const snare_debuginfo *di;
+  snare_status st = debuginfo_of(lib, &di);
+  if (st == SNARE_OK && (name == NULL || type == NULL || address == NULL))
+    st = SNARE_INVALID_ARGUMENT;
+  return st != SNARE_OK ? st
+                        : snare_debuginfo_global(di, name, type, address);
+}
+
+snare_status snare_library_enumerator(snare_library *lib, const char *name,
+                                      snare_type *type, int64_t *value)
+{
+  const snare_debuginfo *di;
+  snare_status st = debuginfo_of(lib, &di);
+  if (st == SNARE_OK && (name == NULL || type == NULL || value == NULL))
+    st = SNARE_INVALID_ARGUMENT;
+  return st != SNARE_OK ? st
+                        : snare_debuginfo_enumerator(di, name, type, value);
+}
+
+snare_status snare_library_function_type(snare_library *lib, uint64_t addr,
+                                         snare_type *out)
+{
+  const snare_debuginfo *di;
+  snare_status st = debuginfo_of(lib, &di);
+  if (st == SNARE_OK && out == NULL)
+    st = SNARE_INVALID_ARGUMENT;
+  return st != SNARE_OK ? st : snare_debuginfo_function_type(di, addr, out);
+}

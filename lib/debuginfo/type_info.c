@@ -1,0 +1,302 @@
+/*
+ * type_info.c - a DWARF type as an expression evaluator needs it: its
+ * kind, name, size, the type it points to or qualifies, its members,
+ * enumerators and parameters. Array dimensions are types of their own
+ * (snare_type.dim), so int [2][3] indexes to int [3].
+ */
+#include <string.h>
+
+#include "private.h"
+#include "type_info.h"
+
+static Dwarf_Die die_of(snare_type t)
+{
+  const snare_debuginfo *di = t.owner;
+  Dwarf_Die die = NULL;
+  if (di == NULL ||
+      dwarf_offdie_b(di->dbg, (Dwarf_Off)t.die, true, &die, NULL) != DW_DLV_OK)
+    return NULL;
+  return die;
+}
+
+static void release(Dwarf_Die die)
+{
+  if (die)
+    dwarf_dealloc_die(die);
+}
+
+static Dwarf_Half tag_of(Dwarf_Die die)
+{
+  Dwarf_Half tag = 0;
+  dwarf_tag(die, &tag, NULL);
+  return tag;
+}
+
+static bool flag(Dwarf_Die die, Dwarf_Half at)
+{
+  Dwarf_Bool yes = 0;
+  Dwarf_Attribute attr;
+  if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
+    return false;
+  if (dwarf_formflag(attr, &yes, NULL) != DW_DLV_OK)
+    yes = 1; /* DW_FORM_flag_present */
+  dwarf_dealloc_attribute(attr);
+  return yes != 0;
+}
+
+/* The type DW_AT_type of die names, void when it has none. */
+static snare_type referenced(const snare_debuginfo *di, Dwarf_Die die)
+{
+  snare_type t = {0};
+  Dwarf_Die target = di_ref(di->dbg, die, DW_AT_type);
+  Dwarf_Off off = 0;
+  if (target && dwarf_dieoffset(target, &off, NULL) == DW_DLV_OK)
+    t = (snare_type){.owner = di, .die = off};
+  if (target)
+    dwarf_dealloc_die(target);
+  return t;
+}
+
+/* The i-th child of die with tag (want), or NULL; the caller frees it. */
+static Dwarf_Die child_at(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half want,
+                          size_t i, size_t *count)
+{
+  Dwarf_Die child = NULL, found = NULL;
+  size_t n = 0;
+  if (dwarf_child(die, &child, NULL) != DW_DLV_OK)
+    child = NULL;
+  while (child) {
+    if (tag_of(child) == want && n++ == i && !found) {
+      Dwarf_Off off = 0;
+      dwarf_dieoffset(child, &off, NULL);
+      dwarf_offdie_b(dbg, off, true, &found, NULL);
+    }
+    child = di_next_sibling(dbg, child);
+  }
+  if (count)
+    *count = n;
+  return found;
+}
+
+static snare_type_kind base_kind(Dwarf_Die die, bool *is_char)
+{
+  Dwarf_Unsigned enc = 0, size = 0;
+  di_udata(die, DW_AT_encoding, &enc);
+  di_udata(die, DW_AT_byte_size, &size);
+  *is_char = size == 1 &&
+             (enc == DW_ATE_signed_char || enc == DW_ATE_unsigned_char);
+  switch (enc) {
+  case DW_ATE_signed:
+  case DW_ATE_signed_char:
+    return SNARE_TYPE_SIGNED;
+  case DW_ATE_unsigned:
+  case DW_ATE_unsigned_char:
+  case DW_ATE_UTF:
+    return SNARE_TYPE_UNSIGNED;
+  case DW_ATE_float:
+    return SNARE_TYPE_FLOAT;
+  case DW_ATE_boolean:
+    return SNARE_TYPE_BOOL;
+  default:
+    return SNARE_TYPE_OTHER;
+  }
+}
+
+static snare_type_kind kind_of(Dwarf_Half tag)
+{
+  switch (tag) {
+  case DW_TAG_pointer_type: return SNARE_TYPE_POINTER;
+  case DW_TAG_array_type: return SNARE_TYPE_ARRAY;
+  case DW_TAG_structure_type:
+  case DW_TAG_class_type: return SNARE_TYPE_STRUCT;
+  case DW_TAG_union_type: return SNARE_TYPE_UNION;
+  case DW_TAG_enumeration_type: return SNARE_TYPE_ENUM;
+  case DW_TAG_subprogram:
+  case DW_TAG_subroutine_type: return SNARE_TYPE_FUNCTION;
+  case DW_TAG_typedef: return SNARE_TYPE_TYPEDEF;
+  case DW_TAG_const_type: return SNARE_TYPE_CONST;
+  case DW_TAG_volatile_type: return SNARE_TYPE_VOLATILE;
+  case DW_TAG_restrict_type: return SNARE_TYPE_RESTRICT;
+  case DW_TAG_atomic_type: return SNARE_TYPE_TYPEDEF; /* reads as its type */
+  default: return SNARE_TYPE_OTHER;
+  }
+}
+
+/* Elements of dimension dim of an array DIE (0 when unbounded). */
+static size_t dimension(Dwarf_Debug dbg, Dwarf_Die array, unsigned dim,
+                        size_t *dims)
+{
+  Dwarf_Die sub = child_at(dbg, array, DW_TAG_subrange_type, dim, dims);
+  Dwarf_Unsigned count = 0, upper = 0;
+  if (sub && !di_udata(sub, DW_AT_count, &count) &&
+      di_udata(sub, DW_AT_upper_bound, &upper))
+    count = upper + 1;
+  if (sub)
+    dwarf_dealloc_die(sub);
+  return (size_t)count;
+}
+
+static void describe_array(const snare_debuginfo *di, Dwarf_Die die,
+                           snare_type t, snare_type_info *out)
+{
+  size_t dims = 0;
+  out->count = dimension(di->dbg, die, t.dim, &dims);
+  if (t.dim + 1 < dims)
+    out->target = (snare_type){.owner = di, .die = t.die, .dim = t.dim + 1};
+  else
+    out->target = referenced(di, die);
+  snare_type_info elem;
+  if (snare_type_describe(out->target, &elem) == SNARE_OK)
+    out->size = out->count * elem.size;
+}
+
+snare_status snare_type_describe(snare_type t, snare_type_info *out)
+{
+  if (out == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  *out = (snare_type_info){.kind = SNARE_TYPE_VOID, .name = "void"};
+  if (t.owner == NULL)
+    return SNARE_OK;
+  const snare_debuginfo *di = t.owner;
+  Dwarf_Die die = die_of(t);
+  if (die == NULL)
+    return SNARE_NOT_FOUND;
+  Dwarf_Half tag = tag_of(die);
+  char *name = NULL;
+  out->name = dwarf_diename(die, &name, NULL) == DW_DLV_OK ? name : NULL;
+  out->kind = tag == DW_TAG_base_type ? base_kind(die, &out->is_char)
+                                      : kind_of(tag);
+  Dwarf_Unsigned size = 0;
+  if (di_udata(die, DW_AT_byte_size, &size))
+    out->size = (size_t)size;
+  out->declaration = flag(die, DW_AT_declaration);
+  switch (out->kind) {
+  case SNARE_TYPE_ARRAY:
+    describe_array(di, die, t, out);
+    break;
+  case SNARE_TYPE_POINTER:
+    out->target = referenced(di, die);
+    if (out->size == 0)
+      out->size = 8;
+    break;
+  case SNARE_TYPE_STRUCT:
+  case SNARE_TYPE_UNION:
+    release(child_at(di->dbg, die, DW_TAG_member, 0,
+                               &out->children));
+    break;
+  case SNARE_TYPE_ENUM:
+    out->target = referenced(di, die);
+    release(child_at(di->dbg, die, DW_TAG_enumerator, 0,
+                               &out->children));
+    break;
+  case SNARE_TYPE_FUNCTION: {
+    out->target = referenced(di, die);
+    out->prototyped = flag(die, DW_AT_prototyped);
+    size_t rest = 0;
+    release(child_at(di->dbg, die, DW_TAG_formal_parameter, 0,
+                               &out->children));
+    release(child_at(di->dbg, die, DW_TAG_unspecified_parameters,
+                               0, &rest));
+    out->varargs = rest > 0;
+    break;
+  }
+  case SNARE_TYPE_TYPEDEF:
+  case SNARE_TYPE_CONST:
+  case SNARE_TYPE_VOLATILE:
+  case SNARE_TYPE_RESTRICT: {
+    out->target = referenced(di, die);
+    snare_type_info inner;
+    if (out->size == 0 && snare_type_describe(out->target, &inner) == SNARE_OK)
+      out->size = inner.size;
+    break;
+  }
+  default:
+    break;
+  }
+  dwarf_dealloc_die(die);
+  return SNARE_OK;
+}
+
+/* Where a member starts, in bits from the start of its aggregate. */
+static uint64_t member_bits(Dwarf_Die member, unsigned bit_size)
+{
+  Dwarf_Unsigned loc = 0, bits = 0, storage = 0, old = 0;
+  if (di_udata(member, DW_AT_data_bit_offset, &bits))
+    return bits;
+  di_udata(member, DW_AT_data_member_location, &loc);
+  if (bit_size && di_udata(member, DW_AT_bit_offset, &old) &&
+      di_udata(member, DW_AT_byte_size, &storage))
+    /* DWARF 2-4 count from the storage unit's most significant bit */
+    return loc * 8 + storage * 8 - old - bit_size;
+  return loc * 8;
+}
+
+snare_status snare_type_member_at(snare_type t, size_t i,
+                                  snare_type_member *out)
+{
+  Dwarf_Die die = die_of(t);
+  if (die == NULL || out == NULL) {
+    if (die)
+      dwarf_dealloc_die(die);
+    return die ? SNARE_INVALID_ARGUMENT : SNARE_NOT_FOUND;
+  }
+  const snare_debuginfo *di = t.owner;
+  Dwarf_Die member = child_at(di->dbg, die, DW_TAG_member, i, NULL);
+  dwarf_dealloc_die(die);
+  if (member == NULL)
+    return SNARE_NOT_FOUND;
+  char *name = NULL;
+  Dwarf_Unsigned bit_size = 0;
+  di_udata(member, DW_AT_bit_size, &bit_size);
+  uint64_t bits = member_bits(member, (unsigned)bit_size);
+  *out = (snare_type_member){
+      .name = dwarf_diename(member, &name, NULL) == DW_DLV_OK ? name : NULL,
+      .type = referenced(di, member),
+      .offset = (size_t)(bits / 8),
+      .bit_size = (unsigned)bit_size,
+      .bit_offset = bit_size ? (unsigned)(bits % 8) : 0};
+  dwarf_dealloc_die(member);
+  return SNARE_OK;
+}
+
+snare_status snare_type_enumerator(snare_type t, size_t i, const char **name,
+                                   int64_t *value)
+{
+  Dwarf_Die die = die_of(t);
+  if (die == NULL)
+    return SNARE_NOT_FOUND;
+  const snare_debuginfo *di = t.owner;
+  Dwarf_Die e = child_at(di->dbg, die, DW_TAG_enumerator, i, NULL);
+  dwarf_dealloc_die(die);
+  if (e == NULL)
+    return SNARE_NOT_FOUND;
+  char *text = NULL;
+  Dwarf_Unsigned v = 0;
+  di_udata(e, DW_AT_const_value, &v);
+  *name = dwarf_diename(e, &text, NULL) == DW_DLV_OK ? text : "";
+  *value = (int64_t)v;
+  dwarf_dealloc_die(e);
+  return SNARE_OK;
+}
+
+snare_status snare_type_param(snare_type t, size_t i, snare_type *out)
+{
+  Dwarf_Die die = die_of(t);
+  if (die == NULL)
+    return SNARE_NOT_FOUND;
+  const snare_debuginfo *di = t.owner;
+  Dwarf_Die p = child_at(di->dbg, die, DW_TAG_formal_parameter, i, NULL);
+  dwarf_dealloc_die(die);
+  if (p == NULL)
+    return SNARE_NOT_FOUND;
+  *out = referenced(di, p);
+  if (out->owner == NULL) { /* an out-of-line copy: the abstract origin */
+    Dwarf_Die origin = di_ref(di->dbg, p, DW_AT_abstract_origin);
+    if (origin) {
+      *out = referenced(di, origin);
+      dwarf_dealloc_die(origin);
+    }
+  }
+  dwarf_dealloc_die(p);
+  return SNARE_OK;
+}

@@ -1,0 +1,263 @@
+/*
+ * type_lookup.c - names at file scope: types by their C name and
+ * variables with a static address, searched in every unit's top level;
+ * and the prototype of the function at an address.
+ */
+#include <string.h>
+
+#include "private.h"
+#include "type_info.h"
+
+/*
+ * Calls visit with each top-level DIE of each unit until it returns
+ * false. libdwarf rewinds its unit cursor only at the end, so the walk
+ * always runs through every unit header.
+ */
+typedef bool (*top_visit)(const snare_debuginfo *di, Dwarf_Die die,
+                          void *arg);
+
+static void each_top_level(const snare_debuginfo *di, top_visit visit,
+                           void *arg)
+{
+  bool go_on = true;
+  for (;;) {
+    Dwarf_Unsigned next = 0;
+    Dwarf_Half cu_type = 0;
+    Dwarf_Error err = NULL;
+    int rc = dwarf_next_cu_header_d(di->dbg, true, NULL, NULL, NULL, NULL,
+                                    NULL, NULL, NULL, NULL, &next, &cu_type,
+                                    &err);
+    if (rc == DW_DLV_ERROR)
+      dwarf_dealloc_error(di->dbg, err);
+    if (rc != DW_DLV_OK)
+      return;
+    Dwarf_Die cu = NULL, child = NULL;
+    if (!go_on || dwarf_siblingof_b(di->dbg, NULL, true, &cu, NULL) != DW_DLV_OK)
+      continue;
+    if (dwarf_child(cu, &child, NULL) != DW_DLV_OK)
+      child = NULL;
+    while (child && go_on) {
+      go_on = visit(di, child, arg);
+      child = di_next_sibling(di->dbg, child);
+    }
+    if (child)
+      dwarf_dealloc_die(child);
+    dwarf_dealloc_die(cu);
+  }
+}
+
+static bool is_declaration(Dwarf_Die die)
+{
+  Dwarf_Bool yes = 0;
+  return dwarf_hasattr(die, DW_AT_declaration, &yes, NULL) == DW_DLV_OK &&
+         yes;
+}
+
+static snare_type type_here(const snare_debuginfo *di, Dwarf_Die die)
+{
+  Dwarf_Off off = 0;
+  dwarf_dieoffset(die, &off, NULL);
+  return (snare_type){.owner = di, .die = off};
+}
+
+typedef struct type_search {
+  Dwarf_Half tag; /* 0: a typedef or base type */
+  const char *name;
+  snare_type found;
+  bool complete;
+} type_search;
+
+static bool type_visit(const snare_debuginfo *di, Dwarf_Die die, void *p)
+{
+  type_search *s = p;
+  Dwarf_Half tag = 0;
+  char *name = NULL;
+  dwarf_tag(die, &tag, NULL);
+  bool wanted = s->tag ? tag == s->tag
+                       : tag == DW_TAG_typedef || tag == DW_TAG_base_type;
+  if (!wanted || dwarf_diename(die, &name, NULL) != DW_DLV_OK ||
+      strcmp(name, s->name) != 0)
+    return true;
+  bool complete = !is_declaration(die);
+  if (s->found.owner == NULL || (complete && !s->complete)) {
+    s->found = type_here(di, die);
+    s->complete = complete;
+  }
+  return !complete;
+}
+
+static const struct {
+  const char *keyword;
+  Dwarf_Half tag;
+} tags[] = {{"struct ", DW_TAG_structure_type},
+            {"union ", DW_TAG_union_type},
+            {"enum ", DW_TAG_enumeration_type}};
+
+snare_status snare_debuginfo_type_find(const snare_debuginfo *di,
+                                       const char *name, snare_type *out)
+{
+  type_search s = {.name = name};
+  for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
+    size_t n = strlen(tags[i].keyword);
+    if (strncmp(name, tags[i].keyword, n) == 0) {
+      s.tag = tags[i].tag;
+      s.name = name + n;
+    }
+  }
+  each_top_level(di, type_visit, &s);
+  if (s.found.owner == NULL)
+    return SNARE_NOT_FOUND;
+  *out = s.found;
+  return SNARE_OK;
+}
+
+typedef struct global_search {
+  const char *name;
+  snare_type type;
+  uint64_t address;
+  bool found;
+} global_search;
+
+/* The link-time address of a location that is one DW_OP_addr. */
+static bool static_address(Dwarf_Die die, uint64_t *out)
+{
+  Dwarf_Attribute attr;
+  Dwarf_Loc_Head_c head = NULL;
+  Dwarf_Unsigned count = 0;
+  bool ok = false;
+  if (dwarf_attr(die, DW_AT_location, &attr, NULL) != DW_DLV_OK)
+    return false;
+  if (dwarf_get_loclist_c(attr, &head, &count, NULL) == DW_DLV_OK &&
+      count == 1) {
+    Dwarf_Small lle = 0, source = 0, op = 0;
+    Dwarf_Unsigned raw_low, raw_high, ops = 0, expr_off, desc_off;
+    Dwarf_Unsigned o1 = 0, o2, o3, branch;
+    Dwarf_Bool unavailable = 0;
+    Dwarf_Addr low = 0, high = 0;
+    Dwarf_Locdesc_c desc = NULL;
+    ok = dwarf_get_locdesc_entry_d(head, 0, &lle, &raw_low, &raw_high,
+                                   &unavailable, &low, &high, &ops, &desc,
+                                   &source, &expr_off, &desc_off,
+                                   NULL) == DW_DLV_OK &&
+         ops == 1 &&
+         dwarf_get_location_op_value_c(desc, 0, &op, &o1, &o2, &o3, &branch,
+                                       NULL) == DW_DLV_OK &&
+         op == DW_OP_addr;
+    *out = o1;
+  }
+  if (head)
+    dwarf_loc_head_c_dealloc(head);
+  dwarf_dealloc_attribute(attr);
+  return ok;
+}
+
+static bool global_visit(const snare_debuginfo *di, Dwarf_Die die, void *p)
+{
+  global_search *s = p;
+  Dwarf_Half tag = 0;
+  dwarf_tag(die, &tag, NULL);
+  if (tag != DW_TAG_variable)
+    return true;
+  /* a definition apart from its declaration names it through
+     DW_AT_specification */
+  Dwarf_Die spec = di_ref(di->dbg, die, DW_AT_specification);
+  Dwarf_Die named = spec ? spec : die;
+  char *name = NULL;
+  uint64_t link = 0;
+  if (dwarf_diename(named, &name, NULL) == DW_DLV_OK &&
+      strcmp(name, s->name) == 0 && static_address(die, &link)) {
+    Dwarf_Die type = di_ref(di->dbg, named, DW_AT_type);
+    if (type) {
+      s->type = type_here(di, type);
+      dwarf_dealloc_die(type);
+    }
+    s->address = link + di->bias;
+    s->found = true;
+  }
+  if (spec)
+    dwarf_dealloc_die(spec);
+  return !s->found;
+}
+
+snare_status snare_debuginfo_global(const snare_debuginfo *di,
+                                    const char *name, snare_type *type,
+                                    uint64_t *address)
+{
+  global_search s = {.name = name};
+  each_top_level(di, global_visit, &s);
+  if (!s.found)
+    return SNARE_NOT_FOUND;
+  *type = s.type;
+  *address = s.address;
+  return SNARE_OK;
+}
+
+typedef struct enumerator_search {
+  const char *name;
+  snare_type type;
+  int64_t value;
+  bool found;
+} enumerator_search;
+
+static bool enumerator_visit(const snare_debuginfo *di, Dwarf_Die die,
+                             void *p)
+{
+  enumerator_search *s = p;
+  Dwarf_Half tag = 0;
+  Dwarf_Die child = NULL;
+  dwarf_tag(die, &tag, NULL);
+  if (tag != DW_TAG_enumeration_type ||
+      dwarf_child(die, &child, NULL) != DW_DLV_OK)
+    return true;
+  while (child && !s->found) {
+    char *name = NULL;
+    Dwarf_Unsigned v = 0;
+    if (dwarf_diename(child, &name, NULL) == DW_DLV_OK &&
+        strcmp(name, s->name) == 0 &&
+        di_udata(child, DW_AT_const_value, &v)) {
+      s->type = type_here(di, die);
+      s->value = (int64_t)v;
+      s->found = true;
+    }
+    child = di_next_sibling(di->dbg, child);
+  }
+  if (child)
+    dwarf_dealloc_die(child);
+  return !s->found;
+}
+
+snare_status snare_debuginfo_enumerator(const snare_debuginfo *di,
+                                        const char *name, snare_type *type,
+                                        int64_t *value)
+{
+  enumerator_search s = {.name = name};
+  each_top_level(di, enumerator_visit, &s);
+  if (!s.found)
+    return SNARE_NOT_FOUND;
+  *type = s.type;
+  *value = s.value;
+  return SNARE_OK;
+}
+
+snare_status snare_debuginfo_function_type(const snare_debuginfo *di,
+                                           uint64_t addr, snare_type *out)
+{
+  long b = di_block_at(di, addr - di->bias);
+  while (b >= 0 && di->blocks[b].kind != DI_BLOCK_FUNCTION)
+    b = di->blocks[b].parent;
+  if (b < 0)
+    return SNARE_NOT_FOUND;
+  Dwarf_Die die = NULL;
+  if (dwarf_offdie_b(di->dbg, di->blocks[b].die, true, &die, NULL) !=
+      DW_DLV_OK)
+    return SNARE_NOT_FOUND;
+  /* an out-of-line copy of an inline function declares it in its origin */
+  Dwarf_Die origin = di_ref(di->dbg, die, DW_AT_abstract_origin);
+  if (origin == NULL)
+    origin = di_ref(di->dbg, die, DW_AT_specification);
+  *out = type_here(di, origin ? origin : die);
+  if (origin)
+    dwarf_dealloc_die(origin);
+  dwarf_dealloc_die(die);
+  return SNARE_OK;
+}

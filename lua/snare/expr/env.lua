@@ -1,0 +1,178 @@
+--- Where the names of a C expression come from: C's scope rules over
+-- snare's frames and libraries.
+--
+-- An identifier is, in order: a local or parameter of the frame in view
+-- (located afresh at each evaluation), a file-scope variable of a loaded
+-- library, an enumerator, a function or data symbol (of a loaded
+-- library, else of any object of the process, as the dynamic linker
+-- resolves it: libc's strlen). Lookups at file scope are remembered
+-- (they walk every unit of the DWARF).
+-- @module snare.expr.env
+
+local core = require "snare.core"
+local snare = require "snare"
+local types = require "snare.expr.types"
+local value = require "snare.expr.value"
+
+local env = {}
+
+local Env = {}
+Env.__index = Env
+
+local function fail(fmt, ...)
+  error(string.format(fmt, ...), 0)
+end
+
+--- Makes an environment. `opts` (every field optional):
+-- `frame()` (the frame in view: an object with `locate(name)`, or nil),
+-- `register(name)` and `set_register(name, n)`, `history` (a list of
+-- values, `$1` first), `convenience` (a table of `$name` values),
+-- `call(addr, args, ret_type)` (runs a function of the target, returns
+-- rax), `set_variable(name, n)` (a variable held in a register).
+function env.new(opts)
+  return setmetatable({
+    opts = opts or {},
+    history_list = opts and opts.history or {},
+    conveniences = opts and opts.convenience or {},
+    cache = {},
+  }, Env)
+end
+
+-- Remembers lookup(name) under kind: file-scope answers do not change.
+local function cached(self, kind, name, lookup)
+  local key = kind .. ":" .. tostring(name)
+  local hit = self.cache[key]
+  if hit == nil then
+    hit = table.pack(lookup(name))
+    self.cache[key] = hit
+  end
+  return table.unpack(hit, 1, hit.n)
+end
+
+--- Forgets file-scope lookups (after a library was loaded or closed).
+function Env:forget()
+  self.cache = {}
+end
+
+function Env:variable(name)
+  local frame = self.opts.frame and self.opts.frame()
+  if not frame or not frame.locate then
+    return nil
+  end
+  local where, why = frame:locate(name)
+  if not where then
+    if why and not why:match("^no variable") and
+       not why:match("not found") then
+      fail("%s", why)
+    end
+    return nil
+  end
+  local t = types.from_ref(where.type)
+  if where.optimized_out then
+    return { type = t, optimized_out = true, variable = name }
+  elseif where.address then
+    return value.at(t, where.address)
+  end
+  return { type = t, bytes = where.bytes, variable = name }
+end
+
+function Env:global(name)
+  local ref, address = cached(self, "global", name, core.find_global)
+  if ref then
+    return value.at(types.from_ref(ref), address)
+  end
+end
+
+function Env:enumerator(name)
+  local ref, n = cached(self, "enum", name, core.find_enumerator)
+  if ref then
+    return types.from_ref(ref), n
+  end
+end
+
+--- A symbol's address and whether it is a function.
+function Env:symbol(name)
+  return cached(self, "symbol", name, function()
+    local addr, lib = snare.symbol(name)
+    if not addr then -- any object of the process: libc's strlen, abs
+      return core.process_symbol(name)
+    end
+    local info = lib and lib:symbol_info(name)
+    return addr, info == nil or info.is_function
+  end)
+end
+
+function Env:function_type(addr)
+  local ref = cached(self, "function", addr, core.find_function_type)
+  return ref and types.from_ref(ref) or nil
+end
+
+--- A type by name: DWARF's ("struct node", "counter_t"), else nil.
+function Env:type(name)
+  local ref = cached(self, "type", name, core.find_type)
+  return ref and types.from_ref(ref) or nil
+end
+
+--- Whether name is a typedef of a loaded library (the parser asks).
+function Env:is_typedef(name)
+  return self:type(name) ~= nil
+end
+
+function Env:register(name)
+  local read = self.opts.register
+  if not read then
+    fail("No registers.")
+  end
+  return read(name)
+end
+
+function Env:set_register(name, n)
+  local write = self.opts.set_register
+  if not write then
+    fail("No registers.")
+  end
+  write(name, n)
+end
+
+function Env:set_variable(name, n)
+  local write = self.opts.set_variable
+  if not write then
+    fail("Left operand of assignment is not an lvalue.")
+  end
+  write(name, n)
+end
+
+--- History value i ($i), or from the end when negative ($ is -1).
+function Env:history(i)
+  local list = self.history_list
+  local n = #list
+  if i < 0 then
+    i = n + 1 + i
+  end
+  if n == 0 and i <= 0 then
+    return { type = types.void, bytes = "" }
+  end
+  local v = list[i]
+  if not v then
+    fail("History has not yet reached $%d.", i)
+  end
+  return v
+end
+
+function Env:convenience(name)
+  return self.conveniences[name]
+end
+
+function Env:set_convenience(name, v)
+  self.conveniences[name] = v
+end
+
+function Env:call(addr, args, ret)
+  local call = self.opts.call
+  if not call then
+    fail("Cannot call functions in this context.")
+  end
+  return call(addr, args, ret)
+end
+
+return env

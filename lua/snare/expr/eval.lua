@@ -1,0 +1,834 @@
+--- Compiles a parsed C expression into a Lua closure over an
+-- environment: the tree is walked once; running the closure only reads
+-- the target (variables are located afresh each run, since each
+-- breakpoint hit has its own frame).
+--
+-- The environment (see snare.expr.env) answers `variable(name)` (a
+-- local or parameter of the frame in view, as a value, or nil),
+-- `global(name)`, `enumerator(name)`, `symbol(name)` (address of a
+-- function or data symbol), `function_type(addr)`, `type(name)`,
+-- `register(name)`, `set_register(name, n)`, `history(i)` (i: from 1;
+-- negative from the end), `convenience(name)`, `set_convenience(name,
+-- v)`, `call(addr, args, ret_type)`, `set_variable(name, n)`.
+-- @module snare.expr.eval
+
+local snare = require "snare"
+local types = require "snare.expr.types"
+local value = require "snare.expr.value"
+
+local eval = {}
+
+local builtin = types.builtin
+local strip, pointer = types.strip, types.pointer
+
+local function fail(fmt, ...)
+  error(string.format(fmt, ...), 0)
+end
+
+local void_value = { type = types.void, bytes = "" }
+
+-- Arrays in memory become pointers to their first element, functions
+-- pointers to themselves (C's decay).
+local function decay(v)
+  local t = strip(v.type)
+  if t.kind == "array" and v.address then
+    return value.of(pointer(t.target), v.address)
+  elseif t.kind == "function" then
+    return value.of(pointer(v.type), v.address)
+  end
+  return v
+end
+
+local function number(v)
+  return value.number(decay(v))
+end
+
+local function is_pointer(v)
+  local k = strip(v.type).kind
+  return k == "pointer" or (k == "array" and v.address ~= nil)
+    or k == "function"
+end
+
+-- C's integer promotions: what an integer operand becomes.
+local function promote(t, v)
+  t = strip(t)
+  if t.kind == "float" then
+    return t
+  end
+  if v and v.bitfield then
+    return builtin.int
+  end
+  local size, signed = t.size or 4, types.is_signed(t)
+  if size < 4 or t.kind == "bool" then
+    return builtin.int
+  end
+  if size == 4 then
+    return signed and builtin.int or builtin["unsigned int"]
+  end
+  return signed and builtin.long or builtin["unsigned long"]
+end
+
+-- The usual arithmetic conversions of two operands.
+local function common(a, b)
+  local ta, tb = promote(a.type, a), promote(b.type, b)
+  if ta.kind == "float" or tb.kind == "float" then
+    if ta.kind == "float" and tb.kind == "float" then
+      return ta.size >= tb.size and ta or tb
+    end
+    return ta.kind == "float" and ta or tb
+  end
+  if ta == tb then
+    return ta
+  end
+  if ta.size ~= tb.size then
+    return ta.size > tb.size and ta or tb
+  end
+  return ta.signed and tb or ta
+end
+
+local function truth(v)
+  local t = strip(v.type)
+  if t.kind == "struct" or t.kind == "union" or
+     (t.kind == "array" and not v.address) then
+    fail("Attempt to use a type name as an expression")
+  end
+  return number(v) ~= 0
+end
+
+-- Results of comparisons and logical operators: read-only, so shared.
+local int_true, int_false = value.of(builtin.int, 1), value.of(builtin.int, 0)
+local function int_result(b)
+  return b and int_true or int_false
+end
+
+-- C's truncating division and remainder, signed or unsigned 64-bit.
+local function divide(a, b, signed, want_rem)
+  if b == 0 then
+    fail("Division by zero")
+  end
+  local q
+  if signed then
+    if a == math.mininteger and b == -1 then
+      q = a
+    else
+      q = a // b
+      if q < 0 and q * b ~= a then
+        q = q + 1
+      end
+    end
+  elseif b < 0 then -- divisor of 2^63 or more
+    q = math.ult(a, b) and 0 or 1
+  else
+    q = ((a >> 1) // b) << 1
+    if not math.ult(a - q * b, b) then
+      q = q + 1
+    end
+  end
+  if want_rem then
+    return a - q * b
+  end
+  return q
+end
+
+local function less(a, b, signed)
+  if signed then
+    return a < b
+  end
+  return math.ult(a, b)
+end
+
+local arith = {
+  ["+"] = function(a, b) return a + b end,
+  ["-"] = function(a, b) return a - b end,
+  ["*"] = function(a, b) return a * b end,
+  ["&"] = function(a, b) return a & b end,
+  ["|"] = function(a, b) return a | b end,
+  ["^"] = function(a, b) return a ~ b end,
+}
+
+local function element_size(t)
+  local target = strip(t.target)
+  if target.kind == "void" or target.kind == "function" then
+    return 1
+  end
+  local size = target.size or 0
+  if size == 0 then
+    fail("Cannot perform pointer math on incomplete type \"%s\", try "
+         .. "casting to a known type, or void *.", types.name(t.target))
+  end
+  return size
+end
+
+local function compare(operator, a, b)
+  local x, y, signed
+  if is_pointer(a) or is_pointer(b) then
+    x, y, signed = number(a), number(b), false
+  else
+    local t = common(a, b)
+    x, y = number(a), number(b)
+    if t.kind == "float" then
+      x, y, signed = x + 0.0, y + 0.0, true
+    else
+      x, y = value.wrap(x, t.size, t.signed), value.wrap(y, t.size, t.signed)
+      signed = t.signed
+    end
+  end
+  if operator == "==" then return int_result(x == y)
+  elseif operator == "!=" then return int_result(x ~= y)
+  elseif operator == "<" then return int_result(less(x, y, signed))
+  elseif operator == ">" then return int_result(less(y, x, signed))
+  elseif operator == "<=" then return int_result(not less(y, x, signed))
+  else return int_result(not less(x, y, signed)) end
+end
+
+local function require_integer(v, operator)
+  if not types.is_integer(v.type) then
+    fail("Integer only operation %s.", operator)
+  end
+end
+
+local function binary(operator, a, b)
+  if operator == "==" or operator == "!=" or operator == "<" or
+     operator == ">" or operator == "<=" or operator == ">=" then
+    return compare(operator, a, b)
+  end
+  if operator == "@" then
+    if not a.address then
+      fail("Only values in memory can be extended with '@'.")
+    end
+    local n = number(b)
+    if n <= 0 then
+      fail("Non-positive repeat count.")
+    end
+    return value.at(types.array(a.type, n), a.address)
+  end
+  local pa, pb = is_pointer(a), is_pointer(b)
+  if (operator == "+" or operator == "-") and (pa or pb) then
+    if pa and pb then
+      if operator == "+" then
+        fail("Cannot add two pointers.")
+      end
+      local da, db = decay(a), decay(b)
+      return value.of(builtin.long,
+                      (number(da) - number(db)) // element_size(strip(da.type)))
+    end
+    local p, i = a, b
+    if pb then
+      if operator == "-" then
+        fail("Argument to arithmetic operation not a number or boolean.")
+      end
+      p, i = b, a
+    end
+    require_integer(i, operator)
+    local dp = decay(p)
+    local step = number(i) * element_size(strip(dp.type))
+    return value.of(dp.type, operator == "+" and number(dp) + step
+                              or number(dp) - step)
+  end
+  if not types.is_arithmetic(a.type) or not types.is_arithmetic(b.type) then
+    fail("Argument to arithmetic operation not a number or boolean.")
+  end
+  if operator == "<<" or operator == ">>" then
+    require_integer(a, operator)
+    require_integer(b, operator)
+    local t = promote(a.type, a)
+    local x, n = value.wrap(number(a), t.size, t.signed), number(b)
+    local bits = t.size * 8
+    if n >= bits or n < 0 then
+      return value.of(t, 0)
+    end
+    if operator == "<<" then
+      return value.of(t, x << n)
+    end
+    return value.of(t, t.signed and x // (1 << n) or
+                       value.wrap(x, t.size, false) >> n)
+  end
+  local t = common(a, b)
+  local x, y = number(a), number(b)
+  if t.kind == "float" then
+    x, y = x + 0.0, y + 0.0
+    local r
+    if operator == "/" then
+      r = x / y
+    elseif operator == "%" or arith[operator] == nil or
+           operator == "&" or operator == "|" or operator == "^" then
+      fail("Integer only operation %s.", operator)
+    else
+      r = arith[operator](x, y)
+    end
+    return value.of(t, r)
+  end
+  x, y = value.wrap(x, t.size, t.signed), value.wrap(y, t.size, t.signed)
+  if operator == "/" or operator == "%" then
+    if t.size < 8 and not t.signed then -- 32-bit unsigned: exact in 64
+      x, y = value.wrap(x, t.size, false), value.wrap(y, t.size, false)
+      return value.of(t, divide(x, y, true, operator == "%"))
+    end
+    return value.of(t, divide(x, y, t.signed, operator == "%"))
+  end
+  return value.of(t, arith[operator](x, y))
+end
+
+-- (t) v, as C converts.
+local function cast(v, t)
+  local to = strip(t)
+  local from = strip(v.type)
+  if to.kind == "void" then
+    return { type = t, bytes = "" }
+  end
+  if v.nodebug then -- a symbol without debug info: its memory is a t
+    return value.at(t, v.address)
+  end
+  if to.kind == "struct" or to.kind == "union" or to.kind == "array" then
+    if from == to then
+      return v
+    end
+    fail("Invalid cast.")
+  end
+  if from.kind == "struct" or from.kind == "union" or from.kind == "void" then
+    fail("Invalid cast.")
+  end
+  if to.kind == "float" or from.kind == "float" then
+    return value.of(t, number(v))
+  end
+  return value.of(t, number(v))
+end
+
+local function find_member(t, name, base)
+  for _, m in ipairs(t.members or {}) do
+    if m.name == name then
+      return m, base + m.offset
+    end
+    if not m.name then -- anonymous struct or union: its members are ours
+      local found, at = find_member(strip(m.type), name, base + m.offset)
+      if found then
+        return found, at
+      end
+    end
+  end
+end
+
+local function member(v, name, arrow)
+  local t = strip(v.type)
+  if t.kind == "pointer" or (arrow and t.kind == "array") then
+    local p = decay(v)
+    v = value.at(strip(p.type).target, number(p))
+    t = strip(v.type)
+  end
+  if t.kind ~= "struct" and t.kind ~= "union" then
+    fail("The -> operator cannot be applied to a non-struct/union value of type %s."
+         , types.name(v.type))
+  end
+  local m, offset = find_member(t, name, 0)
+  if not m then
+    fail("There is no member named %s.", name)
+  end
+  local out
+  if v.address then
+    out = value.at(m.type, v.address + offset)
+  else
+    local size = strip(m.type).size or 0
+    if m.bit_size then
+      size = (m.bit_offset + m.bit_size + 7) // 8
+    end
+    out = { type = m.type, bytes = value.bytes(v):sub(offset + 1,
+                                                      offset + size) }
+  end
+  if m.bit_size then
+    out.bitfield = { offset = m.bit_offset, size = m.bit_size }
+  end
+  return out
+end
+
+local function deref(v)
+  local t = strip(v.type)
+  if t.kind == "array" and not v.address then
+    local elem = t.target
+    local size = strip(elem).size or 0
+    return { type = elem, bytes = value.bytes(v):sub(1, size) }
+  end
+  if t.kind == "function" then
+    return v
+  end
+  v = decay(v)
+  t = strip(v.type)
+  if t.kind ~= "pointer" then
+    if types.is_integer(t) then
+      return value.at(builtin.long, number(v))
+    end
+    fail("Attempt to take contents of a non-pointer value.")
+  end
+  local target = strip(t.target)
+  if target.kind == "void" then
+    fail("Attempt to take contents of a non-pointer value.")
+  end
+  local out = value.at(t.target, number(v))
+  if target.kind == "function" then
+    out.address = number(v)
+  end
+  return out
+end
+
+local function index(v, i)
+  local t = strip(v.type)
+  if not is_pointer(v) and is_pointer(i) then
+    v, i = i, v
+    t = strip(v.type)
+  end
+  if t.kind == "array" and not v.address then
+    local elem = t.target
+    local size = strip(elem).size or 0
+    local n = number(i)
+    if n < 0 or n >= (t.count or 0) then
+      fail("no such vector element")
+    end
+    return { type = elem, bytes = value.bytes(v):sub(n * size + 1,
+                                                     (n + 1) * size) }
+  end
+  if t.kind ~= "array" and t.kind ~= "pointer" then
+    fail("cannot subscript something of type `%s'", types.name(v.type))
+  end
+  require_integer(i, "[]")
+  local p = decay(v)
+  local pt = strip(p.type)
+  return value.at(pt.target, number(p) + number(i) * element_size(pt))
+end
+
+local function address_of(v)
+  local t = strip(v.type)
+  if t.kind == "function" then
+    return value.of(pointer(v.type), v.address)
+  end
+  if v.bitfield then
+    fail("Attempt to take address of value not located in memory.")
+  end
+  if not v.address then
+    fail("Attempt to take address of value not located in memory.")
+  end
+  return value.of(pointer(v.type), v.address)
+end
+
+-- Stores n into lvalue target; returns the stored value.
+local function assign(env, target, v)
+  local t = strip(target.type)
+  if target.convenience then
+    local copy = value.snapshot(v)
+    env:set_convenience(target.convenience, copy)
+    return copy
+  end
+  local new
+  if t.kind == "struct" or t.kind == "union" or t.kind == "array" then
+    if strip(v.type) ~= t then
+      fail("Invalid cast.")
+    end
+    new = v
+  else
+    new = cast(v, target.type)
+  end
+  local bytes = value.bytes(new)
+  if target.register then
+    env:set_register(target.register, value.number(new))
+  elseif target.bitfield then
+    local bf = target.bitfield
+    local n = (bf.offset + bf.size + 7) // 8
+    local old = value.bytes({ type = target.type, address = target.address,
+                              bitfield = bf })
+    local word = string.unpack("<I8", old .. string.rep("\0", 8 - n))
+    local mask = ((1 << bf.size) - 1) << bf.offset
+    word = (word & ~mask) | ((value.number(new) << bf.offset) & mask)
+    if not snare.write(target.address, string.pack("<I8", word):sub(1, n)) then
+      value.no_memory(target.address)
+    end
+  elseif target.address then
+    if not snare.write(target.address, bytes) then
+      value.no_memory(target.address)
+    end
+  elseif target.variable then
+    env:set_variable(target.variable, value.number(new))
+  else
+    fail("Left operand of assignment is not an lvalue.")
+  end
+  local out = { type = target.type, address = target.address,
+                register = target.register, variable = target.variable,
+                bitfield = target.bitfield }
+  if not target.address then
+    out.bytes = value.bytes(new)
+  end
+  return out
+end
+
+local registers = {}
+for _, name in ipairs(snare.registers) do
+  registers[name] = builtin.long
+end
+local code_pointer = pointer(types.func(types.void, nil))
+local data_pointer = pointer(types.void)
+registers.rip, registers.pc = code_pointer, code_pointer
+registers.rsp, registers.sp = data_pointer, data_pointer
+registers.rbp, registers.fp = data_pointer, data_pointer
+local eflags = { kind = "int", size = 4, signed = true, name = "i386_eflags",
+                 flags = true, loaded = true }
+registers.eflags = eflags
+local low32 = { eax = "rax", ebx = "rbx", ecx = "rcx", edx = "rdx",
+                esi = "rsi", edi = "rdi", ebp = "rbp", esp = "rsp" }
+for i = 8, 15 do
+  low32["r" .. i .. "d"] = "r" .. i
+end
+local aliases = { pc = "rip", sp = "rsp", fp = "rbp" }
+eval.register_types = registers
+
+local function dollar(env, name)
+  if name == "" then
+    return env:history(-1)
+  elseif name == "$" then
+    return env:history(-2)
+  elseif name:match("^%$%d+$") then
+    return env:history(-1 - tonumber(name:sub(2)))
+  elseif name:match("^%d+$") then
+    return env:history(tonumber(name))
+  end
+  local t = registers[name]
+  if t then
+    local v = value.of(t, env:register(aliases[name] or name))
+    v.register = aliases[name] or name
+    return v
+  end
+  if low32[name] then
+    local v = value.of(builtin.int, env:register(low32[name]))
+    return v
+  end
+  local v = env:convenience(name)
+  if v then
+    local copy = value.snapshot(v)
+    copy.convenience = name
+    copy.address = nil
+    return copy
+  end
+  return { type = types.void, bytes = "", convenience = name }
+end
+
+-- The function a call names: its address and type.
+local function callee(v)
+  local t = strip(v.type)
+  if t.kind == "pointer" and strip(t.target).kind == "function" then
+    return number(v), strip(t.target)
+  elseif t.kind == "function" then
+    return v.address, t
+  end
+  fail("Cannot perform a function call on a non-function value")
+end
+
+-- An argument as snare's call takes it: an integer, or a string (a
+-- character array that is not in memory: a literal).
+local function argument(v, param)
+  local t = strip(v.type)
+  if t.kind == "array" and not v.address then
+    local bytes = value.bytes(v)
+    return (bytes:gsub("%z$", ""))
+  end
+  if t.kind == "struct" or t.kind == "union" then
+    fail("Passing structures by value is not supported yet.")
+  end
+  if param then
+    local pt = strip(param)
+    if pt.kind == "float" or (t.kind == "float") then
+      fail("Passing floating-point arguments is not supported yet.")
+    end
+    if (pt.kind == "int" or pt.kind == "enum" or pt.kind == "bool")
+        and is_pointer(v) then
+      fail("Cannot convert a pointer argument to %s.", types.name(param))
+    end
+    return value.number(cast(v, param))
+  end
+  if t.kind == "float" then
+    fail("Passing floating-point arguments is not supported yet.")
+  end
+  return number(v)
+end
+
+local compilers = {}
+
+local function compile(node, env)
+  return compilers[node.op](node, env)
+end
+
+--- Resolves a parsed type name in env.
+function eval.type(env, t)
+  local base = types.base(t.base) or env:type(t.base)
+  if not base then
+    local tag = t.base:match("^(%a+) ")
+    if tag then
+      fail("No %s type named %s.", tag, t.base:match(" (.*)$"))
+    end
+    fail('No symbol "%s" in current context.', t.base)
+  end
+  for _ = 1, t.stars do
+    base = pointer(base)
+  end
+  if t.params then
+    local params = {}
+    for i, p in ipairs(t.params) do
+      params[i] = eval.type(env, p)
+    end
+    base = pointer(types.func(base, params))
+  end
+  return base
+end
+
+compilers.int = function(node)
+  local n, suffix = node.value, node.suffix
+  local t
+  local unsigned = suffix:find("u") ~= nil
+  if suffix:find("l") then
+    t = unsigned and builtin["unsigned long"] or builtin.long
+  elseif n >= 0 and n < 0x80000000 then
+    t = unsigned and builtin["unsigned int"] or builtin.int
+  elseif n >= 0 and n < 0x100000000 and unsigned then
+    t = builtin["unsigned int"]
+  else
+    t = (unsigned or n < 0) and builtin["unsigned long"] or builtin.long
+  end
+  local v = value.of(t, n)
+  return function() return v end
+end
+
+compilers.float = function(node)
+  local v = value.of(node.single and builtin.float or builtin.double,
+                     node.value)
+  return function() return v end
+end
+
+compilers.char = function(node)
+  local v = value.of(builtin.char, node.value)
+  return function() return v end
+end
+
+compilers.string = function(node)
+  local bytes = node.value .. "\0"
+  local v = { type = types.array(builtin.char, #bytes), bytes = bytes }
+  return function() return v end
+end
+
+compilers.id = function(node, env)
+  local name = node.name
+  return function()
+    local v = env:variable(name) or env:global(name)
+    if v then
+      return v
+    end
+    local t, n = env:enumerator(name)
+    if t then
+      return value.of(t, n)
+    end
+    local addr, is_function = env:symbol(name)
+    if addr then
+      if is_function then
+        local ft = env:function_type(addr)
+        if ft then
+          return { type = ft, address = addr }
+        end
+        return { type = types.func(nil, nil), address = addr,
+                 nodebug = true, name = name }
+      end
+      return { type = { kind = "int", size = 4, signed = true,
+                        name = "<data variable, no debug info>",
+                        loaded = true },
+               address = addr, nodebug = true, name = name }
+    end
+    fail('No symbol "%s" in current context.', name)
+  end
+end
+
+compilers.dollar = function(node, env)
+  local name = node.name
+  return function() return dollar(env, name) end
+end
+
+compilers.member = function(node, env)
+  local object, name, arrow = compile(node.object, env), node.name, node.arrow
+  return function() return member(object(), name, arrow) end
+end
+
+compilers.index = function(node, env)
+  local object, i = compile(node.object, env), compile(node.index, env)
+  return function() return index(object(), i()) end
+end
+
+local function call_with(env, fn, args, ret_override)
+  local f = fn()
+  local addr, t = callee(f)
+  local ret = ret_override or t.target
+  if ret == nil then
+    fail("'%s' has unknown return type; cast the call to its declared return type",
+         f.name or string.format("0x%x", addr))
+  end
+  local params = t.params or {}
+  if t.prototyped then
+    if #args < #params then
+      fail("Too few arguments in function call.")
+    elseif #args > #params and not t.varargs then
+      fail("Too many arguments in function call.")
+    end
+  end
+  local values = {}
+  for i, a in ipairs(args) do
+    values[i] = argument(a(), params[i])
+  end
+  if strip(ret).kind == "float" then
+    fail("Functions returning floating-point values cannot be called yet.")
+  end
+  local result = env:call(addr, values, ret)
+  if strip(ret).kind == "void" then
+    return void_value
+  end
+  return value.of(ret, result)
+end
+
+compilers.call = function(node, env)
+  local fn = compile(node.fn, env)
+  local args = {}
+  for i, a in ipairs(node.args) do
+    args[i] = compile(a, env)
+  end
+  return function() return call_with(env, fn, args) end
+end
+
+compilers.cast = function(node, env)
+  local operand = compile(node.operand, env)
+  local target -- resolved on first use: types come from the libraries
+  local call = node.operand.op == "call" and node.operand or nil
+  local fn, args
+  if call then
+    fn = compile(call.fn, env)
+    args = {}
+    for i, a in ipairs(call.args) do
+      args[i] = compile(a, env)
+    end
+  end
+  return function()
+    target = target or eval.type(env, node.type)
+    if call then -- gdb: a cast gives a call its return type
+      local f = fn()
+      if f.nodebug then
+        return call_with(env, function() return f end, args, target)
+      end
+    end
+    return cast(operand(), target)
+  end
+end
+
+compilers.sizeof = function(node, env)
+  if node.type then
+    return function()
+      local t = eval.type(env, node.type)
+      return value.of(builtin.int, strip(t).size or 1)
+    end
+  end
+  local operand = compile(node.operand, env)
+  return function()
+    local v = operand()
+    local t = strip(v.type)
+    return value.of(builtin.int, t.kind == "function" and 1 or t.size or 1)
+  end
+end
+
+local unary = {
+  ["-"] = function(v)
+    if not types.is_arithmetic(v.type) then
+      fail("Argument to arithmetic operation not a number or boolean.")
+    end
+    local t = promote(v.type, v)
+    return value.of(t, -number(v))
+  end,
+  ["+"] = function(v)
+    if not types.is_arithmetic(v.type) then
+      fail("Argument to arithmetic operation not a number or boolean.")
+    end
+    return value.of(promote(v.type, v), number(v))
+  end,
+  ["!"] = function(v) return int_result(not truth(v)) end,
+  ["~"] = function(v)
+    require_integer(v, "~")
+    return value.of(promote(v.type, v), ~number(v))
+  end,
+  ["*"] = deref,
+  ["&"] = address_of,
+}
+
+compilers.unary = function(node, env)
+  local operand = compile(node.operand, env)
+  local operator = node.operator
+  if operator == "++" or operator == "--" then
+    local post = node.post
+    local one = value.of(builtin.int, 1)
+    local op = operator:sub(1, 1)
+    return function()
+      local target = operand()
+      local old = value.snapshot(target)
+      local new = assign(env, target, binary(op, target, one))
+      return post and old or new
+    end
+  end
+  local f = unary[operator]
+  return function() return f(operand()) end
+end
+
+compilers.binary = function(node, env)
+  local left, right = compile(node.left, env), compile(node.right, env)
+  local operator = node.operator
+  return function() return binary(operator, left(), right()) end
+end
+
+compilers.logical = function(node, env)
+  local left, right = compile(node.left, env), compile(node.right, env)
+  if node.operator == "&&" then
+    return function() return int_result(truth(left()) and truth(right())) end
+  end
+  return function() return int_result(truth(left()) or truth(right())) end
+end
+
+compilers.cond = function(node, env)
+  local test, yes, no = compile(node.test, env), compile(node.yes, env),
+                        compile(node.no, env)
+  return function()
+    if truth(test()) then
+      return yes()
+    end
+    return no()
+  end
+end
+
+compilers.assign = function(node, env)
+  local target, v = compile(node.target, env), compile(node.value, env)
+  local op = node.operator:sub(1, -2)
+  return function()
+    local t = target()
+    local new = v()
+    if op ~= "" then
+      new = binary(op, t, new)
+    end
+    return assign(env, t, new)
+  end
+end
+
+compilers.comma = function(node, env)
+  local left, right = compile(node.left, env), compile(node.right, env)
+  return function()
+    left()
+    return right()
+  end
+end
+
+--- Compiles a tree from snare.expr.parser: a function returning the
+-- expression's value each time it is called.
+function eval.compile(tree, env)
+  return compile(tree, env)
+end
+
+eval.truth = truth
+eval.decay = decay
+eval.member = member
+eval.index = index
+eval.cast = cast
+
+return eval

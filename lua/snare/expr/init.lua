@@ -1,0 +1,134 @@
+--- C expressions over DWARF types: parse once, evaluate many times,
+-- print as gdb prints.
+--
+--    local expr = require "snare.expr"
+--    local e = expr.env { frame = function() return frame end }
+--    local f = expr.compile("p->len > 3 && name[0] == 'a'", e)
+--    if expr.truth(f()) then ... end
+--    print(expr.format(expr.evaluate("*item", e)))
+--
+-- See snare.expr.env for what an environment answers, snare.expr.value
+-- for values and snare.expr.format for their text.
+-- @module snare.expr
+
+local env = require "snare.expr.env"
+local eval = require "snare.expr.eval"
+local format = require "snare.expr.format"
+local parser = require "snare.expr.parser"
+local types = require "snare.expr.types"
+local value = require "snare.expr.value"
+
+local expr = {
+  env = env.new,
+  types = types,
+  value = value,
+  truth = eval.truth,
+  eval_decay = eval.decay,
+  format_argument = format.argument,
+  format_string = format.string_text,
+}
+
+--- Compiles C expression `text` in environment e: a function that
+-- returns its value (a snare.expr.value) each time it is called. Raises
+-- gdb's syntax error.
+function expr.compile(text, e)
+  local tree, err = parser.parse(text, function(name)
+    return e:is_typedef(name)
+  end)
+  if not tree then
+    error(err, 0)
+  end
+  return eval.compile(tree, e)
+end
+
+--- Evaluates `text` once.
+function expr.evaluate(text, e)
+  return expr.compile(text, e)()
+end
+
+--- A parsed type name ("struct node *") as a type, or nil.
+function expr.type(text, e)
+  local t = parser.parse_type(text, function(name) return e:is_typedef(name) end)
+  return t and eval.type(e, t) or nil
+end
+
+--- The text of a value as gdb's print shows it (opts: `format`, `pretty`).
+expr.format = format.value
+
+--- A value as a Lua value: numbers for scalars, the string for a char
+-- array or char pointer, tables for structs (by member name) and
+-- arrays (from 1).
+function expr.lua_value(v)
+  local t = types.strip(v.type)
+  if t.kind == "struct" or t.kind == "union" then
+    local out = {}
+    for _, m in ipairs(t.members or {}) do
+      if m.name then
+        out[m.name] = expr.lua_value(eval.member(v, m.name, false))
+      end
+    end
+    return out
+  elseif t.kind == "array" then
+    local out = {}
+    for i = 0, (t.count or 0) - 1 do
+      out[i + 1] = expr.lua_value(eval.index(v, value.of(types.builtin.int, i)))
+    end
+    return out
+  elseif t.kind == "void" then
+    return nil
+  end
+  return value.number(v)
+end
+
+-- frame:eval's compiled expressions by text, over one environment whose
+-- frame is the one asked.
+local frame_env, in_view
+local compiled = setmetatable({}, { __mode = "v" })
+
+--- The value (a snare.expr value) of C expression `text` in a frame.
+function expr.frame_value(frame, text)
+  if not frame_env then
+    frame_env = env.new {
+      frame = function() return in_view end,
+      register = function(name)
+        if in_view.reg then
+          return in_view:reg(name)
+        elseif name == "rip" then
+          return in_view.pc
+        elseif name == "rsp" then
+          return in_view.sp
+        end
+        error("No registers.", 0)
+      end,
+    }
+  end
+  local f = compiled[text]
+  if not f then
+    f = expr.compile(text, frame_env)
+    compiled[text] = f
+  end
+  local previous = in_view
+  in_view = frame
+  local ok, v = pcall(f)
+  in_view = previous
+  if not ok then
+    error(v, 0)
+  end
+  return v
+end
+
+--- `frame:eval(text)`: the Lua value and gdb's text of C expression
+-- `text` in a frame (a stack frame or a condition's frame).
+function expr.frame_eval(frame, text)
+  if type(text) ~= "string" then
+    error(string.format("bad argument #1 to 'eval' (string expected, got %s)",
+                        type(text)), 2)
+  end
+  local ok, v = pcall(expr.frame_value, frame, text)
+  if not ok then
+    error("eval: " .. tostring(v), 2)
+  end
+  return expr.lua_value(v), format.value(v)
+end
+
+return expr

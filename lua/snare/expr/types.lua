@@ -1,0 +1,361 @@
+--- C types for the expression evaluator: DWARF types of the loaded
+-- libraries (read lazily, one object per type), C's built-in types, and
+-- the pointer, array and function types expressions make.
+--
+-- A type has `kind`: "void", "int" (`signed`, `is_char`), "float",
+-- "bool", "pointer", "array" (`count`), "struct", "union", "enum"
+-- (`enumerators`), "function" (`params`, `varargs`, `prototyped`),
+-- "typedef", "const", "volatile", "restrict", "other"; `name`, `size`,
+-- `target` (pointee, element, aliased or qualified type, return type),
+-- `members` ({name, type, offset, bit_size, bit_offset}).
+-- @module snare.expr.types
+
+local core = require "snare.core"
+
+local types = {}
+
+local kinds = { signed = "int", unsigned = "int" }
+
+-- gdb's spelling of a base type: "long unsigned int" is "unsigned long".
+local function canonical(name)
+  local words = {}
+  for w in name:gmatch("%S+") do
+    words[w] = (words[w] or 0) + 1
+  end
+  if words.float or words.double or words._Bool or words.void then
+    return (words.long and "long " or "") .. name:match("%S+$")
+  end
+  local out = {}
+  if words.unsigned then
+    out[#out + 1] = "unsigned"
+  elseif words.signed and words.char then
+    out[#out + 1] = "signed"
+  end
+  if words.char then
+    out[#out + 1] = "char"
+  elseif words.short then
+    out[#out + 1] = "short"
+  elseif words.long then
+    out[#out + 1] = words.long > 1 and "long long" or "long"
+  else
+    out[#out + 1] = "int"
+  end
+  return table.concat(out, " ")
+end
+types.canonical = canonical
+
+-- owner -> die -> dim -> type (a condition asks at every hit: no
+-- string keys to build)
+local cache = {}
+
+local function load(t)
+  local ref = rawget(t, "ref")
+  local info = assert(core.type_info(ref))
+  local kind = kinds[info.kind] or info.kind
+  rawset(t, "kind", kind)
+  rawset(t, "size", info.size)
+  if kind == "int" then
+    rawset(t, "signed", info.kind == "signed")
+    rawset(t, "is_char", info.is_char)
+  end
+  if info.name then
+    local base = kind == "int" or kind == "float" or kind == "bool"
+    rawset(t, "name", base and canonical(info.name) or info.name)
+  end
+  rawset(t, "declaration", info.declaration)
+  if info.target and kind ~= "struct" and kind ~= "union" then
+    rawset(t, "target", types.from_ref(info.target))
+  end
+  rawset(t, "count", info.count)
+  if info.members then
+    for _, m in ipairs(info.members) do
+      m.type = types.from_ref(m.type)
+    end
+    rawset(t, "members", info.members)
+  end
+  rawset(t, "enumerators", info.enumerators)
+  if info.params then
+    for i, p in ipairs(info.params) do
+      info.params[i] = types.from_ref(p)
+    end
+    rawset(t, "params", info.params)
+    rawset(t, "varargs", info.varargs)
+    rawset(t, "prototyped", info.prototyped)
+  end
+  rawset(t, "loaded", true)
+end
+
+local lazy = {
+  __index = function(t, field)
+    if rawget(t, "loaded") then
+      return nil
+    end
+    load(t)
+    return rawget(t, field)
+  end,
+}
+
+local void = { kind = "void", name = "void", size = 1, loaded = true }
+types.void = void
+
+--- The type a reference from snare.core stands for (void for none).
+function types.from_ref(ref)
+  if ref.owner == nil then
+    return void
+  end
+  local by_die = cache[ref.owner]
+  if not by_die then
+    by_die = {}
+    cache[ref.owner] = by_die
+  end
+  local by_dim = by_die[ref.die]
+  if not by_dim then
+    by_dim = {}
+    by_die[ref.die] = by_dim
+  end
+  local t = by_dim[ref.dim]
+  if not t then
+    t = setmetatable({ ref = ref }, lazy)
+    by_dim[ref.dim] = t
+  end
+  return t
+end
+
+local builtin = {}
+local function define(name, fields)
+  fields.name, fields.loaded = name, true
+  builtin[name] = fields
+  return fields
+end
+define("char", { kind = "int", size = 1, signed = true, is_char = true })
+define("signed char", { kind = "int", size = 1, signed = true, is_char = true })
+define("unsigned char", { kind = "int", size = 1, signed = false, is_char = true })
+define("short", { kind = "int", size = 2, signed = true })
+define("unsigned short", { kind = "int", size = 2, signed = false })
+define("int", { kind = "int", size = 4, signed = true })
+define("unsigned int", { kind = "int", size = 4, signed = false })
+define("long", { kind = "int", size = 8, signed = true })
+define("unsigned long", { kind = "int", size = 8, signed = false })
+define("long long", { kind = "int", size = 8, signed = true })
+define("unsigned long long", { kind = "int", size = 8, signed = false })
+define("float", { kind = "float", size = 4 })
+define("double", { kind = "float", size = 8 })
+define("long double", { kind = "float", size = 16 })
+define("_Bool", { kind = "bool", size = 1 })
+builtin.void = void
+types.builtin = builtin
+
+--- C's built-in type of a spelling ("unsigned", "long int"), or nil.
+function types.base(words)
+  if builtin[words] then
+    return builtin[words]
+  end
+  for w in words:gmatch("%S+") do
+    if not (w == "unsigned" or w == "signed" or w == "int" or w == "char"
+            or w == "short" or w == "long" or w == "float" or w == "double"
+            or w == "_Bool" or w == "void") then
+      return nil
+    end
+  end
+  return builtin[canonical(words)]
+end
+
+--- The type with typedefs and qualifiers removed.
+function types.strip(t)
+  while t.kind == "typedef" or t.kind == "const" or t.kind == "volatile"
+        or t.kind == "restrict" do
+    t = t.target
+  end
+  return t
+end
+
+local pointers = setmetatable({}, { __mode = "k" })
+
+--- The pointer type to t (one object per t).
+function types.pointer(t)
+  local p = pointers[t]
+  if not p then
+    p = { kind = "pointer", size = 8, target = t, loaded = true }
+    pointers[t] = p
+  end
+  return p
+end
+
+--- An array of n elements of t.
+function types.array(t, n)
+  return { kind = "array", count = n, target = t,
+           size = n * (types.strip(t).size or 0), loaded = true }
+end
+
+--- A function type returning ret, with param types (a list).
+function types.func(ret, params, varargs)
+  return { kind = "function", target = ret, params = params or {},
+           prototyped = params ~= nil, varargs = varargs, size = 1,
+           loaded = true }
+end
+
+local function qualifier_of(t)
+  local kind = t.kind
+  return (kind == "const" or kind == "volatile" or kind == "restrict")
+    and kind or nil
+end
+
+-- The text of t around declarator decl, as gdb's C type printer writes
+-- it: "int *", "char (*)[16]", "int (*)(int)", "const char *".
+local function spell(t, decl)
+  local kind = t.kind
+  local q = qualifier_of(t)
+  if q then
+    if types.strip(t).kind == "pointer" then -- "char * const"
+      return spell(t.target, " " .. q .. (decl ~= "" and " " .. decl or ""))
+    end
+    return q .. " " .. spell(t.target, decl)
+  end
+  if kind == "pointer" then
+    local target = t.target
+    local tk = target.kind
+    if tk == "array" or tk == "function" then
+      return spell(target, "(*" .. decl .. ")")
+    end
+    return spell(target, "*" .. decl)
+  elseif kind == "array" then
+    return spell(t.target, decl .. "[" .. (t.count or 0) .. "]")
+  elseif kind == "function" then
+    local params = {}
+    for i, p in ipairs(t.params or {}) do
+      params[i] = spell(p, "")
+    end
+    if t.varargs then
+      params[#params + 1] = "..."
+    elseif #params == 0 and t.prototyped then
+      params[1] = "void"
+    end
+    return spell(t.target, decl .. "(" .. table.concat(params, ", ") .. ")")
+  end
+  local base = types.tag_name(t)
+  if decl == "" then
+    return base
+  end
+  return base .. " " .. decl
+end
+
+--- The name a type goes by: "struct point", "counter_t", "int".
+function types.tag_name(t)
+  local kind = t.kind
+  if kind == "expanded" then
+    return t.name
+  end
+  if kind == "struct" or kind == "union" or kind == "enum" then
+    return kind .. " " .. (t.name or "{...}")
+  end
+  return t.name or "?"
+end
+
+--- gdb's spelling of t, with an optional declarator (a member's name).
+function types.name(t, decl)
+  return (spell(t, decl or ""))
+end
+
+-- The body gdb's ptype shows for a struct, union or enum, indented by
+-- depth levels of four spaces. An anonymous struct or union among the
+-- members is spelled out while `show` (gdb's) stays at 0 or above, else
+-- "{...}".
+local function body(t, depth, show)
+  local kind = t.kind
+  if kind == "enum" then
+    local items, expected = {}, 0
+    for _, e in ipairs(t.enumerators or {}) do
+      items[#items + 1] = e.value == expected and e.name
+        or string.format("%s = %d", e.name, e.value)
+      expected = e.value + 1
+    end
+    return "{" .. table.concat(items, ", ") .. "}"
+  end
+  if t.declaration then
+    return "{...}"
+  end
+  local pad = string.rep("    ", depth + 1)
+  local lines = { "{" }
+  for _, m in ipairs(t.members or {}) do
+    local mt = m.type
+    local text
+    if (mt.kind == "struct" or mt.kind == "union") and not mt.name then
+      text = mt.kind .. " " .. (show - 1 >= 0 and body(mt, depth + 1, show - 1)
+                                or "{...}")
+      if m.name then
+        text = text .. " " .. m.name
+      end
+    else
+      text = types.name(m.type, m.name or "")
+    end
+    if m.bit_size then
+      text = text .. " : " .. m.bit_size
+    end
+    lines[#lines + 1] = pad .. text .. ";"
+  end
+  lines[#lines + 1] = string.rep("    ", depth) .. "}"
+  return table.concat(lines, "\n")
+end
+
+--- gdb's ptype of t: the typedefs of its innermost type resolved and a
+-- struct, union or enum there spelled out with its members.
+function types.ptype(t)
+  -- the chain of declarators down to the base type
+  local function resolve(x)
+    local kind = x.kind
+    if kind == "typedef" then
+      return resolve(x.target)
+    elseif kind == "pointer" then
+      return types.pointer(resolve(x.target))
+    elseif kind == "array" then
+      local a = types.array(resolve(x.target), x.count or 0)
+      return a
+    elseif kind == "const" or kind == "volatile" or kind == "restrict" then
+      return { kind = kind, target = resolve(x.target), loaded = true }
+    elseif kind == "function" then
+      return { kind = "function", target = resolve(x.target or types.void),
+               params = x.params, prototyped = x.prototyped,
+               varargs = x.varargs, loaded = true }
+    elseif kind == "struct" or kind == "union" or kind == "enum" then
+      return { kind = "expanded", name = types.tag_name(x) .. " "
+                 .. body(x, 0, 1), loaded = true }
+    end
+    return x
+  end
+  return types.name(resolve(t))
+end
+
+--- True for the integer-like kinds (int, bool, enum, char).
+function types.is_integer(t)
+  local k = types.strip(t).kind
+  return k == "int" or k == "bool" or k == "enum"
+end
+
+--- True for integers and floats.
+function types.is_arithmetic(t)
+  local k = types.strip(t).kind
+  return k == "int" or k == "bool" or k == "enum" or k == "float"
+end
+
+--- Whether an integer type is signed (enums by their underlying type
+-- or values).
+function types.is_signed(t)
+  t = types.strip(t)
+  if t.kind == "int" then
+    return t.signed
+  elseif t.kind == "enum" then
+    local under = t.target and types.strip(t.target)
+    if under and under.kind == "int" then
+      return under.signed
+    end
+    for _, e in ipairs(t.enumerators or {}) do
+      if e.value < 0 then
+        return true
+      end
+    end
+    return false
+  end
+  return false
+end
+
+return types
