@@ -232,7 +232,7 @@ which its expression is valid.
 
   it("reads and accesses, with a condition", function()
     local out = debug {
-      "rwatch counter", "awatch watched16 if rdi ~= 0",
+      "rwatch counter", "awatch watched16 if $rdi != 0",
       "call read_counter(1)", "continue", "info breakpoints",
     }
     assert.matches("Hardware read watchpoint 1: counter\n"
@@ -241,7 +241,7 @@ which its expression is valid.
     assert.matches("\nHardware read watchpoint 1: counter\n\nValue = 0\n",
                    out, 1, true)
     assert.matches("2       acc watchpoint keep y                      "
-                   .. "watched16\n\tstop only if rdi ~= 0\n", out, 1, true)
+                   .. "watched16\n\tstop only if $rdi != 0\n", out, 1, true)
   end)
 
   it("refuses a fifth and says why", function()
