@@ -50,6 +50,12 @@ for _, level in ipairs{ "O0", "O2" } do
       assert.same({ 3, 4, 5, 6, 7, 8, 9, 10 }, entry(f:locals(), "table").value)
     end)
 
+    it("reads a parameter by its value at entry, from the caller", function()
+      local f = stop_at("after-use", "entry_caller")
+      assert.equals(5, f:var("x"))
+      assert.equals(5, entry(f:params(), "x").value)
+    end)
+
     if level == "O2" then
       it("lists a local of a block without code, optimised out", function()
         local f = stop_at("blockless", "blockless", 2)

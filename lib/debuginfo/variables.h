@@ -25,6 +25,10 @@ typedef struct snare_frame_state {
   uint32_t valid; /* bit (1u << reg): regs[reg] known */
   uint8_t xmm[16][16];
   uint32_t xmm_valid; /* bit (1u << n): xmm[n] known */
+  /* The calling frame and its DWARF, for values at entry
+     (DW_OP_entry_value); NULL when not known. */
+  const struct snare_frame_state *caller;
+  const snare_debuginfo *caller_di;
 } snare_frame_state;
 
 /* One source-level frame of a physical frame: an inlined call or the

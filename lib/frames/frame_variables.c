@@ -14,6 +14,8 @@
  * lives only during the call. INVALID_ARGUMENT past the outermost frame,
  * NOT_FOUND for a frame without DWARF.
  */
+#define ENTRY_CALLERS 4
+
 typedef snare_status (*frame_fn)(const snare_stack_frame *f, void *context,
                                  void *arg);
 
@@ -22,8 +24,11 @@ static snare_status with_frame(void *context, size_t index, frame_fn fn,
 {
   snare_stack_frame *frames;
   size_t n;
-  /* Each physical frame yields at least one source frame. */
-  snare_status st = snare_stack_collect(context, index + 1, &frames, &n);
+  /* Each physical frame yields at least one source frame; the callers
+     beyond are where values at entry are found (a caller's value may be
+     its own entry value: a few levels are followed). */
+  snare_status st =
+      snare_stack_collect(context, index + 1 + ENTRY_CALLERS, &frames, &n);
   if (st != SNARE_OK)
     return st;
   if (index >= n)

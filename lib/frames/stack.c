@@ -107,6 +107,14 @@ snare_status snare_stack_collect(const void *context, size_t max_physical,
     free(frames);
     return st;
   }
+  /* Each frame's caller is the next physical frame (the first of its
+     source frames: they share one state). */
+  for (size_t i = 0, next = 0; i < n; i++) {
+    while (next < n && frames[next].physical <= frames[i].physical)
+      next++;
+    frames[i].state.caller = next < n ? &frames[next].state : NULL;
+    frames[i].state.caller_di = next < n ? frames[next].di : NULL;
+  }
   *out = frames;
   *count = n;
   return SNARE_OK;
