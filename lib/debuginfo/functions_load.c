@@ -22,7 +22,7 @@ typedef struct unit_walk {
 static bool has_attr(Dwarf_Die die, Dwarf_Half at)
 {
   Dwarf_Bool yes = 0;
-  return dwarf_hasattr(die, at, &yes, NULL) == DW_DLV_OK && yes;
+  return die && dwarf_hasattr(die, at, &yes, NULL) == DW_DLV_OK && yes;
 }
 
 /* The DIE that carries the name and declaration of a concrete one. */
