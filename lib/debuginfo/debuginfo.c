@@ -52,11 +52,16 @@ snare_status snare_debuginfo_open(const char *path, uint64_t bias,
 {
   if (!path || !out)
     return SNARE_INVALID_ARGUMENT;
+  char separate[4096];
+  if (di_separate_debug_file(path, separate, sizeof separate))
+    path = separate;
   if (!di_lists_sane(path))
     return SNARE_LOAD_FAILED;
   snare_debuginfo *di = calloc(1, sizeof *di);
-  if (!di)
+  if (!di || !(di->file = strdup(path))) {
+    free(di);
     return SNARE_NO_MEMORY;
+  }
   di->bias = bias;
   Dwarf_Error err = NULL;
   int rc = dwarf_init_path(path, NULL, 0, DW_DLC_READ, DW_GROUPNUMBER_ANY,
@@ -65,6 +70,7 @@ snare_status snare_debuginfo_open(const char *path, uint64_t bias,
     /* Without a Dwarf_Debug the error cannot be freed through one. */
     if (rc == DW_DLV_ERROR)
       dwarf_dealloc(NULL, err, DW_DLA_ERROR);
+    free(di->file);
     free(di);
     return rc == DW_DLV_NO_ENTRY ? SNARE_NOT_FOUND : SNARE_LOAD_FAILED;
   }
@@ -81,6 +87,11 @@ snare_status snare_debuginfo_open(const char *path, uint64_t bias,
   return SNARE_OK;
 }
 
+const char *snare_debuginfo_file(const snare_debuginfo *di)
+{
+  return di->file;
+}
+
 void snare_debuginfo_close(snare_debuginfo *di)
 {
   if (!di)
@@ -93,5 +104,6 @@ void snare_debuginfo_close(snare_debuginfo *di)
   free(di->strings);
   if (di->dbg)
     dwarf_finish(di->dbg, NULL);
+  free(di->file);
   free(di);
 }

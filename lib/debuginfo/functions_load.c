@@ -16,6 +16,7 @@ typedef struct unit_walk {
   uint64_t base; /* the unit's base address for DWARF 4 range lists */
   char **files;  /* dwarf_srcfiles of the unit */
   Dwarf_Signed file_count;
+  const char *comp_dir; /* the unit's DW_AT_comp_dir, or NULL */
   bool cxx; /* a C++ unit, whose classes may hold function definitions */
 } unit_walk;
 
@@ -47,7 +48,7 @@ static const char *file_name(unit_walk *w, Dwarf_Unsigned index)
   Dwarf_Signed i = (Dwarf_Signed)index - (w->version >= 5 ? 0 : 1);
   if (i < 0 || i >= w->file_count)
     return NULL;
-  return di_intern(w->di, w->files[i]);
+  return di_intern(w->di, di_file_name(w->files[i], w->comp_dir));
 }
 
 static bool push_range(snare_address_range **ranges, size_t *n, size_t *cap,
@@ -221,7 +222,15 @@ static char *function_name(di_function *fn, Dwarf_Die die, Dwarf_Die origin)
 {
   fn->linkage = linkage_name(die, origin);
   char *qualified = fn->linkage ? snare_demangle_qualified(fn->linkage) : NULL;
-  return qualified ? qualified : die_name(die, origin);
+  if (qualified || !fn->linkage || snare_is_mangled(fn->linkage))
+    return qualified ? qualified : die_name(die, origin);
+  /* A C function renamed in assembly (glibc's hidden aliases: getenv is
+     "__GI_getenv") goes by that name in gdb's frames; its DW_AT_name
+     stays a name to look it up by. */
+  char *source_name = die_name(die, origin);
+  char *shown = fn->linkage;
+  fn->linkage = source_name;
+  return shown;
 }
 
 /* Parameter names of a function DIE (concrete or abstract). */
@@ -423,7 +432,7 @@ static bool walk(unit_walk *w, Dwarf_Die die, unsigned depth, long parent)
 
 static bool walk_unit(snare_debuginfo *di, Dwarf_Die cu, Dwarf_Half version)
 {
-  unit_walk w = {.di = di, .version = version};
+  unit_walk w = {.di = di, .version = version, .comp_dir = di_comp_dir(cu)};
   Dwarf_Unsigned language = 0;
   if (di_udata(cu, DW_AT_language, &language))
     w.cxx = language == DW_LANG_C_plus_plus ||

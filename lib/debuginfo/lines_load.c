@@ -25,6 +25,7 @@ typedef struct unit_reader {
   Dwarf_Unsigned version;        /* of the line table */
   char **files;                  /* dwarf_srcfiles of the unit */
   Dwarf_Signed file_count;
+  const char *comp_dir;          /* the unit's DW_AT_comp_dir, or NULL */
   long *by_fileno;               /* index in files -> subfile, or -1 */
   size_t fileno_cap;
 } unit_reader;
@@ -95,7 +96,7 @@ static long subfile_for(unit_reader *r, Dwarf_Line line)
     r->by_fileno = p;
     r->fileno_cap = cap;
   }
-  const char *name = r->files[index];
+  const char *name = di_file_name(r->files[index], r->comp_dir);
   snare_debuginfo *di = r->di;
   long found = -1;
   for (size_t i = r->first_subfile; i < di->subfile_count; i++)
@@ -253,7 +254,8 @@ static snare_status read_unit(snare_debuginfo *di, Dwarf_Die cu, size_t unit)
   Dwarf_Signed count = 0;
   snare_status st = SNARE_LOAD_FAILED;
   unit_reader r = {.di = di, .dbg = di->dbg, .unit = unit,
-                   .version = version, .first_subfile = di->subfile_count};
+                   .version = version, .first_subfile = di->subfile_count,
+                   .comp_dir = di_comp_dir(cu)};
   if (dwarf_srcfiles(cu, &r.files, &r.file_count, NULL) != DW_DLV_OK)
     r.file_count = 0;
   if (dwarf_srclines_from_linecontext(ctx, &lines, &count, NULL) ==

@@ -67,7 +67,9 @@ typedef struct di_root {
 typedef struct di_function {
   snare_function_info info; /* ranges/params point into this record */
   char *name;    /* qualified for C++ functions: "geo::Square::area" */
-  char *linkage; /* a C++ function's mangled name, or NULL */
+  char *linkage; /* its other name: a C++ function's mangled name, a C
+                    function's DW_AT_name when its linkage name (an
+                    assembler label) is the name shown; or NULL */
   snare_address_range *ranges;  /* link-time, shared with its block */
   snare_address_range *exported; /* run-time, what info.ranges shows */
   char **params;
@@ -76,6 +78,7 @@ typedef struct di_function {
 struct snare_debuginfo {
   Dwarf_Debug dbg;
   uint64_t bias;
+  char *file; /* where the DWARF was read: the object or its debug file */
   di_subfile *subfiles;
   size_t subfile_count, subfile_cap;
   di_sequence *sequences; /* sorted by low */
@@ -100,8 +103,19 @@ bool di_udata(Dwarf_Die die, Dwarf_Half at, Dwarf_Unsigned *out) SNARE_HIDDEN;
 /* The DIE an attribute refers to (type, abstract origin...), or NULL;
    the caller deallocates it. */
 Dwarf_Die di_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;
+/* A unit's DW_AT_comp_dir (in the section's data), or NULL. */
+const char *di_comp_dir(Dwarf_Die cu) SNARE_HIDDEN;
+/* gdb's name of a file that dwarf_srcfiles names srcfile, in a unit
+   compiled in comp_dir (may be NULL): a suffix of srcfile. */
+const char *di_file_name(const char *srcfile, const char *comp_dir)
+    SNARE_HIDDEN;
 /* The sibling after child, or NULL at the end; releases child. */
 Dwarf_Die di_next_sibling(Dwarf_Debug dbg, Dwarf_Die child) SNARE_HIDDEN;
+
+/* The separate debug file of the object at path (debug_link.c) in out,
+   when the object has no DWARF of its own and one is found. */
+bool di_separate_debug_file(const char *path, char *out, size_t cap)
+    SNARE_HIDDEN;
 
 /* Loading, called by snare_debuginfo_open in this order. */
 /* False when a range or location list section of the file at path has a
