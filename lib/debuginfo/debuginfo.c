@@ -63,6 +63,7 @@ snare_status snare_debuginfo_open(const char *path, uint64_t bias,
     return SNARE_NO_MEMORY;
   }
   di->bias = bias;
+  di->path = strdup(path);
   Dwarf_Error err = NULL;
   int rc = dwarf_init_path(path, NULL, 0, DW_DLC_READ, DW_GROUPNUMBER_ANY,
                            ignore_error, NULL, &di->dbg, NULL, 0, NULL, &err);
@@ -97,6 +98,8 @@ void snare_debuginfo_close(snare_debuginfo *di)
   if (!di)
     return;
   di_free_indexes(di);
+  di_free_prologue(di);
+  free(di->path);
   di_free_functions(di);
   di_free_lines(di);
   for (size_t i = 0; i < di->string_count; i++)

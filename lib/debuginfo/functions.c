@@ -37,35 +37,6 @@ const di_function *di_function_at(const snare_debuginfo *di, uint64_t addr)
   return b >= 0 ? &di->functions[di->blocks[b].function] : NULL;
 }
 
-/*
- * gdb on x86-64 skips `push %rbp; mov %rsp,%rbp` and then runs to the end
- * of that line, so for gcc's code a breakpoint on a function lands on the
- * second line row when the entry row holds only the opening line (the
- * prologue), and on the entry itself when the compiler put body lines at
- * the entry address (optimised code has no separate prologue row).
- */
-uint64_t di_after_prologue(const snare_debuginfo *di, uint64_t entry,
-                           uint64_t high)
-{
-  di_pc_line pl = di_pc_line_find(di, entry);
-  if (!pl.subfile || pl.row->addr != entry)
-    return entry;
-  /* The rows at one address come from one sequence, so they are
-     neighbours in the subfile: look around pl.row only. */
-  const di_row *first = pl.subfile->rows, *last = first + pl.subfile->count;
-  const di_row *lo = pl.row, *hi = pl.row + 1;
-  while (lo > first && lo[-1].addr == entry)
-    lo--;
-  while (hi < last && hi->addr == entry)
-    hi++;
-  size_t statements = 0;
-  for (const di_row *r = lo; r < hi; r++)
-    statements += r->is_stmt && r->line != 0;
-  if (statements != 1 || pl.end >= high)
-    return entry;
-  return pl.end;
-}
-
 /* A function answers to its name and to its mangled (linkage) name. */
 static bool named(const di_function *fn, const char *name)
 {
@@ -79,6 +50,7 @@ static void export_info(const snare_debuginfo *di, const di_function *fn,
   *out = fn->info;
   out->entry += di->bias;
   out->after_prologue += di->bias;
+  out->step_start += di->bias;
 }
 
 snare_status snare_debuginfo_function(const snare_debuginfo *di,
@@ -128,7 +100,9 @@ snare_status snare_debuginfo_function_addresses(const snare_debuginfo *di,
       free(pcs);
       return SNARE_NO_MEMORY;
     }
-    pcs[n++] = fn->info.after_prologue;
+    /* an inlined call inside its caller's prologue breaks past it */
+    pcs[n++] = fn->info.inlined ? di_past_prologue(di, fn->info.after_prologue)
+                                : fn->info.after_prologue;
   }
   if (n == 0)
     return SNARE_NOT_FOUND;

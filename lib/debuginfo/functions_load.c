@@ -329,6 +329,8 @@ static bool add_function(unit_walk *w, Dwarf_Die die, bool inlined,
   *fn = (di_function){.ranges = ranges};
   fn->info.inlined = inlined;
   fn->info.entry = entry_of(die, &ranges[0]);
+  dwarf_dieoffset(die, &fn->die, NULL);
+  fn->first_low = ranges[0].low;
   qsort(ranges, n, sizeof *ranges, range_cmp);
   fn->info.range_count = n;
   Dwarf_Die origin = origin_of(di->dbg, die);
@@ -492,12 +494,7 @@ snare_status di_load_functions(snare_debuginfo *di)
                                               fn->ranges[k].high + di->bias};
     info->ranges = fn->exported;
     info->params = (const char *const *)fn->params;
-    uint64_t high = fn->ranges[fn->info.range_count - 1].high;
-    /* gdb 13 breaks an inlined instance at its lowest address, not at
-       DW_AT_entry_pc */
-    info->after_prologue = info->inlined ? fn->ranges[0].low
-                                         : di_after_prologue(di, info->entry,
-                                                             high);
+    di_place_function(di, fn, fn->ranges[fn->info.range_count - 1].high);
   }
   return SNARE_OK;
 }

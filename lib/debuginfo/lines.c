@@ -151,6 +151,18 @@ static long line_common(const di_subfile *sf, unsigned line, size_t start,
   return best_index;
 }
 
+uint64_t di_past_prologue(const snare_debuginfo *di, uint64_t pc)
+{
+  long b = di_block_at(di, pc);
+  while (b >= 0 && di->blocks[b].kind != DI_BLOCK_FUNCTION)
+    b = di->blocks[b].parent;
+  if (b < 0)
+    return pc;
+  const snare_function_info *fn = &di->functions[di->blocks[b].function].info;
+  uint64_t entry = fn->entry, after = fn->after_prologue; /* link-time */
+  return pc >= entry && pc < after ? after : pc;
+}
+
 static int addr_cmp(const void *a, const void *b)
 {
   uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -179,17 +191,8 @@ static size_t filter_locations(const snare_debuginfo *di, uint64_t *pcs,
     pcs[kept++] = pcs[i];
   }
   free(blocks);
-  for (size_t i = 0; i < kept; i++) {
-    long b = di_block_at(di, pcs[i]);
-    while (b >= 0 && di->blocks[b].kind != DI_BLOCK_FUNCTION)
-      b = di->blocks[b].parent;
-    if (b < 0)
-      continue;
-    const snare_function_info *fn = &di->functions[di->blocks[b].function].info;
-    uint64_t entry = fn->entry, after = fn->after_prologue; /* link-time */
-    if (pcs[i] >= entry && pcs[i] < after)
-      pcs[i] = after;
-  }
+  for (size_t i = 0; i < kept; i++)
+    pcs[i] = di_past_prologue(di, pcs[i]);
   qsort(pcs, kept, sizeof *pcs, addr_cmp);
   size_t unique = 0;
   for (size_t i = 0; i < kept; i++)

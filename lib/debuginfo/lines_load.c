@@ -28,6 +28,7 @@ typedef struct unit_reader {
   const char *comp_dir;          /* the unit's DW_AT_comp_dir, or NULL */
   long *by_fileno;               /* index in files -> subfile, or -1 */
   size_t fileno_cap;
+  bool clang; /* the unit's producer: see subfile_for */
 } unit_reader;
 
 /* State of gdb's line state machine that outlives one row. */
@@ -44,7 +45,7 @@ typedef struct sequence_state {
 } sequence_state;
 
 static snare_status add_row(di_subfile *sf, uint64_t addr, uint32_t line,
-                            uint32_t column, bool is_stmt)
+                            uint32_t column, bool is_stmt, bool prologue_end)
 {
   if (line == 0) {
     /* An end marker swallows the rows its file already has at addr. */
@@ -64,22 +65,25 @@ static snare_status add_row(di_subfile *sf, uint64_t addr, uint32_t line,
   if (!di_reserve((void **)&sf->rows, &sf->cap, sf->count, sizeof *sf->rows))
     return SNARE_NO_MEMORY;
   sf->rows[sf->count++] =
-      (di_row){.addr = addr, .line = line, .column = column, .is_stmt = is_stmt};
+      (di_row){.addr = addr, .line = line, .column = column,
+               .is_stmt = is_stmt, .prologue_end = prologue_end};
   return SNARE_OK;
 }
 
 /*
- * The subfile of a row. libdwarf 20210528 starts a DWARF 5 sequence with
- * file register 0 where the standard says 1 (gcc relies on 1 and never
- * selects 0 itself), and dwarf_linesrc follows it; so rows are named from
- * the unit's file list with that corrected.
+ * The subfile of a row, named from the unit's file list. libdwarf
+ * 20210528 starts a DWARF 5 sequence with file register 0 where the
+ * standard says 1 (gcc relies on 1 and never selects 0 itself), and
+ * dwarf_linesrc follows it; so for gcc's tables file 0 is read as 1.
+ * clang selects file 0, its primary file, for the unit's own rows (its
+ * entry 1 is a header): its tables are read as written.
  */
 static long subfile_for(unit_reader *r, Dwarf_Line line)
 {
   Dwarf_Unsigned fileno = 0;
   if (dwarf_line_srcfileno(line, &fileno, NULL) != DW_DLV_OK)
     return -1;
-  if (r->version >= 5 && fileno == 0)
+  if (r->version >= 5 && fileno == 0 && !r->clang)
     fileno = 1;
   Dwarf_Signed index = (Dwarf_Signed)fileno - (r->version >= 5 ? 0 : 1);
   if (index < 0 || index >= r->file_count)
@@ -122,7 +126,7 @@ static snare_status end_sequence(unit_reader *r, sequence_state *s,
   snare_debuginfo *di = r->di;
   snare_status st = SNARE_OK;
   if (s->last_subfile >= 0)
-    st = add_row(&di->subfiles[s->last_subfile], addr, 0, 0, true);
+    st = add_row(&di->subfiles[s->last_subfile], addr, 0, 0, true, false);
   if (st == SNARE_OK && s->started && addr > s->low) {
     if (!di_reserve((void **)&di->sequences, &di->sequence_cap,
                     di->sequence_count, sizeof *di->sequences))
@@ -173,11 +177,11 @@ static snare_status take_row(unit_reader *r, sequence_state *s,
   snare_debuginfo *di = r->di;
   if (!ignore) {
     if (file_changed && s->last_subfile >= 0)
-      st = add_row(&di->subfiles[s->last_subfile], addr, 0, 0, true);
+      st = add_row(&di->subfiles[s->last_subfile], addr, 0, 0, true, false);
     if (st == SNARE_OK && (file_changed || lineno != s->last_line ||
                            !s->line_has_discriminator))
       st = add_row(&di->subfiles[sub], addr, (uint32_t)lineno,
-                   (uint32_t)column, is_stmt);
+                   (uint32_t)column, is_stmt, prologue_end);
     s->last_subfile = sub;
     s->last_line = (uint32_t)lineno;
   }
@@ -239,6 +243,19 @@ static char *unit_primary_path(Dwarf_Debug dbg, Dwarf_Die cu)
   return path;
 }
 
+static bool made_by_clang(Dwarf_Die cu)
+{
+  Dwarf_Attribute attr = NULL;
+  char *producer = NULL;
+  bool clang = false;
+  if (dwarf_attr(cu, DW_AT_producer, &attr, NULL) != DW_DLV_OK)
+    return false;
+  if (dwarf_formstring(attr, &producer, NULL) == DW_DLV_OK)
+    clang = strstr(producer, "clang") != NULL;
+  dwarf_dealloc_attribute(attr);
+  return clang;
+}
+
 static snare_status read_unit(snare_debuginfo *di, Dwarf_Die cu, size_t unit)
 {
   Dwarf_Unsigned version = 0;
@@ -258,6 +275,7 @@ static snare_status read_unit(snare_debuginfo *di, Dwarf_Die cu, size_t unit)
                    .comp_dir = di_comp_dir(cu)};
   if (dwarf_srcfiles(cu, &r.files, &r.file_count, NULL) != DW_DLV_OK)
     r.file_count = 0;
+  r.clang = made_by_clang(cu);
   if (dwarf_srclines_from_linecontext(ctx, &lines, &count, NULL) ==
       DW_DLV_OK) {
     st = SNARE_OK;

@@ -17,6 +17,7 @@ typedef struct di_row {
   uint32_t line;
   uint32_t column;
   bool is_stmt;
+  bool prologue_end; /* the compiler's mark: breakpoints past the prologue */
 } di_row;
 
 /*
@@ -73,6 +74,8 @@ typedef struct di_function {
   snare_address_range *ranges;  /* link-time, shared with its block */
   snare_address_range *exported; /* run-time, what info.ranges shows */
   char **params;
+  Dwarf_Off die; /* its DIE (a concrete instance's, not the origin's) */
+  uint64_t first_low; /* where its first range in DWARF's order starts */
 } di_function;
 
 struct snare_debuginfo {
@@ -91,6 +94,14 @@ struct snare_debuginfo {
   size_t root_count;
   char **strings; /* interned file names referred to by functions */
   size_t string_count, string_cap;
+  /* Where functions start (prologue.c): the object's code, per-unit
+     facts read when first asked. */
+  char *path;
+  struct Elf *code_elf;
+  int code_fd;
+  bool code_tried;
+  struct di_unit_facts *unit_facts;
+  size_t unit_fact_count, unit_fact_cap;
 };
 
 /* Grows *items (of item_size bytes, *cap of them) to hold one more. */
@@ -156,8 +167,14 @@ long di_block_at(const snare_debuginfo *di, uint64_t addr) SNARE_HIDDEN;
 /* Innermost function or inlined instance containing addr, or NULL. */
 const di_function *di_function_at(const snare_debuginfo *di, uint64_t addr)
     SNARE_HIDDEN;
-/* Entry address past the prologue, from the line table (link-time). */
-uint64_t di_after_prologue(const snare_debuginfo *di, uint64_t entry,
-                           uint64_t high) SNARE_HIDDEN;
+/* Sets fn's after_prologue (gdb's `break NAME`) and step_start (where
+   gdb's `step` into it stops); high: the end of its last range. */
+void di_place_function(snare_debuginfo *di, di_function *fn, uint64_t high)
+    SNARE_HIDDEN;
+void di_free_prologue(snare_debuginfo *di) SNARE_HIDDEN;
+/* gdb's skip_prologue_sal for a location inside a function: pc, or the
+   place past the prologue of the function holding it when pc lies in
+   that prologue (an inlined call there, a line's first row). */
+uint64_t di_past_prologue(const snare_debuginfo *di, uint64_t pc) SNARE_HIDDEN;
 
 #endif

@@ -489,6 +489,7 @@ typedef struct snare_function_info {
   bool inlined;          /* an inlined instance, named by its abstract origin */
   uint64_t entry;        /* first instruction executed */
   uint64_t after_prologue; /* where gdb's `break name` stops */
+  uint64_t step_start;   /* where gdb's `step` into the function stops */
   const snare_address_range *ranges; /* sorted, at least one */
   size_t range_count;
   const char *decl_file; /* NULL when DWARF does not say */
