@@ -188,7 +188,7 @@ static char *string_attr(Dwarf_Die die, Dwarf_Half at)
 {
   Dwarf_Attribute attr;
   char *value = NULL, *copy = NULL;
-  if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
+  if (!die || dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
     return NULL;
   if (dwarf_formstring(attr, &value, NULL) == DW_DLV_OK)
     copy = strdup(value);
@@ -196,21 +196,34 @@ static char *string_attr(Dwarf_Die die, Dwarf_Half at)
   return copy;
 }
 
-/* The mangled name of a C++ function (on its DIE, or on the declaration
-   or abstract instance it completes), or NULL. */
-static char *linkage_name(Dwarf_Die die, Dwarf_Die origin)
+static char *own_linkage_name(Dwarf_Die d)
 {
-  static const Dwarf_Half attrs[] = {DW_AT_linkage_name,
-                                     DW_AT_MIPS_linkage_name};
-  for (int pass = 0; pass < 2; pass++) {
-    Dwarf_Die d = pass == 0 ? die : origin;
-    for (size_t i = 0; d && i < sizeof attrs / sizeof *attrs; i++) {
-      char *name = string_attr(d, attrs[i]);
-      if (name)
-        return name;
-    }
+  char *name = string_attr(d, DW_AT_linkage_name);
+  return name ? name : string_attr(d, DW_AT_MIPS_linkage_name);
+}
+
+/* The mangled name of a C++ function: on its DIE, or on the abstract
+   instance or declaration it completes, nearest first (clang puts a
+   constructor's on the abstract instance between an inlined copy and the
+   class's declaration), or NULL. */
+static char *linkage_name(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Die origin)
+{
+  char *name = own_linkage_name(die);
+  Dwarf_Die d = NULL;
+  for (int hops = 0; !name && hops < 4; hops++) {
+    Dwarf_Die from = d ? d : die;
+    Dwarf_Die next = di_ref(dbg, from, DW_AT_abstract_origin);
+    if (!next)
+      next = di_ref(dbg, from, DW_AT_specification);
+    if (d)
+      dwarf_dealloc_die(d);
+    if (!(d = next))
+      break;
+    name = own_linkage_name(d);
   }
-  return NULL;
+  if (d)
+    dwarf_dealloc_die(d);
+  return name ? name : own_linkage_name(origin);
 }
 
 /*
@@ -218,9 +231,10 @@ static char *linkage_name(Dwarf_Die die, Dwarf_Die origin)
  * its namespaces and classes ("geo::Square::area"), which DW_AT_name
  * lacks, so it comes from demangling the linkage name.
  */
-static char *function_name(di_function *fn, Dwarf_Die die, Dwarf_Die origin)
+static char *function_name(Dwarf_Debug dbg, di_function *fn, Dwarf_Die die,
+                           Dwarf_Die origin)
 {
-  fn->linkage = linkage_name(die, origin);
+  fn->linkage = linkage_name(dbg, die, origin);
   char *qualified = fn->linkage ? snare_demangle_qualified(fn->linkage) : NULL;
   if (qualified || !fn->linkage || snare_is_mangled(fn->linkage))
     return qualified ? qualified : die_name(die, origin);
@@ -335,7 +349,7 @@ static bool add_function(unit_walk *w, Dwarf_Die die, bool inlined,
   fn->info.range_count = n;
   Dwarf_Die origin = origin_of(di->dbg, die);
   Dwarf_Die decl = origin && !has_attr(die, DW_AT_decl_line) ? origin : die;
-  fn->name = function_name(fn, die, origin);
+  fn->name = function_name(di->dbg, fn, die, origin);
   Dwarf_Unsigned v = 0;
   if (di_udata(decl, DW_AT_decl_file, &v))
     fn->info.decl_file = file_name(w, v);
