@@ -31,3 +31,27 @@ describe("a library with corrupted DWARF", function()
       assert.equals(29, s:continue().value)
     end)
 end)
+
+-- The stepping fixture (-O2) with the location list offset of measure's
+-- `n` moved two bytes, into the middle of an entry (found the same way):
+-- libdwarf 20210528 dereferenced NULL decoding it. The list is decoded
+-- first (lib/debuginfo/lists_check.c) and read as absent.
+describe("a library whose location list offset is corrupted", function()
+  local lib
+
+  setup(function()
+    lib = assert(snare.load("spec/fuzz_corpus/debuginfo-location-list-mid-entry.so"))
+  end)
+  after_each(helpers.close_sessions)
+  teardown(function() lib:close() end)
+
+  it("reads the variable as optimized out", function()
+    local s = helpers.session { timeout = 5000 }
+    s:breakpoint("stepping.c:49")
+    assert.equals("breakpoint", s:call(lib:symbol("measure"), "hello").kind)
+    local value, why = s:frame(0):var("n")
+    assert.is_nil(value)
+    assert.equals("optimized out", why)
+    assert.equals(6, s:continue().value)
+  end)
+end)

@@ -62,9 +62,12 @@ static bool push_range(snare_address_range **ranges, size_t *n, size_t *cap,
   return true;
 }
 
-static bool read_rnglists(Dwarf_Attribute attr, snare_address_range **ranges,
-                          size_t *n, size_t *cap)
+static bool read_rnglists(unit_walk *w, Dwarf_Die die, Dwarf_Attribute attr,
+                          snare_address_range **ranges, size_t *n,
+                          size_t *cap)
 {
+  if (!di_list_attr_safe(w->di->lists, die, attr, false))
+    return true;
   Dwarf_Half form = 0;
   Dwarf_Unsigned value = 0, count = 0, global = 0;
   Dwarf_Rnglists_Head head = NULL;
@@ -143,7 +146,7 @@ static bool read_ranges(unit_walk *w, Dwarf_Die die,
   Dwarf_Attribute attr;
   if (dwarf_attr(die, DW_AT_ranges, &attr, NULL) != DW_DLV_OK)
     return true;
-  bool ok = w->version >= 5 ? read_rnglists(attr, ranges, n, &cap)
+  bool ok = w->version >= 5 ? read_rnglists(w, die, attr, ranges, n, &cap)
                             : read_ranges4(w, die, attr, ranges, n, &cap);
   dwarf_dealloc_attribute(attr);
   return ok;
@@ -470,33 +473,15 @@ static bool walk_unit(snare_debuginfo *di, Dwarf_Die cu, Dwarf_Half version)
   return ok;
 }
 
-snare_status di_load_functions(snare_debuginfo *di)
+snare_status di_load_unit_functions(snare_debuginfo *di, Dwarf_Die cu,
+                                    Dwarf_Half version)
 {
-  bool ok = true;
-  for (;;) {
-    Dwarf_Half version = 0;
-    Dwarf_Unsigned next = 0;
-    Dwarf_Half cu_type = 0;
-    Dwarf_Error err = NULL;
-    int rc = dwarf_next_cu_header_d(di->dbg, true, NULL, &version, NULL, NULL,
-                                    NULL, NULL, NULL, NULL, &next, &cu_type,
-                                    &err);
-    if (rc == DW_DLV_NO_ENTRY)
-      break;
-    if (rc == DW_DLV_ERROR) {
-      dwarf_dealloc_error(di->dbg, err);
-      return SNARE_LOAD_FAILED;
-    }
-    Dwarf_Die cu = NULL;
-    /* Keep walking after a failure: libdwarf only rewinds at the end. */
-    if (ok && dwarf_siblingof_b(di->dbg, NULL, true, &cu, NULL) == DW_DLV_OK) {
-      ok = walk_unit(di, cu, version);
-      dwarf_dealloc_die(cu);
-    }
-  }
-  if (!ok)
-    return SNARE_NO_MEMORY;
-  for (size_t i = 0; i < di->function_count; i++) {
+  return walk_unit(di, cu, version) ? SNARE_OK : SNARE_NO_MEMORY;
+}
+
+snare_status di_finish_functions(snare_debuginfo *di, size_t first)
+{
+  for (size_t i = first; i < di->function_count; i++) {
     di_function *fn = &di->functions[i];
     snare_function_info *info = &fn->info;
     info->name = fn->name;
@@ -511,6 +496,16 @@ snare_status di_load_functions(snare_debuginfo *di)
     di_place_function(di, fn, fn->ranges[fn->info.range_count - 1].high);
   }
   return SNARE_OK;
+}
+
+bool di_unit_ranges(snare_debuginfo *di, Dwarf_Die cu, Dwarf_Half version,
+                    snare_address_range **ranges, size_t *n)
+{
+  unit_walk w = {.di = di, .version = version};
+  Dwarf_Addr low = 0;
+  if (dwarf_lowpc(cu, &low, NULL) == DW_DLV_OK)
+    w.base = low;
+  return read_ranges(&w, cu, ranges, n);
 }
 
 void di_free_functions(snare_debuginfo *di)

@@ -230,8 +230,8 @@ static bool entry_applies(Dwarf_Small lle, unsigned kind, uint64_t pc,
  * Evaluates the location attribute `at` of die at fs->pc (link-time pc
  * `link`) into *out; false when there is none or it cannot be computed.
  */
-static bool evaluate(Dwarf_Die die, Dwarf_Half at, machine *m, uint64_t link,
-                     di_loc *out)
+static bool evaluate(const snare_debuginfo *di, Dwarf_Die die, Dwarf_Half at,
+                     machine *m, uint64_t link, di_loc *out)
 {
   Dwarf_Attribute attr;
   Dwarf_Loc_Head_c head = NULL;
@@ -240,7 +240,8 @@ static bool evaluate(Dwarf_Die die, Dwarf_Half at, machine *m, uint64_t link,
   bool ok = false;
   if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
     return false;
-  if (dwarf_get_loclist_c(attr, &head, &count, NULL) == DW_DLV_OK &&
+  if (di_list_attr_safe(di->lists, die, attr, true) &&
+      dwarf_get_loclist_c(attr, &head, &count, NULL) == DW_DLV_OK &&
       dwarf_get_loclist_head_kind(head, &kind, NULL) == DW_DLV_OK) {
     for (Dwarf_Unsigned i = 0; i < count && !ok; i++) {
       Dwarf_Small lle = 0, source = 0;
@@ -266,12 +267,13 @@ static bool evaluate(Dwarf_Die die, Dwarf_Half at, machine *m, uint64_t link,
 }
 
 /* DW_AT_frame_base of the function: an address (CFA, a base register). */
-static bool frame_base(const di_var *var, const snare_frame_state *fs,
-                       uint64_t link, uint64_t *out)
+static bool frame_base(const snare_debuginfo *di, const di_var *var,
+                       const snare_frame_state *fs, uint64_t link,
+                       uint64_t *out)
 {
   machine m = {.fs = fs};
   di_loc loc = {0};
-  if (!evaluate(var->function, DW_AT_frame_base, &m, link, &loc) ||
+  if (!evaluate(di, var->function, DW_AT_frame_base, &m, link, &loc) ||
       loc.count != 1)
     return false;
   const di_piece *p = &loc.pieces[0];
@@ -293,9 +295,9 @@ void di_var_location(const snare_debuginfo *di, const di_var *var,
 {
   uint64_t link = fs->pc - di->bias;
   machine m = {.fs = fs};
-  m.has_frame_base = frame_base(var, fs, link, &m.frame_base);
+  m.has_frame_base = frame_base(di, var, fs, link, &m.frame_base);
   *out = (di_loc){0};
-  if (!evaluate(var->die, DW_AT_location, &m, link, out))
+  if (!evaluate(di, var->die, DW_AT_location, &m, link, out))
     optimized_out(out);
 }
 

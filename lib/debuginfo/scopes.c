@@ -19,6 +19,7 @@ size_t snare_debuginfo_frames_at(const snare_debuginfo *di, uint64_t addr,
                                  snare_debuginfo_frame *out, size_t cap)
 {
   uint64_t link = addr - di->bias;
+  di_need_address(di, link);
   di_pc_line pl = di_pc_line_find(di, link);
   snare_debuginfo_frame f = {.scope = di_block_at(di, link)};
   if (pl.subfile) {
