@@ -4,8 +4,8 @@
 # the same run, on generated objects of about 1, 10 and 50 MB of DWARF
 # (DWARF_SIZES) and on libc read from its separate debug file (libc6-dbg).
 #
-# The generated objects (bench/dwarf_gen.lua: 2000 functions per MB, each
-# with a loop and an inlined helper, 1000 functions per compilation unit,
+# The generated objects (bench/dwarf_gen.lua: five units per MB, each of
+# 100 functions with a loop and an inlined helper and 400 structure types,
 # gcc -g -O1) are built once into build/bench/dwarf/SIZE/. Each figure is
 # the wall time (and maximum resident set) of a whole process, min /
 # median / max of REPEAT runs (at least 5): `gdb -batch` with `break` on
@@ -25,9 +25,10 @@ build_object() {
   echo "building the ${mb} MB object (takes a while)"
   mkdir -p "$d"
   rm -f "$d"/big_*.c "$d"/big_*.o
-  lua5.4 bench/dwarf_gen.lua "$d" "$d/lines.txt" $((mb * 2000))
+  lua5.4 bench/dwarf_gen.lua "$d" "$d/lines.txt" $((mb * 500)) 100 400
   find "$d" -name 'big_*.c' -print0 |
-    xargs -0 -P2 -I{} "$CC" -std=c11 -g -O1 -fPIC -c {} -o {}.o
+    xargs -0 -P2 -I{} "$CC" -std=c11 -g -O1 -fno-eliminate-unused-debug-types \
+      -fPIC -c {} -o {}.o
   "$CC" -shared "$d"/big_*.c.o -o "$d/libdwarfbig.so"
 }
 

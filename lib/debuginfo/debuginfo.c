@@ -101,6 +101,7 @@ void snare_debuginfo_close(snare_debuginfo *di)
     return;
   di_free_indexes(di);
   di_free_units(di);
+  di_free_names(di);
   di_free_prologue(di);
   free(di->path);
   di_free_functions(di);

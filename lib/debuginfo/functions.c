@@ -115,7 +115,7 @@ snare_status snare_debuginfo_function(const snare_debuginfo *di,
 {
   if (!di || !name || !out)
     return SNARE_INVALID_ARGUMENT;
-  di_need_all(di); /* no name index yet: every unit may define it */
+  di_need_name(di, name);
   const di_function *inlined = NULL;
   for (size_t i = 0; i < di->function_count; i++) {
     const di_function *fn = &di->functions[i];
@@ -147,7 +147,7 @@ snare_status snare_debuginfo_function_addresses(const snare_debuginfo *di,
 {
   if (!di || !name || !count || (cap && !addrs))
     return SNARE_INVALID_ARGUMENT;
-  di_need_all(di);
+  di_need_name(di, name);
   uint64_t *pcs = NULL;
   size_t n = 0, pcs_cap = 0;
   for (size_t i = 0; i < di->function_count; i++) {

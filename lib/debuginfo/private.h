@@ -79,6 +79,9 @@ typedef struct di_function {
   uint64_t first_low; /* where its first range in DWARF's order starts */
 } di_function;
 
+/* Which units declare which function names (name_index.c). */
+typedef struct di_names di_names;
+
 /* An object's range and location list sections (lists_check.c). */
 typedef struct di_lists di_lists;
 
@@ -97,6 +100,8 @@ struct snare_debuginfo {
   Dwarf_Debug dbg;
   di_unit *units; /* in .debug_info order: the unit numbers of rows */
   size_t unit_count, unit_cap;
+  di_names *names; /* NULL until the first lookup by name */
+  bool names_tried;
   uint64_t bias;
   char *file; /* where the DWARF was read: the object or its debug file */
   di_lists *lists; /* its list sections, checked before libdwarf reads */
@@ -172,6 +177,12 @@ void di_free_units(snare_debuginfo *di) SNARE_HIDDEN;
 void di_need_address(const snare_debuginfo *di, uint64_t addr) SNARE_HIDDEN;
 void di_need_file(const snare_debuginfo *di, const char *file) SNARE_HIDDEN;
 void di_need_all(const snare_debuginfo *di) SNARE_HIDDEN;
+void di_need_unit(const snare_debuginfo *di, size_t unit) SNARE_HIDDEN;
+/* Loads the units that may define a function answering to query, from
+   the name index (name_index.c, built on the first call). */
+void di_need_name(const snare_debuginfo *di, const char *query)
+    SNARE_HIDDEN;
+void di_free_names(snare_debuginfo *di) SNARE_HIDDEN;
 /* Whether a recorded path names file: equal, or ending in "/" + file. */
 bool di_file_matches(const char *path, const char *file) SNARE_HIDDEN;
 /* The address ranges of a unit's DIE (link-time); false on no memory. */

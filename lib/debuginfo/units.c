@@ -144,6 +144,12 @@ void di_need_file(const snare_debuginfo *di, const char *file)
   }
 }
 
+void di_need_unit(const snare_debuginfo *di, size_t unit)
+{
+  if (unit < di->unit_count)
+    load(cache(di), unit);
+}
+
 void di_need_all(const snare_debuginfo *di)
 {
   for (size_t i = 0; i < di->unit_count; i++)
