@@ -37,10 +37,66 @@ const di_function *di_function_at(const snare_debuginfo *di, uint64_t addr)
   return b >= 0 ? &di->functions[di->blocks[b].function] : NULL;
 }
 
-/* A function answers to its name and to its mangled (linkage) name. */
+/* The end of the balanced template argument list opening at p. */
+static const char *template_end(const char *p)
+{
+  int depth = 0;
+  for (; *p; p++) {
+    depth += *p == '<';
+    depth -= *p == '>';
+    if (depth == 0)
+      return p + 1;
+  }
+  return NULL;
+}
+
+/* full equals query but for the ABI tags ("[abi:cxx11]") and template
+   arguments ("sum<int>" for "sum") the query may leave out, as gdb
+   compares C++ names. */
+static bool equal_but_tags(const char *full, const char *query)
+{
+  while (*full || *query) {
+    bool tag = strncmp(full, "[abi:", 5) == 0 && *query != '[';
+    bool args = *full == '<' && *query != '<';
+    if (tag || args) {
+      full = tag ? strchr(full, ']') : template_end(full);
+      if (!full) /* unterminated */
+        return false;
+      full += tag;
+      continue;
+    }
+    if (*full++ != *query++)
+      return false;
+  }
+  return true;
+}
+
+/*
+ * gdb's wild matching of C++ names: "get" and "Value::get" name
+ * "Json::Value::get", the query matching whole trailing components
+ * (not a "::" inside template arguments or a parameter list).
+ */
+static bool name_matches(const char *full, const char *query)
+{
+  if (equal_but_tags(full, query))
+    return true;
+  int depth = 0;
+  for (const char *p = full; *p; p++) {
+    if (*p == '<' || *p == '(')
+      depth++;
+    else if ((*p == '>' || *p == ')') && depth > 0)
+      depth--;
+    else if (depth == 0 && p[0] == ':' && p[1] == ':' &&
+             equal_but_tags(p + 2, query))
+      return true;
+  }
+  return false;
+}
+
+/* A function answers to its name and to its other (linkage) name. */
 static bool named(const di_function *fn, const char *name)
 {
-  return (fn->name && strcmp(fn->name, name) == 0) ||
+  return (fn->name && name_matches(fn->name, name)) ||
          (fn->linkage && strcmp(fn->linkage, name) == 0);
 }
 
@@ -59,6 +115,7 @@ snare_status snare_debuginfo_function(const snare_debuginfo *di,
 {
   if (!di || !name || !out)
     return SNARE_INVALID_ARGUMENT;
+  di_need_name(di, name);
   const di_function *inlined = NULL;
   for (size_t i = 0; i < di->function_count; i++) {
     const di_function *fn = &di->functions[i];
@@ -90,6 +147,7 @@ snare_status snare_debuginfo_function_addresses(const snare_debuginfo *di,
 {
   if (!di || !name || !count || (cap && !addrs))
     return SNARE_INVALID_ARGUMENT;
+  di_need_name(di, name);
   uint64_t *pcs = NULL;
   size_t n = 0, pcs_cap = 0;
   for (size_t i = 0; i < di->function_count; i++) {
@@ -124,6 +182,7 @@ snare_status snare_debuginfo_function_at(const snare_debuginfo *di,
 {
   if (!di || !out)
     return SNARE_INVALID_ARGUMENT;
+  di_need_address(di, addr - di->bias);
   const di_function *fn = di_function_at(di, addr - di->bias);
   if (!fn)
     return SNARE_NOT_FOUND;

@@ -25,6 +25,7 @@ typedef struct unit_reader {
   Dwarf_Unsigned version;        /* of the line table */
   char **files;                  /* dwarf_srcfiles of the unit */
   Dwarf_Signed file_count;
+  const char *comp_dir;          /* the unit's DW_AT_comp_dir, or NULL */
   long *by_fileno;               /* index in files -> subfile, or -1 */
   size_t fileno_cap;
   bool clang; /* the unit's producer: see subfile_for */
@@ -99,7 +100,7 @@ static long subfile_for(unit_reader *r, Dwarf_Line line)
     r->by_fileno = p;
     r->fileno_cap = cap;
   }
-  const char *name = r->files[index];
+  const char *name = di_file_name(r->files[index], r->comp_dir);
   snare_debuginfo *di = r->di;
   long found = -1;
   for (size_t i = r->first_subfile; i < di->subfile_count; i++)
@@ -270,7 +271,8 @@ static snare_status read_unit(snare_debuginfo *di, Dwarf_Die cu, size_t unit)
   Dwarf_Signed count = 0;
   snare_status st = SNARE_LOAD_FAILED;
   unit_reader r = {.di = di, .dbg = di->dbg, .unit = unit,
-                   .version = version, .first_subfile = di->subfile_count};
+                   .version = version, .first_subfile = di->subfile_count,
+                   .comp_dir = di_comp_dir(cu)};
   if (dwarf_srcfiles(cu, &r.files, &r.file_count, NULL) != DW_DLV_OK)
     r.file_count = 0;
   r.clang = made_by_clang(cu);
@@ -326,35 +328,13 @@ static int sequence_cmp(const void *a, const void *b)
   return (x->low > y->low) - (x->low < y->low);
 }
 
-snare_status di_load_lines(snare_debuginfo *di)
+snare_status di_load_unit_lines(snare_debuginfo *di, Dwarf_Die cu,
+                                size_t unit)
 {
-  snare_status st = SNARE_OK;
-  size_t unit = 0;
-  for (;;) {
-    Dwarf_Unsigned next = 0;
-    Dwarf_Half cu_type = 0;
-    Dwarf_Error err = NULL;
-    int rc = dwarf_next_cu_header_d(di->dbg, true, NULL, NULL, NULL, NULL,
-                                    NULL, NULL, NULL, NULL, &next, &cu_type,
-                                    &err);
-    if (rc == DW_DLV_NO_ENTRY)
-      break;
-    if (rc == DW_DLV_ERROR) {
-      dwarf_dealloc_error(di->dbg, err);
-      return SNARE_LOAD_FAILED;
-    }
-    Dwarf_Die cu = NULL;
-    /* Keep walking after a failure: libdwarf only rewinds at the end. */
-    if (st == SNARE_OK &&
-        dwarf_siblingof_b(di->dbg, NULL, true, &cu, NULL) == DW_DLV_OK) {
-      st = read_unit(di, cu, unit);
-      dwarf_dealloc_die(cu);
-    }
-    unit++;
-  }
-  if (st != SNARE_OK)
-    return st;
-  for (size_t i = 0; i < di->subfile_count; i++) {
+  size_t first = di->subfile_count;
+  /* A unit whose line program fails keeps the rows read before. */
+  snare_status st = read_unit(di, cu, unit);
+  for (size_t i = first; i < di->subfile_count; i++) {
     di_subfile *sf = &di->subfiles[i];
     di_row *tmp = malloc(sf->count * sizeof *tmp + 1);
     if (!tmp)
@@ -365,7 +345,23 @@ snare_status di_load_lines(snare_debuginfo *di)
   if (di->sequence_count)
     qsort(di->sequences, di->sequence_count, sizeof *di->sequences,
           sequence_cmp);
-  return SNARE_OK;
+  /* Queries search subfiles in unit order, as gdb searches symtabs,
+     whichever order units were loaded in. */
+  size_t at = first;
+  while (at > 0 && di->subfiles[at - 1].unit > unit)
+    at--;
+  size_t n = di->subfile_count - first;
+  if (at < first && n > 0) {
+    di_subfile *moved = malloc(n * sizeof *moved);
+    if (!moved)
+      return SNARE_NO_MEMORY;
+    memcpy(moved, di->subfiles + first, n * sizeof *moved);
+    memmove(di->subfiles + at + n, di->subfiles + at,
+            (first - at) * sizeof *moved);
+    memcpy(di->subfiles + at, moved, n * sizeof *moved);
+    free(moved);
+  }
+  return st;
 }
 
 void di_free_lines(snare_debuginfo *di)

@@ -128,8 +128,8 @@ static Dwarf_Off unit_start(Dwarf_Die die)
   return global - relative;
 }
 static int entry_register(Dwarf_Unsigned size, const uint8_t *expr);
-static bool evaluate(Dwarf_Die die, Dwarf_Half at, machine *m, uint64_t link,
-                     di_loc *out);
+static bool evaluate(const snare_debuginfo *di, Dwarf_Die die, Dwarf_Half at,
+                     machine *m, uint64_t link, di_loc *out);
 static bool frame_base(const snare_debuginfo *di, const di_var *var,
                        const snare_frame_state *fs, uint64_t link,
                        uint64_t *out);
@@ -268,8 +268,8 @@ static bool entry_applies(Dwarf_Small lle, unsigned kind, uint64_t pc,
  * Evaluates the location attribute `at` of die at fs->pc (link-time pc
  * `link`) into *out; false when there is none or it cannot be computed.
  */
-static bool evaluate(Dwarf_Die die, Dwarf_Half at, machine *m, uint64_t link,
-                     di_loc *out)
+static bool evaluate(const snare_debuginfo *di, Dwarf_Die die, Dwarf_Half at,
+                     machine *m, uint64_t link, di_loc *out)
 {
   Dwarf_Attribute attr;
   Dwarf_Loc_Head_c head = NULL;
@@ -278,7 +278,8 @@ static bool evaluate(Dwarf_Die die, Dwarf_Half at, machine *m, uint64_t link,
   bool ok = false;
   if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
     return false;
-  if (dwarf_get_loclist_c(attr, &head, &count, NULL) == DW_DLV_OK &&
+  if (di_list_attr_safe(di->lists, die, attr, true) &&
+      dwarf_get_loclist_c(attr, &head, &count, NULL) == DW_DLV_OK &&
       dwarf_get_loclist_head_kind(head, &kind, NULL) == DW_DLV_OK) {
     for (Dwarf_Unsigned i = 0; i < count && !ok; i++) {
       Dwarf_Small lle = 0, source = 0;
@@ -324,7 +325,7 @@ static int entry_register(Dwarf_Unsigned size, const uint8_t *expr)
 }
 
 /* The register a call site parameter's DW_AT_location names, or -1. */
-static int parameter_register(Dwarf_Die param)
+static int parameter_register(const snare_debuginfo *di, Dwarf_Die param)
 {
   Dwarf_Attribute attr;
   Dwarf_Loc_Head_c head = NULL;
@@ -332,7 +333,8 @@ static int parameter_register(Dwarf_Die param)
   int reg = -1;
   if (dwarf_attr(param, DW_AT_location, &attr, NULL) != DW_DLV_OK)
     return -1;
-  if (dwarf_get_loclist_c(attr, &head, &count, NULL) == DW_DLV_OK &&
+  if (di_list_attr_safe(di->lists, param, attr, true) &&
+      dwarf_get_loclist_c(attr, &head, &count, NULL) == DW_DLV_OK &&
       count == 1) {
     Dwarf_Small lle = 0, source = 0, op = 0;
     Dwarf_Unsigned raw_low, raw_high, ops = 0, expr_off, desc_off;
@@ -412,7 +414,7 @@ static bool call_value(const machine *m, Dwarf_Die param, Dwarf_Die cfn,
   Dwarf_Bool has = 0;
   if (dwarf_hasattr(param, at, &has, NULL) != DW_DLV_OK || !has)
     at = DW_AT_GNU_call_site_value;
-  if (!evaluate(param, at, &cm, link, &loc) || loc.count != 1)
+  if (!evaluate(cdi, param, at, &cm, link, &loc) || loc.count != 1)
     return false;
   const di_piece *p = &loc.pieces[0];
   switch (p->kind) {
@@ -497,10 +499,12 @@ static uint64_t host_entry(const snare_debuginfo *di, uint64_t pc)
 }
 
 /* Whether a call site parameter is the one key asks for. */
-static bool parameter_matches(Dwarf_Debug dbg, Dwarf_Die param, entry_key key)
+static bool parameter_matches(const snare_debuginfo *di, Dwarf_Die param,
+                              entry_key key)
 {
+  Dwarf_Debug dbg = di->dbg;
   if (key.reg >= 0)
-    return parameter_register(param) == key.reg;
+    return parameter_register(di, param) == key.reg;
   Dwarf_Die ref = di_ref(dbg, param, DW_AT_call_parameter);
   if (!ref)
     ref = di_ref(dbg, param, DW_AT_abstract_origin);
@@ -520,6 +524,7 @@ static bool entry_value(machine *m, entry_key key)
     return false;
   /* A caller's lookup pc is its return address less one. */
   uint64_t link = caller->pc - cdi->bias;
+  di_need_address(cdi, link);
   long b = di_block_at(cdi, link);
   while (b >= 0 && cdi->blocks[b].kind != DI_BLOCK_FUNCTION)
     b = cdi->blocks[b].parent;
@@ -541,7 +546,7 @@ static bool entry_value(machine *m, entry_key key)
     dwarf_tag(param, &tag, NULL);
     if ((tag == DW_TAG_call_site_parameter ||
          tag == DW_TAG_GNU_call_site_parameter) &&
-        parameter_matches(cdi->dbg, param, key)) {
+        parameter_matches(cdi, param, key)) {
       ok = call_value(m, param, cfn, &v) && push(m, v);
       break;
     }
@@ -562,7 +567,7 @@ static bool frame_base(const snare_debuginfo *di, const di_var *var,
 {
   machine m = {.di = di, .fs = fs};
   di_loc loc = {0};
-  if (!evaluate(var->function, DW_AT_frame_base, &m, link, &loc) ||
+  if (!evaluate(di, var->function, DW_AT_frame_base, &m, link, &loc) ||
       loc.count != 1)
     return false;
   const di_piece *p = &loc.pieces[0];
@@ -587,7 +592,7 @@ void di_var_location(const snare_debuginfo *di, const di_var *var,
   m.unit = unit_start(var->die);
   m.has_frame_base = frame_base(di, var, fs, link, &m.frame_base);
   *out = (di_loc){0};
-  if (!evaluate(var->die, DW_AT_location, &m, link, out))
+  if (!evaluate(di, var->die, DW_AT_location, &m, link, out))
     optimized_out(out);
 }
 

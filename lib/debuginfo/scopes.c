@@ -19,6 +19,7 @@ size_t snare_debuginfo_frames_at(const snare_debuginfo *di, uint64_t addr,
                                  snare_debuginfo_frame *out, size_t cap)
 {
   uint64_t link = addr - di->bias;
+  di_need_address(di, link);
   di_pc_line pl = di_pc_line_find(di, link);
   snare_debuginfo_frame f = {.scope = di_block_at(di, link)};
   if (pl.subfile) {
@@ -249,8 +250,11 @@ static bool find_visit(const di_var *var, void *p)
   dwarf_dieoffset(var->die, &off, NULL);
   dwarf_dieoffset(var->function, &fn, NULL);
   *a->out = (di_var){.name = var->name, .is_param = var->is_param};
-  dwarf_offdie_b(a->di->dbg, off, true, &a->out->die, NULL);
-  dwarf_offdie_b(a->di->dbg, fn, true, &a->out->function, NULL);
+  if (dwarf_offdie_b(a->di->dbg, off, true, &a->out->die, NULL) != DW_DLV_OK)
+    a->out->die = NULL;
+  if (dwarf_offdie_b(a->di->dbg, fn, true, &a->out->function, NULL) !=
+      DW_DLV_OK)
+    a->out->function = NULL;
   a->out->origin = di_ref(a->di->dbg, a->out->die, DW_AT_abstract_origin);
   a->found = a->out->die && a->out->function;
   if (!a->found)

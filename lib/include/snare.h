@@ -448,6 +448,18 @@ SNARE_API snare_status snare_code_unregister(uint64_t start);
  * Controller thread only.
  */
 
+/*
+ * Separate debug files: a library stripped of its DWARF is read from its
+ * debug file, found as gdb finds it: by build ID under each debug-file
+ * directory (DIR/.build-id/xx/yyyy.debug), then by .gnu_debuglink next to
+ * the library, in its .debug/ directory and under each DIR (CRC checked).
+ * The directories are gdb's `set debug-file-directory`: colon-separated,
+ * "/usr/lib/debug" by default (NULL restores it). A change applies to
+ * libraries whose DWARF is read afterwards.
+ */
+SNARE_API snare_status snare_debug_file_directory_set(const char *dirs);
+SNARE_API const char *snare_debug_file_directory(void);
+
 /* Where an address is in the source. */
 typedef struct snare_line_info {
   const char *file;     /* path as recorded in DWARF */

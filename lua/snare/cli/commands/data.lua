@@ -108,6 +108,11 @@ local function set(dbg, args)
     dbg.session:set_reg(reg, value)
     return
   end
+  local dirs = args:match("^debug%-file%-directory%s*(.*)$")
+  if dirs then -- gdb's: empty restores the default
+    snare.debug_file_directory(dirs ~= "" and dirs or nil)
+    return
+  end
   local ms = args:match("^timeout%s+(%d+)$")
   if ms then
     dbg.session.timeout = math.tointeger(tonumber(ms))
@@ -122,7 +127,8 @@ local function set(dbg, args)
     frame:set_var(name, scope.eval(value_text, dbg.scope))
     return
   end
-  dbg:fail("usage: set $REG = EXPR | set var NAME = EXPR | set timeout MS")
+  dbg:fail("usage: set $REG = EXPR | set var NAME = EXPR | set timeout MS" ..
+    " | set debug-file-directory DIRS")
 end
 
 -- gdb's eflags column: the set flags by name.
@@ -184,8 +190,19 @@ return {
     help = "examine memory: F = x d u s i, U = b h w g",
     run = examine },
   { name = "set", usage = "set $REG = EXPR",
-    help = "set a register (also: set var NAME = EXPR, set timeout MS)",
+    help = "set a register (also: set var NAME = EXPR, set timeout MS, " ..
+      "set debug-file-directory DIRS)",
     run = set },
+  { name = "show", usage = "show debug-file-directory",
+    help = "show where separate debug files are looked for",
+    run = function(dbg, args)
+      if args ~= "debug-file-directory" then
+        dbg:fail("usage: show debug-file-directory")
+      end
+      dbg:out(string.format(
+        'The directory where separate debug symbols are searched for is "%s".',
+        snare.debug_file_directory()))
+    end },
   { name = "registers", group = "info", aliases = { "r", "reg" },
     usage = "info registers [NAME...]", help = "show registers",
     run = info_registers },
