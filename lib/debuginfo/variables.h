@@ -42,6 +42,17 @@ typedef struct snare_debuginfo_frame {
 } snare_debuginfo_frame;
 
 /*
+ * gdb's hidden inline frames: how many of the innermost inlined calls at
+ * addr begin there (addr is their entry, or the address before it lies
+ * outside them). A stop there shows their caller at the call site, which
+ * *call_file and *call_line give (that of the outermost of them).
+ */
+SNARE_HIDDEN unsigned snare_debuginfo_inline_entries(const snare_debuginfo *di,
+                                                     uint64_t addr,
+                                                     const char **call_file,
+                                                     unsigned *call_line);
+
+/*
  * The source frames at addr, innermost first (inlined calls, then their
  * host). Writes up to cap and returns how many there are; always at
  * least 1 (a frame without a function when DWARF has none).
