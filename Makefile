@@ -105,6 +105,10 @@ oracle:
 	$(call env_for,build) $(TIMEOUT) spec/frames_oracle/run.sh
 	$(call env_for,build) $(TIMEOUT) spec/stepping_oracle/run.sh
 	$(call env_for,build) $(TIMEOUT) spec/expr_oracle/run.sh
+	$(call env_for,build) $(TIMEOUT) spec/libc_oracle/run.sh \
+		build/debuginfo_oracle/driver
+	$(call env_for,build) $(TIMEOUT) spec/cxx_names_oracle/run.sh \
+		build/debuginfo_oracle/driver
 
 busted-asan:
 	@echo "==== busted (asan) ===="

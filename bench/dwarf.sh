@@ -1,77 +1,134 @@
 #!/usr/bin/env bash
-# dwarf.sh - reading the DWARF of a large -g object and resolving 1,000
-# `file:line` breakpoint locations: snare against gdb, in the same run.
+# dwarf.sh - DWARF at gdb's scale: time to the first breakpoint, resident
+# memory, and 1000 `break FILE:LINE` actually set, snare against gdb in
+# the same run, on generated objects of about 1, 10 and 50 MB of DWARF
+# (DWARF_SIZES) and on libc read from its separate debug file (libc6-dbg).
 #
-# The object is generated (bench/dwarf_gen.lua: DWARF_FUNCTIONS functions,
-# 2000 by default, each with a loop and an inlined helper) and built with
-# -g -O2. snare's figures come from bench/dwarf_lines.lua (in-process CPU
-# time: the first line query reads the DWARF, then each location is
-# resolved as s:breakpoint does). gdb's are wall-time differences of
-# `gdb -batch` runs, each the minimum of REPEAT: with the object and no
-# commands minus without the object (loading its symbols and DWARF
-# index), and with DWARF_LINES `break file:line` commands minus with the
-# object alone (resolving them, which expands the units they are in).
+# The generated objects (bench/dwarf_gen.lua: five units per MB, each of
+# 100 functions with a loop and an inlined helper and 400 structure types,
+# gcc -g -O1) are built once into build/bench/dwarf/SIZE/. Each figure is
+# the wall time (and maximum resident set) of a whole process, min /
+# median / max of REPEAT runs (at least 5): `gdb -batch` with `break` on
+# the first location, or with all 1000 (a -x file), against
+# bench/dwarf_lines.lua setting the same breakpoints in a snare session.
+# "1000 breaks" is the median with 1000 minus the median with one.
 # shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"
-FUNCTIONS=${DWARF_FUNCTIONS:-2000}
-LINES=${DWARF_LINES:-1000}
+SIZES=${DWARF_SIZES:-1 10 50}
+LINES=1000
+((REPEAT >= 5)) || REPEAT=5
 
-
-lib=$out/libdwarfbig.so
-if [[ ! -e $lib || bench/dwarf_gen.lua -nt $lib ]]; then
-  echo "building a $FUNCTIONS-function -g object (takes a while)"
-  lua5.4 bench/dwarf_gen.lua "$out/dwarfbig.c" "$out/dwarfbig_lines.txt" \
-    "$FUNCTIONS"
-  "$CC" -std=c11 -g -O2 -shared -fPIC "$out/dwarfbig.c" -o "$lib"
-fi
-head -n "$LINES" "$out/dwarfbig_lines.txt" >"$out/dwarf_lines.txt"
-sed 's/^/break /' "$out/dwarf_lines.txt" >"$out/dwarf_breaks.gdb"
-echo "DWARF: $(stat -c %s "$lib") bytes, $FUNCTIONS functions;" \
-  "$LINES file:line locations"
-
-gdb_run() {
-  gdb -nx -batch -iex 'set debuginfod enabled off' "$@"
+build_object() {
+  local mb=$1 d=$out/dwarf/$1
+  [[ -e $d/libdwarfbig.so && $d/libdwarfbig.so -nt bench/dwarf_gen.lua ]] &&
+    return
+  echo "building the ${mb} MB object (takes a while)"
+  mkdir -p "$d"
+  rm -f "$d"/big_*.c "$d"/big_*.o
+  lua5.4 bench/dwarf_gen.lua "$d" "$d/lines.txt" $((mb * 500)) 100 400
+  find "$d" -name 'big_*.c' -print0 |
+    xargs -0 -P2 -I{} "$CC" -std=c11 -g -O1 -fno-eliminate-unused-debug-types \
+      -fPIC -c {} -o {}.o
+  "$CC" -shared "$d"/big_*.c.o -o "$d/libdwarfbig.so"
 }
-set_count=$(gdb_run -x "$out/dwarf_breaks.gdb" "$lib" 2>&1 |
-  grep -c '^Breakpoint [0-9]* at ') || true
-[[ $set_count -eq $LINES ]] ||
-  { echo "gdb set $set_count of $LINES breakpoints" >&2; exit 1; }
-empty=$(best_ns gdb_run)
-loaded=$(best_ns gdb_run "$lib")
-breaks=$(best_ns gdb_run -x "$out/dwarf_breaks.gdb" "$lib")
-ms() { awk -v n="$1" 'BEGIN { printf "%.1f", n / 1e6 }'; }
-gdb_load=$(ms $((loaded - empty)))
-gdb_resolve=$(ms $((breaks - loaded)))
-gdb_total=$(ms $((breaks - empty)))
 
-snare_load="" snare_resolve="" snare_total=""
-if [[ -e $snare_build/lua/snare/core.so ]]; then
-  for ((r = 0; r < REPEAT; r++)); do
-    read -r load resolve locations < <(lua5.4 bench/dwarf_lines.lua "$lib" \
-      "$out/dwarf_lines.txt")
-    [[ $locations -ge $LINES ]] ||
-      { echo "snare resolved $locations locations" >&2; exit 1; }
-    if [[ -z $snare_load ]] ||
-      awk -v a="$load" -v b="$resolve" -v c="$snare_load" -v d="$snare_resolve" \
-        'BEGIN { exit !(a + b < c + d) }'; then
-      snare_load=$load snare_resolve=$resolve
+dwarf_mb() {
+  size -A "$1" | awk '/^\.(z)?debug/ { s += $2 } END { printf "%.1f", s / 1e6 }'
+}
+
+# stats FILE: "min median max" of the numbers in FILE.
+stats() {
+  sort -g "$1" | awk '{ v[NR] = $1 } END {
+    printf "%.0f %.0f %.0f", v[1], v[int((NR + 1) / 2)], v[NR] }'
+}
+
+# measure NAME COMMAND...: REPEAT runs; NAME.ms and NAME.kb get one
+# figure a run (wall ms, maximum resident KB).
+measure() {
+  local name=$1 i
+  shift
+  : >"$work/$name.ms"
+  : >"$work/$name.kb"
+  for ((i = 0; i < REPEAT; i++)); do
+    /usr/bin/time -f '%e %M' -o "$work/time" "$@" >/dev/null 2>&1 ||
+      { echo "dwarf.sh: failed: $*" >&2; exit 1; }
+    awk '{ printf "%.0f\n", $1 * 1000 }' "$work/time" >>"$work/$name.ms"
+    awk '{ print $2 }' "$work/time" >>"$work/$name.kb"
+  done
+}
+
+gdb_run() { gdb -nx -batch -iex 'set debuginfod enabled off' "$@"; }
+snare_run() { lua5.4 bench/dwarf_lines.lua "$@"; }
+median() { stats "$1" | cut -d' ' -f2; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+printf '%-22s %6s %-6s %20s %20s %16s\n' object "MB" tool \
+  "first break ms" "resident MB" "1000 breaks ms"
+verdicts=()
+
+# compare LABEL OBJECT LINES-FILE: one object, both tools.
+compare() {
+  local label=$1 obj=$2 lines=$3 mb
+  mb=$(dwarf_mb "$obj")
+  head -n 1 "$lines" >"$work/first.txt"
+  head -n "$LINES" "$lines" >"$work/all.txt"
+  sed 's/^/break /' "$work/first.txt" >"$work/first.gdb"
+  sed 's/^/break /' "$work/all.txt" >"$work/all.gdb"
+  local set
+  set=$(gdb_run -x "$work/all.gdb" "$obj" 2>&1 | grep -c '^Breakpoint [0-9]* at ') ||
+    true
+  [[ $set -eq $LINES ]] ||
+    { echo "dwarf.sh: gdb set $set of $LINES breakpoints in $label" >&2; exit 1; }
+  measure gdb1 gdb_run -x "$work/first.gdb" "$obj"
+  measure gdbN gdb_run -x "$work/all.gdb" "$obj"
+  measure snare1 snare_run "$obj" "$work/first.txt" 1
+  measure snareN snare_run "$obj" "$work/all.txt" "$LINES"
+  local tool g_first s_first g_mem s_mem g_many s_many
+  for tool in snare gdb; do
+    local many=$(($(median "$work/${tool}N.ms") - $(median "$work/${tool}1.ms")))
+    local mem
+    mem=$(stats "$work/${tool}1.kb" |
+      awk '{ printf "%.1f/%.1f/%.1f", $1 / 1024, $2 / 1024, $3 / 1024 }')
+    printf '%-22s %6s %-6s %20s %20s %16s\n' "$label" "$mb" "$tool" \
+      "$(stats "$work/${tool}1.ms" | tr ' ' /)" "$mem" "$many"
+    if [[ $tool == snare ]]; then
+      s_first=$(median "$work/snare1.ms") s_mem=$(median "$work/snare1.kb")
+      s_many=$many
+    else
+      g_first=$(median "$work/gdb1.ms") g_mem=$(median "$work/gdb1.kb")
+      g_many=$many
     fi
   done
-  snare_total=$(awk -v a="$snare_load" -v b="$snare_resolve" \
-    'BEGIN { printf "%.1f", a + b }')
-else
-  echo "snare: $snare_build/lua/snare/core.so missing (run make first); skipped"
-fi
-
-ratio() {
-  [[ -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", a / b }'
+  local ok=yes
+  ((s_first <= g_first && s_mem <= g_mem && s_many * 3 <= g_many)) || ok=no
+  verdicts+=("$label: first break $s_first <= $g_first ms, resident" \
+    "$((s_mem / 1024)) <= $((g_mem / 1024)) MB, 1000 breaks $s_many <=" \
+    "$g_many / 3 ms: $ok")
 }
+
+for mb in $SIZES; do
+  build_object "$mb"
+  compare "generated ${mb} MB" "$out/dwarf/$mb/libdwarfbig.so" \
+    "$out/dwarf/$mb/lines.txt"
+done
+
+libc=$(realpath "$("$CC" -print-file-name=libc.so.6)")
+id=$(readelf -n "$libc" | awk '/Build ID/ { print $3 }')
+debug=/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug
+if [[ -r $debug ]]; then
+  # 1000 libc lines with code, from the files of its line table.
+  if [[ ! -s $out/dwarf/libc_lines.txt ]]; then
+    mkdir -p "$out/dwarf"
+    for f in msort.c getenv.c setenv.c strtol_l.c qsort.c vfprintf-internal.c \
+      malloc.c; do
+      build/debuginfo_oracle/driver -b "$libc" "$f" 1 6000 |
+        awk -v f="$f" '{ print f ":" $1 }'
+    done | head -n "$LINES" >"$out/dwarf/libc_lines.txt"
+  fi
+  compare "libc (libc6-dbg)" "$libc" "$out/dwarf/libc_lines.txt"
+else
+  echo "libc: no debug file (install libc6-dbg); skipped"
+fi
 echo
-printf '%-34s %10s %10s %12s\n' what "snare ms" "gdb ms" "gdb / snare"
-printf '%-34s %10s %10s %12s\n' "read DWARF" "${snare_load:-n/a}" \
-  "$gdb_load" "$(ratio "$gdb_load" "$snare_load")"
-printf '%-34s %10s %10s %12s\n' "resolve $LINES file:line" \
-  "${snare_resolve:-n/a}" "$gdb_resolve" \
-  "$(ratio "$gdb_resolve" "$snare_resolve")"
-printf '%-34s %10s %10s %12s\n' "total" "${snare_total:-n/a}" "$gdb_total" \
-  "$(ratio "$gdb_total" "$snare_total")"
+printf '%s\n' "${verdicts[@]}"

@@ -379,7 +379,19 @@ static const luaL_Reg lib_meta[] = {
     {NULL, NULL},
 };
 
+/* debug_file_directory([dirs]): sets gdb's debug-file-directory when
+   given a string (nil restores the default); returns the setting. */
+static int core_debug_file_directory(lua_State *L)
+{
+  if (lua_gettop(L) > 0 &&
+      snare_debug_file_directory_set(luaL_optstring(L, 1, NULL)) != SNARE_OK)
+    return luaL_error(L, "out of memory");
+  lua_pushstring(L, snare_debug_file_directory());
+  return 1;
+}
+
 static const luaL_Reg core_functions[] = {
+    {"debug_file_directory", core_debug_file_directory},
     {"load", core_load},
     {"load_program", core_load_program},
     {"program_is_dynamic", core_program_is_dynamic},

@@ -10,6 +10,7 @@
 
 #include "input_file.h"
 #include "debuginfo/debuginfo.h"
+#include "debuginfo/variables.h"
 #include "code/elf_symbols.h"
 
 #define BIAS 0x10000ull
@@ -30,6 +31,34 @@ static void query_lines(const snare_debuginfo *di, const char *file)
   }
 }
 
+/* What frame:vars() asks at addr: the source frames, the variables each
+   scope sees, and each one's value and place (memory reads all fail, see
+   memory_stub.c; registers read as known). */
+static void query_frame(const snare_debuginfo *di, uint64_t addr)
+{
+  snare_debuginfo_frame frames[4];
+  size_t n = snare_debuginfo_frames_at(di, addr, frames, 4);
+  snare_frame_state fs = {.pc = addr, .cfa = 0x7ff000, .valid = ~0u,
+                          .xmm_valid = ~0u};
+  for (size_t f = 0; f < n && f < 4; f++) {
+    snare_variable_info vars[16];
+    size_t count = 0;
+    if (snare_debuginfo_variables(di, frames[f].scope, vars, 16, &count) !=
+        SNARE_OK)
+      continue;
+    for (size_t v = 0; v < count && v < 16; v++) {
+      snare_value *value = NULL;
+      snare_variable_place place;
+      if (snare_debuginfo_variable_read(di, frames[f].scope, &fs,
+                                        vars[v].name, NULL,
+                                        &value) == SNARE_OK)
+        snare_value_free(value);
+      snare_debuginfo_variable_place(di, frames[f].scope, &fs, vars[v].name,
+                                     &place);
+    }
+  }
+}
+
 /* Queries by name and address; stores in *file the first source file a
    line lookup named, for query_lines. */
 static void query_symbol(const snare_debuginfo *di, const snare_elf_symbol *sym,
@@ -46,6 +75,7 @@ static void query_symbol(const snare_debuginfo *di, const snare_elf_symbol *sym,
         *file == NULL)
       *file = line.file;
     snare_debuginfo_function_at(di, sym->address + off, &fn);
+    query_frame(di, sym->address + off);
   }
 }
 

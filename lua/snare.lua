@@ -90,6 +90,16 @@ snare.load = core.load
 -- @return library, or nil, message
 snare.load_program = core.load_program
 
+--- gdb's `set debug-file-directory`: where the separate debug files of
+-- stripped libraries are looked for (by build ID, DIR/.build-id/xx/yyyy.debug,
+-- and by .gnu_debuglink, CRC checked), colon-separated, "/usr/lib/debug"
+-- by default. With a string, sets it (nil restores the default), for
+-- libraries whose DWARF is read afterwards; returns the setting.
+-- @function debug_file_directory
+-- @tparam[opt] string dirs
+-- @treturn string
+snare.debug_file_directory = core.debug_file_directory
+
 --- Address of a symbol in any library loaded through `snare.load`.
 -- @tparam string name
 -- @return address, library; or nil, message

@@ -172,6 +172,7 @@ describe("snare debug", function()
 
   it("shows instructions where there is no line information", function()
     local out = debug({
+      "set debug-file-directory /nonexistent", -- libc without libc6-dbg's
       "break *abs",
       "call (int) abs(-5)",
       "stepi",
@@ -249,6 +250,21 @@ describe("snare debug", function()
     assert.matches('$1 = 0x%x+ "hello"\n', out)
     assert.matches("$2 = 5\n", out, 1, true)
     assert.matches("$3 = 0\n", out, 1, true)
+  end)
+
+  it("sets and shows gdb's debug-file-directory", function()
+    local out, status = debug {
+      "show debug-file-directory",
+      "set debug-file-directory /opt/debug:/usr/lib/debug",
+      "show debug-file-directory",
+      "set debug-file-directory",
+      "show debug-file-directory",
+    }
+    assert.equal(0, status)
+    local shown = "The directory where separate debug symbols are searched for is "
+    assert.matches(shown .. '"/usr/lib/debug".\n' .. shown ..
+      '"/opt/debug:/usr/lib/debug".\n' .. shown .. '"/usr/lib/debug".\n',
+      out, 1, true)
   end)
 
   it("reports signals and interrupts, and aborts calls", function()

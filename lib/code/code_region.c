@@ -347,6 +347,7 @@ bool snare_code_function_at(uint64_t addr, snare_function_info *out,
       .name = s->name,
       .entry = s->range.low,
       .after_prologue = s->range.low, /* JIT code has no prologue marker */
+      .step_start = s->range.low,
       .ranges = &s->range,
       .range_count = 1,
       .decl_file = decl ? decl->file : NULL,

@@ -1,11 +1,18 @@
 /* attributes.c - reading DIE attributes and walking siblings the way
-   every DWARF reader of snare needs them. */
+   every DWARF reader of snare needs them.
+
+   Each helper takes a DIE that may be NULL (a reference that led nowhere
+   in a corrupted unit) and answers "absent": libdwarf, handed a NULL DIE
+   without a Dwarf_Error, has no Dwarf_Debug whose handler it could call
+   and aborts the process. */
+#include <string.h>
+
 #include "private.h"
 
 bool di_udata(Dwarf_Die die, Dwarf_Half at, Dwarf_Unsigned *out)
 {
   Dwarf_Attribute attr;
-  if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
+  if (!die || dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
     return false;
   bool ok = dwarf_formudata(attr, out, NULL) == DW_DLV_OK;
   Dwarf_Signed s = 0;
@@ -24,7 +31,7 @@ Dwarf_Die di_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at)
   Dwarf_Attribute attr;
   Dwarf_Off off = 0;
   Dwarf_Die target = NULL;
-  if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
+  if (!die || dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
     return NULL;
   if (dwarf_global_formref(attr, &off, NULL) == DW_DLV_OK &&
       dwarf_offdie_b(dbg, off, true, &target, NULL) != DW_DLV_OK)
@@ -33,9 +40,38 @@ Dwarf_Die di_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at)
   return target;
 }
 
+const char *di_comp_dir(Dwarf_Die cu)
+{
+  Dwarf_Attribute attr;
+  char *dir = NULL;
+  if (!cu || dwarf_attr(cu, DW_AT_comp_dir, &attr, NULL) != DW_DLV_OK)
+    return NULL;
+  if (dwarf_formstring(attr, &dir, NULL) != DW_DLV_OK)
+    dir = NULL;
+  dwarf_dealloc_attribute(attr);
+  return dir;
+}
+
+/*
+ * libdwarf joins a relative directory of the line table to the unit's
+ * DW_AT_comp_dir; gdb does not when the compilation directory is itself
+ * relative (glibc is built with -fdebug-prefix-map to "."): libc's
+ * getenv.c is "./stdlib/getenv.c" in gdb, not "./stdlib/./stdlib/...".
+ */
+const char *di_file_name(const char *srcfile, const char *comp_dir)
+{
+  size_t n = comp_dir ? strlen(comp_dir) : 0;
+  if (n && comp_dir[0] != '/' && strncmp(srcfile, comp_dir, n) == 0 &&
+      srcfile[n] == '/')
+    return srcfile + n + 1;
+  return srcfile;
+}
+
 Dwarf_Die di_next_sibling(Dwarf_Debug dbg, Dwarf_Die child)
 {
   Dwarf_Die next = NULL;
+  if (!child)
+    return NULL;
   if (dwarf_siblingof_b(dbg, child, true, &next, NULL) != DW_DLV_OK)
     next = NULL;
   dwarf_dealloc_die(child);

@@ -52,12 +52,22 @@ snare_status snare_debuginfo_open(const char *path, uint64_t bias,
 {
   if (!path || !out)
     return SNARE_INVALID_ARGUMENT;
-  if (!di_lists_sane(path))
+  const char *object = path; /* its code, for the prologue analysis */
+  char separate[4096];
+  if (di_separate_debug_file(path, separate, sizeof separate))
+    path = separate;
+  di_lists *lists;
+  if (!di_lists_open(path, &lists))
     return SNARE_LOAD_FAILED;
   snare_debuginfo *di = calloc(1, sizeof *di);
-  if (!di)
+  if (!di || !(di->file = strdup(path))) {
+    di_lists_close(lists);
+    free(di);
     return SNARE_NO_MEMORY;
+  }
+  di->lists = lists;
   di->bias = bias;
+  di->path = strdup(object);
   Dwarf_Error err = NULL;
   int rc = dwarf_init_path(path, NULL, 0, DW_DLC_READ, DW_GROUPNUMBER_ANY,
                            ignore_error, NULL, &di->dbg, NULL, 0, NULL, &err);
@@ -65,14 +75,13 @@ snare_status snare_debuginfo_open(const char *path, uint64_t bias,
     /* Without a Dwarf_Debug the error cannot be freed through one. */
     if (rc == DW_DLV_ERROR)
       dwarf_dealloc(NULL, err, DW_DLA_ERROR);
+    free(di->file);
+    free(di->path);
+    di_lists_close(di->lists);
     free(di);
     return rc == DW_DLV_NO_ENTRY ? SNARE_NOT_FOUND : SNARE_LOAD_FAILED;
   }
-  snare_status st = di_load_lines(di);
-  if (st == SNARE_OK)
-    st = di_load_functions(di);
-  if (st == SNARE_OK)
-    st = di_build_indexes(di);
+  snare_status st = di_index_units(di);
   if (st != SNARE_OK) {
     snare_debuginfo_close(di);
     return st;
@@ -81,11 +90,20 @@ snare_status snare_debuginfo_open(const char *path, uint64_t bias,
   return SNARE_OK;
 }
 
+const char *snare_debuginfo_file(const snare_debuginfo *di)
+{
+  return di->file;
+}
+
 void snare_debuginfo_close(snare_debuginfo *di)
 {
   if (!di)
     return;
   di_free_indexes(di);
+  di_free_units(di);
+  di_free_names(di);
+  di_free_prologue(di);
+  free(di->path);
   di_free_functions(di);
   di_free_lines(di);
   for (size_t i = 0; i < di->string_count; i++)
@@ -93,5 +111,7 @@ void snare_debuginfo_close(snare_debuginfo *di)
   free(di->strings);
   if (di->dbg)
     dwarf_finish(di->dbg, NULL);
+  free(di->file);
+  di_lists_close(di->lists);
   free(di);
 }

@@ -46,6 +46,9 @@ typedef struct snare_line_span {
  */
 snare_status snare_debuginfo_open(const char *path, uint64_t bias,
                                   snare_debuginfo **out) SNARE_HIDDEN;
+/* The file the DWARF was read from: the object's path, or its separate
+   debug file (see snare_debug_file_directory_set). */
+const char *snare_debuginfo_file(const snare_debuginfo *di) SNARE_HIDDEN;
 /* Releases everything, including libdwarf's state. NULL is accepted. */
 void snare_debuginfo_close(snare_debuginfo *di) SNARE_HIDDEN;
 

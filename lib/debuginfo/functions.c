@@ -37,39 +37,66 @@ const di_function *di_function_at(const snare_debuginfo *di, uint64_t addr)
   return b >= 0 ? &di->functions[di->blocks[b].function] : NULL;
 }
 
-/*
- * gdb on x86-64 skips `push %rbp; mov %rsp,%rbp` and then runs to the end
- * of that line, so for gcc's code a breakpoint on a function lands on the
- * second line row when the entry row holds only the opening line (the
- * prologue), and on the entry itself when the compiler put body lines at
- * the entry address (optimised code has no separate prologue row).
- */
-uint64_t di_after_prologue(const snare_debuginfo *di, uint64_t entry,
-                           uint64_t high)
+/* The end of the balanced template argument list opening at p. */
+static const char *template_end(const char *p)
 {
-  di_pc_line pl = di_pc_line_find(di, entry);
-  if (!pl.subfile || pl.row->addr != entry)
-    return entry;
-  /* The rows at one address come from one sequence, so they are
-     neighbours in the subfile: look around pl.row only. */
-  const di_row *first = pl.subfile->rows, *last = first + pl.subfile->count;
-  const di_row *lo = pl.row, *hi = pl.row + 1;
-  while (lo > first && lo[-1].addr == entry)
-    lo--;
-  while (hi < last && hi->addr == entry)
-    hi++;
-  size_t statements = 0;
-  for (const di_row *r = lo; r < hi; r++)
-    statements += r->is_stmt && r->line != 0;
-  if (statements != 1 || pl.end >= high)
-    return entry;
-  return pl.end;
+  int depth = 0;
+  for (; *p; p++) {
+    depth += *p == '<';
+    depth -= *p == '>';
+    if (depth == 0)
+      return p + 1;
+  }
+  return NULL;
 }
 
-/* A function answers to its name and to its mangled (linkage) name. */
+/* full equals query but for the ABI tags ("[abi:cxx11]") and template
+   arguments ("sum<int>" for "sum") the query may leave out, as gdb
+   compares C++ names. */
+static bool equal_but_tags(const char *full, const char *query)
+{
+  while (*full || *query) {
+    bool tag = strncmp(full, "[abi:", 5) == 0 && *query != '[';
+    bool args = *full == '<' && *query != '<';
+    if (tag || args) {
+      full = tag ? strchr(full, ']') : template_end(full);
+      if (!full) /* unterminated */
+        return false;
+      full += tag;
+      continue;
+    }
+    if (*full++ != *query++)
+      return false;
+  }
+  return true;
+}
+
+/*
+ * gdb's wild matching of C++ names: "get" and "Value::get" name
+ * "Json::Value::get", the query matching whole trailing components
+ * (not a "::" inside template arguments or a parameter list).
+ */
+static bool name_matches(const char *full, const char *query)
+{
+  if (equal_but_tags(full, query))
+    return true;
+  int depth = 0;
+  for (const char *p = full; *p; p++) {
+    if (*p == '<' || *p == '(')
+      depth++;
+    else if ((*p == '>' || *p == ')') && depth > 0)
+      depth--;
+    else if (depth == 0 && p[0] == ':' && p[1] == ':' &&
+             equal_but_tags(p + 2, query))
+      return true;
+  }
+  return false;
+}
+
+/* A function answers to its name and to its other (linkage) name. */
 static bool named(const di_function *fn, const char *name)
 {
-  return (fn->name && strcmp(fn->name, name) == 0) ||
+  return (fn->name && name_matches(fn->name, name)) ||
          (fn->linkage && strcmp(fn->linkage, name) == 0);
 }
 
@@ -79,6 +106,7 @@ static void export_info(const snare_debuginfo *di, const di_function *fn,
   *out = fn->info;
   out->entry += di->bias;
   out->after_prologue += di->bias;
+  out->step_start += di->bias;
 }
 
 snare_status snare_debuginfo_function(const snare_debuginfo *di,
@@ -87,6 +115,7 @@ snare_status snare_debuginfo_function(const snare_debuginfo *di,
 {
   if (!di || !name || !out)
     return SNARE_INVALID_ARGUMENT;
+  di_need_name(di, name);
   const di_function *inlined = NULL;
   for (size_t i = 0; i < di->function_count; i++) {
     const di_function *fn = &di->functions[i];
@@ -118,6 +147,7 @@ snare_status snare_debuginfo_function_addresses(const snare_debuginfo *di,
 {
   if (!di || !name || !count || (cap && !addrs))
     return SNARE_INVALID_ARGUMENT;
+  di_need_name(di, name);
   uint64_t *pcs = NULL;
   size_t n = 0, pcs_cap = 0;
   for (size_t i = 0; i < di->function_count; i++) {
@@ -128,7 +158,9 @@ snare_status snare_debuginfo_function_addresses(const snare_debuginfo *di,
       free(pcs);
       return SNARE_NO_MEMORY;
     }
-    pcs[n++] = fn->info.after_prologue;
+    /* an inlined call inside its caller's prologue breaks past it */
+    pcs[n++] = fn->info.inlined ? di_past_prologue(di, fn->info.after_prologue)
+                                : fn->info.after_prologue;
   }
   if (n == 0)
     return SNARE_NOT_FOUND;
@@ -150,6 +182,7 @@ snare_status snare_debuginfo_function_at(const snare_debuginfo *di,
 {
   if (!di || !out)
     return SNARE_INVALID_ARGUMENT;
+  di_need_address(di, addr - di->bias);
   const di_function *fn = di_function_at(di, addr - di->bias);
   if (!fn)
     return SNARE_NOT_FOUND;

@@ -16,13 +16,14 @@ typedef struct unit_walk {
   uint64_t base; /* the unit's base address for DWARF 4 range lists */
   char **files;  /* dwarf_srcfiles of the unit */
   Dwarf_Signed file_count;
+  const char *comp_dir; /* the unit's DW_AT_comp_dir, or NULL */
   bool cxx; /* a C++ unit, whose classes may hold function definitions */
 } unit_walk;
 
 static bool has_attr(Dwarf_Die die, Dwarf_Half at)
 {
   Dwarf_Bool yes = 0;
-  return dwarf_hasattr(die, at, &yes, NULL) == DW_DLV_OK && yes;
+  return die && dwarf_hasattr(die, at, &yes, NULL) == DW_DLV_OK && yes;
 }
 
 /* The DIE that carries the name and declaration of a concrete one. */
@@ -47,7 +48,7 @@ static const char *file_name(unit_walk *w, Dwarf_Unsigned index)
   Dwarf_Signed i = (Dwarf_Signed)index - (w->version >= 5 ? 0 : 1);
   if (i < 0 || i >= w->file_count)
     return NULL;
-  return di_intern(w->di, w->files[i]);
+  return di_intern(w->di, di_file_name(w->files[i], w->comp_dir));
 }
 
 static bool push_range(snare_address_range **ranges, size_t *n, size_t *cap,
@@ -61,9 +62,12 @@ static bool push_range(snare_address_range **ranges, size_t *n, size_t *cap,
   return true;
 }
 
-static bool read_rnglists(Dwarf_Attribute attr, snare_address_range **ranges,
-                          size_t *n, size_t *cap)
+static bool read_rnglists(unit_walk *w, Dwarf_Die die, Dwarf_Attribute attr,
+                          snare_address_range **ranges, size_t *n,
+                          size_t *cap)
 {
+  if (!di_list_attr_safe(w->di->lists, die, attr, false))
+    return true;
   Dwarf_Half form = 0;
   Dwarf_Unsigned value = 0, count = 0, global = 0;
   Dwarf_Rnglists_Head head = NULL;
@@ -142,7 +146,7 @@ static bool read_ranges(unit_walk *w, Dwarf_Die die,
   Dwarf_Attribute attr;
   if (dwarf_attr(die, DW_AT_ranges, &attr, NULL) != DW_DLV_OK)
     return true;
-  bool ok = w->version >= 5 ? read_rnglists(attr, ranges, n, &cap)
+  bool ok = w->version >= 5 ? read_rnglists(w, die, attr, ranges, n, &cap)
                             : read_ranges4(w, die, attr, ranges, n, &cap);
   dwarf_dealloc_attribute(attr);
   return ok;
@@ -187,7 +191,7 @@ static char *string_attr(Dwarf_Die die, Dwarf_Half at)
 {
   Dwarf_Attribute attr;
   char *value = NULL, *copy = NULL;
-  if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
+  if (!die || dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
     return NULL;
   if (dwarf_formstring(attr, &value, NULL) == DW_DLV_OK)
     copy = strdup(value);
@@ -195,21 +199,34 @@ static char *string_attr(Dwarf_Die die, Dwarf_Half at)
   return copy;
 }
 
-/* The mangled name of a C++ function (on its DIE, or on the declaration
-   or abstract instance it completes), or NULL. */
-static char *linkage_name(Dwarf_Die die, Dwarf_Die origin)
+static char *own_linkage_name(Dwarf_Die d)
 {
-  static const Dwarf_Half attrs[] = {DW_AT_linkage_name,
-                                     DW_AT_MIPS_linkage_name};
-  for (int pass = 0; pass < 2; pass++) {
-    Dwarf_Die d = pass == 0 ? die : origin;
-    for (size_t i = 0; d && i < sizeof attrs / sizeof *attrs; i++) {
-      char *name = string_attr(d, attrs[i]);
-      if (name)
-        return name;
-    }
+  char *name = string_attr(d, DW_AT_linkage_name);
+  return name ? name : string_attr(d, DW_AT_MIPS_linkage_name);
+}
+
+/* The mangled name of a C++ function: on its DIE, or on the abstract
+   instance or declaration it completes, nearest first (clang puts a
+   constructor's on the abstract instance between an inlined copy and the
+   class's declaration), or NULL. */
+static char *linkage_name(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Die origin)
+{
+  char *name = own_linkage_name(die);
+  Dwarf_Die d = NULL;
+  for (int hops = 0; !name && hops < 4; hops++) {
+    Dwarf_Die from = d ? d : die;
+    Dwarf_Die next = di_ref(dbg, from, DW_AT_abstract_origin);
+    if (!next)
+      next = di_ref(dbg, from, DW_AT_specification);
+    if (d)
+      dwarf_dealloc_die(d);
+    if (!(d = next))
+      break;
+    name = own_linkage_name(d);
   }
-  return NULL;
+  if (d)
+    dwarf_dealloc_die(d);
+  return name ? name : own_linkage_name(origin);
 }
 
 /*
@@ -217,11 +234,20 @@ static char *linkage_name(Dwarf_Die die, Dwarf_Die origin)
  * its namespaces and classes ("geo::Square::area"), which DW_AT_name
  * lacks, so it comes from demangling the linkage name.
  */
-static char *function_name(di_function *fn, Dwarf_Die die, Dwarf_Die origin)
+static char *function_name(Dwarf_Debug dbg, di_function *fn, Dwarf_Die die,
+                           Dwarf_Die origin)
 {
-  fn->linkage = linkage_name(die, origin);
+  fn->linkage = linkage_name(dbg, die, origin);
   char *qualified = fn->linkage ? snare_demangle_qualified(fn->linkage) : NULL;
-  return qualified ? qualified : die_name(die, origin);
+  if (qualified || !fn->linkage || snare_is_mangled(fn->linkage))
+    return qualified ? qualified : die_name(die, origin);
+  /* A C function renamed in assembly (glibc's hidden aliases: getenv is
+     "__GI_getenv") goes by that name in gdb's frames; its DW_AT_name
+     stays a name to look it up by. */
+  char *source_name = die_name(die, origin);
+  char *shown = fn->linkage;
+  fn->linkage = source_name;
+  return shown;
 }
 
 /* Parameter names of a function DIE (concrete or abstract). */
@@ -320,11 +346,13 @@ static bool add_function(unit_walk *w, Dwarf_Die die, bool inlined,
   *fn = (di_function){.ranges = ranges};
   fn->info.inlined = inlined;
   fn->info.entry = entry_of(die, &ranges[0]);
+  dwarf_dieoffset(die, &fn->die, NULL);
+  fn->first_low = ranges[0].low;
   qsort(ranges, n, sizeof *ranges, range_cmp);
   fn->info.range_count = n;
   Dwarf_Die origin = origin_of(di->dbg, die);
   Dwarf_Die decl = origin && !has_attr(die, DW_AT_decl_line) ? origin : die;
-  fn->name = function_name(fn, die, origin);
+  fn->name = function_name(di->dbg, fn, die, origin);
   Dwarf_Unsigned v = 0;
   if (di_udata(decl, DW_AT_decl_file, &v))
     fn->info.decl_file = file_name(w, v);
@@ -423,7 +451,7 @@ static bool walk(unit_walk *w, Dwarf_Die die, unsigned depth, long parent)
 
 static bool walk_unit(snare_debuginfo *di, Dwarf_Die cu, Dwarf_Half version)
 {
-  unit_walk w = {.di = di, .version = version};
+  unit_walk w = {.di = di, .version = version, .comp_dir = di_comp_dir(cu)};
   Dwarf_Unsigned language = 0;
   if (di_udata(cu, DW_AT_language, &language))
     w.cxx = language == DW_LANG_C_plus_plus ||
@@ -445,33 +473,15 @@ static bool walk_unit(snare_debuginfo *di, Dwarf_Die cu, Dwarf_Half version)
   return ok;
 }
 
-snare_status di_load_functions(snare_debuginfo *di)
+snare_status di_load_unit_functions(snare_debuginfo *di, Dwarf_Die cu,
+                                    Dwarf_Half version)
 {
-  bool ok = true;
-  for (;;) {
-    Dwarf_Half version = 0;
-    Dwarf_Unsigned next = 0;
-    Dwarf_Half cu_type = 0;
-    Dwarf_Error err = NULL;
-    int rc = dwarf_next_cu_header_d(di->dbg, true, NULL, &version, NULL, NULL,
-                                    NULL, NULL, NULL, NULL, &next, &cu_type,
-                                    &err);
-    if (rc == DW_DLV_NO_ENTRY)
-      break;
-    if (rc == DW_DLV_ERROR) {
-      dwarf_dealloc_error(di->dbg, err);
-      return SNARE_LOAD_FAILED;
-    }
-    Dwarf_Die cu = NULL;
-    /* Keep walking after a failure: libdwarf only rewinds at the end. */
-    if (ok && dwarf_siblingof_b(di->dbg, NULL, true, &cu, NULL) == DW_DLV_OK) {
-      ok = walk_unit(di, cu, version);
-      dwarf_dealloc_die(cu);
-    }
-  }
-  if (!ok)
-    return SNARE_NO_MEMORY;
-  for (size_t i = 0; i < di->function_count; i++) {
+  return walk_unit(di, cu, version) ? SNARE_OK : SNARE_NO_MEMORY;
+}
+
+snare_status di_finish_functions(snare_debuginfo *di, size_t first)
+{
+  for (size_t i = first; i < di->function_count; i++) {
     di_function *fn = &di->functions[i];
     snare_function_info *info = &fn->info;
     info->name = fn->name;
@@ -483,14 +493,19 @@ snare_status di_load_functions(snare_debuginfo *di)
                                               fn->ranges[k].high + di->bias};
     info->ranges = fn->exported;
     info->params = (const char *const *)fn->params;
-    uint64_t high = fn->ranges[fn->info.range_count - 1].high;
-    /* gdb 13 breaks an inlined instance at its lowest address, not at
-       DW_AT_entry_pc */
-    info->after_prologue = info->inlined ? fn->ranges[0].low
-                                         : di_after_prologue(di, info->entry,
-                                                             high);
+    di_place_function(di, fn, fn->ranges[fn->info.range_count - 1].high);
   }
   return SNARE_OK;
+}
+
+bool di_unit_ranges(snare_debuginfo *di, Dwarf_Die cu, Dwarf_Half version,
+                    snare_address_range **ranges, size_t *n)
+{
+  unit_walk w = {.di = di, .version = version};
+  Dwarf_Addr low = 0;
+  if (dwarf_lowpc(cu, &low, NULL) == DW_DLV_OK)
+    w.base = low;
+  return read_ranges(&w, cu, ranges, n);
 }
 
 void di_free_functions(snare_debuginfo *di)

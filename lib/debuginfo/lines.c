@@ -98,6 +98,7 @@ snare_status snare_debuginfo_line_at(const snare_debuginfo *di, uint64_t addr,
   if (!di || !out)
     return SNARE_INVALID_ARGUMENT;
   uint64_t link = addr - di->bias;
+  di_need_address(di, link);
   di_pc_line pl = di_pc_line_find(di, link);
   if (!pl.subfile)
     return SNARE_NOT_FOUND;
@@ -114,7 +115,7 @@ snare_status snare_debuginfo_line_at(const snare_debuginfo *di, uint64_t addr,
   return SNARE_OK;
 }
 
-static bool file_matches(const char *path, const char *file)
+bool di_file_matches(const char *path, const char *file)
 {
   size_t n = strlen(path), m = strlen(file);
   if (m == 0 || m > n)
@@ -151,6 +152,18 @@ static long line_common(const di_subfile *sf, unsigned line, size_t start,
   return best_index;
 }
 
+uint64_t di_past_prologue(const snare_debuginfo *di, uint64_t pc)
+{
+  long b = di_block_at(di, pc);
+  while (b >= 0 && di->blocks[b].kind != DI_BLOCK_FUNCTION)
+    b = di->blocks[b].parent;
+  if (b < 0)
+    return pc;
+  const snare_function_info *fn = &di->functions[di->blocks[b].function].info;
+  uint64_t entry = fn->entry, after = fn->after_prologue; /* link-time */
+  return pc >= entry && pc < after ? after : pc;
+}
+
 static int addr_cmp(const void *a, const void *b)
 {
   uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -179,17 +192,8 @@ static size_t filter_locations(const snare_debuginfo *di, uint64_t *pcs,
     pcs[kept++] = pcs[i];
   }
   free(blocks);
-  for (size_t i = 0; i < kept; i++) {
-    long b = di_block_at(di, pcs[i]);
-    while (b >= 0 && di->blocks[b].kind != DI_BLOCK_FUNCTION)
-      b = di->blocks[b].parent;
-    if (b < 0)
-      continue;
-    const snare_function_info *fn = &di->functions[di->blocks[b].function].info;
-    uint64_t entry = fn->entry, after = fn->after_prologue; /* link-time */
-    if (pcs[i] >= entry && pcs[i] < after)
-      pcs[i] = after;
-  }
+  for (size_t i = 0; i < kept; i++)
+    pcs[i] = di_past_prologue(di, pcs[i]);
   qsort(pcs, kept, sizeof *pcs, addr_cmp);
   size_t unique = 0;
   for (size_t i = 0; i < kept; i++)
@@ -205,11 +209,12 @@ snare_status snare_debuginfo_line_addresses(const snare_debuginfo *di,
 {
   if (!di || !file || !count || (cap && !addrs))
     return SNARE_INVALID_ARGUMENT;
+  di_need_file(di, file);
   uint64_t *pcs = NULL;
   size_t n = 0, pcs_cap = 0;
   for (size_t i = 0; i < di->subfile_count; i++) {
     const di_subfile *sf = &di->subfiles[i];
-    if (!file_matches(sf->path, file))
+    if (!di_file_matches(sf->path, file))
       continue;
     const size_t *rows;
     size_t count = di_line_rows(sf, line, &rows);
@@ -239,11 +244,12 @@ snare_status snare_debuginfo_line_nearest(const snare_debuginfo *di,
 {
   if (!di || !file || !before || !after)
     return SNARE_INVALID_ARGUMENT;
+  di_need_file(di, file);
   bool known = false;
   unsigned lo = 0, hi = 0;
   for (size_t i = 0; i < di->subfile_count; i++) {
     const di_subfile *sf = &di->subfiles[i];
-    if (!file_matches(sf->path, file))
+    if (!di_file_matches(sf->path, file))
       continue;
     known = true;
     for (size_t k = 0; k < sf->count; k++) {
@@ -269,11 +275,12 @@ snare_status snare_debuginfo_line_span(const snare_debuginfo *di,
 {
   if (!di || !file || !out)
     return SNARE_INVALID_ARGUMENT;
+  di_need_file(di, file);
   for (size_t i = 0; i < di->subfile_count; i++) {
     const di_subfile *sf = &di->subfiles[i];
     bool exact;
     long k;
-    if (!file_matches(sf->path, file) ||
+    if (!di_file_matches(sf->path, file) ||
         (k = line_common(sf, line, 0, &exact)) < 0 || !exact)
       continue;
     di_pc_line pl = di_pc_line_find(di, sf->rows[k].addr);

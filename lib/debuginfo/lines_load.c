@@ -25,8 +25,10 @@ typedef struct unit_reader {
   Dwarf_Unsigned version;        /* of the line table */
   char **files;                  /* dwarf_srcfiles of the unit */
   Dwarf_Signed file_count;
+  const char *comp_dir;          /* the unit's DW_AT_comp_dir, or NULL */
   long *by_fileno;               /* index in files -> subfile, or -1 */
   size_t fileno_cap;
+  bool clang; /* the unit's producer: see subfile_for */
 } unit_reader;
 
 /* State of gdb's line state machine that outlives one row. */
@@ -43,7 +45,7 @@ typedef struct sequence_state {
 } sequence_state;
 
 static snare_status add_row(di_subfile *sf, uint64_t addr, uint32_t line,
-                            uint32_t column, bool is_stmt)
+                            uint32_t column, bool is_stmt, bool prologue_end)
 {
   if (line == 0) {
     /* An end marker swallows the rows its file already has at addr. */
@@ -63,22 +65,25 @@ static snare_status add_row(di_subfile *sf, uint64_t addr, uint32_t line,
   if (!di_reserve((void **)&sf->rows, &sf->cap, sf->count, sizeof *sf->rows))
     return SNARE_NO_MEMORY;
   sf->rows[sf->count++] =
-      (di_row){.addr = addr, .line = line, .column = column, .is_stmt = is_stmt};
+      (di_row){.addr = addr, .line = line, .column = column,
+               .is_stmt = is_stmt, .prologue_end = prologue_end};
   return SNARE_OK;
 }
 
 /*
- * The subfile of a row. libdwarf 20210528 starts a DWARF 5 sequence with
- * file register 0 where the standard says 1 (gcc relies on 1 and never
- * selects 0 itself), and dwarf_linesrc follows it; so rows are named from
- * the unit's file list with that corrected.
+ * The subfile of a row, named from the unit's file list. libdwarf
+ * 20210528 starts a DWARF 5 sequence with file register 0 where the
+ * standard says 1 (gcc relies on 1 and never selects 0 itself), and
+ * dwarf_linesrc follows it; so for gcc's tables file 0 is read as 1.
+ * clang selects file 0, its primary file, for the unit's own rows (its
+ * entry 1 is a header): its tables are read as written.
  */
 static long subfile_for(unit_reader *r, Dwarf_Line line)
 {
   Dwarf_Unsigned fileno = 0;
   if (dwarf_line_srcfileno(line, &fileno, NULL) != DW_DLV_OK)
     return -1;
-  if (r->version >= 5 && fileno == 0)
+  if (r->version >= 5 && fileno == 0 && !r->clang)
     fileno = 1;
   Dwarf_Signed index = (Dwarf_Signed)fileno - (r->version >= 5 ? 0 : 1);
   if (index < 0 || index >= r->file_count)
@@ -95,7 +100,7 @@ static long subfile_for(unit_reader *r, Dwarf_Line line)
     r->by_fileno = p;
     r->fileno_cap = cap;
   }
-  const char *name = r->files[index];
+  const char *name = di_file_name(r->files[index], r->comp_dir);
   snare_debuginfo *di = r->di;
   long found = -1;
   for (size_t i = r->first_subfile; i < di->subfile_count; i++)
@@ -121,7 +126,7 @@ static snare_status end_sequence(unit_reader *r, sequence_state *s,
   snare_debuginfo *di = r->di;
   snare_status st = SNARE_OK;
   if (s->last_subfile >= 0)
-    st = add_row(&di->subfiles[s->last_subfile], addr, 0, 0, true);
+    st = add_row(&di->subfiles[s->last_subfile], addr, 0, 0, true, false);
   if (st == SNARE_OK && s->started && addr > s->low) {
     if (!di_reserve((void **)&di->sequences, &di->sequence_cap,
                     di->sequence_count, sizeof *di->sequences))
@@ -172,11 +177,11 @@ static snare_status take_row(unit_reader *r, sequence_state *s,
   snare_debuginfo *di = r->di;
   if (!ignore) {
     if (file_changed && s->last_subfile >= 0)
-      st = add_row(&di->subfiles[s->last_subfile], addr, 0, 0, true);
+      st = add_row(&di->subfiles[s->last_subfile], addr, 0, 0, true, false);
     if (st == SNARE_OK && (file_changed || lineno != s->last_line ||
                            !s->line_has_discriminator))
       st = add_row(&di->subfiles[sub], addr, (uint32_t)lineno,
-                   (uint32_t)column, is_stmt);
+                   (uint32_t)column, is_stmt, prologue_end);
     s->last_subfile = sub;
     s->last_line = (uint32_t)lineno;
   }
@@ -238,6 +243,19 @@ static char *unit_primary_path(Dwarf_Debug dbg, Dwarf_Die cu)
   return path;
 }
 
+static bool made_by_clang(Dwarf_Die cu)
+{
+  Dwarf_Attribute attr = NULL;
+  char *producer = NULL;
+  bool clang = false;
+  if (dwarf_attr(cu, DW_AT_producer, &attr, NULL) != DW_DLV_OK)
+    return false;
+  if (dwarf_formstring(attr, &producer, NULL) == DW_DLV_OK)
+    clang = strstr(producer, "clang") != NULL;
+  dwarf_dealloc_attribute(attr);
+  return clang;
+}
+
 static snare_status read_unit(snare_debuginfo *di, Dwarf_Die cu, size_t unit)
 {
   Dwarf_Unsigned version = 0;
@@ -253,9 +271,11 @@ static snare_status read_unit(snare_debuginfo *di, Dwarf_Die cu, size_t unit)
   Dwarf_Signed count = 0;
   snare_status st = SNARE_LOAD_FAILED;
   unit_reader r = {.di = di, .dbg = di->dbg, .unit = unit,
-                   .version = version, .first_subfile = di->subfile_count};
+                   .version = version, .first_subfile = di->subfile_count,
+                   .comp_dir = di_comp_dir(cu)};
   if (dwarf_srcfiles(cu, &r.files, &r.file_count, NULL) != DW_DLV_OK)
     r.file_count = 0;
+  r.clang = made_by_clang(cu);
   if (dwarf_srclines_from_linecontext(ctx, &lines, &count, NULL) ==
       DW_DLV_OK) {
     st = SNARE_OK;
@@ -308,35 +328,13 @@ static int sequence_cmp(const void *a, const void *b)
   return (x->low > y->low) - (x->low < y->low);
 }
 
-snare_status di_load_lines(snare_debuginfo *di)
+snare_status di_load_unit_lines(snare_debuginfo *di, Dwarf_Die cu,
+                                size_t unit)
 {
-  snare_status st = SNARE_OK;
-  size_t unit = 0;
-  for (;;) {
-    Dwarf_Unsigned next = 0;
-    Dwarf_Half cu_type = 0;
-    Dwarf_Error err = NULL;
-    int rc = dwarf_next_cu_header_d(di->dbg, true, NULL, NULL, NULL, NULL,
-                                    NULL, NULL, NULL, NULL, &next, &cu_type,
-                                    &err);
-    if (rc == DW_DLV_NO_ENTRY)
-      break;
-    if (rc == DW_DLV_ERROR) {
-      dwarf_dealloc_error(di->dbg, err);
-      return SNARE_LOAD_FAILED;
-    }
-    Dwarf_Die cu = NULL;
-    /* Keep walking after a failure: libdwarf only rewinds at the end. */
-    if (st == SNARE_OK &&
-        dwarf_siblingof_b(di->dbg, NULL, true, &cu, NULL) == DW_DLV_OK) {
-      st = read_unit(di, cu, unit);
-      dwarf_dealloc_die(cu);
-    }
-    unit++;
-  }
-  if (st != SNARE_OK)
-    return st;
-  for (size_t i = 0; i < di->subfile_count; i++) {
+  size_t first = di->subfile_count;
+  /* A unit whose line program fails keeps the rows read before. */
+  snare_status st = read_unit(di, cu, unit);
+  for (size_t i = first; i < di->subfile_count; i++) {
     di_subfile *sf = &di->subfiles[i];
     di_row *tmp = malloc(sf->count * sizeof *tmp + 1);
     if (!tmp)
@@ -347,7 +345,23 @@ snare_status di_load_lines(snare_debuginfo *di)
   if (di->sequence_count)
     qsort(di->sequences, di->sequence_count, sizeof *di->sequences,
           sequence_cmp);
-  return SNARE_OK;
+  /* Queries search subfiles in unit order, as gdb searches symtabs,
+     whichever order units were loaded in. */
+  size_t at = first;
+  while (at > 0 && di->subfiles[at - 1].unit > unit)
+    at--;
+  size_t n = di->subfile_count - first;
+  if (at < first && n > 0) {
+    di_subfile *moved = malloc(n * sizeof *moved);
+    if (!moved)
+      return SNARE_NO_MEMORY;
+    memcpy(moved, di->subfiles + first, n * sizeof *moved);
+    memmove(di->subfiles + at + n, di->subfiles + at,
+            (first - at) * sizeof *moved);
+    memcpy(di->subfiles + at, moved, n * sizeof *moved);
+    free(moved);
+  }
+  return st;
 }
 
 void di_free_lines(snare_debuginfo *di)

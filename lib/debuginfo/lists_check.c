@@ -1,11 +1,13 @@
 /*
- * lists_check.c - a look at the headers of .debug_rnglists and
- * .debug_loclists before libdwarf reads them. The libdwarf in Debian 12
- * (20210528) frees twice on its error path when a unit's length runs past
- * the end of its section (found by fuzz/debuginfo_fuzz.c), which kills
- * the process; such a file is refused here instead.
+ * lists_check.c - a look at .debug_rnglists and .debug_loclists before
+ * libdwarf reads them. The libdwarf in Debian 12 (20210528) frees twice
+ * on its error path when a unit's length runs past the end of its
+ * section, and dereferences NULL decoding a list at an offset that is not
+ * a list's start (both found by fuzz/debuginfo_fuzz.c), which kills the
+ * process: such a file is refused at open, such a list read as absent.
  */
 #include <gelf.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal/loader.h"
@@ -36,34 +38,163 @@ static bool units_fit(const uint8_t *p, size_t size)
   return true;
 }
 
-static bool is_list_section(const char *name)
+/* The list sections of one object, kept for di_list_attr_safe. */
+struct di_lists {
+  int fd;
+  Elf *elf;
+  const uint8_t *data[2]; /* .debug_rnglists, .debug_loclists */
+  size_t size[2];
+  bool has_addr; /* a .debug_addr for the *x entry kinds */
+};
+
+static int list_section(const char *name)
 {
-  return name != NULL && (strcmp(name, ".debug_rnglists") == 0 ||
-                          strcmp(name, ".debug_loclists") == 0);
+  if (name == NULL)
+    return -1;
+  if (strcmp(name, ".debug_rnglists") == 0)
+    return 0;
+  return strcmp(name, ".debug_loclists") == 0 ? 1 : -1;
 }
 
-bool di_lists_sane(const char *path)
+bool di_lists_open(const char *path, di_lists **out)
 {
+  *out = NULL;
   int fd = snare_os_file_open(path);
   if (fd < 0)
     return true; /* libdwarf will report the file itself */
+  di_lists *l = calloc(1, sizeof *l);
+  if (!l) {
+    snare_os_file_close(fd);
+    return true;
+  }
+  l->fd = fd;
   bool sane = true;
   elf_version(EV_CURRENT);
-  Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+  /* mapped: only the pages of lists actually checked become resident */
+  l->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
   size_t names;
-  if (elf != NULL && elf_getshdrstrndx(elf, &names) == 0) {
-    for (Elf_Scn *scn = NULL; sane && (scn = elf_nextscn(elf, scn)) != NULL;) {
+  if (l->elf != NULL && elf_getshdrstrndx(l->elf, &names) == 0) {
+    for (Elf_Scn *scn = NULL;
+         sane && (scn = elf_nextscn(l->elf, scn)) != NULL;) {
       GElf_Shdr shdr;
-      if (gelf_getshdr(scn, &shdr) == NULL || shdr.sh_type == SHT_NOBITS ||
-          (shdr.sh_flags & SHF_COMPRESSED) ||
-          !is_list_section(elf_strptr(elf, names, shdr.sh_name)))
+      if (gelf_getshdr(scn, &shdr) == NULL || shdr.sh_type == SHT_NOBITS)
+        continue;
+      const char *name = elf_strptr(l->elf, names, shdr.sh_name);
+      if (name && strcmp(name, ".debug_addr") == 0)
+        l->has_addr = true;
+      int which = list_section(name);
+      if (which < 0 ||
+          ((shdr.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0))
         continue;
       Elf_Data *data = elf_getdata(scn, NULL);
-      sane = data == NULL || data->d_buf == NULL ||
-             units_fit(data->d_buf, data->d_size);
+      if (data == NULL || data->d_buf == NULL)
+        continue;
+      sane = units_fit(data->d_buf, data->d_size);
+      l->data[which] = data->d_buf;
+      l->size[which] = data->d_size;
     }
   }
-  elf_end(elf);
-  snare_os_file_close(fd);
-  return sane;
+  if (!sane) {
+    di_lists_close(l);
+    return false;
+  }
+  *out = l;
+  return true;
+}
+
+void di_lists_close(di_lists *l)
+{
+  if (!l)
+    return;
+  elf_end(l->elf);
+  snare_os_file_close(l->fd);
+  free(l);
+}
+
+/* A bounded reader over one section. */
+typedef struct cursor {
+  const uint8_t *p, *end;
+  bool ok;
+} cursor;
+
+static uint64_t uleb(cursor *c)
+{
+  uint64_t v = 0;
+  for (unsigned shift = 0; c->ok; shift += 7) {
+    if (c->p >= c->end || shift > 63) {
+      c->ok = false;
+      break;
+    }
+    uint8_t b = *c->p++;
+    v |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80))
+      break;
+  }
+  return v;
+}
+
+static void skip(cursor *c, uint64_t n)
+{
+  if (!c->ok || n > (uint64_t)(c->end - c->p))
+    c->ok = false;
+  else
+    c->p += n;
+}
+
+/*
+ * Whether the DWARF 5 list at offset decodes: known entry kinds, every
+ * operand inside the section, and the *x kinds only with a .debug_addr.
+ * libdwarf 20210528 dereferences NULL on some lists that do not (an
+ * offset moved into the middle of an entry, in a corrupted unit).
+ */
+static bool list_decodes(const di_lists *l, bool loclist, uint64_t offset,
+                         unsigned address_size)
+{
+  int which = loclist ? 1 : 0;
+  if (!l->data[which] || offset >= l->size[which])
+    return false;
+  cursor c = {l->data[which] + offset, l->data[which] + l->size[which], true};
+  /* Kinds 1..3 (DW_LLE/DW_RLE_*x) read .debug_addr; then the operands
+     of each kind: u = ULEB, a = address, e = counted expression. */
+  static const char *const lle[] = {"", "u", "uue", "uue", "uue", "e",
+                                    "a", "aae", "aue", "uu"};
+  static const char *const rle[] = {"", "u", "uu", "uu", "uu", "a", "aa",
+                                    "au"};
+  size_t kinds = loclist ? sizeof lle / sizeof *lle : sizeof rle / sizeof *rle;
+  for (;;) {
+    if (c.p >= c.end)
+      return false;
+    uint8_t kind = *c.p++;
+    if (kind == 0)
+      return true;
+    if (kind >= kinds || (kind <= 3 && !l->has_addr))
+      return false;
+    for (const char *op = loclist ? lle[kind] : rle[kind]; *op; op++) {
+      if (*op == 'u')
+        uleb(&c);
+      else if (*op == 'a')
+        skip(&c, address_size);
+      else
+        skip(&c, uleb(&c));
+    }
+    if (!c.ok)
+      return false;
+  }
+}
+
+bool di_list_attr_safe(const di_lists *l, Dwarf_Die die, Dwarf_Attribute attr,
+                       bool loclist)
+{
+  Dwarf_Half version = 0, offset_size = 0, form = 0, address_size = 0;
+  Dwarf_Off offset = 0;
+  if (!die || dwarf_get_version_of_die(die, &version, &offset_size) !=
+                  DW_DLV_OK ||
+      dwarf_whatform(attr, &form, NULL) != DW_DLV_OK)
+    return false;
+  if (version < 5 || form != DW_FORM_sec_offset)
+    return true; /* DWARF 4 lists, expressions, indexed lists */
+  if (!l || dwarf_global_formref(attr, &offset, NULL) != DW_DLV_OK ||
+      dwarf_get_die_address_size(die, &address_size, NULL) != DW_DLV_OK)
+    return false;
+  return list_decodes(l, loclist, offset, address_size);
 }

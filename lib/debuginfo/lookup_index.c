@@ -1,5 +1,5 @@
 /*
- * lookup_index.c - indexes built once after loading, so that `file:line`
+ * lookup_index.c - indexes rebuilt as units are loaded, so that `file:line`
  * and address lookups cost a binary search and a short scan instead of a
  * pass over every row and block of the object (a library with thousands
  * of functions answers each breakpoint location in microseconds).
@@ -74,8 +74,10 @@ static bool index_roots(snare_debuginfo *di)
 snare_status di_build_indexes(snare_debuginfo *di)
 {
   for (size_t i = 0; i < di->subfile_count; i++)
-    if (!index_lines(&di->subfiles[i]))
+    if (!di->subfiles[i].by_line && !index_lines(&di->subfiles[i]))
       return SNARE_NO_MEMORY;
+  free(di->roots);
+  di->roots = NULL;
   return index_roots(di) ? SNARE_OK : SNARE_NO_MEMORY;
 }
 

@@ -1,7 +1,8 @@
 /*
  * private.h - the data a snare_debuginfo holds, shared by the files of
- * lib/debuginfo/. Everything is read at open into plain arrays, in
- * link-time addresses; the bias is applied at the API boundary.
+ * lib/debuginfo/. A unit's lines and blocks are read into plain arrays
+ * when first needed (units.c), in link-time addresses; the bias is
+ * applied at the API boundary.
  */
 #ifndef SNARE_DEBUGINFO_PRIVATE_H
 #define SNARE_DEBUGINFO_PRIVATE_H
@@ -17,6 +18,7 @@ typedef struct di_row {
   uint32_t line;
   uint32_t column;
   bool is_stmt;
+  bool prologue_end; /* the compiler's mark: breakpoints past the prologue */
 } di_row;
 
 /*
@@ -67,15 +69,42 @@ typedef struct di_root {
 typedef struct di_function {
   snare_function_info info; /* ranges/params point into this record */
   char *name;    /* qualified for C++ functions: "geo::Square::area" */
-  char *linkage; /* a C++ function's mangled name, or NULL */
+  char *linkage; /* its other name: a C++ function's mangled name, a C
+                    function's DW_AT_name when its linkage name (an
+                    assembler label) is the name shown; or NULL */
   snare_address_range *ranges;  /* link-time, shared with its block */
   snare_address_range *exported; /* run-time, what info.ranges shows */
   char **params;
+  Dwarf_Off die; /* its DIE (a concrete instance's, not the origin's) */
+  uint64_t first_low; /* where its first range in DWARF's order starts */
 } di_function;
+
+/* Which units declare which function names (name_index.c). */
+typedef struct di_names di_names;
+
+/* An object's range and location list sections (lists_check.c). */
+typedef struct di_lists di_lists;
+
+/* One compilation unit, as indexed at open. */
+typedef struct di_unit {
+  Dwarf_Off offset; /* of its DIE */
+  Dwarf_Half version;
+  snare_address_range *ranges; /* link-time */
+  size_t range_count;
+  char **files; /* gdb's names of its line table's files */
+  size_t file_count;
+  bool loaded;
+} di_unit;
 
 struct snare_debuginfo {
   Dwarf_Debug dbg;
+  di_unit *units; /* in .debug_info order: the unit numbers of rows */
+  size_t unit_count, unit_cap;
+  di_names *names; /* NULL until the first lookup by name */
+  bool names_tried;
   uint64_t bias;
+  char *file; /* where the DWARF was read: the object or its debug file */
+  di_lists *lists; /* its list sections, checked before libdwarf reads */
   di_subfile *subfiles;
   size_t subfile_count, subfile_cap;
   di_sequence *sequences; /* sorted by low */
@@ -88,6 +117,14 @@ struct snare_debuginfo {
   size_t root_count;
   char **strings; /* interned file names referred to by functions */
   size_t string_count, string_cap;
+  /* Where functions start (prologue.c): the object's code, per-unit
+     facts read when first asked. */
+  char *path;
+  struct Elf *code_elf;
+  int code_fd;
+  bool code_tried;
+  struct di_unit_facts *unit_facts;
+  size_t unit_fact_count, unit_fact_cap;
 };
 
 /* Grows *items (of item_size bytes, *cap of them) to hold one more. */
@@ -100,21 +137,71 @@ bool di_udata(Dwarf_Die die, Dwarf_Half at, Dwarf_Unsigned *out) SNARE_HIDDEN;
 /* The DIE an attribute refers to (type, abstract origin...), or NULL;
    the caller deallocates it. */
 Dwarf_Die di_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;
+/* A unit's DW_AT_comp_dir (in the section's data), or NULL. */
+const char *di_comp_dir(Dwarf_Die cu) SNARE_HIDDEN;
+/* gdb's name of a file that dwarf_srcfiles names srcfile, in a unit
+   compiled in comp_dir (may be NULL): a suffix of srcfile. */
+const char *di_file_name(const char *srcfile, const char *comp_dir)
+    SNARE_HIDDEN;
 /* The sibling after child, or NULL at the end; releases child. */
 Dwarf_Die di_next_sibling(Dwarf_Debug dbg, Dwarf_Die child) SNARE_HIDDEN;
 
-/* Loading, called by snare_debuginfo_open in this order. */
-/* False when a range or location list section of the file at path has a
-   unit running past its end (see lists_check.c). */
-bool di_lists_sane(const char *path) SNARE_HIDDEN;
-snare_status di_load_lines(snare_debuginfo *di) SNARE_HIDDEN;
-snare_status di_load_functions(snare_debuginfo *di) SNARE_HIDDEN;
+/* The separate debug file of the object at path (debug_link.c) in out,
+   when the object has no DWARF of its own and one is found. */
+bool di_separate_debug_file(const char *path, char *out, size_t cap)
+    SNARE_HIDDEN;
+
+/* The list sections of the file at path (lists_check.c) in *out (NULL
+   when it cannot be read: libdwarf reports that); false when one has a
+   unit running past its end. */
+bool di_lists_open(const char *path, di_lists **out) SNARE_HIDDEN;
+void di_lists_close(di_lists *lists) SNARE_HIDDEN;
+/* Whether libdwarf may read the range (loclist false) or location list
+   attribute attr of die: a DWARF 5 list must decode first. */
+bool di_list_attr_safe(const di_lists *lists, Dwarf_Die die,
+                       Dwarf_Attribute attr, bool loclist) SNARE_HIDDEN;
+
+/*
+ * Units (units.c): at open only each compilation unit's address ranges
+ * and file names are read; a unit's lines, functions and blocks are read
+ * the first time a question needs them, in this order: its lines
+ * (di_load_unit_lines), its DIE tree (di_load_unit_functions), the
+ * indexes (di_build_indexes), then its functions' breakpoint places
+ * (di_finish_functions, which look up lines and blocks).
+ */
+snare_status di_index_units(snare_debuginfo *di) SNARE_HIDDEN;
+void di_free_units(snare_debuginfo *di) SNARE_HIDDEN;
+/* Loads the units that may hold a link-time address, those that name a
+   source file (as di_file_matches), or all. The handle is a cache: the
+   queries that take it const fill it. */
+void di_need_address(const snare_debuginfo *di, uint64_t addr) SNARE_HIDDEN;
+void di_need_file(const snare_debuginfo *di, const char *file) SNARE_HIDDEN;
+void di_need_all(const snare_debuginfo *di) SNARE_HIDDEN;
+void di_need_unit(const snare_debuginfo *di, size_t unit) SNARE_HIDDEN;
+/* Loads the units that may define a function answering to query, from
+   the name index (name_index.c, built on the first call). */
+void di_need_name(const snare_debuginfo *di, const char *query)
+    SNARE_HIDDEN;
+void di_free_names(snare_debuginfo *di) SNARE_HIDDEN;
+/* Whether a recorded path names file: equal, or ending in "/" + file. */
+bool di_file_matches(const char *path, const char *file) SNARE_HIDDEN;
+/* The address ranges of a unit's DIE (link-time); false on no memory. */
+bool di_unit_ranges(snare_debuginfo *di, Dwarf_Die cu, Dwarf_Half version,
+                    snare_address_range **ranges, size_t *n) SNARE_HIDDEN;
+snare_status di_load_unit_lines(snare_debuginfo *di, Dwarf_Die cu,
+                                size_t unit) SNARE_HIDDEN;
+snare_status di_load_unit_functions(snare_debuginfo *di, Dwarf_Die cu,
+                                    Dwarf_Half version) SNARE_HIDDEN;
+/* Completes the functions from index first on (exported ranges, places). */
+snare_status di_finish_functions(snare_debuginfo *di, size_t first)
+    SNARE_HIDDEN;
 void di_free_lines(snare_debuginfo *di) SNARE_HIDDEN;
 void di_free_functions(snare_debuginfo *di) SNARE_HIDDEN;
 
 /*
  * Indexes over what was loaded (lookup_index.c), so that queries do not
- * scan every row and block: built last by snare_debuginfo_open, freed
+ * scan every row and block: extended each time units are loaded (the
+ * line index of the new subfiles, the block index over all), freed
  * first by close.
  */
 snare_status di_build_indexes(snare_debuginfo *di) SNARE_HIDDEN;
@@ -142,8 +229,18 @@ long di_block_at(const snare_debuginfo *di, uint64_t addr) SNARE_HIDDEN;
 /* Innermost function or inlined instance containing addr, or NULL. */
 const di_function *di_function_at(const snare_debuginfo *di, uint64_t addr)
     SNARE_HIDDEN;
-/* Entry address past the prologue, from the line table (link-time). */
-uint64_t di_after_prologue(const snare_debuginfo *di, uint64_t entry,
-                           uint64_t high) SNARE_HIDDEN;
+/* Sets fn's after_prologue (gdb's `break NAME`) and step_start (where
+   gdb's `step` into it stops); high: the end of its last range. */
+void di_place_function(snare_debuginfo *di, di_function *fn, uint64_t high)
+    SNARE_HIDDEN;
+void di_free_prologue(snare_debuginfo *di) SNARE_HIDDEN;
+/* The link-time address of the object's function symbol name, as gdb's
+   minimal symbols give it. */
+bool di_symbol_address(const snare_debuginfo *di, const char *name,
+                       uint64_t *out) SNARE_HIDDEN;
+/* gdb's skip_prologue_sal for a location inside a function: pc, or the
+   place past the prologue of the function holding it when pc lies in
+   that prologue (an inlined call there, a line's first row). */
+uint64_t di_past_prologue(const snare_debuginfo *di, uint64_t pc) SNARE_HIDDEN;
 
 #endif

@@ -13,7 +13,8 @@
 static Dwarf_Half tag_of(Dwarf_Die die)
 {
   Dwarf_Half tag = 0;
-  dwarf_tag(die, &tag, NULL);
+  if (die)
+    dwarf_tag(die, &tag, NULL);
   return tag;
 }
 
@@ -40,7 +41,8 @@ static Dwarf_Die copy_die(Dwarf_Debug dbg, Dwarf_Die die)
 {
   Dwarf_Off off = 0;
   Dwarf_Die out = NULL;
-  if (dwarf_dieoffset(die, &off, NULL) != DW_DLV_OK ||
+  /* A variable without DW_AT_type (a corrupted unit) has no type DIE. */
+  if (!die || dwarf_dieoffset(die, &off, NULL) != DW_DLV_OK ||
       dwarf_offdie_b(dbg, off, true, &out, NULL) != DW_DLV_OK)
     return NULL;
   return out;

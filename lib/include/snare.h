@@ -178,6 +178,11 @@ typedef struct snare_stop {
      before and after (the first `length` bytes, little-endian). */
   int watchpoint;
   uint64_t old_value, new_value;
+  /* gdb's hidden inline frames: a step that stopped where inlined calls
+     begin shows their caller at the call site; this many innermost
+     source frames are left out of the stop's place and backtrace, and a
+     step into enters one of them without running. */
+  unsigned inline_hidden;
 } snare_stop;
 
 /* ------------------------------------------------------------------ */
@@ -557,6 +562,18 @@ SNARE_API snare_status snare_code_unregister(uint64_t start);
  * Controller thread only.
  */
 
+/*
+ * Separate debug files: a library stripped of its DWARF is read from its
+ * debug file, found as gdb finds it: by build ID under each debug-file
+ * directory (DIR/.build-id/xx/yyyy.debug), then by .gnu_debuglink next to
+ * the library, in its .debug/ directory and under each DIR (CRC checked).
+ * The directories are gdb's `set debug-file-directory`: colon-separated,
+ * "/usr/lib/debug" by default (NULL restores it). A change applies to
+ * libraries whose DWARF is read afterwards.
+ */
+SNARE_API snare_status snare_debug_file_directory_set(const char *dirs);
+SNARE_API const char *snare_debug_file_directory(void);
+
 /* Where an address is in the source. */
 typedef struct snare_line_info {
   const char *file;     /* path as recorded in DWARF */
@@ -586,6 +603,7 @@ typedef struct snare_function_info {
   bool inlined;          /* an inlined instance, named by its abstract origin */
   uint64_t entry;        /* first instruction executed */
   uint64_t after_prologue; /* where gdb's `break name` stops */
+  uint64_t step_start;   /* where gdb's `step` into the function stops */
   const snare_address_range *ranges; /* sorted, at least one */
   size_t range_count;
   const char *decl_file; /* NULL when DWARF does not say */
@@ -595,6 +613,12 @@ typedef struct snare_function_info {
   const char *const *params; /* parameter names in order */
   size_t param_count;
 } snare_function_info;
+
+/* The source frame `outward` levels out from the innermost at addr (an
+   inlined call is a frame): its function, file and line (of the call,
+   for outer frames) in out's function, file and line; NOT_FOUND. */
+SNARE_API snare_status snare_source_frame_at(uint64_t addr, unsigned outward,
+                                             snare_line_info *out);
 
 /* The line-table row covering addr in lib; NOT_FOUND. */
 SNARE_API snare_status snare_library_line_at(snare_library *lib, uint64_t addr,

@@ -54,6 +54,11 @@ SNARE_HIDDEN snare_status snare_os_library_locate(void *handle,
 SNARE_HIDDEN int snare_os_file_open(const char *path);
 SNARE_HIDDEN void snare_os_file_close(int fd);
 
+/* The canonical absolute path of an existing file (symbolic links
+   resolved) in out; false when it does not exist or does not fit. */
+SNARE_HIDDEN bool snare_os_file_real_path(const char *path, char *out,
+                                          size_t cap);
+
 /* The program's entry point (ELF e_entry, as loaded): entered by the
    kernel with no return address at rsp, so never called. */
 SNARE_HIDDEN uint64_t snare_os_program_entry(void);

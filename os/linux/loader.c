@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
@@ -113,5 +114,14 @@ int snare_os_file_open(const char *path) {
 }
 
 void snare_os_file_close(int fd) { close(fd); }
+
+bool snare_os_file_real_path(const char *path, char *out, size_t cap) {
+  char *real = realpath(path, NULL);
+  bool fits = real != NULL && strlen(real) < cap;
+  if (fits)
+    strcpy(out, real);
+  free(real);
+  return fits;
+}
 
 uint64_t snare_os_program_entry(void) { return getauxval(AT_ENTRY); }

@@ -45,23 +45,24 @@ static void print_addresses(const uint64_t *addrs, size_t n, size_t cap)
 
 static void break_line(snare_debuginfo *di, const char *file, unsigned line)
 {
-  uint64_t addrs[64];
+  uint64_t addrs[1024];
   size_t n = 0;
-  if (snare_debuginfo_line_addresses(di, file, line, addrs, 64, &n) !=
+  if (snare_debuginfo_line_addresses(di, file, line, addrs, 1024, &n) !=
       SNARE_OK)
     return;
   printf("%u break", line);
-  print_addresses(addrs, n, 64);
+  print_addresses(addrs, n, 1024);
 }
 
 static void break_function(snare_debuginfo *di, const char *name)
 {
-  uint64_t addrs[64];
+  uint64_t addrs[1024];
   size_t n = 0;
-  if (snare_debuginfo_function_addresses(di, name, addrs, 64, &n) != SNARE_OK)
+  if (snare_debuginfo_function_addresses(di, name, addrs, 1024, &n) !=
+      SNARE_OK)
     return;
   printf("%s func", name);
-  print_addresses(addrs, n, 64);
+  print_addresses(addrs, n, 1024);
 }
 
 static snare_debuginfo *open_object(const char *path)

@@ -129,6 +129,11 @@ end
 -- C: `x = 3`, `p->len += 1`, `$rax = 5`, `$n = 1`), `set timeout MS`,
 -- `set print pretty on|off`.
 local function set(dbg, args)
+  local dirs = args:match("^debug%-file%-directory%s*(.*)$")
+  if dirs then -- gdb's: empty restores the default
+    snare.debug_file_directory(dirs ~= "" and dirs or nil)
+    return
+  end
   local ms = args:match("^timeout%s+(%d+)$")
   if ms then
     dbg.session.timeout = math.tointeger(tonumber(ms))
@@ -253,8 +258,18 @@ return {
     run = examine },
   { name = "set", usage = "set var EXPR",
     help = "assign in C (set var x = 3, set $rax = 5; also: set timeout MS, "
-      .. "set print pretty on)",
+      .. "set print pretty on, set debug-file-directory DIRS)",
     run = set },
+  { name = "show", usage = "show debug-file-directory",
+    help = "show where separate debug files are looked for",
+    run = function(dbg, args)
+      if args ~= "debug-file-directory" then
+        dbg:fail("usage: show debug-file-directory")
+      end
+      dbg:out(string.format(
+        'The directory where separate debug symbols are searched for is "%s".',
+        snare.debug_file_directory()))
+    end },
   { name = "registers", group = "info", aliases = { "r", "reg" },
     usage = "info registers [NAME...]", help = "show registers",
     run = info_registers },

@@ -1,0 +1,157 @@
+/*
+ * units.c - reading DWARF per compilation unit, when a question needs it
+ * (gdb's psymtab/cooked-index idea at snare's scale): opening a handle
+ * reads only each unit's header, address ranges and file names; a unit's
+ * line program and DIE tree are read the first time an address in its
+ * ranges, one of its files, or a function name is asked about. A large
+ * object answers its first breakpoint after reading one unit, not all.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "private.h"
+
+static bool add_unit(snare_debuginfo *di, Dwarf_Die cu, Dwarf_Half version)
+{
+  if (!di_reserve((void **)&di->units, &di->unit_cap, di->unit_count,
+                  sizeof *di->units))
+    return false;
+  di_unit *u = &di->units[di->unit_count++];
+  *u = (di_unit){.version = version};
+  dwarf_dieoffset(cu, &u->offset, NULL);
+  if (!di_unit_ranges(di, cu, version, &u->ranges, &u->range_count))
+    return false;
+  char **files = NULL;
+  Dwarf_Signed count = 0;
+  if (dwarf_srcfiles(cu, &files, &count, NULL) != DW_DLV_OK)
+    return true; /* no line table: found by address only */
+  const char *comp_dir = di_comp_dir(cu);
+  u->files = calloc(count > 0 ? (size_t)count : 1, sizeof *u->files);
+  bool ok = u->files != NULL;
+  for (Dwarf_Signed i = 0; i < count; i++) {
+    if (ok && (u->files[i] = strdup(di_file_name(files[i], comp_dir))))
+      u->file_count++;
+    else
+      ok = false;
+    dwarf_dealloc(di->dbg, files[i], DW_DLA_STRING);
+  }
+  dwarf_dealloc(di->dbg, files, DW_DLA_LIST);
+  return ok;
+}
+
+snare_status di_index_units(snare_debuginfo *di)
+{
+  bool ok = true;
+  for (;;) {
+    Dwarf_Half version = 0;
+    Dwarf_Unsigned next = 0;
+    Dwarf_Half cu_type = 0;
+    Dwarf_Error err = NULL;
+    int rc = dwarf_next_cu_header_d(di->dbg, true, NULL, &version, NULL, NULL,
+                                    NULL, NULL, NULL, NULL, &next, &cu_type,
+                                    &err);
+    if (rc == DW_DLV_NO_ENTRY)
+      break;
+    if (rc == DW_DLV_ERROR) {
+      dwarf_dealloc_error(di->dbg, err);
+      return SNARE_LOAD_FAILED;
+    }
+    Dwarf_Die cu = NULL;
+    /* Keep walking after a failure: libdwarf only rewinds at the end. */
+    if (ok && dwarf_siblingof_b(di->dbg, NULL, true, &cu, NULL) == DW_DLV_OK) {
+      ok = add_unit(di, cu, version);
+      dwarf_dealloc_die(cu);
+    }
+  }
+  return ok ? SNARE_OK : SNARE_NO_MEMORY;
+}
+
+void di_free_units(snare_debuginfo *di)
+{
+  for (size_t i = 0; i < di->unit_count; i++) {
+    di_unit *u = &di->units[i];
+    free(u->ranges);
+    for (size_t k = 0; k < u->file_count; k++)
+      free(u->files[k]);
+    free(u->files);
+  }
+  free(di->units);
+}
+
+/*
+ * Reads unit u's lines, then its DIE tree, then indexes both and places
+ * its functions. A unit that fails to read keeps what was read of it:
+ * corrupted DWARF answers less, never fails the handle. No memory leaves
+ * the unit partly indexed; the next question retries nothing.
+ */
+static void load(snare_debuginfo *di, size_t u)
+{
+  di_unit *unit = &di->units[u];
+  if (unit->loaded)
+    return;
+  unit->loaded = true;
+  Dwarf_Die cu = NULL;
+  if (dwarf_offdie_b(di->dbg, unit->offset, true, &cu, NULL) != DW_DLV_OK)
+    return;
+  size_t first_function = di->function_count;
+  di_load_unit_lines(di, cu, u);
+  snare_status st = di_load_unit_functions(di, cu, unit->version);
+  dwarf_dealloc_die(cu);
+  if (st == SNARE_OK)
+    st = di_build_indexes(di);
+  if (st == SNARE_OK)
+    di_finish_functions(di, first_function);
+}
+
+static bool covers(const di_unit *u, uint64_t addr)
+{
+  for (size_t i = 0; i < u->range_count; i++)
+    if (addr >= u->ranges[i].low && addr < u->ranges[i].high)
+      return true;
+  return false;
+}
+
+/* The handle is a cache of what was read: filling it changes no answer. */
+static snare_debuginfo *cache(const snare_debuginfo *di)
+{
+  return (snare_debuginfo *)di;
+}
+
+void di_need_address(const snare_debuginfo *di, uint64_t addr)
+{
+  bool found = false;
+  for (size_t i = 0; i < di->unit_count; i++) {
+    if (covers(&di->units[i], addr)) {
+      load(cache(di), i);
+      found = true;
+    }
+  }
+  /* A unit that gives no ranges may still hold the address. */
+  for (size_t i = 0; !found && i < di->unit_count; i++)
+    if (di->units[i].range_count == 0)
+      load(cache(di), i);
+}
+
+void di_need_file(const snare_debuginfo *di, const char *file)
+{
+  for (size_t i = 0; i < di->unit_count; i++) {
+    const di_unit *u = &di->units[i];
+    bool named = false;
+    for (size_t k = 0; !named && k < u->file_count; k++)
+      named = di_file_matches(u->files[k], file);
+    if (named)
+      load(cache(di), i);
+  }
+}
+
+void di_need_unit(const snare_debuginfo *di, size_t unit)
+{
+  if (unit < di->unit_count)
+    load(cache(di), unit);
+}
+
+void di_need_all(const snare_debuginfo *di)
+{
+  for (size_t i = 0; i < di->unit_count; i++)
+    load(cache(di), i);
+}

@@ -1,0 +1,77 @@
+# spec/corpus_oracle/programs.sh - sourced by the gdb oracles: which
+# programs of the real-world corpus (tools/corpus) they compare snare with
+# gdb on, at which settings, with which sources, functions and workloads.
+# Samples are fixed lists, so every run compares the same things.
+# shellcheck shell=bash
+
+corpus_oracle_settings=(gcc-O0 gcc-O1 gcc-O2 clang-O2)
+corpus_oracle_programs=(bzip2 xz xmlwf yaml-events)
+
+# corpus_oracle_bin: the directory of one setting's builds (built by
+# tools/corpus/build on first use, cached for every later run).
+corpus_oracle_bin() {
+  local root=$1 setting=$2
+  if [[ ! -d $root/build/corpus/bin/$setting ]]; then
+    "$root/tools/corpus/build" >&2 || return 1
+  fi
+  echo "$root/build/corpus/bin/$setting"
+}
+
+# corpus_oracle_sources PROGRAM: source files whose every line is compared.
+corpus_oracle_sources() {
+  case $1 in
+    bzip2) echo compress.c huffman.c ;;
+    xz) echo lzma_encoder.c crc32_fast.c ;;
+    xmlwf) echo xmlrole.c xmlfile.c ;;
+    yaml-events) echo parser.c reader.c ;;
+  esac
+}
+
+# corpus_oracle_functions PROGRAM: functions the workload reaches, where
+# backtraces are compared and step sequences start.
+corpus_oracle_functions() {
+  case $1 in
+    bzip2) echo BZ2_compressBlock BZ2_hbMakeCodeLengths BZ2_bzCompressInit \
+             generateMTFValues ;;
+    xz) echo lzma_lzma_encoder_init lzma_crc32 lzma_block_header_encode \
+          lzma_code ;;
+    xmlwf) echo XML_ParseBuffer XmlPrologStateInit doProlog \
+             XML_SetElementHandler ;;
+    yaml-events) echo yaml_parser_parse yaml_parser_update_buffer \
+                   yaml_parser_fetch_more_tokens yaml_event_delete ;;
+  esac
+}
+
+# corpus_oracle_step_function PROGRAM: where step sequences start: a
+# function the workload reaches early whose lines run no long loop (gdb
+# single-steps a line's loop instruction by instruction).
+corpus_oracle_step_function() {
+  case $1 in
+    bzip2) echo BZ2_bzCompressInit ;;
+    xz) echo lzma_block_header_encode ;;
+    xmlwf) echo XmlPrologStateInit ;;
+    yaml-events) echo yaml_parser_update_buffer ;;
+  esac
+}
+
+# corpus_oracle_inputs DIR: writes the workloads' inputs into DIR.
+corpus_oracle_inputs() {
+  awk 'BEGIN { for (i = 1; i <= 400; i++)
+                 printf "line %d value %d lorem ipsum\n", i, (i * i) % 97 }' \
+    >"$1/text"
+  awk 'BEGIN { print "<?xml version=\"1.0\"?>"; print "<doc a=\"1\">"
+               for (i = 1; i <= 20; i++) printf "  <item id=\"%d\">%d</item>\n", i, i
+               print "</doc>" }' >"$1/doc.xml"
+  awk 'BEGIN { print "items:"
+               for (i = 1; i <= 20; i++) printf "  - {id: %d, tags: [a, b]}\n", i }' \
+    >"$1/doc.yaml"
+}
+
+# corpus_oracle_args PROGRAM DIR: the workload's arguments (after argv[0]).
+corpus_oracle_args() {
+  case $1 in
+    bzip2 | xz) echo "-c $2/text" ;;
+    xmlwf) echo "$2/doc.xml" ;;
+    yaml-events) echo "$2/doc.yaml" ;;
+  esac
+}
