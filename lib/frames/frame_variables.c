@@ -222,7 +222,7 @@ snare_status snare_variable_locate(snare_session *session, size_t frame,
                                    snare_variable_location *out)
 {
   void *context;
-  snare_status st = stopped_context(session, &context);
+  snare_status st = stopped_context(session, &context, &frame);
   if (st != SNARE_OK)
     return st;
   if (name == NULL || out == NULL)
