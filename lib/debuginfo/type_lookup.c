@@ -242,6 +242,7 @@ snare_status snare_debuginfo_enumerator(const snare_debuginfo *di,
 snare_status snare_debuginfo_function_type(const snare_debuginfo *di,
                                            uint64_t addr, snare_type *out)
 {
+  di_need_address(di, addr - di->bias);
   long b = di_block_at(di, addr - di->bias);
   while (b >= 0 && di->blocks[b].kind != DI_BLOCK_FUNCTION)
     b = di->blocks[b].parent;

@@ -120,13 +120,19 @@ end
 --- `frame:eval(text)`: the Lua value and gdb's text of C expression
 -- `text` in a frame (a stack frame or a condition's frame).
 function expr.frame_eval(frame, text)
+  if type(frame) ~= "userdata" then
+    error(string.format("eval: a frame expected (frame:eval(text)), got %s",
+                        type(frame)), 2)
+  end
   if type(text) ~= "string" then
     error(string.format("bad argument #1 to 'eval' (string expected, got %s)",
                         type(text)), 2)
   end
   local ok, v = pcall(expr.frame_value, frame, text)
   if not ok then
-    error("eval: " .. tostring(v), 2)
+    -- a core error raised inside the evaluator carries the evaluator's
+    -- own position: the user's call is what failed
+    error("eval: " .. tostring(v):gsub("^[^\n]-%.lua:%d+: ", ""), 2)
   end
   return expr.lua_value(v), format.value(v)
 end
