@@ -308,7 +308,9 @@ snare.session = core.session
 -- What `s:call` and the resume methods return: a table with `kind`
 -- ("breakpoint", "step", "signal", "interrupt", "exit", "aborted"),
 -- `reason` (text), `thread`, `pc`, `breakpoint` (our object, if any) and
--- `breakpoint_id`; `file`, `line` (DWARF) and `func` (DWARF, else the
+-- `breakpoint_id`; `breakpoints` and `breakpoint_ids`, every breakpoint at
+-- that address whose condition said stop (each one counted its hit and
+-- stop; `breakpoint` is the first set); `file`, `line` (DWARF) and `func` (DWARF, else the
 -- ELF symbol) when known; for signals `signal` ("SIGSEGV"), `signal_number`,
 -- `signal_code`, `fault_address`; for exits `return_value` (the uint64)
 -- and `value` (the C int: low 32 bits, sign-extended), also after

@@ -146,12 +146,20 @@ SNARE_API const char *snare_stop_reason_text(snare_stop_reason reason);
  * stops have no frame: their registers are all zero. fault_address is set
  * only for SIGSEGV, SIGBUS, SIGILL and SIGFPE.
  */
+/* Breakpoints a stop names at most (further ones are counted only). */
+#define SNARE_STOP_BREAKPOINTS 16
+
 typedef struct snare_stop {
   snare_stop_kind kind;
   snare_stop_reason reason;
   int thread;        /* small thread id of the worker (1, 2, ...) */
   uint64_t pc;       /* normalised: the breakpoint's own address */
   int breakpoint;    /* id of the breakpoint, 0 if none */
+  /* Every breakpoint at this address whose condition said stop, in the
+     order they were set (breakpoints[0] == breakpoint); each counted its
+     own hit and stop (gdb: "Breakpoint 1, Breakpoint 2, ..."). */
+  int breakpoints[SNARE_STOP_BREAKPOINTS];
+  unsigned breakpoint_count; /* more than SNARE_STOP_BREAKPOINTS: counted */
   int signal;        /* signal number for SIGNAL stops, else 0 */
   int signal_code;   /* si_code of that signal */
   uint64_t fault_address;

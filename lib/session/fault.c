@@ -48,6 +48,20 @@ static void stop_with(snare_thread *thread, void *context,
   snare_worker_stop(thread, context, &stop);
 }
 
+/* A breakpoint stop naming every breakpoint that said stop. */
+static void stop_at_breakpoints(snare_thread *thread, void *context,
+                                const snare_stopping *stopping) {
+  snare_stop stop;
+  memset(&stop, 0, sizeof stop);
+  stop.kind = SNARE_STOP_BREAKPOINT;
+  stop.reason = SNARE_REASON_BREAKPOINT_HIT;
+  stop.breakpoint = stopping->first->id;
+  memcpy(stop.breakpoints, stopping->ids, sizeof stop.breakpoints);
+  stop.breakpoint_count = stopping->count;
+  snare_mark_breakpoints_stop_data(stopping->first, context, &stop);
+  snare_worker_stop(thread, context, &stop);
+}
+
 static bool condition_says_stop(snare_thread *thread, snare_breakpoint *bp,
                                 void *context) {
   if (bp->condition == NULL)
@@ -72,17 +86,21 @@ static bool breakpoint_matches(const snare_breakpoint *bp,
          (pc >= bp->function_start && pc < bp->function_end);
 }
 
-/* The first of this thread's breakpoints at the site that wants a stop,
-   counting every hit and every rejection on the way. Unbreakable threads
-   run through untouched, as foreign ones do. */
-static snare_breakpoint *breakpoint_to_stop(snare_thread *thread,
-                                            snare_site *site, void *context) {
+/* Every breakpoint of this thread at the site is evaluated, as gdb
+   does: each counts its hit, its rejection or its stop; `stopping` gets
+   those that want a stop (first NULL: none). Unbreakable threads run
+   through untouched, as foreign ones do. */
+void snare_breakpoints_evaluate(snare_thread *thread,
+                                const snare_site_breakpoints *list,
+                                uint64_t address, void *context,
+                                snare_stopping *stopping) {
+  stopping->first = NULL;
+  stopping->count = 0;
   if (!atomic_load(&thread->breakable))
-    return NULL;
-  snare_site_breakpoints *list = atomic_load(&site->breakpoints);
+    return;
   for (size_t i = 0; list != NULL && i < list->count; i++) {
     snare_breakpoint *bp = list->items[i];
-    if (!breakpoint_matches(bp, thread, site->address))
+    if (!breakpoint_matches(bp, thread, address))
       continue;
     uint64_t hits = atomic_fetch_add(&bp->hits, 1) + 1;
     if (hits <= bp->skip || !condition_says_stop(thread, bp, context)) {
@@ -94,9 +112,12 @@ static snare_breakpoint *breakpoint_to_stop(snare_thread *thread,
       atomic_store(&bp->enabled, false);
       atomic_store(&bp->expired, true);
     }
-    return bp;
+    if (stopping->first == NULL)
+      stopping->first = bp;
+    if (stopping->count < SNARE_STOP_BREAKPOINTS)
+      stopping->ids[stopping->count] = bp->id;
+    stopping->count++;
   }
-  return NULL;
 }
 
 static bool on_site(snare_site *site, void *context) {
@@ -110,10 +131,11 @@ static bool on_site(snare_site *site, void *context) {
     snare_hook_enter_trapped(site->hook, context);
   snare_mark_hooks_trapped(site, context);
   if (thread != NULL) {
-    snare_breakpoint *bp = breakpoint_to_stop(thread, site, context);
-    if (bp != NULL) {
-      stop_with(thread, context, SNARE_STOP_BREAKPOINT,
-                SNARE_REASON_BREAKPOINT_HIT, NULL, bp);
+    snare_stopping stopping;
+    snare_breakpoints_evaluate(thread, atomic_load(&site->breakpoints),
+                               site->address, context, &stopping);
+    if (stopping.first != NULL) {
+      stop_at_breakpoints(thread, context, &stopping);
       return true;
     }
     if (snare_arch_register_get(context, SNARE_REG_RIP) != site->address)

@@ -57,6 +57,20 @@ SNARE_HIDDEN void snare_mark_breakpoints_stop_data(const snare_breakpoint *bp,
                                                    const void *context,
                                                    snare_stop *stop);
 
+/* ---- the fault dispatcher (fault.c) ---- */
+/* The breakpoints of one hit that said stop, in the site's order. */
+typedef struct snare_stopping {
+  snare_breakpoint *first; /* NULL: none */
+  int ids[SNARE_STOP_BREAKPOINTS];
+  unsigned count;
+} snare_stopping;
+/* Runs every breakpoint of list at address for the calling thread (hit
+   counts, skips, conditions, max stops); signal-safe. */
+SNARE_HIDDEN void snare_breakpoints_evaluate(snare_thread *thread,
+                                             const snare_site_breakpoints *list,
+                                             uint64_t address, void *context,
+                                             snare_stopping *stopping);
+
 /* ---- worker and stops (worker.c) ---- */
 SNARE_HIDDEN void snare_worker_body(void *session);
 /*
