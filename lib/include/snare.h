@@ -686,6 +686,20 @@ SNARE_API snare_status snare_frame_variable_read(const snare_frame *frame,
                                                  const snare_value_options *opts,
                                                  snare_value **out);
 
+/*
+ * The fast way to a scalar variable (integer, bool, pointer, float or
+ * double) of a breakpoint condition's frame: its location at the
+ * breakpoint's address is compiled at the first read (per breakpoint and
+ * name, a few names each) and each later read runs that program, with no
+ * DWARF lookup, unwinding, allocation or system call. *out gets kind,
+ * size and i, u or f (no name, nothing to free). UNSUPPORTED when the
+ * variable needs the general reader (snare_frame_variable_read, which
+ * also gives NOT_FOUND, optimised-out and unreadable answers).
+ */
+SNARE_API snare_status snare_frame_variable_scalar(const snare_frame *frame,
+                                                   const char *name,
+                                                   snare_value *out);
+
 /* ------------------------------------------------------------------ */
 /* Threads and events                                                  */
 

@@ -66,7 +66,7 @@ static bool condition_says_stop(snare_thread *thread, snare_breakpoint *bp,
                                 void *context) {
   if (bp->condition == NULL)
     return true;
-  snare_frame frame = {thread, context, bp->id};
+  snare_frame frame = {thread, context, bp->id, bp};
   atomic_store(&thread->in_callback, true);
   thread->context = context;
   bool stop = bp->condition(&frame, bp->condition_data);

@@ -58,6 +58,8 @@ struct snare_frame {
   snare_thread *thread;
   void *context;
   int breakpoint;
+  struct snare_breakpoint *record; /* the breakpoint's, for its compiled
+                                      variables; NULL for other callbacks */
 };
 
 SNARE_HIDDEN bool snare_threads_add(snare_thread *thread);

@@ -25,10 +25,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "debuginfo/compiled_variable.h"
 #include "internal/arch.h"
 #include "internal/hidden.h"
 #include "internal/os.h"
 #include "snare.h"
+
+/* A variable a breakpoint's condition reads, compiled at its first read
+   (lib/frames/frame_compiled_variables.c); filled once, never changed. */
+#define SNARE_BREAKPOINT_VARIABLES 8
+enum {
+  SNARE_COMPILED_FREE,
+  SNARE_COMPILED_BUSY, /* being compiled by the thread that took it */
+  SNARE_COMPILED_READY,
+  SNARE_COMPILED_REFUSED /* the general evaluator reads it */
+};
+typedef struct snare_breakpoint_variable {
+  _Atomic int state;
+  char name[32];
+  snare_variable_program program;
+} snare_breakpoint_variable;
 
 typedef struct snare_breakpoint {
   int id;
@@ -46,6 +62,7 @@ typedef struct snare_breakpoint {
   void (*release)(void *);
   int thread;                            /* 0: any thread of the session */
   uint64_t function_start, function_end; /* 0, 0: any pc */
+  snare_breakpoint_variable variables[SNARE_BREAKPOINT_VARIABLES];
 } snare_breakpoint;
 
 /* Immutable list of the breakpoints at one site, replaced as a whole. */

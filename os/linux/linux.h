@@ -3,6 +3,7 @@
 #define SNARE_OS_LINUX_H
 
 #include <signal.h>
+#include <stdbool.h>
 
 #include "internal/hidden.h"
 
@@ -16,5 +17,8 @@ SNARE_HIDDEN int snare_linux_world_signal(void);
 SNARE_HIDDEN int snare_linux_sigaction(int sig, const struct sigaction *action,
                                        struct sigaction *old);
 SNARE_HIDDEN void snare_linux_world_restore(void);
+/* A fault of snare_os_memory_read_fast's load (probe_read.c): the read
+   returns false instead; true if context was that fault. */
+SNARE_HIDDEN bool snare_linux_probe_recover(void *context);
 
 #endif

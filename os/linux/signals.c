@@ -119,6 +119,8 @@ static void on_signal(int sig, siginfo_t *info, void *context) {
      bytes hold the sender's pid. */
   if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE)
     fault.address = (uint64_t)(uintptr_t)info->si_addr;
+  if ((sig == SIGSEGV || sig == SIGBUS) && snare_linux_probe_recover(context))
+    return;
   if (!snare_fault_dispatch(&fault, context))
     chain(sig, info, context);
   errno = saved_errno;
