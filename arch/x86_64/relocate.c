@@ -385,3 +385,48 @@ snare_status snare_arch_hook_prologue(uint64_t fn, const uint8_t *code,
   }
   return out->refusal == SNARE_HOOK_JUMP ? SNARE_OK : SNARE_UNSUPPORTED;
 }
+
+/* An indirect jump of the function (through a register or memory, as a
+   jump table's is); bytes that do not decode count as one. */
+static bool jumps_indirectly(const uint8_t *code, size_t size) {
+  for (size_t at = 0; at < size;) {
+    ZydisDecodedInstruction insn;
+    ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT];
+    if (!snare_x86_decode(code + at, size - at, &insn, operands))
+      return true;
+    if (insn.meta.category == ZYDIS_CATEGORY_UNCOND_BR &&
+        !snare_x86_is_relative_branch(&insn))
+      return true;
+    at += insn.length;
+  }
+  return false;
+}
+
+snare_status snare_arch_site_window(uint64_t fn, const uint8_t *code,
+                                    size_t size, size_t offset,
+                                    snare_hook_window *out) {
+  memset(out, 0, sizeof *out);
+  out->offset = offset;
+  window_plan p;
+  out->refusal = offset < size ? plan_window(&p, fn + offset, code + offset,
+                                             size - offset, 0)
+                               : SNARE_HOOK_TOO_SHORT;
+  if (out->refusal == SNARE_HOOK_JUMP) {
+    out->length = p.length;
+    /* A branch to the site itself reaches the jump: the breakpoint is
+       hit, as it would be at a trap. */
+    bool to_entry = false;
+    out->refusal = check_branches(fn, code, size, &p, &to_entry);
+    if (out->refusal == SNARE_HOOK_LOOPS_TO_ENTRY)
+      out->refusal = SNARE_HOOK_JUMP;
+  }
+  if (out->refusal == SNARE_HOOK_JUMP && jumps_indirectly(code, size))
+    out->refusal = SNARE_HOOK_JUMP_TABLE;
+  return out->refusal == SNARE_HOOK_JUMP ? SNARE_OK : SNARE_UNSUPPORTED;
+}
+
+size_t snare_arch_relocate(uint8_t *buf, size_t cap, uint64_t at,
+                           uint64_t from, const uint8_t *original,
+                           size_t length, size_t *placed) {
+  return snare_x86_relocate(buf, cap, at, from, original, length, placed);
+}

@@ -321,6 +321,19 @@ typedef struct snare_breakpoint_options {
   bool internal;
 } snare_breakpoint_options;
 
+/*
+ * How a breakpoint is reached. Where every enabled breakpoint at an
+ * address has a condition or a skip count, snare replaces the
+ * instruction there by a jump to a trampoline when the code allows it
+ * (whole instructions that can move, no branch into them, no indirect
+ * jump in the function): conditions then run without a signal, and a
+ * stop is the same stop a trap gives. Elsewhere, a trap (int3).
+ */
+typedef enum snare_breakpoint_mechanism {
+  SNARE_BREAKPOINT_TRAP,
+  SNARE_BREAKPOINT_JUMP
+} snare_breakpoint_mechanism;
+
 typedef struct snare_breakpoint_info {
   int id;
   uint64_t address;
@@ -330,6 +343,7 @@ typedef struct snare_breakpoint_info {
   uint64_t rejected; /* hits resumed silently: skipped or condition false */
   unsigned skip;
   unsigned max_stops;
+  snare_breakpoint_mechanism mechanism;
 } snare_breakpoint_info;
 
 /*
@@ -896,7 +910,10 @@ typedef enum snare_hook_fallback {
   SNARE_HOOK_ALTERNATE_ENTRY,     /* other code branches into those bytes */
   SNARE_HOOK_UNSCANNED,           /* the surrounding code could not be read */
   SNARE_HOOK_SITE_IN_WINDOW,      /* a breakpoint sits in those bytes */
-  SNARE_HOOK_NO_TRAMPOLINE_ROOM   /* no code memory within reach */
+  SNARE_HOOK_NO_TRAMPOLINE_ROOM,  /* no code memory within reach */
+  SNARE_HOOK_JUMP_TABLE           /* (breakpoints inside a function) it
+                                     jumps indirectly, as through a jump
+                                     table: its branch targets are unknown */
 } snare_hook_fallback;
 
 /* A short text for a fallback reason ("loops to entry", ...). */

@@ -14,8 +14,7 @@
 /* How far below the stack a fault still counts as running off its end. */
 #define STACK_OVERFLOW_WINDOW (1u << 20)
 
-/* The calling thread, if it is attached and running target code. */
-static snare_thread *stoppable_thread(void) {
+snare_thread *snare_stoppable_thread(void) {
   snare_thread *thread = snare_threads_current();
   if (thread == NULL || atomic_load(&thread->state) != SNARE_THREAD_RUNNING ||
       atomic_load(&thread->in_callback))
@@ -23,12 +22,16 @@ static snare_thread *stoppable_thread(void) {
   return thread;
 }
 
-/* A stop inside an out-of-line slot is reported at the original code. */
+/* A stop inside an out-of-line slot or a breakpoint trampoline's
+   relocated copy is reported at the original code. */
 static void leave_slot(void *context) {
   uint64_t pc = snare_arch_register_get(context, SNARE_REG_RIP);
   snare_site *site = snare_sites_find_slot(pc);
   if (site != NULL)
     snare_arch_displaced_finish(&site->plan, context);
+  else
+    snare_arch_register_set(context, SNARE_REG_RIP,
+                            snare_breakpoint_jump_original_pc(pc));
 }
 
 static void stop_with(snare_thread *thread, void *context,
@@ -48,9 +51,8 @@ static void stop_with(snare_thread *thread, void *context,
   snare_worker_stop(thread, context, &stop);
 }
 
-/* A breakpoint stop naming every breakpoint that said stop. */
-static void stop_at_breakpoints(snare_thread *thread, void *context,
-                                const snare_stopping *stopping) {
+void snare_stop_at_breakpoints(snare_thread *thread, void *context,
+                               const snare_stopping *stopping) {
   snare_stop stop;
   memset(&stop, 0, sizeof stop);
   stop.kind = SNARE_STOP_BREAKPOINT;
@@ -121,11 +123,13 @@ void snare_breakpoints_evaluate(snare_thread *thread,
 }
 
 static bool on_site(snare_site *site, void *context) {
+  if (site->stop_of != NULL)
+    return snare_breakpoint_jump_stopped(site, context);
   if (site->redirect != 0) {
     snare_arch_register_set(context, SNARE_REG_RIP, site->redirect);
     return true;
   }
-  snare_thread *thread = stoppable_thread();
+  snare_thread *thread = snare_stoppable_thread();
   snare_arch_register_set(context, SNARE_REG_RIP, site->address);
   if (site->hook != NULL)
     snare_hook_enter_trapped(site->hook, context);
@@ -135,7 +139,7 @@ static bool on_site(snare_site *site, void *context) {
     snare_breakpoints_evaluate(thread, atomic_load(&site->breakpoints),
                                site->address, context, &stopping);
     if (stopping.first != NULL) {
-      stop_at_breakpoints(thread, context, &stopping);
+      snare_stop_at_breakpoints(thread, context, &stopping);
       return true;
     }
     if (snare_arch_register_get(context, SNARE_REG_RIP) != site->address)
@@ -176,7 +180,7 @@ static bool on_breakpoint_trap(const snare_fault *fault, void *context) {
   }
   if (site != NULL)
     return on_site(site, context);
-  snare_thread *thread = stoppable_thread();
+  snare_thread *thread = snare_stoppable_thread();
   if (thread == NULL)
     return false;
   stop_with(thread, context, SNARE_STOP_SIGNAL, SNARE_REASON_PROGRAM_TRAP,
@@ -202,7 +206,7 @@ static bool finish_step_past_exit(void *context) {
 }
 
 static bool on_step_trap(const snare_fault *fault, void *context) {
-  snare_thread *thread = stoppable_thread();
+  snare_thread *thread = snare_stoppable_thread();
   if (thread == NULL)
     return finish_step_past_exit(context);
   if (!thread->stepping) {
@@ -233,7 +237,7 @@ static snare_stop_reason fault_reason(const snare_fault *fault,
 }
 
 static bool on_fault(const snare_fault *fault, void *context) {
-  snare_thread *thread = stoppable_thread();
+  snare_thread *thread = snare_stoppable_thread();
   /* A program that handles its own faults decides about them. */
   if (thread == NULL || snare_os_signal_handled_behind(fault->signal))
     return false;
@@ -245,7 +249,7 @@ static bool on_fault(const snare_fault *fault, void *context) {
 
 /* The interrupt signal is snare's own: one nobody asked for is dropped. */
 static bool on_interrupt(void *context) {
-  snare_thread *thread = stoppable_thread();
+  snare_thread *thread = snare_stoppable_thread();
   if (thread == NULL || !atomic_exchange(&thread->interrupt_requested, false))
     return true;
   leave_slot(context);

@@ -71,6 +71,9 @@ typedef struct snare_site_breakpoints {
   snare_breakpoint *items[];
 } snare_site_breakpoints;
 
+/* The most bytes a jump to a breakpoint trampoline replaces. */
+#define SNARE_JUMP_WINDOW_MAX 16
+
 typedef struct snare_site {
   uint64_t address;
   bool patched;
@@ -81,6 +84,14 @@ typedef struct snare_site {
   /* Mark hooks trapping here (lib/marks/mark_hook.c), immutable, replaced whole. */
   _Atomic(struct snare_mark_traps *) mark_traps;
   uint64_t redirect; /* nonzero while a jump is being written here */
+  /* Nonzero: the site's breakpoints are reached through a jump to a
+     trampoline (lib/session/breakpoint_jump.c) that covers this many
+     bytes, instead of a trap; what they held. */
+  size_t jump_length;
+  uint8_t jump_original[SNARE_JUMP_WINDOW_MAX];
+  /* The stop trap of a breakpoint trampoline: that trampoline's record
+     (the site is only a marker, never patched). */
+  void *stop_of;
 } snare_site;
 
 /* Handlers currently inside snare_fault_dispatch (not parked). */
@@ -129,7 +140,24 @@ SNARE_HIDDEN snare_status snare_sites_write_jump(uint64_t addr,
                                                  const uint8_t *bytes,
                                                  size_t n, uint64_t redirect,
                                                  const snare_moved_code *moved);
-/* True if a site (breakpoint or trap hook) starts in [addr, addr+n). */
+/*
+ * Replaces the trap of `site` (patched) by the n bytes of a jump to a
+ * breakpoint trampoline: the rest of the bytes first, under the trap,
+ * then the first. When they replace more than one instruction, the
+ * other threads are stopped meanwhile and those inside are moved as
+ * `moved` says. Under the global lock.
+ */
+SNARE_HIDDEN snare_status snare_sites_jump(snare_site *site,
+                                           const uint8_t *bytes, size_t n,
+                                           const snare_moved_code *moved);
+/* Puts the site's trap back in place of its jump (the trap first, then
+   the original bytes after it). Under the global lock. */
+SNARE_HIDDEN snare_status snare_sites_unjump(snare_site *site);
+/* Adds a marker site at addr (a breakpoint trampoline's stop trap) whose
+   stop_of is owner; never patched, never removed. Under the global lock. */
+SNARE_HIDDEN snare_status snare_sites_mark(uint64_t addr, void *owner);
+/* True if a site (breakpoint or trap hook) starts in [addr, addr+n), or
+   a breakpoint's jump covers part of it. */
 SNARE_HIDDEN bool snare_sites_any_in(uint64_t addr, size_t n);
 /* Copies memory as it was before snare patched it. */
 SNARE_HIDDEN bool snare_sites_read_original(uint64_t addr, uint8_t *dst,
