@@ -57,12 +57,16 @@ static bool session_append(snare_session *session, snare_breakpoint *bp) {
   return true;
 }
 
-/* Publishes the site's new list, then lets it take a jump or go back to
-   its trap (breakpoint_jump.c) while breakpoints remain there. */
+/* Publishes the site's new list and lets the site take a jump or go
+   back to its trap (breakpoint_jump.c) while breakpoints remain there. A
+   site that never had a trap gets its jump before any trap is written. */
 static snare_status update_site(snare_site *site, snare_site_breakpoints *list) {
+  bool some = list != NULL && list->count > 0;
+  if (some && !site->trapped)
+    snare_breakpoint_jump_settle(site, list);
   snare_status status = snare_sites_update(site, list);
-  if (status == SNARE_OK && list != NULL && list->count > 0)
-    snare_breakpoint_jump_settle(site);
+  if (status == SNARE_OK && some)
+    snare_breakpoint_jump_settle(site, list);
   return status;
 }
 

@@ -14,7 +14,9 @@
  * inside the function, none of them a target of the function's branches
  * past the first byte (arch: snare_arch_site_window, which also refuses
  * functions with indirect jumps) nor of other code's (the module sweep,
- * hooks/branch_targets.c), with no other site, hook or mark jump in them.
+ * hooks/branch_targets.c), with no other site, hook or mark jump in them,
+ * and not in a function with exception landing pads (the unwinder enters
+ * those where no branch says).
  * A thread preempted inside those instructions is moved to their copy
  * while the jump is written (snare_sites_jump). A resumed thread whose pc
  * lies in them runs the copy instead (snare_breakpoint_jump_resume_pc);
@@ -31,6 +33,7 @@
 #include "hooks/branch_targets.h"
 #include "hooks/hooks.h"
 #include "internal/hook_arch.h"
+#include "internal/unwind.h"
 #include "session/session.h"
 
 #define TRAMPOLINE_ROOM 1024
@@ -143,12 +146,8 @@ uint64_t snare_breakpoint_jump_resume_pc(uint64_t pc) {
     const snare_site *site = snare_sites_find(pc - k);
     if (site == NULL || site->jump_length <= k)
       continue;
-    const record_list *list = atomic_load(&records);
-    for (size_t i = 0; list != NULL && i < list->count; i++) {
-      const jump_record *r = list->items[i];
-      if (r->address == site->address && r->length == site->jump_length)
-        return r->to[k] != 0 ? r->to[k] : pc;
-    }
+    const jump_record *r = site->jump_record;
+    return r->to[k] != 0 ? r->to[k] : pc;
   }
   return pc;
 }
@@ -235,8 +234,8 @@ static jump_record *make_record(uint64_t address, const uint8_t *original,
 }
 
 /* Whether every enabled breakpoint of the list mostly passes silently. */
-static bool wants_jump(const snare_site *site) {
-  const snare_site_breakpoints *list = atomic_load(&site->breakpoints);
+static bool wants_jump(const snare_site *site,
+                       const snare_site_breakpoints *list) {
   if (site->hook != NULL || atomic_load(&site->mark_traps) != NULL ||
       list == NULL)
     return false;
@@ -259,7 +258,7 @@ static bool find_window(const snare_site *site, uint8_t *original,
   uint64_t start, size;
   if (snare_os_code_alias(site->address, 1) != NULL ||
       !snare_code_function_containing(site->address, &start, &size, NULL) ||
-      size > (1u << 24))
+      size > (1u << 24) || snare_arch_has_landing_pads(site->address))
     return false;
   uint8_t *code = malloc((size_t)size);
   snare_hook_window window;
@@ -286,7 +285,7 @@ static bool find_window(const snare_site *site, uint8_t *original,
 static void place_jump(snare_site *site) {
   uint8_t original[SNARE_JUMP_WINDOW_MAX];
   size_t length;
-  if (!site->patched || !find_window(site, original, &length))
+  if (site->trapped || !find_window(site, original, &length))
     return;
   jump_record *record = reusable(site->address, original, length);
   if (record == NULL)
@@ -301,11 +300,12 @@ static void place_jump(snare_site *site) {
   snare_arch_hook_jump(bytes, site->address, record->trampoline);
   snare_moved_code moved = {.from = site->address, .length = length};
   memcpy(moved.to, record->to, length * sizeof moved.to[0]);
-  snare_sites_jump(site, bytes, length, &moved);
+  snare_sites_jump(site, bytes, length, record->trampoline, &moved, record);
 }
 
-void snare_breakpoint_jump_settle(snare_site *site) {
-  bool want = wants_jump(site);
+void snare_breakpoint_jump_settle(snare_site *site,
+                                  const snare_site_breakpoints *list) {
+  bool want = wants_jump(site, list);
   if (want && site->jump_length == 0)
     place_jump(site);
   else if (!want && site->jump_length != 0)

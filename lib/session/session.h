@@ -74,11 +74,12 @@ SNARE_HIDDEN void snare_stop_at_breakpoints(snare_thread *thread,
                                             const snare_stopping *stopping);
 
 /* ---- breakpoints through jumps (breakpoint_jump.c) ---- */
-/* Puts a jump in place of the site's trap when every enabled breakpoint
-   there has a condition or skip count and the code allows it, or the
-   trap back when not; after each change of the site's list. Controller,
-   under the global lock. */
-SNARE_HIDDEN void snare_breakpoint_jump_settle(snare_site *site);
+/* Gives a site that never had a trap a jump when every enabled
+   breakpoint of `list` (its list, or the one about to be published) has
+   a condition or skip count and the code allows it, or puts the trap
+   back when they no longer do. Controller, under the global lock. */
+SNARE_HIDDEN void snare_breakpoint_jump_settle(snare_site *site,
+                                               const snare_site_breakpoints *list);
 /* A trampoline's stop trap (site->stop_of) was reached: makes the stop
    its handler decided, at the breakpoint's address. Signal handler. */
 SNARE_HIDDEN bool snare_breakpoint_jump_stopped(const snare_site *marker,

@@ -299,6 +299,7 @@ snare_status snare_sites_update(snare_site *site, snare_site_breakpoints *list) 
     if (!snare_os_code_write(site->address, bytes, snare_arch_trap_size))
       return SNARE_SYSTEM;
     site->patched = want_trap;
+    site->trapped = site->trapped || want_trap;
   }
   snare_site_breakpoints *old = atomic_exchange(&site->breakpoints, list);
   if (old != list)
@@ -362,45 +363,62 @@ snare_status snare_sites_write_jump(uint64_t addr, const uint8_t *bytes,
 }
 
 snare_status snare_sites_jump(snare_site *site, const uint8_t *bytes,
-                              size_t n, const snare_moved_code *moved) {
-  if (!site->patched || site->jump_length != 0 || n > SNARE_JUMP_WINDOW_MAX ||
+                              size_t n, uint64_t trampoline,
+                              const snare_moved_code *moved,
+                              const void *record) {
+  if (site->trapped || site->jump_length != 0 || n > SNARE_JUMP_WINDOW_MAX ||
       n < snare_arch_trap_size ||
       !snare_sites_read_original(site->address, site->jump_original, n))
     return SNARE_INVALID_ARGUMENT;
-  bool stopped = has_interior(moved) &&
-                 snare_os_world_stop(move_out, (void *)moved);
-  bool ok = snare_os_code_write(site->address + snare_arch_trap_size,
+  site->redirect = trampoline;
+  /* Always stopped: other CPUs must not run the bytes while they change
+     (see snare_sites_unjump), and threads inside are moved. */
+  bool stopped = snare_os_world_stop(move_out, (void *)moved);
+  bool ok = snare_os_code_write(site->address, snare_arch_trap_instruction,
+                                snare_arch_trap_size) &&
+            snare_os_code_write(site->address + snare_arch_trap_size,
                                 bytes + snare_arch_trap_size,
                                 n - snare_arch_trap_size) &&
             snare_os_code_write(site->address, bytes, snare_arch_trap_size);
   if (stopped)
     snare_os_world_resume();
-  if (!ok) { /* the trap still guards the site: put the rest back */
+  if (ok) {
+    site->jump_record = record;
+    site->jump_length = n;
+  } else { /* put the original bytes back, the first last */
     snare_os_code_write(site->address + snare_arch_trap_size,
                         site->jump_original + snare_arch_trap_size,
                         n - snare_arch_trap_size);
-    return SNARE_SYSTEM;
+    snare_os_code_write(site->address, site->jump_original,
+                        snare_arch_trap_size);
   }
-  site->jump_length = n;
-  site->patched = false;
-  return SNARE_OK;
+  site->redirect = 0;
+  return ok ? SNARE_OK : SNARE_SYSTEM;
 }
 
 /* No thread runs the jump's bytes past the first: they all go to the
-   trampoline, whose relocated copy jumps back past them. */
+   trampoline, whose relocated copy jumps back past them. The other
+   threads are stopped meanwhile all the same, as while the jump was
+   written: a thread running the bytes as they change (another CPU's
+   prefetch) could see half of each, and the stop serialises them. */
 snare_status snare_sites_unjump(snare_site *site) {
   size_t n = site->jump_length;
   if (n == 0)
     return SNARE_OK;
-  if (!snare_os_code_write(site->address, snare_arch_trap_instruction,
-                           snare_arch_trap_size))
-    return SNARE_SYSTEM;
-  site->patched = true;
-  site->jump_length = 0;
-  snare_os_code_write(site->address + snare_arch_trap_size,
-                      site->jump_original + snare_arch_trap_size,
-                      n - snare_arch_trap_size);
-  return SNARE_OK;
+  snare_moved_code nobody = {.from = site->address};
+  bool stopped = snare_os_world_stop(move_out, &nobody);
+  bool ok = snare_os_code_write(site->address, snare_arch_trap_instruction,
+                                snare_arch_trap_size);
+  if (ok) {
+    site->patched = site->trapped = true;
+    site->jump_length = 0;
+    snare_os_code_write(site->address + snare_arch_trap_size,
+                        site->jump_original + snare_arch_trap_size,
+                        n - snare_arch_trap_size);
+  }
+  if (stopped)
+    snare_os_world_resume();
+  return ok ? SNARE_OK : SNARE_SYSTEM;
 }
 
 snare_status snare_sites_mark(uint64_t addr, void *owner) {
@@ -485,7 +503,7 @@ static void repatch(snare_site *site, void *arg) {
     /* New bytes over the jump: its relocated copy is stale, the site
        goes back to a trap. */
     site->jump_length = 0;
-    site->patched = true;
+    site->patched = site->trapped = true;
   }
   if (site->patched) {
     /* The write put new original bytes where the trap was. */

@@ -89,6 +89,11 @@ typedef struct snare_site {
      bytes, instead of a trap; what they held. */
   size_t jump_length;
   uint8_t jump_original[SNARE_JUMP_WINDOW_MAX];
+  const void *jump_record; /* that trampoline's record */
+  /* A trap was written here once: a thread may still be in its
+     out-of-line slot, bound back into the bytes a jump would replace,
+     so the site never takes a jump. */
+  bool trapped;
   /* The stop trap of a breakpoint trampoline: that trampoline's record
      (the site is only a marker, never patched). */
   void *stop_of;
@@ -141,15 +146,18 @@ SNARE_HIDDEN snare_status snare_sites_write_jump(uint64_t addr,
                                                  size_t n, uint64_t redirect,
                                                  const snare_moved_code *moved);
 /*
- * Replaces the trap of `site` (patched) by the n bytes of a jump to a
- * breakpoint trampoline: the rest of the bytes first, under the trap,
- * then the first. When they replace more than one instruction, the
- * other threads are stopped meanwhile and those inside are moved as
- * `moved` says. Under the global lock.
+ * Writes the n bytes of a jump to a breakpoint trampoline over a site
+ * that never had a trap (site->trapped false): a trap first, sending
+ * arriving threads to `trampoline`, then the rest of the bytes, then the
+ * first. When they replace more than one instruction, the other threads
+ * are stopped meanwhile and those inside are moved as `moved` says.
+ * `record` becomes site->jump_record. Under the global lock.
  */
 SNARE_HIDDEN snare_status snare_sites_jump(snare_site *site,
                                            const uint8_t *bytes, size_t n,
-                                           const snare_moved_code *moved);
+                                           uint64_t trampoline,
+                                           const snare_moved_code *moved,
+                                           const void *record);
 /* Puts the site's trap back in place of its jump (the trap first, then
    the original bytes after it). Under the global lock. */
 SNARE_HIDDEN snare_status snare_sites_unjump(snare_site *site);
