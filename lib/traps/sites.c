@@ -433,9 +433,19 @@ snare_status snare_sites_mark(uint64_t addr, void *owner) {
   return SNARE_OK;
 }
 
-/* Calls fn on each site whose first byte lies in [start, end). */
+/* Calls fn on each site whose first byte lies in [start, end): a short
+   range address by address (with thousands of sites, a walk of the whole
+   table for each read of code made setting them quadratic). */
 static void each_site(uint64_t start, uint64_t end,
                       void (*fn)(snare_site *, void *), void *arg) {
+  if (end - start <= 64) {
+    for (uint64_t addr = start; addr < end; addr++) {
+      snare_site *site = snare_sites_find(addr);
+      if (site != NULL)
+        fn(site, arg);
+    }
+    return;
+  }
   site_table *t = atomic_load(&table);
   for (size_t i = 0; t != NULL && i < t->capacity; i++) {
     snare_site *site = atomic_load(&t->entries[i]);
