@@ -240,7 +240,12 @@ static int session_breakpoint(lua_State *L)
     lua_getfield(L, 3, "temporary");
     if (lua_toboolean(L, -1))
       opts.max_stops = 1;
-    lua_pop(L, 1);
+    lua_getfield(L, 3, "mechanism");
+    const char *mechanism = lua_tostring(L, -1);
+    if (mechanism != NULL && strcmp(mechanism, "trap") != 0)
+      return luaL_error(L, "bad option 'mechanism' (\"trap\" or nil expected)");
+    opts.trap = mechanism != NULL;
+    lua_pop(L, 2);
     if (lua_getfield(L, 3, "condition") != LUA_TNIL) {
       if (lua_type(L, -1) != LUA_TFUNCTION)
         return luaL_error(L, "bad option 'condition' (function expected, "

@@ -319,6 +319,10 @@ typedef struct snare_breakpoint_options {
   /* A debugger's own breakpoint (stepping uses them): a negative id from
      a counter of its own, left out of snare_breakpoint_list. */
   bool internal;
+  /* Always reached by a trap, never by a jump (snare_breakpoint_mechanism),
+     wherever it is set first: for comparisons, and for code that must keep
+     its bytes. */
+  bool trap;
 } snare_breakpoint_options;
 
 /*

@@ -103,6 +103,7 @@ static snare_status set_locked(snare_session *session, uint64_t addr,
     bp->thread = opts->thread;
     bp->function_start = opts->function_start;
     bp->function_end = opts->function_end;
+    bp->trap = opts->trap;
   }
   status = update_site(site, list);
   if (status != SNARE_OK) {

@@ -244,8 +244,8 @@ static bool wants_jump(const snare_site *site,
     const snare_breakpoint *bp = list->items[i];
     if (!atomic_load(&bp->enabled))
       continue;
-    if (bp->id < 0 || (bp->condition == NULL && bp->skip == 0))
-      return false; /* internal (stepping) or always stopping: a trap */
+    if (bp->id < 0 || bp->trap || (bp->condition == NULL && bp->skip == 0))
+      return false; /* internal (stepping), asked for, or always stopping */
     any = true;
   }
   return any;

@@ -240,12 +240,26 @@ static snare_status plan_into(snare_site *site) {
   return SNARE_OK;
 }
 
+/* A breakpoint's jump covering addr past its first byte goes back to a
+   trap: a new site there would write into the jump. */
+static snare_status unjump_over(uint64_t addr) {
+  for (uint64_t k = 1; k < SNARE_JUMP_WINDOW_MAX && k <= addr; k++) {
+    snare_site *site = snare_sites_find(addr - k);
+    if (site != NULL && site->jump_length > k)
+      return snare_sites_unjump(site);
+  }
+  return SNARE_OK;
+}
+
 snare_status snare_sites_acquire(uint64_t addr, snare_site **out) {
   snare_site *site = snare_sites_find(addr);
   if (site != NULL) {
     *out = site;
     return SNARE_OK;
   }
+  snare_status covered = unjump_over(addr);
+  if (covered != SNARE_OK)
+    return covered;
   site = calloc(1, sizeof *site);
   if (site == NULL)
     return SNARE_NO_MEMORY;

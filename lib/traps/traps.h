@@ -63,6 +63,7 @@ typedef struct snare_breakpoint {
   int thread;                            /* 0: any thread of the session */
   uint64_t function_start, function_end; /* 0, 0: any pc */
   snare_breakpoint_variable variables[SNARE_BREAKPOINT_VARIABLES];
+  bool trap; /* never reached through a jump */
 } snare_breakpoint;
 
 /* Immutable list of the breakpoints at one site, replaced as a whole. */
