@@ -72,6 +72,13 @@ static void evaluate(void *arg) {
                              e->site->address, e->context, &e->stopping);
 }
 
+static bool runs_conditions(const snare_site_breakpoints *list) {
+  for (size_t i = 0; list != NULL && i < list->count; i++)
+    if (list->items[i]->condition != NULL)
+      return true;
+  return false;
+}
+
 /*
  * Runs on the program's thread, on its stack below the red zone, with
  * its registers saved in context. Conditions may run any code (Lua, the
@@ -86,7 +93,10 @@ static bool on_trampoline(jump_record *record, void *context) {
   e.thread = snare_stoppable_thread();
   bool stop = false;
   if (e.site != NULL && e.site->jump_length != 0 && e.thread != NULL) {
-    snare_arch_call_saving_state(evaluate, &e);
+    if (runs_conditions(atomic_load(&e.site->breakpoints)))
+      snare_arch_call_saving_state(evaluate, &e);
+    else
+      evaluate(&e); /* counts only: nothing here touches vector state */
     if (e.stopping.first != NULL) {
       e.thread->jump_stop = e.stopping;
       stop = true;
