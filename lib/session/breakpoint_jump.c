@@ -97,8 +97,12 @@ static bool on_trampoline(jump_record *record, void *context) {
       snare_arch_call_saving_state(evaluate, &e);
     else
       evaluate(&e); /* counts only: nothing here touches vector state */
-    if (e.stopping.first != NULL) {
+    uint64_t pc = snare_arch_register_get(context, SNARE_REG_RIP);
+    if (e.stopping.first != NULL || pc != record->address) {
+      /* a stop, or a condition that moved the pc: through the trap,
+         whose handler resumes wherever the context says */
       e.thread->jump_stop = e.stopping;
+      e.thread->jump_resume_pc = pc != record->address ? pc : 0;
       stop = true;
     }
   }
@@ -110,7 +114,10 @@ bool snare_breakpoint_jump_stopped(const snare_site *marker, void *context) {
   const jump_record *record = marker->stop_of;
   snare_thread *thread = snare_threads_current();
   if (thread == NULL || thread->jump_stop.first == NULL) {
-    snare_arch_register_set(context, SNARE_REG_RIP, record->copy);
+    uint64_t moved = thread ? thread->jump_resume_pc : 0;
+    snare_arch_register_set(context, SNARE_REG_RIP,
+                            moved ? snare_breakpoint_jump_resume_pc(moved)
+                                  : record->copy);
     return true;
   }
   snare_stopping stopping = thread->jump_stop;

@@ -60,8 +60,10 @@ typedef struct snare_thread {
   _Atomic bool stepped;
   snare_os_event *step_event;
   /* What a breakpoint trampoline's condition run decided, for the stop
-     its trap then makes (lib/session/breakpoint_jump.c). */
+     its trap then makes (lib/session/breakpoint_jump.c), or where a
+     condition moved the pc to (0: nowhere). */
   snare_stopping jump_stop;
+  uint64_t jump_resume_pc;
 } snare_thread;
 
 struct snare_frame {

@@ -311,3 +311,25 @@ Test(jump_breakpoint, eight_threads_run_through_while_they_are_set) {
   cr_assert_gt(atomic_load(&quiet.hits), 0);
   snare_library_close(lib);
 }
+
+static bool go_to_twelve(snare_frame *frame, void *data) {
+  uint64_t fn = *(uint64_t *)data;
+  snare_frame_register_set(frame, SNARE_REG_RIP, fn + 12);
+  return false;
+}
+
+/* A condition that moves the pc resumes there, as at a trap. */
+Test(jump_breakpoint, a_condition_may_move_the_pc) {
+  uint64_t fn = load(&cases[2]); /* branch: 9 gives 1, unless sent to 12 */
+  snare_breakpoint_options opts = {.condition = go_to_twelve,
+                                   .condition_data = &fn};
+  int id;
+  cr_assert_eq(snare_breakpoint_set(session, fn, &opts, &id), SNARE_OK);
+  snare_breakpoint_info info;
+  cr_assert_eq(snare_breakpoint_info_get(session, id, &info), SNARE_OK);
+  cr_assert_eq(info.mechanism, SNARE_BREAKPOINT_JUMP);
+  snare_stop stop = call(fn, 9, 0);
+  cr_assert_eq(stop.kind, SNARE_STOP_EXIT);
+  cr_assert_eq(stop.return_value, 2);
+  cr_assert_eq(snare_code_unregister(fn), SNARE_OK);
+}
