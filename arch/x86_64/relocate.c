@@ -188,9 +188,13 @@ static size_t jump_size(uint64_t target, uint64_t base) {
   return within_rel32(target, base) ? REL32_JUMP_SIZE : ABSOLUTE_JUMP_SIZE;
 }
 
-/* Bytes m's new code takes, when the moved code starts at base. */
+/* Bytes m's new code takes, when the moved code starts at base. A branch
+   to an instruction of the window goes to its copy, always within rel32
+   (the copy's own offsets are not laid out yet when this is asked). */
 static size_t moved_size(const window_plan *p, const moved *m, uint64_t base) {
-  uint64_t to = m->kind == MOVE_COPY ? 0 : destination(p, m->target, base);
+  bool to_copy = m->kind != MOVE_COPY && instruction_at(p, m->target) >= 0;
+  uint64_t to = m->kind == MOVE_COPY || to_copy ? base
+                                                : destination(p, m->target, base);
   bool near = within_rel32(to, base);
   switch (m->kind) {
   case MOVE_COPY: return m->insn.length;
