@@ -44,6 +44,7 @@ gdb_run() { # MODE N
   local entry=chain
   [[ $1 == finish ]] && entry=deep_bottom
   "${pin[@]}" gdb -nx -batch -iex 'set debuginfod enabled off' \
+    -iex 'set breakpoint pending on' \
     -ex "break $entry" -ex run \
     -ex "python [gdb.execute('$1', to_string=True) for _ in range($2)]" \
     -ex kill --args "$out/stepchain" "$1" "$2" >/dev/null 2>&1
