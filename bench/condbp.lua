@@ -1,27 +1,33 @@
--- condbp.lua - one snare run for bench/run.sh to time from outside.
+-- condbp.lua - one snare run for bench/condbp.sh to time from outside.
 --
--- usage: lua5.4 bench/condbp.lua MODE N [LIBRARY]
---   MODE none  calls loop(N) on a snare worker, no breakpoint (baseline)
---        skip  breakpoint on visit_step() with skip = N+1: every hit is
---              rejected in C, without entering Lua (trap + out-of-line step)
---        lua   breakpoint on visit_step() whose Lua condition returns false
--- LIBRARY defaults to build/bench/libbenchloop.so (built by run.sh).
--- Exits with an error unless the call exits and all N hits were rejected,
--- so a timing is never reported for a run that did not do the work.
+-- usage: lua5.4 bench/condbp.lua MODE N LIBRARY WHERE [MECHANISM]
+--   MODE none   calls loop(N) on a snare worker, no breakpoint (baseline)
+--        skip   breakpoint with skip = N+1: every hit rejected in C,
+--               without entering Lua
+--        false  a Lua condition returning false (gdb: `if 0`)
+--        var    the Lua condition frame:var("i") == -1: the variable read
+--               through DWARF, as gdb's `if i == -1` reads it
+--   WHERE      where the breakpoint goes ("benchloop.c:14")
+--   MECHANISM  "trap" forces a trap; else snare takes a jump where it can
+-- Prints the mechanism used. Exits with an error unless the call exits
+-- and all N hits were rejected, so a timing is never reported for a run
+-- that did not do the work.
 
 local snare = require "snare"
 
 local mode, n = arg[1], math.tointeger(tonumber(arg[2] or ""))
-local path = arg[3] or "build/bench/libbenchloop.so"
-if not (mode and n and n > 0) then
-  io.stderr:write("usage: condbp.lua none|skip|lua N [LIBRARY]\n")
+local path, where = arg[3], arg[4]
+local mechanism = arg[5] ~= "" and arg[5] or nil
+if not (mode and n and n > 0 and path and where) then
+  io.stderr:write("usage: condbp.lua none|skip|false|var N LIBRARY WHERE "
+                  .. "[trap]\n")
   os.exit(2)
 end
 
-local never = function() return false end
 local options_by_mode = {
   skip = { skip = n + 1 },
-  lua = { condition = never },
+  ["false"] = { condition = function() return false end },
+  var = { condition = function(frame) return frame:var("i") == -1 end },
 }
 if mode ~= "none" and not options_by_mode[mode] then
   error("unknown mode " .. mode)
@@ -31,17 +37,20 @@ local lib <close> = assert(snare.load(path))
 local s <close> = snare.session()
 local bp
 if mode ~= "none" then
-  bp = s:breakpoint(assert(lib:symbol("visit_step")), options_by_mode[mode])
+  local options = options_by_mode[mode]
+  options.mechanism = mechanism
+  bp = s:breakpoint(where, options)
 end
 
 local stop = s:call(assert(lib:symbol("loop")), n)
 assert(stop.kind == "exit", "loop did not run to the end: " .. tostring(stop))
 
-local hits = bp and bp.hits or 0
 if bp then
   assert(bp.hits == n and bp.rejected == n, string.format(
     "expected %d hits all rejected, got %s hits, %s rejected",
     n, tostring(bp.hits), tostring(bp.rejected)))
+  print(mode, n, bp.hits, bp.mechanism)
   bp:clear()
+else
+  print(mode, n, 0, "-")
 end
-print(mode, n, hits)

@@ -1,15 +1,20 @@
--- stepping_bench.lua LIB N: stops at `chain` in LIB (bench/stepping.sh's
--- generated target) and runs N times s:next(), each over a line that
--- calls a function.
+-- stepping_bench.lua LIB MODE N: bench/stepping.sh's generated target in
+-- LIB, driven N times by one stepping command from a stop:
+--   next    s:next() over lines of chain(), each calling work()
+--   step    s:step_line() from chain() into work() and back, line by line
+--   finish  s:finish() out of deep(), N frames deep, one frame each
 local snare = require "snare"
 
-local path, n = arg[1], tonumber(arg[2])
+local path, mode, n = arg[1], arg[2], tonumber(arg[3])
 local _lib <close> = assert(snare.load(path))
 local s <close> = snare.session { timeout = 60000 }
-s:breakpoint("chain")
-assert(s:call("chain").kind == "breakpoint")
+local entry = mode == "finish" and "deep_bottom" or "chain"
+s:breakpoint(entry)
+local stop = s:call(mode == "finish" and "deep" or "chain", n)
+assert(stop.kind == "breakpoint", tostring(stop))
+local command = ({ next = s.next, step = s.step_line, finish = s.finish })[mode]
 for _ = 1, n do
-  local stop = s:next()
+  stop = command(s)
   assert(stop.kind == "step", tostring(stop))
 end
 assert(s:continue().kind == "exit")

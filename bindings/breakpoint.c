@@ -240,7 +240,12 @@ static int session_breakpoint(lua_State *L)
     lua_getfield(L, 3, "temporary");
     if (lua_toboolean(L, -1))
       opts.max_stops = 1;
-    lua_pop(L, 1);
+    lua_getfield(L, 3, "mechanism");
+    const char *mechanism = lua_tostring(L, -1);
+    if (mechanism != NULL && strcmp(mechanism, "trap") != 0)
+      return luaL_error(L, "bad option 'mechanism' (\"trap\" or nil expected)");
+    opts.trap = mechanism != NULL;
+    lua_pop(L, 2);
     if (lua_getfield(L, 3, "condition") != LUA_TNIL) {
       if (lua_type(L, -1) != LUA_TFUNCTION)
         return luaL_error(L, "bad option 'condition' (function expected, "
@@ -397,6 +402,25 @@ static int bp_clear(lua_State *L)
   return 0;
 }
 
+/* "jump" or "trap", "mixed" when its addresses differ; raises once
+   cleared. */
+static int push_mechanism(lua_State *L, lbreakpoint *bp)
+{
+  checkbreakpoint(L, 1);
+  bool jump = false, trap = false;
+  for (size_t i = 0; i < bp->count; i++) {
+    snare_breakpoint_info info;
+    if (loc_cleared(bp, i) ||
+        snare_breakpoint_info_get(bp->owner->session, bp->loc[i].id, &info) !=
+            SNARE_OK)
+      continue;
+    jump = jump || info.mechanism == SNARE_BREAKPOINT_JUMP;
+    trap = trap || info.mechanism == SNARE_BREAKPOINT_TRAP;
+  }
+  lua_pushstring(L, jump && trap ? "mixed" : jump ? "jump" : "trap");
+  return 1;
+}
+
 /* __index: methods, then id, address (of the first location), addresses
    (all), cleared, session (always), and enabled, hits, stops, rejected,
    skip, max (raise once cleared). */
@@ -430,6 +454,8 @@ static int bp_index(lua_State *L)
     lua_getiuservalue(L, 1, BP_UV_SESSION);
     return 1;
   }
+  if (strcmp(key, "mechanism") == 0)
+    return push_mechanism(L, bp);
   static const char *const counted[] = {"enabled", "hits",  "stops",
                                         "rejected", "skip", "max", NULL};
   int which = 0;

@@ -58,6 +58,12 @@ static int frame_var(lua_State *L)
 {
   lframe *f = snare_lua_checkframe(L, 1);
   const char *name = luaL_checkstring(L, 2);
+  snare_value scalar;
+  if (lua_isnoneornil(L, 3) &&
+      snare_frame_variable_scalar(f->frame, name, &scalar) == SNARE_OK) {
+    snare_lua_push_value(L, &scalar);
+    return 1;
+  }
   snare_value_options opts;
   snare_lua_value_options(L, 3, &opts);
   snare_value *v = NULL;

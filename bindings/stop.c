@@ -31,6 +31,29 @@ static void set_breakpoint(lua_State *L, int sidx, int id)
   lua_pop(L, 1);
 }
 
+/* Sets breakpoints and breakpoint_ids, lists of every breakpoint that
+   said stop at this hit (the first is `breakpoint`). */
+static void set_breakpoints(lua_State *L, int sidx, const snare_stop *stop)
+{
+  if (stop->breakpoint_count == 0)
+    return;
+  unsigned n = stop->breakpoint_count < SNARE_STOP_BREAKPOINTS
+                   ? stop->breakpoint_count
+                   : SNARE_STOP_BREAKPOINTS;
+  lua_getiuservalue(L, sidx, SESSION_UV_BREAKPOINTS);
+  lua_createtable(L, (int)n, 0);
+  lua_createtable(L, (int)n, 0);
+  for (unsigned i = 0; i < n; i++) {
+    lua_pushinteger(L, stop->breakpoints[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+    lua_rawgeti(L, -3, stop->breakpoints[i]);
+    lua_rawseti(L, -3, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, -4, "breakpoint_ids");
+  lua_setfield(L, -3, "breakpoints");
+  lua_pop(L, 1);
+}
+
 /* The error a condition recorded for this stop becomes its reason. */
 static void set_condition_error(lua_State *L, int sidx, const snare_stop *stop)
 {
@@ -78,6 +101,7 @@ void snare_lua_push_stop(lua_State *L, int sidx, const snare_stop *stop)
   set_breakpoint(L, sidx, stop->breakpoint);
   snare_lua_set_watch_fields(L, sidx, stop->watchpoint, stop->old_value,
                              stop->new_value);
+  set_breakpoints(L, sidx, stop);
   set_signal(L, stop);
   if (stop->at_mark) {
     lua_pushboolean(L, 1);

@@ -264,10 +264,19 @@ snare.sigints = core.sigints
 -- * `skip = n`: ignore the first n hits.
 -- * `max = n`: clear itself after n stops; `temporary = true` is `max = 1`.
 -- * `thread = id`: only that thread stops here (see `event`).
+-- * `mechanism = "trap"`: always an int3 trap. Otherwise, where every
+--   breakpoint at an address has a condition or a skip count, snare
+--   replaces the instruction there by a jump to a trampoline when the
+--   code allows it (whole instructions that can move, no branch into
+--   them, no indirect jump or exception landing pad in the function):
+--   conditions then run without a signal, and a stop is the same stop.
+--   `bp.mechanism` says which: "jump", "trap" (or "mixed" over several
+--   addresses).
 --
 -- Breakpoint objects: `bp.id`, `bp.address` (the first of
 -- `bp.addresses`), `bp.session`, `bp.cleared`;
--- `bp.enabled`, `bp.hits`, `bp.stops`, `bp.rejected`, `bp.skip`, `bp.max`
+-- `bp.mechanism`, `bp.enabled`, `bp.hits`, `bp.stops`, `bp.rejected`,
+-- `bp.skip`, `bp.max`
 -- (these raise once cleared); `bp:enable()`, `bp:disable()`, `bp:clear()`
 -- (idempotent; then the methods raise "breakpoint cleared"). Closing the
 -- session or the library the breakpoint is in clears it.
@@ -352,7 +361,9 @@ snare.sigints = core.sigints
 -- What `s:call` and the resume methods return: a table with `kind`
 -- ("breakpoint", "step", "signal", "interrupt", "exit", "aborted"),
 -- `reason` (text), `thread`, `pc`, `breakpoint` (our object, if any) and
--- `breakpoint_id`; `file`, `line` (DWARF) and `func` (DWARF, else the
+-- `breakpoint_id`; `breakpoints` and `breakpoint_ids`, every breakpoint at
+-- that address whose condition said stop (each one counted its hit and
+-- stop; `breakpoint` is the first set); `file`, `line` (DWARF) and `func` (DWARF, else the
 -- ELF symbol) when known; for signals `signal` ("SIGSEGV"), `signal_number`,
 -- `signal_code`, `fault_address`; for exits `return_value` (the uint64)
 -- and `value` (the C int: low 32 bits, sign-extended), also after

@@ -204,6 +204,43 @@ describe("breakpoints", function()
     assert.equals(55, s:call("fib", 10).value) -- the deferred frees ran
   end)
 
+  it("shared by one address are all evaluated at every hit", function()
+    -- as gdb: each counts its own hits and stops and runs its own
+    -- condition, whichever of them stops first
+    local s = helpers.session()
+    local calls = { 0, 0, 0 }
+    local function condition(k, want)
+      return function(frame)
+        calls[k] = calls[k] + 1
+        return frame.regs.rdi == want
+      end
+    end
+    local a = s:breakpoint("*fib", { condition = condition(1, 2) })
+    local b = s:breakpoint("*fib", { condition = condition(2, 2) })
+    local c = s:breakpoint("*fib", { condition = condition(3, 1) })
+    local stops = {}
+    local stop = s:call("fib", 3)
+    while stop.kind == "breakpoint" do
+      local ids = {}
+      for i, bp in ipairs(stop.breakpoints) do
+        ids[i] = bp.id
+      end
+      stops[#stops + 1] = { stop.regs.rdi, stop.breakpoint.id, ids,
+                            stop.breakpoint_ids }
+      stop = s:continue()
+    end
+    assert.equals(2, stop.value)
+    assert.same({
+      { 2, a.id, { a.id, b.id }, { a.id, b.id } },
+      { 1, c.id, { c.id }, { c.id } },
+      { 1, c.id, { c.id }, { c.id } },
+    }, stops)
+    assert.same({ 5, 5, 5 }, calls)
+    assert.same({ 5, 1, 4 }, { a.hits, a.stops, a.rejected })
+    assert.same({ 5, 1, 4 }, { b.hits, b.stops, b.rejected })
+    assert.same({ 5, 2, 3 }, { c.hits, c.stops, c.rejected })
+  end)
+
   it("skips the first hits", function()
     local s = helpers.session()
     local bp = s:breakpoint("fib", { skip = 2 })

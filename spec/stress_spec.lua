@@ -66,7 +66,9 @@ describe("stress through the Lua API", function()
     do
       local bps = {}
       for i = 0, at_once - 1 do
-        bps[#bps + 1] = s:breakpoint(start + i, { condition = function() return false end })
+        -- traps, whose bytes are checked (jumps: jump_breakpoint_spec)
+        bps[#bps + 1] = s:breakpoint(start + i, { mechanism = "trap",
+          condition = function() return false end })
       end
       assert.equals(at_once, #s:breakpoints())
       assert.equals(("\xCC"):rep(at_once), raw_read(start, at_once))

@@ -59,64 +59,116 @@ static void emit_rsp_mov(emitter *e, int reg, int32_t disp, bool store) {
   emit32(e, disp);
 }
 
+/* Builds the context on the stack below the red zone and points rsi at
+   it; the handler's first argument goes in rdi. */
+static void emit_save(emitter *e, uint64_t site, uint64_t arg) {
+  const int32_t fx = (int32_t)CONTEXT_SPACE;
+  /* Below the red zone: flags, then rax, then align the frame. */
+  emit(e, "\x48\x8D\x64\x24\x80", 5); /* lea rsp, [rsp-128] */
+  emit(e, "\x9C\x50", 2);             /* pushfq; push rax */
+  emit(e, "\x48\x89\xE0", 3);         /* mov rax, rsp */
+  emit(e, "\x48\x83\xE4\xC0", 4);     /* and rsp, -64 */
+  emit(e, "\x48\x81\xEC", 3);         /* sub rsp, FRAME_SIZE */
+  emit32(e, (int32_t)FRAME_SIZE);
+  emit_rsp_mov(e, R11, greg_offset(REG_R11), true);
+  emit(e, "\x4C\x8B\x18", 3); /* mov r11, [rax]: the program's rax */
+  emit_rsp_mov(e, R11, greg_offset(REG_RAX), true);
+  emit(e, "\x4C\x8B\x58\x08", 4); /* mov r11, [rax+8]: its flags */
+  emit_rsp_mov(e, R11, greg_offset(REG_EFL), true);
+  emit(e, "\x4C\x8D\x98", 3); /* lea r11, [rax+16+128]: its rsp */
+  emit32(e, 16 + RED_ZONE);
+  emit_rsp_mov(e, R11, greg_offset(REG_RSP), true);
+  for (int reg = RCX; reg <= R15; reg++)
+    if (reg != RSP && reg != R11)
+      emit_rsp_mov(e, reg, greg_offset(greg_of[reg]), true);
+  emit(e, "\x49\xBB", 2); /* movabs r11, site */
+  emit64(e, site);
+  emit_rsp_mov(e, R11, greg_offset(REG_RIP), true);
+  emit(e, "\x48\x0F\xAE\x84\x24", 5); /* fxsave64 [rsp+fx] */
+  emit32(e, fx);
+  emit(e, "\x4C\x8D\x9C\x24", 4); /* lea r11, [rsp+fx] */
+  emit32(e, fx);
+  emit_rsp_mov(e, R11, (int32_t)offsetof(ucontext_t, uc_mcontext.fpregs),
+               true);
+  emit(e, "\x48\xBF", 2); /* movabs rdi, arg */
+  emit64(e, arg);
+  emit(e, "\x48\x89\xE6", 3); /* mov rsi, rsp: the context */
+}
+
+static void emit_call(emitter *e, uint64_t handler) {
+  emit(e, "\x48\xB8", 2); /* movabs rax, handler; call rax */
+  emit64(e, handler);
+  emit(e, "\xFF\xD0", 2);
+}
+
+/* Restores every register from the context (the pc excepted) and leaves
+   rsp as the program had it. */
+static void emit_restore(emitter *e) {
+  const int32_t fx = (int32_t)CONTEXT_SPACE;
+  emit(e, "\x48\x0F\xAE\x8C\x24", 5); /* fxrstor64 [rsp+fx] */
+  emit32(e, fx);
+  for (int reg = RAX; reg <= R15; reg++)
+    if (reg != RSP && reg != R11)
+      emit_rsp_mov(e, reg, greg_offset(greg_of[reg]), false);
+  /* Put r11 and the flags in the two words just below the red zone,
+     switch to the program's stack, and pop them there. */
+  emit_rsp_mov(e, R11, greg_offset(REG_RSP), false);
+  emit(e, "\x4D\x8D\x9B", 3); /* lea r11, [r11-144] */
+  emit32(e, -(16 + RED_ZONE));
+  emit(e, "\xFF\xB4\x24", 3); /* push qword [rsp+r11 slot] */
+  emit32(e, greg_offset(REG_R11));
+  emit(e, "\x41\x8F\x03", 3); /* pop qword [r11] */
+  emit(e, "\xFF\xB4\x24", 3); /* push qword [rsp+flags slot] */
+  emit32(e, greg_offset(REG_EFL));
+  emit(e, "\x41\x8F\x43\x08", 4); /* pop qword [r11+8] */
+  emit(e, "\x4C\x89\xDC", 3);     /* mov rsp, r11 */
+  emit(e, "\x41\x5B\x9D", 3);     /* pop r11; popfq */
+  emit(e, "\x48\x8D\xA4\x24\x80\x00\x00\x00", 8); /* lea rsp, [rsp+128] */
+}
+
+static void emit_jump_absolute(emitter *e, uint64_t to) {
+  emit(e, "\xFF\x25\x00\x00\x00\x00", 6); /* jmp [rip+0] */
+  emit64(e, to);
+}
+
 size_t snare_arch_context_trampoline(uint8_t *buf, size_t cap,
                                      uint64_t site, uint64_t resume,
                                      uint64_t arg, uint64_t handler) {
   emitter e = {buf, cap, 0};
-  const int32_t fx = (int32_t)CONTEXT_SPACE;
-  /* Below the red zone: flags, then rax, then align the frame. */
-  emit(&e, "\x48\x8D\x64\x24\x80", 5); /* lea rsp, [rsp-128] */
-  emit(&e, "\x9C\x50", 2);             /* pushfq; push rax */
-  emit(&e, "\x48\x89\xE0", 3);         /* mov rax, rsp */
-  emit(&e, "\x48\x83\xE4\xC0", 4);     /* and rsp, -64 */
-  emit(&e, "\x48\x81\xEC", 3);         /* sub rsp, FRAME_SIZE */
-  emit32(&e, (int32_t)FRAME_SIZE);
-  emit_rsp_mov(&e, R11, greg_offset(REG_R11), true);
-  emit(&e, "\x4C\x8B\x18", 3); /* mov r11, [rax]: the program's rax */
-  emit_rsp_mov(&e, R11, greg_offset(REG_RAX), true);
-  emit(&e, "\x4C\x8B\x58\x08", 4); /* mov r11, [rax+8]: its flags */
-  emit_rsp_mov(&e, R11, greg_offset(REG_EFL), true);
-  emit(&e, "\x4C\x8D\x98", 3); /* lea r11, [rax+16+128]: its rsp */
-  emit32(&e, 16 + RED_ZONE);
-  emit_rsp_mov(&e, R11, greg_offset(REG_RSP), true);
-  for (int reg = RCX; reg <= R15; reg++)
-    if (reg != RSP && reg != R11)
-      emit_rsp_mov(&e, reg, greg_offset(greg_of[reg]), true);
-  emit(&e, "\x49\xBB", 2); /* movabs r11, site */
-  emit64(&e, site);
-  emit_rsp_mov(&e, R11, greg_offset(REG_RIP), true);
-  emit(&e, "\x48\x0F\xAE\x84\x24", 5); /* fxsave64 [rsp+fx] */
-  emit32(&e, fx);
-  emit(&e, "\x4C\x8D\x9C\x24", 4); /* lea r11, [rsp+fx] */
-  emit32(&e, fx);
-  emit_rsp_mov(&e, R11, (int32_t)offsetof(ucontext_t, uc_mcontext.fpregs),
-               true);
-  emit(&e, "\x48\xBF", 2); /* movabs rdi, arg */
-  emit64(&e, arg);
-  emit(&e, "\x48\x89\xE6", 3); /* mov rsi, rsp: the context */
-  emit(&e, "\x48\xB8", 2);     /* movabs rax, handler; call rax */
-  emit64(&e, handler);
-  emit(&e, "\xFF\xD0", 2);
-  emit(&e, "\x48\x0F\xAE\x8C\x24", 5); /* fxrstor64 [rsp+fx] */
-  emit32(&e, fx);
-  for (int reg = RAX; reg <= R15; reg++)
-    if (reg != RSP && reg != R11)
-      emit_rsp_mov(&e, reg, greg_offset(greg_of[reg]), false);
-  /* Put r11 and the flags in the two words just below the red zone,
-     switch to the program's stack, and pop them there. */
-  emit_rsp_mov(&e, R11, greg_offset(REG_RSP), false);
-  emit(&e, "\x4D\x8D\x9B", 3); /* lea r11, [r11-144] */
-  emit32(&e, -(16 + RED_ZONE));
-  emit(&e, "\xFF\xB4\x24", 3); /* push qword [rsp+r11 slot] */
-  emit32(&e, greg_offset(REG_R11));
-  emit(&e, "\x41\x8F\x03", 3); /* pop qword [r11] */
-  emit(&e, "\xFF\xB4\x24", 3); /* push qword [rsp+flags slot] */
-  emit32(&e, greg_offset(REG_EFL));
-  emit(&e, "\x41\x8F\x43\x08", 4); /* pop qword [r11+8] */
-  emit(&e, "\x4C\x89\xDC", 3);     /* mov rsp, r11 */
-  emit(&e, "\x41\x5B\x9D", 3);     /* pop r11; popfq */
-  emit(&e, "\x48\x8D\xA4\x24\x80\x00\x00\x00", 8); /* lea rsp, [rsp+128] */
-  emit(&e, "\xFF\x25\x00\x00\x00\x00", 6);         /* jmp [rip+0] */
-  emit64(&e, resume);
+  emit_save(&e, site, arg);
+  emit_call(&e, handler);
+  emit_restore(&e);
+  emit_jump_absolute(&e, resume);
+  return e.at <= cap ? e.at : 0;
+}
+
+/*
+ * As the context trampoline, for a breakpoint: the handler (called with
+ * the direction flag clear, as the ABI wants) returns whether the thread
+ * stops. Going on, everything is restored and the thread jumps to
+ * `resume` (the relocated instructions); stopping, everything is
+ * restored as well and it runs into a trap, so that the stop is made by
+ * the signal handler exactly as a trap at the site makes it.
+ */
+size_t snare_arch_breakpoint_trampoline(uint8_t *buf, size_t cap,
+                                        uint64_t site, uint64_t resume,
+                                        uint64_t arg, uint64_t handler,
+                                        size_t *stop_trap) {
+  emitter e = {buf, cap, 0};
+  emit_save(&e, site, arg);
+  emit(&e, "\xFC", 1); /* cld */
+  emit_call(&e, handler);
+  emit(&e, "\x84\xC0", 2); /* test al, al */
+  emit(&e, "\x0F\x85", 2); /* jnz stop (rel32, patched below) */
+  size_t jnz_end = e.at + 4;
+  emit32(&e, 0);
+  emit_restore(&e);
+  emit_jump_absolute(&e, resume);
+  int32_t rel = (int32_t)(e.at - jnz_end);
+  if (jnz_end <= cap)
+    memcpy(buf + jnz_end - 4, &rel, sizeof rel);
+  emit_restore(&e);
+  *stop_trap = e.at;
+  emit(&e, "\xCC\x0F\x0B", 3); /* int3; ud2: never resumed past */
   return e.at <= cap ? e.at : 0;
 }

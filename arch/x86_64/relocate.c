@@ -188,9 +188,13 @@ static size_t jump_size(uint64_t target, uint64_t base) {
   return within_rel32(target, base) ? REL32_JUMP_SIZE : ABSOLUTE_JUMP_SIZE;
 }
 
-/* Bytes m's new code takes, when the moved code starts at base. */
+/* Bytes m's new code takes, when the moved code starts at base. A branch
+   to an instruction of the window goes to its copy, always within rel32
+   (the copy's own offsets are not laid out yet when this is asked). */
 static size_t moved_size(const window_plan *p, const moved *m, uint64_t base) {
-  uint64_t to = m->kind == MOVE_COPY ? 0 : destination(p, m->target, base);
+  bool to_copy = m->kind != MOVE_COPY && instruction_at(p, m->target) >= 0;
+  uint64_t to = m->kind == MOVE_COPY || to_copy ? base
+                                                : destination(p, m->target, base);
   bool near = within_rel32(to, base);
   switch (m->kind) {
   case MOVE_COPY: return m->insn.length;
@@ -384,4 +388,49 @@ snare_status snare_arch_hook_prologue(uint64_t fn, const uint8_t *code,
     out->refusal = check_branches(fn, code, size, &p, &out->loops_to_entry);
   }
   return out->refusal == SNARE_HOOK_JUMP ? SNARE_OK : SNARE_UNSUPPORTED;
+}
+
+/* An indirect jump of the function (through a register or memory, as a
+   jump table's is); bytes that do not decode count as one. */
+static bool jumps_indirectly(const uint8_t *code, size_t size) {
+  for (size_t at = 0; at < size;) {
+    ZydisDecodedInstruction insn;
+    ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT];
+    if (!snare_x86_decode(code + at, size - at, &insn, operands))
+      return true;
+    if (insn.meta.category == ZYDIS_CATEGORY_UNCOND_BR &&
+        !snare_x86_is_relative_branch(&insn))
+      return true;
+    at += insn.length;
+  }
+  return false;
+}
+
+snare_status snare_arch_site_window(uint64_t fn, const uint8_t *code,
+                                    size_t size, size_t offset,
+                                    snare_hook_window *out) {
+  memset(out, 0, sizeof *out);
+  out->offset = offset;
+  window_plan p;
+  out->refusal = offset < size ? plan_window(&p, fn + offset, code + offset,
+                                             size - offset, 0)
+                               : SNARE_HOOK_TOO_SHORT;
+  if (out->refusal == SNARE_HOOK_JUMP) {
+    out->length = p.length;
+    /* A branch to the site itself reaches the jump: the breakpoint is
+       hit, as it would be at a trap. */
+    bool to_entry = false;
+    out->refusal = check_branches(fn, code, size, &p, &to_entry);
+    if (out->refusal == SNARE_HOOK_LOOPS_TO_ENTRY)
+      out->refusal = SNARE_HOOK_JUMP;
+  }
+  if (out->refusal == SNARE_HOOK_JUMP && jumps_indirectly(code, size))
+    out->refusal = SNARE_HOOK_JUMP_TABLE;
+  return out->refusal == SNARE_HOOK_JUMP ? SNARE_OK : SNARE_UNSUPPORTED;
+}
+
+size_t snare_arch_relocate(uint8_t *buf, size_t cap, uint64_t at,
+                           uint64_t from, const uint8_t *original,
+                           size_t length, size_t *placed) {
+  return snare_x86_relocate(buf, cap, at, from, original, length, placed);
 }

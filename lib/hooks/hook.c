@@ -102,6 +102,17 @@ static bool already_hooked(uint64_t fn) {
   return false;
 }
 
+bool snare_hooks_jump_in(uint64_t addr, size_t n) {
+  for (size_t i = 0; i < hook_count; i++) {
+    const snare_hook_record *hook = hooks[i];
+    uint64_t from = hook->function + hook->patch_offset;
+    if (atomic_load(&hook->active) && hook->trampoline &&
+        from < addr + n && addr < from + hook->patch_length)
+      return true;
+  }
+  return false;
+}
+
 static bool remember(snare_hook_record *hook) {
   if (hook_count == hook_capacity) {
     size_t capacity = hook_capacity ? hook_capacity * 2 : 16;

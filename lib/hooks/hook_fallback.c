@@ -18,6 +18,7 @@ const char *snare_hook_fallback_name(snare_hook_fallback reason) {
   case SNARE_HOOK_UNSCANNED: return "module code unreadable";
   case SNARE_HOOK_SITE_IN_WINDOW: return "breakpoint in patched bytes";
   case SNARE_HOOK_NO_TRAMPOLINE_ROOM: return "no trampoline room";
+  case SNARE_HOOK_JUMP_TABLE: return "indirect jump in the function";
   }
   return "unknown";
 }

@@ -81,6 +81,10 @@ SNARE_HIDDEN snare_hook_fallback snare_hook_place_jump(
     snare_hook_record *hook, const uint8_t *code, uint64_t size,
     size_t padding, snare_hook_window *window);
 
+/* True if a hook's jump covers part of [addr, addr+n). Under the global
+   lock. */
+SNARE_HIDDEN bool snare_hooks_jump_in(uint64_t addr, size_t n);
+
 /* Appends an event to the trace buffer; signal-safe. */
 SNARE_HIDDEN void snare_trace_push(const snare_trace_event *event);
 

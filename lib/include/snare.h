@@ -153,12 +153,20 @@ SNARE_API const char *snare_stop_reason_text(snare_stop_reason reason);
  * stops have no frame: their registers are all zero. fault_address is set
  * only for SIGSEGV, SIGBUS, SIGILL and SIGFPE.
  */
+/* Breakpoints a stop names at most (further ones are counted only). */
+#define SNARE_STOP_BREAKPOINTS 16
+
 typedef struct snare_stop {
   snare_stop_kind kind;
   snare_stop_reason reason;
   int thread;        /* small thread id of the worker (1, 2, ...) */
   uint64_t pc;       /* normalised: the breakpoint's own address */
   int breakpoint;    /* id of the breakpoint, 0 if none */
+  /* Every breakpoint at this address whose condition said stop, in the
+     order they were set (breakpoints[0] == breakpoint); each counted its
+     own hit and stop (gdb: "Breakpoint 1, Breakpoint 2, ..."). */
+  int breakpoints[SNARE_STOP_BREAKPOINTS];
+  unsigned breakpoint_count; /* more than SNARE_STOP_BREAKPOINTS: counted */
   int signal;        /* signal number for SIGNAL stops, else 0 */
   int signal_code;   /* si_code of that signal */
   uint64_t fault_address;
@@ -332,7 +340,24 @@ typedef struct snare_breakpoint_options {
   /* A debugger's own breakpoint (stepping uses them): a negative id from
      a counter of its own, left out of snare_breakpoint_list. */
   bool internal;
+  /* Always reached by a trap, never by a jump (snare_breakpoint_mechanism),
+     wherever it is set first: for comparisons, and for code that must keep
+     its bytes. */
+  bool trap;
 } snare_breakpoint_options;
+
+/*
+ * How a breakpoint is reached. Where every enabled breakpoint at an
+ * address has a condition or a skip count, snare replaces the
+ * instruction there by a jump to a trampoline when the code allows it
+ * (whole instructions that can move, no branch into them, no indirect
+ * jump in the function): conditions then run without a signal, and a
+ * stop is the same stop a trap gives. Elsewhere, a trap (int3).
+ */
+typedef enum snare_breakpoint_mechanism {
+  SNARE_BREAKPOINT_TRAP,
+  SNARE_BREAKPOINT_JUMP
+} snare_breakpoint_mechanism;
 
 typedef struct snare_breakpoint_info {
   int id;
@@ -343,6 +368,7 @@ typedef struct snare_breakpoint_info {
   uint64_t rejected; /* hits resumed silently: skipped or condition false */
   unsigned skip;
   unsigned max_stops;
+  snare_breakpoint_mechanism mechanism;
 } snare_breakpoint_info;
 
 /*
@@ -811,6 +837,20 @@ SNARE_API snare_status snare_frame_variable_read(const snare_frame *frame,
                                                  const snare_value_options *opts,
                                                  snare_value **out);
 
+/*
+ * The fast way to a scalar variable (integer, bool, pointer, float or
+ * double) of a breakpoint condition's frame: its location at the
+ * breakpoint's address is compiled at the first read (per breakpoint and
+ * name, a few names each) and each later read runs that program, with no
+ * DWARF lookup, unwinding, allocation or system call. *out gets kind,
+ * size and i, u or f (no name, nothing to free). UNSUPPORTED when the
+ * variable needs the general reader (snare_frame_variable_read, which
+ * also gives NOT_FOUND, optimised-out and unreadable answers).
+ */
+SNARE_API snare_status snare_frame_variable_scalar(const snare_frame *frame,
+                                                   const char *name,
+                                                   snare_value *out);
+
 /* ------------------------------------------------------------------ */
 /* DWARF types and places, for expression evaluators                   */
 
@@ -1124,7 +1164,10 @@ typedef enum snare_hook_fallback {
   SNARE_HOOK_ALTERNATE_ENTRY,     /* other code branches into those bytes */
   SNARE_HOOK_UNSCANNED,           /* the surrounding code could not be read */
   SNARE_HOOK_SITE_IN_WINDOW,      /* a breakpoint sits in those bytes */
-  SNARE_HOOK_NO_TRAMPOLINE_ROOM   /* no code memory within reach */
+  SNARE_HOOK_NO_TRAMPOLINE_ROOM,  /* no code memory within reach */
+  SNARE_HOOK_JUMP_TABLE           /* (breakpoints inside a function) it
+                                     jumps indirectly, as through a jump
+                                     table: its branch targets are unknown */
 } snare_hook_fallback;
 
 /* A short text for a fallback reason ("loops to entry", ...). */

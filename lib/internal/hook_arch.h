@@ -133,6 +133,43 @@ SNARE_HIDDEN size_t snare_arch_context_trampoline(uint8_t *buf, size_t cap,
                                                   uint64_t arg,
                                                   uint64_t handler);
 
+/*
+ * As snare_arch_context_trampoline, for a conditional breakpoint: the
+ * handler returns true to stop the thread, which then runs into a trap at
+ * buf + *stop_trap with every register as at the site (the signal
+ * handler makes the stop); false resumes at `resume`.
+ */
+SNARE_HIDDEN size_t snare_arch_breakpoint_trampoline(uint8_t *buf, size_t cap,
+                                                     uint64_t site,
+                                                     uint64_t resume,
+                                                     uint64_t arg,
+                                                     uint64_t handler,
+                                                     size_t *stop_trap);
+
+/*
+ * Where a jump may replace the instruction at fn + offset inside the
+ * function (code: its `size` original bytes): whole instructions from
+ * there covering SNARE_ARCH_JUMP_SIZE bytes, within the function, that
+ * can run relocated, with no branch of the function into them past the
+ * first byte and no indirect jump in the function (a jump table's
+ * targets are not known). UNSUPPORTED with out->refusal saying why.
+ */
+SNARE_HIDDEN snare_status snare_arch_site_window(uint64_t fn,
+                                                 const uint8_t *code,
+                                                 size_t size, size_t offset,
+                                                 snare_hook_window *out);
+
+/*
+ * Writes into buf (for address `at`) the `length` bytes of instructions
+ * at `from` (their original bytes), relocated to run there as they did
+ * at `from`, then a jump back to from+length. placed[k] (length entries,
+ * or NULL) is the offset in buf of the instruction that began at byte k,
+ * SIZE_MAX where none began. Returns the bytes written, 0 on failure.
+ */
+SNARE_HIDDEN size_t snare_arch_relocate(uint8_t *buf, size_t cap, uint64_t at,
+                                        uint64_t from, const uint8_t *original,
+                                        size_t length, size_t *placed);
+
 /* The jump from `from` to `to` (which must be within +-2 GiB). */
 SNARE_HIDDEN void snare_arch_hook_jump(uint8_t out[SNARE_ARCH_JUMP_SIZE],
                                        uint64_t from, uint64_t to);

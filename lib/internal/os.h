@@ -110,6 +110,12 @@ SNARE_HIDDEN _Noreturn void snare_os_abort_to_catch(snare_os_catch *catch_);
 SNARE_HIDDEN bool snare_os_memory_read(uint64_t addr, void *dst, size_t n);
 SNARE_HIDDEN bool snare_os_memory_write(uint64_t addr, const void *src,
                                         size_t n);
+/* As snare_os_memory_read, without a system call when the memory is
+   readable (an unreadable byte costs a caught fault), while snare's
+   signal handlers are installed; for the reads a condition makes at
+   every hit. */
+SNARE_HIDDEN bool snare_os_memory_read_fast(uint64_t addr, void *dst,
+                                            size_t n);
 /*
  * The one primitive for every code write: writes n bytes at addr even if
  * the page is not writable, never leaving a page writable and executable.

@@ -36,6 +36,11 @@ SNARE_HIDDEN snare_status snare_arch_unwind(const void *context,
                                             snare_unwind_frame *frames,
                                             size_t cap, size_t *count);
 
+/* True if the function at pc has exception landing pads (language-
+   specific data in its unwind entry): the unwinder may resume inside it
+   at addresses no branch names. */
+SNARE_HIDDEN bool snare_arch_has_landing_pads(uint64_t pc);
+
 /*
  * Implemented by the core (lib/traps/memory.c) for the frame-pointer
  * fallback: the program's own code bytes at addr, as they are without

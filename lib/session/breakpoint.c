@@ -57,6 +57,19 @@ static bool session_append(snare_session *session, snare_breakpoint *bp) {
   return true;
 }
 
+/* Publishes the site's new list and lets the site take a jump or go
+   back to its trap (breakpoint_jump.c) while breakpoints remain there. A
+   site that never had a trap gets its jump before any trap is written. */
+static snare_status update_site(snare_site *site, snare_site_breakpoints *list) {
+  bool some = list != NULL && list->count > 0;
+  if (some && !site->trapped)
+    snare_breakpoint_jump_settle(site, list);
+  snare_status status = snare_sites_update(site, list);
+  if (status == SNARE_OK && some)
+    snare_breakpoint_jump_settle(site, list);
+  return status;
+}
+
 static snare_status set_locked(snare_session *session, uint64_t addr,
                                const snare_breakpoint_options *opts, int *id,
                                bool trusted) {
@@ -90,8 +103,9 @@ static snare_status set_locked(snare_session *session, uint64_t addr,
     bp->thread = opts->thread;
     bp->function_start = opts->function_start;
     bp->function_end = opts->function_end;
+    bp->trap = opts->trap;
   }
-  status = snare_sites_update(site, list);
+  status = update_site(site, list);
   if (status != SNARE_OK) {
     session->breakpoint_count--;
     if (internal)
@@ -134,7 +148,7 @@ static snare_status remove_at(snare_session *session, size_t index) {
     snare_site_breakpoints *list = list_with(site, NULL, bp);
     if (list == NULL)
       return SNARE_NO_MEMORY;
-    snare_status status = snare_sites_update(site, list);
+    snare_status status = update_site(site, list);
     if (status != SNARE_OK) {
       free(list);
       return status;
@@ -171,7 +185,7 @@ snare_status snare_breakpoint_enable(snare_session *session, int id,
   if (bp != NULL) {
     bool was = atomic_exchange(&bp->enabled, enabled);
     snare_site *site = snare_sites_find(bp->address);
-    status = snare_sites_update(site, atomic_load(&site->breakpoints));
+    status = update_site(site, atomic_load(&site->breakpoints));
     if (status != SNARE_OK)
       atomic_store(&bp->enabled, was);
   }
@@ -195,6 +209,8 @@ snare_status snare_breakpoint_info_get(snare_session *session, int id,
         .rejected = atomic_load(&bp->rejected),
         .skip = bp->skip,
         .max_stops = bp->max_stops,
+        .mechanism = snare_breakpoint_jumped(bp) ? SNARE_BREAKPOINT_JUMP
+                                                 : SNARE_BREAKPOINT_TRAP,
     };
   snare_os_global_unlock();
   return bp != NULL ? SNARE_OK : SNARE_NOT_FOUND;

@@ -15,8 +15,7 @@
 /* How far below the stack a fault still counts as running off its end. */
 #define STACK_OVERFLOW_WINDOW (1u << 20)
 
-/* The calling thread, if it is attached and running target code. */
-static snare_thread *stoppable_thread(void) {
+snare_thread *snare_stoppable_thread(void) {
   snare_thread *thread = snare_threads_current();
   if (thread == NULL || atomic_load(&thread->state) != SNARE_THREAD_RUNNING ||
       atomic_load(&thread->in_callback))
@@ -24,12 +23,16 @@ static snare_thread *stoppable_thread(void) {
   return thread;
 }
 
-/* A stop inside an out-of-line slot is reported at the original code. */
+/* A stop inside an out-of-line slot or a breakpoint trampoline's
+   relocated copy is reported at the original code. */
 static void leave_slot(void *context) {
   uint64_t pc = snare_arch_register_get(context, SNARE_REG_RIP);
   snare_site *site = snare_sites_find_slot(pc);
   if (site != NULL)
     snare_arch_displaced_finish(&site->plan, context);
+  else
+    snare_arch_register_set(context, SNARE_REG_RIP,
+                            snare_breakpoint_jump_original_pc(pc));
 }
 
 static void stop_with(snare_thread *thread, void *context,
@@ -49,11 +52,24 @@ static void stop_with(snare_thread *thread, void *context,
   snare_worker_stop(thread, context, &stop);
 }
 
+void snare_stop_at_breakpoints(snare_thread *thread, void *context,
+                               const snare_stopping *stopping) {
+  snare_stop stop;
+  memset(&stop, 0, sizeof stop);
+  stop.kind = SNARE_STOP_BREAKPOINT;
+  stop.reason = SNARE_REASON_BREAKPOINT_HIT;
+  stop.breakpoint = stopping->first->id;
+  memcpy(stop.breakpoints, stopping->ids, sizeof stop.breakpoints);
+  stop.breakpoint_count = stopping->count;
+  snare_mark_breakpoints_stop_data(stopping->first, context, &stop);
+  snare_worker_stop(thread, context, &stop);
+}
+
 static bool condition_says_stop(snare_thread *thread, snare_breakpoint *bp,
                                 void *context) {
   if (bp->condition == NULL)
     return true;
-  snare_frame frame = {thread, context, bp->id};
+  snare_frame frame = {thread, context, bp->id, bp};
   atomic_store(&thread->in_callback, true);
   thread->context = context;
   bool stop = bp->condition(&frame, bp->condition_data);
@@ -73,17 +89,21 @@ static bool breakpoint_matches(const snare_breakpoint *bp,
          (pc >= bp->function_start && pc < bp->function_end);
 }
 
-/* The first of this thread's breakpoints at the site that wants a stop,
-   counting every hit and every rejection on the way. Unbreakable threads
-   run through untouched, as foreign ones do. */
-static snare_breakpoint *breakpoint_to_stop(snare_thread *thread,
-                                            snare_site *site, void *context) {
+/* Every breakpoint of this thread at the site is evaluated, as gdb
+   does: each counts its hit, its rejection or its stop; `stopping` gets
+   those that want a stop (first NULL: none). Unbreakable threads run
+   through untouched, as foreign ones do. */
+void snare_breakpoints_evaluate(snare_thread *thread,
+                                const snare_site_breakpoints *list,
+                                uint64_t address, void *context,
+                                snare_stopping *stopping) {
+  stopping->first = NULL;
+  stopping->count = 0;
   if (!atomic_load(&thread->breakable))
-    return NULL;
-  snare_site_breakpoints *list = atomic_load(&site->breakpoints);
+    return;
   for (size_t i = 0; list != NULL && i < list->count; i++) {
     snare_breakpoint *bp = list->items[i];
-    if (!breakpoint_matches(bp, thread, site->address))
+    if (!breakpoint_matches(bp, thread, address))
       continue;
     uint64_t hits = atomic_fetch_add(&bp->hits, 1) + 1;
     if (hits <= bp->skip || !condition_says_stop(thread, bp, context)) {
@@ -95,26 +115,32 @@ static snare_breakpoint *breakpoint_to_stop(snare_thread *thread,
       atomic_store(&bp->enabled, false);
       atomic_store(&bp->expired, true);
     }
-    return bp;
+    if (stopping->first == NULL)
+      stopping->first = bp;
+    if (stopping->count < SNARE_STOP_BREAKPOINTS)
+      stopping->ids[stopping->count] = bp->id;
+    stopping->count++;
   }
-  return NULL;
 }
 
 static bool on_site(snare_site *site, void *context) {
+  if (site->stop_of != NULL)
+    return snare_breakpoint_jump_stopped(site, context);
   if (site->redirect != 0) {
     snare_arch_register_set(context, SNARE_REG_RIP, site->redirect);
     return true;
   }
-  snare_thread *thread = stoppable_thread();
+  snare_thread *thread = snare_stoppable_thread();
   snare_arch_register_set(context, SNARE_REG_RIP, site->address);
   if (site->hook != NULL)
     snare_hook_enter_trapped(site->hook, context);
   snare_mark_hooks_trapped(site, context);
   if (thread != NULL) {
-    snare_breakpoint *bp = breakpoint_to_stop(thread, site, context);
-    if (bp != NULL) {
-      stop_with(thread, context, SNARE_STOP_BREAKPOINT,
-                SNARE_REASON_BREAKPOINT_HIT, NULL, bp);
+    snare_stopping stopping;
+    snare_breakpoints_evaluate(thread, atomic_load(&site->breakpoints),
+                               site->address, context, &stopping);
+    if (stopping.first != NULL) {
+      snare_stop_at_breakpoints(thread, context, &stopping);
       return true;
     }
     if (snare_arch_register_get(context, SNARE_REG_RIP) != site->address)
@@ -155,7 +181,7 @@ static bool on_breakpoint_trap(const snare_fault *fault, void *context) {
   }
   if (site != NULL)
     return on_site(site, context);
-  snare_thread *thread = stoppable_thread();
+  snare_thread *thread = snare_stoppable_thread();
   if (thread == NULL)
     return false;
   stop_with(thread, context, SNARE_STOP_SIGNAL, SNARE_REASON_PROGRAM_TRAP,
@@ -181,7 +207,7 @@ static bool finish_step_past_exit(void *context) {
 }
 
 static bool on_step_trap(const snare_fault *fault, void *context) {
-  snare_thread *thread = stoppable_thread();
+  snare_thread *thread = snare_stoppable_thread();
   if (thread == NULL)
     return finish_step_past_exit(context);
   if (!thread->stepping) {
@@ -214,7 +240,7 @@ static snare_stop_reason fault_reason(const snare_fault *fault,
 }
 
 static bool on_fault(const snare_fault *fault, void *context) {
-  snare_thread *thread = stoppable_thread();
+  snare_thread *thread = snare_stoppable_thread();
   /* A program that handles its own faults decides about them. */
   if (thread == NULL || snare_os_signal_handled_behind(fault->signal))
     return false;
@@ -226,7 +252,7 @@ static bool on_fault(const snare_fault *fault, void *context) {
 
 /* The interrupt signal is snare's own: one nobody asked for is dropped. */
 static bool on_interrupt(void *context) {
-  snare_thread *thread = stoppable_thread();
+  snare_thread *thread = snare_stoppable_thread();
   if (thread == NULL || !atomic_exchange(&thread->interrupt_requested, false))
     return true;
   leave_slot(context);

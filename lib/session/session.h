@@ -65,6 +65,42 @@ SNARE_HIDDEN void snare_mark_breakpoints_stop_data(const snare_breakpoint *bp,
                                                    const void *context,
                                                    snare_stop *stop);
 
+/* ---- the fault dispatcher (fault.c) ---- */
+/* Runs every breakpoint of list at address for the calling thread (hit
+   counts, skips, conditions, max stops); signal-safe. */
+SNARE_HIDDEN void snare_breakpoints_evaluate(snare_thread *thread,
+                                             const snare_site_breakpoints *list,
+                                             uint64_t address, void *context,
+                                             snare_stopping *stopping);
+
+/* The stoppable calling thread: attached, running target code, not in a
+   callback; else NULL. Signal-safe. */
+SNARE_HIDDEN snare_thread *snare_stoppable_thread(void);
+/* Parks the thread with a breakpoint stop naming `stopping`'s. */
+SNARE_HIDDEN void snare_stop_at_breakpoints(snare_thread *thread,
+                                            void *context,
+                                            const snare_stopping *stopping);
+
+/* ---- breakpoints through jumps (breakpoint_jump.c) ---- */
+/* Gives a site that never had a trap a jump when every enabled
+   breakpoint of `list` (its list, or the one about to be published) has
+   a condition or skip count and the code allows it, or puts the trap
+   back when they no longer do. Controller, under the global lock. */
+SNARE_HIDDEN void snare_breakpoint_jump_settle(snare_site *site,
+                                               const snare_site_breakpoints *list);
+/* A trampoline's stop trap (site->stop_of) was reached: makes the stop
+   its handler decided, at the breakpoint's address. Signal handler. */
+SNARE_HIDDEN bool snare_breakpoint_jump_stopped(const snare_site *marker,
+                                                void *context);
+/* Where a thread at pc inside a jump's bytes runs instead (the relocated
+   copy), or pc. Signal-safe. */
+SNARE_HIDDEN uint64_t snare_breakpoint_jump_resume_pc(uint64_t pc);
+/* The original address of pc in a trampoline's relocated copy, or pc. */
+SNARE_HIDDEN uint64_t snare_breakpoint_jump_original_pc(uint64_t pc);
+/* Whether the breakpoint's site is reached through a jump; under the
+   global lock. */
+SNARE_HIDDEN bool snare_breakpoint_jumped(const snare_breakpoint *bp);
+
 /* ---- worker and stops (worker.c) ---- */
 SNARE_HIDDEN void snare_worker_body(void *session);
 /*

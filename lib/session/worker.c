@@ -54,7 +54,9 @@ static bool prepare_resume(snare_thread *thread, void *context,
   if (thread->resume_has_pc)
     snare_arch_register_set(context, SNARE_REG_RIP, thread->resume_pc);
   bool step = thread->resume_mode == SNARE_RESUME_STEP_INSTRUCTION;
-  uint64_t pc = snare_arch_register_get(context, SNARE_REG_RIP);
+  uint64_t pc = snare_breakpoint_jump_resume_pc(
+      snare_arch_register_get(context, SNARE_REG_RIP));
+  snare_arch_register_set(context, SNARE_REG_RIP, pc);
   snare_site *site = snare_sites_find(pc);
   if (site != NULL && site->patched) {
     memset(stop, 0, sizeof *stop);

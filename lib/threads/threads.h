@@ -25,6 +25,13 @@ typedef enum snare_thread_state {
   SNARE_THREAD_EXITING  /* entry returned, reporting */
 } snare_thread_state;
 
+/* The breakpoints of one hit that said stop, in the site's order. */
+typedef struct snare_stopping {
+  struct snare_breakpoint *first; /* NULL: none */
+  int ids[SNARE_STOP_BREAKPOINTS];
+  unsigned count;
+} snare_stopping;
+
 typedef struct snare_thread {
   int id;
   uintptr_t os_self;
@@ -52,12 +59,19 @@ typedef struct snare_thread {
      becoming events. Attached threads only. */
   _Atomic bool stepped;
   snare_os_event *step_event;
+  /* What a breakpoint trampoline's condition run decided, for the stop
+     its trap then makes (lib/session/breakpoint_jump.c), or where a
+     condition moved the pc to (0: nowhere). */
+  snare_stopping jump_stop;
+  uint64_t jump_resume_pc;
 } snare_thread;
 
 struct snare_frame {
   snare_thread *thread;
   void *context;
   int breakpoint;
+  struct snare_breakpoint *record; /* the breakpoint's, for its compiled
+                                      variables; NULL for other callbacks */
 };
 
 SNARE_HIDDEN bool snare_threads_add(snare_thread *thread);

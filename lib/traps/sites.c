@@ -240,12 +240,26 @@ static snare_status plan_into(snare_site *site) {
   return SNARE_OK;
 }
 
+/* A breakpoint's jump covering addr past its first byte goes back to a
+   trap: a new site there would write into the jump. */
+static snare_status unjump_over(uint64_t addr) {
+  for (uint64_t k = 1; k < SNARE_JUMP_WINDOW_MAX && k <= addr; k++) {
+    snare_site *site = snare_sites_find(addr - k);
+    if (site != NULL && site->jump_length > k)
+      return snare_sites_unjump(site);
+  }
+  return SNARE_OK;
+}
+
 snare_status snare_sites_acquire(uint64_t addr, snare_site **out) {
   snare_site *site = snare_sites_find(addr);
   if (site != NULL) {
     *out = site;
     return SNARE_OK;
   }
+  snare_status covered = unjump_over(addr);
+  if (covered != SNARE_OK)
+    return covered;
   site = calloc(1, sizeof *site);
   if (site == NULL)
     return SNARE_NO_MEMORY;
@@ -276,14 +290,30 @@ static bool wants_trap(const snare_site *site,
   return false;
 }
 
+static bool any_enabled(const snare_site_breakpoints *list) {
+  for (size_t i = 0; list != NULL && i < list->count; i++)
+    if (atomic_load(&list->items[i]->enabled))
+      return true;
+  return false;
+}
+
 snare_status snare_sites_update(snare_site *site, snare_site_breakpoints *list) {
-  bool want_trap = wants_trap(site, list);
-  if (want_trap != site->patched) {
+  /* A jump serves breakpoints only: hooks and mark hooks trap. */
+  if (site->jump_length != 0 &&
+      (site->hook != NULL || atomic_load(&site->mark_traps) != NULL ||
+       !any_enabled(list))) {
+    snare_status status = snare_sites_unjump(site);
+    if (status != SNARE_OK)
+      return status;
+  }
+  bool want_trap = site->jump_length == 0 && wants_trap(site, list);
+  if (site->jump_length == 0 && want_trap != site->patched) {
     const uint8_t *bytes = want_trap ? snare_arch_trap_instruction
                                      : site->original;
     if (!snare_os_code_write(site->address, bytes, snare_arch_trap_size))
       return SNARE_SYSTEM;
     site->patched = want_trap;
+    site->trapped = site->trapped || want_trap;
   }
   snare_site_breakpoints *old = atomic_exchange(&site->breakpoints, list);
   if (old != list)
@@ -346,9 +376,90 @@ snare_status snare_sites_write_jump(uint64_t addr, const uint8_t *bytes,
   return ok ? SNARE_OK : SNARE_SYSTEM;
 }
 
-/* Calls fn on each site whose first byte lies in [start, end). */
+snare_status snare_sites_jump(snare_site *site, const uint8_t *bytes,
+                              size_t n, uint64_t trampoline,
+                              const snare_moved_code *moved,
+                              const void *record) {
+  if (site->trapped || site->jump_length != 0 || n > SNARE_JUMP_WINDOW_MAX ||
+      n < snare_arch_trap_size ||
+      !snare_sites_read_original(site->address, site->jump_original, n))
+    return SNARE_INVALID_ARGUMENT;
+  site->redirect = trampoline;
+  /* Always stopped: other CPUs must not run the bytes while they change
+     (see snare_sites_unjump), and threads inside are moved. */
+  bool stopped = snare_os_world_stop(move_out, (void *)moved);
+  bool ok = snare_os_code_write(site->address, snare_arch_trap_instruction,
+                                snare_arch_trap_size) &&
+            snare_os_code_write(site->address + snare_arch_trap_size,
+                                bytes + snare_arch_trap_size,
+                                n - snare_arch_trap_size) &&
+            snare_os_code_write(site->address, bytes, snare_arch_trap_size);
+  if (stopped)
+    snare_os_world_resume();
+  if (ok) {
+    site->jump_record = record;
+    site->jump_length = n;
+  } else { /* put the original bytes back, the first last */
+    snare_os_code_write(site->address + snare_arch_trap_size,
+                        site->jump_original + snare_arch_trap_size,
+                        n - snare_arch_trap_size);
+    snare_os_code_write(site->address, site->jump_original,
+                        snare_arch_trap_size);
+  }
+  site->redirect = 0;
+  return ok ? SNARE_OK : SNARE_SYSTEM;
+}
+
+/* No thread runs the jump's bytes past the first: they all go to the
+   trampoline, whose relocated copy jumps back past them. The other
+   threads are stopped meanwhile all the same, as while the jump was
+   written: a thread running the bytes as they change (another CPU's
+   prefetch) could see half of each, and the stop serialises them. */
+snare_status snare_sites_unjump(snare_site *site) {
+  size_t n = site->jump_length;
+  if (n == 0)
+    return SNARE_OK;
+  snare_moved_code nobody = {.from = site->address};
+  bool stopped = snare_os_world_stop(move_out, &nobody);
+  bool ok = snare_os_code_write(site->address, snare_arch_trap_instruction,
+                                snare_arch_trap_size);
+  if (ok) {
+    site->patched = site->trapped = true;
+    site->jump_length = 0;
+    snare_os_code_write(site->address + snare_arch_trap_size,
+                        site->jump_original + snare_arch_trap_size,
+                        n - snare_arch_trap_size);
+  }
+  if (stopped)
+    snare_os_world_resume();
+  return ok ? SNARE_OK : SNARE_SYSTEM;
+}
+
+snare_status snare_sites_mark(uint64_t addr, void *owner) {
+  snare_site *site = calloc(1, sizeof *site);
+  if (site == NULL || !reserve()) {
+    free(site);
+    return SNARE_NO_MEMORY;
+  }
+  site->address = addr;
+  site->stop_of = owner;
+  insert(atomic_load(&table), site);
+  return SNARE_OK;
+}
+
+/* Calls fn on each site whose first byte lies in [start, end): a short
+   range address by address (with thousands of sites, a walk of the whole
+   table for each read of code made setting them quadratic). */
 static void each_site(uint64_t start, uint64_t end,
                       void (*fn)(snare_site *, void *), void *arg) {
+  if (end - start <= 64) {
+    for (uint64_t addr = start; addr < end; addr++) {
+      snare_site *site = snare_sites_find(addr);
+      if (site != NULL)
+        fn(site, arg);
+    }
+    return;
+  }
   site_table *t = atomic_load(&table);
   for (size_t i = 0; t != NULL && i < t->capacity; i++) {
     snare_site *site = atomic_load(&t->entries[i]);
@@ -366,37 +477,58 @@ typedef struct view {
 
 static void unpatch_view(snare_site *site, void *arg) {
   view *v = arg;
-  if (!site->patched)
-    return;
-  for (size_t k = 0; k < snare_arch_trap_size; k++) {
+  const uint8_t *under = site->jump_length ? site->jump_original
+                         : site->patched   ? site->original
+                                           : NULL;
+  size_t n = site->jump_length ? site->jump_length : snare_arch_trap_size;
+  for (size_t k = 0; under != NULL && k < n; k++) {
     uint64_t at = site->address + k;
     if (at >= v->addr && at < v->addr + v->n)
-      v->dst[at - v->addr] = site->original[k];
+      v->dst[at - v->addr] = under[k];
   }
 }
 
+/* Where sites that may cover addr can start: a jump's bytes reach
+   furthest. */
+static uint64_t reach_back(uint64_t addr) {
+  return addr >= SNARE_JUMP_WINDOW_MAX ? addr - SNARE_JUMP_WINDOW_MAX + 1 : 0;
+}
+
+typedef struct overlap {
+  uint64_t addr;
+  size_t n;
+  bool any;
+} overlap;
+
 static void found(snare_site *site, void *arg) {
-  (void)site;
-  *(bool *)arg = true;
+  overlap *o = arg;
+  size_t covers = site->jump_length ? site->jump_length : 1;
+  if (site->address >= o->addr || site->address + covers > o->addr)
+    o->any = o->any || site->address < o->addr + o->n;
 }
 
 bool snare_sites_any_in(uint64_t addr, size_t n) {
-  bool any = false;
-  each_site(addr, addr + n, found, &any);
-  return any;
+  overlap o = {addr, n, false};
+  each_site(reach_back(addr), addr + n, found, &o);
+  return o.any;
 }
 
 bool snare_sites_read_original(uint64_t addr, uint8_t *dst, size_t n) {
   if (!snare_os_memory_read(addr, dst, n))
     return false;
   view v = {addr, dst, n};
-  each_site(addr >= snare_arch_trap_size ? addr - snare_arch_trap_size + 1 : 0,
-            addr + n, unpatch_view, &v);
+  each_site(reach_back(addr), addr + n, unpatch_view, &v);
   return true;
 }
 
 static void repatch(snare_site *site, void *arg) {
   (void)arg;
+  if (site->jump_length != 0) {
+    /* New bytes over the jump: its relocated copy is stale, the site
+       goes back to a trap. */
+    site->jump_length = 0;
+    site->patched = site->trapped = true;
+  }
   if (site->patched) {
     /* The write put new original bytes where the trap was. */
     site->patched = false;

@@ -25,10 +25,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "debuginfo/compiled_variable.h"
 #include "internal/arch.h"
 #include "internal/hidden.h"
 #include "internal/os.h"
 #include "snare.h"
+
+/* A variable a breakpoint's condition reads, compiled at its first read
+   (lib/frames/frame_compiled_variables.c); filled once, never changed. */
+#define SNARE_BREAKPOINT_VARIABLES 8
+enum {
+  SNARE_COMPILED_FREE,
+  SNARE_COMPILED_BUSY, /* being compiled by the thread that took it */
+  SNARE_COMPILED_READY,
+  SNARE_COMPILED_REFUSED /* the general evaluator reads it */
+};
+typedef struct snare_breakpoint_variable {
+  _Atomic int state;
+  char name[32];
+  snare_variable_program program;
+} snare_breakpoint_variable;
 
 typedef struct snare_breakpoint {
   int id;
@@ -46,6 +62,8 @@ typedef struct snare_breakpoint {
   void (*release)(void *);
   int thread;                            /* 0: any thread of the session */
   uint64_t function_start, function_end; /* 0, 0: any pc */
+  snare_breakpoint_variable variables[SNARE_BREAKPOINT_VARIABLES];
+  bool trap; /* never reached through a jump */
 } snare_breakpoint;
 
 /* Immutable list of the breakpoints at one site, replaced as a whole. */
@@ -53,6 +71,9 @@ typedef struct snare_site_breakpoints {
   size_t count;
   snare_breakpoint *items[];
 } snare_site_breakpoints;
+
+/* The most bytes a jump to a breakpoint trampoline replaces. */
+#define SNARE_JUMP_WINDOW_MAX 16
 
 typedef struct snare_site {
   uint64_t address;
@@ -64,6 +85,19 @@ typedef struct snare_site {
   /* Mark hooks trapping here (lib/marks/mark_hook.c), immutable, replaced whole. */
   _Atomic(struct snare_mark_traps *) mark_traps;
   uint64_t redirect; /* nonzero while a jump is being written here */
+  /* Nonzero: the site's breakpoints are reached through a jump to a
+     trampoline (lib/session/breakpoint_jump.c) that covers this many
+     bytes, instead of a trap; what they held. */
+  size_t jump_length;
+  uint8_t jump_original[SNARE_JUMP_WINDOW_MAX];
+  const void *jump_record; /* that trampoline's record */
+  /* A trap was written here once: a thread may still be in its
+     out-of-line slot, bound back into the bytes a jump would replace,
+     so the site never takes a jump. */
+  bool trapped;
+  /* The stop trap of a breakpoint trampoline: that trampoline's record
+     (the site is only a marker, never patched). */
+  void *stop_of;
 } snare_site;
 
 /* Handlers currently inside snare_fault_dispatch (not parked). */
@@ -112,7 +146,27 @@ SNARE_HIDDEN snare_status snare_sites_write_jump(uint64_t addr,
                                                  const uint8_t *bytes,
                                                  size_t n, uint64_t redirect,
                                                  const snare_moved_code *moved);
-/* True if a site (breakpoint or trap hook) starts in [addr, addr+n). */
+/*
+ * Writes the n bytes of a jump to a breakpoint trampoline over a site
+ * that never had a trap (site->trapped false): a trap first, sending
+ * arriving threads to `trampoline`, then the rest of the bytes, then the
+ * first. When they replace more than one instruction, the other threads
+ * are stopped meanwhile and those inside are moved as `moved` says.
+ * `record` becomes site->jump_record. Under the global lock.
+ */
+SNARE_HIDDEN snare_status snare_sites_jump(snare_site *site,
+                                           const uint8_t *bytes, size_t n,
+                                           uint64_t trampoline,
+                                           const snare_moved_code *moved,
+                                           const void *record);
+/* Puts the site's trap back in place of its jump (the trap first, then
+   the original bytes after it). Under the global lock. */
+SNARE_HIDDEN snare_status snare_sites_unjump(snare_site *site);
+/* Adds a marker site at addr (a breakpoint trampoline's stop trap) whose
+   stop_of is owner; never patched, never removed. Under the global lock. */
+SNARE_HIDDEN snare_status snare_sites_mark(uint64_t addr, void *owner);
+/* True if a site (breakpoint or trap hook) starts in [addr, addr+n), or
+   a breakpoint's jump covers part of it. */
 SNARE_HIDDEN bool snare_sites_any_in(uint64_t addr, size_t n);
 /* Copies memory as it was before snare patched it. */
 SNARE_HIDDEN bool snare_sites_read_original(uint64_t addr, uint8_t *dst,

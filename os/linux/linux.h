@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include <stdbool.h>
 
 #include "internal/hidden.h"
 
@@ -21,5 +22,8 @@ SNARE_HIDDEN void snare_linux_world_restore(void);
    and the event's sig_data it carries (watch_registers.c). */
 #define SNARE_LINUX_TRAP_PERF 6
 SNARE_HIDDEN uint64_t snare_linux_perf_cookie(const siginfo_t *info);
+/* A fault of snare_os_memory_read_fast's load (probe_read.c): the read
+   returns false instead; true if context was that fault. */
+SNARE_HIDDEN bool snare_linux_probe_recover(void *context);
 
 #endif

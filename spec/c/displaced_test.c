@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "displaced_code.h"
 #include "snare.h"
 
 static snare_session *session;
@@ -65,8 +66,8 @@ static uint64_t step_offset(uint64_t fn, uint64_t a, uint64_t b) {
 }
 
 Test(displaced, rip_relative_load) {
-  uint8_t code[72] = {0x48, 0x8b, 0x05, 0x39, 0, 0, 0, /* mov rax,[rip+57] */
-                      0xc3};
+  uint8_t code[72];
+  memcpy(code, rip_relative, sizeof rip_relative);
   uint64_t value = 0x1122334455667788ull;
   memcpy(code + 64, &value, sizeof value);
   uint64_t fn = load(code, sizeof code);
@@ -76,15 +77,6 @@ Test(displaced, rip_relative_load) {
   cr_assert_eq(stops, 1);
   cr_assert_eq(step_offset(fn, 0, 0), 7);
 }
-
-static const uint8_t branch[] = {
-    0x48, 0x83, 0xff, 0x05,       /* 0: cmp rdi, 5 */
-    0x7c, 0x06,                   /* 4: jl 12 */
-    0xb8, 0x01, 0x00, 0x00, 0x00, /* 6: mov eax, 1 */
-    0xc3,                         /* 11: ret */
-    0xb8, 0x02, 0x00, 0x00, 0x00, /* 12: mov eax, 2 */
-    0xc3,
-};
 
 Test(displaced, conditional_branch_both_ways) {
   uint64_t fn = load(branch, sizeof branch);
@@ -96,15 +88,6 @@ Test(displaced, conditional_branch_both_ways) {
   cr_assert_eq(step_offset(fn, 3, 0), 12);
   cr_assert_eq(step_offset(fn, 9, 0), 6);
 }
-
-static const uint8_t direct_call[] = {
-    0xe8, 0x06, 0x00, 0x00, 0x00, /* 0: call 11 */
-    0x83, 0xc0, 0x01,             /* 5: add eax, 1 */
-    0xc3,                         /* 8: ret */
-    0x90, 0x90,                   /* 9: nop; nop */
-    0xb8, 0x29, 0x00, 0x00, 0x00, /* 11: mov eax, 41 */
-    0xc3,
-};
 
 Test(displaced, relative_call_returns_to_the_original_code) {
   uint64_t fn = load(direct_call, sizeof direct_call);
@@ -125,17 +108,6 @@ Test(displaced, relative_call_returns_to_the_original_code) {
   cr_assert_eq(step_offset(fn, 0, 0), 11);
 }
 
-static const uint8_t indirect_call[] = {
-    0xff, 0xd6,                   /* 0: call rsi */
-    0x83, 0xc0, 0x01,             /* 2: add eax, 1 */
-    0xc3,                         /* 5: ret */
-    0xff, 0x56, 0x08,             /* 6: call [rsi+8] */
-    0xc3,                         /* 9: ret */
-    0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
-    0xb8, 0x29, 0x00, 0x00, 0x00, /* 16: mov eax, 41 */
-    0xc3,
-};
-
 Test(displaced, indirect_calls_through_register_and_memory) {
   uint64_t fn = load(indirect_call, sizeof indirect_call);
   break_at(fn);
@@ -149,13 +121,7 @@ Test(displaced, indirect_calls_through_register_and_memory) {
 }
 
 Test(displaced, relative_jump) {
-  static const uint8_t code[] = {
-      0xeb, 0x02,                   /* 0: jmp 4 */
-      0x0f, 0x0b,                   /* 2: ud2 */
-      0xb8, 0x07, 0x00, 0x00, 0x00, /* 4: mov eax, 7 */
-      0xc3,
-  };
-  uint64_t fn = load(code, sizeof code);
+  uint64_t fn = load(relative_jump, sizeof relative_jump);
   break_at(fn);
   int stops;
   cr_assert_eq(run(fn, 0, 0, &stops), 7);
@@ -163,14 +129,7 @@ Test(displaced, relative_jump) {
 }
 
 Test(displaced, loop_instruction_hits_every_iteration) {
-  static const uint8_t code[] = {
-      0x31, 0xc0,       /* 0: xor eax, eax */
-      0x48, 0x89, 0xf9, /* 2: mov rcx, rdi */
-      0xff, 0xc0,       /* 5: inc eax */
-      0xe2, 0xfc,       /* 7: loop 5 */
-      0xc3,             /* 9: ret */
-  };
-  uint64_t fn = load(code, sizeof code);
+  uint64_t fn = load(counted_loop, sizeof counted_loop);
   break_at(fn + 7);
   int stops;
   cr_assert_eq(run(fn, 5, 0, &stops), 5);

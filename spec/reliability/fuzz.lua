@@ -151,21 +151,32 @@ end
 -- at a breakpoint) the model already holds the counts of the whole call,
 -- so only the bytes and the listing are compared.
 function Fuzz:check_invariants(mid_call)
-  local trap = {}
+  local trap, jump = {}, {}
   for _, m in ipairs(self:live()) do
     if mid_call and m.max > 0 and m.before + (self.seen[m.bp] or 0) >= m.max then
       m.cleared = true -- by its last stop, earlier in this call
     elseif m.enabled then
       trap[m.addr] = true
+      jump[m.addr] = m.bp.mechanism == "jump"
     end
   end
   for name, code in pairs(self.code) do
     local raw = self.raw(code.addr, #code.bytes)
     self:check(snare.read(code.addr, #code.bytes) == code.bytes,
                "snare.read of %s does not show the original bytes", name)
+    local displacement = 0 -- bytes of a jump's rel32 still to pass
     for i = 1, #code.bytes do
       local addr = code.addr + i - 1
-      local want = trap[addr] and 0xCC or code.bytes:byte(i)
+      local want
+      if displacement > 0 then
+        displacement = displacement - 1
+        want = raw:byte(i)
+      elseif jump[addr] then -- reached through a jump: jmp rel32 in place
+        displacement = 4
+        want = 0xE9
+      else
+        want = trap[addr] and 0xCC or code.bytes:byte(i)
+      end
       if raw:byte(i) ~= want then
         self:fail("raw byte at %s+%d (0x%x) is 0x%02x, expected 0x%02x (%s)", name, i - 1,
                   addr, raw:byte(i), want,

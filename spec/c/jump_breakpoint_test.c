@@ -1,0 +1,335 @@
+/*
+ * jump_breakpoint_test.c - conditional breakpoints reached through a
+ * jump to a trampoline instead of a trap (snare_breakpoint_info's
+ * mechanism): on every instruction of the displaced-step tests'
+ * hand-assembled functions, of a leaf that keeps its data below rsp (the
+ * red zone) and of a function with a jump table, results are unchanged,
+ * conditions see every hit, a true condition stops exactly where and as
+ * a trap stops, and stepping from there runs the same instructions;
+ * eight threads run through while breakpoints are set and cleared.
+ */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "displaced_code.h"
+#include "fixtures.h"
+#include "snare.h"
+
+static snare_session *session;
+static uint8_t *page;
+
+static void setup(void) {
+  cr_assert_eq(snare_session_new(&session), SNARE_OK);
+  snare_session_set_timeout(session, 10000);
+  page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+              -1, 0);
+  cr_assert_neq(page, MAP_FAILED);
+}
+
+static void teardown(void) {
+  snare_session_free(session);
+  munmap(page, 4096);
+}
+
+TestSuite(jump_breakpoint, .init = setup, .fini = teardown, .timeout = 60);
+
+/* A red-zone leaf: (a + b) * a with both kept below rsp. */
+static const uint8_t red_zone_leaf[] = {
+    0x48, 0x89, 0x7c, 0x24, 0xf8,       /* 0: mov [rsp-8], rdi */
+    0x48, 0x89, 0x74, 0x24, 0xf0,       /* 5: mov [rsp-16], rsi */
+    0x48, 0x31, 0xff,                   /* 10: xor rdi, rdi */
+    0x48, 0x31, 0xf6,                   /* 13: xor rsi, rsi */
+    0x48, 0x8b, 0x44, 0x24, 0xf8,       /* 16: mov rax, [rsp-8] */
+    0x48, 0x03, 0x44, 0x24, 0xf0,       /* 21: add rax, [rsp-16] */
+    0x48, 0x0f, 0xaf, 0x44, 0x24, 0xf8, /* 26: imul rax, [rsp-8] */
+    0xc3,                               /* 32: ret */
+};
+
+/* switch (rdi & 3) through a table of absolute addresses at +64
+   (filled when loaded): 10, 20, 30, 40, plus rsi. */
+static const uint8_t jump_table[] = {
+    0x48, 0x89, 0xf8,                         /* 0: mov rax, rdi */
+    0x48, 0x83, 0xe0, 0x03,                   /* 3: and rax, 3 */
+    0x48, 0x8d, 0x0d, 0x32, 0x00, 0x00, 0x00, /* 7: lea rcx, [rip+50] */
+    0xff, 0x24, 0xc1,                         /* 14: jmp [rcx+rax*8] */
+    0xb8, 0x0a, 0x00, 0x00, 0x00,             /* 17: mov eax, 10 */
+    0xeb, 0x14,                               /* 22: jmp 44 */
+    0xb8, 0x14, 0x00, 0x00, 0x00,             /* 24: mov eax, 20 */
+    0xeb, 0x0d,                               /* 29: jmp 44 */
+    0xb8, 0x1e, 0x00, 0x00, 0x00,             /* 31: mov eax, 30 */
+    0xeb, 0x06,                               /* 36: jmp 44 */
+    0xb8, 0x28, 0x00, 0x00, 0x00,             /* 38: mov eax, 40 */
+    0x90,                                     /* 43: nop */
+    0x48, 0x01, 0xf0,                         /* 44: add rax, rsi */
+    0xc3,                                     /* 47: ret */
+};
+static const unsigned jump_table_cases[] = {17, 24, 31, 38};
+
+typedef struct hand_case {
+  const char *name;
+  const uint8_t *code;
+  size_t size;
+  uint64_t a, b; /* b relative to the function when b_relative */
+  bool b_relative;
+  size_t callee;  /* nonzero: a function of its own starts there */
+} hand_case;
+
+static const hand_case cases[] = {
+    {"rip_relative", rip_relative, sizeof rip_relative, 0, 0, false, 0},
+    {"branch_low", branch, sizeof branch, 3, 0, false, 0},
+    {"branch_high", branch, sizeof branch, 9, 0, false, 0},
+    {"direct_call", direct_call, sizeof direct_call, 0, 0, false, 11},
+    {"indirect_call", indirect_call, sizeof indirect_call, 0, 16, true,
+     16},
+    {"relative_jump", relative_jump, sizeof relative_jump, 0, 0, false, 0},
+    {"counted_loop", counted_loop, sizeof counted_loop, 5, 0, false, 0},
+    {"red_zone_leaf", red_zone_leaf, sizeof red_zone_leaf, 6, 7, false, 0},
+    {"jump_table_0", jump_table, sizeof jump_table, 4, 100, false, 0},
+    {"jump_table_3", jump_table, sizeof jump_table, 7, 100, false, 0},
+};
+
+/* Loads the case at the start of the page, registered as one function,
+   with the data some of them read at +64. */
+static uint64_t load(const hand_case *c) {
+  mprotect(page, 4096, PROT_READ | PROT_WRITE);
+  memset(page, 0xcc, 4096);
+  memcpy(page, c->code, c->size);
+  uint64_t fn = (uint64_t)(uintptr_t)page;
+  uint64_t value = 0x1122334455667788ull;
+  if (c->code == jump_table)
+    for (int k = 0; k < 4; k++) {
+      value = fn + jump_table_cases[k];
+      memcpy(page + 64 + 8 * k, &value, sizeof value);
+    }
+  else
+    memcpy(page + 64, &value, sizeof value);
+  mprotect(page, 4096, PROT_READ | PROT_EXEC);
+  /* a callee is a function of its own: what an indirect call reaches */
+  snare_code_function f[2] = {{c->name, fn, c->callee ? c->callee : c->size},
+                              {"callee", fn + c->callee, c->size - c->callee}};
+  snare_code_info info = {.start = fn, .size = 4096, .name = "hand",
+                          .functions = f,
+                          .function_count = c->callee ? 2 : 1};
+  cr_assert_eq(snare_code_register_info(&info), SNARE_OK);
+  return fn;
+}
+
+static uint64_t arg_b(const hand_case *c, uint64_t fn) {
+  return c->b_relative ? fn + c->b : c->b;
+}
+
+typedef struct counting {
+  atomic_int hits;
+  bool stop;
+} counting;
+
+static bool count_hit(snare_frame *frame, void *data) {
+  (void)frame;
+  counting *c = data;
+  atomic_fetch_add(&c->hits, 1);
+  return c->stop;
+}
+
+static snare_stop call(uint64_t fn, uint64_t a, uint64_t b) {
+  uint64_t args[2] = {a, b};
+  snare_stop stop;
+  cr_assert_eq(snare_call(session, fn, 2, args, &stop), SNARE_OK);
+  return stop;
+}
+
+static snare_stop resume(snare_resume_mode mode) {
+  snare_stop stop;
+  cr_assert_eq(snare_resume(session, mode, NULL, &stop), SNARE_OK);
+  return stop;
+}
+
+/* Every stop of a run at pc, continued; the exit's value. */
+static uint64_t run_stopping(uint64_t fn, uint64_t a, uint64_t b, uint64_t pc,
+                             int *stops) {
+  snare_stop stop = call(fn, a, b);
+  for (*stops = 0; stop.kind == SNARE_STOP_BREAKPOINT; ++*stops) {
+    cr_assert_eq(stop.pc, pc);
+    cr_assert_eq(stop.registers.value[SNARE_REG_RIP], pc);
+    stop = resume(SNARE_RESUME_CONTINUE);
+  }
+  cr_assert_eq(stop.kind, SNARE_STOP_EXIT, "%s (signal %d) at +%ld",
+               snare_stop_kind_name(stop.kind), stop.signal,
+               (long)(stop.pc - fn));
+  return stop.return_value;
+}
+
+/* The pcs single steps reach from the first stop at pc to the exit. */
+static size_t step_trace(uint64_t fn, uint64_t a, uint64_t b, uint64_t *pcs,
+                         size_t cap, uint64_t *result) {
+  snare_stop stop = call(fn, a, b);
+  cr_assert_eq(stop.kind, SNARE_STOP_BREAKPOINT);
+  snare_breakpoint_clear_all(session);
+  size_t n = 0;
+  for (; n < cap; n++) {
+    stop = resume(SNARE_RESUME_STEP_INSTRUCTION);
+    if (stop.kind != SNARE_STOP_STEP)
+      break;
+    pcs[n] = stop.pc;
+  }
+  cr_assert_eq(stop.kind, SNARE_STOP_EXIT);
+  *result = stop.return_value;
+  return n;
+}
+
+static unsigned jumps_on_every_instruction(const hand_case *c) {
+  uint64_t fn = load(c);
+  uint64_t b = arg_b(c, fn);
+  snare_stop plain = call(fn, c->a, b);
+  cr_assert_eq(plain.kind, SNARE_STOP_EXIT);
+  unsigned jumps = 0;
+  for (uint64_t pc = fn; pc < fn + c->size;) {
+    char text[128];
+    size_t length;
+    cr_assert_eq(snare_disassemble(pc, text, sizeof text, &length), SNARE_OK);
+    /* never stopping: conditions counted, results unchanged */
+    counting quiet = {0};
+    snare_breakpoint_options opts = {.condition = count_hit,
+                                     .condition_data = &quiet};
+    int id;
+    cr_assert_eq(snare_breakpoint_set(session, pc, &opts, &id), SNARE_OK);
+    snare_breakpoint_info info;
+    cr_assert_eq(snare_breakpoint_info_get(session, id, &info), SNARE_OK);
+    jumps += info.mechanism == SNARE_BREAKPOINT_JUMP;
+    int stops;
+    cr_assert_eq(run_stopping(fn, c->a, b, pc, &stops), plain.return_value,
+                 "%s+%lu (%s)", c->name, (unsigned long)(pc - fn), text);
+    cr_assert_eq(stops, 0);
+    int quiet_hits = atomic_load(&quiet.hits);
+    cr_assert_eq(snare_breakpoint_info_get(session, id, &info), SNARE_OK);
+    cr_assert_eq(info.hits, (uint64_t)quiet_hits);
+    cr_assert_eq(info.rejected, (uint64_t)quiet_hits);
+    /* stopping at every hit, the same number of times */
+    counting loud = {.stop = true};
+    snare_breakpoint_clear(session, id);
+    opts.condition_data = &loud;
+    cr_assert_eq(snare_breakpoint_set(session, pc, &opts, &id), SNARE_OK);
+    cr_assert_eq(run_stopping(fn, c->a, b, pc, &stops), plain.return_value);
+    cr_assert_eq(stops, quiet_hits);
+    /* single steps from the stop reach what they reach from a trap */
+    uint64_t with_jump[64], with_trap[64], r1 = 0, r2 = 0;
+    size_t n1 = quiet_hits ? step_trace(fn, c->a, b, with_jump, 64, &r1) : 0;
+    snare_breakpoint_options plain_opts = {0};
+    cr_assert_eq(snare_breakpoint_set(session, pc, &plain_opts, &id), SNARE_OK);
+    size_t n2 = quiet_hits ? step_trace(fn, c->a, b, with_trap, 64, &r2) : 0;
+    cr_assert_eq(n1, n2, "%s+%lu", c->name, (unsigned long)(pc - fn));
+    cr_assert_arr_eq(with_jump, with_trap, n1 * sizeof with_jump[0]);
+    cr_assert_eq(r1, r2);
+    snare_breakpoint_clear_all(session);
+    pc += length;
+  }
+  cr_assert_eq(snare_code_unregister(fn), SNARE_OK);
+  return jumps;
+}
+
+Test(jump_breakpoint, on_every_instruction_of_the_hand_written_functions) {
+  unsigned jumps = 0;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    if (cases[i].code != jump_table)
+      jumps += jumps_on_every_instruction(&cases[i]);
+  cr_assert_gt(jumps, 10, "%u jumps", jumps);
+}
+
+Test(jump_breakpoint, leave_the_red_zone_alone) {
+  cr_assert_gt(jumps_on_every_instruction(&cases[7]), 4);
+}
+
+/* Its targets unknown, a function with an indirect jump keeps traps. */
+Test(jump_breakpoint, trap_in_a_function_with_a_jump_table) {
+  cr_assert_eq(jumps_on_every_instruction(&cases[8]), 0);
+  cr_assert_eq(jumps_on_every_instruction(&cases[9]), 0);
+}
+
+/* ---- threads running through ---- */
+
+typedef struct runner {
+  uint64_t fn;
+  atomic_bool *done;
+  unsigned wrong, calls;
+} runner;
+
+static void *run_through(void *arg) {
+  runner *r = arg;
+  int id;
+  cr_assert_eq(snare_thread_attach(session, false, &id), SNARE_OK);
+  int (*count_to)(int) = (int (*)(int))(uintptr_t)r->fn;
+  while (!atomic_load(r->done)) {
+    r->wrong += count_to(200) != 20100;
+    r->calls++;
+  }
+  snare_thread_detach(session);
+  return NULL;
+}
+
+Test(jump_breakpoint, eight_threads_run_through_while_they_are_set) {
+  snare_library *lib;
+  cr_assert_eq(snare_library_open(fixture_path("O2", "loops"), &lib),
+               SNARE_OK);
+  snare_symbol sym;
+  cr_assert_eq(snare_library_symbol(lib, "count_to", &sym), SNARE_OK);
+  atomic_bool done = false;
+  runner runners[8];
+  pthread_t threads[8];
+  for (int t = 0; t < 8; t++) {
+    runners[t] = (runner){sym.address, &done, 0, 0};
+    pthread_create(&threads[t], NULL, run_through, &runners[t]);
+  }
+  counting quiet = {0};
+  snare_breakpoint_options opts = {.condition = count_hit,
+                                   .condition_data = &quiet};
+  unsigned jumps = 0;
+  /* Each jump written or removed stops all eight threads a moment. */
+  for (uint64_t pc = sym.address; pc < sym.address + sym.size;) {
+    char text[128];
+    size_t length;
+    cr_assert_eq(snare_disassemble(pc, text, sizeof text, &length), SNARE_OK);
+    int id;
+    cr_assert_eq(snare_breakpoint_set(session, pc, &opts, &id), SNARE_OK);
+    snare_breakpoint_info info;
+    snare_breakpoint_info_get(session, id, &info);
+    jumps += info.mechanism == SNARE_BREAKPOINT_JUMP;
+    sched_yield();
+    cr_assert_eq(snare_breakpoint_clear(session, id), SNARE_OK);
+    pc += length;
+  }
+  atomic_store(&done, true);
+  unsigned wrong = 0, calls = 0;
+  for (int t = 0; t < 8; t++) {
+    pthread_join(threads[t], NULL);
+    wrong += runners[t].wrong;
+    calls += runners[t].calls;
+  }
+  cr_assert_eq(wrong, 0, "%u of %u calls wrong", wrong, calls);
+  cr_assert_gt(jumps, 0);
+  cr_assert_gt(atomic_load(&quiet.hits), 0);
+  snare_library_close(lib);
+}
+
+static bool go_to_twelve(snare_frame *frame, void *data) {
+  uint64_t fn = *(uint64_t *)data;
+  snare_frame_register_set(frame, SNARE_REG_RIP, fn + 12);
+  return false;
+}
+
+/* A condition that moves the pc resumes there, as at a trap. */
+Test(jump_breakpoint, a_condition_may_move_the_pc) {
+  uint64_t fn = load(&cases[2]); /* branch: 9 gives 1, unless sent to 12 */
+  snare_breakpoint_options opts = {.condition = go_to_twelve,
+                                   .condition_data = &fn};
+  int id;
+  cr_assert_eq(snare_breakpoint_set(session, fn, &opts, &id), SNARE_OK);
+  snare_breakpoint_info info;
+  cr_assert_eq(snare_breakpoint_info_get(session, id, &info), SNARE_OK);
+  cr_assert_eq(info.mechanism, SNARE_BREAKPOINT_JUMP);
+  snare_stop stop = call(fn, 9, 0);
+  cr_assert_eq(stop.kind, SNARE_STOP_EXIT);
+  cr_assert_eq(stop.return_value, 2);
+  cr_assert_eq(snare_code_unregister(fn), SNARE_OK);
+}
