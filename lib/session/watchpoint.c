@@ -131,7 +131,7 @@ static bool condition_says_stop(snare_watchpoint *wp, snare_thread *thread,
                                 void *context) {
   if (wp->condition == NULL)
     return true;
-  snare_frame frame = {thread, context, wp->id};
+  snare_frame frame = {thread, context, wp->id, NULL};
   atomic_store(&thread->in_callback, true);
   thread->context = context;
   bool stop = wp->condition(&frame, wp->condition_data);
