@@ -39,6 +39,7 @@ static bool reg_value(const snare_frame_state *fs, int dwarf_reg,
 #define STACK_MAX 64
 
 typedef struct machine {
+  const snare_debuginfo *di; /* addresses in DW_OP_addr are link-time */
   const snare_frame_state *fs;
   uint64_t frame_base;
   bool has_frame_base;
@@ -124,7 +125,10 @@ static bool step(machine *m, Dwarf_Small op, Dwarf_Unsigned o1,
   if (op >= DW_OP_breg0 && op <= DW_OP_breg31)
     return reg_value(m->fs, op - DW_OP_breg0, &v) && push(m, v + o1);
   switch (op) {
-  case DW_OP_addr:
+  case DW_OP_addr: /* a static or global: where the object was loaded */
+    return push(m, o1 + m->di->bias);
+  case DW_OP_addrx: case DW_OP_GNU_addr_index: /* libdwarf: address in o2 */
+    return push(m, o2 + m->di->bias);
   case DW_OP_const1u: case DW_OP_const2u: case DW_OP_const4u:
   case DW_OP_const8u: case DW_OP_constu:
   case DW_OP_const1s: case DW_OP_const2s: case DW_OP_const4s:
@@ -230,8 +234,8 @@ static bool entry_applies(Dwarf_Small lle, unsigned kind, uint64_t pc,
  * Evaluates the location attribute `at` of die at fs->pc (link-time pc
  * `link`) into *out; false when there is none or it cannot be computed.
  */
-static bool evaluate(const snare_debuginfo *di, Dwarf_Die die, Dwarf_Half at,
-                     machine *m, uint64_t link, di_loc *out)
+static bool evaluate(Dwarf_Die die, Dwarf_Half at, machine *m, uint64_t link,
+                     di_loc *out)
 {
   Dwarf_Attribute attr;
   Dwarf_Loc_Head_c head = NULL;
@@ -240,7 +244,7 @@ static bool evaluate(const snare_debuginfo *di, Dwarf_Die die, Dwarf_Half at,
   bool ok = false;
   if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
     return false;
-  if (di_list_attr_safe(di->lists, die, attr, true) &&
+  if (di_list_attr_safe(m->di->lists, die, attr, true) &&
       dwarf_get_loclist_c(attr, &head, &count, NULL) == DW_DLV_OK &&
       dwarf_get_loclist_head_kind(head, &kind, NULL) == DW_DLV_OK) {
     for (Dwarf_Unsigned i = 0; i < count && !ok; i++) {
@@ -271,9 +275,9 @@ static bool frame_base(const snare_debuginfo *di, const di_var *var,
                        const snare_frame_state *fs, uint64_t link,
                        uint64_t *out)
 {
-  machine m = {.fs = fs};
+  machine m = {.di = di, .fs = fs};
   di_loc loc = {0};
-  if (!evaluate(di, var->function, DW_AT_frame_base, &m, link, &loc) ||
+  if (!evaluate(var->function, DW_AT_frame_base, &m, link, &loc) ||
       loc.count != 1)
     return false;
   const di_piece *p = &loc.pieces[0];
@@ -294,10 +298,10 @@ void di_var_location(const snare_debuginfo *di, const di_var *var,
                      const snare_frame_state *fs, di_loc *out)
 {
   uint64_t link = fs->pc - di->bias;
-  machine m = {.fs = fs};
+  machine m = {.di = di, .fs = fs};
   m.has_frame_base = frame_base(di, var, fs, link, &m.frame_base);
   *out = (di_loc){0};
-  if (!evaluate(di, var->die, DW_AT_location, &m, link, out))
+  if (!evaluate(var->die, DW_AT_location, &m, link, out))
     optimized_out(out);
 }
 

@@ -68,43 +68,143 @@ static bool seen(seen_names *s, const char *name)
   return false;
 }
 
+static bool has_code(Dwarf_Die die)
+{
+  Dwarf_Bool yes = 0;
+  return (dwarf_hasattr(die, DW_AT_low_pc, &yes, NULL) == DW_DLV_OK && yes) ||
+         (dwarf_hasattr(die, DW_AT_ranges, &yes, NULL) == DW_DLV_OK && yes);
+}
+
+static Dwarf_Off offset_of(Dwarf_Die die)
+{
+  Dwarf_Off off = 0;
+  dwarf_dieoffset(die, &off, NULL);
+  return off;
+}
+
+/* The walk of one block's declarations. */
+typedef struct block_walk {
+  const snare_debuginfo *di;
+  Dwarf_Die function;
+  bool params;
+  seen_names *names;
+  di_var_visit visit;
+  void *arg;
+  Dwarf_Off *claimed; /* abstract DIEs a concrete child stands for */
+  size_t claimed_count, claimed_cap;
+} block_walk;
+
+static bool claimed(const block_walk *w, Dwarf_Off off)
+{
+  for (size_t i = 0; i < w->claimed_count; i++)
+    if (w->claimed[i] == off)
+      return true;
+  return false;
+}
+
+/* Whether child declares a variable of the walk: a parameter, or a
+   local (a label whose code was optimised away counts, as gdb lists it
+   with <optimized out>). */
+static bool declares(const block_walk *w, Dwarf_Die child, Dwarf_Half tag)
+{
+  if (is_declaration(child))
+    return false;
+  if (w->params)
+    return tag == DW_TAG_formal_parameter;
+  return tag == DW_TAG_variable || (tag == DW_TAG_label && !has_code(child));
+}
+
 /*
- * Visits the variables (params: the formal parameters) declared directly
- * by the DIE at off. Returns false when visit asked to stop.
+ * Visits the variables declared by the children of die, and those of its
+ * lexical blocks that own no code (gdb folds them into the enclosing
+ * block). abstract: die is an abstract instance whose children no
+ * concrete DIE stands for are visited (claimed ones are skipped).
+ * Returns false when visit asked to stop.
+ */
+static bool walk_children(block_walk *w, Dwarf_Die die, bool abstract)
+{
+  Dwarf_Debug dbg = w->di->dbg;
+  Dwarf_Die child = NULL;
+  bool go_on = true;
+  if (dwarf_child(die, &child, NULL) != DW_DLV_OK)
+    child = NULL;
+  while (child && go_on) {
+    Dwarf_Half tag = 0;
+    dwarf_tag(child, &tag, NULL);
+    if (abstract && claimed(w, offset_of(child))) {
+      /* a concrete DIE stands for it */
+    } else if (tag == DW_TAG_lexical_block && (abstract || !has_code(child))) {
+      go_on = walk_children(w, child, abstract);
+    } else if (declares(w, child, tag)) {
+      di_var var = {.die = child, .function = w->function,
+                    .is_param = w->params};
+      var.origin = di_ref(dbg, child, DW_AT_abstract_origin);
+      char *name = NULL;
+      if (dwarf_diename(child, &name, NULL) == DW_DLV_OK ||
+          (var.origin && dwarf_diename(var.origin, &name, NULL) == DW_DLV_OK)) {
+        var.name = name;
+        if (!seen(w->names, name))
+          go_on = w->visit(&var, w->arg);
+      }
+      if (var.origin)
+        dwarf_dealloc_die(var.origin);
+    }
+    child = di_next_sibling(dbg, child);
+  }
+  if (child)
+    dwarf_dealloc_die(child);
+  return go_on;
+}
+
+/* Records the abstract DIEs the children of die (and of its lexical
+   blocks, which stand for abstract blocks) say they are instances of. */
+static void claim_origins(block_walk *w, Dwarf_Die die)
+{
+  Dwarf_Debug dbg = w->di->dbg;
+  Dwarf_Die child = NULL;
+  if (dwarf_child(die, &child, NULL) != DW_DLV_OK)
+    return;
+  while (child) {
+    Dwarf_Die origin = di_ref(dbg, child, DW_AT_abstract_origin);
+    if (origin) {
+      if (di_reserve((void **)&w->claimed, &w->claimed_cap,
+                     w->claimed_count, sizeof *w->claimed))
+        w->claimed[w->claimed_count++] = offset_of(origin);
+      dwarf_dealloc_die(origin);
+    }
+    Dwarf_Half tag = 0;
+    dwarf_tag(child, &tag, NULL);
+    if (tag == DW_TAG_lexical_block && !has_code(child))
+      claim_origins(w, child);
+    child = di_next_sibling(dbg, child);
+  }
+}
+
+/*
+ * Visits the variables (params: the formal parameters) the block whose
+ * DIE is at off declares: its own, and, as gdb inherits them, those of
+ * its abstract origin that no concrete DIE stands for (the compiler left
+ * them out: optimised away). Returns false when visit asked to stop.
  */
 static bool visit_children(const snare_debuginfo *di, Dwarf_Off off,
                            Dwarf_Die function, bool params, seen_names *names,
                            di_var_visit visit, void *arg)
 {
-  Dwarf_Die die = NULL, child = NULL;
+  Dwarf_Die die = NULL;
   if (dwarf_offdie_b(di->dbg, off, true, &die, NULL) != DW_DLV_OK)
     return true;
-  bool go_on = true;
-  if (dwarf_child(die, &child, NULL) != DW_DLV_OK)
-    child = NULL;
-  dwarf_dealloc_die(die);
-  while (child && go_on) {
-    Dwarf_Half tag = 0;
-    dwarf_tag(child, &tag, NULL);
-    if ((params ? tag == DW_TAG_formal_parameter : tag == DW_TAG_variable) &&
-        !is_declaration(child)) {
-      di_var var = {.die = child, .function = function, .is_param = params};
-      var.origin = di_ref(di->dbg, child, DW_AT_abstract_origin);
-      char *name = NULL;
-      if (dwarf_diename(child, &name, NULL) == DW_DLV_OK ||
-          (var.origin &&
-           dwarf_diename(var.origin, &name, NULL) == DW_DLV_OK)) {
-        var.name = name;
-        if (!seen(names, name))
-          go_on = visit(&var, arg);
-      }
-      if (var.origin)
-        dwarf_dealloc_die(var.origin);
-    }
-    child = di_next_sibling(di->dbg, child);
+  block_walk w = {.di = di, .function = function, .params = params,
+                  .names = names, .visit = visit, .arg = arg};
+  bool go_on = walk_children(&w, die, false);
+  Dwarf_Die origin = di_ref(di->dbg, die, DW_AT_abstract_origin);
+  if (go_on && origin) {
+    claim_origins(&w, die);
+    go_on = walk_children(&w, origin, true);
   }
-  if (child)
-    dwarf_dealloc_die(child);
+  if (origin)
+    dwarf_dealloc_die(origin);
+  free(w.claimed);
+  dwarf_dealloc_die(die);
   return go_on;
 }
 

@@ -148,7 +148,7 @@ static snare_status handle_call(stepper *st, uint64_t ret,
   bool enter = st->mode == SNARE_STEP_INTO && st->sp == sp_in_callee &&
                snare_function_at(st->pc, &fn) == SNARE_OK &&
                fn.entry == st->pc &&
-               snare_line_at(fn.after_prologue, &first) == SNARE_OK;
+               snare_line_at(fn.step_start, &first) == SNARE_OK;
   int answer = enter ? ask_into(st, &fn, &first) : 0;
   if (answer < 0) {
     *v = STOP_HERE;
@@ -157,8 +157,8 @@ static snare_status handle_call(stepper *st, uint64_t ret,
   if (answer == 0)
     return step_over(st, ret, sp_in_callee, stop, v);
   *entered = true;
-  if (st->pc != fn.after_prologue) {
-    snare_step_target target = {fn.after_prologue, 0, 0, true};
+  if (st->pc != fn.step_start) {
+    snare_step_target target = {fn.step_start, 0, 0, true};
     bool reached;
     status = snare_step_continue_to(st->subject, &target, 1, stop, &reached);
     if (status != SNARE_OK || !reached) {

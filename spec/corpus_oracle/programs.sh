@@ -42,6 +42,18 @@ corpus_oracle_functions() {
   esac
 }
 
+# corpus_oracle_step_function PROGRAM: where step sequences start: a
+# function the workload reaches early whose lines run no long loop (gdb
+# single-steps a line's loop instruction by instruction).
+corpus_oracle_step_function() {
+  case $1 in
+    bzip2) echo BZ2_bzCompressInit ;;
+    xz) echo lzma_block_header_encode ;;
+    xmlwf) echo XmlPrologStateInit ;;
+    yaml-events) echo yaml_parser_update_buffer ;;
+  esac
+}
+
 # corpus_oracle_inputs DIR: writes the workloads' inputs into DIR.
 corpus_oracle_inputs() {
   awk 'BEGIN { for (i = 1; i <= 400; i++)

@@ -106,15 +106,35 @@ functions() {
     awk 'NR==FNR { known[$1]; next } !($1 in known)' "$work/snare_dwarf" - |
     awk 'NR==FNR { want[$1]; next } $1 in want' <(printf '%s\n' $names) - |
     cat "$work/snare_dwarf" - | LC_ALL=C sort -u -k1,1 >"$work/snare_funcs"
+  # gdb adds the PLT stub of a name that is also a library's function
+  # (putchar, inlined from bits/stdio.h here, called through the PLT
+  # elsewhere); snare's `break NAME` covers the object's own code only, so
+  # such locations are counted apart.
+  readelf -SW "$obj" | awk '$2 ~ /^\.plt/ { print $4, $6 }' >"$work/plt"
   ORACLE_FILE=none ORACLE_FIRST=1 ORACLE_LAST=0 ORACLE_FUNCS="$names" \
     gdb -nx -batch -x spec/debuginfo_oracle/breaks.py "$obj" 2>/dev/null |
-    grep -E '^[A-Za-z_][A-Za-z0-9_]* func ' | LC_ALL=C sort -k1,1 \
-    >"$work/gdb_funcs"
+    grep -E '^[A-Za-z_][A-Za-z0-9_]* func ' | LC_ALL=C sort -k1,1 |
+    python3 -c '
+import sys
+plt = [(int(a, 16), int(a, 16) + int(n, 16))
+       for a, n in (l.split() for l in open(sys.argv[1]))]
+dropped = 0
+for line in sys.stdin:
+    words = line.split()
+    keep = [w for w in words[2:]
+            if not any(lo <= int(w, 16) < hi for lo, hi in plt)]
+    dropped += len(words) - 2 - len(keep)
+    if keep:
+        print(" ".join(words[:2] + keep))
+open(sys.argv[2], "w").write("%d\n" % dropped)
+' "$work/plt" "$work/plt_dropped" >"$work/gdb_funcs"
+  plt_locations=$((plt_locations + $(cat "$work/plt_dropped")))
   compare "$label break FUNCTION" "$work/gdb_funcs" "$work/snare_funcs"
   func_bad[$label]=$last_bad
 }
 
 declare -A line_bad file_bad func_bad
+plt_locations=0
 labels=()
 for level in O0 O2; do
   for c in $cases; do
@@ -146,5 +166,6 @@ for label in "${labels[@]}"; do
 done
 echo "debuginfo oracle: $compared lines compared, $mismatches mismatches"
 echo "debuginfo oracle: $breaks breakpoints compared (file:line, function)," \
-  "$break_mismatches mismatches"
+  "$break_mismatches mismatches ($plt_locations PLT stub locations gdb adds" \
+  "to break FUNCTION not compared)"
 [ "$mismatches" -eq 0 ] && [ "$break_mismatches" -eq 0 ]

@@ -46,6 +46,56 @@ for level in O0 O2; do
     mismatches=$((mismatches + m))
   done
 done
+
+# The real-world corpus (spec/corpus_oracle/programs.sh): at the first
+# stop of `break FUNCTION` in the first two sampled functions, every frame
+# up to main (function, file:line, inlined) and its variables (corpus.py).
+. spec/corpus_oracle/programs.sh
+corpus_oracle_inputs "$work"
+snare=$PWD/bin/snare
+c_frames=0 c_values=0 c_skipped=0 c_bad_frames=0 c_bad_values=0
+summary=()
+for setting in "${corpus_oracle_settings[@]}"; do
+  bin=$(corpus_oracle_bin "$PWD" "$setting") || exit 2
+  for prog in "${corpus_oracle_programs[@]}"; do
+    read -ra args < <(corpus_oracle_args "$prog" "$work")
+    pf=0 pv=0
+    read -ra funcs < <(corpus_oracle_functions "$prog")
+    for func in "${funcs[@]:0:2}"; do
+      gdb -nx -batch -iex 'set debug-file-directory /nonexistent' \
+        -iex 'set debuginfod enabled off' -ex 'set breakpoint pending on' \
+        -ex "break $func" -ex run -ex "source $here/gdb_frames.py" \
+        --args "$bin/$prog" "${args[@]}" 2>/dev/null | grep -E '^[FV] ' \
+        >"$work/gdb"
+      timeout 60 "$snare" exec "$here/snare_corpus_frames.lua" "$func" \
+        "$prog" "${args[@]}" -- "$bin/$prog" 2>&1 | grep -E '^[FV] ' \
+        >"$work/snare"
+      python3 "$here/corpus.py" "$work/gdb" "$work/snare" >"$work/out"
+      read -r f v k bf bv < <(tail -n 1 "$work/out")
+      if [ "$bf" -ne 0 ] || [ "$bv" -ne 0 ]; then
+        echo "== $prog/$setting break $func"
+        head -n -1 "$work/out" | head -n 12
+      fi
+      c_frames=$((c_frames + f)) c_values=$((c_values + v))
+      c_skipped=$((c_skipped + k))
+      c_bad_frames=$((c_bad_frames + bf)) c_bad_values=$((c_bad_values + bv))
+      pf=$((pf + bf)) pv=$((pv + bv))
+    done
+    summary+=("  $prog/$setting: $pf $pv")
+  done
+done
+echo "frames oracle mismatches per corpus program (frames, values):"
+printf '%s\n' "${summary[@]}"
+echo "frames oracle (corpus): $c_frames frames, $c_values values compared" \
+  "($c_skipped aggregates not compared): $c_bad_frames frame mismatches," \
+  "$c_bad_values value mismatches"
+# Not yet at zero (entry values, inlined frames: see README "gdb
+# oracles"): the figures are printed, and fail the run only with
+# ORACLE_CORPUS_STRICT=1.
+if [ "${ORACLE_CORPUS_STRICT:-0}" = 1 ]; then
+  mismatches=$((mismatches + c_bad_frames + c_bad_values))
+fi
+
 echo "frames oracle: $frames frames, $values values compared," \
   "$mismatches mismatches ($entry entry values gdb knows and snare reports" \
   "optimized out, not compared)"

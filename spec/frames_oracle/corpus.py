@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""corpus.py GDB-FILE SNARE-FILE - compares the frames oracle's two halves
+on a corpus program (gdb_frames.py, snare_corpus_frames.lua).
+
+Frames ("F index function file:line inlined") are aligned as sequences
+(a frame one side lacks is one mismatch); the variables of aligned frames
+are compared by name: one that only one side lists is a mismatch, and
+values are compared where both are scalars (integers, pointers,
+booleans, floats, enumerators, <optimized out>): a pointer or an integer
+beyond 32 bits compares as <addr> (addresses differ between the
+processes), a char as its number. Aggregates are not compared. Prints
+the mismatches, then "frames values skipped frame-mismatches
+value-mismatches".
+"""
+import difflib
+import re
+import sys
+
+SCALAR = re.compile(r"-?(?:0x[0-9a-f]+|\d+(?:\.\d*)?(?:e[-+]?\d+)?|inf|nan)"
+                    r"|true|false|[A-Za-z_]\w*|<optimized out>$")
+
+
+def canonical(text):
+    """The comparable form of a scalar value, or None for others."""
+    text = text.strip()
+    if text == "<optimized out>":
+        return text
+    token = text.split(" ", 1)[0]
+    if text.startswith(("{", '"', "<", "[")) or not SCALAR.match(token):
+        return None
+    try:
+        n = int(token, 0)
+        return "<addr>" if abs(n) >= 1 << 32 else str(n)
+    except ValueError:
+        pass
+    try:
+        return repr(float(token))
+    except ValueError:
+        return token
+
+
+def read(path):
+    frames = []
+    with open(path) as f:
+        for line in f:
+            parts = line.rstrip("\n").split(" ", 3)
+            if parts[0] == "F" and len(parts) == 4:
+                frames.append((parts[2] + " " + parts[3], []))
+            elif parts[0] == "V" and len(parts) == 4 and frames:
+                frames[-1][1].append((parts[2], parts[3]))
+    return frames
+
+
+def compare(gdb_path, snare_path):
+    want, got = read(gdb_path), read(snare_path)
+    counts = {"frames": 0, "values": 0, "skipped": 0, "bad_frames": 0,
+              "bad_values": 0}
+    matcher = difflib.SequenceMatcher(None, [f[0] for f in want],
+                                      [f[0] for f in got], autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op != "equal":
+            counts["bad_frames"] += max(i2 - i1, j2 - j1)
+            counts["frames"] += max(i2 - i1, j2 - j1)
+            print("frames: gdb %s snare %s" % ([f[0] for f in want[i1:i2]],
+                                              [f[0] for f in got[j1:j2]]))
+            continue
+        for w, g in zip(want[i1:i2], got[j1:j2]):
+            counts["frames"] += 1
+            wv, gv = sorted(w[1]), sorted(g[1])
+            names = sorted({n for n, _ in wv} | {n for n, _ in gv})
+            for name in names:
+                a = [v for n, v in wv if n == name]
+                b = [v for n, v in gv if n == name]
+                for x, y in zip(a, b):
+                    cx, cy = canonical(x), canonical(y)
+                    if cx is None or cy is None:
+                        counts["skipped"] += 1
+                        continue
+                    counts["values"] += 1
+                    if cx != cy:
+                        counts["bad_values"] += 1
+                        print("value in %s: %s gdb [%s] snare [%s]"
+                              % (w[0], name, x, y))
+                if len(a) != len(b):
+                    counts["values"] += abs(len(a) - len(b))
+                    counts["bad_values"] += abs(len(a) - len(b))
+                    print("variable in %s: %s listed by %s only"
+                          % (w[0], name, "gdb" if len(a) > len(b) else
+                             "snare"))
+    print("%(frames)d %(values)d %(skipped)d %(bad_frames)d %(bad_values)d"
+          % counts)
+
+
+if __name__ == "__main__":
+    compare(sys.argv[1], sys.argv[2])
