@@ -34,6 +34,7 @@ describe("separate debug information", function()
   local dir, fixture, expected
 
   setup(function()
+    snare.debug_file_directory(nil) -- whatever a spec before left set
     dir = os.tmpname()
     os.remove(dir)
     sh("mkdir -p " .. dir .. "/lib/.debug " .. dir .. "/debug")
