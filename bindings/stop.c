@@ -94,8 +94,18 @@ void snare_lua_push_stop(lua_State *L, int sidx, const snare_stop *stop)
     /* the C int an int function returned: sign-extended low 32 bits */
     setinteger(L, "value", (uint64_t)(int64_t)(int32_t)stop->return_value);
   }
-  if (stop->kind != SNARE_STOP_EXIT && stop->kind != SNARE_STOP_ABORTED)
+  snare_line_info shown;
+  if (stop->kind == SNARE_STOP_EXIT || stop->kind == SNARE_STOP_ABORTED) {
+    /* no place */
+  } else if (stop->inline_hidden > 0 &&
+             snare_source_frame_at(stop->pc, stop->inline_hidden, &shown) ==
+                 SNARE_OK) { /* the caller of hidden inlined calls */
+    setstring(L, "file", shown.file);
+    setinteger(L, "line", shown.line);
+    setstring(L, "func", shown.function);
+  } else {
     snare_lua_set_source_fields(L, stop->pc);
+  }
   set_condition_error(L, sidx, stop);
   set_regs(L, sidx, stop);
   luaL_setmetatable(L, STOP_TYPE);

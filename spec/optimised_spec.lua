@@ -2,7 +2,8 @@
 -- spec/fixtures/optimised.c: a static local table of a shared object (its
 -- DW_OP_addr is a link-time address), a parameter known only by its value
 -- at entry (DW_OP_entry_value, from the caller's call site), and a local
--- of a block that owns no code (gdb lists it, optimised out).
+-- of a block that owns no code (gdb lists it, optimised out); and steps
+-- around an inlined call as gdb 13 takes them (the sequences are gdb's).
 local helpers = require "spec.helpers"
 
 local function mark(name)
@@ -50,7 +51,63 @@ for _, level in ipairs{ "O0", "O2" } do
       assert.same({ 3, 4, 5, 6, 7, 8, 9, 10 }, entry(f:locals(), "table").value)
     end)
 
+    it("reads a parameter by its value at entry, from the caller", function()
+      local f = stop_at("after-use", "entry_caller")
+      assert.equals(5, f:var("x"))
+      assert.equals(5, entry(f:params(), "x").value)
+    end)
+
     if level == "O2" then
+      -- func:line of each stop of `break inline_steps` then count commands.
+      local function steps(command, count)
+        local s = helpers.session{ timeout = 10000 }
+        s:breakpoint("inline_steps")
+        local stop = s:call("inline_steps", 4)
+        local seq = { stop.func .. ":" .. stop.line }
+        for _ = 1, count do
+          stop = s[command](s)
+          if stop.kind == "exit" then
+            seq[#seq + 1] = "exit"
+            break
+          end
+          seq[#seq + 1] = stop.func .. ":" .. stop.line
+        end
+        return table.concat(seq, " ")
+      end
+
+      it("steps to an inlined call's call site, then into its body",
+         function()
+        local call, after = mark("inline-call"), mark("inline-after")
+        local store = mark("twice-store")
+        assert.equals(string.format(
+          "inline_steps:%d inline_steps:%d twice:%d inline_steps:%d " ..
+          "twice:%d inline_steps:%d inline_steps:%d", call - 1, call,
+          store - 1, call, store, after, after + 1), steps("step_line", 6))
+      end)
+
+      it("steps over an inlined call with next", function()
+        local call = mark("inline-call")
+        assert.equals(string.format(
+          "inline_steps:%d inline_steps:%d inline_steps:%d inline_steps:%d " ..
+          "exit", call - 1, call, call + 1, call + 2), steps("next", 6))
+      end)
+
+      it("finishes an inlined frame to its caller, with no value", function()
+        local s = helpers.session{ timeout = 10000 }
+        s:breakpoint("optimised.c:" .. mark("twice-store"))
+        s:call("inline_steps", 4)
+        local bt = s:backtrace()
+        assert.equals("twice", bt[1].func)
+        assert.is_true(bt[1].inlined)
+        assert.equals("inline_steps", bt[2].func)
+        assert.equals(mark("inline-call"), bt[2].line)
+        local stop = s:finish()
+        assert.equals("inline_steps", stop.func)
+        assert.equals(mark("inline-after"), stop.line)
+        assert.is_nil(stop.value)
+        assert.equals("inline_steps", s:backtrace()[1].func)
+      end)
+
       it("lists a local of a block without code, optimised out", function()
         local f = stop_at("blockless", "blockless", 2)
         local gone = entry(f:locals(), "gone")

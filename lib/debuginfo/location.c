@@ -41,6 +41,8 @@ static bool reg_value(const snare_frame_state *fs, int dwarf_reg,
 typedef struct machine {
   const snare_debuginfo *di; /* addresses in DW_OP_addr are link-time */
   const snare_frame_state *fs;
+  unsigned entry_depth; /* entry values followed into callers so far */
+  Dwarf_Off unit; /* where the evaluated DIE's unit starts (its header) */
   uint64_t frame_base;
   bool has_frame_base;
   uint64_t stack[STACK_MAX];
@@ -106,6 +108,31 @@ static void finish_memory(machine *m)
     m->has_current = true;
   }
 }
+
+/* What an entry value asks for: a register at entry, or the value at the
+   call site of a parameter (DW_OP_GNU_parameter_ref: its DIE). */
+typedef struct entry_key {
+  int reg;         /* -1: by parameter */
+  Dwarf_Off param; /* the parameter's DIE */
+} entry_key;
+
+static bool entry_value(machine *m, entry_key key);
+
+/* Where die's unit starts: unit-relative references count from there. */
+static Dwarf_Off unit_start(Dwarf_Die die)
+{
+  Dwarf_Off global = 0, relative = 0;
+  if (dwarf_dieoffset(die, &global, NULL) != DW_DLV_OK ||
+      dwarf_die_CU_offset(die, &relative, NULL) != DW_DLV_OK)
+    return 0;
+  return global - relative;
+}
+static int entry_register(Dwarf_Unsigned size, const uint8_t *expr);
+static bool evaluate(const snare_debuginfo *di, Dwarf_Die die, Dwarf_Half at,
+                     machine *m, uint64_t link, di_loc *out);
+static bool frame_base(const snare_debuginfo *di, const di_var *var,
+                       const snare_frame_state *fs, uint64_t link,
+                       uint64_t *out);
 
 /*
  * One operation. Returns false for what cannot be evaluated here (the
@@ -190,7 +217,14 @@ static bool step(machine *m, Dwarf_Small op, Dwarf_Unsigned o1,
   case DW_OP_or: case DW_OP_xor: case DW_OP_shl: case DW_OP_shr:
   case DW_OP_shra:
     return binary(m, op);
-  default: /* entry values, implicit pointers, branches: not here */
+  case DW_OP_entry_value: case DW_OP_GNU_entry_value: {
+    entry_key key = {.reg = o2 ? entry_register(o1, (const uint8_t *)(uintptr_t)o2)
+                               : -1};
+    return key.reg >= 0 && entry_value(m, key);
+  }
+  case DW_OP_GNU_parameter_ref:
+    return entry_value(m, (entry_key){.reg = -1, .param = m->unit + o1});
+  default: /* implicit pointers, branches: not here */
     return false;
   }
 }
@@ -234,8 +268,8 @@ static bool entry_applies(Dwarf_Small lle, unsigned kind, uint64_t pc,
  * Evaluates the location attribute `at` of die at fs->pc (link-time pc
  * `link`) into *out; false when there is none or it cannot be computed.
  */
-static bool evaluate(Dwarf_Die die, Dwarf_Half at, machine *m, uint64_t link,
-                     di_loc *out)
+static bool evaluate(const snare_debuginfo *di, Dwarf_Die die, Dwarf_Half at,
+                     machine *m, uint64_t link, di_loc *out)
 {
   Dwarf_Attribute attr;
   Dwarf_Loc_Head_c head = NULL;
@@ -244,7 +278,7 @@ static bool evaluate(Dwarf_Die die, Dwarf_Half at, machine *m, uint64_t link,
   bool ok = false;
   if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
     return false;
-  if (di_list_attr_safe(m->di->lists, die, attr, true) &&
+  if (di_list_attr_safe(di->lists, die, attr, true) &&
       dwarf_get_loclist_c(attr, &head, &count, NULL) == DW_DLV_OK &&
       dwarf_get_loclist_head_kind(head, &kind, NULL) == DW_DLV_OK) {
     for (Dwarf_Unsigned i = 0; i < count && !ok; i++) {
@@ -270,6 +304,262 @@ static bool evaluate(Dwarf_Die die, Dwarf_Half at, machine *m, uint64_t link,
   return ok;
 }
 
+/*
+ * Values at entry, as gdb finds them: DW_OP_entry_value(DW_OP_regN) is
+ * what register N held when the function was entered, which the caller's
+ * DWARF says at the call site it returns to (DW_TAG_call_site, or GCC's
+ * DW_TAG_GNU_call_site, whose parameter located in register N has a
+ * DW_AT_call_value computed in the caller's frame). Only a register is
+ * followed, as gdb does; a caller's value may itself be an entry value.
+ */
+#define MAX_ENTRY_DEPTH 8
+
+/* The DWARF register an entry value's expression names, or -1. */
+static int entry_register(Dwarf_Unsigned size, const uint8_t *expr)
+{
+  if (size == 1 && expr[0] >= DW_OP_reg0 && expr[0] <= DW_OP_reg31)
+    return expr[0] - DW_OP_reg0;
+  if (size >= 2 && expr[0] == DW_OP_regx && !(expr[1] & 0x80))
+    return expr[1]; /* small ULEB128 */
+  return -1;
+}
+
+/* The register a call site parameter's DW_AT_location names, or -1. */
+static int parameter_register(const snare_debuginfo *di, Dwarf_Die param)
+{
+  Dwarf_Attribute attr;
+  Dwarf_Loc_Head_c head = NULL;
+  Dwarf_Unsigned count = 0;
+  int reg = -1;
+  if (dwarf_attr(param, DW_AT_location, &attr, NULL) != DW_DLV_OK)
+    return -1;
+  if (di_list_attr_safe(di->lists, param, attr, true) &&
+      dwarf_get_loclist_c(attr, &head, &count, NULL) == DW_DLV_OK &&
+      count == 1) {
+    Dwarf_Small lle = 0, source = 0, op = 0;
+    Dwarf_Unsigned raw_low, raw_high, ops = 0, expr_off, desc_off;
+    Dwarf_Unsigned o1 = 0, o2 = 0, o3 = 0, branch = 0;
+    Dwarf_Bool unavailable = 0;
+    Dwarf_Addr low = 0, high = 0;
+    Dwarf_Locdesc_c desc = NULL;
+    if (dwarf_get_locdesc_entry_d(head, 0, &lle, &raw_low, &raw_high,
+                                  &unavailable, &low, &high, &ops, &desc,
+                                  &source, &expr_off, &desc_off,
+                                  NULL) == DW_DLV_OK &&
+        ops == 1 &&
+        dwarf_get_location_op_value_c(desc, 0, &op, &o1, &o2, &o3, &branch,
+                                      NULL) == DW_DLV_OK)
+      reg = op >= DW_OP_reg0 && op <= DW_OP_reg31 ? op - DW_OP_reg0
+            : op == DW_OP_regx                    ? (int)o1
+                                                  : -1;
+  }
+  if (head)
+    dwarf_loc_head_c_dealloc(head);
+  dwarf_dealloc_attribute(attr);
+  return reg;
+}
+
+static bool die_addr(Dwarf_Die die, Dwarf_Half at, Dwarf_Addr *out)
+{
+  Dwarf_Attribute attr;
+  if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
+    return false;
+  bool ok = dwarf_formaddr(attr, out, NULL) == DW_DLV_OK;
+  dwarf_dealloc_attribute(attr);
+  return ok;
+}
+
+/* The call site below die (nested blocks and inlined calls included)
+   that returns to link-time address ret, or NULL; the caller frees it. */
+static Dwarf_Die find_call_site(Dwarf_Debug dbg, Dwarf_Die die, uint64_t ret)
+{
+  Dwarf_Die child = NULL, found = NULL;
+  if (dwarf_child(die, &child, NULL) != DW_DLV_OK)
+    return NULL;
+  while (child && !found) {
+    Dwarf_Half tag = 0;
+    Dwarf_Addr pc = 0;
+    dwarf_tag(child, &tag, NULL);
+    if ((tag == DW_TAG_call_site &&
+         die_addr(child, DW_AT_call_return_pc, &pc) && pc == ret) ||
+        (tag == DW_TAG_GNU_call_site && die_addr(child, DW_AT_low_pc, &pc) &&
+         pc == ret)) {
+      found = child;
+      child = NULL;
+      break;
+    }
+    if (tag == DW_TAG_lexical_block || tag == DW_TAG_inlined_subroutine)
+      found = find_call_site(dbg, child, ret);
+    child = di_next_sibling(dbg, child);
+  }
+  if (child)
+    dwarf_dealloc_die(child);
+  return found;
+}
+
+/* The value a call site parameter's DW_AT_call_value computes in the
+   caller's frame (cfn: the caller's out-of-line function). */
+static bool call_value(const machine *m, Dwarf_Die param, Dwarf_Die cfn,
+                       uint64_t *out)
+{
+  const snare_frame_state *caller = m->fs->caller;
+  const snare_debuginfo *cdi = m->fs->caller_di;
+  uint64_t link = caller->pc - cdi->bias;
+  di_var host = {.function = cfn};
+  machine cm = {.di = cdi, .fs = caller, .entry_depth = m->entry_depth + 1,
+                .unit = unit_start(param)};
+  cm.has_frame_base = frame_base(cdi, &host, caller, link, &cm.frame_base);
+  di_loc loc = {0};
+  Dwarf_Half at = DW_AT_call_value;
+  Dwarf_Bool has = 0;
+  if (dwarf_hasattr(param, at, &has, NULL) != DW_DLV_OK || !has)
+    at = DW_AT_GNU_call_site_value;
+  if (!evaluate(cdi, param, at, &cm, link, &loc) || loc.count != 1)
+    return false;
+  const di_piece *p = &loc.pieces[0];
+  switch (p->kind) {
+  case DI_LOC_MEMORY: /* the expression's result is the value itself */
+    *out = p->address;
+    return true;
+  case DI_LOC_VALUE:
+    if (p->bytes)
+      return false;
+    *out = p->value;
+    return true;
+  case DI_LOC_REGISTER:
+    return reg_value(caller, p->dwarf_reg, out);
+  default:
+    return false;
+  }
+}
+
+/* A DIE's name, or that of the DIE it completes or instantiates. */
+static bool target_name(Dwarf_Debug dbg, Dwarf_Die die, char **out)
+{
+  Dwarf_Attribute attr;
+  for (int depth = 0; die && depth < 4; depth++) {
+    bool named = false;
+    if (dwarf_attr(die, DW_AT_linkage_name, &attr, NULL) == DW_DLV_OK) {
+      named = dwarf_formstring(attr, out, NULL) == DW_DLV_OK;
+      dwarf_dealloc_attribute(attr);
+    }
+    if (named || dwarf_diename(die, out, NULL) == DW_DLV_OK) {
+      if (depth > 0)
+        dwarf_dealloc_die(die);
+      return true;
+    }
+    Dwarf_Die next = di_ref(dbg, die, DW_AT_abstract_origin);
+    if (!next)
+      next = di_ref(dbg, die, DW_AT_specification);
+    if (depth > 0)
+      dwarf_dealloc_die(die);
+    die = next;
+  }
+  if (die)
+    dwarf_dealloc_die(die);
+  return false;
+}
+
+/*
+ * Whether the call site calls the function the value is wanted in
+ * (entry: its link-time entry in m->di), as gdb checks: its DW_AT_call_origin
+ * (DW_AT_abstract_origin for GCC's call sites) is the callee: a concrete
+ * function at its low pc, else by name the callee object's symbol of that
+ * name. An indirect call (no origin) is not followed.
+ */
+static bool site_calls(const machine *m, Dwarf_Die site, uint64_t entry)
+{
+  Dwarf_Debug cdbg = m->fs->caller_di->dbg;
+  Dwarf_Die origin = di_ref(cdbg, site, DW_AT_call_origin);
+  if (!origin)
+    origin = di_ref(cdbg, site, DW_AT_abstract_origin);
+  if (!origin)
+    return false;
+  char *name = NULL;
+  Dwarf_Addr low = 0;
+  uint64_t addr = 0;
+  bool calls;
+  if (die_addr(origin, DW_AT_low_pc, &low))
+    calls = low + m->fs->caller_di->bias == entry + m->di->bias;
+  else
+    calls = target_name(cdbg, origin, &name) &&
+            di_symbol_address(m->di, name, &addr) && addr == entry;
+  dwarf_dealloc_die(origin);
+  return calls;
+}
+
+/* The link-time entry of the out-of-line function holding link-time
+   address pc of di, or 0. */
+static uint64_t host_entry(const snare_debuginfo *di, uint64_t pc)
+{
+  long b = di_block_at(di, pc);
+  while (b >= 0 && di->blocks[b].kind != DI_BLOCK_FUNCTION)
+    b = di->blocks[b].parent;
+  return b >= 0 ? di->functions[di->blocks[b].function].info.entry : 0;
+}
+
+/* Whether a call site parameter is the one key asks for. */
+static bool parameter_matches(const snare_debuginfo *di, Dwarf_Die param,
+                              entry_key key)
+{
+  Dwarf_Debug dbg = di->dbg;
+  if (key.reg >= 0)
+    return parameter_register(di, param) == key.reg;
+  Dwarf_Die ref = di_ref(dbg, param, DW_AT_call_parameter);
+  if (!ref)
+    ref = di_ref(dbg, param, DW_AT_abstract_origin);
+  Dwarf_Off off = 0;
+  if (ref) {
+    dwarf_dieoffset(ref, &off, NULL);
+    dwarf_dealloc_die(ref);
+  }
+  return ref && off == key.param;
+}
+
+static bool entry_value(machine *m, entry_key key)
+{
+  const snare_frame_state *caller = m->fs->caller;
+  const snare_debuginfo *cdi = m->fs->caller_di;
+  if (!caller || !cdi || m->entry_depth >= MAX_ENTRY_DEPTH)
+    return false;
+  /* A caller's lookup pc is its return address less one. */
+  uint64_t link = caller->pc - cdi->bias;
+  di_need_address(cdi, link);
+  long b = di_block_at(cdi, link);
+  while (b >= 0 && cdi->blocks[b].kind != DI_BLOCK_FUNCTION)
+    b = cdi->blocks[b].parent;
+  Dwarf_Die cfn = NULL;
+  if (b < 0 ||
+      dwarf_offdie_b(cdi->dbg, cdi->blocks[b].die, true, &cfn, NULL) !=
+          DW_DLV_OK)
+    return false;
+  bool ok = false;
+  Dwarf_Die site = find_call_site(cdi->dbg, cfn, link + 1);
+  Dwarf_Die param = NULL;
+  uint64_t callee = host_entry(m->di, m->fs->pc - m->di->bias);
+  if (site && (!site_calls(m, site, callee) ||
+               dwarf_child(site, &param, NULL) != DW_DLV_OK))
+    param = NULL;
+  while (param && !ok) {
+    Dwarf_Half tag = 0;
+    uint64_t v = 0;
+    dwarf_tag(param, &tag, NULL);
+    if ((tag == DW_TAG_call_site_parameter ||
+         tag == DW_TAG_GNU_call_site_parameter) &&
+        parameter_matches(cdi, param, key)) {
+      ok = call_value(m, param, cfn, &v) && push(m, v);
+      break;
+    }
+    param = di_next_sibling(cdi->dbg, param);
+  }
+  if (param)
+    dwarf_dealloc_die(param);
+  if (site)
+    dwarf_dealloc_die(site);
+  dwarf_dealloc_die(cfn);
+  return ok;
+}
+
 /* DW_AT_frame_base of the function: an address (CFA, a base register). */
 static bool frame_base(const snare_debuginfo *di, const di_var *var,
                        const snare_frame_state *fs, uint64_t link,
@@ -277,7 +567,7 @@ static bool frame_base(const snare_debuginfo *di, const di_var *var,
 {
   machine m = {.di = di, .fs = fs};
   di_loc loc = {0};
-  if (!evaluate(var->function, DW_AT_frame_base, &m, link, &loc) ||
+  if (!evaluate(di, var->function, DW_AT_frame_base, &m, link, &loc) ||
       loc.count != 1)
     return false;
   const di_piece *p = &loc.pieces[0];
@@ -299,9 +589,10 @@ void di_var_location(const snare_debuginfo *di, const di_var *var,
 {
   uint64_t link = fs->pc - di->bias;
   machine m = {.di = di, .fs = fs};
+  m.unit = unit_start(var->die);
   m.has_frame_base = frame_base(di, var, fs, link, &m.frame_base);
   *out = (di_loc){0};
-  if (!evaluate(var->die, DW_AT_location, &m, link, out))
+  if (!evaluate(di, var->die, DW_AT_location, &m, link, out))
     optimized_out(out);
 }
 

@@ -242,6 +242,10 @@ const di_function *di_function_at(const snare_debuginfo *di, uint64_t addr)
 void di_place_function(snare_debuginfo *di, di_function *fn, uint64_t high)
     SNARE_HIDDEN;
 void di_free_prologue(snare_debuginfo *di) SNARE_HIDDEN;
+/* The link-time address of the object's function symbol name, as gdb's
+   minimal symbols give it. */
+bool di_symbol_address(const snare_debuginfo *di, const char *name,
+                       uint64_t *out) SNARE_HIDDEN;
 /* gdb's skip_prologue_sal for a location inside a function: pc, or the
    place past the prologue of the function holding it when pc lies in
    that prologue (an inlined call there, a line's first row). */

@@ -112,26 +112,34 @@ static di_unit_facts unit_facts(snare_debuginfo *di, Dwarf_Off die)
   return facts;
 }
 
+/* The object's own file (its code and symbols), opened when first
+   needed: placing its functions at load does. The handle is a cache,
+   filled through a const handle too. */
+static Elf *object_elf(const snare_debuginfo *cdi)
+{
+  snare_debuginfo *di = (snare_debuginfo *)cdi;
+  if (di->code_elf || !di->path || di->code_tried)
+    return di->code_elf;
+  di->code_tried = true;
+  int fd = snare_os_file_open(di->path);
+  if (fd < 0)
+    return NULL;
+  elf_version(EV_CURRENT);
+  di->code_elf = elf_begin(fd, ELF_C_READ, NULL);
+  if (!di->code_elf)
+    snare_os_file_close(fd);
+  else
+    di->code_fd = fd;
+  return di->code_elf;
+}
+
 /* Copies n bytes of code at link-time address addr from the object's
    file; false when they are not there. */
 static bool read_code(snare_debuginfo *di, uint64_t addr, uint8_t *out,
                       size_t n)
 {
-  if (!di->code_elf) {
-    if (!di->path || di->code_tried)
-      return false;
-    di->code_tried = true;
-    int fd = snare_os_file_open(di->path);
-    if (fd < 0)
-      return false;
-    elf_version(EV_CURRENT);
-    di->code_elf = elf_begin(fd, ELF_C_READ, NULL);
-    if (!di->code_elf) {
-      snare_os_file_close(fd);
-      return false;
-    }
-    di->code_fd = fd;
-  }
+  if (!object_elf(di))
+    return false;
   for (Elf_Scn *scn = NULL; (scn = elf_nextscn(di->code_elf, scn));) {
     GElf_Shdr shdr;
     if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_PROGBITS ||
@@ -143,6 +151,32 @@ static bool read_code(snare_debuginfo *di, uint64_t addr, uint8_t *out,
       return false;
     memcpy(out, (const uint8_t *)data->d_buf + (addr - shdr.sh_addr), n);
     return true;
+  }
+  return false;
+}
+
+bool di_symbol_address(const snare_debuginfo *di, const char *name,
+                       uint64_t *out)
+{
+  Elf *elf = object_elf(di);
+  for (Elf_Scn *scn = NULL; elf && (scn = elf_nextscn(elf, scn));) {
+    GElf_Shdr shdr;
+    if (!gelf_getshdr(scn, &shdr) ||
+        (shdr.sh_type != SHT_SYMTAB && shdr.sh_type != SHT_DYNSYM))
+      continue;
+    Elf_Data *data = elf_getdata(scn, NULL);
+    size_t n = shdr.sh_entsize ? shdr.sh_size / shdr.sh_entsize : 0;
+    for (size_t i = 0; data && i < n; i++) {
+      GElf_Sym sym;
+      const char *s;
+      if (gelf_getsym(data, (int)i, &sym) && sym.st_shndx != SHN_UNDEF &&
+          GELF_ST_TYPE(sym.st_info) == STT_FUNC &&
+          (s = elf_strptr(elf, shdr.sh_link, sym.st_name)) &&
+          strcmp(s, name) == 0) {
+        *out = sym.st_value;
+        return true;
+      }
+    }
   }
   return false;
 }

@@ -44,6 +44,39 @@ size_t snare_debuginfo_frames_at(const snare_debuginfo *di, uint64_t addr,
   }
 }
 
+/* Whether block b is inner or equal to block outer. */
+static bool within(const snare_debuginfo *di, long b, long outer)
+{
+  for (; b >= 0; b = di->blocks[b].parent)
+    if (b == outer)
+      return true;
+  return false;
+}
+
+unsigned snare_debuginfo_inline_entries(const snare_debuginfo *di,
+                                        uint64_t addr, const char **call_file,
+                                        unsigned *call_line)
+{
+  uint64_t link = addr - di->bias;
+  di_need_address(di, link);
+  unsigned n = 0;
+  long before = link > 0 ? di_block_at(di, link - 1) : -1;
+  for (long b = di_block_at(di, link); b >= 0; b = di->blocks[b].parent) {
+    const di_block *block = &di->blocks[b];
+    if (block->kind == DI_BLOCK_FUNCTION)
+      break;
+    if (block->kind != DI_BLOCK_INLINED)
+      continue;
+    const di_function *fn = &di->functions[block->function];
+    if (fn->first_low != link && within(di, before, b))
+      break;
+    n++;
+    *call_file = fn->info.call_file;
+    *call_line = fn->info.call_line;
+  }
+  return n;
+}
+
 static bool is_declaration(Dwarf_Die die)
 {
   Dwarf_Bool yes = 0;

@@ -25,6 +25,10 @@ typedef struct snare_frame_state {
   uint32_t valid; /* bit (1u << reg): regs[reg] known */
   uint8_t xmm[16][16];
   uint32_t xmm_valid; /* bit (1u << n): xmm[n] known */
+  /* The calling frame and its DWARF, for values at entry
+     (DW_OP_entry_value); NULL when not known. */
+  const struct snare_frame_state *caller;
+  const snare_debuginfo *caller_di;
 } snare_frame_state;
 
 /* One source-level frame of a physical frame: an inlined call or the
@@ -36,6 +40,17 @@ typedef struct snare_debuginfo_frame {
   bool inlined;
   long scope; /* innermost scope of this frame; -1 for none */
 } snare_debuginfo_frame;
+
+/*
+ * gdb's hidden inline frames: how many of the innermost inlined calls at
+ * addr begin there (addr is their entry, or the address before it lies
+ * outside them). A stop there shows their caller at the call site, which
+ * *call_file and *call_line give (that of the outermost of them).
+ */
+SNARE_HIDDEN unsigned snare_debuginfo_inline_entries(const snare_debuginfo *di,
+                                                     uint64_t addr,
+                                                     const char **call_file,
+                                                     unsigned *call_line);
 
 /*
  * The source frames at addr, innermost first (inlined calls, then their

@@ -14,6 +14,8 @@
  * lives only during the call. INVALID_ARGUMENT past the outermost frame,
  * NOT_FOUND for a frame without DWARF.
  */
+#define ENTRY_CALLERS 4
+
 typedef snare_status (*frame_fn)(const snare_stack_frame *f, void *context,
                                  void *arg);
 
@@ -22,8 +24,11 @@ static snare_status with_frame(void *context, size_t index, frame_fn fn,
 {
   snare_stack_frame *frames;
   size_t n;
-  /* Each physical frame yields at least one source frame. */
-  snare_status st = snare_stack_collect(context, index + 1, &frames, &n);
+  /* Each physical frame yields at least one source frame; the callers
+     beyond are where values at entry are found (a caller's value may be
+     its own entry value: a few levels are followed). */
+  snare_status st =
+      snare_stack_collect(context, index + 1 + ENTRY_CALLERS, &frames, &n);
   if (st != SNARE_OK)
     return st;
   if (index >= n)
@@ -36,13 +41,17 @@ static snare_status with_frame(void *context, size_t index, frame_fn fn,
   return st;
 }
 
-static snare_status stopped_context(snare_session *session, void **context)
+/* The stopped worker's context; *frame, a frame index as its backtrace
+   counts, becomes one over all its source frames. */
+static snare_status stopped_context(snare_session *session, void **context,
+                                    size_t *frame)
 {
   if (session == NULL)
     return SNARE_INVALID_ARGUMENT;
   if (!snare_session_stopped(session))
     return SNARE_WRONG_STATE;
   *context = session->worker.context;
+  *frame += snare_stack_hidden(&session->worker);
   return SNARE_OK;
 }
 
@@ -65,7 +74,7 @@ snare_status snare_variable_list(snare_session *session, size_t frame,
                                  size_t *count)
 {
   void *context;
-  snare_status st = stopped_context(session, &context);
+  snare_status st = stopped_context(session, &context, &frame);
   if (st != SNARE_OK)
     return st;
   if (count == NULL || (cap > 0 && vars == NULL))
@@ -95,7 +104,7 @@ snare_status snare_variable_read(snare_session *session, size_t frame,
                                  snare_value **out)
 {
   void *context;
-  snare_status st = stopped_context(session, &context);
+  snare_status st = stopped_context(session, &context, &frame);
   if (st != SNARE_OK)
     return st;
   if (name == NULL || out == NULL)
@@ -173,7 +182,7 @@ static snare_status write_variable(snare_session *session, size_t frame,
                                    write_arg *a)
 {
   void *context;
-  snare_status st = stopped_context(session, &context);
+  snare_status st = stopped_context(session, &context, &frame);
   if (st == SNARE_OK && a->name == NULL)
     st = SNARE_INVALID_ARGUMENT;
   return st != SNARE_OK ? st : with_frame(context, frame, write_fn, a);

@@ -107,26 +107,64 @@ snare_status snare_stack_collect(const void *context, size_t max_physical,
     free(frames);
     return st;
   }
+  /* Each frame's caller is the next physical frame (the first of its
+     source frames: they share one state). */
+  for (size_t i = 0, next = 0; i < n; i++) {
+    while (next < n && frames[next].physical <= frames[i].physical)
+      next++;
+    frames[i].state.caller = next < n ? &frames[next].state : NULL;
+    frames[i].state.caller_di = next < n ? frames[next].di : NULL;
+  }
   *out = frames;
   *count = n;
   return SNARE_OK;
 }
 
-/* The public frames of a parked thread's context. */
-static snare_status backtrace_of(const void *context,
+size_t snare_stack_hidden(const snare_thread *thread)
+{
+  uint64_t pc = snare_arch_register_get(thread->context, SNARE_REG_RIP);
+  return thread->stop.pc == pc ? thread->stop.inline_hidden : 0;
+}
+
+/* The public frames of a parked thread, less the inlined calls its stop
+   hides. */
+static snare_status backtrace_of(const snare_thread *thread,
                                  snare_backtrace_frame *frames, size_t cap,
                                  size_t *count)
 {
   snare_stack_frame *all;
   size_t n;
-  snare_status st =
-      snare_stack_collect(context, SNARE_STACK_MAX_PHYSICAL, &all, &n);
+  snare_status st = snare_stack_collect(thread->context,
+                                        SNARE_STACK_MAX_PHYSICAL, &all, &n);
   if (st != SNARE_OK)
     return st;
-  for (size_t i = 0; i < n && i < cap; i++)
-    frames[i] = all[i].pub;
-  *count = n;
+  size_t hidden = snare_stack_hidden(thread);
+  if (hidden >= n)
+    hidden = 0;
+  for (size_t i = 0; i + hidden < n && i < cap; i++)
+    frames[i] = all[i + hidden].pub;
+  *count = n - hidden;
   free(all);
+  return SNARE_OK;
+}
+
+snare_status snare_source_frame_at(uint64_t addr, unsigned outward,
+                                   snare_line_info *out)
+{
+  snare_library *lib = snare_library_mapping(addr);
+  const snare_debuginfo *di = NULL;
+  if (out == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  if (lib == NULL || snare_library_debuginfo(lib, &di) != SNARE_OK ||
+      di == NULL)
+    return SNARE_NOT_FOUND;
+  snare_debuginfo_frame src[MAX_INLINE_DEPTH];
+  size_t n = snare_debuginfo_frames_at(di, addr, src, MAX_INLINE_DEPTH);
+  if (outward >= n || outward >= MAX_INLINE_DEPTH)
+    return SNARE_NOT_FOUND;
+  *out = (snare_line_info){.file = src[outward].file,
+                           .line = src[outward].line,
+                           .function = src[outward].function};
   return SNARE_OK;
 }
 
@@ -138,7 +176,7 @@ snare_status snare_backtrace(snare_session *session,
     return SNARE_INVALID_ARGUMENT;
   if (!snare_session_stopped(session))
     return SNARE_WRONG_STATE;
-  return backtrace_of(session->worker.context, frames, cap, count);
+  return backtrace_of(&session->worker, frames, cap, count);
 }
 
 snare_status snare_thread_backtrace(snare_session *session, int id,
@@ -149,6 +187,5 @@ snare_status snare_thread_backtrace(snare_session *session, int id,
     return SNARE_INVALID_ARGUMENT;
   snare_status st;
   snare_thread *thread = snare_thread_parked(session, id, &st);
-  return thread != NULL ? backtrace_of(thread->context, frames, cap, count)
-                        : st;
+  return thread != NULL ? backtrace_of(thread, frames, cap, count) : st;
 }

@@ -9,6 +9,7 @@
 
 #include "internal/hidden.h"
 #include "debuginfo/variables.h"
+#include "threads/threads.h"
 #include "snare.h"
 
 /* At most this many physical frames are walked. */
@@ -28,6 +29,10 @@ typedef struct snare_stack_frame {
  * malloc'd, owned by the caller (free()). Callable on the controller
  * while the context's thread is parked, or on that thread in a callback.
  */
+/* How many innermost source frames the thread's stop hides (a step
+   stopped at the call site of inlined calls). */
+SNARE_HIDDEN size_t snare_stack_hidden(const snare_thread *thread);
+
 SNARE_HIDDEN snare_status snare_stack_collect(const void *context,
                                               size_t max_physical,
                                               snare_stack_frame **out,

@@ -166,6 +166,11 @@ typedef struct snare_stop {
   bool has_return_value;
   int return_kind;     /* a snare_return_kind (declared with the lines) */
   double return_float;
+  /* gdb's hidden inline frames: a step that stopped where inlined calls
+     begin shows their caller at the call site; this many innermost
+     source frames are left out of the stop's place and backtrace, and a
+     step into enters one of them without running. */
+  unsigned inline_hidden;
 } snare_stop;
 
 /* ------------------------------------------------------------------ */
@@ -499,6 +504,12 @@ typedef struct snare_function_info {
   const char *const *params; /* parameter names in order */
   size_t param_count;
 } snare_function_info;
+
+/* The source frame `outward` levels out from the innermost at addr (an
+   inlined call is a frame): its function, file and line (of the call,
+   for outer frames) in out's function, file and line; NOT_FOUND. */
+SNARE_API snare_status snare_source_frame_at(uint64_t addr, unsigned outward,
+                                             snare_line_info *out);
 
 /* The line-table row covering addr in lib; NOT_FOUND. */
 SNARE_API snare_status snare_library_line_at(snare_library *lib, uint64_t addr,

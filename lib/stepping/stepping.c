@@ -6,6 +6,8 @@
  */
 #include <string.h>
 
+#include "code/library.h"
+#include "debuginfo/variables.h"
 #include "stepping/stepping.h"
 
 /* At most this many jumps of a PLT stub are followed to the real callee. */
@@ -22,10 +24,36 @@ typedef struct stepper {
   unsigned line;
   uint64_t cfa;
   uint64_t pc, sp; /* where the stepped thread is now */
+  unsigned depth;  /* inlined calls around the stepped frame's code */
+  unsigned hidden; /* inlined calls the stop hides (gdb's call site stop) */
 } stepper;
 
 /* Outcome of one decision. */
 typedef enum verdict { KEEP_GOING, STOP_HERE, ENDED_BY_STOP } verdict;
+
+static const snare_debuginfo *debuginfo_at(uint64_t pc) {
+  snare_library *lib = snare_library_mapping(pc);
+  const snare_debuginfo *di = NULL;
+  if (lib == NULL || snare_library_debuginfo(lib, &di) != SNARE_OK)
+    return NULL;
+  return di;
+}
+
+/* How many inlined calls the code at pc is inside, in its function. */
+static unsigned inline_depth(uint64_t pc) {
+  const snare_debuginfo *di = debuginfo_at(pc);
+  size_t n = di ? snare_debuginfo_frames_at(di, pc, NULL, 0) : 1;
+  return n > 0 ? (unsigned)n - 1 : 0;
+}
+
+/* How many inlined calls begin at pc (see snare_debuginfo_inline_entries). */
+static unsigned inline_entries(uint64_t pc, const char **file,
+                               unsigned *line) {
+  const snare_debuginfo *di = debuginfo_at(pc);
+  *file = NULL;
+  *line = 0;
+  return di ? snare_debuginfo_inline_entries(di, pc, file, line) : 0;
+}
 
 static void refresh(stepper *st, const snare_line_info *li, bool keep_line) {
   st->range_start = li->start;
@@ -169,6 +197,10 @@ static snare_status handle_call(stepper *st, uint64_t ret,
       return status;
   }
   st->cfa = sp_in_callee + 8;
+  const char *call_file;
+  unsigned call_line;
+  st->hidden = inline_entries(st->pc, &call_file, &call_line);
+  st->depth = inline_depth(st->pc) - st->hidden;
   snare_line_info li;
   if (snare_line_at(st->pc, &li) != SNARE_OK)
     li = first;
@@ -209,12 +241,40 @@ static snare_status leave_lineless(stepper *st, snare_stop *stop, verdict *v) {
 static snare_status decide(stepper *st, bool frame_changed, verdict *v) {
   snare_line_info li;
   *v = KEEP_GOING;
+  st->hidden = 0;
   if (snare_line_at(st->pc, &li) != SNARE_OK) {
     *v = STOP_HERE;
     return SNARE_OK;
   }
   if (!frame_changed && st->pc >= st->range_start && st->pc < st->range_end)
     return SNARE_OK;
+  /* gdb hides the inlined calls that begin at a stop: the frame shown is
+     their caller, at the call site */
+  const char *call_file;
+  unsigned call_line;
+  unsigned entered = inline_entries(st->pc, &call_file, &call_line);
+  unsigned shown = inline_depth(st->pc) - entered;
+  if (!frame_changed && entered > 0 && shown == st->depth) {
+    /* an inlined call from the stepped frame: gdb stops at its call
+       site when that is another line; on the line being stepped, step
+       goes into it and next through it */
+    bool same = call_line == st->line && same_file(call_file, st->file);
+    if (st->mode == SNARE_STEP_OVER && same)
+      return SNARE_OK;
+    st->hidden = st->mode == SNARE_STEP_INTO && same ? entered - 1 : entered;
+    if (ask_stop(st) != 0)
+      *v = STOP_HERE;
+    return SNARE_OK;
+  }
+  if (!frame_changed && shown > st->depth) {
+    /* inside an inlined call of the stepped frame: next runs through it,
+       step stops in it */
+    if (st->mode == SNARE_STEP_INTO && ask_stop(st) != 0)
+      *v = STOP_HERE;
+    return SNARE_OK;
+  }
+  st->depth = shown; /* returned from inlined calls, or from the frame */
+  st->hidden = entered;
   bool keep_line = false;
   if (st->pc == li.start &&
       (li.line != st->line || !same_file(li.file, st->file))) {
@@ -264,22 +324,82 @@ static snare_status after_step(stepper *st, uint64_t prev_pc,
   return decide(st, returned, v);
 }
 
+/* The inlined calls the subject's stop hides, if it is still there. */
+static unsigned hidden_at_start(const stepper *st) {
+  const snare_stop *last = &st->subject->thread->stop;
+  return last->pc == st->pc ? last->inline_hidden : 0;
+}
+
+/* Ends a step where it began: step into a hidden inlined call. */
+static snare_status stop_in_place(const stepper *st, snare_stop *stop) {
+  *stop = st->subject->thread->stop;
+  snare_step_done(stop);
+  return SNARE_OK;
+}
+
+/*
+ * Sets up st at the subject's stop: the frame shown is the caller of the
+ * hidden inlined calls, at its call line, stepping the range of the line
+ * at pc. A finish out of an inlined frame steps over the rest of it: an
+ * empty range in its caller, where any statement start stops.
+ */
+static snare_status start(stepper *st, snare_step_mode mode) {
+  snare_line_info li;
+  uint64_t ignored;
+  snare_status status = read_position(st);
+  if (status == SNARE_OK)
+    status = snare_line_at(st->pc, &li);
+  if (status == SNARE_OK)
+    status = snare_step_frame(st->subject, &st->cfa, &ignored);
+  if (status != SNARE_OK)
+    return status;
+  unsigned hidden = hidden_at_start(st);
+  unsigned depth = inline_depth(st->pc);
+  st->depth = depth >= hidden ? depth - hidden : 0;
+  refresh(st, &li, false);
+  snare_line_info shown;
+  if (hidden > 0 && snare_source_frame_at(st->pc, hidden, &shown) == SNARE_OK) {
+    st->file = shown.file;
+    st->line = shown.line;
+  }
+  if (mode == SNARE_STEP_OUT) {
+    st->depth--;
+    st->range_start = st->range_end = st->pc;
+    st->file = NULL;
+    st->line = 0;
+  }
+  return SNARE_OK;
+}
+
+/* The inlined frames the subject shows at its stop (0: its function). */
+static unsigned shown_depth(const snare_step_subject *subject) {
+  stepper probe = {.subject = subject};
+  if (read_position(&probe) != SNARE_OK)
+    return 0;
+  unsigned depth = inline_depth(probe.pc), hidden = hidden_at_start(&probe);
+  return depth > hidden ? depth - hidden : 0;
+}
+
 snare_status snare_step_run(const snare_step_subject *subject,
                             snare_step_mode mode,
                             const snare_step_policy *policy, snare_stop *stop) {
-  if (mode == SNARE_STEP_OUT)
+  if (mode == SNARE_STEP_OUT && shown_depth(subject) == 0)
     return snare_step_finish(subject, stop);
   stepper st = {.subject = subject, .mode = mode, .policy = policy};
-  snare_line_info li;
-  uint64_t ignored;
   snare_status status = read_position(&st);
-  if (status == SNARE_OK)
-    status = snare_line_at(st.pc, &li);
-  if (status == SNARE_OK)
-    status = snare_step_frame(subject, &st.cfa, &ignored);
   if (status != SNARE_OK)
     return status;
-  refresh(&st, &li, false);
+  unsigned hidden = hidden_at_start(&st);
+  if (mode == SNARE_STEP_INTO && hidden > 0) {
+    status = stop_in_place(&st, stop);
+    stop->inline_hidden = subject->thread->stop.inline_hidden = hidden - 1;
+    return status;
+  }
+  if ((status = start(&st, mode)) != SNARE_OK)
+    return status;
+  if (mode == SNARE_STEP_OUT)
+    st.mode = SNARE_STEP_OVER;
+  mode = st.mode;
   verdict v = KEEP_GOING;
   while (status == SNARE_OK && v == KEEP_GOING) {
     uint64_t prev_pc = st.pc, prev_sp = st.sp, ret;
@@ -295,7 +415,9 @@ snare_status snare_step_run(const snare_step_subject *subject,
     if (status == SNARE_OK && v == KEEP_GOING)
       status = after_step(&st, prev_pc, prev_sp, stop, &v);
   }
-  if (status == SNARE_OK && v == STOP_HERE)
+  if (status == SNARE_OK && v == STOP_HERE) {
     snare_step_done(stop);
+    stop->inline_hidden = subject->thread->stop.inline_hidden = st.hidden;
+  }
   return status;
 }
