@@ -72,10 +72,11 @@ printf '%-18s %5s %-5s %16s %16s %16s %12s\n' object "MB" tool \
   "1st break ms" "1st break CPU" "resident MB" "1000 br ms/CPU"
 verdicts=()
 
-# compare LABEL OBJECT LINES-FILE: one object, both tools.
+# compare LABEL OBJECT LINES-FILE [DWARF-FILE]: one object, both tools
+# (its DWARF in DWARF-FILE when separate: as stored, compressed or not).
 compare() {
   local label=$1 obj=$2 lines=$3 mb
-  mb=$(dwarf_mb "$obj")
+  mb=$(dwarf_mb "${4:-$obj}")
   head -n 1 "$lines" >"$work/first.txt"
   head -n "$LINES" "$lines" >"$work/all.txt"
   sed 's/^/break /' "$work/first.txt" >"$work/first.gdb"
@@ -135,7 +136,7 @@ if [[ -r $debug ]]; then
         awk -v f="$f" '{ print f ":" $1 }'
     done | head -n "$LINES" >"$out/dwarf/libc_lines.txt"
   fi
-  compare "libc (libc6-dbg)" "$libc" "$out/dwarf/libc_lines.txt"
+  compare "libc (libc6-dbg)" "$libc" "$out/dwarf/libc_lines.txt" "$debug"
 else
   echo "libc: no debug file (install libc6-dbg); skipped"
 fi

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "code/code.h"
+#include "code/library.h"
 #include "traps/traps.h"
 
 /* Refuses a breakpoint that would split an instruction of a known
@@ -30,9 +31,14 @@ static snare_status check_boundary(uint64_t addr) {
 }
 
 snare_status snare_check_code_address(uint64_t addr) {
-  if (!snare_os_range_mapped(addr, 1))
+  /* An open library's executable segment stays mapped and executable
+     until it closes: no need to read /proc/self/maps (twice) for each of
+     a thousand `break FILE:LINE` in it. */
+  uint64_t start, size;
+  bool library_code = snare_library_code_containing(addr, &start, &size);
+  if (!library_code && !snare_os_range_mapped(addr, 1))
     return SNARE_BAD_ADDRESS;
-  if (!snare_os_range_executable(addr, 1) ||
+  if ((!library_code && !snare_os_range_executable(addr, 1)) ||
       snare_sites_find_slot(addr) != NULL)
     return SNARE_NOT_CODE;
   return check_boundary(addr);
