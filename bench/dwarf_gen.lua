@@ -8,8 +8,8 @@
 -- DWARF that costs a reader as much as code does, at a fraction of the
 -- compile time.
 -- Usage: lua5.4 bench/dwarf_gen.lua DIR LINES.txt [N [PER_FILE [TYPES]]]
--- Writes DIR/big_K.c and two "file:line" per function to LINES.txt (its
--- loop body line and its return), in order.
+-- Writes DIR/big_K.c and two "file:line" per function to LINES.txt (the
+-- two lines of its loop body), in order.
 local dir, lines_path = arg[1], arg[2]
 local n, per_file = tonumber(arg[3] or 2000), tonumber(arg[4] or 1000)
 local types = tonumber(arg[5] or 0)
@@ -45,8 +45,8 @@ local function write_unit(k, first, last)
     emit(("    acc = big_mix(acc, k + %d);"):format(i))
     local body = line
     emit("    big_sink = acc;")
-    emit("  }")
     lines:write(("%s:%d\n%s:%d\n"):format(name, body, name, line))
+    emit("  }")
     emit("  return acc;")
     emit("}")
   end

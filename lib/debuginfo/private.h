@@ -79,6 +79,12 @@ typedef struct di_function {
   uint64_t first_low; /* where its first range in DWARF's order starts */
 } di_function;
 
+/* A unit naming a file, by the hash of the file's base name. */
+typedef struct di_file_key {
+  uint64_t hash;
+  size_t unit;
+} di_file_key;
+
 /* Which units declare which function names (name_index.c). */
 typedef struct di_names di_names;
 
@@ -100,6 +106,8 @@ struct snare_debuginfo {
   Dwarf_Debug dbg;
   di_unit *units; /* in .debug_info order: the unit numbers of rows */
   size_t unit_count, unit_cap;
+  di_file_key *file_keys; /* sorted by hash, then unit */
+  size_t file_key_count;
   di_names *names; /* NULL until the first lookup by name */
   bool names_tried;
   uint64_t bias;

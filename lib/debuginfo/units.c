@@ -39,6 +39,42 @@ static bool add_unit(snare_debuginfo *di, Dwarf_Die cu, Dwarf_Half version)
   return ok;
 }
 
+/* FNV-1a of a file's base name (after its last '/'). */
+static uint64_t base_hash(const char *path)
+{
+  const char *base = strrchr(path, '/');
+  uint64_t h = 14695981039346656037ull;
+  for (const char *p = base ? base + 1 : path; *p; p++)
+    h = (h ^ (uint8_t)*p) * 1099511628211ull;
+  return h;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+  const di_file_key *x = a, *y = b;
+  if (x->hash != y->hash)
+    return x->hash < y->hash ? -1 : 1;
+  return (x->unit > y->unit) - (x->unit < y->unit);
+}
+
+/* Every unit's files by the hash of their base names, so that a
+   `file:line` looks at the units that may name it only. */
+static bool index_files(snare_debuginfo *di)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < di->unit_count; i++)
+    n += di->units[i].file_count;
+  di->file_keys = malloc((n ? n : 1) * sizeof *di->file_keys);
+  if (!di->file_keys)
+    return false;
+  for (size_t i = 0; i < di->unit_count; i++)
+    for (size_t k = 0; k < di->units[i].file_count; k++)
+      di->file_keys[di->file_key_count++] =
+          (di_file_key){base_hash(di->units[i].files[k]), i};
+  qsort(di->file_keys, di->file_key_count, sizeof *di->file_keys, key_cmp);
+  return true;
+}
+
 snare_status di_index_units(snare_debuginfo *di)
 {
   bool ok = true;
@@ -63,11 +99,12 @@ snare_status di_index_units(snare_debuginfo *di)
       dwarf_dealloc_die(cu);
     }
   }
-  return ok ? SNARE_OK : SNARE_NO_MEMORY;
+  return ok && index_files(di) ? SNARE_OK : SNARE_NO_MEMORY;
 }
 
 void di_free_units(snare_debuginfo *di)
 {
+  free(di->file_keys);
   for (size_t i = 0; i < di->unit_count; i++) {
     di_unit *u = &di->units[i];
     free(u->ranges);
@@ -134,13 +171,25 @@ void di_need_address(const snare_debuginfo *di, uint64_t addr)
 
 void di_need_file(const snare_debuginfo *di, const char *file)
 {
-  for (size_t i = 0; i < di->unit_count; i++) {
-    const di_unit *u = &di->units[i];
+  uint64_t h = base_hash(file);
+  size_t lo = 0, hi = di->file_key_count;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (di->file_keys[mid].hash < h)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  for (size_t i = lo; i < di->file_key_count && di->file_keys[i].hash == h;
+       i++) {
+    const di_unit *u = &di->units[di->file_keys[i].unit];
+    if (u->loaded)
+      continue;
     bool named = false;
     for (size_t k = 0; !named && k < u->file_count; k++)
       named = di_file_matches(u->files[k], file);
     if (named)
-      load(cache(di), i);
+      load(cache(di), di->file_keys[i].unit);
   }
 }
 

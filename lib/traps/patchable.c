@@ -30,22 +30,17 @@ static snare_status check_boundary(uint64_t addr) {
   return status;
 }
 
-/* The executable segments of a library snare opened need no look at
-   the process's mappings (which costs tens of microseconds, reading
-   /proc/self/maps): thousands of breakpoints are set there at once. */
-static bool in_open_library(uint64_t addr) {
-  uint64_t start, size;
-  return snare_library_code_containing(addr, &start, &size);
-}
-
 snare_status snare_check_code_address(uint64_t addr) {
-  if (!in_open_library(addr)) {
-    if (!snare_os_range_mapped(addr, 1))
-      return SNARE_BAD_ADDRESS;
-    if (!snare_os_range_executable(addr, 1) ||
-        snare_sites_find_slot(addr) != NULL)
-      return SNARE_NOT_CODE;
-  }
+  /* An open library's executable segment stays mapped and executable
+     until it closes: no need to read /proc/self/maps (twice) for each of
+     a thousand `break FILE:LINE` in it. */
+  uint64_t start, size;
+  bool library_code = snare_library_code_containing(addr, &start, &size);
+  if (!library_code && !snare_os_range_mapped(addr, 1))
+    return SNARE_BAD_ADDRESS;
+  if ((!library_code && !snare_os_range_executable(addr, 1)) ||
+      snare_sites_find_slot(addr) != NULL)
+    return SNARE_NOT_CODE;
   return check_boundary(addr);
 }
 

@@ -120,10 +120,9 @@ cases.groups.module = with_memory {
              return { { "directory", { "/" } }, { "not an ELF", { "/etc/passwd" } },
                       { "missing file", { "/no/such/lib.so" } } }
            end },
-  -- sets a process-wide setting: the last case restores the default
+  -- a process-wide setting: spec/debug_link_spec.lua resets it
   debug_file_directory = { params = { "dirs" },
-                           good = function() return { "/usr/lib/debug" } end,
-                           extra = function() return { { "default", {} } } end },
+                           good = function() return { "/usr/lib/debug" } end },
   load_program = {}, -- no arguments; the library it returns is closed again
   program_is_dynamic = { params = { "path" },
                          good = function(ctx) return { ctx.loops_path } end,
