@@ -604,4 +604,17 @@ snare.probe_hook = core.probe_hook
 -- @section tracing
 require("snare.tracing").install(snare)
 
+--- Runs the controller script at `script` (see snare.agent) inside the
+-- running process `pid`: snare attaches (ptrace loads its agent, then
+-- lets go), the script runs there until it returns or `opts.duration`
+-- seconds pass (or this process gets SIGINT/SIGTERM), and snare
+-- detaches, leaving the process as it was. `opts.args`: the script's
+-- agent.args. Returns the exit status `snare attach` would: 0 detached,
+-- the process's own status if it exited meanwhile, 3 refused.
+function snare.attach(pid, script, opts)
+  opts = opts or {}
+  return require("snare.cli.attach").run(pid, script, opts.args or {},
+                                         opts.duration)
+end
+
 return snare

@@ -233,7 +233,9 @@ function Debugger.new(opts)
     end
     dbg.libraries[#dbg.libraries + 1] = lib
   end
-  dbg.session = snare.session { timeout = opts.timeout or 0 }
+  -- `snare attach PID debug` brings the agent's session, with the
+  -- program's threads in it.
+  dbg.session = opts.session or snare.session { timeout = opts.timeout or 0 }
   dbg.scope = prompt_scope(dbg)
   return dbg
 end
