@@ -157,6 +157,11 @@ static int l_attach(lua_State *L) {
   }
   the_agent.thread = agent_attach_threads(the_agent.session);
   set_state(RUNNING);
+  pthread_mutex_lock(&the_agent.lock);
+  bool detached_already = the_agent.end == END_DETACH;
+  pthread_mutex_unlock(&the_agent.lock);
+  if (detached_already)
+    quit_session(); /* snare asked before the session could hear it */
   if (the_agent.thread == 0)
     return 0;
   lua_pushinteger(L, the_agent.thread);
@@ -229,7 +234,8 @@ static const luaL_Reg agent_functions[] = {
     {"ending", l_ending},   {"faulted", l_faulted},
     {"args", l_args},       {"start_dir", l_start_dir},
     {"on_fork", agent_l_on_fork}, {"generation", l_generation},
-    {"mode", l_mode},       {NULL, NULL},
+    {"mode", l_mode},       {"running", agent_l_running},
+    {NULL, NULL},
 };
 
 static int open_agent_core(lua_State *L) {

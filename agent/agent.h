@@ -111,6 +111,7 @@ bool agent_run_script(struct lua_State *L, FILE *say);
    into the session, new ones attached as they start, its exit told to
    snare; returns snare's id of the main thread, 0 if it is gone. */
 int agent_attach_threads(snare_session *session);
+int agent_l_running(struct lua_State *L);
 
 /* agent/threads.c: the main thread attached itself / a fork's child has
    nothing attached. */

@@ -269,6 +269,16 @@ int agent_attach_threads(snare_session *session) {
   return main_id;
 }
 
+/* agent.running(): under snare attach, tells snare the script's hooks and
+   breakpoints are in place and the program runs with them (snare says
+   so); nothing otherwise. */
+int agent_l_running(lua_State *L) {
+  (void)L;
+  if (the_agent.late && late.socket >= 0)
+    send_line("running\n");
+  return 0;
+}
+
 /* ---- detaching ---- */
 
 /* Reads what snare says: "detach", or the socket closing (snare ended),

@@ -111,6 +111,7 @@ function agent.run(handlers)
   local started = os.time()
   -- parked since it attached (adopted threads run)
   local resume = agent.mode ~= "attach" and agent.thread or nil
+  core.running() -- snare attach says the program runs with the hooks
   while true do
     local ev = s:wait_event(handlers.tick and interval or -1, resume)
     resume = nil

@@ -185,6 +185,7 @@ static bool send_settings(int fd, const char *fields[], size_t count) {
 }
 
 typedef struct outcome {
+  int pid;
   bool detached, exited, execed, failed;
   int exit_status;
   long controller;
@@ -201,6 +202,8 @@ static void heard(outcome *o, const char *line) {
     o->execed = true;
   else if (strcmp(line, "detached") == 0)
     o->detached = true;
+  else if (strcmp(line, "running") == 0)
+    fprintf(stderr, "snare: attached to process %d\n", o->pid);
   else if (strcmp(line, "failed") == 0)
     o->failed = true;
   else if (strncmp(line, "kept ", 5) == 0) {
@@ -386,7 +389,7 @@ int main(int argc, char **argv) {
     strcpy(cwd, "/");
   const char *fields[] = {script, args, lua_path, lua_cpath, cwd,
                           threads != NULL ? threads : ""};
-  outcome o = {0};
+  outcome o = {.pid = (int)pid};
   if (fd >= 0 && send_settings(fd, fields, 6))
     converse(fd, duration, &o);
   if (fd >= 0)
