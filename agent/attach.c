@@ -519,7 +519,8 @@ static void *late_controller(void *unused) {
   use_snare_streams(L);
   late.watching =
       real.pthread_create(&late.watcher, NULL, watch_snare, NULL) == 0;
-  agent_run_script(L, late.say);
+  if (!agent_run_script(L, late.say))
+    send_line("error\n"); /* said on snare's stderr */
   if (the_agent.fault_signal != 0)
     agent_die_of(the_agent.fault_signal);
   pthread_mutex_lock(&the_agent.lock);

@@ -114,3 +114,6 @@ echo
 bash bench/dwarf.sh
 echo
 bash bench/stepping.sh
+
+echo
+bash bench/attach.sh

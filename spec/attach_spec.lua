@@ -290,6 +290,32 @@ describe("snare attach", function()
     assert.are.equal(0, finish(t))
   end)
 
+  it("detaches when snare is killed (SIGTERM)", function()
+    local t = start("attach_counter")
+    local run = attach_background(t, "profile -f counts")
+    assert.truthy(run.attached())
+    -- snare (bin/snare, Lua) is the parent of the helper that talks to
+    -- the agent; the helper hears of snare's death and detaches.
+    local helper
+    for dir in io.popen("ls /proc"):lines() do
+      local cmdline = read("/proc/" .. dir .. "/cmdline")
+      if cmdline:find("snare_attach", 1, true)
+         and cmdline:find("\0" .. t.pid .. "\0", 1, true) then
+        helper = dir
+      end
+    end
+    local parent = read("/proc/" .. helper .. "/status"):match("PPid:%s*(%d+)")
+    assert(sh("kill -TERM " .. parent))
+    run.wait() -- snare's end; its helper goes on until it has detached
+    assert.truthy(eventually(function()
+      return read(t.dir .. "/attach.err"):find("detached from process "
+                                               .. t.pid, 1, true)
+    end))
+    send(t, "2")
+    assert.are.equal(0, finish(t))
+    assert.truthy(output(t):find("bye total 2", 1, true))
+  end)
+
   it("runs a script inside the process (exec) with snare's own output",
      function()
     local t = start("attach_counter")

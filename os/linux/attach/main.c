@@ -15,7 +15,7 @@
  * which its controller thread ends and the agent is dlclose'd the same
  * way it was loaded. "exit N" means the program exits: the status is
  * ours. Exit status: 0 detached, the program's status when it exited, 3
- * refused, 1 failed.
+ * refused, 1 failed (the script's error included).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -186,7 +186,7 @@ static bool send_settings(int fd, const char *fields[], size_t count) {
 
 typedef struct outcome {
   int pid;
-  bool detached, exited, execed, failed;
+  bool detached, exited, execed, failed, script_failed;
   int exit_status;
   long controller;
   char kept[8192];
@@ -204,6 +204,8 @@ static void heard(outcome *o, const char *line) {
     o->detached = true;
   else if (strcmp(line, "running") == 0)
     fprintf(stderr, "snare: attached to process %d\n", o->pid);
+  else if (strcmp(line, "error") == 0)
+    o->script_failed = true;
   else if (strcmp(line, "failed") == 0)
     o->failed = true;
   else if (strncmp(line, "kept ", 5) == 0) {
@@ -402,7 +404,7 @@ int main(int argc, char **argv) {
       say("could not unload the agent: it stays loaded, unused%s%s", "", "");
     tell_kept(pid, &before, o.kept);
     say("detached from process %s%s", argv[i], "");
-    status = o.failed ? FAILED : 0;
+    status = o.failed || o.script_failed ? FAILED : 0;
   } else if (fd >= 0 && kill(pid, 0) != 0) {
     say("process %s ended%s", argv[i], "");
     status = ended_status(pid);
