@@ -612,6 +612,17 @@ require("snare.tracing").install(snare)
 -- agent.args. Returns the exit status `snare attach` would: 0 detached,
 -- the process's own status if it exited meanwhile, 3 refused.
 function snare.attach(pid, script, opts)
+  if math.type(pid) ~= "integer" or pid <= 0 or pid > 1 << 22 then
+    error("snare.attach: pid must be a process id", 2)
+  end
+  local file = type(script) == "string" and io.open(script)
+  if not file then
+    error("snare.attach: script must name a readable Lua file", 2)
+  end
+  file:close()
+  if opts ~= nil and type(opts) ~= "table" then
+    error("snare.attach: opts must be a table", 2)
+  end
   opts = opts or {}
   return require("snare.cli.attach").run(pid, script, opts.args or {},
                                          opts.duration)

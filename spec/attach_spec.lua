@@ -52,6 +52,10 @@ local function start(name, args, user)
   script:close()
   assert(sh("sh " .. dir .. "/run.sh > /dev/null 2>&1 &"))
   local t = { dir = dir }
+  finally(function() -- a failed test leaves no program running
+    sh("kill " .. (t.pid or 0) .. " "
+       .. (read(dir .. "/writer"):match("%d+") or "") .. " 2>/dev/null")
+  end)
   t.pid = eventually(function()
     return math.tointeger(tonumber(read(dir .. "/pid"):match("%d+")))
   end)
@@ -345,6 +349,40 @@ io.stderr:write("to snare's stderr\n")
     local _, errors, status = run.wait()
     assert.are.equal(0, status, errors)
     assert.truthy(errors:find("\n5 tick\n", 1, true), errors)
+    assert.are.equal(0, finish(t))
+  end)
+
+  it("ends cleanly when the program execs while attached", function()
+    local t = start("attach_counter")
+    local run = attach_background(t, "profile -f counts")
+    assert.truthy(run.attached())
+    send(t, "5")
+    assert(eventually(function() return output(t):find("total 5") end))
+    send(t, "exec")
+    local _, errors, status = run.wait()
+    assert.are.equal(0, status, errors)
+    assert.truthy(errors:find("\n5 tick\n", 1, true), errors) -- the report
+    assert.truthy(errors:find("replaced its program (exec)", 1, true), errors)
+    assert.are.equal(0, finish(t))
+    assert.are.equal("ready\nticked 5 total 5\nexeced\n", output(t))
+  end)
+
+  it("is snare.attach(pid, script) from Lua", function()
+    local snare = require "snare"
+    local t = start("attach_counter")
+    local result = os.tmpname()
+    local script = tmpfile(([[
+local agent = require "snare.agent"
+local f = assert(io.open(%q, "w"))
+f:write(agent.mode, " ", agent.args[1], "\n")
+f:close()
+]]):format(result))
+    assert.are.equal(0, snare.attach(t.pid, script, { args = { "x" } }))
+    assert.are.equal("attach x\n", read(result))
+    os.remove(script)
+    os.remove(result)
+    assert.has_error(function() snare.attach(0, script) end,
+                     "snare.attach: pid must be a process id")
     assert.are.equal(0, finish(t))
   end)
 

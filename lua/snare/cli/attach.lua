@@ -146,9 +146,11 @@ function attach.main(argv, first)
                       opts.duration)
   elseif sub == "exec" then
     local script = argv[first + 2]
-    if not script or not io.open(script) then
+    local file = script and io.open(script)
+    if not file then
       return fail("attach exec: cannot open " .. tostring(script))
     end
+    file:close()
     local args = {}
     for i = first + 3, #argv do
       args[#args + 1] = argv[i]
