@@ -381,6 +381,8 @@ static bool replace_stream(lua_State *L, const char *field, int fd,
     return false;
   }
   stream->closef = close_stream;
+  if (mode[0] == 'w') /* an exec() loses what a buffer holds */
+    setvbuf(stream->f, NULL, _IOLBF, 0);
   if (registry_key != NULL) {
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, registry_key);
@@ -527,6 +529,7 @@ static void *late_controller(void *unused) {
   agent_end end = the_agent.end;
   bool ending = end == END_EXIT || end == END_EXEC;
   pthread_mutex_unlock(&the_agent.lock);
+  fflush(NULL); /* before an exec() the thread waiting for DONE makes */
   /* No quit reaches the session from here on: the program's thread
      ending it waits for DONE in a hook, the watcher sees DONE. */
   pthread_mutex_lock(&the_agent.lock);
