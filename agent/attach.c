@@ -529,7 +529,12 @@ static void *late_controller(void *unused) {
   agent_end end = the_agent.end;
   bool ending = end == END_EXIT || end == END_EXEC;
   pthread_mutex_unlock(&the_agent.lock);
-  fflush(NULL); /* before an exec() the thread waiting for DONE makes */
+  /* Before an exec() the thread waiting for DONE makes. Only snare's
+     streams: fflush(NULL) would wait for the program's (stdin's lock,
+     held by a thread blocked reading it). */
+  if (luaL_dostring(L, "io.stdout:flush() io.stderr:flush()") != LUA_OK)
+    lua_pop(L, 1);
+  fflush(late.say);
   /* No quit reaches the session from here on: the program's thread
      ending it waits for DONE in a hook, the watcher sees DONE. */
   pthread_mutex_lock(&the_agent.lock);
