@@ -11,6 +11,7 @@
 --   build/bin/snare_tests           Criterion tests from spec/c/
 --   build/debuginfo_oracle/driver   spec/debuginfo_oracle/driver.c
 --   build/lib/snare_agent.so        agent/: the LD_PRELOAD agent
+--   build/bin/snare_attach          os/linux/attach/: snare attach's helper
 -- Built once, never sanitized, the same in both configurations:
 --   build/fixtures/O0/libNAME.so    spec/fixtures/NAME.c at -g -O0
 --   build/fixtures/O2/libNAME.so    spec/fixtures/NAME.c at -g -O2
@@ -64,6 +65,7 @@ end
 project "snare_core"
   kind "StaticLib"
   files { "lib/**.c", "arch/x86_64/**.c", "os/linux/**.c" }
+  excludes { "os/linux/attach/**.c" } -- the helper below, a program
   core_settings("snare_core", "lib")
 
 -- The interpreter that loads the module provides the Lua symbols, so
@@ -96,6 +98,15 @@ project "snare_agent"
   targetprefix ""
   links { "lua5.4", "pthread", "dl" }
   core_settings("snare_agent", "lib")
+
+-- The helper of `snare attach PID` (os/linux/attach/): ptrace loads the
+-- agent into the running process, then it relays with the agent.
+project "snare_attach"
+  kind "ConsoleApp"
+  files { "os/linux/attach/**.c" }
+  targetname "snare_attach"
+  links { "elf" }
+  core_settings("snare_attach", "bin")
 
 project "snare_tests"
   kind "ConsoleApp"

@@ -89,7 +89,8 @@ static void quit_session(void) {
 }
 
 const char *agent_end_name(agent_end end) {
-  static const char *const names[] = {NULL, "exit", "exec", "signal"};
+  static const char *const names[] = {NULL, "exit", "exec", "signal",
+                                      "detach"};
   return names[end];
 }
 
@@ -139,7 +140,9 @@ _Noreturn void agent_die_of(int signo) {
 
 /* agent.attach(handle): the main thread may attach itself to the session;
    it parks there and posts an "attach" event (or a "quit" if it cannot
-   attach). Resuming it lets the program run. */
+   attach). Resuming it lets the program run. Under snare attach, the
+   running program's threads are adopted instead and the call returns
+   the main thread's id (nil if it is gone): nothing is parked. */
 static int l_attach(lua_State *L) {
   luaL_checktype(L, 1, LUA_TLIGHTUSERDATA);
   pthread_mutex_lock(&the_agent.lock);
@@ -148,8 +151,28 @@ static int l_attach(lua_State *L) {
   if (!first)
     return luaL_error(L, "snare agent: attach: called twice");
   the_agent.session = lua_touserdata(L, 1);
-  set_state(SESSION);
-  return 0;
+  if (!the_agent.late) {
+    set_state(SESSION);
+    return 0;
+  }
+  the_agent.thread = agent_attach_threads(the_agent.session);
+  set_state(RUNNING);
+  pthread_mutex_lock(&the_agent.lock);
+  bool detached_already = the_agent.end == END_DETACH;
+  pthread_mutex_unlock(&the_agent.lock);
+  if (detached_already)
+    quit_session(); /* snare asked before the session could hear it */
+  if (the_agent.thread == 0)
+    return 0;
+  lua_pushinteger(L, the_agent.thread);
+  return 1;
+}
+
+/* agent.mode() -> "attach" (dlopen'ed into a running process by snare
+   attach) or "preload" (started with the program). */
+static int l_mode(lua_State *L) {
+  lua_pushstring(L, the_agent.late ? "attach" : "preload");
+  return 1;
 }
 
 /* agent.attached(id): the script saw the main thread attach as `id`. */
@@ -211,12 +234,30 @@ static const luaL_Reg agent_functions[] = {
     {"ending", l_ending},   {"faulted", l_faulted},
     {"args", l_args},       {"start_dir", l_start_dir},
     {"on_fork", agent_l_on_fork}, {"generation", l_generation},
+    {"mode", l_mode},       {"running", agent_l_running},
     {NULL, NULL},
 };
 
 static int open_agent_core(lua_State *L) {
   luaL_newlib(L, agent_functions);
   return 1;
+}
+
+bool agent_run_script(lua_State *L, FILE *say) {
+  int status = luaL_loadfile(L, the_agent.script);
+  if (status == LUA_OK) {
+    lua_getglobal(L, "debug");
+    lua_getfield(L, -1, "traceback");
+    lua_remove(L, -2);
+    lua_insert(L, -2);
+    status = lua_pcall(L, 0, 0, -2);
+  }
+  if (status != LUA_OK) {
+    fprintf(say, "snare: %s\n", lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  fflush(say);
+  return status == LUA_OK;
 }
 
 /* The controller thread: runs the script with its arguments. */
@@ -230,23 +271,13 @@ static void *controller_main(void *data) {
   void (*ignore)(void) =
       (void (*)(void))agent_snare_function("snare_hook_ignore_thread");
   ignore();
-  int status = luaL_loadfile(L, the_agent.script);
-  if (status == LUA_OK) {
-    lua_getglobal(L, "debug");
-    lua_getfield(L, -1, "traceback");
-    lua_remove(L, -2);
-    lua_insert(L, -2);
-    status = lua_pcall(L, 0, 0, -2);
-  }
-  if (status != LUA_OK)
-    fprintf(stderr, "snare: %s\n", lua_tostring(L, -1));
-  fflush(stderr);
+  bool ran = agent_run_script(L, stderr);
   if (the_agent.fault_signal != 0)
     agent_die_of(the_agent.fault_signal); /* without the program's handler */
   pthread_mutex_lock(&the_agent.lock);
   bool released = the_agent.state >= RUNNING;
   pthread_mutex_unlock(&the_agent.lock);
-  if (!released && status != LUA_OK)
+  if (!released && !ran)
     _exit(AGENT_FAILED); /* the program never ran */
   if (!released && the_agent.thread != 0) {
     /* The script ended without running the program: let it run alone. */
@@ -286,8 +317,8 @@ static char *take_env(const char *name) {
  * program's working directory ("./?.lua"), where anyone may have put one.
  */
 static void set_package_path(lua_State *L, const char *field,
-                             const char *name) {
-  char *value = take_env(name);
+                             const char *given) {
+  char *value = given != NULL ? strdup(given) : NULL;
   lua_getglobal(L, "package");
   if (value == NULL) {
     lua_getfield(L, -1, field);
@@ -325,31 +356,61 @@ static void take_agent_env(void) {
   free(preload);
 }
 
-/* The Lua state of the controller, with snare.core loaded; exits if it
-   cannot be made. */
-static lua_State *controller_state(void) {
+lua_State *agent_controller_state(const char *path, const char *cpath,
+                                  const char **why) {
   lua_State *L = luaL_newstate();
   if (L == NULL) {
-    fputs("snare agent: cannot create a Lua state\n", stderr);
-    _exit(AGENT_FAILED);
+    *why = "cannot create a Lua state";
+    return NULL;
   }
   luaL_openlibs(L);
-  set_package_path(L, "path", "SNARE_AGENT_PATH");
-  set_package_path(L, "cpath", "SNARE_AGENT_CPATH");
+  set_package_path(L, "path", path);
+  set_package_path(L, "cpath", cpath);
   luaL_requiref(L, "snare.agent.core", open_agent_core, 0);
   lua_pop(L, 1);
-  /* Loading snare.core here, on the main thread, keeps dlopen out of the
-     handshake below. */
+  /* Loading snare.core here keeps dlopen out of the handshake below. */
   lua_getglobal(L, "require");
   lua_pushstring(L, "snare");
   if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-    fprintf(stderr, "snare agent: %s\n", lua_tostring(L, -1));
+    *why = lua_tostring(L, -1);
+    return L;
+  }
+  *why = NULL;
+  return L;
+}
+
+/* The Lua state of the controller, with snare.core loaded; exits if it
+   cannot be made. */
+static lua_State *controller_state(void) {
+  char *path = take_env("SNARE_AGENT_PATH");
+  char *cpath = take_env("SNARE_AGENT_CPATH");
+  const char *why;
+  lua_State *L = agent_controller_state(path, cpath, &why);
+  free(path);
+  free(cpath);
+  if (why != NULL) {
+    fprintf(stderr, "snare agent: %s\n", why);
     _exit(AGENT_FAILED);
   }
   return L;
 }
 
+/* True when the loader preloaded the agent (it is named in LD_PRELOAD);
+   false when snare attach dlopen'ed it into a running program, whose
+   environment it must leave alone (attach.c). */
+static bool preloaded(void) {
+  Dl_info self;
+  const char *preload = getenv("LD_PRELOAD");
+  if (preload == NULL || dladdr((void *)agent_end_name, &self) == 0 ||
+      self.dli_fname == NULL)
+    return false;
+  const char *base = strrchr(self.dli_fname, '/');
+  return strstr(preload, base != NULL ? base + 1 : self.dli_fname) != NULL;
+}
+
 static void start(void) {
+  if (!preloaded())
+    return;
   agent_follow_start(); /* before the agent's variables are taken */
   take_agent_env();
   if (the_agent.script == NULL)

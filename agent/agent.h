@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "snare.h"
@@ -24,6 +25,7 @@ typedef enum agent_end {
   END_EXIT,   /* exit(), _exit(), quick_exit(), main returned */
   END_EXEC,   /* an exec() replaces the program */
   END_SIGNAL, /* SIGINT, SIGTERM or SIGHUP with no handler of its own */
+  END_DETACH, /* snare attach: snare leaves the running program */
 } agent_end;
 
 typedef struct agent {
@@ -44,6 +46,7 @@ typedef struct agent {
   char *start_dir;    /* where `snare` and the program started */
   struct lua_State *lua; /* the controller's state */
   int generation;     /* execs followed before this image (follow.c) */
+  bool late;          /* dlopen'ed into a running process (attach.c) */
 } agent;
 
 extern agent the_agent;
@@ -94,6 +97,21 @@ extern _Thread_local bool agent_own_thread;
 /* Sets the default action of signo, unblocks it and raises it: the process
    dies of it. Async-signal-safe. */
 _Noreturn void agent_die_of(int signo);
+
+/* The controller's Lua state with snare loaded and snare.agent.core
+   there, its package paths (NULL: Lua's defaults) kept to their absolute
+   templates; NULL and *why on failure. */
+struct lua_State *agent_controller_state(const char *path, const char *cpath,
+                                         const char **why);
+/* Runs the controller script the_agent.script in L; false (its error said
+   on `say`) if it failed. */
+bool agent_run_script(struct lua_State *L, FILE *say);
+
+/* agent/attach.c (snare attach): the running program's threads adopted
+   into the session, new ones attached as they start, its exit told to
+   snare; returns snare's id of the main thread, 0 if it is gone. */
+int agent_attach_threads(snare_session *session);
+int agent_l_running(struct lua_State *L);
 
 /* agent/threads.c: the main thread attached itself / a fork's child has
    nothing attached. */

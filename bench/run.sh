@@ -31,3 +31,5 @@ echo
 bash bench/watch.sh
 echo
 bash bench/breakpoints.sh
+echo
+bash bench/attach.sh

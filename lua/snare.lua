@@ -774,4 +774,28 @@ for _, type_name in ipairs { "snare.stack_frame", "snare.frame" } do
   end
 end
 
+--- Runs the controller script at `script` (see snare.agent) inside the
+-- running process `pid`: snare attaches (ptrace loads its agent, then
+-- lets go), the script runs there until it returns or `opts.duration`
+-- seconds pass (or this process gets SIGINT/SIGTERM), and snare
+-- detaches, leaving the process as it was. `opts.args`: the script's
+-- agent.args. Returns the exit status `snare attach` would: 0 detached,
+-- the process's own status if it exited meanwhile, 3 refused.
+function snare.attach(pid, script, opts)
+  if math.type(pid) ~= "integer" or pid <= 0 or pid > 1 << 22 then
+    error("snare.attach: pid must be a process id", 2)
+  end
+  local file = type(script) == "string" and io.open(script)
+  if not file then
+    error("snare.attach: script must name a readable Lua file", 2)
+  end
+  file:close()
+  if opts ~= nil and type(opts) ~= "table" then
+    error("snare.attach: opts must be a table", 2)
+  end
+  opts = opts or {}
+  return require("snare.cli.attach").run(pid, script, opts.args or {},
+                                         opts.duration)
+end
+
 return snare

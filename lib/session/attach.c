@@ -95,6 +95,42 @@ snare_status snare_thread_attach(snare_session *session, bool stop_immediately,
   return SNARE_OK;
 }
 
+snare_status snare_thread_adopt(snare_session *session, uintptr_t native,
+                                uint64_t stack_low, int *id) {
+  if (session == NULL || id == NULL || native == 0)
+    return SNARE_INVALID_ARGUMENT;
+  if (snare_thread_from_native(session, native) != 0)
+    return SNARE_EXISTS;
+  snare_thread *thread = calloc(1, sizeof *thread);
+  if (thread == NULL)
+    return SNARE_NO_MEMORY;
+  snare_status status = snare_os_event_new(&thread->resume_event);
+  if (status == SNARE_OK)
+    status = snare_os_event_new(&thread->step_event);
+  if (status != SNARE_OK) {
+    record_free(thread);
+    return status;
+  }
+  thread->session = session;
+  thread->os_self = native;
+  thread->stack_low = stack_low;
+  atomic_init(&thread->state, SNARE_THREAD_RUNNING);
+  atomic_init(&thread->breakable, true);
+  atomic_init(&thread->alive, true);
+  if (!list_add(session, thread)) {
+    record_free(thread);
+    return SNARE_NO_MEMORY;
+  }
+  thread->id = snare_threads_next_id();
+  if (!snare_threads_add(thread)) {
+    atomic_store(&thread->alive, false);
+    return SNARE_NO_MEMORY;
+  }
+  *id = thread->id;
+  snare_events_post(session, SNARE_EVENT_ATTACH, thread->id, 0);
+  return SNARE_OK;
+}
+
 snare_status snare_thread_detach(snare_session *session) {
   if (session == NULL)
     return SNARE_INVALID_ARGUMENT;

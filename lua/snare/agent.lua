@@ -40,16 +40,26 @@ local agent = {}
 --- The controller's session (timeout 0: calls and waits are unbounded).
 agent.session = snare.session { timeout = 0 }
 
--- The main thread attaches itself, stopped; `agent.run` resumes it.
-core.attach(agent.session:handle())
-local attach_event = agent.session:wait_event(-1)
-if attach_event.type ~= "attach" then
-  error("snare.agent: the program's main thread could not attach itself", 0)
-end
+--- "attach" when `snare attach PID` loaded the agent into the running
+-- program (its threads are adopted, running; `agent.run` returns
+-- "detach" when snare leaves), "preload" when the program started with
+-- it.
+agent.mode = core.mode()
 
---- Snare's id of the program's main thread.
-agent.thread = attach_event.thread
-core.attached(agent.thread)
+if agent.mode == "attach" then
+  --- Snare's id of the program's main thread (nil if it has ended).
+  agent.thread = core.attach(agent.session:handle())
+else
+  -- The main thread attaches itself, stopped; `agent.run` resumes it.
+  core.attach(agent.session:handle())
+  local attach_event = agent.session:wait_event(-1)
+  if attach_event.type ~= "attach" then
+    error("snare.agent: the program's main thread could not attach itself",
+          0)
+  end
+  agent.thread = attach_event.thread
+  core.attached(agent.thread)
+end
 
 --- The program as a library (`snare.load_program`).
 agent.program = assert(snare.load_program())
@@ -89,7 +99,8 @@ local parks = { ["hard-breakpoint"] = true, ["soft-breakpoint"] = true,
 -- @return "exit" (the program called exit, _exit or quick_exit, or
 -- returned from main, or its last thread ended after main's
 -- pthread_exit), "exec" (it is replaced by another program, which runs
--- without the agent), "signal", N (SIGINT, SIGTERM or SIGHUP, which it
+-- without the agent), "detach" (snare attach leaves the program: the
+-- end of --duration, Ctrl-C, `detach`), "signal", N (SIGINT, SIGTERM or SIGHUP, which it
 -- left at their default action: the process dies of N when the script
 -- returns) or "fault", event (an attached thread got a fatal signal:
 -- the process dies of it when the script returns)
@@ -98,7 +109,9 @@ function agent.run(handlers)
   local s = agent.session
   local interval = math.floor((handlers.interval or 0.25) * 1000)
   local started = os.time()
-  local resume = agent.thread -- parked since it attached
+  -- parked since it attached (adopted threads run)
+  local resume = agent.mode ~= "attach" and agent.thread or nil
+  core.running() -- snare attach says the program runs with the hooks
   while true do
     local ev = s:wait_event(handlers.tick and interval or -1, resume)
     resume = nil

@@ -124,6 +124,8 @@ cases.groups.module = with_memory {
   debug_file_directory = { params = { "dirs" },
                            good = function() return { "/usr/lib/debug" } end },
   load_program = {}, -- no arguments; the library it returns is closed again
+  -- never attaches: every case lacks a good pid or script
+  attach = { params = { "pid", "script", "opts" } },
   program_is_dynamic = { params = { "path" },
                          good = function(ctx) return { ctx.loops_path } end,
                          extra = function()

@@ -346,9 +346,14 @@ function Debugger.new(opts)
     end
     dbg.libraries[#dbg.libraries + 1] = lib
   end
-  dbg.session = snare.session { timeout = opts.timeout or 0 }
-  -- Ctrl-C interrupts what the prompt runs, and never ends the prompt
-  snare.interrupt_on_sigint(dbg.session)
+  -- `snare attach PID debug` brings the agent's session, with the
+  -- program's threads in it.
+  dbg.session = opts.session or snare.session { timeout = opts.timeout or 0 }
+  -- Ctrl-C interrupts what the prompt runs, and never ends the prompt;
+  -- not inside an attached process, whose SIGINT stays its own
+  if not opts.session then
+    snare.interrupt_on_sigint(dbg.session)
+  end
   dbg.scope = prompt_scope(dbg)
   dbg.env = expr.env {
     frame = function() return dbg:selected_frame() end,

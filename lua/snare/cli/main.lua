@@ -40,6 +40,13 @@ usage: snare COMMAND [ARGS...]
   snare exec SCRIPT.lua [ARGS...] -- PROGRAM [ARGS...]
                                    run PROGRAM with SCRIPT in control
                                    inside it (see the snare.agent module)
+  snare attach PID profile|trace [--duration S] [-f F] [-o FILE] [--value V]
+  snare attach PID exec SCRIPT.lua [ARGS...]
+  snare attach PID debug           the same inside a running process: the
+                                   agent is loaded into it, runs there until
+                                   --duration ends, Ctrl-C, the script
+                                   returns or `detach`, then leaves it as
+                                   it was
   snare demo                       the tour of snare on its example library
   snare help                       this text
 ]]
@@ -106,6 +113,10 @@ end
 
 function subcommands.exec(argv, first)
   return require("snare.cli.profile").exec(argv, first)
+end
+
+function subcommands.attach(argv, first)
+  return require("snare.cli.attach").main(argv, first)
 end
 
 function subcommands.demo(_, _, root)

@@ -44,6 +44,8 @@ local function find_agent()
   return nil
 end
 
+profile.find_agent = find_agent
+
 -- The file `program` runs as: itself when it names a path, else the
 -- first match on $PATH (as the shell finds it); nil if none.
 local function program_file(program)
