@@ -211,6 +211,8 @@ static const luaL_Reg agent_functions[] = {
     {"ending", l_ending},   {"faulted", l_faulted},
     {"args", l_args},       {"start_dir", l_start_dir},
     {"on_fork", agent_l_on_fork}, {"generation", l_generation},
+    {"record_start", agent_l_record_start},
+    {"record_stop", agent_l_record_stop},
     {NULL, NULL},
 };
 

@@ -109,7 +109,7 @@ static bool optflag(lua_State *L, int opts, const char *field)
   return on;
 }
 
-/* core.hook(address, {time=, trace=, callback=, on_exit=}) -> hook */
+/* core.hook(address, {time=, trace=, record=, callback=, on_exit=}) -> hook */
 static int core_hook(lua_State *L)
 {
   if (snare_lua_in_callback())
@@ -123,6 +123,7 @@ static int core_hook(lua_State *L)
   if (lua_istable(L, 2)) {
     opts.time = optflag(L, 2, "time");
     opts.trace = optflag(L, 2, "trace");
+    opts.record = optflag(L, 2, "record");
     opts.callback_on_exit = optflag(L, 2, "on_exit");
     lua_getfield(L, 2, "callback");
     if (!lua_isnil(L, -1))

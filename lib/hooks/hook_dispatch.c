@@ -276,7 +276,8 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     return;
   }
   atomic_fetch_add_explicit(&hook->calls, 1, memory_order_relaxed);
-  uint64_t now = (hook->options.time || hook->options.trace)
+  uint64_t now = (hook->options.time || hook->options.trace ||
+                  hook->options.record)
                      ? snare_os_now_ns()
                      : 0;
   if (stub != 0 && thread->depth > thread->base &&
@@ -301,6 +302,9 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     entry->recursive = hook->options.time && activate(thread, hook);
     thread->depth++;
     *slot = stub;
+    /* Only a frame whose exit will be seen: a recording's calls nest. */
+    if (hook->options.record)
+      snare_record_event(false, hook->id, now);
   }
   busy = false;
 }
@@ -328,8 +332,8 @@ void snare_hook_enter_trapped(snare_hook_record *hook, void *context) {
 /* The time of this exit, read at most once, and only for hooks that
    time, trace or call back: counting alone needs no clock. */
 static uint64_t exit_time(const snare_hook_record *hook, uint64_t *now) {
-  if (*now == 0 &&
-      (hook->options.time || hook->options.trace || hook->options.callback))
+  if (*now == 0 && (hook->options.time || hook->options.trace ||
+                    hook->options.record || hook->options.callback))
     *now = snare_os_now_ns();
   return *now;
 }
@@ -363,6 +367,8 @@ static void leave(hook_thread *thread, uint64_t *clock,
   uint64_t now = exit_time(hook, clock);
   if (hook->options.trace)
     trace(hook, thread, true, now);
+  if (hook->options.record)
+    snare_record_event(true, hook->id, now);
   if (hook->options.callback != NULL && hook->options.callback_on_exit &&
       atomic_load_explicit(&hook->active, memory_order_relaxed))
     callback(hook, thread, true, now, NULL, return_value);
@@ -498,6 +504,7 @@ static void thread_ended(void) {
   thread->base = 0;
   while (thread->depth > 0)
     leave(thread, &now, 0);
+  snare_record_thread_ended();
   self = NULL;
   snare_os_pages_free(thread, sizeof *thread);
   busy = was_busy;

@@ -81,6 +81,13 @@ SNARE_HIDDEN snare_hook_fallback snare_hook_place_jump(
     snare_hook_record *hook, const uint8_t *code, uint64_t size,
     size_t padding, snare_hook_window *window);
 
+/* Appends an entry or exit of hook's function at `now` to the calling
+   thread's recording stream, while recording (record_buffer.c);
+   signal-safe. */
+SNARE_HIDDEN void snare_record_event(bool exit, int hook, uint64_t now);
+/* The calling thread ends: its stream is complete. */
+SNARE_HIDDEN void snare_record_thread_ended(void);
+
 /* Appends an event to the trace buffer; signal-safe. */
 SNARE_HIDDEN void snare_trace_push(const snare_trace_event *event);
 

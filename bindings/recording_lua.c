@@ -1,0 +1,458 @@
+/*
+ * recording_lua.c - reading a thread's stream of a `snare record`
+ * directory (TID.dat; snare.h describes the encoding), with uftrace's
+ * filters applied on the way: -F (only these functions and what they
+ * call), -N (not these, nor what they call), -D (depth, counted from the
+ * outermost -F function), -t (only calls that took at least this long).
+ *
+ *   core.recording_open(path, {only=set, hide=set, depth=, threshold=})
+ *     -> reader
+ *   reader:next() -> kind, id, depth, time_ns[, duration_ns | lost]
+ *     kind "entry", "exit" (with the duration) or "lost" (a count);
+ *     nil at the end
+ *   reader:profile() -> {[id] = {calls=, total_ns=, self_ns=, sum_ns=,
+ *     min_ns=, max_ns=}}, events, lost (total_ns: the outermost calls of
+ *     a recursion only; sum_ns: of every call): the calls the filters keep, aggregated
+ *     here (a recording may hold hundreds of millions of events)
+ *
+ * Sets map hook ids (from symbols.txt) to true. A call still running at
+ * the end of the stream (the process exited inside it) ends at the
+ * stream's last time. An exit whose entry was lost is skipped; one that
+ * names a frame deeper than the top ends the frames above it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "snare_lua.h"
+
+#define READER_TYPE "snare.recording_reader"
+#define READ_CHUNK (1u << 20)
+
+enum { KIND_ENTRY, KIND_EXIT, KIND_MARKER };
+enum { MARK_TIME, MARK_LOST };
+enum { OUT_ENTRY, OUT_EXIT, OUT_LOST };
+
+typedef struct rframe {
+  uint32_t id;
+  uint64_t start, children_ns;
+  bool visible;   /* the filters keep it */
+  bool announced; /* its entry went out (-t holds entries back) */
+  bool in_filter; /* an -F function is this or below it */
+  bool hidden;    /* an -N function is this or below it */
+  uint32_t depth; /* shown depth: visible frames below it */
+  uint32_t below; /* visible frames up to and including it */
+  uint32_t limit; /* shown depths allowed (-D), from the nearest -F */
+} rframe;
+
+typedef struct rout {
+  int kind;
+  uint32_t id, depth;
+  uint64_t time, value; /* duration of an exit, count of a loss */
+} rout;
+
+typedef struct reader {
+  FILE *file;
+  uint8_t *buffer;
+  size_t have, at;
+  bool eof;
+  uint64_t clock;
+  rframe *stack;
+  size_t depth, stack_cap;
+  rout *queue;
+  size_t queue_head, queue_len, queue_cap;
+  bool finished; /* the stream's end was reached and frames closed */
+  /* filters */
+  uint8_t *only, *hide; /* by id, NULL: none */
+  size_t only_n, hide_n;
+  uint32_t max_depth; /* 0: no limit */
+  uint64_t threshold;
+  uint64_t events, lost;
+} reader;
+
+static reader *check_reader(lua_State *L) {
+  return luaL_checkudata(L, 1, READER_TYPE);
+}
+
+static void reader_close(reader *r) {
+  if (r->file != NULL)
+    fclose(r->file);
+  r->file = NULL;
+  free(r->buffer);
+  free(r->stack);
+  free(r->queue);
+  free(r->only);
+  free(r->hide);
+  r->buffer = NULL;
+  r->stack = NULL;
+  r->queue = NULL;
+  r->only = r->hide = NULL;
+}
+
+static int reader_gc(lua_State *L) {
+  reader_close(check_reader(L));
+  return 0;
+}
+
+/* The next byte, or -1 at the end. */
+static int next_byte(reader *r) {
+  if (r->at == r->have) {
+    if (r->eof || r->file == NULL)
+      return -1;
+    r->have = fread(r->buffer, 1, READ_CHUNK, r->file);
+    r->at = 0;
+    if (r->have < READ_CHUNK)
+      r->eof = true;
+    if (r->have == 0)
+      return -1;
+  }
+  return r->buffer[r->at++];
+}
+
+static bool next_number(reader *r, uint64_t *out) {
+  uint64_t value = 0;
+  for (unsigned shift = 0; shift < 64; shift += 7) {
+    int byte = next_byte(r);
+    if (byte < 0)
+      return false;
+    value |= (uint64_t)(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) {
+      *out = value;
+      return true;
+    }
+  }
+  return false;
+}
+
+static bool in_set(const uint8_t *set, size_t n, uint32_t id) {
+  return set != NULL && id < n && set[id];
+}
+
+static void emit(lua_State *L, reader *r, int kind, uint32_t id,
+                 uint32_t depth, uint64_t time, uint64_t value) {
+  if (r->queue_head + r->queue_len == r->queue_cap) {
+    if (r->queue_head > 0) {
+      memmove(r->queue, r->queue + r->queue_head,
+              r->queue_len * sizeof *r->queue);
+      r->queue_head = 0;
+    } else {
+      size_t cap = r->queue_cap ? 2 * r->queue_cap : 64;
+      rout *grown = realloc(r->queue, cap * sizeof *grown);
+      if (grown == NULL)
+        luaL_error(L, "snare.recording: out of memory");
+      r->queue = grown;
+      r->queue_cap = cap;
+    }
+  }
+  r->queue[r->queue_head + r->queue_len++] =
+      (rout){kind, id, depth, time, value};
+}
+
+/* -t holds a visible frame's entry back until it is known to last long
+   enough: a descendant that does, or its own exit. */
+static void announce_pending(lua_State *L, reader *r) {
+  for (size_t i = 0; i < r->depth; i++) {
+    rframe *f = &r->stack[i];
+    if (f->visible && !f->announced) {
+      emit(L, r, OUT_ENTRY, f->id, f->depth, f->start, 0);
+      f->announced = true;
+    }
+  }
+}
+
+static void push_frame(lua_State *L, reader *r, uint32_t id, uint64_t time) {
+  if (r->depth == r->stack_cap) {
+    size_t cap = r->stack_cap ? 2 * r->stack_cap : 64;
+    rframe *grown = realloc(r->stack, cap * sizeof *grown);
+    if (grown == NULL)
+      luaL_error(L, "snare.recording: out of memory");
+    r->stack = grown;
+    r->stack_cap = cap;
+  }
+  const rframe *parent = r->depth > 0 ? &r->stack[r->depth - 1] : NULL;
+  rframe f = {.id = id, .start = time};
+  bool filtered = in_set(r->only, r->only_n, id);
+  f.in_filter = r->only == NULL || filtered || (parent && parent->in_filter);
+  f.hidden = in_set(r->hide, r->hide_n, id) || (parent && parent->hidden);
+  f.depth = parent ? parent->below : 0;
+  if (filtered || parent == NULL)
+    f.limit = r->max_depth ? f.depth + r->max_depth : UINT32_MAX;
+  else
+    f.limit = parent->limit;
+  if (filtered && parent && parent->in_filter && parent->limit > f.limit)
+    f.limit = parent->limit;
+  f.visible = f.in_filter && !f.hidden && f.depth < f.limit;
+  f.below = f.depth + (f.visible ? 1 : 0);
+  if (f.visible && r->threshold == 0) {
+    emit(L, r, OUT_ENTRY, id, f.depth, time, 0);
+    f.announced = true;
+  }
+  r->stack[r->depth++] = f;
+}
+
+static void pop_frame(lua_State *L, reader *r, uint64_t time) {
+  rframe f = r->stack[--r->depth];
+  uint64_t duration = time > f.start ? time - f.start : 0;
+  if (r->depth > 0)
+    r->stack[r->depth - 1].children_ns += duration;
+  if (!f.visible)
+    return;
+  if (!f.announced) {
+    if (duration < r->threshold)
+      return;
+    announce_pending(L, r); /* its ancestors go out first */
+    emit(L, r, OUT_ENTRY, f.id, f.depth, f.start, 0);
+  }
+  emit(L, r, OUT_EXIT, f.id, f.depth, time, duration);
+}
+
+/* Ends the frames above the innermost one of `id`; false if none is. */
+static bool unwind_to(lua_State *L, reader *r, uint32_t id) {
+  size_t at = r->depth;
+  while (at > 0 && r->stack[at - 1].id != id)
+    at--;
+  if (at == 0)
+    return false;
+  while (r->depth > at)
+    pop_frame(L, r, r->clock);
+  return true;
+}
+
+/* Decodes one event of the stream; false at its end. */
+static bool step(lua_State *L, reader *r) {
+  uint64_t v;
+  if (!next_number(r, &v))
+    return false;
+  uint64_t kind = v & 3, rest = v >> 2, id;
+  if (kind == KIND_MARKER) {
+    uint64_t operand;
+    if (!next_number(r, &operand))
+      return false;
+    if (rest == MARK_TIME) {
+      r->clock = operand;
+    } else if (rest == MARK_LOST) {
+      r->lost += operand;
+      emit(L, r, OUT_LOST, 0, 0, r->clock, operand);
+    }
+    return true;
+  }
+  if (kind > KIND_EXIT || !next_number(r, &id))
+    return false;
+  r->clock += rest;
+  r->events++;
+  if (kind == KIND_ENTRY)
+    push_frame(L, r, (uint32_t)id, r->clock);
+  else if (unwind_to(L, r, (uint32_t)id))
+    pop_frame(L, r, r->clock);
+  return true;
+}
+
+/* Fills the queue; false when the stream has nothing more. */
+static bool fill(lua_State *L, reader *r) {
+  while (r->queue_len == 0) {
+    if (r->finished)
+      return false;
+    if (!step(L, r)) {
+      while (r->depth > 0)
+        pop_frame(L, r, r->clock);
+      r->finished = true;
+    }
+  }
+  return true;
+}
+
+static int reader_next(lua_State *L) {
+  reader *r = check_reader(L);
+  if (!fill(L, r))
+    return 0;
+  rout out = r->queue[r->queue_head++];
+  r->queue_len--;
+  if (r->queue_len == 0)
+    r->queue_head = 0;
+  static const char *const kinds[] = {"entry", "exit", "lost"};
+  lua_pushstring(L, kinds[out.kind]);
+  lua_pushinteger(L, out.id);
+  lua_pushinteger(L, out.depth);
+  lua_pushinteger(L, (lua_Integer)out.time);
+  if (out.kind == OUT_ENTRY)
+    return 4;
+  lua_pushinteger(L, (lua_Integer)out.value);
+  return 5;
+}
+
+typedef struct tally {
+  uint64_t calls, total, self, min, max, sum;
+  uint32_t active; /* frames of it open: only the outermost adds total */
+} tally;
+
+static tally *tally_of(lua_State *L, tally **all, size_t *n, uint32_t id) {
+  if (id >= *n) {
+    size_t cap = *n ? *n : 64;
+    while (cap <= id)
+      cap *= 2;
+    tally *grown = realloc(*all, cap * sizeof *grown);
+    if (grown == NULL)
+      luaL_error(L, "snare.recording: out of memory");
+    memset(grown + *n, 0, (cap - *n) * sizeof *grown);
+    *all = grown;
+    *n = cap;
+  }
+  return &(*all)[id];
+}
+
+/* Self time needs the frame's children, which the queue does not carry:
+   the profile keeps a stack of its own of what went out. */
+static int reader_profile(lua_State *L) {
+  reader *r = check_reader(L);
+  tally *all = NULL;
+  size_t n = 0;
+  struct open {
+    uint32_t id;
+    uint64_t children;
+  } *open = NULL;
+  size_t depth = 0, cap = 0;
+  while (fill(L, r)) {
+    rout out = r->queue[r->queue_head++];
+    if (--r->queue_len == 0)
+      r->queue_head = 0;
+    if (out.kind == OUT_LOST)
+      continue;
+    tally *t = tally_of(L, &all, &n, out.id);
+    if (out.kind == OUT_ENTRY) {
+      if (depth == cap) {
+        cap = cap ? 2 * cap : 64;
+        void *grown = realloc(open, cap * sizeof *open);
+        if (grown == NULL) {
+          free(open);
+          free(all);
+          return luaL_error(L, "snare.recording: out of memory");
+        }
+        open = grown;
+      }
+      open[depth++] = (struct open){out.id, 0};
+      t->calls++;
+      t->active++;
+      continue;
+    }
+    uint64_t children = depth > 0 ? open[--depth].children : 0;
+    if (depth > 0)
+      open[depth - 1].children += out.value;
+    t->active--;
+    if (t->active == 0)
+      t->total += out.value;
+    t->self += out.value > children ? out.value - children : 0;
+    t->sum += out.value;
+    if (t->min == 0 || out.value < t->min)
+      t->min = out.value;
+    if (out.value > t->max)
+      t->max = out.value;
+  }
+  free(open);
+  lua_newtable(L);
+  for (size_t id = 0; id < n; id++) {
+    if (all[id].calls == 0)
+      continue;
+    lua_createtable(L, 0, 6);
+    lua_pushinteger(L, (lua_Integer)all[id].sum);
+    lua_setfield(L, -2, "sum_ns");
+    lua_pushinteger(L, (lua_Integer)all[id].calls);
+    lua_setfield(L, -2, "calls");
+    lua_pushinteger(L, (lua_Integer)all[id].total);
+    lua_setfield(L, -2, "total_ns");
+    lua_pushinteger(L, (lua_Integer)all[id].self);
+    lua_setfield(L, -2, "self_ns");
+    lua_pushinteger(L, (lua_Integer)all[id].min);
+    lua_setfield(L, -2, "min_ns");
+    lua_pushinteger(L, (lua_Integer)all[id].max);
+    lua_setfield(L, -2, "max_ns");
+    lua_rawseti(L, -2, (lua_Integer)id);
+  }
+  free(all);
+  lua_pushinteger(L, (lua_Integer)r->events);
+  lua_pushinteger(L, (lua_Integer)r->lost);
+  return 3;
+}
+
+/* A set {[id] = true} of opts[field] as a byte per id. */
+static uint8_t *id_set(lua_State *L, int opts, const char *field, size_t *n) {
+  *n = 0;
+  if (lua_getfield(L, opts, field) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  lua_Integer most = 0;
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {
+    lua_Integer id = lua_tointeger(L, -2);
+    if (id > most)
+      most = id;
+    lua_pop(L, 1);
+  }
+  uint8_t *set = calloc((size_t)most + 1, 1);
+  if (set == NULL)
+    luaL_error(L, "snare.recording: out of memory");
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {
+    lua_Integer id = lua_tointeger(L, -2);
+    if (id >= 0 && lua_toboolean(L, -1))
+      set[id] = 1;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  *n = (size_t)most + 1;
+  return set;
+}
+
+static const uint8_t magic[8] = {'S', 'N', 'R', 'E', 'C', '1', '\n', 0};
+
+static int core_recording_open(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  if (!lua_isnoneornil(L, 2))
+    luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  reader *r = lua_newuserdatauv(L, sizeof *r, 0);
+  memset(r, 0, sizeof *r);
+  luaL_setmetatable(L, READER_TYPE);
+  r->buffer = malloc(READ_CHUNK);
+  if (r->buffer == NULL)
+    return luaL_error(L, "snare.recording: out of memory");
+  if (lua_istable(L, 2)) {
+    r->only = id_set(L, 2, "only", &r->only_n);
+    r->hide = id_set(L, 2, "hide", &r->hide_n);
+    lua_getfield(L, 2, "depth");
+    r->max_depth = (uint32_t)luaL_optinteger(L, -1, 0);
+    lua_getfield(L, 2, "threshold");
+    r->threshold = (uint64_t)luaL_optinteger(L, -1, 0);
+    lua_pop(L, 2);
+  }
+  r->file = fopen(path, "rb");
+  if (r->file == NULL) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "cannot open %s: %s", path, strerror(errno));
+    return 2;
+  }
+  uint8_t head[sizeof magic];
+  if (fread(head, 1, sizeof head, r->file) != sizeof head ||
+      memcmp(head, magic, sizeof magic) != 0) {
+    reader_close(r);
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s is not a snare recording stream", path);
+    return 2;
+  }
+  return 1;
+}
+
+void snare_lua_open_recording(lua_State *L) {
+  static const luaL_Reg methods[] = {
+      {"next", reader_next}, {"profile", reader_profile}, {NULL, NULL}};
+  if (luaL_newmetatable(L, READER_TYPE)) {
+    luaL_newlib(L, methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, reader_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+  lua_pushcfunction(L, core_recording_open);
+  lua_setfield(L, -2, "recording_open");
+}
