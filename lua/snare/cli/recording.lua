@@ -85,7 +85,7 @@ local sort_keys = { total = true, self = true, call = true, func = true,
                     avg = true, min = true, max = true }
 
 --- `snare report [-d DIR] [-s KEY[,KEY]] [--threads] [--diff OTHER]
--- [filters]`.
+-- [-f table|counts] [filters]`.
 function recording.report(argv, first)
   local opts, err = parse(argv, first, {
     ["-s"] = function(o, keys)
@@ -101,6 +101,10 @@ function recording.report(argv, first)
     end,
     ["--diff"] = function(o, other)
       o.diff = other
+      return true
+    end,
+    ["-f"] = function(o, format)
+      o.format = format
       return true
     end,
   })
@@ -124,6 +128,10 @@ function recording.report(argv, first)
       return fail(why2)
     end
     io.stdout:write(views.report_diff(rec, other, opts))
+  elseif opts.format == "counts" then
+    io.stdout:write(views.counts(rec, opts))
+  elseif opts.format and opts.format ~= "table" then
+    return fail("-f needs table or counts")
   elseif opts.threads then
     io.stdout:write(views.report_threads(rec, opts))
   else

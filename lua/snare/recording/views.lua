@@ -99,6 +99,18 @@ function views.report(rec, opts)
   return lost_note(lost) .. table.concat(lines, "\n") .. "\n"
 end
 
+--- "CALLS NAME" per called function, sorted by name: for comparing
+-- counts with another tool (`snare profile -f counts` has the format).
+function views.counts(rec, opts)
+  local rows = profile(rec, opts)
+  sort_rows(rows, { "func" })
+  local lines = {}
+  for i, row in ipairs(rows) do
+    lines[i] = string.format("%d %s\n", row.calls, row.name)
+  end
+  return table.concat(lines)
+end
+
 --- One row per thread: its OS tid, name, calls, run time, first
 -- function.
 function views.report_threads(rec, opts)
