@@ -3,9 +3,12 @@
  * directory (TID.dat; snare.h describes the encoding), with uftrace's
  * filters applied on the way: -F (only these functions and what they
  * call), -N (not these, nor what they call), -D (depth, counted from the
- * outermost -F function), -t (only calls that took at least this long).
+ * outermost -F function), -t (only calls that took at least this long),
+ * -T's triggers (trace_on and trace_off at a function's entry, finish at
+ * its exit) and a time range (calls entered in it).
  *
- *   core.recording_open(path, {only=set, hide=set, depth=, threshold=})
+ *   core.recording_open(path, {only=set, hide=set, depth=, threshold=,
+ *                              on=set, off=set, finish=set, from=, to=})
  *     -> reader
  *   reader:next() -> kind, id, depth, time_ns[, duration_ns | lost]
  *     kind "entry", "exit" (with the duration) or "lost" (a count);
@@ -63,9 +66,12 @@ typedef struct reader {
   rout *queue;
   size_t queue_head, queue_len, queue_cap;
   bool finished; /* the stream's end was reached and frames closed */
+  bool finishing; /* a finish trigger's function returned */
+  bool tracing;   /* no trace_on trigger, or one was entered */
   /* filters */
-  uint8_t *only, *hide; /* by id, NULL: none */
-  size_t only_n, hide_n;
+  uint8_t *only, *hide, *on, *off, *finish; /* by id, NULL: none */
+  size_t only_n, hide_n, on_n, off_n, finish_n;
+  uint64_t from, to; /* absolute ns; to == 0: no end */
   uint32_t max_depth; /* 0: no limit */
   uint64_t threshold;
   uint64_t events, lost;
@@ -84,10 +90,13 @@ static void reader_close(reader *r) {
   free(r->queue);
   free(r->only);
   free(r->hide);
+  free(r->on);
+  free(r->off);
+  free(r->finish);
   r->buffer = NULL;
   r->stack = NULL;
   r->queue = NULL;
-  r->only = r->hide = NULL;
+  r->only = r->hide = r->on = r->off = r->finish = NULL;
 }
 
 static int reader_gc(lua_State *L) {
@@ -182,7 +191,12 @@ static void push_frame(lua_State *L, reader *r, uint32_t id, uint64_t time) {
     f.limit = parent->limit;
   if (filtered && parent && parent->in_filter && parent->limit > f.limit)
     f.limit = parent->limit;
-  f.visible = f.in_filter && !f.hidden && f.depth < f.limit;
+  if (in_set(r->on, r->on_n, id))
+    r->tracing = true;
+  if (in_set(r->off, r->off_n, id))
+    r->tracing = false;
+  f.visible = f.in_filter && !f.hidden && f.depth < f.limit && r->tracing &&
+              time >= r->from && (r->to == 0 || time <= r->to);
   f.below = f.depth + (f.visible ? 1 : 0);
   if (f.visible && r->threshold == 0) {
     emit(L, r, OUT_ENTRY, id, f.depth, time, 0);
@@ -241,11 +255,14 @@ static bool step(lua_State *L, reader *r) {
     return false;
   r->clock += rest;
   r->events++;
-  if (kind == KIND_ENTRY)
+  if (kind == KIND_ENTRY) {
     push_frame(L, r, (uint32_t)id, r->clock);
-  else if (unwind_to(L, r, (uint32_t)id))
+  } else if (unwind_to(L, r, (uint32_t)id)) {
     pop_frame(L, r, r->clock);
-  return true;
+    if (in_set(r->finish, r->finish_n, (uint32_t)id))
+      r->finishing = true;
+  }
+  return !r->finishing;
 }
 
 /* Fills the queue; false when the stream has nothing more. */
@@ -420,12 +437,21 @@ static int core_recording_open(lua_State *L) {
   if (lua_istable(L, 2)) {
     r->only = id_set(L, 2, "only", &r->only_n);
     r->hide = id_set(L, 2, "hide", &r->hide_n);
+    r->on = id_set(L, 2, "on", &r->on_n);
+    r->off = id_set(L, 2, "off", &r->off_n);
+    r->finish = id_set(L, 2, "finish", &r->finish_n);
+    lua_getfield(L, 2, "from");
+    r->from = (uint64_t)luaL_optinteger(L, -1, 0);
+    lua_getfield(L, 2, "to");
+    r->to = (uint64_t)luaL_optinteger(L, -1, 0);
+    lua_pop(L, 2);
     lua_getfield(L, 2, "depth");
     r->max_depth = (uint32_t)luaL_optinteger(L, -1, 0);
     lua_getfield(L, 2, "threshold");
     r->threshold = (uint64_t)luaL_optinteger(L, -1, 0);
     lua_pop(L, 2);
   }
+  r->tracing = r->on == NULL;
   r->file = fopen(path, "rb");
   if (r->file == NULL) {
     lua_pushnil(L);

@@ -117,6 +117,16 @@ describe("snare record", function()
     assert.same({ "middle() {", "  leaf();", "  leaf();", "  leaf();",
                   "  leaf();", "} /* middle */" },
                 { table.unpack(replay_lines(dir, "-F middle"), 1, 6) })
+    -- Triggers: from middle's first entry on, up to its first return.
+    assert.same({ middle = 3, leaf = 12 }, counts(dir, "-T middle@trace_on"))
+    assert.same({ main = 1 }, counts(dir, "-T fib@trace_off"))
+    assert.same({ "middle() {", "  leaf();", "  leaf();", "  leaf();",
+                  "  leaf();", "} /* middle */" },
+                { table.unpack(replay_lines(dir, "-T middle@trace_on,finish")) })
+    -- A time range keeps the calls entered in it.
+    assert.same({ main = 1, fib = 5, middle = 3, leaf = 12 },
+                counts(dir, "-r 0~"))
+    assert.same({}, counts(dir, "-r 1000s~"))
     local _, err, status = snare("replay -d " .. dir .. " -F 'a|b'")
     assert.equal(2, status)
     assert.truthy(err:find("alternation"))

@@ -48,7 +48,9 @@ usage: snare COMMAND [ARGS...]
                                    snare.data) as uftrace does; FILTERS:
                                    -F PATTERN, -N PATTERN (names, globs,
                                    regexes, NAME@LIB, @LIB), -D DEPTH,
-                                   -t TIME (10us), --tid TID[,TID]
+                                   -t TIME (10us), --tid TID[,TID],
+                                   -T FUNC@trace_on|trace_off|finish,
+                                   -r START~END (1ms~5ms)
   snare exec SCRIPT.lua [ARGS...] -- PROGRAM [ARGS...]
                                    run PROGRAM with SCRIPT in control
                                    inside it (see the snare.agent module)

@@ -45,6 +45,23 @@ local function parse(argv, first, own)
       if not opts.filters.threshold then
         return nil, "-t needs a time (100, 10us, 1ms, 2s)"
       end
+    elseif option == "-T" or option == "--trigger" then
+      local pattern, actions = (operand or ""):match("^(.-)@([%w_,]+)$")
+      if not pattern then
+        return nil, "-T needs FUNCTION@trace_on|trace_off|finish"
+      end
+      opts.filters.triggers = opts.filters.triggers or {}
+      for action in actions:gmatch("[^,]+") do
+        table.insert(opts.filters.triggers, { pattern, action })
+      end
+    elseif option == "-r" or option == "--time-range" then
+      local from, to = (operand or ""):match("^([^~]*)~(.*)$")
+      from = from and (from == "" and 0 or duration_of(from))
+      to = to ~= "" and to and duration_of(to) or nil
+      if not from or (to == nil and not (operand or ""):match("~$")) then
+        return nil, "-r needs START~END (times since the first event: 1ms~5ms)"
+      end
+      opts.filters.range = { from, to }
     elseif option == "--tid" then
       opts.filters.tids = opts.filters.tids or {}
       for tid in (operand or ""):gmatch("%d+") do

@@ -7,7 +7,10 @@
 --      for kind, id, depth, time, value in data:events(thread, filters) do ...
 --
 -- Filters: `only` and `hide` (lists of patterns, uftrace's -F and -N),
--- `depth` (-D), `threshold` (-t, ns), `tids` (a set of OS tids).
+-- `depth` (-D), `threshold` (-t, ns), `tids` (a set of OS tids),
+-- `triggers` (-T: a list of `{pattern, action}`, action "trace_on",
+-- "trace_off" or "finish"), `range` (`{from, to}`, ns since the
+-- recording's first event; `to` nil: to the end).
 -- Patterns match function names as snare shows them (C++ demangled):
 -- a plain name matches itself; one with `*`, `?` or `[` is a glob of the
 -- whole name; another with regex characters (`^$.+()|\`) is a regex
@@ -189,9 +192,52 @@ function Data:reader_options(filters)
   if err2 then
     return nil, err2
   end
-  -- A filter that matches nothing keeps nothing (uftrace's too).
-  return { only = only or (filters.only and #filters.only > 0 and {}) or nil,
-           hide = hide, depth = filters.depth, threshold = filters.threshold }
+  local options = {
+    -- A filter that matches nothing keeps nothing (uftrace's too).
+    only = only or (filters.only and #filters.only > 0 and {}) or nil,
+    hide = hide, depth = filters.depth, threshold = filters.threshold }
+  for _, trigger in ipairs(filters.triggers or {}) do
+    local action = trigger[2] == "trace_on" and "on"
+                   or trigger[2] == "trace_off" and "off"
+                   or trigger[2] == "finish" and "finish"
+    if not action then
+      return nil, "-T: unknown action " .. tostring(trigger[2])
+                  .. " (trace_on, trace_off, finish)"
+    end
+    local ids, err3 = self:ids { trigger[1] }
+    if err3 then
+      return nil, err3
+    end
+    options[action] = options[action] or {}
+    for id in pairs(ids) do
+      options[action][id] = true
+    end
+  end
+  if filters.range then
+    local start = self:start_time()
+    options.from = start + filters.range[1]
+    options.to = filters.range[2] and start + filters.range[2] or nil
+  end
+  return options
+end
+
+--- The time of the recording's first event (monotonic ns).
+function Data:start_time()
+  if not self.start then
+    self.start = math.maxinteger
+    for _, thread in ipairs(self:selected_threads()) do
+      local reader = core.recording_open(thread.file)
+      local kind, time
+      if reader then
+        local k, _, _, t = reader:next()
+        kind, time = k, t
+      end
+      if kind then
+        self.start = math.min(self.start, time)
+      end
+    end
+  end
+  return self.start
 end
 
 --- A reader of `thread`'s stream through `filters`
