@@ -257,6 +257,12 @@ describe("snare report, graph and dump", function()
     local svg = snare("dump --svg -d " .. dir)
     assert.truthy(svg:find("^<%?xml") or svg:find("^<svg"))
     assert.truthy(svg:find("calls 5", 1, true)) -- the command is its title
+    assert.truthy(svg:find("<title>[^<]*calls 5</title>"))
+    -- The viewer: click to zoom, search, reset.
+    assert.truthy(svg:find('<script type="text/ecmascript">', 1, true))
+    assert.truthy(svg:find('id="search"', 1, true))
+    assert.truthy(svg:find('id="reset"', 1, true))
+    assert.truthy(svg:find('<g class="f" data%-name="leaf"'))
   end)
 
   it("dumps pprof's profile.proto in gzip", function()
