@@ -10,9 +10,12 @@
  *   core.recording_open(path, {only=set, hide=set, depth=, threshold=,
  *                              on=set, off=set, finish=set, from=, to=})
  *     -> reader
- *   reader:next() -> kind, id, depth, time_ns[, duration_ns | lost]
- *     kind "entry", "exit" (with the duration) or "lost" (a count);
- *     nil at the end
+ *   reader:next() -> kind, id, depth, time_ns[, args | duration_ns[,
+ *     return value] | lost]
+ *     kind "entry" (args: the values recorded with it, {n=, ...,
+ *     strings = {[i] = string, or false: unreadable}}), "exit" (with the
+ *     duration, and rax when recorded) or "lost" (a count); nil at the
+ *     end
  *   reader:profile() -> {[id] = {calls=, total_ns=, self_ns=, sum_ns=,
  *     min_ns=, max_ns=}}, events, lost (total_ns: the outermost calls of
  *     a recursion only; sum_ns: of every call): the calls the filters keep, aggregated
@@ -33,8 +36,19 @@
 #define READER_TYPE "snare.recording_reader"
 #define READ_CHUNK (1u << 20)
 
-enum { KIND_ENTRY, KIND_EXIT, KIND_MARKER };
-enum { MARK_TIME, MARK_LOST };
+enum { KIND_ENTRY, KIND_EXIT, KIND_MARKER, KIND_ENTRY_VALUES };
+enum { MARK_TIME, MARK_LOST, MARK_RETURN };
+
+#define ARGS_MAX 6
+#define STRING_MAX 64
+
+/* The values an entry carried. */
+typedef struct rargs {
+  unsigned count;
+  uint64_t value[ARGS_MAX];
+  int string_length[ARGS_MAX]; /* -1: no string; -2: unreadable */
+  char string[ARGS_MAX][STRING_MAX];
+} rargs;
 enum { OUT_ENTRY, OUT_EXIT, OUT_LOST };
 
 typedef struct rframe {
@@ -47,12 +61,16 @@ typedef struct rframe {
   uint32_t depth; /* shown depth: visible frames below it */
   uint32_t below; /* visible frames up to and including it */
   uint32_t limit; /* shown depths allowed (-D), from the nearest -F */
+  rargs *args;    /* owned until its entry goes out */
 } rframe;
 
 typedef struct rout {
   int kind;
   uint32_t id, depth;
   uint64_t time, value; /* duration of an exit, count of a loss */
+  rargs *args;          /* an entry's, owned */
+  bool returned;        /* an exit's return value is known */
+  uint64_t return_value;
 } rout;
 
 typedef struct reader {
@@ -75,6 +93,8 @@ typedef struct reader {
   uint32_t max_depth; /* 0: no limit */
   uint64_t threshold;
   uint64_t events, lost;
+  bool return_known; /* a return value marker came before the exit */
+  uint64_t return_value;
 } reader;
 
 static reader *check_reader(lua_State *L) {
@@ -82,6 +102,11 @@ static reader *check_reader(lua_State *L) {
 }
 
 static void reader_close(reader *r) {
+  for (size_t i = 0; r->queue != NULL && i < r->queue_len; i++)
+    free(r->queue[r->queue_head + i].args);
+  for (size_t i = 0; r->stack != NULL && i < r->depth; i++)
+    free(r->stack[i].args);
+  r->queue_len = r->depth = 0;
   if (r->file != NULL)
     fclose(r->file);
   r->file = NULL;
@@ -138,8 +163,7 @@ static bool in_set(const uint8_t *set, size_t n, uint32_t id) {
   return set != NULL && id < n && set[id];
 }
 
-static void emit(lua_State *L, reader *r, int kind, uint32_t id,
-                 uint32_t depth, uint64_t time, uint64_t value) {
+static void emit(lua_State *L, reader *r, rout out) {
   if (r->queue_head + r->queue_len == r->queue_cap) {
     if (r->queue_head > 0) {
       memmove(r->queue, r->queue + r->queue_head,
@@ -154,8 +178,15 @@ static void emit(lua_State *L, reader *r, int kind, uint32_t id,
       r->queue_cap = cap;
     }
   }
-  r->queue[r->queue_head + r->queue_len++] =
-      (rout){kind, id, depth, time, value};
+  r->queue[r->queue_head + r->queue_len++] = out;
+}
+
+/* A frame's entry goes out, with its values. */
+static void emit_entry(lua_State *L, reader *r, rframe *f) {
+  emit(L, r, (rout){.kind = OUT_ENTRY, .id = f->id, .depth = f->depth,
+                    .time = f->start, .args = f->args});
+  f->args = NULL;
+  f->announced = true;
 }
 
 /* -t holds a visible frame's entry back until it is known to last long
@@ -163,24 +194,25 @@ static void emit(lua_State *L, reader *r, int kind, uint32_t id,
 static void announce_pending(lua_State *L, reader *r) {
   for (size_t i = 0; i < r->depth; i++) {
     rframe *f = &r->stack[i];
-    if (f->visible && !f->announced) {
-      emit(L, r, OUT_ENTRY, f->id, f->depth, f->start, 0);
-      f->announced = true;
-    }
+    if (f->visible && !f->announced)
+      emit_entry(L, r, f);
   }
 }
 
-static void push_frame(lua_State *L, reader *r, uint32_t id, uint64_t time) {
+static void push_frame(lua_State *L, reader *r, uint32_t id, uint64_t time,
+                       rargs *args) {
   if (r->depth == r->stack_cap) {
     size_t cap = r->stack_cap ? 2 * r->stack_cap : 64;
     rframe *grown = realloc(r->stack, cap * sizeof *grown);
-    if (grown == NULL)
+    if (grown == NULL) {
+      free(args);
       luaL_error(L, "snare.recording: out of memory");
+    }
     r->stack = grown;
     r->stack_cap = cap;
   }
   const rframe *parent = r->depth > 0 ? &r->stack[r->depth - 1] : NULL;
-  rframe f = {.id = id, .start = time};
+  rframe f = {.id = id, .start = time, .args = args};
   bool filtered = in_set(r->only, r->only_n, id);
   f.in_filter = r->only == NULL || filtered || (parent && parent->in_filter);
   f.hidden = in_set(r->hide, r->hide_n, id) || (parent && parent->hidden);
@@ -198,27 +230,33 @@ static void push_frame(lua_State *L, reader *r, uint32_t id, uint64_t time) {
   f.visible = f.in_filter && !f.hidden && f.depth < f.limit && r->tracing &&
               time >= r->from && (r->to == 0 || time <= r->to);
   f.below = f.depth + (f.visible ? 1 : 0);
-  if (f.visible && r->threshold == 0) {
-    emit(L, r, OUT_ENTRY, id, f.depth, time, 0);
-    f.announced = true;
+  if (!f.visible) {
+    free(f.args);
+    f.args = NULL;
   }
   r->stack[r->depth++] = f;
+  if (f.visible && r->threshold == 0)
+    emit_entry(L, r, &r->stack[r->depth - 1]);
 }
 
-static void pop_frame(lua_State *L, reader *r, uint64_t time) {
+/* Ends the top frame at `time`; `returned`: it returned return_value. */
+static void pop_frame(lua_State *L, reader *r, uint64_t time, bool returned,
+                      uint64_t return_value) {
   rframe f = r->stack[--r->depth];
   uint64_t duration = time > f.start ? time - f.start : 0;
   if (r->depth > 0)
     r->stack[r->depth - 1].children_ns += duration;
-  if (!f.visible)
+  if (!f.visible || (!f.announced && duration < r->threshold)) {
+    free(f.args);
     return;
-  if (!f.announced) {
-    if (duration < r->threshold)
-      return;
-    announce_pending(L, r); /* its ancestors go out first */
-    emit(L, r, OUT_ENTRY, f.id, f.depth, f.start, 0);
   }
-  emit(L, r, OUT_EXIT, f.id, f.depth, time, duration);
+  if (!f.announced) {
+    announce_pending(L, r); /* its ancestors go out first */
+    emit_entry(L, r, &f);
+  }
+  emit(L, r, (rout){.kind = OUT_EXIT, .id = f.id, .depth = f.depth,
+                    .time = time, .value = duration, .returned = returned,
+                    .return_value = return_value});
 }
 
 /* Ends the frames above the innermost one of `id`; false if none is. */
@@ -229,8 +267,46 @@ static bool unwind_to(lua_State *L, reader *r, uint32_t id) {
   if (at == 0)
     return false;
   while (r->depth > at)
-    pop_frame(L, r, r->clock);
+    pop_frame(L, r, r->clock, false, 0);
   return true;
+}
+
+/* An entry's values: count, registers, then strings; NULL at a broken
+   end of the stream. */
+static rargs *read_values(lua_State *L, reader *r) {
+  uint64_t count, strings;
+  if (!next_number(r, &count) || count > ARGS_MAX)
+    return NULL;
+  rargs *args = calloc(1, sizeof *args);
+  if (args == NULL)
+    luaL_error(L, "snare.recording: out of memory");
+  args->count = (unsigned)count;
+  for (unsigned i = 0; i < ARGS_MAX; i++)
+    args->string_length[i] = -1;
+  bool ok = true;
+  for (unsigned i = 0; ok && i < count; i++)
+    ok = next_number(r, &args->value[i]);
+  ok = ok && next_number(r, &strings) && strings <= ARGS_MAX;
+  for (uint64_t k = 0; ok && k < strings; k++) {
+    int index = next_byte(r), length = next_byte(r);
+    ok = index >= 0 && index < ARGS_MAX && length >= 0 &&
+         length <= STRING_MAX + 1;
+    if (!ok)
+      break;
+    args->string_length[index] = length - 1;
+    if (length == 0)
+      args->string_length[index] = -2;
+    for (int j = 0; ok && j < length - 1; j++) {
+      int byte = next_byte(r);
+      ok = byte >= 0;
+      args->string[index][j] = (char)byte;
+    }
+  }
+  if (!ok) {
+    free(args);
+    return NULL;
+  }
+  return args;
 }
 
 /* Decodes one event of the stream; false at its end. */
@@ -247,18 +323,28 @@ static bool step(lua_State *L, reader *r) {
       r->clock = operand;
     } else if (rest == MARK_LOST) {
       r->lost += operand;
-      emit(L, r, OUT_LOST, 0, 0, r->clock, operand);
+      emit(L, r, (rout){.kind = OUT_LOST, .time = r->clock, .value = operand});
+    } else if (rest == MARK_RETURN) {
+      r->return_known = true;
+      r->return_value = operand;
     }
     return true;
   }
-  if (kind > KIND_EXIT || !next_number(r, &id))
+  if (!next_number(r, &id))
     return false;
   r->clock += rest;
   r->events++;
-  if (kind == KIND_ENTRY) {
-    push_frame(L, r, (uint32_t)id, r->clock);
-  } else if (unwind_to(L, r, (uint32_t)id)) {
-    pop_frame(L, r, r->clock);
+  if (kind == KIND_ENTRY || kind == KIND_ENTRY_VALUES) {
+    rargs *args = NULL;
+    if (kind == KIND_ENTRY_VALUES && (args = read_values(L, r)) == NULL)
+      return false;
+    push_frame(L, r, (uint32_t)id, r->clock, args);
+    return true;
+  }
+  bool returned = r->return_known;
+  r->return_known = false;
+  if (unwind_to(L, r, (uint32_t)id)) {
+    pop_frame(L, r, r->clock, returned, r->return_value);
     if (in_set(r->finish, r->finish_n, (uint32_t)id))
       r->finishing = true;
   }
@@ -272,30 +358,64 @@ static bool fill(lua_State *L, reader *r) {
       return false;
     if (!step(L, r)) {
       while (r->depth > 0)
-        pop_frame(L, r, r->clock);
+        pop_frame(L, r, r->clock, false, 0);
       r->finished = true;
     }
   }
   return true;
 }
 
+/* {n = count, value1, ..., strings = {[i] = string or false}}. */
+static void push_args(lua_State *L, const rargs *args) {
+  lua_createtable(L, (int)args->count, 2);
+  for (unsigned i = 0; i < args->count; i++) {
+    lua_pushinteger(L, (lua_Integer)args->value[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_pushinteger(L, args->count);
+  lua_setfield(L, -2, "n");
+  lua_newtable(L);
+  for (unsigned i = 0; i < args->count; i++) {
+    if (args->string_length[i] == -1)
+      continue;
+    if (args->string_length[i] == -2)
+      lua_pushboolean(L, false);
+    else
+      lua_pushlstring(L, args->string[i], (size_t)args->string_length[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "strings");
+}
+
+static rout take(reader *r) {
+  rout out = r->queue[r->queue_head++];
+  if (--r->queue_len == 0)
+    r->queue_head = 0;
+  return out;
+}
+
 static int reader_next(lua_State *L) {
   reader *r = check_reader(L);
   if (!fill(L, r))
     return 0;
-  rout out = r->queue[r->queue_head++];
-  r->queue_len--;
-  if (r->queue_len == 0)
-    r->queue_head = 0;
+  rout out = take(r);
   static const char *const kinds[] = {"entry", "exit", "lost"};
   lua_pushstring(L, kinds[out.kind]);
   lua_pushinteger(L, out.id);
   lua_pushinteger(L, out.depth);
   lua_pushinteger(L, (lua_Integer)out.time);
-  if (out.kind == OUT_ENTRY)
-    return 4;
+  if (out.kind == OUT_ENTRY) {
+    if (out.args == NULL)
+      return 4;
+    push_args(L, out.args); /* may raise: */
+    free(out.args);          /* lost then, never freed twice */
+    return 5;
+  }
   lua_pushinteger(L, (lua_Integer)out.value);
-  return 5;
+  if (!out.returned)
+    return 5;
+  lua_pushinteger(L, (lua_Integer)out.return_value);
+  return 6;
 }
 
 typedef struct tally {
@@ -330,9 +450,8 @@ static int reader_profile(lua_State *L) {
   } *open = NULL;
   size_t depth = 0, cap = 0;
   while (fill(L, r)) {
-    rout out = r->queue[r->queue_head++];
-    if (--r->queue_len == 0)
-      r->queue_head = 0;
+    rout out = take(r);
+    free(out.args);
     if (out.kind == OUT_LOST)
       continue;
     tally *t = tally_of(L, &all, &n, out.id);

@@ -243,7 +243,9 @@ static int lib_addresses(lua_State *L)
 }
 
 /* lib:function_info(name) -> {name, inlined, entry, after_prologue,
-   ranges = {{low, high}...}, decl_file, decl_line, params = {...}} */
+   ranges = {{low, high}...}, decl_file, decl_line, params = {...},
+   param_formats = "d4s8...", returns = "integer"|"float"|"nothing"|
+   "unknown", return_size} */
 static int lib_function_info(lua_State *L)
 {
   snare_library *lib = snare_lua_checklibrary(L, 1);
@@ -275,6 +277,11 @@ static int lib_function_info(lua_State *L)
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   lua_setfield(L, -2, "params");
+  setstring(L, "param_formats", fn.param_formats);
+  static const char *const returns[] = {"unknown", "nothing", "integer",
+                                        "float"};
+  setstring(L, "returns", returns[fn.returns]);
+  setinteger(L, "return_size", fn.return_size);
   return 1;
 }
 

@@ -224,7 +224,11 @@ static char *function_name(di_function *fn, Dwarf_Die die, Dwarf_Die origin)
   return qualified ? qualified : die_name(die, origin);
 }
 
-/* Parameter names of a function DIE (concrete or abstract). */
+static void param_format(Dwarf_Debug dbg, Dwarf_Die param, Dwarf_Die origin,
+                         char out[2]);
+
+/* Parameter names (and formats) of a function DIE (concrete or
+   abstract). */
 static bool read_params(snare_debuginfo *di, Dwarf_Die die, di_function *fn)
 {
   Dwarf_Die child = NULL;
@@ -238,12 +242,22 @@ static bool read_params(snare_debuginfo *di, Dwarf_Die die, di_function *fn)
     if (tag == DW_TAG_formal_parameter) {
       Dwarf_Die origin = origin_of(di->dbg, child);
       char *name = die_name(child, origin);
+      char format[2];
+      param_format(di->dbg, child, origin, format);
       if (origin)
         dwarf_dealloc_die(origin);
+      size_t formats_cap = cap;
       ok = di_reserve((void **)&fn->params, &cap, fn->info.param_count,
-                      sizeof *fn->params);
-      if (ok)
+                      sizeof *fn->params) &&
+           (formats_cap == cap ||
+            (fn->param_formats = realloc(fn->param_formats, 2 * cap + 1)));
+      if (ok) {
+        memcpy(&fn->param_formats[2 * fn->info.param_count], format, 2);
         fn->params[fn->info.param_count++] = name ? name : strdup("");
+        fn->param_formats[2 * fn->info.param_count] = '\0';
+      } else {
+        free(name);
+      }
     }
     child = di_next_sibling(di->dbg, child);
   }
@@ -298,6 +312,58 @@ static snare_return_kind scalar_kind(Dwarf_Debug dbg, Dwarf_Die type,
   if (type != NULL)
     dwarf_dealloc_die(type);
   return kind;
+}
+
+/* The format of a parameter's value (snare.h, param_formats), from the
+   type of its DIE or of its abstract origin's. */
+static void param_format(Dwarf_Debug dbg, Dwarf_Die param, Dwarf_Die origin,
+                         char out[2])
+{
+  out[0] = '?';
+  out[1] = '0';
+  Dwarf_Die type = di_ref(dbg, param, DW_AT_type);
+  if (type == NULL && origin != NULL)
+    type = di_ref(dbg, origin, DW_AT_type);
+  bool pointer = false;
+  for (int hops = 0; type != NULL && hops < 32; hops++) {
+    Dwarf_Half tag = 0;
+    if (dwarf_tag(type, &tag, NULL) != DW_DLV_OK)
+      break;
+    bool qualifier = tag == DW_TAG_typedef || tag == DW_TAG_const_type ||
+                     tag == DW_TAG_volatile_type || tag == DW_TAG_restrict_type;
+    if (tag == DW_TAG_pointer_type && !pointer) {
+      out[0] = 'p';
+      out[1] = '8';
+      pointer = true; /* is it char *? */
+    } else if (!qualifier) {
+      Dwarf_Unsigned bytes = 0, encoding = 0;
+      di_udata(type, DW_AT_byte_size, &bytes);
+      bool base = tag == DW_TAG_base_type &&
+                  di_udata(type, DW_AT_encoding, &encoding);
+      bool character = base && bytes == 1 &&
+                       (encoding == DW_ATE_signed_char ||
+                        encoding == DW_ATE_unsigned_char);
+      if (pointer) {
+        if (character)
+          out[0] = 's';
+      } else if (tag == DW_TAG_enumeration_type && bytes <= 8) {
+        out[0] = 'e';
+        out[1] = (char)('0' + bytes);
+      } else if (base && bytes <= 8) {
+        out[0] = encoding == DW_ATE_float ? 'f'
+                 : encoding == DW_ATE_signed || encoding == DW_ATE_signed_char
+                     ? 'd'
+                     : 'u';
+        out[1] = (char)('0' + bytes);
+      }
+      break;
+    }
+    Dwarf_Die next = di_ref(dbg, type, DW_AT_type);
+    dwarf_dealloc_die(type);
+    type = next;
+  }
+  if (type != NULL)
+    dwarf_dealloc_die(type);
 }
 
 static snare_return_kind return_kind(Dwarf_Debug dbg, Dwarf_Die fn,
@@ -483,6 +549,7 @@ snare_status di_load_functions(snare_debuginfo *di)
                                               fn->ranges[k].high + di->bias};
     info->ranges = fn->exported;
     info->params = (const char *const *)fn->params;
+    info->param_formats = fn->param_formats;
     uint64_t high = fn->ranges[fn->info.range_count - 1].high;
     /* gdb 13 breaks an inlined instance at its lowest address, not at
        DW_AT_entry_pc */
@@ -504,6 +571,7 @@ void di_free_functions(snare_debuginfo *di)
     for (size_t k = 0; k < fn->info.param_count; k++)
       free(fn->params[k]);
     free(fn->params);
+    free(fn->param_formats);
   }
   free(di->functions);
   for (size_t i = 0; i < di->block_count; i++)

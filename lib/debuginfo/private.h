@@ -71,6 +71,7 @@ typedef struct di_function {
   snare_address_range *ranges;  /* link-time, shared with its block */
   snare_address_range *exported; /* run-time, what info.ranges shows */
   char **params;
+  char *param_formats; /* what info.param_formats shows */
 } di_function;
 
 struct snare_debuginfo {

@@ -189,7 +189,7 @@ static bool jumped_back_to_entry(const hook_thread *thread,
 /* ---- frames that ended without their return: resynchronising by
    stack pointer, stack switches, unwinders, thread exit ---- */
 
-static void leave(hook_thread *thread, uint64_t *clock,
+static void leave(hook_thread *thread, uint64_t *clock, bool returned,
                   uint64_t return_value);
 
 /* Makes the frames of `stack` the running ones: they move above the
@@ -230,7 +230,7 @@ static void end_early(hook_thread *thread, uint64_t *clock) {
   unsigned at = thread->ended_next++ % ENDED_KEPT;
   thread->ended[at].slot = top->slot;
   thread->ended[at].real_return = top->real_return;
-  leave(thread, clock, 0);
+  leave(thread, clock, false, 0);
 }
 
 static uint64_t ended_return(const hook_thread *thread, uint64_t slot) {
@@ -304,7 +304,7 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     *slot = stub;
     /* Only a frame whose exit will be seen: a recording's calls nest. */
     if (hook->options.record)
-      snare_record_event(false, hook->id, now);
+      snare_record_entry(hook, now, args);
   }
   busy = false;
 }
@@ -360,15 +360,16 @@ static snare_hook_record *pop_timed(hook_thread *thread, uint64_t *clock) {
   return hook;
 }
 
-/* Accounts a frame as exited at *clock (read when needed) and pops it. */
-static void leave(hook_thread *thread, uint64_t *clock,
+/* Accounts a frame as exited at *clock (read when needed) and pops it;
+   `returned`: it returned return_value, else it ended without. */
+static void leave(hook_thread *thread, uint64_t *clock, bool returned,
                   uint64_t return_value) {
   snare_hook_record *hook = pop_timed(thread, clock);
   uint64_t now = exit_time(hook, clock);
   if (hook->options.trace)
     trace(hook, thread, true, now);
   if (hook->options.record)
-    snare_record_event(true, hook->id, now);
+    snare_record_exit(hook, now, returned, return_value);
   if (hook->options.callback != NULL && hook->options.callback_on_exit &&
       atomic_load_explicit(&hook->active, memory_order_relaxed))
     callback(hook, thread, true, now, NULL, return_value);
@@ -415,7 +416,7 @@ uint64_t snare_hook_exit_saved(uint64_t *block) {
   while (thread->depth - 1 > at)
     end_early(thread, &now);
   uint64_t real_return = thread->shadow[thread->depth - 1].real_return;
-  leave(thread, &now, block[SNARE_HOOK_SAVED_RAX]);
+  leave(thread, &now, true, block[SNARE_HOOK_SAVED_RAX]);
   busy = was_busy;
   return real_return;
 }
@@ -503,7 +504,7 @@ static void thread_ended(void) {
   uint64_t now = 0;
   thread->base = 0;
   while (thread->depth > 0)
-    leave(thread, &now, 0);
+    leave(thread, &now, false, 0);
   snare_record_thread_ended();
   self = NULL;
   snare_os_pages_free(thread, sizeof *thread);

@@ -15,11 +15,15 @@
 #include "internal/os.h"
 
 #define DEFAULT_RING_BYTES (1u << 20)
-/* The longest event: a LEB128 of 64 bits (10 bytes) and a hook id. */
+/* The longest plain event: a LEB128 of 64 bits (10 bytes) and a hook id. */
 #define EVENT_MAX 16
+#define STRING_MAX 64
+#define ARGS_MAX 6
+/* Markers before it, the event, its values and strings. */
+#define RECORD_MAX (3 * EVENT_MAX + 2 + ARGS_MAX * (10 + 2 + STRING_MAX))
 
-enum { KIND_ENTRY, KIND_EXIT, KIND_MARKER };
-enum { MARK_TIME, MARK_LOST };
+enum { KIND_ENTRY, KIND_EXIT, KIND_MARKER, KIND_ENTRY_VALUES };
+enum { MARK_TIME, MARK_LOST, MARK_RETURN };
 
 struct snare_record_stream {
   _Alignas(64) _Atomic uint64_t head; /* the thread's: bytes written */
@@ -120,30 +124,68 @@ static void publish(snare_record_stream *stream, const uint8_t *bytes,
   atomic_store_explicit(&stream->head, head + n, memory_order_release);
 }
 
-void snare_record_event(bool exit, int hook, uint64_t now) {
-  if (!atomic_load_explicit(&recording, memory_order_relaxed))
+/* A string argument, read through snare_arch_call_saving_state (the
+   guarded read is library code): up to the end of its page first, so
+   that a short string before an unmapped page reads. */
+typedef struct string_read {
+  uint64_t address;
+  uint8_t bytes[STRING_MAX];
+  size_t length;
+  bool readable;
+} string_read;
+
+static void read_string(void *arg) {
+  string_read *read = arg;
+  uint64_t page = 4096;
+  size_t first = (size_t)(page - (read->address & (page - 1)));
+  size_t want = first < STRING_MAX ? first : STRING_MAX;
+  read->length = 0;
+  read->readable = snare_os_memory_read(read->address, read->bytes, want);
+  if (!read->readable)
     return;
-  snare_record_stream *stream = mine;
-  if (stream == NULL) {
+  size_t n = 0;
+  while (n < want && read->bytes[n] != 0)
+    n++;
+  if (n == want && want < STRING_MAX &&
+      snare_os_memory_read(read->address + want, read->bytes + want,
+                           STRING_MAX - want))
+    while (n < STRING_MAX && read->bytes[n] != 0)
+      n++;
+  read->length = n;
+}
+
+/* The stream of the calling thread, made at its first event; NULL when
+   not recording or out of memory. */
+static snare_record_stream *stream_here(void) {
+  if (!atomic_load_explicit(&recording, memory_order_relaxed))
+    return NULL;
+  if (mine == NULL)
     snare_arch_call_saving_state(allocate_stream, NULL);
-    stream = mine;
-    if (stream == NULL)
-      return;
-  }
-  uint8_t event[3 * EVENT_MAX];
+  return mine;
+}
+
+/* What every event starts with: the losses and the absolute time after
+   a resync, then V = delta << 2 | kind. */
+static size_t put_head(snare_record_stream *stream, uint8_t *out,
+                       uint64_t now, unsigned kind) {
   size_t n = 0;
   if (stream->resync) {
     if (stream->untold > 0) {
-      n += put_number(event + n, (uint64_t)MARK_LOST << 2 | KIND_MARKER);
-      n += put_number(event + n, stream->untold);
+      n += put_number(out + n, (uint64_t)MARK_LOST << 2 | KIND_MARKER);
+      n += put_number(out + n, stream->untold);
     }
-    n += put_number(event + n, (uint64_t)MARK_TIME << 2 | KIND_MARKER);
-    n += put_number(event + n, now);
+    n += put_number(out + n, (uint64_t)MARK_TIME << 2 | KIND_MARKER);
+    n += put_number(out + n, now);
     stream->last_ns = now;
   }
   uint64_t delta = now > stream->last_ns ? now - stream->last_ns : 0;
-  n += put_number(event + n, delta << 2 | (exit ? KIND_EXIT : KIND_ENTRY));
-  n += put_number(event + n, (uint64_t)(unsigned)hook);
+  n += put_number(out + n, delta << 2 | kind);
+  return n;
+}
+
+/* Publishes an event of n bytes at `now`, or counts it lost. */
+static void commit(snare_record_stream *stream, const uint8_t *event,
+                   size_t n, uint64_t now) {
   if (!room_for(stream, n)) {
     atomic_fetch_add_explicit(&stream->lost, 1, memory_order_relaxed);
     stream->untold++;
@@ -154,6 +196,57 @@ void snare_record_event(bool exit, int hook, uint64_t now) {
   stream->resync = false;
   stream->last_ns = now;
   publish(stream, event, n);
+}
+
+void snare_record_entry(const snare_hook_record *hook, uint64_t now,
+                        const uint64_t *args) {
+  snare_record_stream *stream = stream_here();
+  if (stream == NULL)
+    return;
+  unsigned count = args == NULL ? 0 : hook->options.record_args;
+  if (count > ARGS_MAX)
+    count = ARGS_MAX;
+  uint8_t event[RECORD_MAX];
+  size_t n = put_head(stream, event, now,
+                      count > 0 ? KIND_ENTRY_VALUES : KIND_ENTRY);
+  n += put_number(event + n, (uint64_t)(unsigned)hook->id);
+  if (count > 0) {
+    n += put_number(event + n, count);
+    unsigned strings = 0;
+    for (unsigned i = 0; i < count; i++) {
+      n += put_number(event + n, args[i]);
+      strings += (hook->options.record_strings >> i) & 1;
+    }
+    n += put_number(event + n, strings);
+    for (unsigned i = 0; i < count; i++) {
+      if (((hook->options.record_strings >> i) & 1) == 0)
+        continue;
+      string_read read = {.address = args[i]};
+      if (args[i] != 0)
+        snare_arch_call_saving_state(read_string, &read);
+      event[n++] = (uint8_t)i;
+      event[n++] = (uint8_t)(read.readable ? read.length + 1 : 0);
+      for (size_t k = 0; read.readable && k < read.length; k++)
+        event[n++] = read.bytes[k];
+    }
+  }
+  commit(stream, event, n, now);
+}
+
+void snare_record_exit(const snare_hook_record *hook, uint64_t now,
+                       bool returned, uint64_t value) {
+  snare_record_stream *stream = stream_here();
+  if (stream == NULL)
+    return;
+  uint8_t event[RECORD_MAX];
+  size_t n = 0;
+  if (returned && hook->options.record_return) {
+    n += put_number(event + n, (uint64_t)MARK_RETURN << 2 | KIND_MARKER);
+    n += put_number(event + n, value);
+  }
+  n += put_head(stream, event + n, now, KIND_EXIT);
+  n += put_number(event + n, (uint64_t)(unsigned)hook->id);
+  commit(stream, event, n, now);
 }
 
 void snare_record_thread_ended(void) {

@@ -485,6 +485,11 @@ typedef struct snare_function_info {
   unsigned call_line;
   const char *const *params; /* parameter names in order */
   size_t param_count;
+  /* Two characters per parameter, in order: its kind, 'd' signed
+     integer, 'u' unsigned (bool too), 'e' enum, 'f' floating point, 'p'
+     pointer, 's' pointer to char, '?' other (a struct); then its size in
+     bytes as a digit ('0' unknown). NULL without parameters. */
+  const char *param_formats;
 } snare_function_info;
 
 /* The line-table row covering addr in lib; NOT_FOUND. */
@@ -857,6 +862,12 @@ typedef struct snare_hook_options {
   bool trace;             /* entry/exit events into the trace buffer */
   bool record;            /* entry/exit events into the thread's recording
                              stream (snare_record_begin) */
+  uint8_t record_args;    /* with record: the first N (up to 6) integer
+                             argument registers go with each entry */
+  uint8_t record_strings; /* of those, bit i: argument i+1 points to a
+                             string, up to 64 bytes of which are read
+                             (safely: a bad pointer is marked unreadable) */
+  bool record_return;     /* with record: rax goes with each return */
   snare_hook_fn callback; /* NULL: count only */
   bool callback_on_exit;  /* also call it at exits */
   void *data;             /* passed to callback, owned by the caller */
@@ -972,8 +983,12 @@ SNARE_API snare_status snare_trace_read(snare_trace_event *out, size_t cap,
  * `lost`; the next event then carries its absolute time). An event is
  * a LEB128 number V, V & 3 its kind: 0 an entry, 1 an exit (then the
  * hook id, LEB128; V >> 2 the nanoseconds since the stream's previous
- * event), 2 a marker (V >> 2: 0 the absolute time follows, 1 a count of
- * lost events follows). A stream begins with an absolute time.
+ * event), 3 an entry with values (the hook id, a count N, N LEB128
+ * register values, a count M of strings, M times: the argument's index,
+ * its length + 1 (0: unreadable) and its bytes), 2 a marker (V >> 2: 0
+ * the absolute time follows, 1 a count of lost events follows, 2 the
+ * return value of the exit that follows). A stream begins with an
+ * absolute time.
  */
 typedef struct snare_record_config {
   size_t buffer_bytes; /* per thread, a power of two; 0: 1 MiB */

@@ -2,6 +2,7 @@
 -- functions, on every thread, into a recording directory that `snare
 -- report`, `replay`, `graph` and `dump` read later (snare.recording).
 -- @module snare.cli.record
+local argspec = require "snare.recording.argspec"
 local profile = require "snare.cli.profile"
 
 local record = {}
@@ -26,7 +27,7 @@ local function size_of(text)
 end
 
 local function parse(argv, first)
-  local opts = { dir = "snare.data", lossless = true, buffer = 0 }
+  local opts = { dir = "snare.data", lossless = true, buffer = 0, specs = {} }
   local i = first
   while argv[i] and argv[i] ~= "--" do
     local option, operand = argv[i], argv[i + 1]
@@ -39,6 +40,18 @@ local function parse(argv, first)
       opts.lossless = true
     elseif option == "--drop" then
       opts.lossless = false
+    elseif option == "-A" or option == "--argument" or option == "-R"
+           or option == "--retval" then
+      local what = (option == "-A" or option == "--argument") and "args"
+                   or "retval"
+      local ok, err = argspec.parse(operand or "", what)
+      if not ok then
+        return nil, option .. ": " .. err
+      end
+      opts.specs[#opts.specs + 1] = (what == "args" and "A:" or "R:") .. operand
+      i = i + 1
+    elseif option == "-a" or option == "--auto-args" then
+      opts.specs[#opts.specs + 1] = "auto"
     elseif option == "--buffer-size" then
       local bytes = size_of(operand)
       if not bytes or bytes < 4096 or bytes & (bytes - 1) ~= 0 then
@@ -89,7 +102,8 @@ function record.main(argv, first)
   end
   local script = package.searchpath("snare.recording.agent_script",
                                     package.path)
-  local args = { opts.dir, opts.lossless and "1" or "0", tostring(opts.buffer) }
+  local args = { opts.dir, opts.lossless and "1" or "0", tostring(opts.buffer),
+                 table.concat(opts.specs, "\x1e") }
   for _, word in ipairs(opts.command) do
     args[#args + 1] = word
   end

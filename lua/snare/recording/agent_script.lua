@@ -1,7 +1,9 @@
 -- agent_script.lua - the controller script of `snare record -- PROG`,
 -- run by the agent inside the program (see snare.agent). Its arguments
--- (agent.args): DIR LOSSLESS BUFFER_BYTES COMMAND..., DIR the recording
--- directory (made by `snare record`), LOSSLESS "1" or "0".
+-- (agent.args): DIR LOSSLESS BUFFER_BYTES SPECS COMMAND..., DIR the
+-- recording directory (made by `snare record`), LOSSLESS "1" or "0",
+-- SPECS what to record of arguments and return values ("A:SPEC",
+-- "R:SPEC" and "auto" for -A, -R and --auto-args, separated by \x1e).
 --
 -- The program's functions are hooked to record every entry and exit;
 -- the agent's writer thread (agent/recorder.c) drains the threads'
@@ -13,19 +15,57 @@ local agent = require "snare.agent"
 local core = require "snare.agent.core"
 local buildid = require "snare.recording.buildid"
 
+local argspec = require "snare.recording.argspec"
+local data = require "snare.recording.data"
+
 local dir, lossless, buffer = agent.args[1], agent.args[2], agent.args[3]
-local command = { table.unpack(agent.args, 4) }
+local command = { table.unpack(agent.args, 5) }
+local specs = { args = {}, retvals = {} }
+for item in agent.args[4]:gmatch("[^\x1e]+") do
+  if item == "auto" then
+    specs.auto = true
+  else
+    local what = item:sub(1, 1) == "A" and "args" or "retval"
+    local spec = assert(argspec.parse(item:sub(3), what))
+    table.insert(what == "args" and specs.args or specs.retvals, spec)
+  end
+end
+local matchers = {}
+local function match(pattern, fn)
+  matchers[pattern] = matchers[pattern] or assert(data.matcher(pattern))
+  return matchers[pattern](fn)
+end
 if dir:sub(1, 1) ~= "/" then
   dir = agent.start_dir .. "/" .. dir
 end
 
-local functions, hooks, failed = agent.functions(), {}, 0
 local snare = require "snare"
+
+-- The library file an address lies in, or "-".
+local function library_of(address)
+  local sym = snare.symbol_at(address)
+  return sym and type(sym.library) == "string" and sym.library or "-"
+end
+
+local functions, hooks, failed, plans = agent.functions(), {}, 0, {}
+local wants_values = specs.auto or #specs.args > 0 or #specs.retvals > 0
 for _, fn in ipairs(functions) do
-  local ok, hook = pcall(snare.core.hook, fn.address, { record = true })
+  local options, plan = { record = true }, nil
+  if wants_values then
+    local info = specs.auto and agent.program:function_info(fn.name) or nil
+    plan = argspec.plan({ name = fn.name, library = library_of(fn.address),
+                          info = info }, specs, match)
+    for key, value in pairs(plan and argspec.hook_options(plan) or {}) do
+      options[key] = value
+    end
+  end
+  local ok, hook = pcall(snare.core.hook, fn.address, options)
   if ok then
     hooks[#hooks + 1] = { id = hook.id, address = fn.address, name = fn.name,
                           hook = hook }
+    if plan then
+      plans[#plans + 1] = argspec.line(hook.id, plan)
+    end
   else
     failed = failed + 1
   end
@@ -51,10 +91,8 @@ end
 local function symbols_text()
   local lines = {}
   for _, h in ipairs(hooks) do
-    local sym = snare.symbol_at(h.address)
-    local lib = sym and type(sym.library) == "string" and sym.library
     lines[#lines + 1] = string.format("%d 0x%x %s %s", h.id, h.address,
-                                      lib or "-", h.name)
+                                      library_of(h.address), h.name)
   end
   return table.concat(lines, "\n") .. "\n"
 end
@@ -77,6 +115,7 @@ local started = os.time()
 core.record_start(dir, lossless == "1", math.tointeger(tonumber(buffer)) or 0)
 local maps = read_file("/proc/self/maps") or ""
 write_file("symbols.txt", symbols_text())
+write_file("args.txt", #plans > 0 and table.concat(plans, "\n") .. "\n" or "")
 local how, detail = agent.run()
 local totals = core.record_stop()
 -- Libraries the program opened while it ran are in the map now.

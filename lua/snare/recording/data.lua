@@ -18,6 +18,7 @@
 -- limits it to the library whose file name starts with LIB, and `@LIB`
 -- alone takes every function of it.
 -- @module snare.recording.data
+local argspec = require "snare.recording.argspec"
 local core = require "snare.core"
 
 local data = {}
@@ -75,6 +76,13 @@ function data.open(dir)
                              library = library, name = name }
     end
   end
+  self.plans = {}
+  for _, line in ipairs(lines_of(dir .. "/args.txt") or {}) do
+    local id, plan = argspec.from_line(line)
+    if id then
+      self.plans[id] = plan
+    end
+  end
   for _, line in ipairs(lines_of(dir .. "/info.txt") or {}) do
     local key, value = line:match("^(%S+) ?(.*)$")
     if key then
@@ -82,6 +90,29 @@ function data.open(dir)
     end
   end
   return self
+end
+
+--- "(3, \"hello\")" of an entry's recorded `args` (as the reader gives
+-- them) under function `id`'s plan; "()" without.
+function Data:arguments(id, args)
+  local plan = self.plans[id]
+  if not args or not plan then
+    return "()"
+  end
+  local shown = {}
+  for i = 1, args.n do
+    shown[i] = argspec.show(args[i], plan.args[i] or "auto", args.strings[i])
+  end
+  return "(" .. table.concat(shown, ", ") .. ")"
+end
+
+--- " = 2" of a recorded return value under function `id`'s plan; "".
+function Data:returned(id, value)
+  local plan = self.plans[id]
+  if value == nil or not plan or not plan.retval then
+    return ""
+  end
+  return " = " .. argspec.show(value, plan.retval)
 end
 
 --- The name of function `id` ("?" and the id when unknown).

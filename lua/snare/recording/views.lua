@@ -190,9 +190,10 @@ function views.report_diff(rec, other, opts)
 end
 
 -- Every selected thread's filtered events merged by time: calls
--- `visit(thread, kind, id, depth, time, value, leaf)` for each, where an
--- entry directly followed by its own exit comes once, as a leaf (kind
--- "leaf", value its duration).
+-- `visit(thread, kind, id, depth, time, value, args, ret)` for each
+-- (value: an exit's duration, a loss's count; args: an entry's recorded
+-- values; ret: an exit's return value), where an entry directly followed
+-- by its own exit comes once, as a leaf (kind "leaf", with both).
 local function merged(rec, opts, visit)
   local heads = {}
   for _, thread in ipairs(rec:selected_threads(opts.filters)) do
@@ -211,14 +212,17 @@ local function merged(rec, opts, visit)
       end
     end
     local head = heads[best]
-    local kind, id, depth, time, value = table.unpack(head.event, 1, 5)
+    local e = head.event
+    local kind, id, depth, time = e[1], e[2], e[3], e[4]
     local after = table.pack(head.reader:next())
     if kind == "entry" and after[1] == "exit" and after[2] == id
        and after[3] == depth then
-      visit(head.thread, "leaf", id, depth, time, after[5])
+      visit(head.thread, "leaf", id, depth, time, after[5], e[5], after[6])
       after = table.pack(head.reader:next())
+    elseif kind == "entry" then
+      visit(head.thread, kind, id, depth, time, nil, e[5])
     else
-      visit(head.thread, kind, id, depth, time, value)
+      visit(head.thread, kind, id, depth, time, e[5], nil, e[6])
     end
     head.event = after
     if after.n == 0 then
@@ -232,16 +236,20 @@ views.merged = merged
 function views.replay(rec, opts, file)
   file:write("# DURATION     TID     FUNCTION\n")
   local blank = string.rep(" ", 10)
-  merged(rec, opts, function(thread, kind, id, depth, _, value)
+  merged(rec, opts, function(thread, kind, id, depth, _, value, args, ret)
     local indent = string.rep("  ", depth)
     local prefix = string.format("[%6d] | ", thread.tid)
     if kind == "leaf" then
       file:write(" ", views.duration(value), " ", prefix, indent,
-                 rec:name(id), "();\n")
+                 rec:name(id), rec:arguments(id, args), rec:returned(id, ret),
+                 ";\n")
     elseif kind == "entry" then
-      file:write(blank, "  ", prefix, indent, rec:name(id), "() {\n")
+      file:write(blank, "  ", prefix, indent, rec:name(id),
+                 rec:arguments(id, args), " {\n")
     elseif kind == "exit" then
-      file:write(" ", views.duration(value), " ", prefix, indent, "} /* ",
+      local returned = rec:returned(id, ret)
+      file:write(" ", views.duration(value), " ", prefix, indent, "}",
+                 returned, returned ~= "" and ";" or "", " /* ",
                  rec:name(id), " */\n")
     else
       file:write(blank, "  ", prefix, indent, string.format(

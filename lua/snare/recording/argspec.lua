@@ -1,0 +1,222 @@
+--- Arguments and return values in recordings: uftrace's `-A`/`-R`
+-- specs, `--auto-args` from DWARF, what each hook then records, and how
+-- a recorded value reads.
+--
+--    -A 'fib@arg1'              the first integer argument of fib
+--    -A 'mix@arg1,arg3/s,arg2/x'  formats: d (signed), u (unsigned),
+--                                 x (hex), p (pointer), c (char), s
+--                                 (string: up to 64 bytes, read safely),
+--                                 i32/i64/u32/... (of that many bits)
+--    -R 'fib@retval[/FMT]'      its return value
+--
+-- Without a format a value reads as a C int when its upper half is all
+-- zeros or ones, else as the 64-bit number. `--auto-args` takes every
+-- function's parameters and return value from its DWARF: integers and
+-- enums of their size and sign, pointers in hex, `char *` as strings;
+-- floating-point and struct parameters (not in the integer registers)
+-- show as `?`.
+-- @module snare.recording.argspec
+local argspec = {}
+
+local MAX_ARGS = 6
+
+local formats = { d = true, u = true, x = true, p = true, c = true, s = true,
+                  auto = true, ["?"] = true }
+
+-- "i32" -> "d4", "u16" -> "u2"; other formats as they are; nil if bad.
+local function format_of(text)
+  if not text or text == "" then
+    return "auto"
+  end
+  local sign, bits = text:match("^([iu])(%d+)$")
+  if sign then
+    local bytes = ({ ["8"] = 1, ["16"] = 2, ["32"] = 4, ["64"] = 8 })[bits]
+    return bytes and (sign == "i" and "d" or "u") .. bytes
+  end
+  return formats[text] and text or nil
+end
+
+--- Parses a spec of `-A` (`what` "args") or `-R` ("retval"): `{pattern,
+-- args = {[i] = format}}` or `{pattern, retval = format}`; or nil, why.
+function argspec.parse(spec, what)
+  local pattern, list = spec:match("^(.-)@(.+)$")
+  if not pattern then
+    return nil, "expected FUNCTION@" .. (what == "args" and "arg1,arg2..." or
+                                         "retval") .. ", got " .. spec
+  end
+  local out = { pattern = pattern, args = {} }
+  for item in list:gmatch("[^,]+") do
+    local name, fmt = item:match("^([%w]+)/?(.*)$")
+    local index = name and math.tointeger(tonumber(name:match("^arg(%d)$")))
+    local format = format_of(fmt)
+    if not format then
+      return nil, "unknown format " .. fmt .. " in " .. spec
+    end
+    if index and index >= 1 and index <= MAX_ARGS and what == "args" then
+      out.args[index] = format
+    elseif name == "retval" and what == "retval" then
+      out.retval = format
+    else
+      return nil, "cannot record " .. tostring(name) .. " (" .. (what == "args"
+                  and "arg1 to arg6" or "retval") .. ")"
+    end
+  end
+  return out
+end
+
+-- DWARF's parameter formats ("d4s8") as display formats.
+local function dwarf_formats(info)
+  local out = {}
+  for kind, size in (info.param_formats or ""):gmatch("(.)(.)") do
+    local n = #out + 1
+    if n > MAX_ARGS then
+      break
+    end
+    if kind == "d" or kind == "u" then
+      out[n] = kind .. size
+    elseif kind == "e" then
+      out[n] = "d" .. size
+    elseif kind == "p" or kind == "s" then
+      out[n] = kind
+    else
+      out[n] = "?" -- floats and structs are not in the integer registers
+    end
+  end
+  return out
+end
+
+--- What to record of function `fn` (`{name, library}`) under the specs
+-- (lists of parsed `-A`/`-R` specs, `auto` for `--auto-args`, `info` its
+-- `lib:function_info`, `match(pattern, fn)` the name matcher):
+-- `{args = {[i] = format}, retval = format}`, or nil for nothing.
+function argspec.plan(fn, specs, match)
+  local plan = { args = {} }
+  if specs.auto and fn.info then
+    for i, format in ipairs(dwarf_formats(fn.info)) do
+      plan.args[i] = format
+    end
+    if fn.info.returns == "integer" then
+      plan.retval = "auto"
+    end
+  end
+  for _, spec in ipairs(specs.args or {}) do
+    if match(spec.pattern, fn) then
+      for i, format in pairs(spec.args) do
+        plan.args[i] = format
+      end
+    end
+  end
+  for _, spec in ipairs(specs.retvals or {}) do
+    if match(spec.pattern, fn) then
+      plan.retval = spec.retval
+    end
+  end
+  if not next(plan.args) and not plan.retval then
+    return nil
+  end
+  return plan
+end
+
+--- The hook options of a plan: `{record_args, record_strings,
+-- record_return}`.
+function argspec.hook_options(plan)
+  local count, strings = 0, 0
+  for i, format in pairs(plan.args) do
+    count = math.max(count, i)
+    if format == "s" then
+      strings = strings | (1 << (i - 1))
+    end
+  end
+  return { record_args = count, record_strings = strings,
+           record_return = plan.retval ~= nil }
+end
+
+--- A plan as a line of args.txt: "ID FORMATS RETVAL" ("-" for none).
+function argspec.line(id, plan)
+  local list, count = {}, 0
+  for i in pairs(plan.args) do
+    count = math.max(count, i)
+  end
+  for i = 1, count do
+    list[i] = plan.args[i] or "-"
+  end
+  return string.format("%d %s %s", id, count > 0 and table.concat(list, ",")
+                       or "-", plan.retval or "-")
+end
+
+--- Reads args.txt's line back: id, plan.
+function argspec.from_line(line)
+  local id, list, retval = line:match("^(%d+) (%S+) (%S+)$")
+  if not id then
+    return nil
+  end
+  local plan = { args = {}, retval = retval ~= "-" and retval or nil }
+  local i = 0
+  for format in list:gmatch("[^,]+") do
+    i = i + 1
+    if format ~= "-" then
+      plan.args[i] = format
+    end
+  end
+  return math.tointeger(tonumber(id)), plan
+end
+
+local function c_int(raw)
+  local high = raw >> 32
+  if high ~= 0 and high ~= 0xffffffff then
+    return string.format("%d", raw)
+  end
+  local low = raw & 0xffffffff
+  return string.format("%d", low >= 0x80000000 and low - 0x100000000 or low)
+end
+
+local function sized(raw, bytes, signed)
+  if bytes >= 8 or bytes <= 0 then
+    return signed and string.format("%d", raw) or string.format("%u", raw)
+  end
+  local bits = bytes * 8
+  local value = raw & ((1 << bits) - 1)
+  if signed and value >= 1 << (bits - 1) then
+    value = value - (1 << bits)
+  end
+  return string.format("%d", value)
+end
+
+local function quoted(s)
+  return '"' .. s:gsub('[%c"\\]', function(c)
+    local named = { ["\n"] = "\\n", ["\t"] = "\\t", ['"'] = '\\"',
+                    ["\\"] = "\\\\" }
+    return named[c] or string.format("\\x%02x", c:byte())
+  end) .. '"'
+end
+
+--- A recorded value as uftrace shows it: `raw` the register, `format`
+-- the plan's, `text` what was read for an "s" (a string, false when
+-- unreadable, nil when not read).
+function argspec.show(raw, format, text)
+  if format == "s" then
+    if raw == 0 then
+      return "(null)"
+    elseif not text then
+      return string.format("(bad pointer 0x%x)", raw)
+    end
+    return quoted(text)
+  elseif format == "x" or (format == "p" and raw ~= 0) then
+    return string.format("0x%x", raw)
+  elseif format == "p" then
+    return "0"
+  elseif format == "c" then
+    return string.format("'%s'", quoted(string.char(raw & 0xff)):sub(2, -2))
+  elseif format == "?" then
+    return "?"
+  elseif format == "d" or format == "u" then
+    return sized(raw, 8, format == "d")
+  end
+  local kind, size = (format or ""):match("^([du])(%d)$")
+  if kind then
+    return sized(raw, math.tointeger(tonumber(size)), kind == "d")
+  end
+  return c_int(raw)
+end
+
+return argspec
