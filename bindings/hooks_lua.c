@@ -126,6 +126,7 @@ static int core_hook(lua_State *L)
     opts.trace = optflag(L, 2, "trace");
     opts.record = optflag(L, 2, "record");
     opts.record_return = optflag(L, 2, "record_return");
+    opts.record_return_string = optflag(L, 2, "record_return_string");
     lua_getfield(L, 2, "record_args");
     opts.record_args = (uint8_t)luaL_optinteger(L, -1, 0);
     lua_getfield(L, 2, "record_strings");

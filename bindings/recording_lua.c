@@ -14,7 +14,8 @@
  *     return value] | lost]
  *     kind "entry" (args: the values recorded with it, {n=, ...,
  *     strings = {[i] = string, or false: unreadable}}), "exit" (with the
- *     duration, and rax when recorded) or "lost" (a count); nil at the
+ *     duration, and rax when recorded, then the string it points to
+ *     when read, false if unreadable) or "lost" (a count); nil at the
  *     end
  *   reader:profile() -> {[id] = {calls=, total_ns=, self_ns=, sum_ns=,
  *     min_ns=, max_ns=}}, events, lost (total_ns: the outermost calls of
@@ -37,7 +38,7 @@
 #define READ_CHUNK (1u << 20)
 
 enum { KIND_ENTRY, KIND_EXIT, KIND_MARKER, KIND_ENTRY_VALUES };
-enum { MARK_TIME, MARK_LOST, MARK_RETURN };
+enum { MARK_TIME, MARK_LOST, MARK_RETURN, MARK_RETURN_STRING };
 
 #define ARGS_MAX 6
 #define STRING_MAX 64
@@ -71,6 +72,9 @@ typedef struct rout {
   rargs *args;          /* an entry's, owned */
   bool returned;        /* an exit's return value is known */
   uint64_t return_value;
+  int string_length;    /* of the string it points to; -1: none read,
+                           -2: unreadable */
+  char string[STRING_MAX];
 } rout;
 
 typedef struct reader {
@@ -95,6 +99,8 @@ typedef struct reader {
   uint64_t events, lost;
   bool return_known; /* a return value marker came before the exit */
   uint64_t return_value;
+  int return_length; /* as rout's string_length */
+  char return_string[STRING_MAX];
 } reader;
 
 static reader *check_reader(lua_State *L) {
@@ -254,9 +260,15 @@ static void pop_frame(lua_State *L, reader *r, uint64_t time, bool returned,
     announce_pending(L, r); /* its ancestors go out first */
     emit_entry(L, r, &f);
   }
-  emit(L, r, (rout){.kind = OUT_EXIT, .id = f.id, .depth = f.depth,
-                    .time = time, .value = duration, .returned = returned,
-                    .return_value = return_value});
+  rout out = {.kind = OUT_EXIT, .id = f.id, .depth = f.depth, .time = time,
+              .value = duration, .returned = returned,
+              .return_value = return_value, .string_length = -1};
+  if (returned && r->return_length != -1) {
+    out.string_length = r->return_length;
+    if (out.string_length > 0)
+      memcpy(out.string, r->return_string, (size_t)out.string_length);
+  }
+  emit(L, r, out);
 }
 
 /* Ends the frames above the innermost one of `id`; false if none is. */
@@ -315,6 +327,19 @@ static bool step(lua_State *L, reader *r) {
   if (!next_number(r, &v))
     return false;
   uint64_t kind = v & 3, rest = v >> 2, id;
+  if (kind == KIND_MARKER && rest == MARK_RETURN_STRING) {
+    int length = next_byte(r);
+    if (length < 0 || length > STRING_MAX + 1)
+      return false;
+    r->return_length = length == 0 ? -2 : length - 1;
+    for (int j = 0; j < length - 1; j++) {
+      int byte = next_byte(r);
+      if (byte < 0)
+        return false;
+      r->return_string[j] = (char)byte;
+    }
+    return true;
+  }
   if (kind == KIND_MARKER) {
     uint64_t operand;
     if (!next_number(r, &operand))
@@ -327,6 +352,7 @@ static bool step(lua_State *L, reader *r) {
     } else if (rest == MARK_RETURN) {
       r->return_known = true;
       r->return_value = operand;
+      r->return_length = -1;
     }
     return true;
   }
@@ -415,7 +441,13 @@ static int reader_next(lua_State *L) {
   if (!out.returned)
     return 5;
   lua_pushinteger(L, (lua_Integer)out.return_value);
-  return 6;
+  if (out.string_length == -1)
+    return 6;
+  if (out.string_length == -2)
+    lua_pushboolean(L, false);
+  else
+    lua_pushlstring(L, out.string, (size_t)out.string_length);
+  return 7;
 }
 
 typedef struct tally {

@@ -244,7 +244,7 @@ static int lib_addresses(lua_State *L)
 
 /* lib:function_info(name) -> {name, inlined, entry, after_prologue,
    ranges = {{low, high}...}, decl_file, decl_line, params = {...},
-   param_formats = "d4s8...", returns = "integer"|"float"|"nothing"|
+   param_formats = "d4s8...", return_format = "s8", returns = "integer"|"float"|"nothing"|
    "unknown", return_size} */
 static int lib_function_info(lua_State *L)
 {
@@ -278,6 +278,7 @@ static int lib_function_info(lua_State *L)
   }
   lua_setfield(L, -2, "params");
   setstring(L, "param_formats", fn.param_formats);
+  setstring(L, "return_format", fn.return_format);
   static const char *const returns[] = {"unknown", "nothing", "integer",
                                         "float"};
   setstring(L, "returns", returns[fn.returns]);

@@ -185,6 +185,38 @@ describe("snare record", function()
     assert.truthy(replay:find("events lost */", 1, true))
   end)
 
+  it("records the arguments and return values -A and -R ask for",
+     function()
+    snare("record -d " .. dir .. " -A fib@arg1 -R fib@retval"
+          .. " -A 'mix@arg1,arg2/x,arg3/s,arg4,arg5/p' -R mix@retval"
+          .. " -R name_of@retval/s -A length_or_zero@arg1/s -- "
+          .. program("values") .. " 3")
+    assert.same({
+      "main() {", "  fib(3) {", "    fib(2) {", "      fib(1) = 1;",
+      "      fib(0) = 0;", "    } = 1; /* fib */", "    fib(1) = 1;",
+      "  } = 2; /* fib */", '  mix(-7, 0xc8, "hello", 6, 0) = 204;',
+      "  length_or_zero((null));", "  length_or_zero((bad pointer 0x10));",
+      '  name_of() = "one";', "} /* main */",
+    }, replay_lines(dir))
+  end)
+
+  it("takes arguments and return values from DWARF with --auto-args",
+     function()
+    snare("record -a -d " .. dir .. " -- " .. program("values") .. " 2")
+    local lines = replay_lines(dir)
+    assert.truthy(lines[1]:match("^main%(2, 0x%x+%) {$"))
+    assert.same({ "  fib(2) {", "    fib(1) = 1;", "    fib(0) = 0;",
+                  "  } = 1; /* fib */", '  mix(-7, 200, "hello", 6, 0) = 204;',
+                  "  length_or_zero((null)) = 0;",
+                  "  length_or_zero((bad pointer 0x10)) = 0;",
+                  '  name_of(1) = "one";', "} = 0; /* main */" },
+                { table.unpack(lines, 2) })
+    local _, err, status = snare("record -A fib@arg9 -d " .. dir .. " -- "
+                                 .. program("values"))
+    assert.equal(2, status)
+    assert.truthy(err:find("arg1 to arg6"))
+  end)
+
   it("keeps the last recording as DIR.old", function()
     snare("record -d " .. dir .. " -- " .. program("calls") .. " 1")
     snare("record -d " .. dir .. " -- " .. program("calls") .. " 2")

@@ -405,6 +405,8 @@ static bool add_function(unit_walk *w, Dwarf_Die die, bool inlined,
   bool ok = read_params(di, origin ? origin : die, fn);
   fn->info.returns =
       return_kind(di->dbg, origin ? origin : die, &fn->info.return_size);
+  /* A function's DW_AT_type is its return type. */
+  param_format(di->dbg, die, origin, fn->return_format);
   if (origin)
     dwarf_dealloc_die(origin);
   *index = (long)di->function_count++;
@@ -550,6 +552,7 @@ snare_status di_load_functions(snare_debuginfo *di)
     info->ranges = fn->exported;
     info->params = (const char *const *)fn->params;
     info->param_formats = fn->param_formats;
+    info->return_format = fn->return_format;
     uint64_t high = fn->ranges[fn->info.range_count - 1].high;
     /* gdb 13 breaks an inlined instance at its lowest address, not at
        DW_AT_entry_pc */

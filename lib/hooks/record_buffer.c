@@ -23,7 +23,7 @@
 #define RECORD_MAX (3 * EVENT_MAX + 2 + ARGS_MAX * (10 + 2 + STRING_MAX))
 
 enum { KIND_ENTRY, KIND_EXIT, KIND_MARKER, KIND_ENTRY_VALUES };
-enum { MARK_TIME, MARK_LOST, MARK_RETURN };
+enum { MARK_TIME, MARK_LOST, MARK_RETURN, MARK_RETURN_STRING };
 
 struct snare_record_stream {
   _Alignas(64) _Atomic uint64_t head; /* the thread's: bytes written */
@@ -243,6 +243,16 @@ void snare_record_exit(const snare_hook_record *hook, uint64_t now,
   if (returned && hook->options.record_return) {
     n += put_number(event + n, (uint64_t)MARK_RETURN << 2 | KIND_MARKER);
     n += put_number(event + n, value);
+    if (hook->options.record_return_string) {
+      string_read read = {.address = value};
+      if (value != 0)
+        snare_arch_call_saving_state(read_string, &read);
+      n += put_number(event + n,
+                      (uint64_t)MARK_RETURN_STRING << 2 | KIND_MARKER);
+      event[n++] = (uint8_t)(read.readable ? read.length + 1 : 0);
+      for (size_t k = 0; read.readable && k < read.length; k++)
+        event[n++] = read.bytes[k];
+    }
   }
   n += put_head(stream, event + n, now, KIND_EXIT);
   n += put_number(event + n, (uint64_t)(unsigned)hook->id);

@@ -490,6 +490,8 @@ typedef struct snare_function_info {
      pointer, 's' pointer to char, '?' other (a struct); then its size in
      bytes as a digit ('0' unknown). NULL without parameters. */
   const char *param_formats;
+  const char *return_format; /* the same two characters for the return
+                                value; "?0" for void */
 } snare_function_info;
 
 /* The line-table row covering addr in lib; NOT_FOUND. */
@@ -868,6 +870,8 @@ typedef struct snare_hook_options {
                              string, up to 64 bytes of which are read
                              (safely: a bad pointer is marked unreadable) */
   bool record_return;     /* with record: rax goes with each return */
+  bool record_return_string; /* and it points to a string, read as
+                                record_strings' are */
   snare_hook_fn callback; /* NULL: count only */
   bool callback_on_exit;  /* also call it at exits */
   void *data;             /* passed to callback, owned by the caller */
@@ -987,7 +991,8 @@ SNARE_API snare_status snare_trace_read(snare_trace_event *out, size_t cap,
  * register values, a count M of strings, M times: the argument's index,
  * its length + 1 (0: unreadable) and its bytes), 2 a marker (V >> 2: 0
  * the absolute time follows, 1 a count of lost events follows, 2 the
- * return value of the exit that follows). A stream begins with an
+ * return value of the exit that follows, 3 the string it points to: its
+ * length + 1, 0 if unreadable, and its bytes). A stream begins with an
  * absolute time.
  */
 typedef struct snare_record_config {

@@ -64,23 +64,26 @@ function argspec.parse(spec, what)
   return out
 end
 
--- DWARF's parameter formats ("d4s8") as display formats.
+-- One of DWARF's formats ("d4", "s8": snare.h's param_formats) as a
+-- display format.
+local function dwarf_format(kind, size)
+  if kind == "d" or kind == "u" then
+    return kind .. size
+  elseif kind == "e" then
+    return "d" .. size
+  elseif kind == "p" or kind == "s" then
+    return kind
+  end
+  return "?" -- floats and structs are not in the integer registers
+end
+
 local function dwarf_formats(info)
   local out = {}
   for kind, size in (info.param_formats or ""):gmatch("(.)(.)") do
-    local n = #out + 1
-    if n > MAX_ARGS then
+    if #out == MAX_ARGS then
       break
     end
-    if kind == "d" or kind == "u" then
-      out[n] = kind .. size
-    elseif kind == "e" then
-      out[n] = "d" .. size
-    elseif kind == "p" or kind == "s" then
-      out[n] = kind
-    else
-      out[n] = "?" -- floats and structs are not in the integer registers
-    end
+    out[#out + 1] = dwarf_format(kind, size)
   end
   return out
 end
@@ -96,7 +99,8 @@ function argspec.plan(fn, specs, match)
       plan.args[i] = format
     end
     if fn.info.returns == "integer" then
-      plan.retval = "auto"
+      local kind, size = (fn.info.return_format or ""):match("^(.)(.)$")
+      plan.retval = kind and dwarf_format(kind, size) or "auto"
     end
   end
   for _, spec in ipairs(specs.args or {}) do
@@ -128,7 +132,8 @@ function argspec.hook_options(plan)
     end
   end
   return { record_args = count, record_strings = strings,
-           record_return = plan.retval ~= nil }
+           record_return = plan.retval ~= nil,
+           record_return_string = plan.retval == "s" }
 end
 
 --- A plan as a line of args.txt: "ID FORMATS RETVAL" ("-" for none).

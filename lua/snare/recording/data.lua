@@ -106,13 +106,14 @@ function Data:arguments(id, args)
   return "(" .. table.concat(shown, ", ") .. ")"
 end
 
---- " = 2" of a recorded return value under function `id`'s plan; "".
-function Data:returned(id, value)
+--- " = 2" of a recorded return value (and the string it points to,
+-- when read) under function `id`'s plan; "" without.
+function Data:returned(id, value, text)
   local plan = self.plans[id]
   if value == nil or not plan or not plan.retval then
     return ""
   end
-  return " = " .. argspec.show(value, plan.retval)
+  return " = " .. argspec.show(value, plan.retval, text)
 end
 
 --- The name of function `id` ("?" and the id when unknown).

@@ -192,7 +192,8 @@ end
 -- Every selected thread's filtered events merged by time: calls
 -- `visit(thread, kind, id, depth, time, value, args, ret)` for each
 -- (value: an exit's duration, a loss's count; args: an entry's recorded
--- values; ret: an exit's return value), where an entry directly followed
+-- values; ret: an exit's return value, text: the string it points to
+-- when read), where an entry directly followed
 -- by its own exit comes once, as a leaf (kind "leaf", with both).
 local function merged(rec, opts, visit)
   local heads = {}
@@ -217,12 +218,13 @@ local function merged(rec, opts, visit)
     local after = table.pack(head.reader:next())
     if kind == "entry" and after[1] == "exit" and after[2] == id
        and after[3] == depth then
-      visit(head.thread, "leaf", id, depth, time, after[5], e[5], after[6])
+      visit(head.thread, "leaf", id, depth, time, after[5], e[5], after[6],
+            after[7])
       after = table.pack(head.reader:next())
     elseif kind == "entry" then
       visit(head.thread, kind, id, depth, time, nil, e[5])
     else
-      visit(head.thread, kind, id, depth, time, e[5], nil, e[6])
+      visit(head.thread, kind, id, depth, time, e[5], nil, e[6], e[7])
     end
     head.event = after
     if after.n == 0 then
@@ -236,18 +238,19 @@ views.merged = merged
 function views.replay(rec, opts, file)
   file:write("# DURATION     TID     FUNCTION\n")
   local blank = string.rep(" ", 10)
-  merged(rec, opts, function(thread, kind, id, depth, _, value, args, ret)
+  merged(rec, opts, function(thread, kind, id, depth, _, value, args, ret,
+                             text)
     local indent = string.rep("  ", depth)
     local prefix = string.format("[%6d] | ", thread.tid)
     if kind == "leaf" then
       file:write(" ", views.duration(value), " ", prefix, indent,
-                 rec:name(id), rec:arguments(id, args), rec:returned(id, ret),
-                 ";\n")
+                 rec:name(id), rec:arguments(id, args),
+                 rec:returned(id, ret, text), ";\n")
     elseif kind == "entry" then
       file:write(blank, "  ", prefix, indent, rec:name(id),
                  rec:arguments(id, args), " {\n")
     elseif kind == "exit" then
-      local returned = rec:returned(id, ret)
+      local returned = rec:returned(id, ret, text)
       file:write(" ", views.duration(value), " ", prefix, indent, "}",
                  returned, returned ~= "" and ";" or "", " /* ",
                  rec:name(id), " */\n")
