@@ -206,7 +206,7 @@ describe("snare record", function()
     local lines = replay_lines(dir)
     assert.truthy(lines[1]:match("^main%(2, 0x%x+%) {$"))
     assert.same({ "  fib(2) {", "    fib(1) = 1;", "    fib(0) = 0;",
-                  "  } = 1; /* fib */", '  mix(-7, 200, "hello", 6, 0) = 204;',
+                  "  } = 1; /* fib */", '  mix(-7, 200, "hello", BLUE, 0) = 204;',
                   "  length_or_zero((null)) = 0;",
                   "  length_or_zero((bad pointer 0x10)) = 0;",
                   '  name_of(1) = "one";', "} = 0; /* main */" },

@@ -72,6 +72,7 @@ typedef struct di_function {
   snare_address_range *exported; /* run-time, what info.ranges shows */
   char **params;
   char *param_formats; /* what info.param_formats shows */
+  char **param_enums;  /* and info.param_enums */
   char return_format[3];
 } di_function;
 

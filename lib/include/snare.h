@@ -490,6 +490,8 @@ typedef struct snare_function_info {
      pointer, 's' pointer to char, '?' other (a struct); then its size in
      bytes as a digit ('0' unknown). NULL without parameters. */
   const char *param_formats;
+  /* Per parameter: an enum's enumerators, "RED=0;GREEN=5", else NULL. */
+  const char *const *param_enums;
   const char *return_format; /* the same two characters for the return
                                 value; "?0" for void */
 } snare_function_info;

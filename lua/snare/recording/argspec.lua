@@ -11,8 +11,9 @@
 --
 -- Without a format a value reads as a C int when its upper half is all
 -- zeros or ones, else as the 64-bit number. `--auto-args` takes every
--- function's parameters and return value from its DWARF: integers and
--- enums of their size and sign, pointers in hex, `char *` as strings;
+-- function's parameters and return value from its DWARF: integers of
+-- their size and sign, enums by name, pointers in hex, `char *` as
+-- strings;
 -- floating-point and struct parameters (not in the integer registers)
 -- show as `?`.
 -- @module snare.recording.argspec
@@ -65,12 +66,12 @@ function argspec.parse(spec, what)
 end
 
 -- One of DWARF's formats ("d4", "s8": snare.h's param_formats) as a
--- display format.
-local function dwarf_format(kind, size)
+-- display format; an enum's with its enumerators: "e4{RED=0;BLUE=6}".
+local function dwarf_format(kind, size, enums)
   if kind == "d" or kind == "u" then
     return kind .. size
   elseif kind == "e" then
-    return "d" .. size
+    return enums and ("e" .. size .. "{" .. enums .. "}") or "d" .. size
   elseif kind == "p" or kind == "s" then
     return kind
   end
@@ -83,7 +84,7 @@ local function dwarf_formats(info)
     if #out == MAX_ARGS then
       break
     end
-    out[#out + 1] = dwarf_format(kind, size)
+    out[#out + 1] = dwarf_format(kind, size, (info.param_enums or {})[#out + 1])
   end
   return out
 end
@@ -220,6 +221,16 @@ function argspec.show(raw, format, text)
   local kind, size = (format or ""):match("^([du])(%d)$")
   if kind then
     return sized(raw, math.tointeger(tonumber(size)), kind == "d")
+  end
+  local enum_size, enums = (format or ""):match("^e(%d){(.*)}$")
+  if enum_size then
+    local value = sized(raw, math.tointeger(tonumber(enum_size)), true)
+    for name, v in enums:gmatch("([^;=]+)=(%-?%d+)") do
+      if v == value then
+        return name
+      end
+    end
+    return value
   end
   return c_int(raw)
 end
