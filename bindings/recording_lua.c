@@ -40,7 +40,7 @@
 enum { KIND_ENTRY, KIND_EXIT, KIND_MARKER, KIND_ENTRY_VALUES };
 enum { MARK_TIME, MARK_LOST, MARK_RETURN, MARK_RETURN_STRING };
 
-#define ARGS_MAX 6
+#define ARGS_MAX 8
 #define STRING_MAX 64
 
 /* The values an entry carried. */

@@ -214,7 +214,7 @@ describe("snare record", function()
     local _, err, status = snare("record -A fib@arg9 -d " .. dir .. " -- "
                                  .. program("values"))
     assert.equal(2, status)
-    assert.truthy(err:find("arg1 to arg6"))
+    assert.truthy(err:find("arg1 to arg8"))
   end)
 
   it("keeps the last recording as DIR.old", function()

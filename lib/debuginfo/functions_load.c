@@ -389,9 +389,8 @@ static void param_format(Dwarf_Debug dbg, Dwarf_Die param, Dwarf_Die origin,
       di_udata(type, DW_AT_byte_size, &bytes);
       bool base = tag == DW_TAG_base_type &&
                   di_udata(type, DW_AT_encoding, &encoding);
-      bool character = base && bytes == 1 &&
-                       (encoding == DW_ATE_signed_char ||
-                        encoding == DW_ATE_unsigned_char);
+      /* Strings are char *, as uftrace's; unsigned char * are bytes. */
+      bool character = base && bytes == 1 && encoding == DW_ATE_signed_char;
       if (pointer) {
         if (character)
           out[0] = 's';

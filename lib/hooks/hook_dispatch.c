@@ -304,7 +304,7 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     *slot = stub;
     /* Only a frame whose exit will be seen: a recording's calls nest. */
     if (hook->options.record)
-      snare_record_entry(hook, now, args);
+      snare_record_entry(hook, now, args, slot);
   }
   busy = false;
 }

@@ -81,13 +81,15 @@ SNARE_HIDDEN snare_hook_fallback snare_hook_place_jump(
     snare_hook_record *hook, const uint8_t *code, uint64_t size,
     size_t padding, snare_hook_window *window);
 
-/* Append an entry (with the argument registers args, which may be NULL)
-   or an exit (`returned`: with rax = value, else a frame that ended
+/* Append an entry (with the argument registers args, which may be NULL,
+   and the return address's slot, above which lie stack arguments) or an
+   exit (`returned`: with rax = value, else a frame that ended
    without returning) of hook's function at `now` to the calling
    thread's recording stream, while recording (record_buffer.c);
    signal-safe. */
 SNARE_HIDDEN void snare_record_entry(const snare_hook_record *hook,
-                                     uint64_t now, const uint64_t *args);
+                                     uint64_t now, const uint64_t *args,
+                                     const uint64_t *slot);
 SNARE_HIDDEN void snare_record_exit(const snare_hook_record *hook,
                                     uint64_t now, bool returned,
                                     uint64_t value);

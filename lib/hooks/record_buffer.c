@@ -18,7 +18,7 @@
 /* The longest plain event: a LEB128 of 64 bits (10 bytes) and a hook id. */
 #define EVENT_MAX 16
 #define STRING_MAX 64
-#define ARGS_MAX 6
+#define ARGS_MAX 8 /* six registers, then two words of the stack */
 /* Markers before it, the event, its values and strings. */
 #define RECORD_MAX (3 * EVENT_MAX + 2 + ARGS_MAX * (10 + 2 + STRING_MAX))
 
@@ -199,7 +199,7 @@ static void commit(snare_record_stream *stream, const uint8_t *event,
 }
 
 void snare_record_entry(const snare_hook_record *hook, uint64_t now,
-                        const uint64_t *args) {
+                        const uint64_t *args, const uint64_t *slot) {
   snare_record_stream *stream = stream_here();
   if (stream == NULL)
     return;
@@ -214,15 +214,19 @@ void snare_record_entry(const snare_hook_record *hook, uint64_t now,
     n += put_number(event + n, count);
     unsigned strings = 0;
     for (unsigned i = 0; i < count; i++) {
-      n += put_number(event + n, args[i]);
+      /* The seventh argument on is the caller's, above the return
+         address. */
+      uint64_t value = i < 6 ? args[i] : slot != NULL ? slot[i - 5] : 0;
+      n += put_number(event + n, value);
       strings += (hook->options.record_strings >> i) & 1;
     }
     n += put_number(event + n, strings);
     for (unsigned i = 0; i < count; i++) {
       if (((hook->options.record_strings >> i) & 1) == 0)
         continue;
-      string_read read = {.address = args[i]};
-      if (args[i] != 0)
+      string_read read = {
+          .address = i < 6 ? args[i] : slot != NULL ? slot[i - 5] : 0};
+      if (read.address != 0)
         snare_arch_call_saving_state(read_string, &read);
       event[n++] = (uint8_t)i;
       event[n++] = (uint8_t)(read.readable ? read.length + 1 : 0);

@@ -487,7 +487,8 @@ typedef struct snare_function_info {
   size_t param_count;
   /* Two characters per parameter, in order: its kind, 'd' signed
      integer, 'u' unsigned (bool too), 'e' enum, 'f' floating point, 'p'
-     pointer, 's' pointer to char, '?' other (a struct); then its size in
+     pointer, 's' pointer to (plain or signed) char, '?' other (a
+     struct); then its size in
      bytes as a digit ('0' unknown). NULL without parameters. */
   const char *param_formats;
   /* Per parameter: an enum's enumerators, "RED=0;GREEN=5", else NULL. */
@@ -866,8 +867,9 @@ typedef struct snare_hook_options {
   bool trace;             /* entry/exit events into the trace buffer */
   bool record;            /* entry/exit events into the thread's recording
                              stream (snare_record_begin) */
-  uint8_t record_args;    /* with record: the first N (up to 6) integer
-                             argument registers go with each entry */
+  uint8_t record_args;    /* with record: the first N (up to 8: six
+                             registers, then two words of the stack)
+                             integer arguments go with each entry */
   uint8_t record_strings; /* of those, bit i: argument i+1 points to a
                              string, up to 64 bytes of which are read
                              (safely: a bad pointer is marked unreadable) */

@@ -10,7 +10,8 @@
 --    -R 'fib@retval[/FMT]'      its return value
 --
 -- Without a format a value reads as a C int when its upper half is all
--- zeros or ones, else as the 64-bit number. `--auto-args` takes every
+-- zeros or ones, else as the 64-bit number, in decimal up to +-100000
+-- and in hex beyond (as uftrace shows them). `--auto-args` takes every
 -- function's parameters and return value from its DWARF: integers of
 -- their size and sign, enums by name, pointers in hex, `char *` as
 -- strings;
@@ -19,7 +20,8 @@
 -- @module snare.recording.argspec
 local argspec = {}
 
-local MAX_ARGS = 6
+-- Integer arguments a hook can record: six registers, two stack words.
+local MAX_ARGS = 8
 
 local formats = { d = true, u = true, x = true, p = true, c = true, s = true,
                   auto = true, ["?"] = true }
@@ -59,7 +61,7 @@ function argspec.parse(spec, what)
       out.retval = format
     else
       return nil, "cannot record " .. tostring(name) .. " (" .. (what == "args"
-                  and "arg1 to arg6" or "retval") .. ")"
+                  and "arg1 to arg8" or "retval") .. ")"
     end
   end
   return out
@@ -69,7 +71,7 @@ end
 -- display format; an enum's with its enumerators: "e4{RED=0;BLUE=6}".
 local function dwarf_format(kind, size, enums)
   if kind == "d" or kind == "u" then
-    return kind .. size
+    return "a" .. kind .. size
   elseif kind == "e" then
     return enums and ("e" .. size .. "{" .. enums .. "}") or "d" .. size
   elseif kind == "p" or kind == "s" then
@@ -78,15 +80,27 @@ local function dwarf_format(kind, size, enums)
   return "?" -- floats and structs are not in the integer registers
 end
 
+-- The parameters' display formats and where each one's value is (the
+-- Nth integer argument: registers, then the stack), by the x86-64 ABI:
+-- floating-point ones are in vector registers, not recorded ("?"); after
+-- a struct the layout is not known, so neither are the rest.
 local function dwarf_formats(info)
-  local out = {}
+  local formats, sources, integer = {}, {}, 0
+  local known = true
   for kind, size in (info.param_formats or ""):gmatch("(.)(.)") do
-    if #out == MAX_ARGS then
-      break
+    local i = #formats + 1
+    if kind == "?" then
+      known = false
     end
-    out[#out + 1] = dwarf_format(kind, size, (info.param_enums or {})[#out + 1])
+    if known and kind ~= "f" and integer < MAX_ARGS then
+      integer = integer + 1
+      formats[i] = dwarf_format(kind, size, (info.param_enums or {})[i])
+      sources[i] = integer
+    else
+      formats[i] = "?"
+    end
   end
-  return out
+  return formats, sources
 end
 
 --- What to record of function `fn` (`{name, library}`) under the specs
@@ -94,10 +108,12 @@ end
 -- `lib:function_info`, `match(pattern, fn)` the name matcher):
 -- `{args = {[i] = format}, retval = format}`, or nil for nothing.
 function argspec.plan(fn, specs, match)
-  local plan = { args = {} }
+  local plan = { args = {}, sources = {} }
   if specs.auto and fn.info then
-    for i, format in ipairs(dwarf_formats(fn.info)) do
+    local formats, sources = dwarf_formats(fn.info)
+    for i, format in ipairs(formats) do
       plan.args[i] = format
+      plan.sources[i] = sources[i]
     end
     if fn.info.returns == "integer" then
       local kind, size = (fn.info.return_format or ""):match("^(.)(.)$")
@@ -108,6 +124,7 @@ function argspec.plan(fn, specs, match)
     if match(spec.pattern, fn) then
       for i, format in pairs(spec.args) do
         plan.args[i] = format
+        plan.sources[i] = i
       end
     end
   end
@@ -127,9 +144,12 @@ end
 function argspec.hook_options(plan)
   local count, strings = 0, 0
   for i, format in pairs(plan.args) do
-    count = math.max(count, i)
-    if format == "s" then
-      strings = strings | (1 << (i - 1))
+    local source = plan.sources[i]
+    if source then
+      count = math.max(count, source)
+      if format == "s" then
+        strings = strings | (1 << (source - 1))
+      end
     end
   end
   return { record_args = count, record_strings = strings,
@@ -137,16 +157,21 @@ function argspec.hook_options(plan)
            record_return_string = plan.retval == "s" }
 end
 
---- A plan as a line of args.txt: "ID FORMATS RETVAL" ("-" for none).
+--- A plan as a line of args.txt: "ID FORMATS RETVAL" ("-" for none),
+-- FORMATS "FORMAT@N,..." per parameter (N: which recorded value).
 function argspec.line(id, plan)
   local list, count = {}, 0
   for i in pairs(plan.args) do
     count = math.max(count, i)
   end
-  for i = 1, count do
-    list[i] = plan.args[i] or "-"
+  for i = 1, count do -- those asked for, in order (-A f@arg3: one)
+    local format = plan.args[i]
+    if format then
+      list[#list + 1] = plan.sources[i] and format .. "@" .. plan.sources[i]
+                        or format
+    end
   end
-  return string.format("%d %s %s", id, count > 0 and table.concat(list, ",")
+  return string.format("%d %s %s", id, #list > 0 and table.concat(list, ",")
                        or "-", plan.retval or "-")
 end
 
@@ -156,24 +181,36 @@ function argspec.from_line(line)
   if not id then
     return nil
   end
-  local plan = { args = {}, retval = retval ~= "-" and retval or nil }
+  local plan = { args = {}, sources = {},
+                 retval = retval ~= "-" and retval or nil }
   local i = 0
-  for format in list:gmatch("[^,]+") do
-    i = i + 1
-    if format ~= "-" then
-      plan.args[i] = format
+  for item in list:gmatch("[^,]+") do
+    if item ~= "-" then
+      i = i + 1
+      local format, source = item:match("^(.-)@(%d+)$")
+      plan.args[i] = format or item
+      plan.sources[i] = math.tointeger(tonumber(source))
     end
   end
   return math.tointeger(tonumber(id)), plan
 end
 
+-- uftrace's automatic format: decimal, or hex beyond +-100000.
+local function automatic(value, bits)
+  if value > 100000 or value < -100000 then
+    local mask = bits >= 64 and -1 or (1 << bits) - 1
+    return string.format("0x%x", value & mask)
+  end
+  return string.format("%d", value)
+end
+
 local function c_int(raw)
   local high = raw >> 32
   if high ~= 0 and high ~= 0xffffffff then
-    return string.format("%d", raw)
+    return automatic(raw, 64)
   end
   local low = raw & 0xffffffff
-  return string.format("%d", low >= 0x80000000 and low - 0x100000000 or low)
+  return automatic(low >= 0x80000000 and low - 0x100000000 or low, 32)
 end
 
 local function sized(raw, bytes, signed)
@@ -218,9 +255,12 @@ function argspec.show(raw, format, text)
   elseif format == "d" or format == "u" then
     return sized(raw, 8, format == "d")
   end
-  local kind, size = (format or ""):match("^([du])(%d)$")
+  local auto, kind, size = (format or ""):match("^(a?)([du])(%d)$")
   if kind then
-    return sized(raw, math.tointeger(tonumber(size)), kind == "d")
+    local bytes = math.tointeger(tonumber(size))
+    local shown = sized(raw, bytes, kind == "d")
+    return auto == "a" and automatic(math.tointeger(tonumber(shown))
+                                     or raw, 8 * bytes) or shown
   end
   local enum_size, enums = (format or ""):match("^e(%d){(.*)}$")
   if enum_size then

@@ -100,8 +100,11 @@ function Data:arguments(id, args)
     return "()"
   end
   local shown = {}
-  for i = 1, args.n do
-    shown[i] = argspec.show(args[i], plan.args[i] or "auto", args.strings[i])
+  for i = 1, #plan.args do
+    local source = plan.sources[i]
+    shown[i] = source and source <= args.n
+               and argspec.show(args[source], plan.args[i], args.strings[source])
+               or "?"
   end
   return "(" .. table.concat(shown, ", ") .. ")"
 end
