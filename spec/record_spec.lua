@@ -217,6 +217,37 @@ describe("snare record", function()
     assert.truthy(err:find("arg1 to arg8"))
   end)
 
+  it("runs uftrace's Lua scripts on a recording (snare script -S)",
+     function()
+    snare("record -d " .. dir .. " -A fib@arg1 -R fib@retval -R "
+          .. "name_of@retval/s -- " .. program("values") .. " 2")
+    local file = os.tmpname()
+    local f = assert(io.open(file, "w"))
+    f:write([[
+function uftrace_begin(ctx) print("begin", ctx.record, #ctx.cmds) end
+function uftrace_entry(ctx)
+  print("entry", ctx.depth, ctx.name, ctx.tid > 0, ctx.timestamp > 0,
+        ctx.address > 0, ctx.args and table.concat(ctx.args, ",") or "-")
+end
+function uftrace_exit(ctx)
+  print("exit", ctx.depth, ctx.name, ctx.duration >= 0, tostring(ctx.retval))
+end
+function uftrace_end() print("end") end
+]])
+    f:close()
+    local out = snare("script -S " .. file .. " -d " .. dir .. " -F fib -F "
+                      .. "name_of")
+    os.remove(file)
+    assert.equal(table.concat({
+      "begin\tfalse\t0",
+      "entry\t0\tfib\ttrue\ttrue\ttrue\t2",
+      "entry\t1\tfib\ttrue\ttrue\ttrue\t1", "exit\t1\tfib\ttrue\t1",
+      "entry\t1\tfib\ttrue\ttrue\ttrue\t0", "exit\t1\tfib\ttrue\t0",
+      "exit\t0\tfib\ttrue\t1",
+      "entry\t0\tname_of\ttrue\ttrue\ttrue\t-",
+      "exit\t0\tname_of\ttrue\tone", "end", "" }, "\n"), out)
+  end)
+
   it("keeps the last recording as DIR.old", function()
     snare("record -d " .. dir .. " -- " .. program("calls") .. " 1")
     snare("record -d " .. dir .. " -- " .. program("calls") .. " 2")

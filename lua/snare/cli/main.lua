@@ -43,6 +43,9 @@ usage: snare COMMAND [ARGS...]
   snare report [-s KEY,...] [--threads] [--diff DIR2] [FILTERS]
   snare replay [FILTERS]           calls nested, with durations
   snare graph [FILTERS] FUNCTION   the call graph under FUNCTION
+  snare script -S FILE.lua [FILTERS]
+                                   uftrace's Lua script API over the
+                                   recording (uftrace_entry(ctx)...)
   snare dump --chrome|--flame-graph|--svg|--pprof|--speedscope [-o FILE]
                                    read a recording (-d DIR, default
                                    snare.data) as uftrace does; FILTERS:
@@ -106,7 +109,7 @@ function subcommands.record(argv, first)
   return require("snare.cli.record").main(argv, first)
 end
 
-for _, name in ipairs { "report", "replay", "graph", "dump" } do
+for _, name in ipairs { "report", "replay", "graph", "dump", "script" } do
   subcommands[name] = function(argv, first)
     return require("snare.cli.recording")[name](argv, first)
   end

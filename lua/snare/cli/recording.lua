@@ -193,6 +193,31 @@ function recording.graph(argv, first)
   return 0
 end
 
+--- `snare script -S FILE.lua [-d DIR] [filters]`: uftrace's script API
+-- over the recording (`snare.recording.script`).
+function recording.script(argv, first)
+  local opts, err = parse(argv, first, { ["-S"] = function(o, file)
+    o.script = file
+    return true
+  end })
+  if not opts then
+    return fail(err)
+  end
+  if not opts.script then
+    return fail("usage: snare script -S FILE.lua [-d DIR] [FILTERS]")
+  end
+  local rec, why = open(opts)
+  if not rec then
+    return fail(why)
+  end
+  local ok, failure = require("snare.recording.script").run(rec, opts,
+                                                            opts.script)
+  if not ok then
+    return fail(tostring(failure))
+  end
+  return 0
+end
+
 local dump_formats = { ["--chrome"] = "chrome", ["--flame-graph"] = "folded",
                        ["--svg"] = "svg", ["--pprof"] = "pprof",
                        ["--speedscope"] = "speedscope" }

@@ -194,7 +194,8 @@ end
 -- (value: an exit's duration, a loss's count; args: an entry's recorded
 -- values; ret: an exit's return value, text: the string it points to
 -- when read), where an entry directly followed
--- by its own exit comes once, as a leaf (kind "leaf", with both).
+-- by its own exit comes once, as a leaf (kind "leaf", with both), unless
+-- `opts.every_event`.
 local function merged(rec, opts, visit)
   local heads = {}
   for _, thread in ipairs(rec:selected_threads(opts.filters)) do
@@ -217,7 +218,7 @@ local function merged(rec, opts, visit)
     local kind, id, depth, time = e[1], e[2], e[3], e[4]
     local after = table.pack(head.reader:next())
     if kind == "entry" and after[1] == "exit" and after[2] == id
-       and after[3] == depth then
+       and after[3] == depth and not opts.every_event then
       visit(head.thread, "leaf", id, depth, time, after[5], e[5], after[6],
             after[7])
       after = table.pack(head.reader:next())
