@@ -50,6 +50,11 @@ local function parse(argv, first)
       end
       opts.specs[#opts.specs + 1] = (what == "args" and "A:" or "R:") .. operand
       i = i + 1
+    elseif option == "-S" or option == "--script" then
+      if not operand then
+        return nil, option .. " needs a Lua script"
+      end
+      opts.script, i = operand, i + 1
     elseif option == "-a" or option == "--auto-args" then
       opts.specs[#opts.specs + 1] = "auto"
     elseif option == "--buffer-size" then
@@ -107,7 +112,22 @@ function record.main(argv, first)
   for _, word in ipairs(opts.command) do
     args[#args + 1] = word
   end
-  return profile.run_agent(script, args, opts.command)
+  local status = profile.run_agent(script, args, opts.command)
+  if opts.script then
+    -- The script runs over the recording once the program ended (not
+    -- while it runs, as uftrace's live -S does): the same calls, in the
+    -- same order.
+    local rec, err2 = require("snare.recording.data").open(opts.dir)
+    local ran, failure = rec ~= nil, err2
+    if rec then
+      ran, failure = require("snare.recording.script").run(rec, {},
+                                                           opts.script)
+    end
+    if not ran then
+      io.stderr:write("snare: ", tostring(failure), "\n")
+    end
+  end
+  return status
 end
 
 return record

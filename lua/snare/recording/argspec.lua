@@ -23,8 +23,8 @@ local argspec = {}
 -- Integer arguments a hook can record: six registers, two stack words.
 local MAX_ARGS = 8
 
-local formats = { d = true, u = true, x = true, p = true, c = true, s = true,
-                  auto = true, ["?"] = true }
+local known_formats = { d = true, u = true, x = true, p = true, c = true,
+                        s = true, auto = true, ["?"] = true }
 
 -- "i32" -> "d4", "u16" -> "u2"; other formats as they are; nil if bad.
 local function format_of(text)
@@ -36,7 +36,7 @@ local function format_of(text)
     local bytes = ({ ["8"] = 1, ["16"] = 2, ["32"] = 4, ["64"] = 8 })[bits]
     return bytes and (sign == "i" and "d" or "u") .. bytes
   end
-  return formats[text] and text or nil
+  return known_formats[text] and text or nil
 end
 
 --- Parses a spec of `-A` (`what` "args") or `-R` ("retval"): `{pattern,
