@@ -14,6 +14,7 @@
 #
 # uftrace records with --no-libcall: snare records the program's own
 # functions, not its calls into libraries. Goal: snare <= 1.0x uftrace.
+# RECORD_PROGRAMS picks the whole programs (default "bzip2 xz pcre2grep").
 # shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"
 RUNS=${RUNS:-5}
@@ -69,7 +70,7 @@ awk 'BEGIN { srand(11); for (i = 1; i <= 150000; i++)
                printf "%d %d %s lorem ipsum %s\n", i, int(rand() * 1e6),
                       (rand() < 0.5 ? "alpha beta" : "gamma"),
                       (i % 7 ? "sit" : "amet Lorem") }' >"$work/text"
-programs=(bzip2 xz pcre2grep)
+read -ra programs <<<"${RECORD_PROGRAMS:-bzip2 xz pcre2grep}"
 args_of() {
   case $1 in
     bzip2 | xz) echo "-c $work/text" ;;
