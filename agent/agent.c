@@ -235,6 +235,8 @@ static const luaL_Reg agent_functions[] = {
     {"args", l_args},       {"start_dir", l_start_dir},
     {"on_fork", agent_l_on_fork}, {"generation", l_generation},
     {"mode", l_mode},       {"running", agent_l_running},
+    {"record_start", agent_l_record_start},
+    {"record_stop", agent_l_record_stop},
     {NULL, NULL},
 };
 

@@ -129,6 +129,12 @@ char **agent_follow_env(char *const envp[]);
 void agent_fork_start(void);
 int agent_l_on_fork(struct lua_State *L);
 void agent_child_end(agent_end end, int signo);
+/* agent/recorder.c: agent.record_start(dir, lossless, bytes) and
+   agent.record_stop() for `snare record`; a fork's child's recording
+   ends with it. */
+int agent_l_record_start(struct lua_State *L);
+int agent_l_record_stop(struct lua_State *L);
+void agent_recorder_child_end(void);
 /* agent/signals.c: the end signals handled (SIGINT, SIGTERM, SIGHUP). */
 void agent_end_signals_install(void);
 void agent_end_signals_forget(void); /* in a fork's child */

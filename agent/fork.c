@@ -109,6 +109,7 @@ void agent_child_end(agent_end end, int signo) {
     call_script(ref, 2, push_end, &args);
   }
   pthread_mutex_unlock(&child_lua);
+  agent_recorder_child_end();
 }
 
 /* The turn first: a controller wanting the agent's lock in Lua would

@@ -24,6 +24,9 @@ else
 fi
 
 echo
+bash bench/record.sh
+
+echo
 bash bench/dwarf.sh
 echo
 bash bench/stepping.sh

@@ -109,7 +109,8 @@ static bool optflag(lua_State *L, int opts, const char *field)
   return on;
 }
 
-/* core.hook(address, {time=, trace=, callback=, on_exit=}) -> hook */
+/* core.hook(address, {time=, trace=, record=, record_args=N,
+   record_strings=MASK, record_return=, callback=, on_exit=}) -> hook */
 static int core_hook(lua_State *L)
 {
   snare_lua_check_no_callback(L, "set a hook");
@@ -122,6 +123,14 @@ static int core_hook(lua_State *L)
   if (lua_istable(L, 2)) {
     opts.time = optflag(L, 2, "time");
     opts.trace = optflag(L, 2, "trace");
+    opts.record = optflag(L, 2, "record");
+    opts.record_return = optflag(L, 2, "record_return");
+    opts.record_return_string = optflag(L, 2, "record_return_string");
+    lua_getfield(L, 2, "record_args");
+    opts.record_args = (uint8_t)luaL_optinteger(L, -1, 0);
+    lua_getfield(L, 2, "record_strings");
+    opts.record_strings = (uint8_t)luaL_optinteger(L, -1, 0);
+    lua_pop(L, 2);
     opts.callback_on_exit = optflag(L, 2, "on_exit");
     lua_getfield(L, 2, "callback");
     if (!lua_isnil(L, -1))

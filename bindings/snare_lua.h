@@ -190,6 +190,9 @@ void snare_lua_open_hooks(lua_State *L);
 /* ---- jit.c ---- */
 /* Sets jit (with alloc) and code_register into the table on top. */
 void snare_lua_open_jit(lua_State *L);
+/* ---- recording_lua.c ---- */
+/* Sets recording_open (readers of `snare record` streams). */
+void snare_lua_open_recording(lua_State *L);
 /* ---- marks_lua.c ---- */
 /* Sets mark, marks, mark_hook, probe_hook... into the table on top. */
 void snare_lua_open_marks(lua_State *L);

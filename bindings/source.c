@@ -243,7 +243,10 @@ static int lib_addresses(lua_State *L)
 }
 
 /* lib:function_info(name) -> {name, inlined, entry, after_prologue,
-   ranges = {{low, high}...}, decl_file, decl_line, params = {...}} */
+   ranges = {{low, high}...}, decl_file, decl_line, params = {...},
+   param_formats = "d4s8...", param_enums = {[i] = "RED=0;BLUE=6"},
+   return_format = "s8", returns = "integer"|"float"|"nothing"|
+   "unknown", return_size} */
 static int lib_function_info(lua_State *L)
 {
   snare_library *lib = snare_lua_checklibrary(L, 1);
@@ -275,6 +278,20 @@ static int lib_function_info(lua_State *L)
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   lua_setfield(L, -2, "params");
+  setstring(L, "param_formats", fn.param_formats);
+  lua_createtable(L, 0, 0);
+  for (size_t i = 0; fn.param_enums != NULL && i < fn.param_count; i++) {
+    if (fn.param_enums[i] == NULL)
+      continue;
+    lua_pushstring(L, fn.param_enums[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, -2, "param_enums");
+  setstring(L, "return_format", fn.return_format);
+  static const char *const returns[] = {"unknown", "nothing", "integer",
+                                        "float"};
+  setstring(L, "returns", returns[fn.returns]);
+  setinteger(L, "return_size", fn.return_size);
   return 1;
 }
 

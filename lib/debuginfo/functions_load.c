@@ -4,6 +4,7 @@
  * (those declaring something), with their address ranges.
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/demangle.h"
@@ -250,7 +251,27 @@ static char *function_name(Dwarf_Debug dbg, di_function *fn, Dwarf_Die die,
   return shown;
 }
 
-/* Parameter names of a function DIE (concrete or abstract). */
+static void param_format(Dwarf_Debug dbg, Dwarf_Die param, Dwarf_Die origin,
+                         char out[2], char **enums);
+
+/* Room for `cap` parameters' formats and enumerators, from old_cap. */
+static bool grow_param_details(di_function *fn, size_t old_cap, size_t cap)
+{
+  if (old_cap == cap)
+    return true;
+  char *formats = realloc(fn->param_formats, 2 * cap + 1);
+  if (formats == NULL)
+    return false;
+  fn->param_formats = formats;
+  char **enums = realloc(fn->param_enums, cap * sizeof *enums);
+  if (enums == NULL)
+    return false;
+  fn->param_enums = enums;
+  return true;
+}
+
+/* Parameter names (and formats) of a function DIE (concrete or
+   abstract). */
 static bool read_params(snare_debuginfo *di, Dwarf_Die die, di_function *fn)
 {
   Dwarf_Die child = NULL;
@@ -264,12 +285,23 @@ static bool read_params(snare_debuginfo *di, Dwarf_Die die, di_function *fn)
     if (tag == DW_TAG_formal_parameter) {
       Dwarf_Die origin = origin_of(di->dbg, child);
       char *name = die_name(child, origin);
+      char format[2], *enums = NULL;
+      param_format(di->dbg, child, origin, format, &enums);
       if (origin)
         dwarf_dealloc_die(origin);
+      size_t old_cap = cap;
       ok = di_reserve((void **)&fn->params, &cap, fn->info.param_count,
-                      sizeof *fn->params);
-      if (ok)
+                      sizeof *fn->params) &&
+           grow_param_details(fn, old_cap, cap);
+      if (ok) {
+        memcpy(&fn->param_formats[2 * fn->info.param_count], format, 2);
+        fn->param_enums[fn->info.param_count] = enums;
         fn->params[fn->info.param_count++] = name ? name : strdup("");
+        fn->param_formats[2 * fn->info.param_count] = '\0';
+      } else {
+        free(name);
+        free(enums);
+      }
     }
     child = di_next_sibling(di->dbg, child);
   }
@@ -326,6 +358,90 @@ static snare_return_kind scalar_kind(Dwarf_Debug dbg, Dwarf_Die type,
   return kind;
 }
 
+/* "RED=0;GREEN=5" of an enumeration type; NULL if it has none. */
+static char *enumerators_text(Dwarf_Debug dbg, Dwarf_Die type)
+{
+  Dwarf_Die child = NULL;
+  if (dwarf_child(type, &child, NULL) != DW_DLV_OK)
+    return NULL;
+  char *text = NULL;
+  size_t length = 0;
+  while (child) {
+    Dwarf_Unsigned value = 0;
+    char *name = NULL;
+    if (di_udata(child, DW_AT_const_value, &value) &&
+        dwarf_diename(child, &name, NULL) == DW_DLV_OK) {
+      char item[256];
+      int n = snprintf(item, sizeof item, "%s%s=%lld", length ? ";" : "",
+                       name, (long long)value);
+      char *grown = n > 0 ? realloc(text, length + (size_t)n + 1) : NULL;
+      if (grown != NULL) {
+        memcpy(grown + length, item, (size_t)n + 1);
+        text = grown;
+        length += (size_t)n;
+      }
+    }
+    child = di_next_sibling(dbg, child);
+  }
+  return text;
+}
+
+/* The format of a parameter's value (snare.h, param_formats), from the
+   type of its DIE or of its abstract origin's; *enums (if not NULL) the
+   enumerators of an enum's, malloc'd, else NULL. */
+static void param_format(Dwarf_Debug dbg, Dwarf_Die param, Dwarf_Die origin,
+                         char out[2], char **enums)
+{
+  if (enums != NULL)
+    *enums = NULL;
+  out[0] = '?';
+  out[1] = '0';
+  Dwarf_Die type = di_ref(dbg, param, DW_AT_type);
+  if (type == NULL && origin != NULL)
+    type = di_ref(dbg, origin, DW_AT_type);
+  bool pointer = false;
+  for (int hops = 0; type != NULL && hops < 32; hops++) {
+    Dwarf_Half tag = 0;
+    if (dwarf_tag(type, &tag, NULL) != DW_DLV_OK)
+      break;
+    bool qualifier = tag == DW_TAG_typedef || tag == DW_TAG_const_type ||
+                     tag == DW_TAG_volatile_type || tag == DW_TAG_restrict_type;
+    if (tag == DW_TAG_pointer_type && !pointer) {
+      out[0] = 'p';
+      out[1] = '8';
+      pointer = true; /* is it char *? */
+    } else if (!qualifier) {
+      Dwarf_Unsigned bytes = 0, encoding = 0;
+      di_udata(type, DW_AT_byte_size, &bytes);
+      bool base = tag == DW_TAG_base_type &&
+                  di_udata(type, DW_AT_encoding, &encoding);
+      /* Strings are char *, as uftrace's; unsigned char * are bytes. */
+      bool character = base && bytes == 1 && encoding == DW_ATE_signed_char;
+      if (pointer) {
+        if (character)
+          out[0] = 's';
+      } else if (tag == DW_TAG_enumeration_type && bytes <= 8) {
+        out[0] = 'e';
+        out[1] = (char)('0' + bytes);
+        if (enums != NULL)
+          *enums = enumerators_text(dbg, type);
+      } else if (base && bytes <= 8) {
+        out[0] = encoding == DW_ATE_float ? 'f'
+                 : encoding == DW_ATE_signed || encoding == DW_ATE_signed_char
+                     ? 'd'
+                     : 'u';
+        out[1] = (char)('0' + bytes);
+      }
+      break;
+    }
+    Dwarf_Die next = di_ref(dbg, type, DW_AT_type);
+    dwarf_dealloc_die(type);
+    type = next;
+  }
+  if (type != NULL)
+    dwarf_dealloc_die(type);
+}
+
 static snare_return_kind return_kind(Dwarf_Debug dbg, Dwarf_Die fn,
                                      unsigned *size)
 {
@@ -367,6 +483,8 @@ static bool add_function(unit_walk *w, Dwarf_Die die, bool inlined,
   bool ok = read_params(di, origin ? origin : die, fn);
   fn->info.returns =
       return_kind(di->dbg, origin ? origin : die, &fn->info.return_size);
+  /* A function's DW_AT_type is its return type. */
+  param_format(di->dbg, die, origin, fn->return_format, NULL);
   if (origin)
     dwarf_dealloc_die(origin);
   *index = (long)di->function_count++;
@@ -493,6 +611,9 @@ snare_status di_finish_functions(snare_debuginfo *di, size_t first)
                                               fn->ranges[k].high + di->bias};
     info->ranges = fn->exported;
     info->params = (const char *const *)fn->params;
+    info->param_formats = fn->param_formats;
+    info->param_enums = (const char *const *)fn->param_enums;
+    info->return_format = fn->return_format;
     di_place_function(di, fn, fn->ranges[fn->info.range_count - 1].high);
   }
   return SNARE_OK;
@@ -518,7 +639,11 @@ void di_free_functions(snare_debuginfo *di)
     free(fn->exported);
     for (size_t k = 0; k < fn->info.param_count; k++)
       free(fn->params[k]);
+    for (size_t k = 0; fn->param_enums != NULL && k < fn->info.param_count; k++)
+      free(fn->param_enums[k]);
     free(fn->params);
+    free(fn->param_formats);
+    free(fn->param_enums);
   }
   free(di->functions);
   for (size_t i = 0; i < di->block_count; i++)

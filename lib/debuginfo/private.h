@@ -77,6 +77,9 @@ typedef struct di_function {
   char **params;
   Dwarf_Off die; /* its DIE (a concrete instance's, not the origin's) */
   uint64_t first_low; /* where its first range in DWARF's order starts */
+  char *param_formats; /* what info.param_formats shows */
+  char **param_enums;  /* and info.param_enums */
+  char return_format[3];
 } di_function;
 
 /* A unit naming a file, by the hash of the file's base name. */

@@ -233,7 +233,7 @@ static snare_status hook_locked(uint64_t fn, const snare_hook_options *opts,
   if (!ensure_stubs(fn))
     return SNARE_SYSTEM;
   snare_hook_options options = opts != NULL ? *opts : (snare_hook_options){0};
-  bool catches_exit = options.time || options.trace ||
+  bool catches_exit = options.time || options.trace || options.record ||
                       (options.callback && options.callback_on_exit);
   /* Only at a function's first byte is [rsp] its return address; inside
      a known function, redirecting "the return" would overwrite whatever

@@ -194,7 +194,7 @@ static bool jumped_back_to_entry(const hook_thread *thread,
 /* ---- frames that ended without their return: resynchronising by
    stack pointer, stack switches, unwinders, thread exit ---- */
 
-static void leave(hook_thread *thread, uint64_t *clock,
+static void leave(hook_thread *thread, uint64_t *clock, bool returned,
                   uint64_t return_value);
 
 /* Makes the frames of `stack` the running ones: they move above the
@@ -235,7 +235,7 @@ static void end_early(hook_thread *thread, uint64_t *clock) {
   unsigned at = thread->ended_next++ % ENDED_KEPT;
   thread->ended[at].slot = top->slot;
   thread->ended[at].real_return = top->real_return;
-  leave(thread, clock, 0);
+  leave(thread, clock, false, 0);
 }
 
 static uint64_t ended_return(const hook_thread *thread, uint64_t slot) {
@@ -281,7 +281,8 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     return;
   }
   atomic_fetch_add_explicit(&hook->calls, 1, memory_order_relaxed);
-  uint64_t now = (hook->options.time || hook->options.trace)
+  uint64_t now = (hook->options.time || hook->options.trace ||
+                  hook->options.record)
                      ? snare_os_now_ns()
                      : 0;
   if (stub != 0 && thread->depth > thread->base &&
@@ -306,6 +307,9 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     entry->recursive = hook->options.time && activate(thread, hook);
     thread->depth++;
     *slot = stub;
+    /* Only a frame whose exit will be seen: a recording's calls nest. */
+    if (hook->options.record)
+      snare_record_entry(hook, now, args, slot);
   }
   busy = false;
 }
@@ -333,8 +337,8 @@ void snare_hook_enter_trapped(snare_hook_record *hook, void *context) {
 /* The time of this exit, read at most once, and only for hooks that
    time, trace or call back: counting alone needs no clock. */
 static uint64_t exit_time(const snare_hook_record *hook, uint64_t *now) {
-  if (*now == 0 &&
-      (hook->options.time || hook->options.trace || hook->options.callback))
+  if (*now == 0 && (hook->options.time || hook->options.trace ||
+                    hook->options.record || hook->options.callback))
     *now = snare_os_now_ns();
   return *now;
 }
@@ -361,13 +365,16 @@ static snare_hook_record *pop_timed(hook_thread *thread, uint64_t *clock) {
   return hook;
 }
 
-/* Accounts a frame as exited at *clock (read when needed) and pops it. */
-static void leave(hook_thread *thread, uint64_t *clock,
+/* Accounts a frame as exited at *clock (read when needed) and pops it;
+   `returned`: it returned return_value, else it ended without. */
+static void leave(hook_thread *thread, uint64_t *clock, bool returned,
                   uint64_t return_value) {
   snare_hook_record *hook = pop_timed(thread, clock);
   uint64_t now = exit_time(hook, clock);
   if (hook->options.trace)
     trace(hook, thread, true, now);
+  if (hook->options.record)
+    snare_record_exit(hook, now, returned, return_value);
   if (hook->options.callback != NULL && hook->options.callback_on_exit &&
       atomic_load_explicit(&hook->active, memory_order_relaxed))
     callback(hook, thread, true, now, NULL, return_value);
@@ -414,7 +421,7 @@ uint64_t snare_hook_exit_saved(uint64_t *block) {
   while (thread->depth - 1 > at)
     end_early(thread, &now);
   uint64_t real_return = thread->shadow[thread->depth - 1].real_return;
-  leave(thread, &now, block[SNARE_HOOK_SAVED_RAX]);
+  leave(thread, &now, true, block[SNARE_HOOK_SAVED_RAX]);
   busy = was_busy;
   return real_return;
 }
@@ -502,7 +509,8 @@ static void thread_ended(void) {
   uint64_t now = 0;
   thread->base = 0;
   while (thread->depth > 0)
-    leave(thread, &now, 0);
+    leave(thread, &now, false, 0);
+  snare_record_thread_ended();
   self = NULL;
   snare_os_pages_free(thread, sizeof *thread);
   busy = was_busy;

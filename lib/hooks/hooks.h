@@ -84,6 +84,20 @@ SNARE_HIDDEN snare_hook_fallback snare_hook_place_jump(
 /* True if a hook's jump covers part of [addr, addr+n). Under the global
    lock. */
 SNARE_HIDDEN bool snare_hooks_jump_in(uint64_t addr, size_t n);
+/* Append an entry (with the argument registers args, which may be NULL,
+   and the return address's slot, above which lie stack arguments) or an
+   exit (`returned`: with rax = value, else a frame that ended
+   without returning) of hook's function at `now` to the calling
+   thread's recording stream, while recording (record_buffer.c);
+   signal-safe. */
+SNARE_HIDDEN void snare_record_entry(const snare_hook_record *hook,
+                                     uint64_t now, const uint64_t *args,
+                                     const uint64_t *slot);
+SNARE_HIDDEN void snare_record_exit(const snare_hook_record *hook,
+                                    uint64_t now, bool returned,
+                                    uint64_t value);
+/* The calling thread ends: its stream is complete. */
+SNARE_HIDDEN void snare_record_thread_ended(void);
 
 /* Appends an event to the trace buffer; signal-safe. */
 SNARE_HIDDEN void snare_trace_push(const snare_trace_event *event);

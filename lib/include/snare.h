@@ -638,6 +638,16 @@ typedef struct snare_function_info {
   unsigned call_line;
   const char *const *params; /* parameter names in order */
   size_t param_count;
+  /* Two characters per parameter, in order: its kind, 'd' signed
+     integer, 'u' unsigned (bool too), 'e' enum, 'f' floating point, 'p'
+     pointer, 's' pointer to (plain or signed) char, '?' other (a
+     struct); then its size in
+     bytes as a digit ('0' unknown). NULL without parameters. */
+  const char *param_formats;
+  /* Per parameter: an enum's enumerators, "RED=0;GREEN=5", else NULL. */
+  const char *const *param_enums;
+  const char *return_format; /* the same two characters for the return
+                                value; "?0" for void */
 } snare_function_info;
 
 /* The source frame `outward` levels out from the innermost at addr (an
@@ -1156,6 +1166,17 @@ typedef void (*snare_hook_fn)(const snare_hook_call *call, void *data);
 typedef struct snare_hook_options {
   bool time;              /* inclusive and self time (catches exits) */
   bool trace;             /* entry/exit events into the trace buffer */
+  bool record;            /* entry/exit events into the thread's recording
+                             stream (snare_record_begin) */
+  uint8_t record_args;    /* with record: the first N (up to 8: six
+                             registers, then two words of the stack)
+                             integer arguments go with each entry */
+  uint8_t record_strings; /* of those, bit i: argument i+1 points to a
+                             string, up to 64 bytes of which are read
+                             (safely: a bad pointer is marked unreadable) */
+  bool record_return;     /* with record: rax goes with each return */
+  bool record_return_string; /* and it points to a string, read as
+                                record_strings' are */
   snare_hook_fn callback; /* NULL: count only */
   bool callback_on_exit;  /* also call it at exits */
   void *data;             /* passed to callback, owned by the caller */
@@ -1261,6 +1282,69 @@ typedef struct snare_trace_event {
  */
 SNARE_API snare_status snare_trace_read(snare_trace_event *out, size_t cap,
                                         size_t *count, uint64_t *dropped);
+
+/* ------------------------------------------------------------------ */
+/* Recordings: every traced call, per thread, for a writer to drain     */
+
+/*
+ * Hooks with the `record` option append their entries and exits to a
+ * byte stream of the calling thread (a ring of config.buffer_bytes),
+ * which a writer thread drains (snare_record_stream_peek/consume) while
+ * the program runs. When a ring is full the thread waits for the writer
+ * (config.lossless), or the event is dropped and counted (the stream's
+ * `lost`; the next event then carries its absolute time). An event is
+ * a LEB128 number V, V & 3 its kind: 0 an entry, 1 an exit (then the
+ * hook id, LEB128; V >> 2 the nanoseconds since the stream's previous
+ * event), 3 an entry with values (the hook id, a count N, N LEB128
+ * register values, a count M of strings, M times: the argument's index,
+ * its length + 1 (0: unreadable) and its bytes), 2 a marker (V >> 2: 0
+ * the absolute time follows, 1 a count of lost events follows, 2 the
+ * return value of the exit that follows, 3 the string it points to: its
+ * length + 1, 0 if unreadable, and its bytes). A stream begins with an
+ * absolute time.
+ */
+typedef struct snare_record_config {
+  size_t buffer_bytes; /* per thread, a power of two; 0: 1 MiB */
+  bool lossless;       /* wait for room rather than drop */
+} snare_record_config;
+
+/* Recording hooks record from now on, until snare_record_end. */
+SNARE_API snare_status snare_record_begin(const snare_record_config *config);
+/* They stop: no thread waits for the writer any more. */
+SNARE_API void snare_record_end(void);
+
+typedef struct snare_record_stream snare_record_stream;
+
+typedef struct snare_record_stream_info {
+  int pid, tid;      /* the OS's */
+  char name[16];     /* the thread's, when last seen */
+  uint64_t lost;     /* events dropped for want of room */
+  uint64_t waits;    /* times the thread waited for room */
+  bool ended;        /* the thread exited: nothing more will come */
+} snare_record_stream_info;
+
+/* The streams, newest first: NULL for the first, else the one after
+   `after`; NULL at the end. Streams are never freed while the process
+   lives (snare_record_stream_release frees their rings). */
+SNARE_API snare_record_stream *snare_record_stream_next(
+    snare_record_stream *after);
+SNARE_API void snare_record_stream_info_get(snare_record_stream *stream,
+                                            snare_record_stream_info *out);
+/* The bytes written and not yet consumed, as one or two spans (the ring
+   wraps); returns their total. The writer's alone. */
+SNARE_API size_t snare_record_stream_peek(snare_record_stream *stream,
+                                          const uint8_t **first,
+                                          size_t *first_size,
+                                          const uint8_t **second,
+                                          size_t *second_size);
+SNARE_API void snare_record_stream_consume(snare_record_stream *stream,
+                                           size_t size);
+/* An ended stream, drained: its ring is freed. */
+SNARE_API void snare_record_stream_release(snare_record_stream *stream);
+/* In a fork's child: the parent's unwritten events are dropped (its
+   writer writes them), the streams of threads that did not cross the
+   fork end, and the forking thread's stream is the child's. */
+SNARE_API void snare_record_forked_child(void);
 
 /* ------------------------------------------------------------------ */
 /* JIT code: executable memory, regions with symbols and line maps     */

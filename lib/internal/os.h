@@ -172,6 +172,13 @@ SNARE_HIDDEN bool snare_os_on_alternate_stack(uint64_t addr);
 /* Has callback (always the same one) run when the calling thread exits,
    by returning or by pthread_exit. */
 SNARE_HIDDEN void snare_os_thread_at_exit(void (*callback)(void));
+/* The calling thread's OS id (gettid), its process's id, its name (up
+   to 15 bytes), and a pause of some microseconds: for recording threads,
+   signal-safe and clean of vector state (os/linux/recording.c). */
+SNARE_HIDDEN int snare_os_thread_tid(void);
+SNARE_HIDDEN int snare_os_process_id(void);
+SNARE_HIDDEN void snare_os_thread_name(char name[16]);
+SNARE_HIDDEN void snare_os_pause_briefly(void);
 /* Writes message to standard error and aborts: for broken invariants
    where continuing would corrupt the program. */
 SNARE_HIDDEN _Noreturn void snare_os_fatal(const char *message);

@@ -180,6 +180,16 @@ cases.groups.module = with_memory {
   hook = { params = { "target", "fn", "callback", "address" },
            good = function() return { "leaf", function() end } end },
   trace_read = {},
+  -- recordings: a file that is none is refused with a message
+  recording_open = { params = { "path", "options" },
+                     good = function() return { "/etc/passwd" } end,
+                     extra = function()
+                       return { { "directory", { "/" } },
+                                { "missing file", { "/no/such/1.dat" } },
+                                { "bad depth", { "/etc/passwd", { depth = 1.5 } } },
+                                { "bad filter", { "/etc/passwd",
+                                                  { only = { x = 1 } } } } }
+                     end },
   -- marks: a good mark stays registered (unarmed, it changes nothing);
   -- good hooks and mark breakpoints match no mark
   mark = { params = { "address", "data1", "data2", "function" },

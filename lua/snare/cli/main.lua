@@ -37,6 +37,23 @@ usage: snare COMMAND [ARGS...]
       --follow-exec                the image an exec() starts is
                                    profiled too (its report to
                                    FILE.PID.N after N execs)
+  snare record [-d DIR] [--lossless|--drop] [--buffer-size N] -- PROGRAM
+                                   every call of PROGRAM's functions, on
+                                   every thread, into DIR (snare.data)
+  snare report [-s KEY,...] [--threads] [--diff DIR2] [FILTERS]
+  snare replay [FILTERS]           calls nested, with durations
+  snare graph [FILTERS] FUNCTION   the call graph under FUNCTION
+  snare script -S FILE.lua [FILTERS]
+                                   uftrace's Lua script API over the
+                                   recording (uftrace_entry(ctx)...)
+  snare dump --chrome|--flame-graph|--svg|--pprof|--speedscope [-o FILE]
+                                   read a recording (-d DIR, default
+                                   snare.data) as uftrace does; FILTERS:
+                                   -F PATTERN, -N PATTERN (names, globs,
+                                   regexes, NAME@LIB, @LIB), -D DEPTH,
+                                   -t TIME (10us), --tid TID[,TID],
+                                   -T FUNC@trace_on|trace_off|finish,
+                                   -r START~END (1ms~5ms)
   snare exec SCRIPT.lua [ARGS...] -- PROGRAM [ARGS...]
                                    run PROGRAM with SCRIPT in control
                                    inside it (see the snare.agent module)
@@ -109,6 +126,16 @@ end
 
 function subcommands.trace(argv, first)
   return require("snare.cli.profile").main(argv, first, "text")
+end
+
+function subcommands.record(argv, first)
+  return require("snare.cli.record").main(argv, first)
+end
+
+for _, name in ipairs { "report", "replay", "graph", "dump", "script" } do
+  subcommands[name] = function(argv, first)
+    return require("snare.cli.recording")[name](argv, first)
+  end
 end
 
 function subcommands.exec(argv, first)

@@ -1,0 +1,133 @@
+--- `snare record [OPTIONS] -- PROG ARGS`: every call of the program's
+-- functions, on every thread, into a recording directory that `snare
+-- report`, `replay`, `graph` and `dump` read later (snare.recording).
+-- @module snare.cli.record
+local argspec = require "snare.recording.argspec"
+local profile = require "snare.cli.profile"
+
+local record = {}
+
+local function fail(message)
+  io.stderr:write("snare: ", message, "\n")
+  return 2
+end
+
+local function quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- "64K", "1M", "4096" as bytes, or nil.
+local function size_of(text)
+  local number, unit = (text or ""):match("^(%d+)([KkMm]?)$")
+  if not number then
+    return nil
+  end
+  local scale = ({ [""] = 1, K = 1024, k = 1024, M = 1 << 20, m = 1 << 20 })[unit]
+  return math.tointeger(tonumber(number) * scale)
+end
+
+local function parse(argv, first)
+  local opts = { dir = "snare.data", lossless = true, buffer = 0, specs = {} }
+  local i = first
+  while argv[i] and argv[i] ~= "--" do
+    local option, operand = argv[i], argv[i + 1]
+    if option == "-d" or option == "--data" then
+      if not operand then
+        return nil, option .. " needs a directory"
+      end
+      opts.dir, i = operand, i + 1
+    elseif option == "--lossless" then
+      opts.lossless = true
+    elseif option == "--drop" then
+      opts.lossless = false
+    elseif option == "-A" or option == "--argument" or option == "-R"
+           or option == "--retval" then
+      local what = (option == "-A" or option == "--argument") and "args"
+                   or "retval"
+      local ok, err = argspec.parse(operand or "", what)
+      if not ok then
+        return nil, option .. ": " .. err
+      end
+      opts.specs[#opts.specs + 1] = (what == "args" and "A:" or "R:") .. operand
+      i = i + 1
+    elseif option == "-S" or option == "--script" then
+      if not operand then
+        return nil, option .. " needs a Lua script"
+      end
+      opts.script, i = operand, i + 1
+    elseif option == "-a" or option == "--auto-args" then
+      opts.specs[#opts.specs + 1] = "auto"
+    elseif option == "--buffer-size" then
+      local bytes = size_of(operand)
+      if not bytes or bytes < 4096 or bytes & (bytes - 1) ~= 0 then
+        return nil, "--buffer-size needs a power of two of at least 4K"
+      end
+      opts.buffer, i = bytes, i + 1
+    elseif option:sub(1, 1) == "-" then
+      return nil, "unknown option " .. option
+    else
+      break
+    end
+    i = i + 1
+  end
+  if argv[i] == "--" then
+    i = i + 1
+  end
+  opts.command = { table.unpack(argv, i) }
+  if #opts.command == 0 then
+    return nil, "nothing to run: snare record [OPTIONS] -- PROGRAM [ARGS]"
+  end
+  return opts
+end
+
+-- A fresh directory; one there already becomes DIR.old (as uftrace does).
+local function make_directory(dir)
+  if os.rename(dir, dir) then
+    os.execute("rm -rf " .. quote(dir .. ".old"))
+    local ok, err = os.rename(dir, dir .. ".old")
+    if not ok then
+      return nil, err
+    end
+  end
+  if not os.execute("mkdir -p " .. quote(dir)) then
+    return nil, "cannot make " .. dir
+  end
+  return true
+end
+
+--- Runs `snare record`; returns the program's exit status.
+function record.main(argv, first)
+  local opts, err = parse(argv, first)
+  if not opts then
+    return fail(err)
+  end
+  local ok, why = make_directory(opts.dir)
+  if not ok then
+    return fail("cannot make the recording directory: " .. tostring(why))
+  end
+  local script = package.searchpath("snare.recording.agent_script",
+                                    package.path)
+  local args = { opts.dir, opts.lossless and "1" or "0", tostring(opts.buffer),
+                 table.concat(opts.specs, "\x1e") }
+  for _, word in ipairs(opts.command) do
+    args[#args + 1] = word
+  end
+  local status = profile.run_agent(script, args, opts.command)
+  if opts.script then
+    -- The script runs over the recording once the program ended (not
+    -- while it runs, as uftrace's live -S does): the same calls, in the
+    -- same order.
+    local rec, err2 = require("snare.recording.data").open(opts.dir)
+    local ran, failure = rec ~= nil, err2
+    if rec then
+      ran, failure = require("snare.recording.script").run(rec, {},
+                                                           opts.script)
+    end
+    if not ran then
+      io.stderr:write("snare: ", tostring(failure), "\n")
+    end
+  end
+  return status
+end
+
+return record

@@ -1,0 +1,147 @@
+-- agent_script.lua - the controller script of `snare record -- PROG`,
+-- run by the agent inside the program (see snare.agent). Its arguments
+-- (agent.args): DIR LOSSLESS BUFFER_BYTES SPECS COMMAND..., DIR the
+-- recording directory (made by `snare record`), LOSSLESS "1" or "0",
+-- SPECS what to record of arguments and return values ("A:SPEC",
+-- "R:SPEC" and "auto" for -A, -R and --auto-args, separated by \x1e).
+--
+-- The program's functions are hooked to record every entry and exit;
+-- the agent's writer thread (agent/recorder.c) drains the threads'
+-- streams into DIR/TID.dat while it runs. When the program ends this
+-- script adds what a report needs without the program: the hooked
+-- functions (symbols.txt), the memory map (maps.txt), the build-ids of
+-- the mapped files (buildids.txt) and how the run went (info.txt).
+local agent = require "snare.agent"
+local core = require "snare.agent.core"
+local buildid = require "snare.recording.buildid"
+
+local argspec = require "snare.recording.argspec"
+local data = require "snare.recording.data"
+
+local dir, lossless, buffer = agent.args[1], agent.args[2], agent.args[3]
+local command = { table.unpack(agent.args, 5) }
+local specs = { args = {}, retvals = {} }
+for item in agent.args[4]:gmatch("[^\x1e]+") do
+  if item == "auto" then
+    specs.auto = true
+  else
+    local what = item:sub(1, 1) == "A" and "args" or "retval"
+    local spec = assert(argspec.parse(item:sub(3), what))
+    table.insert(what == "args" and specs.args or specs.retvals, spec)
+  end
+end
+local matchers = {}
+local function match(pattern, fn)
+  matchers[pattern] = matchers[pattern] or assert(data.matcher(pattern))
+  return matchers[pattern](fn)
+end
+if dir:sub(1, 1) ~= "/" then
+  dir = agent.start_dir .. "/" .. dir
+end
+
+local snare = require "snare"
+
+-- The library file an address lies in, or "-".
+local function library_of(address)
+  local sym = snare.symbol_at(address)
+  return sym and type(sym.library) == "string" and sym.library or "-"
+end
+
+local functions, hooks, failed, plans = agent.functions(), {}, 0, {}
+local wants_values = specs.auto or #specs.args > 0 or #specs.retvals > 0
+for _, fn in ipairs(functions) do
+  local options, plan = { record = true }, nil
+  if wants_values then
+    local info = specs.auto and agent.program:function_info(fn.name) or nil
+    plan = argspec.plan({ name = fn.name, library = library_of(fn.address),
+                          info = info }, specs, match)
+    for key, value in pairs(plan and argspec.hook_options(plan) or {}) do
+      options[key] = value
+    end
+  end
+  local ok, hook = pcall(snare.core.hook, fn.address, options)
+  if ok then
+    hooks[#hooks + 1] = { id = hook.id, address = fn.address, name = fn.name,
+                          hook = hook }
+    if plan then
+      plans[#plans + 1] = argspec.line(hook.id, plan)
+    end
+  else
+    failed = failed + 1
+  end
+end
+
+local function write_file(name, text)
+  local file = assert(io.open(dir .. "/" .. name, "w"))
+  file:write(text)
+  file:close()
+end
+
+local function read_file(path)
+  local file = io.open(path)
+  if not file then
+    return nil
+  end
+  local text = file:read("a")
+  file:close()
+  return text
+end
+
+-- Where each hooked function lives, as the report needs it later.
+local function symbols_text()
+  local lines = {}
+  for _, h in ipairs(hooks) do
+    lines[#lines + 1] = string.format("%d 0x%x %s %s", h.id, h.address,
+                                      library_of(h.address), h.name)
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+local function buildids_text(maps)
+  local lines, seen = {}, {}
+  for path in maps:gmatch("%s(/[^\n]+)\n") do
+    if not seen[path] then
+      seen[path] = true
+      local id = buildid.of_file(path)
+      if id then
+        lines[#lines + 1] = id .. " " .. path
+      end
+    end
+  end
+  return table.concat(lines, "\n") .. (#lines > 0 and "\n" or "")
+end
+
+local started = os.time()
+core.record_start(dir, lossless == "1", math.tointeger(tonumber(buffer)) or 0)
+local maps = read_file("/proc/self/maps") or ""
+write_file("symbols.txt", symbols_text())
+write_file("args.txt", #plans > 0 and table.concat(plans, "\n") .. "\n" or "")
+local how, detail = agent.run()
+local totals = core.record_stop()
+-- Libraries the program opened while it ran are in the map now.
+maps = read_file("/proc/self/maps") or maps
+write_file("maps.txt", maps)
+write_file("buildids.txt", buildids_text(maps))
+local info = {
+  "command " .. table.concat(command, " "),
+  "pid " .. (read_file("/proc/self/stat") or ""):match("^%d+"),
+  "ended " .. how .. (how == "signal" and " " .. tostring(detail) or ""),
+  "mode " .. (lossless == "1" and "lossless" or "drop"),
+  "hooked " .. #hooks,
+  "not_hooked " .. failed,
+  "bytes " .. totals.bytes,
+  "lost " .. (totals.lost + totals.unwritten),
+  "started " .. started,
+  "seconds " .. (os.time() - started),
+}
+write_file("info.txt", table.concat(info, "\n") .. "\n")
+if totals.lost + totals.unwritten > 0 then
+  io.stderr:write(string.format("snare: %d events lost (--drop: the "
+                                .. "buffers overflowed)\n",
+                                totals.lost + totals.unwritten))
+end
+if how == "fault" and detail then
+  io.stderr:write(string.format("snare: the program got %s on thread %d\n%s\n",
+                                detail.signal or "a signal", detail.thread,
+                                agent.backtrace(detail)))
+end
