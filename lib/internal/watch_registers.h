@@ -17,9 +17,6 @@
 /* The debug registers one thread has for data (x86-64: DR0..DR3). */
 #define SNARE_WATCH_REGISTERS 4
 
-/* The kernel's identity of the calling thread (what arming names). */
-SNARE_HIDDEN int snare_os_thread_tid(void);
-
 /*
  * Whether this process may arm its own debug registers at all. On
  * refusal returns UNSUPPORTED and sets *why to a sentence (static

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "internal/os.h"
 #include "watchpoints/watchpoints.h"
 
 /* "SW" in the top bits tells snare's cookies from a program's own perf

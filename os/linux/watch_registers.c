@@ -23,8 +23,6 @@
 #include "internal/watch_registers.h"
 #include "linux.h"
 
-int snare_os_thread_tid(void) { return (int)syscall(SYS_gettid); }
-
 static unsigned bp_type(snare_watch_kind kind) {
   switch (kind) {
   case SNARE_WATCH_WRITE:
