@@ -18,14 +18,9 @@ local collect = require "snare.collect"
 
 local attach = {}
 
-local function fail(message)
-  io.stderr:write("snare: ", message, "\n")
-  return 2
-end
-
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local shell = require "snare.cli.shell"
+local fail = shell.fail
+local quote = shell.quote
 
 local function absolute(path)
   if path:sub(1, 1) == "/" then

@@ -68,10 +68,8 @@ usage: snare COMMAND [ARGS...]
   snare help                       this text
 ]]
 
-local function fail(message)
-  io.stderr:write("snare: ", message, "\n")
-  return 2
-end
+local shell = require "snare.cli.shell"
+local fail = shell.fail
 
 local subcommands = {}
 

@@ -6,14 +6,9 @@ local collect = require "snare.collect"
 
 local profile = {}
 
-local function fail(message)
-  io.stderr:write("snare: ", message, "\n")
-  return 2
-end
-
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local shell = require "snare.cli.shell"
+local fail = shell.fail
+local quote = shell.quote
 
 -- True when stderr is a terminal (Lua cannot ask isatty itself).
 local function stderr_is_tty()

@@ -7,14 +7,9 @@ local profile = require "snare.cli.profile"
 
 local record = {}
 
-local function fail(message)
-  io.stderr:write("snare: ", message, "\n")
-  return 2
-end
-
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local shell = require "snare.cli.shell"
+local fail = shell.fail
+local quote = shell.quote
 
 -- "64K", "1M", "4096" as bytes, or nil.
 local function size_of(text)

@@ -6,10 +6,8 @@ local views = require "snare.recording.views"
 
 local recording = {}
 
-local function fail(message)
-  io.stderr:write("snare: ", message, "\n")
-  return 2
-end
+local shell = require "snare.cli.shell"
+local fail = shell.fail
 
 -- "10us", "1.5ms", "200", "2s" as nanoseconds, or nil.
 local function duration_of(text)
