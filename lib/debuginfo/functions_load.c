@@ -484,7 +484,12 @@ static bool add_function(unit_walk *w, Dwarf_Die die, bool inlined,
   fn->info.returns =
       return_kind(di->dbg, origin ? origin : die, &fn->info.return_size);
   /* A function's DW_AT_type is its return type. */
-  param_format(di->dbg, die, origin, fn->return_format, NULL);
+  char format[3] = {0};
+  param_format(di->dbg, die, origin, format, NULL);
+  fn->return_format = malloc(sizeof format);
+  if (fn->return_format != NULL)
+    memcpy(fn->return_format, format, sizeof format);
+  ok = ok && fn->return_format != NULL;
   if (origin)
     dwarf_dealloc_die(origin);
   *index = (long)di->function_count++;
@@ -644,6 +649,7 @@ void di_free_functions(snare_debuginfo *di)
     free(fn->params);
     free(fn->param_formats);
     free(fn->param_enums);
+    free(fn->return_format);
   }
   free(di->functions);
   for (size_t i = 0; i < di->block_count; i++)

@@ -79,7 +79,9 @@ typedef struct di_function {
   uint64_t first_low; /* where its first range in DWARF's order starts */
   char *param_formats; /* what info.param_formats shows */
   char **param_enums;  /* and info.param_enums */
-  char return_format[3];
+  /* two characters; on the heap, since info points at it and the
+     function table moves as units load */
+  char *return_format;
 } di_function;
 
 /* A unit naming a file, by the hash of the file's base name. */
