@@ -50,12 +50,12 @@ static void record_free(snare_thread *thread) {
   free(thread);
 }
 
-snare_status snare_thread_attach(snare_session *session, bool stop_immediately,
-                                 int *id) {
-  if (session == NULL || id == NULL)
-    return SNARE_INVALID_ARGUMENT;
-  if (snare_threads_current() != NULL)
-    return SNARE_EXISTS;
+/* A new thread record in session for the thread os_self, in `state`,
+   numbered and known to the threads subsystem. Once it is on the
+   session's list the record belongs to the session, even on failure. */
+static snare_status add_record(snare_session *session, uintptr_t os_self,
+                               uint64_t stack_low, snare_thread_state state,
+                               snare_thread **out) {
   snare_thread *thread = calloc(1, sizeof *thread);
   if (thread == NULL)
     return SNARE_NO_MEMORY;
@@ -67,9 +67,9 @@ snare_status snare_thread_attach(snare_session *session, bool stop_immediately,
     return status;
   }
   thread->session = session;
-  thread->os_self = snare_os_thread_self();
-  thread->stack_low = snare_os_stack_low();
-  atomic_init(&thread->state, SNARE_THREAD_IDLE); /* not stoppable yet */
+  thread->os_self = os_self;
+  thread->stack_low = stack_low;
+  atomic_init(&thread->state, state);
   atomic_init(&thread->breakable, true);
   atomic_init(&thread->alive, true);
   if (!list_add(session, thread)) {
@@ -77,11 +77,27 @@ snare_status snare_thread_attach(snare_session *session, bool stop_immediately,
     return SNARE_NO_MEMORY;
   }
   thread->id = snare_threads_next_id();
-  /* From here the record belongs to the session, even on failure. */
   if (!snare_threads_add(thread)) {
     atomic_store(&thread->alive, false);
     return SNARE_NO_MEMORY;
   }
+  *out = thread;
+  return SNARE_OK;
+}
+
+snare_status snare_thread_attach(snare_session *session, bool stop_immediately,
+                                 int *id) {
+  if (session == NULL || id == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  if (snare_threads_current() != NULL)
+    return SNARE_EXISTS;
+  snare_thread *thread;
+  /* not stoppable until it is RUNNING (or STOPPED, below) */
+  snare_status status =
+      add_record(session, snare_os_thread_self(), snare_os_stack_low(),
+                 SNARE_THREAD_IDLE, &thread);
+  if (status != SNARE_OK)
+    return status;
   thread->alt_stack = snare_os_altstack_ensure();
   snare_watch_thread_started(thread);
   *id = thread->id;
@@ -101,31 +117,11 @@ snare_status snare_thread_adopt(snare_session *session, uintptr_t native,
     return SNARE_INVALID_ARGUMENT;
   if (snare_thread_from_native(session, native) != 0)
     return SNARE_EXISTS;
-  snare_thread *thread = calloc(1, sizeof *thread);
-  if (thread == NULL)
-    return SNARE_NO_MEMORY;
-  snare_status status = snare_os_event_new(&thread->resume_event);
-  if (status == SNARE_OK)
-    status = snare_os_event_new(&thread->step_event);
-  if (status != SNARE_OK) {
-    record_free(thread);
+  snare_thread *thread;
+  snare_status status =
+      add_record(session, native, stack_low, SNARE_THREAD_RUNNING, &thread);
+  if (status != SNARE_OK)
     return status;
-  }
-  thread->session = session;
-  thread->os_self = native;
-  thread->stack_low = stack_low;
-  atomic_init(&thread->state, SNARE_THREAD_RUNNING);
-  atomic_init(&thread->breakable, true);
-  atomic_init(&thread->alive, true);
-  if (!list_add(session, thread)) {
-    record_free(thread);
-    return SNARE_NO_MEMORY;
-  }
-  thread->id = snare_threads_next_id();
-  if (!snare_threads_add(thread)) {
-    atomic_store(&thread->alive, false);
-    return SNARE_NO_MEMORY;
-  }
   *id = thread->id;
   snare_events_post(session, SNARE_EVENT_ATTACH, thread->id, 0);
   return SNARE_OK;

@@ -42,15 +42,8 @@ local function find_helper(agent)
     return explicit
   end
   local dir = agent:match("^(.*)/[^/]*$") or "."
-  for _, candidate in ipairs { dir .. "/../bin/snare_attach",
-                               dir .. "/snare_attach" } do
-    local f = io.open(candidate)
-    if f then
-      f:close()
-      return candidate
-    end
-  end
-  return nil
+  return shell.first_file { dir .. "/../bin/snare_attach",
+                            dir .. "/snare_attach" }
 end
 
 --- Runs `script` (a controller script, see snare.agent) with `args`

@@ -28,15 +28,8 @@ local function find_agent()
   if not dir then
     return nil
   end
-  for _, candidate in ipairs { dir .. "/snare_agent.so",
-                               dir .. "/../../lib/snare_agent.so" } do
-    local f = io.open(candidate)
-    if f then
-      f:close()
-      return candidate
-    end
-  end
-  return nil
+  return shell.first_file { dir .. "/snare_agent.so",
+                            dir .. "/../../lib/snare_agent.so" }
 end
 
 profile.find_agent = find_agent

@@ -1,5 +1,6 @@
 --- What the `snare` subcommands share as commands of the shell: a usage
--- error's message and exit status, and words quoted for `sh -c`.
+-- error's message and exit status, words quoted for `sh -c`, and the
+-- first of several places where a file may be.
 -- @module snare.cli.shell
 local shell = {}
 
@@ -13,6 +14,18 @@ end
 --- `s` as one word for sh, whatever it holds.
 function shell.quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+--- The first of `paths` that can be opened, or nil.
+function shell.first_file(paths)
+  for _, path in ipairs(paths) do
+    local f = io.open(path)
+    if f then
+      f:close()
+      return path
+    end
+  end
+  return nil
 end
 
 return shell

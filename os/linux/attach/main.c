@@ -405,13 +405,15 @@ int main(int argc, char **argv) {
     tell_kept(pid, &before, o.kept);
     say("detached from process %s%s", argv[i], "");
     status = o.failed || o.script_failed ? FAILED : 0;
-  } else if (fd >= 0 && kill(pid, 0) != 0) {
-    say("process %s ended%s", argv[i], "");
-    status = ended_status(pid);
   } else if (o.execed) {
+    /* before the look at the process: the new program may have ended
+       already, which is not the attached one ending */
     say("process %s replaced its program (exec): snare is no longer in it%s",
         argv[i], "");
     status = 0;
+  } else if (fd >= 0 && kill(pid, 0) != 0) {
+    say("process %s ended%s", argv[i], "");
+    status = ended_status(pid);
   } else if (fd >= 0) {
     say("the agent in process %s ended without detaching%s", argv[i], "");
   }
