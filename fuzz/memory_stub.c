@@ -1,6 +1,7 @@
 /*
- * memory_stub.c - the one OS function the DWARF reader calls outside the
- * parsers (reading a variable's value from this process's memory). The
+ * memory_stub.c - the OS functions the DWARF reader calls outside the
+ * parsers (reading a variable's value from this process's memory, the
+ * guarded way and the fast way of compiled variable reads). The
  * harnesses fuzz parsing only, without the core's signal handling and
  * code patching, so every read here is refused as unmapped.
  */
@@ -12,4 +13,9 @@ bool snare_os_memory_read(uint64_t addr, void *dst, size_t n)
   (void)dst;
   (void)n;
   return false;
+}
+
+bool snare_os_memory_read_fast(uint64_t addr, void *dst, size_t n)
+{
+  return snare_os_memory_read(addr, dst, n);
 }
