@@ -14,11 +14,11 @@
 -- or `detach` at the prompt detach: every hook and breakpoint removed,
 -- signal handlers restored, the agent unloaded.
 -- @module snare.cli.attach
-local collect = require "snare.collect"
 
 local attach = {}
 
 local shell = require "snare.cli.shell"
+local profile = require "snare.cli.profile"
 local fail = shell.fail
 local quote = shell.quote
 
@@ -52,7 +52,7 @@ end
 -- exit status: 0 detached, the process's own status if it exited
 -- meanwhile, 3 when attaching was refused (the reason on stderr).
 function attach.run(pid, script, args, duration)
-  local agent = require("snare.cli.profile").find_agent()
+  local agent = profile.find_agent()
   if not agent then
     return fail("the agent (snare_agent.so) is not built or not installed")
   end
@@ -87,26 +87,19 @@ local function parse_report(argv, i, default_format)
       if not opts.duration or opts.duration <= 0 then
         return nil, "--duration needs seconds"
       end
-    elseif option == "--format" or option == "-f" then
-      if not collect.formats[operand or ""] then
-        return nil, "--format needs one of table, text, folded, chrome, svg, "
-                    .. "counts"
-      end
-      opts.format = operand
-    elseif option == "-o" or option == "--output" then
-      if not operand then
-        return nil, "-o needs a file"
-      end
-      opts.output = absolute(operand)
-    elseif option == "--value" then
-      if operand ~= "calls" and operand ~= "ns" then
-        return nil, "--value needs calls or ns"
-      end
-      opts.value = operand
     else
-      return nil, "unknown option " .. option
+      local taken, why = profile.report_option(opts, option, operand)
+      if taken == nil then
+        return nil, why
+      elseif not taken then
+        return nil, "unknown option " .. option
+      end
     end
     i = i + 2
+  end
+  if opts.output ~= "" then
+    -- the report is written by the agent, from the process's directory
+    opts.output = absolute(opts.output)
   end
   return opts
 end

@@ -117,34 +117,48 @@ end
 
 -- Parses [options] then the target: `LIB.so:func args...` or `-- PROG
 -- args...`. Returns opts, or nil, message.
+--- Takes one of the report's options (-f/--format, -o/--output, --value)
+-- with its operand into opts. Returns true if `option` is one, false if
+-- not, or nil and a message for a bad operand.
+function profile.report_option(opts, option, operand)
+  if option == "--format" or option == "-f" then
+    if not collect.formats[operand or ""] then
+      return nil, "--format needs one of table, text, folded, chrome, svg, "
+                  .. "counts"
+    end
+    opts.format = operand
+  elseif option == "-o" or option == "--output" then
+    if not operand then
+      return nil, "-o needs a file"
+    end
+    opts.output = operand
+  elseif option == "--value" then
+    if operand ~= "calls" and operand ~= "ns" then
+      return nil, "--value needs calls or ns"
+    end
+    opts.value = operand
+  else
+    return false
+  end
+  return true
+end
+
 local function parse(argv, first, default_format)
   local opts = { format = default_format, value = "calls" }
   local i = first
   while argv[i] and argv[i] ~= "--" and argv[i]:sub(1, 1) == "-" do
     local option, operand = argv[i], argv[i + 1]
-    if option == "--format" or option == "-f" then
-      if not collect.formats[operand or ""] then
-        return nil, "--format needs one of table, text, folded, chrome, svg, "
-                    .. "counts"
-      end
-      opts.format = operand
-    elseif option == "-o" or option == "--output" then
-      if not operand then
-        return nil, "-o needs a file"
-      end
-      opts.output = operand
+    local taken, why = profile.report_option(opts, option, operand)
+    if taken == nil then
+      return nil, why
+    elseif taken then
+      i = i + 2
     elseif option == "--follow-exec" then
       opts.follow_exec = true
-      i = i - 1 -- takes no operand
-    elseif option == "--value" then
-      if operand ~= "calls" and operand ~= "ns" then
-        return nil, "--value needs calls or ns"
-      end
-      opts.value = operand
+      i = i + 1
     else
       return nil, "unknown option " .. option
     end
-    i = i + 2
   end
   local rest = {}
   for j = argv[i] == "--" and i + 1 or i, #argv do
