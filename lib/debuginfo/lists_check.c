@@ -1,9 +1,11 @@
 /*
  * lists_check.c - a look at .debug_rnglists and .debug_loclists before
  * libdwarf reads them. The libdwarf in Debian 12 (20210528) frees twice
- * on its error path when a unit's length runs past the end of its
- * section, and dereferences NULL decoding a list at an offset that is not
- * a list's start (both found by fuzz/debuginfo_fuzz.c), which kills the
+ * when any .debug_rnglists unit header is refused (its loader frees the
+ * chain and goes on instead of returning: a length past the section's
+ * end, a version other than 5, an address size other than 2, 4 or 8),
+ * and dereferences NULL decoding a list at an offset that is not a
+ * list's start (all found by fuzz/debuginfo_fuzz.c), which kills the
  * process: such a file is refused at open, such a list read as absent.
  */
 #include <gelf.h>
@@ -13,9 +15,10 @@
 #include "internal/loader.h"
 #include "private.h"
 
-/* Whether every unit header of a DWARF 5 list section fits the section:
-   length (4 bytes, or 0xffffffff and 8 bytes), then at least version,
-   address size, selector size and offset count (8 bytes). */
+/* Whether every unit header of a DWARF 5 list section is one libdwarf
+   accepts: length (4 bytes, or 0xffffffff and 8 bytes) inside the
+   section, then at least version 5 (2 bytes), an address size of 2, 4 or
+   8, selector size and offset count (8 bytes in all). */
 static bool units_fit(const uint8_t *p, size_t size)
 {
   size_t at = 0;
@@ -32,6 +35,12 @@ static bool units_fit(const uint8_t *p, size_t size)
       at += 8;
     }
     if (length < 8 || length > size - at)
+      return false;
+    uint16_t version = 0;
+    memcpy(&version, p + at, 2);
+    uint8_t address_size = p[at + 2];
+    if (version != 5 ||
+        (address_size != 2 && address_size != 4 && address_size != 8))
       return false;
     at += (size_t)length;
   }

@@ -423,15 +423,19 @@ Test(badinput, callbacks_cannot_run_resume_or_interrupt_their_session) {
 }
 
 /*
- * Regression (found by fuzz/debuginfo_fuzz.c): a .debug_rnglists unit
- * whose length runs past its section made Debian's libdwarf free twice
- * and abort the process. The input stays in spec/fuzz_corpus/.
+ * Regressions (found by fuzz/debuginfo_fuzz.c): a .debug_rnglists unit
+ * header that Debian's libdwarf refuses (a length past its section, a
+ * version other than 5) made it free twice and abort the process. The
+ * inputs stay in spec/fuzz_corpus/.
  */
 Test(badinput, corrupted_range_lists_are_refused_not_fatal) {
-  snare_debuginfo *di = NULL;
-  cr_assert_eq(snare_debuginfo_open(
-                   "spec/fuzz_corpus/debuginfo-rnglists-unit-past-end.so", 0,
-                   &di),
-               SNARE_LOAD_FAILED);
-  cr_assert_null(di);
+  static const char *const inputs[] = {
+      "spec/fuzz_corpus/debuginfo-rnglists-unit-past-end.so",
+      "spec/fuzz_corpus/debuginfo-rnglists-unit-wrong-version.so"};
+  for (size_t i = 0; i < sizeof inputs / sizeof *inputs; i++) {
+    snare_debuginfo *di = NULL;
+    cr_assert_eq(snare_debuginfo_open(inputs[i], 0, &di), SNARE_LOAD_FAILED,
+                 "%s", inputs[i]);
+    cr_assert_null(di);
+  }
 }
