@@ -95,6 +95,8 @@ static void read_probe(object *obj, const char *desc, size_t size) {
                           : NULL;
   if (args == NULL || memchr(args + 1, '\0', (size_t)(end - args - 1)) == NULL)
     return;
+  if (name[1] == '\0')
+    return; /* a probe nobody can name (a corrupted note) */
   /* A prelinked object moved .stapsdt.base; the notes still say where
      it was, so every address shifts by the same amount. */
   uint64_t shift = obj->sdt_base ? obj->sdt_base - words[1] : 0;
