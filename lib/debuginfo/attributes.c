@@ -74,6 +74,15 @@ Dwarf_Die di_next_sibling(Dwarf_Debug dbg, Dwarf_Die child)
     return NULL;
   if (dwarf_siblingof_b(dbg, child, true, &next, NULL) != DW_DLV_OK)
     next = NULL;
+  /* A corrupted DW_AT_sibling may point back: a walk only moves forward,
+     or it would never end. */
+  Dwarf_Off at = 0, next_at = 0;
+  if (next && (dwarf_dieoffset(child, &at, NULL) != DW_DLV_OK ||
+               dwarf_dieoffset(next, &next_at, NULL) != DW_DLV_OK ||
+               next_at <= at)) {
+    dwarf_dealloc_die(next);
+    next = NULL;
+  }
   dwarf_dealloc_die(child);
   return next;
 }

@@ -156,7 +156,8 @@ const char *di_comp_dir(Dwarf_Die cu) SNARE_HIDDEN;
    compiled in comp_dir (may be NULL): a suffix of srcfile. */
 const char *di_file_name(const char *srcfile, const char *comp_dir)
     SNARE_HIDDEN;
-/* The sibling after child, or NULL at the end; releases child. */
+/* The sibling after child, or NULL at the end (or where a corrupted
+   sibling link points back); releases child. */
 Dwarf_Die di_next_sibling(Dwarf_Debug dbg, Dwarf_Die child) SNARE_HIDDEN;
 
 /* The separate debug file of the object at path (debug_link.c) in out,
