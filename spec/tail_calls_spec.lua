@@ -56,3 +56,58 @@ for _, level in ipairs { "O0", "O2" } do
     end)
   end)
 end
+
+-- A call through a PLT slot the dynamic linker binds lazily, at its first
+-- call: the stub jumps into the resolver, which looks the function up and
+-- jumps there. gdb's `step` goes through ("stepped into dynsym resolve
+-- code") into leaf; so does snare's. The program is linked here against
+-- libstepping.so with -z lazy and run under `snare exec`.
+describe("step into a call through a lazily bound PLT slot", function()
+  local dir = (os.getenv("SNARE_FIXTURES") or "build/fixtures") .. "/O0"
+
+  it("runs the resolver and stops at the callee's first line", function()
+    local source, program, script = os.tmpname(), os.tmpname(), os.tmpname()
+    local f = assert(io.open(source .. ".c", "w"))
+    f:write [[
+int leaf(int x);
+
+int first_call(void)
+{
+  return leaf(3) + 1;
+}
+
+int main(void)
+{
+  return first_call() == 8 ? 5 : 1;
+}
+]]
+    f:close()
+    assert(os.execute(("gcc -g -O0 -o %s %s.c %s/libstepping.so "
+                       .. "-Wl,-rpath,%s -Wl,-z,lazy"):format(
+      program, source, dir, dir)))
+    f = assert(io.open(script, "w"))
+    f:write(([[
+local agent = require "snare.agent"
+local snare = require "snare"
+local _lib <close> = assert(snare.load(%q))
+local s = agent.session
+s:breakpoint("first_call")
+local stop = s:call_main("main", { "lazy" })
+local step = s:step_line()
+print(string.format("%%s:%%s %%s:%%s", stop.func, stop.line, step.func,
+                    step.line))
+io.stdout:flush()
+pcall(s.abort, s)
+os.exit(0)
+]]):format(dir .. "/libstepping.so"))
+    f:close()
+    local pipe = assert(io.popen(("bin/snare exec %s -- %s 2>&1"):format(
+      script, program)))
+    local out = pipe:read("a")
+    pipe:close()
+    for _, path in ipairs { source, source .. ".c", program, script } do
+      os.remove(path)
+    end
+    assert.equal("first_call:5 leaf:17\n", out)
+  end)
+end)

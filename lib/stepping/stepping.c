@@ -13,6 +13,9 @@
 
 /* At most this many jumps of a PLT stub are followed to the real callee. */
 #define MAX_STUB_JUMPS 4
+/* At most this many instructions of the dynamic linker's resolver are
+   stepped before its call of the lookup (glibc's take some 40). */
+#define MAX_RESOLVER_STEPS 256
 
 /* What gdb calls the step info: the range being stepped, the line it
    belongs to (0: any statement start stops) and the frame. */
@@ -118,28 +121,6 @@ static bool named_code(uint64_t pc, uint64_t *start, uint64_t *size) {
   return snare_code_function_containing(pc, start, size, NULL);
 }
 
-/* Calls between objects (and at -O0 within one) go through a PLT stub,
-   which only jumps: follow it to the function the call really enters. */
-static snare_status follow_stub(stepper *st, snare_stop *stop, verdict *v) {
-  *v = KEEP_GOING;
-  for (int i = 0; i < MAX_STUB_JUMPS; i++) {
-    snare_line_info li;
-    char text[96];
-    size_t length;
-    uint64_t start, size;
-    if (snare_line_at(st->pc, &li) == SNARE_OK ||
-        named_code(st->pc, &start, &size) ||
-        snare_disassemble(st->pc, text, sizeof text, &length) != SNARE_OK ||
-        (strncmp(text, "jmp", 3) != 0 && strncmp(text, "bnd jmp", 7) != 0 &&
-         strncmp(text, "endbr64", 7) != 0))
-      return SNARE_OK;
-    snare_status status = step_one(st, stop, v);
-    if (status != SNARE_OK || *v != KEEP_GOING)
-      return status;
-  }
-  return SNARE_OK;
-}
-
 /* Runs the call just entered to its return address, at this depth. */
 static snare_status step_over(stepper *st, uint64_t ret, uint64_t sp_in_callee,
                               snare_stop *stop, verdict *v) {
@@ -151,6 +132,75 @@ static snare_status step_over(stepper *st, uint64_t ret, uint64_t sp_in_callee,
     return status;
   *v = reached ? KEEP_GOING : ENDED_BY_STOP;
   return reached ? read_position(st) : SNARE_OK;
+}
+
+/*
+ * A lazily bound PLT stub (its GOT slot not written yet) pushes its
+ * relocation's index and jumps to the dynamic linker's resolver, which
+ * calls the lookup (glibc's _dl_fixup, whose result in rax is the
+ * function's address) and then jumps there with the stack as the stub
+ * found it (stub_sp). Single steps to that call, runs it, and runs on to
+ * the address; as gdb's "stepped into dynsym resolve code".
+ */
+static snare_status through_resolver(stepper *st, uint64_t stub_sp,
+                                     snare_stop *stop, verdict *v) {
+  for (int i = 0; i < MAX_RESOLVER_STEPS; i++) {
+    uint64_t ret, target;
+    snare_status status;
+    if (!call_at(st->pc, &ret)) {
+      status = step_one(st, stop, v);
+      if (status != SNARE_OK || *v != KEEP_GOING)
+        return status;
+      continue;
+    }
+    status = step_over(st, ret, st->sp - 8, stop, v);
+    if (status != SNARE_OK || *v != KEEP_GOING)
+      return status;
+    status = st->subject->register_get(st->subject, SNARE_REG_RAX, &target);
+
+    if (status != SNARE_OK)
+      return status;
+    snare_step_target to = {target, stub_sp, 0, false};
+    bool reached;
+    status = snare_step_continue_to(st->subject, &to, 1, stop, &reached);
+    if (status != SNARE_OK)
+      return status;
+    *v = reached ? KEEP_GOING : ENDED_BY_STOP;
+    return reached ? read_position(st) : SNARE_OK;
+  }
+  return SNARE_OK;
+}
+
+/* Calls between objects (and at -O0 within one) go through a PLT stub,
+   which only jumps once bound: follow it to the function the call really
+   enters (through the resolver while it is not bound). */
+static snare_status follow_stub(stepper *st, snare_stop *stop, verdict *v) {
+  uint64_t stub_sp = st->sp;
+  bool through_got = false; /* the last step jumped through memory */
+  *v = KEEP_GOING;
+  for (int i = 0; i < MAX_STUB_JUMPS; i++) {
+    snare_line_info li;
+    char text[96];
+    size_t length;
+    uint64_t start, size;
+    if (snare_line_at(st->pc, &li) == SNARE_OK ||
+        named_code(st->pc, &start, &size) ||
+        snare_disassemble(st->pc, text, sizeof text, &length) != SNARE_OK)
+      return SNARE_OK;
+    /* an unbound GOT slot leads back into the PLT, to the push of the
+       relocation's index */
+    if (through_got && strncmp(text, "push 0x", 7) == 0)
+      return through_resolver(st, stub_sp, stop, v);
+    if (strncmp(text, "endbr64", 7) != 0)
+      through_got = strstr(text, "jmp [") != NULL;
+    if (strncmp(text, "jmp", 3) != 0 && strncmp(text, "bnd jmp", 7) != 0 &&
+        strncmp(text, "endbr64", 7) != 0)
+      return SNARE_OK;
+    snare_status status = step_one(st, stop, v);
+    if (status != SNARE_OK || *v != KEEP_GOING)
+      return status;
+  }
+  return SNARE_OK;
 }
 
 /* While a policy answers, the session refuses to run (IN_CALLBACK). */

@@ -13,7 +13,7 @@ local snare = require "snare"
 -- libc known by its symbols only, as gdb -iex 'set debug-file-directory
 -- /nonexistent' knows it: a step that jumps into malloc stops there.
 snare.debug_file_directory("/nonexistent")
-assert(snare.load("libc.so.6"))
+local _libc <close> = assert(snare.load("libc.so.6")) -- kept from the GC
 
 local func, command, count = agent.args[1], agent.args[2],
   tonumber(agent.args[3])
