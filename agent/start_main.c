@@ -23,8 +23,15 @@ typedef int (*start_main_fn)(program_main_fn, int, char **, void (*)(void),
                              void (*)(void), void (*)(void), void *);
 
 static program_main_fn program_main;
+static start_main_fn real_start; /* libc's, behind the agent */
 
-static int main_after_init(int argc, char **argv, char **envp) {
+/* Both functions end in a jump to the function they call (a sibling
+   call, asked for at every optimisation level): they leave no frame of
+   their own, so the program's backtraces are the ones it has without
+   snare. */
+#define NO_FRAME_LEFT __attribute__((optimize("optimize-sibling-calls")))
+
+NO_FRAME_LEFT static int main_after_init(int argc, char **argv, char **envp) {
   if (agent_current_state() == SESSION) {
     agent_own_thread = true;
     agent_attach_main_thread();
@@ -33,12 +40,10 @@ static int main_after_init(int argc, char **argv, char **envp) {
   return program_main(argc, argv, envp);
 }
 
-AGENT_INTERPOSE int __libc_start_main(program_main_fn main, int argc,
-                                      char **argv, void (*init)(void),
-                                      void (*fini)(void),
-                                      void (*rtld_fini)(void),
-                                      void *stack_end) {
-  start_main_fn real_start;
+NO_FRAME_LEFT AGENT_INTERPOSE int
+__libc_start_main(program_main_fn main, int argc, char **argv,
+                  void (*init)(void), void (*fini)(void),
+                  void (*rtld_fini)(void), void *stack_end) {
   *(void **)&real_start = dlsym(RTLD_NEXT, "__libc_start_main");
   if (real_start == NULL) {
     fputs("snare agent: no __libc_start_main behind the agent\n", stderr);
