@@ -350,6 +350,9 @@ static void set_package_path(lua_State *L, const char *field,
 static void take_agent_env(void) {
   the_agent.script = take_env("SNARE_AGENT_SCRIPT");
   the_agent.args = take_env("SNARE_AGENT_ARGS");
+  char *at = take_env("SNARE_AGENT_AT_MAIN");
+  the_agent.attach_at_main = at != NULL && strcmp(at, "1") == 0;
+  free(at);
   char *preload = take_env("SNARE_AGENT_PRELOAD"); /* LD_PRELOAD before us */
   if (preload != NULL && *preload != '\0')
     setenv("LD_PRELOAD", preload, 1);
@@ -436,6 +439,12 @@ static void start(void) {
   }
   if (agent_wait_state(SESSION) != SESSION)
     return; /* the script ended at once */
+  if (the_agent.attach_at_main)
+    return; /* start_main.c attaches the main thread at main */
+  agent_attach_main_thread();
+}
+
+void agent_attach_main_thread(void) {
   snare_status (*attach)(snare_session *, bool, int *) =
       (snare_status(*)(snare_session *, bool, int *))agent_snare_function(
           "snare_thread_attach");

@@ -47,6 +47,8 @@ typedef struct agent {
   struct lua_State *lua; /* the controller's state */
   int generation;     /* execs followed before this image (follow.c) */
   bool late;          /* dlopen'ed into a running process (attach.c) */
+  bool attach_at_main; /* snare exec: the main thread attaches at main,
+                          after the program's initialisers (start_main.c) */
 } agent;
 
 extern agent the_agent;
@@ -112,6 +114,10 @@ bool agent_run_script(struct lua_State *L, FILE *say);
    snare; returns snare's id of the main thread, 0 if it is gone. */
 int agent_attach_threads(snare_session *session);
 int agent_l_running(struct lua_State *L);
+
+/* The main thread attaches itself to the script's session, stopped, and
+   returns when the script resumes it. */
+void agent_attach_main_thread(void);
 
 /* agent/threads.c: the main thread attached itself / a fork's child has
    nothing attached. */

@@ -16,7 +16,7 @@
 static const char *const carried[] = {
     "SNARE_AGENT_SCRIPT", "SNARE_AGENT_ARGS",    "SNARE_AGENT_PATH",
     "SNARE_AGENT_CPATH",  "SNARE_AGENT_PRELOAD", "LD_PRELOAD",
-    "SNARE_AGENT_FOLLOW",
+    "SNARE_AGENT_FOLLOW", "SNARE_AGENT_AT_MAIN",
 };
 #define CARRIED_COUNT (sizeof carried / sizeof carried[0])
 

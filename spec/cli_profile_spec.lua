@@ -385,6 +385,21 @@ describe("snare exec", function()
     assert.equal(3, status)
     assert.match("^script %d+\ntotal 91\n$", out)
   end)
+
+  -- The program's constructors have run when the script starts, as under
+  -- gdb's `run`: its main, called on the worker, finds the pointer its
+  -- constructor set (before it, main jumped to address 0).
+  it("starts the script after the program's initialisers", function()
+    local out, err, status = exec_on("constructed", [[
+      local agent = require "snare.agent"
+      local stop = agent.session:call_main("main", { "constructed" })
+      print("call " .. stop.kind .. " " .. tostring(stop.value))
+      agent.run()
+    ]])
+    assert.equal("", err)
+    assert.equal(4, status)
+    assert.equal("answer 42\ncall exit 4\nanswer 42\n", out)
+  end)
 end)
 
 describe("snare profile -- a program without symbols", function()

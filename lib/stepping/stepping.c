@@ -6,12 +6,16 @@
  */
 #include <string.h>
 
+#include "code/code.h"
 #include "code/library.h"
 #include "debuginfo/variables.h"
 #include "stepping/stepping.h"
 
 /* At most this many jumps of a PLT stub are followed to the real callee. */
 #define MAX_STUB_JUMPS 4
+/* At most this many instructions of the dynamic linker's resolver are
+   stepped before its call of the lookup (glibc's take some 40). */
+#define MAX_RESOLVER_STEPS 256
 
 /* What gdb calls the step info: the range being stepped, the line it
    belongs to (0: any statement start stops) and the frame. */
@@ -111,24 +115,10 @@ static bool entered_call(const stepper *st, uint64_t prev_pc, uint64_t prev_sp,
          call_at(prev_pc, ret) && pushed == *ret && st->pc != *ret;
 }
 
-/* Calls between objects (and at -O0 within one) go through a PLT stub,
-   which only jumps: follow it to the function the call really enters. */
-static snare_status follow_stub(stepper *st, snare_stop *stop, verdict *v) {
-  *v = KEEP_GOING;
-  for (int i = 0; i < MAX_STUB_JUMPS; i++) {
-    snare_line_info li;
-    char text[96];
-    size_t length;
-    if (snare_line_at(st->pc, &li) == SNARE_OK ||
-        snare_disassemble(st->pc, text, sizeof text, &length) != SNARE_OK ||
-        (strncmp(text, "jmp", 3) != 0 && strncmp(text, "bnd jmp", 7) != 0 &&
-         strncmp(text, "endbr64", 7) != 0))
-      return SNARE_OK;
-    snare_status status = step_one(st, stop, v);
-    if (status != SNARE_OK || *v != KEEP_GOING)
-      return status;
-  }
-  return SNARE_OK;
+/* True if pc is inside a function snare knows by its ELF symbol (or a
+   registered code region): what gdb calls a function with a name. */
+static bool named_code(uint64_t pc, uint64_t *start, uint64_t *size) {
+  return snare_code_function_containing(pc, start, size, NULL);
 }
 
 /* Runs the call just entered to its return address, at this depth. */
@@ -142,6 +132,75 @@ static snare_status step_over(stepper *st, uint64_t ret, uint64_t sp_in_callee,
     return status;
   *v = reached ? KEEP_GOING : ENDED_BY_STOP;
   return reached ? read_position(st) : SNARE_OK;
+}
+
+/*
+ * A lazily bound PLT stub (its GOT slot not written yet) pushes its
+ * relocation's index and jumps to the dynamic linker's resolver, which
+ * calls the lookup (glibc's _dl_fixup, whose result in rax is the
+ * function's address) and then jumps there with the stack as the stub
+ * found it (stub_sp). Single steps to that call, runs it, and runs on to
+ * the address; as gdb's "stepped into dynsym resolve code".
+ */
+static snare_status through_resolver(stepper *st, uint64_t stub_sp,
+                                     snare_stop *stop, verdict *v) {
+  for (int i = 0; i < MAX_RESOLVER_STEPS; i++) {
+    uint64_t ret, target;
+    snare_status status;
+    if (!call_at(st->pc, &ret)) {
+      status = step_one(st, stop, v);
+      if (status != SNARE_OK || *v != KEEP_GOING)
+        return status;
+      continue;
+    }
+    status = step_over(st, ret, st->sp - 8, stop, v);
+    if (status != SNARE_OK || *v != KEEP_GOING)
+      return status;
+    status = st->subject->register_get(st->subject, SNARE_REG_RAX, &target);
+
+    if (status != SNARE_OK)
+      return status;
+    snare_step_target to = {target, stub_sp, 0, false};
+    bool reached;
+    status = snare_step_continue_to(st->subject, &to, 1, stop, &reached);
+    if (status != SNARE_OK)
+      return status;
+    *v = reached ? KEEP_GOING : ENDED_BY_STOP;
+    return reached ? read_position(st) : SNARE_OK;
+  }
+  return SNARE_OK;
+}
+
+/* Calls between objects (and at -O0 within one) go through a PLT stub,
+   which only jumps once bound: follow it to the function the call really
+   enters (through the resolver while it is not bound). */
+static snare_status follow_stub(stepper *st, snare_stop *stop, verdict *v) {
+  uint64_t stub_sp = st->sp;
+  bool through_got = false; /* the last step jumped through memory */
+  *v = KEEP_GOING;
+  for (int i = 0; i < MAX_STUB_JUMPS; i++) {
+    snare_line_info li;
+    char text[96];
+    size_t length;
+    uint64_t start, size;
+    if (snare_line_at(st->pc, &li) == SNARE_OK ||
+        named_code(st->pc, &start, &size) ||
+        snare_disassemble(st->pc, text, sizeof text, &length) != SNARE_OK)
+      return SNARE_OK;
+    /* an unbound GOT slot leads back into the PLT, to the push of the
+       relocation's index */
+    if (through_got && strncmp(text, "push 0x", 7) == 0)
+      return through_resolver(st, stub_sp, stop, v);
+    if (strncmp(text, "endbr64", 7) != 0)
+      through_got = strstr(text, "jmp [") != NULL;
+    if (strncmp(text, "jmp", 3) != 0 && strncmp(text, "bnd jmp", 7) != 0 &&
+        strncmp(text, "endbr64", 7) != 0)
+      return SNARE_OK;
+    snare_status status = step_one(st, stop, v);
+    if (status != SNARE_OK || *v != KEEP_GOING)
+      return status;
+  }
+  return SNARE_OK;
 }
 
 /* While a policy answers, the session refuses to run (IN_CALLBACK). */
@@ -222,10 +281,10 @@ static snare_status handle_call(stepper *st, uint64_t ret,
 }
 
 /*
- * The pc is in code without line information, reached by returning or
- * jumping: as gdb's "step until exit from function with no line number
- * information", run out of it to a caller that has some; with none
- * known, run on until the next stop (the entry's exit).
+ * The pc is in code without line information that snare knows no name
+ * for, reached by returning or jumping: as gdb's "stepped into
+ * undebuggable function", run out of it to a caller that has some; with
+ * none known, run on until the next stop (the entry's exit).
  */
 static snare_status leave_lineless(stepper *st, snare_stop *stop, verdict *v) {
   uint64_t cfa, ret;
@@ -245,21 +304,55 @@ static snare_status leave_lineless(stepper *st, snare_stop *stop, verdict *v) {
 }
 
 /*
+ * The pc left the stepped range for code without line information. A
+ * jump there (a tail call: the stepped frame did not return) is no call
+ * to gdb: it steps on through PLT stubs ("dynsym resolve code") and stops
+ * in the function it reaches when that has a name, as gdb's "no line
+ * number info" stop does (`malloc` after `jmp malloc@plt`). Code with no
+ * name, or reached by a return, is run out of (leave_lineless), and
+ * *returned is set. *v is STOP_HERE (stop in the named function),
+ * ENDED_BY_STOP, or KEEP_GOING at a line: in a caller, or where the stub
+ * led.
+ */
+static snare_status enter_lineless(stepper *st, bool *returned,
+                                   snare_stop *stop, verdict *v) {
+  *v = KEEP_GOING;
+  if (!*returned) {
+    snare_status status = follow_stub(st, stop, v);
+    snare_line_info li;
+    uint64_t start, size;
+    if (status != SNARE_OK || *v != KEEP_GOING ||
+        snare_line_at(st->pc, &li) == SNARE_OK)
+      return status;
+    if (named_code(st->pc, &start, &size) && ask_stop(st) != 0) {
+      *v = STOP_HERE;
+      return SNARE_OK;
+    }
+  }
+  *returned = true;
+  return leave_lineless(st, stop, v);
+}
+
+/*
  * gdb's decision at a pc reached by stepping (frame_changed: the stepped
  * frame returned). Stop at the start of a statement row of another line;
  * inside a row, or at a row that is no statement start, adopt its range
  * and keep going.
  */
+static bool in_range(const stepper *st) {
+  return st->pc >= st->range_start && st->pc < st->range_end;
+}
+
 static snare_status decide(stepper *st, bool frame_changed, verdict *v) {
   snare_line_info li;
   *v = KEEP_GOING;
   st->hidden = 0;
+  if (!frame_changed && in_range(st))
+    return SNARE_OK;
   if (snare_line_at(st->pc, &li) != SNARE_OK) {
     *v = STOP_HERE;
     return SNARE_OK;
   }
-  if (!frame_changed && st->pc >= st->range_start && st->pc < st->range_end)
-    return SNARE_OK;
   /* gdb hides the inlined calls that begin at a stop: the frame shown is
      their caller, at the call site */
   const char *call_file;
@@ -320,12 +413,13 @@ static snare_status after_step(stepper *st, uint64_t prev_pc,
     return decide(st, false, v); /* back in this frame, after the call */
   }
   bool returned = st->sp >= st->cfa;
+  if (!returned && in_range(st))
+    return SNARE_OK; /* stepping a function without lines: still in it */
   snare_line_info li;
   if (snare_line_at(st->pc, &li) != SNARE_OK) {
-    snare_status status = leave_lineless(st, stop, v);
+    snare_status status = enter_lineless(st, &returned, stop, v);
     if (status != SNARE_OK || *v != KEEP_GOING)
       return status;
-    returned = true;
   }
   if (returned) {
     uint64_t ignored;
@@ -350,6 +444,20 @@ static snare_status stop_in_place(const stepper *st, snare_stop *stop) {
 }
 
 /*
+ * A step from a function without line information (a stop in `malloc`)
+ * steps the whole function, as gdb's "single stepping until exit from
+ * function ..., which has no line number information": its symbol's
+ * range, no line, so the first statement start after it stops.
+ */
+static snare_status lineless_range(uint64_t pc, snare_line_info *li) {
+  uint64_t start, size;
+  if (!named_code(pc, &start, &size) || size == 0)
+    return SNARE_NOT_FOUND;
+  *li = (snare_line_info){.start = start, .end = start + size};
+  return SNARE_OK;
+}
+
+/*
  * Sets up st at the subject's stop: the frame shown is the caller of the
  * hidden inlined calls, at its call line, stepping the range of the line
  * at pc. A finish out of an inlined frame steps over the rest of it: an
@@ -359,8 +467,9 @@ static snare_status start(stepper *st, snare_step_mode mode) {
   snare_line_info li;
   uint64_t ignored;
   snare_status status = read_position(st);
-  if (status == SNARE_OK)
-    status = snare_line_at(st->pc, &li);
+  if (status == SNARE_OK && (status = snare_line_at(st->pc, &li)) != SNARE_OK &&
+      lineless_range(st->pc, &li) == SNARE_OK)
+    status = SNARE_OK;
   if (status == SNARE_OK)
     status = snare_step_frame(st->subject, &st->cfa, &ignored);
   if (status != SNARE_OK)

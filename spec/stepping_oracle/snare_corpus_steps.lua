@@ -6,8 +6,14 @@
 -- FUNCTION` (kept, as gdb keeps it), repeats s:step_line() (COMMAND
 -- "step") or s:next() ("next") up to COUNT times and prints "SEQ
 -- func:line ...", as gdb_steps.py does under gdb: back in main counts as
--- "exit".
+-- "exit", a function without lines "func:0".
 local agent = require "snare.agent"
+local snare = require "snare"
+
+-- libc known by its symbols only, as gdb -iex 'set debug-file-directory
+-- /nonexistent' knows it: a step that jumps into malloc stops there.
+snare.debug_file_directory("/nonexistent")
+local _libc <close> = assert(snare.load("libc.so.6")) -- kept from the GC
 
 local func, command, count = agent.args[1], agent.args[2],
   tonumber(agent.args[3])
@@ -19,6 +25,9 @@ local method = command == "step" and "step_line" or "next"
 local function where(st)
   if st.kind == "exit" or st.func == "main" then
     return "exit"
+  end
+  if st.func and not st.line then -- gdb's line 0: no line information
+    return st.func .. ":0"
   end
   return string.format("%s:%s", st.func or "?", st.line or "?")
 end

@@ -77,7 +77,9 @@ end
 --- Runs `command` (a list: the program and its arguments) with the agent
 -- running `script` with `args` inside it. Returns the program's exit
 -- status, 128 + N when a signal N killed it, as a shell reports it.
-function profile.run_agent(script, args, command, follow_exec)
+-- `at_main`: the program's main thread meets the script at main, after
+-- the program's initialisers (snare exec), not before them.
+function profile.run_agent(script, args, command, follow_exec, at_main)
   local agent = find_agent()
   if not agent then
     return fail("the agent (snare_agent.so) is not built or not installed")
@@ -94,6 +96,7 @@ function profile.run_agent(script, args, command, follow_exec)
     SNARE_AGENT_CPATH = package.cpath,
     SNARE_AGENT_PRELOAD = preload,
     SNARE_AGENT_FOLLOW = follow_exec and "1" or "0",
+    SNARE_AGENT_AT_MAIN = at_main and "1" or "0",
     -- Libraries preloaded already (a sanitizer runtime) go first.
     LD_PRELOAD = preload ~= "" and preload .. ":" .. agent or agent,
   }
@@ -101,7 +104,7 @@ function profile.run_agent(script, args, command, follow_exec)
   for _, name in ipairs { "SNARE_AGENT_SCRIPT", "SNARE_AGENT_ARGS",
                           "SNARE_AGENT_PATH", "SNARE_AGENT_CPATH",
                           "SNARE_AGENT_PRELOAD", "SNARE_AGENT_FOLLOW",
-                          "LD_PRELOAD" } do
+                          "SNARE_AGENT_AT_MAIN", "LD_PRELOAD" } do
     words[#words + 1] = quote(name .. "=" .. env[name])
   end
   for _, word in ipairs(command) do
@@ -335,7 +338,7 @@ function profile.exec(argv, first)
     return fail("cannot open " .. script)
   end
   f:close()
-  return profile.run_agent(script, args, command)
+  return profile.run_agent(script, args, command, false, true)
 end
 
 return profile
