@@ -171,13 +171,14 @@ static snare_variable_info *list(lua_State *L, snare_session *session,
   return vars;
 }
 
-/* Pushes the value of vars[i] and returns its problem, or NULL. */
-static const char *push_named(lua_State *L, snare_session *session,
-                              const lstack_frame *f, const char *name,
-                              const snare_value_options *opts)
+/* Pushes the value of the frame's listed variable i and returns its
+   problem, or NULL. */
+static const char *push_listed(lua_State *L, snare_session *session,
+                               const lstack_frame *f, size_t i,
+                               const snare_value_options *opts)
 {
   snare_value *v = NULL;
-  snare_status st = snare_variable_read(session, f->index, name, opts, &v);
+  snare_status st = snare_variable_read_listed(session, f->index, i, opts, &v);
   if (st != SNARE_OK) {
     lua_pushnil(L);
     return snare_status_message(st);
@@ -210,7 +211,7 @@ static int entries(lua_State *L, int want)
     lua_createtable(L, 0, 3);
     lua_pushstring(L, vars[i].name);
     lua_setfield(L, -2, "name");
-    const char *problem = push_named(L, session, f, vars[i].name, &opts);
+    const char *problem = push_listed(L, session, f, i, &opts);
     lua_setfield(L, -2, "value");
     if (problem != NULL) {
       lua_pushstring(L, problem);
@@ -227,18 +228,20 @@ static int frame_params(lua_State *L) { return entries(L, WANT_PARAMS); }
 /* frame:locals([opts]) -> the same for locals, innermost block first */
 static int frame_locals(lua_State *L) { return entries(L, WANT_LOCALS); }
 
-/* frame:vars([opts]) -> { name = value }; optimized-out ones are absent. */
+/* frame:vars([opts]) -> { name = value }; optimized-out ones are absent,
+   and a shadowed variable gives way to the inner one of its name: the
+   list is walked outermost first, so inner ones are set last. */
 static int frame_vars(lua_State *L)
 {
   entries(L, WANT_PARAMS | WANT_LOCALS);
   lua_newtable(L);
-  for (lua_Integer i = 1; lua_rawgeti(L, -2, i) == LUA_TTABLE; i++) {
+  for (lua_Integer i = (lua_Integer)lua_rawlen(L, -2); i >= 1; i--) {
+    lua_rawgeti(L, -2, i);
     lua_getfield(L, -1, "name");
     lua_getfield(L, -2, "value");
     lua_rawset(L, -4);
     lua_pop(L, 1);
   }
-  lua_pop(L, 1);
   return 1;
 }
 

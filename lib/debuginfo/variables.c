@@ -62,16 +62,14 @@ static void defaults(const snare_value_options *in, snare_value_options *out)
     out->max_string = 256;
 }
 
-snare_status snare_debuginfo_variable_read(const snare_debuginfo *di,
-                                           long scope,
-                                           const snare_frame_state *fs,
-                                           const char *name,
-                                           const snare_value_options *opts,
-                                           snare_value **out)
+/* Reads a found variable into *out; releases var. */
+static snare_status read_found(const snare_debuginfo *di, di_var *var_found,
+                               const snare_frame_state *fs,
+                               const snare_value_options *opts,
+                               snare_value **out)
 {
-  di_var var;
-  if (scope < 0 || !di_var_find(di, scope, name, &var))
-    return SNARE_NOT_FOUND;
+  di_var var = *var_found;
+  const char *name = var.name;
   snare_value_options o;
   defaults(opts, &o);
   snare_value *v = calloc(1, sizeof *v);
@@ -106,6 +104,29 @@ snare_status snare_debuginfo_variable_read(const snare_debuginfo *di,
   }
   *out = v;
   return SNARE_OK;
+}
+
+snare_status snare_debuginfo_variable_read(const snare_debuginfo *di,
+                                           long scope,
+                                           const snare_frame_state *fs,
+                                           const char *name,
+                                           const snare_value_options *opts,
+                                           snare_value **out)
+{
+  di_var var;
+  if (scope < 0 || !di_var_find(di, scope, name, &var))
+    return SNARE_NOT_FOUND;
+  return read_found(di, &var, fs, opts, out);
+}
+
+snare_status snare_debuginfo_variable_read_listed(
+    const snare_debuginfo *di, long scope, const snare_frame_state *fs,
+    size_t index, const snare_value_options *opts, snare_value **out)
+{
+  di_var var;
+  if (scope < 0 || !di_var_find_listed(di, scope, index, &var))
+    return SNARE_NOT_FOUND;
+  return read_found(di, &var, fs, opts, out);
 }
 
 snare_status snare_debuginfo_variable_place(const snare_debuginfo *di,

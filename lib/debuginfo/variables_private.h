@@ -30,6 +30,10 @@ void di_vars_each(const snare_debuginfo *di, long scope, di_var_visit visit,
 /* Finds `name` from scope; on true the caller calls di_var_done. */
 bool di_var_find(const snare_debuginfo *di, long scope, const char *name,
                  di_var *out) SNARE_HIDDEN;
+/* The variable `index` of the list di_vars_each walks from scope (an
+   outer one an inner one of its name shadows included). */
+bool di_var_find_listed(const snare_debuginfo *di, long scope, size_t index,
+                        di_var *out) SNARE_HIDDEN;
 void di_var_done(const snare_debuginfo *di, di_var *var) SNARE_HIDDEN;
 
 

@@ -805,7 +805,8 @@ typedef struct snare_variable_info {
 /*
  * The parameters (in order) then the locals of frame `frame` (an index
  * into snare_backtrace's list) visible at its pc, innermost block first;
- * a name shadowed by an inner one is listed once. cap/count as
+ * as gdb's `info locals`, a variable an inner one of its name shadows is
+ * listed too (snare_variable_read_listed reads it). cap/count as
  * snare_backtrace. NOT_FOUND when the frame has no DWARF; INVALID_ARGUMENT
  * for a frame past the outermost.
  */
@@ -824,6 +825,12 @@ SNARE_API snare_status snare_variable_read(snare_session *session,
                                            size_t frame, const char *name,
                                            const snare_value_options *opts,
                                            snare_value **out);
+
+/* As snare_variable_read, the variable `index` of snare_variable_list's
+   list of that frame (which tells shadowed variables apart). */
+SNARE_API snare_status snare_variable_read_listed(
+    snare_session *session, size_t frame, size_t index,
+    const snare_value_options *opts, snare_value **out);
 
 /*
  * Stores a scalar (integer, enum, bool, pointer or floating-point)
