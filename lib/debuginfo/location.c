@@ -44,6 +44,7 @@ typedef struct machine {
   const snare_frame_state *fs;
   unsigned entry_depth; /* entry values followed into callers so far */
   Dwarf_Off unit; /* where the evaluated DIE's unit starts (its header) */
+  Dwarf_Die die;  /* the evaluated DIE: its unit's .debug_addr entries */
   uint64_t frame_base;
   bool has_frame_base;
   uint64_t stack[STACK_MAX];
@@ -85,6 +86,21 @@ static bool binary(machine *m, Dwarf_Small op)
   bool comparison = op >= DW_OP_eq && op <= DW_OP_ne;
   return pop(m, &b) && pop(m, &a) && di_arith_binary(op, a, b, t, &v) &&
          push_typed(m, v, comparison ? DI_GENERIC_TYPE : t);
+}
+
+/* Entry `index` of the unit's .debug_addr table. libdwarf resolves it
+   into o2 in location lists, but not in a single expression (o2 0). */
+static bool debug_addr(const machine *m, Dwarf_Unsigned index,
+                       Dwarf_Unsigned resolved, uint64_t *out)
+{
+  Dwarf_Addr addr = 0;
+  if (m->die &&
+      dwarf_debug_addr_index_to_addr(m->die, index, &addr, NULL) == DW_DLV_OK) {
+    *out = addr;
+    return true;
+  }
+  *out = resolved;
+  return resolved != 0;
 }
 
 /* Pushes a copy of the entry `from_top` below the top (0: the top). */
@@ -194,8 +210,10 @@ static bool step(machine *m, Dwarf_Small op, Dwarf_Unsigned o1,
   switch (op) {
   case DW_OP_addr: /* a static or global: where the object was loaded */
     return push(m, o1 + m->di->bias);
-  case DW_OP_addrx: case DW_OP_GNU_addr_index: /* libdwarf: address in o2 */
-    return push(m, o2 + m->di->bias);
+  case DW_OP_addrx: case DW_OP_GNU_addr_index:
+    return debug_addr(m, o1, o2, &v) && push(m, v + m->di->bias);
+  case DW_OP_constx: case DW_OP_GNU_const_index: /* not an address */
+    return debug_addr(m, o1, o2, &v) && push(m, v);
   case DW_OP_const1u: case DW_OP_const2u: case DW_OP_const4u:
   case DW_OP_const8u: case DW_OP_constu:
   case DW_OP_const1s: case DW_OP_const2s: case DW_OP_const4s:
@@ -392,6 +410,7 @@ static bool evaluate(const snare_debuginfo *di, Dwarf_Die die, Dwarf_Half at,
   bool ok = false;
   if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
     return false;
+  m->die = die;
   if (di_list_attr_safe(di->lists, die, attr, true) &&
       dwarf_get_loclist_c(attr, &head, &count, NULL) == DW_DLV_OK &&
       dwarf_get_loclist_head_kind(head, &kind, NULL) == DW_DLV_OK) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""corpus.py GDB-FILE SNARE-FILE - compares the frames oracle's two halves
+"""corpus.py GDB-FILE SNARE-FILE [KNOWN-FILE PROGRAM/SETTING] - compares the frames oracle's two halves
 on a corpus program (gdb_frames.py, snare_corpus_frames.lua).
 
 Frames ("F index function file:line inlined") are aligned as sequences
@@ -8,9 +8,11 @@ are compared by name: one that only one side lists is a mismatch, and
 values are compared where both are scalars (integers, pointers,
 booleans, floats, enumerators, <optimized out>): a pointer or an integer
 beyond 32 bits compares as <addr> (addresses differ between the
-processes), a char as its number. Aggregates are not compared. Prints
-the mismatches, then "frames values skipped frame-mismatches
-value-mismatches".
+processes), a char as its number. Aggregates are not compared.
+Differences KNOWN-FILE explains for PROGRAM/SETTING (lines "PROGRAM/SETTING
+FUNCTION NAME reason", NAME "-" for a frame only gdb shows) are printed
+with their reason and counted apart. Prints the differences, then
+"frames values skipped frame-mismatches value-mismatches explained".
 """
 import difflib
 import re
@@ -51,16 +53,39 @@ def read(path):
     return frames
 
 
-def compare(gdb_path, snare_path):
+def read_known(path, key):
+    """{(function, name): reason} for the program and setting key."""
+    known = {}
+    if path:
+        with open(path) as f:
+            for line in f:
+                parts = line.split(" ", 3)
+                if len(parts) == 4 and parts[0] == key:
+                    known[(parts[1], parts[2])] = parts[3].strip()
+    return known
+
+
+def compare(gdb_path, snare_path, known_path=None, key=None):
     want, got = read(gdb_path), read(snare_path)
+    known = read_known(known_path, key)
     counts = {"frames": 0, "values": 0, "skipped": 0, "bad_frames": 0,
-              "bad_values": 0}
+              "bad_values": 0, "explained": 0}
+
+    def explained(frame, name):
+        reason = known.get((frame.split(" ", 1)[0], name))
+        if reason is not None:
+            counts["explained"] += 1
+            print("known: %s %s: %s" % (frame, name, reason))
+        return reason is not None
     matcher = difflib.SequenceMatcher(None, [f[0] for f in want],
                                       [f[0] for f in got], autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op != "equal":
-            counts["bad_frames"] += max(i2 - i1, j2 - j1)
             counts["frames"] += max(i2 - i1, j2 - j1)
+            if op == "delete" and all(explained(f[0], "-")
+                                      for f in want[i1:i2]):
+                continue
+            counts["bad_frames"] += max(i2 - i1, j2 - j1)
             print("frames: gdb %s snare %s" % ([f[0] for f in want[i1:i2]],
                                               [f[0] for f in got[j1:j2]]))
             continue
@@ -77,19 +102,21 @@ def compare(gdb_path, snare_path):
                         counts["skipped"] += 1
                         continue
                     counts["values"] += 1
-                    if cx != cy:
+                    if cx != cy and not explained(w[0], name):
                         counts["bad_values"] += 1
                         print("value in %s: %s gdb [%s] snare [%s]"
                               % (w[0], name, x, y))
-                if len(a) != len(b):
+                if len(a) != len(b) and explained(w[0], name):
+                    counts["values"] += abs(len(a) - len(b))
+                elif len(a) != len(b):
                     counts["values"] += abs(len(a) - len(b))
                     counts["bad_values"] += abs(len(a) - len(b))
                     print("variable in %s: %s listed by %s only"
                           % (w[0], name, "gdb" if len(a) > len(b) else
                              "snare"))
-    print("%(frames)d %(values)d %(skipped)d %(bad_frames)d %(bad_values)d"
-          % counts)
+    print("%(frames)d %(values)d %(skipped)d %(bad_frames)d %(bad_values)d "
+          "%(explained)d" % counts)
 
 
 if __name__ == "__main__":
-    compare(sys.argv[1], sys.argv[2])
+    compare(*sys.argv[1:5])
