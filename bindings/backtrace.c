@@ -189,6 +189,26 @@ static const char *push_listed(lua_State *L, snare_session *session,
   return problem;
 }
 
+/* entry = the parameter's value at the function's entry (gdb's
+   name@entry), in the entry table at -1, when the caller tells it. */
+static void set_entry(lua_State *L, snare_session *session,
+                      const lstack_frame *f, const char *name,
+                      const snare_value_options *opts)
+{
+  lua_pushfstring(L, "%s@entry", name);
+  snare_value *v = NULL;
+  snare_status st =
+      snare_variable_read(session, f->index, lua_tostring(L, -1), opts, &v);
+  lua_pop(L, 1);
+  if (st != SNARE_OK)
+    return;
+  if (snare_lua_value_problem(v) == NULL) {
+    snare_lua_push_value(L, v);
+    lua_setfield(L, -2, "entry");
+  }
+  snare_value_free(v);
+}
+
 enum { WANT_PARAMS = 1, WANT_LOCALS = 2 };
 
 /*
@@ -217,6 +237,8 @@ static int entries(lua_State *L, int want)
       lua_pushstring(L, problem);
       lua_setfield(L, -2, "problem");
     }
+    if (vars[i].is_param)
+      set_entry(L, session, f, vars[i].name, &opts);
     lua_rawseti(L, -2, ++k);
   }
   free(vars);
@@ -279,6 +301,35 @@ static void push_short(lua_State *L, int idx)
     luaL_tolstring(L, idx, NULL);
 }
 
+/*
+ * One parameter of the entry table at -1 as gdb 13 writes it in a frame
+ * line: "x=5", "x=x@entry=5" when the value at entry is the same,
+ * "x@entry=5" when only the value at entry is known.
+ */
+static void push_param(lua_State *L, bool comma)
+{
+  int entry = lua_gettop(L);
+  lua_getfield(L, entry, "name");
+  const char *name = lua_tostring(L, -1);
+  lua_getfield(L, entry, "value");
+  lua_getfield(L, entry, "entry");
+  bool has_entry = !lua_isnil(L, -1);
+  bool same = has_entry && !lua_isnil(L, -2) && !lua_istable(L, -1) &&
+              lua_rawequal(L, -1, -2);
+  push_short(L, has_entry && lua_isnil(L, -2) ? -1 : -2);
+  if (same)
+    lua_pushfstring(L, "%s%s=%s@entry=%s", comma ? ", " : "", name, name,
+                    lua_tostring(L, -1));
+  else if (has_entry && lua_isnil(L, -3))
+    lua_pushfstring(L, "%s%s@entry=%s", comma ? ", " : "", name,
+                    lua_tostring(L, -1));
+  else
+    lua_pushfstring(L, "%s%s=%s", comma ? ", " : "", name,
+                    lua_tostring(L, -1));
+  lua_replace(L, entry + 1);
+  lua_settop(L, entry + 1);
+}
+
 static const char *basename_of(const char *path)
 {
   const char *slash = strrchr(path, '/');
@@ -303,13 +354,8 @@ static int frame_tostring(lua_State *L)
     int params = lua_gettop(L);
     lua_pushliteral(L, " (");
     for (lua_Integer i = 1; lua_rawgeti(L, params, i) == LUA_TTABLE; i++) {
-      lua_getfield(L, -1, "name");
-      lua_pushfstring(L, "%s%s=", i > 1 ? ", " : "", lua_tostring(L, -1));
-      lua_getfield(L, -3, "value");
-      push_short(L, -1);
-      lua_replace(L, -4); /* the entry table */
-      lua_pop(L, 1);
-      lua_replace(L, -3); /* the name */
+      push_param(L, i > 1);
+      lua_replace(L, -2); /* the entry table */
     }
     lua_pop(L, 1);
     lua_pushliteral(L, ")");

@@ -1,8 +1,8 @@
 -- corpus_values_spec.lua - variables of real optimised code (the corpus
 -- of tools/corpus) read as gdb 13 reads them: typed DWARF expressions
--- (DW_OP_convert, DW_OP_div), DW_OP_addrx in a single expression, and
+-- (DW_OP_convert, DW_OP_div), DW_OP_addrx in a single expression,
 -- variables of an inner block listed besides the outer ones of their
--- name, as gdb's `info locals`. Each case is one the frames oracle
+-- name, as gdb's `info locals`, and parameters at entry (name@entry). Each case is one the frames oracle
 -- (spec/frames_oracle/run.sh) found; pending without the corpus builds.
 local corpus = "build/corpus/bin/"
 local frames = "spec/frames_oracle/snare_corpus_frames.lua"
@@ -73,6 +73,39 @@ describe("variables of the corpus", function()
                              xml)
       assert.matches("\nF 2 filemap ", out)
       assert.same({ "0" }, values(out, 2, "c"))
+    end)
+
+  -- gdb 13: "#1 parserInit (parser=parser@entry=0x..., encodingName=
+  -- encodingName@entry=0x0)" at the first stop in XmlPrologStateInit.
+  corpus_it("gcc-O2", "xmlwf", "shows parameters at entry as gdb's name@entry",
+    function()
+      local script = os.tmpname()
+      local f = assert(io.open(script, "w"))
+      f:write([[
+local agent = require "snare.agent"
+local s = agent.session
+s:breakpoint("XmlPrologStateInit")
+assert(s:call_main("main", { "xmlwf", agent.args[1] }).kind == "breakpoint")
+local parser = s:frame(1)
+print("line " .. tostring(parser))
+print("entry " .. tostring(parser:var("parser@entry") == parser:var("parser")))
+print("none " .. tostring(parser:var("state@entry")))
+print("eval " .. select(2, parser:eval("parser@entry == parser")))
+s:abort()
+os.exit(0)
+]])
+      f:close()
+      local pipe = assert(io.popen(string.format(
+        "timeout 60 bin/snare exec %s %s -- %sgcc-O2/xmlwf 2>&1", script, xml,
+        corpus)))
+      local out = pipe:read("a")
+      pipe:close()
+      os.remove(script)
+      assert.matches("line parserInit %(parser=parser@entry=%d+, "
+                     .. "encodingName=encodingName@entry=0%)", out)
+      assert.matches("entry true", out)
+      assert.matches("none nil", out)
+      assert.matches("eval 1", out)
     end)
 
   corpus_it("gcc-O1", "xz", "lists both ret of coder_init, inner and outer",

@@ -729,6 +729,36 @@ void di_var_location(const snare_debuginfo *di, const di_var *var,
     optimized_out(out);
 }
 
+/*
+ * A parameter's value at entry, as gdb's `x@entry`: its location at the
+ * function's entry must be a register (DW_OP_regN), whose value at entry
+ * the caller's call site gives (entry_value).
+ */
+void di_var_entry_location(const snare_debuginfo *di, const di_var *var,
+                           const snare_frame_state *fs, di_loc *out)
+{
+  uint64_t entry = host_entry(di, fs->pc - di->bias);
+  machine m = {.di = di, .fs = fs, .unit = unit_start(var->die)};
+  di_loc at_entry = {0};
+  *out = (di_loc){0};
+  if (entry == 0 || !evaluate(di, var->die, DW_AT_location, &m, entry,
+                              &at_entry) ||
+      at_entry.count != 1 || at_entry.pieces[0].kind != DI_LOC_REGISTER ||
+      at_entry.pieces[0].size != 0) {
+    optimized_out(out);
+    return;
+  }
+  machine em = {.di = di, .fs = fs, .unit = m.unit};
+  uint64_t v;
+  if (!entry_value(&em, (entry_key){.reg = at_entry.pieces[0].dwarf_reg}) ||
+      !pop(&em, &v)) {
+    optimized_out(out);
+    return;
+  }
+  *out = (di_loc){.count = 1};
+  out->pieces[0] = (di_piece){.kind = DI_LOC_VALUE, .value = v};
+}
+
 /* Copies up to n bytes of one piece to dst. */
 static bool piece_read(const di_piece *p, const snare_frame_state *fs,
                        uint8_t *dst, size_t n, bool *unreadable)

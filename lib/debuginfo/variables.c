@@ -44,6 +44,18 @@ static bool const_value(Dwarf_Die die, di_loc *out)
   return true;
 }
 
+#define ENTRY_SUFFIX "@entry"
+
+/* Whether scope is in an inlined call: its parameters have no entry of
+   their own (no call site), as in gdb. */
+static bool in_inlined_call(const snare_debuginfo *di, long scope)
+{
+  long b = scope;
+  while (b >= 0 && di->blocks[b].kind == DI_BLOCK_LEXICAL)
+    b = di->blocks[b].parent;
+  return b < 0 || di->blocks[b].kind == DI_BLOCK_INLINED;
+}
+
 static void locate(const snare_debuginfo *di, const di_var *var,
                    const snare_frame_state *fs, di_loc *loc)
 {
@@ -64,7 +76,7 @@ static void defaults(const snare_value_options *in, snare_value_options *out)
 
 /* Reads a found variable into *out; releases var. */
 static snare_status read_found(const snare_debuginfo *di, di_var *var_found,
-                               const snare_frame_state *fs,
+                               const snare_frame_state *fs, bool at_entry,
                                const snare_value_options *opts,
                                snare_value **out)
 {
@@ -82,7 +94,10 @@ static snare_status read_found(const snare_debuginfo *di, di_var *var_found,
   if (ok) {
     di_loc loc;
     bool unreadable = false;
-    locate(di, &var, fs, &loc);
+    if (at_entry)
+      di_var_entry_location(di, &var, fs, &loc);
+    else
+      locate(di, &var, fs, &loc);
     uint64_t address = loc.count == 1 && loc.pieces[0].kind == DI_LOC_MEMORY
                            ? loc.pieces[0].address
                            : 0;
@@ -106,6 +121,31 @@ static snare_status read_found(const snare_debuginfo *di, di_var *var_found,
   return SNARE_OK;
 }
 
+/* Finds name from scope: a variable, or "x@entry", parameter x of an
+   out-of-line function at its entry (*at_entry). */
+static bool find_named(const snare_debuginfo *di, long scope, const char *name,
+                       di_var *var, bool *at_entry)
+{
+  *var = (di_var){0};
+  *at_entry = false;
+  if (scope < 0)
+    return false;
+  if (di_var_find(di, scope, name, var))
+    return true;
+  size_t n = strlen(name), suffix = sizeof ENTRY_SUFFIX - 1;
+  char *param = n > suffix && strcmp(name + n - suffix, ENTRY_SUFFIX) == 0
+                    ? strndup(name, n - suffix)
+                    : NULL;
+  bool found = param && !in_inlined_call(di, scope) &&
+               di_var_find(di, scope, param, var);
+  if (found && !var->is_param) {
+    di_var_done(di, var);
+    found = false;
+  }
+  free(param);
+  return *at_entry = found;
+}
+
 snare_status snare_debuginfo_variable_read(const snare_debuginfo *di,
                                            long scope,
                                            const snare_frame_state *fs,
@@ -114,9 +154,10 @@ snare_status snare_debuginfo_variable_read(const snare_debuginfo *di,
                                            snare_value **out)
 {
   di_var var;
-  if (scope < 0 || !di_var_find(di, scope, name, &var))
+  bool at_entry;
+  if (!find_named(di, scope, name, &var, &at_entry))
     return SNARE_NOT_FOUND;
-  return read_found(di, &var, fs, opts, out);
+  return read_found(di, &var, fs, at_entry, opts, out);
 }
 
 snare_status snare_debuginfo_variable_read_listed(
@@ -126,7 +167,7 @@ snare_status snare_debuginfo_variable_read_listed(
   di_var var;
   if (scope < 0 || !di_var_find_listed(di, scope, index, &var))
     return SNARE_NOT_FOUND;
-  return read_found(di, &var, fs, opts, out);
+  return read_found(di, &var, fs, false, opts, out);
 }
 
 snare_status snare_debuginfo_variable_place(const snare_debuginfo *di,
@@ -172,7 +213,8 @@ snare_status snare_debuginfo_variable_locate(const snare_debuginfo *di,
                                              snare_variable_location *out)
 {
   di_var var;
-  if (scope < 0 || !di_var_find(di, scope, name, &var))
+  bool at_entry;
+  if (!find_named(di, scope, name, &var, &at_entry))
     return SNARE_NOT_FOUND;
   *out = (snare_variable_location){0};
   Dwarf_Die type = var_type(di, &var);
@@ -184,7 +226,10 @@ snare_status snare_debuginfo_variable_locate(const snare_debuginfo *di,
     dwarf_dealloc_die(type);
   }
   di_loc loc;
-  locate(di, &var, fs, &loc);
+  if (at_entry)
+    di_var_entry_location(di, &var, fs, &loc);
+  else
+    locate(di, &var, fs, &loc);
   di_var_done(di, &var);
   if (loc.count == 1 && loc.pieces[0].kind == DI_LOC_MEMORY) {
     out->in_memory = true;

@@ -69,6 +69,12 @@ typedef struct di_loc {
 void di_var_location(const snare_debuginfo *di, const di_var *var,
                      const snare_frame_state *fs, di_loc *out) SNARE_HIDDEN;
 
+/* The value of parameter var at its function's entry (gdb's `var@entry`),
+   or a single OPTIMIZED_OUT piece when the caller does not tell it. */
+void di_var_entry_location(const snare_debuginfo *di, const di_var *var,
+                           const snare_frame_state *fs,
+                           di_loc *out) SNARE_HIDDEN;
+
 /*
  * Copies size bytes of the located value into buf. False when a register
  * is unknown in this frame or memory unreadable (*unreadable then says
