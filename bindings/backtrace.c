@@ -304,7 +304,8 @@ static void push_short(lua_State *L, int idx)
 /*
  * One parameter of the entry table at -1 as gdb 13 writes it in a frame
  * line: "x=5", "x=x@entry=5" when the value at entry is the same,
- * "x@entry=5" when only the value at entry is known.
+ * "x@entry=5" when only the value at entry is known, "p=<synthetic
+ * pointer>" for an implicit pointer.
  */
 static void push_param(lua_State *L, bool comma)
 {
@@ -317,6 +318,12 @@ static void push_param(lua_State *L, bool comma)
   bool same = has_entry && !lua_isnil(L, -2) && !lua_istable(L, -1) &&
               lua_rawequal(L, -1, -2);
   push_short(L, has_entry && lua_isnil(L, -2) ? -1 : -2);
+  if (lua_getfield(L, entry, "problem") == LUA_TSTRING &&
+      strcmp(lua_tostring(L, -1), "synthetic pointer") == 0) {
+    lua_pushliteral(L, "<synthetic pointer>");
+    lua_replace(L, -3);
+  }
+  lua_pop(L, 1);
   if (same)
     lua_pushfstring(L, "%s%s=%s@entry=%s", comma ? ", " : "", name, name,
                     lua_tostring(L, -1));

@@ -302,9 +302,13 @@ static bool step(machine *m, Dwarf_Small op, Dwarf_Unsigned o1,
                                : -1};
     return key.reg >= 0 && entry_value(m, key);
   }
+  case DW_OP_implicit_pointer: case DW_OP_GNU_implicit_pointer:
+    m->current = (di_piece){.kind = DI_LOC_IMPLICIT_POINTER, .address = o1,
+                            .value = o2};
+    return m->has_current = true;
   case DW_OP_GNU_parameter_ref:
     return entry_value(m, (entry_key){.reg = -1, .param = m->unit + o1});
-  default: /* implicit pointers, branches: not here */
+  default:
     return false;
   }
 }

@@ -101,7 +101,9 @@ static snare_status read_found(const snare_debuginfo *di, di_var *var_found,
     uint64_t address = loc.count == 1 && loc.pieces[0].kind == DI_LOC_MEMORY
                            ? loc.pieces[0].address
                            : 0;
-    if (di_loc_read(&loc, fs, buf, size, &unreadable))
+    if (loc.count == 1 && loc.pieces[0].kind == DI_LOC_IMPLICIT_POINTER)
+      v->kind = SNARE_VALUE_SYNTHETIC_POINTER;
+    else if (di_loc_read(&loc, fs, buf, size, &unreadable))
       ok = di_value_decode(di->dbg, type, buf, size, address, &o,
                            o.max_depth, v);
     else
@@ -206,6 +208,61 @@ snare_status snare_debuginfo_variable_place(const snare_debuginfo *di,
   return st;
 }
 
+#define MAX_IMPLICIT_OFFSET 4096
+
+/*
+ * Where the object an implicit pointer (piece p of var) points to is:
+ * the variable of the DIE it names, located in the same frame (gdb does
+ * the same).
+ */
+static bool implicit_target(const snare_debuginfo *di, const di_var *var,
+                            const di_piece *p, const snare_frame_state *fs,
+                            di_loc *out)
+{
+  di_var target = {.function = var->function};
+  if (dwarf_offdie_b(di->dbg, p->address, true, &target.die, NULL) !=
+      DW_DLV_OK)
+    return false;
+  target.origin = di_ref(di->dbg, target.die, DW_AT_abstract_origin);
+  locate(di, &target, fs, out);
+  dwarf_dealloc_die(target.die);
+  if (target.origin)
+    dwarf_dealloc_die(target.origin);
+  return true;
+}
+
+/* Fills out (its type set) with what the implicit pointer p points to. */
+static void locate_pointee(const snare_debuginfo *di, const di_var *var,
+                           const di_piece *p, const snare_frame_state *fs,
+                           Dwarf_Die pointer_type,
+                           snare_variable_location *out)
+{
+  out->synthetic = true;
+  out->optimized_out = true;
+  Dwarf_Die pointee =
+      pointer_type ? di_ref(di->dbg, pointer_type, DW_AT_type) : NULL;
+  out->size = pointee ? di_type_size(di->dbg, pointee) : 0;
+  if (pointee)
+    dwarf_dealloc_die(pointee);
+  di_loc target;
+  uint64_t offset = p->value;
+  if (offset > MAX_IMPLICIT_OFFSET || !implicit_target(di, var, p, fs, &target))
+    return;
+  if (target.count == 1 && target.pieces[0].kind == DI_LOC_MEMORY) {
+    out->optimized_out = false;
+    out->in_memory = true;
+    out->address = target.pieces[0].address + offset;
+    return;
+  }
+  uint8_t buf[MAX_IMPLICIT_OFFSET + sizeof out->bytes];
+  size_t n = out->size < sizeof out->bytes ? out->size : sizeof out->bytes;
+  bool unreadable = false;
+  if (di_loc_read(&target, fs, buf, offset + n, &unreadable)) {
+    memcpy(out->bytes, buf + offset, n);
+    out->optimized_out = false;
+  }
+}
+
 snare_status snare_debuginfo_variable_locate(const snare_debuginfo *di,
                                              long scope,
                                              const snare_frame_state *fs,
@@ -223,14 +280,19 @@ snare_status snare_debuginfo_variable_locate(const snare_debuginfo *di,
     dwarf_dieoffset(type, &off, NULL);
     out->type = (snare_type){.owner = di, .die = off};
     out->size = di_type_size(di->dbg, type);
-    dwarf_dealloc_die(type);
   }
   di_loc loc;
   if (at_entry)
     di_var_entry_location(di, &var, fs, &loc);
   else
     locate(di, &var, fs, &loc);
+  if (loc.count == 1 && loc.pieces[0].kind == DI_LOC_IMPLICIT_POINTER)
+    locate_pointee(di, &var, &loc.pieces[0], fs, type, out);
+  if (type)
+    dwarf_dealloc_die(type);
   di_var_done(di, &var);
+  if (out->synthetic)
+    return SNARE_OK;
   if (loc.count == 1 && loc.pieces[0].kind == DI_LOC_MEMORY) {
     out->in_memory = true;
     out->address = loc.pieces[0].address;

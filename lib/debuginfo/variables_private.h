@@ -42,6 +42,9 @@ typedef enum di_loc_kind {
   DI_LOC_MEMORY,   /* at address */
   DI_LOC_REGISTER, /* in a general register or xmm register */
   DI_LOC_VALUE,    /* computed: value (DW_OP_stack_value, implicit) */
+  /* DW_OP_implicit_pointer: a pointer that has no value, to the object
+     the DIE at address describes, value bytes into it */
+  DI_LOC_IMPLICIT_POINTER,
   DI_LOC_OPTIMIZED_OUT
 } di_loc_kind;
 

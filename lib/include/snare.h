@@ -765,7 +765,11 @@ typedef enum snare_value_kind {
   SNARE_VALUE_ARRAY,    /* children: the elements, length the full count */
   SNARE_VALUE_OPTIMIZED_OUT, /* the compiler kept no location at this pc */
   SNARE_VALUE_UNREADABLE,    /* its memory cannot be read */
-  SNARE_VALUE_OTHER          /* a type snare does not decode */
+  SNARE_VALUE_OTHER,         /* a type snare does not decode */
+  /* a pointer the compiler optimised away while what it points to is
+     known (DW_OP_implicit_pointer): gdb's <synthetic pointer>;
+     snare_variable_locate tells what it points to */
+  SNARE_VALUE_SYNTHETIC_POINTER
 } snare_value_kind;
 
 /* A variable's value as a tree. Every string and child is owned by the
@@ -968,6 +972,9 @@ typedef struct snare_variable_location {
   uint64_t address;
   uint8_t bytes[64];
   size_t size;      /* of the type; bytes holds at most 64 of them */
+  /* a synthetic pointer (SNARE_VALUE_SYNTHETIC_POINTER): optimized_out,
+     in_memory, address, bytes and size are those of what it points to */
+  bool synthetic;
 } snare_variable_location;
 
 /* As snare_variable_read, the variable's type and place instead of a
