@@ -266,6 +266,11 @@ static int session_breakpoint(lua_State *L)
   lua_pushvalue(L, 4);
   lua_setiuservalue(L, 5, BP_UV_LIBRARY);
 
+  /* A function by name (not an address, "*name" or "file:line"): its
+     stops show its frame, as gdb's `break FUNCTION`. */
+  const char *spec = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
+  if (spec != NULL && spec[0] != '*' && strchr(spec, ':') == NULL)
+    opts.function = spec;
   opts.condition = lua_isnil(L, 6) ? NULL : condition;
   opts.release = release;
   lua_pushvalue(L, 5); /* set_location files the object on top */

@@ -344,6 +344,12 @@ typedef struct snare_breakpoint_options {
      wherever it is set first: for comparisons, and for code that must keep
      its bytes. */
   bool trap;
+  /* `break FUNCTION`: the function the address was resolved for. Its
+     stops hide the inlined calls that begin at the address inside that
+     function, as gdb 13 shows FUNCTION's frame there (see
+     snare_stop.inline_hidden); NULL (by address, FILE:LINE): the
+     innermost frame. */
+  const char *function;
 } snare_breakpoint_options;
 
 /*
