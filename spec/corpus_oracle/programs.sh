@@ -105,7 +105,7 @@ xmlwf/clang-O2 processFile data gdb wrong: DW_OP_entry_value(rdi) at an indirect
 xmlwf/clang-O2 processFile size gdb wrong: entry value of rsi shown as 1 while XML_ParseBuffer below got len=543=(int)size
 xmlwf/clang-O2 filemap p gdb wrong: p is in rax (call-clobbered) at the call; gdb shows the innermost frame's rax
 xmlwf/clang-O2 main processFlags gdb reads rdx (call-clobbered) of the innermost frame in an outer frame; snare reports it optimized out
-xmlwf/clang-O2 parserInit encodingName snare shortfall: the call site value (r12 of parserCreate) is not recovered in snare (not yet diagnosed)
+xmlwf/clang-O2 parserInit encodingName gdb reads rsi (call-clobbered) of the innermost frame in an outer frame; snare reports it optimized out and encodingName@entry=0x0
 xmlwf/gcc-O2 parserCreate memsuite entry value through a tail call (XML_ParserCreate_MM): snare shows no tail-call frames yet
 xmlwf/gcc-O2 XML_ParserCreate_MM - a tail-call frame gdb reconstructs from DW_AT_call_tail_call sites: not in snare yet
 xmlwf/gcc-O2 XML_Parse - a tail-call frame (XML_Parse tail-calls XML_ParseBuffer): not in snare yet

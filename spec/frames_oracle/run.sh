@@ -74,6 +74,7 @@ for setting in "${corpus_oracle_settings[@]}"; do
       python3 "$here/corpus.py" "$work/gdb" "$work/snare" "$work/known" \
         "$prog/$setting" >"$work/out"
       read -r f v k bf bv kn < <(tail -n 1 "$work/out")
+      sed -n "s|^known: |  $prog/$setting |p" "$work/out" >>"$work/explained"
       if [ "$bf" -ne 0 ] || [ "$bv" -ne 0 ]; then
         echo "== $prog/$setting break $func"
         head -n -1 "$work/out" | head -n 12
@@ -86,6 +87,8 @@ for setting in "${corpus_oracle_settings[@]}"; do
     summary+=("  $prog/$setting: $pf $pv")
   done
 done
+echo "frames oracle (corpus): differences explained (programs.sh):"
+sort -u "$work/explained" 2>/dev/null
 echo "frames oracle mismatches per corpus program (frames, values):"
 printf '%s\n' "${summary[@]}"
 echo "frames oracle (corpus): $c_frames frames, $c_values values compared" \
