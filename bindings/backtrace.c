@@ -171,13 +171,14 @@ static snare_variable_info *list(lua_State *L, snare_session *session,
   return vars;
 }
 
-/* Pushes the value of vars[i] and returns its problem, or NULL. */
-static const char *push_named(lua_State *L, snare_session *session,
-                              const lstack_frame *f, const char *name,
-                              const snare_value_options *opts)
+/* Pushes the value of the frame's listed variable i and returns its
+   problem, or NULL. */
+static const char *push_listed(lua_State *L, snare_session *session,
+                               const lstack_frame *f, size_t i,
+                               const snare_value_options *opts)
 {
   snare_value *v = NULL;
-  snare_status st = snare_variable_read(session, f->index, name, opts, &v);
+  snare_status st = snare_variable_read_listed(session, f->index, i, opts, &v);
   if (st != SNARE_OK) {
     lua_pushnil(L);
     return snare_status_message(st);
@@ -186,6 +187,26 @@ static const char *push_named(lua_State *L, snare_session *session,
   snare_lua_push_value(L, v);
   snare_value_free(v);
   return problem;
+}
+
+/* entry = the parameter's value at the function's entry (gdb's
+   name@entry), in the entry table at -1, when the caller tells it. */
+static void set_entry(lua_State *L, snare_session *session,
+                      const lstack_frame *f, const char *name,
+                      const snare_value_options *opts)
+{
+  lua_pushfstring(L, "%s@entry", name);
+  snare_value *v = NULL;
+  snare_status st =
+      snare_variable_read(session, f->index, lua_tostring(L, -1), opts, &v);
+  lua_pop(L, 1);
+  if (st != SNARE_OK)
+    return;
+  if (snare_lua_value_problem(v) == NULL) {
+    snare_lua_push_value(L, v);
+    lua_setfield(L, -2, "entry");
+  }
+  snare_value_free(v);
 }
 
 enum { WANT_PARAMS = 1, WANT_LOCALS = 2 };
@@ -210,12 +231,14 @@ static int entries(lua_State *L, int want)
     lua_createtable(L, 0, 3);
     lua_pushstring(L, vars[i].name);
     lua_setfield(L, -2, "name");
-    const char *problem = push_named(L, session, f, vars[i].name, &opts);
+    const char *problem = push_listed(L, session, f, i, &opts);
     lua_setfield(L, -2, "value");
     if (problem != NULL) {
       lua_pushstring(L, problem);
       lua_setfield(L, -2, "problem");
     }
+    if (vars[i].is_param)
+      set_entry(L, session, f, vars[i].name, &opts);
     lua_rawseti(L, -2, ++k);
   }
   free(vars);
@@ -227,18 +250,20 @@ static int frame_params(lua_State *L) { return entries(L, WANT_PARAMS); }
 /* frame:locals([opts]) -> the same for locals, innermost block first */
 static int frame_locals(lua_State *L) { return entries(L, WANT_LOCALS); }
 
-/* frame:vars([opts]) -> { name = value }; optimized-out ones are absent. */
+/* frame:vars([opts]) -> { name = value }; optimized-out ones are absent,
+   and a shadowed variable gives way to the inner one of its name: the
+   list is walked outermost first, so inner ones are set last. */
 static int frame_vars(lua_State *L)
 {
   entries(L, WANT_PARAMS | WANT_LOCALS);
   lua_newtable(L);
-  for (lua_Integer i = 1; lua_rawgeti(L, -2, i) == LUA_TTABLE; i++) {
+  for (lua_Integer i = (lua_Integer)lua_rawlen(L, -2); i >= 1; i--) {
+    lua_rawgeti(L, -2, i);
     lua_getfield(L, -1, "name");
     lua_getfield(L, -2, "value");
     lua_rawset(L, -4);
     lua_pop(L, 1);
   }
-  lua_pop(L, 1);
   return 1;
 }
 
@@ -276,6 +301,42 @@ static void push_short(lua_State *L, int idx)
     luaL_tolstring(L, idx, NULL);
 }
 
+/*
+ * One parameter of the entry table at -1 as gdb 13 writes it in a frame
+ * line: "x=5", "x=x@entry=5" when the value at entry is the same,
+ * "x@entry=5" when only the value at entry is known, "p=<synthetic
+ * pointer>" for an implicit pointer.
+ */
+static void push_param(lua_State *L, bool comma)
+{
+  int entry = lua_gettop(L);
+  lua_getfield(L, entry, "name");
+  const char *name = lua_tostring(L, -1);
+  lua_getfield(L, entry, "value");
+  lua_getfield(L, entry, "entry");
+  bool has_entry = !lua_isnil(L, -1);
+  bool same = has_entry && !lua_isnil(L, -2) && !lua_istable(L, -1) &&
+              lua_rawequal(L, -1, -2);
+  push_short(L, has_entry && lua_isnil(L, -2) ? -1 : -2);
+  if (lua_getfield(L, entry, "problem") == LUA_TSTRING &&
+      strcmp(lua_tostring(L, -1), "synthetic pointer") == 0) {
+    lua_pushliteral(L, "<synthetic pointer>");
+    lua_replace(L, -3);
+  }
+  lua_pop(L, 1);
+  if (same)
+    lua_pushfstring(L, "%s%s=%s@entry=%s", comma ? ", " : "", name, name,
+                    lua_tostring(L, -1));
+  else if (has_entry && lua_isnil(L, -3))
+    lua_pushfstring(L, "%s%s@entry=%s", comma ? ", " : "", name,
+                    lua_tostring(L, -1));
+  else
+    lua_pushfstring(L, "%s%s=%s", comma ? ", " : "", name,
+                    lua_tostring(L, -1));
+  lua_replace(L, entry + 1);
+  lua_settop(L, entry + 1);
+}
+
 static const char *basename_of(const char *path)
 {
   const char *slash = strrchr(path, '/');
@@ -300,13 +361,8 @@ static int frame_tostring(lua_State *L)
     int params = lua_gettop(L);
     lua_pushliteral(L, " (");
     for (lua_Integer i = 1; lua_rawgeti(L, params, i) == LUA_TTABLE; i++) {
-      lua_getfield(L, -1, "name");
-      lua_pushfstring(L, "%s%s=", i > 1 ? ", " : "", lua_tostring(L, -1));
-      lua_getfield(L, -3, "value");
-      push_short(L, -1);
-      lua_replace(L, -4); /* the entry table */
-      lua_pop(L, 1);
-      lua_replace(L, -3); /* the name */
+      push_param(L, i > 1);
+      lua_replace(L, -2); /* the entry table */
     }
     lua_pop(L, 1);
     lua_pushliteral(L, ")");

@@ -208,6 +208,18 @@ static void clear_locations(lua_State *L, int idx, lbreakpoint *bp)
   lua_pop(L, 2);
 }
 
+/* Whether spec reads FILE:LINE (digits after its last colon). */
+static bool is_file_line(const char *spec)
+{
+  const char *colon = strrchr(spec, ':');
+  if (colon == NULL || colon[1] == '\0')
+    return false;
+  for (const char *p = colon + 1; *p; p++)
+    if (*p < '0' || *p > '9')
+      return false;
+  return true;
+}
+
 /*
  * s:breakpoint(where [, opts]) -> breakpoint. where: address, symbol
  * name, "*name" or "file:line" (snare_lua_checklocations); opts:
@@ -266,6 +278,11 @@ static int session_breakpoint(lua_State *L)
   lua_pushvalue(L, 4);
   lua_setiuservalue(L, 5, BP_UV_LIBRARY);
 
+  /* A function by name (not an address, "*name" or "file:line"): its
+     stops show its frame, as gdb's `break FUNCTION`. */
+  const char *spec = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
+  if (spec != NULL && spec[0] != '*' && !is_file_line(spec))
+    opts.function = spec;
   opts.condition = lua_isnil(L, 6) ? NULL : condition;
   opts.release = release;
   lua_pushvalue(L, 5); /* set_location files the object on top */

@@ -313,6 +313,8 @@ int snare_lua_push_location(lua_State *L, snare_status st,
   lua_createtable(L, 0, 4);
   push_ref(L, where->type);
   lua_setfield(L, -2, "type");
+  if (where->synthetic)
+    set_boolean(L, "synthetic", true);
   if (where->optimized_out)
     set_boolean(L, "optimized_out", true);
   else if (where->in_memory)

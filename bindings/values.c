@@ -82,6 +82,7 @@ const char *snare_lua_value_problem(const snare_value *v)
   case SNARE_VALUE_OPTIMIZED_OUT: return "optimized out";
   case SNARE_VALUE_UNREADABLE: return "memory not readable";
   case SNARE_VALUE_OTHER: return "type not supported";
+  case SNARE_VALUE_SYNTHETIC_POINTER: return "synthetic pointer";
   default: return NULL;
   }
 }

@@ -2,7 +2,9 @@
 -- spec/fixtures/optimised.c: a static local table of a shared object (its
 -- DW_OP_addr is a link-time address), a parameter known only by its value
 -- at entry (DW_OP_entry_value, from the caller's call site), and a local
--- of a block that owns no code (gdb lists it, optimised out); and steps
+-- of a block that owns no code (gdb lists it, optimised out), an implicit
+-- pointer (DW_OP_implicit_pointer: gdb's <synthetic pointer>), the frame
+-- a breakpoint stops in where inlined calls begin; and steps
 -- around an inlined call as gdb 13 takes them (the sequences are gdb's).
 local helpers = require "spec.helpers"
 
@@ -115,6 +117,54 @@ for _, level in ipairs{ "O0", "O2" } do
         assert.is_nil(gone.value)
         assert.equals("optimized out", gone.problem)
         assert.equals(3, entry(f:locals(), "r").value)
+      end)
+
+      -- gdb 13's first stop (frame lines up to starts_inline) of each
+      -- breakpoint where starts_inline begins inside the inlined add_one:
+      -- `break starts_inline` hides the inlined frame, the others stop in
+      -- it.
+      it("shows the frame a breakpoint was set for where inlined calls begin",
+         function()
+        local call, body = mark("starts-inline"), mark("add-one")
+        local function frames(spec)
+          local s = helpers.session{ timeout = 10000 }
+          s:breakpoint(spec)
+          local stop = s:call("starts_inline", 4)
+          local seen = { stop.func .. ":" .. stop.line }
+          for _, f in ipairs(s:backtrace()) do
+            seen[#seen + 1] = f.func .. ":" .. f.line
+            if f.func == "starts_inline" then break end
+          end
+          helpers.close_sessions()
+          return table.concat(seen, " ")
+        end
+        local at = "starts_inline:" .. call
+        assert.equals(at .. " " .. at, frames("starts_inline"))
+        local inlined = "add_one:" .. call .. " add_one:" .. call .. " " .. at
+        assert.equals(inlined, frames("add_one"))
+        assert.equals(inlined, frames("optimised.c:" .. call))
+        assert.equals("add_one:" .. body .. " add_one:" .. body .. " " .. at,
+                      frames("optimised.c:" .. body))
+      end)
+
+      -- gdb 13 at `break optimised_use`, `up`: "through_pointer
+      -- (p=<synthetic pointer>)", `print p` "(const int *) <synthetic
+      -- pointer>", `print *p` 12.
+      it("shows an implicit pointer as gdb's <synthetic pointer>, *p read",
+         function()
+        local s = helpers.session{ timeout = 10000 }
+        s:breakpoint("optimised_use")
+        assert.equals("breakpoint", s:call("implicit_pointer", 4).kind)
+        local f = s:backtrace()[2]
+        assert.equals("through_pointer", f.func)
+        local p = entry(f:params(), "p")
+        assert.is_nil(p.value)
+        assert.equals("synthetic pointer", p.problem)
+        assert.matches("^through_pointer %(p=<synthetic pointer>%)",
+                       tostring(f))
+        local _, text = f:eval("p")
+        assert.equals("(const int *) <synthetic pointer>", text)
+        assert.equals(12, (f:eval("*p")))
       end)
     end
   end)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "internal/os.h"
+#include "location_arith.h"
 #include "variables_private.h"
 
 /* DWARF's x86-64 register numbering (System V psABI), 0..16. */
@@ -43,20 +44,28 @@ typedef struct machine {
   const snare_frame_state *fs;
   unsigned entry_depth; /* entry values followed into callers so far */
   Dwarf_Off unit; /* where the evaluated DIE's unit starts (its header) */
+  Dwarf_Die die;  /* the evaluated DIE: its unit's .debug_addr entries */
   uint64_t frame_base;
   bool has_frame_base;
   uint64_t stack[STACK_MAX];
+  di_stack_type type[STACK_MAX]; /* of each entry: generic unless typed */
   size_t depth;
   di_piece current; /* the location being built, before a DW_OP_piece */
   bool has_current;
 } machine;
 
-static bool push(machine *m, uint64_t v)
+static bool push_typed(machine *m, uint64_t v, di_stack_type t)
 {
   if (m->depth == STACK_MAX)
     return false;
-  m->stack[m->depth++] = v;
+  m->type[m->depth] = t;
+  m->stack[m->depth++] = di_arith_normalise(v, t);
   return true;
+}
+
+static bool push(machine *m, uint64_t v)
+{
+  return push_typed(m, v, DI_GENERIC_TYPE);
 }
 
 static bool pop(machine *m, uint64_t *v)
@@ -67,25 +76,72 @@ static bool pop(machine *m, uint64_t *v)
   return true;
 }
 
-/* Ops on two operands: second from top `a`, top `b`. */
+/* Ops on two operands: second from top `a`, top `b`, in a's type. */
 static bool binary(machine *m, Dwarf_Small op)
 {
-  uint64_t a, b;
-  if (!pop(m, &b) || !pop(m, &a))
+  uint64_t a, b, v;
+  if (m->depth < 2)
     return false;
-  switch (op) {
-  case DW_OP_plus: return push(m, a + b);
-  case DW_OP_minus: return push(m, a - b);
-  case DW_OP_mul: return push(m, a * b);
-  case DW_OP_and: return push(m, a & b);
-  case DW_OP_or: return push(m, a | b);
-  case DW_OP_xor: return push(m, a ^ b);
-  case DW_OP_shl: return push(m, b < 64 ? a << b : 0);
-  case DW_OP_shr: return push(m, b < 64 ? a >> b : 0);
-  case DW_OP_shra:
-    return push(m, (uint64_t)((int64_t)a >> (b < 64 ? b : 63)));
-  default: return false;
+  di_stack_type t = m->type[m->depth - 2];
+  bool comparison = op >= DW_OP_eq && op <= DW_OP_ne;
+  return pop(m, &b) && pop(m, &a) && di_arith_binary(op, a, b, t, &v) &&
+         push_typed(m, v, comparison ? DI_GENERIC_TYPE : t);
+}
+
+/* Entry `index` of the unit's .debug_addr table. libdwarf resolves it
+   into o2 in location lists, but not in a single expression (o2 0). */
+static bool debug_addr(const machine *m, Dwarf_Unsigned index,
+                       Dwarf_Unsigned resolved, uint64_t *out)
+{
+  Dwarf_Addr addr = 0;
+  if (m->die &&
+      dwarf_debug_addr_index_to_addr(m->die, index, &addr, NULL) == DW_DLV_OK) {
+    *out = addr;
+    return true;
   }
+  *out = resolved;
+  return resolved != 0;
+}
+
+/* Pushes a copy of the entry `from_top` below the top (0: the top). */
+static bool pick(machine *m, Dwarf_Unsigned from_top)
+{
+  return from_top < m->depth &&
+         push_typed(m, m->stack[m->depth - 1 - from_top],
+                    m->type[m->depth - 1 - from_top]);
+}
+
+/* Swaps the entries i and j places from the top (1: the top). */
+static void exchange(machine *m, size_t i, size_t j)
+{
+  uint64_t v = m->stack[m->depth - i];
+  di_stack_type t = m->type[m->depth - i];
+  m->stack[m->depth - i] = m->stack[m->depth - j];
+  m->type[m->depth - i] = m->type[m->depth - j];
+  m->stack[m->depth - j] = v;
+  m->type[m->depth - j] = t;
+}
+
+/* The base type a typed op names by its unit-relative offset. */
+static bool stack_type(const machine *m, Dwarf_Unsigned off, di_stack_type *t)
+{
+  return di_arith_base_type(m->di->dbg, off ? m->unit + off : 0, t);
+}
+
+/* DW_OP_convert (a value as another type) and DW_OP_reinterpret (the
+   same bits as another type). */
+static bool convert(machine *m, Dwarf_Unsigned off, bool same_bits)
+{
+  di_stack_type to;
+  uint64_t v;
+  if (m->depth == 0 || !stack_type(m, off, &to))
+    return false;
+  di_stack_type from = m->type[m->depth - 1];
+  if (!pop(m, &v))
+    return false;
+  if (same_bits && from.size > 0 && from.size < 8)
+    v &= (UINT64_C(1) << (8 * from.size)) - 1;
+  return push_typed(m, v, to);
 }
 
 /* Variables and what they point to are data, which snare never patches:
@@ -154,8 +210,10 @@ static bool step(machine *m, Dwarf_Small op, Dwarf_Unsigned o1,
   switch (op) {
   case DW_OP_addr: /* a static or global: where the object was loaded */
     return push(m, o1 + m->di->bias);
-  case DW_OP_addrx: case DW_OP_GNU_addr_index: /* libdwarf: address in o2 */
-    return push(m, o2 + m->di->bias);
+  case DW_OP_addrx: case DW_OP_GNU_addr_index:
+    return debug_addr(m, o1, o2, &v) && push(m, v + m->di->bias);
+  case DW_OP_constx: case DW_OP_GNU_const_index: /* not an address */
+    return debug_addr(m, o1, o2, &v) && push(m, v);
   case DW_OP_const1u: case DW_OP_const2u: case DW_OP_const4u:
   case DW_OP_const8u: case DW_OP_constu:
   case DW_OP_const1s: case DW_OP_const2s: case DW_OP_const4s:
@@ -177,18 +235,17 @@ static bool step(machine *m, Dwarf_Small op, Dwarf_Unsigned o1,
   case DW_OP_not:
     return pop(m, &v) && push(m, ~v);
   case DW_OP_dup:
-    return m->depth > 0 && push(m, m->stack[m->depth - 1]);
+    return pick(m, 0);
   case DW_OP_over:
-    return m->depth > 1 && push(m, m->stack[m->depth - 2]);
+    return pick(m, 1);
+  case DW_OP_pick:
+    return pick(m, o1);
   case DW_OP_drop:
     return pop(m, &v);
   case DW_OP_swap:
-    if (m->depth < 2)
-      return false;
-    v = m->stack[m->depth - 1];
-    m->stack[m->depth - 1] = m->stack[m->depth - 2];
-    m->stack[m->depth - 2] = v;
-    return true;
+    return m->depth >= 2 && (exchange(m, 1, 2), true);
+  case DW_OP_rot: /* top to third, second to top, third to second */
+    return m->depth >= 3 && (exchange(m, 1, 2), exchange(m, 2, 3), true);
   case DW_OP_deref:
     return deref(m, 8);
   case DW_OP_deref_size:
@@ -215,30 +272,109 @@ static bool step(machine *m, Dwarf_Small op, Dwarf_Unsigned o1,
     return true;
   case DW_OP_plus: case DW_OP_minus: case DW_OP_mul: case DW_OP_and:
   case DW_OP_or: case DW_OP_xor: case DW_OP_shl: case DW_OP_shr:
-  case DW_OP_shra:
+  case DW_OP_shra: case DW_OP_div: case DW_OP_mod: case DW_OP_eq:
+  case DW_OP_ne: case DW_OP_lt: case DW_OP_le: case DW_OP_gt: case DW_OP_ge:
     return binary(m, op);
+  case DW_OP_abs:
+    if (m->depth == 0)
+      return false;
+    v = m->stack[m->depth - 1];
+    if ((m->type[m->depth - 1].size == 0 || m->type[m->depth - 1].is_signed) &&
+        (int64_t)v < 0)
+      m->stack[m->depth - 1] = di_arith_normalise(-v, m->type[m->depth - 1]);
+    return true;
+  case DW_OP_convert: case DW_OP_GNU_convert:
+    return convert(m, o1, false);
+  case DW_OP_reinterpret: case DW_OP_GNU_reinterpret:
+    return convert(m, o1, true);
+  case DW_OP_regval_type: case DW_OP_GNU_regval_type: {
+    di_stack_type t;
+    return stack_type(m, o2, &t) && reg_value(m->fs, (int)o1, &v) &&
+           push_typed(m, v, t);
+  }
+  case DW_OP_deref_type: case DW_OP_GNU_deref_type: {
+    di_stack_type t;
+    return stack_type(m, o2, &t) && deref(m, o1) &&
+           pop(m, &v) && push_typed(m, v, t);
+  }
   case DW_OP_entry_value: case DW_OP_GNU_entry_value: {
     entry_key key = {.reg = o2 ? entry_register(o1, (const uint8_t *)(uintptr_t)o2)
                                : -1};
     return key.reg >= 0 && entry_value(m, key);
   }
+  case DW_OP_implicit_pointer: case DW_OP_GNU_implicit_pointer:
+    m->current = (di_piece){.kind = DI_LOC_IMPLICIT_POINTER, .address = o1,
+                            .value = o2};
+    return m->has_current = true;
   case DW_OP_GNU_parameter_ref:
     return entry_value(m, (entry_key){.reg = -1, .param = m->unit + o1});
-  default: /* implicit pointers, branches: not here */
+  default:
     return false;
   }
+}
+
+/* The index of the operation at byte offset target of the expression
+   (ops: when it is the end); false if no operation starts there. */
+static bool op_at(Dwarf_Locdesc_c desc, Dwarf_Unsigned ops, uint64_t target,
+                  Dwarf_Unsigned *index)
+{
+  for (Dwarf_Unsigned i = 0; i <= ops; i++) {
+    Dwarf_Small op = 0;
+    Dwarf_Unsigned o1, o2, o3, offset = 0;
+    if (i == ops || dwarf_get_location_op_value_c(desc, i, &op, &o1, &o2, &o3,
+                                                  &offset, NULL) != DW_DLV_OK)
+      return false;
+    if (offset == target) {
+      *index = i;
+      return true;
+    }
+    if (offset > target)
+      return false;
+  }
+  return false;
+}
+
+/* Where a DW_OP_skip or a taken DW_OP_bra at byte offset `at` goes. */
+static bool jump(Dwarf_Locdesc_c desc, Dwarf_Unsigned ops, uint64_t at,
+                 Dwarf_Unsigned o1, Dwarf_Unsigned *next)
+{
+  uint64_t target = at + 3 + (uint64_t)(int64_t)(int16_t)o1;
+  Dwarf_Small op = 0;
+  Dwarf_Unsigned last = 0, u1, u2, u3;
+  /* A jump to the end ends the expression. */
+  if (ops > 0 && dwarf_get_location_op_value_c(desc, ops - 1, &op, &u1, &u2,
+                                               &u3, &last, NULL) == DW_DLV_OK &&
+      target > last && !op_at(desc, ops, target, next)) {
+    *next = ops;
+    return true;
+  }
+  return op_at(desc, ops, target, next);
 }
 
 /* Runs one expression; false when it cannot be evaluated. */
 static bool run(machine *m, Dwarf_Locdesc_c desc, Dwarf_Unsigned ops,
                 di_loc *out)
 {
+  /* A bound on the steps, as a loop of branches may never end. */
+  unsigned budget = 10000;
   for (Dwarf_Unsigned i = 0; i < ops; i++) {
     Dwarf_Small op = 0;
-    Dwarf_Unsigned o1 = 0, o2 = 0, o3 = 0, branch = 0;
-    if (dwarf_get_location_op_value_c(desc, i, &op, &o1, &o2, &o3, &branch,
-                                      NULL) != DW_DLV_OK ||
-        !step(m, op, o1, o2, out))
+    Dwarf_Unsigned o1 = 0, o2 = 0, o3 = 0, at = 0;
+    uint64_t v = 0;
+    if (budget-- == 0 ||
+        dwarf_get_location_op_value_c(desc, i, &op, &o1, &o2, &o3, &at,
+                                      NULL) != DW_DLV_OK)
+      return false;
+    if (op == DW_OP_skip || op == DW_OP_bra) {
+      if (op == DW_OP_bra && !pop(m, &v))
+        return false;
+      if ((op == DW_OP_skip || v != 0) && !jump(desc, ops, at, o1, &i))
+        return false;
+      if (op == DW_OP_skip || v != 0)
+        i--; /* the loop's i++ lands on the target */
+      continue;
+    }
+    if (!step(m, op, o1, o2, out))
       return false;
   }
   if (out->count > 0) /* pieces: every part ended in DW_OP_piece */
@@ -278,6 +414,7 @@ static bool evaluate(const snare_debuginfo *di, Dwarf_Die die, Dwarf_Half at,
   bool ok = false;
   if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
     return false;
+  m->die = die;
   if (di_list_attr_safe(di->lists, die, attr, true) &&
       dwarf_get_loclist_c(attr, &head, &count, NULL) == DW_DLV_OK &&
       dwarf_get_loclist_head_kind(head, &kind, NULL) == DW_DLV_OK) {
@@ -594,6 +731,36 @@ void di_var_location(const snare_debuginfo *di, const di_var *var,
   *out = (di_loc){0};
   if (!evaluate(di, var->die, DW_AT_location, &m, link, out))
     optimized_out(out);
+}
+
+/*
+ * A parameter's value at entry, as gdb's `x@entry`: its location at the
+ * function's entry must be a register (DW_OP_regN), whose value at entry
+ * the caller's call site gives (entry_value).
+ */
+void di_var_entry_location(const snare_debuginfo *di, const di_var *var,
+                           const snare_frame_state *fs, di_loc *out)
+{
+  uint64_t entry = host_entry(di, fs->pc - di->bias);
+  machine m = {.di = di, .fs = fs, .unit = unit_start(var->die)};
+  di_loc at_entry = {0};
+  *out = (di_loc){0};
+  if (entry == 0 || !evaluate(di, var->die, DW_AT_location, &m, entry,
+                              &at_entry) ||
+      at_entry.count != 1 || at_entry.pieces[0].kind != DI_LOC_REGISTER ||
+      at_entry.pieces[0].size != 0) {
+    optimized_out(out);
+    return;
+  }
+  machine em = {.di = di, .fs = fs, .unit = m.unit};
+  uint64_t v;
+  if (!entry_value(&em, (entry_key){.reg = at_entry.pieces[0].dwarf_reg}) ||
+      !pop(&em, &v)) {
+    optimized_out(out);
+    return;
+  }
+  *out = (di_loc){.count = 1};
+  out->pieces[0] = (di_piece){.kind = DI_LOC_VALUE, .value = v};
 }
 
 /* Copies up to n bytes of one piece to dst. */

@@ -84,23 +84,6 @@ static bool is_declaration(Dwarf_Die die)
          yes;
 }
 
-/* Names already reported, so an outer variable an inner one shadows is
-   skipped. */
-typedef struct seen_names {
-  const char **names;
-  size_t count, cap;
-} seen_names;
-
-static bool seen(seen_names *s, const char *name)
-{
-  for (size_t i = 0; i < s->count; i++)
-    if (strcmp(s->names[i], name) == 0)
-      return true;
-  if (di_reserve((void **)&s->names, &s->cap, s->count, sizeof *s->names))
-    s->names[s->count++] = name;
-  return false;
-}
-
 static bool has_code(Dwarf_Die die)
 {
   Dwarf_Bool yes = 0;
@@ -120,7 +103,6 @@ typedef struct block_walk {
   const snare_debuginfo *di;
   Dwarf_Die function;
   bool params;
-  seen_names *names;
   di_var_visit visit;
   void *arg;
   Dwarf_Off *claimed; /* abstract DIEs a concrete child stands for */
@@ -176,8 +158,7 @@ static bool walk_children(block_walk *w, Dwarf_Die die, bool abstract)
       if (dwarf_diename(child, &name, NULL) == DW_DLV_OK ||
           (var.origin && dwarf_diename(var.origin, &name, NULL) == DW_DLV_OK)) {
         var.name = name;
-        if (!seen(w->names, name))
-          go_on = w->visit(&var, w->arg);
+        go_on = w->visit(&var, w->arg);
       }
       if (var.origin)
         dwarf_dealloc_die(var.origin);
@@ -220,14 +201,14 @@ static void claim_origins(block_walk *w, Dwarf_Die die)
  * them out: optimised away). Returns false when visit asked to stop.
  */
 static bool visit_children(const snare_debuginfo *di, Dwarf_Off off,
-                           Dwarf_Die function, bool params, seen_names *names,
+                           Dwarf_Die function, bool params,
                            di_var_visit visit, void *arg)
 {
   Dwarf_Die die = NULL;
   if (dwarf_offdie_b(di->dbg, off, true, &die, NULL) != DW_DLV_OK)
     return true;
   block_walk w = {.di = di, .function = function, .params = params,
-                  .names = names, .visit = visit, .arg = arg};
+                  .visit = visit, .arg = arg};
   bool go_on = walk_children(&w, die, false);
   Dwarf_Die origin = di_ref(di->dbg, die, DW_AT_abstract_origin);
   if (go_on && origin) {
@@ -253,22 +234,20 @@ void di_vars_each(const snare_debuginfo *di, long scope, di_var_visit visit,
       dwarf_offdie_b(di->dbg, di->blocks[host].die, true, &function,
                      NULL) != DW_DLV_OK)
     return;
-  seen_names names = {0};
-  bool go_on = visit_children(di, di->blocks[fb].die, function, true, &names,
-                              visit, arg);
+  bool go_on =
+      visit_children(di, di->blocks[fb].die, function, true, visit, arg);
   for (long b = scope; go_on && b >= 0; b = di->blocks[b].parent) {
-    go_on = visit_children(di, di->blocks[b].die, function, false, &names,
-                           visit, arg);
+    go_on = visit_children(di, di->blocks[b].die, function, false, visit, arg);
     if (b == fb)
       break;
   }
-  free(names.names);
   dwarf_dealloc_die(function);
 }
 
 typedef struct find_arg {
   const snare_debuginfo *di;
-  const char *name;
+  const char *name; /* NULL: the variable `index` of the walk */
+  size_t index;
   di_var *out;
   bool found;
 } find_arg;
@@ -277,7 +256,7 @@ typedef struct find_arg {
 static bool find_visit(const di_var *var, void *p)
 {
   find_arg *a = p;
-  if (strcmp(var->name, a->name) != 0)
+  if (a->name ? strcmp(var->name, a->name) != 0 : a->index-- > 0)
     return true;
   Dwarf_Off off = 0, fn = 0;
   dwarf_dieoffset(var->die, &off, NULL);
@@ -299,6 +278,14 @@ bool di_var_find(const snare_debuginfo *di, long scope, const char *name,
                  di_var *out)
 {
   find_arg a = {.di = di, .name = name, .out = out};
+  di_vars_each(di, scope, find_visit, &a);
+  return a.found;
+}
+
+bool di_var_find_listed(const snare_debuginfo *di, long scope, size_t index,
+                        di_var *out)
+{
+  find_arg a = {.di = di, .index = index, .out = out};
   di_vars_each(di, scope, find_visit, &a);
   return a.found;
 }

@@ -44,6 +44,18 @@ static bool const_value(Dwarf_Die die, di_loc *out)
   return true;
 }
 
+#define ENTRY_SUFFIX "@entry"
+
+/* Whether scope is in an inlined call: its parameters have no entry of
+   their own (no call site), as in gdb. */
+static bool in_inlined_call(const snare_debuginfo *di, long scope)
+{
+  long b = scope;
+  while (b >= 0 && di->blocks[b].kind == DI_BLOCK_LEXICAL)
+    b = di->blocks[b].parent;
+  return b < 0 || di->blocks[b].kind == DI_BLOCK_INLINED;
+}
+
 static void locate(const snare_debuginfo *di, const di_var *var,
                    const snare_frame_state *fs, di_loc *loc)
 {
@@ -62,16 +74,14 @@ static void defaults(const snare_value_options *in, snare_value_options *out)
     out->max_string = 256;
 }
 
-snare_status snare_debuginfo_variable_read(const snare_debuginfo *di,
-                                           long scope,
-                                           const snare_frame_state *fs,
-                                           const char *name,
-                                           const snare_value_options *opts,
-                                           snare_value **out)
+/* Reads a found variable into *out; releases var. */
+static snare_status read_found(const snare_debuginfo *di, di_var *var_found,
+                               const snare_frame_state *fs, bool at_entry,
+                               const snare_value_options *opts,
+                               snare_value **out)
 {
-  di_var var;
-  if (scope < 0 || !di_var_find(di, scope, name, &var))
-    return SNARE_NOT_FOUND;
+  di_var var = *var_found;
+  const char *name = var.name;
   snare_value_options o;
   defaults(opts, &o);
   snare_value *v = calloc(1, sizeof *v);
@@ -84,11 +94,16 @@ snare_status snare_debuginfo_variable_read(const snare_debuginfo *di,
   if (ok) {
     di_loc loc;
     bool unreadable = false;
-    locate(di, &var, fs, &loc);
+    if (at_entry)
+      di_var_entry_location(di, &var, fs, &loc);
+    else
+      locate(di, &var, fs, &loc);
     uint64_t address = loc.count == 1 && loc.pieces[0].kind == DI_LOC_MEMORY
                            ? loc.pieces[0].address
                            : 0;
-    if (di_loc_read(&loc, fs, buf, size, &unreadable))
+    if (loc.count == 1 && loc.pieces[0].kind == DI_LOC_IMPLICIT_POINTER)
+      v->kind = SNARE_VALUE_SYNTHETIC_POINTER;
+    else if (di_loc_read(&loc, fs, buf, size, &unreadable))
       ok = di_value_decode(di->dbg, type, buf, size, address, &o,
                            o.max_depth, v);
     else
@@ -106,6 +121,55 @@ snare_status snare_debuginfo_variable_read(const snare_debuginfo *di,
   }
   *out = v;
   return SNARE_OK;
+}
+
+/* Finds name from scope: a variable, or "x@entry", parameter x of an
+   out-of-line function at its entry (*at_entry). */
+static bool find_named(const snare_debuginfo *di, long scope, const char *name,
+                       di_var *var, bool *at_entry)
+{
+  *var = (di_var){0};
+  *at_entry = false;
+  if (scope < 0)
+    return false;
+  if (di_var_find(di, scope, name, var))
+    return true;
+  size_t n = strlen(name), suffix = sizeof ENTRY_SUFFIX - 1;
+  char *param = n > suffix && strcmp(name + n - suffix, ENTRY_SUFFIX) == 0
+                    ? strndup(name, n - suffix)
+                    : NULL;
+  bool found = param && !in_inlined_call(di, scope) &&
+               di_var_find(di, scope, param, var);
+  if (found && !var->is_param) {
+    di_var_done(di, var);
+    found = false;
+  }
+  free(param);
+  return *at_entry = found;
+}
+
+snare_status snare_debuginfo_variable_read(const snare_debuginfo *di,
+                                           long scope,
+                                           const snare_frame_state *fs,
+                                           const char *name,
+                                           const snare_value_options *opts,
+                                           snare_value **out)
+{
+  di_var var;
+  bool at_entry;
+  if (!find_named(di, scope, name, &var, &at_entry))
+    return SNARE_NOT_FOUND;
+  return read_found(di, &var, fs, at_entry, opts, out);
+}
+
+snare_status snare_debuginfo_variable_read_listed(
+    const snare_debuginfo *di, long scope, const snare_frame_state *fs,
+    size_t index, const snare_value_options *opts, snare_value **out)
+{
+  di_var var;
+  if (scope < 0 || !di_var_find_listed(di, scope, index, &var))
+    return SNARE_NOT_FOUND;
+  return read_found(di, &var, fs, false, opts, out);
 }
 
 snare_status snare_debuginfo_variable_place(const snare_debuginfo *di,
@@ -144,6 +208,61 @@ snare_status snare_debuginfo_variable_place(const snare_debuginfo *di,
   return st;
 }
 
+#define MAX_IMPLICIT_OFFSET 4096
+
+/*
+ * Where the object an implicit pointer (piece p of var) points to is:
+ * the variable of the DIE it names, located in the same frame (gdb does
+ * the same).
+ */
+static bool implicit_target(const snare_debuginfo *di, const di_var *var,
+                            const di_piece *p, const snare_frame_state *fs,
+                            di_loc *out)
+{
+  di_var target = {.function = var->function};
+  if (dwarf_offdie_b(di->dbg, p->address, true, &target.die, NULL) !=
+      DW_DLV_OK)
+    return false;
+  target.origin = di_ref(di->dbg, target.die, DW_AT_abstract_origin);
+  locate(di, &target, fs, out);
+  dwarf_dealloc_die(target.die);
+  if (target.origin)
+    dwarf_dealloc_die(target.origin);
+  return true;
+}
+
+/* Fills out (its type set) with what the implicit pointer p points to. */
+static void locate_pointee(const snare_debuginfo *di, const di_var *var,
+                           const di_piece *p, const snare_frame_state *fs,
+                           Dwarf_Die pointer_type,
+                           snare_variable_location *out)
+{
+  out->synthetic = true;
+  out->optimized_out = true;
+  Dwarf_Die pointee =
+      pointer_type ? di_ref(di->dbg, pointer_type, DW_AT_type) : NULL;
+  out->size = pointee ? di_type_size(di->dbg, pointee) : 0;
+  if (pointee)
+    dwarf_dealloc_die(pointee);
+  di_loc target;
+  uint64_t offset = p->value;
+  if (offset > MAX_IMPLICIT_OFFSET || !implicit_target(di, var, p, fs, &target))
+    return;
+  if (target.count == 1 && target.pieces[0].kind == DI_LOC_MEMORY) {
+    out->optimized_out = false;
+    out->in_memory = true;
+    out->address = target.pieces[0].address + offset;
+    return;
+  }
+  uint8_t buf[MAX_IMPLICIT_OFFSET + sizeof out->bytes];
+  size_t n = out->size < sizeof out->bytes ? out->size : sizeof out->bytes;
+  bool unreadable = false;
+  if (di_loc_read(&target, fs, buf, offset + n, &unreadable)) {
+    memcpy(out->bytes, buf + offset, n);
+    out->optimized_out = false;
+  }
+}
+
 snare_status snare_debuginfo_variable_locate(const snare_debuginfo *di,
                                              long scope,
                                              const snare_frame_state *fs,
@@ -151,7 +270,8 @@ snare_status snare_debuginfo_variable_locate(const snare_debuginfo *di,
                                              snare_variable_location *out)
 {
   di_var var;
-  if (scope < 0 || !di_var_find(di, scope, name, &var))
+  bool at_entry;
+  if (!find_named(di, scope, name, &var, &at_entry))
     return SNARE_NOT_FOUND;
   *out = (snare_variable_location){0};
   Dwarf_Die type = var_type(di, &var);
@@ -160,11 +280,19 @@ snare_status snare_debuginfo_variable_locate(const snare_debuginfo *di,
     dwarf_dieoffset(type, &off, NULL);
     out->type = (snare_type){.owner = di, .die = off};
     out->size = di_type_size(di->dbg, type);
-    dwarf_dealloc_die(type);
   }
   di_loc loc;
-  locate(di, &var, fs, &loc);
+  if (at_entry)
+    di_var_entry_location(di, &var, fs, &loc);
+  else
+    locate(di, &var, fs, &loc);
+  if (loc.count == 1 && loc.pieces[0].kind == DI_LOC_IMPLICIT_POINTER)
+    locate_pointee(di, &var, &loc.pieces[0], fs, type, out);
+  if (type)
+    dwarf_dealloc_die(type);
   di_var_done(di, &var);
+  if (out->synthetic)
+    return SNARE_OK;
   if (loc.count == 1 && loc.pieces[0].kind == DI_LOC_MEMORY) {
     out->in_memory = true;
     out->address = loc.pieces[0].address;

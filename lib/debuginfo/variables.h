@@ -75,6 +75,11 @@ snare_debuginfo_variable_read(const snare_debuginfo *di, long scope,
                               const snare_value_options *opts,
                               snare_value **out);
 
+/* Reads the variable `index` of snare_debuginfo_variables' list. */
+SNARE_HIDDEN snare_status snare_debuginfo_variable_read_listed(
+    const snare_debuginfo *di, long scope, const snare_frame_state *fs,
+    size_t index, const snare_value_options *opts, snare_value **out);
+
 /* Where a scalar variable lives, for writing it. */
 typedef struct snare_variable_place {
   bool in_register; /* else in memory at address */

@@ -30,6 +30,10 @@ void di_vars_each(const snare_debuginfo *di, long scope, di_var_visit visit,
 /* Finds `name` from scope; on true the caller calls di_var_done. */
 bool di_var_find(const snare_debuginfo *di, long scope, const char *name,
                  di_var *out) SNARE_HIDDEN;
+/* The variable `index` of the list di_vars_each walks from scope (an
+   outer one an inner one of its name shadows included). */
+bool di_var_find_listed(const snare_debuginfo *di, long scope, size_t index,
+                        di_var *out) SNARE_HIDDEN;
 void di_var_done(const snare_debuginfo *di, di_var *var) SNARE_HIDDEN;
 
 
@@ -38,6 +42,9 @@ typedef enum di_loc_kind {
   DI_LOC_MEMORY,   /* at address */
   DI_LOC_REGISTER, /* in a general register or xmm register */
   DI_LOC_VALUE,    /* computed: value (DW_OP_stack_value, implicit) */
+  /* DW_OP_implicit_pointer: a pointer that has no value, to the object
+     the DIE at address describes, value bytes into it */
+  DI_LOC_IMPLICIT_POINTER,
   DI_LOC_OPTIMIZED_OUT
 } di_loc_kind;
 
@@ -64,6 +71,12 @@ typedef struct di_loc {
  */
 void di_var_location(const snare_debuginfo *di, const di_var *var,
                      const snare_frame_state *fs, di_loc *out) SNARE_HIDDEN;
+
+/* The value of parameter var at its function's entry (gdb's `var@entry`),
+   or a single OPTIMIZED_OUT piece when the caller does not tell it. */
+void di_var_entry_location(const snare_debuginfo *di, const di_var *var,
+                           const snare_frame_state *fs,
+                           di_loc *out) SNARE_HIDDEN;
 
 /*
  * Copies size bytes of the located value into buf. False when a register

@@ -85,9 +85,10 @@ snare_status snare_variable_list(snare_session *session, size_t frame,
 }
 
 typedef struct read_arg {
-  const char *name;
+  const char *name; /* NULL: the variable `index` of the list */
   const snare_value_options *opts;
   snare_value **out;
+  size_t index;
 } read_arg;
 
 static snare_status read_fn(const snare_stack_frame *f, void *context,
@@ -95,6 +96,9 @@ static snare_status read_fn(const snare_stack_frame *f, void *context,
 {
   (void)context;
   read_arg *a = p;
+  if (a->name == NULL)
+    return snare_debuginfo_variable_read_listed(f->di, f->scope, &f->state,
+                                                a->index, a->opts, a->out);
   return snare_debuginfo_variable_read(f->di, f->scope, &f->state, a->name,
                                        a->opts, a->out);
 }
@@ -110,7 +114,22 @@ snare_status snare_variable_read(snare_session *session, size_t frame,
     return st;
   if (name == NULL || out == NULL)
     return SNARE_INVALID_ARGUMENT;
-  read_arg a = {name, opts, out};
+  read_arg a = {.name = name, .opts = opts, .out = out};
+  return with_frame(context, frame, read_fn, &a);
+}
+
+snare_status snare_variable_read_listed(snare_session *session, size_t frame,
+                                        size_t index,
+                                        const snare_value_options *opts,
+                                        snare_value **out)
+{
+  void *context;
+  snare_status st = stopped_context(session, &context, &frame);
+  if (st != SNARE_OK)
+    return st;
+  if (out == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  read_arg a = {.opts = opts, .out = out, .index = index};
   return with_frame(context, frame, read_fn, &a);
 }
 
@@ -121,7 +140,7 @@ snare_status snare_frame_variable_read(const snare_frame *frame,
 {
   if (frame == NULL || name == NULL || out == NULL)
     return SNARE_INVALID_ARGUMENT;
-  read_arg a = {name, opts, out};
+  read_arg a = {.name = name, .opts = opts, .out = out};
   return with_frame(frame->context, 0, read_fn, &a);
 }
 

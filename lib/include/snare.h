@@ -344,6 +344,12 @@ typedef struct snare_breakpoint_options {
      wherever it is set first: for comparisons, and for code that must keep
      its bytes. */
   bool trap;
+  /* `break FUNCTION`: the function the address was resolved for. Its
+     stops hide the inlined calls that begin at the address inside that
+     function, as gdb 13 shows FUNCTION's frame there (see
+     snare_stop.inline_hidden); NULL (by address, FILE:LINE): the
+     innermost frame. */
+  const char *function;
 } snare_breakpoint_options;
 
 /*
@@ -765,7 +771,11 @@ typedef enum snare_value_kind {
   SNARE_VALUE_ARRAY,    /* children: the elements, length the full count */
   SNARE_VALUE_OPTIMIZED_OUT, /* the compiler kept no location at this pc */
   SNARE_VALUE_UNREADABLE,    /* its memory cannot be read */
-  SNARE_VALUE_OTHER          /* a type snare does not decode */
+  SNARE_VALUE_OTHER,         /* a type snare does not decode */
+  /* a pointer the compiler optimised away while what it points to is
+     known (DW_OP_implicit_pointer): gdb's <synthetic pointer>;
+     snare_variable_locate tells what it points to */
+  SNARE_VALUE_SYNTHETIC_POINTER
 } snare_value_kind;
 
 /* A variable's value as a tree. Every string and child is owned by the
@@ -805,7 +815,8 @@ typedef struct snare_variable_info {
 /*
  * The parameters (in order) then the locals of frame `frame` (an index
  * into snare_backtrace's list) visible at its pc, innermost block first;
- * a name shadowed by an inner one is listed once. cap/count as
+ * as gdb's `info locals`, a variable an inner one of its name shadows is
+ * listed too (snare_variable_read_listed reads it). cap/count as
  * snare_backtrace. NOT_FOUND when the frame has no DWARF; INVALID_ARGUMENT
  * for a frame past the outermost.
  */
@@ -824,6 +835,12 @@ SNARE_API snare_status snare_variable_read(snare_session *session,
                                            size_t frame, const char *name,
                                            const snare_value_options *opts,
                                            snare_value **out);
+
+/* As snare_variable_read, the variable `index` of snare_variable_list's
+   list of that frame (which tells shadowed variables apart). */
+SNARE_API snare_status snare_variable_read_listed(
+    snare_session *session, size_t frame, size_t index,
+    const snare_value_options *opts, snare_value **out);
 
 /*
  * Stores a scalar (integer, enum, bool, pointer or floating-point)
@@ -961,6 +978,9 @@ typedef struct snare_variable_location {
   uint64_t address;
   uint8_t bytes[64];
   size_t size;      /* of the type; bytes holds at most 64 of them */
+  /* a synthetic pointer (SNARE_VALUE_SYNTHETIC_POINTER): optimized_out,
+     in_memory, address, bytes and size are those of what it points to */
+  bool synthetic;
 } snare_variable_location;
 
 /* As snare_variable_read, the variable's type and place instead of a

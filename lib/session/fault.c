@@ -61,6 +61,7 @@ void snare_stop_at_breakpoints(snare_thread *thread, void *context,
   stop.breakpoint = stopping->first->id;
   memcpy(stop.breakpoints, stopping->ids, sizeof stop.breakpoints);
   stop.breakpoint_count = stopping->count;
+  stop.inline_hidden = stopping->inline_hidden;
   snare_mark_breakpoints_stop_data(stopping->first, context, &stop);
   snare_worker_stop(thread, context, &stop);
 }
@@ -115,6 +116,8 @@ void snare_breakpoints_evaluate(snare_thread *thread,
       atomic_store(&bp->enabled, false);
       atomic_store(&bp->expired, true);
     }
+    if (stopping->first == NULL || bp->inline_hidden < stopping->inline_hidden)
+      stopping->inline_hidden = bp->inline_hidden;
     if (stopping->first == NULL)
       stopping->first = bp;
     if (stopping->count < SNARE_STOP_BREAKPOINTS)

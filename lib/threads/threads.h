@@ -30,6 +30,9 @@ typedef struct snare_stopping {
   struct snare_breakpoint *first; /* NULL: none */
   int ids[SNARE_STOP_BREAKPOINTS];
   unsigned count;
+  /* the fewest inlined frames one of them hides: as gdb, a breakpoint
+     for the innermost frame shows it */
+  unsigned inline_hidden;
 } snare_stopping;
 
 typedef struct snare_thread {

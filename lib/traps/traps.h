@@ -64,6 +64,7 @@ typedef struct snare_breakpoint {
   uint64_t function_start, function_end; /* 0, 0: any pc */
   snare_breakpoint_variable variables[SNARE_BREAKPOINT_VARIABLES];
   bool trap; /* never reached through a jump */
+  unsigned inline_hidden; /* inlined frames its stops hide (options.function) */
 } snare_breakpoint;
 
 /* Immutable list of the breakpoints at one site, replaced as a whole. */

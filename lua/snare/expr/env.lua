@@ -68,6 +68,15 @@ function Env:variable(name)
     return nil
   end
   local t = types.from_ref(where.type)
+  if where.synthetic then
+    -- gdb's <synthetic pointer>: no value, but what it points to is known
+    local target = types.strip(t).target
+    local pointee = where.optimized_out
+        and { type = target, optimized_out = true, variable = name }
+      or where.address and value.at(target, where.address)
+      or { type = target, bytes = where.bytes }
+    return { type = t, synthetic = pointee, variable = name }
+  end
   if where.optimized_out then
     return { type = t, optimized_out = true, variable = name }
   elseif where.address then

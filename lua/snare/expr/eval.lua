@@ -341,6 +341,9 @@ local function member(v, name, arrow)
 end
 
 local function deref(v)
+  if v.synthetic then -- an implicit pointer: what it points to
+    return v.synthetic
+  end
   local t = strip(v.type)
   if t.kind == "array" and not v.address then
     local elem = t.target

@@ -323,6 +323,10 @@ local function scalar(v, t, opts, top)
   if v.optimized_out then
     return "<optimized out>"
   end
+  if v.synthetic then
+    return (top and "(" .. types.name(v.type) .. ") " or "")
+      .. "<synthetic pointer>"
+  end
   local ok, n = pcall(value.number, v)
   if not ok then
     return "<error: " .. tostring(n) .. ">"

@@ -74,7 +74,7 @@ function expr.lua_value(v)
       out[i + 1] = expr.lua_value(eval.index(v, value.of(types.builtin.int, i)))
     end
     return out
-  elseif t.kind == "void" then
+  elseif t.kind == "void" or v.synthetic then -- a synthetic pointer: none
     return nil
   end
   return value.number(v)

@@ -190,6 +190,11 @@ local grammar = P {
       + C(P "++" + P "--") * space) ^ 0, postfix),
   primary = float_literal + int_literal + char_literal + string_literal
     + dollar
+    -- gdb's x@entry: parameter x at its function's entry (before the
+    -- binary x@n, as gdb's lexer takes "@entry" as one token).
+    + identifier * P "@entry" * -alnum * space / function(name)
+      return node("id", { name = name .. "@entry" })
+    end
     + identifier / function(name) return node("id", { name = name }) end
     + sym "(" * V "comma" * sym ")",
 }
