@@ -3,12 +3,14 @@
 # function, one `step` (into the call and back, line by line) and one
 # `finish` (out of one frame of a recursion), snare (from Lua, in
 # process) against gdb (through ptrace), on the same generated target,
-# in the same run; unpinned, then both tools pinned to CPU 0. Costs are
-# slopes between two command counts (start-up cancels), min/median/max of
-# RUNS.
+# in the same run; unpinned, then both tools pinned to CPU 0. Each tool
+# times its own loop of STEP_N2 commands (Lua's clock, gdb's Python
+# time.perf_counter), so start-up (loading DWARF, gdb's own start) stays
+# out of it on a loaded machine; min/median/max of RUNS. A gdb run whose
+# loop raised (its breakpoint not hit) prints no time and fails the run.
 # shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"
-STEP_N1=${STEP_N1:-100} STEP_N2=${STEP_N2:-500} RUNS=${RUNS:-5}
+STEP_N2=${STEP_N2:-500} RUNS=${RUNS:-5}
 
 # chain(): STEP_N2 + 1 lines, each `s += work(k);`; deep(n): n frames
 # above deep_bottom().
@@ -37,31 +39,24 @@ printf 'int chain(int);\nint deep(int);\n%s\n' \
   -Wl,-rpath,"$(realpath "$out")" -o "$out/stepchain"
 
 pin=()
-snare_run() { # MODE N
+snare_run() { # MODE N: ns of the loop
   "${pin[@]}" lua5.4 bench/stepping_bench.lua "$out/libstepchain.so" "$1" "$2"
 }
-gdb_run() { # MODE N
+gdb_run() { # MODE N: ns of the loop
   local entry=chain
   [[ $1 == finish ]] && entry=deep_bottom
   "${pin[@]}" gdb -nx -batch -iex 'set debuginfod enabled off' \
     -iex 'set breakpoint pending on' \
     -ex "break $entry" -ex run \
-    -ex "python [gdb.execute('$1', to_string=True) for _ in range($2)]" \
-    -ex kill --args "$out/stepchain" "$1" "$2" >/dev/null 2>&1
-}
-once_ns() {
-  local t0 t1
-  t0=$(date +%s%N)
-  "$@" >/dev/null
-  t1=$(date +%s%N)
-  echo $((t1 - t0))
+    -ex "python import time; t = time.perf_counter(); [gdb.execute('$1', to_string=True) for _ in range($2)]; print('LOOP_NS', int((time.perf_counter() - t) * 1e9))" \
+    -ex kill --args "$out/stepchain" "$1" "$2" 2>/dev/null |
+    awk '$1 == "LOOP_NS" { print $2; found = 1 } END { exit !found }'
 }
 # per-command ns of RUNS runs, "min median max"
 measure() {
-  local r a b
+  local r
   for ((r = 0; r < RUNS; r++)); do
-    a=$(once_ns "$1" "$2" "$STEP_N1") b=$(once_ns "$1" "$2" "$STEP_N2")
-    echo $(((b - a) / (STEP_N2 - STEP_N1)))
+    echo $(($("$1" "$2" "$STEP_N2") / STEP_N2))
   done | sort -n | awk '{ v[NR] = $1 } END {
     m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
     printf "%.0f %.0f %.0f\n", v[1], m, v[NR] }'

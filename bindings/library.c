@@ -429,4 +429,5 @@ void snare_lua_open_library(lua_State *L)
   luaL_setfuncs(L, snare_lua_type_functions, 0);
   luaL_setfuncs(L, snare_lua_process_symbol_functions, 0);
   luaL_setfuncs(L, snare_lua_interrupt_functions, 0);
+  luaL_setfuncs(L, snare_lua_batch_functions, 0);
 }

@@ -233,6 +233,10 @@ extern const luaL_Reg snare_lua_interrupt_functions[];
 /* Disarms Ctrl-C for a session about to be freed. */
 void snare_lua_interrupt_forget(snare_session *session);
 
+/* ---- batch.c ---- */
+/* core.batch */
+extern const luaL_Reg snare_lua_batch_functions[];
+
 /* ---- process_symbols.c ---- */
 /* core.process_symbol, core.is_own_code */
 extern const luaL_Reg snare_lua_process_symbol_functions[];

@@ -3,7 +3,9 @@
  * the thread's whole extended register state (x87, MXCSR, every vector
  * register at the width the CPU has, and whatever else the OS enabled in
  * XCR0) saved before and restored after, so that code which may use any
- * of it can run between a hooked function and its caller.
+ * of it can run between a hooked function and its caller; and
+ * snare_arch_call_saving_vector_state, the same for a caller that saved
+ * x87 and SSE itself (a breakpoint's trampoline, with FXSAVE).
  *
  * The save area lives on the stack, 64-byte aligned, sized at load time
  * from CPUID leaf 0xD. XSAVEC (compacted, skipping components in their
@@ -42,10 +44,14 @@ __attribute__((constructor)) static void detect_state(void) {
 }
 
 /*
- * void snare_arch_call_saving_state(void (*fn)(void *), void *arg)
- * rbp frames the call (the area's size varies), rbx and r12 keep fn and
- * arg. XRSTOR faults on a header whose reserved bytes are not zero and
- * XSAVE/XSAVEC write only part of the header, so it is zeroed first.
+ * void snare_arch_call_saving_state(void (*fn)(void *), void *arg) and
+ * snare_arch_call_saving_vector_state (the same without x87 and SSE)
+ * share one body, which takes the components to save in r8. rbp frames
+ * the call (the area's size varies), rbx, r12 and r13 keep fn, arg and
+ * the components. XRSTOR faults on a header whose reserved bytes are
+ * not zero and XSAVE/XSAVEC write only part of the header, so it is
+ * zeroed first; MXCSR is stored first too, since XRSTOR loads it when
+ * the AVX component is asked for even where XSAVE(C) did not save it.
  */
 __asm__(
     ".text\n"
@@ -53,6 +59,25 @@ __asm__(
     ".hidden snare_arch_call_saving_state\n"
     ".type snare_arch_call_saving_state, @function\n"
     "snare_arch_call_saving_state:\n"
+    "  .cfi_startproc\n"
+    "  mov snare_x86_state_mask(%rip), %r8\n"
+    "  or $3, %r8\n" /* x87 and SSE, which FXSAVE alone saves too */
+    "  jmp snare_x86_call_saving\n"
+    "  .cfi_endproc\n"
+    ".size snare_arch_call_saving_state, .-snare_arch_call_saving_state\n"
+    ".globl snare_arch_call_saving_vector_state\n"
+    ".hidden snare_arch_call_saving_vector_state\n"
+    ".type snare_arch_call_saving_vector_state, @function\n"
+    "snare_arch_call_saving_vector_state:\n"
+    "  .cfi_startproc\n"
+    "  mov snare_x86_state_mask(%rip), %r8\n"
+    "  and $-4, %r8\n"
+    "  jmp snare_x86_call_saving\n"
+    "  .cfi_endproc\n"
+    ".size snare_arch_call_saving_vector_state, "
+    ".-snare_arch_call_saving_vector_state\n"
+    ".type snare_x86_call_saving, @function\n"
+    "snare_x86_call_saving:\n"
     "  .cfi_startproc\n"
     "  push %rbp\n"
     "  .cfi_def_cfa_offset 16\n"
@@ -63,14 +88,19 @@ __asm__(
     "  .cfi_offset %rbx, -24\n"
     "  push %r12\n"
     "  .cfi_offset %r12, -32\n"
+    "  push %r13\n"
+    "  .cfi_offset %r13, -40\n"
     "  mov %rdi, %rbx\n"
     "  mov %rsi, %r12\n"
+    "  mov %r8, %r13\n"
     "  mov snare_x86_state_size(%rip), %eax\n"
     "  sub %rax, %rsp\n"
     "  and $-64, %rsp\n"
     "  mov snare_x86_state_kind(%rip), %ecx\n"
     "  test %ecx, %ecx\n"
     "  jnz 1f\n"
+    "  test $3, %r13\n"
+    "  jz 3f\n"
     "  fxsave64 (%rsp)\n"
     "  jmp 3f\n"
     "1:\n"
@@ -83,8 +113,10 @@ __asm__(
     "  mov %rax, 552(%rsp)\n"
     "  mov %rax, 560(%rsp)\n"
     "  mov %rax, 568(%rsp)\n"
-    "  mov snare_x86_state_mask(%rip), %eax\n"
-    "  mov snare_x86_state_mask+4(%rip), %edx\n"
+    "  stmxcsr 24(%rsp)\n"
+    "  mov %r13d, %eax\n"
+    "  mov %r13, %rdx\n"
+    "  shr $32, %rdx\n"
     "  cmp $2, %ecx\n" /* SAVE_XSAVEC */
     "  jne 2f\n"
     "  xsavec64 (%rsp)\n"
@@ -96,18 +128,22 @@ __asm__(
     "  call *%rbx\n"
     "  cmpl $0, snare_x86_state_kind(%rip)\n"
     "  jnz 4f\n"
+    "  test $3, %r13\n"
+    "  jz 5f\n"
     "  fxrstor64 (%rsp)\n"
     "  jmp 5f\n"
     "4:\n"
-    "  mov snare_x86_state_mask(%rip), %eax\n"
-    "  mov snare_x86_state_mask+4(%rip), %edx\n"
+    "  mov %r13d, %eax\n"
+    "  mov %r13, %rdx\n"
+    "  shr $32, %rdx\n"
     "  xrstor64 (%rsp)\n"
     "5:\n"
-    "  lea -16(%rbp), %rsp\n"
+    "  lea -24(%rbp), %rsp\n"
+    "  pop %r13\n"
     "  pop %r12\n"
     "  pop %rbx\n"
     "  pop %rbp\n"
     "  .cfi_def_cfa %rsp, 8\n"
     "  ret\n"
     "  .cfi_endproc\n"
-    ".size snare_arch_call_saving_state, .-snare_arch_call_saving_state\n");
+    ".size snare_x86_call_saving, .-snare_x86_call_saving\n");

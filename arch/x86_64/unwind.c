@@ -4,6 +4,7 @@
  * platform, and the stack being walked is in this process, so a parked
  * worker's stack can be read from the controller.
  */
+#include <stdatomic.h>
 #include <string.h>
 #include <ucontext.h>
 
@@ -11,6 +12,7 @@
 #include <libunwind.h>
 
 #include "internal/arch.h"
+#include "internal/loader.h"
 #include "internal/os.h"
 #include "internal/unwind.h"
 
@@ -108,6 +110,21 @@ static bool step(unw_cursor_t *cursor, const snare_unwind_frame *f,
 /* ---- end of the frame-pointer fallback ---- */
 
 /*
+ * libunwind caches unwind info by address: a library closed and another
+ * loaded at the same place would be unwound with stale CFI. Flushing it
+ * only when the loader's objects changed keeps the cache useful: after
+ * each flush every frame searched the loader's list again, blocking all
+ * signals around each search (two rt_sigprocmask a frame).
+ */
+static _Atomic uint64_t unwound_generation;
+
+static void forget_stale_unwind_info(void) {
+  uint64_t now = snare_os_loaded_generation();
+  if (now == 0 || atomic_exchange(&unwound_generation, now) != now)
+    unw_flush_cache(unw_local_addr_space, 0, 0);
+}
+
+/*
  * libunwind needs a context it may treat as its own; a copy keeps the
  * parked thread's (which a resume will restore) untouched. Frame 0 takes
  * every register from the context itself, since a stop may be anywhere
@@ -120,9 +137,7 @@ snare_status snare_arch_unwind(const void *context, snare_unwind_frame *frames,
     return SNARE_OK;
   ucontext_t copy;
   memcpy(&copy, context, sizeof copy);
-  /* libunwind caches unwind info by address: a library closed and
-     another loaded at the same place would be unwound with stale CFI */
-  unw_flush_cache(unw_local_addr_space, 0, 0);
+  forget_stale_unwind_info();
   unw_cursor_t cursor;
   if (unw_init_local2(&cursor, (unw_context_t *)&copy,
                       UNW_INIT_SIGNAL_FRAME) != 0)

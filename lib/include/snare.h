@@ -411,6 +411,18 @@ SNARE_API snare_status snare_breakpoint_info_get(snare_session *session,
  */
 SNARE_API size_t snare_breakpoint_list(snare_session *session, int *ids,
                                        size_t cap);
+/*
+ * A batch of breakpoints: from snare_batch_begin to the matching
+ * snare_batch_end (they nest), the traps the calling thread arms (new
+ * breakpoints, enabled ones) are written at the end, with one code
+ * write per page instead of two per breakpoint; until then a thread may
+ * run past them. Clearing, a jump, or another thread's code write makes
+ * the batch write what it holds first. WRONG_STATE: another thread's
+ * batch is open (begin), or the caller has none (end); SYSTEM: a write
+ * failed (those breakpoints are not reached).
+ */
+SNARE_API snare_status snare_batch_begin(void);
+SNARE_API snare_status snare_batch_end(void);
 
 /* ------------------------------------------------------------------ */
 /* Watchpoints                                                         */

@@ -63,4 +63,9 @@ SNARE_HIDDEN bool snare_os_file_real_path(const char *path, char *out,
    kernel with no return address at rsp, so never called. */
 SNARE_HIDDEN uint64_t snare_os_program_entry(void);
 
+/* Changes whenever the loader maps or unmaps an object (a library
+   opened or closed anywhere in the process); 0 when the loader cannot
+   say. Any thread. */
+SNARE_HIDDEN uint64_t snare_os_loaded_generation(void);
+
 #endif

@@ -124,6 +124,22 @@ SNARE_HIDDEN bool snare_os_memory_read_fast(uint64_t addr, void *dst,
  */
 SNARE_HIDDEN bool snare_os_code_write(uint64_t addr, const void *src,
                                       size_t n);
+/* One write of snare_os_code_write_pieces; `order` is its scratch. */
+typedef struct snare_os_code_piece {
+  uint64_t addr;
+  const uint8_t *bytes;
+  size_t n;
+  size_t order;
+} snare_os_code_piece;
+/*
+ * As snare_os_code_write of each piece in turn (a later piece wins where
+ * two overlap), with one write per page: the bytes of a page between its
+ * pieces are read and written back unchanged (as a debugger's word-sized
+ * poke does), so they must not be changing meanwhile. Sorts the array.
+ * False if some write failed. Under the global lock.
+ */
+SNARE_HIDDEN bool snare_os_code_write_pieces(snare_os_code_piece *pieces,
+                                             size_t n);
 /* Closes what code writes keep open between calls (the next write
    reopens it); under the global lock, when nothing is patched. */
 SNARE_HIDDEN void snare_os_code_writes_end(void);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "code/code.h"
+#include "code/library.h"
 #include "traps/traps.h"
 
 _Atomic int snare_dispatch_depth;
@@ -216,9 +217,28 @@ static void remove_entry(snare_site *site) {
     }
 }
 
+/* Every write but the arming of a new site's slot and trap: after what
+   a batch holds back (site_batch.c). */
+static bool write_now(uint64_t addr, const uint8_t *bytes, size_t n) {
+  snare_sites_batch_flush();
+  return snare_os_code_write(addr, bytes, n);
+}
+
+static void show_original(uint64_t addr, uint8_t *dst, size_t n);
+
 /* Reads up to a whole instruction's worth of bytes, stopping at the end
-   of readable memory; returns how many. */
+   of readable memory; returns how many. An open library's code stays
+   mapped and readable until it closes (under the global lock, held
+   here): its bytes are read without the system call of a guarded read,
+   which cost a third of setting a breakpoint. */
 static size_t read_instruction_bytes(uint64_t addr, uint8_t *dst) {
+  uint64_t start, size;
+  if (snare_library_code_containing(addr, &start, &size) &&
+      start + size - addr >= SNARE_ARCH_MAX_INSTRUCTION &&
+      snare_os_memory_read_fast(addr, dst, SNARE_ARCH_MAX_INSTRUCTION)) {
+    show_original(addr, dst, SNARE_ARCH_MAX_INSTRUCTION);
+    return SNARE_ARCH_MAX_INSTRUCTION;
+  }
   for (size_t n = SNARE_ARCH_MAX_INSTRUCTION; n > 0; n--)
     if (snare_sites_read_original(addr, dst, n))
       return n;
@@ -233,9 +253,12 @@ static snare_status plan_into(snare_site *site) {
       site->address, site->original, n, site->plan.slot, &site->plan);
   if (status != SNARE_OK)
     return status;
-  if (site->plan.kind == SNARE_DISPLACED_COPY &&
-      !snare_os_code_write(site->plan.slot, site->plan.code,
-                           site->plan.code_length))
+  if (site->plan.kind != SNARE_DISPLACED_COPY ||
+      (snare_sites_batch_defers() &&
+       snare_sites_batch_slot(site->plan.slot, site->plan.code,
+                              site->plan.code_length)))
+    return SNARE_OK;
+  if (!write_now(site->plan.slot, site->plan.code, site->plan.code_length))
     return SNARE_SYSTEM;
   return SNARE_OK;
 }
@@ -310,7 +333,9 @@ snare_status snare_sites_update(snare_site *site, snare_site_breakpoints *list) 
   if (site->jump_length == 0 && want_trap != site->patched) {
     const uint8_t *bytes = want_trap ? snare_arch_trap_instruction
                                      : site->original;
-    if (!snare_os_code_write(site->address, bytes, snare_arch_trap_size))
+    bool deferred = want_trap && snare_sites_batch_defers() &&
+                    snare_sites_batch_trap(site->address);
+    if (!deferred && !write_now(site->address, bytes, snare_arch_trap_size))
       return SNARE_SYSTEM;
     site->patched = want_trap;
     site->trapped = site->trapped || want_trap;
@@ -361,14 +386,15 @@ snare_status snare_sites_write_jump(uint64_t addr, const uint8_t *bytes,
   site->address = addr;
   site->redirect = redirect;
   insert(atomic_load(&table), site);
+  snare_sites_batch_flush(); /* nothing may allocate while stopped */
   bool stopped = has_interior(moved) &&
                  snare_os_world_stop(move_out, (void *)moved);
-  bool ok = snare_os_code_write(addr, snare_arch_trap_instruction,
+  bool ok = write_now(addr, snare_arch_trap_instruction,
                                 snare_arch_trap_size) &&
-            snare_os_code_write(addr + snare_arch_trap_size,
+            write_now(addr + snare_arch_trap_size,
                                 bytes + snare_arch_trap_size,
                                 n - snare_arch_trap_size) &&
-            snare_os_code_write(addr, bytes, snare_arch_trap_size);
+            write_now(addr, bytes, snare_arch_trap_size);
   if (stopped)
     snare_os_world_resume();
   remove_entry(site);
@@ -385,25 +411,26 @@ snare_status snare_sites_jump(snare_site *site, const uint8_t *bytes,
       !snare_sites_read_original(site->address, site->jump_original, n))
     return SNARE_INVALID_ARGUMENT;
   site->redirect = trampoline;
+  snare_sites_batch_flush(); /* nothing may allocate while stopped */
   /* Always stopped: other CPUs must not run the bytes while they change
      (see snare_sites_unjump), and threads inside are moved. */
   bool stopped = snare_os_world_stop(move_out, (void *)moved);
-  bool ok = snare_os_code_write(site->address, snare_arch_trap_instruction,
+  bool ok = write_now(site->address, snare_arch_trap_instruction,
                                 snare_arch_trap_size) &&
-            snare_os_code_write(site->address + snare_arch_trap_size,
+            write_now(site->address + snare_arch_trap_size,
                                 bytes + snare_arch_trap_size,
                                 n - snare_arch_trap_size) &&
-            snare_os_code_write(site->address, bytes, snare_arch_trap_size);
+            write_now(site->address, bytes, snare_arch_trap_size);
   if (stopped)
     snare_os_world_resume();
   if (ok) {
     site->jump_record = record;
     site->jump_length = n;
   } else { /* put the original bytes back, the first last */
-    snare_os_code_write(site->address + snare_arch_trap_size,
+    write_now(site->address + snare_arch_trap_size,
                         site->jump_original + snare_arch_trap_size,
                         n - snare_arch_trap_size);
-    snare_os_code_write(site->address, site->jump_original,
+    write_now(site->address, site->jump_original,
                         snare_arch_trap_size);
   }
   site->redirect = 0;
@@ -420,13 +447,14 @@ snare_status snare_sites_unjump(snare_site *site) {
   if (n == 0)
     return SNARE_OK;
   snare_moved_code nobody = {.from = site->address};
+  snare_sites_batch_flush(); /* nothing may allocate while stopped */
   bool stopped = snare_os_world_stop(move_out, &nobody);
-  bool ok = snare_os_code_write(site->address, snare_arch_trap_instruction,
+  bool ok = write_now(site->address, snare_arch_trap_instruction,
                                 snare_arch_trap_size);
   if (ok) {
     site->patched = site->trapped = true;
     site->jump_length = 0;
-    snare_os_code_write(site->address + snare_arch_trap_size,
+    write_now(site->address + snare_arch_trap_size,
                         site->jump_original + snare_arch_trap_size,
                         n - snare_arch_trap_size);
   }
@@ -513,11 +541,17 @@ bool snare_sites_any_in(uint64_t addr, size_t n) {
   return o.any;
 }
 
+/* Puts the program's bytes in place of snare's patches in dst, a copy
+   of [addr, addr+n). */
+static void show_original(uint64_t addr, uint8_t *dst, size_t n) {
+  view v = {addr, dst, n};
+  each_site(reach_back(addr), addr + n, unpatch_view, &v);
+}
+
 bool snare_sites_read_original(uint64_t addr, uint8_t *dst, size_t n) {
   if (!snare_os_memory_read(addr, dst, n))
     return false;
-  view v = {addr, dst, n};
-  each_site(reach_back(addr), addr + n, unpatch_view, &v);
+  show_original(addr, dst, n);
   return true;
 }
 
@@ -533,7 +567,7 @@ static void repatch(snare_site *site, void *arg) {
     /* The write put new original bytes where the trap was. */
     site->patched = false;
     plan_into(site);
-    if (snare_os_code_write(site->address, snare_arch_trap_instruction,
+    if (write_now(site->address, snare_arch_trap_instruction,
                             snare_arch_trap_size))
       site->patched = true;
   } else {
@@ -550,6 +584,7 @@ void snare_sites_rewritten(uint64_t addr, size_t n) {
 }
 
 void snare_sites_shutdown(void) {
+  snare_sites_batch_flush();
   /* A handler that found the table before it went may still read it:
      retired like any snapshot, it is freed only when none dispatches (a
      handler starting later finds no table). */

@@ -182,6 +182,14 @@ SNARE_HIDDEN void snare_reclaim(void);
 /* Frees everything sites own (the table once no handler can read it);
    only when no session or site is left. */
 SNARE_HIDDEN void snare_sites_shutdown(void);
+/* A thread's batch (site_batch.c): whether the calling thread's arming
+   writes wait for its end; queue a slot's code or a trap (false: write
+   it now); write what waits (false if some write failed). */
+SNARE_HIDDEN bool snare_sites_batch_defers(void);
+SNARE_HIDDEN bool snare_sites_batch_slot(uint64_t slot, const uint8_t *code,
+                                         size_t n);
+SNARE_HIDDEN bool snare_sites_batch_trap(uint64_t addr);
+SNARE_HIDDEN bool snare_sites_batch_flush(void);
 
 /* Checks addr can carry a patch: mapped, executable, not in snare's own
    slots, and the start of an instruction of the function it lies in. */

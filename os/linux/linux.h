@@ -25,5 +25,8 @@ SNARE_HIDDEN uint64_t snare_linux_perf_cookie(const siginfo_t *info);
 /* A fault of snare_os_memory_read_fast's load (probe_read.c): the read
    returns false instead; true if context was that fault. */
 SNARE_HIDDEN bool snare_linux_probe_recover(void *context);
+/* Counts the takings of the global lock (thread.c): what was checked
+   under the lock holds until it is released. */
+extern unsigned snare_linux_global_lock_epoch SNARE_HIDDEN;
 
 #endif

@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <link.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,3 +126,19 @@ bool snare_os_file_real_path(const char *path, char *out, size_t cap) {
 }
 
 uint64_t snare_os_program_entry(void) { return getauxval(AT_ENTRY); }
+
+/* dl_iterate_phdr visitor: the loader's counts of objects ever added and
+   removed (both only grow), which every entry carries; one is enough. */
+static int read_counts(struct dl_phdr_info *info, size_t size, void *data) {
+  if (size < offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs)
+    return 1; /* an old loader: *data stays 0, "unknown" */
+  *(uint64_t *)data =
+      (uint64_t)info->dlpi_adds + (uint64_t)info->dlpi_subs + 1;
+  return 1;
+}
+
+uint64_t snare_os_loaded_generation(void) {
+  uint64_t counts = 0;
+  dl_iterate_phdr(read_counts, &counts);
+  return counts;
+}

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "internal/os.h"
+#include "linux.h"
 
 #define PAGE 4096u
 
@@ -47,6 +48,11 @@ static struct {
   pid_t pid;
   dev_t dev;
   ino_t ino;
+  /* The taking of the global lock under which fd was last checked: the
+     writes of one breakpoint or one batch check it once (the check is a
+     third of a write's cost). */
+  unsigned checked_epoch;
+  bool checked;
 } mem = {.fd = -1};
 
 /* Whether mem.fd still names the file opened (not closed, not reused). */
@@ -57,9 +63,15 @@ static bool still_open(void) {
 }
 
 static int code_writer(void) {
+  if (mem.checked && mem.checked_epoch == snare_linux_global_lock_epoch)
+    return mem.fd;
+  mem.checked = false;
   if (still_open()) {
-    if (mem.pid == getpid())
+    if (mem.pid == getpid()) {
+      mem.checked = true;
+      mem.checked_epoch = snare_linux_global_lock_epoch;
       return mem.fd;
+    }
     close(mem.fd); /* the parent's memory, inherited through fork */
   }
   mem.fd = -1;
@@ -74,6 +86,8 @@ static int code_writer(void) {
   mem.pid = getpid();
   mem.dev = st.st_dev;
   mem.ino = st.st_ino;
+  mem.checked = true;
+  mem.checked_epoch = snare_linux_global_lock_epoch;
   return fd;
 }
 
@@ -81,6 +95,7 @@ void snare_os_code_writes_end(void) {
   if (still_open() && mem.pid == getpid())
     close(mem.fd);
   mem.fd = -1;
+  mem.checked = false;
 }
 
 /*
@@ -100,6 +115,59 @@ bool snare_os_code_write(uint64_t addr, const void *src, size_t n) {
   }
   int fd = code_writer();
   return fd >= 0 && pwrite(fd, src, n, (off_t)addr) == (ssize_t)n;
+}
+
+static int by_address(const void *a, const void *b) {
+  const snare_os_code_piece *x = a, *y = b;
+  if (x->addr != y->addr)
+    return x->addr < y->addr ? -1 : 1;
+  return (x->order > y->order) - (x->order < y->order);
+}
+
+static int by_order(const void *a, const void *b) {
+  const snare_os_code_piece *x = a, *y = b;
+  return (x->order > y->order) - (x->order < y->order);
+}
+
+/* Writes pieces [0, n) of one page as the one range [start, end). */
+static bool write_run(int fd, snare_os_code_piece *pieces, size_t n,
+                      uint64_t start, uint64_t end) {
+  uint8_t bytes[PAGE];
+  void *alias = snare_os_code_alias(start, end - start);
+  uint8_t *to = alias != NULL ? alias : bytes;
+  if (alias == NULL && !snare_os_memory_read(start, bytes, end - start))
+    return false;
+  qsort(pieces, n, sizeof *pieces, by_order);
+  for (size_t i = 0; i < n; i++)
+    memcpy(to + (pieces[i].addr - start), pieces[i].bytes, pieces[i].n);
+  if (alias != NULL) {
+    snare_os_code_flush(start, end - start);
+    return true;
+  }
+  return fd >= 0 &&
+         pwrite(fd, bytes, end - start, (off_t)start) == (ssize_t)(end - start);
+}
+
+bool snare_os_code_write_pieces(snare_os_code_piece *pieces, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    pieces[i].order = i;
+  qsort(pieces, n, sizeof *pieces, by_address);
+  int fd = code_writer();
+  bool ok = true;
+  for (size_t i = 0, j; i < n; i = j) {
+    uint64_t start = pieces[i].addr, end = start + pieces[i].n;
+    uint64_t page_end = (start | (PAGE - 1)) + 1;
+    if (end > page_end) { /* across pages: alone */
+      ok = snare_os_code_write(start, pieces[i].bytes, pieces[i].n) && ok;
+      j = i + 1;
+      continue;
+    }
+    for (j = i + 1; j < n && pieces[j].addr + pieces[j].n <= page_end; j++)
+      if (pieces[j].addr + pieces[j].n > end)
+        end = pieces[j].addr + pieces[j].n;
+    ok = write_run(fd, pieces + i, j - i, start, end) && ok;
+  }
+  return ok;
 }
 
 static uint64_t try_map(uint64_t hint, size_t size) {

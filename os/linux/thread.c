@@ -135,7 +135,12 @@ bool snare_os_event_wait_ms(snare_os_event *event, unsigned ms) {
   }
 }
 
-void snare_os_global_lock(void) { pthread_mutex_lock(&global_lock); }
+unsigned snare_linux_global_lock_epoch;
+
+void snare_os_global_lock(void) {
+  pthread_mutex_lock(&global_lock);
+  snare_linux_global_lock_epoch++;
+}
 void snare_os_global_unlock(void) { pthread_mutex_unlock(&global_lock); }
 
 bool snare_os_call_with_catch(snare_os_catch **slot, void (*body)(void *),

@@ -5,7 +5,8 @@
    that touches none of them, entered with rsp % 16 == 8 (the ABI) and
    == 0 (what gcc's IPA stack alignment does), hooked by jump and by trap,
    counted, timed, and with a callback that clobbers every vector
-   register. Also: a function that jumps back to its own entry is counted
+   register; the same across a breakpoint whose condition clobbers them,
+   reached by jump and by trap. Also: a function that jumps back to its own entry is counted
    once per call, and exits are not caught inside a function. */
 #include <cpuid.h>
 #include <criterion/criterion.h>
@@ -334,6 +335,56 @@ Test(hook_regs, a_jump_hook_keeps_every_register) {
 
 Test(hook_regs, a_trap_hook_keeps_every_register) {
   hook_and_compare(regs_leaf_trap, false);
+}
+
+static bool clobbering_condition(snare_frame *frame, void *data) {
+  (void)frame;
+  clobber(NULL, data);
+  return false;
+}
+
+/* A breakpoint's condition that clobbers every vector register, x87
+   and MXCSR, run on the worker at regs_leaf (by the breakpoint's jump)
+   and at regs_leaf_trap (by its trap), hands the worker back every
+   register it had: what saving less of the extended state at a hit
+   must keep. */
+Test(hook_regs, a_breakpoint_whose_condition_clobbers_keeps_every_register) {
+  snare_session *session;
+  cr_assert_eq(snare_session_new(&session), SNARE_OK);
+  int (*const leaves[])(void) = {regs_leaf, regs_leaf_trap};
+  for (int trap = 0; trap < 2; trap++)
+    for (int misalign = 0; misalign < 2; misalign++) {
+      regs_out want = unhooked(leaves[trap], misalign);
+      snare_breakpoint_options opts = {.condition = clobbering_condition,
+                                       .trap = trap};
+      int id;
+      cr_assert_eq(snare_breakpoint_set(session,
+                                        (uint64_t)(uintptr_t)leaves[trap],
+                                        &opts, &id),
+                   SNARE_OK);
+      snare_breakpoint_info info;
+      cr_assert_eq(snare_breakpoint_info_get(session, id, &info), SNARE_OK);
+      cr_assert_eq(info.mechanism,
+                   trap ? SNARE_BREAKPOINT_TRAP : SNARE_BREAKPOINT_JUMP);
+      clobbering_calls = 0;
+      regs_out seen;
+      memset(&seen, 0, sizeof seen);
+      uint64_t args[3] = {(uint64_t)(uintptr_t)leaves[trap],
+                          (uint64_t)(uintptr_t)&seen, (uint64_t)misalign};
+      snare_stop stop;
+      cr_assert_eq(snare_call(session, (uint64_t)(uintptr_t)regs_run, 3, args,
+                              &stop),
+                   SNARE_OK);
+      cr_assert_eq(stop.kind, SNARE_STOP_EXIT, "stopped: %s",
+                   snare_stop_kind_name(stop.kind));
+      char what[80];
+      snprintf(what, sizeof what, "condition by %s, entry rsp %% 16 == %d",
+               trap ? "trap" : "jump", misalign ? 0 : 8);
+      check(&seen, &want, what);
+      cr_expect_eq(clobbering_calls, 1, "%s: the condition ran", what);
+      cr_assert_eq(snare_breakpoint_clear(session, id), SNARE_OK);
+    }
+  snare_session_free(session);
 }
 
 static int exits;

@@ -158,6 +158,7 @@ cases.groups.module = with_memory {
   interrupt_on_sigint = { params = { "session" },
                           good = function(ctx) return { ctx.s } end },
   sigints = {},
+  batch = { params = { "fn" }, good = function() return { function() end } end },
   is_own_code = { params = { "addr" },
                   good = function(ctx) return { ctx.fib } end },
   process_symbol = { params = { "name" }, nil_ok = true,
