@@ -229,6 +229,38 @@ static int l_args(lua_State *L) {
   return 1;
 }
 
+/* agent.kill(): the process dies of SIGKILL at once, as gdb's `kill`
+   ends its inferior (no atexit handler, no destructor runs). */
+static int l_kill(lua_State *L) {
+  (void)L;
+  agent_die_of(SIGKILL);
+}
+
+static int close_stdio(lua_State *L) {
+  luaL_Stream *stream = luaL_checkudata(L, 1, LUA_FILEHANDLE);
+  return luaL_fileresult(L, fclose(stream->f) == 0, NULL);
+}
+
+/* agent.stdio(fd) -> a Lua file writing to a copy of fd 1 or 2 (the
+   same open file: the same offset as the program's writes), so that
+   the controller's output goes past the program's stdio buffers. */
+static int l_stdio(lua_State *L) {
+  int fd = (int)luaL_checkinteger(L, 1);
+  luaL_argcheck(L, fd == 1 || fd == 2, 1, "1 or 2");
+  luaL_Stream *stream = lua_newuserdatauv(L, sizeof *stream, 0);
+  stream->closef = NULL; /* not a file until it opens */
+  luaL_setmetatable(L, LUA_FILEHANDLE);
+  int copy = dup(fd);
+  stream->f = copy >= 0 ? fdopen(copy, "w") : NULL;
+  if (stream->f == NULL) {
+    if (copy >= 0)
+      close(copy);
+    return luaL_fileresult(L, 0, NULL);
+  }
+  stream->closef = close_stdio;
+  return 1;
+}
+
 static const luaL_Reg agent_functions[] = {
     {"attach", l_attach},   {"attached", l_attached},
     {"ending", l_ending},   {"faulted", l_faulted},
@@ -237,6 +269,8 @@ static const luaL_Reg agent_functions[] = {
     {"mode", l_mode},       {"running", agent_l_running},
     {"record_start", agent_l_record_start},
     {"record_stop", agent_l_record_stop},
+    {"kill", l_kill},
+    {"stdio", l_stdio},
     {NULL, NULL},
 };
 
