@@ -93,19 +93,68 @@ local function on_end()
     __tostring = function() return "" end }), 0)
 end
 
-local view = View.new(threads, on_end)
+-- The shared objects the program maps (libc...), opened as snare
+-- libraries so that frames there have names, lines and variables as in
+-- gdb; not snare's own (its agent, Lua and the libraries they use),
+-- whose code ranges hide their frames.
+local snare = require "snare"
+local own = { "snare", "liblua", "lpeg", "libdwarf", "libelf", "libZydis",
+              "libZycore", "libunwind", "readline" }
+local function is_own(path)
+  for _, word in ipairs(own) do
+    if path:find(word, 1, true) then
+      return true
+    end
+  end
+  return false
+end
+local libraries, own_code = { agent.program }, {}
+do
+  local seen = {}
+  for line in io.lines("/proc/self/maps") do
+    local from, to, path = line:match(
+      "^(%x+)%-(%x+)%s+r%-xp%s+%S+%s+%S+%s+%S+%s+(/.+%.so[%.%d]*)$")
+    if path and is_own(path) then
+      own_code[#own_code + 1] = { tonumber(from, 16), tonumber(to, 16) }
+    elseif path and not seen[path] then
+      seen[path] = true
+      libraries[#libraries + 1] = snare.load(path)
+    end
+  end
+end
+local function hidden(pc)
+  for _, range in ipairs(own_code) do
+    if pc >= range[1] and pc < range[2] then
+      return true
+    end
+  end
+  return false
+end
+
+local view = View.new(threads, on_end, hidden)
 local dbg = assert(Debugger.new { session = view })
+dbg.libraries = libraries
 
 -- A fault shows as gdb's "Program received signal"; continuing from it
 -- lets the program die of it, as gdb's inferior does.
 local fault
 local show_stop = dbg.show_stop
 function dbg.show_stop(self, stop)
-  if stop.kind == "signal" then
-    stop.reason = signal_texts[stop.signal] or stop.signal or ""
-    fault = stop
+  if stop.kind ~= "signal" then
+    return show_stop(self, stop)
   end
-  return show_stop(self, stop)
+  stop.reason = signal_texts[stop.signal] or stop.signal or ""
+  fault = stop
+  -- gdb does not say where a program's fault pointed
+  stop.fault_address = 0
+  local out = self.out
+  self.out = function(d, line)
+    if not line:match("^Fault address") then
+      out(d, line)
+    end
+  end
+  show_stop(self, stop)
+  self.out = nil
 end
 
 local continue = View.continue
@@ -136,7 +185,9 @@ end
 -- Lets the program go from before main and shows its first stop.
 local function start_program()
   started = true
-  io.stdout:write("Starting program: ", program_line(), "\n")
+  if interactive then -- as gdb, which says it on a terminal only
+    io.stdout:write("Starting program: ", program_line(), "\n")
+  end
   dbg:show_stop(view:continue())
 end
 
@@ -145,7 +196,6 @@ local function run_again(mode)
   return function(d)
     if started then
       state.rerun = mode
-      d:out("")
       return "quit"
     end
     if mode == "start" then
@@ -179,16 +229,6 @@ for i, c in ipairs(program_commands) do
   table.insert(dbg.commands.list, i, c)
 end
 dbg.program_threads = threads
-
--- Breakpoint lines of earlier processes, set again without a word.
-do
-  local out = dbg.out
-  dbg.out = function() end
-  for _, line in ipairs(read_lines(replay_path)) do
-    dbg:execute(line)
-  end
-  dbg.out = out
-end
 
 -- Lines that made breakpoints, to set them again in the next process
 -- (those whose breakpoints still exist then).
@@ -234,6 +274,16 @@ function dbg.execute(self, line)
     end
   end
   return quit
+end
+
+-- Breakpoint lines of earlier processes, set again without a word.
+do
+  local out = dbg.out
+  dbg.out = function() end
+  for _, line in ipairs(read_lines(replay_path)) do
+    dbg:execute(line)
+  end
+  dbg.out = out
 end
 
 if first_command == "run" or first_command == "start" then

@@ -21,18 +21,35 @@ local function selected(view)
   return threads.session, id
 end
 
--- Backtraces end at main, as gdb's do (past-main off); a thread's end in
--- libc (start_thread, clone3) is shown.
-local function to_main(frames)
-  for i, f in ipairs(frames) do
-    if f.func == "main" then
-      for j = #frames, i + 1, -1 do
-        frames[j] = nil
+-- A frame renumbered: the frame object of the core under another index.
+local function renumbered(frame, index)
+  return setmetatable({ index = index }, {
+    __index = function(_, key)
+      local v = frame[key]
+      if type(v) == "function" then
+        return function(_, ...) return v(frame, ...) end
       end
-      break
+      return v
+    end,
+    __tostring = function() return tostring(frame) end,
+  })
+end
+
+-- The frames of the program: snare's own (the agent's start of a thread)
+-- are left out, and backtraces end at main, as gdb's do (past-main off);
+-- a thread's end in libc (start_thread, clone3) is shown.
+local function program_frames(view, frames)
+  local hidden = rawget(view, "hidden") or function() return false end
+  local shown = {}
+  for _, f in ipairs(frames) do
+    if not hidden(f.pc) then
+      shown[#shown + 1] = f.index == #shown and f or renumbered(f, #shown)
+      if f.func == "main" then
+        break
+      end
     end
   end
-  return frames
+  return shown
 end
 
 function View.reg(view, name)
@@ -52,7 +69,7 @@ end
 
 function View.backtrace(view)
   local s, id = selected(view)
-  return to_main(s:thread_backtrace(id))
+  return program_frames(view, s:thread_backtrace(id))
 end
 
 function View.frame(view, i)
@@ -125,9 +142,11 @@ local meta = {
 
 --- The view over `threads` (a snare.cli.program_threads). `on_event(ev)`
 -- is called with an event that is no stop (the program's end) and
--- returns the stop `continue` returns then.
-function View.new(threads, on_event)
-  return setmetatable({ threads = threads, on_event = on_event }, meta)
+-- returns the stop `continue` returns then; `hidden(pc)` is true for
+-- snare's own code, whose frames are not shown.
+function View.new(threads, on_event, hidden)
+  return setmetatable({ threads = threads, on_event = on_event,
+                        hidden = hidden }, meta)
 end
 
 return View
