@@ -1,0 +1,217 @@
+-- debug_program_spec.lua - `snare debug -- PROG`: the prompt on a whole
+-- program (run, start, kill, breakpoints in any thread, bt, variables,
+-- steps, info threads, thread N), compared with gdb -batch on the same
+-- program where their output is the same.
+local helpers = require "spec.helpers"
+
+local program = helpers.program("debug_program")
+local crash = helpers.program("crash")
+
+local function quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- Runs `words` (a list) with stdout and stderr to files; returns them and
+-- the exit status.
+local function run(words)
+  local quoted = {}
+  for i, w in ipairs(words) do
+    quoted[i] = quote(w)
+  end
+  local out, err = os.tmpname(), os.tmpname()
+  local ok, how, status = os.execute(string.format(
+    "timeout 120 %s >%s 2>%s </dev/null", table.concat(quoted, " "), out,
+    err))
+  local stdout, stderr = helpers.read_file(out), helpers.read_file(err)
+  os.remove(out)
+  os.remove(err)
+  return stdout, stderr, how == "exit" and status or 128 + status, ok
+end
+
+-- `snare debug -batch -ex C1 -ex C2 ... -- PROG ARGS`.
+local function snare_debug(commands, prog, ...)
+  local words = { "bin/snare", "debug", "-batch" }
+  for _, c in ipairs(commands) do
+    words[#words + 1] = "-ex"
+    words[#words + 1] = c
+  end
+  words[#words + 1] = "--"
+  words[#words + 1] = prog or program
+  for _, a in ipairs { ... } do
+    words[#words + 1] = a
+  end
+  return run(words)
+end
+
+local function gdb_batch(commands, prog, ...)
+  local words = { "gdb", "-nx", "-batch", "-iex", "set debuginfod enabled off" }
+  for _, c in ipairs(commands) do
+    words[#words + 1] = "-ex"
+    words[#words + 1] = c
+  end
+  words[#words + 1] = "--args"
+  words[#words + 1] = prog or program
+  for _, a in ipairs { ... } do
+    words[#words + 1] = a
+  end
+  return run(words)
+end
+
+-- The lines both print alike, with addresses, source directories and
+-- process ids taken out.
+local function comparable(text)
+  local lines = {}
+  for line in text:gmatch("[^\n]*") do
+    if line:match("^#%d") or line:match("^%$%d+ = ") or line:match("^%w+ = ")
+       or line:match("Breakpoint %d+, ") or line:match("^%d+\t")
+       or line:match("^%[Inferior") or line:match("^Program ")
+       or line:match("^Value returned") then
+      line = line:gsub("0x%x+", "0x"):gsub(" at [^ ]*/([^/ ]+:%d+)", " at %1")
+        :gsub("process %d+", "process N")
+      lines[#lines + 1] = line
+    end
+  end
+  return lines
+end
+
+describe("snare debug -- PROG", function()
+  it("stops at a breakpoint in main's callee and shows what gdb shows",
+     function()
+    local commands = { "break scale", "run", "bt", "info locals", "p *p",
+                       "p factor", "p p->name", "finish", "continue" }
+    local out, _, status = snare_debug(commands)
+    local gdb_out = gdb_batch(commands)
+    assert.equals(0, status)
+    assert.same(comparable(gdb_out), comparable(out))
+    assert.matches("Breakpoint 1, scale %(p=0x%x+, factor=2%) at "
+                   .. "debug_program.c:20\n", out)
+    assert.matches("\n#1  0x%x+ in main %(argc=1, argv=0x%x+%) at "
+                   .. "debug_program.c:39\n", out)
+    assert.matches("\n%$1 = {x = 3, y = 4, name = 0x%x+ \"corner\"}\n", out)
+    assert.matches("Value returned is %$4 = 12\n", out)
+    assert.matches("%[Inferior 1 %(process %d+%) exited with code 03%]\n$",
+                   out)
+  end)
+
+  it("leaves the program's stdout, stderr and exit status as they are",
+     function()
+    local plain_out, plain_err, plain_status = run { program, "7" }
+    assert.equals(7, plain_status)
+    local out, err, status = snare_debug({ "run" }, program, "7")
+    assert.equals(0, status)
+    assert.equals(plain_err, err)
+    local pid = out:match("%[Inferior 1 %(process (%d+)%) exited with code 07%]")
+    assert.truthy(pid)
+    assert.equals(plain_out .. ("[Inferior 1 (process %s) exited with "
+                                .. "code 07]\n"):format(pid), out)
+    out = snare_debug({ "run" }, program, "0")
+    assert.matches("%[Inferior 1 %(process %d+%) exited normally%]\n$", out)
+  end)
+
+  it("stops in worker threads; info threads, thread N, bt in each",
+     function()
+    local out, err, status = snare_debug {
+      "break worker", "run", "info threads", "bt", "thread 1", "bt",
+      "thread apply all bt", "continue", "info threads", "continue" }
+    assert.equals("done\n", err)
+    assert.equals(0, status)
+    local hits = {}
+    for arg in out:gmatch("Breakpoint 1, worker %(arg=0x(%d)%) at "
+                          .. "debug_program.c:28\n") do
+      hits[#hits + 1] = arg
+    end
+    table.sort(hits)
+    assert.same({ "1", "2" }, hits)
+    local table_ = out:match("  Id   Target Id +Frame \n(.-)\n#0")
+    assert.truthy(table_)
+    local rows = {}
+    for mark, n, rest in table_:gmatch("([* ]) (%d+) +Thread 0x%x+ ([^\n]*)") do
+      rows[#rows + 1] = { mark = mark, n = tonumber(n), rest = rest }
+    end
+    assert.equals(3, #rows)
+    assert.equals(1, rows[1].n)
+    assert.equals(" ", rows[1].mark) -- main waits in pthread_join
+    assert.matches("^%*$", (rows[2].mark .. rows[3].mark):gsub(" ", ""))
+    assert.matches("^worker %(arg=0x[12]%) at debug_program.c:28$",
+                   rows[2].rest)
+    -- a worker's stack ends in libc's thread start, snare's own frames
+    -- left out; the main thread's at main
+    assert.matches("\n#0  worker %(arg=0x[12]%) at debug_program.c:28\n"
+                   .. "#1  0x%x+ in start_thread ", out)
+    assert.matches("%[Switching to thread 1 %(Thread 0x%x+%)%]\n", out)
+    assert.matches("\n#%d  0x%x+ in main %(argc=1, argv=0x%x+%) at "
+                   .. "debug_program.c:46\n", out)
+    assert.matches("\nThread 3 %(Thread 0x%x+%):\n#0  worker.-\nThread 2 "
+                   .. "%(Thread 0x%x+%):\n#0  worker.-\nThread 1 %(Thread "
+                   .. "0x%x+%):\n", out)
+    assert.not_matches("%?%?", out)
+    assert.matches("total 15\n%[Inferior 1 %(process %d+%) exited with code "
+                   .. "03%]\n$", out)
+  end)
+
+  it("steps a worker thread and reads its variables", function()
+    local out, _, status = snare_debug {
+      "break worker", "run", "next", "next", "info locals", "p index",
+      "p squared == index * index", "finish", "kill" }
+    assert.equals(0, status)
+    assert.matches("\n29\t  int squared = %(int%)%(index %* index%);\n"
+                   .. "30\t  pthread_mutex_lock%(&lock%);\n", out)
+    local index = out:match("\nindex = (%d)\n")
+    assert.truthy(index == "1" or index == "2")
+    assert.matches("\nsquared = " .. index * index .. "\n", out)
+    assert.matches("\n%$1 = " .. index .. "\n%$2 = 1\n", out)
+    assert.matches("Run till exit from #0  worker", out)
+    assert.matches("%[Inferior 1 %(process %d+%) killed%]\n$", out)
+  end)
+
+  it("kills the program and runs it again, breakpoints kept", function()
+    local out, err, status = snare_debug {
+      "break scale", "run", "kill", "info locals", "run", "p factor",
+      "run", "p p->x", "continue" }
+    assert.equals(1, status) -- batch mode: info locals failed
+    assert.equals("No frame selected.\ndone\n", err)
+    local pids = {}
+    for pid in out:gmatch("process (%d+)") do
+      pids[#pids + 1] = pid
+    end
+    assert.equals(2, #pids) -- killed, then the third run's exit
+    assert.not_equals(pids[1], pids[2])
+    local _, hits = out:gsub("Breakpoint 1, scale", "")
+    assert.equals(3, hits)
+    assert.matches("killed%]\n.*%$1 = 2\n.*%$1 = 3\nscaled 12\n", out)
+    assert.matches("exited with code 03%]\n$", out)
+  end)
+
+  it("starts at main with start", function()
+    local commands = { "start", "next", "p p", "next", "p first" }
+    local out, _, status = snare_debug(commands)
+    assert.equals(0, status)
+    assert.matches("^Temporary breakpoint 1 at 0x%x+ <main%+%d+>: file "
+                   .. "debug_program.c, line 38%.\n\nTemporary breakpoint 1, "
+                   .. "main %(argc=1, argv=0x%x+%) at debug_program.c:38\n",
+                   out)
+    assert.same(comparable(gdb_batch(commands)), comparable(out))
+    assert.matches("\n%$2 = 12\n", out)
+  end)
+
+  it("shows a fault as gdb does, and the program dies of it", function()
+    local commands = { "run", "bt", "p p", "continue" }
+    local out, _, status = snare_debug(commands, crash)
+    assert.equals(0, status)
+    assert.same(comparable(gdb_batch(commands, crash)), comparable(out))
+    assert.matches("\nProgram received signal SIGSEGV, Segmentation fault%.\n"
+                   .. "0x%x+ in inner %(p=0x0%) at crash.c:12\n", out)
+    assert.matches("\nProgram terminated with signal SIGSEGV, Segmentation "
+                   .. "fault%.\nThe program no longer exists%.\n$", out)
+  end)
+
+  it("says the program is not being run before run, and quits then",
+     function()
+    local out, err, status = snare_debug { "kill", "info threads",
+                                           "break scale" }
+    assert.equals(1, status) -- batch mode: a command failed
+    assert.equals("The program is not being run.\nNo threads.\n", err)
+    assert.matches("^Breakpoint 1 at 0x%x+ <scale%+%d+>: file "
+                   .. "debug_program.c, line 20%.\n$", out)
+  end)
+end)
