@@ -86,7 +86,7 @@ describe("snare debug -- PROG", function()
     assert.matches("Breakpoint 1, scale %(p=0x%x+, factor=2%) at "
                    .. "debug_program.c:20\n", out)
     assert.matches("\n#1  0x%x+ in main %(argc=1, argv=0x%x+%) at "
-                   .. "debug_program.c:39\n", out)
+                   .. "debug_program.c:47\n", out)
     assert.matches("\n%$1 = {x = 3, y = 4, name = 0x%x+ \"corner\"}\n", out)
     assert.matches("Value returned is %$4 = 12\n", out)
     assert.matches("%[Inferior 1 %(process %d+%) exited with code 03%]\n$",
@@ -111,13 +111,13 @@ describe("snare debug -- PROG", function()
   it("stops in worker threads; info threads, thread N, bt in each",
      function()
     local out, err, status = snare_debug {
-      "break worker", "run", "info threads", "bt", "thread 1", "bt",
+      "break add_square", "run", "info threads", "bt", "thread 1", "bt",
       "thread apply all bt", "continue", "info threads", "continue" }
     assert.equals("done\n", err)
     assert.equals(0, status)
     local hits = {}
-    for arg in out:gmatch("Breakpoint 1, worker %(arg=0x(%d)%) at "
-                          .. "debug_program.c:28\n") do
+    for arg in out:gmatch("Breakpoint 1, add_square %(index=(%d)%) at "
+                          .. "debug_program.c:30\n") do
       hits[#hits + 1] = arg
     end
     table.sort(hits)
@@ -131,18 +131,24 @@ describe("snare debug -- PROG", function()
     assert.equals(3, #rows)
     assert.equals(1, rows[1].n)
     assert.equals(" ", rows[1].mark) -- main waits in pthread_join
-    assert.matches("^%*$", (rows[2].mark .. rows[3].mark):gsub(" ", ""))
-    assert.matches("^worker %(arg=0x[12]%) at debug_program.c:28$",
-                   rows[2].rest)
+    -- the worker that stopped is selected; the other one is stopped
+    -- wherever it was (gdb's all-stop)
+    local current = rows[2].mark == "*" and rows[2] or rows[3]
+    assert.equals("*", current.mark)
+    assert.matches("^add_square %(index=[12]%) at debug_program.c:30$",
+                   current.rest)
+    assert.not_matches("running", table_)
     -- a worker's stack ends in libc's thread start, snare's own frames
     -- left out; the main thread's at main
-    assert.matches("\n#0  worker %(arg=0x[12]%) at debug_program.c:28\n"
-                   .. "#1  0x%x+ in start_thread ", out)
+    assert.matches("\n#0  add_square %(index=([12])%) at debug_program.c:30\n"
+                   .. "#1  0x%x+ in worker %(arg=0x%1%) at debug_program.c:40\n"
+                   .. "#2  0x%x+ in start_thread ", out)
     assert.matches("%[Switching to thread 1 %(Thread 0x%x+%)%]\n", out)
     assert.matches("\n#%d  0x%x+ in main %(argc=1, argv=0x%x+%) at "
-                   .. "debug_program.c:46\n", out)
-    assert.matches("\nThread 3 %(Thread 0x%x+%):\n#0  worker.-\nThread 2 "
-                   .. "%(Thread 0x%x+%):\n#0  worker.-\nThread 1 %(Thread "
+                   .. "debug_program.c:5[46]\n", out)
+    -- thread apply all: the newest first, the main thread last
+    assert.matches("\nThread (%d+) %(Thread 0x%x+%):\n#0  .-\nThread (%d+) "
+                   .. "%(Thread 0x%x+%):\n#0  .-\nThread 1 %(Thread "
                    .. "0x%x+%):\n", out)
     assert.not_matches("%?%?", out)
     assert.matches("total 15\n%[Inferior 1 %(process %d+%) exited with code "
@@ -151,16 +157,18 @@ describe("snare debug -- PROG", function()
 
   it("steps a worker thread and reads its variables", function()
     local out, _, status = snare_debug {
-      "break worker", "run", "next", "next", "info locals", "p index",
+      "break add_square", "run", "next", "next", "info locals", "p index",
       "p squared == index * index", "finish", "kill" }
     assert.equals(0, status)
-    assert.matches("\n29\t  int squared = %(int%)%(index %* index%);\n"
-                   .. "30\t  pthread_mutex_lock%(&lock%);\n", out)
-    local index = out:match("\nindex = (%d)\n")
+    assert.matches("\n31\t  pthread_mutex_lock%(&lock%);\n"
+                   .. "32\t  total %+= squared;\n", out)
+    local index = out:match("Breakpoint 1, add_square %(index=(%d)%)")
     assert.truthy(index == "1" or index == "2")
     assert.matches("\nsquared = " .. index * index .. "\n", out)
     assert.matches("\n%$1 = " .. index .. "\n%$2 = 1\n", out)
-    assert.matches("Run till exit from #0  worker", out)
+    assert.matches("Run till exit from #0  add_square", out)
+    assert.matches("\nworker %(arg=0x" .. index .. "%) at debug_program.c:41\n",
+                   out)
     assert.matches("%[Inferior 1 %(process %d+%) killed%]\n$", out)
   end)
 
@@ -187,8 +195,8 @@ describe("snare debug -- PROG", function()
     local out, _, status = snare_debug(commands)
     assert.equals(0, status)
     assert.matches("^Temporary breakpoint 1 at 0x%x+ <main%+%d+>: file "
-                   .. "debug_program.c, line 38%.\n\nTemporary breakpoint 1, "
-                   .. "main %(argc=1, argv=0x%x+%) at debug_program.c:38\n",
+                   .. "debug_program.c, line 46%.\n\nTemporary breakpoint 1, "
+                   .. "main %(argc=1, argv=0x%x+%) at debug_program.c:46\n",
                    out)
     assert.same(comparable(gdb_batch(commands)), comparable(out))
     assert.matches("\n%$2 = 12\n", out)

@@ -21,16 +21,29 @@ local snare = require "snare"
 
 local Threads = {}
 
+local function give_number(self, id)
+  self.count = self.count + 1
+  self.numbers[id], self.ids[self.count] = self.count, id
+end
+
 -- gdb's thread numbers (1 the main thread, then in order of creation)
--- for snare's thread ids.
+-- for snare's thread ids, which grow in the order threads attach: a
+-- thread is numbered after the live ones attached before it.
 local function number_of(self, id)
-  local n = self.numbers[id]
-  if not n then
-    self.count = self.count + 1
-    n = self.count
-    self.numbers[id], self.ids[n] = n, id
+  if not self.numbers[id] then
+    local older = {}
+    for _, t in ipairs(self.session:threads()) do
+      if not t.worker and t.id < id and not self.numbers[t.id] then
+        older[#older + 1] = t.id
+      end
+    end
+    table.sort(older)
+    for _, other in ipairs(older) do
+      give_number(self, other)
+    end
+    give_number(self, id)
   end
-  return n
+  return self.numbers[id]
 end
 
 -- Event types whose thread stays parked with a frame.
@@ -131,6 +144,18 @@ function Threads:stop_others()
     end
     waiting = next(asked) ~= nil
   end
+  -- stops posted before the break requests (a thread that was parked
+  -- already), kept for the next resume too
+  while true do
+    local ev = self.session:wait_event(0)
+    if not ev then
+      break
+    end
+    self:note(ev)
+    if ev.type ~= "attach" and ev.type ~= "detach" then
+      self.pending[#self.pending + 1] = ev
+    end
+  end
 end
 
 --- Resumes every parked thread (the selected one inside the wait, so
@@ -190,14 +215,20 @@ function Threads:step_instruction()
   end
 end
 
+--- True when thread `id` is parked with a frame (a stop of its own, or
+-- a break request), its event taken or not.
+function Threads:has_frame(id)
+  return id ~= nil and (pcall(self.session.thread_frame, self.session, id))
+end
+
 --- The program's threads, gdb-numbered, in number order: {number =,
--- id =, parked =}.
+-- id =, parked = (has a frame)}.
 function Threads:list()
   local list = {}
   for _, t in ipairs(self.session:threads()) do
     if not t.worker then
       list[#list + 1] = { number = number_of(self, t.id), id = t.id,
-                          parked = t.state == "stopped" }
+                          parked = self:has_frame(t.id) }
     end
   end
   table.sort(list, function(a, b) return a.number < b.number end)

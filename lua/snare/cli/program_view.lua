@@ -15,7 +15,7 @@ local function real(view) return rawget(view, "threads").session end
 local function selected(view)
   local threads = rawget(view, "threads")
   local id = threads.selected
-  if not id or not threads.parked[id] then
+  if not threads:has_frame(id) then
     error("The program is not being run.", 0)
   end
   return threads.session, id
@@ -121,8 +121,7 @@ local meta = {
   __index = function(view, key)
     if key == "stopped" then
       local threads = rawget(view, "threads")
-      return threads.selected ~= nil and threads.parked[threads.selected]
-        == true
+      return threads:has_frame(threads.selected)
     end
     local own = View[key]
     if own then

@@ -58,7 +58,7 @@ local function switch(dbg, n)
   if not id or not dbg.program_threads.session:thread_alive(id) then
     dbg:fail("Invalid thread ID: %d", n)
   end
-  if not threads.parked[id] then
+  if not threads:has_frame(id) then
     dbg:fail("Thread %d is running.", n)
   end
   threads.selected = id
@@ -99,7 +99,7 @@ local function apply(dbg, args)
   local before = threads.selected
   for _, n in ipairs(numbers) do
     local id = threads:id(n)
-    if id and threads.parked[id] then
+    if threads:has_frame(id) then
       threads.selected = id
       dbg.frame_index = 0
       dbg:out("")
