@@ -102,6 +102,9 @@ describe("snare debug -- PROG", function()
     assert.equals(plain_err, err)
     local pid = out:match("%[Inferior 1 %(process (%d+)%) exited with code 07%]")
     assert.truthy(pid)
+    -- gdb's news of threads, among the program's output
+    out = out:gsub("%[New Thread 0x%x+ %(LWP %d+%)%]\n", "")
+      :gsub("%[Thread 0x%x+ %(LWP %d+%) exited%]\n", "")
     assert.equals(plain_out .. ("[Inferior 1 (process %s) exited with "
                                 .. "code 07]\n"):format(pid), out)
     out = snare_debug({ "run" }, program, "0")
@@ -116,7 +119,8 @@ describe("snare debug -- PROG", function()
     assert.equals("done\n", err)
     assert.equals(0, status)
     local hits = {}
-    for arg in out:gmatch("Breakpoint 1, add_square %(index=(%d)%) at "
+    for arg in out:gmatch("\nThread %d \"debug_program\" hit Breakpoint 1, "
+                          .. "add_square %(index=(%d)%) at "
                           .. "debug_program.c:30\n") do
       hits[#hits + 1] = arg
     end
@@ -125,7 +129,8 @@ describe("snare debug -- PROG", function()
     local table_ = out:match("  Id   Target Id +Frame \n(.-)\n#0")
     assert.truthy(table_)
     local rows = {}
-    for mark, n, rest in table_:gmatch("([* ]) (%d+) +Thread 0x%x+ ([^\n]*)") do
+    for mark, n, rest in table_:gmatch("([* ]) (%d+) +Thread 0x%x+ %(LWP %d+%) "
+                                       .. "\"debug_program\" ([^\n]*)") do
       rows[#rows + 1] = { mark = mark, n = tonumber(n), rest = rest }
     end
     assert.equals(3, #rows)
@@ -143,16 +148,21 @@ describe("snare debug -- PROG", function()
     assert.matches("\n#0  add_square %(index=([12])%) at debug_program.c:30\n"
                    .. "#1  0x%x+ in worker %(arg=0x%1%) at debug_program.c:40\n"
                    .. "#2  0x%x+ in start_thread ", out)
-    assert.matches("%[Switching to thread 1 %(Thread 0x%x+%)%]\n", out)
+    assert.matches("%[Switching to thread 1 %(Thread 0x%x+ %(LWP %d+%)%)%]\n",
+                   out)
+    assert.matches("%[Switching to Thread 0x%x+ %(LWP %d+%)%]\n\nThread %d "
+                   .. "\"debug_program\" hit Breakpoint 1, ", out)
     assert.matches("\n#%d  0x%x+ in main %(argc=1, argv=0x%x+%) at "
                    .. "debug_program.c:5[46]\n", out)
     -- thread apply all: the newest first, the main thread last
-    assert.matches("\nThread (%d+) %(Thread 0x%x+%):\n#0  .-\nThread (%d+) "
-                   .. "%(Thread 0x%x+%):\n#0  .-\nThread 1 %(Thread "
-                   .. "0x%x+%):\n", out)
+    assert.matches("\nThread 3 %(Thread 0x%x+ %(LWP %d+%) \"debug_program\"%):"
+                   .. "\n#0  .-\nThread 2 %(Thread 0x%x+ %(LWP %d+%) "
+                   .. "\"debug_program\"%):\n#0  .-\nThread 1 %(Thread "
+                   .. "0x%x+ %(LWP %d+%) \"debug_program\"%):\n", out)
     assert.not_matches("%?%?", out)
     assert.matches("total 15\n%[Inferior 1 %(process %d+%) exited with code "
-                   .. "03%]\n$", out)
+                   .. "03%]\n$",
+                   (out:gsub("%[Thread 0x%x+ %(LWP %d+%) exited%]\n", "")))
   end)
 
   it("steps a worker thread and reads its variables", function()
@@ -162,7 +172,7 @@ describe("snare debug -- PROG", function()
     assert.equals(0, status)
     assert.matches("\n31\t  pthread_mutex_lock%(&lock%);\n"
                    .. "32\t  total %+= squared;\n", out)
-    local index = out:match("Breakpoint 1, add_square %(index=(%d)%)")
+    local index = out:match("hit Breakpoint 1, add_square %(index=(%d)%)")
     assert.truthy(index == "1" or index == "2")
     assert.matches("\nsquared = " .. index * index .. "\n", out)
     assert.matches("\n%$1 = " .. index .. "\n%$2 = 1\n", out)

@@ -44,7 +44,9 @@ if not interactive then
 end
 
 local pid = io.open("/proc/self/stat"):read("n")
-local threads = Threads.new(agent.session, agent.thread)
+local threads = Threads.new(agent.session, agent.thread, function(line)
+  io.stdout:write(line, "\n")
+end)
 local state = { pid = pid, next = first, replay = {}, failed = false }
 local started = false
 
@@ -122,6 +124,16 @@ do
     end
   end
 end
+-- glibc says where a thread's kernel id is (for libthread_db): {bits,
+-- count, offset} at _thread_db_pthread_tid
+for _, lib in ipairs(libraries) do
+  local descriptor = lib.path:match("/libc%.so") and
+    lib:symbol("_thread_db_pthread_tid")
+  if descriptor then
+    threads.tid_offset = snare.read_u32(descriptor + 8)
+  end
+end
+
 local function hidden(pc)
   for _, range in ipairs(own_code) do
     if pc >= range[1] and pc < range[2] then
@@ -137,21 +149,39 @@ dbg.libraries = libraries
 
 -- A fault shows as gdb's "Program received signal"; continuing from it
 -- lets the program die of it, as gdb's inferior does.
+-- Once the program has had threads, gdb names the thread of a stop
+-- ('Thread 2 "prog" hit Breakpoint 1, ...'), after saying it switched
+-- to it.
 local fault
+local shown_thread = agent.thread
 local show_stop = dbg.show_stop
 function dbg.show_stop(self, stop)
-  if stop.kind ~= "signal" then
-    return show_stop(self, stop)
+  local multi = threads.many and stop.thread and stop.thread ~= 0
+  if multi and stop.thread ~= shown_thread then
+    self:out(string.format("[Switching to %s]", threads:target(stop.thread)
+                                                or "another thread"))
   end
-  stop.reason = signal_texts[stop.signal] or stop.signal or ""
-  fault = stop
-  -- gdb does not say where a program's fault pointed
-  stop.fault_address = 0
+  shown_thread = stop.thread or shown_thread
+  local prefix = multi and string.format('Thread %d%s ',
+    threads:number(stop.thread),
+    threads:name(stop.thread) and (' "' .. threads:name(stop.thread) .. '"')
+    or "")
+  if stop.kind == "signal" then
+    stop.reason = signal_texts[stop.signal] or stop.signal or ""
+    fault = stop
+    stop.fault_address = 0
+  end
   local out = self.out
   self.out = function(d, line)
-    if not line:match("^Fault address") then
-      out(d, line)
+    if line:match("^Fault address") then
+      return -- gdb does not say where a program's fault pointed
+    elseif prefix and line:match("^Program received signal") then
+      line = line:gsub("^Program", prefix:sub(1, -2))
+    elseif prefix and (line:match("^Breakpoint %d+, ")
+                       or line:match("^Temporary breakpoint %d+, ")) then
+      line = prefix .. "hit " .. line
     end
+    out(d, line)
   end
   show_stop(self, stop)
   self.out = nil

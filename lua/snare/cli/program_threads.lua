@@ -26,18 +26,26 @@ local function give_number(self, id)
   self.numbers[id], self.ids[self.count] = self.count, id
 end
 
+-- The order threads were created in: their kernel ids, which grow, when
+-- known, else snare's, which grow in the order threads attached (each
+-- thread attaches itself as it starts: not always in creation order).
+local function age(self, id)
+  return tonumber((self:target(id) or ""):match("LWP (%d+)")) or id
+end
+
 -- gdb's thread numbers (1 the main thread, then in order of creation)
--- for snare's thread ids, which grow in the order threads attach: a
--- thread is numbered after the live ones attached before it.
+-- for snare's thread ids: a thread is numbered after the live ones
+-- created before it.
 local function number_of(self, id)
   if not self.numbers[id] then
-    local older = {}
+    local older, mine = {}, age(self, id)
     for _, t in ipairs(self.session:threads()) do
-      if not t.worker and t.id < id and not self.numbers[t.id] then
+      if not t.worker and not self.numbers[t.id] and t.id ~= id
+         and age(self, t.id) < mine then
         older[#older + 1] = t.id
       end
     end
-    table.sort(older)
+    table.sort(older, function(a, b) return age(self, a) < age(self, b) end)
     for _, other in ipairs(older) do
       give_number(self, other)
     end
@@ -77,9 +85,13 @@ end
 
 --- Makes the threads object over `session` (the agent's), with
 -- `main` (snare's id of the program's main thread, parked at attach).
-function Threads.new(session, main)
+-- `out(line)` tells of threads that start and end, as gdb does;
+-- `tid_offset` is where glibc keeps a thread's LWP id in its pthread
+-- (libc's `_thread_db_pthread_tid`, which libthread_db reads), or nil.
+function Threads.new(session, main, out, tid_offset)
   local self = setmetatable({
-    session = session,
+    session = session, out = out or function() end, tid_offset = tid_offset,
+    targets = {},  -- id -> "Thread 0x... (LWP n)", kept for its end
     numbers = {}, ids = {}, count = 0,
     parked = {},   -- id -> true: parked with a frame, ours to resume
     pending = {},  -- events taken while stopping the others, in order
@@ -100,11 +112,52 @@ function Threads:id(n)
   return self.ids[n]
 end
 
---- Takes an event into the bookkeeping (a new thread is numbered, a
--- parked one is remembered). Returns it.
+--- "Thread 0x7f... (LWP 1234)": the thread as gdb names it (its
+-- pthread_t, the kernel's thread id when glibc's layout is known), or
+-- nil when snare does not know its pthread_t (it ended already).
+function Threads:target(id)
+  local known = self.targets[id]
+  if known then
+    return known
+  end
+  local native = self.session:thread_native(id)
+  if not native or native == 0 then -- gone already, or not yet known
+    return nil
+  end
+  local lwp = self.tid_offset and snare.read_u32(native + self.tid_offset)
+  if not lwp or lwp == 0 then
+    return string.format("Thread 0x%x", native)
+  end
+  self.targets[id] = string.format("Thread 0x%x (LWP %d)", native, lwp)
+  return self.targets[id]
+end
+
+--- The thread's name (its kernel `comm`), or nil.
+function Threads:name(id)
+  local lwp = (self:target(id) or ""):match("LWP (%d+)")
+  local f = lwp and io.open("/proc/self/task/" .. lwp .. "/comm")
+  local name = f and f:read("l")
+  if f then
+    f:close()
+  end
+  return name
+end
+
+--- Takes an event into the bookkeeping (a parked thread is remembered;
+-- threads are numbered when first shown, once the threads created
+-- before them have attached too). Returns it.
 function Threads:note(ev)
-  if ev.thread and ev.thread ~= 0 and ev.type ~= "detach" then
-    number_of(self, ev.thread)
+  -- news of threads as gdb's, for those whose pthread_t is known (a
+  -- thread that ended before its attach was taken is not told of)
+  local target = (ev.type == "attach" or ev.type == "detach")
+    and self:target(ev.thread)
+  if ev.type == "attach" and ev.thread ~= self.ids[1] then
+    self.many = true -- the program has had threads: gdb names them at stops
+    if target then
+      self.out(string.format("[New %s]", target))
+    end
+  elseif ev.type == "detach" and target then
+    self.out(string.format("[%s exited]", target))
   end
   if parks[ev.type] then
     self.parked[ev.thread] = true

@@ -12,10 +12,13 @@ local function threads_of(dbg)
   return threads
 end
 
-local function target_id(dbg, id)
-  local native = dbg.program_threads.session:thread_native(id)
-  return native and string.format("Thread 0x%x", native)
-    or string.format("Thread %d", id)
+-- 'Thread 0x7f... (LWP 12) "prog"' (with_name) as gdb's thread lists
+-- name a thread.
+local function target_id(dbg, id, with_name)
+  local threads = dbg.program_threads
+  local name = with_name and threads:name(id)
+  return (threads:target(id) or ("Thread " .. threads:number(id)))
+    .. (name and (' "' .. name .. '"') or "")
 end
 
 -- "main () at t.c:20", or with the pc first when it is inside its line:
@@ -37,7 +40,7 @@ local function info_threads(dbg)
     local frame = t.parked and frame_of(threads, t.id)
     rows[#rows + 1] = { mark = t.id == threads.selected and "*" or " ",
                         number = tostring(t.number),
-                        target = target_id(dbg, t.id),
+                        target = target_id(dbg, t.id, true),
                         frame = frame and frame_text(frame) or "(running)" }
   end
   local width = #"Target Id"
@@ -103,7 +106,7 @@ local function apply(dbg, args)
       threads.selected = id
       dbg.frame_index = 0
       dbg:out("")
-      dbg:out(string.format("Thread %d (%s):", n, target_id(dbg, id)))
+      dbg:out(string.format("Thread %d (%s):", n, target_id(dbg, id, true)))
       dbg:execute(command)
     end
   end
