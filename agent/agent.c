@@ -261,6 +261,36 @@ static int l_stdio(lua_State *L) {
   return 1;
 }
 
+void agent_interrupt_program(void) {
+  size_t (*list)(snare_session *, int *, size_t) =
+      (size_t(*)(snare_session *, int *, size_t))agent_snare_function(
+          "snare_thread_list");
+  bool (*running)(snare_session *, int) =
+      (bool (*)(snare_session *, int))agent_snare_function(
+          "snare_thread_is_running");
+  snare_status (*stop)(snare_session *, int) =
+      (snare_status(*)(snare_session *, int))agent_snare_function(
+          "snare_thread_break");
+  int worker = ((int (*)(const snare_session *))agent_snare_function(
+      "snare_session_thread"))(the_agent.session);
+  if (running(the_agent.session, the_agent.thread) &&
+      stop(the_agent.session, the_agent.thread) == SNARE_OK)
+    return;
+  int ids[64];
+  size_t n = list(the_agent.session, ids, 64);
+  for (size_t i = 0; i < n && i < 64; i++)
+    if (ids[i] != worker && running(the_agent.session, ids[i]) &&
+        stop(the_agent.session, ids[i]) == SNARE_OK)
+      return;
+}
+
+/* agent.sigint_interrupts(on): SIGINT stops the program (a break
+   request to one of its threads) rather than ending it. */
+static int l_sigint_interrupts(lua_State *L) {
+  agent_sigint_interrupts(lua_toboolean(L, 1));
+  return 0;
+}
+
 static const luaL_Reg agent_functions[] = {
     {"attach", l_attach},   {"attached", l_attached},
     {"ending", l_ending},   {"faulted", l_faulted},
@@ -271,6 +301,7 @@ static const luaL_Reg agent_functions[] = {
     {"record_stop", agent_l_record_stop},
     {"kill", l_kill},
     {"stdio", l_stdio},
+    {"sigint_interrupts", l_sigint_interrupts},
     {NULL, NULL},
 };
 

@@ -223,6 +223,39 @@ describe("snare debug -- PROG", function()
                    .. "fault%.\nThe program no longer exists%.\n$", out)
   end)
 
+  it("stops the program at Ctrl-C (SIGINT) and continues it", function()
+    -- attach_counter says "ready", then waits in read(): SIGINT then,
+    -- then a line for it once the stop is shown, then the end of input
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write([[
+dir=$(mktemp -d); mkfifo "$dir/in"; out=$dir/out
+bin/snare debug -batch -ex run -ex bt -ex continue -- "$1" <"$dir/in" \
+  >"$out" 2>&1 &
+snare=$!
+exec 3>"$dir/in"
+for _ in $(seq 600); do grep -q '^ready' "$out" && break; sleep 0.1; done
+kill -INT "$(pgrep -P "$snare")"
+for _ in $(seq 600); do grep -q 'received signal' "$out" && break; sleep 0.1
+done
+echo 2 >&3
+exec 3>&-
+wait "$snare"
+echo "status $?" >>"$out"
+cat "$out"
+rm -rf "$dir"
+]])
+    f:close()
+    local out = run { "bash", script, helpers.program("attach_counter") }
+    os.remove(script)
+    assert.matches("^ready\n\nProgram received signal SIGINT, Interrupt%.\n",
+                   out)
+    assert.matches("\n#%d  0x%x+ in main %(%) at attach_counter.c:20\n", out)
+    -- the read() it was in goes on: the line after the stop is read
+    assert.matches("\nticked 2 total 2\nbye total 2\n%[Inferior 1 %(process "
+                   .. "%d+%) exited normally%]\nstatus 0\n$", out)
+  end)
+
   it("says the program is not being run before run, and quits then",
      function()
     local out, err, status = snare_debug { "kill", "info threads",

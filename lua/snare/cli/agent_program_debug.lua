@@ -44,6 +44,7 @@ if not interactive then
 end
 
 local pid = io.open("/proc/self/stat"):read("n")
+core.sigint_interrupts(true) -- Ctrl-C stops the program, as under gdb
 local threads = Threads.new(agent.session, agent.thread, function(line)
   io.stdout:write(line, "\n")
 end)
