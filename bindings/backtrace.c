@@ -74,6 +74,9 @@ static snare_backtrace_frame *collect(lua_State *L, lsession *s, int thread,
   }
   if (st != SNARE_OK) {
     free(frames);
+    if (thread != 0)
+      luaL_error(L, SESSION_TYPE ": cannot unwind thread %d: %s", thread,
+                 snare_status_message(st));
     snare_lua_status_error(L, SESSION_TYPE, "cannot unwind", st);
   }
   /* The worker's own frames below the called function are snare's, not
