@@ -200,6 +200,17 @@ describe("snare debug -- PROG", function()
     assert.matches("exited with code 03%]\n$", out)
   end)
 
+  it("takes the program without --, and new arguments with run ARGS",
+     function()
+    local out, _, status = run { "bin/snare", "debug", "-batch", "-ex",
+                                 "run 9", "-ex", "start 4 5", "-ex", "p argc",
+                                 program }
+    assert.equals(0, status)
+    assert.matches("exited with code 11%]\n", out) -- 9, as gdb: in octal
+    assert.matches("main %(argc=3, argv=0x%x+%) at debug_program.c:46\n", out)
+    assert.matches("\n%$1 = 3\n$", out)
+  end)
+
   it("starts at main with start", function()
     local commands = { "start", "next", "p p", "next", "p first" }
     local out, _, status = snare_debug(commands)

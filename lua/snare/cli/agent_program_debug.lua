@@ -223,9 +223,17 @@ local function start_program()
 end
 
 -- `run` and `start` once the program ran: a fresh process does them.
+-- `run ARGS` gives the program new arguments (split at blanks), for this
+-- run and the next ones: a process of its own, started with them.
 local function run_again(mode)
-  return function(d)
-    if started then
+  return function(d, args)
+    if args ~= "" then
+      state.args = {}
+      for word in args:gmatch("%S+") do
+        state.args[#state.args + 1] = word
+      end
+    end
+    if started or args ~= "" then
       state.rerun = mode
       return "quit"
     end
@@ -237,10 +245,10 @@ local function run_again(mode)
 end
 
 local program_commands = {
-  { name = "run", aliases = { "r" }, usage = "run",
+  { name = "run", aliases = { "r" }, usage = "run [ARGS]",
     help = "start the program (again, in a new process)",
     run = run_again("run") },
-  { name = "start", usage = "start",
+  { name = "start", usage = "start [ARGS]",
     help = "start the program, stopping at main", run = run_again("start") },
   { name = "kill", aliases = { "k" }, usage = "kill",
     help = "kill the program being debugged",

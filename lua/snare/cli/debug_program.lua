@@ -84,6 +84,7 @@ function debug_program.main(opts)
                                     package.path)
   local interactive = not opts.batch and stdin_is_terminal()
   local next_line, replay, first = 1, {}, ""
+  local program = opts.program
   local failed = false
   local status = 0
   while true do
@@ -91,7 +92,7 @@ function debug_program.main(opts)
     os.remove(state_path)
     local code = profile.run_agent(script, {
       state_path, queue, tostring(next_line), opts.batch and "1" or "0",
-      interactive and "1" or "0", replay_path, first }, opts.program)
+      interactive and "1" or "0", replay_path, first }, program)
     local state = debug_state.read(state_path)
     if not state then
       -- the agent could not run the prompt (it said why on stderr)
@@ -107,6 +108,9 @@ function debug_program.main(opts)
       break
     end
     next_line, replay, first = state.next, state.replay or {}, state.rerun or ""
+    if state.args then -- `run ARGS`
+      program = { program[1], table.unpack(state.args) }
+    end
     if opts.batch and next_line > #lines and first == "" then
       break
     end
