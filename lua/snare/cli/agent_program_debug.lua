@@ -19,7 +19,6 @@ local core = require "snare.agent.core"
 local Debugger = require "snare.cli.debugger"
 local Threads = require "snare.cli.program_threads"
 local View = require "snare.cli.program_view"
-local report = require "snare.cli.report"
 local input = require "snare.cli.input"
 local state_file = require "snare.cli.debug_state"
 
@@ -32,14 +31,16 @@ local replay_path, first_command = args[6], args[7]
 -- The prompt writes through handles of its own: the program's stdio
 -- buffers (and their locks, which a parked thread may hold) are not
 -- touched, and its stdout keeps the buffering it chose.
-io.stdout = assert(core.stdio(1))
+-- (the prompt's modules write to io.stdout and io.stderr: those fields
+-- are replaced, with rawset, not the C streams under them)
+rawset(io, "stdout", assert(core.stdio(1)))
 io.stdout:setvbuf("line")
-io.stderr = assert(core.stdio(2))
+rawset(io, "stderr", assert(core.stdio(2)))
 io.stderr:setvbuf("no")
 io.output(io.stdout)
 if not interactive then
   -- no read-ahead: what the prompt does not read stays the program's
-  io.stdin = assert(io.open("/proc/self/fd/0", "r"))
+  rawset(io, "stdin", assert(io.open("/proc/self/fd/0", "r")))
   io.stdin:setvbuf("no")
 end
 
@@ -226,14 +227,14 @@ end
 -- `run ARGS` gives the program new arguments (split at blanks), for this
 -- run and the next ones: a process of its own, started with them.
 local function run_again(mode)
-  return function(d, args)
-    if args ~= "" then
+  return function(d, words)
+    if words ~= "" then
       state.args = {}
-      for word in args:gmatch("%S+") do
+      for word in words:gmatch("%S+") do
         state.args[#state.args + 1] = word
       end
     end
-    if started or args ~= "" then
+    if started or words ~= "" then
       state.rerun = mode
       return "quit"
     end
