@@ -44,7 +44,10 @@ local function snare_debug(commands, prog, ...)
 end
 
 local function gdb_batch(commands, prog, ...)
-  local words = { "gdb", "-nx", "-batch", "-iex", "set debuginfod enabled off" }
+  -- gdb and its inferior without the sanitizer runtime the specs may run
+  -- with (busted under ASan preloads it)
+  local words = { "env", "-u", "LD_PRELOAD", "gdb", "-nx", "-batch", "-iex",
+                  "set debuginfod enabled off" }
   for _, c in ipairs(commands) do
     words[#words + 1] = "-ex"
     words[#words + 1] = c
@@ -240,9 +243,12 @@ describe("snare debug -- PROG", function()
     local script = os.tmpname()
     local f = assert(io.open(script, "w"))
     f:write([[
+# the polling below without the sanitizer runtime the specs may preload
+preload=${LD_PRELOAD-}
+unset LD_PRELOAD
 dir=$(mktemp -d); mkfifo "$dir/in"; out=$dir/out
-bin/snare debug -batch -ex run -ex bt -ex continue -- "$1" <"$dir/in" \
-  >"$out" 2>&1 &
+LD_PRELOAD=$preload bin/snare debug -batch -ex run -ex bt -ex continue \
+  -- "$1" <"$dir/in" >"$out" 2>&1 &
 snare=$!
 exec 3>"$dir/in"
 for _ in $(seq 600); do grep -q '^ready' "$out" && break; sleep 0.1; done
