@@ -109,6 +109,7 @@ oracle:
 		build/debuginfo_oracle/driver
 	$(call env_for,build) $(TIMEOUT) spec/cxx_names_oracle/run.sh \
 		build/debuginfo_oracle/driver
+	$(call env_for,build) $(TIMEOUT) spec/debug_program_oracle/run.sh
 
 busted-asan:
 	@echo "==== busted (asan) ===="

@@ -229,6 +229,68 @@ static int l_args(lua_State *L) {
   return 1;
 }
 
+/* agent.kill(): the process dies of SIGKILL at once, as gdb's `kill`
+   ends its inferior (no atexit handler, no destructor runs). */
+static int l_kill(lua_State *L) {
+  (void)L;
+  agent_die_of(SIGKILL);
+}
+
+static int close_stdio(lua_State *L) {
+  luaL_Stream *stream = luaL_checkudata(L, 1, LUA_FILEHANDLE);
+  return luaL_fileresult(L, fclose(stream->f) == 0, NULL);
+}
+
+/* agent.stdio(fd) -> a Lua file writing to a copy of fd 1 or 2 (the
+   same open file: the same offset as the program's writes), so that
+   the controller's output goes past the program's stdio buffers. */
+static int l_stdio(lua_State *L) {
+  int fd = (int)luaL_checkinteger(L, 1);
+  luaL_argcheck(L, fd == 1 || fd == 2, 1, "1 or 2");
+  luaL_Stream *stream = lua_newuserdatauv(L, sizeof *stream, 0);
+  stream->closef = NULL; /* not a file until it opens */
+  luaL_setmetatable(L, LUA_FILEHANDLE);
+  int copy = dup(fd);
+  stream->f = copy >= 0 ? fdopen(copy, "w") : NULL;
+  if (stream->f == NULL) {
+    if (copy >= 0)
+      close(copy);
+    return luaL_fileresult(L, 0, NULL);
+  }
+  stream->closef = close_stdio;
+  return 1;
+}
+
+void agent_interrupt_program(void) {
+  size_t (*list)(snare_session *, int *, size_t) =
+      (size_t(*)(snare_session *, int *, size_t))agent_snare_function(
+          "snare_thread_list");
+  bool (*running)(snare_session *, int) =
+      (bool (*)(snare_session *, int))agent_snare_function(
+          "snare_thread_is_running");
+  snare_status (*stop)(snare_session *, int) =
+      (snare_status(*)(snare_session *, int))agent_snare_function(
+          "snare_thread_break");
+  int worker = ((int (*)(const snare_session *))agent_snare_function(
+      "snare_session_thread"))(the_agent.session);
+  if (running(the_agent.session, the_agent.thread) &&
+      stop(the_agent.session, the_agent.thread) == SNARE_OK)
+    return;
+  int ids[64];
+  size_t n = list(the_agent.session, ids, 64);
+  for (size_t i = 0; i < n && i < 64; i++)
+    if (ids[i] != worker && running(the_agent.session, ids[i]) &&
+        stop(the_agent.session, ids[i]) == SNARE_OK)
+      return;
+}
+
+/* agent.sigint_interrupts(on): SIGINT stops the program (a break
+   request to one of its threads) rather than ending it. */
+static int l_sigint_interrupts(lua_State *L) {
+  agent_sigint_interrupts(lua_toboolean(L, 1));
+  return 0;
+}
+
 static const luaL_Reg agent_functions[] = {
     {"attach", l_attach},   {"attached", l_attached},
     {"ending", l_ending},   {"faulted", l_faulted},
@@ -237,6 +299,9 @@ static const luaL_Reg agent_functions[] = {
     {"mode", l_mode},       {"running", agent_l_running},
     {"record_start", agent_l_record_start},
     {"record_stop", agent_l_record_stop},
+    {"kill", l_kill},
+    {"stdio", l_stdio},
+    {"sigint_interrupts", l_sigint_interrupts},
     {NULL, NULL},
 };
 

@@ -151,5 +151,11 @@ void agent_inherit_blocked(const sigset_t *blocked);
 /* An end signal arrived (signal handler): the watcher reports, then the
    process dies of it. */
 void agent_end_signal_raised(int signo);
+/* Makes SIGINT stop the program (agent_interrupt_program) instead of
+   ending it, or end it again. */
+void agent_sigint_interrupts(bool on);
+/* Asks one running thread of the program (the main thread first) to
+   stop: its USER_BREAKPOINT event reaches the controller. */
+void agent_interrupt_program(void);
 
 #endif

@@ -132,8 +132,19 @@ EXEC_LIST(execlp, execvpe, false)
 
 static sem_t end_signalled;
 static atomic_int end_signal;
+/* Under `snare debug -- PROG`, a SIGINT at its default action stops the
+   program for the prompt (gdb's Ctrl-C) instead of ending it. */
+static atomic_bool sigint_interrupts, interrupt_pending;
+
+void agent_sigint_interrupts(bool on) { atomic_store(&sigint_interrupts, on); }
 
 void agent_end_signal_raised(int signo) {
+  if (signo == SIGINT && atomic_load(&sigint_interrupts) &&
+      !atomic_load(&the_agent.child)) {
+    atomic_store(&interrupt_pending, true);
+    sem_post(&end_signalled);
+    return;
+  }
   int none = 0;
   /* A second end signal (^C again), or one in a child, has its default
      effect at once. */
@@ -146,8 +157,13 @@ void agent_end_signal_raised(int signo) {
 static void *watch_end_signals(void *unused) {
   (void)unused;
   agent_own_thread = true;
-  while (sem_wait(&end_signalled) != 0)
-    ; /* EINTR */
+  for (;;) {
+    while (sem_wait(&end_signalled) != 0)
+      ; /* EINTR */
+    if (!atomic_exchange(&interrupt_pending, false))
+      break;
+    agent_interrupt_program();
+  }
   int signo = atomic_load(&end_signal);
   agent_end_program(END_SIGNAL, signo);
   agent_die_of(signo);

@@ -5,6 +5,8 @@
  * A stack frame object holds its session (user value 1) and its fields
  * (user value 2: index, pc, sp, cfa, func, file, line, inlined). It is
  * valid while the session stays stopped at the stop it was made at.
+ * s:thread_backtrace(id) and s:thread_frame(id, i) make the frames of an
+ * attached thread parked at a stop: valid while that thread stays parked.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 typedef struct lstack_frame {
   uint64_t seq;
   size_t index; /* 0: innermost, as gdb numbers frames */
+  int thread;   /* an attached thread's id; 0: the session's worker */
 } lstack_frame;
 
 static void set_string(lua_State *L, const char *key, const char *value)
@@ -30,12 +33,13 @@ static void set_integer(lua_State *L, const char *key, uint64_t value)
   lua_setfield(L, -2, key);
 }
 
-static void push_frame(lua_State *L, int sidx, const lsession *s,
+static void push_frame(lua_State *L, int sidx, const lsession *s, int thread,
                        const snare_backtrace_frame *f, size_t index)
 {
   lstack_frame *lf = lua_newuserdatauv(L, sizeof *lf, 2);
   lf->seq = s->stop_seq;
   lf->index = index;
+  lf->thread = thread;
   luaL_setmetatable(L, STACK_FRAME_TYPE);
   lua_pushvalue(L, sidx);
   lua_setiuservalue(L, -2, 1);
@@ -48,22 +52,31 @@ static void push_frame(lua_State *L, int sidx, const lsession *s,
   set_string(L, "file", f->file);
   if (f->file != NULL)
     set_integer(L, "line", f->line);
+  if (thread != 0)
+    set_integer(L, "thread", (uint64_t)thread);
   lua_pushboolean(L, f->inlined);
   lua_setfield(L, -2, "inlined");
   lua_setiuservalue(L, -2, 2);
 }
 
-/* The frames of the stopped session at index 1, malloc'd. */
-static snare_backtrace_frame *collect(lua_State *L, lsession *s, size_t *n)
+/* The frames of the stopped session at index 1 (of its parked thread
+   `thread` unless 0), malloc'd. */
+static snare_backtrace_frame *collect(lua_State *L, lsession *s, int thread,
+                                      size_t *n)
 {
-  snare_status st = snare_backtrace(s->session, NULL, 0, n);
+  int id = thread != 0 ? thread : snare_session_thread(s->session);
+  snare_status st = snare_thread_backtrace(s->session, id, NULL, 0, n);
   snare_backtrace_frame *frames = NULL;
   if (st == SNARE_OK && *n > 0) {
     frames = malloc(*n * sizeof *frames);
-    st = frames ? snare_backtrace(s->session, frames, *n, n) : SNARE_NO_MEMORY;
+    st = frames ? snare_thread_backtrace(s->session, id, frames, *n, n)
+                : SNARE_NO_MEMORY;
   }
   if (st != SNARE_OK) {
     free(frames);
+    if (thread != 0)
+      luaL_error(L, SESSION_TYPE ": cannot unwind thread %d: %s", thread,
+                 snare_status_message(st));
     snare_lua_status_error(L, SESSION_TYPE, "cannot unwind", st);
   }
   /* The worker's own frames below the called function are snare's, not
@@ -77,51 +90,82 @@ static snare_backtrace_frame *collect(lua_State *L, lsession *s, size_t *n)
   return frames;
 }
 
-/* s:backtrace() -> { frame, ... }, innermost first. */
-static int session_backtrace(lua_State *L)
+static int backtrace_of(lua_State *L, lsession *s, int thread)
 {
-  lsession *s = snare_lua_checksession(L, 1);
   size_t n;
-  snare_backtrace_frame *frames = collect(L, s, &n);
+  snare_backtrace_frame *frames = collect(L, s, thread, &n);
   lua_createtable(L, (int)n, 0);
   for (size_t i = 0; i < n; i++) {
-    push_frame(L, 1, s, &frames[i], i);
+    push_frame(L, 1, s, thread, &frames[i], i);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   free(frames);
   return 1;
 }
 
-/* s:frame([i]) -> frame i (0: innermost), or nil, message. */
-static int session_frame(lua_State *L)
+static int frame_of(lua_State *L, lsession *s, int thread, lua_Integer i)
 {
-  lsession *s = snare_lua_checksession(L, 1);
-  lua_Integer i = luaL_optinteger(L, 2, 0);
   size_t n;
-  snare_backtrace_frame *frames = collect(L, s, &n);
+  snare_backtrace_frame *frames = collect(L, s, thread, &n);
   if (i < 0 || (size_t)i >= n) {
     free(frames);
     lua_pushnil(L);
     lua_pushfstring(L, "no frame %I (the stack has %I)", i, (lua_Integer)n);
     return 2;
   }
-  push_frame(L, 1, s, &frames[i], (size_t)i);
+  push_frame(L, 1, s, thread, &frames[i], (size_t)i);
   free(frames);
   return 1;
 }
 
-/* The frame at idx and its session; raises once the session moved on. */
-static lstack_frame *checklive(lua_State *L, int idx, snare_session **session)
+/* s:backtrace() -> { frame, ... }, innermost first. */
+static int session_backtrace(lua_State *L)
+{
+  return backtrace_of(L, snare_lua_checksession(L, 1), 0);
+}
+
+/* s:frame([i]) -> frame i (0: innermost), or nil, message. */
+static int session_frame(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  return frame_of(L, s, 0, luaL_optinteger(L, 2, 0));
+}
+
+/* s:thread_backtrace(id) -> the frames of parked thread id. */
+static int session_thread_backtrace(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  return backtrace_of(L, s, snare_lua_checkthread(L, 2));
+}
+
+/* s:thread_frame(id [, i]) -> frame i of parked thread id, or nil, msg. */
+static int session_thread_frame(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  int thread = snare_lua_checkthread(L, 2);
+  return frame_of(L, s, thread, luaL_optinteger(L, 3, 0));
+}
+
+/* The frame at idx, its session and the id of its thread; raises once
+   the session (or the thread) moved on. */
+static lstack_frame *checklive(lua_State *L, int idx, snare_session **session,
+                               int *id)
 {
   lstack_frame *f = luaL_checkudata(L, idx, STACK_FRAME_TYPE);
   lua_getiuservalue(L, idx, 1);
   lsession *s = lua_touserdata(L, -1);
   lua_pop(L, 1);
-  if (s->session == NULL || s->stop_seq != f->seq ||
-      !snare_session_stopped(s->session))
+  bool live = s->session != NULL &&
+              (f->thread != 0 ? snare_thread_is_alive(s->session, f->thread) &&
+                                    !snare_thread_is_running(s->session,
+                                                             f->thread)
+                              : s->stop_seq == f->seq &&
+                                    snare_session_stopped(s->session));
+  if (!live)
     luaL_error(L, STACK_FRAME_TYPE ": frame is no longer valid "
                   "(the session was resumed)");
   *session = s->session;
+  *id = f->thread != 0 ? f->thread : snare_session_thread(s->session);
   return f;
 }
 
@@ -129,12 +173,13 @@ static lstack_frame *checklive(lua_State *L, int idx, snare_session **session)
 static int frame_var(lua_State *L)
 {
   snare_session *session;
-  lstack_frame *f = checklive(L, 1, &session);
+  int id;
+  lstack_frame *f = checklive(L, 1, &session, &id);
   const char *name = luaL_checkstring(L, 2);
   snare_value_options opts;
   snare_lua_value_options(L, 3, &opts);
   snare_value *v = NULL;
-  snare_status st = snare_variable_read(session, f->index, name, &opts, &v);
+  snare_status st = snare_thread_variable_read(session, id, f->index, name, &opts, &v);
   return snare_lua_push_variable(L, st, v, name);
 }
 
@@ -142,18 +187,19 @@ static int frame_var(lua_State *L)
 static int frame_locate(lua_State *L)
 {
   snare_session *session;
-  lstack_frame *f = checklive(L, 1, &session);
+  int id;
+  lstack_frame *f = checklive(L, 1, &session, &id);
   const char *name = luaL_checkstring(L, 2);
   snare_variable_location where;
-  snare_status st = snare_variable_locate(session, f->index, name, &where);
+  snare_status st = snare_thread_variable_locate(session, id, f->index, name, &where);
   return snare_lua_push_location(L, st, &where, name);
 }
 
 /* The frame's variables (params and/or locals), malloc'd; raises. */
-static snare_variable_info *list(lua_State *L, snare_session *session,
+static snare_variable_info *list(lua_State *L, snare_session *session, int id,
                                  const lstack_frame *f, size_t *n)
 {
-  snare_status st = snare_variable_list(session, f->index, NULL, 0, n);
+  snare_status st = snare_thread_variable_list(session, id, f->index, NULL, 0, n);
   snare_variable_info *vars = NULL;
   if (st == SNARE_NOT_FOUND) {
     *n = 0;
@@ -161,7 +207,7 @@ static snare_variable_info *list(lua_State *L, snare_session *session,
   }
   if (st == SNARE_OK && *n > 0) {
     vars = malloc(*n * sizeof *vars);
-    st = vars ? snare_variable_list(session, f->index, vars, *n, n)
+    st = vars ? snare_thread_variable_list(session, id, f->index, vars, *n, n)
               : SNARE_NO_MEMORY;
   }
   if (st != SNARE_OK) {
@@ -173,12 +219,13 @@ static snare_variable_info *list(lua_State *L, snare_session *session,
 
 /* Pushes the value of the frame's listed variable i and returns its
    problem, or NULL. */
-static const char *push_listed(lua_State *L, snare_session *session,
+static const char *push_listed(lua_State *L, snare_session *session, int id,
                                const lstack_frame *f, size_t i,
                                const snare_value_options *opts)
 {
   snare_value *v = NULL;
-  snare_status st = snare_variable_read_listed(session, f->index, i, opts, &v);
+  snare_status st =
+      snare_thread_variable_read_listed(session, id, f->index, i, opts, &v);
   if (st != SNARE_OK) {
     lua_pushnil(L);
     return snare_status_message(st);
@@ -191,14 +238,14 @@ static const char *push_listed(lua_State *L, snare_session *session,
 
 /* entry = the parameter's value at the function's entry (gdb's
    name@entry), in the entry table at -1, when the caller tells it. */
-static void set_entry(lua_State *L, snare_session *session,
+static void set_entry(lua_State *L, snare_session *session, int id,
                       const lstack_frame *f, const char *name,
                       const snare_value_options *opts)
 {
   lua_pushfstring(L, "%s@entry", name);
   snare_value *v = NULL;
-  snare_status st =
-      snare_variable_read(session, f->index, lua_tostring(L, -1), opts, &v);
+  snare_status st = snare_thread_variable_read(session, id, f->index,
+                                               lua_tostring(L, -1), opts, &v);
   lua_pop(L, 1);
   if (st != SNARE_OK)
     return;
@@ -218,11 +265,12 @@ enum { WANT_PARAMS = 1, WANT_LOCALS = 2 };
 static int entries(lua_State *L, int want)
 {
   snare_session *session;
-  lstack_frame *f = checklive(L, 1, &session);
+  int id;
+  lstack_frame *f = checklive(L, 1, &session, &id);
   snare_value_options opts;
   snare_lua_value_options(L, 2, &opts);
   size_t n;
-  snare_variable_info *vars = list(L, session, f, &n);
+  snare_variable_info *vars = list(L, session, id, f, &n);
   lua_newtable(L);
   lua_Integer k = 0;
   for (size_t i = 0; i < n; i++) {
@@ -231,14 +279,14 @@ static int entries(lua_State *L, int want)
     lua_createtable(L, 0, 3);
     lua_pushstring(L, vars[i].name);
     lua_setfield(L, -2, "name");
-    const char *problem = push_listed(L, session, f, i, &opts);
+    const char *problem = push_listed(L, session, id, f, i, &opts);
     lua_setfield(L, -2, "value");
     if (problem != NULL) {
       lua_pushstring(L, problem);
       lua_setfield(L, -2, "problem");
     }
     if (vars[i].is_param)
-      set_entry(L, session, f, vars[i].name, &opts);
+      set_entry(L, session, id, f, vars[i].name, &opts);
     lua_rawseti(L, -2, ++k);
   }
   free(vars);
@@ -271,16 +319,17 @@ static int frame_vars(lua_State *L)
 static int frame_set_var(lua_State *L)
 {
   snare_session *session;
-  lstack_frame *f = checklive(L, 1, &session);
+  int id;
+  lstack_frame *f = checklive(L, 1, &session, &id);
   const char *name = luaL_checkstring(L, 2);
   snare_status st;
   if (lua_isboolean(L, 3))
-    st = snare_variable_write_int(session, f->index, name, lua_toboolean(L, 3));
+    st = snare_thread_variable_write_int(session, id, f->index, name, lua_toboolean(L, 3));
   else if (lua_isinteger(L, 3))
-    st = snare_variable_write_int(session, f->index, name,
+    st = snare_thread_variable_write_int(session, id, f->index, name,
                                   lua_tointeger(L, 3));
   else
-    st = snare_variable_write_float(session, f->index, name,
+    st = snare_thread_variable_write_float(session, id, f->index, name,
                                     luaL_checknumber(L, 3));
   if (st != SNARE_OK)
     return luaL_error(L, STACK_FRAME_TYPE ": cannot write '%s': %s", name,
@@ -406,6 +455,8 @@ static const luaL_Reg frame_methods[] = {
 const luaL_Reg snare_lua_backtrace_methods[] = {
     {"backtrace", session_backtrace},
     {"frame", session_frame},
+    {"thread_backtrace", session_thread_backtrace},
+    {"thread_frame", session_thread_frame},
     {NULL, NULL},
 };
 

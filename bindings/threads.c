@@ -187,6 +187,23 @@ static int session_thread_reg(lua_State *L)
   return 1;
 }
 
+/* s:thread_xmm(id, i) -> 16-byte little-endian string, i in 0..15. */
+static int session_thread_xmm(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  int id = snare_lua_checkthread(L, 2);
+  lua_Integer i = luaL_checkinteger(L, 3);
+  luaL_argcheck(L, i >= 0 && i <= 15, 3, "xmm index out of range 0..15");
+  uint8_t bytes[16];
+  snare_status st =
+      snare_thread_vector_register_get(s->session, id, (unsigned)i, bytes);
+  if (st != SNARE_OK)
+    return luaL_error(L, SESSION_TYPE ": cannot read xmm of thread %d: %s", id,
+                      snare_status_message(st));
+  lua_pushlstring(L, (const char *)bytes, sizeof bytes);
+  return 1;
+}
+
 /* s:thread_set_reg(id, name, value); takes effect when it resumes. */
 static int session_thread_set_reg(lua_State *L)
 {
@@ -324,6 +341,7 @@ const luaL_Reg snare_lua_thread_methods[] = {
     {"thread_break", session_thread_break},
     {"thread_reg", session_thread_reg},
     {"thread_set_reg", session_thread_set_reg},
+    {"thread_xmm", session_thread_xmm},
     {"thread_alive", session_thread_alive},
     {"thread_running", session_thread_running},
     {"thread_breakable", session_thread_breakable},

@@ -1,12 +1,14 @@
 /*
  * frame_variables.c - the public variable API: a frame index of a
- * stopped worker (or frame 0 of a condition's frame) resolved to its
+ * stopped worker or of an attached thread parked at a stop (or frame 0
+ * of a condition's frame) resolved to its
  * DWARF scope and registers, then read, listed or written.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "session/session.h"
+#include "session/events.h"
 #include "debuginfo/type_info.h"
 #include "frames/stack.h"
 
@@ -42,18 +44,27 @@ static snare_status with_frame(void *context, size_t index, frame_fn fn,
   return st;
 }
 
-/* The stopped worker's context; *frame, a frame index as its backtrace
+/* The saved context of thread id (the stopped worker, or an attached
+   thread parked with a frame); *frame, a frame index as its backtrace
    counts, becomes one over all its source frames. */
-static snare_status stopped_context(snare_session *session, void **context,
-                                    size_t *frame)
+static snare_status parked_context(snare_session *session, int id,
+                                   void **context, size_t *frame)
 {
   if (session == NULL)
     return SNARE_INVALID_ARGUMENT;
-  if (!snare_session_stopped(session))
-    return SNARE_WRONG_STATE;
-  *context = session->worker.context;
-  *frame += snare_stack_hidden(&session->worker);
+  snare_status st;
+  const snare_thread *thread = snare_thread_parked(session, id, &st);
+  if (thread == NULL)
+    return st;
+  *context = thread->context;
+  *frame += snare_stack_hidden(thread);
   return SNARE_OK;
+}
+
+/* The session's worker: the thread id the session functions act on. */
+static int worker_id(const snare_session *session)
+{
+  return session != NULL ? session->worker.id : 0;
 }
 
 typedef struct list_arg {
@@ -70,18 +81,27 @@ static snare_status list_fn(const snare_stack_frame *f, void *context,
   return snare_debuginfo_variables(f->di, f->scope, a->vars, a->cap, a->count);
 }
 
-snare_status snare_variable_list(snare_session *session, size_t frame,
-                                 snare_variable_info *vars, size_t cap,
-                                 size_t *count)
+snare_status snare_thread_variable_list(snare_session *session, int id,
+                                        size_t frame,
+                                        snare_variable_info *vars, size_t cap,
+                                        size_t *count)
 {
-  void *context;
-  snare_status st = stopped_context(session, &context, &frame);
+  void *context = NULL;
+  snare_status st = parked_context(session, id, &context, &frame);
   if (st != SNARE_OK)
     return st;
   if (count == NULL || (cap > 0 && vars == NULL))
     return SNARE_INVALID_ARGUMENT;
   list_arg a = {vars, cap, count};
   return with_frame(context, frame, list_fn, &a);
+}
+
+snare_status snare_variable_list(snare_session *session, size_t frame,
+                                 snare_variable_info *vars, size_t cap,
+                                 size_t *count)
+{
+  return snare_thread_variable_list(session, worker_id(session), frame, vars,
+                                    cap, count);
 }
 
 typedef struct read_arg {
@@ -103,13 +123,13 @@ static snare_status read_fn(const snare_stack_frame *f, void *context,
                                        a->opts, a->out);
 }
 
-snare_status snare_variable_read(snare_session *session, size_t frame,
-                                 const char *name,
-                                 const snare_value_options *opts,
-                                 snare_value **out)
+snare_status snare_thread_variable_read(snare_session *session, int id,
+                                        size_t frame, const char *name,
+                                        const snare_value_options *opts,
+                                        snare_value **out)
 {
-  void *context;
-  snare_status st = stopped_context(session, &context, &frame);
+  void *context = NULL;
+  snare_status st = parked_context(session, id, &context, &frame);
   if (st != SNARE_OK)
     return st;
   if (name == NULL || out == NULL)
@@ -118,19 +138,37 @@ snare_status snare_variable_read(snare_session *session, size_t frame,
   return with_frame(context, frame, read_fn, &a);
 }
 
-snare_status snare_variable_read_listed(snare_session *session, size_t frame,
-                                        size_t index,
-                                        const snare_value_options *opts,
-                                        snare_value **out)
+snare_status snare_thread_variable_read_listed(snare_session *session, int id,
+                                               size_t frame, size_t index,
+                                               const snare_value_options *opts,
+                                               snare_value **out)
 {
-  void *context;
-  snare_status st = stopped_context(session, &context, &frame);
+  void *context = NULL;
+  snare_status st = parked_context(session, id, &context, &frame);
   if (st != SNARE_OK)
     return st;
   if (out == NULL)
     return SNARE_INVALID_ARGUMENT;
   read_arg a = {.opts = opts, .out = out, .index = index};
   return with_frame(context, frame, read_fn, &a);
+}
+
+snare_status snare_variable_read_listed(snare_session *session, size_t frame,
+                                        size_t index,
+                                        const snare_value_options *opts,
+                                        snare_value **out)
+{
+  return snare_thread_variable_read_listed(session, worker_id(session), frame,
+                                           index, opts, out);
+}
+
+snare_status snare_variable_read(snare_session *session, size_t frame,
+                                 const char *name,
+                                 const snare_value_options *opts,
+                                 snare_value **out)
+{
+  return snare_thread_variable_read(session, worker_id(session), frame, name,
+                                    opts, out);
 }
 
 snare_status snare_frame_variable_read(const snare_frame *frame,
@@ -198,28 +236,44 @@ static snare_status write_fn(const snare_stack_frame *f, void *context,
   return SNARE_OK;
 }
 
-static snare_status write_variable(snare_session *session, size_t frame,
-                                   write_arg *a)
+static snare_status write_variable(snare_session *session, int id,
+                                   size_t frame, write_arg *a)
 {
-  void *context;
-  snare_status st = stopped_context(session, &context, &frame);
+  void *context = NULL;
+  snare_status st = parked_context(session, id, &context, &frame);
   if (st == SNARE_OK && a->name == NULL)
     st = SNARE_INVALID_ARGUMENT;
   return st != SNARE_OK ? st : with_frame(context, frame, write_fn, a);
 }
 
+snare_status snare_thread_variable_write_int(snare_session *session, int id,
+                                             size_t frame, const char *name,
+                                             int64_t value)
+{
+  write_arg a = {.name = name, .i = value};
+  return write_variable(session, id, frame, &a);
+}
+
+snare_status snare_thread_variable_write_float(snare_session *session,
+                                               int id, size_t frame,
+                                               const char *name, double value)
+{
+  write_arg a = {.name = name, .is_float = true, .f = value};
+  return write_variable(session, id, frame, &a);
+}
+
 snare_status snare_variable_write_int(snare_session *session, size_t frame,
                                       const char *name, int64_t value)
 {
-  write_arg a = {.name = name, .i = value};
-  return write_variable(session, frame, &a);
+  return snare_thread_variable_write_int(session, worker_id(session), frame,
+                                         name, value);
 }
 
 snare_status snare_variable_write_float(snare_session *session, size_t frame,
                                         const char *name, double value)
 {
-  write_arg a = {.name = name, .is_float = true, .f = value};
-  return write_variable(session, frame, &a);
+  return snare_thread_variable_write_float(session, worker_id(session), frame,
+                                           name, value);
 }
 
 typedef struct locate_arg {
@@ -236,18 +290,26 @@ static snare_status locate_fn(const snare_stack_frame *f, void *context,
                                          a->out);
 }
 
-snare_status snare_variable_locate(snare_session *session, size_t frame,
-                                   const char *name,
-                                   snare_variable_location *out)
+snare_status snare_thread_variable_locate(snare_session *session, int id,
+                                          size_t frame, const char *name,
+                                          snare_variable_location *out)
 {
-  void *context;
-  snare_status st = stopped_context(session, &context, &frame);
+  void *context = NULL;
+  snare_status st = parked_context(session, id, &context, &frame);
   if (st != SNARE_OK)
     return st;
   if (name == NULL || out == NULL)
     return SNARE_INVALID_ARGUMENT;
   locate_arg a = {name, out};
   return with_frame(context, frame, locate_fn, &a);
+}
+
+snare_status snare_variable_locate(snare_session *session, size_t frame,
+                                   const char *name,
+                                   snare_variable_location *out)
+{
+  return snare_thread_variable_locate(session, worker_id(session), frame,
+                                      name, out);
 }
 
 snare_status snare_frame_variable_locate(const snare_frame *frame,

@@ -1777,6 +1777,34 @@ SNARE_API snare_status snare_thread_step(snare_session *session, int id,
                                          snare_step_mode mode,
                                          const snare_step_policy *policy,
                                          snare_stop *stop);
+/*
+ * The variable functions (snare_variable_list, _read, _read_listed, _locate,
+ * _write_int, _write_float) for the frames of thread id, as snare_thread_backtrace
+ * counts them: an attached thread parked at a stop, or the stopped worker.
+ * NOT_FOUND and WRONG_STATE as above, else as their session counterparts.
+ */
+SNARE_API snare_status
+snare_thread_variable_list(snare_session *session, int id, size_t frame,
+                           snare_variable_info *vars, size_t cap,
+                           size_t *count);
+SNARE_API snare_status
+snare_thread_variable_read(snare_session *session, int id, size_t frame,
+                           const char *name, const snare_value_options *opts,
+                           snare_value **out);
+SNARE_API snare_status snare_thread_variable_read_listed(
+    snare_session *session, int id, size_t frame, size_t index,
+    const snare_value_options *opts, snare_value **out);
+SNARE_API snare_status
+snare_thread_variable_locate(snare_session *session, int id, size_t frame,
+                             const char *name, snare_variable_location *out);
+SNARE_API snare_status
+snare_thread_variable_write_int(snare_session *session, int id, size_t frame,
+                                const char *name, int64_t value);
+SNARE_API snare_status
+snare_thread_variable_write_float(snare_session *session, int id,
+                                  size_t frame, const char *name,
+                                  double value);
+
 /* snare_run_to for thread id, synchronous as snare_thread_step. */
 SNARE_API snare_status snare_thread_run_to(snare_session *session, int id,
                                            const uint64_t *addrs, size_t count,

@@ -353,3 +353,48 @@ Test(thread_step, a_thread_that_detaches_during_a_step_ends_it)
   long (*join)(void) = (long (*)(void))(uintptr_t)sym("join_workers");
   cr_assert_eq(join(), hitter_sum() + compute(0) + compute(1) + compute(2));
 }
+
+/* The variable functions on a parked thread's frames: list, read, locate
+   and write, the write seen by the code when the thread runs on. */
+Test(thread_step, variables_of_a_parked_thread_are_read_and_written)
+{
+  cr_assert_eq(snare_thread_variable_read(session, computer, 0, "a", NULL,
+                                          &(snare_value *){NULL}),
+               SNARE_WRONG_STATE); /* parked by attach: no frame */
+  cr_assert_eq(snare_thread_resume(session, computer, SNARE_RESUME_CONTINUE,
+                                   NULL),
+               SNARE_OK);
+  computer_event(SNARE_EVENT_HARD_BREAKPOINT); /* thread_compute(0) */
+  snare_stop stop;
+  cr_assert_eq(step(SNARE_STEP_OVER, &stop), CALL_LINE);
+  cr_assert_eq(step(SNARE_STEP_OVER, &stop), D_LINE);
+  snare_variable_info vars[8];
+  size_t n = 0;
+  cr_assert_eq(snare_thread_variable_list(session, computer, 0, vars, 8, &n),
+               SNARE_OK);
+  cr_assert_eq(n, 4);
+  cr_assert_str_eq(vars[0].name, "a");
+  cr_assert(vars[0].is_param);
+  snare_value *v = NULL;
+  cr_assert_eq(snare_thread_variable_read(session, computer, 0, "c", NULL, &v),
+               SNARE_OK);
+  cr_assert_eq(v->i, 1); /* thread_square(1) */
+  snare_value_free(v);
+  snare_variable_location where;
+  cr_assert_eq(snare_thread_variable_locate(session, computer, 0, "b", &where),
+               SNARE_OK);
+  cr_assert(where.in_memory);
+  cr_assert_eq(snare_thread_variable_read(session, computer, 0, "nothing",
+                                          NULL, &v),
+               SNARE_NOT_FOUND);
+  cr_assert_eq(snare_thread_variable_read(session, 9999, 0, "c", NULL, &v),
+               SNARE_NOT_FOUND);
+  /* The caller's frame (compute) is read from the same context. */
+  cr_assert_eq(snare_thread_variable_list(session, computer, 1, NULL, 0, &n),
+               SNARE_OK);
+  cr_assert_geq(n, 1);
+  /* d = c - a: thread_compute(0) now returns 5. */
+  cr_assert_eq(snare_thread_variable_write_int(session, computer, 0, "c", 5),
+               SNARE_OK);
+  cr_assert_eq(finish_threads(), hitter_sum() + 5 + compute(1) + compute(2));
+}

@@ -234,7 +234,9 @@ end
 function Debugger:helper_session()
   if not self.helper or self.helper.closed then
     self.helper = snare.session { timeout = self.session.timeout }
-    snare.interrupt_on_sigint(self.session, self.helper)
+    if not self.in_process then -- a program's SIGINT stays its own
+      snare.interrupt_on_sigint(self.session, self.helper)
+    end
   end
   self.helper.timeout = self.session.timeout
   return self.helper
@@ -349,6 +351,7 @@ function Debugger.new(opts)
   -- `snare attach PID debug` brings the agent's session, with the
   -- program's threads in it.
   dbg.session = opts.session or snare.session { timeout = opts.timeout or 0 }
+  dbg.in_process = opts.session ~= nil
   -- Ctrl-C interrupts what the prompt runs, and never ends the prompt;
   -- not inside an attached process, whose SIGINT stays its own
   if not opts.session then

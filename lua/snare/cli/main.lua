@@ -18,6 +18,10 @@ usage: snare COMMAND [ARGS...]
                                    interactive debugger prompt on the
                                    libraries; reads commands from stdin
                                    (`help` at the prompt lists them)
+  snare debug [OPTIONS] [--] PROGRAM [ARGS...]
+                                   the same prompt on a program (run,
+                                   start, kill, info threads, thread N);
+                                   without --, PROGRAM alone
   snare profile [OPTIONS] LIB.so:FUNCTION [ARGS...]
   snare profile [OPTIONS] -- PROGRAM [ARGS...]
                                    calls and time per function: of a call
@@ -108,12 +112,24 @@ function subcommands.debug(argv, first)
         return fail("debug: --timeout needs milliseconds")
       end
       i = i + 1
+    elseif a == "--" then -- a program and its arguments
+      opts.program = table.move(argv, i + 1, #argv, 1, {})
+      break
     elseif a:sub(1, 1) == "-" then
       return fail("debug: unknown option " .. a)
+    elseif #opts.libraries == 0 and not a:match("%.so[%.%d]*$")
+           and shell.is_executable(a) then -- `snare debug ./prog`, as gdb
+      opts.program = { a }
     else
       opts.libraries[#opts.libraries + 1] = a
     end
     i = i + 1
+  end
+  if opts.program then
+    if #opts.program == 0 or #opts.libraries > 0 then -- one or the other
+      return fail("debug: give either LIB.so... or -- PROGRAM [ARGS]")
+    end
+    return require("snare.cli.debug_program").main(opts)
   end
   return require("snare.cli.debugger").main(opts)
 end

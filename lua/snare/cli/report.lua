@@ -158,15 +158,18 @@ function report.frame_text(frame)
 end
 
 --- "#1  0x00007f... in fib (n=4) at demo.c:10", a backtrace line: the pc
--- is shown unless the innermost frame is at the start of its line.
-function report.stack_frame(frame)
+-- is shown unless the innermost frame is at the start of its line, or
+-- the frame is the caller of an inlined call (`callee_inlined`: gdb shows
+-- the call site's line there, which has no pc of its own).
+function report.stack_frame(frame, callee_inlined)
   local text = report.frame_text(frame)
   if text:match("^%?%?") then
     return string.format("#%-2d 0x%016x in %s ()", frame.index, frame.pc,
                          report.function_name(frame.pc))
   end
   local row = frame.file and snare.line_at(frame.pc)
-  if frame.index == 0 and row and row.address == frame.pc then
+  if callee_inlined or frame.index == 0 and row and row.address == frame.pc
+  then
     return string.format("#%-2d %s", frame.index, text)
   end
   return string.format("#%-2d 0x%016x in %s", frame.index, frame.pc, text)

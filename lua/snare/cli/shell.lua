@@ -28,4 +28,11 @@ function shell.first_file(paths)
   return nil
 end
 
+--- True when `path` is a regular file one may execute (a program, or a
+-- shared object marked executable: callers tell those apart by name).
+function shell.is_executable(path)
+  return os.execute("test -f " .. shell.quote(path) .. " -a -x "
+                    .. shell.quote(path)) == true
+end
+
 return shell

@@ -10,12 +10,13 @@ end
 
 local function backtrace(dbg, args)
   local limit = math.tointeger(tonumber(args)) or math.huge
-  for i, frame in ipairs(frames(dbg)) do
+  local list = frames(dbg)
+  for i, frame in ipairs(list) do
     if i > limit then
       dbg:out("(More stack frames follow...)")
       break
     end
-    dbg:out(report.stack_frame(frame))
+    dbg:out(report.stack_frame(frame, i > 1 and list[i - 1].inlined))
   end
 end
 

@@ -1,0 +1,354 @@
+-- agent_program_debug.lua - the controller script of `snare debug -- PROG`:
+-- the prompt of `snare debug`, run inside the program (the agent), over
+-- the program's threads (snare.cli.program_threads) and its session.
+--
+-- One process is one run of the program. It starts with the program
+-- parked before main ("not being run" as gdb says before `run`): the
+-- commands queued by snare (-ex, -x) and then the terminal's are read
+-- here; `run` or `start` lets the program go. When this process ends
+-- (the program exited or was killed, `run` again, `quit`), a state file
+-- tells snare (snare.cli.debug_program) how, which queued command comes
+-- next and which breakpoints to set again in the next process.
+--
+-- agent.args: the state file, the queued commands file, the first queued
+-- command to run, "1" in batch mode, "1" when stdin is a terminal, the
+-- breakpoint lines to replay, and "run" or "start" when the previous
+-- process ended by a `run` or `start` to do first.
+local agent = require "snare.agent"
+local core = require "snare.agent.core"
+local Debugger = require "snare.cli.debugger"
+local Threads = require "snare.cli.program_threads"
+local View = require "snare.cli.program_view"
+local input = require "snare.cli.input"
+local state_file = require "snare.cli.debug_state"
+
+local args = agent.args
+local state_path, queue_path = args[1], args[2]
+local first, batch, interactive = tonumber(args[3]), args[4] == "1",
+  args[5] == "1"
+local replay_path, first_command = args[6], args[7]
+
+-- The prompt writes through handles of its own: the program's stdio
+-- buffers (and their locks, which a parked thread may hold) are not
+-- touched, and its stdout keeps the buffering it chose.
+-- (the prompt's modules write to io.stdout and io.stderr: those fields
+-- are replaced, with rawset, not the C streams under them)
+rawset(io, "stdout", assert(core.stdio(1)))
+io.stdout:setvbuf("line")
+rawset(io, "stderr", assert(core.stdio(2)))
+io.stderr:setvbuf("no")
+io.output(io.stdout)
+if not interactive then
+  -- no read-ahead: what the prompt does not read stays the program's
+  rawset(io, "stdin", assert(io.open("/proc/self/fd/0", "r")))
+  io.stdin:setvbuf("no")
+end
+
+local pid = io.open("/proc/self/stat"):read("n")
+core.sigint_interrupts(true) -- Ctrl-C stops the program, as under gdb
+local threads = Threads.new(agent.session, agent.thread, function(line)
+  io.stdout:write(line, "\n")
+end)
+local state = { pid = pid, next = first, replay = {}, failed = false }
+local started = false
+
+local function read_lines(path)
+  local lines = {}
+  local f = path and path ~= "" and io.open(path)
+  if f then
+    for line in f:lines() do
+      lines[#lines + 1] = line
+    end
+    f:close()
+  end
+  return lines
+end
+
+local queue = read_lines(queue_path)
+
+-- Ends this process as the state says: the state first (snare reads it
+-- when the process is gone), then the program is killed unless it is
+-- left to end by itself (it exited, or dies of its fault).
+local function finish_process(how, dies_by_itself)
+  state.ended = how
+  state_file.write(state_path, state)
+  io.stdout:flush()
+  if not dies_by_itself then
+    core.kill()
+  end
+end
+
+local signal_texts = {
+  SIGSEGV = "Segmentation fault", SIGABRT = "Aborted",
+  SIGFPE = "Arithmetic exception", SIGILL = "Illegal instruction",
+  SIGBUS = "Bus error", SIGTRAP = "Trace/breakpoint trap",
+  SIGINT = "Interrupt", SIGTERM = "Terminated", SIGHUP = "Hangup",
+  SIGKILL = "Killed", SIGPIPE = "Broken pipe",
+}
+
+-- The program's end, seen as a "quit" event while it ran: snare prints
+-- gdb's line from the exit status; this process goes on to its end.
+local ended
+local function on_end()
+  local how, signal = core.ending()
+  ended = how or "exit"
+  state.signal = signal
+  error(setmetatable({ message = "", quiet = true }, {
+    __tostring = function() return "" end }), 0)
+end
+
+-- The shared objects the program maps (libc...), opened as snare
+-- libraries so that frames there have names, lines and variables as in
+-- gdb; not snare's own (its agent, Lua and the libraries they use),
+-- whose code ranges hide their frames.
+local snare = require "snare"
+local own = { "snare", "liblua", "lpeg", "libdwarf", "libelf", "libZydis",
+              "libZycore", "libunwind", "readline" }
+local function is_own(path)
+  for _, word in ipairs(own) do
+    if path:find(word, 1, true) then
+      return true
+    end
+  end
+  return false
+end
+local libraries, own_code = { agent.program }, {}
+do
+  local seen = {}
+  for line in io.lines("/proc/self/maps") do
+    local from, to, path = line:match(
+      "^(%x+)%-(%x+)%s+r%-xp%s+%S+%s+%S+%s+%S+%s+(/.+%.so[%.%d]*)$")
+    if path and is_own(path) then
+      own_code[#own_code + 1] = { tonumber(from, 16), tonumber(to, 16) }
+    elseif path and not seen[path] then
+      seen[path] = true
+      libraries[#libraries + 1] = snare.load(path)
+    end
+  end
+end
+-- glibc says where a thread's kernel id is (for libthread_db): {bits,
+-- count, offset} at _thread_db_pthread_tid
+for _, lib in ipairs(libraries) do
+  local descriptor = lib.path:match("/libc%.so") and
+    lib:symbol("_thread_db_pthread_tid")
+  if descriptor then
+    threads.tid_offset = snare.read_u32(descriptor + 8)
+  end
+end
+
+local function hidden(pc)
+  for _, range in ipairs(own_code) do
+    if pc >= range[1] and pc < range[2] then
+      return true
+    end
+  end
+  return false
+end
+
+local view = View.new(threads, on_end, hidden)
+local dbg = assert(Debugger.new { session = view })
+dbg.libraries = libraries
+
+-- A fault shows as gdb's "Program received signal"; continuing from it
+-- lets the program die of it, as gdb's inferior does.
+-- Once the program has had threads, gdb names the thread of a stop
+-- ('Thread 2 "prog" hit Breakpoint 1, ...'), after saying it switched
+-- to it.
+local fault
+local shown_thread = agent.thread
+local show_stop = dbg.show_stop
+function dbg.show_stop(self, stop)
+  local multi = threads.many and stop.thread and stop.thread ~= 0
+  if multi and stop.thread ~= shown_thread then
+    self:out(string.format("[Switching to %s]", threads:target(stop.thread)
+                                                or "another thread"))
+  end
+  shown_thread = stop.thread or shown_thread
+  local prefix = multi and string.format('Thread %d%s ',
+    threads:number(stop.thread),
+    threads:name(stop.thread) and (' "' .. threads:name(stop.thread) .. '"')
+    or "")
+  if stop.kind == "signal" then
+    stop.reason = signal_texts[stop.signal] or stop.signal or ""
+    fault = stop
+    stop.fault_address = 0
+  end
+  local out = self.out
+  self.out = function(d, line)
+    if line:match("^Fault address") then
+      return -- gdb does not say where a program's fault pointed
+    elseif prefix and line:match("^Program received signal") then
+      line = line:gsub("^Program", prefix:sub(1, -2))
+    elseif prefix and (line:match("^Breakpoint %d+, ")
+                       or line:match("^Temporary breakpoint %d+, ")) then
+      line = prefix .. "hit " .. line
+    end
+    out(d, line)
+  end
+  show_stop(self, stop)
+  self.out = nil
+end
+
+local continue = View.continue
+function View.continue(v)
+  if fault then
+    io.stdout:write(("\nProgram terminated with signal %s, %s.\n"):format(
+      fault.signal, fault.reason), "The program no longer exists.\n")
+    core.faulted(fault.signal_number)
+    ended = "fault"
+    error(setmetatable({ message = "", quiet = true }, {
+      __tostring = function() return "" end }), 0)
+  end
+  return continue(v)
+end
+
+local function program_line()
+  local f = io.open("/proc/self/cmdline", "rb")
+  local words = {}
+  for word in f:read("a"):gmatch("[^%z]+") do
+    words[#words + 1] = word
+  end
+  f:close()
+  local exe = io.popen("readlink /proc/" .. pid .. "/exe"):read("l")
+  words[1] = exe or words[1]
+  return table.concat(words, " ")
+end
+
+-- Lets the program go from before main and shows its first stop.
+local function start_program()
+  started = true
+  if interactive then -- as gdb, which says it on a terminal only
+    io.stdout:write("Starting program: ", program_line(), "\n")
+  end
+  dbg:show_stop(view:continue())
+end
+
+-- `run` and `start` once the program ran: a fresh process does them.
+-- `run ARGS` gives the program new arguments (split at blanks), for this
+-- run and the next ones: a process of its own, started with them.
+local function run_again(mode)
+  return function(d, words)
+    if words ~= "" then
+      state.args = {}
+      for word in words:gmatch("%S+") do
+        state.args[#state.args + 1] = word
+      end
+    end
+    if started or words ~= "" then
+      state.rerun = mode
+      return "quit"
+    end
+    if mode == "start" then
+      d:execute("tbreak main")
+    end
+    start_program()
+  end
+end
+
+local program_commands = {
+  { name = "run", aliases = { "r" }, usage = "run [ARGS]",
+    help = "start the program (again, in a new process)",
+    run = run_again("run") },
+  { name = "start", usage = "start [ARGS]",
+    help = "start the program, stopping at main", run = run_again("start") },
+  { name = "kill", aliases = { "k" }, usage = "kill",
+    help = "kill the program being debugged",
+    run = function(d)
+      if not started then
+        d:fail("The program is not being run.")
+      end
+      d:out(("[Inferior 1 (process %d) killed]"):format(pid))
+      state.killed = true
+      return "quit"
+    end },
+}
+for _, c in ipairs(require("snare.cli.commands.program_threads")) do
+  program_commands[#program_commands + 1] = c
+end
+for i, c in ipairs(program_commands) do
+  table.insert(dbg.commands.list, i, c)
+end
+dbg.program_threads = threads
+
+-- Lines that made breakpoints, to set them again in the next process
+-- (those whose breakpoints still exist then).
+local made = {}
+local function breakpoint_ids()
+  local ids = {}
+  for _, bp in ipairs(agent.session:breakpoints()) do
+    ids[bp.id] = true
+  end
+  return ids
+end
+
+local source
+local function next_line()
+  if ended then
+    return nil
+  end
+  if state.next <= #queue then
+    state.next = state.next + 1
+    return queue[state.next - 1]
+  end
+  if batch then
+    return nil
+  end
+  if not source then
+    source = input.open {
+      prompt = "(snare) ",
+      history = os.getenv("SNARE_HISTORY") or "~/.snare_history",
+      complete = require("snare.cli.complete").function_for(dbg),
+    }
+  end
+  return source.read()
+end
+
+local execute = dbg.execute
+function dbg.execute(self, line)
+  local before = breakpoint_ids()
+  local quit = execute(self, line)
+  for id in pairs(breakpoint_ids()) do
+    if not before[id] then
+      made[#made + 1] = { line = line, id = id }
+      break
+    end
+  end
+  return quit
+end
+
+-- Breakpoint lines of earlier processes, set again without a word.
+do
+  local out = dbg.out
+  dbg.out = function() end
+  for _, line in ipairs(read_lines(replay_path)) do
+    dbg:execute(line)
+  end
+  dbg.out = out
+end
+
+if first_command == "run" or first_command == "start" then
+  dbg:execute(first_command)
+end
+if ended == nil and not state.rerun then
+  dbg:loop { read = next_line }
+end
+if source then
+  source.close()
+end
+state.failed = dbg.failed or false
+local alive = breakpoint_ids()
+for _, m in ipairs(made) do
+  if alive[m.id] then
+    state.replay[#state.replay + 1] = m.line
+  end
+end
+if ended then
+  -- an exit goes on (its status is snare's), a fault kills the process
+  -- with its signal once this script returns
+  finish_process(ended, true)
+elseif state.rerun or state.killed then
+  finish_process(state.killed and "killed" or "rerun")
+else
+  state.quit = true -- `quit`, or the end of the commands
+  finish_process("quit")
+end

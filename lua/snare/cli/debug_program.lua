@@ -1,0 +1,126 @@
+--- `snare debug [-batch] [-ex CMD] [-x FILE] -- PROGRAM [ARGS]`: the
+-- prompt on a whole program.
+--
+-- The prompt runs inside the program (the LD_PRELOAD agent runs
+-- snare.cli.agent_program_debug there), one process per run: the
+-- program waits before main until `run` or `start`. This side starts
+-- those processes one after the other: when one ends (the program
+-- exited or was killed, `run` asked for a fresh one), it says how, as
+-- gdb does ("[Inferior 1 (process N) exited with code 03]"), and starts
+-- the next, which goes on with the commands not yet run and sets the
+-- breakpoints again. `quit`, or the end of the commands, ends it.
+-- @module snare.cli.debug_program
+
+local debug_state = require "snare.cli.debug_state"
+local profile = require "snare.cli.profile"
+local shell = require "snare.cli.shell"
+
+local debug_program = {}
+
+local function stdin_is_terminal()
+  return os.execute("test -t 0") == true
+end
+
+-- The -ex and -x commands as one list of lines, in their order; nil and
+-- a message for a file that cannot be read.
+local function queued_lines(commands)
+  local lines = {}
+  for _, c in ipairs(commands) do
+    if c.file then
+      local f = io.open(c.file)
+      if not f then
+        return nil, c.file .. ": No such file or directory."
+      end
+      for line in f:lines() do
+        lines[#lines + 1] = line
+      end
+      f:close()
+    else
+      lines[#lines + 1] = c.line
+    end
+  end
+  return lines
+end
+
+local function write_lines(path, lines)
+  local f = assert(io.open(path, "w"))
+  for _, line in ipairs(lines) do
+    f:write(line, "\n")
+  end
+  f:close()
+end
+
+-- gdb's line for a process that ended by itself.
+local function ending_line(state, status)
+  if state.ended == "exit" then
+    if status == 0 then
+      return ("[Inferior 1 (process %d) exited normally]"):format(state.pid)
+    end
+    return ("[Inferior 1 (process %d) exited with code %02o]"):format(
+      state.pid, status)
+  elseif state.ended == "signal" then
+    return ("\nProgram terminated with signal %d.\nThe program no longer "
+            .. "exists."):format(state.signal or status - 128)
+  end
+  return nil
+end
+
+--- Runs the prompt on opts.program (a list: the program, its
+-- arguments); opts as snare.cli.main's debug options. Returns the exit
+-- status: 1 in batch mode when a command failed, else 0.
+function debug_program.main(opts)
+  local lines, why = queued_lines(opts.commands or {})
+  if not lines then
+    io.stderr:write(why, "\n")
+    return 1
+  end
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -m 0700 " .. shell.quote(dir)))
+  local queue, state_path = dir .. "/commands", dir .. "/state"
+  local replay_path = dir .. "/breakpoints"
+  write_lines(queue, lines)
+  local script = package.searchpath("snare.cli.agent_program_debug",
+                                    package.path)
+  local interactive = not opts.batch and stdin_is_terminal()
+  local next_line, replay, first = 1, {}, ""
+  local program = opts.program
+  local failed = false
+  local status = 0
+  while true do
+    write_lines(replay_path, replay)
+    os.remove(state_path)
+    local code = profile.run_agent(script, {
+      state_path, queue, tostring(next_line), opts.batch and "1" or "0",
+      interactive and "1" or "0", replay_path, first }, program)
+    local state = debug_state.read(state_path)
+    if not state then
+      -- the agent could not run the prompt (it said why on stderr)
+      status = code ~= 0 and code or 1
+      break
+    end
+    failed = failed or state.failed
+    local line = ending_line(state, code)
+    if line then
+      io.stdout:write(line, "\n")
+    end
+    if state.quit then
+      break
+    end
+    next_line, replay, first = state.next, state.replay or {}, state.rerun or ""
+    if state.args then -- `run ARGS`
+      program = { program[1], table.unpack(state.args) }
+    end
+    if opts.batch and next_line > #lines and first == "" then
+      break
+    end
+  end
+  os.execute("rm -rf " .. shell.quote(dir))
+  io.stdout:flush()
+  if status ~= 0 then
+    return status
+  end
+  return failed and opts.batch and 1 or 0
+end
+
+return debug_program
