@@ -4,7 +4,9 @@
  *
  * A stack frame object holds its session (user value 1) and its fields
  * (user value 2: index, pc, sp, cfa, func, file, line, inlined). It is
- * valid while the session stays stopped at the stop it was made at.
+ * valid while the session stays stopped at the stop it was made at; one
+ * of an attached thread's stack (s:thread_frame) while that thread stays
+ * parked.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 typedef struct lstack_frame {
   uint64_t seq;
   size_t index; /* 0: innermost, as gdb numbers frames */
+  int thread;   /* a parked attached thread's id; 0: the worker */
 } lstack_frame;
 
 static void set_string(lua_State *L, const char *key, const char *value)
@@ -31,11 +34,13 @@ static void set_integer(lua_State *L, const char *key, uint64_t value)
 }
 
 static void push_frame(lua_State *L, int sidx, const lsession *s,
-                       const snare_backtrace_frame *f, size_t index)
+                       const snare_backtrace_frame *f, size_t index,
+                       int thread)
 {
   lstack_frame *lf = lua_newuserdatauv(L, sizeof *lf, 2);
   lf->seq = s->stop_seq;
   lf->index = index;
+  lf->thread = thread;
   luaL_setmetatable(L, STACK_FRAME_TYPE);
   lua_pushvalue(L, sidx);
   lua_setiuservalue(L, -2, 1);
@@ -53,14 +58,26 @@ static void push_frame(lua_State *L, int sidx, const lsession *s,
   lua_setiuservalue(L, -2, 2);
 }
 
-/* The frames of the stopped session at index 1, malloc'd. */
-static snare_backtrace_frame *collect(lua_State *L, lsession *s, size_t *n)
+/* The frames of the stopped session at index 1 (or of its parked
+   attached thread `thread`), malloc'd. */
+static snare_status frames_of(snare_session *session, int thread,
+                              snare_backtrace_frame *frames, size_t cap,
+                              size_t *n)
 {
-  snare_status st = snare_backtrace(s->session, NULL, 0, n);
+  return thread != 0
+             ? snare_thread_backtrace(session, thread, frames, cap, n)
+             : snare_backtrace(session, frames, cap, n);
+}
+
+static snare_backtrace_frame *collect(lua_State *L, lsession *s, int thread,
+                                      size_t *n)
+{
+  snare_status st = frames_of(s->session, thread, NULL, 0, n);
   snare_backtrace_frame *frames = NULL;
   if (st == SNARE_OK && *n > 0) {
     frames = malloc(*n * sizeof *frames);
-    st = frames ? snare_backtrace(s->session, frames, *n, n) : SNARE_NO_MEMORY;
+    st = frames ? frames_of(s->session, thread, frames, *n, n)
+                : SNARE_NO_MEMORY;
   }
   if (st != SNARE_OK) {
     free(frames);
@@ -77,37 +94,54 @@ static snare_backtrace_frame *collect(lua_State *L, lsession *s, size_t *n)
   return frames;
 }
 
-/* s:backtrace() -> { frame, ... }, innermost first. */
-static int session_backtrace(lua_State *L)
+static int backtrace_of(lua_State *L, int thread)
 {
   lsession *s = snare_lua_checksession(L, 1);
   size_t n;
-  snare_backtrace_frame *frames = collect(L, s, &n);
+  snare_backtrace_frame *frames = collect(L, s, thread, &n);
   lua_createtable(L, (int)n, 0);
   for (size_t i = 0; i < n; i++) {
-    push_frame(L, 1, s, &frames[i], i);
+    push_frame(L, 1, s, &frames[i], i, thread);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   free(frames);
   return 1;
 }
 
-/* s:frame([i]) -> frame i (0: innermost), or nil, message. */
-static int session_frame(lua_State *L)
+/* s:backtrace() -> { frame, ... }, innermost first. */
+static int session_backtrace(lua_State *L) { return backtrace_of(L, 0); }
+
+/* s:thread_backtrace(id): the same for a parked attached thread. */
+static int session_thread_backtrace(lua_State *L)
+{
+  return backtrace_of(L, snare_lua_checkthread(L, 2));
+}
+
+/* Frame i (argument `at`, default 0) of thread's stack. */
+static int frame_of(lua_State *L, int thread, int at)
 {
   lsession *s = snare_lua_checksession(L, 1);
-  lua_Integer i = luaL_optinteger(L, 2, 0);
+  lua_Integer i = luaL_optinteger(L, at, 0);
   size_t n;
-  snare_backtrace_frame *frames = collect(L, s, &n);
+  snare_backtrace_frame *frames = collect(L, s, thread, &n);
   if (i < 0 || (size_t)i >= n) {
     free(frames);
     lua_pushnil(L);
     lua_pushfstring(L, "no frame %I (the stack has %I)", i, (lua_Integer)n);
     return 2;
   }
-  push_frame(L, 1, s, &frames[i], (size_t)i);
+  push_frame(L, 1, s, &frames[i], (size_t)i, thread);
   free(frames);
   return 1;
+}
+
+/* s:frame([i]) -> frame i (0: innermost), or nil, message. */
+static int session_frame(lua_State *L) { return frame_of(L, 0, 2); }
+
+/* s:thread_frame(id [, i]): the same for a parked attached thread. */
+static int session_thread_frame(lua_State *L)
+{
+  return frame_of(L, snare_lua_checkthread(L, 2), 3);
 }
 
 /* The frame at idx and its session; raises once the session moved on. */
@@ -117,8 +151,13 @@ static lstack_frame *checklive(lua_State *L, int idx, snare_session **session)
   lua_getiuservalue(L, idx, 1);
   lsession *s = lua_touserdata(L, -1);
   lua_pop(L, 1);
-  if (s->session == NULL || s->stop_seq != f->seq ||
-      !snare_session_stopped(s->session))
+  bool live = f->thread != 0
+                  ? s->session != NULL &&
+                        snare_thread_is_alive(s->session, f->thread) &&
+                        !snare_thread_is_running(s->session, f->thread)
+                  : s->session != NULL && s->stop_seq == f->seq &&
+                        snare_session_stopped(s->session);
+  if (!live)
     luaL_error(L, STACK_FRAME_TYPE ": frame is no longer valid "
                   "(the session was resumed)");
   *session = s->session;
@@ -134,7 +173,8 @@ static int frame_var(lua_State *L)
   snare_value_options opts;
   snare_lua_value_options(L, 3, &opts);
   snare_value *v = NULL;
-  snare_status st = snare_variable_read(session, f->index, name, &opts, &v);
+  snare_status st = snare_thread_variable_read(session, f->thread, f->index,
+                                              name, &opts, &v);
   return snare_lua_push_variable(L, st, v, name);
 }
 
@@ -145,7 +185,8 @@ static int frame_locate(lua_State *L)
   lstack_frame *f = checklive(L, 1, &session);
   const char *name = luaL_checkstring(L, 2);
   snare_variable_location where;
-  snare_status st = snare_variable_locate(session, f->index, name, &where);
+  snare_status st = snare_thread_variable_locate(session, f->thread,
+                                                f->index, name, &where);
   return snare_lua_push_location(L, st, &where, name);
 }
 
@@ -153,7 +194,8 @@ static int frame_locate(lua_State *L)
 static snare_variable_info *list(lua_State *L, snare_session *session,
                                  const lstack_frame *f, size_t *n)
 {
-  snare_status st = snare_variable_list(session, f->index, NULL, 0, n);
+  snare_status st =
+      snare_thread_variable_list(session, f->thread, f->index, NULL, 0, n);
   snare_variable_info *vars = NULL;
   if (st == SNARE_NOT_FOUND) {
     *n = 0;
@@ -161,7 +203,8 @@ static snare_variable_info *list(lua_State *L, snare_session *session,
   }
   if (st == SNARE_OK && *n > 0) {
     vars = malloc(*n * sizeof *vars);
-    st = vars ? snare_variable_list(session, f->index, vars, *n, n)
+    st = vars ? snare_thread_variable_list(session, f->thread, f->index, vars,
+                                           *n, n)
               : SNARE_NO_MEMORY;
   }
   if (st != SNARE_OK) {
@@ -177,7 +220,8 @@ static const char *push_named(lua_State *L, snare_session *session,
                               const snare_value_options *opts)
 {
   snare_value *v = NULL;
-  snare_status st = snare_variable_read(session, f->index, name, opts, &v);
+  snare_status st =
+      snare_thread_variable_read(session, f->thread, f->index, name, opts, &v);
   if (st != SNARE_OK) {
     lua_pushnil(L);
     return snare_status_message(st);
@@ -249,7 +293,9 @@ static int frame_set_var(lua_State *L)
   lstack_frame *f = checklive(L, 1, &session);
   const char *name = luaL_checkstring(L, 2);
   snare_status st;
-  if (lua_isboolean(L, 3))
+  if (f->thread != 0)
+    st = SNARE_UNSUPPORTED; /* an attached thread's variables: read only */
+  else if (lua_isboolean(L, 3))
     st = snare_variable_write_int(session, f->index, name, lua_toboolean(L, 3));
   else if (lua_isinteger(L, 3))
     st = snare_variable_write_int(session, f->index, name,
@@ -350,6 +396,8 @@ static const luaL_Reg frame_methods[] = {
 const luaL_Reg snare_lua_backtrace_methods[] = {
     {"backtrace", session_backtrace},
     {"frame", session_frame},
+    {"thread_backtrace", session_thread_backtrace},
+    {"thread_frame", session_thread_frame},
     {NULL, NULL},
 };
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "session/session.h"
+#include "session/events.h"
 #include "debuginfo/type_info.h"
 #include "frames/stack.h"
 
@@ -42,18 +43,31 @@ static snare_status with_frame(void *context, size_t index, frame_fn fn,
   return st;
 }
 
-/* The stopped worker's context; *frame, a frame index as its backtrace
-   counts, becomes one over all its source frames. */
-static snare_status stopped_context(snare_session *session, void **context,
-                                    size_t *frame)
+/* The context of thread id parked at a stop (0: the stopped worker);
+   *frame, a frame index as its backtrace counts, becomes one over all
+   its source frames. */
+static snare_status parked_context(snare_session *session, int id,
+                                   void **context, size_t *frame)
 {
   if (session == NULL)
     return SNARE_INVALID_ARGUMENT;
-  if (!snare_session_stopped(session))
-    return SNARE_WRONG_STATE;
-  *context = session->worker.context;
-  *frame += snare_stack_hidden(&session->worker);
+  snare_thread *thread = &session->worker;
+  snare_status st = SNARE_WRONG_STATE;
+  if (id != 0)
+    thread = snare_thread_parked(session, id, &st);
+  else if (!snare_session_stopped(session))
+    thread = NULL;
+  if (thread == NULL)
+    return st;
+  *context = thread->context;
+  *frame += snare_stack_hidden(thread);
   return SNARE_OK;
+}
+
+static snare_status stopped_context(snare_session *session, void **context,
+                                    size_t *frame)
+{
+  return parked_context(session, 0, context, frame);
 }
 
 typedef struct list_arg {
@@ -74,8 +88,16 @@ snare_status snare_variable_list(snare_session *session, size_t frame,
                                  snare_variable_info *vars, size_t cap,
                                  size_t *count)
 {
-  void *context;
-  snare_status st = stopped_context(session, &context, &frame);
+  return snare_thread_variable_list(session, 0, frame, vars, cap, count);
+}
+
+snare_status snare_thread_variable_list(snare_session *session, int id,
+                                        size_t frame,
+                                        snare_variable_info *vars, size_t cap,
+                                        size_t *count)
+{
+  void *context = NULL;
+  snare_status st = parked_context(session, id, &context, &frame);
   if (st != SNARE_OK)
     return st;
   if (count == NULL || (cap > 0 && vars == NULL))
@@ -104,8 +126,16 @@ snare_status snare_variable_read(snare_session *session, size_t frame,
                                  const snare_value_options *opts,
                                  snare_value **out)
 {
-  void *context;
-  snare_status st = stopped_context(session, &context, &frame);
+  return snare_thread_variable_read(session, 0, frame, name, opts, out);
+}
+
+snare_status snare_thread_variable_read(snare_session *session, int id,
+                                        size_t frame, const char *name,
+                                        const snare_value_options *opts,
+                                        snare_value **out)
+{
+  void *context = NULL;
+  snare_status st = parked_context(session, id, &context, &frame);
   if (st != SNARE_OK)
     return st;
   if (name == NULL || out == NULL)
@@ -182,7 +212,7 @@ static snare_status write_fn(const snare_stack_frame *f, void *context,
 static snare_status write_variable(snare_session *session, size_t frame,
                                    write_arg *a)
 {
-  void *context;
+  void *context = NULL;
   snare_status st = stopped_context(session, &context, &frame);
   if (st == SNARE_OK && a->name == NULL)
     st = SNARE_INVALID_ARGUMENT;
@@ -221,8 +251,15 @@ snare_status snare_variable_locate(snare_session *session, size_t frame,
                                    const char *name,
                                    snare_variable_location *out)
 {
-  void *context;
-  snare_status st = stopped_context(session, &context, &frame);
+  return snare_thread_variable_locate(session, 0, frame, name, out);
+}
+
+snare_status snare_thread_variable_locate(snare_session *session, int id,
+                                          size_t frame, const char *name,
+                                          snare_variable_location *out)
+{
+  void *context = NULL;
+  snare_status st = parked_context(session, id, &context, &frame);
   if (st != SNARE_OK)
     return st;
   if (name == NULL || out == NULL)

@@ -1723,6 +1723,18 @@ SNARE_API snare_status snare_thread_vector_register_get(snare_session *session,
 SNARE_API snare_status snare_thread_backtrace(snare_session *session, int id,
                                               snare_backtrace_frame *frames,
                                               size_t cap, size_t *count);
+/* snare_variable_list/read/locate for frame `frame` of that thread's
+   backtrace (id 0: the stopped worker, as the session's calls). */
+SNARE_API snare_status snare_thread_variable_list(snare_session *session,
+                                                  int id, size_t frame,
+                                                  snare_variable_info *vars,
+                                                  size_t cap, size_t *count);
+SNARE_API snare_status snare_thread_variable_read(
+    snare_session *session, int id, size_t frame, const char *name,
+    const snare_value_options *opts, snare_value **out);
+SNARE_API snare_status snare_thread_variable_locate(
+    snare_session *session, int id, size_t frame, const char *name,
+    snare_variable_location *out);
 
 /*
  * Steps thread id as snare_step steps the worker, with the same rules,
