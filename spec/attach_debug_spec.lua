@@ -1,0 +1,152 @@
+-- snare attach PID debug: breakpoints set at the prompt stop the
+-- program's own threads; the stop, bt and print are those of `gdb -p PID`
+-- on the same running process (records compared, mismatches counted and
+-- printed); continue and detach let it run on, its output unchanged.
+
+local ah = require("spec.attach_helpers").new {
+  finally = function(fn) finally(fn) end, -- busted's, inside a test
+}
+local sh, read, eventually = ah.sh, ah.read, ah.eventually
+local start, send, output, finish = ah.start, ah.send, ah.output, ah.finish
+
+-- A debugger (`snare` or `gdb`) attached to t in the background, running
+-- `commands` (lines); `wait()` gives its stdout.
+local function debugger(t, tool, commands)
+  local base = t.dir .. "/" .. tool
+  local script = assert(io.open(base .. ".commands", "w"))
+  script:write(table.concat(commands, "\n"), "\n")
+  script:close()
+  local command = tool == "gdb"
+    and ("gdb -nx -batch -p " .. t.pid .. " -x " .. base .. ".commands")
+    or ("bin/snare attach " .. t.pid .. " debug < " .. base .. ".commands")
+  sh("rm -f " .. base .. ".out " .. base .. ".status")
+  assert(sh("(timeout 120 " .. command .. " > " .. base .. ".out 2> " .. base
+            .. ".err; echo $? > " .. base .. ".status) &"))
+  return {
+    says = function(text)
+      return eventually(function()
+        return read(base .. ".out"):find(text, 1, true)
+      end)
+    end,
+    wait = function()
+      local status = eventually(function()
+        return read(base .. ".status"):match("%d+")
+      end)
+      return read(base .. ".out"), math.tointeger(tonumber(status)),
+             read(base .. ".err")
+    end,
+  }
+end
+
+-- "0x0000... in " before a frame's text: gdb writes it when the pc is
+-- inside a line, which both agree on; the rest is compared, but for the
+-- source file's directory (gdb writes the name the compiler was given).
+local function frame_text(text)
+  return (text:gsub("^0x%x+ in ", ""):gsub(" at %S*/([^/%s]+:%d+)$", " at %1"))
+end
+
+-- What a debugger's output shows of the stops, as records: each stop's
+-- location and source line, each backtrace's frames up to main (gdb
+-- stops there), each printed value. `loose`: arguments and values left
+-- out (a server's stops differ by which connection's thread stopped).
+local function records(out, loose)
+  local list, past_main = {}, false
+  for line in out:gmatch("[^\n]*") do
+    local stop = line:match("^Breakpoint %d+, (.*)$")
+    local index, frame = line:match("^#(%d+)%s+(.*)$")
+    local value = line:match("^%$%d+ = (.*)$")
+    local text
+    if stop then
+      text = "stop " .. frame_text(stop)
+    elseif frame then
+      if index == "0" then
+        past_main = false
+      end
+      if not past_main then
+        text = "frame " .. index .. " " .. frame_text(frame)
+      end
+      past_main = past_main or frame_text(frame):match("^main ") ~= nil
+    elseif value and not loose then
+      text = "value " .. value
+    elseif line:match("^%d+\t") and #list > 0 then
+      text = "line " .. line
+    end
+    if text and loose then
+      text = text:gsub(" %b()", " ()")
+    end
+    list[#list + 1] = text
+  end
+  return list
+end
+
+-- Compares snare's records with gdb's; prints and returns the count of
+-- records that differ.
+local function mismatches(what, snare_out, gdb_out, loose)
+  local mine, theirs = records(snare_out, loose), records(gdb_out, loose)
+  local wrong = 0
+  for i = 1, math.max(#mine, #theirs) do
+    if mine[i] ~= theirs[i] then
+      wrong = wrong + 1
+      if wrong <= 3 then
+        io.stderr:write(("  snare: %s\n  gdb:   %s\n")
+                        :format(tostring(mine[i]), tostring(theirs[i])))
+      end
+    end
+  end
+  io.stderr:write(("attach debug vs gdb -p (%s): %d records, %d mismatches\n")
+                  :format(what, #theirs, wrong))
+  return wrong, #theirs
+end
+
+local function have_gdb()
+  return sh("command -v gdb > /dev/null 2>&1")
+end
+
+-- The sums attach_stops prints for `inputs`, after "ready".
+local function sums(inputs)
+  local lines, total = { "ready" }, 0
+  for _, n in ipairs(inputs) do
+    total = total + n
+    lines[#lines + 1] = "sum " .. total
+  end
+  lines[#lines + 1] = "bye " .. total
+  return table.concat(lines, "\n") .. "\n"
+end
+
+describe("snare attach PID debug", function()
+  it("stops the program at a breakpoint, as gdb -p does, then lets it run "
+     .. "on unchanged", function()
+    local commands = { "break add", "continue", "bt", "print n", "print base",
+                       "continue", "bt", "print n", "detach" }
+    local outs = {}
+    -- two processes alike, down to their addresses: one for each debugger
+    for _, tool in ipairs(have_gdb() and { "gdb", "snare" } or { "snare" }) do
+      local t = start("attach_stops", nil, nil, "setarch -R")
+      local run = debugger(t, tool, commands)
+      assert.truthy(run.says("Breakpoint 1 at"), tool)
+      send(t, "5")
+      send(t, "7")
+      local out, status, errors = run.wait()
+      assert.are.equal(0, status, errors)
+      outs[tool] = out
+      if tool == "snare" then
+        assert.truthy(out:find("Attached to process " .. t.pid, 1, true), out)
+      end
+      -- detached: no stop any more, the sums as without a debugger
+      send(t, "3")
+      assert.are.equal(0, finish(t))
+      assert.are.equal(sums { 5, 7, 3 }, output(t))
+    end
+    local out = outs.snare
+    assert.truthy(out:find("\nBreakpoint 1, add (base=0, n=5) at "
+                           .. "attach_stops.c:11\n11\t", 1, true), out)
+    assert.truthy(out:find("\n#1  0x%x+ in main %(%) at attach_stops.c:20\n"),
+                  out)
+    assert.truthy(out:find("\n$1 = 5\n$2 = 0\n", 1, true), out)
+    assert.truthy(out:find("add (base=5, n=7)", 1, true), out)
+    assert.truthy(out:find("Detaching from process", 1, true), out)
+    if outs.gdb then
+      assert.are.equal(0, (mismatches("attach_stops", out, outs.gdb)))
+    end
+  end)
+end)
