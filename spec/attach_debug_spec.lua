@@ -20,7 +20,9 @@ local function debugger(t, tool, commands)
   script:write(table.concat(commands, "\n"), "\n")
   script:close()
   local command = tool == "gdb"
-    and ("gdb -nx -batch -p " .. t.pid .. " -x " .. base .. ".commands")
+    -- not under the sanitizer runtime the specs may run with
+    and ("env -u LD_PRELOAD gdb -nx -batch -p " .. t.pid .. " -x " .. base
+         .. ".commands")
     or ("bin/snare attach " .. t.pid .. " debug < " .. base .. ".commands")
   sh("rm -f " .. base .. ".out " .. base .. ".status")
   assert(sh("(timeout 120 " .. command .. " > " .. base .. ".out 2> " .. base

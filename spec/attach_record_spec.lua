@@ -38,12 +38,15 @@ describe("snare attach PID record", function()
     os.remove(dir)
     finally(function() sh("rm -rf " .. dir .. " " .. dir .. ".whole") end)
     local t = start("attach_counter")
+    local fds = run("ls /proc/" .. t.pid .. "/fd")
     local window = attach_background(t, "record --duration 3 -d " .. dir)
     assert.truthy(window.attached())
     send(t, "5")
     send(t, "7")
     local _, errors, status = window.wait()
     assert.are.equal(0, status, errors)
+    -- the recording's files are closed in the program
+    assert.are.equal(fds, run("ls /proc/" .. t.pid .. "/fd"))
     send(t, "3") -- after the window
     assert.are.equal(0, finish(t))
     assert.are.equal("ready\nticked 5 total 5\nticked 7 total 12\n"
