@@ -57,9 +57,11 @@ end
 local function records(out, loose)
   local list, past_main = {}, false
   for line in out:gmatch("[^\n]*") do
-    -- gdb names the thread when the process has several
-    local stop = line:match("^Breakpoint %d+, (.*)$")
-      or line:match('^Thread %d+ "[^"]*" hit Breakpoint %d+, (.*)$')
+    -- gdb names the thread when the process has several, and the
+    -- location (1.1) when a name has several (libasan preloaded has an
+    -- `add` too)
+    local stop = line:match("^Breakpoint [%d.]+, (.*)$")
+      or line:match('^Thread %d+ "[^"]*" hit Breakpoint [%d.]+, (.*)$')
     local index, frame = line:match("^#(%d+)%s+(.*)$")
     local value = line:match("^%$%d+ = (.*)$")
     local text
