@@ -26,8 +26,10 @@ local function debugger(t, tool, commands)
     or ("bin/snare attach " .. t.pid .. " debug < " .. base .. ".commands")
   sh("rm -f " .. base .. ".out " .. base .. ".status")
   assert(sh("(timeout 120 " .. command .. " > " .. base .. ".out 2> " .. base
-            .. ".err; echo $? > " .. base .. ".status) &"))
+            .. ".err; echo $? > " .. base .. ".status) & echo $! > " .. base
+            .. ".pid"))
   return {
+    pid = math.tointeger(tonumber(read(base .. ".pid"):match("%d+"))),
     says = function(text)
       return eventually(function()
         return read(base .. ".out"):find(text, 1, true)
@@ -64,6 +66,11 @@ local function records(out, loose)
       or line:match('^Thread %d+ "[^"]*" hit Breakpoint [%d.]+, (.*)$')
     local index, frame = line:match("^#(%d+)%s+(.*)$")
     local value = line:match("^%$%d+ = (.*)$")
+      or line:match("^Value returned is %$%d+ = (.*)$")
+    -- where a step or finish ended (gdb's frame line without a stop)
+    local where = line:match("^[%w_]+ %b() at %S+:%d+$")
+      or line:match("^0x%x+ in [%w_]+ %b() at %S+:%d+$")
+    local register = line:match("^rip%s+(.*)$")
     local text
     if stop then
       text = "stop " .. frame_text(stop)
@@ -77,7 +84,12 @@ local function records(out, loose)
       past_main = past_main or frame_text(frame):match("^main ") ~= nil
     elseif value and not loose then
       text = "value " .. value
-    elseif line:match("^%d+\t") and #list > 0 then
+    elseif where and #list > 0 then -- not where gdb stopped it at attach
+      text = "at " .. frame_text(where)
+    elseif register then
+      text = "rip " .. register
+    elseif (line:match("^%d+\t") or line:match("^0x%x+\t%d+\t"))
+           and #list > 0 then
       text = "line " .. line
     end
     if text and loose then
@@ -110,6 +122,20 @@ local function mismatches(what, snare_out, gdb_out, loose)
                    .. " (known, left out: %d data symbols gdb names)\n")
                   :format(what, #theirs, wrong, named))
   return wrong, #theirs
+end
+
+-- The process named `comm` among pid's descendants, or nil.
+local function descendant(pid, comm)
+  local children = read("/proc/" .. pid .. "/task/" .. pid .. "/children")
+  for child in children:gmatch("%d+") do
+    if read("/proc/" .. child .. "/comm"):match("^%S+") == comm then
+      return child
+    end
+    local found = descendant(child, comm)
+    if found then
+      return found
+    end
+  end
 end
 
 local function have_gdb()
@@ -165,6 +191,34 @@ describe("snare attach PID debug", function()
   end)
 end)
 
+describe("snare attach PID debug, stepping", function()
+  it("steps, finishes and reads registers of the stopped thread as gdb -p "
+     .. "does", function()
+    local commands = { "break add", "continue", "next", "finish", "next",
+                       "stepi", "info registers rip", "continue", "detach" }
+    local outs = {}
+    for _, tool in ipairs(have_gdb() and { "gdb", "snare" } or { "snare" }) do
+      local t = start("attach_stops", nil, nil, "setarch -R")
+      local run = debugger(t, tool, commands)
+      assert.truthy(run.says("Breakpoint 1 at"), tool)
+      send(t, "4")
+      send(t, "5")
+      local out, status, errors = run.wait()
+      assert.are.equal(0, status, errors)
+      outs[tool] = out
+      send(t, "6")
+      assert.are.equal(0, finish(t))
+      assert.are.equal(sums { 4, 5, 6 }, output(t))
+    end
+    assert.truthy(outs.snare:find("\nValue returned is $1 = 4\n", 1, true),
+                  outs.snare)
+    if outs.gdb then
+      assert.are.equal(0, (mismatches("attach_stops stepping", outs.snare,
+                                      outs.gdb)))
+    end
+  end)
+end)
+
 describe("snare attach PID debug, detaching", function()
   it("detaches when snare is told to (SIGTERM) while continue waits, the "
      .. "thread stopped before running on", function()
@@ -173,10 +227,9 @@ describe("snare attach PID debug, detaching", function()
     assert.truthy(run.says("Breakpoint 1 at"))
     send(t, "4")
     assert.truthy(run.says("Breakpoint 1, add (base=0, n=4)"))
-    -- the helper that holds snare's end of the socket, by its id
-    local find = io.popen("pgrep -n -f 'snare_atta[c]h .*" .. t.pid .. " '")
-    local helper = math.tointeger(tonumber(find:read("l") or ""))
-    find:close()
+    -- the helper that holds snare's end of the socket, by its id (not
+    -- pgrep -f, which blocks on other processes' command lines)
+    local helper = descendant(run.pid, "snare_attach")
     assert.truthy(helper)
     assert(sh("kill -TERM " .. helper))
     local out, status, errors = run.wait()
