@@ -153,7 +153,7 @@ static uint64_t stack_low_of(pthread_t thread) {
   return (uint64_t)(uintptr_t)low;
 }
 
-typedef snare_status (*adopt_fn)(snare_session *, uintptr_t, uint64_t,
+typedef snare_status (*adopt_fn)(snare_session *, uintptr_t, uint64_t, int,
                                  int *);
 
 static bool is_snare_thread(void) {
@@ -170,7 +170,7 @@ static void on_thread_start(const snare_hook_call *call, void *data) {
     adopt_fn adopt = (adopt_fn)agent_snare_function("snare_thread_adopt");
     int id;
     adopt(the_agent.session, (uintptr_t)pthread_self(),
-          stack_low_of(pthread_self()), &id);
+          stack_low_of(pthread_self()), (int)gettid(), &id);
   }
   atomic_fetch_sub(&late.in_callback, 1);
 }
@@ -260,8 +260,8 @@ int agent_attach_threads(snare_session *session) {
     uintptr_t pointer = (uintptr_t)strtoull(end + 1, &end, 16);
     int id;
     if (task_exists(tid) &&
-        adopt(session, pointer, stack_low_of((pthread_t)pointer), &id) ==
-            SNARE_OK &&
+        adopt(session, pointer, stack_low_of((pthread_t)pointer), (int)tid,
+              &id) == SNARE_OK &&
         tid == (long)the_agent.pid)
       main_id = id;
     p = end + strspn(end, " ");

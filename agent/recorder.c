@@ -287,10 +287,25 @@ int agent_l_record_start(lua_State *L) {
   return 0;
 }
 
+/* What record_start opened and mapped: under snare attach the process
+   lives on after the recording. */
+static void release_files(void) {
+  if (task_fd >= 0)
+    close(task_fd);
+  if (directory_fd >= 0)
+    close(directory_fd);
+  task_fd = directory_fd = -1;
+  if (files != NULL && files != MAP_FAILED)
+    munmap(files, MAX_STREAMS * sizeof *files);
+  files = NULL;
+  file_count = 0;
+}
+
 /* agent.record_stop() -> {bytes=, lost=, unwritten=}: recording ends,
    every stream is written out and listed in task.txt. */
 int agent_l_record_stop(lua_State *L) {
   stop_writer();
+  release_files();
   lua_createtable(L, 0, 3);
   lua_pushinteger(L, (lua_Integer)total_bytes);
   lua_setfield(L, -2, "bytes");

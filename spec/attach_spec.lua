@@ -6,118 +6,13 @@ local helpers = require "spec.helpers"
 
 local program = helpers.program
 
-local function sh(command)
-  return os.execute(command) == true
-end
-
-local function read(path)
-  return helpers.read_file(path) or ""
-end
-
-local function sleep(s)
-  sh("sleep " .. s)
-end
-
--- Waits (up to 20 s) until `fn()` is true; returns its last value.
-local function eventually(fn)
-  for _ = 1, 400 do
-    local value = fn()
-    if value then
-      return value
-    end
-    sleep(0.05)
-  end
-  return fn()
-end
-
--- A program running in the background, fed through a FIFO that a
--- `sleep` keeps open (its end is the program's end of input); its
--- stdout, stderr and exit status go to files in `dir`.
-local function start(name, args, user)
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(sh("mkdir " .. dir .. " && mkfifo " .. dir .. "/in"))
-  local run = user and ("setpriv --reuid=" .. user .. " --regid=" .. user
-                        .. " --clear-groups ") or ""
-  if user then -- the FIFO is opened by the program as that user
-    assert(sh("chmod 755 " .. dir .. " && chmod 666 " .. dir .. "/in"))
-  end
-  local script = assert(io.open(dir .. "/run.sh", "w"))
-  script:write("sleep 1000 > ", dir, "/in &\n",
-               "echo $! > ", dir, "/writer\n",
-               "sh -c 'echo $$ > ", dir, "/pid; exec ", run, program(name),
-               " ", args or "", "' < ", dir, "/in > ", dir, "/out 2> ", dir,
-               "/err\n",
-               "echo $? > ", dir, "/status\n")
-  script:close()
-  assert(sh("sh " .. dir .. "/run.sh > /dev/null 2>&1 &"))
-  local t = { dir = dir }
-  finally(function() -- a failed test leaves no program running
-    sh("kill " .. (t.pid or 0) .. " "
-       .. (read(dir .. "/writer"):match("%d+") or "") .. " 2>/dev/null")
-  end)
-  t.pid = eventually(function()
-    return math.tointeger(tonumber(read(dir .. "/pid"):match("%d+")))
-  end)
-  assert(eventually(function() return read(dir .. "/out"):find("%a") end))
-  return t
-end
-
-local function send(t, line)
-  assert(sh("echo '" .. line .. "' > " .. t.dir .. "/in"))
-end
-
-local function output(t)
-  return read(t.dir .. "/out")
-end
-
--- Ends the program's input and waits for its exit status.
-local function finish(t)
-  sh("kill " .. read(t.dir .. "/writer"):match("%d+") .. " 2>/dev/null")
-  return math.tointeger(tonumber(eventually(function()
-    return read(t.dir .. "/status"):match("%d+")
-  end)))
-end
-
-local function kill(t)
-  sh("kill " .. t.pid .. " 2>/dev/null")
-  finish(t)
-end
-
--- `bin/snare attach PID ARGS`, in the foreground: stdout, stderr, status.
-local function attach(t, args, env)
-  local err = os.tmpname()
-  local pipe = assert(io.popen((env or "") .. " timeout 120 bin/snare attach "
-                               .. t.pid .. " " .. args .. " 2>" .. err))
-  local out = pipe:read("a")
-  local _, _, status = pipe:close()
-  local errors = read(err)
-  os.remove(err)
-  return out, errors, status
-end
-
--- The same in the background; `wait()` then gives what it said.
-local function attach_background(t, args)
-  local base = t.dir .. "/attach"
-  sh("rm -f " .. base .. ".*")
-  assert(sh("(timeout 120 bin/snare attach " .. t.pid .. " " .. args .. " > "
-            .. base .. ".out 2> " .. base .. ".err; echo $? > " .. base
-            .. ".status) &"))
-  return {
-    attached = function()
-      return eventually(function()
-        return read(base .. ".err"):find("attached to process", 1, true)
-      end)
-    end,
-    wait = function()
-      local status = eventually(function()
-        return read(base .. ".status"):match("%d+")
-      end)
-      return read(base .. ".out"), read(base .. ".err"),
-             math.tointeger(tonumber(status))
-    end,
-  }
-end
+local ah = require("spec.attach_helpers").new {
+  finally = function(fn) finally(fn) end, -- busted's, inside a test
+}
+local sh, read, eventually = ah.sh, ah.read, ah.eventually
+local start, send, output, finish = ah.start, ah.send, ah.output, ah.finish
+local kill, attach, attach_background = ah.kill, ah.attach, ah.attach_background
+local tmpfile = ah.tmpfile
 
 -- The files the process maps (sorted, unique).
 local function mapped_files(pid)
@@ -171,13 +66,6 @@ local function without(list, removed)
   return kept_items
 end
 
-local function tmpfile(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  return path
-end
 
 describe("snare attach", function()
   it("profiles a window of a running program: exact counts, then leaves "

@@ -1094,14 +1094,17 @@ SNARE_API snare_status snare_thread_detach(snare_session *session);
 /*
  * Attaches another, running thread of the process (snare attach adopts
  * the threads it finds): `native` is its pthread_t, `stack_low` the
- * lowest address of its stack (0 if unknown). It gets no alternate
- * signal stack and is not stopped; an ATTACH event is posted. EXISTS if
- * that thread is attached already. The thread may later detach itself
- * (snare_thread_detach), or be forgotten with the rest.
+ * lowest address of its stack (0 if unknown), `tid` its kernel thread id
+ * (the session's watchpoints are armed there; 0 if unknown: unwatched).
+ * It gets no alternate signal stack and is not stopped; an ATTACH event
+ * is posted. EXISTS if that thread is attached already. The thread may
+ * later detach itself (snare_thread_detach), or be forgotten with the
+ * rest.
  */
 SNARE_API snare_status snare_thread_adopt(snare_session *session,
                                           uintptr_t native,
-                                          uint64_t stack_low, int *id);
+                                          uint64_t stack_low, int tid,
+                                          int *id);
 /*
  * Makes thread id (0: the calling thread) breakable or not. An
  * unbreakable thread runs through breakpoints without counting hits or

@@ -112,7 +112,7 @@ snare_status snare_thread_attach(snare_session *session, bool stop_immediately,
 }
 
 snare_status snare_thread_adopt(snare_session *session, uintptr_t native,
-                                uint64_t stack_low, int *id) {
+                                uint64_t stack_low, int tid, int *id) {
   if (session == NULL || id == NULL || native == 0)
     return SNARE_INVALID_ARGUMENT;
   if (snare_thread_from_native(session, native) != 0)
@@ -122,6 +122,8 @@ snare_status snare_thread_adopt(snare_session *session, uintptr_t native,
       add_record(session, native, stack_low, SNARE_THREAD_RUNNING, &thread);
   if (status != SNARE_OK)
     return status;
+  if (tid > 0) /* the watchpoints set already, and later ones, arm there */
+    snare_watch_thread_known(thread, tid);
   *id = thread->id;
   snare_events_post(session, SNARE_EVENT_ATTACH, thread->id, 0);
   return SNARE_OK;

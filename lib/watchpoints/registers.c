@@ -215,6 +215,10 @@ void snare_watch_each_owner(void (*fn)(void *owner, void *arg), void *arg) {
 }
 
 void snare_watch_thread_started(snare_thread *thread) {
+  snare_watch_thread_known(thread, snare_os_thread_tid());
+}
+
+void snare_watch_thread_known(snare_thread *thread, int tid) {
   snare_os_lock_acquire(lock);
   if (known_count == known_capacity) {
     size_t capacity = known_capacity ? known_capacity * 2 : 16;
@@ -228,7 +232,7 @@ void snare_watch_thread_started(snare_thread *thread) {
   }
   known_thread *k = &known[known_count++];
   k->thread = thread;
-  k->tid = snare_os_thread_tid();
+  k->tid = tid;
   const char *why;
   for (int index = 0; index < SNARE_WATCH_REGISTERS; index++) {
     k->handle[index] = -1;

@@ -66,6 +66,9 @@ SNARE_HIDDEN void snare_watch_each_owner(void (*fn)(void *owner, void *arg),
 /* A thread became known (on that thread: the worker's start, an
    attach): every armed slot that concerns it is armed on it too. */
 SNARE_HIDDEN void snare_watch_thread_started(snare_thread *thread);
+/* The same for another running thread of the process, by its kernel
+   thread id (an adopted one). */
+SNARE_HIDDEN void snare_watch_thread_known(snare_thread *thread, int tid);
 /* A known thread ends or detaches: its registers are disarmed. */
 SNARE_HIDDEN void snare_watch_thread_ended(snare_thread *thread);
 

@@ -6,9 +6,20 @@
 -- (agent.args): "1" when snare's stdin is a terminal (the prompt shows).
 local agent = require "snare.agent"
 local Debugger = require "snare.cli.debugger"
+local attached_stops = require "snare.cli.attached_stops"
 
 local interactive = agent.args[1] == "1"
-local dbg = assert(Debugger.new { session = agent.session })
+-- the program's threads stop at breakpoints: the prompt serves them
+local view = attached_stops.view(agent.session)
+local dbg = assert(Debugger.new { session = view })
+-- the program runs while the prompt waits: continue waits for a stop
+-- even when no thread is stopped yet
+dbg.commands:find("continue").run = function(d)
+  local stop = d.session:continue()
+  if stop then
+    d:show_stop(stop)
+  end
+end
 io.stdout:setvbuf("line")
 local pid = io.open("/proc/self/stat"):read("n")
 io.stdout:write(("Attached to process %d.\n"):format(pid))
@@ -25,8 +36,9 @@ while true do
   if dbg:execute(line) then
     break
   end
-  if require("snare.agent.core").ending() then
+  if require("snare.agent.core").ending() or view.faulted then
     break
   end
 end
+view:release()
 io.stdout:write(("Detaching from process %d.\n"):format(pid))

@@ -4,6 +4,7 @@
 --                                     [--value calls|ns]
 --    snare attach PID exec SCRIPT.lua [ARGS...]
 --    snare attach PID debug
+--    snare attach PID record [--duration S] [-d DIR] [record's options]
 --
 -- The helper build/bin/snare_attach (os/linux/attach/) loads the agent
 -- into the process with ptrace (a dlopen call on one of its threads,
@@ -104,6 +105,53 @@ local function parse_report(argv, i, default_format)
   return opts
 end
 
+-- The words of /proc/PID/cmdline (what info.txt names as the command).
+local function command_line(pid)
+  local file = io.open("/proc/" .. pid .. "/cmdline")
+  local text = file and file:read("a") or ""
+  if file then
+    file:close()
+  end
+  local words = {}
+  for word in text:gmatch("[^%z]+") do
+    words[#words + 1] = word
+  end
+  return words
+end
+
+-- `snare attach PID record ...`: as `snare record`, from now until the
+-- end of --duration, Ctrl-C or the program's end.
+local function record_window(pid, argv, first)
+  local rest, duration = {}, nil
+  local i = first
+  while argv[i] do
+    if argv[i] == "--duration" then
+      duration = tonumber(argv[i + 1])
+      if not duration or duration <= 0 then
+        return fail("--duration needs seconds")
+      end
+      i = i + 2
+    else
+      rest[#rest + 1] = argv[i]
+      i = i + 1
+    end
+  end
+  local record = require "snare.cli.record"
+  local opts, err = record.parse(rest, 1, true)
+  if not opts then
+    return fail(err)
+  end
+  local ok, why = record.make_directory(opts.dir)
+  if not ok then
+    return fail("cannot make the recording directory: " .. tostring(why))
+  end
+  local script = package.searchpath("snare.recording.agent_script",
+                                    package.path)
+  return attach.run(pid, script, record.agent_args(opts, absolute(opts.dir),
+                                                   command_line(pid)),
+                    duration)
+end
+
 local function terminal(fd)
   return os.execute("test -t " .. fd) == true
 end
@@ -113,7 +161,7 @@ function attach.main(argv, first)
   local pid = math.tointeger(tonumber(argv[first]))
   local sub = argv[first + 1]
   if not pid or not sub then
-    return fail("usage: snare attach PID profile|trace|exec|debug ...")
+    return fail("usage: snare attach PID profile|trace|record|exec|debug ...")
   end
   if sub == "profile" or sub == "trace" then
     local opts, err = parse_report(argv, first + 2,
@@ -137,12 +185,14 @@ function attach.main(argv, first)
       args[#args + 1] = argv[i]
     end
     return attach.run(pid, script, args)
+  elseif sub == "record" then
+    return record_window(pid, argv, first + 2)
   elseif sub == "debug" then
     local script = package.searchpath("snare.cli.agent_debug", package.path)
     return attach.run(pid, script, { terminal(0) and "1" or "0" })
   end
   return fail("attach: unknown subcommand " .. sub
-              .. " (profile, trace, exec or debug)")
+              .. " (profile, trace, record, exec or debug)")
 end
 
 return attach

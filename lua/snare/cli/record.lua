@@ -21,7 +21,9 @@ local function size_of(text)
   return math.tointeger(tonumber(number) * scale)
 end
 
-local function parse(argv, first)
+-- The options, then (unless `attached`: snare attach PID record) the
+-- command after them.
+local function parse(argv, first, attached)
   local opts = { dir = "snare.data", lossless = true, buffer = 0, specs = {} }
   local i = first
   while argv[i] and argv[i] ~= "--" do
@@ -69,7 +71,9 @@ local function parse(argv, first)
     i = i + 1
   end
   opts.command = { table.unpack(argv, i) }
-  if #opts.command == 0 then
+  if attached and #opts.command > 0 then
+    return nil, "unexpected " .. opts.command[1]
+  elseif not attached and #opts.command == 0 then
     return nil, "nothing to run: snare record [OPTIONS] -- PROGRAM [ARGS]"
   end
   return opts
@@ -90,6 +94,20 @@ local function make_directory(dir)
   return true
 end
 
+record.parse = parse
+record.make_directory = make_directory
+
+--- What the agent's script (snare.recording.agent_script) takes: the
+-- directory, how to record, then the command it names in info.txt.
+function record.agent_args(opts, dir, command)
+  local args = { dir, opts.lossless and "1" or "0", tostring(opts.buffer),
+                 table.concat(opts.specs, "\x1e") }
+  for _, word in ipairs(command) do
+    args[#args + 1] = word
+  end
+  return args
+end
+
 --- Runs `snare record`; returns the program's exit status.
 function record.main(argv, first)
   local opts, err = parse(argv, first)
@@ -102,11 +120,7 @@ function record.main(argv, first)
   end
   local script = package.searchpath("snare.recording.agent_script",
                                     package.path)
-  local args = { opts.dir, opts.lossless and "1" or "0", tostring(opts.buffer),
-                 table.concat(opts.specs, "\x1e") }
-  for _, word in ipairs(opts.command) do
-    args[#args + 1] = word
-  end
+  local args = record.agent_args(opts, opts.dir, opts.command)
   local status = profile.run_agent(script, args, opts.command)
   if opts.script then
     -- The script runs over the recording once the program ended (not
