@@ -295,6 +295,15 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
   if (hook->options.callback != NULL)
     callback(hook, thread, false, now, args, 0);
   if (stub != 0 && thread->depth < SHADOW_DEPTH) {
+    /* A call the record-time filters leave out, of a hook that does
+       nothing else, is not worth its exit: the return stays as it is. */
+    bool records_only = !hook->options.time && !hook->options.trace &&
+                        hook->options.callback == NULL;
+    if (hook->options.record &&
+        !snare_record_entry(hook, now, args, slot, records_only)) {
+      busy = false;
+      return;
+    }
     shadow_entry *entry = &thread->shadow[thread->depth];
     entry->hook = hook;
     entry->slot = (uint64_t)(uintptr_t)slot;
@@ -307,9 +316,6 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     entry->recursive = hook->options.time && activate(thread, hook);
     thread->depth++;
     *slot = stub;
-    /* Only a frame whose exit will be seen: a recording's calls nest. */
-    if (hook->options.record)
-      snare_record_entry(hook, now, args, slot);
   }
   busy = false;
 }

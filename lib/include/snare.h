@@ -1177,6 +1177,8 @@ typedef struct snare_hook_options {
   bool record_return;     /* with record: rax goes with each return */
   bool record_return_string; /* and it points to a string, read as
                                 record_strings' are */
+  uint8_t record_filter;  /* with record: SNARE_RECORD_ONLY... bits, the
+                             record-time filters (snare_record_config) */
   snare_hook_fn callback; /* NULL: count only */
   bool callback_on_exit;  /* also call it at exits */
   void *data;             /* passed to callback, owned by the caller */
@@ -1306,7 +1308,26 @@ SNARE_API snare_status snare_trace_read(snare_trace_event *out, size_t cap,
 typedef struct snare_record_config {
   size_t buffer_bytes; /* per thread, a power of two; 0: 1 MiB */
   bool lossless;       /* wait for room rather than drop */
+  /* Record-time filters, as uftrace record's (-F, -N, -D, -T): with
+     `filters`, a call is recorded when it lies at or below a hook with
+     SNARE_RECORD_ONLY (if `only`: some hook has it), below none with
+     SNARE_RECORD_HIDE, at most max_depth recorded calls deep counted
+     from the nearest ONLY one or the thread's first (0: no limit), and
+     while recording is on (off from the start if `disabled`). */
+  bool filters;
+  bool only;
+  unsigned max_depth;
+  bool disabled;
 } snare_record_config;
+
+/* snare_hook_options.record_filter bits. */
+enum {
+  SNARE_RECORD_ONLY = 1,      /* -F: the function and what it calls */
+  SNARE_RECORD_HIDE = 2,      /* -N: neither, nor what it calls */
+  SNARE_RECORD_TRACE_ON = 4,  /* recording is on from its entry on */
+  SNARE_RECORD_TRACE_OFF = 8, /* off from its entry (itself unrecorded) */
+  SNARE_RECORD_FINISH = 16    /* ends for good after its entry */
+};
 
 /* Recording hooks record from now on, until snare_record_end. */
 SNARE_API snare_status snare_record_begin(const snare_record_config *config);

@@ -3,7 +3,9 @@
 -- (agent.args): DIR LOSSLESS BUFFER_BYTES SPECS COMMAND..., DIR the
 -- recording directory (made by `snare record`), LOSSLESS "1" or "0",
 -- SPECS what to record of arguments and return values ("A:SPEC",
--- "R:SPEC" and "auto" for -A, -R and --auto-args, separated by \x1e).
+-- "R:SPEC" and "auto" for -A, -R and --auto-args) and the record-time
+-- filters ("F:PATTERN", "N:PATTERN", "D:DEPTH", "T:PATTERN@ACTION" and
+-- "disable" for -F, -N, -D, -T and --disable), separated by \x1e.
 --
 -- The program's functions are hooked to record every entry and exit;
 -- the agent's writer thread (agent/recorder.c) drains the threads'
@@ -21,9 +23,31 @@ local data = require "snare.recording.data"
 local dir, lossless, buffer = agent.args[1], agent.args[2], agent.args[3]
 local command = { table.unpack(agent.args, 5) }
 local specs = { args = {}, retvals = {} }
+-- The record-time filters: {pattern, bit} and the recorder's settings.
+local filter_rules, filters = {}, nil
+local bits_of = require("snare").core
+local trigger_bits = { trace_on = bits_of.RECORD_TRACE_ON,
+                       trace_off = bits_of.RECORD_TRACE_OFF,
+                       finish = bits_of.RECORD_FINISH }
 for item in agent.args[4]:gmatch("[^\x1e]+") do
+  local kind, operand = item:match("^([FNDT]):(.*)$")
   if item == "auto" then
     specs.auto = true
+  elseif item == "disable" then
+    filters = filters or {}
+    filters.disabled = true
+  elseif kind then
+    filters = filters or {}
+    if kind == "D" then
+      filters.depth = math.tointeger(tonumber(operand))
+    elseif kind == "T" then
+      local pattern, action = operand:match("^(.+)@([%w_]+)$")
+      filter_rules[#filter_rules + 1] = { pattern, trigger_bits[action] }
+    else
+      filters.only = filters.only or kind == "F"
+      filter_rules[#filter_rules + 1] =
+        { operand, kind == "F" and bits_of.RECORD_ONLY or bits_of.RECORD_HIDE }
+    end
   else
     local what = item:sub(1, 1) == "A" and "args" or "retval"
     local spec = assert(argspec.parse(item:sub(3), what))
@@ -51,6 +75,13 @@ local functions, hooks, failed, plans = agent.functions(), {}, 0, {}
 local wants_values = specs.auto or #specs.args > 0 or #specs.retvals > 0
 for _, fn in ipairs(functions) do
   local options, plan = { record = true }, nil
+  local bits = 0
+  for _, rule in ipairs(filter_rules) do
+    if match(rule[1], { name = fn.name, library = library_of(fn.address) }) then
+      bits = bits | rule[2]
+    end
+  end
+  options.record_filter = bits
   if wants_values then
     local info = specs.auto and agent.program:function_info(fn.name) or nil
     plan = argspec.plan({ name = fn.name, library = library_of(fn.address),
@@ -112,7 +143,8 @@ local function buildids_text(maps)
 end
 
 local started = os.time()
-core.record_start(dir, lossless == "1", math.tointeger(tonumber(buffer)) or 0)
+core.record_start(dir, lossless == "1", math.tointeger(tonumber(buffer)) or 0,
+                  filters)
 local maps = read_file("/proc/self/maps") or ""
 write_file("symbols.txt", symbols_text())
 write_file("args.txt", #plans > 0 and table.concat(plans, "\n") .. "\n" or "")
