@@ -2,7 +2,8 @@
 -- uftrace record's: -F, -N (names, globs, regexes), -D, -T
 -- trace_on/trace_off/finish and --disable leave calls out of the
 -- recording itself, so the report of an unfiltered read shows only
--- what they let through; the program's output and status stay its own.
+-- what they let through; --libcall adds the program's library calls.
+-- The program's output and status stay its own.
 local helpers = require "spec.helpers"
 
 local program = helpers.program
@@ -82,6 +83,19 @@ describe("snare record's filters", function()
     assert.same({ middle = 3, leaf = 12 },
                 recorded(dir, "--disable -T middle@trace_on"))
     assert.same({ main = 1, fib = 1 }, recorded(dir, "-T fib@finish"))
+  end)
+
+  it("records the program's library calls with --libcall, as uftrace "
+     .. "record does by default", function()
+    assert.same({ main = 1, fib = 5, middle = 3, leaf = 12, atoi = 1,
+                  printf = 1 }, recorded(dir, "--libcall"))
+    assert.same({ atoi = 1, printf = 1 }, recorded(dir, "--libcall -F @libc"))
+    recorded(dir, "--libcall -D 2")
+    assert.same({ "main() {", "  atoi();", "  fib();", "  middle();",
+                  "  middle();", "  middle();", "  printf();", "} /* main */" },
+                replay_lines(dir))
+    assert.truthy(helpers.read_file(dir .. "/symbols.txt")
+                  :find(" /%S*libc%.so%.6 printf\n"))
   end)
 
   it("refuses a filter it cannot apply, running nothing", function()

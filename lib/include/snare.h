@@ -1368,6 +1368,32 @@ SNARE_API void snare_record_stream_release(snare_record_stream *stream);
 SNARE_API void snare_record_forked_child(void);
 
 /* ------------------------------------------------------------------ */
+/* Library calls: an object's calls through its PLT, as functions       */
+
+typedef struct snare_plt_stub {
+  const char *name; /* the slot's symbol (malloc, memcpy), no version */
+  uint64_t address; /* the stub: hook it to hook these calls */
+  uint64_t target;  /* the function the calls go to */
+} snare_plt_stub;
+
+/*
+ * Makes the calls lib makes through its PLT (its jump-slot relocations)
+ * hookable, and only those: each slot is bound now to what the dynamic
+ * loader would bind it to (the symbol at its version, an IFUNC's
+ * choice made) through a stub of generated code, registered as a
+ * function named after the symbol, so that snare_hook_function on the
+ * stub catches exactly the calls through that slot. Slots whose symbol
+ * nothing defines stay as they are. *out (count entries) stays valid
+ * while the process lives; stubs are never freed (a thread may be in
+ * one). Once per library: EXISTS after; NOT_FOUND if it has no PLT;
+ * SYSTEM if its file cannot be read or no code memory is left.
+ * Controller thread.
+ */
+SNARE_API snare_status snare_plt_stubs(snare_library *lib,
+                                       const snare_plt_stub **out,
+                                       size_t *count);
+
+/* ------------------------------------------------------------------ */
 /* JIT code: executable memory, regions with symbols and line maps     */
 
 /*

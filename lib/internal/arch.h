@@ -27,6 +27,14 @@ SNARE_HIDDEN bool snare_arch_vector_get(const void *context, unsigned index,
                                         uint8_t out[16]);
 SNARE_HIDDEN void snare_arch_single_step(void *context, bool on);
 
+/* Library-call stubs (jump_stub.c): the ELF relocation type of a PLT
+   slot, and code that jumps to target (written to out, at most
+   SNARE_ARCH_JUMP_STUB_SIZE bytes; returns its length). */
+#define SNARE_ARCH_JUMP_STUB_SIZE 32
+SNARE_HIDDEN extern const unsigned snare_arch_jump_slot_relocation;
+SNARE_HIDDEN size_t snare_arch_jump_stub(
+    uint8_t out[SNARE_ARCH_JUMP_STUB_SIZE], uint64_t target);
+
 /* The trap instruction snare patches in, and its length. */
 SNARE_HIDDEN extern const uint8_t snare_arch_trap_instruction[];
 SNARE_HIDDEN extern const size_t snare_arch_trap_size;

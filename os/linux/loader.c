@@ -125,3 +125,9 @@ bool snare_os_file_real_path(const char *path, char *out, size_t cap) {
 }
 
 uint64_t snare_os_program_entry(void) { return getauxval(AT_ENTRY); }
+
+uint64_t snare_os_symbol_resolve(const char *name, const char *version) {
+  void *found = version != NULL ? dlvsym(RTLD_DEFAULT, name, version)
+                                : dlsym(RTLD_DEFAULT, name);
+  return (uint64_t)(uintptr_t)found;
+}

@@ -70,6 +70,8 @@ local function parse(argv, first)
       end
       opts.specs[#opts.specs + 1] = "T:" .. operand
       i = i + 1
+    elseif option == "--libcall" then
+      opts.specs[#opts.specs + 1] = "libcall"
     elseif option == "--disable" then
       opts.specs[#opts.specs + 1] = "disable"
     elseif option == "-S" or option == "--script" then
