@@ -12,6 +12,8 @@
  *     -> reader
  *   reader:next() -> kind, id, depth, time_ns[, args | duration_ns[,
  *     return value] | lost]
+ *   reader:unended() -> whether the last exit next() gave closed a call
+ *     still running at the stream's end
  *     kind "entry" (args: the values recorded with it, {n=, ...,
  *     strings = {[i] = string, or false: unreadable}}), "exit" (with the
  *     duration, and rax when recorded, then the string it points to
@@ -71,6 +73,8 @@ typedef struct rout {
   uint64_t time, value; /* duration of an exit, count of a loss */
   rargs *args;          /* an entry's, owned */
   bool returned;        /* an exit's return value is known */
+  bool unended;         /* an exit the stream never had: its call was
+                           still running when the stream ended */
   uint64_t return_value;
   int string_length;    /* of the string it points to; -1: none read,
                            -2: unreadable */
@@ -89,6 +93,8 @@ typedef struct reader {
   size_t queue_head, queue_len, queue_cap;
   bool finished; /* the stream's end was reached and frames closed */
   bool finishing; /* a finish trigger's function returned */
+  bool closing;   /* past the stream's end: the calls left end */
+  bool last_unended; /* the last exit taken was such an end */
   bool tracing;   /* no trace_on trigger, or one was entered */
   /* filters */
   uint8_t *only, *hide, *on, *off, *finish; /* by id, NULL: none */
@@ -261,7 +267,7 @@ static void pop_frame(lua_State *L, reader *r, uint64_t time, bool returned,
     emit_entry(L, r, &f);
   }
   rout out = {.kind = OUT_EXIT, .id = f.id, .depth = f.depth, .time = time,
-              .value = duration, .returned = returned,
+              .value = duration, .returned = returned, .unended = r->closing,
               .return_value = return_value, .string_length = -1};
   if (returned && r->return_length != -1) {
     out.string_length = r->return_length;
@@ -383,6 +389,7 @@ static bool fill(lua_State *L, reader *r) {
     if (r->finished)
       return false;
     if (!step(L, r)) {
+      r->closing = true;
       while (r->depth > 0)
         pop_frame(L, r, r->clock, false, 0);
       r->finished = true;
@@ -417,7 +424,16 @@ static rout take(reader *r) {
   rout out = r->queue[r->queue_head++];
   if (--r->queue_len == 0)
     r->queue_head = 0;
+  r->last_unended = out.unended;
   return out;
+}
+
+/* reader:unended() -> true if the last event next() gave was the end of
+   a call still running when the stream ended (the process exited inside
+   it, or the recording stopped: uftrace shows such calls open). */
+static int reader_unended(lua_State *L) {
+  lua_pushboolean(L, check_reader(L)->last_unended);
+  return 1;
 }
 
 static int reader_next(lua_State *L) {
@@ -622,7 +638,8 @@ static int core_recording_open(lua_State *L) {
 
 void snare_lua_open_recording(lua_State *L) {
   static const luaL_Reg methods[] = {
-      {"next", reader_next}, {"profile", reader_profile}, {NULL, NULL}};
+      {"next", reader_next}, {"profile", reader_profile},
+      {"unended", reader_unended}, {NULL, NULL}};
   if (luaL_newmetatable(L, READER_TYPE)) {
     luaL_newlib(L, methods);
     lua_setfield(L, -2, "__index");

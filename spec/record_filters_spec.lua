@@ -98,6 +98,22 @@ describe("snare record's filters", function()
                   :find(" /%S*libc%.so%.6 printf\n"))
   end)
 
+  it("leaves open in replay the calls the program exited inside, as "
+     .. "uftrace does", function()
+    local out, _, status = snare("record -d " .. dir .. " -- "
+                                 .. program("exit_deep"))
+    assert.equal("bottom 5\n", out)
+    assert.equal(7, status)
+    assert.same({ "main() {", "  descend() {", "    descend() {",
+                  "      descend() {", "        descend() {",
+                  "          descend() {", "            bottom() {",
+                  "              leaf();", "              leaf();" },
+                replay_lines(dir))
+    -- The report still counts them.
+    assert.truthy(("\n" .. snare("report -f counts -d " .. dir))
+                  :find("\n1 bottom\n"))
+  end)
+
   it("refuses a filter it cannot apply, running nothing", function()
     local out, err, status = snare("record -d " .. dir .. " -T fib@later -- "
                                    .. program("calls"))

@@ -41,7 +41,8 @@ usage: snare COMMAND [ARGS...]
                                    every call of PROGRAM's functions, on
                                    every thread, into DIR (snare.data);
                                    -F/-N PATTERN, -D N, -T FUNC@ACTION,
-                                   --disable filter while recording
+                                   --disable filter while recording;
+                                   --libcall: its library calls too
   snare report [-s KEY,...] [--threads] [--diff DIR2] [FILTERS]
   snare replay [FILTERS]           calls nested, with durations
   snare graph [FILTERS] FUNCTION   the call graph under FUNCTION
