@@ -110,8 +110,8 @@ static bool optflag(lua_State *L, int opts, const char *field)
 }
 
 /* core.hook(address, {time=, trace=, record=, record_args=N,
-   record_strings=MASK, record_return=, record_filter=BITS, callback=,
-   on_exit=}) -> hook */
+   record_strings=MASK, record_float_args=N, record_return=,
+   record_return_float=, record_filter=BITS, callback=, on_exit=}) -> hook */
 static int core_hook(lua_State *L)
 {
   snare_lua_check_no_callback(L, "set a hook");
@@ -127,13 +127,16 @@ static int core_hook(lua_State *L)
     opts.record = optflag(L, 2, "record");
     opts.record_return = optflag(L, 2, "record_return");
     opts.record_return_string = optflag(L, 2, "record_return_string");
+    opts.record_return_float = optflag(L, 2, "record_return_float");
     lua_getfield(L, 2, "record_args");
     opts.record_args = (uint8_t)luaL_optinteger(L, -1, 0);
     lua_getfield(L, 2, "record_strings");
     opts.record_strings = (uint8_t)luaL_optinteger(L, -1, 0);
     lua_getfield(L, 2, "record_filter");
     opts.record_filter = (uint8_t)luaL_optinteger(L, -1, 0);
-    lua_pop(L, 3);
+    lua_getfield(L, 2, "record_float_args");
+    opts.record_float_args = (uint8_t)luaL_optinteger(L, -1, 0);
+    lua_pop(L, 4);
     opts.callback_on_exit = optflag(L, 2, "on_exit");
     lua_getfield(L, 2, "callback");
     if (!lua_isnil(L, -1))

@@ -15,7 +15,8 @@
  *   reader:unended() -> whether the last exit next() gave closed a call
  *     still running at the stream's end
  *     kind "entry" (args: the values recorded with it, {n=, ...,
- *     strings = {[i] = string, or false: unreadable}}), "exit" (with the
+ *     strings = {[i] = string, or false: unreadable}, floats = {raw
+ *     64-bit values of xmm0...}}), "exit" (with the
  *     duration, and rax when recorded, then the string it points to
  *     when read, false if unreadable) or "lost" (a count); nil at the
  *     end
@@ -40,7 +41,7 @@
 #define READ_CHUNK (1u << 20)
 
 enum { KIND_ENTRY, KIND_EXIT, KIND_MARKER, KIND_ENTRY_VALUES };
-enum { MARK_TIME, MARK_LOST, MARK_RETURN, MARK_RETURN_STRING };
+enum { MARK_TIME, MARK_LOST, MARK_RETURN, MARK_RETURN_STRING, MARK_FLOATS };
 
 #define ARGS_MAX 8
 #define STRING_MAX 64
@@ -49,6 +50,8 @@ enum { MARK_TIME, MARK_LOST, MARK_RETURN, MARK_RETURN_STRING };
 typedef struct rargs {
   unsigned count;
   uint64_t value[ARGS_MAX];
+  unsigned float_count;
+  uint64_t float_value[ARGS_MAX]; /* raw bits of xmm0... */
   int string_length[ARGS_MAX]; /* -1: no string; -2: unreadable */
   char string[ARGS_MAX][STRING_MAX];
 } rargs;
@@ -103,6 +106,8 @@ typedef struct reader {
   uint32_t max_depth; /* 0: no limit */
   uint64_t threshold;
   uint64_t events, lost;
+  unsigned floats; /* floating-point values for the next entry */
+  uint64_t float_value[ARGS_MAX];
   bool return_known; /* a return value marker came before the exit */
   uint64_t return_value;
   int return_length; /* as rout's string_length */
@@ -346,6 +351,16 @@ static bool step(lua_State *L, reader *r) {
     }
     return true;
   }
+  if (kind == KIND_MARKER && rest == MARK_FLOATS) {
+    uint64_t count;
+    if (!next_number(r, &count) || count > ARGS_MAX)
+      return false;
+    r->floats = (unsigned)count;
+    for (unsigned i = 0; i < r->floats; i++)
+      if (!next_number(r, &r->float_value[i]))
+        return false;
+    return true;
+  }
   if (kind == KIND_MARKER) {
     uint64_t operand;
     if (!next_number(r, &operand))
@@ -370,6 +385,11 @@ static bool step(lua_State *L, reader *r) {
     rargs *args = NULL;
     if (kind == KIND_ENTRY_VALUES && (args = read_values(L, r)) == NULL)
       return false;
+    if (args != NULL) {
+      args->float_count = r->floats;
+      memcpy(args->float_value, r->float_value, sizeof args->float_value);
+    }
+    r->floats = 0;
     push_frame(L, r, (uint32_t)id, r->clock, args);
     return true;
   }
@@ -418,6 +438,12 @@ static void push_args(lua_State *L, const rargs *args) {
     lua_rawseti(L, -2, i + 1);
   }
   lua_setfield(L, -2, "strings");
+  lua_createtable(L, (int)args->float_count, 0);
+  for (unsigned i = 0; i < args->float_count; i++) {
+    lua_pushinteger(L, (lua_Integer)args->float_value[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "floats");
 }
 
 static rout take(reader *r) {

@@ -269,8 +269,10 @@ static void end_dead_frames(hook_thread *thread, uint64_t slot, uint64_t stub,
   }
 }
 
+/* context: the trapped context of a trap-based hook, NULL when the entry
+   trampoline called (the vector registers are then the function's). */
 static void enter(snare_hook_record *hook, const uint64_t args[6],
-                  uint64_t *slot) {
+                  uint64_t *slot, const void *context) {
   if (busy || !atomic_load_explicit(&hook->active, memory_order_relaxed))
     return;
   busy = true;
@@ -300,7 +302,7 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     bool records_only = !hook->options.time && !hook->options.trace &&
                         hook->options.callback == NULL;
     if (hook->options.record &&
-        !snare_record_entry(hook, now, args, slot, records_only)) {
+        !snare_record_entry(hook, now, args, slot, context, records_only)) {
       busy = false;
       return;
     }
@@ -326,7 +328,7 @@ void snare_hook_enter_saved(snare_hook_record *hook, uint64_t *saved) {
       saved[SNARE_HOOK_SAVED_RDX], saved[SNARE_HOOK_SAVED_RCX],
       saved[SNARE_HOOK_SAVED_R8],  saved[SNARE_HOOK_SAVED_R9],
   };
-  enter(hook, args, &saved[SNARE_HOOK_SAVED_RETURN]);
+  enter(hook, args, &saved[SNARE_HOOK_SAVED_RETURN], NULL);
 }
 
 void snare_hook_enter_trapped(snare_hook_record *hook, void *context) {
@@ -337,7 +339,7 @@ void snare_hook_enter_trapped(snare_hook_record *hook, void *context) {
   for (int i = 0; i < 6; i++)
     args[i] = snare_arch_register_get(context, order[i]);
   uint64_t sp = snare_arch_register_get(context, SNARE_REG_RSP);
-  enter(hook, args, (uint64_t *)(uintptr_t)sp); /* the thread's own stack */
+  enter(hook, args, (uint64_t *)(uintptr_t)sp, context); /* its own stack */
 }
 
 /* The time of this exit, read at most once, and only for hooks that

@@ -19,8 +19,10 @@
 #define EVENT_MAX 16
 #define STRING_MAX 64
 #define ARGS_MAX 8 /* six registers, then two words of the stack */
-/* Markers before it, the event, its values and strings. */
-#define RECORD_MAX (3 * EVENT_MAX + 2 + ARGS_MAX * (10 + 2 + STRING_MAX))
+/* Markers before it, the event, its values and strings, its
+   floating-point values. */
+#define RECORD_MAX \
+  (3 * EVENT_MAX + 2 + ARGS_MAX * (10 + 2 + STRING_MAX) + 2 + ARGS_MAX * 10)
 
 /* The hooks' shadow stack is at most this deep (hook_dispatch.c), so
    is the record-time filters' stack of a stream. */
@@ -38,7 +40,7 @@ typedef struct filter_frame {
   bool in_filter;  /* it or a caller is a SNARE_RECORD_ONLY function */
   bool hidden;     /* it or a caller is a SNARE_RECORD_HIDE function */
 } filter_frame;
-enum { MARK_TIME, MARK_LOST, MARK_RETURN, MARK_RETURN_STRING };
+enum { MARK_TIME, MARK_LOST, MARK_RETURN, MARK_RETURN_STRING, MARK_FLOATS };
 
 struct snare_record_stream {
   _Alignas(64) _Atomic uint64_t head; /* the thread's: bytes written */
@@ -278,9 +280,26 @@ static bool filter_exit(snare_record_stream *stream) {
          !atomic_load_explicit(&finished, memory_order_relaxed);
 }
 
+/* The first n floating-point arguments: from the trap's context, or the
+   live registers. */
+static void float_args(const void *context, uint64_t out[ARGS_MAX],
+                       unsigned n) {
+  if (context == NULL) {
+    snare_arch_float_args_live(out);
+    return;
+  }
+  for (unsigned i = 0; i < n; i++) {
+    uint8_t vector[16] = {0};
+    snare_arch_vector_get(context, i, vector);
+    out[i] = 0;
+    for (unsigned b = 0; b < 8; b++)
+      out[i] |= (uint64_t)vector[b] << (8 * b);
+  }
+}
+
 bool snare_record_entry(const snare_hook_record *hook, uint64_t now,
                         const uint64_t *args, const uint64_t *slot,
-                        bool may_skip_exit) {
+                        const void *context, bool may_skip_exit) {
   snare_record_stream *stream = stream_here();
   if (stream == NULL)
     return true;
@@ -290,11 +309,23 @@ bool snare_record_entry(const snare_hook_record *hook, uint64_t now,
   unsigned count = args == NULL ? 0 : hook->options.record_args;
   if (count > ARGS_MAX)
     count = ARGS_MAX;
+  unsigned floats = hook->options.record_float_args;
+  if (floats > ARGS_MAX)
+    floats = ARGS_MAX;
   uint8_t event[RECORD_MAX];
-  size_t n = put_head(stream, event, now,
-                      count > 0 ? KIND_ENTRY_VALUES : KIND_ENTRY);
+  size_t n = 0;
+  if (floats > 0) {
+    uint64_t values[ARGS_MAX];
+    float_args(context, values, floats);
+    n += put_number(event + n, (uint64_t)MARK_FLOATS << 2 | KIND_MARKER);
+    n += put_number(event + n, floats);
+    for (unsigned i = 0; i < floats; i++)
+      n += put_number(event + n, values[i]);
+  }
+  n += put_head(stream, event + n, now,
+                count > 0 || floats > 0 ? KIND_ENTRY_VALUES : KIND_ENTRY);
   n += put_number(event + n, (uint64_t)(unsigned)hook->id);
-  if (count > 0) {
+  if (count > 0 || floats > 0) {
     n += put_number(event + n, count);
     unsigned strings = 0;
     for (unsigned i = 0; i < count; i++) {
@@ -330,6 +361,9 @@ void snare_record_exit(const snare_hook_record *hook, uint64_t now,
   uint8_t event[RECORD_MAX];
   size_t n = 0;
   if (returned && hook->options.record_return) {
+    /* A return is caught by the exit stub: xmm0 is the function's. */
+    if (hook->options.record_return_float)
+      value = snare_arch_float_return_live();
     n += put_number(event + n, (uint64_t)MARK_RETURN << 2 | KIND_MARKER);
     n += put_number(event + n, value);
     if (hook->options.record_return_string) {

@@ -648,6 +648,8 @@ typedef struct snare_function_info {
   const char *const *param_enums;
   const char *return_format; /* the same two characters for the return
                                 value; "?0" for void */
+  const char *return_enums;  /* an enum return type's enumerators, as
+                                param_enums', else NULL */
 } snare_function_info;
 
 /* The source frame `outward` levels out from the innermost at addr (an
@@ -1179,6 +1181,11 @@ typedef struct snare_hook_options {
                                 record_strings' are */
   uint8_t record_filter;  /* with record: SNARE_RECORD_ONLY... bits, the
                              record-time filters (snare_record_config) */
+  uint8_t record_float_args; /* with record: the first N (up to 8)
+                                floating-point arguments (the low 64 bits
+                                of xmm0...) go with each entry */
+  bool record_return_float;  /* the return value recorded is xmm0's low
+                                64 bits, not rax */
   snare_hook_fn callback; /* NULL: count only */
   bool callback_on_exit;  /* also call it at exits */
   void *data;             /* passed to callback, owned by the caller */
@@ -1302,8 +1309,9 @@ SNARE_API snare_status snare_trace_read(snare_trace_event *out, size_t cap,
  * its length + 1 (0: unreadable) and its bytes), 2 a marker (V >> 2: 0
  * the absolute time follows, 1 a count of lost events follows, 2 the
  * return value of the exit that follows, 3 the string it points to: its
- * length + 1, 0 if unreadable, and its bytes). A stream begins with an
- * absolute time.
+ * length + 1, 0 if unreadable, and its bytes; 4 the floating-point
+ * arguments of the entry that follows: a count N, N LEB128 raw 64-bit
+ * values). A stream begins with an absolute time.
  */
 typedef struct snare_record_config {
   size_t buffer_bytes; /* per thread, a power of two; 0: 1 MiB */
