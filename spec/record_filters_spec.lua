@@ -114,6 +114,35 @@ describe("snare record's filters", function()
                   :find("\n1 bottom\n"))
   end)
 
+  it("records floating-point arguments and return values as uftrace's "
+     .. "fparg and retval/f", function()
+    local out, err, status = snare(
+      "record -d " .. dir .. " -A 'scale@arg1,fparg1,fparg2/32' "
+      .. "-R scale@retval/f -A halve@fparg1/32 -R halve@retval/f32 "
+      .. "-A mixed@arg1,fparg1,arg2,fparg2 -R mixed@retval/f64 -- "
+      .. program("floats"))
+    assert.equal("4.750 2.500 -9.250\n", out)
+    assert.equal("", err)
+    assert.equal(0, status)
+    assert.same({ "main() {",
+                  "  mixed(2, 2.500000, 3, -4.750000) = -9.250000;",
+                  "  halve(5.000000) = 2.500000;",
+                  "  scale(3, 1.500000, 0.250000) = 4.750000;",
+                  "  judge() {",
+                  "    scale(2, 2.000000, 0.500000) = 4.500000;",
+                  "  } /* judge */",
+                  "} /* main */" }, replay_lines(dir))
+    snare("record -a -d " .. dir .. " -- " .. program("floats"))
+    assert.same({ "main() {",
+                  "  mixed(2, 2.500000, 3, -4.750000) = -9.250000;",
+                  "  halve(5.000000) = 2.500000;",
+                  "  scale(1.500000, 3, 0.250000) = 4.750000;",
+                  "  judge(&scale, 2.000000) {",
+                  "    scale(2.000000, 2, 0.500000) = 4.500000;",
+                  "  } = LARGE; /* judge */",
+                  "} = 0; /* main */" }, replay_lines(dir))
+  end)
+
   it("refuses a filter it cannot apply, running nothing", function()
     local out, err, status = snare("record -d " .. dir .. " -T fib@later -- "
                                    .. program("calls"))
