@@ -283,10 +283,9 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     return;
   }
   atomic_fetch_add_explicit(&hook->calls, 1, memory_order_relaxed);
-  uint64_t now = (hook->options.time || hook->options.trace ||
-                  hook->options.record)
-                     ? snare_os_now_ns()
-                     : 0;
+  /* A recording reads a clock of its own (record_buffer.c). */
+  uint64_t now =
+      (hook->options.time || hook->options.trace) ? snare_os_now_ns() : 0;
   if (stub != 0 && thread->depth > thread->base &&
       thread->shadow[thread->depth - 1].slot <= (uint64_t)(uintptr_t)slot) {
     uint64_t clock = now;
@@ -302,7 +301,7 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     bool records_only = !hook->options.time && !hook->options.trace &&
                         hook->options.callback == NULL;
     if (hook->options.record &&
-        !snare_record_entry(hook, now, args, slot, context, records_only)) {
+        !snare_record_entry(hook, args, slot, context, records_only)) {
       busy = false;
       return;
     }
@@ -343,10 +342,11 @@ void snare_hook_enter_trapped(snare_hook_record *hook, void *context) {
 }
 
 /* The time of this exit, read at most once, and only for hooks that
-   time, trace or call back: counting alone needs no clock. */
+   time, trace or call back: counting alone needs no clock, a recording
+   reads its own. */
 static uint64_t exit_time(const snare_hook_record *hook, uint64_t *now) {
   if (*now == 0 && (hook->options.time || hook->options.trace ||
-                    hook->options.record || hook->options.callback))
+                    hook->options.callback))
     *now = snare_os_now_ns();
   return *now;
 }
@@ -382,7 +382,7 @@ static void leave(hook_thread *thread, uint64_t *clock, bool returned,
   if (hook->options.trace)
     trace(hook, thread, true, now);
   if (hook->options.record)
-    snare_record_exit(hook, now, returned, return_value);
+    snare_record_exit(hook, returned, return_value);
   if (hook->options.callback != NULL && hook->options.callback_on_exit &&
       atomic_load_explicit(&hook->active, memory_order_relaxed))
     callback(hook, thread, true, now, NULL, return_value);

@@ -80,6 +80,7 @@ snare_status snare_record_begin(const snare_record_config *config) {
   ring_bytes = size;
   lossless = config != NULL && config->lossless;
   filters = config != NULL ? *config : (snare_record_config){0};
+  snare_os_cycle_clock_start();
   atomic_store(&paused, filters.disabled);
   atomic_store(&finished, false);
   atomic_store(&recording, true);
@@ -297,15 +298,16 @@ static void float_args(const void *context, uint64_t out[ARGS_MAX],
   }
 }
 
-bool snare_record_entry(const snare_hook_record *hook, uint64_t now,
-                        const uint64_t *args, const uint64_t *slot,
-                        const void *context, bool may_skip_exit) {
+bool snare_record_entry(const snare_hook_record *hook, const uint64_t *args,
+                        const uint64_t *slot, const void *context,
+                        bool may_skip_exit) {
   snare_record_stream *stream = stream_here();
   if (stream == NULL)
     return true;
   bool kept = true;
   if (filters.filters && !filter_entry(stream, hook, may_skip_exit, &kept))
     return kept;
+  uint64_t now = snare_os_cycle_now_ns();
   unsigned count = args == NULL ? 0 : hook->options.record_args;
   if (count > ARGS_MAX)
     count = ARGS_MAX;
@@ -353,11 +355,12 @@ bool snare_record_entry(const snare_hook_record *hook, uint64_t now,
   return kept;
 }
 
-void snare_record_exit(const snare_hook_record *hook, uint64_t now,
-                       bool returned, uint64_t value) {
+void snare_record_exit(const snare_hook_record *hook, bool returned,
+                       uint64_t value) {
   snare_record_stream *stream = stream_here();
   if (stream == NULL || (filters.filters && !filter_exit(stream)))
     return;
+  uint64_t now = snare_os_cycle_now_ns();
   uint8_t event[RECORD_MAX];
   size_t n = 0;
   if (returned && hook->options.record_return) {
