@@ -23,6 +23,8 @@ typedef struct plt_slot {
 typedef struct slot_list {
   plt_slot *slots;
   size_t n, cap;
+  uint64_t plt_start, plt_end; /* .plt, link-time: where unbound (lazy)
+                                  slots point */
 } slot_list;
 
 /* Objects done already, so that a slot is never stubbed twice. */
@@ -131,10 +133,18 @@ static snare_status read_slots(const char *path, slot_list *list) {
   Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
   snare_status status = elf != NULL ? SNARE_OK : SNARE_SYSTEM;
   Elf_Scn *versym = NULL, *verneed = NULL;
+  size_t names = 0;
+  if (elf != NULL && elf_getshdrstrndx(elf, &names) != 0)
+    names = 0;
   for (Elf_Scn *scn = NULL; elf != NULL && (scn = elf_nextscn(elf, scn));) {
     GElf_Shdr shdr;
     if (gelf_getshdr(scn, &shdr) == NULL)
       continue;
+    const char *name = names ? elf_strptr(elf, names, shdr.sh_name) : NULL;
+    if (name != NULL && strcmp(name, ".plt") == 0) {
+      list->plt_start = shdr.sh_addr;
+      list->plt_end = shdr.sh_addr + shdr.sh_size;
+    }
     if (shdr.sh_type == SHT_GNU_versym)
       versym = scn;
     else if (shdr.sh_type == SHT_GNU_verneed)
@@ -179,7 +189,17 @@ static snare_status make_stubs(const snare_library *lib,
   size_t n = 0;
   for (size_t i = 0; status == SNARE_OK && i < list->n; i++) {
     const plt_slot *slot = &list->slots[i];
-    uint64_t target = snare_os_symbol_resolve(slot->name, slot->version);
+    /* A bound slot says where the loader bound it (an interposer, a
+       sanitizer's, included); a lazy one points back into the PLT, and
+       the loader's lookup is asked. */
+    uint64_t got_address = snare_library_base(lib) + slot->got, bound = 0;
+    uint64_t base = snare_library_base(lib);
+    if (!snare_os_memory_read(got_address, &bound, sizeof bound) ||
+        (bound >= base + list->plt_start && bound < base + list->plt_end))
+      bound = 0;
+    uint64_t target = bound != 0 ? bound
+                                 : snare_os_symbol_resolve(slot->name,
+                                                           slot->version);
     if (target == 0)
       continue;
     uint8_t code[SNARE_ARCH_JUMP_STUB_SIZE];
@@ -189,7 +209,7 @@ static snare_status make_stubs(const snare_library *lib,
     uint64_t at = snare_jit_address(jit) + n * sizeof code;
     functions[n] = (snare_code_function){slot->name, at, size};
     stubs[n] = (snare_plt_stub){NULL, at, target};
-    got[n] = snare_library_base(lib) + slot->got;
+    got[n] = got_address;
     n++;
   }
   if (status == SNARE_OK)
