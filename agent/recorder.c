@@ -253,9 +253,10 @@ static void find_core(void) {
       agent_snare_function("snare_hook_ignore_thread");
 }
 
-/* agent.record_start(dir, lossless, buffer_bytes): recording hooks
-   record from now on, and the writer drains their streams into dir
-   (which exists). */
+/* agent.record_start(dir, lossless, buffer_bytes[, filters]): recording
+   hooks record from now on, and the writer drains their streams into
+   dir (which exists). filters: {only=, depth=, disabled=} turns the
+   record-time filters on (snare_record_config). */
 int agent_l_record_start(lua_State *L) {
   const char *dir = luaL_checkstring(L, 1);
   bool lossless = lua_toboolean(L, 2);
@@ -277,6 +278,16 @@ int agent_l_record_start(lua_State *L) {
     return luaL_error(L, "snare agent: record_start: out of memory");
   snare_record_config config = {.buffer_bytes = (size_t)bytes,
                                 .lossless = lossless};
+  if (lua_istable(L, 4)) {
+    config.filters = true;
+    lua_getfield(L, 4, "only");
+    config.only = lua_toboolean(L, -1);
+    lua_getfield(L, 4, "depth");
+    config.max_depth = (unsigned)luaL_optinteger(L, -1, 0);
+    lua_getfield(L, 4, "disabled");
+    config.disabled = lua_toboolean(L, -1);
+    lua_pop(L, 3);
+  }
   if (core.record_begin(&config) != SNARE_OK)
     return luaL_error(L, "snare agent: bad buffer size %d (a power of two "
                          "of at least 4096 bytes)", (int)bytes);

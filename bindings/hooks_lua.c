@@ -110,7 +110,8 @@ static bool optflag(lua_State *L, int opts, const char *field)
 }
 
 /* core.hook(address, {time=, trace=, record=, record_args=N,
-   record_strings=MASK, record_return=, callback=, on_exit=}) -> hook */
+   record_strings=MASK, record_float_args=N, record_return=,
+   record_return_float=, record_filter=BITS, callback=, on_exit=}) -> hook */
 static int core_hook(lua_State *L)
 {
   snare_lua_check_no_callback(L, "set a hook");
@@ -126,11 +127,16 @@ static int core_hook(lua_State *L)
     opts.record = optflag(L, 2, "record");
     opts.record_return = optflag(L, 2, "record_return");
     opts.record_return_string = optflag(L, 2, "record_return_string");
+    opts.record_return_float = optflag(L, 2, "record_return_float");
     lua_getfield(L, 2, "record_args");
     opts.record_args = (uint8_t)luaL_optinteger(L, -1, 0);
     lua_getfield(L, 2, "record_strings");
     opts.record_strings = (uint8_t)luaL_optinteger(L, -1, 0);
-    lua_pop(L, 2);
+    lua_getfield(L, 2, "record_filter");
+    opts.record_filter = (uint8_t)luaL_optinteger(L, -1, 0);
+    lua_getfield(L, 2, "record_float_args");
+    opts.record_float_args = (uint8_t)luaL_optinteger(L, -1, 0);
+    lua_pop(L, 4);
     opts.callback_on_exit = optflag(L, 2, "on_exit");
     lua_getfield(L, 2, "callback");
     if (!lua_isnil(L, -1))
@@ -326,4 +332,19 @@ void snare_lua_open_hooks(lua_State *L)
   lua_setfield(L, -2, "methods");
   lua_pop(L, 1);
   luaL_setfuncs(L, core_functions, 0);
+  /* record_filter's bits */
+  static const struct {
+    const char *name;
+    int bit;
+  } record_bits[] = {
+      {"RECORD_ONLY", SNARE_RECORD_ONLY},
+      {"RECORD_HIDE", SNARE_RECORD_HIDE},
+      {"RECORD_TRACE_ON", SNARE_RECORD_TRACE_ON},
+      {"RECORD_TRACE_OFF", SNARE_RECORD_TRACE_OFF},
+      {"RECORD_FINISH", SNARE_RECORD_FINISH},
+  };
+  for (size_t i = 0; i < sizeof record_bits / sizeof record_bits[0]; i++) {
+    lua_pushinteger(L, record_bits[i].bit);
+    lua_setfield(L, -2, record_bits[i].name);
+  }
 }

@@ -12,8 +12,11 @@
  *     -> reader
  *   reader:next() -> kind, id, depth, time_ns[, args | duration_ns[,
  *     return value] | lost]
+ *   reader:unended() -> whether the last exit next() gave closed a call
+ *     still running at the stream's end
  *     kind "entry" (args: the values recorded with it, {n=, ...,
- *     strings = {[i] = string, or false: unreadable}}), "exit" (with the
+ *     strings = {[i] = string, or false: unreadable}, floats = {raw
+ *     64-bit values of xmm0...}}), "exit" (with the
  *     duration, and rax when recorded, then the string it points to
  *     when read, false if unreadable) or "lost" (a count); nil at the
  *     end
@@ -38,7 +41,7 @@
 #define READ_CHUNK (1u << 20)
 
 enum { KIND_ENTRY, KIND_EXIT, KIND_MARKER, KIND_ENTRY_VALUES };
-enum { MARK_TIME, MARK_LOST, MARK_RETURN, MARK_RETURN_STRING };
+enum { MARK_TIME, MARK_LOST, MARK_RETURN, MARK_RETURN_STRING, MARK_FLOATS };
 
 #define ARGS_MAX 8
 #define STRING_MAX 64
@@ -47,6 +50,8 @@ enum { MARK_TIME, MARK_LOST, MARK_RETURN, MARK_RETURN_STRING };
 typedef struct rargs {
   unsigned count;
   uint64_t value[ARGS_MAX];
+  unsigned float_count;
+  uint64_t float_value[ARGS_MAX]; /* raw bits of xmm0... */
   int string_length[ARGS_MAX]; /* -1: no string; -2: unreadable */
   char string[ARGS_MAX][STRING_MAX];
 } rargs;
@@ -71,6 +76,8 @@ typedef struct rout {
   uint64_t time, value; /* duration of an exit, count of a loss */
   rargs *args;          /* an entry's, owned */
   bool returned;        /* an exit's return value is known */
+  bool unended;         /* an exit the stream never had: its call was
+                           still running when the stream ended */
   uint64_t return_value;
   int string_length;    /* of the string it points to; -1: none read,
                            -2: unreadable */
@@ -89,6 +96,8 @@ typedef struct reader {
   size_t queue_head, queue_len, queue_cap;
   bool finished; /* the stream's end was reached and frames closed */
   bool finishing; /* a finish trigger's function returned */
+  bool closing;   /* past the stream's end: the calls left end */
+  bool last_unended; /* the last exit taken was such an end */
   bool tracing;   /* no trace_on trigger, or one was entered */
   /* filters */
   uint8_t *only, *hide, *on, *off, *finish; /* by id, NULL: none */
@@ -97,6 +106,8 @@ typedef struct reader {
   uint32_t max_depth; /* 0: no limit */
   uint64_t threshold;
   uint64_t events, lost;
+  unsigned floats; /* floating-point values for the next entry */
+  uint64_t float_value[ARGS_MAX];
   bool return_known; /* a return value marker came before the exit */
   uint64_t return_value;
   int return_length; /* as rout's string_length */
@@ -261,7 +272,7 @@ static void pop_frame(lua_State *L, reader *r, uint64_t time, bool returned,
     emit_entry(L, r, &f);
   }
   rout out = {.kind = OUT_EXIT, .id = f.id, .depth = f.depth, .time = time,
-              .value = duration, .returned = returned,
+              .value = duration, .returned = returned, .unended = r->closing,
               .return_value = return_value, .string_length = -1};
   if (returned && r->return_length != -1) {
     out.string_length = r->return_length;
@@ -340,6 +351,16 @@ static bool step(lua_State *L, reader *r) {
     }
     return true;
   }
+  if (kind == KIND_MARKER && rest == MARK_FLOATS) {
+    uint64_t count;
+    if (!next_number(r, &count) || count > ARGS_MAX)
+      return false;
+    r->floats = (unsigned)count;
+    for (unsigned i = 0; i < r->floats; i++)
+      if (!next_number(r, &r->float_value[i]))
+        return false;
+    return true;
+  }
   if (kind == KIND_MARKER) {
     uint64_t operand;
     if (!next_number(r, &operand))
@@ -364,6 +385,11 @@ static bool step(lua_State *L, reader *r) {
     rargs *args = NULL;
     if (kind == KIND_ENTRY_VALUES && (args = read_values(L, r)) == NULL)
       return false;
+    if (args != NULL) {
+      args->float_count = r->floats;
+      memcpy(args->float_value, r->float_value, sizeof args->float_value);
+    }
+    r->floats = 0;
     push_frame(L, r, (uint32_t)id, r->clock, args);
     return true;
   }
@@ -383,6 +409,7 @@ static bool fill(lua_State *L, reader *r) {
     if (r->finished)
       return false;
     if (!step(L, r)) {
+      r->closing = true;
       while (r->depth > 0)
         pop_frame(L, r, r->clock, false, 0);
       r->finished = true;
@@ -411,13 +438,28 @@ static void push_args(lua_State *L, const rargs *args) {
     lua_rawseti(L, -2, i + 1);
   }
   lua_setfield(L, -2, "strings");
+  lua_createtable(L, (int)args->float_count, 0);
+  for (unsigned i = 0; i < args->float_count; i++) {
+    lua_pushinteger(L, (lua_Integer)args->float_value[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "floats");
 }
 
 static rout take(reader *r) {
   rout out = r->queue[r->queue_head++];
   if (--r->queue_len == 0)
     r->queue_head = 0;
+  r->last_unended = out.unended;
   return out;
+}
+
+/* reader:unended() -> true if the last event next() gave was the end of
+   a call still running when the stream ended (the process exited inside
+   it, or the recording stopped: uftrace shows such calls open). */
+static int reader_unended(lua_State *L) {
+  lua_pushboolean(L, check_reader(L)->last_unended);
+  return 1;
 }
 
 static int reader_next(lua_State *L) {
@@ -622,7 +664,8 @@ static int core_recording_open(lua_State *L) {
 
 void snare_lua_open_recording(lua_State *L) {
   static const luaL_Reg methods[] = {
-      {"next", reader_next}, {"profile", reader_profile}, {NULL, NULL}};
+      {"next", reader_next}, {"profile", reader_profile},
+      {"unended", reader_unended}, {NULL, NULL}};
   if (luaL_newmetatable(L, READER_TYPE)) {
     luaL_newlib(L, methods);
     lua_setfield(L, -2, "__index");

@@ -193,6 +193,9 @@ void snare_lua_open_jit(lua_State *L);
 /* ---- recording_lua.c ---- */
 /* Sets recording_open (readers of `snare record` streams). */
 void snare_lua_open_recording(lua_State *L);
+/* ---- plt_lua.c ---- */
+/* Sets plt_stubs (an object's library calls made hookable). */
+void snare_lua_open_plt(lua_State *L);
 /* ---- marks_lua.c ---- */
 /* Sets mark, marks, mark_hook, probe_hook... into the table on top. */
 void snare_lua_open_marks(lua_State *L);

@@ -245,7 +245,7 @@ static int lib_addresses(lua_State *L)
 /* lib:function_info(name) -> {name, inlined, entry, after_prologue,
    ranges = {{low, high}...}, decl_file, decl_line, params = {...},
    param_formats = "d4s8...", param_enums = {[i] = "RED=0;BLUE=6"},
-   return_format = "s8", returns = "integer"|"float"|"nothing"|
+   return_format = "s8", return_enums = "OK=0;...", returns = "integer"|"float"|"nothing"|
    "unknown", return_size} */
 static int lib_function_info(lua_State *L)
 {
@@ -288,6 +288,7 @@ static int lib_function_info(lua_State *L)
   }
   lua_setfield(L, -2, "param_enums");
   setstring(L, "return_format", fn.return_format);
+  setstring(L, "return_enums", fn.return_enums);
   static const char *const returns[] = {"unknown", "nothing", "integer",
                                         "float"};
   setstring(L, "returns", returns[fn.returns]);

@@ -485,7 +485,7 @@ static bool add_function(unit_walk *w, Dwarf_Die die, bool inlined,
       return_kind(di->dbg, origin ? origin : die, &fn->info.return_size);
   /* A function's DW_AT_type is its return type. */
   char format[3] = {0};
-  param_format(di->dbg, die, origin, format, NULL);
+  param_format(di->dbg, die, origin, format, &fn->return_enums);
   fn->return_format = malloc(sizeof format);
   if (fn->return_format != NULL)
     memcpy(fn->return_format, format, sizeof format);
@@ -619,6 +619,7 @@ snare_status di_finish_functions(snare_debuginfo *di, size_t first)
     info->param_formats = fn->param_formats;
     info->param_enums = (const char *const *)fn->param_enums;
     info->return_format = fn->return_format;
+    info->return_enums = fn->return_enums;
     di_place_function(di, fn, fn->ranges[fn->info.range_count - 1].high);
   }
   return SNARE_OK;
@@ -650,6 +651,7 @@ void di_free_functions(snare_debuginfo *di)
     free(fn->param_formats);
     free(fn->param_enums);
     free(fn->return_format);
+    free(fn->return_enums);
   }
   free(di->functions);
   for (size_t i = 0; i < di->block_count; i++)

@@ -82,6 +82,7 @@ typedef struct di_function {
   /* two characters; on the heap, since info points at it and the
      function table moves as units load */
   char *return_format;
+  char *return_enums; /* an enum return type's enumerators, or NULL */
 } di_function;
 
 /* A unit naming a file, by the hash of the file's base name. */

@@ -269,8 +269,10 @@ static void end_dead_frames(hook_thread *thread, uint64_t slot, uint64_t stub,
   }
 }
 
+/* context: the trapped context of a trap-based hook, NULL when the entry
+   trampoline called (the vector registers are then the function's). */
 static void enter(snare_hook_record *hook, const uint64_t args[6],
-                  uint64_t *slot) {
+                  uint64_t *slot, const void *context) {
   if (busy || !atomic_load_explicit(&hook->active, memory_order_relaxed))
     return;
   busy = true;
@@ -281,10 +283,9 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     return;
   }
   atomic_fetch_add_explicit(&hook->calls, 1, memory_order_relaxed);
-  uint64_t now = (hook->options.time || hook->options.trace ||
-                  hook->options.record)
-                     ? snare_os_now_ns()
-                     : 0;
+  /* A recording reads a clock of its own (record_buffer.c). */
+  uint64_t now =
+      (hook->options.time || hook->options.trace) ? snare_os_now_ns() : 0;
   if (stub != 0 && thread->depth > thread->base &&
       thread->shadow[thread->depth - 1].slot <= (uint64_t)(uintptr_t)slot) {
     uint64_t clock = now;
@@ -295,6 +296,15 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
   if (hook->options.callback != NULL)
     callback(hook, thread, false, now, args, 0);
   if (stub != 0 && thread->depth < SHADOW_DEPTH) {
+    /* A call the record-time filters leave out, of a hook that does
+       nothing else, is not worth its exit: the return stays as it is. */
+    bool records_only = !hook->options.time && !hook->options.trace &&
+                        hook->options.callback == NULL;
+    if (hook->options.record &&
+        !snare_record_entry(hook, args, slot, context, records_only)) {
+      busy = false;
+      return;
+    }
     shadow_entry *entry = &thread->shadow[thread->depth];
     entry->hook = hook;
     entry->slot = (uint64_t)(uintptr_t)slot;
@@ -307,9 +317,6 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     entry->recursive = hook->options.time && activate(thread, hook);
     thread->depth++;
     *slot = stub;
-    /* Only a frame whose exit will be seen: a recording's calls nest. */
-    if (hook->options.record)
-      snare_record_entry(hook, now, args, slot);
   }
   busy = false;
 }
@@ -320,7 +327,7 @@ void snare_hook_enter_saved(snare_hook_record *hook, uint64_t *saved) {
       saved[SNARE_HOOK_SAVED_RDX], saved[SNARE_HOOK_SAVED_RCX],
       saved[SNARE_HOOK_SAVED_R8],  saved[SNARE_HOOK_SAVED_R9],
   };
-  enter(hook, args, &saved[SNARE_HOOK_SAVED_RETURN]);
+  enter(hook, args, &saved[SNARE_HOOK_SAVED_RETURN], NULL);
 }
 
 void snare_hook_enter_trapped(snare_hook_record *hook, void *context) {
@@ -331,14 +338,15 @@ void snare_hook_enter_trapped(snare_hook_record *hook, void *context) {
   for (int i = 0; i < 6; i++)
     args[i] = snare_arch_register_get(context, order[i]);
   uint64_t sp = snare_arch_register_get(context, SNARE_REG_RSP);
-  enter(hook, args, (uint64_t *)(uintptr_t)sp); /* the thread's own stack */
+  enter(hook, args, (uint64_t *)(uintptr_t)sp, context); /* its own stack */
 }
 
 /* The time of this exit, read at most once, and only for hooks that
-   time, trace or call back: counting alone needs no clock. */
+   time, trace or call back: counting alone needs no clock, a recording
+   reads its own. */
 static uint64_t exit_time(const snare_hook_record *hook, uint64_t *now) {
   if (*now == 0 && (hook->options.time || hook->options.trace ||
-                    hook->options.record || hook->options.callback))
+                    hook->options.callback))
     *now = snare_os_now_ns();
   return *now;
 }
@@ -374,7 +382,7 @@ static void leave(hook_thread *thread, uint64_t *clock, bool returned,
   if (hook->options.trace)
     trace(hook, thread, true, now);
   if (hook->options.record)
-    snare_record_exit(hook, now, returned, return_value);
+    snare_record_exit(hook, returned, return_value);
   if (hook->options.callback != NULL && hook->options.callback_on_exit &&
       atomic_load_explicit(&hook->active, memory_order_relaxed))
     callback(hook, thread, true, now, NULL, return_value);

@@ -87,15 +87,22 @@ SNARE_HIDDEN bool snare_hooks_jump_in(uint64_t addr, size_t n);
 /* Append an entry (with the argument registers args, which may be NULL,
    and the return address's slot, above which lie stack arguments) or an
    exit (`returned`: with rax = value, else a frame that ended
-   without returning) of hook's function at `now` to the calling
+   without returning) of hook's function, timed by the recordings' clock
+   (snare_os_cycle_now_ns), to the calling
    thread's recording stream, while recording (record_buffer.c);
-   signal-safe. */
-SNARE_HIDDEN void snare_record_entry(const snare_hook_record *hook,
-                                     uint64_t now, const uint64_t *args,
-                                     const uint64_t *slot);
+   signal-safe. context: a trap's, where the floating-point arguments
+   are; NULL: they are in the vector registers still. With
+   may_skip_exit, an entry returns false when its exit
+   needs no recording (the record-time filters leave the call out, and
+   what it calls is filtered as if it were not there): the caller then
+   does not catch that exit. Otherwise it returns true. */
+SNARE_HIDDEN bool snare_record_entry(const snare_hook_record *hook,
+                                     const uint64_t *args,
+                                     const uint64_t *slot,
+                                     const void *context,
+                                     bool may_skip_exit);
 SNARE_HIDDEN void snare_record_exit(const snare_hook_record *hook,
-                                    uint64_t now, bool returned,
-                                    uint64_t value);
+                                    bool returned, uint64_t value);
 /* The calling thread ends: its stream is complete. */
 SNARE_HIDDEN void snare_record_thread_ended(void);
 

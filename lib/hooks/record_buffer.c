@@ -19,11 +19,28 @@
 #define EVENT_MAX 16
 #define STRING_MAX 64
 #define ARGS_MAX 8 /* six registers, then two words of the stack */
-/* Markers before it, the event, its values and strings. */
-#define RECORD_MAX (3 * EVENT_MAX + 2 + ARGS_MAX * (10 + 2 + STRING_MAX))
+/* Markers before it, the event, its values and strings, its
+   floating-point values. */
+#define RECORD_MAX \
+  (3 * EVENT_MAX + 2 + ARGS_MAX * (10 + 2 + STRING_MAX) + 2 + ARGS_MAX * 10)
+
+/* The hooks' shadow stack is at most this deep (hook_dispatch.c), so
+   is the record-time filters' stack of a stream. */
+#define FILTER_FRAMES 1024
+#define NO_LIMIT UINT16_MAX
 
 enum { KIND_ENTRY, KIND_EXIT, KIND_MARKER, KIND_ENTRY_VALUES };
-enum { MARK_TIME, MARK_LOST, MARK_RETURN, MARK_RETURN_STRING };
+
+/* A call of a stream, as the record-time filters see it; the rules are
+   uftrace's, as the readers apply them too (bindings/recording_lua.c). */
+typedef struct filter_frame {
+  uint16_t below;  /* calls passed up to and including this one */
+  uint16_t limit;  /* depths allowed below the nearest -F */
+  bool passed;     /* by -F, -N and -D: recorded while recording is on */
+  bool in_filter;  /* it or a caller is a SNARE_RECORD_ONLY function */
+  bool hidden;     /* it or a caller is a SNARE_RECORD_HIDE function */
+} filter_frame;
+enum { MARK_TIME, MARK_LOST, MARK_RETURN, MARK_RETURN_STRING, MARK_FLOATS };
 
 struct snare_record_stream {
   _Alignas(64) _Atomic uint64_t head; /* the thread's: bytes written */
@@ -39,6 +56,8 @@ struct snare_record_stream {
   size_t size;                /* a power of two */
   uint8_t *_Atomic ring;      /* NULL once released */
   snare_record_stream *next;  /* older streams */
+  unsigned frames;            /* with filters: calls open on the thread */
+  filter_frame frame[FILTER_FRAMES];
 };
 
 #define RECORD_TLS _Thread_local __attribute__((tls_model("initial-exec")))
@@ -47,6 +66,10 @@ static _Atomic(snare_record_stream *) streams;
 static _Atomic bool recording;
 static bool lossless;
 static size_t ring_bytes = DEFAULT_RING_BYTES;
+static snare_record_config filters;
+/* Off: between a trace_off trigger and a trace_on; finished: after a
+   finish trigger. For every thread, as uftrace's. */
+static _Atomic bool paused, finished;
 
 snare_status snare_record_begin(const snare_record_config *config) {
   size_t size = config != NULL && config->buffer_bytes != 0
@@ -56,6 +79,10 @@ snare_status snare_record_begin(const snare_record_config *config) {
     return SNARE_INVALID_ARGUMENT;
   ring_bytes = size;
   lossless = config != NULL && config->lossless;
+  filters = config != NULL ? *config : (snare_record_config){0};
+  snare_os_cycle_clock_start();
+  atomic_store(&paused, filters.disabled);
+  atomic_store(&finished, false);
   atomic_store(&recording, true);
   return SNARE_OK;
 }
@@ -198,19 +225,109 @@ static void commit(snare_record_stream *stream, const uint8_t *event,
   publish(stream, event, n);
 }
 
-void snare_record_entry(const snare_hook_record *hook, uint64_t now,
-                        const uint64_t *args, const uint64_t *slot) {
+/* Applies the filters to an entry of hook: whether it is recorded, and
+   whether its frame was kept (else its exit needs nothing). */
+static bool filter_entry(snare_record_stream *stream,
+                         const snare_hook_record *hook, bool may_skip_exit,
+                         bool *kept) {
+  unsigned flags = hook->options.record_filter;
+  if (flags & SNARE_RECORD_TRACE_ON)
+    atomic_store_explicit(&paused, false, memory_order_relaxed);
+  if (flags & SNARE_RECORD_TRACE_OFF)
+    atomic_store_explicit(&paused, true, memory_order_relaxed);
+  const filter_frame *parent =
+      stream->frames > 0 && stream->frames <= FILTER_FRAMES
+          ? &stream->frame[stream->frames - 1]
+          : NULL;
+  bool only = (flags & SNARE_RECORD_ONLY) != 0;
+  filter_frame f = {
+      .in_filter = !filters.only || only || (parent && parent->in_filter),
+      .hidden = (flags & SNARE_RECORD_HIDE) || (parent && parent->hidden),
+  };
+  unsigned depth = parent ? parent->below : 0;
+  unsigned limit = filters.max_depth ? depth + filters.max_depth : NO_LIMIT;
+  if (!only && parent)
+    limit = parent->limit;
+  else if (only && parent && parent->in_filter && parent->limit > limit)
+    limit = parent->limit;
+  f.limit = (uint16_t)(limit < NO_LIMIT ? limit : NO_LIMIT);
+  /* A paused recording still counts depths (uftrace's does). */
+  f.passed = f.in_filter && !f.hidden && depth < f.limit;
+  f.below = (uint16_t)(depth + (f.passed ? 1 : 0));
+  bool recorded = f.passed &&
+                  !atomic_load_explicit(&paused, memory_order_relaxed) &&
+                  !atomic_load_explicit(&finished, memory_order_relaxed);
+  if (flags & SNARE_RECORD_FINISH)
+    atomic_store_explicit(&finished, true, memory_order_relaxed);
+  /* A call the filters do not pass, that sets no filter state of its
+     callees, is as if it were not there for them. */
+  *kept = !may_skip_exit || f.passed ||
+          (flags & (SNARE_RECORD_ONLY | SNARE_RECORD_HIDE)) != 0;
+  if (*kept) {
+    if (stream->frames < FILTER_FRAMES)
+      stream->frame[stream->frames] = f;
+    stream->frames++;
+  }
+  return recorded;
+}
+
+/* Pops the frame of an exit; whether the exit is recorded. */
+static bool filter_exit(snare_record_stream *stream) {
+  if (stream->frames == 0)
+    return false; /* entered before the recording began */
+  unsigned at = --stream->frames;
+  return at < FILTER_FRAMES && stream->frame[at].passed &&
+         !atomic_load_explicit(&paused, memory_order_relaxed) &&
+         !atomic_load_explicit(&finished, memory_order_relaxed);
+}
+
+/* The first n floating-point arguments: from the trap's context, or the
+   live registers. */
+static void float_args(const void *context, uint64_t out[ARGS_MAX],
+                       unsigned n) {
+  if (context == NULL) {
+    snare_arch_float_args_live(out);
+    return;
+  }
+  for (unsigned i = 0; i < n; i++) {
+    uint8_t vector[16] = {0};
+    snare_arch_vector_get(context, i, vector);
+    out[i] = 0;
+    for (unsigned b = 0; b < 8; b++)
+      out[i] |= (uint64_t)vector[b] << (8 * b);
+  }
+}
+
+bool snare_record_entry(const snare_hook_record *hook, const uint64_t *args,
+                        const uint64_t *slot, const void *context,
+                        bool may_skip_exit) {
   snare_record_stream *stream = stream_here();
   if (stream == NULL)
-    return;
+    return true;
+  bool kept = true;
+  if (filters.filters && !filter_entry(stream, hook, may_skip_exit, &kept))
+    return kept;
+  uint64_t now = snare_os_cycle_now_ns();
   unsigned count = args == NULL ? 0 : hook->options.record_args;
   if (count > ARGS_MAX)
     count = ARGS_MAX;
+  unsigned floats = hook->options.record_float_args;
+  if (floats > ARGS_MAX)
+    floats = ARGS_MAX;
   uint8_t event[RECORD_MAX];
-  size_t n = put_head(stream, event, now,
-                      count > 0 ? KIND_ENTRY_VALUES : KIND_ENTRY);
+  size_t n = 0;
+  if (floats > 0) {
+    uint64_t values[ARGS_MAX];
+    float_args(context, values, floats);
+    n += put_number(event + n, (uint64_t)MARK_FLOATS << 2 | KIND_MARKER);
+    n += put_number(event + n, floats);
+    for (unsigned i = 0; i < floats; i++)
+      n += put_number(event + n, values[i]);
+  }
+  n += put_head(stream, event + n, now,
+                count > 0 || floats > 0 ? KIND_ENTRY_VALUES : KIND_ENTRY);
   n += put_number(event + n, (uint64_t)(unsigned)hook->id);
-  if (count > 0) {
+  if (count > 0 || floats > 0) {
     n += put_number(event + n, count);
     unsigned strings = 0;
     for (unsigned i = 0; i < count; i++) {
@@ -235,16 +352,21 @@ void snare_record_entry(const snare_hook_record *hook, uint64_t now,
     }
   }
   commit(stream, event, n, now);
+  return kept;
 }
 
-void snare_record_exit(const snare_hook_record *hook, uint64_t now,
-                       bool returned, uint64_t value) {
+void snare_record_exit(const snare_hook_record *hook, bool returned,
+                       uint64_t value) {
   snare_record_stream *stream = stream_here();
-  if (stream == NULL)
+  if (stream == NULL || (filters.filters && !filter_exit(stream)))
     return;
+  uint64_t now = snare_os_cycle_now_ns();
   uint8_t event[RECORD_MAX];
   size_t n = 0;
   if (returned && hook->options.record_return) {
+    /* A return is caught by the exit stub: xmm0 is the function's. */
+    if (hook->options.record_return_float)
+      value = snare_arch_float_return_live();
     n += put_number(event + n, (uint64_t)MARK_RETURN << 2 | KIND_MARKER);
     n += put_number(event + n, value);
     if (hook->options.record_return_string) {

@@ -666,6 +666,8 @@ typedef struct snare_function_info {
   const char *const *param_enums;
   const char *return_format; /* the same two characters for the return
                                 value; "?0" for void */
+  const char *return_enums;  /* an enum return type's enumerators, as
+                                param_enums', else NULL */
 } snare_function_info;
 
 /* The source frame `outward` levels out from the innermost at addr (an
@@ -1212,6 +1214,13 @@ typedef struct snare_hook_options {
   bool record_return;     /* with record: rax goes with each return */
   bool record_return_string; /* and it points to a string, read as
                                 record_strings' are */
+  uint8_t record_filter;  /* with record: SNARE_RECORD_ONLY... bits, the
+                             record-time filters (snare_record_config) */
+  uint8_t record_float_args; /* with record: the first N (up to 8)
+                                floating-point arguments (the low 64 bits
+                                of xmm0...) go with each entry */
+  bool record_return_float;  /* the return value recorded is xmm0's low
+                                64 bits, not rax */
   snare_hook_fn callback; /* NULL: count only */
   bool callback_on_exit;  /* also call it at exits */
   void *data;             /* passed to callback, owned by the caller */
@@ -1335,13 +1344,33 @@ SNARE_API snare_status snare_trace_read(snare_trace_event *out, size_t cap,
  * its length + 1 (0: unreadable) and its bytes), 2 a marker (V >> 2: 0
  * the absolute time follows, 1 a count of lost events follows, 2 the
  * return value of the exit that follows, 3 the string it points to: its
- * length + 1, 0 if unreadable, and its bytes). A stream begins with an
- * absolute time.
+ * length + 1, 0 if unreadable, and its bytes; 4 the floating-point
+ * arguments of the entry that follows: a count N, N LEB128 raw 64-bit
+ * values). A stream begins with an absolute time.
  */
 typedef struct snare_record_config {
   size_t buffer_bytes; /* per thread, a power of two; 0: 1 MiB */
   bool lossless;       /* wait for room rather than drop */
+  /* Record-time filters, as uftrace record's (-F, -N, -D, -T): with
+     `filters`, a call is recorded when it lies at or below a hook with
+     SNARE_RECORD_ONLY (if `only`: some hook has it), below none with
+     SNARE_RECORD_HIDE, at most max_depth recorded calls deep counted
+     from the nearest ONLY one or the thread's first (0: no limit), and
+     while recording is on (off from the start if `disabled`). */
+  bool filters;
+  bool only;
+  unsigned max_depth;
+  bool disabled;
 } snare_record_config;
+
+/* snare_hook_options.record_filter bits. */
+enum {
+  SNARE_RECORD_ONLY = 1,      /* -F: the function and what it calls */
+  SNARE_RECORD_HIDE = 2,      /* -N: neither, nor what it calls */
+  SNARE_RECORD_TRACE_ON = 4,  /* recording is on from its entry on */
+  SNARE_RECORD_TRACE_OFF = 8, /* off from its entry (itself unrecorded) */
+  SNARE_RECORD_FINISH = 16    /* ends for good after its entry */
+};
 
 /* Recording hooks record from now on, until snare_record_end. */
 SNARE_API snare_status snare_record_begin(const snare_record_config *config);
@@ -1380,6 +1409,32 @@ SNARE_API void snare_record_stream_release(snare_record_stream *stream);
    writer writes them), the streams of threads that did not cross the
    fork end, and the forking thread's stream is the child's. */
 SNARE_API void snare_record_forked_child(void);
+
+/* ------------------------------------------------------------------ */
+/* Library calls: an object's calls through its PLT, as functions       */
+
+typedef struct snare_plt_stub {
+  const char *name; /* the slot's symbol (malloc, memcpy), no version */
+  uint64_t address; /* the stub: hook it to hook these calls */
+  uint64_t target;  /* the function the calls go to */
+} snare_plt_stub;
+
+/*
+ * Makes the calls lib makes through its PLT (its jump-slot relocations)
+ * hookable, and only those: each slot is bound now to what the dynamic
+ * loader would bind it to (the symbol at its version, an IFUNC's
+ * choice made) through a stub of generated code, registered as a
+ * function named after the symbol, so that snare_hook_function on the
+ * stub catches exactly the calls through that slot. Slots whose symbol
+ * nothing defines stay as they are. *out (count entries) stays valid
+ * while the process lives; stubs are never freed (a thread may be in
+ * one). Once per library: EXISTS after; NOT_FOUND if it has no PLT;
+ * SYSTEM if its file cannot be read or no code memory is left.
+ * Controller thread.
+ */
+SNARE_API snare_status snare_plt_stubs(snare_library *lib,
+                                       const snare_plt_stub **out,
+                                       size_t *count);
 
 /* ------------------------------------------------------------------ */
 /* JIT code: executable memory, regions with symbols and line maps     */

@@ -27,6 +27,21 @@ SNARE_HIDDEN bool snare_arch_vector_get(const void *context, unsigned index,
                                         uint8_t out[16]);
 SNARE_HIDDEN void snare_arch_single_step(void *context, bool on);
 
+/* The low 64 bits of xmm0-xmm7 (the floating-point arguments), and of
+   xmm0 (a floating-point return value), as they are now: only from code
+   on general registers only that runs straight after the hooked
+   function's entry or return (float_args.c). */
+SNARE_HIDDEN void snare_arch_float_args_live(uint64_t out[8]);
+SNARE_HIDDEN uint64_t snare_arch_float_return_live(void);
+
+/* Library-call stubs (jump_stub.c): the ELF relocation type of a PLT
+   slot, and code that jumps to target (written to out, at most
+   SNARE_ARCH_JUMP_STUB_SIZE bytes; returns its length). */
+#define SNARE_ARCH_JUMP_STUB_SIZE 32
+SNARE_HIDDEN extern const unsigned snare_arch_jump_slot_relocation;
+SNARE_HIDDEN size_t snare_arch_jump_stub(
+    uint8_t out[SNARE_ARCH_JUMP_STUB_SIZE], uint64_t target);
+
 /* The trap instruction snare patches in, and its length. */
 SNARE_HIDDEN extern const uint8_t snare_arch_trap_instruction[];
 SNARE_HIDDEN extern const size_t snare_arch_trap_size;

@@ -48,6 +48,14 @@ SNARE_HIDDEN snare_status snare_os_library_locate(void *handle,
                                                   snare_os_loaded *out);
 
 /*
+ * The address the dynamic loader binds a reference to `name` (at
+ * `version`, NULL for none) to, in the global scope, an IFUNC's
+ * choice made; 0 if nothing defines it.
+ */
+SNARE_HIDDEN uint64_t snare_os_symbol_resolve(const char *name,
+                                              const char *version);
+
+/*
  * Opens a file read-only for a file-reading library such as libelf;
  * returns a descriptor, or -1. Close it with snare_os_file_close.
  */

@@ -178,6 +178,11 @@ SNARE_HIDDEN void snare_os_code_flush(uint64_t addr, size_t n);
 
 /* Monotonic clock in nanoseconds; signal-safe. */
 SNARE_HIDDEN uint64_t snare_os_now_ns(void);
+/* A cheaper clock in ns for recordings, near the monotonic one (the TSC
+   scaled by a factor snare_os_cycle_clock_start measures, not on a hook
+   path, else snare_os_now_ns). */
+SNARE_HIDDEN void snare_os_cycle_clock_start(void);
+SNARE_HIDDEN uint64_t snare_os_cycle_now_ns(void);
 
 /* Zeroed private pages, not from malloc (so hooks on malloc may use
    them); signal-safe; NULL on failure. */

@@ -142,3 +142,9 @@ uint64_t snare_os_loaded_generation(void) {
   dl_iterate_phdr(read_counts, &counts);
   return counts;
 }
+
+uint64_t snare_os_symbol_resolve(const char *name, const char *version) {
+  void *found = version != NULL ? dlvsym(RTLD_DEFAULT, name, version)
+                                : dlsym(RTLD_DEFAULT, name);
+  return (uint64_t)(uintptr_t)found;
+}

@@ -191,6 +191,12 @@ cases.groups.module = with_memory {
                                 { "bad filter", { "/etc/passwd",
                                                   { only = { x = 1 } } } } }
                      end },
+  -- library calls: only an open library has a PLT to stub
+  plt_stubs = { params = { "lib" },
+                extra = function(ctx)
+                  return { { "closed library", { ctx.closed_lib } },
+                           { "address", { ctx.fib } } }
+                end },
   -- marks: a good mark stays registered (unarmed, it changes nothing);
   -- good hooks and mark breakpoints match no mark
   mark = { params = { "address", "data1", "data2", "function" },

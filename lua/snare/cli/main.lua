@@ -43,7 +43,10 @@ usage: snare COMMAND [ARGS...]
                                    FILE.PID.N after N execs)
   snare record [-d DIR] [--lossless|--drop] [--buffer-size N] -- PROGRAM
                                    every call of PROGRAM's functions, on
-                                   every thread, into DIR (snare.data)
+                                   every thread, into DIR (snare.data);
+                                   -F/-N PATTERN, -D N, -T FUNC@ACTION,
+                                   --disable filter while recording;
+                                   --libcall: its library calls too
   snare report [-s KEY,...] [--threads] [--diff DIR2] [FILTERS]
   snare replay [FILTERS]           calls nested, with durations
   snare graph [FILTERS] FUNCTION   the call graph under FUNCTION

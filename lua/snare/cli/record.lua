@@ -47,6 +47,35 @@ local function parse(argv, first, attached)
       end
       opts.specs[#opts.specs + 1] = (what == "args" and "A:" or "R:") .. operand
       i = i + 1
+    elseif option == "-F" or option == "--filter" or option == "-N"
+           or option == "--notrace" then
+      local ok, err = require("snare.recording.data").matcher(operand or "")
+      if not operand or not ok then
+        return nil, option .. ": " .. (err or "needs a pattern")
+      end
+      local kind = (option == "-F" or option == "--filter") and "F:" or "N:"
+      opts.specs[#opts.specs + 1] = kind .. operand
+      i = i + 1
+    elseif option == "-D" or option == "--depth" then
+      if not (operand or ""):match("^[1-9]%d*$") then
+        return nil, option .. " needs a depth of at least 1"
+      end
+      opts.specs[#opts.specs + 1] = "D:" .. operand
+      i = i + 1
+    elseif option == "-T" or option == "--trigger" then
+      local pattern, action = (operand or ""):match("^(.+)@([%w_]+)$")
+      local ok, err = require("snare.recording.data").matcher(pattern or "")
+      if not (action == "trace_on" or action == "trace_off"
+              or action == "finish") or not ok then
+        return nil, option .. " needs FUNCTION@trace_on|trace_off|finish"
+                    .. (err and ": " .. err or "")
+      end
+      opts.specs[#opts.specs + 1] = "T:" .. operand
+      i = i + 1
+    elseif option == "--libcall" then
+      opts.specs[#opts.specs + 1] = "libcall"
+    elseif option == "--disable" then
+      opts.specs[#opts.specs + 1] = "disable"
     elseif option == "-S" or option == "--script" then
       if not operand then
         return nil, option .. " needs a Lua script"

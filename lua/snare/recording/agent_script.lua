@@ -3,7 +3,9 @@
 -- (agent.args): DIR LOSSLESS BUFFER_BYTES SPECS COMMAND..., DIR the
 -- recording directory (made by `snare record`), LOSSLESS "1" or "0",
 -- SPECS what to record of arguments and return values ("A:SPEC",
--- "R:SPEC" and "auto" for -A, -R and --auto-args, separated by \x1e).
+-- "R:SPEC" and "auto" for -A, -R and --auto-args) and the record-time
+-- filters ("F:PATTERN", "N:PATTERN", "D:DEPTH", "T:PATTERN@ACTION" and
+-- "disable" for -F, -N, -D, -T and --disable), separated by \x1e.
 --
 -- The program's functions are hooked to record every entry and exit;
 -- the agent's writer thread (agent/recorder.c) drains the threads'
@@ -21,9 +23,33 @@ local data = require "snare.recording.data"
 local dir, lossless, buffer = agent.args[1], agent.args[2], agent.args[3]
 local command = { table.unpack(agent.args, 5) }
 local specs = { args = {}, retvals = {} }
+-- The record-time filters: {pattern, bit} and the recorder's settings.
+local filter_rules, filters = {}, nil
+local bits_of = require("snare").core
+local trigger_bits = { trace_on = bits_of.RECORD_TRACE_ON,
+                       trace_off = bits_of.RECORD_TRACE_OFF,
+                       finish = bits_of.RECORD_FINISH }
 for item in agent.args[4]:gmatch("[^\x1e]+") do
+  local kind, operand = item:match("^([FNDT]):(.*)$")
   if item == "auto" then
     specs.auto = true
+  elseif item == "libcall" then
+    specs.libcall = true
+  elseif item == "disable" then
+    filters = filters or {}
+    filters.disabled = true
+  elseif kind then
+    filters = filters or {}
+    if kind == "D" then
+      filters.depth = math.tointeger(tonumber(operand))
+    elseif kind == "T" then
+      local pattern, action = operand:match("^(.+)@([%w_]+)$")
+      filter_rules[#filter_rules + 1] = { pattern, trigger_bits[action] }
+    else
+      filters.only = filters.only or kind == "F"
+      filter_rules[#filter_rules + 1] =
+        { operand, kind == "F" and bits_of.RECORD_ONLY or bits_of.RECORD_HIDE }
+    end
   else
     local what = item:sub(1, 1) == "A" and "args" or "retval"
     local spec = assert(argspec.parse(item:sub(3), what))
@@ -49,11 +75,22 @@ end
 
 local functions, hooks, failed, plans = agent.functions(), {}, 0, {}
 local wants_values = specs.auto or #specs.args > 0 or #specs.retvals > 0
-for _, fn in ipairs(functions) do
+-- fn: {name=, address=, library=} (library: where a library call goes;
+-- else where fn lies).
+local function hook_function(fn)
   local options, plan = { record = true }, nil
+  local library = fn.library or library_of(fn.address)
+  local bits = 0
+  for _, rule in ipairs(filter_rules) do
+    if match(rule[1], { name = fn.name, library = library }) then
+      bits = bits | rule[2]
+    end
+  end
+  options.record_filter = bits
   if wants_values then
-    local info = specs.auto and agent.program:function_info(fn.name) or nil
-    plan = argspec.plan({ name = fn.name, library = library_of(fn.address),
+    local info = specs.auto and not fn.library
+                 and agent.program:function_info(fn.name) or nil
+    plan = argspec.plan({ name = fn.name, library = library,
                           info = info }, specs, match)
     for key, value in pairs(plan and argspec.hook_options(plan) or {}) do
       options[key] = value
@@ -62,12 +99,39 @@ for _, fn in ipairs(functions) do
   local ok, hook = pcall(snare.core.hook, fn.address, options)
   if ok then
     hooks[#hooks + 1] = { id = hook.id, address = fn.address, name = fn.name,
-                          hook = hook }
+                          library = library, hook = hook }
     if plan then
       plans[#plans + 1] = argspec.line(hook.id, plan)
     end
   else
     failed = failed + 1
+  end
+end
+for _, fn in ipairs(functions) do
+  hook_function(fn)
+end
+-- Library calls (--libcall): the program's calls through its PLT, each
+-- slot's through a stub of its own, named as the slot's symbol.
+if specs.libcall then
+  -- The mapped file an address lies in (libraries snare did not load).
+  local mapped = {}
+  for line in io.lines("/proc/self/maps") do
+    local from, to, path = line:match("^(%x+)%-(%x+) %S+ %S+ %S+ %S+%s+(/.*)$")
+    if from then
+      mapped[#mapped + 1] = { tonumber(from, 16), tonumber(to, 16), path }
+    end
+  end
+  local function file_of(address)
+    for _, m in ipairs(mapped) do
+      if math.ult(address, m[2]) and not math.ult(address, m[1]) then
+        return m[3]
+      end
+    end
+    return "-"
+  end
+  for _, stub in ipairs(assert(snare.core.plt_stubs(agent.program))) do
+    hook_function({ name = stub.name, address = stub.address,
+                    library = file_of(stub.target) })
   end
 end
 
@@ -92,7 +156,7 @@ local function symbols_text()
   local lines = {}
   for _, h in ipairs(hooks) do
     lines[#lines + 1] = string.format("%d 0x%x %s %s", h.id, h.address,
-                                      library_of(h.address), h.name)
+                                      h.library, h.name)
   end
   return table.concat(lines, "\n") .. "\n"
 end
@@ -112,7 +176,8 @@ local function buildids_text(maps)
 end
 
 local started = os.time()
-core.record_start(dir, lossless == "1", math.tointeger(tonumber(buffer)) or 0)
+core.record_start(dir, lossless == "1", math.tointeger(tonumber(buffer)) or 0,
+                  filters)
 local maps = read_file("/proc/self/maps") or ""
 write_file("symbols.txt", symbols_text())
 write_file("args.txt", #plans > 0 and table.concat(plans, "\n") .. "\n" or "")

@@ -50,7 +50,7 @@ function data.open(dir)
     return nil, dir .. " is not a snare recording (no task.txt, symbols.txt)"
   end
   local self = setmetatable({ dir = dir, threads = {}, functions = {},
-                              info = {} }, Data)
+                              at_address = {}, info = {} }, Data)
   for _, line in ipairs(tasks) do
     local tid, pid, file, bytes, lost, waits, name =
       line:match("^(%d+) (%d+) (%S+) (%d+) (%d+) (%d+) ?(.*)$")
@@ -74,6 +74,7 @@ function data.open(dir)
       id = math.tointeger(id)
       self.functions[id] = { id = id, address = tonumber(address, 16),
                              library = library, name = name }
+      self.at_address[self.functions[id].address] = name
     end
   end
   self.plans = {}
@@ -92,6 +93,15 @@ function data.open(dir)
   return self
 end
 
+-- A value as argspec.show shows it; a pointer to a function of the
+-- recording as "&name", as uftrace shows one.
+function Data:shown(raw, format, text)
+  if format == "p" and self.at_address[raw] then
+    return "&" .. self.at_address[raw]
+  end
+  return argspec.show(raw, format, text)
+end
+
 --- "(3, \"hello\")" of an entry's recorded `args` (as the reader gives
 -- them) under function `id`'s plan; "()" without.
 function Data:arguments(id, args)
@@ -101,10 +111,17 @@ function Data:arguments(id, args)
   end
   local shown = {}
   for i = 1, #plan.args do
-    local source = plan.sources[i]
-    shown[i] = source and source <= args.n
-               and argspec.show(args[source], plan.args[i], args.strings[source])
-               or "?"
+    local source, float = plan.sources[i], (plan.float_sources or {})[i]
+    local floats = args.floats or {}
+    if float then
+      shown[i] = floats[float] and argspec.show(floats[float], plan.args[i])
+                 or "?"
+    else
+      shown[i] = source and source <= args.n
+                 and self:shown(args[source], plan.args[i],
+                                args.strings[source])
+                 or "?"
+    end
   end
   return "(" .. table.concat(shown, ", ") .. ")"
 end
@@ -116,7 +133,7 @@ function Data:returned(id, value, text)
   if value == nil or not plan or not plan.retval then
     return ""
   end
-  return " = " .. argspec.show(value, plan.retval, text)
+  return " = " .. self:shown(value, plan.retval, text)
 end
 
 --- The name of function `id` ("?" and the id when unknown).

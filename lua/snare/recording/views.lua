@@ -190,10 +190,11 @@ function views.report_diff(rec, other, opts)
 end
 
 -- Every selected thread's filtered events merged by time: calls
--- `visit(thread, kind, id, depth, time, value, args, ret)` for each
--- (value: an exit's duration, a loss's count; args: an entry's recorded
--- values; ret: an exit's return value, text: the string it points to
--- when read), where an entry directly followed
+-- `visit(thread, kind, id, depth, time, value, args, ret, text,
+-- unended)` for each (value: an exit's duration, a loss's count; args:
+-- an entry's recorded values; ret: an exit's return value, text: the
+-- string it points to when read; unended: the exit closes a call still
+-- running when the stream ended), where an entry directly followed
 -- by its own exit comes once, as a leaf (kind "leaf", with both), unless
 -- `opts.every_event`.
 local function merged(rec, opts, visit)
@@ -202,6 +203,7 @@ local function merged(rec, opts, visit)
     local reader = assert(rec:reader(thread, opts.filters))
     local head = { thread = thread, reader = reader }
     head.event = table.pack(reader:next())
+    head.event.unended = reader:unended()
     if head.event.n > 0 then
       heads[#heads + 1] = head
     end
@@ -217,15 +219,18 @@ local function merged(rec, opts, visit)
     local e = head.event
     local kind, id, depth, time = e[1], e[2], e[3], e[4]
     local after = table.pack(head.reader:next())
+    after.unended = head.reader:unended()
     if kind == "entry" and after[1] == "exit" and after[2] == id
        and after[3] == depth and not opts.every_event then
       visit(head.thread, "leaf", id, depth, time, after[5], e[5], after[6],
-            after[7])
+            after[7], after.unended)
       after = table.pack(head.reader:next())
+      after.unended = head.reader:unended()
     elseif kind == "entry" then
       visit(head.thread, kind, id, depth, time, nil, e[5])
     else
-      visit(head.thread, kind, id, depth, time, e[5], nil, e[6], e[7])
+      visit(head.thread, kind, id, depth, time, e[5], nil, e[6], e[7],
+            e.unended)
     end
     head.event = after
     if after.n == 0 then
@@ -240,9 +245,16 @@ function views.replay(rec, opts, file)
   file:write("# DURATION     TID     FUNCTION\n")
   local blank = string.rep(" ", 10)
   merged(rec, opts, function(thread, kind, id, depth, _, value, args, ret,
-                             text)
+                             text, unended)
     local indent = string.rep("  ", depth)
     local prefix = string.format("[%6d] | ", thread.tid)
+    -- A call still running when the recording ended stays open, as
+    -- uftrace shows it.
+    if kind == "leaf" and unended then
+      kind = "entry"
+    elseif kind == "exit" and unended then
+      return
+    end
     if kind == "leaf" then
       file:write(" ", views.duration(value), " ", prefix, indent,
                  rec:name(id), rec:arguments(id, args),

@@ -1,0 +1,156 @@
+-- record_filters_spec.lua - `snare record`'s record-time filters, as
+-- uftrace record's: -F, -N (names, globs, regexes), -D, -T
+-- trace_on/trace_off/finish and --disable leave calls out of the
+-- recording itself, so the report of an unfiltered read shows only
+-- what they let through; --libcall adds the program's library calls.
+-- The program's output and status stay its own.
+local helpers = require "spec.helpers"
+
+local program = helpers.program
+
+local function snare(args)
+  local err = os.tmpname()
+  local pipe = assert(io.popen("bin/snare " .. args .. " 2>" .. err
+                               .. "; echo \"exit=$?\""))
+  local out = pipe:read("a")
+  pipe:close()
+  local stderr = helpers.read_file(err)
+  os.remove(err)
+  local status = tonumber(out:match("exit=(%d+)\n$"))
+  return out:gsub("exit=%d+\n$", ""), stderr, status
+end
+
+-- {name = calls} in the recording made with `filters`.
+local function recorded(dir, filters)
+  local out, err, status = snare("record -d " .. dir .. " " .. filters
+                                 .. " -- " .. program("calls") .. " 3")
+  assert.equal("total 38\n", out)
+  assert.equal("", err)
+  assert.equal(3, status)
+  local found = {}
+  for n, name in snare("report -f counts -d " .. dir)
+      :gmatch("(%d+) ([^\n]+)\n") do
+    found[name] = tonumber(n)
+  end
+  return found
+end
+
+local function replay_lines(dir)
+  local lines = {}
+  for line in snare("replay -d " .. dir):gmatch("[^\n]+") do
+    if not line:match("^#") then
+      lines[#lines + 1] = line:match("| (.*)$")
+    end
+  end
+  return lines
+end
+
+describe("snare record's filters", function()
+  local dir
+  before_each(function()
+    dir = os.tmpname()
+    os.remove(dir)
+  end)
+  after_each(function()
+    os.execute("rm -rf '" .. dir .. "' '" .. dir .. ".old'")
+  end)
+
+  it("records only what -F functions call, and not what -N ones do",
+     function()
+    assert.same({ middle = 3, leaf = 12 }, recorded(dir, "-F middle"))
+    assert.same({ main = 1, fib = 5 }, recorded(dir, "-N middle"))
+    assert.same({ main = 1, middle = 3, leaf = 12 },
+                recorded(dir, "-F main -N fib"))
+  end)
+
+  it("takes globs and regexes", function()
+    assert.same({ middle = 3, leaf = 12 }, recorded(dir, "-F 'mi*'"))
+    assert.same({ leaf = 12 }, recorded(dir, "-F '^lea'"))
+  end)
+
+  it("limits the depth, counted from the -F function", function()
+    assert.same({ main = 1, fib = 1, middle = 3 }, recorded(dir, "-D 2"))
+    recorded(dir, "-F fib -D 2")
+    assert.same({ "fib() {", "  fib() {", "    fib();", "    fib();",
+                  "  } /* fib */", "  fib();", "} /* fib */" },
+                replay_lines(dir))
+  end)
+
+  it("turns recording off and on, or ends it, at a function's entry",
+     function()
+    assert.same({ main = 1, fib = 5 },
+                recorded(dir, "-T middle@trace_off"))
+    assert.same({ middle = 3, leaf = 12 },
+                recorded(dir, "--disable -T middle@trace_on"))
+    assert.same({ main = 1, fib = 1 }, recorded(dir, "-T fib@finish"))
+  end)
+
+  it("records the program's library calls with --libcall, as uftrace "
+     .. "record does by default", function()
+    assert.same({ main = 1, fib = 5, middle = 3, leaf = 12, atoi = 1,
+                  printf = 1 }, recorded(dir, "--libcall"))
+    assert.same({ atoi = 1, printf = 1 }, recorded(dir, "--libcall -F @libc"))
+    recorded(dir, "--libcall -D 2")
+    assert.same({ "main() {", "  atoi();", "  fib();", "  middle();",
+                  "  middle();", "  middle();", "  printf();", "} /* main */" },
+                replay_lines(dir))
+    assert.truthy(helpers.read_file(dir .. "/symbols.txt")
+                  :find(" /%S*libc%.so%.6 printf\n"))
+  end)
+
+  it("leaves open in replay the calls the program exited inside, as "
+     .. "uftrace does", function()
+    local out, _, status = snare("record -d " .. dir .. " -- "
+                                 .. program("exit_deep"))
+    assert.equal("bottom 5\n", out)
+    assert.equal(7, status)
+    assert.same({ "main() {", "  descend() {", "    descend() {",
+                  "      descend() {", "        descend() {",
+                  "          descend() {", "            bottom() {",
+                  "              leaf();", "              leaf();" },
+                replay_lines(dir))
+    -- The report still counts them.
+    assert.truthy(("\n" .. snare("report -f counts -d " .. dir))
+                  :find("\n1 bottom\n"))
+  end)
+
+  it("records floating-point arguments and return values as uftrace's "
+     .. "fparg and retval/f", function()
+    local out, err, status = snare(
+      "record -d " .. dir .. " -A 'scale@arg1,fparg1,fparg2/32' "
+      .. "-R scale@retval/f -A halve@fparg1/32 -R halve@retval/f32 "
+      .. "-A mixed@arg1,fparg1,arg2,fparg2 -R mixed@retval/f64 -- "
+      .. program("floats"))
+    assert.equal("4.750 2.500 -9.250\n", out)
+    assert.equal("", err)
+    assert.equal(0, status)
+    assert.same({ "main() {",
+                  "  mixed(2, 2.500000, 3, -4.750000) = -9.250000;",
+                  "  halve(5.000000) = 2.500000;",
+                  "  scale(3, 1.500000, 0.250000) = 4.750000;",
+                  "  judge() {",
+                  "    scale(2, 2.000000, 0.500000) = 4.500000;",
+                  "  } /* judge */",
+                  "} /* main */" }, replay_lines(dir))
+    snare("record -a -d " .. dir .. " -- " .. program("floats"))
+    assert.same({ "main() {",
+                  "  mixed(2, 2.500000, 3, -4.750000) = -9.250000;",
+                  "  halve(5.000000) = 2.500000;",
+                  "  scale(1.500000, 3, 0.250000) = 4.750000;",
+                  "  judge(&scale, 2.000000) {",
+                  "    scale(2.000000, 2, 0.500000) = 4.500000;",
+                  "  } = LARGE; /* judge */",
+                  "} = 0; /* main */" }, replay_lines(dir))
+  end)
+
+  it("refuses a filter it cannot apply, running nothing", function()
+    local out, err, status = snare("record -d " .. dir .. " -T fib@later -- "
+                                   .. program("calls"))
+    assert.equal("", out)
+    assert.truthy(err:find("-T needs FUNCTION@trace_on|trace_off|finish",
+                           1, true))
+    assert.not_equal(0, status)
+    _, err = snare("record -d " .. dir .. " -D 0 -- " .. program("calls"))
+    assert.truthy(err:find("-D needs a depth", 1, true))
+  end)
+end)
