@@ -753,6 +753,30 @@ SNARE_API snare_status snare_backtrace(snare_session *session,
                                        snare_backtrace_frame *frames,
                                        size_t cap, size_t *count);
 
+/*
+ * The registers of frame `frame` of the stopped worker (as snare_backtrace
+ * counts), as gdb shows them: frame 0 has its own; an outer frame has its
+ * pc (the return address), sp (the callee's cfa) and the callee-saved
+ * registers as the call frame information restores them, and every other
+ * register as the next inner frame has it (DWARF's "same value" for what
+ * the CFI leaves unspecified). saved_at says where this frame saved its
+ * caller's registers (gdb's "Saved registers"; 0: not saved here); rip is
+ * always saved at cfa - 8. WRONG_STATE unless stopped; INVALID_ARGUMENT
+ * past the outermost frame. Controller thread.
+ */
+typedef struct snare_frame_registers {
+  uint64_t value[SNARE_REG_COUNT];
+  uint64_t saved_at[SNARE_REG_COUNT];
+  uint8_t xmm[16][16];
+  uint64_t cfa;
+  uint64_t caller_cfa; /* 0 for the outermost frame */
+  uint64_t callee_cfa; /* 0 for frame 0 */
+} snare_frame_registers;
+
+SNARE_API snare_status snare_frame_registers_read(snare_session *session,
+                                                  size_t frame,
+                                                  snare_frame_registers *out);
+
 typedef enum snare_value_kind {
   SNARE_VALUE_SIGNED,   /* integer types, char included: i */
   SNARE_VALUE_UNSIGNED, /* u */

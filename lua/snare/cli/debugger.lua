@@ -150,6 +150,34 @@ function Debugger:selected_frame()
   return self.session:frame(self.frame_index or 0)
 end
 
+local register_aliases = { pc = "rip", sp = "rsp", fp = "rbp" }
+
+--- Register `name` of the selected frame: frame 0's own, an outer
+-- frame's as the unwinder restores it (see frame:registers()).
+function Debugger:register(name)
+  self:require_registers()
+  if (self.frame_index or 0) == 0 then
+    return self.session:reg(name)
+  end
+  return self:selected_frame():registers()[register_aliases[name] or name]
+end
+
+--- The 16 bytes of vector register xmm`n` of the selected frame.
+function Debugger:vector_register(n)
+  self:require_registers()
+  if (self.frame_index or 0) == 0 then
+    return self.session:xmm(n)
+  end
+  return self:selected_frame():registers()["xmm" .. n]
+end
+
+--- Fails with gdb's message unless the worker is stopped.
+function Debugger:require_registers()
+  if not self.session.stopped then
+    self:fail("No registers.")
+  end
+end
+
 -- A C variable of a frame (stack frame or trapped frame) by name: nil if
 -- the frame has no such variable (or no variables at all), an error when
 -- it has one that cannot be read (optimized out...).
@@ -357,15 +385,13 @@ function Debugger.new(opts)
   dbg.scope = prompt_scope(dbg)
   dbg.env = expr.env {
     frame = function() return dbg:selected_frame() end,
-    register = function(name)
-      if not dbg.session.stopped then
-        dbg:fail("No registers.")
-      end
-      return dbg.session:reg(name)
-    end,
+    register = function(name) return dbg:register(name) end,
+    vector_register = function(n) return dbg:vector_register(n) end,
     set_register = function(name, n)
-      if not dbg.session.stopped then
-        dbg:fail("No registers.")
+      dbg:require_registers()
+      if (dbg.frame_index or 0) ~= 0 then
+        dbg:fail("Registers of an outer frame cannot be written; "
+                 .. "select frame 0.")
       end
       dbg.session:set_reg(name, n)
     end,

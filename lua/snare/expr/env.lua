@@ -25,7 +25,8 @@ end
 
 --- Makes an environment. `opts` (every field optional):
 -- `frame()` (the frame in view: an object with `locate(name)`, or nil),
--- `register(name)` and `set_register(name, n)`, `history` (a list of
+-- `register(name)`, `vector_register(n)` (16 bytes) and
+-- `set_register(name, n)`, `history` (a list of
 -- values, `$1` first), `convenience` (a table of `$name` values),
 -- `call(addr, args, ret_type)` (runs a function of the target, returns
 -- rax), `set_variable(name, n)` (a variable held in a register).
@@ -124,6 +125,15 @@ function Env:register(name)
     fail("No registers.")
   end
   return read(name)
+end
+
+--- Vector register xmm`n`'s 16 bytes.
+function Env:vector_register(n)
+  local read = self.opts.vector_register
+  if not read then
+    fail("No registers.")
+  end
+  return read(n)
 end
 
 function Env:set_register(name, n)

@@ -15,6 +15,7 @@
 local snare = require "snare"
 local types = require "snare.expr.types"
 local value = require "snare.expr.value"
+local vector = require "snare.expr.vector"
 
 local eval = {}
 
@@ -486,6 +487,10 @@ local function dollar(env, name)
     return env:history(-1 - tonumber(name:sub(2)))
   elseif name:match("^%d+$") then
     return env:history(tonumber(name))
+  end
+  local xmm = math.tointeger(tonumber(name:match("^xmm(%d%d?)$")))
+  if xmm and xmm <= 15 then
+    return vector.value(env:vector_register(xmm), name)
   end
   local t = registers[name]
   if t then

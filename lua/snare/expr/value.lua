@@ -10,6 +10,7 @@
 
 local snare = require "snare"
 local types = require "snare.expr.types"
+local vector = require "snare.expr.vector"
 
 local value = {}
 
@@ -92,6 +93,8 @@ function value.number(v)
       return (string.unpack("<f", bytes))
     elseif t.size == 8 then
       return (string.unpack("<d", bytes))
+    elseif t.size == 2 and t.half_format then -- a vector register's lane
+      return vector.widen(string.unpack("<I2", bytes), t.half_format)
     end
     error("Cannot use a floating-point value of " .. t.size .. " bytes", 0)
   elseif kind == "pointer" then
