@@ -24,29 +24,36 @@ local bfloat16 = scalar("bfloat16", "float", 2,
                         { half_format = "bfloat16", vector_lane = true })
 local half = scalar("_Float16", "float", 2,
                     { half_format = "binary16", vector_lane = true })
+-- Member, element type, count and the name gdb's target description
+-- gives the lane type.
 local lanes = {
-  { "v8_bfloat16", bfloat16, 8 },
-  { "v8_half", half, 8 },
-  { "v4_float", scalar("float", "float", 4, lane), 4 },
-  { "v2_double", scalar("double", "float", 8, lane), 2 },
-  { "v16_int8", scalar("int8_t", "int", 1), 16 },
-  { "v8_int16", scalar("short", "int", 2), 8 },
-  { "v4_int32", scalar("int", "int", 4), 4 },
-  { "v2_int64", scalar("long", "int", 8), 2 },
+  { "v8_bfloat16", bfloat16, 8, "v8bf16" },
+  { "v8_half", half, 8, "v8h" },
+  { "v4_float", scalar("float", "float", 4, lane), 4, "v4f" },
+  { "v2_double", scalar("double", "float", 8, lane), 2, "v2d" },
+  { "v16_int8", scalar("int8_t", "int", 1), 16, "v16i8" },
+  { "v8_int16", scalar("short", "int", 2), 8, "v8i16" },
+  { "v4_int32", scalar("int", "int", 4), 4, "v4i32" },
+  { "v2_int64", scalar("long", "int", 8), 2, "v2i64" },
 }
+
+local function named(name, t)
+  return { kind = "typedef", name = name, target = t, size = t.size,
+           loaded = true }
+end
 
 local members = {}
 for i, lane in ipairs(lanes) do
-  members[i] = { name = lane[1], type = types.array(lane[2], lane[3]),
-                 offset = 0 }
+  members[i] = { name = lane[1], offset = 0,
+                 type = named(lane[4], types.array(lane[2], lane[3])) }
 end
 members[#members + 1] = { name = "uint128", offset = 0,
                           type = scalar("uint128_t", "int", 16,
                                         { signed = false }) }
 
---- The type of `$xmmN`.
-vector.vec128 = { kind = "union", name = "vec128", size = 16,
-                  members = members, loaded = true }
+--- The type of `$xmmN` (gdb names the union plain "vec128").
+vector.vec128 = named("vec128", { kind = "union", name = "vec128", size = 16,
+                                  members = members, loaded = true })
 
 --- The value of a vector register from its 16 bytes (`register`: its
 -- name, for messages and assignments).
