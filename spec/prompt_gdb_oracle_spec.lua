@@ -174,4 +174,49 @@ describe("the prompt against gdb", function()
     assert.is_true(compared >= #commands)
     assert.equals(0, bad)
   end)
+
+  it("refuses a struct of another type (gdb passes its bytes)", function()
+    local out = run(string.format("timeout 60 bin/snare debug -batch -ex %s %s",
+                                  quote("p pair_sum(abi_v)"), quote(lib)))
+    assert.matches("Cannot convert struct vec2 to struct pair.", out, 1, true)
+  end)
+end)
+
+describe("calls from the prompt against gdb", function()
+  it("passes doubles, floats and structs by their ABI classes", function()
+    local commands = {
+      "p add_doubles(1.5, 2.25)", "p add_floats(1.5, 2.25)",
+      "p add_floats(abi_f.a, 2)", "p mix_args(1, 2.5, 3, 4.25)",
+      "p mix_args(abi_p.x, abi_v.y, abi_t.c, abi_f.a)",
+      "p sum9(1, 2, 3, 4, 5, 6, 7, 8, 9.5)", -- the ninth on the stack
+      "p pair_sum(abi_p)", "p pair_make(3, 4)", "p pair_sum(pair_make(3, 4))",
+      "p vec2_dot(abi_v, vec2_scale(abi_v, 2))", "p vec2_scale(abi_v, 0.5)",
+      "p mixed_total(abi_m)", "p mixed_make(1.5, 7)",
+      "p mixed_total(mixed_make(-0.5, 3))",
+      "p triple_sum(abi_t)", "p triple_make(5)", "p triple_sum(triple_make(5))",
+      "p floats_product(abi_f)", "p add_doubles(1, 2)", "p abi_outer(3)",
+      "p add_doubles(1)",
+    }
+    local s, g = both({}, commands)
+    local bad = 0
+    for i, c in ipairs(commands) do
+      local function normal(t)
+        local out = {}
+        for k, line in ipairs(t[tostring(i)] or {}) do
+          out[k] = line:gsub("^%$%d+ = ", "$ = ")
+        end
+        return out
+      end
+      bad = bad + mismatches(c, normal(s), normal(g))
+    end
+    print(string.format("prompt oracle (calls): %d calls compared, "
+                        .. "%d mismatches", #commands, bad))
+    assert.equals(0, bad)
+  end)
+
+  it("refuses a struct of another type (gdb passes its bytes)", function()
+    local out = run(string.format("timeout 60 bin/snare debug -batch -ex %s %s",
+                                  quote("p pair_sum(abi_v)"), quote(lib)))
+    assert.matches("Cannot convert struct vec2 to struct pair.", out, 1, true)
+  end)
 end)

@@ -268,15 +268,16 @@ function Debugger:helper_session()
   return self.helper
 end
 
---- Calls the function at addr with integer or string args for an
--- expression; returns rax. A call that stops on the way is shown and
+--- Calls the function at addr for an expression, its arguments placed
+-- by `plan` (snare.expr.abi); returns what came back (`first`, `second`
+-- eightbytes, `memory`). A call that stops on the way is shown and
 -- abandoned, as gdb does.
-function Debugger:call_function(addr, args)
+function Debugger:call_function(addr, plan)
   local session = self.session.stopped and self:helper_session()
     or self.session
-  local stop = session:call(addr, table.unpack(args))
+  local stop = session:call_abi(addr, plan)
   if stop.kind == "exit" then
-    return stop.return_value
+    return stop.returned
   end
   local name = snare.describe(addr) or string.format("at 0x%x", addr)
   if session ~= self.session then
@@ -400,7 +401,7 @@ function Debugger.new(opts)
     end,
     history = dbg.values,
     convenience = dbg.convenience,
-    call = function(addr, args) return dbg:call_function(addr, args) end,
+    call = function(addr, plan) return dbg:call_function(addr, plan) end,
   }
   return dbg
 end

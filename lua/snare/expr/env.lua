@@ -28,8 +28,8 @@ end
 -- `register(name)`, `vector_register(n)` (16 bytes) and
 -- `set_register(name, n)`, `history` (a list of
 -- values, `$1` first), `convenience` (a table of `$name` values),
--- `call(addr, args, ret_type)` (runs a function of the target, returns
--- rax), `set_variable(name, n)` (a variable held in a register).
+-- `call(addr, plan)` (runs a function of the target with its arguments
+-- placed by a snare.expr.abi plan, returns the call's `returned`), `set_variable(name, n)` (a variable held in a register).
 function env.new(opts)
   return setmetatable({
     opts = opts or {},
@@ -177,12 +177,12 @@ function Env:set_convenience(name, v)
   self.conveniences[name] = v
 end
 
-function Env:call(addr, args, ret)
+function Env:call(addr, plan)
   local call = self.opts.call
   if not call then
     fail("Cannot call functions in this context.")
   end
-  return call(addr, args, ret)
+  return call(addr, plan)
 end
 
 return env

@@ -16,6 +16,7 @@ local snare = require "snare"
 local types = require "snare.expr.types"
 local value = require "snare.expr.value"
 local vector = require "snare.expr.vector"
+local abi = require "snare.expr.abi"
 
 local eval = {}
 
@@ -523,32 +524,42 @@ local function callee(v)
   fail("Cannot perform a function call on a non-function value")
 end
 
--- An argument as snare's call takes it: an integer, or a string (a
--- character array that is not in memory: a literal).
+-- An argument as abi.plan takes it, converted to its parameter's type
+-- (or by C's default promotions when there is none: float to double):
+-- a word (an integer, or a string: a character array that is not in
+-- memory, a literal, passed as a pointer to a copy), or the bytes of a
+-- floating-point or struct value.
 local function argument(v, param)
   local t = strip(v.type)
   if t.kind == "array" and not v.address then
     local bytes = value.bytes(v)
-    return (bytes:gsub("%z$", ""))
+    return { word = (bytes:gsub("%z$", "")) }
   end
+  local pt = param and strip(param)
   if t.kind == "struct" or t.kind == "union" then
-    fail("Passing structures by value is not supported yet.")
-  end
-  if param then
-    local pt = strip(param)
-    if pt.kind == "float" or (t.kind == "float") then
-      fail("Passing floating-point arguments is not supported yet.")
+    if pt and pt ~= t then
+      fail("Cannot convert %s to %s.", types.name(v.type), types.name(param))
     end
-    if (pt.kind == "int" or pt.kind == "enum" or pt.kind == "bool")
-        and is_pointer(v) then
-      fail("Cannot convert a pointer argument to %s.", types.name(param))
+    return { type = v.type, bytes = value.bytes(v) }
+  end
+  if pt and (pt.kind == "struct" or pt.kind == "union") then
+    fail("Cannot convert %s to %s.", types.name(v.type), types.name(param))
+  end
+  if pt and (pt.kind == "int" or pt.kind == "enum" or pt.kind == "bool")
+      and is_pointer(v) then
+    fail("Cannot convert a pointer argument to %s.", types.name(param))
+  end
+  local target = param or (t.kind == "float" and t.size == 4
+                           and builtin.double or nil)
+  if target and strip(target).kind == "float" or not target and
+      t.kind == "float" then
+    local converted = cast(v, target or v.type)
+    if strip(converted.type).size > 8 then
+      fail("Passing long double arguments is not supported.")
     end
-    return value.number(cast(v, param))
+    return { type = converted.type, bytes = value.bytes(converted) }
   end
-  if t.kind == "float" then
-    fail("Passing floating-point arguments is not supported yet.")
-  end
-  return number(v)
+  return { word = target and value.number(cast(v, target)) or number(v) }
 end
 
 local compilers = {}
@@ -679,14 +690,11 @@ local function call_with(env, fn, args, ret_override)
   for i, a in ipairs(args) do
     values[i] = argument(a(), params[i])
   end
-  if strip(ret).kind == "float" then
-    fail("Functions returning floating-point values cannot be called yet.")
-  end
-  local result = env:call(addr, values, ret)
+  local returned = env:call(addr, abi.plan(values, ret))
   if strip(ret).kind == "void" then
     return void_value
   end
-  return value.of(ret, result)
+  return abi.result(ret, returned)
 end
 
 compilers.call = function(node, env)
