@@ -327,7 +327,8 @@ describe("snare debug", function()
     assert.matches("No breakpoint number 9.", out, 1, true)
     assert.matches("  stepi %[N%]%s+run one instruction", out)
     assert.matches("Aliases: b, br", out, 1, true)
-    assert.matches("info registers [NAME...] -- show registers", out, 1, true)
+    assert.matches("info registers [NAME...] -- the registers of the "
+                   .. "selected frame", out, 1, true)
     assert.matches("$1 = 34\n", out, 1, true)
     assert.matches("$2 = 5\n", out, 1, true) -- through an address expression
   end)

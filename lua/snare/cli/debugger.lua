@@ -233,6 +233,7 @@ function Debugger:condition_env(holder)
     set_register = function(name, n) holder.frame:set_reg(name, n) end,
     history = self.values,
     convenience = self.convenience,
+    compiled_reads = true,
   }
 end
 

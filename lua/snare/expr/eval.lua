@@ -70,8 +70,8 @@ local function promote(t, v)
   return signed and builtin.long or builtin["unsigned long"]
 end
 
--- The usual arithmetic conversions of two operands.
-local function common(a, b)
+-- The usual arithmetic conversions of two types' operands.
+local function common_of(a, b)
   local ta, tb = promote(a.type, a), promote(b.type, b)
   if ta.kind == "float" or tb.kind == "float" then
     if ta.kind == "float" and tb.kind == "float" then
@@ -86,6 +86,26 @@ local function common(a, b)
     return ta.size > tb.size and ta or tb
   end
   return ta.signed and tb or ta
+end
+
+-- common_of remembered per pair of types (a condition compares the same
+-- types at every hit); bitfields promote by their width, not their type.
+local commons = setmetatable({}, { __mode = "k" })
+local function common(a, b)
+  if a.bitfield or b.bitfield then
+    return common_of(a, b)
+  end
+  local row = commons[a.type]
+  if not row then
+    row = setmetatable({}, { __mode = "k" })
+    commons[a.type] = row
+  end
+  local t = row[b.type]
+  if not t then
+    t = common_of(a, b)
+    row[b.type] = t
+  end
+  return t
 end
 
 local function truth(v)
@@ -568,6 +588,28 @@ local function compile(node, env)
   return compilers[node.op](node, env)
 end
 
+-- Closures of literals and of operators over them: a condition's `-1`
+-- or `3 * 4` is computed once, when it is compiled, not at every hit.
+local constants = setmetatable({}, { __mode = "k" })
+
+local function constant(v)
+  local f = function() return v end
+  constants[f] = true
+  return f
+end
+
+-- f over constant operands, computed now if that works (an error, such
+-- as a division by zero, is left for the evaluation to raise).
+local function folded(f, ...)
+  for i = 1, select("#", ...) do
+    if not constants[select(i, ...)] then
+      return nil
+    end
+  end
+  local ok, v = pcall(f)
+  return ok and constant(v) or nil
+end
+
 --- Resolves a parsed type name in env.
 function eval.type(env, t)
   local base = types.base(t.base) or env:type(t.base)
@@ -604,19 +646,16 @@ compilers.int = function(node)
   else
     t = (unsigned or n < 0) and builtin["unsigned long"] or builtin.long
   end
-  local v = value.of(t, n)
-  return function() return v end
+  return constant(value.of(t, n))
 end
 
 compilers.float = function(node)
-  local v = value.of(node.single and builtin.float or builtin.double,
-                     node.value)
-  return function() return v end
+  return constant(value.of(node.single and builtin.float or builtin.double,
+                           node.value))
 end
 
 compilers.char = function(node)
-  local v = value.of(builtin.char, node.value)
-  return function() return v end
+  return constant(value.of(builtin.char, node.value))
 end
 
 compilers.string = function(node)
@@ -783,13 +822,18 @@ compilers.unary = function(node, env)
     end
   end
   local f = unary[operator]
-  return function() return f(operand()) end
+  local run = function() return f(operand()) end
+  if operator == "*" or operator == "&" then -- memory: read at each use
+    return run
+  end
+  return folded(run, operand) or run
 end
 
 compilers.binary = function(node, env)
   local left, right = compile(node.left, env), compile(node.right, env)
   local operator = node.operator
-  return function() return binary(operator, left(), right()) end
+  local run = function() return binary(operator, left(), right()) end
+  return folded(run, left, right) or run
 end
 
 compilers.logical = function(node, env)

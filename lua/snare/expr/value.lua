@@ -20,6 +20,12 @@ function value.no_memory(addr)
 end
 
 local formats = { [1] = "1", [2] = "2", [4] = "4", [8] = "8" }
+-- string.unpack's formats per size, made once (a condition unpacks at
+-- every hit)
+local signed_formats, unsigned_formats = {}, {}
+for size, digits in pairs(formats) do
+  signed_formats[size], unsigned_formats[size] = "<i" .. digits, "<I" .. digits
+end
 
 --- The value's bytes (reads its memory once).
 function value.bytes(v)
@@ -57,7 +63,8 @@ local function unpack_int(bytes, size, signed, at)
     end
     return u
   end
-  return (string.unpack("<" .. (signed and "i" or "I") .. size, bytes, at))
+  return (string.unpack(signed and signed_formats[size]
+                        or unsigned_formats[size], bytes, at))
 end
 
 --- Truncates integer n to `size` bytes, sign-extending when signed.
