@@ -73,7 +73,8 @@ static int frame_var(lua_State *L)
 
 /* frame:scalar(name) -> the bytes (little-endian, the variable's size)
    of a scalar variable read by the program compiled once for this
-   breakpoint, or nil when the compiled reader does not take it. */
+   breakpoint, and its number (integer; float for floating types), or
+   nil when the compiled reader does not take it. */
 static int frame_scalar(lua_State *L)
 {
   lframe *f = snare_lua_checkframe(L, 1);
@@ -96,7 +97,12 @@ static int frame_scalar(lua_State *L)
       bytes[i] = (unsigned char)(word >> (8 * i));
   }
   lua_pushlstring(L, (const char *)bytes, v.size);
-  return 1;
+  if (v.kind == SNARE_VALUE_FLOAT)
+    lua_pushnumber(L, v.f);
+  else
+    lua_pushinteger(L, v.kind == SNARE_VALUE_SIGNED ? (lua_Integer)v.i
+                                                    : (lua_Integer)v.u);
+  return 2;
 }
 
 /* __index: methods, then valid, pc, breakpoint, thread, regs. */

@@ -318,8 +318,7 @@ describe("snare debug", function()
     assert.matches("Cannot access memory at address 0x0", out, 1, true)
     assert.matches("cannot disassemble at 0x0", out, 1, true)
     assert.matches('Function "nosuchfunction" not defined.', out, 1, true)
-    assert.matches("\nsnare.session: cannot set breakpoint at 0x0", out, 1,
-                   true)
+    assert.matches("\ncannot set breakpoint at 0x0", out, 1, true)
     assert.matches('No symbol "nosuchfunction" in current context.', out, 1,
                    true)
     assert.matches('No symbol "nosuchname" in current context.', out, 1, true)

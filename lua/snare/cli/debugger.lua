@@ -10,6 +10,7 @@ local snare = require "snare"
 local expr = require "snare.expr"
 local commands = require "snare.cli.commands"
 local input = require "snare.cli.input"
+local messages = require "snare.cli.messages"
 local report = require "snare.cli.report"
 local scope = require "snare.cli.scope"
 
@@ -292,16 +293,6 @@ function Debugger:call_function(addr, plan)
   error(setmetatable({ message = "", quiet = true }, UserError), 0)
 end
 
--- A message without snare's insides, which mean nothing at the prompt:
--- where in snare's Lua it was raised ("/.../lua/snare/x.lua:12: ",
--- "[C]: "), and the Lua module or C type that raised it
--- ("snare.stack_frame: cannot write 'x'" says "cannot write 'x'").
-local function internals_removed(message)
-  return (message:gsub("^[^\n]-:%d+: ", "")
-                 :gsub("[^%s<]*/lua/snare/[%w_/]+%.lua:%d+: ", "")
-                 :gsub("snare%.[%w_.]+: ", ""))
-end
-
 --- Runs one command line. Returns true when the prompt should end.
 function Debugger:execute(line)
   if line:match("^%s*#") or line:match("^%s*$") then
@@ -325,7 +316,7 @@ function Debugger:execute(line)
     if os.getenv("SNARE_DEBUG") then
       return debug.traceback(tostring(e), 2)
     elseif type(e) == "string" then
-      return internals_removed(e)
+      return messages.for_user(e)
     end
     return e
   end, self, args, modifier)

@@ -57,6 +57,7 @@ end
 --- Forgets file-scope lookups (after a library was loaded or closed).
 function Env:forget()
   self.cache = {}
+  self.compiled_types = {}
 end
 
 -- A scalar variable of a trapped frame through the read compiled once
@@ -75,7 +76,7 @@ local function compiled_variable(self, frame, name)
   if t == false then
     return nil
   end
-  local bytes = frame:scalar(name)
+  local bytes, n = frame:scalar(name)
   if bytes and t == nil then
     local where = frame:locate(name)
     t = where and not where.optimized_out and types.from_ref(where.type)
@@ -88,7 +89,7 @@ local function compiled_variable(self, frame, name)
     return nil
   end
   known[name] = t
-  return { type = t, bytes = bytes, variable = name }
+  return { type = t, bytes = bytes, number = n, variable = name }
 end
 
 function Env:variable(name)

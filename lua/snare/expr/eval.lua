@@ -181,13 +181,29 @@ local function element_size(t)
   return size
 end
 
+-- Whether values of type t compare as arithmetic scalars with no decay:
+-- remembered per type (a condition compares the same types every hit).
+local plain_scalars = setmetatable({}, { __mode = "k" })
+local function plain_scalar(t)
+  local known = plain_scalars[t]
+  if known == nil then
+    local kind = strip(t).kind
+    known = kind == "int" or kind == "float" or kind == "bool"
+      or kind == "enum"
+    plain_scalars[t] = known
+  end
+  return known
+end
+
 local function compare(operator, a, b)
   local x, y, signed
-  if is_pointer(a) or is_pointer(b) then
+  local plain = plain_scalar(a.type) and plain_scalar(b.type)
+  if not plain and (is_pointer(a) or is_pointer(b)) then
     x, y, signed = number(a), number(b), false
   else
     local t = common(a, b)
-    x, y = number(a), number(b)
+    local read = plain and value.number or number -- nothing to decay
+    x, y = read(a), read(b)
     if t.kind == "float" then
       x, y, signed = x + 0.0, y + 0.0, true
     else
@@ -593,6 +609,10 @@ end
 local constants = setmetatable({}, { __mode = "k" })
 
 local function constant(v)
+  local ok, n = pcall(value.number, v)
+  if ok then -- a literal's number, read once
+    v.number = n
+  end
   local f = function() return v end
   constants[f] = true
   return f

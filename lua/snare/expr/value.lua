@@ -83,6 +83,9 @@ end
 --- The Lua number a scalar value holds (integers, enums, bools and
 -- pointers as integers; floats as floats).
 function value.number(v)
+  if v.number ~= nil then -- known already: a literal, a compiled read
+    return v.number
+  end
   local t = types.strip(v.type)
   local bytes = value.bytes(v)
   local kind = t.kind
