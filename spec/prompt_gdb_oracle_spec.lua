@@ -57,8 +57,7 @@ local function both(setup, commands)
   end
   local snare_out = run(string.format(
     "timeout 60 bin/snare debug -batch %s %s %s",
-                                      table.concat(snare_setup, " "),
-                                      args_for(commands), quote(lib)))
+    table.concat(snare_setup, " "), args_for(commands), quote(lib)))
   local gdb_out = run(string.format(
     "timeout 120 gdb -nx -batch -ex 'set pagination off' "
     .. "-ex %s -ex 'break main' -ex run %s %s %s",
