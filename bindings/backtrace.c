@@ -285,9 +285,9 @@ static int frame_registers(lua_State *L)
   lua_setfield(L, -2, "saved");
   for (int r = 0; r < SNARE_REG_COUNT; r++)
     set_integer(L, snare_register_name((snare_register)r), regs.value[r]);
-  for (int x = 0; x < 16; x++) {
-    char name[8];
-    snprintf(name, sizeof name, "xmm%d", x);
+  for (unsigned x = 0; x < 16; x++) {
+    char name[16];
+    snprintf(name, sizeof name, "xmm%u", x);
     lua_pushlstring(L, (const char *)regs.xmm[x], sizeof regs.xmm[x]);
     lua_setfield(L, -2, name);
   }

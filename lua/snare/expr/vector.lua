@@ -43,9 +43,9 @@ local function named(name, t)
 end
 
 local members = {}
-for i, lane in ipairs(lanes) do
-  members[i] = { name = lane[1], offset = 0,
-                 type = named(lane[4], types.array(lane[2], lane[3])) }
+for i, l in ipairs(lanes) do
+  members[i] = { name = l[1], offset = 0,
+                 type = named(l[4], types.array(l[2], l[3])) }
 end
 members[#members + 1] = { name = "uint128", offset = 0,
                           type = scalar("uint128_t", "int", 16,
