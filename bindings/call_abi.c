@@ -11,21 +11,28 @@
 static const char *const return_classes[] = {"integer", "sse", "integer_sse",
                                              "sse_integer", NULL};
 
-/* Fills n words from the list in field `name` of the plan at 2: integers
-   and call arguments (ints), or 8-byte strings (sse). */
+#define PLAN 3 /* s:call_abi(fn, plan): the plan's stack index */
+#define MAX_MEMORY_RESULT (1 << 20) /* bytes of a struct returned in memory */
+
+/* Fills n words from the list in field `name` of the plan: integers and
+   call arguments (ints), or 8-byte strings (sse). */
 static void words(lua_State *L, const char *name, uint64_t *out, size_t n,
                   int keep, bool bytes)
 {
-  lua_getfield(L, 2, name);
+  lua_getfield(L, PLAN, name);
   lua_Integer len = lua_istable(L, -1) ? (lua_Integer)lua_rawlen(L, -1) : 0;
   if (len > (lua_Integer)n)
     luaL_error(L, SESSION_TYPE ": call_abi: more than %d %s words", (int)n,
                name);
+  if (!lua_isnil(L, -1) && !lua_istable(L, -1))
+    luaL_error(L, SESSION_TYPE ": call_abi: %s must be a list", name);
   for (lua_Integer i = 1; i <= len; i++) {
     lua_rawgeti(L, -1, i);
     if (bytes) {
       size_t size;
-      const char *s = luaL_checklstring(L, -1, &size);
+      const char *s = lua_tolstring(L, -1, &size);
+      if (s == NULL || lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, SESSION_TYPE ": call_abi: sse words are 8-byte strings");
       memcpy(&out[i - 1], s, size < 8 ? size : 8);
     } else {
       out[i - 1] = snare_lua_call_argument(L, lua_gettop(L), keep);
@@ -42,13 +49,12 @@ static void words(lua_State *L, const char *name, uint64_t *out, size_t n,
 int snare_lua_session_call_abi(lua_State *L)
 {
   lsession *s = snare_lua_checkcontroller(L, "call a session");
-  luaL_checktype(L, 3, LUA_TTABLE);
-  lua_settop(L, 3);
-  lua_rotate(L, 2, 1); /* the plan at 2, fn at 3 */
+  luaL_checktype(L, PLAN, LUA_TTABLE);
+  lua_settop(L, PLAN);
   lua_newtable(L);
   int keep = lua_gettop(L);
   uint64_t fn;
-  snare_lua_checkaddress(L, 3, &fn);
+  snare_lua_checkaddress(L, 2, &fn);
   lua_rawseti(L, keep, 1);
   snare_call_args *args = lua_newuserdatauv(L, sizeof *args, 0);
   memset(args, 0, sizeof *args);
@@ -56,12 +62,23 @@ int snare_lua_session_call_abi(lua_State *L)
   words(L, "ints", args->ints, 6, keep, false);
   words(L, "sse", args->sse, 8, keep, true);
   words(L, "stack", args->stack, SNARE_CALL_STACK_WORDS, keep, false);
-  lua_getfield(L, 2, "ret");
-  args->ret = (snare_return_class)luaL_checkoption(L, -1, "integer",
-                                                   return_classes);
+  lua_getfield(L, PLAN, "ret");
+  const char *ret = lua_isnil(L, -1) ? "integer" : lua_tostring(L, -1);
+  int class = 0;
+  while (return_classes[class] != NULL &&
+         (ret == NULL || strcmp(return_classes[class], ret) != 0))
+    class++;
+  if (return_classes[class] == NULL)
+    return luaL_error(L, SESSION_TYPE ": call_abi: unknown ret class '%s'",
+                      luaL_tolstring(L, -1, NULL));
+  args->ret = (snare_return_class)class;
   lua_pop(L, 1);
-  lua_getfield(L, 2, "memory");
-  lua_Integer memory = lua_isnil(L, -1) ? 0 : luaL_checkinteger(L, -1);
+  lua_getfield(L, PLAN, "memory");
+  lua_Integer memory = lua_isnil(L, -1) ? 0 : lua_tointeger(L, -1);
+  if (memory < 0 || memory > MAX_MEMORY_RESULT ||
+      (!lua_isnil(L, -1) && !lua_isinteger(L, -1)))
+    return luaL_error(L, SESSION_TYPE ": call_abi: memory must be a size "
+                         "from 0 to %d", MAX_MEMORY_RESULT);
   lua_pop(L, 1);
   unsigned char *buffer = NULL;
   if (memory > 0) {
