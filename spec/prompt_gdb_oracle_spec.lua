@@ -59,7 +59,8 @@ local function both(setup, commands)
     "timeout 60 bin/snare debug -batch %s %s %s",
     table.concat(snare_setup, " "), args_for(commands), quote(lib)))
   local gdb_out = run(string.format(
-    "timeout 120 gdb -nx -batch -ex 'set pagination off' "
+    -- gdb without the sanitizer runtime the ASan run preloads
+    "timeout 120 env -u LD_PRELOAD gdb -nx -batch -ex 'set pagination off' "
     .. "-ex %s -ex 'break main' -ex run %s %s %s",
     quote("set environment LD_PRELOAD=" .. lib), table.concat(gdb_setup, " "),
     args_for(commands), quote(program)))
