@@ -22,6 +22,7 @@ if mode == "c" then
   local env = expr.env {
     frame = function() return holder.frame end,
     register = function(name) return holder.frame:reg(name) end,
+    compiled_reads = true, -- as the prompt's conditions (frame:scalar)
   }
   local compiled = expr.compile("p->len > 3", env)
   condition = function(frame)

@@ -7,6 +7,11 @@
 --        false  a Lua condition returning false (gdb: `if 0`)
 --        var    the Lua condition frame:var("i") == -1: the variable read
 --               through DWARF, as gdb's `if i == -1` reads it
+--        c      the condition `i == -1` written in C (the prompt's `break
+--               ... if i == -1`): compiled once, its variable read through
+--               the program compiled for the breakpoint
+--        c_dwarf the same C condition locating `i` through DWARF at
+--               every hit (the evaluator without compiled reads)
 --   WHERE      where the breakpoint goes ("benchloop.c:14")
 --   MECHANISM  "trap" forces a trap; else snare takes a jump where it can
 -- Prints the mechanism used. Exits with an error unless the call exits
@@ -19,12 +24,29 @@ local mode, n = arg[1], math.tointeger(tonumber(arg[2] or ""))
 local path, where = arg[3], arg[4]
 local mechanism = arg[5] ~= "" and arg[5] or nil
 if not (mode and n and n > 0 and path and where) then
-  io.stderr:write("usage: condbp.lua none|skip|false|var N LIBRARY WHERE "
+  io.stderr:write("usage: condbp.lua none|skip|false|var|c|c_dwarf N "
+                  .. "LIBRARY WHERE "
                   .. "[trap]\n")
   os.exit(2)
 end
 
+-- The prompt's C condition, as Debugger:compile_condition builds it.
+local function c_condition(compiled_reads)
+  local expr = require "snare.expr"
+  local holder = {}
+  local compiled = expr.compile("i == -1", expr.env {
+    frame = function() return holder.frame end,
+    compiled_reads = compiled_reads,
+  })
+  return function(frame)
+    holder.frame = frame
+    return expr.truth(compiled())
+  end
+end
+
 local options_by_mode = {
+  c = { condition = c_condition(true) },
+  c_dwarf = { condition = c_condition(false) },
   skip = { skip = n + 1 },
   ["false"] = { condition = function() return false end },
   var = { condition = function(frame) return frame:var("i") == -1 end },

@@ -8,6 +8,7 @@
  * s:thread_backtrace(id) and s:thread_frame(id, i) make the frames of an
  * attached thread parked at a stop: valid while that thread stays parked.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -337,6 +338,39 @@ static int frame_set_var(lua_State *L)
   return 0;
 }
 
+/* frame:registers() -> { rax = ..., eflags = ..., xmm0 = 16 bytes, ...,
+   saved = { rbx = address, rip = address }, cfa =, caller_cfa =,
+   callee_cfa = }: the frame's registers as gdb shows them. */
+static int frame_registers(lua_State *L)
+{
+  snare_session *session;
+  lstack_frame *f = checklive(L, 1, &session);
+  snare_frame_registers regs;
+  snare_status st = snare_frame_registers_read(session, f->index, &regs);
+  if (st != SNARE_OK)
+    return snare_lua_status_error(L, STACK_FRAME_TYPE,
+                                  "cannot read registers", st);
+  lua_createtable(L, 0, SNARE_REG_COUNT + 20);
+  lua_newtable(L);
+  for (int r = 0; r < SNARE_REG_COUNT; r++)
+    if (regs.saved_at[r] != 0)
+      set_integer(L, snare_register_name((snare_register)r),
+                  regs.saved_at[r]);
+  lua_setfield(L, -2, "saved");
+  for (int r = 0; r < SNARE_REG_COUNT; r++)
+    set_integer(L, snare_register_name((snare_register)r), regs.value[r]);
+  for (unsigned x = 0; x < 16; x++) {
+    char name[16];
+    snprintf(name, sizeof name, "xmm%u", x);
+    lua_pushlstring(L, (const char *)regs.xmm[x], sizeof regs.xmm[x]);
+    lua_setfield(L, -2, name);
+  }
+  set_integer(L, "cfa", regs.cfa);
+  set_integer(L, "caller_cfa", regs.caller_cfa);
+  set_integer(L, "callee_cfa", regs.callee_cfa);
+  return 1;
+}
+
 /* A parameter's value as tostring shows it. */
 static void push_short(lua_State *L, int idx)
 {
@@ -449,6 +483,7 @@ static const luaL_Reg frame_methods[] = {
     {"var", frame_var},       {"vars", frame_vars},
     {"params", frame_params}, {"locals", frame_locals},
     {"set_var", frame_set_var}, {"locate", frame_locate},
+    {"registers", frame_registers},
     {NULL, NULL},
 };
 

@@ -31,7 +31,7 @@ static char *keep_string(lua_State *L, int idx, int keep)
 }
 
 /* Converts the call argument at idx to the uint64 the target receives. */
-static uint64_t checkarg(lua_State *L, int idx, int keep)
+uint64_t snare_lua_call_argument(lua_State *L, int idx, int keep)
 {
   switch (lua_type(L, idx)) {
   case LUA_TNIL:
@@ -83,7 +83,7 @@ static int session_call(lua_State *L)
   lua_rawseti(L, keep, 1); /* the library defining fn, if any */
   uint64_t args[MAX_ARGS];
   for (int i = 0; i < nargs; i++)
-    args[i] = checkarg(L, 3 + i, keep);
+    args[i] = snare_lua_call_argument(L, 3 + i, keep);
   snare_stop stop;
   snare_lua_wait_begin();
   snare_status st = snare_call(s->session, fn, (unsigned)nargs, args, &stop);
@@ -211,6 +211,7 @@ static int session_abort(lua_State *L)
 const luaL_Reg snare_lua_call_methods[] = {
     {"call", session_call},
     {"call_main", session_call_main},
+    {"call_abi", snare_lua_session_call_abi},
     {"resume", session_resume},
     {"continue", session_continue},
     {"step", session_step},

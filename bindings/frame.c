@@ -71,6 +71,40 @@ static int frame_var(lua_State *L)
   return snare_lua_push_variable(L, st, v, name);
 }
 
+/* frame:scalar(name) -> the bytes (little-endian, the variable's size)
+   of a scalar variable read by the program compiled once for this
+   breakpoint, and its number (integer; float for floating types), or
+   nil when the compiled reader does not take it. */
+static int frame_scalar(lua_State *L)
+{
+  lframe *f = snare_lua_checkframe(L, 1);
+  snare_value v;
+  if (snare_frame_variable_scalar(f->frame, luaL_checkstring(L, 2), &v) !=
+          SNARE_OK ||
+      v.size == 0 || v.size > 8) {
+    lua_pushnil(L);
+    return 1;
+  }
+  unsigned char bytes[8];
+  if (v.kind == SNARE_VALUE_FLOAT && v.size == 4) {
+    float narrow = (float)v.f;
+    memcpy(bytes, &narrow, sizeof narrow);
+  } else if (v.kind == SNARE_VALUE_FLOAT) {
+    memcpy(bytes, &v.f, sizeof v.f);
+  } else {
+    uint64_t word = v.kind == SNARE_VALUE_SIGNED ? (uint64_t)v.i : v.u;
+    for (size_t i = 0; i < 8; i++)
+      bytes[i] = (unsigned char)(word >> (8 * i));
+  }
+  lua_pushlstring(L, (const char *)bytes, v.size);
+  if (v.kind == SNARE_VALUE_FLOAT)
+    lua_pushnumber(L, v.f);
+  else
+    lua_pushinteger(L, v.kind == SNARE_VALUE_SIGNED ? (lua_Integer)v.i
+                                                    : (lua_Integer)v.u);
+  return 2;
+}
+
 /* __index: methods, then valid, pc, breakpoint, thread, regs. */
 static int frame_index(lua_State *L)
 {
@@ -127,6 +161,7 @@ static const luaL_Reg frame_methods[] = {
     {"set_reg", frame_set_reg},
     {"var", frame_var},
     {"locate", frame_locate},
+    {"scalar", frame_scalar},
     {NULL, NULL},
 };
 

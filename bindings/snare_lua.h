@@ -116,6 +116,12 @@ extern const luaL_Reg snare_lua_call_methods[];
    refused action: "call a session"); its timeout bounds the callbacks of
    the run that follows. */
 lsession *snare_lua_checkcontroller(lua_State *L, const char *what);
+/* A call argument as the target receives it (integers, booleans, nil,
+   strings copied into a userdata appended to the table at keep, light
+   userdata). */
+uint64_t snare_lua_call_argument(lua_State *L, int idx, int keep);
+/* s:call_abi(fn, plan) (bindings/call_abi.c) */
+int snare_lua_session_call_abi(lua_State *L);
 /*
  * After the core returned `st` with *stop: raises on failure; otherwise
  * counts the stop, makes what the call points into (the table at keep, or

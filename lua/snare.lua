@@ -267,7 +267,10 @@ snare.sigints = core.sigints
 --   valid only during the call: `frame.regs.rdi` (read and write),
 --   `frame:reg(name)`, `frame:set_reg(name, v)`, `frame.pc`,
 --   `frame.breakpoint` (id), `frame.thread`, `frame:var(name, opts)` (a
---   variable of the trapped function, as `stack_frame`'s), and the memory
+--   variable of the trapped function, as `stack_frame`'s),
+--   `frame:scalar(name)` (a scalar's bytes through the read compiled once
+--   for this breakpoint, or nil: no DWARF is read after the first hit),
+--   and the memory
 --   functions as methods (`frame:read_u32(addr)`). A condition must not call, resume
 --   or close its own session, nor set or clear breakpoints.
 -- * `skip = n`: ignore the first n hits.
@@ -318,6 +321,12 @@ snare.sigints = core.sigints
 -- * `frame:set_var(name, v)`: stores a number or boolean in a scalar
 --   variable, converted to its type; raises when it cannot (aggregates,
 --   values the compiler computes, a register of a caller frame).
+-- * `frame:registers()`: the frame's registers as gdb shows them (`rax`
+--   ... `eflags` by name: an outer frame's pc, sp and callee-saved
+--   registers as the unwinder restores them, the others as the inner
+--   frames have them; `xmm0`..`xmm15` as 16-byte strings), `saved` (where
+--   this frame saved its caller's registers: `{rbx = address, rip =
+--   address}`), `cfa`, `caller_cfa`, `callee_cfa`.
 -- @table stack_frame
 
 --- Stepping (documentation only).

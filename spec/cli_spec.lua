@@ -318,8 +318,7 @@ describe("snare debug", function()
     assert.matches("Cannot access memory at address 0x0", out, 1, true)
     assert.matches("cannot disassemble at 0x0", out, 1, true)
     assert.matches('Function "nosuchfunction" not defined.', out, 1, true)
-    assert.matches("\nsnare.session: cannot set breakpoint at 0x0", out, 1,
-                   true)
+    assert.matches("\ncannot set breakpoint at 0x0", out, 1, true)
     assert.matches('No symbol "nosuchfunction" in current context.', out, 1,
                    true)
     assert.matches('No symbol "nosuchname" in current context.', out, 1, true)
@@ -327,7 +326,8 @@ describe("snare debug", function()
     assert.matches("No breakpoint number 9.", out, 1, true)
     assert.matches("  stepi %[N%]%s+run one instruction", out)
     assert.matches("Aliases: b, br", out, 1, true)
-    assert.matches("info registers [NAME...] -- show registers", out, 1, true)
+    assert.matches("info registers [NAME...] -- the registers of the "
+                   .. "selected frame", out, 1, true)
     assert.matches("$1 = 34\n", out, 1, true)
     assert.matches("$2 = 5\n", out, 1, true) -- through an address expression
   end)

@@ -26,13 +26,23 @@ static const struct {
     {SNARE_REG_R14, UNW_X86_64_R14}, {SNARE_REG_R15, UNW_X86_64_R15},
 };
 
-static void read_frame(unw_cursor_t *cursor, snare_unwind_frame *f) {
+/* Registers read from the context copy libunwind started from (frame 0,
+   or a frame the frame-pointer fallback restarted at) were not saved by
+   any frame: only memory outside the copy is a save slot. */
+static void read_frame(unw_cursor_t *cursor, snare_unwind_frame *f,
+                       const ucontext_t *copy) {
   unw_word_t v = 0;
+  uintptr_t copy_start = (uintptr_t)copy, copy_end = copy_start + sizeof *copy;
   for (size_t i = 0; i < sizeof callee_saved / sizeof *callee_saved; i++) {
     if (unw_get_reg(cursor, callee_saved[i].unw, &v) == 0) {
       f->regs[callee_saved[i].reg] = v;
       f->valid |= 1u << callee_saved[i].reg;
     }
+    unw_save_loc_t loc;
+    if (unw_get_save_loc(cursor, callee_saved[i].unw, &loc) == 0 &&
+        loc.type == UNW_SLT_MEMORY &&
+        (loc.u.addr < copy_start || loc.u.addr >= copy_end))
+      f->saved_at[callee_saved[i].reg] = loc.u.addr;
   }
   unw_get_reg(cursor, UNW_REG_IP, &v);
   f->pc = f->regs[SNARE_REG_RIP] = v;
@@ -146,7 +156,7 @@ snare_status snare_arch_unwind(const void *context, snare_unwind_frame *frames,
   do {
     snare_unwind_frame *f = &frames[n];
     memset(f, 0, sizeof *f);
-    read_frame(&cursor, f);
+    read_frame(&cursor, f, &copy);
     if (n == 0) {
       for (int r = 0; r < SNARE_REG_COUNT; r++)
         f->regs[r] = snare_arch_register_get(context, (snare_register)r);

@@ -51,6 +51,7 @@ static size_t expand(const snare_unwind_frame *u, const snare_frame_state *fs,
     snare_stack_frame *f = &out[i];
     *f = (snare_stack_frame){.state = *fs, .di = di, .scope = src[i].scope,
                              .physical = physical};
+    memcpy(f->saved_at, u->saved_at, sizeof f->saved_at);
     f->pub = (snare_backtrace_frame){.pc = u->pc, .sp = u->sp, .cfa = u->cfa,
                                      .function = src[i].function,
                                      .file = src[i].file,

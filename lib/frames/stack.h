@@ -21,6 +21,7 @@ typedef struct snare_stack_frame {
   const snare_debuginfo *di;  /* NULL: no DWARF for this pc */
   long scope;                 /* for snare_debuginfo_variable_read */
   size_t physical;            /* 0: the frame the context belongs to */
+  uint64_t saved_at[SNARE_REG_COUNT]; /* as snare_unwind_frame's */
 } snare_stack_frame;
 
 /*

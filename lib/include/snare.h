@@ -239,6 +239,54 @@ SNARE_API snare_status snare_call_main(snare_session *session, uint64_t fn,
                                        int argc, char **argv,
                                        snare_stop *stop);
 
+/*
+ * A call placed by the System V AMD64 argument classes, for arguments a
+ * plain snare_call cannot pass (double, float, structs by value): the
+ * caller classifies each argument and puts its eightbytes in order into
+ * the integer registers, the vector registers (low 8 bytes of xmm0..7;
+ * a float's bits in the low 4) or the stack words (rsp+8 onward: memory
+ * class structs, arguments past the registers). `ret` says where the
+ * result comes back; a struct returned in memory passes its buffer as
+ * ints[0] and returns that address in rax. al holds 8 (a variadic
+ * callee saves every vector register).
+ */
+#define SNARE_CALL_STACK_WORDS 16
+
+typedef enum snare_return_class {
+  SNARE_RETURN_INTEGER,     /* rax, rdx */
+  SNARE_RETURN_SSE,         /* xmm0, xmm1 */
+  SNARE_RETURN_INTEGER_SSE, /* rax, then xmm0 */
+  SNARE_RETURN_SSE_INTEGER  /* xmm0, then rax */
+} snare_return_class;
+
+typedef struct snare_call_args {
+  uint64_t ints[6];
+  uint64_t sse[8];
+  uint64_t stack[SNARE_CALL_STACK_WORDS];
+  snare_return_class ret;
+} snare_call_args;
+
+/* What the call returned: both eightbytes of its class (first, second:
+   rax and rdx, xmm0 and xmm1, rax and xmm0, or xmm0 and rax). */
+typedef struct snare_call_result {
+  uint64_t first, second;
+} snare_call_result;
+
+/*
+ * Calls fn with args as snare_call does (blocks until the worker stops;
+ * stop->return_value is the first eightbyte). When the call has
+ * exited, snare_call_result_get gives both eightbytes. args must live
+ * until the call has exited.
+ */
+SNARE_API snare_status snare_call_abi(snare_session *session, uint64_t fn,
+                                      const snare_call_args *args,
+                                      snare_stop *stop);
+
+/* The result of the session's last call that exited; WRONG_STATE if the
+   last call did not exit (stopped, aborted) or was not snare_call_abi. */
+SNARE_API snare_status snare_call_result_get(const snare_session *session,
+                                             snare_call_result *out);
+
 typedef enum snare_resume_mode {
   SNARE_RESUME_CONTINUE,
   SNARE_RESUME_STEP_INSTRUCTION,
@@ -772,6 +820,30 @@ typedef struct snare_backtrace_frame {
 SNARE_API snare_status snare_backtrace(snare_session *session,
                                        snare_backtrace_frame *frames,
                                        size_t cap, size_t *count);
+
+/*
+ * The registers of frame `frame` of the stopped worker (as snare_backtrace
+ * counts), as gdb shows them: frame 0 has its own; an outer frame has its
+ * pc (the return address), sp (the callee's cfa) and the callee-saved
+ * registers as the call frame information restores them, and every other
+ * register as the next inner frame has it (DWARF's "same value" for what
+ * the CFI leaves unspecified). saved_at says where this frame saved its
+ * caller's registers (gdb's "Saved registers"; 0: not saved here); rip is
+ * always saved at cfa - 8. WRONG_STATE unless stopped; INVALID_ARGUMENT
+ * past the outermost frame. Controller thread.
+ */
+typedef struct snare_frame_registers {
+  uint64_t value[SNARE_REG_COUNT];
+  uint64_t saved_at[SNARE_REG_COUNT];
+  uint8_t xmm[16][16];
+  uint64_t cfa;
+  uint64_t caller_cfa; /* 0 for the outermost frame */
+  uint64_t callee_cfa; /* 0 for frame 0 */
+} snare_frame_registers;
+
+SNARE_API snare_status snare_frame_registers_read(snare_session *session,
+                                                  size_t frame,
+                                                  snare_frame_registers *out);
 
 typedef enum snare_value_kind {
   SNARE_VALUE_SIGNED,   /* integer types, char included: i */

@@ -116,4 +116,8 @@ SNARE_HIDDEN snare_status snare_arch_check_boundary(const uint8_t *code,
 /* Calls fn with eight integer arguments; extras are ignored by the ABI. */
 SNARE_HIDDEN uint64_t snare_arch_invoke(uint64_t fn, const uint64_t args[8]);
 
+/* Calls fn with arguments placed by class (snare_call_abi). */
+SNARE_HIDDEN snare_call_result snare_arch_invoke_abi(uint64_t fn,
+                                                     const snare_call_args *a);
+
 #endif

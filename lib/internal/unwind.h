@@ -21,6 +21,9 @@ typedef struct snare_unwind_frame {
   uint64_t cfa; /* canonical frame address: sp before the call into it */
   uint64_t regs[SNARE_REG_COUNT];
   uint32_t valid; /* bit (1u << reg) set when regs[reg] is known */
+  /* Where the next inner frame saved this frame's value of reg (the
+     memory regs[reg] was read from); 0 when it did not save it. */
+  uint64_t saved_at[SNARE_REG_COUNT];
 } snare_unwind_frame;
 
 /*

@@ -155,11 +155,10 @@ snare_status snare_session_check_code(uint64_t addr) {
   return snare_os_range_executable(addr, 1) ? SNARE_OK : SNARE_NOT_CODE;
 }
 
-snare_status snare_call(snare_session *session, uint64_t fn, unsigned nargs,
-                        const uint64_t *args, snare_stop *stop) {
-  if (session == NULL || stop == NULL || nargs > 8 ||
-      (nargs > 0 && args == NULL))
-    return SNARE_INVALID_ARGUMENT;
+/* Runs fn on the idle worker with session->args, or with abi (placed by
+   class) when not NULL, and waits for its stop. */
+static snare_status start_call(snare_session *session, uint64_t fn,
+                               const snare_call_args *abi, snare_stop *stop) {
   if (snare_session_in_callback(session))
     return SNARE_IN_CALLBACK;
   if (session->in_call)
@@ -168,12 +167,41 @@ snare_status snare_call(snare_session *session, uint64_t fn, unsigned nargs,
   if (status != SNARE_OK)
     return status;
   session->entry = fn;
-  memset(session->args, 0, sizeof session->args);
-  if (nargs > 0)
-    memcpy(session->args, args, nargs * sizeof *args);
+  session->abi_args = abi;
+  session->abi_result_valid = false;
   session->in_call = true;
   snare_os_event_signal(session->worker.resume_event);
   wait_for_stop(session, stop, true);
+  return SNARE_OK;
+}
+
+snare_status snare_call(snare_session *session, uint64_t fn, unsigned nargs,
+                        const uint64_t *args, snare_stop *stop) {
+  if (session == NULL || stop == NULL || nargs > 8 ||
+      (nargs > 0 && args == NULL))
+    return SNARE_INVALID_ARGUMENT;
+  /* a call in progress read its arguments when it began */
+  memset(session->args, 0, sizeof session->args);
+  if (nargs > 0)
+    memcpy(session->args, args, nargs * sizeof *args);
+  return start_call(session, fn, NULL, stop);
+}
+
+snare_status snare_call_abi(snare_session *session, uint64_t fn,
+                            const snare_call_args *args, snare_stop *stop) {
+  if (session == NULL || stop == NULL || args == NULL ||
+      args->ret > SNARE_RETURN_SSE_INTEGER)
+    return SNARE_INVALID_ARGUMENT;
+  return start_call(session, fn, args, stop);
+}
+
+snare_status snare_call_result_get(const snare_session *session,
+                                   snare_call_result *out) {
+  if (session == NULL || out == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  if (session->in_call || !session->abi_result_valid)
+    return SNARE_WRONG_STATE;
+  *out = session->abi_result;
   return SNARE_OK;
 }
 

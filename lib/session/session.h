@@ -24,6 +24,11 @@ struct snare_session {
   bool in_call;
   uint64_t entry;
   uint64_t args[8];
+  /* snare_call_abi's arguments (NULL for snare_call) and result; the
+     result is valid once such a call exited. */
+  const snare_call_args *abi_args;
+  snare_call_result abi_result;
+  bool abi_result_valid;
   snare_breakpoint **breakpoints; /* creation order */
   size_t breakpoint_count;
   size_t breakpoint_capacity;

@@ -92,7 +92,15 @@ static void run_entry(void *raw) {
   snare_session *session = raw;
   snare_thread *thread = &session->worker;
   atomic_store(&thread->state, SNARE_THREAD_RUNNING);
-  uint64_t result = snare_arch_invoke(session->entry, session->args);
+  uint64_t result;
+  if (session->abi_args != NULL) {
+    session->abi_result =
+        snare_arch_invoke_abi(session->entry, session->abi_args);
+    session->abi_result_valid = true;
+    result = session->abi_result.first;
+  } else {
+    result = snare_arch_invoke(session->entry, session->args);
+  }
   atomic_store(&thread->state, SNARE_THREAD_EXITING);
   thread->stop.return_value = result;
 }

@@ -284,6 +284,18 @@ local session = with_memory {
                   return { { "argv with a number", { "main_like", { "a", 1 } } },
                            { "argv with a hole", { "main_like", { "a", nil, "c" } } } }
                 end },
+  call_abi = { params = { "fn", "plan", "where", "ints", "sse", "stack",
+                          "ret", "memory" },
+               avoid = { ["inside an instruction"] = true },
+               good = function() return { "leaf", { ints = { 1 } } } end,
+               extra = function()
+                 return {
+                   { "seven ints", { "leaf", { ints = { 1, 2, 3, 4, 5, 6, 7 } } } },
+                   { "an unknown return class", { "leaf", { ret = "fly" } } },
+                   { "an sse word not a string", { "leaf", { sse = { {} } } } },
+                   { "a huge memory result", { "leaf", { memory = 1 << 60 } } },
+                 }
+               end },
   resume = { params = { "opts", "mode", "pc" },
              good = function() return { { mode = "continue" } } end,
              extra = function(ctx)
@@ -397,6 +409,8 @@ cases.groups.frame = with_memory {
   __tostring = {},
   var = { params = { "name", "opts" }, good = function() return { "i" } end },
   locate = { params = { "name" }, good = function() return { "i" } end },
+  scalar = { params = { "name" }, nil_ok = true,
+             good = function() return { "i" } end },
   eval = { params = { "text" }, good = function() return { "i + 1" } end },
   __index = index_entry { "valid", "pc", "breakpoint", "thread", "regs", "reg" },
 }

@@ -10,6 +10,7 @@ local snare = require "snare"
 local expr = require "snare.expr"
 local commands = require "snare.cli.commands"
 local input = require "snare.cli.input"
+local messages = require "snare.cli.messages"
 local report = require "snare.cli.report"
 local scope = require "snare.cli.scope"
 
@@ -150,6 +151,34 @@ function Debugger:selected_frame()
   return self.session:frame(self.frame_index or 0)
 end
 
+local register_aliases = { pc = "rip", sp = "rsp", fp = "rbp" }
+
+--- Register `name` of the selected frame: frame 0's own, an outer
+-- frame's as the unwinder restores it (see frame:registers()).
+function Debugger:register(name)
+  self:require_registers()
+  if (self.frame_index or 0) == 0 then
+    return self.session:reg(name)
+  end
+  return self:selected_frame():registers()[register_aliases[name] or name]
+end
+
+--- The 16 bytes of vector register xmm`n` of the selected frame.
+function Debugger:vector_register(n)
+  self:require_registers()
+  if (self.frame_index or 0) == 0 then
+    return self.session:xmm(n)
+  end
+  return self:selected_frame():registers()["xmm" .. n]
+end
+
+--- Fails with gdb's message unless the worker is stopped.
+function Debugger:require_registers()
+  if not self.session.stopped then
+    self:fail("No registers.")
+  end
+end
+
 -- A C variable of a frame (stack frame or trapped frame) by name: nil if
 -- the frame has no such variable (or no variables at all), an error when
 -- it has one that cannot be read (optimized out...).
@@ -205,6 +234,7 @@ function Debugger:condition_env(holder)
     set_register = function(name, n) holder.frame:set_reg(name, n) end,
     history = self.values,
     convenience = self.convenience,
+    compiled_reads = true,
   }
 end
 
@@ -242,15 +272,16 @@ function Debugger:helper_session()
   return self.helper
 end
 
---- Calls the function at addr with integer or string args for an
--- expression; returns rax. A call that stops on the way is shown and
+--- Calls the function at addr for an expression, its arguments placed
+-- by `plan` (snare.expr.abi); returns what came back (`first`, `second`
+-- eightbytes, `memory`). A call that stops on the way is shown and
 -- abandoned, as gdb does.
-function Debugger:call_function(addr, args)
+function Debugger:call_function(addr, plan)
   local session = self.session.stopped and self:helper_session()
     or self.session
-  local stop = session:call(addr, table.unpack(args))
+  local stop = session:call_abi(addr, plan)
   if stop.kind == "exit" then
-    return stop.return_value
+    return stop.returned
   end
   local name = snare.describe(addr) or string.format("at 0x%x", addr)
   if session ~= self.session then
@@ -287,7 +318,7 @@ function Debugger:execute(line)
     if os.getenv("SNARE_DEBUG") then
       return debug.traceback(tostring(e), 2)
     elseif type(e) == "string" then
-      return (e:gsub("^[^\n]-:%d+: ", "")) -- where in snare: not for users
+      return messages.for_user(e)
     end
     return e
   end, self, args, modifier)
@@ -360,15 +391,13 @@ function Debugger.new(opts)
   dbg.scope = prompt_scope(dbg)
   dbg.env = expr.env {
     frame = function() return dbg:selected_frame() end,
-    register = function(name)
-      if not dbg.session.stopped then
-        dbg:fail("No registers.")
-      end
-      return dbg.session:reg(name)
-    end,
+    register = function(name) return dbg:register(name) end,
+    vector_register = function(n) return dbg:vector_register(n) end,
     set_register = function(name, n)
-      if not dbg.session.stopped then
-        dbg:fail("No registers.")
+      dbg:require_registers()
+      if (dbg.frame_index or 0) ~= 0 then
+        dbg:fail("Registers of an outer frame cannot be written; "
+                 .. "select frame 0.")
       end
       dbg.session:set_reg(name, n)
     end,
@@ -377,7 +406,7 @@ function Debugger.new(opts)
     end,
     history = dbg.values,
     convenience = dbg.convenience,
-    call = function(addr, args) return dbg:call_function(addr, args) end,
+    call = function(addr, plan) return dbg:call_function(addr, plan) end,
   }
   return dbg
 end

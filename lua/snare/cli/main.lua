@@ -185,7 +185,18 @@ function main.main(argv, root)
     io.stderr:write(usage)
     return name and fail("unknown command '" .. name .. "'") or 2
   end
-  return subcommand(argv, 2, root)
+  if os.getenv("SNARE_DEBUG") then
+    return subcommand(argv, 2, root)
+  end
+  -- an error no subcommand caught: its message, not snare's traceback
+  local ok, status = pcall(subcommand, argv, 2, root)
+  if not ok then
+    io.stderr:write("snare: ",
+                    require("snare.cli.messages").for_user(tostring(status)),
+                    "\n")
+    return 1
+  end
+  return status
 end
 
 return main

@@ -135,9 +135,8 @@ function report.c_value(raw)
   return low >= 0x80000000 and low - 0x100000000 or low
 end
 
---- "fib (n=4, s=0x5555 \"hi\") at demo.c:10": a frame as gdb names it,
--- its arguments printed as gdb prints them.
-function report.frame_text(frame)
+--- "n=4, s=0x5555 \"hi\"": a frame's arguments as gdb prints them.
+function report.frame_args(frame)
   local ok, params = pcall(frame.params, frame)
   local args = {}
   for _, p in ipairs(ok and params or {}) do
@@ -148,8 +147,14 @@ function report.frame_text(frame)
     end
     args[#args + 1] = p.name .. "=" .. text
   end
+  return table.concat(args, ", ")
+end
+
+--- "fib (n=4, s=0x5555 \"hi\") at demo.c:10": a frame as gdb names it,
+-- its arguments printed as gdb prints them.
+function report.frame_text(frame)
   local text = string.format("%s (%s)", frame.func or "??",
-                             table.concat(args, ", "))
+                             report.frame_args(frame))
   if frame.file then
     text = string.format("%s at %s:%d", text, frame.file:match("[^/]*$"),
                          frame.line)

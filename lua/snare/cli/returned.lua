@@ -6,29 +6,12 @@
 -- @module snare.cli.returned
 
 local expr = require "snare.expr"
+local abi = require "snare.expr.abi"
 
 local types, value = expr.types, expr.value
 local strip = types.strip
 
 local returned = {}
-
--- Marks each eightbyte of aggregate t (at offset base) that holds
--- anything but float or double as INTEGER.
-local function classify(t, base, classes)
-  t = strip(t)
-  if t.kind == "struct" or t.kind == "union" then
-    for _, m in ipairs(t.members or {}) do
-      classify(m.type, base + m.offset, classes)
-    end
-  elseif t.kind == "array" then
-    local each = strip(t.target).size or 0
-    for i = 0, (t.count or 0) - 1 do
-      classify(t.target, base + i * each, classes)
-    end
-  elseif t.kind ~= "float" then
-    classes[base // 8 + 1] = "integer"
-  end
-end
 
 --- The returned value of type `ret` in the stopped session s, or nil
 -- (void, or a type this does not read: long double).
@@ -44,11 +27,10 @@ function returned.value(s, ret)
     return { type = ret, bytes = s:xmm(0):sub(1, t.size) }
   elseif kind == "struct" or kind == "union" or kind == "array" then
     local size = t.size or 0
-    if size > 16 then
+    local classes = abi.classify(t)
+    if not classes then -- in memory, at the address rax holds
       return value.at(ret, s:reg("rax"))
     end
-    local classes = {}
-    classify(t, 0, classes)
     local ints, sses = { "rax", "rdx" }, { 0, 1 }
     local bytes = {}
     for i = 1, (size + 7) // 8 do

@@ -25,16 +25,21 @@ end
 
 --- Makes an environment. `opts` (every field optional):
 -- `frame()` (the frame in view: an object with `locate(name)`, or nil),
--- `register(name)` and `set_register(name, n)`, `history` (a list of
--- values, `$1` first), `convenience` (a table of `$name` values),
--- `call(addr, args, ret_type)` (runs a function of the target, returns
--- rax), `set_variable(name, n)` (a variable held in a register).
+-- `register(name)`, `vector_register(n)` (16 bytes) and
+-- `set_register(name, n)`, `history` (a list of values, `$1` first),
+-- `convenience` (a table of `$name` values), `call(addr, plan)` (runs a
+-- function of the target with its arguments placed by a snare.expr.abi
+-- plan, returns the call's `returned`), `set_variable(name, n)` (a
+-- variable held in a register), `compiled_reads` (the frames are trapped
+-- frames of breakpoint conditions: scalar variables are read through
+-- the programs compiled for their breakpoint, frame:scalar).
 function env.new(opts)
   return setmetatable({
     opts = opts or {},
     history_list = opts and opts.history or {},
     conveniences = opts and opts.convenience or {},
     cache = {},
+    compiled_types = {}, -- pc -> name -> type, or false (compiled_reads)
   }, Env)
 end
 
@@ -52,12 +57,51 @@ end
 --- Forgets file-scope lookups (after a library was loaded or closed).
 function Env:forget()
   self.cache = {}
+  self.compiled_types = {}
+end
+
+-- A scalar variable of a trapped frame through the read compiled once
+-- for its breakpoint (frame:scalar): its type is looked up at the first
+-- hit at a pc and remembered, so later hits touch no DWARF. Nil when the
+-- compiled reader does not take the variable (then never tried again
+-- at that pc).
+local function compiled_variable(self, frame, name)
+  local pc = frame.pc
+  local known = self.compiled_types[pc]
+  if not known then
+    known = {}
+    self.compiled_types[pc] = known
+  end
+  local t = known[name]
+  if t == false then
+    return nil
+  end
+  local bytes, n = frame:scalar(name)
+  if bytes and t == nil then
+    local where = frame:locate(name)
+    t = where and not where.optimized_out and types.from_ref(where.type)
+    if t and types.strip(t).size ~= #bytes then
+      t = nil
+    end
+  end
+  if not bytes or not t then
+    known[name] = false
+    return nil
+  end
+  known[name] = t
+  return { type = t, bytes = bytes, number = n, variable = name }
 end
 
 function Env:variable(name)
   local frame = self.opts.frame and self.opts.frame()
   if not frame or not frame.locate then
     return nil
+  end
+  if self.opts.compiled_reads and frame.scalar then
+    local v = compiled_variable(self, frame, name)
+    if v then
+      return v
+    end
   end
   local where, why = frame:locate(name)
   if not where then
@@ -135,6 +179,15 @@ function Env:register(name)
   return read(name)
 end
 
+--- Vector register xmm`n`'s 16 bytes.
+function Env:vector_register(n)
+  local read = self.opts.vector_register
+  if not read then
+    fail("No registers.")
+  end
+  return read(n)
+end
+
 function Env:set_register(name, n)
   local write = self.opts.set_register
   if not write then
@@ -176,12 +229,12 @@ function Env:set_convenience(name, v)
   self.conveniences[name] = v
 end
 
-function Env:call(addr, args, ret)
+function Env:call(addr, plan)
   local call = self.opts.call
   if not call then
     fail("Cannot call functions in this context.")
   end
-  return call(addr, args, ret)
+  return call(addr, plan)
 end
 
 return env

@@ -15,6 +15,8 @@
 local snare = require "snare"
 local types = require "snare.expr.types"
 local value = require "snare.expr.value"
+local vector = require "snare.expr.vector"
+local abi = require "snare.expr.abi"
 
 local eval = {}
 
@@ -68,8 +70,8 @@ local function promote(t, v)
   return signed and builtin.long or builtin["unsigned long"]
 end
 
--- The usual arithmetic conversions of two operands.
-local function common(a, b)
+-- The usual arithmetic conversions of two types' operands.
+local function common_of(a, b)
   local ta, tb = promote(a.type, a), promote(b.type, b)
   if ta.kind == "float" or tb.kind == "float" then
     if ta.kind == "float" and tb.kind == "float" then
@@ -84,6 +86,26 @@ local function common(a, b)
     return ta.size > tb.size and ta or tb
   end
   return ta.signed and tb or ta
+end
+
+-- common_of remembered per pair of types (a condition compares the same
+-- types at every hit); bitfields promote by their width, not their type.
+local commons = setmetatable({}, { __mode = "k" })
+local function common(a, b)
+  if a.bitfield or b.bitfield then
+    return common_of(a, b)
+  end
+  local row = commons[a.type]
+  if not row then
+    row = setmetatable({}, { __mode = "k" })
+    commons[a.type] = row
+  end
+  local t = row[b.type]
+  if not t then
+    t = common_of(a, b)
+    row[b.type] = t
+  end
+  return t
 end
 
 local function truth(v)
@@ -159,13 +181,29 @@ local function element_size(t)
   return size
 end
 
+-- Whether values of type t compare as arithmetic scalars with no decay:
+-- remembered per type (a condition compares the same types every hit).
+local plain_scalars = setmetatable({}, { __mode = "k" })
+local function plain_scalar(t)
+  local known = plain_scalars[t]
+  if known == nil then
+    local kind = strip(t).kind
+    known = kind == "int" or kind == "float" or kind == "bool"
+      or kind == "enum"
+    plain_scalars[t] = known
+  end
+  return known
+end
+
 local function compare(operator, a, b)
   local x, y, signed
-  if is_pointer(a) or is_pointer(b) then
+  local plain = plain_scalar(a.type) and plain_scalar(b.type)
+  if not plain and (is_pointer(a) or is_pointer(b)) then
     x, y, signed = number(a), number(b), false
   else
     local t = common(a, b)
-    x, y = number(a), number(b)
+    local read = plain and value.number or number -- nothing to decay
+    x, y = read(a), read(b)
     if t.kind == "float" then
       x, y, signed = x + 0.0, y + 0.0, true
     else
@@ -490,6 +528,10 @@ local function dollar(env, name)
   elseif name:match("^%d+$") then
     return env:history(tonumber(name))
   end
+  local xmm = math.tointeger(tonumber(name:match("^xmm(%d%d?)$")))
+  if xmm and xmm <= 15 then
+    return vector.value(env:vector_register(xmm), name)
+  end
   local t = registers[name]
   if t then
     local v = value.of(t, env:register(aliases[name] or name))
@@ -521,38 +563,74 @@ local function callee(v)
   fail("Cannot perform a function call on a non-function value")
 end
 
--- An argument as snare's call takes it: an integer, or a string (a
--- character array that is not in memory: a literal).
+-- An argument as abi.plan takes it, converted to its parameter's type
+-- (or by C's default promotions when there is none: float to double):
+-- a word (an integer, or a string: a character array that is not in
+-- memory, a literal, passed as a pointer to a copy), or the bytes of a
+-- floating-point or struct value.
 local function argument(v, param)
   local t = strip(v.type)
   if t.kind == "array" and not v.address then
     local bytes = value.bytes(v)
-    return (bytes:gsub("%z$", ""))
+    return { word = (bytes:gsub("%z$", "")) }
   end
+  local pt = param and strip(param)
   if t.kind == "struct" or t.kind == "union" then
-    fail("Passing structures by value is not supported yet.")
-  end
-  if param then
-    local pt = strip(param)
-    if pt.kind == "float" or (t.kind == "float") then
-      fail("Passing floating-point arguments is not supported yet.")
+    if pt and pt ~= t then
+      fail("Cannot convert %s to %s.", types.name(v.type), types.name(param))
     end
-    if (pt.kind == "int" or pt.kind == "enum" or pt.kind == "bool")
-        and is_pointer(v) then
-      fail("Cannot convert a pointer argument to %s.", types.name(param))
+    return { type = v.type, bytes = value.bytes(v) }
+  end
+  if pt and (pt.kind == "struct" or pt.kind == "union") then
+    fail("Cannot convert %s to %s.", types.name(v.type), types.name(param))
+  end
+  if pt and (pt.kind == "int" or pt.kind == "enum" or pt.kind == "bool")
+      and is_pointer(v) then
+    fail("Cannot convert a pointer argument to %s.", types.name(param))
+  end
+  local target = param or (t.kind == "float" and t.size == 4
+                           and builtin.double or nil)
+  if target and strip(target).kind == "float" or not target and
+      t.kind == "float" then
+    local converted = cast(v, target or v.type)
+    if strip(converted.type).size > 8 then
+      fail("Passing long double arguments is not supported.")
     end
-    return value.number(cast(v, param))
+    return { type = converted.type, bytes = value.bytes(converted) }
   end
-  if t.kind == "float" then
-    fail("Passing floating-point arguments is not supported yet.")
-  end
-  return number(v)
+  return { word = target and value.number(cast(v, target)) or number(v) }
 end
 
 local compilers = {}
 
 local function compile(node, env)
   return compilers[node.op](node, env)
+end
+
+-- Closures of literals and of operators over them: a condition's `-1`
+-- or `3 * 4` is computed once, when it is compiled, not at every hit.
+local constants = setmetatable({}, { __mode = "k" })
+
+local function constant(v)
+  local ok, n = pcall(value.number, v)
+  if ok then -- a literal's number, read once
+    v.number = n
+  end
+  local f = function() return v end
+  constants[f] = true
+  return f
+end
+
+-- f over constant operands, computed now if that works (an error, such
+-- as a division by zero, is left for the evaluation to raise).
+local function folded(f, ...)
+  for i = 1, select("#", ...) do
+    if not constants[select(i, ...)] then
+      return nil
+    end
+  end
+  local ok, v = pcall(f)
+  return ok and constant(v) or nil
 end
 
 --- Resolves a parsed type name in env.
@@ -591,19 +669,16 @@ compilers.int = function(node)
   else
     t = (unsigned or n < 0) and builtin["unsigned long"] or builtin.long
   end
-  local v = value.of(t, n)
-  return function() return v end
+  return constant(value.of(t, n))
 end
 
 compilers.float = function(node)
-  local v = value.of(node.single and builtin.float or builtin.double,
-                     node.value)
-  return function() return v end
+  return constant(value.of(node.single and builtin.float or builtin.double,
+                           node.value))
 end
 
 compilers.char = function(node)
-  local v = value.of(builtin.char, node.value)
-  return function() return v end
+  return constant(value.of(builtin.char, node.value))
 end
 
 compilers.string = function(node)
@@ -677,14 +752,11 @@ local function call_with(env, fn, args, ret_override)
   for i, a in ipairs(args) do
     values[i] = argument(a(), params[i])
   end
-  if strip(ret).kind == "float" then
-    fail("Functions returning floating-point values cannot be called yet.")
-  end
-  local result = env:call(addr, values, ret)
+  local returned = env:call(addr, abi.plan(values, ret))
   if strip(ret).kind == "void" then
     return void_value
   end
-  return value.of(ret, result)
+  return abi.result(ret, returned)
 end
 
 compilers.call = function(node, env)
@@ -773,13 +845,18 @@ compilers.unary = function(node, env)
     end
   end
   local f = unary[operator]
-  return function() return f(operand()) end
+  local run = function() return f(operand()) end
+  if operator == "*" or operator == "&" then -- memory: read at each use
+    return run
+  end
+  return folded(run, operand) or run
 end
 
 compilers.binary = function(node, env)
   local left, right = compile(node.left, env), compile(node.right, env)
   local operator = node.operator
-  return function() return binary(operator, left(), right()) end
+  local run = function() return binary(operator, left(), right()) end
+  return folded(run, left, right) or run
 end
 
 compilers.logical = function(node, env)

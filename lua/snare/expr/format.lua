@@ -5,6 +5,7 @@
 local snare = require "snare"
 local types = require "snare.expr.types"
 local value = require "snare.expr.value"
+local vector = require "snare.expr.vector"
 
 local format = {}
 
@@ -190,17 +191,25 @@ local function c_string(addr)
   return string_text(s:sub(1, ELEMENTS), cut)
 end
 
-local function float_text(n, size, bits)
+-- Per float size (and 16-bit format): the mantissa bits a NaN shows and
+-- gdb's significant digits (1 + mantissa bits * log10(2), rounded up).
+local float_shapes = {
+  [8] = { mantissa = (1 << 52) - 1, sign = 63, digits = "%.17g" },
+  [4] = { mantissa = 0x7fffff, sign = 31, digits = "%.9g" },
+  binary16 = { mantissa = 0x3ff, sign = 15, digits = "%.5g" },
+  bfloat16 = { mantissa = 0x7f, sign = 15, digits = "%.4g" },
+}
+
+local function float_text(n, t, bits)
+  local shape = float_shapes[t.half_format or t.size]
   if n ~= n then
-    local mantissa = size == 4 and (bits & 0x7fffff) or
-                     (bits & ((1 << 52) - 1))
-    local negative = size == 4 and (bits >> 31) & 1 == 1 or bits < 0
-    return string.format("%snan(0x%x)", negative and "-" or "", mantissa)
+    local negative = (bits >> shape.sign) & 1 == 1
+    return string.format("%snan(0x%x)", negative and "-" or "",
+                         bits & shape.mantissa)
   end
   if n == math.huge then return "inf" end
   if n == -math.huge then return "-inf" end
-  local text = string.format(size == 4 and "%.9g" or "%.17g", n)
-  return text
+  return string.format(shape.digits, n)
 end
 
 local function symbol_suffix(addr)
@@ -327,21 +336,33 @@ local function scalar(v, t, opts, top)
     return (top and "(" .. types.name(v.type) .. ") " or "")
       .. "<synthetic pointer>"
   end
+  if t.kind == "int" and t.size == 16 then -- a vector register's uint128
+    local bytes = value.bytes(v)
+    if f == "x" then
+      local low, high = string.unpack("<I8I8", bytes)
+      return high == 0 and string.format("0x%x", low)
+        or string.format("0x%x%016x", high, low)
+    end
+    return vector.uint128_text(bytes)
+  end
   local ok, n = pcall(value.number, v)
   if not ok then
     return "<error: " .. tostring(n) .. ">"
   end
   local kind = t.kind
   if kind == "float" then
+    if f and f ~= "f" and t.vector_lane then
+      return integer_in(string.unpack("<I" .. t.size, value.bytes(v)),
+                        t.size, false, f)
+    end
     if f and f ~= "f" then
       local i = math.tointeger(n < 0 and math.ceil(n) or math.floor(n))
       if i then
         return integer_in(i, t.size, true, f)
       end
     end
-    local bits = t.size == 4 and string.unpack("<I4", value.bytes(v))
-      or string.unpack("<i8", value.bytes(v))
-    return float_text(n, t.size, bits)
+    local bits = string.unpack("<I" .. t.size, value.bytes(v))
+    return float_text(n, t, bits)
   elseif kind == "pointer" then
     if f and f ~= "s" then
       return integer_in(n, 8, false, f)

@@ -17,6 +17,7 @@ local format = require "snare.expr.format"
 local parser = require "snare.expr.parser"
 local types = require "snare.expr.types"
 local value = require "snare.expr.value"
+local vector = require "snare.expr.vector"
 
 local expr = {
   env = env.new,
@@ -26,6 +27,8 @@ local expr = {
   eval_decay = eval.decay,
   format_argument = format.argument,
   format_string = format.string_text,
+  format_eflags = format.eflags,
+  vector = vector,
 }
 
 --- Compiles C expression `text` in environment e: a function that

@@ -10,6 +10,7 @@
 
 local snare = require "snare"
 local types = require "snare.expr.types"
+local vector = require "snare.expr.vector"
 
 local value = {}
 
@@ -19,6 +20,12 @@ function value.no_memory(addr)
 end
 
 local formats = { [1] = "1", [2] = "2", [4] = "4", [8] = "8" }
+-- string.unpack's formats per size, made once (a condition unpacks at
+-- every hit)
+local signed_formats, unsigned_formats = {}, {}
+for size, digits in pairs(formats) do
+  signed_formats[size], unsigned_formats[size] = "<i" .. digits, "<I" .. digits
+end
 
 --- The value's bytes (reads its memory once).
 function value.bytes(v)
@@ -56,7 +63,8 @@ local function unpack_int(bytes, size, signed, at)
     end
     return u
   end
-  return (string.unpack("<" .. (signed and "i" or "I") .. size, bytes, at))
+  return (string.unpack(signed and signed_formats[size]
+                        or unsigned_formats[size], bytes, at))
 end
 
 --- Truncates integer n to `size` bytes, sign-extending when signed.
@@ -75,6 +83,9 @@ end
 --- The Lua number a scalar value holds (integers, enums, bools and
 -- pointers as integers; floats as floats).
 function value.number(v)
+  if v.number ~= nil then -- known already: a literal, a compiled read
+    return v.number
+  end
   local t = types.strip(v.type)
   local bytes = value.bytes(v)
   local kind = t.kind
@@ -92,6 +103,8 @@ function value.number(v)
       return (string.unpack("<f", bytes))
     elseif t.size == 8 then
       return (string.unpack("<d", bytes))
+    elseif t.size == 2 and t.half_format then -- a vector register's lane
+      return vector.widen(string.unpack("<I2", bytes), t.half_format)
     end
     error("Cannot use a floating-point value of " .. t.size .. " bytes", 0)
   elseif kind == "pointer" then

@@ -1,4 +1,4 @@
--- Looking at and changing data: print, x, set, info registers, lua.
+-- Looking at and changing data: print, x, set, lua.
 
 local snare = require "snare"
 local expr = require "snare.expr"
@@ -186,48 +186,6 @@ local function ptype(dbg, args)
   dbg:out("type = " .. expr.types.ptype((type_of(dbg, args))))
 end
 
--- gdb's eflags column: the set flags by name.
-local flag_names = { [0] = "CF", [2] = "PF", [4] = "AF", [6] = "ZF",
-                     [7] = "SF", [8] = "TF", [9] = "IF", [10] = "DF",
-                     [11] = "OF" }
-local function flags(value)
-  local names = {}
-  for bit = 0, 11 do
-    if flag_names[bit] and value & (1 << bit) ~= 0 then
-      names[#names + 1] = flag_names[bit]
-    end
-  end
-  return "[ " .. table.concat(names, " ") .. " ]"
-end
-
-local function info_registers(dbg, args)
-  dbg:require_stopped()
-  local names = {}
-  for name in args:gmatch("[^%s$]+") do
-    if not scope.registers[name] then
-      dbg:fail("Invalid register `%s'", name)
-    end
-    names[#names + 1] = name
-  end
-  if #names == 0 then
-    names = snare.registers
-  end
-  for _, name in ipairs(names) do
-    local value = dbg.session:reg(name)
-    local natural
-    if name == "rip" or name == "pc" then
-      natural = report.address(value)
-    elseif name == "eflags" then
-      natural = flags(value)
-    elseif name == "rsp" or name == "rbp" or name == "sp" then
-      natural = string.format("0x%x", value)
-    else
-      natural = tostring(value)
-    end
-    dbg:out(string.format("%-15s0x%-18x%s", name, value, natural))
-  end
-end
-
 local function lua_command(dbg, args)
   local results = table.pack(scope.compile(args, dbg.scope, true)())
   for i = 1, results.n do
@@ -270,9 +228,6 @@ return {
         'The directory where separate debug symbols are searched for is "%s".',
         snare.debug_file_directory()))
     end },
-  { name = "registers", group = "info", aliases = { "r", "reg" },
-    usage = "info registers [NAME...]", help = "show registers",
-    run = info_registers },
   { name = "lua", usage = "lua CHUNK",
     help = "run Lua; globals persist; registers assignable (rdi = 5)",
     run = lua_command },

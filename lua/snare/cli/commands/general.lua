@@ -1,5 +1,5 @@
 -- The prompt's own commands: help, info (a prefix for the `info` group),
--- quit.
+-- echo, quit.
 
 local function help(dbg, args)
   local list = dbg.commands.list
@@ -43,7 +43,19 @@ local function info(dbg, args)
   return command.run(dbg, rest)
 end
 
+-- gdb's echo: the text with C's escapes, no newline of its own.
+local escapes = { n = "\n", t = "\t", ["\\"] = "\\", ['"'] = '"',
+                  a = "\a", r = "\r" }
+local function echo(_, args)
+  io.stdout:write((args:gsub("\\(.)", function(c)
+    return escapes[c] or c
+  end)))
+  io.stdout:flush()
+end
+
 return {
+  { name = "echo", usage = "echo TEXT",
+    help = "print TEXT (\\n for a newline, as in C)", run = echo },
   { name = "help", aliases = { "h" }, usage = "help [COMMAND]",
     help = "list commands, or describe one", run = help },
   { name = "info", aliases = { "i" }, usage = "info WHAT",

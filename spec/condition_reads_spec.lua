@@ -1,0 +1,46 @@
+-- condition_reads_spec.lua - a breakpoint condition written in C reads
+-- its variables through the programs compiled for the breakpoint: the
+-- DWARF lookup (frame:locate) happens at the first hit at a pc only,
+-- and the condition still sees each hit's value.
+local helpers = require "spec.helpers"
+local expr = require "snare.expr"
+
+describe("C conditions with compiled reads", function()
+  after_each(helpers.close_sessions)
+
+  for _, level in ipairs({ "O0", "O2" }) do
+    it("look the variable up once, read it at every hit (" .. level .. ")",
+       function()
+      local _ <close> = helpers.load("loops", level)
+      local s = helpers.session()
+      local locates, trapped = 0, nil
+      -- the trapped frame, with its DWARF lookups counted
+      local counted = setmetatable({
+        locate = function(_, name)
+          locates = locates + 1
+          return trapped:locate(name)
+        end,
+        scalar = function(_, name) return trapped:scalar(name) end,
+      }, { __index = function(_, key) return trapped[key] end })
+      local compiled = expr.compile("i == 7 || i * 2 == 18", expr.env {
+        frame = function() return counted end,
+        compiled_reads = true,
+      })
+      local seen = {}
+      s:breakpoint("visit", { condition = function(frame)
+        trapped = frame
+        local truth = expr.truth(compiled())
+        seen[#seen + 1] = truth
+        return truth
+      end })
+      local stop = s:call("visit_loop", 12)
+      assert.equals("breakpoint", stop.kind)
+      assert.equals(7, s:frame(0):var("i"))
+      assert.equals("breakpoint", s:continue().kind)
+      assert.equals(9, s:frame(0):var("i"))
+      assert.equals(10, #seen) -- i = 0 .. 9
+      assert.equals(1, locates)
+      s:abort()
+    end)
+  end
+end)
