@@ -310,6 +310,13 @@ static void on_hit(const snare_mark_hit *hit, snare_frame *frame, void *data)
   lua_rawgeti(co, LUA_REGISTRYINDEX, st->fn_ref);
   lframe *f = NULL;
   int nargs = push_arguments(co, st, hit, frame, &f);
+  if (f != NULL) {
+    /* a copy below the function keeps the frame alive after the call, for
+       the f->frame = NULL that ends it (an argument alone may be
+       collected before pcall returns) */
+    lua_pushvalue(co, -1);
+    lua_insert(co, top + 1);
+  }
   const char *what = st->probe ? "probe hook" : "mark hook";
   if (snare_lua_pcall(co, nargs, 0, what) != LUA_OK) {
     atomic_fetch_add(&st->errors, 1);
