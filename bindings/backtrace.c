@@ -344,9 +344,11 @@ static int frame_set_var(lua_State *L)
 static int frame_registers(lua_State *L)
 {
   snare_session *session;
-  lstack_frame *f = checklive(L, 1, &session);
+  int id;
+  lstack_frame *f = checklive(L, 1, &session, &id);
   snare_frame_registers regs;
-  snare_status st = snare_frame_registers_read(session, f->index, &regs);
+  snare_status st =
+      snare_thread_frame_registers_read(session, id, f->index, &regs);
   if (st != SNARE_OK)
     return snare_lua_status_error(L, STACK_FRAME_TYPE,
                                   "cannot read registers", st);

@@ -1,5 +1,6 @@
 /*
- * frame_registers.c - the registers of any frame of a stopped worker, as
+ * frame_registers.c - the registers of any frame of a stopped worker or a
+ * parked thread, as
  * gdb's `info registers` and `info frame` show them for the selected
  * frame: what the unwinder restored, the rest carried out from the inner
  * frames.
@@ -8,22 +9,25 @@
 #include <string.h>
 
 #include "frames/stack.h"
+#include "session/events.h"
 #include "session/session.h"
 
-snare_status snare_frame_registers_read(snare_session *session, size_t frame,
-                                        snare_frame_registers *out)
+snare_status snare_thread_frame_registers_read(snare_session *session, int id,
+                                               size_t frame,
+                                               snare_frame_registers *out)
 {
   if (session == NULL || out == NULL)
     return SNARE_INVALID_ARGUMENT;
-  if (!snare_session_stopped(session))
-    return SNARE_WRONG_STATE;
-  size_t index = frame + snare_stack_hidden(&session->worker);
+  snare_status st;
+  const snare_thread *thread = snare_thread_parked(session, id, &st);
+  if (thread == NULL)
+    return st;
+  size_t index = frame + snare_stack_hidden(thread);
   snare_stack_frame *frames;
   size_t n;
   /* One physical frame more than the source frames asked for: the
      caller's, where this frame's saves are recorded. */
-  snare_status st = snare_stack_collect(session->worker.context, index + 2,
-                                        &frames, &n);
+  st = snare_stack_collect(thread->context, index + 2, &frames, &n);
   if (st != SNARE_OK)
     return st;
   if (index >= n) {
@@ -56,4 +60,13 @@ snare_status snare_frame_registers_read(snare_session *session, size_t frame,
     }
   free(frames);
   return SNARE_OK;
+}
+
+snare_status snare_frame_registers_read(snare_session *session, size_t frame,
+                                        snare_frame_registers *out)
+{
+  if (session == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  return snare_thread_frame_registers_read(session, session->worker.id, frame,
+                                           out);
 }

@@ -105,10 +105,11 @@ snare_status snare_variable_list(snare_session *session, size_t frame,
 }
 
 typedef struct read_arg {
-  const char *name; /* NULL: the variable `index` of the list */
+  const char *name; /* unless listed */
   const snare_value_options *opts;
   snare_value **out;
-  size_t index;
+  size_t index; /* if listed: the variable `index` of the list */
+  bool listed;
 } read_arg;
 
 static snare_status read_fn(const snare_stack_frame *f, void *context,
@@ -116,11 +117,24 @@ static snare_status read_fn(const snare_stack_frame *f, void *context,
 {
   (void)context;
   read_arg *a = p;
-  if (a->name == NULL)
+  if (a->listed)
     return snare_debuginfo_variable_read_listed(f->di, f->scope, &f->state,
                                                 a->index, a->opts, a->out);
   return snare_debuginfo_variable_read(f->di, f->scope, &f->state, a->name,
                                        a->opts, a->out);
+}
+
+/* Reads the variable a names (or lists) in frame `frame` of thread id. */
+static snare_status read_variable(snare_session *session, int id,
+                                  size_t frame, read_arg *a)
+{
+  void *context = NULL;
+  snare_status st = parked_context(session, id, &context, &frame);
+  if (st != SNARE_OK)
+    return st;
+  if (a->out == NULL || (!a->listed && a->name == NULL))
+    return SNARE_INVALID_ARGUMENT;
+  return with_frame(context, frame, read_fn, a);
 }
 
 snare_status snare_thread_variable_read(snare_session *session, int id,
@@ -128,14 +142,8 @@ snare_status snare_thread_variable_read(snare_session *session, int id,
                                         const snare_value_options *opts,
                                         snare_value **out)
 {
-  void *context = NULL;
-  snare_status st = parked_context(session, id, &context, &frame);
-  if (st != SNARE_OK)
-    return st;
-  if (name == NULL || out == NULL)
-    return SNARE_INVALID_ARGUMENT;
   read_arg a = {.name = name, .opts = opts, .out = out};
-  return with_frame(context, frame, read_fn, &a);
+  return read_variable(session, id, frame, &a);
 }
 
 snare_status snare_thread_variable_read_listed(snare_session *session, int id,
@@ -143,14 +151,8 @@ snare_status snare_thread_variable_read_listed(snare_session *session, int id,
                                                const snare_value_options *opts,
                                                snare_value **out)
 {
-  void *context = NULL;
-  snare_status st = parked_context(session, id, &context, &frame);
-  if (st != SNARE_OK)
-    return st;
-  if (out == NULL)
-    return SNARE_INVALID_ARGUMENT;
-  read_arg a = {.opts = opts, .out = out, .index = index};
-  return with_frame(context, frame, read_fn, &a);
+  read_arg a = {.opts = opts, .out = out, .index = index, .listed = true};
+  return read_variable(session, id, frame, &a);
 }
 
 snare_status snare_variable_read_listed(snare_session *session, size_t frame,

@@ -844,6 +844,10 @@ typedef struct snare_frame_registers {
 SNARE_API snare_status snare_frame_registers_read(snare_session *session,
                                                   size_t frame,
                                                   snare_frame_registers *out);
+/* The same for frame `frame` of thread id parked at a stop (see
+   snare_thread_backtrace); NOT_FOUND or WRONG_STATE as there. */
+SNARE_API snare_status snare_thread_frame_registers_read(
+    snare_session *session, int id, size_t frame, snare_frame_registers *out);
 
 typedef enum snare_value_kind {
   SNARE_VALUE_SIGNED,   /* integer types, char included: i */
