@@ -1,7 +1,8 @@
 /*
  * stepping.c - session methods for source-level steps: s:step_line,
  * s:next, s:finish, s:advance, s:until_line, their per-thread forms
- * s:thread_step_line, s:thread_next, s:thread_finish, and the Lua step
+ * s:thread_step_line, s:thread_next, s:thread_finish, s:thread_advance,
+ * s:thread_until_line, and the Lua step
  * policies they take. Policy callbacks run on the controller between the
  * steps' runs (the stepped thread is parked), through the one
  * protected-call helper.
@@ -210,27 +211,35 @@ static int session_thread_finish(lua_State *L)
   return thread_step(L, SNARE_STEP_OUT, "finish");
 }
 
-static int run_to(lua_State *L, snare_run_to_mode mode)
+/* Runs the worker (thread 0) or parked thread `thread` to the locations
+   at 2 and pushes its stop. */
+static int run_to(lua_State *L, int thread, snare_run_to_mode mode)
 {
   lsession *s = snare_lua_checkcontroller(L, "run a session");
   uint64_t *addrs;
   size_t n = snare_lua_checklocations(L, 2, &addrs);
   snare_stop stop;
   snare_lua_wait_begin();
-  snare_status st = snare_run_to(s->session, addrs, n, mode, &stop);
+  snare_status st =
+      thread != 0
+          ? snare_thread_run_to(s->session, thread, addrs, n, mode, &stop)
+          : snare_run_to(s->session, addrs, n, mode, &stop);
   snare_lua_wait_end();
+  if (thread != 0)
+    return finish_thread_step(L, thread, "run", st, &stop);
   return snare_lua_finish_resume(L, s, "run", st, &stop, 0);
 }
 
 /* s:advance(where) -> stop: where as s:breakpoint's. */
 static int session_advance(lua_State *L)
 {
-  return run_to(L, SNARE_RUN_TO_ANY_FRAME);
+  return run_to(L, 0, SNARE_RUN_TO_ANY_FRAME);
 }
 
-/* s:until_line(where) -> stop; a bare number is a line of the file the
-   worker is stopped in. */
-static int session_until_line(lua_State *L)
+/* s:until_line(where) (thread 0) or s:thread_until_line(id, where) with
+   the id removed -> stop; a bare number is a line of the file the thread
+   is stopped in. */
+static int until_line(lua_State *L, int thread)
 {
   lsession *s = snare_lua_checkcontroller(L, "run a session");
   if (lua_type(L, 2) == LUA_TNUMBER) {
@@ -239,7 +248,10 @@ static int session_until_line(lua_State *L)
                   "line out of range");
     uint64_t pc = 0;
     snare_line_info li;
-    snare_status st = snare_register_get(s->session, SNARE_REG_RIP, &pc);
+    snare_status st =
+        thread != 0
+            ? snare_thread_register_get(s->session, thread, SNARE_REG_RIP, &pc)
+            : snare_register_get(s->session, SNARE_REG_RIP, &pc);
     if (st == SNARE_OK)
       st = snare_line_at(pc, &li);
     if (st != SNARE_OK)
@@ -248,7 +260,25 @@ static int session_until_line(lua_State *L)
     lua_pushfstring(L, "%s:%I", li.file, line);
     lua_replace(L, 2);
   }
-  return run_to(L, SNARE_RUN_TO_THIS_FRAME);
+  return run_to(L, thread, SNARE_RUN_TO_THIS_FRAME);
+}
+
+static int session_until_line(lua_State *L) { return until_line(L, 0); }
+
+/* s:thread_advance(id, where) -> stop, for a parked attached thread. */
+static int session_thread_advance(lua_State *L)
+{
+  int thread = snare_lua_checkthread(L, 2);
+  lua_remove(L, 2);
+  return run_to(L, thread, SNARE_RUN_TO_ANY_FRAME);
+}
+
+/* s:thread_until_line(id, where) -> stop, for a parked attached thread. */
+static int session_thread_until_line(lua_State *L)
+{
+  int thread = snare_lua_checkthread(L, 2);
+  lua_remove(L, 2);
+  return until_line(L, thread);
 }
 
 const luaL_Reg snare_lua_stepping_methods[] = {
@@ -260,5 +290,7 @@ const luaL_Reg snare_lua_stepping_methods[] = {
     {"thread_step_line", session_thread_step_line},
     {"thread_next", session_thread_next},
     {"thread_finish", session_thread_finish},
+    {"thread_advance", session_thread_advance},
+    {"thread_until_line", session_thread_until_line},
     {NULL, NULL},
 };

@@ -258,7 +258,7 @@ describe("snare attach PID debug on real programs", function()
       assert.are.equal(0, status, errors)
       outs[tool] = out
       local said = client:read("a")
-      assert.is_true(client:close(), said)
+      assert.is_true(client:close(), tool .. ": " .. said)
       assert.are.equal("connections 8 replies 160 wrong 0 lost 0\n", said)
       sh("kill " .. t.pid)
     end

@@ -214,6 +214,21 @@ describe("snare debug -- PROG", function()
     assert.matches("\n%$1 = 3\n$", out)
   end)
 
+  it("runs the stopped thread to a line with until and advance, as gdb",
+     function()
+    -- advance stops where gdb's does: at line 48, or in the caller when
+    -- the current function returns first (here: main, mid-line 47)
+    local commands = { "break scale", "run", "until 22", "p sum", "p ratio",
+                       "advance 48", "bt", "next", "p first", "continue" }
+    local out, _, status = snare_debug(commands)
+    assert.equals(0, status)
+    assert.same(comparable(gdb_batch(commands)), comparable(out))
+    assert.matches("\n22\t  total %+= sum;\n%$1 = 10\n%$2 = 2%.5\n", out)
+    assert.matches("\n0x%x+ in main %(argc=1, argv=0x%x+%) at "
+                   .. "debug_program.c:47\n47\t", out)
+    assert.matches("\n48\t  printf.*\n%$3 = 12\n", out)
+  end)
+
   it("starts at main with start", function()
     local commands = { "start", "next", "p p", "next", "p first" }
     local out, _, status = snare_debug(commands)

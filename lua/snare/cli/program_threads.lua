@@ -240,10 +240,10 @@ function Threads:resume_and_wait()
   return ev
 end
 
---- Steps the selected thread with `s:thread_<method>(id)` and returns
--- the stop where it ended.
-function Threads:step(method)
-  return self.session["thread_" .. method](self.session, self.selected)
+--- Steps the selected thread with `s:thread_<method>(id, ...)` and
+-- returns the stop where it ended.
+function Threads:step(method, ...)
+  return self.session["thread_" .. method](self.session, self.selected, ...)
 end
 
 --- One instruction of the selected thread (it posts a soft breakpoint

@@ -103,17 +103,11 @@ function View.step(view)
   return rawget(view, "threads"):step_instruction()
 end
 
-for _, method in ipairs { "step_line", "next", "finish" } do
-  View[method] = function(view)
+for _, method in ipairs { "step_line", "next", "finish", "advance",
+                          "until_line" } do
+  View[method] = function(view, ...)
     selected(view)
-    return rawget(view, "threads"):step(method)
-  end
-end
-
-for _, method in ipairs { "advance", "until_line" } do
-  View[method] = function()
-    error("advance and until are not supported on a program's threads yet",
-          0)
+    return rawget(view, "threads"):step(method, ...)
   end
 end
 
