@@ -76,4 +76,10 @@ SNARE_HIDDEN void snare_code_removed(uint64_t start, uint64_t size);
 SNARE_HIDDEN void snare_code_rewritten(uint64_t start, uint64_t size);
 SNARE_HIDDEN void snare_code_library_opened(const char *file, uint64_t bias);
 
+/* How many inlined calls beginning at addr are inside the source frame
+   of `function` there (0 when function is NULL or not one of them): what
+   a stop of `break function` at addr hides, as gdb does. */
+SNARE_HIDDEN unsigned snare_code_inline_within(uint64_t addr,
+                                               const char *function);
+
 #endif

@@ -4,8 +4,11 @@
  * (lib/debuginfo/, which checks the other arguments). Controller thread
  * only, like the library list.
  */
+#include <string.h>
+
 #include "code/code.h"
 #include "debuginfo/debuginfo.h"
+#include "debuginfo/variables.h"
 #include "code/library.h"
 #include "snare.h"
 
@@ -85,4 +88,26 @@ snare_status snare_function_at(uint64_t addr, snare_function_info *out) {
   snare_status status;
   const snare_debuginfo *di = debuginfo_of(lib, &status);
   return di == NULL ? status : snare_debuginfo_function_at(di, addr, out);
+}
+
+/* As deep as frames/stack.c looks into inlined calls. */
+#define INLINE_DEPTH 16
+
+unsigned snare_code_inline_within(uint64_t addr, const char *function)
+{
+  snare_library *lib = function ? snare_library_mapping(addr) : NULL;
+  const snare_debuginfo *di = NULL;
+  if (lib == NULL || snare_library_debuginfo(lib, &di) != SNARE_OK ||
+      di == NULL)
+    return 0;
+  const char *call_file;
+  unsigned call_line;
+  unsigned begin = snare_debuginfo_inline_entries(di, addr, &call_file,
+                                                  &call_line);
+  snare_debuginfo_frame src[INLINE_DEPTH];
+  size_t n = snare_debuginfo_frames_at(di, addr, src, INLINE_DEPTH);
+  for (size_t k = 0; k <= begin && k < n && k < INLINE_DEPTH; k++)
+    if (src[k].function != NULL && strcmp(src[k].function, function) == 0)
+      return (unsigned)k;
+  return 0;
 }

@@ -149,25 +149,6 @@ static snare_status backtrace_of(const snare_thread *thread,
   return SNARE_OK;
 }
 
-unsigned snare_stack_inline_within(uint64_t addr, const char *function)
-{
-  snare_library *lib = function ? snare_library_mapping(addr) : NULL;
-  const snare_debuginfo *di = NULL;
-  if (lib == NULL || snare_library_debuginfo(lib, &di) != SNARE_OK ||
-      di == NULL)
-    return 0;
-  const char *call_file;
-  unsigned call_line;
-  unsigned begin = snare_debuginfo_inline_entries(di, addr, &call_file,
-                                                  &call_line);
-  snare_debuginfo_frame src[MAX_INLINE_DEPTH];
-  size_t n = snare_debuginfo_frames_at(di, addr, src, MAX_INLINE_DEPTH);
-  for (size_t k = 0; k <= begin && k < n && k < MAX_INLINE_DEPTH; k++)
-    if (src[k].function != NULL && strcmp(src[k].function, function) == 0)
-      return (unsigned)k;
-  return 0;
-}
-
 snare_status snare_source_frame_at(uint64_t addr, unsigned outward,
                                    snare_line_info *out)
 {

@@ -34,11 +34,6 @@ typedef struct snare_stack_frame {
    stopped at the call site of inlined calls). */
 SNARE_HIDDEN size_t snare_stack_hidden(const snare_thread *thread);
 
-/* How many inlined calls beginning at addr are inside the source frame
-   of `function` there (0 when function is NULL or not one of them): what
-   a stop of `break function` at addr hides, as gdb does. */
-SNARE_HIDDEN unsigned snare_stack_inline_within(uint64_t addr,
-                                                const char *function);
 
 SNARE_HIDDEN snare_status snare_stack_collect(const void *context,
                                               size_t max_physical,

@@ -8,7 +8,6 @@
 #include "code/code.h"
 #include "session/breakpoints.h"
 #include "session/session.h"
-#include "frames/stack.h"
 
 /* Ids of internal breakpoints count down from -1, under the global lock,
    so they never take a user's id. */
@@ -105,7 +104,7 @@ static snare_status set_locked(snare_session *session, uint64_t addr,
     bp->function_start = opts->function_start;
     bp->function_end = opts->function_end;
     bp->trap = opts->trap;
-    bp->inline_hidden = snare_stack_inline_within(addr, opts->function);
+    bp->inline_hidden = snare_code_inline_within(addr, opts->function);
   }
   status = update_site(site, list);
   if (status != SNARE_OK) {
