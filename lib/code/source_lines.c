@@ -90,9 +90,6 @@ snare_status snare_function_at(uint64_t addr, snare_function_info *out) {
   return di == NULL ? status : snare_debuginfo_function_at(di, addr, out);
 }
 
-/* As deep as frames/stack.c looks into inlined calls. */
-#define INLINE_DEPTH 16
-
 unsigned snare_code_inline_within(uint64_t addr, const char *function)
 {
   snare_library *lib = function ? snare_library_mapping(addr) : NULL;
@@ -104,9 +101,9 @@ unsigned snare_code_inline_within(uint64_t addr, const char *function)
   unsigned call_line;
   unsigned begin = snare_debuginfo_inline_entries(di, addr, &call_file,
                                                   &call_line);
-  snare_debuginfo_frame src[INLINE_DEPTH];
-  size_t n = snare_debuginfo_frames_at(di, addr, src, INLINE_DEPTH);
-  for (size_t k = 0; k <= begin && k < n && k < INLINE_DEPTH; k++)
+  snare_debuginfo_frame src[SNARE_INLINE_DEPTH_MAX];
+  size_t n = snare_debuginfo_frames_at(di, addr, src, SNARE_INLINE_DEPTH_MAX);
+  for (size_t k = 0; k <= begin && k < n && k < SNARE_INLINE_DEPTH_MAX; k++)
     if (src[k].function != NULL && strcmp(src[k].function, function) == 0)
       return (unsigned)k;
   return 0;

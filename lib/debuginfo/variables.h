@@ -52,6 +52,9 @@ SNARE_HIDDEN unsigned snare_debuginfo_inline_entries(const snare_debuginfo *di,
                                                      const char **call_file,
                                                      unsigned *call_line);
 
+/* How deep snare looks into inlined calls at one address. */
+#define SNARE_INLINE_DEPTH_MAX 16
+
 /*
  * The source frames at addr, innermost first (inlined calls, then their
  * host). Writes up to cap and returns how many there are; always at

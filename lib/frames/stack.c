@@ -13,8 +13,6 @@
 #include "frames/stack.h"
 #include "internal/unwind.h"
 
-#define MAX_INLINE_DEPTH 16
-
 static void fill_state(const void *context, const snare_unwind_frame *u,
                        size_t physical, snare_frame_state *fs)
 {
@@ -38,12 +36,12 @@ static size_t expand(const snare_unwind_frame *u, const snare_frame_state *fs,
   const snare_debuginfo *di = NULL;
   if (lib != NULL)
     snare_library_debuginfo(lib, &di);
-  snare_debuginfo_frame src[MAX_INLINE_DEPTH];
+  snare_debuginfo_frame src[SNARE_INLINE_DEPTH_MAX];
   size_t n = 1;
   if (di != NULL) {
-    n = snare_debuginfo_frames_at(di, fs->pc, src, MAX_INLINE_DEPTH);
-    if (n > MAX_INLINE_DEPTH)
-      n = MAX_INLINE_DEPTH;
+    n = snare_debuginfo_frames_at(di, fs->pc, src, SNARE_INLINE_DEPTH_MAX);
+    if (n > SNARE_INLINE_DEPTH_MAX)
+      n = SNARE_INLINE_DEPTH_MAX;
   } else {
     src[0] = (snare_debuginfo_frame){.scope = -1};
   }
@@ -74,9 +72,9 @@ static size_t expand(const snare_unwind_frame *u, const snare_frame_state *fs,
 /* Makes room for one physical frame's expansion in *frames. */
 static bool reserve(snare_stack_frame **frames, size_t *cap, size_t n)
 {
-  if (n + MAX_INLINE_DEPTH <= *cap)
+  if (n + SNARE_INLINE_DEPTH_MAX <= *cap)
     return true;
-  size_t grown = (*cap ? *cap : 8) * 2 + MAX_INLINE_DEPTH;
+  size_t grown = (*cap ? *cap : 8) * 2 + SNARE_INLINE_DEPTH_MAX;
   snare_stack_frame *p = realloc(*frames, grown * sizeof *p);
   if (p == NULL)
     return false;
@@ -159,9 +157,9 @@ snare_status snare_source_frame_at(uint64_t addr, unsigned outward,
   if (lib == NULL || snare_library_debuginfo(lib, &di) != SNARE_OK ||
       di == NULL)
     return SNARE_NOT_FOUND;
-  snare_debuginfo_frame src[MAX_INLINE_DEPTH];
-  size_t n = snare_debuginfo_frames_at(di, addr, src, MAX_INLINE_DEPTH);
-  if (outward >= n || outward >= MAX_INLINE_DEPTH)
+  snare_debuginfo_frame src[SNARE_INLINE_DEPTH_MAX];
+  size_t n = snare_debuginfo_frames_at(di, addr, src, SNARE_INLINE_DEPTH_MAX);
+  if (outward >= n || outward >= SNARE_INLINE_DEPTH_MAX)
     return SNARE_NOT_FOUND;
   *out = (snare_line_info){.file = src[outward].file,
                            .line = src[outward].line,
