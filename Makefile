@@ -43,7 +43,7 @@ env_for = SNARE_BUILD=$(ROOT)/$(1) SNARE_FIXTURES=$(FIXTURES) \
 	LUA_PATH='$(ROOT)/lua/?.lua;$(ROOT)/lua/?/init.lua;;' \
 	LUA_CPATH='$(ROOT)/$(1)/lua/?.so;;'
 
-TEST_STEPS := layers corpus-build criterion-release busted-release \
+TEST_STEPS := layers lint corpus-build criterion-release busted-release \
 	criterion-asan busted-asan oracle fuzz-smoke doc corpus
 
 .PHONY: all setup generate build build-asan module test $(TEST_STEPS) \
@@ -184,6 +184,7 @@ corpus: corpus-build
 	$(TIMEOUT) tools/corpus/watch
 
 lint: layers
+	@echo "==== luacheck ===="
 	luacheck $(wildcard lua spec examples bench bin/snare)
 
 # lib/ depends downward only (tools/layers, DESIGN.md); also a test step.

@@ -13,7 +13,7 @@ local expr = require "snare.expr"
 local mode, n, path = arg[1], math.tointeger(tonumber(arg[2] or "")), arg[3]
 assert(mode and n and path, "usage: cond_expr.lua none|c|lua N LIBRARY")
 
-local lib <close> = assert(snare.load(path))
+local _lib <close> = assert(snare.load(path))
 local s <close> = snare.session()
 
 local condition

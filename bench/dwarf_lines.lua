@@ -7,7 +7,7 @@
 -- Usage: lua5.4 bench/dwarf_lines.lua LIB.so LINES.txt COUNT
 local snare = require "snare"
 
-local lib <close> = assert(snare.load(arg[1]))
+local _lib <close> = assert(snare.load(arg[1]))
 local s <close> = snare.session {}
 local count, set = tonumber(arg[3]), 0
 for spec in io.lines(arg[2]) do

@@ -2,7 +2,8 @@
 -- of tools/corpus) read as gdb 13 reads them: typed DWARF expressions
 -- (DW_OP_convert, DW_OP_div), DW_OP_addrx in a single expression,
 -- variables of an inner block listed besides the outer ones of their
--- name, as gdb's `info locals`, and parameters at entry (name@entry). Each case is one the frames oracle
+-- name, as gdb's `info locals`, and parameters at entry (name@entry).
+-- Each case is one the frames oracle
 -- (spec/frames_oracle/run.sh) found; pending without the corpus builds.
 local corpus = "build/corpus/bin/"
 local frames = "spec/frames_oracle/snare_corpus_frames.lua"
