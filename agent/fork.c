@@ -31,6 +31,7 @@ static struct {
   void (*prepare)(void), (*parent)(void), (*child)(void);
   bool (*try_enter_lua)(void);
   void (*leave_lua)(void);
+  int (*pcall)(lua_State *, int nargs, int nresults, const char *what);
 } core;
 
 static int on_fork = LUA_NOREF;    /* agent.on_fork's function */
@@ -72,7 +73,7 @@ static int call_script(int ref, int nargs,
   lua_rawgeti(co, LUA_REGISTRYINDEX, ref);
   push(co, data);
   int kept = LUA_NOREF;
-  if (lua_pcall(co, nargs, 1, 0) != LUA_OK)
+  if (core.pcall(co, nargs, 1, "fork callback") != LUA_OK)
     fprintf(stderr, "snare: in the forked child: %s\n", lua_tostring(co, -1));
   else if (lua_isfunction(co, -1))
     kept = luaL_ref(co, LUA_REGISTRYINDEX);
@@ -147,5 +148,6 @@ void agent_fork_start(void) {
   *(void **)&core.try_enter_lua =
       agent_snare_function("snare_lua_try_enter_async");
   *(void **)&core.leave_lua = agent_snare_function("snare_lua_leave_async");
+  *(void **)&core.pcall = agent_snare_function("snare_lua_pcall");
   pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }

@@ -68,9 +68,10 @@ void snare_lua_push_signal_name(lua_State *L, int sig);
  * the stack, or an error status with one string (message and traceback)
  * in their place. Never raises; stack balance is asserted. `what` names
  * the callback ("hook callback") in the error of one that runs past the
- * callback timeout.
+ * callback timeout. Exported: the agent's fork callbacks run through it.
  */
-int snare_lua_pcall(lua_State *L, int nargs, int nresults, const char *what);
+SNARE_LUA_EXPORT int snare_lua_pcall(lua_State *L, int nargs, int nresults,
+                                     const char *what);
 /* True while a Lua callback runs on the calling OS thread. */
 bool snare_lua_in_callback(void);
 /* Raises "snare: cannot <what> from inside a callback ..." while a Lua

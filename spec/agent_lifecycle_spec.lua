@@ -261,6 +261,24 @@ describe("the agent at the program's exits", function()
     assert.equal(plain_out, out)
     assert.matches("hits 1 how exit", err, 1, true) -- the parent's own
   end)
+
+  it("reports an error in agent.on_fork's function with its traceback, the "
+     .. "child's run unchanged", function()
+    local failing_fork = [[
+local agent = require "snare.agent"
+local function fails_in_child(pid) error("no report for " .. type(pid)) end
+agent.on_fork(fails_in_child)
+agent.run()
+]]
+    local out, err, status = exec_source(failing_fork, "fork")
+    local plain_out, _, plain_status = plain("fork")
+    assert.equal(plain_status, status)
+    assert.equal(plain_out, out)
+    assert.matches("snare: in the forked child: [^\n]*no report for number",
+                   err)
+    -- Through the one protected-call helper, which adds the traceback.
+    assert.matches("stack traceback:\n%s*%[C%]: in function 'error'", err)
+  end)
 end)
 
 describe("the agent and the program's own signal handling", function()
