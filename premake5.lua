@@ -84,7 +84,8 @@ project "snare"
   -- The agent reaches the lifecycle API (lib/process.c) through dlsym
   -- only: nothing in the bindings pulls it out of the archive.
   linkoptions { "-Wl,-u,snare_threads_forget_all", "-Wl,-u,snare_signal_chain",
-                "-Wl,-u,snare_signals_reserved", "-Wl,-u,snare_fork_child" }
+                "-Wl,-u,snare_signals_reserved", "-Wl,-u,snare_fork_child",
+                "-Wl,-u,snare_descriptor_keep" }
   core_settings("snare", "lua/snare")
 
 -- The LD_PRELOAD agent of `snare profile|trace|exec -- PROG` (agent/):
@@ -96,7 +97,7 @@ project "snare_agent"
   includedirs { "/usr/include/lua5.4" }
   targetname "snare_agent"
   targetprefix ""
-  links { "lua5.4", "pthread", "dl" }
+  links { "lua5.4", "unwind", "pthread", "dl" }
   core_settings("snare_agent", "lib")
 
 -- The helper of `snare attach PID` (os/linux/attach/): ptrace loads the

@@ -27,6 +27,7 @@
  * the process holds one copy of snare's state.
  */
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -243,15 +244,20 @@ static int close_stdio(lua_State *L) {
 
 /* agent.stdio(fd) -> a Lua file writing to a copy of fd 1 or 2 (the
    same open file: the same offset as the program's writes), so that
-   the controller's output goes past the program's stdio buffers. */
+   the controller's output goes past the program's stdio buffers; or,
+   for 0, reading fd 0's file opened again (/proc/self/fd/0). The copy
+   is kept high, out of the numbers the program's opens get. */
 static int l_stdio(lua_State *L) {
   int fd = (int)luaL_checkinteger(L, 1);
-  luaL_argcheck(L, fd == 1 || fd == 2, 1, "1 or 2");
+  luaL_argcheck(L, fd >= 0 && fd <= 2, 1, "0, 1 or 2");
   luaL_Stream *stream = lua_newuserdatauv(L, sizeof *stream, 0);
   stream->closef = NULL; /* not a file until it opens */
   luaL_setmetatable(L, LUA_FILEHANDLE);
-  int copy = dup(fd);
-  stream->f = copy >= 0 ? fdopen(copy, "w") : NULL;
+  int (*keep)(int) = (int (*)(int))agent_snare_function("snare_descriptor_keep");
+  int copy = fd == 0 ? open("/proc/self/fd/0", O_RDONLY | O_CLOEXEC)
+                     : fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  copy = keep(copy);
+  stream->f = copy >= 0 ? fdopen(copy, fd == 0 ? "r" : "w") : NULL;
   if (stream->f == NULL) {
     if (copy >= 0)
       close(copy);
@@ -445,6 +451,7 @@ lua_State *agent_controller_state(const char *path, const char *cpath,
     *why = lua_tostring(L, -1);
     return L;
   }
+  agent_unwinder_start();
   *why = NULL;
   return L;
 }

@@ -66,6 +66,7 @@ typedef struct agent_real {
   int (*execve)(const char *, char *const[], char *const[]);
   int (*execvpe)(const char *, char *const[], char *const[]);
   int (*fexecve)(int, char *const[], char *const[]);
+  int (*pipe2)(int[2], int);
 } agent_real;
 
 extern agent_real real;
@@ -76,6 +77,10 @@ extern agent_real real;
 
 /* Resolves `real` (before anything else of the agent runs). */
 void agent_real_resolve(void);
+
+/* Starts libunwind with its pipe kept high (unwinder_pipe.c); once
+   snare.core is loaded, before the program runs on. */
+void agent_unwinder_start(void);
 
 /* A function of the snare C API, from the snare.core module. */
 void *agent_snare_function(const char *name);

@@ -262,6 +262,20 @@ describe("the agent at the program's exits", function()
     assert.matches("hits 1 how exit", err, 1, true) -- the parent's own
   end)
 
+  it("leaves the program the descriptor numbers it opens without snare, "
+     .. "past a breakpoint and under profile", function()
+    local plain_out, _, plain_status = plain("descriptors")
+    assert.equal(0, plain_status)
+    assert.matches("opened %d+ and %d+", plain_out)
+    local out, err, status = exec_source(counting_breakpoint, "descriptors")
+    assert.equal(plain_status, status)
+    assert.equal(plain_out, out)
+    assert.matches("hits 1 how exit", err, 1, true)
+    out, _, status = profile("descriptors")
+    assert.equal(plain_status, status)
+    assert.equal(plain_out, out:match("^[^\n]*\n"))
+  end)
+
   it("reports an error in agent.on_fork's function with its traceback, the "
      .. "child's run unchanged", function()
     local failing_fork = [[

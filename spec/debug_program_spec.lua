@@ -96,6 +96,17 @@ describe("snare debug -- PROG", function()
                    out)
   end)
 
+  it("leaves the program the descriptor numbers it opens without the "
+     .. "prompt, stopped and continued", function()
+    local lifecycle = helpers.program("lifecycle")
+    local plain_out, _, plain_status = run { lifecycle, "descriptors" }
+    assert.equals(0, plain_status)
+    local out = snare_debug({ "break work", "run", "next", "continue" },
+                            lifecycle, "descriptors")
+    assert.matches("Breakpoint 1, work ", out, 1, true)
+    assert.matches("\n" .. plain_out:gsub("%p", "%%%0"), out)
+  end)
+
   it("leaves the program's stdout, stderr and exit status as they are",
      function()
     local plain_out, plain_err, plain_status = run { program, "7" }

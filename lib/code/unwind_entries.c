@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "code/unwind_entries.h"
+#include "internal/loader.h"
 
 /* See lib/debuginfo/debuginfo.c: a handler keeps libdwarf from aborting
    on errors; failed calls mean "not there". */
@@ -105,11 +106,15 @@ snare_status snare_unwind_ranges_read(const char *path,
   *count = 0;
   Dwarf_Debug dbg = NULL;
   Dwarf_Error err = NULL;
-  int rc = dwarf_init_path(path, NULL, 0, DW_DLC_READ, DW_GROUPNUMBER_ANY,
-                           ignore_error, NULL, &dbg, NULL, 0, NULL, &err);
+  int fd = snare_os_file_open(path); /* out of the program's range */
+  if (fd < 0)
+    return SNARE_OK;
+  int rc = dwarf_init_b(fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, ignore_error,
+                        NULL, &dbg, &err);
   if (rc != DW_DLV_OK) {
     if (rc == DW_DLV_ERROR)
       dwarf_dealloc(NULL, err, DW_DLA_ERROR);
+    snare_os_file_close(fd);
     return SNARE_OK;
   }
   Dwarf_Cie *cies = NULL;
@@ -140,5 +145,6 @@ snare_status snare_unwind_ranges_read(const char *path,
     dwarf_fde_cie_list_dealloc(dbg, cies, cie_count, fdes, fde_count);
   }
   dwarf_finish(dbg, NULL);
+  snare_os_file_close(fd);
   return status;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/loader.h"
 #include "private.h"
 
 bool di_reserve(void **items, size_t *cap, size_t count, size_t item_size)
@@ -69,11 +70,18 @@ snare_status snare_debuginfo_open(const char *path, uint64_t bias,
   di->bias = bias;
   di->path = strdup(object);
   Dwarf_Error err = NULL;
-  int rc = dwarf_init_path(path, NULL, 0, DW_DLC_READ, DW_GROUPNUMBER_ANY,
-                           ignore_error, NULL, &di->dbg, NULL, 0, NULL, &err);
+  /* Opened here rather than by dwarf_init_path: snare's descriptors are
+     kept out of the program's range (snare_os_file_open). */
+  di->dwarf_fd = snare_os_file_open(path);
+  int rc = di->dwarf_fd < 0 ? DW_DLV_ERROR
+                            : dwarf_init_b(di->dwarf_fd, DW_DLC_READ,
+                                           DW_GROUPNUMBER_ANY, ignore_error,
+                                           NULL, &di->dbg, &err);
   if (rc != DW_DLV_OK) {
+    if (di->dwarf_fd >= 0)
+      snare_os_file_close(di->dwarf_fd);
     /* Without a Dwarf_Debug the error cannot be freed through one. */
-    if (rc == DW_DLV_ERROR)
+    if (err != NULL)
       dwarf_dealloc(NULL, err, DW_DLA_ERROR);
     free(di->file);
     free(di->path);
@@ -109,8 +117,10 @@ void snare_debuginfo_close(snare_debuginfo *di)
   for (size_t i = 0; i < di->string_count; i++)
     free(di->strings[i]);
   free(di->strings);
-  if (di->dbg)
+  if (di->dbg) {
     dwarf_finish(di->dbg, NULL);
+    snare_os_file_close(di->dwarf_fd);
+  }
   free(di->file);
   di_lists_close(di->lists);
   free(di);

@@ -110,6 +110,7 @@ typedef struct di_unit {
 
 struct snare_debuginfo {
   Dwarf_Debug dbg;
+  int dwarf_fd; /* dbg's file, which dwarf_finish leaves open */
   di_unit *units; /* in .debug_info order: the unit numbers of rows */
   size_t unit_count, unit_cap;
   di_file_key *file_keys; /* sorted by hash, then unit */

@@ -68,6 +68,15 @@ SNARE_API const char *snare_status_name(snare_status status);
 /* Human-readable message for a status; static storage. */
 SNARE_API const char *snare_status_message(snare_status status);
 
+/*
+ * Moves a descriptor that snare's side keeps open (a prompt's copy of
+ * stdout, a file it reads) to the top of the process's descriptor range,
+ * close-on-exec, so the program's own opens get the numbers they get
+ * without snare. Returns the descriptor to use from now on: the new one,
+ * or fd itself when it cannot move (fd is closed when it moved).
+ */
+SNARE_API int snare_descriptor_keep(int fd);
+
 /* ------------------------------------------------------------------ */
 /* Registers                                                           */
 

@@ -61,6 +61,9 @@ SNARE_HIDDEN uint64_t snare_os_symbol_resolve(const char *name,
  */
 SNARE_HIDDEN int snare_os_file_open(const char *path);
 SNARE_HIDDEN void snare_os_file_close(int fd);
+/* snare_descriptor_keep (snare.h); snare_os_file_open's descriptors are
+   kept so already. */
+SNARE_HIDDEN int snare_os_descriptor_keep(int fd);
 
 /* The canonical absolute path of an existing file (symbolic links
    resolved) in out; false when it does not exist or does not fit. */

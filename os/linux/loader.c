@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "internal/loader.h"
+#include "linux.h"
 
 snare_status snare_os_library_open(const char *path, void **handle, char *error,
                                    size_t error_size) {
@@ -111,7 +112,7 @@ snare_status snare_os_library_locate(void *handle, snare_os_loaded *out) {
 }
 
 int snare_os_file_open(const char *path) {
-  return open(path, O_RDONLY | O_CLOEXEC);
+  return snare_os_descriptor_keep(open(path, O_RDONLY | O_CLOEXEC));
 }
 
 void snare_os_file_close(int fd) { close(fd); }

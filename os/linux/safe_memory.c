@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "internal/loader.h"
 #include "internal/os.h"
 #include "linux.h"
 
@@ -75,7 +76,7 @@ static int code_writer(void) {
     close(mem.fd); /* the parent's memory, inherited through fork */
   }
   mem.fd = -1;
-  int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+  int fd = snare_os_descriptor_keep(open("/proc/self/mem", O_RDWR | O_CLOEXEC));
   struct stat st;
   if (fd < 0 || fstat(fd, &st) != 0) {
     if (fd >= 0)

@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "internal/loader.h"
 #include "internal/watch_registers.h"
 #include "linux.h"
 
@@ -53,8 +54,8 @@ static int open_event(int tid, uint64_t addr, unsigned len,
   attr.sig_data = cookie;
   attr.exclude_kernel = 1; /* allowed at perf_event_paranoid 2 */
   attr.exclude_hv = 1;
-  return (int)syscall(SYS_perf_event_open, &attr, tid, -1, -1,
-                      PERF_FLAG_FD_CLOEXEC);
+  return snare_os_descriptor_keep((int)syscall(SYS_perf_event_open, &attr, tid,
+                                          -1, -1, PERF_FLAG_FD_CLOEXEC));
 }
 
 static int paranoid_level(void) {

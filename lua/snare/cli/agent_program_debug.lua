@@ -40,11 +40,15 @@ io.stderr:setvbuf("no")
 io.output(io.stdout)
 if not interactive then
   -- no read-ahead: what the prompt does not read stays the program's
-  rawset(io, "stdin", assert(io.open("/proc/self/fd/0", "r")))
+  rawset(io, "stdin", assert(core.stdio(0)))
   io.stdin:setvbuf("no")
 end
 
-local pid = io.open("/proc/self/stat"):read("n")
+-- (closed at once: a handle left open would take a number the program's
+-- next open gets without snare)
+local stat = assert(io.open("/proc/self/stat"))
+local pid = stat:read("n")
+stat:close()
 core.sigint_interrupts(true) -- Ctrl-C stops the program, as under gdb
 local threads = Threads.new(agent.session, agent.thread, function(line)
   io.stdout:write(line, "\n")
