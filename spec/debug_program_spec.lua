@@ -96,6 +96,35 @@ describe("snare debug -- PROG", function()
                    out)
   end)
 
+  it("ends a step that runs into the program's exit as gdb does", function()
+    -- from main's last lines into libc's exit(), then over it by next,
+    -- and by finish after step and stepi: the program's end is shown,
+    -- its output and status kept (each hung)
+    for _, last in ipairs { { "next" }, { "step", "finish" },
+                            { "stepi", "finish" } } do
+      local commands = { "break debug_program.c:58", "run", "next", "next",
+                         "next", table.unpack(last) }
+      local out, _, status = snare_debug(commands)
+      local gdb_out = gdb_batch(commands)
+      assert.equals(0, status)
+      assert.matches("total 15\n%[Inferior 1 %(process %d+%) exited "
+                     .. "with code 03%]\n$", out)
+      if last[1] == "next" then
+        -- the lines of libc's sources, which neither has, differ in words
+        local function program_lines(text)
+          local kept = {}
+          for _, line in ipairs(comparable(text)) do
+            if not line:find("sysdeps", 1, true) then
+              kept[#kept + 1] = line
+            end
+          end
+          return kept
+        end
+        assert.same(program_lines(gdb_out), program_lines(out))
+      end
+    end
+  end)
+
   it("leaves the program the descriptor numbers it opens without the "
      .. "prompt, stopped and continued", function()
     local lifecycle = helpers.program("lifecycle")

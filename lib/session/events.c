@@ -262,5 +262,10 @@ snare_status snare_session_quit(snare_session *session) {
   unquiet(self, quieted);
   if (!pending)
     snare_events_post(session, SNARE_EVENT_QUIT, 0, 0);
+  /* A thread that ends the program in the middle of a step (`next` over
+     exit()) never stops again: the stepper waiting for its next stop is
+     woken, as for a thread that detaches, and sees it ended. */
+  if (self != NULL && self->session == session && atomic_load(&self->stepped))
+    snare_os_event_signal(self->step_event);
   return SNARE_OK;
 }

@@ -220,6 +220,8 @@ function Threads:resume_and_wait()
   local ev = table.remove(self.pending, 1)
   if not ev then
     local last = self.first_resume or self.selected
+    -- (not a selected thread that ended the program in a step: it runs)
+    local resume = (self.first_resume or self.parked[last]) and last or nil
     self.first_resume = nil
     for id in pairs(self.parked) do
       if id ~= last then
@@ -227,7 +229,6 @@ function Threads:resume_and_wait()
       end
     end
     self.parked = {}
-    local resume = last
     repeat
       ev = self:note(self.session:wait_event(-1, resume))
       resume = nil

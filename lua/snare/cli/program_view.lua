@@ -98,16 +98,28 @@ function View.continue(view)
   return program_stop(view, rawget(view, "threads"):resume_and_wait())
 end
 
+-- A step's stop; a step whose thread ended the program on the way
+-- (`next` over exit()) ends as `continue` does at the program's end:
+-- the program finishes exiting and its end is shown, as gdb shows it.
+local function step_stop(view, stop)
+  if stop.kind ~= "exit" then
+    return stop
+  end
+  local threads = rawget(view, "threads")
+  threads.parked[threads.selected] = nil -- it runs on to the end
+  return program_stop(view, threads:resume_and_wait())
+end
+
 function View.step(view)
   selected(view)
-  return rawget(view, "threads"):step_instruction()
+  return step_stop(view, rawget(view, "threads"):step_instruction())
 end
 
 for _, method in ipairs { "step_line", "next", "finish", "advance",
                           "until_line" } do
   View[method] = function(view, ...)
     selected(view)
-    return rawget(view, "threads"):step(method, ...)
+    return step_stop(view, rawget(view, "threads"):step(method, ...))
   end
 end
 
