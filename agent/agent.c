@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -237,6 +238,18 @@ static int l_kill(lua_State *L) {
   agent_die_of(SIGKILL);
 }
 
+/* agent.end_with_snare(): the program is killed when the snare process
+   that started it ends (killed by a timeout, a terminal closed), as gdb
+   kills the program it runs when it quits, instead of living on parked
+   at a breakpoint with nobody at the prompt. */
+static int l_end_with_snare(lua_State *L) {
+  (void)L;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() == 1) /* it ended before the request */
+    agent_die_of(SIGKILL);
+  return 0;
+}
+
 static int close_stdio(lua_State *L) {
   luaL_Stream *stream = luaL_checkudata(L, 1, LUA_FILEHANDLE);
   return luaL_fileresult(L, fclose(stream->f) == 0, NULL);
@@ -306,6 +319,7 @@ static const luaL_Reg agent_functions[] = {
     {"record_start", agent_l_record_start},
     {"record_stop", agent_l_record_stop},
     {"kill", l_kill},
+    {"end_with_snare", l_end_with_snare},
     {"stdio", l_stdio},
     {"sigint_interrupts", l_sigint_interrupts},
     {NULL, NULL},

@@ -125,6 +125,35 @@ describe("snare debug -- PROG", function()
     end
   end)
 
+  it("takes the program along when snare itself is killed", function()
+    -- snare killed (kill -9) while the program is stopped at a breakpoint
+    -- with its prompt waiting: the program does not live on, parked
+    local token = tostring(os.time()) .. tostring(math.random(1e6))
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write(([[
+out=$(mktemp)
+{ printf 'break work\nrun\n'; sleep 30; } |
+  bin/snare debug -- %s descriptors %s >"$out" 2>&1 &
+front=$!
+for _ in $(seq 100); do grep -q "Breakpoint 1, work" "$out" && break; sleep 0.1; done
+program=$(ps -eo pid=,args= | awk '/descriptors %s/ && !/snare/ {print $1}')
+echo "program ${program:-none}"
+kill -9 "$front"
+sleep 1
+# (dead, it may wait as a zombie for the init process to reap it)
+state=$(ps -o stat= -p "${program:-0}")
+if [ -n "$state" ] && [ "${state#Z}" = "$state" ]; then
+  echo "still alive"; kill -9 "$program"
+fi
+rm -f "$out"
+]]):format(helpers.program("lifecycle"), token, token))
+    f:close()
+    local out = run { "bash", script }
+    os.remove(script)
+    assert.matches("^program %d+\n$", out)
+  end)
+
   it("leaves the program the descriptor numbers it opens without the "
      .. "prompt, stopped and continued", function()
     local lifecycle = helpers.program("lifecycle")

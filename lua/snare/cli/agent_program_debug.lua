@@ -50,6 +50,7 @@ local stat = assert(io.open("/proc/self/stat"))
 local pid = stat:read("n")
 stat:close()
 core.sigint_interrupts(true) -- Ctrl-C stops the program, as under gdb
+core.end_with_snare()
 local threads = Threads.new(agent.session, agent.thread, function(line)
   io.stdout:write(line, "\n")
 end)
