@@ -125,6 +125,27 @@ describe("snare debug -- PROG", function()
     end
   end)
 
+  it("goes up and down as far as the stack goes, as gdb", function()
+    local commands = { "break scale", "run", "up", "up", "down 5", "down",
+                       "up 5", "frame", "kill" }
+    local out, err = snare_debug(commands)
+    local gdb_out, gdb_err = gdb_batch(commands)
+    local function errors(text)
+      local kept = {}
+      for line in text:gmatch("[^\n]+") do
+        if line:find("frame selected", 1, true) then
+          kept[#kept + 1] = line
+        end
+      end
+      return kept
+    end
+    assert.same({ "Initial frame selected; you cannot go up.",
+                  "Bottom (innermost) frame selected; you cannot go down." },
+                errors(gdb_err))
+    assert.same(errors(gdb_err), errors(err))
+    assert.same(comparable(gdb_out), comparable(out))
+  end)
+
   it("takes the program along when snare itself is killed", function()
     -- snare killed (kill -9) while the program is stopped at a breakpoint
     -- with its prompt waiting: the program does not live on, parked

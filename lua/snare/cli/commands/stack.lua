@@ -34,13 +34,25 @@ local function select(dbg, n)
   end
 end
 
+-- up and down: as far as the stack goes; past its end only with a
+-- count (gdb's rule: a bare `up` at the outermost frame is an error).
+local at_end = {
+  [1] = "Initial frame selected; you cannot go up.",
+  [-1] = "Bottom (innermost) frame selected; you cannot go down.",
+}
+
 local function relative(step)
   return function(dbg, args)
     local n = math.tointeger(tonumber(args ~= "" and args or "1"))
     if not n then
       dbg:fail("Argument must be a number: %s", args)
     end
-    select(dbg, math.max(0, (dbg.frame_index or 0) + step * n))
+    local wanted = (dbg.frame_index or 0) + step * n
+    local target = math.max(0, math.min(wanted, #frames(dbg) - 1))
+    if target ~= wanted and args == "" then
+      dbg:fail(at_end[step])
+    end
+    select(dbg, target)
   end
 end
 
