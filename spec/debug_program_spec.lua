@@ -104,9 +104,15 @@ describe("snare debug -- PROG", function()
                             { "stepi", "finish" } } do
       local commands = { "break debug_program.c:58", "run", "next", "next",
                          "next", table.unpack(last) }
-      local out, _, status = snare_debug(commands)
-      local gdb_out = gdb_batch(commands)
+      local out, err, status = snare_debug(commands)
+      local gdb_out, gdb_err = gdb_batch(commands)
       assert.equals(0, status)
+      -- libc's source, which neither has, is said missing once, on stderr
+      local function missing(text)
+        return text:match("(74\t[^\n]*: No such file or directory%.)\n")
+      end
+      assert.equals(missing(gdb_err), missing(err))
+      assert.truthy(missing(err))
       assert.matches("total 15\n%[Inferior 1 %(process %d+%) exited "
                      .. "with code 03%]\n$", out)
       if last[1] == "next" then
@@ -209,7 +215,10 @@ rm -f "$out"
     local out, err, status = snare_debug {
       "break add_square", "run", "info threads", "bt", "thread 1", "bt",
       "thread apply all bt", "continue", "info threads", "continue" }
-    assert.equals("done\n", err)
+    -- besides the program's own, gdb's words for libc's sources it does
+    -- not have (main waits in a futex)
+    assert.equals("done\n", err:gsub("%d+\t[^\n]*: No such file or "
+                                      .. "directory%.\n", ""))
     assert.equals(0, status)
     local hits = {}
     for arg in out:gmatch("\nThread %d \"debug_program\" hit Breakpoint 1, "

@@ -64,11 +64,8 @@ local function show_location(out, stop, frame, heading, prefix)
                         inside and string.format("0x%016x in ", pc) or "",
                         where))
     end
-    local text = source.line(stop.file, stop.line)
-    if inside and not heading then
-      text = string.format("0x%016x\t%s", pc, text)
-    end
-    out(text)
+    source.show(out, stop.file, stop.line,
+                inside and not heading and string.format("0x%016x\t", pc) or nil)
     return
   end
   out((prefix or "") .. report.frame_line(pc))

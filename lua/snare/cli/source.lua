@@ -33,4 +33,25 @@ function source.line(path, n)
   return string.format("%d\t%s", n, lines[n] or "")
 end
 
+local last_path, last_missing -- the file of the line shown last
+
+--- Shows line `n` of `path` at a stop or a selected frame, through
+-- `out(text)`, after `prefix` (an address) if given. A file that cannot
+-- be read is said once, as gdb 13 says it: the first line of it shown
+-- in a row is gdb's error, on stderr ("74\tPATH: No such file or
+-- directory."), the next ones "74\tin PATH".
+function source.show(out, path, n, prefix)
+  prefix = prefix or ""
+  local readable = source.lines(path) ~= nil
+  local said = not readable and path == last_path and last_missing
+  last_path, last_missing = path, not readable
+  if readable or said then
+    out(prefix .. source.line(path, n))
+  else
+    io.stdout:flush()
+    io.stderr:write(prefix, string.format(
+      "%d\t%s: No such file or directory.\n", n, path))
+  end
+end
+
 return source

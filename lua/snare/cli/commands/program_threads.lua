@@ -72,7 +72,7 @@ local function switch(dbg, n)
   if frame then
     dbg:out(report.stack_frame(frame))
     if frame.file and frame.line then
-      dbg:out(source.line(frame.file, frame.line))
+      source.show(function(text) dbg:out(text) end, frame.file, frame.line)
     end
   end
 end

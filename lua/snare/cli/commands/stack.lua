@@ -30,7 +30,7 @@ local function select(dbg, n)
   dbg.frame_index, dbg.listed = n, nil
   dbg:out(report.stack_frame(frame))
   if frame.file and frame.line then
-    dbg:out(source.line(frame.file, frame.line))
+    source.show(function(text) dbg:out(text) end, frame.file, frame.line)
   end
 end
 
