@@ -506,12 +506,16 @@ Test(watchpoint, clearing_never_closes_a_descriptor_the_program_reused) {
   /* once the worker runs, the watchpoint is armed on it */
   uint64_t args[] = {0};
   cr_assert_eq(call("local_here", 1, args).kind, SNARE_STOP_EXIT);
-  /* the program closes the watchpoint's descriptor and gets its number
-     back for a file of its own */
+  /* the program closes the watchpoint's descriptor and puts a file of its
+     own at that number (snare keeps its descriptors high, where a plain
+     open does not land: dup2 puts it there, as a closefrom-and-reopen
+     daemon's would) */
   int fd = perf_descriptor();
   cr_assert_geq(fd, 0);
   close(fd);
-  int mine = open("/dev/null", O_RDONLY);
+  int opened = open("/dev/null", O_RDONLY);
+  int mine = dup2(opened, fd);
+  close(opened);
   cr_assert_eq(mine, fd);
   cr_assert_eq(snare_watchpoint_clear(session, id), SNARE_OK);
   cr_assert_neq(fcntl(mine, F_GETFD), -1, "the program's file is still open");
