@@ -177,6 +177,7 @@ void snare_events_post_stop(snare_thread *thread, const void *context) {
   e.new_value = thread->stop.new_value;
   e.depth = walk_stack(context, e.stack, STACK_MAX);
   push(thread->session->events, &e);
+  atomic_fetch_add(&thread->session->stops_queued, 1);
 }
 
 /* Fills *out from e, handing it `stack` (room for e's stack); the

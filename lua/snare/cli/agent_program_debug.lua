@@ -269,6 +269,7 @@ for i, c in ipairs(program_commands) do
   table.insert(dbg.commands.list, i, c)
 end
 dbg.program_threads = threads
+require("snare.cli.scheduler_locking").install(dbg, threads)
 
 -- Lines that made breakpoints, to set them again in the next process
 -- (those whose breakpoints still exist then).
