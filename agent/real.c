@@ -36,4 +36,5 @@ void agent_real_resolve(void) {
   RESOLVE(execve, "execve");
   RESOLVE(execvpe, "execvpe");
   RESOLVE(fexecve, "fexecve");
+  RESOLVE(clock_nanosleep, "clock_nanosleep");
 }

@@ -51,18 +51,7 @@ end
 function M.gdb_batch(commands, prog, ...)
   -- gdb and its inferior without the sanitizer runtime the specs may run
   -- with (busted under ASan preloads it)
-  local words = { "env", "-u", "LD_PRELOAD", "gdb", "-nx", "-batch", "-iex",
-                  "set debuginfod enabled off" }
-  for _, c in ipairs(commands) do
-    words[#words + 1] = "-ex"
-    words[#words + 1] = c
-  end
-  words[#words + 1] = "--args"
-  words[#words + 1] = prog or program
-  for _, a in ipairs { ... } do
-    words[#words + 1] = a
-  end
-  return M.run(words)
+  return M.run(M.gdb_words(commands, prog, ...))
 end
 
 -- The lines both print alike, with addresses, source directories and
@@ -80,6 +69,64 @@ function M.comparable(text)
     end
   end
   return lines
+end
+
+-- The shell script of M.interrupted: $1 the input after the stop, then
+-- the debugger's command line.
+local interrupting = [[
+input=$1; shift
+# the polling below without the sanitizer runtime the specs may preload
+preload=${LD_PRELOAD-}
+unset LD_PRELOAD
+dir=$(mktemp -d); mkfifo "$dir/in"; out=$dir/out
+LD_PRELOAD=$preload "$@" <"$dir/in" >"$out" 2>&1 &
+debugger=$!
+exec 3>"$dir/in"
+for _ in $(seq 600); do grep -q '^ready' "$out" && break; sleep 0.1; done
+kill -INT "$(pgrep -P "$debugger")"
+for _ in $(seq 600); do grep -q 'received signal' "$out" && break; sleep 0.1
+done
+printf '%s' "$input" >&3
+exec 3>&-
+wait "$debugger"
+echo "status $?" >>"$out"
+cat "$out"
+rm -rf "$dir"
+]]
+
+-- Runs `words`, a debugger's command line (snare debug or gdb, batch,
+-- whose program is its child), with stdin a pipe: once the program said
+-- "ready", the program gets a SIGINT (as from Ctrl-C), and once the stop
+-- is shown, `input` is written to stdin and it is closed. Returns the
+-- output (stdout and stderr) and then "status N", the debugger's.
+function M.interrupted(words, input)
+  local script = os.tmpname()
+  local f = assert(io.open(script, "w"))
+  f:write(interrupting)
+  f:close()
+  local command = { "bash", script, input or "" }
+  for _, w in ipairs(words) do
+    command[#command + 1] = w
+  end
+  local out = M.run(command)
+  os.remove(script)
+  return out
+end
+
+-- gdb -batch's command line (as M.gdb_batch runs it).
+function M.gdb_words(commands, prog, ...)
+  local words = { "env", "-u", "LD_PRELOAD", "gdb", "-nx", "-batch", "-iex",
+                  "set debuginfod enabled off" }
+  for _, c in ipairs(commands) do
+    words[#words + 1] = "-ex"
+    words[#words + 1] = c
+  end
+  words[#words + 1] = "--args"
+  words[#words + 1] = prog or program
+  for _, a in ipairs { ... } do
+    words[#words + 1] = a
+  end
+  return words
 end
 
 return M

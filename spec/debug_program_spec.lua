@@ -189,31 +189,8 @@ describe("snare debug -- PROG", function()
   it("stops the program at Ctrl-C (SIGINT) and continues it", function()
     -- attach_counter says "ready", then waits in read(): SIGINT then,
     -- then a line for it once the stop is shown, then the end of input
-    local script = os.tmpname()
-    local f = assert(io.open(script, "w"))
-    f:write([[
-# the polling below without the sanitizer runtime the specs may preload
-preload=${LD_PRELOAD-}
-unset LD_PRELOAD
-dir=$(mktemp -d); mkfifo "$dir/in"; out=$dir/out
-LD_PRELOAD=$preload bin/snare debug -batch -ex run -ex bt -ex continue \
-  -- "$1" <"$dir/in" >"$out" 2>&1 &
-snare=$!
-exec 3>"$dir/in"
-for _ in $(seq 600); do grep -q '^ready' "$out" && break; sleep 0.1; done
-kill -INT "$(pgrep -P "$snare")"
-for _ in $(seq 600); do grep -q 'received signal' "$out" && break; sleep 0.1
-done
-echo 2 >&3
-exec 3>&-
-wait "$snare"
-echo "status $?" >>"$out"
-cat "$out"
-rm -rf "$dir"
-]])
-    f:close()
-    local out = run { "bash", script, helpers.program("attach_counter") }
-    os.remove(script)
+    local out = dp.interrupted(dp.snare_debug_words(
+      { "run", "bt", "continue" }, helpers.program("attach_counter")), "2\n")
     assert.matches("^ready\n\nProgram received signal SIGINT, Interrupt%.\n",
                    out)
     assert.matches("\n#%d  0x%x+ in main %(%) at attach_counter.c:20\n", out)

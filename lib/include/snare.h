@@ -1969,6 +1969,15 @@ SNARE_API snare_status snare_thread_run_to(snare_session *session, int id,
  * Threads parked at that moment stay parked. Any thread; fork-safe.
  */
 SNARE_API void snare_threads_forget_all(void);
+/*
+ * How many of snare's own signals (its interrupt, which break requests
+ * and timeouts send; the signal that stops threads for a code write) the
+ * calling thread has taken. A system call of the program that failed
+ * with EINTR while this grew was cut short by snare, not by a signal of
+ * the program's, and may be resumed as if nothing happened (the LD_PRELOAD
+ * agent's sleeps do). Any thread; async-signal-safe.
+ */
+SNARE_API unsigned long snare_signals_taken(void);
 
 /*
  * Around fork(), for pthread_atfork: snare_fork_prepare takes snare's

@@ -155,9 +155,11 @@ dbg.libraries = libraries
 -- ('Thread 2 "prog" hit Breakpoint 1, ...'), after saying it switched
 -- to it.
 local fault
+local signals = require("snare.cli.program_signals").new(core, threads)
 local shown_thread = agent.thread
 local show_stop = dbg.show_stop
 function dbg.show_stop(self, stop)
+  signals:stopped(stop.kind)
   local multi = threads.many and stop.thread and stop.thread ~= 0
   if multi and stop.thread ~= shown_thread then
     self:out(string.format("[Switching to %s]", threads:target(stop.thread)
@@ -191,6 +193,10 @@ end
 
 local continue = View.continue
 function View.continue(v)
+  if not fault and signals:before_resume() == "default" then
+    -- `signal SIGINT` to a program that left it at its default action
+    fault = { signal = "SIGINT", reason = "Interrupt", signal_number = 2 }
+  end
   if fault then
     io.stdout:write(("\nProgram terminated with signal %s, %s.\n"):format(
       fault.signal, fault.reason), "The program no longer exists.\n")
@@ -263,6 +269,12 @@ local program_commands = {
     end },
 }
 for _, c in ipairs(require("snare.cli.commands.program_threads")) do
+  program_commands[#program_commands + 1] = c
+end
+for _, c in ipairs(signals:commands(function(d)
+  d:require_stopped()
+  d:show_stop(d.session:continue())
+end)) do
   program_commands[#program_commands + 1] = c
 end
 for i, c in ipairs(program_commands) do
