@@ -48,19 +48,20 @@ static void wait_for_thread(const snare_step_subject *subject) {
   unsigned slice = yields ? YIELD_POLL_MS : session->timeout_ms;
   unsigned waited = 0;
   bool asked = false;
-  while (!snare_os_event_wait_ms(thread->step_event, slice)) {
-    waited += slice;
-    bool too_long = session->timeout_ms != 0 && waited >= session->timeout_ms;
-    bool other_stopped =
-        yields && !asked &&
+  for (;;) {
+    if (yields && !asked &&
         atomic_load(&session->stops_queued) !=
-            atomic_load(&session->steps_yield_from);
-    if (too_long || other_stopped) {
+            atomic_load(&session->steps_yield_from)) {
       snare_thread_break(session, thread->id); /* WRONG_STATE: stopping */
       asked = true;
     }
-    if (too_long)
+    if (snare_os_event_wait_ms(thread->step_event, slice))
+      return;
+    waited += slice;
+    if (session->timeout_ms != 0 && waited >= session->timeout_ms) {
+      snare_thread_break(session, thread->id);
       waited = 0;
+    }
   }
 }
 
