@@ -286,6 +286,7 @@ static int session_thread_until_line(lua_State *L)
 static int session_steps_yield(lua_State *L)
 {
   lsession *s = snare_lua_checksession(L, 1);
+  luaL_checktype(L, 2, LUA_TBOOLEAN);
   snare_session_set_steps_yield(s->session, lua_toboolean(L, 2));
   return 0;
 }

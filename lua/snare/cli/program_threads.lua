@@ -224,14 +224,20 @@ function Threads:locked(what)
   return mode == "on" or (mode == "step" and what == "step")
 end
 
--- Resumes every parked thread but `keep` (which stays parked).
+-- Resumes every parked thread but `keep`, and but those whose stop is
+-- still to be shown (taken while stopping the others): they stay where
+-- that stop says they are.
 local function resume_others(self, keep)
+  local still = { [keep] = self.parked[keep] }
+  for _, ev in ipairs(self.pending) do
+    still[ev.thread] = self.parked[ev.thread]
+  end
   for id in pairs(self.parked) do
-    if id ~= keep then
+    if not still[id] then
       self.session:thread_resume(id)
     end
   end
-  self.parked = { [keep] = self.parked[keep] }
+  self.parked = still
 end
 
 --- Resumes every parked thread (the selected one inside the wait, so
