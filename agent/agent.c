@@ -310,6 +310,17 @@ static int l_sigint_interrupts(lua_State *L) {
   return 0;
 }
 
+/* agent.sigint_deliver(native): SIGINT to the program's handler on
+   thread `native` (a pthread_t) when it resumes; "handler", "ignored",
+   or "default" (the program leaves it at its default action: nothing
+   was sent). */
+static int l_sigint_deliver(lua_State *L) {
+  int how =
+      agent_sigint_deliver((pthread_t)(uintptr_t)luaL_checkinteger(L, 1));
+  lua_pushstring(L, how > 0 ? "handler" : how == 0 ? "ignored" : "default");
+  return 1;
+}
+
 static const luaL_Reg agent_functions[] = {
     {"attach", l_attach},   {"attached", l_attached},
     {"ending", l_ending},   {"faulted", l_faulted},
@@ -322,6 +333,7 @@ static const luaL_Reg agent_functions[] = {
     {"end_with_snare", l_end_with_snare},
     {"stdio", l_stdio},
     {"sigint_interrupts", l_sigint_interrupts},
+    {"sigint_deliver", l_sigint_deliver},
     {NULL, NULL},
 };
 
@@ -517,6 +529,7 @@ static void start(void) {
   atexit(at_exit);
   at_quick_exit(at_exit);
   agent_end_signals_install();
+  agent_sleeps_start();
   agent_lifecycle_start();
   agent_fork_start();
   if (real.pthread_create(&the_agent.controller, NULL, controller_main, L) != 0) {

@@ -67,6 +67,8 @@ typedef struct agent_real {
   int (*execvpe)(const char *, char *const[], char *const[]);
   int (*fexecve)(int, char *const[], char *const[]);
   int (*pipe2)(int[2], int);
+  int (*clock_nanosleep)(clockid_t, int, const struct timespec *,
+                         struct timespec *);
 } agent_real;
 
 extern agent_real real;
@@ -149,6 +151,26 @@ void agent_recorder_child_end(void);
 /* agent/signals.c: the end signals handled (SIGINT, SIGTERM, SIGHUP). */
 void agent_end_signals_install(void);
 void agent_end_signals_forget(void); /* in a fork's child */
+/* agent/sleeps.c: the program's sleeps resumed after snare's signals
+   (started once snare.core is loaded); the agent's own handler took a
+   signal on this thread (async-signal-safe). */
+void agent_sleeps_start(void);
+void agent_signal_taken(void);
+/* agent/signals.c: what the program set for end signal sig while the
+   agent's handler is on it (false when the program's own handler is
+   installed itself); its reset to the default (SA_RESETHAND). Under the
+   prompt, SIGINT stays the agent's (agent_sigint_keep). */
+bool agent_program_action(int sig, struct sigaction *out);
+void agent_program_action_reset(int sig);
+void agent_sigint_keep(bool on);
+/* agent/program_sigint.c: the prompt delivers SIGINT to the program's
+   handler on thread `target` when it resumes (gdb's `signal SIGINT`):
+   1 if the program has a handler (it runs then), 0 if it ignores the
+   signal, -1 if it leaves it at its default action (nothing sent). The
+   agent's SIGINT handler first asks agent_sigint_delivered whether the
+   signal was that delivery (then it ran the program's handler). */
+int agent_sigint_deliver(pthread_t target);
+bool agent_sigint_delivered(siginfo_t *info, void *context);
 /* Snare's signals the program asked blocked on this thread, which a
    thread it starts inherits (a new thread's mask is its creator's). */
 sigset_t agent_blocked_by_program(void);

@@ -136,7 +136,10 @@ static atomic_int end_signal;
    program for the prompt (gdb's Ctrl-C) instead of ending it. */
 static atomic_bool sigint_interrupts, interrupt_pending;
 
-void agent_sigint_interrupts(bool on) { atomic_store(&sigint_interrupts, on); }
+void agent_sigint_interrupts(bool on) {
+  atomic_store(&sigint_interrupts, on);
+  agent_sigint_keep(on);
+}
 
 void agent_end_signal_raised(int signo) {
   if (signo == SIGINT && atomic_load(&sigint_interrupts) &&

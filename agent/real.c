@@ -37,4 +37,5 @@ void agent_real_resolve(void) {
   RESOLVE(execvpe, "execvpe");
   RESOLVE(fexecve, "fexecve");
   RESOLVE(pipe2, "pipe2");
+  RESOLVE(clock_nanosleep, "clock_nanosleep");
 }

@@ -10,7 +10,10 @@
  * - The end signals (SIGINT, SIGTERM, SIGHUP) get a handler of the agent
  *   while the program leaves them at their default action: the report is
  *   written, then the process dies of the signal. Once the program sets
- *   a handler (or SIG_IGN) of its own, it alone decides.
+ *   a handler (or SIG_IGN) of its own, it alone decides; but under the
+ *   prompt SIGINT stays the agent's (it stops the program, as gdb's
+ *   Ctrl-C), and the program's handler runs when the prompt delivers the
+ *   signal (agent/program_sigint.c).
  *
  * Snare.core sets its handlers with the system's sigaction directly
  * (os/linux/signals.c), and the agent calls the system's functions.
@@ -40,7 +43,42 @@ static int end_index(int sig) {
   return -1;
 }
 
-static void on_end_signal(int sig) { agent_end_signal_raised(sig); }
+static bool is_default(const struct sigaction *act);
+
+static void on_end_signal(int sig, siginfo_t *info, void *context) {
+  if (sig == SIGINT && agent_sigint_delivered(info, context))
+    return; /* the prompt handed it to the program's handler */
+  agent_signal_taken(); /* not the program's: its sleep goes on */
+  agent_end_signal_raised(sig);
+}
+
+/* Under the prompt: SIGINT stays the agent's whatever the program sets. */
+static atomic_bool keep_sigint;
+
+bool agent_program_action(int sig, struct sigaction *out) {
+  int end = end_index(sig);
+  if (end < 0 || !agent_handles[end])
+    return false;
+  *out = program_view[end];
+  return true;
+}
+
+void agent_program_action_reset(int sig) {
+  int end = end_index(sig);
+  if (end >= 0) {
+    memset(&program_view[end], 0, sizeof program_view[end]);
+    program_view[end].sa_handler = SIG_DFL;
+  }
+}
+
+void agent_sigint_keep(bool on) {
+  atomic_store(&keep_sigint, on);
+  int end = end_index(SIGINT);
+  if (!on && agent_handles[end] && !is_default(&program_view[end])) {
+    agent_handles[end] = false; /* the program's handler takes it again */
+    real.sigaction(SIGINT, &program_view[end], NULL);
+  }
+}
 
 void agent_end_signals_install(void) {
   for (size_t i = 0; i < END_SIGNAL_COUNT; i++) {
@@ -51,8 +89,8 @@ void agent_end_signals_install(void) {
     program_view[i] = current;
     struct sigaction action;
     memset(&action, 0, sizeof action);
-    action.sa_handler = on_end_signal;
-    action.sa_flags = SA_RESTART;
+    action.sa_sigaction = on_end_signal;
+    action.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&action.sa_mask);
     agent_handles[i] = real.sigaction(end_signals[i], &action, NULL) == 0;
   }
@@ -82,7 +120,8 @@ static int program_sigaction(int sig, const struct sigaction *act,
                              struct sigaction *old) {
   int end = end_index(sig);
   if (end >= 0 && agent_handles[end]) {
-    if (act != NULL && !is_default(act)) {
+    if (act != NULL && !is_default(act) &&
+        !(sig == SIGINT && atomic_load(&keep_sigint))) {
       agent_handles[end] = false; /* the program decides from now on */
       int status = real.sigaction(sig, act, NULL);
       if (status == 0 && old != NULL)

@@ -281,7 +281,18 @@ static int session_thread_until_line(lua_State *L)
   return until_line(L, thread);
 }
 
+/* s:steps_yield(on): while on, another thread's stop ends a thread's
+   step (see snare_session_set_steps_yield). */
+static int session_steps_yield(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  luaL_checktype(L, 2, LUA_TBOOLEAN);
+  snare_session_set_steps_yield(s->session, lua_toboolean(L, 2));
+  return 0;
+}
+
 const luaL_Reg snare_lua_stepping_methods[] = {
+    {"steps_yield", session_steps_yield},
     {"step_line", session_step_line},
     {"next", session_next},
     {"finish", session_finish},

@@ -581,6 +581,10 @@ end
 -- event, while other threads' events stay queued in order. The policy's
 -- `stop` receives the thread id. These raise on a thread that is not
 -- parked at a stop.
+-- `s:steps_yield(on)`: while on, a stop that another thread posts
+-- during such a step ends the step (the stepped thread breaks, its step
+-- returns an "interrupt" stop; the other stop stays queued), as gdb ends
+-- a step when another thread hits a breakpoint meanwhile.
 --
 -- Conditions on attached threads: Lua runs only while the controller is
 -- blocked in C (`s:call`, the resume methods, `s:wait_event`), and one

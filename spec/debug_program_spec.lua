@@ -7,75 +7,9 @@ local helpers = require "spec.helpers"
 local program = helpers.program("debug_program")
 local crash = helpers.program("crash")
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
--- Runs `words` (a list) with stdout and stderr to files; returns them and
--- the exit status.
-local function run(words)
-  local quoted = {}
-  for i, w in ipairs(words) do
-    quoted[i] = quote(w)
-  end
-  local out, err = os.tmpname(), os.tmpname()
-  local ok, how, status = os.execute(string.format(
-    "timeout 120 %s >%s 2>%s </dev/null", table.concat(quoted, " "), out,
-    err))
-  local stdout, stderr = helpers.read_file(out), helpers.read_file(err)
-  os.remove(out)
-  os.remove(err)
-  return stdout, stderr, how == "exit" and status or 128 + status, ok
-end
-
--- `snare debug -batch -ex C1 -ex C2 ... -- PROG ARGS`.
-local function snare_debug(commands, prog, ...)
-  local words = { "bin/snare", "debug", "-batch" }
-  for _, c in ipairs(commands) do
-    words[#words + 1] = "-ex"
-    words[#words + 1] = c
-  end
-  words[#words + 1] = "--"
-  words[#words + 1] = prog or program
-  for _, a in ipairs { ... } do
-    words[#words + 1] = a
-  end
-  return run(words)
-end
-
-local function gdb_batch(commands, prog, ...)
-  -- gdb and its inferior without the sanitizer runtime the specs may run
-  -- with (busted under ASan preloads it)
-  local words = { "env", "-u", "LD_PRELOAD", "gdb", "-nx", "-batch", "-iex",
-                  "set debuginfod enabled off" }
-  for _, c in ipairs(commands) do
-    words[#words + 1] = "-ex"
-    words[#words + 1] = c
-  end
-  words[#words + 1] = "--args"
-  words[#words + 1] = prog or program
-  for _, a in ipairs { ... } do
-    words[#words + 1] = a
-  end
-  return run(words)
-end
-
--- The lines both print alike, with addresses, source directories and
--- process ids taken out.
-local function comparable(text)
-  local lines = {}
-  for line in text:gmatch("[^\n]*") do
-    if line:match("^#%d") or line:match("^%$%d+ = ") or line:match("^%w+ = ")
-       or line:match("Breakpoint %d+, ") or line:match("^%d+\t")
-       or line:match("^%[Inferior") or line:match("^Program ")
-       or line:match("^Value returned") then
-      line = line:gsub("0x%x+", "0x"):gsub(" at [^ ]*/([^/ ]+:%d+)", " at %1")
-        :gsub("process %d+", "process N")
-      lines[#lines + 1] = line
-    end
-  end
-  return lines
-end
+local dp = require "spec.debug_program_helpers"
+local run, snare_debug, gdb_batch, comparable =
+  dp.run, dp.snare_debug, dp.gdb_batch, dp.comparable
 
 describe("snare debug -- PROG", function()
   it("stops at a breakpoint in main's callee and shows what gdb shows",
@@ -354,31 +288,8 @@ rm -f "$out"
   it("stops the program at Ctrl-C (SIGINT) and continues it", function()
     -- attach_counter says "ready", then waits in read(): SIGINT then,
     -- then a line for it once the stop is shown, then the end of input
-    local script = os.tmpname()
-    local f = assert(io.open(script, "w"))
-    f:write([[
-# the polling below without the sanitizer runtime the specs may preload
-preload=${LD_PRELOAD-}
-unset LD_PRELOAD
-dir=$(mktemp -d); mkfifo "$dir/in"; out=$dir/out
-LD_PRELOAD=$preload bin/snare debug -batch -ex run -ex bt -ex continue \
-  -- "$1" <"$dir/in" >"$out" 2>&1 &
-snare=$!
-exec 3>"$dir/in"
-for _ in $(seq 600); do grep -q '^ready' "$out" && break; sleep 0.1; done
-kill -INT "$(pgrep -P "$snare")"
-for _ in $(seq 600); do grep -q 'received signal' "$out" && break; sleep 0.1
-done
-echo 2 >&3
-exec 3>&-
-wait "$snare"
-echo "status $?" >>"$out"
-cat "$out"
-rm -rf "$dir"
-]])
-    f:close()
-    local out = run { "bash", script, helpers.program("attach_counter") }
-    os.remove(script)
+    local out = dp.interrupted(dp.snare_debug_words(
+      { "run", "bt", "continue" }, helpers.program("attach_counter")), "2\n")
     assert.matches("^ready\n\nProgram received signal SIGINT, Interrupt%.\n",
                    out)
     assert.matches("\n#%d  0x%x+ in main %(%) at attach_counter.c:20\n", out)

@@ -1948,6 +1948,17 @@ snare_thread_variable_write_float(snare_session *session, int id,
                                   size_t frame, const char *name,
                                   double value);
 
+/*
+ * While on, a stop another attached thread posts to the event queue
+ * after this call, during snare_thread_step or snare_thread_run_to, ends
+ * that step (turn it on before resuming the other threads): the
+ * stepped thread is asked to break, and the step returns that INTERRUPT
+ * stop (the other stop stays queued). gdb ends a step so when other
+ * threads run meanwhile (scheduler-locking off) and one of them hits a
+ * breakpoint. Off by default. Any thread.
+ */
+SNARE_API snare_status snare_session_set_steps_yield(snare_session *session,
+                                                     bool on);
 /* snare_run_to for thread id, synchronous as snare_thread_step. */
 SNARE_API snare_status snare_thread_run_to(snare_session *session, int id,
                                            const uint64_t *addrs, size_t count,
@@ -1967,6 +1978,15 @@ SNARE_API snare_status snare_thread_run_to(snare_session *session, int id,
  * Threads parked at that moment stay parked. Any thread; fork-safe.
  */
 SNARE_API void snare_threads_forget_all(void);
+/*
+ * How many of snare's own signals (its interrupt, which break requests
+ * and timeouts send; the signal that stops threads for a code write) the
+ * calling thread has taken. A system call of the program that failed
+ * with EINTR while this grew was cut short by snare, not by a signal of
+ * the program's, and may be resumed as if nothing happened (the LD_PRELOAD
+ * agent's sleeps do). Any thread; async-signal-safe.
+ */
+SNARE_API unsigned long snare_signals_taken(void);
 
 /*
  * Around fork(), for pthread_atfork: snare_fork_prepare takes snare's

@@ -51,6 +51,8 @@ SNARE_HIDDEN int snare_os_fault_signal(snare_fault_kind kind);
 /* Installs snare's handlers (first call) / restores the previous ones. */
 SNARE_HIDDEN snare_status snare_os_signals_install(void);
 SNARE_HIDDEN void snare_os_signals_restore(void);
+/* Snare's signals the calling thread took (see snare_signals_taken). */
+SNARE_HIDDEN unsigned long snare_os_signals_taken(void);
 /* Signals the handlers own (see snare_signals_reserved). */
 SNARE_HIDDEN size_t snare_os_signals_reserved(int *out, size_t cap);
 /* Replaces or reads the handler chained to behind snare's (see

@@ -176,6 +176,8 @@ void snare_events_post_stop(snare_thread *thread, const void *context) {
   e.old_value = thread->stop.old_value;
   e.new_value = thread->stop.new_value;
   e.depth = walk_stack(context, e.stack, STACK_MAX);
+  /* counted first: whoever takes the event sees it counted */
+  atomic_fetch_add(&thread->session->stops_queued, 1);
   push(thread->session->events, &e);
 }
 

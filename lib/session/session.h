@@ -44,6 +44,13 @@ struct snare_session {
   size_t watchpoint_count, watchpoint_capacity;
   /* A step policy's callback runs (lib/stepping): the step is under way. */
   _Atomic bool in_policy;
+  /* snare_session_set_steps_yield (lib/stepping/step_subject.c): a stop
+     another thread posts ends a thread's step. stops_queued counts the
+     stops posted to the event queue (lib/session/events.c), and
+     steps_yield_from is what it was when yielding was turned on: the
+     stops since then end steps. */
+  _Atomic bool steps_yield;
+  _Atomic unsigned long stops_queued, steps_yield_from;
 };
 
 /* ---- sessions (session.c) ---- */

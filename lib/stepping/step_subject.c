@@ -30,15 +30,39 @@ static snare_status thread_register_get(const snare_step_subject *subject,
   return SNARE_OK;
 }
 
+/* How often a yielding step looks for other threads' stops. */
+#define YIELD_POLL_MS 5
+
 /* Waits for the thread's next stop; the session's timeout interrupts a
-   thread that runs too long, as it does the worker. */
-static void wait_for_thread(snare_session *session, snare_thread *thread) {
-  if (session->timeout_ms == 0) {
+   thread that runs too long, as it does the worker, and in a step that
+   yields (snare_session_set_steps_yield) a stop of another thread
+   interrupts it too: the step ends there, as gdb's does. */
+static void wait_for_thread(const snare_step_subject *subject) {
+  snare_session *session = subject->session;
+  snare_thread *thread = subject->thread;
+  bool yields = atomic_load(&session->steps_yield);
+  if (session->timeout_ms == 0 && !yields) {
     snare_os_event_wait(thread->step_event);
     return;
   }
-  while (!snare_os_event_wait_ms(thread->step_event, session->timeout_ms))
-    snare_thread_break(session, thread->id); /* WRONG_STATE: stopping */
+  unsigned slice = yields ? YIELD_POLL_MS : session->timeout_ms;
+  unsigned waited = 0;
+  bool asked = false;
+  for (;;) {
+    if (yields && !asked &&
+        atomic_load(&session->stops_queued) !=
+            atomic_load(&session->steps_yield_from)) {
+      snare_thread_break(session, thread->id); /* WRONG_STATE: stopping */
+      asked = true;
+    }
+    if (snare_os_event_wait_ms(thread->step_event, slice))
+      return;
+    waited += slice;
+    if (session->timeout_ms != 0 && waited >= session->timeout_ms) {
+      snare_thread_break(session, thread->id);
+      waited = 0;
+    }
+  }
 }
 
 static snare_status thread_resume(const snare_step_subject *subject,
@@ -49,7 +73,7 @@ static snare_status thread_resume(const snare_step_subject *subject,
   snare_status status = snare_thread_resume(session, thread->id, mode, new_pc);
   if (status != SNARE_OK)
     return status;
-  wait_for_thread(session, thread);
+  wait_for_thread(subject);
   snare_os_global_lock();
   snare_breakpoints_clear_expired(session);
   snare_reclaim();
@@ -88,6 +112,15 @@ snare_status snare_step_subject_get(snare_session *session, int id,
 void snare_step_subject_release(snare_step_subject *subject) {
   if (subject->thread != &subject->session->worker)
     atomic_store(&subject->thread->stepped, false);
+}
+
+snare_status snare_session_set_steps_yield(snare_session *session, bool on) {
+  if (session == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  atomic_store(&session->steps_yield_from,
+               atomic_load(&session->stops_queued));
+  atomic_store(&session->steps_yield, on);
+  return SNARE_OK;
 }
 
 static bool valid_step_mode(snare_step_mode mode) {

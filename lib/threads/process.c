@@ -16,6 +16,8 @@ void snare_fork_child(void) {
   snare_threads_clear();
 }
 
+unsigned long snare_signals_taken(void) { return snare_os_signals_taken(); }
+
 size_t snare_signals_reserved(int *out, size_t cap) {
   return snare_os_signals_reserved(out, cap);
 }

@@ -18,6 +18,9 @@ SNARE_HIDDEN int snare_linux_world_signal(void);
 SNARE_HIDDEN int snare_linux_sigaction(int sig, const struct sigaction *action,
                                        struct sigaction *old);
 SNARE_HIDDEN void snare_linux_world_restore(void);
+/* The calling thread took one of snare's signals (signals.c counts them
+   for snare_os_signals_taken). Async-signal-safe. */
+SNARE_HIDDEN void snare_linux_signal_taken(void);
 /* si_code of a perf event's SIGTRAP (TRAP_PERF; glibc 2.36 lacks it),
    and the event's sig_data it carries (watch_registers.c). */
 #define SNARE_LINUX_TRAP_PERF 6

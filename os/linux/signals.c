@@ -110,8 +110,19 @@ static void chain(int sig, siginfo_t *info, void *context) {
   raise(sig);
 }
 
+/* Snare's signals this thread took; initial-exec: read and written in
+   handlers, where a lazily allocated TLS block could not be. */
+static _Thread_local __attribute__((tls_model("initial-exec"))) unsigned long
+    signals_taken;
+
+void snare_linux_signal_taken(void) { signals_taken++; }
+
+unsigned long snare_os_signals_taken(void) { return signals_taken; }
+
 static void on_signal(int sig, siginfo_t *info, void *context) {
   int saved_errno = errno;
+  if (sig == snare_linux_interrupt_signal())
+    signals_taken++;
   snare_fault fault = {
       .kind = fault_kind(sig, info->si_code),
       .signal = sig,

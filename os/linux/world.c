@@ -70,6 +70,7 @@ static long futex(_Atomic int *word, int op, int value,
 static void on_stop(int sig, siginfo_t *info, void *context) {
   (void)sig;
   int saved_errno = errno;
+  snare_linux_signal_taken();
   atomic_fetch_add(&world.inside, 1);
   int epoch = info->si_code == SI_QUEUE ? info->si_value.sival_int : 0;
   if (epoch != 0 && atomic_load(&world.stopping) == epoch) {

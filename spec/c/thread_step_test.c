@@ -265,6 +265,44 @@ Test(thread_step, registers_of_a_parked_thread_are_read_and_written)
   cr_assert_eq(finish_threads(), hitter_sum() + compute(0) + 99 + compute(2));
 }
 
+Test(thread_step, a_stop_of_another_thread_ends_a_yielding_step)
+{
+  /* The hitter parks at its breakpoint once (a frame to step from), then
+     runs free; the computer stops before the hitter's run. */
+  cr_assert_eq(snare_thread_resume(session, hitter, SNARE_RESUME_CONTINUE,
+                                   NULL),
+               SNARE_OK);
+  wait_any();
+  check_hitter_event();
+  cr_assert_eq(snare_breakpoint_clear(session, hitter_bp), SNARE_OK);
+  /* Out of thread_hit into its loop (a run stops where its frame
+     returns, as gdb's advance), whose own return is 100000 calls away. */
+  uint64_t never = sym("join_workers");
+  snare_stop stop;
+  cr_assert_eq(snare_thread_run_to(session, hitter, &never, 1,
+                                   SNARE_RUN_TO_ANY_FRAME, &stop),
+               SNARE_OK);
+  cr_assert_eq(stop.reason, SNARE_REASON_STEP_DONE);
+  cr_assert_eq(snare_session_set_steps_yield(session, true), SNARE_OK);
+  cr_assert_eq(snare_thread_resume(session, computer, SNARE_RESUME_CONTINUE,
+                                   NULL),
+               SNARE_OK);
+  computer_event(SNARE_EVENT_HARD_BREAKPOINT);
+  /* The computer's stop, posted since, ends the hitter's run at once. */
+  cr_assert_eq(snare_thread_run_to(session, hitter, &never, 1,
+                                   SNARE_RUN_TO_ANY_FRAME, &stop),
+               SNARE_OK);
+  cr_assert_eq(stop.kind, SNARE_STOP_INTERRUPT, "stop kind %d reason %d",
+               stop.kind, stop.reason);
+  cr_assert_eq(stop.thread, hitter);
+  cr_assert(snare_thread_is_running(session, computer) == false);
+  cr_assert_eq(snare_session_set_steps_yield(session, false), SNARE_OK);
+  cr_assert_eq(snare_session_set_steps_yield(NULL, true),
+               SNARE_INVALID_ARGUMENT);
+  cr_assert_eq(finish_threads(),
+               hitter_sum() + compute(0) + compute(1) + compute(2));
+}
+
 Test(thread_step, refusals)
 {
   snare_stop stop;

@@ -263,6 +263,7 @@ local session = with_memory {
                      good = function() return { 99, "count_to" } end },
   thread_until_line = { params = { "id", "where", "line", "thread" },
                         good = function() return { 99, 10 } end },
+  steps_yield = { params = { "on" }, good = function() return { false } end },
   thread_native = { params = { "id", "thread" }, good = function() return { 99 } end },
   thread_backtrace = { params = { "id", "thread" },
                        good = function() return { 99 } end },

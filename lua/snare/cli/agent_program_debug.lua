@@ -160,9 +160,11 @@ dbg.libraries = libraries
 -- ('Thread 2 "prog" hit Breakpoint 1, ...'), after saying it switched
 -- to it.
 local fault
+local signals = require("snare.cli.program_signals").new(core, threads)
 local shown_thread = agent.thread
 local show_stop = dbg.show_stop
 function dbg.show_stop(self, stop)
+  signals:stopped(stop.kind)
   local multi = threads.many and stop.thread and stop.thread ~= 0
   if multi and stop.thread ~= shown_thread then
     self:out(string.format("[Switching to %s]", threads:target(stop.thread)
@@ -196,6 +198,10 @@ end
 
 local continue = View.continue
 function View.continue(v)
+  if not fault and signals:before_resume() == "default" then
+    -- `signal SIGINT` to a program that left it at its default action
+    fault = { signal = "SIGINT", reason = "Interrupt", signal_number = 2 }
+  end
   if fault then
     io.stdout:write(("\nProgram terminated with signal %s, %s.\n"):format(
       fault.signal, fault.reason), "The program no longer exists.\n")
@@ -270,10 +276,17 @@ local program_commands = {
 for _, c in ipairs(require("snare.cli.commands.program_threads")) do
   program_commands[#program_commands + 1] = c
 end
+for _, c in ipairs(signals:commands(function(d)
+  d:require_stopped()
+  d:show_stop(d.session:continue())
+end)) do
+  program_commands[#program_commands + 1] = c
+end
 for i, c in ipairs(program_commands) do
   table.insert(dbg.commands.list, i, c)
 end
 dbg.program_threads = threads
+require("snare.cli.scheduler_locking").install(dbg, threads)
 
 -- Lines that made breakpoints, to set them again in the next process
 -- (those whose breakpoints still exist then).

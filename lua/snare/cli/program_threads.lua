@@ -13,8 +13,12 @@
 -- All-stop, as gdb: when a thread stops, every other running thread is
 -- asked to stop too (a break request each), so that `info threads` and
 -- `thread N` find every thread parked with a frame; `continue` resumes
--- them all. Steps move the selected thread alone (the others stay
--- parked meanwhile).
+-- them all. While the selected thread steps, the others run too and are
+-- stopped again when the step ends (gdb's `set scheduler-locking
+-- replay`, off for a live program: a step that waits for a lock another
+-- thread holds does not hang); a stop of another thread meanwhile ends
+-- the step and is the one shown. `scheduler_locking` "on" keeps the
+-- others parked for every command, "step" for step, next and stepi.
 -- @module snare.cli.program_threads
 
 local snare = require "snare"
@@ -96,6 +100,7 @@ function Threads.new(session, main, out, tid_offset)
     parked = {},   -- id -> true: parked with a frame, ours to resume
     pending = {},  -- events taken while stopping the others, in order
     selected = nil,
+    scheduler_locking = "replay", -- gdb's default
     first_resume = main, -- parked at attach: no frame, resumed in the wait
   }, { __index = Threads })
   number_of(self, main)
@@ -211,6 +216,30 @@ function Threads:stop_others()
   end
 end
 
+--- True when the other threads stay parked while the selected one
+-- runs for `what`: "step" (step, next, stepi) or "run" (continue,
+-- finish, until, advance), as gdb's `set scheduler-locking` says.
+function Threads:locked(what)
+  local mode = self.scheduler_locking
+  return mode == "on" or (mode == "step" and what == "step")
+end
+
+-- Resumes every parked thread but `keep`, and but those whose stop is
+-- still to be shown (taken while stopping the others): they stay where
+-- that stop says they are.
+local function resume_others(self, keep)
+  local still = { [keep] = self.parked[keep] }
+  for _, ev in ipairs(self.pending) do
+    still[ev.thread] = self.parked[ev.thread]
+  end
+  for id in pairs(self.parked) do
+    if not still[id] then
+      self.session:thread_resume(id)
+    end
+  end
+  self.parked = still
+end
+
 --- Resumes every parked thread (the selected one inside the wait, so
 -- that its conditions can run from its first instruction) and waits for
 -- the next event that matters to the prompt: a stop (returned as an
@@ -223,12 +252,12 @@ function Threads:resume_and_wait()
     -- (not a selected thread that ended the program in a step: it runs)
     local resume = (self.first_resume or self.parked[last]) and last or nil
     self.first_resume = nil
-    for id in pairs(self.parked) do
-      if id ~= last then
-        self.session:thread_resume(id)
-      end
+    if self:locked("run") then
+      self.parked[last] = nil
+    else
+      resume_others(self, last)
+      self.parked = {}
     end
-    self.parked = {}
     repeat
       ev = self:note(self.session:wait_event(-1, resume))
       resume = nil
@@ -241,16 +270,59 @@ function Threads:resume_and_wait()
   return ev
 end
 
+-- Methods of steps that scheduler-locking "step" keeps the others for.
+local stepping = { step_line = true, next = true, step_instruction = true }
+
+-- The end of a step of thread `id` that ended in `stop` while the other
+-- threads ran: they are stopped again. When another thread's stop ended
+-- the step (the stepped thread was interrupted for it), that stop is
+-- the one returned, its thread selected, as gdb shows it.
+local function after_running_step(self, id, stop)
+  self.parked[id] = stop.kind ~= "exit" or nil
+  self:stop_others()
+  if stop.kind ~= "interrupt" then
+    return stop
+  end
+  for i, ev in ipairs(self.pending) do
+    if parks[ev.type] and ev.thread ~= id then
+      table.remove(self.pending, i)
+      self.selected = ev.thread
+      return Threads.stop_of(ev)
+    end
+  end
+  return stop
+end
+
+-- Runs `go()`, a step of the selected thread returning its stop, with
+-- the other threads parked or running as scheduler-locking says.
+local function stepped(self, method, go)
+  local id = self.selected
+  if self:locked(stepping[method] and "step" or "run") then
+    self.session:steps_yield(false)
+    return go()
+  end
+  self.session:steps_yield(true)
+  resume_others(self, id)
+  local ok, stop = pcall(go)
+  if not ok then
+    self:stop_others()
+    error(stop, 0)
+  end
+  return after_running_step(self, id, stop)
+end
+
 --- Steps the selected thread with `s:thread_<method>(id, ...)` and
 -- returns the stop where it ended.
 function Threads:step(method, ...)
-  return self.session["thread_" .. method](self.session, self.selected, ...)
+  local args = table.pack(...)
+  return stepped(self, method, function()
+    return self.session["thread_" .. method](self.session, self.selected,
+                                             table.unpack(args, 1, args.n))
+  end)
 end
 
---- One instruction of the selected thread (it posts a soft breakpoint
--- event); returns the stop.
-function Threads:step_instruction()
-  local id = self.selected
+-- One instruction of thread `id` (it posts a soft breakpoint event).
+local function one_instruction(self, id)
   local ok, why = self.session:thread_resume(id, "step")
   if not ok then
     error(why, 0)
@@ -267,6 +339,14 @@ function Threads:step_instruction()
       self.pending[#self.pending + 1] = ev
     end
   end
+end
+
+--- One instruction of the selected thread; returns the stop.
+function Threads:step_instruction()
+  local id = self.selected
+  return stepped(self, "step_instruction", function()
+    return one_instruction(self, id)
+  end)
 end
 
 --- True when thread `id` is parked with a frame (a stop of its own, or

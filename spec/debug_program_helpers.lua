@@ -1,0 +1,132 @@
+-- debug_program_helpers.lua - running `snare debug -batch -- PROG` and
+-- gdb -batch on the same program, and the lines of their output that
+-- both print alike (spec/debug_program*_spec.lua).
+local helpers = require "spec.helpers"
+
+local M = {}
+
+local program = helpers.program("debug_program")
+
+local function quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- Runs `words` (a list) with stdout and stderr to files; returns them and
+-- the exit status.
+function M.run(words)
+  local quoted = {}
+  for i, w in ipairs(words) do
+    quoted[i] = quote(w)
+  end
+  local out, err = os.tmpname(), os.tmpname()
+  local ok, how, status = os.execute(string.format(
+    "timeout 120 %s >%s 2>%s </dev/null", table.concat(quoted, " "), out,
+    err))
+  local stdout, stderr = helpers.read_file(out), helpers.read_file(err)
+  os.remove(out)
+  os.remove(err)
+  return stdout, stderr, how == "exit" and status or 128 + status, ok
+end
+
+-- The words of `snare debug -batch -ex C1 -ex C2 ... -- PROG ARGS`.
+function M.snare_debug_words(commands, prog, ...)
+  local words = { "bin/snare", "debug", "-batch" }
+  for _, c in ipairs(commands) do
+    words[#words + 1] = "-ex"
+    words[#words + 1] = c
+  end
+  words[#words + 1] = "--"
+  words[#words + 1] = prog or program
+  for _, a in ipairs { ... } do
+    words[#words + 1] = a
+  end
+  return words
+end
+
+-- `snare debug -batch -ex C1 -ex C2 ... -- PROG ARGS`.
+function M.snare_debug(commands, prog, ...)
+  return M.run(M.snare_debug_words(commands, prog, ...))
+end
+
+function M.gdb_batch(commands, prog, ...)
+  -- gdb and its inferior without the sanitizer runtime the specs may run
+  -- with (busted under ASan preloads it)
+  return M.run(M.gdb_words(commands, prog, ...))
+end
+
+-- The lines both print alike, with addresses, source directories and
+-- process ids taken out.
+function M.comparable(text)
+  local lines = {}
+  for line in text:gmatch("[^\n]*") do
+    if line:match("^#%d") or line:match("^%$%d+ = ") or line:match("^%w+ = ")
+       or line:match("Breakpoint %d+, ") or line:match("^%d+\t")
+       or line:match("^%[Inferior") or line:match("^Program ")
+       or line:match("^Value returned") then
+      line = line:gsub("0x%x+", "0x"):gsub(" at [^ ]*/([^/ ]+:%d+)", " at %1")
+        :gsub("process %d+", "process N")
+      lines[#lines + 1] = line
+    end
+  end
+  return lines
+end
+
+-- The shell script of M.interrupted: $1 the input after the stop, then
+-- the debugger's command line.
+local interrupting = [[
+input=$1; shift
+# the polling below without the sanitizer runtime the specs may preload
+preload=${LD_PRELOAD-}
+unset LD_PRELOAD
+dir=$(mktemp -d); mkfifo "$dir/in"; out=$dir/out
+LD_PRELOAD=$preload "$@" <"$dir/in" >"$out" 2>&1 &
+debugger=$!
+exec 3>"$dir/in"
+for _ in $(seq 600); do grep -q '^ready' "$out" && break; sleep 0.1; done
+kill -INT "$(pgrep -P "$debugger")"
+for _ in $(seq 600); do grep -q 'received signal' "$out" && break; sleep 0.1
+done
+printf '%s' "$input" >&3
+exec 3>&-
+wait "$debugger"
+echo "status $?" >>"$out"
+cat "$out"
+rm -rf "$dir"
+]]
+
+-- Runs `words`, a debugger's command line (snare debug or gdb, batch,
+-- whose program is its child), with stdin a pipe: once the program said
+-- "ready", the program gets a SIGINT (as from Ctrl-C), and once the stop
+-- is shown, `input` is written to stdin and it is closed. Returns the
+-- output (stdout and stderr) and then "status N", the debugger's.
+function M.interrupted(words, input)
+  local script = os.tmpname()
+  local f = assert(io.open(script, "w"))
+  f:write(interrupting)
+  f:close()
+  local command = { "bash", script, input or "" }
+  for _, w in ipairs(words) do
+    command[#command + 1] = w
+  end
+  local out = M.run(command)
+  os.remove(script)
+  return out
+end
+
+-- gdb -batch's command line (as M.gdb_batch runs it).
+function M.gdb_words(commands, prog, ...)
+  local words = { "env", "-u", "LD_PRELOAD", "gdb", "-nx", "-batch", "-iex",
+                  "set debuginfod enabled off" }
+  for _, c in ipairs(commands) do
+    words[#words + 1] = "-ex"
+    words[#words + 1] = c
+  end
+  words[#words + 1] = "--args"
+  words[#words + 1] = prog or program
+  for _, a in ipairs { ... } do
+    words[#words + 1] = a
+  end
+  return words
+end
+
+return M
