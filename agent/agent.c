@@ -477,7 +477,10 @@ lua_State *agent_controller_state(const char *path, const char *cpath,
     *why = lua_tostring(L, -1);
     return L;
   }
-  agent_unwinder_start();
+  /* Under attach the agent's pipe2 comes after libc's: libunwind is left
+     to start when first needed, as it did before the program had us. */
+  if (!the_agent.late)
+    agent_unwinder_start();
   *why = NULL;
   return L;
 }
