@@ -24,6 +24,7 @@ typedef struct hookstate {
   int call_ref;  /* the table passed to it, refilled at every call */
   atomic_ullong skipped;
   atomic_ullong errors;
+  bool waits;    /* for the Lua turn, rather than skip the call */
   char last_error[512];
 } hookstate;
 
@@ -47,6 +48,12 @@ static void fill_call(lua_State *L, int call_idx, const snare_hook_call *call)
   lua_setfield(L, call_idx, "depth");
   lua_pushinteger(L, call->thread);
   lua_setfield(L, call_idx, "thread");
+  lua_pushinteger(L, (lua_Integer)call->timestamp_ns);
+  lua_setfield(L, call_idx, "timestamp_ns");
+  lua_pushboolean(L, call->recorded);
+  lua_setfield(L, call_idx, "recorded");
+  lua_pushinteger(L, call->record_depth);
+  lua_setfield(L, call_idx, "record_depth");
   if (call->exit) {
     lua_pushinteger(L, (lua_Integer)call->return_value);
     lua_setfield(L, call_idx, "return_value");
@@ -73,7 +80,8 @@ static void make_call_table(lua_State *L, uint64_t address)
 static void on_call(const snare_hook_call *call, void *data)
 {
   hookstate *st = data;
-  if (call->thread == 0 || !snare_lua_try_enter_async()) {
+  if (call->thread == 0 || !(st->waits ? snare_lua_enter_async_waiting()
+                                        : snare_lua_try_enter_async())) {
     atomic_fetch_add(&st->skipped, 1);
     return;
   }
@@ -111,7 +119,9 @@ static bool optflag(lua_State *L, int opts, const char *field)
 
 /* core.hook(address, {time=, trace=, record=, record_args=N,
    record_strings=MASK, record_float_args=N, record_return=,
-   record_return_float=, record_filter=BITS, callback=, on_exit=}) -> hook */
+   record_return_float=, record_filter=BITS, callback=, on_exit=,
+   wait=}) -> hook; wait: a callback waits for the Lua turn (another
+   thread's callback) rather than skip the call */
 static int core_hook(lua_State *L)
 {
   snare_lua_check_no_callback(L, "set a hook");
@@ -156,6 +166,7 @@ static int core_hook(lua_State *L)
     st->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     make_call_table(L, addr);
     st->call_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    st->waits = optflag(L, 2, "wait");
     opts.callback = on_call;
     opts.data = st;
     opts.release = release;

@@ -62,6 +62,12 @@ struct snare_record_stream {
 
 #define RECORD_TLS _Thread_local __attribute__((tls_model("initial-exec")))
 static RECORD_TLS snare_record_stream *mine;
+/* What the thread's last entry or exit decided, for its callback
+   (snare_record_decided); depth 0 without filters: the hooks' own. */
+static RECORD_TLS struct {
+  bool recorded;
+  unsigned depth; /* 1 + the depth, with filters */
+} decided;
 static _Atomic(snare_record_stream *) streams;
 static _Atomic bool recording;
 static bool lossless;
@@ -276,6 +282,7 @@ static bool filter_exit(snare_record_stream *stream) {
   if (stream->frames == 0)
     return false; /* entered before the recording began */
   unsigned at = --stream->frames;
+  decided.depth = at < FILTER_FRAMES ? stream->frame[at].below : 0;
   return at < FILTER_FRAMES && stream->frame[at].passed &&
          !atomic_load_explicit(&paused, memory_order_relaxed) &&
          !atomic_load_explicit(&finished, memory_order_relaxed);
@@ -302,11 +309,16 @@ bool snare_record_entry(const snare_hook_record *hook, const uint64_t *args,
                         const uint64_t *slot, const void *context,
                         bool may_skip_exit) {
   snare_record_stream *stream = stream_here();
+  decided.recorded = false;
   if (stream == NULL)
     return true;
   bool kept = true;
   if (filters.filters && !filter_entry(stream, hook, may_skip_exit, &kept))
     return kept;
+  decided.recorded = true;
+  decided.depth = filters.filters && stream->frames <= FILTER_FRAMES
+                      ? stream->frame[stream->frames - 1].below
+                      : 0;
   uint64_t now = snare_os_cycle_now_ns();
   unsigned count = args == NULL ? 0 : hook->options.record_args;
   if (count > ARGS_MAX)
@@ -358,8 +370,11 @@ bool snare_record_entry(const snare_hook_record *hook, const uint64_t *args,
 void snare_record_exit(const snare_hook_record *hook, bool returned,
                        uint64_t value) {
   snare_record_stream *stream = stream_here();
+  decided.recorded = false;
+  decided.depth = 0;
   if (stream == NULL || (filters.filters && !filter_exit(stream)))
     return;
+  decided.recorded = true;
   uint64_t now = snare_os_cycle_now_ns();
   uint8_t event[RECORD_MAX];
   size_t n = 0;
@@ -383,6 +398,11 @@ void snare_record_exit(const snare_hook_record *hook, bool returned,
   n += put_head(stream, event + n, now, KIND_EXIT);
   n += put_number(event + n, (uint64_t)(unsigned)hook->id);
   commit(stream, event, n, now);
+}
+
+bool snare_record_decided(unsigned depth, unsigned *record_depth) {
+  *record_depth = decided.depth > 0 ? decided.depth - 1 : depth;
+  return decided.recorded;
 }
 
 void snare_record_thread_ended(void) {

@@ -1269,9 +1269,16 @@ typedef struct snare_hook_call {
   unsigned depth;          /* hooked frames below this one on the thread */
   int thread;              /* attached snare thread id, 0 if not attached */
   unsigned hook_thread;    /* 1, 2, ... per thread that ran a hook */
-  uint64_t timestamp_ns;   /* monotonic, when timing or tracing */
+  uint64_t timestamp_ns;   /* monotonic, when timing, tracing or called
+                              back */
   uint64_t arguments[6];   /* integer argument registers, at entry */
   uint64_t return_value;   /* at exit */
+  /* A recording hook's callback runs after the recording took the event:
+     whether the record-time filters kept it (snare_record_config; false
+     when not recording) and its depth among the thread's recorded calls
+     (as a replay shows it). */
+  bool recorded;
+  unsigned record_depth;
 } snare_hook_call;
 
 typedef void (*snare_hook_fn)(const snare_hook_call *call, void *data);
