@@ -80,7 +80,11 @@ local function parse(argv, first, attached)
       if not operand then
         return nil, option .. " needs a Lua script"
       end
-      opts.script, i = operand, i + 1
+      -- The agent runs in the program, whose directory may change.
+      local path = operand:sub(1, 1) == "/" and operand
+                   or (os.getenv("PWD") or ".") .. "/" .. operand
+      opts.specs[#opts.specs + 1] = "S:" .. path
+      i = i + 1
     elseif option == "-a" or option == "--auto-args" then
       opts.specs[#opts.specs + 1] = "auto"
     elseif option == "--buffer-size" then
@@ -150,22 +154,7 @@ function record.main(argv, first)
   local script = package.searchpath("snare.recording.agent_script",
                                     package.path)
   local args = record.agent_args(opts, opts.dir, opts.command)
-  local status = profile.run_agent(script, args, opts.command)
-  if opts.script then
-    -- The script runs over the recording once the program ended (not
-    -- while it runs, as uftrace's live -S does): the same calls, in the
-    -- same order.
-    local rec, err2 = require("snare.recording.data").open(opts.dir)
-    local ran, failure = rec ~= nil, err2
-    if rec then
-      ran, failure = require("snare.recording.script").run(rec, {},
-                                                           opts.script)
-    end
-    if not ran then
-      io.stderr:write("snare: ", tostring(failure), "\n")
-    end
-  end
-  return status
+  return profile.run_agent(script, args, opts.command)
 end
 
 return record

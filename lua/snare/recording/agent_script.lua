@@ -5,7 +5,9 @@
 -- SPECS what to record of arguments and return values ("A:SPEC",
 -- "R:SPEC" and "auto" for -A, -R and --auto-args) and the record-time
 -- filters ("F:PATTERN", "N:PATTERN", "D:DEPTH", "T:PATTERN@ACTION" and
--- "disable" for -F, -N, -D, -T and --disable), separated by \x1e.
+-- "disable" for -F, -N, -D, -T and --disable) and "S:FILE" (-S: a
+-- uftrace Lua script run live, snare.recording.live_script), separated
+-- by \x1e.
 --
 -- The program's functions are hooked to record every entry and exit;
 -- the agent's writer thread (agent/recorder.c) drains the threads'
@@ -29,9 +31,12 @@ local bits_of = require("snare").core
 local trigger_bits = { trace_on = bits_of.RECORD_TRACE_ON,
                        trace_off = bits_of.RECORD_TRACE_OFF,
                        finish = bits_of.RECORD_FINISH }
+local script_path
 for item in agent.args[4]:gmatch("[^\x1e]+") do
   local kind, operand = item:match("^([FNDT]):(.*)$")
-  if item == "auto" then
+  if item:sub(1, 2) == "S:" then
+    script_path = item:sub(3)
+  elseif item == "auto" then
     specs.auto = true
   elseif item == "libcall" then
     specs.libcall = true
@@ -73,6 +78,17 @@ local function library_of(address)
   return sym and type(sym.library) == "string" and sym.library or "-"
 end
 
+-- The live script, started before the hooks go in (uftrace_begin).
+local live
+if script_path then
+  local err
+  live, err = require("snare.recording.live_script").start(script_path,
+                                                           command)
+  if not live then
+    io.stderr:write("snare: ", tostring(err), "\n")
+  end
+end
+
 local functions, hooks, failed, plans = agent.functions(), {}, 0, {}
 local wants_values = specs.auto or #specs.args > 0 or #specs.retvals > 0
 -- fn: {name=, address=, library=} (library: where a library call goes;
@@ -95,6 +111,11 @@ local function hook_function(fn)
     for key, value in pairs(plan and argspec.hook_options(plan) or {}) do
       options[key] = value
     end
+  end
+  if live then
+    options.callback = live.callback({ name = fn.name, address = fn.address },
+                                     plan)
+    options.on_exit, options.wait = true, true
   end
   local ok, hook = pcall(snare.core.hook, fn.address, options)
   if ok then
@@ -183,6 +204,23 @@ write_file("symbols.txt", symbols_text())
 write_file("args.txt", #plans > 0 and table.concat(plans, "\n") .. "\n" or "")
 local how, detail = agent.run()
 local totals = core.record_stop()
+if live then
+  local ok, err = live.finish()
+  local errors, skipped, last = 0, 0, err
+  for _, h in ipairs(hooks) do
+    local stats = h.hook:stats()
+    errors, skipped = errors + (stats.errors or 0), skipped + (stats.skipped or 0)
+    last = last or stats.last_error
+  end
+  if not ok or errors > 0 then
+    io.stderr:write(string.format("snare: the script failed %d times: %s\n",
+                                  errors + (ok and 0 or 1), tostring(last)))
+  end
+  if skipped > 0 then
+    io.stderr:write(string.format("snare: the script missed %d calls (made "
+                                  .. "where Lua could not run)\n", skipped))
+  end
+end
 -- Libraries the program opened while it ran are in the map now.
 maps = read_file("/proc/self/maps") or maps
 write_file("maps.txt", maps)
