@@ -143,6 +143,25 @@ describe("snare record's filters", function()
                   "} = 0; /* main */" }, replay_lines(dir))
   end)
 
+  it("leaves out the calls shorter than -t, as uftrace record -t does",
+     function()
+    -- slow() sleeps 20 ms; quick() takes microseconds, inside slow() too.
+    local out, err, status = snare("record -t 10ms -d " .. dir .. " -- "
+                                   .. program("durations"))
+    assert.same({ "total 12\n", "", 0 }, { out, err, status })
+    -- uftrace record --no-sched -t 10ms of the -pg build replays so.
+    assert.same({ "main() {", "  outer() {", "    slow();",
+                  "  } /* outer */", "} /* main */" }, replay_lines(dir))
+    -- With -F and library calls: nanosleep() is as long as slow().
+    snare("record --libcall -t 10ms -F slow -d " .. dir .. " -- "
+          .. program("durations"))
+    assert.same({ "slow() {", "  nanosleep();", "} /* slow */" },
+                replay_lines(dir))
+    _, err = snare("record -t 10parsecs -d " .. dir .. " -- "
+                   .. program("durations"))
+    assert.truthy(err:find("-t needs a time", 1, true))
+  end)
+
   it("refuses a filter it cannot apply, running nothing", function()
     local out, err, status = snare("record -d " .. dir .. " -T fib@later -- "
                                    .. program("calls"))

@@ -11,6 +11,7 @@
 #include "internal/general_regs_only.h"
 
 #include "hooks/hooks.h"
+#include "hooks/record_held.h"
 #include "internal/arch.h"
 #include "internal/os.h"
 
@@ -58,6 +59,7 @@ struct snare_record_stream {
   snare_record_stream *next;  /* older streams */
   unsigned frames;            /* with filters: calls open on the thread */
   filter_frame frame[FILTER_FRAMES];
+  snare_record_held *held;    /* with a time filter: entries held back */
 };
 
 #define RECORD_TLS _Thread_local __attribute__((tls_model("initial-exec")))
@@ -112,6 +114,8 @@ static void allocate_stream(void *unused) {
   stream->tid = snare_os_thread_tid();
   snare_os_thread_name(stream->name);
   stream->resync = true;
+  if (filters.min_duration_ns > 0)
+    stream->held = snare_record_held_new();
   snare_record_stream *head = atomic_load(&streams);
   do
     stream->next = head;
@@ -231,6 +235,21 @@ static void commit(snare_record_stream *stream, const uint8_t *event,
   publish(stream, event, n);
 }
 
+/* Writes an entry the time filter held back (record_held.h). */
+static void write_held(void *data, const uint8_t *before, size_t before_n,
+                       unsigned kind, uint64_t time, const uint8_t *after,
+                       size_t after_n) {
+  snare_record_stream *stream = data;
+  uint8_t event[RECORD_MAX];
+  size_t n = 0;
+  for (size_t i = 0; i < before_n; i++)
+    event[n++] = before[i];
+  n += put_head(stream, event + n, time, kind);
+  for (size_t i = 0; i < after_n; i++)
+    event[n++] = after[i];
+  commit(stream, event, n, time);
+}
+
 /* Applies the filters to an entry of hook: whether it is recorded, and
    whether its frame was kept (else its exit needs nothing). */
 static bool filter_entry(snare_record_stream *stream,
@@ -336,8 +355,12 @@ bool snare_record_entry(const snare_hook_record *hook, const uint64_t *args,
     for (unsigned i = 0; i < floats; i++)
       n += put_number(event + n, values[i]);
   }
-  n += put_head(stream, event + n, now,
-                count > 0 || floats > 0 ? KIND_ENTRY_VALUES : KIND_ENTRY);
+  unsigned kind = count > 0 || floats > 0 ? KIND_ENTRY_VALUES : KIND_ENTRY;
+  /* A held entry gets its head when it is written. */
+  size_t before_n = n;
+  if (stream->held == NULL)
+    n += put_head(stream, event + n, now, kind);
+  size_t after = n;
   n += put_number(event + n, (uint64_t)(unsigned)hook->id);
   if (count > 0 || floats > 0) {
     n += put_number(event + n, count);
@@ -363,7 +386,11 @@ bool snare_record_entry(const snare_hook_record *hook, const uint64_t *args,
         event[n++] = read.bytes[k];
     }
   }
-  commit(stream, event, n, now);
+  if (stream->held != NULL)
+    snare_record_held_enter(stream->held, event, before_n, kind, now,
+                            event + after, n - after, write_held, stream);
+  else
+    commit(stream, event, n, now);
   return kept;
 }
 
@@ -376,6 +403,10 @@ void snare_record_exit(const snare_hook_record *hook, bool returned,
     return;
   decided.recorded = true;
   uint64_t now = snare_os_cycle_now_ns();
+  if (stream->held != NULL &&
+      !snare_record_held_exit(stream->held, now, filters.min_duration_ns,
+                              write_held, stream))
+    return;
   uint8_t event[RECORD_MAX];
   size_t n = 0;
   if (returned && hook->options.record_return) {
@@ -453,8 +484,10 @@ void snare_record_stream_consume(snare_record_stream *stream, size_t size) {
 
 void snare_record_stream_release(snare_record_stream *stream) {
   uint8_t *ring = atomic_exchange(&stream->ring, NULL);
-  if (ring != NULL)
+  if (ring != NULL) {
     snare_os_pages_free(ring, stream->size);
+    snare_record_held_free(stream->held);
+  }
 }
 
 void snare_record_forked_child(void) {

@@ -1444,6 +1444,10 @@ typedef struct snare_record_config {
   bool only;
   unsigned max_depth;
   bool disabled;
+  /* A time filter, as uftrace record's -t: a call that took at most this
+     long (ns) is left out, entry and exit, unless a callee of its was
+     not (0: none). Independent of `filters`. */
+  uint64_t min_duration_ns;
 } snare_record_config;
 
 /* snare_hook_options.record_filter bits. */

@@ -62,6 +62,13 @@ local function parse(argv, first, attached)
       end
       opts.specs[#opts.specs + 1] = "D:" .. operand
       i = i + 1
+    elseif option == "-t" or option == "--time-filter" then
+      local ns = require("snare.cli.recording").duration_of(operand)
+      if not ns or ns < 1 then
+        return nil, option .. " needs a time (100, 10us, 1ms, 2s)"
+      end
+      opts.specs[#opts.specs + 1] = "t:" .. ns
+      i = i + 1
     elseif option == "-T" or option == "--trigger" then
       local pattern, action = (operand or ""):match("^(.+)@([%w_]+)$")
       local ok, err = require("snare.recording.data").matcher(pattern or "")

@@ -260,4 +260,7 @@ function recording.dump(argv, first)
   return 0
 end
 
+--- "10us", "1ms", "2s", "100" (ns) as nanoseconds, or nil.
+recording.duration_of = duration_of
+
 return recording

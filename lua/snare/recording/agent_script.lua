@@ -5,7 +5,8 @@
 -- SPECS what to record of arguments and return values ("A:SPEC",
 -- "R:SPEC" and "auto" for -A, -R and --auto-args) and the record-time
 -- filters ("F:PATTERN", "N:PATTERN", "D:DEPTH", "T:PATTERN@ACTION" and
--- "disable" for -F, -N, -D, -T and --disable) and "S:FILE" (-S: a
+-- "disable" for -F, -N, -D, -T and --disable), "t:NS" (-t, the time
+-- filter: calls that took at most NS ns are left out) and "S:FILE" (-S: a
 -- uftrace Lua script run live, snare.recording.live_script), separated
 -- by \x1e.
 --
@@ -31,11 +32,13 @@ local bits_of = require("snare").core
 local trigger_bits = { trace_on = bits_of.RECORD_TRACE_ON,
                        trace_off = bits_of.RECORD_TRACE_OFF,
                        finish = bits_of.RECORD_FINISH }
-local script_path
+local script_path, min_duration
 for item in agent.args[4]:gmatch("[^\x1e]+") do
   local kind, operand = item:match("^([FNDT]):(.*)$")
   if item:sub(1, 2) == "S:" then
     script_path = item:sub(3)
+  elseif item:sub(1, 2) == "t:" then
+    min_duration = math.tointeger(tonumber(item:sub(3)))
   elseif item == "auto" then
     specs.auto = true
   elseif item == "libcall" then
@@ -198,7 +201,7 @@ end
 
 local started = os.time()
 core.record_start(dir, lossless == "1", math.tointeger(tonumber(buffer)) or 0,
-                  filters)
+                  filters, min_duration)
 local maps = read_file("/proc/self/maps") or ""
 write_file("symbols.txt", symbols_text())
 write_file("args.txt", #plans > 0 and table.concat(plans, "\n") .. "\n" or "")
