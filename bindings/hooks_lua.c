@@ -353,6 +353,7 @@ void snare_lua_open_hooks(lua_State *L)
       {"RECORD_TRACE_ON", SNARE_RECORD_TRACE_ON},
       {"RECORD_TRACE_OFF", SNARE_RECORD_TRACE_OFF},
       {"RECORD_FINISH", SNARE_RECORD_FINISH},
+      {"RECORD_CONCEAL", SNARE_RECORD_CONCEAL},
   };
   for (size_t i = 0; i < sizeof record_bits / sizeof record_bits[0]; i++) {
     lua_pushinteger(L, record_bits[i].bit);

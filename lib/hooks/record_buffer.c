@@ -277,7 +277,8 @@ static bool filter_entry(snare_record_stream *stream,
     limit = parent->limit;
   f.limit = (uint16_t)(limit < NO_LIMIT ? limit : NO_LIMIT);
   /* A paused recording still counts depths (uftrace's does). */
-  f.passed = f.in_filter && !f.hidden && depth < f.limit;
+  f.passed = f.in_filter && !f.hidden && depth < f.limit &&
+             !(flags & SNARE_RECORD_CONCEAL);
   f.below = (uint16_t)(depth + (f.passed ? 1 : 0));
   bool recorded = f.passed &&
                   !atomic_load_explicit(&paused, memory_order_relaxed) &&

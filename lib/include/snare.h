@@ -1456,7 +1456,9 @@ enum {
   SNARE_RECORD_HIDE = 2,      /* -N: neither, nor what it calls */
   SNARE_RECORD_TRACE_ON = 4,  /* recording is on from its entry on */
   SNARE_RECORD_TRACE_OFF = 8, /* off from its entry (itself unrecorded) */
-  SNARE_RECORD_FINISH = 16    /* ends for good after its entry */
+  SNARE_RECORD_FINISH = 16,   /* ends for good after its entry */
+  SNARE_RECORD_CONCEAL = 32   /* -H: not the function itself; its callees
+                                 are recorded in its place */
 };
 
 /* Recording hooks record from now on, until snare_record_end. */

@@ -48,12 +48,14 @@ local function parse(argv, first, attached)
       opts.specs[#opts.specs + 1] = (what == "args" and "A:" or "R:") .. operand
       i = i + 1
     elseif option == "-F" or option == "--filter" or option == "-N"
-           or option == "--notrace" then
+           or option == "--notrace" or option == "-H" or option == "--hide"
+           then
       local ok, err = require("snare.recording.data").matcher(operand or "")
       if not operand or not ok then
         return nil, option .. ": " .. (err or "needs a pattern")
       end
-      local kind = (option == "-F" or option == "--filter") and "F:" or "N:"
+      local kind = (option == "-F" or option == "--filter") and "F:"
+                   or (option == "-H" or option == "--hide") and "H:" or "N:"
       opts.specs[#opts.specs + 1] = kind .. operand
       i = i + 1
     elseif option == "-D" or option == "--depth" then

@@ -4,9 +4,10 @@
 -- recording directory (made by `snare record`), LOSSLESS "1" or "0",
 -- SPECS what to record of arguments and return values ("A:SPEC",
 -- "R:SPEC" and "auto" for -A, -R and --auto-args) and the record-time
--- filters ("F:PATTERN", "N:PATTERN", "D:DEPTH", "T:PATTERN@ACTION" and
--- "disable" for -F, -N, -D, -T and --disable), "t:NS" (-t, the time
--- filter: calls that took at most NS ns are left out) and "S:FILE" (-S: a
+-- filters ("F:PATTERN", "N:PATTERN", "H:PATTERN", "D:DEPTH",
+-- "T:PATTERN@ACTION" and "disable" for -F, -N, -H, -D, -T and
+-- --disable), "t:NS" (-t, the time filter: calls that took at most NS
+-- ns are left out) and "S:FILE" (-S: a
 -- uftrace Lua script run live, snare.recording.live_script), separated
 -- by \x1e.
 --
@@ -34,7 +35,7 @@ local trigger_bits = { trace_on = bits_of.RECORD_TRACE_ON,
                        finish = bits_of.RECORD_FINISH }
 local script_path, min_duration
 for item in agent.args[4]:gmatch("[^\x1e]+") do
-  local kind, operand = item:match("^([FNDT]):(.*)$")
+  local kind, operand = item:match("^([FNDTH]):(.*)$")
   if item:sub(1, 2) == "S:" then
     script_path = item:sub(3)
   elseif item:sub(1, 2) == "t:" then
@@ -53,6 +54,8 @@ for item in agent.args[4]:gmatch("[^\x1e]+") do
     elseif kind == "T" then
       local pattern, action = operand:match("^(.+)@([%w_]+)$")
       filter_rules[#filter_rules + 1] = { pattern, trigger_bits[action] }
+    elseif kind == "H" then
+      filter_rules[#filter_rules + 1] = { operand, bits_of.RECORD_CONCEAL }
     else
       filters.only = filters.only or kind == "F"
       filter_rules[#filter_rules + 1] =
