@@ -114,8 +114,6 @@ static void allocate_stream(void *unused) {
   stream->tid = snare_os_thread_tid();
   snare_os_thread_name(stream->name);
   stream->resync = true;
-  if (filters.min_duration_ns > 0)
-    stream->held = snare_record_held_new();
   snare_record_stream *head = atomic_load(&streams);
   do
     stream->next = head;
@@ -233,6 +231,21 @@ static void commit(snare_record_stream *stream, const uint8_t *event,
   stream->resync = false;
   stream->last_ns = now;
   publish(stream, event, n);
+}
+
+static void allocate_held(void *arg) {
+  snare_record_stream *stream = arg;
+  stream->held = snare_record_held_new();
+}
+
+/* Where the time filter holds the stream's entries back; NULL without
+   one (or memory for it: its entries are then written at once). */
+static snare_record_held *held_of(snare_record_stream *stream) {
+  if (filters.min_duration_ns == 0)
+    return NULL;
+  if (stream->held == NULL)
+    snare_arch_call_saving_state(allocate_held, stream);
+  return stream->held;
 }
 
 /* Writes an entry the time filter held back (record_held.h). */
@@ -359,7 +372,8 @@ bool snare_record_entry(const snare_hook_record *hook, const uint64_t *args,
   unsigned kind = count > 0 || floats > 0 ? KIND_ENTRY_VALUES : KIND_ENTRY;
   /* A held entry gets its head when it is written. */
   size_t before_n = n;
-  if (stream->held == NULL)
+  snare_record_held *held = held_of(stream);
+  if (held == NULL)
     n += put_head(stream, event + n, now, kind);
   size_t after = n;
   n += put_number(event + n, (uint64_t)(unsigned)hook->id);
@@ -387,9 +401,9 @@ bool snare_record_entry(const snare_hook_record *hook, const uint64_t *args,
         event[n++] = read.bytes[k];
     }
   }
-  if (stream->held != NULL)
-    snare_record_held_enter(stream->held, event, before_n, kind, now,
-                            event + after, n - after, write_held, stream);
+  if (held != NULL)
+    snare_record_held_enter(held, event, before_n, kind, now, event + after,
+                            n - after, write_held, stream);
   else
     commit(stream, event, n, now);
   return kept;
@@ -404,9 +418,10 @@ void snare_record_exit(const snare_hook_record *hook, bool returned,
     return;
   decided.recorded = true;
   uint64_t now = snare_os_cycle_now_ns();
-  if (stream->held != NULL &&
-      !snare_record_held_exit(stream->held, now, filters.min_duration_ns,
-                              write_held, stream))
+  snare_record_held *held = held_of(stream);
+  if (held != NULL && !snare_record_held_exit(held, now,
+                                              filters.min_duration_ns,
+                                              write_held, stream))
     return;
   uint8_t event[RECORD_MAX];
   size_t n = 0;
