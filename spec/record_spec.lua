@@ -293,6 +293,42 @@ function uftrace_end() print("end") end
                   name_of = 1 }, counts(dir))
   end)
 
+  it("runs a live script on every call of every thread, threads taking "
+     .. "turns", function()
+    local file = os.tmpname()
+    local f = assert(io.open(file, "w"))
+    f:write([[
+UFTRACE_FUNCS = { "burst" }
+local calls, open, tids = 0, {}, {}
+function uftrace_entry(ctx)
+  calls = calls + 1
+  open[ctx.tid] = (open[ctx.tid] or 0) + 1
+  tids[ctx.tid] = true
+end
+function uftrace_exit(ctx) open[ctx.tid] = open[ctx.tid] - 1 end
+function uftrace_end()
+  local threads, still = 0, 0
+  for tid in pairs(tids) do
+    threads, still = threads + 1, still + open[tid]
+  end
+  print("script", calls, threads, still)
+end
+]])
+    f:close()
+    local input = os.tmpname()
+    f = assert(io.open(input, "w"))
+    f:write("spawn 3000\nspawn 3000\nspawn 3000\njoin\n")
+    f:close()
+    local out, err = snare("record -d " .. dir .. " -S " .. file .. " -- "
+                           .. program("attach_threads") .. " <" .. input)
+    os.remove(file)
+    os.remove(input)
+    assert.equal("", err)
+    assert.equal("ready\nbursts 9000\nbye bursts 9000 works some\n"
+                 .. "script\t9000\t3\t0\n", out)
+    assert.equal(9000, counts(dir).burst)
+  end)
+
   it("keeps the last recording as DIR.old", function()
     snare("record -d " .. dir .. " -- " .. program("calls") .. " 1")
     snare("record -d " .. dir .. " -- " .. program("calls") .. " 2")
