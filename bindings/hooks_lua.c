@@ -120,8 +120,9 @@ static bool optflag(lua_State *L, int opts, const char *field)
 /* core.hook(address, {time=, trace=, record=, record_args=N,
    record_strings=MASK, record_float_args=N, record_return=,
    record_return_float=, record_filter=BITS, callback=, on_exit=,
-   wait=}) -> hook; wait: a callback waits for the Lua turn (another
-   thread's callback) rather than skip the call */
+   wait=, recorded_only=}) -> hook; wait: a callback waits for the Lua
+   turn (another thread's callback) rather than skip the call;
+   recorded_only: it runs only for the events the recording keeps */
 static int core_hook(lua_State *L)
 {
   snare_lua_check_no_callback(L, "set a hook");
@@ -167,6 +168,7 @@ static int core_hook(lua_State *L)
     make_call_table(L, addr);
     st->call_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     st->waits = optflag(L, 2, "wait");
+    opts.callback_recorded_only = optflag(L, 2, "recorded_only");
     opts.callback = on_call;
     opts.data = st;
     opts.release = release;

@@ -174,6 +174,10 @@ static void run_callback(void *arg) {
 static void callback(const snare_hook_record *hook, const hook_thread *thread,
                      bool exit, uint64_t now, const uint64_t *args,
                      uint64_t return_value) {
+  unsigned unused;
+  if (hook->options.record && hook->options.callback_recorded_only &&
+      !snare_record_decided(0, &unused))
+    return;
   callback_run run = {hook, thread, exit, now, args, return_value};
   snare_arch_call_saving_state(run_callback, &run);
 }
@@ -287,8 +291,11 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
   }
   atomic_fetch_add_explicit(&hook->calls, 1, memory_order_relaxed);
   /* A recording reads a clock of its own (record_buffer.c). */
+  /* A callback only for recorded calls reads it once the call is. */
   uint64_t now = (hook->options.time || hook->options.trace ||
-                  hook->options.callback != NULL)
+                  (hook->options.callback != NULL &&
+                   !(hook->options.record &&
+                     hook->options.callback_recorded_only)))
                      ? snare_os_now_ns()
                      : 0;
   if (stub != 0 && thread->depth > thread->base &&
@@ -300,13 +307,18 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     trace(hook, thread, false, now);
   bool records_entry = hook->options.record && stub != 0 &&
                        thread->depth < SHADOW_DEPTH;
-  if (hook->options.callback != NULL && !records_entry)
+  /* A recording hook calls back after its recording's decision (below);
+     when it cannot record this call, only if not just for recorded ones. */
+  bool recorded_only =
+      hook->options.record && hook->options.callback_recorded_only;
+  if (hook->options.callback != NULL && !records_entry && !recorded_only)
     callback(hook, thread, false, now, args, 0);
   if (stub != 0 && thread->depth < SHADOW_DEPTH) {
     /* A call the record-time filters leave out, of a hook that does
        nothing else, is not worth its exit: the return stays as it is. */
     bool records_only = !hook->options.time && !hook->options.trace &&
-                        hook->options.callback == NULL;
+                        (hook->options.callback == NULL ||
+                         hook->options.callback_recorded_only);
     if (hook->options.record &&
         !snare_record_entry(hook, args, slot, context, records_only)) {
       busy = false;
@@ -314,8 +326,12 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     }
     /* After the recording's decision, which it is told (as uftrace's
        scripts run on the calls its filters record). */
-    if (hook->options.callback != NULL && hook->options.record)
+    if (hook->options.callback != NULL && hook->options.record) {
+      unsigned unused;
+      if (now == 0 && snare_record_decided(0, &unused))
+        now = snare_os_now_ns();
       callback(hook, thread, false, now, args, 0);
+    }
     shadow_entry *entry = &thread->shadow[thread->depth];
     entry->hook = hook;
     entry->slot = (uint64_t)(uintptr_t)slot;

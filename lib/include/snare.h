@@ -1306,6 +1306,10 @@ typedef struct snare_hook_options {
                                 64 bits, not rax */
   snare_hook_fn callback; /* NULL: count only */
   bool callback_on_exit;  /* also call it at exits */
+  bool callback_recorded_only; /* with record: called only for the events
+                                  the recording keeps (the calls the
+                                  record-time filters leave out then
+                                  cost what they cost without it) */
   void *data;             /* passed to callback, owned by the caller */
   void (*release)(void *data); /* called when the hook is removed */
 } snare_hook_options;

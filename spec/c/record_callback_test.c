@@ -36,15 +36,21 @@ static void keep(const snare_hook_call *call, void *data) {
     s->calls[s->n++] = *call;
 }
 
-static int hook(const char *name, uint8_t filter, seen *s) {
+static int hook_with(const char *name, uint8_t filter, seen *s,
+                     bool recorded_only) {
   snare_hook_options options = {.record = true,
                                 .record_filter = filter,
                                 .callback = keep,
                                 .callback_on_exit = true,
+                                .callback_recorded_only = recorded_only,
                                 .data = s};
   int id;
   cr_assert_eq(snare_hook_function(symbol(name), &options, &id), SNARE_OK);
   return id;
+}
+
+static int hook(const char *name, uint8_t filter, seen *s) {
+  return hook_with(name, filter, s, false);
 }
 
 static int call(const char *name, int n) {
@@ -97,4 +103,21 @@ Test(record_callback, counts_depth_among_recorded_calls_without_filters) {
   cr_assert_eq(inner.calls[0].record_depth, 1);
   cr_assert_eq(inner.calls[1].record_depth, 1);
   cr_assert_eq(outer.calls[1].record_depth, 0);
+}
+
+Test(record_callback, can_be_called_for_recorded_calls_only) {
+  seen outer = {0}, inner = {0};
+  hook_with("calls_leaf", SNARE_RECORD_ONLY, &outer, true);
+  hook_with("leaf", 0, &inner, true);
+  snare_record_config config = {.filters = true, .only = true};
+  cr_assert_eq(snare_record_begin(&config), SNARE_OK);
+  call("leaf", 1); /* outside calls_leaf: neither recorded nor called */
+  call("calls_leaf", 2);
+  snare_record_end();
+  cr_assert_eq(outer.n, 2);
+  cr_assert_eq(inner.n, 4);
+  for (unsigned i = 0; i < inner.n; i++) {
+    cr_assert(inner.calls[i].recorded, "call %u", i);
+    cr_assert_gt(inner.calls[i].timestamp_ns, 0, "call %u", i);
+  }
 }

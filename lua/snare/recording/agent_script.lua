@@ -121,7 +121,7 @@ local function hook_function(fn)
   if live then
     options.callback = live.callback({ name = fn.name, address = fn.address },
                                      plan)
-    options.on_exit, options.wait = true, true
+    options.on_exit, options.wait, options.recorded_only = true, true, true
   end
   local ok, hook = pcall(snare.core.hook, fn.address, options)
   if ok then

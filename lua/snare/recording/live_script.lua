@@ -62,10 +62,8 @@ function live.start(path, command)
     if not wants(fn.name) then
       return nil
     end
+    -- Called only for what the recording keeps (recorded_only).
     return function(c)
-      if not c.recorded then
-        return
-      end
       local thread = c.thread
       local tid = tids[thread]
       if not tid then
