@@ -253,10 +253,11 @@ static void find_core(void) {
       agent_snare_function("snare_hook_ignore_thread");
 }
 
-/* agent.record_start(dir, lossless, buffer_bytes[, filters]): recording
-   hooks record from now on, and the writer drains their streams into
-   dir (which exists). filters: {only=, depth=, disabled=} turns the
-   record-time filters on (snare_record_config). */
+/* agent.record_start(dir, lossless, buffer_bytes[, filters[,
+   min_duration_ns]]): recording hooks record from now on, and the writer
+   drains their streams into dir (which exists). filters: {only=, depth=,
+   disabled=} turns the record-time filters on (snare_record_config);
+   min_duration_ns the time filter (-t). */
 int agent_l_record_start(lua_State *L) {
   const char *dir = luaL_checkstring(L, 1);
   bool lossless = lua_toboolean(L, 2);
@@ -288,6 +289,7 @@ int agent_l_record_start(lua_State *L) {
     config.disabled = lua_toboolean(L, -1);
     lua_pop(L, 3);
   }
+  config.min_duration_ns = (uint64_t)luaL_optinteger(L, 5, 0);
   if (core.record_begin(&config) != SNARE_OK)
     return luaL_error(L, "snare agent: bad buffer size %d (a power of two "
                          "of at least 4096 bytes)", (int)bytes);

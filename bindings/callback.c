@@ -169,6 +169,17 @@ bool snare_lua_try_enter_async(void)
   return false;
 }
 
+bool snare_lua_enter_async_waiting(void)
+{
+  unsigned idle = 0;
+  while (!snare_lua_try_enter_async()) {
+    if (atomic_load(&controller_waiting) <= 0 && ++idle > 100000)
+      return false;
+    sched_yield();
+  }
+  return true;
+}
+
 void snare_lua_leave_async(void)
 {
   callback_depth--;

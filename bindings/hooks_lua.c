@@ -24,6 +24,7 @@ typedef struct hookstate {
   int call_ref;  /* the table passed to it, refilled at every call */
   atomic_ullong skipped;
   atomic_ullong errors;
+  bool waits;    /* for the Lua turn, rather than skip the call */
   char last_error[512];
 } hookstate;
 
@@ -47,6 +48,12 @@ static void fill_call(lua_State *L, int call_idx, const snare_hook_call *call)
   lua_setfield(L, call_idx, "depth");
   lua_pushinteger(L, call->thread);
   lua_setfield(L, call_idx, "thread");
+  lua_pushinteger(L, (lua_Integer)call->timestamp_ns);
+  lua_setfield(L, call_idx, "timestamp_ns");
+  lua_pushboolean(L, call->recorded);
+  lua_setfield(L, call_idx, "recorded");
+  lua_pushinteger(L, call->record_depth);
+  lua_setfield(L, call_idx, "record_depth");
   if (call->exit) {
     lua_pushinteger(L, (lua_Integer)call->return_value);
     lua_setfield(L, call_idx, "return_value");
@@ -73,7 +80,8 @@ static void make_call_table(lua_State *L, uint64_t address)
 static void on_call(const snare_hook_call *call, void *data)
 {
   hookstate *st = data;
-  if (call->thread == 0 || !snare_lua_try_enter_async()) {
+  if (call->thread == 0 || !(st->waits ? snare_lua_enter_async_waiting()
+                                        : snare_lua_try_enter_async())) {
     atomic_fetch_add(&st->skipped, 1);
     return;
   }
@@ -111,7 +119,10 @@ static bool optflag(lua_State *L, int opts, const char *field)
 
 /* core.hook(address, {time=, trace=, record=, record_args=N,
    record_strings=MASK, record_float_args=N, record_return=,
-   record_return_float=, record_filter=BITS, callback=, on_exit=}) -> hook */
+   record_return_float=, record_filter=BITS, callback=, on_exit=,
+   wait=, recorded_only=}) -> hook; wait: a callback waits for the Lua
+   turn (another thread's callback) rather than skip the call;
+   recorded_only: it runs only for the events the recording keeps */
 static int core_hook(lua_State *L)
 {
   snare_lua_check_no_callback(L, "set a hook");
@@ -156,6 +167,8 @@ static int core_hook(lua_State *L)
     st->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     make_call_table(L, addr);
     st->call_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    st->waits = optflag(L, 2, "wait");
+    opts.callback_recorded_only = optflag(L, 2, "recorded_only");
     opts.callback = on_call;
     opts.data = st;
     opts.release = release;
@@ -342,6 +355,7 @@ void snare_lua_open_hooks(lua_State *L)
       {"RECORD_TRACE_ON", SNARE_RECORD_TRACE_ON},
       {"RECORD_TRACE_OFF", SNARE_RECORD_TRACE_OFF},
       {"RECORD_FINISH", SNARE_RECORD_FINISH},
+      {"RECORD_CONCEAL", SNARE_RECORD_CONCEAL},
   };
   for (size_t i = 0; i < sizeof record_bits / sizeof record_bits[0]; i++) {
     lua_pushinteger(L, record_bits[i].bit);

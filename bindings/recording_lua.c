@@ -2,13 +2,15 @@
  * recording_lua.c - reading a thread's stream of a `snare record`
  * directory (TID.dat; snare.h describes the encoding), with uftrace's
  * filters applied on the way: -F (only these functions and what they
- * call), -N (not these, nor what they call), -D (depth, counted from the
+ * call), -N (not these, nor what they call), -H (not these, but what
+ * they call, in their place), -D (depth, counted from the
  * outermost -F function), -t (only calls that took at least this long),
  * -T's triggers (trace_on and trace_off at a function's entry, finish at
  * its exit) and a time range (calls entered in it).
  *
- *   core.recording_open(path, {only=set, hide=set, depth=, threshold=,
- *                              on=set, off=set, finish=set, from=, to=})
+ *   core.recording_open(path, {only=set, hide=set, conceal=set, depth=,
+ *                              threshold=, on=set, off=set, finish=set,
+ *                              from=, to=})
  *     -> reader
  *   reader:next() -> kind, id, depth, time_ns[, args | duration_ns[,
  *     return value] | lost]
@@ -102,6 +104,8 @@ typedef struct reader {
   /* filters */
   uint8_t *only, *hide, *on, *off, *finish; /* by id, NULL: none */
   size_t only_n, hide_n, on_n, off_n, finish_n;
+  uint8_t *conceal; /* -H: the function itself, not what it calls */
+  size_t conceal_n;
   uint64_t from, to; /* absolute ns; to == 0: no end */
   uint32_t max_depth; /* 0: no limit */
   uint64_t threshold;
@@ -135,6 +139,8 @@ static void reader_close(reader *r) {
   free(r->on);
   free(r->off);
   free(r->finish);
+  free(r->conceal);
+  r->conceal = NULL;
   r->buffer = NULL;
   r->stack = NULL;
   r->queue = NULL;
@@ -244,8 +250,11 @@ static void push_frame(lua_State *L, reader *r, uint32_t id, uint64_t time,
     r->tracing = true;
   if (in_set(r->off, r->off_n, id))
     r->tracing = false;
+  /* A -H function is not shown and takes no depth: its callees show at
+     its depth, and -D counts as if it were not there (uftrace's). */
   f.visible = f.in_filter && !f.hidden && f.depth < f.limit && r->tracing &&
-              time >= r->from && (r->to == 0 || time <= r->to);
+              time >= r->from && (r->to == 0 || time <= r->to) &&
+              !in_set(r->conceal, r->conceal_n, id);
   f.below = f.depth + (f.visible ? 1 : 0);
   if (!f.visible) {
     free(f.args);
@@ -633,6 +642,7 @@ static int core_recording_open(lua_State *L) {
     r->on = id_set(L, 2, "on", &r->on_n);
     r->off = id_set(L, 2, "off", &r->off_n);
     r->finish = id_set(L, 2, "finish", &r->finish_n);
+    r->conceal = id_set(L, 2, "conceal", &r->conceal_n);
     lua_getfield(L, 2, "from");
     r->from = (uint64_t)luaL_optinteger(L, -1, 0);
     lua_getfield(L, 2, "to");

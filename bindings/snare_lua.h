@@ -98,6 +98,10 @@ void snare_lua_wait_end(void);
    the child gets the Lua state at rest. */
 __attribute__((visibility("default"))) bool snare_lua_try_enter_async(void);
 __attribute__((visibility("default"))) void snare_lua_leave_async(void);
+/* Takes the turn as snare_lua_try_enter_async, waiting for it while
+   another thread runs Lua or the controller is between two waits; false
+   once the controller has stopped waiting for long (it is done). */
+bool snare_lua_enter_async_waiting(void);
 /*
  * Runs fn(p) now, or later on a controller if a callback is running on
  * this thread (a finalizer that the GC ran inside a condition must not

@@ -35,9 +35,10 @@ local function recorded(dir, filters)
   return found
 end
 
-local function replay_lines(dir)
+local function replay_lines(dir, filters)
   local lines = {}
-  for line in snare("replay -d " .. dir):gmatch("[^\n]+") do
+  for line in snare("replay -d " .. dir .. " " .. (filters or ""))
+      :gmatch("[^\n]+") do
     if not line:match("^#") then
       lines[#lines + 1] = line:match("| (.*)$")
     end
@@ -141,6 +142,44 @@ describe("snare record's filters", function()
                   "    scale(2.000000, 2, 0.500000) = 4.500000;",
                   "  } = LARGE; /* judge */",
                   "} = 0; /* main */" }, replay_lines(dir))
+  end)
+
+  it("leaves out the calls shorter than -t, as uftrace record -t does",
+     function()
+    -- slow() sleeps 20 ms; quick() takes microseconds, inside slow() too.
+    local out, err, status = snare("record -t 10ms -d " .. dir .. " -- "
+                                   .. program("durations"))
+    assert.same({ "total 12\n", "", 0 }, { out, err, status })
+    -- uftrace record --no-sched -t 10ms of the -pg build replays so.
+    assert.same({ "main() {", "  outer() {", "    slow();",
+                  "  } /* outer */", "} /* main */" }, replay_lines(dir))
+    -- With -F and library calls: nanosleep() is as long as slow().
+    snare("record --libcall -t 10ms -F slow -d " .. dir .. " -- "
+          .. program("durations"))
+    assert.same({ "slow() {", "  nanosleep();", "} /* slow */" },
+                replay_lines(dir))
+    _, err = snare("record -t 10parsecs -d " .. dir .. " -- "
+                   .. program("durations"))
+    assert.truthy(err:find("-t needs a time", 1, true))
+  end)
+
+  it("hides -H functions alone, their callees in their place, at record "
+     .. "and at replay time, as uftrace replay -H does", function()
+    -- uftrace 0.13's record takes -H but records them all; its replay
+    -- -H of that recording prints these lines.
+    local expected = { "quick();", "slow() {", "  nanosleep();",
+                       "  quick();", "} /* slow */", "quick();", "quick();",
+                       "printf();" }
+    local out, err, status = snare("record --libcall -H main -H outer -d "
+                                   .. dir .. " -- " .. program("durations"))
+    assert.same({ "total 12\n", "", 0 }, { out, err, status })
+    assert.same(expected, replay_lines(dir))
+    snare("record --libcall -d " .. dir .. " -- " .. program("durations"))
+    assert.same(expected, replay_lines(dir, "-H main -H outer"))
+    -- -D counts as if they were not there.
+    assert.same({ "main() {", "  quick();", "  slow();", "  quick();",
+                  "  quick();", "  printf();", "} /* main */" },
+                replay_lines(dir, "-H outer -D 2"))
   end)
 
   it("refuses a filter it cannot apply, running nothing", function()

@@ -248,6 +248,87 @@ function uftrace_end() print("end") end
       "exit\t0\tname_of\ttrue\tone", "end", "" }, "\n"), out)
   end)
 
+  it("runs uftrace's Lua scripts live, in the program (snare record -S)",
+     function()
+    local file = os.tmpname()
+    local f = assert(io.open(file, "w"))
+    f:write([[
+UFTRACE_FUNCS = { "main", "fib", "name_of" }
+function uftrace_begin(ctx)
+  local comm = io.open("/proc/self/comm"):read("l")
+  print("begin", ctx.record, #ctx.cmds, ctx.cmds[2], comm)
+end
+function uftrace_entry(ctx)
+  print("entry", ctx.depth, ctx.name, ctx.tid > 0, ctx.timestamp > 0,
+        ctx.address > 0, ctx.args and table.concat(ctx.args, ",") or "-")
+end
+function uftrace_exit(ctx)
+  print("exit", ctx.depth, ctx.name, ctx.duration >= 0,
+        ctx.timestamp > 0, tostring(ctx.retval))
+end
+function uftrace_end() print("end") end
+]])
+    f:close()
+    local out, err, status = snare("record -d " .. dir .. " -A fib@arg1 "
+      .. "-R fib@retval -R name_of@retval/s -F main -D 3 -S " .. file
+      .. " -- " .. program("values") .. " 2")
+    os.remove(file)
+    assert.equal("", err)
+    assert.equal(0, status)
+    -- As `uftrace record -S` prints it for the same program; the
+    -- program's own line where it printed it (one stdout buffer).
+    assert.equal(table.concat({
+      "begin\ttrue\t2\t2\tvalues",
+      "entry\t0\tmain\ttrue\ttrue\ttrue\t-",
+      "entry\t1\tfib\ttrue\ttrue\ttrue\t2",
+      "entry\t2\tfib\ttrue\ttrue\ttrue\t1", "exit\t2\tfib\ttrue\ttrue\t1",
+      "entry\t2\tfib\ttrue\ttrue\ttrue\t0", "exit\t2\tfib\ttrue\ttrue\t0",
+      "exit\t1\tfib\ttrue\ttrue\t1",
+      "entry\t1\tname_of\ttrue\ttrue\ttrue\t-",
+      "exit\t1\tname_of\ttrue\ttrue\tone",
+      "1 204 one 0",
+      "exit\t0\tmain\ttrue\ttrue\tnil", "end", "" }, "\n"), out)
+    -- The recording is the same as without the script.
+    assert.same({ main = 1, fib = 3, mix = 1, length_or_zero = 2,
+                  name_of = 1 }, counts(dir))
+  end)
+
+  it("runs a live script on every call of every thread, threads taking "
+     .. "turns", function()
+    local file = os.tmpname()
+    local f = assert(io.open(file, "w"))
+    f:write([[
+UFTRACE_FUNCS = { "burst" }
+local calls, open, tids = 0, {}, {}
+function uftrace_entry(ctx)
+  calls = calls + 1
+  open[ctx.tid] = (open[ctx.tid] or 0) + 1
+  tids[ctx.tid] = true
+end
+function uftrace_exit(ctx) open[ctx.tid] = open[ctx.tid] - 1 end
+function uftrace_end()
+  local threads, still = 0, 0
+  for tid in pairs(tids) do
+    threads, still = threads + 1, still + open[tid]
+  end
+  print("script", calls, threads, still)
+end
+]])
+    f:close()
+    local input = os.tmpname()
+    f = assert(io.open(input, "w"))
+    f:write("spawn 3000\nspawn 3000\nspawn 3000\njoin\n")
+    f:close()
+    local out, err = snare("record -d " .. dir .. " -S " .. file .. " -- "
+                           .. program("attach_threads") .. " <" .. input)
+    os.remove(file)
+    os.remove(input)
+    assert.equal("", err)
+    assert.equal("ready\nbursts 9000\nbye bursts 9000 works some\n"
+                 .. "script\t9000\t3\t0\n", out)
+    assert.equal(9000, counts(dir).burst)
+  end)
+
   it("keeps the last recording as DIR.old", function()
     snare("record -d " .. dir .. " -- " .. program("calls") .. " 1")
     snare("record -d " .. dir .. " -- " .. program("calls") .. " 2")

@@ -148,11 +148,12 @@ static void run_callback(void *arg) {
   const callback_run *run = arg;
   const snare_hook_record *hook = run->hook;
   snare_thread *attached = snare_threads_current();
+  unsigned depth = run->thread ? run->thread->depth - run->thread->base : 0;
   snare_hook_call call = {
       .hook = hook->id,
       .function = hook->function,
       .exit = run->exit,
-      .depth = run->thread ? run->thread->depth - run->thread->base : 0,
+      .depth = depth,
       .thread = attached ? attached->id : 0,
       .hook_thread = run->thread ? run->thread->serial : 0,
       .timestamp_ns = run->now,
@@ -160,6 +161,8 @@ static void run_callback(void *arg) {
   };
   if (run->args != NULL)
     memcpy(call.arguments, run->args, sizeof call.arguments);
+  if (hook->options.record)
+    call.recorded = snare_record_decided(depth, &call.record_depth);
   /* Not stoppable meanwhile: an interrupt or breakpoint parking the thread
      inside the callback would leave the callback's Lua turn held. */
   bool quieted = attached && !atomic_exchange(&attached->in_callback, true);
@@ -171,6 +174,10 @@ static void run_callback(void *arg) {
 static void callback(const snare_hook_record *hook, const hook_thread *thread,
                      bool exit, uint64_t now, const uint64_t *args,
                      uint64_t return_value) {
+  unsigned unused;
+  if (hook->options.record && hook->options.callback_recorded_only &&
+      !snare_record_decided(0, &unused))
+    return;
   callback_run run = {hook, thread, exit, now, args, return_value};
   snare_arch_call_saving_state(run_callback, &run);
 }
@@ -284,8 +291,13 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
   }
   atomic_fetch_add_explicit(&hook->calls, 1, memory_order_relaxed);
   /* A recording reads a clock of its own (record_buffer.c). */
-  uint64_t now =
-      (hook->options.time || hook->options.trace) ? snare_os_now_ns() : 0;
+  /* A callback only for recorded calls reads it once the call is. */
+  uint64_t now = (hook->options.time || hook->options.trace ||
+                  (hook->options.callback != NULL &&
+                   !(hook->options.record &&
+                     hook->options.callback_recorded_only)))
+                     ? snare_os_now_ns()
+                     : 0;
   if (stub != 0 && thread->depth > thread->base &&
       thread->shadow[thread->depth - 1].slot <= (uint64_t)(uintptr_t)slot) {
     uint64_t clock = now;
@@ -293,17 +305,32 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
   }
   if (thread != NULL && hook->options.trace)
     trace(hook, thread, false, now);
-  if (hook->options.callback != NULL)
+  bool records_entry = hook->options.record && stub != 0 &&
+                       thread->depth < SHADOW_DEPTH;
+  /* A recording hook calls back after its recording's decision (below);
+     when it cannot record this call, only if not just for recorded ones. */
+  bool recorded_only =
+      hook->options.record && hook->options.callback_recorded_only;
+  if (hook->options.callback != NULL && !records_entry && !recorded_only)
     callback(hook, thread, false, now, args, 0);
   if (stub != 0 && thread->depth < SHADOW_DEPTH) {
     /* A call the record-time filters leave out, of a hook that does
        nothing else, is not worth its exit: the return stays as it is. */
     bool records_only = !hook->options.time && !hook->options.trace &&
-                        hook->options.callback == NULL;
+                        (hook->options.callback == NULL ||
+                         hook->options.callback_recorded_only);
     if (hook->options.record &&
         !snare_record_entry(hook, args, slot, context, records_only)) {
       busy = false;
       return;
+    }
+    /* After the recording's decision, which it is told (as uftrace's
+       scripts run on the calls its filters record). */
+    if (hook->options.callback != NULL && hook->options.record) {
+      unsigned unused;
+      if (now == 0 && snare_record_decided(0, &unused))
+        now = snare_os_now_ns();
+      callback(hook, thread, false, now, args, 0);
     }
     shadow_entry *entry = &thread->shadow[thread->depth];
     entry->hook = hook;

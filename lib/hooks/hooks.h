@@ -105,6 +105,10 @@ SNARE_HIDDEN void snare_record_exit(const snare_hook_record *hook,
                                     bool returned, uint64_t value);
 /* The calling thread ends: its stream is complete. */
 SNARE_HIDDEN void snare_record_thread_ended(void);
+/* Whether the calling thread's last snare_record_entry or _exit recorded
+   its event, and at which depth among its recorded calls (with
+   record-time filters; else `depth`, the hooks' own). */
+SNARE_HIDDEN bool snare_record_decided(unsigned depth, unsigned *record_depth);
 
 /* Appends an event to the trace buffer; signal-safe. */
 SNARE_HIDDEN void snare_trace_push(const snare_trace_event *event);

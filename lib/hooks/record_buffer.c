@@ -11,6 +11,7 @@
 #include "internal/general_regs_only.h"
 
 #include "hooks/hooks.h"
+#include "hooks/record_held.h"
 #include "internal/arch.h"
 #include "internal/os.h"
 
@@ -58,10 +59,17 @@ struct snare_record_stream {
   snare_record_stream *next;  /* older streams */
   unsigned frames;            /* with filters: calls open on the thread */
   filter_frame frame[FILTER_FRAMES];
+  snare_record_held *held;    /* with a time filter: entries held back */
 };
 
 #define RECORD_TLS _Thread_local __attribute__((tls_model("initial-exec")))
 static RECORD_TLS snare_record_stream *mine;
+/* What the thread's last entry or exit decided, for its callback
+   (snare_record_decided); depth 0 without filters: the hooks' own. */
+static RECORD_TLS struct {
+  bool recorded;
+  unsigned depth; /* 1 + the depth, with filters */
+} decided;
 static _Atomic(snare_record_stream *) streams;
 static _Atomic bool recording;
 static bool lossless;
@@ -225,6 +233,36 @@ static void commit(snare_record_stream *stream, const uint8_t *event,
   publish(stream, event, n);
 }
 
+static void allocate_held(void *arg) {
+  snare_record_stream *stream = arg;
+  stream->held = snare_record_held_new();
+}
+
+/* Where the time filter holds the stream's entries back; NULL without
+   one (or memory for it: its entries are then written at once). */
+static snare_record_held *held_of(snare_record_stream *stream) {
+  if (filters.min_duration_ns == 0)
+    return NULL;
+  if (stream->held == NULL)
+    snare_arch_call_saving_state(allocate_held, stream);
+  return stream->held;
+}
+
+/* Writes an entry the time filter held back (record_held.h). */
+static void write_held(void *data, const uint8_t *before, size_t before_n,
+                       unsigned kind, uint64_t time, const uint8_t *after,
+                       size_t after_n) {
+  snare_record_stream *stream = data;
+  uint8_t event[RECORD_MAX];
+  size_t n = 0;
+  for (size_t i = 0; i < before_n; i++)
+    event[n++] = before[i];
+  n += put_head(stream, event + n, time, kind);
+  for (size_t i = 0; i < after_n; i++)
+    event[n++] = after[i];
+  commit(stream, event, n, time);
+}
+
 /* Applies the filters to an entry of hook: whether it is recorded, and
    whether its frame was kept (else its exit needs nothing). */
 static bool filter_entry(snare_record_stream *stream,
@@ -252,7 +290,8 @@ static bool filter_entry(snare_record_stream *stream,
     limit = parent->limit;
   f.limit = (uint16_t)(limit < NO_LIMIT ? limit : NO_LIMIT);
   /* A paused recording still counts depths (uftrace's does). */
-  f.passed = f.in_filter && !f.hidden && depth < f.limit;
+  f.passed = f.in_filter && !f.hidden && depth < f.limit &&
+             !(flags & SNARE_RECORD_CONCEAL);
   f.below = (uint16_t)(depth + (f.passed ? 1 : 0));
   bool recorded = f.passed &&
                   !atomic_load_explicit(&paused, memory_order_relaxed) &&
@@ -276,6 +315,7 @@ static bool filter_exit(snare_record_stream *stream) {
   if (stream->frames == 0)
     return false; /* entered before the recording began */
   unsigned at = --stream->frames;
+  decided.depth = at < FILTER_FRAMES ? stream->frame[at].below : 0;
   return at < FILTER_FRAMES && stream->frame[at].passed &&
          !atomic_load_explicit(&paused, memory_order_relaxed) &&
          !atomic_load_explicit(&finished, memory_order_relaxed);
@@ -302,11 +342,16 @@ bool snare_record_entry(const snare_hook_record *hook, const uint64_t *args,
                         const uint64_t *slot, const void *context,
                         bool may_skip_exit) {
   snare_record_stream *stream = stream_here();
+  decided.recorded = false;
   if (stream == NULL)
     return true;
   bool kept = true;
   if (filters.filters && !filter_entry(stream, hook, may_skip_exit, &kept))
     return kept;
+  decided.recorded = true;
+  decided.depth = filters.filters && stream->frames <= FILTER_FRAMES
+                      ? stream->frame[stream->frames - 1].below
+                      : 0;
   uint64_t now = snare_os_cycle_now_ns();
   unsigned count = args == NULL ? 0 : hook->options.record_args;
   if (count > ARGS_MAX)
@@ -324,8 +369,13 @@ bool snare_record_entry(const snare_hook_record *hook, const uint64_t *args,
     for (unsigned i = 0; i < floats; i++)
       n += put_number(event + n, values[i]);
   }
-  n += put_head(stream, event + n, now,
-                count > 0 || floats > 0 ? KIND_ENTRY_VALUES : KIND_ENTRY);
+  unsigned kind = count > 0 || floats > 0 ? KIND_ENTRY_VALUES : KIND_ENTRY;
+  /* A held entry gets its head when it is written. */
+  size_t before_n = n;
+  snare_record_held *held = held_of(stream);
+  if (held == NULL)
+    n += put_head(stream, event + n, now, kind);
+  size_t after = n;
   n += put_number(event + n, (uint64_t)(unsigned)hook->id);
   if (count > 0 || floats > 0) {
     n += put_number(event + n, count);
@@ -351,16 +401,28 @@ bool snare_record_entry(const snare_hook_record *hook, const uint64_t *args,
         event[n++] = read.bytes[k];
     }
   }
-  commit(stream, event, n, now);
+  if (held != NULL)
+    snare_record_held_enter(held, event, before_n, kind, now, event + after,
+                            n - after, write_held, stream);
+  else
+    commit(stream, event, n, now);
   return kept;
 }
 
 void snare_record_exit(const snare_hook_record *hook, bool returned,
                        uint64_t value) {
   snare_record_stream *stream = stream_here();
+  decided.recorded = false;
+  decided.depth = 0;
   if (stream == NULL || (filters.filters && !filter_exit(stream)))
     return;
+  decided.recorded = true;
   uint64_t now = snare_os_cycle_now_ns();
+  snare_record_held *held = held_of(stream);
+  if (held != NULL && !snare_record_held_exit(held, now,
+                                              filters.min_duration_ns,
+                                              write_held, stream))
+    return;
   uint8_t event[RECORD_MAX];
   size_t n = 0;
   if (returned && hook->options.record_return) {
@@ -383,6 +445,11 @@ void snare_record_exit(const snare_hook_record *hook, bool returned,
   n += put_head(stream, event + n, now, KIND_EXIT);
   n += put_number(event + n, (uint64_t)(unsigned)hook->id);
   commit(stream, event, n, now);
+}
+
+bool snare_record_decided(unsigned depth, unsigned *record_depth) {
+  *record_depth = decided.depth > 0 ? decided.depth - 1 : depth;
+  return decided.recorded;
 }
 
 void snare_record_thread_ended(void) {
@@ -433,8 +500,10 @@ void snare_record_stream_consume(snare_record_stream *stream, size_t size) {
 
 void snare_record_stream_release(snare_record_stream *stream) {
   uint8_t *ring = atomic_exchange(&stream->ring, NULL);
-  if (ring != NULL)
+  if (ring != NULL) {
     snare_os_pages_free(ring, stream->size);
+    snare_record_held_free(stream->held);
+  }
 }
 
 void snare_record_forked_child(void) {

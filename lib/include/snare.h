@@ -1278,9 +1278,16 @@ typedef struct snare_hook_call {
   unsigned depth;          /* hooked frames below this one on the thread */
   int thread;              /* attached snare thread id, 0 if not attached */
   unsigned hook_thread;    /* 1, 2, ... per thread that ran a hook */
-  uint64_t timestamp_ns;   /* monotonic, when timing or tracing */
+  uint64_t timestamp_ns;   /* monotonic, when timing, tracing or called
+                              back */
   uint64_t arguments[6];   /* integer argument registers, at entry */
   uint64_t return_value;   /* at exit */
+  /* A recording hook's callback runs after the recording took the event:
+     whether the record-time filters kept it (snare_record_config; false
+     when not recording) and its depth among the thread's recorded calls
+     (as a replay shows it). */
+  bool recorded;
+  unsigned record_depth;
 } snare_hook_call;
 
 typedef void (*snare_hook_fn)(const snare_hook_call *call, void *data);
@@ -1308,6 +1315,10 @@ typedef struct snare_hook_options {
                                 64 bits, not rax */
   snare_hook_fn callback; /* NULL: count only */
   bool callback_on_exit;  /* also call it at exits */
+  bool callback_recorded_only; /* with record: called only for the events
+                                  the recording keeps (the calls the
+                                  record-time filters leave out then
+                                  cost what they cost without it) */
   void *data;             /* passed to callback, owned by the caller */
   void (*release)(void *data); /* called when the hook is removed */
 } snare_hook_options;
@@ -1446,6 +1457,10 @@ typedef struct snare_record_config {
   bool only;
   unsigned max_depth;
   bool disabled;
+  /* A time filter, as uftrace record's -t: a call that took at most this
+     long (ns) is left out, entry and exit, unless a callee of its was
+     not (0: none). Independent of `filters`. */
+  uint64_t min_duration_ns;
 } snare_record_config;
 
 /* snare_hook_options.record_filter bits. */
@@ -1454,7 +1469,9 @@ enum {
   SNARE_RECORD_HIDE = 2,      /* -N: neither, nor what it calls */
   SNARE_RECORD_TRACE_ON = 4,  /* recording is on from its entry on */
   SNARE_RECORD_TRACE_OFF = 8, /* off from its entry (itself unrecorded) */
-  SNARE_RECORD_FINISH = 16    /* ends for good after its entry */
+  SNARE_RECORD_FINISH = 16,   /* ends for good after its entry */
+  SNARE_RECORD_CONCEAL = 32   /* -H: not the function itself; its callees
+                                 are recorded in its place */
 };
 
 /* Recording hooks record from now on, until snare_record_end. */

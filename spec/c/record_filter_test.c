@@ -143,3 +143,26 @@ Test(record_filter, finish_ends_the_recording_after_its_entry) {
   cr_assert_eq(t.exits[inner], 1);
   snare_record_end();
 }
+
+Test(record_filter, conceal_leaves_out_the_function_alone) {
+  int outer = hook("calls_leaf", SNARE_RECORD_CONCEAL),
+      inner = hook("leaf", 0);
+  begin((snare_record_config){0});
+  call("calls_leaf", 3);
+  tally t = read_stream();
+  cr_assert_eq(t.entries[outer] + t.exits[outer], 0);
+  cr_assert_eq(t.entries[inner], 3);
+  cr_assert_eq(t.exits[inner], 3);
+  snare_record_end();
+}
+
+Test(record_filter, a_time_filter_leaves_out_shorter_calls) {
+  int outer = hook("calls_leaf", 0), inner = hook("leaf", 0);
+  /* An hour: no call here is that long. */
+  begin((snare_record_config){.min_duration_ns = 3600ull * 1000000000});
+  call("calls_leaf", 3);
+  tally t = read_stream();
+  cr_assert_eq(t.entries[outer] + t.exits[outer], 0);
+  cr_assert_eq(t.entries[inner] + t.exits[inner], 0);
+  snare_record_end();
+}

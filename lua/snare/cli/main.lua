@@ -44,9 +44,11 @@ usage: snare COMMAND [ARGS...]
   snare record [-d DIR] [--lossless|--drop] [--buffer-size N] -- PROGRAM
                                    every call of PROGRAM's functions, on
                                    every thread, into DIR (snare.data);
-                                   -F/-N PATTERN, -D N, -T FUNC@ACTION,
-                                   --disable filter while recording;
-                                   --libcall: its library calls too
+                                   -F/-N/-H PATTERN, -D N, -t TIME,
+                                   -T FUNC@ACTION, --disable filter while
+                                   recording; --libcall: its library
+                                   calls too; -S FILE.lua: a uftrace Lua
+                                   script run live, in the program
   snare report [-s KEY,...] [--threads] [--diff DIR2] [FILTERS]
   snare replay [FILTERS]           calls nested, with durations
   snare graph [FILTERS] FUNCTION   the call graph under FUNCTION
@@ -56,8 +58,9 @@ usage: snare COMMAND [ARGS...]
   snare dump --chrome|--flame-graph|--svg|--pprof|--speedscope [-o FILE]
                                    read a recording (-d DIR, default
                                    snare.data) as uftrace does; FILTERS:
-                                   -F PATTERN, -N PATTERN (names, globs,
-                                   regexes, NAME@LIB, @LIB), -D DEPTH,
+                                   -F PATTERN, -N PATTERN, -H PATTERN
+                                   (names, globs, regexes, NAME@LIB,
+                                   @LIB), -D DEPTH,
                                    -t TIME (10us), --tid TID[,TID],
                                    -T FUNC@trace_on|trace_off|finish,
                                    -r START~END (1ms~5ms)

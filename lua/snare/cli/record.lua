@@ -48,12 +48,14 @@ local function parse(argv, first, attached)
       opts.specs[#opts.specs + 1] = (what == "args" and "A:" or "R:") .. operand
       i = i + 1
     elseif option == "-F" or option == "--filter" or option == "-N"
-           or option == "--notrace" then
+           or option == "--notrace" or option == "-H" or option == "--hide"
+           then
       local ok, err = require("snare.recording.data").matcher(operand or "")
       if not operand or not ok then
         return nil, option .. ": " .. (err or "needs a pattern")
       end
-      local kind = (option == "-F" or option == "--filter") and "F:" or "N:"
+      local kind = (option == "-F" or option == "--filter") and "F:"
+                   or (option == "-H" or option == "--hide") and "H:" or "N:"
       opts.specs[#opts.specs + 1] = kind .. operand
       i = i + 1
     elseif option == "-D" or option == "--depth" then
@@ -61,6 +63,13 @@ local function parse(argv, first, attached)
         return nil, option .. " needs a depth of at least 1"
       end
       opts.specs[#opts.specs + 1] = "D:" .. operand
+      i = i + 1
+    elseif option == "-t" or option == "--time-filter" then
+      local ns = require("snare.cli.recording").duration_of(operand)
+      if not ns or ns < 1 then
+        return nil, option .. " needs a time (100, 10us, 1ms, 2s)"
+      end
+      opts.specs[#opts.specs + 1] = "t:" .. ns
       i = i + 1
     elseif option == "-T" or option == "--trigger" then
       local pattern, action = (operand or ""):match("^(.+)@([%w_]+)$")
@@ -80,7 +89,11 @@ local function parse(argv, first, attached)
       if not operand then
         return nil, option .. " needs a Lua script"
       end
-      opts.script, i = operand, i + 1
+      -- The agent runs in the program, whose directory may change.
+      local path = operand:sub(1, 1) == "/" and operand
+                   or (os.getenv("PWD") or ".") .. "/" .. operand
+      opts.specs[#opts.specs + 1] = "S:" .. path
+      i = i + 1
     elseif option == "-a" or option == "--auto-args" then
       opts.specs[#opts.specs + 1] = "auto"
     elseif option == "--buffer-size" then
@@ -150,22 +163,7 @@ function record.main(argv, first)
   local script = package.searchpath("snare.recording.agent_script",
                                     package.path)
   local args = record.agent_args(opts, opts.dir, opts.command)
-  local status = profile.run_agent(script, args, opts.command)
-  if opts.script then
-    -- The script runs over the recording once the program ended (not
-    -- while it runs, as uftrace's live -S does): the same calls, in the
-    -- same order.
-    local rec, err2 = require("snare.recording.data").open(opts.dir)
-    local ran, failure = rec ~= nil, err2
-    if rec then
-      ran, failure = require("snare.recording.script").run(rec, {},
-                                                           opts.script)
-    end
-    if not ran then
-      io.stderr:write("snare: ", tostring(failure), "\n")
-    end
-  end
-  return status
+  return profile.run_agent(script, args, opts.command)
 end
 
 return record

@@ -33,6 +33,9 @@ local function parse(argv, first, own)
       table.insert(opts.filters.only, operand)
     elseif option == "-N" or option == "--notrace" then
       table.insert(opts.filters.hide, operand)
+    elseif option == "-H" or option == "--hide" then
+      opts.filters.conceal = opts.filters.conceal or {}
+      table.insert(opts.filters.conceal, operand)
     elseif option == "-D" or option == "--depth" then
       opts.filters.depth = math.tointeger(tonumber(operand))
       if not opts.filters.depth or opts.filters.depth < 1 then
@@ -259,5 +262,8 @@ function recording.dump(argv, first)
   end
   return 0
 end
+
+--- "10us", "1ms", "2s", "100" (ns) as nanoseconds, or nil.
+recording.duration_of = duration_of
 
 return recording

@@ -4,8 +4,12 @@
 -- recording directory (made by `snare record`), LOSSLESS "1" or "0",
 -- SPECS what to record of arguments and return values ("A:SPEC",
 -- "R:SPEC" and "auto" for -A, -R and --auto-args) and the record-time
--- filters ("F:PATTERN", "N:PATTERN", "D:DEPTH", "T:PATTERN@ACTION" and
--- "disable" for -F, -N, -D, -T and --disable), separated by \x1e.
+-- filters ("F:PATTERN", "N:PATTERN", "H:PATTERN", "D:DEPTH",
+-- "T:PATTERN@ACTION" and "disable" for -F, -N, -H, -D, -T and
+-- --disable), "t:NS" (-t, the time filter: calls that took at most NS
+-- ns are left out) and "S:FILE" (-S: a
+-- uftrace Lua script run live, snare.recording.live_script), separated
+-- by \x1e.
 --
 -- The program's functions are hooked to record every entry and exit;
 -- the agent's writer thread (agent/recorder.c) drains the threads'
@@ -29,9 +33,14 @@ local bits_of = require("snare").core
 local trigger_bits = { trace_on = bits_of.RECORD_TRACE_ON,
                        trace_off = bits_of.RECORD_TRACE_OFF,
                        finish = bits_of.RECORD_FINISH }
+local script_path, min_duration
 for item in agent.args[4]:gmatch("[^\x1e]+") do
-  local kind, operand = item:match("^([FNDT]):(.*)$")
-  if item == "auto" then
+  local kind, operand = item:match("^([FNDTH]):(.*)$")
+  if item:sub(1, 2) == "S:" then
+    script_path = item:sub(3)
+  elseif item:sub(1, 2) == "t:" then
+    min_duration = math.tointeger(tonumber(item:sub(3)))
+  elseif item == "auto" then
     specs.auto = true
   elseif item == "libcall" then
     specs.libcall = true
@@ -45,6 +54,8 @@ for item in agent.args[4]:gmatch("[^\x1e]+") do
     elseif kind == "T" then
       local pattern, action = operand:match("^(.+)@([%w_]+)$")
       filter_rules[#filter_rules + 1] = { pattern, trigger_bits[action] }
+    elseif kind == "H" then
+      filter_rules[#filter_rules + 1] = { operand, bits_of.RECORD_CONCEAL }
     else
       filters.only = filters.only or kind == "F"
       filter_rules[#filter_rules + 1] =
@@ -73,6 +84,17 @@ local function library_of(address)
   return sym and type(sym.library) == "string" and sym.library or "-"
 end
 
+-- The live script, started before the hooks go in (uftrace_begin).
+local live
+if script_path then
+  local err
+  live, err = require("snare.recording.live_script").start(script_path,
+                                                           command)
+  if not live then
+    io.stderr:write("snare: ", tostring(err), "\n")
+  end
+end
+
 local functions, hooks, failed, plans = agent.functions(), {}, 0, {}
 local wants_values = specs.auto or #specs.args > 0 or #specs.retvals > 0
 -- fn: {name=, address=, library=} (library: where a library call goes;
@@ -95,6 +117,11 @@ local function hook_function(fn)
     for key, value in pairs(plan and argspec.hook_options(plan) or {}) do
       options[key] = value
     end
+  end
+  if live then
+    options.callback = live.callback({ name = fn.name, address = fn.address },
+                                     plan)
+    options.on_exit, options.wait, options.recorded_only = true, true, true
   end
   local ok, hook = pcall(snare.core.hook, fn.address, options)
   if ok then
@@ -177,12 +204,29 @@ end
 
 local started = os.time()
 core.record_start(dir, lossless == "1", math.tointeger(tonumber(buffer)) or 0,
-                  filters)
+                  filters, min_duration)
 local maps = read_file("/proc/self/maps") or ""
 write_file("symbols.txt", symbols_text())
 write_file("args.txt", #plans > 0 and table.concat(plans, "\n") .. "\n" or "")
 local how, detail = agent.run()
 local totals = core.record_stop()
+if live then
+  local ok, err = live.finish()
+  local errors, skipped, last = 0, 0, err
+  for _, h in ipairs(hooks) do
+    local stats = h.hook:stats()
+    errors, skipped = errors + (stats.errors or 0), skipped + (stats.skipped or 0)
+    last = last or stats.last_error
+  end
+  if not ok or errors > 0 then
+    io.stderr:write(string.format("snare: the script failed %d times: %s\n",
+                                  errors + (ok and 0 or 1), tostring(last)))
+  end
+  if skipped > 0 then
+    io.stderr:write(string.format("snare: the script missed %d calls (made "
+                                  .. "where Lua could not run)\n", skipped))
+  end
+end
 -- Libraries the program opened while it ran are in the map now.
 maps = read_file("/proc/self/maps") or maps
 write_file("maps.txt", maps)

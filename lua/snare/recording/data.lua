@@ -7,6 +7,8 @@
 --      for kind, id, depth, time, value in data:events(thread, filters) do ...
 --
 -- Filters: `only` and `hide` (lists of patterns, uftrace's -F and -N),
+-- `conceal` (uftrace's -H: those functions alone are left out, their
+-- callees shown in their place),
 -- `depth` (-D), `threshold` (-t, ns), `tids` (a set of OS tids),
 -- `triggers` (-T: a list of `{pattern, action}`, action "trace_on",
 -- "trace_off" or "finish"), `range` (`{from, to}`, ns since the
@@ -244,10 +246,15 @@ function Data:reader_options(filters)
   if err2 then
     return nil, err2
   end
+  local conceal, err4 = self:ids(filters.conceal)
+  if err4 then
+    return nil, err4
+  end
   local options = {
     -- A filter that matches nothing keeps nothing (uftrace's too).
     only = only or (filters.only and #filters.only > 0 and {}) or nil,
-    hide = hide, depth = filters.depth, threshold = filters.threshold }
+    hide = hide, conceal = conceal, depth = filters.depth,
+    threshold = filters.threshold }
   for _, trigger in ipairs(filters.triggers or {}) do
     local action = trigger[2] == "trace_on" and "on"
                    or trigger[2] == "trace_off" and "off"

@@ -17,13 +17,14 @@ local views = require "snare.recording.views"
 local script = {}
 
 -- A recorded value as the script sees it.
-local function value_of(raw, format, text)
+function script.value(raw, format, text)
   if format == "s" then
     return text or (raw == 0 and "(null)" or string.format("0x%x", raw))
   end
   local shown = argspec.show(raw, format == "x" and "d" or format, text)
   return math.tointeger(tonumber(shown)) or raw
 end
+local value_of = script.value
 
 -- The arguments of an entry as a list, per function `id`'s plan.
 local function args_of(rec, id, args)
@@ -40,11 +41,12 @@ local function args_of(rec, id, args)
   return list
 end
 
---- Runs the script at `path` over the recording `rec` (its events
--- through `opts.filters`), with `out` as its `print`'s destination
--- (default io.stdout). Returns true, or nil and the error.
-function script.run(rec, opts, path, out)
-  out = out or io.stdout
+--- Loads the script at `path`, its `print` writing to `out`. Returns
+-- `call(name, ctx)`, which calls the script's function `name` if it
+-- defines one, and `wants(name)`: whether the script takes the calls of
+-- function `name` (its `UFTRACE_FUNCS` list of patterns, as uftrace's;
+-- all without one); or nil and the error.
+function script.load(path, out)
   local env = setmetatable({}, { __index = _G })
   env.print = function(...)
     local parts = table.pack(...)
@@ -67,7 +69,39 @@ function script.run(rec, opts, path, out)
       fn(ctx)
     end
   end
-  ok, failure = pcall(function()
+  local funcs, wanted = rawget(env, "UFTRACE_FUNCS"), {}
+  local matchers = {}
+  for _, pattern in ipairs(type(funcs) == "table" and funcs or {}) do
+    local matcher, err2 = require("snare.recording.data").matcher(pattern)
+    if not matcher then
+      return nil, "UFTRACE_FUNCS: " .. err2
+    end
+    matchers[#matchers + 1] = matcher
+  end
+  local function wants(name)
+    if #matchers == 0 then
+      return true
+    end
+    if wanted[name] == nil then
+      wanted[name] = false
+      for _, matcher in ipairs(matchers) do
+        wanted[name] = wanted[name] or matcher({ name = name }) and true
+      end
+    end
+    return wanted[name]
+  end
+  return call, wants
+end
+
+--- Runs the script at `path` over the recording `rec` (its events
+-- through `opts.filters`), with `out` as its `print`'s destination
+-- (default io.stdout). Returns true, or nil and the error.
+function script.run(rec, opts, path, out)
+  local call, wants = script.load(path, out or io.stdout)
+  if not call then
+    return nil, wants
+  end
+  local ok, failure = pcall(function()
     call("uftrace_begin", { record = false, version = "snare", cmds = {} })
     local every = setmetatable({ every_event = true }, { __index = opts })
     views.merged(rec, every, function(thread, kind, id, depth, time, value,
@@ -75,6 +109,9 @@ function script.run(rec, opts, path, out)
       local fn = rec.functions[id]
       local ctx = { tid = thread.tid, depth = depth, timestamp = time,
                     address = fn and fn.address or 0, name = rec:name(id) }
+      if (kind == "entry" or kind == "exit") and not wants(ctx.name) then
+        return
+      end
       if kind == "entry" then
         ctx.args = args_of(rec, id, args)
         call("uftrace_entry", ctx)
