@@ -849,6 +849,33 @@ SNARE_API snare_status snare_frame_registers_read(snare_session *session,
 SNARE_API snare_status snare_thread_frame_registers_read(
     snare_session *session, int id, size_t frame, snare_frame_registers *out);
 
+/*
+ * The registers of thread `id` parked at a stop (the worker's id: the
+ * stopped worker) beyond the general ones, as gdb's `info all-registers`
+ * shows them: the same in every frame of the thread (gdb does not unwind
+ * them either). Read from the signal frame's saved state: segment
+ * selectors (ds and es are the process's, the same in every thread),
+ * fs_base (the thread pointer), x87 in gdb's i387 form (ftag the full
+ * two-bit-per-register tag word, fop its 11 bits), mxcsr, and the vector
+ * registers at the width the CPU and OS enable: vector_bits 128 (xmm0..15),
+ * 256 (ymm0..15) or 512 (zmm0..31 and the opmask registers k0..k7).
+ * WRONG_STATE or NOT_FOUND as snare_thread_backtrace. Controller thread.
+ */
+typedef struct snare_machine_state {
+  uint16_t cs, ss, ds, es, fs, gs;
+  uint64_t fs_base, gs_base;
+  uint8_t st[8][10]; /* st0..st7: 80-bit values, little-endian */
+  uint32_t fctrl, fstat, ftag, fiseg, fioff, foseg, fooff, fop;
+  uint32_t mxcsr;
+  unsigned vector_bits;  /* 128, 256 or 512 */
+  unsigned vector_count; /* 16, or 32 with AVX-512 */
+  uint8_t vector[32][64]; /* each register's low vector_bits / 8 bytes */
+  uint64_t k[8];          /* vector_bits 512 only */
+} snare_machine_state;
+
+SNARE_API snare_status snare_thread_machine_state_read(
+    snare_session *session, int id, snare_machine_state *out);
+
 typedef enum snare_value_kind {
   SNARE_VALUE_SIGNED,   /* integer types, char included: i */
   SNARE_VALUE_UNSIGNED, /* u */

@@ -157,6 +157,9 @@ local register_aliases = { pc = "rip", sp = "rsp", fp = "rbp" }
 -- frame's as the unwinder restores it (see frame:registers()).
 function Debugger:register(name)
   self:require_registers()
+  if not scope.registers[name] then -- segment, x87, vector: every frame's
+    return self:selected_frame():registers()[name]
+  end
   if (self.frame_index or 0) == 0 then
     return self.session:reg(name)
   end

@@ -37,38 +37,112 @@ local function vector_row(name, regs)
   return string.format("%-15s%s", name, expr.format(v, { format = "x" }))
 end
 
-local function is_vector(name)
-  local n = math.tointeger(tonumber(name:match("^xmm(%d%d?)$")))
-  return n ~= nil and n <= 15
+-- An x87 register: its value, then its raw bits.
+local function x87_row(name, regs)
+  local mantissa, top = string.unpack("<I8I2", regs[name])
+  return string.format("%-15s%-19s (raw 0x%04x%016x)", name,
+                       snare.core.x87_text(regs[name]), top, mantissa)
+end
+
+local segments = { "cs", "ss", "ds", "es", "fs", "gs" }
+local x87_control = { "fctrl", "fstat", "ftag", "fiseg", "fioff", "foseg",
+                      "fooff", "fop" }
+
+-- gdb's register groups on this CPU (frame:registers() has what the CPU
+-- and OS enable): the general group of info registers (gdb counts the
+-- AVX-512 mask registers in it), and every register of info
+-- all-registers, the vector registers at their widest (zmm0..31, or
+-- ymm0..15 with AVX, else xmm0..15 then mxcsr, in gdb's order).
+-- fs_base and gs_base are in neither (gdb 13 lists neither here), but
+-- info registers fs_base and $fs_base show them.
+local function masks(regs, names)
+  if regs.vector_bits == 512 then
+    for k = 0, 7 do
+      names[#names + 1] = "k" .. k
+    end
+  end
+end
+
+local function general_names(regs)
+  local names = {}
+  for _, list in ipairs { snare.registers, regs.cs and segments or {} } do
+    for _, name in ipairs(list) do
+      names[#names + 1] = name
+    end
+  end
+  masks(regs, names)
+  return names
+end
+
+local function all_names(regs)
+  local names = {}
+  for _, name in ipairs(snare.registers) do
+    names[#names + 1] = name
+  end
+  if regs.cs then
+    for _, list in ipairs { segments, { "st0", "st1", "st2", "st3", "st4",
+                                        "st5", "st6", "st7" }, x87_control } do
+      for _, name in ipairs(list) do
+        names[#names + 1] = name
+      end
+    end
+  end
+  local bits = regs.vector_bits or 128
+  if bits == 128 then
+    for x = 0, 15 do
+      names[#names + 1] = "xmm" .. x
+    end
+  end
+  if regs.mxcsr then
+    names[#names + 1] = "mxcsr"
+  end
+  masks(regs, names)
+  if bits > 128 then
+    local prefix = bits == 512 and "zmm" or "ymm"
+    for x = 0, bits == 512 and 31 or 15 do
+      names[#names + 1] = prefix .. x
+    end
+  end
+  return names
+end
+
+-- The row of register `name`, or nil when the frame has no such register.
+local function row(name, regs)
+  local r = regs[aliases[name] or name]
+  if r == nil then
+    return nil
+  elseif name:match("^[xyz]mm%d") then
+    return vector_row(name, regs)
+  elseif name:match("^st%d$") then
+    return x87_row(name, regs)
+  elseif name == "mxcsr" then
+    return string.format("%-15s0x%-18x%s", name, r,
+                         expr.format_eflags(r, expr.format_mxcsr_names))
+  end
+  return register_row(name, regs)
 end
 
 local function info_registers(dbg, args)
   local _, regs = selected(dbg)
   local names = {}
   for name in args:gmatch("[^%s$]+") do
-    if not scope.registers[name] and not is_vector(name) then
+    if not scope.registers[name] and regs[name] == nil then
       dbg:fail("Invalid register `%s'", name)
     end
     names[#names + 1] = name
   end
   if #names == 0 then
-    names = snare.registers
+    names = general_names(regs)
   end
   for _, name in ipairs(names) do
-    dbg:out(is_vector(name) and vector_row(name, regs)
-            or register_row(name, regs))
+    dbg:out(row(name, regs))
   end
 end
 
--- The general registers, then the vector registers (gdb's list goes on
--- with segment, x87 and AVX-512 registers snare does not read).
 local function info_all_registers(dbg)
   local _, regs = selected(dbg)
-  for _, name in ipairs(snare.registers) do
-    dbg:out(register_row(name, regs))
-  end
-  for x = 0, 15 do
-    dbg:out(vector_row("xmm" .. x, regs))
+  for _, name in ipairs(all_names(regs)) do
+    dbg:out(row(name, regs))
   end
 end
 
@@ -155,11 +229,13 @@ end
 return {
   { name = "registers", group = "info", aliases = { "r", "reg" },
     usage = "info registers [NAME...]",
-    help = "the registers of the selected frame (also xmm0..xmm15)",
+    help = "the registers of the selected frame (or those named: xmm0, "
+      .. "st0, mxcsr, fs_base...)",
     run = info_registers },
   { name = "all-registers", group = "info",
     usage = "info all-registers",
-    help = "general and vector registers of the selected frame",
+    help = "every register of the selected frame: general, segment, x87, "
+      .. "vector",
     run = info_all_registers },
   { name = "frame", group = "info", aliases = { "f" }, usage = "info frame",
     help = "where the selected frame is and what it saved",
