@@ -540,7 +540,8 @@ end
 -- st0..st7: 80-bit x87 values, read as bytes
 local i387_ext = { kind = "float", size = 10, x87 = true,
                    name = "builtin_type_i387_ext", loaded = true }
-local aliases = { pc = "rip", sp = "rsp", fp = "rbp" }
+-- $fp is the frame base, not rbp: the environment reads it (Env:register)
+local aliases = { pc = "rip", sp = "rsp" }
 eval.register_types = registers
 
 local function dollar(env, name)

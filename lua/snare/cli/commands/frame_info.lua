@@ -5,6 +5,7 @@ local snare = require "snare"
 local expr = require "snare.expr"
 local report = require "snare.cli.report"
 local scope = require "snare.cli.scope"
+local frame_base = require "snare.cli.frame_base"
 
 local aliases = { pc = "rip", sp = "rsp", fp = "rbp" }
 
@@ -146,27 +147,6 @@ local function info_all_registers(dbg)
   end
 end
 
--- gdb's amd64 frame base ("Arglist at", "Locals at"), found from the
--- prologue as gdb finds it: rbp once `push rbp; mov rbp, rsp` has run,
--- rsp between the two, else rsp - 8 (no frame pointer, or at the entry).
-local function frame_base(frame, regs)
-  local pc = frame.index == 0 and frame.pc or frame.pc - 1
-  local sym = snare.symbol_at(pc)
-  local at = sym and pc - sym.offset
-  local code = at and snare.read(at, 8)
-  if code and code:sub(1, 4) == "\xf3\x0f\x1e\xfa" then -- endbr64
-    at, code = at + 4, code:sub(5)
-  end
-  if not code or code:byte(1) ~= 0x55 or frame.pc <= at then
-    return regs.rsp - 8
-  end
-  local mov = code:sub(2, 4)
-  if (mov == "\x48\x89\xe5" or mov == "\x48\x8b\xec") and frame.pc > at + 1 then
-    return regs.rbp
-  end
-  return regs.rsp
-end
-
 -- gdb's source language line, from the file's extension (the DWARF
 -- unit's language is not read).
 local function language(file)
@@ -210,10 +190,15 @@ local function info_frame(dbg)
     dbg:out(" source language " .. lang .. ".")
   end
   local base = frame_base(frame, regs)
-  dbg:out(string.format(" Arglist at 0x%x, args: %s", base,
-                        report.frame_args(frame)))
-  dbg:out(string.format(" Locals at 0x%x, Previous frame's sp is 0x%x", base,
-                        regs.cfa))
+  if base then
+    dbg:out(string.format(" Arglist at 0x%x, args: %s", base,
+                          report.frame_args(frame)))
+  else
+    dbg:out(" Arglist at unknown address.")
+  end
+  dbg:out(string.format(" Locals at %s, Previous frame's sp is 0x%x",
+                        base and string.format("0x%x", base)
+                          or "unknown address", regs.cfa))
   local saved = {}
   for _, name in ipairs(snare.registers) do
     if regs.saved[name] then
