@@ -774,6 +774,10 @@ SNARE_API snare_status snare_library_function_addresses(snare_library *lib,
 SNARE_API snare_status snare_line_at(uint64_t addr, snare_line_info *out);
 SNARE_API snare_status snare_function_at(uint64_t addr,
                                          snare_function_info *out);
+/* The source language of the compilation unit holding addr: its DWARF
+   DW_AT_language code (DW_LANG_C99, DW_LANG_C_plus_plus_14, ...);
+   NOT_FOUND when no unit with one holds it. */
+SNARE_API snare_status snare_language_at(uint64_t addr, unsigned *language);
 
 /* ------------------------------------------------------------------ */
 /* Disassembly                                                         */
