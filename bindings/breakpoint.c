@@ -514,8 +514,21 @@ static int bp_tostring(lua_State *L)
   return 1;
 }
 
+/* s:breakpoint_numbers_from(n): the next breakpoint or watchpoint is
+   numbered n or more. */
+static int session_breakpoint_numbers_from(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  snare_status st = snare_breakpoint_numbers_from(
+      s->session, (int)luaL_checkinteger(L, 2));
+  if (st != SNARE_OK)
+    return snare_lua_status_error(L, SESSION_TYPE, "cannot renumber", st);
+  return 0;
+}
+
 const luaL_Reg snare_lua_breakpoint_methods[] = {
     {"breakpoint", session_breakpoint},
+    {"breakpoint_numbers_from", session_breakpoint_numbers_from},
     {"breakpoints", session_breakpoints},
     {NULL, NULL},
 };

@@ -439,6 +439,11 @@ SNARE_API snare_status snare_breakpoint_set(snare_session *session,
                                             int *id);
 /* Removes every breakpoint of the session. */
 SNARE_API void snare_breakpoint_clear_all(snare_session *session);
+/* The next breakpoint or watchpoint set is numbered `number` or more (a
+   debugger's numbers carried into a new process, as gdb keeps them
+   across runs); numbers never go back. Controller thread only. */
+SNARE_API snare_status snare_breakpoint_numbers_from(snare_session *session,
+                                                     int number);
 /*
  * True if snare can debug in this process: it can install its signal
  * handlers, start threads and patch code (libjit's

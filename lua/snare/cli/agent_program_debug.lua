@@ -12,7 +12,8 @@
 --
 -- agent.args: the state file, the queued commands file, the first queued
 -- command to run, "1" in batch mode, "1" when stdin is a terminal, the
--- breakpoint lines to replay, and "run" or "start" when the previous
+-- file of what earlier processes carry (snare.cli.run_carry:
+-- breakpoints, value history), and "run" or "start" when the previous
 -- process ended by a `run` or `start` to do first.
 local agent = require "snare.agent"
 local core = require "snare.agent.core"
@@ -20,6 +21,7 @@ local Debugger = require "snare.cli.debugger"
 local Threads = require "snare.cli.program_threads"
 local View = require "snare.cli.program_view"
 local input = require "snare.cli.input"
+local run_carry = require "snare.cli.run_carry"
 local state_file = require "snare.cli.debug_state"
 
 local args = agent.args
@@ -49,7 +51,7 @@ core.sigint_interrupts(true) -- Ctrl-C stops the program, as under gdb
 local threads = Threads.new(agent.session, agent.thread, function(line)
   io.stdout:write(line, "\n")
 end)
-local state = { pid = pid, next = first, replay = {}, failed = false }
+local state = { pid = pid, next = first, failed = false }
 local started = false
 
 local function read_lines(path)
@@ -271,12 +273,17 @@ end
 dbg.program_threads = threads
 
 -- Lines that made breakpoints, to set them again in the next process
--- (those whose breakpoints still exist then).
-local made = {}
+-- (those whose breakpoints still exist then), and the highest number
+-- given to a breakpoint or watchpoint.
+local made, highest = {}, 0
 local function breakpoint_ids()
   local ids = {}
   for _, bp in ipairs(agent.session:breakpoints()) do
     ids[bp.id] = true
+    highest = math.max(highest, bp.id)
+  end
+  for _, wp in ipairs(agent.session:watchpoints()) do
+    highest = math.max(highest, wp.id)
   end
   return ids
 end
@@ -316,13 +323,17 @@ function dbg.execute(self, line)
   return quit
 end
 
--- Breakpoint lines of earlier processes, set again without a word.
+-- Breakpoints and values of earlier processes, set again without a word.
 do
   local out = dbg.out
   dbg.out = function() end
-  for _, line in ipairs(read_lines(replay_path)) do
+  run_carry.restore(dbg, agent.session, state_file.read(replay_path) or {},
+                    function(line)
+    local count = #made
     dbg:execute(line)
-  end
+    return #made > count and made[#made].id or nil
+  end)
+  breakpoint_ids()
   dbg.out = out
 end
 
@@ -336,12 +347,8 @@ if source then
   source.close()
 end
 state.failed = dbg.failed or false
-local alive = breakpoint_ids()
-for _, m in ipairs(made) do
-  if alive[m.id] then
-    state.replay[#state.replay + 1] = m.line
-  end
-end
+breakpoint_ids()
+state.carry = run_carry.save(dbg, agent.session, made, highest)
 if ended then
   -- an exit goes on (its status is snare's), a fault kills the process
   -- with its signal once this script returns
