@@ -122,4 +122,33 @@ describe("$fp, the frame base, against gdb", function()
     os.remove(input)
     assert.equals(0, bad)
   end)
+
+  it("up and frame N show an inlined call's caller without an address, "
+     .. "as gdb", function()
+    if not io.open(corpus .. "gcc-O2/bzip2") then
+      pending("no corpus builds (tools/corpus/build)")
+      return
+    end
+    local input = text_input()
+    local cmds = "-ex 'break BZ2_hbMakeCodeLengths' -ex run -ex up -ex up "
+      .. "-ex down -ex 'frame 2' -ex kill"
+    local function frames(out)
+      local found = {}
+      for line in out:gmatch("[^\n]*") do
+        if line:match("^#%d") then
+          found[#found + 1] = line:gsub("0x%x+", "0x"):gsub("%(.*$", "")
+        end
+      end
+      return found
+    end
+    local program = corpus .. "gcc-O2/bzip2 -c " .. input
+    local s = frames(run("timeout 120 bin/snare debug -batch " .. cmds
+                         .. " -- " .. program))
+    local g = frames(run("timeout 120 env -u LD_PRELOAD gdb -nx -batch "
+                         .. cmds .. " --args " .. program))
+    os.remove(input)
+    assert.same({ "#1  0x in sendMTFValues ", "#2  BZ2_compressBlock ",
+                  "#1  0x in sendMTFValues ", "#2  BZ2_compressBlock " }, g)
+    assert.same(g, s)
+  end)
 end)
