@@ -224,7 +224,8 @@ static bool is_file_line(const char *spec)
  * s:breakpoint(where [, opts]) -> breakpoint. where: address, symbol
  * name, "*name" or "file:line" (snare_lua_checklocations); opts:
  * condition (function(frame)), skip, max, temporary (per location),
- * thread (only this thread id stops).
+ * thread (only this thread id stops), internal (a debugger's own: a
+ * negative id, not in s:breakpoints()).
  */
 static int session_breakpoint(lua_State *L)
 {
@@ -252,6 +253,9 @@ static int session_breakpoint(lua_State *L)
     lua_getfield(L, 3, "temporary");
     if (lua_toboolean(L, -1))
       opts.max_stops = 1;
+    lua_getfield(L, 3, "internal");
+    opts.internal = lua_toboolean(L, -1);
+    lua_pop(L, 1);
     lua_getfield(L, 3, "mechanism");
     const char *mechanism = lua_tostring(L, -1);
     if (mechanism != NULL && strcmp(mechanism, "trap") != 0)

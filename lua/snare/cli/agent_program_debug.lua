@@ -225,6 +225,49 @@ local function start_program()
   dbg:show_stop(view:continue())
 end
 
+-- The program's entry point (AT_ENTRY, its _start), from the auxiliary
+-- vector.
+local function entry_point()
+  local f = assert(io.open("/proc/self/auxv", "rb"))
+  local auxv = f:read("a")
+  f:close()
+  for at = 1, #auxv - 15, 16 do
+    local kind, value = string.unpack("<I8I8", auxv, at)
+    if kind == 9 then -- AT_ENTRY
+      return value
+    end
+  end
+end
+
+-- `starti`: gdb stops at the dynamic loader's first instruction. The
+-- prompt runs in the agent's constructor, which the loader calls once it
+-- has loaded and relocated everything, so the earliest stop there is
+-- is the program's entry point, before the C library's start code and
+-- the program's constructors: there the program stops, shown as gdb
+-- shows a stop at an address ("Program stopped.").
+local function start_at_entry()
+  agent.session:breakpoint(entry_point(), { temporary = true,
+                                            internal = true })
+  started = true
+  if interactive then
+    io.stdout:write("Starting program: ", program_line(), "\n")
+  end
+  local stop = view:continue()
+  local out = dbg.out
+  dbg.out = function(d, line)
+    local where = line:match("^Breakpoint %-%d+, (.*)$")
+    if where then
+      out(d, "Program stopped.")
+      line = where
+    elseif line:match("^=> ") then
+      return -- gdb shows no instruction there
+    end
+    out(d, line)
+  end
+  dbg:show_stop(stop)
+  dbg.out = out
+end
+
 -- `run` and `start` once the program ran: a fresh process does them.
 -- `run ARGS` gives the program new arguments (split at blanks), for this
 -- run and the next ones: a process of its own, started with them.
@@ -242,6 +285,8 @@ local function run_again(mode)
     end
     if mode == "start" then
       d:execute("tbreak main")
+    elseif mode == "starti" then
+      return start_at_entry()
     end
     start_program()
   end
@@ -253,6 +298,9 @@ local program_commands = {
     run = run_again("run") },
   { name = "start", usage = "start [ARGS]",
     help = "start the program, stopping at main", run = run_again("start") },
+  { name = "starti", usage = "starti [ARGS]",
+    help = "start the program, stopping at its first instruction (_start)",
+    run = run_again("starti") },
   { name = "kill", aliases = { "k" }, usage = "kill",
     help = "kill the program being debugged",
     run = function(d)
@@ -337,7 +385,8 @@ do
   dbg.out = out
 end
 
-if first_command == "run" or first_command == "start" then
+if first_command == "run" or first_command == "start"
+    or first_command == "starti" then
   dbg:execute(first_command)
 end
 if ended == nil and not state.rerun then
