@@ -523,8 +523,10 @@ static int bp_tostring(lua_State *L)
 static int session_breakpoint_numbers_from(lua_State *L)
 {
   lsession *s = snare_lua_checksession(L, 1);
-  snare_status st = snare_breakpoint_numbers_from(
-      s->session, (int)luaL_checkinteger(L, 2));
+  lua_Integer number = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, number >= 1 && number <= SNARE_BREAKPOINT_NUMBER_MAX, 2,
+                "number out of range");
+  snare_status st = snare_breakpoint_numbers_from(s->session, (int)number);
   if (st != SNARE_OK)
     return snare_lua_status_error(L, SESSION_TYPE, "cannot renumber", st);
   return 0;

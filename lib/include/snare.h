@@ -441,7 +441,10 @@ SNARE_API snare_status snare_breakpoint_set(snare_session *session,
 SNARE_API void snare_breakpoint_clear_all(snare_session *session);
 /* The next breakpoint or watchpoint set is numbered `number` or more (a
    debugger's numbers carried into a new process, as gdb keeps them
-   across runs); numbers never go back. Controller thread only. */
+   across runs); numbers never go back. INVALID_ARGUMENT outside
+   1..SNARE_BREAKPOINT_NUMBER_MAX (room left for the numbers after it).
+   Controller thread only. */
+#define SNARE_BREAKPOINT_NUMBER_MAX (1 << 30)
 SNARE_API snare_status snare_breakpoint_numbers_from(snare_session *session,
                                                      int number);
 /*

@@ -284,7 +284,7 @@ void snare_breakpoint_clear_all(snare_session *session) {
 
 snare_status snare_breakpoint_numbers_from(snare_session *session,
                                            int number) {
-  if (session == NULL || number < 1)
+  if (session == NULL || number < 1 || number > SNARE_BREAKPOINT_NUMBER_MAX)
     return SNARE_INVALID_ARGUMENT;
   if (session->next_breakpoint_id < number - 1)
     session->next_breakpoint_id = number - 1;

@@ -267,4 +267,7 @@ Test(breakpoint, numbers_from_continues_a_debugger_s_numbering) {
   cr_assert_eq(c, b + 1);
   cr_assert_eq(snare_breakpoint_numbers_from(session, 0),
                SNARE_INVALID_ARGUMENT);
+  cr_assert_eq(snare_breakpoint_numbers_from(
+                   session, SNARE_BREAKPOINT_NUMBER_MAX + 1),
+               SNARE_INVALID_ARGUMENT);
 }
