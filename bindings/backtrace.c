@@ -338,9 +338,55 @@ static int frame_set_var(lua_State *L)
   return 0;
 }
 
+/* The thread's registers beyond the general ones, into the table on top:
+   segment selectors, fs_base, gs_base, st0..st7 (10 bytes each), the x87
+   control registers, mxcsr, vector_bits, ymm0..15 (bytes; with AVX),
+   zmm0..31 and k0..k7 (with AVX-512). Nothing when the thread has no saved state. */
+static void set_machine_state(lua_State *L, snare_session *session, int id)
+{
+  snare_machine_state m;
+  if (snare_thread_machine_state_read(session, id, &m) != SNARE_OK)
+    return;
+  const struct { const char *name; uint64_t value; } plain[] = {
+      {"cs", m.cs},         {"ss", m.ss},           {"ds", m.ds},
+      {"es", m.es},         {"fs", m.fs},           {"gs", m.gs},
+      {"fs_base", m.fs_base}, {"gs_base", m.gs_base}, {"fctrl", m.fctrl},
+      {"fstat", m.fstat},   {"ftag", m.ftag},       {"fiseg", m.fiseg},
+      {"fioff", m.fioff},   {"foseg", m.foseg},     {"fooff", m.fooff},
+      {"fop", m.fop},       {"mxcsr", m.mxcsr},
+      {"vector_bits", m.vector_bits}};
+  for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+    set_integer(L, plain[i].name, plain[i].value);
+  char name[16];
+  for (unsigned i = 0; i < 8; i++) {
+    snprintf(name, sizeof name, "st%u", i);
+    lua_pushlstring(L, (const char *)m.st[i], sizeof m.st[i]);
+    lua_setfield(L, -2, name);
+  }
+  if (m.vector_bits == 128)
+    return;
+  for (unsigned i = 0; i < 16; i++) { /* ymm: zmm's low halves too */
+    snprintf(name, sizeof name, "ymm%u", i);
+    lua_pushlstring(L, (const char *)m.vector[i], 32);
+    lua_setfield(L, -2, name);
+  }
+  if (m.vector_bits == 512)
+    for (unsigned i = 0; i < m.vector_count; i++) {
+      snprintf(name, sizeof name, "zmm%u", i);
+      lua_pushlstring(L, (const char *)m.vector[i], 64);
+      lua_setfield(L, -2, name);
+    }
+  if (m.vector_bits == 512)
+    for (unsigned i = 0; i < 8; i++) {
+      snprintf(name, sizeof name, "k%u", i);
+      set_integer(L, name, m.k[i]);
+    }
+}
+
 /* frame:registers() -> { rax = ..., eflags = ..., xmm0 = 16 bytes, ...,
    saved = { rbx = address, rip = address }, cfa =, caller_cfa =,
-   callee_cfa = }: the frame's registers as gdb shows them. */
+   callee_cfa =, and those of set_machine_state }: the frame's registers
+   as gdb shows them. */
 static int frame_registers(lua_State *L)
 {
   snare_session *session;
@@ -370,6 +416,7 @@ static int frame_registers(lua_State *L)
   set_integer(L, "cfa", regs.cfa);
   set_integer(L, "caller_cfa", regs.caller_cfa);
   set_integer(L, "callee_cfa", regs.callee_cfa);
+  set_machine_state(L, session, id);
   return 1;
 }
 

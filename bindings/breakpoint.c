@@ -224,7 +224,8 @@ static bool is_file_line(const char *spec)
  * s:breakpoint(where [, opts]) -> breakpoint. where: address, symbol
  * name, "*name" or "file:line" (snare_lua_checklocations); opts:
  * condition (function(frame)), skip, max, temporary (per location),
- * thread (only this thread id stops).
+ * thread (only this thread id stops), internal (a debugger's own: a
+ * negative id, not in s:breakpoints()).
  */
 static int session_breakpoint(lua_State *L)
 {
@@ -252,6 +253,9 @@ static int session_breakpoint(lua_State *L)
     lua_getfield(L, 3, "temporary");
     if (lua_toboolean(L, -1))
       opts.max_stops = 1;
+    lua_getfield(L, 3, "internal");
+    opts.internal = lua_toboolean(L, -1);
+    lua_pop(L, 1);
     lua_getfield(L, 3, "mechanism");
     const char *mechanism = lua_tostring(L, -1);
     if (mechanism != NULL && strcmp(mechanism, "trap") != 0)
@@ -514,8 +518,23 @@ static int bp_tostring(lua_State *L)
   return 1;
 }
 
+/* s:breakpoint_numbers_from(n): the next breakpoint or watchpoint is
+   numbered n or more. */
+static int session_breakpoint_numbers_from(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  lua_Integer number = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, number >= 1 && number <= SNARE_BREAKPOINT_NUMBER_MAX, 2,
+                "number out of range");
+  snare_status st = snare_breakpoint_numbers_from(s->session, (int)number);
+  if (st != SNARE_OK)
+    return snare_lua_status_error(L, SESSION_TYPE, "cannot renumber", st);
+  return 0;
+}
+
 const luaL_Reg snare_lua_breakpoint_methods[] = {
     {"breakpoint", session_breakpoint},
+    {"breakpoint_numbers_from", session_breakpoint_numbers_from},
     {"breakpoints", session_breakpoints},
     {NULL, NULL},
 };

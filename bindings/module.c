@@ -116,6 +116,7 @@ SNARE_LUA_EXPORT int luaopen_snare_core(lua_State *L)
   snare_lua_set_memory_functions(L, MEMORY_MODULE);
   push_signals(L);
   lua_setfield(L, -2, "signals");
+  luaL_setfuncs(L, snare_lua_register_functions, 0);
   push_register_names(L);
   lua_setfield(L, -2, "registers");
   return 1;

@@ -2,6 +2,9 @@
  * regs.c - registers: names, the session's register methods, and the
  * register proxies of stops (stop.regs) and frames (frame.regs).
  */
+#include <stdio.h>
+#include <string.h>
+
 #include "snare_lua.h"
 
 bool snare_lua_toregister(lua_State *L, int idx, snare_register *out)
@@ -74,6 +77,27 @@ static int session_xmm(lua_State *L)
   lua_pushlstring(L, (const char *)bytes, sizeof bytes);
   return 1;
 }
+
+/* snare.core.x87_text(bytes) -> an x87 register's 80-bit value as gdb
+   prints it: %Lg with the 21 digits gdb gives i387_ext (x86-64's long
+   double is that format). */
+static int x87_text(lua_State *L)
+{
+  size_t n;
+  const char *bytes = luaL_checklstring(L, 1, &n);
+  luaL_argcheck(L, n == 10, 1, "10 bytes expected");
+  long double value = 0;
+  memcpy(&value, bytes, 10);
+  char text[64];
+  snprintf(text, sizeof text, "%.21Lg", value);
+  lua_pushstring(L, text);
+  return 1;
+}
+
+const luaL_Reg snare_lua_register_functions[] = {
+    {"x87_text", x87_text},
+    {NULL, NULL},
+};
 
 const luaL_Reg snare_lua_register_methods[] = {
     {"reg", session_reg},

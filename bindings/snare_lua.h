@@ -156,6 +156,7 @@ void snare_lua_push_stop_regs(lua_State *L, int sidx, int snap,
                               uint64_t seq);
 void snare_lua_open_regs(lua_State *L);
 extern const luaL_Reg snare_lua_register_methods[];
+extern const luaL_Reg snare_lua_register_functions[]; /* module */
 
 /* ---- breakpoint.c ---- */
 extern const luaL_Reg snare_lua_breakpoint_methods[];

@@ -66,6 +66,18 @@ static int core_line_at(lua_State *L)
   return 1;
 }
 
+/* core.language_at(addr) -> the DW_AT_language code of the unit holding
+   addr, or nil. */
+static int core_language_at(lua_State *L)
+{
+  unsigned language;
+  if (snare_language_at((uint64_t)luaL_checkinteger(L, 1), &language) !=
+      SNARE_OK)
+    return 0;
+  lua_pushinteger(L, language);
+  return 1;
+}
+
 /* The file and line of "file.c:12" (the last colon followed by digits
    only), or false. file is a copy the caller frees. */
 static bool parse_location(const char *text, char **file, unsigned *line)
@@ -334,5 +346,6 @@ const luaL_Reg snare_lua_source_methods[] = {
 
 const luaL_Reg snare_lua_source_functions[] = {
     {"line_at", core_line_at},
+    {"language_at", core_language_at},
     {NULL, NULL},
 };

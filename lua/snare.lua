@@ -146,10 +146,16 @@ function snare.describe(addr)
   if not sym then
     return nil
   end
-  if sym.offset == 0 then
-    return sym.name
+  local name = sym.name
+  if not sym.is_function then
+    -- a function's static variable: GCC names its symbol "pair.0", gdb
+    -- shows the variable's own name
+    name = name:gsub("^([%w_]+)%.%d+$", "%1")
   end
-  return string.format("%s+%d", sym.name, sym.offset)
+  if sym.offset == 0 then
+    return name
+  end
+  return string.format("%s+%d", name, sym.offset)
 end
 
 -- "0x1234 <fib+4>", or just the address if no symbol is known.

@@ -52,6 +52,12 @@ const char *snare_debuginfo_file(const snare_debuginfo *di) SNARE_HIDDEN;
 /* Releases everything, including libdwarf's state. NULL is accepted. */
 void snare_debuginfo_close(snare_debuginfo *di) SNARE_HIDDEN;
 
+/* The DW_AT_language (DW_LANG_*) of the unit whose ranges hold addr;
+   NOT_FOUND. */
+snare_status snare_debuginfo_language_at(const snare_debuginfo *di,
+                                         uint64_t addr,
+                                         unsigned *out) SNARE_HIDDEN;
+
 /* The row covering addr (gdb's choice among rows at one address). */
 snare_status snare_debuginfo_line_at(const snare_debuginfo *di, uint64_t addr,
                                      snare_line_info *out) SNARE_HIDDEN;

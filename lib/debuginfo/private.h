@@ -105,6 +105,7 @@ typedef struct di_unit {
   size_t range_count;
   char **files; /* gdb's names of its line table's files */
   size_t file_count;
+  unsigned language; /* DW_AT_language, 0 if it has none */
   bool loaded;
 } di_unit;
 

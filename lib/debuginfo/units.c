@@ -19,6 +19,9 @@ static bool add_unit(snare_debuginfo *di, Dwarf_Die cu, Dwarf_Half version)
   di_unit *u = &di->units[di->unit_count++];
   *u = (di_unit){.version = version};
   dwarf_dieoffset(cu, &u->offset, NULL);
+  Dwarf_Unsigned language = 0;
+  if (di_udata(cu, DW_AT_language, &language))
+    u->language = (unsigned)language;
   if (!di_unit_ranges(di, cu, version, &u->ranges, &u->range_count))
     return false;
   char **files = NULL;
@@ -203,4 +206,17 @@ void di_need_all(const snare_debuginfo *di)
 {
   for (size_t i = 0; i < di->unit_count; i++)
     load(cache(di), i);
+}
+
+snare_status snare_debuginfo_language_at(const snare_debuginfo *di,
+                                         uint64_t addr, unsigned *out)
+{
+  if (!di || !out)
+    return SNARE_INVALID_ARGUMENT;
+  for (size_t i = 0; i < di->unit_count; i++)
+    if (covers(&di->units[i], addr - di->bias) && di->units[i].language) {
+      *out = di->units[i].language;
+      return SNARE_OK;
+    }
+  return SNARE_NOT_FOUND;
 }

@@ -448,6 +448,14 @@ SNARE_API snare_status snare_breakpoint_set(snare_session *session,
                                             int *id);
 /* Removes every breakpoint of the session. */
 SNARE_API void snare_breakpoint_clear_all(snare_session *session);
+/* The next breakpoint or watchpoint set is numbered `number` or more (a
+   debugger's numbers carried into a new process, as gdb keeps them
+   across runs); numbers never go back. INVALID_ARGUMENT outside
+   1..SNARE_BREAKPOINT_NUMBER_MAX (room left for the numbers after it).
+   Controller thread only. */
+#define SNARE_BREAKPOINT_NUMBER_MAX (1 << 30)
+SNARE_API snare_status snare_breakpoint_numbers_from(snare_session *session,
+                                                     int number);
 /*
  * True if snare can debug in this process: it can install its signal
  * handlers, start threads and patch code (libjit's
@@ -783,6 +791,10 @@ SNARE_API snare_status snare_library_function_addresses(snare_library *lib,
 SNARE_API snare_status snare_line_at(uint64_t addr, snare_line_info *out);
 SNARE_API snare_status snare_function_at(uint64_t addr,
                                          snare_function_info *out);
+/* The source language of the compilation unit holding addr: its DWARF
+   DW_AT_language code (DW_LANG_C99, DW_LANG_C_plus_plus_14, ...);
+   NOT_FOUND when no unit with one holds it. */
+SNARE_API snare_status snare_language_at(uint64_t addr, unsigned *language);
 
 /* ------------------------------------------------------------------ */
 /* Disassembly                                                         */
@@ -857,6 +869,33 @@ SNARE_API snare_status snare_frame_registers_read(snare_session *session,
    snare_thread_backtrace); NOT_FOUND or WRONG_STATE as there. */
 SNARE_API snare_status snare_thread_frame_registers_read(
     snare_session *session, int id, size_t frame, snare_frame_registers *out);
+
+/*
+ * The registers of thread `id` parked at a stop (the worker's id: the
+ * stopped worker) beyond the general ones, as gdb's `info all-registers`
+ * shows them: the same in every frame of the thread (gdb does not unwind
+ * them either). Read from the signal frame's saved state: segment
+ * selectors (ds and es are the process's, the same in every thread),
+ * fs_base (the thread pointer), x87 in gdb's i387 form (ftag the full
+ * two-bit-per-register tag word, fop its 11 bits), mxcsr, and the vector
+ * registers at the width the CPU and OS enable: vector_bits 128 (xmm0..15),
+ * 256 (ymm0..15) or 512 (zmm0..31 and the opmask registers k0..k7).
+ * WRONG_STATE or NOT_FOUND as snare_thread_backtrace. Controller thread.
+ */
+typedef struct snare_machine_state {
+  uint16_t cs, ss, ds, es, fs, gs;
+  uint64_t fs_base, gs_base;
+  uint8_t st[8][10]; /* st0..st7: 80-bit values, little-endian */
+  uint32_t fctrl, fstat, ftag, fiseg, fioff, foseg, fooff, fop;
+  uint32_t mxcsr;
+  unsigned vector_bits;  /* 128, 256 or 512 */
+  unsigned vector_count; /* 16, or 32 with AVX-512 */
+  uint8_t vector[32][64]; /* each register's low vector_bits / 8 bytes */
+  uint64_t k[8];          /* vector_bits 512 only */
+} snare_machine_state;
+
+SNARE_API snare_status snare_thread_machine_state_read(
+    snare_session *session, int id, snare_machine_state *out);
 
 typedef enum snare_value_kind {
   SNARE_VALUE_SIGNED,   /* integer types, char included: i */

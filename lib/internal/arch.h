@@ -26,6 +26,10 @@ SNARE_HIDDEN void snare_arch_register_set(void *context, snare_register reg,
 SNARE_HIDDEN bool snare_arch_vector_get(const void *context, unsigned index,
                                         uint8_t out[16]);
 SNARE_HIDDEN void snare_arch_single_step(void *context, bool on);
+/* What snare_thread_machine_state_read returns, from a trap's context
+   (fs_base and gs_base left for the caller). */
+SNARE_HIDDEN void snare_arch_machine_state(const void *context,
+                                           snare_machine_state *out);
 
 /* The low 64 bits of xmm0-xmm7 (the floating-point arguments), and of
    xmm0 (a floating-point return value), as they are now: only from code

@@ -70,6 +70,9 @@ typedef struct snare_os_event snare_os_event;
 
 /* Identity of the calling thread; signal-safe. */
 SNARE_HIDDEN uintptr_t snare_os_thread_self(void);
+/* The thread pointer (x86-64's fs_base) of the thread whose
+   snare_os_thread_self is `self`; any thread may ask. */
+SNARE_HIDDEN uint64_t snare_os_thread_pointer(uintptr_t self);
 
 /*
  * Starts a thread running body(arg) with an alternate signal stack big

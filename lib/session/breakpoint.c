@@ -281,3 +281,12 @@ void snare_breakpoint_clear_all(snare_session *session) {
   snare_reclaim();
   snare_os_global_unlock();
 }
+
+snare_status snare_breakpoint_numbers_from(snare_session *session,
+                                           int number) {
+  if (session == NULL || number < 1 || number > SNARE_BREAKPOINT_NUMBER_MAX)
+    return SNARE_INVALID_ARGUMENT;
+  if (session->next_breakpoint_id < number - 1)
+    session->next_breakpoint_id = number - 1;
+  return SNARE_OK;
+}

@@ -49,3 +49,16 @@ snare_status snare_thread_vector_register_get(snare_session *session, int id,
   return snare_arch_vector_get(context, index, out) ? SNARE_OK
                                                     : SNARE_UNSUPPORTED;
 }
+
+snare_status snare_thread_machine_state_read(snare_session *session, int id,
+                                             snare_machine_state *out) {
+  if (session == NULL || out == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  snare_status status;
+  snare_thread *thread = snare_thread_parked(session, id, &status);
+  if (thread == NULL)
+    return status;
+  snare_arch_machine_state(thread->context, out);
+  out->fs_base = snare_os_thread_pointer(thread->os_self);
+  return SNARE_OK;
+}

@@ -39,6 +39,10 @@ int snare_linux_interrupt_signal(void) { return SIGRTMIN + 7; }
 
 uintptr_t snare_os_thread_self(void) { return (uintptr_t)pthread_self(); }
 
+/* glibc's pthread_t is the address of the thread's control block, which
+   is what the thread pointer register holds (TLS variant II). */
+uint64_t snare_os_thread_pointer(uintptr_t self) { return self; }
+
 static void *thread_main(void *raw) {
   snare_os_thread *thread = raw;
   stack_t alt = {.ss_flags = 0, .ss_size = ALTERNATE_STACK_SIZE};

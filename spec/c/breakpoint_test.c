@@ -253,3 +253,21 @@ Test(breakpoint, condition_may_write_registers) {
   cr_assert_eq(run_counting_stops(count_to, 3, &stop), 0);
   cr_assert_eq(stop.return_value, 55); /* count_to(10) */
 }
+
+Test(breakpoint, numbers_from_continues_a_debugger_s_numbering) {
+  uint64_t visit = loops("O0", "visit");
+  int a, b, c;
+  cr_assert_eq(snare_breakpoint_set(session, visit, NULL, &a), SNARE_OK);
+  cr_assert_eq(snare_breakpoint_numbers_from(session, a + 5), SNARE_OK);
+  cr_assert_eq(snare_breakpoint_set(session, visit, NULL, &b), SNARE_OK);
+  cr_assert_eq(b, a + 5);
+  /* numbers never go back */
+  cr_assert_eq(snare_breakpoint_numbers_from(session, a), SNARE_OK);
+  cr_assert_eq(snare_breakpoint_set(session, visit, NULL, &c), SNARE_OK);
+  cr_assert_eq(c, b + 1);
+  cr_assert_eq(snare_breakpoint_numbers_from(session, 0),
+               SNARE_INVALID_ARGUMENT);
+  cr_assert_eq(snare_breakpoint_numbers_from(
+                   session, SNARE_BREAKPOINT_NUMBER_MAX + 1),
+               SNARE_INVALID_ARGUMENT);
+}

@@ -147,6 +147,10 @@ cases.groups.module = with_memory {
                              { "huge count", { "fib", 1 << 40 } } }
                   end },
   line_at = { params = { "addr" }, good = function(ctx) return { ctx.fib } end },
+  language_at = { params = { "addr" }, nil_ok = true,
+                  good = function(ctx) return { ctx.fib } end },
+  x87_text = { params = { "bytes" },
+               good = function() return { string.rep("\0", 10) } end },
   type_info = { params = { "ref" },
                 good = function(ctx) return { ctx.loops:type("int") } end },
   find_type = { params = { "name" }, nil_ok = true,
@@ -335,6 +339,8 @@ local session = with_memory {
                    return list
                  end },
   breakpoints = {},
+  breakpoint_numbers_from = { params = { "number" },
+                              good = function() return { 1 } end },
   watch = { params = { "where", "opts", "kind", "len", "condition", "skip",
                        "thread", "scope_frame", "scope_return" },
             good = function(ctx) return { ctx.scratch, { len = 8 } } end,

@@ -12,7 +12,8 @@
 --
 -- agent.args: the state file, the queued commands file, the first queued
 -- command to run, "1" in batch mode, "1" when stdin is a terminal, the
--- breakpoint lines to replay, and "run" or "start" when the previous
+-- file of what earlier processes carry (snare.cli.run_carry:
+-- breakpoints, value history), and "run" or "start" when the previous
 -- process ended by a `run` or `start` to do first.
 local agent = require "snare.agent"
 local core = require "snare.agent.core"
@@ -20,6 +21,7 @@ local Debugger = require "snare.cli.debugger"
 local Threads = require "snare.cli.program_threads"
 local View = require "snare.cli.program_view"
 local input = require "snare.cli.input"
+local run_carry = require "snare.cli.run_carry"
 local state_file = require "snare.cli.debug_state"
 
 local args = agent.args
@@ -54,7 +56,7 @@ core.end_with_snare()
 local threads = Threads.new(agent.session, agent.thread, function(line)
   io.stdout:write(line, "\n")
 end)
-local state = { pid = pid, next = first, replay = {}, failed = false }
+local state = { pid = pid, next = first, failed = false }
 local started = false
 
 local function read_lines(path)
@@ -234,6 +236,49 @@ local function start_program()
   dbg:show_stop(view:continue())
 end
 
+-- The program's entry point (AT_ENTRY, its _start), from the auxiliary
+-- vector.
+local function entry_point()
+  local f = assert(io.open("/proc/self/auxv", "rb"))
+  local auxv = f:read("a")
+  f:close()
+  for at = 1, #auxv - 15, 16 do
+    local kind, value = string.unpack("<I8I8", auxv, at)
+    if kind == 9 then -- AT_ENTRY
+      return value
+    end
+  end
+end
+
+-- `starti`: gdb stops at the dynamic loader's first instruction. The
+-- prompt runs in the agent's constructor, which the loader calls once it
+-- has loaded and relocated everything, so the earliest stop there is
+-- is the program's entry point, before the C library's start code and
+-- the program's constructors: there the program stops, shown as gdb
+-- shows a stop at an address ("Program stopped.").
+local function start_at_entry()
+  agent.session:breakpoint(entry_point(), { temporary = true,
+                                            internal = true })
+  started = true
+  if interactive then
+    io.stdout:write("Starting program: ", program_line(), "\n")
+  end
+  local stop = view:continue()
+  local out = dbg.out
+  dbg.out = function(d, line)
+    local where = line:match("^Breakpoint %-%d+, (.*)$")
+    if where then
+      out(d, "Program stopped.")
+      line = where
+    elseif line:match("^=> ") then
+      return -- gdb shows no instruction there
+    end
+    out(d, line)
+  end
+  dbg:show_stop(stop)
+  dbg.out = out
+end
+
 -- `run` and `start` once the program ran: a fresh process does them.
 -- `run ARGS` gives the program new arguments (split at blanks), for this
 -- run and the next ones: a process of its own, started with them.
@@ -251,6 +296,8 @@ local function run_again(mode)
     end
     if mode == "start" then
       d:execute("tbreak main")
+    elseif mode == "starti" then
+      return start_at_entry()
     end
     start_program()
   end
@@ -262,6 +309,9 @@ local program_commands = {
     run = run_again("run") },
   { name = "start", usage = "start [ARGS]",
     help = "start the program, stopping at main", run = run_again("start") },
+  { name = "starti", usage = "starti [ARGS]",
+    help = "start the program, stopping at its first instruction (_start)",
+    run = run_again("starti") },
   { name = "kill", aliases = { "k" }, usage = "kill",
     help = "kill the program being debugged",
     run = function(d)
@@ -289,12 +339,17 @@ dbg.program_threads = threads
 require("snare.cli.scheduler_locking").install(dbg, threads)
 
 -- Lines that made breakpoints, to set them again in the next process
--- (those whose breakpoints still exist then).
-local made = {}
+-- (those whose breakpoints still exist then), and the highest number
+-- given to a breakpoint or watchpoint.
+local made, highest = {}, 0
 local function breakpoint_ids()
   local ids = {}
   for _, bp in ipairs(agent.session:breakpoints()) do
     ids[bp.id] = true
+    highest = math.max(highest, bp.id)
+  end
+  for _, wp in ipairs(agent.session:watchpoints()) do
+    highest = math.max(highest, wp.id)
   end
   return ids
 end
@@ -334,17 +389,22 @@ function dbg.execute(self, line)
   return quit
 end
 
--- Breakpoint lines of earlier processes, set again without a word.
+-- Breakpoints and values of earlier processes, set again without a word.
 do
   local out = dbg.out
   dbg.out = function() end
-  for _, line in ipairs(read_lines(replay_path)) do
+  run_carry.restore(dbg, agent.session, state_file.read(replay_path) or {},
+                    function(line)
+    local count = #made
     dbg:execute(line)
-  end
+    return #made > count and made[#made].id or nil
+  end)
+  breakpoint_ids()
   dbg.out = out
 end
 
-if first_command == "run" or first_command == "start" then
+if first_command == "run" or first_command == "start"
+    or first_command == "starti" then
   dbg:execute(first_command)
 end
 if ended == nil and not state.rerun then
@@ -354,12 +414,8 @@ if source then
   source.close()
 end
 state.failed = dbg.failed or false
-local alive = breakpoint_ids()
-for _, m in ipairs(made) do
-  if alive[m.id] then
-    state.replay[#state.replay + 1] = m.line
-  end
-end
+breakpoint_ids()
+state.carry = run_carry.save(dbg, agent.session, made, highest)
 if ended then
   -- an exit goes on (its status is snare's), a fault kills the process
   -- with its signal once this script returns

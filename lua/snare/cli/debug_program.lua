@@ -8,7 +8,7 @@
 -- exited or was killed, `run` asked for a fresh one), it says how, as
 -- gdb does ("[Inferior 1 (process N) exited with code 03]"), and starts
 -- the next, which goes on with the commands not yet run and sets the
--- breakpoints again. `quit`, or the end of the commands, ends it.
+-- breakpoints and the value history again (snare.cli.run_carry). `quit`, or the end of the commands, ends it.
 -- @module snare.cli.debug_program
 
 local debug_state = require "snare.cli.debug_state"
@@ -78,21 +78,21 @@ function debug_program.main(opts)
   os.remove(dir)
   assert(os.execute("mkdir -m 0700 " .. shell.quote(dir)))
   local queue, state_path = dir .. "/commands", dir .. "/state"
-  local replay_path = dir .. "/breakpoints"
+  local carry_path = dir .. "/carried" -- snare.cli.run_carry
   write_lines(queue, lines)
   local script = package.searchpath("snare.cli.agent_program_debug",
                                     package.path)
   local interactive = not opts.batch and stdin_is_terminal()
-  local next_line, replay, first = 1, {}, ""
+  local next_line, carried, first = 1, {}, ""
   local program = opts.program
   local failed = false
   local status = 0
   while true do
-    write_lines(replay_path, replay)
+    debug_state.write(carry_path, carried)
     os.remove(state_path)
     local code = profile.run_agent(script, {
       state_path, queue, tostring(next_line), opts.batch and "1" or "0",
-      interactive and "1" or "0", replay_path, first }, program)
+      interactive and "1" or "0", carry_path, first }, program)
     local state = debug_state.read(state_path)
     if not state then
       -- the agent could not run the prompt (it said why on stderr)
@@ -107,7 +107,8 @@ function debug_program.main(opts)
     if state.quit then
       break
     end
-    next_line, replay, first = state.next, state.replay or {}, state.rerun or ""
+    next_line, first = state.next, state.rerun or ""
+    carried = state.carry or {}
     if state.args then -- `run ARGS`
       program = { program[1], table.unpack(state.args) }
     end

@@ -1,6 +1,6 @@
 --- The state one process of `snare debug -- PROG` hands the next (and
 -- snare): a file holding a Lua table of strings, numbers, booleans and
--- lists of strings, written by the agent's prompt
+-- tables of them, written by the agent's prompt
 -- (snare.cli.agent_program_debug), read by snare.cli.debug_program.
 -- @module snare.cli.debug_state
 
@@ -9,8 +9,10 @@ local debug_state = {}
 local function serialise(v)
   if type(v) == "table" then
     local items = {}
-    for _, item in ipairs(v) do
-      items[#items + 1] = serialise(item)
+    for key, item in pairs(v) do
+      local k = type(key) == "string" and string.format("[%q]", key)
+        or string.format("[%d]", key)
+      items[#items + 1] = k .. " = " .. serialise(item)
     end
     return "{" .. table.concat(items, ", ") .. "}"
   elseif type(v) == "string" then

@@ -13,6 +13,7 @@ local input = require "snare.cli.input"
 local messages = require "snare.cli.messages"
 local report = require "snare.cli.report"
 local scope = require "snare.cli.scope"
+local frame_base = require "snare.cli.frame_base"
 
 local Debugger = {}
 Debugger.__index = Debugger
@@ -151,12 +152,18 @@ function Debugger:selected_frame()
   return self.session:frame(self.frame_index or 0)
 end
 
-local register_aliases = { pc = "rip", sp = "rsp", fp = "rbp" }
+local register_aliases = { pc = "rip", sp = "rsp" }
 
 --- Register `name` of the selected frame: frame 0's own, an outer
 -- frame's as the unwinder restores it (see frame:registers()).
 function Debugger:register(name)
   self:require_registers()
+  if name == "fp" then -- gdb's frame base, not rbp
+    local frame = self:selected_frame()
+    return frame_base(frame, frame:registers()) or 0
+  elseif not scope.registers[name] then -- segment, x87, vector: every frame's
+    return self:selected_frame():registers()[name]
+  end
   if (self.frame_index or 0) == 0 then
     return self.session:reg(name)
   end
@@ -392,6 +399,7 @@ function Debugger.new(opts)
   dbg.env = expr.env {
     frame = function() return dbg:selected_frame() end,
     register = function(name) return dbg:register(name) end,
+    frame_base = function() return dbg:register("fp") end,
     vector_register = function(n) return dbg:vector_register(n) end,
     set_register = function(name, n)
       dbg:require_registers()

@@ -25,7 +25,8 @@ end
 
 --- Makes an environment. `opts` (every field optional):
 -- `frame()` (the frame in view: an object with `locate(name)`, or nil),
--- `register(name)`, `vector_register(n)` (16 bytes) and
+-- `register(name)`, `frame_base()` (`$fp`; else rbp), `vector_register(n)`
+-- (16 bytes) and
 -- `set_register(name, n)`, `history` (a list of values, `$1` first),
 -- `convenience` (a table of `$name` values), `call(addr, plan)` (runs a
 -- function of the target with its arguments placed by a snare.expr.abi
@@ -175,6 +176,12 @@ function Env:register(name)
   local read = self.opts.register
   if not read then
     fail("No registers.")
+  end
+  if name == "fp" then -- gdb's frame base where the environment knows it
+    if self.opts.frame_base then
+      return self.opts.frame_base()
+    end
+    name = "rbp"
   end
   return read(name)
 end

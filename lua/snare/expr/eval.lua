@@ -16,6 +16,7 @@ local snare = require "snare"
 local types = require "snare.expr.types"
 local value = require "snare.expr.value"
 local vector = require "snare.expr.vector"
+local format = require "snare.expr.format"
 local abi = require "snare.expr.abi"
 
 local eval = {}
@@ -515,7 +516,32 @@ local low32 = { eax = "rax", ebx = "rbx", ecx = "rcx", edx = "rdx",
 for i = 8, 15 do
   low32["r" .. i .. "d"] = "r" .. i
 end
-local aliases = { pc = "rip", sp = "rsp", fp = "rbp" }
+-- The registers beyond the general ones (frame:registers() has them), by
+-- gdb's types: segment selectors int32_t, the x87 control registers int,
+-- mxcsr its flags, k0..k7 uint64_t.
+local int32 = { kind = "int", size = 4, signed = true, name = "int32_t",
+                loaded = true }
+for _, name in ipairs { "cs", "ss", "ds", "es", "fs", "gs" } do
+  registers[name] = int32
+end
+registers.fs_base, registers.gs_base = builtin.long, builtin.long
+for _, name in ipairs { "fctrl", "fstat", "ftag", "fiseg", "fioff", "foseg",
+                        "fooff", "fop" } do
+  registers[name] = builtin.int
+end
+registers.mxcsr = { kind = "int", size = 4, signed = true, name = "i386_mxcsr",
+                    flags = true, flag_names = format.mxcsr_names,
+                    loaded = true }
+local uint64 = { kind = "int", size = 8, signed = false, name = "uint64_t",
+                 loaded = true }
+for k = 0, 7 do
+  registers["k" .. k] = uint64
+end
+-- st0..st7: 80-bit x87 values, read as bytes
+local i387_ext = { kind = "float", size = 10, x87 = true,
+                   name = "builtin_type_i387_ext", loaded = true }
+-- $fp is the frame base, not rbp: the environment reads it (Env:register)
+local aliases = { pc = "rip", sp = "rsp" }
 eval.register_types = registers
 
 local function dollar(env, name)
@@ -532,9 +558,19 @@ local function dollar(env, name)
   if xmm and xmm <= 15 then
     return vector.value(env:vector_register(xmm), name)
   end
+  if name:match("^st[0-7]$") or name:match("^[yz]mm%d%d?$") then
+    local bytes = env:register(name)
+    if type(bytes) == "string" then
+      if name:match("^st") then
+        return { type = i387_ext, bytes = bytes, register = name }
+      end
+      return vector.value(bytes, name)
+    end
+  end
   local t = registers[name]
-  if t then
-    local v = value.of(t, env:register(aliases[name] or name))
+  local n = t and env:register(aliases[name] or name)
+  if n then
+    local v = value.of(t, n)
     v.register = aliases[name] or name
     return v
   end

@@ -200,7 +200,10 @@ local float_shapes = {
   bfloat16 = { mantissa = 0x7f, sign = 15, digits = "%.4g" },
 }
 
-local function float_text(n, t, bits)
+local function float_text(n, t, bits, bytes)
+  if t.x87 then
+    return snare.core.x87_text(bytes)
+  end
   local shape = float_shapes[t.half_format or t.size]
   if n ~= n then
     local negative = (bits >> shape.sign) & 1 == 1
@@ -217,18 +220,27 @@ local function symbol_suffix(addr)
   return name and (" <" .. name .. ">") or ""
 end
 
-local flag_names = { [0] = "CF", [2] = "PF", [4] = "AF", [6] = "ZF",
-                     [7] = "SF", [8] = "TF", [9] = "IF", [10] = "DF",
-                     [11] = "OF" }
---- The set flags of an eflags value: "[ PF ZF IF ]".
-function format.eflags(n)
-  local names = {}
-  for bit = 0, 21 do
-    if flag_names[bit] and n & (1 << bit) ~= 0 then
-      names[#names + 1] = flag_names[bit]
+-- gdb's i386_eflags and i386_mxcsr flag types: the name of each bit.
+format.eflags_names = { [0] = "CF", [2] = "PF", [4] = "AF", [6] = "ZF",
+                        [7] = "SF", [8] = "TF", [9] = "IF", [10] = "DF",
+                        [11] = "OF", [14] = "NT", [16] = "RF", [17] = "VM",
+                        [18] = "AC", [19] = "VIF", [20] = "VIP", [21] = "ID" }
+format.mxcsr_names = { [0] = "IE", [1] = "DE", [2] = "ZE", [3] = "OE",
+                       [4] = "UE", [5] = "PE", [6] = "DAZ", [7] = "IM",
+                       [8] = "DM", [9] = "ZM", [10] = "OM", [11] = "UM",
+                       [12] = "PM", [15] = "FZ" }
+
+--- The set flags of a flags register's value `n` as gdb shows them
+-- ("[ PF ZF IF ]"): `names` names each bit (default: eflags').
+function format.eflags(n, names)
+  names = names or format.eflags_names
+  local set = {}
+  for bit = 0, 31 do
+    if names[bit] and n & (1 << bit) ~= 0 then
+      set[#set + 1] = names[bit]
     end
   end
-  return "[ " .. table.concat(names, " ") .. " ]"
+  return "[ " .. table.concat(set, " ") .. " ]"
 end
 
 --- A 64-bit integer read as unsigned, in decimal.
@@ -336,14 +348,14 @@ local function scalar(v, t, opts, top)
     return (top and "(" .. types.name(v.type) .. ") " or "")
       .. "<synthetic pointer>"
   end
-  if t.kind == "int" and t.size == 16 then -- a vector register's uint128
+  if t.kind == "int" and t.size == 16 then -- a vector register's int128
     local bytes = value.bytes(v)
     if f == "x" then
       local low, high = string.unpack("<I8I8", bytes)
       return high == 0 and string.format("0x%x", low)
         or string.format("0x%x%016x", high, low)
     end
-    return vector.uint128_text(bytes)
+    return vector.int128_text(bytes, t.signed)
   end
   local ok, n = pcall(value.number, v)
   if not ok then
@@ -360,6 +372,9 @@ local function scalar(v, t, opts, top)
       if i then
         return integer_in(i, t.size, true, f)
       end
+    end
+    if t.x87 then
+      return float_text(n, t, nil, value.bytes(v))
     end
     local bits = string.unpack("<I" .. t.size, value.bytes(v))
     return float_text(n, t, bits)
@@ -401,7 +416,7 @@ local function scalar(v, t, opts, top)
     if f then
       return integer_in(n, t.size, true, f)
     end
-    return format.eflags(n)
+    return format.eflags(n, t.flag_names)
   end
   local size = t.size or 8
   if v.bitfield then

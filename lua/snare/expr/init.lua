@@ -28,6 +28,7 @@ local expr = {
   format_argument = format.argument,
   format_string = format.string_text,
   format_eflags = format.eflags,
+  format_mxcsr_names = format.mxcsr_names,
   vector = vector,
 }
 

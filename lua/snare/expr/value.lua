@@ -105,6 +105,8 @@ function value.number(v)
       return (string.unpack("<d", bytes))
     elseif t.size == 2 and t.half_format then -- a vector register's lane
       return vector.widen(string.unpack("<I2", bytes), t.half_format)
+    elseif t.x87 then -- an x87 register, to the nearest double
+      return vector.x87_number(bytes)
     end
     error("Cannot use a floating-point value of " .. t.size .. " bytes", 0)
   elseif kind == "pointer" then

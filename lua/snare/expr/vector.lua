@@ -1,6 +1,7 @@
---- gdb's view of a 128-bit vector register (`$xmm0`): the union
--- vec128 of its lanes as bfloat16, half, float, double, 8-, 16-, 32-
--- and 64-bit integers and one 128-bit integer, in gdb's member order.
+--- gdb's view of a vector register (`$xmm0`, `$ymm0`, `$zmm0`): the
+-- union vec128 (vec256, vec512) of its lanes as bfloat16, half, float,
+-- double, 8-, 16-, 32- and 64-bit integers and 128-bit integers, in
+-- gdb's member order.
 -- @module snare.expr.vector
 
 local types = require "snare.expr.types"
@@ -24,17 +25,17 @@ local bfloat16 = scalar("bfloat16", "float", 2,
                         { half_format = "bfloat16", vector_lane = true })
 local half = scalar("_Float16", "float", 2,
                     { half_format = "binary16", vector_lane = true })
--- Member, element type, count and the name gdb's target description
--- gives the lane type.
+-- Member name, element type, element size and the abbreviation of the
+-- lane type's name in gdb's target description (v4f: 4 floats).
 local lanes = {
-  { "v8_bfloat16", bfloat16, 8, "v8bf16" },
-  { "v8_half", half, 8, "v8h" },
-  { "v4_float", scalar("float", "float", 4, lane), 4, "v4f" },
-  { "v2_double", scalar("double", "float", 8, lane), 2, "v2d" },
-  { "v16_int8", scalar("int8_t", "int", 1), 16, "v16i8" },
-  { "v8_int16", scalar("short", "int", 2), 8, "v8i16" },
-  { "v4_int32", scalar("int", "int", 4), 4, "v4i32" },
-  { "v2_int64", scalar("long", "int", 8), 2, "v2i64" },
+  { "bfloat16", bfloat16, 2, "bf16" },
+  { "half", half, 2, "h" },
+  { "float", scalar("float", "float", 4, lane), 4, "f" },
+  { "double", scalar("double", "float", 8, lane), 8, "d" },
+  { "int8", scalar("int8_t", "int", 1), 1, "i8" },
+  { "int16", scalar("short", "int", 2), 2, "i16" },
+  { "int32", scalar("int", "int", 4), 4, "i32" },
+  { "int64", scalar("long", "int", 8), 8, "i64" },
 }
 
 local function named(name, t)
@@ -42,23 +43,43 @@ local function named(name, t)
            loaded = true }
 end
 
-local members = {}
-for i, l in ipairs(lanes) do
-  members[i] = { name = l[1], offset = 0,
-                 type = named(l[4], types.array(l[2], l[3])) }
+-- gdb's union of a `size`-byte vector register: the lanes of each width,
+-- then its 128-bit parts (one uint128 in xmm, signed int128 lanes in the
+-- wider ones).
+local function union(name, size)
+  local members = {}
+  for i, l in ipairs(lanes) do
+    local n = size // l[3]
+    members[i] = { name = "v" .. n .. "_" .. l[1], offset = 0,
+                   type = named("v" .. n .. l[4], types.array(l[2], n)) }
+  end
+  if size == 16 then
+    members[#members + 1] = { name = "uint128", offset = 0,
+                              type = scalar("uint128_t", "int", 16,
+                                            { signed = false }) }
+  else
+    local n = size // 16
+    members[#members + 1] = {
+      name = "v" .. n .. "_int128", offset = 0,
+      type = named("v" .. n .. "i128",
+                   types.array(scalar("int128_t", "int", 16), n)) }
+  end
+  return { kind = "union", name = name, size = size, members = members,
+           loaded = true }
 end
-members[#members + 1] = { name = "uint128", offset = 0,
-                          type = scalar("uint128_t", "int", 16,
-                                        { signed = false }) }
 
---- The type of `$xmmN` (gdb names the union plain "vec128").
-vector.vec128 = named("vec128", { kind = "union", name = "vec128", size = 16,
-                                  members = members, loaded = true })
+--- The types of `$xmmN`, `$ymmN` and `$zmmN`, named as gdb names them.
+vector.vec128 = union("vec128", 16)
+vector.vec256 = union("builtin_type_vec256i", 32)
+vector.vec512 = union("builtin_type_vec512i", 64)
 
---- The value of a vector register from its 16 bytes (`register`: its
--- name, for messages and assignments).
+local by_size = { [16] = vector.vec128, [32] = vector.vec256,
+                  [64] = vector.vec512 }
+
+--- The value of a vector register from its 16, 32 or 64 bytes
+-- (`register`: its name, for messages and assignments).
 function vector.value(bytes, register)
-  return { type = vector.vec128, bytes = bytes, vector_register = register }
+  return { type = by_size[#bytes], bytes = bytes, vector_register = register }
 end
 
 -- A 16-bit float's number: bfloat16 is a float's upper half; binary16
@@ -77,11 +98,36 @@ function vector.widen(bits, half_format)
   return sign * (1 + mantissa / 1024) * 2.0 ^ (exponent - 15)
 end
 
---- The decimal digits of a 128-bit unsigned integer (16 little-endian
--- bytes): long division of 32-bit limbs, Lua's integers being 64-bit.
-function vector.uint128_text(bytes)
+--- The number an x87 register's 10 bytes hold, rounded to a double
+-- (its 64-bit mantissa to 53 bits).
+function vector.x87_number(bytes)
+  local mantissa, top = string.unpack("<I8I2", bytes)
+  local sign = top >> 15 == 1 and -1 or 1
+  local exponent = top & 0x7fff
+  if exponent == 0x7fff then
+    return (mantissa << 1) == 0 and sign * math.huge or 0 / 0
+  end
+  -- the mantissa as two exact halves: an integer bit, then 63 fraction bits
+  local high, low = mantissa >> 32, mantissa & 0xffffffff
+  local m = high * 2.0 ^ 32 + low
+  return sign * m * 2.0 ^ ((exponent == 0 and 1 or exponent) - 16383 - 63)
+end
+
+--- The decimal digits of a 128-bit integer (16 little-endian bytes),
+-- unsigned unless `signed`: long division of 32-bit limbs, Lua's
+-- integers being 64-bit.
+function vector.int128_text(bytes, signed)
   local limbs = { string.unpack("<I4I4I4I4", bytes) }
   limbs[5] = nil
+  local sign = ""
+  if signed and limbs[4] >> 31 == 1 then -- two's complement: negate
+    sign = "-"
+    local carry = 1
+    for i = 1, 4 do
+      local n = (~limbs[i] & 0xffffffff) + carry
+      limbs[i], carry = n & 0xffffffff, n >> 32
+    end
+  end
   local digits = {}
   repeat
     local rest, nonzero = 0, false
@@ -93,7 +139,7 @@ function vector.uint128_text(bytes)
     end
     digits[#digits + 1] = tostring(rest)
   until not nonzero
-  return string.reverse(table.concat(digits))
+  return sign .. string.reverse(table.concat(digits))
 end
 
 return vector

@@ -119,8 +119,7 @@ local function info_breakpoints(dbg)
                             bp.hits == 1 and "" or "s"))
     end
     if (note.ignore or 0) > 0 then
-      dbg:out(string.format("\tWill ignore next %d crossings of breakpoint.",
-                            note.ignore))
+      dbg:out(string.format("\tignore next %d hits", note.ignore))
     end
     for _, line in ipairs(note.commands or {}) do
       dbg:out("        " .. line)

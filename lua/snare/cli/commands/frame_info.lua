@@ -5,6 +5,7 @@ local snare = require "snare"
 local expr = require "snare.expr"
 local report = require "snare.cli.report"
 local scope = require "snare.cli.scope"
+local frame_base = require "snare.cli.frame_base"
 
 local aliases = { pc = "rip", sp = "rsp", fp = "rbp" }
 
@@ -37,73 +38,134 @@ local function vector_row(name, regs)
   return string.format("%-15s%s", name, expr.format(v, { format = "x" }))
 end
 
-local function is_vector(name)
-  local n = math.tointeger(tonumber(name:match("^xmm(%d%d?)$")))
-  return n ~= nil and n <= 15
+-- An x87 register: its value, then its raw bits.
+local function x87_row(name, regs)
+  local mantissa, top = string.unpack("<I8I2", regs[name])
+  return string.format("%-15s%-19s (raw 0x%04x%016x)", name,
+                       snare.core.x87_text(regs[name]), top, mantissa)
+end
+
+local segments = { "cs", "ss", "ds", "es", "fs", "gs" }
+local x87_control = { "fctrl", "fstat", "ftag", "fiseg", "fioff", "foseg",
+                      "fooff", "fop" }
+
+-- gdb's register groups on this CPU (frame:registers() has what the CPU
+-- and OS enable): the general group of info registers (gdb counts the
+-- AVX-512 mask registers in it), and every register of info
+-- all-registers, the vector registers at their widest (zmm0..31, or
+-- ymm0..15 with AVX, else xmm0..15 then mxcsr, in gdb's order).
+-- fs_base and gs_base are in neither (gdb 13 lists neither here), but
+-- info registers fs_base and $fs_base show them.
+local function masks(regs, names)
+  if regs.vector_bits == 512 then
+    for k = 0, 7 do
+      names[#names + 1] = "k" .. k
+    end
+  end
+end
+
+local function general_names(regs)
+  local names = {}
+  for _, list in ipairs { snare.registers, regs.cs and segments or {} } do
+    for _, name in ipairs(list) do
+      names[#names + 1] = name
+    end
+  end
+  masks(regs, names)
+  return names
+end
+
+local function all_names(regs)
+  local names = {}
+  for _, name in ipairs(snare.registers) do
+    names[#names + 1] = name
+  end
+  if regs.cs then
+    for _, list in ipairs { segments, { "st0", "st1", "st2", "st3", "st4",
+                                        "st5", "st6", "st7" }, x87_control } do
+      for _, name in ipairs(list) do
+        names[#names + 1] = name
+      end
+    end
+  end
+  local bits = regs.vector_bits or 128
+  if bits == 128 then
+    for x = 0, 15 do
+      names[#names + 1] = "xmm" .. x
+    end
+  end
+  if regs.mxcsr then
+    names[#names + 1] = "mxcsr"
+  end
+  masks(regs, names)
+  if bits > 128 then
+    local prefix = bits == 512 and "zmm" or "ymm"
+    for x = 0, bits == 512 and 31 or 15 do
+      names[#names + 1] = prefix .. x
+    end
+  end
+  return names
+end
+
+-- The row of register `name`, or nil when the frame has no such register.
+local function row(name, regs)
+  local r = regs[aliases[name] or name]
+  if r == nil then
+    return nil
+  elseif name:match("^[xyz]mm%d") then
+    return vector_row(name, regs)
+  elseif name:match("^st%d$") then
+    return x87_row(name, regs)
+  elseif name == "mxcsr" then
+    return string.format("%-15s0x%-18x%s", name, r,
+                         expr.format_eflags(r, expr.format_mxcsr_names))
+  end
+  return register_row(name, regs)
 end
 
 local function info_registers(dbg, args)
   local _, regs = selected(dbg)
   local names = {}
   for name in args:gmatch("[^%s$]+") do
-    if not scope.registers[name] and not is_vector(name) then
+    if not scope.registers[name] and regs[name] == nil then
       dbg:fail("Invalid register `%s'", name)
     end
     names[#names + 1] = name
   end
   if #names == 0 then
-    names = snare.registers
+    names = general_names(regs)
   end
   for _, name in ipairs(names) do
-    dbg:out(is_vector(name) and vector_row(name, regs)
-            or register_row(name, regs))
+    dbg:out(row(name, regs))
   end
 end
 
--- The general registers, then the vector registers (gdb's list goes on
--- with segment, x87 and AVX-512 registers snare does not read).
 local function info_all_registers(dbg)
   local _, regs = selected(dbg)
-  for _, name in ipairs(snare.registers) do
-    dbg:out(register_row(name, regs))
-  end
-  for x = 0, 15 do
-    dbg:out(vector_row("xmm" .. x, regs))
+  for _, name in ipairs(all_names(regs)) do
+    dbg:out(row(name, regs))
   end
 end
 
--- gdb's amd64 frame base ("Arglist at", "Locals at"), found from the
--- prologue as gdb finds it: rbp once `push rbp; mov rbp, rsp` has run,
--- rsp between the two, else rsp - 8 (no frame pointer, or at the entry).
-local function frame_base(frame, regs)
+-- gdb's name of each DWARF language (DW_LANG_*) of a unit: its source
+-- language line; a unit of another language is gdb's "minimal".
+local language_names = {
+  [0x1] = "c", [0x2] = "c", [0xc] = "c", [0x1d] = "c", [0x2c] = "c",
+  [0x4] = "c++", [0x19] = "c++", [0x1a] = "c++", [0x21] = "c++",
+  [0x2a] = "c++", [0x2b] = "c++", [0x11] = "c++",
+  [0x10] = "objective-c", [0x8001] = "asm", [0x1c] = "rust", [0x16] = "go",
+  [0x13] = "d", [0x15] = "opencl", [0x3] = "ada", [0xd] = "ada",
+  [0x9] = "pascal", [0xa] = "modula-2",
+  [0x7] = "fortran", [0x8] = "fortran", [0xe] = "fortran",
+  [0x22] = "fortran", [0x23] = "fortran", [0x2d] = "fortran",
+}
+
+-- The source language of the unit holding the frame's pc (DW_AT_language),
+-- or nil where no unit with a language holds it.
+local function language(frame)
   local pc = frame.index == 0 and frame.pc or frame.pc - 1
-  local sym = snare.symbol_at(pc)
-  local at = sym and pc - sym.offset
-  local code = at and snare.read(at, 8)
-  if code and code:sub(1, 4) == "\xf3\x0f\x1e\xfa" then -- endbr64
-    at, code = at + 4, code:sub(5)
-  end
-  if not code or code:byte(1) ~= 0x55 or frame.pc <= at then
-    return regs.rsp - 8
-  end
-  local mov = code:sub(2, 4)
-  if (mov == "\x48\x89\xe5" or mov == "\x48\x8b\xec") and frame.pc > at + 1 then
-    return regs.rbp
-  end
-  return regs.rsp
-end
-
--- gdb's source language line, from the file's extension (the DWARF
--- unit's language is not read).
-local function language(file)
-  local ext = file and file:match("%.(%w+)$")
-  if ext == "c" or ext == "h" then
-    return "c"
-  elseif ext == "cc" or ext == "cpp" or ext == "cxx" or ext == "C"
-      or ext == "hpp" then
-    return "c++"
-  end
-  return ext and "unknown" or nil
+  local code = snare.core.language_at(pc)
+  return code and (language_names[code] or "minimal")
 end
 
 local function info_frame(dbg)
@@ -131,15 +193,20 @@ local function info_frame(dbg)
   if #links > 0 then
     dbg:out(" " .. table.concat(links, ", "))
   end
-  local lang = language(frame.file)
+  local lang = language(frame)
   if lang then
     dbg:out(" source language " .. lang .. ".")
   end
   local base = frame_base(frame, regs)
-  dbg:out(string.format(" Arglist at 0x%x, args: %s", base,
-                        report.frame_args(frame)))
-  dbg:out(string.format(" Locals at 0x%x, Previous frame's sp is 0x%x", base,
-                        regs.cfa))
+  if base then
+    dbg:out(string.format(" Arglist at 0x%x, args: %s", base,
+                          report.frame_args(frame)))
+  else
+    dbg:out(" Arglist at unknown address.")
+  end
+  dbg:out(string.format(" Locals at %s, Previous frame's sp is 0x%x",
+                        base and string.format("0x%x", base)
+                          or "unknown address", regs.cfa))
   local saved = {}
   for _, name in ipairs(snare.registers) do
     if regs.saved[name] then
@@ -155,11 +222,13 @@ end
 return {
   { name = "registers", group = "info", aliases = { "r", "reg" },
     usage = "info registers [NAME...]",
-    help = "the registers of the selected frame (also xmm0..xmm15)",
+    help = "the registers of the selected frame (or those named: xmm0, "
+      .. "st0, mxcsr, fs_base...)",
     run = info_registers },
   { name = "all-registers", group = "info",
     usage = "info all-registers",
-    help = "general and vector registers of the selected frame",
+    help = "every register of the selected frame: general, segment, x87, "
+      .. "vector",
     run = info_all_registers },
   { name = "frame", group = "info", aliases = { "f" }, usage = "info frame",
     help = "where the selected frame is and what it saved",

@@ -28,7 +28,8 @@ local function select(dbg, n)
     dbg:fail("No frame at level %d.", n)
   end
   dbg.frame_index, dbg.listed = n, nil
-  dbg:out(report.stack_frame(frame))
+  -- the caller of an inlined call shows no address, as in bt
+  dbg:out(report.stack_frame(frame, n > 0 and list[n].inlined))
   if frame.file and frame.line then
     source.show(function(text) dbg:out(text) end, frame.file, frame.line)
   end

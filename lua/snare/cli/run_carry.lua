@@ -1,0 +1,75 @@
+--- What the prompt of `snare debug -- PROG` carries from one process to
+-- the next, as gdb keeps it across runs: each breakpoint with its
+-- number, the line that made it (`break f`, `tbreak f`), enabled or not,
+-- its condition, the crossings still to ignore and its commands (hit
+-- counts start again, as gdb's do); the next number to give; the value
+-- history (`$1`...), each value as its type's name and bytes, the type
+-- found again by name in the new process (a value whose type has no C
+-- name there, such as a register's vector union, comes back void).
+-- Plain tables, for snare.cli.debug_state.
+-- @module snare.cli.run_carry
+
+local expr = require "snare.expr"
+
+local carry = {}
+
+--- The state of the prompt `dbg` to carry: `made` lists {line =, id =}
+-- of the breakpoints lines made, `highest` the highest number given.
+function carry.save(dbg, session, made, highest)
+  local alive = {}
+  for _, bp in ipairs(session:breakpoints()) do
+    alive[bp.id] = bp
+  end
+  local breakpoints = {}
+  for _, m in ipairs(made) do
+    local bp = alive[m.id]
+    if bp then
+      local note = dbg.notes[m.id] or {}
+      breakpoints[#breakpoints + 1] = {
+        m.id, m.line, bp.enabled, note.condition or false, note.ignore or 0,
+        note.commands or {} }
+    end
+  end
+  local history = {}
+  for i, v in ipairs(dbg.values) do
+    local ok, bytes = pcall(expr.value.bytes, v)
+    history[i] = { expr.types.name(v.type), ok and bytes or false }
+  end
+  return { breakpoints = breakpoints, next_number = highest + 1,
+           history = history }
+end
+
+--- Sets the carried state again in `dbg` (whose output is muted), with
+-- `execute(line)` running a line and returning the number of the
+-- breakpoint it made, if any.
+function carry.restore(dbg, session, carried, execute)
+  for _, b in ipairs(carried.breakpoints or {}) do
+    local id, line, enabled, condition, ignore, commands = table.unpack(b)
+    session:breakpoint_numbers_from(id)
+    local made = execute(line)
+    local note = made and dbg.notes[made]
+    if note then
+      note.condition = condition or nil
+      note.test = condition and dbg:compile_condition(condition) or nil
+      note.ignore = ignore > 0 and ignore or nil
+      note.commands = #commands > 0 and commands or nil
+      if not enabled then
+        execute("disable " .. made)
+      end
+    end
+  end
+  if carried.next_number then
+    session:breakpoint_numbers_from(carried.next_number)
+  end
+  for i, h in ipairs(carried.history or {}) do
+    local name, bytes = h[1], h[2]
+    local ok, t = pcall(expr.type, name, dbg.env)
+    if ok and t and bytes and expr.types.strip(t).size == #bytes then
+      dbg.values[i] = { type = t, bytes = bytes }
+    else
+      dbg.values[i] = { type = expr.types.void, bytes = "" }
+    end
+  end
+end
+
+return carry

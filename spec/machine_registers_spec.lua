@@ -1,0 +1,164 @@
+-- machine_registers_spec.lua - the registers beyond the general ones
+-- (segment, x87, mxcsr, ymm/zmm, k0..k7, fs_base) at the prompt, with
+-- gdb 13 as the oracle on spec/fixtures/programs/machine_state.c, stopped
+-- in stop() with known values loaded. Values that differ between two
+-- processes (addresses, what libc left in scratch vector registers) are
+-- compared by name only. gdb 13 reads the AVX-512 state at Intel's fixed
+-- XSAVE offsets, which AMD CPUs do not use (they have no MPX area), so
+-- there zmm16..31 and k0..k7 are checked against the program's own values
+-- instead.
+local helpers = require "spec.helpers"
+
+local program = helpers.program("machine_state")
+
+local function quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+local function run(command)
+  local pipe = assert(io.popen(command .. " 2>&1"))
+  local out = pipe:read("a")
+  pipe:close()
+  return out
+end
+
+-- Output lines of each command, by index (a marker echoed before each).
+local function sections(out)
+  local found, name = {}, nil
+  for line in out:gmatch("[^\n]*") do
+    local marker = line:match("^@@@ (%d+)$")
+    if marker then
+      name = tonumber(marker)
+      found[name] = {}
+    elseif name and line ~= "" then
+      table.insert(found[name], line)
+    end
+  end
+  return found
+end
+
+local function args_for(commands)
+  local args = { "-ex 'break stop'", "-ex run" }
+  for i, c in ipairs(commands) do
+    args[#args + 1] = "-ex " .. quote("echo @@@ " .. i .. "\\n")
+    args[#args + 1] = "-ex " .. quote(c)
+  end
+  return table.concat(args, " ")
+end
+
+local function snare_run(commands)
+  return run(string.format("timeout 60 bin/snare debug -batch %s -- %s",
+                           args_for(commands), quote(program)))
+end
+
+local function both(commands)
+  local s = snare_run(commands)
+  local g = run(string.format(
+    "timeout 120 env -u LD_PRELOAD gdb -nx -batch -iex 'set debuginfod "
+    .. "enabled off' %s %s", args_for(commands), quote(program)))
+  return sections(s), sections(g), s
+end
+
+local function names(lines)
+  local out = {}
+  for i, line in ipairs(lines or {}) do
+    out[i] = line:match("^(%S+)")
+  end
+  return out
+end
+
+-- The rows of `lines` whose register `keep` accepts.
+local function rows(lines, keep)
+  local out = {}
+  for _, line in ipairs(lines or {}) do
+    if keep(line:match("^(%S+)")) then
+      out[#out + 1] = line
+    end
+  end
+  return out
+end
+
+local function count_mismatches(label, a, b)
+  local bad = 0
+  for i = 1, math.max(#a, #b) do
+    if a[i] ~= b[i] then
+      bad = bad + 1
+      print(string.format("%s: snare %q, gdb %q", label, tostring(a[i]),
+                          tostring(b[i])))
+    end
+  end
+  return bad
+end
+
+local function cpu_has(flag)
+  local f = io.open("/proc/cpuinfo")
+  local text = f and f:read("a") or ""
+  if f then f:close() end
+  return text:match("\nflags%s*:[^\n]* " .. flag .. "[ \n]") ~= nil
+end
+
+describe("registers beyond the general ones, against gdb", function()
+  it("lists gdb's registers and shows segment, x87, mxcsr, ymm as gdb",
+     function()
+    local deterministic = {
+      cs = true, ss = true, ds = true, es = true, fs = true, gs = true,
+      fctrl = true, fstat = true, ftag = true, fiseg = true, fioff = true,
+      foseg = true, fooff = true, fop = true, mxcsr = true }
+    for i = 0, 7 do
+      deterministic["st" .. i] = true
+    end
+    local commands = {
+      "info registers", "info all-registers",
+      "info registers st3 mxcsr ds fs_base", "p $st0", "p $st3", "p $mxcsr",
+      "p $cs", "p $ss", "p $fctrl", "p $ftag", "p $gs_base",
+      "p $fs_base == *(long *) $fs_base", "p $st3 > 3", "whatis $mxcsr",
+      "whatis $st0", "whatis $cs", "whatis $fs_base", "whatis $k1",
+      "whatis $xmm2", "whatis $ymm2", "whatis $zmm2", "p $ymm2",
+      "p $ymm2.v8_int32[7]", "p/x $mxcsr",
+    }
+    local s, g, out = both(commands)
+    assert.matches("Breakpoint 1, stop ()", out, 1, true)
+    local bad, compared = 0, 0
+    for i, c in ipairs(commands) do
+      local a, b
+      if i <= 2 then -- every name, the values that do not vary
+        a, b = names(s[i]), names(g[i])
+        bad = bad + count_mismatches(c .. " (names)", a, b)
+        compared = compared + #b
+        a = rows(s[i], function(n) return deterministic[n] end)
+        b = rows(g[i], function(n) return deterministic[n] end)
+      elseif i == 3 then -- fs_base differs between the processes
+        a = rows(s[i], function(n) return n ~= "fs_base" end)
+        b = rows(g[i], function(n) return n ~= "fs_base" end)
+        assert.equals(4, #(s[i] or {}))
+      else
+        a, b = s[i] or {}, g[i] or {}
+      end
+      compared = compared + #b
+      bad = bad + count_mismatches(c, a, b)
+    end
+    print(string.format("machine registers oracle: %d lines compared, %d "
+                        .. "mismatches", compared, bad))
+    assert.is_true(compared > 100)
+    assert.equals(0, bad)
+    -- the values the program loaded
+    assert.matches("\nst3            3.14159265358979323851 %(raw "
+                   .. "0x4000c90fdaa22168c235%)\n", out)
+    assert.matches("\nmxcsr          0xbf80              %[ IM DM ZM OM UM PM "
+                   .. "FZ %]\n", out)
+  end)
+
+  it("reads AVX-512 registers at the CPU's own XSAVE offsets", function()
+    if not cpu_has("avx512f") then
+      pending("no AVX-512 on this CPU")
+      return
+    end
+    local s = sections(snare_run { "p/x $k3", "p $zmm17.v64_int8[63]",
+                     "p $zmm17.v16_int32[15] == 0x403f3e3d",
+                     "info registers k3" })
+    assert.same({ "$1 = 0x5a5a" }, s[1])
+    assert.same({ "$2 = 64" }, s[2])
+    assert.same({ "$3 = 1" }, s[3])
+    assert.same({ "k3             0x5a5a              23130" }, s[4])
+  end)
+end)
