@@ -80,7 +80,7 @@ describe("snare debug -- PROG, threads while one steps", function()
     assert.matches('\nMode for locking scheduler during execution is '
                    .. '"step"%.\n', out)
     assert.truthy(gdb_out:find('is "step".', 1, true))
-    assert.equals(gdb_err:match('Undefined item: "sometimes"%.\n'), 
+    assert.equals(gdb_err:match('Undefined item: "sometimes"%.\n'),
                   err:match('Undefined item: "sometimes"%.\n'))
     assert.equals('Undefined item: "sometimes".\nRequires an argument. Valid '
                   .. "arguments are off, on, step, replay.\n", err)

@@ -158,9 +158,9 @@ describe("snare record's filters", function()
           .. program("durations"))
     assert.same({ "slow() {", "  nanosleep();", "} /* slow */" },
                 replay_lines(dir))
-    _, err = snare("record -t 10parsecs -d " .. dir .. " -- "
-                   .. program("durations"))
-    assert.truthy(err:find("-t needs a time", 1, true))
+    local _, time_err = snare("record -t 10parsecs -d " .. dir .. " -- "
+                              .. program("durations"))
+    assert.truthy(time_err:find("-t needs a time", 1, true))
   end)
 
   it("hides -H functions alone, their callees in their place, at record "

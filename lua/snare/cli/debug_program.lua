@@ -8,7 +8,8 @@
 -- exited or was killed, `run` asked for a fresh one), it says how, as
 -- gdb does ("[Inferior 1 (process N) exited with code 03]"), and starts
 -- the next, which goes on with the commands not yet run and sets the
--- breakpoints and the value history again (snare.cli.run_carry). `quit`, or the end of the commands, ends it.
+-- breakpoints and the value history again (snare.cli.run_carry).
+-- `quit`, or the end of the commands, ends it.
 -- @module snare.cli.debug_program
 
 local debug_state = require "snare.cli.debug_state"
