@@ -3,7 +3,8 @@
  * they return: where each frame is, and its variables by name.
  *
  * A stack frame object holds its session (user value 1) and its fields
- * (user value 2: index, pc, sp, cfa, func, file, line, inlined). It is
+ * (user value 2: index, pc, sp, cfa, func, file, line, inlined,
+ * tail_call). It is
  * valid while the session stays stopped at the stop it was made at.
  * s:thread_backtrace(id) and s:thread_frame(id, i) make the frames of an
  * attached thread parked at a stop: valid while that thread stays parked.
@@ -57,6 +58,8 @@ static void push_frame(lua_State *L, int sidx, const lsession *s, int thread,
     set_integer(L, "thread", (uint64_t)thread);
   lua_pushboolean(L, f->inlined);
   lua_setfield(L, -2, "inlined");
+  lua_pushboolean(L, f->tail_call);
+  lua_setfield(L, -2, "tail_call");
   lua_setiuservalue(L, -2, 2);
 }
 

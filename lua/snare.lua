@@ -309,7 +309,9 @@ snare.sigints = core.sigints
 -- call is a frame of its own (`inlined`), as in gdb. `s:frame(i)` is
 -- frame i alone (0, the default, is the innermost), or nil, message.
 -- Fields: `index`, `pc` (callers: the return address), `sp`, `cfa`,
--- `func`, `file`, `line` (callers: the line of the call), `inlined`.
+-- `func`, `file`, `line` (callers: the line of the call), `inlined`,
+-- `tail_call` (a function left by a tail call, as gdb shows it: its pc
+-- is the return pc of the tail call site).
 -- `tostring(frame)` reads like gdb's backtrace: "fib (n=3) at
 -- demo.c:12". A frame raises "frame is no longer valid" once its session
 -- is resumed.

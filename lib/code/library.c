@@ -226,6 +226,20 @@ bool snare_library_function_containing(uint64_t addr, uint64_t *start,
   return false;
 }
 
+bool snare_library_function_named(const char *name, uint64_t *addr) {
+  const snare_elf_symbol *best = NULL;
+  for (size_t i = 0; i < open_count && !(best && best->global); i++) {
+    const snare_elf_symbol *symbol =
+        snare_elf_symbols_named(&open_libraries[i]->symbols, name);
+    if (symbol != NULL && symbol->is_function &&
+        (best == NULL || (symbol->global && !best->global)))
+      best = symbol;
+  }
+  if (best != NULL)
+    *addr = best->address;
+  return best != NULL;
+}
+
 /*
  * The library's DWARF, read on the first call and kept until it closes;
  * a failed read is remembered so it is not retried. Returns the status of

@@ -21,6 +21,11 @@ SNARE_HIDDEN bool snare_library_function_containing(uint64_t addr,
                                                     uint64_t *size,
                                                     const char **name);
 
+/* The address of the function symbol `name` among the open libraries,
+   a global one over others (gdb's lookup_minimal_symbol); false if none. */
+SNARE_HIDDEN bool snare_library_function_named(const char *name,
+                                               uint64_t *addr);
+
 /* The executable segments of the open library holding addr: false if none. */
 SNARE_HIDDEN bool snare_library_code_containing(uint64_t addr,
                                                 uint64_t *start,

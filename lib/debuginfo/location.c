@@ -496,44 +496,6 @@ static int parameter_register(const snare_debuginfo *di, Dwarf_Die param)
   return reg;
 }
 
-static bool die_addr(Dwarf_Die die, Dwarf_Half at, Dwarf_Addr *out)
-{
-  Dwarf_Attribute attr;
-  if (dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
-    return false;
-  bool ok = dwarf_formaddr(attr, out, NULL) == DW_DLV_OK;
-  dwarf_dealloc_attribute(attr);
-  return ok;
-}
-
-/* The call site below die (nested blocks and inlined calls included)
-   that returns to link-time address ret, or NULL; the caller frees it. */
-static Dwarf_Die find_call_site(Dwarf_Debug dbg, Dwarf_Die die, uint64_t ret)
-{
-  Dwarf_Die child = NULL, found = NULL;
-  if (dwarf_child(die, &child, NULL) != DW_DLV_OK)
-    return NULL;
-  while (child && !found) {
-    Dwarf_Half tag = 0;
-    Dwarf_Addr pc = 0;
-    dwarf_tag(child, &tag, NULL);
-    if ((tag == DW_TAG_call_site &&
-         die_addr(child, DW_AT_call_return_pc, &pc) && pc == ret) ||
-        (tag == DW_TAG_GNU_call_site && die_addr(child, DW_AT_low_pc, &pc) &&
-         pc == ret)) {
-      found = child;
-      child = NULL;
-      break;
-    }
-    if (tag == DW_TAG_lexical_block || tag == DW_TAG_inlined_subroutine)
-      found = find_call_site(dbg, child, ret);
-    child = di_next_sibling(dbg, child);
-  }
-  if (child)
-    dwarf_dealloc_die(child);
-  return found;
-}
-
 /* The value a call site parameter's DW_AT_call_value computes in the
    caller's frame (cfn: the caller's out-of-line function). */
 static bool call_value(const machine *m, Dwarf_Die param, Dwarf_Die cfn,
@@ -616,7 +578,7 @@ static bool site_calls(const machine *m, Dwarf_Die site, uint64_t entry)
   Dwarf_Addr low = 0;
   uint64_t addr = 0;
   bool calls;
-  if (die_addr(origin, DW_AT_low_pc, &low))
+  if (di_die_addr(origin, DW_AT_low_pc, &low))
     calls = low + m->fs->caller_di->bias == entry + m->di->bias;
   else
     calls = target_name(cdbg, origin, &name) &&
@@ -671,10 +633,12 @@ static bool entry_value(machine *m, entry_key key)
           DW_DLV_OK)
     return false;
   bool ok = false;
-  Dwarf_Die site = find_call_site(cdi->dbg, cfn, link + 1);
+  Dwarf_Die site = di_call_site_returning(cdi->dbg, cfn, link + 1);
   Dwarf_Die param = NULL;
   uint64_t callee = host_entry(m->di, m->fs->pc - m->di->bias);
   if (site && (!site_calls(m, site, callee) ||
+               (m->fs->no_self_tail_call &&
+                !m->fs->no_self_tail_call(callee + m->di->bias)) ||
                dwarf_child(site, &param, NULL) != DW_DLV_OK))
     param = NULL;
   while (param && !ok) {

@@ -163,6 +163,14 @@ const char *di_file_name(const char *srcfile, const char *comp_dir)
    sibling link points back); releases child. */
 Dwarf_Die di_next_sibling(Dwarf_Debug dbg, Dwarf_Die child) SNARE_HIDDEN;
 
+/* An address attribute of die (call_sites.c). */
+bool di_die_addr(Dwarf_Die die, Dwarf_Half at, Dwarf_Addr *out) SNARE_HIDDEN;
+/* The call site below function (nested blocks and inlined calls
+   included) that returns to link-time address ret, or NULL; the caller
+   frees it (call_sites.c). */
+Dwarf_Die di_call_site_returning(Dwarf_Debug dbg, Dwarf_Die function,
+                                 uint64_t ret) SNARE_HIDDEN;
+
 /* The separate debug file of the object at path (debug_link.c) in out,
    when the object has no DWARF of its own and one is found. */
 bool di_separate_debug_file(const char *path, char *out, size_t cap)

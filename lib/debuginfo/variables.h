@@ -29,6 +29,10 @@ typedef struct snare_frame_state {
      (DW_OP_entry_value); NULL when not known. */
   const struct snare_frame_state *caller;
   const snare_debuginfo *caller_di;
+  /* Whether the function entered at (run-time) entry can never come
+     back to itself through tail calls, which gdb asks before trusting a
+     value at its entry; NULL: not asked. */
+  bool (*no_self_tail_call)(uint64_t entry);
 } snare_frame_state;
 
 /* One source-level frame of a physical frame: an inlined call or the

@@ -227,7 +227,7 @@ static snare_status write_fn(const snare_stack_frame *f, void *context,
   encode(a, &place, bytes);
   if (!place.in_register)
     return snare_memory_write(place.address, bytes, place.size);
-  if (f->physical != 0)
+  if (f->physical != 0 || f->pub.tail_call)
     return SNARE_UNSUPPORTED;
   uint64_t old = snare_arch_register_get(context, place.reg), v = 0;
   memcpy(&v, bytes, 8);

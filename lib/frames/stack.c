@@ -11,6 +11,7 @@
 #include "session/events.h"
 #include "code/library.h"
 #include "frames/stack.h"
+#include "frames/tail_calls.h"
 #include "internal/unwind.h"
 
 static void fill_state(const void *context, const snare_unwind_frame *u,
@@ -22,6 +23,7 @@ static void fill_state(const void *context, const snare_unwind_frame *u,
   fs->cfa = u->cfa;
   memcpy(fs->regs, u->regs, sizeof fs->regs);
   fs->valid = u->valid;
+  fs->no_self_tail_call = snare_no_self_tail_call;
   if (physical == 0)
     for (unsigned x = 0; x < 16; x++)
       if (snare_arch_vector_get(context, x, fs->xmm[x]))
@@ -69,12 +71,47 @@ static size_t expand(const snare_unwind_frame *u, const snare_frame_state *fs,
   return n;
 }
 
+/*
+ * The tail-call frames between physical frame i and its caller (gdb's
+ * dwarf2_tailcall_sniffer_first); returns how many were added. Each has
+ * the registers the callee's unwinding gives its caller, but the pc of
+ * its tail call site and the stack pointer the jump left (the callee's
+ * cfa less the return address); its source frame is the innermost one
+ * at that site.
+ */
+static size_t add_tail_calls(const void *context, const snare_unwind_frame *u,
+                             size_t i, snare_stack_frame *out)
+{
+  uint64_t sites[SNARE_TAIL_CALLS_MAX];
+  uint64_t callee_pc = i == 0 ? u[i].pc : u[i].pc - 1;
+  size_t n = snare_tail_call_frames(u[i + 1].pc, callee_pc, sites);
+  for (size_t k = 0; k < n; k++) {
+    snare_frame_state fs;
+    fill_state(context, &u[i + 1], i + 1, &fs);
+    fs.pc = sites[k] - 1;
+    fs.cfa = u[i].cfa;
+    fs.regs[SNARE_REG_RIP] = sites[k];
+    fs.regs[SNARE_REG_RSP] = u[i].cfa - 8;
+    fs.valid |= 1u << SNARE_REG_RIP | 1u << SNARE_REG_RSP;
+    snare_unwind_frame site = {.pc = sites[k], .sp = u[i].cfa - 8,
+                               .cfa = u[i].cfa};
+    snare_stack_frame *f = &out[k];
+    expand(&site, &fs, i, f); /* the innermost source frame only */
+    f->pub.inlined = false;
+    f->pub.tail_call = true;
+  }
+  return n;
+}
+
 /* Makes room for one physical frame's expansion in *frames. */
 static bool reserve(snare_stack_frame **frames, size_t *cap, size_t n)
 {
-  if (n + SNARE_INLINE_DEPTH_MAX <= *cap)
+  /* a physical frame's source frames, then its tail-call frames (each
+     expanded in place, the innermost kept) */
+  const size_t most = 2 * SNARE_INLINE_DEPTH_MAX + SNARE_TAIL_CALLS_MAX;
+  if (n + most <= *cap)
     return true;
-  size_t grown = (*cap ? *cap : 8) * 2 + SNARE_INLINE_DEPTH_MAX;
+  size_t grown = (*cap ? *cap : 8) * 2 + most;
   snare_stack_frame *p = realloc(*frames, grown * sizeof *p);
   if (p == NULL)
     return false;
@@ -100,16 +137,20 @@ snare_status snare_stack_collect(const void *context, size_t max_physical,
       st = SNARE_NO_MEMORY;
     else
       n += expand(&u[i], &fs, i, &frames[n]);
+    if (st == SNARE_OK && i + 1 < physical)
+      n += add_tail_calls(context, u, i, &frames[n]);
   }
   free(u);
   if (st != SNARE_OK) {
     free(frames);
     return st;
   }
-  /* Each frame's caller is the next physical frame (the first of its
-     source frames: they share one state). */
-  for (size_t i = 0, next = 0; i < n; i++) {
-    while (next < n && frames[next].physical <= frames[i].physical)
+  /* Each frame's caller is the next tail-call frame or physical frame
+     (the first of its source frames: they share one state). */
+  for (size_t i = 0; i < n; i++) {
+    size_t next = i + 1;
+    while (next < n && frames[next].physical == frames[i].physical &&
+           !frames[next].pub.tail_call)
       next++;
     frames[i].state.caller = next < n ? &frames[next].state : NULL;
     frames[i].state.caller_di = next < n ? frames[next].di : NULL;

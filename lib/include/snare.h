@@ -831,6 +831,10 @@ typedef struct snare_backtrace_frame {
   const char *file;     /* NULL without line information */
   unsigned line;        /* of pc, or of pc-1 for callers (the call) */
   bool inlined;         /* an inlined call: pc/sp/cfa are its host's */
+  /* A function left by a tail call (gdb's tail-call frame, found from
+     the call sites DWARF describes): pc is the return pc of its tail
+     call site, cfa the callee's, sp cfa - 8 (where the jump left it). */
+  bool tail_call;
 } snare_backtrace_frame;
 
 /*

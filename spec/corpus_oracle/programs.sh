@@ -108,10 +108,6 @@ xmlwf/clang-O2 processFile size gdb wrong: entry value of rsi shown as 1 while X
 xmlwf/clang-O2 filemap p gdb wrong: p is in rax (call-clobbered) at the call; gdb shows the innermost frame's rax
 xmlwf/clang-O2 main processFlags gdb reads rdx (call-clobbered) of the innermost frame in an outer frame; snare reports it optimized out
 xmlwf/clang-O2 parserInit encodingName gdb reads rsi (call-clobbered) of the innermost frame in an outer frame; snare reports it optimized out and encodingName@entry=0x0
-xmlwf/gcc-O2 parserCreate memsuite entry value through a tail call (XML_ParserCreate_MM): snare shows no tail-call frames yet
-xmlwf/gcc-O2 XML_ParserCreate_MM - a tail-call frame gdb reconstructs from DW_AT_call_tail_call sites: not in snare yet
-xmlwf/gcc-O2 XML_Parse - a tail-call frame (XML_Parse tail-calls XML_ParseBuffer): not in snare yet
-bzip2/gcc-O2 BZ2_bzWriteClose64 - a tail-call frame (BZ2_bzWriteClose tail-calls BZ2_bzWriteClose64): not in snare yet
 xz/clang-O2 coder_init flags gdb leaves out variables of an abstract block that clang's origin-less lexical block instantiates; gdb's matching rule is not identified yet
 xz/clang-O2 coder_init init_format as flags
 LIST

@@ -4,8 +4,8 @@
 #   gdb -nx -batch -x gdb_libc.py PROGRAM
 # The program calls libc_calls_env(), libc_calls_parse("42") and
 # libc_calls_sort(8). gdb's tail-call frames (synthesised from call-site
-# DWARF for a function that jumped to another) are printed as "T ..." for
-# run.sh to count apart: snare's unwinder shows real frames only.
+# DWARF for a function that jumped to another) are printed as "T ...",
+# as snare_libc.lua prints snare's.
 import os
 
 import gdb

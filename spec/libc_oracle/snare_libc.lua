@@ -38,7 +38,8 @@ if mode == "bt" then
   local stop = s:call(lib:symbol("libc_calls_sort"), 8)
   assert(stop.kind == "breakpoint", "did not stop: " .. tostring(stop.kind))
   for _, f in ipairs(s:backtrace()) do
-    print(string.format("F %s %s %s", f.func, base(f.file), f.line))
+    print(string.format("%s %s %s %s", f.tail_call and "T" or "F", f.func,
+                        base(f.file), f.line))
     if f.func == "libc_calls_sort" then break end
   end
 else
