@@ -111,25 +111,25 @@ end
 
 --- Compiles `text` for the site of condition frame `frame` as a
 -- condition's hits run it (snare.expr.specialise): a function of a frame
--- there returning the expression's value, or nil and why it stays with
--- the general evaluator. Environment e reads its frame from
--- `holder.frame`.
+-- there returning the expression's value and one returning its C truth,
+-- or nil and why it stays with the general evaluator. Environment e
+-- reads its frame from `holder.frame`.
 function expr.specialised(text, e, holder, frame)
   local tree = parse(text, e)
   local previous = holder.frame
   holder.frame = frame
-  local ok, get, _, t = pcall(specialise.compile, tree, e, frame,
+  local ok, get, test, t = pcall(specialise.compile, tree, e, frame,
                               function() error("compiled read refused", 0) end,
                               function() error("compiled read refused", 0) end)
   holder.frame = previous
   if not ok then
     error(get, 0)
   elseif not get then
-    return nil, _
+    return nil, test
   end
   return function(f)
     return value.of(t, get(f))
-  end
+  end, test
 end
 
 --- Evaluates `text` once.
