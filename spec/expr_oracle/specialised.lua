@@ -5,7 +5,7 @@
 -- objects) and by the code compiled for the site (snare.expr.specialise).
 -- Their values (gdb's text and type), truths and errors must be equal.
 -- Writes "specialised N of M, mismatches K" and each mismatch to
--- $ORACLE_OUT.
+-- $ORACLE_OUT (with $ORACLE_VERBOSE, every specialised result too).
 local agent = require "snare.agent"
 local expr = require "snare.expr"
 
@@ -64,6 +64,9 @@ agent.session:breakpoint(os.getenv("ORACLE_BREAK"), {
           return expr.truth(general(f))
         end, frame)
         local got_truth = truth_of(test, frame)
+        if os.getenv("ORACLE_VERBOSE") then -- what was compared
+          out:write(string.format("SAME? %s: %s, %s\n", text, got, got_truth))
+        end
         if want ~= got or want_truth ~= got_truth then
           mismatches = mismatches + 1
           out:write(string.format("MISMATCH %s\n  general     %s, %s\n"

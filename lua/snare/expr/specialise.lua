@@ -456,7 +456,7 @@ unary["*"] = function(ctx, d)
   return lvalue(ctx, t.target, number(ctx, d))
 end
 
-unary["&"] = function(ctx, d)
+unary["&"] = function(_, d)
   if not d.addr or kind_of(d) == "function" then
     unsupported()
   end
