@@ -102,8 +102,10 @@ two_paths() {
     return
   fi
   grep -A2 '^MISMATCH ' "$work/$name.fast"
-  local word taken bad_fast
-  read -r word taken word word word bad_fast <<<"$summary"
+  # "specialised N of M, mismatches K"
+  local taken bad_fast
+  taken=$(awk '{ print $2 }' <<<"$summary")
+  bad_fast=$(awk '{ print $6 }' <<<"$summary")
   specialised=$((specialised + taken))
   specialised_mismatches=$((specialised_mismatches + bad_fast))
 }

@@ -241,14 +241,15 @@ end
 --- A condition written in C, compiled once: returns a predicate of a
 -- trapped frame (gdb's truth of the expression evaluated in that frame;
 -- compiled for each breakpoint address at its first hit there,
--- snare.expr.condition) and the general compiled expression.
-function Debugger:compile_condition(text)
+-- snare.expr.condition; `one_site`: for a breakpoint of one address) and
+-- the general compiled expression.
+function Debugger:compile_condition(text, one_site)
   if not self.condition_holder then
     self.condition_holder = {}
     self.condition_environment = self:condition_env(self.condition_holder)
   end
   return expr.condition(text, self.condition_environment,
-                        self.condition_holder)
+                        self.condition_holder, one_site)
 end
 
 --- A session for calls made while the program is stopped inside one:
