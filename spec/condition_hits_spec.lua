@@ -9,6 +9,8 @@ local program = helpers.program("condition_loop")
 
 -- Chosen to be compiled for the site: promotions, signedness, chars,
 -- shorts, doubles, pointers, strings, short-circuits, sizeof.
+-- (`break visit if ...`: gdb's breakpoint and snare's are both past
+-- visit's prologue.)
 local conditions = {
   "p->len > 3 && name[0] == 'a'",
   "i == -1",
@@ -31,6 +33,15 @@ local conditions = {
   "(short)(p->delta * 40) > 0",
   "small / 3 * 3 == small",
 }
+-- Left to the general evaluator (registers), every hit.
+local general = {
+  ["$rsi == 3"] = true,
+  ["(int)$rsi < -150 && p->len > 0"] = true,
+}
+for text in pairs(general) do
+  conditions[#conditions + 1] = text
+end
+table.sort(conditions)
 
 local function write_lines(lines)
   local path = os.tmpname()
@@ -51,8 +62,9 @@ end
 local function gdb_counts()
   local args = { "timeout 120 gdb -nx -batch -iex 'set debuginfod enabled off'" }
   for i, c in ipairs(conditions) do
-    args[#args + 1] = string.format("-ex %q -ex 'ignore %d 100000'",
-                                    "break visit if " .. c, i)
+    args[#args + 1] = string.format("-ex '%s' -ex 'ignore %d 100000'",
+                                    ("break visit if " .. c):gsub("'", "'\\''"),
+                                    i)
   end
   args[#args + 1] = "-ex run -ex 'info breakpoints' " .. program
   local out = run(table.concat(args, " "))
@@ -89,7 +101,8 @@ describe("C conditions against gdb's break if", function()
     local theirs, gdb_log = gdb_counts()
     local mismatches, report = 0, {}
     for i, c in ipairs(conditions) do
-      local ok = mine[i].n == theirs[i] and mine[i].how == "specialised"
+      local ok = mine[i].n == theirs[i] and
+        mine[i].how == (general[c] and "general" or "specialised")
       if not ok then
         mismatches = mismatches + 1
       end

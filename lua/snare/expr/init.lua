@@ -86,7 +86,7 @@ function expr.condition(text, e, holder, one_site)
       return table.pack(specialise.compile(tree, e, frame, fallback_number,
                                            fallback_truth))
     end)
-    return compiled[2] or fallback_truth
+    return compiled[1] and compiled[2] or fallback_truth
   end
   if one_site then
     local test
