@@ -4,7 +4,7 @@
 -- variable, field offset, pointer step, integer promotion and
 -- conversion is resolved at that point, so a hit runs plain Lua
 -- arithmetic over numbers: scalar locals through the reads compiled
--- for the breakpoint (frame:scalar), memory through snare's typed
+-- for the breakpoint (frame:scalar_number), memory through snare's typed
 -- reads, no value objects, no DWARF, no allocation.
 --
 -- What this cannot express (calls into the target, assignments,
@@ -329,8 +329,8 @@ S.id = function(node, ctx)
       out = ctx:tmp()
       ctx.locals[name] = out
       ctx.prologue[#ctx.prologue + 1] = string.format(
-        "local _, %s = %s(f, %q) if _ == nil then return fallback(f) end",
-        out, ctx:up(ctx.scalar), name)
+        "local %s = %s(f, %q) if %s == nil then return fallback(f) end",
+        out, ctx:up(frame.scalar_number), name, out)
     end
     local k = strip(t).kind -- the compiled read's sign is DWARF's encoding
     return { type = t, num = out, exact = k == "int" or k == "pointer" }
@@ -695,7 +695,7 @@ end
 -- functions return fallback_number(frame) and fallback_truth(frame)
 -- (the general evaluator's answers).
 function specialise.compile(tree, env, frame, fallback_number, fallback_truth)
-  if not frame.scalar then
+  if not frame.scalar_number then
     return nil, "not a condition's frame"
   end
   local ctx = setmetatable({ lines = {}, prologue = {}, locals = {},
