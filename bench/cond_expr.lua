@@ -7,7 +7,8 @@
 --              if ...`): plain Lua specialised for the site at its first hit
 --        lua   the same condition written in Lua over frame:var and
 --              snare.read_i32
--- Fails unless the call exits and all N hits were rejected.
+-- Prints the mode, N and the breakpoint's mechanism. Fails unless the
+-- call exits and all N hits were rejected.
 local snare = require "snare"
 local expr = require "snare.expr"
 
@@ -42,5 +43,6 @@ if bp then
   assert(bp.hits == n and bp.rejected == n, string.format(
     "expected %d hits all rejected, got %d hits, %d rejected", n, bp.hits,
     bp.rejected))
+  print(mode, n, bp.mechanism) -- a jump to a trampoline, or a trap
   bp:clear()
 end
