@@ -60,7 +60,9 @@ end
 
 -- gdb's hit count of each condition's breakpoint, in order.
 local function gdb_counts()
-  local args = { "timeout 120 gdb -nx -batch -iex 'set debuginfod enabled off'" }
+  -- (gdb without the sanitizer runtime the ASan specs preload)
+  local args = { "env -u LD_PRELOAD timeout 120 gdb -nx -batch "
+                 .. "-iex 'set debuginfod enabled off'" }
   for i, c in ipairs(conditions) do
     args[#args + 1] = string.format("-ex '%s' -ex 'ignore %d 100000'",
                                     ("break visit if " .. c):gsub("'", "'\\''"),
