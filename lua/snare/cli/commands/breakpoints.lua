@@ -55,7 +55,7 @@ local function set_breakpoint(dbg, args, temporary)
     end
     error(bp, 0)
   end
-  if test and #(bp.addresses or {}) <= 1 then -- no pc to ask at each hit
+  if test and bp.addresses and #bp.addresses == 1 then -- no pc to ask
     test = dbg:compile_condition(text, true)
   end
   dbg.notes[bp.id] = { temporary = temporary, condition = text,
