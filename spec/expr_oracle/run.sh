@@ -246,6 +246,8 @@ s->error_code < 0
 s->state == BROTLI_STATE_COMMAND_BEGIN
 (long)s->pos * 1000000 * 1000000
 s->pos, s->window_bits + 1
+*(int *)0, s->pos
+*(int *)0 == s->pos
 X
 fast_only=$(wc -l <"$work/brotli_conditions.fast.exprs")
 

@@ -678,12 +678,8 @@ S.cond = function(node, ctx)
 end
 
 S.comma = function(node, ctx)
-  local left = spec(node.left, ctx)
-  if left.addr and not left.num and kind_of(left) ~= "struct" and
-     kind_of(left) ~= "union" and kind_of(left) ~= "array" then
-    number(ctx, left) -- unread in C's sense, but gdb's value reads it
-  end
-  return spec(node.right, ctx)
+  spec(node.left, ctx) -- its reads are made; an lvalue itself stays unread,
+  return spec(node.right, ctx) -- as the general evaluator's lazy values
 end
 
 --- Compiles tree (from snare.expr.parser) for the site of `frame` (a
