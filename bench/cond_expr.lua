@@ -3,10 +3,12 @@
 -- usage: lua5.4 bench/cond_expr.lua MODE N LIBRARY
 --   MODE none  loop(N), no breakpoint (baseline)
 --        c     breakpoint on visit_rec() with the C condition `p->len > 3`,
---              compiled once by snare.expr (as `break visit_rec if ...`)
+--              compiled once by snare.expr.condition (as `break visit_rec
+--              if ...`): plain Lua specialised for the site at its first hit
 --        lua   the same condition written in Lua over frame:var and
 --              snare.read_i32
--- Fails unless the call exits and all N hits were rejected.
+-- Prints the mode, N and the breakpoint's mechanism. Fails unless the
+-- call exits and all N hits were rejected.
 local snare = require "snare"
 local expr = require "snare.expr"
 
@@ -24,13 +26,8 @@ if mode == "c" then
     register = function(name) return holder.frame:reg(name) end,
     compiled_reads = true, -- as the prompt's conditions (frame:scalar)
   }
-  local compiled = expr.compile("p->len > 3", env)
-  condition = function(frame)
-    holder.frame = frame
-    local truth = expr.truth(compiled())
-    holder.frame = nil
-    return truth
-  end
+  -- specialised for the breakpoint's one address at its first hit
+  condition = expr.condition("p->len > 3", env, holder, true)
 elseif mode == "lua" then
   condition = function(frame)
     return snare.read_i32(frame:var("p")) > 3
@@ -46,5 +43,6 @@ if bp then
   assert(bp.hits == n and bp.rejected == n, string.format(
     "expected %d hits all rejected, got %d hits, %d rejected", n, bp.hits,
     bp.rejected))
+  print(mode, n, bp.mechanism) -- a jump to a trampoline, or a trap
   bp:clear()
 end

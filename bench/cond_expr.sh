@@ -37,6 +37,10 @@ stats() {
 }
 
 echo "condition p->len > 3 (false), ns per hit: min median max of $RUNS rounds"
+for variant in c lua; do
+  echo "  snare $variant condition: breakpoint by $(snare_variant "$variant" 100 |
+    awk '{ print $3 }')"
+done
 printf '%-10s %-24s %-24s %-24s\n' cpu "snare, C condition" \
   "snare, Lua condition" "gdb break if"
 for pin in unpinned pinned; do

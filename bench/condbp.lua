@@ -34,10 +34,14 @@ end
 local function c_condition(compiled_reads)
   local expr = require "snare.expr"
   local holder = {}
-  local compiled = expr.compile("i == -1", expr.env {
+  local env = expr.env {
     frame = function() return holder.frame end,
     compiled_reads = compiled_reads,
-  })
+  }
+  if compiled_reads then -- specialised for the site at its first hit
+    return (expr.condition("i == -1", env, holder, true)) -- one address
+  end
+  local compiled = expr.compile("i == -1", env)
   return function(frame)
     holder.frame = frame
     return expr.truth(compiled())

@@ -105,6 +105,24 @@ static int frame_scalar(lua_State *L)
   return 2;
 }
 
+/* frame:scalar_number(name) -> frame:scalar's number alone (no bytes to
+   make: a compiled condition's read), or nil. */
+static int frame_scalar_number(lua_State *L)
+{
+  lframe *f = snare_lua_checkframe(L, 1);
+  snare_value v;
+  if (snare_frame_variable_scalar(f->frame, luaL_checkstring(L, 2), &v) !=
+          SNARE_OK ||
+      v.size == 0 || v.size > 8)
+    lua_pushnil(L);
+  else if (v.kind == SNARE_VALUE_FLOAT)
+    lua_pushnumber(L, v.size == 4 ? (double)(float)v.f : v.f);
+  else
+    lua_pushinteger(L, v.kind == SNARE_VALUE_SIGNED ? (lua_Integer)v.i
+                                                    : (lua_Integer)v.u);
+  return 1;
+}
+
 /* __index: methods, then valid, pc, breakpoint, thread, regs. */
 static int frame_index(lua_State *L)
 {
@@ -162,6 +180,7 @@ static const luaL_Reg frame_methods[] = {
     {"var", frame_var},
     {"locate", frame_locate},
     {"scalar", frame_scalar},
+    {"scalar_number", frame_scalar_number},
     {NULL, NULL},
 };
 

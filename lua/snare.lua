@@ -276,7 +276,8 @@ snare.sigints = core.sigints
 --   variable of the trapped function, as `stack_frame`'s),
 --   `frame:scalar(name)` (a scalar's bytes through the read compiled once
 --   for this breakpoint, or nil: no DWARF is read after the first hit),
---   and the memory
+--   `frame:scalar_number(name)` (the same read's number alone, no bytes
+--   to make), and the memory
 --   functions as methods (`frame:read_u32(addr)`). A condition must not call, resume
 --   or close its own session, nor set or clear breakpoints.
 -- * `skip = n`: ignore the first n hits.

@@ -42,5 +42,21 @@ describe("C conditions with compiled reads", function()
       assert.equals(1, locates)
       s:abort()
     end)
+
+    it("give a compiled read's number alone (scalar_number, " .. level .. ")",
+       function()
+      local _ <close> = helpers.load("loops", level)
+      local s = helpers.session()
+      local numbers, scalars = {}, {}
+      s:breakpoint("visit", { condition = function(frame)
+        numbers[#numbers + 1] = frame:scalar_number("i")
+        scalars[#scalars + 1] = select(2, frame:scalar("i"))
+        assert.is_nil(frame:scalar_number("no_such_variable"))
+        return false
+      end })
+      assert.equals("exit", s:call("visit_loop", 5).kind)
+      assert.same({ 0, 1, 2, 3, 4 }, numbers)
+      assert.same(scalars, numbers)
+    end)
   end
 end)

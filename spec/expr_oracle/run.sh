@@ -39,6 +39,10 @@ printf '<?xml version="1.0"?>\n<doc a="1"><x:i xmlns:x="urn:x">t&amp;</x:i></doc
 
 compared=0
 mismatches=0
+# the same expressions through a condition's two paths (specialised.lua)
+specialised=0
+specialised_mismatches=0
+fast_only=0
 
 # mask FILE: addresses as 0xADDR, then only the "@@@" and "$ =" lines.
 mask() {
@@ -76,6 +80,34 @@ case_() {
   fi
   compared=$((compared + n))
   mismatches=$((mismatches + bad))
+  two_paths "$name" "$where" "$stdin" "$program" "$@" <"$exprs"
+}
+
+# two_paths NAME BREAK STDIN PROGRAM ARGS... (expressions on stdin): the
+# expressions through a condition's two paths at the stop, no gdb.
+two_paths() {
+  local name=$1 where=$2 stdin=$3 program=$4
+  shift 4
+  local exprs=$work/$name.fast.exprs
+  cat >"$exprs"
+  ORACLE_BREAK=$where ORACLE_EXPRS=$exprs ORACLE_OUT=$work/$name.fast \
+    timeout 120 bin/snare exec spec/expr_oracle/specialised.lua -- \
+    "$bin/$program" "$@" <"$stdin" >/dev/null 2>"$work/$name.fast.err"
+  local summary
+  summary=$(grep '^specialised ' "$work/$name.fast" 2>/dev/null)
+  if [ -z "$summary" ]; then
+    echo "--- $name: the specialised run gave no summary:"
+    sed -n 1,5p "$work/$name.fast.err"
+    specialised_mismatches=$((specialised_mismatches + 1))
+    return
+  fi
+  grep -A2 '^MISMATCH ' "$work/$name.fast"
+  # "specialised N of M, mismatches K"
+  local taken bad_fast
+  taken=$(awk '{ print $2 }' <<<"$summary")
+  bad_fast=$(awk '{ print $6 }' <<<"$summary")
+  specialised=$((specialised + taken))
+  specialised_mismatches=$((specialised_mismatches + bad_fast))
 }
 
 # brotli -d: the decoder's state (enums, bitfields, unions, function
@@ -175,5 +207,50 @@ nextPtr
 *nextPtr
 X
 
+# Conditions as people write them, over brotli's decoder state: C's
+# promotions and conversions, signedness, shifts, division, pointers.
+two_paths brotli_conditions ProcessCommandsInternal /dev/null brotli -dc \
+  "$work/text.br" <<'X'
+s->pos > 3 && s->window_bits == 22
+s->pos * -3 / 7
+-s->pos % 5
+~s->pos
+(char)s->window_bits
+(unsigned char)(s->window_bits * 20)
+(short)(s->pos * 70000)
+s->pos > 2u
+s->pos - 100 > 0u
+(unsigned)s->pos - 100 < 10
+s->window_bits << 27
+(long)s->window_bits << 40
+s->window_bits >> 2
+-s->window_bits >> 1
+(float)s->window_bits / 3
+s->window_bits / 3.0 > 7.3
+s->ringbuffer + 1 > s->ringbuffer
+&s->dist_rb[3] - &s->dist_rb[0]
+s->dist_rb[1] - s->dist_rb[0]
+s->ringbuffer != 0 ? 1 : 2
+!s->ringbuffer || s->pos == 0
+(_Bool)s->window_bits
+s->ringbuffer[0] == 'h'
+*s->ringbuffer
+s->br.next_in[0]
+s->literal_hgroup.htrees[0]->bits
+sizeof(*s) == 0
+s->ringbuffer_mask & 0xff
+s->ringbuffer_mask | 1u
+s->ringbuffer_mask ^ -1
+1 / (s->pos - s->pos)
+s->error_code < 0
+s->state == BROTLI_STATE_COMMAND_BEGIN
+(long)s->pos * 1000000 * 1000000
+s->pos, s->window_bits + 1
+*(int *)0, s->pos
+*(int *)0 == s->pos
+X
+fast_only=$(wc -l <"$work/brotli_conditions.fast.exprs")
+
 echo "expr oracle: $compared expressions compared with gdb, $mismatches mismatches"
-[ "$mismatches" -eq 0 ]
+echo "expr oracle: $specialised of $((compared + fast_only)) compiled for their site (conditions; $fast_only of them not printed by gdb), $specialised_mismatches differ from the general evaluator"
+[ "$mismatches" -eq 0 ] && [ "$specialised_mismatches" -eq 0 ]

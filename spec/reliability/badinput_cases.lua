@@ -418,6 +418,8 @@ cases.groups.frame = with_memory {
   locate = { params = { "name" }, good = function() return { "i" } end },
   scalar = { params = { "name" }, nil_ok = true,
              good = function() return { "i" } end },
+  scalar_number = { params = { "name" }, nil_ok = true,
+                    good = function() return { "i" } end },
   eval = { params = { "text" }, good = function() return { "i + 1" } end },
   __index = index_entry { "valid", "pc", "breakpoint", "thread", "regs", "reg" },
 }

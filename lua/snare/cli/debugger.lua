@@ -245,25 +245,18 @@ function Debugger:condition_env(holder)
   }
 end
 
---- A condition written in C, compiled once: returns the compiled
--- expression and a predicate of a trapped frame (gdb's truth of the
--- expression evaluated in that frame).
-function Debugger:compile_condition(text)
+--- A condition written in C, compiled once: returns a predicate of a
+-- trapped frame (gdb's truth of the expression evaluated in that frame;
+-- compiled for each breakpoint address at its first hit there,
+-- snare.expr.condition; `one_site`: for a breakpoint of one address) and
+-- the general compiled expression.
+function Debugger:compile_condition(text, one_site)
   if not self.condition_holder then
     self.condition_holder = {}
     self.condition_environment = self:condition_env(self.condition_holder)
   end
-  local holder = self.condition_holder
-  local compiled = expr.compile(text, self.condition_environment)
-  return function(frame)
-    holder.frame = frame
-    local ok, truth = pcall(function() return expr.truth(compiled()) end)
-    holder.frame = nil
-    if not ok then
-      error(truth, 0)
-    end
-    return truth
-  end, compiled
+  return expr.condition(text, self.condition_environment,
+                        self.condition_holder, one_site)
 end
 
 --- A session for calls made while the program is stopped inside one:

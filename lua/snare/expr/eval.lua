@@ -943,6 +943,13 @@ end
 
 eval.truth = truth
 eval.decay = decay
+-- C's rules, shared with the specialising compiler (snare.expr.specialise)
+eval.promote = promote
+eval.common = common
+eval.divide = divide
+eval.less = less
+eval.element_size = element_size
+eval.find_member = find_member
 eval.member = member
 eval.index = index
 eval.cast = cast

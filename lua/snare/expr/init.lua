@@ -15,6 +15,7 @@ local env = require "snare.expr.env"
 local eval = require "snare.expr.eval"
 local format = require "snare.expr.format"
 local parser = require "snare.expr.parser"
+local specialise = require "snare.expr.specialise"
 local types = require "snare.expr.types"
 local value = require "snare.expr.value"
 local vector = require "snare.expr.vector"
@@ -32,17 +33,104 @@ local expr = {
   vector = vector,
 }
 
---- Compiles C expression `text` in environment e: a function that
--- returns its value (a snare.expr.value) each time it is called. Raises
--- gdb's syntax error.
-function expr.compile(text, e)
+local function parse(text, e)
   local tree, err = parser.parse(text, function(name)
     return e:is_typedef(name)
   end)
   if not tree then
     error(err, 0)
   end
-  return eval.compile(tree, e)
+  return tree
+end
+
+--- Compiles C expression `text` in environment e: a function that
+-- returns its value (a snare.expr.value) each time it is called. Raises
+-- gdb's syntax error.
+function expr.compile(text, e)
+  return eval.compile(parse(text, e), e)
+end
+
+--- A breakpoint condition written in C, compiled once: a predicate of a
+-- condition's frame (the expression's C truth there). Environment e
+-- reads its frame from `holder.frame`. At the first hit at each pc the
+-- expression is compiled for that site (snare.expr.specialise: plain
+-- Lua over the breakpoint's compiled reads); where that cannot express
+-- it, every hit there runs the general evaluator. `one_site`: the
+-- predicate serves a breakpoint of one address, so it is compiled at
+-- the first hit and no hit asks its pc (frame.pc costs as much as the
+-- compiled condition). Returns the predicate and the general compiled
+-- expression.
+function expr.condition(text, e, holder, one_site)
+  local tree = parse(text, e)
+  local general = eval.compile(tree, e)
+  local function general_truth()
+    return eval.truth(general())
+  end
+  local function in_frame(frame, f)
+    local previous = holder.frame
+    holder.frame = frame
+    local ok, v = pcall(f)
+    holder.frame = previous
+    if not ok then
+      error(v, 0)
+    end
+    return v
+  end
+  local function fallback_truth(frame)
+    return in_frame(frame, general_truth)
+  end
+  local function fallback_number(frame)
+    return in_frame(frame, function() return value.number(general()) end)
+  end
+  local function compile_for(frame)
+    local compiled = in_frame(frame, function()
+      return table.pack(specialise.compile(tree, e, frame, fallback_number,
+                                           fallback_truth))
+    end)
+    return compiled[1] and compiled[2] or fallback_truth
+  end
+  if one_site then
+    local test
+    return function(frame)
+      if not test then
+        test = compile_for(frame)
+      end
+      return test(frame)
+    end, general
+  end
+  local by_pc = {}
+  return function(frame)
+    local pc = frame.pc
+    local test = by_pc[pc]
+    if not test then
+      test = compile_for(frame)
+      by_pc[pc] = test
+    end
+    return test(frame)
+  end, general
+end
+
+--- Compiles `text` for the site of condition frame `frame` as a
+-- condition's hits run it (snare.expr.specialise): a function of a frame
+-- there returning the expression's value and one returning its C truth,
+-- or nil and why it stays with the general evaluator. Environment e
+-- reads its frame from `holder.frame`.
+function expr.specialised(text, e, holder, frame)
+  local tree = parse(text, e)
+  local previous = holder.frame
+  holder.frame = frame
+  local ok, get, test, t = pcall(specialise.compile, tree, e, frame,
+                              function() error("compiled read refused", 0) end,
+                              function() error("compiled read refused", 0) end)
+  holder.frame = previous
+  if not ok then
+    error(get, 0)
+  elseif not get then
+    return nil, test
+  end
+  return function(f)
+    return value.of(t, get(f))
+  end, test
 end
 
 --- Evaluates `text` once.

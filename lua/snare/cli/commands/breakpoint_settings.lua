@@ -22,7 +22,9 @@ local function condition(dbg, args)
     dbg:out(string.format("Breakpoint %d now unconditional.", bp.id))
     return
   end
-  note.test = dbg:compile_condition(text)
+  -- one address: no pc to ask at each hit (a watchpoint has none)
+  local addresses = bp.addresses
+  note.test = dbg:compile_condition(text, addresses and #addresses == 1)
   note.condition = text
 end
 

@@ -55,6 +55,9 @@ local function set_breakpoint(dbg, args, temporary)
     end
     error(bp, 0)
   end
+  if test and bp.addresses and #bp.addresses == 1 then -- no pc to ask
+    test = dbg:compile_condition(text, true)
+  end
   dbg.notes[bp.id] = { temporary = temporary, condition = text,
                        test = test }
   dbg:out(string.format("%s %d at %s", temporary and "Temporary breakpoint"
