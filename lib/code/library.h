@@ -21,6 +21,9 @@ SNARE_HIDDEN bool snare_library_function_containing(uint64_t addr,
                                                     uint64_t *size,
                                                     const char **name);
 
+/* True if addr is in a PLT entry of an open library ("getenv@plt"). */
+SNARE_HIDDEN bool snare_library_plt_entry_at(uint64_t addr);
+
 /* The executable segments of the open library holding addr: false if none. */
 SNARE_HIDDEN bool snare_library_code_containing(uint64_t addr,
                                                 uint64_t *start,
