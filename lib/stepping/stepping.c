@@ -408,6 +408,9 @@ static snare_status decide(stepper *st, bool frame_changed, verdict *v) {
   return SNARE_OK;
 }
 
+static snare_status left_range(stepper *st, bool returned, snare_stop *stop,
+                               verdict *v);
+
 /* After one instruction: a call, a return out of the frame, or a pc to
    judge. */
 static snare_status after_step(stepper *st, uint64_t prev_pc,
@@ -424,6 +427,12 @@ static snare_status after_step(stepper *st, uint64_t prev_pc,
   bool returned = st->sp >= st->cfa;
   if (!returned && in_range(st))
     return SNARE_OK; /* stepping a function without lines: still in it */
+  return left_range(st, returned, stop, v);
+}
+
+/* The pc is out of the stepped range (returned: out of its frame too). */
+static snare_status left_range(stepper *st, bool returned, snare_stop *stop,
+                               verdict *v) {
   snare_line_info li;
   if (snare_line_at(st->pc, &li) != SNARE_OK) {
     snare_status status = enter_lineless(st, &returned, stop, v);
@@ -531,6 +540,10 @@ snare_status snare_step_run(const snare_step_subject *subject,
     st.mode = SNARE_STEP_OVER;
   mode = st.mode;
   verdict v = KEEP_GOING;
+  /* gdb's step from a PLT entry ("getenv@plt") goes on through it, and
+     the resolver, as a jump into it would */
+  if (mode == SNARE_STEP_INTO && snare_library_plt_entry_at(st.pc))
+    status = left_range(&st, false, stop, &v);
   while (status == SNARE_OK && v == KEEP_GOING) {
     uint64_t prev_pc = st.pc, prev_sp = st.sp, ret;
     /* next runs a call from the call instruction itself, so that a
