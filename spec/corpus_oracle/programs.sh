@@ -112,7 +112,5 @@ xmlwf/gcc-O2 parserCreate memsuite entry value through a tail call (XML_ParserCr
 xmlwf/gcc-O2 XML_ParserCreate_MM - a tail-call frame gdb reconstructs from DW_AT_call_tail_call sites: not in snare yet
 xmlwf/gcc-O2 XML_Parse - a tail-call frame (XML_Parse tail-calls XML_ParseBuffer): not in snare yet
 bzip2/gcc-O2 BZ2_bzWriteClose64 - a tail-call frame (BZ2_bzWriteClose tail-calls BZ2_bzWriteClose64): not in snare yet
-xz/clang-O2 coder_init flags gdb leaves out variables of an abstract block that clang's origin-less lexical block instantiates; gdb's matching rule is not identified yet
-xz/clang-O2 coder_init init_format as flags
 LIST
 }
