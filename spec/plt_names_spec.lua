@@ -171,6 +171,51 @@ for _, binding in ipairs { "lazy", "now" } do
   end)
 end
 
+-- Every entry objdump names (BFD's synthetic symbols, gdb's too) in the
+-- PLT sections of file, as {link-time address, name}; PLT0's label
+-- ("x@plt-0x10") is no name of its own.
+local function objdump_entries(file)
+  local out = sh("objdump -d -j .plt -j .plt.sec -j .plt.got " .. file)
+  local entries = {}
+  for address, name in out:gmatch("\n(%x+) <([^>\n]+@plt)>:") do
+    entries[#entries + 1] = { tonumber(address, 16), name }
+  end
+  return entries
+end
+
+describe("PLT entry names against objdump (BFD)", function()
+  local snare = require "snare"
+
+  local function compare_object(lib, file)
+    local entries = objdump_entries(file)
+    assert.is_true(#entries > 0, file)
+    local first = assert(lib:symbol(entries[1][2]), entries[1][2])
+    local bias = first - entries[1][1]
+    local before = mismatches
+    for _, entry in ipairs(entries) do
+      compare(file .. " " .. entry[2], entry[2],
+              snare.describe(bias + entry[1]))
+    end
+    assert.equal(before, mismatches)
+  end
+
+  it("names every PLT entry of the C library (IRELATIVE slots as "
+     .. "*ABS*+0x...@plt)", function()
+    snare.debug_file_directory("/nonexistent")
+    local libc <close> = assert(snare.load("libc.so.6"))
+    local path = sh("gcc -print-file-name=libc.so.6"):gsub("%s+$", "")
+    compare_object(libc, path)
+    snare.debug_file_directory(nil)
+  end)
+
+  it("names every PLT entry of a fixture library, .plt.got's too",
+     function()
+    local path = helpers.fixture("tail_calls", "O2")
+    local lib <close> = assert(snare.load(path))
+    compare_object(lib, path)
+  end)
+end)
+
 teardown(function()
   print(("plt names oracle: %d compared, %d mismatches"):format(compared,
                                                                mismatches))

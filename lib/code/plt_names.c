@@ -4,16 +4,20 @@
  * the dynamic relocations give each slot's symbol, the architecture says
  * which slot an entry jumps through (snare_arch_plt_entry_slot).
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "code/plt_names.h"
 #include "internal/arch.h"
 
-/* A dynamic relocation with a symbol: the slot it binds. */
+/* A dynamic relocation: the slot it binds. */
 typedef struct bound_slot {
-  uint64_t slot; /* link-time address of the GOT word */
-  const char *symbol; /* in the Elf handle's string table */
+  uint64_t slot;      /* link-time address of the GOT word */
+  const char *symbol; /* in the Elf handle's string table; NULL: none (an
+                         IRELATIVE slot, bound to a resolver's choice) */
+  uint64_t addend;
 } bound_slot;
 
 typedef struct slot_table {
@@ -21,7 +25,7 @@ typedef struct slot_table {
   size_t count, cap;
 } slot_table;
 
-static bool add_slot(slot_table *table, uint64_t slot, const char *symbol) {
+static bool add_slot(slot_table *table, bound_slot bound) {
   if (table->count == table->cap) {
     size_t cap = table->cap ? 2 * table->cap : 64;
     bound_slot *grown = realloc(table->items, cap * sizeof *grown);
@@ -30,11 +34,12 @@ static bool add_slot(slot_table *table, uint64_t slot, const char *symbol) {
     table->items = grown;
     table->cap = cap;
   }
-  table->items[table->count++] = (bound_slot){slot, symbol};
+  table->items[table->count++] = bound;
   return true;
 }
 
-/* The relocations of one SHT_RELA section that name a symbol. */
+/* The relocations of one SHT_RELA section that name a symbol or an
+   address (the addend). */
 static bool read_relocations(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr,
                              slot_table *table) {
   Elf_Scn *symtab = elf_getscn(elf, shdr->sh_link);
@@ -47,11 +52,16 @@ static bool read_relocations(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr,
   for (size_t i = 0; i < n; i++) {
     GElf_Rela r;
     GElf_Sym sym;
-    if (gelf_getrela(relocs, (int)i, &r) == NULL || GELF_R_SYM(r.r_info) == 0 ||
-        gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym) == NULL)
+    if (gelf_getrela(relocs, (int)i, &r) == NULL)
       continue;
-    const char *name = elf_strptr(elf, sym_shdr.sh_link, sym.st_name);
-    if (name != NULL && name[0] != '\0' && !add_slot(table, r.r_offset, name))
+    const char *name = NULL;
+    if (GELF_R_SYM(r.r_info) != 0 &&
+        (gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym) == NULL ||
+         (name = elf_strptr(elf, sym_shdr.sh_link, sym.st_name)) == NULL ||
+         name[0] == '\0'))
+      continue;
+    if ((name != NULL || r.r_addend != 0) &&
+        !add_slot(table, (bound_slot){r.r_offset, name, (uint64_t)r.r_addend}))
       return false;
   }
   return true;
@@ -62,11 +72,23 @@ static int by_slot(const void *a, const void *b) {
   return (x->slot > y->slot) - (x->slot < y->slot);
 }
 
-static const char *symbol_of(const slot_table *table, uint64_t slot) {
-  bound_slot key = {slot, NULL};
-  const bound_slot *found =
-      bsearch(&key, table->items, table->count, sizeof key, by_slot);
-  return found != NULL ? found->symbol : NULL;
+static const bound_slot *bound_at(const slot_table *table, uint64_t slot) {
+  bound_slot key = {slot, NULL, 0};
+  return bsearch(&key, table->items, table->count, sizeof key, by_slot);
+}
+
+/* BFD's name for an entry: the symbol ("*ABS*" for none), "+0x<addend>"
+   when there is one, then "@plt". */
+static char *entry_name(const bound_slot *bound) {
+  const char *symbol = bound->symbol != NULL ? bound->symbol : "*ABS*";
+  char addend[24] = "";
+  if (bound->addend != 0)
+    snprintf(addend, sizeof addend, "+0x%" PRIx64, bound->addend);
+  size_t size = strlen(symbol) + strlen(addend) + sizeof "@plt";
+  char *name = malloc(size);
+  if (name != NULL)
+    snprintf(name, size, "%s%s@plt", symbol, addend);
+  return name;
 }
 
 static bool plt_section(const char *name) {
@@ -85,10 +107,10 @@ static bool name_entries(Elf_Scn *scn, const GElf_Shdr *shdr,
     return true;
   for (uint64_t at = 0; at + size <= data->d_size; at += size) {
     uint64_t slot;
-    const char *symbol;
+    const bound_slot *bound;
     if (!snare_arch_plt_entry_slot((const uint8_t *)data->d_buf + at, size,
                                    shdr->sh_addr + at, &slot) ||
-        (symbol = symbol_of(table, slot)) == NULL)
+        (bound = bound_at(table, slot)) == NULL)
       continue;
     if (*count == *cap) {
       size_t grown_cap = *cap ? 2 * *cap : 32;
@@ -98,12 +120,9 @@ static bool name_entries(Elf_Scn *scn, const GElf_Shdr *shdr,
       *names = grown;
       *cap = grown_cap;
     }
-    size_t length = strlen(symbol);
-    char *name = malloc(length + sizeof "@plt");
+    char *name = entry_name(bound);
     if (name == NULL)
       return false;
-    memcpy(name, symbol, length);
-    memcpy(name + length, "@plt", sizeof "@plt");
     (*names)[(*count)++] =
         (snare_plt_name){name, shdr->sh_addr + at, size};
   }

@@ -15,7 +15,8 @@
 #include "snare.h"
 
 typedef struct snare_plt_name {
-  char *name;       /* "symbol@plt", malloc'd */
+  char *name;       /* "symbol@plt", malloc'd; "*ABS*+0x<addend>@plt" for
+                       a slot bound to no symbol (IRELATIVE) */
   uint64_t address; /* link-time address of the entry */
   uint64_t size;
 } snare_plt_name;
@@ -23,7 +24,7 @@ typedef struct snare_plt_name {
 /*
  * The named entries of the .plt, .plt.sec and .plt.got sections of elf:
  * each entry jumping through a GOT slot that a dynamic relocation binds
- * to a symbol is named after that symbol. *out (to snare_plt_names_free)
+ * is named after the relocation's symbol (and addend), as BFD names it. *out (to snare_plt_names_free)
  * may be empty; only NO_MEMORY fails.
  */
 SNARE_HIDDEN snare_status snare_plt_names_read(Elf *elf, snare_plt_name **out,
