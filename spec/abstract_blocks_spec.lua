@@ -44,7 +44,8 @@ describe("variables of clang's origin-less lexical blocks against gdb", function
       assert(os.execute(("clang -g -O2 %s -o %s %s/spec/fixtures/clang/"
                          .. "abstract_blocks.c"):format(
         copy == "outline" and "-DOUTLINE_FIRST" or "", prog, root)))
-      local gdb = lines(("gdb -nx -batch -iex 'set debug-file-directory "
+      local gdb = lines(("env -u LD_PRELOAD gdb -nx -batch -iex "
+        .. "'set debug-file-directory "
         .. "/nonexistent' -iex 'set debuginfod enabled off' -ex 'break sink' "
         .. "-ex run -ex 'source %s/spec/frames_oracle/gdb_frames.py' %s")
         :format(root, prog))

@@ -39,7 +39,7 @@ local function build(binding)
   return lib, prog
 end
 
-local GDB = "gdb -nx -batch -iex 'set debug-file-directory /nonexistent' "
+local GDB = "env -u LD_PRELOAD gdb -nx -batch -iex 'set debug-file-directory /nonexistent' "
   .. "-iex 'set debuginfod enabled off' -ex 'set pagination off' "
   .. "-ex 'set breakpoint pending on' "
 
