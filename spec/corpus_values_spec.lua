@@ -68,6 +68,20 @@ describe("variables of the corpus", function()
       assert.same({ "0", "<optimized out>" }, values(out, 1, "t"))
     end)
 
+  -- clang's inlined coder_init holds a lexical block without
+  -- DW_AT_abstract_origin; its children and the abstract ones have the
+  -- same tags in the same order, so gdb takes it for the abstract block
+  -- at its position and inherits none of that block's variables (flags,
+  -- init_format) into coder_init's own scope.
+  corpus_it("clang-O2", "xz", "inherits no variable of an abstract block "
+              .. "an origin-less lexical block stands for", function()
+      local out = stop_lines("clang-O2", "xz", "lzma_crc32", "-c " .. text)
+      assert.matches("\nF 4 coder_init coder.c:529 1\n", out)
+      assert.same({}, values(out, 4, "flags"))
+      assert.same({}, values(out, 4, "init_format"))
+      assert.same({ "LZMA_PROG_ERROR" }, values(out, 4, "ret"))
+    end)
+
   corpus_it("clang-O2", "xmlwf", "reads a static through DW_OP_addrx",
     function()
       local out = stop_lines("clang-O2", "xmlwf", "XML_ParseBuffer",

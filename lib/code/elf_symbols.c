@@ -12,6 +12,7 @@
 
 #include "base/demangle.h"
 #include "code/elf_symbols.h"
+#include "code/plt_names.h"
 #include "code/unwind_entries.h"
 #include "internal/loader.h"
 
@@ -393,6 +394,27 @@ static bool add_unwind_functions(Elf *elf, const char *file, uint64_t bias,
   return ok;
 }
 
+/* The PLT entries, under the names gdb gives them; functions, but
+   none a hook patches (snare_library_functions lists no stub). */
+static bool add_plt_names(Elf *elf, uint64_t bias, candidates *found) {
+  snare_plt_name *names;
+  size_t n;
+  if (snare_plt_names_read(elf, &names, &n) != SNARE_OK)
+    return false;
+  bool ok = true;
+  for (size_t i = 0; ok && i < n; i++) {
+    snare_elf_symbol symbol = {.address = names[i].address + bias,
+                               .size = names[i].size,
+                               .rank = rank_of(true, true, FORM_QUALIFIED),
+                               .is_function = true,
+                               .plt_entry = true};
+    ok = add_owned(found, names[i].name, symbol);
+    names[i].name = NULL; /* add_owned took it, even when it failed */
+  }
+  snare_plt_names_free(names, n);
+  return ok;
+}
+
 static void candidates_free(candidates *found) {
   for (size_t i = 0; i < found->owned_count; i++)
     free(found->owned[i]);
@@ -425,6 +447,8 @@ snare_status snare_elf_symbols_read(const char *file, uint64_t bias,
       break;
     }
   }
+  if (status == SNARE_OK && elf != NULL && !add_plt_names(elf, bias, &found))
+    status = SNARE_NO_MEMORY;
   if (status == SNARE_OK && elf != NULL &&
       !add_unwind_functions(elf, file, bias, &found))
     status = SNARE_NO_MEMORY;

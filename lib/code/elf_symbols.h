@@ -27,6 +27,9 @@ typedef struct snare_elf_symbol {
   /* A function entered by calls, which hooks may patch: false for the
      pieces its unwind table shows are entered otherwise (foo.cold). */
   bool entry;
+  /* A PLT entry named by snare_plt_names_read ("getenv@plt"): a stub
+     that only jumps to the function, no entry to hook. */
+  bool plt_entry;
 } snare_elf_symbol;
 
 /* Everything is owned by the table and freed by snare_elf_symbols_free. */
@@ -49,7 +52,8 @@ typedef struct snare_elf_symbols {
  * demangled, as its qualified name and as its full signature. Functions
  * the unwind table (.eh_frame) shows but no symbol names, as in stripped
  * programs, are entered as "sub_<link-time address in hex>", the name
- * disassemblers give them. A file without readable symbols yields an
+ * disassemblers give them. PLT entries are named as gdb names them
+ * ("getenv@plt", lib/code/plt_names.h). A file without readable symbols yields an
  * empty table and SNARE_OK; only NO_MEMORY fails, leaving *out empty.
  */
 SNARE_HIDDEN snare_status snare_elf_symbols_read(const char *file,

@@ -240,6 +240,16 @@ bool snare_library_function_named(const char *name, uint64_t *addr) {
   return best != NULL;
 }
 
+bool snare_library_plt_entry_at(uint64_t addr) {
+  for (size_t i = 0; i < open_count; i++) {
+    const snare_elf_symbol *symbol =
+        snare_elf_symbols_at(&open_libraries[i]->symbols, addr, true);
+    if (symbol != NULL)
+      return symbol->plt_entry;
+  }
+  return false;
+}
+
 /*
  * The library's DWARF, read on the first call and kept until it closes;
  * a failed read is remembered so it is not retried. Returns the status of

@@ -25,6 +25,8 @@ SNARE_HIDDEN bool snare_library_function_containing(uint64_t addr,
    a global one over others (gdb's lookup_minimal_symbol); false if none. */
 SNARE_HIDDEN bool snare_library_function_named(const char *name,
                                                uint64_t *addr);
+/* True if addr is in a PLT entry of an open library ("getenv@plt"). */
+SNARE_HIDDEN bool snare_library_plt_entry_at(uint64_t addr);
 
 /* The executable segments of the open library holding addr: false if none. */
 SNARE_HIDDEN bool snare_library_code_containing(uint64_t addr,

@@ -194,6 +194,60 @@ static void claim_origins(block_walk *w, Dwarf_Die die)
   }
 }
 
+static Dwarf_Half tag_of(Dwarf_Die die)
+{
+  Dwarf_Half tag = 0;
+  dwarf_tag(die, &tag, NULL);
+  return tag;
+}
+
+/*
+ * gdb's shallow isomorphism test of a concrete DIE and its abstract
+ * origin: both have children of the same tags, in the same order, the
+ * call sites included. Only then does a concrete lexical block without
+ * DW_AT_abstract_origin (clang emits them) stand for the abstract child
+ * at its position: that child is claimed, and the abstract block's
+ * variables are not inherited into the enclosing scope.
+ */
+static void claim_by_position(block_walk *w, Dwarf_Die die, Dwarf_Die origin)
+{
+  Dwarf_Debug dbg = w->di->dbg;
+  Dwarf_Die a = NULL, b = NULL;
+  if (dwarf_child(die, &a, NULL) != DW_DLV_OK)
+    a = NULL;
+  if (dwarf_child(origin, &b, NULL) != DW_DLV_OK)
+    b = NULL;
+  while (a && b && tag_of(a) == tag_of(b)) {
+    a = di_next_sibling(dbg, a);
+    b = di_next_sibling(dbg, b);
+  }
+  bool isomorphic = a == NULL && b == NULL;
+  if (a)
+    dwarf_dealloc_die(a);
+  if (b)
+    dwarf_dealloc_die(b);
+  if (!isomorphic || dwarf_child(die, &a, NULL) != DW_DLV_OK)
+    return;
+  if (dwarf_child(origin, &b, NULL) != DW_DLV_OK)
+    b = NULL;
+  while (a && b) {
+    Dwarf_Bool has_origin = 0;
+    if (tag_of(a) == DW_TAG_lexical_block &&
+        (dwarf_hasattr(a, DW_AT_abstract_origin, &has_origin, NULL) !=
+             DW_DLV_OK ||
+         !has_origin) &&
+        di_reserve((void **)&w->claimed, &w->claimed_cap, w->claimed_count,
+                   sizeof *w->claimed))
+      w->claimed[w->claimed_count++] = offset_of(b);
+    a = di_next_sibling(dbg, a);
+    b = di_next_sibling(dbg, b);
+  }
+  if (a)
+    dwarf_dealloc_die(a);
+  if (b)
+    dwarf_dealloc_die(b);
+}
+
 /*
  * Visits the variables (params: the formal parameters) the block whose
  * DIE is at off declares: its own, and, as gdb inherits them, those of
@@ -213,6 +267,7 @@ static bool visit_children(const snare_debuginfo *di, Dwarf_Off off,
   Dwarf_Die origin = di_ref(di->dbg, die, DW_AT_abstract_origin);
   if (go_on && origin) {
     claim_origins(&w, die);
+    claim_by_position(&w, die, origin);
     go_on = walk_children(&w, origin, true);
   }
   if (origin)

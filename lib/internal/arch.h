@@ -46,6 +46,12 @@ SNARE_HIDDEN extern const unsigned snare_arch_jump_slot_relocation;
 SNARE_HIDDEN size_t snare_arch_jump_stub(
     uint8_t out[SNARE_ARCH_JUMP_STUB_SIZE], uint64_t target);
 
+/* PLT entries (arch/<arch>/plt_entry.c): the run-time address of the
+   GOT slot the entry at addr (its `size` bytes in code) jumps through;
+   false when it jumps through none (PLT0, a lazy IBT .plt entry). */
+SNARE_HIDDEN bool snare_arch_plt_entry_slot(const uint8_t *code, size_t size,
+                                            uint64_t addr, uint64_t *slot);
+
 /* The trap instruction snare patches in, and its length. */
 SNARE_HIDDEN extern const uint8_t snare_arch_trap_instruction[];
 SNARE_HIDDEN extern const size_t snare_arch_trap_size;

@@ -184,7 +184,8 @@ static snare_status follow_stub(stepper *st, snare_stop *stop, verdict *v) {
     size_t length;
     uint64_t start, size;
     if (snare_line_at(st->pc, &li) == SNARE_OK ||
-        named_code(st->pc, &start, &size) ||
+        (named_code(st->pc, &start, &size) &&
+         !snare_library_plt_entry_at(st->pc)) ||
         snare_disassemble(st->pc, text, sizeof text, &length) != SNARE_OK)
       return SNARE_OK;
     /* an unbound GOT slot leads back into the PLT, to the push of the
@@ -306,18 +307,26 @@ static snare_status leave_lineless(stepper *st, snare_stop *stop, verdict *v) {
 /*
  * The pc left the stepped range for code without line information. A
  * jump there (a tail call: the stepped frame did not return) is no call
- * to gdb: it steps on through PLT stubs ("dynsym resolve code") and stops
- * in the function it reaches when that has a name, as gdb's "no line
- * number info" stop does (`malloc` after `jmp malloc@plt`). Code with no
- * name, or reached by a return, is run out of (leave_lineless), and
- * *returned is set. *v is STOP_HERE (stop in the named function),
+ * to gdb: `next` stops where it lands (`malloc@plt` after `jmp
+ * malloc@plt`); `step` steps on through PLT stubs ("dynsym resolve
+ * code") and stops in the function it reaches when that has a name, as
+ * gdb's "no line number info" stop does (`malloc`). Code with no name
+ * that step reaches, or code reached by a return, is run out of
+ * (leave_lineless), and *returned is set. *v is STOP_HERE (stop in the named function),
  * ENDED_BY_STOP, or KEEP_GOING at a line: in a caller, or where the stub
  * led.
  */
 static snare_status enter_lineless(stepper *st, bool *returned,
                                    snare_stop *stop, verdict *v) {
   *v = KEEP_GOING;
-  if (!*returned) {
+  if (!*returned && st->mode != SNARE_STEP_INTO) {
+    /* gdb's next stops wherever a jump leaves it without lines, a PLT
+       entry ("getenv@plt") or code with no name alike */
+    if (ask_stop(st) != 0) {
+      *v = STOP_HERE;
+      return SNARE_OK;
+    }
+  } else if (!*returned) {
     snare_status status = follow_stub(st, stop, v);
     snare_line_info li;
     uint64_t start, size;
@@ -399,6 +408,9 @@ static snare_status decide(stepper *st, bool frame_changed, verdict *v) {
   return SNARE_OK;
 }
 
+static snare_status left_range(stepper *st, bool returned, snare_stop *stop,
+                               verdict *v);
+
 /* After one instruction: a call, a return out of the frame, or a pc to
    judge. */
 static snare_status after_step(stepper *st, uint64_t prev_pc,
@@ -415,6 +427,12 @@ static snare_status after_step(stepper *st, uint64_t prev_pc,
   bool returned = st->sp >= st->cfa;
   if (!returned && in_range(st))
     return SNARE_OK; /* stepping a function without lines: still in it */
+  return left_range(st, returned, stop, v);
+}
+
+/* The pc is out of the stepped range (returned: out of its frame too). */
+static snare_status left_range(stepper *st, bool returned, snare_stop *stop,
+                               verdict *v) {
   snare_line_info li;
   if (snare_line_at(st->pc, &li) != SNARE_OK) {
     snare_status status = enter_lineless(st, &returned, stop, v);
@@ -522,6 +540,10 @@ snare_status snare_step_run(const snare_step_subject *subject,
     st.mode = SNARE_STEP_OVER;
   mode = st.mode;
   verdict v = KEEP_GOING;
+  /* gdb's step from a PLT entry ("getenv@plt") goes on through it, and
+     the resolver, as a jump into it would */
+  if (mode == SNARE_STEP_INTO && snare_library_plt_entry_at(st.pc))
+    status = left_range(&st, false, stop, &v);
   while (status == SNARE_OK && v == KEEP_GOING) {
     uint64_t prev_pc = st.pc, prev_sp = st.sp, ret;
     /* next runs a call from the call instruction itself, so that a

@@ -99,16 +99,10 @@ xmlwf/gcc-O0 main attackThresholdBytes uninitialised (set only with -a): gdb's f
 xmlwf/gcc-O1 main attackThresholdBytes uninitialised (set only with -a): gdb's fresh stack is zero, snare's worker stack is not
 yaml-events/gcc-O0 main type uninitialised before the first event: stack garbage
 yaml-events/gcc-O0 yaml_parser_update_buffer first uninitialised at the stop: stack garbage
-xmlwf/gcc-O0 filemap fd the descriptor open() returned: snare's agent holds descriptors 3-6 in the process, so it is 7 there
-xmlwf/gcc-O1 filemap fd the descriptor open() returned (snare's agent holds 3-6)
-xmlwf/gcc-O2 filemap fd the descriptor open() returned (snare's agent holds 3-6)
-xmlwf/clang-O2 filemap fd the descriptor open() returned (snare's agent holds 3-6)
 xmlwf/clang-O2 processFile data gdb wrong: DW_OP_entry_value(rdi) at an indirect call site that lists no rdi parameter; gdb shows nbytes (543), the source passes p
 xmlwf/clang-O2 processFile size gdb wrong: entry value of rsi shown as 1 while XML_ParseBuffer below got len=543=(int)size
 xmlwf/clang-O2 filemap p gdb wrong: p is in rax (call-clobbered) at the call; gdb shows the innermost frame's rax
 xmlwf/clang-O2 main processFlags gdb reads rdx (call-clobbered) of the innermost frame in an outer frame; snare reports it optimized out
 xmlwf/clang-O2 parserInit encodingName gdb reads rsi (call-clobbered) of the innermost frame in an outer frame; snare reports it optimized out and encodingName@entry=0x0
-xz/clang-O2 coder_init flags gdb leaves out variables of an abstract block that clang's origin-less lexical block instantiates; gdb's matching rule is not identified yet
-xz/clang-O2 coder_init init_format as flags
 LIST
 }
