@@ -62,12 +62,40 @@ static bool still_open(void) {
          now.st_ino == mem.ino;
 }
 
+/*
+ * A byte the kernel zeroes in every forked child (MADV_WIPEONFORK,
+ * however the fork was made): nonzero while this is the process that
+ * opened mem.fd, known without the getpid system call (a fifth of
+ * setting a breakpoint). NULL where the kernel lacks it: getpid then.
+ */
+static volatile uint8_t *opener_mark;
+
+static void mark_opener(void) {
+  mem.pid = getpid();
+  if (opener_mark == NULL) {
+    void *page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (page != MAP_FAILED && madvise(page, PAGE, MADV_WIPEONFORK) != 0) {
+      munmap(page, PAGE);
+      page = MAP_FAILED;
+    }
+    if (page != MAP_FAILED)
+      opener_mark = page;
+  }
+  if (opener_mark != NULL)
+    *opener_mark = 1;
+}
+
+static bool opened_here(void) {
+  return opener_mark != NULL ? *opener_mark != 0 : mem.pid == getpid();
+}
+
 static int code_writer(void) {
   if (mem.checked && mem.checked_epoch == snare_linux_global_lock_epoch)
     return mem.fd;
   mem.checked = false;
   if (still_open()) {
-    if (mem.pid == getpid()) {
+    if (opened_here()) {
       mem.checked = true;
       mem.checked_epoch = snare_linux_global_lock_epoch;
       return mem.fd;
@@ -83,7 +111,7 @@ static int code_writer(void) {
     return -1;
   }
   mem.fd = fd;
-  mem.pid = getpid();
+  mark_opener();
   mem.dev = st.st_dev;
   mem.ino = st.st_ino;
   mem.checked = true;
@@ -92,7 +120,7 @@ static int code_writer(void) {
 }
 
 void snare_os_code_writes_end(void) {
-  if (still_open() && mem.pid == getpid())
+  if (still_open() && opened_here())
     close(mem.fd);
   mem.fd = -1;
   mem.checked = false;
@@ -168,31 +196,6 @@ bool snare_os_code_write_pieces(snare_os_code_piece *pieces, size_t n) {
     ok = write_run(fd, pieces + i, j - i, start, end) && ok;
   }
   return ok;
-}
-
-static uint64_t try_map(uint64_t hint, size_t size) {
-  void *p = mmap((void *)(uintptr_t)hint, size, PROT_READ | PROT_EXEC,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-  return p == MAP_FAILED ? 0 : (uint64_t)(uintptr_t)p;
-}
-
-uint64_t snare_os_code_alloc_near(uint64_t near, size_t size) {
-  const uint64_t step = 16u << 20, reach = 1u << 30;
-  uint64_t base = near & ~(uint64_t)(PAGE - 1);
-  for (uint64_t delta = step; delta < reach; delta += step) {
-    uint64_t got = 0;
-    if (base > delta)
-      got = try_map(base - delta, size);
-    if (got == 0 && base + delta + size > base)
-      got = try_map(base + delta, size);
-    if (got != 0)
-      return got;
-  }
-  return 0;
-}
-
-void snare_os_code_free(uint64_t addr, size_t size) {
-  munmap((void *)(uintptr_t)addr, size);
 }
 
 bool snare_os_range_mapped(uint64_t start, uint64_t size) {
