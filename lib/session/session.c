@@ -56,6 +56,7 @@ static void session_release(snare_session *session) {
   snare_os_event_free(session->stopped_event);
   snare_os_event_free(session->worker.resume_event);
   free(session->breakpoints);
+  snare_breakpoint_ids_free(&session->breakpoints_by_id);
   free(session);
 }
 
