@@ -3,6 +3,7 @@
  * faulting, and the one primitive every code write goes through.
  */
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdbool.h>
@@ -16,13 +17,58 @@
 
 #define PAGE 4096u
 
+/*
+ * This process's id without the getpid system call (one for each read
+ * of another thread's memory, and each check of the code writer): a
+ * byte the kernel zeroes in every forked child (MADV_WIPEONFORK, however
+ * the fork was made) stays nonzero while the id kept is this process's.
+ * Signal-safe. Kernels without it ask getpid each time.
+ */
+static _Atomic(uint8_t *) fork_mark;
+static _Atomic pid_t known_pid;
+static atomic_bool no_fork_mark;
+
+static uint8_t *new_fork_mark(void) {
+  void *page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (page != MAP_FAILED && madvise(page, PAGE, MADV_WIPEONFORK) != 0) {
+    munmap(page, PAGE);
+    page = MAP_FAILED;
+  }
+  if (page == MAP_FAILED) {
+    atomic_store(&no_fork_mark, true);
+    return NULL;
+  }
+  uint8_t *none = NULL;
+  if (!atomic_compare_exchange_strong(&fork_mark, &none, page)) {
+    munmap(page, PAGE); /* another thread's came first */
+    return none;
+  }
+  return page;
+}
+
+pid_t snare_linux_pid(void) {
+  uint8_t *mark = atomic_load(&fork_mark);
+  if (mark != NULL && atomic_load((_Atomic uint8_t *)mark) != 0)
+    return atomic_load(&known_pid);
+  pid_t pid = getpid();
+  if (mark == NULL && !atomic_load(&no_fork_mark))
+    mark = new_fork_mark();
+  if (mark != NULL) {
+    atomic_store(&known_pid, pid);
+    atomic_store((_Atomic uint8_t *)mark, 1);
+  }
+  return pid;
+}
+
 static bool transfer(uint64_t addr, void *local, size_t n, bool write) {
   if (n == 0)
     return true;
   struct iovec here = {.iov_base = local, .iov_len = n};
   struct iovec there = {.iov_base = (void *)(uintptr_t)addr, .iov_len = n};
-  ssize_t done = write ? process_vm_writev(getpid(), &here, 1, &there, 1, 0)
-                       : process_vm_readv(getpid(), &here, 1, &there, 1, 0);
+  pid_t self = snare_linux_pid();
+  ssize_t done = write ? process_vm_writev(self, &here, 1, &there, 1, 0)
+                       : process_vm_readv(self, &here, 1, &there, 1, 0);
   return done == (ssize_t)n;
 }
 
@@ -62,33 +108,7 @@ static bool still_open(void) {
          now.st_ino == mem.ino;
 }
 
-/*
- * A byte the kernel zeroes in every forked child (MADV_WIPEONFORK,
- * however the fork was made): nonzero while this is the process that
- * opened mem.fd, known without the getpid system call (a fifth of
- * setting a breakpoint). NULL where the kernel lacks it: getpid then.
- */
-static volatile uint8_t *opener_mark;
-
-static void mark_opener(void) {
-  mem.pid = getpid();
-  if (opener_mark == NULL) {
-    void *page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (page != MAP_FAILED && madvise(page, PAGE, MADV_WIPEONFORK) != 0) {
-      munmap(page, PAGE);
-      page = MAP_FAILED;
-    }
-    if (page != MAP_FAILED)
-      opener_mark = page;
-  }
-  if (opener_mark != NULL)
-    *opener_mark = 1;
-}
-
-static bool opened_here(void) {
-  return opener_mark != NULL ? *opener_mark != 0 : mem.pid == getpid();
-}
+static bool opened_here(void) { return mem.pid == snare_linux_pid(); }
 
 static int code_writer(void) {
   if (mem.checked && mem.checked_epoch == snare_linux_global_lock_epoch)
@@ -111,7 +131,7 @@ static int code_writer(void) {
     return -1;
   }
   mem.fd = fd;
-  mark_opener();
+  mem.pid = snare_linux_pid();
   mem.dev = st.st_dev;
   mem.ino = st.st_ino;
   mem.checked = true;
