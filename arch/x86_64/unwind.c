@@ -59,12 +59,45 @@ static void read_frame(unw_cursor_t *cursor, snare_unwind_frame *f,
  * may not have run yet: at a function's entry, `push rbp` or `ret` the
  * return address is at [rsp], right after `push rbp` at [rsp+8]. */
 
+/*
+ * Whether a pc has unwind information, remembered by pc: asking
+ * libunwind searches the loader's objects with every signal blocked (two
+ * rt_sigprocmask), for each frame of each stack, so a `next` made a
+ * score of them. An entry is the pc with bit 62 set (known) and bit 63
+ * (has information); user pcs are below 2^47. Emptied when the loader's
+ * objects change (forget_stale_unwind_info): only then may the code at
+ * a pc gain or lose information.
+ */
+#define KNOWN_PCS 256
+static _Atomic uint64_t known_pcs[KNOWN_PCS];
+
+static _Atomic uint64_t *known_slot(uint64_t pc) {
+  return &known_pcs[(pc * 0x9E3779B97F4A7C15ull) >> 56];
+}
+
+static void forget_known_pcs(void) {
+  for (size_t i = 0; i < KNOWN_PCS; i++)
+    atomic_store_explicit(&known_pcs[i], 0, memory_order_relaxed);
+}
+
 /* Without information libunwind still answers, with a made-up one-byte
    procedure of the dynamic format and nothing behind it. */
 static bool has_unwind_info(unw_cursor_t *cursor) {
+  const uint64_t known = 1ull << 62, has = 1ull << 63;
+  unw_word_t pc = 0;
+  unw_get_reg(cursor, UNW_REG_IP, &pc);
+  _Atomic uint64_t *slot = known_slot(pc);
+  uint64_t entry = atomic_load_explicit(slot, memory_order_relaxed);
+  if (pc < known && (entry & ~has) == (pc | known))
+    return (entry & has) != 0;
   unw_proc_info_t info;
-  return unw_get_proc_info(cursor, &info) == 0 &&
-         (info.format != UNW_INFO_FORMAT_DYNAMIC || info.unwind_info != NULL);
+  bool answer =
+      unw_get_proc_info(cursor, &info) == 0 &&
+      (info.format != UNW_INFO_FORMAT_DYNAMIC || info.unwind_info != NULL);
+  if (pc < known)
+    atomic_store_explicit(slot, pc | known | (answer ? has : 0),
+                          memory_order_relaxed);
+  return answer;
 }
 
 static bool read_word(uint64_t addr, uint64_t *out) {
@@ -130,8 +163,10 @@ static _Atomic uint64_t unwound_generation;
 
 static void forget_stale_unwind_info(void) {
   uint64_t now = snare_os_loaded_generation();
-  if (now == 0 || atomic_exchange(&unwound_generation, now) != now)
+  if (now == 0 || atomic_exchange(&unwound_generation, now) != now) {
     unw_flush_cache(unw_local_addr_space, 0, 0);
+    forget_known_pcs();
+  }
 }
 
 /*

@@ -33,7 +33,7 @@ static int compile_into(snare_breakpoint_variable *slot, const char *name,
    NULL when there is none (yet). */
 static const snare_breakpoint_variable *
 program_for(snare_breakpoint *bp, const char *name, const void *context) {
-  for (size_t i = 0; i < SNARE_BREAKPOINT_VARIABLES; i++) {
+  for (size_t i = 0; i < bp->variable_slots; i++) {
     snare_breakpoint_variable *slot = &bp->variables[i];
     int state = atomic_load(&slot->state);
     if (state == SNARE_COMPILED_FREE &&
@@ -56,7 +56,7 @@ snare_status snare_frame_variable_scalar(const snare_frame *frame,
     return SNARE_INVALID_ARGUMENT;
   memset(out, 0, sizeof *out);
   snare_breakpoint *bp = frame->record;
-  if (bp == NULL || strlen(name) >= sizeof bp->variables[0].name)
+  if (bp == NULL || strlen(name) >= sizeof bp->variables->name)
     return SNARE_UNSUPPORTED;
   const snare_breakpoint_variable *slot =
       program_for(bp, name, frame->context);

@@ -14,13 +14,12 @@
 static int next_internal_id;
 
 static snare_breakpoint *find(snare_session *session, int id, size_t *index) {
-  for (size_t i = 0; i < session->breakpoint_count; i++)
-    if (session->breakpoints[i]->id == id) {
-      if (index != NULL)
-        *index = i;
-      return session->breakpoints[i];
-    }
-  return NULL;
+  size_t at;
+  if (!snare_breakpoint_ids_get(&session->breakpoints_by_id, id, &at))
+    return NULL;
+  if (index != NULL)
+    *index = at;
+  return session->breakpoints[at];
 }
 
 /* A copy of the site's list with `add` appended and `drop` left out. */
@@ -80,7 +79,13 @@ static snare_status set_locked(snare_session *session, uint64_t addr,
   status = snare_sites_acquire(addr, &site);
   if (status != SNARE_OK)
     return status;
-  snare_breakpoint *bp = calloc(1, sizeof *bp);
+  size_t slots = opts != NULL && opts->condition != NULL
+                     ? SNARE_BREAKPOINT_VARIABLES
+                     : 0;
+  snare_breakpoint *bp =
+      calloc(1, sizeof *bp + slots * sizeof bp->variables[0]);
+  if (bp != NULL)
+    bp->variable_slots = slots;
   snare_site_breakpoints *list = bp ? list_with(site, bp, NULL) : NULL;
   if (bp == NULL || list == NULL || !session_append(session, bp)) {
     free(bp);
@@ -91,6 +96,19 @@ static snare_status set_locked(snare_session *session, uint64_t addr,
   }
   bool internal = opts != NULL && opts->internal;
   bp->id = internal ? --next_internal_id : ++session->next_breakpoint_id;
+  if (!snare_breakpoint_ids_put(&session->breakpoints_by_id, bp->id,
+                                session->breakpoint_count - 1)) {
+    session->breakpoint_count--;
+    if (internal)
+      next_internal_id++;
+    else
+      session->next_breakpoint_id--;
+    free(bp);
+    free(list);
+    if (atomic_load(&site->breakpoints) == NULL)
+      snare_sites_update(site, NULL);
+    return SNARE_NO_MEMORY;
+  }
   bp->address = addr;
   bp->session = session;
   atomic_store(&bp->enabled, true);
@@ -108,6 +126,7 @@ static snare_status set_locked(snare_session *session, uint64_t addr,
   }
   status = update_site(site, list);
   if (status != SNARE_OK) {
+    snare_breakpoint_ids_remove(&session->breakpoints_by_id, bp->id);
     session->breakpoint_count--;
     if (internal)
       next_internal_id++;
@@ -155,9 +174,13 @@ static snare_status remove_at(snare_session *session, size_t index) {
       return status;
     }
   }
-  memmove(&session->breakpoints[index], &session->breakpoints[index + 1],
-          (session->breakpoint_count - index - 1) * sizeof bp);
-  session->breakpoint_count--;
+  /* The last takes its place: callers walk the table backwards. */
+  snare_breakpoint_ids_remove(&session->breakpoints_by_id, bp->id);
+  snare_breakpoint *last = session->breakpoints[--session->breakpoint_count];
+  if (last != bp) {
+    session->breakpoints[index] = last;
+    snare_breakpoint_ids_put(&session->breakpoints_by_id, last->id, index);
+  }
   if (bp->release != NULL)
     bp->release(bp->condition_data);
   snare_retire(bp);
@@ -222,14 +245,15 @@ size_t snare_breakpoint_list(snare_session *session, int *ids, size_t cap) {
     return 0;
   snare_os_global_lock();
   size_t count = 0;
-  for (size_t i = 0; i < session->breakpoint_count; i++) {
-    int id = session->breakpoints[i]->id;
-    if (id < 0)
-      continue; /* internal */
-    if (ids != NULL && count < cap)
-      ids[count] = id;
-    count++;
-  }
+  for (size_t i = 0; i < session->breakpoint_count; i++)
+    count += session->breakpoints[i]->id > 0; /* not internal */
+  /* User ids grow with creation; the table is in no order. */
+  size_t index;
+  for (int id = 1, written = 0; ids != NULL && (size_t)written < cap &&
+                                (size_t)written < count;
+       id++)
+    if (snare_breakpoint_ids_get(&session->breakpoints_by_id, id, &index))
+      ids[written++] = id;
   snare_os_global_unlock();
   return count;
 }

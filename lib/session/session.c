@@ -56,6 +56,7 @@ static void session_release(snare_session *session) {
   snare_os_event_free(session->stopped_event);
   snare_os_event_free(session->worker.resume_event);
   free(session->breakpoints);
+  snare_breakpoint_ids_free(&session->breakpoints_by_id);
   free(session);
 }
 
@@ -327,6 +328,11 @@ bool snare_debugging_possible(void) {
   uint64_t page = snare_os_code_alloc_near(near, 4096);
   bool ok = page != 0 && snare_os_code_write(page, snare_arch_trap_instruction,
                                              snare_arch_trap_size);
+  /* and the program's text (the slab may be written through an alias):
+     its own byte back in place */
+  uint8_t byte;
+  ok = ok && snare_os_memory_read(near, &byte, 1) &&
+       snare_os_code_write(near, &byte, 1);
   if (page != 0)
     snare_os_code_free(page, 4096);
   snare_session_free(session);

@@ -12,6 +12,7 @@
 
 #include "internal/hidden.h"
 #include "snare.h"
+#include "session/breakpoint_ids.h"
 #include "threads/threads.h"
 #include "traps/traps.h"
 
@@ -29,7 +30,8 @@ struct snare_session {
   const snare_call_args *abi_args;
   snare_call_result abi_result;
   bool abi_result_valid;
-  snare_breakpoint **breakpoints; /* creation order */
+  snare_breakpoint **breakpoints; /* any order; by_id says where */
+  snare_breakpoint_ids breakpoints_by_id;
   size_t breakpoint_count;
   size_t breakpoint_capacity;
   int next_breakpoint_id;

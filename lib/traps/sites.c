@@ -164,6 +164,26 @@ snare_site *snare_sites_find_slot(uint64_t pc) {
   return owner ? atomic_load(owner) : NULL;
 }
 
+/* How many sites start at each address, counted by a hash of the
+   address: the byte-by-byte lookups of a small range (each_site) skip
+   the addresses where none can start, without the table's probes and
+   their reads of site records (a tenth of setting a breakpoint). A
+   count that reaches the top stays there. */
+#define ADDRESS_BUCKETS (1u << 16)
+static _Atomic uint16_t sites_at[ADDRESS_BUCKETS];
+
+static _Atomic uint16_t *sites_at_count(uint64_t addr) {
+  return &sites_at[hash(addr, ADDRESS_BUCKETS)];
+}
+
+static void sites_at_note(uint64_t addr, int delta) {
+  _Atomic uint16_t *count = sites_at_count(addr);
+  uint16_t now = atomic_load_explicit(count, memory_order_relaxed);
+  if (now != UINT16_MAX)
+    atomic_store_explicit(count, (uint16_t)(now + delta),
+                          memory_order_relaxed);
+}
+
 static void insert(site_table *t, snare_site *site) {
   size_t i = hash(site->address, t->capacity);
   while (atomic_load(&t->entries[i]) != NULL)
@@ -207,7 +227,14 @@ static bool reserve(void) {
   return true;
 }
 
+/* A site enters the table (not a rehash). */
+static void table_add(snare_site *site) {
+  insert(atomic_load(&table), site);
+  sites_at_note(site->address, +1);
+}
+
 static void remove_entry(snare_site *site) {
+  sites_at_note(site->address, -1);
   site_table *t = atomic_load(&table);
   for (size_t i = hash(site->address, t->capacity);;
        i = (i + 1) & (t->capacity - 1))
@@ -265,13 +292,26 @@ static snare_status plan_into(snare_site *site) {
 
 /* A breakpoint's jump covering addr past its first byte goes back to a
    trap: a new site there would write into the jump. */
+static void each_site(uint64_t start, uint64_t end,
+                      void (*fn)(snare_site *, void *), void *arg);
+static uint64_t reach_back(uint64_t addr);
+
+typedef struct jump_over {
+  uint64_t addr;
+  snare_site *site;
+} jump_over;
+
+static void covers_past_start(snare_site *site, void *arg) {
+  jump_over *over = arg;
+  if (site->address < over->addr &&
+      site->jump_length > over->addr - site->address)
+    over->site = site;
+}
+
 static snare_status unjump_over(uint64_t addr) {
-  for (uint64_t k = 1; k < SNARE_JUMP_WINDOW_MAX && k <= addr; k++) {
-    snare_site *site = snare_sites_find(addr - k);
-    if (site != NULL && site->jump_length > k)
-      return snare_sites_unjump(site);
-  }
-  return SNARE_OK;
+  jump_over over = {addr, NULL};
+  each_site(reach_back(addr), addr, covers_past_start, &over);
+  return over.site != NULL ? snare_sites_unjump(over.site) : SNARE_OK;
 }
 
 snare_status snare_sites_acquire(uint64_t addr, snare_site **out) {
@@ -298,7 +338,7 @@ snare_status snare_sites_acquire(uint64_t addr, snare_site **out) {
     return status;
   }
   atomic_store(owner_of(site->plan.slot), site);
-  insert(atomic_load(&table), site);
+  table_add(site);
   *out = site;
   return SNARE_OK;
 }
@@ -385,7 +425,7 @@ snare_status snare_sites_write_jump(uint64_t addr, const uint8_t *bytes,
   }
   site->address = addr;
   site->redirect = redirect;
-  insert(atomic_load(&table), site);
+  table_add(site);
   snare_sites_batch_flush(); /* nothing may allocate while stopped */
   bool stopped = has_interior(moved) &&
                  snare_os_world_stop(move_out, (void *)moved);
@@ -471,7 +511,7 @@ snare_status snare_sites_mark(uint64_t addr, void *owner) {
   }
   site->address = addr;
   site->stop_of = owner;
-  insert(atomic_load(&table), site);
+  table_add(site);
   return SNARE_OK;
 }
 
@@ -482,6 +522,9 @@ static void each_site(uint64_t start, uint64_t end,
                       void (*fn)(snare_site *, void *), void *arg) {
   if (end - start <= 64) {
     for (uint64_t addr = start; addr < end; addr++) {
+      if (atomic_load_explicit(sites_at_count(addr), memory_order_relaxed) ==
+          0)
+        continue;
       snare_site *site = snare_sites_find(addr);
       if (site != NULL)
         fn(site, arg);

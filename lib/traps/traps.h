@@ -62,9 +62,13 @@ typedef struct snare_breakpoint {
   void (*release)(void *);
   int thread;                            /* 0: any thread of the session */
   uint64_t function_start, function_end; /* 0, 0: any pc */
-  snare_breakpoint_variable variables[SNARE_BREAKPOINT_VARIABLES];
   bool trap; /* never reached through a jump */
   unsigned inline_hidden; /* inlined frames its stops hide (options.function) */
+  /* Only a breakpoint with a condition has slots (SNARE_BREAKPOINT_VARIABLES
+     or 0): they are most of its size, and ten thousand plain breakpoints
+     paid for them in page faults. */
+  size_t variable_slots;
+  snare_breakpoint_variable variables[];
 } snare_breakpoint;
 
 /* Immutable list of the breakpoints at one site, replaced as a whole. */

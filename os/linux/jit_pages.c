@@ -12,11 +12,13 @@
 #include <unistd.h>
 
 #include "internal/os.h"
+#include "linux.h"
 
 typedef struct alias {
   uint64_t exec;
   uint8_t *writable;
   size_t size;
+  bool snare_own; /* snare's out-of-line code (code_slabs.c), not a JIT's */
 } alias;
 
 static alias *aliases;
@@ -24,7 +26,8 @@ static size_t alias_count, alias_capacity;
 
 size_t snare_os_page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
 
-static bool remember(uint64_t exec, void *writable, size_t size) {
+static bool remember(uint64_t exec, void *writable, size_t size,
+                     bool snare_own) {
   if (alias_count == alias_capacity) {
     size_t capacity = alias_capacity ? alias_capacity * 2 : 8;
     alias *grown = realloc(aliases, capacity * sizeof *grown);
@@ -33,7 +36,7 @@ static bool remember(uint64_t exec, void *writable, size_t size) {
     aliases = grown;
     alias_capacity = capacity;
   }
-  aliases[alias_count++] = (alias){exec, writable, size};
+  aliases[alias_count++] = (alias){exec, writable, size, snare_own};
   return true;
 }
 
@@ -62,7 +65,7 @@ static bool map_dual(size_t size, uint64_t *exec, void **writable) {
   }
   close(fd); /* the mappings keep the memory */
   if (rw == MAP_FAILED || rx == MAP_FAILED ||
-      !remember((uint64_t)(uintptr_t)rx, rw, size)) {
+      !remember((uint64_t)(uintptr_t)rx, rw, size, false)) {
     if (rw != MAP_FAILED)
       munmap(rw, size);
     if (rx != MAP_FAILED)
@@ -97,6 +100,20 @@ void snare_os_jit_unmap(uint64_t exec, void *writable, size_t size) {
 
 bool snare_os_jit_seal(uint64_t exec, size_t size) {
   return mprotect((void *)(uintptr_t)exec, size, PROT_READ | PROT_EXEC) == 0;
+}
+
+bool snare_linux_alias_remember(uint64_t exec, void *writable, size_t size) {
+  return remember(exec, writable, size, true);
+}
+
+void snare_linux_alias_forget(uint64_t exec) { forget(exec); }
+
+void snare_linux_aliases_privatize(void) {
+  for (size_t i = alias_count; i-- > 0;)
+    if (aliases[i].snare_own &&
+        snare_linux_code_privatize(aliases[i].exec, aliases[i].writable,
+                                   aliases[i].size))
+      forget(aliases[i].exec);
 }
 
 void *snare_os_code_alias(uint64_t addr, size_t n) {

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "internal/hidden.h"
 
@@ -31,5 +32,17 @@ SNARE_HIDDEN bool snare_linux_probe_recover(void *context);
 /* Counts the takings of the global lock (thread.c): what was checked
    under the lock holds until it is released. */
 extern unsigned snare_linux_global_lock_epoch SNARE_HIDDEN;
+/* getpid() without a system call once known (safe_memory.c); signal-safe. */
+SNARE_HIDDEN pid_t snare_linux_pid(void);
+/* The writable views of snare's own code slabs (code_slabs.c), kept with
+   the JIT's (jit_pages.c) for snare_os_code_alias; in a fork's child each
+   slab becomes private memory again (snare_linux_code_privatize: true
+   once the executable view is a private copy and the alias unmapped). */
+SNARE_HIDDEN bool snare_linux_alias_remember(uint64_t exec, void *writable,
+                                             size_t size);
+SNARE_HIDDEN void snare_linux_alias_forget(uint64_t exec);
+SNARE_HIDDEN void snare_linux_aliases_privatize(void);
+SNARE_HIDDEN bool snare_linux_code_privatize(uint64_t exec, void *writable,
+                                             size_t size);
 
 #endif

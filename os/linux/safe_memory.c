@@ -3,6 +3,7 @@
  * faulting, and the one primitive every code write goes through.
  */
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdbool.h>
@@ -17,13 +18,58 @@
 
 #define PAGE 4096u
 
+/*
+ * This process's id without the getpid system call (one for each read
+ * of another thread's memory, and each check of the code writer): a
+ * byte the kernel zeroes in every forked child (MADV_WIPEONFORK, however
+ * the fork was made) stays nonzero while the id kept is this process's.
+ * Signal-safe. Kernels without it ask getpid each time.
+ */
+static _Atomic(uint8_t *) fork_mark;
+static _Atomic pid_t known_pid;
+static atomic_bool no_fork_mark;
+
+static uint8_t *new_fork_mark(void) {
+  void *page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (page != MAP_FAILED && madvise(page, PAGE, MADV_WIPEONFORK) != 0) {
+    munmap(page, PAGE);
+    page = MAP_FAILED;
+  }
+  if (page == MAP_FAILED) {
+    atomic_store(&no_fork_mark, true);
+    return NULL;
+  }
+  uint8_t *none = NULL;
+  if (!atomic_compare_exchange_strong(&fork_mark, &none, page)) {
+    munmap(page, PAGE); /* another thread's came first */
+    return none;
+  }
+  return page;
+}
+
+pid_t snare_linux_pid(void) {
+  uint8_t *mark = atomic_load(&fork_mark);
+  if (mark != NULL && atomic_load((_Atomic uint8_t *)mark) != 0)
+    return atomic_load(&known_pid);
+  pid_t pid = getpid();
+  if (mark == NULL && !atomic_load(&no_fork_mark))
+    mark = new_fork_mark();
+  if (mark != NULL) {
+    atomic_store(&known_pid, pid);
+    atomic_store((_Atomic uint8_t *)mark, 1);
+  }
+  return pid;
+}
+
 static bool transfer(uint64_t addr, void *local, size_t n, bool write) {
   if (n == 0)
     return true;
   struct iovec here = {.iov_base = local, .iov_len = n};
   struct iovec there = {.iov_base = (void *)(uintptr_t)addr, .iov_len = n};
-  ssize_t done = write ? process_vm_writev(getpid(), &here, 1, &there, 1, 0)
-                       : process_vm_readv(getpid(), &here, 1, &there, 1, 0);
+  pid_t self = snare_linux_pid();
+  ssize_t done = write ? process_vm_writev(self, &here, 1, &there, 1, 0)
+                       : process_vm_readv(self, &here, 1, &there, 1, 0);
   return done == (ssize_t)n;
 }
 
@@ -63,12 +109,14 @@ static bool still_open(void) {
          now.st_ino == mem.ino;
 }
 
+static bool opened_here(void) { return mem.pid == snare_linux_pid(); }
+
 static int code_writer(void) {
   if (mem.checked && mem.checked_epoch == snare_linux_global_lock_epoch)
     return mem.fd;
   mem.checked = false;
   if (still_open()) {
-    if (mem.pid == getpid()) {
+    if (opened_here()) {
       mem.checked = true;
       mem.checked_epoch = snare_linux_global_lock_epoch;
       return mem.fd;
@@ -84,7 +132,7 @@ static int code_writer(void) {
     return -1;
   }
   mem.fd = fd;
-  mem.pid = getpid();
+  mem.pid = snare_linux_pid();
   mem.dev = st.st_dev;
   mem.ino = st.st_ino;
   mem.checked = true;
@@ -93,7 +141,7 @@ static int code_writer(void) {
 }
 
 void snare_os_code_writes_end(void) {
-  if (still_open() && mem.pid == getpid())
+  if (still_open() && opened_here())
     close(mem.fd);
   mem.fd = -1;
   mem.checked = false;
@@ -169,31 +217,6 @@ bool snare_os_code_write_pieces(snare_os_code_piece *pieces, size_t n) {
     ok = write_run(fd, pieces + i, j - i, start, end) && ok;
   }
   return ok;
-}
-
-static uint64_t try_map(uint64_t hint, size_t size) {
-  void *p = mmap((void *)(uintptr_t)hint, size, PROT_READ | PROT_EXEC,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-  return p == MAP_FAILED ? 0 : (uint64_t)(uintptr_t)p;
-}
-
-uint64_t snare_os_code_alloc_near(uint64_t near, size_t size) {
-  const uint64_t step = 16u << 20, reach = 1u << 30;
-  uint64_t base = near & ~(uint64_t)(PAGE - 1);
-  for (uint64_t delta = step; delta < reach; delta += step) {
-    uint64_t got = 0;
-    if (base > delta)
-      got = try_map(base - delta, size);
-    if (got == 0 && base + delta + size > base)
-      got = try_map(base + delta, size);
-    if (got != 0)
-      return got;
-  }
-  return 0;
-}
-
-void snare_os_code_free(uint64_t addr, size_t size) {
-  munmap((void *)(uintptr_t)addr, size);
 }
 
 bool snare_os_range_mapped(uint64_t start, uint64_t size) {
