@@ -143,6 +143,32 @@ describe("snare record's filters", function()
                   "} = 0; /* main */" }, replay_lines(dir))
   end)
 
+  it("names pointers to the program's and libc's data objects and "
+     .. "functions \"&name\", where uftrace does", function()
+    local out, _, status = snare("record -a -d " .. dir .. " -- "
+                                 .. program("data_pointers"))
+    assert.equal("13\n", out)
+    assert.equal(0, status)
+    local lines = replay_lines(dir)
+    for i, line in ipairs(lines) do
+      lines[i] = line:gsub("0x%x+", "0xADDR")
+    end
+    -- Past its file's last page, `big` is anonymous memory: uftrace
+    -- leaves such pointers unnamed, and so does snare.
+    assert.same({ "main() {",
+                  "  show(&table) = 1;", "  show(&table) = 1;",
+                  "  show(&counter) = 1;", "  show(&counter) = 1;",
+                  "  show(&big) = 1;", "  show(0xADDR) = 1;",
+                  "  show(&show) = 1;", "  show(&show) = 1;",
+                  "  show(0xADDR) = 1;", "  show(&_IO_2_1_stdout_) = 1;",
+                  "  show(0xADDR) = 1;", "  show(0) = 0;",
+                  "  pick(0) = &table;", "  show(&table) = 1;",
+                  "  pick(1) = &counter;", "  show(&counter) = 1;",
+                  "} = 0; /* main */" }, lines)
+    assert.truthy(helpers.read_file(dir .. "/objects.txt")
+                  :find("\n%x+ 20 o table\n"))
+  end)
+
   it("refuses a filter it cannot apply, running nothing", function()
     local out, err, status = snare("record -d " .. dir .. " -T fib@later -- "
                                    .. program("calls"))

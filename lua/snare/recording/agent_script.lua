@@ -12,7 +12,8 @@
 -- streams into DIR/TID.dat while it runs. When the program ends this
 -- script adds what a report needs without the program: the hooked
 -- functions (symbols.txt), the memory map (maps.txt), the build-ids of
--- the mapped files (buildids.txt) and how the run went (info.txt).
+-- the mapped files (buildids.txt), their symbols (objects.txt) and how
+-- the run went (info.txt).
 local agent = require "snare.agent"
 local core = require "snare.agent.core"
 local buildid = require "snare.recording.buildid"
@@ -175,6 +176,40 @@ local function buildids_text(maps)
   return table.concat(lines, "\n") .. (#lines > 0 and "\n" or "")
 end
 
+-- The symbols of every mapped object with code (objects.txt), for
+-- replay to name pointer values "&name" as uftrace does: per object a
+-- line "object START FILE_END PATH", then "ADDRESS SIZE f|o NAME" in
+-- address order (hex). A file libelf mapped to read it has no code
+-- mapping and is left out.
+local function objects_text(maps)
+  local lines, group = {}, nil
+  local function flush()
+    if group and group.code then
+      local file = snare.core.symbol_file(group.path, group.start)
+      if file then
+        lines[#lines + 1] = string.format("object %x %x %s", file.start,
+                                          file.file_end, group.path)
+        for _, sym in ipairs(file.symbols) do
+          lines[#lines + 1] = string.format("%x %x %s %s", sym.address,
+                                            sym.size,
+                                            sym.is_function and "f" or "o",
+                                            sym.name)
+        end
+      end
+    end
+    group = nil
+  end
+  for from, perms, path in maps:gmatch("(%x+)%-%x+ (%S+) %S+ %S+ %S+%s+(/[^\n]*)\n") do
+    if not group or group.path ~= path then
+      flush()
+      group = { path = path, start = tonumber(from, 16) }
+    end
+    group.code = group.code or perms:find("x") ~= nil
+  end
+  flush()
+  return table.concat(lines, "\n") .. (#lines > 0 and "\n" or "")
+end
+
 local started = os.time()
 core.record_start(dir, lossless == "1", math.tointeger(tonumber(buffer)) or 0,
                   filters)
@@ -187,6 +222,7 @@ local totals = core.record_stop()
 maps = read_file("/proc/self/maps") or maps
 write_file("maps.txt", maps)
 write_file("buildids.txt", buildids_text(maps))
+write_file("objects.txt", objects_text(maps))
 local info = {
   "command " .. table.concat(command, " "),
   "pid " .. (read_file("/proc/self/stat") or ""):match("^%d+"),
