@@ -3,6 +3,8 @@
  * read without loading it (snare_symbol_file_read):
  *   core.symbol_file(path, mapped_at) -> {start=, file_end=, symbols =
  *     {{name=, address=, size=, is_function=}...}} | nil, message, status
+ *   core.demangle(name) -> a mangled C++ name's qualified form | nil
+ *     (snare_symbol_demangle)
  */
 #include <lauxlib.h>
 #include <stdlib.h>
@@ -50,8 +52,19 @@ static int core_symbol_file(lua_State *L)
   return 1;
 }
 
+static int core_demangle(lua_State *L)
+{
+  char *name = snare_symbol_demangle(luaL_checkstring(L, 1));
+  if (name == NULL)
+    return 0;
+  lua_pushstring(L, name);
+  free(name);
+  return 1;
+}
+
 static const luaL_Reg symbol_file_functions[] = {
     {"symbol_file", core_symbol_file},
+    {"demangle", core_demangle},
     {NULL, NULL},
 };
 

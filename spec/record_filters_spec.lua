@@ -169,6 +169,35 @@ describe("snare record's filters", function()
                   :find("\n%x+ 20 o table\n"))
   end)
 
+  it("records the library calls libraries make with --nest-libcall, as "
+     .. "uftrace's -l", function()
+    local out, err, status = snare("record --libcall -d " .. dir .. " -- "
+                                   .. program("nested_calls"))
+    assert.equal("0 1\n", out)
+    assert.equal("", err)
+    assert.equal(0, status)
+    assert.same({ "main() {", "  compress2();", "  printf();", "} /* main */" },
+                replay_lines(dir))
+    out, err, status = snare("record -l -d " .. dir .. " -- "
+                             .. program("nested_calls"))
+    assert.equal("0 1\n", out)
+    assert.equal("", err)
+    assert.equal(0, status)
+    local lines = replay_lines(dir)
+    -- zlib's own calls, and its calls into libc through its PLT; not
+    -- libc's (uftrace leaves the system's base libraries out too).
+    assert.same({ "main() {", "  compress2() {", "    deflateInit_() {",
+                  "      deflateInit2_() {", "        malloc();" },
+                { table.unpack(lines, 1, 5) })
+    local text = table.concat(lines, "\n")
+    local _, mallocs = text:gsub("malloc%(%);", "")
+    local _, frees = text:gsub("free%(%);", "")
+    assert.equal(mallocs, frees)
+    assert.truthy(text:find("\n    deflateEnd() {\n      free();", 1, true))
+    assert.same({ "  } /* compress2 */", "  printf();", "} /* main */" },
+                { table.unpack(lines, #lines - 2) })
+  end)
+
   it("refuses a filter it cannot apply, running nothing", function()
     local out, err, status = snare("record -d " .. dir .. " -T fib@later -- "
                                    .. program("calls"))

@@ -646,6 +646,10 @@ SNARE_API void snare_symbol_file_span(const snare_symbol_file *f,
 SNARE_API size_t snare_symbol_file_symbols(const snare_symbol_file *f,
                                            snare_symbol *out, size_t cap);
 SNARE_API void snare_symbol_file_free(snare_symbol_file *f);
+/* A mangled C++ symbol name as snare names the function (its qualified
+   name: "_ZNSt6localeC1Ev" -> "std::locale::locale"), to free(); NULL
+   when name is not mangled or cannot be demangled. */
+SNARE_API char *snare_symbol_demangle(const char *name);
 
 /* ------------------------------------------------------------------ */
 /* Registered code (JIT output)                                        */

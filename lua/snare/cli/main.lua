@@ -46,7 +46,8 @@ usage: snare COMMAND [ARGS...]
                                    every thread, into DIR (snare.data);
                                    -F/-N PATTERN, -D N, -T FUNC@ACTION,
                                    --disable filter while recording;
-                                   --libcall: its library calls too
+                                   --libcall: its library calls too,
+                                   -l/--nest-libcall: its libraries' too
   snare report [-s KEY,...] [--threads] [--diff DIR2] [FILTERS]
   snare replay [FILTERS]           calls nested, with durations
   snare graph [FILTERS] FUNCTION   the call graph under FUNCTION

@@ -36,6 +36,9 @@ for item in agent.args[4]:gmatch("[^\x1e]+") do
     specs.auto = true
   elseif item == "libcall" then
     specs.libcall = true
+  elseif item:sub(1, 5) == "nest:" then
+    specs.nested = specs.nested or {}
+    specs.nested[#specs.nested + 1] = item:sub(6)
   elseif item == "disable" then
     filters = filters or {}
     filters.disabled = true
@@ -75,6 +78,9 @@ local function library_of(address)
 end
 
 local functions, hooks, failed, plans = agent.functions(), {}, 0, {}
+-- The libraries whose PLTs --nest-libcall hooks, kept open (a closed
+-- one would lose its hooks).
+local nested_libraries = {}
 local wants_values = specs.auto or #specs.args > 0 or #specs.retvals > 0
 -- fn: {name=, address=, library=} (library: where a library call goes;
 -- else where fn lies).
@@ -130,9 +136,31 @@ if specs.libcall then
     end
     return "-"
   end
-  for _, stub in ipairs(assert(snare.core.plt_stubs(agent.program))) do
-    hook_function({ name = stub.name, address = stub.address,
-                    library = file_of(stub.target) })
+  local function hook_stubs(lib)
+    for _, stub in ipairs(assert(snare.core.plt_stubs(lib))) do
+      -- Named as the functions it calls are (C++ ones demangled).
+      local name = snare.core.demangle(stub.name) or stub.name
+      hook_function({ name = name, address = stub.address,
+                      library = file_of(stub.target) })
+    end
+  end
+  hook_stubs(agent.program)
+  -- --nest-libcall: the calls the program's libraries make through
+  -- their own PLTs too, but for the system's base libraries (the C
+  -- library, libm, libpthread, libdl, libgcc_s, the loader), which
+  -- uftrace leaves out as well.
+  for _, path in ipairs(specs.nested or {}) do
+    local base = path:match("[^/]*$")
+    if not (base:match("^libc[%.%-]") or base:match("^libm[%.%-]")
+            or base:match("^ld%-linux") or base:match("^libgcc_s%.so")
+            or base:match("^libpthread[%.%-]")
+            or base:match("^libdl[%.%-]")) then
+      local lib = snare.load(path)
+      if lib then
+        nested_libraries[#nested_libraries + 1] = lib
+        hook_stubs(lib)
+      end
+    end
   end
 end
 
