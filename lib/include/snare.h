@@ -1352,7 +1352,8 @@ SNARE_API const char *snare_hook_fallback_name(snare_hook_fallback reason);
 
 typedef struct snare_hook_stats {
   uint64_t function;
-  uint64_t calls;
+  uint64_t calls;        /* 0 for a hook that only records: its calls
+                            are counted in the recording */
   uint64_t inclusive_ns; /* outermost activations only, so recursion is
                             not counted twice */
   uint64_t self_ns;      /* time not spent in hooked callees */
