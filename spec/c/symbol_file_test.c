@@ -43,7 +43,12 @@ Test(symbol_file, names_libc_objects_and_functions_where_they_are) {
   const snare_symbol *fn = named(symbols, n, "fputs");
   cr_assert_not_null(fn);
   cr_expect(fn->is_function);
-  cr_expect_eq(fn->address, (uint64_t)(uintptr_t)dlsym(RTLD_DEFAULT, "fputs"));
+  /* libc's own fputs: under ASan the default scope finds its
+     interceptor first. */
+  void *handle = dlopen(libc.dli_fname, RTLD_NOW | RTLD_NOLOAD);
+  cr_assert_not_null(handle);
+  cr_expect_eq(fn->address, (uint64_t)(uintptr_t)dlsym(handle, "fputs"));
+  dlclose(handle);
   free(symbols);
   snare_symbol_file_free(f);
 }
