@@ -165,7 +165,7 @@ end
 
 -- Whole programs for `snare profile -- PROG` (spec/cli_profile_spec.lua),
 -- in C and in C++ (demangled names); the libraries some of them call.
-local program_links = { unwind_backtrace = { "unwind" } }
+local program_links = { unwind_backtrace = { "unwind" }, nested_calls = { "z" } }
 for _, source in ipairs(os.matchfiles("spec/fixtures/programs/*.c*")) do
   target_project(source, "O0", "fixtures/bin", "ConsoleApp")
   links(program_links[path.getbasename(source)] or {})

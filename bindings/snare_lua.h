@@ -208,6 +208,9 @@ void snare_lua_open_recording(lua_State *L);
 /* ---- plt_lua.c ---- */
 /* Sets plt_stubs (an object's library calls made hookable). */
 void snare_lua_open_plt(lua_State *L);
+/* ---- symbol_file_lua.c ---- */
+/* Sets symbol_file (the symbols of a mapped file snare did not load). */
+void snare_lua_open_symbol_file(lua_State *L);
 /* ---- marks_lua.c ---- */
 /* Sets mark, marks, mark_hook, probe_hook... into the table on top. */
 void snare_lua_open_marks(lua_State *L);

@@ -182,6 +182,61 @@ describe("snare record's filters", function()
                 replay_lines(dir, "-H outer -D 2"))
   end)
 
+  it("names pointers to the program's and libc's data objects and "
+     .. "functions \"&name\", where uftrace does", function()
+    local out, _, status = snare("record -a -d " .. dir .. " -- "
+                                 .. program("data_pointers"))
+    assert.equal("13\n", out)
+    assert.equal(0, status)
+    local lines = replay_lines(dir)
+    for i, line in ipairs(lines) do
+      lines[i] = line:gsub("0x%x+", "0xADDR")
+    end
+    -- Past its file's last page, `big` is anonymous memory: uftrace
+    -- leaves such pointers unnamed, and so does snare.
+    assert.same({ "main() {",
+                  "  show(&table) = 1;", "  show(&table) = 1;",
+                  "  show(&counter) = 1;", "  show(&counter) = 1;",
+                  "  show(&big) = 1;", "  show(0xADDR) = 1;",
+                  "  show(&show) = 1;", "  show(&show) = 1;",
+                  "  show(0xADDR) = 1;", "  show(&_IO_2_1_stdout_) = 1;",
+                  "  show(0xADDR) = 1;", "  show(0) = 0;",
+                  "  pick(0) = &table;", "  show(&table) = 1;",
+                  "  pick(1) = &counter;", "  show(&counter) = 1;",
+                  "} = 0; /* main */" }, lines)
+    assert.truthy(helpers.read_file(dir .. "/objects.txt")
+                  :find("\n%x+ 20 o table\n"))
+  end)
+
+  it("records the library calls libraries make with --nest-libcall, as "
+     .. "uftrace's -l", function()
+    local out, err, status = snare("record --libcall -d " .. dir .. " -- "
+                                   .. program("nested_calls"))
+    assert.equal("0 1\n", out)
+    assert.equal("", err)
+    assert.equal(0, status)
+    assert.same({ "main() {", "  compress2();", "  printf();", "} /* main */" },
+                replay_lines(dir))
+    out, err, status = snare("record -l -d " .. dir .. " -- "
+                             .. program("nested_calls"))
+    assert.equal("0 1\n", out)
+    assert.equal("", err)
+    assert.equal(0, status)
+    local lines = replay_lines(dir)
+    -- zlib's own calls, and its calls into libc through its PLT; not
+    -- libc's (uftrace leaves the system's base libraries out too).
+    assert.same({ "main() {", "  compress2() {", "    deflateInit_() {",
+                  "      deflateInit2_() {", "        malloc();" },
+                { table.unpack(lines, 1, 5) })
+    local text = table.concat(lines, "\n")
+    local _, mallocs = text:gsub("malloc%(%);", "")
+    local _, frees = text:gsub("free%(%);", "")
+    assert.equal(mallocs, frees)
+    assert.truthy(text:find("\n    deflateEnd() {\n      free();", 1, true))
+    assert.same({ "  } /* compress2 */", "  printf();", "} /* main */" },
+                { table.unpack(lines, #lines - 2) })
+  end)
+
   it("refuses a filter it cannot apply, running nothing", function()
     local out, err, status = snare("record -d " .. dir .. " -T fib@later -- "
                                    .. program("calls"))

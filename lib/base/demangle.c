@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/demangle.h"
+#include "snare.h"
 #include "internal/demangler.h"
 
 bool snare_is_mangled(const char *name) {
@@ -88,4 +89,8 @@ char *snare_demangle_qualified(const char *name) {
   char *qualified = snare_demangled_qualified(full);
   free(full);
   return qualified;
+}
+
+char *snare_symbol_demangle(const char *name) {
+  return snare_demangle_qualified(name);
 }

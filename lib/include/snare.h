@@ -643,6 +643,31 @@ SNARE_API snare_status snare_library_symbol_at(const snare_library *lib,
                                                uint64_t addr,
                                                snare_symbol *out);
 
+/*
+ * The function and object symbols of an ELF file the process has mapped
+ * (its first page at mapped_at), read from the file without loading it:
+ * for objects snare did not load, such as libc. NOT_FOUND when path is
+ * no ELF file with loadable segments. Free with snare_symbol_file_free.
+ */
+typedef struct snare_symbol_file snare_symbol_file;
+SNARE_API snare_status snare_symbol_file_read(const char *path,
+                                              uint64_t mapped_at,
+                                              snare_symbol_file **out);
+/* Where the file's own bytes are mapped: [start, file_end), the .bss
+   past its last page of file content excluded. */
+SNARE_API void snare_symbol_file_span(const snare_symbol_file *f,
+                                      uint64_t *start, uint64_t *file_end);
+/* Its symbols in address order, one per address (the preferred name, a
+   function's over an object's), as snare_library_functions: up to cap
+   into out (names owned by f), returning how many there are. */
+SNARE_API size_t snare_symbol_file_symbols(const snare_symbol_file *f,
+                                           snare_symbol *out, size_t cap);
+SNARE_API void snare_symbol_file_free(snare_symbol_file *f);
+/* A mangled C++ symbol name as snare names the function (its qualified
+   name: "_ZNSt6localeC1Ev" -> "std::locale::locale"), to free(); NULL
+   when name is not mangled or cannot be demangled. */
+SNARE_API char *snare_symbol_demangle(const char *name);
+
 /* ------------------------------------------------------------------ */
 /* Registered code (JIT output)                                        */
 
@@ -1390,7 +1415,8 @@ SNARE_API const char *snare_hook_fallback_name(snare_hook_fallback reason);
 
 typedef struct snare_hook_stats {
   uint64_t function;
-  uint64_t calls;
+  uint64_t calls;        /* 0 for a hook that only records: its calls
+                            are counted in the recording */
   uint64_t inclusive_ns; /* outermost activations only, so recursion is
                             not counted twice */
   uint64_t self_ns;      /* time not spent in hooked callees */

@@ -201,6 +201,16 @@ cases.groups.module = with_memory {
                   return { { "closed library", { ctx.closed_lib } },
                            { "address", { ctx.fib } } }
                 end },
+  -- symbols of a mapped file: one that is no ELF file is refused
+  symbol_file = { params = { "path", "addr" },
+                  good = function(ctx) return { ctx.loops.path, ctx.loops.base } end,
+                  extra = function()
+                    return { { "not ELF", { "/etc/passwd", 4096 } },
+                             { "missing file", { "/no/such.so", 4096 } },
+                             { "directory", { "/", 4096 } } }
+                  end },
+  demangle = { params = { "name" }, nil_ok = true,
+               good = function() return { "_ZNSt6localeC1Ev" } end },
   -- marks: a good mark stays registered (unarmed, it changes nothing);
   -- good hooks and mark breakpoints match no mark
   mark = { params = { "address", "data1", "data2", "function" },

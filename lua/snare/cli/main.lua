@@ -47,8 +47,9 @@ usage: snare COMMAND [ARGS...]
                                    -F/-N/-H PATTERN, -D N, -t TIME,
                                    -T FUNC@ACTION, --disable filter while
                                    recording; --libcall: its library
-                                   calls too; -S FILE.lua: a uftrace Lua
-                                   script run live, in the program
+                                   calls too, -l/--nest-libcall: its
+                                   libraries' too; -S FILE.lua: a uftrace
+                                   Lua script run live, in the program
   snare report [-s KEY,...] [--threads] [--diff DIR2] [FILTERS]
   snare replay [FILTERS]           calls nested, with durations
   snare graph [FILTERS] FUNCTION   the call graph under FUNCTION

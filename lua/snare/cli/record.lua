@@ -83,6 +83,9 @@ local function parse(argv, first, attached)
       i = i + 1
     elseif option == "--libcall" then
       opts.specs[#opts.specs + 1] = "libcall"
+    elseif option == "-l" or option == "--nest-libcall" then
+      opts.specs[#opts.specs + 1] = "libcall"
+      opts.nest_libcall = true
     elseif option == "--disable" then
       opts.specs[#opts.specs + 1] = "disable"
     elseif option == "-S" or option == "--script" then
@@ -119,6 +122,21 @@ local function parse(argv, first, attached)
     return nil, "nothing to run: snare record [OPTIONS] -- PROGRAM [ARGS]"
   end
   return opts
+end
+
+-- The shared libraries `command` starts with (as ldd lists them, real
+-- paths), whose own library calls --nest-libcall records too.
+local function needed_libraries(command)
+  local pipe = io.popen("p=$(command -v " .. quote(command[1]) .. ") && "
+                        .. "ldd \"$p\" 2>/dev/null | "
+                        .. "sed -n 's/.*=> \\(\\/[^ ]*\\) .*/\\1/p' | "
+                        .. "xargs -r readlink -f")
+  local paths = {}
+  for line in pipe:lines() do
+    paths[#paths + 1] = line
+  end
+  pipe:close()
+  return paths
 end
 
 -- A fresh directory; one there already becomes DIR.old (as uftrace does).
@@ -159,6 +177,11 @@ function record.main(argv, first)
   local ok, why = make_directory(opts.dir)
   if not ok then
     return fail("cannot make the recording directory: " .. tostring(why))
+  end
+  if opts.nest_libcall then
+    for _, path in ipairs(needed_libraries(opts.command)) do
+      opts.specs[#opts.specs + 1] = "nest:" .. path
+    end
   end
   local script = package.searchpath("snare.recording.agent_script",
                                     package.path)

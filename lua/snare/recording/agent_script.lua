@@ -16,7 +16,8 @@
 -- streams into DIR/TID.dat while it runs. When the program ends this
 -- script adds what a report needs without the program: the hooked
 -- functions (symbols.txt), the memory map (maps.txt), the build-ids of
--- the mapped files (buildids.txt) and how the run went (info.txt).
+-- the mapped files (buildids.txt), their symbols (objects.txt) and how
+-- the run went (info.txt).
 local agent = require "snare.agent"
 local core = require "snare.agent.core"
 local buildid = require "snare.recording.buildid"
@@ -44,6 +45,9 @@ for item in agent.args[4]:gmatch("[^\x1e]+") do
     specs.auto = true
   elseif item == "libcall" then
     specs.libcall = true
+  elseif item:sub(1, 5) == "nest:" then
+    specs.nested = specs.nested or {}
+    specs.nested[#specs.nested + 1] = item:sub(6)
   elseif item == "disable" then
     filters = filters or {}
     filters.disabled = true
@@ -96,6 +100,9 @@ if script_path then
 end
 
 local functions, hooks, failed, plans = agent.functions(), {}, 0, {}
+-- The libraries whose PLTs --nest-libcall hooks, kept open (a closed
+-- one would lose its hooks).
+local nested_libraries = {}
 local wants_values = specs.auto or #specs.args > 0 or #specs.retvals > 0
 -- fn: {name=, address=, library=} (library: where a library call goes;
 -- else where fn lies).
@@ -156,9 +163,31 @@ if specs.libcall then
     end
     return "-"
   end
-  for _, stub in ipairs(assert(snare.core.plt_stubs(agent.program))) do
-    hook_function({ name = stub.name, address = stub.address,
-                    library = file_of(stub.target) })
+  local function hook_stubs(lib)
+    for _, stub in ipairs(assert(snare.core.plt_stubs(lib))) do
+      -- Named as the functions it calls are (C++ ones demangled).
+      local name = snare.core.demangle(stub.name) or stub.name
+      hook_function({ name = name, address = stub.address,
+                      library = file_of(stub.target) })
+    end
+  end
+  hook_stubs(agent.program)
+  -- --nest-libcall: the calls the program's libraries make through
+  -- their own PLTs too, but for the system's base libraries (the C
+  -- library, libm, libpthread, libdl, libgcc_s, the loader), which
+  -- uftrace leaves out as well.
+  for _, path in ipairs(specs.nested or {}) do
+    local base = path:match("[^/]*$")
+    if not (base:match("^libc[%.%-]") or base:match("^libm[%.%-]")
+            or base:match("^ld%-linux") or base:match("^libgcc_s%.so")
+            or base:match("^libpthread[%.%-]")
+            or base:match("^libdl[%.%-]")) then
+      local lib = snare.load(path)
+      if lib then
+        nested_libraries[#nested_libraries + 1] = lib
+        hook_stubs(lib)
+      end
+    end
   end
 end
 
@@ -202,6 +231,40 @@ local function buildids_text(maps)
   return table.concat(lines, "\n") .. (#lines > 0 and "\n" or "")
 end
 
+-- The symbols of every mapped object with code (objects.txt), for
+-- replay to name pointer values "&name" as uftrace does: per object a
+-- line "object START FILE_END PATH", then "ADDRESS SIZE f|o NAME" in
+-- address order (hex). A file libelf mapped to read it has no code
+-- mapping and is left out.
+local function objects_text(maps)
+  local lines, group = {}, nil
+  local function flush()
+    if group and group.code then
+      local file = snare.core.symbol_file(group.path, group.start)
+      if file then
+        lines[#lines + 1] = string.format("object %x %x %s", file.start,
+                                          file.file_end, group.path)
+        for _, sym in ipairs(file.symbols) do
+          lines[#lines + 1] = string.format("%x %x %s %s", sym.address,
+                                            sym.size,
+                                            sym.is_function and "f" or "o",
+                                            sym.name)
+        end
+      end
+    end
+    group = nil
+  end
+  for from, perms, path in maps:gmatch("(%x+)%-%x+ (%S+) %S+ %S+ %S+%s+(/[^\n]*)\n") do
+    if not group or group.path ~= path then
+      flush()
+      group = { path = path, start = tonumber(from, 16) }
+    end
+    group.code = group.code or perms:find("x") ~= nil
+  end
+  flush()
+  return table.concat(lines, "\n") .. (#lines > 0 and "\n" or "")
+end
+
 local started = os.time()
 core.record_start(dir, lossless == "1", math.tointeger(tonumber(buffer)) or 0,
                   filters, min_duration)
@@ -231,6 +294,7 @@ end
 maps = read_file("/proc/self/maps") or maps
 write_file("maps.txt", maps)
 write_file("buildids.txt", buildids_text(maps))
+write_file("objects.txt", objects_text(maps))
 local info = {
   "command " .. table.concat(command, " "),
   "pid " .. (read_file("/proc/self/stat") or ""):match("^%d+"),

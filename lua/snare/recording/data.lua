@@ -95,11 +95,77 @@ function data.open(dir)
   return self
 end
 
--- A value as argspec.show shows it; a pointer to a function of the
--- recording as "&name", as uftrace shows one.
+-- objects.txt's objects: {start, file_end, addresses, ends, names},
+-- each symbol reaching to the next one of its kind (function or data
+-- object), as uftrace's symbol files make it, else to its own end.
+local function read_objects(dir)
+  local objects, current, kinds = {}, nil, nil
+  local function close()
+    if current then
+      local n = #current.addresses
+      for i = 1, n do
+        local own = current.addresses[i] + current.ends[i]
+        current.ends[i] = i < n and kinds[i + 1] == kinds[i]
+                          and current.addresses[i + 1] or own
+      end
+    end
+  end
+  for _, line in ipairs(lines_of(dir .. "/objects.txt") or {}) do
+    local start, file_end = line:match("^object (%x+) (%x+) ")
+    if start then
+      close()
+      current = { start = tonumber(start, 16), file_end = tonumber(file_end, 16),
+                  addresses = {}, ends = {}, names = {} }
+      objects[#objects + 1], kinds = current, {}
+    else
+      local address, size, kind, name = line:match("^(%x+) (%x+) ([fo]) (.*)$")
+      if address and current then
+        local i = #current.addresses + 1
+        current.addresses[i] = tonumber(address, 16)
+        current.ends[i] = tonumber(size, 16) -- the size until close()
+        current.names[i], kinds[i] = name, kind
+      end
+    end
+  end
+  close()
+  return objects
+end
+
+--- The name of the function or data object of the recorded program's
+-- objects that holds `address`, as uftrace names a pointer ("strm" for
+-- a pointer into `static lzma_stream strm`); nil outside them, and in
+-- the part of an object's .bss past its file's last page, which uftrace
+-- does not count as the object's.
+function Data:object_at(address)
+  self.objects = self.objects or read_objects(self.dir)
+  for _, object in ipairs(self.objects) do
+    if address >= object.start and address < object.file_end then
+      local addresses, low, high = object.addresses, 1, #object.addresses
+      while low <= high do -- the last symbol at or below address
+        local middle = (low + high) // 2
+        if addresses[middle] <= address then
+          low = middle + 1
+        else
+          high = middle - 1
+        end
+      end
+      if high >= 1 and address < object.ends[high] then
+        return object.names[high]
+      end
+      return nil
+    end
+  end
+  return nil
+end
+
+-- A value as argspec.show shows it; a pointer to a function or a data
+-- object of the recording as "&name", as uftrace shows one.
 function Data:shown(raw, format, text)
-  if format == "p" and self.at_address[raw] then
-    return "&" .. self.at_address[raw]
+  if format == "p" then
+    local name = self.at_address[raw] or (raw ~= 0 and self:object_at(raw))
+    if name then
+      return "&" .. name
+    end
   end
   return argspec.show(raw, format, text)
 end
