@@ -235,6 +235,9 @@ describe("snare record's filters", function()
     assert.truthy(text:find("\n    deflateEnd() {\n      free();", 1, true))
     assert.same({ "  } /* compress2 */", "  printf();", "} /* main */" },
                 { table.unpack(lines, #lines - 2) })
+    -- zlib alone: libc is among the base libraries left out
+    local info = assert(io.open(dir .. "/info.txt")):read("a")
+    assert.truthy(info:find("\nnested_libraries 1\n", 1, true), info)
   end)
 
   it("refuses a filter it cannot apply, running nothing", function()

@@ -302,6 +302,7 @@ local info = {
   "mode " .. (lossless == "1" and "lossless" or "drop"),
   "hooked " .. #hooks,
   "not_hooked " .. failed,
+  "nested_libraries " .. #nested_libraries, -- whose PLTs -l hooked
   "bytes " .. totals.bytes,
   "lost " .. (totals.lost + totals.unwritten),
   "started " .. started,
