@@ -56,6 +56,12 @@ end
 
 -- The lines both print alike, with addresses, source directories and
 -- process ids taken out.
+-- stderr without gdb's words for library sources neither tool has
+-- ("146\t../sysdeps/nptl/futex-internal.h: No such file or directory.").
+function M.own_errors(err)
+  return (err:gsub("%d+\t[^\n]*: No such file or directory%.\n", ""))
+end
+
 function M.comparable(text)
   local lines = {}
   for line in text:gmatch("[^\n]*") do

@@ -267,7 +267,10 @@ snare_status snare_session_quit(snare_session *session) {
   /* A thread that ends the program in the middle of a step (`next` over
      exit()) never stops again: the stepper waiting for its next stop is
      woken, as for a thread that detaches, and sees it ended. */
-  if (self != NULL && self->session == session && atomic_load(&self->stepped))
+  if (self != NULL && self->session == session &&
+      atomic_load(&self->stepped)) {
+    atomic_store(&self->ended_program, true);
     snare_os_event_signal(self->step_event);
+  }
   return SNARE_OK;
 }

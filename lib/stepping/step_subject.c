@@ -33,6 +33,13 @@ static snare_status thread_register_get(const snare_step_subject *subject,
 /* How often a yielding step looks for other threads' stops. */
 #define YIELD_POLL_MS 5
 
+/* In a step that yields: another thread stopped since it began. */
+static bool another_stop_waits(const snare_session *session) {
+  return atomic_load(&session->steps_yield) &&
+         atomic_load(&session->stops_queued) !=
+             atomic_load(&session->steps_yield_from);
+}
+
 /* Waits for the thread's next stop; the session's timeout interrupts a
    thread that runs too long, as it does the worker, and in a step that
    yields (snare_session_set_steps_yield) a stop of another thread
@@ -49,9 +56,7 @@ static void wait_for_thread(const snare_step_subject *subject) {
   unsigned waited = 0;
   bool asked = false;
   for (;;) {
-    if (yields && !asked &&
-        atomic_load(&session->stops_queued) !=
-            atomic_load(&session->steps_yield_from)) {
+    if (yields && !asked && another_stop_waits(session)) {
       snare_thread_break(session, thread->id); /* WRONG_STATE: stopping */
       asked = true;
     }
@@ -70,10 +75,29 @@ static snare_status thread_resume(const snare_step_subject *subject,
                                   const uint64_t *new_pc, snare_stop *stop) {
   snare_session *session = subject->session;
   snare_thread *thread = subject->thread;
+  if (another_stop_waits(session)) {
+    /* Not resumed at all: the step ends where its thread is parked, as
+       if a break request had stopped it there (resumed, a thread can run
+       far, even to its end, before a request reaches it). */
+    *stop = thread->stop;
+    stop->kind = SNARE_STOP_INTERRUPT;
+    stop->reason = SNARE_REASON_INTERRUPTED;
+    stop->breakpoint = 0;
+    stop->breakpoint_count = 0;
+    stop->has_return_value = false;
+    stop->watchpoint = 0;
+    return SNARE_OK;
+  }
   snare_status status = snare_thread_resume(session, thread->id, mode, new_pc);
   if (status != SNARE_OK)
     return status;
-  wait_for_thread(subject);
+  /* Woken, the thread has stopped, detached or ended the program; a wake
+     with none of these (a count a break request left) is waited past. */
+  do
+    wait_for_thread(subject);
+  while (atomic_load(&thread->state) != SNARE_THREAD_STOPPED &&
+         atomic_load(&thread->alive) &&
+         !atomic_load(&thread->ended_program));
   snare_os_global_lock();
   snare_breakpoints_clear_expired(session);
   snare_reclaim();

@@ -62,6 +62,7 @@ typedef struct snare_thread {
      becoming events. Attached threads only. */
   _Atomic bool stepped;
   snare_os_event *step_event;
+  _Atomic bool ended_program; /* it quit the session (exit) while stepped */
   /* What a breakpoint trampoline's condition run decided, for the stop
      its trap then makes (lib/session/breakpoint_jump.c), or where a
      condition moved the pc to (0: nowhere). */

@@ -278,7 +278,13 @@ local stepping = { step_line = true, next = true, step_instruction = true }
 -- the step (the stepped thread was interrupted for it), that stop is
 -- the one returned, its thread selected, as gdb shows it.
 local function after_running_step(self, id, stop)
-  self.parked[id] = stop.kind ~= "exit" or nil
+  if stop.kind == "exit" then
+    -- the stepped thread is ending the program: every thread runs on to
+    -- the end (one asked to stop now would stay parked in it)
+    self.parked[id] = nil
+    return stop
+  end
+  self.parked[id] = true
   self:stop_others()
   if stop.kind ~= "interrupt" then
     return stop
