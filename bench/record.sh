@@ -83,7 +83,8 @@ run_once() {
   local pin=$1 tool=$2 program=$3 t0 t1 args prefix=()
   read -ra args <<<"$(args_of "$program")"
   [[ $pin == pinned ]] && prefix=(taskset -c 0)
-  rm -rf "$work/$program.snare" "$work/$program.uftrace"
+  # (only this tool's: the counts below read both tools' last recordings)
+  [[ $tool == plain ]] || rm -rf "${work:?}/$program.$tool"
   t0=$(date +%s%N)
   case $tool in
     plain) "${prefix[@]}" "$bin/gcc-O2/$program" "${args[@]}" >/dev/null ;;
