@@ -79,7 +79,7 @@ end
 
 -- The shell script of M.interrupted: $1 the input after the stop, then
 -- the debugger's command line.
-local interrupting = [[
+local interrupting = [=[
 input=$1; shift
 # the polling below without the sanitizer runtime the specs may preload
 preload=${LD_PRELOAD-}
@@ -89,7 +89,16 @@ LD_PRELOAD=$preload "$@" <"$dir/in" >"$out" 2>&1 &
 debugger=$!
 exec 3>"$dir/in"
 for _ in $(seq 600); do grep -q '^ready' "$out" && break; sleep 0.1; done
-kill -INT "$(pgrep -P "$debugger")"
+program=$(pgrep -P "$debugger")
+# and until its main thread waits in the system call it says it is ready
+# for (not in a lock of stdio's, futex 202, on the way there): a SIGINT
+# a moment early shows another frame
+for _ in $(seq 50); do
+  read -r nr _ <"/proc/$program/syscall" || break
+  [[ $nr =~ ^[0-9]+$ && $nr != 202 ]] && break
+  sleep 0.1
+done
+kill -INT "$program"
 for _ in $(seq 600); do grep -q 'received signal' "$out" && break; sleep 0.1
 done
 printf '%s' "$input" >&3
@@ -98,7 +107,7 @@ wait "$debugger"
 echo "status $?" >>"$out"
 cat "$out"
 rm -rf "$dir"
-]]
+]=]
 
 -- Runs `words`, a debugger's command line (snare debug or gdb, batch,
 -- whose program is its child), with stdin a pipe: once the program said
