@@ -77,10 +77,11 @@ function M.comparable(text)
   return lines
 end
 
--- The shell script of M.interrupted: $1 the input after the stop, then
--- the debugger's command line.
+-- The shell script of M.interrupted: $1 the input after the stop, $2
+-- the number of the system call to interrupt, then the debugger's
+-- command line.
 local interrupting = [=[
-input=$1; shift
+input=$1; awaited=$2; shift 2
 # the polling below without the sanitizer runtime the specs may preload
 preload=${LD_PRELOAD-}
 unset LD_PRELOAD
@@ -91,11 +92,11 @@ exec 3>"$dir/in"
 for _ in $(seq 600); do grep -q '^ready' "$out" && break; sleep 0.1; done
 program=$(pgrep -P "$debugger")
 # and until its main thread waits in the system call it says it is ready
-# for (not in a lock of stdio's, futex 202, on the way there): a SIGINT
-# a moment early shows another frame
-for _ in $(seq 50); do
+# for: a SIGINT a moment early shows another frame (the write of "ready",
+# or the futex of a stdio lock another thread waits for)
+for _ in $(seq 100); do
   read -r nr _ <"/proc/$program/syscall" || break
-  [[ $nr =~ ^[0-9]+$ && $nr != 202 ]] && break
+  [[ $nr == "$awaited" ]] && break
   sleep 0.1
 done
 kill -INT "$program"
@@ -109,17 +110,22 @@ cat "$out"
 rm -rf "$dir"
 ]=]
 
+-- The x86-64 numbers of the system calls a fixture waits in.
+local syscall_numbers = { read = 0, pause = 34, clock_nanosleep = 230 }
+
 -- Runs `words`, a debugger's command line (snare debug or gdb, batch,
 -- whose program is its child), with stdin a pipe: once the program said
--- "ready", the program gets a SIGINT (as from Ctrl-C), and once the stop
--- is shown, `input` is written to stdin and it is closed. Returns the
+-- "ready" and its main thread waits in the system call named `awaited`,
+-- the program gets a SIGINT (as from Ctrl-C), and once the stop is
+-- shown, `input` is written to stdin and it is closed. Returns the
 -- output (stdout and stderr) and then "status N", the debugger's.
-function M.interrupted(words, input)
+function M.interrupted(words, awaited, input)
+  local number = assert(syscall_numbers[awaited], "unknown system call")
   local script = os.tmpname()
   local f = assert(io.open(script, "w"))
   f:write(interrupting)
   f:close()
-  local command = { "bash", script, input or "" }
+  local command = { "bash", script, input or "", tostring(number) }
   for _, w in ipairs(words) do
     command[#command + 1] = w
   end

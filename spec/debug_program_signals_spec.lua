@@ -44,8 +44,10 @@ describe("snare debug -- PROG, signals", function()
     local alone = dp.run { sleeper, "1" }
     assert.equals("ready\nnanosleep 0 \nclock_nanosleep 0\nusleep 0 \n", alone)
     local commands = { "run", "continue" }
-    local out = dp.interrupted(dp.snare_debug_words(commands, sleeper, "1"))
-    local gdb_out = dp.interrupted(dp.gdb_words(commands, sleeper, "1"))
+    local out = dp.interrupted(dp.snare_debug_words(commands, sleeper, "1"),
+                               "clock_nanosleep")
+    local gdb_out = dp.interrupted(dp.gdb_words(commands, sleeper, "1"),
+                                   "clock_nanosleep")
     assert.matches("\nProgram received signal SIGINT, Interrupt%.\n", out)
     assert.same(program_lines(alone, sleeps), program_lines(out, sleeps))
     assert.same(program_lines(gdb_out, sleeps), program_lines(out, sleeps))
@@ -55,8 +57,8 @@ describe("snare debug -- PROG, signals", function()
   it("runs a program's own SIGINT handler at signal SIGINT, as gdb",
      function()
     local commands = { "run", "bt 1", "signal SIGINT" }
-    local out = dp.interrupted(dp.snare_debug_words(commands, handler))
-    local gdb_out = dp.interrupted(dp.gdb_words(commands, handler))
+    local out = dp.interrupted(dp.snare_debug_words(commands, handler), "pause")
+    local gdb_out = dp.interrupted(dp.gdb_words(commands, handler), "pause")
     -- stopped, not handled, at the Ctrl-C; handled once passed on
     assert.matches("^ready\n\nProgram received signal SIGINT, Interrupt%.\n"
                    .. "[^\n]*pause[^\n]*\n.*\nhandler ran\ncaught 1\n"
@@ -70,8 +72,8 @@ describe("snare debug -- PROG, signals", function()
   it("passes SIGINT on at continue after handle SIGINT pass, as gdb",
      function()
     local commands = { "handle SIGINT pass", "run", "continue" }
-    local out = dp.interrupted(dp.snare_debug_words(commands, handler))
-    local gdb_out = dp.interrupted(dp.gdb_words(commands, handler))
+    local out = dp.interrupted(dp.snare_debug_words(commands, handler), "pause")
+    local gdb_out = dp.interrupted(dp.gdb_words(commands, handler), "pause")
     assert.matches("^SIGINT is used by the debugger%.\nAre you sure you want "
                    .. "to change it%? %(y or n%) %[answered Y; input not "
                    .. "from terminal%]\nready\n\nProgram received signal "

@@ -294,7 +294,8 @@ rm -f "$out"
     -- attach_counter says "ready", then waits in read(): SIGINT then,
     -- then a line for it once the stop is shown, then the end of input
     local out = dp.interrupted(dp.snare_debug_words(
-      { "run", "bt", "continue" }, helpers.program("attach_counter")), "2\n")
+      { "run", "bt", "continue" }, helpers.program("attach_counter")), "read",
+      "2\n")
     assert.matches("^ready\n\nProgram received signal SIGINT, Interrupt%.\n",
                    out)
     assert.matches("\n#%d  0x%x+ in main %(%) at attach_counter.c:20\n", out)
