@@ -8,11 +8,15 @@ corpus_oracle_settings=(gcc-O0 gcc-O1 gcc-O2 clang-O2)
 corpus_oracle_programs=(bzip2 xz xmlwf yaml-events)
 
 # corpus_oracle_bin: the directory of one setting's builds (built by
-# tools/corpus/build on first use, cached for every later run).
+# tools/corpus/build on first use, cached for every later run; under the
+# cache's lock, as make corpus-build builds it: two builds writing the
+# same objects corrupt them).
 corpus_oracle_bin() {
   local root=$1 setting=$2
+  local cache=${SNARE_CORPUS_CACHE:-/var/cache/snare/corpus}
   if [[ ! -d $root/build/corpus/bin/$setting ]]; then
-    "$root/tools/corpus/build" >&2 || return 1
+    mkdir -p "$cache"
+    flock "$cache/.lock" "$root/tools/corpus/build" >&2 || return 1
   fi
   echo "$root/build/corpus/bin/$setting"
 }
