@@ -180,6 +180,7 @@ corpus-build: build
 corpus: corpus-build
 	@echo "==== real-world corpus (tools/corpus) ===="
 	$(TIMEOUT) tools/corpus/run
+	$(TIMEOUT) tools/corpus/record_filters
 	@tools/setup gdb
 	$(TIMEOUT) tools/corpus/watch
 
