@@ -62,9 +62,9 @@ describe("snare debug", function()
       "quit",
     }
     assert.equal(0, status)
-    assert.matches("Breakpoint 1 at 0x%x+ <fib%+%d+>: file demo.c, line 8.",
+    assert.matches("Breakpoint 1 at 0x%x+: file demo.c, line 8.",
                    out)
-    assert.matches("1       breakpoint     keep y   0x%x+ <fib", out)
+    assert.matches("1       breakpoint     keep y   0x%x+ in fib at demo.c:8\n", out)
     assert.matches("\tstop only if $rdi == 3", out, 1, true)
     assert.matches("\nBreakpoint 1, fib (n=3) at demo.c:8\n8\t  if (n < 2)\n",
                    out, 1, true)
@@ -103,7 +103,7 @@ describe("snare debug", function()
       "print m",
       "kill",
     }
-    assert.matches("Breakpoint 2 at 0x%x+ <collatz_steps%+%d+>: file demo.c, "
+    assert.matches("Breakpoint 2 at 0x%x+: file demo.c, "
                    .. "line 17.", out)
     assert.matches("\nBreakpoint 1, fib (n=2) at demo.c:8\n", out, 1, true)
     assert.matches("$1 = 2\n", out, 1, true)
@@ -154,7 +154,7 @@ describe("snare debug", function()
       "kill",
     }
     assert.equal(0, status)
-    assert.matches("Temporary breakpoint 1 at 0x%x+ <fib>: file demo.c, "
+    assert.matches("Temporary breakpoint 1 at 0x%x+: file demo.c, "
                    .. "line 7.", out)
     assert.matches("Temporary breakpoint 1, fib %(n=%-?%d+%) at demo.c:7\n"
                    .. "7\t{\n", out)

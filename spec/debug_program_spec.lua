@@ -274,7 +274,7 @@ rm -f "$out"
     local commands = { "start", "next", "p p", "next", "p first" }
     local out, _, status = snare_debug(commands)
     assert.equals(0, status)
-    assert.matches("^Temporary breakpoint 1 at 0x%x+ <main%+%d+>: file "
+    assert.matches("^Temporary breakpoint 1 at 0x%x+: file "
                    .. "debug_program.c, line 46%.\n\nTemporary breakpoint 1, "
                    .. "main %(argc=1, argv=0x%x+%) at debug_program.c:46\n",
                    out)
@@ -313,7 +313,7 @@ rm -f "$out"
                                            "break scale" }
     assert.equals(1, status) -- batch mode: a command failed
     assert.equals("The program is not being run.\nNo threads.\n", err)
-    assert.matches("^Breakpoint 1 at 0x%x+ <scale%+%d+>: file "
+    assert.matches("^Breakpoint 1 at 0x%x+: file "
                    .. "debug_program.c, line 20%.\n$", out)
   end)
 end)

@@ -72,6 +72,9 @@ typedef struct di_function {
   char *linkage; /* its other name: a C++ function's mangled name, a C
                     function's DW_AT_name when its linkage name (an
                     assembler label) is the name shown; or NULL */
+  bool source_alias; /* linkage is that DW_AT_name: gdb finds the function
+                        by it through its ELF symbol, so only where the
+                        function itself is, never its inlined copies */
   snare_address_range *ranges;  /* link-time, shared with its block */
   snare_address_range *exported; /* run-time, what info.ranges shows */
   char **params;

@@ -156,6 +156,20 @@ local view = View.new(threads, on_end, hidden)
 local dbg = assert(Debugger.new { session = view })
 dbg.libraries = libraries
 
+-- Before `run` gdb knows the program alone: `break getenv`, a function of
+-- libc the program calls through its PLT, is set at the stub ("Breakpoint
+-- 1 at 0x1050", `<getenv@plt>` in `info breakpoints`) and moves to libc's
+-- function when libc loads. Here libc is loaded already, so the breakpoint
+-- is libc's from the start and only shows as the stub until `run`.
+function dbg.pending_stub(_, where)
+  local program = libraries[1]
+  if not where:match("^[%a_][%w_]*$") or program:function_info(where)
+     or program:symbol(where) then
+    return nil
+  end
+  return program:symbol(where .. "@plt")
+end
+
 -- A fault shows as gdb's "Program received signal"; continuing from it
 -- lets the program die of it, as gdb's inferior does.
 -- Once the program has had threads, gdb names the thread of a stop
@@ -230,6 +244,7 @@ end
 -- Lets the program go from before main and shows its first stop.
 local function start_program()
   started = true
+  dbg.pending_stub = nil
   if interactive then -- as gdb, which says it on a terminal only
     io.stdout:write("Starting program: ", program_line(), "\n")
   end
@@ -260,6 +275,7 @@ local function start_at_entry()
   agent.session:breakpoint(entry_point(), { temporary = true,
                                             internal = true })
   started = true
+  dbg.pending_stub = nil
   if interactive then
     io.stdout:write("Starting program: ", program_line(), "\n")
   end

@@ -19,6 +19,11 @@ function report.frame_line(addr)
   return string.format("0x%016x in %s ()", addr, report.function_name(addr))
 end
 
+--- A source file's name as gdb shows it in frames and breakpoints.
+function report.file_name(file)
+  return file:match("[^/]*$")
+end
+
 --- "0x7f... <fib+4>" (the symbol part only when one is known).
 function report.address(addr)
   local name = snare.describe(addr)
