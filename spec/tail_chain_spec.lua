@@ -59,7 +59,65 @@ local function prompt_backtraces(lib)
   return backtraces(snare_out), backtraces(gdb_out)
 end
 
+-- info frame in every frame of a stop in chain_leaf of a program built
+-- of spec/fixtures/tail_chain.c at -O2 (chain_top and chain_middle are
+-- tail-call frames there), each address replaced by the order in which
+-- it first appears, so that equal addresses read equal (a tail-call
+-- frame is at its callee's address) while the two processes' differ.
+local function info_frames(debugger)
+  local ex = {}
+  for _, c in ipairs { "break chain_leaf", "run", "info frame", "frame 1",
+                       "info frame", "frame 2", "info frame", "frame 3",
+                       "info frame", "frame 4", "info frame" } do
+    ex[#ex + 1] = "-ex " .. quote(c)
+  end
+  local out = run(debugger:format(table.concat(ex, " ")))
+  local seen, count, lines = {}, 0, {}
+  for line in out:gmatch("[^\n]*") do
+    if line:match("^Stack level") or line:match("^ %a") or line:match("^  %a")
+    then
+      line = line:gsub("0x%x+", function(hex)
+        if not seen[hex] then
+          count = count + 1
+          seen[hex] = "A" .. count
+        end
+        return seen[hex]
+      end):gsub("%(%S*/", "(")
+        -- the prompt does not write gdb's x=x@entry=V form (yet)
+        :gsub("(%w+)=%1@entry=", "%1=")
+      lines[#lines + 1] = line
+    end
+  end
+  return lines, out
+end
+
 describe("tail-call frames against gdb", function()
+  it("info frame in tail-call frames and their neighbours, as gdb's",
+     function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir))
+    local f = assert(io.open(dir .. "/main.c", "w"))
+    f:write("int tail_chain_main(void);\n"
+            .. "int main(void) { return tail_chain_main() & 0; }\n")
+    f:close()
+    local prog = dir .. "/prog"
+    assert(os.execute(("gcc -g -O2 -Ispec/fixtures -o %s %s/main.c "
+                       .. "spec/fixtures/tail_chain.c"):format(prog, dir)))
+    local ours, out = info_frames("timeout 60 bin/snare debug -batch %s "
+                                  .. quote(prog))
+    local gdbs = info_frames("timeout 120 env -u LD_PRELOAD gdb -nx -batch "
+                             .. "%s " .. quote(prog))
+    os.execute("rm -rf " .. dir)
+    local tail = 0
+    for _, line in ipairs(gdbs) do
+      if line:match("^ tail call frame") then tail = tail + 1 end
+    end
+    assert.equal(2, tail) -- chain_middle and chain_top
+    print(("info frame against gdb: %d lines compared"):format(#gdbs))
+    assert.same(gdbs, ours, out)
+  end)
+
   for _, level in ipairs { "O2", "O0" } do
     it("the prompt's bt shows the frames gdb shows (" .. level .. ")",
        function()
