@@ -33,7 +33,8 @@ local function backtraces(out)
     end
     if current and line:match("^#%d") then
       line = line:gsub("0x%x+", "ADDR"):gsub(" at [^ ]*/([^/ ]+:%d+)$", " at %1")
-        -- the prompt does not write gdb's x=x@entry=V form (yet)
+        -- (chain_leaf's x@entry gdb reads from rdi of the tail-call frame,
+        -- a register snare does not take for an outer frame's)
         :gsub("(%w+)=%1@entry=", "%1=")
       current[#current + 1] = line
       if line:match(" tail_chain_main ") then current = nil end
@@ -83,7 +84,8 @@ local function info_frames(debugger)
         end
         return seen[hex]
       end):gsub("%(%S*/", "(")
-        -- the prompt does not write gdb's x=x@entry=V form (yet)
+        -- (chain_leaf's x@entry gdb reads from rdi of the tail-call frame,
+        -- a register snare does not take for an outer frame's)
         :gsub("(%w+)=%1@entry=", "%1=")
       lines[#lines + 1] = line
     end

@@ -137,7 +137,23 @@ function report.c_value(raw)
   return low >= 0x80000000 and low - 0x100000000 or low
 end
 
---- "n=4, s=0x5555 \"hi\"": a frame's arguments as gdb prints them.
+-- A parameter's value at its function's entry ("x@entry", from the
+-- caller's call site) as an argument's text, or nil where it is unknown.
+local function entry_text(frame, name)
+  local ok, v = pcall(expr.frame_value, frame, name .. "@entry")
+  if not ok or v == nil then
+    return nil
+  end
+  local good, text = pcall(expr.format_argument, v)
+  if not good or text == "<optimized out>" then
+    return nil
+  end
+  return text
+end
+
+--- "n=4, s=0x5555 \"hi\"": a frame's arguments as gdb prints them (gdb
+-- 13's `set print entry-values default`): "x=x@entry=5" where the value
+-- at entry is known and the same, "x=9, x@entry=6" where it differs.
 function report.frame_args(frame)
   local ok, params = pcall(frame.params, frame)
   local args = {}
@@ -147,7 +163,15 @@ function report.frame_args(frame)
       local good, v = pcall(expr.frame_value, frame, p.name)
       text = good and expr.format_argument(v) or ("<error: " .. v .. ">")
     end
-    args[#args + 1] = p.name .. "=" .. text
+    local entry = entry_text(frame, p.name)
+    if entry == text then
+      args[#args + 1] = ("%s=%s@entry=%s"):format(p.name, p.name, text)
+    else
+      args[#args + 1] = p.name .. "=" .. text
+      if entry then
+        args[#args + 1] = p.name .. "@entry=" .. entry
+      end
+    end
   end
   return table.concat(args, ", ")
 end
