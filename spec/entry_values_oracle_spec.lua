@@ -16,8 +16,6 @@ local function frames(out)
   for line in out:gmatch("[^\n]*") do
     if line:match("^#%d") then
       lines[#lines + 1] = line:gsub("0x%x+", "0x")
-        -- (file names as gdb shows them are the next commit's)
-        :gsub(" at [^ ]*/([^/ ]+:%d+)$", " at %1")
     end
   end
   return lines

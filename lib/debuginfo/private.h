@@ -109,6 +109,7 @@ typedef struct di_unit {
   char **files; /* gdb's names of its line table's files */
   size_t file_count;
   unsigned language; /* DW_AT_language, 0 if it has none */
+  char *comp_dir;    /* DW_AT_comp_dir, or NULL */
   bool loaded;
 } di_unit;
 

@@ -19,9 +19,11 @@ function report.frame_line(addr)
   return string.format("0x%016x in %s ()", addr, report.function_name(addr))
 end
 
---- A source file's name as gdb shows it in frames and breakpoints.
-function report.file_name(file)
-  return file:match("[^/]*$")
+--- Source file `file` (of the line at `addr`) named as gdb names it in
+-- frames and breakpoints: as the DWARF writes it ("../src/x.c",
+-- "./stdlib/getenv.c"), not joined to the compilation directory.
+function report.file_name(file, addr)
+  return snare.core.source_name(addr, file)
 end
 
 --- "0x7f... <fib+4>" (the symbol part only when one is known).
@@ -64,7 +66,8 @@ local function show_location(out, stop, frame, heading, prefix)
     local inside = not row or row.address ~= pc
     if heading then
       local where = frame and report.frame_text(frame)
-        or string.format("%s () at %s", stop.func or "??", stop.file)
+        or string.format("%s () at %s", stop.func or "??",
+                         report.file_name(stop.file, pc))
       out(string.format("%s%s%s", prefix or "",
                         inside and string.format("0x%016x in ", pc) or "",
                         where))
@@ -182,8 +185,8 @@ function report.frame_text(frame)
   local text = string.format("%s (%s)", frame.func or "??",
                              report.frame_args(frame))
   if frame.file then
-    text = string.format("%s at %s:%d", text, frame.file:match("[^/]*$"),
-                         frame.line)
+    text = string.format("%s at %s:%d", text, report.file_name(frame.file,
+      frame.index == 0 and frame.pc or frame.pc - 1), frame.line)
   end
   return text
 end

@@ -19,7 +19,7 @@ local function describe(bp, where)
   end
   if row then
     text = string.format("%s: file %s, line %d.", text,
-                         report.file_name(row.file), row.line)
+                         report.file_name(row.file, bp.address), row.line)
   end
   return text
 end
@@ -30,7 +30,7 @@ local function what(address)
   local row = snare.line_at(address)
   if row and row["function"] then
     return string.format("in %s at %s:%d", row["function"],
-                         report.file_name(row.file), row.line)
+                         report.file_name(row.file, address), row.line)
   end
   local name = snare.describe(address)
   return name and ("<" .. name .. ">") or ""

@@ -209,7 +209,8 @@ local function info_frame(dbg)
                         regs.cfa))
   local where = frame.func or "??"
   if frame.file then
-    where = string.format("%s (%s:%d)", where, frame.file, frame.line)
+    where = string.format("%s (%s:%d)", where, report.file_name(frame.file,
+      frame.index == 0 and frame.pc or frame.pc - 1), frame.line)
   end
   local saved_rip, caller_cfa, callee_cfa = neighbours(frames, frame.index,
                                                        regs)
