@@ -28,6 +28,7 @@ typedef struct di_row {
  */
 typedef struct di_subfile {
   char *path;
+  char *name; /* gdb's (its symtab's): as the DWARF writes it, or NULL */
   size_t unit;
   di_row *rows;
   size_t count, cap;
@@ -109,7 +110,6 @@ typedef struct di_unit {
   char **files; /* gdb's names of its line table's files */
   size_t file_count;
   unsigned language; /* DW_AT_language, 0 if it has none */
-  char *comp_dir;    /* DW_AT_comp_dir, or NULL */
   bool loaded;
 } di_unit;
 

@@ -24,13 +24,11 @@ static bool add_unit(snare_debuginfo *di, Dwarf_Die cu, Dwarf_Half version)
     u->language = (unsigned)language;
   if (!di_unit_ranges(di, cu, version, &u->ranges, &u->range_count))
     return false;
-  const char *comp_dir = di_comp_dir(cu);
-  if (comp_dir && !(u->comp_dir = strdup(comp_dir)))
-    return false;
   char **files = NULL;
   Dwarf_Signed count = 0;
   if (dwarf_srcfiles(cu, &files, &count, NULL) != DW_DLV_OK)
     return true; /* no line table: found by address only */
+  const char *comp_dir = di_comp_dir(cu);
   u->files = calloc(count > 0 ? (size_t)count : 1, sizeof *u->files);
   bool ok = u->files != NULL;
   for (Dwarf_Signed i = 0; i < count; i++) {
@@ -116,7 +114,6 @@ void di_free_units(snare_debuginfo *di)
     for (size_t k = 0; k < u->file_count; k++)
       free(u->files[k]);
     free(u->files);
-    free(u->comp_dir);
   }
   free(di->units);
 }
@@ -213,8 +210,8 @@ void di_need_all(const snare_debuginfo *di)
 
 /*
  * gdb's name of a source file (its symtab's): the file as the line table
- * and DW_AT_name write it, which libdwarf joined to the unit's absolute
- * compilation directory ("/build/../src/x.c" is "../src/x.c").
+ * and DW_AT_name write it (the subfile's name), which libdwarf joined to
+ * the directories ("/build/../src/x.c" is "../src/x.c").
  */
 snare_status snare_debuginfo_source_name(const snare_debuginfo *di,
                                          uint64_t addr, const char *path,
@@ -223,14 +220,16 @@ snare_status snare_debuginfo_source_name(const snare_debuginfo *di,
   if (!di || !path || !out)
     return SNARE_INVALID_ARGUMENT;
   for (size_t i = 0; i < di->unit_count; i++) {
-    const di_unit *u = &di->units[i];
-    if (!covers(u, addr - di->bias))
+    if (!covers(&di->units[i], addr - di->bias))
       continue;
-    size_t n = u->comp_dir ? strlen(u->comp_dir) : 0;
     *out = path;
-    if (n > 1 && u->comp_dir[0] == '/' && strncmp(path, u->comp_dir, n) == 0
-        && path[n] == '/')
-      *out = path + n + 1;
+    for (size_t k = 0; k < di->subfile_count; k++) {
+      const di_subfile *sf = &di->subfiles[k];
+      if (sf->unit == i && sf->name && strcmp(sf->path, path) == 0) {
+        *out = sf->name;
+        break;
+      }
+    }
     return SNARE_OK;
   }
   return SNARE_NOT_FOUND;
