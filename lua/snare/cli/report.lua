@@ -14,9 +14,20 @@ function report.function_name(addr)
   return sym and sym.name or "??"
 end
 
+--- The shared object code at addr without sources is in, as gdb's frame
+-- lines name it (" from /lib/x86_64-linux-gnu/libfoo.so.1"), or nil: a
+-- program's prompt sets it (report.library_at = function(addr)).
+report.library_at = nil
+
+local function from(addr)
+  local path = report.library_at and report.library_at(addr)
+  return path and (" from " .. path) or ""
+end
+
 --- "0x00007f... in fib ()": gdb's frame line when there are no sources.
 function report.frame_line(addr)
-  return string.format("0x%016x in %s ()", addr, report.function_name(addr))
+  return string.format("0x%016x in %s ()%s", addr, report.function_name(addr),
+                       from(addr))
 end
 
 --- Source file `file` (of the line at `addr`) named as gdb names it in
@@ -198,13 +209,17 @@ end
 function report.stack_frame(frame, callee_inlined)
   local text = report.frame_text(frame)
   if text:match("^%?%?") then
-    return string.format("#%-2d 0x%016x in %s ()", frame.index, frame.pc,
-                         report.function_name(frame.pc))
+    return string.format("#%-2d 0x%016x in %s ()%s", frame.index, frame.pc,
+                         report.function_name(frame.pc),
+                         from(frame.index == 0 and frame.pc or frame.pc - 1))
   end
   local row = frame.file and snare.line_at(frame.pc)
   if callee_inlined or frame.index == 0 and row and row.address == frame.pc
   then
     return string.format("#%-2d %s", frame.index, text)
+  end
+  if not frame.file then
+    text = text .. from(frame.index == 0 and frame.pc or frame.pc - 1)
   end
   return string.format("#%-2d 0x%016x in %s", frame.index, frame.pc, text)
 end
