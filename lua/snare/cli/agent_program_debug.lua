@@ -217,13 +217,46 @@ dbg.stop_instruction = false -- gdb shows a stop's frame line alone
 -- 1 at 0x1050", `<getenv@plt>` in `info breakpoints`) and moves to libc's
 -- function when libc loads. Here libc is loaded already, so the breakpoint
 -- is libc's from the start and only shows as the stub until `run`.
+-- A function the program has no stub of is not defined for gdb until
+-- libc loads: with `set breakpoint pending on` the breakpoint is gdb's
+-- pending one ("pending"), with `off` refused ("undefined"); with `auto`
+-- (gdb asks, or answers no in batch mode) it is libc's at once.
+local pending_mode = "auto"
 function dbg.pending_stub(_, where)
   local program = libraries[1]
   if not where:match("^[%a_][%w_]*$") or program:function_info(where)
      or program:symbol(where) then
     return nil
   end
-  return program:symbol(where .. "@plt")
+  local stub = program:symbol(where .. "@plt")
+  if stub then
+    return stub
+  end
+  return ({ on = "pending", off = "undefined" })[pending_mode]
+end
+do
+  local set, show
+  for _, command in ipairs(dbg.commands.list) do
+    set = command.name == "set" and command or set
+    show = command.name == "show" and command or show
+  end
+  local set_run, show_run = set.run, show.run
+  set.run = function(d, words, ...)
+    local mode = words:match("^breakpoint%s+pending%s*(%S*)%s*$")
+    if not mode then
+      return set_run(d, words, ...)
+    elseif mode ~= "on" and mode ~= "off" and mode ~= "auto" then
+      d:fail('"on", "off" or "auto" expected.')
+    end
+    pending_mode = mode
+  end
+  show.run = function(d, words, ...)
+    if not words:match("^breakpoint%s+pending%s*$") then
+      return show_run(d, words, ...)
+    end
+    d:out(("Debugger's behavior regarding pending breakpoints is %s.")
+      :format(pending_mode))
+  end
 end
 
 -- A fault shows as gdb's "Program received signal"; continuing from it

@@ -64,6 +64,9 @@ local function set_breakpoint(dbg, args, temporary)
   local opts = { temporary = temporary,
                  condition = function(frame) return decide(dbg, frame) end }
   local stub = dbg.pending_stub and dbg:pending_stub(where)
+  if stub == "undefined" then
+    dbg:fail('Function "%s" not defined.', where)
+  end
   local ok, bp = pcall(dbg.session.breakpoint, dbg.session,
                        dbg:location(where), opts)
   if not ok then
@@ -78,8 +81,15 @@ local function set_breakpoint(dbg, args, temporary)
   end
   dbg.notes[bp.id] = { temporary = temporary, condition = text,
                        test = test, stub = stub }
-  dbg:out(string.format("%s %d at %s", temporary and "Temporary breakpoint"
-                        or "Breakpoint", bp.id,
+  local kind = temporary and "Temporary breakpoint" or "Breakpoint"
+  if stub == "pending" then -- gdb's, until the library loads
+    io.stderr:write(string.format('Function "%s" not defined.\n', where))
+    dbg:out(string.format("%s %d (%s) pending.", kind, bp.id, where))
+    dbg.notes[bp.id].pending = where
+    dbg.notes[bp.id].stub = nil
+    return
+  end
+  dbg:out(string.format("%s %d at %s", kind, bp.id,
                         stub and string.format("0x%x", stub)
                         or describe(bp, where)))
 end
@@ -126,7 +136,14 @@ local function info_breakpoints(dbg)
     dbg:out("No breakpoints or watchpoints.")
     return
   end
-  dbg:out("Num     Type           Disp Enb Address            What")
+  -- (gdb's address column is as wide as a pending row needs when every
+  -- row is one)
+  local narrow = #watchpoints == 0 and dbg.pending_stub ~= nil
+  for _, bp in ipairs(list) do
+    narrow = narrow and (dbg.notes[bp.id] or {}).pending ~= nil
+  end
+  dbg:out(narrow and "Num     Type           Disp Enb Address    What"
+          or "Num     Type           Disp Enb Address            What")
   for _, bp in ipairs(list) do
     local note = dbg.notes[bp.id] or {}
     local stub = note.stub and dbg.pending_stub and note.stub
@@ -134,7 +151,10 @@ local function info_breakpoints(dbg)
     local row = string.format("%-7d breakpoint     %-4s %-3s ", bp.id,
                               note.temporary and "del" or "keep",
                               bp.enabled and "y" or "n")
-    if #addresses > 1 then
+    if note.pending and dbg.pending_stub then
+      dbg:out(string.format(narrow and "%s%-10s %s" or "%s%-18s %s", row,
+                            "<PENDING>", note.pending))
+    elseif #addresses > 1 then
       dbg:out(row .. "<MULTIPLE>         ")
     else
       dbg:out(string.format("%s0x%016x %s", row, addresses[1],
