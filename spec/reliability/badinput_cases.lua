@@ -151,6 +151,8 @@ cases.groups.module = with_memory {
                   good = function(ctx) return { ctx.fib } end },
   source_name = { params = { "addr", "path" },
                   good = function(ctx) return { ctx.fib, "/x/demo.c" } end },
+  argument_text = { params = { "name", "text", "entry" },
+                    good = function() return { "x", "5", "6" } end },
   x87_text = { params = { "bytes" },
                good = function() return { string.rep("\0", 10) } end },
   type_info = { params = { "ref" },

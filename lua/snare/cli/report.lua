@@ -166,8 +166,9 @@ local function entry_text(frame, name)
 end
 
 --- "n=4, s=0x5555 \"hi\"": a frame's arguments as gdb prints them (gdb
--- 13's `set print entry-values default`): "x=x@entry=5" where the value
--- at entry is known and the same, "x=9, x@entry=6" where it differs.
+-- 13's `set print entry-values default`, core.argument_text):
+-- "x=x@entry=5" where the value at entry is known and the same,
+-- "x=9, x@entry=6" where it differs.
 function report.frame_args(frame)
   local ok, params = pcall(frame.params, frame)
   local args = {}
@@ -177,15 +178,8 @@ function report.frame_args(frame)
       local good, v = pcall(expr.frame_value, frame, p.name)
       text = good and expr.format_argument(v) or ("<error: " .. v .. ">")
     end
-    local entry = entry_text(frame, p.name)
-    if entry == text then
-      args[#args + 1] = ("%s=%s@entry=%s"):format(p.name, p.name, text)
-    else
-      args[#args + 1] = p.name .. "=" .. text
-      if entry then
-        args[#args + 1] = p.name .. "@entry=" .. entry
-      end
-    end
+    args[#args + 1] = snare.core.argument_text(p.name, text,
+                                               entry_text(frame, p.name))
   end
   return table.concat(args, ", ")
 end
