@@ -437,37 +437,63 @@ static void push_short(lua_State *L, int idx)
 }
 
 /*
- * One parameter of the entry table at -1 as gdb 13 writes it in a frame
- * line: "x=5", "x=x@entry=5" when the value at entry is the same,
- * "x@entry=5" when only the value at entry is known, "p=<synthetic
- * pointer>" for an implicit pointer.
+ * A parameter as gdb 13 writes it in a frame line (`set print
+ * entry-values default`), from the texts of its value and of its value at
+ * entry (NULL where that is unknown): "x=5", "x=x@entry=5" when both are
+ * the same, "x=9, x@entry=6" when they differ (the value optimized out
+ * too: "x=<optimized out>, x@entry=6"). The prompt's frame lines
+ * (core.argument_text) and a frame's tostring both write it here.
+ */
+static void push_argument(lua_State *L, const char *name, const char *text,
+                          const char *entry)
+{
+  if (entry != NULL && strcmp(entry, text) == 0)
+    lua_pushfstring(L, "%s=%s@entry=%s", name, name, text);
+  else if (entry != NULL)
+    lua_pushfstring(L, "%s=%s, %s@entry=%s", name, text, name, entry);
+  else
+    lua_pushfstring(L, "%s=%s", name, text);
+}
+
+/* core.argument_text(name, text [, entry]) -> push_argument's text */
+static int core_argument_text(lua_State *L)
+{
+  const char *name = luaL_checkstring(L, 1);
+  const char *text = luaL_checkstring(L, 2);
+  push_argument(L, name, text, luaL_optstring(L, 3, NULL));
+  return 1;
+}
+
+/*
+ * One parameter of the entry table at -1 as push_argument writes it,
+ * after ", " when comma: values as push_short shows them, "p=<synthetic
+ * pointer>" for an implicit pointer; an aggregate's value at entry is
+ * not shown (push_short cannot tell two of them apart).
  */
 static void push_param(lua_State *L, bool comma)
 {
   int entry = lua_gettop(L);
+  lua_pushstring(L, comma ? ", " : "");
   lua_getfield(L, entry, "name");
   const char *name = lua_tostring(L, -1);
   lua_getfield(L, entry, "value");
-  lua_getfield(L, entry, "entry");
-  bool has_entry = !lua_isnil(L, -1);
-  bool same = has_entry && !lua_isnil(L, -2) && !lua_istable(L, -1) &&
-              lua_rawequal(L, -1, -2);
-  push_short(L, has_entry && lua_isnil(L, -2) ? -1 : -2);
+  bool aggregate = lua_istable(L, -1);
   if (lua_getfield(L, entry, "problem") == LUA_TSTRING &&
-      strcmp(lua_tostring(L, -1), "synthetic pointer") == 0) {
+      strcmp(lua_tostring(L, -1), "synthetic pointer") == 0)
     lua_pushliteral(L, "<synthetic pointer>");
-    lua_replace(L, -3);
-  }
-  lua_pop(L, 1);
-  if (same)
-    lua_pushfstring(L, "%s%s=%s@entry=%s", comma ? ", " : "", name, name,
-                    lua_tostring(L, -1));
-  else if (has_entry && lua_isnil(L, -3))
-    lua_pushfstring(L, "%s%s@entry=%s", comma ? ", " : "", name,
-                    lua_tostring(L, -1));
   else
-    lua_pushfstring(L, "%s%s=%s", comma ? ", " : "", name,
-                    lua_tostring(L, -1));
+    push_short(L, -2);
+  const char *text = lua_tostring(L, -1);
+  const char *at_entry = NULL;
+  if (lua_getfield(L, entry, "entry") != LUA_TNIL && !aggregate &&
+      !lua_istable(L, -1)) {
+    push_short(L, -1);
+    at_entry = lua_tostring(L, -1);
+  }
+  push_argument(L, name, text, at_entry);
+  lua_pushvalue(L, entry + 1); /* the comma, before it */
+  lua_insert(L, -2);
+  lua_concat(L, 2);
   lua_replace(L, entry + 1);
   lua_settop(L, entry + 1);
 }
@@ -536,6 +562,11 @@ static const luaL_Reg frame_methods[] = {
     {"params", frame_params}, {"locals", frame_locals},
     {"set_var", frame_set_var}, {"locate", frame_locate},
     {"registers", frame_registers},
+    {NULL, NULL},
+};
+
+const luaL_Reg snare_lua_backtrace_functions[] = {
+    {"argument_text", core_argument_text},
     {NULL, NULL},
 };
 

@@ -426,6 +426,7 @@ void snare_lua_open_library(lua_State *L)
   lua_pop(L, 1);
   luaL_setfuncs(L, core_functions, 0);
   luaL_setfuncs(L, snare_lua_source_functions, 0);
+  luaL_setfuncs(L, snare_lua_backtrace_functions, 0);
   luaL_setfuncs(L, snare_lua_type_functions, 0);
   luaL_setfuncs(L, snare_lua_process_symbol_functions, 0);
   luaL_setfuncs(L, snare_lua_interrupt_functions, 0);

@@ -285,6 +285,7 @@ int snare_lua_disassemble(lua_State *L);
 
 /* ---- backtrace.c ---- */
 extern const luaL_Reg snare_lua_backtrace_methods[]; /* session methods */
+extern const luaL_Reg snare_lua_backtrace_functions[]; /* snare.core */
 void snare_lua_open_backtrace(lua_State *L);
 
 /* ---- values.c ---- */

@@ -66,6 +66,19 @@ static int core_line_at(lua_State *L)
   return 1;
 }
 
+/* core.source_name(addr, path) -> gdb's name of source file path at addr
+   (path itself where no unit holds addr) */
+static int core_source_name(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 2);
+  const char *name = path;
+  if (snare_source_name_at((uint64_t)luaL_checkinteger(L, 1), path, &name) !=
+      SNARE_OK)
+    name = path;
+  lua_pushstring(L, name);
+  return 1;
+}
+
 /* core.language_at(addr) -> the DW_AT_language code of the unit holding
    addr, or nil. */
 static int core_language_at(lua_State *L)
@@ -347,5 +360,6 @@ const luaL_Reg snare_lua_source_methods[] = {
 const luaL_Reg snare_lua_source_functions[] = {
     {"line_at", core_line_at},
     {"language_at", core_language_at},
+    {"source_name", core_source_name},
     {NULL, NULL},
 };

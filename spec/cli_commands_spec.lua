@@ -44,11 +44,11 @@ describe("snare debug commands", function()
                    true)
     -- hammer ignored: the first stop is anvil's, its commands print 5
     assert.matches("Breakpoint 1, expr_visit %(p=0x%x+, name=0x%x+ "
-                   .. "\"anvil\"%) at expressions.c:%d+\n[^\n]*\n%$1 = 5\n",
+                   .. "\"anvil\"%) at ../spec/fixtures/expressions.c:%d+\n[^\n]*\n%$1 = 5\n",
                    out)
     assert.matches("\tstop only if p->len == 1\n\tbreakpoint already hit 2 "
                    .. "times\n        print p->len\n", out, 1, true)
-    assert.matches("name=0x%x+ \"axe\"%) at expressions.c:%d+\n[^\n]*\n"
+    assert.matches("name=0x%x+ \"axe\"%) at ../spec/fixtures/expressions.c:%d+\n[^\n]*\n"
                    .. "%$2 = 1\n", out)
     assert.matches("Breakpoint 1 now unconditional.", out, 1, true)
   end)
@@ -79,7 +79,7 @@ describe("snare debug commands", function()
                    .. "Expression\n1:   y  n * 3\n2:   y  /x c\n", out, 1, true)
     -- display 1 is gone; display 2 names no c in expr_visit: not shown
     assert.matches("expr_visit %(p=0x%x+, name=0x%x+ \"hammer\"%) at "
-                   .. "expressions.c:%d+\n[^\n]*\n#1 ", out)
+                   .. "../spec/fixtures/expressions.c:%d+\n[^\n]*\n#1 ", out)
     assert.matches("first = {len = 6, name = 0x%x+ \"hammer\", next = 0x%x+}",
                    out)
   end)
@@ -108,11 +108,11 @@ describe("snare debug commands", function()
     assert.same({ "1.5", "2", "{a = 6, b = 12}", "{x = 3, y = -6}",
                   "{n = 6, d = 0.75}", "{v = {6, 7, 8, 9}}", "2" }, values)
     -- the backtrace ends at the function the prompt called
-    assert.matches("#3  0x%x+ in expr_fib %(n=4%) at expressions.c:%d+\n#2 ",
+    assert.matches("#3  0x%x+ in expr_fib %(n=4%) at ../spec/fixtures/expressions.c:%d+\n#2 ",
                    out)
     assert.is_nil(out:find("?? ()", 1, true))
     assert.matches("Run till exit from #2  0x%x+ in expr_fib %(n=3%) at "
-                   .. "expressions.c:%d+\n0x%x+ in expr_fib %(n=4%)", out)
+                   .. "../spec/fixtures/expressions.c:%d+\n0x%x+ in expr_fib %(n=4%)", out)
   end)
 
   it("rbreak, list FIRST,LAST, info sharedlibrary, file, a library named "
@@ -127,8 +127,8 @@ describe("snare debug commands", function()
       shell_quote(name))))
     local out = pipe:read("a")
     pipe:close()
-    assert.matches("Breakpoint 1 at 0x%x+ <expr_strlen%+%d+>: file "
-                   .. "expressions.c, line %d+.\nsize_t expr_strlen%(const "
+    assert.matches("Breakpoint 1 at 0x%x+: file "
+                   .. "../spec/fixtures/expressions.c, line %d+.\nsize_t expr_strlen%(const "
                    .. "char %*%);\n", out)
     assert.matches("int expr_stop(struct shape *, struct item *, int, char);",
                    out, 1, true)

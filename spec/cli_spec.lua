@@ -1,6 +1,8 @@
 -- cli_spec.lua - the `snare` command: `snare debug` driven through a pipe
 -- (and once through tmux, as a person types), `snare run`, `snare demo`.
 local helpers = require "spec.helpers"
+-- the directory gdb names the fixtures' sources by (they are built in build/)
+local src = "../examples/targets/"
 
 local examples = os.getenv("SNARE_EXAMPLES") or "build/examples"
 local demo = examples .. "/libdemo.so"
@@ -62,11 +64,11 @@ describe("snare debug", function()
       "quit",
     }
     assert.equal(0, status)
-    assert.matches("Breakpoint 1 at 0x%x+ <fib%+%d+>: file demo.c, line 8.",
+    assert.matches("Breakpoint 1 at 0x%x+: file ../examples/targets/demo.c, line 8.",
                    out)
-    assert.matches("1       breakpoint     keep y   0x%x+ <fib", out)
+    assert.matches("1       breakpoint     keep y   0x%x+ in fib at " .. src .. "demo.c:8\n", out)
     assert.matches("\tstop only if $rdi == 3", out, 1, true)
-    assert.matches("\nBreakpoint 1, fib (n=3) at demo.c:8\n8\t  if (n < 2)\n",
+    assert.matches("\nBreakpoint 1, fib (n=3) at ../examples/targets/demo.c:8\n8\t  if (n < 2)\n",
                    out, 1, true)
     assert.matches("rdi            0x3                 3\n", out, 1, true)
     assert.matches("$1 = 30\n", out, 1, true)
@@ -103,19 +105,19 @@ describe("snare debug", function()
       "print m",
       "kill",
     }
-    assert.matches("Breakpoint 2 at 0x%x+ <collatz_steps%+%d+>: file demo.c, "
+    assert.matches("Breakpoint 2 at 0x%x+: file ../examples/targets/demo.c, "
                    .. "line 17.", out)
-    assert.matches("\nBreakpoint 1, fib (n=2) at demo.c:8\n", out, 1, true)
+    assert.matches("\nBreakpoint 1, fib (n=2) at ../examples/targets/demo.c:8\n", out, 1, true)
     assert.matches("$1 = 2\n", out, 1, true)
-    assert.matches("#0  fib %(n=2%) at demo.c:8\n"
-                   .. "#1  0x%x+ in fib %(n=3%) at demo.c:10\n"
-                   .. "#2  0x%x+ in fib %(n=4%) at demo.c:10\n", out)
-    assert.matches("#0  fib (n=2) at demo.c:8\n(More stack frames follow...)",
+    assert.matches("#0  fib %(n=2%) at ../examples/targets/demo.c:8\n"
+                   .. "#1  0x%x+ in fib %(n=3%) at ../examples/targets/demo.c:10\n"
+                   .. "#2  0x%x+ in fib %(n=4%) at ../examples/targets/demo.c:10\n", out)
+    assert.matches("#0  fib (n=2) at ../examples/targets/demo.c:8\n(More stack frames follow...)",
                    out, 1, true)
-    assert.matches("#1  0x%x+ in fib %(n=3%) at demo.c:10\n"
+    assert.matches("#1  0x%x+ in fib %(n=3%) at ../examples/targets/demo.c:10\n"
                    .. "10\t  return fib%(n %- 1%) %+ fib%(n %- 2%);\n"
                    .. "%$2 = 3\n", out)
-    assert.matches("#2  0x%x+ in fib %(n=4%) at demo.c:10\n", out)
+    assert.matches("#2  0x%x+ in fib %(n=4%) at ../examples/targets/demo.c:10\n", out)
     assert.matches("$3 = 1\n", out, 1, true) -- set var n = 1
     -- list: lines 3..12 around line 8, then the next ten
     assert.matches("\n3\t\n4\t#define DEMO_API", out)
@@ -123,7 +125,7 @@ describe("snare debug", function()
     assert.matches("\n22\t\n", out, 1, true)
     -- fib(4) with fib(2) cut short by n = 1: fib(3) = 1 + 1, fib(4) = 2 + 1
     assert.matches("$4 = 3\n", out, 1, true)
-    assert.matches("Breakpoint 2, collatz_steps (n=6) at demo.c:17\n"
+    assert.matches("Breakpoint 2, collatz_steps (n=6) at ../examples/targets/demo.c:17\n"
                    .. "17\t    n = (n % 2 == 0) ? n / 2 : 3 * n + 1;", out, 1,
                    true)
     -- list collatz_steps: around its declaration, line 13
@@ -154,9 +156,9 @@ describe("snare debug", function()
       "kill",
     }
     assert.equal(0, status)
-    assert.matches("Temporary breakpoint 1 at 0x%x+ <fib>: file demo.c, "
+    assert.matches("Temporary breakpoint 1 at 0x%x+: file ../examples/targets/demo.c, "
                    .. "line 7.", out)
-    assert.matches("Temporary breakpoint 1, fib %(n=%-?%d+%) at demo.c:7\n"
+    assert.matches("Temporary breakpoint 1, fib %(n=%-?%d+%) at ../examples/targets/demo.c:7\n"
                    .. "7\t{\n", out)
     assert.matches("rdi            0xc                 12", out, 1, true)
     -- stepi inside a line: the pc, then the line; twice (empty line)
@@ -278,11 +280,11 @@ describe("snare debug", function()
     }
     assert.equal(0, status)
     assert.matches("\nProgram received signal SIGSEGV, Segmentation fault.\n"
-                   .. "0x%x+ in crash %(p=0x0%) at demo.c:25\n25\t  %*p = 42;\n",
+                   .. "0x%x+ in crash %(p=0x0%) at " .. src .. "demo.c:25\n25\t  %*p = 42;\n",
                    out)
     assert.matches("Fault address 0x0.", out, 1, true)
     assert.matches("Program received signal SIGINT, Interrupt.\n"
-                   .. "0x%x+ in spin_forever %(%) at demo.c:%d+\n", out)
+                   .. "0x%x+ in spin_forever %(%) at ../examples/targets/demo.c:%d+\n", out)
     assert.equal(2, count(out, "%[call aborted%]"))
     assert.matches("$1 = 13\n", out, 1, true)
   end)
@@ -376,18 +378,18 @@ describe("snare debug", function()
     }
     assert.equal(0, status)
     -- step: to line 10; step again: into fib(1), a new frame
-    assert.matches("\nBreakpoint 1, fib (n=2) at demo.c:8\n8\t  if (n < 2)\n"
+    assert.matches("\nBreakpoint 1, fib (n=2) at ../examples/targets/demo.c:8\n8\t  if (n < 2)\n"
                    .. "10\t  return fib(n - 1) + fib(n - 2);\n"
-                   .. "fib (n=1) at demo.c:8\n8\t  if (n < 2)\n", out, 1, true)
+                   .. "fib (n=1) at ../examples/targets/demo.c:8\n8\t  if (n < 2)\n", out, 1, true)
     -- finish: back in the caller, mid-line, with the value
-    assert.matches("Run till exit from #0  fib %(n=1%) at demo.c:8\n"
-                   .. "0x%x+ in fib %(n=2%) at demo.c:10\n"
+    assert.matches("Run till exit from #0  fib %(n=1%) at ../examples/targets/demo.c:8\n"
+                   .. "0x%x+ in fib %(n=2%) at ../examples/targets/demo.c:10\n"
                    .. "10\t  return fib%(n %- 1%) %+ fib%(n %- 2%);\n"
                    .. "Value returned is %$1 = 1\n", out)
     -- next: over the rest of line 10, to line 11; finish: fib(2) = 1
     assert.matches("Value returned is %$1 = 1\n11\t}\n"
-                   .. "Run till exit from #0  fib %(n=2%) at demo.c:11\n"
-                   .. "0x%x+ in fib %(n=3%) at demo.c:10\n", out)
+                   .. "Run till exit from #0  fib %(n=2%) at ../examples/targets/demo.c:11\n"
+                   .. "0x%x+ in fib %(n=3%) at ../examples/targets/demo.c:10\n", out)
     assert.matches("Value returned is $2 = 1\n", out, 1, true)
     assert.matches("\n20\t  return steps;\n$3 = 8\n", out, 1, true)
     -- until 18 stops on its first arrival, after one trip through line 17
@@ -446,7 +448,7 @@ describe("snare debug", function()
     type_line("break fib if n == 2")
     wait_for("Breakpoint 1 at 0x")
     type_line("call fib(3)")
-    wait_for("Breakpoint 1, fib (n=2) at demo.c:8")
+    wait_for("Breakpoint 1, fib (n=2) at ../examples/targets/demo.c:8")
     -- line editing: "prnt n", then Home, Right x2, insert "i"
     tmux("send-keys -t cli -l 'prnt n'")
     tmux("send-keys -t cli Home Right Right i Enter")

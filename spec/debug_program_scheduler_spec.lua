@@ -47,7 +47,7 @@ describe("snare debug -- PROG, threads while one steps", function()
     assert.same(dp.comparable(gdb_out), dp.comparable(out))
     assert.matches('\n%[Switching to Thread 0x%x+ %(LWP %d+%)%]\n\nThread 2 '
                    .. '"lock_step" hit Breakpoint 2, holder %(arg=0x0%) at '
-                   .. "lock_step.c:20\n20\t  shared = 7;\n", out)
+                   .. "../spec/fixtures/programs/lock_step.c:20\n20\t  shared = 7;\n", out)
     assert.matches("\nseen 7\n", out)
   end)
 

@@ -3,6 +3,8 @@
 -- steps, info threads, thread N), compared with gdb -batch on the same
 -- program where their output is the same.
 local helpers = require "spec.helpers"
+-- the directory gdb names the fixtures' sources by (they are built in build/)
+local src = "../spec/fixtures/programs/"
 
 local program = helpers.program("debug_program")
 local crash = helpers.program("crash")
@@ -21,9 +23,9 @@ describe("snare debug -- PROG", function()
     assert.equals(0, status)
     assert.same(comparable(gdb_out), comparable(out))
     assert.matches("Breakpoint 1, scale %(p=0x%x+, factor=2%) at "
-                   .. "debug_program.c:20\n", out)
+                   .. "../spec/fixtures/programs/debug_program.c:20\n", out)
     assert.matches("\n#1  0x%x+ in main %(argc=1, argv=0x%x+%) at "
-                   .. "debug_program.c:47\n", out)
+                   .. "../spec/fixtures/programs/debug_program.c:47\n", out)
     assert.matches("\n%$1 = {x = 3, y = 4, name = 0x%x+ \"corner\"}\n", out)
     assert.matches("Value returned is %$4 = 12\n", out)
     assert.matches("%[Inferior 1 %(process %d+%) exited with code 03%]\n$",
@@ -164,7 +166,7 @@ rm -f "$out"
     local hits = {}
     for arg in out:gmatch("\nThread %d \"debug_program\" hit Breakpoint 1, "
                           .. "add_square %(index=(%d)%) at "
-                          .. "debug_program.c:30\n") do
+                          .. "../spec/fixtures/programs/debug_program.c:30\n") do
       hits[#hits + 1] = arg
     end
     table.sort(hits)
@@ -183,20 +185,20 @@ rm -f "$out"
     -- wherever it was (gdb's all-stop)
     local current = rows[2].mark == "*" and rows[2] or rows[3]
     assert.equals("*", current.mark)
-    assert.matches("^add_square %(index=[12]%) at debug_program.c:30$",
+    assert.matches("^add_square %(index=[12]%) at ../spec/fixtures/programs/debug_program.c:30$",
                    current.rest)
     assert.not_matches("running", table_)
     -- a worker's stack ends in libc's thread start, snare's own frames
     -- left out; the main thread's at main
-    assert.matches("\n#0  add_square %(index=([12])%) at debug_program.c:30\n"
-                   .. "#1  0x%x+ in worker %(arg=0x%1%) at debug_program.c:40\n"
+    assert.matches("\n#0  add_square %(index=([12])%) at " .. src .. "debug_program.c:30\n"
+                   .. "#1  0x%x+ in worker %(arg=0x%1%) at " .. src .. "debug_program.c:40\n"
                    .. "#2  0x%x+ in start_thread ", out)
     assert.matches("%[Switching to thread 1 %(Thread 0x%x+ %(LWP %d+%)%)%]\n",
                    out)
     assert.matches("%[Switching to Thread 0x%x+ %(LWP %d+%)%]\n\nThread %d "
                    .. "\"debug_program\" hit Breakpoint 1, ", out)
     assert.matches("\n#%d  0x%x+ in main %(argc=1, argv=0x%x+%) at "
-                   .. "debug_program.c:5[46]\n", out)
+                   .. "../spec/fixtures/programs/debug_program.c:5[46]\n", out)
     -- thread apply all: the newest first, the main thread last
     assert.matches("\nThread 3 %(Thread 0x%x+ %(LWP %d+%) \"debug_program\"%):"
                    .. "\n#0  .-\nThread 2 %(Thread 0x%x+ %(LWP %d+%) "
@@ -223,7 +225,7 @@ rm -f "$out"
     assert.matches("\nsquared = " .. index * index .. "\n", out)
     assert.matches("\n%$1 = " .. index .. "\n%$2 = 1\n", out)
     assert.matches("Run till exit from #0  add_square", out)
-    assert.matches("\nworker %(arg=0x" .. index .. "%) at debug_program.c:41\n",
+    assert.matches("\nworker %(arg=0x" .. index .. "%) at " .. src .. "debug_program.c:41\n",
                    out)
     assert.matches("%[Inferior 1 %(process %d+%) killed%]\n$", out)
   end)
@@ -254,7 +256,7 @@ rm -f "$out"
                                  program }
     assert.equals(0, status)
     assert.matches("exited with code 11%]\n", out) -- 9, as gdb: in octal
-    assert.matches("main %(argc=3, argv=0x%x+%) at debug_program.c:46\n", out)
+    assert.matches("main %(argc=3, argv=0x%x+%) at " .. src .. "debug_program.c:46\n", out)
     assert.matches("\n%$1 = 3\n$", out)
   end)
 
@@ -269,7 +271,7 @@ rm -f "$out"
     assert.same(comparable(gdb_batch(commands)), comparable(out))
     assert.matches("\n22\t  total %+= sum;\n%$1 = 10\n%$2 = 2%.5\n", out)
     assert.matches("\n0x%x+ in main %(argc=1, argv=0x%x+%) at "
-                   .. "debug_program.c:47\n47\t", out)
+                   .. "../spec/fixtures/programs/debug_program.c:47\n47\t", out)
     assert.matches("\n48\t  printf.*\n%$3 = 12\n", out)
   end)
 
@@ -277,9 +279,9 @@ rm -f "$out"
     local commands = { "start", "next", "p p", "next", "p first" }
     local out, _, status = snare_debug(commands)
     assert.equals(0, status)
-    assert.matches("^Temporary breakpoint 1 at 0x%x+ <main%+%d+>: file "
-                   .. "debug_program.c, line 46%.\n\nTemporary breakpoint 1, "
-                   .. "main %(argc=1, argv=0x%x+%) at debug_program.c:46\n",
+    assert.matches("^Temporary breakpoint 1 at 0x%x+: file "
+                   .. src .. "debug_program.c, line 46%.\n\nTemporary breakpoint 1, "
+                   .. "main %(argc=1, argv=0x%x+%) at " .. src .. "debug_program.c:46\n",
                    out)
     assert.same(comparable(gdb_batch(commands)), comparable(out))
     assert.matches("\n%$2 = 12\n", out)
@@ -291,7 +293,7 @@ rm -f "$out"
     assert.equals(0, status)
     assert.same(comparable(gdb_batch(commands, crash)), comparable(out))
     assert.matches("\nProgram received signal SIGSEGV, Segmentation fault%.\n"
-                   .. "0x%x+ in inner %(p=0x0%) at crash.c:12\n", out)
+                   .. "0x%x+ in inner %(p=0x0%) at ../spec/fixtures/programs/crash.c:12\n", out)
     assert.matches("\nProgram terminated with signal SIGSEGV, Segmentation "
                    .. "fault%.\nThe program no longer exists%.\n$", out)
   end)
@@ -304,7 +306,7 @@ rm -f "$out"
       "2\n")
     assert.matches("^ready\n\nProgram received signal SIGINT, Interrupt%.\n",
                    out)
-    assert.matches("\n#%d  0x%x+ in main %(%) at attach_counter.c:20\n", out)
+    assert.matches("\n#%d  0x%x+ in main %(%) at " .. src .. "attach_counter.c:20\n", out)
     -- the read() it was in goes on: the line after the stop is read
     assert.matches("\nticked 2 total 2\nbye total 2\n%[Inferior 1 %(process "
                    .. "%d+%) exited normally%]\nstatus 0\n$", out)
@@ -316,7 +318,7 @@ rm -f "$out"
                                            "break scale" }
     assert.equals(1, status) -- batch mode: a command failed
     assert.equals("The program is not being run.\nNo threads.\n", err)
-    assert.matches("^Breakpoint 1 at 0x%x+ <scale%+%d+>: file "
-                   .. "debug_program.c, line 20%.\n$", out)
+    assert.matches("^Breakpoint 1 at 0x%x+: file "
+                   .. "../spec/fixtures/programs/debug_program.c, line 20%.\n$", out)
   end)
 end)

@@ -103,7 +103,7 @@ describe("C expressions", function()
     end
     local out = debug(lines)
     assert.matches("expr_stop %(shape=0x%x+, list=0x%x+, n=5, c=97 'a'%) "
-                   .. "at expressions.c:%d+\n", out)
+                   .. "at ../spec/fixtures/expressions.c:%d+\n", out)
     local mismatches = {}
     for i, case in ipairs(cases) do
       local line = out:match("\n%$" .. i .. " = ([^\n]*)")

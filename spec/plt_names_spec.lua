@@ -168,6 +168,37 @@ for _, binding in ipairs { "lazy", "now" } do
         assert.equal(compare(binding .. " " .. run, gdb, snare))
       end)
     end
+
+    -- The prompt of `snare debug -- PROG` and gdb, their whole output:
+    -- `next` from the stub runs it out ("Single stepping until exit from
+    -- function getenv@plt, which has no line number information."), lands
+    -- in PLT0 with lazy binding ("0x... in ?? () from LIB": a frame
+    -- without sources in a shared object names it), where a `next` fails
+    -- as gdb's ("Cannot find bounds of current function").
+    it("next through the stub at the prompt says what gdb says", function()
+      local commands = { "break main", "run", "break tail_getenv",
+                         "continue", "next", "next", "next", "next", "bt" }
+      local function said(words)
+        local lines = {}
+        for line in sh(table.concat(words, " ")):gmatch("[^\n]*") do
+          if line ~= "" and not line:match("^%[") and
+             not line:match("^Using host libthread_db") then
+            lines[#lines + 1] = line:gsub("0x%x+", "0x")
+          end
+        end
+        return lines
+      end
+      local ex = {}
+      for _, c in ipairs(commands) do
+        ex[#ex + 1] = "-ex '" .. c .. "'"
+      end
+      local gdb = said { GDB, table.concat(ex, " "), prog }
+      local ours = said { "bin/snare debug -batch -ex 'set debug-file-directory "
+                          .. "/nonexistent'", table.concat(ex, " "), "--", prog }
+      print(("%s binding, next at the prompt: %d lines of gdb's"):format(
+        binding, #gdb))
+      assert.same(gdb, ours)
+    end)
   end)
 end
 

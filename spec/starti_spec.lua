@@ -44,9 +44,10 @@ describe("starti", function()
                               "")
     assert.equals(2, stops)
     assert.matches("\nBreakpoint 1, scale %(p=0x%x+, factor=2%) at "
-                   .. "debug_program.c:20\n", out)
+                   .. "../spec/fixtures/programs/debug_program.c:20\n", out)
     -- the entry point's breakpoint is snare's own: not listed, no number
-    assert.matches("\n1       breakpoint     keep y   0x%x+ <scale%+%d+>\n",
+    assert.matches("\n1       breakpoint     keep y   0x%x+ in scale at "
+                   .. "../spec/fixtures/programs/debug_program.c:20\n",
                    out)
     assert.not_matches("\n%-?%d+ +breakpoint +del", out)
   end)

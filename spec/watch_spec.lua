@@ -199,7 +199,7 @@ Hardware watchpoint 1: counter
 
 Old value = 0
 New value = 1
-write_counter %(n=2%) at watch.c:%d+
+write_counter %(n=2%) at ../spec/fixtures/watch.c:%d+
 %d+	  for %(int i = 0; i < n; i%+%+%)
 
 Hardware watchpoint 1: counter
@@ -226,7 +226,7 @@ No watchpoints.
 
 Watchpoint 2 deleted because the program has left the block in
 which its expression is valid.
-0x%x+ in local_outer %(n=1%) at watch.c:%d+
+0x%x+ in local_outer %(n=1%) at ../spec/fixtures/watch.c:%d+
 ]], out)
   end)
 

@@ -90,6 +90,17 @@ snare_status snare_function_at(uint64_t addr, snare_function_info *out) {
   return di == NULL ? status : snare_debuginfo_function_at(di, addr, out);
 }
 
+snare_status snare_source_name_at(uint64_t addr, const char *path,
+                                  const char **name) {
+  snare_library *lib = snare_library_mapping(addr);
+  if (lib == NULL || path == NULL || name == NULL)
+    return lib == NULL ? SNARE_NOT_FOUND : SNARE_INVALID_ARGUMENT;
+  snare_status status;
+  const snare_debuginfo *di = debuginfo_of(lib, &status);
+  return di == NULL ? status
+                    : snare_debuginfo_source_name(di, addr, path, name);
+}
+
 snare_status snare_language_at(uint64_t addr, unsigned *language) {
   snare_library *lib = snare_library_mapping(addr);
   if (lib == NULL || language == NULL)

@@ -52,6 +52,12 @@ const char *snare_debuginfo_file(const snare_debuginfo *di) SNARE_HIDDEN;
 /* Releases everything, including libdwarf's state. NULL is accepted. */
 void snare_debuginfo_close(snare_debuginfo *di) SNARE_HIDDEN;
 
+/* gdb's name of source file path (a line's file) at addr: path without
+   the unit's compilation directory; NOT_FOUND where no unit holds addr. */
+snare_status snare_debuginfo_source_name(const snare_debuginfo *di,
+                                         uint64_t addr, const char *path,
+                                         const char **out) SNARE_HIDDEN;
+
 /* The DW_AT_language (DW_LANG_*) of the unit whose ranges hold addr;
    NOT_FOUND. */
 snare_status snare_debuginfo_language_at(const snare_debuginfo *di,

@@ -93,11 +93,15 @@ static bool name_matches(const char *full, const char *query)
   return false;
 }
 
-/* A function answers to its name and to its other (linkage) name. */
+/* A function answers to its name and to its other (linkage) name; to the
+   DW_AT_name of a C function renamed in assembly only out of line, as
+   gdb's `break atoi` finds libc's atoi by its ELF symbol alone, not the
+   copies of "__GI_atoi" inlined elsewhere. */
 static bool named(const di_function *fn, const char *name)
 {
   return (fn->name && name_matches(fn->name, name)) ||
-         (fn->linkage && strcmp(fn->linkage, name) == 0);
+         (fn->linkage && strcmp(fn->linkage, name) == 0 &&
+          !(fn->source_alias && fn->info.inlined));
 }
 
 static void export_info(const snare_debuginfo *di, const di_function *fn,

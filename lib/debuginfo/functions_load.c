@@ -248,6 +248,7 @@ static char *function_name(Dwarf_Debug dbg, di_function *fn, Dwarf_Die die,
   char *source_name = die_name(die, origin);
   char *shown = fn->linkage;
   fn->linkage = source_name;
+  fn->source_alias = true;
   return shown;
 }
 

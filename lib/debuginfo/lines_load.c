@@ -11,6 +11,7 @@
  * when it carries a discriminator. Each table is then sorted by address,
  * end markers first among equals.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,10 +27,41 @@ typedef struct unit_reader {
   char **files;                  /* dwarf_srcfiles of the unit */
   Dwarf_Signed file_count;
   const char *comp_dir;          /* the unit's DW_AT_comp_dir, or NULL */
+  Dwarf_Line_Context ctx;        /* its line table, for the raw names */
   long *by_fileno;               /* index in files -> subfile, or -1 */
   size_t fileno_cap;
   bool clang; /* the unit's producer: see subfile_for */
 } unit_reader;
+
+/*
+ * gdb's name of line-table file `fileno` (dwarf2_start_subfile): its name
+ * as written, after its directory entry unless the name is absolute; in
+ * DWARF 5 directory 0 is the compilation directory, before it none.
+ * NULL where the table does not say.
+ */
+static char *raw_file_name(const unit_reader *r, Dwarf_Unsigned fileno)
+{
+  const char *name = NULL, *dir = NULL;
+  Dwarf_Unsigned dir_index = 0, when = 0, length = 0;
+  Dwarf_Form_Data16 *md5 = NULL;
+  if (!r->ctx ||
+      dwarf_srclines_files_data_b(r->ctx, (Dwarf_Signed)fileno, &name,
+                                  &dir_index, &when, &length, &md5, NULL) !=
+          DW_DLV_OK ||
+      !name)
+    return NULL;
+  if (name[0] != '/' && (r->version >= 5 || dir_index > 0) &&
+      dwarf_srclines_include_dir_data(r->ctx, (Dwarf_Signed)dir_index, &dir,
+                                      NULL) != DW_DLV_OK)
+    dir = NULL;
+  if (name[0] == '/' || !dir || !*dir)
+    return strdup(name);
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *joined = malloc(n);
+  if (joined)
+    snprintf(joined, n, "%s/%s", dir, name);
+  return joined;
+}
 
 /* State of gdb's line state machine that outlives one row. */
 typedef struct sequence_state {
@@ -111,7 +143,8 @@ static long subfile_for(unit_reader *r, Dwarf_Line line)
     char *copy = strdup(name);
     if (copy) {
       di->subfiles[di->subfile_count] =
-          (di_subfile){.path = copy, .unit = r->unit};
+          (di_subfile){.path = copy, .unit = r->unit,
+                       .name = raw_file_name(r, fileno)};
       found = (long)di->subfile_count++;
     }
   }
@@ -243,6 +276,37 @@ static char *unit_primary_path(Dwarf_Debug dbg, Dwarf_Die cu)
   return path;
 }
 
+/*
+ * gdb names the unit's own file by its DW_AT_name when the line table's
+ * name of it is that name, or is absolute and that name joined to the
+ * compilation directory ("main.c" where the table says /build/main.c;
+ * start_subfile): libc's "./stdlib/exit.c" stays, its DW_AT_name being
+ * "exit.c" in "./stdlib".
+ */
+static void name_primary(const unit_reader *r, Dwarf_Die cu,
+                         const char *primary)
+{
+  snare_debuginfo *di = r->di;
+  char *cu_name = NULL;
+  di_subfile *first = di->subfiles + r->first_subfile;
+  if (!primary || di->subfile_count <= r->first_subfile ||
+      strcmp(first->path, primary) != 0 || !first->name ||
+      dwarf_diename(cu, &cu_name, NULL) != DW_DLV_OK || !cu_name ||
+      cu_name[0] == '/' || first->name[0] != '/' || !r->comp_dir)
+    return;
+  size_t n = strlen(r->comp_dir);
+  while (n > 1 && r->comp_dir[n - 1] == '/')
+    n--;
+  if (strncmp(first->name, r->comp_dir, n) != 0 || first->name[n] != '/' ||
+      strcmp(first->name + n + 1, cu_name) != 0)
+    return;
+  char *copy = strdup(cu_name);
+  if (copy) {
+    free(first->name);
+    first->name = copy;
+  }
+}
+
 static bool made_by_clang(Dwarf_Die cu)
 {
   Dwarf_Attribute attr = NULL;
@@ -276,6 +340,7 @@ static snare_status read_unit(snare_debuginfo *di, Dwarf_Die cu, size_t unit)
   if (dwarf_srcfiles(cu, &r.files, &r.file_count, NULL) != DW_DLV_OK)
     r.file_count = 0;
   r.clang = made_by_clang(cu);
+  r.ctx = ctx;
   if (dwarf_srclines_from_linecontext(ctx, &lines, &count, NULL) ==
       DW_DLV_OK) {
     st = SNARE_OK;
@@ -292,6 +357,7 @@ static snare_status read_unit(snare_debuginfo *di, Dwarf_Die cu, size_t unit)
   if (st == SNARE_OK) {
     char *primary = unit_primary_path(di->dbg, cu);
     order_unit_subfiles(di, r.first_subfile, primary);
+    name_primary(&r, cu, primary);
     free(primary);
   }
   return st;
@@ -368,6 +434,7 @@ void di_free_lines(snare_debuginfo *di)
 {
   for (size_t i = 0; i < di->subfile_count; i++) {
     free(di->subfiles[i].path);
+    free(di->subfiles[i].name);
     free(di->subfiles[i].rows);
   }
   free(di->subfiles);

@@ -28,6 +28,7 @@ typedef struct di_row {
  */
 typedef struct di_subfile {
   char *path;
+  char *name; /* gdb's (its symtab's): as the DWARF writes it, or NULL */
   size_t unit;
   di_row *rows;
   size_t count, cap;
@@ -72,6 +73,9 @@ typedef struct di_function {
   char *linkage; /* its other name: a C++ function's mangled name, a C
                     function's DW_AT_name when its linkage name (an
                     assembler label) is the name shown; or NULL */
+  bool source_alias; /* linkage is that DW_AT_name: gdb finds the function
+                        by it through its ELF symbol, so only where the
+                        function itself is, never its inlined copies */
   snare_address_range *ranges;  /* link-time, shared with its block */
   snare_address_range *exported; /* run-time, what info.ranges shows */
   char **params;

@@ -208,6 +208,33 @@ void di_need_all(const snare_debuginfo *di)
     load(cache(di), i);
 }
 
+/*
+ * gdb's name of a source file (its symtab's): the file as the line table
+ * and DW_AT_name write it (the subfile's name), which libdwarf joined to
+ * the directories ("/build/../src/x.c" is "../src/x.c").
+ */
+snare_status snare_debuginfo_source_name(const snare_debuginfo *di,
+                                         uint64_t addr, const char *path,
+                                         const char **out)
+{
+  if (!di || !path || !out)
+    return SNARE_INVALID_ARGUMENT;
+  for (size_t i = 0; i < di->unit_count; i++) {
+    if (!covers(&di->units[i], addr - di->bias))
+      continue;
+    *out = path;
+    for (size_t k = 0; k < di->subfile_count; k++) {
+      const di_subfile *sf = &di->subfiles[k];
+      if (sf->unit == i && sf->name && strcmp(sf->path, path) == 0) {
+        *out = sf->name;
+        break;
+      }
+    }
+    return SNARE_OK;
+  }
+  return SNARE_NOT_FOUND;
+}
+
 snare_status snare_debuginfo_language_at(const snare_debuginfo *di,
                                          uint64_t addr, unsigned *out)
 {

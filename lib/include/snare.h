@@ -820,6 +820,14 @@ SNARE_API snare_status snare_function_at(uint64_t addr,
    DW_AT_language code (DW_LANG_C99, DW_LANG_C_plus_plus_14, ...);
    NOT_FOUND when no unit with one holds it. */
 SNARE_API snare_status snare_language_at(uint64_t addr, unsigned *language);
+/* The name gdb gives source file `path` (the file of a line at addr) in
+   frames and breakpoints: as the DWARF writes it, the unit's DW_AT_name
+   for its own file, else the line table's directory entry and name
+   ("../src/x.c" where the path is "/build/../src/x.c"), not joined to
+   the compilation directory; *name lives as long as the library's
+   debug information. NOT_FOUND where no unit holds addr. */
+SNARE_API snare_status snare_source_name_at(uint64_t addr, const char *path,
+                                            const char **name);
 
 /* ------------------------------------------------------------------ */
 /* Disassembly                                                         */

@@ -157,6 +157,26 @@ Test(source_lines, addresses_outside_libraries_are_not_found)
   cr_assert_eq(snare_library_line_at(NULL, 16, &li), SNARE_INVALID_ARGUMENT);
 }
 
+/* gdb names a source file as the DWARF writes it: the fixtures are built
+   in build/ from ../spec/fixtures/lines.c, which libdwarf joins to the
+   compilation directory. */
+Test(source_lines, source_files_have_the_names_gdb_gives_them)
+{
+  snare_library *lib = open_lines("O0");
+  snare_symbol loop;
+  cr_assert_eq(snare_library_symbol(lib, "lines_loop", &loop), SNARE_OK);
+  snare_line_info li;
+  cr_assert_eq(snare_line_at(loop.address, &li), SNARE_OK);
+  cr_assert(li.file[0] == '/', "%s", li.file);
+  const char *name = NULL;
+  cr_assert_eq(snare_source_name_at(loop.address, li.file, &name), SNARE_OK);
+  cr_assert_str_eq(name, "../spec/fixtures/lines.c");
+  cr_assert_eq(snare_source_name_at(16, li.file, &name), SNARE_NOT_FOUND);
+  cr_assert_eq(snare_source_name_at(loop.address, NULL, &name),
+               SNARE_INVALID_ARGUMENT);
+  snare_library_close(lib);
+}
+
 /* Runs lines_loop(4) with a breakpoint at every address of lines.c:23
    (the loop body) and returns how many stops were at line 23. */
 static int loop_body_stops(const char *level)

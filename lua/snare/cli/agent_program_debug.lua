@@ -119,7 +119,7 @@ local function is_own(path)
   end
   return false
 end
-local libraries, own_code = { agent.program }, {}
+local libraries, own_code, library_code = { agent.program }, {}, {}
 do
   local seen = {}
   for line in io.lines("/proc/self/maps") do
@@ -127,9 +127,64 @@ do
       "^(%x+)%-(%x+)%s+r%-xp%s+%S+%s+%S+%s+%S+%s+(/.+%.so[%.%d]*)$")
     if path and is_own(path) then
       own_code[#own_code + 1] = { tonumber(from, 16), tonumber(to, 16) }
-    elseif path and not seen[path] then
-      seen[path] = true
-      libraries[#libraries + 1] = snare.load(path)
+    elseif path then
+      library_code[#library_code + 1] = { tonumber(from, 16),
+                                          tonumber(to, 16), path }
+      if not seen[path] then
+        seen[path] = true
+        libraries[#libraries + 1] = snare.load(path)
+      end
+    end
+  end
+end
+
+-- The loader's names of the shared objects (link_map's l_name, as gdb
+-- names them: "/lib/x86_64-linux-gnu/libc.so.6" where the mapping says
+-- /usr/lib/...), by load bias, from the loader's list (r_debug, which
+-- the program's DT_DEBUG entry points at).
+local loader_names = {}
+do
+  -- the program's PT_DYNAMIC, from its ELF header in memory
+  local base, dynamic = agent.program.base, nil
+  local phoff, count = snare.read_u64(base + 32), snare.read_u16(base + 56)
+  for i = 0, (phoff and count or 0) - 1 do
+    local ph = base + phoff + 56 * i
+    if snare.read_u32(ph) == 2 then -- PT_DYNAMIC
+      dynamic = base + snare.read_u64(ph + 16)
+    end
+  end
+  local r_debug
+  for at = dynamic or 0, dynamic and dynamic + 16 * 4096 or -1, 16 do
+    local tag = snare.read_u64(at)
+    if not tag or tag == 0 then
+      break
+    elseif tag == 21 then -- DT_DEBUG
+      r_debug = snare.read_u64(at + 8)
+    end
+  end
+  local map = r_debug and r_debug ~= 0 and snare.read_u64(r_debug + 8)
+  for _ = 1, 4096 do
+    if not map or map == 0 then
+      break
+    end
+    local name = snare.read_cstring(snare.read_u64(map + 8))
+    if name and name ~= "" then
+      loader_names[snare.read_u64(map)] = name
+    end
+    map = snare.read_u64(map + 24)
+  end
+end
+
+-- gdb's frame lines without sources end in " from LIB" in a shared object.
+require("snare.cli.report").library_at = function(addr)
+  for _, code in ipairs(library_code) do
+    if addr >= code[1] and addr < code[2] then
+      for _, lib in ipairs(libraries) do
+        if lib.path == code[3] then
+          return loader_names[lib.base] or code[3]
+        end
+      end
+      return code[3]
     end
   end
 end
@@ -155,6 +210,54 @@ end
 local view = View.new(threads, on_end, hidden)
 local dbg = assert(Debugger.new { session = view })
 dbg.libraries = libraries
+dbg.stop_instruction = false -- gdb shows a stop's frame line alone
+
+-- Before `run` gdb knows the program alone: `break getenv`, a function of
+-- libc the program calls through its PLT, is set at the stub ("Breakpoint
+-- 1 at 0x1050", `<getenv@plt>` in `info breakpoints`) and moves to libc's
+-- function when libc loads. Here libc is loaded already, so the breakpoint
+-- is libc's from the start and only shows as the stub until `run`.
+-- A function the program has no stub of is not defined for gdb until
+-- libc loads: with `set breakpoint pending on` the breakpoint is gdb's
+-- pending one ("pending"), with `off` refused ("undefined"); with `auto`
+-- (gdb asks, or answers no in batch mode) it is libc's at once.
+local pending_mode = "auto"
+function dbg.pending_stub(_, where)
+  local program = libraries[1]
+  if not where:match("^[%a_][%w_]*$") or program:function_info(where)
+     or program:symbol(where) then
+    return nil
+  end
+  local stub = program:symbol(where .. "@plt")
+  if stub then
+    return stub
+  end
+  return ({ on = "pending", off = "undefined" })[pending_mode]
+end
+do
+  local set, show
+  for _, command in ipairs(dbg.commands.list) do
+    set = command.name == "set" and command or set
+    show = command.name == "show" and command or show
+  end
+  local set_run, show_run = set.run, show.run
+  set.run = function(d, words, ...)
+    local mode = words:match("^breakpoint%s+pending%s*(%S*)%s*$")
+    if not mode then
+      return set_run(d, words, ...)
+    elseif mode ~= "on" and mode ~= "off" and mode ~= "auto" then
+      d:fail('"on", "off" or "auto" expected.')
+    end
+    pending_mode = mode
+  end
+  show.run = function(d, words, ...)
+    if not words:match("^breakpoint%s+pending%s*$") then
+      return show_run(d, words, ...)
+    end
+    d:out(("Debugger's behavior regarding pending breakpoints is %s.")
+      :format(pending_mode))
+  end
+end
 
 -- A fault shows as gdb's "Program received signal"; continuing from it
 -- lets the program die of it, as gdb's inferior does.
@@ -230,6 +333,7 @@ end
 -- Lets the program go from before main and shows its first stop.
 local function start_program()
   started = true
+  dbg.pending_stub = nil
   if interactive then -- as gdb, which says it on a terminal only
     io.stdout:write("Starting program: ", program_line(), "\n")
   end
@@ -260,6 +364,7 @@ local function start_at_entry()
   agent.session:breakpoint(entry_point(), { temporary = true,
                                             internal = true })
   started = true
+  dbg.pending_stub = nil
   if interactive then
     io.stdout:write("Starting program: ", program_line(), "\n")
   end
@@ -270,8 +375,6 @@ local function start_at_entry()
     if where then
       out(d, "Program stopped.")
       line = where
-    elseif line:match("^=> ") then
-      return -- gdb shows no instruction there
     end
     out(d, line)
   end

@@ -109,7 +109,13 @@ function Debugger:show_stop(stop)
   self.stop, self.frame_index, self.listed = stop, 0, nil
   local frame = stop.file and self:selected_frame() or nil
   self.stop_cfa = frame and frame.cfa
-  local value = report.stop(function(line) self:out(line) end, stop, {
+  -- (a program's prompt shows a stop without source as gdb does: the
+  -- frame line alone, not the instruction too)
+  local value = report.stop(function(line)
+    if not (self.stop_instruction == false and line:match("^=> ")) then
+      self:out(line)
+    end
+  end, stop, {
     notes = self.notes, frame = frame,
     -- a step that stays in its frame shows the line alone
     same_frame = previous ~= nil and previous.func == stop.func

@@ -14,9 +14,27 @@ function report.function_name(addr)
   return sym and sym.name or "??"
 end
 
+--- The shared object code at addr without sources is in, as gdb's frame
+-- lines name it (" from /lib/x86_64-linux-gnu/libfoo.so.1"), or nil: a
+-- program's prompt sets it (report.library_at = function(addr)).
+report.library_at = nil
+
+local function from(addr)
+  local path = report.library_at and report.library_at(addr)
+  return path and (" from " .. path) or ""
+end
+
 --- "0x00007f... in fib ()": gdb's frame line when there are no sources.
 function report.frame_line(addr)
-  return string.format("0x%016x in %s ()", addr, report.function_name(addr))
+  return string.format("0x%016x in %s ()%s", addr, report.function_name(addr),
+                       from(addr))
+end
+
+--- Source file `file` (of the line at `addr`) named as gdb names it in
+-- frames and breakpoints: as the DWARF writes it ("../src/x.c",
+-- "./stdlib/getenv.c"), not joined to the compilation directory.
+function report.file_name(file, addr)
+  return snare.core.source_name(addr, file)
 end
 
 --- "0x7f... <fib+4>" (the symbol part only when one is known).
@@ -59,7 +77,8 @@ local function show_location(out, stop, frame, heading, prefix)
     local inside = not row or row.address ~= pc
     if heading then
       local where = frame and report.frame_text(frame)
-        or string.format("%s () at %s", stop.func or "??", stop.file)
+        or string.format("%s () at %s", stop.func or "??",
+                         report.file_name(stop.file, pc))
       out(string.format("%s%s%s", prefix or "",
                         inside and string.format("0x%016x in ", pc) or "",
                         where))
@@ -132,7 +151,24 @@ function report.c_value(raw)
   return low >= 0x80000000 and low - 0x100000000 or low
 end
 
---- "n=4, s=0x5555 \"hi\"": a frame's arguments as gdb prints them.
+-- A parameter's value at its function's entry ("x@entry", from the
+-- caller's call site) as an argument's text, or nil where it is unknown.
+local function entry_text(frame, name)
+  local ok, v = pcall(expr.frame_value, frame, name .. "@entry")
+  if not ok or v == nil then
+    return nil
+  end
+  local good, text = pcall(expr.format_argument, v)
+  if not good or text == "<optimized out>" then
+    return nil
+  end
+  return text
+end
+
+--- "n=4, s=0x5555 \"hi\"": a frame's arguments as gdb prints them (gdb
+-- 13's `set print entry-values default`, core.argument_text):
+-- "x=x@entry=5" where the value at entry is known and the same,
+-- "x=9, x@entry=6" where it differs.
 function report.frame_args(frame)
   local ok, params = pcall(frame.params, frame)
   local args = {}
@@ -142,7 +178,8 @@ function report.frame_args(frame)
       local good, v = pcall(expr.frame_value, frame, p.name)
       text = good and expr.format_argument(v) or ("<error: " .. v .. ">")
     end
-    args[#args + 1] = p.name .. "=" .. text
+    args[#args + 1] = snare.core.argument_text(p.name, text,
+                                               entry_text(frame, p.name))
   end
   return table.concat(args, ", ")
 end
@@ -153,8 +190,8 @@ function report.frame_text(frame)
   local text = string.format("%s (%s)", frame.func or "??",
                              report.frame_args(frame))
   if frame.file then
-    text = string.format("%s at %s:%d", text, frame.file:match("[^/]*$"),
-                         frame.line)
+    text = string.format("%s at %s:%d", text, report.file_name(frame.file,
+      frame.index == 0 and frame.pc or frame.pc - 1), frame.line)
   end
   return text
 end
@@ -166,13 +203,17 @@ end
 function report.stack_frame(frame, callee_inlined)
   local text = report.frame_text(frame)
   if text:match("^%?%?") then
-    return string.format("#%-2d 0x%016x in %s ()", frame.index, frame.pc,
-                         report.function_name(frame.pc))
+    return string.format("#%-2d 0x%016x in %s ()%s", frame.index, frame.pc,
+                         report.function_name(frame.pc),
+                         from(frame.index == 0 and frame.pc or frame.pc - 1))
   end
   local row = frame.file and snare.line_at(frame.pc)
   if callee_inlined or frame.index == 0 and row and row.address == frame.pc
   then
     return string.format("#%-2d %s", frame.index, text)
+  end
+  if not frame.file then
+    text = text .. from(frame.index == 0 and frame.pc or frame.pc - 1)
   end
   return string.format("#%-2d 0x%016x in %s", frame.index, frame.pc, text)
 end

@@ -4,19 +4,36 @@ local snare = require "snare"
 local report = require "snare.cli.report"
 local watch = require "snare.cli.watch"
 
--- "0x7f... <fib+12>: file demo.c, line 8." as gdb announces a breakpoint.
-local function describe(bp)
-  local text = report.address(bp.address)
+-- "0x7f...: file demo.c, line 8." as gdb announces a breakpoint ("0x7f..."
+-- alone where there is no line; "0x7f...: fib. (3 locations)", the
+-- location as written, where it has several).
+local function describe(bp, where)
+  local text = string.format("0x%x", bp.address)
   local row = snare.line_at(bp.address)
-  if row then
-    text = string.format("%s: file %s, line %d.", text,
-                         row.file:match("[^/]*$"), row.line)
-  end
   local addresses = bp.addresses
   if addresses and #addresses > 1 then
-    text = string.format("%s (%d locations)", text, #addresses)
+    if row then
+      text = string.format("%s: %s.", text, where)
+    end
+    return string.format("%s (%d locations)", text, #addresses)
+  end
+  if row then
+    text = string.format("%s: file %s, line %d.", text,
+                         report.file_name(row.file, bp.address), row.line)
   end
   return text
+end
+
+-- What `info breakpoints` says of a location: "in fib at demo.c:8" where
+-- it has a line, else "<fib+4>".
+local function what(address)
+  local row = snare.line_at(address)
+  if row and row["function"] then
+    return string.format("in %s at %s:%d", row["function"],
+                         report.file_name(row.file, address), row.line)
+  end
+  local name = snare.describe(address)
+  return name and ("<" .. name .. ">") or ""
 end
 
 -- Every breakpoint of the prompt decides through its note, so that
@@ -46,6 +63,10 @@ local function set_breakpoint(dbg, args, temporary)
   local test = text and dbg:compile_condition(text)
   local opts = { temporary = temporary,
                  condition = function(frame) return decide(dbg, frame) end }
+  local stub = dbg.pending_stub and dbg:pending_stub(where)
+  if stub == "undefined" then
+    dbg:fail('Function "%s" not defined.', where)
+  end
   local ok, bp = pcall(dbg.session.breakpoint, dbg.session,
                        dbg:location(where), opts)
   if not ok then
@@ -59,9 +80,18 @@ local function set_breakpoint(dbg, args, temporary)
     test = dbg:compile_condition(text, true)
   end
   dbg.notes[bp.id] = { temporary = temporary, condition = text,
-                       test = test }
-  dbg:out(string.format("%s %d at %s", temporary and "Temporary breakpoint"
-                        or "Breakpoint", bp.id, describe(bp)))
+                       test = test, stub = stub }
+  local kind = temporary and "Temporary breakpoint" or "Breakpoint"
+  if stub == "pending" then -- gdb's, until the library loads
+    io.stderr:write(string.format('Function "%s" not defined.\n', where))
+    dbg:out(string.format("%s %d (%s) pending.", kind, bp.id, where))
+    dbg.notes[bp.id].pending = where
+    dbg.notes[bp.id].stub = nil
+    return
+  end
+  dbg:out(string.format("%s %d at %s", kind, bp.id,
+                        stub and string.format("0x%x", stub)
+                        or describe(bp, where)))
 end
 
 -- Breakpoints and watchpoints, in the order of their shared numbers.
@@ -106,14 +136,30 @@ local function info_breakpoints(dbg)
     dbg:out("No breakpoints or watchpoints.")
     return
   end
-  dbg:out("Num     Type           Disp Enb Address            What")
+  -- (gdb's address column is as wide as a pending row needs when every
+  -- row is one)
+  local narrow = #watchpoints == 0 and dbg.pending_stub ~= nil
+  for _, bp in ipairs(list) do
+    narrow = narrow and (dbg.notes[bp.id] or {}).pending ~= nil
+  end
+  dbg:out(narrow and "Num     Type           Disp Enb Address    What"
+          or "Num     Type           Disp Enb Address            What")
   for _, bp in ipairs(list) do
     local note = dbg.notes[bp.id] or {}
-    local name = snare.describe(bp.address)
-    dbg:out(string.format("%-7d breakpoint     %-4s %-3s 0x%016x %s", bp.id,
-                          note.temporary and "del" or "keep",
-                          bp.enabled and "y" or "n", bp.address,
-                          name and ("<" .. name .. ">") or ""))
+    local stub = note.stub and dbg.pending_stub and note.stub
+    local addresses = stub and { stub } or bp.addresses or { bp.address }
+    local row = string.format("%-7d breakpoint     %-4s %-3s ", bp.id,
+                              note.temporary and "del" or "keep",
+                              bp.enabled and "y" or "n")
+    if note.pending and dbg.pending_stub then
+      dbg:out(string.format(narrow and "%s%-10s %s" or "%s%-18s %s", row,
+                            "<PENDING>", note.pending))
+    elseif #addresses > 1 then
+      dbg:out(row .. "<MULTIPLE>         ")
+    else
+      dbg:out(string.format("%s0x%016x %s", row, addresses[1],
+                            what(addresses[1])))
+    end
     if note.condition then
       dbg:out("\tstop only if " .. note.condition)
     end
@@ -126,6 +172,11 @@ local function info_breakpoints(dbg)
     end
     for _, line in ipairs(note.commands or {}) do
       dbg:out("        " .. line)
+    end
+    for i = 1, #addresses > 1 and #addresses or 0 do
+      dbg:out(string.format("%-27s %-3s 0x%016x %s", bp.id .. "." .. i,
+                            bp.enabled and "y" or "n", addresses[i],
+                            what(addresses[i])))
     end
   end
   for _, wp in ipairs(watchpoints) do

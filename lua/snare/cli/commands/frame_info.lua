@@ -168,27 +168,63 @@ local function language(frame)
   return code and (language_names[code] or "minimal")
 end
 
+-- What info frame says of a frame's neighbours and saved rip where tail
+-- calls are involved, as gdb 13's tail-call frames answer: such a frame
+-- is at its callee's address ("frame at"), its caller's pc is that of the
+-- frame beyond the first real frame out of it (gdb skips the artificial
+-- frames), its arguments and locals have no address, the previous sp is
+-- the register itself and nothing is saved in memory; the real frame a
+-- chain of them was entered from has their pc as its saved rip, and no
+-- rip saved in memory.
+local function neighbours(frames, index, regs)
+  local frame, caller = frames[index + 1], frames[index + 2]
+  local callee = frames[index]
+  local saved_rip = regs.cfa ~= 0 and snare.read_u64(regs.cfa - 8)
+  local caller_cfa, callee_cfa = regs.caller_cfa, regs.callee_cfa
+  if frame.tail_call then
+    local real = index + 1
+    while frames[real] and frames[real].tail_call do
+      real = real + 1
+    end
+    local beyond = frames[real + 1]
+    saved_rip = beyond and beyond.pc
+      or frames[real] and frames[real]:registers().cfa ~= 0
+        and snare.read_u64(frames[real]:registers().cfa - 8)
+  elseif caller and caller.tail_call then
+    saved_rip = caller.pc
+    caller_cfa = caller:registers().cfa
+  end
+  if callee and (callee.tail_call or frame.tail_call) then
+    callee_cfa = callee:registers().cfa
+  end
+  return saved_rip, caller_cfa, callee_cfa
+end
+
 local function info_frame(dbg)
   local frame, regs = selected(dbg)
-  local last = #dbg.session:backtrace() - 1
+  local frames = dbg.session:backtrace()
+  local last = #frames - 1
+  local tail = frames[frame.index + 1].tail_call
   dbg:out(string.format("Stack level %d, frame at 0x%x:", frame.index,
                         regs.cfa))
   local where = frame.func or "??"
   if frame.file then
-    where = string.format("%s (%s:%d)", where, frame.file, frame.line)
+    where = string.format("%s (%s:%d)", where, report.file_name(frame.file,
+      frame.index == 0 and frame.pc or frame.pc - 1), frame.line)
   end
-  local saved_rip = regs.cfa ~= 0 and snare.read_u64(regs.cfa - 8)
+  local saved_rip, caller_cfa, callee_cfa = neighbours(frames, frame.index,
+                                                       regs)
   dbg:out(string.format(" rip = 0x%x in %s; saved rip = %s", regs.rip, where,
                         saved_rip and string.format("0x%x", saved_rip)
                           or "<not saved>"))
   local links = {}
-  if frame.index < last and regs.caller_cfa ~= 0 then
-    links[#links + 1] = string.format("called by frame at 0x%x",
-                                      regs.caller_cfa)
+  if tail and frame.index < last then
+    links[#links + 1] = "tail call frame"
+  elseif frame.index < last and caller_cfa ~= 0 then
+    links[#links + 1] = string.format("called by frame at 0x%x", caller_cfa)
   end
   if frame.index > 0 then
-    links[#links + 1] = string.format("caller of frame at 0x%x",
-                                      regs.callee_cfa)
+    links[#links + 1] = string.format("caller of frame at 0x%x", callee_cfa)
   end
   if #links > 0 then
     dbg:out(" " .. table.concat(links, ", "))
@@ -197,19 +233,23 @@ local function info_frame(dbg)
   if lang then
     dbg:out(" source language " .. lang .. ".")
   end
-  local base = frame_base(frame, regs)
+  local base = not tail and frame_base(frame, regs)
   if base then
     dbg:out(string.format(" Arglist at 0x%x, args: %s", base,
                           report.frame_args(frame)))
   else
     dbg:out(" Arglist at unknown address.")
   end
-  dbg:out(string.format(" Locals at %s, Previous frame's sp is 0x%x",
+  dbg:out(string.format(" Locals at %s, Previous frame's sp %s",
                         base and string.format("0x%x", base)
-                          or "unknown address", regs.cfa))
+                          or "unknown address",
+                        tail and "in rsp"
+                          or string.format("is 0x%x", regs.cfa)))
   local saved = {}
-  for _, name in ipairs(snare.registers) do
-    if regs.saved[name] then
+  local caller = frames[frame.index + 2]
+  for _, name in ipairs(tail and {} or snare.registers) do
+    if regs.saved[name] and not (name == "rip" and caller
+                                 and caller.tail_call) then
       saved[#saved + 1] = string.format("%s at 0x%x", name, regs.saved[name])
     end
   end

@@ -51,10 +51,29 @@ local function repeat_steps(dbg, args, step)
   dbg:show_stop(stop)
 end
 
+-- What gdb says before a line step from code without a line: the step
+-- runs the function out ("Single stepping until exit from function
+-- getenv@plt,"), or fails where the code has no name either (PLT0).
+local function lineless(dbg)
+  local pc = dbg.session:reg("pc")
+  if snare.line_at(pc) then
+    return
+  end
+  local sym = snare.symbol_at(pc)
+  if not sym then
+    dbg:fail("Cannot find bounds of current function")
+  end
+  dbg:out(("Single stepping until exit from function %s,"):format(sym.name))
+  dbg:out("which has no line number information.")
+end
+
 -- A line-stepping command: session method `method`, N times.
 local function line_step(method)
   return function(dbg, args)
     repeat_steps(dbg, args, function()
+      if method == "step_line" or method == "next" then
+        lineless(dbg)
+      end
       return dbg.session[method](dbg.session)
     end)
   end
