@@ -143,7 +143,8 @@ SNARE_API const char *snare_stop_kind_name(snare_stop_kind kind);
   X(ABORTED_BY_CONTROLLER, "aborted by the controller")                      \
   X(STEP_DONE, "end of stepping range")                                        \
   X(WATCHPOINT_HIT, "watchpoint hit")                                          \
-  X(WATCHPOINT_SCOPE, "watchpoint's frame returned")
+  X(WATCHPOINT_SCOPE, "watchpoint's frame returned")                           \
+  X(SIGNAL_RECEIVED, "signal received")
 
 typedef enum snare_stop_reason {
 #define SNARE_STOP_REASON_ENUM(code, text) SNARE_REASON_##code,
@@ -2105,6 +2106,20 @@ SNARE_API size_t snare_signals_reserved(int *out, size_t cap);
  */
 SNARE_API snare_status snare_signal_chain(int signal, const void *action,
                                           void *previous);
+
+/*
+ * Stops the calling thread at a signal of the program's own, as a
+ * debugger stops at the signals its program gets: called from a handler
+ * of that signal with its signal frame (`context`, a ucontext_t * on
+ * POSIX systems), the thread parks there with a SIGNAL stop (reason
+ * SIGNAL_RECEIVED, `signal` and `code` its si_signo and si_code) and all
+ * of it stays as for any stop (registers, frames, the resume's changes
+ * to the context). Snare's interrupt signal stays blocked for the rest of
+ * that handler. Returns true once the thread was resumed, false (nothing
+ * done) when it cannot stop: not attached, not running, inside a
+ * condition or hook callback. Async-signal-safe.
+ */
+SNARE_API bool snare_signal_stop(int signal, int code, void *context);
 
 #ifdef __cplusplus
 }
