@@ -226,6 +226,7 @@ end
 -- Lets the program go from before main and shows its first stop.
 local function start_program()
   started = true
+  run_carry.started(dbg)
   if interactive then -- as gdb, which says it on a terminal only
     io.stdout:write("Starting program: ", program_line(), "\n")
   end
@@ -256,6 +257,7 @@ local function start_at_entry()
   agent.session:breakpoint(entry_point(), { temporary = true,
                                             internal = true })
   started = true
+  run_carry.started(dbg)
   if interactive then
     io.stdout:write("Starting program: ", program_line(), "\n")
   end
@@ -413,7 +415,7 @@ if source then
 end
 state.failed = dbg.failed or false
 breakpoint_ids()
-state.carry = run_carry.save(dbg, agent.session, made, highest)
+state.carry = run_carry.save(dbg, agent.session, made, highest, started)
 state.carry.signals = signals:save()
 if ended then
   -- an exit goes on (its status is snare's), a fault kills the process
