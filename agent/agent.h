@@ -8,6 +8,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <poll.h>
+#include <sys/select.h>
 #include <sys/types.h>
 
 #include "snare.h"
@@ -69,6 +71,10 @@ typedef struct agent_real {
   int (*pipe2)(int[2], int);
   int (*clock_nanosleep)(clockid_t, int, const struct timespec *,
                          struct timespec *);
+  int (*pause)(void);
+  int (*sigsuspend)(const sigset_t *);
+  int (*poll)(struct pollfd *, nfds_t, int);
+  int (*select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
 } agent_real;
 
 extern agent_real real;
@@ -156,6 +162,9 @@ void agent_end_signals_forget(void); /* in a fork's child */
    signal on this thread (async-signal-safe). */
 void agent_sleeps_start(void);
 void agent_signal_taken(void);
+/* The agent runs a program's handler on this thread (a signal it passed
+   on: a wait it cuts short ends). Async-signal-safe. */
+void agent_program_handler_runs(void);
 /* agent/signals.c: what the program set for end signal sig while the
    agent's handler is on it (false when the program's own handler is
    installed itself); its reset to the default (SA_RESETHAND). Under the

@@ -35,6 +35,7 @@ static void run_program_handler(siginfo_t *info, void *context) {
   real.pthread_sigmask(SIG_BLOCK, &mask, NULL);
   if (act.sa_flags & SA_RESETHAND)
     agent_program_action_reset(SIGINT);
+  agent_program_handler_runs();
   if (act.sa_flags & SA_SIGINFO)
     act.sa_sigaction(SIGINT, info, context);
   else if (act.sa_handler != SIG_DFL && act.sa_handler != SIG_IGN)

@@ -117,6 +117,7 @@ static void pass_on(int sig, siginfo_t *info, void *context) {
   real.pthread_sigmask(SIG_BLOCK, &mask, NULL);
   if (act.sa_flags & SA_RESETHAND)
     agent_program_action_reset(sig);
+  agent_program_handler_runs();
   if (act.sa_flags & SA_SIGINFO)
     act.sa_sigaction(sig, info, context);
   else
