@@ -99,6 +99,15 @@ snare_status snare_language_at(uint64_t addr, unsigned *language) {
   return di == NULL ? status : snare_debuginfo_language_at(di, addr, language);
 }
 
+snare_status snare_unit_at(uint64_t addr, snare_unit_info *out) {
+  snare_library *lib = snare_library_mapping(addr);
+  if (lib == NULL || out == NULL)
+    return lib == NULL ? SNARE_NOT_FOUND : SNARE_INVALID_ARGUMENT;
+  snare_status status;
+  const snare_debuginfo *di = debuginfo_of(lib, &status);
+  return di == NULL ? status : snare_debuginfo_unit_at(di, addr, out);
+}
+
 unsigned snare_code_inline_within(uint64_t addr, const char *function)
 {
   snare_library *lib = function ? snare_library_mapping(addr) : NULL;

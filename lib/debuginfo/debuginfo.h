@@ -58,6 +58,10 @@ snare_status snare_debuginfo_language_at(const snare_debuginfo *di,
                                          uint64_t addr,
                                          unsigned *out) SNARE_HIDDEN;
 
+/* The unit whose ranges hold addr (see snare_unit_at); NOT_FOUND. */
+snare_status snare_debuginfo_unit_at(const snare_debuginfo *di, uint64_t addr,
+                                     snare_unit_info *out) SNARE_HIDDEN;
+
 /* The row covering addr (gdb's choice among rows at one address). */
 snare_status snare_debuginfo_line_at(const snare_debuginfo *di, uint64_t addr,
                                      snare_line_info *out) SNARE_HIDDEN;

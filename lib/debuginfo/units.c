@@ -22,6 +22,18 @@ static bool add_unit(snare_debuginfo *di, Dwarf_Die cu, Dwarf_Half version)
   Dwarf_Unsigned language = 0;
   if (di_udata(cu, DW_AT_language, &language))
     u->language = (unsigned)language;
+  u->name = di_string(cu, DW_AT_name);
+  u->comp_dir = di_comp_dir(cu);
+  u->producer = di_string(cu, DW_AT_producer);
+  Dwarf_Bool has = false;
+  static const Dwarf_Half macro_attributes[] = {DW_AT_macros, DW_AT_macro_info,
+                                                DW_AT_GNU_macros};
+  for (size_t i = 0; i < sizeof macro_attributes / sizeof *macro_attributes;
+       i++)
+    if (!has && dwarf_hasattr(cu, macro_attributes[i], &has, NULL) !=
+                    DW_DLV_OK)
+      has = false;
+  u->macros = has;
   if (!di_unit_ranges(di, cu, version, &u->ranges, &u->range_count))
     return false;
   char **files = NULL;
@@ -206,6 +218,21 @@ void di_need_all(const snare_debuginfo *di)
 {
   for (size_t i = 0; i < di->unit_count; i++)
     load(cache(di), i);
+}
+
+snare_status snare_debuginfo_unit_at(const snare_debuginfo *di, uint64_t addr,
+                                     snare_unit_info *out)
+{
+  if (!di || !out)
+    return SNARE_INVALID_ARGUMENT;
+  for (size_t i = 0; i < di->unit_count; i++)
+    if (covers(&di->units[i], addr - di->bias)) {
+      const di_unit *u = &di->units[i];
+      *out = (snare_unit_info){u->name, u->comp_dir, u->producer, u->language,
+                               u->version, u->macros};
+      return SNARE_OK;
+    }
+  return SNARE_NOT_FOUND;
 }
 
 snare_status snare_debuginfo_language_at(const snare_debuginfo *di,

@@ -822,6 +822,21 @@ SNARE_API snare_status snare_function_at(uint64_t addr,
    NOT_FOUND when no unit with one holds it. */
 SNARE_API snare_status snare_language_at(uint64_t addr, unsigned *language);
 
+/* What the DWARF of the compilation unit holding addr says of it (gdb's
+   `info source`). The strings belong to the library's debug info (valid
+   while it is open); NULL where the unit does not say. */
+typedef struct snare_unit_info {
+  const char *name;     /* DW_AT_name, as the compiler wrote it */
+  const char *comp_dir; /* DW_AT_comp_dir */
+  const char *producer; /* DW_AT_producer */
+  unsigned language;    /* DW_AT_language (DW_LANG_*), 0 if none */
+  unsigned version;     /* of its DWARF (2 to 5) */
+  bool macros;          /* it has macro info (DW_AT_macros, ...) */
+} snare_unit_info;
+
+/* The unit holding addr, in whichever open library maps it; NOT_FOUND. */
+SNARE_API snare_status snare_unit_at(uint64_t addr, snare_unit_info *out);
+
 /* ------------------------------------------------------------------ */
 /* Disassembly                                                         */
 

@@ -149,6 +149,8 @@ cases.groups.module = with_memory {
   line_at = { params = { "addr" }, good = function(ctx) return { ctx.fib } end },
   language_at = { params = { "addr" }, nil_ok = true,
                   good = function(ctx) return { ctx.fib } end },
+  unit_at = { params = { "addr" }, nil_ok = true,
+              good = function(ctx) return { ctx.fib } end },
   x87_text = { params = { "bytes" },
                good = function() return { string.rep("\0", 10) } end },
   type_info = { params = { "ref" },
