@@ -199,6 +199,11 @@ void agent_signal_handling(int sig, int how, const char *text);
 void agent_prompt_output(int fd);
 bool agent_signal_pass(pthread_t thread, bool pass);
 void agent_program_signal(int sig, siginfo_t *info, void *context);
+/* Runs the program's handler `act` of sig from inside the agent's, as
+   the kernel would have run it: its mask (and sig, without SA_NODEFER)
+   blocked, SA_RESETHAND, SA_SIGINFO's arguments. */
+void agent_run_program_handler(int sig, const struct sigaction *act,
+                               siginfo_t *info, void *context);
 /* Snare's signals the program asked blocked on this thread, which a
    thread it starts inherits (a new thread's mask is its creator's). */
 sigset_t agent_blocked_by_program(void);

@@ -111,17 +111,22 @@ static void pass_on(int sig, siginfo_t *info, void *context) {
     for (;;)
       real.clock_nanosleep(CLOCK_MONOTONIC, 0, &second, NULL);
   }
-  sigset_t mask = act.sa_mask; /* restored when the agent's handler returns */
-  if (!(act.sa_flags & SA_NODEFER))
+  agent_run_program_handler(sig, &act, info, context);
+}
+
+void agent_run_program_handler(int sig, const struct sigaction *act,
+                               siginfo_t *info, void *context) {
+  sigset_t mask = act->sa_mask; /* restored when the agent's handler returns */
+  if (!(act->sa_flags & SA_NODEFER))
     sigaddset(&mask, sig);
   real.pthread_sigmask(SIG_BLOCK, &mask, NULL);
-  if (act.sa_flags & SA_RESETHAND)
+  if (act->sa_flags & SA_RESETHAND)
     agent_program_action_reset(sig);
   agent_program_handler_runs();
-  if (act.sa_flags & SA_SIGINFO)
-    act.sa_sigaction(sig, info, context);
-  else
-    act.sa_handler(sig);
+  if (act->sa_flags & SA_SIGINFO)
+    act->sa_sigaction(sig, info, context);
+  else if (act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN)
+    act->sa_handler(sig);
 }
 
 void agent_program_signal(int sig, siginfo_t *info, void *context) {

@@ -16,16 +16,7 @@ local said = { "^Current source file is ", "^Compilation directory is ",
                "^Includes preprocessor ", "^No current source file%.$" }
 
 local function source_lines(text)
-  local lines = {}
-  for line in text:gmatch("[^\n]*") do
-    for _, p in ipairs(said) do
-      if line:match(p) then
-        lines[#lines + 1] = line
-        break
-      end
-    end
-  end
-  return lines
+  return dp.matching(text, said)
 end
 
 describe("snare debug -- PROG, info source", function()

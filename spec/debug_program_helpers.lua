@@ -54,6 +54,20 @@ function M.gdb_batch(commands, prog, ...)
   return M.run(M.gdb_words(commands, prog, ...))
 end
 
+-- The lines of `text` that match one of the Lua patterns `patterns`.
+function M.matching(text, patterns)
+  local lines = {}
+  for line in text:gmatch("[^\n]*") do
+    for _, p in ipairs(patterns) do
+      if line:match(p) then
+        lines[#lines + 1] = line
+        break
+      end
+    end
+  end
+  return lines
+end
+
 -- The lines both print alike, with addresses, source directories and
 -- process ids taken out.
 -- stderr without gdb's words for library sources neither tool has

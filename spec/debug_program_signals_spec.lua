@@ -13,18 +13,7 @@ local raiser = helpers.program("program_signals")
 local waiter = helpers.program("wait_check")
 
 -- The lines a program printed (those matching one of `patterns`).
-local function program_lines(text, patterns)
-  local lines = {}
-  for line in text:gmatch("[^\n]*") do
-    for _, p in ipairs(patterns) do
-      if line:match(p) then
-        lines[#lines + 1] = line
-        break
-      end
-    end
-  end
-  return lines
-end
+local program_lines = dp.matching
 
 -- dp.comparable's lines but a line of libc's sources, which neither has
 -- (gdb says so the first time with "No such file or directory", snare as

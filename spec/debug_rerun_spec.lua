@@ -85,28 +85,10 @@ describe("snare debug -- PROG across runs", function()
       "enable 4", "break debug_program.c:48", "condition 2 factor > 1",
       "run", "info breakpoints", "p p", "p factor",
       "run", "p $8", "p $8 == $8", "info breakpoints", "continue", "kill" }
-    local snare_words = with_commands({ "timeout", "120", "bin/snare",
-                                        "debug", "-batch" }, commands)
-    snare_words[#snare_words + 1] = "--"
-    snare_words[#snare_words + 1] = program
-    local out = run(snare_words)
-    local words = with_commands({ "timeout", "120", "env", "-u", "LD_PRELOAD",
-                                  "gdb", "-nx", "-batch", "-iex",
-                                  "set debuginfod enabled off" }, commands)
-    words[#words + 1] = program
-    local gdb_out = run(words)
-    local a, b = comparable(out), comparable(gdb_out)
-    local bad = 0
-    for i = 1, math.max(#a, #b) do
-      if a[i] ~= b[i] then
-        bad = bad + 1
-        print(string.format("rerun: snare %q, gdb %q", tostring(a[i]),
-                            tostring(b[i])))
-      end
-    end
+    local bad, count = compare(commands)
     print(string.format("rerun oracle: %d lines compared, %d mismatches",
-                        #b, bad))
-    assert.is_true(#b > 25)
+                        count, bad))
+    assert.is_true(count > 25)
     assert.equals(0, bad)
   end)
 

@@ -90,15 +90,6 @@ snare_status snare_function_at(uint64_t addr, snare_function_info *out) {
   return di == NULL ? status : snare_debuginfo_function_at(di, addr, out);
 }
 
-snare_status snare_language_at(uint64_t addr, unsigned *language) {
-  snare_library *lib = snare_library_mapping(addr);
-  if (lib == NULL || language == NULL)
-    return lib == NULL ? SNARE_NOT_FOUND : SNARE_INVALID_ARGUMENT;
-  snare_status status;
-  const snare_debuginfo *di = debuginfo_of(lib, &status);
-  return di == NULL ? status : snare_debuginfo_language_at(di, addr, language);
-}
-
 snare_status snare_unit_at(uint64_t addr, snare_unit_info *out) {
   snare_library *lib = snare_library_mapping(addr);
   if (lib == NULL || out == NULL)
@@ -106,6 +97,18 @@ snare_status snare_unit_at(uint64_t addr, snare_unit_info *out) {
   snare_status status;
   const snare_debuginfo *di = debuginfo_of(lib, &status);
   return di == NULL ? status : snare_debuginfo_unit_at(di, addr, out);
+}
+
+snare_status snare_language_at(uint64_t addr, unsigned *language) {
+  if (language == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  snare_unit_info unit;
+  snare_status status = snare_unit_at(addr, &unit);
+  if (status == SNARE_OK && unit.language == 0)
+    status = SNARE_NOT_FOUND;
+  if (status == SNARE_OK)
+    *language = unit.language;
+  return status;
 }
 
 unsigned snare_code_inline_within(uint64_t addr, const char *function)

@@ -52,13 +52,9 @@ const char *snare_debuginfo_file(const snare_debuginfo *di) SNARE_HIDDEN;
 /* Releases everything, including libdwarf's state. NULL is accepted. */
 void snare_debuginfo_close(snare_debuginfo *di) SNARE_HIDDEN;
 
-/* The DW_AT_language (DW_LANG_*) of the unit whose ranges hold addr;
-   NOT_FOUND. */
-snare_status snare_debuginfo_language_at(const snare_debuginfo *di,
-                                         uint64_t addr,
-                                         unsigned *out) SNARE_HIDDEN;
 
-/* The unit whose ranges hold addr (see snare_unit_at); NOT_FOUND. */
+/* The unit whose ranges hold addr (see snare_unit_at): the first with a
+   DW_AT_language, else the first; NOT_FOUND. */
 snare_status snare_debuginfo_unit_at(const snare_debuginfo *di, uint64_t addr,
                                      snare_unit_info *out) SNARE_HIDDEN;
 

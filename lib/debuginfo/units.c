@@ -225,25 +225,15 @@ snare_status snare_debuginfo_unit_at(const snare_debuginfo *di, uint64_t addr,
 {
   if (!di || !out)
     return SNARE_INVALID_ARGUMENT;
-  for (size_t i = 0; i < di->unit_count; i++)
-    if (covers(&di->units[i], addr - di->bias)) {
-      const di_unit *u = &di->units[i];
-      *out = (snare_unit_info){u->name, u->comp_dir, u->producer, u->language,
-                               u->version, u->macros};
-      return SNARE_OK;
-    }
-  return SNARE_NOT_FOUND;
-}
-
-snare_status snare_debuginfo_language_at(const snare_debuginfo *di,
-                                         uint64_t addr, unsigned *out)
-{
-  if (!di || !out)
-    return SNARE_INVALID_ARGUMENT;
-  for (size_t i = 0; i < di->unit_count; i++)
-    if (covers(&di->units[i], addr - di->bias) && di->units[i].language) {
-      *out = di->units[i].language;
-      return SNARE_OK;
-    }
-  return SNARE_NOT_FOUND;
+  /* the first unit holding it that has a language, else the first */
+  const di_unit *found = NULL;
+  for (size_t i = 0; i < di->unit_count && !(found && found->language); i++)
+    if (covers(&di->units[i], addr - di->bias) &&
+        (found == NULL || di->units[i].language))
+      found = &di->units[i];
+  if (found == NULL)
+    return SNARE_NOT_FOUND;
+  *out = (snare_unit_info){found->name,     found->comp_dir, found->producer,
+                           found->language, found->version,  found->macros};
+  return SNARE_OK;
 }
