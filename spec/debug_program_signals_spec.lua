@@ -154,6 +154,12 @@ describe("snare debug -- PROG, signals", function()
     out = same_as_gdb({ "handle SIGUSR1 nopass", "run", "continue",
                         "continue" }, "x")
     assert.matches("\nafter SIGUSR1 0\n", out)
+    -- the table goes on to the next run
+    out = same_as_gdb { "handle SIGUSR1 nostop noprint", "run", "run",
+                        "info signals SIGUSR1" }
+    assert.not_matches("received", out)
+    assert.matches("\nSIGUSR1       No\tNo\tYes\t\tUser defined signal 1\n$",
+                   out)
   end)
 
   it("shows the handle table as gdb", function()
