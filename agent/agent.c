@@ -270,6 +270,8 @@ static int l_stdio(lua_State *L) {
   int copy = fd == 0 ? open("/proc/self/fd/0", O_RDONLY | O_CLOEXEC)
                      : fcntl(fd, F_DUPFD_CLOEXEC, 0);
   copy = keep(copy);
+  if (fd == 1)
+    agent_prompt_output(copy); /* where a signal the program got is said */
   stream->f = copy >= 0 ? fdopen(copy, fd == 0 ? "r" : "w") : NULL;
   if (stream->f == NULL) {
     if (copy >= 0)
@@ -321,6 +323,58 @@ static int l_sigint_deliver(lua_State *L) {
   return 1;
 }
 
+/* agent.signal_handle(sig, stop, print, pass, text): the prompt's
+   `handle` table for signal sig, whose handler the agent keeps from
+   then on; text is what a print says. False if snare cannot follow it
+   there (see agent_signal_keepable). */
+static int l_signal_handle(lua_State *L) {
+  int sig = (int)luaL_checkinteger(L, 1);
+  bool stop = lua_toboolean(L, 2), print = lua_toboolean(L, 3),
+       pass = lua_toboolean(L, 4);
+  const char *text = luaL_checkstring(L, 5);
+  if (!agent_signal_keepable(sig)) {
+    lua_pushboolean(L, false);
+    return 1;
+  }
+  /* kept for the process's life: a handler may be writing the old text */
+  lua_pushvalue(L, 5);
+  luaL_ref(L, LUA_REGISTRYINDEX);
+  agent_signal_handling(sig, (stop ? AGENT_SIGNAL_STOP : 0) |
+                                 (print ? AGENT_SIGNAL_PRINT : 0) |
+                                 (pass ? AGENT_SIGNAL_PASS : 0),
+                        text);
+  /* kept even when it only goes on: a death by it is reported as one */
+  lua_pushboolean(L, agent_signal_keep(sig, true));
+  return 1;
+}
+
+/* agent.signal_pass(native, pass): whether the signal thread `native`
+   (a pthread_t) stopped at goes on to the program when it resumes;
+   false if that thread is not stopped at a signal. */
+static int l_signal_pass(lua_State *L) {
+  lua_pushboolean(L, agent_signal_pass(
+                         (pthread_t)(uintptr_t)luaL_checkinteger(L, 1),
+                         lua_toboolean(L, 2)));
+  return 1;
+}
+
+/* agent.signal_action(sig): what the program set for sig, "handler",
+   "ignore" or "default" (what it found there when the agent's handler
+   is not on sig). */
+static int l_signal_action(lua_State *L) {
+  int sig = (int)luaL_checkinteger(L, 1);
+  struct sigaction act;
+  if (!agent_program_action(sig, &act) &&
+      (sig <= 0 || sig >= NSIG || real.sigaction(sig, NULL, &act) != 0))
+    return luaL_argerror(L, 1, "not a signal");
+  bool handler = (act.sa_flags & SA_SIGINFO) ||
+                 (act.sa_handler != SIG_DFL && act.sa_handler != SIG_IGN);
+  lua_pushstring(L, handler                     ? "handler"
+                    : act.sa_handler == SIG_IGN ? "ignore"
+                                                : "default");
+  return 1;
+}
+
 static const luaL_Reg agent_functions[] = {
     {"attach", l_attach},   {"attached", l_attached},
     {"ending", l_ending},   {"faulted", l_faulted},
@@ -334,6 +388,9 @@ static const luaL_Reg agent_functions[] = {
     {"stdio", l_stdio},
     {"sigint_interrupts", l_sigint_interrupts},
     {"sigint_deliver", l_sigint_deliver},
+    {"signal_handle", l_signal_handle},
+    {"signal_pass", l_signal_pass},
+    {"signal_action", l_signal_action},
     {NULL, NULL},
 };
 
@@ -364,6 +421,7 @@ static void *controller_main(void *data) {
   lua_State *L = data;
   agent_own_thread = true; /* its threads (snare's workers) are not the
                               program's */
+  agent_block_program_signals(); /* and neither are the signals it gets */
   /* The script's Lua may run in the program's own copy of the Lua API
      (an interpreter exports it and comes first in the lookup): none of
      it is the program's work. */

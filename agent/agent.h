@@ -8,6 +8,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <poll.h>
+#include <sys/select.h>
 #include <sys/types.h>
 
 #include "snare.h"
@@ -69,6 +71,10 @@ typedef struct agent_real {
   int (*pipe2)(int[2], int);
   int (*clock_nanosleep)(clockid_t, int, const struct timespec *,
                          struct timespec *);
+  int (*pause)(void);
+  int (*sigsuspend)(const sigset_t *);
+  int (*poll)(struct pollfd *, nfds_t, int);
+  int (*select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
 } agent_real;
 
 extern agent_real real;
@@ -156,6 +162,9 @@ void agent_end_signals_forget(void); /* in a fork's child */
    signal on this thread (async-signal-safe). */
 void agent_sleeps_start(void);
 void agent_signal_taken(void);
+/* The agent runs a program's handler on this thread (a signal it passed
+   on: a wait it cuts short ends). Async-signal-safe. */
+void agent_program_handler_runs(void);
 /* agent/signals.c: what the program set for end signal sig while the
    agent's handler is on it (false when the program's own handler is
    installed itself); its reset to the default (SA_RESETHAND). Under the
@@ -171,6 +180,30 @@ void agent_sigint_keep(bool on);
    signal was that delivery (then it ran the program's handler). */
 int agent_sigint_deliver(pthread_t target);
 bool agent_sigint_delivered(siginfo_t *info, void *context);
+/* agent/signals.c, under the prompt: the agent's handler kept on sig
+   whatever the program sets (on), or the program's action back (off);
+   false if sig cannot be kept (SIGINT has its own, snare's signals,
+   SIGKILL, SIGSTOP, the C library's own). */
+bool agent_signal_keepable(int sig);
+/* Blocks every signal but snare's on the calling thread, one of the
+   agent's, and on the threads it starts: a signal sent to the process
+   goes to one of the program's threads, as it would without snare. */
+void agent_block_program_signals(void);
+bool agent_signal_keep(int sig, bool on);
+/* agent/program_signals.c: the prompt's table for sig (AGENT_SIGNAL_*
+   bits; `text` what a print writes, kept by the caller), the descriptor
+   it writes to, the verdict for a thread stopped at a signal (false if
+   it is not stopped at one); the agent's handler of a kept signal. */
+enum { AGENT_SIGNAL_STOP = 1, AGENT_SIGNAL_PRINT = 2, AGENT_SIGNAL_PASS = 4 };
+void agent_signal_handling(int sig, int how, const char *text);
+void agent_prompt_output(int fd);
+bool agent_signal_pass(pthread_t thread, bool pass);
+void agent_program_signal(int sig, siginfo_t *info, void *context);
+/* Runs the program's handler `act` of sig from inside the agent's, as
+   the kernel would have run it: its mask (and sig, without SA_NODEFER)
+   blocked, SA_RESETHAND, SA_SIGINFO's arguments. */
+void agent_run_program_handler(int sig, const struct sigaction *act,
+                               siginfo_t *info, void *context);
 /* Snare's signals the program asked blocked on this thread, which a
    thread it starts inherits (a new thread's mask is its creator's). */
 sigset_t agent_blocked_by_program(void);

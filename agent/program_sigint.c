@@ -29,16 +29,8 @@ static pthread_t delivery_thread;
 
 static void run_program_handler(siginfo_t *info, void *context) {
   struct sigaction act;
-  if (!agent_program_action(SIGINT, &act))
-    return;
-  sigset_t mask = act.sa_mask; /* restored when the agent's handler returns */
-  real.pthread_sigmask(SIG_BLOCK, &mask, NULL);
-  if (act.sa_flags & SA_RESETHAND)
-    agent_program_action_reset(SIGINT);
-  if (act.sa_flags & SA_SIGINFO)
-    act.sa_sigaction(SIGINT, info, context);
-  else if (act.sa_handler != SIG_DFL && act.sa_handler != SIG_IGN)
-    act.sa_handler(SIGINT);
+  if (agent_program_action(SIGINT, &act))
+    agent_run_program_handler(SIGINT, &act, info, context);
 }
 
 bool agent_sigint_delivered(siginfo_t *info, void *context) {

@@ -38,4 +38,8 @@ void agent_real_resolve(void) {
   RESOLVE(fexecve, "fexecve");
   RESOLVE(pipe2, "pipe2");
   RESOLVE(clock_nanosleep, "clock_nanosleep");
+  RESOLVE(pause, "pause");
+  RESOLVE(sigsuspend, "sigsuspend");
+  RESOLVE(poll, "poll");
+  RESOLVE(select, "select");
 }

@@ -7,6 +7,10 @@
  *   is its own. Masks the program sets never block them (a trap while
  *   SIGTRAP is blocked kills the process); the mask it reads back still
  *   shows them as it set them.
+ * - Under the prompt, the signals its `handle` table stops at, prints or
+ *   keeps from the program get the agent's handler whatever the program
+ *   sets, and what the program set is kept aside for when the signal is
+ *   passed on (agent/program_signals.c).
  * - The end signals (SIGINT, SIGTERM, SIGHUP) get a handler of the agent
  *   while the program leaves them at their default action: the report is
  *   written, then the process dies of the signal. Once the program sets
@@ -25,10 +29,13 @@
 static const int end_signals[] = {SIGINT, SIGTERM, SIGHUP};
 #define END_SIGNAL_COUNT (sizeof end_signals / sizeof end_signals[0])
 
-/* Per end signal: the agent's handler is on it, and what the program
-   sees there (its default action). */
-static bool agent_handles[END_SIGNAL_COUNT];
-static struct sigaction program_view[END_SIGNAL_COUNT];
+/* Per signal: the agent's handler is on it, and what the program sees
+   there (what it set, or the action it found). */
+static bool agent_handles[NSIG];
+static struct sigaction program_view[NSIG];
+/* Under the prompt: the signals the agent keeps whatever the program
+   sets (agent/program_signals.c decides what they do). */
+static atomic_bool kept[NSIG];
 
 static sigset_t reserved;
 static bool have_reserved;
@@ -36,18 +43,22 @@ static bool have_reserved;
 /* Snare's signals the program asked blocked on this thread. */
 static _Thread_local sigset_t blocked_by_program;
 
-static int end_index(int sig) {
+static bool is_end_signal(int sig) {
   for (size_t i = 0; i < END_SIGNAL_COUNT; i++)
     if (end_signals[i] == sig)
-      return (int)i;
-  return -1;
+      return true;
+  return false;
 }
 
 static bool is_default(const struct sigaction *act);
 
-static void on_end_signal(int sig, siginfo_t *info, void *context) {
+static void on_agent_signal(int sig, siginfo_t *info, void *context) {
   if (sig == SIGINT && agent_sigint_delivered(info, context))
     return; /* the prompt handed it to the program's handler */
+  if (sig != SIGINT && atomic_load(&kept[sig])) {
+    agent_program_signal(sig, info, context);
+    return;
+  }
   agent_signal_taken(); /* not the program's: its sleep goes on */
   agent_end_signal_raised(sig);
 }
@@ -55,44 +66,79 @@ static void on_end_signal(int sig, siginfo_t *info, void *context) {
 /* Under the prompt: SIGINT stays the agent's whatever the program sets. */
 static atomic_bool keep_sigint;
 
+static bool keeps(int sig) {
+  return sig == SIGINT ? atomic_load(&keep_sigint) : atomic_load(&kept[sig]);
+}
+
 bool agent_program_action(int sig, struct sigaction *out) {
-  int end = end_index(sig);
-  if (end < 0 || !agent_handles[end])
+  if (sig <= 0 || sig >= NSIG || !agent_handles[sig])
     return false;
-  *out = program_view[end];
+  *out = program_view[sig];
   return true;
 }
 
 void agent_program_action_reset(int sig) {
-  int end = end_index(sig);
-  if (end >= 0) {
-    memset(&program_view[end], 0, sizeof program_view[end]);
-    program_view[end].sa_handler = SIG_DFL;
+  if (sig > 0 && sig < NSIG) {
+    memset(&program_view[sig], 0, sizeof program_view[sig]);
+    program_view[sig].sa_handler = SIG_DFL;
   }
+}
+
+/* The agent's handler on sig, restarting system calls as the program's
+   own handler asked (a read that an alarm's handler should cut short
+   fails with EINTR as without snare), else always. */
+static bool install_agent_handler(int sig) {
+  const struct sigaction *view = &program_view[sig];
+  bool handler = (view->sa_flags & SA_SIGINFO) ||
+                 (view->sa_handler != SIG_DFL && view->sa_handler != SIG_IGN);
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_sigaction = on_agent_signal;
+  action.sa_flags = SA_SIGINFO | (handler ? view->sa_flags & SA_RESTART
+                                          : SA_RESTART);
+  sigemptyset(&action.sa_mask);
+  return real.sigaction(sig, &action, NULL) == 0;
 }
 
 void agent_sigint_keep(bool on) {
   atomic_store(&keep_sigint, on);
-  int end = end_index(SIGINT);
-  if (!on && agent_handles[end] && !is_default(&program_view[end])) {
-    agent_handles[end] = false; /* the program's handler takes it again */
-    real.sigaction(SIGINT, &program_view[end], NULL);
+  if (!on && agent_handles[SIGINT] && !is_default(&program_view[SIGINT])) {
+    agent_handles[SIGINT] = false; /* the program's handler takes it again */
+    real.sigaction(SIGINT, &program_view[SIGINT], NULL);
   }
+}
+
+bool agent_signal_keepable(int sig) {
+  return sig > 0 && sig < NSIG && sig != SIGINT && sig != SIGKILL &&
+         sig != SIGSTOP && !(have_reserved && sigismember(&reserved, sig)) &&
+         (sig < 32 || (sig >= SIGRTMIN && sig <= SIGRTMAX));
+}
+
+bool agent_signal_keep(int sig, bool on) {
+  if (!agent_signal_keepable(sig))
+    return false;
+  atomic_store(&kept[sig], on);
+  if (on && !agent_handles[sig]) {
+    if (real.sigaction(sig, NULL, &program_view[sig]) != 0)
+      return false;
+    agent_handles[sig] = install_agent_handler(sig);
+  } else if (!on && agent_handles[sig] &&
+             !(is_end_signal(sig) && is_default(&program_view[sig]))) {
+    agent_handles[sig] = false; /* the program's own action again */
+    real.sigaction(sig, &program_view[sig], NULL);
+  }
+  return agent_handles[sig] == on;
 }
 
 void agent_end_signals_install(void) {
   for (size_t i = 0; i < END_SIGNAL_COUNT; i++) {
+    int sig = end_signals[i];
     struct sigaction current;
-    if (real.sigaction(end_signals[i], NULL, &current) != 0 ||
+    if (real.sigaction(sig, NULL, &current) != 0 ||
         (current.sa_flags & SA_SIGINFO) || current.sa_handler != SIG_DFL)
       continue; /* ignored, or handled by whoever started us */
-    program_view[i] = current;
-    struct sigaction action;
-    memset(&action, 0, sizeof action);
-    action.sa_sigaction = on_end_signal;
-    action.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&action.sa_mask);
-    agent_handles[i] = real.sigaction(end_signals[i], &action, NULL) == 0;
+    program_view[sig] = current;
+    agent_handles[sig] = install_agent_handler(sig);
   }
   size_t (*list)(int *, size_t) =
       (size_t(*)(int *, size_t))agent_snare_function("snare_signals_reserved");
@@ -104,12 +150,23 @@ void agent_end_signals_install(void) {
   have_reserved = count > 0;
 }
 
+void agent_block_program_signals(void) {
+  sigset_t program;
+  sigfillset(&program);
+  for (int sig = 1; sig < NSIG; sig++)
+    if (have_reserved && sigismember(&reserved, sig) == 1)
+      sigdelset(&program, sig);
+  real.pthread_sigmask(SIG_BLOCK, &program, NULL);
+}
+
 void agent_end_signals_forget(void) {
-  for (size_t i = 0; i < END_SIGNAL_COUNT; i++)
-    if (agent_handles[i]) {
-      real.sigaction(end_signals[i], &program_view[i], NULL);
-      agent_handles[i] = false;
+  for (int sig = 1; sig < NSIG; sig++) {
+    atomic_store(&kept[sig], false);
+    if (agent_handles[sig]) {
+      real.sigaction(sig, &program_view[sig], NULL);
+      agent_handles[sig] = false;
     }
+  }
 }
 
 static bool is_default(const struct sigaction *act) {
@@ -118,20 +175,21 @@ static bool is_default(const struct sigaction *act) {
 
 static int program_sigaction(int sig, const struct sigaction *act,
                              struct sigaction *old) {
-  int end = end_index(sig);
-  if (end >= 0 && agent_handles[end]) {
-    if (act != NULL && !is_default(act) &&
-        !(sig == SIGINT && atomic_load(&keep_sigint))) {
-      agent_handles[end] = false; /* the program decides from now on */
+  if (sig > 0 && sig < NSIG && agent_handles[sig]) {
+    if (act != NULL && !is_default(act) && !keeps(sig)) {
+      agent_handles[sig] = false; /* the program decides from now on */
       int status = real.sigaction(sig, act, NULL);
       if (status == 0 && old != NULL)
-        *old = program_view[end];
+        *old = program_view[sig];
       return status;
     }
     if (old != NULL)
-      *old = program_view[end];
-    if (act != NULL)
-      program_view[end] = *act;
+      *old = program_view[sig];
+    if (act != NULL) {
+      program_view[sig] = *act;
+      if (sig != SIGINT && keeps(sig))
+        install_agent_handler(sig); /* its SA_RESTART */
+    }
     return 0;
   }
   if (have_reserved && sig > 0 && sig < NSIG && sigismember(&reserved, sig)) {

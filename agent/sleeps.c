@@ -18,6 +18,17 @@
  * glibc's sleep() and usleep() call its nanosleep internally, past any
  * interposer: they are made of the interposed one here, as glibc makes
  * them.
+ *
+ * The waits a handler cuts short whatever SA_RESTART says (signal(7))
+ * go on the same way where gdb's stop does not end them: pause() and
+ * sigsuspend() wait again; poll() and select() wait again for the time
+ * their timeout has left (the time spent stopped counts, as in a
+ * sleep), select() with the descriptor sets it was given (a failed
+ * select leaves them as they were). epoll_wait() fails with EINTR after
+ * a ptrace stop too (the kernel never restarts it), so it is left as it
+ * is (but under the prompt the SIGINT of a Ctrl-C ends it before the
+ * stop, which a program that ends at once may outrun); ppoll, pselect
+ * and epoll_pwait are not interposed (they fail with EINTR).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -32,7 +43,15 @@ static unsigned long (*core_signals_taken)(void);
 static _Thread_local __attribute__((tls_model("initial-exec"))) unsigned long
     agent_signals;
 
+/* The program's handlers the agent ran on this thread (a signal it
+   passed on): a wait they cut short ends, whatever snare's signals did
+   meanwhile. */
+static _Thread_local __attribute__((tls_model("initial-exec"))) unsigned long
+    program_handled;
+
 void agent_signal_taken(void) { agent_signals++; }
+
+void agent_program_handler_runs(void) { program_handled++; }
 
 void agent_sleeps_start(void) {
   core_signals_taken =
@@ -43,6 +62,21 @@ void agent_sleeps_start(void) {
 static unsigned long taken(void) {
   unsigned long (*core)(void) = core_signals_taken;
   return agent_signals + (core != NULL ? core() : 0);
+}
+
+/* What a wait that failed with EINTR compares: it goes on when snare's
+   signals alone cut it short. */
+typedef struct signals_seen {
+  unsigned long snare, program;
+} signals_seen;
+
+static signals_seen seen(void) {
+  return (signals_seen){taken(), program_handled};
+}
+
+static bool only_snare(bool interrupted, signals_seen before) {
+  return interrupted && taken() != before.snare &&
+         program_handled == before.program;
 }
 
 static struct timespec plus(struct timespec a, struct timespec b) {
@@ -92,9 +126,9 @@ static int sleep_on(clockid_t clock, int flags, const struct timespec *req,
   struct timespec deadline = relative ? plus(start, *req) : *req, left;
   const struct timespec *asked = req;
   int status;
-  unsigned long before;
+  signals_seen before;
   do {
-    before = taken();
+    before = seen();
     status = real.clock_nanosleep(clock, flags, asked, rem);
     if (status == EINTR && relative) {
       struct timespec now;
@@ -102,7 +136,7 @@ static int sleep_on(clockid_t clock, int flags, const struct timespec *req,
       left = until(deadline, now);
       asked = &left;
     }
-  } while (status == EINTR && taken() != before);
+  } while (only_snare(status == EINTR, before));
   return status;
 }
 
@@ -138,4 +172,88 @@ AGENT_INTERPOSE unsigned int sleep(unsigned int seconds) {
     result = (unsigned int)left.tv_sec + (left.tv_nsec >= NANOS / 2);
   errno = saved_errno;
   return result;
+}
+
+/* ---- waits: pause, sigsuspend, poll, select ---- */
+
+#define WAIT_AGAIN(call)                                                       \
+  do {                                                                         \
+    signals_seen before = seen();                                              \
+    int status = (call);                                                       \
+    if (status != -1 || !only_snare(errno == EINTR, before))                     \
+      return status;                                                           \
+  } while (1)
+
+AGENT_INTERPOSE int pause(void) {
+  agent_real_resolve();
+  WAIT_AGAIN(real.pause());
+}
+
+AGENT_INTERPOSE int sigsuspend(const sigset_t *mask) {
+  agent_real_resolve();
+  WAIT_AGAIN(real.sigsuspend(mask));
+}
+
+/* A timeout of `ms` milliseconds from now: its end; and what is left of
+   it then, rounded up (a wait never ends early; negative: none). */
+static struct timespec ms_deadline(int ms) {
+  struct timespec now, length = {ms / 1000, (long)(ms % 1000) * 1000000};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return plus(now, length);
+}
+
+static int ms_left(int ms, struct timespec deadline) {
+  if (ms < 0)
+    return ms;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  struct timespec left = until(deadline, now);
+  long long total = (long long)left.tv_sec * 1000 +
+                    (left.tv_nsec + 999999) / 1000000;
+  return total > ms ? ms : (int)total;
+}
+
+AGENT_INTERPOSE int poll(struct pollfd *fds, nfds_t count, int ms) {
+  agent_real_resolve();
+  struct timespec deadline = ms_deadline(ms < 0 ? 0 : ms);
+  WAIT_AGAIN(real.poll(fds, count, ms_left(ms, deadline)));
+}
+
+AGENT_INTERPOSE int select(int count, fd_set *read, fd_set *write,
+                           fd_set *except, struct timeval *timeout) {
+  agent_real_resolve();
+  fd_set sets[3];
+  fd_set *given[3] = {read, write, except};
+  for (int i = 0; i < 3; i++)
+    if (given[i] != NULL)
+      sets[i] = *given[i];
+  struct timespec deadline = {0, 0};
+  bool timed = timeout != NULL && timeout->tv_sec >= 0 &&
+               timeout->tv_usec >= 0 && timeout->tv_usec < 1000000;
+  if (timed) {
+    struct timespec now,
+        length = {timeout->tv_sec, (long)timeout->tv_usec * 1000};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    deadline = plus(now, length);
+  }
+  for (;;) {
+    signals_seen before = seen();
+    int status = real.select(count, read, write, except, timeout);
+    if (status != -1 || !only_snare(errno == EINTR, before))
+      return status;
+    for (int i = 0; i < 3; i++)
+      if (given[i] != NULL)
+        *given[i] = sets[i];
+    if (timed) {
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      struct timespec left = until(deadline, now);
+      timeout->tv_sec = left.tv_sec;
+      timeout->tv_usec = (left.tv_nsec + 999) / 1000;
+      if (timeout->tv_usec == 1000000) {
+        timeout->tv_sec++;
+        timeout->tv_usec = 0;
+      }
+    }
+  }
 }

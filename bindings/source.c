@@ -79,6 +79,30 @@ static int core_source_name(lua_State *L)
   return 1;
 }
 
+/* core.unit_at(addr) -> {name =, comp_dir =, producer =, language =,
+   version =, macros =} of the compilation unit holding addr, or nil. */
+static int core_unit_at(lua_State *L)
+{
+  snare_unit_info unit;
+  if (snare_unit_at((uint64_t)luaL_checkinteger(L, 1), &unit) != SNARE_OK)
+    return 0;
+  lua_createtable(L, 0, 6);
+  const char *texts[] = {unit.name, unit.comp_dir, unit.producer};
+  const char *keys[] = {"name", "comp_dir", "producer"};
+  for (int i = 0; i < 3; i++)
+    if (texts[i] != NULL) {
+      lua_pushstring(L, texts[i]);
+      lua_setfield(L, -2, keys[i]);
+    }
+  lua_pushinteger(L, unit.language);
+  lua_setfield(L, -2, "language");
+  lua_pushinteger(L, unit.version);
+  lua_setfield(L, -2, "version");
+  lua_pushboolean(L, unit.macros);
+  lua_setfield(L, -2, "macros");
+  return 1;
+}
+
 /* core.language_at(addr) -> the DW_AT_language code of the unit holding
    addr, or nil. */
 static int core_language_at(lua_State *L)
@@ -361,5 +385,6 @@ const luaL_Reg snare_lua_source_functions[] = {
     {"line_at", core_line_at},
     {"language_at", core_language_at},
     {"source_name", core_source_name},
+    {"unit_at", core_unit_at},
     {NULL, NULL},
 };

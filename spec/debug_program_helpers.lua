@@ -54,6 +54,20 @@ function M.gdb_batch(commands, prog, ...)
   return M.run(M.gdb_words(commands, prog, ...))
 end
 
+-- The lines of `text` that match one of the Lua patterns `patterns`.
+function M.matching(text, patterns)
+  local lines = {}
+  for line in text:gmatch("[^\n]*") do
+    for _, p in ipairs(patterns) do
+      if line:match(p) then
+        lines[#lines + 1] = line
+        break
+      end
+    end
+  end
+  return lines
+end
+
 -- The lines both print alike, with addresses, source directories and
 -- process ids taken out.
 -- stderr without gdb's words for library sources neither tool has
@@ -78,10 +92,10 @@ function M.comparable(text)
 end
 
 -- The shell script of M.interrupted: $1 the input after the stop, $2
--- the number of the system call to interrupt, then the debugger's
--- command line.
+-- the number of the system call to interrupt, $3 the signal, then the
+-- debugger's command line.
 local interrupting = [=[
-input=$1; awaited=$2; shift 2
+input=$1; awaited=$2; signal=$3; shift 3
 # the polling below without the sanitizer runtime the specs may preload
 preload=${LD_PRELOAD-}
 unset LD_PRELOAD
@@ -99,7 +113,7 @@ for _ in $(seq 100); do
   [[ $nr == "$awaited" ]] && break
   sleep 0.1
 done
-kill -INT "$program"
+kill -"$signal" "$program"
 for _ in $(seq 600); do grep -q 'received signal' "$out" && break; sleep 0.1
 done
 printf '%s' "$input" >&3
@@ -111,7 +125,8 @@ rm -rf "$dir"
 ]=]
 
 -- The x86-64 numbers of the system calls a fixture waits in.
-local syscall_numbers = { read = 0, pause = 34, clock_nanosleep = 230 }
+local syscall_numbers = { read = 0, pause = 34, clock_nanosleep = 230,
+                          poll = 7, select = 270 } -- (glibc's is pselect6)
 
 -- Runs `words`, a debugger's command line (snare debug or gdb, batch,
 -- whose program is its child), with stdin a pipe: once the program said
@@ -119,13 +134,15 @@ local syscall_numbers = { read = 0, pause = 34, clock_nanosleep = 230 }
 -- the program gets a SIGINT (as from Ctrl-C), and once the stop is
 -- shown, `input` is written to stdin and it is closed. Returns the
 -- output (stdout and stderr) and then "status N", the debugger's.
-function M.interrupted(words, awaited, input)
+-- `signal` ("USR1"...) is sent instead of SIGINT when given.
+function M.interrupted(words, awaited, input, signal)
   local number = assert(syscall_numbers[awaited], "unknown system call")
   local script = os.tmpname()
   local f = assert(io.open(script, "w"))
   f:write(interrupting)
   f:close()
-  local command = { "bash", script, input or "", tostring(number) }
+  local command = { "bash", script, input or "", tostring(number),
+                    signal or "INT" }
   for _, w in ipairs(words) do
     command[#command + 1] = w
   end

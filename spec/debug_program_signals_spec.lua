@@ -9,20 +9,11 @@ local dp = require "spec.debug_program_helpers"
 
 local sleeper = helpers.program("sleep_check")
 local handler = helpers.program("sigint_handler")
+local raiser = helpers.program("program_signals")
+local waiter = helpers.program("wait_check")
 
 -- The lines a program printed (those matching one of `patterns`).
-local function program_lines(text, patterns)
-  local lines = {}
-  for line in text:gmatch("[^\n]*") do
-    for _, p in ipairs(patterns) do
-      if line:match(p) then
-        lines[#lines + 1] = line
-        break
-      end
-    end
-  end
-  return lines
-end
+local program_lines = dp.matching
 
 -- dp.comparable's lines but a line of libc's sources, which neither has
 -- (gdb says so the first time with "No such file or directory", snare as
@@ -35,6 +26,30 @@ local function comparable(text)
     end
   end
   return lines
+end
+
+-- What both say of a program's signals: the stops and ends, the
+-- program's own lines, the handle table's rows (not the frames: libc's
+-- inlined ones differ).
+local signal_said = { "^Program ", "^The program ", "^%[Inferior", "^handled ",
+               "^after ", "^done$", "^Signal ", "^SIG" }
+local function signal_lines(text)
+  local lines = {}
+  for _, line in ipairs(program_lines(text, signal_said)) do
+    lines[#lines + 1] = line:gsub("process %d+", "process N")
+  end
+  return lines
+end
+
+-- Runs `commands` with snare and gdb on the program that raises signals
+-- (with `...` its arguments); asserts they say the same; returns
+-- snare's output.
+local function same_as_gdb(commands, ...)
+  local out, err, status = dp.snare_debug(commands, raiser, ...)
+  local gdb_out, gdb_err, gdb_status = dp.gdb_batch(commands, raiser, ...)
+  assert.same(signal_lines(gdb_out .. gdb_err), signal_lines(out .. err))
+  assert.equals(gdb_status, status)
+  return out
 end
 
 local sleeps = { "^ready$", "^nanosleep ", "^clock_nanosleep ", "^usleep " }
@@ -52,6 +67,29 @@ describe("snare debug -- PROG, signals", function()
     assert.same(program_lines(alone, sleeps), program_lines(out, sleeps))
     assert.same(program_lines(gdb_out, sleeps), program_lines(out, sleeps))
     assert.matches("exited normally%]\nstatus 0\n$", out)
+  end)
+
+  -- (not epoll_wait: it fails with EINTR under gdb too, the kernel does
+  -- not restart it after a ptrace stop, and in snare the SIGINT that ends
+  -- it comes before the stop, which the program may outrun)
+  it("keeps the program's pause, poll and select waiting across a Ctrl-C, "
+     .. "as gdb", function()
+    for _, call in ipairs { "pause", "poll", "select" } do
+      local alone = dp.run { waiter, call, "1" }
+      local expected = call == "pause" and "pause -1 Interrupted system call"
+        or call .. " 0 "
+      assert.equals("ready\n" .. expected .. "\n", alone)
+      local commands = { "run", "continue" }
+      local out = dp.interrupted(dp.snare_debug_words(commands, waiter, call,
+                                                      "1"), call)
+      local gdb_out = dp.interrupted(dp.gdb_words(commands, waiter, call, "1"),
+                                     call)
+      assert.matches("\nProgram received signal SIGINT, Interrupt%.\n", out)
+      local waits = { "^ready$", "^" .. call .. " " }
+      assert.same(program_lines(alone, waits), program_lines(out, waits))
+      assert.same(program_lines(gdb_out, waits), program_lines(out, waits))
+      assert.matches("exited normally%]\nstatus 0\n$", out)
+    end
   end)
 
   it("runs a program's own SIGINT handler at signal SIGINT, as gdb",
@@ -91,4 +129,83 @@ describe("snare debug -- PROG, signals", function()
                    .. "The program no longer exists%.\n$", out)
   end)
 
+  it("stops at a signal the program raises and passes it on, as gdb",
+     function()
+    local out = same_as_gdb { "run", "bt", "continue",
+                              "info signals SIGUSR1" }
+    assert.matches("^\nProgram received signal SIGUSR1, User defined signal "
+                   .. "1%.\n.*\nhandled SIGUSR1\nafter SIGUSR1 1\nhandled "
+                   .. "SIGALRM\nafter SIGALRM 1\ndone\n", out)
+    assert.matches("\n#%d  0x%x+ in main %(", out)
+  end)
+
+  it("follows handle's stop, print and pass, and signal 0, as gdb",
+     function()
+    local out = same_as_gdb({ "handle SIGALRM stop print", "run", "continue",
+                              "continue", "signal 0", "continue" }, "x")
+    assert.matches("\nProgram received signal SIGALRM, Alarm clock%.\n", out)
+    assert.matches("\nProgram received signal SIGUSR2, User defined signal "
+                   .. "2%.\n.*\ndone\n%[Inferior 1 %(process %d+%) exited "
+                   .. "normally%]\n$", out)
+    out = same_as_gdb({ "handle SIGUSR1 nostop", "handle SIGUSR2 nostop "
+                        .. "noprint", "run" }, "x")
+    assert.matches("\nProgram terminated with signal SIGUSR2, User defined "
+                   .. "signal 2%.\nThe program no longer exists%.\n$", out)
+    out = same_as_gdb({ "handle SIGUSR1 nopass", "run", "continue",
+                        "continue" }, "x")
+    assert.matches("\nafter SIGUSR1 0\n", out)
+    -- the table goes on to the next run
+    out = same_as_gdb { "handle SIGUSR1 nostop noprint", "run", "run",
+                        "info signals SIGUSR1" }
+    assert.not_matches("received", out)
+    assert.matches("\nSIGUSR1       No\tNo\tYes\t\tUser defined signal 1\n$",
+                   out)
+  end)
+
+  it("shows the handle table as gdb", function()
+    -- handle's table is shown to a user (no -batch), not in batch mode
+    local commands = { "handle SIGUSR1 SIGUSR2 nostop noprint",
+                       "handle SIGINT nopass", "handle 14-15 nopass",
+                       "handle SIGALRM", "info handle SIG34", "info signals 10" }
+    local words = dp.snare_debug_words(commands, raiser)
+    table.remove(words, 3) -- -batch
+    local out = dp.run(words)
+    local gdb_words = dp.gdb_words(commands, raiser)
+    table.remove(gdb_words, 6) -- -batch
+    table.insert(gdb_words, 6, "-q")
+    local gdb_out = dp.run(gdb_words)
+    assert.same(program_lines(gdb_out, signal_said),
+                program_lines(out, signal_said))
+    assert.matches("\nSIGUSR2       No\tNo\tYes\t\tUser defined signal 2\n",
+                   out)
+    -- the whole table: gdb's rows for Linux's signals, but those snare
+    -- never sees (SIGKILL, SIGSTOP, job control) and its own
+    local all = dp.snare_debug({ "info signals" }, raiser)
+    local gdb_all = dp.gdb_batch({ "info signals" }, raiser)
+    local gdb_rows, count, differ = {}, 0, {}
+    for line in gdb_all:gmatch("[^\n]+") do
+      gdb_rows[line:match("^(%S+)")] = line
+    end
+    for line in all:gmatch("[^\n]+") do
+      count = count + 1
+      if gdb_rows[line:match("^(%S+)")] ~= line then
+        differ[#differ + 1] = line:match("^(%S+)")
+      end
+    end
+    assert.is_true(count > 60)
+    assert.same({ "SIGKILL", "SIGSTOP", "SIGTSTP", "SIGCONT", "SIGTTIN",
+                  "SIGTTOU", "SIG41", "SIG42" }, differ)
+  end)
+
+  it("stops at a signal sent to the program, as gdb", function()
+    local commands = { "run", "bt 1", "continue" }
+    local out = dp.interrupted(dp.snare_debug_words(commands, handler), "pause",
+                               nil, "USR1")
+    local gdb_out = dp.interrupted(dp.gdb_words(commands, handler), "pause",
+                                   nil, "USR1")
+    assert.matches("^ready\n\nProgram received signal SIGUSR1, User defined "
+                   .. "signal 1%.\n", out)
+    assert.same(comparable(gdb_out), comparable(out))
+  end)
 end)
+

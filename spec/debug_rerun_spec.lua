@@ -4,8 +4,8 @@
 -- commands, a temporary breakpoint once it stopped, and the value
 -- history ($1, $, $N arithmetic). The same commands through gdb -batch;
 -- the lines compared are the stops, the printed values and info
--- breakpoints' rows (without addresses and hit counts, which gdb keeps
--- until the next run starts and snare does not).
+-- breakpoints' rows (without addresses) and hit counts, which start
+-- again at each run and are shown until the next run starts.
 local helpers = require "spec.helpers"
 
 local program = helpers.program("debug_program")
@@ -42,11 +42,36 @@ local function comparable(out)
     elseif line:match("^%$%d+ = ") or line:match("^Breakpoint %d+, ")
         or line:match("^Temporary breakpoint %d+, ")
         or line:match("^\tstop only if ") or line:match("^\tignore next ")
+        or line:match("^\tbreakpoint already hit ")
         or line:match("^        ") then
       lines[#lines + 1] = line:gsub("0x%x+", "0x"):gsub(" at .*$", "")
     end
   end
   return lines
+end
+
+-- The lines of `commands` run by snare and by gdb that differ (printed),
+-- and how many gdb's run has.
+local function compare(commands)
+  local snare_words = with_commands({ "timeout", "120", "bin/snare",
+                                      "debug", "-batch" }, commands)
+  snare_words[#snare_words + 1] = "--"
+  snare_words[#snare_words + 1] = program
+  local out = run(snare_words)
+  local words = with_commands({ "timeout", "120", "env", "-u", "LD_PRELOAD",
+                                "gdb", "-nx", "-batch", "-iex",
+                                "set debuginfod enabled off" }, commands)
+  words[#words + 1] = program
+  local a, b = comparable(out), comparable(run(words))
+  local bad = 0
+  for i = 1, math.max(#a, #b) do
+    if a[i] ~= b[i] then
+      bad = bad + 1
+      print(string.format("rerun: snare %q, gdb %q", tostring(a[i]),
+                          tostring(b[i])))
+    end
+  end
+  return bad, #b, out
 end
 
 describe("snare debug -- PROG across runs", function()
@@ -60,28 +85,27 @@ describe("snare debug -- PROG across runs", function()
       "enable 4", "break debug_program.c:48", "condition 2 factor > 1",
       "run", "info breakpoints", "p p", "p factor",
       "run", "p $8", "p $8 == $8", "info breakpoints", "continue", "kill" }
-    local snare_words = with_commands({ "timeout", "120", "bin/snare",
-                                        "debug", "-batch" }, commands)
-    snare_words[#snare_words + 1] = "--"
-    snare_words[#snare_words + 1] = program
-    local out = run(snare_words)
-    local words = with_commands({ "timeout", "120", "env", "-u", "LD_PRELOAD",
-                                  "gdb", "-nx", "-batch", "-iex",
-                                  "set debuginfod enabled off" }, commands)
-    words[#words + 1] = program
-    local gdb_out = run(words)
-    local a, b = comparable(out), comparable(gdb_out)
-    local bad = 0
-    for i = 1, math.max(#a, #b) do
-      if a[i] ~= b[i] then
-        bad = bad + 1
-        print(string.format("rerun: snare %q, gdb %q", tostring(a[i]),
-                            tostring(b[i])))
-      end
-    end
+    local bad, count = compare(commands)
     print(string.format("rerun oracle: %d lines compared, %d mismatches",
-                        #b, bad))
-    assert.is_true(#b > 25)
+                        count, bad))
+    assert.is_true(count > 25)
+    assert.equals(0, bad)
+  end)
+
+  it("shows the last run's hit counts until the next run, as gdb",
+     function()
+    local bad, count, out = compare {
+      "break scale", "break main", "run", "continue", "info breakpoints",
+      "run", "info breakpoints", "continue", "continue", "info breakpoints",
+      "kill", "info breakpoints" }
+    print(string.format("rerun hit counts: %d lines compared, %d mismatches",
+                        count, bad))
+    -- after the end of the second run (and at kill): that run's counts
+    local after = assert(out:match(
+      "%[Inferior 1 %(process %d+%) exited[^\n]*(.*)$"))
+    local _, shown = after:gsub("\tbreakpoint already hit 1 time\n", "")
+    assert.equals(4, shown)
+    assert.is_true(count > 10)
     assert.equals(0, bad)
   end)
 end)

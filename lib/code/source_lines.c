@@ -101,13 +101,25 @@ snare_status snare_source_name_at(uint64_t addr, const char *path,
                     : snare_debuginfo_source_name(di, addr, path, name);
 }
 
-snare_status snare_language_at(uint64_t addr, unsigned *language) {
+snare_status snare_unit_at(uint64_t addr, snare_unit_info *out) {
   snare_library *lib = snare_library_mapping(addr);
-  if (lib == NULL || language == NULL)
+  if (lib == NULL || out == NULL)
     return lib == NULL ? SNARE_NOT_FOUND : SNARE_INVALID_ARGUMENT;
   snare_status status;
   const snare_debuginfo *di = debuginfo_of(lib, &status);
-  return di == NULL ? status : snare_debuginfo_language_at(di, addr, language);
+  return di == NULL ? status : snare_debuginfo_unit_at(di, addr, out);
+}
+
+snare_status snare_language_at(uint64_t addr, unsigned *language) {
+  if (language == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  snare_unit_info unit;
+  snare_status status = snare_unit_at(addr, &unit);
+  if (status == SNARE_OK && unit.language == 0)
+    status = SNARE_NOT_FOUND;
+  if (status == SNARE_OK)
+    *language = unit.language;
+  return status;
 }
 
 unsigned snare_code_inline_within(uint64_t addr, const char *function)

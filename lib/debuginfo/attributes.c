@@ -40,17 +40,19 @@ Dwarf_Die di_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at)
   return target;
 }
 
-const char *di_comp_dir(Dwarf_Die cu)
+const char *di_string(Dwarf_Die die, Dwarf_Half at)
 {
   Dwarf_Attribute attr;
-  char *dir = NULL;
-  if (!cu || dwarf_attr(cu, DW_AT_comp_dir, &attr, NULL) != DW_DLV_OK)
+  char *text = NULL;
+  if (!die || dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
     return NULL;
-  if (dwarf_formstring(attr, &dir, NULL) != DW_DLV_OK)
-    dir = NULL;
+  if (dwarf_formstring(attr, &text, NULL) != DW_DLV_OK)
+    text = NULL;
   dwarf_dealloc_attribute(attr);
-  return dir;
+  return text;
 }
+
+const char *di_comp_dir(Dwarf_Die cu) { return di_string(cu, DW_AT_comp_dir); }
 
 /*
  * libdwarf joins a relative directory of the line table to the unit's

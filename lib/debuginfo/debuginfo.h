@@ -58,11 +58,11 @@ snare_status snare_debuginfo_source_name(const snare_debuginfo *di,
                                          uint64_t addr, const char *path,
                                          const char **out) SNARE_HIDDEN;
 
-/* The DW_AT_language (DW_LANG_*) of the unit whose ranges hold addr;
-   NOT_FOUND. */
-snare_status snare_debuginfo_language_at(const snare_debuginfo *di,
-                                         uint64_t addr,
-                                         unsigned *out) SNARE_HIDDEN;
+
+/* The unit whose ranges hold addr (see snare_unit_at): the first with a
+   DW_AT_language, else the first; NOT_FOUND. */
+snare_status snare_debuginfo_unit_at(const snare_debuginfo *di, uint64_t addr,
+                                     snare_unit_info *out) SNARE_HIDDEN;
 
 /* The row covering addr (gdb's choice among rows at one address). */
 snare_status snare_debuginfo_line_at(const snare_debuginfo *di, uint64_t addr,

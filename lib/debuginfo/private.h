@@ -110,6 +110,10 @@ typedef struct di_unit {
   char **files; /* gdb's names of its line table's files */
   size_t file_count;
   unsigned language; /* DW_AT_language, 0 if it has none */
+  /* its DW_AT_name, DW_AT_comp_dir, DW_AT_producer (libdwarf's strings,
+     valid while dbg is open), and whether it has macro info */
+  const char *name, *comp_dir, *producer;
+  bool macros;
   bool loaded;
 } di_unit;
 
@@ -154,6 +158,9 @@ bool di_reserve(void **items, size_t *cap, size_t count, size_t item_size)
 const char *di_intern(snare_debuginfo *di, const char *s) SNARE_HIDDEN;
 /* An attribute's value as an unsigned integer (signed forms cast). */
 bool di_udata(Dwarf_Die die, Dwarf_Half at, Dwarf_Unsigned *out) SNARE_HIDDEN;
+/* A string attribute of die (libdwarf's: valid while the handle is
+   open), or NULL. */
+const char *di_string(Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;
 /* The DIE an attribute refers to (type, abstract origin...), or NULL;
    the caller deallocates it. */
 Dwarf_Die di_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;

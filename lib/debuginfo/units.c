@@ -22,6 +22,18 @@ static bool add_unit(snare_debuginfo *di, Dwarf_Die cu, Dwarf_Half version)
   Dwarf_Unsigned language = 0;
   if (di_udata(cu, DW_AT_language, &language))
     u->language = (unsigned)language;
+  u->name = di_string(cu, DW_AT_name);
+  u->comp_dir = di_comp_dir(cu);
+  u->producer = di_string(cu, DW_AT_producer);
+  Dwarf_Bool has = false;
+  static const Dwarf_Half macro_attributes[] = {DW_AT_macros, DW_AT_macro_info,
+                                                DW_AT_GNU_macros};
+  for (size_t i = 0; i < sizeof macro_attributes / sizeof *macro_attributes;
+       i++)
+    if (!has && dwarf_hasattr(cu, macro_attributes[i], &has, NULL) !=
+                    DW_DLV_OK)
+      has = false;
+  u->macros = has;
   if (!di_unit_ranges(di, cu, version, &u->ranges, &u->range_count))
     return false;
   char **files = NULL;
@@ -235,15 +247,20 @@ snare_status snare_debuginfo_source_name(const snare_debuginfo *di,
   return SNARE_NOT_FOUND;
 }
 
-snare_status snare_debuginfo_language_at(const snare_debuginfo *di,
-                                         uint64_t addr, unsigned *out)
+snare_status snare_debuginfo_unit_at(const snare_debuginfo *di, uint64_t addr,
+                                     snare_unit_info *out)
 {
   if (!di || !out)
     return SNARE_INVALID_ARGUMENT;
-  for (size_t i = 0; i < di->unit_count; i++)
-    if (covers(&di->units[i], addr - di->bias) && di->units[i].language) {
-      *out = di->units[i].language;
-      return SNARE_OK;
-    }
-  return SNARE_NOT_FOUND;
+  /* the first unit holding it that has a language, else the first */
+  const di_unit *found = NULL;
+  for (size_t i = 0; i < di->unit_count && !(found && found->language); i++)
+    if (covers(&di->units[i], addr - di->bias) &&
+        (found == NULL || di->units[i].language))
+      found = &di->units[i];
+  if (found == NULL)
+    return SNARE_NOT_FOUND;
+  *out = (snare_unit_info){found->name,     found->comp_dir, found->producer,
+                           found->language, found->version,  found->macros};
+  return SNARE_OK;
 }

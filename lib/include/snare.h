@@ -143,7 +143,8 @@ SNARE_API const char *snare_stop_kind_name(snare_stop_kind kind);
   X(ABORTED_BY_CONTROLLER, "aborted by the controller")                      \
   X(STEP_DONE, "end of stepping range")                                        \
   X(WATCHPOINT_HIT, "watchpoint hit")                                          \
-  X(WATCHPOINT_SCOPE, "watchpoint's frame returned")
+  X(WATCHPOINT_SCOPE, "watchpoint's frame returned")                           \
+  X(SIGNAL_RECEIVED, "signal received")
 
 typedef enum snare_stop_reason {
 #define SNARE_STOP_REASON_ENUM(code, text) SNARE_REASON_##code,
@@ -828,6 +829,21 @@ SNARE_API snare_status snare_language_at(uint64_t addr, unsigned *language);
    debug information. NOT_FOUND where no unit holds addr. */
 SNARE_API snare_status snare_source_name_at(uint64_t addr, const char *path,
                                             const char **name);
+
+/* What the DWARF of the compilation unit holding addr says of it (gdb's
+   `info source`). The strings belong to the library's debug info (valid
+   while it is open); NULL where the unit does not say. */
+typedef struct snare_unit_info {
+  const char *name;     /* DW_AT_name, as the compiler wrote it */
+  const char *comp_dir; /* DW_AT_comp_dir */
+  const char *producer; /* DW_AT_producer */
+  unsigned language;    /* DW_AT_language (DW_LANG_*), 0 if none */
+  unsigned version;     /* of its DWARF (2 to 5) */
+  bool macros;          /* it has macro info (DW_AT_macros, ...) */
+} snare_unit_info;
+
+/* The unit holding addr, in whichever open library maps it; NOT_FOUND. */
+SNARE_API snare_status snare_unit_at(uint64_t addr, snare_unit_info *out);
 
 /* ------------------------------------------------------------------ */
 /* Disassembly                                                         */
@@ -2113,6 +2129,20 @@ SNARE_API size_t snare_signals_reserved(int *out, size_t cap);
  */
 SNARE_API snare_status snare_signal_chain(int signal, const void *action,
                                           void *previous);
+
+/*
+ * Stops the calling thread at a signal of the program's own, as a
+ * debugger stops at the signals its program gets: called from a handler
+ * of that signal with its signal frame (`context`, a ucontext_t * on
+ * POSIX systems), the thread parks there with a SIGNAL stop (reason
+ * SIGNAL_RECEIVED, `signal` and `code` its si_signo and si_code) and all
+ * of it stays as for any stop (registers, frames, the resume's changes
+ * to the context). Snare's interrupt signal stays blocked for the rest of
+ * that handler. Returns true once the thread was resumed, false (nothing
+ * done) when it cannot stop: not attached, not running, inside a
+ * condition or hook callback. Async-signal-safe.
+ */
+SNARE_API bool snare_signal_stop(int signal, int code, void *context);
 
 #ifdef __cplusplus
 }

@@ -62,6 +62,9 @@ SNARE_HIDDEN snare_status snare_os_signal_chain(int sig, const void *action,
 /* Whether a handler of the program's own, set through
    snare_os_signal_chain, is behind snare's on sig. */
 SNARE_HIDDEN bool snare_os_signal_handled_behind(int sig);
+/* Blocks snare's interrupt signal on the calling thread (inside a
+   signal handler: until it returns). */
+SNARE_HIDDEN void snare_os_interrupt_block(void);
 
 /* ---- threads and events ---- */
 

@@ -264,6 +264,21 @@ static bool on_interrupt(void *context) {
   return true;
 }
 
+/* A signal of the program's own, caught by its agent's handler. */
+bool snare_signal_stop(int signal, int code, void *context) {
+  snare_os_interrupt_block();
+  atomic_fetch_add(&snare_dispatch_depth, 1);
+  snare_thread *thread = snare_stoppable_thread();
+  if (thread != NULL) {
+    snare_fault fault = {SNARE_FAULT_OTHER_TRAP, signal, code, 0};
+    leave_slot(context);
+    stop_with(thread, context, SNARE_STOP_SIGNAL, SNARE_REASON_SIGNAL_RECEIVED,
+              &fault, 0);
+  }
+  atomic_fetch_sub(&snare_dispatch_depth, 1);
+  return thread != NULL;
+}
+
 static bool dispatch(const snare_fault *fault, void *context) {
   switch (fault->kind) {
   case SNARE_FAULT_BREAKPOINT_TRAP: return on_breakpoint_trap(fault, context);

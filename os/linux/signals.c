@@ -4,6 +4,7 @@
  * the handler that was installed before snare's.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
@@ -218,6 +219,13 @@ snare_status snare_os_signal_chain(int sig, const void *action, void *old) {
     set_behind[chained - previous] = true;
   }
   return SNARE_OK;
+}
+
+void snare_os_interrupt_block(void) {
+  sigset_t interrupt;
+  sigemptyset(&interrupt);
+  sigaddset(&interrupt, snare_linux_interrupt_signal());
+  pthread_sigmask(SIG_BLOCK, &interrupt, NULL);
 }
 
 bool snare_os_signal_handled_behind(int sig) {

@@ -153,6 +153,8 @@ cases.groups.module = with_memory {
                   good = function(ctx) return { ctx.fib, "/x/demo.c" } end },
   argument_text = { params = { "name", "text", "entry" },
                     good = function() return { "x", "5", "6" } end },
+  unit_at = { params = { "addr" }, nil_ok = true,
+              good = function(ctx) return { ctx.fib } end },
   x87_text = { params = { "bytes" },
                good = function() return { string.rep("\0", 10) } end },
   type_info = { params = { "ref" },

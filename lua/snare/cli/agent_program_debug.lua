@@ -85,14 +85,6 @@ local function finish_process(how, dies_by_itself)
   end
 end
 
-local signal_texts = {
-  SIGSEGV = "Segmentation fault", SIGABRT = "Aborted",
-  SIGFPE = "Arithmetic exception", SIGILL = "Illegal instruction",
-  SIGBUS = "Bus error", SIGTRAP = "Trace/breakpoint trap",
-  SIGINT = "Interrupt", SIGTERM = "Terminated", SIGHUP = "Hangup",
-  SIGKILL = "Killed", SIGPIPE = "Broken pipe",
-}
-
 -- The program's end, seen as a "quit" event while it ran: snare prints
 -- gdb's line from the exit status; this process goes on to its end.
 local ended
@@ -265,11 +257,12 @@ end
 -- ('Thread 2 "prog" hit Breakpoint 1, ...'), after saying it switched
 -- to it.
 local fault
-local signals = require("snare.cli.program_signals").new(core, threads)
+local Signals = require "snare.cli.program_signals"
+local signals = Signals.new(core, threads, batch)
 local shown_thread = agent.thread
 local show_stop = dbg.show_stop
 function dbg.show_stop(self, stop)
-  signals:stopped(stop.kind)
+  signals:stopped(stop)
   local multi = threads.many and stop.thread and stop.thread ~= 0
   if multi and stop.thread ~= shown_thread then
     self:out(string.format("[Switching to %s]", threads:target(stop.thread)
@@ -281,8 +274,11 @@ function dbg.show_stop(self, stop)
     threads:name(stop.thread) and (' "' .. threads:name(stop.thread) .. '"')
     or "")
   if stop.kind == "signal" then
-    stop.reason = signal_texts[stop.signal] or stop.signal or ""
-    fault = stop
+    stop.reason = Signals.reason(stop) or stop.signal or ""
+    stop.signal = Signals.describe(stop.signal_number) or stop.signal
+    if not signals.stopped_at then
+      fault = stop -- continuing lets the program die of it
+    end
     stop.fault_address = 0
   end
   local out = self.out
@@ -334,6 +330,7 @@ end
 local function start_program()
   started = true
   dbg.pending_stub = nil
+  run_carry.started(dbg)
   if interactive then -- as gdb, which says it on a terminal only
     io.stdout:write("Starting program: ", program_line(), "\n")
   end
@@ -365,6 +362,7 @@ local function start_at_entry()
                                             internal = true })
   started = true
   dbg.pending_stub = nil
+  run_carry.started(dbg)
   if interactive then
     io.stdout:write("Starting program: ", program_line(), "\n")
   end
@@ -496,7 +494,9 @@ end
 do
   local out = dbg.out
   dbg.out = function() end
-  run_carry.restore(dbg, agent.session, state_file.read(replay_path) or {},
+  local carried = state_file.read(replay_path) or {}
+  signals:restore(carried.signals)
+  run_carry.restore(dbg, agent.session, carried,
                     function(line)
     local count = #made
     dbg:execute(line)
@@ -518,7 +518,8 @@ if source then
 end
 state.failed = dbg.failed or false
 breakpoint_ids()
-state.carry = run_carry.save(dbg, agent.session, made, highest)
+state.carry = run_carry.save(dbg, agent.session, made, highest, started)
+state.carry.signals = signals:save()
 if ended then
   -- an exit goes on (its status is snare's), a fault kills the process
   -- with its signal once this script returns

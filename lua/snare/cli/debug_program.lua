@@ -52,6 +52,8 @@ local function write_lines(path, lines)
 end
 
 -- gdb's line for a process that ended by itself.
+local Signals = require "snare.cli.program_signals"
+
 local function ending_line(state, status)
   if state.ended == "exit" then
     if status == 0 then
@@ -60,8 +62,11 @@ local function ending_line(state, status)
     return ("[Inferior 1 (process %d) exited with code %02o]"):format(
       state.pid, status)
   elseif state.ended == "signal" then
-    return ("\nProgram terminated with signal %d.\nThe program no longer "
-            .. "exists."):format(state.signal or status - 128)
+    local number = state.signal or status - 128
+    local name, description = Signals.describe(number)
+    return ("\nProgram terminated with signal %s.\nThe program no longer "
+            .. "exists."):format(name and (name .. ", " .. description)
+                                 or number)
   end
   return nil
 end

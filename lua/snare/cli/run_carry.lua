@@ -1,8 +1,9 @@
 --- What the prompt of `snare debug -- PROG` carries from one process to
 -- the next, as gdb keeps it across runs: each breakpoint with its
 -- number, the line that made it (`break f`, `tbreak f`), enabled or not,
--- its condition, the crossings still to ignore and its commands (hit
--- counts start again, as gdb's do); the next number to give; the value
+-- its condition, the crossings still to ignore, its commands and its
+-- hit count (shown until the program runs again, when it starts again
+-- from 0, as gdb's does); the next number to give; the value
 -- history (`$1`...), each value as its type's name and bytes, the type
 -- found again by name in the new process (a value whose type has no C
 -- name there, such as a register's vector union, comes back void).
@@ -14,8 +15,10 @@ local expr = require "snare.expr"
 local carry = {}
 
 --- The state of the prompt `dbg` to carry: `made` lists {line =, id =}
--- of the breakpoints lines made, `highest` the highest number given.
-function carry.save(dbg, session, made, highest)
+-- of the breakpoints lines made, `highest` the highest number given;
+-- `started` when the program ran in this process (its hit counts are
+-- carried, else those carried into it).
+function carry.save(dbg, session, made, highest, started)
   local alive = {}
   for _, bp in ipairs(session:breakpoints()) do
     alive[bp.id] = bp
@@ -27,7 +30,8 @@ function carry.save(dbg, session, made, highest)
       local note = dbg.notes[m.id] or {}
       breakpoints[#breakpoints + 1] = {
         m.id, m.line, bp.enabled, note.condition or false, note.ignore or 0,
-        note.commands or {} }
+        note.commands or {},
+        started and bp.hits or note.earlier_hits or 0 }
     end
   end
   local history = {}
@@ -44,7 +48,8 @@ end
 -- breakpoint it made, if any.
 function carry.restore(dbg, session, carried, execute)
   for _, b in ipairs(carried.breakpoints or {}) do
-    local id, line, enabled, condition, ignore, commands = table.unpack(b)
+    local id, line, enabled, condition, ignore, commands, hits =
+      table.unpack(b)
     session:breakpoint_numbers_from(id)
     local made = execute(line)
     local note = made and dbg.notes[made]
@@ -53,6 +58,7 @@ function carry.restore(dbg, session, carried, execute)
       note.test = condition and dbg:compile_condition(condition) or nil
       note.ignore = ignore > 0 and ignore or nil
       note.commands = #commands > 0 and commands or nil
+      note.earlier_hits = (hits or 0) > 0 and hits or nil
       if not enabled then
         execute("disable " .. made)
       end
@@ -69,6 +75,14 @@ function carry.restore(dbg, session, carried, execute)
     else
       dbg.values[i] = { type = expr.types.void, bytes = "" }
     end
+  end
+end
+
+--- The program runs (again): hit counts start from 0, as gdb's do at
+-- `run`.
+function carry.started(dbg)
+  for _, note in pairs(dbg.notes) do
+    note.earlier_hits = nil
   end
 end
 

@@ -163,9 +163,11 @@ local function info_breakpoints(dbg)
     if note.condition then
       dbg:out("\tstop only if " .. note.condition)
     end
-    if bp.hits > 0 then
-      dbg:out(string.format("\tbreakpoint already hit %d time%s", bp.hits,
-                            bp.hits == 1 and "" or "s"))
+    -- (before `run`, the count of the last run, as gdb shows it)
+    local hits = bp.hits > 0 and bp.hits or note.earlier_hits or 0
+    if hits > 0 then
+      dbg:out(string.format("\tbreakpoint already hit %d time%s", hits,
+                            hits == 1 and "" or "s"))
     end
     if (note.ignore or 0) > 0 then
       dbg:out(string.format("\tignore next %d hits", note.ignore))

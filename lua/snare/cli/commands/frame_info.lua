@@ -6,6 +6,7 @@ local expr = require "snare.expr"
 local report = require "snare.cli.report"
 local scope = require "snare.cli.scope"
 local frame_base = require "snare.cli.frame_base"
+local languages = require "snare.cli.languages"
 
 local aliases = { pc = "rip", sp = "rsp", fp = "rbp" }
 
@@ -147,25 +148,12 @@ local function info_all_registers(dbg)
   end
 end
 
--- gdb's name of each DWARF language (DW_LANG_*) of a unit: its source
--- language line; a unit of another language is gdb's "minimal".
-local language_names = {
-  [0x1] = "c", [0x2] = "c", [0xc] = "c", [0x1d] = "c", [0x2c] = "c",
-  [0x4] = "c++", [0x19] = "c++", [0x1a] = "c++", [0x21] = "c++",
-  [0x2a] = "c++", [0x2b] = "c++", [0x11] = "c++",
-  [0x10] = "objective-c", [0x8001] = "asm", [0x1c] = "rust", [0x16] = "go",
-  [0x13] = "d", [0x15] = "opencl", [0x3] = "ada", [0xd] = "ada",
-  [0x9] = "pascal", [0xa] = "modula-2",
-  [0x7] = "fortran", [0x8] = "fortran", [0xe] = "fortran",
-  [0x22] = "fortran", [0x23] = "fortran", [0x2d] = "fortran",
-}
-
 -- The source language of the unit holding the frame's pc (DW_AT_language),
 -- or nil where no unit with a language holds it.
 local function language(frame)
   local pc = frame.index == 0 and frame.pc or frame.pc - 1
   local code = snare.core.language_at(pc)
-  return code and (language_names[code] or "minimal")
+  return languages.name(code)
 end
 
 -- What info frame says of a frame's neighbours and saved rip where tail
