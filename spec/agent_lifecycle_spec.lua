@@ -7,9 +7,7 @@
 
 local helpers = require "spec.helpers"
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local quote = helpers.quote
 
 local read_all = helpers.read_file
 

@@ -9,16 +9,7 @@ local helpers = require "spec.helpers"
 local examples = os.getenv("SNARE_EXAMPLES") or "build/examples"
 local demo = examples .. "/libdemo.so"
 
-local function shell_quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
-local function run(command)
-  local pipe = assert(io.popen(command .. " 2>&1"))
-  local out = pipe:read("a")
-  pipe:close()
-  return out
-end
+local shell_quote, run = helpers.quote, helpers.run
 
 describe("Ctrl-C", function()
   it("interrupts a running call at the prompt, twice, and spares snare",

@@ -6,9 +6,7 @@ local helpers = require "spec.helpers"
 
 local program = helpers.program
 
-local function shell_quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local shell_quote = helpers.quote
 
 -- Runs `bin/snare ARGS`; returns stdout, stderr and the exit status as
 -- the shell reports it (128 + N for a death by signal N).

@@ -5,9 +5,7 @@ local helpers = require "spec.helpers"
 local examples = os.getenv("SNARE_EXAMPLES") or "build/examples"
 local demo = examples .. "/libdemo.so"
 
-local function shell_quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local shell_quote = helpers.quote
 
 -- Runs a shell command line; returns its output (stdout and stderr) and
 -- its exit status.

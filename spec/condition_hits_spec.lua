@@ -51,12 +51,7 @@ local function write_lines(lines)
   return path
 end
 
-local function run(command)
-  local pipe = assert(io.popen(command .. " 2>&1"))
-  local out = pipe:read("a")
-  pipe:close()
-  return out
-end
+local run = helpers.run
 
 -- gdb's hit count of each condition's breakpoint, in order.
 local function gdb_counts()

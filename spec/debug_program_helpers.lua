@@ -7,9 +7,7 @@ local M = {}
 
 local program = helpers.program("debug_program")
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local quote = helpers.quote
 
 -- Runs `words` (a list) with stdout and stderr to files; returns them and
 -- the exit status.

@@ -9,16 +9,7 @@ local helpers = require "spec.helpers"
 
 local corpus = "build/corpus/bin/"
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
-local function run(command)
-  local pipe = assert(io.popen(command .. " 2>&1"))
-  local out = pipe:read("a")
-  pipe:close()
-  return out
-end
+local quote, run = helpers.quote, helpers.run
 
 -- The commands: per frame, $fp - $sp, whether $fp is 0, and info frame's
 -- argument address as an offset from $sp.

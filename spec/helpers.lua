@@ -31,6 +31,46 @@ function helpers.read_file(path)
   return text
 end
 
+--- `s` quoted for a POSIX shell (single quotes).
+function helpers.quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+--- Runs a shell command line; its stdout and stderr together.
+function helpers.run(command)
+  local pipe = assert(io.popen(command .. " 2>&1"))
+  local out = pipe:read("a")
+  pipe:close()
+  return out
+end
+
+--- `-ex` words that run `commands` (a list), each after an echoed
+-- marker line "@@@ INDEX" that `helpers.sections` splits the output at.
+function helpers.marked_commands(commands)
+  local args = {}
+  for i, c in ipairs(commands) do
+    args[#args + 1] = "-ex " .. helpers.quote("echo @@@ " .. i .. "\\n")
+    args[#args + 1] = "-ex " .. helpers.quote(c)
+  end
+  return table.concat(args, " ")
+end
+
+--- The non-empty output lines of each command of
+-- `helpers.marked_commands`, by the command's index.
+function helpers.sections(out)
+  local found, index = {}, nil
+  for line in out:gmatch("[^\n]*") do
+    local marker = line:match("^@@@ (%d+)$")
+    if marker then
+      index = tonumber(marker)
+      found[index] = {}
+    elseif index and line ~= "" then
+      table.insert(found[index], line)
+    end
+  end
+  return found
+end
+
 local open_sessions = {}
 
 --- A new session that `helpers.close_sessions` (run it in after_each)

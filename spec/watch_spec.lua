@@ -5,9 +5,7 @@
 -- the scope end, the fifth register, a kernel that refuses).
 local helpers = require "spec.helpers"
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local quote = helpers.quote
 
 -- Runs a shell command line, bounded in time; its stdout, stderr, status.
 local function run(line)
