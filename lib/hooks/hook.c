@@ -255,6 +255,15 @@ static snare_status hook_locked(uint64_t fn, const snare_hook_options *opts,
   hook->function = fn;
   hook->options = options;
   hook->catches_exit = catches_exit;
+  /* A hook that only records counts its calls in its stream: the locked
+     add was a tenth of a recorded call's cost. */
+  hook->counted_in_stream = options.record && !options.time &&
+                            !options.trace && options.callback == NULL;
+  /* A call the record-time filters leave out, of a hook that does
+     nothing else, is not worth its exit (hook_dispatch.c). */
+  hook->records_only =
+      !options.time && !options.trace &&
+      (options.callback == NULL || options.callback_recorded_only);
   if (!remember(hook)) {
     free(hook);
     return SNARE_NO_MEMORY;

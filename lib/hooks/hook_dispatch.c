@@ -289,12 +289,8 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     busy = false;
     return;
   }
-  /* A hook that only records counts its calls in its stream: the
-     locked add was a tenth of a recorded call's cost. */
-  bool counted_in_stream = hook->options.record && !hook->options.time &&
-                           !hook->options.trace &&
-                           hook->options.callback == NULL;
-  if (!counted_in_stream)
+  /* A hook that only records counts its calls in its stream. */
+  if (!hook->counted_in_stream)
     atomic_fetch_add_explicit(&hook->calls, 1, memory_order_relaxed);
   /* A recording reads a clock of its own (record_buffer.c). */
   /* A callback only for recorded calls reads it once the call is. */
@@ -322,11 +318,8 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
   if (stub != 0 && thread->depth < SHADOW_DEPTH) {
     /* A call the record-time filters leave out, of a hook that does
        nothing else, is not worth its exit: the return stays as it is. */
-    bool records_only = !hook->options.time && !hook->options.trace &&
-                        (hook->options.callback == NULL ||
-                         hook->options.callback_recorded_only);
     if (hook->options.record &&
-        !snare_record_entry(hook, args, slot, context, records_only)) {
+        !snare_record_entry(hook, args, slot, context, hook->records_only)) {
       busy = false;
       return;
     }

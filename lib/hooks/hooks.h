@@ -20,6 +20,9 @@
 typedef struct snare_hook_record {
   _Atomic bool active; /* false once removed: dispatchers do nothing */
   bool catches_exit;
+  /* Derived from options when the hook is made (hook.c): */
+  bool counted_in_stream; /* it only records: its stream counts its calls */
+  bool records_only; /* nothing but the recording needs its exit */
   int id;
   _Atomic uint64_t calls;
   uint64_t function;
