@@ -44,11 +44,7 @@ end
 table.sort(conditions)
 
 local function write_lines(lines)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(table.concat(lines, "\n"), "\n")
-  f:close()
-  return path
+  return helpers.temp_file(table.concat(lines, "\n") .. "\n")
 end
 
 local run = helpers.run

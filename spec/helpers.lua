@@ -44,6 +44,29 @@ function helpers.run(command)
   return out
 end
 
+--- Runs a shell command line; its stdout, its stderr and its exit status
+-- as the shell reports it (128 + N for a death by signal N).
+function helpers.run_apart(command)
+  local err = os.tmpname()
+  local pipe = assert(io.popen(command .. " 2>" .. err
+                               .. "; echo \"exit=$?\""))
+  local out = pipe:read("a")
+  pipe:close()
+  local stderr = helpers.read_file(err)
+  os.remove(err)
+  local status = tonumber(out:match("exit=(%d+)\n$"))
+  return out:gsub("exit=%d+\n$", ""), stderr, status
+end
+
+--- A new temporary file holding `text`; its path.
+function helpers.temp_file(text)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+  return path
+end
+
 --- `-ex` words that run `commands` (a list), each after an echoed
 -- marker line "@@@ INDEX" that `helpers.sections` splits the output at.
 function helpers.marked_commands(commands)

@@ -9,15 +9,7 @@ local program = helpers.program
 
 -- Runs `bin/snare ARGS`; returns stdout, stderr and the exit status.
 local function snare(args)
-  local err = os.tmpname()
-  local pipe = assert(io.popen("bin/snare " .. args .. " 2>" .. err
-                               .. "; echo \"exit=$?\""))
-  local out = pipe:read("a")
-  pipe:close()
-  local stderr = helpers.read_file(err)
-  os.remove(err)
-  local status = tonumber(out:match("exit=(%d+)\n$"))
-  return out:gsub("exit=%d+\n$", ""), stderr, status
+  return helpers.run_apart("bin/snare " .. args)
 end
 
 local function fresh_dir()
