@@ -67,6 +67,20 @@ function helpers.temp_file(text)
   return path
 end
 
+--- How many of the lines `a` (snare's) and `b` (gdb's) differ, index by
+-- index; each difference is printed, under `label`.
+function helpers.mismatches(label, a, b)
+  local bad = 0
+  for i = 1, math.max(#a, #b) do
+    if a[i] ~= b[i] then
+      bad = bad + 1
+      print(string.format("%s: snare %q, gdb %q", label, tostring(a[i]),
+                          tostring(b[i])))
+    end
+  end
+  return bad
+end
+
 --- `-ex` words that run `commands` (a list), each after an echoed
 -- marker line "@@@ INDEX" that `helpers.sections` splits the output at.
 function helpers.marked_commands(commands)

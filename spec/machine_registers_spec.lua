@@ -49,17 +49,7 @@ local function rows(lines, keep)
   return out
 end
 
-local function count_mismatches(label, a, b)
-  local bad = 0
-  for i = 1, math.max(#a, #b) do
-    if a[i] ~= b[i] then
-      bad = bad + 1
-      print(string.format("%s: snare %q, gdb %q", label, tostring(a[i]),
-                          tostring(b[i])))
-    end
-  end
-  return bad
-end
+local count_mismatches = helpers.mismatches
 
 local function cpu_has(flag)
   local f = io.open("/proc/cpuinfo")

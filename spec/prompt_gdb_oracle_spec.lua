@@ -71,17 +71,7 @@ local function normal_registers(lines, cfa, level)
   return out
 end
 
-local function mismatches(label, a, b)
-  local bad = 0
-  for i = 1, math.max(#a, #b) do
-    if a[i] ~= b[i] then
-      bad = bad + 1
-      print(string.format("%s: snare %q, gdb %q", label, tostring(a[i]),
-                          tostring(b[i])))
-    end
-  end
-  return bad
-end
+local mismatches = helpers.mismatches
 
 describe("the prompt against gdb", function()
   for _, level in ipairs({ "O2", "O0" }) do
