@@ -264,6 +264,12 @@ static snare_status hook_locked(uint64_t fn, const snare_hook_options *opts,
   hook->records_only =
       !options.time && !options.trace &&
       (options.callback == NULL || options.callback_recorded_only);
+  /* A recording reads a clock of its own (record_buffer.c); a callback
+     only for recorded calls reads it once the call is. */
+  hook->clock_at_entry =
+      options.time || options.trace ||
+      (options.callback != NULL &&
+       !(options.record && options.callback_recorded_only));
   if (!remember(hook)) {
     free(hook);
     return SNARE_NO_MEMORY;

@@ -292,14 +292,8 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
   /* A hook that only records counts its calls in its stream. */
   if (!hook->counted_in_stream)
     atomic_fetch_add_explicit(&hook->calls, 1, memory_order_relaxed);
-  /* A recording reads a clock of its own (record_buffer.c). */
-  /* A callback only for recorded calls reads it once the call is. */
-  uint64_t now = (hook->options.time || hook->options.trace ||
-                  (hook->options.callback != NULL &&
-                   !(hook->options.record &&
-                     hook->options.callback_recorded_only)))
-                     ? snare_os_now_ns()
-                     : 0;
+  /* Whether the clock is read here was decided with the hook (hook.c). */
+  uint64_t now = hook->clock_at_entry ? snare_os_now_ns() : 0;
   if (stub != 0 && thread->depth > thread->base &&
       thread->shadow[thread->depth - 1].slot <= (uint64_t)(uintptr_t)slot) {
     uint64_t clock = now;
