@@ -70,6 +70,9 @@ function Debugger:location(text)
   if text:match("^0[xX]%x+$") then
     return math.tointeger(tonumber(text))
   end
+  if text:match("^0+$") then -- gdb's lines start at 1
+    self:fail("No line 0 in the current file.")
+  end
   if text:match("^%d+$") then
     local file = self.listed and self.listed.file
       or self.stop and self.session.stopped and self.stop.file
@@ -78,7 +81,44 @@ function Debugger:location(text)
     end
     return file .. ":" .. text
   end
+  local file = text:match("^(.+):0+$")
+  if file then
+    self:fail('No line 0 in file "%s".', file)
+  end
   return text
+end
+
+--- Raises what gdb says when location `text` (as the user wrote it) could
+-- not be used, the session having raised `err`; `address`: the address
+-- it was, when a run to it failed. Other errors go on as they are.
+function Debugger:location_failed(err, text, address)
+  if type(err) ~= "string" then
+    error(err, 0)
+  end
+  local name = err:match("unknown symbol '(.-)'")
+  if name then
+    self:fail('Function "%s" not defined.', name)
+  end
+  local file = err:match("no source file named '(.-)' in the loaded libraries")
+  if file then
+    self:fail("No source file named %s.", file)
+  end
+  local line, nearest = err:match(":(%d+) has no code; nearest lines with "
+                                  .. "code: (.*)$")
+  -- past the file's last line of code (gdb moves to the next line with
+  -- code only within the file)
+  if line and (nearest == "none" or (tonumber(nearest) or math.huge)
+                                    < tonumber(line)) then
+    if text:match("^%d+$") then
+      self:fail("No line %s in the current file.", line)
+    end
+    self:fail('No line %s in file "%s".', line, text:match("^(.*):") or text)
+  end
+  if address and err:match("address is not mapped or not accessible$") then
+    self:fail("Warning:\nCannot insert breakpoint 0.\nCannot access memory "
+              .. "at address 0x%x\n\nCommand aborted.", address)
+  end
+  error(err, 0)
 end
 
 --- Fails unless the worker is stopped inside a call.

@@ -49,11 +49,7 @@ local function set_breakpoint(dbg, args, temporary)
   local ok, bp = pcall(dbg.session.breakpoint, dbg.session,
                        dbg:location(where), opts)
   if not ok then
-    local name = tostring(bp):match("unknown symbol '(.-)'")
-    if name then
-      dbg:fail('Function "%s" not defined.', name)
-    end
-    error(bp, 0)
+    dbg:location_failed(bp, where)
   end
   if test and bp.addresses and #bp.addresses == 1 then -- no pc to ask
     test = dbg:compile_condition(text, true)

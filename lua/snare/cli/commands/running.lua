@@ -122,7 +122,16 @@ local function run_to(method)
       end
       return dbg:show_stop(dbg.session:next())
     end
-    dbg:show_stop(dbg.session[method](dbg.session, dbg:location(args)))
+    local where = dbg:location(args)
+    local address = math.type(where) == "integer" and where or nil
+    -- (until_line reads a bare integer as a line of the current file)
+    local ok, stop = pcall(dbg.session[method], dbg.session,
+                           address and string.format("*0x%x", address)
+                           or where)
+    if not ok then
+      dbg:location_failed(stop, args, address)
+    end
+    dbg:show_stop(stop)
   end
 end
 
