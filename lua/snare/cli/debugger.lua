@@ -59,7 +59,7 @@ end
 function Debugger:location(text)
   if text == "" then
     if not self.session.stopped then
-      self:fail("No default breakpoint location now selected.")
+      self:fail("No default breakpoint address now.")
     end
     return self.session:reg("pc")
   end
@@ -121,10 +121,12 @@ function Debugger:location_failed(err, text, address)
   error(err, 0)
 end
 
---- Fails unless the worker is stopped inside a call.
-function Debugger:require_stopped()
+--- Fails unless the worker is stopped inside a call, with `message` (as
+-- gdb's for the command: "No stack."), else "The program is not being
+-- run.".
+function Debugger:require_stopped(message)
   if not self.session.stopped then
-    self:fail("The program is not being run.")
+    self:fail(message or "The program is not being run.")
   end
 end
 
@@ -135,6 +137,17 @@ function Debugger:record(value, format, label)
   if math.type(value) == "integer" then
     local int = value >= -0x80000000 and value < 0x80000000
     value = expr.value.of(expr.types.builtin[int and "int" or "long"], value)
+  end
+  -- memory that cannot be read is an error, as gdb's, which reads a value
+  -- (up to its max-value-size) before it numbers it; parts of it that
+  -- cannot be, a pointer's target, show as <error: ...>
+  local t = expr.types.strip(value.type)
+  if value.address and not value.bytes and not value.optimized_out
+     and t.kind ~= "function" and (t.size or 0) <= 65536 then
+    local ok, err = pcall(expr.value.bytes, value)
+    if not ok and tostring(err):match("^Cannot access memory") then
+      error(err, 0)
+    end
   end
   local text = expr.format(value, { format = format,
                                     pretty = self.print_pretty })

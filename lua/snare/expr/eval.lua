@@ -237,7 +237,7 @@ local function binary(operator, a, b)
     end
     local n = number(b)
     if n <= 0 then
-      fail("Non-positive repeat count.")
+      fail("Invalid number %d of repetitions.", n)
     end
     return value.at(types.array(a.type, n), a.address)
   end
@@ -354,9 +354,9 @@ local function member(v, name, arrow)
     v = value.at(strip(p.type).target, number(p))
     t = strip(v.type)
   end
-  if t.kind ~= "struct" and t.kind ~= "union" then
-    fail("The -> operator cannot be applied to a non-struct/union value of type %s."
-         , types.name(v.type))
+  if t.kind ~= "struct" and t.kind ~= "union" then -- gdb 13's words
+    fail("Attempt to extract a component of a value that is not a structure%s.",
+         arrow and " pointer" or "")
   end
   local m, offset = find_member(t, name, 0)
   if not m then

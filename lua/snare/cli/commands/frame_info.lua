@@ -10,8 +10,8 @@ local frame_base = require "snare.cli.frame_base"
 local aliases = { pc = "rip", sp = "rsp", fp = "rbp" }
 
 -- The selected frame and its registers (frame:registers()).
-local function selected(dbg)
-  dbg:require_stopped()
+local function selected(dbg, message)
+  dbg:require_stopped(message or "The program has no registers now.")
   local frame = dbg:selected_frame()
   return frame, frame:registers()
 end
@@ -232,5 +232,8 @@ return {
     run = info_all_registers },
   { name = "frame", group = "info", aliases = { "f" }, usage = "info frame",
     help = "where the selected frame is and what it saved",
-    run = info_frame },
+    run = function(dbg, args)
+      dbg:require_stopped("No stack.") -- as gdb, before the registers
+      return info_frame(dbg, args)
+    end },
 }

@@ -56,7 +56,9 @@ end
 
 local function display(dbg, args, modifier)
   dbg.displays = dbg.displays or {}
-  if args == "" then
+  if args == "" and modifier then
+    dbg:fail("Argument required (expression to compute).")
+  elseif args == "" then
     for _, d in ipairs(dbg.displays) do
       show(dbg, d)
     end
@@ -64,6 +66,9 @@ local function display(dbg, args, modifier)
   end
   if modifier and not modifier:match("^[xduotacfsz]$") then
     dbg:fail('Undefined output format "%s".', modifier)
+  end
+  if dbg.session.stopped then -- as gdb, one it cannot show is not made
+    dbg:evaluate(args)
   end
   dbg.display_count = (dbg.display_count or 0) + 1
   local d = { id = dbg.display_count, text = args, format = modifier }
@@ -74,6 +79,15 @@ local function display(dbg, args, modifier)
 end
 
 local function undisplay(dbg, args)
+  local ids = {}
+  for _, d in ipairs(dbg.displays or {}) do
+    ids[d.id] = true
+  end
+  for word in args:gmatch("%d+") do -- gdb's note, and on to the others
+    if not ids[tonumber(word)] then
+      dbg:out(string.format("No display number %s.", word))
+    end
+  end
   local keep = {}
   for _, d in ipairs(dbg.displays or {}) do
     local listed = args == ""

@@ -58,8 +58,14 @@ end
 local function switch(dbg, n)
   local threads = threads_of(dbg)
   local id = threads:id(n)
-  if not id or not dbg.program_threads.session:thread_alive(id) then
-    dbg:fail("Invalid thread ID: %d", n)
+  if n < 0 then -- gdb's words for each
+    dbg:fail("negative value: %d", n)
+  elseif n == 0 then
+    dbg:fail("Invalid thread ID: 0")
+  elseif not id then
+    dbg:fail("Unknown thread %d.", n)
+  elseif not dbg.program_threads.session:thread_alive(id) then
+    dbg:fail("Thread ID %d has terminated.", n)
   end
   if not threads:has_frame(id) then
     dbg:fail("Thread %d is running.", n)
@@ -121,7 +127,9 @@ return {
     run = function(dbg, args)
       local threads = threads_of(dbg)
       local rest = args:match("^apply%s+(.*)$")
-      if rest then
+      if args == "apply" then
+        dbg:fail("Please specify a thread ID list")
+      elseif rest then
         return apply(dbg, rest)
       end
       if args == "" then

@@ -82,7 +82,10 @@ end
 -- `finish`: runs until the selected frame returns, then shows the value
 -- it returned, read by its DWARF type (rax, xmm0, a struct's registers
 -- or memory); without DWARF, rax as a C int.
-local function finish(dbg)
+local function finish(dbg, args)
+  if args and args ~= "" then
+    dbg:fail('The "finish" command does not take any arguments.')
+  end
   dbg:require_stopped()
   local index = dbg.frame_index or 0
   local frame = dbg:selected_frame()

@@ -3,8 +3,8 @@
 local report = require "snare.cli.report"
 local source = require "snare.cli.source"
 
-local function frames(dbg)
-  dbg:require_stopped()
+local function frames(dbg, message)
+  dbg:require_stopped(message or "No stack.")
   return dbg.session:backtrace()
 end
 
@@ -21,8 +21,8 @@ local function backtrace(dbg, args)
 end
 
 -- Selects frame n and shows it (with its source line when known).
-local function select(dbg, n)
-  local list = frames(dbg)
+local function select(dbg, n, message)
+  local list = frames(dbg, message)
   local frame = list[n + 1]
   if not frame then
     dbg:fail("No frame at level %d.", n)
@@ -68,7 +68,8 @@ return {
       if not n then
         dbg:fail("Argument must be a frame number: %s", args)
       end
-      select(dbg, n)
+      -- (gdb's `frame N` before run looks for the registers first)
+      select(dbg, n, args ~= "" and "No registers." or nil)
     end },
   { name = "up", usage = "up [N]", help = "select the caller's frame",
     run = relative(1) },

@@ -1,0 +1,166 @@
+-- debug_program_messages_spec.lua - what `snare debug -- PROG` says to
+-- bad input at its prompt is what gdb 13 says to it: each case is an
+-- input and gdb's message for it, before `run` or stopped in scale
+-- (debug_program.c). Where gdb is installed, its own answers are checked
+-- against the same list, so that the list stays gdb's.
+local helpers = require "spec.helpers"
+local dp = require "spec.debug_program_helpers"
+
+-- { input, gdb's message } before `run` (the program parked before main)
+local before_run = {
+  { "bt", "No stack." },
+  { "frame", "No stack." },
+  { "frame 1", "No registers." },
+  { "up", "No stack." },
+  { "info frame", "No stack." },
+  { "info registers", "The program has no registers now." },
+  { "info all-registers", "The program has no registers now." },
+  { "finish", "The program is not being run." },
+  { "until 0", "The program is not being run." },
+  { "tbreak", "No default breakpoint address now." },
+  { "p nosuchvar", 'No symbol "nosuchvar" in current context.' },
+  { "call nosuch()", 'No symbol "nosuch" in current context.' },
+  { "break nosuch.c:1", "No source file named nosuch.c." },
+  { "break nosuchfunc", 'Function "nosuchfunc" not defined.' },
+  { "break debug_program.c:0", 'No line 0 in file "debug_program.c".' },
+  { "break debug_program.c:9999",
+    'No line 9999 in file "debug_program.c".' },
+}
+
+-- stopped at the breakpoint in scale (line 20); the history is empty at
+-- first
+local stopped = {
+  { "print", "The history is empty." },
+  { "p $", "The history is empty." },
+  { "p $$2", "History does not go back to $$2." },
+  { "whatis", "The history is empty." },
+  { "ptype", "The history is empty." },
+  { "p nosuchvar", 'No symbol "nosuchvar" in current context.' },
+  { "p 1 +", "A syntax error in expression, near `'." },
+  { "p *0", "Cannot access memory at address 0x0" },
+  { "p *factor", "Cannot access memory at address 0x2" },
+  { "p factor.x",
+    "Attempt to extract a component of a value that is not a structure." },
+  { "p factor->x", "Attempt to extract a component of a value that is not "
+                   .. "a structure pointer." },
+  { "p p->nosuch", "There is no member named nosuch." },
+  { "p sum@0", "Invalid number 0 of repetitions." },
+  { "p scale(1)", "Too few arguments in function call." },
+  { "set var nosuch = 1", 'No symbol "nosuch" in current context.' },
+  { "set var 1 = 2", "Left operand of assignment is not an lvalue." },
+  { "set var", "Argument required (expression to compute)." },
+  { "frame 99", "No frame at level 99." },
+  { "down", "Bottom (innermost) frame selected; you cannot go down." },
+  { "x/i 0", "Cannot access memory at address 0x0" },
+  { "call nosuch()", 'No symbol "nosuch" in current context.' },
+  { "break nosuch.c:1", "No source file named nosuch.c." },
+  { "tbreak nosuch.c:1", "No source file named nosuch.c." },
+  { "break 0", "No line 0 in the current file." },
+  { "break 9999", "No line 9999 in the current file." },
+  { "until 0", "No line 0 in the current file." },
+  { "until 9999", "No line 9999 in the current file." },
+  { "advance 9999", "No line 9999 in the current file." },
+  { "until nosuch", 'Function "nosuch" not defined.' },
+  { "advance nosuch", 'Function "nosuch" not defined.' },
+  { "until *0", "Cannot insert breakpoint 0.\nCannot access memory at "
+                .. "address 0x0\n\nCommand aborted." },
+  { "advance *0", "Cannot insert breakpoint 0.\nCannot access memory at "
+                  .. "address 0x0\n\nCommand aborted." },
+  { "list 99999", "Line number 99994 out of range; " },
+  { "finish 1", 'The "finish" command does not take any arguments.' },
+  { "thread 2", "Unknown thread 2." },
+  { "thread 0", "Invalid thread ID: 0" },
+  { "thread apply", "Please specify a thread ID list" },
+  { "display nosuch", 'No symbol "nosuch" in current context.' },
+  { "display/i", "Argument required (expression to compute)." },
+  { "undisplay 9", "No display number 9." },
+  { "info display", "There are no auto-display expressions now." },
+  { "show nosuch", 'Undefined show command: "nosuch".  Try "help show".' },
+  { "delete 99", "No breakpoint number 99." },
+  { "condition 99 x", "No breakpoint number 99." },
+  { "info nosuch", 'Undefined info command: "nosuch".  Try "help info".' },
+  { "nosuchcommand", 'Undefined command: "nosuchcommand".  Try "help".' },
+  { "frame 1" }, -- (main's frame: shown, nothing to compare)
+  { "finish", '"finish" not meaningful in the outermost frame.' },
+}
+
+local MARK = "@@case"
+
+-- Each case's input after `setup`, a mark echoed before it; the output
+-- (stdout and stderr in order) of each, by case.
+local function answers(run, setup, cases)
+  local commands = {}
+  for _, c in ipairs(setup) do
+    commands[#commands + 1] = c
+  end
+  for _, case in ipairs(cases) do
+    commands[#commands + 1] = "echo " .. MARK .. "\\n"
+    commands[#commands + 1] = case[1]
+  end
+  local out, err = run(commands)
+  local text = (out .. err):gsub("\r", "")
+  local parts, at = {}, text:find(MARK .. "\n", 1, true)
+  while at do
+    local next_at = text:find(MARK .. "\n", at + 1, true)
+    parts[#parts + 1] = text:sub(at + #MARK + 1, (next_at or #text + 1) - 1)
+    at = next_at
+  end
+  return parts
+end
+
+-- The cases whose output lacks their message: "input: output".
+local function missing(parts, cases)
+  local bad = {}
+  for i, case in ipairs(cases) do
+    local got = parts[i] or "(no output)"
+    if case[2] and not got:find(case[2], 1, true) then
+      bad[#bad + 1] = case[1] .. ": " .. got
+    end
+  end
+  return bad
+end
+
+-- stdout and stderr of one run to one pipe, so that their order is kept
+local function joined(words)
+  local quoted = {}
+  for i, w in ipairs(words) do
+    quoted[i] = helpers.quote(w)
+  end
+  local pipe = assert(io.popen(string.format(
+    "timeout 120 %s 2>&1 </dev/null", table.concat(quoted, " "))))
+  local out = pipe:read("a")
+  pipe:close()
+  return out, ""
+end
+
+local function snare(commands)
+  return joined(dp.snare_debug_words(commands))
+end
+
+local function gdb(commands)
+  return joined(dp.gdb_words(commands))
+end
+
+local setups = {
+  { "before run", {}, before_run },
+  { "stopped in scale", { "break scale", "run" }, stopped },
+}
+
+describe("snare debug -- PROG says to bad input what gdb 13 says", function()
+  for _, s in ipairs(setups) do
+    local name, setup, cases = s[1], s[2], s[3]
+    it(name, function()
+      local bad = missing(answers(snare, setup, cases), cases)
+      print(string.format("bad input %s: %d cases, %d unlike gdb's", name,
+                          #cases, #bad))
+      assert.same({}, bad)
+    end)
+    it(name .. ": the list is gdb's", function()
+      if not os.execute("command -v gdb > /dev/null 2>&1") then
+        pending("gdb is not installed")
+        return
+      end
+      assert.same({}, missing(answers(gdb, setup, cases), cases))
+    end)
+  end
+end)
