@@ -63,9 +63,9 @@ local stopped = {
   { "until nosuch", 'Function "nosuch" not defined.' },
   { "advance nosuch", 'Function "nosuch" not defined.' },
   { "until *0", "Cannot insert breakpoint 0.\nCannot access memory at "
-                .. "address 0x0\n\nCommand aborted." },
+                .. "address 0x0\nCommand aborted." },
   { "advance *0", "Cannot insert breakpoint 0.\nCannot access memory at "
-                  .. "address 0x0\n\nCommand aborted." },
+                  .. "address 0x0\nCommand aborted." },
   { "list 99999", "Line number 99994 out of range; " },
   { "finish 1", 'The "finish" command does not take any arguments.' },
   { "thread 2", "Unknown thread 2." },
@@ -84,26 +84,26 @@ local stopped = {
   { "finish", '"finish" not meaningful in the outermost frame.' },
 }
 
-local MARK = "@@case"
-
--- Each case's input after `setup`, a mark echoed before it; the output
--- (stdout and stderr in order) of each, by case.
-local function answers(run, setup, cases)
+-- The output lines (stdout and stderr in order) of each case's input
+-- after `setup`, joined, by case; `words(commands)`: the debugger's.
+local function answers(words, setup, cases)
   local commands = {}
   for _, c in ipairs(setup) do
     commands[#commands + 1] = c
   end
-  for _, case in ipairs(cases) do
-    commands[#commands + 1] = "echo " .. MARK .. "\\n"
+  for i, case in ipairs(cases) do -- each after the marker of its index
+    commands[#commands + 1] = "echo @@@ " .. i .. "\\n"
     commands[#commands + 1] = case[1]
   end
-  local out, err = run(commands)
-  local text = (out .. err):gsub("\r", "")
-  local parts, at = {}, text:find(MARK .. "\n", 1, true)
-  while at do
-    local next_at = text:find(MARK .. "\n", at + 1, true)
-    parts[#parts + 1] = text:sub(at + #MARK + 1, (next_at or #text + 1) - 1)
-    at = next_at
+  local quoted = {}
+  for i, w in ipairs(words(commands)) do
+    quoted[i] = helpers.quote(w)
+  end
+  local sections = helpers.sections(helpers.run(
+    "timeout 120 " .. table.concat(quoted, " ") .. " </dev/null"))
+  local parts = {}
+  for i = 1, #cases do
+    parts[i] = table.concat(sections[i] or {}, "\n")
   end
   return parts
 end
@@ -112,33 +112,11 @@ end
 local function missing(parts, cases)
   local bad = {}
   for i, case in ipairs(cases) do
-    local got = parts[i] or "(no output)"
-    if case[2] and not got:find(case[2], 1, true) then
-      bad[#bad + 1] = case[1] .. ": " .. got
+    if case[2] and not parts[i]:find(case[2], 1, true) then
+      bad[#bad + 1] = case[1] .. ": " .. parts[i]
     end
   end
   return bad
-end
-
--- stdout and stderr of one run to one pipe, so that their order is kept
-local function joined(words)
-  local quoted = {}
-  for i, w in ipairs(words) do
-    quoted[i] = helpers.quote(w)
-  end
-  local pipe = assert(io.popen(string.format(
-    "timeout 120 %s 2>&1 </dev/null", table.concat(quoted, " "))))
-  local out = pipe:read("a")
-  pipe:close()
-  return out, ""
-end
-
-local function snare(commands)
-  return joined(dp.snare_debug_words(commands))
-end
-
-local function gdb(commands)
-  return joined(dp.gdb_words(commands))
 end
 
 local setups = {
@@ -150,7 +128,7 @@ describe("snare debug -- PROG says to bad input what gdb 13 says", function()
   for _, s in ipairs(setups) do
     local name, setup, cases = s[1], s[2], s[3]
     it(name, function()
-      local bad = missing(answers(snare, setup, cases), cases)
+      local bad = missing(answers(dp.snare_debug_words, setup, cases), cases)
       print(string.format("bad input %s: %d cases, %d unlike gdb's", name,
                           #cases, #bad))
       assert.same({}, bad)
@@ -160,7 +138,7 @@ describe("snare debug -- PROG says to bad input what gdb 13 says", function()
         pending("gdb is not installed")
         return
       end
-      assert.same({}, missing(answers(gdb, setup, cases), cases))
+      assert.same({}, missing(answers(dp.gdb_words, setup, cases), cases))
     end)
   end
 end)
