@@ -80,7 +80,13 @@ local stopped = {
   { "info display", "There are no auto-display expressions now." },
   { "show nosuch", 'Undefined show command: "nosuch".  Try "help show".' },
   { "delete 99", "No breakpoint number 99." },
+  { "delete 5-6", "No breakpoint number 5.\nNo breakpoint number 6." },
+  { "delete 3-1", "inverted range" },
+  { "delete 1-", "inverted range" },
+  { "disable abc", "Bad breakpoint number 'abc'" },
   { "condition 99 x", "No breakpoint number 99." },
+  { "condition abc", "Bad breakpoint argument: 'abc'" },
+  { "ignore abc 1", "bad breakpoint number: 'abc 1'" },
   { "info nosuch", 'Undefined info command: "nosuch".  Try "help info".' },
   { "nosuchcommand", 'Undefined command: "nosuchcommand".  Try "help".' },
   { "frame 1" }, -- (main's frame: shown, nothing to compare)
