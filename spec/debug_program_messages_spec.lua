@@ -54,6 +54,8 @@ local stopped = {
   { "set var", "Argument required (expression to compute)." },
   { "frame 99", "No frame at level 99." },
   { "down", "Bottom (innermost) frame selected; you cannot go down." },
+  { "bt abc", 'No symbol "abc" in current context.' },
+  { "bt full 1", "        sum = 0\n        ratio = 0" },
   { "x/i 0", "Cannot access memory at address 0x0" },
   { "call nosuch()", 'No symbol "nosuch" in current context.' },
   { "break nosuch.c:1", "No source file named nosuch.c." },

@@ -12,13 +12,15 @@ local function selected_frame(dbg)
   return frame
 end
 
--- "name = value" for each entry (gdb's own order), or `none`.
-local function list(dbg, entries, none)
+-- "name = value" for each entry (gdb's own order) of `frame` (the
+-- selected one if nil), or `none`; each value after `indent` if given.
+local function list(dbg, entries, none, frame, indent)
+  indent = indent or ""
   if #entries == 0 then
     dbg:out(none)
     return
   end
-  local frame = dbg:selected_frame()
+  frame = frame or dbg:selected_frame()
   for _, entry in ipairs(entries) do
     local text = "<optimized out>"
     if not entry.problem then
@@ -26,7 +28,7 @@ local function list(dbg, entries, none)
       text = ok and expr.format(v, { pretty = dbg.print_pretty, nested = true })
         or ("<error: " .. tostring(v) .. ">")
     end
-    dbg:out(entry.name .. " = " .. text)
+    dbg:out(indent .. entry.name .. " = " .. text)
   end
 end
 
@@ -40,6 +42,16 @@ local function info_locals(dbg)
   local frame = selected_frame(dbg)
   local ok, locals = pcall(frame.locals, frame)
   list(dbg, ok and locals or {}, "No locals.")
+end
+
+--- The locals of `frame` as `backtrace full` shows them under it.
+local function frame_locals(dbg, frame)
+  local ok, locals = pcall(frame.locals, frame)
+  if not (ok and frame.file) then
+    dbg:out("No symbol table info available.")
+    return
+  end
+  list(dbg, locals, "No locals.", frame, "        ")
 end
 
 --- Shows display `d` ("1: x = 5", "2: /x y = 0x5") if it can be shown.
@@ -127,4 +139,5 @@ return {
   { name = "display", group = "info", usage = "info display",
     help = "the expressions shown at every stop", run = info_display },
   show = show,
+  frame_locals = frame_locals,
 }

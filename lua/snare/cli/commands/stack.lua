@@ -1,6 +1,8 @@
 -- The stack: backtrace, frame, up, down.
 
+local expr = require "snare.expr"
 local report = require "snare.cli.report"
+local frame_values = require "snare.cli.commands.frame_values"
 local source = require "snare.cli.source"
 
 local function frames(dbg, message)
@@ -8,15 +10,30 @@ local function frames(dbg, message)
   return dbg.session:backtrace()
 end
 
+-- `backtrace [full] [N]`: N (an expression, as gdb's) innermost frames,
+-- or with N negative the -N outermost; full: each with its locals.
 local function backtrace(dbg, args)
-  local limit = math.tointeger(tonumber(args)) or math.huge
   local list = frames(dbg)
-  for i, frame in ipairs(list) do
-    if i > limit then
+  local full, rest = args:match("^%-?(full)%s*(.-)$")
+  args = full and rest or args
+  local limit = math.huge
+  if args ~= "" then
+    local n = expr.value.number(dbg:evaluate(args))
+    limit = math.tointeger(n) or math.tointeger(math.floor(n))
+    if not limit then
+      dbg:fail("Invalid number \"%s\".", args)
+    end
+  end
+  local first = limit < 0 and math.max(1, #list + limit + 1) or 1
+  for i = first, #list do
+    if i > limit and limit >= 0 then
       dbg:out("(More stack frames follow...)")
       break
     end
-    dbg:out(report.stack_frame(frame, i > 1 and list[i - 1].inlined))
+    dbg:out(report.stack_frame(list[i], i > 1 and list[i - 1].inlined))
+    if full then
+      frame_values.frame_locals(dbg, list[i])
+    end
   end
 end
 
@@ -58,8 +75,10 @@ local function relative(step)
 end
 
 return {
-  { name = "backtrace", aliases = { "bt", "where" }, usage = "backtrace [N]",
-    help = "show the call stack (N innermost frames)", run = backtrace },
+  { name = "backtrace", aliases = { "bt", "where" },
+    usage = "backtrace [full] [N]",
+    help = "show the call stack (N innermost frames, -N outermost; full: "
+      .. "with their locals)", run = backtrace },
   { name = "frame", aliases = { "f" }, usage = "frame [N]",
     help = "select frame N (print and list then use its variables)",
     run = function(dbg, args)
