@@ -25,6 +25,7 @@ local before_run = {
   { "break debug_program.c:0", 'No line 0 in file "debug_program.c".' },
   { "break debug_program.c:9999",
     'No line 9999 in file "debug_program.c".' },
+  { "file /nonexistent", "/nonexistent: No such file or directory." },
 }
 
 -- stopped at the breakpoint in scale (line 20); the history is empty at
