@@ -26,6 +26,10 @@ local before_run = {
   { "break debug_program.c:0", 'No line 0 in file "debug_program.c".' },
   { "break debug_program.c:9999",
     'No line 9999 in file "debug_program.c".' },
+  { "info threads", "No threads." },
+  { "thread", "No thread selected" },
+  { "thread 2", "Unknown thread 2." },
+  { "thread 0", "Invalid thread ID: 0" },
   { "file /nonexistent", "/nonexistent: No such file or directory." },
 }
 
