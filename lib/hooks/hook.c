@@ -270,6 +270,8 @@ static snare_status hook_locked(uint64_t fn, const snare_hook_options *opts,
       options.time || options.trace ||
       (options.callback != NULL &&
        !(options.record && options.callback_recorded_only));
+  hook->clock_at_exit =
+      options.time || options.trace || options.callback != NULL;
   if (!remember(hook)) {
     free(hook);
     return SNARE_NO_MEMORY;

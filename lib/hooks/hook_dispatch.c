@@ -365,8 +365,7 @@ void snare_hook_enter_trapped(snare_hook_record *hook, void *context) {
    time, trace or call back: counting alone needs no clock, a recording
    reads its own. */
 static uint64_t exit_time(const snare_hook_record *hook, uint64_t *now) {
-  if (*now == 0 && (hook->options.time || hook->options.trace ||
-                    hook->options.callback))
+  if (*now == 0 && hook->clock_at_exit)
     *now = snare_os_now_ns();
   return *now;
 }

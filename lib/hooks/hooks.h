@@ -27,6 +27,7 @@ typedef struct snare_hook_record {
   bool records_only : 1; /* nothing but the recording needs its exit */
   bool clock_at_entry : 1; /* its entry reads the clock (the time, trace
                               or callback needs it) */
+  bool clock_at_exit : 1;  /* and its exit: it times, traces or calls back */
   int id;
   _Atomic uint64_t calls;
   uint64_t function;
