@@ -139,11 +139,15 @@ function Debugger:record(value, format, label)
     value = expr.value.of(expr.types.builtin[int and "int" or "long"], value)
   end
   -- memory that cannot be read is an error, as gdb's, which reads a value
-  -- (up to its max-value-size) before it numbers it; parts of it that
-  -- cannot be, a pointer's target, show as <error: ...>
+  -- (up to its max-value-size, 64 KiB) before it numbers it; parts of it
+  -- that cannot be, a pointer's target, show as <error: ...>
   local t = expr.types.strip(value.type)
+  if (t.size or 0) > 65536 then
+    self:fail("value requires %d bytes, which is more than max-value-size",
+              t.size)
+  end
   if value.address and not value.bytes and not value.optimized_out
-     and t.kind ~= "function" and (t.size or 0) <= 65536 then
+     and t.kind ~= "function" then
     local ok, err = pcall(expr.value.bytes, value)
     if not ok and tostring(err):match("^Cannot access memory") then
       error(err, 0)

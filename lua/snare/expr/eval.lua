@@ -245,7 +245,8 @@ local function binary(operator, a, b)
   if (operator == "+" or operator == "-") and (pa or pb) then
     if pa and pb then
       if operator == "+" then
-        fail("Cannot add two pointers.")
+        -- (gdb 13's words)
+        fail("Argument to arithmetic operation not a number or boolean.")
       end
       local da, db = decay(a), decay(b)
       return value.of(builtin.long,

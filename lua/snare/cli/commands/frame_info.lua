@@ -140,7 +140,10 @@ local function info_registers(dbg, args)
   end
 end
 
-local function info_all_registers(dbg)
+local function info_all_registers(dbg, args)
+  if args and args:match("%S") then -- named: as info registers NAME
+    return info_registers(dbg, args)
+  end
   local _, regs = selected(dbg)
   for _, name in ipairs(all_names(regs)) do
     dbg:out(row(name, regs))
