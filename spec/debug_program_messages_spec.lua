@@ -59,6 +59,7 @@ local stopped = {
   { "p p + p", "Argument to arithmetic operation not a number or boolean." },
   { "info all-registers nosuch", "Invalid register `nosuch'" },
   { "p scale(1)", "Too few arguments in function call." },
+  { "p scale(nosuch)", 'No symbol "nosuch" in current context.' },
   { "set var nosuch = 1", 'No symbol "nosuch" in current context.' },
   { "set var 1 = 2", "Left operand of assignment is not an lvalue." },
   { "set var", "Argument required (expression to compute)." },

@@ -778,6 +778,10 @@ local function call_with(env, fn, args, ret_override)
          f.name or string.format("0x%x", addr))
   end
   local params = t.params or {}
+  local given = {} -- evaluated before they are counted, as gdb's
+  for i, a in ipairs(args) do
+    given[i] = a()
+  end
   if t.prototyped then
     if #args < #params then
       fail("Too few arguments in function call.")
@@ -786,8 +790,8 @@ local function call_with(env, fn, args, ret_override)
     end
   end
   local values = {}
-  for i, a in ipairs(args) do
-    values[i] = argument(a(), params[i])
+  for i, v in ipairs(given) do
+    values[i] = argument(v, params[i])
   end
   local returned = env:call(addr, abi.plan(values, ret))
   if strip(ret).kind == "void" then
