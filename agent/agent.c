@@ -255,6 +255,10 @@ static int close_stdio(lua_State *L) {
   return luaL_fileresult(L, fclose(stream->f) == 0, NULL);
 }
 
+/* snare_descriptor_keep, resolved once snare.core is loaded
+   (agent_controller_state). */
+static int (*descriptor_keep)(int);
+
 /* agent.stdio(fd) -> a Lua file writing to a copy of fd 1 or 2 (the
    same open file: the same offset as the program's writes), so that
    the controller's output goes past the program's stdio buffers; or,
@@ -266,10 +270,9 @@ static int l_stdio(lua_State *L) {
   luaL_Stream *stream = lua_newuserdatauv(L, sizeof *stream, 0);
   stream->closef = NULL; /* not a file until it opens */
   luaL_setmetatable(L, LUA_FILEHANDLE);
-  int (*keep)(int) = (int (*)(int))agent_snare_function("snare_descriptor_keep");
   int copy = fd == 0 ? open("/proc/self/fd/0", O_RDONLY | O_CLOEXEC)
                      : fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  copy = keep(copy);
+  copy = descriptor_keep(copy);
   if (fd == 1)
     agent_prompt_output(copy); /* where a signal the program got is said */
   stream->f = copy >= 0 ? fdopen(copy, fd == 0 ? "r" : "w") : NULL;
@@ -535,6 +538,8 @@ lua_State *agent_controller_state(const char *path, const char *cpath,
     *why = lua_tostring(L, -1);
     return L;
   }
+  descriptor_keep =
+      (int (*)(int))agent_snare_function("snare_descriptor_keep");
   /* Under attach the agent's pipe2 comes after libc's: libunwind is left
      to start when first needed, as it did before the program had us. */
   if (!the_agent.late)

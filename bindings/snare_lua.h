@@ -271,7 +271,9 @@ extern const luaL_Reg snare_lua_source_functions[];
 void snare_lua_set_source_fields(lua_State *L, uint64_t pc);
 /*
  * Resolves a breakpoint location at idx into addresses: an integer or
- * light userdata, "*name" (the symbol's address), "file:line" (every
+ * light userdata, "*name" (the symbol's address), "*0x..." (that
+ * address, for the callers that read a bare integer otherwise: until_line's
+ * line numbers), "file:line" (every
  * address of the line, as gdb's break), or a function name (past its
  * prologue when DWARF knows it, at every inlined copy; else the ELF
  * symbol). Pushes the library it lies in (or nil), then a buffer holding

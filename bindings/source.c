@@ -3,6 +3,7 @@
  * methods, snare.line_at, the source fields of stops, and the resolution
  * of breakpoint locations ("file.c:12", "fib", "*fib", addresses).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,7 +232,15 @@ size_t snare_lua_checklocations(lua_State *L, int idx, uint64_t **addrs)
     return push_one(L, addr, addrs);
   }
   const char *text = lua_tostring(L, idx);
-  if (text[0] == '*') { /* exact: the symbol's own address */
+  if (text[0] == '*') { /* exact: the symbol's own address, or "*0x..." */
+    char *end;
+    errno = 0;
+    unsigned long long number = strtoull(text + 1, &end, 16);
+    if (text[1] == '0' && (text[2] == 'x' || text[2] == 'X') &&
+        *end == '\0' && errno == 0) {
+      lua_pushnil(L); /* the library: none looked up */
+      return push_one(L, (uint64_t)number, addrs);
+    }
     lua_pushstring(L, text + 1);
     snare_lua_checkaddress(L, -1, &addr);
     lua_remove(L, -2);

@@ -255,6 +255,8 @@ snare.sigints = core.sigints
 --
 -- * an address (exact);
 -- * `"*name"`: the symbol's own address (the function's first instruction);
+-- * `"*0x..."`: that address (where a bare integer would be read as a
+--   line: `until_line`);
 -- * `"name"`: as gdb's `break name`, past the prologue when DWARF knows
 --   the function, plus every inlined copy; else the ELF symbol's address;
 -- * `"file.c:12"`: every address gdb would use for that line (one per

@@ -7,9 +7,7 @@
 
 local helpers = require "spec.helpers"
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local quote = helpers.quote
 
 local read_all = helpers.read_file
 
@@ -30,16 +28,8 @@ local snare_bin = absolute("bin/snare")
 -- hang fails the test instead of the run); returns stdout, stderr and
 -- the status as the shell reports it.
 local function run(line, dir)
-  local err = os.tmpname()
   local cd = dir and ("cd " .. quote(dir) .. " && ") or ""
-  local pipe = assert(io.popen(cd .. "timeout 30 " .. line .. " 2>" .. err
-                               .. "; echo \"exit=$?\""))
-  local out = pipe:read("a")
-  pipe:close()
-  local stderr = read_all(err)
-  os.remove(err)
-  local status = tonumber(out:match("exit=(%d+)\n$"))
-  return out:gsub("exit=%d+\n$", ""), stderr, status
+  return helpers.run_apart(cd .. "timeout 30 " .. line)
 end
 
 local function plain(args)

@@ -134,16 +134,8 @@ local function attach_background(t, args)
   }
 end
 
-local function tmpfile(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  return path
-end
-
 return { sh = sh, read = read, sleep = sleep, eventually = eventually,
          start = start, send = send, output = output, finish = finish,
          kill = kill, attach = attach, attach_background = attach_background,
-         tmpfile = tmpfile }
+         tmpfile = helpers.temp_file }
 end }

@@ -5,78 +5,36 @@
 -- snare.interrupt_on_sigint, a SIGINT to the process.
 local snare = require "snare"
 local helpers = require "spec.helpers"
+local terminal = require "spec.terminal_helpers"
 
 local examples = os.getenv("SNARE_EXAMPLES") or "build/examples"
 local demo = examples .. "/libdemo.so"
 
-local function shell_quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
-local function run(command)
-  local pipe = assert(io.popen(command .. " 2>&1"))
-  local out = pipe:read("a")
-  pipe:close()
-  return out
-end
+local shell_quote, run = helpers.quote, helpers.run
 
 describe("Ctrl-C", function()
   it("interrupts a running call at the prompt, twice, and spares snare",
      function()
-    if os.execute("command -v tmux >/dev/null") ~= true then
+    if not terminal.available() then
       pending("tmux is not installed: tools/setup installs it")
       return
     end
-    local socket = "snare-interrupt-spec-" .. os.time() .. "-"
-                   .. math.random(1e6)
-    local function tmux(args)
-      return run("env -u LD_PRELOAD tmux -L " .. socket .. " " .. args)
-    end
-    local env = { "SNARE_HISTORY=/dev/null" }
-    for _, name in ipairs { "LUA_PATH", "LUA_CPATH", "SNARE_BUILD",
-                            "LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS" } do
-      if os.getenv(name) then
-        env[#env + 1] = name .. "=" .. shell_quote(os.getenv(name))
-      end
-    end
-    local command = "env " .. table.concat(env, " ") .. " bin/snare debug "
-                    .. shell_quote(demo)
+    local t = terminal.new("snare-interrupt-spec")
+    local tmux, wait_for, type_line = t.tmux, t.wait_for, t.type_line
+    local command = terminal.env({ "SNARE_HISTORY=/dev/null" },
+                                 { "LUA_PATH", "LUA_CPATH", "SNARE_BUILD",
+                                   "LD_PRELOAD", "ASAN_OPTIONS",
+                                   "UBSAN_OPTIONS" })
+                    .. " bin/snare debug " .. shell_quote(demo)
     finally(function() tmux("kill-server") end)
-    tmux("new-session -d -s cli -x 150 -y 50 -c "
-         .. shell_quote(os.getenv("PWD") or ".") .. " " .. shell_quote(command))
-    tmux("set-option -t cli remain-on-exit on")
-    local screen
-    local function count(text)
-      local n, at = 0, 1
-      while true do
-        local found = screen:find(text, at, true)
-        if not found then
-          return n
-        end
-        n, at = n + 1, found + 1
-      end
-    end
-    -- Waits until text is on the screen `times` times (bounded).
-    local function wait_for(text, times)
-      for _ = 1, 400 do
-        screen = tmux("capture-pane -p -t cli")
-        if count(text) >= (times or 1) then
-          return
-        end
-        os.execute("sleep 0.05")
-      end
-      error("never on the screen: " .. text .. "\n--- screen:\n" .. screen)
-    end
-    local function type_line(keys)
-      tmux("send-keys -t cli -l " .. shell_quote(keys))
-      tmux("send-keys -t cli Enter")
-    end
+    t.start(command)
     wait_for("(snare)")
     type_line("call spin_forever()")
     os.execute("sleep 0.3")
     tmux("send-keys -t cli C-c")
     wait_for("Program received signal SIGINT, Interrupt.")
-    assert.matches("in spin_forever %(%) at ../examples/targets/demo.c:%d+", screen)
+    assert.matches("in spin_forever %(%) at ../examples/targets/demo.c:%d+",
+                   t.screen)
     type_line("continue")
     os.execute("sleep 0.3")
     tmux("send-keys -t cli C-c")
@@ -89,15 +47,7 @@ describe("Ctrl-C", function()
     type_line("kill")
     wait_for("[call aborted]")
     type_line("quit")
-    local dead
-    for _ = 1, 400 do
-      dead = tmux("display-message -p -t cli '#{pane_dead}'")
-      if dead:match("^1") then
-        break
-      end
-      os.execute("sleep 0.05")
-    end
-    assert.equal("1\n", dead)
+    assert.equal("1\n", t.wait_dead())
   end)
 
   it("snare.interrupt_on_sigint: a SIGINT interrupts the running call",

@@ -6,24 +6,12 @@ local helpers = require "spec.helpers"
 
 local program = helpers.program
 
-local function shell_quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local shell_quote = helpers.quote
 
 -- Runs `bin/snare ARGS`; returns stdout, stderr and the exit status as
 -- the shell reports it (128 + N for a death by signal N).
 local function snare(args)
-  local err = os.tmpname()
-  local pipe = assert(io.popen("bin/snare " .. args .. " 2>" .. err
-                               .. "; echo \"exit=$?\""))
-  local out = pipe:read("a")
-  pipe:close()
-  local f = assert(io.open(err))
-  local stderr = f:read("a")
-  f:close()
-  os.remove(err)
-  local status = tonumber(out:match("exit=(%d+)\n$"))
-  return out:gsub("exit=%d+\n$", ""), stderr, status
+  return helpers.run_apart("bin/snare " .. args)
 end
 
 -- `snare exec` of a script with this source on the fixture program `name`.

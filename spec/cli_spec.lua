@@ -3,13 +3,12 @@
 local helpers = require "spec.helpers"
 -- the directory gdb names the fixtures' sources by (they are built in build/)
 local src = "../examples/targets/"
+local terminal = require "spec.terminal_helpers"
 
 local examples = os.getenv("SNARE_EXAMPLES") or "build/examples"
 local demo = examples .. "/libdemo.so"
 
-local function shell_quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local shell_quote = helpers.quote
 
 -- Runs a shell command line; returns its output (stdout and stderr) and
 -- its exit status.
@@ -317,8 +316,8 @@ describe("snare debug", function()
     assert.matches('Ambiguous command "di": disable, disassemble, display.', out, 1,
                    true)
     assert.matches("The program is not being run.", out, 1, true)
-    assert.matches("Cannot access memory at address 0x0", out, 1, true)
-    assert.matches("cannot disassemble at 0x0", out, 1, true)
+    -- x/4x 0, x/s 0 and x/i 0 alike
+    assert.equal(3, count(out, "Cannot access memory at address 0x0\n"))
     assert.matches('Function "nosuchfunction" not defined.', out, 1, true)
     assert.matches("\ncannot set breakpoint at 0x0", out, 1, true)
     assert.matches('No symbol "nosuchfunction" in current context.', out, 1,
@@ -398,52 +397,28 @@ describe("snare debug", function()
 
   it("works in a terminal as a person types it, with line editing and "
      .. "history (tmux)", function()
-    if os.execute("command -v tmux >/dev/null") ~= true then
+    if not terminal.available() then
       pending("tmux is not installed: tools/setup installs it")
       return
     end
-    local socket = "snare-cli-spec-" .. os.time() .. "-" .. math.random(1e6)
-    local function tmux(args)
-      return (run("env -u LD_PRELOAD tmux -L " .. socket .. " " .. args))
-    end
+    local t = terminal.new("snare-cli-spec")
+    local tmux, wait_for, type_line = t.tmux, t.wait_for, t.type_line
     local history = os.tmpname()
-    local env = { "SNARE_HISTORY=" .. shell_quote(history) }
-    for _, name in ipairs { "LUA_PATH", "LUA_CPATH", "SNARE_BUILD",
-                            "SNARE_EXAMPLES", "LD_PRELOAD", "ASAN_OPTIONS",
-                            "UBSAN_OPTIONS" } do
-      if os.getenv(name) then
-        env[#env + 1] = name .. "=" .. shell_quote(os.getenv(name))
-      end
-    end
     -- tmux does not always report a dead pane's exit status (seen with
     -- 3.3a), so the pane's shell writes it to a file.
     local status_file = os.tmpname()
-    local command = "env " .. table.concat(env, " ") .. " bin/snare debug "
-                    .. shell_quote(demo) .. "; echo $? > " .. shell_quote(status_file)
+    local command = terminal.env({ "SNARE_HISTORY=" .. shell_quote(history) },
+                                 { "LUA_PATH", "LUA_CPATH", "SNARE_BUILD",
+                                   "SNARE_EXAMPLES", "LD_PRELOAD",
+                                   "ASAN_OPTIONS", "UBSAN_OPTIONS" })
+                    .. " bin/snare debug " .. shell_quote(demo)
+                    .. "; echo $? > " .. shell_quote(status_file)
     finally(function()
       tmux("kill-server")
       os.remove(history)
       os.remove(status_file)
     end)
-    tmux("new-session -d -s cli -x 150 -y 50 -c "
-         .. shell_quote(os.getenv("PWD") or ".") .. " " .. shell_quote(command))
-    tmux("set-option -t cli remain-on-exit on")
-    local screen
-    -- Waits until text is on the screen (bounded, so a failure ends).
-    local function wait_for(text)
-      for _ = 1, 400 do
-        screen = tmux("capture-pane -p -t cli")
-        if screen:find(text, 1, true) then
-          return
-        end
-        os.execute("sleep 0.05")
-      end
-      error("never on the screen: " .. text .. "\n--- screen:\n" .. screen)
-    end
-    local function type_line(keys)
-      tmux("send-keys -t cli -l " .. shell_quote(keys))
-      tmux("send-keys -t cli Enter")
-    end
+    t.start(command)
     wait_for("(snare)")
     type_line("break fib if n == 2")
     wait_for("Breakpoint 1 at 0x")
@@ -462,21 +437,13 @@ describe("snare debug", function()
     wait_for("$3 = 2")
     type_line("quit")
     -- the program ends, with status 0
-    local dead
-    for _ = 1, 400 do
-      dead = tmux("display-message -p -t cli '#{pane_dead}'")
-      if dead:match("^1") then
-        break
-      end
-      os.execute("sleep 0.05")
-    end
-    assert.equal("1\n", dead)
+    assert.equal("1\n", t.wait_dead())
     local f = assert(io.open(status_file))
     local status = f:read("a")
     f:close()
     assert.equal("0\n", status)
-    assert.matches("(snare) print n + 40\n$2 = 42", screen, 1, true)
-    assert.is_nil(screen:find("Undefined command", 1, true))
+    assert.matches("(snare) print n + 40\n$2 = 42", t.screen, 1, true)
+    assert.is_nil(t.screen:find("Undefined command", 1, true))
   end)
 
   it("refuses a library that does not load", function()

@@ -44,19 +44,10 @@ end
 table.sort(conditions)
 
 local function write_lines(lines)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(table.concat(lines, "\n"), "\n")
-  f:close()
-  return path
+  return helpers.temp_file(table.concat(lines, "\n") .. "\n")
 end
 
-local function run(command)
-  local pipe = assert(io.popen(command .. " 2>&1"))
-  local out = pipe:read("a")
-  pipe:close()
-  return out
-end
+local run = helpers.run
 
 -- gdb's hit count of each condition's breakpoint, in order.
 local function gdb_counts()

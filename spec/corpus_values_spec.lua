@@ -5,6 +5,8 @@
 -- name, as gdb's `info locals`, and parameters at entry (name@entry).
 -- Each case is one the frames oracle
 -- (spec/frames_oracle/run.sh) found; pending without the corpus builds.
+local helpers = require "spec.helpers"
+
 local corpus = "build/corpus/bin/"
 local frames = "spec/frames_oracle/snare_corpus_frames.lua"
 
@@ -29,13 +31,7 @@ local function values(out, index, name)
   return found
 end
 
-local function input(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  return path
-end
+local input = helpers.temp_file
 
 local function corpus_it(setting, program, name, fn)
   local present = io.open(corpus .. setting .. "/" .. program)

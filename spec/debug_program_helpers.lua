@@ -7,9 +7,7 @@ local M = {}
 
 local program = helpers.program("debug_program")
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local quote = helpers.quote
 
 -- Runs `words` (a list) with stdout and stderr to files; returns them and
 -- the exit status.
@@ -28,19 +26,25 @@ function M.run(words)
   return stdout, stderr, how == "exit" and status or 128 + status, ok
 end
 
--- The words of `snare debug -batch -ex C1 -ex C2 ... -- PROG ARGS`.
-function M.snare_debug_words(commands, prog, ...)
-  local words = { "bin/snare", "debug", "-batch" }
+-- `words` (a debugger's, which it extends) and then
+-- `-ex C1 -ex C2 ... PROGRAM_WORD PROG ARGS`.
+local function debugger_words(words, commands, program_word, prog, ...)
   for _, c in ipairs(commands) do
     words[#words + 1] = "-ex"
     words[#words + 1] = c
   end
-  words[#words + 1] = "--"
+  words[#words + 1] = program_word
   words[#words + 1] = prog or program
   for _, a in ipairs { ... } do
     words[#words + 1] = a
   end
   return words
+end
+
+-- The words of `snare debug -batch -ex C1 -ex C2 ... -- PROG ARGS`.
+function M.snare_debug_words(commands, prog, ...)
+  return debugger_words({ "bin/snare", "debug", "-batch" }, commands, "--",
+                        prog, ...)
 end
 
 -- `snare debug -batch -ex C1 -ex C2 ... -- PROG ARGS`.
@@ -153,18 +157,9 @@ end
 
 -- gdb -batch's command line (as M.gdb_batch runs it).
 function M.gdb_words(commands, prog, ...)
-  local words = { "env", "-u", "LD_PRELOAD", "gdb", "-nx", "-batch", "-iex",
-                  "set debuginfod enabled off" }
-  for _, c in ipairs(commands) do
-    words[#words + 1] = "-ex"
-    words[#words + 1] = c
-  end
-  words[#words + 1] = "--args"
-  words[#words + 1] = prog or program
-  for _, a in ipairs { ... } do
-    words[#words + 1] = a
-  end
-  return words
+  return debugger_words({ "env", "-u", "LD_PRELOAD", "gdb", "-nx", "-batch",
+                          "-iex", "set debuginfod enabled off" },
+                        commands, "--args", prog, ...)
 end
 
 return M

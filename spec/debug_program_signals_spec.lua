@@ -54,15 +54,20 @@ end
 
 local sleeps = { "^ready$", "^nanosleep ", "^clock_nanosleep ", "^usleep " }
 
+-- What snare debug and then gdb printed running `commands` on `prog`
+-- (with ARGS), interrupted once its main thread waits in `awaited`.
+local function both_interrupted(commands, prog, awaited, ...)
+  return dp.interrupted(dp.snare_debug_words(commands, prog, ...), awaited),
+         dp.interrupted(dp.gdb_words(commands, prog, ...), awaited)
+end
+
 describe("snare debug -- PROG, signals", function()
   it("keeps the program's sleeps whole across a Ctrl-C, as gdb", function()
     local alone = dp.run { sleeper, "1" }
     assert.equals("ready\nnanosleep 0 \nclock_nanosleep 0\nusleep 0 \n", alone)
     local commands = { "run", "continue" }
-    local out = dp.interrupted(dp.snare_debug_words(commands, sleeper, "1"),
-                               "clock_nanosleep")
-    local gdb_out = dp.interrupted(dp.gdb_words(commands, sleeper, "1"),
-                                   "clock_nanosleep")
+    local out, gdb_out = both_interrupted(commands, sleeper, "clock_nanosleep",
+                                          "1")
     assert.matches("\nProgram received signal SIGINT, Interrupt%.\n", out)
     assert.same(program_lines(alone, sleeps), program_lines(out, sleeps))
     assert.same(program_lines(gdb_out, sleeps), program_lines(out, sleeps))
@@ -94,9 +99,8 @@ describe("snare debug -- PROG, signals", function()
 
   it("runs a program's own SIGINT handler at signal SIGINT, as gdb",
      function()
-    local commands = { "run", "bt 1", "signal SIGINT" }
-    local out = dp.interrupted(dp.snare_debug_words(commands, handler), "pause")
-    local gdb_out = dp.interrupted(dp.gdb_words(commands, handler), "pause")
+    local out, gdb_out = both_interrupted({ "run", "bt 1", "signal SIGINT" },
+                                          handler, "pause")
     -- stopped, not handled, at the Ctrl-C; handled once passed on
     assert.matches("^ready\n\nProgram received signal SIGINT, Interrupt%.\n"
                    .. "[^\n]*pause[^\n]*\n.*\nhandler ran\ncaught 1\n"
@@ -109,9 +113,8 @@ describe("snare debug -- PROG, signals", function()
 
   it("passes SIGINT on at continue after handle SIGINT pass, as gdb",
      function()
-    local commands = { "handle SIGINT pass", "run", "continue" }
-    local out = dp.interrupted(dp.snare_debug_words(commands, handler), "pause")
-    local gdb_out = dp.interrupted(dp.gdb_words(commands, handler), "pause")
+    local out, gdb_out = both_interrupted(
+      { "handle SIGINT pass", "run", "continue" }, handler, "pause")
     assert.matches("^SIGINT is used by the debugger%.\nAre you sure you want "
                    .. "to change it%? %(y or n%) %[answered Y; input not "
                    .. "from terminal%]\nready\n\nProgram received signal "

@@ -10,9 +10,7 @@ local helpers = require "spec.helpers"
 
 local program = helpers.program("debug_program")
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local quote = helpers.quote
 
 local function run(words)
   local quoted = {}

@@ -7,9 +7,7 @@ local snare = require "snare"
 
 local lib_path = helpers.fixture("expressions")
 
-local function shell_quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local shell_quote = helpers.quote
 
 -- Runs `snare debug` over the fixture with lines as its input; returns
 -- what it printed (stdout and stderr).

@@ -3,16 +3,7 @@
 -- C++ function in a .h file is c++), in frame 0 and outer frames.
 local helpers = require "spec.helpers"
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
-local function run(command)
-  local pipe = assert(io.popen(command .. " 2>&1"))
-  local out = pipe:read("a")
-  pipe:close()
-  return out
-end
+local quote, run = helpers.quote, helpers.run
 
 local function languages(out)
   local found = {}

@@ -9,16 +9,7 @@ local helpers = require "spec.helpers"
 
 local corpus = "build/corpus/bin/"
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
-local function run(command)
-  local pipe = assert(io.popen(command .. " 2>&1"))
-  local out = pipe:read("a")
-  pipe:close()
-  return out
-end
+local quote, run = helpers.quote, helpers.run
 
 -- The commands: per frame, $fp - $sp, whether $fp is 0, and info frame's
 -- argument address as an offset from $sp.
@@ -75,14 +66,7 @@ local function compare(label, func, program, args)
     "timeout 120 env -u LD_PRELOAD gdb -nx -batch -iex 'set debuginfod "
     .. "enabled off' %s --args %s %s", cmds, quote(program), args or ""))
   local a, b = comparable(s), comparable(g)
-  local bad = 0
-  for i = 1, math.max(#a, #b) do
-    if a[i] ~= b[i] then
-      bad = bad + 1
-      print(string.format("%s: snare %q, gdb %q", label, tostring(a[i]),
-                          tostring(b[i])))
-    end
-  end
+  local bad = helpers.mismatches(label, a, b)
   print(string.format("$fp oracle (%s): %d lines compared, %d mismatches",
                       label, #b, bad))
   assert.is_true(#b >= 10)

@@ -31,6 +31,83 @@ function helpers.read_file(path)
   return text
 end
 
+--- `s` quoted for a POSIX shell (single quotes).
+function helpers.quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+--- Runs a shell command line; its stdout and stderr together.
+function helpers.run(command)
+  local pipe = assert(io.popen(command .. " 2>&1"))
+  local out = pipe:read("a")
+  pipe:close()
+  return out
+end
+
+--- Runs a shell command line; its stdout, its stderr and its exit status
+-- as the shell reports it (128 + N for a death by signal N).
+function helpers.run_apart(command)
+  local err = os.tmpname()
+  local pipe = assert(io.popen(command .. " 2>" .. err
+                               .. "; echo \"exit=$?\""))
+  local out = pipe:read("a")
+  pipe:close()
+  local stderr = helpers.read_file(err)
+  os.remove(err)
+  local status = tonumber(out:match("exit=(%d+)\n$"))
+  return out:gsub("exit=%d+\n$", ""), stderr, status
+end
+
+--- A new temporary file holding `text`; its path.
+function helpers.temp_file(text)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+  return path
+end
+
+--- How many of the lines `a` (snare's) and `b` (gdb's) differ, index by
+-- index; each difference is printed, under `label`.
+function helpers.mismatches(label, a, b)
+  local bad = 0
+  for i = 1, math.max(#a, #b) do
+    if a[i] ~= b[i] then
+      bad = bad + 1
+      print(string.format("%s: snare %q, gdb %q", label, tostring(a[i]),
+                          tostring(b[i])))
+    end
+  end
+  return bad
+end
+
+--- `-ex` words that run `commands` (a list), each after an echoed
+-- marker line "@@@ INDEX" that `helpers.sections` splits the output at.
+function helpers.marked_commands(commands)
+  local args = {}
+  for i, c in ipairs(commands) do
+    args[#args + 1] = "-ex " .. helpers.quote("echo @@@ " .. i .. "\\n")
+    args[#args + 1] = "-ex " .. helpers.quote(c)
+  end
+  return table.concat(args, " ")
+end
+
+--- The non-empty output lines of each command of
+-- `helpers.marked_commands`, by the command's index.
+function helpers.sections(out)
+  local found, index = {}, nil
+  for line in out:gmatch("[^\n]*") do
+    local marker = line:match("^@@@ (%d+)$")
+    if marker then
+      index = tonumber(marker)
+      found[index] = {}
+    elseif index and line ~= "" then
+      table.insert(found[index], line)
+    end
+  end
+  return found
+end
+
 local open_sessions = {}
 
 --- A new session that `helpers.close_sessions` (run it in after_each)

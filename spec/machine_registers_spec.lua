@@ -11,39 +11,10 @@ local helpers = require "spec.helpers"
 
 local program = helpers.program("machine_state")
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
-local function run(command)
-  local pipe = assert(io.popen(command .. " 2>&1"))
-  local out = pipe:read("a")
-  pipe:close()
-  return out
-end
-
--- Output lines of each command, by index (a marker echoed before each).
-local function sections(out)
-  local found, name = {}, nil
-  for line in out:gmatch("[^\n]*") do
-    local marker = line:match("^@@@ (%d+)$")
-    if marker then
-      name = tonumber(marker)
-      found[name] = {}
-    elseif name and line ~= "" then
-      table.insert(found[name], line)
-    end
-  end
-  return found
-end
+local quote, run, sections = helpers.quote, helpers.run, helpers.sections
 
 local function args_for(commands)
-  local args = { "-ex 'break stop'", "-ex run" }
-  for i, c in ipairs(commands) do
-    args[#args + 1] = "-ex " .. quote("echo @@@ " .. i .. "\\n")
-    args[#args + 1] = "-ex " .. quote(c)
-  end
-  return table.concat(args, " ")
+  return "-ex 'break stop' -ex run " .. helpers.marked_commands(commands)
 end
 
 local function snare_run(commands)
@@ -78,17 +49,7 @@ local function rows(lines, keep)
   return out
 end
 
-local function count_mismatches(label, a, b)
-  local bad = 0
-  for i = 1, math.max(#a, #b) do
-    if a[i] ~= b[i] then
-      bad = bad + 1
-      print(string.format("%s: snare %q, gdb %q", label, tostring(a[i]),
-                          tostring(b[i])))
-    end
-  end
-  return bad
-end
+local count_mismatches = helpers.mismatches
 
 local function cpu_has(flag)
   local f = io.open("/proc/cpuinfo")

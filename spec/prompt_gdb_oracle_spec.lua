@@ -12,40 +12,8 @@ local helpers = require "spec.helpers"
 local lib = helpers.fixture("abi", "O2") -- each test picks its level
 local program = helpers.program("bare")
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
-local function run(command)
-  local pipe = assert(io.popen(command .. " 2>&1"))
-  local out = pipe:read("a")
-  pipe:close()
-  return out
-end
-
--- Output of each command, by a marker echoed before it.
-local function sections(out)
-  local found, name = {}, nil
-  for line in out:gmatch("[^\n]*") do
-    local marker = line:match("^@@@ (.*)$")
-    if marker then
-      name = marker
-      found[name] = {}
-    elseif name and line ~= "" then
-      table.insert(found[name], line)
-    end
-  end
-  return found
-end
-
-local function args_for(commands)
-  local args = {}
-  for i, c in ipairs(commands) do
-    args[#args + 1] = "-ex " .. quote("echo @@@ " .. i .. "\\n")
-    args[#args + 1] = "-ex " .. quote(c)
-  end
-  return table.concat(args, " ")
-end
+local quote, run, sections = helpers.quote, helpers.run, helpers.sections
+local args_for = helpers.marked_commands
 
 -- Both runs of `commands` after `setup` (breakpoints and the call that
 -- stops), as tables of output lines per command index.
@@ -103,17 +71,7 @@ local function normal_registers(lines, cfa, level)
   return out
 end
 
-local function mismatches(label, a, b)
-  local bad = 0
-  for i = 1, math.max(#a, #b) do
-    if a[i] ~= b[i] then
-      bad = bad + 1
-      print(string.format("%s: snare %q, gdb %q", label, tostring(a[i]),
-                          tostring(b[i])))
-    end
-  end
-  return bad
-end
+local mismatches = helpers.mismatches
 
 describe("the prompt against gdb", function()
   for _, level in ipairs({ "O2", "O0" }) do
@@ -134,12 +92,12 @@ describe("the prompt against gdb", function()
       local s, g = both({ "break abi_inner", "call abi_outer(3)" }, commands)
       local bad, compared = 0, 0
       for i, c in ipairs(commands) do
-        local a, b = s[tostring(i)] or {}, g[tostring(i)] or {}
+        local a, b = s[i] or {}, g[i] or {}
         if c == "info frame" then
           a, b = normal_frame(a), normal_frame(b)
         elseif c == "info registers" then
           local function cfa(out)
-            local lines = out[tostring(i - 1)] or {}
+            local lines = out[i - 1] or {}
             return tonumber((lines[1] or ""):match("frame at 0x(%x+)") or "0",
                             16)
           end
@@ -176,7 +134,7 @@ describe("the prompt against gdb", function()
                       commands)
     local bad, compared = 0, 0
     for i, c in ipairs(commands) do
-      local a, b = s[tostring(i)] or {}, g[tostring(i)] or {}
+      local a, b = s[i] or {}, g[i] or {}
       compared = compared + math.max(#a, #b)
       bad = bad + mismatches(c, a, b)
     end
@@ -209,7 +167,7 @@ describe("calls from the prompt against gdb", function()
     for i, c in ipairs(commands) do
       local function normal(t)
         local out = {}
-        for k, line in ipairs(t[tostring(i)] or {}) do
+        for k, line in ipairs(t[i] or {}) do
           out[k] = line:gsub("^%$%d+ = ", "$ = ")
         end
         return out

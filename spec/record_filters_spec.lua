@@ -5,20 +5,11 @@
 -- what they let through; --libcall adds the program's library calls.
 -- The program's output and status stay its own.
 local helpers = require "spec.helpers"
+local rec = require "spec.record_helpers"
 
 local program = helpers.program
 
-local function snare(args)
-  local err = os.tmpname()
-  local pipe = assert(io.popen("bin/snare " .. args .. " 2>" .. err
-                               .. "; echo \"exit=$?\""))
-  local out = pipe:read("a")
-  pipe:close()
-  local stderr = helpers.read_file(err)
-  os.remove(err)
-  local status = tonumber(out:match("exit=(%d+)\n$"))
-  return out:gsub("exit=%d+\n$", ""), stderr, status
-end
+local snare, replay_lines = rec.snare, rec.replay_lines
 
 -- {name = calls} in the recording made with `filters`.
 local function recorded(dir, filters)
@@ -27,23 +18,7 @@ local function recorded(dir, filters)
   assert.equal("total 38\n", out)
   assert.equal("", err)
   assert.equal(3, status)
-  local found = {}
-  for n, name in snare("report -f counts -d " .. dir)
-      :gmatch("(%d+) ([^\n]+)\n") do
-    found[name] = tonumber(n)
-  end
-  return found
-end
-
-local function replay_lines(dir, filters)
-  local lines = {}
-  for line in snare("replay -d " .. dir .. " " .. (filters or ""))
-      :gmatch("[^\n]+") do
-    if not line:match("^#") then
-      lines[#lines + 1] = line:match("| (.*)$")
-    end
-  end
-  return lines
+  return rec.counts(dir)
 end
 
 describe("snare record's filters", function()

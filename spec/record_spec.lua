@@ -3,22 +3,12 @@
 -- recording: counts, nesting, threads with their OS ids, a fork's child,
 -- lossless and dropping buffers, filters, and the dump formats.
 local helpers = require "spec.helpers"
+local rec = require "spec.record_helpers"
 local pprof = require "snare.recording.pprof"
 
 local program = helpers.program
 
--- Runs `bin/snare ARGS`; returns stdout, stderr and the exit status.
-local function snare(args)
-  local err = os.tmpname()
-  local pipe = assert(io.popen("bin/snare " .. args .. " 2>" .. err
-                               .. "; echo \"exit=$?\""))
-  local out = pipe:read("a")
-  pipe:close()
-  local stderr = helpers.read_file(err)
-  os.remove(err)
-  local status = tonumber(out:match("exit=(%d+)\n$"))
-  return out:gsub("exit=%d+\n$", ""), stderr, status
-end
+local snare, counts, replay_lines = rec.snare, rec.counts, rec.replay_lines
 
 local function fresh_dir()
   local dir = os.tmpname()
@@ -30,16 +20,6 @@ local function remove(dir)
   os.execute("rm -rf '" .. dir .. "' '" .. dir .. ".old'")
 end
 
--- {name = calls} of `snare report -f counts`.
-local function counts(dir, filters)
-  local out = snare("report -f counts -d " .. dir .. " " .. (filters or ""))
-  local found = {}
-  for n, name in out:gmatch("(%d+) ([^\n]+)\n") do
-    found[name] = tonumber(n)
-  end
-  return found
-end
-
 -- task.txt as a list of {tid, pid, lost, name}.
 local function tasks(dir)
   local list = {}
@@ -49,18 +29,6 @@ local function tasks(dir)
                         lost = tonumber(lost), name = name }
   end
   return list
-end
-
--- The replay's lines without the duration and tid columns.
-local function replay_lines(dir, filters)
-  local out = snare("replay -d " .. dir .. " " .. (filters or ""))
-  local lines = {}
-  for line in out:gmatch("[^\n]+") do
-    if not line:match("^#") then
-      lines[#lines + 1] = line:match("| (.*)$")
-    end
-  end
-  return lines
 end
 
 describe("snare record", function()

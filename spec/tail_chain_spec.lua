@@ -11,16 +11,7 @@ local helpers = require "spec.helpers"
 
 local program = helpers.program("bare")
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
-local function run(command)
-  local pipe = assert(io.popen(command .. " 2>&1"))
-  local out = pipe:read("a")
-  pipe:close()
-  return out
-end
+local quote, run = helpers.quote, helpers.run
 
 -- The frame lines of each `bt` in out, up to tail_chain_main's, with
 -- addresses masked and file names without their directories.

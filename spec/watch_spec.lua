@@ -5,31 +5,14 @@
 -- the scope end, the fifth register, a kernel that refuses).
 local helpers = require "spec.helpers"
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local quote = helpers.quote
 
 -- Runs a shell command line, bounded in time; its stdout, stderr, status.
 local function run(line)
-  local err = os.tmpname()
-  local pipe = assert(io.popen("timeout 60 " .. line .. " 2>" .. err
-                               .. "; echo \"exit=$?\""))
-  local out = pipe:read("a")
-  pipe:close()
-  local stderr = helpers.read_file(err)
-  os.remove(err)
-  local status = tonumber(out:match("exit=(%d+)\n$"))
-  return out:gsub("exit=%d+\n$", ""), stderr, status
+  return helpers.run_apart("timeout 60 " .. line)
 end
 
--- A temporary file holding text; its path.
-local function temp_file(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  return path
-end
+local temp_file = helpers.temp_file
 
 describe("s:watch", function()
   local lib, s

@@ -255,6 +255,23 @@ static snare_status hook_locked(uint64_t fn, const snare_hook_options *opts,
   hook->function = fn;
   hook->options = options;
   hook->catches_exit = catches_exit;
+  /* A hook that only records counts its calls in its stream: the locked
+     add was a tenth of a recorded call's cost. */
+  hook->counted_in_stream = options.record && !options.time &&
+                            !options.trace && options.callback == NULL;
+  /* A call the record-time filters leave out, of a hook that does
+     nothing else, is not worth its exit (hook_dispatch.c). */
+  hook->records_only =
+      !options.time && !options.trace &&
+      (options.callback == NULL || options.callback_recorded_only);
+  /* A recording reads a clock of its own (record_buffer.c); a callback
+     only for recorded calls reads it once the call is. */
+  hook->clock_at_entry =
+      options.time || options.trace ||
+      (options.callback != NULL &&
+       !(options.record && options.callback_recorded_only));
+  hook->clock_at_exit =
+      options.time || options.trace || options.callback != NULL;
   if (!remember(hook)) {
     free(hook);
     return SNARE_NO_MEMORY;

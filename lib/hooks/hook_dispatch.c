@@ -289,21 +289,11 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
     busy = false;
     return;
   }
-  /* A hook that only records counts its calls in its stream: the
-     locked add was a tenth of a recorded call's cost. */
-  bool counted_in_stream = hook->options.record && !hook->options.time &&
-                           !hook->options.trace &&
-                           hook->options.callback == NULL;
-  if (!counted_in_stream)
+  /* A hook that only records counts its calls in its stream. */
+  if (!hook->counted_in_stream)
     atomic_fetch_add_explicit(&hook->calls, 1, memory_order_relaxed);
-  /* A recording reads a clock of its own (record_buffer.c). */
-  /* A callback only for recorded calls reads it once the call is. */
-  uint64_t now = (hook->options.time || hook->options.trace ||
-                  (hook->options.callback != NULL &&
-                   !(hook->options.record &&
-                     hook->options.callback_recorded_only)))
-                     ? snare_os_now_ns()
-                     : 0;
+  /* Whether the clock is read here was decided with the hook (hook.c). */
+  uint64_t now = hook->clock_at_entry ? snare_os_now_ns() : 0;
   if (stub != 0 && thread->depth > thread->base &&
       thread->shadow[thread->depth - 1].slot <= (uint64_t)(uintptr_t)slot) {
     uint64_t clock = now;
@@ -322,11 +312,8 @@ static void enter(snare_hook_record *hook, const uint64_t args[6],
   if (stub != 0 && thread->depth < SHADOW_DEPTH) {
     /* A call the record-time filters leave out, of a hook that does
        nothing else, is not worth its exit: the return stays as it is. */
-    bool records_only = !hook->options.time && !hook->options.trace &&
-                        (hook->options.callback == NULL ||
-                         hook->options.callback_recorded_only);
     if (hook->options.record &&
-        !snare_record_entry(hook, args, slot, context, records_only)) {
+        !snare_record_entry(hook, args, slot, context, hook->records_only)) {
       busy = false;
       return;
     }
@@ -378,8 +365,7 @@ void snare_hook_enter_trapped(snare_hook_record *hook, void *context) {
    time, trace or call back: counting alone needs no clock, a recording
    reads its own. */
 static uint64_t exit_time(const snare_hook_record *hook, uint64_t *now) {
-  if (*now == 0 && (hook->options.time || hook->options.trace ||
-                    hook->options.callback))
+  if (*now == 0 && hook->clock_at_exit)
     *now = snare_os_now_ns();
   return *now;
 }

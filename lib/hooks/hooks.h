@@ -9,6 +9,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "internal/hidden.h"
@@ -20,6 +21,13 @@
 typedef struct snare_hook_record {
   _Atomic bool active; /* false once removed: dispatchers do nothing */
   bool catches_exit;
+  /* Derived from options when the hook is made (hook.c), one byte: */
+  bool counted_in_stream : 1; /* it only records: its stream counts its
+                                 calls */
+  bool records_only : 1; /* nothing but the recording needs its exit */
+  bool clock_at_entry : 1; /* its entry reads the clock (the time, trace
+                              or callback needs it) */
+  bool clock_at_exit : 1;  /* and its exit: it times, traces or calls back */
   int id;
   _Atomic uint64_t calls;
   uint64_t function;
@@ -35,6 +43,13 @@ typedef struct snare_hook_record {
   size_t patch_length;
   uint8_t original[16];
 } snare_hook_record;
+
+/* A call reads up to the options' data (the callback's): all in the
+   first cache line. */
+_Static_assert(offsetof(snare_hook_record, options) +
+                       offsetof(snare_hook_options, data) + sizeof(void *) <=
+                   64,
+               "a hooked call reads one cache line of its record");
 
 /* Called by entry trampolines with the block of saved registers
    (hook_arch.h); must have the address the generated code calls. */

@@ -73,9 +73,7 @@ function attach.run(pid, script, args, duration)
   for _, word in ipairs(args or {}) do
     words[#words + 1] = quote(word)
   end
-  io.stdout:flush()
-  local _, how, status = os.execute(table.concat(words, " "))
-  return how == "signal" and 128 + status or status
+  return shell.run(words)
 end
 
 -- profile/trace options: --duration, then the report's.

@@ -59,7 +59,7 @@ end
 function Debugger:location(text)
   if text == "" then
     if not self.session.stopped then
-      self:fail("No default breakpoint location now selected.")
+      self:fail("No default breakpoint address now.")
     end
     return self.session:reg("pc")
   end
@@ -70,6 +70,9 @@ function Debugger:location(text)
   if text:match("^0[xX]%x+$") then
     return math.tointeger(tonumber(text))
   end
+  if text:match("^0+$") then -- gdb's lines start at 1
+    self:fail("No line 0 in the current file.")
+  end
   if text:match("^%d+$") then
     local file = self.listed and self.listed.file
       or self.stop and self.session.stopped and self.stop.file
@@ -78,13 +81,52 @@ function Debugger:location(text)
     end
     return file .. ":" .. text
   end
+  local file = text:match("^(.+):0+$")
+  if file then
+    self:fail('No line 0 in file "%s".', file)
+  end
   return text
 end
 
---- Fails unless the worker is stopped inside a call.
-function Debugger:require_stopped()
+--- Raises what gdb says when location `text` (as the user wrote it) could
+-- not be used, the session having raised `err`; `address`: the address
+-- it was, when a run to it failed. Other errors go on as they are.
+function Debugger:location_failed(err, text, address)
+  if type(err) ~= "string" then
+    error(err, 0)
+  end
+  local name = err:match("unknown symbol '(.-)'")
+  if name then
+    self:fail('Function "%s" not defined.', name)
+  end
+  local file = err:match("no source file named '(.-)' in the loaded libraries")
+  if file then
+    self:fail("No source file named %s.", file)
+  end
+  local line, nearest = err:match(":(%d+) has no code; nearest lines with "
+                                  .. "code: (.*)$")
+  -- past the file's last line of code (gdb moves to the next line with
+  -- code only within the file)
+  if line and (nearest == "none" or (tonumber(nearest) or math.huge)
+                                    < tonumber(line)) then
+    if text:match("^%d+$") then
+      self:fail("No line %s in the current file.", line)
+    end
+    self:fail('No line %s in file "%s".', line, text:match("^(.*):") or text)
+  end
+  if address and err:match("address is not mapped or not accessible$") then
+    self:fail("Warning:\nCannot insert breakpoint 0.\nCannot access memory "
+              .. "at address 0x%x\n\nCommand aborted.", address)
+  end
+  error(err, 0)
+end
+
+--- Fails unless the worker is stopped inside a call, with `message` (as
+-- gdb's for the command: "No stack."), else "The program is not being
+-- run.".
+function Debugger:require_stopped(message)
   if not self.session.stopped then
-    self:fail("The program is not being run.")
+    self:fail(message or "The program is not being run.")
   end
 end
 
@@ -95,6 +137,21 @@ function Debugger:record(value, format, label)
   if math.type(value) == "integer" then
     local int = value >= -0x80000000 and value < 0x80000000
     value = expr.value.of(expr.types.builtin[int and "int" or "long"], value)
+  end
+  -- memory that cannot be read is an error, as gdb's, which reads a value
+  -- (up to its max-value-size, 64 KiB) before it numbers it; parts of it
+  -- that cannot be, a pointer's target, show as <error: ...>
+  local t = expr.types.strip(value.type)
+  if (t.size or 0) > 65536 then
+    self:fail("value requires %d bytes, which is more than max-value-size",
+              t.size)
+  end
+  if value.address and not value.bytes and not value.optimized_out
+     and t.kind ~= "function" then
+    local ok, err = pcall(expr.value.bytes, value)
+    if not ok and tostring(err):match("^Cannot access memory") then
+      error(err, 0)
+    end
   end
   local text = expr.format(value, { format = format,
                                     pretty = self.print_pretty })

@@ -69,9 +69,7 @@ local function run_plain(command)
   for _, word in ipairs(command) do
     words[#words + 1] = quote(word)
   end
-  io.stdout:flush()
-  local _, how, status = os.execute(table.concat(words, " "))
-  return how == "signal" and 128 + status or status
+  return shell.run(words)
 end
 
 --- Runs `command` (a list: the program and its arguments) with the agent
@@ -110,12 +108,7 @@ function profile.run_agent(script, args, command, follow_exec, at_main)
   for _, word in ipairs(command) do
     words[#words + 1] = quote(word)
   end
-  io.stdout:flush()
-  local _, how, status = os.execute(table.concat(words, " "))
-  if how == "signal" then
-    return 128 + status
-  end
-  return status
+  return shell.run(words)
 end
 
 -- Parses [options] then the target: `LIB.so:func args...` or `-- PROG

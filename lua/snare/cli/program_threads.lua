@@ -249,7 +249,8 @@ function Threads:resume_and_wait()
   local ev = table.remove(self.pending, 1)
   if not ev then
     local last = self.first_resume or self.selected
-    -- (not a selected thread that ended the program in a step: it runs)
+    -- (not a selected thread that ended the program in a step: it runs,
+    -- unparked by `stepped`)
     local resume = (self.first_resume or self.parked[last]) and last or nil
     self.first_resume = nil
     if self:locked("run") then
@@ -278,12 +279,6 @@ local stepping = { step_line = true, next = true, step_instruction = true }
 -- the step (the stepped thread was interrupted for it), that stop is
 -- the one returned, its thread selected, as gdb shows it.
 local function after_running_step(self, id, stop)
-  if stop.kind == "exit" then
-    -- the stepped thread is ending the program: every thread runs on to
-    -- the end (one asked to stop now would stay parked in it)
-    self.parked[id] = nil
-    return stop
-  end
   self.parked[id] = true
   self:stop_others()
   if stop.kind ~= "interrupt" then
@@ -300,19 +295,32 @@ local function after_running_step(self, id, stop)
 end
 
 -- Runs `go()`, a step of the selected thread returning its stop, with
--- the other threads parked or running as scheduler-locking says.
+-- the other threads parked or running as scheduler-locking says. A step
+-- that ended in the program's exit leaves its thread unparked: it runs
+-- on to the end, and so does every thread that runs (one asked to stop
+-- now would stay parked in the exit); the next resume lets them finish.
 local function stepped(self, method, go)
   local id = self.selected
-  if self:locked(stepping[method] and "step" or "run") then
-    self.session:steps_yield(false)
-    return go()
+  local locked = self:locked(stepping[method] and "step" or "run")
+  self.session:steps_yield(not locked)
+  local stop
+  if locked then
+    stop = go()
+  else
+    resume_others(self, id)
+    local ok
+    ok, stop = pcall(go)
+    if not ok then
+      self:stop_others()
+      error(stop, 0)
+    end
   end
-  self.session:steps_yield(true)
-  resume_others(self, id)
-  local ok, stop = pcall(go)
-  if not ok then
-    self:stop_others()
-    error(stop, 0)
+  if stop.kind == "exit" then
+    self.parked[id] = nil
+    return stop
+  end
+  if locked then
+    return stop
   end
   return after_running_step(self, id, stop)
 end

@@ -105,9 +105,8 @@ local function step_stop(view, stop)
   if stop.kind ~= "exit" then
     return stop
   end
-  local threads = rawget(view, "threads")
-  threads.parked[threads.selected] = nil -- it runs on to the end
-  return program_stop(view, threads:resume_and_wait())
+  -- (its thread, unparked by the step, runs on to the end)
+  return program_stop(view, rawget(view, "threads"):resume_and_wait())
 end
 
 function View.step(view)

@@ -1,6 +1,7 @@
 --- What the `snare` subcommands share as commands of the shell: a usage
--- error's message and exit status, words quoted for `sh -c`, and the
--- first of several places where a file may be.
+-- error's message and exit status, words quoted for `sh -c`, a command
+-- line run for its status, and the first of several places where a file
+-- may be.
 -- @module snare.cli.shell
 local shell = {}
 
@@ -14,6 +15,15 @@ end
 --- `s` as one word for sh, whatever it holds.
 function shell.quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+--- Runs the command line `words` (a list of words quoted for sh) once
+-- snare's stdout is flushed; returns its exit status as the shell says
+-- it (128 + N for a death by signal N).
+function shell.run(words)
+  io.stdout:flush()
+  local _, how, status = os.execute(table.concat(words, " "))
+  return how == "signal" and 128 + status or status
 end
 
 --- The first of `paths` that can be opened, or nil.

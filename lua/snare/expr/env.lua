@@ -211,15 +211,18 @@ function Env:set_variable(name, n)
   write(name, n)
 end
 
---- History value i ($i), or from the end when negative ($ is -1).
+--- History value i ($i), or from the end when negative ($ is -1, $$N
+-- is -1 - N); gdb 13's errors where there is none.
 function Env:history(i)
   local list = self.history_list
   local n = #list
   if i < 0 then
+    if n == 0 and i == -1 then
+      fail("The history is empty.")
+    elseif n + 1 + i <= 0 then
+      fail("History does not go back to $$%d.", -1 - i)
+    end
     i = n + 1 + i
-  end
-  if n == 0 and i <= 0 then
-    return { type = types.void, bytes = "" }
   end
   local v = list[i]
   if not v then

@@ -237,7 +237,7 @@ local function binary(operator, a, b)
     end
     local n = number(b)
     if n <= 0 then
-      fail("Non-positive repeat count.")
+      fail("Invalid number %d of repetitions.", n)
     end
     return value.at(types.array(a.type, n), a.address)
   end
@@ -245,7 +245,8 @@ local function binary(operator, a, b)
   if (operator == "+" or operator == "-") and (pa or pb) then
     if pa and pb then
       if operator == "+" then
-        fail("Cannot add two pointers.")
+        -- (gdb 13's words)
+        fail("Argument to arithmetic operation not a number or boolean.")
       end
       local da, db = decay(a), decay(b)
       return value.of(builtin.long,
@@ -354,9 +355,9 @@ local function member(v, name, arrow)
     v = value.at(strip(p.type).target, number(p))
     t = strip(v.type)
   end
-  if t.kind ~= "struct" and t.kind ~= "union" then
-    fail("The -> operator cannot be applied to a non-struct/union value of type %s."
-         , types.name(v.type))
+  if t.kind ~= "struct" and t.kind ~= "union" then -- gdb 13's words
+    fail("Attempt to extract a component of a value that is not a structure%s.",
+         arrow and " pointer" or "")
   end
   local m, offset = find_member(t, name, 0)
   if not m then
@@ -777,6 +778,10 @@ local function call_with(env, fn, args, ret_override)
          f.name or string.format("0x%x", addr))
   end
   local params = t.params or {}
+  local given = {} -- evaluated before they are counted, as gdb's
+  for i, a in ipairs(args) do
+    given[i] = a()
+  end
   if t.prototyped then
     if #args < #params then
       fail("Too few arguments in function call.")
@@ -785,8 +790,8 @@ local function call_with(env, fn, args, ret_override)
     end
   end
   local values = {}
-  for i, a in ipairs(args) do
-    values[i] = argument(a(), params[i])
+  for i, v in ipairs(given) do
+    values[i] = argument(v, params[i])
   end
   local returned = env:call(addr, abi.plan(values, ret))
   if strip(ret).kind == "void" then

@@ -55,9 +55,12 @@ local hex_digits = R("09", "af", "AF") ^ 1
 local int_suffix = C(S "uUlL" ^ -3)
 local int_literal = token((P "0" * S "xX" * C(hex_digits) * Cc(16)
   + P "0" * S "bB" * C(S "01" ^ 1) * Cc(2)
-  + C(P "0" * R "07" ^ 1) * Cc(8)
+  + C(P "0" * R "09" ^ 1) * Cc(8)
   + C(R "09" ^ 1) * Cc(10)) * int_suffix * -(alnum + P ".")) / function(
     digits, base, suffix)
+  if base == 8 and digits:find("[89]") then -- gdb's error, as C's
+    error(string.format('Invalid number "%s".', digits .. suffix), 0)
+  end
   local value = 0
   for d in digits:gmatch(".") do
     value = value * base + tonumber(d, 16) -- wraps at 64 bits, as C
@@ -213,8 +216,14 @@ function parser.parse(text, typedef)
   if tree then
     return tree
   end
+  local rest = text:sub(farthest)
+  if rest:match('^"') then -- what gdb's lexer says of these
+    return nil, "Unterminated string in expression."
+  elseif rest:match("^'") then
+    return nil, "Unmatched single quote."
+  end
   return nil, string.format("A syntax error in expression, near `%s'.",
-                            text:sub(farthest))
+                            rest)
 end
 
 --- Parses a type name alone ("struct node *", "unsigned long"), or nil.

@@ -4,18 +4,28 @@
 local expr = require "snare.expr"
 local breakpoints = require "snare.cli.commands.breakpoints"
 
--- The breakpoint numbered by the first word of args, and the rest.
-local function numbered(dbg, args, usage)
+-- The breakpoint numbered by the first word of args, and the rest;
+-- `bad(word, args)`: gdb's error when that word is not a number.
+local function numbered(dbg, args, usage, bad)
   local word, rest = args:match("^(%S+)%s*(.-)$")
   if not word then
     dbg:fail("Argument required (%s).", usage)
   end
-  local bp = breakpoints.selected(dbg, word)[1]
+  if not word:match("^%d+$") then
+    dbg:fail("%s", bad(word, args))
+  end
+  local bp = breakpoints.selected(dbg, word, function(id)
+    dbg:fail("No breakpoint number %d.", id)
+  end)[1]
   return bp, rest
 end
 
+local function bad_argument(word)
+  return string.format("Bad breakpoint argument: '%s'", word)
+end
+
 local function condition(dbg, args)
-  local bp, text = numbered(dbg, args, "breakpoint number")
+  local bp, text = numbered(dbg, args, "breakpoint number", bad_argument)
   local note = dbg.notes[bp.id]
   if text == "" then
     note.condition, note.test = nil, nil
@@ -29,7 +39,10 @@ local function condition(dbg, args)
 end
 
 local function ignore(dbg, args)
-  local bp, count_text = numbered(dbg, args, "a breakpoint number")
+  local bp, count_text = numbered(dbg, args, "a breakpoint number",
+                                  function(_, whole)
+    return string.format("bad breakpoint number: '%s'", whole)
+  end)
   local count = math.tointeger(tonumber(count_text))
   if not count then
     dbg:fail("Second argument (specified ignore-count) is missing.")
@@ -56,7 +69,7 @@ local function commands(dbg, args)
       dbg:fail("No breakpoints specified.")
     end
   else
-    bp = numbered(dbg, args, "breakpoint number")
+    bp = numbered(dbg, args, "breakpoint number", bad_argument)
   end
   local lines = {}
   while true do

@@ -70,11 +70,7 @@ local function set_breakpoint(dbg, args, temporary)
   local ok, bp = pcall(dbg.session.breakpoint, dbg.session,
                        dbg:location(where), opts)
   if not ok then
-    local name = tostring(bp):match("unknown symbol '(.-)'")
-    if name then
-      dbg:fail('Function "%s" not defined.', name)
-    end
-    error(bp, 0)
+    dbg:location_failed(bp, where)
   end
   if test and bp.addresses and #bp.addresses == 1 then -- no pc to ask
     test = dbg:compile_condition(text, true)
@@ -106,7 +102,7 @@ end
 
 -- The breakpoints and watchpoints the numbers in args name (all of them
 -- for none).
-local function selected(dbg, args)
+local function selected(dbg, args, missing)
   local all = all_points(dbg)
   if args == "" then
     return all
@@ -115,16 +111,27 @@ local function selected(dbg, args)
   for _, bp in ipairs(all) do
     by_id[bp.id] = bp
   end
+  -- numbers and ranges (2-4) as gdb reads them; one that is none is
+  -- noted, as gdb notes it, or passed to `missing`
+  missing = missing or function(id)
+    dbg:out(string.format("No breakpoint number %d.", id))
+  end
   for word in args:gmatch("%S+") do
-    local id = math.tointeger(tonumber(word))
-    if not id then
-      dbg:fail("Convenience variable must have integer value.\n"
-               .. "Args must be numbers or '$' variables.")
+    local first, last = word:match("^(%d+)%-(%d*)$")
+    first = math.tointeger(tonumber(first or word))
+    last = last == nil and first or math.tointeger(tonumber(last))
+    if not first then
+      dbg:fail("Bad breakpoint number '%s'", word)
+    elseif not last or last < first then
+      dbg:fail("inverted range")
     end
-    if not by_id[id] then
-      dbg:fail("No breakpoint number %d.", id)
+    for id = first, last do
+      if by_id[id] then
+        list[#list + 1] = by_id[id]
+      else
+        missing(id)
+      end
     end
-    list[#list + 1] = by_id[id]
   end
   return list
 end

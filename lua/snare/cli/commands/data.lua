@@ -97,7 +97,9 @@ local function examine(dbg, args, modifier)
   local addr = dbg:address(args)
   if format == "i" then
     local insns, err = snare.disassemble(addr, n)
-    if not insns then
+    if not insns and err:match("not mapped or not accessible$") then
+      dbg:fail("Cannot access memory at address 0x%x", addr)
+    elseif not insns then
       dbg:fail("%s", err)
     end
     local pc = dbg.session.stopped and dbg.session:reg("pc")
@@ -147,7 +149,8 @@ local function set(dbg, args)
     dbg.print_pretty = pretty ~= "off"
     return
   end
-  local assignment = args:match("^var%a*%s+(.+)$") or args
+  local assignment = args:match("^var%a*%s+(.+)$")
+    or not args:match("^var%a*$") and args or ""
   if assignment == "" then
     dbg:fail("Argument required (expression to compute).")
   end
@@ -157,6 +160,9 @@ end
 -- The type `text` names (a type name: "struct node", "counter_t *"), or
 -- the type of the expression it is, and whether it was a type name.
 local function type_of(dbg, text)
+  if text == "" then -- gdb's: the last value's
+    return dbg.env:history(-1).type, false
+  end
   local t = expr.type(text, dbg.env)
   if t then
     return t, true
@@ -167,9 +173,6 @@ end
 -- `whatis EXPR|TYPE`: the type's name; of a typedef's name, what it
 -- stands for (one level).
 local function whatis(dbg, args)
-  if args == "" then
-    dbg:fail("Argument required (one or more choice items).")
-  end
   local t, named = type_of(dbg, args)
   if named and t.kind == "typedef" then
     t = t.target
@@ -180,9 +183,6 @@ end
 -- `ptype EXPR|TYPE`: the type with typedefs resolved and a struct,
 -- union or enum spelled out.
 local function ptype(dbg, args)
-  if args == "" then
-    dbg:fail("Argument required (one or more choice items).")
-  end
   dbg:out("type = " .. expr.types.ptype((type_of(dbg, args))))
 end
 
@@ -221,8 +221,8 @@ return {
   { name = "show", usage = "show debug-file-directory",
     help = "show where separate debug files are looked for",
     run = function(dbg, args)
-      if args ~= "debug-file-directory" then
-        dbg:fail("usage: show debug-file-directory")
+      if args ~= "debug-file-directory" and args ~= "" then
+        dbg:fail('Undefined show command: "%s".  Try "help show".', args)
       end
       dbg:out(string.format(
         'The directory where separate debug symbols are searched for is "%s".',

@@ -47,7 +47,9 @@ local function load(dbg, args)
   end
   dbg:out(string.format("Reading symbols from %s...", args))
   local lib, err = snare.load(path)
-  if not lib then
+  if not lib and err:match("No such file or directory$") then
+    dbg:fail("%s: No such file or directory.", args) -- gdb's words
+  elseif not lib then
     dbg:fail("%s", err)
   end
   dbg.libraries[#dbg.libraries + 1] = lib

@@ -11,8 +11,8 @@ local languages = require "snare.cli.languages"
 local aliases = { pc = "rip", sp = "rsp", fp = "rbp" }
 
 -- The selected frame and its registers (frame:registers()).
-local function selected(dbg)
-  dbg:require_stopped()
+local function selected(dbg, message)
+  dbg:require_stopped(message or "The program has no registers now.")
   local frame = dbg:selected_frame()
   return frame, frame:registers()
 end
@@ -141,7 +141,10 @@ local function info_registers(dbg, args)
   end
 end
 
-local function info_all_registers(dbg)
+local function info_all_registers(dbg, args)
+  if args and args:match("%S") then -- named: as info registers NAME
+    return info_registers(dbg, args)
+  end
   local _, regs = selected(dbg)
   for _, name in ipairs(all_names(regs)) do
     dbg:out(row(name, regs))
@@ -260,5 +263,8 @@ return {
     run = info_all_registers },
   { name = "frame", group = "info", aliases = { "f" }, usage = "info frame",
     help = "where the selected frame is and what it saved",
-    run = info_frame },
+    run = function(dbg, args)
+      dbg:require_stopped("No stack.") -- as gdb, before the registers
+      return info_frame(dbg, args)
+    end },
 }

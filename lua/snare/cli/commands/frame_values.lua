@@ -12,13 +12,15 @@ local function selected_frame(dbg)
   return frame
 end
 
--- "name = value" for each entry (gdb's own order), or `none`.
-local function list(dbg, entries, none)
+-- "name = value" for each entry (gdb's own order) of `frame` (the
+-- selected one if nil), or `none`; each value after `indent` if given.
+local function list(dbg, entries, none, frame, indent)
+  indent = indent or ""
   if #entries == 0 then
     dbg:out(none)
     return
   end
-  local frame = dbg:selected_frame()
+  frame = frame or dbg:selected_frame()
   for _, entry in ipairs(entries) do
     local text = "<optimized out>"
     if not entry.problem then
@@ -26,7 +28,7 @@ local function list(dbg, entries, none)
       text = ok and expr.format(v, { pretty = dbg.print_pretty, nested = true })
         or ("<error: " .. tostring(v) .. ">")
     end
-    dbg:out(entry.name .. " = " .. text)
+    dbg:out(indent .. entry.name .. " = " .. text)
   end
 end
 
@@ -40,6 +42,16 @@ local function info_locals(dbg)
   local frame = selected_frame(dbg)
   local ok, locals = pcall(frame.locals, frame)
   list(dbg, ok and locals or {}, "No locals.")
+end
+
+--- The locals of `frame` as `backtrace full` shows them under it.
+local function frame_locals(dbg, frame)
+  local ok, locals = pcall(frame.locals, frame)
+  if not (ok and frame.file) then
+    dbg:out("No symbol table info available.")
+    return
+  end
+  list(dbg, locals, "No locals.", frame, "        ")
 end
 
 --- Shows display `d` ("1: x = 5", "2: /x y = 0x5") if it can be shown.
@@ -56,7 +68,9 @@ end
 
 local function display(dbg, args, modifier)
   dbg.displays = dbg.displays or {}
-  if args == "" then
+  if args == "" and modifier then
+    dbg:fail("Argument required (expression to compute).")
+  elseif args == "" then
     for _, d in ipairs(dbg.displays) do
       show(dbg, d)
     end
@@ -64,6 +78,9 @@ local function display(dbg, args, modifier)
   end
   if modifier and not modifier:match("^[xduotacfsz]$") then
     dbg:fail('Undefined output format "%s".', modifier)
+  end
+  if dbg.session.stopped then -- as gdb, one it cannot show is not made
+    dbg:evaluate(args)
   end
   dbg.display_count = (dbg.display_count or 0) + 1
   local d = { id = dbg.display_count, text = args, format = modifier }
@@ -74,6 +91,15 @@ local function display(dbg, args, modifier)
 end
 
 local function undisplay(dbg, args)
+  local ids = {}
+  for _, d in ipairs(dbg.displays or {}) do
+    ids[d.id] = true
+  end
+  for word in args:gmatch("%d+") do -- gdb's note, and on to the others
+    if not ids[tonumber(word)] then
+      dbg:out(string.format("No display number %s.", word))
+    end
+  end
   local keep = {}
   for _, d in ipairs(dbg.displays or {}) do
     local listed = args == ""
@@ -113,4 +139,5 @@ return {
   { name = "display", group = "info", usage = "info display",
     help = "the expressions shown at every stop", run = info_display },
   show = show,
+  frame_locals = frame_locals,
 }

@@ -4,10 +4,10 @@
 local report = require "snare.cli.report"
 local source = require "snare.cli.source"
 
-local function threads_of(dbg)
+local function threads_of(dbg, message)
   local threads = dbg.program_threads
   if not threads or not threads.selected then
-    dbg:fail("No threads.")
+    dbg:fail(message or "No threads.")
   end
   return threads
 end
@@ -56,10 +56,17 @@ end
 
 -- Selects gdb thread number n: its innermost frame and source line.
 local function switch(dbg, n)
-  local threads = threads_of(dbg)
+  if n < 0 then -- gdb's words for each
+    dbg:fail("negative value: %d", n)
+  elseif n == 0 then
+    dbg:fail("Invalid thread ID: 0")
+  end
+  local threads = threads_of(dbg, string.format("Unknown thread %d.", n))
   local id = threads:id(n)
-  if not id or not dbg.program_threads.session:thread_alive(id) then
-    dbg:fail("Invalid thread ID: %d", n)
+  if not id then
+    dbg:fail("Unknown thread %d.", n)
+  elseif not dbg.program_threads.session:thread_alive(id) then
+    dbg:fail("Thread ID %d has terminated.", n)
   end
   if not threads:has_frame(id) then
     dbg:fail("Thread %d is running.", n)
@@ -119,12 +126,14 @@ return {
   { name = "thread", aliases = { "t" }, usage = "thread [N | apply ...]",
     help = "select thread N (alone: show the selected one)",
     run = function(dbg, args)
-      local threads = threads_of(dbg)
       local rest = args:match("^apply%s+(.*)$")
-      if rest then
+      if args == "apply" then
+        dbg:fail("Please specify a thread ID list")
+      elseif rest then
         return apply(dbg, rest)
       end
       if args == "" then
+        local threads = threads_of(dbg, "No thread selected")
         local n = threads:number(threads.selected)
         dbg:out(string.format("[Current thread is %d (%s)]", n,
                               target_id(dbg, threads.selected)))

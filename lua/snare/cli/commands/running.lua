@@ -101,7 +101,10 @@ end
 -- `finish`: runs until the selected frame returns, then shows the value
 -- it returned, read by its DWARF type (rax, xmm0, a struct's registers
 -- or memory); without DWARF, rax as a C int.
-local function finish(dbg)
+local function finish(dbg, args)
+  if args and args ~= "" then
+    dbg:fail('The "finish" command does not take any arguments.')
+  end
   dbg:require_stopped()
   local index = dbg.frame_index or 0
   local frame = dbg:selected_frame()
@@ -141,7 +144,16 @@ local function run_to(method)
       end
       return dbg:show_stop(dbg.session:next())
     end
-    dbg:show_stop(dbg.session[method](dbg.session, dbg:location(args)))
+    local where = dbg:location(args)
+    local address = math.type(where) == "integer" and where or nil
+    -- (until_line reads a bare integer as a line of the current file)
+    local ok, stop = pcall(dbg.session[method], dbg.session,
+                           address and string.format("*0x%x", address)
+                           or where)
+    if not ok then
+      dbg:location_failed(stop, args, address)
+    end
+    dbg:show_stop(stop)
   end
 end
 

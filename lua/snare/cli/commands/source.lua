@@ -73,8 +73,9 @@ local function list(dbg, args)
     dbg:fail("%d\tin %s (cannot read it)", first, file)
   end
   if first > #lines then
-    dbg:fail("Line number %d out of range; \"%s\" has %d lines.", first, file,
-             #lines)
+    -- (gdb 13's words; the file as snare's frames name it)
+    dbg:fail("Line number %d out of range; %s has %d lines.", first,
+             file:match("[^/]*$"), #lines)
   end
   last = math.min(#lines, last or first + LINES - 1)
   for n = first, last do
