@@ -7,6 +7,7 @@
 -- breakpoints' rows (without addresses and hit counts, which gdb keeps
 -- until the next run starts and snare does not).
 local helpers = require "spec.helpers"
+local gdb_cache = require "spec.gdb_cache"
 
 local program = helpers.program("debug_program")
 
@@ -69,7 +70,7 @@ describe("snare debug -- PROG across runs", function()
                                   "gdb", "-nx", "-batch", "-iex",
                                   "set debuginfod enabled off" }, commands)
     words[#words + 1] = program
-    local gdb_out = run(words)
+    local gdb_out = gdb_cache.run(run, words)
     local a, b = comparable(out), comparable(gdb_out)
     local bad = 0
     for i = 1, math.max(#a, #b) do
