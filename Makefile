@@ -103,18 +103,20 @@ criterion-asan:
 
 # snare's DWARF answers against gdb's on the fixtures: `info line` for
 # every line, `break FILE:LINE` and `break FUNCTION` (all locations).
+# Two at a time (tools/parallel): each keeps about one core busy (gdb,
+# then snare, on the same question), and they share nothing but the
+# read-only fixtures and corpus; each one's output is printed whole, in
+# this order. All run even when one fails.
 oracle:
 	@echo "==== gdb oracle (lines, breakpoint locations, frames, steps, expressions) ===="
-	$(call env_for,build) $(TIMEOUT) spec/debuginfo_oracle/run.sh \
-		build/debuginfo_oracle/driver
-	$(call env_for,build) $(TIMEOUT) spec/frames_oracle/run.sh
-	$(call env_for,build) $(TIMEOUT) spec/stepping_oracle/run.sh
-	$(call env_for,build) $(TIMEOUT) spec/expr_oracle/run.sh
-	$(call env_for,build) $(TIMEOUT) spec/libc_oracle/run.sh \
-		build/debuginfo_oracle/driver
-	$(call env_for,build) $(TIMEOUT) spec/cxx_names_oracle/run.sh \
-		build/debuginfo_oracle/driver
-	$(call env_for,build) $(TIMEOUT) spec/debug_program_oracle/run.sh
+	@$(call env_for,build) tools/parallel 2 \
+		"$(TIMEOUT) spec/debuginfo_oracle/run.sh build/debuginfo_oracle/driver" \
+		"$(TIMEOUT) spec/frames_oracle/run.sh" \
+		"$(TIMEOUT) spec/stepping_oracle/run.sh" \
+		"$(TIMEOUT) spec/expr_oracle/run.sh" \
+		"$(TIMEOUT) spec/libc_oracle/run.sh build/debuginfo_oracle/driver" \
+		"$(TIMEOUT) spec/cxx_names_oracle/run.sh build/debuginfo_oracle/driver" \
+		"$(TIMEOUT) spec/debug_program_oracle/run.sh"
 
 busted-asan:
 	@echo "==== busted (asan) ===="
