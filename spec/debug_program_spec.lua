@@ -102,9 +102,13 @@ for _ in $(seq 100); do grep -q "Breakpoint 1, work" "$out" && break; sleep 0.1;
 program=$(ps -eo pid=,args= | awk '/descriptors %s/ && !/snare/ {print $1}')
 echo "program ${program:-none}"
 kill -9 "$front"
-sleep 1
-# (dead, it may wait as a zombie for the init process to reap it)
-state=$(ps -o stat= -p "${program:-0}")
+# until it is gone (dead, it may wait as a zombie for the init process
+# to reap it), for up to 10 s
+for _ in $(seq 100); do
+  state=$(ps -o stat= -p "${program:-0}")
+  { [ -z "$state" ] || [ "${state#Z}" != "$state" ]; } && break
+  sleep 0.1
+done
 if [ -n "$state" ] && [ "${state#Z}" = "$state" ]; then
   echo "still alive"; kill -9 "$program"
 fi
