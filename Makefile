@@ -64,11 +64,16 @@ setup:
 generate:
 	@$(PREMAKE) --file=premake5.lua gmake >/dev/null
 
+# One job per core inside a configuration (its projects have their own
+# object directories; a plain `make test`, as CI runs it, built one file
+# at a time). The two configurations still build one after the other.
+BUILD_JOBS := -j$(shell nproc)
+
 build: generate
-	$(MAKE) -C build config=release
+	$(MAKE) -C build $(BUILD_JOBS) config=release
 
 build-asan: generate
-	$(MAKE) -C build config=asan
+	$(MAKE) -C build $(BUILD_JOBS) config=asan
 
 # The Lua module alone, for the rockspec.
 module: generate
@@ -84,10 +89,15 @@ criterion-release:
 	@echo "==== Criterion (release) ===="
 	$(call env_for,build) $(TIMEOUT) build/bin/snare_tests --jobs 2
 
+# gdb's answers in the busted specs, kept by the release run for the ASan
+# one (spec/gdb_cache.lua): emptied first, so each release run asks gdb.
+GDB_CACHE := $(ROOT)/build/gdb_cache
+
 busted-release:
 	@echo "==== busted (release) ===="
-	$(call env_for,build) $(TIMEOUT) $(LUA) $(BUSTED) \
-		--cpath='$(ROOT)/build/lua/?.so'
+	rm -rf $(GDB_CACHE)
+	$(call env_for,build) SNARE_GDB_CACHE=$(GDB_CACHE) $(TIMEOUT) $(LUA) \
+		$(BUSTED) --cpath='$(ROOT)/build/lua/?.so'
 
 criterion-asan:
 	@echo "==== Criterion (asan) ===="
@@ -98,23 +108,25 @@ criterion-asan:
 
 # snare's DWARF answers against gdb's on the fixtures: `info line` for
 # every line, `break FILE:LINE` and `break FUNCTION` (all locations).
+# Two at a time (tools/parallel): each keeps about one core busy (gdb,
+# then snare, on the same question), and they share nothing but the
+# read-only fixtures and corpus; each one's output is printed whole, in
+# this order. All run even when one fails.
 oracle:
 	@echo "==== gdb oracle (lines, breakpoint locations, frames, steps, expressions) ===="
-	$(call env_for,build) $(TIMEOUT) spec/debuginfo_oracle/run.sh \
-		build/debuginfo_oracle/driver
-	$(call env_for,build) $(TIMEOUT) spec/frames_oracle/run.sh
-	$(call env_for,build) $(TIMEOUT) spec/stepping_oracle/run.sh
-	$(call env_for,build) $(TIMEOUT) spec/expr_oracle/run.sh
-	$(call env_for,build) $(TIMEOUT) spec/libc_oracle/run.sh \
-		build/debuginfo_oracle/driver
-	$(call env_for,build) $(TIMEOUT) spec/cxx_names_oracle/run.sh \
-		build/debuginfo_oracle/driver
-	$(call env_for,build) $(TIMEOUT) spec/debug_program_oracle/run.sh
+	@$(call env_for,build) tools/parallel 2 \
+		"$(TIMEOUT) spec/debuginfo_oracle/run.sh build/debuginfo_oracle/driver" \
+		"$(TIMEOUT) spec/frames_oracle/run.sh" \
+		"$(TIMEOUT) spec/stepping_oracle/run.sh" \
+		"$(TIMEOUT) spec/expr_oracle/run.sh" \
+		"$(TIMEOUT) spec/libc_oracle/run.sh build/debuginfo_oracle/driver" \
+		"$(TIMEOUT) spec/cxx_names_oracle/run.sh build/debuginfo_oracle/driver" \
+		"$(TIMEOUT) spec/debug_program_oracle/run.sh"
 
 busted-asan:
 	@echo "==== busted (asan) ===="
 	$(call env_for,build/asan) ASAN_OPTIONS=$(ASAN_COMMON):detect_leaks=0 \
-		UBSAN_OPTIONS=$(UBSAN_OPTIONS) \
+		UBSAN_OPTIONS=$(UBSAN_OPTIONS) SNARE_GDB_CACHE=$(GDB_CACHE) \
 		tools/sanitized $(TIMEOUT) env LD_PRELOAD=$(LIBASAN) $(LUA) $(BUSTED) \
 		--cpath='$(ROOT)/build/asan/lua/?.so'
 

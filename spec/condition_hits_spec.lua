@@ -4,6 +4,7 @@
 -- count.lua: compiled for the site, snare.expr.condition) as gdb's
 -- `break visit if COND` counts (its hit count, every stop ignored).
 local helpers = require "spec.helpers"
+local gdb_cache = require "spec.gdb_cache"
 
 local program = helpers.program("condition_loop")
 
@@ -60,7 +61,7 @@ local function gdb_counts()
                                     i)
   end
   args[#args + 1] = "-ex run -ex 'info breakpoints' " .. program
-  local out = run(table.concat(args, " "))
+  local out = gdb_cache.run(run, table.concat(args, " "))
   local counts, seen = {}, 0
   for line in out:gmatch("[^\n]+") do
     local id = tonumber(line:match("^(%d+)%s+breakpoint"))

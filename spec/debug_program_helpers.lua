@@ -2,6 +2,7 @@
 -- gdb -batch on the same program, and the lines of their output that
 -- both print alike (spec/debug_program*_spec.lua).
 local helpers = require "spec.helpers"
+local gdb_cache = require "spec.gdb_cache"
 
 local M = {}
 
@@ -55,7 +56,7 @@ end
 function M.gdb_batch(commands, prog, ...)
   -- gdb and its inferior without the sanitizer runtime the specs may run
   -- with (busted under ASan preloads it)
-  return M.run(M.gdb_words(commands, prog, ...))
+  return gdb_cache.run(M.run, M.gdb_words(commands, prog, ...), "/dev/null")
 end
 
 -- The lines of `text` that match one of the Lua patterns `patterns`.

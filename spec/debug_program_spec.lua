@@ -104,10 +104,11 @@ for _ in $(seq 100); do grep -q "Breakpoint 1, work" "$out" && break; sleep 0.1;
 program=$(ps -eo pid=,args= | awk '/descriptors %s/ && !/snare/ {print $1}')
 echo "program ${program:-none}"
 kill -9 "$front"
-# (dead, it may wait as a zombie for the init process to reap it)
+# until it is gone (dead, it may wait as a zombie for the init process
+# to reap it), for up to 10 s
 for _ in $(seq 100); do
   state=$(ps -o stat= -p "${program:-0}")
-  [ -z "$state" ] || [ "${state#Z}" != "$state" ] && break
+  { [ -z "$state" ] || [ "${state#Z}" != "$state" ]; } && break
   sleep 0.1
 done
 if [ -n "$state" ] && [ "${state#Z}" = "$state" ]; then

@@ -7,6 +7,7 @@
 -- breakpoints' rows (without addresses) and hit counts, which start
 -- again at each run and are shown until the next run starts.
 local helpers = require "spec.helpers"
+local gdb_cache = require "spec.gdb_cache"
 
 local program = helpers.program("debug_program")
 
@@ -60,7 +61,7 @@ local function compare(commands)
                                 "gdb", "-nx", "-batch", "-iex",
                                 "set debuginfod enabled off" }, commands)
   words[#words + 1] = program
-  local a, b = comparable(out), comparable(run(words))
+  local a, b = comparable(out), comparable(gdb_cache.run(run, words))
   local bad = 0
   for i = 1, math.max(#a, #b) do
     if a[i] ~= b[i] then

@@ -19,7 +19,7 @@ local function both(program, func)
                                  quote("break " .. func))
   local s = run(string.format("timeout 60 bin/snare debug -batch %s -- %s",
                               commands, quote(program)))
-  local g = run(string.format(
+  local g = require("spec.gdb_cache").run(run, string.format(
     "timeout 120 env -u LD_PRELOAD gdb -nx -batch -iex 'set debuginfod "
     .. "enabled off' %s %s", commands, quote(program)))
   return languages(s), languages(g)

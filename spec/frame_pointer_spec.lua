@@ -62,7 +62,7 @@ local function compare(label, func, program, args)
   local cmds = commands(func, 4)
   local s = run(string.format("timeout 120 bin/snare debug -batch %s -- %s %s",
                               cmds, quote(program), args or ""))
-  local g = run(string.format(
+  local g = require("spec.gdb_cache").run(run, string.format(
     "timeout 120 env -u LD_PRELOAD gdb -nx -batch -iex 'set debuginfod "
     .. "enabled off' %s --args %s %s", cmds, quote(program), args or ""))
   local a, b = comparable(s), comparable(g)

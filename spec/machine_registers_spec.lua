@@ -24,7 +24,7 @@ end
 
 local function both(commands)
   local s = snare_run(commands)
-  local g = run(string.format(
+  local g = require("spec.gdb_cache").run(run, string.format(
     "timeout 120 env -u LD_PRELOAD gdb -nx -batch -iex 'set debuginfod "
     .. "enabled off' %s %s", args_for(commands), quote(program)))
   return sections(s), sections(g), s

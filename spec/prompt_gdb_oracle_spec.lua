@@ -8,6 +8,7 @@
 -- are garbage at a call (caller-saved scratch) are not compared. Prints
 -- the mismatch count of each comparison.
 local helpers = require "spec.helpers"
+local gdb_cache = require "spec.gdb_cache"
 
 local lib = helpers.fixture("abi", "O2") -- each test picks its level
 local program = helpers.program("bare")
@@ -26,7 +27,7 @@ local function both(setup, commands)
   local snare_out = run(string.format(
     "timeout 60 bin/snare debug -batch %s %s %s",
     table.concat(snare_setup, " "), args_for(commands), quote(lib)))
-  local gdb_out = run(string.format(
+  local gdb_out = gdb_cache.run(run, string.format(
     -- gdb without the sanitizer runtime the ASan run preloads
     "timeout 120 env -u LD_PRELOAD gdb -nx -batch -ex 'set pagination off' "
     .. "-ex %s -ex 'break main' -ex run %s %s %s",

@@ -2,6 +2,7 @@
 -- printed as gdb 13 prints it: `<pair>`, the variable's name, not the
 -- ELF symbol's `pair.0` (GCC numbers the static variables of one name).
 local helpers = require "spec.helpers"
+local gdb_cache = require "spec.gdb_cache"
 
 local program = helpers.program("static_locals")
 
@@ -28,7 +29,7 @@ describe("pointers to static variables", function()
       .. "-ex finish -ex continue -ex finish -ex 'p &counter' -ex kill"
     local s = values(run("timeout 60 bin/snare debug -batch " .. commands
                          .. " -- " .. program))
-    local g = values(run("timeout 120 env -u LD_PRELOAD gdb -nx -batch "
+    local g = values(gdb_cache.run(run, "timeout 120 env -u LD_PRELOAD gdb -nx -batch "
                          .. "-iex 'set debuginfod enabled off' " .. commands
                          .. " " .. program))
     assert.same({ "Value returned is $1 = (int *) 0x <pair>",

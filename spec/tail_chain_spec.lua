@@ -8,6 +8,7 @@
 -- the prompt) and the frames up to tail_chain_main must read the same,
 -- addresses and directories aside.
 local helpers = require "spec.helpers"
+local gdb_cache = require "spec.gdb_cache"
 
 local program = helpers.program("bare")
 
@@ -39,7 +40,7 @@ local function prompt_backtraces(lib)
   for _, c in ipairs(commands) do ex[#ex + 1] = "-ex " .. quote(c) end
   local snare_out = run(string.format("timeout 60 bin/snare debug -batch %s %s",
                                       table.concat(ex, " "), quote(lib)))
-  local gdb_out = run(string.format(
+  local gdb_out = gdb_cache.run(run, string.format(
     -- gdb without the sanitizer runtime the ASan run preloads
     "timeout 120 env -u LD_PRELOAD gdb -nx -batch -ex 'set pagination off' "
     .. "-ex %s -ex 'break main' -ex run %s %s",
