@@ -164,23 +164,28 @@ snare_site *snare_sites_find_slot(uint64_t pc) {
   return owner ? atomic_load(owner) : NULL;
 }
 
-/* How many sites start at each address, counted by a hash of the
-   address: the byte-by-byte lookups of a small range (each_site) skip
-   the addresses where none can start, without the table's probes and
-   their reads of site records (a tenth of setting a breakpoint). A
-   count that reaches the top stays there. */
-#define ADDRESS_BUCKETS (1u << 16)
-static _Atomic uint16_t sites_at[ADDRESS_BUCKETS];
+/* How many sites start at each address, counted by the address's low
+   bits: the byte-by-byte lookups of a small range (each_site) skip the
+   addresses where none can start, without the table's probes and their
+   reads of site records (a tenth of setting a breakpoint). The low bits
+   keep a range's counts together (one cache line for the 30 addresses
+   around a new site, where a hash scattered them over the array) and
+   two sites share a count only if they lie a multiple of 1 MiB apart,
+   so a lookup near a site finds its neighbours' counts empty instead of
+   probing for one address in six. A count that reaches the top stays
+   there. */
+#define ADDRESS_BUCKETS (1u << 20)
+static _Atomic uint8_t sites_at[ADDRESS_BUCKETS];
 
-static _Atomic uint16_t *sites_at_count(uint64_t addr) {
-  return &sites_at[hash(addr, ADDRESS_BUCKETS)];
+static _Atomic uint8_t *sites_at_count(uint64_t addr) {
+  return &sites_at[addr & (ADDRESS_BUCKETS - 1)];
 }
 
 static void sites_at_note(uint64_t addr, int delta) {
-  _Atomic uint16_t *count = sites_at_count(addr);
-  uint16_t now = atomic_load_explicit(count, memory_order_relaxed);
-  if (now != UINT16_MAX)
-    atomic_store_explicit(count, (uint16_t)(now + delta),
+  _Atomic uint8_t *count = sites_at_count(addr);
+  uint8_t now = atomic_load_explicit(count, memory_order_relaxed);
+  if (now != UINT8_MAX)
+    atomic_store_explicit(count, (uint8_t)(now + delta),
                           memory_order_relaxed);
 }
 
