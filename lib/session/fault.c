@@ -222,7 +222,8 @@ static bool on_step_trap(const snare_fault *fault, void *context) {
   snare_stop stop = {.kind = SNARE_STOP_STEP,
                      .reason = SNARE_REASON_SINGLE_STEP};
   snare_watchpoints_after_step(thread, context, &stop);
-  snare_worker_stop(thread, context, &stop);
+  if (!snare_worker_step_on(thread, context, &stop))
+    snare_worker_stop(thread, context, &stop);
   return true;
 }
 

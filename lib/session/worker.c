@@ -82,10 +82,37 @@ static bool prepare_resume(snare_thread *thread, void *context,
   return false;
 }
 
+/* Whether the step just made ends inside the thread's step range, where
+   the stepper would only step again (see threads.h): not for any stop
+   but a plain step, nor once an interrupt is asked for. */
+static bool within_step_range(const snare_thread *thread, const void *context,
+                              const snare_stop *stop) {
+  if (thread->step_range_end == 0 || stop->kind != SNARE_STOP_STEP ||
+      stop->watchpoint != 0 || atomic_load(&thread->interrupt_requested))
+    return false;
+  uint64_t pc = snare_arch_register_get(context, SNARE_REG_RIP);
+  uint64_t sp = snare_arch_register_get(context, SNARE_REG_RSP);
+  return pc >= thread->step_range_start && pc < thread->step_range_end &&
+         sp < thread->step_sp_limit && sp != thread->step_prev_sp - 8;
+}
+
+bool snare_worker_step_on(snare_thread *thread, void *context,
+                          snare_stop *stop) {
+  while (within_step_range(thread, context, stop)) {
+    thread->step_prev_pc = snare_arch_register_get(context, SNARE_REG_RIP);
+    thread->step_prev_sp = snare_arch_register_get(context, SNARE_REG_RSP);
+    thread->resume_has_pc = false;
+    if (!prepare_resume(thread, context, stop))
+      return true;
+  }
+  return false;
+}
+
 void snare_worker_stop(snare_thread *thread, void *context, snare_stop *stop) {
   do
     park(thread, context, stop);
-  while (prepare_resume(thread, context, stop));
+  while (prepare_resume(thread, context, stop) &&
+         !snare_worker_step_on(thread, context, stop));
 }
 
 static void run_entry(void *raw) {

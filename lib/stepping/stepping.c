@@ -94,6 +94,28 @@ static snare_status step_one(stepper *st, snare_stop *stop, verdict *v) {
   return *v == KEEP_GOING ? read_position(st) : SNARE_OK;
 }
 
+/*
+ * step_one for step (into): the thread steps on by itself, in its
+ * handler, while it stays in the range and frame being stepped and makes
+ * no push (threads.h), the instructions after_step would only step past;
+ * so a line costs one hand-off, not one per instruction. *prev_pc and
+ * *prev_sp: where the last instruction stepped began.
+ */
+static snare_status step_in_range(stepper *st, snare_stop *stop, verdict *v,
+                                  uint64_t *prev_pc, uint64_t *prev_sp) {
+  snare_thread *thread = st->subject->thread;
+  thread->step_range_start = st->range_start;
+  thread->step_range_end = st->range_end;
+  thread->step_sp_limit = st->cfa;
+  thread->step_prev_pc = st->pc;
+  thread->step_prev_sp = st->sp;
+  snare_status status = step_one(st, stop, v);
+  thread->step_range_end = 0;
+  *prev_pc = thread->step_prev_pc;
+  *prev_sp = thread->step_prev_sp;
+  return status;
+}
+
 /* True if the instruction at pc is a call; *ret: the address after it. */
 static bool call_at(uint64_t pc, uint64_t *ret) {
   char text[96];
@@ -554,7 +576,9 @@ snare_status snare_step_run(const snare_step_subject *subject,
         status = decide(&st, false, &v);
       continue;
     }
-    status = step_one(&st, stop, &v);
+    status = mode == SNARE_STEP_INTO
+                 ? step_in_range(&st, stop, &v, &prev_pc, &prev_sp)
+                 : step_one(&st, stop, &v);
     if (status == SNARE_OK && v == KEEP_GOING)
       status = after_step(&st, prev_pc, prev_sp, stop, &v);
   }
