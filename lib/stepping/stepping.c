@@ -9,7 +9,9 @@
 #include "code/code.h"
 #include "code/library.h"
 #include "debuginfo/variables.h"
+#include "internal/disassembler.h"
 #include "stepping/stepping.h"
+#include "traps/traps.h"
 
 /* At most this many jumps of a PLT stub are followed to the real callee. */
 #define MAX_STUB_JUMPS 4
@@ -120,7 +122,13 @@ static snare_status step_in_range(stepper *st, snare_stop *stop, verdict *v,
 static bool call_at(uint64_t pc, uint64_t *ret) {
   char text[96];
   size_t length;
-  if (snare_disassemble(pc, text, sizeof text, &length) != SNARE_OK ||
+  uint8_t bytes[SNARE_ARCH_MAX_INSTRUCTION];
+  snare_os_global_lock();
+  size_t n = snare_sites_read_instruction(pc, bytes);
+  snare_os_global_unlock();
+  if (n == 0 ||
+      snare_arch_disassemble(pc, bytes, n, text, sizeof text, &length) !=
+          SNARE_OK ||
       strncmp(text, "call", 4) != 0)
     return false;
   *ret = pc + length;
@@ -462,8 +470,7 @@ static snare_status left_range(stepper *st, bool returned, snare_stop *stop,
       return status;
   }
   if (returned) {
-    uint64_t ignored;
-    snare_status status = snare_step_frame(st->subject, &st->cfa, &ignored);
+    snare_status status = snare_step_frame(st->subject, &st->cfa, NULL);
     if (status != SNARE_OK)
       return status;
   }
@@ -505,13 +512,12 @@ static snare_status lineless_range(uint64_t pc, snare_line_info *li) {
  */
 static snare_status start(stepper *st, snare_step_mode mode) {
   snare_line_info li;
-  uint64_t ignored;
   snare_status status = read_position(st);
   if (status == SNARE_OK && (status = snare_line_at(st->pc, &li)) != SNARE_OK &&
       lineless_range(st->pc, &li) == SNARE_OK)
     status = SNARE_OK;
   if (status == SNARE_OK)
-    status = snare_step_frame(st->subject, &st->cfa, &ignored);
+    status = snare_step_frame(st->subject, &st->cfa, NULL);
   if (status != SNARE_OK)
     return status;
   unsigned hidden = hidden_at_start(st);

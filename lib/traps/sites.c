@@ -263,7 +263,7 @@ static void show_original(uint64_t addr, uint8_t *dst, size_t n);
    mapped and readable until it closes (under the global lock, held
    here): its bytes are read without the system call of a guarded read,
    which cost a third of setting a breakpoint. */
-static size_t read_instruction_bytes(uint64_t addr, uint8_t *dst) {
+size_t snare_sites_read_instruction(uint64_t addr, uint8_t *dst) {
   uint64_t start, size;
   if (snare_library_code_containing(addr, &start, &size) &&
       start + size - addr >= SNARE_ARCH_MAX_INSTRUCTION &&
@@ -278,7 +278,7 @@ static size_t read_instruction_bytes(uint64_t addr, uint8_t *dst) {
 }
 
 static snare_status plan_into(snare_site *site) {
-  size_t n = read_instruction_bytes(site->address, site->original);
+  size_t n = snare_sites_read_instruction(site->address, site->original);
   if (n == 0)
     return SNARE_BAD_ADDRESS;
   snare_status status = snare_arch_displaced_plan(

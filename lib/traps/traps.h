@@ -176,6 +176,11 @@ SNARE_HIDDEN bool snare_sites_any_in(uint64_t addr, size_t n);
 /* Copies memory as it was before snare patched it. */
 SNARE_HIDDEN bool snare_sites_read_original(uint64_t addr, uint8_t *dst,
                                             size_t n);
+/* The bytes of the instruction at addr as the program sees them, up to
+   the longest instruction and stopping at the end of readable memory:
+   how many. Under the global lock, which keeps an open library's code
+   mapped: that is read without a system call. */
+SNARE_HIDDEN size_t snare_sites_read_instruction(uint64_t addr, uint8_t *dst);
 /* Re-applies traps over [addr, addr+n) after a write, taking the new
    bytes as the originals. */
 SNARE_HIDDEN void snare_sites_rewritten(uint64_t addr, size_t n);
