@@ -96,6 +96,36 @@ static snare_status step_one(stepper *st, snare_stop *stop, verdict *v) {
   return *v == KEEP_GOING ? read_position(st) : SNARE_OK;
 }
 
+/* At most this many rows after the stepped one join its range. */
+#define MAX_JOINED_ROWS 16
+
+/*
+ * Where the stepped range ends once the rows right after it that go on
+ * with its line (a line the line table splits by column or view) join
+ * it: decide() only moves the range on at each of them (the same line
+ * and file, no inlined call entered or left, the same frame), so the
+ * thread steps through them by itself. The stepper's own range stays
+ * the row, so what it decides once the thread leaves is unchanged.
+ */
+static uint64_t joined_end(const stepper *st) {
+  uint64_t end = st->range_end;
+  if (st->line == 0 || st->file == NULL || st->hidden != 0)
+    return end;
+  for (int k = 0; k < MAX_JOINED_ROWS; k++) {
+    snare_line_info li;
+    const char *call_file;
+    unsigned call_line;
+    if (snare_line_at(end, &li) != SNARE_OK || li.start != end ||
+        li.end <= end || li.line != st->line ||
+        !same_file(li.file, st->file) ||
+        inline_entries(end, &call_file, &call_line) != 0 ||
+        inline_depth(end) != st->depth)
+      break;
+    end = li.end;
+  }
+  return end;
+}
+
 /*
  * step_one for step (into): the thread steps on by itself, in its
  * handler, while it stays in the range and frame being stepped and makes
@@ -107,7 +137,7 @@ static snare_status step_in_range(stepper *st, snare_stop *stop, verdict *v,
                                   uint64_t *prev_pc, uint64_t *prev_sp) {
   snare_thread *thread = st->subject->thread;
   thread->step_range_start = st->range_start;
-  thread->step_range_end = st->range_end;
+  thread->step_range_end = joined_end(st);
   thread->step_sp_limit = st->cfa;
   thread->step_prev_pc = st->pc;
   thread->step_prev_sp = st->sp;
