@@ -132,5 +132,10 @@ SNARE_HIDDEN void snare_worker_stop(snare_thread *thread, void *context,
  */
 SNARE_HIDDEN bool snare_worker_step_on(snare_thread *thread, void *context,
                                        snare_stop *stop);
+/* Gives the worker a step slot within reach of `near` (threads.h), kept
+   from one step to the next; on failure it steps by the trap flag. */
+SNARE_HIDDEN void snare_worker_step_slot(snare_thread *thread, uint64_t near);
+/* Gives it back, once the worker is gone; under the global lock. */
+SNARE_HIDDEN void snare_worker_step_slot_release(snare_thread *thread);
 
 #endif

@@ -136,6 +136,8 @@ static uint64_t joined_end(const stepper *st) {
 static snare_status step_in_range(stepper *st, snare_stop *stop, verdict *v,
                                   uint64_t *prev_pc, uint64_t *prev_sp) {
   snare_thread *thread = st->subject->thread;
+  if (thread->is_worker)
+    snare_worker_step_slot(thread, st->range_start);
   thread->step_range_start = st->range_start;
   thread->step_range_end = joined_end(st);
   thread->step_sp_limit = st->cfa;

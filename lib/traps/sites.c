@@ -128,6 +128,24 @@ static void slot_give_back(uint64_t slot, bool maybe_in_use) {
   quarantine[(quarantine_head + quarantine_count++) % QUARANTINE] = slot;
 }
 
+uint64_t snare_sites_step_slot(uint64_t near, snare_site *owner,
+                               uint64_t old) {
+  if (old != 0 && within_reach(old, near))
+    return old;
+  snare_sites_step_slot_release(old);
+  uint64_t slot = slot_take(near);
+  if (slot != 0)
+    atomic_store(owner_of(slot), owner);
+  return slot;
+}
+
+void snare_sites_step_slot_release(uint64_t slot) {
+  if (slot == 0)
+    return;
+  atomic_store(owner_of(slot), NULL);
+  slot_give_back(slot, true);
+}
+
 /* ---- the site table: open addressing, replaced whole to grow ---- */
 
 #define TOMBSTONE ((snare_site *)(uintptr_t)1)
