@@ -81,6 +81,19 @@ for _, level in ipairs { "O0", "O2" } do
                                            #STEP_MIDDLE[level] - 1))
     end)
 
+    it("step from a breakpoint reached through a jump walks the same lines",
+       function()
+      -- a condition puts a jump at the site: the step starts in the
+      -- trampoline's copy of the instructions the jump covers
+      local s = helpers.session { timeout = 5000 }
+      local bp = s:breakpoint("middle", { condition = function() return true end })
+      local stop = s:call("stepping_main", 4)
+      assert.equals("breakpoint", stop.kind)
+      print("FIGURE step_from_jump_mechanism_" .. level .. " " .. bp.mechanism)
+      assert.same(STEP_MIDDLE[level], walk(s, stop, "step_line",
+                                           #STEP_MIDDLE[level] - 1))
+    end)
+
     it("next goes round a loop, stopping at each new line", function()
       local s, stop = stopped_at("loop_sum")
       assert.same(NEXT_LOOP[level], walk(s, stop, "next", #NEXT_LOOP[level] - 1))

@@ -80,18 +80,29 @@ describe("s:watch", function()
     assert.are.equal("exit", s:continue().kind)
   end)
 
-  it("ends a step over a line where the watched write is", function()
+  -- A step (method: "next", "step_line") over write_in_line's line
+  -- ends inside it, after the watched write, as a step's stop.
+  local function step_over_watched_write(method)
     s:breakpoint("write_in_line")
     local stop = s:call("write_in_line")
     local line = stop.line
     local wp = s:watch("counter")
-    stop = s:next()
+    stop = s[method](s)
     assert.are.equal("step", stop.kind)
     assert.are.equal(wp.id, stop.watchpoint_id)
     assert.are.equal(1, stop.new_value)
     assert.are.equal(line, stop.line, "stopped inside the line")
-    assert.are_not.equal(line, s:next().line)
     assert.are.equal(1, wp.hits)
+    return line
+  end
+
+  it("ends a step over a line where the watched write is", function()
+    local line = step_over_watched_write("next")
+    assert.are_not.equal(line, s:next().line)
+  end)
+
+  it("ends a step (into) over a line where the watched write is", function()
+    step_over_watched_write("step_line")
   end)
 
   it("refuses a fifth register with the reason", function()

@@ -237,6 +237,30 @@ static bool indirect_target(const snare_displaced *d, const void *context,
   return snare_os_memory_read(slot, target, sizeof *target);
 }
 
+bool snare_arch_falls_through(const snare_displaced *d) {
+  ZydisDecodedInstruction insn;
+  ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT];
+  if (d->kind != SNARE_DISPLACED_COPY ||
+      !snare_x86_decode(d->original, d->length, &insn, operands))
+    return false;
+  switch (insn.meta.category) {
+  case ZYDIS_CATEGORY_RET:
+  case ZYDIS_CATEGORY_UNCOND_BR:
+  case ZYDIS_CATEGORY_COND_BR:
+  case ZYDIS_CATEGORY_CALL:
+  case ZYDIS_CATEGORY_SYSCALL:
+  case ZYDIS_CATEGORY_INTERRUPT:
+  case ZYDIS_CATEGORY_SYSTEM:
+  case ZYDIS_CATEGORY_SYSRET:
+  case ZYDIS_CATEGORY_UINTR:
+  case ZYDIS_CATEGORY_VTX:
+  case ZYDIS_CATEGORY_SGX:
+    return false;
+  default:
+    return true;
+  }
+}
+
 snare_displaced_result snare_arch_displaced_start(const snare_displaced *d,
                                                   void *context) {
   uint64_t target;

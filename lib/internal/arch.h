@@ -101,6 +101,14 @@ typedef enum snare_displaced_result {
   SNARE_DISPLACED_FAULTED       /* emulation touched bad memory */
 } snare_displaced_result;
 
+/*
+ * Whether d (a COPY plan) always goes on to the instruction after it:
+ * not a return, jump, call, system call, interrupt or system
+ * instruction. Such an instruction can run alone out of line, its copy
+ * followed by a trap instead of the jump back. Signal-safe.
+ */
+SNARE_HIDDEN bool snare_arch_falls_through(const snare_displaced *d);
+
 /* Redirects context (at d->address) so it executes the instruction. */
 SNARE_HIDDEN snare_displaced_result
 snare_arch_displaced_start(const snare_displaced *d, void *context);

@@ -161,6 +161,25 @@ static bool on_site(snare_site *site, void *context) {
   return true;
 }
 
+/* A step of thread is done: it steps on in its range, or stops. */
+static bool step_done(snare_thread *thread, void *context) {
+  snare_stop stop = {.kind = SNARE_STOP_STEP,
+                     .reason = SNARE_REASON_SINGLE_STEP};
+  snare_watchpoints_after_step(thread, context, &stop);
+  if (!snare_worker_step_on(thread, context, &stop))
+    snare_worker_stop(thread, context, &stop);
+  return true;
+}
+
+/* The trap after an instruction the worker ran alone in its step slot
+   (worker.c): the step is done, after the original instruction. */
+static bool on_slot_step(snare_thread *thread, void *context) {
+  thread->step_slot_armed = false;
+  const snare_displaced *d = &thread->step_site->plan;
+  snare_arch_register_set(context, SNARE_REG_RIP, d->address + d->length);
+  return step_done(thread, context);
+}
+
 /*
  * A controller adds a site to the table before writing its trap and
  * restores the original byte before removing the site. So a trap with no
@@ -168,11 +187,16 @@ static bool on_site(snare_site *site, void *context) {
  * was reaching it: re-execute), or if the site is there when looked up
  * again after reading the byte (cleared and set again at the same address
  * in between: a thread preempted here saw neither). Only a trap byte with
- * no site on both sides of the read is the program's own.
+ * no site on both sides of the read is the program's own. The trap
+ * that ends the worker's step in its slot comes first.
  */
 static bool on_breakpoint_trap(const snare_fault *fault, void *context) {
   uint64_t addr = snare_arch_trap_address(
       snare_arch_register_get(context, SNARE_REG_RIP));
+  snare_thread *self = snare_stoppable_thread();
+  if (self != NULL && self->step_slot_armed &&
+      addr == self->step_slot + self->step_site->plan.length)
+    return on_slot_step(self, context);
   snare_site *site = snare_sites_find(addr);
   uint8_t byte;
   if (site == NULL && snare_os_memory_read(addr, &byte, 1)) {
@@ -219,11 +243,7 @@ static bool on_step_trap(const snare_fault *fault, void *context) {
     return true;
   }
   leave_slot(context);
-  snare_stop stop = {.kind = SNARE_STOP_STEP,
-                     .reason = SNARE_REASON_SINGLE_STEP};
-  snare_watchpoints_after_step(thread, context, &stop);
-  snare_worker_stop(thread, context, &stop);
-  return true;
+  return step_done(thread, context);
 }
 
 static snare_stop_reason fault_reason(const snare_fault *fault,

@@ -282,6 +282,7 @@ void snare_session_free(snare_session *session) {
   snare_os_global_lock();
   snare_watchpoints_clear_all(session);
   snare_breakpoints_clear_all(session);
+  snare_worker_step_slot_release(&session->worker);
   snare_reclaim();
   sessions_remove(session);
   snare_os_global_unlock();

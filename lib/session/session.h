@@ -124,5 +124,18 @@ SNARE_HIDDEN void snare_worker_body(void *session);
  */
 SNARE_HIDDEN void snare_worker_stop(snare_thread *thread, void *context,
                                     snare_stop *stop);
+/*
+ * After a step that ended in *stop: steps on, without parking, while the
+ * thread stays in its step range (threads.h). True when it is stepping
+ * on (return from the handler); false when *stop, updated by any step
+ * made here, is to be parked with.
+ */
+SNARE_HIDDEN bool snare_worker_step_on(snare_thread *thread, void *context,
+                                       snare_stop *stop);
+/* Gives the worker a step slot within reach of `near` (threads.h), kept
+   from one step to the next; on failure it steps by the trap flag. */
+SNARE_HIDDEN void snare_worker_step_slot(snare_thread *thread, uint64_t near);
+/* Gives it back, once the worker is gone; under the global lock. */
+SNARE_HIDDEN void snare_worker_step_slot_release(snare_thread *thread);
 
 #endif

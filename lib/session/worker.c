@@ -2,6 +2,7 @@
  * worker.c - the session's worker thread: runs entries, and parks in the
  * fault handler when it stops, until the controller resumes it.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "session/events.h"
@@ -25,6 +26,7 @@ static void snapshot_registers(snare_stop *stop, const void *context) {
  */
 static void park(snare_thread *thread, void *context, const snare_stop *stop) {
   thread->stepping = false;
+  thread->step_slot_armed = false;
   atomic_store(&thread->interrupt_requested, false);
   snare_arch_single_step(context, false);
   thread->stop = *stop;
@@ -42,6 +44,86 @@ static void park(snare_thread *thread, void *context, const snare_stop *stop) {
   if (thread->resume_mode == SNARE_RESUME_ABORT)
     snare_os_abort_to_catch(thread->catch_point);
   atomic_fetch_add(&snare_dispatch_depth, 1);
+}
+
+/* How one step of a step range goes (see step_out_of_line). */
+typedef enum slot_step { BY_TRAP_FLAG, IN_SLOT, EMULATED } slot_step;
+
+/*
+ * One step of a step range (threads.h) without the trap flag, whose trap
+ * costs 4-5 int3 traps on a virtual machine: a branch or call is
+ * emulated on the context, as from a breakpoint's site (EMULATED, *stop
+ * a step's stop), and an instruction that goes on to the next runs
+ * alone in the worker's slot, its copy followed by a trap (IN_SLOT: the
+ * context is at the slot; on_slot_step in fault.c ends the step). Any
+ * other instruction, one with a site in its bytes, one that cannot
+ * move, and every step while the session watches memory take the trap
+ * flag (BY_TRAP_FLAG, nothing changed).
+ */
+static slot_step step_out_of_line(snare_thread *thread, void *context,
+                                  snare_stop *stop) {
+  /* A watched write in the slot would trap there as a watchpoint's stop,
+     where a step over it reports it as the step's (after_step). */
+  if (thread->step_range_end == 0 || thread->step_slot_code == NULL ||
+      thread->session->watchpoint_count != 0)
+    return BY_TRAP_FLAG;
+  /* only the program's own code in the range: not a breakpoint
+     trampoline's copy of what its jump covers, where the pc goes to
+     resume from inside the jump */
+  uint64_t pc = snare_arch_register_get(context, SNARE_REG_RIP);
+  uint8_t bytes[SNARE_ARCH_MAX_INSTRUCTION];
+  snare_displaced d;
+  if (pc < thread->step_range_start || pc >= thread->step_range_end ||
+      snare_breakpoint_jump_resume_pc(pc) != pc ||
+      snare_sites_any_in(pc, sizeof bytes) ||
+      !snare_os_memory_read_fast(pc, bytes, sizeof bytes) ||
+      snare_arch_displaced_plan(pc, bytes, sizeof bytes, thread->step_slot,
+                                &d) != SNARE_OK)
+    return BY_TRAP_FLAG;
+  if (d.kind != SNARE_DISPLACED_COPY) {
+    if (snare_arch_displaced_start(&d, context) != SNARE_DISPLACED_DONE)
+      return BY_TRAP_FLAG; /* a bad indirect target faults for real */
+    memset(stop, 0, sizeof *stop);
+    stop->kind = SNARE_STOP_STEP;
+    stop->reason = SNARE_REASON_SINGLE_STEP;
+    snare_watchpoints_after_step(thread, context, stop);
+    return EMULATED;
+  }
+  if (!snare_arch_falls_through(&d))
+    return BY_TRAP_FLAG;
+  thread->step_site->plan = d; /* before the pc can be in the slot */
+  memcpy(thread->step_slot_code, d.code, d.length);
+  memcpy(thread->step_slot_code + d.length, snare_arch_trap_instruction,
+         snare_arch_trap_size);
+  snare_os_code_flush(thread->step_slot, d.length + snare_arch_trap_size);
+  thread->step_slot_armed = true;
+  thread->stepping = false;
+  snare_arch_single_step(context, false);
+  snare_arch_register_set(context, SNARE_REG_RIP, thread->step_slot);
+  return IN_SLOT;
+}
+
+void snare_worker_step_slot(snare_thread *thread, uint64_t near) {
+  snare_os_global_lock();
+  if (thread->step_site == NULL)
+    thread->step_site = calloc(1, sizeof *thread->step_site);
+  if (thread->step_site != NULL) {
+    thread->step_slot =
+        snare_sites_step_slot(near, thread->step_site, thread->step_slot);
+    thread->step_slot_code =
+        thread->step_slot != 0
+            ? snare_os_code_alias(thread->step_slot, SNARE_ARCH_SLOT_SIZE)
+            : NULL;
+  }
+  snare_os_global_unlock();
+}
+
+void snare_worker_step_slot_release(snare_thread *thread) {
+  snare_sites_step_slot_release(thread->step_slot);
+  free(thread->step_site);
+  thread->step_slot = 0;
+  thread->step_slot_code = NULL;
+  thread->step_site = NULL;
 }
 
 /*
@@ -76,16 +158,52 @@ static bool prepare_resume(snare_thread *thread, void *context,
     case SNARE_DISPLACED_RUNS_IN_SLOT:
       break;
     }
+  } else if (step) {
+    switch (step_out_of_line(thread, context, stop)) {
+    case IN_SLOT:
+      return false;
+    case EMULATED:
+      return true;
+    case BY_TRAP_FLAG:
+      break;
+    }
   }
   thread->stepping = step;
   snare_arch_single_step(context, step);
   return false;
 }
 
+/* Whether the step just made ends inside the thread's step range, where
+   the stepper would only step again (see threads.h): not for any stop
+   but a plain step, nor once an interrupt is asked for. */
+static bool within_step_range(const snare_thread *thread, const void *context,
+                              const snare_stop *stop) {
+  if (thread->step_range_end == 0 || stop->kind != SNARE_STOP_STEP ||
+      stop->watchpoint != 0 || atomic_load(&thread->interrupt_requested))
+    return false;
+  uint64_t pc = snare_arch_register_get(context, SNARE_REG_RIP);
+  uint64_t sp = snare_arch_register_get(context, SNARE_REG_RSP);
+  return pc >= thread->step_range_start && pc < thread->step_range_end &&
+         sp < thread->step_sp_limit && sp != thread->step_prev_sp - 8;
+}
+
+bool snare_worker_step_on(snare_thread *thread, void *context,
+                          snare_stop *stop) {
+  while (within_step_range(thread, context, stop)) {
+    thread->step_prev_pc = snare_arch_register_get(context, SNARE_REG_RIP);
+    thread->step_prev_sp = snare_arch_register_get(context, SNARE_REG_RSP);
+    thread->resume_has_pc = false;
+    if (!prepare_resume(thread, context, stop))
+      return true;
+  }
+  return false;
+}
+
 void snare_worker_stop(snare_thread *thread, void *context, snare_stop *stop) {
   do
     park(thread, context, stop);
-  while (prepare_resume(thread, context, stop));
+  while (prepare_resume(thread, context, stop) &&
+         !snare_worker_step_on(thread, context, stop));
 }
 
 static void run_entry(void *raw) {

@@ -84,16 +84,19 @@ snare_status snare_step_continue_to(const snare_step_subject *subject,
 
 snare_status snare_step_frame(const snare_step_subject *subject,
                               uint64_t *cfa, uint64_t *ret) {
+  /* frame 1's pc needs no unwinding of frame 1 itself: the CFA alone
+     (no ret) takes one step of the unwinder, not two */
   snare_unwind_frame frames[2];
   size_t n = 0;
-  snare_status status =
-      snare_arch_unwind(subject->thread->context, frames, 2, &n);
+  snare_status status = snare_arch_unwind(subject->thread->context, frames,
+                                          ret != NULL ? 2 : 1, &n);
   if (status != SNARE_OK)
     return status;
   if (n == 0)
     return SNARE_NOT_FOUND;
   *cfa = frames[0].cfa;
-  *ret = n > 1 ? frames[1].pc : 0;
+  if (ret != NULL)
+    *ret = n > 1 ? frames[1].pc : 0;
   return SNARE_OK;
 }
 

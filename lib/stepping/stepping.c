@@ -9,7 +9,9 @@
 #include "code/code.h"
 #include "code/library.h"
 #include "debuginfo/variables.h"
+#include "internal/disassembler.h"
 #include "stepping/stepping.h"
+#include "traps/traps.h"
 
 /* At most this many jumps of a PLT stub are followed to the real callee. */
 #define MAX_STUB_JUMPS 4
@@ -94,11 +96,71 @@ static snare_status step_one(stepper *st, snare_stop *stop, verdict *v) {
   return *v == KEEP_GOING ? read_position(st) : SNARE_OK;
 }
 
+/* At most this many rows after the stepped one join its range. */
+#define MAX_JOINED_ROWS 16
+
+/*
+ * Where the stepped range ends once the rows right after it that go on
+ * with its line (a line the line table splits by column or view) join
+ * it: decide() only moves the range on at each of them (the same line
+ * and file, no inlined call entered or left, the same frame), so the
+ * thread steps through them by itself. The stepper's own range stays
+ * the row, so what it decides once the thread leaves is unchanged.
+ */
+static uint64_t joined_end(const stepper *st) {
+  uint64_t end = st->range_end;
+  if (st->line == 0 || st->file == NULL || st->hidden != 0)
+    return end;
+  for (int k = 0; k < MAX_JOINED_ROWS; k++) {
+    snare_line_info li;
+    const char *call_file;
+    unsigned call_line;
+    if (snare_line_at(end, &li) != SNARE_OK || li.start != end ||
+        li.end <= end || li.line != st->line ||
+        !same_file(li.file, st->file) ||
+        inline_entries(end, &call_file, &call_line) != 0 ||
+        inline_depth(end) != st->depth)
+      break;
+    end = li.end;
+  }
+  return end;
+}
+
+/*
+ * step_one for step (into): the thread steps on by itself, in its
+ * handler, while it stays in the range and frame being stepped and makes
+ * no push (threads.h), the instructions after_step would only step past;
+ * so a line costs one hand-off, not one per instruction. *prev_pc and
+ * *prev_sp: where the last instruction stepped began.
+ */
+static snare_status step_in_range(stepper *st, snare_stop *stop, verdict *v,
+                                  uint64_t *prev_pc, uint64_t *prev_sp) {
+  snare_thread *thread = st->subject->thread;
+  if (thread->is_worker)
+    snare_worker_step_slot(thread, st->range_start);
+  thread->step_range_start = st->range_start;
+  thread->step_range_end = joined_end(st);
+  thread->step_sp_limit = st->cfa;
+  thread->step_prev_pc = st->pc;
+  thread->step_prev_sp = st->sp;
+  snare_status status = step_one(st, stop, v);
+  thread->step_range_end = 0;
+  *prev_pc = thread->step_prev_pc;
+  *prev_sp = thread->step_prev_sp;
+  return status;
+}
+
 /* True if the instruction at pc is a call; *ret: the address after it. */
 static bool call_at(uint64_t pc, uint64_t *ret) {
   char text[96];
   size_t length;
-  if (snare_disassemble(pc, text, sizeof text, &length) != SNARE_OK ||
+  uint8_t bytes[SNARE_ARCH_MAX_INSTRUCTION];
+  snare_os_global_lock();
+  size_t n = snare_sites_read_instruction(pc, bytes);
+  snare_os_global_unlock();
+  if (n == 0 ||
+      snare_arch_disassemble(pc, bytes, n, text, sizeof text, &length) !=
+          SNARE_OK ||
       strncmp(text, "call", 4) != 0)
     return false;
   *ret = pc + length;
@@ -440,8 +502,7 @@ static snare_status left_range(stepper *st, bool returned, snare_stop *stop,
       return status;
   }
   if (returned) {
-    uint64_t ignored;
-    snare_status status = snare_step_frame(st->subject, &st->cfa, &ignored);
+    snare_status status = snare_step_frame(st->subject, &st->cfa, NULL);
     if (status != SNARE_OK)
       return status;
   }
@@ -483,13 +544,12 @@ static snare_status lineless_range(uint64_t pc, snare_line_info *li) {
  */
 static snare_status start(stepper *st, snare_step_mode mode) {
   snare_line_info li;
-  uint64_t ignored;
   snare_status status = read_position(st);
   if (status == SNARE_OK && (status = snare_line_at(st->pc, &li)) != SNARE_OK &&
       lineless_range(st->pc, &li) == SNARE_OK)
     status = SNARE_OK;
   if (status == SNARE_OK)
-    status = snare_step_frame(st->subject, &st->cfa, &ignored);
+    status = snare_step_frame(st->subject, &st->cfa, NULL);
   if (status != SNARE_OK)
     return status;
   unsigned hidden = hidden_at_start(st);
@@ -554,7 +614,9 @@ snare_status snare_step_run(const snare_step_subject *subject,
         status = decide(&st, false, &v);
       continue;
     }
-    status = step_one(&st, stop, &v);
+    status = mode == SNARE_STEP_INTO
+                 ? step_in_range(&st, stop, &v, &prev_pc, &prev_sp)
+                 : step_one(&st, stop, &v);
     if (status == SNARE_OK && v == KEEP_GOING)
       status = after_step(&st, prev_pc, prev_sp, stop, &v);
   }

@@ -68,7 +68,8 @@ SNARE_HIDDEN snare_status snare_step_continue_to(const snare_step_subject *subje
                                                  bool *reached);
 
 /* The parked subject's innermost physical frame: its CFA, and its
-   return address (0 when it has no caller). */
+   return address (0 when it has no caller; ret may be NULL, which
+   unwinds one step less). */
 SNARE_HIDDEN snare_status snare_step_frame(const snare_step_subject *subject,
                                            uint64_t *cfa, uint64_t *ret);
 

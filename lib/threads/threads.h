@@ -51,6 +51,25 @@ typedef struct snare_thread {
   snare_resume_mode resume_mode;
   bool resume_has_pc;
   uint64_t resume_pc;
+  /* A line step's range (lib/stepping/stepping.c), set by the controller
+     for one instruction step while the thread is parked (step_range_end
+     0: none): the handler steps on by itself while the pc stays in
+     [step_range_start, step_range_end), rsp below step_sp_limit and no
+     instruction pushed, the steps the stepper would take without a
+     decision, so only the last one hands off. step_prev_pc/sp: where the
+     last instruction stepped began. */
+  uint64_t step_range_start, step_range_end, step_sp_limit;
+  uint64_t step_prev_pc, step_prev_sp;
+  /* The worker's slot for those steps (lib/session/worker.c): an
+     instruction that goes on to the next runs there alone, its copy
+     followed by a trap, which costs a fraction of a trap-flag step; its
+     writable view, and the site record that owns it (its plan: the
+     instruction the slot holds). Set by the controller under the global
+     lock; step_slot_armed while the thread runs the slot. */
+  uint64_t step_slot;
+  uint8_t *step_slot_code;
+  struct snare_site *step_site;
+  bool step_slot_armed;
   snare_os_event *resume_event;
   /* Threads and events (lib/session/attach.c): the worker is attached from its
      creation; other threads attach themselves. */

@@ -128,6 +128,24 @@ static void slot_give_back(uint64_t slot, bool maybe_in_use) {
   quarantine[(quarantine_head + quarantine_count++) % QUARANTINE] = slot;
 }
 
+uint64_t snare_sites_step_slot(uint64_t near, snare_site *owner,
+                               uint64_t old) {
+  if (old != 0 && within_reach(old, near))
+    return old;
+  snare_sites_step_slot_release(old);
+  uint64_t slot = slot_take(near);
+  if (slot != 0)
+    atomic_store(owner_of(slot), owner);
+  return slot;
+}
+
+void snare_sites_step_slot_release(uint64_t slot) {
+  if (slot == 0)
+    return;
+  atomic_store(owner_of(slot), NULL);
+  slot_give_back(slot, true);
+}
+
 /* ---- the site table: open addressing, replaced whole to grow ---- */
 
 #define TOMBSTONE ((snare_site *)(uintptr_t)1)
@@ -164,23 +182,28 @@ snare_site *snare_sites_find_slot(uint64_t pc) {
   return owner ? atomic_load(owner) : NULL;
 }
 
-/* How many sites start at each address, counted by a hash of the
-   address: the byte-by-byte lookups of a small range (each_site) skip
-   the addresses where none can start, without the table's probes and
-   their reads of site records (a tenth of setting a breakpoint). A
-   count that reaches the top stays there. */
-#define ADDRESS_BUCKETS (1u << 16)
-static _Atomic uint16_t sites_at[ADDRESS_BUCKETS];
+/* How many sites start at each address, counted by the address's low
+   bits: the byte-by-byte lookups of a small range (each_site) skip the
+   addresses where none can start, without the table's probes and their
+   reads of site records (a tenth of setting a breakpoint). The low bits
+   keep a range's counts together (one cache line for the 30 addresses
+   around a new site, where a hash scattered them over the array) and
+   two sites share a count only if they lie a multiple of 1 MiB apart,
+   so a lookup near a site finds its neighbours' counts empty instead of
+   probing for one address in six. A count that reaches the top stays
+   there. */
+#define ADDRESS_BUCKETS (1u << 20)
+static _Atomic uint8_t sites_at[ADDRESS_BUCKETS];
 
-static _Atomic uint16_t *sites_at_count(uint64_t addr) {
-  return &sites_at[hash(addr, ADDRESS_BUCKETS)];
+static _Atomic uint8_t *sites_at_count(uint64_t addr) {
+  return &sites_at[addr & (ADDRESS_BUCKETS - 1)];
 }
 
 static void sites_at_note(uint64_t addr, int delta) {
-  _Atomic uint16_t *count = sites_at_count(addr);
-  uint16_t now = atomic_load_explicit(count, memory_order_relaxed);
-  if (now != UINT16_MAX)
-    atomic_store_explicit(count, (uint16_t)(now + delta),
+  _Atomic uint8_t *count = sites_at_count(addr);
+  uint8_t now = atomic_load_explicit(count, memory_order_relaxed);
+  if (now != UINT8_MAX)
+    atomic_store_explicit(count, (uint8_t)(now + delta),
                           memory_order_relaxed);
 }
 
@@ -258,7 +281,7 @@ static void show_original(uint64_t addr, uint8_t *dst, size_t n);
    mapped and readable until it closes (under the global lock, held
    here): its bytes are read without the system call of a guarded read,
    which cost a third of setting a breakpoint. */
-static size_t read_instruction_bytes(uint64_t addr, uint8_t *dst) {
+size_t snare_sites_read_instruction(uint64_t addr, uint8_t *dst) {
   uint64_t start, size;
   if (snare_library_code_containing(addr, &start, &size) &&
       start + size - addr >= SNARE_ARCH_MAX_INSTRUCTION &&
@@ -273,7 +296,7 @@ static size_t read_instruction_bytes(uint64_t addr, uint8_t *dst) {
 }
 
 static snare_status plan_into(snare_site *site) {
-  size_t n = read_instruction_bytes(site->address, site->original);
+  size_t n = snare_sites_read_instruction(site->address, site->original);
   if (n == 0)
     return SNARE_BAD_ADDRESS;
   snare_status status = snare_arch_displaced_plan(

@@ -173,9 +173,26 @@ SNARE_HIDDEN snare_status snare_sites_mark(uint64_t addr, void *owner);
 /* True if a site (breakpoint or trap hook) starts in [addr, addr+n), or
    a breakpoint's jump covers part of it. */
 SNARE_HIDDEN bool snare_sites_any_in(uint64_t addr, size_t n);
+/*
+ * A slot of one thread's own for steps out of line (lib/session/worker.c)
+ * within reach of `near`: `old` if it is, else a fresh one (old, if any,
+ * goes back). Its owner is `owner`, a site record never in the table
+ * whose plan says what the slot holds, so a fault or stop in the slot
+ * maps back as in a breakpoint's slot. 0 if none is left. Under the
+ * global lock.
+ */
+SNARE_HIDDEN uint64_t snare_sites_step_slot(uint64_t near, snare_site *owner,
+                                            uint64_t old);
+/* Gives a step slot back (0: none). Under the global lock. */
+SNARE_HIDDEN void snare_sites_step_slot_release(uint64_t slot);
 /* Copies memory as it was before snare patched it. */
 SNARE_HIDDEN bool snare_sites_read_original(uint64_t addr, uint8_t *dst,
                                             size_t n);
+/* The bytes of the instruction at addr as the program sees them, up to
+   the longest instruction and stopping at the end of readable memory:
+   how many. Under the global lock, which keeps an open library's code
+   mapped: that is read without a system call. */
+SNARE_HIDDEN size_t snare_sites_read_instruction(uint64_t addr, uint8_t *dst);
 /* Re-applies traps over [addr, addr+n) after a write, taking the new
    bytes as the originals. */
 SNARE_HIDDEN void snare_sites_rewritten(uint64_t addr, size_t n);

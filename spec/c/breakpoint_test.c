@@ -1,8 +1,11 @@
 /* breakpoint_test.c - breakpoints: hits, conditions, skip and max counts,
    enabling, clearing, refusals, and threads that are not snare's. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fixtures.h"
 #include "snare.h"
@@ -270,4 +273,46 @@ Test(breakpoint, numbers_from_continues_a_debugger_s_numbering) {
   cr_assert_eq(snare_breakpoint_numbers_from(
                    session, SNARE_BREAKPOINT_NUMBER_MAX + 1),
                SNARE_INVALID_ARGUMENT);
+}
+
+/* The descriptor of this process's /proc/PID/mem, or -1. */
+static int mem_descriptor(void) {
+  char wanted[64], path[64], target[64];
+  snprintf(wanted, sizeof wanted, "/proc/%d/mem", (int)getpid());
+  for (int fd = 0; fd < 4096; fd++) {
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n > 0 && (target[n] = '\0', strcmp(target, wanted) == 0))
+      return fd;
+  }
+  return -1;
+}
+
+Test(breakpoint, code_writes_never_reach_a_file_the_program_put_at_their_number) {
+  uint64_t fib = loops("O2", "fib");
+  int id;
+  cr_assert_eq(snare_breakpoint_set(session, fib, NULL, &id), SNARE_OK);
+  cr_assert_eq(snare_breakpoint_clear(session, id), SNARE_OK);
+  /* the program closes snare's code writer and puts a file of its own at
+     that number (dup2, as a closefrom-and-reopen daemon's would) */
+  int fd = mem_descriptor();
+  cr_assert_geq(fd, 0);
+  close(fd);
+  FILE *file = tmpfile();
+  cr_assert_not_null(file);
+  int mine = dup2(fileno(file), fd);
+  cr_assert_eq(mine, fd);
+  uint8_t before[16];
+  memcpy(before, (void *)(uintptr_t)fib, sizeof before);
+  cr_assert_eq(snare_breakpoint_set(session, fib, NULL, &id), SNARE_OK);
+  cr_assert_neq(memcmp(before, (void *)(uintptr_t)fib, sizeof before), 0,
+                "the trap is written through a writer of its own");
+  snare_stop stop;
+  cr_assert_gt(run_counting_stops(fib, 3, &stop), 0);
+  cr_assert_eq(snare_breakpoint_clear(session, id), SNARE_OK);
+  cr_assert_eq(memcmp(before, (void *)(uintptr_t)fib, sizeof before), 0);
+  cr_assert_eq(lseek(mine, 0, SEEK_END), 0, "the program's file got no byte");
+  cr_assert_neq(fcntl(mine, F_GETFD), -1, "the program's file is still open");
+  close(mine);
+  fclose(file);
 }
