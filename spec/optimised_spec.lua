@@ -125,6 +125,23 @@ for _, level in ipairs{ "O0", "O2" } do
         assert.equals("inline_steps", s:backtrace()[1].func)
       end)
 
+      -- gdb 13: the return address begins the inlined store, and finish
+      -- (its breakpoint no user's) shows the stop in store's caller
+      it("finishes to a return address where an inlined call begins",
+         function()
+        local s = helpers.session{ timeout = 10000 }
+        s:breakpoint("optimised_use")
+        assert.equals("breakpoint", s:call("finish_to_inline", 5).kind)
+        local stop = s:finish()
+        assert.equals("step", stop.kind)
+        assert.equals("finish_to_inline", stop.func)
+        assert.equals(mark("finish-to-inline"), stop.line)
+        assert.equals(5, stop.value)
+        local bt = s:backtrace()
+        assert.equals("finish_to_inline", bt[1].func)
+        assert.is_falsy(bt[1].inlined)
+      end)
+
       it("lists a local of a block without code, optimised out", function()
         local f = stop_at("blockless", "blockless", 2)
         local gone = entry(f:locals(), "gone")
