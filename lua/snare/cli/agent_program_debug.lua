@@ -153,7 +153,7 @@ local function hidden(pc)
 end
 
 local view = View.new(threads, on_end, hidden)
-local dbg = assert(Debugger.new { session = view })
+local dbg = assert(Debugger.new { session = view, batch = batch })
 dbg.libraries = libraries
 
 -- A fault shows as gdb's "Program received signal"; continuing from it
