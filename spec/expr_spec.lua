@@ -25,6 +25,15 @@ local function debug(lines)
   return out
 end
 
+-- "A, A+1, ..., B"
+local function seq(a, b)
+  local t = {}
+  for i = a, b do
+    t[#t + 1] = tostring(i)
+  end
+  return table.concat(t, ", ")
+end
+
 -- Each expression printed at the stop in expr_stop, with gdb's text
 -- (ADDR where an address appears).
 local cases = {
@@ -55,6 +64,11 @@ local cases = {
   { "expr_hidden", "7" },
   { "expr_buf", "\"hello\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\"" },
   { "expr_zeros", "{0 <repeats 20 times>}" },
+  -- a run counts as 10 elements towards the 200 shown, is never cut
+  { "expr_runs", "{9 <repeats 50 times>, " .. seq(50, 99)
+    .. ", 0 <repeats 250 times>, " .. seq(350, 479) .. "...}" },
+  { "*&expr_runs[100]@250", "{0 <repeats 250 times>}" },
+  { "expr_blank", "'\\000' <repeats 299 times>" },
   { "expr_fib", "{int (int)} ADDR <expr_fib>" },
   { "&expr_fib", "(int (*)(int)) ADDR <expr_fib>" },
   { "&expr_buf[1]", "ADDR <expr_buf+1> \"ello\"" },

@@ -59,6 +59,21 @@ for _, level in ipairs{ "O0", "O2" } do
       assert.equals(5, entry(f:params(), "x").value)
     end)
 
+    -- gdb 13's info locals at the mark: the block's locals in the order
+    -- of its hash table, then the function's (at -O2 mix is inlined and
+    -- gdb also lists the abstract function's locals, optimised out).
+    it("lists a block's locals in gdb's order", function()
+      local f = stop_at("block-locals", "block_locals", 5)
+      local names = {}
+      for _, e in ipairs(f:locals()) do names[#names + 1] = e.name end
+      local want = "a c e b d f r"
+      if level == "O2" then
+        want = want .. " r a b c d e f"
+      end
+      assert.equals(want, table.concat(names, " "))
+      assert.equals(15, entry(f:locals(), "c").value)
+    end)
+
     if level == "O2" then
       -- func:line of each stop of `break inline_steps` then count commands.
       local function steps(command, count)
@@ -108,6 +123,23 @@ for _, level in ipairs{ "O0", "O2" } do
         assert.equals(mark("inline-after"), stop.line)
         assert.is_nil(stop.value)
         assert.equals("inline_steps", s:backtrace()[1].func)
+      end)
+
+      -- gdb 13: the return address begins the inlined store, and finish
+      -- (its breakpoint no user's) shows the stop in store's caller
+      it("finishes to a return address where an inlined call begins",
+         function()
+        local s = helpers.session{ timeout = 10000 }
+        s:breakpoint("optimised_use")
+        assert.equals("breakpoint", s:call("finish_to_inline", 5).kind)
+        local stop = s:finish()
+        assert.equals("step", stop.kind)
+        assert.equals("finish_to_inline", stop.func)
+        assert.equals(mark("finish-to-inline"), stop.line)
+        assert.equals(5, stop.value)
+        local bt = s:backtrace()
+        assert.equals("finish_to_inline", bt[1].func)
+        assert.is_falsy(bt[1].inlined)
       end)
 
       it("lists a local of a block without code, optimised out", function()

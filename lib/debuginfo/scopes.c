@@ -107,6 +107,7 @@ typedef struct block_walk {
   void *arg;
   Dwarf_Off *claimed; /* abstract DIEs a concrete child stands for */
   size_t claimed_count, claimed_cap;
+  size_t symbols; /* gdb's symbols of the block (see extra_symbols) */
 } block_walk;
 
 static bool claimed(const block_walk *w, Dwarf_Off off)
@@ -127,6 +128,60 @@ static bool declares(const block_walk *w, Dwarf_Die child, Dwarf_Half tag)
   if (w->params)
     return tag == DW_TAG_formal_parameter;
   return tag == DW_TAG_variable || (tag == DW_TAG_label && !has_code(child));
+}
+
+static bool has_attr(Dwarf_Die die, Dwarf_Half at)
+{
+  Dwarf_Bool yes = 0;
+  return dwarf_hasattr(die, at, &yes, NULL) == DW_DLV_OK && yes;
+}
+
+static bool named(Dwarf_Die die)
+{
+  char *name = NULL;
+  return dwarf_diename(die, &name, NULL) == DW_DLV_OK;
+}
+
+/*
+ * The symbols other than the variables listed that gdb makes of child in
+ * the table of the block declaring it (their count sizes the table, so
+ * it orders the variables): an extern declaration, a label that owns
+ * code, a named type, an enumeration's enumerators, a nested function.
+ */
+static size_t extra_symbols(Dwarf_Debug dbg, Dwarf_Die child, Dwarf_Half tag)
+{
+  switch (tag) {
+  case DW_TAG_variable:
+    return is_declaration(child) && has_attr(child, DW_AT_external) &&
+           named(child);
+  case DW_TAG_label:
+    return has_code(child) && named(child);
+  case DW_TAG_typedef:
+    return named(child);
+  case DW_TAG_subprogram:
+    return has_code(child) && named(child);
+  case DW_TAG_structure_type:
+  case DW_TAG_union_type:
+  case DW_TAG_class_type:
+    return named(child) &&
+           (!is_declaration(child) || has_attr(child, DW_AT_byte_size));
+  case DW_TAG_enumeration_type: {
+    size_t n = named(child) &&
+               (!is_declaration(child) || has_attr(child, DW_AT_byte_size));
+    Dwarf_Die e = NULL;
+    if (dwarf_child(child, &e, NULL) != DW_DLV_OK)
+      return n;
+    while (e) {
+      Dwarf_Half etag = 0;
+      dwarf_tag(e, &etag, NULL);
+      n += etag == DW_TAG_enumerator && named(e);
+      e = di_next_sibling(dbg, e);
+    }
+    return n;
+  }
+  default:
+    return 0;
+  }
 }
 
 /*
@@ -158,10 +213,13 @@ static bool walk_children(block_walk *w, Dwarf_Die die, bool abstract)
       if (dwarf_diename(child, &name, NULL) == DW_DLV_OK ||
           (var.origin && dwarf_diename(var.origin, &name, NULL) == DW_DLV_OK)) {
         var.name = name;
+        w->symbols++;
         go_on = w->visit(&var, w->arg);
       }
       if (var.origin)
         dwarf_dealloc_die(var.origin);
+    } else if (!w->params) {
+      w->symbols += extra_symbols(dbg, child, tag);
     }
     child = di_next_sibling(dbg, child);
   }
@@ -256,7 +314,7 @@ static void claim_by_position(block_walk *w, Dwarf_Die die, Dwarf_Die origin)
  */
 static bool visit_children(const snare_debuginfo *di, Dwarf_Off off,
                            Dwarf_Die function, bool params,
-                           di_var_visit visit, void *arg)
+                           di_var_visit visit, void *arg, size_t *symbols)
 {
   Dwarf_Die die = NULL;
   if (dwarf_offdie_b(di->dbg, off, true, &die, NULL) != DW_DLV_OK)
@@ -274,6 +332,86 @@ static bool visit_children(const snare_debuginfo *di, Dwarf_Off off,
     dwarf_dealloc_die(origin);
   free(w.claimed);
   dwarf_dealloc_die(die);
+  if (symbols)
+    *symbols = w.symbols;
+  return go_on;
+}
+
+/* A variable of a lexical block, as collect_visit records it. */
+typedef struct listed_var {
+  Dwarf_Off die, origin; /* origin 0: none */
+  const char *name;      /* in the section's data */
+  unsigned bucket;
+  size_t position;
+} listed_var;
+
+typedef struct collect_arg {
+  listed_var *vars;
+  size_t count, cap;
+  bool failed;
+} collect_arg;
+
+static bool collect_visit(const di_var *var, void *p)
+{
+  collect_arg *a = p;
+  if (!di_reserve((void **)&a->vars, &a->cap, a->count, sizeof *a->vars)) {
+    a->failed = true;
+    return false;
+  }
+  a->vars[a->count] = (listed_var){
+      .die = offset_of(var->die),
+      .origin = var->origin ? offset_of(var->origin) : 0,
+      .name = var->name,
+      .position = a->count};
+  a->count++;
+  return true;
+}
+
+static int by_bucket(const void *pa, const void *pb)
+{
+  const listed_var *a = pa, *b = pb;
+  if (a->bucket != b->bucket)
+    return a->bucket < b->bucket ? -1 : 1;
+  return a->position < b->position ? -1 : a->position > b->position;
+}
+
+/*
+ * Visits the variables of a lexical block in gdb's order: gdb keeps a
+ * block that is no function's in a hash table of symbols/5 + 1 buckets
+ * and lists it bucket by bucket, each bucket in declaration order
+ * (a function's or inlined call's block it keeps in declaration order).
+ */
+static bool visit_hashed(const snare_debuginfo *di, Dwarf_Off off,
+                         Dwarf_Die function, di_var_visit visit, void *arg)
+{
+  collect_arg a = {0};
+  size_t symbols = 0;
+  visit_children(di, off, function, false, collect_visit, &a, &symbols);
+  if (a.failed) {
+    free(a.vars);
+    return visit_children(di, off, function, false, visit, arg, NULL);
+  }
+  unsigned buckets = (unsigned)(symbols / 5 + 1);
+  for (size_t i = 0; i < a.count; i++)
+    a.vars[i].bucket = di_symbol_hash(a.vars[i].name) % buckets;
+  if (a.count > 1)
+    qsort(a.vars, a.count, sizeof *a.vars, by_bucket);
+  bool go_on = true;
+  for (size_t i = 0; go_on && i < a.count; i++) {
+    di_var var = {.function = function, .name = a.vars[i].name};
+    if (dwarf_offdie_b(di->dbg, a.vars[i].die, true, &var.die, NULL) !=
+        DW_DLV_OK)
+      continue;
+    if (a.vars[i].origin &&
+        dwarf_offdie_b(di->dbg, a.vars[i].origin, true, &var.origin, NULL) !=
+            DW_DLV_OK)
+      var.origin = NULL;
+    go_on = visit(&var, arg);
+    if (var.origin)
+      dwarf_dealloc_die(var.origin);
+    dwarf_dealloc_die(var.die);
+  }
+  free(a.vars);
   return go_on;
 }
 
@@ -290,9 +428,13 @@ void di_vars_each(const snare_debuginfo *di, long scope, di_var_visit visit,
                      NULL) != DW_DLV_OK)
     return;
   bool go_on =
-      visit_children(di, di->blocks[fb].die, function, true, visit, arg);
+      visit_children(di, di->blocks[fb].die, function, true, visit, arg, NULL);
   for (long b = scope; go_on && b >= 0; b = di->blocks[b].parent) {
-    go_on = visit_children(di, di->blocks[b].die, function, false, visit, arg);
+    if (di->blocks[b].kind == DI_BLOCK_LEXICAL)
+      go_on = visit_hashed(di, di->blocks[b].die, function, visit, arg);
+    else
+      go_on = visit_children(di, di->blocks[b].die, function, false, visit,
+                             arg, NULL);
     if (b == fb)
       break;
   }

@@ -36,6 +36,9 @@ bool di_var_find_listed(const snare_debuginfo *di, long scope, size_t index,
                         di_var *out) SNARE_HIDDEN;
 void di_var_done(const snare_debuginfo *di, di_var *var) SNARE_HIDDEN;
 
+/* The hash gdb files a symbol named name under (symbol_hash.c). */
+unsigned di_symbol_hash(const char *name) SNARE_HIDDEN;
+
 
 /* Where a value is: one location, or pieces of several. */
 typedef enum di_loc_kind {

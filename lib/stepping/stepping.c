@@ -582,8 +582,18 @@ static unsigned shown_depth(const snare_step_subject *subject) {
 snare_status snare_step_run(const snare_step_subject *subject,
                             snare_step_mode mode,
                             const snare_step_policy *policy, snare_stop *stop) {
-  if (mode == SNARE_STEP_OUT && shown_depth(subject) == 0)
-    return snare_step_finish(subject, stop);
+  if (mode == SNARE_STEP_OUT && shown_depth(subject) == 0) {
+    snare_status status = snare_step_finish(subject, stop);
+    /* as gdb's (its finish breakpoint is no user's): the stop shows the
+       caller of the inlined calls that begin at the return address */
+    if (status == SNARE_OK && stop->reason == SNARE_REASON_STEP_DONE) {
+      const char *file;
+      unsigned line;
+      stop->inline_hidden = subject->thread->stop.inline_hidden =
+          inline_entries(stop->pc, &file, &line);
+    }
+    return status;
+  }
   stepper st = {.subject = subject, .mode = mode, .policy = policy};
   snare_status status = read_position(&st);
   if (status != SNARE_OK)

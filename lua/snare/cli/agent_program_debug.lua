@@ -200,7 +200,7 @@ local function hidden(pc)
 end
 
 local view = View.new(threads, on_end, hidden)
-local dbg = assert(Debugger.new { session = view })
+local dbg = assert(Debugger.new { session = view, batch = batch })
 dbg.libraries = libraries
 dbg.stop_instruction = false -- gdb shows a stop's frame line alone
 

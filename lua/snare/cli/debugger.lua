@@ -427,6 +427,7 @@ function Debugger.new(opts)
     vars = {},   -- globals of `lua` chunks
     notes = {},  -- breakpoint id -> {temporary =, condition =}
     commands = commands.load(),
+    batch = opts.batch, -- -batch: commands come from -ex and -x alone
   }, Debugger)
   for _, path in ipairs(opts.libraries or {}) do
     -- dlopen searches the system's directories for a bare name; a file

@@ -12,6 +12,7 @@ local format = {}
 local strip = types.strip
 local ELEMENTS = 200 -- gdb's `print elements`
 local REPEATS = 10   -- gdb's `print repeats`
+local ARRAY_READ = 65536 -- arrays up to this size are read at once
 
 local char_escapes = { [7] = "\\a", [8] = "\\b", [9] = "\\t", [10] = "\\n",
                        [11] = "\\v", [12] = "\\f", [13] = "\\r",
@@ -129,9 +130,25 @@ end
 
 -- gdb's generic_printstr: quoted runs, long repeats as 'c' <repeats N
 -- times>, an incomplete multibyte sequence at the end apart, "..." when
--- cut at the element limit.
-local function string_text(bytes, cut)
+-- cut at the element limit. With limit, runs of equal characters are
+-- taken whole until they count limit characters (a char array: the run
+-- that crosses the limit is shown to its end), then the rest is cut.
+local function string_text(bytes, cut, limit)
   local chars, incomplete = characters(bytes)
+  if limit then
+    local taken, i = 0, 1
+    while i <= #chars and taken < limit do
+      local j = i
+      while j < #chars and chars[j + 1].key == chars[i].key do
+        j = j + 1
+      end
+      taken, i = taken + j - i + 1, j + 1
+    end
+    if i <= #chars or (incomplete and taken >= limit) then
+      chars = table.move(chars, 1, i - 1, 1, {})
+      incomplete, cut = nil, true
+    end
+  end
   if incomplete and #chars > 0 and chars[#chars].valid then
     chars[#chars] = nil -- gdb 13 loses the character converted before it
   end
@@ -446,48 +463,56 @@ local function array_text(v, t, opts, depth)
     if not ok then
       return "<error: " .. tostring(bytes) .. ">"
     end
-    local cut = #bytes > ELEMENTS
-    bytes = bytes:sub(1, ELEMENTS)
-    if not cut and bytes:sub(-1) == "\0" then
+    if bytes:sub(-1) == "\0" then
       bytes = bytes:sub(1, -2)
     end
-    return string_text(bytes, cut)
+    return string_text(bytes, false, ELEMENTS)
   end
   local size = es.size or 0
-  local items, previous, run = {}, nil, 0
-  local function flush()
-    if previous == nil then
-      return
+  local whole
+  if not v.address or count * size <= ARRAY_READ then
+    local ok, bytes = pcall(value.bytes, v)
+    whole = ok and bytes or nil
+  end
+  local function element(i)
+    local e = { type = elem }
+    if v.address then
+      e.address = v.address + i * size
     end
-    if run > REPEATS then
-      items[#items + 1] = string.format("%s <repeats %d times>", previous,
-                                        run)
-    else
-      for _ = 1, run do
-        items[#items + 1] = previous
+    if whole then
+      e.bytes = whole:sub(i * size + 1, (i + 1) * size)
+    end
+    return e
+  end
+  local function contents(i)
+    local ok, bytes = pcall(value.bytes, element(i))
+    return ok and bytes or nil
+  end
+  -- gdb's value_print_array_elements: a run longer than `print repeats`
+  -- is one item however long, and counts as `print repeats` elements
+  -- towards `print elements`.
+  local items, printed, i = {}, 0, 0
+  while i < count and printed < ELEMENTS do
+    local e = element(i)
+    local reps, bytes = 1, contents(i)
+    if bytes then
+      while i + reps < count and contents(i + reps) == bytes do
+        reps = reps + 1
       end
     end
-  end
-  local shown = math.min(count, ELEMENTS)
-  for i = 0, shown - 1 do
-    local e
-    if v.address then
-      e = value.at(elem, v.address + i * size)
-    else
-      e = { type = elem, bytes = value.bytes(v):sub(i * size + 1,
-                                                     (i + 1) * size) }
-    end
     local text = render(e, opts, depth + 1, false)
-    if text == previous then
-      run = run + 1
+    if reps > REPEATS then
+      items[#items + 1] = string.format("%s <repeats %d times>", text, reps)
+      printed = printed + REPEATS
+      i = i + reps
     else
-      flush()
-      previous, run = text, 1
+      items[#items + 1] = text
+      printed = printed + 1
+      i = i + 1
     end
   end
-  flush()
   local text = "{" .. table.concat(items, ", ")
-  if count > ELEMENTS then
+  if i < count then
     text = text .. "..."
   end
   return text .. "}"

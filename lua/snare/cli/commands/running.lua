@@ -112,7 +112,7 @@ local function finish(dbg, args)
   if index > 0 and not caller then
     dbg:fail('"finish" not meaningful in the outermost frame.')
   end
-  if frame then
+  if frame and not dbg.batch then -- gdb says it to a terminal or a pipe
     dbg:out("Run till exit from " .. report.stack_frame(frame))
   end
   local fn = frame and dbg.env:function_type(frame.pc)
