@@ -33,9 +33,6 @@ local function backtraces(out)
     end
     if current and line:match("^#%d") then
       line = line:gsub("0x%x+", "ADDR"):gsub(" at [^ ]*/([^/ ]+:%d+)$", " at %1")
-        -- (chain_leaf's x@entry gdb reads from rdi of the tail-call frame,
-        -- a register snare does not take for an outer frame's)
-        :gsub("(%w+)=%1@entry=", "%1=")
       current[#current + 1] = line
       if line:match(" tail_chain_main ") then current = nil end
     end
@@ -60,23 +57,30 @@ local function prompt_backtraces(lib)
   return backtraces(snare_out), backtraces(gdb_out)
 end
 
--- info frame in every frame of a stop in chain_leaf of a program built
--- of spec/fixtures/tail_chain.c at -O2 (chain_top and chain_middle are
--- tail-call frames there), each address replaced by the order in which
--- it first appears, so that equal addresses read equal (a tail-call
--- frame is at its callee's address) while the two processes' differ.
+-- info frame and rsp, rdi, rbx in every frame of a stop in chain_leaf of
+-- a program built of spec/fixtures/tail_chain.c at -O2 (chain_top and
+-- chain_middle are tail-call frames there), each address replaced by the
+-- order in which it first appears, so that equal addresses read equal (a
+-- tail-call frame is at its callee's address, its rsp its callee's cfa,
+-- its rdi its callee's) while the two processes' differ.
 local function info_frames(debugger)
   local ex = {}
-  for _, c in ipairs { "break chain_leaf", "run", "info frame", "frame 1",
-                       "info frame", "frame 2", "info frame", "frame 3",
-                       "info frame", "frame 4", "info frame" } do
+  local steps = { "break chain_leaf", "run" }
+  for level = 0, 4 do
+    for _, c in ipairs { "frame " .. level, "info frame",
+                         "info registers rsp rdi rbx" } do
+      steps[#steps + 1] = c
+    end
+  end
+  for _, c in ipairs(steps) do
     ex[#ex + 1] = "-ex " .. quote(c)
   end
   local out = run(debugger:format(table.concat(ex, " ")))
   local seen, count, lines = {}, 0, {}
   for line in out:gmatch("[^\n]*") do
     if line:match("^Stack level") or line:match("^ %a") or line:match("^  %a")
-    then
+       or line:match("^r[sdb][pix] ") then
+      line = line:match("^(r%a+%s+%S+)") or line -- (not rbx's in decimal)
       line = line:gsub("0x%x+", function(hex)
         if not seen[hex] then
           count = count + 1
@@ -84,9 +88,6 @@ local function info_frames(debugger)
         end
         return seen[hex]
       end):gsub("%(%S*/", "(")
-        -- (chain_leaf's x@entry gdb reads from rdi of the tail-call frame,
-        -- a register snare does not take for an outer frame's)
-        :gsub("(%w+)=%1@entry=", "%1=")
       lines[#lines + 1] = line
     end
   end
@@ -151,16 +152,16 @@ describe("tail-call frames against gdb", function()
       assert.same({ { "chain_leaf", false }, { "chain_middle", true },
                     { "chain_top", true }, { "tail_chain_main", false } },
                   seen)
-      -- gdb: x=x@entry=42 in chain_middle and x=x@entry=21 in chain_top,
-      -- each value at entry told by the call site of the tail call that
-      -- entered it. (chain_leaf's x@entry=7 gdb reads from the innermost
-      -- frame's rdi, which snare does not take for an outer frame's.)
+      -- gdb: x=x@entry=7 in chain_leaf, x=x@entry=42 in chain_middle and
+      -- x=x@entry=21 in chain_top, each value at entry told by the call
+      -- site of the tail call that entered it; chain_middle's (DW_OP_breg5)
+      -- in rdi of its tail-call frame, which is chain_leaf's.
       local entries = {}
-      for i = 2, 3 do
+      for i = 1, 3 do
         local p = s:backtrace()[i]:params()[1]
         entries[#entries + 1] = { p.value, p.entry }
       end
-      assert.same({ { 42, 42 }, { 21, 21 } }, entries)
+      assert.same({ { 7, 7 }, { 42, 42 }, { 21, 21 } }, entries)
     end)
 
     it("shows none where two paths of tail calls lead to the callee",

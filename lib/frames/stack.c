@@ -74,10 +74,15 @@ static size_t expand(const snare_unwind_frame *u, const snare_frame_state *fs,
 /*
  * The tail-call frames between physical frame i and its caller (gdb's
  * dwarf2_tailcall_sniffer_first); returns how many were added. Each has
- * the registers the callee's unwinding gives its caller, but the pc of
- * its tail call site and the stack pointer the jump left (the callee's
- * cfa less the return address); its source frame is the innermost one
- * at that site.
+ * the registers the callee's unwinding gives its caller (rsp the callee's
+ * cfa, as gdb's, not the one the jump left), but the pc of its tail call
+ * site; its source frame is the innermost one at that site. A tail-call
+ * frame has no real frame of its own: a
+ * register the unwinding does not restore (a call-clobbered one) is the
+ * callee's, where that is known (gdb's dwarf2_tailcall_prev_register_first
+ * leaves them to the callee's unwinder, which takes them as unchanged), as
+ * the tail call site's parameters (DW_OP_breg5 of a jump with rdi set)
+ * need.
  */
 static size_t add_tail_calls(const void *context, const snare_unwind_frame *u,
                              size_t i, snare_stack_frame *out)
@@ -88,12 +93,17 @@ static size_t add_tail_calls(const void *context, const snare_unwind_frame *u,
   for (size_t k = 0; k < n; k++) {
     snare_frame_state fs;
     fill_state(context, &u[i + 1], i + 1, &fs);
+    for (unsigned r = 0; r < SNARE_REG_COUNT; r++)
+      if (!(fs.valid & 1u << r) && (u[i].valid & 1u << r)) {
+        fs.regs[r] = u[i].regs[r];
+        fs.valid |= 1u << r;
+      }
     fs.pc = sites[k] - 1;
     fs.cfa = u[i].cfa;
     fs.regs[SNARE_REG_RIP] = sites[k];
-    fs.regs[SNARE_REG_RSP] = u[i].cfa - 8;
+    fs.regs[SNARE_REG_RSP] = u[i].cfa;
     fs.valid |= 1u << SNARE_REG_RIP | 1u << SNARE_REG_RSP;
-    snare_unwind_frame site = {.pc = sites[k], .sp = u[i].cfa - 8,
+    snare_unwind_frame site = {.pc = sites[k], .sp = u[i].cfa,
                                .cfa = u[i].cfa};
     snare_stack_frame *f = &out[k];
     expand(&site, &fs, i, f); /* the innermost source frame only */
