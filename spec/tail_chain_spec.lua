@@ -57,14 +57,14 @@ end
 -- its rdi its callee's) while the two processes' differ.
 local function info_frames(debugger)
   local ex = {}
-  local frame_commands = { "break chain_leaf", "run" }
+  local steps = { "break chain_leaf", "run" }
   for level = 0, 4 do
     for _, c in ipairs { "frame " .. level, "info frame",
                          "info registers rsp rdi rbx" } do
-      frame_commands[#frame_commands + 1] = c
+      steps[#steps + 1] = c
     end
   end
-  for _, c in ipairs(frame_commands) do
+  for _, c in ipairs(steps) do
     ex[#ex + 1] = "-ex " .. quote(c)
   end
   local out = run(debugger:format(table.concat(ex, " ")))
