@@ -7,6 +7,8 @@
  * and dereferences NULL decoding a list at an offset that is not a
  * list's start (all found by fuzz/debuginfo_fuzz.c), which kills the
  * process: such a file is refused at open, such a list read as absent.
+ * Sections are found by name as libdwarf finds them, also where the name
+ * table's type is corrupted.
  */
 #include <gelf.h>
 #include <stdlib.h>
@@ -65,6 +67,22 @@ static int list_section(const char *name)
   return strcmp(name, ".debug_loclists") == 0 ? 1 : -1;
 }
 
+/* A section's name as libdwarf reads it: from the section name table's
+   bytes whatever that section's type says (libelf's elf_strptr gives
+   none when the table is not marked SHT_STRTAB, a corrupted file libdwarf
+   reads all the same); NULL past its end or unterminated. */
+static const char *section_name(Elf *elf, size_t names, size_t offset)
+{
+  const char *name = elf_strptr(elf, names, offset);
+  if (name != NULL)
+    return name;
+  Elf_Data *table = elf_rawdata(elf_getscn(elf, names), NULL);
+  if (table == NULL || table->d_buf == NULL || offset >= table->d_size)
+    return NULL;
+  const char *start = (const char *)table->d_buf + offset;
+  return memchr(start, '\0', table->d_size - offset) ? start : NULL;
+}
+
 bool di_lists_open(const char *path, di_lists **out)
 {
   *out = NULL;
@@ -88,7 +106,7 @@ bool di_lists_open(const char *path, di_lists **out)
       GElf_Shdr shdr;
       if (gelf_getshdr(scn, &shdr) == NULL || shdr.sh_type == SHT_NOBITS)
         continue;
-      const char *name = elf_strptr(l->elf, names, shdr.sh_name);
+      const char *name = section_name(l->elf, names, shdr.sh_name);
       if (name && strcmp(name, ".debug_addr") == 0)
         l->has_addr = true;
       int which = list_section(name);

@@ -425,13 +425,16 @@ Test(badinput, callbacks_cannot_run_resume_or_interrupt_their_session) {
 /*
  * Regressions (found by fuzz/debuginfo_fuzz.c): a .debug_rnglists unit
  * header that Debian's libdwarf refuses (a length past its section, a
- * version other than 5) made it free twice and abort the process. The
- * inputs stay in spec/fuzz_corpus/.
+ * version other than 5) made it free twice and abort the process, also
+ * where the section name table is not marked SHT_STRTAB (libelf gives no
+ * names then; libdwarf reads them all the same). The inputs stay in
+ * spec/fuzz_corpus/.
  */
 Test(badinput, corrupted_range_lists_are_refused_not_fatal) {
   static const char *const inputs[] = {
       "spec/fuzz_corpus/debuginfo-rnglists-unit-past-end.so",
-      "spec/fuzz_corpus/debuginfo-rnglists-unit-wrong-version.so"};
+      "spec/fuzz_corpus/debuginfo-rnglists-unit-wrong-version.so",
+      "spec/fuzz_corpus/debuginfo-rnglists-names-table-not-strtab.so"};
   for (size_t i = 0; i < sizeof inputs / sizeof *inputs; i++) {
     snare_debuginfo *di = NULL;
     cr_assert_eq(snare_debuginfo_open(inputs[i], 0, &di), SNARE_LOAD_FAILED,
