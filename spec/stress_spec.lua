@@ -109,7 +109,22 @@ describe("stress through the Lua API", function()
       warm:call(stress:symbol("leaf"), 1)
       warm:close()
       collectgarbage()
-      local threads, fds = count("task"), count("fd")
+      -- A closed session's worker thread ends on its own a moment later:
+      -- counts are read once they hold still (before), or until they are
+      -- back where they were (after; a leak stays and fails), for 5 s.
+      local function nap() os.execute("sleep 0.05") end
+      local function still()
+        local last, same = {}, 0
+        for _ = 1, 100 do
+          local now = { count("task"), count("fd") }
+          same = (now[1] == last[1] and now[2] == last[2]) and same + 1 or 0
+          if same == 2 then return now[1], now[2] end
+          last = now
+          nap()
+        end
+        return last[1], last[2]
+      end
+      local threads, fds = still()
       local n = %d
       for i = 1, n do
         local s = snare.session()
@@ -122,7 +137,13 @@ describe("stress through the Lua API", function()
         s:close()
       end
       collectgarbage()
-      print(n, threads, count("task"), fds, count("fd"))
+      local threads_after, fds_after
+      for _ = 1, 100 do
+        threads_after, fds_after = count("task"), count("fd")
+        if threads_after == threads and fds_after == fds then break end
+        nap()
+      end
+      print(n, threads, threads_after, fds, fds_after)
     ]]):format(helpers.fixture("stress"),
                "pid", 1000 * scale))
     f:close()
