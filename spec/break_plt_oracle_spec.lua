@@ -65,14 +65,26 @@ local function compare(label, list)
   return bad, #theirs, snare_out .. snare_err, gdb_out
 end
 
+-- Under the ASan run the program gets the sanitizer runtime preloaded
+-- too, whose interceptors of these functions (fflush, atoi, exit...) its
+-- PLT slots bind to, where gdb's program (run without it) binds libc's.
+local function intercepted()
+  if (os.getenv("LD_PRELOAD") or ""):match("asan") then
+    pending("under ASan the program's PLT binds the sanitizer's interceptors")
+    return true
+  end
+end
+
 describe("break FUNC of a libc function called through the PLT", function()
   it("pends before run as gdb 13's set breakpoint pending says", function()
+    if intercepted() then return end
     local bad, count, out = compare("pending breakpoints", pending)
     assert.is_true(count > 15)
     assert.equal(0, bad, out)
   end)
 
   it("sets the locations and says the messages gdb 13 does", function()
+    if intercepted() then return end
     local bad, count, out, gdb_out = compare("break FUNC@plt", commands)
     assert.is_true(count > 20, gdb_out)
     assert.equal(0, bad, out)
