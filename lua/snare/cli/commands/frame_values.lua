@@ -12,20 +12,38 @@ local function selected_frame(dbg)
   return frame
 end
 
--- "name = value" for each entry (gdb's own order), or `none`.
-local function list(dbg, entries, none)
+-- The value of a variable whose name an earlier one (an inner block's)
+-- shadows: located by its place in the frame's list (0 first).
+local function shadowed_value(frame, index, name)
+  local where, why = frame:locate(index)
+  if not where then
+    error(why, 0)
+  end
+  return expr.located(where, name)
+end
+
+-- "name = value" for each entry (gdb's own order), or `none`. first: the
+-- place of entries[1] in the frame's list (parameters, then locals).
+local function list(dbg, entries, none, first)
   if #entries == 0 then
     dbg:out(none)
     return
   end
   local frame = dbg:selected_frame()
-  for _, entry in ipairs(entries) do
+  local seen = {}
+  for i, entry in ipairs(entries) do
     local text = "<optimized out>"
     if not entry.problem then
-      local ok, v = pcall(expr.frame_value, frame, entry.name)
+      local ok, v
+      if seen[entry.name] and first and frame.locate then
+        ok, v = pcall(shadowed_value, frame, first + i - 1, entry.name)
+      else
+        ok, v = pcall(expr.frame_value, frame, entry.name)
+      end
       text = ok and expr.format(v, { pretty = dbg.print_pretty, nested = true })
         or ("<error: " .. tostring(v) .. ">")
     end
+    seen[entry.name] = true
     dbg:out(entry.name .. " = " .. text)
   end
 end
@@ -39,7 +57,8 @@ end
 local function info_locals(dbg)
   local frame = selected_frame(dbg)
   local ok, locals = pcall(frame.locals, frame)
-  list(dbg, ok and locals or {}, "No locals.")
+  local got, params = pcall(frame.params, frame)
+  list(dbg, ok and locals or {}, "No locals.", got and #params or nil)
 end
 
 --- Shows display `d` ("1: x = 5", "2: /x y = 0x5") if it can be shown.
