@@ -187,14 +187,24 @@ static int frame_var(lua_State *L)
   return snare_lua_push_variable(L, st, v, name);
 }
 
-/* frame:locate(name) -> {type =, address = | bytes =}, or nil, why. */
+/* frame:locate(name | index) -> {type =, address = | bytes =}, or nil,
+   why; index: a variable's place in the frame's list, its parameters then
+   its locals as frame:params() and frame:locals() list them, 0 first (a
+   shadowed variable is located so). */
 static int frame_locate(lua_State *L)
 {
   snare_session *session;
   int id;
   lstack_frame *f = checklive(L, 1, &session, &id);
-  const char *name = luaL_checkstring(L, 2);
   snare_variable_location where;
+  if (lua_isinteger(L, 2)) {
+    lua_Integer index = lua_tointeger(L, 2);
+    luaL_argcheck(L, index >= 0, 2, "a listed variable's index expected");
+    snare_status st = snare_thread_variable_locate_listed(
+        session, id, f->index, (size_t)index, &where);
+    return snare_lua_push_location(L, st, &where, "variable");
+  }
+  const char *name = luaL_checkstring(L, 2);
   snare_status st = snare_thread_variable_locate(session, id, f->index, name, &where);
   return snare_lua_push_location(L, st, &where, name);
 }

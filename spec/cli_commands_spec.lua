@@ -84,6 +84,18 @@ describe("snare debug commands", function()
                    out)
   end)
 
+  it("info locals: a shadowed local with its own value, as gdb", function()
+    local line
+    local n = 0
+    for text in io.lines("spec/fixtures/expressions.c") do
+      n = n + 1
+      if text:find("MARK: shadowed", 1, true) then line = n end
+    end
+    local out = debug { "break expressions.c:" .. line,
+                        "call expr_shadowed(5)", "info locals", "kill" }
+    assert.matches("\ndepth = 50\ndepth = 5\n", out)
+  end)
+
   it("finish: every return class, and from a caller's frame", function()
     local lines = {}
     for _, fn in ipairs { "expr_ratio", "expr_third", "expr_pair", "expr_vec",

@@ -162,14 +162,22 @@ snare_status snare_debuginfo_variable_read(const snare_debuginfo *di,
   return read_found(di, &var, fs, at_entry, opts, out);
 }
 
+/* The variable `index` of the list from scope; on true the caller calls
+   di_var_done. */
+static bool find_listed(const snare_debuginfo *di, long scope, size_t index,
+                        di_var *var)
+{
+  return scope >= 0 && di_var_find_listed(di, scope, index, var);
+}
+
 snare_status snare_debuginfo_variable_read_listed(
     const snare_debuginfo *di, long scope, const snare_frame_state *fs,
     size_t index, const snare_value_options *opts, snare_value **out)
 {
   di_var var;
-  if (scope < 0 || !di_var_find_listed(di, scope, index, &var))
-    return SNARE_NOT_FOUND;
-  return read_found(di, &var, fs, false, opts, out);
+  return find_listed(di, scope, index, &var)
+             ? read_found(di, &var, fs, false, opts, out)
+             : SNARE_NOT_FOUND;
 }
 
 snare_status snare_debuginfo_variable_place(const snare_debuginfo *di,
@@ -263,16 +271,12 @@ static void locate_pointee(const snare_debuginfo *di, const di_var *var,
   }
 }
 
-snare_status snare_debuginfo_variable_locate(const snare_debuginfo *di,
-                                             long scope,
-                                             const snare_frame_state *fs,
-                                             const char *name,
-                                             snare_variable_location *out)
+/* Where var is in the frame fs (at_entry: its value at the function's
+   entry); releases var. */
+static snare_status locate_var(const snare_debuginfo *di, di_var var,
+                               bool at_entry, const snare_frame_state *fs,
+                               snare_variable_location *out)
 {
-  di_var var;
-  bool at_entry;
-  if (!find_named(di, scope, name, &var, &at_entry))
-    return SNARE_NOT_FOUND;
   *out = (snare_variable_location){0};
   Dwarf_Die type = var_type(di, &var);
   if (type) {
@@ -302,6 +306,29 @@ snare_status snare_debuginfo_variable_locate(const snare_debuginfo *di,
   size_t n = out->size < sizeof out->bytes ? out->size : sizeof out->bytes;
   out->optimized_out = !di_loc_read(&loc, fs, out->bytes, n, &unreadable);
   return SNARE_OK;
+}
+
+snare_status snare_debuginfo_variable_locate(const snare_debuginfo *di,
+                                             long scope,
+                                             const snare_frame_state *fs,
+                                             const char *name,
+                                             snare_variable_location *out)
+{
+  di_var var;
+  bool at_entry;
+  if (!find_named(di, scope, name, &var, &at_entry))
+    return SNARE_NOT_FOUND;
+  return locate_var(di, var, at_entry, fs, out);
+}
+
+snare_status snare_debuginfo_variable_locate_listed(
+    const snare_debuginfo *di, long scope, const snare_frame_state *fs,
+    size_t index, snare_variable_location *out)
+{
+  di_var var;
+  return find_listed(di, scope, index, &var)
+             ? locate_var(di, var, false, fs, out)
+             : SNARE_NOT_FOUND;
 }
 
 static void value_release(snare_value *v)

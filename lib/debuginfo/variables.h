@@ -86,6 +86,11 @@ snare_debuginfo_variable_read(const snare_debuginfo *di, long scope,
 SNARE_HIDDEN snare_status snare_debuginfo_variable_read_listed(
     const snare_debuginfo *di, long scope, const snare_frame_state *fs,
     size_t index, const snare_value_options *opts, snare_value **out);
+/* Locates the variable `index` of that list (one an inner one of its name
+   shadows included); as snare_debuginfo_variable_locate. */
+SNARE_HIDDEN snare_status snare_debuginfo_variable_locate_listed(
+    const snare_debuginfo *di, long scope, const snare_frame_state *fs,
+    size_t index, snare_variable_location *out);
 
 /* Where a scalar variable lives, for writing it. */
 typedef struct snare_variable_place {

@@ -279,8 +279,9 @@ snare_status snare_variable_write_float(snare_session *session, size_t frame,
 }
 
 typedef struct locate_arg {
-  const char *name;
+  const char *name; /* NULL: the variable `index` of the list */
   snare_variable_location *out;
+  size_t index;
 } locate_arg;
 
 static snare_status locate_fn(const snare_stack_frame *f, void *context,
@@ -288,6 +289,9 @@ static snare_status locate_fn(const snare_stack_frame *f, void *context,
 {
   (void)context;
   locate_arg *a = p;
+  if (a->name == NULL)
+    return snare_debuginfo_variable_locate_listed(f->di, f->scope, &f->state,
+                                                  a->index, a->out);
   return snare_debuginfo_variable_locate(f->di, f->scope, &f->state, a->name,
                                          a->out);
 }
@@ -302,7 +306,22 @@ snare_status snare_thread_variable_locate(snare_session *session, int id,
     return st;
   if (name == NULL || out == NULL)
     return SNARE_INVALID_ARGUMENT;
-  locate_arg a = {name, out};
+  locate_arg a = {name, out, 0};
+  return with_frame(context, frame, locate_fn, &a);
+}
+
+snare_status snare_thread_variable_locate_listed(snare_session *session,
+                                                 int id, size_t frame,
+                                                 size_t index,
+                                                 snare_variable_location *out)
+{
+  void *context = NULL;
+  snare_status st = parked_context(session, id, &context, &frame);
+  if (st != SNARE_OK)
+    return st;
+  if (out == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  locate_arg a = {NULL, out, index};
   return with_frame(context, frame, locate_fn, &a);
 }
 
@@ -320,6 +339,6 @@ snare_status snare_frame_variable_locate(const snare_frame *frame,
 {
   if (frame == NULL || name == NULL || out == NULL)
     return SNARE_INVALID_ARGUMENT;
-  locate_arg a = {name, out};
+  locate_arg a = {name, out, 0};
   return with_frame(frame->context, 0, locate_fn, &a);
 }

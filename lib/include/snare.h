@@ -2050,6 +2050,11 @@ SNARE_API snare_status snare_thread_variable_read_listed(
 SNARE_API snare_status
 snare_thread_variable_locate(snare_session *session, int id, size_t frame,
                              const char *name, snare_variable_location *out);
+/* Locates the variable `index` of snare_thread_variable_list's list: an
+   outer one an inner one of its name shadows too. */
+SNARE_API snare_status snare_thread_variable_locate_listed(
+    snare_session *session, int id, size_t frame, size_t index,
+    snare_variable_location *out);
 SNARE_API snare_status
 snare_thread_variable_write_int(snare_session *session, int id, size_t frame,
                                 const char *name, int64_t value);

@@ -112,6 +112,12 @@ function Env:variable(name)
     end
     return nil
   end
+  return env.located(where, name)
+end
+
+--- The value (a snare.expr value) of variable `name` that
+-- frame:locate found at `where`.
+function env.located(where, name)
   local t = types.from_ref(where.type)
   if where.synthetic then
     -- gdb's <synthetic pointer>: no value, but what it points to is known

@@ -146,6 +146,7 @@ end
 
 --- The text of a value as gdb's print shows it (opts: `format`, `pretty`).
 expr.format = format.value
+expr.located = env.located
 
 --- A value as a Lua value: numbers for scalars, the string for a char
 -- array or char pointer, tables for structs (by member name) and

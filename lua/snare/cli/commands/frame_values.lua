@@ -12,23 +12,44 @@ local function selected_frame(dbg)
   return frame
 end
 
+-- The value of a variable whose name an earlier one (an inner block's)
+-- shadows: located by its place in the frame's list (0 first).
+local function shadowed_value(frame, index, name)
+  local where, why = frame:locate(index)
+  if not where then
+    error(why, 0)
+  end
+  return expr.located(where, name)
+end
+
 -- "name = value" for each entry (gdb's own order) of `frame` (the
 -- selected one if nil), or `none`; each value after `indent` if given.
-local function list(dbg, entries, none, frame, indent)
+-- first: the place of entries[1] in the frame's list (parameters, then
+-- locals).
+local function list(dbg, entries, none, first, frame, indent)
   indent = indent or ""
   if #entries == 0 then
     dbg:out(none)
     return
   end
   frame = frame or dbg:selected_frame()
-  for _, entry in ipairs(entries) do
+  local seen = {}
+  for i, entry in ipairs(entries) do
     local text = "<optimized out>"
     if not entry.problem then
-      local ok, v = pcall(expr.frame_value, frame, entry.name)
+      local ok, v
+      if seen[entry.name] and first and frame.locate then
+        ok, v = pcall(shadowed_value, frame, first + i - 1, entry.name)
+      else
+        ok, v = pcall(expr.frame_value, frame, entry.name)
+      end
       text = ok and expr.format(v, { pretty = dbg.print_pretty, nested = true })
         or ("<error: " .. tostring(v) .. ">")
     end
+    seen[entry.name] = true
     dbg:out(indent .. entry.name .. " = " .. text)
+  end
+end
   end
 end
 
@@ -41,7 +62,8 @@ end
 local function info_locals(dbg)
   local frame = selected_frame(dbg)
   local ok, locals = pcall(frame.locals, frame)
-  list(dbg, ok and locals or {}, "No locals.")
+  local got, params = pcall(frame.params, frame)
+  list(dbg, ok and locals or {}, "No locals.", got and #params or nil)
 end
 
 --- The locals of `frame` as `backtrace full` shows them under it.
@@ -51,7 +73,8 @@ local function frame_locals(dbg, frame)
     dbg:out("No symbol table info available.")
     return
   end
-  list(dbg, locals, "No locals.", frame, "        ")
+  local got, params = pcall(frame.params, frame)
+  list(dbg, locals, "No locals.", got and #params or nil, frame, "        ")
 end
 
 --- Shows display `d` ("1: x = 5", "2: /x y = 0x5") if it can be shown.
