@@ -50,8 +50,6 @@ local function list(dbg, entries, none, first, frame, indent)
     dbg:out(indent .. entry.name .. " = " .. text)
   end
 end
-  end
-end
 
 local function info_args(dbg)
   local frame = selected_frame(dbg)
