@@ -38,7 +38,7 @@ end
 
 -- Functions of libc the program has no stub of, before `run`: gdb's
 -- pending breakpoints (`set breakpoint pending on`), or none (`off`).
-local pending = {
+local pending_commands = {
   "set breakpoint pending on", "show breakpoint pending", "break exit",
   "tbreak getenv", "info breakpoints", "break fflush", "info breakpoints",
   "set breakpoint pending off", "break strlen", "break puts", "run",
@@ -78,7 +78,7 @@ end
 describe("break FUNC of a libc function called through the PLT", function()
   it("pends before run as gdb 13's set breakpoint pending says", function()
     if intercepted() then return end
-    local bad, count, out = compare("pending breakpoints", pending)
+    local bad, count, out = compare("pending breakpoints", pending_commands)
     assert.is_true(count > 15)
     assert.equal(0, bad, out)
   end)
