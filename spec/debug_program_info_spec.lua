@@ -1,0 +1,46 @@
+-- debug_program_info_spec.lua - `snare debug -- PROG`: info commands with
+-- their arguments (info sharedlibrary [REGEX], ...) compared with gdb
+-- -batch on the same program.
+local helpers = require "spec.helpers"
+local dp = require "spec.debug_program_helpers"
+local snare_debug, gdb_batch = dp.snare_debug, dp.gdb_batch
+
+-- The lines of info sharedlibrary, addresses taken out (gdb runs the
+-- program without address randomisation).
+local function library_lines(text)
+  local kept = {}
+  for line in text:gmatch("[^\n]+") do
+    if line:match("^From ") or line:match("^0x%x+ ") or line:match("^%(%*%)")
+       or line:match("^No shared libraries") then
+      kept[#kept + 1] = (line:gsub("0x%x+", "0x"))
+    end
+  end
+  return kept
+end
+
+describe("snare debug -- PROG info", function()
+  it("lists the program's shared objects as gdb, not snare's own", function()
+    -- nested_calls links libz, which snare's agent needs too (listed);
+    -- liblzma, libm... only snare needs are not; unwind_backtrace's
+    -- libunwind and its liblzma are the program's
+    for _, name in ipairs { "debug_program", "nested_calls",
+                            "unwind_backtrace" } do
+      local prog = helpers.program(name)
+      local commands = { "info sharedlibrary", "break main", "run",
+                         "info sharedlibrary", "info sharedlibrary libc",
+                         "info sharedlibrary ^/lib64", "info sharedlibrary zzz" }
+      local out = snare_debug(commands, prog)
+      local gdb_out = gdb_batch(commands, prog)
+      assert.same(library_lines(gdb_out), library_lines(out))
+      assert.not_matches("liblzma", name == "unwind_backtrace" and "" or out)
+      assert.not_matches("libsnare", out)
+      assert.not_matches("libm%.so", out)
+    end
+    local out = snare_debug({ "break main", "run", "info sharedlibrary" },
+                            helpers.program("nested_calls"))
+    assert.matches("\n0x%x+  0x%x+  Yes %(%*%)     /lib/x86_64%-linux%-gnu/"
+                   .. "libz%.so%.1\n", out)
+    assert.matches("\n%(%*%): Shared library is missing debugging "
+                   .. "information%.\n", out)
+  end)
+end)
