@@ -43,4 +43,31 @@ describe("snare debug -- PROG info", function()
     assert.matches("\n%(%*%): Shared library is missing debugging "
                    .. "information%.\n", out)
   end)
+
+  -- both outputs with addresses, thread and process ids taken out
+  local function plain(text)
+    return (text:gsub("0x%x+", "0x"):gsub("LWP %d+", "LWP N")
+      :gsub("%[Thread debugging[^\n]*\n", ""):gsub("Using host[^\n]*\n", ""))
+  end
+
+  it("takes info breakpoints, watchpoints, threads, frame, args and locals "
+     .. "arguments as gdb 13", function()
+    local commands = {
+      "break scale", "break main", "info breakpoints 2", "info breakpoints 1-2",
+      "info breakpoints 9", "run", "info threads 1", "info threads 2",
+      "info args fac", "info args zz", "info locals s", "info locals -q zz",
+      "info locals zz", "watch global_total", "info watchpoints 3",
+      "info watchpoints 9", "info breakpoints 3", "continue",
+      "info frame 1", "info frame level 2", "info frame function main",
+      "info frame function scale", "info frame function zz",
+      "info frame bogus", "info frame level", "info frame" }
+    local out, err = snare_debug(commands)
+    local gdb_out, gdb_err = gdb_batch(commands)
+    assert.equals(plain(gdb_out), plain(out))
+    assert.equals(dp.own_errors(gdb_err), dp.own_errors(err))
+    assert.matches("\nNo threads match '2'%.\n", out)
+    assert.matches("\nfirst = 0\nthreads = {0, 0}\nNo matching locals%.\n",
+                   out)
+    assert.matches("\nStack frame at 0x%x+:\n rip = 0x%x+ in main ", out)
+  end)
 end)
