@@ -70,4 +70,21 @@ describe("snare debug -- PROG info", function()
                    out)
     assert.matches("\nStack frame at 0x%x+:\n rip = 0x%x+ in main ", out)
   end)
+
+  it("shows memory it cannot read and steps no time as gdb", function()
+    local commands = { "break scale", "run", "x/s 0", "x/2s 0", "x/x 0",
+                       "x/2x 0", "next 0", "stepi", "next 0", "up", "step 0",
+                       "stepi 0" }
+    local out, err = snare_debug(commands)
+    local gdb_out, gdb_err = gdb_batch(commands)
+    assert.equals(plain(gdb_out), plain(out))
+    assert.equals(dp.own_errors(gdb_err), dp.own_errors(err))
+    assert.matches("\n0x0:\t<error: Cannot access memory at address 0x0>\n"
+                   .. "0x0:\t<error: Cannot access memory at address 0x0>\n",
+                   out)
+    -- x/x's rows so far, then (on stderr) the error; next 0 the frame
+    assert.matches("\n0x0:\t0x0:\tscale %(p=0x%x+, factor=2%) at ", out)
+    assert.equals("Cannot access memory at address 0x0\n"
+                  .. "Cannot access memory at address 0x0\n", err)
+  end)
 end)
