@@ -3,6 +3,8 @@
 -- less the program itself, the vDSO and what only snare's agent brought
 -- in (its own libraries and theirs: libz, liblzma, libm... the program
 -- alone would not load), the dynamic loader first as gdb finds it first.
+local elf = require "snare.elf"
+
 local M = {}
 
 local DT_NEEDED, DT_STRTAB, DT_SONAME = 1, 5, 14
@@ -10,17 +12,10 @@ local DT_NEEDED, DT_STRTAB, DT_SONAME = 1, 5, 14
 -- The [from, to) virtual addresses of the .text section of the ELF file
 -- at `path` (gdb's From and To), or nil.
 function M.text_range(path)
-  local file = io.open(path, "rb")
+  local file, shoff, shentsize, shnum, shstrndx = elf.open(path)
   if not file then
     return nil
   end
-  local header = file:read(64)
-  if not header or #header < 64 or header:sub(1, 6) ~= "\127ELF\2\1" then
-    file:close()
-    return nil
-  end
-  local shoff = string.unpack("<I8", header, 41)
-  local shentsize, shnum, shstrndx = string.unpack("<I2I2I2", header, 59)
   local sections = {}
   file:seek("set", shoff)
   local table_bytes = file:read(shentsize * shnum) or ""
