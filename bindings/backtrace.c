@@ -508,13 +508,24 @@ static void push_param(lua_State *L, bool comma)
   lua_settop(L, entry + 1);
 }
 
-static const char *basename_of(const char *path)
+/* The file of a frame's line named as the prompt and gdb name it
+   (snare_source_name_at: "../spec/fixtures/optimised.c"), by the pc of
+   frame 0 and the call's last byte in its callers. */
+static const char *frame_file_name(lua_State *L, int fields, const char *path)
 {
-  const char *slash = strrchr(path, '/');
-  return slash ? slash + 1 : path;
+  lua_getfield(L, fields, "pc");
+  uint64_t pc = (uint64_t)lua_tointeger(L, -1);
+  lua_getfield(L, fields, "index");
+  if (lua_tointeger(L, -1) > 0)
+    pc -= 1;
+  lua_pop(L, 2);
+  const char *name = path;
+  if (snare_source_name_at(pc, path, &name) != SNARE_OK)
+    name = path;
+  return name;
 }
 
-/* "fib (n=3) at demo.c:12", as gdb's backtrace lines read. Pieces are
+/* "fib (n=3) at ../src/demo.c:12", as gdb's backtrace lines read. Pieces are
    pushed in order and concatenated at the end. */
 static int frame_tostring(lua_State *L)
 {
@@ -543,7 +554,8 @@ static int frame_tostring(lua_State *L)
   }
   if (lua_getfield(L, fields, "file") == LUA_TSTRING) {
     lua_getfield(L, fields, "line");
-    lua_pushfstring(L, " at %s:%I", basename_of(lua_tostring(L, -2)),
+    lua_pushfstring(L, " at %s:%I",
+                    frame_file_name(L, fields, lua_tostring(L, -2)),
                     lua_tointeger(L, -1));
     lua_replace(L, -3);
     lua_pop(L, 1);

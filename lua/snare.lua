@@ -316,8 +316,8 @@ snare.sigints = core.sigints
 -- `tail_call` (a function left by a tail call, as gdb shows it: its pc
 -- is the return pc of the tail call site).
 -- `tostring(frame)` reads like gdb's backtrace: "fib (n=3) at
--- demo.c:12". A frame raises "frame is no longer valid" once its session
--- is resumed.
+-- ../src/demo.c:12" (the file as gdb and the prompt name it). A frame
+-- raises "frame is no longer valid" once its session is resumed.
 --
 -- * `frame:var(name, opts)`: the value of a parameter or local, or nil,
 --   why: "optimized out", "no variable 'x' here". Integers, floats,

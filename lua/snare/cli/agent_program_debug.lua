@@ -133,8 +133,13 @@ end
 -- The loader's names of the shared objects (link_map's l_name, as gdb
 -- names them: "/lib/x86_64-linux-gnu/libc.so.6" where the mapping says
 -- /usr/lib/...), by load bias, from the loader's list (r_debug, which
--- the program's DT_DEBUG entry points at).
+-- the program's DT_DEBUG entry points at); the dynamic loader's name
+-- (PT_INTERP).
+local shared_objects = require "snare.cli.shared_objects"
 local loader_names = {}
+local link_map, interpreter
+local dbg_shared_objects
+local own_objects = {}
 do
   -- the program's PT_DYNAMIC, from its ELF header in memory
   local base, dynamic = agent.program.base, nil
@@ -143,6 +148,8 @@ do
     local ph = base + phoff + 56 * i
     if snare.read_u32(ph) == 2 then -- PT_DYNAMIC
       dynamic = base + snare.read_u64(ph + 16)
+    elseif snare.read_u32(ph) == 3 then -- PT_INTERP
+      interpreter = snare.read_cstring(base + snare.read_u64(ph + 16))
     end
   end
   local r_debug
@@ -154,17 +161,48 @@ do
       r_debug = snare.read_u64(at + 8)
     end
   end
-  local map = r_debug and r_debug ~= 0 and snare.read_u64(r_debug + 8)
-  for _ = 1, 4096 do
-    if not map or map == 0 then
-      break
+  link_map = shared_objects.link_map(snare, r_debug)
+  for _, entry in ipairs(link_map) do
+    if entry.name ~= "" then
+      loader_names[entry.bias] = entry.name
     end
-    local name = snare.read_cstring(snare.read_u64(map + 8))
-    if name and name ~= "" then
-      loader_names[snare.read_u64(map)] = name
-    end
-    map = snare.read_u64(map + 24)
   end
+end
+
+-- info sharedlibrary: the program's shared objects as gdb lists them for
+-- the program run alone (not those only snare's agent needs), none
+-- before `run` (gdb has not loaded them yet).
+dbg_shared_objects = function()
+  if not started then
+    return {}
+  end
+  local function library(entry)
+    for _, lib in ipairs(libraries) do
+      if lib.base == entry.bias and lib ~= libraries[1] then
+        return lib
+      end
+    end
+    -- one of snare's that the program needs too (libunwind...), opened
+    -- here alone
+    if is_own(entry.name) then
+      own_objects[entry.name] = own_objects[entry.name]
+        or snare.load(entry.name) or false
+      return own_objects[entry.name] or nil
+    end
+  end
+  local rows = {}
+  for _, entry in ipairs(shared_objects.program_objects(
+      snare, link_map, is_own, library, interpreter)) do
+    local lib = library(entry)
+    local from, to = shared_objects.text_range(lib.path)
+    local fns = lib:functions()
+    rows[#rows + 1] = {
+      from = from and from + entry.bias, to = to and to + entry.bias,
+      debug = #fns > 0 and lib:line_at(fns[1].address) ~= nil,
+      name = entry.name,
+    }
+  end
+  return rows
 end
 
 -- gdb's frame lines without sources end in " from LIB" in a shared object.
@@ -202,6 +240,7 @@ end
 local view = View.new(threads, on_end, hidden)
 local dbg = assert(Debugger.new { session = view, batch = batch })
 dbg.libraries = libraries
+dbg.shared_objects = dbg_shared_objects
 dbg.stop_instruction = false -- gdb shows a stop's frame line alone
 
 -- Before `run` gdb knows the program alone: `break getenv`, a function of

@@ -70,4 +70,26 @@ function watch.rows(wp, note)
   return rows
 end
 
+--- The numbers `args` lists for info breakpoints/watchpoints N... (gdb's
+-- numbers and ranges, "2 4-6") as a set, nil for none listed.
+function watch.numbers(dbg, args)
+  if args == nil or args:match("^%s*$") then
+    return nil
+  end
+  local set = {}
+  for word in args:gmatch("%S+") do
+    local first, last = word:match("^(%d+)%-(%d+)$")
+    first = first or word:match("^%d+$")
+    last = last or first
+    if not first then
+      dbg:fail("Convenience variable must have integer value.\n"
+               .. "Args must be numbers or '$' variables.")
+    end
+    for id = tonumber(first), tonumber(last) do
+      set[id] = true
+    end
+  end
+  return set
+end
+
 return watch

@@ -1,6 +1,8 @@
 --- The GNU build-id of an ELF file (its NT_GNU_BUILD_ID note), which
 -- names the exact build a recording's addresses belong to.
 -- @module snare.recording.buildid
+local elf = require "snare.elf"
+
 local buildid = {}
 
 local SHT_NOTE, NT_GNU_BUILD_ID = 7, 3
@@ -29,17 +31,10 @@ end
 --- The build-id of the 64-bit little-endian ELF file at `path` as hex,
 -- or nil when it has none or is no such file.
 function buildid.of_file(path)
-  local file = io.open(path, "rb")
+  local file, shoff, shentsize, shnum = elf.open(path)
   if not file then
     return nil
   end
-  local header = file:read(64)
-  if not header or #header < 64 or header:sub(1, 6) ~= "\127ELF\2\1" then
-    file:close()
-    return nil
-  end
-  local shoff = string.unpack("<I8", header, 41)
-  local shentsize, shnum = string.unpack("<I2I2", header, 59)
   local found
   for i = 0, shnum - 1 do
     file:seek("set", shoff + i * shentsize)

@@ -3,6 +3,7 @@
 
 local expr = require "snare.expr"
 local breakpoints = require "snare.cli.commands.breakpoints"
+local regexp = require "snare.cli.regexp"
 
 -- The breakpoint numbered by the first word of args, and the rest;
 -- `bad(word, args)`: gdb's error when that word is not a number.
@@ -82,41 +83,13 @@ local function commands(dbg, args)
   dbg.notes[bp.id].commands = lines
 end
 
--- A regular expression (the basic ones gdb users type: ^ $ . * + ? [...]
--- and backslash escapes) as a Lua pattern.
-local function lua_pattern(dbg, regex)
-  local out, i = {}, 1
-  while i <= #regex do
-    local c = regex:sub(i, i)
-    if c == "\\" then
-      i = i + 1
-      out[#out + 1] = "%" .. regex:sub(i, i)
-    elseif c == "[" then
-      local close = regex:find("]", i + 2, true)
-      if not close then
-        dbg:fail("Invalid regexp: unmatched [ in %s", regex)
-      end
-      out[#out + 1] = regex:sub(i, close):gsub("%%", "%%%%")
-      i = close
-    elseif c:match("[()|{}]") then
-      dbg:fail("rbreak: %s in a regexp is not supported", c)
-    elseif c == "%" or c == "-" then
-      out[#out + 1] = "%" .. c
-    else
-      out[#out + 1] = c
-    end
-    i = i + 1
-  end
-  return table.concat(out)
-end
-
 -- `rbreak REGEX`: a breakpoint on every function of the loaded libraries
 -- whose name matches, each followed by its prototype as gdb shows it.
 local function rbreak(dbg, args)
   if args == "" then
     dbg:fail("Argument required (regular expression).")
   end
-  local pattern = lua_pattern(dbg, args)
+  local pattern = regexp.pattern(dbg, args, "rbreak")
   for _, lib in ipairs(dbg.libraries) do
     for _, fn in ipairs(lib:functions()) do
       if fn.name:find(pattern) and not fn.name:match("^sub_%x+$") then

@@ -136,11 +136,25 @@ local function selected(dbg, args, missing)
   return list
 end
 
-local function info_breakpoints(dbg)
-  local list = dbg.session:breakpoints()
-  local watchpoints = dbg.session:watchpoints()
+-- The points of `points` info breakpoints N... lists (all for none).
+local function listed(points, wanted)
+  local kept = {}
+  for _, p in ipairs(points) do
+    if not wanted or wanted[p.id] then
+      kept[#kept + 1] = p
+    end
+  end
+  return kept
+end
+
+local function info_breakpoints(dbg, args)
+  local wanted = watch.numbers(dbg, args)
+  local list = listed(dbg.session:breakpoints(), wanted)
+  local watchpoints = listed(dbg.session:watchpoints(), wanted)
   if #list == 0 and #watchpoints == 0 then
-    dbg:out("No breakpoints or watchpoints.")
+    dbg:out(wanted and string.format(
+      "No breakpoint or watchpoint matching '%s'.", args)
+      or "No breakpoints or watchpoints.")
     return
   end
   -- (gdb's address column is as wide as a pending row needs when every
@@ -221,7 +235,7 @@ local commands = {
       for _, bp in ipairs(selected(dbg, args)) do bp:enable() end
     end },
   { name = "breakpoints", group = "info", aliases = { "b", "break" },
-    usage = "info breakpoints", help = "list the breakpoints",
+    usage = "info breakpoints [N...]", help = "list the breakpoints",
     run = info_breakpoints },
 }
 

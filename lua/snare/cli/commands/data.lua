@@ -68,10 +68,6 @@ local function parse_examine(dbg, modifier)
 end
 
 local function examine_integers(dbg, addr, n, format, size)
-  local bytes = snare.read(addr, n * size)
-  if not bytes then
-    dbg:fail("Cannot access memory at address 0x%x", addr)
-  end
   local unpack = (format == "d" and "i" or "I") .. size
   local shown = format == "x" and ("0x%0" .. size * 2 .. "x") or "%d"
   local line = {}
@@ -83,8 +79,14 @@ local function examine_integers(dbg, addr, n, format, size)
       end
       line = { report.address(at) .. ":" }
     end
-    local value = string.unpack("<" .. unpack, bytes, i * size + 1)
-    line[#line + 1] = string.format(shown, value)
+    local bytes = snare.read(at, size)
+    if not bytes then
+      -- as gdb: the row so far on stdout, then the error
+      io.stdout:write(table.concat(line, "\t"), "\t")
+      io.stdout:flush()
+      dbg:fail("Cannot access memory at address 0x%x", at)
+    end
+    line[#line + 1] = string.format(shown, string.unpack("<" .. unpack, bytes))
   end
   dbg:out(table.concat(line, "\t"))
 end
@@ -110,11 +112,16 @@ local function examine(dbg, args, modifier)
     for _ = 1, n do
       local text = snare.read_cstring(addr)
       if not text then
-        dbg:fail("Cannot access memory at address 0x%x", addr)
+        -- gdb shows the string's error as its value
+        -- (and stays at the address for the next)
+        dbg:out(string.format("%s:\t<error: Cannot access memory at "
+                              .. "address 0x%x>", report.address(addr), addr))
+        goto next
       end
       dbg:out(string.format("%s:\t%s", report.address(addr),
                             expr.format_string(text)))
       addr = addr + #text + 1
+      ::next::
     end
   else
     dbg.x_size = size

@@ -1,6 +1,7 @@
 -- The objects the prompt debugs: file/load LIB.so, info sharedlibrary.
 
 local snare = require "snare"
+local regexp = require "snare.cli.regexp"
 
 -- The code range of a library: its first function to the end of its last.
 local function code_range(lib)
@@ -12,21 +13,48 @@ local function code_range(lib)
   return fns[1].address, last.address + (last.size or 0)
 end
 
-local function info_sharedlibrary(dbg)
-  if #dbg.libraries == 0 then
-    dbg:out("No shared libraries loaded at this time.")
+-- The rows of info sharedlibrary: the prompt's own list where it has one
+-- (dbg.shared_objects, `snare debug -- PROG`), else the libraries loaded.
+local function shared_objects(dbg)
+  if dbg.shared_objects then
+    return dbg.shared_objects()
+  end
+  local rows = {}
+  for _, lib in ipairs(dbg.libraries) do
+    local from, to = code_range(lib)
+    local fns = lib:functions()
+    rows[#rows + 1] = {
+      from = from, to = to, name = lib.path,
+      debug = #fns > 0 and lib:line_at(fns[1].address) ~= nil,
+    }
+  end
+  return rows
+end
+
+-- `info sharedlibrary [REGEX]`, as gdb: the objects whose name matches.
+local function info_sharedlibrary(dbg, args)
+  local rows = shared_objects(dbg)
+  local pattern = args ~= "" and regexp.pattern(dbg, args, "info sharedlibrary")
+  local shown = {}
+  for _, row in ipairs(rows) do
+    if not pattern or row.name:find(pattern) then
+      shown[#shown + 1] = row
+    end
+  end
+  if #shown == 0 then
+    dbg:out(pattern and "No shared libraries matched."
+            or "No shared libraries loaded at this time.")
     return
   end
   dbg:out("From                To                  Syms Read   Shared Object "
           .. "Library")
   local missing = false
-  for _, lib in ipairs(dbg.libraries) do
-    local from, to = code_range(lib)
-    local fns = lib:functions()
-    local debug = #fns > 0 and lib:line_at(fns[1].address) ~= nil
-    missing = missing or not debug
-    dbg:out(string.format("0x%016x  0x%016x  %-11s %s", from, to,
-                          debug and "Yes" or "Yes (*)", lib.path))
+  for _, row in ipairs(shown) do
+    missing = missing or not row.debug
+    dbg:out(string.format("%-18s  %-18s  %-11s %s",
+                          row.from and string.format("0x%016x", row.from) or "",
+                          row.to and string.format("0x%016x", row.to) or "",
+                          row.debug and "Yes" or "Yes (*)", row.name))
   end
   if missing then
     dbg:out("(*): Shared library is missing debugging information.")
@@ -60,6 +88,6 @@ return {
   { name = "file", aliases = { "load" }, usage = "file LIB.so",
     help = "load one more shared object to debug", run = load },
   { name = "sharedlibrary", group = "info", aliases = { "dll" },
-    usage = "info sharedlibrary", help = "the libraries being debugged",
+    usage = "info sharedlibrary [REGEX]", help = "the libraries being debugged",
     run = info_sharedlibrary },
 }

@@ -191,13 +191,62 @@ local function neighbours(frames, index, regs)
   return saved_rip, caller_cfa, callee_cfa
 end
 
-local function info_frame(dbg)
+-- The frame gdb 13's frame selection spec names (info frame [level] N,
+-- address ADDR, function NAME), the selected one for none; and the stack.
+local function frame_spec(dbg, args)
   local frame, regs = selected(dbg)
   local frames = dbg.session:backtrace()
+  local kind, rest = args:match("^(%a+)%s*(.-)%s*$")
+  local found
+  if args == "" then
+    return frame, regs, frames, true
+  elseif kind == "level" or not (kind == "address" or kind == "function") then
+    -- a level: `level N` or an expression alone
+    local level = kind == "level" and rest or args
+    if level == "" then
+      dbg:fail("Argument required (expression to compute).")
+    end
+    local n = math.tointeger(expr.value.number(dbg:evaluate(level)))
+    found = n and frames[n + 1] and dbg.session:frame(n)
+    if not found then
+      dbg:fail("No frame at level %s.", level)
+    end
+  elseif kind == "address" then
+    local at = dbg:address(rest)
+    for i = 1, #frames do
+      local f = dbg.session:frame(i - 1)
+      if f:registers().cfa == at then
+        found = f
+        break
+      end
+    end
+    if not found then
+      dbg:fail("No frame at address %s.", rest)
+    end
+  elseif kind == "function" then
+    for i, f in ipairs(frames) do
+      if f.func == rest then
+        found = dbg.session:frame(i - 1)
+        break
+      end
+    end
+    if not found and not snare.symbol(rest) then
+      dbg:fail("Function \"%s\" not defined.", rest)
+    elseif not found then
+      dbg:fail("No frame for function \"%s\".", rest)
+    end
+  end
+  return found, found:registers(), frames, false
+end
+
+local function info_frame(dbg, args)
+  local frame, regs, frames, selected_one = frame_spec(dbg, args or "")
   local last = #frames - 1
   local tail = frames[frame.index + 1].tail_call
-  dbg:out(string.format("Stack level %d, frame at 0x%x:", frame.index,
-                        regs.cfa))
+  -- (gdb names the level of the selected frame alone)
+  dbg:out(selected_one and string.format("Stack level %d, frame at 0x%x:",
+                                         frame.index, regs.cfa)
+          or string.format("Stack frame at 0x%x:", regs.cfa))
   local where = frame.func or "??"
   if frame.file then
     where = string.format("%s (%s:%d)", where, report.file_name(frame.file,
@@ -261,7 +310,8 @@ return {
     help = "every register of the selected frame: general, segment, x87, "
       .. "vector",
     run = info_all_registers },
-  { name = "frame", group = "info", aliases = { "f" }, usage = "info frame",
+  { name = "frame", group = "info", aliases = { "f" },
+    usage = "info frame [[level] N|address ADDR|function NAME]",
     help = "where the selected frame is and what it saved",
     run = function(dbg, args)
       dbg:require_stopped("No stack.") -- as gdb, before the registers

@@ -3,6 +3,7 @@
 -- info display.
 
 local expr = require "snare.expr"
+local regexp = require "snare.cli.regexp"
 
 local function selected_frame(dbg)
   local frame = dbg:selected_frame()
@@ -51,17 +52,54 @@ local function list(dbg, entries, none, first, frame, indent)
   end
 end
 
-local function info_args(dbg)
-  local frame = selected_frame(dbg)
-  local ok, params = pcall(frame.params, frame)
-  list(dbg, ok and params or {}, "No arguments.")
+-- gdb 13's [-q] [NAMEREGEXP] of info args and info locals: the entries
+-- whose name matches, and what to say when none does ("No matching
+-- arguments.", nothing with -q). first: as list's, for the entries
+-- unfiltered (a filtered list reads a shadowed name's value by name).
+local function filtered(dbg, entries, args, none, kind, first)
+  local quiet = false
+  local word, rest = args:match("^(%S+)%s*(.-)$")
+  while word == "-q" or word == "-t" do
+    if word == "-t" then
+      dbg:fail("info %s -t TYPEREGEXP is not supported", kind)
+    end
+    quiet = true
+    args = rest
+    word, rest = args:match("^(%S+)%s*(.-)$")
+  end
+  if args == "--" then
+    args = ""
+  end
+  if args ~= "" then
+    local pattern = regexp.pattern(dbg, args, "info " .. kind)
+    local kept = {}
+    for _, entry in ipairs(entries) do
+      if entry.name:find(pattern) then
+        kept[#kept + 1] = entry
+      end
+    end
+    entries = kept
+    none = none:gsub("^No ", "No matching ")
+    first = nil
+  end
+  if #entries == 0 and quiet then
+    return
+  end
+  list(dbg, entries, none, first)
 end
 
-local function info_locals(dbg)
+local function info_args(dbg, args)
+  local frame = selected_frame(dbg)
+  local ok, params = pcall(frame.params, frame)
+  filtered(dbg, ok and params or {}, args or "", "No arguments.", "args")
+end
+
+local function info_locals(dbg, args)
   local frame = selected_frame(dbg)
   local ok, locals = pcall(frame.locals, frame)
   local got, params = pcall(frame.params, frame)
-  list(dbg, ok and locals or {}, "No locals.", got and #params or nil)
+  filtered(dbg, ok and locals or {}, args or "", "No locals.", "locals",
+           got and #params or nil)
 end
 
 --- The locals of `frame` as `backtrace full` shows them under it.
@@ -148,9 +186,9 @@ local function info_display(dbg)
 end
 
 return {
-  { name = "args", group = "info", usage = "info args",
+  { name = "args", group = "info", usage = "info args [-q] [NAMEREGEXP]",
     help = "the arguments of the selected frame", run = info_args },
-  { name = "locals", group = "info", usage = "info locals",
+  { name = "locals", group = "info", usage = "info locals [-q] [NAMEREGEXP]",
     help = "the local variables of the selected frame", run = info_locals },
   { name = "display", usage = "display[/F] [EXPR]",
     help = "show EXPR at every stop (alone: show them all now)",

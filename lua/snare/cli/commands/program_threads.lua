@@ -3,6 +3,7 @@
 
 local report = require "snare.cli.report"
 local source = require "snare.cli.source"
+local watch = require "snare.cli.watch"
 
 local function threads_of(dbg, message)
   local threads = dbg.program_threads
@@ -33,15 +34,26 @@ local function frame_of(threads, id)
   return ok and frames[1] or nil
 end
 
-local function info_threads(dbg)
+-- `info threads [ID...]`: the threads listed (gdb's numbers, ranges and
+-- INF.NUM of inferior 1), or all.
+local function info_threads(dbg, args)
   local threads = threads_of(dbg)
+  local wanted = watch.numbers(dbg, args and args:gsub("%f[%S]1%.", ""))
   local rows = {}
   for _, t in ipairs(threads:list()) do
+    if wanted and not wanted[t.number] then
+      goto next
+    end
     local frame = t.parked and frame_of(threads, t.id)
     rows[#rows + 1] = { mark = t.id == threads.selected and "*" or " ",
                         number = tostring(t.number),
                         target = target_id(dbg, t.id, true),
                         frame = frame and frame_text(frame) or "(running)" }
+    ::next::
+  end
+  if wanted and #rows == 0 then
+    dbg:out(string.format("No threads match '%s'.", args))
+    return
   end
   local width = #"Target Id"
   for _, r in ipairs(rows) do
@@ -121,7 +133,7 @@ local function apply(dbg, args)
 end
 
 return {
-  { name = "threads", group = "info", usage = "info threads",
+  { name = "threads", group = "info", usage = "info threads [ID...]",
     help = "the program's threads and where each is", run = info_threads },
   { name = "thread", aliases = { "t" }, usage = "thread [N | apply ...]",
     help = "select thread N (alone: show the selected one)",

@@ -5,6 +5,7 @@ local snare = require "snare"
 local expr = require "snare.expr"
 local report = require "snare.cli.report"
 local returned = require "snare.cli.returned"
+local source = require "snare.cli.source"
 
 local function count(dbg, args)
   if args == "" then
@@ -14,7 +15,7 @@ local function count(dbg, args)
     return math.tointeger(expr.value.number(dbg:evaluate(args)))
   end)
   n = ok and n or nil
-  if not n or n < 1 then
+  if not n then
     dbg:fail("Argument must be a positive integer: %s", args)
   end
   return n
@@ -41,8 +42,20 @@ end
 -- stop of another kind; shows the last stop.
 local function repeat_steps(dbg, args, step)
   dbg:require_stopped()
+  local n = count(dbg, args)
+  if n < 1 then
+    -- gdb steps no time and shows where the thread is (frame 0, selected
+    -- again), as a stop, without the frame's level
+    dbg.frame_index, dbg.listed = 0, nil
+    local frame = dbg:selected_frame()
+    dbg:out((report.stack_frame(frame):gsub("^#%d+%s+", "")))
+    if frame.file and frame.line then
+      source.show(function(text) dbg:out(text) end, frame.file, frame.line)
+    end
+    return
+  end
   local stop
-  for _ = 1, count(dbg, args) do
+  for _ = 1, n do
     stop = step(dbg)
     if stop.kind ~= "step" and stop.kind ~= "breakpoint" then
       break

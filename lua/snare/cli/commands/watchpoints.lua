@@ -39,10 +39,17 @@ local function set_watchpoint(dbg, args, kind)
   dbg:out(watch.title(wp.id, note))
 end
 
-local function info_watchpoints(dbg)
-  local list = dbg.session:watchpoints()
+local function info_watchpoints(dbg, args)
+  local wanted = watch.numbers(dbg, args)
+  local list = {}
+  for _, wp in ipairs(dbg.session:watchpoints()) do
+    if not wanted or wanted[wp.id] then
+      list[#list + 1] = wp
+    end
+  end
   if #list == 0 then
-    dbg:out("No watchpoints.")
+    dbg:out(wanted and string.format("No watchpoint matching '%s'.", args)
+            or "No watchpoints.")
     return
   end
   dbg:out("Num     Type           Disp Enb Address            What")
@@ -65,6 +72,6 @@ return {
     help = "stop when a variable is read or written",
     run = function(dbg, args) set_watchpoint(dbg, args, "access") end },
   { name = "watchpoints", group = "info", aliases = { "wat" },
-    usage = "info watchpoints", help = "list the watchpoints",
+    usage = "info watchpoints [N...]", help = "list the watchpoints",
     run = info_watchpoints },
 }

@@ -1,0 +1,165 @@
+-- shared_objects.lua - the shared objects of `snare debug -- PROG` as gdb
+-- lists them (info sharedlibrary): the loader's list (r_debug's link_map)
+-- less the program itself, the vDSO and what only snare's agent brought
+-- in (its own libraries and theirs: libz, liblzma, libm... the program
+-- alone would not load), the dynamic loader first as gdb finds it first.
+local elf = require "snare.elf"
+
+local M = {}
+
+local DT_NEEDED, DT_STRTAB, DT_SONAME = 1, 5, 14
+
+-- The [from, to) virtual addresses of the .text section of the ELF file
+-- at `path` (gdb's From and To), or nil.
+function M.text_range(path)
+  local file, shoff, shentsize, shnum, shstrndx = elf.open(path)
+  if not file then
+    return nil
+  end
+  local sections = {}
+  file:seek("set", shoff)
+  local table_bytes = file:read(shentsize * shnum) or ""
+  for i = 0, shnum - 1 do
+    local at = i * shentsize + 1
+    if at + 63 > #table_bytes then
+      break
+    end
+    local name, _, _, addr, offset, size =
+      string.unpack("<I4I4I8I8I8I8", table_bytes, at)
+    sections[i] = { name = name, addr = addr, offset = offset, size = size }
+  end
+  local names = sections[shstrndx]
+  local found
+  if names then
+    file:seek("set", names.offset)
+    local strings = file:read(names.size) or ""
+    for i = 0, shnum - 1 do
+      local s = sections[i]
+      if s and strings:match("^%.text%z", s.name + 1) then
+        found = s
+        break
+      end
+    end
+  end
+  file:close()
+  if found then
+    return found.addr, found.addr + found.size
+  end
+end
+
+-- The loader's list from r_debug: { bias, name, dynamic } each.
+function M.link_map(snare, r_debug)
+  local entries = {}
+  local map = r_debug and r_debug ~= 0 and snare.read_u64(r_debug + 8)
+  for _ = 1, 4096 do
+    if not map or map == 0 then
+      break
+    end
+    entries[#entries + 1] = {
+      bias = snare.read_u64(map),
+      name = snare.read_cstring(snare.read_u64(map + 8)) or "",
+      dynamic = snare.read_u64(map + 16),
+    }
+    map = snare.read_u64(map + 24)
+  end
+  return entries
+end
+
+-- An entry's DT_NEEDED names and DT_SONAME from its dynamic section in
+-- memory (the loader relocated DT_STRTAB there; one it did not, below
+-- the bias, is relative to it).
+local function dynamic_names(snare, entry)
+  local needed, strtab, soname_at, offsets = {}, nil, nil, {}
+  local at = entry.dynamic
+  for _ = 1, 4096 do
+    local tag = at and at ~= 0 and snare.read_u64(at)
+    if not tag or tag == 0 then
+      break
+    end
+    local value = snare.read_u64(at + 8)
+    if tag == DT_NEEDED then
+      offsets[#offsets + 1] = value
+    elseif tag == DT_STRTAB then
+      strtab = value
+    elseif tag == DT_SONAME then
+      soname_at = value
+    end
+    at = at + 16
+  end
+  if not strtab then
+    return needed
+  end
+  if strtab < entry.bias then
+    strtab = strtab + entry.bias
+  end
+  for i, offset in ipairs(offsets) do
+    needed[i] = snare.read_cstring(strtab + offset)
+  end
+  entry.soname = soname_at and snare.read_cstring(strtab + soname_at)
+  return needed
+end
+
+-- The entries `roots` need, themselves included (by soname or base name).
+local function closure(entries, roots, needs)
+  local by_name = {}
+  for _, e in ipairs(entries) do
+    by_name[e.name:match("[^/]*$")] = by_name[e.name:match("[^/]*$")] or e
+    if e.soname then
+      by_name[e.soname] = by_name[e.soname] or e
+    end
+  end
+  local seen, todo = {}, {}
+  for _, r in ipairs(roots) do
+    todo[#todo + 1] = r
+  end
+  while #todo > 0 do
+    local e = table.remove(todo)
+    if not seen[e] then
+      seen[e] = true
+      for _, name in ipairs(needs[e]) do
+        local dep = by_name[name] or by_name[name:match("[^/]*$")]
+        if dep then
+          todo[#todo + 1] = dep
+        end
+      end
+    end
+  end
+  return seen
+end
+
+--- The entries gdb lists for the program run alone, in its order:
+-- `entries` from M.link_map (the program first), `is_own(name)` true for
+-- snare's own objects, `mapped(entry)` true for one with a file mapped,
+-- `interpreter` the program's PT_INTERP name.
+function M.program_objects(snare, entries, is_own, mapped, interpreter)
+  local needs = {}
+  for _, e in ipairs(entries) do
+    needs[e] = dynamic_names(snare, e)
+  end
+  local own_roots = {}
+  for _, e in ipairs(entries) do
+    if is_own(e.name) then
+      own_roots[#own_roots + 1] = e
+    end
+  end
+  local program = closure(entries, { entries[1] }, needs)
+  local snares = closure(entries, own_roots, needs)
+  local shown = {}
+  for i, e in ipairs(entries) do
+    if i > 1 and e.name:find("/", 1, true) and mapped(e)
+       and not (snares[e] and not program[e]) then
+      if interpreter and e.name:match("[^/]*$")
+                        == interpreter:match("[^/]*$") then
+        -- named as the program names it (snare may start the loader by
+        -- another path)
+        e.name = interpreter
+        table.insert(shown, 1, e)
+      else
+        shown[#shown + 1] = e
+      end
+    end
+  end
+  return shown
+end
+
+return M
