@@ -75,6 +75,10 @@ typedef struct agent_real {
   int (*sigsuspend)(const sigset_t *);
   int (*poll)(struct pollfd *, nfds_t, int);
   int (*select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+  int (*ppoll)(struct pollfd *, nfds_t, const struct timespec *,
+               const sigset_t *);
+  int (*pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *,
+                 const sigset_t *);
 } agent_real;
 
 extern agent_real real;

@@ -42,4 +42,6 @@ void agent_real_resolve(void) {
   RESOLVE(sigsuspend, "sigsuspend");
   RESOLVE(poll, "poll");
   RESOLVE(select, "select");
+  RESOLVE(ppoll, "ppoll");
+  RESOLVE(pselect, "pselect");
 }

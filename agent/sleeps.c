@@ -27,8 +27,10 @@
  * select leaves them as they were). epoll_wait() fails with EINTR after
  * a ptrace stop too (the kernel never restarts it), so it is left as it
  * is (but under the prompt the SIGINT of a Ctrl-C ends it before the
- * stop, which a program that ends at once may outrun); ppoll, pselect
- * and epoll_pwait are not interposed (they fail with EINTR).
+ * stop, which a program that ends at once may outrun), and so is
+ * epoll_pwait. ppoll() and pselect() go on as poll() and select() do
+ * (gdb's stop restarts them), for what is left of their timeout from a
+ * monotonic deadline.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -219,14 +221,32 @@ AGENT_INTERPOSE int poll(struct pollfd *fds, nfds_t count, int ms) {
   WAIT_AGAIN(real.poll(fds, count, ms_left(ms, deadline)));
 }
 
+/* The descriptor sets a select was given, and a copy of each, to give
+   them back to a wait that goes on (a failed select leaves them as they
+   were). */
+typedef struct fd_sets {
+  fd_set *given[3];
+  fd_set copies[3];
+} fd_sets;
+
+static fd_sets sets_of(fd_set *read, fd_set *write, fd_set *except) {
+  fd_sets sets = {{read, write, except}, {{{0}}}};
+  for (int i = 0; i < 3; i++)
+    if (sets.given[i] != NULL)
+      sets.copies[i] = *sets.given[i];
+  return sets;
+}
+
+static void sets_restore(const fd_sets *sets) {
+  for (int i = 0; i < 3; i++)
+    if (sets->given[i] != NULL)
+      *sets->given[i] = sets->copies[i];
+}
+
 AGENT_INTERPOSE int select(int count, fd_set *read, fd_set *write,
                            fd_set *except, struct timeval *timeout) {
   agent_real_resolve();
-  fd_set sets[3];
-  fd_set *given[3] = {read, write, except};
-  for (int i = 0; i < 3; i++)
-    if (given[i] != NULL)
-      sets[i] = *given[i];
+  fd_sets sets = sets_of(read, write, except);
   struct timespec deadline = {0, 0};
   bool timed = timeout != NULL && timeout->tv_sec >= 0 &&
                timeout->tv_usec >= 0 && timeout->tv_usec < 1000000;
@@ -241,9 +261,7 @@ AGENT_INTERPOSE int select(int count, fd_set *read, fd_set *write,
     int status = real.select(count, read, write, except, timeout);
     if (status != -1 || !only_snare(errno == EINTR, before))
       return status;
-    for (int i = 0; i < 3; i++)
-      if (given[i] != NULL)
-        *given[i] = sets[i];
+    sets_restore(&sets);
     if (timed) {
       struct timespec now;
       clock_gettime(CLOCK_MONOTONIC, &now);
@@ -255,5 +273,52 @@ AGENT_INTERPOSE int select(int count, fd_set *read, fd_set *write,
         timeout->tv_usec = 0;
       }
     }
+  }
+}
+
+/* The end of a wait of `length` from now (NULL, or not valid: none). */
+static struct timespec deadline_of(const struct timespec *length) {
+  struct timespec now = {0, 0};
+  if (valid(length)) {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    now = plus(now, *length);
+  }
+  return now;
+}
+
+/* What is left of the wait `length` with end `deadline`, in `left`;
+   `length` itself when it sets no end (NULL, or not valid). */
+static const struct timespec *left_of(const struct timespec *length,
+                                      struct timespec deadline,
+                                      struct timespec *left) {
+  if (!valid(length))
+    return length;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  *left = until(deadline, now);
+  return left;
+}
+
+AGENT_INTERPOSE int ppoll(struct pollfd *fds, nfds_t count,
+                          const struct timespec *timeout,
+                          const sigset_t *mask) {
+  agent_real_resolve();
+  struct timespec deadline = deadline_of(timeout), left;
+  WAIT_AGAIN(real.ppoll(fds, count, left_of(timeout, deadline, &left), mask));
+}
+
+AGENT_INTERPOSE int pselect(int count, fd_set *read, fd_set *write,
+                            fd_set *except, const struct timespec *timeout,
+                            const sigset_t *mask) {
+  agent_real_resolve();
+  fd_sets sets = sets_of(read, write, except);
+  struct timespec deadline = deadline_of(timeout), left;
+  for (;;) {
+    signals_seen before = seen();
+    int status = real.pselect(count, read, write, except,
+                              left_of(timeout, deadline, &left), mask);
+    if (status != -1 || !only_snare(errno == EINTR, before))
+      return status;
+    sets_restore(&sets); /* a failed pselect leaves them as given */
   }
 }

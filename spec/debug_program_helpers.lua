@@ -131,7 +131,9 @@ rm -rf "$dir"
 
 -- The x86-64 numbers of the system calls a fixture waits in.
 local syscall_numbers = { read = 0, pause = 34, clock_nanosleep = 230,
-                          poll = 7, select = 270 } -- (glibc's is pselect6)
+                          poll = 7, select = 270, -- (glibc's is pselect6)
+                          ppoll = 271, pselect = 270, epoll_wait = 232,
+                          epoll_pwait = 281 }
 
 -- Runs `words`, a debugger's command line (snare debug or gdb, batch,
 -- whose program is its child), with stdin a pipe: once the program said

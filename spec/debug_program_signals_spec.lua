@@ -77,9 +77,9 @@ describe("snare debug -- PROG, signals", function()
   -- (not epoll_wait: it fails with EINTR under gdb too, the kernel does
   -- not restart it after a ptrace stop, and in snare the SIGINT that ends
   -- it comes before the stop, which the program may outrun)
-  it("keeps the program's pause, poll and select waiting across a Ctrl-C, "
-     .. "as gdb", function()
-    for _, call in ipairs { "pause", "poll", "select" } do
+  it("keeps the program's pause, poll, select, ppoll and pselect waiting "
+     .. "across a Ctrl-C, as gdb", function()
+    for _, call in ipairs { "pause", "poll", "select", "ppoll", "pselect" } do
       local alone = dp.run { waiter, call, "1" }
       local expected = call == "pause" and "pause -1 Interrupted system call"
         or call .. " 0 "

@@ -14,6 +14,12 @@ local expr = require "snare.expr"
 
 local carry = {}
 
+--- Breakpoint `bp`'s hit count as gdb's (`note`: its prompt note): the
+-- crossings but those where its condition was false.
+function carry.hits(bp, note)
+  return math.max(0, bp.hits - (note.untrue or 0))
+end
+
 --- The state of the prompt `dbg` to carry: `made` lists {line =, id =}
 -- of the breakpoints lines made, `highest` the highest number given;
 -- `started` when the program ran in this process (its hit counts are
@@ -31,7 +37,7 @@ function carry.save(dbg, session, made, highest, started)
       breakpoints[#breakpoints + 1] = {
         m.id, m.line, bp.enabled, note.condition or false, note.ignore or 0,
         note.commands or {},
-        started and bp.hits or note.earlier_hits or 0 }
+        started and carry.hits(bp, note) or note.earlier_hits or 0 }
     end
   end
   local history = {}

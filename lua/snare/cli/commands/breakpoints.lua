@@ -2,6 +2,7 @@
 
 local snare = require "snare"
 local report = require "snare.cli.report"
+local carry = require "snare.cli.run_carry"
 local watch = require "snare.cli.watch"
 
 -- "0x7f...: file demo.c, line 8." as gdb announces a breakpoint ("0x7f..."
@@ -36,16 +37,18 @@ local function what(address)
   return name and ("<" .. name .. ">") or ""
 end
 
--- Every breakpoint of the prompt decides through its note, so that
+-- Every breakpoint of the prompt decides through its note (of `id`), so that
 -- `condition N` and `ignore N` change it later: the C condition
 -- (compiled once; its gdb truth taken in the trapped frame at each hit),
--- then the crossings still to ignore.
-local function decide(dbg, frame)
-  local note = dbg.notes[frame.breakpoint]
+-- then the crossings still to ignore. A crossing where the condition is
+-- false is no hit to gdb (an ignored one is).
+local function decide(dbg, frame, id)
+  local note = dbg.notes[id or frame.breakpoint]
   if not note then
     return true
   end
   if note.test and not note.test(frame) then
+    note.untrue = (note.untrue or 0) + 1 -- not a hit to gdb
     return false
   end
   if (note.ignore or 0) > 0 then
@@ -61,14 +64,18 @@ local function set_breakpoint(dbg, args, temporary)
     where = args
   end
   local test = text and dbg:compile_condition(text)
-  local opts = { temporary = temporary,
-                 condition = function(frame) return decide(dbg, frame) end }
+  -- (its own note: frame.breakpoint is the first of those at the pc)
+  local bp
+  local opts = { temporary = temporary, condition = function(frame)
+    return decide(dbg, frame, bp and bp.id)
+  end }
   local stub = dbg.pending_stub and dbg:pending_stub(where)
   if stub == "undefined" then
     dbg:fail('Function "%s" not defined.', where)
   end
-  local ok, bp = pcall(dbg.session.breakpoint, dbg.session,
-                       dbg:location(where), opts)
+  local ok
+  ok, bp = pcall(dbg.session.breakpoint, dbg.session,
+                 dbg:location(where), opts)
   if not ok then
     dbg:location_failed(bp, where)
   end
@@ -185,7 +192,8 @@ local function info_breakpoints(dbg, args)
       dbg:out("\tstop only if " .. note.condition)
     end
     -- (before `run`, the count of the last run, as gdb shows it)
-    local hits = bp.hits > 0 and bp.hits or note.earlier_hits or 0
+    local hits = carry.hits(bp, note)
+    hits = hits > 0 and hits or note.earlier_hits or 0
     if hits > 0 then
       dbg:out(string.format("\tbreakpoint already hit %d time%s", hits,
                             hits == 1 and "" or "s"))
