@@ -26,6 +26,12 @@ local before_run = {
   { "break debug_program.c:0", 'No line 0 in file "debug_program.c".' },
   { "break debug_program.c:9999",
     'No line 9999 in file "debug_program.c".' },
+  -- a line without code: the next line with code (a comment and blank
+  -- lines before the first function, a declaration in one, a blank line
+  -- between two)
+  { "break debug_program.c:1", "debug_program.c, line 20." },
+  { "break debug_program.c:25", "debug_program.c, line 30." },
+  { "tbreak debug_program.c:50", "debug_program.c, line 51." },
   { "info threads", "No threads." },
   { "thread", "No thread selected" },
   { "thread 2", "Unknown thread 2." },
@@ -81,6 +87,8 @@ local stopped = {
   { "tbreak nosuch.c:1", "No source file named nosuch.c." },
   { "break 0", "No line 0 in the current file." },
   { "break 9999", "No line 9999 in the current file." },
+  { "break 36", "debug_program.c, line 39." },
+  { "until 61", "No line 61 in the current file." },
   { "until 0", "No line 0 in the current file." },
   { "until 9999", "No line 9999 in the current file." },
   { "advance 9999", "No line 9999 in the current file." },

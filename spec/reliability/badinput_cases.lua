@@ -340,7 +340,8 @@ local session = with_memory {
                  extra = function(ctx)
                    local list = {}
                    for _, bad in ipairs(cases.bad_values(ctx)) do
-                     for _, field in ipairs { "condition", "skip", "max", "temporary" } do
+                     for _, field in ipairs { "condition", "skip", "max", "temporary",
+                                              "exact_line" } do
                        list[#list + 1] = { field .. " " .. bad[1],
                                            { "count_to", { [field] = bad[2] } } }
                      end
