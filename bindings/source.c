@@ -362,6 +362,21 @@ void snare_lua_set_source_fields(lua_State *L, uint64_t pc)
   }
 }
 
+/* core.locations(where) -> {addr...}: the addresses s:breakpoint(where)
+   would use (snare_lua_checklocations), without setting anything. */
+static int core_locations(lua_State *L)
+{
+  uint64_t *addrs;
+  lua_settop(L, 1);
+  size_t n = snare_lua_checklocations(L, 1, &addrs, false);
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushinteger(L, (lua_Integer)addrs[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
 const luaL_Reg snare_lua_source_methods[] = {
     {"line_at", lib_line_at},
     {"addresses", lib_addresses},
@@ -372,5 +387,6 @@ const luaL_Reg snare_lua_source_methods[] = {
 const luaL_Reg snare_lua_source_functions[] = {
     {"line_at", core_line_at},
     {"language_at", core_language_at},
+    {"locations", core_locations},
     {NULL, NULL},
 };

@@ -32,6 +32,10 @@ local before_run = {
   { "break debug_program.c:1", "debug_program.c, line 20." },
   { "break debug_program.c:25", "debug_program.c, line 30." },
   { "tbreak debug_program.c:50", "debug_program.c, line 51." },
+  -- a condition is checked where it is set
+  { "break scale if nosuch", 'No symbol "nosuch" in current context.' },
+  { "tbreak main if sum", 'No symbol "sum" in current context.' },
+  { "watch total if nosuch", 'No symbol "nosuch" in current context.' },
   { "info threads", "No threads." },
   { "thread", "No thread selected" },
   { "thread 2", "Unknown thread 2." },
@@ -114,6 +118,16 @@ local stopped = {
   { "delete 1-", "inverted range" },
   { "disable abc", "Bad breakpoint number 'abc'" },
   { "condition 99 x", "No breakpoint number 99." },
+  -- a condition names what is in scope at the breakpoint (scale's sum,
+  -- not main's i, which is in a block main's breakpoint is not in);
+  -- condition N of an unknown name keeps the old condition
+  { "break main if i", 'No symbol "i" in current context.' },
+  { "break add_square if sum", 'No symbol "sum" in current context.' },
+  { "break debug_program.c:56 if i == 1", "debug_program.c, line 56." },
+  { "condition 1 sum > 1 && factor == 2" },
+  { "condition 1 nosuch", 'No symbol "nosuch" in current context.' },
+  { "info breakpoints", "\tstop only if sum > 1 && factor == 2" },
+  { "watch total if sum > 0 && bad", 'No symbol "bad" in current context.' },
   { "condition abc", "Bad breakpoint argument: 'abc'" },
   { "ignore abc 1", "bad breakpoint number: 'abc 1'" },
   { "info nosuch", 'Undefined info command: "nosuch".  Try "help info".' },

@@ -1,6 +1,7 @@
 -- Breakpoints: break, tbreak, delete, disable, enable, info breakpoints.
 
 local snare = require "snare"
+local core = require "snare.core"
 local report = require "snare.cli.report"
 local watch = require "snare.cli.watch"
 
@@ -44,10 +45,14 @@ local function set_breakpoint(dbg, args, temporary)
     where = args
   end
   local test = text and dbg:compile_condition(text)
+  local location = dbg:location(where)
+  local resolved, addresses = pcall(core.locations, location)
+  if text and resolved then -- else the breakpoint says why
+    dbg:check_condition(text, addresses)
+  end
   local opts = { temporary = temporary,
                  condition = function(frame) return decide(dbg, frame) end }
-  local ok, bp = pcall(dbg.session.breakpoint, dbg.session,
-                       dbg:location(where), opts)
+  local ok, bp = pcall(dbg.session.breakpoint, dbg.session, location, opts)
   if not ok then
     dbg:location_failed(bp, where)
   end
