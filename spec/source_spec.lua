@@ -114,6 +114,20 @@ for _, level in ipairs { "O0", "O2" } do
                     s:breakpoint("lines_helper.h:2").addresses)
       end)
 
+    it("lists the variables in scope at an address, with no frame there",
+      function()
+        local names = {}
+        for _, name in ipairs(snare.core.variables_at(
+                                lib:function_info("lines_add").entry)) do
+          names[name] = true
+        end
+        assert.is_true(names.a and names.b)
+        assert.is_nil(names.total)
+        assert.is_nil(snare.core.variables_at(0x10))
+        assert.same(lib:addresses("lines.c:23"),
+                    snare.core.locations("lines.c:23"))
+      end)
+
     it("refuses lines without code with exact_line, naming the nearest "
        .. "lines with code", function()
         local s = helpers.session()
