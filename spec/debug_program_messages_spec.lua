@@ -36,6 +36,16 @@ local before_run = {
   { "break scale if nosuch", 'No symbol "nosuch" in current context.' },
   { "tbreak main if sum", 'No symbol "sum" in current context.' },
   { "watch total if nosuch", 'No symbol "nosuch" in current context.' },
+  -- list's gdb forms: list - before the lines listed last, list + and
+  -- list alone after them, list FUNCTION around its first line of code
+  { "list scale", "14\t\n15\tstatic int total;" },
+  { "list +", "24\t}\n25\t\n26\tstatic pthread_barrier_t started;" },
+  { "list -", "14\t\n15\tstatic int total;" },
+  { "list -", "4\t   stop at a breakpoint" },
+  { "list -", "1\t/* debug_program.c" },
+  { "list -", "Already at the start of " },
+  { "list ,", "Two empty args do not say what lines to list." },
+  { "list debug_program.c:27", "22\t  total += sum;" },
   { "info threads", "No threads." },
   { "thread", "No thread selected" },
   { "thread 2", "Unknown thread 2." },
