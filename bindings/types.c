@@ -279,7 +279,8 @@ static int core_find_enumerator(lua_State *L)
 
 typedef struct address_query {
   uint64_t address;
-  snare_type type;
+  snare_type type; /* the function's (has_function) */
+  size_t count;    /* of variables visible there (has_variables) */
 } address_query;
 
 static bool has_function(snare_library *lib, void *p)
@@ -299,14 +300,9 @@ static int core_find_function_type(lua_State *L)
   return 2;
 }
 
-typedef struct variables_query {
-  uint64_t address;
-  size_t count;
-} variables_query;
-
 static bool has_variables(snare_library *lib, void *p)
 {
-  variables_query *q = p;
+  address_query *q = p;
   return snare_library_variables_at(lib, q->address, NULL, 0, &q->count) ==
          SNARE_OK;
 }
@@ -315,7 +311,7 @@ static bool has_variables(snare_library *lib, void *p)
    visible there, of each source frame) | nil: no DWARF function there */
 static int core_variables_at(lua_State *L)
 {
-  variables_query q = {.address = (uint64_t)luaL_checkinteger(L, 1)};
+  address_query q = {.address = (uint64_t)luaL_checkinteger(L, 1)};
   if (!snare_lua_find_library(L, has_variables, &q))
     return 0;
   snare_library *lib = snare_lua_checklibrary(L, -1);
