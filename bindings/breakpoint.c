@@ -224,6 +224,7 @@ static bool is_file_line(const char *spec)
  * s:breakpoint(where [, opts]) -> breakpoint. where: address, symbol
  * name, "*name" or "file:line" (snare_lua_checklocations); opts:
  * condition (function(frame)), skip, max, temporary (per location),
+ * exact_line (a line without code raises, not the next line with code),
  * thread (only this thread id stops), internal (a debugger's own: a
  * negative id, not in s:breakpoints()).
  */
@@ -234,8 +235,14 @@ static int session_breakpoint(lua_State *L)
   if (!lua_isnoneornil(L, 3))
     luaL_checktype(L, 3, LUA_TTABLE);
   lua_settop(L, 3);
+  bool exact_line = false;
+  if (lua_istable(L, 3)) {
+    lua_getfield(L, 3, "exact_line");
+    exact_line = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
   uint64_t *addrs;
-  size_t n = snare_lua_checklocations(L, 2, &addrs); /* library at 4 */
+  size_t n = snare_lua_checklocations(L, 2, &addrs, exact_line); /* lib at 4 */
   lbreakpoint *bp =
       lua_newuserdatauv(L, sizeof *bp + n * sizeof bp->loc[0], BP_UV_COUNT);
   bp->owner = s;

@@ -274,13 +274,15 @@ void snare_lua_set_source_fields(lua_State *L, uint64_t pc);
  * light userdata, "*name" (the symbol's address), "*0x..." (that
  * address, for the callers that read a bare integer otherwise: until_line's
  * line numbers), "file:line" (every
- * address of the line, as gdb's break), or a function name (past its
+ * address of the line, as gdb's break; a line without code is the next
+ * line with code unless exact_line), or a function name (past its
  * prologue when DWARF knows it, at every inlined copy; else the ELF
  * symbol). Pushes the library it lies in (or nil), then a buffer holding
  * the addresses, which *addrs points into; returns their number (>= 1).
  * Raises with a clear message when nothing matches.
  */
-size_t snare_lua_checklocations(lua_State *L, int idx, uint64_t **addrs);
+size_t snare_lua_checklocations(lua_State *L, int idx, uint64_t **addrs,
+                                 bool exact_line);
 
 /* ---- disasm.c ---- */
 int snare_lua_disassemble(lua_State *L);

@@ -206,12 +206,27 @@ static int no_code_error(lua_State *L, const line_key *k)
 }
 
 /* The addresses of file:line in the first library with code there; the
-   library and buffer pushed as snare_lua_checklocations says. */
-static size_t checkline(lua_State *L, const line_key *k, uint64_t **addrs)
+   library and buffer pushed as snare_lua_checklocations says. A line
+   without code is, unless exact_line, gdb 13's: the next line of the file
+   that has code (a blank line or comment before a function: its first
+   line past the prologue); none after it raises. */
+static size_t checkline(lua_State *L, line_key *k, uint64_t **addrs,
+                        bool exact_line)
 {
   has_code q = {fill_line, k};
-  if (!snare_lua_find_library(L, library_has_code, &q))
-    return (size_t)no_code_error(L, k);
+  if (!snare_lua_find_library(L, library_has_code, &q)) {
+    unsigned before = 0, after = 0;
+    if (exact_line || !snare_lua_find_library(L, library_knows_file, k))
+      return (size_t)no_code_error(L, k);
+    snare_library_line_nearest(snare_lua_checklibrary(L, -1), k->file,
+                               k->line, &before, &after);
+    lua_pop(L, 1);
+    line_key moved = {k->file, after};
+    q.key = &moved;
+    if (after <= k->line || !snare_lua_find_library(L, library_has_code, &q))
+      return (size_t)no_code_error(L, k);
+    *k = moved;
+  }
   return push_addresses(L, snare_lua_checklibrary(L, -1), fill_line, k, addrs);
 }
 
@@ -223,7 +238,8 @@ static size_t push_one(lua_State *L, uint64_t addr, uint64_t **addrs)
   return 1;
 }
 
-size_t snare_lua_checklocations(lua_State *L, int idx, uint64_t **addrs)
+size_t snare_lua_checklocations(lua_State *L, int idx, uint64_t **addrs,
+                                 bool exact_line)
 {
   idx = lua_absindex(L, idx);
   uint64_t addr;
@@ -252,7 +268,7 @@ size_t snare_lua_checklocations(lua_State *L, int idx, uint64_t **addrs)
     lua_pushstring(L, file); /* so the error path frees nothing */
     free(file);
     k.file = lua_tostring(L, -1);
-    size_t n = checkline(L, &k, addrs);
+    size_t n = checkline(L, &k, addrs, exact_line);
     lua_rotate(L, -3, -1);
     lua_pop(L, 1);
     return n;
@@ -383,6 +399,21 @@ void snare_lua_set_source_fields(lua_State *L, uint64_t pc)
   }
 }
 
+/* core.locations(where) -> {addr...}: the addresses s:breakpoint(where)
+   would use (snare_lua_checklocations), without setting anything. */
+static int core_locations(lua_State *L)
+{
+  uint64_t *addrs;
+  lua_settop(L, 1);
+  size_t n = snare_lua_checklocations(L, 1, &addrs, false);
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushinteger(L, (lua_Integer)addrs[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
 const luaL_Reg snare_lua_source_methods[] = {
     {"line_at", lib_line_at},
     {"addresses", lib_addresses},
@@ -395,5 +426,6 @@ const luaL_Reg snare_lua_source_functions[] = {
     {"language_at", core_language_at},
     {"source_name", core_source_name},
     {"unit_at", core_unit_at},
+    {"locations", core_locations},
     {NULL, NULL},
 };

@@ -217,7 +217,7 @@ static int run_to(lua_State *L, int thread, snare_run_to_mode mode)
 {
   lsession *s = snare_lua_checkcontroller(L, "run a session");
   uint64_t *addrs;
-  size_t n = snare_lua_checklocations(L, 2, &addrs);
+  size_t n = snare_lua_checklocations(L, 2, &addrs, false);
   snare_stop stop;
   snare_lua_wait_begin();
   snare_status st =

@@ -279,7 +279,8 @@ static int core_find_enumerator(lua_State *L)
 
 typedef struct address_query {
   uint64_t address;
-  snare_type type;
+  snare_type type; /* the function's (has_function) */
+  size_t count;    /* of variables visible there (has_variables) */
 } address_query;
 
 static bool has_function(snare_library *lib, void *p)
@@ -297,6 +298,35 @@ static int core_find_function_type(lua_State *L)
   push_ref(L, q.type);
   lua_insert(L, -2);
   return 2;
+}
+
+static bool has_variables(snare_library *lib, void *p)
+{
+  address_query *q = p;
+  return snare_library_variables_at(lib, q->address, NULL, 0, &q->count) ==
+         SNARE_OK;
+}
+
+/* core.variables_at(addr) -> {name...} (the parameters and locals
+   visible there, of each source frame) | nil: no DWARF function there */
+static int core_variables_at(lua_State *L)
+{
+  address_query q = {.address = (uint64_t)luaL_checkinteger(L, 1)};
+  if (!snare_lua_find_library(L, has_variables, &q))
+    return 0;
+  snare_library *lib = snare_lua_checklibrary(L, -1);
+  snare_variable_info *vars =
+      lua_newuserdatauv(L, (q.count + 1) * sizeof *vars, 0);
+  size_t n = 0;
+  snare_library_variables_at(lib, q.address, vars, q.count, &n);
+  if (n > q.count)
+    n = q.count;
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushstring(L, vars[i].name);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
 }
 
 int snare_lua_push_location(lua_State *L, snare_status st,
@@ -342,5 +372,6 @@ const luaL_Reg snare_lua_type_functions[] = {
     {"find_global", core_find_global},
     {"find_enumerator", core_find_enumerator},
     {"find_function_type", core_find_function_type},
+    {"variables_at", core_variables_at},
     {NULL, NULL},
 };

@@ -84,7 +84,7 @@ print(("order(\"hammer\", 2) = %d"):format(stop.value))
 -- The library knows every address a line has; a line without code says
 -- where the nearest ones are.
 print("shop.c:33 has code at " .. #lib:addresses("shop.c:33") .. " address(es)")
-local ok, err = pcall(s.breakpoint, s, "shop.c:28")
+local ok, err = pcall(s.breakpoint, s, "shop.c:28", { exact_line = true })
 print(ok and "shop.c:28 has code?" or err)
 
 print("ok: stepping")

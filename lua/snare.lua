@@ -260,8 +260,13 @@ snare.sigints = core.sigints
 -- * `"name"`: as gdb's `break name`, past the prologue when DWARF knows
 --   the function, plus every inlined copy; else the ELF symbol's address;
 -- * `"file.c:12"`: every address gdb would use for that line (one per
---   inlined copy or split piece). A line without code raises
---   "demo.c:5 has no code; nearest lines with code: 4, 7".
+--   inlined copy or split piece). A line without code (a comment, a
+--   blank line, a declaration) is, as gdb 13's `break`, the next line of
+--   the file with code (before a function: its first line past the
+--   prologue); the breakpoint's addresses say where. Past the file's
+--   last line of code, or with `exact_line = true` in opts, it raises
+--   "demo.c:5 has no code; nearest lines with code: 4, 7". `advance`
+--   and `until_line` move such a line too.
 --
 -- An unknown name raises "unknown symbol 'x'"; a breakpoint the core
 -- refuses raises with the reason and the address. One object covers all

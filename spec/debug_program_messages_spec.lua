@@ -26,6 +26,26 @@ local before_run = {
   { "break debug_program.c:0", 'No line 0 in file "debug_program.c".' },
   { "break debug_program.c:9999",
     'No line 9999 in file "debug_program.c".' },
+  -- a line without code: the next line with code (a comment and blank
+  -- lines before the first function, a declaration in one, a blank line
+  -- between two)
+  { "break debug_program.c:1", "debug_program.c, line 20." },
+  { "break debug_program.c:25", "debug_program.c, line 30." },
+  { "tbreak debug_program.c:50", "debug_program.c, line 51." },
+  -- a condition is checked where it is set
+  { "break scale if nosuch", 'No symbol "nosuch" in current context.' },
+  { "tbreak main if sum", 'No symbol "sum" in current context.' },
+  { "watch total if nosuch", 'No symbol "nosuch" in current context.' },
+  -- list's gdb forms: list - before the lines listed last, list + and
+  -- list alone after them, list FUNCTION around its first line of code
+  { "list scale", "14\t\n15\tstatic int total;" },
+  { "list +", "24\t}\n25\t\n26\tstatic pthread_barrier_t started;" },
+  { "list -", "14\t\n15\tstatic int total;" },
+  { "list -", "4\t   stop at a breakpoint" },
+  { "list -", "1\t/* debug_program.c" },
+  { "list -", "Already at the start of " },
+  { "list ,", "Two empty args do not say what lines to list." },
+  { "list debug_program.c:27", "22\t  total += sum;" },
   { "info threads", "No threads." },
   { "thread", "No thread selected" },
   { "thread 2", "Unknown thread 2." },
@@ -81,6 +101,8 @@ local stopped = {
   { "tbreak nosuch.c:1", "No source file named nosuch.c." },
   { "break 0", "No line 0 in the current file." },
   { "break 9999", "No line 9999 in the current file." },
+  { "break 36", "debug_program.c, line 39." },
+  { "until 61", "No line 61 in the current file." },
   { "until 0", "No line 0 in the current file." },
   { "until 9999", "No line 9999 in the current file." },
   { "advance 9999", "No line 9999 in the current file." },
@@ -106,6 +128,16 @@ local stopped = {
   { "delete 1-", "inverted range" },
   { "disable abc", "Bad breakpoint number 'abc'" },
   { "condition 99 x", "No breakpoint number 99." },
+  -- a condition names what is in scope at the breakpoint (scale's sum,
+  -- not main's i, which is in a block main's breakpoint is not in);
+  -- condition N of an unknown name keeps the old condition
+  { "break main if i", 'No symbol "i" in current context.' },
+  { "break add_square if sum", 'No symbol "sum" in current context.' },
+  { "break debug_program.c:56 if i == 1", "debug_program.c, line 56." },
+  { "condition 1 sum > 1 && factor == 2" },
+  { "condition 1 nosuch", 'No symbol "nosuch" in current context.' },
+  { "info breakpoints", "\tstop only if sum > 1 && factor == 2" },
+  { "watch total if sum > 0 && bad", 'No symbol "bad" in current context.' },
   { "condition abc", "Bad breakpoint argument: 'abc'" },
   { "ignore abc 1", "bad breakpoint number: 'abc 1'" },
   { "info nosuch", 'Undefined info command: "nosuch".  Try "help info".' },

@@ -97,10 +97,42 @@ for _, level in ipairs { "O0", "O2" } do
         assert.equals("exit", s:continue().kind)
       end)
 
-    it("refuses lines without code, naming the nearest lines with code",
+    it("moves a line without code to the next line with code, as gdb 13",
       function()
         local s = helpers.session()
-        local ok, err = pcall(s.breakpoint, s, "lines.c:17")
+        -- a blank line between functions: the next one's first line, past
+        -- its prologue, as break lines.c:18 is
+        local bp = s:breakpoint("lines.c:17")
+        assert.same(s:breakpoint("lines.c:18").addresses, bp.addresses)
+        -- a comment before the first function, a declaration
+        assert.same(s:breakpoint("lines.c:12").addresses,
+                    s:breakpoint("lines.c:10").addresses)
+        assert.same(s:breakpoint("lines.c:12").addresses,
+                    s:breakpoint("lines.c:1").addresses)
+        -- the header's lines before its function
+        assert.same(s:breakpoint("lines_helper.h:9").addresses,
+                    s:breakpoint("lines_helper.h:2").addresses)
+      end)
+
+    it("lists the variables in scope at an address, with no frame there",
+      function()
+        local names = {}
+        for _, name in ipairs(snare.core.variables_at(
+                                lib:function_info("lines_add").entry)) do
+          names[name] = true
+        end
+        assert.is_true(names.a and names.b)
+        assert.is_nil(names.total)
+        assert.is_nil(snare.core.variables_at(0x10))
+        assert.same(lib:addresses("lines.c:23"),
+                    snare.core.locations("lines.c:23"))
+      end)
+
+    it("refuses lines without code with exact_line, naming the nearest "
+       .. "lines with code", function()
+        local s = helpers.session()
+        local ok, err = pcall(s.breakpoint, s, "lines.c:17",
+                              { exact_line = true })
         assert.is_false(ok)
         assert.matches("lines.c:17 has no code; nearest lines with code: %d+, %d+$",
           err)

@@ -4,6 +4,7 @@
  */
 #include "code/library.h"
 #include "debuginfo/type_info.h"
+#include "debuginfo/variables.h"
 
 static snare_status debuginfo_of(snare_library *lib,
                                  const snare_debuginfo **di)
@@ -53,4 +54,33 @@ snare_status snare_library_function_type(snare_library *lib, uint64_t addr,
   if (st == SNARE_OK && out == NULL)
     st = SNARE_INVALID_ARGUMENT;
   return st != SNARE_OK ? st : snare_debuginfo_function_type(di, addr, out);
+}
+
+snare_status snare_library_variables_at(snare_library *lib, uint64_t addr,
+                                        snare_variable_info *vars, size_t cap,
+                                        size_t *count)
+{
+  const snare_debuginfo *di;
+  snare_status st = debuginfo_of(lib, &di);
+  if (st == SNARE_OK && (count == NULL || (cap > 0 && vars == NULL)))
+    st = SNARE_INVALID_ARGUMENT;
+  if (st != SNARE_OK)
+    return st;
+  snare_debuginfo_frame src[SNARE_INLINE_DEPTH_MAX];
+  size_t n = snare_debuginfo_frames_at(di, addr, src, SNARE_INLINE_DEPTH_MAX);
+  size_t total = 0;
+  st = SNARE_NOT_FOUND;
+  for (size_t k = 0; k < n && k < SNARE_INLINE_DEPTH_MAX; k++) {
+    size_t some = 0;
+    if (src[k].scope < 0 ||
+        snare_debuginfo_variables(di, src[k].scope,
+                                  total < cap ? vars + total : NULL,
+                                  total < cap ? cap - total : 0,
+                                  &some) != SNARE_OK)
+      continue;
+    st = SNARE_OK;
+    total += some;
+  }
+  *count = total;
+  return st;
 }

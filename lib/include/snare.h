@@ -1154,6 +1154,17 @@ SNARE_API snare_status snare_library_enumerator(snare_library *lib,
                                                 const char *name,
                                                 snare_type *type,
                                                 int64_t *value);
+/*
+ * The parameters and locals visible at run-time address addr of lib's
+ * code, as snare_variable_list lists them for a frame stopped there, for
+ * each source frame at addr (an inlined call's, then its callers'), so
+ * that a breakpoint's condition can be checked when it is set. cap/count
+ * as snare_variable_list. NOT_FOUND when no DWARF function covers addr.
+ */
+SNARE_API snare_status snare_library_variables_at(snare_library *lib,
+                                                  uint64_t addr,
+                                                  snare_variable_info *vars,
+                                                  size_t cap, size_t *count);
 /* The type of the function whose code holds addr (its prototype);
    NOT_FOUND. */
 SNARE_API snare_status snare_library_function_type(snare_library *lib,

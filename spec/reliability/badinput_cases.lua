@@ -175,6 +175,10 @@ cases.groups.module = with_memory {
                      good = function() return { "strlen" } end },
   find_function_type = { params = { "addr" }, nil_ok = true,
                          good = function(ctx) return { ctx.fib } end },
+  variables_at = { params = { "addr" }, nil_ok = true,
+                   good = function(ctx) return { ctx.fib } end },
+  locations = { params = { "where" },
+                good = function() return { "fib" } end },
   format_stop = { params = { "stop" },
                   good = function(ctx) return { ctx.exit_stop } end },
   format_breakpoint = { params = { "bp" },
@@ -346,7 +350,8 @@ local session = with_memory {
                  extra = function(ctx)
                    local list = {}
                    for _, bad in ipairs(cases.bad_values(ctx)) do
-                     for _, field in ipairs { "condition", "skip", "max", "temporary" } do
+                     for _, field in ipairs { "condition", "skip", "max", "temporary",
+                                              "exact_line" } do
                        list[#list + 1] = { field .. " " .. bad[1],
                                            { "count_to", { [field] = bad[2] } } }
                      end

@@ -7,6 +7,7 @@
 -- @module snare.cli.debugger
 
 local snare = require "snare"
+local core = require "snare.core"
 local expr = require "snare.expr"
 local commands = require "snare.cli.commands"
 local input = require "snare.cli.input"
@@ -313,13 +314,40 @@ end
 -- compiled for each breakpoint address at its first hit there,
 -- snare.expr.condition; `one_site`: for a breakpoint of one address) and
 -- the general compiled expression.
-function Debugger:compile_condition(text, one_site)
-  if not self.condition_holder then
-    self.condition_holder = {}
-    self.condition_environment = self:condition_env(self.condition_holder)
+-- The environment of the prompt's conditions, made once.
+local function condition_environment(dbg)
+  if not dbg.condition_holder then
+    dbg.condition_holder = {}
+    dbg.condition_environment = dbg:condition_env(dbg.condition_holder)
   end
-  return expr.condition(text, self.condition_environment,
+  return dbg.condition_environment
+end
+
+function Debugger:compile_condition(text, one_site)
+  return expr.condition(text, condition_environment(self),
                         self.condition_holder, one_site)
+end
+
+--- Fails as gdb when condition `text` names what is not in scope where
+-- it is set (No symbol "x" in current context.): at the breakpoint's
+-- `addresses` (its locals and parameters there, of any source frame),
+-- or, with none (a watchpoint), in the selected frame when stopped; and
+-- the globals, statics, enumerators and symbols everywhere.
+function Debugger:check_condition(text, addresses)
+  local visible = {}
+  for _, addr in ipairs(addresses or {}) do
+    for _, name in ipairs(core.variables_at(addr) or {}) do
+      visible[name] = true
+    end
+  end
+  local frame = not addresses and self:selected_frame()
+  local name = expr.unknown_name(text, condition_environment(self),
+                                 function(n)
+    return visible[n] or (frame and frame:locate(n) ~= nil) or false
+  end)
+  if name then
+    self:fail('No symbol "%s" in current context.', name)
+  end
 end
 
 --- A session for calls made while the program is stopped inside one:

@@ -50,6 +50,36 @@ function expr.compile(text, e)
   return eval.compile(parse(text, e), e)
 end
 
+-- Calls fn(name) for each identifier of a parsed tree, in order, until
+-- one returns true; returns that name.
+local function each_identifier(node, fn)
+  if node.op == "id" and fn(node.name) then
+    return node.name
+  end
+  for _, child in pairs(node) do
+    if type(child) == "table" then
+      local found = each_identifier(child, fn)
+      if found then
+        return found
+      end
+    end
+  end
+end
+
+--- The first identifier of C expression `text` that names nothing where
+-- a breakpoint is set, as gdb checks a condition when it is given (No
+-- symbol "x" in current context.): `visible(name)` says whether a local
+-- or parameter of that name is in scope there; a global, static,
+-- enumerator or symbol of environment e answers too. Nil when every
+-- name resolves. Raises gdb's syntax error.
+function expr.unknown_name(text, e, visible)
+  return each_identifier(parse(text, e), function(name)
+    name = name:gsub("@entry$", "")
+    return not (visible(name) or e:global(name) or e:enumerator(name)
+                or e:symbol(name))
+  end)
+end
+
 --- A breakpoint condition written in C, compiled once: a predicate of a
 -- condition's frame (the expression's C truth there). Environment e
 -- reads its frame from `holder.frame`. At the first hit at each pc the

@@ -35,7 +35,14 @@ local function condition(dbg, args)
   end
   -- one address: no pc to ask at each hit (a watchpoint has none)
   local addresses = bp.addresses
-  note.test = dbg:compile_condition(text, addresses and #addresses == 1)
+  local test = dbg:compile_condition(text, addresses and #addresses == 1)
+  -- as gdb, a name not in scope there keeps the old condition
+  -- (a watchpoint's scope: the selected frame's)
+  if not note.kind then
+    addresses = addresses or { bp.address }
+  end
+  dbg:check_condition(text, addresses)
+  note.test = test
   note.condition = text
 end
 

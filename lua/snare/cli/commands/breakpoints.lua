@@ -1,6 +1,7 @@
 -- Breakpoints: break, tbreak, delete, disable, enable, info breakpoints.
 
 local snare = require "snare"
+local core = require "snare.core"
 local report = require "snare.cli.report"
 local carry = require "snare.cli.run_carry"
 local watch = require "snare.cli.watch"
@@ -73,9 +74,13 @@ local function set_breakpoint(dbg, args, temporary)
   if stub == "undefined" then
     dbg:fail('Function "%s" not defined.', where)
   end
+  local location = dbg:location(where)
+  local resolved, addresses = pcall(core.locations, location)
+  if text and resolved then -- else the breakpoint says why
+    dbg:check_condition(text, addresses)
+  end
   local ok
-  ok, bp = pcall(dbg.session.breakpoint, dbg.session,
-                 dbg:location(where), opts)
+  ok, bp = pcall(dbg.session.breakpoint, dbg.session, location, opts)
   if not ok then
     dbg:location_failed(bp, where)
   end

@@ -111,7 +111,9 @@ local function list(dbg, args)
   local file, first, last, pc
   local from, to = args:match("^([^,]-)%s*,%s*([^,]-)$")
   local listed = dbg.listed
-  if from and (from ~= "" or to ~= "") then -- gdb's FIRST,LAST ranges
+  if from == "" and to == "" then
+    dbg:fail("Two empty args do not say what lines to list.")
+  elseif from then -- gdb's FIRST,LAST ranges
     if from ~= "" then
       file, first, pc = target(dbg, from)
       if to ~= "" then
@@ -144,6 +146,8 @@ local function list(dbg, args)
     dbg:fail("%d\tin %s (cannot read it)", first, file)
   end
   if first > #lines then
+    -- the listing stays past the end: list - shows the file's last lines
+    dbg.listed = { file = file, first = first, last = first - 1, pc = pc }
     out_of_range(dbg, first, file, pc, #lines)
   end
   last = math.min(#lines, last or first + LINES - 1)

@@ -23,6 +23,7 @@ local function set_watchpoint(dbg, args, kind)
   local opts = { kind = kind }
   if condition then
     opts.condition = dbg:compile_condition(condition)
+    dbg:check_condition(condition)
   end
   local ok, wp = pcall(dbg.session.watch, dbg.session, where, opts)
   if not ok then
