@@ -4,7 +4,7 @@
 -- Run it with `make example NAME=faults`.
 --
 -- expect: SIGSEGV %(segmentation fault%) at 0x%x+ <restock%+%d+> at shop%.c:55, fault address 0x10
--- expect: #0 restock %(item=0, count=5%) at shop%.c:55
+-- expect: #0 restock %(item=0, count=5%) at [%w%./]*shop%.c:55
 -- expect: after abort: order%("apple", 2%) = 80
 -- expect: signal SIGFPE %(arithmetic exception%) at 0x%x+ <average_price%+%d+> at shop%.c:61
 -- expect: skipped the idiv .+, average_price%(100, 0%) = %-1

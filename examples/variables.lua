@@ -4,9 +4,9 @@
 --
 -- Run it with `make example NAME=variables`.
 --
--- expect: #0 discount %(price=1500, percent=10%) at shop%.c:25
--- expect: #1 line_total %(item={%.%.%.}, quantity=3%) at shop%.c:33
--- expect: #2 order %(name=%w+, quantity=3%) at shop%.c:46
+-- expect: #0 discount %(price=1500, percent=10%) at [%w%./]*shop%.c:25
+-- expect: #1 line_total %(item={%.%.%.}, quantity=3%) at [%w%./]*shop%.c:33
+-- expect: #2 order %(name=%w+, quantity=3%) at [%w%./]*shop%.c:46
 -- expect: item = { kind = "TOOL", name = "hammer", price = 1500, stock = 3 }
 -- expect: name = "hammer"
 -- expect: order%("hammer", 3%) with percent set to 50 = 2250
