@@ -23,7 +23,13 @@
 #include "snare_lua.h"
 
 /* User values of a breakpoint userdata. */
-enum { BP_UV_SESSION = 1, BP_UV_CONDITION, BP_UV_LIBRARY, BP_UV_COUNT = 3 };
+enum {
+  BP_UV_SESSION = 1,
+  BP_UV_CONDITION,
+  BP_UV_LIBRARY,
+  BP_UV_FRAME, /* the frame its condition receives, made at the first hit */
+  BP_UV_COUNT = BP_UV_FRAME
+};
 
 typedef struct bpstate {
   atomic_int refs;      /* the object, and the core until it releases */
@@ -61,28 +67,37 @@ static void release(void *data)
 
 /*
  * Runs the function in user value condition_uv of the object filed under
- * id in the session's table table_uv, in the session's coroutine, with a
- * frame that dies when it returns. An error stops, and leaves its text
- * in the session for the stop (or event) to report.
+ * id in the session's table table_uv, in the session's coroutine, with
+ * the object's frame (user value frame_uv): made at its first hit and
+ * handed to every later one, so a hit allocates nothing; it is valid
+ * only while the function runs. An error stops, and leaves its text in
+ * the session for the stop (or event) to report.
  */
 static bool run_condition(snare_frame *frame, lsession *s, int table_uv,
-                          int id, int condition_uv)
+                          int id, int condition_uv, int frame_uv)
 {
   lua_State *co = s->co;
   if (co == NULL || s->in_callback)
     return true;
   int top = lua_gettop(co); /* index 1 holds the session */
-  lframe *f = snare_lua_push_frame(co, frame);
-  int fidx = lua_gettop(co);
   lua_getiuservalue(co, 1, table_uv);
   lua_rawgeti(co, -1, id);
-  if (lua_type(co, -1) != LUA_TUSERDATA ||
-      lua_getiuservalue(co, -1, condition_uv) != LUA_TFUNCTION) {
-    f->frame = NULL;
+  int oidx = lua_gettop(co);
+  if (lua_type(co, oidx) != LUA_TUSERDATA ||
+      lua_getiuservalue(co, oidx, condition_uv) != LUA_TFUNCTION) {
     lua_settop(co, top);
     return true;
   }
-  lua_pushvalue(co, fidx);
+  lframe *f;
+  if (lua_getiuservalue(co, oidx, frame_uv) == LUA_TUSERDATA) {
+    f = lua_touserdata(co, -1);
+  } else {
+    lua_pop(co, 1);
+    f = snare_lua_push_frame(co, NULL);
+    lua_pushvalue(co, -1);
+    lua_setiuservalue(co, oidx, frame_uv);
+  }
+  f->frame = frame;
   s->in_callback = true;
   int status = snare_lua_pcall(co, 1, 1, "breakpoint condition");
   s->in_callback = false;
@@ -104,7 +119,7 @@ static bool run_condition(snare_frame *frame, lsession *s, int table_uv,
  * once and otherwise stops, so it never waits on Lua (see threads.c).
  */
 bool snare_lua_condition(snare_frame *frame, lsession *s, int table_uv,
-                         int id, int condition_uv)
+                         int id, int condition_uv, int frame_uv)
 {
   bool worker = snare_frame_thread(frame) == s->thread;
   while (!snare_lua_try_enter_async()) {
@@ -112,7 +127,7 @@ bool snare_lua_condition(snare_frame *frame, lsession *s, int table_uv,
       return true;
     sched_yield();
   }
-  bool stop = run_condition(frame, s, table_uv, id, condition_uv);
+  bool stop = run_condition(frame, s, table_uv, id, condition_uv, frame_uv);
   snare_lua_leave_async();
   return stop;
 }
@@ -121,7 +136,7 @@ static bool condition(snare_frame *frame, void *data)
 {
   bpstate *st = data;
   return snare_lua_condition(frame, st->owner, SESSION_UV_BREAKPOINTS, st->id,
-                             BP_UV_CONDITION);
+                             BP_UV_CONDITION, BP_UV_FRAME);
 }
 
 /* The core no longer has this location: cleared by us, by max stops, by
@@ -223,7 +238,8 @@ static bool is_file_line(const char *spec)
 /*
  * s:breakpoint(where [, opts]) -> breakpoint. where: address, symbol
  * name, "*name" or "file:line" (snare_lua_checklocations); opts:
- * condition (function(frame)), skip, max, temporary (per location),
+ * condition (function(frame): one frame object per breakpoint, valid
+ * during each hit), skip, max, temporary (per location),
  * exact_line (a line without code raises, not the next line with code),
  * thread (only this thread id stops), internal (a debugger's own: a
  * negative id, not in s:breakpoints()).

@@ -166,9 +166,11 @@ void snare_lua_open_breakpoint(lua_State *L);
 void snare_lua_prune_breakpoints(lua_State *L, int sidx);
 /* Runs a condition function from Lua on the trapped thread, for the
    object filed under id in the session's table table_uv (its user value
-   condition_uv); true to stop (also when Lua cannot run there now). */
+   condition_uv) with the object's one frame userdata (user value
+   frame_uv, made at its first hit); true to stop (also when Lua cannot
+   run there now). */
 bool snare_lua_condition(snare_frame *frame, lsession *s, int table_uv,
-                         int id, int condition_uv);
+                         int id, int condition_uv, int frame_uv);
 
 /* ---- watchpoint.c ---- */
 #define WATCHPOINT_TYPE "snare.watchpoint"
@@ -184,8 +186,8 @@ typedef struct lframe {
   snare_frame *frame; /* NULL once the callback returned */
 } lframe;
 lframe *snare_lua_checkframe(lua_State *L, int idx);
-/* Pushes a new frame userdata for frame; the caller sets ->frame to NULL
-   when the callback returns. */
+/* Pushes a new frame userdata for frame (may be NULL, set later); the
+   caller sets ->frame to NULL when the callback returns. */
 lframe *snare_lua_push_frame(lua_State *L, snare_frame *frame);
 void snare_lua_open_frame(lua_State *L);
 

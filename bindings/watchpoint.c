@@ -15,7 +15,12 @@
 
 #include "snare_lua.h"
 
-enum { WP_UV_SESSION = 1, WP_UV_CONDITION, WP_UV_COUNT = 2 };
+enum {
+  WP_UV_SESSION = 1,
+  WP_UV_CONDITION,
+  WP_UV_FRAME, /* the frame its condition receives, made at the first hit */
+  WP_UV_COUNT = WP_UV_FRAME
+};
 
 typedef struct wpstate {
   atomic_int refs;      /* the object's, and the core's until it releases */
@@ -51,7 +56,7 @@ static bool condition(snare_frame *frame, void *data)
 {
   wpstate *st = data;
   return snare_lua_condition(frame, st->owner, SESSION_UV_WATCHPOINTS, st->id,
-                             WP_UV_CONDITION);
+                             WP_UV_CONDITION, WP_UV_FRAME);
 }
 
 static bool cleared(const lwatchpoint *wp)

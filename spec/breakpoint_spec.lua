@@ -130,6 +130,26 @@ describe("breakpoints", function()
         "snare.frame: frame is no longer valid")
     end)
 
+    it("get one frame object per breakpoint, valid only during each hit",
+      function()
+        local s = helpers.session()
+        local frames, valid = {}, true
+        s:breakpoint("fib", {
+          condition = function(frame)
+            valid = valid and frame.valid
+            frames[#frames + 1] = frame
+            return false
+          end,
+        })
+        assert.equals(2, s:call("fib", 3).value)
+        assert.is_true(valid)
+        assert.is_true(#frames > 1)
+        for _, f in ipairs(frames) do assert.equals(frames[1], f) end
+        assert.is_false(frames[1].valid)
+        assert.has_error(function() return frames[1].pc end,
+          "snare.frame: frame is no longer valid")
+      end)
+
     it("report an error with its traceback, and the session survives",
       function()
         local s = helpers.session()

@@ -173,9 +173,27 @@ static bool prepare_resume(snare_thread *thread, void *context,
   return false;
 }
 
+/* Whether the instruction at pc is one a next may run in the handler:
+   no call (the stepper runs a call over from its call instruction), so
+   any instruction that may call, one with a site in its bytes, and one
+   the plan does not take count as calls. */
+static bool no_call_at(const snare_thread *thread, uint64_t pc) {
+  uint8_t bytes[SNARE_ARCH_MAX_INSTRUCTION];
+  snare_displaced d;
+  if (snare_sites_any_in(pc, sizeof bytes) ||
+      !snare_os_memory_read_fast(pc, bytes, sizeof bytes) ||
+      snare_arch_displaced_plan(pc, bytes, sizeof bytes, thread->step_slot,
+                                &d) != SNARE_OK)
+    return false;
+  return d.kind == SNARE_DISPLACED_JUMP ||
+         d.kind == SNARE_DISPLACED_CONDITIONAL ||
+         (d.kind == SNARE_DISPLACED_COPY && snare_arch_falls_through(&d));
+}
+
 /* Whether the step just made ends inside the thread's step range, where
    the stepper would only step again (see threads.h): not for any stop
-   but a plain step, nor once an interrupt is asked for. */
+   but a plain step, nor once an interrupt is asked for, nor (a next)
+   before a call. */
 static bool within_step_range(const snare_thread *thread, const void *context,
                               const snare_stop *stop) {
   if (thread->step_range_end == 0 || stop->kind != SNARE_STOP_STEP ||
@@ -184,7 +202,8 @@ static bool within_step_range(const snare_thread *thread, const void *context,
   uint64_t pc = snare_arch_register_get(context, SNARE_REG_RIP);
   uint64_t sp = snare_arch_register_get(context, SNARE_REG_RSP);
   return pc >= thread->step_range_start && pc < thread->step_range_end &&
-         sp < thread->step_sp_limit && sp != thread->step_prev_sp - 8;
+         sp < thread->step_sp_limit && sp != thread->step_prev_sp - 8 &&
+         (!thread->step_over_calls || no_call_at(thread, pc));
 }
 
 bool snare_worker_step_on(snare_thread *thread, void *context,

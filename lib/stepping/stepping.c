@@ -127,10 +127,11 @@ static uint64_t joined_end(const stepper *st) {
 }
 
 /*
- * step_one for step (into): the thread steps on by itself, in its
+ * step_one for step and next: the thread steps on by itself, in its
  * handler, while it stays in the range and frame being stepped and makes
- * no push (threads.h), the instructions after_step would only step past;
- * so a line costs one hand-off, not one per instruction. *prev_pc and
+ * no push (threads.h), the instructions after_step would only step past,
+ * and for a next up to a call, which the loop of snare_step_run runs
+ * over; so a line costs one hand-off, not one per instruction. *prev_pc and
  * *prev_sp: where the last instruction stepped began.
  */
 static snare_status step_in_range(stepper *st, snare_stop *stop, verdict *v,
@@ -143,8 +144,10 @@ static snare_status step_in_range(stepper *st, snare_stop *stop, verdict *v,
   thread->step_sp_limit = st->cfa;
   thread->step_prev_pc = st->pc;
   thread->step_prev_sp = st->sp;
+  thread->step_over_calls = st->mode == SNARE_STEP_OVER;
   snare_status status = step_one(st, stop, v);
   thread->step_range_end = 0;
+  thread->step_over_calls = false;
   *prev_pc = thread->step_prev_pc;
   *prev_sp = thread->step_prev_sp;
   return status;
@@ -624,9 +627,7 @@ snare_status snare_step_run(const snare_step_subject *subject,
         status = decide(&st, false, &v);
       continue;
     }
-    status = mode == SNARE_STEP_INTO
-                 ? step_in_range(&st, stop, &v, &prev_pc, &prev_sp)
-                 : step_one(&st, stop, &v);
+    status = step_in_range(&st, stop, &v, &prev_pc, &prev_sp);
     if (status == SNARE_OK && v == KEEP_GOING)
       status = after_step(&st, prev_pc, prev_sp, stop, &v);
   }

@@ -57,9 +57,11 @@ typedef struct snare_thread {
      [step_range_start, step_range_end), rsp below step_sp_limit and no
      instruction pushed, the steps the stepper would take without a
      decision, so only the last one hands off. step_prev_pc/sp: where the
-     last instruction stepped began. */
+     last instruction stepped began. step_over_calls (a next): the
+     handler also hands off before a call, which the stepper runs over. */
   uint64_t step_range_start, step_range_end, step_sp_limit;
   uint64_t step_prev_pc, step_prev_sp;
+  bool step_over_calls;
   /* The worker's slot for those steps (lib/session/worker.c): an
      instruction that goes on to the next runs there alone, its copy
      followed by a trap, which costs a fraction of a trap-flag step; its
