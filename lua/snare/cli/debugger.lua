@@ -308,6 +308,14 @@ function Debugger:condition_env(holder)
   }
 end
 
+--- gdb's hit count of breakpoint bp: its hits but those its C condition
+-- rejected (gdb counts a hit once the condition holds; an ignored one
+-- counts).
+function Debugger:hit_count(bp)
+  local note = self.notes[bp.id]
+  return bp.hits - (note and note.rejected or 0)
+end
+
 --- A condition written in C, compiled once: returns a predicate of a
 -- trapped frame (gdb's truth of the expression evaluated in that frame;
 -- compiled for each breakpoint address at its first hit there,

@@ -31,7 +31,7 @@ function carry.save(dbg, session, made, highest, started)
       breakpoints[#breakpoints + 1] = {
         m.id, m.line, bp.enabled, note.condition or false, note.ignore or 0,
         note.commands or {},
-        started and bp.hits or note.earlier_hits or 0 }
+        started and dbg:hit_count(bp) or note.earlier_hits or 0 }
     end
   end
   local history = {}
@@ -83,6 +83,7 @@ end
 function carry.started(dbg)
   for _, note in pairs(dbg.notes) do
     note.earlier_hits = nil
+    note.rejected = nil
   end
 end
 

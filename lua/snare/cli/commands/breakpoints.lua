@@ -39,13 +39,15 @@ end
 -- Every breakpoint of the prompt decides through its note, so that
 -- `condition N` and `ignore N` change it later: the C condition
 -- (compiled once; its gdb truth taken in the trapped frame at each hit),
--- then the crossings still to ignore.
+-- then the crossings still to ignore. A hit the condition rejects is no
+-- hit of gdb's count (note.rejected, taken from the core's).
 local function decide(dbg, frame)
   local note = dbg.notes[frame.breakpoint]
   if not note then
     return true
   end
   if note.test and not note.test(frame) then
+    note.rejected = (note.rejected or 0) + 1
     return false
   end
   if (note.ignore or 0) > 0 then
@@ -171,7 +173,7 @@ local function info_breakpoints(dbg)
       dbg:out("\tstop only if " .. note.condition)
     end
     -- (before `run`, the count of the last run, as gdb shows it)
-    local hits = bp.hits > 0 and bp.hits or note.earlier_hits or 0
+    local hits = bp.hits > 0 and dbg:hit_count(bp) or note.earlier_hits or 0
     if hits > 0 then
       dbg:out(string.format("\tbreakpoint already hit %d time%s", hits,
                             hits == 1 and "" or "s"))
