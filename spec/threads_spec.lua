@@ -200,6 +200,31 @@ describe("threads and events", function()
     assert.equals(n * iterations, bp.stops)
   end)
 
+  it("decides each attached thread's hit in its own frame", function()
+    -- threads that hit at once each run the condition in their own frame
+    -- (one that found another's condition running used to stop unasked)
+    local s = helpers.session{timeout = WAIT}
+    local n, iterations = 4, 50
+    local bp = s:breakpoint("*thread_hit", {condition = function(frame)
+      return frame.regs.rdi == 7
+    end})
+    start(s, n, iterations)
+    local stopped, detached = {}, 0
+    while detached < n do
+      local ev = assert(s:wait_event(WAIT))
+      if ev.type == "hard-breakpoint" then
+        stopped[#stopped + 1] = ev.regs.rdi
+        s:thread_resume(ev.thread)
+      elseif ev.type == "detach" then
+        detached = detached + 1
+      end
+    end
+    assert.equals(n * expected(iterations), join(s))
+    assert.same({ 7, 7, 7, 7 }, stopped)
+    assert.equals(n * iterations, bp.hits)
+    assert.equals(n, bp.stops)
+  end)
+
   it("runs Lua conditions on attached threads while waiting", function()
     local s = helpers.session{timeout = WAIT}
     local n, iterations = 4, 50
@@ -213,7 +238,7 @@ describe("threads and events", function()
     while detached < n do
       local ev = assert(s:wait_event(WAIT))
       if ev.type == "hard-breakpoint" then
-        -- the condition could not run (controller busy or Lua taken)
+        -- the condition could not run (the controller long out of waits)
         stops = stops + 1
         s:thread_resume(ev.thread)
       elseif ev.type == "detach" then
