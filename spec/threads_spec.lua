@@ -200,6 +200,22 @@ describe("threads and events", function()
     assert.equals(n * iterations, bp.stops)
   end)
 
+  -- The breakpoint stops of s's threads until n of them detached, each
+  -- resumed at once.
+  local function stops_until_detached(s, n)
+    local stops, detached = {}, 0
+    while detached < n do
+      local ev = assert(s:wait_event(WAIT))
+      if ev.type == "hard-breakpoint" then
+        stops[#stops + 1] = ev
+        s:thread_resume(ev.thread)
+      elseif ev.type == "detach" then
+        detached = detached + 1
+      end
+    end
+    return stops
+  end
+
   it("decides each attached thread's hit in its own frame", function()
     -- threads that hit at once each run the condition in their own frame
     -- (one that found another's condition running used to stop unasked)
@@ -209,15 +225,9 @@ describe("threads and events", function()
       return frame.regs.rdi == 7
     end})
     start(s, n, iterations)
-    local stopped, detached = {}, 0
-    while detached < n do
-      local ev = assert(s:wait_event(WAIT))
-      if ev.type == "hard-breakpoint" then
-        stopped[#stopped + 1] = ev.regs.rdi
-        s:thread_resume(ev.thread)
-      elseif ev.type == "detach" then
-        detached = detached + 1
-      end
+    local stopped = {}
+    for _, ev in ipairs(stops_until_detached(s, n)) do
+      stopped[#stopped + 1] = ev.regs.rdi
     end
     assert.equals(n * expected(iterations), join(s))
     assert.same({ 7, 7, 7, 7 }, stopped)
@@ -234,17 +244,9 @@ describe("threads and events", function()
       return frame.regs.rdi < 0 -- never
     end})
     start(s, n, iterations)
-    local stops, detached = 0, 0
-    while detached < n do
-      local ev = assert(s:wait_event(WAIT))
-      if ev.type == "hard-breakpoint" then
-        -- the condition could not run (the controller long out of waits)
-        stops = stops + 1
-        s:thread_resume(ev.thread)
-      elseif ev.type == "detach" then
-        detached = detached + 1
-      end
-    end
+    -- (a stop: the condition could not run, the controller long out of
+    -- its waits)
+    local stops = #stops_until_detached(s, n)
     assert.equals(n * expected(iterations), join(s))
     assert.equals(n * iterations, bp.hits)
     assert.equals(n * iterations, calls + stops)
