@@ -89,6 +89,7 @@ end
 function carry.started(dbg)
   for _, note in pairs(dbg.notes) do
     note.earlier_hits = nil
+    note.untrue = nil -- (the new process's crossings are counted anew)
   end
 end
 
