@@ -73,8 +73,8 @@ describe("conditional breakpoints hit by two threads at once", function()
       assert.matches("already hit 1 time$", expected[1])
       for _, run in ipairs(snare_runs(commands)) do
         local out, err, status = table.unpack(run)
+        assert.equals(0, status, out .. err)
         assert.equals("done\n", dp.own_errors(err)) -- the program's
-        assert.equals(0, status)
         assert.same(expected, decided(out))
       end
     end)
