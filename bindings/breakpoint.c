@@ -111,31 +111,22 @@ static bool run_condition(snare_frame *frame, lsession *s, int table_uv,
   return stop;
 }
 
-/* How long, in all, an attached thread's condition waits for the
-   controller to wait again. */
-enum { CONDITION_IDLE_MS = 2000 };
-
 /*
  * The condition trampoline, on the thread that hit the breakpoint (or
  * watchpoint) while the controller is blocked in C. The worker waits its
  * turn to run Lua (its controller is blocked in s:call/s:resume until it
- * stops). Any other attached thread waits its turn while another
- * thread's condition has it, and while the controller is between two
- * waits (showing a stop that came at the same moment, before it waits
- * for the other threads to stop): threads that hit at once each decide
- * in their own frame. It stops without running Lua (the condition counts
- * as true) only once the controller has not waited for
- * CONDITION_IDLE_MS, so that it never waits on Lua for long (see
- * threads.c).
+ * stops); any other attached thread runs Lua only if it gets the turn at
+ * once and otherwise stops, so it never waits on Lua (see threads.c).
  */
 bool snare_lua_condition(snare_frame *frame, lsession *s, int table_uv,
                          int id, int condition_uv, int frame_uv)
 {
   bool worker = snare_frame_thread(frame) == s->thread;
-  if (!worker && !snare_lua_enter_async_within(CONDITION_IDLE_MS))
-    return true;
-  while (worker && !snare_lua_try_enter_async())
+  while (!snare_lua_try_enter_async()) {
+    if (!worker)
+      return true;
     sched_yield();
+  }
   bool stop = run_condition(frame, s, table_uv, id, condition_uv, frame_uv);
   snare_lua_leave_async();
   return stop;

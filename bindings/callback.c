@@ -180,30 +180,6 @@ bool snare_lua_enter_async_waiting(void)
   return true;
 }
 
-/* As snare_lua_enter_async_waiting, but gives up only once the
-   controller has not waited for idle_ms in all (time counted by the
-   clock, every thousand turns missed, so that a loaded machine's slower
-   turns do not shorten it). */
-bool snare_lua_enter_async_within(unsigned idle_ms)
-{
-  uint64_t idle_ns = 0, since = 0;
-  unsigned missed = 0;
-  while (!snare_lua_try_enter_async()) {
-    if (atomic_load(&controller_waiting) > 0) {
-      since = 0;
-    } else if (++missed % 1000 == 0) {
-      uint64_t now = now_ns();
-      if (since != 0)
-        idle_ns += now - since;
-      since = now;
-      if (idle_ns >= (uint64_t)idle_ms * 1000000u)
-        return false;
-    }
-    sched_yield();
-  }
-  return true;
-}
-
 void snare_lua_leave_async(void)
 {
   callback_depth--;

@@ -102,9 +102,6 @@ __attribute__((visibility("default"))) void snare_lua_leave_async(void);
    another thread runs Lua or the controller is between two waits; false
    once the controller has stopped waiting for long (it is done). */
 bool snare_lua_enter_async_waiting(void);
-/* The same, false once the controller has been between waits for idle_ms
-   milliseconds in all (a condition's thread: see breakpoint.c). */
-bool snare_lua_enter_async_within(unsigned idle_ms);
 /*
  * Runs fn(p) now, or later on a controller if a callback is running on
  * this thread (a finalizer that the GC ran inside a condition must not
