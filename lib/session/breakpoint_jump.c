@@ -92,6 +92,9 @@ static bool runs_conditions(const snare_site_breakpoints *list) {
 static bool on_trampoline(jump_record *record, void *context) {
   atomic_fetch_add(&snare_dispatch_depth, 1);
   evaluation e = {.context = context};
+  snare_thread *self = snare_threads_current();
+  if (self != NULL)
+    atomic_store(&self->in_jump_handler, true);
   e.site = snare_sites_find(record->address);
   e.thread = snare_stoppable_thread();
   bool stop = false;
@@ -110,6 +113,8 @@ static bool on_trampoline(jump_record *record, void *context) {
       stop = true;
     }
   }
+  if (self != NULL)
+    atomic_store(&self->in_jump_handler, false);
   atomic_fetch_sub(&snare_dispatch_depth, 1);
   return stop;
 }

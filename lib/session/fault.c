@@ -273,10 +273,15 @@ static bool on_fault(const snare_fault *fault, void *context) {
   return true;
 }
 
-/* The interrupt signal is snare's own: one nobody asked for is dropped. */
+/* The interrupt signal is snare's own: one nobody asked for is dropped.
+   One that lands in a trampoline's handler, or on the way from there to
+   the breakpoint stop it decided, stays asked for: that stop, or the
+   controller's next interrupt, answers it. */
 static bool on_interrupt(void *context) {
   snare_thread *thread = snare_stoppable_thread();
-  if (thread == NULL || !atomic_exchange(&thread->interrupt_requested, false))
+  if (thread == NULL || atomic_load(&thread->in_jump_handler) ||
+      thread->jump_stop.first != NULL ||
+      !atomic_exchange(&thread->interrupt_requested, false))
     return true;
   leave_slot(context);
   stop_with(thread, context, SNARE_STOP_INTERRUPT, SNARE_REASON_INTERRUPTED,

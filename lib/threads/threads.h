@@ -89,6 +89,11 @@ typedef struct snare_thread {
      condition moved the pc to (0: nowhere). */
   snare_stopping jump_stop;
   uint64_t jump_resume_pc;
+  /* In the trampoline's handler, where the interrupt signal is not
+     blocked: an interrupt there waits for the thread's next stop (the
+     breakpoint's own, when a condition says stop) instead of making one
+     that would drop the breakpoint's (and its condition's error). */
+  _Atomic bool in_jump_handler;
 } snare_thread;
 
 struct snare_frame {
