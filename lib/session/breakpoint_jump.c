@@ -94,7 +94,7 @@ static bool on_trampoline(jump_record *record, void *context) {
   evaluation e = {.context = context};
   snare_thread *self = snare_threads_current();
   if (self != NULL)
-    atomic_store(&self->in_jump_handler, true);
+    atomic_store_explicit(&self->in_jump_handler, true, memory_order_release);
   e.site = snare_sites_find(record->address);
   e.thread = snare_stoppable_thread();
   bool stop = false;
@@ -114,7 +114,7 @@ static bool on_trampoline(jump_record *record, void *context) {
     }
   }
   if (self != NULL)
-    atomic_store(&self->in_jump_handler, false);
+    atomic_store_explicit(&self->in_jump_handler, false, memory_order_release);
   atomic_fetch_sub(&snare_dispatch_depth, 1);
   return stop;
 }

@@ -279,7 +279,7 @@ static bool on_fault(const snare_fault *fault, void *context) {
    controller's next interrupt, answers it. */
 static bool on_interrupt(void *context) {
   snare_thread *thread = snare_stoppable_thread();
-  if (thread == NULL || atomic_load(&thread->in_jump_handler) ||
+  if (thread == NULL || atomic_load_explicit(&thread->in_jump_handler, memory_order_acquire) ||
       thread->jump_stop.first != NULL ||
       !atomic_exchange(&thread->interrupt_requested, false))
     return true;
