@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "snare_lua.h"
 
@@ -111,12 +112,22 @@ static bool run_condition(snare_frame *frame, lsession *s, int table_uv,
   return stop;
 }
 
+/* Runs the condition with the Lua turn taken, and gives the turn back. */
+static bool run_condition_and_leave(snare_frame *frame, lsession *s,
+                                    int table_uv, int id, int condition_uv,
+                                    int frame_uv)
+{
+  bool stop = run_condition(frame, s, table_uv, id, condition_uv, frame_uv);
+  snare_lua_leave_async();
+  return stop;
+}
+
 /*
- * The condition trampoline, on the thread that hit the breakpoint (or
- * watchpoint) while the controller is blocked in C. The worker waits its
- * turn to run Lua (its controller is blocked in s:call/s:resume until it
- * stops); any other attached thread runs Lua only if it gets the turn at
- * once and otherwise stops, so it never waits on Lua (see threads.c).
+ * The watchpoint's condition trampoline, on the thread that hit it while
+ * the controller is blocked in C. The worker waits its turn to run Lua
+ * (its controller is blocked in s:call/s:resume until it stops); any
+ * other attached thread runs Lua only if it gets the turn at once and
+ * otherwise stops, so it never waits on Lua (see threads.c).
  */
 bool snare_lua_condition(snare_frame *frame, lsession *s, int table_uv,
                          int id, int condition_uv, int frame_uv)
@@ -127,16 +138,53 @@ bool snare_lua_condition(snare_frame *frame, lsession *s, int table_uv,
       return true;
     sched_yield();
   }
-  bool stop = run_condition(frame, s, table_uv, id, condition_uv, frame_uv);
-  snare_lua_leave_async();
-  return stop;
+  return run_condition_and_leave(frame, s, table_uv, id, condition_uv,
+                                 frame_uv);
 }
 
+/* Yields this many times before it starts to sleep between tries. */
+enum { TURN_YIELDS = 1000, TURN_SLEEP_MAX_NS = 1000000 };
+
+/*
+ * Takes the Lua turn for the condition of frame's breakpoint, waiting
+ * while another thread's condition has it or the controller is not
+ * blocked in C (showing a stop, at the prompt): threads that hit at once
+ * each decide in their own frame, none stops undecided. False, the turn
+ * not taken, once the breakpoint is cleared (the core then keeps it, and
+ * the data this condition reads, until the condition returns). A long
+ * wait sleeps between tries, up to a millisecond, instead of spinning.
+ */
+static bool enter_until_cleared(const snare_frame *frame)
+{
+  unsigned tries = 0;
+  long sleep_ns = 1000;
+  while (!snare_lua_try_enter_async()) {
+    if (snare_frame_cleared(frame))
+      return false;
+    if (++tries < TURN_YIELDS) {
+      sched_yield();
+    } else {
+      nanosleep(&(struct timespec){.tv_nsec = sleep_ns}, NULL);
+      sleep_ns = sleep_ns * 2 > TURN_SLEEP_MAX_NS ? TURN_SLEEP_MAX_NS
+                                                  : sleep_ns * 2;
+    }
+  }
+  if (!snare_frame_cleared(frame))
+    return true;
+  snare_lua_leave_async(); /* its object may be gone from the table */
+  return false;
+}
+
+/* A breakpoint's condition, on the thread that hit it (the worker or an
+   attached thread): its owner is valid while the breakpoint is not
+   cleared, which the Lua turn then keeps so (the controller is blocked). */
 static bool condition(snare_frame *frame, void *data)
 {
   bpstate *st = data;
-  return snare_lua_condition(frame, st->owner, SESSION_UV_BREAKPOINTS, st->id,
-                             BP_UV_CONDITION, BP_UV_FRAME);
+  if (!enter_until_cleared(frame))
+    return false;
+  return run_condition_and_leave(frame, st->owner, SESSION_UV_BREAKPOINTS,
+                                 st->id, BP_UV_CONDITION, BP_UV_FRAME);
 }
 
 /* The core no longer has this location: cleared by us, by max stops, by

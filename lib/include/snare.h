@@ -372,6 +372,14 @@ SNARE_API snare_status snare_frame_register_set(snare_frame *frame,
                                                 uint64_t value);
 SNARE_API int snare_frame_breakpoint(const snare_frame *frame);
 SNARE_API int snare_frame_thread(const snare_frame *frame);
+/*
+ * Whether the breakpoint whose condition got frame was cleared since the
+ * hit (false for other callbacks' frames). A condition that waits for
+ * something (a Lua condition for its turn) gives up once it is: the
+ * breakpoint then does not stop, whatever the condition returns, and its
+ * release waits for the condition's return.
+ */
+SNARE_API bool snare_frame_cleared(const snare_frame *frame);
 
 /*
  * A breakpoint condition: return true to stop, false to resume silently.
@@ -387,7 +395,9 @@ typedef struct snare_breakpoint_options {
   snare_condition_fn condition; /* NULL: always stop */
   void *condition_data;         /* passed to condition, owned by caller */
   /* Called once when the breakpoint is cleared (by snare_breakpoint_clear,
-     max_stops or session free), so the owner can release condition_data. */
+     max_stops or session free), so the owner can release condition_data;
+     when a thread still runs the condition, once the last one returned
+     (at the next clear, stop or event; session free waits for it). */
   void (*release)(void *condition_data);
   /* Only this thread id stops here (see "Threads and events"); 0: any
      thread of the session (its worker and its attached threads). */

@@ -84,6 +84,9 @@ SNARE_HIDDEN uint64_t snare_os_thread_pointer(uintptr_t self);
 SNARE_HIDDEN snare_status snare_os_thread_start(void (*body)(void *), void *arg,
                                                 snare_os_thread **out);
 SNARE_HIDDEN void snare_os_thread_join(snare_os_thread *thread);
+/* Gives the calling thread's CPU to another runnable thread, if any: a
+   controller waiting for target threads to leave a callback. */
+SNARE_HIDDEN void snare_os_thread_yield(void);
 /* Lowest address of the calling thread's stack, for overflow detection. */
 SNARE_HIDDEN uint64_t snare_os_stack_low(void);
 /* Sends snare's interrupt signal to a thread started by snare. */

@@ -72,6 +72,15 @@ static void evaluate(void *arg) {
                              e->site->address, e->context, &e->stopping);
 }
 
+/* Stops decided in the trampoline's handler whose trap has not come yet
+   (snare_breakpoint_jump_stopped): each keeps the thread counted as
+   dispatching until then, so that the breakpoints in its jump_stop,
+   cleared meanwhile, are not freed under it. A count, not a flag: a
+   program's signal handler may run into another trampoline on the way.
+   Read in signal handlers, as the initial-exec model allows. */
+static _Thread_local __attribute__((tls_model("initial-exec"))) unsigned
+    carried;
+
 static bool runs_conditions(const snare_site_breakpoints *list) {
   for (size_t i = 0; list != NULL && i < list->count; i++)
     if (list->items[i]->condition != NULL)
@@ -97,7 +106,7 @@ static bool on_trampoline(jump_record *record, void *context) {
     atomic_store_explicit(&self->in_jump_handler, true, memory_order_release);
   e.site = snare_sites_find(record->address);
   e.thread = snare_stoppable_thread();
-  bool stop = false;
+  bool stop = false, carry = false;
   if (e.site != NULL && e.site->jump_length != 0 && e.thread != NULL) {
     if (runs_conditions(atomic_load(&e.site->breakpoints)))
       /* the trampoline saved x87 and SSE (FXSAVE) and restores them */
@@ -110,16 +119,24 @@ static bool on_trampoline(jump_record *record, void *context) {
          whose handler resumes wherever the context says */
       e.thread->jump_stop = e.stopping;
       e.thread->jump_resume_pc = pc != record->address ? pc : 0;
+      carry = e.stopping.first != NULL;
       stop = true;
     }
   }
   if (self != NULL)
     atomic_store_explicit(&self->in_jump_handler, false, memory_order_release);
-  atomic_fetch_sub(&snare_dispatch_depth, 1);
+  if (carry)
+    carried++;
+  else
+    atomic_fetch_sub(&snare_dispatch_depth, 1);
   return stop;
 }
 
 bool snare_breakpoint_jump_stopped(const snare_site *marker, void *context) {
+  if (carried > 0) { /* the dispatch of this trap counts it now */
+    carried--;
+    atomic_fetch_sub(&snare_dispatch_depth, 1);
+  }
   const jump_record *record = marker->stop_of;
   snare_thread *thread = snare_threads_current();
   if (thread == NULL || thread->jump_stop.first == NULL) {

@@ -69,6 +69,14 @@ SNARE_HIDDEN snare_status snare_session_check_code(uint64_t addr);
 /* Clears breakpoints of the session that reached their max stops. */
 SNARE_HIDDEN void snare_breakpoints_clear_expired(struct snare_session *s);
 SNARE_HIDDEN void snare_breakpoints_clear_all(struct snare_session *s);
+/* Releases cleared breakpoints whose conditions all returned, then
+   frees what was retired if no handler is dispatching (snare_reclaim).
+   Controller, under the global lock. */
+SNARE_HIDDEN void snare_breakpoints_reclaim(void);
+/* Waits, letting go of the global lock meanwhile, until no thread runs
+   a condition of a cleared breakpoint of the session; then reclaims.
+   Controller, under the global lock. */
+SNARE_HIDDEN void snare_breakpoints_await_late(struct snare_session *s);
 
 /* ---- breakpoints on marks (mark_breakpoint.c) ---- */
 /* A session being freed: forgets its mark breakpoints. */

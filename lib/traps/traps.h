@@ -64,6 +64,13 @@ typedef struct snare_breakpoint {
   uint64_t function_start, function_end; /* 0, 0: any pc */
   bool trap; /* never reached through a jump */
   unsigned inline_hidden; /* inlined frames its stops hide (options.function) */
+  /* Threads running its condition now (lib/session/fault.c), and whether
+     it was cleared: one cleared while they run waits on the late list,
+     its condition data unreleased, until the last returns
+     (lib/session/breakpoint.c). */
+  _Atomic unsigned evaluating;
+  _Atomic bool cleared;
+  struct snare_breakpoint *next_late;
   /* Only a breakpoint with a condition has slots (SNARE_BREAKPOINT_VARIABLES
      or 0): they are most of its size, and ten thousand plain breakpoints
      paid for them in page faults. */

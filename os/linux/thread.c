@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -73,6 +74,8 @@ snare_status snare_os_thread_start(void (*body)(void *), void *arg,
   *out = thread;
   return SNARE_OK;
 }
+
+void snare_os_thread_yield(void) { sched_yield(); }
 
 void snare_os_thread_join(snare_os_thread *thread) {
   pthread_join(thread->handle, NULL);
