@@ -13,23 +13,10 @@ local dp = require "spec.debug_program_helpers"
 local WAIT = 10000 -- ms; a deadlock fails the wait instead of hanging
 local ROUNDS = 5
 
--- sum of thread_hit(i) = 3i + 1 for i < n
-local function expected(n)
-  return 3 * n * (n - 1) // 2 + n
-end
-
 describe("Lua conditions on four attached threads", function()
-  local lib
-
-  setup(function()
-    lib = helpers.load("threads")
-  end)
-
+  local lib = helpers.load("threads")
   after_each(helpers.close_sessions)
-
-  teardown(function()
-    lib:close()
-  end)
+  teardown(function() lib:close() end)
 
   -- Starts n workers, each calling thread_hit(i) for i < iterations, and
   -- gives the breakpoint stops of the run, each resumed at once, once
@@ -47,7 +34,9 @@ describe("Lua conditions on four attached threads", function()
         detached = detached + 1
       end
     end
-    assert.equals(n * expected(iterations), s:call("join_workers").return_value)
+    -- each thread's sum of thread_hit(i) = 3i + 1 for i < iterations
+    local sum = 3 * iterations * (iterations - 1) // 2 + iterations
+    assert.equals(n * sum, s:call("join_workers").return_value)
     return stops
   end
 
