@@ -276,6 +276,37 @@ describe("snare attach PID debug on real programs", function()
     end
   end)
 
+  -- Its connection threads hit echo_chunk several at once, with messages
+  -- of 23 and 24 bytes: each hit is decided by its own thread, even
+  -- while the prompt reads a command (a thread that found Lua taken used
+  -- to stop as if the condition held). Three runs: one in a few showed it.
+  it("stops an echo server's threads only where a breakpoint's condition "
+     .. "holds, however many hit it at once", function()
+    local commands = { "break echo_chunk if size == 24", "continue",
+                       "print size", "continue", "print size", "detach" }
+    for _ = 1, 3 do
+      local t = start("attach_echo")
+      local port = output(t):match("port (%d+)")
+      local run = debugger(t, "snare", commands)
+      assert.truthy(run.says("Breakpoint 1 at"))
+      local client = assert(io.popen("timeout 120 "
+        .. helpers.program("attach_echo_client") .. " " .. port .. " 8 20"))
+      local out, status, errors = run.wait()
+      assert.are.equal(0, status, errors)
+      local said = client:read("a")
+      assert.is_true(client:close(), said)
+      assert.are.equal("connections 8 replies 160 wrong 0 lost 0\n", said)
+      sh("kill " .. t.pid)
+      local sizes = {}
+      for size in out:gmatch("\nBreakpoint 1, echo_chunk %([^\n]*size=(%d+)%)") do
+        sizes[#sizes + 1] = size
+      end
+      assert.are.same({ "24", "24" }, sizes, out)
+      assert.truthy(out:find("\n$1 = 24\n", 1, true), out)
+      assert.truthy(out:find("\n$2 = 24\n", 1, true), out)
+    end
+  end)
+
   -- bzip2 of the corpus (gcc -O0, -g) compressing its standard input,
   -- fed 5000 bytes (one fread, one BZ2_bzWrite) at a time.
   local function corpus_program(name)
