@@ -16,6 +16,7 @@
 
 #include "fixtures.h"
 #include "snare.h"
+#include "traps/traps.h" /* snare_dispatch_depth */
 
 #define WAIT_MS 10000
 
@@ -155,6 +156,24 @@ Test(condition_clear, jump_cleared_while_evaluating_does_not_stop) {
   clear_while_evaluating(false, true);
 }
 
+/* Two threads in its condition: released once both returned. */
+Test(condition_clear, released_after_the_last_of_two_conditions) {
+  gate g = {.answer = false};
+  int id = set_gated(&g, true);
+  caller c[2] = {0};
+  start(&c[0]);
+  start(&c[1]);
+  await_count(&g.entered, 2);
+  cr_assert_eq(snare_breakpoint_clear(session, id), SNARE_OK);
+  atomic_store(&g.open, true);
+  await_count(&g.returned, 2);
+  pthread_join(c[0].handle, NULL);
+  pthread_join(c[1].handle, NULL);
+  cr_assert_eq(atomic_load(&g.releases), 0, "no reclaim since");
+  assert_no_stop();
+  cr_assert_eq(atomic_load(&g.releases), 1);
+}
+
 Test(condition_clear, not_cleared_while_it_holds) {
   gate g = {.answer = false};
   int id = set_gated(&g, true);
@@ -169,8 +188,8 @@ Test(condition_clear, not_cleared_while_it_holds) {
 }
 
 /* A jump breakpoint that stops, cleared while its thread is parked:
-   released at once, and the thread's stop no longer counts it as
-   dispatching (the retired record is freed). */
+   released at once, and the parked thread no longer counts as
+   dispatching (else nothing retired would be freed again). */
 Test(condition_clear, jump_stop_then_clear_releases_at_once) {
   gate g = {.answer = true};
   atomic_store(&g.open, true);
@@ -187,6 +206,8 @@ Test(condition_clear, jump_stop_then_clear_releases_at_once) {
   cr_assert_eq(ev.pc, count_to());
   int thread = ev.thread;
   snare_event_free(&ev);
+  /* its trap took over the trampoline's count; parked, it has none */
+  cr_assert_eq(atomic_load(&snare_dispatch_depth), 0);
   cr_assert_eq(snare_breakpoint_clear(session, id), SNARE_OK);
   cr_assert_eq(atomic_load(&g.releases), 1);
   cr_assert_eq(snare_thread_resume(session, thread, SNARE_RESUME_CONTINUE,
