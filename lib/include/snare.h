@@ -408,6 +408,14 @@ typedef struct snare_breakpoint_options {
      snare_stop.inline_hidden); NULL (by address, FILE:LINE): the
      innermost frame. */
   const char *function;
+  /* The user number to give it (1..SNARE_BREAKPOINT_NUMBER_MAX, not in
+     use: one snare_breakpoint_number_take gave, a pending breakpoint's
+     that resolves now); 0: the next one. INVALID_ARGUMENT otherwise. */
+  int number;
+  /* Another location of a breakpoint already numbered (gdb's 2.2): an id
+     above SNARE_BREAKPOINT_NUMBER_MAX from a counter of its own, so it
+     takes no user number, left out of snare_breakpoint_list. */
+  bool extra_location;
 } snare_breakpoint_options;
 
 /*
@@ -457,6 +465,12 @@ SNARE_API void snare_breakpoint_clear_all(snare_session *session);
 #define SNARE_BREAKPOINT_NUMBER_MAX (1 << 30)
 SNARE_API snare_status snare_breakpoint_numbers_from(snare_session *session,
                                                      int number);
+/* Takes the next user number for a breakpoint set later with that
+   number (snare_breakpoint_options.number): gdb numbers a pending
+   breakpoint when it is made. NO_MEMORY when none is left. Controller
+   thread only. */
+SNARE_API snare_status snare_breakpoint_number_take(snare_session *session,
+                                                    int *number);
 /*
  * True if snare can debug in this process: it can install its signal
  * handlers, start threads and patch code (libjit's
@@ -472,8 +486,9 @@ SNARE_API snare_status snare_breakpoint_info_get(snare_session *session,
                                                  int id,
                                                  snare_breakpoint_info *out);
 /*
- * Ids of the session's breakpoints in creation order: writes up to cap
- * ids to ids and returns how many exist.
+ * User numbers of the session's breakpoints, ascending (creation order,
+ * save numbers given with snare_breakpoint_options.number): writes up
+ * to cap to ids and returns how many exist.
  */
 SNARE_API size_t snare_breakpoint_list(snare_session *session, int *ids,
                                        size_t cap);
