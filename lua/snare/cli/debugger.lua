@@ -194,7 +194,8 @@ function Debugger:after_stop(stop)
   for _, d in ipairs(self.displays or {}) do
     show(self, d)
   end
-  local note = stop.kind == "breakpoint" and self.notes[stop.breakpoint_id]
+  local note = stop.kind == "breakpoint"
+    and self.notes[report.breakpoint_number(stop)]
   if note and note.commands and (self.command_depth or 0) < 100 then
     self.command_depth = (self.command_depth or 0) + 1
     for _, line in ipairs(note.commands) do
