@@ -611,6 +611,16 @@ typedef struct snare_library snare_library;
  */
 SNARE_API snare_status snare_library_open(const char *path,
                                           snare_library **out);
+/*
+ * Describes an object the program's loader has mapped at load bias
+ * `bias` under the name `path` (its link map's), without loading it:
+ * for a debugger stopped in the loader (its lock held, where a dlopen
+ * would wait for ever), e.g. at the r_debug breakpoint while a dlopen
+ * adds the object. Closing it unloads nothing. LOAD_FAILED when no
+ * loaded object has that name and bias.
+ */
+SNARE_API snare_status snare_library_describe(const char *path, uint64_t bias,
+                                              snare_library **out);
 SNARE_API void snare_library_close(snare_library *lib);
 /* Message of the last failed snare_library_open on this thread. */
 SNARE_API const char *snare_library_error(void);

@@ -336,6 +336,15 @@ function dbg.show_stop(self, stop)
   self.out = nil
 end
 
+require("snare.cli.pending_breakpoints").install(dbg, {
+  session = agent.session, mode = function() return pending_mode end,
+  interactive = interactive,
+  ask = function(question)
+    io.stdout:write(question)
+    io.stdout:flush()
+    return io.stdin:read("l")
+  end })
+
 local continue = View.continue
 function View.continue(v)
   if not fault and signals:before_resume() == "default" then

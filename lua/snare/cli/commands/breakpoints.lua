@@ -82,6 +82,11 @@ local function set_breakpoint(dbg, args, temporary)
   local ok
   ok, bp = pcall(dbg.session.breakpoint, dbg.session, location, opts)
   if not ok then
+    -- a function of no object loaded yet: gdb's pending breakpoint
+    if dbg.make_pending and type(bp) == "string"
+       and bp:match("unknown symbol") and where:match("^[%a_][%w_]*$") then
+      return dbg:make_pending(args, where, temporary)
+    end
     dbg:location_failed(bp, where)
   end
   if test and bp.addresses and #bp.addresses == 1 then -- no pc to ask
@@ -107,6 +112,9 @@ local function all_points(dbg)
   local all = dbg.session:breakpoints()
   for _, wp in ipairs(dbg.session:watchpoints()) do
     all[#all + 1] = wp
+  end
+  for _, p in ipairs(dbg.pending_points or {}) do
+    all[#all + 1] = p
   end
   table.sort(all, function(a, b) return a.id < b.id end)
   return all
@@ -161,7 +169,12 @@ end
 
 local function info_breakpoints(dbg, args)
   local wanted = watch.numbers(dbg, args)
-  local list = listed(dbg.session:breakpoints(), wanted)
+  local list = dbg.session:breakpoints()
+  for _, p in ipairs(dbg.pending_points or {}) do -- (no location yet)
+    list[#list + 1] = p
+  end
+  table.sort(list, function(a, b) return a.id < b.id end)
+  list = listed(list, wanted)
   local watchpoints = listed(dbg.session:watchpoints(), wanted)
   if #list == 0 and #watchpoints == 0 then
     dbg:out(wanted and string.format(
@@ -171,9 +184,10 @@ local function info_breakpoints(dbg, args)
   end
   -- (gdb's address column is as wide as a pending row needs when every
   -- row is one)
-  local narrow = #watchpoints == 0 and dbg.pending_stub ~= nil
+  local narrow = #watchpoints == 0
   for _, bp in ipairs(list) do
-    narrow = narrow and (dbg.notes[bp.id] or {}).pending ~= nil
+    narrow = narrow and (bp.pending or dbg.pending_stub ~= nil
+                         and (dbg.notes[bp.id] or {}).pending ~= nil)
   end
   dbg:out(narrow and "Num     Type           Disp Enb Address    What"
           or "Num     Type           Disp Enb Address            What")
@@ -184,7 +198,7 @@ local function info_breakpoints(dbg, args)
     local row = string.format("%-7d breakpoint     %-4s %-3s ", bp.id,
                               note.temporary and "del" or "keep",
                               bp.enabled and "y" or "n")
-    if note.pending and dbg.pending_stub then
+    if bp.pending or note.pending and dbg.pending_stub then
       dbg:out(string.format(narrow and "%s%-10s %s" or "%s%-18s %s", row,
                             "<PENDING>", note.pending))
     elseif #addresses > 1 then
