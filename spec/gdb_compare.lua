@@ -3,7 +3,7 @@
 -- breakpoint placement and numbering: break_line_default, multi_location,
 -- naked_line, pending_breakpoints). Addresses are taken out (snare's
 -- program runs at its load bias before `run`, gdb's at 0), as are the
--- lines only gdb prints about libthread_db and process ids.
+-- lines only gdb prints about libthread_db, and process ids.
 local helpers = require "spec.debug_program_helpers"
 
 local M = {}
@@ -12,8 +12,8 @@ local function lines(text)
   local kept = {}
   for line in text:gmatch("[^\n]+") do
     if not line:match("^%[Thread debugging") and not line:match("^Using host")
-       and not line:match("^%[Inferior") then
-      kept[#kept + 1] = line:gsub("0x%x+", "0x")
+    then
+      kept[#kept + 1] = line:gsub("0x%x+", "0x"):gsub("process %d+", "process")
     end
   end
   return kept

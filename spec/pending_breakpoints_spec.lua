@@ -3,10 +3,15 @@
 -- liblate_library.so), under each `set breakpoint pending` mode, as gdb
 -- 13 -batch answers: auto asks and is answered no (input not from a
 -- terminal), on makes a numbered pending breakpoint that info
--- breakpoints lists as <PENDING>, off refuses. (Resolving them at the
--- library's load is not done: see pending_breakpoints.lua.)
+-- breakpoints lists as <PENDING> and that is set, with its number, when
+-- the loader adds the library (at r_debug's breakpoint, without a dlopen
+-- of ours), off refuses.
 local helpers = require "spec.helpers"
 local compare = require "spec.gdb_compare"
+
+local function g_text(lines)
+  return table.concat(lines, "\n")
+end
 
 describe("pending breakpoints against gdb", function()
   local program = helpers.program("late_load")
@@ -14,12 +19,19 @@ describe("pending breakpoints against gdb", function()
 
   for _, mode in ipairs { "auto", "on", "off" } do
     it("with set breakpoint pending " .. mode, function()
-      local count = compare.assert_same("pending_breakpoints " .. mode, {
+      local count, g = compare.assert_same("pending_breakpoints " .. mode, {
         "set breakpoint pending " .. mode, "show breakpoint pending",
         "break late_add", "tbreak late_square", "break main",
-        "info breakpoints", "delete 1", "info breakpoints",
+        "info breakpoints", "delete 3", "run", "bt", "continue",
+        "info breakpoints", "continue", "continue",
       }, program, library)
       assert.are.equal(0, count)
+      if mode == "on" then -- each stops in the library, once set
+        assert.truthy(g_text(g):find("Breakpoint 1, late_add (a=1, b=2)", 1,
+                                     true))
+        assert.truthy(g_text(g):find("Temporary breakpoint 2, late_square",
+                                     1, true))
+      end
     end)
   end
 end)

@@ -138,6 +138,7 @@ end
 local shared_objects = require "snare.cli.shared_objects"
 local loader_names = {}
 local link_map, interpreter
+local r_debug -- the loader's (DT_DEBUG's)
 local dbg_shared_objects
 local own_objects = {}
 do
@@ -152,7 +153,6 @@ do
       interpreter = snare.read_cstring(base + snare.read_u64(ph + 16))
     end
   end
-  local r_debug
   for at = dynamic or 0, dynamic and dynamic + 16 * 4096 or -1, 16 do
     local tag = snare.read_u64(at)
     if not tag or tag == 0 then
@@ -336,9 +336,15 @@ function dbg.show_stop(self, stop)
   self.out = nil
 end
 
-require("snare.cli.pending_breakpoints").install(dbg, {
-  session = agent.session, mode = function() return pending_mode end,
-  interactive = interactive,
+local known_objects = {}
+for _, lib in ipairs(libraries) do
+  known_objects[lib.base] = true
+end
+require("snare.cli.pending_breakpoints").install(dbg, threads, {
+  session = agent.session, snare = snare, r_debug = r_debug,
+  libraries = libraries, known = known_objects,
+  link_map = function(at) return shared_objects.link_map(snare, at) end,
+  mode = function() return pending_mode end, interactive = interactive,
   ask = function(question)
     io.stdout:write(question)
     io.stdout:flush()

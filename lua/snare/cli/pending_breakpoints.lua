@@ -1,20 +1,48 @@
 -- pending_breakpoints.lua - gdb's pending breakpoints for `snare debug --
 -- PROG`: `break FUNC` for a function of no object loaded yet, made as
 -- `set breakpoint pending` says (on: pending; off: refused; auto: gdb's
--- question, answered no when the input is not a terminal).
+-- question, answered no when the input is not a terminal), set when the
+-- program's loader adds an object that defines it.
 --
--- Resolving them when the library loads is not done yet: a stop at
--- r_debug's r_brk holds the loader's lock, which the controller's
--- unwinding and symbol lookups of the stopped thread take (dlsym, dladdr).
+-- The loader tells a debugger of every change to its list at r_debug's
+-- r_brk (glibc's _dl_debug_state): an internal breakpoint there, whose
+-- condition holds only while some breakpoint is pending and the list is
+-- consistent (r_state RT_CONSISTENT, the new objects mapped), stops the
+-- thread. Its event is taken before anything of the thread is unwound
+-- or named (Threads.passes): the thread holds the loader's lock, which
+-- dladdr and dlsym take. The new objects of the link map are described
+-- where the loader mapped them (snare.load(name, bias); a dlopen would
+-- wait for that lock too), the pending breakpoints that resolve now are
+-- set with the numbers they were given, and the thread goes on without
+-- a word, as under gdb.
 local M = {}
 
+local RT_CONSISTENT = 0
+
 --- Installs pending breakpoints into `dbg` (its make_pending and
--- pending_points). `o`: session (the agent's), mode (function() ->
--- "auto"|"on"|"off"), interactive (gdb asks), ask (function(question)
--- -> answer line).
-function M.install(dbg, o)
+-- pending_points) and `threads` (its passes). `o`: session (the
+-- agent's), snare, r_debug (the loader's, or nil), libraries (the list
+-- dbg.libraries is, extended with the objects found), known (bias ->
+-- true for the objects snare has already), link_map (function(r_debug)
+-- -> entries {bias, name}), mode (function() -> "auto"|"on"|"off"),
+-- interactive (gdb asks), ask (function(question) -> answer line).
+function M.install(dbg, threads, o)
   local points = {}
   dbg.pending_points = points
+  local loader_stop
+
+  local function arm()
+    local r_brk = not loader_stop and o.r_debug
+      and o.snare.read_u64(o.r_debug + 16)
+    if not r_brk or r_brk == 0 then
+      return
+    end
+    loader_stop = o.session:breakpoint(r_brk, { internal = true,
+      condition = function()
+        return #points > 0
+          and o.snare.read_u32(o.r_debug + 24) == RT_CONSISTENT
+      end })
+  end
   -- The pseudo breakpoint `info breakpoints`, delete, enable and disable
   -- see until it resolves.
   local function pending(number, args, where, temporary)
@@ -53,6 +81,43 @@ function M.install(dbg, o)
     d:out(string.format("%s %d (%s) pending.", temporary
                         and "Temporary breakpoint" or "Breakpoint", number,
                         where))
+    arm()
+  end
+
+  -- The objects the loader added since the last look, described.
+  local function describe_new()
+    for _, entry in ipairs(o.link_map(o.r_debug)) do
+      if entry.name ~= "" and not o.known[entry.bias] then
+        o.known[entry.bias] = true
+        local lib = o.snare.load(entry.name, entry.bias)
+        if lib then
+          o.libraries[#o.libraries + 1] = lib
+        end
+      end
+    end
+  end
+
+  local set = require("snare.cli.commands.breakpoints").set_breakpoint
+  function threads.passes(ev)
+    if not loader_stop or ev.breakpoint_id ~= loader_stop.id then
+      return false
+    end
+    describe_new()
+    for _, point in ipairs({ table.unpack(points) }) do
+      local note = dbg.notes[point.id]
+      if pcall(set, dbg, point.args, point.temporary, point.id) then
+        point.clear()
+        dbg.notes[point.id].commands = note.commands
+        if not point.enabled then
+          for _, bp in ipairs(o.session:breakpoints()) do
+            if bp.id == point.id then
+              bp:disable()
+            end
+          end
+        end
+      end
+    end
+    return true
   end
 end
 

@@ -244,7 +244,9 @@ end
 -- that its conditions can run from its first instruction) and waits for
 -- the next event that matters to the prompt: a stop (returned as an
 -- event, the others then stopped too), a fault, or the program's end
--- (a "quit" event). Attach and detach events are noted on the way.
+-- (a "quit" event). Attach and detach events are noted on the way, and
+-- so are the stops `self.passes(ev)` (when set) takes and says true of:
+-- their thread is resumed at once, nothing of it unwound or shown.
 function Threads:resume_and_wait()
   local ev = table.remove(self.pending, 1)
   if not ev then
@@ -262,7 +264,12 @@ function Threads:resume_and_wait()
     repeat
       ev = self:note(self.session:wait_event(-1, resume))
       resume = nil
-    until ev.type ~= "attach" and ev.type ~= "detach"
+      local passed = self.passes and parks[ev.type] and self.passes(ev)
+      if passed then -- its thread goes on, the others never stopped
+        self.parked[ev.thread] = nil
+        self.session:thread_resume(ev.thread)
+      end
+    until ev.type ~= "attach" and ev.type ~= "detach" and not passed
   end
   if parks[ev.type] then
     self.selected = ev.thread

@@ -59,7 +59,9 @@ local function decide(dbg, frame, id)
   return true
 end
 
-local function set_breakpoint(dbg, args, temporary)
+-- `number`: a pending breakpoint's, resolved now (set without a word,
+-- as gdb's are); raises as a new one does when it still cannot be set.
+local function set_breakpoint(dbg, args, temporary, number)
   local where, text = args:match("^(.-)%s*%f[%w]if%s+(.+)$")
   if not where then
     where = args
@@ -67,7 +69,8 @@ local function set_breakpoint(dbg, args, temporary)
   local test = text and dbg:compile_condition(text)
   -- (its own note: frame.breakpoint is the first of those at the pc)
   local bp
-  local opts = { temporary = temporary, condition = function(frame)
+  local opts = { temporary = temporary, number = number,
+                 condition = function(frame)
     return decide(dbg, frame, bp and bp.id)
   end }
   local stub = dbg.pending_stub and dbg:pending_stub(where)
@@ -83,7 +86,7 @@ local function set_breakpoint(dbg, args, temporary)
   ok, bp = pcall(dbg.session.breakpoint, dbg.session, location, opts)
   if not ok then
     -- a function of no object loaded yet: gdb's pending breakpoint
-    if dbg.make_pending and type(bp) == "string"
+    if dbg.make_pending and not number and type(bp) == "string"
        and bp:match("unknown symbol") and where:match("^[%a_][%w_]*$") then
       return dbg:make_pending(args, where, temporary)
     end
@@ -95,6 +98,9 @@ local function set_breakpoint(dbg, args, temporary)
   dbg.notes[bp.id] = { temporary = temporary, condition = text,
                        test = test, stub = stub }
   local kind = temporary and "Temporary breakpoint" or "Breakpoint"
+  if number then
+    return
+  end
   if stub == "pending" then -- gdb's, until the library loads
     io.stderr:write(string.format('Function "%s" not defined.\n', where))
     dbg:out(string.format("%s %d (%s) pending.", kind, bp.id, where))
