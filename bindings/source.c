@@ -24,12 +24,14 @@ static void setinteger(lua_State *L, const char *field, uint64_t v)
   lua_setfield(L, -2, field);
 }
 
-/* Pushes {file, line, column, function, address} of a line row. */
+/* Pushes {file, line, first_line, column, function, address} of a line
+   row. */
 static void push_line(lua_State *L, const snare_line_info *info)
 {
-  lua_createtable(L, 0, 5);
+  lua_createtable(L, 0, 6);
   setstring(L, "file", info->file);
   setinteger(L, "line", info->line);
+  setinteger(L, "first_line", info->first_line ? info->first_line : info->line);
   setinteger(L, "column", info->column);
   setstring(L, "function", info->function);
   setinteger(L, "address", info->start);
@@ -42,7 +44,8 @@ static int fail_line(lua_State *L, uint64_t addr, snare_status status)
   return snare_lua_fail(L, what, status);
 }
 
-/* lib:line_at(addr) -> {file, line, column, function, address} | nil, msg */
+/* lib:line_at(addr) -> {file, line, first_line, column, function, address}
+   | nil, msg */
 static int lib_line_at(lua_State *L)
 {
   snare_library *lib = snare_lua_checklibrary(L, 1);

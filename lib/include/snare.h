@@ -742,6 +742,10 @@ typedef struct snare_line_info {
   uint64_t start, end;  /* the address range of this line-table row */
   const char *function; /* innermost function, inlined or not; may be NULL */
   bool not_stmt; /* DWARF says is_stmt false: no statement starts here */
+  /* The line of the first row at start when rows of several lines share
+     that address (a naked function's opening line and its body's: gdb's
+     `break LINE` before it names the first); else line. 0: unknown. */
+  unsigned first_line;
 } snare_line_info;
 
 typedef struct snare_address_range {

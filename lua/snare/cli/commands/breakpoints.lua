@@ -6,10 +6,23 @@ local report = require "snare.cli.report"
 local carry = require "snare.cli.run_carry"
 local watch = require "snare.cli.watch"
 
+-- The line gdb gives breakpoint `bp` set at `location` (FILE:LINE):
+-- where rows of several lines share its address (a naked function's `{`
+-- and body), the first of them from LINE on, else the address's line.
+-- nil when the location names no line.
+local function line_of(location, bp)
+  local first = tonumber(tostring(location):match(":(%d+)$"))
+  local row = first and #(bp.addresses or {}) <= 1 and snare.line_at(bp.address)
+  if row and row.first_line >= first and row.first_line < row.line then
+    return row.first_line
+  end
+  return row and row.line or nil
+end
+
 -- "0x7f...: file demo.c, line 8." as gdb announces a breakpoint ("0x7f..."
 -- alone where there is no line; "0x7f...: fib. (3 locations)", the
--- location as written, where it has several).
-local function describe(bp, where)
+-- location as written, where it has several). `line`: line_of's.
+local function describe(bp, where, line)
   local text = string.format("0x%x", bp.address)
   local row = snare.line_at(bp.address)
   local addresses = bp.addresses
@@ -21,18 +34,20 @@ local function describe(bp, where)
   end
   if row then
     text = string.format("%s: file %s, line %d.", text,
-                         report.file_name(row.file, bp.address), row.line)
+                         report.file_name(row.file, bp.address),
+                         line or row.line)
   end
   return text
 end
 
 -- What `info breakpoints` says of a location: "in fib at demo.c:8" where
--- it has a line, else "<fib+4>".
-local function what(address)
+-- it has a line (`line`, line_of's, when given), else "<fib+4>".
+local function what(address, line)
   local row = snare.line_at(address)
   if row and row["function"] then
     return string.format("in %s at %s:%d", row["function"],
-                         report.file_name(row.file, address), row.line)
+                         report.file_name(row.file, address),
+                         line or row.line)
   end
   local name = snare.describe(address)
   return name and ("<" .. name .. ">") or ""
@@ -96,7 +111,8 @@ local function set_breakpoint(dbg, args, temporary, number)
     test = dbg:compile_condition(text, true)
   end
   dbg.notes[bp.id] = { temporary = temporary, condition = text,
-                       test = test, stub = stub }
+                       test = test, stub = stub,
+                       line = line_of(location, bp) }
   local kind = temporary and "Temporary breakpoint" or "Breakpoint"
   if number then
     return
@@ -110,7 +126,7 @@ local function set_breakpoint(dbg, args, temporary, number)
   end
   dbg:out(string.format("%s %d at %s", kind, bp.id,
                         stub and string.format("0x%x", stub)
-                        or describe(bp, where)))
+                        or describe(bp, where, dbg.notes[bp.id].line)))
 end
 
 -- Breakpoints and watchpoints, in the order of their shared numbers.
@@ -211,7 +227,7 @@ local function info_breakpoints(dbg, args)
       dbg:out(row .. "<MULTIPLE>         ")
     else
       dbg:out(string.format("%s0x%016x %s", row, addresses[1],
-                            what(addresses[1])))
+                            what(addresses[1], not stub and note.line)))
     end
     if note.condition then
       dbg:out("\tstop only if " .. note.condition)
