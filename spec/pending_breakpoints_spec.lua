@@ -5,7 +5,7 @@
 -- terminal), on makes a numbered pending breakpoint that info
 -- breakpoints lists as <PENDING> and that is set, with its number, when
 -- the loader adds the library (at r_debug's breakpoint, without a dlopen
--- of ours), off refuses.
+-- of ours) and is pending again in the next run, off refuses.
 local helpers = require "spec.helpers"
 local compare = require "spec.gdb_compare"
 
@@ -34,4 +34,14 @@ describe("pending breakpoints against gdb", function()
       end
     end)
   end
+
+  it("are kept across runs, pending again in each new process", function()
+    local count, g = compare.assert_same("pending_breakpoints rerun", {
+      "set breakpoint pending on", "break late_add", "break main", "run",
+      "info breakpoints", "run", "info breakpoints", "continue",
+      "info breakpoints", "run", "info breakpoints",
+    }, program, library)
+    assert.are.equal(0, count)
+    assert.truthy(g_text(g):find("Breakpoint 1, late_add", 1, true))
+  end)
 end)

@@ -503,6 +503,10 @@ local function breakpoint_ids()
     ids[bp.id] = true
     highest = math.max(highest, bp.id)
   end
+  for _, point in ipairs(dbg.pending_points) do
+    ids[point.id] = true
+    highest = math.max(highest, point.id)
+  end
   for _, wp in ipairs(agent.session:watchpoints()) do
     highest = math.max(highest, wp.id)
   end
@@ -536,7 +540,9 @@ function dbg.execute(self, line)
   local before = breakpoint_ids()
   local quit = execute(self, line)
   for id in pairs(breakpoint_ids()) do
-    if not before[id] then
+    -- (not a pending breakpoint set meanwhile: no line of this process
+    -- makes it again; not carried, unlike gdb's)
+    if not before[id] and not dbg.resolved_pending[id] then
       made[#made + 1] = { line = line, id = id }
       break
     end
@@ -550,12 +556,14 @@ do
   dbg.out = function() end
   local carried = state_file.read(replay_path) or {}
   signals:restore(carried.signals)
+  dbg.restoring = true -- (a pending breakpoint comes back pending)
   run_carry.restore(dbg, agent.session, carried,
                     function(line)
     local count = #made
     dbg:execute(line)
     return #made > count and made[#made].id or nil
   end)
+  dbg.restoring = nil
   breakpoint_ids()
   dbg.out = out
 end

@@ -2,7 +2,8 @@
 -- PROG`: `break FUNC` for a function of no object loaded yet, made as
 -- `set breakpoint pending` says (on: pending; off: refused; auto: gdb's
 -- question, answered no when the input is not a terminal), set when the
--- program's loader adds an object that defines it.
+-- program's loader adds an object that defines it. Carried into the next
+-- process pending, as gdb keeps them across runs.
 --
 -- The loader tells a debugger of every change to its list at r_debug's
 -- r_brk (glibc's _dl_debug_state): an internal breakpoint there, whose
@@ -29,6 +30,7 @@ local RT_CONSISTENT = 0
 function M.install(dbg, threads, o)
   local points = {}
   dbg.pending_points = points
+  dbg.resolved_pending = {} -- number -> true, once set
   local loader_stop
 
   local function arm()
@@ -63,11 +65,13 @@ function M.install(dbg, threads, o)
   end
 
   function dbg.make_pending(d, args, where, temporary)
-    local mode = o.mode()
+    local mode = d.restoring and "on" or o.mode()
     if mode == "off" then
       d:fail('Function "%s" not defined.', where)
     end
-    io.stderr:write(string.format('Function "%s" not defined.\n', where))
+    if not d.restoring then -- (its output muted too)
+      io.stderr:write(string.format('Function "%s" not defined.\n', where))
+    end
     local question = "Make breakpoint pending on future shared library load? "
                      .. "(y or [n]) "
     if mode == "auto" and not o.interactive then
@@ -107,6 +111,7 @@ function M.install(dbg, threads, o)
       local note = dbg.notes[point.id]
       if pcall(set, dbg, point.args, point.temporary, point.id) then
         point.clear()
+        dbg.resolved_pending[point.id] = true
         dbg.notes[point.id].commands = note.commands
         if not point.enabled then
           for _, bp in ipairs(o.session:breakpoints()) do
