@@ -2,7 +2,9 @@
 -- always_inline function inlined at two calls) numbered as gdb 13
 -- numbers it: its extra locations take no breakpoint numbers (the next
 -- breakpoint is 2, not 3), `info breakpoints` shows 1.1 and 1.2, and
--- each stop says which location ("Breakpoint 1.2, twice (x=6)").
+-- each stop says which location ("Breakpoint 1.2, twice (x=6)"). `break
+-- main`, whose first statement starts an inlined call, is named by main's
+-- line of that call, as gdb names it.
 local helpers = require "spec.helpers"
 local compare = require "spec.gdb_compare"
 
@@ -11,12 +13,14 @@ describe("multi-location breakpoints against gdb", function()
 
   it("are numbered, listed and reported as gdb's", function()
     local count, g = compare.assert_same("multi_location", {
-      "break twice", "tbreak seven", "break asm_plain", "info breakpoints",
+      "break twice", "tbreak seven", "break asm_plain", "break main",
+      "info breakpoints",
       "run", "bt", "continue", "continue", "info breakpoints", "continue",
     }, program)
     assert.are.equal(0, count)
     local text = table.concat(g, "\n")
     assert.truthy(text:find("Breakpoint 1.2, twice", 1, true))
     assert.truthy(text:find("Temporary breakpoint 2 at", 1, true))
+    assert.truthy(text:find("in main at [^\n]*:25"))
   end)
 end)

@@ -19,12 +19,30 @@ local function line_of(location, bp)
   return row and row.line or nil
 end
 
+-- For `break FUNCTION` whose place (past the prologue) starts inlined
+-- calls: the frame of FUNCTION there ({file, line of the call, function}),
+-- which gdb names the breakpoint by, as its stops show it; else nil.
+local function function_frame(where, bp)
+  if #(bp.addresses or {}) > 1 or not where:match("^[%a_][%w_:]*$") then
+    return nil
+  end
+  for outward = 1, 255 do
+    local frame = core.source_frame_at(bp.address, outward)
+    if not frame then
+      return nil
+    elseif frame["function"] == where then
+      return frame
+    end
+  end
+end
+
 -- "0x7f...: file demo.c, line 8." as gdb announces a breakpoint ("0x7f..."
 -- alone where there is no line; "0x7f...: fib. (3 locations)", the
--- location as written, where it has several). `line`: line_of's.
-local function describe(bp, where, line)
+-- location as written, where it has several). `line`: line_of's;
+-- `frame`: function_frame's.
+local function describe(bp, where, line, frame)
   local text = string.format("0x%x", bp.address)
-  local row = snare.line_at(bp.address)
+  local row = frame or snare.line_at(bp.address)
   local addresses = bp.addresses
   if addresses and #addresses > 1 then
     if row then
@@ -41,9 +59,10 @@ local function describe(bp, where, line)
 end
 
 -- What `info breakpoints` says of a location: "in fib at demo.c:8" where
--- it has a line (`line`, line_of's, when given), else "<fib+4>".
-local function what(address, line)
-  local row = snare.line_at(address)
+-- it has a line (`line`, line_of's, when given; `frame`, function_frame's,
+-- names it instead), else "<fib+4>".
+local function what(address, line, frame)
+  local row = frame or snare.line_at(address)
   if row and row["function"] then
     return string.format("in %s at %s:%d", row["function"],
                          report.file_name(row.file, address),
@@ -112,7 +131,8 @@ local function set_breakpoint(dbg, args, temporary, number)
   end
   dbg.notes[bp.id] = { temporary = temporary, condition = text,
                        test = test, stub = stub,
-                       line = line_of(location, bp) }
+                       line = line_of(location, bp),
+                       frame = function_frame(where, bp) }
   local kind = temporary and "Temporary breakpoint" or "Breakpoint"
   if number then
     return
@@ -126,7 +146,8 @@ local function set_breakpoint(dbg, args, temporary, number)
   end
   dbg:out(string.format("%s %d at %s", kind, bp.id,
                         stub and string.format("0x%x", stub)
-                        or describe(bp, where, dbg.notes[bp.id].line)))
+                        or describe(bp, where, dbg.notes[bp.id].line,
+                                    dbg.notes[bp.id].frame)))
 end
 
 -- Breakpoints and watchpoints, in the order of their shared numbers.
@@ -227,7 +248,8 @@ local function info_breakpoints(dbg, args)
       dbg:out(row .. "<MULTIPLE>         ")
     else
       dbg:out(string.format("%s0x%016x %s", row, addresses[1],
-                            what(addresses[1], not stub and note.line)))
+                            what(addresses[1], not stub and note.line,
+                                 not stub and note.frame)))
     end
     if note.condition then
       dbg:out("\tstop only if " .. note.condition)
