@@ -4,7 +4,8 @@
 -- breakpoint is 2, not 3), `info breakpoints` shows 1.1 and 1.2, and
 -- each stop says which location ("Breakpoint 1.2, twice (x=6)"). `break
 -- main`, whose first statement starts an inlined call, is named by main's
--- line of that call, as gdb names it.
+-- line of that call, as gdb names it; `break 18`, a line before twice, is
+-- announced as the full name of main's file and the line.
 local helpers = require "spec.helpers"
 local compare = require "spec.gdb_compare"
 
@@ -14,7 +15,7 @@ describe("multi-location breakpoints against gdb", function()
   it("are numbered, listed and reported as gdb's", function()
     local count, g = compare.assert_same("multi_location", {
       "break twice", "tbreak seven", "break asm_plain", "break main",
-      "info breakpoints",
+      "break 18", "info breakpoints",
       "run", "bt", "continue", "continue", "info breakpoints", "continue",
     }, program)
     assert.are.equal(0, count)

@@ -37,6 +37,23 @@ function report.file_name(file, addr)
   return snare.core.source_name(addr, file)
 end
 
+--- `path` with "." and ".." taken out (gdb's full name of a source file,
+-- its "Located in"), relative to `dir` when it is relative.
+function report.full_path(path, dir)
+  if path:sub(1, 1) ~= "/" and dir then
+    path = dir .. "/" .. path
+  end
+  local parts = {}
+  for part in path:gmatch("[^/]+") do
+    if part == ".." then
+      parts[#parts] = nil
+    elseif part ~= "." then
+      parts[#parts + 1] = part
+    end
+  end
+  return (path:sub(1, 1) == "/" and "/" or "") .. table.concat(parts, "/")
+end
+
 --- "0x7f... <fib+4>" (the symbol part only when one is known).
 function report.address(addr)
   local name = snare.describe(addr)

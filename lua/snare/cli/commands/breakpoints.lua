@@ -45,7 +45,11 @@ local function describe(bp, where, line, frame)
   local row = frame or snare.line_at(bp.address)
   local addresses = bp.addresses
   if addresses and #addresses > 1 then
-    if row then
+    if row and where:match("^%d+$") then -- (a line of the default file)
+      local unit = core.unit_at(bp.address)
+      text = string.format("%s: %s:%s.", text, report.full_path(row.file,
+                           unit and unit.comp_dir), where)
+    elseif row then
       text = string.format("%s: %s.", text, where)
     end
     return string.format("%s (%d locations)", text, #addresses)
