@@ -35,6 +35,15 @@ describe("pending breakpoints against gdb", function()
     end)
   end
 
+  it("are set when a next over the dlopen ends", function()
+    local count, g = compare.assert_same("pending_breakpoints next", {
+      "set breakpoint pending on", "break late_add", "break main", "run",
+      "next", "next", "next", "next", "info breakpoints", "next", "continue",
+    }, program, library)
+    assert.are.equal(0, count)
+    assert.truthy(g_text(g):find("Breakpoint 1, late_add", 1, true))
+  end)
+
   it("are kept across runs, pending again in each new process", function()
     local count, g = compare.assert_same("pending_breakpoints rerun", {
       "set breakpoint pending on", "break late_add", "break main", "run",

@@ -21,7 +21,7 @@ local M = {}
 local RT_CONSISTENT = 0
 
 --- Installs pending breakpoints into `dbg` (its make_pending and
--- pending_points) and `threads` (its passes). `o`: session (the
+-- pending_points) and `threads` (its passes and around_step). `o`: session (the
 -- agent's), snare, r_debug (the loader's, or nil), libraries (the list
 -- dbg.libraries is, extended with the objects found), known (bias ->
 -- true for the objects snare has already), link_map (function(r_debug)
@@ -102,10 +102,7 @@ function M.install(dbg, threads, o)
   end
 
   local set = require("snare.cli.commands.breakpoints").set_breakpoint
-  function threads.passes(ev)
-    if not loader_stop or ev.breakpoint_id ~= loader_stop.id then
-      return false
-    end
+  local function resolve()
     describe_new()
     for _, point in ipairs({ table.unpack(points) }) do
       local note = dbg.notes[point.id]
@@ -122,7 +119,34 @@ function M.install(dbg, threads, o)
         end
       end
     end
+  end
+
+  function threads.passes(ev)
+    if not loader_stop or ev.breakpoint_id ~= loader_stop.id then
+      return false
+    end
+    resolve()
     return true
+  end
+
+  -- A step (next over a dlopen) does not end in the loader: its stop
+  -- there is off while it runs, and what the loader added meanwhile is
+  -- looked at once the step ended (a call of the new library's made
+  -- within the step does not stop, unlike gdb's).
+  function threads.around_step(step)
+    if not loader_stop then
+      return step()
+    end
+    loader_stop:disable()
+    local ok, stop = pcall(step)
+    loader_stop:enable()
+    if #points > 0 then
+      resolve()
+    end
+    if not ok then
+      error(stop, 0)
+    end
+    return stop
   end
 end
 

@@ -301,12 +301,17 @@ local function after_running_step(self, id, stop)
   return stop
 end
 
--- Runs `go()`, a step of the selected thread returning its stop, with
--- the other threads parked or running as scheduler-locking says. A step
+-- Runs `go()`, a step of the selected thread returning its stop (through
+-- `self.around_step(go)` when that is set), with the other threads
+-- parked or running as scheduler-locking says. A step
 -- that ended in the program's exit leaves its thread unparked: it runs
 -- on to the end, and so does every thread that runs (one asked to stop
 -- now would stay parked in the exit); the next resume lets them finish.
 local function stepped(self, method, go)
+  if self.around_step then -- (set by whoever needs it)
+    local inner = go
+    go = function() return self.around_step(inner) end
+  end
   local id = self.selected
   local locked = self:locked(stepping[method] and "step" or "run")
   self.session:steps_yield(not locked)
