@@ -24,4 +24,20 @@ describe("multi-location breakpoints against gdb", function()
     assert.truthy(text:find("Temporary breakpoint 2 at", 1, true))
     assert.truthy(text:find("in main at [^\n]*:25"))
   end)
+
+  -- Real code (the corpus of tools/corpus): bzip2's bsW, inlined at 85
+  -- places at -O2, and break N in the file of main (bzip2.c).
+  for _, setting in ipairs { "gcc-O0", "gcc-O1", "gcc-O2" } do
+    local corpus_program = "build/corpus/bin/" .. setting .. "/bzip2"
+    local present = io.open(corpus_program)
+    if present then present:close() end;
+    (present and it or pending)("are numbered as gdb's in bzip2 at " .. setting,
+                                function()
+      local count = compare.assert_same("multi_location bzip2 " .. setting, {
+        "break bsW", "break mainGtU", "break makeMaps_e", "break 300",
+        "info breakpoints",
+      }, corpus_program)
+      assert.are.equal(0, count)
+    end)
+  end
 end)
