@@ -169,6 +169,9 @@ local program_links = { unwind_backtrace = { "unwind" }, nested_calls = { "z" } 
 for _, source in ipairs(os.matchfiles("spec/fixtures/programs/*.c*")) do
   target_project(source, "O0", "fixtures/bin", "ConsoleApp")
   links(program_links[path.getbasename(source)] or {})
+  if path.getbasename(source) == "break_locations" then
+    files { "spec/fixtures/programs/break_locations_asm.S" }
+  end
   if path.getbasename(source) == "lua_embedded" then
     includedirs { "/usr/include/lua5.4" }
     linkoptions { "-rdynamic", "-l:liblua5.4.a", "-lm" }

@@ -290,7 +290,9 @@ static bool is_file_line(const char *spec)
  * during each hit), skip, max, temporary (per location),
  * exact_line (a line without code raises, not the next line with code),
  * thread (only this thread id stops), internal (a debugger's own: a
- * negative id, not in s:breakpoints()).
+ * negative id, not in s:breakpoints()), number (its id: one
+ * s:breakpoint_number() gave, or any unused one; else the next). Its
+ * locations after the first take ids above every user number.
  */
 static int session_breakpoint(lua_State *L)
 {
@@ -327,6 +329,10 @@ static int session_breakpoint(lua_State *L)
     lua_getfield(L, 3, "internal");
     opts.internal = lua_toboolean(L, -1);
     lua_pop(L, 1);
+    lua_Integer number = (lua_Integer)optcount(L, 3, "number");
+    if (number > SNARE_BREAKPOINT_NUMBER_MAX)
+      return luaL_error(L, "bad option 'number' (out of range)");
+    opts.number = (int)number;
     lua_getfield(L, 3, "mechanism");
     const char *mechanism = lua_tostring(L, -1);
     if (mechanism != NULL && strcmp(mechanism, "trap") != 0)
@@ -362,6 +368,9 @@ static int session_breakpoint(lua_State *L)
   opts.release = release;
   lua_pushvalue(L, 5); /* set_location files the object on top */
   for (size_t i = 0; i < n; i++) {
+    opts.extra_location = i > 0 && !opts.internal;
+    if (i > 0)
+      opts.number = 0;
     snare_status status = set_location(L, s, bp, i, opts);
     if (status != SNARE_OK) {
       clear_locations(L, 5, bp);
@@ -603,8 +612,23 @@ static int session_breakpoint_numbers_from(lua_State *L)
   return 0;
 }
 
+/* s:breakpoint_number() -> the next breakpoint number, taken now for a
+   breakpoint set later with {number = n} (gdb numbers a pending
+   breakpoint when it is made). */
+static int session_breakpoint_number(lua_State *L)
+{
+  lsession *s = snare_lua_checksession(L, 1);
+  int number;
+  snare_status st = snare_breakpoint_number_take(s->session, &number);
+  if (st != SNARE_OK)
+    return snare_lua_status_error(L, SESSION_TYPE, "cannot number", st);
+  lua_pushinteger(L, number);
+  return 1;
+}
+
 const luaL_Reg snare_lua_breakpoint_methods[] = {
     {"breakpoint", session_breakpoint},
+    {"breakpoint_number", session_breakpoint_number},
     {"breakpoint_numbers_from", session_breakpoint_numbers_from},
     {"breakpoints", session_breakpoints},
     {NULL, NULL},

@@ -167,17 +167,20 @@ static int lib_tostring(lua_State *L)
   return 1;
 }
 
-/* Wraps what snare_library_open or snare_library_open_program (path
-   NULL) opens as a library object: library | nil, message. */
-static int push_opened(lua_State *L, const char *path)
+/* Wraps what snare_library_open, snare_library_describe (described) or
+   snare_library_open_program (path NULL) opens as a library object:
+   library | nil, message. */
+static int push_opened(lua_State *L, const char *path, bool described,
+                       uint64_t bias)
 {
   snare_lua_drain();
   llibrary *l = lua_newuserdatauv(L, sizeof *l, 1);
   memset(l, 0, sizeof *l);
   luaL_setmetatable(L, LIBRARY_TYPE);
   snare_library *lib;
-  snare_status st = path != NULL ? snare_library_open(path, &lib)
-                                 : snare_library_open_program(&lib);
+  snare_status st = described      ? snare_library_describe(path, bias, &lib)
+                   : path != NULL ? snare_library_open(path, &lib)
+                                  : snare_library_open_program(&lib);
   if (st != SNARE_OK) {
     luaL_pushfail(L);
     lua_pushfstring(L, "cannot load %s: %s", path ? path : "the program",
@@ -201,18 +204,23 @@ static int push_opened(lua_State *L, const char *path)
   return 1;
 }
 
-/* core.load(path) -> library | nil, message */
+/* core.load(path [, bias]) -> library | nil, message. With a bias: the
+   object the loader mapped there under that name, described, not
+   loaded (snare_library_describe). */
 static int core_load(lua_State *L)
 {
   snare_lua_check_no_callback(L, "load a library");
-  return push_opened(L, luaL_checkstring(L, 1));
+  const char *path = luaL_checkstring(L, 1);
+  if (lua_isnoneornil(L, 2))
+    return push_opened(L, path, false, 0);
+  return push_opened(L, path, true, (uint64_t)luaL_checkinteger(L, 2));
 }
 
 /* core.load_program() -> the main program as a library | nil, message */
 static int core_load_program(lua_State *L)
 {
   snare_lua_check_no_callback(L, "load a library");
-  return push_opened(L, NULL);
+  return push_opened(L, NULL, false, 0);
 }
 
 snare_library *snare_lua_checklibrary(lua_State *L, int idx)

@@ -24,12 +24,14 @@ static void setinteger(lua_State *L, const char *field, uint64_t v)
   lua_setfield(L, -2, field);
 }
 
-/* Pushes {file, line, column, function, address} of a line row. */
+/* Pushes {file, line, first_line, column, function, address} of a line
+   row. */
 static void push_line(lua_State *L, const snare_line_info *info)
 {
-  lua_createtable(L, 0, 5);
+  lua_createtable(L, 0, 6);
   setstring(L, "file", info->file);
   setinteger(L, "line", info->line);
+  setinteger(L, "first_line", info->first_line ? info->first_line : info->line);
   setinteger(L, "column", info->column);
   setstring(L, "function", info->function);
   setinteger(L, "address", info->start);
@@ -42,7 +44,8 @@ static int fail_line(lua_State *L, uint64_t addr, snare_status status)
   return snare_lua_fail(L, what, status);
 }
 
-/* lib:line_at(addr) -> {file, line, column, function, address} | nil, msg */
+/* lib:line_at(addr) -> {file, line, first_line, column, function, address}
+   | nil, msg */
 static int lib_line_at(lua_State *L)
 {
   snare_library *lib = snare_lua_checklibrary(L, 1);
@@ -421,8 +424,30 @@ const luaL_Reg snare_lua_source_methods[] = {
     {NULL, NULL},
 };
 
+/* core.source_frame_at(addr, outward) -> {file, line, function} of the
+   source frame `outward` levels out from the innermost at addr (an
+   inlined call is a frame; outer frames' lines are their calls') | nil,
+   msg */
+static int core_source_frame_at(lua_State *L)
+{
+  uint64_t addr = (uint64_t)luaL_checkinteger(L, 1);
+  lua_Integer outward = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, outward >= 0 && outward <= 255, 2,
+                "out of range");
+  snare_line_info info;
+  snare_status st = snare_source_frame_at(addr, (unsigned)outward, &info);
+  if (st != SNARE_OK)
+    return fail_line(L, addr, st);
+  lua_createtable(L, 0, 3);
+  setstring(L, "file", info.file);
+  setinteger(L, "line", info.line);
+  setstring(L, "function", info.function);
+  return 1;
+}
+
 const luaL_Reg snare_lua_source_functions[] = {
     {"line_at", core_line_at},
+    {"source_frame_at", core_source_frame_at},
     {"language_at", core_language_at},
     {"source_name", core_source_name},
     {"unit_at", core_unit_at},

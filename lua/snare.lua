@@ -79,7 +79,13 @@ end
 -- * `lib.base` (load bias), `lib.path`, `lib.closed`
 -- * `lib:close()` (also `<close>` and garbage collection): unloads it and
 --   clears every breakpoint inside it.
+--
+-- With `bias`: the object the program's loader has mapped at that load
+-- bias under the name `path` (its link map's), described without a
+-- dlopen (a debugger stopped in the loader, whose lock a dlopen would
+-- wait for); closing it unloads nothing and leaves its breakpoints.
 -- @tparam string path
+-- @tparam[opt] integer bias
 -- @return library, or nil, message
 -- @function load
 snare.load = core.load
@@ -129,8 +135,12 @@ snare.symbol_at = core.symbol_at
 -- @section source
 
 --- The source line at an address, in whichever loaded library maps it.
+-- `first_line`: where rows of several lines share the row's address (a
+-- naked function's opening line and its body's), the first of them;
+-- else `line`.
 -- @tparam integer addr
--- @return `{file, line, column, function, address}`, or nil, message
+-- @return `{file, line, first_line, column, function, address}`, or
+-- nil, message
 -- @function line_at
 snare.line_at = core.line_at
 

@@ -21,6 +21,26 @@ describe("libraries", function()
     assert.equals(3, at.offset)
   end)
 
+  it("are described where the loader mapped them, without a dlopen",
+     function()
+    local lib <close> = helpers.load("loops")
+    -- (the loader's name: the path it was opened with)
+    local described <close> = assert(snare.load(lib.path, lib.base))
+    assert.equals(lib.base, described.base)
+    assert.equals(lib:symbol("fib"), described:symbol("fib"))
+    assert.equals(lib:function_info("fib").after_prologue,
+                  described:function_info("fib").after_prologue)
+    -- closing it leaves the object and its breakpoints where they are
+    local s <close> = snare.session()
+    local bp = s:breakpoint(lib:symbol("fib"))
+    described:close()
+    assert.is_false(bp.cleared)
+    assert.equals(lib:symbol("fib"), lib:symbol_info("fib").address)
+    local none, why = snare.load(lib.path, lib.base + 4096)
+    assert.is_nil(none)
+    assert.matches("cannot load", why)
+  end)
+
   it("return nil and a message for misses", function()
     local lib <close> = helpers.load("loops")
     local addr, msg = lib:symbol("nope")

@@ -79,27 +79,36 @@ static void destroy(snare_library *lib) {
 
 static bool handle_shared(const snare_library *lib);
 
+static void close_handle(void *handle) {
+  if (handle != NULL) /* else described, never loaded by us */
+    snare_os_library_close(handle);
+}
+
 /*
  * Takes over an object the OS loader opened as `handle` (path: the name
- * to report), reading its symbols; on failure closes the handle.
+ * to report), reading its symbols; on failure closes the handle. A NULL
+ * handle: the object the loader mapped at `bias`, not opened.
  */
-static snare_status adopt(const char *path, void *handle, snare_library **out) {
+static snare_status adopt(const char *path, void *handle, uint64_t bias,
+                          snare_library **out) {
   snare_library *lib = calloc(1, sizeof *lib);
   if (lib == NULL || !reserve_entry() || (lib->path = strdup(path)) == NULL) {
     free(lib);
-    snare_os_library_close(handle);
+    close_handle(handle);
     return failed(SNARE_NO_MEMORY, "out of memory");
   }
   lib->handle = handle;
   snare_os_loaded where;
-  snare_status status = snare_os_library_locate(lib->handle, &where);
+  snare_status status = handle != NULL
+                            ? snare_os_library_locate(lib->handle, &where)
+                            : snare_os_loaded_locate(path, bias, &where);
   if (status != SNARE_OK)
     failed(status, "the loader does not say where the object was mapped");
   else if ((status = snare_elf_symbols_read(where.file, where.base,
                                             &lib->symbols)) != SNARE_OK)
     failed(status, "out of memory reading the symbol tables");
   if (status != SNARE_OK) {
-    snare_os_library_close(lib->handle);
+    close_handle(lib->handle);
     destroy(lib);
     return status;
   }
@@ -122,7 +131,14 @@ snare_status snare_library_open(const char *path, snare_library **out) {
   void *handle;
   snare_status status =
       snare_os_library_open(path, &handle, last_error, sizeof last_error);
-  return status == SNARE_OK ? adopt(path, handle, out) : status;
+  return status == SNARE_OK ? adopt(path, handle, 0, out) : status;
+}
+
+snare_status snare_library_describe(const char *path, uint64_t bias,
+                                    snare_library **out) {
+  if (path == NULL || out == NULL)
+    return failed(SNARE_INVALID_ARGUMENT, "no path or no result pointer");
+  return adopt(path, NULL, bias, out);
 }
 
 snare_status snare_library_open_program(snare_library **out) {
@@ -132,14 +148,15 @@ snare_status snare_library_open_program(snare_library **out) {
   const char *file;
   snare_status status = snare_os_program_open(&handle, &file, last_error,
                                               sizeof last_error);
-  return status == SNARE_OK ? adopt(file, handle, out) : status;
+  return status == SNARE_OK ? adopt(file, handle, 0, out) : status;
 }
 
 /* True if another open snare_library holds the same loader handle, so
    closing lib will not unmap the object. */
 static bool handle_shared(const snare_library *lib) {
   for (size_t i = 0; i < open_count; i++)
-    if (open_libraries[i] != lib && open_libraries[i]->handle == lib->handle)
+    if (open_libraries[i] != lib && lib->handle != NULL &&
+        open_libraries[i]->handle == lib->handle)
       return true;
   return false;
 }
@@ -153,11 +170,10 @@ static bool handle_shared(const snare_library *lib) {
 void snare_library_close(snare_library *lib) {
   if (lib == NULL)
     return;
-  if (!handle_shared(lib)) {
+  if (lib->handle != NULL && !handle_shared(lib)) /* its code goes */
     snare_code_removed(lib->start, lib->size);
-  }
   forget(lib);
-  snare_os_library_close(lib->handle);
+  close_handle(lib->handle);
   destroy(lib);
 }
 

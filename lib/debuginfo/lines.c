@@ -103,7 +103,12 @@ snare_status snare_debuginfo_line_at(const snare_debuginfo *di, uint64_t addr,
   if (!pl.subfile)
     return SNARE_NOT_FOUND;
   const di_function *fn = di_function_at(di, link);
+  const di_row *first = pl.row;
+  while (first > pl.subfile->rows && first[-1].addr == first->addr &&
+         first[-1].line != 0)
+    first--;
   *out = (snare_line_info){
+      .first_line = first->line,
       .file = pl.subfile->path,
       .line = pl.row->line,
       .column = pl.row->column,

@@ -6,7 +6,8 @@
  * - A unit from gcc (4.5 or later) in which some variable or parameter
  *   has a location list is trusted to describe every variable from the
  *   function's first instruction on ("locations valid"): `break NAME`
- *   goes to the entry itself.
+ *   goes to the entry itself. So does a unit in assembler (gas -g's),
+ *   whatever frame setup its functions open with.
  * - Otherwise a row flagged prologue_end in the entry's file (clang
  *   writes them) from the entry up to the end of its range, that end
  *   included (gdb 13.1 looks one address too far), is the place.
@@ -31,6 +32,7 @@ typedef struct di_unit_facts {
   Dwarf_Off unit;
   bool llvm;
   bool locations_valid;
+  bool assembler; /* DW_LANG_Mips_Assembler: gas -g's units */
 } di_unit_facts;
 
 /* Whether a location attribute is a location list (by its form, as gdb
@@ -105,6 +107,9 @@ static di_unit_facts unit_facts(snare_debuginfo *di, Dwarf_Off die)
                producer_starts(cu, " F90 Flang ");
   facts.locations_valid = producer_starts(cu, "GNU ") &&
                           has_location_list(di->dbg, cu);
+  Dwarf_Unsigned language = 0;
+  facts.assembler = di_udata(cu, DW_AT_language, &language) &&
+                    language == DW_LANG_Mips_Assembler;
   dwarf_dealloc_die(cu);
   if (di_reserve((void **)&di->unit_facts, &di->unit_fact_cap,
                  di->unit_fact_count, sizeof *di->unit_facts))
@@ -312,7 +317,7 @@ void di_place_function(snare_debuginfo *di, di_function *fn, uint64_t high)
   di_unit_facts facts = unit_facts(di, fn->die);
   info->step_start = arch_skip(di, facts, entry, high);
   uint64_t marked = 0;
-  if (facts.locations_valid)
+  if (facts.locations_valid || facts.assembler)
     info->after_prologue = entry;
   else if ((marked = marked_prologue_end(di, entry,
                                          range_end(fn, entry, high))) != 0)

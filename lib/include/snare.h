@@ -418,6 +418,14 @@ typedef struct snare_breakpoint_options {
      snare_stop.inline_hidden); NULL (by address, FILE:LINE): the
      innermost frame. */
   const char *function;
+  /* The user number to give it (1..SNARE_BREAKPOINT_NUMBER_MAX, not in
+     use: one snare_breakpoint_number_take gave, a pending breakpoint's
+     that resolves now); 0: the next one. INVALID_ARGUMENT otherwise. */
+  int number;
+  /* Another location of a breakpoint already numbered (gdb's 2.2): an id
+     above SNARE_BREAKPOINT_NUMBER_MAX from a counter of its own, so it
+     takes no user number, left out of snare_breakpoint_list. */
+  bool extra_location;
 } snare_breakpoint_options;
 
 /*
@@ -467,6 +475,12 @@ SNARE_API void snare_breakpoint_clear_all(snare_session *session);
 #define SNARE_BREAKPOINT_NUMBER_MAX (1 << 30)
 SNARE_API snare_status snare_breakpoint_numbers_from(snare_session *session,
                                                      int number);
+/* Takes the next user number for a breakpoint set later with that
+   number (snare_breakpoint_options.number): gdb numbers a pending
+   breakpoint when it is made. NO_MEMORY when none is left. Controller
+   thread only. */
+SNARE_API snare_status snare_breakpoint_number_take(snare_session *session,
+                                                    int *number);
 /*
  * True if snare can debug in this process: it can install its signal
  * handlers, start threads and patch code (libjit's
@@ -482,8 +496,9 @@ SNARE_API snare_status snare_breakpoint_info_get(snare_session *session,
                                                  int id,
                                                  snare_breakpoint_info *out);
 /*
- * Ids of the session's breakpoints in creation order: writes up to cap
- * ids to ids and returns how many exist.
+ * User numbers of the session's breakpoints, ascending (creation order,
+ * save numbers given with snare_breakpoint_options.number): writes up
+ * to cap to ids and returns how many exist.
  */
 SNARE_API size_t snare_breakpoint_list(snare_session *session, int *ids,
                                        size_t cap);
@@ -606,6 +621,16 @@ typedef struct snare_library snare_library;
  */
 SNARE_API snare_status snare_library_open(const char *path,
                                           snare_library **out);
+/*
+ * Describes an object the program's loader has mapped at load bias
+ * `bias` under the name `path` (its link map's), without loading it:
+ * for a debugger stopped in the loader (its lock held, where a dlopen
+ * would wait for ever), e.g. at the r_debug breakpoint while a dlopen
+ * adds the object. Closing it unloads nothing. LOAD_FAILED when no
+ * loaded object has that name and bias.
+ */
+SNARE_API snare_status snare_library_describe(const char *path, uint64_t bias,
+                                              snare_library **out);
 SNARE_API void snare_library_close(snare_library *lib);
 /* Message of the last failed snare_library_open on this thread. */
 SNARE_API const char *snare_library_error(void);
@@ -727,6 +752,10 @@ typedef struct snare_line_info {
   uint64_t start, end;  /* the address range of this line-table row */
   const char *function; /* innermost function, inlined or not; may be NULL */
   bool not_stmt; /* DWARF says is_stmt false: no statement starts here */
+  /* The line of the first row at start when rows of several lines share
+     that address (a naked function's opening line and its body's: gdb's
+     `break LINE` before it names the first); else line. 0: unknown. */
+  unsigned first_line;
 } snare_line_info;
 
 typedef struct snare_address_range {

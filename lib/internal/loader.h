@@ -43,6 +43,13 @@ SNARE_HIDDEN snare_status snare_os_program_open(void **handle,
    snare_os_program_open. */
 SNARE_HIDDEN void snare_os_library_close(void *handle);
 
+/* Fills *out for the loaded object named `name` (its link map's) at
+   load bias `bias`; LOAD_FAILED if the loader has none. Takes no lock
+   the loader holds while it adds an object. */
+SNARE_HIDDEN snare_status snare_os_loaded_locate(const char *name,
+                                                 uint64_t bias,
+                                                 snare_os_loaded *out);
+
 /* Fills *out for an open handle; LOAD_FAILED if the loader cannot say. */
 SNARE_HIDDEN snare_status snare_os_library_locate(void *handle,
                                                   snare_os_loaded *out);

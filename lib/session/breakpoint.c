@@ -2,6 +2,7 @@
  * breakpoint.c - a session's breakpoints: the table the controller edits
  * under the global lock, and the per-site lists fault handlers read.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,9 +10,41 @@
 #include "session/breakpoints.h"
 #include "session/session.h"
 
-/* Ids of internal breakpoints count down from -1, under the global lock,
-   so they never take a user's id. */
+/* Ids of internal breakpoints count down from -1, and those of extra
+   locations up from past the user numbers, under the global lock, so
+   they never take a user's id. */
 static int next_internal_id;
+static int next_location_id = SNARE_BREAKPOINT_NUMBER_MAX;
+
+/* The id opts ask for: 0 when a number asked for is out of range or in
+   use. A user number from the counter goes back with give_back_id. */
+static int take_id(snare_session *session,
+                   const snare_breakpoint_options *opts) {
+  if (opts != NULL && opts->internal)
+    return --next_internal_id;
+  if (opts != NULL && opts->extra_location)
+    return next_location_id < INT_MAX ? ++next_location_id : 0;
+  if (opts == NULL || opts->number == 0)
+    return ++session->next_breakpoint_id;
+  size_t index;
+  if (opts->number < 1 || opts->number > SNARE_BREAKPOINT_NUMBER_MAX ||
+      snare_breakpoint_ids_get(&session->breakpoints_by_id, opts->number,
+                               &index))
+    return 0;
+  if (session->next_breakpoint_id < opts->number)
+    session->next_breakpoint_id = opts->number; /* the counter never meets it */
+  return opts->number;
+}
+
+static void give_back_id(snare_session *session,
+                         const snare_breakpoint_options *opts) {
+  if (opts != NULL && opts->internal)
+    next_internal_id++;
+  else if (opts != NULL && opts->extra_location)
+    next_location_id--;
+  else if (opts == NULL || opts->number == 0)
+    session->next_breakpoint_id--;
+}
 
 /* Cleared breakpoints whose condition some thread still runs (an
    attached thread's Lua condition may wait long for the Lua turn): kept,
@@ -100,20 +133,19 @@ static snare_status set_locked(snare_session *session, uint64_t addr,
       snare_sites_update(site, NULL); /* drop the site we just made */
     return SNARE_NO_MEMORY;
   }
-  bool internal = opts != NULL && opts->internal;
-  bp->id = internal ? --next_internal_id : ++session->next_breakpoint_id;
-  if (!snare_breakpoint_ids_put(&session->breakpoints_by_id, bp->id,
+  bp->id = take_id(session, opts);
+  if (bp->id == 0 ||
+      !snare_breakpoint_ids_put(&session->breakpoints_by_id, bp->id,
                                 session->breakpoint_count - 1)) {
     session->breakpoint_count--;
-    if (internal)
-      next_internal_id++;
-    else
-      session->next_breakpoint_id--;
+    if (bp->id != 0)
+      give_back_id(session, opts);
+    status = bp->id == 0 ? SNARE_INVALID_ARGUMENT : SNARE_NO_MEMORY;
     free(bp);
     free(list);
     if (atomic_load(&site->breakpoints) == NULL)
       snare_sites_update(site, NULL);
-    return SNARE_NO_MEMORY;
+    return status;
   }
   bp->address = addr;
   bp->session = session;
@@ -134,10 +166,7 @@ static snare_status set_locked(snare_session *session, uint64_t addr,
   if (status != SNARE_OK) {
     snare_breakpoint_ids_remove(&session->breakpoints_by_id, bp->id);
     session->breakpoint_count--;
-    if (internal)
-      next_internal_id++;
-    else
-      session->next_breakpoint_id--;
+    give_back_id(session, opts);
     free(bp);
     return status;
   }
@@ -300,16 +329,10 @@ size_t snare_breakpoint_list(snare_session *session, int *ids, size_t cap) {
   if (session == NULL)
     return 0;
   snare_os_global_lock();
-  size_t count = 0;
-  for (size_t i = 0; i < session->breakpoint_count; i++)
-    count += session->breakpoints[i]->id > 0; /* not internal */
-  /* User ids grow with creation; the table is in no order. */
-  size_t index;
-  for (int id = 1, written = 0; ids != NULL && (size_t)written < cap &&
-                                (size_t)written < count;
-       id++)
-    if (snare_breakpoint_ids_get(&session->breakpoints_by_id, id, &index))
-      ids[written++] = id;
+  /* (not internal ones, nor extra locations) */
+  size_t count = snare_breakpoint_ids_sorted(&session->breakpoints_by_id, 1,
+                                             SNARE_BREAKPOINT_NUMBER_MAX, ids,
+                                             cap);
   snare_os_global_unlock();
   return count;
 }
@@ -360,6 +383,16 @@ void snare_breakpoint_clear_all(snare_session *session) {
   snare_breakpoints_clear_all(session);
   snare_breakpoints_reclaim();
   snare_os_global_unlock();
+}
+
+snare_status snare_breakpoint_number_take(snare_session *session,
+                                          int *number) {
+  if (session == NULL || number == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  if (session->next_breakpoint_id >= SNARE_BREAKPOINT_NUMBER_MAX)
+    return SNARE_NO_MEMORY;
+  *number = ++session->next_breakpoint_id;
+  return SNARE_OK;
 }
 
 snare_status snare_breakpoint_numbers_from(snare_session *session,

@@ -5,6 +5,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "session/breakpoint_ids.h"
 
@@ -81,6 +82,33 @@ void snare_breakpoint_ids_remove(snare_breakpoint_ids *ids, int id) {
     }
   }
   ids->entries[hole].id = 0;
+}
+
+static int id_order(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+size_t snare_breakpoint_ids_sorted(const snare_breakpoint_ids *ids, int low,
+                                   int high, int *out, size_t cap) {
+  size_t count = 0;
+  for (size_t i = 0; i < ids->capacity; i++)
+    count += ids->entries[i].id >= low && ids->entries[i].id <= high;
+  if (out == NULL || cap == 0 || count == 0)
+    return count;
+  int *all = cap >= count ? out : malloc(count * sizeof *all);
+  if (all == NULL)
+    return count; /* out of memory: nothing written */
+  size_t n = 0;
+  for (size_t i = 0; i < ids->capacity; i++)
+    if (ids->entries[i].id >= low && ids->entries[i].id <= high)
+      all[n++] = ids->entries[i].id;
+  qsort(all, n, sizeof *all, id_order);
+  if (all != out) {
+    memcpy(out, all, cap * sizeof *out);
+    free(all);
+  }
+  return count;
 }
 
 void snare_breakpoint_ids_free(snare_breakpoint_ids *ids) {

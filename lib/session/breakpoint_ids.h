@@ -30,6 +30,12 @@ SNARE_HIDDEN bool snare_breakpoint_ids_get(const snare_breakpoint_ids *ids,
                                            int id, size_t *index);
 SNARE_HIDDEN void snare_breakpoint_ids_remove(snare_breakpoint_ids *ids,
                                               int id);
+/* The ids in [low, high] the table holds, ascending: writes up to cap of
+   them to out (none when out of memory for a partial list) and returns
+   how many there are. Reads each slot once: O(n log n) whatever the ids. */
+SNARE_HIDDEN size_t snare_breakpoint_ids_sorted(const snare_breakpoint_ids *ids,
+                                                int low, int high, int *out,
+                                                size_t cap);
 SNARE_HIDDEN void snare_breakpoint_ids_free(snare_breakpoint_ids *ids);
 
 #endif

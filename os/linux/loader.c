@@ -56,7 +56,8 @@ void snare_os_library_close(void *handle) { dlclose(handle); }
 /* dl_iterate_phdr visitor: finds the object whose bias and name match the
    link map, and measures the span of its PT_LOAD segments. */
 typedef struct extent_search {
-  const struct link_map *map;
+  uint64_t bias;
+  const char *name;
   uint64_t start, end;
   uint64_t code_start, code_end;
   int found;
@@ -67,8 +68,7 @@ static int visit_object(struct dl_phdr_info *info, size_t info_size,
   (void)info_size;
   extent_search *search = data;
   const char *name = info->dlpi_name != NULL ? info->dlpi_name : "";
-  if (info->dlpi_addr != search->map->l_addr ||
-      strcmp(name, search->map->l_name) != 0)
+  if (info->dlpi_addr != search->bias || strcmp(name, search->name) != 0)
     return 0;
   uint64_t start = UINT64_MAX, end = 0;
   uint64_t code_start = UINT64_MAX, code_end = 0;
@@ -94,21 +94,29 @@ static int visit_object(struct dl_phdr_info *info, size_t info_size,
   return 1;
 }
 
-snare_status snare_os_library_locate(void *handle, snare_os_loaded *out) {
-  struct link_map *map = NULL;
-  if (dlinfo(handle, RTLD_DI_LINKMAP, &map) != 0 || map == NULL)
-    return SNARE_LOAD_FAILED;
-  extent_search search = {.map = map};
+/* (dl_iterate_phdr takes the loader's write lock, which a dlopen holds
+   only while it links the object into the list, not at r_debug's
+   breakpoint.) */
+snare_status snare_os_loaded_locate(const char *name, uint64_t bias,
+                                    snare_os_loaded *out) {
+  extent_search search = {.bias = bias, .name = name};
   dl_iterate_phdr(visit_object, &search);
   if (!search.found)
     return SNARE_LOAD_FAILED;
-  out->base = map->l_addr;
+  out->base = bias;
   out->start = search.start;
   out->size = search.end - search.start;
   out->code_start = search.code_start;
   out->code_size = search.code_end - search.code_start;
-  out->file = map->l_name[0] != '\0' ? map->l_name : program_file;
+  out->file = name[0] != '\0' ? name : program_file;
   return SNARE_OK;
+}
+
+snare_status snare_os_library_locate(void *handle, snare_os_loaded *out) {
+  struct link_map *map = NULL;
+  if (dlinfo(handle, RTLD_DI_LINKMAP, &map) != 0 || map == NULL)
+    return SNARE_LOAD_FAILED;
+  return snare_os_loaded_locate(map->l_name, map->l_addr, out);
 }
 
 int snare_os_file_open(const char *path) {

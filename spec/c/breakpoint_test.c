@@ -275,6 +275,69 @@ Test(breakpoint, numbers_from_continues_a_debugger_s_numbering) {
                SNARE_INVALID_ARGUMENT);
 }
 
+Test(breakpoint, given_numbers_and_extra_locations_take_no_user_number) {
+  uint64_t visit = loops("O0", "visit"), fib = loops("O0", "fib");
+  int taken, a, extra, b, again;
+  cr_assert_eq(snare_breakpoint_number_take(session, &taken), SNARE_OK);
+  cr_assert_eq(snare_breakpoint_set(session, visit, NULL, &a), SNARE_OK);
+  cr_assert_eq(a, taken + 1);
+  /* gdb's 2.2: the second location of a's breakpoint */
+  cr_assert_eq(snare_breakpoint_set(
+                   session, fib,
+                   &(snare_breakpoint_options){.extra_location = true}, &extra),
+               SNARE_OK);
+  cr_assert_gt(extra, SNARE_BREAKPOINT_NUMBER_MAX);
+  /* the pending breakpoint that took its number resolves */
+  cr_assert_eq(snare_breakpoint_set(session, fib,
+                                    &(snare_breakpoint_options){.number = taken},
+                                    &b),
+               SNARE_OK);
+  cr_assert_eq(b, taken);
+  cr_assert_eq(snare_breakpoint_set(session, fib,
+                                    &(snare_breakpoint_options){.number = a},
+                                    &again),
+               SNARE_INVALID_ARGUMENT); /* in use */
+  int ids[4];
+  cr_assert_eq(snare_breakpoint_list(session, ids, 4), 2);
+  cr_assert_eq(ids[0], taken); /* ascending, not in creation order */
+  cr_assert_eq(ids[1], a);
+  /* a number given past the counter moves it on */
+  cr_assert_eq(snare_breakpoint_set(session, visit,
+                                    &(snare_breakpoint_options){.number = a + 9},
+                                    &b),
+               SNARE_OK);
+  cr_assert_eq(snare_breakpoint_set(session, visit, NULL, &again), SNARE_OK);
+  cr_assert_eq(again, a + 10);
+}
+
+/* The near-hang of a list that counted up through every number to the
+   highest one set: numbers near SNARE_BREAKPOINT_NUMBER_MAX listed at
+   once, sorted, the first cap of them when cap is short. */
+Test(breakpoint, list_is_sorted_whatever_the_numbers, .timeout = 10) {
+  uint64_t visit = loops("O0", "visit");
+  int high = SNARE_BREAKPOINT_NUMBER_MAX - 1, low, id;
+  cr_assert_eq(snare_breakpoint_set(session, visit,
+                                    &(snare_breakpoint_options){.number = high},
+                                    &id),
+               SNARE_OK);
+  cr_assert_eq(snare_breakpoint_set(session, visit,
+                                    &(snare_breakpoint_options){.number = 3},
+                                    &low),
+               SNARE_OK);
+  cr_assert_eq(snare_breakpoint_set(session, visit, NULL, &id), SNARE_OK);
+  cr_assert_eq(id, SNARE_BREAKPOINT_NUMBER_MAX);
+  int ids[3];
+  cr_assert_eq(snare_breakpoint_list(session, ids, 3), 3);
+  cr_assert_eq(ids[0], 3);
+  cr_assert_eq(ids[1], high);
+  cr_assert_eq(ids[2], SNARE_BREAKPOINT_NUMBER_MAX);
+  int first[2];
+  cr_assert_eq(snare_breakpoint_list(session, first, 2), 3);
+  cr_assert_eq(first[0], 3);
+  cr_assert_eq(first[1], high);
+  cr_assert_eq(snare_breakpoint_number_take(session, &id), SNARE_NO_MEMORY);
+}
+
 /* The descriptor of this process's /proc/PID/mem, or -1. */
 static int mem_descriptor(void) {
   char wanted[64], path[64], target[64];

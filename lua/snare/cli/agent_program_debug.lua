@@ -138,6 +138,7 @@ end
 local shared_objects = require "snare.cli.shared_objects"
 local loader_names = {}
 local link_map, interpreter
+local r_debug -- the loader's (DT_DEBUG's)
 local dbg_shared_objects
 local own_objects = {}
 do
@@ -152,7 +153,6 @@ do
       interpreter = snare.read_cstring(base + snare.read_u64(ph + 16))
     end
   end
-  local r_debug
   for at = dynamic or 0, dynamic and dynamic + 16 * 4096 or -1, 16 do
     local tag = snare.read_u64(at)
     if not tag or tag == 0 then
@@ -336,6 +336,21 @@ function dbg.show_stop(self, stop)
   self.out = nil
 end
 
+local known_objects = {}
+for _, lib in ipairs(libraries) do
+  known_objects[lib.base] = true
+end
+require("snare.cli.pending_breakpoints").install(dbg, threads, {
+  session = agent.session, snare = snare, r_debug = r_debug,
+  libraries = libraries, known = known_objects,
+  link_map = function(at) return shared_objects.link_map(snare, at) end,
+  mode = function() return pending_mode end, interactive = interactive,
+  ask = function(question)
+    io.stdout:write(question)
+    io.stdout:flush()
+    return io.stdin:read("l")
+  end })
+
 local continue = View.continue
 function View.continue(v)
   if not fault and signals:before_resume() == "default" then
@@ -488,6 +503,10 @@ local function breakpoint_ids()
     ids[bp.id] = true
     highest = math.max(highest, bp.id)
   end
+  for _, point in ipairs(dbg.pending_points) do
+    ids[point.id] = true
+    highest = math.max(highest, point.id)
+  end
   for _, wp in ipairs(agent.session:watchpoints()) do
     highest = math.max(highest, wp.id)
   end
@@ -521,7 +540,9 @@ function dbg.execute(self, line)
   local before = breakpoint_ids()
   local quit = execute(self, line)
   for id in pairs(breakpoint_ids()) do
-    if not before[id] then
+    -- (not a pending breakpoint set meanwhile: no line of this process
+    -- makes it again; not carried, unlike gdb's)
+    if not before[id] and not dbg.resolved_pending[id] then
       made[#made + 1] = { line = line, id = id }
       break
     end
@@ -535,12 +556,14 @@ do
   dbg.out = function() end
   local carried = state_file.read(replay_path) or {}
   signals:restore(carried.signals)
+  dbg.restoring = true -- (a pending breakpoint comes back pending)
   run_carry.restore(dbg, agent.session, carried,
                     function(line)
     local count = #made
     dbg:execute(line)
     return #made > count and made[#made].id or nil
   end)
+  dbg.restoring = nil
   breakpoint_ids()
   dbg.out = out
 end

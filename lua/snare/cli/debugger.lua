@@ -77,6 +77,7 @@ function Debugger:location(text)
   if text:match("^%d+$") then
     local file = self.listed and self.listed.file
       or self.stop and self.session.stopped and self.stop.file
+      or self:main_file()
     if not file then
       self:fail("No default source file; use FILE:LINE.")
     end
@@ -87,6 +88,18 @@ function Debugger:location(text)
     self:fail('No line 0 in file "%s".', file)
   end
   return text
+end
+
+--- The file of main, gdb's default source file before anything was
+-- listed or stopped; nil when no library knows main's line.
+function Debugger:main_file()
+  for _, lib in ipairs(self.libraries or {}) do
+    local info = lib:function_info("main")
+    local row = info and snare.line_at(info.entry)
+    if row then
+      return row.file
+    end
+  end
 end
 
 --- Raises what gdb says when location `text` (as the user wrote it) could
@@ -194,7 +207,8 @@ function Debugger:after_stop(stop)
   for _, d in ipairs(self.displays or {}) do
     show(self, d)
   end
-  local note = stop.kind == "breakpoint" and self.notes[stop.breakpoint_id]
+  local note = stop.kind == "breakpoint"
+    and self.notes[report.breakpoint_number(stop)]
   if note and note.commands and (self.command_depth or 0) < 100 then
     self.command_depth = (self.command_depth or 0) + 1
     for _, line in ipairs(note.commands) do

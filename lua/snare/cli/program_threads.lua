@@ -244,7 +244,9 @@ end
 -- that its conditions can run from its first instruction) and waits for
 -- the next event that matters to the prompt: a stop (returned as an
 -- event, the others then stopped too), a fault, or the program's end
--- (a "quit" event). Attach and detach events are noted on the way.
+-- (a "quit" event). Attach and detach events are noted on the way, and
+-- so are the stops `self.passes(ev)` (when set) takes and says true of:
+-- their thread is resumed at once, nothing of it unwound or shown.
 function Threads:resume_and_wait()
   local ev = table.remove(self.pending, 1)
   if not ev then
@@ -262,7 +264,12 @@ function Threads:resume_and_wait()
     repeat
       ev = self:note(self.session:wait_event(-1, resume))
       resume = nil
-    until ev.type ~= "attach" and ev.type ~= "detach"
+      local passed = self.passes and parks[ev.type] and self.passes(ev)
+      if passed then -- its thread goes on, the others never stopped
+        self.parked[ev.thread] = nil
+        self.session:thread_resume(ev.thread)
+      end
+    until ev.type ~= "attach" and ev.type ~= "detach" and not passed
   end
   if parks[ev.type] then
     self.selected = ev.thread
@@ -294,12 +301,17 @@ local function after_running_step(self, id, stop)
   return stop
 end
 
--- Runs `go()`, a step of the selected thread returning its stop, with
--- the other threads parked or running as scheduler-locking says. A step
+-- Runs `go()`, a step of the selected thread returning its stop (through
+-- `self.around_step(go)` when that is set), with the other threads
+-- parked or running as scheduler-locking says. A step
 -- that ended in the program's exit leaves its thread unparked: it runs
 -- on to the end, and so does every thread that runs (one asked to stop
 -- now would stay parked in the exit); the next resume lets them finish.
 local function stepped(self, method, go)
+  if self.around_step then -- (set by whoever needs it)
+    local inner = go
+    go = function() return self.around_step(inner) end
+  end
   local id = self.selected
   local locked = self:locked(stepping[method] and "step" or "run")
   self.session:steps_yield(not locked)

@@ -37,6 +37,23 @@ function report.file_name(file, addr)
   return snare.core.source_name(addr, file)
 end
 
+--- `path` with "." and ".." taken out (gdb's full name of a source file,
+-- its "Located in"), relative to `dir` when it is relative.
+function report.full_path(path, dir)
+  if path:sub(1, 1) ~= "/" and dir then
+    path = dir .. "/" .. path
+  end
+  local parts = {}
+  for part in path:gmatch("[^/]+") do
+    if part == ".." then
+      parts[#parts] = nil
+    elseif part ~= "." then
+      parts[#parts + 1] = part
+    end
+  end
+  return (path:sub(1, 1) == "/" and "/" or "") .. table.concat(parts, "/")
+end
+
 --- "0x7f... <fib+4>" (the symbol part only when one is known).
 function report.address(addr)
   local name = snare.describe(addr)
@@ -94,6 +111,25 @@ local function show_location(out, stop, frame, heading, prefix)
   end
 end
 
+--- The number of the breakpoint that made breakpoint stop `stop`: its
+-- object's (every location of a breakpoint stops with an id of its own).
+function report.breakpoint_number(stop)
+  return stop.breakpoint and stop.breakpoint.id or stop.breakpoint_id
+end
+
+--- "2" for a stop at breakpoint 2, "2.1" at its first location when it
+-- has several (gdb 13's numbers of locations, in address order).
+function report.location_number(stop)
+  local number = report.breakpoint_number(stop)
+  local addresses = stop.breakpoint and stop.breakpoint.addresses or {}
+  for i = 1, #addresses > 1 and #addresses or 0 do
+    if addresses[i] == stop.pc then
+      return number .. "." .. i
+    end
+  end
+  return tostring(number)
+end
+
 --- Prints stop `stop` through out(line). `context` has `notes` (id ->
 -- {temporary =}), `frame` (the innermost frame object, or nil) and
 -- `same_frame` (a step stayed in the frame of the stop before). Returns
@@ -102,7 +138,7 @@ function report.stop(out, stop, context)
   local kind = stop.kind
   local frame = context.frame
   if kind == "breakpoint" then
-    local id = stop.breakpoint_id
+    local id = report.breakpoint_number(stop)
     if stop.error then
       out(string.format("Error in testing condition for breakpoint %d:", id))
       out(stop.error:match("^[^\n]*"))
@@ -110,8 +146,9 @@ function report.stop(out, stop, context)
     local note = context.notes[id]
     out("")
     show_location(out, stop, frame, true,
-                  string.format("%s %d, ", note and note.temporary
-                                and "Temporary breakpoint" or "Breakpoint", id))
+                  string.format("%s %s, ", note and note.temporary
+                                and "Temporary breakpoint" or "Breakpoint",
+                                report.location_number(stop)))
   elseif kind == "watchpoint" then
     watch.report(out, stop, context.notes[stop.watchpoint_id])
     show_location(out, stop, frame, true)

@@ -29,6 +29,9 @@ function carry.save(dbg, session, made, highest, started)
   for _, bp in ipairs(session:breakpoints()) do
     alive[bp.id] = bp
   end
+  for _, point in ipairs(dbg.pending_points or {}) do -- (not set yet)
+    alive[point.id] = point
+  end
   local breakpoints = {}
   for _, m in ipairs(made) do
     local bp = alive[m.id]

@@ -6,33 +6,71 @@ local report = require "snare.cli.report"
 local carry = require "snare.cli.run_carry"
 local watch = require "snare.cli.watch"
 
+-- The line gdb gives breakpoint `bp` set at `location` (FILE:LINE):
+-- where rows of several lines share its address (a naked function's `{`
+-- and body), the first of them from LINE on, else the address's line.
+-- nil when the location names no line.
+local function line_of(location, bp)
+  local first = tonumber(tostring(location):match(":(%d+)$"))
+  local row = first and #(bp.addresses or {}) <= 1 and snare.line_at(bp.address)
+  if row and row.first_line >= first and row.first_line < row.line then
+    return row.first_line
+  end
+  return row and row.line or nil
+end
+
+-- For `break FUNCTION` whose place (past the prologue) starts inlined
+-- calls: the frame of FUNCTION there ({file, line of the call, function}),
+-- which gdb names the breakpoint by, as its stops show it; else nil.
+local function function_frame(where, bp)
+  if #(bp.addresses or {}) > 1 or not where:match("^[%a_][%w_:]*$") then
+    return nil
+  end
+  for outward = 1, 255 do
+    local frame = core.source_frame_at(bp.address, outward)
+    if not frame then
+      return nil
+    elseif frame["function"] == where then
+      return frame
+    end
+  end
+end
+
 -- "0x7f...: file demo.c, line 8." as gdb announces a breakpoint ("0x7f..."
 -- alone where there is no line; "0x7f...: fib. (3 locations)", the
--- location as written, where it has several).
-local function describe(bp, where)
+-- location as written, where it has several). `line`: line_of's;
+-- `frame`: function_frame's.
+local function describe(bp, where, line, frame)
   local text = string.format("0x%x", bp.address)
-  local row = snare.line_at(bp.address)
+  local row = frame or snare.line_at(bp.address)
   local addresses = bp.addresses
   if addresses and #addresses > 1 then
-    if row then
+    if row and where:match("^%d+$") then -- (a line of the default file)
+      local unit = core.unit_at(bp.address)
+      text = string.format("%s: %s:%s.", text, report.full_path(row.file,
+                           unit and unit.comp_dir), where)
+    elseif row then
       text = string.format("%s: %s.", text, where)
     end
     return string.format("%s (%d locations)", text, #addresses)
   end
   if row then
     text = string.format("%s: file %s, line %d.", text,
-                         report.file_name(row.file, bp.address), row.line)
+                         report.file_name(row.file, bp.address),
+                         line or row.line)
   end
   return text
 end
 
 -- What `info breakpoints` says of a location: "in fib at demo.c:8" where
--- it has a line, else "<fib+4>".
-local function what(address)
-  local row = snare.line_at(address)
+-- it has a line (`line`, line_of's, when given; `frame`, function_frame's,
+-- names it instead), else "<fib+4>".
+local function what(address, line, frame)
+  local row = frame or snare.line_at(address)
   if row and row["function"] then
     return string.format("in %s at %s:%d", row["function"],
-                         report.file_name(row.file, address), row.line)
+                         report.file_name(row.file, address),
+                         line or row.line)
   end
   local name = snare.describe(address)
   return name and ("<" .. name .. ">") or ""
@@ -59,7 +97,9 @@ local function decide(dbg, frame, id)
   return true
 end
 
-local function set_breakpoint(dbg, args, temporary)
+-- `number`: a pending breakpoint's, resolved now (set without a word,
+-- as gdb's are); raises as a new one does when it still cannot be set.
+local function set_breakpoint(dbg, args, temporary, number)
   local where, text = args:match("^(.-)%s*%f[%w]if%s+(.+)$")
   if not where then
     where = args
@@ -67,7 +107,8 @@ local function set_breakpoint(dbg, args, temporary)
   local test = text and dbg:compile_condition(text)
   -- (its own note: frame.breakpoint is the first of those at the pc)
   local bp
-  local opts = { temporary = temporary, condition = function(frame)
+  local opts = { temporary = temporary, number = number,
+                 condition = function(frame)
     return decide(dbg, frame, bp and bp.id)
   end }
   local stub = dbg.pending_stub and dbg:pending_stub(where)
@@ -82,14 +123,24 @@ local function set_breakpoint(dbg, args, temporary)
   local ok
   ok, bp = pcall(dbg.session.breakpoint, dbg.session, location, opts)
   if not ok then
+    -- a function of no object loaded yet: gdb's pending breakpoint
+    if dbg.make_pending and not number and type(bp) == "string"
+       and bp:match("unknown symbol") and where:match("^[%a_][%w_]*$") then
+      return dbg:make_pending(args, where, temporary)
+    end
     dbg:location_failed(bp, where)
   end
   if test and bp.addresses and #bp.addresses == 1 then -- no pc to ask
     test = dbg:compile_condition(text, true)
   end
   dbg.notes[bp.id] = { temporary = temporary, condition = text,
-                       test = test, stub = stub }
+                       test = test, stub = stub,
+                       line = line_of(location, bp),
+                       frame = function_frame(where, bp) }
   local kind = temporary and "Temporary breakpoint" or "Breakpoint"
+  if number then
+    return
+  end
   if stub == "pending" then -- gdb's, until the library loads
     io.stderr:write(string.format('Function "%s" not defined.\n', where))
     dbg:out(string.format("%s %d (%s) pending.", kind, bp.id, where))
@@ -99,7 +150,8 @@ local function set_breakpoint(dbg, args, temporary)
   end
   dbg:out(string.format("%s %d at %s", kind, bp.id,
                         stub and string.format("0x%x", stub)
-                        or describe(bp, where)))
+                        or describe(bp, where, dbg.notes[bp.id].line,
+                                    dbg.notes[bp.id].frame)))
 end
 
 -- Breakpoints and watchpoints, in the order of their shared numbers.
@@ -107,6 +159,9 @@ local function all_points(dbg)
   local all = dbg.session:breakpoints()
   for _, wp in ipairs(dbg.session:watchpoints()) do
     all[#all + 1] = wp
+  end
+  for _, p in ipairs(dbg.pending_points or {}) do
+    all[#all + 1] = p
   end
   table.sort(all, function(a, b) return a.id < b.id end)
   return all
@@ -161,7 +216,12 @@ end
 
 local function info_breakpoints(dbg, args)
   local wanted = watch.numbers(dbg, args)
-  local list = listed(dbg.session:breakpoints(), wanted)
+  local list = dbg.session:breakpoints()
+  for _, p in ipairs(dbg.pending_points or {}) do -- (no location yet)
+    list[#list + 1] = p
+  end
+  table.sort(list, function(a, b) return a.id < b.id end)
+  list = listed(list, wanted)
   local watchpoints = listed(dbg.session:watchpoints(), wanted)
   if #list == 0 and #watchpoints == 0 then
     dbg:out(wanted and string.format(
@@ -171,9 +231,10 @@ local function info_breakpoints(dbg, args)
   end
   -- (gdb's address column is as wide as a pending row needs when every
   -- row is one)
-  local narrow = #watchpoints == 0 and dbg.pending_stub ~= nil
+  local narrow = #watchpoints == 0
   for _, bp in ipairs(list) do
-    narrow = narrow and (dbg.notes[bp.id] or {}).pending ~= nil
+    narrow = narrow and (bp.pending or dbg.pending_stub ~= nil
+                         and (dbg.notes[bp.id] or {}).pending ~= nil)
   end
   dbg:out(narrow and "Num     Type           Disp Enb Address    What"
           or "Num     Type           Disp Enb Address            What")
@@ -184,14 +245,15 @@ local function info_breakpoints(dbg, args)
     local row = string.format("%-7d breakpoint     %-4s %-3s ", bp.id,
                               note.temporary and "del" or "keep",
                               bp.enabled and "y" or "n")
-    if note.pending and dbg.pending_stub then
+    if bp.pending or note.pending and dbg.pending_stub then
       dbg:out(string.format(narrow and "%s%-10s %s" or "%s%-18s %s", row,
                             "<PENDING>", note.pending))
     elseif #addresses > 1 then
       dbg:out(row .. "<MULTIPLE>         ")
     else
       dbg:out(string.format("%s0x%016x %s", row, addresses[1],
-                            what(addresses[1])))
+                            what(addresses[1], not stub and note.line,
+                                 not stub and note.frame)))
     end
     if note.condition then
       dbg:out("\tstop only if " .. note.condition)

@@ -157,22 +157,7 @@ local function list(dbg, args)
   dbg.listed = { file = file, first = first, last = last, pc = pc }
 end
 
--- `path` with "." and ".." taken out (gdb's "Located in" of a relative
--- name), relative to `dir` when it is relative.
-local function normal(path, dir)
-  if path:sub(1, 1) ~= "/" and dir then
-    path = dir .. "/" .. path
-  end
-  local parts = {}
-  for part in path:gmatch("[^/]+") do
-    if part == ".." then
-      parts[#parts] = nil
-    elseif part ~= "." then
-      parts[#parts + 1] = part
-    end
-  end
-  return (path:sub(1, 1) == "/" and "/" or "") .. table.concat(parts, "/")
-end
+local normal = require("snare.cli.report").full_path
 
 -- The current source file (listed last, else the selected frame's) and
 -- an address of code in it, for its unit.
