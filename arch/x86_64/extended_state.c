@@ -79,6 +79,31 @@ __attribute__((constructor)) static void detect_state(void) {
     snare_x86_vector_moves = VECTORS_ZMM;
 }
 
+/* The frame of the calls below: rbp frames it (the area's size varies),
+   rbx and r12 keep fn and arg, and r13 is the body's to keep. */
+#define CALL_FRAME_ENTER                                                       \
+  "  push %rbp\n"                                                              \
+  "  .cfi_def_cfa_offset 16\n"                                                 \
+  "  .cfi_offset %rbp, -16\n"                                                  \
+  "  mov %rsp, %rbp\n"                                                         \
+  "  .cfi_def_cfa_register %rbp\n"                                             \
+  "  push %rbx\n"                                                              \
+  "  .cfi_offset %rbx, -24\n"                                                  \
+  "  push %r12\n"                                                              \
+  "  .cfi_offset %r12, -32\n"                                                  \
+  "  push %r13\n"                                                              \
+  "  .cfi_offset %r13, -40\n"                                                  \
+  "  mov %rdi, %rbx\n"                                                         \
+  "  mov %rsi, %r12\n"
+#define CALL_FRAME_LEAVE                                                       \
+  "  lea -24(%rbp), %rsp\n"                                                    \
+  "  pop %r13\n"                                                               \
+  "  pop %r12\n"                                                               \
+  "  pop %rbx\n"                                                               \
+  "  pop %rbp\n"                                                               \
+  "  .cfi_def_cfa %rsp, 8\n"                                                   \
+  "  ret\n"
+
 /*
  * void snare_arch_call_saving_state(void (*fn)(void *), void *arg) and
  * snare_arch_call_saving_vector_state (the same without x87 and SSE)
@@ -117,19 +142,7 @@ __asm__(
     ".type snare_x86_call_saving, @function\n"
     "snare_x86_call_saving:\n"
     "  .cfi_startproc\n"
-    "  push %rbp\n"
-    "  .cfi_def_cfa_offset 16\n"
-    "  .cfi_offset %rbp, -16\n"
-    "  mov %rsp, %rbp\n"
-    "  .cfi_def_cfa_register %rbp\n"
-    "  push %rbx\n"
-    "  .cfi_offset %rbx, -24\n"
-    "  push %r12\n"
-    "  .cfi_offset %r12, -32\n"
-    "  push %r13\n"
-    "  .cfi_offset %r13, -40\n"
-    "  mov %rdi, %rbx\n"
-    "  mov %rsi, %r12\n"
+    CALL_FRAME_ENTER
     "  mov %r8, %r13\n"
     "  mov snare_x86_state_size(%rip), %eax\n"
     "  sub %rax, %rsp\n"
@@ -176,13 +189,7 @@ __asm__(
     "  shr $32, %rdx\n"
     "  xrstor64 (%rsp)\n"
     "5:\n"
-    "  lea -24(%rbp), %rsp\n"
-    "  pop %r13\n"
-    "  pop %r12\n"
-    "  pop %rbx\n"
-    "  pop %rbp\n"
-    "  .cfi_def_cfa %rsp, 8\n"
-    "  ret\n"
+    CALL_FRAME_LEAVE
     "  .cfi_endproc\n"
     ".size snare_x86_call_saving, .-snare_x86_call_saving\n");
 
@@ -323,19 +330,7 @@ __asm__(
     ".type snare_x86_call_moving_vectors, @function\n"
     "snare_x86_call_moving_vectors:\n"
     "  .cfi_startproc\n"
-    "  push %rbp\n"
-    "  .cfi_def_cfa_offset 16\n"
-    "  .cfi_offset %rbp, -16\n"
-    "  mov %rsp, %rbp\n"
-    "  .cfi_def_cfa_register %rbp\n"
-    "  push %rbx\n"
-    "  .cfi_offset %rbx, -24\n"
-    "  push %r12\n"
-    "  .cfi_offset %r12, -32\n"
-    "  push %r13\n"
-    "  .cfi_offset %r13, -40\n"
-    "  mov %rdi, %rbx\n"
-    "  mov %rsi, %r12\n"
+    CALL_FRAME_ENTER
     "  mov $1, %ecx\n"
     "  xgetbv\n"
     "  mov %eax, %r13d\n"
@@ -519,12 +514,6 @@ __asm__(
     "  kxorq %k6, %k6, %k6\n"
     "  kxorq %k7, %k7, %k7\n"
     "12:\n"
-    "  lea -24(%rbp), %rsp\n"
-    "  pop %r13\n"
-    "  pop %r12\n"
-    "  pop %rbx\n"
-    "  pop %rbp\n"
-    "  .cfi_def_cfa %rsp, 8\n"
-    "  ret\n"
+    CALL_FRAME_LEAVE
     "  .cfi_endproc\n"
     ".size snare_x86_call_moving_vectors, .-snare_x86_call_moving_vectors\n");
