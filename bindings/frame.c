@@ -2,17 +2,48 @@
  * frame.c - the frame a breakpoint condition receives: registers of the
  * trapped worker (read and write), its pc, breakpoint id and thread, and
  * the memory functions. Valid only during the callback.
+ *
+ * A condition calls frame methods at every hit, so they and __index check
+ * their object against the metatable they keep as an upvalue (a pointer
+ * comparison) instead of luaL_checkudata's lookup of the type name in the
+ * registry.
  */
 #include <string.h>
 
 #include "snare_lua.h"
 
-lframe *snare_lua_checkframe(lua_State *L, int idx)
+static lframe *still_valid(lua_State *L, lframe *f)
 {
-  lframe *f = luaL_checkudata(L, idx, FRAME_TYPE);
   if (f->frame == NULL)
     luaL_error(L, FRAME_TYPE ": frame is no longer valid");
   return f;
+}
+
+lframe *snare_lua_checkframe(lua_State *L, int idx)
+{
+  return still_valid(L, luaL_checkudata(L, idx, FRAME_TYPE));
+}
+
+/* Upvalue of frame methods and __index holding the frame metatable. */
+#define FRAME_METHOD_METATABLE 1
+#define FRAME_INDEX_METATABLE 2
+
+/* Argument 1 of a frame method or __index, checked as luaL_checkudata
+   checks it, against the metatable in upvalue mt. */
+static lframe *frame_self(lua_State *L, int mt)
+{
+  lframe *f = lua_touserdata(L, 1);
+  if (f == NULL || !lua_getmetatable(L, 1) ||
+      !lua_rawequal(L, -1, lua_upvalueindex(mt)))
+    luaL_typeerror(L, 1, FRAME_TYPE);
+  lua_pop(L, 1);
+  return f;
+}
+
+/* As snare_lua_checkframe, for the methods. */
+static lframe *method_self(lua_State *L)
+{
+  return still_valid(L, frame_self(L, FRAME_METHOD_METATABLE));
 }
 
 lframe *snare_lua_push_frame(lua_State *L, snare_frame *frame)
@@ -35,7 +66,7 @@ static uint64_t frame_get(lua_State *L, lframe *f, snare_register reg)
 /* frame:reg(name) -> integer */
 static int frame_reg(lua_State *L)
 {
-  lframe *f = snare_lua_checkframe(L, 1);
+  lframe *f = method_self(L);
   lua_pushinteger(L, (lua_Integer)frame_get(L, f, snare_lua_checkregister(L, 2)));
   return 1;
 }
@@ -43,7 +74,7 @@ static int frame_reg(lua_State *L)
 /* frame:set_reg(name, value); takes effect when the worker resumes. */
 static int frame_set_reg(lua_State *L)
 {
-  lframe *f = snare_lua_checkframe(L, 1);
+  lframe *f = method_self(L);
   snare_register reg = snare_lua_checkregister(L, 2);
   snare_status st = snare_frame_register_set(
       f->frame, reg, (uint64_t)luaL_checkinteger(L, 3));
@@ -56,7 +87,7 @@ static int frame_set_reg(lua_State *L)
    or nil, why ("optimized out"). */
 static int frame_var(lua_State *L)
 {
-  lframe *f = snare_lua_checkframe(L, 1);
+  lframe *f = method_self(L);
   const char *name = luaL_checkstring(L, 2);
   snare_value scalar;
   if (lua_isnoneornil(L, 3) &&
@@ -77,7 +108,7 @@ static int frame_var(lua_State *L)
    nil when the compiled reader does not take it. */
 static int frame_scalar(lua_State *L)
 {
-  lframe *f = snare_lua_checkframe(L, 1);
+  lframe *f = method_self(L);
   snare_value v;
   if (snare_frame_variable_scalar(f->frame, luaL_checkstring(L, 2), &v) !=
           SNARE_OK ||
@@ -109,7 +140,7 @@ static int frame_scalar(lua_State *L)
    make: a compiled condition's read), or nil. */
 static int frame_scalar_number(lua_State *L)
 {
-  lframe *f = snare_lua_checkframe(L, 1);
+  lframe *f = method_self(L);
   snare_value v;
   if (snare_frame_variable_scalar(f->frame, luaL_checkstring(L, 2), &v) !=
           SNARE_OK ||
@@ -126,7 +157,7 @@ static int frame_scalar_number(lua_State *L)
 /* __index: methods, then valid, pc, breakpoint, thread, regs. */
 static int frame_index(lua_State *L)
 {
-  lframe *f = luaL_checkudata(L, 1, FRAME_TYPE);
+  lframe *f = frame_self(L, FRAME_INDEX_METATABLE);
   const char *key = snare_lua_index_key(L);
   if (key == NULL)
     return 1;
@@ -134,7 +165,7 @@ static int frame_index(lua_State *L)
     lua_pushboolean(L, f->frame != NULL);
     return 1;
   }
-  snare_lua_checkframe(L, 1);
+  still_valid(L, f);
   if (strcmp(key, "pc") == 0)
     lua_pushinteger(L, (lua_Integer)frame_get(L, f, SNARE_REG_RIP));
   else if (strcmp(key, "breakpoint") == 0)
@@ -167,7 +198,7 @@ static int frame_tostring(lua_State *L)
 /* frame:locate(name) -> {type =, address = | bytes =}, or nil, why. */
 static int frame_locate(lua_State *L)
 {
-  lframe *f = snare_lua_checkframe(L, 1);
+  lframe *f = method_self(L);
   const char *name = luaL_checkstring(L, 2);
   snare_variable_location where;
   snare_status st = snare_frame_variable_locate(f->frame, name, &where);
@@ -190,9 +221,11 @@ void snare_lua_open_frame(lua_State *L)
   lua_pushcfunction(L, frame_tostring);
   lua_setfield(L, -2, "__tostring");
   lua_newtable(L);
-  luaL_setfuncs(L, frame_methods, 0);
+  lua_pushvalue(L, -2);
+  luaL_setfuncs(L, frame_methods, 1); /* FRAME_METHOD_METATABLE */
   snare_lua_set_memory_functions(L, MEMORY_FRAME);
-  lua_pushcclosure(L, frame_index, 1);
+  lua_pushvalue(L, -2); /* FRAME_INDEX_METATABLE */
+  lua_pushcclosure(L, frame_index, 2);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
 }

@@ -3,7 +3,7 @@
 -- stops as a trap; a breakpoint set inside another's jump turns that one
 -- back into a trap; and on real code (bzip2 of the corpus, gcc -O2) with
 -- a condition on every instruction of a few functions, the program's
--- output is unchanged.
+-- output is unchanged; a function's live xmm, x87 and MXCSR state too.
 local snare = require "snare"
 local helpers = require "spec.helpers"
 
@@ -85,6 +85,35 @@ describe("breakpoints through jumps", function()
     assert.equals(45, s:call("count_to", 9).value)
     assert.same({ 1, 1 }, { first.hits, second.hits })
   end)
+
+  it("keep live xmm, x87 and MXCSR state under a Lua condition on each instruction",
+    function()
+      local lib <close> = helpers.load("float_state", "O2")
+      local s = helpers.session()
+      local plain = s:call("float_mix", 20).value
+      local fn = assert(snare.symbol_at(assert(lib:symbol("float_mix"))))
+      local evaluated, jumps = 0, 0
+      local function clobber()
+        local y = evaluated / 3 -- inexact, in xmm registers
+        for k = 1, 8 do
+          y = y * 1.1 + k
+        end
+        evaluated = evaluated + 1
+        return y < 0
+      end
+      local pc = fn.address
+      while pc < fn.address + fn.size do
+        local insn = assert(snare.disassemble(pc, 1))[1]
+        local bp = s:breakpoint(pc, { condition = clobber })
+        jumps = jumps + (bp.mechanism == "jump" and 1 or 0)
+        assert.equals(plain, s:call("float_mix", 20).value,
+                      string.format("+%d %s", pc - fn.address, insn.text))
+        bp:clear()
+        pc = pc + insn.length
+      end
+      assert.is_true(jumps > 10, tostring(jumps))
+      assert.is_true(evaluated > 100, tostring(evaluated))
+    end)
 
   local bzip2 = "build/corpus/bin/gcc-O2/bzip2"
   local corpus_it = io.open(bzip2) and it or pending

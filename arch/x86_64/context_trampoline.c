@@ -2,8 +2,9 @@
  * context_trampoline.c - a trampoline for a site in the middle of code
  * (a mark), where any register may be live: it builds a full machine
  * context on the stack in the layout of a signal's ucontext_t (general
- * registers, flags, pc, and the x87/SSE state through fxsave), calls a
- * handler with it as a trap handler would be called, restores everything
+ * registers, flags, pc, and the x87/SSE state, through
+ * snare_x86_save_float_state: extended_state.c), calls a handler with it
+ * as a trap handler would be called, restores everything
  * the handler may have changed (except the pc) and jumps back. It leaves
  * the interrupted code's red zone alone.
  */
@@ -28,11 +29,16 @@ static void emit32(emitter *e, int32_t v) { emit(e, &v, sizeof v); }
 static void emit64(emitter *e, uint64_t v) { emit(e, &v, sizeof v); }
 
 #define RED_ZONE 128
-#define FXSAVE_SIZE 512
+/* The FXSAVE image, room for an XSAVE header, the word saying how the
+   image was written (extended_state.c), padding. */
+#define FLOAT_AREA_SIZE (512 + 64 + 64)
 #define ALIGN 64
 #define CONTEXT_SPACE                                                          \
   ((sizeof(ucontext_t) + ALIGN - 1) / ALIGN * ALIGN)
-#define FRAME_SIZE (CONTEXT_SPACE + FXSAVE_SIZE)
+#define FRAME_SIZE (CONTEXT_SPACE + FLOAT_AREA_SIZE)
+
+SNARE_HIDDEN void snare_x86_save_float_state(void);    /* r11: the area */
+SNARE_HIDDEN void snare_x86_restore_float_state(void); /* r11: the area */
 
 /* x86 register numbers, as instructions encode them. */
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13,
@@ -57,6 +63,12 @@ static void emit_rsp_mov(emitter *e, int reg, int32_t disp, bool store) {
                     (uint8_t)(0x84 | ((reg & 7) << 3)), 0x24};
   emit(e, insn, sizeof insn);
   emit32(e, disp);
+}
+
+static void emit_call(emitter *e, uint64_t handler) {
+  emit(e, "\x48\xB8", 2); /* movabs rax, handler; call rax */
+  emit64(e, handler);
+  emit(e, "\xFF\xD0", 2);
 }
 
 /* Builds the context on the stack below the red zone and points rsi at
@@ -84,29 +96,22 @@ static void emit_save(emitter *e, uint64_t site, uint64_t arg) {
   emit(e, "\x49\xBB", 2); /* movabs r11, site */
   emit64(e, site);
   emit_rsp_mov(e, R11, greg_offset(REG_RIP), true);
-  emit(e, "\x48\x0F\xAE\x84\x24", 5); /* fxsave64 [rsp+fx] */
-  emit32(e, fx);
   emit(e, "\x4C\x8D\x9C\x24", 4); /* lea r11, [rsp+fx] */
   emit32(e, fx);
   emit_rsp_mov(e, R11, (int32_t)offsetof(ucontext_t, uc_mcontext.fpregs),
                true);
+  emit_call(e, (uint64_t)(uintptr_t)snare_x86_save_float_state);
   emit(e, "\x48\xBF", 2); /* movabs rdi, arg */
   emit64(e, arg);
   emit(e, "\x48\x89\xE6", 3); /* mov rsi, rsp: the context */
 }
 
-static void emit_call(emitter *e, uint64_t handler) {
-  emit(e, "\x48\xB8", 2); /* movabs rax, handler; call rax */
-  emit64(e, handler);
-  emit(e, "\xFF\xD0", 2);
-}
-
 /* Restores every register from the context (the pc excepted) and leaves
    rsp as the program had it. */
 static void emit_restore(emitter *e) {
-  const int32_t fx = (int32_t)CONTEXT_SPACE;
-  emit(e, "\x48\x0F\xAE\x8C\x24", 5); /* fxrstor64 [rsp+fx] */
-  emit32(e, fx);
+  emit(e, "\x4C\x8D\x9C\x24", 4); /* lea r11, [rsp+fx] */
+  emit32(e, (int32_t)CONTEXT_SPACE);
+  emit_call(e, (uint64_t)(uintptr_t)snare_x86_restore_float_state);
   for (int reg = RAX; reg <= R15; reg++)
     if (reg != RSP && reg != R11)
       emit_rsp_mov(e, reg, greg_offset(greg_of[reg]), false);

@@ -14,9 +14,21 @@
  * it may skip writing a component it believes unchanged since the last
  * XRSTOR from the same address, and a stack area is overwritten between
  * uses. glibc's lazy-binding trampoline makes the same choices.
+ *
+ * Also the x87 and SSE part of a context trampoline's frame
+ * (snare_x86_save_float_state, snare_x86_restore_float_state): FXSAVE
+ * and FXRSTOR cost about 100 ns a hit together, and most code never
+ * touches the x87 unit, so where XINUSE (XGETBV with ECX = 1) says the
+ * x87 state is in its initial configuration only what code run in
+ * between can change is kept, with plain moves: xmm0-15 and MXCSR.
+ * snare_arch_call_saving_vector_state likewise moves the vector
+ * registers' other parts and the mask registers where XCR0 enables
+ * nothing else (AVX, AVX-512): XSAVEC and XRSTOR of them cost about
+ * 150 ns, the moves 20.
  */
 #include <cpuid.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "internal/hook_arch.h"
 
@@ -26,8 +38,22 @@ enum { SAVE_FXSAVE, SAVE_XSAVE, SAVE_XSAVEC };
 SNARE_HIDDEN uint32_t snare_x86_state_kind = SAVE_FXSAVE;
 SNARE_HIDDEN uint32_t snare_x86_state_size = 512; /* bytes of the area */
 SNARE_HIDDEN uint64_t snare_x86_state_mask;       /* XCR0: what to save */
+/* Whether XGETBV reads XINUSE (CPUID.(EAX=0DH,ECX=1):EAX bit 2). */
+SNARE_HIDDEN uint32_t snare_x86_reads_in_use;
+/* The MXCSR_MASK FXSAVE stores, for an image written without it. */
+SNARE_HIDDEN uint32_t snare_x86_mxcsr_mask = 0xffbf;
+/* How snare_arch_call_saving_vector_state keeps what it keeps. */
+enum { VECTORS_XSAVE, VECTORS_YMM, VECTORS_ZMM };
+SNARE_HIDDEN uint32_t snare_x86_vector_moves = VECTORS_XSAVE;
+#define VECTOR_MOVES_AREA 2112 /* zmm0-31, k0-7 */
 
 __attribute__((constructor)) static void detect_state(void) {
+  _Alignas(16) uint8_t legacy[512] = {0};
+  __asm__ volatile("fxsave64 %0" : "=m"(legacy));
+  uint32_t mask;
+  memcpy(&mask, legacy + 28, sizeof mask);
+  if (mask != 0) /* 0 means the default, 0xffbf */
+    snare_x86_mxcsr_mask = mask;
   unsigned eax, ebx, ecx, edx;
   if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & bit_OSXSAVE) ||
       __get_cpuid_max(0, NULL) < 0xD)
@@ -41,7 +67,42 @@ __attribute__((constructor)) static void detect_state(void) {
   snare_x86_state_size = ebx;
   __cpuid_count(0xD, 1, eax, ebx, ecx, edx);
   snare_x86_state_kind = (eax & (1u << 1)) ? SAVE_XSAVEC : SAVE_XSAVE;
+  snare_x86_reads_in_use = (eax >> 2) & 1;
+  /* kmovq needs AVX512BW (CPUID.7.0:EBX bit 30) */
+  __cpuid_count(7, 0, eax, ebx, ecx, edx);
+  uint64_t vector = snare_x86_state_mask & ~3ull;
+  if (!snare_x86_reads_in_use || snare_x86_state_size < VECTOR_MOVES_AREA)
+    return;
+  if (vector == 0x4)
+    snare_x86_vector_moves = VECTORS_YMM;
+  else if (vector == 0xe4 && (ebx & (1u << 30)))
+    snare_x86_vector_moves = VECTORS_ZMM;
 }
+
+/* The frame of the calls below: rbp frames it (the area's size varies),
+   rbx and r12 keep fn and arg, and r13 is the body's to keep. */
+#define CALL_FRAME_ENTER                                                       \
+  "  push %rbp\n"                                                              \
+  "  .cfi_def_cfa_offset 16\n"                                                 \
+  "  .cfi_offset %rbp, -16\n"                                                  \
+  "  mov %rsp, %rbp\n"                                                         \
+  "  .cfi_def_cfa_register %rbp\n"                                             \
+  "  push %rbx\n"                                                              \
+  "  .cfi_offset %rbx, -24\n"                                                  \
+  "  push %r12\n"                                                              \
+  "  .cfi_offset %r12, -32\n"                                                  \
+  "  push %r13\n"                                                              \
+  "  .cfi_offset %r13, -40\n"                                                  \
+  "  mov %rdi, %rbx\n"                                                         \
+  "  mov %rsi, %r12\n"
+#define CALL_FRAME_LEAVE                                                       \
+  "  lea -24(%rbp), %rsp\n"                                                    \
+  "  pop %r13\n"                                                               \
+  "  pop %r12\n"                                                               \
+  "  pop %rbx\n"                                                               \
+  "  pop %rbp\n"                                                               \
+  "  .cfi_def_cfa %rsp, 8\n"                                                   \
+  "  ret\n"
 
 /*
  * void snare_arch_call_saving_state(void (*fn)(void *), void *arg) and
@@ -70,6 +131,8 @@ __asm__(
     ".type snare_arch_call_saving_vector_state, @function\n"
     "snare_arch_call_saving_vector_state:\n"
     "  .cfi_startproc\n"
+    "  cmpl $0, snare_x86_vector_moves(%rip)\n" /* VECTORS_XSAVE */
+    "  jne snare_x86_call_moving_vectors\n"
     "  mov snare_x86_state_mask(%rip), %r8\n"
     "  and $-4, %r8\n"
     "  jmp snare_x86_call_saving\n"
@@ -79,19 +142,7 @@ __asm__(
     ".type snare_x86_call_saving, @function\n"
     "snare_x86_call_saving:\n"
     "  .cfi_startproc\n"
-    "  push %rbp\n"
-    "  .cfi_def_cfa_offset 16\n"
-    "  .cfi_offset %rbp, -16\n"
-    "  mov %rsp, %rbp\n"
-    "  .cfi_def_cfa_register %rbp\n"
-    "  push %rbx\n"
-    "  .cfi_offset %rbx, -24\n"
-    "  push %r12\n"
-    "  .cfi_offset %r12, -32\n"
-    "  push %r13\n"
-    "  .cfi_offset %r13, -40\n"
-    "  mov %rdi, %rbx\n"
-    "  mov %rsi, %r12\n"
+    CALL_FRAME_ENTER
     "  mov %r8, %r13\n"
     "  mov snare_x86_state_size(%rip), %eax\n"
     "  sub %rax, %rsp\n"
@@ -138,12 +189,331 @@ __asm__(
     "  shr $32, %rdx\n"
     "  xrstor64 (%rsp)\n"
     "5:\n"
-    "  lea -24(%rbp), %rsp\n"
-    "  pop %r13\n"
-    "  pop %r12\n"
-    "  pop %rbx\n"
-    "  pop %rbp\n"
-    "  .cfi_def_cfa %rsp, 8\n"
-    "  ret\n"
+    CALL_FRAME_LEAVE
     "  .cfi_endproc\n"
     ".size snare_x86_call_saving, .-snare_x86_call_saving\n");
+
+/*
+ * snare_x86_save_float_state and snare_x86_restore_float_state, called
+ * by a context trampoline with r11 at its area (64-byte aligned: the
+ * 512-byte FXSAVE image, 64 bytes for an XSAVE header, then a word
+ * saying how the image was written), clobbering rax, rcx and rdx only.
+ *
+ * With the x87 state initial, the image is written as FXSAVE would
+ * write it (control word 0x37f, the rest of the x87 part zero: readers
+ * of the context see the state the thread has) and the word is 1; else
+ * FXSAVE writes it and the word is 0. Either way its software bytes hold
+ * no FP_XSTATE_MAGIC1: it is no kernel XSAVE area.
+ *
+ * Restoring after a plain save reloads xmm0-15 and MXCSR with legacy SSE
+ * moves, which leave the upper parts of the vector registers as they
+ * are (snare_arch_call_saving_vector_state restored those). If the
+ * handler used the x87 unit, XRSTOR of the x87 component with an empty
+ * header puts it back in its initial state, XINUSE included; if it
+ * changed the image's x87 part, FXRSTOR loads the image.
+ */
+__asm__(
+    ".text\n"
+    ".globl snare_x86_save_float_state\n"
+    ".hidden snare_x86_save_float_state\n"
+    ".type snare_x86_save_float_state, @function\n"
+    "snare_x86_save_float_state:\n"
+    "  .cfi_startproc\n"
+    "  cmpl $0, snare_x86_reads_in_use(%rip)\n"
+    "  je 1f\n"
+    "  mov $1, %ecx\n"
+    "  xgetbv\n"
+    "  test $1, %al\n" /* XINUSE[0]: the x87 state is not initial */
+    "  jnz 1f\n"
+    "  movups %xmm0, 160(%r11)\n"
+    "  movups %xmm1, 176(%r11)\n"
+    "  movups %xmm2, 192(%r11)\n"
+    "  movups %xmm3, 208(%r11)\n"
+    "  movups %xmm4, 224(%r11)\n"
+    "  movups %xmm5, 240(%r11)\n"
+    "  movups %xmm6, 256(%r11)\n"
+    "  movups %xmm7, 272(%r11)\n"
+    "  movups %xmm8, 288(%r11)\n"
+    "  movups %xmm9, 304(%r11)\n"
+    "  movups %xmm10, 320(%r11)\n"
+    "  movups %xmm11, 336(%r11)\n"
+    "  movups %xmm12, 352(%r11)\n"
+    "  movups %xmm13, 368(%r11)\n"
+    "  movups %xmm14, 384(%r11)\n"
+    "  movups %xmm15, 400(%r11)\n"
+    "  movq $0x37f, (%r11)\n" /* FCW; FSW, tags and FOP 0 */
+    "  movq $0, 8(%r11)\n"    /* FIP */
+    "  movq $0, 16(%r11)\n"   /* FDP */
+    "  stmxcsr 24(%r11)\n"
+    "  mov snare_x86_mxcsr_mask(%rip), %eax\n"
+    "  mov %eax, 28(%r11)\n"
+    "  xorps %xmm0, %xmm0\n" /* st0-7: zeros */
+    "  movaps %xmm0, 32(%r11)\n"
+    "  movaps %xmm0, 48(%r11)\n"
+    "  movaps %xmm0, 64(%r11)\n"
+    "  movaps %xmm0, 80(%r11)\n"
+    "  movaps %xmm0, 96(%r11)\n"
+    "  movaps %xmm0, 112(%r11)\n"
+    "  movaps %xmm0, 128(%r11)\n"
+    "  movaps %xmm0, 144(%r11)\n"
+    "  movl $0, 464(%r11)\n"
+    "  movq $1, 576(%r11)\n"
+    "  ret\n"
+    "1:\n"
+    "  fxsave64 (%r11)\n"
+    "  movl $0, 464(%r11)\n"
+    "  movq $0, 576(%r11)\n"
+    "  ret\n"
+    "  .cfi_endproc\n"
+    ".size snare_x86_save_float_state, .-snare_x86_save_float_state\n"
+    ".globl snare_x86_restore_float_state\n"
+    ".hidden snare_x86_restore_float_state\n"
+    ".type snare_x86_restore_float_state, @function\n"
+    "snare_x86_restore_float_state:\n"
+    "  .cfi_startproc\n"
+    "  cmpq $0, 576(%r11)\n"
+    "  je 2f\n"
+    "  cmpq $0x37f, (%r11)\n"
+    "  jne 2f\n"
+    "  mov $1, %ecx\n"
+    "  xgetbv\n"
+    "  test $1, %al\n"
+    "  jz 1f\n"
+    "  xor %eax, %eax\n" /* the XSAVE header: all zero */
+    "  mov %rax, 512(%r11)\n"
+    "  mov %rax, 520(%r11)\n"
+    "  mov %rax, 528(%r11)\n"
+    "  mov %rax, 536(%r11)\n"
+    "  mov %rax, 544(%r11)\n"
+    "  mov %rax, 552(%r11)\n"
+    "  mov %rax, 560(%r11)\n"
+    "  mov %rax, 568(%r11)\n"
+    "  mov $1, %eax\n" /* the x87 component alone */
+    "  xor %edx, %edx\n"
+    "  xrstor64 (%r11)\n"
+    "1:\n"
+    "  movups 160(%r11), %xmm0\n"
+    "  movups 176(%r11), %xmm1\n"
+    "  movups 192(%r11), %xmm2\n"
+    "  movups 208(%r11), %xmm3\n"
+    "  movups 224(%r11), %xmm4\n"
+    "  movups 240(%r11), %xmm5\n"
+    "  movups 256(%r11), %xmm6\n"
+    "  movups 272(%r11), %xmm7\n"
+    "  movups 288(%r11), %xmm8\n"
+    "  movups 304(%r11), %xmm9\n"
+    "  movups 320(%r11), %xmm10\n"
+    "  movups 336(%r11), %xmm11\n"
+    "  movups 352(%r11), %xmm12\n"
+    "  movups 368(%r11), %xmm13\n"
+    "  movups 384(%r11), %xmm14\n"
+    "  movups 400(%r11), %xmm15\n"
+    "  ldmxcsr 24(%r11)\n"
+    "  ret\n"
+    "2:\n"
+    "  fxrstor64 (%r11)\n"
+    "  ret\n"
+    "  .cfi_endproc\n"
+    ".size snare_x86_restore_float_state, .-snare_x86_restore_float_state\n");
+
+/*
+ * snare_x86_call_moving_vectors(fn, arg): snare_arch_call_saving_vector_state
+ * with plain moves, for VECTORS_YMM and VECTORS_ZMM. Only what XINUSE says
+ * is not in its initial state (zeros) is stored: ymm/zmm0-15 whole (the
+ * AVX or ZMM_Hi256 component: their upper parts), zmm16-31, k0-7. After
+ * the call each stored group is loaded back, and each other one is made
+ * zeros again: VZEROUPPER for the upper parts (XINUSE follows), and
+ * VPXORD and KXORQ for zmm16-31 and the mask registers. r13 keeps XINUSE.
+ */
+__asm__(
+    ".text\n"
+    ".type snare_x86_call_moving_vectors, @function\n"
+    "snare_x86_call_moving_vectors:\n"
+    "  .cfi_startproc\n"
+    CALL_FRAME_ENTER
+    "  mov $1, %ecx\n"
+    "  xgetbv\n"
+    "  mov %eax, %r13d\n"
+    "  sub $2112, %rsp\n"
+    "  and $-64, %rsp\n"
+    "  cmpl $2, snare_x86_vector_moves(%rip)\n" /* VECTORS_ZMM */
+    "  je 1f\n"
+    "  test $0x4, %r13d\n"
+    "  jz 4f\n"
+    "  vmovdqu %ymm0, 0(%rsp)\n"
+    "  vmovdqu %ymm1, 32(%rsp)\n"
+    "  vmovdqu %ymm2, 64(%rsp)\n"
+    "  vmovdqu %ymm3, 96(%rsp)\n"
+    "  vmovdqu %ymm4, 128(%rsp)\n"
+    "  vmovdqu %ymm5, 160(%rsp)\n"
+    "  vmovdqu %ymm6, 192(%rsp)\n"
+    "  vmovdqu %ymm7, 224(%rsp)\n"
+    "  vmovdqu %ymm8, 256(%rsp)\n"
+    "  vmovdqu %ymm9, 288(%rsp)\n"
+    "  vmovdqu %ymm10, 320(%rsp)\n"
+    "  vmovdqu %ymm11, 352(%rsp)\n"
+    "  vmovdqu %ymm12, 384(%rsp)\n"
+    "  vmovdqu %ymm13, 416(%rsp)\n"
+    "  vmovdqu %ymm14, 448(%rsp)\n"
+    "  vmovdqu %ymm15, 480(%rsp)\n"
+    "  jmp 4f\n"
+    "1:\n"
+    "  test $0x44, %r13d\n"
+    "  jz 2f\n"
+    "  vmovdqu64 %zmm0, 0(%rsp)\n"
+    "  vmovdqu64 %zmm1, 64(%rsp)\n"
+    "  vmovdqu64 %zmm2, 128(%rsp)\n"
+    "  vmovdqu64 %zmm3, 192(%rsp)\n"
+    "  vmovdqu64 %zmm4, 256(%rsp)\n"
+    "  vmovdqu64 %zmm5, 320(%rsp)\n"
+    "  vmovdqu64 %zmm6, 384(%rsp)\n"
+    "  vmovdqu64 %zmm7, 448(%rsp)\n"
+    "  vmovdqu64 %zmm8, 512(%rsp)\n"
+    "  vmovdqu64 %zmm9, 576(%rsp)\n"
+    "  vmovdqu64 %zmm10, 640(%rsp)\n"
+    "  vmovdqu64 %zmm11, 704(%rsp)\n"
+    "  vmovdqu64 %zmm12, 768(%rsp)\n"
+    "  vmovdqu64 %zmm13, 832(%rsp)\n"
+    "  vmovdqu64 %zmm14, 896(%rsp)\n"
+    "  vmovdqu64 %zmm15, 960(%rsp)\n"
+    "2:\n"
+    "  test $0x80, %r13d\n"
+    "  jz 3f\n"
+    "  vmovdqu64 %zmm16, 1024(%rsp)\n"
+    "  vmovdqu64 %zmm17, 1088(%rsp)\n"
+    "  vmovdqu64 %zmm18, 1152(%rsp)\n"
+    "  vmovdqu64 %zmm19, 1216(%rsp)\n"
+    "  vmovdqu64 %zmm20, 1280(%rsp)\n"
+    "  vmovdqu64 %zmm21, 1344(%rsp)\n"
+    "  vmovdqu64 %zmm22, 1408(%rsp)\n"
+    "  vmovdqu64 %zmm23, 1472(%rsp)\n"
+    "  vmovdqu64 %zmm24, 1536(%rsp)\n"
+    "  vmovdqu64 %zmm25, 1600(%rsp)\n"
+    "  vmovdqu64 %zmm26, 1664(%rsp)\n"
+    "  vmovdqu64 %zmm27, 1728(%rsp)\n"
+    "  vmovdqu64 %zmm28, 1792(%rsp)\n"
+    "  vmovdqu64 %zmm29, 1856(%rsp)\n"
+    "  vmovdqu64 %zmm30, 1920(%rsp)\n"
+    "  vmovdqu64 %zmm31, 1984(%rsp)\n"
+    "3:\n"
+    "  test $0x20, %r13d\n"
+    "  jz 4f\n"
+    "  kmovq %k0, 2048(%rsp)\n"
+    "  kmovq %k1, 2056(%rsp)\n"
+    "  kmovq %k2, 2064(%rsp)\n"
+    "  kmovq %k3, 2072(%rsp)\n"
+    "  kmovq %k4, 2080(%rsp)\n"
+    "  kmovq %k5, 2088(%rsp)\n"
+    "  kmovq %k6, 2096(%rsp)\n"
+    "  kmovq %k7, 2104(%rsp)\n"
+    "4:\n"
+    "  mov %r12, %rdi\n"
+    "  call *%rbx\n"
+    "  cmpl $2, snare_x86_vector_moves(%rip)\n"
+    "  je 6f\n"
+    "  test $0x4, %r13d\n"
+    "  jz 5f\n"
+    "  vmovdqu 0(%rsp), %ymm0\n"
+    "  vmovdqu 32(%rsp), %ymm1\n"
+    "  vmovdqu 64(%rsp), %ymm2\n"
+    "  vmovdqu 96(%rsp), %ymm3\n"
+    "  vmovdqu 128(%rsp), %ymm4\n"
+    "  vmovdqu 160(%rsp), %ymm5\n"
+    "  vmovdqu 192(%rsp), %ymm6\n"
+    "  vmovdqu 224(%rsp), %ymm7\n"
+    "  vmovdqu 256(%rsp), %ymm8\n"
+    "  vmovdqu 288(%rsp), %ymm9\n"
+    "  vmovdqu 320(%rsp), %ymm10\n"
+    "  vmovdqu 352(%rsp), %ymm11\n"
+    "  vmovdqu 384(%rsp), %ymm12\n"
+    "  vmovdqu 416(%rsp), %ymm13\n"
+    "  vmovdqu 448(%rsp), %ymm14\n"
+    "  vmovdqu 480(%rsp), %ymm15\n"
+    "  jmp 12f\n"
+    "5:\n"
+    "  vzeroupper\n"
+    "  jmp 12f\n"
+    "6:\n"
+    "  test $0x44, %r13d\n"
+    "  jz 7f\n"
+    "  vmovdqu64 0(%rsp), %zmm0\n"
+    "  vmovdqu64 64(%rsp), %zmm1\n"
+    "  vmovdqu64 128(%rsp), %zmm2\n"
+    "  vmovdqu64 192(%rsp), %zmm3\n"
+    "  vmovdqu64 256(%rsp), %zmm4\n"
+    "  vmovdqu64 320(%rsp), %zmm5\n"
+    "  vmovdqu64 384(%rsp), %zmm6\n"
+    "  vmovdqu64 448(%rsp), %zmm7\n"
+    "  vmovdqu64 512(%rsp), %zmm8\n"
+    "  vmovdqu64 576(%rsp), %zmm9\n"
+    "  vmovdqu64 640(%rsp), %zmm10\n"
+    "  vmovdqu64 704(%rsp), %zmm11\n"
+    "  vmovdqu64 768(%rsp), %zmm12\n"
+    "  vmovdqu64 832(%rsp), %zmm13\n"
+    "  vmovdqu64 896(%rsp), %zmm14\n"
+    "  vmovdqu64 960(%rsp), %zmm15\n"
+    "  jmp 8f\n"
+    "7:\n"
+    "  vzeroupper\n"
+    "8:\n"
+    "  test $0x80, %r13d\n"
+    "  jz 9f\n"
+    "  vmovdqu64 1024(%rsp), %zmm16\n"
+    "  vmovdqu64 1088(%rsp), %zmm17\n"
+    "  vmovdqu64 1152(%rsp), %zmm18\n"
+    "  vmovdqu64 1216(%rsp), %zmm19\n"
+    "  vmovdqu64 1280(%rsp), %zmm20\n"
+    "  vmovdqu64 1344(%rsp), %zmm21\n"
+    "  vmovdqu64 1408(%rsp), %zmm22\n"
+    "  vmovdqu64 1472(%rsp), %zmm23\n"
+    "  vmovdqu64 1536(%rsp), %zmm24\n"
+    "  vmovdqu64 1600(%rsp), %zmm25\n"
+    "  vmovdqu64 1664(%rsp), %zmm26\n"
+    "  vmovdqu64 1728(%rsp), %zmm27\n"
+    "  vmovdqu64 1792(%rsp), %zmm28\n"
+    "  vmovdqu64 1856(%rsp), %zmm29\n"
+    "  vmovdqu64 1920(%rsp), %zmm30\n"
+    "  vmovdqu64 1984(%rsp), %zmm31\n"
+    "  jmp 10f\n"
+    "9:\n"
+    "  vpxord %zmm16, %zmm16, %zmm16\n"
+    "  vpxord %zmm17, %zmm17, %zmm17\n"
+    "  vpxord %zmm18, %zmm18, %zmm18\n"
+    "  vpxord %zmm19, %zmm19, %zmm19\n"
+    "  vpxord %zmm20, %zmm20, %zmm20\n"
+    "  vpxord %zmm21, %zmm21, %zmm21\n"
+    "  vpxord %zmm22, %zmm22, %zmm22\n"
+    "  vpxord %zmm23, %zmm23, %zmm23\n"
+    "  vpxord %zmm24, %zmm24, %zmm24\n"
+    "  vpxord %zmm25, %zmm25, %zmm25\n"
+    "  vpxord %zmm26, %zmm26, %zmm26\n"
+    "  vpxord %zmm27, %zmm27, %zmm27\n"
+    "  vpxord %zmm28, %zmm28, %zmm28\n"
+    "  vpxord %zmm29, %zmm29, %zmm29\n"
+    "  vpxord %zmm30, %zmm30, %zmm30\n"
+    "  vpxord %zmm31, %zmm31, %zmm31\n"
+    "10:\n"
+    "  test $0x20, %r13d\n"
+    "  jz 11f\n"
+    "  kmovq 2048(%rsp), %k0\n"
+    "  kmovq 2056(%rsp), %k1\n"
+    "  kmovq 2064(%rsp), %k2\n"
+    "  kmovq 2072(%rsp), %k3\n"
+    "  kmovq 2080(%rsp), %k4\n"
+    "  kmovq 2088(%rsp), %k5\n"
+    "  kmovq 2096(%rsp), %k6\n"
+    "  kmovq 2104(%rsp), %k7\n"
+    "  jmp 12f\n"
+    "11:\n"
+    "  kxorq %k0, %k0, %k0\n"
+    "  kxorq %k1, %k1, %k1\n"
+    "  kxorq %k2, %k2, %k2\n"
+    "  kxorq %k3, %k3, %k3\n"
+    "  kxorq %k4, %k4, %k4\n"
+    "  kxorq %k5, %k5, %k5\n"
+    "  kxorq %k6, %k6, %k6\n"
+    "  kxorq %k7, %k7, %k7\n"
+    "12:\n"
+    CALL_FRAME_LEAVE
+    "  .cfi_endproc\n"
+    ".size snare_x86_call_moving_vectors, .-snare_x86_call_moving_vectors\n");

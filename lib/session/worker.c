@@ -74,10 +74,21 @@ static slot_step step_out_of_line(snare_thread *thread, void *context,
   uint8_t bytes[SNARE_ARCH_MAX_INSTRUCTION];
   snare_displaced d;
   if (pc < thread->step_range_start || pc >= thread->step_range_end ||
-      snare_breakpoint_jump_resume_pc(pc) != pc ||
-      snare_sites_any_in(pc, sizeof bytes) ||
-      !snare_os_memory_read_fast(pc, bytes, sizeof bytes) ||
-      snare_arch_displaced_plan(pc, bytes, sizeof bytes, thread->step_slot,
+      snare_breakpoint_jump_resume_pc(pc) != pc)
+    return BY_TRAP_FLAG;
+  /* a next's return target (threads.h) has its internal breakpoint's
+     trap: the instruction under it is the one the site keeps */
+  const snare_site *site =
+      pc == thread->step_return_target ? snare_sites_find(pc) : NULL;
+  const uint8_t *code = bytes;
+  if (site != NULL && site->patched)
+    code = snare_sites_any_in(pc + 1, sizeof bytes - 1) ? NULL
+                                                        : site->original;
+  else if (snare_sites_any_in(pc, sizeof bytes) ||
+           !snare_os_memory_read_fast(pc, bytes, sizeof bytes))
+    code = NULL;
+  if (code == NULL ||
+      snare_arch_displaced_plan(pc, code, sizeof bytes, thread->step_slot,
                                 &d) != SNARE_OK)
     return BY_TRAP_FLAG;
   if (d.kind != SNARE_DISPLACED_COPY) {
@@ -140,7 +151,20 @@ static bool prepare_resume(snare_thread *thread, void *context,
       snare_arch_register_get(context, SNARE_REG_RIP));
   snare_arch_register_set(context, SNARE_REG_RIP, pc);
   snare_site *site = snare_sites_find(pc);
-  if (site != NULL && site->patched) {
+  bool trapped = site != NULL && site->patched;
+  /* a step from a next's return target goes as one in its range would
+     where it can, else off the trap as from any breakpoint */
+  if (step && (!trapped || pc == thread->step_return_target)) {
+    switch (step_out_of_line(thread, context, stop)) {
+    case IN_SLOT:
+      return false;
+    case EMULATED:
+      return true;
+    case BY_TRAP_FLAG:
+      break;
+    }
+  }
+  if (trapped) {
     memset(stop, 0, sizeof *stop);
     switch (snare_arch_displaced_start(&site->plan, context)) {
     case SNARE_DISPLACED_FAULTED:
@@ -158,19 +182,18 @@ static bool prepare_resume(snare_thread *thread, void *context,
     case SNARE_DISPLACED_RUNS_IN_SLOT:
       break;
     }
-  } else if (step) {
-    switch (step_out_of_line(thread, context, stop)) {
-    case IN_SLOT:
-      return false;
-    case EMULATED:
-      return true;
-    case BY_TRAP_FLAG:
-      break;
-    }
   }
   thread->stepping = step;
   snare_arch_single_step(context, step);
   return false;
+}
+
+/* Whether an instruction so planned goes on to the next or branches,
+   without a call. */
+static bool plan_makes_no_call(const snare_displaced *d) {
+  return d->kind == SNARE_DISPLACED_JUMP ||
+         d->kind == SNARE_DISPLACED_CONDITIONAL ||
+         (d->kind == SNARE_DISPLACED_COPY && snare_arch_falls_through(d));
 }
 
 /* Whether the instruction at pc is one a next may run in the handler:
@@ -185,9 +208,7 @@ static bool no_call_at(const snare_thread *thread, uint64_t pc) {
       snare_arch_displaced_plan(pc, bytes, sizeof bytes, thread->step_slot,
                                 &d) != SNARE_OK)
     return false;
-  return d.kind == SNARE_DISPLACED_JUMP ||
-         d.kind == SNARE_DISPLACED_CONDITIONAL ||
-         (d.kind == SNARE_DISPLACED_COPY && snare_arch_falls_through(&d));
+  return plan_makes_no_call(&d);
 }
 
 /* Whether the step just made ends inside the thread's step range, where
@@ -218,7 +239,40 @@ bool snare_worker_step_on(snare_thread *thread, void *context,
   return false;
 }
 
+/* Whether the stop is a next's internal breakpoint alone, at the return
+   address it runs a call to (threads.h: step_return_target), with no
+   interrupt asked for and no call there (the breakpoint's plan is the
+   instruction's). */
+static bool at_return_target(const snare_thread *thread, const void *context,
+                             const snare_stop *stop) {
+  uint64_t pc = snare_arch_register_get(context, SNARE_REG_RIP);
+  if (thread->step_return_target == 0 || pc != thread->step_return_target ||
+      stop->kind != SNARE_STOP_BREAKPOINT || stop->breakpoint_count != 1 ||
+      stop->breakpoint >= 0 || atomic_load(&thread->interrupt_requested))
+    return false;
+  const snare_site *site = snare_sites_find(pc);
+  return site != NULL && site->patched && plan_makes_no_call(&site->plan);
+}
+
+/* Steps on from the return target as the stepper would from there (one
+   instruction step in the range, and on while within it) instead of
+   handing off: true if the thread runs on, false with *stop the stop to
+   park with. */
+static bool step_on_from_return(snare_thread *thread, void *context,
+                                snare_stop *stop) {
+  thread->step_return_reached = true;
+  thread->step_prev_pc = snare_arch_register_get(context, SNARE_REG_RIP);
+  thread->step_prev_sp = snare_arch_register_get(context, SNARE_REG_RSP);
+  thread->resume_mode = SNARE_RESUME_STEP_INSTRUCTION;
+  thread->resume_has_pc = false;
+  return !prepare_resume(thread, context, stop) ||
+         snare_worker_step_on(thread, context, stop);
+}
+
 void snare_worker_stop(snare_thread *thread, void *context, snare_stop *stop) {
+  if (at_return_target(thread, context, stop) &&
+      step_on_from_return(thread, context, stop))
+    return;
   do
     park(thread, context, stop);
   while (prepare_resume(thread, context, stop) &&

@@ -86,14 +86,17 @@ static snare_status read_position(stepper *st) {
    anything but the step itself (a breakpoint, a signal, the exit), or
    when the step changed a watched value (a watchpoint ends a step, as in
    gdb). */
-static snare_status step_one(stepper *st, snare_stop *stop, verdict *v) {
-  snare_status status = st->subject->resume(
-      st->subject, SNARE_RESUME_STEP_INSTRUCTION, NULL, stop);
-  if (status != SNARE_OK)
-    return status;
+static snare_status judge_step(stepper *st, const snare_stop *stop,
+                               verdict *v) {
   *v = stop->kind == SNARE_STOP_STEP && stop->watchpoint == 0 ? KEEP_GOING
                                                               : ENDED_BY_STOP;
   return *v == KEEP_GOING ? read_position(st) : SNARE_OK;
+}
+
+static snare_status step_one(stepper *st, snare_stop *stop, verdict *v) {
+  snare_status status = st->subject->resume(
+      st->subject, SNARE_RESUME_STEP_INSTRUCTION, NULL, stop);
+  return status == SNARE_OK ? judge_step(st, stop, v) : status;
 }
 
 /* At most this many rows after the stepped one join its range. */
@@ -134,22 +137,33 @@ static uint64_t joined_end(const stepper *st) {
  * over; so a line costs one hand-off, not one per instruction. *prev_pc and
  * *prev_sp: where the last instruction stepped began.
  */
-static snare_status step_in_range(stepper *st, snare_stop *stop, verdict *v,
-                                  uint64_t *prev_pc, uint64_t *prev_sp) {
+static void arm_step_range(const stepper *st, uint64_t end) {
   snare_thread *thread = st->subject->thread;
   if (thread->is_worker)
     snare_worker_step_slot(thread, st->range_start);
   thread->step_range_start = st->range_start;
-  thread->step_range_end = joined_end(st);
+  thread->step_range_end = end;
   thread->step_sp_limit = st->cfa;
   thread->step_prev_pc = st->pc;
   thread->step_prev_sp = st->sp;
   thread->step_over_calls = st->mode == SNARE_STEP_OVER;
-  snare_status status = step_one(st, stop, v);
+}
+
+static void disarm_step_range(const stepper *st, uint64_t *prev_pc,
+                              uint64_t *prev_sp) {
+  snare_thread *thread = st->subject->thread;
   thread->step_range_end = 0;
   thread->step_over_calls = false;
+  thread->step_return_target = 0;
   *prev_pc = thread->step_prev_pc;
   *prev_sp = thread->step_prev_sp;
+}
+
+static snare_status step_in_range(stepper *st, snare_stop *stop, verdict *v,
+                                  uint64_t *prev_pc, uint64_t *prev_sp) {
+  arm_step_range(st, joined_end(st));
+  snare_status status = step_one(st, stop, v);
+  disarm_step_range(st, prev_pc, prev_sp);
   return status;
 }
 
@@ -197,6 +211,37 @@ static snare_status step_over(stepper *st, uint64_t ret, uint64_t sp_in_callee,
     return status;
   *v = reached ? KEEP_GOING : ENDED_BY_STOP;
   return reached ? read_position(st) : SNARE_OK;
+}
+
+/*
+ * next over the call at the pc, returning to ret. Where ret lies in the
+ * row being stepped or a row joined to it (joined_end: gcc starts a row
+ * of the line at a call's return address), decide() would only go on
+ * there: the thread then steps on from the return in its handler, as
+ * step_in_range's does (threads.h: step_return_target), instead of
+ * handing off once more, and *stepped_on says so, with *prev_pc and
+ * *prev_sp for after_step. A next over `s += work(k);` hands off twice,
+ * not three times (futex calls: 8, not 12).
+ */
+static snare_status next_over_call(stepper *st, uint64_t ret,
+                                   snare_stop *stop, verdict *v,
+                                   uint64_t *prev_pc, uint64_t *prev_sp,
+                                   bool *stepped_on) {
+  snare_thread *thread = st->subject->thread;
+  *stepped_on = false;
+  uint64_t end = joined_end(st);
+  if (ret < st->range_start || ret >= end)
+    return step_over(st, ret, st->sp - 8, stop, v);
+  arm_step_range(st, end);
+  thread->step_return_target = ret;
+  thread->step_return_reached = false;
+  snare_status status = step_over(st, ret, st->sp - 8, stop, v);
+  disarm_step_range(st, prev_pc, prev_sp);
+  *stepped_on = thread->step_return_reached;
+  if (status != SNARE_OK || !*stepped_on)
+    return status;
+  st->hidden = 0; /* as decide() at ret */
+  return judge_step(st, stop, v);
 }
 
 /*
@@ -622,9 +667,12 @@ snare_status snare_step_run(const snare_step_subject *subject,
     /* next runs a call from the call instruction itself, so that a
        breakpoint at the callee's first instruction is hit, as in gdb */
     if (mode == SNARE_STEP_OVER && call_at(st.pc, &ret)) {
-      status = step_over(&st, ret, st.sp - 8, stop, &v);
+      bool stepped_on;
+      status = next_over_call(&st, ret, stop, &v, &prev_pc, &prev_sp,
+                              &stepped_on);
       if (status == SNARE_OK && v == KEEP_GOING)
-        status = decide(&st, false, &v);
+        status = stepped_on ? after_step(&st, prev_pc, prev_sp, stop, &v)
+                            : decide(&st, false, &v);
       continue;
     }
     status = step_in_range(&st, stop, &v, &prev_pc, &prev_sp);

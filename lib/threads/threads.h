@@ -58,10 +58,16 @@ typedef struct snare_thread {
      instruction pushed, the steps the stepper would take without a
      decision, so only the last one hands off. step_prev_pc/sp: where the
      last instruction stepped began. step_over_calls (a next): the
-     handler also hands off before a call, which the stepper runs over. */
+     handler also hands off before a call, which the stepper runs over.
+     step_return_target (a next running a call over, 0: none): the call's
+     return address, in the range; reached (its internal breakpoint
+     alone stopping there), the handler steps on from it as from a step
+     in the range instead of handing off, and sets step_return_reached. */
   uint64_t step_range_start, step_range_end, step_sp_limit;
   uint64_t step_prev_pc, step_prev_sp;
   bool step_over_calls;
+  uint64_t step_return_target;
+  bool step_return_reached;
   /* The worker's slot for those steps (lib/session/worker.c): an
      instruction that goes on to the next runs there alone, its copy
      followed by a trap, which costs a fraction of a trap-flag step; its

@@ -8,6 +8,7 @@
  * a trap stops, and stepping from there runs the same instructions;
  * eight threads run through while breakpoints are set and cleared.
  */
+#include <cpuid.h>
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -104,7 +105,7 @@ static uint64_t load(const hand_case *c) {
       value = fn + jump_table_cases[k];
       memcpy(page + 64 + 8 * k, &value, sizeof value);
     }
-  else
+  else if (c->size <= 64) /* longer ones read no data */
     memcpy(page + 64, &value, sizeof value);
   mprotect(page, 4096, PROT_READ | PROT_EXEC);
   /* a callee is a function of its own: what an indirect call reaches */
@@ -332,4 +333,184 @@ Test(jump_breakpoint, a_condition_may_move_the_pc) {
   cr_assert_eq(stop.kind, SNARE_STOP_EXIT);
   cr_assert_eq(stop.return_value, 2);
   cr_assert_eq(snare_code_unregister(fn), SNARE_OK);
+}
+
+/* ---- float state live across the jump ---- */
+
+/* (a + b) * b in xmm0/xmm1 and a * b on the x87 stack, live across most
+   of it, plus MXCSR's exception flags << 48 and the x87 status word << 32
+   as the function ends: a breakpoint's handler that left any of them
+   changed changes the result. */
+static const uint8_t float_state[] = {
+    0x0f, 0xae, 0x5c, 0x24, 0xec,       /* 0: stmxcsr [rsp-20] */
+    0x83, 0x64, 0x24, 0xec, 0xc0,       /* 5: and dword [rsp-20], -64 */
+    0x0f, 0xae, 0x54, 0x24, 0xec,       /* 10: ldmxcsr [rsp-20] */
+    0x66, 0x48, 0x0f, 0x6e, 0xc7,       /* 15: movq xmm0, rdi */
+    0x66, 0x48, 0x0f, 0x6e, 0xce,       /* 20: movq xmm1, rsi */
+    0x66, 0x0f, 0xd4, 0xc1,             /* 25: paddq xmm0, xmm1 */
+    0x48, 0x89, 0x7c, 0x24, 0xf8,       /* 29: mov [rsp-8], rdi */
+    0xdf, 0x6c, 0x24, 0xf8,             /* 34: fild qword [rsp-8] */
+    0x48, 0x89, 0x74, 0x24, 0xf8,       /* 38: mov [rsp-8], rsi */
+    0xdf, 0x6c, 0x24, 0xf8,             /* 43: fild qword [rsp-8] */
+    0xde, 0xc9,                         /* 47: fmulp st(1), st */
+    0x66, 0x0f, 0xf4, 0xc1,             /* 49: pmuludq xmm0, xmm1 */
+    0xdf, 0x7c, 0x24, 0xf0,             /* 53: fistp qword [rsp-16] */
+    0x66, 0x48, 0x0f, 0x7e, 0xc0,       /* 57: movq rax, xmm0 */
+    0x48, 0x03, 0x44, 0x24, 0xf0,       /* 62: add rax, [rsp-16] */
+    0x0f, 0xae, 0x5c, 0x24, 0xec,       /* 67: stmxcsr [rsp-20] */
+    0x8b, 0x4c, 0x24, 0xec,             /* 72: mov ecx, [rsp-20] */
+    0x83, 0xe1, 0x3f,                   /* 76: and ecx, 63 */
+    0x48, 0xc1, 0xe1, 0x30,             /* 79: shl rcx, 48 */
+    0x48, 0x01, 0xc8,                   /* 83: add rax, rcx */
+    0xdd, 0x7c, 0x24, 0xe8,             /* 86: fnstsw [rsp-24] */
+    0x0f, 0xb7, 0x4c, 0x24, 0xe8,       /* 90: movzx ecx, word [rsp-24] */
+    0x48, 0xc1, 0xe1, 0x20,             /* 95: shl rcx, 32 */
+    0x48, 0x01, 0xc8,                   /* 99: add rax, rcx */
+    0xc3,                               /* 102: ret */
+};
+
+/* Whether XGETBV reads XINUSE here, and then its x87 bit. */
+static bool reads_in_use(void) {
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & bit_OSXSAVE) ||
+      __get_cpuid_max(0, NULL) < 0xD)
+    return false;
+  __cpuid_count(0xD, 1, eax, ebx, ecx, edx);
+  return eax & (1u << 2);
+}
+
+static bool x87_in_use(void) {
+  uint32_t lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(1));
+  return lo & 1;
+}
+
+/* Run on the worker before each call: its x87 state back to the initial
+   one (XRSTOR of that component from an empty header), as a thread that
+   never used the x87 unit has it. */
+static uint64_t reset_x87(void) {
+  _Alignas(64) uint8_t area[576] = {0};
+  __asm__ volatile("xrstor64 %0" : : "m"(area), "a"(1), "d"(0));
+  return 0;
+}
+
+typedef struct float_hits {
+  atomic_int x87_initial, x87_live;
+  bool stop;
+} float_hits;
+
+__attribute__((target("avx512bw"))) static void clobber_avx512_state(void) {
+  __asm__ volatile("vpternlogd $0xff, %%zmm16, %%zmm16, %%zmm16\n"
+                   "vpternlogd $0xff, %%zmm31, %%zmm31, %%zmm31\n"
+                   "vpternlogd $0xff, %%zmm17, %%zmm17, %%zmm17\n"
+                   "vpternlogd $0xff, %%zmm2, %%zmm2, %%zmm2\n"
+                   "kxnorq %%k1, %%k1, %%k1\n kxnorq %%k2, %%k2, %%k2\n"
+                   ::: "xmm16", "xmm31", "xmm17", "xmm2", "k1", "k2");
+}
+
+/* Uses everything a condition running C or Lua may use: the x87 stack
+   (leaving an inexact flag), every xmm register, MXCSR's flags, and
+   where the CPU has them the vector registers' upper parts, zmm16-31 and
+   the mask registers. */
+static bool clobber_float_state(snare_frame *frame, void *data) {
+  (void)frame;
+  float_hits *h = data;
+  if (reads_in_use())
+    atomic_fetch_add(x87_in_use() ? &h->x87_live : &h->x87_initial, 1);
+  volatile long double third = 1.0L;
+  third /= 3.0L;
+  volatile double narrow = 1.0;
+  narrow /= 3.0;
+  __asm__ volatile("pcmpeqd %%xmm0, %%xmm0\n pcmpeqd %%xmm1, %%xmm1\n"
+                   "pcmpeqd %%xmm2, %%xmm2\n pcmpeqd %%xmm7, %%xmm7\n"
+                   "pcmpeqd %%xmm8, %%xmm8\n pcmpeqd %%xmm15, %%xmm15\n"
+                   ::: "xmm0", "xmm1", "xmm2", "xmm7", "xmm8", "xmm15");
+  if (__builtin_cpu_supports("avx2"))
+    __asm__ volatile("vpcmpeqd %%ymm0, %%ymm0, %%ymm0\n"
+                     "vpcmpeqd %%ymm9, %%ymm9, %%ymm9\n" ::: "xmm0", "xmm9");
+  if (__builtin_cpu_supports("avx512bw"))
+    clobber_avx512_state();
+  return h->stop;
+}
+
+/* a + b in zmm17's upper half, b in zmm2's and a in k2, summed from
+   there: live across the jumps. */
+static const uint8_t avx512_state[] = {
+    0x62, 0xe2, 0xfd, 0x48, 0x7c, 0xcf,       /* 0: vpbroadcastq zmm17, rdi */
+    0x62, 0xf2, 0xfd, 0x48, 0x7c, 0xd6,       /* 6: vpbroadcastq zmm2, rsi */
+    0xc4, 0xe1, 0xfb, 0x92, 0xd7,             /* 12: kmovq k2, rdi */
+    0x62, 0xe1, 0xf5, 0x40, 0xd4, 0xca,       /* 17: vpaddq zmm17, zmm17, zmm2 */
+    0x62, 0xe3, 0xfd, 0x48, 0x3b, 0xc8, 0x01, /* 23: vextracti64x4 ymm0, zmm17, 1 */
+    0xc4, 0xe3, 0x7d, 0x39, 0xc0, 0x01,       /* 30: vextracti128 xmm0, ymm0, 1 */
+    0xc4, 0xe1, 0xf9, 0x7e, 0xc0,             /* 36: vmovq rax, xmm0 */
+    0x62, 0xf3, 0xfd, 0x48, 0x3b, 0xd1, 0x01, /* 41: vextracti64x4 ymm1, zmm2, 1 */
+    0xc4, 0xe3, 0x7d, 0x39, 0xc9, 0x01,       /* 48: vextracti128 xmm1, ymm1, 1 */
+    0xc4, 0xe1, 0xf9, 0x7e, 0xc9,             /* 54: vmovq rcx, xmm1 */
+    0x48, 0x01, 0xc8,                         /* 59: add rax, rcx */
+    0xc4, 0xe1, 0xfb, 0x93, 0xca,             /* 62: kmovq rcx, k2 */
+    0x48, 0x01, 0xc8,                         /* 67: add rax, rcx */
+    0xc5, 0xf8, 0x77,                         /* 70: vzeroupper */
+    0xc3,                                     /* 73: ret */
+};
+
+/* A breakpoint with clobber_float_state on each instruction, never
+   stopping and stopping at every hit, the x87 state initial as each call
+   begins: the result is the one without a breakpoint. Returns how many
+   of them were jumps. */
+static unsigned keeps_float_state(const hand_case *c, uint64_t expected,
+                                  float_hits *hits) {
+  uint64_t fn = load(c);
+  uint64_t reset = (uint64_t)(uintptr_t)reset_x87;
+  call(reset, 0, 0);
+  snare_stop plain = call(fn, c->a, c->b);
+  cr_assert_eq(plain.kind, SNARE_STOP_EXIT);
+  cr_assert_eq(plain.return_value, expected);
+  unsigned jumps = 0;
+  for (uint64_t pc = fn; pc < fn + c->size;) {
+    char text[128];
+    size_t length;
+    cr_assert_eq(snare_disassemble(pc, text, sizeof text, &length), SNARE_OK);
+    for (int stop = 0; stop < 2; stop++) {
+      hits->stop = stop;
+      snare_breakpoint_options opts = {.condition = clobber_float_state,
+                                       .condition_data = hits};
+      int id, stops;
+      cr_assert_eq(snare_breakpoint_set(session, pc, &opts, &id), SNARE_OK);
+      snare_breakpoint_info info;
+      cr_assert_eq(snare_breakpoint_info_get(session, id, &info), SNARE_OK);
+      jumps += info.mechanism == SNARE_BREAKPOINT_JUMP;
+      call(reset, 0, 0);
+      cr_assert_eq(run_stopping(fn, c->a, c->b, pc, &stops), expected,
+                   "%s+%lu (%s)%s", c->name, (unsigned long)(pc - fn), text,
+                   stop ? ", stopping" : "");
+      cr_assert_eq(stops, stop);
+      snare_breakpoint_clear_all(session);
+    }
+    pc += length;
+  }
+  cr_assert_eq(snare_code_unregister(fn), SNARE_OK);
+  return jumps;
+}
+
+/* The first instructions reach the trampoline with the x87 state
+   initial, the later ones with x87 registers live. */
+Test(jump_breakpoint, keep_live_float_and_x87_state) {
+  static const hand_case c = {"float_state", float_state,
+                              sizeof float_state, 6, 7, false, 0};
+  float_hits hits = {0};
+  unsigned jumps = keeps_float_state(&c, 13 * 7 + 6 * 7, &hits);
+  cr_assert_gt(jumps, 20, "%u jumps", jumps);
+  if (reads_in_use()) {
+    cr_assert_gt(atomic_load(&hits.x87_initial), 4);
+    cr_assert_gt(atomic_load(&hits.x87_live), 4);
+  }
+}
+
+Test(jump_breakpoint, keep_live_avx512_state) {
+  if (!__builtin_cpu_supports("avx512bw"))
+    cr_skip_test("no AVX-512 here");
+  static const hand_case c = {"avx512_state", avx512_state,
+                              sizeof avx512_state, 6, 7, false, 0};
+  float_hits hits = {0};
+  cr_assert_gt(keeps_float_state(&c, 13 + 7 + 6, &hits), 10);
 }

@@ -117,6 +117,62 @@ Test(stepping, breakpoint_in_a_stepped_over_call_ends_the_step)
   done(&s);
 }
 
+/* The return address of the first call at or after pc. */
+static uint64_t return_of_next_call(uint64_t pc)
+{
+  for (int k = 0; k < 32; k++) {
+    char text[128];
+    size_t length;
+    cr_assert_eq(snare_disassemble(pc, text, sizeof text, &length), SNARE_OK);
+    pc += length;
+    if (strncmp(text, "call", 4) == 0)
+      return pc;
+  }
+  cr_assert_fail("no call");
+  return 0;
+}
+
+static bool never(snare_frame *frame, void *data)
+{
+  (void)frame;
+  ++*(int *)data;
+  return false;
+}
+
+/* next runs a call over to its return address and steps on from there,
+   in the worker's handler where the return lies in the stepped line: a
+   breakpoint of the user's at that address still stops there, and one
+   whose condition is false is hit and passed. */
+Test(stepping, next_over_a_call_meets_a_breakpoint_at_its_return)
+{
+  stopped s = stop_in("O0", "stepping_main");
+  uint64_t ret = return_of_next_call(s.stop.pc);
+  cr_assert_eq(line_of(ret), 65);
+  int id;
+  cr_assert_eq(snare_breakpoint_set(s.session, ret, NULL, &id), SNARE_OK);
+  cr_assert_eq(snare_step(s.session, SNARE_STEP_OVER, NULL, &s.stop),
+               SNARE_OK);
+  cr_assert_eq(s.stop.kind, SNARE_STOP_BREAKPOINT);
+  cr_assert_eq(s.stop.breakpoint, id);
+  cr_assert_eq(s.stop.pc, ret);
+  cr_assert_eq(snare_breakpoint_clear(s.session, id), SNARE_OK);
+  cr_assert_eq(snare_step(s.session, SNARE_STEP_OVER, NULL, &s.stop),
+               SNARE_OK);
+  cr_assert_eq(line_of(s.stop.pc), 66);
+  ret = return_of_next_call(s.stop.pc);
+  int evaluated = 0;
+  snare_breakpoint_options opts = {.condition = never,
+                                   .condition_data = &evaluated};
+  cr_assert_eq(snare_breakpoint_set(s.session, ret, &opts, &id), SNARE_OK);
+  cr_assert_eq(snare_step(s.session, SNARE_STEP_OVER, NULL, &s.stop),
+               SNARE_OK);
+  cr_assert_eq(s.stop.kind, SNARE_STOP_STEP);
+  cr_assert_eq(s.stop.reason, SNARE_REASON_STEP_DONE);
+  cr_assert_eq(line_of(s.stop.pc), 67);
+  cr_assert_eq(evaluated, 1);
+  done(&s);
+}
+
 Test(stepping, finish_reports_the_return_value)
 {
   const char *levels[] = {"O0", "O2"};
