@@ -120,7 +120,8 @@ SNARE_HIDDEN size_t snare_arch_hook_exit_stub(uint8_t *buf, size_t cap,
 SNARE_HIDDEN void snare_arch_call_saving_state(void (*fn)(void *arg),
                                                void *arg);
 /* As snare_arch_call_saving_state, for a caller that saved and restores
-   the x87 and SSE state itself (FXSAVE): every other component (vector
+   the x87 and SSE state itself (an FXSAVE image, by FXSAVE or by moves
+   where the x87 is in its initial state): every other component (vector
    registers' upper parts, AVX-512's, mask registers...). */
 SNARE_HIDDEN void snare_arch_call_saving_vector_state(void (*fn)(void *arg),
                                                       void *arg);

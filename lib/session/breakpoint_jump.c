@@ -109,7 +109,7 @@ static bool on_trampoline(jump_record *record, void *context) {
   bool stop = false, carry = false;
   if (e.site != NULL && e.site->jump_length != 0 && e.thread != NULL) {
     if (runs_conditions(atomic_load(&e.site->breakpoints)))
-      /* the trampoline saved x87 and SSE (FXSAVE) and restores them */
+      /* the trampoline saved x87 and SSE (an FXSAVE image) and restores them */
       snare_arch_call_saving_vector_state(evaluate, &e);
     else
       evaluate(&e); /* counts only: nothing here touches vector state */
