@@ -23,13 +23,9 @@ local function normalised(text)
   return lines
 end
 
--- Runs `commands` under both; prints the differing lines and their
--- count, which it returns.
-local function mismatches(what, commands, prog, ...)
-  local out, err = dp.snare_debug(commands, prog, ...)
-  local gdb_out, gdb_err = dp.gdb_batch(commands, prog, ...)
-  local mine = normalised(out .. dp.own_errors(err))
-  local theirs = normalised(gdb_out .. dp.own_errors(gdb_err))
+-- The lines of `mine` and `theirs` that differ, each written out; and
+-- the number of gdb's lines.
+local function differing(mine, theirs)
   local count = 0
   for i = 1, math.max(#mine, #theirs) do
     if mine[i] ~= theirs[i] then
@@ -38,9 +34,20 @@ local function mismatches(what, commands, prog, ...)
         i, mine[i] or "(none)", theirs[i] or "(none)"))
     end
   end
+  return count, #theirs
+end
+
+-- Runs `commands` under both; prints the differing lines (of stdout,
+-- then of stderr) and their count, which it returns.
+local function mismatches(what, commands, prog, ...)
+  local out, err = dp.snare_debug(commands, prog, ...)
+  local gdb_out, gdb_err = dp.gdb_batch(commands, prog, ...)
+  local count, lines = differing(normalised(out), normalised(gdb_out))
+  local err_count, err_lines = differing(normalised(dp.own_errors(err)),
+                                         normalised(dp.own_errors(gdb_err)))
   io.stderr:write(("gdb habits (%s): %d lines, %d mismatches\n"):format(
-    what, #theirs, count))
-  return count
+    what, lines + err_lines, count + err_count))
+  return count + err_count
 end
 
 describe("snare debug -- PROG as gdb 13", function()
@@ -55,4 +62,53 @@ describe("snare debug -- PROG as gdb 13", function()
     assert.matches("\n#1  0x%x+ in _dl_runtime_resolve_%w+ %(%) at ", out)
     assert.not_matches("%?%? %(%)", out)
   end)
+
+  it("examines memory in every x format and unit size", function()
+    -- units of the string "corner" and of the globals: data that is the
+    -- same in both runs (the stack is not)
+    local commands = { "break scale", "run" }
+    for _, x in ipairs {
+      "x/4xb p->name", "x/2xh p->name", "x/2xw p->name", "x/2xg p->name",
+      "x/2dw p->name", "x/2uw p->name", "x/2ow p->name", "x/2tw p->name",
+      "x/2ag &total", "x/4cb p->name", "x/2fg p->name", "x/2fw p->name",
+      "x/s p->name", "x/3dh p->name", "x/2tb p->name", "x/3ub p->name",
+      "x/3c p->name", "x/2x p->name", "x/f p->name", "x/2a p->name",
+      "x/x p->name", "x/3o p->name", "x/2t p->name", "x/2d p->name",
+      "x/2z p->name", "x/2zw p->name", "x/2xg &total", "x/a scale",
+      "x/2ob p->name", "x/2f &total", "x/2c &total", "x/3dg &total",
+      "x/2ug -1", "x/2q p->name" } do
+      commands[#commands + 1] = x
+    end
+    assert.equal(0, mismatches("x", commands))
+  end)
+
+  it("reads the 8, 16 and 32-bit parts of the registers", function()
+    local commands = { "break scale", "run", "set $rax = 0x1122334455667788",
+                       "set $r9 = -2", "set $rbx = 0x8081828384858687" }
+    for _, name in ipairs { "eax", "ax", "al", "ah", "r9d", "r9w", "r9l",
+                            "ebx", "bx", "bl", "bh", "esi", "si", "sil",
+                            "r8l" } do
+      commands[#commands + 1] = "p $" .. name
+    end
+    for _, c in ipairs { "whatis $al", "whatis $ax", "whatis $eax",
+                         "p/x $ax", "p $al + 1", "p/t $bh", "p $sp == $rsp",
+                         "p $eip" } do
+      commands[#commands + 1] = c
+    end
+    assert.equal(0, mismatches("registers", commands))
+  end)
+
+  it("answers info symbol and info line", function()
+    local commands = {
+      "info line scale", "info line debug_program.c:20", "info symbol scale",
+      "info symbol &total", "break scale", "run", "info line *($pc+2)",
+      "info line main", "info line debug_program.c:51",
+      "info line debug_program.c:23", "info line *$pc", "info symbol printf",
+      "info symbol p->name", "info symbol &lock", "info symbol $sp",
+      "info symbol", "info symbol nosuch", "info symbol scale+94",
+      "info symbol (char*)scale+93", "info symbol main+1", "info symbol $pc",
+      "info line *0", "info line nosuch" }
+    assert.equal(0, mismatches("info symbol, info line", commands))
+  end)
 end)
+

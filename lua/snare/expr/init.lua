@@ -28,6 +28,7 @@ local expr = {
   eval_decay = eval.decay,
   format_argument = format.argument,
   format_string = format.string_text,
+  format_integer = format.integer_in,
   format_eflags = format.eflags,
   format_mxcsr_names = format.mxcsr_names,
   vector = vector,

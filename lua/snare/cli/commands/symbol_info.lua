@@ -1,0 +1,121 @@
+-- What an address or a line is, as gdb answers: info symbol ADDR,
+-- info line FUNC|FILE:LINE|*ADDR.
+
+local snare = require "snare"
+local report = require "snare.cli.report"
+local shared_objects = require "snare.cli.shared_objects"
+
+-- The loaded library whose file is `path` (a symbol's library).
+local function library_of(dbg, path)
+  for _, lib in ipairs(dbg.libraries) do
+    if lib.path == path then
+      return lib
+    end
+  end
+end
+
+-- Whether gdb knows more than one object file: it names the object in
+-- its answer then (the program alone before `run`).
+local function several_objects(dbg)
+  if dbg.shared_objects then
+    return #dbg.shared_objects() > 0
+  end
+  return #dbg.libraries > 1
+end
+
+-- `info symbol ADDR`: "scale + 11 in section .text of /path/prog".
+local function info_symbol(dbg, args)
+  if args == "" then
+    dbg:fail("Argument required (address).")
+  end
+  local addr = dbg:address(args)
+  local sym = snare.symbol_at(addr)
+  local lib = sym and library_of(dbg, sym.library)
+  local section = lib and shared_objects.section_at(lib.path, addr - lib.base)
+  if not section then -- (gdb's answer, not an error)
+    dbg:out(string.format("No symbol matches %s.", args))
+    return
+  end
+  local offset = addr - sym.address
+  local text = offset == 0 and sym.name
+    or string.format("%s + %d", sym.name, offset)
+  text = text .. " in section " .. section
+  if several_objects(dbg) then
+    local name = report.library_at and report.library_at(addr) or lib.path
+    text = text .. " of " .. name
+  end
+  dbg:out(text)
+end
+
+-- The line-table row at `addr` and where it ends (the next row's start).
+local function row_at(addr)
+  local row = snare.core.line_at(addr)
+  if not row then
+    return nil
+  end
+  local finish = row.address + 1
+  while true do
+    local next_row = snare.core.line_at(finish)
+    if not next_row or next_row.address ~= row.address then
+      break
+    end
+    finish = finish + 1
+  end
+  return row, finish
+end
+
+-- The address `info line` asks about: *ADDR's, a function's entry, the
+-- first of FILE:LINE; and the line asked for in that last form.
+local function asked_address(dbg, args)
+  local address_text = args:match("^%*%s*(.+)$")
+  if address_text then
+    return dbg:address(address_text)
+  end
+  local file, line = args:match("^(.+):(%d+)$")
+  if not file then
+    local ok, addr = pcall(snare.symbol, args)
+    if not ok or not addr then
+      dbg:fail('Function "%s" not defined.', args)
+    end
+    return addr
+  end
+  local ok, addrs = pcall(snare.core.locations, dbg:location(args))
+  if not ok then
+    dbg:location_failed(addrs, args)
+  end
+  table.sort(addrs)
+  return addrs[1], tonumber(line)
+end
+
+-- `info line LOCATION`: where the line's code starts and ends.
+local function info_line(dbg, args)
+  if args == "" then
+    dbg:fail("Argument required (a location: FUNCTION, FILE:LINE or *ADDR).")
+  end
+  local addr, line = asked_address(dbg, args)
+  local row, finish = row_at(addr)
+  if not row then -- (gdb's answer, not an error)
+    dbg:out(snare.describe(addr) and
+            "No line number information available for address "
+              .. report.address(addr)
+            or "No line number information available.")
+    return
+  end
+  local file = report.file_name(row.file, addr)
+  if line and row.line ~= line then
+    dbg:out(string.format('Line %d of "%s" is at address %s but contains '
+                          .. "no code.", line, file, report.address(addr)))
+    return
+  end
+  dbg:out(string.format('Line %d of "%s" starts at address %s and ends at %s.',
+                        row.line, file, report.address(row.address),
+                        report.address(finish)))
+end
+
+return {
+  { name = "symbol", group = "info", usage = "info symbol ADDR",
+    help = "the symbol and section an address is in", run = info_symbol },
+  { name = "line", group = "info",
+    usage = "info line FUNCTION|FILE:LINE|*ADDR",
+    help = "where a line's code starts and ends", run = info_line },
+}
