@@ -110,5 +110,17 @@ describe("snare debug -- PROG as gdb 13", function()
       "info line *0", "info line nosuch" }
     assert.equal(0, mismatches("info symbol, info line", commands))
   end)
+
+  it("clears breakpoints, numbers them in $bpnum, ignores and kills in "
+     .. "gdb's words", function()
+    local commands = {
+      "p $bpnum", "break scale", "clear scale", "break scale", "break main",
+      "ignore 3 1", "ignore 3 0", "ignore 9 1", "ignore 3", "ignore x 1",
+      "p $bpnum", "run", "clear main", "clear debug_program.c:20",
+      "clear debug_program.c:20", "clear scale", "p $bpnum", "break scale",
+      "break scale", "tbreak scale", "clear", "clear", "info breakpoints",
+      "kill", "kill", "clear nosuch" }
+    assert.equal(0, mismatches("clear, $bpnum, ignore, kill", commands))
+  end)
 end)
 

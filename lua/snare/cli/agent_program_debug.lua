@@ -473,6 +473,10 @@ local program_commands = {
       if not started then
         d:fail("The program is not being run.")
       end
+      if not interactive then -- gdb asks a terminal only
+        d:out("Kill the program being debugged? (y or n) [answered Y; "
+              .. "input not from terminal]")
+      end
       d:out(("[Inferior 1 (process %d) killed]"):format(pid))
       state.killed = true
       return "quit"

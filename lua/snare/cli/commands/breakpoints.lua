@@ -2,6 +2,7 @@
 
 local snare = require "snare"
 local core = require "snare.core"
+local expr = require "snare.expr"
 local report = require "snare.cli.report"
 local carry = require "snare.cli.run_carry"
 local watch = require "snare.cli.watch"
@@ -89,6 +90,7 @@ local function set_breakpoint(dbg, args, temporary)
   end
   dbg.notes[bp.id] = { temporary = temporary, condition = text,
                        test = test, stub = stub }
+  dbg.convenience.bpnum = expr.value.of(expr.types.builtin.int, bp.id)
   local kind = temporary and "Temporary breakpoint" or "Breakpoint"
   if stub == "pending" then -- gdb's, until the library loads
     io.stderr:write(string.format('Function "%s" not defined.\n', where))
