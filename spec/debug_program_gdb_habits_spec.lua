@@ -122,5 +122,15 @@ describe("snare debug -- PROG as gdb 13", function()
       "kill", "kill", "clear nosuch" }
     assert.equal(0, mismatches("clear, $bpnum, ignore, kill", commands))
   end)
+
+  it("refuses a condition's unknown type when it is given, an unknown "
+     .. "member at the hit", function()
+    local commands = {
+      "break scale if (struct nosuch *)p", "break scale if p->nosuch",
+      "break scale if sizeof(union nu) > 1", "break scale if (enum ne)factor",
+      "break scale if (struct point *)p != 0",
+      "condition 1 (struct nosuch *)p", "info breakpoints", "run" }
+    assert.equal(0, mismatches("condition types", commands))
+  end)
 end)
 

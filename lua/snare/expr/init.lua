@@ -67,14 +67,30 @@ local function each_identifier(node, fn)
   end
 end
 
+-- Resolves every type named in a cast or sizeof under `node` in e.
+local function resolve_types(node, e)
+  if (node.op == "cast" or node.op == "sizeof") and node.type then
+    eval.type(e, node.type)
+  end
+  for _, child in pairs(node) do
+    if type(child) == "table" then
+      resolve_types(child, e)
+    end
+  end
+end
+
 --- The first identifier of C expression `text` that names nothing where
 -- a breakpoint is set, as gdb checks a condition when it is given (No
 -- symbol "x" in current context.): `visible(name)` says whether a local
 -- or parameter of that name is in scope there; a global, static,
 -- enumerator or symbol of environment e answers too. Nil when every
--- name resolves. Raises gdb's syntax error.
+-- name resolves. Raises gdb's syntax error, and its error for a type
+-- that names nothing ("No struct type named nosuch."), which gdb's
+-- parser gives at once; a member is only looked up at a hit.
 function expr.unknown_name(text, e, visible)
-  return each_identifier(parse(text, e), function(name)
+  local tree = parse(text, e)
+  resolve_types(tree, e)
+  return each_identifier(tree, function(name)
     name = name:gsub("@entry$", "")
     return not (visible(name) or e:global(name) or e:enumerator(name)
                 or e:symbol(name))
