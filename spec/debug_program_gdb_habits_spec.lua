@@ -132,5 +132,22 @@ describe("snare debug -- PROG as gdb 13", function()
       "condition 1 (struct nosuch *)p", "info breakpoints", "run" }
     assert.equal(0, mismatches("condition types", commands))
   end)
+
+  it("reads regexps as gdb's POSIX basic ones and filters info locals and "
+     .. "info args by type", function()
+    local commands = {
+      "break scale", "run", "info locals -t int", "info locals -t ^double$",
+      "info args -t struct", "info args -t int fac", "info locals -q -t zz",
+      "info locals -t", "info locals s.m|rat", "info locals ^(sum|ratio)$",
+      "info locals su+", "info locals [[:alpha:]]um", "info locals \\(",
+      "info locals su\\+", "info locals sum\\|rat", "info locals ^r.*o$",
+      "info locals a{1}", "info locals m?$", "rbreak \\(",
+      "info sharedlibrary \\(", "info args \\(",
+      "info sharedlibrary libc\\|ld-", "info args -q -t char",
+      "info args -t point p", "info args -t point f",
+      "rbreak ^scale\\|^add_sq", "rbreak ^main$\\|^work",
+      "info breakpoints" }
+    assert.equal(0, mismatches("regexps", commands))
+  end)
 end)
 

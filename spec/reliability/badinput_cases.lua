@@ -219,6 +219,15 @@ cases.groups.module = with_memory {
                              { "missing file", { "/no/such.so", 4096 } },
                              { "directory", { "/", 4096 } } }
                   end },
+  -- gdb's regexps: a pattern regcomp refuses is nil and its message
+  regex = { params = { "pattern" },
+            good = function() return { "^sca\\|add_" } end,
+            extra = function()
+              return { { "unmatched group", { "\\(" } },
+                       { "unmatched bracket", { "[a" } },
+                       { "bad bound", { "a\\{2,1\\}" } },
+                       { "embedded zero", { "a\0b" } } }
+            end },
   demangle = { params = { "name" }, nil_ok = true,
                good = function() return { "_ZNSt6localeC1Ev" } end },
   -- marks: a good mark stays registered (unarmed, it changes nothing);

@@ -142,21 +142,41 @@ local function commands(dbg, args)
 end
 
 -- `rbreak REGEX`: a breakpoint on every function of the loaded libraries
--- whose name matches, each followed by its prototype as gdb shows it.
+-- whose name matches, each followed by its prototype as gdb shows it; in
+-- gdb's order: those with debug information by source file, then name,
+-- then the others as the libraries list them.
 local function rbreak(dbg, args)
   if args == "" then
     dbg:fail("Argument required (regular expression).")
   end
-  local pattern = regexp.pattern(dbg, args, "rbreak")
+  local regex = regexp.compile(dbg, args)
+  local with_lines, without = {}, {}
   for _, lib in ipairs(dbg.libraries) do
     for _, fn in ipairs(lib:functions()) do
-      if fn.name:find(pattern) and not fn.name:match("^sub_%x+$") then
-        breakpoints.set_breakpoint(dbg, fn.name, false)
+      if regex:find(fn.name) and not fn.name:match("^sub_%x+$") then
         local t = dbg.env:function_type(fn.address)
-        dbg:out(t and (expr.types.name(t, fn.name) .. ";")
-                or ("<function, no debug info> " .. fn.name .. ";"))
+        local line = t and lib:line_at(fn.address)
+        local found = { fn = fn, type = t, file = line and line.file }
+        if found.file then
+          with_lines[#with_lines + 1] = found
+        else
+          without[#without + 1] = found
+        end
       end
     end
+  end
+  table.sort(with_lines, function(a, b)
+    if a.file ~= b.file then
+      return a.file < b.file
+    end
+    return a.fn.name < b.fn.name
+  end)
+  table.move(without, 1, #without, #with_lines + 1, with_lines)
+  for _, found in ipairs(with_lines) do
+    local name = found.fn.name
+    breakpoints.set_breakpoint(dbg, name, false)
+    dbg:out(found.type and (expr.types.name(found.type, name) .. ";")
+            or ("<function, no debug info> " .. name .. ";"))
   end
 end
 
