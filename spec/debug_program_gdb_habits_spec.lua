@@ -149,5 +149,20 @@ describe("snare debug -- PROG as gdb 13", function()
       "info breakpoints" }
     assert.equal(0, mismatches("regexps", commands))
   end)
+
+  it("takes a name defined by the program and its library from the "
+     .. "selected frame's file where gdb does", function()
+    -- stopped in the library: its own twin_function (a call returns 2),
+    -- but the program's twin, the one the library's code reads
+    local commands = {
+      "break twin_lib_read", "run", "p twin", "p twin_function",
+      "p twin_function()", "p &twin_function", "p twin_name", "up",
+      "p twin_function", "p twin_function()", "p twin",
+      "info symbol twin_function", "down", "p *twin_function",
+      "whatis twin_function", "finish" }
+    local prog = helpers.program("twin_globals")
+    assert.equal(0, mismatches("names of two objects", commands, prog))
+    assert.matches("\n%$3 = 2\n", (dp.snare_debug(commands, prog)))
+  end)
 end)
 
