@@ -1,7 +1,8 @@
 -- debug_program_gdb_habits_spec.lua - `snare debug -- PROG` against gdb
 -- -batch on the same program, the commands typed by habit: stops inside
 -- the dynamic loader, info symbol, info line, clear, convenience
--- variables, every x format, the narrow register names. Each case counts
+-- variables, every x format, the narrow register names, gdb's regexps,
+-- conditions' types, names two objects define. Each case counts
 -- the lines that differ (addresses, pids and gdb's thread_db lines taken
 -- out) and prints the count.
 local helpers = require "spec.helpers"
@@ -163,6 +164,17 @@ describe("snare debug -- PROG as gdb 13", function()
     local prog = helpers.program("twin_globals")
     assert.equal(0, mismatches("names of two objects", commands, prog))
     assert.matches("\n%$3 = 2\n", (dp.snare_debug(commands, prog)))
+  end)
+
+  it("keeps the last run's end in $_exitcode and $_exitsignal", function()
+    local exits = { "p $_exitcode", "run", "p $_exitcode", "p $_exitsignal",
+                    "p $_exitcode * 2", "run", "p $_exitcode" }
+    assert.equal(0, mismatches("$_exitcode", exits,
+                               helpers.program("exit_deep")))
+    local faults = { "p $_exitsignal", "run", "continue", "p $_exitcode",
+                     "p $_exitsignal", "run", "continue", "p $_exitsignal" }
+    assert.equal(0, mismatches("$_exitsignal", faults,
+                               helpers.program("crash")))
   end)
 end)
 

@@ -549,11 +549,18 @@ function dbg.execute(self, line)
 end
 
 -- Breakpoints and values of earlier processes, set again without a word.
+local expr = require "snare.expr"
+local ending_values
 do
   local out = dbg.out
   dbg.out = function() end
   local carried = state_file.read(replay_path) or {}
   signals:restore(carried.signals)
+  -- how the last process ended, as gdb's $_exitcode or $_exitsignal
+  ending_values = carried.ending or {}
+  for name, n in pairs(ending_values) do
+    dbg.convenience[name] = expr.value.of(expr.types.builtin.int, n)
+  end
   run_carry.restore(dbg, agent.session, carried,
                     function(line)
     local count = #made
@@ -578,6 +585,7 @@ state.failed = dbg.failed or false
 breakpoint_ids()
 state.carry = run_carry.save(dbg, agent.session, made, highest, started)
 state.carry.signals = signals:save()
+state.carry.ending = ending_values
 if ended then
   -- an exit goes on (its status is snare's), a fault kills the process
   -- with its signal once this script returns
