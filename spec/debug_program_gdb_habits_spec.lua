@@ -176,5 +176,14 @@ describe("snare debug -- PROG as gdb 13", function()
     assert.equal(0, mismatches("$_exitsignal", faults,
                                helpers.program("crash")))
   end)
+
+  it("lists functions as gdb's info functions", function()
+    local commands = {
+      "info functions", "info functions ^[sam]", "info functions zzz",
+      "info functions -q ^sc", "info functions \\(",
+      "info functions _\\(start\\|init\\)", "break main", "run",
+      "info functions ^scale$\\|^add_square$\\|^worker$" }
+    assert.equal(0, mismatches("info functions", commands))
+  end)
 end)
 
