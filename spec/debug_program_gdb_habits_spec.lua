@@ -108,7 +108,11 @@ describe("snare debug -- PROG as gdb 13", function()
       "info symbol p->name", "info symbol &lock", "info symbol $sp",
       "info symbol", "info symbol nosuch", "info symbol scale+94",
       "info symbol (char*)scale+93", "info symbol main+1", "info symbol $pc",
-      "info line *0", "info line nosuch" }
+      "info line *0", "info line nosuch", "info line debug_program.c:19",
+      "info line debug_program.c:44", "info line debug_program.c:5",
+      "info line debug_program.c:999", "info line debug_program.c:24",
+      "info line debug_program.c:25", "info line nosuch.c:3", "info line 20",
+      "info line 1", "info line 0", "info line 999", "info line 42" }
     assert.equal(0, mismatches("info symbol, info line", commands))
   end)
 

@@ -67,27 +67,82 @@ local function row_at(addr)
   return row, finish
 end
 
--- The address `info line` asks about: *ADDR's, a function's entry, the
--- first of FILE:LINE; and the line asked for in that last form.
+-- The line-table rows of source file `file` (as typed: "x.c", or a path
+-- the recorded one ends with) in the code of the loaded libraries'
+-- functions that start in it: { line, address, finish, file } each.
+local function rows_of(dbg, file)
+  local function same(path)
+    return path == file or path:sub(-#file - 1) == "/" .. file
+  end
+  local rows = {}
+  for _, lib in ipairs(dbg.libraries) do
+    for _, fn in ipairs(lib:functions()) do
+      local first = snare.core.line_at(fn.address)
+      if first and same(first.file) then
+        local at, stop = fn.address, fn.address + math.max(fn.size or 0, 1)
+        while at < stop do
+          local row, finish = row_at(at)
+          if not row then
+            break
+          end
+          if same(row.file) then
+            rows[#rows + 1] = { line = row.line, address = row.address,
+                                finish = finish, file = row.file }
+          end
+          at = finish
+        end
+      end
+    end
+  end
+  return rows
+end
+
+-- `info line FILE:LINE` as gdb: the line's first row, else the first row
+-- of the next line with code ("contains no code"), else out of range.
+local function info_file_line(dbg, args, file, line)
+  local rows = rows_of(dbg, file)
+  if #rows == 0 then -- no such file: gdb's words for the location
+    local ok, err = pcall(snare.core.locations, dbg:location(args))
+    dbg:location_failed(ok and "" or err, args)
+  end
+  local exact, next_row
+  for _, row in ipairs(line > 0 and rows or {}) do -- (gdb's lines from 1)
+    if row.line == line then
+      if not exact or row.address < exact.address then
+        exact = row
+      end
+    elseif row.line > line and (not next_row or row.line < next_row.line
+           or row.line == next_row.line and row.address < next_row.address)
+    then
+      next_row = row
+    end
+  end
+  local name = report.file_name(rows[1].file, rows[1].address)
+  if exact then
+    dbg:out(string.format('Line %d of "%s" starts at address %s and ends at '
+                          .. "%s.", line, name, report.address(exact.address),
+                          report.address(exact.finish)))
+  elseif next_row then
+    dbg:out(string.format('Line %d of "%s" is at address %s but contains '
+                          .. "no code.", line, name,
+                          report.address(next_row.address)))
+  else -- (gdb's answer, not an error)
+    dbg:out(string.format('Line number %d is out of range for "%s".', line,
+                          name))
+  end
+end
+
+-- The address `info line` asks about: *ADDR's, a function's entry.
 local function asked_address(dbg, args)
   local address_text = args:match("^%*%s*(.+)$")
   if address_text then
     return dbg:address(address_text)
   end
-  local file, line = args:match("^(.+):(%d+)$")
-  if not file then
-    local ok, addr = pcall(snare.symbol, args)
-    if not ok or not addr then
-      dbg:fail('Function "%s" not defined.', args)
-    end
-    return addr
+  local ok, addr = pcall(snare.symbol, args)
+  if not ok or not addr then
+    dbg:fail('Function "%s" not defined.', args)
   end
-  local ok, addrs = pcall(snare.core.locations, dbg:location(args))
-  if not ok then
-    dbg:location_failed(addrs, args)
-  end
-  table.sort(addrs)
-  return addrs[1], tonumber(line)
+  return addr
 end
 
 -- `info line LOCATION`: where the line's code starts and ends.
@@ -95,7 +150,15 @@ local function info_line(dbg, args)
   if args == "" then
     dbg:fail("Argument required (a location: FUNCTION, FILE:LINE or *ADDR).")
   end
-  local addr, line = asked_address(dbg, args)
+  local file, line = args:match("^(.+):(%d+)$")
+  if not file and args:match("^%d+$") then -- a line of the current file
+    file, line = dbg:location("1"):match("^(.+):"), args
+  end
+  if file and not args:match("^%*") then
+    info_file_line(dbg, args, file, tonumber(line))
+    return
+  end
+  local addr = asked_address(dbg, args)
   local row, finish = row_at(addr)
   if not row then -- (gdb's answer, not an error)
     dbg:out(snare.describe(addr) and
@@ -104,15 +167,9 @@ local function info_line(dbg, args)
             or "No line number information available.")
     return
   end
-  local file = report.file_name(row.file, addr)
-  if line and row.line ~= line then
-    dbg:out(string.format('Line %d of "%s" is at address %s but contains '
-                          .. "no code.", line, file, report.address(addr)))
-    return
-  end
   dbg:out(string.format('Line %d of "%s" starts at address %s and ends at %s.',
-                        row.line, file, report.address(row.address),
-                        report.address(finish)))
+                        row.line, report.file_name(row.file, addr),
+                        report.address(row.address), report.address(finish)))
 end
 
 -- The objects gdb knows: the program alone before `run` (a program's
