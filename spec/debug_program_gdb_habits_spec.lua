@@ -189,5 +189,19 @@ describe("snare debug -- PROG as gdb 13", function()
       "info functions ^scale$\\|^add_square$\\|^worker$" }
     assert.equal(0, mismatches("info functions", commands))
   end)
+
+  it("names the unknown name read before a syntax error, as gdb's parser",
+     function()
+    local commands = { "break scale", "run" }
+    for _, text in ipairs {
+      "(nosuch_t)p", "(nosuch_t) 1 + zz", "zz zz", "sum sum", "p->x q",
+      "(int)nosuch", "1 +", "nosuch +", "factor nosuch", "sizeof(nosuch_t)",
+      "p->zz zz", '"zz" zz', "0x1f zz", "$rax zz", "(struct nosuch *)p zz",
+      "'a' b", "(struct point *)p zz", "(enum ne)1 +" } do
+      commands[#commands + 1] = "p " .. text
+    end
+    commands[#commands + 1] = "break scale if (nosuch_t)p"
+    assert.equal(0, mismatches("names before syntax errors", commands))
+  end)
 end)
 
