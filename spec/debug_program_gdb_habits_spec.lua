@@ -203,5 +203,16 @@ describe("snare debug -- PROG as gdb 13", function()
     commands[#commands + 1] = "break scale if (nosuch_t)p"
     assert.equal(0, mismatches("names before syntax errors", commands))
   end)
+
+  it("sets $bpnum for watchpoints and $_, $__ after x as gdb", function()
+    local commands = {
+      "break main", "run", "watch total", "p $bpnum", "rwatch total",
+      "p $bpnum", "tbreak scale", "p $bpnum", "rbreak ^add_sq", "p $bpnum",
+      "x/xb &total", "p $_", "p $__", "x/xh &total", "p $_", "x/xg &total",
+      "p $_", "x/c &total", "p $_", "p $__", "x/a &total", "p $_", "p $__",
+      "x/f &total", "p $_", "p $__", "x/2dw &total", "p $_", "whatis $__",
+      "x/2s p.name", "p $_", "whatis $_", "whatis $__" }
+    assert.equal(0, mismatches("$bpnum, $_ and $__", commands))
+  end)
 end)
 

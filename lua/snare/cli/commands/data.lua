@@ -99,6 +99,24 @@ local function unit_text(bytes, format, size)
   return expr.format_integer(n, size, true, format)
 end
 
+-- x's units as gdb types them: int8_t... int64_t.
+local unit_types = {}
+for size, name in pairs { [1] = "int8_t", [2] = "int16_t", [4] = "int32_t",
+                          [8] = "int64_t" } do
+  unit_types[size] = { kind = "int", size = size, signed = true, name = name,
+                       loaded = true }
+end
+
+-- gdb's $_ (a pointer to the last unit x examined, at `last`: to a byte
+-- after x/s and x/i) and $__ (that unit's contents as read now, of type
+-- `float` if named; none after x/s and x/i).
+local function examined(dbg, last, size, float)
+  dbg.convenience._ = expr.value.of(
+    expr.types.pointer(unit_types[size or 1]), last)
+  dbg.convenience.__ = size and expr.value.snapshot(expr.value.at(
+    float and expr.types.builtin[float] or unit_types[size], last)) or nil
+end
+
 local function examine_units(dbg, addr, n, format, size)
   local line = {}
   for i = 0, n - 1 do
@@ -138,8 +156,11 @@ local function examine(dbg, args, modifier)
     for _, insn in ipairs(insns) do
       dbg:out(report.instruction(insn, pc))
     end
+    examined(dbg, insns[#insns].address)
   elseif format == "s" then
+    local last = addr
     for _ = 1, n do
+      last = addr
       local text = snare.read_cstring(addr)
       if not text then
         -- gdb shows the string's error as its value
@@ -153,14 +174,12 @@ local function examine(dbg, args, modifier)
       addr = addr + #text + 1
       ::next::
     end
+    examined(dbg, last)
   else
     dbg.x_size = size
     examine_units(dbg, addr, n, format, size)
-    -- gdb's $_: the last unit examined
-    local unit = ({ [1] = "char", [2] = "short", [4] = "int",
-                    [8] = "long" })[size]
-    dbg.convenience._ = expr.value.of(
-      expr.types.pointer(expr.types.builtin[unit]), addr + (n - 1) * size)
+    local last = addr + (n - 1) * size
+    examined(dbg, last, size, format == "f" and float_units[size])
   end
 end
 
