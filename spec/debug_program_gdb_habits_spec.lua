@@ -214,5 +214,15 @@ describe("snare debug -- PROG as gdb 13", function()
       "x/2s p.name", "p $_", "whatis $_", "whatis $__" }
     assert.equal(0, mismatches("$bpnum, $_ and $__", commands))
   end)
+
+  it("takes a bare info line as the line after the last shown, as gdb",
+     function()
+    local commands = {
+      "break scale", "run", "info line", "info line", "info line",
+      "list 30,31", "info line", "info line", "up", "info line",
+      "info line debug_program.c:40", "info line", "info line *$pc",
+      "info line", "down", "info line" }
+    assert.equal(0, mismatches("bare info line", commands))
+  end)
 end)
 

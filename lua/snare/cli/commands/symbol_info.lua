@@ -97,9 +97,35 @@ local function rows_of(dbg, file)
   return rows
 end
 
+-- Remembers that info line showed `line` of `file`: a bare `info line`
+-- shows the next one, as gdb's, until a stop, frame or list changes what
+-- the current line is.
+local function shown_line(dbg, file, line)
+  dbg.info_line_shown = { context = dbg.listed or dbg.stop,
+                          frame = dbg.frame_index, file = file, line = line }
+end
+
+-- The line a bare `info line` means: the one after the line it showed
+-- last, else the first listed, else the selected frame's; file and line.
+local function default_line(dbg)
+  local shown = dbg.info_line_shown
+  if shown and shown.context == (dbg.listed or dbg.stop)
+     and shown.frame == dbg.frame_index then
+    return shown.file, shown.line + 1
+  elseif dbg.listed then
+    return dbg.listed.file, dbg.listed.first
+  end
+  local frame = dbg.session.stopped and dbg:selected_frame()
+  if not (frame and frame.file and frame.line) then
+    dbg:fail("No line number information available.")
+  end
+  return frame.file, frame.line
+end
+
 -- `info line FILE:LINE` as gdb: the line's first row, else the first row
 -- of the next line with code ("contains no code"), else out of range.
 local function info_file_line(dbg, args, file, line)
+  shown_line(dbg, file, line)
   local rows = rows_of(dbg, file)
   if #rows == 0 then -- no such file: gdb's words for the location
     local ok, err = pcall(snare.core.locations, dbg:location(args))
@@ -148,7 +174,9 @@ end
 -- `info line LOCATION`: where the line's code starts and ends.
 local function info_line(dbg, args)
   if args == "" then
-    dbg:fail("Argument required (a location: FUNCTION, FILE:LINE or *ADDR).")
+    local file, line = default_line(dbg)
+    info_file_line(dbg, file .. ":" .. line, file, line)
+    return
   end
   local file, line = args:match("^(.+):(%d+)$")
   if not file and args:match("^%d+$") then -- a line of the current file
@@ -167,6 +195,7 @@ local function info_line(dbg, args)
             or "No line number information available.")
     return
   end
+  shown_line(dbg, row.file, row.line)
   dbg:out(string.format('Line %d of "%s" starts at address %s and ends at %s.',
                         row.line, report.file_name(row.file, addr),
                         report.address(row.address), report.address(finish)))
