@@ -602,8 +602,8 @@ local function dollar(env, name)
   end
   local of = parts[name]
   if of then
-    local full, from, _, t = table.unpack(of)
-    return value.of(t, env:register(full) >> (8 * from))
+    local full, from, _, part_type = table.unpack(of)
+    return value.of(part_type, env:register(full) >> (8 * from))
   end
   local v = env:convenience(name)
   if v then
