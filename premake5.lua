@@ -165,10 +165,18 @@ end
 
 -- Whole programs for `snare profile -- PROG` (spec/cli_profile_spec.lua),
 -- in C and in C++ (demangled names); the libraries some of them call.
-local program_links = { unwind_backtrace = { "unwind" }, nested_calls = { "z" } }
+-- A fixture library a program links (by its project, found at run time
+-- through the rpath): twin_globals defines the library's globals again.
+local program_links = { unwind_backtrace = { "unwind" }, nested_calls = { "z" },
+                        twin_globals = { "fixtures_O0_twin_globals_lib" } }
+local fixture_library_dir = os.getcwd() .. "/build/fixtures/O0"
 for _, source in ipairs(os.matchfiles("spec/fixtures/programs/*.c*")) do
   target_project(source, "O0", "fixtures/bin", "ConsoleApp")
-  links(program_links[path.getbasename(source)] or {})
+  local linked = program_links[path.getbasename(source)] or {}
+  links(linked)
+  if linked[1] and linked[1]:match("^fixtures_") then
+    linkoptions { "-Wl,-rpath," .. fixture_library_dir }
+  end
   if path.getbasename(source) == "break_locations" then
     files { "spec/fixtures/programs/break_locations_asm.S" }
   end

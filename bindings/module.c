@@ -114,6 +114,8 @@ SNARE_LUA_EXPORT int luaopen_snare_core(lua_State *L)
   snare_lua_open_recording(L); /* sets recording_open */
   snare_lua_open_plt(L);       /* sets plt_stubs */
   snare_lua_open_symbol_file(L); /* sets symbol_file */
+  snare_lua_open_regex(L);       /* sets regex */
+  snare_lua_open_library_at(L);  /* sets library_at */
   snare_lua_set_memory_functions(L, MEMORY_MODULE);
   push_signals(L);
   lua_setfield(L, -2, "signals");

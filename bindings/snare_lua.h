@@ -214,6 +214,12 @@ void snare_lua_open_plt(lua_State *L);
 /* ---- symbol_file_lua.c ---- */
 /* Sets symbol_file (the symbols of a mapped file snare did not load). */
 void snare_lua_open_symbol_file(lua_State *L);
+/* ---- library_at.c ---- */
+/* Sets library_at (the library an address is in). */
+void snare_lua_open_library_at(lua_State *L);
+/* ---- regex.c ---- */
+/* Sets regex (gdb's POSIX basic regexps) into the table on top. */
+void snare_lua_open_regex(lua_State *L);
 /* ---- marks_lua.c ---- */
 /* Sets mark, marks, mark_hook, probe_hook... into the table on top. */
 void snare_lua_open_marks(lua_State *L);

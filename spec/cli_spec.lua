@@ -346,7 +346,7 @@ describe("snare debug", function()
       "delete",
       "info breakpoints",
     }
-    assert.matches("Error in testing condition for breakpoint 1:\n"
+    assert.matches("Error in testing breakpoint condition:\n"
                    .. "Cannot access memory at address 0x0", out, 1, true)
     assert.matches("\nBreakpoint 1, ", out, 1, true)
     assert.matches("breakpoint already hit 1 time\n", out, 1, true)

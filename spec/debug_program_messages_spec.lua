@@ -140,6 +140,16 @@ local stopped = {
   { "watch total if sum > 0 && bad", 'No symbol "bad" in current context.' },
   { "condition abc", "Bad breakpoint argument: 'abc'" },
   { "ignore abc 1", "bad breakpoint number: 'abc 1'" },
+  -- a type is looked up when the condition is given, a member at a hit
+  { "break scale if (struct nosuch *)p", "No struct type named nosuch." },
+  { "break scale if sizeof(union nosuch) > 1",
+    "No union type named nosuch." },
+  { "info symbol", "Argument required (address)." },
+  { "info symbol nosuch", 'No symbol "nosuch" in current context.' },
+  { "info line nosuch", 'Function "nosuch" not defined.' },
+  { "clear nosuch", 'Function "nosuch" not defined.' },
+  { "clear debug_program.c:30", "No breakpoint at debug_program.c:30." },
+  { "x/2q p", 'Undefined output format "q".' },
   { "info nosuch", 'Undefined info command: "nosuch".  Try "help info".' },
   { "nosuchcommand", 'Undefined command: "nosuchcommand".  Try "help".' },
   { "frame 1" }, -- (main's frame: shown, nothing to compare)

@@ -17,6 +17,8 @@
 --   states      session states to try ("idle", "stopped"); default both
 --               for session methods
 --   nil_ok      the function documents a plain nil result (no message)
+--   borrowed    the function returns libraries it did not open (already
+--               loaded ones): the spec leaves them open
 --   avoid       bad-value labels not to pass at all, because the call
 --               would do exactly what was asked (jump there, loop forever)
 --   extra(ctx)  more cases: list of {label, args} (args after self)
@@ -219,6 +221,18 @@ cases.groups.module = with_memory {
                              { "missing file", { "/no/such.so", 4096 } },
                              { "directory", { "/", 4096 } } }
                   end },
+  -- the library an address is in: none (nil) where no symbol holds it
+  library_at = { params = { "addr" }, nil_ok = true, borrowed = true,
+                 good = function(ctx) return { ctx.fib } end },
+  -- gdb's regexps: a pattern regcomp refuses is nil and its message
+  regex = { params = { "pattern" },
+            good = function() return { "^sca\\|add_" } end,
+            extra = function()
+              return { { "unmatched group", { "\\(" } },
+                       { "unmatched bracket", { "[a" } },
+                       { "bad bound", { "a\\{2,1\\}" } },
+                       { "embedded zero", { "a\0b" } } }
+            end },
   demangle = { params = { "name" }, nil_ok = true,
                good = function() return { "_ZNSt6localeC1Ev" } end },
   -- marks: a good mark stays registered (unarmed, it changes nothing);

@@ -111,25 +111,6 @@ local function is_own(path)
   end
   return false
 end
-local libraries, own_code, library_code = { agent.program }, {}, {}
-do
-  local seen = {}
-  for line in io.lines("/proc/self/maps") do
-    local from, to, path = line:match(
-      "^(%x+)%-(%x+)%s+r%-xp%s+%S+%s+%S+%s+%S+%s+(/.+%.so[%.%d]*)$")
-    if path and is_own(path) then
-      own_code[#own_code + 1] = { tonumber(from, 16), tonumber(to, 16) }
-    elseif path then
-      library_code[#library_code + 1] = { tonumber(from, 16),
-                                          tonumber(to, 16), path }
-      if not seen[path] then
-        seen[path] = true
-        libraries[#libraries + 1] = snare.load(path)
-      end
-    end
-  end
-end
-
 -- The loader's names of the shared objects (link_map's l_name, as gdb
 -- names them: "/lib/x86_64-linux-gnu/libc.so.6" where the mapping says
 -- /usr/lib/...), by load bias, from the loader's list (r_debug, which
@@ -165,6 +146,45 @@ do
   for _, entry in ipairs(link_map) do
     if entry.name ~= "" then
       loader_names[entry.bias] = entry.name
+    end
+  end
+end
+
+-- The maps' libraries, after the loader's list: the dynamic loader is
+-- opened by its PT_INTERP name, the name it has in that list (the
+-- mapping says /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2): by
+-- another, dlopen maps a second copy, which nothing runs, and the
+-- loader's frames had no names.
+local libraries, own_code, library_code = { agent.program }, {}, {}
+do
+  local interpreter_bias
+  for _, entry in ipairs(link_map) do
+    if entry.name == interpreter then
+      interpreter_bias = entry.bias
+    end
+  end
+  local opened, first_mapping = {}, {}
+  for line in io.lines("/proc/self/maps") do
+    local from, to, perms, offset, path = line:match(
+      "^(%x+)%-(%x+)%s+(%S+)%s+(%x+)%s+%S+%s+%S+%s+(/.+%.so[%.%d]*)$")
+    if path and not first_mapping[path] and tonumber(offset, 16) == 0 then
+      first_mapping[path] = tonumber(from, 16)
+    end
+    if perms ~= "r-xp" then
+      path = nil
+    end
+    if path and is_own(path) then
+      own_code[#own_code + 1] = { tonumber(from, 16), tonumber(to, 16) }
+    elseif path then
+      if opened[path] == nil then
+        local name = first_mapping[path] == interpreter_bias and interpreter
+          or path
+        opened[path] = snare.load(name) or false
+        libraries[#libraries + 1] = opened[path] or nil
+      end
+      library_code[#library_code + 1] = { tonumber(from, 16),
+                                          tonumber(to, 16), path,
+                                          opened[path] or nil }
     end
   end
 end
@@ -209,12 +229,7 @@ end
 require("snare.cli.report").library_at = function(addr)
   for _, code in ipairs(library_code) do
     if addr >= code[1] and addr < code[2] then
-      for _, lib in ipairs(libraries) do
-        if lib.path == code[3] then
-          return loader_names[lib.base] or code[3]
-        end
-      end
-      return code[3]
+      return code[4] and loader_names[code[4].base] or code[3]
     end
   end
 end
@@ -473,6 +488,10 @@ local program_commands = {
       if not started then
         d:fail("The program is not being run.")
       end
+      if not interactive then -- gdb asks a terminal only
+        d:out("Kill the program being debugged? (y or n) [answered Y; "
+              .. "input not from terminal]")
+      end
       d:out(("[Inferior 1 (process %d) killed]"):format(pid))
       state.killed = true
       return "quit"
@@ -551,12 +570,19 @@ function dbg.execute(self, line)
 end
 
 -- Breakpoints and values of earlier processes, set again without a word.
+local expr = require "snare.expr"
+local ending_values
 do
   local out = dbg.out
   dbg.out = function() end
   local carried = state_file.read(replay_path) or {}
   signals:restore(carried.signals)
   dbg.restoring = true -- (a pending breakpoint comes back pending)
+  -- how the last process ended, as gdb's $_exitcode or $_exitsignal
+  ending_values = carried.ending or {}
+  for name, n in pairs(ending_values) do
+    dbg.convenience[name] = expr.value.of(expr.types.builtin.int, n)
+  end
   run_carry.restore(dbg, agent.session, carried,
                     function(line)
     local count = #made
@@ -582,6 +608,7 @@ state.failed = dbg.failed or false
 breakpoint_ids()
 state.carry = run_carry.save(dbg, agent.session, made, highest, started)
 state.carry.signals = signals:save()
+state.carry.ending = ending_values
 if ended then
   -- an exit goes on (its status is snare's), a fault kills the process
   -- with its signal once this script returns

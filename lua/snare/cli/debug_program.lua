@@ -115,6 +115,13 @@ function debug_program.main(opts)
     end
     next_line, first = state.next, state.rerun or ""
     carried = state.carry or {}
+    -- gdb's $_exitcode after an exit, $_exitsignal after a fatal signal
+    -- (each forgets the other); a kill or re-run leaves them
+    if state.ended == "exit" then
+      carried.ending = { _exitcode = code }
+    elseif state.ended == "signal" or state.ended == "fault" then
+      carried.ending = { _exitsignal = state.signal or code - 128 }
+    end
     if state.args then -- `run ARGS`
       program = { program[1], table.unpack(state.args) }
     end

@@ -1,34 +1,19 @@
--- regexp.lua - the basic regular expressions gdb users type (^ $ . * + ?
--- [...] and backslash escapes) as Lua patterns (rbreak, info
--- sharedlibrary REGEX, info locals NAMEREGEXP).
+-- regexp.lua - the regular expressions gdb users type (rbreak, info
+-- sharedlibrary REGEX, info args and info locals NAMEREGEXP and -t
+-- TYPEREGEXP): POSIX basic regexps as gdb compiles them (snare.core's
+-- regex: `\|` alternatives, `\(...\)` groups, `\{m,n\}` counts, classes).
+local core = require "snare.core"
+
 local M = {}
 
---- `regex` as a Lua pattern; `command` names the command in the error
--- for what a Lua pattern cannot say (alternatives, groups, counts).
-function M.pattern(dbg, regex, command)
-  local out, i = {}, 1
-  while i <= #regex do
-    local c = regex:sub(i, i)
-    if c == "\\" then
-      i = i + 1
-      out[#out + 1] = "%" .. regex:sub(i, i)
-    elseif c == "[" then
-      local close = regex:find("]", i + 2, true)
-      if not close then
-        dbg:fail("Invalid regexp: unmatched [ in %s", regex)
-      end
-      out[#out + 1] = regex:sub(i, close):gsub("%%", "%%%%")
-      i = close
-    elseif c:match("[()|{}]") then
-      dbg:fail("%s: %s in a regexp is not supported", command, c)
-    elseif c == "%" or c == "-" then
-      out[#out + 1] = "%" .. c
-    else
-      out[#out + 1] = c
-    end
-    i = i + 1
+--- A matcher of `regex` (`:find(text)` says whether text matches);
+-- fails with gdb's "Invalid regexp: ..." when it does not compile.
+function M.compile(dbg, regex)
+  local re, message = core.regex(regex)
+  if not re then
+    dbg:fail("Invalid regexp: %s", message)
   end
-  return table.concat(out)
+  return re
 end
 
 return M

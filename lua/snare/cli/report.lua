@@ -139,9 +139,10 @@ function report.stop(out, stop, context)
   local frame = context.frame
   if kind == "breakpoint" then
     local id = report.breakpoint_number(stop)
-    if stop.error then
-      out(string.format("Error in testing condition for breakpoint %d:", id))
-      out(stop.error:match("^[^\n]*"))
+    if stop.error then -- gdb 13's words, on stderr as its errors
+      io.stdout:flush()
+      io.stderr:write("Error in testing breakpoint condition:\n",
+                      stop.error:match("^[^\n]*"), "\n")
     end
     local note = context.notes[id]
     out("")

@@ -9,14 +9,17 @@ local M = {}
 
 local DT_NEEDED, DT_STRTAB, DT_SONAME = 1, 5, 14
 
--- The [from, to) virtual addresses of the .text section of the ELF file
--- at `path` (gdb's From and To), or nil.
-function M.text_range(path)
+local SHF_ALLOC = 2
+
+-- The sections of the ELF file at `path`: { name, addr, size, alloc,
+-- offset, link, entsize } each, in the file's order; nil when it is not
+-- one.
+local function sections_of(path)
   local file, shoff, shentsize, shnum, shstrndx = elf.open(path)
   if not file then
     return nil
   end
-  local sections = {}
+  local headers = {}
   file:seek("set", shoff)
   local table_bytes = file:read(shentsize * shnum) or ""
   for i = 0, shnum - 1 do
@@ -24,26 +27,90 @@ function M.text_range(path)
     if at + 63 > #table_bytes then
       break
     end
-    local name, _, _, addr, offset, size =
-      string.unpack("<I4I4I8I8I8I8", table_bytes, at)
-    sections[i] = { name = name, addr = addr, offset = offset, size = size }
+    local name, _, flags, addr, offset, size, link, _, _, entsize =
+      string.unpack("<I4I4I8I8I8I8I4I4I8I8", table_bytes, at)
+    headers[i] = { name = name, flags = flags, addr = addr, offset = offset,
+                   size = size, link = link, entsize = entsize }
   end
-  local names = sections[shstrndx]
-  local found
+  local names = headers[shstrndx]
+  local strings = ""
   if names then
     file:seek("set", names.offset)
-    local strings = file:read(names.size) or ""
-    for i = 0, shnum - 1 do
-      local s = sections[i]
-      if s and strings:match("^%.text%z", s.name + 1) then
-        found = s
-        break
+    strings = file:read(names.size) or ""
+  end
+  file:close()
+  local list = {}
+  for i = 0, shnum - 1 do
+    local h = headers[i]
+    if h then
+      list[#list + 1] = { name = strings:match("^[^%z]*", h.name + 1) or "",
+                          addr = h.addr, size = h.size,
+                          alloc = h.flags & SHF_ALLOC ~= 0,
+                          offset = h.offset, link = h.link,
+                          entsize = h.entsize }
+    end
+  end
+  return list
+end
+
+M.sections = sections_of
+
+local STT_FUNC = 2
+
+-- The defined function symbols of the ELF file at `path` (its .symtab,
+-- else its .dynsym): { name, addr } each, addr the link-time address.
+function M.function_symbols(path)
+  local sections = sections_of(path)
+  if not sections then
+    return {}
+  end
+  local symtab
+  for _, want in ipairs { ".symtab", ".dynsym" } do
+    for _, sec in ipairs(sections) do
+      if not symtab and sec.name == want then
+        symtab = sec
       end
     end
   end
+  local strtab = symtab and sections[symtab.link + 1]
+  if not strtab then
+    return {}
+  end
+  local file = assert(io.open(path, "rb"))
+  file:seek("set", symtab.offset)
+  local entries = file:read(symtab.size) or ""
+  file:seek("set", strtab.offset)
+  local names = file:read(strtab.size) or ""
   file:close()
-  if found then
-    return found.addr, found.addr + found.size
+  local found = {}
+  for at = 1, #entries - 23, 24 do
+    local name, info, _, shndx, value =
+      string.unpack("<I4BBI2I8", entries, at)
+    if info & 0xf == STT_FUNC and shndx ~= 0 and value ~= 0 then
+      found[#found + 1] = { name = names:match("^[^%z]*", name + 1),
+                            addr = value }
+    end
+  end
+  return found
+end
+
+-- The [from, to) virtual addresses of the .text section of the ELF file
+-- at `path` (gdb's From and To), or nil.
+function M.text_range(path)
+  for _, s in ipairs(sections_of(path) or {}) do
+    if s.name == ".text" then
+      return s.addr, s.addr + s.size
+    end
+  end
+end
+
+-- The name of the section of the ELF file at `path` that is loaded at
+-- `addr` (a link-time address: ".text", ".bss"), or nil.
+function M.section_at(path, addr)
+  for _, s in ipairs(sections_of(path) or {}) do
+    if s.alloc and addr >= s.addr and addr < s.addr + s.size then
+      return s.name
+    end
   end
 end
 

@@ -3,9 +3,10 @@
 --
 -- An identifier is, in order: a local or parameter of the frame in view
 -- (located afresh at each evaluation), a file-scope variable of a loaded
--- library, an enumerator, a function or data symbol (of a loaded
--- library, else of any object of the process, as the dynamic linker
--- resolves it: libc's strlen). Lookups at file scope are remembered
+-- library, an enumerator, a function or data symbol (a function of the
+-- frame's compilation unit first, as gdb; else of a loaded library, else
+-- of any object of the process, as the dynamic linker resolves it:
+-- libc's strlen). Lookups at file scope are remembered
 -- (they walk every unit of the DWARF).
 -- @module snare.expr.env
 
@@ -150,8 +151,37 @@ function Env:enumerator(name)
   end
 end
 
+-- The address of function `name` of the compilation unit of the frame
+-- in view, or nil: gdb's lookup starts in the frame's block, so there a
+-- function of the frame's own file wins over the program's of that name
+-- (data does not: gdb reads a library's global where the dynamic linker
+-- bound it, as the lookup below does).
+local function own_function(self, name)
+  local frame = self.opts.frame and self.opts.frame()
+  local pc = frame and frame.pc
+  if not pc then
+    return nil
+  end
+  return cached(self, "own function", pc .. " " .. name, function()
+    local lib = core.library_at(pc)
+    local info = lib and lib:symbol_info(name)
+    if not (info and info.is_function) then
+      return nil
+    end
+    local here, there = core.unit_at(pc), core.unit_at(info.address)
+    if here and there and here.name == there.name
+       and here.comp_dir == there.comp_dir then
+      return info.address
+    end
+  end)
+end
+
 --- A symbol's address and whether it is a function.
 function Env:symbol(name)
+  local own = own_function(self, name)
+  if own then
+    return own, true
+  end
   return cached(self, "symbol", name, function()
     local addr, lib = snare.symbol(name)
     if not addr then -- any object of the process: libc's strlen, abs

@@ -512,11 +512,6 @@ registers.rbp, registers.fp = data_pointer, data_pointer
 local eflags = { kind = "int", size = 4, signed = true, name = "i386_eflags",
                  flags = true, loaded = true }
 registers.eflags = eflags
-local low32 = { eax = "rax", ebx = "rbx", ecx = "rcx", edx = "rdx",
-                esi = "rsi", edi = "rdi", ebp = "rbp", esp = "rsp" }
-for i = 8, 15 do
-  low32["r" .. i .. "d"] = "r" .. i
-end
 -- The registers beyond the general ones (frame:registers() has them), by
 -- gdb's types: segment selectors int32_t, the x87 control registers int,
 -- mxcsr its flags, k0..k7 uint64_t.
@@ -537,6 +532,36 @@ local uint64 = { kind = "int", size = 8, signed = false, name = "uint64_t",
                  loaded = true }
 for k = 0, 7 do
   registers["k" .. k] = uint64
+end
+-- gdb's amd64 pseudo registers, parts of the general ones: name ->
+-- { register, its bytes from, bytes, type } (eax, ax, al, ah; esi, si,
+-- sil; r8d, r8w, r8l). No 16-bit sp: $sp is the stack pointer.
+local int_types = { [1] = "int8_t", [2] = "int16_t", [4] = "int32_t" }
+local parts = {}
+local function part(name, full, from, size)
+  parts[name] = { full, from, size, { kind = "int", size = size,
+                  signed = true, name = int_types[size], loaded = true } }
+end
+for _, letter in ipairs { "a", "b", "c", "d" } do
+  local full = "r" .. letter .. "x"
+  part("e" .. letter .. "x", full, 0, 4)
+  part(letter .. "x", full, 0, 2)
+  part(letter .. "l", full, 0, 1)
+  part(letter .. "h", full, 1, 1)
+end
+for _, pair in ipairs { "si", "di", "bp", "sp" } do
+  local full = "r" .. pair
+  part("e" .. pair, full, 0, 4)
+  if pair ~= "sp" then
+    part(pair, full, 0, 2)
+  end
+  part(pair .. "l", full, 0, 1)
+end
+for i = 8, 15 do
+  local full = "r" .. i
+  part(full .. "d", full, 0, 4)
+  part(full .. "w", full, 0, 2)
+  part(full .. "l", full, 0, 1)
 end
 -- st0..st7: 80-bit x87 values, read as bytes
 local i387_ext = { kind = "float", size = 10, x87 = true,
@@ -575,9 +600,10 @@ local function dollar(env, name)
     v.register = aliases[name] or name
     return v
   end
-  if low32[name] then
-    local v = value.of(builtin.int, env:register(low32[name]))
-    return v
+  local of = parts[name]
+  if of then
+    local full, from, _, part_type = table.unpack(of)
+    return value.of(part_type, env:register(full) >> (8 * from))
   end
   local v = env:convenience(name)
   if v then

@@ -284,8 +284,9 @@ local function binary(n, size)
   return string.reverse(table.concat(digits))
 end
 
--- An integer (or pointer) in format letter f.
-local function integer_in(n, size, signed, f)
+--- An integer (or pointer) of `size` bytes in format letter f (print/F's
+-- x z o t d u c a; else decimal, `signed` or not).
+function format.integer_in(n, size, signed, f)
   local masked = size < 8 and n & ((1 << (8 * size)) - 1) or n
   if f == "x" then
     return string.format("0x%x", masked)
@@ -307,6 +308,7 @@ local function integer_in(n, size, signed, f)
   end
   return string.format("%d", signed and value.wrap(n, size, true) or n)
 end
+local integer_in = format.integer_in
 
 local render
 

@@ -28,17 +28,57 @@ local expr = {
   eval_decay = eval.decay,
   format_argument = format.argument,
   format_string = format.string_text,
+  format_integer = format.integer_in,
   format_eflags = format.eflags,
   format_mxcsr_names = format.mxcsr_names,
   vector = vector,
 }
 
+-- The words of C that are no names.
+local c_words = {}
+for word in ([[sizeof struct union enum unsigned signed int char short long
+               float double void _Bool const volatile]]):gmatch("%S+") do
+  c_words[word] = true
+end
+
+-- Whether `name` means something in e (an error looking it up counts).
+local function names_something(e, name)
+  local ok, found = pcall(function()
+    return e:variable(name) or e:global(name) or e:enumerator(name)
+      or e:symbol(name) or e:is_typedef(name)
+  end)
+  return not ok or found
+end
+
+-- gdb's error for the first name of text[1, upto) that names nothing in
+-- e, or nil: gdb's parser looks each name up as it reads it, so such a
+-- name before a syntax error is what gdb reports (`p (nosuch_t)x`: No
+-- symbol "nosuch_t"; `(struct nosuch *)p x`: No struct type named
+-- nosuch). Not members (after . or ->), $names, the insides of literals.
+local function unknown_before(text, upto, e)
+  local prefix = text:sub(1, upto - 1):gsub('"[^"]*"', '""')
+    :gsub("'[^']*'", "''")
+  for at, name in prefix:gmatch("()%f[%w_]([%a_][%w_]*)") do
+    local before = prefix:sub(1, at - 1)
+    local tag = before:match("%f[%w_](%a+)%s+$")
+    if tag == "struct" or tag == "union" or tag == "enum" then
+      local ok, t = pcall(e.type, e, tag .. " " .. name)
+      if ok and not t then
+        return string.format("No %s type named %s.", tag, name)
+      end
+    elseif not c_words[name] and not before:match("[%.%$]%s*$")
+       and not before:match("%->%s*$") and not names_something(e, name) then
+      return string.format('No symbol "%s" in current context.', name)
+    end
+  end
+end
+
 local function parse(text, e)
-  local tree, err = parser.parse(text, function(name)
+  local tree, err, at = parser.parse(text, function(name)
     return e:is_typedef(name)
   end)
   if not tree then
-    error(err, 0)
+    error(at and unknown_before(text, at, e) or err, 0)
   end
   return tree
 end
@@ -66,14 +106,30 @@ local function each_identifier(node, fn)
   end
 end
 
+-- Resolves every type named in a cast or sizeof under `node` in e.
+local function resolve_types(node, e)
+  if (node.op == "cast" or node.op == "sizeof") and node.type then
+    eval.type(e, node.type)
+  end
+  for _, child in pairs(node) do
+    if type(child) == "table" then
+      resolve_types(child, e)
+    end
+  end
+end
+
 --- The first identifier of C expression `text` that names nothing where
 -- a breakpoint is set, as gdb checks a condition when it is given (No
 -- symbol "x" in current context.): `visible(name)` says whether a local
 -- or parameter of that name is in scope there; a global, static,
 -- enumerator or symbol of environment e answers too. Nil when every
--- name resolves. Raises gdb's syntax error.
+-- name resolves. Raises gdb's syntax error, and its error for a type
+-- that names nothing ("No struct type named nosuch."), which gdb's
+-- parser gives at once; a member is only looked up at a hit.
 function expr.unknown_name(text, e, visible)
-  return each_identifier(parse(text, e), function(name)
+  local tree = parse(text, e)
+  resolve_types(tree, e)
+  return each_identifier(tree, function(name)
     name = name:gsub("@entry$", "")
     return not (visible(name) or e:global(name) or e:enumerator(name)
                 or e:symbol(name))

@@ -203,8 +203,8 @@ local grammar = P {
 }
 
 --- Parses `text`; `typedef(name)` says whether a name is a type. Returns
--- the tree, or nil and gdb's message ("A syntax error in expression,
--- near `...'.").
+-- the tree, or nil, gdb's message ("A syntax error in expression, near
+-- `...'.") and the position of the error in text.
 function parser.parse(text, typedef)
   is_typedef = typedef or function() return false end
   farthest = 1
@@ -223,7 +223,7 @@ function parser.parse(text, typedef)
     return nil, "Unmatched single quote."
   end
   return nil, string.format("A syntax error in expression, near `%s'.",
-                            rest)
+                            rest), farthest
 end
 
 --- Parses a type name alone ("struct node *", "unsigned long"), or nil.

@@ -1,6 +1,7 @@
 -- What a breakpoint does once set, as gdb changes it: condition N EXPR,
 -- ignore N COUNT, commands N ... end; and rbreak REGEX.
 
+local snare = require "snare"
 local expr = require "snare.expr"
 local breakpoints = require "snare.cli.commands.breakpoints"
 local regexp = require "snare.cli.regexp"
@@ -57,12 +58,62 @@ local function ignore(dbg, args)
   end
   count = math.max(count, 0)
   dbg.notes[bp.id].ignore = count
-  if count == 0 then
+  if dbg.batch then -- gdb says it to a terminal or a pipe only
+    return
+  elseif count == 0 then
     dbg:out(string.format("Will stop next time breakpoint %d is reached.",
                           bp.id))
+  elseif count == 1 then
+    dbg:out(string.format("Will ignore next crossing of breakpoint %d.",
+                          bp.id))
   else
-    dbg:out(string.format("Will ignore next %d crossing%s of breakpoint %d.",
-                          count, count == 1 and "" or "s", bp.id))
+    dbg:out(string.format("Will ignore next %d crossings of breakpoint %d.",
+                          count, bp.id))
+  end
+end
+
+-- `clear [LOCATION]`: deletes the breakpoints at LOCATION's addresses
+-- (alone: the selected frame's line), saying which as gdb does to a
+-- terminal or a pipe, and in batch mode when there are several.
+local function clear(dbg, args)
+  local where = args
+  if args == "" then
+    local file = dbg.session.stopped and dbg.stop and dbg.stop.file
+    local row = file and snare.core.line_at(dbg:selected_frame().pc)
+    if not row then
+      dbg:fail("No source file specified.")
+    end
+    where = file .. ":" .. row.line
+  end
+  local ok, addresses = pcall(snare.core.locations, dbg:location(where))
+  if not ok then
+    dbg:location_failed(addresses, where)
+  end
+  local at = {}
+  for _, addr in ipairs(addresses) do
+    at[addr] = true
+  end
+  local found, ids = {}, {}
+  for _, bp in ipairs(dbg.session:breakpoints()) do
+    for _, addr in ipairs(bp.addresses or { bp.address }) do
+      if at[addr] then
+        found[#found + 1] = bp
+        ids[#ids + 1] = tostring(bp.id)
+        break
+      end
+    end
+  end
+  if #found == 0 then
+    dbg:fail(args == "" and "No breakpoint at this line."
+             or ("No breakpoint at " .. args .. "."))
+  end
+  if not dbg.batch or #found > 1 then
+    dbg:out(string.format("Deleted breakpoint%s %s ", #found > 1 and "s" or "",
+                          table.concat(ids, " ")))
+  end
+  for _, bp in ipairs(found) do
+    dbg.notes[bp.id] = nil
+    bp:clear()
   end
 end
 
@@ -91,21 +142,41 @@ local function commands(dbg, args)
 end
 
 -- `rbreak REGEX`: a breakpoint on every function of the loaded libraries
--- whose name matches, each followed by its prototype as gdb shows it.
+-- whose name matches, each followed by its prototype as gdb shows it; in
+-- gdb's order: those with debug information by source file, then name,
+-- then the others as the libraries list them.
 local function rbreak(dbg, args)
   if args == "" then
     dbg:fail("Argument required (regular expression).")
   end
-  local pattern = regexp.pattern(dbg, args, "rbreak")
+  local regex = regexp.compile(dbg, args)
+  local with_lines, without = {}, {}
   for _, lib in ipairs(dbg.libraries) do
     for _, fn in ipairs(lib:functions()) do
-      if fn.name:find(pattern) and not fn.name:match("^sub_%x+$") then
-        breakpoints.set_breakpoint(dbg, fn.name, false)
+      if regex:find(fn.name) and not fn.name:match("^sub_%x+$") then
         local t = dbg.env:function_type(fn.address)
-        dbg:out(t and (expr.types.name(t, fn.name) .. ";")
-                or ("<function, no debug info> " .. fn.name .. ";"))
+        local line = t and lib:line_at(fn.address)
+        local found = { fn = fn, type = t, file = line and line.file }
+        if found.file then
+          with_lines[#with_lines + 1] = found
+        else
+          without[#without + 1] = found
+        end
       end
     end
+  end
+  table.sort(with_lines, function(a, b)
+    if a.file ~= b.file then
+      return a.file < b.file
+    end
+    return a.fn.name < b.fn.name
+  end)
+  table.move(without, 1, #without, #with_lines + 1, with_lines)
+  for _, found in ipairs(with_lines) do
+    local name = found.fn.name
+    breakpoints.set_breakpoint(dbg, name, false)
+    dbg:out(found.type and (expr.types.name(found.type, name) .. ";")
+            or ("<function, no debug info> " .. name .. ";"))
   end
 end
 
@@ -116,6 +187,9 @@ return {
   { name = "condition", usage = "condition N [EXPR]",
     help = "stop at breakpoint N only when the C expression holds",
     run = condition },
+  { name = "clear", usage = "clear [LOCATION]",
+    help = "delete the breakpoints at a location (alone: this line)",
+    run = clear },
   { name = "ignore", usage = "ignore N COUNT",
     help = "pass breakpoint N the next COUNT times", run = ignore },
   { name = "commands", usage = "commands [N]",

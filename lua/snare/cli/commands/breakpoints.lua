@@ -2,6 +2,7 @@
 
 local snare = require "snare"
 local core = require "snare.core"
+local expr = require "snare.expr"
 local report = require "snare.cli.report"
 local carry = require "snare.cli.run_carry"
 local watch = require "snare.cli.watch"
@@ -137,6 +138,7 @@ local function set_breakpoint(dbg, args, temporary, number)
                        test = test, stub = stub,
                        line = line_of(location, bp),
                        frame = function_frame(where, bp) }
+  dbg.convenience.bpnum = expr.value.of(expr.types.builtin.int, bp.id)
   local kind = temporary and "Temporary breakpoint" or "Breakpoint"
   if number then
     return

@@ -51,25 +51,73 @@ end
 local sizes = { b = 1, h = 2, w = 4, g = 8 }
 local per_line = { [1] = 8, [2] = 8, [4] = 4, [8] = 2 }
 
--- `x/NFU` as gdb parses it: count, format letter, size letter in any order.
+-- `x/NFU` as gdb parses it: count, format letter, size letter in any
+-- order. Without a size letter, as gdb's decode_format: an address is
+-- pointer-sized, a char a byte, a float the last size if a float has it
+-- (else a double); the rest the last size (at first a word).
 local function parse_examine(dbg, modifier)
   local n = tonumber(modifier:match("%d+") or "1")
   local format, size = "x", nil
   for letter in modifier:gsub("%d+", ""):gmatch(".") do
     if sizes[letter] then
       size = sizes[letter]
-    elseif letter:match("[xduis]") then
+    elseif letter:match("[xduotacfsiz]") then
       format = letter
     else
       dbg:fail('Undefined output format "%s".', letter)
     end
   end
-  return n, format, size or dbg.x_size or 4
+  local last = dbg.x_size or 4
+  if not size then
+    size = format == "a" and 8 or format == "c" and 1
+      or format == "f" and (last >= 4 and last or 8) or last
+  end
+  return n, format, size
 end
 
-local function examine_integers(dbg, addr, n, format, size)
-  local unpack = (format == "d" and "i" or "I") .. size
-  local shown = format == "x" and ("0x%0" .. size * 2 .. "x") or "%d"
+local float_units = { [4] = "float", [8] = "double" }
+
+-- One unit of `bytes` as x/F shows it: hex and binary padded to the
+-- unit's width, floats as print shows them.
+local function unit_text(bytes, format, size)
+  if format == "f" and float_units[size] then
+    return expr.format({ type = expr.types.builtin[float_units[size]],
+                         bytes = bytes })
+  end
+  local n = string.unpack("<i" .. size, bytes)
+  if format == "x" then
+    format = "z"
+  elseif format == "t" then
+    local bits = {}
+    for i = 8 * size - 1, 0, -1 do
+      bits[#bits + 1] = (n >> i) & 1
+    end
+    return table.concat(bits)
+  elseif format == "f" then
+    format = "d"
+  end
+  return expr.format_integer(n, size, true, format)
+end
+
+-- x's units as gdb types them: int8_t... int64_t.
+local unit_types = {}
+for size, name in pairs { [1] = "int8_t", [2] = "int16_t", [4] = "int32_t",
+                          [8] = "int64_t" } do
+  unit_types[size] = { kind = "int", size = size, signed = true, name = name,
+                       loaded = true }
+end
+
+-- gdb's $_ (a pointer to the last unit x examined, at `last`: to a byte
+-- after x/s and x/i) and $__ (that unit's contents as read now, of type
+-- `float` if named; none after x/s and x/i).
+local function examined(dbg, last, size, float)
+  dbg.convenience._ = expr.value.of(
+    expr.types.pointer(unit_types[size or 1]), last)
+  dbg.convenience.__ = size and expr.value.snapshot(expr.value.at(
+    float and expr.types.builtin[float] or unit_types[size], last)) or nil
+end
+
+local function examine_units(dbg, addr, n, format, size)
   local line = {}
   for i = 0, n - 1 do
     local at = addr + i * size
@@ -86,7 +134,7 @@ local function examine_integers(dbg, addr, n, format, size)
       io.stdout:flush()
       dbg:fail("Cannot access memory at address 0x%x", at)
     end
-    line[#line + 1] = string.format(shown, string.unpack("<" .. unpack, bytes))
+    line[#line + 1] = unit_text(bytes, format, size)
   end
   dbg:out(table.concat(line, "\t"))
 end
@@ -108,8 +156,11 @@ local function examine(dbg, args, modifier)
     for _, insn in ipairs(insns) do
       dbg:out(report.instruction(insn, pc))
     end
+    examined(dbg, insns[#insns].address)
   elseif format == "s" then
+    local last = addr
     for _ = 1, n do
+      last = addr
       local text = snare.read_cstring(addr)
       if not text then
         -- gdb shows the string's error as its value
@@ -123,14 +174,12 @@ local function examine(dbg, args, modifier)
       addr = addr + #text + 1
       ::next::
     end
+    examined(dbg, last)
   else
     dbg.x_size = size
-    examine_integers(dbg, addr, n, format, size)
-    -- gdb's $_: the last unit examined
-    local unit = ({ [1] = "char", [2] = "short", [4] = "int",
-                    [8] = "long" })[size]
-    dbg.convenience._ = expr.value.of(
-      expr.types.pointer(expr.types.builtin[unit]), addr + (n - 1) * size)
+    examine_units(dbg, addr, n, format, size)
+    local last = addr + (n - 1) * size
+    examined(dbg, last, size, format == "f" and float_units[size])
   end
 end
 
@@ -219,7 +268,7 @@ return {
     help = "a type spelled out: members of structs, unions and enums",
     run = ptype },
   { name = "x", usage = "x/NFU ADDRESS",
-    help = "examine memory: F = x d u s i, U = b h w g",
+    help = "examine memory: F = x d u o t a c f s i z, U = b h w g",
     run = examine },
   { name = "set", usage = "set var EXPR",
     help = "assign in C (set var x = 3, set $rax = 5; also: set timeout MS, "

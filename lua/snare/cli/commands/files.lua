@@ -34,15 +34,15 @@ end
 -- `info sharedlibrary [REGEX]`, as gdb: the objects whose name matches.
 local function info_sharedlibrary(dbg, args)
   local rows = shared_objects(dbg)
-  local pattern = args ~= "" and regexp.pattern(dbg, args, "info sharedlibrary")
+  local regex = args ~= "" and regexp.compile(dbg, args)
   local shown = {}
   for _, row in ipairs(rows) do
-    if not pattern or row.name:find(pattern) then
+    if not regex or regex:find(row.name) then
       shown[#shown + 1] = row
     end
   end
   if #shown == 0 then
-    dbg:out(pattern and "No shared libraries matched."
+    dbg:out(regex and "No shared libraries matched."
             or "No shared libraries loaded at this time.")
     return
   end

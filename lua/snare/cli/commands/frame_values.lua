@@ -52,29 +52,47 @@ local function list(dbg, entries, none, first, frame, indent)
   end
 end
 
--- gdb 13's [-q] [NAMEREGEXP] of info args and info locals: the entries
--- whose name matches, and what to say when none does ("No matching
--- arguments.", nothing with -q). first: as list's, for the entries
--- unfiltered (a filtered list reads a shadowed name's value by name).
-local function filtered(dbg, entries, args, none, kind, first)
-  local quiet = false
+-- The name of the type of `frame`'s variable `name` as gdb prints it
+-- ("struct point *"), or "".
+local function type_name(frame, name)
+  local where = frame.locate and frame:locate(name)
+  return where and where.type and expr.types.name(expr.types.from_ref(where.type))
+    or ""
+end
+
+-- gdb 13's [-q] [-t TYPEREGEXP] [NAMEREGEXP] of info args and info
+-- locals: the entries whose name (and type) match, and what to say when
+-- none does ("No matching arguments.", nothing with -q). first: as
+-- list's, for the entries unfiltered (a filtered list reads a shadowed
+-- name's value by name).
+local function filtered(dbg, entries, args, none, first)
+  local quiet, type_regex = false, nil
   local word, rest = args:match("^(%S+)%s*(.-)$")
   while word == "-q" or word == "-t" do
     if word == "-t" then
-      dbg:fail("info %s -t TYPEREGEXP is not supported", kind)
+      local regex
+      regex, rest = rest:match("^(%S*)%s*(.-)$")
+      if regex == "" then
+        dbg:fail("-t requires an argument")
+      end
+      type_regex = regexp.compile(dbg, regex)
+    else
+      quiet = true
     end
-    quiet = true
     args = rest
     word, rest = args:match("^(%S+)%s*(.-)$")
   end
   if args == "--" then
     args = ""
   end
-  if args ~= "" then
-    local pattern = regexp.pattern(dbg, args, "info " .. kind)
+  if args ~= "" or type_regex then
+    local name_regex = args ~= "" and regexp.compile(dbg, args)
+    local frame = dbg:selected_frame()
     local kept = {}
     for _, entry in ipairs(entries) do
-      if entry.name:find(pattern) then
+      if (not name_regex or name_regex:find(entry.name))
+         and (not type_regex
+              or type_regex:find(type_name(frame, entry.name))) then
         kept[#kept + 1] = entry
       end
     end
@@ -91,14 +109,14 @@ end
 local function info_args(dbg, args)
   local frame = selected_frame(dbg)
   local ok, params = pcall(frame.params, frame)
-  filtered(dbg, ok and params or {}, args or "", "No arguments.", "args")
+  filtered(dbg, ok and params or {}, args or "", "No arguments.")
 end
 
 local function info_locals(dbg, args)
   local frame = selected_frame(dbg)
   local ok, locals = pcall(frame.locals, frame)
   local got, params = pcall(frame.params, frame)
-  filtered(dbg, ok and locals or {}, args or "", "No locals.", "locals",
+  filtered(dbg, ok and locals or {}, args or "", "No locals.",
            got and #params or nil)
 end
 

@@ -2,6 +2,7 @@
 -- `disable`, `enable` and `info breakpoints` (breakpoints.lua) take
 -- watchpoints too: they share the breakpoints' numbers.
 
+local expr = require "snare.expr"
 local watch = require "snare.cli.watch"
 
 -- `watch EXPR [if COND]`: EXPR a variable (a local of the innermost
@@ -37,6 +38,7 @@ local function set_watchpoint(dbg, args, kind)
   local note = { kind = kind, expression = expression, condition = condition,
                  length = wp.length }
   dbg.notes[wp.id] = note
+  dbg.convenience.bpnum = expr.value.of(expr.types.builtin.int, wp.id)
   dbg:out(watch.title(wp.id, note))
 end
 

@@ -1,0 +1,311 @@
+-- What an address or a line is, as gdb answers: info symbol ADDR,
+-- info line FUNC|FILE:LINE|*ADDR; and which functions there are: info
+-- functions [-q] [REGEX].
+
+local snare = require "snare"
+local expr = require "snare.expr"
+local regexp = require "snare.cli.regexp"
+local report = require "snare.cli.report"
+local shared_objects = require "snare.cli.shared_objects"
+
+-- The loaded library whose file is `path` (a symbol's library).
+local function library_of(dbg, path)
+  for _, lib in ipairs(dbg.libraries) do
+    if lib.path == path then
+      return lib
+    end
+  end
+end
+
+-- Whether gdb knows more than one object file: it names the object in
+-- its answer then (the program alone before `run`).
+local function several_objects(dbg)
+  if dbg.shared_objects then
+    return #dbg.shared_objects() > 0
+  end
+  return #dbg.libraries > 1
+end
+
+-- `info symbol ADDR`: "scale + 11 in section .text of /path/prog".
+local function info_symbol(dbg, args)
+  if args == "" then
+    dbg:fail("Argument required (address).")
+  end
+  local addr = dbg:address(args)
+  local sym = snare.symbol_at(addr)
+  local lib = sym and library_of(dbg, sym.library)
+  local section = lib and shared_objects.section_at(lib.path, addr - lib.base)
+  if not section then -- (gdb's answer, not an error)
+    dbg:out(string.format("No symbol matches %s.", args))
+    return
+  end
+  local offset = addr - sym.address
+  local text = offset == 0 and sym.name
+    or string.format("%s + %d", sym.name, offset)
+  text = text .. " in section " .. section
+  if several_objects(dbg) then
+    local name = report.library_at and report.library_at(addr) or lib.path
+    text = text .. " of " .. name
+  end
+  dbg:out(text)
+end
+
+-- The line-table row at `addr` and where it ends (the next row's start).
+local function row_at(addr)
+  local row = snare.core.line_at(addr)
+  if not row then
+    return nil
+  end
+  local finish = row.address + 1
+  while true do
+    local next_row = snare.core.line_at(finish)
+    if not next_row or next_row.address ~= row.address then
+      break
+    end
+    finish = finish + 1
+  end
+  return row, finish
+end
+
+-- The line-table rows of source file `file` (as typed: "x.c", or a path
+-- the recorded one ends with) in the code of the loaded libraries'
+-- functions that start in it: { line, address, finish, file } each.
+local function rows_of(dbg, file)
+  local function same(path)
+    return path == file or path:sub(-#file - 1) == "/" .. file
+  end
+  local rows = {}
+  for _, lib in ipairs(dbg.libraries) do
+    for _, fn in ipairs(lib:functions()) do
+      local first = snare.core.line_at(fn.address)
+      if first and same(first.file) then
+        local at, stop = fn.address, fn.address + math.max(fn.size or 0, 1)
+        while at < stop do
+          local row, finish = row_at(at)
+          if not row then
+            break
+          end
+          if same(row.file) then
+            rows[#rows + 1] = { line = row.line, address = row.address,
+                                finish = finish, file = row.file }
+          end
+          at = finish
+        end
+      end
+    end
+  end
+  return rows
+end
+
+-- Remembers that info line showed `line` of `file`: a bare `info line`
+-- shows the next one, as gdb's, until a stop, frame or list changes what
+-- the current line is.
+local function shown_line(dbg, file, line)
+  dbg.info_line_shown = { context = dbg.listed or dbg.stop,
+                          frame = dbg.frame_index, file = file, line = line }
+end
+
+-- The line a bare `info line` means: the one after the line it showed
+-- last, else the first listed, else the selected frame's; file and line.
+local function default_line(dbg)
+  local shown = dbg.info_line_shown
+  if shown and shown.context == (dbg.listed or dbg.stop)
+     and shown.frame == dbg.frame_index then
+    return shown.file, shown.line + 1
+  elseif dbg.listed then
+    return dbg.listed.file, dbg.listed.first
+  end
+  local frame = dbg.session.stopped and dbg:selected_frame()
+  if not (frame and frame.file and frame.line) then
+    dbg:fail("No line number information available.")
+  end
+  return frame.file, frame.line
+end
+
+-- `info line FILE:LINE` as gdb: the line's first row, else the first row
+-- of the next line with code ("contains no code"), else out of range.
+local function info_file_line(dbg, args, file, line)
+  shown_line(dbg, file, line)
+  local rows = rows_of(dbg, file)
+  if #rows == 0 then -- no such file: gdb's words for the location
+    local ok, err = pcall(snare.core.locations, dbg:location(args))
+    dbg:location_failed(ok and "" or err, args)
+  end
+  local exact, next_row
+  for _, row in ipairs(line > 0 and rows or {}) do -- (gdb's lines from 1)
+    if row.line == line then
+      if not exact or row.address < exact.address then
+        exact = row
+      end
+    elseif row.line > line and (not next_row or row.line < next_row.line
+           or row.line == next_row.line and row.address < next_row.address)
+    then
+      next_row = row
+    end
+  end
+  local name = report.file_name(rows[1].file, rows[1].address)
+  if exact then
+    dbg:out(string.format('Line %d of "%s" starts at address %s and ends at '
+                          .. "%s.", line, name, report.address(exact.address),
+                          report.address(exact.finish)))
+  elseif next_row then
+    dbg:out(string.format('Line %d of "%s" is at address %s but contains '
+                          .. "no code.", line, name,
+                          report.address(next_row.address)))
+  else -- (gdb's answer, not an error)
+    dbg:out(string.format('Line number %d is out of range for "%s".', line,
+                          name))
+  end
+end
+
+-- The address `info line` asks about: *ADDR's, a function's entry.
+local function asked_address(dbg, args)
+  local address_text = args:match("^%*%s*(.+)$")
+  if address_text then
+    return dbg:address(address_text)
+  end
+  local ok, addr = pcall(snare.symbol, args)
+  if not ok or not addr then
+    dbg:fail('Function "%s" not defined.', args)
+  end
+  return addr
+end
+
+-- `info line LOCATION`: where the line's code starts and ends.
+local function info_line(dbg, args)
+  if args == "" then
+    local file, line = default_line(dbg)
+    info_file_line(dbg, file .. ":" .. line, file, line)
+    return
+  end
+  local file, line = args:match("^(.+):(%d+)$")
+  if not file and args:match("^%d+$") then -- a line of the current file
+    file, line = dbg:location("1"):match("^(.+):"), args
+  end
+  if file and not args:match("^%*") then
+    info_file_line(dbg, args, file, tonumber(line))
+    return
+  end
+  local addr = asked_address(dbg, args)
+  local row, finish = row_at(addr)
+  if not row then -- (gdb's answer, not an error)
+    dbg:out(snare.describe(addr) and
+            "No line number information available for address "
+              .. report.address(addr)
+            or "No line number information available.")
+    return
+  end
+  shown_line(dbg, row.file, row.line)
+  dbg:out(string.format('Line %d of "%s" starts at address %s and ends at %s.',
+                        row.line, report.file_name(row.file, addr),
+                        report.address(row.address), report.address(finish)))
+end
+
+-- The objects gdb knows: the program alone before `run` (a program's
+-- prompt lists no shared object then), else every loaded library.
+local function known_libraries(dbg)
+  if dbg.shared_objects and #dbg.shared_objects() == 0 then
+    return { dbg.libraries[1] }
+  end
+  return dbg.libraries
+end
+
+-- `info functions [-q] [REGEX]`: the matching functions with debug
+-- information by source file (then name), each "LINE:\tPROTOTYPE;"; then
+-- the others, PLT stubs included ("atoi@plt"), by address.
+local function info_functions(dbg, args)
+  local quiet = false
+  local word, rest = args:match("^(%S+)%s*(.-)$")
+  while word == "-q" or word == "--" do
+    quiet = quiet or word == "-q"
+    args = rest
+    word, rest = args:match("^(%S+)%s*(.-)$")
+    if word == nil or args:sub(1, 1) ~= "-" then
+      break
+    end
+  end
+  local regex = args ~= "" and regexp.compile(dbg, args)
+  local by_file, files, others = {}, {}, {}
+  for _, lib in ipairs(known_libraries(dbg)) do
+    local function consider(name, address)
+      if regex and not regex:find(name) then
+        return
+      end
+      local t = dbg.env:function_type(address)
+      local ok, info = pcall(lib.function_info, lib, name)
+      local line = t and lib:line_at(address)
+      if line then
+        local file = report.file_name(line.file, address)
+        if not by_file[file] then
+          by_file[file] = {}
+          files[#files + 1] = file
+        end
+        local decl = ok and info and info.decl_line
+        table.insert(by_file[file], { name = name, text = (decl and (decl
+          .. ":\t") or "\t") .. expr.types.name(t, name) .. ";" })
+      else
+        others[#others + 1] = { name = name, address = address }
+      end
+    end
+    local seen = {}
+    local function once(name, address)
+      local key = name .. "@" .. address
+      if not seen[key] then
+        seen[key] = true
+        consider(name, address)
+      end
+    end
+    for _, fn in ipairs(lib:functions()) do
+      if not fn.name:match("^sub_%x+$") then
+        once(fn.name, fn.address)
+      end
+    end
+    for _, fn in ipairs(shared_objects.function_symbols(lib.path)) do
+      once(fn.name, lib.base + fn.addr)
+    end
+    -- the PLT's entries, named as the symbols snare gives them ("atoi@plt")
+    for _, sec in ipairs(shared_objects.sections(lib.path) or {}) do
+      local step = ({ [".plt"] = 16, [".plt.sec"] = 16, [".plt.got"] = 8 })
+        [sec.name]
+      for at = sec.addr, step and sec.addr + sec.size - 1 or -1, step or 1 do
+        local sym = snare.symbol_at(lib.base + at)
+        if sym and sym.address == lib.base + at and sym.name:match("@plt$") then
+          once(sym.name, sym.address)
+        end
+      end
+    end
+  end
+  if not quiet then
+    dbg:out(regex and string.format(
+      'All functions matching regular expression "%s":', args)
+      or "All defined functions:")
+  end
+  table.sort(files)
+  for _, file in ipairs(files) do
+    dbg:out("")
+    dbg:out(string.format("File %s:", file))
+    table.sort(by_file[file], function(a, b) return a.name < b.name end)
+    for _, fn in ipairs(by_file[file]) do
+      dbg:out(fn.text)
+    end
+  end
+  if #others > 0 then
+    table.sort(others, function(a, b) return a.address < b.address end)
+    dbg:out("")
+    dbg:out("Non-debugging symbols:")
+    for _, fn in ipairs(others) do
+      dbg:out(string.format("0x%016x  %s", fn.address, fn.name))
+    end
+  end
+end
+
+return {
+  { name = "symbol", group = "info", usage = "info symbol ADDR",
+    help = "the symbol and section an address is in", run = info_symbol },
+  { name = "line", group = "info",
+    usage = "info line FUNCTION|FILE:LINE|*ADDR",
+    help = "where a line's code starts and ends", run = info_line },
+  { name = "functions", group = "info", usage = "info functions [-q] [REGEX]",
+    help = "the functions whose name matches, with their prototypes",
+    run = info_functions },
+}
