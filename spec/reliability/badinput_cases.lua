@@ -149,6 +149,8 @@ cases.groups.module = with_memory {
                              { "huge count", { "fib", 1 << 40 } } }
                   end },
   line_at = { params = { "addr" }, good = function(ctx) return { ctx.fib } end },
+  source_frame_at = { params = { "addr", "outward" },
+                      good = function(ctx) return { ctx.fib, 0 } end },
   language_at = { params = { "addr" }, nil_ok = true,
                   good = function(ctx) return { ctx.fib } end },
   source_name = { params = { "addr", "path" },
@@ -374,6 +376,7 @@ local session = with_memory {
                    return list
                  end },
   breakpoints = {},
+  breakpoint_number = {},
   breakpoint_numbers_from = { params = { "number" },
                               good = function() return { 1 } end },
   watch = { params = { "where", "opts", "kind", "len", "condition", "skip",
