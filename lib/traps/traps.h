@@ -47,6 +47,24 @@ typedef struct snare_breakpoint_variable {
   snare_variable_program program;
 } snare_breakpoint_variable;
 
+/*
+ * What a record whose condition runs on the thread that hit it (a
+ * breakpoint; a watchpoint, lib/session/watchpoint.c) needs to outlive
+ * its clear: the threads in its condition now, and whether it was
+ * cleared. One cleared while they run waits on the late list
+ * (lib/session/conditions.c), its condition data unreleased, until the
+ * last returns; the rest is filled when it goes there.
+ */
+typedef struct snare_condition_guard {
+  _Atomic unsigned evaluating;
+  _Atomic bool cleared;
+  struct snare_session *session;
+  void (*release)(void *condition_data); /* NULL: nothing to release */
+  void *condition_data;
+  void *record; /* retired after the release */
+  struct snare_condition_guard *next_late;
+} snare_condition_guard;
+
 typedef struct snare_breakpoint {
   int id;
   uint64_t address;
@@ -65,13 +83,7 @@ typedef struct snare_breakpoint {
   uint64_t function_start, function_end; /* 0, 0: any pc */
   bool trap; /* never reached through a jump */
   unsigned inline_hidden; /* inlined frames its stops hide (options.function) */
-  /* Threads running its condition now (lib/session/fault.c), and whether
-     it was cleared: one cleared while they run waits on the late list,
-     its condition data unreleased, until the last returns
-     (lib/session/breakpoint.c). */
-  _Atomic unsigned evaluating;
-  _Atomic bool cleared;
-  struct snare_breakpoint *next_late;
+  snare_condition_guard guard; /* its condition's threads, its clear */
   /* Only a breakpoint with a condition has slots (SNARE_BREAKPOINT_VARIABLES
      or 0): they are most of its size, and ten thousand plain breakpoints
      paid for them in page faults. */

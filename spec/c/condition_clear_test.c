@@ -5,7 +5,7 @@
  * returns (released at the next reclaim after), the condition sees it
  * cleared (snare_frame_cleared), the hit does not stop, and
  * snare_session_free waits for the condition. Trap and jump breakpoints
- * both, on the loops fixture's count_to.
+ * both, and an execute watchpoint, on the loops fixture's count_to.
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -234,6 +234,55 @@ static void *free_session(void *arg) {
 Test(condition_clear, session_free_waits_for_the_condition) {
   gate g = {.answer = true};
   set_gated(&g, true);
+  caller c = {.keep_attached = true};
+  start(&c);
+  await_count(&g.entered, 1);
+  freer f = {0};
+  cr_assert_eq(pthread_create(&f.handle, NULL, free_session, &f), 0);
+  nanosleep(&(struct timespec){.tv_nsec = 200000000}, NULL);
+  cr_assert_not(atomic_load(&f.done), "freed under a running condition");
+  cr_assert_eq(atomic_load(&g.releases), 0);
+  atomic_store(&g.open, true);
+  pthread_join(f.handle, NULL);
+  cr_assert_eq(atomic_load(&g.releases), 1);
+  cr_assert(atomic_load(&g.saw_cleared));
+  session = NULL;
+  pthread_join(c.handle, NULL);
+  cr_assert_eq(atomic_load(&c.result), 55, "ran on without stopping");
+}
+
+/* An execute watchpoint at count_to's first instruction whose condition
+   is the gate: a watchpoint's condition outlives its clear as a
+   breakpoint's does. */
+static int watch_gated(gate *g) {
+  snare_watchpoint_options opts = {.kind = SNARE_WATCH_EXECUTE,
+                                   .condition = gated, .condition_data = g,
+                                   .release = released};
+  int id;
+  cr_assert_eq(snare_watchpoint_set(session, count_to(), 1, &opts, &id),
+               SNARE_OK);
+  return id;
+}
+
+Test(condition_clear, watchpoint_cleared_while_evaluating_does_not_stop) {
+  gate g = {.answer = true};
+  int id = watch_gated(&g);
+  caller c = {0};
+  start(&c);
+  await_count(&g.entered, 1);
+  cr_assert_eq(snare_watchpoint_clear(session, id), SNARE_OK);
+  cr_assert_eq(atomic_load(&g.releases), 0, "released under its condition");
+  atomic_store(&g.open, true);
+  pthread_join(c.handle, NULL);
+  cr_assert(atomic_load(&g.saw_cleared));
+  cr_assert_eq(atomic_load(&c.result), 55);
+  assert_no_stop(); /* also reclaims: after each event */
+  cr_assert_eq(atomic_load(&g.releases), 1);
+}
+
+Test(condition_clear, session_free_waits_for_a_watchpoint_condition) {
+  gate g = {.answer = true};
+  watch_gated(&g);
   caller c = {.keep_attached = true};
   start(&c);
   await_count(&g.entered, 1);
