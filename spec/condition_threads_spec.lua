@@ -42,6 +42,19 @@ describe("Lua conditions on four attached threads", function()
     return stops
   end
 
+  -- The stops of four threads: each once, at thread_hit(7).
+  local function assert_each_once_at_7(stops, round)
+    local where, threads = {}, {}
+    for _, ev in ipairs(stops) do
+      where[#where + 1] = ev.regs.rdi
+      threads[ev.thread] = (threads[ev.thread] or 0) + 1
+    end
+    assert.same({ 7, 7, 7, 7 }, where, "round " .. round)
+    for t, count in pairs(threads) do
+      assert.equals(1, count, "thread " .. t)
+    end
+  end
+
   it("stops each thread once, where its condition holds", function()
     local n, iterations = 4, 50
     for round = 1, ROUNDS do
@@ -49,15 +62,7 @@ describe("Lua conditions on four attached threads", function()
       local bp = s:breakpoint("*thread_hit", {condition = function(frame)
         return frame.regs.rdi == 7
       end})
-      local where, threads = {}, {}
-      for _, ev in ipairs(run_workers(s, n, iterations)) do
-        where[#where + 1] = ev.regs.rdi
-        threads[ev.thread] = (threads[ev.thread] or 0) + 1
-      end
-      assert.same({ 7, 7, 7, 7 }, where, "round " .. round)
-      for t, count in pairs(threads) do
-        assert.equals(1, count, "thread " .. t)
-      end
+      assert_each_once_at_7(run_workers(s, n, iterations), round)
       assert.equals(n * iterations, bp.hits)
       assert.equals(n, bp.stops)
       s:close()
@@ -95,16 +100,11 @@ describe("Lua conditions on four attached threads", function()
         calls = calls + 1
         return frame.regs.rdi == 7
       end)
-      local where, threads = {}, {}
-      for _, ev in ipairs(run_workers(s, n, iterations, "watchpoint")) do
+      local stops = run_workers(s, n, iterations, "watchpoint")
+      for _, ev in ipairs(stops) do
         assert.equals(wp, ev.watchpoint)
-        where[#where + 1] = ev.regs.rdi
-        threads[ev.thread] = (threads[ev.thread] or 0) + 1
       end
-      assert.same({ 7, 7, 7, 7 }, where, "round " .. round)
-      for t, count in pairs(threads) do
-        assert.equals(1, count, "thread " .. t)
-      end
+      assert_each_once_at_7(stops, round)
       assert.equals(n * iterations, calls, "round " .. round)
       assert.equals(n * iterations, wp.hits)
       assert.equals(n, wp.stops)
