@@ -112,47 +112,18 @@ static bool run_condition(snare_frame *frame, lsession *s, int table_uv,
   return stop;
 }
 
-/* Runs the condition with the Lua turn taken, and gives the turn back. */
-static bool run_condition_and_leave(snare_frame *frame, lsession *s,
-                                    int table_uv, int id, int condition_uv,
-                                    int frame_uv)
-{
-  bool stop = run_condition(frame, s, table_uv, id, condition_uv, frame_uv);
-  snare_lua_leave_async();
-  return stop;
-}
-
-/*
- * The watchpoint's condition trampoline, on the thread that hit it while
- * the controller is blocked in C. The worker waits its turn to run Lua
- * (its controller is blocked in s:call/s:resume until it stops); any
- * other attached thread runs Lua only if it gets the turn at once and
- * otherwise stops, so it never waits on Lua (see threads.c).
- */
-bool snare_lua_condition(snare_frame *frame, lsession *s, int table_uv,
-                         int id, int condition_uv, int frame_uv)
-{
-  bool worker = snare_frame_thread(frame) == s->thread;
-  while (!snare_lua_try_enter_async()) {
-    if (!worker)
-      return true;
-    sched_yield();
-  }
-  return run_condition_and_leave(frame, s, table_uv, id, condition_uv,
-                                 frame_uv);
-}
-
 /* Yields this many times before it starts to sleep between tries. */
 enum { TURN_YIELDS = 1000, TURN_SLEEP_MAX_NS = 1000000 };
 
 /*
- * Takes the Lua turn for the condition of frame's breakpoint, waiting
- * while another thread's condition has it or the controller is not
- * blocked in C (showing a stop, at the prompt): threads that hit at once
- * each decide in their own frame, none stops undecided. False, the turn
- * not taken, once the breakpoint is cleared (the core then keeps it, and
- * the data this condition reads, until the condition returns). A long
- * wait sleeps between tries, up to a millisecond, instead of spinning.
+ * Takes the Lua turn for the condition of frame's breakpoint or
+ * watchpoint, waiting while another thread's condition has it or the
+ * controller is not blocked in C (showing a stop, at the prompt):
+ * threads that hit at once each decide in their own frame, none stops
+ * undecided. False, the turn not taken, once it is cleared (the core
+ * then keeps it, and the data this condition reads, until the condition
+ * returns). A long wait sleeps between tries, up to a millisecond,
+ * instead of spinning.
  */
 static bool enter_until_cleared(const snare_frame *frame)
 {
@@ -175,16 +146,25 @@ static bool enter_until_cleared(const snare_frame *frame)
   return false;
 }
 
+/* The owner is valid while the breakpoint or watchpoint is not cleared,
+   which the Lua turn then keeps so (the controller is blocked). */
+bool snare_lua_condition(snare_frame *frame, lsession *s, int table_uv,
+                         int id, int condition_uv, int frame_uv)
+{
+  if (!enter_until_cleared(frame))
+    return false;
+  bool stop = run_condition(frame, s, table_uv, id, condition_uv, frame_uv);
+  snare_lua_leave_async();
+  return stop;
+}
+
 /* A breakpoint's condition, on the thread that hit it (the worker or an
-   attached thread): its owner is valid while the breakpoint is not
-   cleared, which the Lua turn then keeps so (the controller is blocked). */
+   attached thread). */
 static bool condition(snare_frame *frame, void *data)
 {
   bpstate *st = data;
-  if (!enter_until_cleared(frame))
-    return false;
-  return run_condition_and_leave(frame, st->owner, SESSION_UV_BREAKPOINTS,
-                                 st->id, BP_UV_CONDITION, BP_UV_FRAME);
+  return snare_lua_condition(frame, st->owner, SESSION_UV_BREAKPOINTS, st->id,
+                             BP_UV_CONDITION, BP_UV_FRAME);
 }
 
 /* The core no longer has this location: cleared by us, by max stops, by

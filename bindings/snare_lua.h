@@ -164,12 +164,12 @@ void snare_lua_open_breakpoint(lua_State *L);
 /* Drops breakpoints the core cleared by itself (max stops, library close)
    from the session's table. */
 void snare_lua_prune_breakpoints(lua_State *L, int sidx);
-/* Runs a watchpoint's condition function from Lua on the trapped
-   thread, for the object filed under id in the session's table table_uv
-   (its user value condition_uv) with the object's one frame userdata
-   (user value frame_uv, made at its first hit); true to stop (also when
-   Lua cannot run there now). A breakpoint's waits for the turn instead
-   (breakpoint.c). */
+/* Runs a breakpoint's or watchpoint's condition function from Lua on the
+   thread that hit it, for the object filed under id in the session's
+   table table_uv (its user value condition_uv) with the object's one
+   frame userdata (user value frame_uv, made at its first hit), once it
+   has the Lua turn (it waits for it); true to stop, false also once the
+   object is cleared while it waits. */
 bool snare_lua_condition(snare_frame *frame, lsession *s, int table_uv,
                          int id, int condition_uv, int frame_uv);
 

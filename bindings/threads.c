@@ -7,11 +7,10 @@
  * blocked in C: inside s:call/s:resume (the worker's conditions) or
  * s:wait_event (attached threads' conditions), each bracketed by
  * snare_lua_wait_begin/end (callback.c), which also lets one Lua callback
- * run at a time. An attached thread whose breakpoint condition fires
- * while the controller is not blocked, or while another thread runs Lua,
- * waits for its turn until the breakpoint is cleared; a watchpoint's
- * stops without running Lua (the condition counts as true): see
- * breakpoint.c.
+ * run at a time. An attached thread whose breakpoint or watchpoint
+ * condition fires while the controller is not blocked, or while another
+ * thread runs Lua, waits for its turn until the breakpoint or watchpoint
+ * is cleared: see breakpoint.c.
  */
 #include <dlfcn.h>
 #include <string.h>

@@ -6,7 +6,8 @@
 -- without evaluating its condition. Through the Lua API on the threads
 -- fixture, and through `snare debug -- PROG` on debug_program against
 -- gdb's stops and hit counts. One run in a few showed the race: several
--- rounds each.
+-- rounds each. A watchpoint's Lua condition (an execute watchpoint on
+-- the function the threads call) waits as a breakpoint's does.
 local helpers = require "spec.helpers"
 local dp = require "spec.debug_program_helpers"
 
@@ -19,15 +20,16 @@ describe("Lua conditions on four attached threads", function()
   teardown(function() lib:close() end)
 
   -- Starts n workers, each calling thread_hit(i) for i < iterations, and
-  -- gives the breakpoint stops of the run, each resumed at once, once
-  -- all n detached; checks their results.
-  local function run_workers(s, n, iterations)
+  -- gives the stops of the run (events of type stop_type, default
+  -- breakpoint stops), each resumed at once, once all n detached; checks
+  -- their results.
+  local function run_workers(s, n, iterations, stop_type)
     local stop = s:call("start_workers", n, s:handle(), iterations, 0)
     assert.equals(n, stop.return_value)
     local stops, detached = {}, 0
     while detached < n do
       local ev = assert(s:wait_event(WAIT))
-      if ev.type == "hard-breakpoint" then
+      if ev.type == (stop_type or "hard-breakpoint") then
         stops[#stops + 1] = ev
         assert.is_true(s:thread_resume(ev.thread))
       elseif ev.type == "detach" then
@@ -40,6 +42,19 @@ describe("Lua conditions on four attached threads", function()
     return stops
   end
 
+  -- The stops of four threads: each once, at thread_hit(7).
+  local function assert_each_once_at_7(stops, round)
+    local where, threads = {}, {}
+    for _, ev in ipairs(stops) do
+      where[#where + 1] = ev.regs.rdi
+      threads[ev.thread] = (threads[ev.thread] or 0) + 1
+    end
+    assert.same({ 7, 7, 7, 7 }, where, "round " .. round)
+    for t, count in pairs(threads) do
+      assert.equals(1, count, "thread " .. t)
+    end
+  end
+
   it("stops each thread once, where its condition holds", function()
     local n, iterations = 4, 50
     for round = 1, ROUNDS do
@@ -47,15 +62,7 @@ describe("Lua conditions on four attached threads", function()
       local bp = s:breakpoint("*thread_hit", {condition = function(frame)
         return frame.regs.rdi == 7
       end})
-      local where, threads = {}, {}
-      for _, ev in ipairs(run_workers(s, n, iterations)) do
-        where[#where + 1] = ev.regs.rdi
-        threads[ev.thread] = (threads[ev.thread] or 0) + 1
-      end
-      assert.same({ 7, 7, 7, 7 }, where, "round " .. round)
-      for t, count in pairs(threads) do
-        assert.equals(1, count, "thread " .. t)
-      end
+      assert_each_once_at_7(run_workers(s, n, iterations), round)
       assert.equals(n * iterations, bp.hits)
       assert.equals(n, bp.stops)
       s:close()
@@ -74,6 +81,35 @@ describe("Lua conditions on four attached threads", function()
     assert.equals(n * iterations, calls)
     assert.equals(n * iterations, bp.hits)
     assert.equals(0, bp.stops)
+  end)
+
+  -- An execute watchpoint at thread_hit's first instruction: its
+  -- condition sees the argument in rdi.
+  local function watch_hit(s, condition)
+    return s:watch(lib:symbol("thread_hit"), { kind = "execute", len = 1,
+                                               condition = condition })
+  end
+
+  it("runs a watchpoint's condition at every hit; only where it holds "
+     .. "stops", function()
+    local n, iterations = 4, 50
+    for round = 1, ROUNDS do
+      local s = helpers.session{timeout = WAIT}
+      local calls = 0
+      local wp = watch_hit(s, function(frame)
+        calls = calls + 1
+        return frame.regs.rdi == 7
+      end)
+      local stops = run_workers(s, n, iterations, "watchpoint")
+      for _, ev in ipairs(stops) do
+        assert.equals(wp, ev.watchpoint)
+      end
+      assert_each_once_at_7(stops, round)
+      assert.equals(n * iterations, calls, "round " .. round)
+      assert.equals(n * iterations, wp.hits)
+      assert.equals(n, wp.stops)
+      s:close()
+    end
   end)
 end)
 

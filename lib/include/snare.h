@@ -373,11 +373,11 @@ SNARE_API snare_status snare_frame_register_set(snare_frame *frame,
 SNARE_API int snare_frame_breakpoint(const snare_frame *frame);
 SNARE_API int snare_frame_thread(const snare_frame *frame);
 /*
- * Whether the breakpoint whose condition got frame was cleared since the
- * hit (false for other callbacks' frames). A condition that waits for
- * something (a Lua condition for its turn) gives up once it is: the
- * breakpoint then does not stop, whatever the condition returns, and its
- * release waits for the condition's return.
+ * Whether the breakpoint or watchpoint whose condition got frame was
+ * cleared since the hit (false for other callbacks' frames). A condition
+ * that waits for something (a Lua condition for its turn) gives up once
+ * it is: the breakpoint or watchpoint then does not stop, whatever the
+ * condition returns, and its release waits for the condition's return.
  */
 SNARE_API bool snare_frame_cleared(const snare_frame *frame);
 
@@ -553,7 +553,9 @@ typedef struct snare_watchpoint_options {
   snare_condition_fn condition; /* NULL: always stop; frame's pc: after */
   void *condition_data;         /* passed to condition, owned by caller */
   /* Called once when the watchpoint is cleared (by snare_watchpoint_clear,
-     its scope ending or session free), to release condition_data. */
+     its scope ending or session free), to release condition_data; when a
+     thread still runs the condition, once the last one returned (as a
+     breakpoint's). */
   void (*release)(void *condition_data);
   /* Only this thread id counts hits (0: every thread of the session). */
   int thread;

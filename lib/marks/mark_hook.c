@@ -326,7 +326,7 @@ static void run(const mark_trap *trap, uint64_t address, snare_thread *thread,
     return;
   snare_mark_hit hit = {hook->id, trap->mark, address, trap->function,
                         d1, d2, thread ? thread->id : 0};
-  snare_frame frame = {thread, context, 0, NULL};
+  snare_frame frame = {thread, context, 0, NULL, NULL};
   hook->fn(&hit, &frame, hook->data);
 }
 

@@ -46,12 +46,6 @@ static void give_back_id(snare_session *session,
     session->next_breakpoint_id--;
 }
 
-/* Cleared breakpoints whose condition some thread still runs (an
-   attached thread's Lua condition may wait long for the Lua turn): kept,
-   their condition data unreleased, until the last returns. Under the
-   global lock. */
-static snare_breakpoint *late;
-
 static snare_breakpoint *find(snare_session *session, int id, size_t *index) {
   size_t at;
   if (!snare_breakpoint_ids_get(&session->breakpoints_by_id, id, &at))
@@ -195,49 +189,6 @@ snare_status snare_breakpoint_set_trusted(snare_session *session,
   return status;
 }
 
-/* Its condition data goes back to its owner; the record is freed once
-   no handler can hold it. */
-static void release_and_retire(snare_breakpoint *bp) {
-  if (bp->release != NULL)
-    bp->release(bp->condition_data);
-  snare_retire(bp);
-}
-
-void snare_breakpoints_reclaim(void) {
-  for (snare_breakpoint **at = &late; *at != NULL;) {
-    snare_breakpoint *bp = *at;
-    if (atomic_load(&bp->evaluating) == 0) {
-      *at = bp->next_late;
-      release_and_retire(bp);
-    } else {
-      at = &bp->next_late;
-    }
-  }
-  snare_reclaim();
-}
-
-static bool has_late(const snare_session *session) {
-  for (const snare_breakpoint *bp = late; bp != NULL; bp = bp->next_late)
-    if (bp->session == session)
-      return true;
-  return false;
-}
-
-void snare_breakpoints_await_late(snare_session *session) {
-  snare_breakpoints_reclaim();
-  while (has_late(session)) {
-    snare_os_global_unlock(); /* a condition may take it */
-    snare_os_thread_yield();
-    snare_os_global_lock();
-    snare_breakpoints_reclaim();
-  }
-}
-
-bool snare_frame_cleared(const snare_frame *frame) {
-  return frame != NULL && frame->record != NULL &&
-         atomic_load(&frame->record->cleared);
-}
-
 /* Takes bp out of its site and its session and releases it (later, on
    the late list, while a thread runs its condition). */
 static snare_status remove_at(snare_session *session, size_t index) {
@@ -260,15 +211,8 @@ static snare_status remove_at(snare_session *session, size_t index) {
     session->breakpoints[index] = last;
     snare_breakpoint_ids_put(&session->breakpoints_by_id, last->id, index);
   }
-  /* With fault.c's order (count itself in, then look at cleared), either
-     the condition's thread sees it cleared or this sees it counted. */
-  atomic_store(&bp->cleared, true);
-  if (atomic_load(&bp->evaluating) > 0) {
-    bp->next_late = late;
-    late = bp;
-  } else {
-    release_and_retire(bp);
-  }
+  snare_condition_clear(&bp->guard, session, bp->release, bp->condition_data,
+                        bp);
   return SNARE_OK;
 }
 
@@ -279,7 +223,7 @@ snare_status snare_breakpoint_clear(snare_session *session, int id) {
   size_t index;
   snare_status status = find(session, id, &index) ? remove_at(session, index)
                                                    : SNARE_NOT_FOUND;
-  snare_breakpoints_reclaim();
+  snare_conditions_reclaim();
   snare_os_global_unlock();
   return status;
 }
@@ -367,7 +311,7 @@ static void clear_range(uint64_t start, uint64_t size) {
   range r = {start, start + size};
   snare_os_global_lock();
   snare_sessions_each(clear_in_range, &r);
-  snare_breakpoints_reclaim();
+  snare_conditions_reclaim();
   snare_os_global_unlock();
 }
 
@@ -381,7 +325,7 @@ void snare_breakpoint_clear_all(snare_session *session) {
     return;
   snare_os_global_lock();
   snare_breakpoints_clear_all(session);
-  snare_breakpoints_reclaim();
+  snare_conditions_reclaim();
   snare_os_global_unlock();
 }
 

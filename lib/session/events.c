@@ -238,7 +238,7 @@ snare_status snare_wait_event(snare_session *session, int timeout_ms,
   /* Breakpoints that reached their max stops on attached threads. */
   snare_breakpoints_clear_expired(session);
   snare_watchpoints_settle_event(session, out);
-  snare_breakpoints_reclaim();
+  snare_conditions_reclaim();
   snare_os_global_unlock();
   return SNARE_OK;
 }

@@ -66,27 +66,14 @@ void snare_stop_at_breakpoints(snare_thread *thread, void *context,
   snare_worker_stop(thread, context, &stop);
 }
 
-/* Counted in bp's evaluating while it runs, so that a clear meanwhile
-   keeps bp and its condition data (breakpoint.c); a breakpoint cleared
-   before or during its condition does not stop. */
+/* A breakpoint cleared before or during its condition does not stop
+   (conditions.c keeps it until the condition returns). */
 static bool condition_says_stop(snare_thread *thread, snare_breakpoint *bp,
                                 void *context) {
   if (bp->condition == NULL)
     return true;
-  atomic_fetch_add(&bp->evaluating, 1);
-  bool stop = false;
-  if (!atomic_load(&bp->cleared)) {
-    snare_frame frame = {thread, context, bp->id, bp};
-    atomic_store(&thread->in_callback, true);
-    thread->context = context;
-    stop = bp->condition(&frame, bp->condition_data);
-    thread->context = NULL;
-    atomic_store(&thread->in_callback, false);
-    stop = stop && !atomic_load(&bp->cleared);
-  }
-  /* bp stays readable after: this handler still counts as dispatching */
-  atomic_fetch_sub(&bp->evaluating, 1);
-  return stop;
+  snare_frame frame = {thread, context, bp->id, bp, &bp->guard};
+  return snare_condition_says_stop(&frame, bp->condition, bp->condition_data);
 }
 
 /* Whether bp concerns this thread at this site, before counting a hit. */

@@ -132,7 +132,7 @@ static void wait_for_stop(snare_session *session, snare_stop *stop,
   snare_os_global_lock();
   snare_breakpoints_clear_expired(session);
   snare_watchpoints_settle_stop(session, &worker->stop);
-  snare_breakpoints_reclaim();
+  snare_conditions_reclaim();
   snare_os_global_unlock();
   if (stop != NULL)
     *stop = worker->stop;
@@ -285,7 +285,7 @@ void snare_session_free(snare_session *session) {
   snare_worker_step_slot_release(&session->worker);
   /* An attached thread may still run a condition of one of them: its
      return runs on in the handler, through the session's code. */
-  snare_breakpoints_await_late(session);
+  snare_conditions_await(session);
   sessions_remove(session);
   snare_os_global_unlock();
   session_release(session);

@@ -69,14 +69,31 @@ SNARE_HIDDEN snare_status snare_session_check_code(uint64_t addr);
 /* Clears breakpoints of the session that reached their max stops. */
 SNARE_HIDDEN void snare_breakpoints_clear_expired(struct snare_session *s);
 SNARE_HIDDEN void snare_breakpoints_clear_all(struct snare_session *s);
-/* Releases cleared breakpoints whose conditions all returned, then
-   frees what was retired if no handler is dispatching (snare_reclaim).
+
+/* ---- conditions that outlive their record's clear (conditions.c) ---- */
+/* Runs fn(frame, data) on the thread that hit the record frame->guard
+   belongs to, counted in its evaluating meanwhile, the thread marked in
+   a callback; whether to stop: never for a record cleared before or
+   during the condition. Signal-safe. */
+SNARE_HIDDEN bool snare_condition_says_stop(snare_frame *frame,
+                                            snare_condition_fn fn,
+                                            void *data);
+/* A record is cleared: release (if any) gives condition_data back to
+   its owner and the record is retired (snare_retire), now if no thread
+   runs its condition, else once the last one returned (the late list).
+   Under the global lock. */
+SNARE_HIDDEN void snare_condition_clear(snare_condition_guard *guard,
+                                        struct snare_session *s,
+                                        void (*release)(void *),
+                                        void *condition_data, void *record);
+/* Releases cleared records whose conditions all returned, then frees
+   what was retired if no handler is dispatching (snare_reclaim).
    Controller, under the global lock. */
-SNARE_HIDDEN void snare_breakpoints_reclaim(void);
+SNARE_HIDDEN void snare_conditions_reclaim(void);
 /* Waits, letting go of the global lock meanwhile, until no thread runs
-   a condition of a cleared breakpoint of the session; then reclaims.
+   a condition of a cleared record of the session; then reclaims.
    Controller, under the global lock. */
-SNARE_HIDDEN void snare_breakpoints_await_late(struct snare_session *s);
+SNARE_HIDDEN void snare_conditions_await(struct snare_session *s);
 
 /* ---- breakpoints on marks (mark_breakpoint.c) ---- */
 /* A session being freed: forgets its mark breakpoints. */

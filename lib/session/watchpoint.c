@@ -36,6 +36,7 @@ typedef struct snare_watchpoint {
   uint64_t scope_frame;
   int scope_breakpoint; /* internal breakpoint id, 0 if global */
   _Atomic bool scope_ended;
+  snare_condition_guard guard; /* its condition's threads, its clear */
 } snare_watchpoint;
 
 /* Why the last set was refused. */
@@ -127,17 +128,14 @@ static bool concerns(const snare_watchpoint *wp, const snare_thread *thread) {
          (wp->thread == 0 || wp->thread == thread->id);
 }
 
+/* A watchpoint cleared before or during its condition does not stop
+   (conditions.c keeps it until the condition returns). */
 static bool condition_says_stop(snare_watchpoint *wp, snare_thread *thread,
                                 void *context) {
   if (wp->condition == NULL)
     return true;
-  snare_frame frame = {thread, context, wp->id, NULL};
-  atomic_store(&thread->in_callback, true);
-  thread->context = context;
-  bool stop = wp->condition(&frame, wp->condition_data);
-  thread->context = NULL;
-  atomic_store(&thread->in_callback, false);
-  return stop;
+  snare_frame frame = {thread, context, wp->id, NULL, &wp->guard};
+  return snare_condition_says_stop(&frame, wp->condition, wp->condition_data);
 }
 
 /* Counts a hit; whether it wants a stop after skip and condition. */
@@ -247,12 +245,12 @@ static snare_status check_options(unsigned length,
   return SNARE_OK;
 }
 
-/* Frees wp's registers and condition data; under the global lock. */
+/* Frees wp's registers now, its condition data and record once no
+   thread runs its condition; under the global lock. */
 static void destroy(snare_watchpoint *wp) {
   snare_watch_release(&wp->registers);
-  if (wp->release != NULL)
-    wp->release(wp->condition_data);
-  snare_retire(wp);
+  snare_condition_clear(&wp->guard, wp->session, wp->release,
+                        wp->condition_data, wp);
 }
 
 static snare_watchpoint *make(snare_session *session, uint64_t addr,
@@ -361,7 +359,7 @@ snare_status snare_watchpoint_clear(snare_session *session, int id) {
   size_t index;
   if (find(session, id, &index) != NULL)
     remove_at(session, index);
-  snare_reclaim();
+  snare_conditions_reclaim();
   snare_os_global_unlock();
   return SNARE_OK;
 }

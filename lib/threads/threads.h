@@ -108,6 +108,9 @@ struct snare_frame {
   int breakpoint;
   struct snare_breakpoint *record; /* the breakpoint's, for its compiled
                                       variables; NULL for other callbacks */
+  /* A condition's record's (breakpoint or watchpoint), for
+     snare_frame_cleared; NULL for other callbacks. */
+  struct snare_condition_guard *guard;
 };
 
 SNARE_HIDDEN bool snare_threads_add(snare_thread *thread);

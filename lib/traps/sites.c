@@ -53,7 +53,10 @@ void snare_reclaim(void) {
 #define SLOTS_PER_SLAB (SLAB_SIZE / SNARE_ARCH_SLOT_SIZE)
 #define MAX_SLABS 64
 /* A freed slot may still hold a thread for a few instructions; reuse it
-   only after this many later frees. */
+   only after this many later frees. The slabs are never unmapped (at
+   most MAX_SLABS, in practice the few a session's breakpoints needed,
+   kept for the process's life and reused by later sessions): unmapping
+   one would need proof that no thread is in it or about to enter it. */
 #define QUARANTINE 4096
 
 typedef struct slab {
@@ -655,14 +658,10 @@ void snare_sites_shutdown(void) {
      retired like any snapshot, it is freed only when none dispatches (a
      handler starting later finds no table). */
   snare_retire(atomic_exchange(&table, NULL));
-  int count = atomic_exchange(&slab_count, 0);
-  for (int i = 0; i < count; i++) {
-    snare_os_code_free(slabs[i]->base, SLAB_SIZE);
-    free(slabs[i]);
-    slabs[i] = NULL;
-  }
-  free_slot_count = 0;
-  quarantine_head = quarantine_count = 0;
+  /* The slabs stay, with their free and quarantined slots, for the next
+     session: a thread may not have left its slot yet (one whose
+     condition the free let go, one of no session that trapped just
+     before the trap went, either preempted on the way). */
   snare_reclaim();
 }
 

@@ -13,8 +13,9 @@
  *
  * Who uses the traps: sessions, hooks and mark hooks each count
  * themselves with snare_traps_use(); when the last use ends,
- * snare_traps_release_if_unused() removes the signal handlers and frees
- * the out-of-line code. Breakpoint records belong to sessions
+ * snare_traps_release_if_unused() removes the signal handlers and the
+ * site table; the out-of-line slots stay mapped for later sessions (a
+ * thread may still be in one). Breakpoint records belong to sessions
  * (lib/session/breakpoint.c); sites only read whether they are enabled.
  */
 #ifndef SNARE_TRAPS_TRAPS_H
@@ -46,6 +47,24 @@ typedef struct snare_breakpoint_variable {
   snare_variable_program program;
 } snare_breakpoint_variable;
 
+/*
+ * What a record whose condition runs on the thread that hit it (a
+ * breakpoint; a watchpoint, lib/session/watchpoint.c) needs to outlive
+ * its clear: the threads in its condition now, and whether it was
+ * cleared. One cleared while they run waits on the late list
+ * (lib/session/conditions.c), its condition data unreleased, until the
+ * last returns; the rest is filled when it goes there.
+ */
+typedef struct snare_condition_guard {
+  _Atomic unsigned evaluating;
+  _Atomic bool cleared;
+  struct snare_session *session;
+  void (*release)(void *condition_data); /* NULL: nothing to release */
+  void *condition_data;
+  void *record; /* retired after the release */
+  struct snare_condition_guard *next_late;
+} snare_condition_guard;
+
 typedef struct snare_breakpoint {
   int id;
   uint64_t address;
@@ -64,13 +83,7 @@ typedef struct snare_breakpoint {
   uint64_t function_start, function_end; /* 0, 0: any pc */
   bool trap; /* never reached through a jump */
   unsigned inline_hidden; /* inlined frames its stops hide (options.function) */
-  /* Threads running its condition now (lib/session/fault.c), and whether
-     it was cleared: one cleared while they run waits on the late list,
-     its condition data unreleased, until the last returns
-     (lib/session/breakpoint.c). */
-  _Atomic unsigned evaluating;
-  _Atomic bool cleared;
-  struct snare_breakpoint *next_late;
+  snare_condition_guard guard; /* its condition's threads, its clear */
   /* Only a breakpoint with a condition has slots (SNARE_BREAKPOINT_VARIABLES
      or 0): they are most of its size, and ten thousand plain breakpoints
      paid for them in page faults. */
@@ -119,8 +132,8 @@ SNARE_HIDDEN extern _Atomic int snare_dispatch_depth;
 /* One more (+1) or one fewer (-1) session, hook or mark hook needs the
    handlers and the out-of-line code; under the global lock. */
 SNARE_HIDDEN void snare_traps_use(int delta);
-/* Removes snare's handlers and frees out-of-line code when nothing uses
-   them any more; under the global lock. */
+/* Removes snare's handlers and the site table when nothing uses them
+   any more; under the global lock. */
 SNARE_HIDDEN void snare_traps_release_if_unused(void);
 
 /* ---- sites (sites.c) ---- */
@@ -207,8 +220,9 @@ SNARE_HIDDEN void snare_sites_rewritten(uint64_t addr, size_t n);
 SNARE_HIDDEN void snare_retire(void *ptr);
 /* Frees what was retired if no handler is dispatching. */
 SNARE_HIDDEN void snare_reclaim(void);
-/* Frees everything sites own (the table once no handler can read it);
-   only when no session or site is left. */
+/* Retires the site table (freed once no handler can read it); the
+   slots' slabs stay mapped, their free and quarantined slots kept for
+   the next session. Only when no session or site is left. */
 SNARE_HIDDEN void snare_sites_shutdown(void);
 /* A thread's batch (site_batch.c): whether the calling thread's arming
    writes wait for its end; queue a slot's code or a trap (false: write

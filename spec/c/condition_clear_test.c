@@ -5,7 +5,7 @@
  * returns (released at the next reclaim after), the condition sees it
  * cleared (snare_frame_cleared), the hit does not stop, and
  * snare_session_free waits for the condition. Trap and jump breakpoints
- * both, on the loops fixture's count_to.
+ * both, and an execute watchpoint, on the loops fixture's count_to.
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -120,22 +120,35 @@ static void assert_no_stop(void) {
   }
 }
 
-static void clear_while_evaluating(bool trap, bool answer) {
-  gate g = {.answer = answer};
-  int id = set_gated(&g, trap);
+/* Clears breakpoint (or watchpoint) id, gated by g, while a thread runs
+   its condition: released only after, no stop. */
+static void clear_under_condition(gate *g, int id, bool watchpoint) {
   caller c = {0};
   start(&c);
-  await_count(&g.entered, 1);
-  cr_assert_eq(snare_breakpoint_clear(session, id), SNARE_OK);
-  cr_assert_eq(atomic_load(&g.releases), 0, "released under its condition");
-  snare_breakpoint_info info;
-  cr_assert_eq(snare_breakpoint_info_get(session, id, &info), SNARE_NOT_FOUND);
-  atomic_store(&g.open, true);
+  await_count(&g->entered, 1);
+  if (watchpoint) {
+    cr_assert_eq(snare_watchpoint_clear(session, id), SNARE_OK);
+    snare_watchpoint_info info;
+    cr_assert_eq(snare_watchpoint_info_get(session, id, &info),
+                 SNARE_NOT_FOUND);
+  } else {
+    cr_assert_eq(snare_breakpoint_clear(session, id), SNARE_OK);
+    snare_breakpoint_info info;
+    cr_assert_eq(snare_breakpoint_info_get(session, id, &info),
+                 SNARE_NOT_FOUND);
+  }
+  cr_assert_eq(atomic_load(&g->releases), 0, "released under its condition");
+  atomic_store(&g->open, true);
   pthread_join(c.handle, NULL);
-  cr_assert(atomic_load(&g.saw_cleared));
+  cr_assert(atomic_load(&g->saw_cleared));
   cr_assert_eq(atomic_load(&c.result), 55);
   assert_no_stop(); /* also reclaims: after each event */
-  cr_assert_eq(atomic_load(&g.releases), 1);
+  cr_assert_eq(atomic_load(&g->releases), 1);
+}
+
+static void clear_while_evaluating(bool trap, bool answer) {
+  gate g = {.answer = answer};
+  clear_under_condition(&g, set_gated(&g, trap), false);
 }
 
 Test(condition_clear, trap_cleared_while_evaluating_is_released_after) {
@@ -229,11 +242,12 @@ static void *free_session(void *arg) {
   return NULL;
 }
 
-/* Session free clears the breakpoint, then waits for the condition
-   before the session (and its code) goes. */
-Test(condition_clear, session_free_waits_for_the_condition) {
+/* Session free clears the breakpoint (or watchpoint) set_gated_hit
+   sets, then waits for the condition before the session (and its code)
+   goes. */
+static void free_while_evaluating(void (*set_gated_hit)(gate *)) {
   gate g = {.answer = true};
-  set_gated(&g, true);
+  set_gated_hit(&g);
   caller c = {.keep_attached = true};
   start(&c);
   await_count(&g.entered, 1);
@@ -249,4 +263,34 @@ Test(condition_clear, session_free_waits_for_the_condition) {
   session = NULL;
   pthread_join(c.handle, NULL);
   cr_assert_eq(atomic_load(&c.result), 55, "ran on without stopping");
+}
+
+static void set_trap_gated(gate *g) { set_gated(g, true); }
+
+Test(condition_clear, session_free_waits_for_the_condition) {
+  free_while_evaluating(set_trap_gated);
+}
+
+/* An execute watchpoint at count_to's first instruction whose condition
+   is the gate: a watchpoint's condition outlives its clear as a
+   breakpoint's does. */
+static int watch_gated(gate *g) {
+  snare_watchpoint_options opts = {.kind = SNARE_WATCH_EXECUTE,
+                                   .condition = gated, .condition_data = g,
+                                   .release = released};
+  int id;
+  cr_assert_eq(snare_watchpoint_set(session, count_to(), 1, &opts, &id),
+               SNARE_OK);
+  return id;
+}
+
+Test(condition_clear, watchpoint_cleared_while_evaluating_does_not_stop) {
+  gate g = {.answer = true};
+  clear_under_condition(&g, watch_gated(&g), true);
+}
+
+static void watch_gated_hit(gate *g) { watch_gated(g); }
+
+Test(condition_clear, session_free_waits_for_a_watchpoint_condition) {
+  free_while_evaluating(watch_gated_hit);
 }
