@@ -63,12 +63,23 @@ function report.address(addr)
   return string.format("0x%x", addr)
 end
 
---- An instruction's text; direct branches and calls name their target:
--- "call 0x7f... <fib>".
+--- The prompt's `set disassembly-flavor`: "att" (gdb's default) or
+-- "intel", for every instruction it shows.
+report.disassembly_flavor = "att"
+
+--- snare.disassemble(addr, n) in the prompt's flavor.
+function report.disassemble(addr, n)
+  return snare.disassemble(addr, n, { flavor = report.disassembly_flavor })
+end
+
+--- An instruction's text as gdb shows it: direct branches and calls name
+-- their target ("call   0x7f... <fib>"), a rip-relative operand's
+-- comment its symbol ("        # 0x7f... <counter>").
 function report.instruction_text(insn)
   local text = insn.text
-  local target = text:match("^j%a*%s+0x(%x+)$")
-    or text:match("^call%s+0x(%x+)$")
+  local target = text:match("^[%a ]-j%a*%s+0x(%x+)$")
+    or text:match("^[%a ]-call%s+0x(%x+)$")
+    or text:match("# 0x(%x+)$")
   local name = target and snare.describe(tonumber(target, 16))
   return name and (text .. " <" .. name .. ">") or text
 end
@@ -105,7 +116,7 @@ local function show_location(out, stop, frame, heading, prefix)
     return
   end
   out((prefix or "") .. report.frame_line(pc))
-  local insns = snare.disassemble(pc, 1)
+  local insns = report.disassemble(pc, 1)
   if insns then
     out(report.instruction(insns[1], pc))
   end
