@@ -49,11 +49,11 @@ static snare_disassembly_flavor check_flavor(lua_State *L, int options)
  */
 int snare_lua_disassemble(lua_State *L)
 {
-  uint64_t addr;
-  snare_lua_checkaddress(L, 1, &addr);
+  snare_disassembly_flavor flavor = check_flavor(L, 3);
   lua_Integer n = luaL_optinteger(L, 2, 1);
   luaL_argcheck(L, n >= 1 && n <= MAX_COUNT, 2, "count out of range");
-  snare_disassembly_flavor flavor = check_flavor(L, 3);
+  uint64_t addr; /* after the options: resolving a name pushes values */
+  snare_lua_checkaddress(L, 1, &addr);
   lua_createtable(L, (int)n, 0);
   for (lua_Integer i = 1; i <= n; i++) {
     char text[128];
