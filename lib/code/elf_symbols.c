@@ -61,6 +61,12 @@ int snare_elf_symbol_prefer(const snare_elf_symbol *a,
     return ua < ub ? 1 : -1;
   if (a->global != b->global)
     return a->global ? 1 : -1;
+  /* a program's copy of a library variable is "stderr" in .dynsym and
+     "stderr@GLIBC_2.2.5" in .symtab: gdb names the address by the latter */
+  bool va = !a->is_function && strchr(a->name, '@') != NULL;
+  bool vb = !b->is_function && strchr(b->name, '@') != NULL;
+  if (va != vb)
+    return va ? 1 : -1;
   return strcmp(b->name, a->name);
 }
 
