@@ -72,6 +72,23 @@ describe("disassembly compared with gdb 13", function()
     assert.equal(0, count)
   end)
 
+  it("a PLT stub: its jump through the GOT names the slot, as gdb",
+     function()
+    local gout = helpers.gdb_batch({ "break scale", "run",
+                                     "x/3i 'printf@plt'" })
+    -- snare's expressions take no quoted names: the same lines by the
+    -- function x/i prints them with
+    local sout = helpers.snare_debug { "break scale", "run",
+      "lua local report = require 'snare.cli.report'; "
+        .. "for _, i in ipairs(report.disassemble("
+        .. "snare.symbol('printf@plt'), 3)) do "
+        .. "print(report.instruction(i)) end" }
+    local g, s = instruction_lines(gout), instruction_lines(sout)
+    assert.equal(3, #g)
+    assert.matches("# ADDR <printf@got.plt>$", g[1])
+    assert.same(g, s)
+  end)
+
   corpus_it("gcc-O0", "bzip2", { "mainGtU", "BZ2_compressBlock",
                                  "BZ2_blockSort" })
   corpus_it("gcc-O2", "bzip2", { "mainGtU", "BZ2_compressBlock",

@@ -409,11 +409,12 @@ static bool add_plt_names(Elf *elf, uint64_t bias, candidates *found) {
     return false;
   bool ok = true;
   for (size_t i = 0; ok && i < n; i++) {
+    bool entry = !names[i].got_slot;
     snare_elf_symbol symbol = {.address = names[i].address + bias,
                                .size = names[i].size,
-                               .rank = rank_of(true, true, FORM_QUALIFIED),
-                               .is_function = true,
-                               .plt_entry = true};
+                               .rank = rank_of(entry, true, FORM_QUALIFIED),
+                               .is_function = entry,
+                               .plt_entry = entry};
     ok = add_owned(found, names[i].name, symbol);
     names[i].name = NULL; /* add_owned took it, even when it failed */
   }
