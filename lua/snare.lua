@@ -704,11 +704,14 @@ end
 -- @section disassembly
 
 --- Disassembles n instructions (default 1) from `where`, an address or a
--- symbol name, in Intel syntax. The program's own bytes are decoded:
--- breakpoints do not show as `int3`. The list ends early at bytes that do
--- not decode.
+-- symbol name, in gdb's default AT&T syntax as GNU binutils spells it
+-- ("mov    %rsp,%rbp", a rip-relative operand followed by
+-- "        # 0x4010"), or Zydis's Intel syntax ("mov rbp, rsp") with
+-- `{flavor = "intel"}`. The program's own bytes are decoded: breakpoints
+-- do not show as `int3`. The list ends early at bytes that do not decode.
 -- @param where address or symbol name
 -- @tparam[opt=1] integer n
+-- @tparam[opt] table options `flavor`: "att" (default) or "intel"
 -- @return list of `{address, length, text, bytes}`, or nil, message
 -- @function disassemble
 snare.disassemble = core.disassemble

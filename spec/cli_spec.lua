@@ -166,8 +166,8 @@ describe("snare debug", function()
     assert.matches("No breakpoints or watchpoints.", out, 1, true)
     assert.matches("$1 = 144\n", out, 1, true)
     -- nexti: over the recursive call, which hits no breakpoint
-    assert.matches("=> 0x%x+ <fib%+31>:\tcall 0x%x+ <fib>\n", out)
-    assert.matches("=> 0x%x+ <fib%+36>:\tmov ebx, eax\n", out)
+    assert.matches("=> 0x%x+ <fib%+31>:\tcall   0x%x+ <fib>\n", out)
+    assert.matches("=> 0x%x+ <fib%+36>:\tmov    %%eax,%%ebx\n", out)
     assert.matches("$2 = 1\n", out, 1, true) -- fib(2)
     assert.equal(1, count(out, "Temporary breakpoint 2, "))
   end)
@@ -199,16 +199,30 @@ describe("snare debug", function()
       "call fib(1)",
       "disassemble",
       "disassemble collatz_steps 2",
+      "show disassembly-flavor",
+      "set disassembly-flavor intel",
+      "x/2i fib",
+      "set disassembly-flavor masm",
+      "set disassembly-flavor",
+      "set disassembly-flavor a",
+      "show disassembly-flavor",
     }
+    assert.matches("0x%x+ <fib>:\tpush rbp\n"
+                   .. "   0x%x+ <fib%+1>:\tmov rbp, rsp", out)
+    assert.matches('Undefined item: "masm".', out, 1, true)
+    assert.matches("Requires an argument. Valid arguments are att, intel.",
+                   out, 1, true)
+    -- "a" is att's prefix; masm and nothing leave it alone
+    assert.equal(2, count(out, 'The disassembly flavor is "att"%.'))
     assert.matches("Dump of assembler code for function fib:\n"
-                   .. "   0x%x+ <%+0>:\tpush rbp\n", out)
-    assert.matches("call 0x%x+ <fib>\n", out)
+                   .. "   0x%x+ <%+0>:\tpush   %%rbp\n", out)
+    assert.matches("call   0x%x+ <fib>\n", out)
     assert.matches("End of assembler dump.", out, 1, true)
-    assert.matches("   0x%x+ <fib>:\tpush rbp\n   0x%x+ <fib%+1>:\tmov rbp, rsp",
-                   out)
-    assert.matches("=> 0x%x+ <%+0>:\tpush rbp", out)
-    assert.matches("<collatz_steps>:\tpush rbp\n   0x%x+ <collatz_steps%+1>:",
-                   out)
+    assert.matches("   0x%x+ <fib>:\tpush   %%rbp\n"
+                   .. "   0x%x+ <fib%+1>:\tmov    %%rsp,%%rbp", out)
+    assert.matches("=> 0x%x+ <%+0>:\tpush   %%rbp", out)
+    assert.matches("<collatz_steps>:\tpush   %%rbp\n"
+                   .. "   0x%x+ <collatz_steps%+1>:", out)
     assert.falsy(out:find("int3", 1, true))
   end)
 

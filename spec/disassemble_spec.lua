@@ -1,5 +1,6 @@
--- disassemble_spec.lua - snare.disassemble: Intel-syntax text, lengths and
--- bytes of instructions, the program's own bytes under breakpoints.
+-- disassemble_spec.lua - snare.disassemble: AT&T (gdb's default) or Intel
+-- text, lengths and bytes of instructions, the program's own bytes under
+-- breakpoints. The AT&T spelling against gdb: disassemble_gdb_spec.lua.
 local snare = require "snare"
 local helpers = require "spec.helpers"
 
@@ -13,14 +14,27 @@ describe("snare.disassemble", function()
     local insns = assert(snare.disassemble("fib", 3))
     assert.equal(3, #insns)
     local fib = lib:symbol("fib")
-    assert.same({ address = fib, length = 1, text = "push rbp",
+    assert.same({ address = fib, length = 1, text = "push   %rbp",
                   bytes = "\x55" }, insns[1])
-    assert.same({ address = fib + 1, length = 3, text = "mov rbp, rsp",
+    assert.same({ address = fib + 1, length = 3, text = "mov    %rsp,%rbp",
                   bytes = "\x48\x89\xe5" }, insns[2])
     assert.equal(fib + 4, insns[3].address)
     local one = assert(snare.disassemble(fib + 1))
     assert.equal(1, #one)
-    assert.equal("mov rbp, rsp", one[1].text)
+    assert.equal("mov    %rsp,%rbp", one[1].text)
+  end)
+
+  it("takes a flavor: att (the default) or intel", function()
+    local att = assert(snare.disassemble("fib", 2, { flavor = "att" }))
+    assert.same(snare.disassemble("fib", 2), att)
+    local intel = assert(snare.disassemble("fib", 2, { flavor = "intel" }))
+    assert.equal("push rbp", intel[1].text)
+    assert.equal("mov rbp, rsp", intel[2].text)
+    assert.equal(att[2].length, intel[2].length)
+    assert.has_error(function()
+      snare.disassemble("fib", 1, { flavor = "masm" })
+    end)
+    assert.has_error(function() snare.disassemble("fib", 1, "intel") end)
   end)
 
   it("shows the program's instruction under a breakpoint, not int3",
@@ -31,7 +45,7 @@ describe("snare.disassemble", function()
     s:breakpoint("*fib")
     assert.equal("breakpoint", s:call("fib", 1).kind)
     local insns = assert(snare.disassemble("fib", 1))
-    assert.equal("push rbp", insns[1].text)
+    assert.equal("push   %rbp", insns[1].text)
     assert.equal("\x55", insns[1].bytes)
   end)
 

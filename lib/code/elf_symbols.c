@@ -61,6 +61,12 @@ int snare_elf_symbol_prefer(const snare_elf_symbol *a,
     return ua < ub ? 1 : -1;
   if (a->global != b->global)
     return a->global ? 1 : -1;
+  /* a program's copy of a library variable is "stderr" in .dynsym and
+     "stderr@GLIBC_2.2.5" in .symtab: gdb names the address by the latter */
+  bool va = !a->is_function && strchr(a->name, '@') != NULL;
+  bool vb = !b->is_function && strchr(b->name, '@') != NULL;
+  if (va != vb)
+    return va ? 1 : -1;
   return strcmp(b->name, a->name);
 }
 
@@ -403,11 +409,12 @@ static bool add_plt_names(Elf *elf, uint64_t bias, candidates *found) {
     return false;
   bool ok = true;
   for (size_t i = 0; ok && i < n; i++) {
+    bool entry = !names[i].got_slot;
     snare_elf_symbol symbol = {.address = names[i].address + bias,
                                .size = names[i].size,
-                               .rank = rank_of(true, true, FORM_QUALIFIED),
-                               .is_function = true,
-                               .plt_entry = true};
+                               .rank = rank_of(entry, true, FORM_QUALIFIED),
+                               .is_function = entry,
+                               .plt_entry = entry};
     ok = add_owned(found, names[i].name, symbol);
     names[i].name = NULL; /* add_owned took it, even when it failed */
   }

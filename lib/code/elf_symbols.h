@@ -62,7 +62,8 @@ SNARE_HIDDEN snare_status snare_elf_symbols_read(const char *file,
 
 /* > 0 when a is the better name of a function both name, < 0 when b is:
    rank, then fewer leading underscores (glibc's `__libc_malloc` is
-   `malloc`), then GLOBAL over WEAK, then name order. */
+   `malloc`), then GLOBAL over WEAK, then a variable's versioned name
+   ("stderr@GLIBC_2.2.5", as gdb), then name order. */
 SNARE_HIDDEN int snare_elf_symbol_prefer(const snare_elf_symbol *a,
                                          const snare_elf_symbol *b);
 

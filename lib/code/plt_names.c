@@ -18,6 +18,7 @@ typedef struct bound_slot {
   const char *symbol; /* in the Elf handle's string table; NULL: none (an
                          IRELATIVE slot, bound to a resolver's choice) */
   uint64_t addend;
+  bool lazy; /* bound by .rela.plt, the slots gdb names "sym@got.plt" */
 } bound_slot;
 
 typedef struct slot_table {
@@ -41,7 +42,7 @@ static bool add_slot(slot_table *table, bound_slot bound) {
 /* The relocations of one SHT_RELA section that name a symbol or an
    address (the addend). */
 static bool read_relocations(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr,
-                             slot_table *table) {
+                             bool lazy, slot_table *table) {
   Elf_Scn *symtab = elf_getscn(elf, shdr->sh_link);
   GElf_Shdr sym_shdr;
   Elf_Data *relocs = elf_getdata(scn, NULL);
@@ -61,7 +62,8 @@ static bool read_relocations(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr,
          name[0] == '\0'))
       continue;
     if ((name != NULL || r.r_addend != 0) &&
-        !add_slot(table, (bound_slot){r.r_offset, name, (uint64_t)r.r_addend}))
+        !add_slot(table, (bound_slot){r.r_offset, name, (uint64_t)r.r_addend,
+                                      lazy}))
       return false;
   }
   return true;
@@ -73,7 +75,7 @@ static int by_slot(const void *a, const void *b) {
 }
 
 static const bound_slot *bound_at(const slot_table *table, uint64_t slot) {
-  bound_slot key = {slot, NULL, 0};
+  bound_slot key = {slot, NULL, 0, false};
   return bsearch(&key, table->items, table->count, sizeof key, by_slot);
 }
 
@@ -97,6 +99,41 @@ static bool plt_section(const char *name) {
           strcmp(name, ".plt.got") == 0);
 }
 
+static bool add_name(snare_plt_name **names, size_t *count, size_t *cap,
+                     snare_plt_name name) {
+  if (*count == *cap) {
+    size_t grown_cap = *cap ? 2 * *cap : 32;
+    snare_plt_name *grown = realloc(*names, grown_cap * sizeof *grown);
+    if (grown == NULL)
+      return false;
+    *names = grown;
+    *cap = grown_cap;
+  }
+  (*names)[(*count)++] = name;
+  return true;
+}
+
+/* gdb's names of the GOT words .rela.plt binds to a symbol: "sym@got.plt". */
+static bool name_got_slots(const slot_table *table, snare_plt_name **names,
+                           size_t *count, size_t *cap) {
+  for (size_t i = 0; i < table->count; i++) {
+    const bound_slot *bound = &table->items[i];
+    if (!bound->lazy || bound->symbol == NULL)
+      continue;
+    size_t size = strlen(bound->symbol) + sizeof "@got.plt";
+    char *name = malloc(size);
+    if (name == NULL)
+      return false;
+    snprintf(name, size, "%s@got.plt", bound->symbol);
+    if (!add_name(names, count, cap,
+                  (snare_plt_name){name, bound->slot, 8, true})) {
+      free(name);
+      return false;
+    }
+  }
+  return true;
+}
+
 /* Names the entries of one PLT section; false when memory runs out. */
 static bool name_entries(Elf_Scn *scn, const GElf_Shdr *shdr,
                          const slot_table *table, snare_plt_name **names,
@@ -112,19 +149,14 @@ static bool name_entries(Elf_Scn *scn, const GElf_Shdr *shdr,
                                    shdr->sh_addr + at, &slot) ||
         (bound = bound_at(table, slot)) == NULL)
       continue;
-    if (*count == *cap) {
-      size_t grown_cap = *cap ? 2 * *cap : 32;
-      snare_plt_name *grown = realloc(*names, grown_cap * sizeof *grown);
-      if (grown == NULL)
-        return false;
-      *names = grown;
-      *cap = grown_cap;
-    }
     char *name = entry_name(bound);
     if (name == NULL)
       return false;
-    (*names)[(*count)++] =
-        (snare_plt_name){name, shdr->sh_addr + at, size};
+    if (!add_name(names, count, cap,
+                  (snare_plt_name){name, shdr->sh_addr + at, size, false})) {
+      free(name);
+      return false;
+    }
   }
   return true;
 }
@@ -140,8 +172,12 @@ snare_status snare_plt_names_read(Elf *elf, snare_plt_name **out,
   bool ok = true;
   for (Elf_Scn *scn = NULL; ok && (scn = elf_nextscn(elf, scn)) != NULL;) {
     GElf_Shdr shdr;
-    if (gelf_getshdr(scn, &shdr) != NULL && shdr.sh_type == SHT_RELA)
-      ok = read_relocations(elf, scn, &shdr, &table);
+    if (gelf_getshdr(scn, &shdr) != NULL && shdr.sh_type == SHT_RELA) {
+      const char *name = elf_strptr(elf, strings, shdr.sh_name);
+      ok = read_relocations(elf, scn, &shdr,
+                            name != NULL && strcmp(name, ".rela.plt") == 0,
+                            &table);
+    }
   }
   if (ok && table.count > 0)
     qsort(table.items, table.count, sizeof *table.items, by_slot);
@@ -153,6 +189,8 @@ snare_status snare_plt_names_read(Elf *elf, snare_plt_name **out,
         plt_section(elf_strptr(elf, strings, shdr.sh_name)))
       ok = name_entries(scn, &shdr, &table, out, count, &cap);
   }
+  if (ok)
+    ok = name_got_slots(&table, out, count, &cap);
   free(table.items);
   if (ok)
     return SNARE_OK;

@@ -8,6 +8,7 @@
 #define SNARE_CODE_PLT_NAMES_H
 
 #include <gelf.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,13 +20,16 @@ typedef struct snare_plt_name {
                        a slot bound to no symbol (IRELATIVE) */
   uint64_t address; /* link-time address of the entry */
   uint64_t size;
+  bool got_slot; /* not an entry but the GOT word of one ("getenv@got.plt") */
 } snare_plt_name;
 
 /*
  * The named entries of the .plt, .plt.sec and .plt.got sections of elf:
  * each entry jumping through a GOT slot that a dynamic relocation binds
- * is named after the relocation's symbol (and addend), as BFD names it. *out (to snare_plt_names_free)
- * may be empty; only NO_MEMORY fails.
+ * is named after the relocation's symbol (and addend), as BFD names it;
+ * and the GOT words that .rela.plt binds to a symbol, as gdb names them
+ * ("getenv@got.plt", where `x/i` of a stub shows its jump's target).
+ * *out (to snare_plt_names_free) may be empty; only NO_MEMORY fails.
  */
 SNARE_HIDDEN snare_status snare_plt_names_read(Elf *elf, snare_plt_name **out,
                                                size_t *count);

@@ -889,17 +889,28 @@ SNARE_API snare_status snare_unit_at(uint64_t addr, snare_unit_info *out);
 /* ------------------------------------------------------------------ */
 /* Disassembly                                                         */
 
+/* The syntax instructions are shown in, as gdb's `set disassembly-flavor`. */
+typedef enum {
+  /* GNU binutils' AT&T, gdb's default: "mov    %rsp,%rbp", "call   0x401136",
+     a rip-relative operand followed by "        # 0x404010" */
+  SNARE_DISASSEMBLY_ATT,
+  /* Zydis's Intel: "mov rbp, rsp" */
+  SNARE_DISASSEMBLY_INTEL,
+} snare_disassembly_flavor;
+
 /*
- * Formats the one instruction at addr as Intel-syntax text ("mov rbp,
- * rsp"; relative branch targets as absolute addresses) into text, cap
- * bytes including the NUL (truncated if longer; 96 always suffices).
- * *length receives the instruction's length in bytes. The program's own
- * bytes are decoded: a breakpoint snare placed there does not show.
- * BAD_ADDRESS if unreadable, UNDECODABLE if not an instruction,
- * INVALID_ARGUMENT for NULL text/length or cap 0. Any thread.
+ * Formats the one instruction at addr in `flavor` (relative branch
+ * targets as absolute addresses) into text, cap bytes including the NUL
+ * (UNSUPPORTED if too small; 128 always suffices). *length receives the
+ * instruction's length in bytes. The program's own bytes are decoded: a
+ * breakpoint snare placed there does not show. BAD_ADDRESS if
+ * unreadable, UNDECODABLE if not an instruction, INVALID_ARGUMENT for
+ * NULL text/length, cap 0 or an unknown flavor. Any thread.
  */
-SNARE_API snare_status snare_disassemble(uint64_t addr, char *text,
-                                         size_t cap, size_t *length);
+SNARE_API snare_status snare_disassemble(uint64_t addr,
+                                         snare_disassembly_flavor flavor,
+                                         char *text, size_t cap,
+                                         size_t *length);
 
 /* ------------------------------------------------------------------ */
 /* Backtraces and variables                                            */

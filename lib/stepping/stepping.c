@@ -176,7 +176,8 @@ static bool call_at(uint64_t pc, uint64_t *ret) {
   size_t n = snare_sites_read_instruction(pc, bytes);
   snare_os_global_unlock();
   if (n == 0 ||
-      snare_arch_disassemble(pc, bytes, n, text, sizeof text, &length) !=
+      snare_arch_disassemble(pc, SNARE_DISASSEMBLY_INTEL, bytes, n, text,
+                             sizeof text, &length) !=
           SNARE_OK ||
       strncmp(text, "call", 4) != 0)
     return false;
@@ -296,7 +297,8 @@ static snare_status follow_stub(stepper *st, snare_stop *stop, verdict *v) {
     if (snare_line_at(st->pc, &li) == SNARE_OK ||
         (named_code(st->pc, &start, &size) &&
          !snare_library_plt_entry_at(st->pc)) ||
-        snare_disassemble(st->pc, text, sizeof text, &length) != SNARE_OK)
+        snare_disassemble(st->pc, SNARE_DISASSEMBLY_INTEL, text, sizeof text,
+                          &length) != SNARE_OK)
       return SNARE_OK;
     /* an unbound GOT slot leads back into the PLT, to the push of the
        relocation's index */

@@ -4,9 +4,10 @@
 #include "internal/disassembler.h"
 #include "traps/traps.h"
 
-snare_status snare_disassemble(uint64_t addr, char *text, size_t cap,
-                               size_t *length) {
-  if (text == NULL || cap == 0 || length == NULL)
+snare_status snare_disassemble(uint64_t addr, snare_disassembly_flavor flavor,
+                               char *text, size_t cap, size_t *length) {
+  if (text == NULL || cap == 0 || length == NULL ||
+      (flavor != SNARE_DISASSEMBLY_ATT && flavor != SNARE_DISASSEMBLY_INTEL))
     return SNARE_INVALID_ARGUMENT;
   /* The instruction may end right before an unmapped page, so take the
      longest readable run of bytes up to the longest instruction. */
@@ -18,5 +19,6 @@ snare_status snare_disassemble(uint64_t addr, char *text, size_t cap,
   snare_os_global_unlock();
   if (avail == 0)
     return SNARE_BAD_ADDRESS;
-  return snare_arch_disassemble(addr, bytes, avail, text, cap, length);
+  return snare_arch_disassemble(addr, flavor, bytes, avail, text, cap,
+                                length);
 }

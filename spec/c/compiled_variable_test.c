@@ -83,7 +83,7 @@ static tally every_instruction(const char *level) {
     for (uint64_t pc = fn.address; pc < fn.address + fn.size;) {
       char text[128];
       size_t length = 0;
-      cr_assert_eq(snare_disassemble(pc, text, sizeof text, &length),
+      cr_assert_eq(snare_disassemble(pc, SNARE_DISASSEMBLY_ATT, text, sizeof text, &length),
                    SNARE_OK);
       snare_breakpoint_options opts = {.condition = compare_all,
                                        .condition_data = &t};

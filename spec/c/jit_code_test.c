@@ -315,7 +315,7 @@ Test(jit_code, copies_of_a_compiled_function) {
   assert_backtrace(s, (const char *const[]){"mix_two"}, 1);
   size_t length;
   char text[96];
-  cr_assert_eq(snare_disassemble(base + mix.size, text, sizeof text, &length),
+  cr_assert_eq(snare_disassemble(base + mix.size, SNARE_DISASSEMBLY_ATT, text, sizeof text, &length),
                SNARE_OK);
   cr_assert_eq(snare_resume(s, SNARE_RESUME_STEP_INSTRUCTION, NULL, &stop),
                SNARE_OK);

@@ -189,7 +189,7 @@ static unsigned jumps_on_every_instruction(const hand_case *c) {
   for (uint64_t pc = fn; pc < fn + c->size;) {
     char text[128];
     size_t length;
-    cr_assert_eq(snare_disassemble(pc, text, sizeof text, &length), SNARE_OK);
+    cr_assert_eq(snare_disassemble(pc, SNARE_DISASSEMBLY_ATT, text, sizeof text, &length), SNARE_OK);
     /* never stopping: conditions counted, results unchanged */
     counting quiet = {0};
     snare_breakpoint_options opts = {.condition = count_hit,
@@ -290,7 +290,7 @@ Test(jump_breakpoint, eight_threads_run_through_while_they_are_set) {
   for (uint64_t pc = sym.address; pc < sym.address + sym.size;) {
     char text[128];
     size_t length;
-    cr_assert_eq(snare_disassemble(pc, text, sizeof text, &length), SNARE_OK);
+    cr_assert_eq(snare_disassemble(pc, SNARE_DISASSEMBLY_ATT, text, sizeof text, &length), SNARE_OK);
     int id;
     cr_assert_eq(snare_breakpoint_set(session, pc, &opts, &id), SNARE_OK);
     snare_breakpoint_info info;
@@ -469,7 +469,7 @@ static unsigned keeps_float_state(const hand_case *c, uint64_t expected,
   for (uint64_t pc = fn; pc < fn + c->size;) {
     char text[128];
     size_t length;
-    cr_assert_eq(snare_disassemble(pc, text, sizeof text, &length), SNARE_OK);
+    cr_assert_eq(snare_disassemble(pc, SNARE_DISASSEMBLY_ATT, text, sizeof text, &length), SNARE_OK);
     for (int stop = 0; stop < 2; stop++) {
       hits->stop = stop;
       snare_breakpoint_options opts = {.condition = clobber_float_state,

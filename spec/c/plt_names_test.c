@@ -37,7 +37,7 @@ Test(plt_entry_slot, reads_the_slot_of_each_entry_kind) {
 static uint64_t jump_target(uint64_t addr) {
   char text[96];
   size_t length;
-  cr_assert_eq(snare_disassemble(addr, text, sizeof text, &length), SNARE_OK);
+  cr_assert_eq(snare_disassemble(addr, SNARE_DISASSEMBLY_INTEL, text, sizeof text, &length), SNARE_OK);
   uint64_t target = 0;
   cr_assert_eq(sscanf(text, "jmp 0x%" SCNx64, &target), 1, "%s", text);
   return target;

@@ -123,7 +123,7 @@ static uint64_t return_of_next_call(uint64_t pc)
   for (int k = 0; k < 32; k++) {
     char text[128];
     size_t length;
-    cr_assert_eq(snare_disassemble(pc, text, sizeof text, &length), SNARE_OK);
+    cr_assert_eq(snare_disassemble(pc, SNARE_DISASSEMBLY_ATT, text, sizeof text, &length), SNARE_OK);
     pc += length;
     if (strncmp(text, "call", 4) == 0)
       return pc;

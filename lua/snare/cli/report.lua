@@ -63,20 +63,50 @@ function report.address(addr)
   return string.format("0x%x", addr)
 end
 
---- An instruction's text; direct branches and calls name their target:
--- "call 0x7f... <fib>".
+--- The prompt's `set disassembly-flavor`: "att" (gdb's default) or
+-- "intel", for every instruction it shows.
+report.disassembly_flavor = "att"
+
+--- snare.disassemble(addr, n) in the prompt's flavor.
+function report.disassemble(addr, n)
+  return snare.disassemble(addr, n, { flavor = report.disassembly_flavor })
+end
+
+--- gdb's "name+offset" of addr in an instruction line's <...>, or nil:
+-- a data symbol by its own ELF name ("name.1", where `print` shows the
+-- variable's "name"), and gcc's clone of a function (fn.part.0,
+-- fn.isra.0, fn.constprop.0) by the function's DWARF name "fn".
+function report.code_name(addr)
+  local sym = snare.symbol_at(addr)
+  if not sym then
+    return nil
+  end
+  local name = sym.name
+  local row = sym.is_function and not name:find(".cold", 1, true)
+    and snare.line_at(addr)
+  local dwarf_name = row and row["function"]
+  if dwarf_name and name:sub(1, #dwarf_name + 1) == dwarf_name .. "." then
+    name = dwarf_name
+  end
+  return sym.offset == 0 and name or string.format("%s+%d", name, sym.offset)
+end
+
+--- An instruction's text as gdb shows it: direct branches and calls name
+-- their target ("call   0x7f... <fib>"), a rip-relative operand's
+-- comment its symbol ("        # 0x7f... <counter>").
 function report.instruction_text(insn)
   local text = insn.text
-  local target = text:match("^j%a*%s+0x(%x+)$")
-    or text:match("^call%s+0x(%x+)$")
-  local name = target and snare.describe(tonumber(target, 16))
+  local target = text:match("^[%a ]-j%a*%s+0x(%x+)$")
+    or text:match("^[%a ]-call%s+0x(%x+)$")
+    or text:match("# 0x(%x+)$")
+  local name = target and report.code_name(tonumber(target, 16))
   return name and (text .. " <" .. name .. ">") or text
 end
 
---- One instruction line as `x/i` shows it: "=> 0x... <fib+4>:\tpush rbp".
+--- One instruction line as `x/i` shows it: "=> 0x... <fib+4>:\tpush   %rbp".
 -- `pc` marks the current instruction with "=>".
 function report.instruction(insn, pc)
-  local name = snare.describe(insn.address)
+  local name = report.code_name(insn.address)
   return string.format("%s0x%x%s:\t%s", insn.address == pc and "=> " or "   ",
                        insn.address, name and (" <" .. name .. ">") or "",
                        report.instruction_text(insn))
@@ -105,7 +135,7 @@ local function show_location(out, stop, frame, heading, prefix)
     return
   end
   out((prefix or "") .. report.frame_line(pc))
-  local insns = snare.disassemble(pc, 1)
+  local insns = report.disassemble(pc, 1)
   if insns then
     out(report.instruction(insns[1], pc))
   end

@@ -146,7 +146,7 @@ local function examine(dbg, args, modifier)
   end
   local addr = dbg:address(args)
   if format == "i" then
-    local insns, err = snare.disassemble(addr, n)
+    local insns, err = report.disassemble(addr, n)
     if not insns and err:match("not mapped or not accessible$") then
       dbg:fail("Cannot access memory at address 0x%x", addr)
     elseif not insns then
@@ -183,9 +183,27 @@ local function examine(dbg, args, modifier)
   end
 end
 
+-- `set disassembly-flavor att|intel`, gdb's words for a missing or
+-- unknown flavor; a unique prefix will do ("set disassembly-flavor in").
+local function set_disassembly_flavor(dbg, flavor)
+  if flavor == "" then
+    dbg:fail("Requires an argument. Valid arguments are att, intel.")
+  end
+  local matches = {}
+  for _, name in ipairs { "att", "intel" } do
+    if name:sub(1, #flavor) == flavor then
+      matches[#matches + 1] = name
+    end
+  end
+  if #matches ~= 1 then
+    dbg:fail('Undefined item: "%s".', flavor)
+  end
+  report.disassembly_flavor = matches[1]
+end
+
 -- `set var EXPR` / `set variable EXPR` / `set EXPR` (an assignment in
 -- C: `x = 3`, `p->len += 1`, `$rax = 5`, `$n = 1`), `set timeout MS`,
--- `set print pretty on|off`.
+-- `set print pretty on|off`, `set disassembly-flavor att|intel`.
 local function set(dbg, args)
   local dirs = args:match("^debug%-file%-directory%s*(.*)$")
   if dirs then -- gdb's: empty restores the default
@@ -195,6 +213,11 @@ local function set(dbg, args)
   local ms = args:match("^timeout%s+(%d+)$")
   if ms then
     dbg.session.timeout = math.tointeger(tonumber(ms))
+    return
+  end
+  local flavor = args:match("^disassembly%-flavor%s*(%S*)$")
+  if flavor then
+    set_disassembly_flavor(dbg, flavor)
     return
   end
   local pretty = args:match("^print%s+pretty%s*(%a*)$")
@@ -272,11 +295,18 @@ return {
     run = examine },
   { name = "set", usage = "set var EXPR",
     help = "assign in C (set var x = 3, set $rax = 5; also: set timeout MS, "
-      .. "set print pretty on, set debug-file-directory DIRS)",
+      .. "set print pretty on, set debug-file-directory DIRS, "
+      .. "set disassembly-flavor intel)",
     run = set },
-  { name = "show", usage = "show debug-file-directory",
-    help = "show where separate debug files are looked for",
+  { name = "show", usage = "show debug-file-directory|disassembly-flavor",
+    help = "show where separate debug files are looked for, or the "
+      .. "disassembly flavor",
     run = function(dbg, args)
+      if args == "disassembly-flavor" then
+        dbg:out(string.format('The disassembly flavor is "%s".',
+                              report.disassembly_flavor))
+        return
+      end
       if args ~= "debug-file-directory" and args ~= "" then
         dbg:fail('Undefined show command: "%s".  Try "help show".', args)
       end

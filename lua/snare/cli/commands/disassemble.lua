@@ -22,8 +22,8 @@ local function disassemble(dbg, args)
   local pc = dbg.session.stopped and dbg.session:reg("pc") or nil
   local where, n = args:match("^(.-)%s+(%d+)$")
   if where and where ~= "" then
-    local insns, err = snare.disassemble(dbg:address(where),
-                                         math.tointeger(tonumber(n)))
+    local insns, err = report.disassemble(dbg:address(where),
+                                          math.tointeger(tonumber(n)))
     if not insns then
       dbg:fail("%s", err)
     end
@@ -37,7 +37,7 @@ local function disassemble(dbg, args)
   if not sym or not sym.is_function or sym.size == 0 then
     dbg:fail("No function contains specified address.")
   end
-  local insns, err = snare.disassemble(sym.address, sym.size)
+  local insns, err = report.disassemble(sym.address, sym.size)
   if not insns then
     dbg:fail("%s", err)
   end
