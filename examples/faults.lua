@@ -7,7 +7,7 @@
 -- expect: #0 restock %(item=0, count=5%) at [%w%./]*shop%.c:55
 -- expect: after abort: order%("apple", 2%) = 80
 -- expect: signal SIGFPE %(arithmetic exception%) at 0x%x+ <average_price%+%d+> at shop%.c:61
--- expect: skipped the idiv .+, average_price%(100, 0%) = %-1
+-- expect: skipped the idivl? .+, average_price%(100, 0%) = %-1
 -- expect: interrupt at 0x%x+ <spin_forever%+%d+>
 -- expect: reading address 0:%s+nil
 -- expect: ok: faults

@@ -4,7 +4,7 @@
 --
 -- Run it with `make example NAME=jit`.
 --
--- expect: 0x%x+ <square>: push rbp
+-- expect: 0x%x+ <square>: push +%%rbp
 -- expect: breakpoint %d+ at 0x%x+ <square> at square%.jit:1
 -- expect: #0 square at square%.jit:1
 -- expect: #1 sum_square at square%.jit:6

@@ -10,7 +10,7 @@
 -- expect: atlas +2500 +1
 -- expect: order%("atlas", 2%) = %-1 before, 5000 after setting stock to 2
 -- expect: discount:
--- expect: 0x%x+ <discount>: +55 +push rbp
+-- expect: 0x%x+ <discount>: +55 +push +%%rbp
 -- expect: first byte of discount: 0x55
 -- expect: writing to address 8:	nil	cannot write at 0x8
 -- expect: ok: memory
@@ -50,7 +50,7 @@ for _, insn in ipairs(assert(snare.disassemble("discount", 4))) do
     hex, insn.text))
 end
 
--- Memory reads see the program's bytes too: 0x55 (push rbp), not 0xcc.
+-- Memory reads see the program's bytes too: 0x55 (push %rbp), not 0xcc.
 print(("first byte of discount: 0x%02x"):format(snare.read_u8(lib:symbol("discount"))))
 
 -- Nothing is mapped at low addresses: the write is refused, not fatal.
