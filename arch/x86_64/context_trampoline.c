@@ -39,6 +39,13 @@ static void emit64(emitter *e, uint64_t v) { emit(e, &v, sizeof v); }
 
 SNARE_HIDDEN void snare_x86_save_float_state(void);    /* r11: the area */
 SNARE_HIDDEN void snare_x86_restore_float_state(void); /* r11: the area */
+SNARE_HIDDEN void snare_x86_restore_float_state_x87_kept(void); /* r11 */
+
+/* How far above the handler's argument the float area of the trampoline
+   that called the handler lies (extended_state.c): the context, and the
+   handler's own frame below it (160 bytes for the breakpoint's). */
+SNARE_HIDDEN const uint64_t snare_x86_trampoline_area_reach =
+    CONTEXT_SPACE + 512;
 
 /* x86 register numbers, as instructions encode them. */
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13,
@@ -107,11 +114,11 @@ static void emit_save(emitter *e, uint64_t site, uint64_t arg) {
 }
 
 /* Restores every register from the context (the pc excepted) and leaves
-   rsp as the program had it. */
-static void emit_restore(emitter *e) {
+   rsp as the program had it; restore_float is one of the two above. */
+static void emit_restore(emitter *e, void (*restore_float)(void)) {
   emit(e, "\x4C\x8D\x9C\x24", 4); /* lea r11, [rsp+fx] */
   emit32(e, (int32_t)CONTEXT_SPACE);
-  emit_call(e, (uint64_t)(uintptr_t)snare_x86_restore_float_state);
+  emit_call(e, (uint64_t)(uintptr_t)restore_float);
   for (int reg = RAX; reg <= R15; reg++)
     if (reg != RSP && reg != R11)
       emit_rsp_mov(e, reg, greg_offset(greg_of[reg]), false);
@@ -142,7 +149,7 @@ size_t snare_arch_context_trampoline(uint8_t *buf, size_t cap,
   emitter e = {buf, cap, 0};
   emit_save(&e, site, arg);
   emit_call(&e, handler);
-  emit_restore(&e);
+  emit_restore(&e, snare_x86_restore_float_state);
   emit_jump_absolute(&e, resume);
   return e.at <= cap ? e.at : 0;
 }
@@ -153,7 +160,9 @@ size_t snare_arch_context_trampoline(uint8_t *buf, size_t cap,
  * stops. Going on, everything is restored and the thread jumps to
  * `resume` (the relocated instructions); stopping, everything is
  * restored as well and it runs into a trap, so that the stop is made by
- * the signal handler exactly as a trap at the site makes it.
+ * the signal handler exactly as a trap at the site makes it. The handler
+ * runs code that may use the x87 unit only through
+ * snare_arch_call_saving_vector_state, so the restore need not check it.
  */
 size_t snare_arch_breakpoint_trampoline(uint8_t *buf, size_t cap,
                                         uint64_t site, uint64_t resume,
@@ -167,12 +176,12 @@ size_t snare_arch_breakpoint_trampoline(uint8_t *buf, size_t cap,
   emit(&e, "\x0F\x85", 2); /* jnz stop (rel32, patched below) */
   size_t jnz_end = e.at + 4;
   emit32(&e, 0);
-  emit_restore(&e);
+  emit_restore(&e, snare_x86_restore_float_state_x87_kept);
   emit_jump_absolute(&e, resume);
   int32_t rel = (int32_t)(e.at - jnz_end);
   if (jnz_end <= cap)
     memcpy(buf + jnz_end - 4, &rel, sizeof rel);
-  emit_restore(&e);
+  emit_restore(&e, snare_x86_restore_float_state_x87_kept);
   *stop_trap = e.at;
   emit(&e, "\xCC\x0F\x0B", 3); /* int3; ud2: never resumed past */
   return e.at <= cap ? e.at : 0;

@@ -25,6 +25,13 @@
  * registers' other parts and the mask registers where XCR0 enables
  * nothing else (AVX, AVX-512): XSAVEC and XRSTOR of them cost about
  * 150 ns, the moves 20.
+ *
+ * XGETBV costs about 16 ns here, as much as all those moves, so a
+ * breakpoint's hit reads XINUSE once: the trampoline's save keeps what it
+ * read in its area, which the vector save finds through a thread-local
+ * pointer, and the vector save, which alone runs code that may use the
+ * x87 unit, puts an initial x87 back itself, so that the breakpoint
+ * trampoline's restore needs no XGETBV of its own.
  */
 #include <cpuid.h>
 #include <stdint.h>
@@ -46,6 +53,19 @@ SNARE_HIDDEN uint32_t snare_x86_mxcsr_mask = 0xffbf;
 enum { VECTORS_XSAVE, VECTORS_YMM, VECTORS_ZMM };
 SNARE_HIDDEN uint32_t snare_x86_vector_moves = VECTORS_XSAVE;
 #define VECTOR_MOVES_AREA 2112 /* zmm0-31, k0-7 */
+
+/*
+ * The float area of the innermost context trampoline running on this
+ * thread, or NULL: each trampoline's save sets it and keeps the one it
+ * replaces in its area, its restore puts that back. A trampoline left by
+ * a longjmp from a signal handler leaves a stale pointer, so the vector
+ * save takes the XINUSE its caller's trampoline read only from an area
+ * just above its caller's frame (snare_x86_trampoline_area_reach): a
+ * stale area lies below that frame (same stack) or in memory disjoint
+ * from the trampoline's frame (another stack), never there.
+ */
+SNARE_HIDDEN _Thread_local __attribute__((tls_model("initial-exec"))) void
+    *snare_x86_float_area;
 
 __attribute__((constructor)) static void detect_state(void) {
   _Alignas(16) uint8_t legacy[512] = {0};
@@ -78,6 +98,30 @@ __attribute__((constructor)) static void detect_state(void) {
   else if (vector == 0xe4 && (ebx & (1u << 30)))
     snare_x86_vector_moves = VECTORS_ZMM;
 }
+
+/* A context trampoline's float area, past the FXSAVE image and the XSAVE
+   header: how the image was written, the XINUSE the save read, and the
+   area of the trampoline this one runs inside (snare_x86_float_area). */
+#define AREA_HOW "576"
+#define AREA_IN_USE "584"
+#define AREA_OUTER "592"
+
+/* Puts the x87 state back in its initial configuration, XINUSE included,
+   by XRSTOR of the x87 component alone from an area at AREA (64-byte
+   aligned, 576 bytes) whose header is zeroed first. */
+#define X87_TO_INITIAL(AREA)                                                   \
+  "  xor %eax, %eax\n"                                                         \
+  "  mov %rax, 512+" AREA "\n"                                                 \
+  "  mov %rax, 520+" AREA "\n"                                                 \
+  "  mov %rax, 528+" AREA "\n"                                                 \
+  "  mov %rax, 536+" AREA "\n"                                                 \
+  "  mov %rax, 544+" AREA "\n"                                                 \
+  "  mov %rax, 552+" AREA "\n"                                                 \
+  "  mov %rax, 560+" AREA "\n"                                                 \
+  "  mov %rax, 568+" AREA "\n"                                                 \
+  "  mov $1, %eax\n"                                                           \
+  "  xor %edx, %edx\n"                                                         \
+  "  xrstor64 " AREA "\n"
 
 /* The frame of the calls below: rbp frames it (the area's size varies),
    rbx and r12 keep fn and arg, and r13 is the body's to keep. */
@@ -134,7 +178,7 @@ __asm__(
     "  cmpl $0, snare_x86_vector_moves(%rip)\n" /* VECTORS_XSAVE */
     "  jne snare_x86_call_moving_vectors\n"
     "  mov snare_x86_state_mask(%rip), %r8\n"
-    "  and $-4, %r8\n"
+    "  and $-3, %r8\n" /* x87 too: the trampoline's restore counts on it */
     "  jmp snare_x86_call_saving\n"
     "  .cfi_endproc\n"
     ".size snare_arch_call_saving_vector_state, "
@@ -196,8 +240,8 @@ __asm__(
 /*
  * snare_x86_save_float_state and snare_x86_restore_float_state, called
  * by a context trampoline with r11 at its area (64-byte aligned: the
- * 512-byte FXSAVE image, 64 bytes for an XSAVE header, then a word
- * saying how the image was written), clobbering rax, rcx and rdx only.
+ * 512-byte FXSAVE image, 64 bytes for an XSAVE header, then AREA_HOW,
+ * AREA_IN_USE, AREA_OUTER), clobbering rax, rcx and rdx only.
  *
  * With the x87 state initial, the image is written as FXSAVE would
  * write it (control word 0x37f, the rest of the x87 part zero: readers
@@ -208,9 +252,13 @@ __asm__(
  * Restoring after a plain save reloads xmm0-15 and MXCSR with legacy SSE
  * moves, which leave the upper parts of the vector registers as they
  * are (snare_arch_call_saving_vector_state restored those). If the
- * handler used the x87 unit, XRSTOR of the x87 component with an empty
- * header puts it back in its initial state, XINUSE included; if it
- * changed the image's x87 part, FXRSTOR loads the image.
+ * handler used the x87 unit, X87_TO_INITIAL puts it back; if it changed
+ * the image's x87 part, FXRSTOR loads the image.
+ * snare_x86_restore_float_state_x87_kept is the same without the XGETBV
+ * that finds whether the handler used the x87 unit, for a breakpoint's
+ * trampoline: its handler runs code that may only through
+ * snare_arch_call_saving_vector_state, which puts an initial x87 back.
+ * The first runs on into the second.
  */
 __asm__(
     ".text\n"
@@ -219,10 +267,15 @@ __asm__(
     ".type snare_x86_save_float_state, @function\n"
     "snare_x86_save_float_state:\n"
     "  .cfi_startproc\n"
+    "  mov snare_x86_float_area@gottpoff(%rip), %rdx\n"
+    "  mov %fs:(%rdx), %rcx\n"
+    "  mov %rcx, " AREA_OUTER "(%r11)\n"
+    "  mov %r11, %fs:(%rdx)\n"
     "  cmpl $0, snare_x86_reads_in_use(%rip)\n"
     "  je 1f\n"
     "  mov $1, %ecx\n"
     "  xgetbv\n"
+    "  mov %rax, " AREA_IN_USE "(%r11)\n"
     "  test $1, %al\n" /* XINUSE[0]: the x87 state is not initial */
     "  jnz 1f\n"
     "  movups %xmm0, 160(%r11)\n"
@@ -257,12 +310,12 @@ __asm__(
     "  movaps %xmm0, 128(%r11)\n"
     "  movaps %xmm0, 144(%r11)\n"
     "  movl $0, 464(%r11)\n"
-    "  movq $1, 576(%r11)\n"
+    "  movq $1, " AREA_HOW "(%r11)\n"
     "  ret\n"
     "1:\n"
     "  fxsave64 (%r11)\n"
     "  movl $0, 464(%r11)\n"
-    "  movq $0, 576(%r11)\n"
+    "  movq $0, " AREA_HOW "(%r11)\n"
     "  ret\n"
     "  .cfi_endproc\n"
     ".size snare_x86_save_float_state, .-snare_x86_save_float_state\n"
@@ -271,27 +324,28 @@ __asm__(
     ".type snare_x86_restore_float_state, @function\n"
     "snare_x86_restore_float_state:\n"
     "  .cfi_startproc\n"
-    "  cmpq $0, 576(%r11)\n"
-    "  je 2f\n"
-    "  cmpq $0x37f, (%r11)\n"
-    "  jne 2f\n"
+    "  cmpq $0, " AREA_HOW "(%r11)\n"
+    "  je 1f\n" /* FXRSTOR follows */
     "  mov $1, %ecx\n"
     "  xgetbv\n"
     "  test $1, %al\n"
     "  jz 1f\n"
-    "  xor %eax, %eax\n" /* the XSAVE header: all zero */
-    "  mov %rax, 512(%r11)\n"
-    "  mov %rax, 520(%r11)\n"
-    "  mov %rax, 528(%r11)\n"
-    "  mov %rax, 536(%r11)\n"
-    "  mov %rax, 544(%r11)\n"
-    "  mov %rax, 552(%r11)\n"
-    "  mov %rax, 560(%r11)\n"
-    "  mov %rax, 568(%r11)\n"
-    "  mov $1, %eax\n" /* the x87 component alone */
-    "  xor %edx, %edx\n"
-    "  xrstor64 (%r11)\n"
+    X87_TO_INITIAL("(%r11)")
     "1:\n"
+    "  .cfi_endproc\n"
+    ".size snare_x86_restore_float_state, .-snare_x86_restore_float_state\n"
+    ".globl snare_x86_restore_float_state_x87_kept\n"
+    ".hidden snare_x86_restore_float_state_x87_kept\n"
+    ".type snare_x86_restore_float_state_x87_kept, @function\n"
+    "snare_x86_restore_float_state_x87_kept:\n"
+    "  .cfi_startproc\n"
+    "  mov snare_x86_float_area@gottpoff(%rip), %rdx\n"
+    "  mov " AREA_OUTER "(%r11), %rcx\n"
+    "  mov %rcx, %fs:(%rdx)\n"
+    "  cmpq $0, " AREA_HOW "(%r11)\n"
+    "  je 2f\n"
+    "  cmpq $0x37f, (%r11)\n"
+    "  jne 2f\n"
     "  movups 160(%r11), %xmm0\n"
     "  movups 176(%r11), %xmm1\n"
     "  movups 192(%r11), %xmm2\n"
@@ -314,7 +368,8 @@ __asm__(
     "  fxrstor64 (%r11)\n"
     "  ret\n"
     "  .cfi_endproc\n"
-    ".size snare_x86_restore_float_state, .-snare_x86_restore_float_state\n");
+    ".size snare_x86_restore_float_state_x87_kept, "
+    ".-snare_x86_restore_float_state_x87_kept\n");
 
 /*
  * snare_x86_call_moving_vectors(fn, arg): snare_arch_call_saving_vector_state
@@ -323,7 +378,11 @@ __asm__(
  * AVX or ZMM_Hi256 component: their upper parts), zmm16-31, k0-7. After
  * the call each stored group is loaded back, and each other one is made
  * zeros again: VZEROUPPER for the upper parts (XINUSE follows), and
- * VPXORD and KXORQ for zmm16-31 and the mask registers. r13 keeps XINUSE.
+ * VPXORD and KXORQ for zmm16-31 and the mask registers. r13 keeps XINUSE:
+ * the one the caller's trampoline read (snare_x86_float_area) where its
+ * area lies within snare_x86_trampoline_area_reach above arg, else read
+ * here. With the x87 state initial before the call and not after it, the
+ * call's frame holds an area for X87_TO_INITIAL past the vectors'.
  */
 __asm__(
     ".text\n"
@@ -331,10 +390,21 @@ __asm__(
     "snare_x86_call_moving_vectors:\n"
     "  .cfi_startproc\n"
     CALL_FRAME_ENTER
+    "  mov snare_x86_float_area@gottpoff(%rip), %rax\n"
+    "  mov %fs:(%rax), %rcx\n"
+    "  mov %rcx, %rax\n"
+    "  sub %r12, %rax\n"
+    "  dec %rax\n" /* unsigned: from arg + 1 to arg + reach */
+    "  cmp snare_x86_trampoline_area_reach(%rip), %rax\n"
+    "  jae 13f\n"
+    "  mov " AREA_IN_USE "(%rcx), %r13d\n"
+    "  jmp 14f\n"
+    "13:\n"
     "  mov $1, %ecx\n"
     "  xgetbv\n"
     "  mov %eax, %r13d\n"
-    "  sub $2112, %rsp\n"
+    "14:\n"
+    "  sub $2112+576, %rsp\n"
     "  and $-64, %rsp\n"
     "  cmpl $2, snare_x86_vector_moves(%rip)\n" /* VECTORS_ZMM */
     "  je 1f\n"
@@ -409,6 +479,14 @@ __asm__(
     "4:\n"
     "  mov %r12, %rdi\n"
     "  call *%rbx\n"
+    "  test $1, %r13d\n"
+    "  jnz 15f\n"
+    "  mov $1, %ecx\n"
+    "  xgetbv\n"
+    "  test $1, %al\n"
+    "  jz 15f\n"
+    X87_TO_INITIAL("2112(%rsp)")
+    "15:\n"
     "  cmpl $2, snare_x86_vector_moves(%rip)\n"
     "  je 6f\n"
     "  test $0x4, %r13d\n"
