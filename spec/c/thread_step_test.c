@@ -185,6 +185,14 @@ Test(thread_step, step_next_finish_visit_lines_while_another_thread_hits)
                SNARE_OK);
   computer_event(SNARE_EVENT_HARD_BREAKPOINT);
   cr_assert_eq(line_of(ev.pc), B_LINE);
+  /* The hitter parked at its breakpoint before the first step, so that
+     the step policy has it to resume: left to the scheduler, a loaded
+     machine ran all the steps before its first hit (hitter_resumes 0). */
+  while (snare_thread_is_running(session, hitter)) {
+    wait_any();
+    cr_assert_eq(ev.thread, hitter);
+    check_hitter_event();
+  }
   snare_stop stop;
   cr_assert_eq(step(SNARE_STEP_INTO, &stop), CALL_LINE);
   cr_assert_eq(step(SNARE_STEP_INTO, &stop), SQUARE_BODY);
