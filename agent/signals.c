@@ -170,13 +170,16 @@ void agent_end_signals_install(void) {
   have_reserved = count > 0;
 }
 
-void agent_block_program_signals(void) {
-  sigset_t program;
+int agent_thread_start(pthread_t *thread, void *(*body)(void *), void *arg) {
+  sigset_t program, old;
   sigfillset(&program);
   for (int sig = 1; sig < NSIG; sig++)
     if (have_reserved && sigismember(&reserved, sig) == 1)
       sigdelset(&program, sig);
-  real.pthread_sigmask(SIG_BLOCK, &program, NULL);
+  real.pthread_sigmask(SIG_BLOCK, &program, &old);
+  int status = real.pthread_create(thread, NULL, body, arg);
+  real.pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return status;
 }
 
 void agent_end_signals_forget(void) {
