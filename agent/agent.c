@@ -424,7 +424,6 @@ static void *controller_main(void *data) {
   lua_State *L = data;
   agent_own_thread = true; /* its threads (snare's workers) are not the
                               program's */
-  agent_block_program_signals(); /* and neither are the signals it gets */
   /* The script's Lua may run in the program's own copy of the Lua API
      (an interpreter exports it and comes first in the lookup): none of
      it is the program's work. */
@@ -598,7 +597,7 @@ static void start(void) {
   agent_sleeps_start();
   agent_lifecycle_start();
   agent_fork_start();
-  if (real.pthread_create(&the_agent.controller, NULL, controller_main, L) != 0) {
+  if (agent_thread_start(&the_agent.controller, controller_main, L) != 0) {
     fputs("snare agent: cannot start the controller thread\n", stderr);
     _exit(AGENT_FAILED);
   }

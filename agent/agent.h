@@ -189,10 +189,11 @@ bool agent_sigint_delivered(siginfo_t *info, void *context);
    false if sig cannot be kept (SIGINT has its own, snare's signals,
    SIGKILL, SIGSTOP, the C library's own). */
 bool agent_signal_keepable(int sig);
-/* Blocks every signal but snare's on the calling thread, one of the
-   agent's, and on the threads it starts: a signal sent to the process
-   goes to one of the program's threads, as it would without snare. */
-void agent_block_program_signals(void);
+/* pthread_create for a thread of the agent's: it blocks every signal
+   but snare's from its first instruction (and so do the threads it
+   starts), so a signal sent to the process goes to one of the program's
+   threads, as it would without snare, whichever thread starts it. */
+int agent_thread_start(pthread_t *thread, void *(*body)(void *), void *arg);
 bool agent_signal_keep(int sig, bool on);
 /* agent/program_signals.c: the prompt's table for sig (AGENT_SIGNAL_*
    bits; `text` what a print writes, kept by the caller), the descriptor

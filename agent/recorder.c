@@ -211,7 +211,7 @@ static void *writer_main(void *unused) {
 
 static bool start_writer(void) {
   atomic_store(&stopping, false);
-  if (real.pthread_create(&writer, NULL, writer_main, NULL) != 0)
+  if (agent_thread_start(&writer, writer_main, NULL) != 0)
     return false;
   atomic_store(&writer_running, true);
   return true;

@@ -52,6 +52,25 @@ static bool is_end_signal(int sig) {
 
 static bool is_default(const struct sigaction *act);
 
+/* Snare's own asynchronous signals (its interrupt, its world stop: the
+   real-time ones it reserves) wait until the agent's handler returns,
+   when the kernel restores the mask the signal found. The SIGINT that
+   stops the program wakes the end signals' watcher, which interrupts
+   this thread: landing before the return (the watcher may preempt it
+   in sem_post), the stop would show the handler's sem_post instead of
+   the program's code where the SIGINT came. Traps and faults stay
+   unblocked: blocked, they kill. */
+static void defer_snare_signals(void) {
+  if (!have_reserved)
+    return;
+  sigset_t deferred;
+  sigemptyset(&deferred);
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+    if (sigismember(&reserved, sig) == 1)
+      sigaddset(&deferred, sig);
+  real.pthread_sigmask(SIG_BLOCK, &deferred, NULL);
+}
+
 static void on_agent_signal(int sig, siginfo_t *info, void *context) {
   if (sig == SIGINT && agent_sigint_delivered(info, context))
     return; /* the prompt handed it to the program's handler */
@@ -60,6 +79,7 @@ static void on_agent_signal(int sig, siginfo_t *info, void *context) {
     return;
   }
   agent_signal_taken(); /* not the program's: its sleep goes on */
+  defer_snare_signals();
   agent_end_signal_raised(sig);
 }
 
@@ -150,13 +170,16 @@ void agent_end_signals_install(void) {
   have_reserved = count > 0;
 }
 
-void agent_block_program_signals(void) {
-  sigset_t program;
+int agent_thread_start(pthread_t *thread, void *(*body)(void *), void *arg) {
+  sigset_t program, old;
   sigfillset(&program);
   for (int sig = 1; sig < NSIG; sig++)
     if (have_reserved && sigismember(&reserved, sig) == 1)
       sigdelset(&program, sig);
-  real.pthread_sigmask(SIG_BLOCK, &program, NULL);
+  real.pthread_sigmask(SIG_BLOCK, &program, &old);
+  int status = real.pthread_create(thread, NULL, body, arg);
+  real.pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return status;
 }
 
 void agent_end_signals_forget(void) {

@@ -111,6 +111,31 @@ describe("snare debug -- PROG, signals", function()
     assert.same(program_lines(gdb_out, said), program_lines(out, said))
   end)
 
+  -- The agent's SIGINT handler wakes the thread that interrupts the
+  -- program: on a busy machine it can preempt the handler, whose thread
+  -- then stopped in sem_post (futex_wake) instead of the program's pause
+  -- (about 1 run in 12 under two busy loops before the fix).
+  it("stops a loaded program at a SIGINT where it waits, not in snare's "
+     .. "handler", function()
+    local busy = assert(io.popen("for _ in 1 2; do timeout 60 sh -c "
+      .. "'while :; do :; done' >/dev/null 2>&1 & echo $!; done"))
+    local loaders = busy:read("a")
+    busy:close()
+    local stops = {}
+    local ok, failure = pcall(function()
+      for i = 1, 12 do
+        local out = dp.interrupted(dp.snare_debug_words(
+          { "run", "bt 1", "signal SIGINT" }, handler), "pause")
+        stops[i] = out:match("Interrupt%.\n([^\n]*)") or out
+      end
+    end)
+    os.execute("kill " .. loaders:gsub("%s+", " ") .. " 2>/dev/null")
+    assert(ok, failure)
+    for i, stop in ipairs(stops) do
+      assert.is_truthy(stop:match("pause"), "run " .. i .. ": " .. stop)
+    end
+  end)
+
   it("passes SIGINT on at continue after handle SIGINT pass, as gdb",
      function()
     local out, gdb_out = both_interrupted(
