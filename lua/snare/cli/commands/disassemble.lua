@@ -1,24 +1,56 @@
--- disassemble: a whole function, or N instructions from an address.
+-- disassemble: a whole function, or N instructions from an address;
+-- /r adds each instruction's bytes, as gdb's.
 
 local snare = require "snare"
 local report = require "snare.cli.report"
 
-local function dump(dbg, insns, pc, base)
+-- The instruction's bytes in hex, as gdb's /r shows them: padded to the
+-- width of seven bytes, so that the text lines up after a tab.
+local function raw_bytes(insn)
+  local hex = {}
+  for i = 1, #insn.bytes do
+    hex[i] = string.format("%02x", insn.bytes:byte(i))
+  end
+  return string.format("%-19s\t", table.concat(hex, " "))
+end
+
+local function dump(dbg, insns, pc, base, raw)
   for _, insn in ipairs(insns) do
     local marker = insn.address == pc and "=> " or "   "
+    local bytes = raw and raw_bytes(insn) or ""
     if base then
-      dbg:out(string.format("%s0x%016x <+%d>:\t%s", marker, insn.address,
-                            insn.address - base,
+      dbg:out(string.format("%s0x%016x <+%d>:\t%s%s", marker, insn.address,
+                            insn.address - base, bytes,
                             report.instruction_text(insn)))
     else
-      dbg:out(report.instruction(insn, pc))
+      local line = report.instruction(insn, pc)
+      dbg:out(raw and line:gsub(":\t", ":\t" .. bytes, 1)
+              or line)
     end
   end
+end
+
+-- The modifiers of `disassemble /LETTERS ...`: only r (raw bytes) here;
+-- gdb's m and s (source lines between the instructions) are not done.
+local function modifiers(dbg, args)
+  local letters, rest = args:match("^/(%S*)%s*(.*)$")
+  if not letters then
+    return false, args
+  end
+  if letters:find("[^mrs]") or letters == "" then
+    dbg:fail("Invalid disassembly modifier.")
+  end
+  if letters:find("[ms]") then
+    dbg:fail("disassemble /m and /s (source lines) are not supported.")
+  end
+  return true, rest
 end
 
 -- `disassemble`: the function around the pc; `disassemble ADDR`: the
 -- function around ADDR; `disassemble ADDR N`: N instructions from ADDR.
 local function disassemble(dbg, args)
+  local raw
+  raw, args = modifiers(dbg, args)
   local pc = dbg.session.stopped and dbg.session:reg("pc") or nil
   local where, n = args:match("^(.-)%s+(%d+)$")
   if where and where ~= "" then
@@ -27,7 +59,7 @@ local function disassemble(dbg, args)
     if not insns then
       dbg:fail("%s", err)
     end
-    return dump(dbg, insns, pc)
+    return dump(dbg, insns, pc, nil, raw)
   end
   local addr = args ~= "" and dbg:address(args) or pc
   if not addr then
@@ -49,12 +81,12 @@ local function disassemble(dbg, args)
     inside[#inside + 1] = insn
   end
   dbg:out("Dump of assembler code for function " .. sym.name .. ":")
-  dump(dbg, inside, pc, sym.address)
+  dump(dbg, inside, pc, sym.address, raw)
   dbg:out("End of assembler dump.")
 end
 
 return {
-  { name = "disassemble", usage = "disassemble [ADDR [N]]",
+  { name = "disassemble", usage = "disassemble [/r] [ADDR [N]]",
     help = "show instructions (the function around the pc by default)",
     run = disassemble },
 }
