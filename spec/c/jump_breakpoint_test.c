@@ -180,6 +180,14 @@ static size_t step_trace(uint64_t fn, uint64_t a, uint64_t b, uint64_t *pcs,
   return n;
 }
 
+/* The instruction at pc: its text into text, its length returned. */
+static size_t disassemble_at(uint64_t pc, char *text, size_t cap) {
+  size_t length;
+  cr_assert_eq(snare_disassemble(pc, SNARE_DISASSEMBLY_ATT, text, cap, &length),
+               SNARE_OK);
+  return length;
+}
+
 static unsigned jumps_on_every_instruction(const hand_case *c) {
   uint64_t fn = load(c);
   uint64_t b = arg_b(c, fn);
@@ -188,8 +196,7 @@ static unsigned jumps_on_every_instruction(const hand_case *c) {
   unsigned jumps = 0;
   for (uint64_t pc = fn; pc < fn + c->size;) {
     char text[128];
-    size_t length;
-    cr_assert_eq(snare_disassemble(pc, SNARE_DISASSEMBLY_ATT, text, sizeof text, &length), SNARE_OK);
+    size_t length = disassemble_at(pc, text, sizeof text);
     /* never stopping: conditions counted, results unchanged */
     counting quiet = {0};
     snare_breakpoint_options opts = {.condition = count_hit,
@@ -289,8 +296,7 @@ Test(jump_breakpoint, eight_threads_run_through_while_they_are_set) {
   /* Each jump written or removed stops all eight threads a moment. */
   for (uint64_t pc = sym.address; pc < sym.address + sym.size;) {
     char text[128];
-    size_t length;
-    cr_assert_eq(snare_disassemble(pc, SNARE_DISASSEMBLY_ATT, text, sizeof text, &length), SNARE_OK);
+    size_t length = disassemble_at(pc, text, sizeof text);
     int id;
     cr_assert_eq(snare_breakpoint_set(session, pc, &opts, &id), SNARE_OK);
     snare_breakpoint_info info;
@@ -468,8 +474,7 @@ static unsigned keeps_float_state(const hand_case *c, uint64_t expected,
   unsigned jumps = 0;
   for (uint64_t pc = fn; pc < fn + c->size;) {
     char text[128];
-    size_t length;
-    cr_assert_eq(snare_disassemble(pc, SNARE_DISASSEMBLY_ATT, text, sizeof text, &length), SNARE_OK);
+    size_t length = disassemble_at(pc, text, sizeof text);
     for (int stop = 0; stop < 2; stop++) {
       hits->stop = stop;
       snare_breakpoint_options opts = {.condition = clobber_float_state,
