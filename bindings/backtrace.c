@@ -354,7 +354,8 @@ static int frame_set_var(lua_State *L)
 /* The thread's registers beyond the general ones, into the table on top:
    segment selectors, fs_base, gs_base, st0..st7 (10 bytes each), the x87
    control registers, mxcsr, vector_bits, ymm0..15 (bytes; with AVX),
-   zmm0..31 and k0..k7 (with AVX-512). Nothing when the thread has no saved state. */
+   zmm0..31 and k0..k7 (with AVX-512), pkru (where the OS enables it).
+   Nothing when the thread has no saved state. */
 static void set_machine_state(lua_State *L, snare_session *session, int id)
 {
   snare_machine_state m;
@@ -370,6 +371,8 @@ static void set_machine_state(lua_State *L, snare_session *session, int id)
       {"vector_bits", m.vector_bits}};
   for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
     set_integer(L, plain[i].name, plain[i].value);
+  if (m.has_pkru)
+    set_integer(L, "pkru", m.pkru);
   char name[16];
   for (unsigned i = 0; i < 8; i++) {
     snprintf(name, sizeof name, "st%u", i);

@@ -166,7 +166,16 @@ describe("snare debug -- PROG as gdb 13", function()
       "info symbol twin_function", "down", "p *twin_function",
       "whatis twin_function", "finish" }
     local prog = helpers.program("twin_globals")
-    assert.equal(0, mismatches("names of two objects", commands, prog))
+    local compared = commands
+    if helpers.gdb_call_failure() then -- the calls are snare's alone here
+      compared = {}
+      for _, c in ipairs(commands) do
+        if c ~= "p twin_function()" then
+          compared[#compared + 1] = c
+        end
+      end
+    end
+    assert.equal(0, mismatches("names of two objects", compared, prog))
     assert.matches("\n%$3 = 2\n", (dp.snare_debug(commands, prog)))
   end)
 

@@ -126,4 +126,23 @@ function helpers.close_sessions()
   end
 end
 
+-- gdb 13.1 cannot call a function in the inferior on a CPU whose XSAVE
+-- area holds components it does not know (AMX tile state): writing the
+-- registers back fails with "Couldn't write extended state status: Bad
+-- address." (gdb 14 sizes the area from CPUID). Asked of gdb once.
+local gdb_call_error
+--- nil where gdb 13 calls functions in the inferior on this machine, else
+-- the error gdb gives for every call.
+function helpers.gdb_call_failure()
+  if gdb_call_error == nil then
+    local out = helpers.run(string.format(
+      "timeout 60 env -u LD_PRELOAD gdb -nx -batch -iex 'set debuginfod "
+      .. "enabled off' -ex 'break main' -ex run -ex 'p (int) getpid()' %s",
+      helpers.quote(helpers.program("twin_globals"))))
+    gdb_call_error = out:match("(Couldn't write extended state status[^\n]*)")
+      or false
+  end
+  return gdb_call_error or nil
+end
+
 return helpers

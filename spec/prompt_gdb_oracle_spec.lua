@@ -164,7 +164,8 @@ describe("calls from the prompt against gdb", function()
       "p add_doubles(1)",
     }
     local s, g = both({}, commands)
-    local bad = 0
+    local cannot = helpers.gdb_call_failure()
+    local bad, unanswered = 0, 0
     for i, c in ipairs(commands) do
       local function normal(t)
         local out = {}
@@ -173,11 +174,23 @@ describe("calls from the prompt against gdb", function()
         end
         return out
       end
-      bad = bad + mismatches(c, normal(s), normal(g))
+      if cannot and (g[i] or {})[1] == cannot then
+        -- no answer to compare with; snare's must still be a value (the
+        -- values themselves are spec/c/call_abi_test.c's)
+        unanswered = unanswered + 1
+        assert.matches("^%$%d+ = ", (s[i] or {})[1] or "(none)")
+      else
+        bad = bad + mismatches(c, normal(s), normal(g))
+      end
     end
     print(string.format("prompt oracle (calls): %d calls compared, "
-                        .. "%d mismatches", #commands, bad))
+                        .. "%d mismatches, %d gdb could not make",
+                        #commands - unanswered, bad, unanswered))
     assert.equals(0, bad)
+    if unanswered > 0 then
+      pending(("gdb 13.1 made %d of the %d calls on this CPU: %s")
+        :format(#commands - unanswered, #commands, cannot))
+    end
   end)
 
   it("refuses a struct of another type (gdb passes its bytes)", function()

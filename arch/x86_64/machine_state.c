@@ -21,6 +21,7 @@ enum {
   XFEATURE_OPMASK = 5,     /* k0..k7 */
   XFEATURE_ZMM_HI256 = 6,  /* upper halves of zmm0..15 */
   XFEATURE_HI16_ZMM = 7,   /* zmm16..31 */
+  XFEATURE_PKRU = 9,       /* the protection-key rights register */
 };
 
 #define XSTATE_MAGIC1 0x46505853u
@@ -115,6 +116,15 @@ static void vectors(const uint8_t *area, snare_machine_state *out) {
     memcpy(out->k, c, sizeof out->k);
 }
 
+/* PKRU as gdb shows it: the kernel saves it in the signal frame with the
+   rest (an absent component is the initial state, 0). */
+static void protection_keys(const uint8_t *area, snare_machine_state *out) {
+  out->has_pkru = snare_x86_state_mask & (1u << XFEATURE_PKRU);
+  const uint8_t *c;
+  if (out->has_pkru && (c = component(area, XFEATURE_PKRU)) != NULL)
+    memcpy(&out->pkru, c, sizeof out->pkru);
+}
+
 void snare_arch_machine_state(const void *context, snare_machine_state *out) {
   const ucontext_t *uc = context;
   memset(out, 0, sizeof *out);
@@ -141,4 +151,5 @@ void snare_arch_machine_state(const void *context, snare_machine_state *out) {
   x87(area, out);
   memcpy(&out->mxcsr, area + 24, 4);
   vectors(area, out);
+  protection_keys(area, out);
 }

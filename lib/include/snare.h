@@ -984,7 +984,8 @@ SNARE_API snare_status snare_thread_frame_registers_read(
  * fs_base (the thread pointer), x87 in gdb's i387 form (ftag the full
  * two-bit-per-register tag word, fop its 11 bits), mxcsr, and the vector
  * registers at the width the CPU and OS enable: vector_bits 128 (xmm0..15),
- * 256 (ymm0..15) or 512 (zmm0..31 and the opmask registers k0..k7).
+ * 256 (ymm0..15) or 512 (zmm0..31 and the opmask registers k0..k7), and
+ * the protection-key rights register pkru where the OS enables it.
  * WRONG_STATE or NOT_FOUND as snare_thread_backtrace. Controller thread.
  */
 typedef struct snare_machine_state {
@@ -997,6 +998,8 @@ typedef struct snare_machine_state {
   unsigned vector_count; /* 16, or 32 with AVX-512 */
   uint8_t vector[32][64]; /* each register's low vector_bits / 8 bytes */
   uint64_t k[8];          /* vector_bits 512 only */
+  bool has_pkru;          /* XCR0 enables PKRU (the CPU has OSPKE) */
+  uint32_t pkru;          /* has_pkru only */
 } snare_machine_state;
 
 SNARE_API snare_status snare_thread_machine_state_read(

@@ -514,7 +514,7 @@ local eflags = { kind = "int", size = 4, signed = true, name = "i386_eflags",
 registers.eflags = eflags
 -- The registers beyond the general ones (frame:registers() has them), by
 -- gdb's types: segment selectors int32_t, the x87 control registers int,
--- mxcsr its flags, k0..k7 uint64_t.
+-- mxcsr its flags, k0..k7 uint64_t, pkru uint32_t.
 local int32 = { kind = "int", size = 4, signed = true, name = "int32_t",
                 loaded = true }
 for _, name in ipairs { "cs", "ss", "ds", "es", "fs", "gs" } do
@@ -533,6 +533,8 @@ local uint64 = { kind = "int", size = 8, signed = false, name = "uint64_t",
 for k = 0, 7 do
   registers["k" .. k] = uint64
 end
+registers.pkru = { kind = "int", size = 4, signed = false, name = "uint32_t",
+                   loaded = true }
 -- gdb's amd64 pseudo registers, parts of the general ones: name ->
 -- { register, its bytes from, bytes, type } (eax, ax, al, ah; esi, si,
 -- sil; r8d, r8w, r8l). No 16-bit sp: $sp is the stack pointer.

@@ -54,7 +54,8 @@ local x87_control = { "fctrl", "fstat", "ftag", "fiseg", "fioff", "foseg",
 -- and OS enable): the general group of info registers (gdb counts the
 -- AVX-512 mask registers in it), and every register of info
 -- all-registers, the vector registers at their widest (zmm0..31, or
--- ymm0..15 with AVX, else xmm0..15 then mxcsr, in gdb's order).
+-- ymm0..15 with AVX, else xmm0..15 then mxcsr, in gdb's order; pkru
+-- after the masks).
 -- fs_base and gs_base are in neither (gdb 13 lists neither here), but
 -- info registers fs_base and $fs_base show them.
 local function masks(regs, names)
@@ -99,6 +100,9 @@ local function all_names(regs)
     names[#names + 1] = "mxcsr"
   end
   masks(regs, names)
+  if regs.pkru then
+    names[#names + 1] = "pkru"
+  end
   if bits > 128 then
     local prefix = bits == 512 and "zmm" or "ymm"
     for x = 0, bits == 512 and 31 or 15 do
