@@ -97,7 +97,7 @@ project "snare_agent"
   includedirs { "/usr/include/lua5.4" }
   targetname "snare_agent"
   targetprefix ""
-  links { "lua5.4", "unwind", "pthread", "dl" }
+  links { "lua5.4", "unwind", "pthread", "dl", "m" }
   core_settings("snare_agent", "lib")
 
 -- The helper of `snare attach PID` (os/linux/attach/): ptrace loads the

@@ -28,6 +28,7 @@
  */
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <fenv.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -626,8 +627,14 @@ void agent_attach_main_thread(void) {
 /* The threads the agent's start starts are its own (snare.core may start
    some as it loads); then the main thread is the program's again. */
 __attribute__((constructor)) static void agent_start(void) {
+  /* The agent's work on this thread (Lua's start among it) raises
+     floating-point status flags, mxcsr's PE for one: the program goes on
+     with the environment it had, as it would without snare. */
+  fenv_t program_environment;
+  fegetenv(&program_environment);
   agent_real_resolve();
   agent_own_thread = true;
   start();
   agent_own_thread = false;
+  fesetenv(&program_environment);
 }

@@ -13,21 +13,42 @@ local program = helpers.program("machine_state")
 
 local quote, run, sections = helpers.quote, helpers.run, helpers.sections
 
-local function args_for(commands)
-  return "-ex 'break stop' -ex run " .. helpers.marked_commands(commands)
+-- `commands` after a stop at breakpoint `where` (stop), in `target` (the
+-- fixture program): a shell word list, the program and its arguments.
+local function args_for(commands, where)
+  return string.format("-ex %s -ex run %s", quote("break " .. (where or "stop")),
+                       helpers.marked_commands(commands))
 end
 
-local function snare_run(commands)
+local function snare_run(commands, where, target)
   return run(string.format("timeout 60 bin/snare debug -batch %s -- %s",
-                           args_for(commands), quote(program)))
+                           args_for(commands, where), target or quote(program)))
 end
 
-local function both(commands)
-  local s = snare_run(commands)
+local function both(commands, where, target)
+  local s = snare_run(commands, where, target)
   local g = require("spec.gdb_cache").run(run, string.format(
     "timeout 120 env -u LD_PRELOAD gdb -nx -batch -iex 'set debuginfod "
-    .. "enabled off' %s %s", args_for(commands), quote(program)))
+    .. "enabled off' %s --args %s", args_for(commands, where),
+    target or quote(program)))
   return sections(s), sections(g), s
+end
+
+-- The registers whose values are the same in two processes of a program
+-- (the others are compared by name). fiseg:fioff is the last x87
+-- instruction's address, which Intel CPUs save always and AMD ones only
+-- after an x87 exception: it moves with the load address, fixed in gdb's
+-- process (gdb turns address space randomisation off), not in snare's.
+local deterministic = {
+  cs = true, ss = true, ds = true, es = true, fs = true, gs = true,
+  fctrl = true, fstat = true, ftag = true, foseg = true, fooff = true,
+  fop = true, mxcsr = true, pkru = true }
+for i = 0, 7 do
+  deterministic["st" .. i] = true
+end
+
+local function is_deterministic(name)
+  return deterministic[name]
 end
 
 local function names(lines)
@@ -61,17 +82,6 @@ end
 describe("registers beyond the general ones, against gdb", function()
   it("lists gdb's registers and shows segment, x87, mxcsr, ymm as gdb",
      function()
-    -- fiseg:fioff is the last x87 instruction's address, which Intel CPUs
-    -- save always and AMD ones only after an x87 exception: it moves with
-    -- the load address, fixed in gdb's process (gdb turns address space
-    -- randomisation off), not in snare's.
-    local deterministic = {
-      cs = true, ss = true, ds = true, es = true, fs = true, gs = true,
-      fctrl = true, fstat = true, ftag = true, foseg = true, fooff = true,
-      fop = true, mxcsr = true, pkru = true }
-    for i = 0, 7 do
-      deterministic["st" .. i] = true
-    end
     local commands = {
       "info registers", "info all-registers",
       "info registers st3 mxcsr ds fs_base", "p $st0", "p $st3", "p $mxcsr",
@@ -95,8 +105,7 @@ describe("registers beyond the general ones, against gdb", function()
         a, b = names(s[i]), names(g[i])
         bad = bad + count_mismatches(c .. " (names)", a, b)
         compared = compared + #b
-        a = rows(s[i], function(n) return deterministic[n] end)
-        b = rows(g[i], function(n) return deterministic[n] end)
+        a, b = rows(s[i], is_deterministic), rows(g[i], is_deterministic)
       elseif i == 3 then -- fs_base differs between the processes
         a = rows(s[i], function(n) return n ~= "fs_base" end)
         b = rows(g[i], function(n) return n ~= "fs_base" end)
@@ -116,6 +125,53 @@ describe("registers beyond the general ones, against gdb", function()
                    .. "0x4000c90fdaa22168c235%)\n", out)
     assert.matches("\nmxcsr          0xbf80              %[ IM DM ZM OM UM PM "
                    .. "FZ %]\n", out)
+  end)
+
+  it("leaves the program's floating-point status as it was (the agent's "
+     .. "start raised mxcsr's PE)", function()
+    local s, g = both({ "info registers mxcsr fstat", "p $mxcsr" }, "main",
+                      quote(helpers.program("twin_globals")))
+    assert.same(g[1], s[1])
+    assert.same(g[2], s[2])
+    assert.equals(2, #s[1])
+  end)
+
+  it("lists and shows them as gdb in real programs (the corpus)", function()
+    local corpus = "build/corpus/bin/"
+    if not io.open(corpus .. "gcc-O2/bzip2") then
+      pending("no corpus builds (tools/corpus/build)")
+      return
+    end
+    local passwd = " -c /etc/passwd"
+    local commands = { "info all-registers", "p $pkru", "whatis $pkru",
+                       "info registers mxcsr fstat cs ss ds es fs gs" }
+    local bad, compared = 0, 0
+    for _, case in ipairs {
+      { "gcc-O0/bzip2", "BZ2_bzCompressInit", passwd },
+      { "gcc-O2/bzip2", "BZ2_bzCompressInit", passwd },
+      { "gcc-O3/bzip2", "BZ2_bzCompressInit", passwd },
+      { "gcc-Os/xz", "lzma_crc32", passwd },
+      { "clang-O2/xz", "lzma_crc32", passwd },
+      { "gcc-O1/xmlwf", "main", "" },
+      { "gcc-O2/jsoncpp_test", "main", "" },
+    } do
+      local s, g = both(commands, case[2], corpus .. case[1] .. case[3])
+      local label = case[1] .. " " .. case[2]
+      bad = bad + count_mismatches(label .. " (names)", names(s[1]),
+                                   names(g[1]))
+        + count_mismatches(label, rows(s[1], is_deterministic),
+                           rows(g[1], is_deterministic))
+      compared = compared + #(g[1] or {}) + #rows(g[1], is_deterministic)
+      for i = 2, #commands do
+        bad = bad + count_mismatches(label .. ": " .. commands[i], s[i] or {},
+                                     g[i] or {})
+        compared = compared + #(g[i] or {})
+      end
+    end
+    print(string.format("machine registers oracle (corpus): %d lines "
+                        .. "compared, %d mismatches", compared, bad))
+    assert.is_true(compared > 500)
+    assert.equals(0, bad)
   end)
 
   it("reads AVX-512 registers at the CPU's own XSAVE offsets", function()
