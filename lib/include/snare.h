@@ -856,6 +856,13 @@ SNARE_API snare_status snare_library_function_addresses(snare_library *lib,
 /* Process-wide: the line / innermost function at addr, in whichever open
    library maps it; NOT_FOUND. */
 SNARE_API snare_status snare_line_at(uint64_t addr, snare_line_info *out);
+/* As snare_line_at, for a function (or inlined copy) that starts at addr,
+   as gdb 13 names a breakpoint there: NOT_FOUND, no line, where the row
+   holding addr starts before it in a unit whose producer gdb does not
+   trust for variable locations from a function's first instruction
+   (clang's; gcc's with location lists and assembler units it trusts). */
+SNARE_API snare_status snare_function_start_line_at(uint64_t addr,
+                                                    snare_line_info *out);
 SNARE_API snare_status snare_function_at(uint64_t addr,
                                          snare_function_info *out);
 /* The source language of the compilation unit holding addr: its DWARF

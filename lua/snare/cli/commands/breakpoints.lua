@@ -65,9 +65,12 @@ end
 
 -- What `info breakpoints` says of a location: "in fib at demo.c:8" where
 -- it has a line (`line`, line_of's, when given; `frame`, function_frame's,
--- names it instead), else "<fib+4>".
-local function what(address, line, frame)
-  local row = frame or snare.line_at(address)
+-- names it instead), else "<fib+4>". `function_start`: the location is
+-- where a function (or one of its inlined copies) starts, named by the
+-- line gdb gives such a place, if any.
+local function what(address, line, frame, function_start)
+  local row = frame or (function_start and core.function_start_line_at
+                        or snare.line_at)(address)
   if row and row["function"] then
     return string.format("in %s at %s:%d", row["function"],
                          report.file_name(row.file, address),
@@ -137,7 +140,10 @@ local function set_breakpoint(dbg, args, temporary, number)
   dbg.notes[bp.id] = { temporary = temporary, condition = text,
                        test = test, stub = stub,
                        line = line_of(location, bp),
-                       frame = function_frame(where, bp) }
+                       frame = function_frame(where, bp),
+                       function_start = not where:match("^%*")
+                         and not where:match("^%d+$")
+                         and not where:match(":%d+$") }
   dbg.convenience.bpnum = expr.value.of(expr.types.builtin.int, bp.id)
   local kind = temporary and "Temporary breakpoint" or "Breakpoint"
   if number then
@@ -255,7 +261,8 @@ local function info_breakpoints(dbg, args)
     else
       dbg:out(string.format("%s0x%016x %s", row, addresses[1],
                             what(addresses[1], not stub and note.line,
-                                 not stub and note.frame)))
+                                 not stub and note.frame,
+                                 note.function_start)))
     end
     if note.condition then
       dbg:out("\tstop only if " .. note.condition)
@@ -276,7 +283,8 @@ local function info_breakpoints(dbg, args)
     for i = 1, #addresses > 1 and #addresses or 0 do
       dbg:out(string.format("%-27s %-3s 0x%016x %s", bp.id .. "." .. i,
                             bp.enabled and "y" or "n", addresses[i],
-                            what(addresses[i])))
+                            what(addresses[i], nil, nil,
+                                 note.function_start)))
     end
   end
   for _, wp in ipairs(watchpoints) do
