@@ -12,12 +12,7 @@ local calls = helpers.program("calls")
 
 -- Each command after an echo of it, so that the listings stay apart.
 local function marked(commands)
-  local out = {}
-  for _, c in ipairs(commands) do
-    out[#out + 1] = "echo >>> " .. c .. "\\n"
-    out[#out + 1] = c
-  end
-  return out
+  return dp.echoed(commands, function(_, c) return ">>> " .. c end)
 end
 
 local said = { "^>>> ", "^%d+\t", "^Line number %d+ out of range; ",

@@ -2,7 +2,8 @@
 -- -batch on the same program, the commands typed by habit: stops inside
 -- the dynamic loader, info symbol, info line, clear, convenience
 -- variables, every x format, the narrow register names, gdb's regexps,
--- conditions' types, names two objects define. Each case counts
+-- conditions' types, names two objects define, set and show
+-- disable-randomization. Each case counts
 -- the lines that differ (addresses, pids and gdb's thread_db lines taken
 -- out) and prints the count.
 local helpers = require "spec.helpers"
@@ -222,6 +223,22 @@ describe("snare debug -- PROG as gdb 13", function()
       "x/f &total", "p $_", "p $__", "x/2dw &total", "p $_", "whatis $__",
       "x/2s p.name", "p $_", "whatis $_", "whatis $__" }
     assert.equal(0, mismatches("$bpnum, $_ and $__", commands))
+  end)
+
+  it("sets and shows disable-randomization in gdb's words", function()
+    local commands = { "show disable-randomization" }
+    for _, word in ipairs { "off", "", "no", "1", "foo", "o", "of", "e",
+                            "on x", "dis", "y", "0", "ena", "disable" } do
+      commands[#commands + 1] = "set disable-randomization " .. word
+      commands[#commands + 1] = "show disable-randomization"
+    end
+    for _, c in ipairs { "show disable-randomization x", "run",
+                         "show disable-randomization" } do
+      commands[#commands + 1] = c
+    end
+    -- (a program without threads: gdb names each one it sees start)
+    assert.equal(0, mismatches("disable-randomization", commands,
+                               helpers.program("exit_deep")))
   end)
 
   it("takes a bare info line as the line after the last shown, as gdb",

@@ -280,30 +280,17 @@ function dbg.pending_stub(_, where)
   end
   return ({ on = "pending", off = "undefined" })[pending_mode]
 end
-do
-  local set, show
-  for _, command in ipairs(dbg.commands.list) do
-    set = command.name == "set" and command or set
-    show = command.name == "show" and command or show
+local forms = require "snare.cli.setting_forms"
+forms.add(dbg, "set", "^breakpoint%s+pending%s*(%S*)%s*$", function(d, mode)
+  if mode ~= "on" and mode ~= "off" and mode ~= "auto" then
+    d:fail('"on", "off" or "auto" expected.')
   end
-  local set_run, show_run = set.run, show.run
-  set.run = function(d, words, ...)
-    local mode = words:match("^breakpoint%s+pending%s*(%S*)%s*$")
-    if not mode then
-      return set_run(d, words, ...)
-    elseif mode ~= "on" and mode ~= "off" and mode ~= "auto" then
-      d:fail('"on", "off" or "auto" expected.')
-    end
-    pending_mode = mode
-  end
-  show.run = function(d, words, ...)
-    if not words:match("^breakpoint%s+pending%s*$") then
-      return show_run(d, words, ...)
-    end
-    d:out(("Debugger's behavior regarding pending breakpoints is %s.")
-      :format(pending_mode))
-  end
-end
+  pending_mode = mode
+end)
+forms.add(dbg, "show", "^breakpoint%s+pending()%s*$", function(d)
+  d:out(("Debugger's behavior regarding pending breakpoints is %s.")
+    :format(pending_mode))
+end)
 
 -- A fault shows as gdb's "Program received signal"; continuing from it
 -- lets the program die of it, as gdb's inferior does.
@@ -452,6 +439,7 @@ end
 -- `run` and `start` once the program ran: a fresh process does them.
 -- `run ARGS` gives the program new arguments (split at blanks), for this
 -- run and the next ones: a process of its own, started with them.
+local randomization -- (snare.cli.randomization's setting, made below)
 local function run_again(mode)
   return function(d, words)
     if words ~= "" then
@@ -460,7 +448,7 @@ local function run_again(mode)
         state.args[#state.args + 1] = word
       end
     end
-    if started or words ~= "" then
+    if started or words ~= "" or randomization.stale() then
       state.rerun = mode
       return "quit"
     end
@@ -580,6 +568,8 @@ do
   dbg.restoring = true -- (a pending breakpoint comes back pending)
   -- how the last process ended, as gdb's $_exitcode or $_exitsignal
   ending_values = carried.ending or {}
+  local setting = require "snare.cli.randomization"
+  randomization = setting.install(dbg, setting.disabled(carried))
   for name, n in pairs(ending_values) do
     dbg.convenience[name] = expr.value.of(expr.types.builtin.int, n)
   end
@@ -609,6 +599,7 @@ breakpoint_ids()
 state.carry = run_carry.save(dbg, agent.session, made, highest, started)
 state.carry.signals = signals:save()
 state.carry.ending = ending_values
+state.carry.disable_randomization = randomization.disabled
 if ended then
   -- an exit goes on (its status is snare's), a fault kills the process
   -- with its signal once this script returns
