@@ -23,6 +23,7 @@ local View = require "snare.cli.program_view"
 local input = require "snare.cli.input"
 local run_carry = require "snare.cli.run_carry"
 local state_file = require "snare.cli.debug_state"
+local report = require "snare.cli.report"
 
 local args = agent.args
 local state_path, queue_path = args[1], args[2]
@@ -126,9 +127,14 @@ do
   -- the program's PT_DYNAMIC, from its ELF header in memory
   local base, dynamic = agent.program.base, nil
   local phoff, count = snare.read_u64(base + 32), snare.read_u16(base + 56)
+  local first_load, image_end -- (p_vaddr of the PT_LOADs, file addresses)
   for i = 0, (phoff and count or 0) - 1 do
     local ph = base + phoff + 56 * i
-    if snare.read_u32(ph) == 2 then -- PT_DYNAMIC
+    if snare.read_u32(ph) == 1 then -- PT_LOAD
+      local vaddr = snare.read_u64(ph + 16)
+      first_load = first_load or vaddr & ~0xfff
+      image_end = math.max(image_end or 0, vaddr + snare.read_u64(ph + 40))
+    elseif snare.read_u32(ph) == 2 then -- PT_DYNAMIC
       dynamic = base + snare.read_u64(ph + 16)
     elseif snare.read_u32(ph) == 3 then -- PT_INTERP
       interpreter = snare.read_cstring(base + snare.read_u64(ph + 16))
@@ -141,6 +147,11 @@ do
     elseif tag == 21 then -- DT_DEBUG
       r_debug = snare.read_u64(at + 8)
     end
+  end
+  if first_load then -- shown as the file's addresses until `run`
+    local bias = base - first_load
+    report.unloaded_image = { from = first_load + bias, to = image_end + bias,
+                              bias = bias }
   end
   link_map = shared_objects.link_map(snare, r_debug)
   for _, entry in ipairs(link_map) do
@@ -226,7 +237,7 @@ dbg_shared_objects = function()
 end
 
 -- gdb's frame lines without sources end in " from LIB" in a shared object.
-require("snare.cli.report").library_at = function(addr)
+report.library_at = function(addr)
   for _, code in ipairs(library_code) do
     if addr >= code[1] and addr < code[2] then
       return code[4] and loader_names[code[4].base] or code[3]
@@ -385,6 +396,7 @@ end
 -- Lets the program go from before main and shows its first stop.
 local function start_program()
   started = true
+  report.unloaded_image = nil
   dbg.pending_stub = nil
   run_carry.started(dbg)
   if interactive then -- as gdb, which says it on a terminal only
@@ -417,6 +429,7 @@ local function start_at_entry()
   agent.session:breakpoint(entry_point(), { temporary = true,
                                             internal = true })
   started = true
+  report.unloaded_image = nil
   dbg.pending_stub = nil
   run_carry.started(dbg)
   if interactive then

@@ -42,7 +42,7 @@ end
 -- location as written, where it has several). `line`: line_of's;
 -- `frame`: function_frame's.
 local function describe(bp, where, line, frame)
-  local text = string.format("0x%x", bp.address)
+  local text = report.hex(bp.address)
   local row = frame or snare.line_at(bp.address)
   local addresses = bp.addresses
   if addresses and #addresses > 1 then
