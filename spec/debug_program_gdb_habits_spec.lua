@@ -2,7 +2,8 @@
 -- -batch on the same program, the commands typed by habit: stops inside
 -- the dynamic loader, info symbol, info line, clear, convenience
 -- variables, every x format, the narrow register names, gdb's regexps,
--- conditions' types, names two objects define, set and show
+-- conditions' types, names two objects define, string literals in the
+-- program's memory, set and show
 -- disable-randomization. Each case counts
 -- the lines that differ (addresses, pids and gdb's thread_db lines taken
 -- out) and prints the count.
@@ -223,6 +224,50 @@ describe("snare debug -- PROG as gdb 13", function()
       "x/f &total", "p $_", "p $__", "x/2dw &total", "p $_", "whatis $__",
       "x/2s p.name", "p $_", "whatis $_", "whatis $__" }
     assert.equal(0, mismatches("$bpnum, $_ and $__", commands))
+  end)
+
+  it("places string literals in the program's memory where an address is "
+     .. "needed, as gdb", function()
+    -- before `run` gdb has no process to place them in
+    local commands = { 'p "literal"', 'p sizeof("ab")', 'x/s "literal"',
+                       'x/2c "ab"', 'p &"ab"', 'p (char *)"ab"', "break scale",
+                       "run", 'p "literal"', 'p sizeof("ab")', 'p "ab"[1]',
+                       'output "ab"', 'p/x "ab"', 'whatis "ab"', 'ptype "ab"',
+                       'p sizeof "abc"', 'p "a" "b"' }
+    -- where the literal gets an address: a block of the program's malloc
+    -- (gdb calls it; gdb 13.1 cannot call on a CPU with AMX state)
+    local placing = { { 'x/s "literal"', '^0x%x+:\t"literal"$' },
+                      { 'x/2c "ab"', "^0x%x+:\t97 'a'\t98 'b'$" },
+                      { 'p &"ab"', "^%$%d+ = %(char %(%*%)%[3%]%) 0x%x+$" },
+                      { 'p (char *)"ab"', '^%$%d+ = 0x%x+ "ab"$' },
+                      { 'x/s "ab" + 1', '^0x%x+:\t"b"$' },
+                      { 'p *&"ab"', '^%$%d+ = "ab"$' },
+                      { 'p "ab" == "ab"', "^%$%d+ = 0$" },
+                      { 'x/2xb "ab"', "^0x%x+:\t0x61\t0x62$" },
+                      { 'p *"ab"', "^%$%d+ = 97 'a'$" } }
+    local compared = {}
+    for _, c in ipairs(commands) do
+      compared[#compared + 1] = c
+    end
+    local only_snare = { "break scale", "run" }
+    for _, p in ipairs(placing) do
+      local list = helpers.gdb_call_failure() and only_snare or compared
+      list[#list + 1] = p[1]
+    end
+    if helpers.gdb_call_failure() then
+      io.stderr:write(("gdb habits (string literals): %d commands left to "
+                       .. "snare alone: %s\n"):format(#placing,
+                                                      helpers.gdb_call_failure()))
+    end
+    assert.equal(0, mismatches("string literals", compared))
+    local out = dp.snare_debug(only_snare)
+    local lines = {}
+    for line in out:gmatch("[^\n]+") do
+      lines[#lines + 1] = line
+    end
+    for i, p in ipairs(helpers.gdb_call_failure() and placing or {}) do
+      assert.matches(p[2], lines[#lines - #placing + i], nil, false)
+    end
   end)
 
   it("sets and shows disable-randomization in gdb's words", function()

@@ -268,6 +268,10 @@ local dbg = assert(Debugger.new { session = view, batch = batch })
 dbg.libraries = libraries
 dbg.shared_objects = dbg_shared_objects
 dbg.stop_instruction = false -- gdb shows a stop's frame line alone
+-- (gdb has no process before `run`: nothing to allocate a literal in)
+function dbg.target_runs()
+  return started
+end
 
 -- Before `run` gdb knows the program alone: `break getenv`, a function of
 -- libc the program calls through its PLT, is set at the stub ("Breakpoint

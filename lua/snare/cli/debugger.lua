@@ -514,8 +514,16 @@ function Debugger.new(opts)
     history = dbg.values,
     convenience = dbg.convenience,
     call = function(addr, plan) return dbg:call_function(addr, plan) end,
+    active = function() return dbg:target_runs() end,
   }
   return dbg
+end
+
+--- Whether the target runs, so that memory can be allocated in it: the
+-- prompt on libraries always; on a program, once it runs (the program's
+-- prompt replaces this).
+function Debugger.target_runs()
+  return true
 end
 
 --- Closes the session, then the libraries.

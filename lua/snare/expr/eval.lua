@@ -30,10 +30,22 @@ end
 
 local void_value = { type = types.void, bytes = "" }
 
+-- A string literal where an address is needed: its bytes copied to the
+-- target's memory (once per evaluation), where it is from then on.
+local function placed(v)
+  if not v.address and v.copy_to_target then
+    v.address = v.copy_to_target(value.bytes(v))
+  end
+  return v
+end
+
 -- Arrays in memory become pointers to their first element, functions
--- pointers to themselves (C's decay).
+-- pointers to themselves (C's decay); a literal goes to memory first.
 local function decay(v)
   local t = strip(v.type)
+  if t.kind == "array" then
+    placed(v)
+  end
   if t.kind == "array" and v.address then
     return value.of(pointer(t.target), v.address)
   elseif t.kind == "function" then
@@ -48,7 +60,8 @@ end
 
 local function is_pointer(v)
   local k = strip(v.type).kind
-  return k == "pointer" or (k == "array" and v.address ~= nil)
+  return k == "pointer"
+    or (k == "array" and (v.address ~= nil or v.copy_to_target ~= nil))
     or k == "function"
 end
 
@@ -445,6 +458,7 @@ local function address_of(v)
   if v.bitfield then
     fail("Attempt to take address of value not located in memory.")
   end
+  placed(v)
   if not v.address then
     fail("Attempt to take address of value not located in memory.")
   end
@@ -746,10 +760,13 @@ compilers.char = function(node)
   return constant(value.of(builtin.char, node.value))
 end
 
-compilers.string = function(node)
+compilers.string = function(node, env)
   local bytes = node.value .. "\0"
-  local v = { type = types.array(builtin.char, #bytes), bytes = bytes }
-  return function() return v end
+  local t = types.array(builtin.char, #bytes)
+  local function copy(b) return env:copy_to_target(b) end
+  return function()
+    return { type = t, bytes = bytes, copy_to_target = copy }
+  end
 end
 
 compilers.id = function(node, env)
