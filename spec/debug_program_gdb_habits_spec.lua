@@ -2,7 +2,8 @@
 -- -batch on the same program, the commands typed by habit: stops inside
 -- the dynamic loader, info symbol, info line, clear, convenience
 -- variables, every x format, the narrow register names, gdb's regexps,
--- conditions' types, names two objects define, string literals in the
+-- conditions' types, names two objects define, quoted names and
+-- SCOPE::NAME, string literals in the
 -- program's memory, set and show
 -- disable-randomization. Each case counts
 -- the lines that differ (addresses, pids and gdb's thread_db lines taken
@@ -224,6 +225,39 @@ describe("snare debug -- PROG as gdb 13", function()
       "x/f &total", "p $_", "p $__", "x/2dw &total", "p $_", "whatis $__",
       "x/2s p.name", "p $_", "whatis $_", "whatis $__" }
     assert.equal(0, mismatches("$bpnum, $_ and $__", commands))
+  end)
+
+  it("takes quoted names and SCOPE::NAME as gdb 13 does", function()
+    -- two functions' statics of one name, read with no frame; a local
+    -- through the innermost frame running its function
+    local statics = {
+      "p 'ab'", "p ''", "p 'abc'", "p 'a'", "p '\\n'", "p 'first'::pair",
+      "p 'second'::pair", "p first::pair", "p 'static_locals.c'::counter",
+      "p 'static_locals.c'::pair", "p 'static_locals.c'::main",
+      "p 'nosuch'::x", "p 'first'::nosuch", "p main::a", "p 'main'::a",
+      "p &'first'", "p 'first'", "p *'first'", "p 'first'::pair + 1",
+      "p sizeof('first'::pair)", "whatis 'first'::pair",
+      "p 'static_locals.c'::first", "p first::counter", "break 'first",
+      "info line 'first", "list 'first", "info line 'first'", "list 'first'",
+      "break 'nosuch'", "info line 'static_locals.c':20",
+      "list 'static_locals.c':5,6", "tbreak 'second'",
+      "break 'static_locals.c':20", "info breakpoints", "run",
+      "p 'main'::a", "p main::a", "p first::pair", "p 'first'::a",
+      "p second::pair", "p ::counter", "p 'static_locals.c'::a", "continue",
+      "p 'main'::b", "p 'second'::pair", "p 'first'::pair", "bt",
+      "until 'static_locals.c':21", "info line 'main'" }
+    local names = {
+      "break 'printf@plt'", "info line 'scale'", "p &'scale'",
+      "p 'debug_program.c'::total", "p 'scale'::sum",
+      "break 'debug_program.c':20", "break 'add_square'", "run",
+      "p 'scale'::sum", "p scale::factor", "p 'scale'::p->name",
+      "p 'debug_program.c'::lock.__size[0]", "continue", "p 'main'::first",
+      "p 'scale'::sum", "p 'add_square'::squared", "p 'worker'::arg",
+      "p 'debug_program.c'::nosuch", "p 'nosuch.c'::total",
+      "info breakpoints" }
+    assert.equal(0, mismatches("quoted names, statics", statics,
+                               helpers.program("static_locals"))
+                    + mismatches("quoted names, frames", names))
   end)
 
   it("places string literals in the program's memory where an address is "

@@ -18,6 +18,7 @@ local value = require "snare.expr.value"
 local vector = require "snare.expr.vector"
 local format = require "snare.expr.format"
 local abi = require "snare.expr.abi"
+local scoped = require "snare.expr.scoped"
 
 local eval = {}
 
@@ -769,33 +770,50 @@ compilers.string = function(node, env)
   end
 end
 
+-- What `name` names outside any function: a file-scope variable, an
+-- enumerator, a function or data symbol; nil when nothing.
+local function file_scope_name(env, name)
+  local v = env:global(name)
+  if v then
+    return v
+  end
+  local t, n = env:enumerator(name)
+  if t then
+    return value.of(t, n)
+  end
+  local addr, is_function = env:symbol(name)
+  if addr then
+    if is_function then
+      local ft = env:function_type(addr)
+      if ft then
+        return { type = ft, address = addr }
+      end
+      return { type = types.func(nil, nil), address = addr,
+               nodebug = true, name = name }
+    end
+    return { type = { kind = "int", size = 4, signed = true,
+                      name = "<data variable, no debug info>",
+                      loaded = true },
+             address = addr, nodebug = true, name = name }
+  end
+end
+
 compilers.id = function(node, env)
   local name = node.name
   return function()
-    local v = env:variable(name) or env:global(name)
+    local v = env:variable(name) or file_scope_name(env, name)
     if v then
       return v
     end
-    local t, n = env:enumerator(name)
-    if t then
-      return value.of(t, n)
-    end
-    local addr, is_function = env:symbol(name)
-    if addr then
-      if is_function then
-        local ft = env:function_type(addr)
-        if ft then
-          return { type = ft, address = addr }
-        end
-        return { type = types.func(nil, nil), address = addr,
-                 nodebug = true, name = name }
-      end
-      return { type = { kind = "int", size = 4, signed = true,
-                        name = "<data variable, no debug info>",
-                        loaded = true },
-               address = addr, nodebug = true, name = name }
-    end
     fail('No symbol "%s" in current context.', name)
+  end
+end
+
+-- gdb's SCOPE::NAME (snare.expr.scoped).
+compilers.scope = function(node, env)
+  local function outward(name) return file_scope_name(env, name) end
+  return function()
+    return scoped.lookup(env, node.scope, node.name, outward)
   end
 end
 

@@ -4,6 +4,7 @@ local snare = require "snare"
 local core = require "snare.core"
 local expr = require "snare.expr"
 local report = require "snare.cli.report"
+local quotes = require "snare.cli.linespec_quotes"
 local carry = require "snare.cli.run_carry"
 local watch = require "snare.cli.watch"
 
@@ -105,6 +106,7 @@ local function set_breakpoint(dbg, args, temporary, number)
   if not where then
     where = args
   end
+  where = quotes.location(dbg, where)
   local test = text and dbg:compile_condition(text)
   -- (its own note: frame.breakpoint is the first of those at the pc)
   local bp

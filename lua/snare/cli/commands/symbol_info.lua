@@ -7,6 +7,7 @@ local expr = require "snare.expr"
 local regexp = require "snare.cli.regexp"
 local report = require "snare.cli.report"
 local shared_objects = require "snare.cli.shared_objects"
+local quotes = require "snare.cli.linespec_quotes"
 
 -- The loaded library whose file is `path` (a symbol's library).
 local function library_of(dbg, path)
@@ -173,6 +174,7 @@ end
 
 -- `info line LOCATION`: where the line's code starts and ends.
 local function info_line(dbg, args)
+  args = quotes.location(dbg, args)
   if args == "" then
     local file, line = default_line(dbg)
     if not file then -- (gdb's answer, not an error)
