@@ -85,10 +85,15 @@ describe("snare debug -- PROG, set disable-randomization", function()
     local off = { "set disable-randomization off", "break 29", "run" }
     local a = joined(outputs(off, moving, pointers), #moving)
     local b = joined(outputs(off, moving, pointers), #moving)
+    -- (under the sanitizer runtime the specs may preload into the program,
+    -- malloc is ASan's, whose heap is at a fixed place either way)
+    local sanitized = (os.getenv("LD_PRELOAD") or ""):find("asan") ~= nil
     for i, c in ipairs(moving) do
       assert.matches("^%$%d+ = ", a[i])
-      assert.are_not.equal(a[i], b[i], c .. " moved")
-      assert.are_not.equal(first[i], a[i], c .. " moved")
+      if not (sanitized and c == "p heap") then
+        assert.are_not.equal(a[i], b[i], c .. " moved")
+        assert.are_not.equal(first[i], a[i], c .. " moved")
+      end
     end
     -- a process not run yet is started anew when the setting changed; its
     -- stack and libraries are where the first run's were (not its heap,
