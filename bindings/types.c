@@ -217,9 +217,12 @@ static int lib_function_type(lua_State *L)
    first: the first that knows the name answers. */
 typedef struct name_query {
   const char *name;
+  const char *file; /* a global of this source file only, unless NULL */
+  uint64_t at;      /* function_static's: an address of the function */
   snare_type type;
   int64_t value;
   uint64_t address;
+  snare_status status;
 } name_query;
 
 static bool has_type(snare_library *lib, void *p)
@@ -231,7 +234,10 @@ static bool has_type(snare_library *lib, void *p)
 static bool has_global(snare_library *lib, void *p)
 {
   name_query *q = p;
-  return snare_library_global(lib, q->name, &q->type, &q->address) ==
+  return (q->file != NULL
+              ? snare_library_file_global(lib, q->file, q->name, &q->type,
+                                          &q->address)
+              : snare_library_global(lib, q->name, &q->type, &q->address)) ==
          SNARE_OK;
 }
 
@@ -253,16 +259,50 @@ static int core_find_type(lua_State *L)
   return 2;
 }
 
-/* core.find_global(name) -> type ref, address, library | nil */
+/* core.find_global(name [, file]) -> type ref, address, library | nil;
+   `file`: among the variables of that source file only */
 static int core_find_global(lua_State *L)
 {
-  name_query q = {.name = luaL_checkstring(L, 1)};
+  name_query q = {.name = luaL_checkstring(L, 1),
+                  .file = luaL_optstring(L, 2, NULL)};
   if (!snare_lua_find_library(L, has_global, &q))
     return 0;
   push_ref(L, q.type);
   lua_pushinteger(L, (lua_Integer)q.address);
   lua_rotate(L, -3, 2);
   return 3;
+}
+
+static bool has_function_static(snare_library *lib, void *p)
+{
+  name_query *q = p;
+  snare_status st = snare_library_function_static(lib, q->at, q->name,
+                                                  &q->type, &q->address);
+  if (st == SNARE_OK || st == SNARE_UNSUPPORTED) {
+    q->status = st;
+    return true;
+  }
+  return false;
+}
+
+/* core.function_static(addr, name) -> type ref, address | nil, "frame"
+   (the function's variable of that name lives in a frame) | nil: a
+   static variable of the function whose code holds addr */
+static int core_function_static(lua_State *L)
+{
+  name_query q = {.at = (uint64_t)luaL_checkinteger(L, 1),
+                  .name = luaL_checkstring(L, 2)};
+  if (!snare_lua_find_library(L, has_function_static, &q))
+    return 0;
+  lua_pop(L, 1);
+  if (q.status != SNARE_OK) {
+    lua_pushnil(L);
+    lua_pushliteral(L, "frame");
+    return 2;
+  }
+  push_ref(L, q.type);
+  lua_pushinteger(L, (lua_Integer)q.address);
+  return 2;
 }
 
 /* core.find_enumerator(name) -> enum type ref, value, library | nil */
@@ -371,6 +411,7 @@ const luaL_Reg snare_lua_type_functions[] = {
     {"find_type", core_find_type},
     {"find_global", core_find_global},
     {"find_enumerator", core_find_enumerator},
+    {"function_static", core_function_static},
     {"find_function_type", core_find_function_type},
     {"variables_at", core_variables_at},
     {NULL, NULL},

@@ -8,16 +8,26 @@
 #include "private.h"
 #include "type_info.h"
 
+/* Whether a unit named `unit` (DW_AT_name) is of source file `file`, as
+   gdb matches a file name: the whole name, or its end after a '/'. */
+static bool names_file(const char *unit, const char *file)
+{
+  size_t u = strlen(unit), f = strlen(file);
+  return u >= f && strcmp(unit + u - f, file) == 0 &&
+         (u == f || unit[u - f - 1] == '/');
+}
+
 /*
- * Calls visit with each top-level DIE of each unit until it returns
- * false. libdwarf rewinds its unit cursor only at the end, so the walk
- * always runs through every unit header.
+ * Calls visit with each top-level DIE of each unit (of source file
+ * `file` only, unless NULL) until it returns false. libdwarf rewinds its
+ * unit cursor only at the end, so the walk always runs through every
+ * unit header.
  */
 typedef bool (*top_visit)(const snare_debuginfo *di, Dwarf_Die die,
                           void *arg);
 
-static void each_top_level(const snare_debuginfo *di, top_visit visit,
-                           void *arg)
+static void each_top_level(const snare_debuginfo *di, const char *file,
+                           top_visit visit, void *arg)
 {
   bool go_on = true;
   for (;;) {
@@ -34,6 +44,12 @@ static void each_top_level(const snare_debuginfo *di, top_visit visit,
     Dwarf_Die cu = NULL, child = NULL;
     if (!go_on || dwarf_siblingof_b(di->dbg, NULL, true, &cu, NULL) != DW_DLV_OK)
       continue;
+    char *unit = NULL;
+    if (file != NULL && (dwarf_diename(cu, &unit, NULL) != DW_DLV_OK ||
+                         !names_file(unit, file))) {
+      dwarf_dealloc_die(cu);
+      continue;
+    }
     if (dwarf_child(cu, &child, NULL) != DW_DLV_OK)
       child = NULL;
     while (child && go_on) {
@@ -104,7 +120,7 @@ snare_status snare_debuginfo_type_find(const snare_debuginfo *di,
       s.name = name + n;
     }
   }
-  each_top_level(di, type_visit, &s);
+  each_top_level(di, NULL, type_visit, &s);
   if (s.found.owner == NULL)
     return SNARE_NOT_FOUND;
   *out = s.found;
@@ -118,8 +134,7 @@ typedef struct global_search {
   bool found;
 } global_search;
 
-/* The link-time address of a location that is one DW_OP_addr. */
-static bool static_address(Dwarf_Die die, uint64_t *out)
+bool di_static_address(Dwarf_Die die, uint64_t *out)
 {
   Dwarf_Attribute attr;
   Dwarf_Loc_Head_c head = NULL;
@@ -165,7 +180,7 @@ static bool global_visit(const snare_debuginfo *di, Dwarf_Die die, void *p)
   char *name = NULL;
   uint64_t link = 0;
   if (dwarf_diename(named, &name, NULL) == DW_DLV_OK &&
-      strcmp(name, s->name) == 0 && static_address(die, &link)) {
+      strcmp(name, s->name) == 0 && di_static_address(die, &link)) {
     Dwarf_Die type = di_ref(di->dbg, named, DW_AT_type);
     if (type) {
       s->type = type_here(di, type);
@@ -183,8 +198,15 @@ snare_status snare_debuginfo_global(const snare_debuginfo *di,
                                     const char *name, snare_type *type,
                                     uint64_t *address)
 {
+  return snare_debuginfo_file_global(di, NULL, name, type, address);
+}
+
+snare_status snare_debuginfo_file_global(const snare_debuginfo *di,
+                                         const char *file, const char *name,
+                                         snare_type *type, uint64_t *address)
+{
   global_search s = {.name = name};
-  each_top_level(di, global_visit, &s);
+  each_top_level(di, file, global_visit, &s);
   if (!s.found)
     return SNARE_NOT_FOUND;
   *type = s.type;
@@ -231,7 +253,7 @@ snare_status snare_debuginfo_enumerator(const snare_debuginfo *di,
                                         int64_t *value)
 {
   enumerator_search s = {.name = name};
-  each_top_level(di, enumerator_visit, &s);
+  each_top_level(di, NULL, enumerator_visit, &s);
   if (!s.found)
     return SNARE_NOT_FOUND;
   *type = s.type;

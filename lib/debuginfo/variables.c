@@ -321,6 +321,37 @@ snare_status snare_debuginfo_variable_locate(const snare_debuginfo *di,
   return locate_var(di, var, at_entry, fs, out);
 }
 
+snare_status snare_debuginfo_function_static(const snare_debuginfo *di,
+                                             uint64_t addr, const char *name,
+                                             snare_type *type,
+                                             uint64_t *address)
+{
+  snare_debuginfo_frame frames[SNARE_INLINE_DEPTH_MAX];
+  size_t n = snare_debuginfo_frames_at(di, addr, frames,
+                                       SNARE_INLINE_DEPTH_MAX);
+  if (n > SNARE_INLINE_DEPTH_MAX)
+    n = SNARE_INLINE_DEPTH_MAX;
+  long scope = frames[n - 1].scope; /* the out-of-line function's */
+  di_var var;
+  if (scope < 0 || !di_var_find(di, scope, name, &var))
+    return SNARE_NOT_FOUND;
+  uint64_t link = 0;
+  snare_status st = SNARE_UNSUPPORTED;
+  if (di_static_address(var.die, &link)) {
+    Dwarf_Die t = var_type(di, &var);
+    Dwarf_Off off = 0;
+    if (t) {
+      dwarf_dieoffset(t, &off, NULL);
+      dwarf_dealloc_die(t);
+    }
+    *type = (snare_type){.owner = t ? di : NULL, .die = off};
+    *address = link + di->bias;
+    st = SNARE_OK;
+  }
+  di_var_done(di, &var);
+  return st;
+}
+
 snare_status snare_debuginfo_variable_locate_listed(
     const snare_debuginfo *di, long scope, const snare_frame_state *fs,
     size_t index, snare_variable_location *out)

@@ -1211,6 +1211,24 @@ SNARE_API snare_status snare_library_global(snare_library *lib,
                                             const char *name,
                                             snare_type *type,
                                             uint64_t *address);
+/* As snare_library_global, among the variables of source file `file`
+   (its name, or the end of its path after a '/': gdb's 'file.c'::name)
+   alone. */
+SNARE_API snare_status snare_library_file_global(snare_library *lib,
+                                                 const char *file,
+                                                 const char *name,
+                                                 snare_type *type,
+                                                 uint64_t *address);
+/* Variable `name` of the function whose code holds run-time address
+   addr, seen from its outermost block (gdb's 'func'::name): its type and
+   address when it has static storage (a static local); NOT_FOUND when
+   the function has none of that name (its file's are not looked at),
+   UNSUPPORTED when it lives in a frame (a local, a parameter). */
+SNARE_API snare_status snare_library_function_static(snare_library *lib,
+                                                     uint64_t addr,
+                                                     const char *name,
+                                                     snare_type *type,
+                                                     uint64_t *address);
 /* An enumerator of a file-scope enum of lib: its enum and value. */
 SNARE_API snare_status snare_library_enumerator(snare_library *lib,
                                                 const char *name,

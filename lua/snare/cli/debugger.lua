@@ -15,6 +15,7 @@ local messages = require "snare.cli.messages"
 local report = require "snare.cli.report"
 local scope = require "snare.cli.scope"
 local frame_base = require "snare.cli.frame_base"
+local quotes = require "snare.cli.linespec_quotes"
 
 local Debugger = {}
 Debugger.__index = Debugger
@@ -58,6 +59,7 @@ end
 -- the session takes it (a function name, past its prologue when DWARF
 -- knows it; FILE:LINE); empty means the current pc.
 function Debugger:location(text)
+  text = quotes.location(self, text)
   if text == "" then
     if not self.session.stopped then
       self:fail("No default breakpoint address now.")
@@ -514,8 +516,30 @@ function Debugger.new(opts)
     history = dbg.values,
     convenience = dbg.convenience,
     call = function(addr, plan) return dbg:call_function(addr, plan) end,
+    active = function() return dbg:target_runs() end,
+    frame_of = function(name) return dbg:innermost_frame_of(name) end,
   }
   return dbg
+end
+
+--- The innermost frame that runs function `name`, or nil (none, or no
+-- stop).
+function Debugger:innermost_frame_of(name)
+  if not self.session.stopped then
+    return nil
+  end
+  for i, f in ipairs(self.session:backtrace()) do
+    if f.func == name then
+      return self.session:frame(i - 1)
+    end
+  end
+end
+
+--- Whether the target runs, so that memory can be allocated in it: the
+-- prompt on libraries always; on a program, once it runs (the program's
+-- prompt replaces this).
+function Debugger.target_runs()
+  return true
 end
 
 --- Closes the session, then the libraries.

@@ -4,6 +4,7 @@ local snare = require "snare"
 local core = require "snare.core"
 local expr = require "snare.expr"
 local report = require "snare.cli.report"
+local quotes = require "snare.cli.linespec_quotes"
 local carry = require "snare.cli.run_carry"
 local watch = require "snare.cli.watch"
 
@@ -42,7 +43,7 @@ end
 -- location as written, where it has several). `line`: line_of's;
 -- `frame`: function_frame's.
 local function describe(bp, where, line, frame)
-  local text = string.format("0x%x", bp.address)
+  local text = report.hex(bp.address)
   local row = frame or snare.line_at(bp.address)
   local addresses = bp.addresses
   if addresses and #addresses > 1 then
@@ -108,6 +109,7 @@ local function set_breakpoint(dbg, args, temporary, number)
   if not where then
     where = args
   end
+  where = quotes.location(dbg, where)
   local test = text and dbg:compile_condition(text)
   -- (its own note: frame.breakpoint is the first of those at the pc)
   local bp

@@ -7,6 +7,7 @@ local expr = require "snare.expr"
 local regexp = require "snare.cli.regexp"
 local report = require "snare.cli.report"
 local shared_objects = require "snare.cli.shared_objects"
+local quotes = require "snare.cli.linespec_quotes"
 
 -- The loaded library whose file is `path` (a symbol's library).
 local function library_of(dbg, path)
@@ -106,7 +107,8 @@ local function shown_line(dbg, file, line)
 end
 
 -- The line a bare `info line` means: the one after the line it showed
--- last, else the first listed, else the selected frame's; file and line.
+-- last, else the first listed, else the selected frame's; file and line,
+-- or nil when there is none (before anything was listed or ran).
 local function default_line(dbg)
   local shown = dbg.info_line_shown
   if shown and shown.context == (dbg.listed or dbg.stop)
@@ -116,10 +118,9 @@ local function default_line(dbg)
     return dbg.listed.file, dbg.listed.first
   end
   local frame = dbg.session.stopped and dbg:selected_frame()
-  if not (frame and frame.file and frame.line) then
-    dbg:fail("No line number information available.")
+  if frame and frame.file and frame.line then
+    return frame.file, frame.line
   end
-  return frame.file, frame.line
 end
 
 -- `info line FILE:LINE` as gdb: the line's first row, else the first row
@@ -173,8 +174,13 @@ end
 
 -- `info line LOCATION`: where the line's code starts and ends.
 local function info_line(dbg, args)
+  args = quotes.location(dbg, args)
   if args == "" then
     local file, line = default_line(dbg)
+    if not file then -- (gdb's answer, not an error)
+      dbg:out("No line number information available.")
+      return
+    end
     info_file_line(dbg, file .. ":" .. line, file, line)
     return
   end
