@@ -213,6 +213,40 @@ static int lib_function_type(lua_State *L)
   return 1;
 }
 
+static const char *const file_symbol_kinds[] = {
+    [SNARE_FILE_VARIABLE] = "variable",
+    [SNARE_FILE_DECLARATION] = "declaration",
+    [SNARE_FILE_TYPE] = "type",
+};
+
+/* lib:file_symbols() -> { {kind, name, linkage, file, line, global,
+   type}... } in DWARF order (info variables, info types); or nil,
+   message */
+static int lib_file_symbols(lua_State *L)
+{
+  snare_library *lib = snare_lua_checklibrary(L, 1);
+  const snare_file_symbol *symbols;
+  size_t count;
+  snare_status st = snare_library_file_symbols(lib, &symbols, &count);
+  if (st != SNARE_OK)
+    return snare_lua_fail(L, "no file-scope symbols", st);
+  lua_createtable(L, (int)count, 0);
+  for (size_t i = 0; i < count; i++) {
+    const snare_file_symbol *s = &symbols[i];
+    lua_createtable(L, 0, 7);
+    set_string(L, "kind", file_symbol_kinds[s->kind]);
+    set_string(L, "name", s->name);
+    set_string(L, "linkage", s->linkage);
+    set_string(L, "file", s->file);
+    set_integer(L, "line", s->line);
+    set_boolean(L, "global", s->global);
+    push_ref(L, s->type);
+    lua_setfield(L, -2, "type");
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
 /* Searches of every library loaded through snare.load, first loaded
    first: the first that knows the name answers. */
 typedef struct name_query {
@@ -363,6 +397,7 @@ const luaL_Reg snare_lua_type_library_methods[] = {
     {"global", lib_global},
     {"enumerator", lib_enumerator},
     {"function_type", lib_function_type},
+    {"file_symbols", lib_file_symbols},
     {NULL, NULL},
 };
 

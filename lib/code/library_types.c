@@ -84,3 +84,15 @@ snare_status snare_library_variables_at(snare_library *lib, uint64_t addr,
   *count = total;
   return st;
 }
+
+snare_status snare_library_file_symbols(snare_library *lib,
+                                        const snare_file_symbol **symbols,
+                                        size_t *count)
+{
+  const snare_debuginfo *di;
+  snare_status st = debuginfo_of(lib, &di);
+  if (st == SNARE_OK && (symbols == NULL || count == NULL))
+    st = SNARE_INVALID_ARGUMENT;
+  return st != SNARE_OK ? st
+                        : snare_debuginfo_file_symbols(di, symbols, count);
+}

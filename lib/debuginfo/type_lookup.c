@@ -119,7 +119,7 @@ typedef struct global_search {
 } global_search;
 
 /* The link-time address of a location that is one DW_OP_addr. */
-static bool static_address(Dwarf_Die die, uint64_t *out)
+bool di_static_address(Dwarf_Die die, uint64_t *out)
 {
   Dwarf_Attribute attr;
   Dwarf_Loc_Head_c head = NULL;
@@ -165,7 +165,7 @@ static bool global_visit(const snare_debuginfo *di, Dwarf_Die die, void *p)
   char *name = NULL;
   uint64_t link = 0;
   if (dwarf_diename(named, &name, NULL) == DW_DLV_OK &&
-      strcmp(name, s->name) == 0 && static_address(die, &link)) {
+      strcmp(name, s->name) == 0 && di_static_address(die, &link)) {
     Dwarf_Die type = di_ref(di->dbg, named, DW_AT_type);
     if (type) {
       s->type = type_here(di, type);

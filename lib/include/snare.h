@@ -1226,6 +1226,42 @@ SNARE_API snare_status snare_library_function_type(snare_library *lib,
                                                    uint64_t addr,
                                                    snare_type *out);
 
+/*
+ * What gdb's `info variables` and `info types` list of a library: its
+ * names of file scope as gdb's DWARF reader makes symbols of them.
+ * VARIABLE: a variable with a place, a constant value or none (optimised
+ * out); DECLARATION: an extern variable declared but defined elsewhere
+ * (gdb lists none, but knows the name); TYPE: a named base type,
+ * typedef, struct, union, enum or class, complete or with a size.
+ */
+typedef enum snare_file_symbol_kind {
+  SNARE_FILE_VARIABLE,
+  SNARE_FILE_DECLARATION,
+  SNARE_FILE_TYPE
+} snare_file_symbol_kind;
+
+typedef struct snare_file_symbol {
+  snare_file_symbol_kind kind;
+  const char *name;    /* as the DWARF names it */
+  const char *linkage; /* a variable's DW_AT_linkage_name, or NULL */
+  const char *file;    /* gdb's name of the file declaring it (its unit's
+                          primary file when the DWARF names none) */
+  unsigned line;       /* DW_AT_decl_line, 0 when there is none */
+  bool global;         /* in gdb's global block (else its static block):
+                          an external variable, a C++ aggregate type */
+  snare_type type;     /* the variable's type, or the type itself */
+} snare_file_symbol;
+
+/*
+ * The names of file scope of lib's DWARF (every unit's top level), in
+ * DWARF order; read at the first call, then kept with the library: the
+ * array and its strings stay valid while lib is open. NOT_FOUND without
+ * DWARF; NO_MEMORY.
+ */
+SNARE_API snare_status
+snare_library_file_symbols(snare_library *lib,
+                           const snare_file_symbol **symbols, size_t *count);
+
 /* Where a variable of a frame is: in memory, or its bytes (a register,
    a computed value). */
 typedef struct snare_variable_location {

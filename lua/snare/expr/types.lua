@@ -16,10 +16,18 @@ local types = {}
 
 local kinds = { signed = "int", unsigned = "int" }
 
--- gdb's spelling of a base type: "long unsigned int" is "unsigned long".
+local c_words = { unsigned = true, signed = true, char = true, short = true,
+                  long = true, int = true, float = true, double = true,
+                  _Bool = true, void = true }
+
+-- gdb's spelling of a base type: "long unsigned int" is "unsigned long";
+-- a name of other words ("__int128 unsigned", "wchar_t") is its own.
 local function canonical(name)
   local words = {}
   for w in name:gmatch("%S+") do
+    if not c_words[w] then
+      return name
+    end
     words[w] = (words[w] or 0) + 1
   end
   if words.float or words.double or words._Bool or words.void then
@@ -200,18 +208,41 @@ local function qualifier_of(t)
     and kind or nil
 end
 
--- The text of t around declarator decl, as gdb's C type printer writes
--- it: "int *", "char (*)[16]", "int (*)(int)", "const char *".
-local function spell(t, decl)
-  local kind = t.kind
-  local q = qualifier_of(t)
-  if q then
-    if types.strip(t).kind == "pointer" then -- "char * const"
-      return spell(t.target, " " .. q .. (decl ~= "" and " " .. decl or ""))
+local qualifier_order = { "const", "volatile", "restrict" }
+
+-- The qualifiers of set ({const = true...}) in gdb's order, or "".
+local function qualifier_words(set)
+  local words = {}
+  for _, q in ipairs(qualifier_order) do
+    if set and set[q] then
+      words[#words + 1] = q
     end
-    return q .. " " .. spell(t.target, decl)
   end
+  return table.concat(words, " ")
+end
+
+-- The text of t around declarator decl, as gdb's C type printer writes
+-- it: "int *", "char (*)[16]", "int (*)(int)", "const char *". `quals`:
+-- the qualifiers over t (a set), written in gdb's order whatever the
+-- DWARF's nesting; an array's go to its elements, as C has them.
+local function spell(t, decl, quals)
+  if qualifier_of(t) then
+    local set = {}
+    for q in pairs(quals or {}) do
+      set[q] = true
+    end
+    while qualifier_of(t) do
+      set[t.kind] = true
+      t = t.target
+    end
+    return spell(t, decl, set)
+  end
+  local kind = t.kind
+  local words = qualifier_words(quals)
   if kind == "pointer" then
+    if words ~= "" then -- "char * const"
+      decl = " " .. words .. (decl ~= "" and " " .. decl or "")
+    end
     local target = t.target
     local tk = target.kind
     if tk == "array" or tk == "function" then
@@ -219,7 +250,7 @@ local function spell(t, decl)
     end
     return spell(target, "*" .. decl)
   elseif kind == "array" then
-    return spell(t.target, decl .. "[" .. (t.count or 0) .. "]")
+    return spell(t.target, decl .. "[" .. (t.count or 0) .. "]", quals)
   elseif kind == "function" then
     local params = {}
     for i, p in ipairs(t.params or {}) do
@@ -233,6 +264,9 @@ local function spell(t, decl)
     return spell(t.target, decl .. "(" .. table.concat(params, ", ") .. ")")
   end
   local base = types.tag_name(t)
+  if words ~= "" then
+    base = words .. " " .. base
+  end
   if decl == "" then
     return base
   end

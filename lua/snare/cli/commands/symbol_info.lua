@@ -4,9 +4,9 @@
 
 local snare = require "snare"
 local expr = require "snare.expr"
-local regexp = require "snare.cli.regexp"
 local report = require "snare.cli.report"
 local shared_objects = require "snare.cli.shared_objects"
+local symbol_listing = require "snare.cli.symbol_listing"
 
 -- The loaded library whose file is `path` (a symbol's library).
 local function library_of(dbg, path)
@@ -201,50 +201,26 @@ local function info_line(dbg, args)
                         report.address(row.address), report.address(finish)))
 end
 
--- The objects gdb knows: the program alone before `run` (a program's
--- prompt lists no shared object then), else every loaded library.
-local function known_libraries(dbg)
-  if dbg.shared_objects and #dbg.shared_objects() == 0 then
-    return { dbg.libraries[1] }
-  end
-  return dbg.libraries
-end
-
 -- `info functions [-q] [REGEX]`: the matching functions with debug
 -- information by source file (then name), each "LINE:\tPROTOTYPE;"; then
 -- the others, PLT stubs included ("atoi@plt"), by address.
 local function info_functions(dbg, args)
-  local quiet = false
-  local word, rest = args:match("^(%S+)%s*(.-)$")
-  while word == "-q" or word == "--" do
-    quiet = quiet or word == "-q"
-    args = rest
-    word, rest = args:match("^(%S+)%s*(.-)$")
-    if word == nil or args:sub(1, 1) ~= "-" then
-      break
-    end
-  end
-  local regex = args ~= "" and regexp.compile(dbg, args)
-  local by_file, files, others = {}, {}, {}
-  for _, lib in ipairs(known_libraries(dbg)) do
+  local flags, text = symbol_listing.options(args, "q")
+  local listing = symbol_listing.new(dbg, "functions", text)
+  for _, lib in ipairs(symbol_listing.libraries(dbg)) do
     local function consider(name, address)
-      if regex and not regex:find(name) then
+      if not symbol_listing.matches(listing, name) then
         return
       end
       local t = dbg.env:function_type(address)
       local ok, info = pcall(lib.function_info, lib, name)
       local line = t and lib:line_at(address)
       if line then
-        local file = report.file_name(line.file, address)
-        if not by_file[file] then
-          by_file[file] = {}
-          files[#files + 1] = file
-        end
-        local decl = ok and info and info.decl_line
-        table.insert(by_file[file], { name = name, text = (decl and (decl
-          .. ":\t") or "\t") .. expr.types.name(t, name) .. ";" })
+        symbol_listing.add(listing, report.file_name(line.file, address),
+                           name, true, ok and info and info.decl_line,
+                           expr.types.name(t, name) .. ";")
       else
-        others[#others + 1] = { name = name, address = address }
+        symbol_listing.add_other(listing, name, address)
       end
     end
     local seen = {}
@@ -275,28 +251,7 @@ local function info_functions(dbg, args)
       end
     end
   end
-  if not quiet then
-    dbg:out(regex and string.format(
-      'All functions matching regular expression "%s":', args)
-      or "All defined functions:")
-  end
-  table.sort(files)
-  for _, file in ipairs(files) do
-    dbg:out("")
-    dbg:out(string.format("File %s:", file))
-    table.sort(by_file[file], function(a, b) return a.name < b.name end)
-    for _, fn in ipairs(by_file[file]) do
-      dbg:out(fn.text)
-    end
-  end
-  if #others > 0 then
-    table.sort(others, function(a, b) return a.address < b.address end)
-    dbg:out("")
-    dbg:out("Non-debugging symbols:")
-    for _, fn in ipairs(others) do
-      dbg:out(string.format("0x%016x  %s", fn.address, fn.name))
-    end
-  end
+  symbol_listing.print(listing, flags.q)
 end
 
 return {

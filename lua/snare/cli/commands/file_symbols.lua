@@ -1,0 +1,89 @@
+-- Which variables and types there are, as gdb lists them: info variables
+-- [-q] [-n] [REGEX] and info types [-q] [REGEX], over the names of file
+-- scope of the known objects' DWARF (lib:file_symbols()) and, for
+-- variables, the data symbols of their ELF symbol tables.
+
+local expr = require "snare.expr"
+local minimal_names = require "snare.cli.minimal_names"
+local shared_objects = require "snare.cli.shared_objects"
+local symbol_listing = require "snare.cli.symbol_listing"
+
+local types = expr.types
+
+-- The names of file scope of `lib` (none without DWARF).
+local function file_symbols(lib)
+  local ok, symbols = pcall(lib.file_symbols, lib)
+  return ok and symbols or {}
+end
+
+-- `info variables [-q] [-n] [REGEX]`: the variables of file scope by
+-- source file, each "LINE:\tDECLARATION;" ("static " before those of the
+-- static block); then, unless -n, the data symbols no variable of their
+-- object is named after.
+local function info_variables(dbg, args)
+  local flags, text = symbol_listing.options(args, "qn")
+  local listing = symbol_listing.new(dbg, "variables", text)
+  for _, lib in ipairs(symbol_listing.libraries(dbg)) do
+    local described = {}
+    for _, s in ipairs(file_symbols(lib)) do
+      if s.kind ~= "type" then
+        described[s.linkage or s.name] = true
+      end
+      if s.kind == "variable" and symbol_listing.matches(listing, s.name) then
+        symbol_listing.add(listing, s.file, s.name, s.global, s.line,
+                           (s.global and "" or "static ")
+                             .. types.name(types.from_ref(s.type), s.name)
+                             .. ";")
+      end
+    end
+    for _, sym in ipairs(flags.n and {} or
+                         shared_objects.data_symbols(lib.path)) do
+      local name = minimal_names.display(sym.name)
+      if not described[sym.name] and symbol_listing.matches(listing, name)
+      then
+        symbol_listing.add_other(listing, name, lib.base + sym.addr, sym.name)
+      end
+    end
+  end
+  symbol_listing.print(listing, flags.q)
+end
+
+-- gdb's row of a type: "typedef int myint;", "struct point;", and a base
+-- type's name alone.
+local function type_text(t)
+  local kind = t.kind
+  if kind == "typedef" then
+    return "typedef " .. types.name(t.target) .. " " .. t.name .. ";"
+  elseif kind == "struct" or kind == "union" or kind == "enum" then
+    return types.tag_name(t) .. ";"
+  end
+  return t.name
+end
+
+-- `info types [-q] [REGEX]`: the named types of file scope by source
+-- file.
+local function info_types(dbg, args)
+  local flags, text = symbol_listing.options(args, "q")
+  local listing = symbol_listing.new(dbg, "types", text)
+  for _, lib in ipairs(symbol_listing.libraries(dbg)) do
+    for _, s in ipairs(file_symbols(lib)) do
+      if s.kind == "type" then
+        local t = types.from_ref(s.type)
+        if symbol_listing.matches(listing, t.name) then
+          symbol_listing.add(listing, s.file, t.name, s.global, s.line,
+                             type_text(t))
+        end
+      end
+    end
+  end
+  symbol_listing.print(listing, flags.q)
+end
+
+return {
+  { name = "variables", group = "info",
+    usage = "info variables [-q] [-n] [REGEX]",
+    help = "the variables of file scope whose name matches, declared",
+    run = info_variables },
+  { name = "types", group = "info", usage = "info types [-q] [REGEX]",
+    help = "the types whose name matches", run = info_types },
+}
