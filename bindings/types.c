@@ -114,7 +114,7 @@ static void push_params(lua_State *L, snare_type t, size_t n)
   }
 }
 
-/* core.type_info(ref) -> {kind, name, size, target, count, members |
+/* core.type_info(ref) -> {kind, name, size, target, count, vector, members |
    enumerators | params, is_char, declaration, prototyped, varargs} */
 static int core_type_info(lua_State *L)
 {
@@ -147,6 +147,7 @@ static int core_type_info(lua_State *L)
     break;
   case SNARE_TYPE_ARRAY:
     set_integer(L, "count", (lua_Integer)info.count);
+    set_boolean(L, "vector", info.vector);
     break;
   default:
     break;

@@ -10,18 +10,6 @@
 #include "private.h"
 #include "type_info.h"
 
-static bool flag_set(Dwarf_Die die, Dwarf_Half at)
-{
-  Dwarf_Attribute attr;
-  Dwarf_Bool value = 0;
-  if (!die || dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
-    return false;
-  if (dwarf_formflag(attr, &value, NULL) != DW_DLV_OK)
-    value = 0;
-  dwarf_dealloc_attribute(attr);
-  return value != 0;
-}
-
 static bool has(Dwarf_Die die, Dwarf_Half at)
 {
   Dwarf_Bool yes = 0;
@@ -59,7 +47,8 @@ static snare_type type_here(const snare_debuginfo *di, Dwarf_Die die)
 typedef struct unit_reader {
   snare_debuginfo *di;
   const di_unit *unit;
-  const char *primary; /* its DW_AT_name: gdb's name of the unit's file */
+  const char *cu_name; /* its DW_AT_name */
+  const char *primary; /* gdb's name of the unit's own file */
   Dwarf_Line_Context lines; /* its line table, which names the files */
   Dwarf_Unsigned line_version;
   const char **names; /* gdb's names by file number, once asked */
@@ -81,8 +70,9 @@ static const char *keep_name(snare_debuginfo *di, char *name)
 }
 
 /* gdb's name of the unit's file number fileno: the line table's, the
-   unit's own file going by the unit's DW_AT_name (as name_primary of
-   lines_load.c), written after the compilation directory there. */
+   unit's own file going by the unit's DW_AT_name where the table writes
+   it absolute, after the compilation directory (as name_primary of
+   lines_load.c): "main.c", but libc's "./locale/C-address.c". */
 static const char *file_named(unit_reader *r, Dwarf_Unsigned fileno)
 {
   if (fileno >= r->name_count)
@@ -90,13 +80,15 @@ static const char *file_named(unit_reader *r, Dwarf_Unsigned fileno)
   if (r->names[fileno])
     return r->names[fileno];
   char *raw = di_line_file_name(r->lines, r->line_version, fileno);
-  const char *dir = r->unit->comp_dir, *own = r->primary;
+  const char *dir = r->unit->comp_dir, *own = r->cu_name;
   size_t n = dir ? strlen(dir) : 0;
   if (!raw)
     return r->primary;
+  while (n > 1 && dir[n - 1] == '/')
+    n--;
   if (strcmp(raw, own) == 0 ||
-      (own[0] != '/' && n && strncmp(raw, dir, n) == 0 && raw[n] == '/' &&
-       strcmp(raw + n + 1, own) == 0)) {
+      (own[0] != '/' && raw[0] == '/' && n && strncmp(raw, dir, n) == 0 &&
+       raw[n] == '/' && strcmp(raw + n + 1, own) == 0)) {
     free(raw);
     return r->names[fileno] = own;
   }
@@ -108,11 +100,13 @@ static const char *file_named(unit_reader *r, Dwarf_Unsigned fileno)
   return r->names[fileno] = kept;
 }
 
-/* gdb's file of a symbol: its DW_AT_decl_file, else the unit's. */
+/* gdb's file of a symbol: its DW_AT_decl_file, else the unit's; gdb 13
+   puts every symbol of a unit without code (crc32_table.c, a table
+   that its header defines) in the unit's file. */
 static const char *file_of(unit_reader *r, Dwarf_Die die)
 {
   Dwarf_Unsigned fileno = 0;
-  if (!di_udata(die, DW_AT_decl_file, &fileno))
+  if (r->unit->range_count == 0 || !di_udata(die, DW_AT_decl_file, &fileno))
     return r->primary;
   return file_named(r, fileno);
 }
@@ -148,7 +142,7 @@ static void read_variable(unit_reader *r, Dwarf_Die die)
   s.linkage = di_string(giver(die, spec, DW_AT_linkage_name),
                         DW_AT_linkage_name);
   s.type = type_of(r->di, giver(die, spec, DW_AT_type));
-  bool external = flag_set(giver(die, spec, DW_AT_external), DW_AT_external);
+  bool external = di_flag(giver(die, spec, DW_AT_external), DW_AT_external);
   uint64_t address = 1;
   bool keep = s.name != NULL;
   if (has(die, DW_AT_const_value)) {
@@ -160,7 +154,7 @@ static void read_variable(unit_reader *r, Dwarf_Die die)
     s.kind = SNARE_FILE_DECLARATION;
     s.global = true;
   } else {
-    keep = keep && !flag_set(die, DW_AT_declaration);
+    keep = keep && !di_flag(die, DW_AT_declaration);
   }
   if (keep)
     add(r, s, die, spec);
@@ -184,7 +178,7 @@ static void read_type(unit_reader *r, Dwarf_Die die, Dwarf_Half tag)
   if (!s.name)
     return;
   if (is_aggregate(tag)) {
-    if (flag_set(die, DW_AT_declaration) && !has(die, DW_AT_byte_size))
+    if (di_flag(die, DW_AT_declaration) && !has(die, DW_AT_byte_size))
       return;
     s.global = r->cxx;
   }
@@ -207,7 +201,8 @@ static void read_unit(snare_debuginfo *di, size_t u, bool *ok)
   if (dwarf_offdie_b(di->dbg, unit->offset, true, &cu, NULL) != DW_DLV_OK)
     return;
   unit_reader r = {.di = di, .unit = unit, .cxx = is_cxx(unit->language),
-                   .primary = unit->name ? unit->name : "", .ok = true};
+                   .cu_name = unit->name ? unit->name : "", .ok = true};
+  r.primary = r.cu_name;
   Dwarf_Small tables = 0;
   Dwarf_Error err = NULL;
   int rc = dwarf_srclines_b(cu, &r.line_version, &tables, &r.lines, &err);
@@ -218,6 +213,9 @@ static void read_unit(snare_debuginfo *di, size_t u, bool *ok)
   r.name_count = unit->file_count + 1; /* numbered from 1 before DWARF 5 */
   r.names = calloc(r.name_count, sizeof *r.names);
   r.ok = r.names != NULL;
+  /* DWARF 5's file 0 is the unit's own: gdb names it as the table does */
+  if (r.ok && r.lines && r.line_version >= 5)
+    r.primary = file_named(&r, 0);
   if (dwarf_child(cu, &child, NULL) != DW_DLV_OK)
     child = NULL;
   while (child && r.ok) {

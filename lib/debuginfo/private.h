@@ -168,6 +168,8 @@ bool di_udata(Dwarf_Die die, Dwarf_Half at, Dwarf_Unsigned *out) SNARE_HIDDEN;
 /* A string attribute of die (libdwarf's: valid while the handle is
    open), or NULL. */
 const char *di_string(Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;
+/* Whether flag attribute at of die is present and set. */
+bool di_flag(Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;
 /* The DIE an attribute refers to (type, abstract origin...), or NULL;
    the caller deallocates it. */
 Dwarf_Die di_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;

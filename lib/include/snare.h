@@ -1168,6 +1168,7 @@ typedef struct snare_type_info {
   snare_type target; /* pointee, element, aliased or qualified type,
                         return type, enum's underlying type */
   size_t count;    /* ARRAY: elements of this dimension (0: unknown) */
+  bool vector;     /* ARRAY: a GNU vector (DW_AT_GNU_vector: __m128i) */
   size_t children; /* members, enumerators or parameters */
 } snare_type_info;
 

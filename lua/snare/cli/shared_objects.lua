@@ -57,11 +57,12 @@ end
 M.sections = sections_of
 
 local STT_FUNC, STT_SECTION, STT_FILE = 2, 3, 4
-local SHN_LORESERVE = 0xff00
+local SHN_LORESERVE, STB_GLOBAL = 0xff00, 1
 
 -- The defined symbols of the ELF file at `path` (its .symtab, else its
 -- .dynsym) that `keep(type, section, value)` accepts (section nil for an
--- absolute one): { name, addr } each, addr the link-time address.
+-- absolute one): { name, addr, global } each, addr the link-time
+-- address.
 local function defined_symbols(path, keep)
   local sections = sections_of(path)
   if not sections then
@@ -92,7 +93,7 @@ local function defined_symbols(path, keep)
     local section = shndx < SHN_LORESERVE and sections[shndx + 1] or nil
     if shndx ~= 0 and keep(info & 0xf, section, value) then
       found[#found + 1] = { name = names:match("^[^%z]*", name + 1),
-                            addr = value }
+                            addr = value, global = info >> 4 == STB_GLOBAL }
     end
   end
   return found
@@ -107,7 +108,8 @@ end
 
 --- The symbols gdb takes for data (its minimal symbols of types data and
 -- bss): those in a section loaded and not code, of any type but a
--- section's or a file's, named.
+-- section's or a file's, named; a global one with a version
+-- ("__progname_full@GLIBC_2.2.5") also by its name alone, as gdb.
 function M.data_symbols(path)
   local found = defined_symbols(path, function(kind, section)
     return section ~= nil and section.alloc and not section.code
@@ -117,6 +119,10 @@ function M.data_symbols(path)
   for _, sym in ipairs(found) do
     if sym.name ~= "" then
       named[#named + 1] = sym
+      local bare = sym.global and sym.name:match("^(..-)@")
+      if bare then
+        named[#named + 1] = { name = bare, addr = sym.addr, global = true }
+      end
     end
   end
   return named

@@ -104,13 +104,18 @@ function M.print(listing, quiet)
   end
 end
 
---- The objects gdb knows: the program alone before `run` (a program's
--- prompt lists no shared object then), else every loaded library.
+--- The objects gdb knows, in its order: at a program's prompt the
+-- program and the shared objects gdb would list (none before `run`; not
+-- those only snare's agent loaded), else every loaded library.
 function M.libraries(dbg)
-  if dbg.shared_objects and #dbg.shared_objects() == 0 then
-    return { dbg.libraries[1] }
+  if not dbg.shared_objects then
+    return dbg.libraries
   end
-  return dbg.libraries
+  local known = { dbg.libraries[1] }
+  for _, row in ipairs(dbg.shared_objects()) do
+    known[#known + 1] = row.library
+  end
+  return known
 end
 
 return M

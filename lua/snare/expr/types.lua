@@ -75,6 +75,7 @@ local function load(t)
     rawset(t, "target", types.from_ref(info.target))
   end
   rawset(t, "count", info.count)
+  rawset(t, "vector", info.vector)
   if info.members then
     for _, m in ipairs(info.members) do
       m.type = types.from_ref(m.type)
@@ -209,6 +210,7 @@ local function qualifier_of(t)
 end
 
 local qualifier_order = { "const", "volatile", "restrict" }
+local body -- (below: a struct's, union's or enum's members, as ptype)
 
 -- The qualifiers of set ({const = true...}) in gdb's order, or "".
 local function qualifier_words(set)
@@ -225,7 +227,9 @@ end
 -- it: "int *", "char (*)[16]", "int (*)(int)", "const char *". `quals`:
 -- the qualifiers over t (a set), written in gdb's order whatever the
 -- DWARF's nesting; an array's go to its elements, as C has them.
-local function spell(t, decl, quals)
+-- `show` (gdb's): at 0 or above, an anonymous struct, union or enum at
+-- the base is spelled out with its members.
+local function spell(t, decl, quals, show)
   if qualifier_of(t) then
     local set = {}
     for q in pairs(quals or {}) do
@@ -235,7 +239,7 @@ local function spell(t, decl, quals)
       set[t.kind] = true
       t = t.target
     end
-    return spell(t, decl, set)
+    return spell(t, decl, set, show)
   end
   local kind = t.kind
   local words = qualifier_words(quals)
@@ -246,11 +250,16 @@ local function spell(t, decl, quals)
     local target = t.target
     local tk = target.kind
     if tk == "array" or tk == "function" then
-      return spell(target, "(*" .. decl .. ")")
+      return spell(target, "(*" .. decl .. ")", nil, show)
     end
-    return spell(target, "*" .. decl)
+    return spell(target, "*" .. decl, nil, show)
   elseif kind == "array" then
-    return spell(t.target, decl .. "[" .. (t.count or 0) .. "]", quals)
+    if t.vector then -- gdb writes its highest index + 1: the count
+      return spell(t.target, decl .. (decl ~= "" and " " or "")
+                   .. "__attribute__ ((vector_size(" .. (t.count or 0)
+                   .. ")))", quals, show)
+    end
+    return spell(t.target, decl .. "[" .. (t.count or 0) .. "]", quals, show)
   elseif kind == "function" then
     local params = {}
     for i, p in ipairs(t.params or {}) do
@@ -261,9 +270,14 @@ local function spell(t, decl, quals)
     elseif #params == 0 and t.prototyped then
       params[1] = "void"
     end
-    return spell(t.target, decl .. "(" .. table.concat(params, ", ") .. ")")
+    return spell(t.target, decl .. "(" .. table.concat(params, ", ") .. ")",
+                 nil, show)
   end
   local base = types.tag_name(t)
+  if (show or -1) >= 0 and not t.name
+     and (kind == "struct" or kind == "union" or kind == "enum") then
+    base = kind .. " " .. body(t, 0, show)
+  end
   if words ~= "" then
     base = words .. " " .. base
   end
@@ -290,11 +304,18 @@ function types.name(t, decl)
   return (spell(t, decl or ""))
 end
 
+--- gdb's declaration of a variable `name` of type t (info variables:
+-- its type printed at gdb's show 0, an anonymous struct's members
+-- spelled out).
+function types.declaration(t, name)
+  return (spell(t, name, nil, 0))
+end
+
 -- The body gdb's ptype shows for a struct, union or enum, indented by
 -- depth levels of four spaces. An anonymous struct or union among the
 -- members is spelled out while `show` (gdb's) stays at 0 or above, else
 -- "{...}".
-local function body(t, depth, show)
+function body(t, depth, show)
   local kind = t.kind
   if kind == "enum" then
     local items, expected = {}, 0

@@ -32,7 +32,7 @@ local function info_variables(dbg, args)
       if s.kind == "variable" and symbol_listing.matches(listing, s.name) then
         symbol_listing.add(listing, s.file, s.name, s.global, s.line,
                            (s.global and "" or "static ")
-                             .. types.name(types.from_ref(s.type), s.name)
+                             .. types.declaration(types.from_ref(s.type), s.name)
                              .. ";")
       end
     end
@@ -48,12 +48,26 @@ local function info_variables(dbg, args)
   symbol_listing.print(listing, flags.q)
 end
 
+-- The type a typedef names with the typedefs on top of it resolved (the
+-- qualifiers met kept), as gdb prints a typedef's target: uint32_t's is
+-- "unsigned int", not __uint32_t.
+local function resolved(t)
+  local kind = t.kind
+  if kind == "typedef" then
+    return resolved(t.target)
+  elseif kind == "const" or kind == "volatile" or kind == "restrict" then
+    return { kind = kind, target = resolved(t.target), loaded = true }
+  end
+  return t
+end
+
 -- gdb's row of a type: "typedef int myint;", "struct point;", and a base
 -- type's name alone.
 local function type_text(t)
   local kind = t.kind
   if kind == "typedef" then
-    return "typedef " .. types.name(t.target) .. " " .. t.name .. ";"
+    return "typedef " .. types.name(resolved(t.target)) .. " " .. t.name
+      .. ";"
   elseif kind == "struct" or kind == "union" or kind == "enum" then
     return types.tag_name(t) .. ";"
   end
