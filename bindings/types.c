@@ -214,14 +214,26 @@ static int lib_function_type(lua_State *L)
   return 1;
 }
 
+/* lib:debug_file() -> the path its DWARF is read from; or nil, message */
+static int lib_debug_file(lua_State *L)
+{
+  snare_library *lib = snare_lua_checklibrary(L, 1);
+  const char *path;
+  snare_status st = snare_library_debug_file(lib, &path);
+  if (st != SNARE_OK)
+    return snare_lua_fail(L, "no debug information", st);
+  lua_pushstring(L, path);
+  return 1;
+}
+
 static const char *const file_symbol_kinds[] = {
     [SNARE_FILE_VARIABLE] = "variable",
     [SNARE_FILE_DECLARATION] = "declaration",
     [SNARE_FILE_TYPE] = "type",
 };
 
-/* lib:file_symbols() -> { {kind, name, linkage, file, line, global,
-   type}... } in DWARF order (info variables, info types); or nil,
+/* lib:file_symbols() -> { {kind, name, linkage, file, codeless_file,
+   line, global, type}... } in DWARF order (info variables, info types); or nil,
    message */
 static int lib_file_symbols(lua_State *L)
 {
@@ -239,6 +251,7 @@ static int lib_file_symbols(lua_State *L)
     set_string(L, "name", s->name);
     set_string(L, "linkage", s->linkage);
     set_string(L, "file", s->file);
+    set_string(L, "codeless_file", s->codeless_file);
     set_integer(L, "line", s->line);
     set_boolean(L, "global", s->global);
     push_ref(L, s->type);
@@ -399,6 +412,7 @@ const luaL_Reg snare_lua_type_library_methods[] = {
     {"enumerator", lib_enumerator},
     {"function_type", lib_function_type},
     {"file_symbols", lib_file_symbols},
+    {"debug_file", lib_debug_file},
     {NULL, NULL},
 };
 

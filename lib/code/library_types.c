@@ -96,3 +96,14 @@ snare_status snare_library_file_symbols(snare_library *lib,
   return st != SNARE_OK ? st
                         : snare_debuginfo_file_symbols(di, symbols, count);
 }
+
+snare_status snare_library_debug_file(snare_library *lib, const char **path)
+{
+  const snare_debuginfo *di;
+  snare_status st = debuginfo_of(lib, &di);
+  if (st == SNARE_OK && path == NULL)
+    st = SNARE_INVALID_ARGUMENT;
+  if (st == SNARE_OK)
+    *path = snare_debuginfo_file(di);
+  return st;
+}

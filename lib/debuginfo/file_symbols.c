@@ -100,13 +100,11 @@ static const char *file_named(unit_reader *r, Dwarf_Unsigned fileno)
   return r->names[fileno] = kept;
 }
 
-/* gdb's file of a symbol: its DW_AT_decl_file, else the unit's; gdb 13
-   puts every symbol of a unit without code (crc32_table.c, a table
-   that its header defines) in the unit's file. */
+/* gdb's file of a symbol: its DW_AT_decl_file, else the unit's. */
 static const char *file_of(unit_reader *r, Dwarf_Die die)
 {
   Dwarf_Unsigned fileno = 0;
-  if (r->unit->range_count == 0 || !di_udata(die, DW_AT_decl_file, &fileno))
+  if (!di_udata(die, DW_AT_decl_file, &fileno))
     return r->primary;
   return file_named(r, fileno);
 }
@@ -124,6 +122,8 @@ static void add(unit_reader *r, snare_file_symbol symbol, Dwarf_Die die,
     return;
   }
   symbol.file = file_of(r, giver(die, spec, DW_AT_decl_file));
+  if (r->unit->range_count == 0)
+    symbol.codeless_file = r->primary;
   if (di_udata(giver(die, spec, DW_AT_decl_line), DW_AT_decl_line, &line))
     symbol.line = (unsigned)line;
   di->file_symbols[di->file_symbol_count++] = symbol;

@@ -1227,6 +1227,12 @@ SNARE_API snare_status snare_library_function_type(snare_library *lib,
                                                    uint64_t addr,
                                                    snare_type *out);
 
+/* The file lib's DWARF is read from: the object itself, or its separate
+   debug file (whose ELF symbol table gdb reads too); NOT_FOUND without
+   DWARF. The string belongs to lib. */
+SNARE_API snare_status snare_library_debug_file(snare_library *lib,
+                                                const char **path);
+
 /*
  * What gdb's `info variables` and `info types` list of a library: its
  * names of file scope as gdb's DWARF reader makes symbols of them.
@@ -1247,6 +1253,9 @@ typedef struct snare_file_symbol {
   const char *linkage; /* a variable's DW_AT_linkage_name, or NULL */
   const char *file;    /* gdb's name of the file declaring it (its unit's
                           primary file when the DWARF names none) */
+  const char *codeless_file; /* its unit's primary file where the unit has
+                                no code (where gdb 13 puts the unit's
+                                symbols before the program runs), or NULL */
   unsigned line;       /* DW_AT_decl_line, 0 when there is none */
   bool global;         /* in gdb's global block (else its static block):
                           an external variable, a C++ aggregate type */

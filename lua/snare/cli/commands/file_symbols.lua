@@ -10,10 +10,21 @@ local symbol_listing = require "snare.cli.symbol_listing"
 
 local types = expr.types
 
--- The names of file scope of `lib` (none without DWARF).
-local function file_symbols(lib)
+-- The names of file scope of `lib` (none without DWARF), each with the
+-- file gdb lists it under: its declaring file, but, before the program
+-- runs, the unit's own for a unit without code (gdb 13 shows xz's
+-- lzma_crc32_table under crc32_table.c then, under crc32_table_le.h,
+-- where it is declared, once the program runs).
+local function file_symbols(dbg, lib)
   local ok, symbols = pcall(lib.file_symbols, lib)
-  return ok and symbols or {}
+  if not ok or not symbols then
+    return {}
+  end
+  local started = dbg.shared_objects and #dbg.shared_objects() > 0
+  for _, s in ipairs(symbols) do
+    s.shown_file = not started and s.codeless_file or s.file
+  end
+  return symbols
 end
 
 -- `info variables [-q] [-n] [REGEX]`: the variables of file scope by
@@ -25,19 +36,21 @@ local function info_variables(dbg, args)
   local listing = symbol_listing.new(dbg, "variables", text)
   for _, lib in ipairs(symbol_listing.libraries(dbg)) do
     local described = {}
-    for _, s in ipairs(file_symbols(lib)) do
+    for _, s in ipairs(file_symbols(dbg, lib)) do
       if s.kind ~= "type" then
         described[s.linkage or s.name] = true
       end
       if s.kind == "variable" and symbol_listing.matches(listing, s.name) then
-        symbol_listing.add(listing, s.file, s.name, s.global, s.line,
+        symbol_listing.add(listing, s.shown_file, s.name, s.global, s.line,
                            (s.global and "" or "static ")
                              .. types.declaration(types.from_ref(s.type), s.name)
                              .. ";")
       end
     end
-    for _, sym in ipairs(flags.n and {} or
-                         shared_objects.data_symbols(lib.path)) do
+    -- a separate debug file has the symbol table a stripped object lacks
+    local has_debug_file, symbol_file = pcall(lib.debug_file, lib)
+    for _, sym in ipairs(flags.n and {} or shared_objects.data_symbols(
+                           has_debug_file and symbol_file or lib.path)) do
       local name = minimal_names.display(sym.name)
       if not described[sym.name] and symbol_listing.matches(listing, name)
       then
@@ -80,11 +93,11 @@ local function info_types(dbg, args)
   local flags, text = symbol_listing.options(args, "q")
   local listing = symbol_listing.new(dbg, "types", text)
   for _, lib in ipairs(symbol_listing.libraries(dbg)) do
-    for _, s in ipairs(file_symbols(lib)) do
+    for _, s in ipairs(file_symbols(dbg, lib)) do
       if s.kind == "type" then
         local t = types.from_ref(s.type)
         if symbol_listing.matches(listing, t.name) then
-          symbol_listing.add(listing, s.file, t.name, s.global, s.line,
+          symbol_listing.add(listing, s.shown_file, t.name, s.global, s.line,
                              type_text(t))
         end
       end
