@@ -16,6 +16,8 @@
 local helpers = require "spec.helpers"
 local dp = require "spec.debug_program_helpers"
 
+local fixtures = os.getenv("SNARE_FIXTURES") or "build/fixtures"
+
 local function lines(text)
   local kept = {}
   for line in text:gmatch("([^\n]*)\n") do
@@ -128,7 +130,7 @@ describe("info variables and info types as gdb 13", function()
     local commands = { "info variables", "info types",
                        "info variables -n ^[a-m]" }
     for _, lib in ipairs { "O0/libexpressions.so", "O2/libstrings.so" } do
-      local path = (os.getenv("SNARE_FIXTURES") or "build/fixtures") .. "/" .. lib
+      local path = fixtures .. "/" .. lib
       assert.equals(0, compare(lib, library_words(commands, path), commands,
                                path))
     end

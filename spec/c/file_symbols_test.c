@@ -77,7 +77,8 @@ Test(file_symbols, variables_and_types_as_gdb_keeps_them)
     cr_assert_str_eq(alias->file,
                      "/usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h");
 
-    const snare_file_symbol *base = find(symbols, count, SNARE_FILE_TYPE, "int");
+    const snare_file_symbol *base =
+        find(symbols, count, SNARE_FILE_TYPE, "int");
     cr_assert_not_null(base);
     cr_assert_eq(base->line, 0, "base types have no line");
     cr_assert_str_eq(base->file, global->file, "the unit's own file");

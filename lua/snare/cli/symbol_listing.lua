@@ -118,4 +118,18 @@ function M.libraries(dbg)
   return known
 end
 
+--- The run function of the command listing `what` with options `flags`
+-- ("qn"): `collect(listing, lib, given)` adds the symbols of each object
+-- gdb knows (`listing.dbg` is the debugger, `given` the options given).
+function M.command(what, flags, collect)
+  return function(dbg, args)
+    local given, text = M.options(args, flags)
+    local listing = M.new(dbg, what, text)
+    for _, lib in ipairs(M.libraries(dbg)) do
+      collect(listing, lib, given)
+    end
+    M.print(listing, given.q)
+  end
+end
+
 return M

@@ -31,34 +31,29 @@ end
 -- source file, each "LINE:\tDECLARATION;" ("static " before those of the
 -- static block); then, unless -n, the data symbols no variable of their
 -- object is named after.
-local function info_variables(dbg, args)
-  local flags, text = symbol_listing.options(args, "qn")
-  local listing = symbol_listing.new(dbg, "variables", text)
-  for _, lib in ipairs(symbol_listing.libraries(dbg)) do
-    local described = {}
-    for _, s in ipairs(file_symbols(dbg, lib)) do
-      if s.kind ~= "type" then
-        described[s.linkage or s.name] = true
-      end
-      if s.kind == "variable" and symbol_listing.matches(listing, s.name) then
-        symbol_listing.add(listing, s.shown_file, s.name, s.global, s.line,
-                           (s.global and "" or "static ")
-                             .. types.declaration(types.from_ref(s.type), s.name)
-                             .. ";")
-      end
+local function variables_of(listing, lib, flags)
+  local described = {}
+  for _, s in ipairs(file_symbols(listing.dbg, lib)) do
+    if s.kind ~= "type" then
+      described[s.linkage or s.name] = true
     end
-    -- a separate debug file has the symbol table a stripped object lacks
-    local has_debug_file, symbol_file = pcall(lib.debug_file, lib)
-    for _, sym in ipairs(flags.n and {} or shared_objects.data_symbols(
-                           has_debug_file and symbol_file or lib.path)) do
-      local name = minimal_names.display(sym.name)
-      if not described[sym.name] and symbol_listing.matches(listing, name)
-      then
-        symbol_listing.add_other(listing, name, lib.base + sym.addr, sym.name)
-      end
+    if s.kind == "variable" and symbol_listing.matches(listing, s.name) then
+      symbol_listing.add(listing, s.shown_file, s.name, s.global, s.line,
+                         (s.global and "" or "static ")
+                           .. types.declaration(types.from_ref(s.type), s.name)
+                           .. ";")
     end
   end
-  symbol_listing.print(listing, flags.q)
+  -- a separate debug file has the symbol table a stripped object lacks
+  local has_debug_file, symbol_file = pcall(lib.debug_file, lib)
+  for _, sym in ipairs(flags.n and {} or shared_objects.data_symbols(
+                         has_debug_file and symbol_file or lib.path)) do
+    local name = minimal_names.display(sym.name)
+    if not described[sym.name] and symbol_listing.matches(listing, name)
+    then
+      symbol_listing.add_other(listing, name, lib.base + sym.addr, sym.name)
+    end
+  end
 end
 
 -- The type a typedef names with the typedefs on top of it resolved (the
@@ -89,22 +84,21 @@ end
 
 -- `info types [-q] [REGEX]`: the named types of file scope by source
 -- file.
-local function info_types(dbg, args)
-  local flags, text = symbol_listing.options(args, "q")
-  local listing = symbol_listing.new(dbg, "types", text)
-  for _, lib in ipairs(symbol_listing.libraries(dbg)) do
-    for _, s in ipairs(file_symbols(dbg, lib)) do
-      if s.kind == "type" then
-        local t = types.from_ref(s.type)
-        if symbol_listing.matches(listing, t.name) then
-          symbol_listing.add(listing, s.shown_file, t.name, s.global, s.line,
-                             type_text(t))
-        end
+local function types_of(listing, lib)
+  for _, s in ipairs(file_symbols(listing.dbg, lib)) do
+    if s.kind == "type" then
+      local t = types.from_ref(s.type)
+      if symbol_listing.matches(listing, t.name) then
+        symbol_listing.add(listing, s.shown_file, t.name, s.global, s.line,
+                           type_text(t))
       end
     end
   end
-  symbol_listing.print(listing, flags.q)
 end
+
+local info_variables = symbol_listing.command("variables", "qn",
+                                              variables_of)
+local info_types = symbol_listing.command("types", "q", types_of)
 
 return {
   { name = "variables", group = "info",

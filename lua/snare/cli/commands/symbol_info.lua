@@ -204,55 +204,53 @@ end
 -- `info functions [-q] [REGEX]`: the matching functions with debug
 -- information by source file (then name), each "LINE:\tPROTOTYPE;"; then
 -- the others, PLT stubs included ("atoi@plt"), by address.
-local function info_functions(dbg, args)
-  local flags, text = symbol_listing.options(args, "q")
-  local listing = symbol_listing.new(dbg, "functions", text)
-  for _, lib in ipairs(symbol_listing.libraries(dbg)) do
-    local function consider(name, address)
-      if not symbol_listing.matches(listing, name) then
-        return
-      end
-      local t = dbg.env:function_type(address)
-      local ok, info = pcall(lib.function_info, lib, name)
-      local line = t and lib:line_at(address)
-      if line then
-        symbol_listing.add(listing, report.file_name(line.file, address),
-                           name, true, ok and info and info.decl_line,
-                           expr.types.name(t, name) .. ";")
-      else
-        symbol_listing.add_other(listing, name, address)
-      end
+local function functions_of(listing, lib)
+  local dbg = listing.dbg
+  local function consider(name, address)
+    if not symbol_listing.matches(listing, name) then
+      return
     end
-    local seen = {}
-    local function once(name, address)
-      local key = name .. "@" .. address
-      if not seen[key] then
-        seen[key] = true
-        consider(name, address)
-      end
+    local t = dbg.env:function_type(address)
+    local ok, info = pcall(lib.function_info, lib, name)
+    local line = t and lib:line_at(address)
+    if line then
+      symbol_listing.add(listing, report.file_name(line.file, address),
+                         name, true, ok and info and info.decl_line,
+                         expr.types.name(t, name) .. ";")
+    else
+      symbol_listing.add_other(listing, name, address)
     end
-    for _, fn in ipairs(lib:functions()) do
-      if not fn.name:match("^sub_%x+$") then
-        once(fn.name, fn.address)
-      end
+  end
+  local seen = {}
+  local function once(name, address)
+    local key = name .. "@" .. address
+    if not seen[key] then
+      seen[key] = true
+      consider(name, address)
     end
-    for _, fn in ipairs(shared_objects.function_symbols(lib.path)) do
-      once(fn.name, lib.base + fn.addr)
+  end
+  for _, fn in ipairs(lib:functions()) do
+    if not fn.name:match("^sub_%x+$") then
+      once(fn.name, fn.address)
     end
-    -- the PLT's entries, named as the symbols snare gives them ("atoi@plt")
-    for _, sec in ipairs(shared_objects.sections(lib.path) or {}) do
-      local step = ({ [".plt"] = 16, [".plt.sec"] = 16, [".plt.got"] = 8 })
-        [sec.name]
-      for at = sec.addr, step and sec.addr + sec.size - 1 or -1, step or 1 do
-        local sym = snare.symbol_at(lib.base + at)
-        if sym and sym.address == lib.base + at and sym.name:match("@plt$") then
-          once(sym.name, sym.address)
-        end
+  end
+  for _, fn in ipairs(shared_objects.function_symbols(lib.path)) do
+    once(fn.name, lib.base + fn.addr)
+  end
+  -- the PLT's entries, named as the symbols snare gives them ("atoi@plt")
+  for _, sec in ipairs(shared_objects.sections(lib.path) or {}) do
+    local step = ({ [".plt"] = 16, [".plt.sec"] = 16, [".plt.got"] = 8 })
+      [sec.name]
+    for at = sec.addr, step and sec.addr + sec.size - 1 or -1, step or 1 do
+      local sym = snare.symbol_at(lib.base + at)
+      if sym and sym.address == lib.base + at and sym.name:match("@plt$") then
+        once(sym.name, sym.address)
       end
     end
   end
-  symbol_listing.print(listing, flags.q)
 end
+
+local info_functions = symbol_listing.command("functions", "q", functions_of)
 
 return {
   { name = "symbol", group = "info", usage = "info symbol ADDR",
