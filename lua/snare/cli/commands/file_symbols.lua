@@ -86,12 +86,13 @@ end
 -- file.
 local function types_of(listing, lib)
   for _, s in ipairs(file_symbols(listing.dbg, lib)) do
-    if s.kind == "type" then
-      local t = types.from_ref(s.type)
-      if symbol_listing.matches(listing, t.name) then
-        symbol_listing.add(listing, s.shown_file, t.name, s.global, s.line,
-                           type_text(t))
-      end
+    -- a base type goes by gdb's name ("unsigned long"); no other type
+    -- can be named in C's keywords alone, which the type would be read
+    -- to learn (libc has thousands)
+    local name = s.kind == "type" and types.canonical(s.name)
+    if name and symbol_listing.matches(listing, name) then
+      symbol_listing.add(listing, s.shown_file, name, s.global, s.line,
+                         type_text(types.from_ref(s.type)))
     end
   end
 end
