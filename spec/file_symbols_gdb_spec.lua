@@ -6,7 +6,8 @@
 -- `run` without a regexp (the whole listing) and with one, and after
 -- `run` (libc's DWARF from libc6-dbg in the listing) with one. Lines are
 -- compared in order, addresses taken out (snare's program sits at its
--- load bias before `run`, gdb's at 0).
+-- load bias before `run`, gdb's at 0). info functions -n and its static
+-- functions, which share the listing, are compared on the fixture.
 --
 -- One difference is gdb's own choice and not counted: a name that both a
 -- struct, union or enum and a typedef of one file use ("union
@@ -91,7 +92,10 @@ end
 
 local listings = { "info variables", "info types", "info variables -n",
                    "info variables ^c", "info types -q int\\|color",
-                   "info variables -q -n -- table\\|inner" }
+                   "info variables -q -n -- table\\|inner",
+                   -- the listing info functions shares: -n, the static
+                   -- block after the global one
+                   "info functions -n", "info functions bump\\|main" }
 
 describe("info variables and info types as gdb 13", function()
   local fixture = helpers.program("file_symbols")
@@ -109,7 +113,7 @@ describe("info variables and info types as gdb 13", function()
       "static const struct {\n    int id;\n    struct {...} inner;",
       "typedef int __attribute__ %(%(vector_size%(2%)%)%) pair_v;",
       "typedef int %(%*%)%(int, char %*%*%) handler_t;",
-      "0x  inner\n", "\tunsigned char\n" } do
+      "0x  inner\n", "\tunsigned char\n", "\tstatic int bump%(int%);" } do
       assert.matches(row, text)
     end
     assert.not_matches("declared_only", text)

@@ -57,12 +57,12 @@ end
 M.sections = sections_of
 
 local STT_FUNC, STT_SECTION, STT_FILE = 2, 3, 4
-local SHN_LORESERVE, STB_GLOBAL = 0xff00, 1
+local SHN_LORESERVE, STB_LOCAL, STB_GLOBAL = 0xff00, 0, 1
 
 -- The defined symbols of the ELF file at `path` (its .symtab, else its
 -- .dynsym) that `keep(type, section, value)` accepts (section nil for an
--- absolute one): { name, addr, global } each, addr the link-time
--- address.
+-- absolute one): { name, addr, global, file_local } each, addr the
+-- link-time address, global and file_local its binding's.
 local function defined_symbols(path, keep)
   local sections = sections_of(path)
   if not sections then
@@ -93,7 +93,8 @@ local function defined_symbols(path, keep)
     local section = shndx < SHN_LORESERVE and sections[shndx + 1] or nil
     if shndx ~= 0 and keep(info & 0xf, section, value) then
       found[#found + 1] = { name = names:match("^[^%z]*", name + 1),
-                            addr = value, global = info >> 4 == STB_GLOBAL }
+                            addr = value, global = info >> 4 == STB_GLOBAL,
+                            file_local = info >> 4 == STB_LOCAL }
     end
   end
   return found

@@ -201,11 +201,19 @@ local function info_line(dbg, args)
                         report.address(row.address), report.address(finish)))
 end
 
--- `info functions [-q] [REGEX]`: the matching functions with debug
--- information by source file (then name), each "LINE:\tPROTOTYPE;"; then
--- the others, PLT stubs included ("atoi@plt"), by address.
-local function functions_of(listing, lib)
+-- `info functions [-q] [-n] [REGEX]`: the matching functions with debug
+-- information by source file (then name), each "LINE:\tPROTOTYPE;"
+-- ("static " before a file's own, ELF symbols of local binding); then,
+-- unless -n, the others, PLT stubs included ("atoi@plt"), by address.
+local function functions_of(listing, lib, flags)
   local dbg = listing.dbg
+  local symbols = shared_objects.function_symbols(lib.path)
+  local file_local = {}
+  for _, fn in ipairs(symbols) do
+    if fn.file_local then
+      file_local[lib.base + fn.addr] = true
+    end
+  end
   local function consider(name, address)
     if not symbol_listing.matches(listing, name) then
       return
@@ -214,10 +222,12 @@ local function functions_of(listing, lib)
     local ok, info = pcall(lib.function_info, lib, name)
     local line = t and lib:line_at(address)
     if line then
+      local global = not file_local[address]
       symbol_listing.add(listing, report.file_name(line.file, address),
-                         name, true, ok and info and info.decl_line,
-                         expr.types.name(t, name) .. ";")
-    else
+                         name, global, ok and info and info.decl_line,
+                         (global and "" or "static ")
+                           .. expr.types.name(t, name) .. ";")
+    elseif not flags.n then
       symbol_listing.add_other(listing, name, address)
     end
   end
@@ -234,7 +244,7 @@ local function functions_of(listing, lib)
       once(fn.name, fn.address)
     end
   end
-  for _, fn in ipairs(shared_objects.function_symbols(lib.path)) do
+  for _, fn in ipairs(symbols) do
     once(fn.name, lib.base + fn.addr)
   end
   -- the PLT's entries, named as the symbols snare gives them ("atoi@plt")
@@ -250,7 +260,8 @@ local function functions_of(listing, lib)
   end
 end
 
-local info_functions = symbol_listing.command("functions", "q", functions_of)
+local info_functions = symbol_listing.command("functions", "qn",
+                                              functions_of)
 
 return {
   { name = "symbol", group = "info", usage = "info symbol ADDR",
@@ -258,7 +269,8 @@ return {
   { name = "line", group = "info",
     usage = "info line FUNCTION|FILE:LINE|*ADDR",
     help = "where a line's code starts and ends", run = info_line },
-  { name = "functions", group = "info", usage = "info functions [-q] [REGEX]",
+  { name = "functions", group = "info",
+    usage = "info functions [-q] [-n] [REGEX]",
     help = "the functions whose name matches, with their prototypes",
     run = info_functions },
 }
