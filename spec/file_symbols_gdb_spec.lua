@@ -120,6 +120,19 @@ describe("info variables and info types as gdb 13", function()
     assert.not_matches("struct list;", text)
   end)
 
+  it("print the fixture's types alike in whatis, ptype and print",
+     function()
+    -- the spelling info variables uses: an array's qualifiers, a pointer
+    -- to a qualified array, an anonymous struct, a GNU vector
+    local commands = { "whatis cvl", "ptype lbase", "whatis cp",
+                       "whatis table", "ptype table", "whatis corner",
+                       "ptype corner", "whatis vec", "ptype vec",
+                       "p &lbase", "whatis &cvl", "ptype at", "whatis &fps",
+                       "ptype ae" }
+    assert.equals(0, compare("fixture types", program_words(commands, fixture),
+                             commands, fixture))
+  end)
+
   it("list libc's too after run, bounded by a regexp", function()
     local commands = { "break main", "run",
                        "info variables ^c\\|^_nl_C_LC_CTYPE\\|^_IO_2_1",

@@ -248,7 +248,11 @@ local function spell(t, decl, quals, show)
       decl = " " .. words .. (decl ~= "" and " " .. decl or "")
     end
     local target = t.target
-    local tk = target.kind
+    local under = target -- an array's or a function's qualifiers: "(*)"
+    while qualifier_of(under) do
+      under = under.target
+    end
+    local tk = under.kind
     if tk == "array" or tk == "function" then
       return spell(target, "(*" .. decl .. ")", nil, show)
     end
@@ -364,6 +368,7 @@ function types.ptype(t)
       return types.pointer(resolve(x.target))
     elseif kind == "array" then
       local a = types.array(resolve(x.target), x.count or 0)
+      a.vector = x.vector
       return a
     elseif kind == "const" or kind == "volatile" or kind == "restrict" then
       return { kind = kind, target = resolve(x.target), loaded = true }
@@ -372,7 +377,8 @@ function types.ptype(t)
                params = x.params, prototyped = x.prototyped,
                varargs = x.varargs, loaded = true }
     elseif kind == "struct" or kind == "union" or kind == "enum" then
-      return { kind = "expanded", name = types.tag_name(x) .. " "
+      return { kind = "expanded", name = (x.name and types.tag_name(x)
+                                            or kind) .. " "
                  .. body(x, 0, 1), loaded = true }
     end
     return x
