@@ -93,6 +93,7 @@ end
 local listings = { "info variables", "info types", "info variables -n",
                    "info variables ^c", "info types -q int\\|color",
                    "info variables -q -n -- table\\|inner",
+                   "info variables -q inner\\|counter",
                    -- the listing info functions shares: -n, the static
                    -- block after the global one
                    "info functions -n", "info functions bump\\|main" }
@@ -131,6 +132,32 @@ describe("info variables and info types as gdb 13", function()
                        "ptype ae" }
     assert.equals(0, compare("fixture types", program_words(commands, fixture),
                              commands, fixture))
+  end)
+
+  it("name data symbols without debug information as gdb", function()
+    -- gdb decodes any lowercase name the way GNAT encodes names: ".12"
+    -- dropped, ".x" as "[x]", "__" as "."; a thread-local, an absolute
+    -- symbol (not listed)
+    local source, prog = os.tmpname() .. ".c", os.tmpname()
+    local file = assert(io.open(source, "w"))
+    file:write([[
+__asm__(".data\n.local foo.12\nfoo.12: .long 1\n"
+        ".local bar.lto_priv.0\nbar.lto_priv.0: .long 2\n"
+        ".local baz.x\nbaz.x: .long 3\n.globl qux.7\nqux.7: .long 4\n"
+        ".local a.b.3\na.b.3: .long 5\n.globl Upper.1\nUpper.1: .long 6\n"
+        ".globl absv\n.set absv, 0x1234\n");
+__thread int tvar = 3;
+int my__var = 1, fooN = 2, barB = 3, x$5 = 4, tmpX = 5, q__7 = 6;
+int main(void) { return tvar + my__var + fooN + barB + x$5 + tmpX + q__7; }
+]])
+    file:close()
+    assert.is_true(os.execute("cc -O0 -o " .. prog .. " " .. source))
+    local commands = { "info variables", "info variables -q ^[a-z]" }
+    local bad = compare("data symbols", program_words(commands, prog),
+                        commands, prog)
+    os.remove(source)
+    os.remove(prog)
+    assert.equals(0, bad)
   end)
 
   it("list libc's too after run, bounded by a regexp", function()

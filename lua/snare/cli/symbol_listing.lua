@@ -67,7 +67,7 @@ local function row_before(a, b)
   return a.name < b.name
 end
 
---- Prints the listing as gdb, its header unless `quiet`.
+--- Prints the listing as gdb, its headers unless `quiet`.
 function M.print(listing, quiet)
   local dbg = listing.dbg
   if not quiet then
@@ -96,8 +96,10 @@ function M.print(listing, quiet)
       end
       return a.linkage < b.linkage
     end)
-    dbg:out("")
-    dbg:out("Non-debugging symbols:")
+    if not quiet then -- (gdb's -q leaves out this header too)
+      dbg:out("")
+      dbg:out("Non-debugging symbols:")
+    end
     for _, sym in ipairs(others) do
       dbg:out(string.format("0x%016x  %s", sym.address, sym.name))
     end
