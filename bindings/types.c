@@ -114,7 +114,7 @@ static void push_params(lua_State *L, snare_type t, size_t n)
   }
 }
 
-/* core.type_info(ref) -> {kind, name, size, target, count, members |
+/* core.type_info(ref) -> {kind, name, size, target, count, vector, members |
    enumerators | params, is_char, declaration, prototyped, varargs} */
 static int core_type_info(lua_State *L)
 {
@@ -147,6 +147,7 @@ static int core_type_info(lua_State *L)
     break;
   case SNARE_TYPE_ARRAY:
     set_integer(L, "count", (lua_Integer)info.count);
+    set_boolean(L, "vector", info.vector);
     break;
   default:
     break;
@@ -210,6 +211,53 @@ static int lib_function_type(lua_State *L)
   if (st != SNARE_OK)
     return snare_lua_fail(L, "no function type", st);
   push_ref(L, t);
+  return 1;
+}
+
+/* lib:debug_file() -> the path its DWARF is read from; or nil, message */
+static int lib_debug_file(lua_State *L)
+{
+  snare_library *lib = snare_lua_checklibrary(L, 1);
+  const char *path;
+  snare_status st = snare_library_debug_file(lib, &path);
+  if (st != SNARE_OK)
+    return snare_lua_fail(L, "no debug information", st);
+  lua_pushstring(L, path);
+  return 1;
+}
+
+static const char *const file_symbol_kinds[] = {
+    [SNARE_FILE_VARIABLE] = "variable",
+    [SNARE_FILE_DECLARATION] = "declaration",
+    [SNARE_FILE_TYPE] = "type",
+};
+
+/* lib:file_symbols() -> { {kind, name, linkage, file, codeless_file,
+   line, global, type}... } in DWARF order (info variables, info types); or nil,
+   message */
+static int lib_file_symbols(lua_State *L)
+{
+  snare_library *lib = snare_lua_checklibrary(L, 1);
+  const snare_file_symbol *symbols;
+  size_t count;
+  snare_status st = snare_library_file_symbols(lib, &symbols, &count);
+  if (st != SNARE_OK)
+    return snare_lua_fail(L, "no file-scope symbols", st);
+  lua_createtable(L, (int)count, 0);
+  for (size_t i = 0; i < count; i++) {
+    const snare_file_symbol *s = &symbols[i];
+    lua_createtable(L, 0, 7);
+    set_string(L, "kind", file_symbol_kinds[s->kind]);
+    set_string(L, "name", s->name);
+    set_string(L, "linkage", s->linkage);
+    set_string(L, "file", s->file);
+    set_string(L, "codeless_file", s->codeless_file);
+    set_integer(L, "line", s->line);
+    set_boolean(L, "global", s->global);
+    push_ref(L, s->type);
+    lua_setfield(L, -2, "type");
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
   return 1;
 }
 
@@ -403,6 +451,8 @@ const luaL_Reg snare_lua_type_library_methods[] = {
     {"global", lib_global},
     {"enumerator", lib_enumerator},
     {"function_type", lib_function_type},
+    {"file_symbols", lib_file_symbols},
+    {"debug_file", lib_debug_file},
     {NULL, NULL},
 };
 

@@ -111,3 +111,26 @@ snare_status snare_library_variables_at(snare_library *lib, uint64_t addr,
   *count = total;
   return st;
 }
+
+snare_status snare_library_file_symbols(snare_library *lib,
+                                        const snare_file_symbol **symbols,
+                                        size_t *count)
+{
+  const snare_debuginfo *di;
+  snare_status st = debuginfo_of(lib, &di);
+  if (st == SNARE_OK && (symbols == NULL || count == NULL))
+    st = SNARE_INVALID_ARGUMENT;
+  return st != SNARE_OK ? st
+                        : snare_debuginfo_file_symbols(di, symbols, count);
+}
+
+snare_status snare_library_debug_file(snare_library *lib, const char **path)
+{
+  const snare_debuginfo *di;
+  snare_status st = debuginfo_of(lib, &di);
+  if (st == SNARE_OK && path == NULL)
+    st = SNARE_INVALID_ARGUMENT;
+  if (st == SNARE_OK)
+    *path = snare_debuginfo_file(di);
+  return st;
+}

@@ -26,6 +26,18 @@ bool di_udata(Dwarf_Die die, Dwarf_Half at, Dwarf_Unsigned *out)
   return ok;
 }
 
+bool di_flag(Dwarf_Die die, Dwarf_Half at)
+{
+  Dwarf_Attribute attr;
+  Dwarf_Bool value = 0;
+  if (!die || dwarf_attr(die, at, &attr, NULL) != DW_DLV_OK)
+    return false;
+  if (dwarf_formflag(attr, &value, NULL) != DW_DLV_OK)
+    value = 0;
+  dwarf_dealloc_attribute(attr);
+  return value != 0;
+}
+
 Dwarf_Die di_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at)
 {
   Dwarf_Attribute attr;

@@ -149,6 +149,13 @@ struct snare_debuginfo {
   bool code_tried;
   struct di_unit_facts *unit_facts;
   size_t unit_fact_count, unit_fact_cap;
+  /* What info variables and info types list (file_symbols.c), read at
+     the first question. */
+  snare_file_symbol *file_symbols;
+  size_t file_symbol_count, file_symbol_cap;
+  char **file_symbol_files; /* the names their files go by */
+  size_t file_symbol_file_count, file_symbol_file_cap;
+  bool file_symbols_read;
 };
 
 /* Grows *items (of item_size bytes, *cap of them) to hold one more. */
@@ -161,6 +168,8 @@ bool di_udata(Dwarf_Die die, Dwarf_Half at, Dwarf_Unsigned *out) SNARE_HIDDEN;
 /* A string attribute of die (libdwarf's: valid while the handle is
    open), or NULL. */
 const char *di_string(Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;
+/* Whether flag attribute at of die is present and set. */
+bool di_flag(Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;
 /* The DIE an attribute refers to (type, abstract origin...), or NULL;
    the caller deallocates it. */
 Dwarf_Die di_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;
@@ -184,6 +193,18 @@ bool di_die_addr(Dwarf_Die die, Dwarf_Half at, Dwarf_Addr *out) SNARE_HIDDEN;
    frees it (call_sites.c). */
 Dwarf_Die di_call_site_returning(Dwarf_Debug dbg, Dwarf_Die function,
                                  uint64_t ret) SNARE_HIDDEN;
+
+/*
+ * gdb's name of line-table file `fileno` (dwarf2_start_subfile) of a
+ * line table ctx of version: its name as written, after its directory
+ * entry unless the name is absolute; in DWARF 5 directory 0 is the
+ * compilation directory, before it none. NULL where the table does not
+ * say; the caller frees it (lines_load.c).
+ */
+char *di_line_file_name(Dwarf_Line_Context ctx, Dwarf_Unsigned version,
+                        Dwarf_Unsigned fileno) SNARE_HIDDEN;
+
+void di_free_file_symbols(snare_debuginfo *di) SNARE_HIDDEN;
 
 /* The separate debug file of the object at path (debug_link.c) in out,
    when the object has no DWARF of its own and one is found. */

@@ -141,6 +141,7 @@ static void describe_array(const snare_debuginfo *di, Dwarf_Die die,
 {
   size_t dims = 0;
   out->count = dimension(di->dbg, die, t.dim, &dims);
+  out->vector = di_flag(die, DW_AT_GNU_vector);
   if (t.dim + 1 < dims)
     out->target = (snare_type){.owner = di, .die = t.die, .dim = t.dim + 1};
   else

@@ -26,6 +26,13 @@ SNARE_HIDDEN snare_status snare_debuginfo_enumerator(const snare_debuginfo *di,
                                                      snare_type *type,
                                                      int64_t *value);
 
+/* The names of file scope info variables and info types list, read at
+   the first call and kept with di (snare_library_file_symbols). */
+SNARE_HIDDEN snare_status
+snare_debuginfo_file_symbols(const snare_debuginfo *di,
+                             const snare_file_symbol **symbols,
+                             size_t *count);
+
 /* The subprogram whose code holds the run-time address addr. */
 SNARE_HIDDEN snare_status
 snare_debuginfo_function_type(const snare_debuginfo *di, uint64_t addr,

@@ -1175,6 +1175,7 @@ typedef struct snare_type_info {
   snare_type target; /* pointee, element, aliased or qualified type,
                         return type, enum's underlying type */
   size_t count;    /* ARRAY: elements of this dimension (0: unknown) */
+  bool vector;     /* ARRAY: a GNU vector (DW_AT_GNU_vector: __m128i) */
   size_t children; /* members, enumerators or parameters */
 } snare_type_info;
 
@@ -1250,6 +1251,51 @@ SNARE_API snare_status snare_library_variables_at(snare_library *lib,
 SNARE_API snare_status snare_library_function_type(snare_library *lib,
                                                    uint64_t addr,
                                                    snare_type *out);
+
+/* The file lib's DWARF is read from: the object itself, or its separate
+   debug file (whose ELF symbol table gdb reads too); NOT_FOUND without
+   DWARF. The string belongs to lib. */
+SNARE_API snare_status snare_library_debug_file(snare_library *lib,
+                                                const char **path);
+
+/*
+ * What gdb's `info variables` and `info types` list of a library: its
+ * names of file scope as gdb's DWARF reader makes symbols of them.
+ * VARIABLE: a variable with a place, a constant value or none (optimised
+ * out); DECLARATION: an extern variable declared but defined elsewhere
+ * (gdb lists none, but knows the name); TYPE: a named base type,
+ * typedef, struct, union, enum or class, complete or with a size.
+ */
+typedef enum snare_file_symbol_kind {
+  SNARE_FILE_VARIABLE,
+  SNARE_FILE_DECLARATION,
+  SNARE_FILE_TYPE
+} snare_file_symbol_kind;
+
+typedef struct snare_file_symbol {
+  snare_file_symbol_kind kind;
+  const char *name;    /* as the DWARF names it */
+  const char *linkage; /* a variable's DW_AT_linkage_name, or NULL */
+  const char *file;    /* gdb's name of the file declaring it (its unit's
+                          primary file when the DWARF names none) */
+  const char *codeless_file; /* its unit's primary file where the unit has
+                                no code (where gdb 13 puts the unit's
+                                symbols before the program runs), or NULL */
+  unsigned line;       /* DW_AT_decl_line, 0 when there is none */
+  bool global;         /* in gdb's global block (else its static block):
+                          an external variable, a C++ aggregate type */
+  snare_type type;     /* the variable's type, or the type itself */
+} snare_file_symbol;
+
+/*
+ * The names of file scope of lib's DWARF (every unit's top level), in
+ * DWARF order; read at the first call, then kept with the library: the
+ * array and its strings stay valid while lib is open. NOT_FOUND without
+ * DWARF; NO_MEMORY.
+ */
+SNARE_API snare_status
+snare_library_file_symbols(snare_library *lib,
+                           const snare_file_symbol **symbols, size_t *count);
 
 /* Where a variable of a frame is: in memory, or its bytes (a register,
    a computed value). */

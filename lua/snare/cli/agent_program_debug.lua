@@ -230,7 +230,7 @@ dbg_shared_objects = function()
     rows[#rows + 1] = {
       from = from and from + entry.bias, to = to and to + entry.bias,
       debug = #fns > 0 and lib:line_at(fns[1].address) ~= nil,
-      name = entry.name,
+      name = entry.name, library = lib,
     }
   end
   return rows

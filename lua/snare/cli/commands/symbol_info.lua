@@ -4,10 +4,10 @@
 
 local snare = require "snare"
 local expr = require "snare.expr"
-local regexp = require "snare.cli.regexp"
 local report = require "snare.cli.report"
 local shared_objects = require "snare.cli.shared_objects"
 local quotes = require "snare.cli.linespec_quotes"
+local symbol_listing = require "snare.cli.symbol_listing"
 
 -- The loaded library whose file is `path` (a symbol's library).
 local function library_of(dbg, path)
@@ -207,103 +207,67 @@ local function info_line(dbg, args)
                         report.address(row.address), report.address(finish)))
 end
 
--- The objects gdb knows: the program alone before `run` (a program's
--- prompt lists no shared object then), else every loaded library.
-local function known_libraries(dbg)
-  if dbg.shared_objects and #dbg.shared_objects() == 0 then
-    return { dbg.libraries[1] }
-  end
-  return dbg.libraries
-end
-
--- `info functions [-q] [REGEX]`: the matching functions with debug
--- information by source file (then name), each "LINE:\tPROTOTYPE;"; then
--- the others, PLT stubs included ("atoi@plt"), by address.
-local function info_functions(dbg, args)
-  local quiet = false
-  local word, rest = args:match("^(%S+)%s*(.-)$")
-  while word == "-q" or word == "--" do
-    quiet = quiet or word == "-q"
-    args = rest
-    word, rest = args:match("^(%S+)%s*(.-)$")
-    if word == nil or args:sub(1, 1) ~= "-" then
-      break
+-- `info functions [-q] [-n] [REGEX]`: the matching functions with debug
+-- information by source file (then name), each "LINE:\tPROTOTYPE;"
+-- ("static " before a file's own, ELF symbols of local binding); then,
+-- unless -n, the others, PLT stubs included ("atoi@plt"), by address.
+local function functions_of(listing, lib, flags)
+  local dbg = listing.dbg
+  local symbols = shared_objects.function_symbols(lib.path)
+  local file_local = {}
+  for _, fn in ipairs(symbols) do
+    if fn.file_local then
+      file_local[lib.base + fn.addr] = true
     end
   end
-  local regex = args ~= "" and regexp.compile(dbg, args)
-  local by_file, files, others = {}, {}, {}
-  for _, lib in ipairs(known_libraries(dbg)) do
-    local function consider(name, address)
-      if regex and not regex:find(name) then
-        return
-      end
-      local t = dbg.env:function_type(address)
-      local ok, info = pcall(lib.function_info, lib, name)
-      local line = t and lib:line_at(address)
-      if line then
-        local file = report.file_name(line.file, address)
-        if not by_file[file] then
-          by_file[file] = {}
-          files[#files + 1] = file
-        end
-        local decl = ok and info and info.decl_line
-        table.insert(by_file[file], { name = name, text = (decl and (decl
-          .. ":\t") or "\t") .. expr.types.name(t, name) .. ";" })
-      else
-        others[#others + 1] = { name = name, address = address }
-      end
+  local function consider(name, address)
+    if not symbol_listing.matches(listing, name) then
+      return
     end
-    local seen = {}
-    local function once(name, address)
-      local key = name .. "@" .. address
-      if not seen[key] then
-        seen[key] = true
-        consider(name, address)
-      end
-    end
-    for _, fn in ipairs(lib:functions()) do
-      if not fn.name:match("^sub_%x+$") then
-        once(fn.name, fn.address)
-      end
-    end
-    for _, fn in ipairs(shared_objects.function_symbols(lib.path)) do
-      once(fn.name, lib.base + fn.addr)
-    end
-    -- the PLT's entries, named as the symbols snare gives them ("atoi@plt")
-    for _, sec in ipairs(shared_objects.sections(lib.path) or {}) do
-      local step = ({ [".plt"] = 16, [".plt.sec"] = 16, [".plt.got"] = 8 })
-        [sec.name]
-      for at = sec.addr, step and sec.addr + sec.size - 1 or -1, step or 1 do
-        local sym = snare.symbol_at(lib.base + at)
-        if sym and sym.address == lib.base + at and sym.name:match("@plt$") then
-          once(sym.name, sym.address)
-        end
-      end
+    local t = dbg.env:function_type(address)
+    local ok, info = pcall(lib.function_info, lib, name)
+    local line = t and lib:line_at(address)
+    if line then
+      local global = not file_local[address]
+      symbol_listing.add(listing, report.file_name(line.file, address),
+                         name, global, ok and info and info.decl_line,
+                         (global and "" or "static ")
+                           .. expr.types.name(t, name) .. ";")
+    elseif not flags.n then
+      symbol_listing.add_other(listing, name, address)
     end
   end
-  if not quiet then
-    dbg:out(regex and string.format(
-      'All functions matching regular expression "%s":', args)
-      or "All defined functions:")
-  end
-  table.sort(files)
-  for _, file in ipairs(files) do
-    dbg:out("")
-    dbg:out(string.format("File %s:", file))
-    table.sort(by_file[file], function(a, b) return a.name < b.name end)
-    for _, fn in ipairs(by_file[file]) do
-      dbg:out(fn.text)
+  local seen = {}
+  local function once(name, address)
+    local key = name .. "@" .. address
+    if not seen[key] then
+      seen[key] = true
+      consider(name, address)
     end
   end
-  if #others > 0 then
-    table.sort(others, function(a, b) return a.address < b.address end)
-    dbg:out("")
-    dbg:out("Non-debugging symbols:")
-    for _, fn in ipairs(others) do
-      dbg:out(string.format("0x%016x  %s", fn.address, fn.name))
+  for _, fn in ipairs(lib:functions()) do
+    if not fn.name:match("^sub_%x+$") then
+      once(fn.name, fn.address)
+    end
+  end
+  for _, fn in ipairs(symbols) do
+    once(fn.name, lib.base + fn.addr)
+  end
+  -- the PLT's entries, named as the symbols snare gives them ("atoi@plt")
+  for _, sec in ipairs(shared_objects.sections(lib.path) or {}) do
+    local step = ({ [".plt"] = 16, [".plt.sec"] = 16, [".plt.got"] = 8 })
+      [sec.name]
+    for at = sec.addr, step and sec.addr + sec.size - 1 or -1, step or 1 do
+      local sym = snare.symbol_at(lib.base + at)
+      if sym and sym.address == lib.base + at and sym.name:match("@plt$") then
+        once(sym.name, sym.address)
+      end
     end
   end
 end
+
+local info_functions = symbol_listing.command("functions", "qn",
+                                              functions_of)
 
 return {
   { name = "symbol", group = "info", usage = "info symbol ADDR",
@@ -311,7 +275,8 @@ return {
   { name = "line", group = "info",
     usage = "info line FUNCTION|FILE:LINE|*ADDR",
     help = "where a line's code starts and ends", run = info_line },
-  { name = "functions", group = "info", usage = "info functions [-q] [REGEX]",
+  { name = "functions", group = "info",
+    usage = "info functions [-q] [-n] [REGEX]",
     help = "the functions whose name matches, with their prototypes",
     run = info_functions },
 }
