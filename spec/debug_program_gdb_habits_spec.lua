@@ -262,9 +262,11 @@ describe("snare debug -- PROG as gdb 13", function()
 
   it("places string literals in the program's memory where an address is "
      .. "needed, as gdb", function()
-    -- before `run` gdb has no process to place them in
+    -- before `run` gdb has no process to place them in, nor to call in
+    -- (a call snare made there crashed the parked program)
     local commands = { 'p "literal"', 'p sizeof("ab")', 'x/s "literal"',
-                       'x/2c "ab"', 'p &"ab"', 'p (char *)"ab"', "break scale",
+                       'x/2c "ab"', 'p &"ab"', 'p (char *)"ab"',
+                       "p scale(0, 2)", "call scale(0, 1)", "break scale",
                        "run", 'p "literal"', 'p sizeof("ab")', 'p "ab"[1]',
                        'output "ab"', 'p/x "ab"', 'whatis "ab"', 'ptype "ab"',
                        'p sizeof "abc"', 'p "a" "b"' }

@@ -277,10 +277,14 @@ function Env:set_convenience(name, v)
   self.conveniences[name] = v
 end
 
+-- (before `run` the program is parked in the agent's constructor, with
+-- no C library ready: gdb has no process to call in then)
 function Env:call(addr, plan)
   local call = self.opts.call
   if not call then
     fail("Cannot call functions in this context.")
+  elseif self.opts.active and not self.opts.active() then
+    fail("You can't do that without a process to debug.")
   end
   return call(addr, plan)
 end
