@@ -49,6 +49,9 @@ snare_status snare_debuginfo_open(const char *path, uint64_t bias,
 /* The file the DWARF was read from: the object's path, or its separate
    debug file (see snare_debug_file_directory_set). */
 const char *snare_debuginfo_file(const snare_debuginfo *di) SNARE_HIDDEN;
+/* The alternate file of dwz-compressed DWARF that was read with it
+   (.gnu_debugaltlink), or NULL. */
+const char *snare_debuginfo_alt_file(const snare_debuginfo *di) SNARE_HIDDEN;
 /* Releases everything, including libdwarf's state. NULL is accepted. */
 void snare_debuginfo_close(snare_debuginfo *di) SNARE_HIDDEN;
 

@@ -463,7 +463,7 @@ static bool add_function(unit_walk *w, Dwarf_Die die, bool inlined,
   *fn = (di_function){.ranges = ranges};
   fn->info.inlined = inlined;
   fn->info.entry = entry_of(die, &ranges[0]);
-  dwarf_dieoffset(die, &fn->die, NULL);
+  fn->die = di_die_key(di->dbg, die);
   fn->first_low = ranges[0].low;
   qsort(ranges, n, sizeof *ranges, range_cmp);
   fn->info.range_count = n;
@@ -548,8 +548,7 @@ static bool visit(unit_walk *w, Dwarf_Die die, unsigned depth, long parent)
     return false;
   }
   long self = (long)di->block_count++;
-  Dwarf_Off off = 0;
-  dwarf_dieoffset(die, &off, NULL);
+  Dwarf_Off off = di_die_key(di->dbg, die);
   di->blocks[self] = (di_block){.kind = kind, .depth = depth, .die = off,
                                 .parent = parent, .ranges = ranges,
                                 .range_count = n, .function = fn,
