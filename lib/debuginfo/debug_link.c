@@ -251,13 +251,16 @@ bool di_separate_debug_file(const char *path, char *out, size_t cap)
          by_debuglink(&links, object, snare_debug_file_directory(), out, cap);
 }
 
-bool di_alt_debug_file(const char *debug_file, char *out, size_t cap)
+bool di_alt_debug_file(const char *debug_file, char *out, size_t cap,
+                       bool *named)
 {
   char file[4096];
   object_links links;
+  *named = false;
   if (!snare_os_file_real_path(debug_file, file, sizeof file) ||
       !read_links(file, &links) || !links.altlink[0])
     return false;
+  *named = true;
   const char *slash = strrchr(file, '/');
   int dir_len = links.altlink[0] == '/' || !slash ? 0 : (int)(slash - file);
   int n = dir_len ? snprintf(out, cap, "%.*s/%s", dir_len, file,

@@ -71,21 +71,28 @@ static int dwarf_open(const char *path, int *fd, Dwarf_Debug *dbg)
   return rc;
 }
 
-/* dwz's alternate file, when the DWARF names one that is found: without
-   it its shared types read as void and its shared names as libdwarf's
-   placeholder. */
-static void open_alt_file(snare_debuginfo *di)
+/*
+ * dwz's alternate file, when the DWARF names one. Without it the DWARF
+ * is not read, as gdb 13 does not ("could not find '.gnu_debugaltlink'
+ * file"): its shared types would read as void and its shared names as
+ * libdwarf's placeholder. False then, or when it cannot be opened.
+ */
+static bool open_alt_file(snare_debuginfo *di)
 {
   char alt[4096];
-  if (!di_alt_debug_file(di->file, alt, sizeof alt) ||
-      dwarf_open(alt, &di->alt_fd, &di->alt) != DW_DLV_OK)
-    return;
+  bool named = false;
+  if (!di_alt_debug_file(di->file, alt, sizeof alt, &named))
+    return !named;
+  if (dwarf_open(alt, &di->alt_fd, &di->alt) != DW_DLV_OK)
+    return false;
   if (dwarf_set_tied_dbg(di->dbg, di->alt, NULL) != DW_DLV_OK ||
       !(di->alt_file = strdup(alt))) {
     dwarf_finish(di->alt, NULL);
     snare_os_file_close(di->alt_fd);
     di->alt = NULL;
+    return false;
   }
+  return true;
 }
 
 snare_status snare_debuginfo_open(const char *path, uint64_t bias,
@@ -117,8 +124,7 @@ snare_status snare_debuginfo_open(const char *path, uint64_t bias,
     free(di);
     return rc == DW_DLV_NO_ENTRY ? SNARE_NOT_FOUND : SNARE_LOAD_FAILED;
   }
-  open_alt_file(di);
-  snare_status st = di_index_units(di);
+  snare_status st = open_alt_file(di) ? di_index_units(di) : SNARE_NOT_FOUND;
   if (st != SNARE_OK) {
     snare_debuginfo_close(di);
     return st;

@@ -41,7 +41,8 @@ typedef struct snare_line_span {
 /*
  * Reads the DWARF of the object at path, whose run-time addresses are its
  * link-time addresses plus bias. *out is owned by the caller and released
- * with snare_debuginfo_close. NOT_FOUND: no such file or no debug info;
+ * with snare_debuginfo_close. NOT_FOUND: no such file or no debug info
+ * (or dwz's alternate file it names is not found, as gdb reads none);
  * LOAD_FAILED: unreadable DWARF; NO_MEMORY.
  */
 snare_status snare_debuginfo_open(const char *path, uint64_t bias,

@@ -204,9 +204,9 @@ Dwarf_Die di_call_site_returning(Dwarf_Debug dbg, Dwarf_Die function,
 bool di_separate_debug_file(const char *path, char *out, size_t cap)
     SNARE_HIDDEN;
 /* The alternate file (dwz's .gnu_debugaltlink) of the DWARF file at
-   debug_file in out, when it names one that is found. */
-bool di_alt_debug_file(const char *debug_file, char *out, size_t cap)
-    SNARE_HIDDEN;
+   debug_file in out, when it names one (*named) that is found. */
+bool di_alt_debug_file(const char *debug_file, char *out, size_t cap,
+                       bool *named) SNARE_HIDDEN;
 
 /* The list sections of the file at path (lists_check.c) in *out (NULL
    when it cannot be read: libdwarf reports that); false when one has a
