@@ -39,7 +39,7 @@ local questions = {
       "p *s->first", "p s->first->size", "whatis s->on_add", "info locals",
       "finish", "continue", "bt", "info args", "finish", "continue",
       "bt", "p *p", "ptype d", "p bolts", "p inventory_shelf",
-      "break part_face", "continue", "bt", "p *p",
+      "break part_face", "continue", "bt", "p *p", "p inventory_stamp",
     },
   },
   orders = {
@@ -51,7 +51,7 @@ local questions = {
       "p o->item.tag", "continue", "continue", "continue", "continue",
       "bt", "p orders[1]", "p *orders@2", "ptype orders", "finish",
       "continue", "bt", "p *p", "whatis p->unit", "p book[3]",
-      "p order_shelf",
+      "p order_shelf", "p order_stamp", "ptype order_stamp",
     },
   },
 }
@@ -60,6 +60,7 @@ local shared_types = {
   "ptype struct part", "ptype struct dimensions", "ptype union tag",
   "ptype enum unit_kind", "whatis part_id", "ptype part_visit",
   "ptype struct shelf", "p sizeof(struct part)", "p UNIT_KILO",
+  "ptype stamp_t", "whatis stamp_t",
   -- (not part_face: snare lists static functions without "static" and
   -- once per name, gdb once per unit, with or without dwz)
   "info functions ^(shelf_|unit_|part_v|count_|order_|reject_)",
@@ -164,13 +165,32 @@ local function changed_by_dwz(label, plain, s)
 end
 
 -- Figures: lines compared; mismatches with gdb of the questions that must
--- match everywhere (the static ones, and all at gcc -O0), and of the
+-- match (the static ones but at clang -O2, and all at gcc -O0), and of the
 -- others without dwz and with it (issue 11's lines and inlined frames at
--- -O2, clang's frame after `finish`: none of them dwz's); the lines of
--- snare's and of gdb's answers that dwz changed.
+-- -O2, clang's frame after `finish`: none of them dwz's); the lines where
+-- gdb's answer changed under dwz and snare's is gdb's without dwz (gdb
+-- 13 finds one of the two inlined copies of parts.h's part_face once dwz
+-- moved its abstract instance to a partial unit); the lines of snare's
+-- and of gdb's answers that dwz changed.
 local function new_figures()
   return { builds = 0, compared = 0, must_match = 0, plain = 0, dwz = 0,
-           snare_changed = 0, gdb_changed = 0 }
+           gdb_wrong = 0, snare_changed = 0, gdb_changed = 0 }
+end
+
+-- The lines where s differs from g, less those where gdb's answer
+-- changed under dwz and s is gdb's answer without it (was_g); and those.
+local function differences(g, s, was_g)
+  local differ, gdb_wrong = 0, 0
+  for i = 1, math.max(#g, #s) do
+    if g[i] ~= s[i] then
+      if was_g and was_g[i] ~= g[i] and was_g[i] == s[i] then
+        gdb_wrong = gdb_wrong + 1
+      else
+        differ = differ + 1
+      end
+    end
+  end
+  return differ, gdb_wrong
 end
 
 -- Compares one program of one build (cc, level) in its three forms.
@@ -180,10 +200,17 @@ local function compare_program(n, cc, level, dirs, program)
     local label = string.format("%s-%s %s %s", cc, level, how, program)
     for kind, commands in pairs { static = static_commands(program),
                                   run = run_commands(program, level) } do
-      local count, g, s = compare.mismatches(commands,
+      local _, g, s = compare.mismatches(commands,
         dirs[how] .. "/" .. program)
+      local was = plain[kind]
+      local count, gdb_wrong = differences(g, s, was and was.g)
       n.compared = n.compared + #g
-      local must_match = kind == "static" or cc == "gcc" and level == "O0"
+      n.gdb_wrong = n.gdb_wrong + gdb_wrong
+      -- (clang -O2 starts part_volume inside its inlined part_face: gdb
+      -- reports `break part_volume` at parts.h's line, snare at parts.c's,
+      -- with or without dwz, issue 11's inlined breakpoints)
+      local must_match = kind == "static" and (cc == "gcc" or level == "O0")
+        or cc == "gcc" and level == "O0"
       if must_match then
         n.must_match = n.must_match + count
         if count > 0 then
@@ -198,7 +225,6 @@ local function compare_program(n, cc, level, dirs, program)
       if how == "plain" then
         plain[kind] = { g = g, s = s }
       else
-        local was = plain[kind]
         n.snare_changed = n.snare_changed
           + changed_by_dwz(label .. " " .. kind .. " snare", was.s, s)
         n.gdb_changed = n.gdb_changed
@@ -238,12 +264,101 @@ describe("dwz-compressed debug information", function()
     print(string.format("dwz oracle: %d builds, %d lines compared; "
       .. "mismatches with gdb: %d where all must match (types, breakpoints, "
       .. "functions; everything at gcc -O0); elsewhere %d without dwz and "
-      .. "%d over its two builds; lines dwz changed: %d of snare's, %d of "
-      .. "gdb's", n.builds, n.compared, n.must_match, n.plain, n.dwz,
-      n.snare_changed, n.gdb_changed))
+      .. "%d over its two builds; %d where gdb is wrong under dwz; lines "
+      .. "dwz changed: %d of snare's, %d of gdb's", n.builds, n.compared,
+      n.must_match, n.plain, n.dwz, n.gdb_wrong, n.snare_changed,
+      n.gdb_changed))
     assert.is_true(n.compared > 2000)
     assert.equals(0, n.must_match)
     assert.equals(0, n.snare_changed)
+  end)
+
+  -- Real programs: bzip2 and xmlwf of the corpus compressed together
+  -- (their shared libc and compiler types go to the alternate file) and
+  -- each alone, at -O0 and -O2.
+  it("answers as without dwz, and as gdb, on corpus programs", function()
+    local corpus = "build/corpus/bin/"
+    if not io.open(corpus .. "gcc-O2/bzip2") or not has("dwz") then
+      pending("no corpus builds (make corpus-build) or no dwz")
+      return
+    end
+    local input = root .. "/corpus-input"
+    sh("mkdir -p " .. root .. " && cp /etc/passwd " .. input
+       .. " && printf '<a x=\"1\"><b>t</b></a>\\n' > " .. input .. ".xml")
+    -- (only fields the programs set are printed: memory they did not
+    -- write reads as zeros under gdb and as the agent's leftovers under
+    -- snare)
+    local cases = {
+      bzip2 = { args = { "-kfz", input }, commands = {
+        "info functions ^BZ2_bzCompress", "ptype bz_stream", "ptype EState",
+        "whatis BZ2_bzCompressInit", "break BZ2_bzCompressInit",
+        "break BZ2_compressBlock", "info line BZ2_compressBlock", "run", "bt",
+        "info args", "p strm->bzalloc", "p strm->opaque", "ptype strm",
+        "continue", "bt", "info args", "p s->nblock", "p s->strm->avail_out",
+        "p s->strm->total_in_lo32", "p s->strm->bzalloc", "ptype s",
+        "whatis s->arr1", "p s->blockSize100k" } },
+      xmlwf = { args = { input .. ".xml" }, commands = {
+        "info functions ^XML_Parse", "ptype XML_Parser",
+        "whatis XML_ParserCreate", "break XML_Parse", "run", "bt",
+        "info args", "ptype parser", "p parser->m_parsingStatus.parsing",
+        "whatis parser->m_encoding", "p parser->m_encoding->scanners",
+        "p parser->m_encoding->updatePosition", "ptype parser->m_encoding" } },
+    }
+    local n = new_figures()
+    for _, level in ipairs { "O0", "O2" } do
+      local dir = string.format("%s/corpus-gcc-%s", root, level)
+      sh("rm -rf " .. dir .. " && mkdir -p " .. dir .. "/multi " .. dir
+         .. "/single")
+      local multi = {}
+      for program in pairs(cases) do
+        local built = corpus .. "gcc-" .. level .. "/" .. program
+        sh(string.format("cp %s %s/multi/ && cp %s %s/single/", built, dir,
+          built, dir))
+        sh(string.format("dwz %s/single/%s", dir, program))
+        multi[#multi + 1] = dir .. "/multi/" .. program
+      end
+      local common = dir .. "/multi/common.debug"
+      sh(string.format("dwz -m %s -M %s %s", common, common,
+        table.concat(multi, " ")))
+      -- (xmlwf at -O2 gains nothing from the alternate file: dwz leaves
+      -- it single-file compressed)
+      assert.is_true(readelf_has(dir .. "/multi/bzip2", "<alt 0x"))
+      assert.is_true(readelf_has(dir .. "/single/bzip2",
+        "DW_TAG_imported_unit"))
+      n.builds = n.builds + 1
+      for program, case in pairs(cases) do
+        local plain
+        for _, how in ipairs { "plain", "multi", "single" } do
+          local path = how == "plain" and corpus .. "gcc-" .. level .. "/"
+            .. program or string.format("%s/%s/%s", dir, how, program)
+          local label = string.format("gcc-%s %s %s", level, how, program)
+          local _, g, s = compare.mismatches(case.commands, path,
+            table.unpack(case.args))
+          local count, gdb_wrong = differences(g, s, plain and plain.g)
+          n.compared = n.compared + #g
+          n.gdb_wrong = n.gdb_wrong + gdb_wrong
+          if how == "plain" then
+            n.plain = n.plain + count
+            plain = { g = g, s = s }
+          else
+            n.dwz = n.dwz + count
+            n.snare_changed = n.snare_changed
+              + changed_by_dwz(label .. " snare", plain.s, s)
+          end
+          if count > 0 then
+            print(label .. ": gdb:\n" .. table.concat(g, "\n")
+                  .. "\nsnare:\n" .. table.concat(s, "\n"))
+          end
+        end
+      end
+    end
+    print(string.format("dwz oracle (corpus): %d levels, %d lines compared; "
+      .. "mismatches with gdb: %d without dwz, %d over its two builds, %d "
+      .. "where gdb is wrong under dwz; %d lines of snare's changed by dwz",
+      n.builds, n.compared, n.plain, n.dwz, n.gdb_wrong, n.snare_changed))
+    assert.is_true(n.compared > 300)
+    assert.equals(0, n.snare_changed)
+    assert.equals(0, n.plain + n.dwz)
   end)
 
   -- bzip2-dbgsym, as Debian builds it (dh_dwz: /bin/bzip2's debug file by
