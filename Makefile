@@ -88,7 +88,7 @@ module: generate
 # -k: every step runs and prints its summary even when an earlier one
 # failed; make still exits non-zero if any did.
 test: setup build build-asan
-	@tools/setup gdb clang lua-ldoc lua-markdown
+	@tools/setup gdb clang lua-ldoc lua-markdown dwz
 	@$(MAKE) --no-print-directory -k $(TEST_STEPS)
 
 criterion-release:

@@ -41,7 +41,8 @@ typedef struct snare_line_span {
 /*
  * Reads the DWARF of the object at path, whose run-time addresses are its
  * link-time addresses plus bias. *out is owned by the caller and released
- * with snare_debuginfo_close. NOT_FOUND: no such file or no debug info;
+ * with snare_debuginfo_close. NOT_FOUND: no such file or no debug info
+ * (or dwz's alternate file it names is not found, as gdb reads none);
  * LOAD_FAILED: unreadable DWARF; NO_MEMORY.
  */
 snare_status snare_debuginfo_open(const char *path, uint64_t bias,
@@ -49,6 +50,9 @@ snare_status snare_debuginfo_open(const char *path, uint64_t bias,
 /* The file the DWARF was read from: the object's path, or its separate
    debug file (see snare_debug_file_directory_set). */
 const char *snare_debuginfo_file(const snare_debuginfo *di) SNARE_HIDDEN;
+/* The alternate file of dwz-compressed DWARF that was read with it
+   (.gnu_debugaltlink), or NULL. */
+const char *snare_debuginfo_alt_file(const snare_debuginfo *di) SNARE_HIDDEN;
 /* Releases everything, including libdwarf's state. NULL is accepted. */
 void snare_debuginfo_close(snare_debuginfo *di) SNARE_HIDDEN;
 

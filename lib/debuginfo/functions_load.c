@@ -14,6 +14,7 @@
 typedef struct unit_walk {
   snare_debuginfo *di;
   Dwarf_Half version;
+  Dwarf_Off unit; /* its DIE's offset */
   uint64_t base; /* the unit's base address for DWARF 4 range lists */
   char **files;  /* dwarf_srcfiles of the unit */
   Dwarf_Signed file_count;
@@ -50,6 +51,41 @@ static const char *file_name(unit_walk *w, Dwarf_Unsigned index)
   if (i < 0 || i >= w->file_count)
     return NULL;
   return di_intern(w->di, di_file_name(w->files[i], w->comp_dir));
+}
+
+/*
+ * The file decl's DW_AT_decl_file names: in the walked unit's line table,
+ * or, for a DIE of another unit (a partial unit dwz moved an abstract
+ * instance to, in the object or its alternate file), in that unit's.
+ */
+static const char *decl_file_name(unit_walk *w, Dwarf_Die decl,
+                                  Dwarf_Unsigned index)
+{
+  Dwarf_Debug dbg = di_die_debug(w->di->dbg, decl);
+  Dwarf_Off unit = 0;
+  if (dwarf_CU_dieoffset_given_die(decl, &unit, NULL) != DW_DLV_OK)
+    return NULL;
+  if (dbg == w->di->dbg && unit == w->unit)
+    return file_name(w, index);
+  Dwarf_Die cu =
+      di_key_die(w->di->dbg, dbg == w->di->dbg ? unit : unit | DI_ALT_KEY);
+  char **files = NULL;
+  Dwarf_Signed count = 0;
+  Dwarf_Half version = 0, offset_size = 0;
+  const char *name = NULL;
+  if (cu && dwarf_get_version_of_die(cu, &version, &offset_size) ==
+                DW_DLV_OK &&
+      dwarf_srcfiles(cu, &files, &count, NULL) == DW_DLV_OK) {
+    Dwarf_Signed i = (Dwarf_Signed)index - (version >= 5 ? 0 : 1);
+    if (i >= 0 && i < count)
+      name = di_intern(w->di, di_file_name(files[i], di_comp_dir(cu)));
+    for (Dwarf_Signed k = 0; k < count; k++)
+      dwarf_dealloc(dbg, files[k], DW_DLA_STRING);
+    dwarf_dealloc(dbg, files, DW_DLA_LIST);
+  }
+  if (cu)
+    dwarf_dealloc_die(cu);
+  return name;
 }
 
 static bool push_range(snare_address_range **ranges, size_t *n, size_t *cap,
@@ -463,7 +499,7 @@ static bool add_function(unit_walk *w, Dwarf_Die die, bool inlined,
   *fn = (di_function){.ranges = ranges};
   fn->info.inlined = inlined;
   fn->info.entry = entry_of(die, &ranges[0]);
-  dwarf_dieoffset(die, &fn->die, NULL);
+  fn->die = di_die_key(di->dbg, die);
   fn->first_low = ranges[0].low;
   qsort(ranges, n, sizeof *ranges, range_cmp);
   fn->info.range_count = n;
@@ -472,7 +508,7 @@ static bool add_function(unit_walk *w, Dwarf_Die die, bool inlined,
   fn->name = function_name(di->dbg, fn, die, origin);
   Dwarf_Unsigned v = 0;
   if (di_udata(decl, DW_AT_decl_file, &v))
-    fn->info.decl_file = file_name(w, v);
+    fn->info.decl_file = decl_file_name(w, decl, v);
   if (di_udata(decl, DW_AT_decl_line, &v))
     fn->info.decl_line = (unsigned)v;
   if (inlined && di_udata(die, DW_AT_call_file, &v))
@@ -548,8 +584,7 @@ static bool visit(unit_walk *w, Dwarf_Die die, unsigned depth, long parent)
     return false;
   }
   long self = (long)di->block_count++;
-  Dwarf_Off off = 0;
-  dwarf_dieoffset(die, &off, NULL);
+  Dwarf_Off off = di_die_key(di->dbg, die);
   di->blocks[self] = (di_block){.kind = kind, .depth = depth, .die = off,
                                 .parent = parent, .ranges = ranges,
                                 .range_count = n, .function = fn,
@@ -575,7 +610,8 @@ static bool walk(unit_walk *w, Dwarf_Die die, unsigned depth, long parent)
 
 static bool walk_unit(snare_debuginfo *di, Dwarf_Die cu, Dwarf_Half version)
 {
-  unit_walk w = {.di = di, .version = version, .comp_dir = di_comp_dir(cu)};
+  unit_walk w = {.di = di, .version = version, .comp_dir = di_comp_dir(cu),
+                 .unit = di_die_key(di->dbg, cu)};
   Dwarf_Unsigned language = 0;
   if (di_udata(cu, DW_AT_language, &language))
     w.cxx = language == DW_LANG_C_plus_plus ||

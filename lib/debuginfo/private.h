@@ -120,6 +120,11 @@ typedef struct di_unit {
 struct snare_debuginfo {
   Dwarf_Debug dbg;
   int dwarf_fd; /* dbg's file, which dwarf_finish leaves open */
+  /* dwz's alternate file, tied to dbg (libdwarf then reads its strings
+     for DW_FORM_GNU_strp_alt), or NULL */
+  Dwarf_Debug alt;
+  int alt_fd;
+  char *alt_file;
   di_unit *units; /* in .debug_info order: the unit numbers of rows */
   size_t unit_count, unit_cap;
   di_file_key *file_keys; /* sorted by hash, then unit */
@@ -170,8 +175,20 @@ bool di_udata(Dwarf_Die die, Dwarf_Half at, Dwarf_Unsigned *out) SNARE_HIDDEN;
 const char *di_string(Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;
 /* Whether flag attribute at of die is present and set. */
 bool di_flag(Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;
-/* The DIE an attribute refers to (type, abstract origin...), or NULL;
-   the caller deallocates it. */
+/*
+ * DIEs are named by keys: their offset in the object's DWARF, or, for a
+ * DIE of the alternate file dwz moved it to (tied to dbg, debuginfo.c),
+ * its offset there with DI_ALT_KEY set. dbg is always the object's.
+ */
+#define DI_ALT_KEY ((Dwarf_Off)1 << 63)
+/* The Dwarf_Debug die was read from: dbg or its alternate file. */
+Dwarf_Debug di_die_debug(Dwarf_Debug dbg, Dwarf_Die die) SNARE_HIDDEN;
+/* die's key (0 for NULL). */
+Dwarf_Off di_die_key(Dwarf_Debug dbg, Dwarf_Die die) SNARE_HIDDEN;
+/* The DIE a key names, or NULL; the caller deallocates it. */
+Dwarf_Die di_key_die(Dwarf_Debug dbg, Dwarf_Off key) SNARE_HIDDEN;
+/* The DIE an attribute refers to (type, abstract origin...), in whichever
+   file, or NULL; the caller deallocates it. */
 Dwarf_Die di_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;
 /* The link-time address of a location that is one DW_OP_addr: a
    variable of static storage (type_lookup.c). */
@@ -210,6 +227,10 @@ void di_free_file_symbols(snare_debuginfo *di) SNARE_HIDDEN;
    when the object has no DWARF of its own and one is found. */
 bool di_separate_debug_file(const char *path, char *out, size_t cap)
     SNARE_HIDDEN;
+/* The alternate file (dwz's .gnu_debugaltlink) of the DWARF file at
+   debug_file in out, when it names one (*named) that is found. */
+bool di_alt_debug_file(const char *debug_file, char *out, size_t cap,
+                       bool *named) SNARE_HIDDEN;
 
 /* The list sections of the file at path (lists_check.c) in *out (NULL
    when it cannot be read: libdwarf reports that); false when one has a

@@ -228,8 +228,7 @@ static bool implicit_target(const snare_debuginfo *di, const di_var *var,
                             di_loc *out)
 {
   di_var target = {.function = var->function};
-  if (dwarf_offdie_b(di->dbg, p->address, true, &target.die, NULL) !=
-      DW_DLV_OK)
+  if (!(target.die = di_key_die(di->dbg, p->address)))
     return false;
   target.origin = di_ref(di->dbg, target.die, DW_AT_abstract_origin);
   locate(di, &target, fs, out);
@@ -280,9 +279,7 @@ static snare_status locate_var(const snare_debuginfo *di, di_var var,
   *out = (snare_variable_location){0};
   Dwarf_Die type = var_type(di, &var);
   if (type) {
-    Dwarf_Off off = 0;
-    dwarf_dieoffset(type, &off, NULL);
-    out->type = (snare_type){.owner = di, .die = off};
+    out->type = (snare_type){.owner = di, .die = di_die_key(di->dbg, type)};
     out->size = di_type_size(di->dbg, type);
   }
   di_loc loc;

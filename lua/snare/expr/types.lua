@@ -377,9 +377,10 @@ function types.ptype(t)
                params = x.params, prototyped = x.prototyped,
                varargs = x.varargs, loaded = true }
     elseif kind == "struct" or kind == "union" or kind == "enum" then
-      return { kind = "expanded", name = (x.name and types.tag_name(x)
-                                            or kind) .. " "
-                 .. body(x, 0, 1), loaded = true }
+      -- an anonymous one (typedef struct {...} bz_stream) is "struct {"
+      local tag = x.name and types.tag_name(x) or x.kind
+      return { kind = "expanded", name = tag .. " " .. body(x, 0, 1),
+               loaded = true }
     end
     return x
   end
