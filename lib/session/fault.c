@@ -73,6 +73,8 @@ static bool condition_says_stop(snare_thread *thread, snare_breakpoint *bp,
   if (bp->condition == NULL)
     return true;
   snare_frame frame = {thread, context, bp->id, bp, &bp->guard};
+  if (snare_native_condition_rejects(bp, &frame))
+    return false;
   return snare_condition_says_stop(&frame, bp->condition, bp->condition_data);
 }
 

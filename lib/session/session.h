@@ -70,6 +70,14 @@ SNARE_HIDDEN snare_status snare_session_check_code(uint64_t addr);
 SNARE_HIDDEN void snare_breakpoints_clear_expired(struct snare_session *s);
 SNARE_HIDDEN void snare_breakpoints_clear_all(struct snare_session *s);
 
+/* ---- native condition programs (native_conditions.c) ---- */
+/* Whether bp's native program, run in frame, rejects this hit (gives 0;
+   counted); false without one or when it cannot decide. Signal-safe. */
+SNARE_HIDDEN bool snare_native_condition_rejects(snare_breakpoint *bp,
+                                                 const snare_frame *frame);
+/* bp's native program is never used again. */
+SNARE_HIDDEN void snare_native_condition_drop(snare_breakpoint *bp);
+
 /* ---- conditions that outlive their record's clear (conditions.c) ---- */
 /* Runs fn(frame, data) on the thread that hit the record frame->guard
    belongs to, counted in its evaluating meanwhile, the thread marked in

@@ -682,6 +682,11 @@ S.comma = function(node, ctx)
   return spec(node.right, ctx) -- as the general evaluator's lazy values
 end
 
+-- What snare.expr.lower shares: how types read and which nodes fold.
+specialise.shapes = { kind_of = kind_of, is_pointer = is_pointer,
+                      is_arithmetic = is_arithmetic,
+                      integer_shape = integer_shape, pure = pure }
+
 --- Compiles tree (from snare.expr.parser) for the site of `frame` (a
 -- breakpoint condition's frame: frame:scalar and frame:locate) in
 -- environment env. Returns a function of a frame at that site giving

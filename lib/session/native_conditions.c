@@ -1,0 +1,51 @@
+/*
+ * native_conditions.c - a breakpoint's native condition program: given
+ * by its condition at a hit (the Lua evaluator lowers a C condition at
+ * its first hit there), then run before the condition at every later
+ * hit, on the thread that hit it. It only ever rejects: a hit it finds
+ * false resumes without the condition, anything else (true, an
+ * unreadable pointer, a division by zero, a read the compiled variables
+ * do not take) goes to the condition, which decides (and reports an
+ * error) exactly as without it.
+ */
+#include <string.h>
+
+#include "session/session.h"
+
+snare_status snare_frame_condition_program_set(const snare_frame *frame,
+                                               const snare_condition_program *p) {
+  if (frame == NULL || p == NULL || p->step_count > SNARE_CONDITION_STEPS ||
+      p->name_count > SNARE_CONDITION_NAMES)
+    return SNARE_INVALID_ARGUMENT;
+  snare_breakpoint *bp = frame->record;
+  if (bp == NULL || bp->native == NULL)
+    return SNARE_UNSUPPORTED;
+  snare_native_condition *native = bp->native;
+  int state = SNARE_NATIVE_FREE;
+  if (!atomic_compare_exchange_strong(&native->state, &state,
+                                      SNARE_NATIVE_BUSY))
+    return SNARE_EXISTS;
+  memcpy(&native->program, p, sizeof *p);
+  state = SNARE_NATIVE_BUSY; /* unless the controller dropped it meanwhile */
+  atomic_compare_exchange_strong(&native->state, &state, SNARE_NATIVE_READY);
+  return SNARE_OK;
+}
+
+bool snare_native_condition_rejects(snare_breakpoint *bp,
+                                    const snare_frame *frame) {
+  snare_native_condition *native = bp->native;
+  if (native == NULL || atomic_load(&native->state) != SNARE_NATIVE_READY)
+    return false;
+  uint64_t value;
+  if (snare_condition_program_run(&native->program, frame, &value, NULL) !=
+          SNARE_OK ||
+      value != 0)
+    return false;
+  atomic_fetch_add(&native->rejected, 1);
+  return true;
+}
+
+void snare_native_condition_drop(snare_breakpoint *bp) {
+  if (bp->native != NULL)
+    atomic_store(&bp->native->state, SNARE_NATIVE_DROPPED);
+}
