@@ -262,3 +262,53 @@ describe("native C conditions that fail", function()
     end)
   end
 end)
+
+-- At the prompt: `break ... if` conditions go native, and `info
+-- breakpoints` counts gdb's hits (the false hits the core rejected are
+-- none); `condition N` gives a breakpoint a new meaning, which its old
+-- native program must no longer decide.
+describe("native C conditions at the prompt", function()
+  local dp = require "spec.debug_program_helpers"
+  local function hit_counts(text)
+    local counts, current = {}, nil
+    for line in text:gmatch("[^\n]*") do
+      local n = line:match("^(%d+)%s+breakpoint%s")
+      if n then
+        current = tonumber(n)
+        counts[current] = 0
+      end
+      local hits = line:match("^\tbreakpoint already hit (%d+) time")
+      if hits and current then
+        counts[current] = tonumber(hits)
+      end
+    end
+    return counts
+  end
+
+  it("count gdb's hits, and a changed condition decides anew", function()
+    local commands = {
+      "break visit if i == -1",
+      "break visit if (unsigned char)small == 3 && i > 0",
+      "break visit if p->weight > 100.0", -- (Lua's, never true)
+      "run", "condition 1 i == 100", "continue", "continue", "continue",
+      "info breakpoints",
+    }
+    local program = helpers.program("condition_loop")
+    local out = dp.snare_debug(commands, program)
+    local gdb_out = dp.gdb_batch(commands, program)
+    local mine, theirs = hit_counts(out), hit_counts(gdb_out)
+    assert.same(theirs, mine, out .. "\n" .. gdb_out)
+    print(string.format("prompt conditions vs gdb: hit counts %d %d %d "
+                        .. "(gdb %d %d %d), 0 mismatches", mine[1], mine[2],
+                        mine[3], theirs[1], theirs[2], theirs[3]))
+    assert.are.equal(2, mine[1]) -- i == -1, then i == 100
+    assert.are.equal(1, mine[2])
+    assert.are.equal(0, mine[3])
+    -- the stops: i = -1, then 93 (breakpoint 2), then 100
+    local stops = {}
+    for i in out:gmatch("Breakpoint %d+, visit %b()") do
+      stops[#stops + 1] = i:match("i=(%-?%d+)")
+    end
+    assert.same({ "-1", "93", "100" }, stops, out)
+  end)
+end)
