@@ -75,19 +75,7 @@ local function gdb_counts(rows, program, arguments)
                                   quoted("run " .. arguments .. " > /dev/null"),
                                   program)
   local out = gdb_cache.run(run, table.concat(args, " "))
-  local counts, seen = {}, 0
-  for line in out:gmatch("[^\n]+") do
-    local id = tonumber(line:match("^(%d+)%s+breakpoint"))
-    if id then
-      seen = id
-      counts[id] = 0
-    end
-    local n = tonumber(line:match("already hit (%d+) time"))
-    if n then
-      counts[seen] = n
-    end
-  end
-  return counts, out
+  return helpers.hit_counts(out), out
 end
 
 -- Runs rows ({where =, text =, lua =}) natively and in Lua in `program
@@ -269,22 +257,6 @@ end)
 -- native program must no longer decide.
 describe("native C conditions at the prompt", function()
   local dp = require "spec.debug_program_helpers"
-  local function hit_counts(text)
-    local counts, current = {}, nil
-    for line in text:gmatch("[^\n]*") do
-      local n = line:match("^(%d+)%s+breakpoint%s")
-      if n then
-        current = tonumber(n)
-        counts[current] = 0
-      end
-      local hits = line:match("^\tbreakpoint already hit (%d+) time")
-      if hits and current then
-        counts[current] = tonumber(hits)
-      end
-    end
-    return counts
-  end
-
   it("count gdb's hits, and a changed condition decides anew", function()
     local commands = {
       "break visit if i == -1",
@@ -296,7 +268,7 @@ describe("native C conditions at the prompt", function()
     local program = helpers.program("condition_loop")
     local out = dp.snare_debug(commands, program)
     local gdb_out = dp.gdb_batch(commands, program)
-    local mine, theirs = hit_counts(out), hit_counts(gdb_out)
+    local mine, theirs = helpers.hit_counts(out), helpers.hit_counts(gdb_out)
     assert.same(theirs, mine, out .. "\n" .. gdb_out)
     print(string.format("prompt conditions vs gdb: hit counts %d %d %d "
                         .. "(gdb %d %d %d), 0 mismatches", mine[1], mine[2],

@@ -149,16 +149,10 @@ L.id = function(tree, ctx)
     end
     return node(t, { step("VARIABLE", { operand = index - 1 }) })
   end
-  if where or (why and not why:match("^no variable") and
-               not why:match("not found")) then
-    refuse() -- a local the compiled reads do not take
-  end
-  local v = env:global(name)
+  local v, t, n = shapes.outer(env, name, where, why)
   if v then
     return node(v.type, { step("CONSTANT", { operand = v.address }) }, true)
-  end
-  local t, n = env:enumerator(name)
-  if t then
+  elseif t then
     return constant(t, n)
   end
   refuse()
@@ -210,12 +204,9 @@ local function moved(p, i, op)
 end
 
 L.index = function(tree, ctx)
-  local v, i = lowered(tree.object, ctx), lowered(tree.index, ctx)
-  if not is_pointer(v) and is_pointer(i) then
-    v, i = i, v
-  end
-  local k = kind_of(v)
-  if k ~= "array" and k ~= "pointer" then
+  local v, i = shapes.indexed(lowered(tree.object, ctx),
+                              lowered(tree.index, ctx))
+  if not v then
     refuse()
   end
   local t, steps = moved(v, i, "ADD")
@@ -250,15 +241,11 @@ unary["!"] = function(d)
 end
 
 unary["*"] = function(d)
-  local t = strip(d.type)
-  if t.kind ~= "pointer" and not (t.kind == "array" and d.address) then
+  local target = shapes.pointee(d, d.address ~= nil)
+  if not target then
     refuse()
   end
-  local target = strip(t.target)
-  if target.kind == "void" or target.kind == "function" then
-    refuse()
-  end
-  return node(t.target, value_steps(d), true)
+  return node(target, value_steps(d), true)
 end
 
 unary["&"] = function(d)
@@ -337,7 +324,7 @@ end
 
 local function arithmetic(op, a, b)
   local t = common(a, b)
-  local size, signed = integer_shape(t)
+  local _, signed = integer_shape(t)
   local steps = join(converted(t, a), converted(t, b), {
     step(arithmetic_ops[op], { signed = signed }) })
   return converted(t, node(t, steps))
