@@ -9,8 +9,8 @@
  */
 #include <string.h>
 
+#include "frames/condition_program.h"
 #include "internal/os.h"
-#include "snare.h"
 
 static const char *const op_names[] = {
 #define SNARE_CONDITION_OP_NAME(code) #code,
@@ -90,19 +90,23 @@ static bool binary(const snare_condition_step *s, uint64_t a, uint64_t b,
   return true;
 }
 
-/* A variable's compiled read, as the word a program holds. */
-static snare_status variable(const snare_condition_program *p,
-                             const snare_frame *frame, int64_t index,
-                             uint64_t *out) {
-  if (index < 0 || (size_t)index >= p->name_count)
-    return SNARE_INVALID_ARGUMENT;
+bool snare_condition_word(const snare_value *v, uint64_t *out) {
+  if (v->kind == SNARE_VALUE_FLOAT)
+    return false;
+  *out = v->kind == SNARE_VALUE_SIGNED ? (uint64_t)v->i : v->u;
+  return true;
+}
+
+/* The public reader: a name's compiled read in the frame. */
+static snare_status frame_variable(void *frame, const char *name,
+                                   size_t index, uint64_t *out) {
+  (void)index;
   snare_value v;
-  if (frame == NULL ||
-      snare_frame_variable_scalar(frame, p->names[index], &v) != SNARE_OK ||
-      v.kind == SNARE_VALUE_FLOAT)
-    return SNARE_UNSUPPORTED;
-  *out = v.kind == SNARE_VALUE_SIGNED ? (uint64_t)v.i : v.u;
-  return SNARE_OK;
+  return frame != NULL &&
+                 snare_frame_variable_scalar(frame, name, &v) == SNARE_OK &&
+                 snare_condition_word(&v, out)
+             ? SNARE_OK
+             : SNARE_UNSUPPORTED;
 }
 
 static snare_status load(uint64_t addr, const snare_condition_step *s,
@@ -124,6 +128,14 @@ snare_status snare_condition_program_run(const snare_condition_program *p,
                                          const snare_frame *frame,
                                          uint64_t *result,
                                          uint64_t *fault_address) {
+  return snare_condition_program_eval(p, frame_variable, (void *)frame, result,
+                                      fault_address);
+}
+
+snare_status snare_condition_program_eval(const snare_condition_program *p,
+                                          snare_condition_reader read,
+                                          void *reader_data, uint64_t *result,
+                                          uint64_t *fault_address) {
   if (p == NULL || result == NULL || p->step_count > SNARE_CONDITION_STEPS ||
       p->name_count > SNARE_CONDITION_NAMES)
     return SNARE_INVALID_ARGUMENT;
@@ -147,7 +159,10 @@ snare_status snare_condition_program_run(const snare_condition_program *p,
     switch (op) {
     case SNARE_CONDITION_CONSTANT: stack[depth++] = (uint64_t)s->operand; break;
     case SNARE_CONDITION_VARIABLE:
-      st = variable(p, frame, s->operand, &stack[depth++]);
+      if (s->operand < 0 || (size_t)s->operand >= p->name_count)
+        return SNARE_INVALID_ARGUMENT;
+      st = read(reader_data, p->names[s->operand], (size_t)s->operand,
+                &stack[depth++]);
       break;
     case SNARE_CONDITION_LOAD: st = load(*top, s, top, fault_address); break;
     case SNARE_CONDITION_WRAP: *top = wrap(*top, s->size, s->is_signed); break;

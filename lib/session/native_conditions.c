@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "frames/condition_program.h"
 #include "session/session.h"
 
 snare_status snare_frame_condition_program_set(const snare_frame *frame,
@@ -31,14 +32,40 @@ snare_status snare_frame_condition_program_set(const snare_frame *frame,
   return SNARE_OK;
 }
 
+typedef struct hit {
+  snare_native_condition *native;
+  const snare_frame *frame;
+} hit;
+
+/* A variable of the breakpoint's program through its slot, found at the
+   first read and kept. */
+static snare_status slot_variable(void *data, const char *name, size_t index,
+                                  uint64_t *out) {
+  const hit *h = data;
+  const snare_breakpoint_variable *slot =
+      atomic_load(&h->native->slots[index]);
+  if (slot == NULL) {
+    slot = snare_frame_variable_slot(h->frame, name);
+    if (slot == NULL)
+      return SNARE_UNSUPPORTED;
+    atomic_store(&h->native->slots[index], slot);
+  }
+  snare_value v;
+  return snare_variable_program_run(&slot->program, h->frame->context, &v) &&
+                 snare_condition_word(&v, out)
+             ? SNARE_OK
+             : SNARE_UNSUPPORTED;
+}
+
 bool snare_native_condition_rejects(snare_breakpoint *bp,
                                     const snare_frame *frame) {
   snare_native_condition *native = bp->native;
   if (native == NULL || atomic_load(&native->state) != SNARE_NATIVE_READY)
     return false;
   uint64_t value;
-  if (snare_condition_program_run(&native->program, frame, &value, NULL) !=
-          SNARE_OK ||
+  hit h = {native, frame};
+  if (snare_condition_program_eval(&native->program, slot_variable, &h, &value,
+                                   NULL) != SNARE_OK ||
       value != 0)
     return false;
   atomic_fetch_add(&native->rejected, 1);

@@ -70,6 +70,13 @@ SNARE_HIDDEN snare_status snare_session_check_code(uint64_t addr);
 SNARE_HIDDEN void snare_breakpoints_clear_expired(struct snare_session *s);
 SNARE_HIDDEN void snare_breakpoints_clear_all(struct snare_session *s);
 
+/* ---- compiled variable reads (frames/frame_compiled_variables.c) ---- */
+/* The ready slot of name's compiled read for frame's breakpoint,
+   compiled now if a slot is free; NULL when there is none. A ready slot
+   never changes. */
+SNARE_HIDDEN const snare_breakpoint_variable *
+snare_frame_variable_slot(const snare_frame *frame, const char *name);
+
 /* ---- native condition programs (native_conditions.c) ---- */
 /* Whether bp's native program, run in frame, rejects this hit (gives 0;
    counted); false without one or when it cannot decide. Signal-safe. */

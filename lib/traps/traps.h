@@ -61,6 +61,9 @@ typedef struct snare_native_condition {
   _Atomic int state;
   _Atomic uint64_t rejected;
   snare_condition_program program;
+  /* Each name's compiled-read slot once found (a ready slot never
+     changes): a hit reads it with no name lookup. */
+  const snare_breakpoint_variable *_Atomic slots[SNARE_CONDITION_NAMES];
 } snare_native_condition;
 
 /*
