@@ -542,7 +542,8 @@ static int bp_drop_native_condition(lua_State *L)
 
 /* __index: methods, then id, address (of the first location), addresses
    (all), cleared, session (always), and enabled, hits, stops, rejected,
-   skip, max (raise once cleared). */
+   skip, max, mechanism, condition_mechanism, native_rejected (raise once
+   cleared). */
 static int bp_index(lua_State *L)
 {
   lbreakpoint *bp = luaL_checkudata(L, 1, BREAKPOINT_TYPE);
