@@ -35,16 +35,19 @@ snare_status snare_frame_condition_program_set(const snare_frame *frame,
 typedef struct hit {
   snare_native_condition *native;
   const snare_frame *frame;
+  bool vector_free; /* only slots already found: no name lookup */
 } hit;
 
 /* A variable of the breakpoint's program through its slot, found at the
-   first read and kept. */
+   first read (by name: the C library's string functions) and kept. */
 static snare_status slot_variable(void *data, const char *name, size_t index,
                                   uint64_t *out) {
   const hit *h = data;
   const snare_breakpoint_variable *slot =
       atomic_load(&h->native->slots[index]);
   if (slot == NULL) {
+    if (h->vector_free)
+      return SNARE_UNSUPPORTED;
     slot = snare_frame_variable_slot(h->frame, name);
     if (slot == NULL)
       return SNARE_UNSUPPORTED;
@@ -57,19 +60,20 @@ static snare_status slot_variable(void *data, const char *name, size_t index,
              : SNARE_UNSUPPORTED;
 }
 
-bool snare_native_condition_rejects(snare_breakpoint *bp,
-                                    const snare_frame *frame) {
+bool snare_native_condition_false(snare_breakpoint *bp,
+                                  const snare_frame *frame, bool vector_free) {
   snare_native_condition *native = bp->native;
   if (native == NULL || atomic_load(&native->state) != SNARE_NATIVE_READY)
     return false;
   uint64_t value;
-  hit h = {native, frame};
-  if (snare_condition_program_eval(&native->program, slot_variable, &h, &value,
-                                   NULL) != SNARE_OK ||
-      value != 0)
-    return false;
-  atomic_fetch_add(&native->rejected, 1);
-  return true;
+  hit h = {native, frame, vector_free};
+  return snare_condition_program_eval(&native->program, slot_variable, &h,
+                                      &value, NULL) == SNARE_OK &&
+         value == 0;
+}
+
+void snare_native_condition_count(snare_breakpoint *bp) {
+  atomic_fetch_add(&bp->native->rejected, 1);
 }
 
 void snare_native_condition_drop(snare_breakpoint *bp) {
