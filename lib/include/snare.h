@@ -451,6 +451,10 @@ typedef struct snare_breakpoint_info {
   unsigned skip;
   unsigned max_stops;
   snare_breakpoint_mechanism mechanism;
+  /* A native condition program decides its false hits
+     (snare_frame_condition_program_set), and how many it rejected. */
+  bool native_condition;
+  uint64_t native_rejected;
 } snare_breakpoint_info;
 
 /*
@@ -1130,6 +1134,109 @@ SNARE_API snare_status snare_frame_variable_read(const snare_frame *frame,
 SNARE_API snare_status snare_frame_variable_scalar(const snare_frame *frame,
                                                    const char *name,
                                                    snare_value *out);
+
+/* ------------------------------------------------------------------ */
+/* Native condition programs                                           */
+
+/*
+ * A C condition lowered to a small stack program that runs on the thread
+ * that hit the breakpoint, with no Lua, no allocation and no system call
+ * on the good path. Values are 64-bit words; every conversion (C's
+ * promotions and usual arithmetic conversions) is an explicit WRAP made
+ * by whoever lowered the expression, so a value of a type narrower than
+ * 64 bits is always held sign-extended (signed) or zero-extended
+ * (unsigned). `size` is the bytes of the type a step works in; `operand`
+ * is a constant, a variable's index in `names`, or how many steps a jump
+ * skips forward.
+ */
+#define SNARE_CONDITION_OP_LIST(X)                                             \
+  X(CONSTANT)   /* push operand */                                             \
+  X(VARIABLE)   /* push names[operand] (compiled read, DWARF's sign) */        \
+  X(LOAD)       /* pop an address, push the size bytes there, extended */      \
+  X(WRAP)       /* convert the top to size bytes, is_signed */                 \
+  X(TRUTH)      /* top != 0: 1 or 0 */                                         \
+  X(NOT)        /* top == 0: 1 or 0 */                                         \
+  X(NEGATE)                                                                    \
+  X(COMPLEMENT)                                                                \
+  X(ADD)                                                                       \
+  X(SUBTRACT)                                                                  \
+  X(MULTIPLY)                                                                  \
+  X(DIVIDE)     /* C's truncating division, is_signed; by 0: an error */       \
+  X(REMAINDER)                                                                 \
+  X(SHIFT_LEFT) /* in size bytes; a count < 0 or >= its bits gives 0 */        \
+  X(SHIFT_RIGHT) /* arithmetic when is_signed */                               \
+  X(AND)                                                                       \
+  X(OR)                                                                        \
+  X(XOR)                                                                       \
+  X(EQUAL)                                                                     \
+  X(NOT_EQUAL)                                                                 \
+  X(LESS)       /* is_signed or unsigned, 64-bit */                            \
+  X(LESS_EQUAL)                                                                \
+  X(GREATER)                                                                   \
+  X(GREATER_EQUAL)                                                             \
+  X(AND_THEN)   /* pop; 0: push 0 and skip operand steps (&&) */               \
+  X(OR_ELSE)    /* pop; not 0: push 1 and skip operand steps (||) */           \
+  X(JUMP_IF_ZERO) /* pop; 0: skip operand steps (?:) */                        \
+  X(JUMP)       /* skip operand steps */
+
+typedef enum snare_condition_op {
+#define SNARE_CONDITION_OP_ENUM(code) SNARE_CONDITION_##code,
+  SNARE_CONDITION_OP_LIST(SNARE_CONDITION_OP_ENUM)
+#undef SNARE_CONDITION_OP_ENUM
+  SNARE_CONDITION_OP_COUNT
+} snare_condition_op;
+
+#define SNARE_CONDITION_STEPS 48
+#define SNARE_CONDITION_NAMES 8
+#define SNARE_CONDITION_NAME_MAX 32 /* with its NUL */
+#define SNARE_CONDITION_STACK 16
+
+typedef struct snare_condition_step {
+  uint8_t op; /* snare_condition_op */
+  uint8_t size;
+  bool is_signed;
+  int64_t operand;
+} snare_condition_step;
+
+typedef struct snare_condition_program {
+  size_t step_count;
+  snare_condition_step steps[SNARE_CONDITION_STEPS];
+  size_t name_count;
+  char names[SNARE_CONDITION_NAMES][SNARE_CONDITION_NAME_MAX];
+} snare_condition_program;
+
+/* The op's name ("SHIFT_LEFT"), NULL for none; static storage. */
+SNARE_API const char *snare_condition_op_name(int op);
+
+/*
+ * Runs program p in a condition's frame (NULL for a program that reads no
+ * variable): the value left on its stack into *result. BAD_ADDRESS when
+ * a LOAD's memory is unreadable (its address into *fault_address, which
+ * may be NULL), INVALID_ARGUMENT for a division by zero or a malformed
+ * program (stack depth, jump or name out of range), UNSUPPORTED when a
+ * variable has no compiled read at this hit. Signal-safe.
+ */
+SNARE_API snare_status snare_condition_program_run(
+    const snare_condition_program *p, const snare_frame *frame,
+    uint64_t *result, uint64_t *fault_address);
+
+/*
+ * Gives the breakpoint of a condition's frame (during its condition)
+ * program p (copied) as a pre-filter: at each later hit p runs first,
+ * and a hit where it gives 0 is rejected without calling the condition;
+ * anything else (not 0, an error) calls the condition as before, which
+ * must then decide exactly as p would have. EXISTS once it has one (or
+ * had: see snare_breakpoint_condition_program_drop), UNSUPPORTED for a
+ * watchpoint's frame or a breakpoint set without a condition.
+ */
+SNARE_API snare_status snare_frame_condition_program_set(
+    const snare_frame *frame, const snare_condition_program *p);
+
+/* Stops using the native program of breakpoint id for good (its
+   condition changed meaning); the condition decides every hit again.
+   Controller thread only. */
+SNARE_API snare_status snare_breakpoint_condition_program_drop(
+    snare_session *session, int id);
 
 /* ------------------------------------------------------------------ */
 /* DWARF types and places, for expression evaluators                   */

@@ -340,8 +340,10 @@ local function condition_environment(dbg)
 end
 
 function Debugger:compile_condition(text, one_site)
+  -- native: a prompt condition's false hit is no hit (decide's first
+  -- test), so the core may reject it alone
   return expr.condition(text, condition_environment(self),
-                        self.condition_holder, one_site)
+                        self.condition_holder, one_site, true)
 end
 
 --- Fails as gdb when condition `text` names what is not in scope where
