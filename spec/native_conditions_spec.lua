@@ -284,3 +284,44 @@ describe("native C conditions at the prompt", function()
     assert.same({ "-1", "93", "100" }, stops, out)
   end)
 end)
+
+describe("a native condition's early resume", function()
+  it("keeps live xmm, x87 and MXCSR state at each instruction", function()
+    -- A false native condition resumes the thread before the vector
+    -- state is saved (only Lua needs it): whatever the evaluator runs
+    -- must leave float_mix's double in xmm, long double on the x87
+    -- stack and exception flags as they were.
+    local lib <close> = helpers.load("float_state", "O2")
+    local s = helpers.session()
+    local plain = s:call("float_mix", 20).value
+    local fn = assert(snare.symbol_at(assert(lib:symbol("float_mix"))))
+    local holder = {}
+    local env = expr.env { frame = function() return holder.frame end,
+                           compiled_reads = true }
+    local native, rejected, jumps = 0, 0, 0
+    local pc = fn.address
+    while pc < fn.address + fn.size do
+      local insn = assert(snare.disassemble(pc, 1))[1]
+      -- (n is optimised out at some instructions: no read, no error)
+      local test = expr.condition("2 + 2 == 5 || -1 < 0u", env, holder,
+                                  true, true)
+      local bp = s:breakpoint(pc, { condition = test })
+      assert.equals(plain, s:call("float_mix", 20).value,
+                    string.format("+%d %s", pc - fn.address, insn.text))
+      jumps = jumps + (bp.mechanism == "jump" and 1 or 0)
+      if bp.condition_mechanism == "native" then
+        native = native + 1
+        rejected = rejected + bp.native_rejected
+      end
+      bp:clear()
+      pc = pc + insn.length
+    end
+    print(string.format("native early resume: %d of float_mix's "
+                        .. "instructions with a native condition (%d by "
+                        .. "jump), %d hits rejected natively, result "
+                        .. "unchanged", native, jumps, rejected))
+    assert.is_true(jumps > 10, tostring(jumps))
+    assert.is_true(native > 5, tostring(native))
+    assert.is_true(rejected > 20, tostring(rejected))
+  end)
+end)
