@@ -1,0 +1,94 @@
+/*
+ * disassemble.h - what the two syntaxes of x86-64 disassembly share.
+ *
+ * Both spell instructions as GNU binutils 2.40 (objdump, gdb 13) does,
+ * from Zydis's decoded operands: disassemble.c decides which operands
+ * binutils shows and in which (Intel) order, with their EVEX decorations
+ * (write mask, rounding), lays the line out (prefixes, mnemonic padded to
+ * 6 columns then a space, operands joined by ",", the rip-relative
+ * comment) and names the mnemonic as both syntaxes do
+ * (disassemble_names.c); disassemble_att.c and disassemble_intel.c spell
+ * the mnemonic's suffixes and each operand.
+ */
+#ifndef SNARE_ARCH_X86_64_DISASSEMBLE_H
+#define SNARE_ARCH_X86_64_DISASSEMBLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <Zydis/Zydis.h>
+
+#include "internal/hidden.h"
+
+/* Text being written into a caller's buffer; used == cap once truncated. */
+typedef struct {
+  char *text;
+  size_t cap;
+  size_t used;
+} snare_x86_text;
+
+SNARE_HIDDEN void snare_x86_append(snare_x86_text *out, const char *format,
+                                   ...) __attribute__((format(printf, 2, 3)));
+
+/* One decoded instruction as binutils shows it. */
+typedef struct {
+  const ZydisDecodedInstruction *insn;
+  const ZydisDecodedOperand *operands; /* Zydis's, hidden ones too */
+  uint64_t addr;                       /* where it runs */
+  /* the operands binutils shows, destination first */
+  const ZydisDecodedOperand *shown[ZYDIS_MAX_OPERAND_COUNT];
+  unsigned count;
+  ZydisRegister mask; /* EVEX write mask of shown[0]; NONE for k0 */
+  bool zeroing;       /* ... with {z} */
+  /* EVEX "rn-sae", "sae"... after shown[rounded]; NULL if none */
+  const char *rounding;
+  unsigned rounded;
+  /* the mnemonic both syntaxes spell alike: GNU condition names, the
+     pseudo-ops of predicates; true when it stands for the immediate */
+  char name[32];
+  bool pseudo_op;
+} snare_x86_view;
+
+/* How one syntax spells what the view holds. */
+typedef struct {
+  const char *register_sigil; /* "%" or "" */
+  bool reversed;              /* sources first (AT&T) */
+  const char *shift_count;    /* the 1 of d0/d1 shifts; NULL: unshown */
+  /* appends the mnemonic (view->name and the syntax's own suffixes) */
+  void (*mnemonic)(snare_x86_text *out, const snare_x86_view *view);
+  /* appends shown operand i with its decorations */
+  void (*operand)(snare_x86_text *out, const snare_x86_view *view,
+                  unsigned i);
+} snare_x86_syntax;
+
+SNARE_HIDDEN extern const snare_x86_syntax snare_x86_att_syntax;
+SNARE_HIDDEN extern const snare_x86_syntax snare_x86_intel_syntax;
+
+/* Fills view->name and view->pseudo_op (disassemble_names.c). */
+SNARE_HIDDEN void snare_x86_name(snare_x86_view *view);
+
+/* True if operand is the implicit 1 of a d0/d1 shift by one. */
+SNARE_HIDDEN bool snare_x86_is_shift_count(const ZydisDecodedInstruction *insn,
+                                           const ZydisDecodedOperand *operand);
+
+/* True for call, jmp and jcc. */
+SNARE_HIDDEN bool snare_x86_is_branch(const ZydisDecodedInstruction *insn);
+
+/* A register in the syntax's sigil; the x87 stack's top is "st", or
+   "st(0)" where the ModRM byte names it (`operand`, NULL if implicit). */
+SNARE_HIDDEN void snare_x86_append_register(
+    snare_x86_text *out, const snare_x86_syntax *syntax, ZydisRegister reg,
+    const ZydisDecodedOperand *operand);
+
+/* An immediate's value as binutils shows it: a relative target absolute,
+   a sign-extended immediate at the operation's width. */
+SNARE_HIDDEN uint64_t snare_x86_immediate(const snare_x86_view *view,
+                                          const ZydisDecodedOperand *operand);
+
+/* Whether operand shows the segment register binutils names ("%fs:",
+   "es:[rdi]"); Intel also names ds: of an absolute address. */
+SNARE_HIDDEN bool snare_x86_shows_segment(const snare_x86_view *view,
+                                          const ZydisDecodedOperand *operand);
+
+#endif

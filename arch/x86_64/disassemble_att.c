@@ -1,0 +1,232 @@
+/*
+ * disassemble_att.c - AT&T syntax (gdb's default) as binutils spells it:
+ * operands reversed, size suffixes only where no register gives the size
+ * (movl $0x0,-0x4(%rbp)), movzbl / movslq / cltq, the UnixWare names of
+ * x87's reversed forms, "*" before indirect branch targets, EVEX
+ * decorations as "%zmm1{%k1}{z}", "(%rax){1to16}" and "{rn-sae},".
+ */
+#include <string.h>
+
+#include "disassemble.h"
+
+/* binutils' size suffix for an operand of `bits` bits */
+static char size_suffix(unsigned bits) {
+  switch (bits) {
+  case 8: return 'b';
+  case 16: return 'w';
+  case 32: return 'l';
+  case 64: return 'q';
+  default: return 0;
+  }
+}
+
+/* AT&T names of the sign-extensions of the accumulator */
+static const char *accumulator_extension(ZydisMnemonic mnemonic) {
+  switch (mnemonic) {
+  case ZYDIS_MNEMONIC_CBW: return "cbtw";
+  case ZYDIS_MNEMONIC_CWDE: return "cwtl";
+  case ZYDIS_MNEMONIC_CDQE: return "cltq";
+  case ZYDIS_MNEMONIC_CWD: return "cwtd";
+  case ZYDIS_MNEMONIC_CDQ: return "cltd";
+  case ZYDIS_MNEMONIC_CQO: return "cqto";
+  default: return NULL;
+  }
+}
+
+static bool is_vector_register(ZydisRegister reg) {
+  ZydisRegisterClass class = ZydisRegisterGetClass(reg);
+  return class == ZYDIS_REGCLASS_XMM || class == ZYDIS_REGCLASS_YMM ||
+         class == ZYDIS_REGCLASS_ZMM || class == ZYDIS_REGCLASS_MASK;
+}
+
+/*
+ * Whether binutils spells the operand size into the mnemonic: a memory
+ * operand whose size no register operand of the same size tells
+ * ("movl $0x0,(%rax)", "shll %cl,(%rax)", "cvtsi2sdl (%rax),%xmm0"), but
+ * not for branches, push/pop (64-bit by default), vector instructions or
+ * the MXCSR's load and store.
+ */
+static bool needs_suffix(const snare_x86_view *view,
+                         const ZydisDecodedOperand **memory) {
+  const ZydisDecodedInstruction *insn = view->insn;
+  const ZydisDecodedOperand *const *operands = view->shown;
+  bool vector = false, sized_by_register = false;
+  *memory = NULL;
+  for (unsigned i = 0; i < view->count; i++)
+    if (operands[i]->type == ZYDIS_OPERAND_TYPE_MEMORY &&
+        operands[i]->mem.type == ZYDIS_MEMOP_TYPE_MEM)
+      *memory = operands[i];
+  if (*memory == NULL || insn->mnemonic == ZYDIS_MNEMONIC_NOP)
+    return *memory != NULL; /* a nop's register operand is no operand */
+  if (snare_x86_is_branch(insn) ||
+      insn->meta.category == ZYDIS_CATEGORY_SETCC ||
+      insn->meta.category == ZYDIS_CATEGORY_PREFETCH ||
+      insn->meta.category == ZYDIS_CATEGORY_STRINGOP ||
+      insn->mnemonic == ZYDIS_MNEMONIC_PUSH ||
+      insn->mnemonic == ZYDIS_MNEMONIC_POP ||
+      insn->mnemonic == ZYDIS_MNEMONIC_MOVSX ||
+      insn->mnemonic == ZYDIS_MNEMONIC_MOVZX ||
+      insn->mnemonic == ZYDIS_MNEMONIC_MOVSXD ||
+      insn->mnemonic == ZYDIS_MNEMONIC_LDMXCSR ||
+      insn->mnemonic == ZYDIS_MNEMONIC_STMXCSR ||
+      insn->mnemonic == ZYDIS_MNEMONIC_VLDMXCSR ||
+      insn->mnemonic == ZYDIS_MNEMONIC_VSTMXCSR)
+    return false;
+  for (unsigned i = 0; i < view->count; i++) {
+    if (operands[i]->type != ZYDIS_OPERAND_TYPE_REGISTER)
+      continue;
+    vector |= is_vector_register(operands[i]->reg.value);
+    sized_by_register |= operands[i]->size == (*memory)->size;
+  }
+  if (insn->mnemonic == ZYDIS_MNEMONIC_CVTSI2SD ||
+      insn->mnemonic == ZYDIS_MNEMONIC_CVTSI2SS)
+    return true;
+  return !vector && !sized_by_register;
+}
+
+/*
+ * An x87 memory operand's suffix: "s"/"l"/"ll" for integers (fild,
+ * fistp), "s"/"l"/"t" for floats of 32/64/80 bits (flds, fstpt); none for
+ * control words and saved states (fnstcw, fxsave).
+ */
+static const char *x87_suffix(const char *name, unsigned bits) {
+  static const char *const unsized[] = {"cw", "sw", "env", "save", "rstor",
+                                        "fbld", "fbstp"};
+  for (size_t i = 0; i < sizeof unsized / sizeof unsized[0]; i++)
+    if (strstr(name, unsized[i]))
+      return "";
+  if (strncmp(name, "fi", 2) == 0)
+    return bits == 16 ? "s" : bits == 32 ? "l" : bits == 64 ? "ll" : "";
+  return bits == 32 ? "s" : bits == 64 ? "l" : bits == 80 ? "t" : "";
+}
+
+/*
+ * binutils keeps the UnixWare assembler's reversed names of the popping
+ * and st(i)-destination register forms of fsub/fdiv (dc/de e0-ff) in
+ * AT&T: Intel's "fdivp st(1),st" is its "fdivrp %st,%st(1)".
+ */
+static const char *x87_reversed(const ZydisDecodedInstruction *insn,
+                                const char *name) {
+  static const char *const pairs[][2] = {
+      {"fsub", "fsubr"}, {"fsubr", "fsub"}, {"fdiv", "fdivr"},
+      {"fdivr", "fdiv"}, {"fsubp", "fsubrp"}, {"fsubrp", "fsubp"},
+      {"fdivp", "fdivrp"}, {"fdivrp", "fdivp"},
+  };
+  if (insn->opcode_map != ZYDIS_OPCODE_MAP_DEFAULT ||
+      (insn->opcode != 0xdc && insn->opcode != 0xde) ||
+      insn->raw.modrm.mod != 3 || insn->raw.modrm.reg < 4)
+    return name;
+  for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+    if (strcmp(name, pairs[i][0]) == 0)
+      return pairs[i][1];
+  return name;
+}
+
+static void att_mnemonic(snare_x86_text *out, const snare_x86_view *view) {
+  const ZydisDecodedInstruction *insn = view->insn;
+  const char *name = view->name;
+  const char *extension = accumulator_extension(insn->mnemonic);
+  if (insn->meta.isa_set == ZYDIS_ISA_SET_X87) {
+    snare_x86_append(out, "%s", x87_reversed(insn, name));
+    for (unsigned i = 0; i < view->count; i++)
+      if (view->shown[i]->type == ZYDIS_OPERAND_TYPE_MEMORY)
+        snare_x86_append(out, "%s", x87_suffix(name, view->shown[i]->size));
+    return;
+  }
+  if (extension) {
+    snare_x86_append(out, "%s", extension);
+  } else if (insn->mnemonic == ZYDIS_MNEMONIC_MOVSX ||
+             insn->mnemonic == ZYDIS_MNEMONIC_MOVZX ||
+             insn->mnemonic == ZYDIS_MNEMONIC_MOVSXD) {
+    snare_x86_append(out, "mov%c%c%c", name[3] == 'z' ? 'z' : 's',
+                     size_suffix(view->shown[1]->size),
+                     size_suffix(view->shown[0]->size));
+  } else if (insn->meta.category == ZYDIS_CATEGORY_STRINGOP &&
+             (strncmp(name, "stos", 4) == 0 || strncmp(name, "lods", 4) == 0 ||
+              strncmp(name, "scas", 4) == 0)) {
+    snare_x86_append(out, "%.4s", name); /* the accumulator tells the size */
+  } else if (insn->meta.category == ZYDIS_CATEGORY_STRINGOP &&
+             name[4] == 'd') {
+    snare_x86_append(out, "%.4sl", name); /* movsd: binutils' movsl */
+  } else {
+    snare_x86_append(out, "%s", name);
+  }
+  const ZydisDecodedOperand *memory;
+  char suffix;
+  if (needs_suffix(view, &memory) && (suffix = size_suffix(memory->size)))
+    snare_x86_append(out, "%c", suffix);
+}
+
+static void append_signed_hex(snare_x86_text *out, int64_t value) {
+  if (value < 0)
+    snare_x86_append(out, "-0x%llx", (unsigned long long)-(uint64_t)value);
+  else
+    snare_x86_append(out, "0x%llx", (unsigned long long)value);
+}
+
+static void append_memory(snare_x86_text *out, const snare_x86_view *view,
+                          const ZydisDecodedOperand *operand) {
+  const ZydisDecodedOperandMem *mem = &operand->mem;
+  const snare_x86_syntax *syntax = &snare_x86_att_syntax;
+  if (snare_x86_shows_segment(view, operand)) {
+    snare_x86_append_register(out, syntax, mem->segment, NULL);
+    snare_x86_append(out, ":");
+  }
+  bool has_register =
+      mem->base != ZYDIS_REGISTER_NONE || mem->index != ZYDIS_REGISTER_NONE;
+  if (mem->disp.has_displacement || !has_register)
+    append_signed_hex(out, mem->disp.value);
+  if (!has_register)
+    return;
+  snare_x86_append(out, "(");
+  if (mem->base != ZYDIS_REGISTER_NONE)
+    snare_x86_append_register(out, syntax, mem->base, NULL);
+  if (mem->index != ZYDIS_REGISTER_NONE) {
+    snare_x86_append(out, ",");
+    snare_x86_append_register(out, syntax, mem->index, NULL);
+    snare_x86_append(out, ",%u", mem->scale);
+  }
+  snare_x86_append(out, ")");
+  const ZydisDecodedInstructionAvx *avx = &view->insn->avx;
+  if (avx->broadcast.mode != ZYDIS_BROADCAST_MODE_INVALID &&
+      !avx->broadcast.is_static && operand->element_size > 0)
+    snare_x86_append(out, "{1to%u}",
+                     (unsigned)(avx->vector_length / operand->element_size));
+}
+
+static void att_operand(snare_x86_text *out, const snare_x86_view *view,
+                        unsigned i) {
+  const ZydisDecodedOperand *operand = view->shown[i];
+  if (view->rounding && i == view->rounded)
+    snare_x86_append(out, "{%s},", view->rounding);
+  if (snare_x86_is_branch(view->insn) &&
+      operand->type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
+    snare_x86_append(out, "*");
+  switch (operand->type) {
+  case ZYDIS_OPERAND_TYPE_REGISTER:
+    snare_x86_append_register(out, &snare_x86_att_syntax, operand->reg.value,
+                              operand);
+    break;
+  case ZYDIS_OPERAND_TYPE_IMMEDIATE:
+    snare_x86_append(out, operand->imm.is_relative ? "0x%llx" : "$0x%llx",
+                     (unsigned long long)snare_x86_immediate(view, operand));
+    break;
+  case ZYDIS_OPERAND_TYPE_MEMORY:
+    append_memory(out, view, operand);
+    break;
+  default:
+    break;
+  }
+  if (i == 0 && view->mask != ZYDIS_REGISTER_NONE)
+    snare_x86_append(out, "{%%%s}", ZydisRegisterGetString(view->mask));
+  if (i == 0 && view->zeroing)
+    snare_x86_append(out, "{z}");
+}
+
+const snare_x86_syntax snare_x86_att_syntax = {
+    .register_sigil = "%",
+    .reversed = true,
+    .shift_count = NULL,
+    .mnemonic = att_mnemonic,
+    .operand = att_operand,
+};
