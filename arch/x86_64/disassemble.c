@@ -151,28 +151,72 @@ static void select_operands(snare_x86_view *view,
     }
 }
 
+/* binutils' names of the segment override prefixes */
+static const char *segment_name(uint8_t prefix) {
+  switch (prefix) {
+  case 0x26: return "es";
+  case 0x2e: return "cs";
+  case 0x36: return "ss";
+  case 0x3e: return "ds";
+  case 0x64: return "fs";
+  case 0x65: return "gs";
+  default: return NULL;
+  }
+}
+
+/* Whether REX.W is set where it changes nothing: a near branch's operand
+   is 64 bits already (gcc's TLS call "data16 data16 rex.W call"). */
+static bool unused_rex_w(const ZydisDecodedInstruction *insn, uint8_t prefix) {
+  return prefix == 0x48 && (insn->meta.category == ZYDIS_CATEGORY_CALL ||
+                            insn->meta.category == ZYDIS_CATEGORY_UNCOND_BR);
+}
+
+/*
+ * A segment prefix binutils names before the mnemonic: es, cs and ss
+ * (no segments in 64-bit mode: "cs nopw"), fs and gs where nothing reads
+ * memory, ds where it is no notrack; none on a string instruction, and
+ * in AT&T none that hints a branch (the mnemonic's ",pt" says it).
+ */
+static const char *segment_prefix(const ZydisDecodedInstruction *insn,
+                                  const snare_x86_syntax *syntax,
+                                  uint8_t prefix, bool ignored) {
+  const char *name = segment_name(prefix);
+  bool hint = insn->attributes & (ZYDIS_ATTRIB_HAS_BRANCH_TAKEN |
+                                  ZYDIS_ATTRIB_HAS_BRANCH_NOT_TAKEN);
+  if (name == NULL || insn->meta.category == ZYDIS_CATEGORY_STRINGOP ||
+      (hint && syntax->branch_hints))
+    return NULL;
+  if (prefix == 0x3e && (insn->attributes & ZYDIS_ATTRIB_HAS_NOTRACK))
+    return "notrack";
+  if ((prefix == 0x3e || prefix == 0x64 || prefix == 0x65) && !ignored &&
+      !hint)
+    return NULL; /* the memory operand's segment */
+  return name;
+}
+
 /* The prefixes binutils names before the mnemonic: lock, rep*, notrack,
-   bnd, and the ones the instruction ignores (cs, data16 on padding nops,
-   repz before ret). */
+   bnd, and the ones the instruction ignores (data16 and cs on padding
+   nops, repz before ret, rex.W). */
 static void append_prefixes(snare_x86_text *out,
-                            const ZydisDecodedInstruction *insn) {
+                            const ZydisDecodedInstruction *insn,
+                            const snare_x86_syntax *syntax) {
   uint64_t attributes = insn->attributes;
   for (unsigned i = 0; i < insn->raw.prefix_count; i++) {
     uint8_t value = insn->raw.prefixes[i].value;
-    bool ignored = insn->raw.prefixes[i].type == ZYDIS_PREFIX_TYPE_IGNORED;
-    if (value == 0x66 && ignored)
+    ZydisPrefixType type = insn->raw.prefixes[i].type;
+    bool ignored = type == ZYDIS_PREFIX_TYPE_IGNORED;
+    const char *segment = segment_prefix(insn, syntax, value, ignored);
+    if (value == 0x66 && (ignored || (insn->raw.rex.W &&
+                                      type != ZYDIS_PREFIX_TYPE_MANDATORY)))
       snare_x86_append(out, "data16 ");
-    else if (value == 0x2e &&
-             !(attributes & ZYDIS_ATTRIB_HAS_BRANCH_NOT_TAKEN))
-      snare_x86_append(out, "cs ");
-    else if (value == 0x3e && (attributes & ZYDIS_ATTRIB_HAS_NOTRACK))
-      snare_x86_append(out, "notrack ");
-    else if (value == 0x3e && ignored)
-      snare_x86_append(out, "ds ");
+    else if (segment)
+      snare_x86_append(out, "%s ", segment);
     else if (value == 0xf3 && ignored)
       snare_x86_append(out, "repz ");
     else if (value == 0xf2 && ignored)
       snare_x86_append(out, "repnz ");
+    else if (unused_rex_w(insn, value))
+      snare_x86_append(out, "rex.W ");
   }
   if (attributes & ZYDIS_ATTRIB_HAS_LOCK)
     snare_x86_append(out, "lock ");
@@ -198,7 +242,7 @@ static void append_prefixes(snare_x86_text *out,
 static void append_instruction(snare_x86_text *out,
                                const snare_x86_view *view,
                                const snare_x86_syntax *syntax) {
-  append_prefixes(out, view->insn);
+  append_prefixes(out, view->insn, syntax);
   syntax->mnemonic(out, view);
   if (view->count == 0)
     return;

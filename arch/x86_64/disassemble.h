@@ -55,6 +55,7 @@ typedef struct {
   const char *register_sigil; /* "%" or "" */
   bool reversed;              /* sources first (AT&T) */
   const char *shift_count;    /* the 1 of d0/d1 shifts; NULL: unshown */
+  bool branch_hints;          /* jcc's 2e/3e as ",pn"/",pt" (AT&T) */
   /* appends the mnemonic (view->name and the syntax's own suffixes) */
   void (*mnemonic)(snare_x86_text *out, const snare_x86_view *view);
   /* appends shown operand i with its decorations */

@@ -39,12 +39,21 @@ static bool is_vector_register(ZydisRegister reg) {
          class == ZYDIS_REGCLASS_ZMM || class == ZYDIS_REGCLASS_MASK;
 }
 
+/* The conversions of a float to an integer register, which tells the
+   size ("cvttsd2si 0x8(%rsp),%r13d") */
+static bool is_conversion_to_integer(ZydisMnemonic m) {
+  return m == ZYDIS_MNEMONIC_CVTSD2SI || m == ZYDIS_MNEMONIC_CVTTSD2SI ||
+         m == ZYDIS_MNEMONIC_CVTSS2SI || m == ZYDIS_MNEMONIC_CVTTSS2SI ||
+         m == ZYDIS_MNEMONIC_VCVTSD2SI || m == ZYDIS_MNEMONIC_VCVTTSD2SI ||
+         m == ZYDIS_MNEMONIC_VCVTSS2SI || m == ZYDIS_MNEMONIC_VCVTTSS2SI;
+}
+
 /*
  * Whether binutils spells the operand size into the mnemonic: a memory
  * operand whose size no register operand of the same size tells
  * ("movl $0x0,(%rax)", "shll %cl,(%rax)", "cvtsi2sdl (%rax),%xmm0"), but
- * not for branches, push/pop (64-bit by default), vector instructions or
- * the MXCSR's load and store.
+ * not for branches, push/pop (64-bit by default), vector instructions,
+ * conversions to an integer register or the MXCSR's load and store.
  */
 static bool needs_suffix(const snare_x86_view *view,
                          const ZydisDecodedOperand **memory) {
@@ -67,6 +76,7 @@ static bool needs_suffix(const snare_x86_view *view,
       insn->mnemonic == ZYDIS_MNEMONIC_MOVSX ||
       insn->mnemonic == ZYDIS_MNEMONIC_MOVZX ||
       insn->mnemonic == ZYDIS_MNEMONIC_MOVSXD ||
+      is_conversion_to_integer(insn->mnemonic) ||
       insn->mnemonic == ZYDIS_MNEMONIC_LDMXCSR ||
       insn->mnemonic == ZYDIS_MNEMONIC_STMXCSR ||
       insn->mnemonic == ZYDIS_MNEMONIC_VLDMXCSR ||
@@ -151,6 +161,12 @@ static void att_mnemonic(snare_x86_text *out, const snare_x86_view *view) {
   } else {
     snare_x86_append(out, "%s", name);
   }
+  if (insn->meta.category == ZYDIS_CATEGORY_COND_BR)
+    snare_x86_append(out, "%s",
+                     insn->attributes & ZYDIS_ATTRIB_HAS_BRANCH_TAKEN ? ",pt"
+                     : insn->attributes & ZYDIS_ATTRIB_HAS_BRANCH_NOT_TAKEN
+                         ? ",pn"
+                         : "");
   const ZydisDecodedOperand *memory;
   char suffix;
   if (needs_suffix(view, &memory) && (suffix = size_suffix(memory->size)))
@@ -174,10 +190,12 @@ static void append_memory(snare_x86_text *out, const snare_x86_view *view,
   }
   bool has_register =
       mem->base != ZYDIS_REGISTER_NONE || mem->index != ZYDIS_REGISTER_NONE;
-  if (mem->disp.has_displacement || !has_register)
-    append_signed_hex(out, mem->disp.value);
-  if (!has_register)
+  if (!has_register) { /* an absolute address, 64 bits unsigned */
+    snare_x86_append(out, "0x%llx", (unsigned long long)mem->disp.value);
     return;
+  }
+  if (mem->disp.has_displacement)
+    append_signed_hex(out, mem->disp.value);
   snare_x86_append(out, "(");
   if (mem->base != ZYDIS_REGISTER_NONE)
     snare_x86_append_register(out, syntax, mem->base, NULL);
@@ -194,6 +212,14 @@ static void append_memory(snare_x86_text *out, const snare_x86_view *view,
                      (unsigned)(avx->vector_length / operand->element_size));
 }
 
+/* True for in's and out's port register dx */
+static bool is_port(const ZydisDecodedInstruction *insn,
+                    const ZydisDecodedOperand *operand) {
+  return (insn->mnemonic == ZYDIS_MNEMONIC_IN ||
+          insn->mnemonic == ZYDIS_MNEMONIC_OUT) &&
+         operand->reg.value == ZYDIS_REGISTER_DX;
+}
+
 static void att_operand(snare_x86_text *out, const snare_x86_view *view,
                         unsigned i) {
   const ZydisDecodedOperand *operand = view->shown[i];
@@ -204,8 +230,11 @@ static void att_operand(snare_x86_text *out, const snare_x86_view *view,
     snare_x86_append(out, "*");
   switch (operand->type) {
   case ZYDIS_OPERAND_TYPE_REGISTER:
-    snare_x86_append_register(out, &snare_x86_att_syntax, operand->reg.value,
-                              operand);
+    if (is_port(view->insn, operand))
+      snare_x86_append(out, "(%%dx)"); /* binutils' port address */
+    else
+      snare_x86_append_register(out, &snare_x86_att_syntax,
+                                operand->reg.value, operand);
     break;
   case ZYDIS_OPERAND_TYPE_IMMEDIATE:
     snare_x86_append(out, operand->imm.is_relative ? "0x%llx" : "$0x%llx",
@@ -227,6 +256,7 @@ const snare_x86_syntax snare_x86_att_syntax = {
     .register_sigil = "%",
     .reversed = true,
     .shift_count = NULL,
+    .branch_hints = true,
     .mnemonic = att_mnemonic,
     .operand = att_operand,
 };

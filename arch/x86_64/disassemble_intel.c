@@ -126,6 +126,7 @@ const snare_x86_syntax snare_x86_intel_syntax = {
     .register_sigil = "",
     .reversed = false,
     .shift_count = "1",
+    .branch_hints = false,
     .mnemonic = intel_mnemonic,
     .operand = intel_operand,
 };

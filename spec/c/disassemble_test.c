@@ -37,68 +37,190 @@ Test(disassemble, formats_one_instruction_with_its_length) {
   cr_assert_eq(snare_disassemble(at + 1, SNARE_DISASSEMBLY_INTEL, text,
                                  sizeof text, &length),
                SNARE_OK);
-  cr_assert_str_eq(text, "mov rbp, rsp");
+  cr_assert_str_eq(text, "mov    rbp,rsp");
   cr_assert_eq(snare_disassemble(at + 4, SNARE_DISASSEMBLY_INTEL, text,
                                  sizeof text, &length),
                SNARE_OK);
-  snprintf(expected, sizeof expected, "call 0x%llx",
+  snprintf(expected, sizeof expected, "call   0x%llx",
            (unsigned long long)(at + 9 + 0x100));
   cr_assert_str_eq(text, expected);
 }
 
-/* The spellings where Zydis's own AT&T formatter and binutils differ,
-   each as objdump 2.40 and gdb 13 print it. */
-Test(disassemble, spells_att_as_binutils) {
-  static const struct {
-    uint8_t bytes[16];
-    size_t length;
-    const char *text;
-  } cases[] = {
-      {{0xc7, 0x45, 0xfc, 0x00, 0x00, 0x00, 0x00}, 7, "movl   $0x0,-0x4(%rbp)"},
-      {{0x83, 0x45, 0xfc, 0x01}, 4, "addl   $0x1,-0x4(%rbp)"},
-      {{0x88, 0x02}, 2, "mov    %al,(%rdx)"},
-      {{0x0f, 0xb6, 0xc0}, 3, "movzbl %al,%eax"},
-      {{0x0f, 0xbf, 0x06}, 3, "movswl (%rsi),%eax"},
-      {{0x48, 0x63, 0xd0}, 3, "movslq %eax,%rdx"},
-      {{0x48, 0x98}, 2, "cltq"},
-      {{0x99}, 1, "cltd"},
-      {{0x48, 0xb8, 1, 2, 3, 4, 5, 6, 7, 8}, 10, "movabs $0x807060504030201,%rax"},
-      {{0x48, 0x83, 0xe4, 0xf0}, 4, "and    $0xfffffffffffffff0,%rsp"},
-      {{0x83, 0xf8, 0xff}, 3, "cmp    $0xffffffff,%eax"},
-      {{0xd1, 0xea}, 2, "shr    %edx"},
-      {{0xd3, 0x20}, 2, "shll   %cl,(%rax)"},
-      {{0x0f, 0x94, 0xc0}, 3, "sete   %al"},
-      {{0x0f, 0x4f, 0xc2}, 3, "cmovg  %edx,%eax"},
-      {{0x0f, 0x1f, 0x40, 0x00}, 4, "nopl   0x0(%rax)"},
-      {{0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00}, 6, "nopw   0x0(%rax,%rax,1)"},
-      {{0x66, 0x2e, 0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0}, 10,
-       "cs nopw 0x0(%rax,%rax,1)"},
-      {{0x66, 0x66, 0x2e, 0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0}, 11,
-       "data16 cs nopw 0x0(%rax,%rax,1)"},
-      {{0x66, 0x90}, 2, "xchg   %ax,%ax"},
-      {{0xf3, 0x0f, 0x1e, 0xfa}, 4, "endbr64"},
-      {{0x3e, 0xff, 0xe0}, 3, "notrack jmp *%rax"},
-      {{0xff, 0x24, 0xc5, 0x10, 0, 0, 0}, 7, "jmp    *0x10(,%rax,8)"},
-      {{0xf3, 0x48, 0xab}, 3, "rep stos %rax,%es:(%rdi)"},
-      {{0xf3, 0xa5}, 2, "rep movsl %ds:(%rsi),%es:(%rdi)"},
-      {{0x64, 0x48, 0x8b, 0x04, 0x25, 0x28, 0, 0, 0}, 9, "mov    %fs:0x28,%rax"},
-      {{0xf2, 0x0f, 0x2a, 0x45, 0xec}, 5, "cvtsi2sdl -0x14(%rbp),%xmm0"},
-      {{0x66, 0x0f, 0xef, 0xc0}, 4, "pxor   %xmm0,%xmm0"},
-      {{0x0f, 0x18, 0x08}, 3, "prefetcht0 (%rax)"},
-      {{0xdd, 0xd8}, 2, "fstp   %st(0)"},
-      {{0xde, 0xf9}, 2, "fdivrp %st,%st(1)"},
-      {{0xdb, 0x6c, 0x24, 0x10}, 4, "fldt   0x10(%rsp)"},
-      {{0xdf, 0x6c, 0x24, 0x18}, 4, "fildll 0x18(%rsp)"},
-      {{0x66, 0x0f, 0x3a, 0x44, 0xc1, 0x11}, 6, "pclmulhqhqdq %xmm1,%xmm0"},
-      {{0x66, 0x0f, 0x38, 0x10, 0xd1}, 5, "pblendvb %xmm0,%xmm1,%xmm2"},
-      {{0xf2, 0x0f, 0xc2, 0xc1, 0x01}, 5, "cmpltsd %xmm1,%xmm0"},
-      {{0xc3}, 1, "ret"},
-  };
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    size_t length;
-    cr_expect_str_eq(att(cases[i].bytes, &length), cases[i].text);
-    cr_expect_eq(length, cases[i].length, "%s", cases[i].text);
+/* The spellings where Zydis's own formatters and binutils differ, each
+   as objdump 2.40 and gdb 13 print it in AT&T and in Intel syntax. */
+static const struct {
+  uint8_t bytes[16];
+  size_t length;
+  const char *att;
+  const char *intel;
+} spellings[] = {
+      {{0xc7, 0x45, 0xfc, 0x00, 0x00, 0x00, 0x00}, 7,
+       "movl   $0x0,-0x4(%rbp)",
+       "mov    DWORD PTR [rbp-0x4],0x0"},
+      {{0x83, 0x45, 0xfc, 0x01}, 4,
+       "addl   $0x1,-0x4(%rbp)",
+       "add    DWORD PTR [rbp-0x4],0x1"},
+      {{0x88, 0x02}, 2,
+       "mov    %al,(%rdx)",
+       "mov    BYTE PTR [rdx],al"},
+      {{0x0f, 0xb6, 0xc0}, 3,
+       "movzbl %al,%eax",
+       "movzx  eax,al"},
+      {{0x0f, 0xbf, 0x06}, 3,
+       "movswl (%rsi),%eax",
+       "movsx  eax,WORD PTR [rsi]"},
+      {{0x48, 0x63, 0xd0}, 3,
+       "movslq %eax,%rdx",
+       "movsxd rdx,eax"},
+      {{0x48, 0x98}, 2,
+       "cltq",
+       "cdqe"},
+      {{0x99}, 1,
+       "cltd",
+       "cdq"},
+      {{0x48, 0xb8, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08}, 10,
+       "movabs $0x807060504030201,%rax",
+       "movabs rax,0x807060504030201"},
+      {{0x48, 0x83, 0xe4, 0xf0}, 4,
+       "and    $0xfffffffffffffff0,%rsp",
+       "and    rsp,0xfffffffffffffff0"},
+      {{0x83, 0xf8, 0xff}, 3,
+       "cmp    $0xffffffff,%eax",
+       "cmp    eax,0xffffffff"},
+      {{0xd1, 0xea}, 2,
+       "shr    %edx",
+       "shr    edx,1"},
+      {{0xd3, 0x20}, 2,
+       "shll   %cl,(%rax)",
+       "shl    DWORD PTR [rax],cl"},
+      {{0x0f, 0x94, 0xc0}, 3,
+       "sete   %al",
+       "sete   al"},
+      {{0x0f, 0x4f, 0xc2}, 3,
+       "cmovg  %edx,%eax",
+       "cmovg  eax,edx"},
+      {{0x0f, 0x1f, 0x40, 0x00}, 4,
+       "nopl   0x0(%rax)",
+       "nop    DWORD PTR [rax+0x0]"},
+      {{0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00}, 6,
+       "nopw   0x0(%rax,%rax,1)",
+       "nop    WORD PTR [rax+rax*1+0x0]"},
+      {{0x66, 0x2e, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00}, 10,
+       "cs nopw 0x0(%rax,%rax,1)",
+       "cs nop WORD PTR [rax+rax*1+0x0]"},
+      {{0x66, 0x66, 0x2e, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00}, 11,
+       "data16 cs nopw 0x0(%rax,%rax,1)",
+       "data16 cs nop WORD PTR [rax+rax*1+0x0]"},
+      {{0x66, 0x90}, 2,
+       "xchg   %ax,%ax",
+       "xchg   ax,ax"},
+      {{0xf3, 0x0f, 0x1e, 0xfa}, 4,
+       "endbr64",
+       "endbr64"},
+      {{0x3e, 0xff, 0xe0}, 3,
+       "notrack jmp *%rax",
+       "notrack jmp rax"},
+      {{0xff, 0x24, 0xc5, 0x10, 0x00, 0x00, 0x00}, 7,
+       "jmp    *0x10(,%rax,8)",
+       "jmp    QWORD PTR [rax*8+0x10]"},
+      {{0xf3, 0x48, 0xab}, 3,
+       "rep stos %rax,%es:(%rdi)",
+       "rep stos QWORD PTR es:[rdi],rax"},
+      {{0xf3, 0xa5}, 2,
+       "rep movsl %ds:(%rsi),%es:(%rdi)",
+       "rep movs DWORD PTR es:[rdi],DWORD PTR ds:[rsi]"},
+      {{0x64, 0x48, 0x8b, 0x04, 0x25, 0x28, 0x00, 0x00, 0x00}, 9,
+       "mov    %fs:0x28,%rax",
+       "mov    rax,QWORD PTR fs:0x28"},
+      {{0xf2, 0x0f, 0x2a, 0x45, 0xec}, 5,
+       "cvtsi2sdl -0x14(%rbp),%xmm0",
+       "cvtsi2sd xmm0,DWORD PTR [rbp-0x14]"},
+      {{0x66, 0x0f, 0xef, 0xc0}, 4,
+       "pxor   %xmm0,%xmm0",
+       "pxor   xmm0,xmm0"},
+      {{0x0f, 0x18, 0x08}, 3,
+       "prefetcht0 (%rax)",
+       "prefetcht0 BYTE PTR [rax]"},
+      {{0xdd, 0xd8}, 2,
+       "fstp   %st(0)",
+       "fstp   st(0)"},
+      {{0xde, 0xf9}, 2,
+       "fdivrp %st,%st(1)",
+       "fdivp  st(1),st"},
+      {{0xdb, 0x6c, 0x24, 0x10}, 4,
+       "fldt   0x10(%rsp)",
+       "fld    TBYTE PTR [rsp+0x10]"},
+      {{0xdf, 0x6c, 0x24, 0x18}, 4,
+       "fildll 0x18(%rsp)",
+       "fild   QWORD PTR [rsp+0x18]"},
+      {{0x66, 0x0f, 0x3a, 0x44, 0xc1, 0x11}, 6,
+       "pclmulhqhqdq %xmm1,%xmm0",
+       "pclmulhqhqdq xmm0,xmm1"},
+      {{0x66, 0x0f, 0x38, 0x10, 0xd1}, 5,
+       "pblendvb %xmm0,%xmm1,%xmm2",
+       "pblendvb xmm2,xmm1,xmm0"},
+      {{0xf2, 0x0f, 0xc2, 0xc1, 0x01}, 5,
+       "cmpltsd %xmm1,%xmm0",
+       "cmpltsd xmm0,xmm1"},
+      {{0xc3}, 1,
+       "ret",
+       "ret"},
+      {{0x62, 0xf1, 0x7f, 0xc9, 0x6f, 0x0f}, 6,
+       "vmovdqu8 (%rdi),%zmm1{%k1}{z}",
+       "vmovdqu8 zmm1{k1}{z},ZMMWORD PTR [rdi]"},
+      {{0x62, 0xf2, 0x76, 0x49, 0x26, 0xe1}, 6,
+       "vptestnmb %zmm1,%zmm1,%k4{%k1}",
+       "vptestnmb k4{k1},zmm1,zmm1"},
+      {{0x62, 0xf3, 0x7d, 0x49, 0x3f, 0xeb, 0x00}, 7,
+       "vpcmpeqb %zmm3,%zmm0,%k5{%k1}",
+       "vpcmpeqb k5{k1},zmm0,zmm3"},
+      {{0x62, 0xf1, 0x74, 0x58, 0x58, 0x40, 0x01}, 7,
+       "vaddps 0x4(%rax){1to16},%zmm1,%zmm0",
+       "vaddps zmm0,zmm1,DWORD BCST [rax+0x4]"},
+      {{0x62, 0xf1, 0x74, 0x18, 0x58, 0xc2}, 6,
+       "vaddps {rn-sae},%zmm2,%zmm1,%zmm0",
+       "vaddps zmm0,zmm1,zmm2{rn-sae}"},
+      {{0x62, 0xf3, 0x7d, 0x18, 0x08, 0xc1, 0x04}, 7,
+       "vrndscaleps $0x4,{sae},%zmm1,%zmm0",
+       "vrndscaleps zmm0,zmm1{sae},0x4"},
+      {{0x62, 0xf1, 0x7c, 0x49, 0x11, 0x00}, 6,
+       "vmovups %zmm0,(%rax){%k1}",
+       "vmovups ZMMWORD PTR [rax]{k1},zmm0"},
+      {{0xc5, 0xf8, 0xc2, 0xc1, 0x11}, 5,
+       "vcmplt_oqps %xmm1,%xmm0,%xmm0",
+       "vcmplt_oqps xmm0,xmm0,xmm1"},
+      {{0x0f, 0xae, 0x9f, 0xc0, 0x01, 0x00, 0x00}, 7,
+       "stmxcsr 0x1c0(%rdi)",
+       "stmxcsr DWORD PTR [rdi+0x1c0]"},
+      {{0xf3, 0xc3}, 2,
+       "repz ret",
+       "repz ret"},
+      {{0x8b, 0x04, 0x25, 0x10, 0x00, 0x00, 0x00}, 7,
+       "mov    0x10,%eax",
+       "mov    eax,DWORD PTR ds:0x10"},
+};
+
+static void expect_spellings(snare_disassembly_flavor flavor) {
+  for (size_t i = 0; i < sizeof spellings / sizeof spellings[0]; i++) {
+    const char *expected = flavor == SNARE_DISASSEMBLY_INTEL
+                               ? spellings[i].intel
+                               : spellings[i].att;
+    char text[128];
+    size_t length = 0;
+    cr_expect_eq(snare_disassemble((uint64_t)(uintptr_t)spellings[i].bytes,
+                                   flavor, text, sizeof text, &length),
+                 SNARE_OK, "%s", expected);
+    cr_expect_str_eq(text, expected);
+    cr_expect_eq(length, spellings[i].length, "%s", expected);
   }
+}
+
+Test(disassemble, spells_att_as_binutils) {
+  expect_spellings(SNARE_DISASSEMBLY_ATT);
+}
+
+Test(disassemble, spells_intel_as_binutils) {
+  expect_spellings(SNARE_DISASSEMBLY_INTEL);
 }
 
 Test(disassemble, rip_relative_operand_has_its_target_as_comment) {
@@ -115,6 +237,14 @@ Test(disassemble, rip_relative_operand_has_its_target_as_comment) {
   snprintf(expected, sizeof expected, "je     0x%llx",
            (unsigned long long)(at + 8));
   cr_assert_str_eq(att(code + 6, &length), expected);
+  char intel[96];
+  cr_assert_eq(snare_disassemble(at, SNARE_DISASSEMBLY_INTEL, intel,
+                                 sizeof intel, &length),
+               SNARE_OK);
+  snprintf(expected, sizeof expected,
+           "mov    eax,DWORD PTR [rip+0x10]        # 0x%llx",
+           (unsigned long long)(at + 6 + 0x10));
+  cr_assert_str_eq(intel, expected);
 }
 
 Test(disassemble, shows_original_bytes_under_a_breakpoint) {
