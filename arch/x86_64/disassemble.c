@@ -27,8 +27,9 @@ void snare_x86_append(snare_x86_text *out, const char *format, ...) {
     out->used = out->cap; /* truncated: vsnprintf kept the NUL */
 }
 
-bool snare_x86_is_shift_count(const ZydisDecodedInstruction *insn,
-                              const ZydisDecodedOperand *operand) {
+/* True if operand is the implicit 1 of a d0/d1 shift by one. */
+static bool is_shift_count(const ZydisDecodedInstruction *insn,
+                           const ZydisDecodedOperand *operand) {
   return operand->type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
          insn->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT &&
          (insn->opcode == 0xd0 || insn->opcode == 0xd1);
@@ -56,8 +57,10 @@ void snare_x86_append_register(snare_x86_text *out,
     snare_x86_append(out, "%s%s", sigil, ZydisRegisterGetString(reg));
 }
 
-uint64_t snare_x86_immediate(const snare_x86_view *view,
-                             const ZydisDecodedOperand *operand) {
+/* An immediate's value as binutils shows it: a relative target absolute,
+   a sign-extended immediate at the operation's width. */
+static uint64_t immediate_value(const snare_x86_view *view,
+                                const ZydisDecodedOperand *operand) {
   uint64_t value = operand->imm.value.u;
   if (operand->imm.is_relative) {
     ZydisCalcAbsoluteAddress(view->insn, operand, view->addr, &value);
@@ -106,7 +109,7 @@ static bool shows_operand(const snare_x86_view *view,
   if (operand->encoding == ZYDIS_OPERAND_ENCODING_MASK)
     return false;
   return syntax->shift_count != NULL ||
-         !snare_x86_is_shift_count(insn, operand);
+         !is_shift_count(insn, operand);
 }
 
 /* binutils' names of the EVEX rounding controls */
@@ -238,6 +241,62 @@ static void append_prefixes(snare_x86_text *out,
     snare_x86_append(out, "rep ");
 }
 
+/* True for in's and out's port register dx */
+static bool is_port(const ZydisDecodedInstruction *insn,
+                    const ZydisDecodedOperand *operand) {
+  return (insn->mnemonic == ZYDIS_MNEMONIC_IN ||
+          insn->mnemonic == ZYDIS_MNEMONIC_OUT) &&
+         operand->reg.value == ZYDIS_REGISTER_DX;
+}
+
+/* One operand in the syntax's spelling. */
+static void append_operand(snare_x86_text *out, const snare_x86_view *view,
+                           const snare_x86_syntax *syntax,
+                           const ZydisDecodedOperand *operand) {
+  if (snare_x86_is_branch(view->insn) &&
+      operand->type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
+    snare_x86_append(out, "%s", syntax->indirect_mark);
+  switch (operand->type) {
+  case ZYDIS_OPERAND_TYPE_REGISTER:
+    if (syntax->port && is_port(view->insn, operand))
+      snare_x86_append(out, "%s", syntax->port);
+    else
+      snare_x86_append_register(out, syntax, operand->reg.value, operand);
+    break;
+  case ZYDIS_OPERAND_TYPE_IMMEDIATE:
+    if (is_shift_count(view->insn, operand))
+      snare_x86_append(out, "%s", syntax->shift_count);
+    else
+      snare_x86_append(out, "%s0x%llx",
+                       operand->imm.is_relative ? "" : syntax->immediate_sigil,
+                       (unsigned long long)immediate_value(view, operand));
+    break;
+  case ZYDIS_OPERAND_TYPE_MEMORY:
+    syntax->memory(out, view, operand);
+    break;
+  default:
+    break;
+  }
+}
+
+/* Shown operand i and its EVEX decorations: the destination's write mask
+   and {z} ("%zmm1{%k1}{z}"), the rounding control of the operand it
+   follows ("zmm2{rn-sae}", or before it in AT&T: "{rn-sae},%zmm2"). */
+static void append_decorated(snare_x86_text *out, const snare_x86_view *view,
+                             const snare_x86_syntax *syntax, unsigned i) {
+  bool rounded = view->rounding && i == view->rounded;
+  if (rounded && syntax->rounding_first)
+    snare_x86_append(out, "{%s},", view->rounding);
+  append_operand(out, view, syntax, view->shown[i]);
+  if (i == 0 && view->mask != ZYDIS_REGISTER_NONE)
+    snare_x86_append(out, "{%s%s}", syntax->register_sigil,
+                     ZydisRegisterGetString(view->mask));
+  if (i == 0 && view->zeroing)
+    snare_x86_append(out, "{z}");
+  if (rounded && !syntax->rounding_first)
+    snare_x86_append(out, "{%s}", view->rounding);
+}
+
 /* The whole line: prefixes, mnemonic, operands, rip-relative comment. */
 static void append_instruction(snare_x86_text *out,
                                const snare_x86_view *view,
@@ -257,7 +316,7 @@ static void append_instruction(snare_x86_text *out,
     unsigned i = reversed ? view->count - 1 - k : k;
     if (k > 0)
       snare_x86_append(out, ",");
-    syntax->operand(out, view, i);
+    append_decorated(out, view, syntax, i);
     if (view->shown[i]->type == ZYDIS_OPERAND_TYPE_MEMORY &&
         view->shown[i]->mem.base == ZYDIS_REGISTER_RIP)
       riprel = view->shown[i];

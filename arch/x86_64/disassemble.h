@@ -56,11 +56,16 @@ typedef struct {
   bool reversed;              /* sources first (AT&T) */
   const char *shift_count;    /* the 1 of d0/d1 shifts; NULL: unshown */
   bool branch_hints;          /* jcc's 2e/3e as ",pn"/",pt" (AT&T) */
+  bool rounding_first;        /* "{rn-sae}," before the operand (AT&T),
+                                 not "zmm2{rn-sae}" after it */
   /* appends the mnemonic (view->name and the syntax's own suffixes) */
   void (*mnemonic)(snare_x86_text *out, const snare_x86_view *view);
-  /* appends shown operand i with its decorations */
-  void (*operand)(snare_x86_text *out, const snare_x86_view *view,
-                  unsigned i);
+  const char *immediate_sigil; /* "$" or "" */
+  const char *indirect_mark;   /* before an indirect branch's target */
+  const char *port;            /* in's and out's dx; NULL: as a register */
+  /* appends a memory operand (disassemble.c adds the EVEX decorations) */
+  void (*memory)(snare_x86_text *out, const snare_x86_view *view,
+                 const ZydisDecodedOperand *operand);
 } snare_x86_syntax;
 
 SNARE_HIDDEN extern const snare_x86_syntax snare_x86_att_syntax;
@@ -68,10 +73,6 @@ SNARE_HIDDEN extern const snare_x86_syntax snare_x86_intel_syntax;
 
 /* Fills view->name and view->pseudo_op (disassemble_names.c). */
 SNARE_HIDDEN void snare_x86_name(snare_x86_view *view);
-
-/* True if operand is the implicit 1 of a d0/d1 shift by one. */
-SNARE_HIDDEN bool snare_x86_is_shift_count(const ZydisDecodedInstruction *insn,
-                                           const ZydisDecodedOperand *operand);
 
 /* True for call, jmp and jcc. */
 SNARE_HIDDEN bool snare_x86_is_branch(const ZydisDecodedInstruction *insn);
@@ -82,13 +83,9 @@ SNARE_HIDDEN void snare_x86_append_register(
     snare_x86_text *out, const snare_x86_syntax *syntax, ZydisRegister reg,
     const ZydisDecodedOperand *operand);
 
-/* An immediate's value as binutils shows it: a relative target absolute,
-   a sign-extended immediate at the operation's width. */
-SNARE_HIDDEN uint64_t snare_x86_immediate(const snare_x86_view *view,
-                                          const ZydisDecodedOperand *operand);
-
-/* Whether operand shows the segment register binutils names ("%fs:",
-   "es:[rdi]"); Intel also names ds: of an absolute address. */
+/* Whether binutils names operand's segment register ("%fs:0x28",
+   "es:[rdi]"): fs and gs, and a string instruction's (Intel also names
+   ds: of an absolute address). */
 SNARE_HIDDEN bool snare_x86_shows_segment(const snare_x86_view *view,
                                           const ZydisDecodedOperand *operand);
 

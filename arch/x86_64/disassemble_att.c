@@ -180,6 +180,8 @@ static void append_signed_hex(snare_x86_text *out, int64_t value) {
     snare_x86_append(out, "0x%llx", (unsigned long long)value);
 }
 
+/* A memory operand: "%fs:0x28", "-0x14(%rbp)", "0x10(,%rax,8)",
+   "(%rax){1to16}". */
 static void append_memory(snare_x86_text *out, const snare_x86_view *view,
                           const ZydisDecodedOperand *operand) {
   const ZydisDecodedOperandMem *mem = &operand->mem;
@@ -212,51 +214,15 @@ static void append_memory(snare_x86_text *out, const snare_x86_view *view,
                      (unsigned)(avx->vector_length / operand->element_size));
 }
 
-/* True for in's and out's port register dx */
-static bool is_port(const ZydisDecodedInstruction *insn,
-                    const ZydisDecodedOperand *operand) {
-  return (insn->mnemonic == ZYDIS_MNEMONIC_IN ||
-          insn->mnemonic == ZYDIS_MNEMONIC_OUT) &&
-         operand->reg.value == ZYDIS_REGISTER_DX;
-}
-
-static void att_operand(snare_x86_text *out, const snare_x86_view *view,
-                        unsigned i) {
-  const ZydisDecodedOperand *operand = view->shown[i];
-  if (view->rounding && i == view->rounded)
-    snare_x86_append(out, "{%s},", view->rounding);
-  if (snare_x86_is_branch(view->insn) &&
-      operand->type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
-    snare_x86_append(out, "*");
-  switch (operand->type) {
-  case ZYDIS_OPERAND_TYPE_REGISTER:
-    if (is_port(view->insn, operand))
-      snare_x86_append(out, "(%%dx)"); /* binutils' port address */
-    else
-      snare_x86_append_register(out, &snare_x86_att_syntax,
-                                operand->reg.value, operand);
-    break;
-  case ZYDIS_OPERAND_TYPE_IMMEDIATE:
-    snare_x86_append(out, operand->imm.is_relative ? "0x%llx" : "$0x%llx",
-                     (unsigned long long)snare_x86_immediate(view, operand));
-    break;
-  case ZYDIS_OPERAND_TYPE_MEMORY:
-    append_memory(out, view, operand);
-    break;
-  default:
-    break;
-  }
-  if (i == 0 && view->mask != ZYDIS_REGISTER_NONE)
-    snare_x86_append(out, "{%%%s}", ZydisRegisterGetString(view->mask));
-  if (i == 0 && view->zeroing)
-    snare_x86_append(out, "{z}");
-}
-
 const snare_x86_syntax snare_x86_att_syntax = {
     .register_sigil = "%",
     .reversed = true,
     .shift_count = NULL,
     .branch_hints = true,
+    .rounding_first = true,
+    .immediate_sigil = "$",
+    .indirect_mark = "*",
+    .port = "(%dx)",
     .mnemonic = att_mnemonic,
-    .operand = att_operand,
+    .memory = append_memory,
 };

@@ -45,6 +45,8 @@ static const char *size_name(const ZydisDecodedInstruction *insn,
   }
 }
 
+/* A memory operand: "QWORD PTR fs:0x28", "DWORD PTR [rbp-0x14]",
+   "QWORD PTR [rax*8+0x10]", "DWORD BCST [rax]", "ds:0x601040". */
 static void append_memory(snare_x86_text *out, const snare_x86_view *view,
                           const ZydisDecodedOperand *operand) {
   const ZydisDecodedInstruction *insn = view->insn;
@@ -84,35 +86,6 @@ static void append_memory(snare_x86_text *out, const snare_x86_view *view,
   snare_x86_append(out, "]");
 }
 
-static void intel_operand(snare_x86_text *out, const snare_x86_view *view,
-                          unsigned i) {
-  const ZydisDecodedOperand *operand = view->shown[i];
-  switch (operand->type) {
-  case ZYDIS_OPERAND_TYPE_REGISTER:
-    snare_x86_append_register(out, &snare_x86_intel_syntax,
-                              operand->reg.value, operand);
-    break;
-  case ZYDIS_OPERAND_TYPE_IMMEDIATE:
-    if (snare_x86_is_shift_count(view->insn, operand))
-      snare_x86_append(out, "%s", snare_x86_intel_syntax.shift_count);
-    else
-      snare_x86_append(out, "0x%llx",
-                       (unsigned long long)snare_x86_immediate(view, operand));
-    break;
-  case ZYDIS_OPERAND_TYPE_MEMORY:
-    append_memory(out, view, operand);
-    break;
-  default:
-    break;
-  }
-  if (i == 0 && view->mask != ZYDIS_REGISTER_NONE)
-    snare_x86_append(out, "{%s}", ZydisRegisterGetString(view->mask));
-  if (i == 0 && view->zeroing)
-    snare_x86_append(out, "{z}");
-  if (view->rounding && i == view->rounded)
-    snare_x86_append(out, "{%s}", view->rounding);
-}
-
 /* String instructions go by their bare names ("movs", "stos"): the
    operands tell the size. */
 static void intel_mnemonic(snare_x86_text *out, const snare_x86_view *view) {
@@ -127,6 +100,10 @@ const snare_x86_syntax snare_x86_intel_syntax = {
     .reversed = false,
     .shift_count = "1",
     .branch_hints = false,
+    .rounding_first = false,
+    .immediate_sigil = "",
+    .indirect_mark = "",
+    .port = NULL,
     .mnemonic = intel_mnemonic,
-    .operand = intel_operand,
+    .memory = append_memory,
 };
