@@ -78,6 +78,26 @@ bool snare_x86_shows_segment(const snare_x86_view *view,
          view->insn->meta.category == ZYDIS_CATEGORY_STRINGOP;
 }
 
+const char *snare_x86_index(const snare_x86_view *view,
+                            const ZydisDecodedOperand *operand,
+                            unsigned *scale) {
+  const ZydisDecodedInstruction *insn = view->insn;
+  const ZydisDecodedOperandMem *mem = &operand->mem;
+  *scale = mem->scale;
+  if (mem->index != ZYDIS_REGISTER_NONE)
+    return ZydisRegisterGetString(mem->index);
+  bool sib = operand->encoding == ZYDIS_OPERAND_ENCODING_MODRM_RM &&
+             insn->raw.modrm.mod != 3 && insn->raw.modrm.rm == 4;
+  if (!sib || insn->raw.sib.index != 4 ||
+      (insn->raw.sib.scale == 0 &&
+       (insn->raw.sib.base == 4 ||
+        (insn->raw.sib.base == 5 && insn->raw.modrm.mod == 0))))
+    return NULL; /* no SIB, a real index, or the SIB (%rsp) and
+                    absolute addresses need */
+  *scale = 1u << insn->raw.sib.scale;
+  return insn->address_width == 64 ? "riz" : "eiz";
+}
+
 /* SSE4.1's variable blends read xmm0 implicitly; binutils shows it
    ("pblendvb %xmm0,%xmm2,%xmm1"), Zydis hides it. */
 static bool shows_implicit_xmm0(const ZydisDecodedInstruction *insn) {
@@ -335,7 +355,12 @@ snare_status snare_arch_disassemble(uint64_t addr,
   ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT];
   if (cap == 0)
     return SNARE_UNSUPPORTED;
-  if (!snare_x86_decode(bytes, avail, &insn, operands))
+  /* binutils shows an fwait before an x87 instruction as one with it
+     ("fstcw" from 9b and fnstcw) */
+  bool waits = avail > 1 && bytes[0] == 0x9b &&
+               snare_x86_decode(bytes + 1, avail - 1, &insn, operands) &&
+               insn.meta.isa_set == ZYDIS_ISA_SET_X87;
+  if (!waits && !snare_x86_decode(bytes, avail, &insn, operands))
     return SNARE_UNDECODABLE;
   const snare_x86_syntax *syntax = flavor == SNARE_DISASSEMBLY_INTEL
                                        ? &snare_x86_intel_syntax
@@ -348,13 +373,14 @@ snare_status snare_arch_disassemble(uint64_t addr,
     snare_x86_append(&out, "xchg   %sax,%sax", syntax->register_sigil,
                      syntax->register_sigil);
   } else {
-    snare_x86_view view = {.insn = &insn, .operands = operands, .addr = addr};
+    snare_x86_view view = {.insn = &insn, .operands = operands,
+                           .addr = addr + waits, .waits = waits};
     snare_x86_name(&view);
     select_operands(&view, syntax);
     append_instruction(&out, &view, syntax);
   }
   if (out.used >= cap)
     return SNARE_UNSUPPORTED;
-  *length = insn.length;
+  *length = insn.length + waits;
   return SNARE_OK;
 }

@@ -36,6 +36,7 @@ typedef struct {
   const ZydisDecodedInstruction *insn;
   const ZydisDecodedOperand *operands; /* Zydis's, hidden ones too */
   uint64_t addr;                       /* where it runs */
+  bool waits; /* an fwait (9b) before it makes one instruction with it */
   /* the operands binutils shows, destination first */
   const ZydisDecodedOperand *shown[ZYDIS_MAX_OPERAND_COUNT];
   unsigned count;
@@ -82,6 +83,13 @@ SNARE_HIDDEN bool snare_x86_is_branch(const ZydisDecodedInstruction *insn);
 SNARE_HIDDEN void snare_x86_append_register(
     snare_x86_text *out, const snare_x86_syntax *syntax, ZydisRegister reg,
     const ZydisDecodedOperand *operand);
+
+/* The index binutils shows for a memory operand: Zydis's, or "riz" (or
+   "eiz") where a SIB byte names none but the base alone would need no SIB
+   ("(%rax,%riz,1)"); NULL if none. *scale receives its scale. */
+SNARE_HIDDEN const char *snare_x86_index(const snare_x86_view *view,
+                                         const ZydisDecodedOperand *operand,
+                                         unsigned *scale);
 
 /* Whether binutils names operand's segment register ("%fs:0x28",
    "es:[rdi]"): fs and gs, and a string instruction's (Intel also names

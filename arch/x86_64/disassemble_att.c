@@ -82,9 +82,12 @@ static bool needs_suffix(const snare_x86_view *view,
       insn->mnemonic == ZYDIS_MNEMONIC_VLDMXCSR ||
       insn->mnemonic == ZYDIS_MNEMONIC_VSTMXCSR)
     return false;
+  bool shift = insn->meta.category == ZYDIS_CATEGORY_SHIFT ||
+               insn->meta.category == ZYDIS_CATEGORY_ROTATE;
   for (unsigned i = 0; i < view->count; i++) {
-    if (operands[i]->type != ZYDIS_OPERAND_TYPE_REGISTER)
-      continue;
+    if (operands[i]->type != ZYDIS_OPERAND_TYPE_REGISTER ||
+        (shift && operands[i]->reg.value == ZYDIS_REGISTER_CL))
+      continue; /* a count does not size ("shrb %cl,(%rbx)") */
     vector |= is_vector_register(operands[i]->reg.value);
     sized_by_register |= operands[i]->size == (*memory)->size;
   }
@@ -147,7 +150,8 @@ static void att_mnemonic(snare_x86_text *out, const snare_x86_view *view) {
     snare_x86_append(out, "%s", extension);
   } else if (insn->mnemonic == ZYDIS_MNEMONIC_MOVSX ||
              insn->mnemonic == ZYDIS_MNEMONIC_MOVZX ||
-             insn->mnemonic == ZYDIS_MNEMONIC_MOVSXD) {
+             (insn->mnemonic == ZYDIS_MNEMONIC_MOVSXD &&
+              view->shown[0]->size == 64)) {
     snare_x86_append(out, "mov%c%c%c", name[3] == 'z' ? 'z' : 's',
                      size_suffix(view->shown[1]->size),
                      size_suffix(view->shown[0]->size));
@@ -190,8 +194,9 @@ static void append_memory(snare_x86_text *out, const snare_x86_view *view,
     snare_x86_append_register(out, syntax, mem->segment, NULL);
     snare_x86_append(out, ":");
   }
-  bool has_register =
-      mem->base != ZYDIS_REGISTER_NONE || mem->index != ZYDIS_REGISTER_NONE;
+  unsigned scale;
+  const char *index = snare_x86_index(view, operand, &scale);
+  bool has_register = mem->base != ZYDIS_REGISTER_NONE || index;
   if (!has_register) { /* an absolute address, 64 bits unsigned */
     snare_x86_append(out, "0x%llx", (unsigned long long)mem->disp.value);
     return;
@@ -201,11 +206,8 @@ static void append_memory(snare_x86_text *out, const snare_x86_view *view,
   snare_x86_append(out, "(");
   if (mem->base != ZYDIS_REGISTER_NONE)
     snare_x86_append_register(out, syntax, mem->base, NULL);
-  if (mem->index != ZYDIS_REGISTER_NONE) {
-    snare_x86_append(out, ",");
-    snare_x86_append_register(out, syntax, mem->index, NULL);
-    snare_x86_append(out, ",%u", mem->scale);
-  }
+  if (index)
+    snare_x86_append(out, ",%%%s,%u", index, scale);
   snare_x86_append(out, ")");
   const ZydisDecodedInstructionAvx *avx = &view->insn->avx;
   if (avx->broadcast.mode != ZYDIS_BROADCAST_MODE_INVALID &&

@@ -58,8 +58,9 @@ static void append_memory(snare_x86_text *out, const snare_x86_view *view,
                                                : operand->size);
   if (mem->type == ZYDIS_MEMOP_TYPE_MEM && size && !is_unsized(insn))
     snare_x86_append(out, "%s %s ", size, broadcast ? "BCST" : "PTR");
-  bool has_register =
-      mem->base != ZYDIS_REGISTER_NONE || mem->index != ZYDIS_REGISTER_NONE;
+  unsigned scale;
+  const char *index = snare_x86_index(view, operand, &scale);
+  bool has_register = mem->base != ZYDIS_REGISTER_NONE || index;
   if (snare_x86_shows_segment(view, operand) || !has_register) {
     snare_x86_append_register(out, syntax, mem->segment, NULL);
     snare_x86_append(out, ":");
@@ -71,12 +72,9 @@ static void append_memory(snare_x86_text *out, const snare_x86_view *view,
   snare_x86_append(out, "[");
   if (mem->base != ZYDIS_REGISTER_NONE)
     snare_x86_append_register(out, syntax, mem->base, NULL);
-  if (mem->index != ZYDIS_REGISTER_NONE) {
-    if (mem->base != ZYDIS_REGISTER_NONE)
-      snare_x86_append(out, "+");
-    snare_x86_append_register(out, syntax, mem->index, NULL);
-    snare_x86_append(out, "*%u", mem->scale);
-  }
+  if (index)
+    snare_x86_append(out, "%s%s*%u",
+                     mem->base != ZYDIS_REGISTER_NONE ? "+" : "", index, scale);
   int64_t disp = mem->disp.value;
   bool negative = disp < 0 && mem->base != ZYDIS_REGISTER_RIP;
   if (mem->disp.has_displacement)

@@ -1,7 +1,7 @@
 /*
  * disassemble_names.c - the mnemonic names binutils gives in both
  * syntaxes where Zydis's differ: GNU condition names (je, ja, cmovge,
- * setne), movabs, and the pseudo-ops that name a comparison predicate or
+ * setne), movabs, pushf, the waiting x87 forms (fstcw), and the pseudo-ops that name a comparison predicate or
  * a carry-less multiply's halves (cmpltsd, vcmpnle_uqps, vpcmpnequb,
  * pclmulhqlqdq), whose immediate is then not shown.
  */
@@ -103,6 +103,11 @@ void snare_x86_name(snare_x86_view *view) {
     snprintf(view->name, cap, "set%s", gnu_condition(name + 3));
   else if (insn->meta.category == ZYDIS_CATEGORY_CMOV)
     snprintf(view->name, cap, "cmov%s", gnu_condition(name + 4));
+  else if (insn->mnemonic == ZYDIS_MNEMONIC_PUSHFQ ||
+           insn->mnemonic == ZYDIS_MNEMONIC_POPFQ)
+    snprintf(view->name, cap, "%.*s", (int)strlen(name) - 1, name); /* pushf */
+  else if (view->waits && strncmp(name, "fn", 2) == 0)
+    snprintf(view->name, cap, "f%s", name + 2); /* fnstcw waiting: fstcw */
   else
     snprintf(view->name, cap, "%s", name);
 }
