@@ -38,6 +38,51 @@ describe("snare.disassemble", function()
     assert.has_error(function() snare.disassemble("fib", 1, "intel") end)
   end)
 
+  -- The Lua API's text is the C API's (the driver of
+  -- disassemble_objdump_spec.lua calls that one): every instruction of the
+  -- library's .text, at its run-time address, against objdump's line for
+  -- it (link-time addresses, "call   1139 <fib>"), both made into gdb's
+  -- spelling with the load address taken out.
+  for _, flavor in ipairs { "att", "intel" } do
+    it("gives each instruction of a library objdump's " .. flavor
+       .. " text", function()
+      local pipe = assert(io.popen(string.format(
+        "objdump -d -w --insn-width=15 %s -j .text %s",
+        flavor == "intel" and "-M intel" or "",
+        helpers.quote(helpers.fixture("loops")))))
+      local dump = pipe:read("a")
+      pipe:close()
+      local base = lib:symbol("fib")
+        - tonumber(assert(dump:match("\n(%x+) <fib>:")), 16)
+      local compared, differ = 0, 0
+      for at, text in dump:gmatch("\n +(%x+):\t[%x ]+\t([^\n]*)") do
+        -- an address objdump names is bare hex: "1139 <fib>"
+        local expected = text:gsub("%s+$", "")
+        local named = expected:match("^(.*[ ,])(%x+) <[^>]*>$")
+        if named then
+          expected = named .. "0x" .. expected:match("(%x+) <[^>]*>$")
+        end
+        local insn = assert(snare.disassemble(base + tonumber(at, 16), 1,
+                                              { flavor = flavor }))[1]
+        local got = insn.text:gsub("0x(%x+)", function(hex)
+          local n = tonumber(hex, 16)
+          return n >= base and string.format("0x%x", n - base) or nil
+        end)
+        compared = compared + 1
+        if got ~= expected then
+          differ = differ + 1
+          print(string.format("  %s\n    objdump: %s\n    snare:   %s", at,
+                              expected, got))
+        end
+      end
+      print(string.format("FIGURE snare.disassemble %s libloops.so: %d of "
+                          .. "%d instructions differ from objdump", flavor,
+                          differ, compared))
+      assert.is_true(compared > 50)
+      assert.equal(0, differ)
+    end)
+  end
+
   it("shows the program's instruction under a breakpoint, not int3",
      function()
     local s = helpers.session()
