@@ -6,9 +6,10 @@
  * binutils shows and in which (Intel) order, with their EVEX decorations
  * (write mask, rounding), lays the line out (prefixes, mnemonic padded to
  * 6 columns then a space, operands joined by ",", the rip-relative
- * comment) and names the mnemonic as both syntaxes do
- * (disassemble_names.c); disassemble_att.c and disassemble_intel.c spell
- * the mnemonic's suffixes and each operand.
+ * comment), spells registers, immediates and EVEX decorations, and names
+ * the mnemonic as both syntaxes do (disassemble_names.c);
+ * disassemble_att.c and disassemble_intel.c spell the mnemonic's suffixes
+ * and memory operands.
  */
 #ifndef SNARE_ARCH_X86_64_DISASSEMBLE_H
 #define SNARE_ARCH_X86_64_DISASSEMBLE_H

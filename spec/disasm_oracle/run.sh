@@ -1,8 +1,9 @@
 #!/bin/sh
 # run.sh - snare's text of every instruction objdump 2.40 disassembles,
-# compared with objdump's, in both flavors (AT&T and Intel): the corpus
-# programs (build/corpus/bin/*/*, every compiler setting), the ELF
-# programs of /usr/bin and libc.so.6 (AVX2 and AVX-512 string functions).
+# compared with objdump's, in both flavors (AT&T and Intel): by default
+# the corpus programs (build/corpus/bin/*/*, every compiler setting; a
+# minute), libc.so.6 (AVX2 and AVX-512 string functions) and libm.so.6
+# (x87); or the objects named (`run.sh DRIVER /usr/bin/*`: 20 minutes).
 # Prints the objects that differ with their first differing lines, then
 #   FIGURE disassembly vs objdump FLAVOR: N instructions in K objects, M differ
 # and exits 1 if any differ.
@@ -11,8 +12,10 @@ set -u
 driver=${1:?usage: run.sh DRIVER [OBJECT...]}
 shift
 if [ $# -eq 0 ]; then
-  libc=$(ldconfig -p | awk '/libc\.so\.6 .*x86-64/ { print $NF; exit }')
-  set -- build/corpus/bin/*/* /usr/bin/* "$libc"
+  libraries=$(ldconfig -p |
+    awk '/lib[cm]\.so\.6 .*x86-64/ { print $NF }' | sort -u)
+  # shellcheck disable=SC2086 # paths without blanks, one a word
+  set -- build/corpus/bin/*/* $libraries
 fi
 status=0
 for flavor in att intel; do
