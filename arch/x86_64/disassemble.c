@@ -35,6 +35,18 @@ static bool is_shift_count(const ZydisDecodedInstruction *insn,
          (insn->opcode == 0xd0 || insn->opcode == 0xd1);
 }
 
+bool snare_x86_is_string(const ZydisDecodedInstruction *insn) {
+  return insn->meta.category == ZYDIS_CATEGORY_STRINGOP ||
+         insn->meta.category == ZYDIS_CATEGORY_IOSTRINGOP;
+}
+
+bool snare_x86_is_far(const ZydisDecodedInstruction *insn) {
+  return insn->meta.branch_type == ZYDIS_BRANCH_TYPE_FAR ||
+         (insn->mnemonic == ZYDIS_MNEMONIC_RET &&
+          insn->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT &&
+          (insn->opcode == 0xca || insn->opcode == 0xcb));
+}
+
 bool snare_x86_is_branch(const ZydisDecodedInstruction *insn) {
   return insn->meta.category == ZYDIS_CATEGORY_CALL ||
          insn->meta.category == ZYDIS_CATEGORY_UNCOND_BR ||
@@ -75,7 +87,7 @@ bool snare_x86_shows_segment(const snare_x86_view *view,
                              const ZydisDecodedOperand *operand) {
   ZydisRegister segment = operand->mem.segment;
   return segment == ZYDIS_REGISTER_FS || segment == ZYDIS_REGISTER_GS ||
-         view->insn->meta.category == ZYDIS_CATEGORY_STRINGOP;
+         snare_x86_is_string(view->insn);
 }
 
 const char *snare_x86_index(const snare_x86_view *view,
@@ -108,24 +120,26 @@ static bool shows_implicit_xmm0(const ZydisDecodedInstruction *insn) {
 }
 
 /*
- * Whether binutils shows the operand: not a nop's register, nor an EVEX
+ * Whether binutils shows the operand: of a nop only its ModRM r/m
+ * ("nopl 0x0(%rax)", "nop %eax"), not an EVEX
  * write mask (a decoration of the destination), nor in AT&T the 1 of a
  * shift by one (d0/d1: "shr %edx", Intel's "shr edx,1"); of a string instruction, its memory
- * operands and accumulator, which Zydis keeps hidden ("rep stos
- * %rax,%es:(%rdi)").
+ * operands, accumulator and port, which Zydis keeps hidden ("rep stos
+ * %rax,%es:(%rdi)", "outsb %ds:(%rsi),(%dx)").
  */
 static bool shows_operand(const snare_x86_view *view,
                           const snare_x86_syntax *syntax,
                           const ZydisDecodedOperand *operand) {
   const ZydisDecodedInstruction *insn = view->insn;
-  if (insn->meta.category == ZYDIS_CATEGORY_STRINGOP)
+  if (snare_x86_is_string(insn))
     return operand->type == ZYDIS_OPERAND_TYPE_MEMORY ||
            (operand->type == ZYDIS_OPERAND_TYPE_REGISTER &&
-            ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64,
-                                             operand->reg.value) ==
-                ZYDIS_REGISTER_RAX);
+            (ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64,
+                                              operand->reg.value) ==
+                 ZYDIS_REGISTER_RAX ||
+             operand->reg.value == ZYDIS_REGISTER_DX));
   if (insn->mnemonic == ZYDIS_MNEMONIC_NOP)
-    return operand->type == ZYDIS_OPERAND_TYPE_MEMORY;
+    return operand->encoding == ZYDIS_OPERAND_ENCODING_MODRM_RM;
   if (operand->encoding == ZYDIS_OPERAND_ENCODING_MASK)
     return false;
   return syntax->shift_count != NULL ||
@@ -147,7 +161,7 @@ static const char *rounding_name(const ZydisDecodedInstruction *insn) {
 static void select_operands(snare_x86_view *view,
                             const snare_x86_syntax *syntax) {
   const ZydisDecodedInstruction *insn = view->insn;
-  unsigned total = insn->meta.category == ZYDIS_CATEGORY_STRINGOP ||
+  unsigned total = snare_x86_is_string(insn) ||
                            shows_implicit_xmm0(insn)
                        ? insn->operand_count
                        : insn->operand_count_visible - view->pseudo_op;
@@ -206,7 +220,7 @@ static const char *segment_prefix(const ZydisDecodedInstruction *insn,
   const char *name = segment_name(prefix);
   bool hint = insn->attributes & (ZYDIS_ATTRIB_HAS_BRANCH_TAKEN |
                                   ZYDIS_ATTRIB_HAS_BRANCH_NOT_TAKEN);
-  if (name == NULL || insn->meta.category == ZYDIS_CATEGORY_STRINGOP ||
+  if (name == NULL || snare_x86_is_string(insn) ||
       (hint && syntax->branch_hints))
     return NULL;
   if (prefix == 0x3e && (insn->attributes & ZYDIS_ATTRIB_HAS_NOTRACK))
@@ -261,11 +275,12 @@ static void append_prefixes(snare_x86_text *out,
     snare_x86_append(out, "rep ");
 }
 
-/* True for in's and out's port register dx */
+/* True for the port register dx of in, out, ins and outs */
 static bool is_port(const ZydisDecodedInstruction *insn,
                     const ZydisDecodedOperand *operand) {
   return (insn->mnemonic == ZYDIS_MNEMONIC_IN ||
-          insn->mnemonic == ZYDIS_MNEMONIC_OUT) &&
+          insn->mnemonic == ZYDIS_MNEMONIC_OUT ||
+          insn->meta.category == ZYDIS_CATEGORY_IOSTRINGOP) &&
          operand->reg.value == ZYDIS_REGISTER_DX;
 }
 

@@ -76,6 +76,13 @@ SNARE_HIDDEN extern const snare_x86_syntax snare_x86_intel_syntax;
 /* Fills view->name and view->pseudo_op (disassemble_names.c). */
 SNARE_HIDDEN void snare_x86_name(snare_x86_view *view);
 
+/* True for the string instructions (movs, stos, ins, outs...), whose
+   operands binutils shows and Zydis hides. */
+SNARE_HIDDEN bool snare_x86_is_string(const ZydisDecodedInstruction *insn);
+
+/* True for a far jmp, call or ret (ljmp, lcall, lret in AT&T). */
+SNARE_HIDDEN bool snare_x86_is_far(const ZydisDecodedInstruction *insn);
+
 /* True for call, jmp and jcc. */
 SNARE_HIDDEN bool snare_x86_is_branch(const ZydisDecodedInstruction *insn);
 

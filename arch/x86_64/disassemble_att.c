@@ -70,7 +70,10 @@ static bool needs_suffix(const snare_x86_view *view,
   if (snare_x86_is_branch(insn) ||
       insn->meta.category == ZYDIS_CATEGORY_SETCC ||
       insn->meta.category == ZYDIS_CATEGORY_PREFETCH ||
-      insn->meta.category == ZYDIS_CATEGORY_STRINGOP ||
+      snare_x86_is_string(insn) ||
+      insn->mnemonic == ZYDIS_MNEMONIC_INVLPG ||
+      insn->mnemonic == ZYDIS_MNEMONIC_CMPXCHG8B ||
+      insn->mnemonic == ZYDIS_MNEMONIC_CMPXCHG16B ||
       insn->mnemonic == ZYDIS_MNEMONIC_PUSH ||
       insn->mnemonic == ZYDIS_MNEMONIC_POP ||
       insn->mnemonic == ZYDIS_MNEMONIC_MOVSX ||
@@ -135,6 +138,17 @@ static const char *x87_reversed(const ZydisDecodedInstruction *insn,
   return name;
 }
 
+/* The conversions of a vector to a narrower one, whose memory source's
+   size binutils spells in AT&T: "vcvtpd2dqx (%rax),%xmm0" */
+static bool narrows_vector(const ZydisDecodedInstruction *insn) {
+  ZydisMnemonic m = insn->mnemonic;
+  return insn->encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY &&
+         (m == ZYDIS_MNEMONIC_VCVTPD2DQ || m == ZYDIS_MNEMONIC_VCVTTPD2DQ ||
+          m == ZYDIS_MNEMONIC_VCVTPD2PS || m == ZYDIS_MNEMONIC_VCVTPD2UDQ ||
+          m == ZYDIS_MNEMONIC_VCVTTPD2UDQ || m == ZYDIS_MNEMONIC_VCVTQQ2PS ||
+          m == ZYDIS_MNEMONIC_VCVTUQQ2PS);
+}
+
 static void att_mnemonic(snare_x86_text *out, const snare_x86_view *view) {
   const ZydisDecodedInstruction *insn = view->insn;
   const char *name = view->name;
@@ -155,13 +169,15 @@ static void att_mnemonic(snare_x86_text *out, const snare_x86_view *view) {
     snare_x86_append(out, "mov%c%c%c", name[3] == 'z' ? 'z' : 's',
                      size_suffix(view->shown[1]->size),
                      size_suffix(view->shown[0]->size));
-  } else if (insn->meta.category == ZYDIS_CATEGORY_STRINGOP &&
+  } else if (snare_x86_is_string(insn) &&
              (strncmp(name, "stos", 4) == 0 || strncmp(name, "lods", 4) == 0 ||
               strncmp(name, "scas", 4) == 0)) {
     snare_x86_append(out, "%.4s", name); /* the accumulator tells the size */
-  } else if (insn->meta.category == ZYDIS_CATEGORY_STRINGOP &&
-             name[4] == 'd') {
-    snare_x86_append(out, "%.4sl", name); /* movsd: binutils' movsl */
+  } else if (snare_x86_is_string(insn) && name[strlen(name) - 1] == 'd') {
+    /* movsd, insd: binutils' movsl, insl */
+    snare_x86_append(out, "%.*sl", (int)strlen(name) - 1, name);
+  } else if (snare_x86_is_far(insn)) {
+    snare_x86_append(out, "l%s", name); /* ljmp, lcall, lret */
   } else {
     snare_x86_append(out, "%s", name);
   }
@@ -175,6 +191,9 @@ static void att_mnemonic(snare_x86_text *out, const snare_x86_view *view) {
   char suffix;
   if (needs_suffix(view, &memory) && (suffix = size_suffix(memory->size)))
     snare_x86_append(out, "%c", suffix);
+  else if (narrows_vector(insn) && memory && view->shown[0] != memory &&
+           !insn->avx.broadcast.mode && memory->size <= 256)
+    snare_x86_append(out, "%c", memory->size == 128 ? 'x' : 'y');
 }
 
 static void append_signed_hex(snare_x86_text *out, int64_t value) {

@@ -27,9 +27,16 @@ static bool is_unsized(const ZydisDecodedInstruction *insn) {
          insn->opcode >= 0xa0 && insn->opcode <= 0xa3; /* moffs */
 }
 
-/* binutils' name of a memory operand of `bits` bits; NULL if none */
+/* binutils' name of a memory operand of `bits` bits; NULL if none.
+   A cache line flush names a byte, a far pointer is an FWORD. */
 static const char *size_name(const ZydisDecodedInstruction *insn,
                              unsigned bits) {
+  if (insn->mnemonic == ZYDIS_MNEMONIC_CLFLUSH ||
+      insn->mnemonic == ZYDIS_MNEMONIC_CLFLUSHOPT ||
+      insn->mnemonic == ZYDIS_MNEMONIC_CLWB)
+    return "BYTE";
+  if (snare_x86_is_far(insn))
+    return "FWORD";
   switch (bits) {
   case 8: return "BYTE";
   case 16: return "WORD";
@@ -85,12 +92,15 @@ static void append_memory(snare_x86_text *out, const snare_x86_view *view,
 }
 
 /* String instructions go by their bare names ("movs", "stos"): the
-   operands tell the size. */
+   operands tell the size; a far return is "retf". */
 static void intel_mnemonic(snare_x86_text *out, const snare_x86_view *view) {
   size_t length = strlen(view->name);
-  if (view->insn->meta.category == ZYDIS_CATEGORY_STRINGOP && length > 0)
+  if (snare_x86_is_string(view->insn) && length > 0)
     length--;
-  snare_x86_append(out, "%.*s", (int)length, view->name);
+  bool far_return = snare_x86_is_far(view->insn) &&
+                    view->insn->mnemonic == ZYDIS_MNEMONIC_RET;
+  snare_x86_append(out, "%.*s%s", (int)length, view->name,
+                   far_return ? "f" : ""); /* retf */
 }
 
 const snare_x86_syntax snare_x86_intel_syntax = {

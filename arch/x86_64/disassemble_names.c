@@ -69,7 +69,7 @@ static bool name_pseudo_op(snare_x86_view *view) {
     return true;
   }
   if (is_float_compare(insn->mnemonic) &&
-      insn->meta.category != ZYDIS_CATEGORY_STRINGOP && imm < (legacy ? 8 : 32)) {
+      !snare_x86_is_string(insn) && imm < (legacy ? 8 : 32)) {
     size_t stem = legacy ? 3 : 4; /* "cmp", "vcmp" */
     snprintf(view->name, cap, "%.*s%s%s", (int)stem, mnemonic, predicates[imm],
              mnemonic + stem);
@@ -104,8 +104,9 @@ void snare_x86_name(snare_x86_view *view) {
   else if (insn->meta.category == ZYDIS_CATEGORY_CMOV)
     snprintf(view->name, cap, "cmov%s", gnu_condition(name + 4));
   else if (insn->mnemonic == ZYDIS_MNEMONIC_PUSHFQ ||
-           insn->mnemonic == ZYDIS_MNEMONIC_POPFQ)
-    snprintf(view->name, cap, "%.*s", (int)strlen(name) - 1, name); /* pushf */
+           insn->mnemonic == ZYDIS_MNEMONIC_POPFQ ||
+           insn->mnemonic == ZYDIS_MNEMONIC_IRETD)
+    snprintf(view->name, cap, "%.*s", (int)strlen(name) - 1, name); /* iret */
   else if (view->waits && strncmp(name, "fn", 2) == 0)
     snprintf(view->name, cap, "f%s", name + 2); /* fnstcw waiting: fstcw */
   else
