@@ -188,6 +188,15 @@ static void select_operands(snare_x86_view *view,
     }
 }
 
+/* True if a shown operand is in memory, where an address-size prefix
+   (67) tells its registers' width. */
+static bool addresses_memory(const snare_x86_view *view) {
+  for (unsigned i = 0; i < view->count; i++)
+    if (view->shown[i]->type == ZYDIS_OPERAND_TYPE_MEMORY)
+      return true;
+  return false;
+}
+
 /* binutils' names of the segment override prefixes */
 static const char *segment_name(uint8_t prefix) {
   switch (prefix) {
@@ -201,11 +210,66 @@ static const char *segment_name(uint8_t prefix) {
   }
 }
 
-/* Whether REX.W is set where it changes nothing: a near branch's operand
-   is 64 bits already (gcc's TLS call "data16 data16 rex.W call"). */
-static bool unused_rex_w(const ZydisDecodedInstruction *insn, uint8_t prefix) {
-  return prefix == 0x48 && (insn->meta.category == ZYDIS_CATEGORY_CALL ||
-                            insn->meta.category == ZYDIS_CATEGORY_UNCOND_BR);
+/* True if the two decodings name the same operation on the same
+   operands. */
+static bool same_instruction(const ZydisDecodedInstruction *a,
+                             const ZydisDecodedOperand *a_operands,
+                             const ZydisDecodedInstruction *b,
+                             const ZydisDecodedOperand *b_operands) {
+  if (a->mnemonic != b->mnemonic || a->operand_width != b->operand_width ||
+      a->operand_count_visible != b->operand_count_visible)
+    return false;
+  for (unsigned i = 0; i < a->operand_count_visible; i++) {
+    const ZydisDecodedOperand *x = &a_operands[i], *y = &b_operands[i];
+    if (x->type != y->type || x->size != y->size)
+      return false;
+    if ((x->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+         x->reg.value != y->reg.value) ||
+        (x->type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+         x->imm.value.u != y->imm.value.u) ||
+        (x->type == ZYDIS_OPERAND_TYPE_MEMORY &&
+         (x->mem.base != y->mem.base || x->mem.index != y->mem.index ||
+          x->mem.scale != y->mem.scale ||
+          x->mem.disp.value != y->mem.disp.value)))
+      return false;
+  }
+  return true;
+}
+
+/* Whether the REX prefix at `offset` changes nothing binutils would show
+   without one of its bits (or, for a bare 40, without it): binutils then
+   names it ("rex.W call", gcc's TLS call; "rex.WRX" in data). */
+static bool unused_rex(const snare_x86_view *view, unsigned offset,
+                       bool ignored) {
+  uint8_t copy[ZYDIS_MAX_INSTRUCTION_LENGTH];
+  size_t length = view->insn->length;
+  ZydisDecodedInstruction other;
+  ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT];
+  if (ignored)
+    return true;
+  memcpy(copy, view->bytes, length);
+  uint8_t rex = copy[offset];
+  if ((rex & 0x0f) == 0) {
+    memmove(copy + offset, copy + offset + 1, length - offset - 1);
+    return snare_x86_decode(copy, length - 1, &other, operands) &&
+           same_instruction(view->insn, view->operands, &other, operands);
+  }
+  for (uint8_t bit = 1; bit <= 8; bit <<= 1) {
+    if (!(rex & bit))
+      continue;
+    copy[offset] = rex & ~bit;
+    if (snare_x86_decode(copy, length, &other, operands) &&
+        same_instruction(view->insn, view->operands, &other, operands))
+      return true;
+  }
+  return false;
+}
+
+/* binutils' name of a REX prefix: "rex", "rex.W", "rex.WRXB" */
+static void append_rex(snare_x86_text *out, uint8_t rex) {
+  snare_x86_append(out, "rex%s%s%s%s%s ", rex & 0x0f ? "." : "",
+                   rex & 8 ? "W" : "", rex & 4 ? "R" : "", rex & 2 ? "X" : "",
+                   rex & 1 ? "B" : "");
 }
 
 /*
@@ -233,12 +297,13 @@ static const char *segment_prefix(const ZydisDecodedInstruction *insn,
 
 /* The prefixes binutils names before the mnemonic: lock, rep*, notrack,
    bnd, and the ones the instruction ignores (data16 and cs on padding
-   nops, repz before ret, rex.W). */
-static void append_prefixes(snare_x86_text *out,
-                            const ZydisDecodedInstruction *insn,
+   nops, repz before ret, addr32, a REX whose bits change nothing). */
+static void append_prefixes(snare_x86_text *out, const snare_x86_view *view,
                             const snare_x86_syntax *syntax) {
+  const ZydisDecodedInstruction *insn = view->insn;
   uint64_t attributes = insn->attributes;
-  for (unsigned i = 0; i < insn->raw.prefix_count; i++) {
+  unsigned offset = 0; /* of the prefix in the instruction's bytes */
+  for (unsigned i = 0; i < insn->raw.prefix_count; i++, offset++) {
     uint8_t value = insn->raw.prefixes[i].value;
     ZydisPrefixType type = insn->raw.prefixes[i].type;
     bool ignored = type == ZYDIS_PREFIX_TYPE_IGNORED;
@@ -248,12 +313,14 @@ static void append_prefixes(snare_x86_text *out,
       snare_x86_append(out, "data16 ");
     else if (segment)
       snare_x86_append(out, "%s ", segment);
+    else if (value == 0x67 && !addresses_memory(view))
+      snare_x86_append(out, "addr32 ");
     else if (value == 0xf3 && ignored)
       snare_x86_append(out, "repz ");
     else if (value == 0xf2 && ignored)
       snare_x86_append(out, "repnz ");
-    else if (unused_rex_w(insn, value))
-      snare_x86_append(out, "rex.W ");
+    else if ((value & 0xf0) == 0x40 && unused_rex(view, offset, ignored))
+      append_rex(out, value);
   }
   if (attributes & ZYDIS_ATTRIB_HAS_LOCK)
     snare_x86_append(out, "lock ");
@@ -336,7 +403,7 @@ static void append_decorated(snare_x86_text *out, const snare_x86_view *view,
 static void append_instruction(snare_x86_text *out,
                                const snare_x86_view *view,
                                const snare_x86_syntax *syntax) {
-  append_prefixes(out, view->insn, syntax);
+  append_prefixes(out, view, syntax);
   syntax->mnemonic(out, view);
   if (view->count == 0)
     return;
@@ -389,7 +456,8 @@ snare_status snare_arch_disassemble(uint64_t addr,
                      syntax->register_sigil);
   } else {
     snare_x86_view view = {.insn = &insn, .operands = operands,
-                           .addr = addr + waits, .waits = waits};
+                           .bytes = bytes + waits, .addr = addr + waits,
+                           .waits = waits};
     snare_x86_name(&view);
     select_operands(&view, syntax);
     append_instruction(&out, &view, syntax);

@@ -36,6 +36,7 @@ SNARE_HIDDEN void snare_x86_append(snare_x86_text *out, const char *format,
 typedef struct {
   const ZydisDecodedInstruction *insn;
   const ZydisDecodedOperand *operands; /* Zydis's, hidden ones too */
+  const uint8_t *bytes;                /* its insn->length bytes */
   uint64_t addr;                       /* where it runs */
   bool waits; /* an fwait (9b) before it makes one instruction with it */
   /* the operands binutils shows, destination first */
