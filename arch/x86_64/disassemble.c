@@ -265,9 +265,37 @@ static bool unused_rex(const snare_x86_view *view, unsigned offset,
   return false;
 }
 
+/* Whether the operand-size prefix at `offset` is one binutils calls
+   data16: all but the last 66 change nothing, and the last nothing where
+   the instruction decodes the same without any ("data16 lea" beside a
+   REX.W, on a byte operation, gcc's padding "data16 cs nopw"). */
+static bool unused_operand_size(const snare_x86_view *view, unsigned offset,
+                                unsigned last) {
+  uint8_t copy[ZYDIS_MAX_INSTRUCTION_LENGTH];
+  size_t length = 0;
+  ZydisDecodedInstruction other;
+  ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT];
+  if (offset != last)
+    return true;
+  for (size_t i = 0; i < view->insn->length; i++)
+    if (i >= view->insn->raw.prefix_count || view->bytes[i] != 0x66)
+      copy[length++] = view->bytes[i];
+  return snare_x86_decode(copy, length, &other, operands) &&
+         same_instruction(view->insn, view->operands, &other, operands);
+}
+
+/* True for a legacy or REX prefix byte */
+static bool is_prefix(uint8_t byte) {
+  static const uint8_t legacy[] = {0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65,
+                                   0x66, 0x67, 0xf0, 0xf2, 0xf3};
+  if ((byte & 0xf0) == 0x40)
+    return true;
+  return memchr(legacy, byte, sizeof legacy) != NULL;
+}
+
 /* binutils' name of a REX prefix: "rex", "rex.W", "rex.WRXB" */
 static void append_rex(snare_x86_text *out, uint8_t rex) {
-  snare_x86_append(out, "rex%s%s%s%s%s ", rex & 0x0f ? "." : "",
+  snare_x86_append(out, "rex%s%s%s%s%s", rex & 0x0f ? "." : "",
                    rex & 8 ? "W" : "", rex & 4 ? "R" : "", rex & 2 ? "X" : "",
                    rex & 1 ? "B" : "");
 }
@@ -302,14 +330,18 @@ static void append_prefixes(snare_x86_text *out, const snare_x86_view *view,
                             const snare_x86_syntax *syntax) {
   const ZydisDecodedInstruction *insn = view->insn;
   uint64_t attributes = insn->attributes;
-  unsigned offset = 0; /* of the prefix in the instruction's bytes */
-  for (unsigned i = 0; i < insn->raw.prefix_count; i++, offset++) {
+  unsigned last_66 = 0;
+  for (unsigned i = 0; i < insn->raw.prefix_count; i++)
+    if (insn->raw.prefixes[i].value == 0x66)
+      last_66 = i;
+  /* the prefixes are the instruction's first bytes, one each */
+  for (unsigned i = 0; i < insn->raw.prefix_count; i++) {
     uint8_t value = insn->raw.prefixes[i].value;
     ZydisPrefixType type = insn->raw.prefixes[i].type;
     bool ignored = type == ZYDIS_PREFIX_TYPE_IGNORED;
     const char *segment = segment_prefix(insn, syntax, value, ignored);
-    if (value == 0x66 && (ignored || (insn->raw.rex.W &&
-                                      type != ZYDIS_PREFIX_TYPE_MANDATORY)))
+    if (value == 0x66 && type != ZYDIS_PREFIX_TYPE_MANDATORY &&
+        (ignored || unused_operand_size(view, i, last_66)))
       snare_x86_append(out, "data16 ");
     else if (segment)
       snare_x86_append(out, "%s ", segment);
@@ -319,8 +351,10 @@ static void append_prefixes(snare_x86_text *out, const snare_x86_view *view,
       snare_x86_append(out, "repz ");
     else if (value == 0xf2 && ignored)
       snare_x86_append(out, "repnz ");
-    else if ((value & 0xf0) == 0x40 && unused_rex(view, offset, ignored))
+    else if ((value & 0xf0) == 0x40 && unused_rex(view, i, ignored)) {
       append_rex(out, value);
+      snare_x86_append(out, " ");
+    }
   }
   if (attributes & ZYDIS_ATTRIB_HAS_LOCK)
     snare_x86_append(out, "lock ");
@@ -437,26 +471,40 @@ snare_status snare_arch_disassemble(uint64_t addr,
   ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT];
   if (cap == 0)
     return SNARE_UNSUPPORTED;
-  /* binutils shows an fwait before an x87 instruction as one with it
-     ("fstcw" from 9b and fnstcw) */
-  bool waits = avail > 1 && bytes[0] == 0x9b &&
-               snare_x86_decode(bytes + 1, avail - 1, &insn, operands) &&
-               insn.meta.isa_set == ZYDIS_ISA_SET_X87;
-  if (!waits && !snare_x86_decode(bytes, avail, &insn, operands))
-    return SNARE_UNDECODABLE;
   const snare_x86_syntax *syntax = flavor == SNARE_DISASSEMBLY_INTEL
                                        ? &snare_x86_intel_syntax
                                        : &snare_x86_att_syntax;
   snare_x86_text out = {text, cap, 0};
   text[0] = '\0';
+  /* binutils shows a REX before another prefix as an instruction of its
+     own */
+  if (avail > 1 && (bytes[0] & 0xf0) == 0x40 && is_prefix(bytes[1])) {
+    append_rex(&out, bytes[0]);
+    *length = 1;
+    return out.used < cap ? SNARE_OK : SNARE_UNSUPPORTED;
+  }
+  /* binutils shows an fwait before an x87 instruction as one with it
+     ("fstcw" from 9b and fnstcw), and a lock before what cannot be locked
+     as its prefix ("lock ret"): one lead byte before what Zydis decodes */
+  bool waits = avail > 1 && bytes[0] == 0x9b &&
+               snare_x86_decode(bytes + 1, avail - 1, &insn, operands) &&
+               insn.meta.isa_set == ZYDIS_ISA_SET_X87;
+  bool decoded = waits || snare_x86_decode(bytes, avail, &insn, operands);
+  bool locks = !decoded && avail > 1 && bytes[0] == 0xf0 &&
+               snare_x86_decode(bytes + 1, avail - 1, &insn, operands);
+  if (!decoded && !locks)
+    return SNARE_UNDECODABLE;
+  size_t lead = waits || locks;
+  if (locks)
+    snare_x86_append(&out, "lock ");
   /* 66 90: binutils shows the operand-size prefixed nop as the exchange
      it encodes */
-  if (insn.length == 2 && bytes[0] == 0x66 && bytes[1] == 0x90) {
+  if (insn.length == 2 && bytes[lead] == 0x66 && bytes[lead + 1] == 0x90) {
     snare_x86_append(&out, "xchg   %sax,%sax", syntax->register_sigil,
                      syntax->register_sigil);
   } else {
     snare_x86_view view = {.insn = &insn, .operands = operands,
-                           .bytes = bytes + waits, .addr = addr + waits,
+                           .bytes = bytes + lead, .addr = addr + lead,
                            .waits = waits};
     snare_x86_name(&view);
     select_operands(&view, syntax);
@@ -464,6 +512,6 @@ snare_status snare_arch_disassemble(uint64_t addr,
   }
   if (out.used >= cap)
     return SNARE_UNSUPPORTED;
-  *length = insn.length + waits;
+  *length = insn.length + lead;
   return SNARE_OK;
 }

@@ -47,7 +47,9 @@ Test(disassemble, formats_one_instruction_with_its_length) {
 }
 
 /* The spellings where Zydis's own formatters and binutils differ, each
-   as objdump 2.40 and gdb 13 print it in AT&T and in Intel syntax. */
+   as objdump 2.40 and gdb 13 print it in AT&T and in Intel syntax (the
+   last ones what binutils makes of bytes that are data: prefixes that
+   change nothing, a lone REX before a prefix). */
 static const struct {
   uint8_t bytes[16];
   size_t length;
@@ -231,6 +233,27 @@ static const struct {
       {{0xf2, 0x0f, 0x2c, 0xb8, 0xc8, 0x00, 0x00, 0x00}, 8,
        "cvttsd2si 0xc8(%rax),%edi",
        "cvttsd2si edi,QWORD PTR [rax+0xc8]"},
+      {{0xf0, 0xc3}, 2,
+       "lock ret",
+       "lock ret"},
+      {{0x4c, 0x67, 0xeb, 0x3c}, 1,
+       "rex.WR",
+       "rex.WR"},
+      {{0x48, 0x9c}, 2,
+       "rex.W pushf",
+       "rex.W pushf"},
+      {{0x66, 0x14, 0xfc}, 3,
+       "data16 adc $0xfc,%al",
+       "data16 adc al,0xfc"},
+      {{0x4e, 0x28, 0xeb}, 3,
+       "rex.WRX sub %r13b,%bl",
+       "rex.WRX sub bl,r13b"},
+      {{0x40, 0x08, 0xc3}, 3,
+       "rex or %al,%bl",
+       "rex or bl,al"},
+      {{0x67, 0x15, 0x91, 0xa5, 0xca, 0x3b}, 6,
+       "addr32 adc $0x3bcaa591,%eax",
+       "addr32 adc eax,0x3bcaa591"},
 };
 
 static void expect_spellings(snare_disassembly_flavor flavor) {

@@ -1,7 +1,8 @@
 /*
  * driver.c - compares snare's text of every instruction with objdump's.
  * Reads `objdump -d -w --insn-width=15 [-M intel]` on stdin; decodes each
- * instruction line's bytes at its address in the flavor given and
+ * instruction line's bytes (and those of the next line, as in memory) at
+ * its address in the flavor given and
  * compares the text with objdump's made into gdb's spelling: a branch
  * target or rip-relative comment "1139 <fib>" is gdb's "0x1139" (gdb then
  * adds the " <fib>", as snare's prompt does), trailing blanks dropped.
@@ -12,6 +13,7 @@
  * Usage: driver att|intel [-n N] < objdump-output
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,43 +60,60 @@ static void gdb_spelling(char *text) {
   address[1] = 'x';
 }
 
-static void compare_line(char *line, snare_disassembly_flavor flavor,
-                         tally *t) {
+/* One instruction line of objdump's: its bytes, then those of the lines
+   right after it (what a debugger reading memory sees after it). */
+typedef struct {
+  uint64_t addr;
+  char hex[128];
+  char expected[512];
+  uint8_t bytes[32];
+  size_t count; /* the instruction's own bytes */
+  size_t avail; /* with those that follow */
+} instruction_line;
+
+/* Parses an instruction line into *out; false for any other line. */
+static bool parse_line(char *line, instruction_line *out) {
   char *colon = strchr(line, ':');
   if (colon == NULL || colon[1] != '\t')
-    return;
+    return false;
   char *end;
-  uint64_t addr = strtoull(line, &end, 16);
+  out->addr = strtoull(line, &end, 16);
   if (end != colon)
-    return;
+    return false;
   char *hex = colon + 2;
   char *tab = strchr(hex, '\t');
   if (tab == NULL)
-    return; /* bytes only: data, or an instruction's continuation */
+    return false; /* bytes only: data, or an instruction's continuation */
   *tab = '\0';
-  char *expected = tab + 1;
-  uint8_t bytes[16];
-  size_t count = parse_bytes(hex, bytes, sizeof bytes);
-  gdb_spelling(expected);
-  if (strstr(expected, "(bad)") != NULL || count == 0) {
+  snprintf(out->hex, sizeof out->hex, "%s", hex);
+  snprintf(out->expected, sizeof out->expected, "%s", tab + 1);
+  gdb_spelling(out->expected);
+  out->count = out->avail = parse_bytes(hex, out->bytes, 16);
+  return true;
+}
+
+static void compare_instruction(const instruction_line *line,
+                                snare_disassembly_flavor flavor, tally *t) {
+  if (strstr(line->expected, "(bad)") != NULL || line->count == 0) {
     t->skipped++;
     return;
   }
   char text[256];
   size_t length = 0;
-  snare_status status = snare_arch_disassemble(addr, flavor, bytes, count,
-                                               text, sizeof text, &length);
+  size_t avail = line->avail < 15 ? line->avail : 15;
+  snare_status status = snare_arch_disassemble(
+      line->addr, flavor, line->bytes, avail, text, sizeof text, &length);
   if (status != SNARE_OK)
     snprintf(text, sizeof text, "(%s)", snare_status_name(status));
-  else if (length != count)
+  else if (length != line->count)
     snprintf(text + strlen(text), sizeof text - strlen(text),
-             "  (length %zu, objdump's %zu)", length, count);
+             "  (length %zu, objdump's %zu)", length, line->count);
   t->compared++;
-  if (strcmp(text, expected) == 0)
+  if (strcmp(text, line->expected) == 0)
     return;
   if (t->differ++ < t->shown_cap)
-    printf("%" PRIx64 ":\t%s\n  objdump: %s\n  snare:   %s\n", addr, hex,
-           expected, text);
+    printf("%" PRIx64 ":\t%s\n  objdump: %s\n  snare:   %s\n", line->addr,
+           line->hex, line->expected, text);
 }
 
 int main(int argc, char **argv) {
@@ -110,9 +129,25 @@ int main(int argc, char **argv) {
   tally t = {0, 0, 0, 20};
   if (argc == 4 && strcmp(argv[2], "-n") == 0)
     t.shown_cap = strtoul(argv[3], NULL, 10);
-  char line[1024];
-  while (fgets(line, sizeof line, stdin))
-    compare_line(line, flavor, &t);
+  /* each instruction is compared once the next line is read: its bytes
+     follow it where the two are adjacent */
+  static instruction_line lines[2];
+  instruction_line *pending = NULL, *next = &lines[0];
+  char text[1024];
+  while (fgets(text, sizeof text, stdin)) {
+    if (!parse_line(text, next))
+      continue;
+    if (pending) {
+      if (next->addr == pending->addr + pending->count)
+        for (size_t i = 0; i < next->count && pending->avail < 32; i++)
+          pending->bytes[pending->avail++] = next->bytes[i];
+      compare_instruction(pending, flavor, &t);
+    }
+    pending = next;
+    next = next == &lines[0] ? &lines[1] : &lines[0];
+  }
+  if (pending)
+    compare_instruction(pending, flavor, &t);
   printf("compared %lu differ %lu skipped %lu\n", t.compared, t.differ,
          t.skipped);
   return t.differ == 0 ? 0 : 1;
