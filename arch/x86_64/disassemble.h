@@ -6,10 +6,10 @@
  * binutils shows and in which (Intel) order, with their EVEX decorations
  * (write mask, rounding), lays the line out (prefixes, mnemonic padded to
  * 6 columns then a space, operands joined by ",", the rip-relative
- * comment), spells registers, immediates and EVEX decorations, and names
- * the mnemonic as both syntaxes do (disassemble_names.c);
- * disassemble_att.c and disassemble_intel.c spell the mnemonic's suffixes
- * and memory operands.
+ * comment) and spells registers, immediates and EVEX decorations;
+ * disassemble_names.c names the mnemonic and disassemble_prefixes.c the
+ * prefixes as both syntaxes do; disassemble_att.c and disassemble_intel.c
+ * spell the mnemonic's suffixes and memory operands.
  */
 #ifndef SNARE_ARCH_X86_64_DISASSEMBLE_H
 #define SNARE_ARCH_X86_64_DISASSEMBLE_H
@@ -73,6 +73,18 @@ typedef struct {
 
 SNARE_HIDDEN extern const snare_x86_syntax snare_x86_att_syntax;
 SNARE_HIDDEN extern const snare_x86_syntax snare_x86_intel_syntax;
+
+/* Appends the prefixes binutils names before view's mnemonic, each
+   followed by a space (disassemble_prefixes.c). */
+SNARE_HIDDEN void snare_x86_append_prefixes(snare_x86_text *out,
+                                            const snare_x86_view *view,
+                                            const snare_x86_syntax *syntax);
+
+/* If bytes start with a REX before another prefix, binutils' one-byte
+   instruction of its own ("rex.WR"): appends its name, returns true. */
+SNARE_HIDDEN bool snare_x86_append_lone_rex(snare_x86_text *out,
+                                            const uint8_t *bytes,
+                                            size_t avail);
 
 /* Fills view->name and view->pseudo_op (disassemble_names.c). */
 SNARE_HIDDEN void snare_x86_name(snare_x86_view *view);

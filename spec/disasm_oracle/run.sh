@@ -21,9 +21,13 @@ status=0
 for flavor in att intel; do
   options=
   [ "$flavor" = intel ] && options="-M intel"
-  compared=0 differ=0 objects=0
-  for object in "$@"; do
-    [ -f "$object" ] && [ ! -L "$object" ] || continue
+  compared=0 differ=0 objects=0 seen=" "
+  for named in "$@"; do
+    # each file once, by its real name (/usr/bin has links to programs)
+    object=$(readlink -f "$named") || continue
+    case $seen in *" $object "*) continue ;; esac
+    seen="$seen$object "
+    if [ ! -f "$object" ]; then continue; fi
     head -c 4 "$object" 2>/dev/null | grep -q 'ELF' || continue
     # shellcheck disable=SC2086 # options is two words or none
     result=$(objdump -d -w --insn-width=15 $options "$object" 2>/dev/null |
