@@ -87,7 +87,8 @@ bool snare_x86_shows_segment(const snare_x86_view *view,
                              const ZydisDecodedOperand *operand) {
   ZydisRegister segment = operand->mem.segment;
   return segment == ZYDIS_REGISTER_FS || segment == ZYDIS_REGISTER_GS ||
-         snare_x86_is_string(view->insn);
+         snare_x86_is_string(view->insn) ||
+         view->insn->mnemonic == ZYDIS_MNEMONIC_XLAT;
 }
 
 const char *snare_x86_index(const snare_x86_view *view,
@@ -140,6 +141,8 @@ static bool shows_operand(const snare_x86_view *view,
              operand->reg.value == ZYDIS_REGISTER_DX));
   if (insn->mnemonic == ZYDIS_MNEMONIC_NOP)
     return operand->encoding == ZYDIS_OPERAND_ENCODING_MODRM_RM;
+  if (insn->mnemonic == ZYDIS_MNEMONIC_XLAT)
+    return operand->type == ZYDIS_OPERAND_TYPE_MEMORY; /* "xlat %ds:(%rbx)" */
   if (operand->encoding == ZYDIS_OPERAND_ENCODING_MASK)
     return false;
   return syntax->shift_count != NULL ||
@@ -162,6 +165,7 @@ static void select_operands(snare_x86_view *view,
                             const snare_x86_syntax *syntax) {
   const ZydisDecodedInstruction *insn = view->insn;
   unsigned total = snare_x86_is_string(insn) ||
+                           insn->mnemonic == ZYDIS_MNEMONIC_XLAT ||
                            shows_implicit_xmm0(insn)
                        ? insn->operand_count
                        : insn->operand_count_visible - view->pseudo_op;

@@ -70,7 +70,7 @@ static bool needs_suffix(const snare_x86_view *view,
   if (snare_x86_is_branch(insn) ||
       insn->meta.category == ZYDIS_CATEGORY_SETCC ||
       insn->meta.category == ZYDIS_CATEGORY_PREFETCH ||
-      snare_x86_is_string(insn) ||
+      snare_x86_is_string(insn) || insn->mnemonic == ZYDIS_MNEMONIC_XLAT ||
       insn->mnemonic == ZYDIS_MNEMONIC_INVLPG ||
       insn->mnemonic == ZYDIS_MNEMONIC_CMPXCHG8B ||
       insn->mnemonic == ZYDIS_MNEMONIC_CMPXCHG16B ||
