@@ -38,7 +38,7 @@ static bool same_instruction(const ZydisDecodedInstruction *a,
                              const ZydisDecodedOperand *a_operands,
                              const ZydisDecodedInstruction *b,
                              const ZydisDecodedOperand *b_operands) {
-  if (a->mnemonic != b->mnemonic || a->operand_width != b->operand_width ||
+  if (a->mnemonic != b->mnemonic ||
       a->operand_count_visible != b->operand_count_visible)
     return false;
   for (unsigned i = 0; i < a->operand_count_visible; i++) {
