@@ -95,8 +95,9 @@ static bool needs_suffix(const snare_x86_view *view,
     sized_by_register |= operands[i]->size == (*memory)->size;
   }
   if (insn->mnemonic == ZYDIS_MNEMONIC_CVTSI2SD ||
-      insn->mnemonic == ZYDIS_MNEMONIC_CVTSI2SS)
-    return true;
+      insn->mnemonic == ZYDIS_MNEMONIC_CVTSI2SS ||
+      insn->mnemonic == ZYDIS_MNEMONIC_CRC32)
+    return true; /* the register is not what is read: "crc32l (%rsi),%eax" */
   return !vector && !sized_by_register;
 }
 
