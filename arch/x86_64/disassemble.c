@@ -111,13 +111,14 @@ const char *snare_x86_index(const snare_x86_view *view,
   return insn->address_width == 64 ? "riz" : "eiz";
 }
 
-/* SSE4.1's variable blends read xmm0 implicitly; binutils shows it
-   ("pblendvb %xmm0,%xmm2,%xmm1"), Zydis hides it. */
+/* SSE4.1's variable blends and sha256rnds2 read xmm0 implicitly;
+   binutils shows it ("pblendvb %xmm0,%xmm2,%xmm1"), Zydis hides it. */
 static bool shows_implicit_xmm0(const ZydisDecodedInstruction *insn) {
   return insn->encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY &&
          (insn->mnemonic == ZYDIS_MNEMONIC_PBLENDVB ||
           insn->mnemonic == ZYDIS_MNEMONIC_BLENDVPS ||
-          insn->mnemonic == ZYDIS_MNEMONIC_BLENDVPD);
+          insn->mnemonic == ZYDIS_MNEMONIC_BLENDVPD ||
+          insn->mnemonic == ZYDIS_MNEMONIC_SHA256RNDS2);
 }
 
 /*
