@@ -13,12 +13,13 @@
 #include "disassemble.h"
 
 /* Instructions whose memory operand binutils shows with no size: what
-   they read or write is a structure, not a value. */
+   they read or write is a structure, not a value (descriptor tables,
+   saved states, MPX bounds). */
 static bool is_unsized(const ZydisDecodedInstruction *insn) {
   static const char *const stems[] = {"lgdt", "lidt", "sgdt", "sidt",
                                       "fxsave", "fxrstor", "xsave", "xrstor",
                                       "fldenv", "fnstenv", "frstor", "fnsave",
-                                      "fstenv", "fsave"};
+                                      "fstenv", "fsave", "bnd"};
   const char *name = ZydisMnemonicGetString(insn->mnemonic);
   for (size_t i = 0; i < sizeof stems / sizeof stems[0]; i++)
     if (strncmp(name, stems[i], strlen(stems[i])) == 0)
