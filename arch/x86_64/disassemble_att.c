@@ -53,7 +53,8 @@ static bool is_conversion_to_integer(ZydisMnemonic m) {
  * operand whose size no register operand of the same size tells
  * ("movl $0x0,(%rax)", "shll %cl,(%rax)", "cvtsi2sdl (%rax),%xmm0"), but
  * not for branches, push/pop (64-bit by default), vector instructions,
- * conversions to an integer register or the MXCSR's load and store.
+ * conversions to an integer register, system instructions (sldt, lar)
+ * or the MXCSR's load and store.
  */
 static bool needs_suffix(const snare_x86_view *view,
                          const ZydisDecodedOperand **memory) {
@@ -71,6 +72,9 @@ static bool needs_suffix(const snare_x86_view *view,
       insn->meta.category == ZYDIS_CATEGORY_SETCC ||
       insn->meta.category == ZYDIS_CATEGORY_PREFETCH ||
       snare_x86_is_string(insn) || insn->mnemonic == ZYDIS_MNEMONIC_XLAT ||
+      insn->meta.category == ZYDIS_CATEGORY_SYSTEM ||
+      insn->mnemonic == ZYDIS_MNEMONIC_LAR ||
+      insn->mnemonic == ZYDIS_MNEMONIC_LSL ||
       insn->mnemonic == ZYDIS_MNEMONIC_INVLPG ||
       insn->mnemonic == ZYDIS_MNEMONIC_CMPXCHG8B ||
       insn->mnemonic == ZYDIS_MNEMONIC_CMPXCHG16B ||
@@ -154,7 +158,8 @@ static void att_mnemonic(snare_x86_text *out, const snare_x86_view *view) {
   const ZydisDecodedInstruction *insn = view->insn;
   const char *name = view->name;
   const char *extension = accumulator_extension(insn->mnemonic);
-  if (insn->meta.isa_set == ZYDIS_ISA_SET_X87) {
+  if (insn->meta.isa_set == ZYDIS_ISA_SET_X87 ||
+      insn->mnemonic == ZYDIS_MNEMONIC_FISTTP) { /* fisttp is SSE3's */
     snare_x86_append(out, "%s", x87_reversed(insn, name));
     for (unsigned i = 0; i < view->count; i++)
       if (view->shown[i]->type == ZYDIS_OPERAND_TYPE_MEMORY)
