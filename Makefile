@@ -119,7 +119,7 @@ criterion-asan:
 # read-only fixtures and corpus; each one's output is printed whole, in
 # this order. All run even when one fails.
 oracle:
-	@echo "==== gdb oracle (lines, breakpoint locations, frames, steps, expressions) ===="
+	@echo "==== gdb oracle (lines, breakpoint locations, frames, steps, expressions, disassembly) ===="
 	@$(call env_for,build) tools/parallel 2 \
 		"$(TIMEOUT) spec/debuginfo_oracle/run.sh build/debuginfo_oracle/driver" \
 		"$(TIMEOUT) spec/frames_oracle/run.sh" \
@@ -127,7 +127,8 @@ oracle:
 		"$(TIMEOUT) spec/expr_oracle/run.sh" \
 		"$(TIMEOUT) spec/libc_oracle/run.sh build/debuginfo_oracle/driver" \
 		"$(TIMEOUT) spec/cxx_names_oracle/run.sh build/debuginfo_oracle/driver" \
-		"$(TIMEOUT) spec/debug_program_oracle/run.sh"
+		"$(TIMEOUT) spec/debug_program_oracle/run.sh" \
+		"$(TIMEOUT) spec/disasm_oracle/run.sh build/disasm_oracle/driver"
 
 busted-asan:
 	@echo "==== busted (asan) ===="

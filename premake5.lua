@@ -10,6 +10,7 @@
 --   build/lua/snare/core.so         Lua module snare.core
 --   build/bin/snare_tests           Criterion tests from spec/c/
 --   build/debuginfo_oracle/driver   spec/debuginfo_oracle/driver.c
+--   build/disasm_oracle/driver      spec/disasm_oracle/driver.c
 --   build/lib/snare_agent.so        agent/: the LD_PRELOAD agent
 --   build/bin/snare_attach          os/linux/attach/: snare attach's helper
 -- Built once, never sanitized, the same in both configurations:
@@ -127,6 +128,17 @@ project "debuginfo_oracle"
   links { "snare_core" }
   links(system_libs)
   core_settings("debuginfo_oracle", "debuginfo_oracle")
+
+-- The disassembly oracle's driver (spec/disasm_oracle/run.sh and
+-- spec/disassemble_objdump_spec.lua): snare's text of each instruction
+-- objdump shows, compared with objdump's.
+project "disasm_oracle"
+  kind "ConsoleApp"
+  files { "spec/disasm_oracle/driver.c" }
+  targetname "driver"
+  links { "snare_core" }
+  links(system_libs)
+  core_settings("disasm_oracle", "disasm_oracle")
 
 -- One shared object per target source and optimisation level. Targets are
 -- what snare debugs, so they are built like ordinary user code: no

@@ -706,9 +706,10 @@ end
 --- Disassembles n instructions (default 1) from `where`, an address or a
 -- symbol name, in gdb's default AT&T syntax as GNU binutils spells it
 -- ("mov    %rsp,%rbp", a rip-relative operand followed by
--- "        # 0x4010"), or Zydis's Intel syntax ("mov rbp, rsp") with
--- `{flavor = "intel"}`. The program's own bytes are decoded: breakpoints
--- do not show as `int3`. The list ends early at bytes that do not decode.
+-- "        # 0x4010"), or with `{flavor = "intel"}` in Intel syntax as
+-- binutils spells it ("mov    DWORD PTR [rbp-0x14],edi"). The program's
+-- own bytes are decoded: breakpoints do not show as `int3`. The list ends
+-- early at bytes that do not decode.
 -- @param where address or symbol name
 -- @tparam[opt=1] integer n
 -- @tparam[opt] table options `flavor`: "att" (default) or "intel"

@@ -207,8 +207,8 @@ describe("snare debug", function()
       "set disassembly-flavor a",
       "show disassembly-flavor",
     }
-    assert.matches("0x%x+ <fib>:\tpush rbp\n"
-                   .. "   0x%x+ <fib%+1>:\tmov rbp, rsp", out)
+    assert.matches("0x%x+ <fib>:\tpush   rbp\n"
+                   .. "   0x%x+ <fib%+1>:\tmov    rbp,rsp", out)
     assert.matches('Undefined item: "masm".', out, 1, true)
     assert.matches("Requires an argument. Valid arguments are att, intel.",
                    out, 1, true)

@@ -1,6 +1,7 @@
 -- disassemble_spec.lua - snare.disassemble: AT&T (gdb's default) or Intel
 -- text, lengths and bytes of instructions, the program's own bytes under
--- breakpoints. The AT&T spelling against gdb: disassemble_gdb_spec.lua.
+-- breakpoints. Both spellings against gdb: disassemble_gdb_spec.lua; every
+-- instruction against objdump: disassemble_objdump_spec.lua.
 local snare = require "snare"
 local helpers = require "spec.helpers"
 
@@ -28,14 +29,59 @@ describe("snare.disassemble", function()
     local att = assert(snare.disassemble("fib", 2, { flavor = "att" }))
     assert.same(snare.disassemble("fib", 2), att)
     local intel = assert(snare.disassemble("fib", 2, { flavor = "intel" }))
-    assert.equal("push rbp", intel[1].text)
-    assert.equal("mov rbp, rsp", intel[2].text)
+    assert.equal("push   rbp", intel[1].text)
+    assert.equal("mov    rbp,rsp", intel[2].text)
     assert.equal(att[2].length, intel[2].length)
     assert.has_error(function()
       snare.disassemble("fib", 1, { flavor = "masm" })
     end)
     assert.has_error(function() snare.disassemble("fib", 1, "intel") end)
   end)
+
+  -- The Lua API's text is the C API's (the driver of
+  -- disassemble_objdump_spec.lua calls that one): every instruction of the
+  -- library's .text, at its run-time address, against objdump's line for
+  -- it (link-time addresses, "call   1139 <fib>"), both made into gdb's
+  -- spelling with the load address taken out.
+  for _, flavor in ipairs { "att", "intel" } do
+    it("gives each instruction of a library objdump's " .. flavor
+       .. " text", function()
+      local pipe = assert(io.popen(string.format(
+        "objdump -d -w --insn-width=15 %s -j .text %s",
+        flavor == "intel" and "-M intel" or "",
+        helpers.quote(helpers.fixture("loops")))))
+      local dump = pipe:read("a")
+      pipe:close()
+      local base = lib:symbol("fib")
+        - tonumber(assert(dump:match("\n(%x+) <fib>:")), 16)
+      local compared, differ = 0, 0
+      for at, text in dump:gmatch("\n +(%x+):\t[%x ]+\t([^\n]*)") do
+        -- an address objdump names is bare hex: "1139 <fib>"
+        local expected = text:gsub("%s+$", "")
+        local named = expected:match("^(.*[ ,])(%x+) <[^>]*>$")
+        if named then
+          expected = named .. "0x" .. expected:match("(%x+) <[^>]*>$")
+        end
+        local insn = assert(snare.disassemble(base + tonumber(at, 16), 1,
+                                              { flavor = flavor }))[1]
+        local got = insn.text:gsub("0x(%x+)", function(hex)
+          local n = tonumber(hex, 16)
+          return n >= base and string.format("0x%x", n - base) or nil
+        end)
+        compared = compared + 1
+        if got ~= expected then
+          differ = differ + 1
+          print(string.format("  %s\n    objdump: %s\n    snare:   %s", at,
+                              expected, got))
+        end
+      end
+      print(string.format("FIGURE snare.disassemble %s libloops.so: %d of "
+                          .. "%d instructions differ from objdump", flavor,
+                          differ, compared))
+      assert.is_true(compared > 50)
+      assert.equal(0, differ)
+    end)
+  end
 
   it("shows the program's instruction under a breakpoint, not int3",
      function()

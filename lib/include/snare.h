@@ -905,7 +905,8 @@ typedef enum {
   /* GNU binutils' AT&T, gdb's default: "mov    %rsp,%rbp", "call   0x401136",
      a rip-relative operand followed by "        # 0x404010" */
   SNARE_DISASSEMBLY_ATT,
-  /* Zydis's Intel: "mov rbp, rsp" */
+  /* GNU binutils' Intel (gdb's `set disassembly-flavor intel`):
+     "mov    DWORD PTR [rbp-0x14],edi", "lea    rax,[rip+0xe9b]        # 0x2004" */
   SNARE_DISASSEMBLY_INTEL,
 } snare_disassembly_flavor;
 

@@ -282,6 +282,18 @@ static snare_status through_resolver(stepper *st, uint64_t stub_sp,
   return SNARE_OK;
 }
 
+/* The operands of Intel-syntax text when it is instruction `mnemonic`
+   (binutils' spelling: "push   0x0", "bnd jmp QWORD PTR [rip+0x2fe2]");
+   NULL when it is another. */
+static const char *operands_of(const char *text, const char *mnemonic) {
+  size_t n = strlen(mnemonic);
+  if (strncmp(text, "bnd ", 4) == 0)
+    text += 4;
+  if (strncmp(text, mnemonic, n) != 0 || (text[n] != ' ' && text[n] != '\0'))
+    return NULL;
+  return text + n + strspn(text + n, " ");
+}
+
 /* Calls between objects (and at -O0 within one) go through a PLT stub,
    which only jumps once bound: follow it to the function the call really
    enters (through the resolver while it is not bound). */
@@ -302,12 +314,14 @@ static snare_status follow_stub(stepper *st, snare_stop *stop, verdict *v) {
       return SNARE_OK;
     /* an unbound GOT slot leads back into the PLT, to the push of the
        relocation's index */
-    if (through_got && strncmp(text, "push 0x", 7) == 0)
+    const char *pushed = operands_of(text, "push");
+    const char *jumped = operands_of(text, "jmp");
+    bool endbr = operands_of(text, "endbr64") != NULL;
+    if (through_got && pushed && strncmp(pushed, "0x", 2) == 0)
       return through_resolver(st, stub_sp, stop, v);
-    if (strncmp(text, "endbr64", 7) != 0)
-      through_got = strstr(text, "jmp [") != NULL;
-    if (strncmp(text, "jmp", 3) != 0 && strncmp(text, "bnd jmp", 7) != 0 &&
-        strncmp(text, "endbr64", 7) != 0)
+    if (!endbr)
+      through_got = jumped && strchr(jumped, '[') != NULL;
+    if (!jumped && !endbr)
       return SNARE_OK;
     snare_status status = step_one(st, stop, v);
     if (status != SNARE_OK || *v != KEEP_GOING)
