@@ -78,6 +78,13 @@ SNARE_HIDDEN const snare_breakpoint_variable *
 snare_frame_variable_slot(const snare_frame *frame, const char *name);
 
 /* ---- native condition programs (native_conditions.c) ---- */
+/* The judge of native programs that frames/native_programs.c registers
+   at load: whether bp's program (state READY), run in frame, finds this
+   hit false. */
+typedef bool (*snare_native_judge)(snare_breakpoint *bp,
+                                   const snare_frame *frame,
+                                   bool vector_free);
+SNARE_HIDDEN void snare_native_judge_register(snare_native_judge fn);
 /* Whether bp's native program, run in frame, finds this hit false
    (gives 0); false without one or when it cannot decide. vector_free:
    nothing it runs touches the vector state beyond SSE (no C library
