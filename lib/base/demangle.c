@@ -94,3 +94,23 @@ char *snare_demangle_qualified(const char *name) {
 char *snare_symbol_demangle(const char *name) {
   return snare_demangle_qualified(name);
 }
+
+char *snare_symbol_demangle_full(const char *name) {
+  return snare_demangle(name);
+}
+
+char *snare_demangled_signature(const char *demangled) {
+  const char *close = strrchr(demangled, ')');
+  size_t open = close ? matching_open(demangled, (size_t)(close - demangled))
+                      : 0;
+  return strdup(demangled + (open ? name_start(demangled, open) : 0));
+}
+
+char *snare_symbol_signature(const char *name) {
+  char *full = snare_demangle(name);
+  if (full == NULL)
+    return NULL;
+  char *signature = snare_demangled_signature(full);
+  free(full);
+  return signature;
+}

@@ -6,6 +6,7 @@ local expr = require "snare.expr"
 local report = require "snare.cli.report"
 local carry = require "snare.cli.run_carry"
 local watch = require "snare.cli.watch"
+local names = require "snare.function_names"
 
 -- The line gdb gives breakpoint `bp` set at `location` (FILE:LINE):
 -- where rows of several lines share its address (a naked function's `{`
@@ -65,11 +66,12 @@ end
 
 -- What `info breakpoints` says of a location: "in fib at demo.c:8" where
 -- it has a line (`line`, line_of's, when given; `frame`, function_frame's,
--- names it instead), else "<fib+4>".
+-- names it instead), else "<fib+4>". A C++ function goes by its print
+-- name ("in ns::twice(int) at t.cpp:3").
 local function what(address, line, frame)
   local row = frame or snare.line_at(address)
   if row and row["function"] then
-    return string.format("in %s at %s:%d", row["function"],
+    return string.format("in %s at %s:%d", names.print_name(row, address),
                          report.file_name(row.file, address),
                          line or row.line)
   end
