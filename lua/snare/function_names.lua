@@ -7,6 +7,7 @@
 -- its name in each.
 -- @module snare.function_names
 
+local snare = require "snare"
 local core = require "snare.core"
 local types = require "snare.expr.types"
 local languages = require "snare.cli.languages"
@@ -83,6 +84,17 @@ function names.symbol_name(sym, addr, form)
   end
   return form == "linkage" and names.linkage_name(frame, addr)
     or names.print_name(frame, addr)
+end
+
+--- snare.describe(addr) ("name+offset" or nil) with a function named
+-- as names.symbol_name's `form` names it.
+function names.describe(addr, form)
+  local sym = core.symbol_at(addr)
+  if not (sym and sym.is_function) then
+    return snare.describe(addr)
+  end
+  local name = names.symbol_name(sym, addr, form)
+  return sym.offset == 0 and name or string.format("%s+%d", name, sym.offset)
 end
 
 --- An ELF symbol's name as gdb's minimal symbols show it: demangled

@@ -6,6 +6,7 @@ local snare = require "snare"
 local types = require "snare.expr.types"
 local value = require "snare.expr.value"
 local vector = require "snare.expr.vector"
+local names = require "snare.function_names"
 
 local format = {}
 
@@ -232,8 +233,10 @@ local function float_text(n, t, bits, bytes)
   return string.format(shape.digits, n)
 end
 
+-- " <fib+4>" after a pointer's value (a C++ function by its print name,
+-- "ns::twice(int)"), or "".
 local function symbol_suffix(addr)
-  local name = addr ~= 0 and snare.describe(addr)
+  local name = addr ~= 0 and names.describe(addr, "print")
   return name and (" <" .. name .. ">") or ""
 end
 

@@ -3,6 +3,7 @@
 
 local snare = require "snare"
 local report = require "snare.cli.report"
+local names = require "snare.function_names"
 
 -- The instruction's bytes in hex, as gdb's /r shows them: padded to the
 -- width of seven bytes, so that the text lines up after a tab.
@@ -80,7 +81,8 @@ local function disassemble(dbg, args)
     end
     inside[#inside + 1] = insn
   end
-  dbg:out("Dump of assembler code for function " .. sym.name .. ":")
+  dbg:out("Dump of assembler code for function "
+          .. names.symbol_name(sym, sym.address, "linkage") .. ":")
   dump(dbg, inside, pc, sym.address, raw)
   dbg:out("End of assembler dump.")
 end

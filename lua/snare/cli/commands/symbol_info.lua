@@ -7,6 +7,7 @@ local expr = require "snare.expr"
 local regexp = require "snare.cli.regexp"
 local report = require "snare.cli.report"
 local shared_objects = require "snare.cli.shared_objects"
+local names = require "snare.function_names"
 
 -- The loaded library whose file is `path` (a symbol's library).
 local function library_of(dbg, path)
@@ -26,6 +27,21 @@ local function several_objects(dbg)
   return #dbg.libraries > 1
 end
 
+-- gdb's minimal symbol name of function symbol `sym` of `lib`: a C++
+-- one demangled whole from its ELF name ("int ns::sum<int>(int, int)"),
+-- where snare's name for it is the qualified "ns::sum<int>".
+local function minimal_name(lib, sym)
+  if not sym.is_function or not sym.name:find("::", 1, true) then
+    return sym.name
+  end
+  for _, fn in ipairs(shared_objects.function_symbols(lib.path)) do
+    if lib.base + fn.addr == sym.address and fn.name:match("^_Z") then
+      return names.minimal_name(fn.name)
+    end
+  end
+  return sym.name
+end
+
 -- `info symbol ADDR`: "scale + 11 in section .text of /path/prog".
 local function info_symbol(dbg, args)
   if args == "" then
@@ -40,8 +56,8 @@ local function info_symbol(dbg, args)
     return
   end
   local offset = addr - sym.address
-  local text = offset == 0 and sym.name
-    or string.format("%s + %d", sym.name, offset)
+  local name = minimal_name(lib, sym)
+  local text = offset == 0 and name or string.format("%s + %d", name, offset)
   text = text .. " in section " .. section
   if several_objects(dbg) then
     local name = report.library_at and report.library_at(addr) or lib.path
@@ -171,6 +187,43 @@ local function asked_address(dbg, args)
   return addr
 end
 
+-- The entries of the C++ functions `args` names (overloads, a template's
+-- instances), highest first as gdb answers for them; nil for fewer than
+-- two (one function, or none: asked_address answers). Inlined copies
+-- are not counted.
+local function overload_entries(dbg, args)
+  local ok, places = pcall(snare.core.locations, dbg:location(args))
+  local entries, seen = {}, {}
+  for _, place in ipairs(ok and places or {}) do
+    local sym = snare.symbol_at(place)
+    local row = snare.line_at(place)
+    if sym and sym.is_function and row and row.linkage
+       and not snare.core.source_frame_at(place, 1)
+       and not seen[sym.address] then
+      seen[sym.address] = true
+      entries[#entries + 1] = sym.address
+    end
+  end
+  table.sort(entries, function(a, b) return a > b end)
+  return #entries > 1 and entries or nil
+end
+
+-- `info line *ADDR`'s answer for `addr`.
+local function info_address_line(dbg, addr)
+  local row, finish = row_at(addr)
+  if not row then -- (gdb's answer, not an error)
+    dbg:out(snare.describe(addr) and
+            "No line number information available for address "
+              .. report.address(addr)
+            or "No line number information available.")
+    return
+  end
+  shown_line(dbg, row.file, row.line)
+  dbg:out(string.format('Line %d of "%s" starts at address %s and ends at %s.',
+                        row.line, report.file_name(row.file, addr),
+                        report.address(row.address), report.address(finish)))
+end
+
 -- `info line LOCATION`: where the line's code starts and ends.
 local function info_line(dbg, args)
   if args == "" then
@@ -186,19 +239,14 @@ local function info_line(dbg, args)
     info_file_line(dbg, args, file, tonumber(line))
     return
   end
-  local addr = asked_address(dbg, args)
-  local row, finish = row_at(addr)
-  if not row then -- (gdb's answer, not an error)
-    dbg:out(snare.describe(addr) and
-            "No line number information available for address "
-              .. report.address(addr)
-            or "No line number information available.")
+  local entries = not args:match("^%*") and overload_entries(dbg, args)
+  if entries then
+    for _, entry in ipairs(entries) do
+      info_address_line(dbg, entry)
+    end
     return
   end
-  shown_line(dbg, row.file, row.line)
-  dbg:out(string.format('Line %d of "%s" starts at address %s and ends at %s.',
-                        row.line, report.file_name(row.file, addr),
-                        report.address(row.address), report.address(finish)))
+  info_address_line(dbg, asked_address(dbg, args))
 end
 
 -- The objects gdb knows: the program alone before `run` (a program's
