@@ -14,9 +14,9 @@ local languages = require "snare.cli.languages"
 
 local names = {}
 
--- A parameter's C spelling as gdb's C++ canonical form writes it: no
+--- A type's C spelling as gdb's C++ canonical form writes it: no
 -- struct, union or enum keyword, "char*".
-local function cxx_spelling(text)
+function names.cxx_spelling(text)
   for _, keyword in ipairs { "struct", "union", "enum" } do
     text = text:gsub("%f[%w_]" .. keyword .. " ", "")
   end
@@ -31,7 +31,7 @@ local function computed_parameters(addr)
   local t = ref and types.from_ref(ref)
   local params = {}
   for i, p in ipairs(t and t.params or {}) do
-    params[i] = cxx_spelling(types.name(p))
+    params[i] = names.cxx_spelling(types.name(p))
   end
   if t and t.varargs then
     params[#params + 1] = "..."

@@ -8,6 +8,7 @@ local regexp = require "snare.cli.regexp"
 local report = require "snare.cli.report"
 local shared_objects = require "snare.cli.shared_objects"
 local names = require "snare.function_names"
+local languages = require "snare.cli.languages"
 
 -- The loaded library whose file is `path` (a symbol's library).
 local function library_of(dbg, path)
@@ -258,6 +259,28 @@ local function known_libraries(dbg)
   return dbg.libraries
 end
 
+-- The C++ function with debug information entered at `address` of `lib`:
+-- { print_name = gdb's ("ns::twice(int)"), key = a name function_info
+-- knows it by }, or nil (a C function, or none starts there).
+local function cxx_function(lib, address)
+  local row = lib:line_at(address)
+  local key = row and (row.linkage or row["function"])
+  local ok, info = pcall(lib.function_info, lib, key or "")
+  if not (ok and info and info.entry == address) or
+     not (row.linkage or languages.name(snare.core.language_at(address))
+          == "c++") then
+    return nil
+  end
+  return { print_name = names.print_name(row, address), key = key }
+end
+
+-- gdb's prototype of a C++ function of type `t` named by its print name
+-- (which has its parameters): the return type, then the name.
+local function cxx_prototype(t, print_name)
+  local returned = t.target and expr.types.name(t.target) or "void"
+  return names.cxx_spelling(returned) .. " " .. print_name
+end
+
 -- `info functions [-q] [REGEX]`: the matching functions with debug
 -- information by source file (then name), each "LINE:\tPROTOTYPE;"; then
 -- the others, PLT stubs included ("atoi@plt"), by address.
@@ -275,12 +298,12 @@ local function info_functions(dbg, args)
   local regex = args ~= "" and regexp.compile(dbg, args)
   local by_file, files, others = {}, {}, {}
   for _, lib in ipairs(known_libraries(dbg)) do
-    local function consider(name, address)
+    local function consider(name, address, cxx)
       if regex and not regex:find(name) then
         return
       end
       local t = dbg.env:function_type(address)
-      local ok, info = pcall(lib.function_info, lib, name)
+      local ok, info = pcall(lib.function_info, lib, cxx and cxx.key or name)
       local line = t and lib:line_at(address)
       if line then
         local file = report.file_name(line.file, address)
@@ -289,22 +312,28 @@ local function info_functions(dbg, args)
           files[#files + 1] = file
         end
         local decl = ok and info and info.decl_line
+        local prototype = cxx and cxx_prototype(t, name)
+          or expr.types.name(t, name)
         table.insert(by_file[file], { name = name, text = (decl and (decl
-          .. ":\t") or "\t") .. expr.types.name(t, name) .. ";" })
+          .. ":\t") or "\t") .. prototype .. ";" })
       else
         others[#others + 1] = { name = name, address = address }
       end
     end
     local seen = {}
     local function once(name, address)
-      local key = name .. "@" .. address
+      local cxx = cxx_function(lib, address)
+      local key = cxx and address or name .. "@" .. address
       if not seen[key] then
         seen[key] = true
-        consider(name, address)
+        consider(cxx and cxx.print_name or names.minimal_name(name), address,
+                 cxx)
       end
     end
     for _, fn in ipairs(lib:functions()) do
-      if not fn.name:match("^sub_%x+$") then
+      -- (a C++ function without DWARF comes by its ELF name below)
+      if not fn.name:match("^sub_%x+$") and (cxx_function(lib, fn.address)
+         or not fn.name:find("::", 1, true)) then
         once(fn.name, fn.address)
       end
     end
