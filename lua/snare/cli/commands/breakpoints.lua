@@ -38,6 +38,25 @@ local function function_frame(where, bp)
   end
 end
 
+-- For a location of `break FUNCTION` with several: the source frame at
+-- `address` of the function named (FUNCTION, or a function FUNCTION's
+-- name ends: "size" for Json::Value::size), innermost first, which gdb
+-- names the location by (its line stays the innermost's); else nil.
+local function named_frame(where, address)
+  if not (where and where:match("^[%a_][%w_:]*$")) then
+    return nil
+  end
+  for outward = 0, 255 do
+    local frame = core.source_frame_at(address, outward)
+    local name = frame and frame["function"]
+    if not name then
+      return nil
+    elseif name == where or name:sub(-#where - 2) == "::" .. where then
+      return frame
+    end
+  end
+end
+
 -- "0x7f...: file demo.c, line 8." as gdb announces a breakpoint ("0x7f..."
 -- alone where there is no line; "0x7f...: fib. (3 locations)", the
 -- location as written, where it has several). `line`: line_of's;
@@ -66,12 +85,14 @@ end
 
 -- What `info breakpoints` says of a location: "in fib at demo.c:8" where
 -- it has a line (`line`, line_of's, when given; `frame`, function_frame's,
--- names it instead), else "<fib+4>". A C++ function goes by its print
--- name ("in ns::twice(int) at t.cpp:3").
-local function what(address, line, frame)
+-- names it instead; `named`, named_frame's, gives the function alone),
+-- else "<fib+4>". A C++ function goes by its print name ("in
+-- ns::twice(int) at t.cpp:3").
+local function what(address, line, frame, named)
   local row = frame or snare.line_at(address)
   if row and row["function"] then
-    return string.format("in %s at %s:%d", names.print_name(row, address),
+    return string.format("in %s at %s:%d",
+                         names.print_name(named or row, address),
                          report.file_name(row.file, address),
                          line or row.line)
   end
@@ -139,7 +160,8 @@ local function set_breakpoint(dbg, args, temporary, number)
   dbg.notes[bp.id] = { temporary = temporary, condition = text,
                        test = test, stub = stub,
                        line = line_of(location, bp),
-                       frame = function_frame(where, bp) }
+                       frame = function_frame(where, bp),
+                       where = where }
   dbg.convenience.bpnum = expr.value.of(expr.types.builtin.int, bp.id)
   local kind = temporary and "Temporary breakpoint" or "Breakpoint"
   if number then
@@ -278,7 +300,8 @@ local function info_breakpoints(dbg, args)
     for i = 1, #addresses > 1 and #addresses or 0 do
       dbg:out(string.format("%-27s %-3s 0x%016x %s", bp.id .. "." .. i,
                             bp.enabled and "y" or "n", addresses[i],
-                            what(addresses[i])))
+                            what(addresses[i], nil, nil,
+                                 named_frame(note.where, addresses[i]))))
     end
   end
   for _, wp in ipairs(watchpoints) do
