@@ -24,7 +24,10 @@ describe("C++ names at the prompt against gdb", function()
       "info line ns::sum", "info line main", "info line ns::K::count",
       "info functions twice", "info functions ns::K::get\\|ns::sum\\|main",
       "info functions count", "info symbol main", "x/2i main",
-      "disassemble main",
+      "disassemble main", "break 'ns::twice(int)'", "break ns::twice(double)",
+      "break 'ns::K::get() const'", "break 'K::get(int) const'",
+      "break ns::sum<double>", "info breakpoints", "p main", "ptype main",
+      "whatis main",
     }, program)
     assert.are.equal(0, count)
     local text = table.concat(g, "\n")
@@ -34,6 +37,9 @@ describe("C++ names at the prompt against gdb", function()
     assert.truthy(text:find("\n%d+:\tdouble ns::twice%(double%);\n"))
     assert.truthy(text:find("<_ZN2ns5twiceEd>", 1, true))
     assert.truthy(text:find("<main()+1>", 1, true))
+    assert.truthy(text:find("type = int (void)", 1, true))
+    assert.truthy(text:find("\n8       breakpoint     keep y   0x in "
+                            .. "ns::twice%(int%) at [^\n]*:26\n"))
   end)
 
   it("names the functions it stops in as gdb", function()

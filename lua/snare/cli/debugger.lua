@@ -68,6 +68,9 @@ function Debugger:location(text)
   if address_text then
     return self:address(address_text)
   end
+  -- gdb's quoted name, a C++ function's with its parameters:
+  -- 'ns::twice(int)'
+  text = text:match("^'([^']+)'$") or text
   if text:match("^0[xX]%x+$") then
     return math.tointeger(tonumber(text))
   end
