@@ -12,12 +12,19 @@
 local helpers = require "spec.helpers"
 local compare = require "spec.gdb_compare"
 
+-- compare.assert_same, with the number of gdb's lines compared printed.
+local function same(name, commands, program)
+  local count, g = compare.assert_same(name, commands, program)
+  print(string.format("%s: %d lines of gdb's compared", name, #g))
+  return count, g
+end
+
 describe("C++ names at the prompt against gdb", function()
   local program = helpers.program("cxx_overloads")
 
   it("lists breakpoints, functions and lines of overloads as gdb",
      function()
-    local count, g = compare.assert_same("cxx names before run", {
+    local count, g = same("cxx names before run", {
       "break ns::twice", "break ns::K::get", "break ns::sum", "break main",
       "break ns::K::K", "break ns::K::operator+", "break ns::K::count",
       "info breakpoints", "info line ns::twice", "info line ns::K::get",
@@ -27,7 +34,8 @@ describe("C++ names at the prompt against gdb", function()
       "disassemble main", "break 'ns::twice(int)'", "break ns::twice(double)",
       "break 'ns::K::get() const'", "break 'K::get(int) const'",
       "break ns::sum<double>", "info breakpoints", "p main", "ptype main",
-      "whatis main",
+      "whatis main", "info symbol ns::K::K", "info symbol ns::K::count",
+      "x/2i ns::K::count", "info line *ns::K::count",
     }, program)
     assert.are.equal(0, count)
     local text = table.concat(g, "\n")
@@ -43,7 +51,7 @@ describe("C++ names at the prompt against gdb", function()
   end)
 
   it("names the functions it stops in as gdb", function()
-    local count, g = compare.assert_same("cxx names while running", {
+    local count, g = same("cxx names while running", {
       "break ns::sum<int>", "run", "bt", "info frame",
       "info symbol $pc", "x/2i $pc", "disassemble", "x/2a $sp", "p/a $pc",
       "info line *$pc", "break ns::K::count", "continue", "bt",
@@ -71,7 +79,9 @@ describe("C++ names at the prompt against gdb", function()
     if present then present:close() end
     local listed = { "break Json::Value::isNull", "break Json::Value::asInt",
                      "break Json::Value::isArray",
-                     "break Json::Value::asString" }
+                     "break Json::Value::asString",
+                     "info symbol Json::Value::isNull",
+                     "x/2i Json::Value::asInt" }
     if setting ~= "clang-O2" then
       listed[#listed + 1] = "break Json::Value::size"
       listed[#listed + 1] = "break Json::Value::removeMember"
@@ -79,10 +89,9 @@ describe("C++ names at the prompt against gdb", function()
     listed[#listed + 1] = "info breakpoints";
     (present and it or pending)("names Json::Value's methods as gdb at "
                                 .. setting, function()
-      local count = compare.assert_same("cxx names jsoncpp_test " .. setting,
+      local count = same("cxx names jsoncpp_test " .. setting,
                                         listed, corpus_program)
-      local stops = compare.assert_same(
-        "cxx names jsoncpp_test stops " .. setting,
+      local stops = same("cxx names jsoncpp_test stops " .. setting,
         { "break Json::Value::isNull", "break Json::Value::isArray",
           "break Json::Value::asString", "run", "frame", "info symbol $pc",
           "x/2i $pc", "x/2a $sp", "p/a $pc", "info frame", "continue",

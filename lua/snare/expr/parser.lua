@@ -50,6 +50,9 @@ local identifier = token(Cmt(word, function(_, i, name)
   end
 end))
 
+local qualified = token(C(alpha * alnum ^ 0 * (P "::" * alpha * alnum ^ 0) ^ 1)
+                        * -alnum)
+
 -- Numbers: decimal, hex, octal, binary; suffixes u, l, ul, ll, ull.
 local hex_digits = R("09", "af", "AF") ^ 1
 local int_suffix = C(S "uUlL" ^ -3)
@@ -198,6 +201,8 @@ local grammar = P {
     + identifier * P "@entry" * -alnum * space / function(name)
       return node("id", { name = name .. "@entry" })
     end
+    -- a C++ name in its namespaces and classes: ns::K::count
+    + qualified / function(name) return node("id", { name = name }) end
     + identifier / function(name) return node("id", { name = name }) end
     + sym "(" * V "comma" * sym ")",
 }
