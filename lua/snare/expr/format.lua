@@ -6,7 +6,7 @@ local snare = require "snare"
 local types = require "snare.expr.types"
 local value = require "snare.expr.value"
 local vector = require "snare.expr.vector"
-local names = require "snare.function_names"
+local function_names = require "snare.function_names"
 
 local format = {}
 
@@ -237,7 +237,7 @@ end
 -- name ("ns::twice(int)"), or by its linkage name under /a (gdb's
 -- print_address, asm-demangle being off) when `form` says "linkage".
 local function symbol_suffix(addr, form)
-  local name = addr ~= 0 and names.describe(addr, form or "print")
+  local name = addr ~= 0 and function_names.describe(addr, form or "print")
   return name and (" <" .. name .. ">") or ""
 end
 

@@ -61,8 +61,8 @@ local function info_symbol(dbg, args)
   local text = offset == 0 and name or string.format("%s + %d", name, offset)
   text = text .. " in section " .. section
   if several_objects(dbg) then
-    local name = report.library_at and report.library_at(addr) or lib.path
-    text = text .. " of " .. name
+    local file = report.library_at and report.library_at(addr) or lib.path
+    text = text .. " of " .. file
   end
   dbg:out(text)
 end
