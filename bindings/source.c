@@ -320,7 +320,7 @@ static int lib_addresses(lua_State *L)
   return 1;
 }
 
-/* lib:function_info(name) -> {name, linkage_name, inlined, entry, after_prologue,
+/* lib:function_info(name) -> {name, linkage_name, inlined, external, entry, after_prologue,
    ranges = {{low, high}...}, decl_file, decl_line, params = {...},
    param_formats = "d4s8...", param_enums = {[i] = "RED=0;BLUE=6"},
    return_format = "s8", return_enums = "OK=0;...", returns = "integer"|"float"|"nothing"|
@@ -338,6 +338,8 @@ static int lib_function_info(lua_State *L)
   setstring(L, "linkage_name", fn.linkage_name);
   lua_pushboolean(L, fn.inlined);
   lua_setfield(L, -2, "inlined");
+  lua_pushboolean(L, fn.external);
+  lua_setfield(L, -2, "external");
   setinteger(L, "entry", fn.entry);
   setinteger(L, "after_prologue", fn.after_prologue);
   setstring(L, "decl_file", fn.decl_file);

@@ -35,7 +35,8 @@ describe("C++ names at the prompt against gdb", function()
       "break 'ns::K::get() const'", "break 'K::get(int) const'",
       "break ns::sum<double>", "info breakpoints", "p main", "ptype main",
       "whatis main", "info symbol ns::K::K", "info symbol ns::K::count",
-      "x/2i ns::K::count", "info line *ns::K::count",
+      "x/2i ns::K::count", "info line *ns::K::count", "break halve",
+      "info functions halve", "info line halve", "x/i halve",
     }, program)
     assert.are.equal(0, count)
     local text = table.concat(g, "\n")
@@ -46,6 +47,8 @@ describe("C++ names at the prompt against gdb", function()
     assert.truthy(text:find("<_ZN2ns5twiceEd>", 1, true))
     assert.truthy(text:find("<main()+1>", 1, true))
     assert.truthy(text:find("type = int (void)", 1, true))
+    assert.truthy(text:find(":\tstatic int halve(int);", 1, true))
+    assert.truthy(text:find(" <halve(int)>:", 1, true))
     assert.truthy(text:find("\n8       breakpoint     keep y   0x in "
                             .. "ns::twice%(int%) at [^\n]*:26\n"))
   end)

@@ -206,15 +206,15 @@ static char *own_linkage_name(Dwarf_Die d)
   return name ? name : string_attr(d, DW_AT_MIPS_linkage_name);
 }
 
-/* The mangled name of a C++ function: on its DIE, or on the abstract
-   instance or declaration it completes, nearest first (clang puts a
-   constructor's on the abstract instance between an inlined copy and the
-   class's declaration), or NULL. */
-static char *linkage_name(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Die origin)
+/* Asks `found` of a function DIE, then of the abstract instance or
+   declaration it completes, nearest first, up to four steps away; true
+   as soon as `found` is. */
+static bool on_chain(Dwarf_Debug dbg, Dwarf_Die die,
+                     bool (*found)(Dwarf_Die, void *), void *ctx)
 {
-  char *name = own_linkage_name(die);
+  bool yes = found(die, ctx);
   Dwarf_Die d = NULL;
-  for (int hops = 0; !name && hops < 4; hops++) {
+  for (int hops = 0; !yes && hops < 4; hops++) {
     Dwarf_Die from = d ? d : die;
     Dwarf_Die next = di_ref(dbg, from, DW_AT_abstract_origin);
     if (!next)
@@ -223,11 +223,41 @@ static char *linkage_name(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Die origin)
       dwarf_dealloc_die(d);
     if (!(d = next))
       break;
-    name = own_linkage_name(d);
+    yes = found(d, ctx);
   }
   if (d)
     dwarf_dealloc_die(d);
-  return name ? name : own_linkage_name(origin);
+  return yes;
+}
+
+static bool has_linkage_name(Dwarf_Die d, void *name)
+{
+  return (*(char **)name = own_linkage_name(d)) != NULL;
+}
+
+/* The mangled name of a C++ function: on its DIE, or on the abstract
+   instance or declaration it completes, nearest first (clang puts a
+   constructor's on the abstract instance between an inlined copy and the
+   class's declaration), or NULL. */
+static char *linkage_name(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Die origin)
+{
+  char *name = NULL;
+  if (on_chain(dbg, die, has_linkage_name, &name))
+    return name;
+  return own_linkage_name(origin);
+}
+
+static bool says_external(Dwarf_Die d, void *unused)
+{
+  (void)unused;
+  return has_attr(d, DW_AT_external);
+}
+
+/* Whether a function DIE, or the abstract instance or declaration it
+   completes, says DW_AT_external (not a static function). */
+static bool is_external(Dwarf_Debug dbg, Dwarf_Die die)
+{
+  return on_chain(dbg, die, says_external, NULL);
 }
 
 /*
@@ -470,6 +500,7 @@ static bool add_function(unit_walk *w, Dwarf_Die die, bool inlined,
   Dwarf_Die origin = origin_of(di->dbg, die);
   Dwarf_Die decl = origin && !has_attr(die, DW_AT_decl_line) ? origin : die;
   fn->name = function_name(di->dbg, fn, die, origin);
+  fn->info.external = is_external(di->dbg, die);
   Dwarf_Unsigned v = 0;
   if (di_udata(decl, DW_AT_decl_file, &v))
     fn->info.decl_file = file_name(w, v);

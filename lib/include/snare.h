@@ -788,6 +788,7 @@ typedef struct snare_function_info {
   snare_return_kind returns;
   unsigned return_size;  /* bytes of the returned scalar, 0 if unknown */
   bool inlined;          /* an inlined instance, named by its abstract origin */
+  bool external;         /* DW_AT_external: not file-local (static) */
   uint64_t entry;        /* first instruction executed */
   uint64_t after_prologue; /* where gdb's `break name` stops */
   uint64_t step_start;   /* where gdb's `step` into the function stops */

@@ -314,6 +314,9 @@ local function info_functions(dbg, args)
         local decl = ok and info and info.decl_line
         local prototype = cxx and cxx_prototype(t, name)
           or expr.types.name(t, name)
+        if ok and info and info.external == false then -- (file-local)
+          prototype = "static " .. prototype
+        end
         table.insert(by_file[file], { name = name, text = (decl and (decl
           .. ":\t") or "\t") .. prototype .. ";" })
       else
