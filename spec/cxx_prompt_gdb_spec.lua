@@ -59,7 +59,8 @@ describe("C++ names at the prompt against gdb", function()
       "info symbol $pc", "x/2i $pc", "disassemble", "x/2a $sp", "p/a $pc",
       "info line *$pc", "break ns::K::count", "continue", "bt",
       "info symbol $pc",
-      "info symbol main", "x/2i $pc", "info breakpoints",
+      "info symbol main", "x/2i $pc", "info breakpoints", "up",
+      "disassemble", "x/2i $pc", "info symbol $pc",
     }, program)
     assert.are.equal(0, count)
     local text = table.concat(g, "\n")

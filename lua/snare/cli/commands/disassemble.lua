@@ -52,7 +52,8 @@ end
 local function disassemble(dbg, args)
   local raw
   raw, args = modifiers(dbg, args)
-  local pc = dbg.session.stopped and dbg.session:reg("pc") or nil
+  -- (the selected frame's: after `up`, the caller's return address)
+  local pc = dbg.session.stopped and dbg:register("pc") or nil
   local where, n = args:match("^(.-)%s+(%d+)$")
   if where and where ~= "" then
     local insns, err = report.disassemble(dbg:address(where),
@@ -62,7 +63,10 @@ local function disassemble(dbg, args)
     end
     return dump(dbg, insns, pc, nil, raw)
   end
-  local addr = args ~= "" and dbg:address(args) or pc
+  -- an outer frame's function is the one holding its call, the
+  -- instruction before its pc (gdb's address in block)
+  local in_block = pc and (dbg.frame_index or 0) > 0 and pc - 1 or pc
+  local addr = args ~= "" and dbg:address(args) or in_block
   if not addr then
     dbg:fail("No frame selected.")
   end
