@@ -7,9 +7,12 @@
 --        false  a Lua condition returning false (gdb: `if 0`)
 --        var    the Lua condition frame:var("i") == -1: the variable read
 --               through DWARF, as gdb's `if i == -1` reads it
---        c      the condition `i == -1` written in C (the prompt's `break
---               ... if i == -1`): compiled once, its variable read through
---               the program compiled for the breakpoint
+--        c      the condition `i == -1` written in C, as a Lua closure:
+--               compiled once, its variable read through the program
+--               compiled for the breakpoint
+--        c_native the same C condition as the prompt's `break ... if i == -1`
+--               sets it: lowered at the first hit to a native program that
+--               rejects every later false hit without entering Lua
 --        c_dwarf the same C condition locating `i` through DWARF at
 --               every hit (the evaluator without compiled reads)
 --   WHERE      where the breakpoint goes ("benchloop.c:14")
@@ -24,14 +27,14 @@ local mode, n = arg[1], math.tointeger(tonumber(arg[2] or ""))
 local path, where = arg[3], arg[4]
 local mechanism = arg[5] ~= "" and arg[5] or nil
 if not (mode and n and n > 0 and path and where) then
-  io.stderr:write("usage: condbp.lua none|skip|false|var|c|c_dwarf N "
+  io.stderr:write("usage: condbp.lua none|skip|false|var|c|c_native|c_dwarf N "
                   .. "LIBRARY WHERE "
                   .. "[trap]\n")
   os.exit(2)
 end
 
 -- The prompt's C condition, as Debugger:compile_condition builds it.
-local function c_condition(compiled_reads)
+local function c_condition(compiled_reads, native)
   local expr = require "snare.expr"
   local holder = {}
   local env = expr.env {
@@ -39,7 +42,7 @@ local function c_condition(compiled_reads)
     compiled_reads = compiled_reads,
   }
   if compiled_reads then -- specialised for the site at its first hit
-    return (expr.condition("i == -1", env, holder, true)) -- one address
+    return (expr.condition("i == -1", env, holder, true, native)) -- one address
   end
   local compiled = expr.compile("i == -1", env)
   return function(frame)
@@ -50,6 +53,7 @@ end
 
 local options_by_mode = {
   c = { condition = c_condition(true) },
+  c_native = { condition = c_condition(true, true) },
   c_dwarf = { condition = c_condition(false) },
   skip = { skip = n + 1 },
   ["false"] = { condition = function() return false end },
@@ -75,7 +79,7 @@ if bp then
   assert(bp.hits == n and bp.rejected == n, string.format(
     "expected %d hits all rejected, got %s hits, %s rejected",
     n, tostring(bp.hits), tostring(bp.rejected)))
-  print(mode, n, bp.hits, bp.mechanism)
+  print(mode, n, bp.hits, bp.mechanism, bp.condition_mechanism or "-")
   bp:clear()
 else
   print(mode, n, 0, "-")

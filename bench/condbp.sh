@@ -6,7 +6,9 @@
 # on both (a Lua function returning false; gdb's `if $never`, a
 # convenience variable set to 0, which gdb cannot fold away); the bare
 # in-process SIGTRAP as the floor of any trap. Every snare row names its
-# mechanism (a jump to a trampoline, or a trap); the trap rows force one.
+# mechanism (a jump to a trampoline, or a trap; for a C condition also
+# whether the core's native program or a Lua closure ran it); the trap
+# rows force one.
 #
 # Each figure is a slope: t(N2) - t(N1) over N2 - N1 hits, minus the same
 # slope without a breakpoint; RUNS slopes give min/median/max. The whole
@@ -105,8 +107,11 @@ bare_spread() {
     spread
 }
 
+# The mechanism, and for a condition how it ran ("jump+native": the
+# core's native program rejected the false hits, "jump+lua").
 mechanism_of() { # MODE [trap]
-  snare_run "$1" 1000 "${2:-}" | awk '{ print $4 }'
+  snare_run "$1" 1000 "${2:-}" |
+    awk '{ print ($5 == "" || $5 == "-") ? $4 : $4 "+" $5 }'
 }
 
 # gdb's evaluations of the condition, counted by the condition itself, and
@@ -135,26 +140,27 @@ table() {
   bare=$(bare_spread)
   gdb_var=$(slopes gdb_run var "$GDB_N1" "$GDB_N2" | spread)
   gdb_false=$(slopes gdb_run false "$GDB_N1" "$GDB_N2" | spread)
-  printf '%-44s %-5s %24s %10s %12s\n' what mech "ns/hit min/med/max" \
+  printf '%-44s %-11s %24s %10s %12s\n' what mech "ns/hit min/med/max" \
     "vs bare" "gdb / this"
   row() { # WHAT MECH "MIN MED MAX" GDB_MEDIAN
     local med=${3#* }
     med=${med%% *}
     awk -v w="$1" -v m="$2" -v s="$3" -v med="$med" -v b="${bare#* }" \
-      -v g="$4" 'BEGIN { split(b, bb, " "); printf "%-44s %-5s %24s %9.2fx %11s\n",
+      -v g="$4" 'BEGIN { split(b, bb, " "); printf "%-44s %-11s %24s %9.2fx %11s\n",
         w, m, s, med / bb[1], g == "" ? "" : sprintf("%.0fx", g / med) }'
   }
   local gv=${gdb_var#* } gf=${gdb_false#* }
   gv=${gv%% *} gf=${gf%% *}
   row "bare SIGTRAP handler (floor of a trap)" - "$bare" ""
   local mode mech name s
-  for mode in skip false var c c_dwarf; do
+  for mode in skip false var c c_native c_dwarf; do
     for mech in jump trap; do
       case $mode in
       skip) name="snare, skip count (C, no Lua)" ;;
       false) name="snare, Lua condition returning false" ;;
       var) name='snare, Lua frame:var("i") == -1' ;;
-      c) name='snare, C "i == -1", compiled reads' ;;
+      c) name='snare, C "i == -1", Lua closure' ;;
+      c_native) name='snare, C "i == -1", native program' ;;
       c_dwarf) name='snare, C "i == -1", DWARF at each hit' ;;
       esac
       local force=
@@ -183,8 +189,9 @@ table() {
     "$var_trap_ratios"
   goal "Lua frame:var, trap: <= 1.3x the bare trap (paired)" "$vtr <= 1.3"
   goal "Lua frame:var, trap: <= 1.3x the bare trap (medians)" "$vt <= 1.3 * $b"
-  local cj=${snare_c_jump%% *}
+  local cj=${snare_c_jump%% *} nj=${snare_c_native_jump%% *}
   goal "C condition, jump: <= 1.5x the Lua frame:var one" "$cj <= 1.5 * $vj"
+  goal "C condition, native program, jump: <= 100 ns/hit" "$nj <= 100"
 }
 
 table unpinned

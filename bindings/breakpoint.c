@@ -436,6 +436,7 @@ static snare_breakpoint_info checkinfo(lua_State *L, lbreakpoint *bp)
       sum.hits += info.hits;
       sum.stops += info.stops;
       sum.rejected += info.rejected;
+      sum.native_rejected += info.native_rejected;
     }
     any = true;
   }
@@ -502,9 +503,47 @@ static int push_mechanism(lua_State *L, lbreakpoint *bp)
   return 1;
 }
 
+/* "native" when a native program rejects its false hits at some
+   location (snare.expr.lower), "lua" for a condition without, nil
+   without a condition. */
+static int push_condition_mechanism(lua_State *L, lbreakpoint *bp)
+{
+  checkbreakpoint(L, 1);
+  if (lua_getiuservalue(L, 1, BP_UV_CONDITION) != LUA_TFUNCTION) {
+    lua_pushnil(L);
+    return 1;
+  }
+  for (size_t i = 0; i < bp->count; i++) {
+    snare_breakpoint_info info;
+    if (!loc_cleared(bp, i) &&
+        snare_breakpoint_info_get(bp->owner->session, bp->loc[i].id, &info) ==
+            SNARE_OK &&
+        info.native_condition) {
+      lua_pushliteral(L, "native");
+      return 1;
+    }
+  }
+  lua_pushliteral(L, "lua");
+  return 1;
+}
+
+/* bp:drop_native_condition(): its condition decides every hit again at
+   every location (its meaning changed). */
+static int bp_drop_native_condition(lua_State *L)
+{
+  lbreakpoint *bp = checkbreakpoint(L, 1);
+  for (size_t i = 0; i < bp->count; i++)
+    if (!loc_cleared(bp, i))
+      snare_breakpoint_condition_program_drop(bp->owner->session,
+                                              bp->loc[i].id);
+  lua_settop(L, 1);
+  return 1;
+}
+
 /* __index: methods, then id, address (of the first location), addresses
    (all), cleared, session (always), and enabled, hits, stops, rejected,
-   skip, max (raise once cleared). */
+   skip, max, mechanism, condition_mechanism, native_rejected (raise once
+   cleared). */
 static int bp_index(lua_State *L)
 {
   lbreakpoint *bp = luaL_checkudata(L, 1, BREAKPOINT_TYPE);
@@ -537,8 +576,11 @@ static int bp_index(lua_State *L)
   }
   if (strcmp(key, "mechanism") == 0)
     return push_mechanism(L, bp);
-  static const char *const counted[] = {"enabled", "hits",  "stops",
-                                        "rejected", "skip", "max", NULL};
+  if (strcmp(key, "condition_mechanism") == 0)
+    return push_condition_mechanism(L, bp);
+  static const char *const counted[] = {
+      "enabled", "hits", "stops", "rejected", "skip", "max",
+      "native_rejected", NULL};
   int which = 0;
   while (counted[which] != NULL && strcmp(counted[which], key) != 0)
     which++;
@@ -548,7 +590,8 @@ static int bp_index(lua_State *L)
   snare_breakpoint_info info = checkinfo(L, bp);
   const lua_Integer values[] = {
       0, (lua_Integer)info.hits, (lua_Integer)info.stops,
-      (lua_Integer)info.rejected, info.skip, info.max_stops};
+      (lua_Integer)info.rejected, info.skip, info.max_stops,
+      (lua_Integer)info.native_rejected};
   if (which == 0)
     lua_pushboolean(L, info.enabled);
   else
@@ -618,6 +661,7 @@ static const luaL_Reg bp_methods[] = {
     {"enable", bp_enable},
     {"disable", bp_disable},
     {"clear", bp_clear},
+    {"drop_native_condition", bp_drop_native_condition},
     {NULL, NULL},
 };
 

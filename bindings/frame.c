@@ -205,7 +205,24 @@ static int frame_locate(lua_State *L)
   return snare_lua_push_location(L, st, &where, name);
 }
 
+/* frame:native_condition(program) -> true once the frame's breakpoint
+   runs program (a table, see condition_program.c) before its condition
+   at every later hit; nil, why, status name when it does not (it has
+   one, a watchpoint's frame). */
+static int frame_native_condition(lua_State *L)
+{
+  lframe *f = method_self(L);
+  snare_condition_program program;
+  snare_lua_check_condition_program(L, 2, &program);
+  snare_status st = snare_frame_condition_program_set(f->frame, &program);
+  if (st != SNARE_OK)
+    return snare_lua_fail(L, "native condition", st);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 static const luaL_Reg frame_methods[] = {
+    {"native_condition", frame_native_condition},
     {"reg", frame_reg},
     {"set_reg", frame_set_reg},
     {"var", frame_var},

@@ -192,6 +192,12 @@ lframe *snare_lua_checkframe(lua_State *L, int idx);
 lframe *snare_lua_push_frame(lua_State *L, snare_frame *frame);
 void snare_lua_open_frame(lua_State *L);
 
+/* ---- condition_program.c ---- */
+/* The native condition program of the table at idx into out; raises on
+   a malformed one. */
+void snare_lua_check_condition_program(lua_State *L, int idx,
+                                       snare_condition_program *out);
+
 /* ---- memory.c ---- */
 enum { MEMORY_MODULE, MEMORY_SESSION, MEMORY_FRAME };
 /* Sets the memory functions into the table on top; `owner` says whose

@@ -59,16 +59,30 @@ static int lib_line_at(lua_State *L)
   return 1;
 }
 
-/* core.line_at(addr): as lib:line_at, in whichever library maps addr. */
-static int core_line_at(lua_State *L)
+/* The row find gives for the address argument, or nil and why. */
+static int answer_line(lua_State *L,
+                       snare_status (*find)(uint64_t, snare_line_info *))
 {
   uint64_t addr = (uint64_t)luaL_checkinteger(L, 1);
   snare_line_info info;
-  snare_status st = snare_line_at(addr, &info);
+  snare_status st = find(addr, &info);
   if (st != SNARE_OK)
     return fail_line(L, addr, st);
   push_line(L, &info);
   return 1;
+}
+
+/* core.line_at(addr): as lib:line_at, in whichever library maps addr. */
+static int core_line_at(lua_State *L)
+{
+  return answer_line(L, snare_line_at);
+}
+
+/* core.function_start_line_at(addr): as core.line_at, for a function
+   starting at addr as gdb names a breakpoint there (nil where no line) */
+static int core_function_start_line_at(lua_State *L)
+{
+  return answer_line(L, snare_function_start_line_at);
 }
 
 /* core.source_name(addr, path) -> gdb's name of source file path at addr
@@ -320,7 +334,7 @@ static int lib_addresses(lua_State *L)
   return 1;
 }
 
-/* lib:function_info(name) -> {name, linkage_name, inlined, external, entry, after_prologue,
+/* lib:function_info(name) -> {name, linkage_name, inlined, entry, after_prologue,
    ranges = {{low, high}...}, decl_file, decl_line, params = {...},
    param_formats = "d4s8...", param_enums = {[i] = "RED=0;BLUE=6"},
    return_format = "s8", return_enums = "OK=0;...", returns = "integer"|"float"|"nothing"|
@@ -338,8 +352,6 @@ static int lib_function_info(lua_State *L)
   setstring(L, "linkage_name", fn.linkage_name);
   lua_pushboolean(L, fn.inlined);
   lua_setfield(L, -2, "inlined");
-  lua_pushboolean(L, fn.external);
-  lua_setfield(L, -2, "external");
   setinteger(L, "entry", fn.entry);
   setinteger(L, "after_prologue", fn.after_prologue);
   setstring(L, "decl_file", fn.decl_file);
@@ -452,6 +464,7 @@ static int core_source_frame_at(lua_State *L)
 
 const luaL_Reg snare_lua_source_functions[] = {
     {"line_at", core_line_at},
+    {"function_start_line_at", core_function_start_line_at},
     {"source_frame_at", core_source_frame_at},
     {"language_at", core_language_at},
     {"source_name", core_source_name},

@@ -114,7 +114,7 @@ static void push_params(lua_State *L, snare_type t, size_t n)
   }
 }
 
-/* core.type_info(ref) -> {kind, name, size, target, count, members |
+/* core.type_info(ref) -> {kind, name, size, target, count, vector, members |
    enumerators | params, is_char, declaration, prototyped, varargs} */
 static int core_type_info(lua_State *L)
 {
@@ -147,6 +147,7 @@ static int core_type_info(lua_State *L)
     break;
   case SNARE_TYPE_ARRAY:
     set_integer(L, "count", (lua_Integer)info.count);
+    set_boolean(L, "vector", info.vector);
     break;
   default:
     break;
@@ -213,13 +214,63 @@ static int lib_function_type(lua_State *L)
   return 1;
 }
 
+/* lib:debug_file() -> the path its DWARF is read from; or nil, message */
+static int lib_debug_file(lua_State *L)
+{
+  snare_library *lib = snare_lua_checklibrary(L, 1);
+  const char *path;
+  snare_status st = snare_library_debug_file(lib, &path);
+  if (st != SNARE_OK)
+    return snare_lua_fail(L, "no debug information", st);
+  lua_pushstring(L, path);
+  return 1;
+}
+
+static const char *const file_symbol_kinds[] = {
+    [SNARE_FILE_VARIABLE] = "variable",
+    [SNARE_FILE_DECLARATION] = "declaration",
+    [SNARE_FILE_TYPE] = "type",
+};
+
+/* lib:file_symbols() -> { {kind, name, linkage, file, codeless_file,
+   line, global, type}... } in DWARF order (info variables, info types); or nil,
+   message */
+static int lib_file_symbols(lua_State *L)
+{
+  snare_library *lib = snare_lua_checklibrary(L, 1);
+  const snare_file_symbol *symbols;
+  size_t count;
+  snare_status st = snare_library_file_symbols(lib, &symbols, &count);
+  if (st != SNARE_OK)
+    return snare_lua_fail(L, "no file-scope symbols", st);
+  lua_createtable(L, (int)count, 0);
+  for (size_t i = 0; i < count; i++) {
+    const snare_file_symbol *s = &symbols[i];
+    lua_createtable(L, 0, 7);
+    set_string(L, "kind", file_symbol_kinds[s->kind]);
+    set_string(L, "name", s->name);
+    set_string(L, "linkage", s->linkage);
+    set_string(L, "file", s->file);
+    set_string(L, "codeless_file", s->codeless_file);
+    set_integer(L, "line", s->line);
+    set_boolean(L, "global", s->global);
+    push_ref(L, s->type);
+    lua_setfield(L, -2, "type");
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
 /* Searches of every library loaded through snare.load, first loaded
    first: the first that knows the name answers. */
 typedef struct name_query {
   const char *name;
+  const char *file; /* a global of this source file only, unless NULL */
+  uint64_t at;      /* function_static's: an address of the function */
   snare_type type;
   int64_t value;
   uint64_t address;
+  snare_status status;
 } name_query;
 
 static bool has_type(snare_library *lib, void *p)
@@ -231,7 +282,10 @@ static bool has_type(snare_library *lib, void *p)
 static bool has_global(snare_library *lib, void *p)
 {
   name_query *q = p;
-  return snare_library_global(lib, q->name, &q->type, &q->address) ==
+  return (q->file != NULL
+              ? snare_library_file_global(lib, q->file, q->name, &q->type,
+                                          &q->address)
+              : snare_library_global(lib, q->name, &q->type, &q->address)) ==
          SNARE_OK;
 }
 
@@ -253,16 +307,50 @@ static int core_find_type(lua_State *L)
   return 2;
 }
 
-/* core.find_global(name) -> type ref, address, library | nil */
+/* core.find_global(name [, file]) -> type ref, address, library | nil;
+   `file`: among the variables of that source file only */
 static int core_find_global(lua_State *L)
 {
-  name_query q = {.name = luaL_checkstring(L, 1)};
+  name_query q = {.name = luaL_checkstring(L, 1),
+                  .file = luaL_optstring(L, 2, NULL)};
   if (!snare_lua_find_library(L, has_global, &q))
     return 0;
   push_ref(L, q.type);
   lua_pushinteger(L, (lua_Integer)q.address);
   lua_rotate(L, -3, 2);
   return 3;
+}
+
+static bool has_function_static(snare_library *lib, void *p)
+{
+  name_query *q = p;
+  snare_status st = snare_library_function_static(lib, q->at, q->name,
+                                                  &q->type, &q->address);
+  if (st == SNARE_OK || st == SNARE_UNSUPPORTED) {
+    q->status = st;
+    return true;
+  }
+  return false;
+}
+
+/* core.function_static(addr, name) -> type ref, address | nil, "frame"
+   (the function's variable of that name lives in a frame) | nil: a
+   static variable of the function whose code holds addr */
+static int core_function_static(lua_State *L)
+{
+  name_query q = {.at = (uint64_t)luaL_checkinteger(L, 1),
+                  .name = luaL_checkstring(L, 2)};
+  if (!snare_lua_find_library(L, has_function_static, &q))
+    return 0;
+  lua_pop(L, 1);
+  if (q.status != SNARE_OK) {
+    lua_pushnil(L);
+    lua_pushliteral(L, "frame");
+    return 2;
+  }
+  push_ref(L, q.type);
+  lua_pushinteger(L, (lua_Integer)q.address);
+  return 2;
 }
 
 /* core.find_enumerator(name) -> enum type ref, value, library | nil */
@@ -363,6 +451,8 @@ const luaL_Reg snare_lua_type_library_methods[] = {
     {"global", lib_global},
     {"enumerator", lib_enumerator},
     {"function_type", lib_function_type},
+    {"file_symbols", lib_file_symbols},
+    {"debug_file", lib_debug_file},
     {NULL, NULL},
 };
 
@@ -371,6 +461,7 @@ const luaL_Reg snare_lua_type_functions[] = {
     {"find_type", core_find_type},
     {"find_global", core_find_global},
     {"find_enumerator", core_find_enumerator},
+    {"function_static", core_function_static},
     {"find_function_type", core_find_function_type},
     {"variables_at", core_variables_at},
     {NULL, NULL},

@@ -78,8 +78,11 @@ local function start(name, args, user, wrapper)
   return t
 end
 
+-- (opening the FIFO waits for a reader: a program that died has none)
 local function send(t, line)
-  assert(sh("echo '" .. line .. "' > " .. t.dir .. "/in"))
+  assert(sh("timeout 20 sh -c \"echo '" .. line .. "' > " .. t.dir
+            .. "/in\""), "the program reads no input: " .. read(t.dir
+            .. "/err"))
 end
 
 local function output(t)

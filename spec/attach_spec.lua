@@ -208,6 +208,26 @@ describe("snare attach", function()
     assert.truthy(output(t):find("bye total 2", 1, true))
   end)
 
+  it("gives back the vector registers of the thread it borrowed", function()
+    -- The only thread runs its own code, xmm0-xmm15 in use, when the
+    -- injection borrows it to call dlopen; the kernel takes a vector
+    -- state back only whole (with AMX's tiles, 11 KiB).
+    local t = start("attach_vectors")
+    send(t, "go")
+    assert.truthy(eventually(function()
+      return read("/proc/" .. t.pid .. "/stat"):match("^%d+ %(.-%) R")
+    end))
+    local script = tmpfile("print('inside')\n")
+    local out, errors, status = attach(t, "exec " .. script)
+    os.remove(script)
+    assert.are.equal(0, status, errors)
+    assert.are.equal("inside\n", out)
+    assert.falsy(errors:find("could not", 1, true), errors)
+    assert(sh("kill -USR1 " .. t.pid))
+    assert.are.equal(0, finish(t))
+    assert.are.equal("ready\nvectors kept\n", output(t))
+  end)
+
   it("runs a script inside the process (exec) with snare's own output",
      function()
     local t = start("attach_counter")

@@ -62,19 +62,7 @@ local function gdb_counts()
   end
   args[#args + 1] = "-ex run -ex 'info breakpoints' " .. program
   local out = gdb_cache.run(run, table.concat(args, " "))
-  local counts, seen = {}, 0
-  for line in out:gmatch("[^\n]+") do
-    local id = tonumber(line:match("^(%d+)%s+breakpoint"))
-    if id then
-      seen = id
-      counts[id] = 0
-    end
-    local n = tonumber(line:match("already hit (%d+) time"))
-    if n then
-      counts[seen] = n
-    end
-  end
-  return counts, out
+  return helpers.hit_counts(out), out
 end
 
 describe("C conditions against gdb's break if", function()

@@ -5,22 +5,7 @@
 -- second breakpoint at the same address with a condition of its own.
 local dp = require "spec.debug_program_helpers"
 
--- Each breakpoint's number and the count gdb says it was hit (0: none).
-local function hit_counts(text)
-  local counts, current = {}, nil
-  for line in text:gmatch("[^\n]*") do
-    local n = line:match("^(%d+)%s+breakpoint%s")
-    if n then
-      current = tonumber(n)
-      counts[current] = 0
-    end
-    local hits = line:match("^\tbreakpoint already hit (%d+) time")
-    if hits and current then
-      counts[current] = tonumber(hits)
-    end
-  end
-  return counts
-end
+local hit_counts = require("spec.helpers").hit_counts
 
 describe("snare debug -- PROG, conditions with registers", function()
   it("counts the hits gdb counts", function()

@@ -2,7 +2,8 @@
 -- lists: a function centred on the line of its entry (its "{", as gdb's
 -- linespec), LINE and FILE:LINE (a line without code too) centred,
 -- FILE:FUNC, FIRST,LAST ranges, `list` going on, `list -` going back
--- from the first line listed, main's file and line before anything ran,
+-- from the first line listed, main's file and line before anything ran
+-- (with `info line` and `info source` there, on the corpus too),
 -- and gdb's errors at either end of the file.
 local helpers = require "spec.helpers"
 local dp = require "spec.debug_program_helpers"
@@ -12,12 +13,7 @@ local calls = helpers.program("calls")
 
 -- Each command after an echo of it, so that the listings stay apart.
 local function marked(commands)
-  local out = {}
-  for _, c in ipairs(commands) do
-    out[#out + 1] = "echo >>> " .. c .. "\\n"
-    out[#out + 1] = c
-  end
-  return out
+  return dp.echoed(commands, function(_, c) return ">>> " .. c end)
 end
 
 local said = { "^>>> ", "^%d+\t", "^Line number %d+ out of range; ",
@@ -58,5 +54,42 @@ describe("snare debug -- PROG, list", function()
     print(("list vs gdb: %d commands, %d lines compared, 0 mismatches")
           :format(commands, compared))
     assert.is_true(compared >= 300)
+  end)
+
+  it("lists around main before the program runs, and says the default "
+     .. "line's source and code as gdb (a fixture and the corpus)", function()
+    -- before `run` gdb's default line is main's: `list` centres on it and
+    -- goes on; a bare `info line` and `info source` answer of it, with
+    -- the addresses the file gives (the program is not loaded yet)
+    local commands = marked { "info source", "info line", "list", "list",
+                              "info line", "info source", "list -",
+                              "info line", "list main", "info line",
+                              "break main", "info line main" }
+    local programs = { program, calls }
+    local corpus = "build/corpus/bin/"
+    local have_corpus = io.open(corpus .. "gcc-O0/bzip2")
+    if have_corpus then
+      have_corpus:close()
+      for _, build in ipairs { "gcc-O0/bzip2", "gcc-O2/xz", "clang-O2/bzip2",
+                               "gcc-O3/xz" } do
+        programs[#programs + 1] = corpus .. build
+      end
+    end
+    local compared, bad = 0, 0
+    for _, prog in ipairs(programs) do
+      local out, err = dp.snare_debug(commands, prog)
+      local gdb_out, gdb_err = dp.gdb_batch(commands, prog)
+      local mine = dp.matching(out .. dp.own_errors(err), { "" })
+      local gdb = dp.matching(gdb_out .. dp.own_errors(gdb_err), { "" })
+      bad = bad + helpers.mismatches(prog, mine, gdb)
+      compared = compared + #gdb
+    end
+    print(("list before run vs gdb: %d programs, %d lines compared, %d "
+           .. "mismatches"):format(#programs, compared, bad))
+    assert.equal(0, bad)
+    assert.is_true(compared >= 100)
+    if not have_corpus then
+      pending("no corpus builds (tools/corpus/build): the fixtures alone")
+    end
   end)
 end)

@@ -2,7 +2,10 @@
 -- -batch on the same program, the commands typed by habit: stops inside
 -- the dynamic loader, info symbol, info line, clear, convenience
 -- variables, every x format, the narrow register names, gdb's regexps,
--- conditions' types, names two objects define. Each case counts
+-- conditions' types, names two objects define, quoted names and
+-- SCOPE::NAME, string literals in the
+-- program's memory, set and show
+-- disable-randomization. Each case counts
 -- the lines that differ (addresses, pids and gdb's thread_db lines taken
 -- out) and prints the count.
 local helpers = require "spec.helpers"
@@ -222,6 +225,101 @@ describe("snare debug -- PROG as gdb 13", function()
       "x/f &total", "p $_", "p $__", "x/2dw &total", "p $_", "whatis $__",
       "x/2s p.name", "p $_", "whatis $_", "whatis $__" }
     assert.equal(0, mismatches("$bpnum, $_ and $__", commands))
+  end)
+
+  it("takes quoted names and SCOPE::NAME as gdb 13 does", function()
+    -- two functions' statics of one name, read with no frame; a local
+    -- through the innermost frame running its function
+    local statics = {
+      "p 'ab'", "p ''", "p 'abc'", "p 'a'", "p '\\n'", "p 'first'::pair",
+      "p 'second'::pair", "p first::pair", "p 'static_locals.c'::counter",
+      "p 'static_locals.c'::pair", "p 'static_locals.c'::main",
+      "p 'nosuch'::x", "p 'first'::nosuch", "p main::a", "p 'main'::a",
+      "p &'first'", "p 'first'", "p *'first'", "p 'first'::pair + 1",
+      "p sizeof('first'::pair)", "whatis 'first'::pair",
+      "p 'static_locals.c'::first", "p first::counter", "break 'first",
+      "info line 'first", "list 'first", "info line 'first'", "list 'first'",
+      "break 'nosuch'", "info line 'static_locals.c':20",
+      "list 'static_locals.c':5,6", "tbreak 'second'",
+      "break 'static_locals.c':20", "info breakpoints", "run",
+      "p 'main'::a", "p main::a", "p first::pair", "p 'first'::a",
+      "p second::pair", "p ::counter", "p 'static_locals.c'::a", "continue",
+      "p 'main'::b", "p 'second'::pair", "p 'first'::pair", "bt",
+      "until 'static_locals.c':21", "info line 'main'" }
+    local names = {
+      "break 'printf@plt'", "info line 'scale'", "p &'scale'",
+      "p 'debug_program.c'::total", "p 'scale'::sum",
+      "break 'debug_program.c':20", "break 'add_square'", "run",
+      "p 'scale'::sum", "p scale::factor", "p 'scale'::p->name",
+      "p 'debug_program.c'::lock.__size[0]", "continue", "p 'main'::first",
+      "p 'scale'::sum", "p 'add_square'::squared", "p 'worker'::arg",
+      "p 'debug_program.c'::nosuch", "p 'nosuch.c'::total",
+      "info breakpoints" }
+    assert.equal(0, mismatches("quoted names, statics", statics,
+                               helpers.program("static_locals"))
+                    + mismatches("quoted names, frames", names))
+  end)
+
+  it("places string literals in the program's memory where an address is "
+     .. "needed, as gdb", function()
+    -- before `run` gdb has no process to place them in, nor to call in
+    -- (a call snare made there crashed the parked program)
+    local commands = { 'p "literal"', 'p sizeof("ab")', 'x/s "literal"',
+                       'x/2c "ab"', 'p &"ab"', 'p (char *)"ab"',
+                       "p scale(0, 2)", "call scale(0, 1)", "break scale",
+                       "run", 'p "literal"', 'p sizeof("ab")', 'p "ab"[1]',
+                       'output "ab"', 'p/x "ab"', 'whatis "ab"', 'ptype "ab"',
+                       'p sizeof "abc"', 'p "a" "b"' }
+    -- where the literal gets an address: a block of the program's malloc
+    -- (gdb calls it; gdb 13.1 cannot call on a CPU with AMX state)
+    local placing = { { 'x/s "literal"', '^0x%x+:\t"literal"$' },
+                      { 'x/2c "ab"', "^0x%x+:\t97 'a'\t98 'b'$" },
+                      { 'p &"ab"', "^%$%d+ = %(char %(%*%)%[3%]%) 0x%x+$" },
+                      { 'p (char *)"ab"', '^%$%d+ = 0x%x+ "ab"$' },
+                      { 'x/s "ab" + 1', '^0x%x+:\t"b"$' },
+                      { 'p *&"ab"', '^%$%d+ = "ab"$' },
+                      { 'p "ab" == "ab"', "^%$%d+ = 0$" },
+                      { 'x/2xb "ab"', "^0x%x+:\t0x61\t0x62$" },
+                      { 'p *"ab"', "^%$%d+ = 97 'a'$" } }
+    local compared = {}
+    for _, c in ipairs(commands) do
+      compared[#compared + 1] = c
+    end
+    local only_snare = { "break scale", "run" }
+    for _, p in ipairs(placing) do
+      local list = helpers.gdb_call_failure() and only_snare or compared
+      list[#list + 1] = p[1]
+    end
+    if helpers.gdb_call_failure() then
+      io.stderr:write(("gdb habits (string literals): %d commands left to "
+                       .. "snare alone: %s\n"):format(#placing,
+                                                      helpers.gdb_call_failure()))
+    end
+    assert.equal(0, mismatches("string literals", compared))
+    local out = dp.snare_debug(only_snare)
+    local lines = {}
+    for line in out:gmatch("[^\n]+") do
+      lines[#lines + 1] = line
+    end
+    for i, p in ipairs(helpers.gdb_call_failure() and placing or {}) do
+      assert.matches(p[2], lines[#lines - #placing + i], nil, false)
+    end
+  end)
+
+  it("sets and shows disable-randomization in gdb's words", function()
+    local commands = { "show disable-randomization" }
+    for _, word in ipairs { "off", "", "no", "1", "foo", "o", "of", "e",
+                            "on x", "dis", "y", "0", "ena", "disable" } do
+      commands[#commands + 1] = "set disable-randomization " .. word
+      commands[#commands + 1] = "show disable-randomization"
+    end
+    for _, c in ipairs { "show disable-randomization x", "run",
+                         "show disable-randomization" } do
+      commands[#commands + 1] = c
+    end
+    -- (a program without threads: gdb names each one it sees start)
+    assert.equal(0, mismatches("disable-randomization", commands,
+                               helpers.program("exit_deep")))
   end)
 
   it("takes a bare info line as the line after the last shown, as gdb",

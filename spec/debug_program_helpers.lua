@@ -59,6 +59,17 @@ function M.gdb_batch(commands, prog, ...)
   return gdb_cache.run(M.run, M.gdb_words(commands, prog, ...), "/dev/null")
 end
 
+-- `commands`, each after an `echo` of its marker (`marker(i, command)`:
+-- the echoed text), so that their outputs stay apart.
+function M.echoed(commands, marker)
+  local out = {}
+  for i, c in ipairs(commands) do
+    out[#out + 1] = "echo " .. marker(i, c) .. "\\n"
+    out[#out + 1] = c
+  end
+  return out
+end
+
 -- The lines of `text` that match one of the Lua patterns `patterns`.
 function M.matching(text, patterns)
   local lines = {}

@@ -133,8 +133,11 @@ local function store(path, values)
                                     or tostring(v))
   end
   out[#out + 1] = " }\n"
-  -- written whole, then renamed: a run stopped midway leaves no entry
-  local partial = path .. ".partial"
+  -- written whole, then renamed: a run stopped midway leaves no entry,
+  -- and two spec processes storing the same entry at once (busted_jobs)
+  -- each rename a file of their own
+  local partial = string.format("%s.%x.partial", path,
+                                math.random(0, math.maxinteger))
   local f = assert(io.open(partial, "wb"))
   f:write(table.concat(out))
   f:close()

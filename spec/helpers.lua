@@ -15,6 +15,24 @@ function helpers.program(name)
   return fixtures .. "/bin/" .. name
 end
 
+--- Each breakpoint's number and its hit count in `info breakpoints`
+-- output (gdb's or snare's; 0 where it says none).
+function helpers.hit_counts(text)
+  local counts, current = {}, nil
+  for line in text:gmatch("[^\n]+") do
+    local n = line:match("^(%d+)%s+breakpoint%s")
+    if n then
+      current = tonumber(n)
+      counts[current] = 0
+    end
+    local hits = line:match("^\tbreakpoint already hit (%d+) time")
+    if hits and current then
+      counts[current] = tonumber(hits)
+    end
+  end
+  return counts
+end
+
 --- Loads a fixture library (asserting that it loads).
 function helpers.load(name, level)
   return assert(snare.load(helpers.fixture(name, level)))

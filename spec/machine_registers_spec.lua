@@ -36,13 +36,14 @@ end
 
 -- The registers whose values are the same in two processes of a program
 -- (the others are compared by name). fiseg:fioff is the last x87
--- instruction's address, which Intel CPUs save always and AMD ones only
--- after an x87 exception: it moves with the load address, fixed in gdb's
--- process (gdb turns address space randomisation off), not in snare's.
+-- instruction's address (Intel CPUs save it always, AMD ones only after
+-- an x87 exception): one in the program's image, which both debuggers
+-- load at the same fixed address (address space randomisation off, as
+-- `set disable-randomization` is by default).
 local deterministic = {
   cs = true, ss = true, ds = true, es = true, fs = true, gs = true,
-  fctrl = true, fstat = true, ftag = true, foseg = true, fooff = true,
-  fop = true, mxcsr = true, pkru = true }
+  fctrl = true, fstat = true, ftag = true, fiseg = true, fioff = true,
+  foseg = true, fooff = true, fop = true, mxcsr = true, pkru = true }
 for i = 0, 7 do
   deterministic["st" .. i] = true
 end

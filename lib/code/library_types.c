@@ -35,6 +35,33 @@ snare_status snare_library_global(snare_library *lib, const char *name,
                         : snare_debuginfo_global(di, name, type, address);
 }
 
+snare_status snare_library_file_global(snare_library *lib, const char *file,
+                                       const char *name, snare_type *type,
+                                       uint64_t *address)
+{
+  const snare_debuginfo *di;
+  snare_status st = debuginfo_of(lib, &di);
+  if (st == SNARE_OK &&
+      (file == NULL || name == NULL || type == NULL || address == NULL))
+    st = SNARE_INVALID_ARGUMENT;
+  return st != SNARE_OK ? st
+                        : snare_debuginfo_file_global(di, file, name, type,
+                                                      address);
+}
+
+snare_status snare_library_function_static(snare_library *lib, uint64_t addr,
+                                           const char *name, snare_type *type,
+                                           uint64_t *address)
+{
+  const snare_debuginfo *di;
+  snare_status st = debuginfo_of(lib, &di);
+  if (st == SNARE_OK && (name == NULL || type == NULL || address == NULL))
+    st = SNARE_INVALID_ARGUMENT;
+  return st != SNARE_OK ? st
+                        : snare_debuginfo_function_static(di, addr, name, type,
+                                                          address);
+}
+
 snare_status snare_library_enumerator(snare_library *lib, const char *name,
                                       snare_type *type, int64_t *value)
 {
@@ -82,5 +109,28 @@ snare_status snare_library_variables_at(snare_library *lib, uint64_t addr,
     total += some;
   }
   *count = total;
+  return st;
+}
+
+snare_status snare_library_file_symbols(snare_library *lib,
+                                        const snare_file_symbol **symbols,
+                                        size_t *count)
+{
+  const snare_debuginfo *di;
+  snare_status st = debuginfo_of(lib, &di);
+  if (st == SNARE_OK && (symbols == NULL || count == NULL))
+    st = SNARE_INVALID_ARGUMENT;
+  return st != SNARE_OK ? st
+                        : snare_debuginfo_file_symbols(di, symbols, count);
+}
+
+snare_status snare_library_debug_file(snare_library *lib, const char **path)
+{
+  const snare_debuginfo *di;
+  snare_status st = debuginfo_of(lib, &di);
+  if (st == SNARE_OK && path == NULL)
+    st = SNARE_INVALID_ARGUMENT;
+  if (st == SNARE_OK)
+    *path = snare_debuginfo_file(di);
   return st;
 }

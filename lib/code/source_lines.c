@@ -68,6 +68,18 @@ snare_status snare_library_function_addresses(snare_library *lib,
                                                          count);
 }
 
+snare_status snare_function_start_line_at(uint64_t addr,
+                                          snare_line_info *out) {
+  snare_status in_region;
+  if (snare_code_line_at(addr, out, &in_region))
+    return in_region;
+  snare_library *lib = snare_library_mapping(addr);
+  snare_status status = lib == NULL ? SNARE_NOT_FOUND : SNARE_OK;
+  const snare_debuginfo *di = lib ? debuginfo_of(lib, &status) : NULL;
+  return di == NULL ? status
+                    : snare_debuginfo_function_start_line(di, addr, out);
+}
+
 /* Registered JIT code is asked first (lib/code/code_region.c): a region may
    sit where no library is, and its own line map is the only truth. */
 snare_status snare_line_at(uint64_t addr, snare_line_info *out) {

@@ -106,8 +106,8 @@ static void range_targets(const snare_debuginfo *di, Dwarf_Die callee,
                           snare_call_site *out)
 {
   Dwarf_Die d = holder(di->dbg, callee, DW_AT_ranges);
-  Dwarf_Off off = 0;
-  bool known = d && dwarf_dieoffset(d, &off, NULL) == DW_DLV_OK;
+  Dwarf_Off off = di_die_key(di->dbg, d);
+  bool known = off != 0;
   release(d, callee);
   if (!known)
     return;
@@ -211,9 +211,7 @@ static long host_block(const snare_debuginfo *di, uint64_t addr)
 
 static bool function_die(const snare_debuginfo *di, long b, Dwarf_Die *out)
 {
-  return b >= 0 &&
-         dwarf_offdie_b(di->dbg, di->blocks[b].die, true, out, NULL) ==
-             DW_DLV_OK;
+  return b >= 0 && (*out = di_key_die(di->dbg, di->blocks[b].die)) != NULL;
 }
 
 snare_status snare_debuginfo_host_entry(const snare_debuginfo *di,

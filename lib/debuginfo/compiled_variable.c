@@ -238,7 +238,11 @@ bool snare_variable_program_run(const snare_variable_program *p,
       if (!snare_os_memory_read_fast(v, bytes + at, piece->size))
         return false;
     } else {
-      memcpy(bytes + at, &v, piece->size); /* little-endian: low bytes */
+      /* little-endian: the low bytes; by shifts, not memcpy, which the C
+         library may do with vector registers a jump-patched hit has not
+         saved (lib/session/native_conditions.c) */
+      for (size_t b = 0; b < piece->size && at + b < sizeof bytes; b++)
+        bytes[at + b] = (uint8_t)(v >> (8 * b));
     }
     at += piece->size;
   }

@@ -11,6 +11,13 @@
  *
  * The debug-file directories are gdb's `set debug-file-directory`: a
  * colon-separated list, /usr/lib/debug by default.
+ *
+ * A debug file that dwz compressed names, in .gnu_debugaltlink, the
+ * alternate file holding the DIEs and strings it shares with other
+ * objects, and that file's build ID. gdb 13 (dwarf2_get_dwz_file) opens
+ * the named path, relative to the debug file's directory when it is
+ * relative, then looks the build ID up as above; either must carry that
+ * build ID.
  */
 #include <gelf.h>
 #include <stdio.h>
@@ -47,6 +54,9 @@ typedef struct object_links {
   size_t build_id_size;
   char debuglink[256]; /* "" when there is none */
   uint32_t crc;
+  char altlink[4096]; /* .gnu_debugaltlink's file, "" when there is none */
+  uint8_t alt_id[64]; /* and the alternate file's build ID */
+  size_t alt_id_size;
 } object_links;
 
 static void read_build_id(Elf_Data *data, object_links *out)
@@ -83,6 +93,20 @@ static void read_debuglink(Elf *elf, Elf_Data *data, object_links *out)
   memcpy(out->debuglink, p, len + 1);
 }
 
+/* .gnu_debugaltlink: a file name, NUL, the alternate file's build ID. */
+static void read_altlink(Elf_Data *data, object_links *out)
+{
+  const char *p = data->d_buf;
+  size_t len = strnlen(p, data->d_size);
+  size_t id_size = len < data->d_size ? data->d_size - len - 1 : 0;
+  if (len == 0 || len >= sizeof out->altlink || id_size == 0 ||
+      id_size > sizeof out->alt_id)
+    return;
+  memcpy(out->altlink, p, len + 1);
+  memcpy(out->alt_id, p + len + 1, id_size);
+  out->alt_id_size = id_size;
+}
+
 static bool read_links(const char *path, object_links *out)
 {
   *out = (object_links){0};
@@ -105,15 +129,18 @@ static bool read_links(const char *path, object_links *out)
       out->has_dwarf |= shdr.sh_size > 0;
     bool note = shdr.sh_type == SHT_NOTE && out->build_id_size == 0;
     bool link = strcmp(name, ".gnu_debuglink") == 0;
-    if (!note && !link)
+    bool altlink = strcmp(name, ".gnu_debugaltlink") == 0;
+    if (!note && !link && !altlink)
       continue;
     Elf_Data *data = elf_getdata(scn, NULL);
     if (!data || !data->d_buf)
       continue;
     if (note)
       read_build_id(data, out);
-    else
+    else if (link)
       read_debuglink(elf, data, out);
+    else
+      read_altlink(data, out);
   }
   elf_end(elf);
   snare_os_file_close(fd);
@@ -136,21 +163,43 @@ static bool file_crc(const char *path, uint32_t *crc)
   return bytes != NULL;
 }
 
-static bool by_build_id(const object_links *links, const char *dir, char *out,
-                        size_t cap)
+static bool has_build_id(const char *path, const uint8_t *id, size_t size)
 {
-  if (links->build_id_size < 2)
+  object_links found;
+  return read_links(path, &found) && found.build_id_size == size &&
+         memcmp(found.build_id, id, size) == 0;
+}
+
+static bool by_build_id(const uint8_t *id, size_t size, const char *dir,
+                        char *out, size_t cap)
+{
+  if (size < 2)
     return false;
-  int n = snprintf(out, cap, "%s/.build-id/%02x/", dir, links->build_id[0]);
-  for (size_t i = 1; n > 0 && (size_t)n < cap && i < links->build_id_size; i++)
-    n += snprintf(out + n, cap - (size_t)n, "%02x", links->build_id[i]);
+  int n = snprintf(out, cap, "%s/.build-id/%02x/", dir, id[0]);
+  for (size_t i = 1; n > 0 && (size_t)n < cap && i < size; i++)
+    n += snprintf(out + n, cap - (size_t)n, "%02x", id[i]);
   if (n <= 0 || (size_t)n + sizeof ".debug" > cap)
     return false;
   strcat(out, ".debug");
-  object_links found;
-  return read_links(out, &found) &&
-         found.build_id_size == links->build_id_size &&
-         memcmp(found.build_id, links->build_id, links->build_id_size) == 0;
+  return has_build_id(out, id, size);
+}
+
+/* The file with build ID id under one of the debug-file directories. */
+static bool by_build_id_anywhere(const uint8_t *id, size_t size, char *out,
+                                 size_t cap)
+{
+  for (const char *d = snare_debug_file_directory(); *d;) {
+    size_t len = strcspn(d, ":");
+    char dir[4096];
+    if (len > 0 && len < sizeof dir) {
+      memcpy(dir, d, len);
+      dir[len] = '\0';
+      if (by_build_id(id, size, dir, out, cap))
+        return true;
+    }
+    d += len + (d[len] == ':');
+  }
+  return false;
 }
 
 static bool linked_file_matches(const char *candidate, const char *object,
@@ -197,17 +246,28 @@ bool di_separate_debug_file(const char *path, char *out, size_t cap)
   if (!snare_os_file_real_path(path, object, sizeof object) ||
       !read_links(object, &links) || links.has_dwarf)
     return false;
-  const char *dirs = snare_debug_file_directory();
-  for (const char *d = dirs; *d;) {
-    size_t len = strcspn(d, ":");
-    char dir[4096];
-    if (len > 0 && len < sizeof dir) {
-      memcpy(dir, d, len);
-      dir[len] = '\0';
-      if (by_build_id(&links, dir, out, cap))
-        return true;
-    }
-    d += len + (d[len] == ':');
-  }
-  return by_debuglink(&links, object, dirs, out, cap);
+  return by_build_id_anywhere(links.build_id, links.build_id_size, out,
+                              cap) ||
+         by_debuglink(&links, object, snare_debug_file_directory(), out, cap);
+}
+
+bool di_alt_debug_file(const char *debug_file, char *out, size_t cap,
+                       bool *named)
+{
+  char file[4096];
+  object_links links;
+  *named = false;
+  if (!snare_os_file_real_path(debug_file, file, sizeof file) ||
+      !read_links(file, &links) || !links.altlink[0])
+    return false;
+  *named = true;
+  const char *slash = strrchr(file, '/');
+  int dir_len = links.altlink[0] == '/' || !slash ? 0 : (int)(slash - file);
+  int n = dir_len ? snprintf(out, cap, "%.*s/%s", dir_len, file,
+                             links.altlink)
+                  : snprintf(out, cap, "%s", links.altlink);
+  if (n > 0 && (size_t)n < cap &&
+      has_build_id(out, links.alt_id, links.alt_id_size))
+    return true;
+  return by_build_id_anywhere(links.alt_id, links.alt_id_size, out, cap);
 }

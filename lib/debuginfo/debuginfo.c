@@ -48,6 +48,53 @@ static void ignore_error(Dwarf_Error err, Dwarf_Ptr arg)
   (void)arg;
 }
 
+/*
+ * Opens the file at path for libdwarf: *fd and *dbg, or false. Opened
+ * here rather than by dwarf_init_path: snare's descriptors are kept out
+ * of the program's range (snare_os_file_open).
+ */
+static int dwarf_open(const char *path, int *fd, Dwarf_Debug *dbg)
+{
+  Dwarf_Error err = NULL;
+  *fd = snare_os_file_open(path);
+  int rc = *fd < 0 ? DW_DLV_ERROR
+                   : dwarf_init_b(*fd, DW_DLC_READ, DW_GROUPNUMBER_ANY,
+                                  ignore_error, NULL, dbg, &err);
+  if (rc != DW_DLV_OK) {
+    if (*fd >= 0)
+      snare_os_file_close(*fd);
+    /* Without a Dwarf_Debug the error cannot be freed through one. */
+    if (err != NULL)
+      dwarf_dealloc(NULL, err, DW_DLA_ERROR);
+    *dbg = NULL;
+  }
+  return rc;
+}
+
+/*
+ * dwz's alternate file, when the DWARF names one. Without it the DWARF
+ * is not read, as gdb 13 does not ("could not find '.gnu_debugaltlink'
+ * file"): its shared types would read as void and its shared names as
+ * libdwarf's placeholder. False then, or when it cannot be opened.
+ */
+static bool open_alt_file(snare_debuginfo *di)
+{
+  char alt[4096];
+  bool named = false;
+  if (!di_alt_debug_file(di->file, alt, sizeof alt, &named))
+    return !named;
+  if (dwarf_open(alt, &di->alt_fd, &di->alt) != DW_DLV_OK)
+    return false;
+  if (dwarf_set_tied_dbg(di->dbg, di->alt, NULL) != DW_DLV_OK ||
+      !(di->alt_file = strdup(alt))) {
+    dwarf_finish(di->alt, NULL);
+    snare_os_file_close(di->alt_fd);
+    di->alt = NULL;
+    return false;
+  }
+  return true;
+}
+
 snare_status snare_debuginfo_open(const char *path, uint64_t bias,
                                   snare_debuginfo **out)
 {
@@ -69,27 +116,15 @@ snare_status snare_debuginfo_open(const char *path, uint64_t bias,
   di->lists = lists;
   di->bias = bias;
   di->path = strdup(object);
-  Dwarf_Error err = NULL;
-  /* Opened here rather than by dwarf_init_path: snare's descriptors are
-     kept out of the program's range (snare_os_file_open). */
-  di->dwarf_fd = snare_os_file_open(path);
-  int rc = di->dwarf_fd < 0 ? DW_DLV_ERROR
-                            : dwarf_init_b(di->dwarf_fd, DW_DLC_READ,
-                                           DW_GROUPNUMBER_ANY, ignore_error,
-                                           NULL, &di->dbg, &err);
+  int rc = dwarf_open(path, &di->dwarf_fd, &di->dbg);
   if (rc != DW_DLV_OK) {
-    if (di->dwarf_fd >= 0)
-      snare_os_file_close(di->dwarf_fd);
-    /* Without a Dwarf_Debug the error cannot be freed through one. */
-    if (err != NULL)
-      dwarf_dealloc(NULL, err, DW_DLA_ERROR);
     free(di->file);
     free(di->path);
     di_lists_close(di->lists);
     free(di);
     return rc == DW_DLV_NO_ENTRY ? SNARE_NOT_FOUND : SNARE_LOAD_FAILED;
   }
-  snare_status st = di_index_units(di);
+  snare_status st = open_alt_file(di) ? di_index_units(di) : SNARE_NOT_FOUND;
   if (st != SNARE_OK) {
     snare_debuginfo_close(di);
     return st;
@@ -103,6 +138,11 @@ const char *snare_debuginfo_file(const snare_debuginfo *di)
   return di->file;
 }
 
+const char *snare_debuginfo_alt_file(const snare_debuginfo *di)
+{
+  return di->alt_file;
+}
+
 void snare_debuginfo_close(snare_debuginfo *di)
 {
   if (!di)
@@ -111,6 +151,7 @@ void snare_debuginfo_close(snare_debuginfo *di)
   di_free_units(di);
   di_free_names(di);
   di_free_prologue(di);
+  di_free_file_symbols(di);
   free(di->path);
   di_free_functions(di);
   di_free_lines(di);
@@ -121,6 +162,12 @@ void snare_debuginfo_close(snare_debuginfo *di)
     dwarf_finish(di->dbg, NULL);
     snare_os_file_close(di->dwarf_fd);
   }
+  /* after the object's, which refers to it */
+  if (di->alt) {
+    dwarf_finish(di->alt, NULL);
+    snare_os_file_close(di->alt_fd);
+  }
+  free(di->alt_file);
   free(di->file);
   di_lists_close(di->lists);
   free(di);

@@ -41,7 +41,8 @@ typedef struct snare_line_span {
 /*
  * Reads the DWARF of the object at path, whose run-time addresses are its
  * link-time addresses plus bias. *out is owned by the caller and released
- * with snare_debuginfo_close. NOT_FOUND: no such file or no debug info;
+ * with snare_debuginfo_close. NOT_FOUND: no such file or no debug info
+ * (or dwz's alternate file it names is not found, as gdb reads none);
  * LOAD_FAILED: unreadable DWARF; NO_MEMORY.
  */
 snare_status snare_debuginfo_open(const char *path, uint64_t bias,
@@ -49,6 +50,9 @@ snare_status snare_debuginfo_open(const char *path, uint64_t bias,
 /* The file the DWARF was read from: the object's path, or its separate
    debug file (see snare_debug_file_directory_set). */
 const char *snare_debuginfo_file(const snare_debuginfo *di) SNARE_HIDDEN;
+/* The alternate file of dwz-compressed DWARF that was read with it
+   (.gnu_debugaltlink), or NULL. */
+const char *snare_debuginfo_alt_file(const snare_debuginfo *di) SNARE_HIDDEN;
 /* Releases everything, including libdwarf's state. NULL is accepted. */
 void snare_debuginfo_close(snare_debuginfo *di) SNARE_HIDDEN;
 
@@ -67,6 +71,13 @@ snare_status snare_debuginfo_unit_at(const snare_debuginfo *di, uint64_t addr,
 /* The row covering addr (gdb's choice among rows at one address). */
 snare_status snare_debuginfo_line_at(const snare_debuginfo *di, uint64_t addr,
                                      snare_line_info *out) SNARE_HIDDEN;
+
+/* The line gdb names a function's start at addr by (see
+   snare_function_start_line_at); NOT_FOUND where it names none. */
+snare_status snare_debuginfo_function_start_line(const snare_debuginfo *di,
+                                                 uint64_t addr,
+                                                 snare_line_info *out)
+    SNARE_HIDDEN;
 
 /*
  * Breakpoint addresses of file:line: the first statement address of each

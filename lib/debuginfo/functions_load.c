@@ -14,6 +14,7 @@
 typedef struct unit_walk {
   snare_debuginfo *di;
   Dwarf_Half version;
+  Dwarf_Off unit; /* its DIE's offset */
   uint64_t base; /* the unit's base address for DWARF 4 range lists */
   char **files;  /* dwarf_srcfiles of the unit */
   Dwarf_Signed file_count;
@@ -50,6 +51,41 @@ static const char *file_name(unit_walk *w, Dwarf_Unsigned index)
   if (i < 0 || i >= w->file_count)
     return NULL;
   return di_intern(w->di, di_file_name(w->files[i], w->comp_dir));
+}
+
+/*
+ * The file decl's DW_AT_decl_file names: in the walked unit's line table,
+ * or, for a DIE of another unit (a partial unit dwz moved an abstract
+ * instance to, in the object or its alternate file), in that unit's.
+ */
+static const char *decl_file_name(unit_walk *w, Dwarf_Die decl,
+                                  Dwarf_Unsigned index)
+{
+  Dwarf_Debug dbg = di_die_debug(w->di->dbg, decl);
+  Dwarf_Off unit = 0;
+  if (dwarf_CU_dieoffset_given_die(decl, &unit, NULL) != DW_DLV_OK)
+    return NULL;
+  if (dbg == w->di->dbg && unit == w->unit)
+    return file_name(w, index);
+  Dwarf_Die cu =
+      di_key_die(w->di->dbg, dbg == w->di->dbg ? unit : unit | DI_ALT_KEY);
+  char **files = NULL;
+  Dwarf_Signed count = 0;
+  Dwarf_Half version = 0, offset_size = 0;
+  const char *name = NULL;
+  if (cu && dwarf_get_version_of_die(cu, &version, &offset_size) ==
+                DW_DLV_OK &&
+      dwarf_srcfiles(cu, &files, &count, NULL) == DW_DLV_OK) {
+    Dwarf_Signed i = (Dwarf_Signed)index - (version >= 5 ? 0 : 1);
+    if (i >= 0 && i < count)
+      name = di_intern(w->di, di_file_name(files[i], di_comp_dir(cu)));
+    for (Dwarf_Signed k = 0; k < count; k++)
+      dwarf_dealloc(dbg, files[k], DW_DLA_STRING);
+    dwarf_dealloc(dbg, files, DW_DLA_LIST);
+  }
+  if (cu)
+    dwarf_dealloc_die(cu);
+  return name;
 }
 
 static bool push_range(snare_address_range **ranges, size_t *n, size_t *cap,
@@ -206,15 +242,15 @@ static char *own_linkage_name(Dwarf_Die d)
   return name ? name : string_attr(d, DW_AT_MIPS_linkage_name);
 }
 
-/* Asks `found` of a function DIE, then of the abstract instance or
-   declaration it completes, nearest first, up to four steps away; true
-   as soon as `found` is. */
-static bool on_chain(Dwarf_Debug dbg, Dwarf_Die die,
-                     bool (*found)(Dwarf_Die, void *), void *ctx)
+/* The mangled name of a C++ function: on its DIE, or on the abstract
+   instance or declaration it completes, nearest first (clang puts a
+   constructor's on the abstract instance between an inlined copy and the
+   class's declaration), or NULL. */
+static char *linkage_name(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Die origin)
 {
-  bool yes = found(die, ctx);
+  char *name = own_linkage_name(die);
   Dwarf_Die d = NULL;
-  for (int hops = 0; !yes && hops < 4; hops++) {
+  for (int hops = 0; !name && hops < 4; hops++) {
     Dwarf_Die from = d ? d : die;
     Dwarf_Die next = di_ref(dbg, from, DW_AT_abstract_origin);
     if (!next)
@@ -223,41 +259,11 @@ static bool on_chain(Dwarf_Debug dbg, Dwarf_Die die,
       dwarf_dealloc_die(d);
     if (!(d = next))
       break;
-    yes = found(d, ctx);
+    name = own_linkage_name(d);
   }
   if (d)
     dwarf_dealloc_die(d);
-  return yes;
-}
-
-static bool has_linkage_name(Dwarf_Die d, void *name)
-{
-  return (*(char **)name = own_linkage_name(d)) != NULL;
-}
-
-/* The mangled name of a C++ function: on its DIE, or on the abstract
-   instance or declaration it completes, nearest first (clang puts a
-   constructor's on the abstract instance between an inlined copy and the
-   class's declaration), or NULL. */
-static char *linkage_name(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Die origin)
-{
-  char *name = NULL;
-  if (on_chain(dbg, die, has_linkage_name, &name))
-    return name;
-  return own_linkage_name(origin);
-}
-
-static bool says_external(Dwarf_Die d, void *unused)
-{
-  (void)unused;
-  return has_attr(d, DW_AT_external);
-}
-
-/* Whether a function DIE, or the abstract instance or declaration it
-   completes, says DW_AT_external (not a static function). */
-static bool is_external(Dwarf_Debug dbg, Dwarf_Die die)
-{
-  return on_chain(dbg, die, says_external, NULL);
+  return name ? name : own_linkage_name(origin);
 }
 
 /*
@@ -493,17 +499,16 @@ static bool add_function(unit_walk *w, Dwarf_Die die, bool inlined,
   *fn = (di_function){.ranges = ranges};
   fn->info.inlined = inlined;
   fn->info.entry = entry_of(die, &ranges[0]);
-  dwarf_dieoffset(die, &fn->die, NULL);
+  fn->die = di_die_key(di->dbg, die);
   fn->first_low = ranges[0].low;
   qsort(ranges, n, sizeof *ranges, range_cmp);
   fn->info.range_count = n;
   Dwarf_Die origin = origin_of(di->dbg, die);
   Dwarf_Die decl = origin && !has_attr(die, DW_AT_decl_line) ? origin : die;
   fn->name = function_name(di->dbg, fn, die, origin);
-  fn->info.external = is_external(di->dbg, die);
   Dwarf_Unsigned v = 0;
   if (di_udata(decl, DW_AT_decl_file, &v))
-    fn->info.decl_file = file_name(w, v);
+    fn->info.decl_file = decl_file_name(w, decl, v);
   if (di_udata(decl, DW_AT_decl_line, &v))
     fn->info.decl_line = (unsigned)v;
   if (inlined && di_udata(die, DW_AT_call_file, &v))
@@ -579,8 +584,7 @@ static bool visit(unit_walk *w, Dwarf_Die die, unsigned depth, long parent)
     return false;
   }
   long self = (long)di->block_count++;
-  Dwarf_Off off = 0;
-  dwarf_dieoffset(die, &off, NULL);
+  Dwarf_Off off = di_die_key(di->dbg, die);
   di->blocks[self] = (di_block){.kind = kind, .depth = depth, .die = off,
                                 .parent = parent, .ranges = ranges,
                                 .range_count = n, .function = fn,
@@ -606,7 +610,8 @@ static bool walk(unit_walk *w, Dwarf_Die die, unsigned depth, long parent)
 
 static bool walk_unit(snare_debuginfo *di, Dwarf_Die cu, Dwarf_Half version)
 {
-  unit_walk w = {.di = di, .version = version, .comp_dir = di_comp_dir(cu)};
+  unit_walk w = {.di = di, .version = version, .comp_dir = di_comp_dir(cu),
+                 .unit = di_die_key(di->dbg, cu)};
   Dwarf_Unsigned language = 0;
   if (di_udata(cu, DW_AT_language, &language))
     w.cxx = language == DW_LANG_C_plus_plus ||

@@ -33,25 +33,20 @@ typedef struct unit_reader {
   bool clang; /* the unit's producer: see subfile_for */
 } unit_reader;
 
-/*
- * gdb's name of line-table file `fileno` (dwarf2_start_subfile): its name
- * as written, after its directory entry unless the name is absolute; in
- * DWARF 5 directory 0 is the compilation directory, before it none.
- * NULL where the table does not say.
- */
-static char *raw_file_name(const unit_reader *r, Dwarf_Unsigned fileno)
+char *di_line_file_name(Dwarf_Line_Context ctx, Dwarf_Unsigned version,
+                        Dwarf_Unsigned fileno)
 {
   const char *name = NULL, *dir = NULL;
   Dwarf_Unsigned dir_index = 0, when = 0, length = 0;
   Dwarf_Form_Data16 *md5 = NULL;
-  if (!r->ctx ||
-      dwarf_srclines_files_data_b(r->ctx, (Dwarf_Signed)fileno, &name,
+  if (!ctx ||
+      dwarf_srclines_files_data_b(ctx, (Dwarf_Signed)fileno, &name,
                                   &dir_index, &when, &length, &md5, NULL) !=
           DW_DLV_OK ||
       !name)
     return NULL;
-  if (name[0] != '/' && (r->version >= 5 || dir_index > 0) &&
-      dwarf_srclines_include_dir_data(r->ctx, (Dwarf_Signed)dir_index, &dir,
+  if (name[0] != '/' && (version >= 5 || dir_index > 0) &&
+      dwarf_srclines_include_dir_data(ctx, (Dwarf_Signed)dir_index, &dir,
                                       NULL) != DW_DLV_OK)
     dir = NULL;
   if (name[0] == '/' || !dir || !*dir)
@@ -144,7 +139,8 @@ static long subfile_for(unit_reader *r, Dwarf_Line line)
     if (copy) {
       di->subfiles[di->subfile_count] =
           (di_subfile){.path = copy, .unit = r->unit,
-                       .name = raw_file_name(r, fileno)};
+                       .name = di_line_file_name(r->ctx, r->version,
+                                                 fileno)};
       found = (long)di->subfile_count++;
     }
   }

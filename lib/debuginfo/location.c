@@ -607,11 +607,9 @@ static bool parameter_matches(const snare_debuginfo *di, Dwarf_Die param,
   Dwarf_Die ref = di_ref(dbg, param, DW_AT_call_parameter);
   if (!ref)
     ref = di_ref(dbg, param, DW_AT_abstract_origin);
-  Dwarf_Off off = 0;
-  if (ref) {
-    dwarf_dieoffset(ref, &off, NULL);
+  Dwarf_Off off = di_die_key(dbg, ref);
+  if (ref)
     dwarf_dealloc_die(ref);
-  }
   return ref && off == key.param;
 }
 
@@ -628,9 +626,7 @@ static bool entry_value(machine *m, entry_key key)
   while (b >= 0 && cdi->blocks[b].kind != DI_BLOCK_FUNCTION)
     b = cdi->blocks[b].parent;
   Dwarf_Die cfn = NULL;
-  if (b < 0 ||
-      dwarf_offdie_b(cdi->dbg, cdi->blocks[b].die, true, &cfn, NULL) !=
-          DW_DLV_OK)
+  if (b < 0 || !(cfn = di_key_die(cdi->dbg, cdi->blocks[b].die)))
     return false;
   bool ok = false;
   Dwarf_Die site = di_call_site_returning(cdi->dbg, cfn, link + 1);

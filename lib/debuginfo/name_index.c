@@ -7,6 +7,8 @@
  * An entry is the hash of that base name: a query is reduced to its last
  * component ("Json::Value::get" -> "get", "sum<int>" -> "sum"), and the
  * units found are then searched with the full rules of functions.c.
+ * A unit also declares what the partial units it imports declare (dwz
+ * moves an inline function's abstract instance there).
  * Mangled queries and a failed build read every unit instead.
  */
 #include <stdlib.h>
@@ -69,10 +71,67 @@ static void add_names(di_names *names, Dwarf_Die die, size_t unit)
   }
 }
 
+/* The names a partial unit declares (dwz's, which units import with
+   DW_TAG_imported_unit): read once, added for each unit importing it. */
+typedef struct partial_names {
+  Dwarf_Off key;
+  di_names names; /* unit 0 */
+} partial_names;
+
+typedef struct name_scan {
+  snare_debuginfo *di;
+  partial_names *partials;
+  size_t partial_count, partial_cap;
+} name_scan;
+
+static void scan(name_scan *s, di_names *names, Dwarf_Die die, size_t unit,
+                 bool cxx, unsigned depth);
+
+static const di_names *partial_unit_names(name_scan *s, Dwarf_Die unit,
+                                          bool cxx, unsigned depth)
+{
+  Dwarf_Off key = di_die_key(s->di->dbg, unit);
+  for (size_t i = 0; i < s->partial_count; i++)
+    if (s->partials[i].key == key)
+      return &s->partials[i].names;
+  partial_names p = {.key = key, .names = {.ok = true}};
+  scan(s, &p.names, unit, 0, cxx, depth + 1);
+  if (!di_reserve((void **)&s->partials, &s->partial_cap, s->partial_count,
+                  sizeof *s->partials)) {
+    free(p.names.entries);
+    return NULL;
+  }
+  s->partials[s->partial_count] = p;
+  return &s->partials[s->partial_count++].names;
+}
+
+static void scan_import(name_scan *s, di_names *names, Dwarf_Die import,
+                        size_t unit, bool cxx, unsigned depth)
+{
+  Dwarf_Die partial = di_ref(s->di->dbg, import, DW_AT_import);
+  const di_names *found =
+      partial ? partial_unit_names(s, partial, cxx, depth) : NULL;
+  if (partial)
+    dwarf_dealloc_die(partial);
+  if (!found || !found->ok) {
+    names->ok = false; /* a unit's names left out: read every unit */
+    return;
+  }
+  for (size_t i = 0; i < found->count && names->ok; i++) {
+    if (!di_reserve((void **)&names->entries, &names->cap, names->count,
+                    sizeof *names->entries))
+      names->ok = false;
+    else
+      names->entries[names->count++] =
+          (di_name_entry){found->entries[i].hash, unit};
+  }
+}
+
 /* The subprograms among die's children, and inside the scopes there
-   (classes hold functions in C++ only). */
-static void scan(snare_debuginfo *di, di_names *names, Dwarf_Die die,
-                 size_t unit, bool cxx, unsigned depth)
+   (classes hold functions in C++ only) and the partial units it
+   imports. */
+static void scan(name_scan *s, di_names *names, Dwarf_Die die, size_t unit,
+                 bool cxx, unsigned depth)
 {
   Dwarf_Die child = NULL;
   if (depth > 16 || dwarf_child(die, &child, NULL) != DW_DLV_OK)
@@ -82,12 +141,14 @@ static void scan(snare_debuginfo *di, di_names *names, Dwarf_Die die,
     dwarf_tag(child, &tag, NULL);
     if (tag == DW_TAG_subprogram)
       add_names(names, child, unit);
+    else if (tag == DW_TAG_imported_unit)
+      scan_import(s, names, child, unit, cxx, depth);
     else if (tag == DW_TAG_namespace ||
              (cxx && (tag == DW_TAG_class_type ||
                       tag == DW_TAG_structure_type ||
                       tag == DW_TAG_union_type)))
-      scan(di, names, child, unit, cxx, depth + 1);
-    child = di_next_sibling(di->dbg, child);
+      scan(s, names, child, unit, cxx, depth + 1);
+    child = di_next_sibling(s->di->dbg, child);
   }
 }
 
@@ -105,6 +166,7 @@ static di_names *build(snare_debuginfo *di)
   if (!names)
     return NULL;
   names->ok = true;
+  name_scan scanning = {.di = di};
   for (size_t u = 0; u < di->unit_count && names->ok; u++) {
     Dwarf_Die cu = NULL;
     if (dwarf_offdie_b(di->dbg, di->units[u].offset, true, &cu, NULL) !=
@@ -118,9 +180,12 @@ static di_names *build(snare_debuginfo *di)
                language == DW_LANG_C_plus_plus_03 ||
                language == DW_LANG_C_plus_plus_11 ||
                language == DW_LANG_C_plus_plus_14;
-    scan(di, names, cu, u, cxx, 0);
+    scan(&scanning, names, cu, u, cxx, 0);
     dwarf_dealloc_die(cu);
   }
+  for (size_t i = 0; i < scanning.partial_count; i++)
+    free(scanning.partials[i].names.entries);
+  free(scanning.partials);
   if (names->ok && names->count)
     qsort(names->entries, names->count, sizeof *names->entries, entry_cmp);
   return names;

@@ -120,6 +120,11 @@ typedef struct di_unit {
 struct snare_debuginfo {
   Dwarf_Debug dbg;
   int dwarf_fd; /* dbg's file, which dwarf_finish leaves open */
+  /* dwz's alternate file, tied to dbg (libdwarf then reads its strings
+     for DW_FORM_GNU_strp_alt), or NULL */
+  Dwarf_Debug alt;
+  int alt_fd;
+  char *alt_file;
   di_unit *units; /* in .debug_info order: the unit numbers of rows */
   size_t unit_count, unit_cap;
   di_file_key *file_keys; /* sorted by hash, then unit */
@@ -149,6 +154,13 @@ struct snare_debuginfo {
   bool code_tried;
   struct di_unit_facts *unit_facts;
   size_t unit_fact_count, unit_fact_cap;
+  /* What info variables and info types list (file_symbols.c), read at
+     the first question. */
+  snare_file_symbol *file_symbols;
+  size_t file_symbol_count, file_symbol_cap;
+  char **file_symbol_files; /* the names their files go by */
+  size_t file_symbol_file_count, file_symbol_file_cap;
+  bool file_symbols_read;
 };
 
 /* Grows *items (of item_size bytes, *cap of them) to hold one more. */
@@ -161,9 +173,26 @@ bool di_udata(Dwarf_Die die, Dwarf_Half at, Dwarf_Unsigned *out) SNARE_HIDDEN;
 /* A string attribute of die (libdwarf's: valid while the handle is
    open), or NULL. */
 const char *di_string(Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;
-/* The DIE an attribute refers to (type, abstract origin...), or NULL;
-   the caller deallocates it. */
+/* Whether flag attribute at of die is present and set. */
+bool di_flag(Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;
+/*
+ * DIEs are named by keys: their offset in the object's DWARF, or, for a
+ * DIE of the alternate file dwz moved it to (tied to dbg, debuginfo.c),
+ * its offset there with DI_ALT_KEY set. dbg is always the object's.
+ */
+#define DI_ALT_KEY ((Dwarf_Off)1 << 63)
+/* The Dwarf_Debug die was read from: dbg or its alternate file. */
+Dwarf_Debug di_die_debug(Dwarf_Debug dbg, Dwarf_Die die) SNARE_HIDDEN;
+/* die's key (0 for NULL). */
+Dwarf_Off di_die_key(Dwarf_Debug dbg, Dwarf_Die die) SNARE_HIDDEN;
+/* The DIE a key names, or NULL; the caller deallocates it. */
+Dwarf_Die di_key_die(Dwarf_Debug dbg, Dwarf_Off key) SNARE_HIDDEN;
+/* The DIE an attribute refers to (type, abstract origin...), in whichever
+   file, or NULL; the caller deallocates it. */
 Dwarf_Die di_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;
+/* The link-time address of a location that is one DW_OP_addr: a
+   variable of static storage (type_lookup.c). */
+bool di_static_address(Dwarf_Die die, uint64_t *out) SNARE_HIDDEN;
 /* A unit's DW_AT_comp_dir (in the section's data), or NULL. */
 const char *di_comp_dir(Dwarf_Die cu) SNARE_HIDDEN;
 /* gdb's name of a file that dwarf_srcfiles names srcfile, in a unit
@@ -182,10 +211,26 @@ bool di_die_addr(Dwarf_Die die, Dwarf_Half at, Dwarf_Addr *out) SNARE_HIDDEN;
 Dwarf_Die di_call_site_returning(Dwarf_Debug dbg, Dwarf_Die function,
                                  uint64_t ret) SNARE_HIDDEN;
 
+/*
+ * gdb's name of line-table file `fileno` (dwarf2_start_subfile) of a
+ * line table ctx of version: its name as written, after its directory
+ * entry unless the name is absolute; in DWARF 5 directory 0 is the
+ * compilation directory, before it none. NULL where the table does not
+ * say; the caller frees it (lines_load.c).
+ */
+char *di_line_file_name(Dwarf_Line_Context ctx, Dwarf_Unsigned version,
+                        Dwarf_Unsigned fileno) SNARE_HIDDEN;
+
+void di_free_file_symbols(snare_debuginfo *di) SNARE_HIDDEN;
+
 /* The separate debug file of the object at path (debug_link.c) in out,
    when the object has no DWARF of its own and one is found. */
 bool di_separate_debug_file(const char *path, char *out, size_t cap)
     SNARE_HIDDEN;
+/* The alternate file (dwz's .gnu_debugaltlink) of the DWARF file at
+   debug_file in out, when it names one (*named) that is found. */
+bool di_alt_debug_file(const char *debug_file, char *out, size_t cap,
+                       bool *named) SNARE_HIDDEN;
 
 /* The list sections of the file at path (lists_check.c) in *out (NULL
    when it cannot be read: libdwarf reports that); false when one has a

@@ -326,6 +326,26 @@ void di_place_function(snare_debuginfo *di, di_function *fn, uint64_t high)
     info->after_prologue = info->step_start;
 }
 
+/* gdb's find_function_start_sal: the row covering the start names it
+ * where the row starts there, or wherever the unit's locations are valid
+ * (gcc's and assembler units, whose starts gdb takes as they are);
+ * elsewhere (clang's units) a start inside a row, as inlined copies
+ * often are, gets no line at all. */
+snare_status snare_debuginfo_function_start_line(const snare_debuginfo *di,
+                                                 uint64_t addr,
+                                                 snare_line_info *out)
+{
+  snare_status status = snare_debuginfo_line_at(di, addr, out);
+  if (status != SNARE_OK || out->start == addr)
+    return status;
+  const di_function *fn = di_function_at(di, addr - di->bias);
+  if (fn == NULL)
+    return SNARE_NOT_FOUND;
+  di_unit_facts facts = unit_facts((snare_debuginfo *)di, fn->die);
+  return facts.locations_valid || facts.assembler ? SNARE_OK
+                                                  : SNARE_NOT_FOUND;
+}
+
 void di_free_prologue(snare_debuginfo *di)
 {
   free(di->unit_facts);

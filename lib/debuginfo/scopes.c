@@ -92,13 +92,6 @@ static bool has_code(Dwarf_Die die)
          (dwarf_hasattr(die, DW_AT_ranges, &yes, NULL) == DW_DLV_OK && yes);
 }
 
-static Dwarf_Off offset_of(Dwarf_Die die)
-{
-  Dwarf_Off off = 0;
-  dwarf_dieoffset(die, &off, NULL);
-  return off;
-}
-
 /* The walk of one block's declarations. */
 typedef struct block_walk {
   const snare_debuginfo *di;
@@ -202,7 +195,7 @@ static bool walk_children(block_walk *w, Dwarf_Die die, bool abstract)
   while (child && go_on) {
     Dwarf_Half tag = 0;
     dwarf_tag(child, &tag, NULL);
-    if (abstract && claimed(w, offset_of(child))) {
+    if (abstract && claimed(w, di_die_key(w->di->dbg, child))) {
       /* a concrete DIE stands for it */
     } else if (tag == DW_TAG_lexical_block && (abstract || !has_code(child))) {
       go_on = walk_children(w, child, abstract);
@@ -242,7 +235,7 @@ static void claim_origins(block_walk *w, Dwarf_Die die)
     if (origin) {
       if (di_reserve((void **)&w->claimed, &w->claimed_cap,
                      w->claimed_count, sizeof *w->claimed))
-        w->claimed[w->claimed_count++] = offset_of(origin);
+        w->claimed[w->claimed_count++] = di_die_key(dbg, origin);
       dwarf_dealloc_die(origin);
     }
     Dwarf_Half tag = 0;
@@ -297,7 +290,7 @@ static void claim_by_position(block_walk *w, Dwarf_Die die, Dwarf_Die origin)
          !has_origin) &&
         di_reserve((void **)&w->claimed, &w->claimed_cap, w->claimed_count,
                    sizeof *w->claimed))
-      w->claimed[w->claimed_count++] = offset_of(b);
+      w->claimed[w->claimed_count++] = di_die_key(dbg, b);
     a = di_next_sibling(dbg, a);
     b = di_next_sibling(dbg, b);
   }
@@ -318,7 +311,7 @@ static bool visit_children(const snare_debuginfo *di, Dwarf_Off off,
                            di_var_visit visit, void *arg, size_t *symbols)
 {
   Dwarf_Die die = NULL;
-  if (dwarf_offdie_b(di->dbg, off, true, &die, NULL) != DW_DLV_OK)
+  if (!(die = di_key_die(di->dbg, off)))
     return true;
   block_walk w = {.di = di, .function = function, .params = params,
                   .visit = visit, .arg = arg};
@@ -347,6 +340,7 @@ typedef struct listed_var {
 } listed_var;
 
 typedef struct collect_arg {
+  Dwarf_Debug dbg;
   listed_var *vars;
   size_t count, cap;
   bool failed;
@@ -360,8 +354,8 @@ static bool collect_visit(const di_var *var, void *p)
     return false;
   }
   a->vars[a->count] = (listed_var){
-      .die = offset_of(var->die),
-      .origin = var->origin ? offset_of(var->origin) : 0,
+      .die = di_die_key(a->dbg, var->die),
+      .origin = var->origin ? di_die_key(a->dbg, var->origin) : 0,
       .name = var->name,
       .position = a->count};
   a->count++;
@@ -385,7 +379,7 @@ static int by_bucket(const void *pa, const void *pb)
 static bool visit_hashed(const snare_debuginfo *di, Dwarf_Off off,
                          Dwarf_Die function, di_var_visit visit, void *arg)
 {
-  collect_arg a = {0};
+  collect_arg a = {.dbg = di->dbg};
   size_t symbols = 0;
   visit_children(di, off, function, false, collect_visit, &a, &symbols);
   if (a.failed) {
@@ -400,13 +394,10 @@ static bool visit_hashed(const snare_debuginfo *di, Dwarf_Off off,
   bool go_on = true;
   for (size_t i = 0; go_on && i < a.count; i++) {
     di_var var = {.function = function, .name = a.vars[i].name};
-    if (dwarf_offdie_b(di->dbg, a.vars[i].die, true, &var.die, NULL) !=
-        DW_DLV_OK)
+    if (!(var.die = di_key_die(di->dbg, a.vars[i].die)))
       continue;
-    if (a.vars[i].origin &&
-        dwarf_offdie_b(di->dbg, a.vars[i].origin, true, &var.origin, NULL) !=
-            DW_DLV_OK)
-      var.origin = NULL;
+    var.origin = a.vars[i].origin ? di_key_die(di->dbg, a.vars[i].origin)
+                                  : NULL;
     go_on = visit(&var, arg);
     if (var.origin)
       dwarf_dealloc_die(var.origin);
@@ -425,8 +416,7 @@ void di_vars_each(const snare_debuginfo *di, long scope, di_var_visit visit,
     host = frame_block(di, di->blocks[host].parent);
   Dwarf_Die function = NULL;
   if (fb < 0 || host < 0 ||
-      dwarf_offdie_b(di->dbg, di->blocks[host].die, true, &function,
-                     NULL) != DW_DLV_OK)
+      !(function = di_key_die(di->dbg, di->blocks[host].die)))
     return;
   bool go_on =
       visit_children(di, di->blocks[fb].die, function, true, visit, arg, NULL);
@@ -456,15 +446,12 @@ static bool find_visit(const di_var *var, void *p)
   find_arg *a = p;
   if (a->name ? strcmp(var->name, a->name) != 0 : a->index-- > 0)
     return true;
-  Dwarf_Off off = 0, fn = 0;
-  dwarf_dieoffset(var->die, &off, NULL);
-  dwarf_dieoffset(var->function, &fn, NULL);
+  Dwarf_Debug dbg = a->di->dbg;
+  Dwarf_Off off = di_die_key(dbg, var->die);
+  Dwarf_Off fn = di_die_key(dbg, var->function);
   *a->out = (di_var){.name = var->name, .is_param = var->is_param};
-  if (dwarf_offdie_b(a->di->dbg, off, true, &a->out->die, NULL) != DW_DLV_OK)
-    a->out->die = NULL;
-  if (dwarf_offdie_b(a->di->dbg, fn, true, &a->out->function, NULL) !=
-      DW_DLV_OK)
-    a->out->function = NULL;
+  a->out->die = di_key_die(dbg, off);
+  a->out->function = di_key_die(dbg, fn);
   a->out->origin = di_ref(a->di->dbg, a->out->die, DW_AT_abstract_origin);
   a->found = a->out->die && a->out->function;
   if (!a->found)

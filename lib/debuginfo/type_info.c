@@ -12,11 +12,7 @@
 static Dwarf_Die die_of(snare_type t)
 {
   const snare_debuginfo *di = t.owner;
-  Dwarf_Die die = NULL;
-  if (di == NULL ||
-      dwarf_offdie_b(di->dbg, (Dwarf_Off)t.die, true, &die, NULL) != DW_DLV_OK)
-    return NULL;
-  return die;
+  return di ? di_key_die(di->dbg, (Dwarf_Off)t.die) : NULL;
 }
 
 static void release(Dwarf_Die die)
@@ -49,9 +45,8 @@ static snare_type referenced(const snare_debuginfo *di, Dwarf_Die die)
 {
   snare_type t = {0};
   Dwarf_Die target = di_ref(di->dbg, die, DW_AT_type);
-  Dwarf_Off off = 0;
-  if (target && dwarf_dieoffset(target, &off, NULL) == DW_DLV_OK)
-    t = (snare_type){.owner = di, .die = off};
+  if (target)
+    t = (snare_type){.owner = di, .die = di_die_key(di->dbg, target)};
   if (target)
     dwarf_dealloc_die(target);
   return t;
@@ -92,9 +87,7 @@ static Dwarf_Die child_at(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half want,
     child = NULL;
   while (child) {
     if (tag_of(child) == want && n++ == i && !found) {
-      Dwarf_Off off = 0;
-      dwarf_dieoffset(child, &off, NULL);
-      dwarf_offdie_b(dbg, off, true, &found, NULL);
+      found = di_key_die(dbg, di_die_key(dbg, child));
     }
     child = di_next_sibling(dbg, child);
   }
@@ -166,6 +159,7 @@ static void describe_array(const snare_debuginfo *di, Dwarf_Die die,
 {
   size_t dims = 0;
   out->count = dimension(di->dbg, die, t.dim, &dims);
+  out->vector = di_flag(die, DW_AT_GNU_vector);
   if (t.dim + 1 < dims)
     out->target = (snare_type){.owner = di, .die = t.die, .dim = t.dim + 1};
   else

@@ -3,23 +3,87 @@
  * variables with a static address, searched in every unit's top level;
  * and the prototype of the function at an address.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "private.h"
 #include "type_info.h"
 
+/* Whether a unit named `unit` (DW_AT_name) is of source file `file`, as
+   gdb matches a file name: the whole name, or its end after a '/'. */
+static bool names_file(const char *unit, const char *file)
+{
+  size_t u = strlen(unit), f = strlen(file);
+  return u >= f && strcmp(unit + u - f, file) == 0 &&
+         (u == f || unit[u - f - 1] == '/');
+}
+
 /*
- * Calls visit with each top-level DIE of each unit until it returns
- * false. libdwarf rewinds its unit cursor only at the end, so the walk
- * always runs through every unit header.
+ * Calls visit with each top-level DIE of each unit (of source file
+ * `file` only, unless NULL) until it returns false, the DIEs of the
+ * partial units a unit imports (dwz's DW_TAG_imported_unit, in the
+ * object or its alternate file) included, each partial unit once.
+ * libdwarf rewinds its unit cursor only at the end, so the walk always
+ * runs through every unit header.
  */
 typedef bool (*top_visit)(const snare_debuginfo *di, Dwarf_Die die,
                           void *arg);
 
-static void each_top_level(const snare_debuginfo *di, top_visit visit,
-                           void *arg)
+typedef struct top_walk {
+  const snare_debuginfo *di;
+  top_visit visit;
+  void *arg;
+  bool go_on;
+  Dwarf_Off *imported; /* keys of the partial units walked */
+  size_t imported_count, imported_cap;
+} top_walk;
+
+static void walk_unit(top_walk *w, Dwarf_Die unit);
+
+static bool first_import(top_walk *w, Dwarf_Off key)
 {
-  bool go_on = true;
+  for (size_t i = 0; i < w->imported_count; i++)
+    if (w->imported[i] == key)
+      return false;
+  if (!di_reserve((void **)&w->imported, &w->imported_cap, w->imported_count,
+                  sizeof *w->imported))
+    return false;
+  w->imported[w->imported_count++] = key;
+  return true;
+}
+
+static void walk_import(top_walk *w, Dwarf_Die import)
+{
+  Dwarf_Die unit = di_ref(w->di->dbg, import, DW_AT_import);
+  if (!unit)
+    return;
+  if (first_import(w, di_die_key(w->di->dbg, unit)))
+    walk_unit(w, unit);
+  dwarf_dealloc_die(unit);
+}
+
+static void walk_unit(top_walk *w, Dwarf_Die unit)
+{
+  Dwarf_Die child = NULL;
+  if (dwarf_child(unit, &child, NULL) != DW_DLV_OK)
+    child = NULL;
+  while (child && w->go_on) {
+    Dwarf_Half tag = 0;
+    dwarf_tag(child, &tag, NULL);
+    if (tag == DW_TAG_imported_unit)
+      walk_import(w, child);
+    else
+      w->go_on = w->visit(w->di, child, w->arg);
+    child = di_next_sibling(w->di->dbg, child);
+  }
+  if (child)
+    dwarf_dealloc_die(child);
+}
+
+static void each_top_level(const snare_debuginfo *di, const char *file,
+                           top_visit visit, void *arg)
+{
+  top_walk w = {.di = di, .visit = visit, .arg = arg, .go_on = true};
   for (;;) {
     Dwarf_Unsigned next = 0;
     Dwarf_Half cu_type = 0;
@@ -30,20 +94,23 @@ static void each_top_level(const snare_debuginfo *di, top_visit visit,
     if (rc == DW_DLV_ERROR)
       dwarf_dealloc_error(di->dbg, err);
     if (rc != DW_DLV_OK)
-      return;
-    Dwarf_Die cu = NULL, child = NULL;
-    if (!go_on || dwarf_siblingof_b(di->dbg, NULL, true, &cu, NULL) != DW_DLV_OK)
+      break;
+    Dwarf_Die cu = NULL;
+    if (!w.go_on || dwarf_siblingof_b(di->dbg, NULL, true, &cu, NULL) != DW_DLV_OK)
       continue;
-    if (dwarf_child(cu, &child, NULL) != DW_DLV_OK)
-      child = NULL;
-    while (child && go_on) {
-      go_on = visit(di, child, arg);
-      child = di_next_sibling(di->dbg, child);
+    char *unit = NULL;
+    if (file != NULL && (dwarf_diename(cu, &unit, NULL) != DW_DLV_OK ||
+                         !names_file(unit, file))) {
+      dwarf_dealloc_die(cu);
+      continue;
     }
-    if (child)
-      dwarf_dealloc_die(child);
+    Dwarf_Half tag = 0;
+    /* a partial unit is walked where it is imported */
+    if (dwarf_tag(cu, &tag, NULL) == DW_DLV_OK && tag != DW_TAG_partial_unit)
+      walk_unit(&w, cu);
     dwarf_dealloc_die(cu);
   }
+  free(w.imported);
 }
 
 static bool is_declaration(Dwarf_Die die)
@@ -55,9 +122,7 @@ static bool is_declaration(Dwarf_Die die)
 
 static snare_type type_here(const snare_debuginfo *di, Dwarf_Die die)
 {
-  Dwarf_Off off = 0;
-  dwarf_dieoffset(die, &off, NULL);
-  return (snare_type){.owner = di, .die = off};
+  return (snare_type){.owner = di, .die = di_die_key(di->dbg, die)};
 }
 
 typedef struct type_search {
@@ -104,7 +169,7 @@ snare_status snare_debuginfo_type_find(const snare_debuginfo *di,
       s.name = name + n;
     }
   }
-  each_top_level(di, type_visit, &s);
+  each_top_level(di, NULL, type_visit, &s);
   if (s.found.owner == NULL)
     return SNARE_NOT_FOUND;
   *out = s.found;
@@ -118,8 +183,7 @@ typedef struct global_search {
   bool found;
 } global_search;
 
-/* The link-time address of a location that is one DW_OP_addr. */
-static bool static_address(Dwarf_Die die, uint64_t *out)
+bool di_static_address(Dwarf_Die die, uint64_t *out)
 {
   Dwarf_Attribute attr;
   Dwarf_Loc_Head_c head = NULL;
@@ -165,7 +229,7 @@ static bool global_visit(const snare_debuginfo *di, Dwarf_Die die, void *p)
   char *name = NULL;
   uint64_t link = 0;
   if (dwarf_diename(named, &name, NULL) == DW_DLV_OK &&
-      strcmp(name, s->name) == 0 && static_address(die, &link)) {
+      strcmp(name, s->name) == 0 && di_static_address(die, &link)) {
     Dwarf_Die type = di_ref(di->dbg, named, DW_AT_type);
     if (type) {
       s->type = type_here(di, type);
@@ -183,8 +247,15 @@ snare_status snare_debuginfo_global(const snare_debuginfo *di,
                                     const char *name, snare_type *type,
                                     uint64_t *address)
 {
+  return snare_debuginfo_file_global(di, NULL, name, type, address);
+}
+
+snare_status snare_debuginfo_file_global(const snare_debuginfo *di,
+                                         const char *file, const char *name,
+                                         snare_type *type, uint64_t *address)
+{
   global_search s = {.name = name};
-  each_top_level(di, global_visit, &s);
+  each_top_level(di, file, global_visit, &s);
   if (!s.found)
     return SNARE_NOT_FOUND;
   *type = s.type;
@@ -231,7 +302,7 @@ snare_status snare_debuginfo_enumerator(const snare_debuginfo *di,
                                         int64_t *value)
 {
   enumerator_search s = {.name = name};
-  each_top_level(di, enumerator_visit, &s);
+  each_top_level(di, NULL, enumerator_visit, &s);
   if (!s.found)
     return SNARE_NOT_FOUND;
   *type = s.type;
@@ -249,8 +320,7 @@ snare_status snare_debuginfo_function_type(const snare_debuginfo *di,
   if (b < 0)
     return SNARE_NOT_FOUND;
   Dwarf_Die die = NULL;
-  if (dwarf_offdie_b(di->dbg, di->blocks[b].die, true, &die, NULL) !=
-      DW_DLV_OK)
+  if (!(die = di_key_die(di->dbg, di->blocks[b].die)))
     return SNARE_NOT_FOUND;
   /* an out-of-line copy of an inline function declares it in its origin */
   Dwarf_Die origin = di_ref(di->dbg, die, DW_AT_abstract_origin);

@@ -39,13 +39,8 @@ static Dwarf_Die strip(Dwarf_Debug dbg, Dwarf_Die type)
 
 static Dwarf_Die copy_die(Dwarf_Debug dbg, Dwarf_Die die)
 {
-  Dwarf_Off off = 0;
-  Dwarf_Die out = NULL;
   /* A variable without DW_AT_type (a corrupted unit) has no type DIE. */
-  if (!die || dwarf_dieoffset(die, &off, NULL) != DW_DLV_OK ||
-      dwarf_offdie_b(dbg, off, true, &out, NULL) != DW_DLV_OK)
-    return NULL;
-  return out;
+  return die ? di_key_die(dbg, di_die_key(dbg, die)) : NULL;
 }
 
 size_t di_type_size(Dwarf_Debug dbg, Dwarf_Die type)

@@ -110,7 +110,11 @@ snare_status di_index_units(snare_debuginfo *di)
     Dwarf_Die cu = NULL;
     /* Keep walking after a failure: libdwarf only rewinds at the end. */
     if (ok && dwarf_siblingof_b(di->dbg, NULL, true, &cu, NULL) == DW_DLV_OK) {
-      ok = add_unit(di, cu, version);
+      /* dwz's partial units are read through the units importing them,
+         as gdb does: their line tables are those units' own. */
+      Dwarf_Half tag = 0;
+      if (dwarf_tag(cu, &tag, NULL) == DW_DLV_OK && tag != DW_TAG_partial_unit)
+        ok = add_unit(di, cu, version);
       dwarf_dealloc_die(cu);
     }
   }

@@ -228,8 +228,7 @@ static bool implicit_target(const snare_debuginfo *di, const di_var *var,
                             di_loc *out)
 {
   di_var target = {.function = var->function};
-  if (dwarf_offdie_b(di->dbg, p->address, true, &target.die, NULL) !=
-      DW_DLV_OK)
+  if (!(target.die = di_key_die(di->dbg, p->address)))
     return false;
   target.origin = di_ref(di->dbg, target.die, DW_AT_abstract_origin);
   locate(di, &target, fs, out);
@@ -280,9 +279,7 @@ static snare_status locate_var(const snare_debuginfo *di, di_var var,
   *out = (snare_variable_location){0};
   Dwarf_Die type = var_type(di, &var);
   if (type) {
-    Dwarf_Off off = 0;
-    dwarf_dieoffset(type, &off, NULL);
-    out->type = (snare_type){.owner = di, .die = off};
+    out->type = (snare_type){.owner = di, .die = di_die_key(di->dbg, type)};
     out->size = di_type_size(di->dbg, type);
   }
   di_loc loc;
@@ -319,6 +316,37 @@ snare_status snare_debuginfo_variable_locate(const snare_debuginfo *di,
   if (!find_named(di, scope, name, &var, &at_entry))
     return SNARE_NOT_FOUND;
   return locate_var(di, var, at_entry, fs, out);
+}
+
+snare_status snare_debuginfo_function_static(const snare_debuginfo *di,
+                                             uint64_t addr, const char *name,
+                                             snare_type *type,
+                                             uint64_t *address)
+{
+  snare_debuginfo_frame frames[SNARE_INLINE_DEPTH_MAX];
+  size_t n = snare_debuginfo_frames_at(di, addr, frames,
+                                       SNARE_INLINE_DEPTH_MAX);
+  if (n > SNARE_INLINE_DEPTH_MAX)
+    n = SNARE_INLINE_DEPTH_MAX;
+  long scope = frames[n - 1].scope; /* the out-of-line function's */
+  di_var var;
+  if (scope < 0 || !di_var_find(di, scope, name, &var))
+    return SNARE_NOT_FOUND;
+  uint64_t link = 0;
+  snare_status st = SNARE_UNSUPPORTED;
+  if (di_static_address(var.die, &link)) {
+    Dwarf_Die t = var_type(di, &var);
+    Dwarf_Off off = 0;
+    if (t) {
+      dwarf_dieoffset(t, &off, NULL);
+      dwarf_dealloc_die(t);
+    }
+    *type = (snare_type){.owner = t ? di : NULL, .die = off};
+    *address = link + di->bias;
+    st = SNARE_OK;
+  }
+  di_var_done(di, &var);
+  return st;
 }
 
 snare_status snare_debuginfo_variable_locate_listed(

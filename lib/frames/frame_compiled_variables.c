@@ -50,16 +50,20 @@ program_for(snare_breakpoint *bp, const char *name, const void *context) {
   return NULL;
 }
 
+const snare_breakpoint_variable *
+snare_frame_variable_slot(const snare_frame *frame, const char *name) {
+  snare_breakpoint *bp = frame->record;
+  if (bp == NULL || strlen(name) >= sizeof bp->variables->name)
+    return NULL;
+  return program_for(bp, name, frame->context);
+}
+
 snare_status snare_frame_variable_scalar(const snare_frame *frame,
                                          const char *name, snare_value *out) {
   if (frame == NULL || name == NULL || out == NULL)
     return SNARE_INVALID_ARGUMENT;
   memset(out, 0, sizeof *out);
-  snare_breakpoint *bp = frame->record;
-  if (bp == NULL || strlen(name) >= sizeof bp->variables->name)
-    return SNARE_UNSUPPORTED;
-  const snare_breakpoint_variable *slot =
-      program_for(bp, name, frame->context);
+  const snare_breakpoint_variable *slot = snare_frame_variable_slot(frame, name);
   return slot != NULL &&
                  snare_variable_program_run(&slot->program, frame->context, out)
              ? SNARE_OK

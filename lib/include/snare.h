@@ -451,6 +451,10 @@ typedef struct snare_breakpoint_info {
   unsigned skip;
   unsigned max_stops;
   snare_breakpoint_mechanism mechanism;
+  /* A native condition program decides its false hits
+     (snare_frame_condition_program_set), and how many it rejected. */
+  bool native_condition;
+  uint64_t native_rejected;
 } snare_breakpoint_info;
 
 /*
@@ -788,7 +792,6 @@ typedef struct snare_function_info {
   snare_return_kind returns;
   unsigned return_size;  /* bytes of the returned scalar, 0 if unknown */
   bool inlined;          /* an inlined instance, named by its abstract origin */
-  bool external;         /* DW_AT_external: not file-local (static) */
   uint64_t entry;        /* first instruction executed */
   uint64_t after_prologue; /* where gdb's `break name` stops */
   uint64_t step_start;   /* where gdb's `step` into the function stops */
@@ -868,6 +871,13 @@ SNARE_API snare_status snare_library_function_addresses(snare_library *lib,
 /* Process-wide: the line / innermost function at addr, in whichever open
    library maps it; NOT_FOUND. */
 SNARE_API snare_status snare_line_at(uint64_t addr, snare_line_info *out);
+/* As snare_line_at, for a function (or inlined copy) that starts at addr,
+   as gdb 13 names a breakpoint there: NOT_FOUND, no line, where the row
+   holding addr starts before it in a unit whose producer gdb does not
+   trust for variable locations from a function's first instruction
+   (clang's; gcc's with location lists and assembler units it trusts). */
+SNARE_API snare_status snare_function_start_line_at(uint64_t addr,
+                                                    snare_line_info *out);
 SNARE_API snare_status snare_function_at(uint64_t addr,
                                          snare_function_info *out);
 /* The source language of the compilation unit holding addr: its DWARF
@@ -1137,6 +1147,109 @@ SNARE_API snare_status snare_frame_variable_scalar(const snare_frame *frame,
                                                    snare_value *out);
 
 /* ------------------------------------------------------------------ */
+/* Native condition programs                                           */
+
+/*
+ * A C condition lowered to a small stack program that runs on the thread
+ * that hit the breakpoint, with no Lua, no allocation and no system call
+ * on the good path. Values are 64-bit words; every conversion (C's
+ * promotions and usual arithmetic conversions) is an explicit WRAP made
+ * by whoever lowered the expression, so a value of a type narrower than
+ * 64 bits is always held sign-extended (signed) or zero-extended
+ * (unsigned). `size` is the bytes of the type a step works in; `operand`
+ * is a constant, a variable's index in `names`, or how many steps a jump
+ * skips forward.
+ */
+#define SNARE_CONDITION_OP_LIST(X)                                             \
+  X(CONSTANT)   /* push operand */                                             \
+  X(VARIABLE)   /* push names[operand] (compiled read, DWARF's sign) */        \
+  X(LOAD)       /* pop an address, push the size bytes there, extended */      \
+  X(WRAP)       /* convert the top to size bytes, is_signed */                 \
+  X(TRUTH)      /* top != 0: 1 or 0 */                                         \
+  X(NOT)        /* top == 0: 1 or 0 */                                         \
+  X(NEGATE)                                                                    \
+  X(COMPLEMENT)                                                                \
+  X(ADD)                                                                       \
+  X(SUBTRACT)                                                                  \
+  X(MULTIPLY)                                                                  \
+  X(DIVIDE)     /* C's truncating division, is_signed; by 0: an error */       \
+  X(REMAINDER)                                                                 \
+  X(SHIFT_LEFT) /* in size bytes; a count < 0 or >= its bits gives 0 */        \
+  X(SHIFT_RIGHT) /* arithmetic when is_signed */                               \
+  X(AND)                                                                       \
+  X(OR)                                                                        \
+  X(XOR)                                                                       \
+  X(EQUAL)                                                                     \
+  X(NOT_EQUAL)                                                                 \
+  X(LESS)       /* is_signed or unsigned, 64-bit */                            \
+  X(LESS_EQUAL)                                                                \
+  X(GREATER)                                                                   \
+  X(GREATER_EQUAL)                                                             \
+  X(AND_THEN)   /* pop; 0: push 0 and skip operand steps (&&) */               \
+  X(OR_ELSE)    /* pop; not 0: push 1 and skip operand steps (||) */           \
+  X(JUMP_IF_ZERO) /* pop; 0: skip operand steps (?:) */                        \
+  X(JUMP)       /* skip operand steps */
+
+typedef enum snare_condition_op {
+#define SNARE_CONDITION_OP_ENUM(code) SNARE_CONDITION_##code,
+  SNARE_CONDITION_OP_LIST(SNARE_CONDITION_OP_ENUM)
+#undef SNARE_CONDITION_OP_ENUM
+  SNARE_CONDITION_OP_COUNT
+} snare_condition_op;
+
+#define SNARE_CONDITION_STEPS 48
+#define SNARE_CONDITION_NAMES 8
+#define SNARE_CONDITION_NAME_MAX 32 /* with its NUL */
+#define SNARE_CONDITION_STACK 16
+
+typedef struct snare_condition_step {
+  uint8_t op; /* snare_condition_op */
+  uint8_t size;
+  bool is_signed;
+  int64_t operand;
+} snare_condition_step;
+
+typedef struct snare_condition_program {
+  size_t step_count;
+  snare_condition_step steps[SNARE_CONDITION_STEPS];
+  size_t name_count;
+  char names[SNARE_CONDITION_NAMES][SNARE_CONDITION_NAME_MAX];
+} snare_condition_program;
+
+/* The op's name ("SHIFT_LEFT"), NULL for none; static storage. */
+SNARE_API const char *snare_condition_op_name(int op);
+
+/*
+ * Runs program p in a condition's frame (NULL for a program that reads no
+ * variable): the value left on its stack into *result. BAD_ADDRESS when
+ * a LOAD's memory is unreadable (its address into *fault_address, which
+ * may be NULL), INVALID_ARGUMENT for a division by zero or a malformed
+ * program (stack depth, jump or name out of range), UNSUPPORTED when a
+ * variable has no compiled read at this hit. Signal-safe.
+ */
+SNARE_API snare_status snare_condition_program_run(
+    const snare_condition_program *p, const snare_frame *frame,
+    uint64_t *result, uint64_t *fault_address);
+
+/*
+ * Gives the breakpoint of a condition's frame (during its condition)
+ * program p (copied) as a pre-filter: at each later hit p runs first,
+ * and a hit where it gives 0 is rejected without calling the condition;
+ * anything else (not 0, an error) calls the condition as before, which
+ * must then decide exactly as p would have. EXISTS once it has one (or
+ * had: see snare_breakpoint_condition_program_drop), UNSUPPORTED for a
+ * watchpoint's frame or a breakpoint set without a condition.
+ */
+SNARE_API snare_status snare_frame_condition_program_set(
+    const snare_frame *frame, const snare_condition_program *p);
+
+/* Stops using the native program of breakpoint id for good (its
+   condition changed meaning); the condition decides every hit again.
+   Controller thread only. */
+SNARE_API snare_status snare_breakpoint_condition_program_drop(
+    snare_session *session, int id);
+
+/* ------------------------------------------------------------------ */
 /* DWARF types and places, for expression evaluators                   */
 
 /*
@@ -1180,6 +1293,7 @@ typedef struct snare_type_info {
   snare_type target; /* pointee, element, aliased or qualified type,
                         return type, enum's underlying type */
   size_t count;    /* ARRAY: elements of this dimension (0: unknown) */
+  bool vector;     /* ARRAY: a GNU vector (DW_AT_GNU_vector: __m128i) */
   size_t children; /* members, enumerators or parameters */
 } snare_type_info;
 
@@ -1216,6 +1330,24 @@ SNARE_API snare_status snare_library_global(snare_library *lib,
                                             const char *name,
                                             snare_type *type,
                                             uint64_t *address);
+/* As snare_library_global, among the variables of source file `file`
+   (its name, or the end of its path after a '/': gdb's 'file.c'::name)
+   alone. */
+SNARE_API snare_status snare_library_file_global(snare_library *lib,
+                                                 const char *file,
+                                                 const char *name,
+                                                 snare_type *type,
+                                                 uint64_t *address);
+/* Variable `name` of the function whose code holds run-time address
+   addr, seen from its outermost block (gdb's 'func'::name): its type and
+   address when it has static storage (a static local); NOT_FOUND when
+   the function has none of that name (its file's are not looked at),
+   UNSUPPORTED when it lives in a frame (a local, a parameter). */
+SNARE_API snare_status snare_library_function_static(snare_library *lib,
+                                                     uint64_t addr,
+                                                     const char *name,
+                                                     snare_type *type,
+                                                     uint64_t *address);
 /* An enumerator of a file-scope enum of lib: its enum and value. */
 SNARE_API snare_status snare_library_enumerator(snare_library *lib,
                                                 const char *name,
@@ -1237,6 +1369,51 @@ SNARE_API snare_status snare_library_variables_at(snare_library *lib,
 SNARE_API snare_status snare_library_function_type(snare_library *lib,
                                                    uint64_t addr,
                                                    snare_type *out);
+
+/* The file lib's DWARF is read from: the object itself, or its separate
+   debug file (whose ELF symbol table gdb reads too); NOT_FOUND without
+   DWARF. The string belongs to lib. */
+SNARE_API snare_status snare_library_debug_file(snare_library *lib,
+                                                const char **path);
+
+/*
+ * What gdb's `info variables` and `info types` list of a library: its
+ * names of file scope as gdb's DWARF reader makes symbols of them.
+ * VARIABLE: a variable with a place, a constant value or none (optimised
+ * out); DECLARATION: an extern variable declared but defined elsewhere
+ * (gdb lists none, but knows the name); TYPE: a named base type,
+ * typedef, struct, union, enum or class, complete or with a size.
+ */
+typedef enum snare_file_symbol_kind {
+  SNARE_FILE_VARIABLE,
+  SNARE_FILE_DECLARATION,
+  SNARE_FILE_TYPE
+} snare_file_symbol_kind;
+
+typedef struct snare_file_symbol {
+  snare_file_symbol_kind kind;
+  const char *name;    /* as the DWARF names it */
+  const char *linkage; /* a variable's DW_AT_linkage_name, or NULL */
+  const char *file;    /* gdb's name of the file declaring it (its unit's
+                          primary file when the DWARF names none) */
+  const char *codeless_file; /* its unit's primary file where the unit has
+                                no code (where gdb 13 puts the unit's
+                                symbols before the program runs), or NULL */
+  unsigned line;       /* DW_AT_decl_line, 0 when there is none */
+  bool global;         /* in gdb's global block (else its static block):
+                          an external variable, a C++ aggregate type */
+  snare_type type;     /* the variable's type, or the type itself */
+} snare_file_symbol;
+
+/*
+ * The names of file scope of lib's DWARF (every unit's top level), in
+ * DWARF order; read at the first call, then kept with the library: the
+ * array and its strings stay valid while lib is open. NOT_FOUND without
+ * DWARF; NO_MEMORY.
+ */
+SNARE_API snare_status
+snare_library_file_symbols(snare_library *lib,
+                           const snare_file_symbol **symbols, size_t *count);
 
 /* Where a variable of a frame is: in memory, or its bytes (a register,
    a computed value). */

@@ -115,10 +115,16 @@ static snare_status set_locked(snare_session *session, uint64_t addr,
   size_t slots = opts != NULL && opts->condition != NULL
                      ? SNARE_BREAKPOINT_VARIABLES
                      : 0;
-  snare_breakpoint *bp =
-      calloc(1, sizeof *bp + slots * sizeof bp->variables[0]);
-  if (bp != NULL)
+  size_t variables = slots * sizeof(snare_breakpoint_variable);
+  snare_breakpoint *bp = calloc(
+      1, sizeof *bp + variables +
+             (slots != 0 ? sizeof(snare_native_condition) : 0));
+  if (bp != NULL) {
     bp->variable_slots = slots;
+    if (slots != 0) /* 8-aligned: a variable's program holds int64s */
+      bp->native = (snare_native_condition *)((char *)bp->variables +
+                                              variables);
+  }
   snare_site_breakpoints *list = bp ? list_with(site, bp, NULL) : NULL;
   if (bp == NULL || list == NULL || !session_append(session, bp)) {
     free(bp);
@@ -246,6 +252,18 @@ snare_status snare_breakpoint_enable(snare_session *session, int id,
   return status;
 }
 
+snare_status snare_breakpoint_condition_program_drop(snare_session *session,
+                                                     int id) {
+  if (session == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  snare_os_global_lock();
+  snare_breakpoint *bp = find(session, id, NULL);
+  if (bp != NULL)
+    snare_native_condition_drop(bp);
+  snare_os_global_unlock();
+  return bp != NULL ? SNARE_OK : SNARE_NOT_FOUND;
+}
+
 snare_status snare_breakpoint_info_get(snare_session *session, int id,
                                        snare_breakpoint_info *out) {
   if (session == NULL || out == NULL)
@@ -264,6 +282,11 @@ snare_status snare_breakpoint_info_get(snare_session *session, int id,
         .max_stops = bp->max_stops,
         .mechanism = snare_breakpoint_jumped(bp) ? SNARE_BREAKPOINT_JUMP
                                                  : SNARE_BREAKPOINT_TRAP,
+        .native_condition =
+            bp->native != NULL &&
+            atomic_load(&bp->native->state) == SNARE_NATIVE_READY,
+        .native_rejected =
+            bp->native != NULL ? atomic_load(&bp->native->rejected) : 0,
     };
   snare_os_global_unlock();
   return bp != NULL ? SNARE_OK : SNARE_NOT_FOUND;

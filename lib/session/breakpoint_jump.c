@@ -108,10 +108,14 @@ static bool on_trampoline(jump_record *record, void *context) {
   e.thread = snare_stoppable_thread();
   bool stop = false, carry = false;
   if (e.site != NULL && e.site->jump_length != 0 && e.thread != NULL) {
-    if (runs_conditions(atomic_load(&e.site->breakpoints)))
+    const snare_site_breakpoints *list = atomic_load(&e.site->breakpoints);
+    /* native programs that all say no run nothing else: nothing to save */
+    bool rejected = snare_breakpoints_rejected_natively(
+        e.thread, list, e.site->address, context);
+    if (!rejected && runs_conditions(list))
       /* the trampoline saved x87 and SSE (an FXSAVE image) and restores them */
       snare_arch_call_saving_vector_state(evaluate, &e);
-    else
+    else if (!rejected)
       evaluate(&e); /* counts only: nothing here touches vector state */
     uint64_t pc = snare_arch_register_get(context, SNARE_REG_RIP);
     if (e.stopping.first != NULL || pc != record->address) {

@@ -73,6 +73,10 @@ static bool condition_says_stop(snare_thread *thread, snare_breakpoint *bp,
   if (bp->condition == NULL)
     return true;
   snare_frame frame = {thread, context, bp->id, bp, &bp->guard};
+  if (snare_native_condition_false(bp, &frame, false)) {
+    snare_native_condition_count(bp);
+    return false;
+  }
   return snare_condition_says_stop(&frame, bp->condition, bp->condition_data);
 }
 
@@ -121,6 +125,33 @@ void snare_breakpoints_evaluate(snare_thread *thread,
       stopping->ids[stopping->count] = bp->id;
     stopping->count++;
   }
+}
+
+bool snare_breakpoints_rejected_natively(snare_thread *thread,
+                                         const snare_site_breakpoints *list,
+                                         uint64_t address, void *context) {
+  if (list == NULL || !atomic_load(&thread->breakable))
+    return false;
+  size_t matched = 0;
+  for (size_t i = 0; i < list->count; i++) {
+    snare_breakpoint *bp = list->items[i];
+    if (!breakpoint_matches(bp, thread, address))
+      continue;
+    snare_frame frame = {thread, context, bp->id, bp, &bp->guard};
+    if (atomic_load(&bp->hits) < bp->skip ||
+        !snare_native_condition_false(bp, &frame, true))
+      return false; /* a skip still running, or its condition's to say */
+    matched++;
+  }
+  for (size_t i = 0; matched != 0 && i < list->count; i++) {
+    snare_breakpoint *bp = list->items[i];
+    if (!breakpoint_matches(bp, thread, address))
+      continue;
+    atomic_fetch_add(&bp->hits, 1);
+    atomic_fetch_add(&bp->rejected, 1);
+    snare_native_condition_count(bp);
+  }
+  return matched != 0;
 }
 
 static bool on_site(snare_site *site, void *context) {

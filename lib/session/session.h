@@ -70,6 +70,27 @@ SNARE_HIDDEN snare_status snare_session_check_code(uint64_t addr);
 SNARE_HIDDEN void snare_breakpoints_clear_expired(struct snare_session *s);
 SNARE_HIDDEN void snare_breakpoints_clear_all(struct snare_session *s);
 
+/* ---- compiled variable reads (frames/frame_compiled_variables.c) ---- */
+/* The ready slot of name's compiled read for frame's breakpoint,
+   compiled now if a slot is free; NULL when there is none. A ready slot
+   never changes. */
+SNARE_HIDDEN const snare_breakpoint_variable *
+snare_frame_variable_slot(const snare_frame *frame, const char *name);
+
+/* ---- native condition programs (native_conditions.c) ---- */
+/* Whether bp's native program, run in frame, finds this hit false
+   (gives 0); false without one or when it cannot decide. vector_free:
+   nothing it runs touches the vector state beyond SSE (no C library
+   call: a variable whose slot is not found yet cannot decide).
+   Signal-safe. */
+SNARE_HIDDEN bool snare_native_condition_false(snare_breakpoint *bp,
+                                               const snare_frame *frame,
+                                               bool vector_free);
+/* Counts a hit bp's native program rejected. */
+SNARE_HIDDEN void snare_native_condition_count(snare_breakpoint *bp);
+/* bp's native program is never used again. */
+SNARE_HIDDEN void snare_native_condition_drop(snare_breakpoint *bp);
+
 /* ---- conditions that outlive their record's clear (conditions.c) ---- */
 /* Runs fn(frame, data) on the thread that hit the record frame->guard
    belongs to, counted in its evaluating meanwhile, the thread marked in
@@ -111,6 +132,16 @@ SNARE_HIDDEN void snare_breakpoints_evaluate(snare_thread *thread,
                                              const snare_site_breakpoints *list,
                                              uint64_t address, void *context,
                                              snare_stopping *stopping);
+
+/* Whether every breakpoint of list at address for the calling thread
+   rejects this hit through its native program alone (no skip count
+   still running); then its hits and rejections are counted as
+   snare_breakpoints_evaluate counts them, else nothing is. Touches no
+   vector state beyond SSE: the jump path runs it before saving the
+   rest. Signal-safe. */
+SNARE_HIDDEN bool snare_breakpoints_rejected_natively(
+    snare_thread *thread, const snare_site_breakpoints *list,
+    uint64_t address, void *context);
 
 /* The stoppable calling thread: attached, running target code, not in a
    callback; else NULL. Signal-safe. */

@@ -47,6 +47,25 @@ typedef struct snare_breakpoint_variable {
   snare_variable_program program;
 } snare_breakpoint_variable;
 
+/* A breakpoint's native condition program (snare_frame_condition_program_set):
+   installed once by the thread that takes it (FREE -> BUSY -> READY, a
+   compare and swap), dropped for good by the controller; never written
+   after READY, so a thread still running it reads it whole. */
+enum {
+  SNARE_NATIVE_FREE,
+  SNARE_NATIVE_BUSY,
+  SNARE_NATIVE_READY,
+  SNARE_NATIVE_DROPPED
+};
+typedef struct snare_native_condition {
+  _Atomic int state;
+  _Atomic uint64_t rejected;
+  snare_condition_program program;
+  /* Each name's compiled-read slot once found (a ready slot never
+     changes): a hit reads it with no name lookup. */
+  const snare_breakpoint_variable *_Atomic slots[SNARE_CONDITION_NAMES];
+} snare_native_condition;
+
 /*
  * What a record whose condition runs on the thread that hit it (a
  * breakpoint; a watchpoint, lib/session/watchpoint.c) needs to outlive
@@ -88,6 +107,9 @@ typedef struct snare_breakpoint {
      or 0): they are most of its size, and ten thousand plain breakpoints
      paid for them in page faults. */
   size_t variable_slots;
+  /* Also a conditional breakpoint's only, in the same block after its
+     variables; NULL otherwise. */
+  snare_native_condition *native;
   snare_breakpoint_variable variables[];
 } snare_breakpoint;
 

@@ -28,17 +28,20 @@ compare() {
   local commands=(-ex "break $func" -ex run -ex bt -ex 'info args'
                   -ex 'info locals' -ex finish -ex 'info locals' -ex up
                   -ex 'info locals' -ex continue -ex bt -ex kill)
-  # each tool twice: what differs between its own runs is not compared
+  # each tool twice: what differs between its own runs is not compared;
+  # with address space randomisation on, so that stack garbage (what an
+  # uninitialised local holds: the earlier calls' pointers, which under
+  # snare were the agent's, before main) moves from one run to the next
   local run
   for run in gdb gdb-again; do
     timeout 120 gdb -nx -batch -iex 'set debuginfod enabled off' \
       -iex 'set width 0' -iex 'set print elements 200' \
-      -iex 'set print repeats 10' "${commands[@]}" --args "$@" \
-      >"$work/$run" 2>&1 </dev/null
+      -iex 'set print repeats 10' -iex 'set disable-randomization off' \
+      "${commands[@]}" --args "$@" >"$work/$run" 2>&1 </dev/null
   done
   for run in snare snare-again; do
-    timeout 120 "$snare" debug -batch "${commands[@]}" -- "$@" \
-      >"$work/$run" 2>&1 </dev/null
+    timeout 120 "$snare" debug -batch -ex 'set disable-randomization off' \
+      "${commands[@]}" -- "$@" >"$work/$run" 2>&1 </dev/null
   done
   python3 "$here/compare.py" "$work/gdb" "$work/snare" "$work/gdb-again" \
     "$work/snare-again" >"$work/out"

@@ -23,6 +23,7 @@ local View = require "snare.cli.program_view"
 local input = require "snare.cli.input"
 local run_carry = require "snare.cli.run_carry"
 local state_file = require "snare.cli.debug_state"
+local report = require "snare.cli.report"
 
 local args = agent.args
 local state_path, queue_path = args[1], args[2]
@@ -126,9 +127,14 @@ do
   -- the program's PT_DYNAMIC, from its ELF header in memory
   local base, dynamic = agent.program.base, nil
   local phoff, count = snare.read_u64(base + 32), snare.read_u16(base + 56)
+  local first_load, image_end -- (p_vaddr of the PT_LOADs, file addresses)
   for i = 0, (phoff and count or 0) - 1 do
     local ph = base + phoff + 56 * i
-    if snare.read_u32(ph) == 2 then -- PT_DYNAMIC
+    if snare.read_u32(ph) == 1 then -- PT_LOAD
+      local vaddr = snare.read_u64(ph + 16)
+      first_load = first_load or vaddr & ~0xfff
+      image_end = math.max(image_end or 0, vaddr + snare.read_u64(ph + 40))
+    elseif snare.read_u32(ph) == 2 then -- PT_DYNAMIC
       dynamic = base + snare.read_u64(ph + 16)
     elseif snare.read_u32(ph) == 3 then -- PT_INTERP
       interpreter = snare.read_cstring(base + snare.read_u64(ph + 16))
@@ -141,6 +147,11 @@ do
     elseif tag == 21 then -- DT_DEBUG
       r_debug = snare.read_u64(at + 8)
     end
+  end
+  if first_load then -- shown as the file's addresses until `run`
+    local bias = base - first_load
+    report.unloaded_image = { from = first_load + bias, to = image_end + bias,
+                              bias = bias }
   end
   link_map = shared_objects.link_map(snare, r_debug)
   for _, entry in ipairs(link_map) do
@@ -219,14 +230,14 @@ dbg_shared_objects = function()
     rows[#rows + 1] = {
       from = from and from + entry.bias, to = to and to + entry.bias,
       debug = #fns > 0 and lib:line_at(fns[1].address) ~= nil,
-      name = entry.name,
+      name = entry.name, library = lib,
     }
   end
   return rows
 end
 
 -- gdb's frame lines without sources end in " from LIB" in a shared object.
-require("snare.cli.report").library_at = function(addr)
+report.library_at = function(addr)
   for _, code in ipairs(library_code) do
     if addr >= code[1] and addr < code[2] then
       return code[4] and loader_names[code[4].base] or code[3]
@@ -257,6 +268,10 @@ local dbg = assert(Debugger.new { session = view, batch = batch })
 dbg.libraries = libraries
 dbg.shared_objects = dbg_shared_objects
 dbg.stop_instruction = false -- gdb shows a stop's frame line alone
+-- (gdb has no process before `run`: nothing to allocate a literal in)
+function dbg.target_runs()
+  return started
+end
 
 -- Before `run` gdb knows the program alone: `break getenv`, a function of
 -- libc the program calls through its PLT, is set at the stub ("Breakpoint
@@ -280,30 +295,17 @@ function dbg.pending_stub(_, where)
   end
   return ({ on = "pending", off = "undefined" })[pending_mode]
 end
-do
-  local set, show
-  for _, command in ipairs(dbg.commands.list) do
-    set = command.name == "set" and command or set
-    show = command.name == "show" and command or show
+local forms = require "snare.cli.setting_forms"
+forms.add(dbg, "set", "^breakpoint%s+pending%s*(%S*)%s*$", function(d, mode)
+  if mode ~= "on" and mode ~= "off" and mode ~= "auto" then
+    d:fail('"on", "off" or "auto" expected.')
   end
-  local set_run, show_run = set.run, show.run
-  set.run = function(d, words, ...)
-    local mode = words:match("^breakpoint%s+pending%s*(%S*)%s*$")
-    if not mode then
-      return set_run(d, words, ...)
-    elseif mode ~= "on" and mode ~= "off" and mode ~= "auto" then
-      d:fail('"on", "off" or "auto" expected.')
-    end
-    pending_mode = mode
-  end
-  show.run = function(d, words, ...)
-    if not words:match("^breakpoint%s+pending%s*$") then
-      return show_run(d, words, ...)
-    end
-    d:out(("Debugger's behavior regarding pending breakpoints is %s.")
-      :format(pending_mode))
-  end
-end
+  pending_mode = mode
+end)
+forms.add(dbg, "show", "^breakpoint%s+pending()%s*$", function(d)
+  d:out(("Debugger's behavior regarding pending breakpoints is %s.")
+    :format(pending_mode))
+end)
 
 -- A fault shows as gdb's "Program received signal"; continuing from it
 -- lets the program die of it, as gdb's inferior does.
@@ -398,6 +400,7 @@ end
 -- Lets the program go from before main and shows its first stop.
 local function start_program()
   started = true
+  report.unloaded_image = nil
   dbg.pending_stub = nil
   run_carry.started(dbg)
   if interactive then -- as gdb, which says it on a terminal only
@@ -430,6 +433,7 @@ local function start_at_entry()
   agent.session:breakpoint(entry_point(), { temporary = true,
                                             internal = true })
   started = true
+  report.unloaded_image = nil
   dbg.pending_stub = nil
   run_carry.started(dbg)
   if interactive then
@@ -452,6 +456,7 @@ end
 -- `run` and `start` once the program ran: a fresh process does them.
 -- `run ARGS` gives the program new arguments (split at blanks), for this
 -- run and the next ones: a process of its own, started with them.
+local randomization -- (snare.cli.randomization's setting, made below)
 local function run_again(mode)
   return function(d, words)
     if words ~= "" then
@@ -460,7 +465,7 @@ local function run_again(mode)
         state.args[#state.args + 1] = word
       end
     end
-    if started or words ~= "" then
+    if started or words ~= "" or randomization.stale() then
       state.rerun = mode
       return "quit"
     end
@@ -580,6 +585,8 @@ do
   dbg.restoring = true -- (a pending breakpoint comes back pending)
   -- how the last process ended, as gdb's $_exitcode or $_exitsignal
   ending_values = carried.ending or {}
+  local setting = require "snare.cli.randomization"
+  randomization = setting.install(dbg, setting.disabled(carried))
   for name, n in pairs(ending_values) do
     dbg.convenience[name] = expr.value.of(expr.types.builtin.int, n)
   end
@@ -609,6 +616,7 @@ breakpoint_ids()
 state.carry = run_carry.save(dbg, agent.session, made, highest, started)
 state.carry.signals = signals:save()
 state.carry.ending = ending_values
+state.carry.disable_randomization = randomization.disabled
 if ended then
   -- an exit goes on (its status is snare's), a fault kills the process
   -- with its signal once this script returns

@@ -17,7 +17,7 @@ local commands = {}
 local modules = { "general", "breakpoints", "breakpoint_settings",
                   "running", "data", "frame_values", "disassemble", "stack",
                   "source", "files", "watchpoints", "frame_info",
-                  "symbol_info" }
+                  "symbol_info", "file_symbols" }
 
 --- Loads every command module. Returns the table with `list` (in
 -- module order) and `find`.

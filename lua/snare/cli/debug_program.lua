@@ -9,11 +9,14 @@
 -- gdb does ("[Inferior 1 (process N) exited with code 03]"), and starts
 -- the next, which goes on with the commands not yet run and sets the
 -- breakpoints and the value history again (snare.cli.run_carry).
--- `quit`, or the end of the commands, ends it.
+-- `quit`, or the end of the commands, ends it. Each process starts with
+-- address space randomisation off unless `set disable-randomization
+-- off` said otherwise (snare.cli.randomization).
 -- @module snare.cli.debug_program
 
 local debug_state = require "snare.cli.debug_state"
 local profile = require "snare.cli.profile"
+local randomization = require "snare.cli.randomization"
 local shell = require "snare.cli.shell"
 
 local debug_program = {}
@@ -98,7 +101,8 @@ function debug_program.main(opts)
     os.remove(state_path)
     local code = profile.run_agent(script, {
       state_path, queue, tostring(next_line), opts.batch and "1" or "0",
-      interactive and "1" or "0", carry_path, first }, program)
+      interactive and "1" or "0", carry_path, first }, program, false, false,
+      randomization.disabled(carried))
     local state = debug_state.read(state_path)
     if not state then
       -- the agent could not run the prompt (it said why on stderr)

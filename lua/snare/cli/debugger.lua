@@ -15,6 +15,7 @@ local messages = require "snare.cli.messages"
 local report = require "snare.cli.report"
 local scope = require "snare.cli.scope"
 local frame_base = require "snare.cli.frame_base"
+local quotes = require "snare.cli.linespec_quotes"
 
 local Debugger = {}
 Debugger.__index = Debugger
@@ -58,6 +59,7 @@ end
 -- the session takes it (a function name, past its prologue when DWARF
 -- knows it; FILE:LINE); empty means the current pc.
 function Debugger:location(text)
+  text = quotes.location(self, text)
   if text == "" then
     if not self.session.stopped then
       self:fail("No default breakpoint address now.")
@@ -68,9 +70,6 @@ function Debugger:location(text)
   if address_text then
     return self:address(address_text)
   end
-  -- gdb's quoted name, a C++ function's with its parameters:
-  -- 'ns::twice(int)'
-  text = text:match("^'([^']+)'$") or text
   if text:match("^0[xX]%x+$") then
     return math.tointeger(tonumber(text))
   end
@@ -341,8 +340,10 @@ local function condition_environment(dbg)
 end
 
 function Debugger:compile_condition(text, one_site)
+  -- native: a prompt condition's false hit is no hit (decide's first
+  -- test), so the core may reject it alone
   return expr.condition(text, condition_environment(self),
-                        self.condition_holder, one_site)
+                        self.condition_holder, one_site, true)
 end
 
 --- Fails as gdb when condition `text` names what is not in scope where
@@ -517,8 +518,30 @@ function Debugger.new(opts)
     history = dbg.values,
     convenience = dbg.convenience,
     call = function(addr, plan) return dbg:call_function(addr, plan) end,
+    active = function() return dbg:target_runs() end,
+    frame_of = function(name) return dbg:innermost_frame_of(name) end,
   }
   return dbg
+end
+
+--- The innermost frame that runs function `name`, or nil (none, or no
+-- stop).
+function Debugger:innermost_frame_of(name)
+  if not self.session.stopped then
+    return nil
+  end
+  for i, f in ipairs(self.session:backtrace()) do
+    if f.func == name then
+      return self.session:frame(i - 1)
+    end
+  end
+end
+
+--- Whether the target runs, so that memory can be allocated in it: the
+-- prompt on libraries always; on a program, once it runs (the program's
+-- prompt replaces this).
+function Debugger.target_runs()
+  return true
 end
 
 --- Closes the session, then the libraries.

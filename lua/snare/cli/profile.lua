@@ -72,12 +72,35 @@ local function run_plain(command)
   return shell.run(words)
 end
 
+-- Whether this system lets a process turn address space randomisation
+-- off for the programs it starts (setarch -R, util-linux's: the
+-- personality flag ADDR_NO_RANDOMIZE, which exec keeps): true, or false
+-- and gdb's warning when it does not (a container's seccomp may refuse
+-- personality(2)). Asked once.
+local no_randomization
+local function can_disable_randomization()
+  if no_randomization == nil then
+    local pipe = io.popen("setarch -R true 2>&1")
+    local said = pipe:read("a")
+    no_randomization = { pipe:close() == true }
+    if not no_randomization[1] then
+      no_randomization[2] = "warning: Error disabling address space "
+        .. "randomization: " .. (said:match(":%s*([^:\n]+)\n?$") or said)
+    end
+  end
+  return table.unpack(no_randomization)
+end
+
 --- Runs `command` (a list: the program and its arguments) with the agent
 -- running `script` with `args` inside it. Returns the program's exit
 -- status, 128 + N when a signal N killed it, as a shell reports it.
 -- `at_main`: the program's main thread meets the script at main, after
 -- the program's initialisers (snare exec), not before them.
-function profile.run_agent(script, args, command, follow_exec, at_main)
+-- `fixed_addresses`: the program runs with address space randomisation
+-- off, as under gdb (its argv, environment, stdio and status are the
+-- same: setarch execs what it is given).
+function profile.run_agent(script, args, command, follow_exec, at_main,
+                           fixed_addresses)
   local agent = find_agent()
   if not agent then
     return fail("the agent (snare_agent.so) is not built or not installed")
@@ -99,6 +122,14 @@ function profile.run_agent(script, args, command, follow_exec, at_main)
     LD_PRELOAD = preload ~= "" and preload .. ":" .. agent or agent,
   }
   local words = { "exec", "env" }
+  if fixed_addresses then
+    local can, warning = can_disable_randomization()
+    if can then
+      words = { "exec", "setarch", "-R", "env" }
+    else
+      io.stderr:write(warning, "\n")
+    end
+  end
   for _, name in ipairs { "SNARE_AGENT_SCRIPT", "SNARE_AGENT_ARGS",
                           "SNARE_AGENT_PATH", "SNARE_AGENT_CPATH",
                           "SNARE_AGENT_PRELOAD", "SNARE_AGENT_FOLLOW",

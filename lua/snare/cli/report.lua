@@ -55,14 +55,31 @@ function report.full_path(path, dir)
   return (path:sub(1, 1) == "/" and "/" or "") .. table.concat(parts, "/")
 end
 
+--- The program's image before it runs, as gdb shows its addresses then:
+-- nil, or {from =, to =, bias =} (its run-time range and load bias).
+-- gdb has not loaded the program yet, and shows an address of its code
+-- or data as the file gives it (0x11d4, where the process has
+-- 0x5555555551d4); the prompt on a program sets it until `run`.
+report.unloaded_image = nil
+
+--- `addr` as gdb writes it, in hex: before `run`, the file's address of
+-- a place in the program's image.
+function report.hex(addr)
+  local image = report.unloaded_image
+  if image and addr >= image.from and addr < image.to then
+    addr = addr - image.bias
+  end
+  return string.format("0x%x", addr)
+end
+
 --- "0x7f... <fib+4>" (the symbol part only when one is known; a C++
 -- function by its linkage name, as gdb's asm-demangle off shows it).
 function report.address(addr)
   local name = names.describe(addr, "linkage")
   if name then
-    return string.format("0x%x <%s>", addr, name)
+    return string.format("%s <%s>", report.hex(addr), name)
   end
-  return string.format("0x%x", addr)
+  return report.hex(addr)
 end
 
 --- The prompt's `set disassembly-flavor`: "att" (gdb's default) or

@@ -15,9 +15,10 @@ local expr = require "snare.expr"
 local carry = {}
 
 --- Breakpoint `bp`'s hit count as gdb's (`note`: its prompt note): the
--- crossings but those where its condition was false.
+-- crossings but those where its condition was false (in Lua, or in the
+-- core's native program).
 function carry.hits(bp, note)
-  return math.max(0, bp.hits - (note.untrue or 0))
+  return math.max(0, bp.hits - (note.untrue or 0) - (bp.native_rejected or 0))
 end
 
 --- The state of the prompt `dbg` to carry: `made` lists {line =, id =}

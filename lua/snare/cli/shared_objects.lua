@@ -9,10 +9,10 @@ local M = {}
 
 local DT_NEEDED, DT_STRTAB, DT_SONAME = 1, 5, 14
 
-local SHF_ALLOC = 2
+local SHF_ALLOC, SHF_EXECINSTR = 2, 4
 
 -- The sections of the ELF file at `path`: { name, addr, size, alloc,
--- offset, link, entsize } each, in the file's order; nil when it is not
+-- code, offset, link, entsize } each, in the file's order; nil when it is not
 -- one.
 local function sections_of(path)
   local file, shoff, shentsize, shnum, shstrndx = elf.open(path)
@@ -46,6 +46,7 @@ local function sections_of(path)
       list[#list + 1] = { name = strings:match("^[^%z]*", h.name + 1) or "",
                           addr = h.addr, size = h.size,
                           alloc = h.flags & SHF_ALLOC ~= 0,
+                          code = h.flags & SHF_EXECINSTR ~= 0,
                           offset = h.offset, link = h.link,
                           entsize = h.entsize }
     end
@@ -55,11 +56,14 @@ end
 
 M.sections = sections_of
 
-local STT_FUNC = 2
+local STT_FUNC, STT_SECTION, STT_FILE = 2, 3, 4
+local SHN_LORESERVE, STB_LOCAL, STB_GLOBAL = 0xff00, 0, 1
 
--- The defined function symbols of the ELF file at `path` (its .symtab,
--- else its .dynsym): { name, addr } each, addr the link-time address.
-function M.function_symbols(path)
+-- The defined symbols of the ELF file at `path` (its .symtab, else its
+-- .dynsym) that `keep(type, section, value)` accepts (section nil for an
+-- absolute one): { name, addr, global, file_local } each, addr the
+-- link-time address, global and file_local its binding's.
+local function defined_symbols(path, keep)
   local sections = sections_of(path)
   if not sections then
     return {}
@@ -86,12 +90,43 @@ function M.function_symbols(path)
   for at = 1, #entries - 23, 24 do
     local name, info, _, shndx, value =
       string.unpack("<I4BBI2I8", entries, at)
-    if info & 0xf == STT_FUNC and shndx ~= 0 and value ~= 0 then
+    local section = shndx < SHN_LORESERVE and sections[shndx + 1] or nil
+    if shndx ~= 0 and keep(info & 0xf, section, value) then
       found[#found + 1] = { name = names:match("^[^%z]*", name + 1),
-                            addr = value }
+                            addr = value, global = info >> 4 == STB_GLOBAL,
+                            file_local = info >> 4 == STB_LOCAL }
     end
   end
   return found
+end
+
+--- The defined function symbols of the ELF file at `path`.
+function M.function_symbols(path)
+  return defined_symbols(path, function(kind, _, value)
+    return kind == STT_FUNC and value ~= 0
+  end)
+end
+
+--- The symbols gdb takes for data (its minimal symbols of types data and
+-- bss): those in a section loaded and not code, of any type but a
+-- section's or a file's, named; a global one with a version
+-- ("__progname_full@GLIBC_2.2.5") also by its name alone, as gdb.
+function M.data_symbols(path)
+  local found = defined_symbols(path, function(kind, section)
+    return section ~= nil and section.alloc and not section.code
+      and kind ~= STT_SECTION and kind ~= STT_FILE
+  end)
+  local named = {}
+  for _, sym in ipairs(found) do
+    if sym.name ~= "" then
+      named[#named + 1] = sym
+      local bare = sym.global and sym.name:match("^(..-)@")
+      if bare then
+        named[#named + 1] = { name = bare, addr = sym.addr, global = true }
+      end
+    end
+  end
+  return named
 end
 
 -- The [from, to) virtual addresses of the .text section of the ELF file

@@ -14,6 +14,7 @@ local core = require "snare.core"
 local snare = require "snare"
 local types = require "snare.expr.types"
 local value = require "snare.expr.value"
+local abi = require "snare.expr.abi"
 
 local env = {}
 
@@ -29,7 +30,8 @@ end
 -- `register(name)`, `frame_base()` (`$fp`; else rbp), `vector_register(n)`
 -- (16 bytes) and
 -- `set_register(name, n)`, `history` (a list of values, `$1` first),
--- `convenience` (a table of `$name` values), `call(addr, plan)` (runs a
+-- `convenience` (a table of `$name` values), `active()` (whether the
+-- target runs: memory can be allocated there), `call(addr, plan)` (runs a
 -- function of the target with its arguments placed by a snare.expr.abi
 -- plan, returns the call's `returned`), `set_variable(name, n)` (a
 -- variable held in a register), `compiled_reads` (the frames are trapped
@@ -275,12 +277,42 @@ function Env:set_convenience(name, v)
   self.conveniences[name] = v
 end
 
+-- (before `run` the program is parked in the agent's constructor, with
+-- no C library ready: gdb has no process to call in then)
 function Env:call(addr, plan)
   local call = self.opts.call
   if not call then
     fail("Cannot call functions in this context.")
+  elseif self.opts.active and not self.opts.active() then
+    fail("You can't do that without a process to debug.")
   end
   return call(addr, plan)
+end
+
+--- The address of a copy of `bytes` in the target's memory, as gdb
+-- places a value that is not in memory where an address is needed (a
+-- string literal's: `x/s "abc"`, `&"abc"`): in a block the target's
+-- malloc gives, called as gdb calls it. `opts.active()`, when given,
+-- says whether the target runs (the prompt on a program before `run`:
+-- gdb has no process then).
+function Env:copy_to_target(bytes)
+  if self.opts.active and not self.opts.active() then
+    fail("evaluation of this expression requires the target program to be "
+         .. "active")
+  end
+  local malloc, is_function = self:symbol("malloc")
+  if not (malloc and is_function) then
+    fail('evaluation of this expression requires the program to have a '
+         .. 'function "malloc".')
+  end
+  local void_pointer = types.pointer(types.void)
+  local returned = self:call(malloc, abi.plan({ { word = #bytes } },
+                                              void_pointer))
+  local addr = value.number(abi.result(void_pointer, returned))
+  if addr == 0 or not snare.write(addr, bytes) then
+    fail("Cannot access memory at address 0x%x", addr)
+  end
+  return addr
 end
 
 return env

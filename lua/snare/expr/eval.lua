@@ -18,6 +18,7 @@ local value = require "snare.expr.value"
 local vector = require "snare.expr.vector"
 local format = require "snare.expr.format"
 local abi = require "snare.expr.abi"
+local scoped = require "snare.expr.scoped"
 
 local eval = {}
 
@@ -30,10 +31,22 @@ end
 
 local void_value = { type = types.void, bytes = "" }
 
+-- A string literal where an address is needed: its bytes copied to the
+-- target's memory (once per evaluation), where it is from then on.
+local function placed(v)
+  if not v.address and v.copy_to_target then
+    v.address = v.copy_to_target(value.bytes(v))
+  end
+  return v
+end
+
 -- Arrays in memory become pointers to their first element, functions
--- pointers to themselves (C's decay).
+-- pointers to themselves (C's decay); a literal goes to memory first.
 local function decay(v)
   local t = strip(v.type)
+  if t.kind == "array" then
+    placed(v)
+  end
   if t.kind == "array" and v.address then
     return value.of(pointer(t.target), v.address)
   elseif t.kind == "function" then
@@ -48,7 +61,8 @@ end
 
 local function is_pointer(v)
   local k = strip(v.type).kind
-  return k == "pointer" or (k == "array" and v.address ~= nil)
+  return k == "pointer"
+    or (k == "array" and (v.address ~= nil or v.copy_to_target ~= nil))
     or k == "function"
 end
 
@@ -445,6 +459,7 @@ local function address_of(v)
   if v.bitfield then
     fail("Attempt to take address of value not located in memory.")
   end
+  placed(v)
   if not v.address then
     fail("Attempt to take address of value not located in memory.")
   end
@@ -746,39 +761,59 @@ compilers.char = function(node)
   return constant(value.of(builtin.char, node.value))
 end
 
-compilers.string = function(node)
+compilers.string = function(node, env)
   local bytes = node.value .. "\0"
-  local v = { type = types.array(builtin.char, #bytes), bytes = bytes }
-  return function() return v end
+  local t = types.array(builtin.char, #bytes)
+  local function copy(b) return env:copy_to_target(b) end
+  return function()
+    return { type = t, bytes = bytes, copy_to_target = copy }
+  end
+end
+
+-- What `name` names outside any function: a file-scope variable, an
+-- enumerator, a function or data symbol; nil when nothing.
+local function file_scope_name(env, name)
+  local v = env:global(name)
+  if v then
+    return v
+  end
+  local t, n = env:enumerator(name)
+  if t then
+    return value.of(t, n)
+  end
+  local addr, is_function = env:symbol(name)
+  if addr then
+    if is_function then
+      local ft = env:function_type(addr)
+      if ft then
+        return { type = ft, address = addr }
+      end
+      return { type = types.func(nil, nil), address = addr,
+               nodebug = true, name = name }
+    end
+    return { type = { kind = "int", size = 4, signed = true,
+                      name = "<data variable, no debug info>",
+                      loaded = true },
+             address = addr, nodebug = true, name = name }
+  end
 end
 
 compilers.id = function(node, env)
   local name = node.name
   return function()
-    local v = env:variable(name) or env:global(name)
+    local v = env:variable(name) or file_scope_name(env, name)
     if v then
       return v
     end
-    local t, n = env:enumerator(name)
-    if t then
-      return value.of(t, n)
-    end
-    local addr, is_function = env:symbol(name)
-    if addr then
-      if is_function then
-        local ft = env:function_type(addr)
-        if ft then
-          return { type = ft, address = addr }
-        end
-        return { type = types.func(nil, nil), address = addr,
-                 nodebug = true, name = name }
-      end
-      return { type = { kind = "int", size = 4, signed = true,
-                        name = "<data variable, no debug info>",
-                        loaded = true },
-               address = addr, nodebug = true, name = name }
-    end
     fail('No symbol "%s" in current context.', name)
+  end
+end
+
+-- gdb's SCOPE::NAME (snare.expr.scoped).
+compilers.scope = function(node, env)
+  local function outward(name) return file_scope_name(env, name) end
+  return function()
+    return scoped.lookup(env, node.scope, node.name, outward)
   end
 end
 

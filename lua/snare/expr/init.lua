@@ -14,6 +14,7 @@
 local env = require "snare.expr.env"
 local eval = require "snare.expr.eval"
 local format = require "snare.expr.format"
+local lower = require "snare.expr.lower"
 local parser = require "snare.expr.parser"
 local specialise = require "snare.expr.specialise"
 local types = require "snare.expr.types"
@@ -144,9 +145,13 @@ end
 -- it, every hit there runs the general evaluator. `one_site`: the
 -- predicate serves a breakpoint of one address, so it is compiled at
 -- the first hit and no hit asks its pc (frame.pc costs as much as the
--- compiled condition). Returns the predicate and the general compiled
--- expression.
-function expr.condition(text, e, holder, one_site)
+-- compiled condition). `native`: the predicate's false is its
+-- breakpoint's (it is the condition, or all of the condition's false
+-- hits), so at that first hit the expression is also lowered for the
+-- site (snare.expr.lower) where it can be and given to the breakpoint,
+-- whose later false hits the core then rejects without Lua. Returns the
+-- predicate and the general compiled expression.
+function expr.condition(text, e, holder, one_site, native)
   local tree = parse(text, e)
   local general = eval.compile(tree, e)
   local function general_truth()
@@ -173,6 +178,14 @@ function expr.condition(text, e, holder, one_site)
       return table.pack(specialise.compile(tree, e, frame, fallback_number,
                                            fallback_truth))
     end)
+    if native then
+      local program = in_frame(frame, function()
+        return lower.condition(tree, e, frame)
+      end)
+      if program then -- (a site of a watchpoint, or given one: no matter)
+        frame:native_condition(program)
+      end
+    end
     return compiled[1] and compiled[2] or fallback_truth
   end
   if one_site then

@@ -2,7 +2,8 @@
 --
 -- Nodes are tables with `op`: "int" (`value`, `suffix`), "float"
 -- (`value`, `single`), "char" (`value`), "string" (`value`), "id"
--- (`name`), "dollar" (`name`: "rax", "1", "", "$", "$2", "_"...),
+-- (`name`), "scope" (`scope`, nil for `::x`, and `name`: gdb's
+-- 'file.c'::x), "dollar" (`name`: "rax", "1", "", "$", "$2", "_"...),
 -- "member" (`object`, `name`, `arrow`), "index" (`object`, `index`),
 -- "call" (`fn`, `args`), "unary" (`operator`, `operand`), "cast"
 -- (`type`, `operand`), "sizeof" (`type` or `operand`), "binary"
@@ -87,6 +88,18 @@ local escape = P "\\" * (C(S "ntrabfve\\'\"?") / escapes
   + P "x" * C(hex_digits) / function(d) return string.char(tonumber(d, 16) & 255) end)
 local char_literal = token(P "'" * (escape + C(1 - S "'\\")) * P "'") /
   function(c) return { op = "char", value = c:byte() } end
+-- A name in single quotes, as gdb's lexer reads one of three characters
+-- or more ('scale', 'file.c', 'printf@plt'): one or two are a bad
+-- character constant.
+local quoted_name = token(P "'" * Cmt(C((1 - S "'\n") ^ 0) * P "'",
+  function(_, i, name)
+    if #name == 0 then
+      error("A character constant must contain at least one character.", 0)
+    elseif #name < 3 then
+      error("Invalid character constant.", 0)
+    end
+    return i, name
+  end))
 local string_part = token(P '"' * Cf(Cc "" * (escape + C(1 - S '"\\')) ^ 0,
   function(a, b) return a .. b end) * P '"')
 local string_literal = Cf(string_part ^ 1, function(a, b) return a .. b end) /
@@ -196,12 +209,22 @@ local grammar = P {
       + C(P "++" + P "--") * space) ^ 0, postfix),
   primary = float_literal + int_literal + char_literal + string_literal
     + dollar
+    -- gdb's block::name: 'file.c'::x, 'func'::x, func::x, ::x
+    + ((quoted_name + identifier) ^ -1 * sym "::" * identifier * -P "::") /
+      function(scope, name)
+        if name == nil then
+          scope, name = nil, scope
+        end
+        return node("scope", { scope = scope, name = name })
+      end
+    + quoted_name / function(name) return node("id", { name = name }) end
     -- gdb's x@entry: parameter x at its function's entry (before the
     -- binary x@n, as gdb's lexer takes "@entry" as one token).
     + identifier * P "@entry" * -alnum * space / function(name)
       return node("id", { name = name .. "@entry" })
     end
-    -- a C++ name in its namespaces and classes: ns::K::count
+    -- a C++ name in its namespaces and classes: ns::K::count (ns::twice
+    -- is a scope node, which takes C++ names too)
     + qualified / function(name) return node("id", { name = name }) end
     + identifier / function(name) return node("id", { name = name }) end
     + sym "(" * V "comma" * sym ")",

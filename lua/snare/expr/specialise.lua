@@ -309,6 +309,22 @@ S.sizeof = function(node, ctx)
   return constant(ctx, builtin.int, t.kind == "function" and 1 or t.size or 1)
 end
 
+-- A name that is no local of a condition's frame (frame:locate gave
+-- `where`, `why`): the file-scope variable (env:global's), or the
+-- enumerator's type and number; nothing for a local the compiled reads
+-- do not take, or a name that is neither.
+local function outer(env, name, where, why)
+  if where or (why and not why:match("^no variable") and
+               not why:match("not found")) then
+    return nil
+  end
+  local v = env:global(name)
+  if v then
+    return v
+  end
+  return nil, env:enumerator(name)
+end
+
 -- An identifier as snare.expr.env resolves it for a condition's frame:
 -- a scalar local through its compiled read, else (no local of that
 -- name) a variable at file scope or an enumerator.
@@ -335,16 +351,10 @@ S.id = function(node, ctx)
     local k = strip(t).kind -- the compiled read's sign is DWARF's encoding
     return { type = t, num = out, exact = k == "int" or k == "pointer" }
   end
-  if where or (why and not why:match("^no variable") and
-               not why:match("not found")) then
-    unsupported() -- a local the compiled reads do not take
-  end
-  local v = env:global(name)
+  local v, t, n = outer(env, name, where, why)
   if v then
     return lvalue(ctx, v.type, ctx:literal(v.address))
-  end
-  local t, n = env:enumerator(name)
-  if t then
+  elseif t then
     return constant(ctx, t, n)
   end
   unsupported()
@@ -397,14 +407,22 @@ local function step(ctx, d, n, sign)
   return t, pt, string.format("%s %s %s * %d", number(ctx, d), sign, n, size)
 end
 
-S.index = function(node, ctx)
-  local v, i = spec(node.object, ctx), spec(node.index, ctx)
-  if not is_pointer(v) and is_pointer(i) then
-    v, i = i, v
+-- The operands of a[i] (C lets either side be the pointer): the array
+-- or pointer and the integer index, or nil when they are not.
+local function indexed(a, b)
+  if not is_pointer(a) and is_pointer(b) then
+    a, b = b, a
   end
-  local k = kind_of(v)
-  if (k ~= "array" and k ~= "pointer") or not v.addr and k == "array" or
-     not types.is_integer(i.type) then
+  local k = kind_of(a)
+  if (k ~= "array" and k ~= "pointer") or not types.is_integer(b.type) then
+    return nil
+  end
+  return a, b
+end
+
+S.index = function(node, ctx)
+  local v, i = indexed(spec(node.object, ctx), spec(node.index, ctx))
+  if not v or not v.addr and kind_of(v) == "array" then
     unsupported()
   end
   local _, pt, a = step(ctx, v, number(ctx, i), "+")
@@ -444,16 +462,26 @@ unary["~"] = function(ctx, d)
                                        num = "(~" .. number(ctx, d) .. ")" })
 end
 
-unary["*"] = function(ctx, d)
+-- The type *d designates (d a pointer, or an array at an address when
+-- `addressed`), or nil when it designates no object (void, a function).
+local function pointee(d, addressed)
   local t = strip(d.type)
-  if t.kind ~= "pointer" and not (t.kind == "array" and d.addr) then
-    unsupported()
+  if t.kind ~= "pointer" and not (t.kind == "array" and addressed) then
+    return nil
   end
   local target = strip(t.target)
   if target.kind == "void" or target.kind == "function" then
+    return nil
+  end
+  return t.target
+end
+
+unary["*"] = function(ctx, d)
+  local target = pointee(d, d.addr ~= nil)
+  if not target then
     unsupported()
   end
-  return lvalue(ctx, t.target, number(ctx, d))
+  return lvalue(ctx, target, number(ctx, d))
 end
 
 unary["&"] = function(_, d)
@@ -681,6 +709,12 @@ S.comma = function(node, ctx)
   spec(node.left, ctx) -- its reads are made; an lvalue itself stays unread,
   return spec(node.right, ctx) -- as the general evaluator's lazy values
 end
+
+-- What snare.expr.lower shares: how types read and which nodes fold.
+specialise.shapes = { kind_of = kind_of, is_pointer = is_pointer,
+                      is_arithmetic = is_arithmetic,
+                      integer_shape = integer_shape, pure = pure,
+                      indexed = indexed, pointee = pointee, outer = outer }
 
 --- Compiles tree (from snare.expr.parser) for the site of `frame` (a
 -- breakpoint condition's frame: frame:scalar and frame:locate) in

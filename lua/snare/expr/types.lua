@@ -16,10 +16,18 @@ local types = {}
 
 local kinds = { signed = "int", unsigned = "int" }
 
--- gdb's spelling of a base type: "long unsigned int" is "unsigned long".
+local c_words = { unsigned = true, signed = true, char = true, short = true,
+                  long = true, int = true, float = true, double = true,
+                  _Bool = true, void = true }
+
+-- gdb's spelling of a base type: "long unsigned int" is "unsigned long";
+-- a name of other words ("__int128 unsigned", "wchar_t") is its own.
 local function canonical(name)
   local words = {}
   for w in name:gmatch("%S+") do
+    if not c_words[w] then
+      return name
+    end
     words[w] = (words[w] or 0) + 1
   end
   if words.float or words.double or words._Bool or words.void then
@@ -67,6 +75,7 @@ local function load(t)
     rawset(t, "target", types.from_ref(info.target))
   end
   rawset(t, "count", info.count)
+  rawset(t, "vector", info.vector)
   if info.members then
     for _, m in ipairs(info.members) do
       m.type = types.from_ref(m.type)
@@ -200,26 +209,61 @@ local function qualifier_of(t)
     and kind or nil
 end
 
--- The text of t around declarator decl, as gdb's C type printer writes
--- it: "int *", "char (*)[16]", "int (*)(int)", "const char *".
-local function spell(t, decl)
-  local kind = t.kind
-  local q = qualifier_of(t)
-  if q then
-    if types.strip(t).kind == "pointer" then -- "char * const"
-      return spell(t.target, " " .. q .. (decl ~= "" and " " .. decl or ""))
+local qualifier_order = { "const", "volatile", "restrict" }
+local body -- (below: a struct's, union's or enum's members, as ptype)
+
+-- The qualifiers of set ({const = true...}) in gdb's order, or "".
+local function qualifier_words(set)
+  local words = {}
+  for _, q in ipairs(qualifier_order) do
+    if set and set[q] then
+      words[#words + 1] = q
     end
-    return q .. " " .. spell(t.target, decl)
   end
-  if kind == "pointer" then
-    local target = t.target
-    local tk = target.kind
-    if tk == "array" or tk == "function" then
-      return spell(target, "(*" .. decl .. ")")
+  return table.concat(words, " ")
+end
+
+-- The text of t around declarator decl, as gdb's C type printer writes
+-- it: "int *", "char (*)[16]", "int (*)(int)", "const char *". `quals`:
+-- the qualifiers over t (a set), written in gdb's order whatever the
+-- DWARF's nesting; an array's go to its elements, as C has them.
+-- `show` (gdb's): at 0 or above, an anonymous struct, union or enum at
+-- the base is spelled out with its members.
+local function spell(t, decl, quals, show)
+  if qualifier_of(t) then
+    local set = {}
+    for q in pairs(quals or {}) do
+      set[q] = true
     end
-    return spell(target, "*" .. decl)
+    while qualifier_of(t) do
+      set[t.kind] = true
+      t = t.target
+    end
+    return spell(t, decl, set, show)
+  end
+  local kind = t.kind
+  local words = qualifier_words(quals)
+  if kind == "pointer" then
+    if words ~= "" then -- "char * const"
+      decl = " " .. words .. (decl ~= "" and " " .. decl or "")
+    end
+    local target = t.target
+    local under = target -- an array's or a function's qualifiers: "(*)"
+    while qualifier_of(under) do
+      under = under.target
+    end
+    local tk = under.kind
+    if tk == "array" or tk == "function" then
+      return spell(target, "(*" .. decl .. ")", nil, show)
+    end
+    return spell(target, "*" .. decl, nil, show)
   elseif kind == "array" then
-    return spell(t.target, decl .. "[" .. (t.count or 0) .. "]")
+    if t.vector then -- gdb writes its highest index + 1: the count
+      return spell(t.target, decl .. (decl ~= "" and " " or "")
+                   .. "__attribute__ ((vector_size(" .. (t.count or 0)
+                   .. ")))", quals, show)
+    end
+    return spell(t.target, decl .. "[" .. (t.count or 0) .. "]", quals, show)
   elseif kind == "function" then
     local params = {}
     for i, p in ipairs(t.params or {}) do
@@ -230,9 +274,17 @@ local function spell(t, decl)
     elseif #params == 0 and t.prototyped then
       params[1] = "void"
     end
-    return spell(t.target, decl .. "(" .. table.concat(params, ", ") .. ")")
+    return spell(t.target, decl .. "(" .. table.concat(params, ", ") .. ")",
+                 nil, show)
   end
   local base = types.tag_name(t)
+  if (show or -1) >= 0 and not t.name
+     and (kind == "struct" or kind == "union" or kind == "enum") then
+    base = kind .. " " .. body(t, 0, show)
+  end
+  if words ~= "" then
+    base = words .. " " .. base
+  end
   if decl == "" then
     return base
   end
@@ -256,11 +308,18 @@ function types.name(t, decl)
   return (spell(t, decl or ""))
 end
 
+--- gdb's declaration of a variable `name` of type t (info variables:
+-- its type printed at gdb's show 0, an anonymous struct's members
+-- spelled out).
+function types.declaration(t, name)
+  return (spell(t, name, nil, 0))
+end
+
 -- The body gdb's ptype shows for a struct, union or enum, indented by
 -- depth levels of four spaces. An anonymous struct or union among the
 -- members is spelled out while `show` (gdb's) stays at 0 or above, else
 -- "{...}".
-local function body(t, depth, show)
+function body(t, depth, show)
   local kind = t.kind
   if kind == "enum" then
     local items, expected = {}, 0
@@ -309,6 +368,7 @@ function types.ptype(t)
       return types.pointer(resolve(x.target))
     elseif kind == "array" then
       local a = types.array(resolve(x.target), x.count or 0)
+      a.vector = x.vector
       return a
     elseif kind == "const" or kind == "volatile" or kind == "restrict" then
       return { kind = kind, target = resolve(x.target), loaded = true }
@@ -317,8 +377,10 @@ function types.ptype(t)
                params = x.params, prototyped = x.prototyped,
                varargs = x.varargs, loaded = true }
     elseif kind == "struct" or kind == "union" or kind == "enum" then
-      return { kind = "expanded", name = types.tag_name(x) .. " "
-                 .. body(x, 0, 1), loaded = true }
+      -- an anonymous one (typedef struct {...} bz_stream) is "struct {"
+      local tag = x.name and types.tag_name(x) or x.kind
+      return { kind = "expanded", name = tag .. " " .. body(x, 0, 1),
+               loaded = true }
     end
     return x
   end

@@ -25,7 +25,11 @@ typedef struct injection {
   size_t count;
   pid_t borrowed; /* the thread that makes the calls */
   struct user_regs_struct saved;
-  uint8_t xstate[8192]; /* its vector and x87 state (NT_X86_XSTATE) */
+  /* Its vector and x87 state (NT_X86_XSTATE). The kernel gives it back
+     only whole (a PTRACE_SETREGSET of any other size is EFAULT), and
+     with AMX's tile data it is about 11 KiB: room for every XSAVE
+     component Intel has defined, several times over. */
+  uint8_t xstate[65536];
   size_t xstate_size;
   uint64_t scratch;     /* below its red zone: strings for the calls */
   uint8_t scratch_saved[INJECT_SCRATCH];

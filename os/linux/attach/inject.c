@@ -159,8 +159,10 @@ bool inject_begin(injection *in, pid_t pid) {
     if (i != chosen && in->threads[i].tid > 0)
       let_go(&in->threads[i]);
   struct iovec iov = {in->xstate, sizeof in->xstate};
+  /* (a full buffer may have cut the state short) */
   if (ptrace(PTRACE_GETREGSET, in->borrowed, (void *)NT_X86_XSTATE, &iov) !=
-      0) {
+          0 ||
+      iov.iov_len >= sizeof in->xstate) {
     fail(in, "cannot read a thread's vector registers%s", "");
     inject_end(in);
     return false;

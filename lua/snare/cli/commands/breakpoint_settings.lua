@@ -26,10 +26,19 @@ local function bad_argument(word)
   return string.format("Bad breakpoint argument: '%s'", word)
 end
 
+-- The old condition's native program no longer says what bp's false
+-- hits are (a watchpoint or a pending breakpoint has none).
+local function drop_native(bp)
+  if bp.drop_native_condition then
+    bp:drop_native_condition()
+  end
+end
+
 local function condition(dbg, args)
   local bp, text = numbered(dbg, args, "breakpoint number", bad_argument)
   local note = dbg.notes[bp.id]
   if text == "" then
+    drop_native(bp)
     note.condition, note.test = nil, nil
     dbg:out(string.format("Breakpoint %d now unconditional.", bp.id))
     return
@@ -43,6 +52,7 @@ local function condition(dbg, args)
     addresses = addresses or { bp.address }
   end
   dbg:check_condition(text, addresses)
+  drop_native(bp)
   note.test = test
   note.condition = text
 end

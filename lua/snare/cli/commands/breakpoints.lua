@@ -4,6 +4,7 @@ local snare = require "snare"
 local core = require "snare.core"
 local expr = require "snare.expr"
 local report = require "snare.cli.report"
+local quotes = require "snare.cli.linespec_quotes"
 local carry = require "snare.cli.run_carry"
 local watch = require "snare.cli.watch"
 local names = require "snare.function_names"
@@ -62,7 +63,7 @@ end
 -- location as written, where it has several). `line`: line_of's;
 -- `frame`: function_frame's.
 local function describe(bp, where, line, frame)
-  local text = string.format("0x%x", bp.address)
+  local text = report.hex(bp.address)
   local row = frame or snare.line_at(bp.address)
   local addresses = bp.addresses
   if addresses and #addresses > 1 then
@@ -86,10 +87,13 @@ end
 -- What `info breakpoints` says of a location: "in fib at demo.c:8" where
 -- it has a line (`line`, line_of's, when given; `frame`, function_frame's,
 -- names it instead; `named`, named_frame's, gives the function alone),
--- else "<fib+4>". A C++ function goes by its print name ("in
+-- else "<fib+4>". `function_start`: the location is where a function (or
+-- one of its inlined copies) starts, named by the line gdb gives such a
+-- place, if any. A C++ function goes by its print name ("in
 -- ns::twice(int) at t.cpp:3").
-local function what(address, line, frame, named)
-  local row = frame or snare.line_at(address)
+local function what(address, line, frame, function_start, named)
+  local row = frame or (function_start and core.function_start_line_at
+                        or snare.line_at)(address)
   if row and row["function"] then
     return string.format("in %s at %s:%d",
                          names.print_name(named or row, address),
@@ -128,6 +132,7 @@ local function set_breakpoint(dbg, args, temporary, number)
   if not where then
     where = args
   end
+  where = quotes.location(dbg, where)
   local test = text and dbg:compile_condition(text)
   -- (its own note: frame.breakpoint is the first of those at the pc)
   local bp
@@ -161,6 +166,9 @@ local function set_breakpoint(dbg, args, temporary, number)
                        test = test, stub = stub,
                        line = line_of(location, bp),
                        frame = function_frame(where, bp),
+                       function_start = not where:match("^%*")
+                         and not where:match("^%d+$")
+                         and not where:match(":%d+$"),
                        where = where }
   dbg.convenience.bpnum = expr.value.of(expr.types.builtin.int, bp.id)
   local kind = temporary and "Temporary breakpoint" or "Breakpoint"
@@ -279,7 +287,8 @@ local function info_breakpoints(dbg, args)
     else
       dbg:out(string.format("%s0x%016x %s", row, addresses[1],
                             what(addresses[1], not stub and note.line,
-                                 not stub and note.frame)))
+                                 not stub and note.frame,
+                                 note.function_start)))
     end
     if note.condition then
       dbg:out("\tstop only if " .. note.condition)
@@ -301,6 +310,7 @@ local function info_breakpoints(dbg, args)
       dbg:out(string.format("%-27s %-3s 0x%016x %s", bp.id .. "." .. i,
                             bp.enabled and "y" or "n", addresses[i],
                             what(addresses[i], nil, nil,
+                                 note.function_start,
                                  named_frame(note.where, addresses[i]))))
     end
   end

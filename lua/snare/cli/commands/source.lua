@@ -3,6 +3,7 @@
 local snare = require "snare"
 local source = require "snare.cli.source"
 local languages = require "snare.cli.languages"
+local quotes = require "snare.cli.linespec_quotes"
 
 local LINES = 10 -- lines per listing, as gdb's default listsize
 
@@ -107,7 +108,7 @@ local function out_of_range(dbg, first, file, pc, count)
 end
 
 local function list(dbg, args)
-  args = args:match("^%s*(.-)%s*$")
+  args = quotes.location(dbg, args:match("^%s*(.-)%s*$"))
   local file, first, last, pc
   local from, to = args:match("^([^,]-)%s*,%s*([^,]-)$")
   local listed = dbg.listed

@@ -4,9 +4,10 @@
 
 local snare = require "snare"
 local expr = require "snare.expr"
-local regexp = require "snare.cli.regexp"
 local report = require "snare.cli.report"
 local shared_objects = require "snare.cli.shared_objects"
+local quotes = require "snare.cli.linespec_quotes"
+local symbol_listing = require "snare.cli.symbol_listing"
 local names = require "snare.function_names"
 local languages = require "snare.cli.languages"
 
@@ -123,7 +124,8 @@ local function shown_line(dbg, file, line)
 end
 
 -- The line a bare `info line` means: the one after the line it showed
--- last, else the first listed, else the selected frame's; file and line.
+-- last, else the first listed, else the selected frame's; file and line,
+-- or nil when there is none (before anything was listed or ran).
 local function default_line(dbg)
   local shown = dbg.info_line_shown
   if shown and shown.context == (dbg.listed or dbg.stop)
@@ -133,10 +135,9 @@ local function default_line(dbg)
     return dbg.listed.file, dbg.listed.first
   end
   local frame = dbg.session.stopped and dbg:selected_frame()
-  if not (frame and frame.file and frame.line) then
-    dbg:fail("No line number information available.")
+  if frame and frame.file and frame.line then
+    return frame.file, frame.line
   end
-  return frame.file, frame.line
 end
 
 -- `info line FILE:LINE` as gdb: the line's first row, else the first row
@@ -227,8 +228,13 @@ end
 
 -- `info line LOCATION`: where the line's code starts and ends.
 local function info_line(dbg, args)
+  args = quotes.location(dbg, args)
   if args == "" then
     local file, line = default_line(dbg)
+    if not file then -- (gdb's answer, not an error)
+      dbg:out("No line number information available.")
+      return
+    end
     info_file_line(dbg, file .. ":" .. line, file, line)
     return
   end
@@ -248,15 +254,6 @@ local function info_line(dbg, args)
     return
   end
   info_address_line(dbg, asked_address(dbg, args))
-end
-
--- The objects gdb knows: the program alone before `run` (a program's
--- prompt lists no shared object then), else every loaded library.
-local function known_libraries(dbg)
-  if dbg.shared_objects and #dbg.shared_objects() == 0 then
-    return { dbg.libraries[1] }
-  end
-  return dbg.libraries
 end
 
 -- The C++ function with debug information entered at `address` of `lib`:
@@ -281,103 +278,74 @@ local function cxx_prototype(t, print_name)
   return names.cxx_spelling(returned) .. " " .. print_name
 end
 
--- `info functions [-q] [REGEX]`: the matching functions with debug
--- information by source file (then name), each "LINE:\tPROTOTYPE;"; then
--- the others, PLT stubs included ("atoi@plt"), by address.
-local function info_functions(dbg, args)
-  local quiet = false
-  local word, rest = args:match("^(%S+)%s*(.-)$")
-  while word == "-q" or word == "--" do
-    quiet = quiet or word == "-q"
-    args = rest
-    word, rest = args:match("^(%S+)%s*(.-)$")
-    if word == nil or args:sub(1, 1) ~= "-" then
-      break
+-- `info functions [-q] [-n] [REGEX]`: the matching functions with debug
+-- information by source file (then name), each "LINE:\tPROTOTYPE;"
+-- ("static " before a file's own, ELF symbols of local binding; a C++
+-- function once, by its print name); then, unless -n, the others, PLT
+-- stubs included ("atoi@plt"), by address, a C++ one by its ELF name
+-- demangled whole.
+local function functions_of(listing, lib, flags)
+  local dbg = listing.dbg
+  local symbols = shared_objects.function_symbols(lib.path)
+  local file_local = {}
+  for _, fn in ipairs(symbols) do
+    if fn.file_local then
+      file_local[lib.base + fn.addr] = true
     end
   end
-  local regex = args ~= "" and regexp.compile(dbg, args)
-  local by_file, files, others = {}, {}, {}
-  for _, lib in ipairs(known_libraries(dbg)) do
-    local function consider(name, address, cxx)
-      if regex and not regex:find(name) then
-        return
-      end
-      local t = dbg.env:function_type(address)
-      local ok, info = pcall(lib.function_info, lib, cxx and cxx.key or name)
-      local line = t and lib:line_at(address)
-      if line then
-        local file = report.file_name(line.file, address)
-        if not by_file[file] then
-          by_file[file] = {}
-          files[#files + 1] = file
-        end
-        local decl = ok and info and info.decl_line
-        local prototype = cxx and cxx_prototype(t, name)
-          or expr.types.name(t, name)
-        if ok and info and info.external == false then -- (file-local)
-          prototype = "static " .. prototype
-        end
-        table.insert(by_file[file], { name = name, text = (decl and (decl
-          .. ":\t") or "\t") .. prototype .. ";" })
-      else
-        others[#others + 1] = { name = name, address = address }
-      end
+  local function consider(name, address, cxx)
+    if not symbol_listing.matches(listing, name) then
+      return
     end
-    local seen = {}
-    local function once(name, address)
-      local cxx = cxx_function(lib, address)
-      local key = cxx and address or name .. "@" .. address
-      if not seen[key] then
-        seen[key] = true
-        consider(cxx and cxx.print_name or names.minimal_name(name), address,
-                 cxx)
-      end
-    end
-    for _, fn in ipairs(lib:functions()) do
-      -- (a C++ function without DWARF comes by its ELF name below)
-      if not fn.name:match("^sub_%x+$") and (cxx_function(lib, fn.address)
-         or not fn.name:find("::", 1, true)) then
-        once(fn.name, fn.address)
-      end
-    end
-    for _, fn in ipairs(shared_objects.function_symbols(lib.path)) do
-      once(fn.name, lib.base + fn.addr)
-    end
-    -- the PLT's entries, named as the symbols snare gives them ("atoi@plt")
-    for _, sec in ipairs(shared_objects.sections(lib.path) or {}) do
-      local step = ({ [".plt"] = 16, [".plt.sec"] = 16, [".plt.got"] = 8 })
-        [sec.name]
-      for at = sec.addr, step and sec.addr + sec.size - 1 or -1, step or 1 do
-        local sym = snare.symbol_at(lib.base + at)
-        if sym and sym.address == lib.base + at and sym.name:match("@plt$") then
-          once(sym.name, sym.address)
-        end
-      end
+    local t = dbg.env:function_type(address)
+    local ok, info = pcall(lib.function_info, lib, cxx and cxx.key or name)
+    local line = t and lib:line_at(address)
+    if line then
+      local global = not file_local[address]
+      local prototype = cxx and cxx_prototype(t, name)
+        or expr.types.name(t, name)
+      symbol_listing.add(listing, report.file_name(line.file, address),
+                         name, global, ok and info and info.decl_line,
+                         (global and "" or "static ") .. prototype .. ";")
+    elseif not flags.n then
+      symbol_listing.add_other(listing, name, address)
     end
   end
-  if not quiet then
-    dbg:out(regex and string.format(
-      'All functions matching regular expression "%s":', args)
-      or "All defined functions:")
-  end
-  table.sort(files)
-  for _, file in ipairs(files) do
-    dbg:out("")
-    dbg:out(string.format("File %s:", file))
-    table.sort(by_file[file], function(a, b) return a.name < b.name end)
-    for _, fn in ipairs(by_file[file]) do
-      dbg:out(fn.text)
+  local seen = {}
+  local function once(name, address)
+    local cxx = cxx_function(lib, address)
+    local key = cxx and address or name .. "@" .. address
+    if not seen[key] then
+      seen[key] = true
+      consider(cxx and cxx.print_name or names.minimal_name(name), address,
+               cxx)
     end
   end
-  if #others > 0 then
-    table.sort(others, function(a, b) return a.address < b.address end)
-    dbg:out("")
-    dbg:out("Non-debugging symbols:")
-    for _, fn in ipairs(others) do
-      dbg:out(string.format("0x%016x  %s", fn.address, fn.name))
+  for _, fn in ipairs(lib:functions()) do
+    -- (a C++ function without DWARF comes by its ELF name below)
+    if not fn.name:match("^sub_%x+$") and (cxx_function(lib, fn.address)
+       or not fn.name:find("::", 1, true)) then
+      once(fn.name, fn.address)
+    end
+  end
+  for _, fn in ipairs(symbols) do
+    once(fn.name, lib.base + fn.addr)
+  end
+  -- the PLT's entries, named as the symbols snare gives them ("atoi@plt")
+  for _, sec in ipairs(shared_objects.sections(lib.path) or {}) do
+    local step = ({ [".plt"] = 16, [".plt.sec"] = 16, [".plt.got"] = 8 })
+      [sec.name]
+    for at = sec.addr, step and sec.addr + sec.size - 1 or -1, step or 1 do
+      local sym = snare.symbol_at(lib.base + at)
+      if sym and sym.address == lib.base + at and sym.name:match("@plt$") then
+        once(sym.name, sym.address)
+      end
     end
   end
 end
+
+local info_functions = symbol_listing.command("functions", "qn",
+                                              functions_of)
 
 return {
   { name = "symbol", group = "info", usage = "info symbol ADDR",
@@ -385,7 +353,8 @@ return {
   { name = "line", group = "info",
     usage = "info line FUNCTION|FILE:LINE|*ADDR",
     help = "where a line's code starts and ends", run = info_line },
-  { name = "functions", group = "info", usage = "info functions [-q] [REGEX]",
+  { name = "functions", group = "info",
+    usage = "info functions [-q] [-n] [REGEX]",
     help = "the functions whose name matches, with their prototypes",
     run = info_functions },
 }

@@ -1,0 +1,82 @@
+/*
+ * native_conditions.c - a breakpoint's native condition program: given
+ * by its condition at a hit (the Lua evaluator lowers a C condition at
+ * its first hit there), then run before the condition at every later
+ * hit, on the thread that hit it. It only ever rejects: a hit it finds
+ * false resumes without the condition, anything else (true, an
+ * unreadable pointer, a division by zero, a read the compiled variables
+ * do not take) goes to the condition, which decides (and reports an
+ * error) exactly as without it.
+ */
+#include <string.h>
+
+#include "frames/condition_program.h"
+#include "session/session.h"
+
+snare_status snare_frame_condition_program_set(const snare_frame *frame,
+                                               const snare_condition_program *p) {
+  if (frame == NULL || p == NULL || p->step_count > SNARE_CONDITION_STEPS ||
+      p->name_count > SNARE_CONDITION_NAMES)
+    return SNARE_INVALID_ARGUMENT;
+  snare_breakpoint *bp = frame->record;
+  if (bp == NULL || bp->native == NULL)
+    return SNARE_UNSUPPORTED;
+  snare_native_condition *native = bp->native;
+  int state = SNARE_NATIVE_FREE;
+  if (!atomic_compare_exchange_strong(&native->state, &state,
+                                      SNARE_NATIVE_BUSY))
+    return SNARE_EXISTS;
+  memcpy(&native->program, p, sizeof *p);
+  state = SNARE_NATIVE_BUSY; /* unless the controller dropped it meanwhile */
+  atomic_compare_exchange_strong(&native->state, &state, SNARE_NATIVE_READY);
+  return SNARE_OK;
+}
+
+typedef struct hit {
+  snare_native_condition *native;
+  const snare_frame *frame;
+  bool vector_free; /* only slots already found: no name lookup */
+} hit;
+
+/* A variable of the breakpoint's program through its slot, found at the
+   first read (by name: the C library's string functions) and kept. */
+static snare_status slot_variable(void *data, const char *name, size_t index,
+                                  uint64_t *out) {
+  const hit *h = data;
+  const snare_breakpoint_variable *slot =
+      atomic_load(&h->native->slots[index]);
+  if (slot == NULL) {
+    if (h->vector_free)
+      return SNARE_UNSUPPORTED;
+    slot = snare_frame_variable_slot(h->frame, name);
+    if (slot == NULL)
+      return SNARE_UNSUPPORTED;
+    atomic_store(&h->native->slots[index], slot);
+  }
+  snare_value v;
+  return snare_variable_program_run(&slot->program, h->frame->context, &v) &&
+                 snare_condition_word(&v, out)
+             ? SNARE_OK
+             : SNARE_UNSUPPORTED;
+}
+
+bool snare_native_condition_false(snare_breakpoint *bp,
+                                  const snare_frame *frame, bool vector_free) {
+  snare_native_condition *native = bp->native;
+  if (native == NULL || atomic_load(&native->state) != SNARE_NATIVE_READY)
+    return false;
+  uint64_t value;
+  hit h = {native, frame, vector_free};
+  return snare_condition_program_eval(&native->program, slot_variable, &h,
+                                      &value, NULL) == SNARE_OK &&
+         value == 0;
+}
+
+void snare_native_condition_count(snare_breakpoint *bp) {
+  atomic_fetch_add(&bp->native->rejected, 1);
+}
+
+void snare_native_condition_drop(snare_breakpoint *bp) {
+  if (bp->native != NULL)
+    atomic_store(&bp->native->state, SNARE_NATIVE_DROPPED);
+}
