@@ -24,16 +24,17 @@ static void setinteger(lua_State *L, const char *field, uint64_t v)
   lua_setfield(L, -2, field);
 }
 
-/* Pushes {file, line, first_line, column, function, address} of a line
-   row. */
+/* Pushes {file, line, first_line, column, function, linkage, address} of
+   a line row (linkage: the function's mangled name). */
 static void push_line(lua_State *L, const snare_line_info *info)
 {
-  lua_createtable(L, 0, 6);
+  lua_createtable(L, 0, 7);
   setstring(L, "file", info->file);
   setinteger(L, "line", info->line);
   setinteger(L, "first_line", info->first_line ? info->first_line : info->line);
   setinteger(L, "column", info->column);
   setstring(L, "function", info->function);
+  setstring(L, "linkage", info->function_linkage);
   setinteger(L, "address", info->start);
 }
 
@@ -44,8 +45,8 @@ static int fail_line(lua_State *L, uint64_t addr, snare_status status)
   return snare_lua_fail(L, what, status);
 }
 
-/* lib:line_at(addr) -> {file, line, first_line, column, function, address}
-   | nil, msg */
+/* lib:line_at(addr) -> {file, line, first_line, column, function, linkage,
+   address} | nil, msg */
 static int lib_line_at(lua_State *L)
 {
   snare_library *lib = snare_lua_checklibrary(L, 1);
@@ -333,7 +334,7 @@ static int lib_addresses(lua_State *L)
   return 1;
 }
 
-/* lib:function_info(name) -> {name, inlined, entry, after_prologue,
+/* lib:function_info(name) -> {name, linkage_name, inlined, entry, after_prologue,
    ranges = {{low, high}...}, decl_file, decl_line, params = {...},
    param_formats = "d4s8...", param_enums = {[i] = "RED=0;BLUE=6"},
    return_format = "s8", return_enums = "OK=0;...", returns = "integer"|"float"|"nothing"|
@@ -348,6 +349,7 @@ static int lib_function_info(lua_State *L)
     return snare_lua_fail(L, lua_pushfstring(L, "no function '%s'", name), st);
   lua_createtable(L, 0, 10);
   setstring(L, "name", fn.name);
+  setstring(L, "linkage_name", fn.linkage_name);
   lua_pushboolean(L, fn.inlined);
   lua_setfield(L, -2, "inlined");
   setinteger(L, "entry", fn.entry);
@@ -438,10 +440,10 @@ const luaL_Reg snare_lua_source_methods[] = {
     {NULL, NULL},
 };
 
-/* core.source_frame_at(addr, outward) -> {file, line, function} of the
-   source frame `outward` levels out from the innermost at addr (an
-   inlined call is a frame; outer frames' lines are their calls') | nil,
-   msg */
+/* core.source_frame_at(addr, outward) -> {file, line, function, linkage}
+   of the source frame `outward` levels out from the innermost at addr
+   (an inlined call is a frame; outer frames' lines are their calls') |
+   nil, msg */
 static int core_source_frame_at(lua_State *L)
 {
   uint64_t addr = (uint64_t)luaL_checkinteger(L, 1);
@@ -452,10 +454,11 @@ static int core_source_frame_at(lua_State *L)
   snare_status st = snare_source_frame_at(addr, (unsigned)outward, &info);
   if (st != SNARE_OK)
     return fail_line(L, addr, st);
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 4);
   setstring(L, "file", info.file);
   setinteger(L, "line", info.line);
   setstring(L, "function", info.function);
+  setstring(L, "linkage", info.function_linkage);
   return 1;
 }
 

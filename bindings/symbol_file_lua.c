@@ -3,8 +3,10 @@
  * read without loading it (snare_symbol_file_read):
  *   core.symbol_file(path, mapped_at) -> {start=, file_end=, symbols =
  *     {{name=, address=, size=, is_function=}...}} | nil, message, status
- *   core.demangle(name) -> a mangled C++ name's qualified form | nil
- *     (snare_symbol_demangle)
+ *   core.demangle(name [, form]) -> a mangled C++ name's "qualified" form
+ *     (the default, snare_symbol_demangle), its "signature"
+ *     (snare_symbol_signature) or its "full" text
+ *     (snare_symbol_demangle_full) | nil
  */
 #include <lauxlib.h>
 #include <stdlib.h>
@@ -54,7 +56,13 @@ static int core_symbol_file(lua_State *L)
 
 static int core_demangle(lua_State *L)
 {
-  char *name = snare_symbol_demangle(luaL_checkstring(L, 1));
+  static const char *const forms[] = {"qualified", "signature", "full", NULL};
+  char *(*const demanglers[])(const char *) = {
+      snare_symbol_demangle, snare_symbol_signature,
+      snare_symbol_demangle_full};
+  const char *mangled = luaL_checkstring(L, 1);
+  char *name =
+      demanglers[luaL_checkoption(L, 2, "qualified", forms)](mangled);
   if (name == NULL)
     return 0;
   lua_pushstring(L, name);

@@ -82,15 +82,35 @@ char *snare_demangle(const char *name) {
   return snare_is_mangled(name) ? snare_os_demangle(name) : NULL;
 }
 
-char *snare_demangle_qualified(const char *name) {
+/* `form` of name's demangled text, or NULL (not mangled, no memory). */
+static char *demangled_form(const char *name, char *(*form)(const char *)) {
   char *full = snare_demangle(name);
   if (full == NULL)
     return NULL;
-  char *qualified = snare_demangled_qualified(full);
+  char *shaped = form(full);
   free(full);
-  return qualified;
+  return shaped;
+}
+
+char *snare_demangle_qualified(const char *name) {
+  return demangled_form(name, snare_demangled_qualified);
 }
 
 char *snare_symbol_demangle(const char *name) {
   return snare_demangle_qualified(name);
+}
+
+char *snare_symbol_demangle_full(const char *name) {
+  return snare_demangle(name);
+}
+
+char *snare_demangled_signature(const char *demangled) {
+  const char *close = strrchr(demangled, ')');
+  size_t open = close ? matching_open(demangled, (size_t)(close - demangled))
+                      : 0;
+  return strdup(demangled + (open ? name_start(demangled, open) : 0));
+}
+
+char *snare_symbol_signature(const char *name) {
+  return demangled_form(name, snare_demangled_signature);
 }

@@ -27,6 +27,13 @@ SNARE_HIDDEN char *snare_demangle(const char *name);
  */
 SNARE_HIDDEN char *snare_demangled_qualified(const char *demangled);
 
+/*
+ * A demangled function's signature: its text without a template's return
+ * type ("int geo::twice<int>(int)" -> "geo::twice<int>(int)"), to free();
+ * NULL on no memory.
+ */
+SNARE_HIDDEN char *snare_demangled_signature(const char *demangled);
+
 /* snare_demangled_qualified of snare_demangle(name), or NULL. */
 SNARE_HIDDEN char *snare_demangle_qualified(const char *name);
 

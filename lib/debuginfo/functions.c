@@ -93,15 +93,35 @@ static bool name_matches(const char *full, const char *query)
   return false;
 }
 
+/* Whether a C++ function of mangled name `linkage` is the one `query`
+   names with its parameters, as gdb's `break 'ns::twice(int)'`: its
+   signature ("ns::twice(int)", "ns::K::get() const"), whole or from a
+   scope on ("twice(int)"). */
+static bool signature_matches(const char *linkage, const char *query)
+{
+  char *signature = snare_symbol_signature(linkage);
+  if (signature == NULL)
+    return false;
+  size_t n = strlen(signature), m = strlen(query);
+  bool same = strcmp(signature, query) == 0 ||
+              (n > m + 2 && strcmp(signature + n - m, query) == 0 &&
+               strncmp(signature + n - m - 2, "::", 2) == 0);
+  free(signature);
+  return same;
+}
+
 /* A function answers to its name and to its other (linkage) name; to the
    DW_AT_name of a C function renamed in assembly only out of line, as
    gdb's `break atoi` finds libc's atoi by its ELF symbol alone, not the
-   copies of "__GI_atoi" inlined elsewhere. */
+   copies of "__GI_atoi" inlined elsewhere; a C++ function also to its
+   signature. */
 static bool named(const di_function *fn, const char *name)
 {
   return (fn->name && name_matches(fn->name, name)) ||
          (fn->linkage && strcmp(fn->linkage, name) == 0 &&
-          !(fn->source_alias && fn->info.inlined));
+          !(fn->source_alias && fn->info.inlined)) ||
+         (fn->info.linkage_name && strchr(name, '(') != NULL &&
+          signature_matches(fn->info.linkage_name, name));
 }
 
 static void export_info(const snare_debuginfo *di, const di_function *fn,

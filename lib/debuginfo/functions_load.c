@@ -645,6 +645,7 @@ snare_status di_finish_functions(snare_debuginfo *di, size_t first)
     di_function *fn = &di->functions[i];
     snare_function_info *info = &fn->info;
     info->name = fn->name;
+    info->linkage_name = snare_is_mangled(fn->linkage) ? fn->linkage : NULL;
     fn->exported = malloc(info->range_count * sizeof *fn->exported);
     if (!fn->exported)
       return SNARE_NO_MEMORY;

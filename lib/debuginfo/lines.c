@@ -115,6 +115,7 @@ snare_status snare_debuginfo_line_at(const snare_debuginfo *di, uint64_t addr,
       .start = pl.row->addr + di->bias,
       .end = pl.end + di->bias,
       .function = fn ? fn->info.name : NULL,
+      .function_linkage = fn ? fn->info.linkage_name : NULL,
       .not_stmt = !pl.row->is_stmt,
   };
   return SNARE_OK;

@@ -32,6 +32,7 @@ size_t snare_debuginfo_frames_at(const snare_debuginfo *di, uint64_t addr,
     const snare_function_info *fn =
         fb >= 0 ? &di->functions[di->blocks[fb].function].info : NULL;
     f.function = fn ? fn->name : NULL;
+    f.function_linkage = fn ? fn->linkage_name : NULL;
     f.inlined = fn && fn->inlined;
     if (n < cap)
       out[n] = f;

@@ -53,6 +53,31 @@ static snare_type referenced(const snare_debuginfo *di, Dwarf_Die die)
 }
 
 /* The i-th child of die with tag (want), or NULL; the caller frees it. */
+/* Whether a function type is prototyped as gdb takes it: DW_AT_prototyped
+   says so in C (and Objective C, OpenCL), where a function can be
+   unprototyped; in any other language (C++ writes no DW_AT_prototyped)
+   every function is. */
+static bool prototyped(const snare_debuginfo *di, Dwarf_Die die)
+{
+  if (flag(die, DW_AT_prototyped))
+    return true;
+  Dwarf_Off unit = 0;
+  if (dwarf_CU_dieoffset_given_die(die, &unit, NULL) != DW_DLV_OK)
+    return false;
+  for (size_t i = 0; i < di->unit_count; i++) {
+    if (di->units[i].offset != unit)
+      continue;
+    switch (di->units[i].language) {
+    case DW_LANG_C89: case DW_LANG_C: case DW_LANG_C99: case DW_LANG_C11:
+    case 0x2c /* DW_LANG_C17 */: case DW_LANG_ObjC: case DW_LANG_OpenCL:
+      return false;
+    default:
+      return true;
+    }
+  }
+  return false;
+}
+
 static Dwarf_Die child_at(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half want,
                           size_t i, size_t *count)
 {
@@ -185,7 +210,7 @@ snare_status snare_type_describe(snare_type t, snare_type_info *out)
     break;
   case SNARE_TYPE_FUNCTION: {
     out->target = referenced(di, die);
-    out->prototyped = flag(die, DW_AT_prototyped);
+    out->prototyped = prototyped(di, die);
     size_t rest = 0;
     release(child_at(di->dbg, die, DW_TAG_formal_parameter, 0,
                                &out->children));

@@ -39,6 +39,7 @@ typedef struct snare_frame_state {
    out-of-line function that hosts them. */
 typedef struct snare_debuginfo_frame {
   const char *function; /* NULL when no DWARF function covers pc */
+  const char *function_linkage; /* its mangled name, or NULL */
   const char *file;
   unsigned line;
   bool inlined;

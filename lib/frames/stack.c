@@ -214,7 +214,8 @@ snare_status snare_source_frame_at(uint64_t addr, unsigned outward,
     return SNARE_NOT_FOUND;
   *out = (snare_line_info){.file = src[outward].file,
                            .line = src[outward].line,
-                           .function = src[outward].function};
+                           .function = src[outward].function,
+                           .function_linkage = src[outward].function_linkage};
   return SNARE_OK;
 }
 

@@ -709,6 +709,13 @@ SNARE_API void snare_symbol_file_free(snare_symbol_file *f);
    name: "_ZNSt6localeC1Ev" -> "std::locale::locale"), to free(); NULL
    when name is not mangled or cannot be demangled. */
 SNARE_API char *snare_symbol_demangle(const char *name);
+/* The demangler's whole text of a mangled name ("int ns::sum<int>(int,
+   int)", gdb's minimal symbol name), to free(); NULL as above. */
+SNARE_API char *snare_symbol_demangle_full(const char *name);
+/* The signature of a mangled function name: the demangler's text without
+   a template's return type ("ns::sum<int>(int, int)", gdb's DWARF
+   symbol name), to free(); NULL as above. */
+SNARE_API char *snare_symbol_signature(const char *name);
 
 /* ------------------------------------------------------------------ */
 /* Registered code (JIT output)                                        */
@@ -757,6 +764,7 @@ typedef struct snare_line_info {
   unsigned column;      /* 0 when unknown */
   uint64_t start, end;  /* the address range of this line-table row */
   const char *function; /* innermost function, inlined or not; may be NULL */
+  const char *function_linkage; /* its linkage_name (snare_function_info) */
   bool not_stmt; /* DWARF says is_stmt false: no statement starts here */
   /* The line of the first row at start when rows of several lines share
      that address (a naked function's opening line and its body's: gdb's
@@ -778,6 +786,9 @@ typedef enum snare_return_kind {
 
 typedef struct snare_function_info {
   const char *name;
+  /* A C++ function's mangled name (its DW_AT_linkage_name, gdb's
+     symbol linkage name), NULL for a C function or where DWARF has none */
+  const char *linkage_name;
   snare_return_kind returns;
   unsigned return_size;  /* bytes of the returned scalar, 0 if unknown */
   bool inlined;          /* an inlined instance, named by its abstract origin */

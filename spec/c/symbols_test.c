@@ -14,11 +14,17 @@
 #include "internal/demangler.h"
 #include "snare.h"
 
+/* `form` of a demangled name (qualified, signature) is `expected`. */
+static void assert_form(char *(*form)(const char *), const char *demangled,
+                        const char *expected) {
+  char *shaped = form(demangled);
+  cr_assert_not_null(shaped);
+  cr_expect_str_eq(shaped, expected, "from \"%s\"", demangled);
+  free(shaped);
+}
+
 static void assert_qualified(const char *demangled, const char *expected) {
-  char *qualified = snare_demangled_qualified(demangled);
-  cr_assert_not_null(qualified);
-  cr_expect_str_eq(qualified, expected, "from \"%s\"", demangled);
-  free(qualified);
+  assert_form(snare_demangled_qualified, demangled, expected);
 }
 
 Test(demangle, qualified_names_drop_return_types_and_parameters) {
@@ -43,6 +49,31 @@ Test(demangle, qualified_names_drop_return_types_and_parameters) {
   assert_qualified("non-virtual thunk to geo::Square::area() const",
                    "non-virtual thunk to geo::Square::area");
   assert_qualified("vtable for geo::Square", "vtable for geo::Square");
+}
+
+/* gdb's DWARF symbol names: parameters and qualifiers kept, a
+   template's return type dropped. */
+Test(demangle, signatures_drop_return_types_only) {
+  assert_form(snare_demangled_signature, "geo::Square::area() const",
+              "geo::Square::area() const");
+  assert_form(snare_demangled_signature, "int geo::twice<int>(int)",
+              "geo::twice<int>(int)");
+  assert_form(snare_demangled_signature,
+              "std::pair<int, int> geo::make<std::pair<int, int> >(int)",
+              "geo::make<std::pair<int, int> >(int)");
+  assert_form(snare_demangled_signature, "operator new(unsigned long)",
+              "operator new(unsigned long)");
+  assert_form(snare_demangled_signature, "vtable for geo::Square",
+              "vtable for geo::Square");
+  char *signature = snare_symbol_signature("_ZN3geo5twiceIiEET_S1_");
+  cr_assert_not_null(signature);
+  cr_expect_str_eq(signature, "geo::twice<int>(int)");
+  free(signature);
+  char *full = snare_symbol_demangle_full("_ZN3geo5twiceIiEET_S1_");
+  cr_assert_not_null(full);
+  cr_expect_str_eq(full, "int geo::twice<int>(int)");
+  free(full);
+  cr_expect_null(snare_symbol_signature("main"));
 }
 
 Test(demangle, uses_the_cxx_runtime) {

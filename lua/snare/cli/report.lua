@@ -5,6 +5,7 @@ local snare = require "snare"
 local expr = require "snare.expr"
 local source = require "snare.cli.source"
 local watch = require "snare.cli.watch"
+local names = require "snare.function_names"
 
 local report = {}
 
@@ -71,9 +72,10 @@ function report.hex(addr)
   return string.format("0x%x", addr)
 end
 
---- "0x7f... <fib+4>" (the symbol part only when one is known).
+--- "0x7f... <fib+4>" (the symbol part only when one is known; a C++
+-- function by its linkage name, as gdb's asm-demangle off shows it).
 function report.address(addr)
-  local name = snare.describe(addr)
+  local name = names.describe(addr, "linkage")
   if name then
     return string.format("%s <%s>", report.hex(addr), name)
   end
@@ -92,7 +94,8 @@ end
 --- gdb's "name+offset" of addr in an instruction line's <...>, or nil:
 -- a data symbol by its own ELF name ("name.1", where `print` shows the
 -- variable's "name"), and gcc's clone of a function (fn.part.0,
--- fn.isra.0, fn.constprop.0) by the function's DWARF name "fn".
+-- fn.isra.0, fn.constprop.0) by the function's DWARF name "fn", a C++
+-- function by its linkage name.
 function report.code_name(addr)
   local sym = snare.symbol_at(addr)
   if not sym then
@@ -104,6 +107,8 @@ function report.code_name(addr)
   local dwarf_name = row and row["function"]
   if dwarf_name and name:sub(1, #dwarf_name + 1) == dwarf_name .. "." then
     name = dwarf_name
+  elseif sym.is_function then -- (a C++ function by its linkage name)
+    name = names.symbol_name(sym, addr, "linkage")
   end
   return sym.offset == 0 and name or string.format("%s+%d", name, sym.offset)
 end

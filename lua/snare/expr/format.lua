@@ -6,6 +6,7 @@ local snare = require "snare"
 local types = require "snare.expr.types"
 local value = require "snare.expr.value"
 local vector = require "snare.expr.vector"
+local function_names = require "snare.function_names"
 
 local format = {}
 
@@ -232,8 +233,11 @@ local function float_text(n, t, bits, bytes)
   return string.format(shape.digits, n)
 end
 
-local function symbol_suffix(addr)
-  local name = addr ~= 0 and snare.describe(addr)
+-- " <fib+4>" after a pointer's value, or "": a C++ function by its print
+-- name ("ns::twice(int)"), or by its linkage name under /a (gdb's
+-- print_address, asm-demangle being off) when `form` says "linkage".
+local function symbol_suffix(addr, form)
+  local name = addr ~= 0 and function_names.describe(addr, form or "print")
   return name and (" <" .. name .. ">") or ""
 end
 
@@ -304,7 +308,7 @@ function format.integer_in(n, size, signed, f)
     local c = value.wrap(n, 1, true)
     return string.format("%d %s", c, format.char_literal(c))
   elseif f == "a" then
-    return string.format("0x%x%s", masked, symbol_suffix(masked))
+    return string.format("0x%x%s", masked, symbol_suffix(masked, "linkage"))
   end
   return string.format("%d", signed and value.wrap(n, size, true) or n)
 end

@@ -51,6 +51,9 @@ local identifier = token(Cmt(word, function(_, i, name)
   end
 end))
 
+local qualified = token(C(alpha * alnum ^ 0 * (P "::" * alpha * alnum ^ 0) ^ 1)
+                        * -alnum)
+
 -- Numbers: decimal, hex, octal, binary; suffixes u, l, ul, ll, ull.
 local hex_digits = R("09", "af", "AF") ^ 1
 local int_suffix = C(S "uUlL" ^ -3)
@@ -207,7 +210,7 @@ local grammar = P {
   primary = float_literal + int_literal + char_literal + string_literal
     + dollar
     -- gdb's block::name: 'file.c'::x, 'func'::x, func::x, ::x
-    + ((quoted_name + identifier) ^ -1 * sym "::" * identifier) /
+    + ((quoted_name + identifier) ^ -1 * sym "::" * identifier * -P "::") /
       function(scope, name)
         if name == nil then
           scope, name = nil, scope
@@ -220,6 +223,9 @@ local grammar = P {
     + identifier * P "@entry" * -alnum * space / function(name)
       return node("id", { name = name .. "@entry" })
     end
+    -- a C++ name in its namespaces and classes: ns::K::count (ns::twice
+    -- is a scope node, which takes C++ names too)
+    + qualified / function(name) return node("id", { name = name }) end
     + identifier / function(name) return node("id", { name = name }) end
     + sym "(" * V "comma" * sym ")",
 }

@@ -67,8 +67,11 @@ function scoped.lookup(env, scope, name, outward)
       found = unit and file_global(unit.name, name) or outward(name)
     elseif is_source_file(scope) then
       found = file_global(scope, name) or outward(name)
-    else
-      fail('No symbol "%s" in current context.', scope)
+    else -- a C++ name in its namespace or class: ns::twice
+      found = outward(scope .. "::" .. name)
+      if not found then
+        fail('No symbol "%s" in current context.', scope)
+      end
     end
   end
   if not found then

