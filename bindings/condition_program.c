@@ -15,7 +15,7 @@ static int op_of(lua_State *L, const char *name)
   for (int op = 0; op < SNARE_CONDITION_OP_COUNT; op++)
     if (strcmp(snare_condition_op_name(op), name) == 0)
       return op;
-  return luaL_error(L, "native condition: unknown op '%s'", name);
+  return luaL_error(L, "native condition program: unknown op '%s'", name);
 }
 
 static lua_Integer step_integer(lua_State *L, int step, const char *field)
@@ -24,7 +24,7 @@ static lua_Integer step_integer(lua_State *L, int step, const char *field)
   int is_integer = 0;
   lua_Integer n = lua_tointegerx(L, -1, &is_integer);
   if (!is_integer && !lua_isnil(L, -1))
-    luaL_error(L, "native condition: field '%s' must be an integer", field);
+    luaL_error(L, "native condition program: field '%s' must be an integer", field);
   lua_pop(L, 1);
   return n;
 }
@@ -36,11 +36,11 @@ void snare_lua_check_condition_program(lua_State *L, int idx,
   memset(out, 0, sizeof *out);
   lua_Integer steps = luaL_len(L, idx);
   if (steps < 1 || steps > SNARE_CONDITION_STEPS)
-    luaL_error(L, "native condition: 1 to %d steps expected, got %d",
+    luaL_error(L, "native condition program: 1 to %d steps expected, got %d",
                SNARE_CONDITION_STEPS, (int)steps);
   for (lua_Integer i = 1; i <= steps; i++) {
     if (lua_rawgeti(L, idx, i) != LUA_TTABLE)
-      luaL_error(L, "native condition: step %d is not a table", (int)i);
+      luaL_error(L, "native condition program: step %d is not a table", (int)i);
     int step = lua_gettop(L);
     snare_condition_step *s = &out->steps[i - 1];
     lua_getfield(L, step, "op");
@@ -48,7 +48,7 @@ void snare_lua_check_condition_program(lua_State *L, int idx,
     lua_pop(L, 1);
     lua_Integer size = step_integer(L, step, "size");
     if (size < 0 || size > 8)
-      luaL_error(L, "native condition: size %d out of range", (int)size);
+      luaL_error(L, "native condition program: size %d out of range", (int)size);
     s->size = (uint8_t)size;
     lua_getfield(L, step, "signed");
     s->is_signed = lua_toboolean(L, -1);
@@ -61,13 +61,13 @@ void snare_lua_check_condition_program(lua_State *L, int idx,
   if (lua_istable(L, -1)) {
     lua_Integer names = luaL_len(L, -1);
     if (names > SNARE_CONDITION_NAMES)
-      luaL_error(L, "native condition: at most %d names", SNARE_CONDITION_NAMES);
+      luaL_error(L, "native condition program: at most %d names", SNARE_CONDITION_NAMES);
     for (lua_Integer i = 1; i <= names; i++) {
       lua_rawgeti(L, -1, i);
       size_t len;
       const char *name = luaL_checklstring(L, -1, &len);
       if (len >= SNARE_CONDITION_NAME_MAX)
-        luaL_error(L, "native condition: name '%s' too long", name);
+        luaL_error(L, "native condition program: name '%s' too long", name);
       memcpy(out->names[i - 1], name, len + 1);
       lua_pop(L, 1);
     }

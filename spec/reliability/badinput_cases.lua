@@ -149,6 +149,10 @@ cases.groups.module = with_memory {
                              { "huge count", { "fib", 1 << 40 } } }
                   end },
   line_at = { params = { "addr" }, good = function(ctx) return { ctx.fib } end },
+  function_start_line_at = { params = { "addr" },
+                             good = function(ctx) return { ctx.fib } end },
+  function_static = { params = { "addr", "name" }, nil_ok = true,
+                      good = function(ctx) return { ctx.fib, "calls" } end },
   source_frame_at = { params = { "addr", "outward" },
                       good = function(ctx) return { ctx.fib, 0 } end },
   language_at = { params = { "addr" }, nil_ok = true,
@@ -408,7 +412,7 @@ local session = with_memory {
 cases.groups.session = session
 
 cases.groups.breakpoint = {
-  enable = {}, disable = {},
+  enable = {}, disable = {}, drop_native_condition = {},
   clear = closing, __gc = closing,
   __tostring = { params = { "bp" } }, -- snare.format_breakpoint
   __index = index_entry { "id", "address", "cleared", "session", "enabled",
@@ -437,6 +441,8 @@ cases.groups.library = {
   function_type = { params = { "addr" },
                     good = function(ctx) return { ctx.fib } end },
   functions = {},
+  file_symbols = {},
+  debug_file = {},
   marks = {},
   probes = {},
   close = closing, __close = closing, __gc = closing,
@@ -459,6 +465,11 @@ cases.groups.frame = with_memory {
   scalar_number = { params = { "name" }, nil_ok = true,
                     good = function() return { "i" } end },
   eval = { params = { "text" }, good = function() return { "i + 1" } end },
+  -- (the good program finds every later hit false; each case's
+  -- breakpoint is cleared before the next)
+  native_condition = { params = { "program" }, good = function()
+    return { { { op = "CONSTANT", operand = 0 } } }
+  end },
   __index = index_entry { "valid", "pc", "breakpoint", "thread", "regs", "reg" },
 }
 
