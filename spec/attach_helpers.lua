@@ -22,9 +22,10 @@ local function sleep(s)
   sh("sleep " .. s)
 end
 
--- Waits (up to 20 s) until `fn()` is true; returns its last value.
-local function eventually(fn)
-  for _ = 1, 400 do
+-- Waits (up to `seconds`, 20 by default) until `fn()` is true; returns
+-- its last value.
+local function eventually(fn, seconds)
+  for _ = 1, (seconds or 20) * 20 do
     local value = fn()
     if value then
       return value
@@ -122,15 +123,17 @@ local function attach_background(t, args)
             .. base .. ".out 2> " .. base .. ".err; echo $? > " .. base
             .. ".status) &"))
   return {
+    -- (attaching stops every thread: a server with hundreds of them,
+    -- under ASan and beside another spec file, took over 20 s once)
     attached = function()
       return eventually(function()
         return read(base .. ".err"):find("attached to process", 1, true)
-      end)
+      end, 90)
     end,
     wait = function()
-      local status = eventually(function()
+      local status = eventually(function() -- (snare's own limit: 120 s)
         return read(base .. ".status"):match("%d+")
-      end)
+      end, 125)
       return read(base .. ".out"), read(base .. ".err"),
              math.tointeger(tonumber(status))
     end,
