@@ -54,17 +54,17 @@ local per_line = { [1] = 8, [2] = 8, [4] = 4, [8] = 2 }
 -- `x/NFU` as gdb parses it: count, format letter, size letter in any
 -- order. Without a size letter, as gdb's decode_format: an address is
 -- pointer-sized, a char a byte, a float the last size if a float has it
--- (else a double); the rest the last size (at first a word).
+-- (else a double); the rest the last size (at first a word). An unknown
+-- letter is the format too: gdb refuses it only when it prints the first
+-- unit, after the address.
 local function parse_examine(dbg, modifier)
   local n = tonumber(modifier:match("%d+") or "1")
   local format, size = "x", nil
   for letter in modifier:gsub("%d+", ""):gmatch(".") do
     if sizes[letter] then
       size = sizes[letter]
-    elseif letter:match("[xduotacfsiz]") then
-      format = letter
     else
-      dbg:fail('Undefined output format "%s".', letter)
+      format = letter
     end
   end
   local last = dbg.x_size or 4
@@ -139,16 +139,30 @@ local function examine_units(dbg, addr, n, format, size)
   dbg:out(table.concat(line, "\t"))
 end
 
+-- As gdb: the first unit's address on stdout, then the error.
+local function fail_at(dbg, prefix, message, ...)
+  io.stdout:write(prefix, ":\t")
+  io.stdout:flush()
+  dbg:fail(message, ...)
+end
+
 local function examine(dbg, args, modifier)
   local n, format, size = parse_examine(dbg, modifier or "")
   if args == "" then
     dbg:fail("Argument required (starting display address).")
   end
   local addr = dbg:address(args)
+  if not format:match("^[xduotacfsiz]$") then
+    fail_at(dbg, report.address(addr), 'Undefined output format "%s".',
+            format)
+  end
   if format == "i" then
     local insns, err = report.disassemble(addr, n)
     if not insns and err:match("not mapped or not accessible$") then
-      dbg:fail("Cannot access memory at address 0x%x", addr)
+      local name = report.code_name(addr)
+      fail_at(dbg, string.format("   0x%x%s", addr,
+                                 name and (" <" .. name .. ">") or ""),
+              "Cannot access memory at address 0x%x", addr)
     elseif not insns then
       dbg:fail("%s", err)
     end

@@ -32,7 +32,9 @@ local function backtrace(dbg, args)
   local first = limit < 0 and math.max(1, #list + limit + 1) or 1
   for i = first, #list do
     if i > limit and limit >= 0 then
-      dbg:out("(More stack frames follow...)")
+      if not dbg.batch then -- (gdb says it where a command is from_tty)
+        dbg:out("(More stack frames follow...)")
+      end
       break
     end
     dbg:out(report.stack_frame(list[i], i > 1 and list[i - 1].inlined))
