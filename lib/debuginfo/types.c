@@ -25,12 +25,16 @@ static bool is_qualifier(Dwarf_Half tag)
          tag == DW_TAG_atomic_type;
 }
 
-/* Follows typedefs and qualifiers; returns a new DIE (or NULL for void)
-   and releases type. */
+/* How many typedefs, qualifiers or array elements one type may go
+   through: corrupted DWARF can make a typedef its own target. */
+#define TYPE_HOPS 32
+
+/* Follows typedefs and qualifiers; returns a new DIE (or NULL for void,
+   and for a chain longer than TYPE_HOPS) and releases type. */
 static Dwarf_Die strip(Dwarf_Debug dbg, Dwarf_Die type)
 {
-  while (type && is_qualifier(tag_of(type))) {
-    Dwarf_Die next = di_ref(dbg, type, DW_AT_type);
+  for (int hops = 0; type && is_qualifier(tag_of(type)); hops++) {
+    Dwarf_Die next = hops < TYPE_HOPS ? di_ref(dbg, type, DW_AT_type) : NULL;
     dwarf_dealloc_die(type);
     type = next;
   }
@@ -43,9 +47,9 @@ static Dwarf_Die copy_die(Dwarf_Debug dbg, Dwarf_Die die)
   return die ? di_key_die(dbg, di_die_key(dbg, die)) : NULL;
 }
 
-size_t di_type_size(Dwarf_Debug dbg, Dwarf_Die type)
+static size_t type_size(Dwarf_Debug dbg, Dwarf_Die type, int depth)
 {
-  Dwarf_Die t = strip(dbg, copy_die(dbg, type));
+  Dwarf_Die t = depth < TYPE_HOPS ? strip(dbg, copy_die(dbg, type)) : NULL;
   Dwarf_Unsigned size = 0;
   if (t && !di_udata(t, DW_AT_byte_size, &size) &&
       tag_of(t) == DW_TAG_pointer_type)
@@ -57,7 +61,7 @@ size_t di_type_size(Dwarf_Debug dbg, Dwarf_Die type)
     if (elem && dwarf_child(t, &sub, NULL) == DW_DLV_OK) {
       if (di_udata(sub, DW_AT_count, &count) ||
           (di_udata(sub, DW_AT_upper_bound, &upper) && (count = upper + 1)))
-        size = count * di_type_size(dbg, elem);
+        size = count * type_size(dbg, elem, depth + 1);
       dwarf_dealloc_die(sub);
     }
     if (elem)
@@ -68,13 +72,21 @@ size_t di_type_size(Dwarf_Debug dbg, Dwarf_Die type)
   return (size_t)size;
 }
 
-/* The C spelling of type ("const char *", "struct p", "int [3]"). */
-static void spell(Dwarf_Debug dbg, Dwarf_Die type, char *buf, size_t cap)
+size_t di_type_size(Dwarf_Debug dbg, Dwarf_Die type)
+{
+  return type_size(dbg, type, 0);
+}
+
+/* The C spelling of type ("const char *", "struct p", "int [3]"), at
+   `depth` types down from the one asked (a cycle of corrupted DWARF
+   spells as "..." there). */
+static void spell_at(Dwarf_Debug dbg, Dwarf_Die type, char *buf, size_t cap,
+                     int depth)
 {
   char *name = NULL;
   buf[0] = '\0';
-  if (!type) {
-    snprintf(buf, cap, "void");
+  if (!type || depth >= TYPE_HOPS) {
+    snprintf(buf, cap, type ? "..." : "void");
     return;
   }
   Dwarf_Half tag = tag_of(type);
@@ -92,17 +104,17 @@ static void spell(Dwarf_Debug dbg, Dwarf_Die type, char *buf, size_t cap)
              named ? name : "{...}");
     break;
   case DW_TAG_pointer_type:
-    spell(dbg, inner, sub, sizeof sub);
+    spell_at(dbg, inner, sub, sizeof sub, depth + 1);
     snprintf(buf, cap, "%s *", sub);
     break;
   case DW_TAG_const_type:
   case DW_TAG_volatile_type:
-    spell(dbg, inner, sub, sizeof sub);
+    spell_at(dbg, inner, sub, sizeof sub, depth + 1);
     snprintf(buf, cap, "%s %s", tag == DW_TAG_const_type ? "const" : "volatile",
              sub);
     break;
   case DW_TAG_array_type: {
-    spell(dbg, inner, sub, sizeof sub);
+    spell_at(dbg, inner, sub, sizeof sub, depth + 1);
     size_t whole = di_type_size(dbg, type);
     size_t each = inner ? di_type_size(dbg, inner) : 0;
     snprintf(buf, cap, "%s [%zu]", sub, each ? whole / each : 0);
@@ -114,10 +126,15 @@ static void spell(Dwarf_Debug dbg, Dwarf_Die type, char *buf, size_t cap)
     else if (tag == DW_TAG_subroutine_type)
       snprintf(buf, cap, "function");
     else if (inner)
-      spell(dbg, inner, buf, cap);
+      spell_at(dbg, inner, buf, cap, depth + 1);
   }
   if (inner)
     dwarf_dealloc_die(inner);
+}
+
+static void spell(Dwarf_Debug dbg, Dwarf_Die type, char *buf, size_t cap)
+{
+  spell_at(dbg, type, buf, cap, 0);
 }
 
 snare_value_kind di_scalar_kind(Dwarf_Debug dbg, Dwarf_Die type)
