@@ -80,14 +80,21 @@ describe("snare debug -- PROG, set disable-randomization", function()
 
   it("keeps the stack, the heap and the libraries in place from one run "
      .. "to the next, and moves them when off", function()
+    -- (under the sanitizer runtime the specs may preload into the program,
+    -- malloc is ASan's: its heap is at a fixed place either way, and where
+    -- in it a block falls depends on what the agent's threads allocated
+    -- first, which varies from run to run)
+    local sanitized = (os.getenv("LD_PRELOAD") or ""):find("asan") ~= nil
     local first = joined(outputs(at_29, moving, pointers), #moving)
-    assert.same(first, joined(outputs(at_29, moving, pointers), #moving))
+    local second = joined(outputs(at_29, moving, pointers), #moving)
+    for i, c in ipairs(moving) do
+      if not (sanitized and c == "p heap") then
+        assert.equal(first[i], second[i], c .. " stayed")
+      end
+    end
     local off = { "set disable-randomization off", "break 29", "run" }
     local a = joined(outputs(off, moving, pointers), #moving)
     local b = joined(outputs(off, moving, pointers), #moving)
-    -- (under the sanitizer runtime the specs may preload into the program,
-    -- malloc is ASan's, whose heap is at a fixed place either way)
-    local sanitized = (os.getenv("LD_PRELOAD") or ""):find("asan") ~= nil
     for i, c in ipairs(moving) do
       assert.matches("^%$%d+ = ", a[i])
       if not (sanitized and c == "p heap") then
