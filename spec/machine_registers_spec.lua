@@ -80,6 +80,54 @@ local function cpu_has(flag)
   return text:match("\nflags%s*:[^\n]* " .. flag .. "[ \n]") ~= nil
 end
 
+-- gdb 13.1 on Linux 6.18 shows PKRU as 0 where the thread's own RDPKRU
+-- reads 0x55555554 (the kernel's regset leaves the component out). There
+-- snare's PKRU is checked against what the fixture read itself (the
+-- kernel's default, which no program here changes), and left out of the
+-- comparison with gdb. Returns that reading where gdb misreads it.
+local pkru_misread_checked, pkru_misread
+local function gdb_misreads_pkru()
+  if not pkru_misread_checked then
+    pkru_misread_checked = true
+    local s, g = both({ "p $pkru", "p pkru_seen" })
+    local seen = tonumber(((s[2] or {})[1] or ""):match("= (%d+)$"))
+    local shown = tonumber(((g[1] or {})[1] or ""):match("= (%d+)$"))
+    if seen and shown ~= seen then
+      print(string.format("gdb shows pkru %s, the program read %#x: pkru "
+                          .. "checked against the program", shown, seen))
+      pkru_misread = seen
+    end
+  end
+  return pkru_misread
+end
+
+-- Where gdb misreads PKRU: checks snare's answers to commands that show
+-- it against the program's reading, empties both sides' answers to
+-- `p $pkru` and `info registers pkru`, and gives a filter of
+-- deterministic registers without pkru; else is_deterministic.
+local function set_pkru_aside(commands, s, g)
+  local seen = cpu_has("ospke") and gdb_misreads_pkru()
+  if not seen then
+    return is_deterministic
+  end
+  local row = string.format("pkru           %-18s  %d",
+                            string.format("%#x", seen), seen)
+  for i, c in ipairs(commands) do
+    if c == "p $pkru" then
+      assert.matches("^%$%d+ = " .. seen .. "$", (s[i] or {})[1])
+      s[i], g[i] = {}, {}
+    elseif c == "info registers pkru" then
+      assert.same({ row }, s[i])
+      s[i], g[i] = {}, {}
+    elseif c == "info all-registers" then
+      assert.same({ row }, rows(s[i], function(n) return n == "pkru" end))
+    end
+  end
+  return function(name)
+    return name ~= "pkru" and is_deterministic(name)
+  end
+end
+
 describe("registers beyond the general ones, against gdb", function()
   it("lists gdb's registers and shows segment, x87, mxcsr, ymm as gdb",
      function()
@@ -99,6 +147,7 @@ describe("registers beyond the general ones, against gdb", function()
     end
     local s, g, out = both(commands)
     assert.matches("Breakpoint 1, stop ()", out, 1, true)
+    local deterministic_here = set_pkru_aside(commands, s, g)
     local bad, compared = 0, 0
     for i, c in ipairs(commands) do
       local a, b
@@ -106,7 +155,7 @@ describe("registers beyond the general ones, against gdb", function()
         a, b = names(s[i]), names(g[i])
         bad = bad + count_mismatches(c .. " (names)", a, b)
         compared = compared + #b
-        a, b = rows(s[i], is_deterministic), rows(g[i], is_deterministic)
+        a, b = rows(s[i], deterministic_here), rows(g[i], deterministic_here)
       elseif i == 3 then -- fs_base differs between the processes
         a = rows(s[i], function(n) return n ~= "fs_base" end)
         b = rows(g[i], function(n) return n ~= "fs_base" end)
@@ -157,12 +206,13 @@ describe("registers beyond the general ones, against gdb", function()
       { "gcc-O2/jsoncpp_test", "main", "" },
     } do
       local s, g = both(commands, case[2], corpus .. case[1] .. case[3])
+      local deterministic_here = set_pkru_aside(commands, s, g)
       local label = case[1] .. " " .. case[2]
       bad = bad + count_mismatches(label .. " (names)", names(s[1]),
                                    names(g[1]))
-        + count_mismatches(label, rows(s[1], is_deterministic),
-                           rows(g[1], is_deterministic))
-      compared = compared + #(g[1] or {}) + #rows(g[1], is_deterministic)
+        + count_mismatches(label, rows(s[1], deterministic_here),
+                           rows(g[1], deterministic_here))
+      compared = compared + #(g[1] or {}) + #rows(g[1], deterministic_here)
       for i = 2, #commands do
         bad = bad + count_mismatches(label .. ": " .. commands[i], s[i] or {},
                                      g[i] or {})

@@ -90,7 +90,13 @@ __attribute__((constructor)) static void detect_state(void) {
   snare_x86_reads_in_use = (eax >> 2) & 1;
   /* kmovq needs AVX512BW (CPUID.7.0:EBX bit 30) */
   __cpuid_count(7, 0, eax, ebx, ecx, edx);
-  uint64_t vector = snare_x86_state_mask & ~3ull;
+  /* What XCR0 enables beyond x87 and SSE, less the state no code run
+     between a hit and its resume changes: PKRU (snare and Lua never call
+     pkey_set) and the AMX tiles (usable only after a permission request
+     made by the program, never by snare): it stays as the thread left
+     it without being kept. */
+  uint64_t kept_untouched = 1ull << 9 | 1ull << 17 | 1ull << 18;
+  uint64_t vector = snare_x86_state_mask & ~(3ull | kept_untouched);
   if (!snare_x86_reads_in_use || snare_x86_state_size < VECTOR_MOVES_AREA)
     return;
   if (vector == 0x4)
@@ -330,7 +336,7 @@ __asm__(
     "  xgetbv\n"
     "  test $1, %al\n"
     "  jz 1f\n"
-    X87_TO_INITIAL("(%r11)")
+    X87_TO_INITIAL("0(%r11)")
     "1:\n"
     "  .cfi_endproc\n"
     ".size snare_x86_restore_float_state, .-snare_x86_restore_float_state\n"
