@@ -80,8 +80,8 @@ static bool run_condition(snare_frame *frame, lsession *s, int table_uv,
   lua_State *co = s->co;
   if (co == NULL || s->in_callback)
     return true;
-  int top = lua_gettop(co); /* index 1 holds the session */
-  lua_getiuservalue(co, 1, table_uv);
+  int top = lua_gettop(co);
+  lua_getiuservalue(co, SESSION_CO_SESSION, table_uv);
   lua_rawgeti(co, -1, id);
   int oidx = lua_gettop(co);
   if (lua_type(co, oidx) != LUA_TUSERDATA ||
@@ -100,14 +100,15 @@ static bool run_condition(snare_frame *frame, lsession *s, int table_uv,
   }
   f->frame = frame;
   s->in_callback = true;
-  int status = snare_lua_pcall(co, 1, 1, "breakpoint condition");
+  int status =
+      snare_lua_pcall_at(co, 1, 1, "breakpoint condition", SESSION_CO_HANDLER);
   s->in_callback = false;
   f->frame = NULL;
   bool stop = true;
   if (status == LUA_OK)
     stop = lua_toboolean(co, -1);
   else
-    lua_setiuservalue(co, 1, SESSION_UV_ERROR);
+    lua_setiuservalue(co, SESSION_CO_SESSION, SESSION_UV_ERROR);
   lua_settop(co, top);
   return stop;
 }

@@ -98,10 +98,16 @@ static int msghandler(lua_State *L)
   return 1;
 }
 
-int snare_lua_pcall(lua_State *L, int nargs, int nresults, const char *what)
+void snare_lua_push_message_handler(lua_State *L)
+{
+  lua_pushcfunction(L, msghandler);
+}
+
+int snare_lua_pcall_at(lua_State *L, int nargs, int nresults,
+                       const char *what, int handler)
 {
   int func = lua_gettop(L) - nargs;
-  assert(func >= 1 && nresults != LUA_MULTRET);
+  assert(func >= 1 && nresults != LUA_MULTRET && handler < func);
   unsigned timeout_ms =
       atomic_load_explicit(&callback_timeout_ms, memory_order_relaxed);
   if (timeout_ms != 0 &&
@@ -112,8 +118,6 @@ int snare_lua_pcall(lua_State *L, int nargs, int nresults, const char *what)
                     what, (int)timeout_ms);
     return LUA_ERRRUN;
   }
-  lua_pushcfunction(L, msghandler);
-  lua_insert(L, func);
   if (timeout_ms != 0 && pcall_depth == 0) {
     running.what = what;
     running.timeout_ms = timeout_ms;
@@ -122,13 +126,22 @@ int snare_lua_pcall(lua_State *L, int nargs, int nresults, const char *what)
   }
   callback_depth++;
   pcall_depth++;
-  int status = lua_pcall(L, nargs, nresults, func);
+  int status = lua_pcall(L, nargs, nresults, handler);
   pcall_depth--;
   callback_depth--;
   if (timeout_ms != 0 && pcall_depth == 0)
     lua_sethook(L, NULL, 0, 0);
-  lua_remove(L, func);
   assert(lua_gettop(L) == func - 1 + (status == LUA_OK ? nresults : 1));
+  return status;
+}
+
+int snare_lua_pcall(lua_State *L, int nargs, int nresults, const char *what)
+{
+  int func = lua_gettop(L) - nargs;
+  snare_lua_push_message_handler(L);
+  lua_insert(L, func);
+  int status = snare_lua_pcall_at(L, nargs, nresults, what, func);
+  lua_remove(L, func);
   return status;
 }
 

@@ -17,6 +17,9 @@
 #define HOOK_TYPE "snare.hook"
 
 /* What the core's callback needs; owned by the core until it releases. */
+/* The hook's coroutine keeps snare_lua_pcall_at's handler here. */
+enum { HOOK_CO_HANDLER = 1 };
+
 typedef struct hookstate {
   lua_State *co; /* where the callback runs */
   int co_ref;    /* anchors co in the registry */
@@ -90,7 +93,8 @@ static void on_call(const snare_hook_call *call, void *data)
   lua_rawgeti(co, LUA_REGISTRYINDEX, st->fn_ref);
   lua_rawgeti(co, LUA_REGISTRYINDEX, st->call_ref);
   fill_call(co, lua_gettop(co), call);
-  if (snare_lua_pcall(co, 1, 0, "hook callback") != LUA_OK) {
+  if (snare_lua_pcall_at(co, 1, 0, "hook callback", HOOK_CO_HANDLER) !=
+      LUA_OK) {
     atomic_fetch_add(&st->errors, 1);
     snprintf(st->last_error, sizeof st->last_error, "%s",
              lua_tostring(co, -1) ? lua_tostring(co, -1) : "(error object)");
@@ -162,6 +166,7 @@ static int core_hook(lua_State *L)
     if (st == NULL)
       return luaL_error(L, "snare.hook: out of memory");
     st->co = lua_newthread(L);
+    snare_lua_push_message_handler(st->co); /* HOOK_CO_HANDLER */
     st->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushvalue(L, 3);
     st->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);

@@ -152,8 +152,9 @@ int snare_lua_session_new(lua_State *L)
   lua_newtable(L);
   lua_setiuservalue(L, 2, SESSION_UV_WATCHPOINTS);
   lua_State *co = lua_newthread(L);
-  lua_pushvalue(L, 2); /* conditions find their session at co index 1 */
+  lua_pushvalue(L, 2); /* SESSION_CO_SESSION */
   lua_xmove(L, co, 1);
+  snare_lua_push_message_handler(co); /* SESSION_CO_HANDLER */
   lua_setiuservalue(L, 2, SESSION_UV_THREAD);
 
   snare_session *session;

@@ -41,6 +41,10 @@ enum {
   SESSION_UV_COUNT = SESSION_UV_WATCHPOINTS
 };
 
+/* The stack of a session's condition coroutine below each call: the
+   session, then snare_lua_pcall_at's message handler. */
+enum { SESSION_CO_SESSION = 1, SESSION_CO_HANDLER };
+
 typedef struct lsession {
   snare_session *session; /* NULL once closed */
   lua_State *co;          /* SESSION_UV_THREAD, where conditions run */
@@ -72,6 +76,14 @@ void snare_lua_push_signal_name(lua_State *L, int sig);
  */
 SNARE_LUA_EXPORT int snare_lua_pcall(lua_State *L, int nargs, int nresults,
                                      const char *what);
+/* Pushes the traceback handler snare_lua_pcall calls with, for a
+   callback thread that keeps it at a fixed index. */
+void snare_lua_push_message_handler(lua_State *L);
+/* snare_lua_pcall with that handler already at index `handler`, below
+   the function: a callback thread's per-call cost without the handler's
+   push and removal. */
+int snare_lua_pcall_at(lua_State *L, int nargs, int nresults,
+                       const char *what, int handler);
 /* True while a Lua callback runs on the calling OS thread. */
 bool snare_lua_in_callback(void);
 /* Raises "snare: cannot <what> from inside a callback ..." while a Lua
