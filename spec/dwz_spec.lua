@@ -82,10 +82,8 @@ local function static_commands(program)
   return list
 end
 
--- Every line of its sources, its functions' lines, then its stops. At -O2
--- without `finish`: out of an inlined call snare still reports a value
--- (issue 11, not dwz's), a different one in each run.
-local function run_commands(program, level)
+-- Every line of its sources, its functions' lines, then its stops.
+local function run_commands(program)
   local list = {}
   for _, source in ipairs { program .. ".c", "parts.c" } do
     for line = 1, line_count(SOURCES .. source) do
@@ -96,9 +94,7 @@ local function run_commands(program, level)
     list[#list + 1] = "info line " .. fn
   end
   for _, c in ipairs(questions[program].stops) do
-    if level == "O0" or c ~= "finish" then
-      list[#list + 1] = c
-    end
+    list[#list + 1] = c
   end
   return list
 end
@@ -199,7 +195,7 @@ local function compare_program(n, cc, level, dirs, program)
   for _, how in ipairs { "plain", "multi", "single" } do
     local label = string.format("%s-%s %s %s", cc, level, how, program)
     for kind, commands in pairs { static = static_commands(program),
-                                  run = run_commands(program, level) } do
+                                  run = run_commands(program) } do
       local _, g, s = compare.mismatches(commands,
         dirs[how] .. "/" .. program)
       local was = plain[kind]

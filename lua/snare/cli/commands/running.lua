@@ -132,7 +132,9 @@ local function finish(dbg, args)
   local stop = index > 0 and finish_outer(dbg, frame, caller)
     or dbg.session:finish()
   dbg:show_stop(stop)
-  if stop.kind ~= "step" then
+  -- out of an inlined call gdb shows no value: nothing was returned in
+  -- a register, the caller's code goes on with it
+  if stop.kind ~= "step" or frame and frame.inlined then
     return
   end
   if not fn then
