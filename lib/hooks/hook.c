@@ -301,12 +301,23 @@ snare_status snare_hook_function(uint64_t fn, const snare_hook_options *opts,
   return status;
 }
 
+/* Whether the hook's jump is still in memory: the code may have been
+   unmapped under it by a dlclose snare did not hear of, and another
+   mapping put there since, which a restore would overwrite. */
+static bool jump_still_there(const snare_hook_record *hook) {
+  uint64_t from = hook->function + hook->patch_offset;
+  uint8_t jump[SNARE_ARCH_JUMP_SIZE], now[SNARE_ARCH_JUMP_SIZE];
+  snare_arch_hook_jump(jump, from, hook->entry);
+  return snare_os_memory_read(from, now, sizeof now) &&
+         memcmp(now, jump, sizeof now) == 0;
+}
+
 /* Takes the hook away; `mapped` false: its function's code was
    unmapped, and a jump there went with it (nothing is written; the
    trampoline stays, as it always does). */
 static snare_status remove_locked(snare_hook_record *hook, bool mapped) {
   snare_status status = SNARE_OK;
-  if (hook->trampoline && mapped) {
+  if (hook->trampoline && mapped && jump_still_there(hook)) {
     /* Threads arriving while the bytes change still find the trampoline,
        which now only runs the original instructions; threads inside its
        relocated copy finish there (it is never freed) and jump back past

@@ -21,7 +21,7 @@
 typedef struct where {
   void *handle;
   snare_library *described;
-  uint64_t fib, count_to;
+  uint64_t fib, count_to, add6;
 } where;
 
 /* Opens the fixture as the program would (dlopen) and describes it. */
@@ -39,6 +39,8 @@ static where program_opens(void) {
   w.fib = sym.address;
   cr_assert_eq(snare_library_symbol(w.described, "count_to", &sym), SNARE_OK);
   w.count_to = sym.address;
+  cr_assert_eq(snare_library_symbol(w.described, "add6", &sym), SNARE_OK);
+  w.add6 = sym.address;
   return w;
 }
 
@@ -76,8 +78,13 @@ static uint8_t *close_and_map_over(where *w, size_t *length) {
   cr_assert_null(dlopen(fixture_path("O2", "loops"), RTLD_NOW | RTLD_NOLOAD),
                  "the fixture stayed loaded");
   long page = sysconf(_SC_PAGESIZE);
-  uint64_t from = w->fib < w->count_to ? w->fib : w->count_to;
-  uint64_t to = (w->fib > w->count_to ? w->fib : w->count_to) + 16;
+  uint64_t from = w->fib, to = w->fib;
+  for (int i = 0; i < 2; i++) {
+    uint64_t at = i ? w->add6 : w->count_to;
+    from = at < from ? at : from;
+    to = at > to ? at : to;
+  }
+  to += 16;
   from -= from % (uint64_t)page;
   *length = (size_t)(to - from + (uint64_t)page - 1) / (size_t)page *
             (size_t)page;
@@ -90,44 +97,48 @@ static uint8_t *close_and_map_over(where *w, size_t *length) {
   return over;
 }
 
-static void assert_untouched(const uint8_t *over, size_t length) {
+/* Breakpoints (a trap, a jump) and a hook (add6's trampoline) in the
+   object, which the program closes; another mapping takes its pages;
+   then snare hears of it (`heard`), or only clears the breakpoints and
+   removes the hook. */
+static void closed_under(bool heard) {
+  snare_session *session = NULL;
+  cr_assert_eq(snare_session_new(&session), SNARE_OK);
+  where w = program_opens();
+  int trap, jump, hook;
+  set_breakpoints(session, &w, &trap, &jump);
+  cr_assert_eq(snare_hook_function(w.add6, NULL, &hook), SNARE_OK);
+  snare_hook_stats stats;
+  cr_assert_eq(snare_hook_stats_get(hook, &stats), SNARE_OK);
+  cr_assert(stats.trampoline);
+  size_t length;
+  uint8_t *over = close_and_map_over(&w, &length);
+  snare_breakpoint_info info;
+  if (heard) {
+    snare_library_unloaded(w.described);
+    cr_assert_eq(snare_breakpoint_info_get(session, trap, &info),
+                 SNARE_NOT_FOUND);
+    cr_assert_eq(snare_breakpoint_info_get(session, jump, &info),
+                 SNARE_NOT_FOUND);
+    cr_assert_eq(snare_hook_stats_get(hook, &stats), SNARE_NOT_FOUND);
+  } else {
+    cr_assert_eq(snare_breakpoint_clear(session, trap), SNARE_OK);
+    cr_assert_eq(snare_breakpoint_clear(session, jump), SNARE_OK);
+    cr_assert_eq(snare_hook_remove(hook), SNARE_OK);
+    snare_library_close(w.described);
+  }
   for (size_t i = 0; i < length; i++)
     cr_assert_eq(over[i], FILLER, "snare wrote at +%zu", i);
+  munmap(over, length);
+  snare_session_free(session);
 }
 
 Test(unloaded_library, forgets_its_sites_without_a_write) {
-  snare_session *session = NULL;
-  cr_assert_eq(snare_session_new(&session), SNARE_OK);
-  where w = program_opens();
-  int trap, jump;
-  set_breakpoints(session, &w, &trap, &jump);
-  size_t length;
-  uint8_t *over = close_and_map_over(&w, &length);
-  snare_library_unloaded(w.described);
-  snare_breakpoint_info info;
-  cr_assert_eq(snare_breakpoint_info_get(session, trap, &info),
-               SNARE_NOT_FOUND);
-  cr_assert_eq(snare_breakpoint_info_get(session, jump, &info),
-               SNARE_NOT_FOUND);
-  assert_untouched(over, length);
-  munmap(over, length);
-  snare_session_free(session);
+  closed_under(true);
 }
 
 Test(unloaded_library, a_clear_after_an_unheard_close_writes_nothing) {
-  snare_session *session = NULL;
-  cr_assert_eq(snare_session_new(&session), SNARE_OK);
-  where w = program_opens();
-  int trap, jump;
-  set_breakpoints(session, &w, &trap, &jump);
-  size_t length;
-  uint8_t *over = close_and_map_over(&w, &length);
-  cr_assert_eq(snare_breakpoint_clear(session, trap), SNARE_OK);
-  cr_assert_eq(snare_breakpoint_clear(session, jump), SNARE_OK);
-  assert_untouched(over, length);
-  munmap(over, length);
-  snare_library_close(w.described);
-  snare_session_free(session);
+  closed_under(false);
 }
 
 /* fib(1) and count_to(4) on the session's worker (a thread the
