@@ -203,13 +203,14 @@ function M.install(dbg, threads, o)
     return true
   end
 
-  -- The thread's frame whose CFA is `cfa` (the frame a step began in,
-  -- as it runs a dlopen): where that frame goes on once the calls it
-  -- made return. (Frames are unwound, not named: the thread holds the
-  -- loader's lock, which dladdr takes.)
+  -- Where the frame a step runs in goes on once the calls it made (down
+  -- to the dlopen) return: the innermost caller of the loader's frames
+  -- whose CFA is not below `cfa`, the frame the step began in (or its
+  -- caller, the step having returned there). (Frames are unwound, not
+  -- named: the thread holds the loader's lock, which dladdr takes.)
   local function resumes_at(id, cfa)
     for _, frame in ipairs(o.session:thread_backtrace(id)) do
-      if frame.cfa == cfa and frame.index > 0 then
+      if frame.index > 0 and frame.cfa >= cfa then
         return frame.pc
       end
     end
@@ -220,10 +221,25 @@ function M.install(dbg, threads, o)
   -- gdb's does: back to the frame it began in, then on with the step
   -- from there, so that a call of the new library's made on the same
   -- line stops at its breakpoint. A stop on the way (a breakpoint in the
-  -- library's constructor) ends the step there.
-  function threads.around_step(step)
+  -- library's constructor) ends the step there. Other steps (finish,
+  -- until, an instruction) do not end in the loader: its stop is off
+  -- while they run, and what the loader did meanwhile is looked at once
+  -- they end.
+  local line_steps = { next = true, step_line = true }
+  function threads.around_step(step, method)
     if not loader_stop then
       return step()
+    elseif not line_steps[method] then
+      loader_stop:disable()
+      local ok, stop = pcall(step)
+      loader_stop:enable()
+      if #points > 0 or next(added) ~= nil then
+        resolve()
+      end
+      if not ok then
+        error(stop, 0)
+      end
+      return stop
     end
     local id = threads.selected
     local from = o.session:thread_frame(id, 0)
