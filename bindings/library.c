@@ -112,9 +112,9 @@ static void close_library(void *p)
   snare_library_close(p);
 }
 
-/* Closes (unloads) the library at index 1 if open; its breakpoints go
-   with it. Idempotent. */
-static int lib_close(lua_State *L)
+/* Ends the library object at index 1 if open, through `end` (close or
+   unloaded). Idempotent. */
+static int end_library(lua_State *L, void (*end)(snare_library *))
 {
   llibrary *l = luaL_checkudata(L, 1, LIBRARY_TYPE);
   if (l->lib == NULL)
@@ -122,11 +122,26 @@ static int lib_close(lua_State *L)
   snare_lua_check_no_callback(L, "close a library");
   snare_library *lib = l->lib;
   l->lib = NULL;
-  snare_library_close(lib);
+  end(lib);
   pushlibraries(L);
   lua_pushnil(L);
   lua_rawseti(L, -2, l->slot);
   return 0;
+}
+
+/* Closes (unloads) the library at index 1 if open; its breakpoints go
+   with it. Idempotent. */
+static int lib_close(lua_State *L)
+{
+  return end_library(L, snare_library_close);
+}
+
+/* lib:unloaded(): the program's loader unmapped the object (its
+   dlclose): its breakpoints, hooks and marks are forgotten without a
+   write, and lib closed. Idempotent. */
+static int lib_unloaded(lua_State *L)
+{
+  return end_library(L, snare_library_unloaded);
 }
 
 static int lib_gc(lua_State *L)
@@ -377,6 +392,7 @@ static const luaL_Reg lib_methods[] = {
     {"symbol_info", lib_symbol_info},
     {"symbol_at", lib_symbol_at},
     {"close", lib_close},
+    {"unloaded", lib_unloaded},
     {NULL, NULL},
 };
 

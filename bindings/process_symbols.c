@@ -30,12 +30,44 @@ static int core_process_symbol(lua_State *L)
   return 2;
 }
 
+typedef struct extent {
+  uint64_t start, end;
+} extent;
+
+/* dl_iterate_phdr visitor: the mapped extent of the object holding
+   snare_lua_is_own_code. */
+static int find_own(struct dl_phdr_info *info, size_t size, void *data)
+{
+  (void)size;
+  extent *own = data;
+  uint64_t here = (uint64_t)(uintptr_t)snare_lua_is_own_code;
+  extent span = {UINT64_MAX, 0};
+  bool holds = false;
+  for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD)
+      continue;
+    uint64_t from = info->dlpi_addr + ph->p_vaddr;
+    uint64_t to = from + ph->p_memsz;
+    span.start = from < span.start ? from : span.start;
+    span.end = to > span.end ? to : span.end;
+    holds = holds || (here >= from && here < to);
+  }
+  if (holds)
+    *own = span;
+  return holds;
+}
+
+/* Found once, through dl_iterate_phdr rather than dladdr: dladdr takes
+   the loader's lock, which a thread stopped at r_debug's breakpoint
+   inside a dlopen holds while its frames are unwound (the step that
+   goes on past the dlopen, cli/pending_breakpoints.lua). */
 bool snare_lua_is_own_code(uint64_t addr)
 {
-  Dl_info at, own;
-  return dladdr((void *)(uintptr_t)addr, &at) != 0 &&
-         dladdr((void *)(uintptr_t)snare_lua_is_own_code, &own) != 0 &&
-         at.dli_fbase == own.dli_fbase;
+  static extent own;
+  if (own.end == 0)
+    dl_iterate_phdr(find_own, &own);
+  return addr >= own.start && addr < own.end;
 }
 
 /* core.is_own_code(addr) -> whether addr lies in snare's own module */

@@ -59,11 +59,16 @@ bool snare_code_function_at(uint64_t addr, snare_function_info *out,
  * `rewritten`: the bytes of [start, start+size) were replaced by their
  * owner (a JIT writing code, snare_memory_write): they are the originals
  * now. `library_opened`: an object was mapped from `file` at `bias`.
+ * `unmapped`: the code in [start, start+size) is gone already (the
+ * program's loader closed the object): forget every byte saved from it,
+ * writing nothing there (another mapping may hold the addresses by
+ * now); every watcher's `unmapped` is told before any `removed`.
  */
 typedef struct snare_code_watcher {
   void (*removed)(uint64_t start, uint64_t size);
   void (*rewritten)(uint64_t start, uint64_t size);
   void (*library_opened)(const char *file, uint64_t bias);
+  void (*unmapped)(uint64_t start, uint64_t size);
 } snare_code_watcher;
 
 /* Registers a watcher (static storage) for as long as the process runs;
@@ -73,6 +78,9 @@ SNARE_HIDDEN void snare_code_watch(const snare_code_watcher *watcher);
    global lock (watchers take it), `rewritten` under it (the writer holds
    it while the bytes change), `library_opened` without it. */
 SNARE_HIDDEN void snare_code_removed(uint64_t start, uint64_t size);
+/* Code unmapped under snare: `unmapped`, then `removed`, to every
+   watcher; without the global lock. */
+SNARE_HIDDEN void snare_code_unmapped(uint64_t start, uint64_t size);
 SNARE_HIDDEN void snare_code_rewritten(uint64_t start, uint64_t size);
 SNARE_HIDDEN void snare_code_library_opened(const char *file, uint64_t bias);
 

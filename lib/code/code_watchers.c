@@ -1,7 +1,7 @@
 /*
  * code_watchers.c - how the parts above code (breakpoints, hooks, marks,
- * patch sites) learn that code went away, was rewritten, or arrived with
- * a library, without code calling them: each registers a watcher when it
+ * patch sites) learn that code went away (or was unmapped under them),
+ * was rewritten, or arrived with a library, without code calling them: each registers a watcher when it
  * is loaded (SNARE_AT_LOAD), and code tells every watcher in turn.
  */
 #include "code/code.h"
@@ -20,6 +20,13 @@ void snare_code_removed(uint64_t start, uint64_t size) {
   for (size_t i = 0; i < watcher_count; i++)
     if (watchers[i]->removed != NULL)
       watchers[i]->removed(start, size);
+}
+
+void snare_code_unmapped(uint64_t start, uint64_t size) {
+  for (size_t i = 0; i < watcher_count; i++)
+    if (watchers[i]->unmapped != NULL)
+      watchers[i]->unmapped(start, size);
+  snare_code_removed(start, size);
 }
 
 void snare_code_rewritten(uint64_t start, uint64_t size) {

@@ -177,6 +177,16 @@ void snare_library_close(snare_library *lib) {
   destroy(lib);
 }
 
+void snare_library_unloaded(snare_library *lib) {
+  if (lib == NULL || lib->handle != NULL) { /* ours stay mapped */
+    snare_library_close(lib);
+    return;
+  }
+  snare_code_unmapped(lib->start, lib->size);
+  forget(lib);
+  destroy(lib);
+}
+
 const char *snare_library_error(void) { return last_error; }
 
 uint64_t snare_library_base(const snare_library *lib) {

@@ -301,9 +301,23 @@ snare_status snare_hook_function(uint64_t fn, const snare_hook_options *opts,
   return status;
 }
 
-static snare_status remove_locked(snare_hook_record *hook) {
-  snare_status status;
-  if (hook->trampoline) {
+/* Whether the hook's jump is still in memory: the code may have been
+   unmapped under it by a dlclose snare did not hear of, and another
+   mapping put there since, which a restore would overwrite. */
+static bool jump_still_there(const snare_hook_record *hook) {
+  uint64_t from = hook->function + hook->patch_offset;
+  uint8_t jump[SNARE_ARCH_JUMP_SIZE], now[SNARE_ARCH_JUMP_SIZE];
+  snare_arch_hook_jump(jump, from, hook->entry);
+  return snare_os_memory_read(from, now, sizeof now) &&
+         memcmp(now, jump, sizeof now) == 0;
+}
+
+/* Takes the hook away; `mapped` false: its function's code was
+   unmapped, and a jump there went with it (nothing is written; the
+   trampoline stays, as it always does). */
+static snare_status remove_locked(snare_hook_record *hook, bool mapped) {
+  snare_status status = SNARE_OK;
+  if (hook->trampoline && mapped && jump_still_there(hook)) {
     /* Threads arriving while the bytes change still find the trampoline,
        which now only runs the original instructions; threads inside its
        relocated copy finish there (it is never freed) and jump back past
@@ -311,7 +325,7 @@ static snare_status remove_locked(snare_hook_record *hook) {
     status = snare_sites_write_jump(hook->function + hook->patch_offset,
                                     hook->original, hook->patch_length,
                                     hook->entry, NULL);
-  } else {
+  } else if (!hook->trampoline) {
     snare_site *site = snare_sites_find(hook->function);
     site->hook = NULL;
     status = snare_sites_update(site, atomic_load(&site->breakpoints));
@@ -328,7 +342,7 @@ static snare_status remove_locked(snare_hook_record *hook) {
 snare_status snare_hook_remove(int id) {
   snare_os_global_lock();
   snare_hook_record *hook = find(id);
-  snare_status status = hook ? remove_locked(hook) : SNARE_NOT_FOUND;
+  snare_status status = hook ? remove_locked(hook, true) : SNARE_NOT_FOUND;
   snare_reclaim();
   if (status == SNARE_OK)
     snare_traps_release_if_unused();
@@ -337,20 +351,30 @@ snare_status snare_hook_remove(int id) {
 }
 
 /* Every active hook on a function starting in [start, start+size): the
-   code there is going away. */
-static void remove_range(uint64_t start, uint64_t size) {
+   code there is going away, or is gone already (`mapped` false). */
+static void remove_hooks_in(uint64_t start, uint64_t size, bool mapped) {
   snare_os_global_lock();
   snare_branch_targets_forget(start, size);
+  if (!mapped) /* the trap hooks' sites too, whoever is told first */
+    snare_sites_forget(start, size);
   bool removed = false;
   for (size_t i = 0; i < hook_count; i++)
     if (atomic_load(&hooks[i]->active) &&
         hooks[i]->function - start < size &&
-        remove_locked(hooks[i]) == SNARE_OK)
+        remove_locked(hooks[i], mapped) == SNARE_OK)
       removed = true;
   snare_reclaim();
   if (removed)
     snare_traps_release_if_unused();
   snare_os_global_unlock();
+}
+
+static void remove_range(uint64_t start, uint64_t size) {
+  remove_hooks_in(start, size, true);
+}
+
+static void unmapped_range(uint64_t start, uint64_t size) {
+  remove_hooks_in(start, size, false);
 }
 
 /* Rewritten code may branch elsewhere: its sweep is made again. */
@@ -360,7 +384,8 @@ static void forget_branches(uint64_t start, uint64_t size) {
 
 SNARE_AT_LOAD static void watch_code(void) {
   static const snare_code_watcher watcher = {.removed = remove_range,
-                                             .rewritten = forget_branches};
+                                             .rewritten = forget_branches,
+                                             .unmapped = unmapped_range};
   snare_code_watch(&watcher);
 }
 

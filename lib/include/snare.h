@@ -638,6 +638,15 @@ SNARE_API snare_status snare_library_open(const char *path,
 SNARE_API snare_status snare_library_describe(const char *path, uint64_t bias,
                                               snare_library **out);
 SNARE_API void snare_library_close(snare_library *lib);
+/*
+ * The program's loader unmapped the object lib describes (a dlclose of
+ * the program's): the breakpoints, hooks, mark hooks and marks snare set
+ * in its code are dropped without a write (the bytes they saved went
+ * with the mapping, and another mapping may hold the addresses now),
+ * and lib is closed. A library snare_library_open loaded is never
+ * unmapped by the program; for it this is snare_library_close.
+ */
+SNARE_API void snare_library_unloaded(snare_library *lib);
 /* Message of the last failed snare_library_open on this thread. */
 SNARE_API const char *snare_library_error(void);
 /* Run-time load address (bias) of the object. */

@@ -124,6 +124,14 @@ static mark_jump *jump_for(uint64_t address) {
   return jump;
 }
 
+void snare_mark_jumps_unmapped(uint64_t start, uint64_t size) {
+  snare_os_global_lock();
+  for (size_t i = 0; i < jump_count; i++)
+    if (jumps[i]->address - start < size)
+      jumps[i]->installed = false; /* the planted nop, if mapped again */
+  snare_os_global_unlock();
+}
+
 /* Writes or removes the jump to match whether any hook traps there. */
 static snare_status settle_jump(mark_jump *jump) {
   bool wanted = atomic_load(&jump->traps) != NULL;

@@ -26,6 +26,7 @@ SNARE_AT_LOAD static void watch_code(void) {
   static const snare_code_watcher code_watcher = {
       .removed = snare_marks_remove_extent,
       .library_opened = snare_usdt_library_opened,
+      .unmapped = snare_mark_jumps_unmapped,
   };
   snare_code_watch(&code_watcher);
 }

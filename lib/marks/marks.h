@@ -63,6 +63,10 @@ SNARE_HIDDEN bool snare_mark_value_valid(const snare_mark_value *value);
 /* ---- mark_hook.c ---- */
 SNARE_HIDDEN void snare_mark_hooks_added(snare_mark *mark);
 SNARE_HIDDEN void snare_mark_hooks_removed(snare_mark *mark);
+/* The code of [start, start+size) was unmapped: the jumps written at
+   marks there went with it, and are never taken away by a write. Takes
+   the global lock. */
+SNARE_HIDDEN void snare_mark_jumps_unmapped(uint64_t start, uint64_t size);
 /* Runs the mark hooks of a trapped site; signal-safe, any thread. */
 SNARE_HIDDEN void snare_mark_hooks_trapped(snare_site *site, void *context);
 

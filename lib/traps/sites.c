@@ -298,6 +298,8 @@ size_t snare_sites_read_instruction(uint64_t addr, uint8_t *dst) {
   return 0;
 }
 
+static bool patch_still_there(snare_site *site);
+
 static snare_status plan_into(snare_site *site) {
   size_t n = snare_sites_read_instruction(site->address, site->original);
   if (n == 0)
@@ -342,6 +344,16 @@ static snare_status unjump_over(uint64_t addr) {
 
 snare_status snare_sites_acquire(uint64_t addr, snare_site **out) {
   snare_site *site = snare_sites_find(addr);
+  if (site != NULL && (site->patched || site->jump_length != 0))
+    patch_still_there(site);
+  if (site != NULL && site->gone) {
+    /* Code mapped again where a site's code went: its instruction is
+       read anew, and its trap written again by its next update. */
+    snare_status replanned = plan_into(site);
+    if (replanned != SNARE_OK)
+      return replanned;
+    site->gone = false;
+  }
   if (site != NULL) {
     *out = site;
     return SNARE_OK;
@@ -386,6 +398,38 @@ static bool any_enabled(const snare_site_breakpoints *list) {
   return false;
 }
 
+/* Forgets what snare wrote at the site without writing: its code was
+   unmapped. */
+static void forget_site(snare_site *site, void *arg) {
+  (void)arg;
+  site->gone = true;
+  site->patched = false;
+  site->jump_length = 0;
+}
+
+void snare_sites_forget(uint64_t addr, uint64_t n) {
+  snare_sites_batch_flush(); /* a trap queued there is written, then forgotten */
+  each_site(addr, addr + n, forget_site, NULL);
+}
+
+/* Whether the patch at the site (its trap, or its jump) is still in
+   memory, before it is taken away: the code may have been unmapped
+   under it by a dlclose snare did not hear of, and another mapping put
+   there since, whose bytes a restore would overwrite. A site whose patch
+   is not there is forgotten. */
+static bool patch_still_there(snare_site *site) {
+  size_t n = site->jump_length ? site->jump_length : snare_arch_trap_size;
+  const uint8_t *ours =
+      site->jump_length ? site->jump_bytes : snare_arch_trap_instruction;
+  uint8_t now[SNARE_JUMP_WINDOW_MAX];
+  snare_sites_batch_flush(); /* a trap the batch holds back is written */
+  if (snare_os_memory_read_fast(site->address, now, n) &&
+      memcmp(now, ours, n) == 0)
+    return true;
+  forget_site(site, NULL);
+  return false;
+}
+
 snare_status snare_sites_update(snare_site *site, snare_site_breakpoints *list) {
   /* A jump serves breakpoints only: hooks and mark hooks trap. */
   if (site->jump_length != 0 &&
@@ -396,7 +440,9 @@ snare_status snare_sites_update(snare_site *site, snare_site_breakpoints *list) 
       return status;
   }
   bool want_trap = site->jump_length == 0 && wants_trap(site, list);
-  if (site->jump_length == 0 && want_trap != site->patched) {
+  if (site->patched && !want_trap && !site->gone)
+    patch_still_there(site);
+  if (site->jump_length == 0 && want_trap != site->patched && !site->gone) {
     const uint8_t *bytes = want_trap ? snare_arch_trap_instruction
                                      : site->original;
     bool deferred = want_trap && snare_sites_batch_defers() &&
@@ -492,6 +538,7 @@ snare_status snare_sites_jump(snare_site *site, const uint8_t *bytes,
   if (ok) {
     site->jump_record = record;
     site->jump_length = n;
+    memcpy(site->jump_bytes, bytes, n);
   } else { /* put the original bytes back, the first last */
     write_now(site->address + snare_arch_trap_size,
                         site->jump_original + snare_arch_trap_size,
@@ -510,7 +557,7 @@ snare_status snare_sites_jump(snare_site *site, const uint8_t *bytes,
    prefetch) could see half of each, and the stop serialises them. */
 snare_status snare_sites_unjump(snare_site *site) {
   size_t n = site->jump_length;
-  if (n == 0)
+  if (n == 0 || !patch_still_there(site))
     return SNARE_OK;
   snare_moved_code nobody = {.from = site->address};
   snare_sites_batch_flush(); /* nothing may allocate while stopped */
@@ -626,6 +673,8 @@ bool snare_sites_read_original(uint64_t addr, uint8_t *dst, size_t n) {
 
 static void repatch(snare_site *site, void *arg) {
   (void)arg;
+  if (site->gone)
+    return;
   if (site->jump_length != 0) {
     /* New bytes over the jump: its relocated copy is stale, the site
        goes back to a trap. */
@@ -671,8 +720,17 @@ static void rewritten(uint64_t start, uint64_t size) {
   snare_sites_rewritten(start, (size_t)size);
 }
 
+/* Unmapped code: every site there is forgotten before any of its users
+   lets it go (code tells `unmapped` before `removed`). */
+static void unmapped(uint64_t start, uint64_t size) {
+  snare_os_global_lock();
+  snare_sites_forget(start, size);
+  snare_os_global_unlock();
+}
+
 SNARE_AT_LOAD static void watch_code(void) {
-  static const snare_code_watcher watcher = {.rewritten = rewritten};
+  static const snare_code_watcher watcher = {.rewritten = rewritten,
+                                             .unmapped = unmapped};
   snare_code_watch(&watcher);
 }
 

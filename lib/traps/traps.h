@@ -137,6 +137,7 @@ typedef struct snare_site {
      bytes, instead of a trap; what they held. */
   size_t jump_length;
   uint8_t jump_original[SNARE_JUMP_WINDOW_MAX];
+  uint8_t jump_bytes[SNARE_JUMP_WINDOW_MAX]; /* the jump written there */
   const void *jump_record; /* that trampoline's record */
   /* A trap was written here once: a thread may still be in its
      out-of-line slot, bound back into the bytes a jump would replace,
@@ -145,6 +146,9 @@ typedef struct snare_site {
   /* The stop trap of a breakpoint trampoline: that trampoline's record
      (the site is only a marker, never patched). */
   void *stop_of;
+  /* The code under the site was unmapped (snare_sites_forget): nothing
+     is written there any more, whatever the site's users ask. */
+  bool gone;
 } snare_site;
 
 /* Handlers currently inside snare_fault_dispatch (not parked). */
@@ -235,6 +239,15 @@ SNARE_HIDDEN bool snare_sites_read_original(uint64_t addr, uint8_t *dst,
    how many. Under the global lock, which keeps an open library's code
    mapped: that is read without a system call. */
 SNARE_HIDDEN size_t snare_sites_read_instruction(uint64_t addr, uint8_t *dst);
+/*
+ * The code of [addr, addr+n) was unmapped (a library the program's
+ * loader closed): its sites' saved bytes and jumps went with it. Each
+ * site there is marked gone and holds no patch, so that its users
+ * (breakpoints, hooks, mark hooks) drop it without a write: the address
+ * may belong to another mapping by now. The sites themselves go as their
+ * users let them go. Under the global lock; idempotent.
+ */
+SNARE_HIDDEN void snare_sites_forget(uint64_t addr, uint64_t n);
 /* Re-applies traps over [addr, addr+n) after a write, taking the new
    bytes as the originals. */
 SNARE_HIDDEN void snare_sites_rewritten(uint64_t addr, size_t n);

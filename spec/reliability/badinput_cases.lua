@@ -445,7 +445,7 @@ cases.groups.library = {
   debug_file = {},
   marks = {},
   probes = {},
-  close = closing, __close = closing, __gc = closing,
+  close = closing, unloaded = closing, __close = closing, __gc = closing,
   __tostring = {},
   __index = index_entry { "closed", "path", "base", "symbol" },
 }

@@ -302,7 +302,7 @@ local function after_running_step(self, id, stop)
 end
 
 -- Runs `go()`, a step of the selected thread returning its stop (through
--- `self.around_step(go)` when that is set), with the other threads
+-- `self.around_step(go, method)` when that is set), with the other threads
 -- parked or running as scheduler-locking says. A step
 -- that ended in the program's exit leaves its thread unparked: it runs
 -- on to the end, and so does every thread that runs (one asked to stop
@@ -310,7 +310,7 @@ end
 local function stepped(self, method, go)
   if self.around_step then -- (set by whoever needs it)
     local inner = go
-    go = function() return self.around_step(inner) end
+    go = function() return self.around_step(inner, method) end
   end
   local id = self.selected
   local locked = self:locked(stepping[method] and "step" or "run")

@@ -1,8 +1,9 @@
 --- What the prompt of `snare debug -- PROG` carries from one process to
 -- the next, as gdb keeps it across runs: each breakpoint with its
 -- number, the line that made it (`break f`, `tbreak f`), enabled or not,
--- its condition, the crossings still to ignore, its commands and its
--- hit count (shown until the program runs again, when it starts again
+-- its condition (and whether it was read: a pending one's is part of
+-- its text until then), the crossings still to ignore, its commands and
+-- its hit count (shown until the program runs again, when it starts again
 -- from 0, as gdb's does); the next number to give; the value
 -- history (`$1`...), each value as its type's name and bytes, the type
 -- found again by name in the new process (a value whose type has no C
@@ -16,9 +17,11 @@ local carry = {}
 
 --- Breakpoint `bp`'s hit count as gdb's (`note`: its prompt note): the
 -- crossings but those where its condition was false (in Lua, or in the
--- core's native program).
+-- core's native program), and those of its earlier settings in an
+-- object the loader has closed since (note.hits_before).
 function carry.hits(bp, note)
   return math.max(0, bp.hits - (note.untrue or 0) - (bp.native_rejected or 0))
+         + (note.hits_before or 0)
 end
 
 --- The state of the prompt `dbg` to carry: `made` lists {line =, id =}
@@ -41,7 +44,8 @@ function carry.save(dbg, session, made, highest, started)
       breakpoints[#breakpoints + 1] = {
         m.id, m.line, bp.enabled, note.condition or false, note.ignore or 0,
         note.commands or {},
-        started and carry.hits(bp, note) or note.earlier_hits or 0 }
+        started and carry.hits(bp, note) or note.earlier_hits or 0,
+        not note.unparsed }
     end
   end
   local history = {}
@@ -58,7 +62,7 @@ end
 -- breakpoint it made, if any.
 function carry.restore(dbg, session, carried, execute)
   for _, b in ipairs(carried.breakpoints or {}) do
-    local id, line, enabled, condition, ignore, commands, hits =
+    local id, line, enabled, condition, ignore, commands, hits, parsed =
       table.unpack(b)
     session:breakpoint_numbers_from(id)
     local made = execute(line)
@@ -69,6 +73,8 @@ function carry.restore(dbg, session, carried, execute)
       note.ignore = ignore > 0 and ignore or nil
       note.commands = #commands > 0 and commands or nil
       note.earlier_hits = (hits or 0) > 0 and hits or nil
+      -- (a pending one whose condition was read once it was set shows it)
+      note.unparsed = note.unparsed and not parsed or nil
       if not enabled then
         execute("disable " .. made)
       end
@@ -94,6 +100,7 @@ function carry.started(dbg)
   for _, note in pairs(dbg.notes) do
     note.earlier_hits = nil
     note.untrue = nil -- (the new process's crossings are counted anew)
+    note.hits_before = nil
   end
 end
 

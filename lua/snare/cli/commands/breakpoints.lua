@@ -153,9 +153,15 @@ local function set_breakpoint(dbg, args, temporary, number)
   ok, bp = pcall(dbg.session.breakpoint, dbg.session, location, opts)
   if not ok then
     -- a function of no object loaded yet: gdb's pending breakpoint
-    if dbg.make_pending and not number and type(bp) == "string"
-       and bp:match("unknown symbol") and where:match("^[%a_][%w_]*$") then
-      return dbg:make_pending(args, where, temporary)
+    -- (or a line of a source file no object loaded yet has)
+    local missing = type(bp) == "string"
+      and (bp:match("unknown symbol") and where:match("^[%a_][%w_]*$")
+           and string.format('Function "%s" not defined.', where)
+           or bp:match("no source file named") and where:match("^[^%s:]+:%d+$")
+           and string.format("No source file named %s.",
+                             where:match("^(.*):")))
+    if dbg.make_pending and not number and missing then
+      return dbg:make_pending(args, missing, temporary)
     end
     dbg:location_failed(bp, where)
   end
@@ -290,7 +296,7 @@ local function info_breakpoints(dbg, args)
                                  not stub and note.frame,
                                  note.function_start)))
     end
-    if note.condition then
+    if note.condition and not note.unparsed then
       dbg:out("\tstop only if " .. note.condition)
     end
     -- (before `run`, the count of the last run, as gdb shows it)
