@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -578,6 +579,7 @@ static bool preloaded(void) {
 }
 
 static void start(void) {
+  agent_real_resolve();
   if (!preloaded())
     return;
   agent_follow_start(); /* before the agent's variables are taken */
@@ -624,6 +626,57 @@ void agent_attach_main_thread(void) {
   set_state(RUNNING);
 }
 
+/*
+ * agent_call_on_stack(fn, top): calls fn with the stack pointer at top
+ * (rounded down to 16), then returns on the caller's stack. rbp frames
+ * the switch, so an unwinder inside fn reaches the caller's frames.
+ */
+__asm__(".text\n"
+        ".globl agent_call_on_stack\n"
+        ".hidden agent_call_on_stack\n"
+        ".type agent_call_on_stack, @function\n"
+        "agent_call_on_stack:\n"
+        "  .cfi_startproc\n"
+        "  push %rbp\n"
+        "  .cfi_def_cfa_offset 16\n"
+        "  .cfi_offset %rbp, -16\n"
+        "  mov %rsp, %rbp\n"
+        "  .cfi_def_cfa_register %rbp\n"
+        "  and $-16, %rsi\n"
+        "  mov %rsi, %rsp\n"
+        "  call *%rdi\n"
+        "  mov %rbp, %rsp\n"
+        "  pop %rbp\n"
+        "  .cfi_def_cfa %rsp, 8\n"
+        "  ret\n"
+        "  .cfi_endproc\n"
+        ".size agent_call_on_stack, .-agent_call_on_stack\n");
+__attribute__((visibility("hidden"))) void agent_call_on_stack(void (*fn)(void),
+                                                               void *top);
+
+/* The stack the agent's work on the main thread runs on (its start, and
+   the attach at main): Lua's start and the modules it loads go deep,
+   and on the main thread's stack they would leave their bytes (stack
+   canaries, saved registers) where the program's first calls keep their
+   locals, which read them while uninitialised (gdb's program reads what
+   the C library left there, or zeros). Mapped once, kept: reserved, not
+   committed, and only the main thread runs on it, one call at a time. */
+#define OWN_STACK_SIZE (8u << 20)
+static void *own_stack;
+
+void agent_on_own_stack(void (*fn)(void)) {
+  if (own_stack == NULL) {
+    void *stack = mmap(NULL, OWN_STACK_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
+                       -1, 0);
+    own_stack = stack == MAP_FAILED ? NULL : stack;
+  }
+  if (own_stack == NULL)
+    fn(); /* on the program's stack, as before */
+  else
+    agent_call_on_stack(fn, (char *)own_stack + OWN_STACK_SIZE);
+}
+
 /* The threads the agent's start starts are its own (snare.core may start
    some as it loads); then the main thread is the program's again. */
 __attribute__((constructor)) static void agent_start(void) {
@@ -632,9 +685,8 @@ __attribute__((constructor)) static void agent_start(void) {
      with the environment it had, as it would without snare. */
   fenv_t program_environment;
   fegetenv(&program_environment);
-  agent_real_resolve();
   agent_own_thread = true;
-  start();
+  agent_on_own_stack(start);
   agent_own_thread = false;
   fesetenv(&program_environment);
 }

@@ -79,6 +79,8 @@ typedef struct agent_real {
                const sigset_t *);
   int (*pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *,
                  const sigset_t *);
+  int (*start_main)(int (*)(int, char **, char **), int, char **,
+                    void (*)(void), void (*)(void), void (*)(void), void *);
 } agent_real;
 
 extern agent_real real;
@@ -135,6 +137,9 @@ int agent_l_running(struct lua_State *L);
 /* The main thread attaches itself to the script's session, stopped, and
    returns when the script resumes it. */
 void agent_attach_main_thread(void);
+/* Runs fn on the main thread on a stack of the agent's own, so that the
+   program's stack below its frames keeps the bytes it has without snare. */
+void agent_on_own_stack(void (*fn)(void));
 
 /* agent/threads.c: the main thread attached itself / a fork's child has
    nothing attached. */

@@ -44,4 +44,5 @@ void agent_real_resolve(void) {
   RESOLVE(select, "select");
   RESOLVE(ppoll, "ppoll");
   RESOLVE(pselect, "pselect");
+  RESOLVE(start_main, "__libc_start_main");
 }

@@ -11,19 +11,11 @@
  * agent, preloaded, is called first; it hands the C library a main of its
  * own that attaches the main thread, then calls the program's.
  */
-#include <dlfcn.h>
-#include <stdio.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include "agent.h"
 
 typedef int (*program_main_fn)(int, char **, char **);
-typedef int (*start_main_fn)(program_main_fn, int, char **, void (*)(void),
-                             void (*)(void), void (*)(void), void *);
 
 static program_main_fn program_main;
-static start_main_fn real_start; /* libc's, behind the agent */
 
 /* Both functions end in a jump to the function they call (a sibling
    call, asked for at every optimisation level): they leave no frame of
@@ -34,7 +26,7 @@ static start_main_fn real_start; /* libc's, behind the agent */
 NO_FRAME_LEFT static int main_after_init(int argc, char **argv, char **envp) {
   if (agent_current_state() == SESSION) {
     agent_own_thread = true;
-    agent_attach_main_thread();
+    agent_on_own_stack(agent_attach_main_thread);
     agent_own_thread = false;
   }
   return program_main(argc, argv, envp);
@@ -44,14 +36,12 @@ NO_FRAME_LEFT AGENT_INTERPOSE int
 __libc_start_main(program_main_fn main, int argc, char **argv,
                   void (*init)(void), void (*fini)(void),
                   void (*rtld_fini)(void), void *stack_end) {
-  *(void **)&real_start = dlsym(RTLD_NEXT, "__libc_start_main");
-  if (real_start == NULL) {
-    fputs("snare agent: no __libc_start_main behind the agent\n", stderr);
-    syscall(SYS_exit_group, 125); /* _exit is the agent's own */
-  }
+  /* found by the agent's start, on its own stack: dlsym here would leave
+     the loader's frames where main's callees keep their locals */
+  agent_real_resolve();
   if (the_agent.attach_at_main) {
     program_main = main;
     main = main_after_init;
   }
-  return real_start(main, argc, argv, init, fini, rtld_fini, stack_end);
+  return real.start_main(main, argc, argv, init, fini, rtld_fini, stack_end);
 }
