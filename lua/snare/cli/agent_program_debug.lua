@@ -433,20 +433,24 @@ end
 -- finds it stopped (`continue` goes on from there, `break main` is set
 -- in the loaded program).
 local function take_held()
-  local held = state_file.read(state_path)
+  -- (none when the held prompt failed: then the queue goes on where it
+  -- started)
+  local held = state_file.read(state_path) or {}
   agent.session:breakpoint(entry_point(), { temporary = true,
                                             internal = true })
   started = true
   report.unloaded_image = nil
   dbg.pending_stub = nil
   run_carry.started(dbg)
-  state.next = held.next
+  state.next = held.next or state.next
   local stop = view:continue()
   local out = dbg.out
   dbg.out = function() end
   dbg:show_stop(stop)
   dbg.out = out
-  dbg:execute(held.handed)
+  if held.handed then
+    dbg:execute(held.handed)
+  end
 end
 
 -- `run` and `start` once the program ran: a fresh process does them.

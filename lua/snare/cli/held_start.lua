@@ -30,12 +30,17 @@ local expr = require "snare.expr"
 local report = require "snare.cli.report"
 local shared_objects = require "snare.cli.shared_objects"
 local state_file = require "snare.cli.debug_state"
+local Signals = require "snare.cli.program_signals"
 
 local pid = tonumber(os.getenv("SNARE_HELD_PID"))
 local interpreter = shared_objects.interpreter("/proc/" .. pid .. "/exe")
 local answers = assert(io.open("/dev/fd/3", "r"))
 local requests = assert(io.open("/dev/fd/4", "w"))
 io.stdout:setvbuf("line")
+if not interactive then
+  -- no read-ahead: what the prompt does not read stays the program's
+  io.stdin:setvbuf("no")
+end
 
 -- One request to snare_start; its answer's words after "ok", or nil and
 -- the answer.
@@ -122,10 +127,13 @@ for _, object in ipairs(objects) do
   link_base = link_base == math.huge and 0 or link_base
   object.bias = object.base - (link_base - link_base % 4096)
   object.symbols = shared_objects.code_symbols(object.path)
+  local from, to = shared_objects.text_range(object.path)
+  object.text = from and { from + object.bias, to + object.bias }
   if object.base == loader_base and interpreter then
     loader, object.name = object, interpreter
-    local own = snare.load(interpreter) -- (this process's own loader)
-    local debug_file = own and own:debug_file()
+    -- (this process's own loader: the same file, its DWARF found once)
+    loader.own = snare.load(interpreter)
+    local debug_file = loader.own and loader.own:debug_file()
     for _, sym in ipairs(debug_file and shared_objects.code_symbols(debug_file)
                          or {}) do
       object.symbols[#object.symbols + 1] = sym
@@ -137,8 +145,7 @@ end
 -- The object and the symbol at or before addr: "_start", "_start+3".
 local function object_at(addr)
   for _, object in ipairs(objects) do
-    local from, to = shared_objects.text_range(object.path)
-    if from and addr >= from + object.bias and addr < to + object.bias then
+    if object.text and addr >= object.text[1] and addr < object.text[2] then
       return object
     end
   end
@@ -384,14 +391,14 @@ local function info_sharedlibrary()
     out("No shared libraries loaded at this time.")
     return
   end
-  local from, to = shared_objects.text_range(loader.path)
-  local own = snare.load(interpreter)
+  local from, to = table.unpack(loader.text)
+  local own = loader.own
   local fns = own and own:functions() or {}
   local debug = #fns > 0 and own:line_at(fns[1].address) ~= nil
   out("From                To                  Syms Read   Shared Object "
       .. "Library")
-  out(string.format("0x%016x  0x%016x  %-11s %s", from + loader.bias,
-                    to + loader.bias, debug and "Yes" or "Yes (*)",
+  out(string.format("0x%016x  0x%016x  %-11s %s", from, to,
+                    debug and "Yes" or "Yes (*)",
                     loader.name))
   if not debug then
     out("(*): Shared library is missing debugging information.")
@@ -407,12 +414,17 @@ local function step(count, over)
       end
     end
     local ok, why = ask("step")
-    if not ok then
-      local code = tonumber(why:match("^exited (%d+)"))
-      local signal = tonumber(why:match("^killed (%d+)"))
-      state.ended = signal and "signal" or "exit"
-      state.signal = signal
-      return true, code
+    local received = not ok and tonumber(why:match("^signal (%d+)"))
+    if received then -- (delivered when the program goes on)
+      local name, description = Signals.describe(received)
+      out("")
+      out(("Program received signal %s, %s."):format(name or received,
+                                                      description or ""))
+      break
+    elseif not ok then
+      state.ended = why:match("^killed") and "signal" or "exit"
+      state.signal = tonumber(why:match("^killed (%d+)"))
+      return true
     end
   end
   show_stop(registers().rip)
@@ -529,9 +541,15 @@ end
 local next_line, close_input = require("snare.cli.input")
   .queue_then_terminal(queue, state, batch)
 
-if interactive then
-  out("Starting program: " .. (io.popen("readlink /proc/" .. pid .. "/exe")
-                                  :read("l") or ""))
+if interactive then -- as gdb, which says it on a terminal only
+  local f = assert(io.open("/proc/" .. pid .. "/cmdline", "rb"))
+  local words = {}
+  for word in f:read("a"):gmatch("[^%z]+") do
+    words[#words + 1] = word
+  end
+  f:close()
+  words[1] = io.popen("readlink /proc/" .. pid .. "/exe"):read("l") or words[1]
+  out("Starting program: " .. table.concat(words, " "))
 end
 out("")
 out("Program stopped.")

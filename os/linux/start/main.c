@@ -89,7 +89,10 @@ static bool wait_stop(held *h) {
       return false;
     }
   if (WIFSTOPPED(status)) {
-    h->pending = WSTOPSIG(status) == SIGTRAP ? 0 : WSTOPSIG(status);
+    /* SIGINT is the terminal's Ctrl-C, meant for the prompt (gdb's
+       inferior does not get it either): dropped, never delivered */
+    int sig = WSTOPSIG(status);
+    h->pending = sig == SIGTRAP || sig == SIGINT ? 0 : sig;
     return true;
   }
   h->ended = true;
