@@ -264,7 +264,8 @@ local function address(text)
     local regs = registers()
     local base = regs[aliases[reg] or reg]
     local delta = offset ~= "" and math.tointeger(tonumber(offset))
-    if not base or (sign ~= "" and not delta) then
+    if not base or (sign ~= "") ~= (offset ~= "") or (sign ~= "" and not delta)
+    then
       return nil
     end
     return base + (sign == "-" and -delta or delta or 0)
