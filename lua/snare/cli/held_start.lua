@@ -7,7 +7,7 @@
 -- answers its requests on fds 3 and 4 (the registers, memory, a single
 -- step, release, kill). The commands a user types there are answered
 -- here as gdb 13 answers them: info registers, print of a register, x,
--- stepi, nexti (over anything but a call), disassemble, bt, info
+-- stepi, nexti, disassemble, bt, info
 -- sharedlibrary. Any other command hands the program over: the state
 -- file says which command that is, the program is released, the agent
 -- comes up in it and runs that command first (snare.cli.agent_program_
@@ -367,8 +367,8 @@ end
 -- bt: the loader's _start has no call frame information, and gdb falls
 -- back on the stack: each word from the stack pointer up is taken for a
 -- return address, to the first 0. A static program's _start marks its
--- return address undefined: it is the outermost frame.
-local function backtrace()
+-- return address undefined: it is the outermost frame. At most `limit`.
+local function backtrace(limit)
   local regs = registers()
   local lines = { string.format("#0  %s", report.frame_line(regs.rip)) }
   if object_at(regs.rip) == loader and loader then
@@ -382,8 +382,8 @@ local function backtrace()
       sp = sp + 8
     until not pc or pc == 0 or #lines > 64
   end
-  for _, line in ipairs(lines) do
-    out(line)
+  for i = 1, math.min(#lines, limit or #lines) do
+    out(lines[i])
   end
 end
 
@@ -408,13 +408,17 @@ end
 
 local function step(count, over)
   for _ = 1, count do
-    if over then
-      local insn = (instructions(registers().rip, 1) or {})[1]
-      if insn and insn.text:match("^call") then
-        return false
-      end
+    local regs = registers()
+    local insn = over and (instructions(regs.rip, 1) or {})[1]
+    local ok, why
+    if insn and insn.text:match("^call") then
+      -- gdb 13's own nexti over the loader's first call loses its step's
+      -- end and lets the program run on; here it ends after the call
+      ok, why = ask(string.format("over %x %x", regs.rip + insn.length,
+                                  regs.rsp)) -- (the stack back where it is)
+    else
+      ok, why = ask("step")
     end
-    local ok, why = ask("step")
     local received = not ok and tonumber(why:match("^signal (%d+)"))
     if received then -- (delivered when the program goes on)
       local name, description = Signals.describe(received)
@@ -485,10 +489,12 @@ local held = {
   nexti = function(args) return step(tonumber(args) or 1, true) end,
   disassemble = disassemble,
   backtrace = function(args)
-    if args ~= "" then
+    -- (bt N: the first N frames; under -batch gdb says no more)
+    local limit = math.tointeger(tonumber(args:match("^%d+$") or ""))
+    if args ~= "" and not (limit and limit > 0) then
       return false
     end
-    backtrace()
+    backtrace(limit)
     return true
   end,
   kill = function()

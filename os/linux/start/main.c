@@ -17,6 +17,8 @@
  *   registers      -> ok NAME=HEX ... (the general registers)
  *   read ADDR SIZE -> ok HEX | error ERRNO
  *   step           -> ok | signal N | exited STATUS | killed N
+ *   over ADDR SP   -> as step, for the run until the program is back at
+ *                     ADDR with its stack pointer at SP or above
  *   release        -> ok (detached: the program goes on, untraced)
  *   kill           -> ok (SIGKILL; gdb's `kill`)
  *
@@ -32,6 +34,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +110,65 @@ static void release(held *h) {
   h->traced = false;
 }
 
+static bool single_step(held *h) {
+  int signal = h->pending;
+  h->pending = 0;
+  if (ptrace(PTRACE_SINGLESTEP, h->pid, NULL, (void *)(long)signal) != 0)
+    return false;
+  wait_stop(h);
+  return true;
+}
+
+/* Runs the program until it is back at return_to with its stack pointer
+   at sp or above (a call stepped over), with an int3 there for the time of the
+   run (ptrace writes the text's private copy, and the word is put back
+   before this returns, whatever stopped the program). False and errno
+   when ptrace refuses. */
+static bool step_over(held *h, uint64_t return_to, uint64_t sp) {
+  errno = 0;
+  long word = ptrace(PTRACE_PEEKTEXT, h->pid, (void *)return_to, NULL);
+  if (errno != 0)
+    return false;
+  long trap = (long)(((unsigned long)word & ~0xffUL) | 0xcc);
+  for (;;) {
+    if (ptrace(PTRACE_POKETEXT, h->pid, (void *)return_to, (void *)trap) != 0)
+      return false;
+    int signal = h->pending;
+    h->pending = 0;
+    bool ran = ptrace(PTRACE_CONT, h->pid, NULL, (void *)(long)signal) == 0;
+    bool stopped = ran && wait_stop(h);
+    if (!stopped)
+      return ran; /* (gone: nothing to put back) */
+    ptrace(PTRACE_POKETEXT, h->pid, (void *)return_to, (void *)word);
+    struct user_regs_struct regs;
+    if (ptrace(PTRACE_GETREGS, h->pid, NULL, &regs) != 0)
+      return false;
+    if (h->pending || regs.rip != return_to + 1)
+      return true; /* another signal, or a trap of its own */
+    regs.rip = return_to;
+    if (ptrace(PTRACE_SETREGS, h->pid, NULL, &regs) != 0)
+      return false;
+    if (regs.rsp >= sp)
+      return true;
+    /* a deeper call came back there: past it, then on */
+    if (!single_step(h))
+      return false;
+    if (h->ended || h->pending)
+      return true;
+  }
+}
+
+static void tell_step(const held *h, bool done, FILE *out) {
+  if (!done)
+    fprintf(out, "error %d\n", errno);
+  else if (!h->ended)
+    fprintf(out, h->pending ? "signal %d\n" : "ok\n", h->pending);
+  else if (WIFSIGNALED(h->status))
+    fprintf(out, "killed %d\n", WTERMSIG(h->status));
+  else
+    fprintf(out, "exited %d\n", WEXITSTATUS(h->status));
+}
+
 static const char *const register_names[] = {
     "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8",
     "rax", "rcx", "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags",
@@ -144,16 +206,9 @@ static void answer(held *h, char *request, FILE *out) {
       fprintf(out, "%02x", bytes[i]);
     fputc('\n', out);
   } else if (strcmp(request, "step") == 0) {
-    int signal = h->pending;
-    h->pending = 0;
-    if (ptrace(PTRACE_SINGLESTEP, h->pid, NULL, (void *)(long)signal) != 0)
-      fprintf(out, "error %d\n", errno);
-    else if (wait_stop(h))
-      fprintf(out, h->pending ? "signal %d\n" : "ok\n", h->pending);
-    else if (WIFSIGNALED(h->status))
-      fprintf(out, "killed %d\n", WTERMSIG(h->status));
-    else
-      fprintf(out, "exited %d\n", WEXITSTATUS(h->status));
+    tell_step(h, single_step(h), out);
+  } else if (sscanf(request, "over %llx %llx", &address, &size) == 2) {
+    tell_step(h, step_over(h, address, size), out);
   } else if (strcmp(request, "release") == 0) {
     release(h);
     fputs("ok\n", out);
