@@ -13,6 +13,7 @@
 --   build/disasm_oracle/driver      spec/disasm_oracle/driver.c
 --   build/lib/snare_agent.so        agent/: the LD_PRELOAD agent
 --   build/bin/snare_attach          os/linux/attach/: snare attach's helper
+--   build/bin/snare_start           os/linux/start/: starti's held start
 -- Built once, never sanitized, the same in both configurations:
 --   build/fixtures/O0/libNAME.so    spec/fixtures/NAME.c at -g -O0
 --   build/fixtures/O2/libNAME.so    spec/fixtures/NAME.c at -g -O2
@@ -66,7 +67,8 @@ end
 project "snare_core"
   kind "StaticLib"
   files { "lib/**.c", "arch/x86_64/**.c", "os/linux/**.c" }
-  excludes { "os/linux/attach/**.c" } -- the helper below, a program
+  -- the helpers below, programs
+  excludes { "os/linux/attach/**.c", "os/linux/start/**.c" }
   core_settings("snare_core", "lib")
 
 -- The interpreter that loads the module provides the Lua symbols, so
@@ -109,6 +111,14 @@ project "snare_attach"
   targetname "snare_attach"
   links { "elf" }
   core_settings("snare_attach", "bin")
+
+-- The helper of `starti` at `snare debug -- PROG` (os/linux/start/): the
+-- program held by ptrace at its first instruction while a prompt asks.
+project "snare_start"
+  kind "ConsoleApp"
+  files { "os/linux/start/**.c" }
+  targetname "snare_start"
+  core_settings("snare_start", "bin")
 
 project "snare_tests"
   kind "ConsoleApp"

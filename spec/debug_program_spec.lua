@@ -259,7 +259,7 @@ rm -f "$out"
                                  "run 9", "-ex", "start 4 5", "-ex", "p argc",
                                  program }
     assert.equals(0, status)
-    assert.matches("exited with code 11%]\n", out) -- 9, as gdb: in octal
+    assert.matches("exited with code 011%]\n", out) -- 9, as gdb: in octal
     assert.matches("main %(argc=3, argv=0x%x+%) at " .. src .. "debug_program.c:46\n", out)
     assert.matches("\n%$1 = 3\n$", out)
   end)

@@ -8,12 +8,17 @@ local helpers = require "spec.debug_program_helpers"
 
 local M = {}
 
-local function lines(text)
+local function every_address(line)
+  return (line:gsub("0x%x+", "0x"))
+end
+
+local function lines(text, mask)
   local kept = {}
   for line in text:gmatch("[^\n]+") do
     if not line:match("^%[Thread debugging") and not line:match("^Using host")
     then
-      kept[#kept + 1] = line:gsub("0x%x+", "0x"):gsub("process %d+", "process")
+      kept[#kept + 1] = (mask or every_address)(line):gsub("process %d+",
+                                                           "process")
     end
   end
   return kept
@@ -22,10 +27,13 @@ end
 --- Runs both on `program` (args after it) with `commands`; returns the
 -- number of lines that differ (each position compared, and the extra
 -- lines of the longer output) and gdb's and snare's lines.
+-- `commands.mask`, when set, is what is taken out of each line instead
+-- of every address: a function from the line to the line compared.
 function M.mismatches(commands, program, ...)
   local gout, gerr = helpers.gdb_batch(commands, program, ...)
   local sout, serr = helpers.snare_debug(commands, program, ...)
-  local g, s = lines(gout .. gerr), lines(sout .. serr)
+  local g = lines(gout .. gerr, commands.mask)
+  local s = lines(sout .. serr, commands.mask)
   local count = 0
   for i = 1, math.max(#g, #s) do
     if g[i] ~= s[i] then

@@ -944,6 +944,19 @@ SNARE_API snare_status snare_disassemble(uint64_t addr,
                                          char *text, size_t cap,
                                          size_t *length);
 
+/*
+ * As snare_disassemble, for the first instruction of `bytes` (avail of
+ * them) as they would sit at addr: another process's code, read by its
+ * tracer (starti's held stop). UNDECODABLE if they hold no whole
+ * instruction; INVALID_ARGUMENT as snare_disassemble, or for NULL bytes
+ * with avail > 0. Any thread.
+ */
+SNARE_API snare_status snare_disassemble_bytes(uint64_t addr,
+                                               snare_disassembly_flavor flavor,
+                                               const uint8_t *bytes,
+                                               size_t avail, char *text,
+                                               size_t cap, size_t *length);
+
 /* ------------------------------------------------------------------ */
 /* Backtraces and variables                                            */
 

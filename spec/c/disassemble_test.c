@@ -374,3 +374,40 @@ Test(disassemble, errors) {
                SNARE_UNDECODABLE);
   munmap(page, 8192);
 }
+
+/* Another process's code (starti's held stop reads it through ptrace):
+   decoded from the bytes given, targets relative to the address they sit
+   at there, never read from this process. */
+Test(disassemble, decodes_bytes_given_as_at_another_address) {
+  static const uint8_t code[] = {0x48, 0x89, 0xe7, 0xe8, 0xf8, 0x0b, 0x00,
+                                 0x00};
+  const uint64_t at = 0x7ffff7fe4b70; /* the loader's _start there */
+  char text[128];
+  size_t length;
+  cr_assert_eq(snare_disassemble_bytes(at, SNARE_DISASSEMBLY_ATT, code,
+                                       sizeof code, text, sizeof text,
+                                       &length),
+               SNARE_OK);
+  cr_assert_str_eq(text, "mov    %rsp,%rdi");
+  cr_assert_eq(length, 3);
+  cr_assert_eq(snare_disassemble_bytes(at + 3, SNARE_DISASSEMBLY_ATT,
+                                       code + 3, sizeof code - 3, text,
+                                       sizeof text, &length),
+               SNARE_OK);
+  cr_assert_str_eq(text, "call   0x7ffff7fe5770");
+  /* a call cut short, no bytes, and bytes missing */
+  cr_assert_eq(snare_disassemble_bytes(at + 3, SNARE_DISASSEMBLY_ATT,
+                                       code + 3, 4, text, sizeof text,
+                                       &length),
+               SNARE_UNDECODABLE);
+  cr_assert_eq(snare_disassemble_bytes(at, SNARE_DISASSEMBLY_ATT, code, 0,
+                                       text, sizeof text, &length),
+               SNARE_UNDECODABLE);
+  cr_assert_eq(snare_disassemble_bytes(at, SNARE_DISASSEMBLY_ATT, NULL, 8,
+                                       text, sizeof text, &length),
+               SNARE_INVALID_ARGUMENT);
+  cr_assert_eq(snare_disassemble_bytes(at, SNARE_DISASSEMBLY_ATT, code,
+                                       sizeof code, NULL, sizeof text,
+                                       &length),
+               SNARE_INVALID_ARGUMENT);
+}

@@ -146,7 +146,12 @@ cases.groups.module = with_memory {
                   good = function() return { "fib", 2 } end,
                   extra = function()
                     return { { "count 0", { "fib", 0 } },
-                             { "huge count", { "fib", 1 << 40 } } }
+                             { "huge count", { "fib", 1 << 40 } },
+                             { "bytes not a string",
+                               { 0x1000, 1, { bytes = {} } } },
+                             { "no bytes", { 0x1000, 1, { bytes = "" } } },
+                             { "bytes cut short",
+                               { 0x1000, 3, { bytes = "\x48\x89\xe7\xe8" } } } }
                   end },
   line_at = { params = { "addr" }, good = function(ctx) return { ctx.fib } end },
   function_start_line_at = { params = { "addr" },

@@ -14,7 +14,8 @@
 -- command to run, "1" in batch mode, "1" when stdin is a terminal, the
 -- file of what earlier processes carry (snare.cli.run_carry:
 -- breakpoints, value history), and "run" or "start" when the previous
--- process ended by a `run` or `start` to do first.
+-- process ended by a `run` or `start` to do first, "held" when it
+-- started at starti's held stop (snare.cli.held_start).
 local agent = require "snare.agent"
 local core = require "snare.agent.core"
 local Debugger = require "snare.cli.debugger"
@@ -423,34 +424,33 @@ local function entry_point()
   end
 end
 
--- `starti`: gdb stops at the dynamic loader's first instruction. The
--- prompt runs in the agent's constructor, which the loader calls once it
--- has loaded and relocated everything, so the earliest stop there is
--- is the program's entry point, before the C library's start code and
--- the program's constructors: there the program stops, shown as gdb
--- shows a stop at an address ("Program stopped.").
-local function start_at_entry()
+-- Once the prompt at starti's held stop (snare.cli.held_start) handed
+-- the program over: its state file says which command to run first and
+-- which queued one comes next. The agent's constructor runs after the
+-- loader, where the held stop was; the program goes on to its entry
+-- point (AT_ENTRY), before the C library's start code and the program's
+-- constructors, and stops there without a word, so that the command
+-- finds it stopped (`continue` goes on from there, `break main` is set
+-- in the loaded program).
+local function take_held()
+  -- (none when the held prompt failed: then the queue goes on where it
+  -- started)
+  local held = state_file.read(state_path) or {}
   agent.session:breakpoint(entry_point(), { temporary = true,
                                             internal = true })
   started = true
   report.unloaded_image = nil
   dbg.pending_stub = nil
   run_carry.started(dbg)
-  if interactive then
-    io.stdout:write("Starting program: ", program_line(), "\n")
-  end
+  state.next = held.next or state.next
   local stop = view:continue()
   local out = dbg.out
-  dbg.out = function(d, line)
-    local where = line:match("^Breakpoint %-%d+, (.*)$")
-    if where then
-      out(d, "Program stopped.")
-      line = where
-    end
-    out(d, line)
-  end
+  dbg.out = function() end
   dbg:show_stop(stop)
   dbg.out = out
+  if held.handed then
+    dbg:execute(held.handed)
+  end
 end
 
 -- `run` and `start` once the program ran: a fresh process does them.
@@ -465,14 +465,14 @@ local function run_again(mode)
         state.args[#state.args + 1] = word
       end
     end
-    if started or words ~= "" or randomization.stale() then
+    -- (starti's process starts held, before the agent: always a new one)
+    if started or words ~= "" or randomization.stale() or mode == "starti"
+    then
       state.rerun = mode
       return "quit"
     end
     if mode == "start" then
       d:execute("tbreak main")
-    elseif mode == "starti" then
-      return start_at_entry()
     end
     start_program()
   end
@@ -537,26 +537,13 @@ local function breakpoint_ids()
   return ids
 end
 
-local source
+local read_line, close_input = input.queue_then_terminal(
+  queue, state, batch, require("snare.cli.complete").function_for(dbg))
 local function next_line()
   if ended then
     return nil
   end
-  if state.next <= #queue then
-    state.next = state.next + 1
-    return queue[state.next - 1]
-  end
-  if batch then
-    return nil
-  end
-  if not source then
-    source = input.open {
-      prompt = "(snare) ",
-      history = os.getenv("SNARE_HISTORY") or "~/.snare_history",
-      complete = require("snare.cli.complete").function_for(dbg),
-    }
-  end
-  return source.read()
+  return read_line()
 end
 
 local execute = dbg.execute
@@ -601,16 +588,15 @@ do
   dbg.out = out
 end
 
-if first_command == "run" or first_command == "start"
-    or first_command == "starti" then
+if first_command == "run" or first_command == "start" then
   dbg:execute(first_command)
+elseif first_command == "held" then
+  take_held()
 end
 if ended == nil and not state.rerun then
   dbg:loop { read = next_line }
 end
-if source then
-  source.close()
-end
+close_input()
 state.failed = dbg.failed or false
 breakpoint_ids()
 state.carry = run_carry.save(dbg, agent.session, made, highest, started)

@@ -57,12 +57,27 @@ end
 -- gdb's line for a process that ended by itself.
 local Signals = require "snare.cli.program_signals"
 
+-- The shell command of the prompt at starti's held stop
+-- (snare.cli.held_start) with its arguments.
+local function held_prompt(state_path, queue, next_line, opts, interactive,
+                           carry_path)
+  local words = { arg and arg[-1] or "lua5.4",
+                  package.searchpath("snare.cli.held_start", package.path),
+                  package.path, package.cpath, state_path, queue,
+                  tostring(next_line), opts.batch and "1" or "0",
+                  interactive and "1" or "0", carry_path }
+  for i, word in ipairs(words) do
+    words[i] = shell.quote(word)
+  end
+  return "exec " .. table.concat(words, " ")
+end
+
 local function ending_line(state, status)
   if state.ended == "exit" then
     if status == 0 then
       return ("[Inferior 1 (process %d) exited normally]"):format(state.pid)
     end
-    return ("[Inferior 1 (process %d) exited with code %02o]"):format(
+    return ("[Inferior 1 (process %d) exited with code 0%o]"):format(
       state.pid, status)
   elseif state.ended == "signal" then
     local number = state.signal or status - 128
@@ -93,17 +108,29 @@ function debug_program.main(opts)
                                     package.path)
   local interactive = not opts.batch and stdin_is_terminal()
   local next_line, carried, first = 1, {}, ""
+  if (lines[1] or ""):match("^%s*starti%s*$") then
+    -- the first process is starti's, held (a static program has no agent
+    -- to say so)
+    next_line, first = 2, "starti"
+  end
   local program = opts.program
   local failed = false
   local status = 0
   while true do
     debug_state.write(carry_path, carried)
     os.remove(state_path)
+    local held = first == "starti" and held_prompt(state_path, queue,
+      next_line, opts, interactive, carry_path)
     local code = profile.run_agent(script, {
       state_path, queue, tostring(next_line), opts.batch and "1" or "0",
-      interactive and "1" or "0", carry_path, first }, program, false, false,
-      randomization.disabled(carried))
+      interactive and "1" or "0", carry_path, held and "held" or first },
+      program, false, false, randomization.disabled(carried), held or nil)
     local state = debug_state.read(state_path)
+    if state and state.handed then
+      -- handed over from starti's stop to no agent (a static program): it
+      -- ran to its end alone
+      state.ended = code > 128 and "signal" or "exit"
+    end
     if not state then
       -- the agent could not run the prompt (it said why on stderr)
       status = code ~= 0 and code or 1

@@ -53,4 +53,34 @@ function input.open(opts)
   return source
 end
 
+--- The command lines of the prompt on a program (snare debug -- PROG):
+-- those of `queue` (a list) from `state.next` on, counted there (the next
+-- process goes on from it), then, unless `batch`, the terminal's (an
+-- input source opened at the first, with `complete` as opts.complete).
+-- Returns read() (a line, or nil at the end) and close().
+function input.queue_then_terminal(queue, state, batch, complete)
+  local source
+  local function read()
+    if state.next <= #queue then
+      state.next = state.next + 1
+      return queue[state.next - 1]
+    end
+    if batch then
+      return nil
+    end
+    source = source or input.open {
+      prompt = "(snare) ",
+      history = os.getenv("SNARE_HISTORY") or "~/.snare_history",
+      complete = complete,
+    }
+    return source.read()
+  end
+  local function close()
+    if source then
+      source.close()
+    end
+  end
+  return read, close
+end
+
 return input

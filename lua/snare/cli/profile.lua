@@ -99,8 +99,12 @@ end
 -- `fixed_addresses`: the program runs with address space randomisation
 -- off, as under gdb (its argv, environment, stdio and status are the
 -- same: setarch execs what it is given).
+-- `held_prompt`: a shell command run while the program is held at its
+-- first instruction, through the helper build/bin/snare_start
+-- (os/linux/start/, which says what the command may ask), before the
+-- agent is loaded: `starti`'s stop.
 function profile.run_agent(script, args, command, follow_exec, at_main,
-                           fixed_addresses)
+                           fixed_addresses, held_prompt)
   local agent = find_agent()
   if not agent then
     return fail("the agent (snare_agent.so) is not built or not installed")
@@ -121,20 +125,35 @@ function profile.run_agent(script, args, command, follow_exec, at_main,
     -- Libraries preloaded already (a sanitizer runtime) go first.
     LD_PRELOAD = preload ~= "" and preload .. ":" .. agent or agent,
   }
-  local words = { "exec", "env" }
+  local fixed = fixed_addresses
   if fixed_addresses then
-    local can, warning = can_disable_randomization()
-    if can then
-      words = { "exec", "setarch", "-R", "env" }
-    else
+    local warning
+    fixed, warning = can_disable_randomization()
+    if warning then
       io.stderr:write(warning, "\n")
     end
+  end
+  local words = { "exec", "env" }
+  local setting = quote
+  if held_prompt then
+    local helper = shell.first_file {
+      (agent:match("^(.*)/[^/]*$") or ".") .. "/../bin/snare_start" }
+    if not helper then
+      return fail("the start helper (snare_start) is not built")
+    end
+    words = { "exec", quote(helper), fixed and "-R" or nil }
+    setting = function(text) return "-e " .. quote(text) end
+  elseif fixed then
+    words = { "exec", "setarch", "-R", "env" }
   end
   for _, name in ipairs { "SNARE_AGENT_SCRIPT", "SNARE_AGENT_ARGS",
                           "SNARE_AGENT_PATH", "SNARE_AGENT_CPATH",
                           "SNARE_AGENT_PRELOAD", "SNARE_AGENT_FOLLOW",
                           "SNARE_AGENT_AT_MAIN", "LD_PRELOAD" } do
-    words[#words + 1] = quote(name .. "=" .. env[name])
+    words[#words + 1] = setting(name .. "=" .. env[name])
+  end
+  if held_prompt then
+    words[#words + 1] = "-p " .. quote(held_prompt) .. " --"
   end
   for _, word in ipairs(command) do
     words[#words + 1] = quote(word)

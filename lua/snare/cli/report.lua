@@ -134,6 +134,25 @@ function report.instruction(insn, pc)
                        report.instruction_text(insn))
 end
 
+--- One row of info registers for general register `name` holding `n`:
+-- name, raw hex, natural value; nil when n is nil (no such register).
+function report.register_row(name, n)
+  if n == nil then
+    return nil
+  end
+  local natural
+  if name == "rip" or name == "pc" then
+    natural = report.address(n)
+  elseif name == "eflags" then
+    natural = expr.format_eflags(n)
+  elseif name == "rsp" or name == "rbp" or name == "sp" or name == "fp" then
+    natural = string.format("0x%x", n)
+  else
+    natural = tostring(n)
+  end
+  return string.format("%-15s0x%-18x%s", name, n, natural)
+end
+
 -- Where the worker is, as gdb shows it after a stop. With source: the
 -- frame ("fib (n=3) at demo.c:8", prefixed by the pc unless it starts
 -- its line) when `heading`, then "8\t  if (n < 2)" (pc-prefixed when it

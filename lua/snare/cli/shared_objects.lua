@@ -107,6 +107,49 @@ function M.function_symbols(path)
   end)
 end
 
+--- The PT_INTERP name of the ELF program at `path` (its dynamic
+-- loader: "/lib64/ld-linux-x86-64.so.2"), or nil (a static program).
+function M.interpreter(path)
+  local file = elf.open(path)
+  if not file then
+    return nil
+  end
+  file:seek("set", 0)
+  local header = file:read(64)
+  local phoff = string.unpack("<I8", header, 33)
+  local phentsize, phnum = string.unpack("<I2I2", header, 55)
+  file:seek("set", phoff)
+  local table_bytes = file:read(phentsize * phnum) or ""
+  local name
+  for at = 1, #table_bytes - 55, phentsize do
+    local kind, _, offset, _, _, size = string.unpack("<I4I4I8I8I8I8",
+                                                      table_bytes, at)
+    if kind == 3 then -- PT_INTERP
+      file:seek("set", offset)
+      name = (file:read(size) or ""):match("^[^%z]*")
+    end
+  end
+  file:close()
+  return name
+end
+
+--- The symbols gdb takes for code (its minimal text symbols): those in
+-- a code section, of any type but a section's or a file's, named (an
+-- assembler label such as the loader's _start has no type).
+function M.code_symbols(path)
+  local found = defined_symbols(path, function(kind, section)
+    return section ~= nil and section.code and kind ~= STT_SECTION
+      and kind ~= STT_FILE
+  end)
+  local named = {}
+  for _, sym in ipairs(found) do
+    if sym.name ~= "" then
+      named[#named + 1] = sym
+    end
+  end
+  return named
+end
+
 --- The symbols gdb takes for data (its minimal symbols of types data and
 -- bss): those in a section loaded and not code, of any type but a
 -- section's or a file's, named; a global one with a version

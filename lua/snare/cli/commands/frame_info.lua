@@ -17,22 +17,6 @@ local function selected(dbg, message)
   return frame, frame:registers()
 end
 
--- One row of info registers: name, raw hex, natural value.
-local function register_row(name, regs)
-  local n = regs[aliases[name] or name]
-  local natural
-  if name == "rip" or name == "pc" then
-    natural = report.address(n)
-  elseif name == "eflags" then
-    natural = expr.format_eflags(n)
-  elseif name == "rsp" or name == "rbp" or name == "sp" or name == "fp" then
-    natural = string.format("0x%x", n)
-  else
-    natural = tostring(n)
-  end
-  return string.format("%-15s0x%-18x%s", name, n, natural)
-end
-
 -- A vector register as info registers shows it: its lanes in hex.
 local function vector_row(name, regs)
   local v = expr.vector.value(regs[name], name)
@@ -125,7 +109,7 @@ local function row(name, regs)
     return string.format("%-15s0x%-18x%s", name, r,
                          expr.format_eflags(r, expr.format_mxcsr_names))
   end
-  return register_row(name, regs)
+  return report.register_row(name, r)
 end
 
 local function info_registers(dbg, args)
