@@ -24,6 +24,7 @@ local input = require "snare.cli.input"
 local run_carry = require "snare.cli.run_carry"
 local state_file = require "snare.cli.debug_state"
 local report = require "snare.cli.report"
+local value_format = require "snare.expr.format"
 
 local args = agent.args
 local state_path, queue_path = args[1], args[2]
@@ -150,7 +151,7 @@ do
   end
   if first_load then -- shown as the file's addresses until `run`
     local bias = base - first_load
-    report.unloaded_image = { from = first_load + bias, to = image_end + bias,
+    value_format.unloaded_image = { from = first_load + bias, to = image_end + bias,
                               bias = bias }
   end
   link_map = shared_objects.link_map(snare, r_debug)
@@ -400,7 +401,7 @@ end
 -- Lets the program go from before main and shows its first stop.
 local function start_program()
   started = true
-  report.unloaded_image = nil
+  value_format.unloaded_image = nil
   dbg.pending_stub = nil
   run_carry.started(dbg)
   if interactive then -- as gdb, which says it on a terminal only
@@ -433,7 +434,7 @@ local function start_at_entry()
   agent.session:breakpoint(entry_point(), { temporary = true,
                                             internal = true })
   started = true
-  report.unloaded_image = nil
+  value_format.unloaded_image = nil
   dbg.pending_stub = nil
   run_carry.started(dbg)
   if interactive then

@@ -64,13 +64,14 @@ function M.install(dbg, threads, o)
     points[#points + 1] = point
   end
 
-  function dbg.make_pending(d, args, where, temporary)
+  -- `message`: gdb's error for the location (Function "F" not defined.).
+  function dbg.make_pending(d, args, where, temporary, message)
     local mode = d.restoring and "on" or o.mode()
     if mode == "off" then
-      d:fail('Function "%s" not defined.', where)
+      d:fail("%s", message)
     end
     if not d.restoring then -- (its output muted too)
-      io.stderr:write(string.format('Function "%s" not defined.\n', where))
+      io.stderr:write(message, "\n")
     end
     local question = "Make breakpoint pending on future shared library load? "
                      .. "(y or [n]) "

@@ -15,6 +15,35 @@ local ELEMENTS = 200 -- gdb's `print elements`
 local REPEATS = 10   -- gdb's `print repeats`
 local ARRAY_READ = 65536 -- arrays up to this size are read at once
 
+--- The program's image before it runs, as gdb shows its addresses then:
+-- nil, or {from =, to =, bias =} (its run-time range and load bias).
+-- gdb has not loaded the program yet, and shows an address of its code
+-- or data as the file gives it (0x11d4, where the process has
+-- 0x5555555551d4); the prompt on a program sets it until `run`.
+format.unloaded_image = nil
+
+--- The address gdb shows for `addr`: before `run`, the file's address of
+-- a place in the program's image; else `addr`.
+function format.shown(addr)
+  local image = format.unloaded_image
+  if image and addr >= image.from and addr < image.to then
+    return addr - image.bias
+  end
+  return addr
+end
+local shown = format.shown
+
+--- The process's address of what gdb, before `run`, takes `addr` to be:
+-- a file address of the program's image, the place it has now.
+function format.loaded(addr)
+  local image = format.unloaded_image
+  if image and addr >= image.from - image.bias
+     and addr < image.to - image.bias then
+    return addr + image.bias
+  end
+  return addr
+end
+
 local char_escapes = { [7] = "\\a", [8] = "\\b", [9] = "\\t", [10] = "\\n",
                        [11] = "\\v", [12] = "\\f", [13] = "\\r",
                        [27] = "\\033", [92] = "\\\\" }
@@ -308,7 +337,8 @@ function format.integer_in(n, size, signed, f)
     local c = value.wrap(n, 1, true)
     return string.format("%d %s", c, format.char_literal(c))
   elseif f == "a" then
-    return string.format("0x%x%s", masked, symbol_suffix(masked, "linkage"))
+    return string.format("0x%x%s", shown(masked),
+                         symbol_suffix(masked, "linkage"))
   end
   return string.format("%d", signed and value.wrap(n, size, true) or n)
 end
@@ -403,10 +433,10 @@ local function scalar(v, t, opts, top)
     return float_text(n, t, bits)
   elseif kind == "pointer" then
     if f and f ~= "s" then
-      return integer_in(n, 8, false, f)
+      return integer_in(f == "a" and n or shown(n), 8, false, f)
     end
     local target = strip(t.target)
-    local text = string.format("0x%x", n) .. symbol_suffix(n)
+    local text = string.format("0x%x", shown(n)) .. symbol_suffix(n)
     if target.kind == "int" and target.is_char and target.size == 1 then
       local s = c_string(n)
       text = text .. (s and (" " .. s) or "")
@@ -567,10 +597,10 @@ render = function(v, opts, depth, top)
   elseif kind == "function" then
     local addr = v.address or 0
     if v.nodebug then
-      return string.format("{<text variable, no debug info>} 0x%x%s", addr,
-                           symbol_suffix(addr))
+      return string.format("{<text variable, no debug info>} 0x%x%s",
+                           shown(addr), symbol_suffix(addr))
     end
-    return string.format("{%s} 0x%x%s", types.name(v.type), addr,
+    return string.format("{%s} 0x%x%s", types.name(v.type), shown(addr),
                          symbol_suffix(addr))
   elseif kind == "void" then
     return "void"
