@@ -35,14 +35,10 @@ end
 -- All lines of stdout and stderr (gdb's libthread_db lines out), as
 -- printed: before `run` the addresses are the file's, the same in both.
 local function exact_lines(out, err)
-  local lines = {}
-  for _, line in ipairs(dp.matching(out .. dp.own_errors(err), { "" })) do
-    if not line:match("^%[Thread debugging") and
-       not line:match("^Using host libthread_db") and line ~= "" then
-      lines[#lines + 1] = line
-    end
-  end
-  return lines
+  local text = (out .. dp.own_errors(err))
+    :gsub("%[Thread debugging[^\n]*\n", "")
+    :gsub("Using host libthread_db[^\n]*\n", "")
+  return dp.matching(text, { "." })
 end
 
 -- Runs `commands` under both on `prog`; returns the differing lines'

@@ -151,8 +151,9 @@ do
   end
   if first_load then -- shown as the file's addresses until `run`
     local bias = base - first_load
-    value_format.unloaded_image = { from = first_load + bias, to = image_end + bias,
-                              bias = bias }
+    value_format.unloaded_image = { from = first_load + bias,
+                                    to = image_end + bias,
+                                    bias = bias }
   end
   link_map = shared_objects.link_map(snare, r_debug)
   for _, entry in ipairs(link_map) do

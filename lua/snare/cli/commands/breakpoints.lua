@@ -312,7 +312,8 @@ local function info_breakpoints(dbg, args)
     end
     for i = 1, #addresses > 1 and #addresses or 0 do
       dbg:out(string.format("%-27s %-3s 0x%016x %s", bp.id .. "." .. i,
-                            bp.enabled and "y" or "n", report.shown(addresses[i]),
+                            bp.enabled and "y" or "n",
+                            report.shown(addresses[i]),
                             what(addresses[i], nil, nil,
                                  note.function_start,
                                  named_frame(note.where, addresses[i]))))

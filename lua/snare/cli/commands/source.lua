@@ -40,9 +40,9 @@ end
 -- the line of its entry (its "{"), and that entry.
 local function function_line(dbg, name, file)
   local entry = file and dbg:file_function_entry(file .. ":" .. name)
-  local row = entry and snare.line_at(entry)
-  if row then
-    return row.file, row.line, entry
+  local entry_row = entry and snare.line_at(entry)
+  if entry_row then
+    return entry_row.file, entry_row.line, entry
   end
   for _, lib in ipairs(dbg.libraries) do
     local info = lib:function_info(name)
