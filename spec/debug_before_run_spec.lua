@@ -2,8 +2,9 @@
 -- 13 -batch, which reads the executable file then: values of file scope
 -- from .data and .bss, addresses as the file gives them (p &total,
 -- p main, x, info address, info symbol ADDR, info breakpoints,
--- disassemble), gdb's words for what needs a process (locals,
--- registers, calls, frames), then the run-time addresses after `run`;
+-- disassemble: loop, jrcxz and xbegin name their targets too), gdb's
+-- words for what needs a process (locals, registers, calls, frames),
+-- then the run-time addresses after `run`;
 -- and FILE:FUNCTION linespecs (break, tbreak, until, advance, list,
 -- info line) choosing the function of that file only, with gdb's errors
 -- and batch mode's answer to the pending question. On the fixture
@@ -61,7 +62,8 @@ local fixture_commands = {
   "info symbol 16", "ptype total", "whatis arr", "ptype main",
   "ptype pair", "whatis &pair", "p local", "p $pc", "info registers",
   "p helper(1)", "x/i $pc", "info frame", "bt", "finish", "x/2i main",
-  "disassemble helper", "break main", "break file_data.c:helper",
+  "disassemble helper", "disassemble branches", "x/3i branches+16",
+  "break main", "break file_data.c:helper",
   "break other.c:helper", "tbreak other.c:other_entry",
   "info breakpoints", "list other.c:helper", "info line other.c:helper",
   "info line file_data.c:helper" }
@@ -93,7 +95,8 @@ describe("snare debug -- PROG before run", function()
                     "info address total", "info address main",
                     "info address printf", "info symbol &total",
                     "x/2ag &ptr", "info breakpoints", "up", "p total",
-                    "p $pc == main + 0", "finish" }
+                    "p $pc == main + 0", "disassemble branches",
+                    "disassemble /r branches", "finish" }
     local count, gdb = gdb_compare.assert_same("after run", after, program)
     bad, lines = bad + count, lines + #gdb
     print(("FIGURE before run vs gdb: %d programs, %d lines compared, %d "

@@ -105,14 +105,19 @@ function report.code_name(addr)
   return sym.offset == 0 and name or string.format("%s+%d", name, sym.offset)
 end
 
+-- The mnemonics whose operand is a code address gdb names (<fn+4>): the
+-- jumps (jrcxz too), call, loop/loope/loopne, xbegin's abort address.
+local branch_stems = { "j%a*", "call", "loop%a*", "xbegin" }
+
 --- An instruction's text as gdb shows it: direct branches and calls name
 -- their target ("call   0x7f... <fib>"), a rip-relative operand's
 -- comment its symbol ("        # 0x7f... <counter>").
 function report.instruction_text(insn)
   local text = insn.text
-  local target = text:match("^[%a ]-j%a*%s+0x(%x+)$")
-    or text:match("^[%a ]-call%s+0x(%x+)$")
-    or text:match("# 0x(%x+)$")
+  local target = text:match("# 0x(%x+)$")
+  for _, stem in ipairs(branch_stems) do
+    target = target or text:match("^[%a ]-" .. stem .. "%s+0x(%x+)$")
+  end
   local address = target and tonumber(target, 16)
   local name = address and report.code_name(address)
   if address and report.shown(address) ~= address then -- (before `run`)
@@ -126,7 +131,8 @@ end
 function report.instruction(insn, pc)
   local name = report.code_name(insn.address)
   return string.format("%s%s%s:\t%s", insn.address == pc and "=> " or "   ",
-                       report.hex(insn.address), name and (" <" .. name .. ">") or "",
+                       report.hex(insn.address),
+                       name and (" <" .. name .. ">") or "",
                        report.instruction_text(insn))
 end
 
