@@ -150,4 +150,23 @@ describe("snare debug -- PROG before run", function()
     assert.equal(0, bad)
     assert.is_true(lines >= 60)
   end)
+
+  it("reads _Bool as a type name the program's DWARF defines, and a type "
+     .. "name alone as gdb's parser", function()
+    -- gdb's C parser has no _Bool keyword: the name is looked up as a
+    -- type, which file_symbols' DWARF has (a program without it is
+    -- told No symbol "_Bool" in current context.)
+    local commands = { "p (_Bool)counter", "p (_Bool)2", "p (_Bool)0",
+                       "p sizeof(_Bool)", "whatis (_Bool)1", "p (_Bool *)0",
+                       "p (_Bool)bo", "p _Bool", "p myint", "whatis myint",
+                       "output myint", "p sizeof(myint)", "break main", "run",
+                       "p (_Bool)counter", "p _Bool", "p anon_t",
+                       "p (const _Bool)3" }
+    local count, gdb = gdb_compare.assert_same("_Bool and type names",
+                                               commands,
+                                               helpers.program("file_symbols"))
+    print(("FIGURE _Bool and type names vs gdb: %d lines compared, %d "
+           .. "mismatches"):format(#gdb, count))
+    assert.equal(0, count)
+  end)
 end)

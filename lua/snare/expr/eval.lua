@@ -804,6 +804,8 @@ compilers.id = function(node, env)
     local v = env:variable(name) or file_scope_name(env, name)
     if v then
       return v
+    elseif env:is_typedef(name) then -- (gdb's parser reads it as a type)
+      fail("Attempt to use a type name as an expression")
     end
     fail('No symbol "%s" in current context.', name)
   end
