@@ -1,6 +1,7 @@
 -- debug_before_run_spec.lua - `snare debug -- PROG` before `run` as gdb
 -- 13 -batch, which reads the executable file then: values of file scope
--- from .data and .bss, addresses as the file gives them (p &total,
+-- from .data and .bss, addresses as the file gives them and read there
+-- (p &total, p (long)&total, p *(int *)0x4020, x/2xw 0x4020,
 -- p main, x, info address, info symbol ADDR, info breakpoints,
 -- disassemble: loop, jrcxz and xbegin name their targets too), gdb's
 -- words for what needs a process (locals, registers, calls, frames),
@@ -66,7 +67,11 @@ local fixture_commands = {
   "break main", "break file_data.c:helper",
   "break other.c:helper", "tbreak other.c:other_entry",
   "info breakpoints", "list other.c:helper", "info line other.c:helper",
-  "info line file_data.c:helper" }
+  "info line file_data.c:helper", "p (long)&total", "p/x (long)&total",
+  "p (long)&total - (long)&arr", "p *(int *)(long)&total",
+  "p *(int *)0x4020", "p (int *)0x4020", "x/2xw 0x4020", "p $_",
+  "x/s (long)msg", "p (char *)(long)msg", "x/i 0x1149", "x/i 16",
+  "p *(int *)16", "p (long)main", "p (long)arr" }
 
 -- The same questions of a corpus program, of its main (`file`: main's).
 local function corpus_commands(file)
@@ -94,6 +99,7 @@ describe("snare debug -- PROG before run", function()
     local after = { "break helper", "run", "p &total", "p ptr", "p main",
                     "info address total", "info address main",
                     "info address printf", "info symbol &total",
+                    "p (long)&total", "p *(int *)(long)&total",
                     "x/2ag &ptr", "info breakpoints", "up", "p total",
                     "p $pc == main + 0", "disassemble branches",
                     "disassemble /r branches", "finish" }

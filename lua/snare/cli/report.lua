@@ -56,8 +56,8 @@ function report.full_path(path, dir)
 end
 
 --- The address gdb shows for `addr` (before `run`, the file's: see
--- snare.expr.format.unloaded_image).
-report.shown = require("snare.expr.format").shown
+-- snare.expr.image).
+report.shown = require("snare.expr.image").shown
 
 --- `addr` as gdb writes it, in hex (report.shown's).
 function report.hex(addr)

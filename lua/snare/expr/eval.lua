@@ -18,6 +18,7 @@ local value = require "snare.expr.value"
 local vector = require "snare.expr.vector"
 local format = require "snare.expr.format"
 local abi = require "snare.expr.abi"
+local image = require "snare.expr.image"
 local scoped = require "snare.expr.scoped"
 
 local eval = {}
@@ -344,6 +345,10 @@ local function cast(v, t)
   end
   if to.kind == "float" or from.kind == "float" then
     return value.of(t, number(v))
+  end
+  if to.kind ~= "pointer" and (from.kind == "pointer" or from.kind == "array"
+                               or from.kind == "function") then
+    return value.of(t, image.shown(number(v))) -- (before `run`, gdb's)
   end
   return value.of(t, number(v))
 end

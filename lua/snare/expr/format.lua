@@ -7,6 +7,7 @@ local types = require "snare.expr.types"
 local value = require "snare.expr.value"
 local vector = require "snare.expr.vector"
 local function_names = require "snare.function_names"
+local image = require "snare.expr.image"
 
 local format = {}
 
@@ -15,34 +16,7 @@ local ELEMENTS = 200 -- gdb's `print elements`
 local REPEATS = 10   -- gdb's `print repeats`
 local ARRAY_READ = 65536 -- arrays up to this size are read at once
 
---- The program's image before it runs, as gdb shows its addresses then:
--- nil, or {from =, to =, bias =} (its run-time range and load bias).
--- gdb has not loaded the program yet, and shows an address of its code
--- or data as the file gives it (0x11d4, where the process has
--- 0x5555555551d4); the prompt on a program sets it until `run`.
-format.unloaded_image = nil
-
---- The address gdb shows for `addr`: before `run`, the file's address of
--- a place in the program's image; else `addr`.
-function format.shown(addr)
-  local image = format.unloaded_image
-  if image and addr >= image.from and addr < image.to then
-    return addr - image.bias
-  end
-  return addr
-end
-local shown = format.shown
-
---- The process's address of what gdb, before `run`, takes `addr` to be:
--- a file address of the program's image, the place it has now.
-function format.loaded(addr)
-  local image = format.unloaded_image
-  if image and addr >= image.from - image.bias
-     and addr < image.to - image.bias then
-    return addr + image.bias
-  end
-  return addr
-end
+local shown, loaded = image.shown, image.loaded
 
 local char_escapes = { [7] = "\\a", [8] = "\\b", [9] = "\\t", [10] = "\\n",
                        [11] = "\\v", [12] = "\\f", [13] = "\\r",
@@ -229,7 +203,7 @@ local function c_string(addr)
   if addr == 0 then
     return nil
   end
-  local s = snare.read_cstring(addr, ELEMENTS + 1)
+  local s = snare.read_cstring(loaded(addr), ELEMENTS + 1)
   if not s then
     return string.format("<error: Cannot access memory at address 0x%x>",
                          addr)
@@ -266,7 +240,8 @@ end
 -- name ("ns::twice(int)"), or by its linkage name under /a (gdb's
 -- print_address, asm-demangle being off) when `form` says "linkage".
 local function symbol_suffix(addr, form)
-  local name = addr ~= 0 and function_names.describe(addr, form or "print")
+  local name = addr ~= 0
+    and function_names.describe(loaded(addr), form or "print")
   return name and (" <" .. name .. ">") or ""
 end
 

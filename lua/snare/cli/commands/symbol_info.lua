@@ -49,7 +49,7 @@ local function info_symbol(dbg, args)
   if args == "" then
     dbg:fail("Argument required (address).")
   end
-  local addr = require("snare.expr.format").loaded(dbg:address(args))
+  local addr = require("snare.expr.image").loaded(dbg:address(args))
   local sym = snare.symbol_at(addr)
   local lib = sym and library_of(dbg, sym.library)
   local section = lib and shared_objects.section_at(lib.path, addr - lib.base)
@@ -93,7 +93,7 @@ local function info_address(dbg, args)
     return
   end
   -- before `run` gdb knows the program alone: a libc function is its stub
-  local unloaded = require("snare.expr.format").unloaded_image
+  local unloaded = require("snare.expr.image").unloaded
   local ok, addr = pcall(snare.symbol, unloaded and name .. "@plt" or name)
   if not (ok and addr) then
     ok, addr = pcall(snare.symbol, name)
