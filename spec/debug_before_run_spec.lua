@@ -71,7 +71,8 @@ local fixture_commands = {
   "p (long)&total - (long)&arr", "p *(int *)(long)&total",
   "p *(int *)0x4020", "p (int *)0x4020", "x/2xw 0x4020", "p $_",
   "x/s (long)msg", "p (char *)(long)msg", "x/i 0x1149", "x/i 16",
-  "p *(int *)16", "p (long)main", "p (long)arr" }
+  "p *(int *)16", "p (long)main", "p (long)arr", "p/x main", "p/d main",
+  "p/t helper", "p/z main", "p/u *main", "output/x main", "p/s main" }
 
 -- The same questions of a corpus program, of its main (`file`: main's).
 local function corpus_commands(file)
@@ -100,6 +101,7 @@ describe("snare debug -- PROG before run", function()
                     "info address total", "info address main",
                     "info address printf", "info symbol &total",
                     "p (long)&total", "p *(int *)(long)&total",
+                    "p/x main", "p/d helper",
                     "x/2ag &ptr", "info breakpoints", "up", "p total",
                     "p $pc == main + 0", "disassemble branches",
                     "disassemble /r branches", "finish" }

@@ -571,6 +571,17 @@ render = function(v, opts, depth, top)
     return ok and text or ("<error: " .. tostring(text) .. ">")
   elseif kind == "function" then
     local addr = v.address or 0
+    local f = opts.format
+    if f and f:match("^[xdutozf]$") and not v.nodebug then
+      -- gdb's print/x of a function: its type is one byte long, so the
+      -- value is its code's first byte, a signed char
+      local first = snare.read(loaded(addr), 1)
+      if not first then
+        error(string.format("Cannot access memory at address 0x%x", addr), 0)
+      end
+      return integer_in(value.wrap(first:byte(), 1, true), 1, true,
+                        f == "f" and "d" or f)
+    end
     if v.nodebug then
       return string.format("{<text variable, no debug info>} 0x%x%s",
                            shown(addr), symbol_suffix(addr))
