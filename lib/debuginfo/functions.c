@@ -165,17 +165,21 @@ static int addr_cmp(const void *a, const void *b)
 }
 
 /* Whether fn, a function answering to a name, is one of source file
-   `file` (NULL: any file) as gdb's FILE:FUNCTION takes it: the file of
-   the line its breakpoint place is on (a function of a header is the
-   header's). The line's question may load units, which moves the
-   function table: the function is given by its index. */
+   `file` (NULL: any file) as gdb's FILE:FUNCTION takes it: a definition
+   out of line (gdb looks in the file's static and global blocks, where
+   no inlined copy is), of the file of the line its breakpoint place is
+   on (a function of a header is the header's). The line's question may
+   load units, which moves the function table: the function is given by
+   its index. */
 static bool in_file(const snare_debuginfo *di, size_t function,
                     const char *file)
 {
   snare_line_info row;
-  uint64_t place = di->functions[function].info.after_prologue + di->bias;
+  const di_function *fn = &di->functions[function];
+  uint64_t place = fn->info.after_prologue + di->bias;
   return file == NULL ||
-         (snare_debuginfo_line_at(di, place, &row) == SNARE_OK &&
+         (!fn->info.inlined &&
+          snare_debuginfo_line_at(di, place, &row) == SNARE_OK &&
           di_file_matches(row.file, file));
 }
 
