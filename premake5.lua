@@ -202,6 +202,9 @@ for _, source in ipairs(os.matchfiles("spec/fixtures/programs/*.c*")) do
   if path.getbasename(source) == "break_locations" then
     files { "spec/fixtures/programs/break_locations_asm.S" }
   end
+  if path.getbasename(source) == "file_data" then -- (two units)
+    files { "spec/fixtures/programs/file_data/other.c" }
+  end
   if path.getbasename(source) == "lua_embedded" then
     includedirs { "/usr/include/lua5.4" }
     linkoptions { "-rdynamic", "-l:liblua5.4.a", "-lm" }

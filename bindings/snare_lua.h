@@ -302,7 +302,8 @@ void snare_lua_set_source_fields(lua_State *L, uint64_t pc);
  * address, for the callers that read a bare integer otherwise: until_line's
  * line numbers), "file:line" (every
  * address of the line, as gdb's break; a line without code is the next
- * line with code unless exact_line), or a function name (past its
+ * line with code unless exact_line), "file:function" (as a function
+ * name, of that source file alone), or a function name (past its
  * prologue when DWARF knows it, at every inlined copy; else the ELF
  * symbol). Pushes the library it lies in (or nil), then a buffer holding
  * the addresses, which *addrs points into; returns their number (>= 1).

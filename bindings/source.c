@@ -171,6 +171,19 @@ static snare_status fill_function(snare_library *lib, const void *key,
   return snare_library_function_addresses(lib, key, addrs, cap, count);
 }
 
+typedef struct file_function {
+  const char *file, *name;
+} file_function;
+
+static snare_status fill_file_function(snare_library *lib, const void *key,
+                                       uint64_t *addrs, size_t cap,
+                                       size_t *count)
+{
+  const file_function *k = key;
+  return snare_library_file_function_addresses(lib, k->file, k->name, addrs,
+                                               cap, count);
+}
+
 /* Pushes a userdata holding the addresses fill gives for key in lib and
    points *addrs at them; returns how many (0: none, nothing pushed). */
 static size_t push_addresses(lua_State *L, snare_library *lib, fill_fn fill,
@@ -248,6 +261,47 @@ static size_t checkline(lua_State *L, line_key *k, uint64_t **addrs,
   return push_addresses(L, snare_lua_checklibrary(L, -1), fill_line, k, addrs);
 }
 
+/* Whether text is gdb's FILE:FUNCTION: a file before the first colon
+   that is not half of a "::" (C++'s scopes), a name after it; the file
+   pushed, *name pointing into text. */
+static bool push_file_function(lua_State *L, const char *text,
+                               const char **name)
+{
+  for (const char *c = strchr(text, ':'); c; c = strchr(c + 2, ':')) {
+    if (c[1] == ':')
+      continue;
+    if (c == text || c[1] == '\0')
+      return false;
+    lua_pushlstring(L, text, (size_t)(c - text));
+    *name = c + 1;
+    return true;
+  }
+  return false;
+}
+
+/* The addresses of function k->name in source file k->file (file
+   pushed below, replaced by the library and buffer as
+   snare_lua_checklocations says); raises that no library knows the
+   file, or that the function is not one of it. */
+static size_t checkfilefunction(lua_State *L, file_function *k,
+                                uint64_t **addrs)
+{
+  has_code q = {fill_file_function, k};
+  if (!snare_lua_find_library(L, library_has_code, &q)) {
+    line_key any_line = {k->file, 1};
+    if (!snare_lua_find_library(L, library_knows_file, &any_line))
+      return (size_t)luaL_error(
+          L, "no source file named '%s' in the loaded libraries", k->file);
+    return (size_t)luaL_error(L, "function '%s' not defined in '%s'",
+                              k->name, k->file);
+  }
+  size_t n = push_addresses(L, snare_lua_checklibrary(L, -1),
+                            fill_file_function, k, addrs);
+  lua_rotate(L, -3, -1);
+  lua_pop(L, 1);
+  return n;
+}
+
 /* One address in a buffer on top. */
 static size_t push_one(lua_State *L, uint64_t addr, uint64_t **addrs)
 {
@@ -290,6 +344,11 @@ size_t snare_lua_checklocations(lua_State *L, int idx, uint64_t **addrs,
     lua_rotate(L, -3, -1);
     lua_pop(L, 1);
     return n;
+  }
+  file_function fk;
+  if (push_file_function(L, text, &fk.name)) {
+    fk.file = lua_tostring(L, -1);
+    return checkfilefunction(L, &fk, addrs);
   }
   has_code q = {fill_function, text};
   if (snare_lua_find_library(L, library_has_code, &q))

@@ -165,7 +165,8 @@ void snare_x86_append_prefixes(snare_x86_text *out,
       snare_x86_append(out, "data16 ");
     else if (segment)
       snare_x86_append(out, "%s ", segment);
-    else if (value == 0x67 && !addresses_memory(view))
+    else if (value == 0x67 && !addresses_memory(view) &&
+             insn->mnemonic != ZYDIS_MNEMONIC_JECXZ) /* it makes jecxz */
       snare_x86_append(out, "addr32 ");
     else if (value == 0xf3 && ignored)
       snare_x86_append(out, "repz ");

@@ -68,6 +68,19 @@ snare_status snare_library_function_addresses(snare_library *lib,
                                                          count);
 }
 
+snare_status snare_library_file_function_addresses(snare_library *lib,
+                                                   const char *file,
+                                                   const char *name,
+                                                   uint64_t *addrs, size_t cap,
+                                                   size_t *count) {
+  snare_status status;
+  const snare_debuginfo *di = debuginfo_of(lib, &status);
+  return di == NULL || file == NULL
+             ? (di == NULL ? status : SNARE_INVALID_ARGUMENT)
+             : snare_debuginfo_file_function_addresses(di, file, name, addrs,
+                                                       cap, count);
+}
+
 snare_status snare_function_start_line_at(uint64_t addr,
                                           snare_line_info *out) {
   snare_status in_region;

@@ -124,6 +124,11 @@ snare_status snare_debuginfo_function_addresses(const snare_debuginfo *di,
                                                 const char *name,
                                                 uint64_t *addrs, size_t cap,
                                                 size_t *count) SNARE_HIDDEN;
+/* The same of the functions of source file `file` alone (as
+   di_file_matches; NULL: of every file), as gdb's `break FILE:FUNC`. */
+snare_status snare_debuginfo_file_function_addresses(
+    const snare_debuginfo *di, const char *file, const char *name,
+    uint64_t *addrs, size_t cap, size_t *count) SNARE_HIDDEN;
 
 /* The innermost function (inlined instances included) containing addr. */
 snare_status snare_debuginfo_function_at(const snare_debuginfo *di,

@@ -164,10 +164,28 @@ static int addr_cmp(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-snare_status snare_debuginfo_function_addresses(const snare_debuginfo *di,
-                                                const char *name,
-                                                uint64_t *addrs, size_t cap,
-                                                size_t *count)
+/* Whether fn, a function answering to a name, is one of source file
+   `file` (NULL: any file) as gdb's FILE:FUNCTION takes it: a definition
+   out of line (gdb looks in the file's static and global blocks, where
+   no inlined copy is), of the file of the line its breakpoint place is
+   on (a function of a header is the header's). The line's question may
+   load units, which moves the function table: the function is given by
+   its index. */
+static bool in_file(const snare_debuginfo *di, size_t function,
+                    const char *file)
+{
+  snare_line_info row;
+  const di_function *fn = &di->functions[function];
+  uint64_t place = fn->info.after_prologue + di->bias;
+  return file == NULL ||
+         (!fn->info.inlined &&
+          snare_debuginfo_line_at(di, place, &row) == SNARE_OK &&
+          di_file_matches(row.file, file));
+}
+
+snare_status snare_debuginfo_file_function_addresses(
+    const snare_debuginfo *di, const char *file, const char *name,
+    uint64_t *addrs, size_t cap, size_t *count)
 {
   if (!di || !name || !count || (cap && !addrs))
     return SNARE_INVALID_ARGUMENT;
@@ -175,9 +193,9 @@ snare_status snare_debuginfo_function_addresses(const snare_debuginfo *di,
   uint64_t *pcs = NULL;
   size_t n = 0, pcs_cap = 0;
   for (size_t i = 0; i < di->function_count; i++) {
-    const di_function *fn = &di->functions[i];
-    if (!named(fn, name))
+    if (!named(&di->functions[i], name) || !in_file(di, i, file))
       continue;
+    const di_function *fn = &di->functions[i];
     if (!di_reserve((void **)&pcs, &pcs_cap, n, sizeof *pcs)) {
       free(pcs);
       return SNARE_NO_MEMORY;
@@ -198,6 +216,15 @@ snare_status snare_debuginfo_function_addresses(const snare_debuginfo *di,
   *count = unique;
   free(pcs);
   return SNARE_OK;
+}
+
+snare_status snare_debuginfo_function_addresses(const snare_debuginfo *di,
+                                                const char *name,
+                                                uint64_t *addrs, size_t cap,
+                                                size_t *count)
+{
+  return snare_debuginfo_file_function_addresses(di, NULL, name, addrs, cap,
+                                                 count);
 }
 
 snare_status snare_debuginfo_function_at(const snare_debuginfo *di,

@@ -876,6 +876,14 @@ SNARE_API snare_status snare_library_function_addresses(snare_library *lib,
                                                         uint64_t *addrs,
                                                         size_t cap,
                                                         size_t *count);
+/* As snare_library_function_addresses, for the functions of source file
+   `file` alone (a path or its last components, as snare_library_line_
+   addresses takes it), as gdb's `break FILE:FUNCTION`: a static function
+   of that name in another file is not one, nor is an inlined copy (the
+   definition out of line alone). NOT_FOUND. */
+SNARE_API snare_status snare_library_file_function_addresses(
+    snare_library *lib, const char *file, const char *name, uint64_t *addrs,
+    size_t cap, size_t *count);
 
 /* Process-wide: the line / innermost function at addr, in whichever open
    library maps it; NOT_FOUND. */

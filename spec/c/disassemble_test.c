@@ -2,6 +2,7 @@
    it) and Intel text, lengths, the program's own bytes under breakpoints,
    instructions at the edge of a mapping. */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -295,6 +296,25 @@ Test(disassemble, spells_att_as_binutils) {
 
 Test(disassemble, spells_intel_as_binutils) {
   expect_spellings(SNARE_DISASSEMBLY_INTEL);
+}
+
+/* 0x67 before jrcxz makes it jecxz (binutils' name, no addr32 before). */
+Test(disassemble, names_jecxz_without_its_address_size_prefix) {
+  static const uint8_t bytes[] = {0x67, 0xe3, 0x00};
+  uint64_t at = (uint64_t)(uintptr_t)bytes;
+  char expected[64];
+  snprintf(expected, sizeof expected, "jecxz  0x%" PRIx64, at + 3);
+  for (int intel = 0; intel < 2; intel++) {
+    char text[128];
+    size_t length = 0;
+    cr_assert_eq(snare_disassemble(at,
+                                   intel ? SNARE_DISASSEMBLY_INTEL
+                                         : SNARE_DISASSEMBLY_ATT,
+                                   text, sizeof text, &length),
+                 SNARE_OK);
+    cr_expect_str_eq(text, expected);
+    cr_expect_eq(length, 3);
+  }
 }
 
 Test(disassemble, rip_relative_operand_has_its_target_as_comment) {

@@ -148,6 +148,41 @@ Test(source_lines, inlined_instances_are_reported_as_such)
   snare_library_close(lib);
 }
 
+/* gdb's FILE:FUNCTION: lines_scale is lines_helper.h's (its lines are
+   there), none of lines.c's; at -O2, where its copies are all inlined,
+   of no file (gdb finds a definition out of line alone); lines_many is
+   lines.c's. */
+Test(source_lines, a_function_is_of_the_file_its_lines_are_in)
+{
+  for (size_t l = 0; l < LEVEL_COUNT; l++) {
+    snare_library *lib = open_lines(levels[l]);
+    size_t all = 0, in_header = 0, n = 0;
+    cr_assert_eq(snare_library_function_addresses(lib, "lines_scale", NULL, 0,
+                                                  &all),
+                 SNARE_OK);
+    bool inlined = strcmp(levels[l], "O2") == 0;
+    cr_assert_eq(snare_library_file_function_addresses(
+                     lib, "lines_helper.h", "lines_scale", NULL, 0,
+                     &in_header),
+                 inlined ? SNARE_NOT_FOUND : SNARE_OK, "%s", levels[l]);
+    if (!inlined)
+      cr_expect_eq(in_header, all, "%s", levels[l]);
+    cr_expect_eq(snare_library_file_function_addresses(
+                     lib, "lines.c", "lines_scale", NULL, 0, &n),
+                 SNARE_NOT_FOUND, "%s", levels[l]);
+    cr_expect_eq(snare_library_file_function_addresses(
+                     lib, "lines.c", "lines_many", NULL, 0, &n),
+                 SNARE_OK, "%s", levels[l]);
+    cr_expect_eq(snare_library_file_function_addresses(
+                     lib, "nosuch.c", "lines_scale", NULL, 0, &n),
+                 SNARE_NOT_FOUND);
+    cr_expect_eq(snare_library_file_function_addresses(
+                     lib, NULL, "lines_scale", NULL, 0, &n),
+                 SNARE_INVALID_ARGUMENT);
+    snare_library_close(lib);
+  }
+}
+
 Test(source_lines, addresses_outside_libraries_are_not_found)
 {
   snare_line_info li;

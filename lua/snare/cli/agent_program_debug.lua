@@ -25,6 +25,7 @@ local input = require "snare.cli.input"
 local run_carry = require "snare.cli.run_carry"
 local state_file = require "snare.cli.debug_state"
 local report = require "snare.cli.report"
+local image = require "snare.expr.image"
 
 local args = agent.args
 local state_path, queue_path = args[1], args[2]
@@ -151,8 +152,10 @@ do
   end
   if first_load then -- shown as the file's addresses until `run`
     local bias = base - first_load
-    report.unloaded_image = { from = first_load + bias, to = image_end + bias,
-                              bias = bias }
+    image.unloaded = { from = first_load + bias, to = image_end + bias,
+                       bias = bias, in_section = function(addr)
+      return shared_objects.section_at(agent.program.path, addr) ~= nil
+    end }
   end
   link_map = shared_objects.link_map(snare, r_debug)
   for _, entry in ipairs(link_map) do
@@ -401,7 +404,7 @@ end
 -- Lets the program go from before main and shows its first stop.
 local function start_program()
   started = true
-  report.unloaded_image = nil
+  image.unloaded = nil
   dbg.pending_stub = nil
   run_carry.started(dbg)
   if interactive then -- as gdb, which says it on a terminal only
@@ -439,7 +442,7 @@ local function take_held()
   agent.session:breakpoint(entry_point(), { temporary = true,
                                             internal = true })
   started = true
-  report.unloaded_image = nil
+  image.unloaded = nil
   dbg.pending_stub = nil
   run_carry.started(dbg)
   state.next = held.next or state.next

@@ -104,6 +104,22 @@ function Debugger:main_file()
   end
 end
 
+--- The entry of the function `text` names as FILE:FUNC (gdb's linespec:
+-- the function of that source file, not a static one of the same name
+-- elsewhere), or nil when `text` is not of that form; fails in gdb's
+-- words when no library knows the file or the function in it.
+function Debugger:file_function_entry(text)
+  if not text:match("^[^:]+:[%a_~]") then
+    return nil
+  end
+  local ok, places = pcall(snare.core.locations, text)
+  if not ok then
+    self:location_failed(places, text)
+  end
+  local sym = snare.symbol_at(places[1])
+  return sym and sym.is_function and sym.address or places[1]
+end
+
 --- Raises what gdb says when location `text` (as the user wrote it) could
 -- not be used, the session having raised `err`; `address`: the address
 -- it was, when a run to it failed. Other errors go on as they are.
@@ -118,6 +134,10 @@ function Debugger:location_failed(err, text, address)
   local file = err:match("no source file named '(.-)' in the loaded libraries")
   if file then
     self:fail("No source file named %s.", file)
+  end
+  local func, in_file = err:match("function '(.-)' not defined in '(.-)'$")
+  if func then
+    self:fail('Function "%s" not defined in "%s".', func, in_file)
   end
   local line, nearest = err:match(":(%d+) has no code; nearest lines with "
                                   .. "code: (.*)$")

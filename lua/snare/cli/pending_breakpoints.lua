@@ -79,14 +79,15 @@ function M.install(dbg, threads, o)
     points[#points + 1] = point
   end
 
-  -- `missing`: gdb's message of the location not found.
-  function dbg.make_pending(d, args, missing, temporary)
+  -- `message`: gdb's error for the location (Function "F" not defined.);
+  -- the pending location is the text typed, its condition included.
+  function dbg.make_pending(d, args, temporary, message)
     local mode = d.restoring and "on" or o.mode()
     if mode == "off" then
-      d:fail("%s", missing)
+      d:fail("%s", message)
     end
     if not d.restoring then -- (its output muted too)
-      io.stderr:write(missing, "\n")
+      io.stderr:write(message, "\n")
     end
     local where = args:match("^%s*(.-)%s*$")
     local question = "Make breakpoint pending on future shared library load? "

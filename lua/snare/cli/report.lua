@@ -55,21 +55,13 @@ function report.full_path(path, dir)
   return (path:sub(1, 1) == "/" and "/" or "") .. table.concat(parts, "/")
 end
 
---- The program's image before it runs, as gdb shows its addresses then:
--- nil, or {from =, to =, bias =} (its run-time range and load bias).
--- gdb has not loaded the program yet, and shows an address of its code
--- or data as the file gives it (0x11d4, where the process has
--- 0x5555555551d4); the prompt on a program sets it until `run`.
-report.unloaded_image = nil
+--- The address gdb shows for `addr` (before `run`, the file's: see
+-- snare.expr.image).
+report.shown = require("snare.expr.image").shown
 
---- `addr` as gdb writes it, in hex: before `run`, the file's address of
--- a place in the program's image.
+--- `addr` as gdb writes it, in hex (report.shown's).
 function report.hex(addr)
-  local image = report.unloaded_image
-  if image and addr >= image.from and addr < image.to then
-    addr = addr - image.bias
-  end
-  return string.format("0x%x", addr)
+  return string.format("0x%x", report.shown(addr))
 end
 
 --- "0x7f... <fib+4>" (the symbol part only when one is known; a C++
@@ -113,15 +105,24 @@ function report.code_name(addr)
   return sym.offset == 0 and name or string.format("%s+%d", name, sym.offset)
 end
 
+-- The mnemonics whose operand is a code address gdb names (<fn+4>): the
+-- jumps (jrcxz too), call, loop/loope/loopne, xbegin's abort address.
+local branch_stems = { "j%a*", "call", "loop%a*", "xbegin" }
+
 --- An instruction's text as gdb shows it: direct branches and calls name
 -- their target ("call   0x7f... <fib>"), a rip-relative operand's
 -- comment its symbol ("        # 0x7f... <counter>").
 function report.instruction_text(insn)
   local text = insn.text
-  local target = text:match("^[%a ]-j%a*%s+0x(%x+)$")
-    or text:match("^[%a ]-call%s+0x(%x+)$")
-    or text:match("# 0x(%x+)$")
-  local name = target and report.code_name(tonumber(target, 16))
+  local target = text:match("# 0x(%x+)$")
+  for _, stem in ipairs(branch_stems) do
+    target = target or text:match("^[%a ]-" .. stem .. "%s+0x(%x+)$")
+  end
+  local address = target and tonumber(target, 16)
+  local name = address and report.code_name(address)
+  if address and report.shown(address) ~= address then -- (before `run`)
+    text = text:sub(1, -#target - 3) .. report.hex(address)
+  end
   return name and (text .. " <" .. name .. ">") or text
 end
 
@@ -129,8 +130,9 @@ end
 -- `pc` marks the current instruction with "=>".
 function report.instruction(insn, pc)
   local name = report.code_name(insn.address)
-  return string.format("%s0x%x%s:\t%s", insn.address == pc and "=> " or "   ",
-                       insn.address, name and (" <" .. name .. ">") or "",
+  return string.format("%s%s%s:\t%s", insn.address == pc and "=> " or "   ",
+                       report.hex(insn.address),
+                       name and (" <" .. name .. ">") or "",
                        report.instruction_text(insn))
 end
 

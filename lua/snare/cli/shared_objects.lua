@@ -182,10 +182,13 @@ function M.text_range(path)
   end
 end
 
+local read_sections = {} -- path -> its sections (each file read once)
+
 -- The name of the section of the ELF file at `path` that is loaded at
 -- `addr` (a link-time address: ".text", ".bss"), or nil.
 function M.section_at(path, addr)
-  for _, s in ipairs(sections_of(path) or {}) do
+  read_sections[path] = read_sections[path] or sections_of(path) or {}
+  for _, s in ipairs(read_sections[path]) do
     if s.alloc and addr >= s.addr and addr < s.addr + s.size then
       return s.name
     end

@@ -18,6 +18,7 @@ local value = require "snare.expr.value"
 local vector = require "snare.expr.vector"
 local format = require "snare.expr.format"
 local abi = require "snare.expr.abi"
+local image = require "snare.expr.image"
 local scoped = require "snare.expr.scoped"
 
 local eval = {}
@@ -344,6 +345,10 @@ local function cast(v, t)
   end
   if to.kind == "float" or from.kind == "float" then
     return value.of(t, number(v))
+  end
+  if to.kind ~= "pointer" and (from.kind == "pointer" or from.kind == "array"
+                               or from.kind == "function") then
+    return value.of(t, image.shown(number(v))) -- (before `run`, gdb's)
   end
   return value.of(t, number(v))
 end
@@ -804,6 +809,8 @@ compilers.id = function(node, env)
     local v = env:variable(name) or file_scope_name(env, name)
     if v then
       return v
+    elseif env:is_typedef(name) then -- (gdb's parser reads it as a type)
+      fail("Attempt to use a type name as an expression")
     end
     fail('No symbol "%s" in current context.', name)
   end

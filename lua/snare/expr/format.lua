@@ -7,6 +7,7 @@ local types = require "snare.expr.types"
 local value = require "snare.expr.value"
 local vector = require "snare.expr.vector"
 local function_names = require "snare.function_names"
+local image = require "snare.expr.image"
 
 local format = {}
 
@@ -14,6 +15,8 @@ local strip = types.strip
 local ELEMENTS = 200 -- gdb's `print elements`
 local REPEATS = 10   -- gdb's `print repeats`
 local ARRAY_READ = 65536 -- arrays up to this size are read at once
+
+local shown, loaded = image.shown, image.loaded
 
 local char_escapes = { [7] = "\\a", [8] = "\\b", [9] = "\\t", [10] = "\\n",
                        [11] = "\\v", [12] = "\\f", [13] = "\\r",
@@ -200,7 +203,7 @@ local function c_string(addr)
   if addr == 0 then
     return nil
   end
-  local s = snare.read_cstring(addr, ELEMENTS + 1)
+  local s = snare.read_cstring(loaded(addr), ELEMENTS + 1)
   if not s then
     return string.format("<error: Cannot access memory at address 0x%x>",
                          addr)
@@ -237,7 +240,8 @@ end
 -- name ("ns::twice(int)"), or by its linkage name under /a (gdb's
 -- print_address, asm-demangle being off) when `form` says "linkage".
 local function symbol_suffix(addr, form)
-  local name = addr ~= 0 and function_names.describe(addr, form or "print")
+  local name = addr ~= 0
+    and function_names.describe(loaded(addr), form or "print")
   return name and (" <" .. name .. ">") or ""
 end
 
@@ -308,7 +312,8 @@ function format.integer_in(n, size, signed, f)
     local c = value.wrap(n, 1, true)
     return string.format("%d %s", c, format.char_literal(c))
   elseif f == "a" then
-    return string.format("0x%x%s", masked, symbol_suffix(masked, "linkage"))
+    return string.format("0x%x%s", shown(masked),
+                         symbol_suffix(masked, "linkage"))
   end
   return string.format("%d", signed and value.wrap(n, size, true) or n)
 end
@@ -403,10 +408,10 @@ local function scalar(v, t, opts, top)
     return float_text(n, t, bits)
   elseif kind == "pointer" then
     if f and f ~= "s" then
-      return integer_in(n, 8, false, f)
+      return integer_in(f == "a" and n or shown(n), 8, false, f)
     end
     local target = strip(t.target)
-    local text = string.format("0x%x", n) .. symbol_suffix(n)
+    local text = string.format("0x%x", shown(n)) .. symbol_suffix(n)
     if target.kind == "int" and target.is_char and target.size == 1 then
       local s = c_string(n)
       text = text .. (s and (" " .. s) or "")
@@ -566,11 +571,22 @@ render = function(v, opts, depth, top)
     return ok and text or ("<error: " .. tostring(text) .. ">")
   elseif kind == "function" then
     local addr = v.address or 0
-    if v.nodebug then
-      return string.format("{<text variable, no debug info>} 0x%x%s", addr,
-                           symbol_suffix(addr))
+    local f = opts.format
+    if f and f:match("^[xdutozf]$") and not v.nodebug then
+      -- gdb's print/x of a function: its type is one byte long, so the
+      -- value is its code's first byte, a signed char
+      local first = snare.read(loaded(addr), 1)
+      if not first then
+        error(string.format("Cannot access memory at address 0x%x", addr), 0)
+      end
+      return integer_in(value.wrap(first:byte(), 1, true), 1, true,
+                        f == "f" and "d" or f)
     end
-    return string.format("{%s} 0x%x%s", types.name(v.type), addr,
+    if v.nodebug then
+      return string.format("{<text variable, no debug info>} 0x%x%s",
+                           shown(addr), symbol_suffix(addr))
+    end
+    return string.format("{%s} 0x%x%s", types.name(v.type), shown(addr),
                          symbol_suffix(addr))
   elseif kind == "void" then
     return "void"

@@ -38,7 +38,7 @@ local expr = {
 -- The words of C that are no names.
 local c_words = {}
 for word in ([[sizeof struct union enum unsigned signed int char short long
-               float double void _Bool const volatile]]):gmatch("%S+") do
+               float double void const volatile]]):gmatch("%S+") do
   c_words[word] = true
 end
 

@@ -40,8 +40,7 @@ local alnum = alpha + R "09"
 local keywords = {
   sizeof = true, struct = true, union = true, enum = true, unsigned = true,
   signed = true, int = true, char = true, short = true, long = true,
-  float = true, double = true, void = true, _Bool = true, const = true,
-  volatile = true,
+  float = true, double = true, void = true, const = true, volatile = true,
 }
 local word = C(alpha * alnum ^ 0) * -alnum
 local function keyword(text) return token(P(text) * -alnum) end
@@ -114,7 +113,7 @@ end
 -- Type names: qualifiers, base type words, tags, typedef names; stars.
 local qualifier = keyword "const" + keyword "volatile"
 local base_word = C(P "unsigned" + P "signed" + P "int" + P "char"
-  + P "short" + P "long" + P "float" + P "double" + P "void" + P "_Bool")
+  + P "short" + P "long" + P "float" + P "double" + P "void")
   * -alnum * space
 local tagged = C((P "struct" + P "union" + P "enum") * -alnum) * space
   * identifier / function(tag, name) return tag .. " " .. name end

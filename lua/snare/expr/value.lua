@@ -11,6 +11,7 @@
 local snare = require "snare"
 local types = require "snare.expr.types"
 local vector = require "snare.expr.vector"
+local image = require "snare.expr.image"
 
 local value = {}
 
@@ -42,7 +43,7 @@ function value.bytes(v)
   if not v.address then
     error("value is not available", 0)
   end
-  local bytes = size == 0 and "" or snare.read(v.address, size)
+  local bytes = size == 0 and "" or snare.read(image.loaded(v.address), size)
   if not bytes then
     value.no_memory(v.address)
   end

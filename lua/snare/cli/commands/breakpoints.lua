@@ -153,17 +153,15 @@ local function set_breakpoint(dbg, args, temporary, number)
   ok, bp = pcall(dbg.session.breakpoint, dbg.session, location, opts)
   if not ok then
     -- a function of no object loaded yet: gdb's pending breakpoint
-    -- (or a line of a source file no object loaded yet has)
-    local missing = type(bp) == "string"
-      and (bp:match("unknown symbol") and where:match("^[%a_][%w_]*$")
-           and string.format('Function "%s" not defined.', where)
-           or bp:match("no source file named") and where:match("^[^%s:]+:%d+$")
-           and string.format("No source file named %s.",
-                             where:match("^(.*):")))
-    if dbg.make_pending and not number and missing then
-      return dbg:make_pending(args, missing, temporary)
+    -- or of a source file, or in one, none knows yet (gdb's FILE:FUNC)
+    local _, said = pcall(dbg.location_failed, dbg, bp, where)
+    if dbg.make_pending and not number and type(bp) == "string"
+       and (bp:match("unknown symbol") and where:match("^[%a_][%w_]*$")
+            or bp:match("no source file named ")
+            or bp:match("function '.-' not defined in ")) then
+      return dbg:make_pending(args, temporary, tostring(said))
     end
-    dbg:location_failed(bp, where)
+    error(said, 0)
   end
   if test and bp.addresses and #bp.addresses == 1 then -- no pc to ask
     test = dbg:compile_condition(text, true)
@@ -291,7 +289,7 @@ local function info_breakpoints(dbg, args)
     elseif #addresses > 1 then
       dbg:out(row .. "<MULTIPLE>         ")
     else
-      dbg:out(string.format("%s0x%016x %s", row, addresses[1],
+      dbg:out(string.format("%s0x%016x %s", row, report.shown(addresses[1]),
                             what(addresses[1], not stub and note.line,
                                  not stub and note.frame,
                                  note.function_start)))
@@ -314,7 +312,8 @@ local function info_breakpoints(dbg, args)
     end
     for i = 1, #addresses > 1 and #addresses or 0 do
       dbg:out(string.format("%-27s %-3s 0x%016x %s", bp.id .. "." .. i,
-                            bp.enabled and "y" or "n", addresses[i],
+                            bp.enabled and "y" or "n",
+                            report.shown(addresses[i]),
                             what(addresses[i], nil, nil,
                                  note.function_start,
                                  named_frame(note.where, addresses[i]))))

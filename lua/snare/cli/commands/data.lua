@@ -151,7 +151,8 @@ local function examine(dbg, args, modifier)
   if args == "" then
     dbg:fail("Argument required (starting display address).")
   end
-  local addr = dbg:address(args)
+  -- (before `run` a file address of the program is read where it is now)
+  local addr = require("snare.expr.image").loaded(dbg:address(args))
   if not format:match("^[xduotacfsiz]$") then
     fail_at(dbg, report.address(addr), 'Undefined output format "%s".',
             format)

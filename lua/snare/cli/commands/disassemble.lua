@@ -20,7 +20,8 @@ local function dump(dbg, insns, pc, base, raw)
     local marker = insn.address == pc and "=> " or "   "
     local bytes = raw and raw_bytes(insn) or ""
     if base then
-      dbg:out(string.format("%s0x%016x <+%d>:\t%s%s", marker, insn.address,
+      dbg:out(string.format("%s0x%016x <+%d>:\t%s%s", marker,
+                            report.shown(insn.address),
                             insn.address - base, bytes,
                             report.instruction_text(insn)))
     else

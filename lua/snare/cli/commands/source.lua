@@ -39,6 +39,11 @@ end
 -- A function's file and line as gdb's linespec gives them to `list`:
 -- the line of its entry (its "{"), and that entry.
 local function function_line(dbg, name, file)
+  local entry = file and dbg:file_function_entry(file .. ":" .. name)
+  local entry_row = entry and snare.line_at(entry)
+  if entry_row then
+    return entry_row.file, entry_row.line, entry
+  end
   for _, lib in ipairs(dbg.libraries) do
     local info = lib:function_info(name)
     local row = info and info.entry and snare.line_at(info.entry)

@@ -49,7 +49,7 @@ local function info_symbol(dbg, args)
   if args == "" then
     dbg:fail("Argument required (address).")
   end
-  local addr = dbg:address(args)
+  local addr = require("snare.expr.image").loaded(dbg:address(args))
   local sym = snare.symbol_at(addr)
   local lib = sym and library_of(dbg, sym.library)
   local section = lib and shared_objects.section_at(lib.path, addr - lib.base)
@@ -66,6 +66,52 @@ local function info_symbol(dbg, args)
     text = text .. " of " .. file
   end
   dbg:out(text)
+end
+
+-- `info address NAME` as gdb's for a name of file scope: a variable of
+-- static storage, a function, a symbol without debug information (before
+-- `run`, the program's at the file's address). A local of the selected
+-- frame is refused: gdb shows its DWARF location expression.
+local function info_address(dbg, args)
+  local name = args:match("^%s*(.-)%s*$")
+  if name == "" then
+    dbg:fail("Argument required.")
+  end
+  local frame = dbg.session.stopped and dbg:selected_frame()
+  local here = frame and frame.locate and frame:locate(name)
+  if here and here.optimized_out then
+    dbg:out(string.format('Symbol "%s" is optimized out.', name))
+    return
+  elseif here then
+    dbg:fail('Symbol "%s" is a local: info address does not show its DWARF '
+             .. "location.", name)
+  end
+  local found, address = snare.core.find_global(name)
+  if found then
+    dbg:out(string.format('Symbol "%s" is static storage at address %s.',
+                          name, report.hex(address)))
+    return
+  end
+  -- before `run` gdb knows the program alone: a libc function is its stub
+  local unloaded = require("snare.expr.image").unloaded
+  local ok, addr = pcall(snare.symbol, unloaded and name .. "@plt" or name)
+  if not (ok and addr) then
+    ok, addr = pcall(snare.symbol, name)
+  end
+  addr = ok and addr or snare.core.process_symbol(name)
+  if not addr then
+    dbg:fail('No symbol "%s" in current context.', name)
+  end
+  -- (a function of debug information by that name: libc's printf is
+  -- __printf's alias, a symbol without it to gdb)
+  local row = snare.line_at(addr)
+  if row and row["function"] == name then
+    dbg:out(string.format('Symbol "%s" is a function at address %s.', name,
+                          report.hex(addr)))
+  else
+    dbg:out(string.format('Symbol "%s" is at %s in a file compiled without '
+                          .. "debugging.", name, report.hex(addr)))
+  end
 end
 
 -- The line-table row at `addr` and where it ends (the next row's start).
@@ -181,6 +227,10 @@ local function asked_address(dbg, args)
   local address_text = args:match("^%*%s*(.+)$")
   if address_text then
     return dbg:address(address_text)
+  end
+  local entry = dbg:file_function_entry(args)
+  if entry then
+    return entry
   end
   local ok, addr = pcall(snare.symbol, args)
   if not ok or not addr then
@@ -350,6 +400,9 @@ local info_functions = symbol_listing.command("functions", "qn",
 return {
   { name = "symbol", group = "info", usage = "info symbol ADDR",
     help = "the symbol and section an address is in", run = info_symbol },
+  { name = "address", group = "info", usage = "info address NAME",
+    help = "where a variable or function of file scope is",
+    run = info_address },
   { name = "line", group = "info",
     usage = "info line FUNCTION|FILE:LINE|*ADDR",
     help = "where a line's code starts and ends", run = info_line },
