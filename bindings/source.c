@@ -433,8 +433,38 @@ static int core_locations(lua_State *L)
   return 1;
 }
 
+/* lib:line_span(file, line) -> {file, start, finish} of the line as gdb's
+   `info line FILE:LINE` reports it (finish == start: no code of its own,
+   start the next line's), {file, start, out_of_range = true} (start: the
+   file's first row) | nil, message when lib does not know file */
+static int lib_line_span(lua_State *L)
+{
+  snare_library *lib = snare_lua_checklibrary(L, 1);
+  const char *file = luaL_checkstring(L, 2);
+  lua_Integer line = luaL_checkinteger(L, 3);
+  luaL_argcheck(L, line >= 0 && line <= (lua_Integer)UINT32_MAX, 3,
+                "line out of range");
+  snare_line_span span;
+  if (snare_library_line_span(lib, file, (unsigned)line, &span) != SNARE_OK) {
+    luaL_pushfail(L);
+    lua_pushfstring(L, "no source file named '%s'", file);
+    return 2;
+  }
+  lua_createtable(L, 0, 3);
+  setstring(L, "file", span.file);
+  setinteger(L, "start", span.start);
+  if (span.in_range) {
+    setinteger(L, "finish", span.end);
+  } else {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "out_of_range");
+  }
+  return 1;
+}
+
 const luaL_Reg snare_lua_source_methods[] = {
     {"line_at", lib_line_at},
+    {"line_span", lib_line_span},
     {"addresses", lib_addresses},
     {"function_info", lib_function_info},
     {NULL, NULL},

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal/loader.h"
 #include "private.h"
 
 /* Whether every unit header of a DWARF 5 list section is one libdwarf
@@ -51,7 +50,6 @@ static bool units_fit(const uint8_t *p, size_t size)
 
 /* The list sections of one object, kept for di_list_attr_safe. */
 struct di_lists {
-  int fd;
   Elf *elf;
   const uint8_t *data[2]; /* .debug_rnglists, .debug_loclists */
   size_t size[2];
@@ -83,18 +81,12 @@ static const char *section_name(Elf *elf, size_t names, size_t offset)
   return memchr(start, '\0', table->d_size - offset) ? start : NULL;
 }
 
-bool di_lists_open(const char *path, di_lists **out)
+bool di_lists_open(int fd, di_lists **out)
 {
   *out = NULL;
-  int fd = snare_os_file_open(path);
-  if (fd < 0)
-    return true; /* libdwarf will report the file itself */
   di_lists *l = calloc(1, sizeof *l);
-  if (!l) {
-    snare_os_file_close(fd);
+  if (!l)
     return true;
-  }
-  l->fd = fd;
   bool sane = true;
   elf_version(EV_CURRENT);
   /* mapped: only the pages of lists actually checked become resident */
@@ -134,7 +126,6 @@ void di_lists_close(di_lists *l)
   if (!l)
     return;
   elf_end(l->elf);
-  snare_os_file_close(l->fd);
   free(l);
 }
 
