@@ -28,7 +28,7 @@ static void setinteger(lua_State *L, const char *field, uint64_t v)
    a line row (linkage: the function's mangled name). */
 static void push_line(lua_State *L, const snare_line_info *info)
 {
-  lua_createtable(L, 0, 7);
+  lua_createtable(L, 0, 8);
   setstring(L, "file", info->file);
   setinteger(L, "line", info->line);
   setinteger(L, "first_line", info->first_line ? info->first_line : info->line);
@@ -36,6 +36,8 @@ static void push_line(lua_State *L, const snare_line_info *info)
   setstring(L, "function", info->function);
   setstring(L, "linkage", info->function_linkage);
   setinteger(L, "address", info->start);
+  lua_pushboolean(L, info->not_stmt);
+  lua_setfield(L, -2, "not_stmt");
 }
 
 static int fail_line(lua_State *L, uint64_t addr, snare_status status)
@@ -46,7 +48,7 @@ static int fail_line(lua_State *L, uint64_t addr, snare_status status)
 }
 
 /* lib:line_at(addr) -> {file, line, first_line, column, function, linkage,
-   address} | nil, msg */
+   address, not_stmt} | nil, msg */
 static int lib_line_at(lua_State *L)
 {
   snare_library *lib = snare_lua_checklibrary(L, 1);
