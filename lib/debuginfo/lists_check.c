@@ -56,13 +56,18 @@ struct di_lists {
   bool has_addr; /* a .debug_addr for the *x entry kinds */
 };
 
-static int list_section(const char *name)
+/* 0 for .debug_rnglists, 1 for .debug_loclists, -1 for others; *gnu
+   set for their zlib-gnu names (.zdebug_*, which libdwarf reads too). */
+static int list_section(const char *name, bool *gnu)
 {
-  if (name == NULL)
+  *gnu = name != NULL && strncmp(name, ".z", 2) == 0;
+  if (*gnu)
+    name += 2;
+  else if (name == NULL || *name++ != '.')
     return -1;
-  if (strcmp(name, ".debug_rnglists") == 0)
+  if (strcmp(name, "debug_rnglists") == 0)
     return 0;
-  return strcmp(name, ".debug_loclists") == 0 ? 1 : -1;
+  return strcmp(name, "debug_loclists") == 0 ? 1 : -1;
 }
 
 /* A section's name as libdwarf reads it: from the section name table's
@@ -101,9 +106,11 @@ bool di_lists_open(int fd, di_lists **out)
       const char *name = section_name(l->elf, names, shdr.sh_name);
       if (name && strcmp(name, ".debug_addr") == 0)
         l->has_addr = true;
-      int which = list_section(name);
+      bool gnu;
+      int which = list_section(name, &gnu);
       if (which < 0 ||
-          ((shdr.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0))
+          ((shdr.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0) ||
+          (gnu && elf_compress_gnu(scn, 0, 0) < 0))
         continue;
       Elf_Data *data = elf_getdata(scn, NULL);
       if (data == NULL || data->d_buf == NULL)
