@@ -222,7 +222,7 @@ describe("compressed debug sections", function()
         "info line coder_run", "info line coder.c:1030",
         "info line file_io.c:1", "info line main.c:1000000",
         "break io_open_src", "break coder_run", "run", "bt", "info args",
-        "finish", "continue", "bt 2", "info args" } },
+        "continue", "bt 2", "info args" } },
     }
     local dir = root .. "/corpus-gcc-O2"
     sh("rm -rf " .. dir .. " && mkdir -p " .. dir)
