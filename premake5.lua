@@ -23,7 +23,7 @@
 local warnings = { "-std=c11", "-Wall", "-Wextra", "-Werror" }
 local cxx_warnings = { "-std=c++17", "-Wall", "-Wextra", "-Werror" }
 local sanitizers = "-fsanitize=address,undefined"
-local system_libs = { "Zydis", "elf", "dwarf", "unwind", "pthread", "dl" }
+local system_libs = { "Zydis", "elf", "dwarf", "zstd", "unwind", "pthread", "dl" }
 
 -- Keep debug information in every output: premake4 strips (-s) unless the
 -- Symbols flag is set, and premake5 spells that flag differently.

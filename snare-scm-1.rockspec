@@ -29,6 +29,7 @@ external_dependencies = {
   ZYDIS = { header = "Zydis/Zydis.h", library = "Zydis" },
   LIBELF = { header = "libelf.h", library = "elf" },
   LIBDWARF = { header = "libdwarf/libdwarf.h", library = "dwarf" },
+  LIBZSTD = { header = "zstd.h", library = "zstd" },
   LIBUNWIND = { library = "unwind" },
 }
 

@@ -28,7 +28,7 @@ static void setinteger(lua_State *L, const char *field, uint64_t v)
    a line row (linkage: the function's mangled name). */
 static void push_line(lua_State *L, const snare_line_info *info)
 {
-  lua_createtable(L, 0, 7);
+  lua_createtable(L, 0, 8);
   setstring(L, "file", info->file);
   setinteger(L, "line", info->line);
   setinteger(L, "first_line", info->first_line ? info->first_line : info->line);
@@ -36,6 +36,8 @@ static void push_line(lua_State *L, const snare_line_info *info)
   setstring(L, "function", info->function);
   setstring(L, "linkage", info->function_linkage);
   setinteger(L, "address", info->start);
+  lua_pushboolean(L, info->not_stmt);
+  lua_setfield(L, -2, "not_stmt");
 }
 
 static int fail_line(lua_State *L, uint64_t addr, snare_status status)
@@ -46,7 +48,7 @@ static int fail_line(lua_State *L, uint64_t addr, snare_status status)
 }
 
 /* lib:line_at(addr) -> {file, line, first_line, column, function, linkage,
-   address} | nil, msg */
+   address, not_stmt} | nil, msg */
 static int lib_line_at(lua_State *L)
 {
   snare_library *lib = snare_lua_checklibrary(L, 1);
@@ -492,8 +494,38 @@ static int core_locations(lua_State *L)
   return 1;
 }
 
+/* lib:line_span(file, line) -> {file, start, finish} of the line as gdb's
+   `info line FILE:LINE` reports it (finish == start: no code of its own,
+   start the next line's), {file, start, out_of_range = true} (start: the
+   file's first row) | nil, message when lib does not know file */
+static int lib_line_span(lua_State *L)
+{
+  snare_library *lib = snare_lua_checklibrary(L, 1);
+  const char *file = luaL_checkstring(L, 2);
+  lua_Integer line = luaL_checkinteger(L, 3);
+  luaL_argcheck(L, line >= 0 && line <= (lua_Integer)UINT32_MAX, 3,
+                "line out of range");
+  snare_line_span span;
+  if (snare_library_line_span(lib, file, (unsigned)line, &span) != SNARE_OK) {
+    luaL_pushfail(L);
+    lua_pushfstring(L, "no source file named '%s'", file);
+    return 2;
+  }
+  lua_createtable(L, 0, 3);
+  setstring(L, "file", span.file);
+  setinteger(L, "start", span.start);
+  if (span.in_range) {
+    setinteger(L, "finish", span.end);
+  } else {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "out_of_range");
+  }
+  return 1;
+}
+
 const luaL_Reg snare_lua_source_methods[] = {
     {"line_at", lib_line_at},
+    {"line_span", lib_line_span},
     {"addresses", lib_addresses},
     {"function_info", lib_function_info},
     {NULL, NULL},

@@ -123,8 +123,13 @@ snare.symbol_at = core.symbol_at
 -- library without it answers nil, message; its symbols keep working.
 -- Library objects also have:
 --
--- * `lib:line_at(addr)` -> `{file, line, column, function, address}`
---   (`address`: start of the line-table row), or nil, message
+-- * `lib:line_at(addr)` -> `{file, line, column, function, address,
+--   not_stmt}` (`address`: start of the line-table row; `not_stmt`: the
+--   row starts no statement, DWARF's is_stmt false), or nil, message
+-- * `lib:line_span(file, line)` -> `{file, start, finish}`: where gdb's
+--   `info line FILE:LINE` says the line is (`finish == start`: no code of
+--   its own, `start` the next line's), `{file, start, out_of_range = true}`
+--   past the file's last statement, or nil, message for an unknown file
 -- * `lib:addresses("demo.c:12")` or `lib:addresses("demo.c", 12)` -> list
 --   of the addresses gdb's `break demo.c:12` would use, or nil, message
 -- * `lib:function_info(name)` -> `{name, inlined, entry, after_prologue,

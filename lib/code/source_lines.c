@@ -39,6 +39,14 @@ snare_status snare_library_line_addresses(snare_library *lib,
                                                      cap, count);
 }
 
+snare_status snare_library_line_span(snare_library *lib, const char *file,
+                                     unsigned line, snare_line_span *out) {
+  snare_status status;
+  const snare_debuginfo *di = debuginfo_of(lib, &status);
+  return di == NULL ? status
+                    : snare_debuginfo_line_span(di, file, line, out);
+}
+
 snare_status snare_library_line_nearest(snare_library *lib, const char *file,
                                         unsigned line, unsigned *before,
                                         unsigned *after) {

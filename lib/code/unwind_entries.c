@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "code/unwind_entries.h"
+#include "debuginfo/debuginfo.h"
 #include "internal/loader.h"
 
 /* See lib/debuginfo/debuginfo.c: a handler keeps libdwarf from aborting
@@ -106,7 +107,8 @@ snare_status snare_unwind_ranges_read(const char *path,
   *count = 0;
   Dwarf_Debug dbg = NULL;
   Dwarf_Error err = NULL;
-  int fd = snare_os_file_open(path); /* out of the program's range */
+  /* out of the program's range; .debug_frame may be zstd's */
+  int fd = snare_debuginfo_dwarf_file_open(path);
   if (fd < 0)
     return SNARE_OK;
   int rc = dwarf_init_b(fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, ignore_error,

@@ -51,12 +51,13 @@ static void ignore_error(Dwarf_Error err, Dwarf_Ptr arg)
 /*
  * Opens the file at path for libdwarf: *fd and *dbg, or false. Opened
  * here rather than by dwarf_init_path: snare's descriptors are kept out
- * of the program's range (snare_os_file_open).
+ * of the program's range (snare_os_file_open), and zstd's sections
+ * inflated (snare_debuginfo_dwarf_file_open).
  */
 static int dwarf_open(const char *path, int *fd, Dwarf_Debug *dbg)
 {
   Dwarf_Error err = NULL;
-  *fd = snare_os_file_open(path);
+  *fd = snare_debuginfo_dwarf_file_open(path);
   int rc = *fd < 0 ? DW_DLV_ERROR
                    : dwarf_init_b(*fd, DW_DLC_READ, DW_GROUPNUMBER_ANY,
                                   ignore_error, NULL, dbg, &err);
@@ -104,25 +105,24 @@ snare_status snare_debuginfo_open(const char *path, uint64_t bias,
   char separate[4096];
   if (di_separate_debug_file(path, separate, sizeof separate))
     path = separate;
-  di_lists *lists;
-  if (!di_lists_open(path, &lists))
-    return SNARE_LOAD_FAILED;
   snare_debuginfo *di = calloc(1, sizeof *di);
   if (!di || !(di->file = strdup(path))) {
-    di_lists_close(lists);
     free(di);
     return SNARE_NO_MEMORY;
   }
-  di->lists = lists;
   di->bias = bias;
   di->path = strdup(object);
   int rc = dwarf_open(path, &di->dwarf_fd, &di->dbg);
   if (rc != DW_DLV_OK) {
     free(di->file);
     free(di->path);
-    di_lists_close(di->lists);
     free(di);
     return rc == DW_DLV_NO_ENTRY ? SNARE_NOT_FOUND : SNARE_LOAD_FAILED;
+  }
+  /* the descriptor libdwarf reads: zstd's lists inflated there */
+  if (!di_lists_open(di->dwarf_fd, &di->lists)) {
+    snare_debuginfo_close(di);
+    return SNARE_LOAD_FAILED;
   }
   snare_status st = open_alt_file(di) ? di_index_units(di) : SNARE_NOT_FOUND;
   if (st != SNARE_OK) {
@@ -158,6 +158,7 @@ void snare_debuginfo_close(snare_debuginfo *di)
   for (size_t i = 0; i < di->string_count; i++)
     free(di->strings[i]);
   free(di->strings);
+  di_lists_close(di->lists); /* before the descriptor it reads closes */
   if (di->dbg) {
     dwarf_finish(di->dbg, NULL);
     snare_os_file_close(di->dwarf_fd);
@@ -169,6 +170,5 @@ void snare_debuginfo_close(snare_debuginfo *di)
   }
   free(di->alt_file);
   free(di->file);
-  di_lists_close(di->lists);
   free(di);
 }

@@ -27,16 +27,18 @@
 
 typedef struct snare_debuginfo snare_debuginfo;
 
-/* snare_line_info, snare_address_range and snare_function_info are public
-   (snare.h, "Source lines and functions"). */
+/* snare_line_info, snare_line_span, snare_address_range and
+   snare_function_info are public (snare.h, "Source lines and
+   functions"). */
 
-/* The address range of a line as gdb's `info line` reports it. */
-typedef struct snare_line_span {
-  const char *file;
-  uint64_t start;
-  uint64_t end; /* == start when the line shares its address with a later
-                   line and so owns no instruction of its own */
-} snare_line_span;
+
+/*
+ * Opens the ELF file at path for libdwarf (dwarf_init_b): a descriptor,
+ * or -1. A file with zstd-compressed sections, which libdwarf 20210528
+ * cannot read, is a copy with them inflated (zstd_sections.c). Closed
+ * with snare_os_file_close.
+ */
+SNARE_HIDDEN int snare_debuginfo_dwarf_file_open(const char *path);
 
 /*
  * Reads the DWARF of the object at path, whose run-time addresses are its
@@ -101,7 +103,8 @@ snare_status snare_debuginfo_line_nearest(const snare_debuginfo *di,
                                           unsigned *before,
                                           unsigned *after) SNARE_HIDDEN;
 
-/* gdb's `info line file:line`; NOT_FOUND when the line has no code. */
+/* gdb's `info line file:line` (snare_library_line_span); NOT_FOUND for
+   an unknown file. */
 snare_status snare_debuginfo_line_span(const snare_debuginfo *di,
                                        const char *file, unsigned line,
                                        snare_line_span *out) SNARE_HIDDEN;

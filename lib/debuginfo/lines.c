@@ -282,24 +282,40 @@ snare_status snare_debuginfo_line_span(const snare_debuginfo *di,
   if (!di || !file || !out)
     return SNARE_INVALID_ARGUMENT;
   di_need_file(di, file);
+  /* find_line_symtab: an exact statement row in any of the file's
+     tables, else the row of the smallest later line over all of them */
+  const di_subfile *known = NULL, *best_sf = NULL;
+  long best = -1;
   for (size_t i = 0; i < di->subfile_count; i++) {
     const di_subfile *sf = &di->subfiles[i];
-    bool exact;
-    long k;
-    if (!di_file_matches(sf->path, file) ||
-        (k = line_common(sf, line, 0, &exact)) < 0 || !exact)
+    if (!di_file_matches(sf->path, file))
       continue;
-    di_pc_line pl = di_pc_line_find(di, sf->rows[k].addr);
-    if (!pl.subfile)
-      return SNARE_NOT_FOUND;
-    /* Another line's row at the same address owns the instructions. */
-    bool own = pl.row->line == line;
-    *out = (snare_line_span){
-        .file = sf->path,
-        .start = pl.row->addr + di->bias,
-        .end = (own ? pl.end : pl.row->addr) + di->bias,
-    };
-    return SNARE_OK;
+    known = known ? known : sf;
+    bool exact;
+    long k = line > 0 ? line_common(sf, line, 0, &exact) : -1;
+    if (k >= 0 && (exact || best < 0 ||
+                   sf->rows[k].line < best_sf->rows[best].line)) {
+      best = k;
+      best_sf = sf;
+    }
+    if (k >= 0 && exact)
+      break;
   }
-  return SNARE_NOT_FOUND;
+  if (!known)
+    return SNARE_NOT_FOUND;
+  *out = (snare_line_span){
+      .file = known->path,
+      .start = (known->count > 0 ? known->rows[0].addr : 0) + di->bias};
+  if (best < 0)
+    return SNARE_OK; /* "Line number N is out of range" */
+  /* find_line_pc_range: the row at that address names the line; another
+     line's ("contains no code") leaves the span empty at its start */
+  uint64_t pc = best_sf->rows[best].addr;
+  di_pc_line pl = di_pc_line_find(di, pc);
+  bool own = pl.subfile && pl.row->line == line;
+  uint64_t start = pl.subfile ? pl.row->addr : pc;
+  *out = (snare_line_span){.file = best_sf->path, .in_range = true,
+                           .start = start + di->bias,
+                           .end = (own ? pl.end : start) + di->bias};
+  return SNARE_OK;
 }

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal/loader.h"
 #include "private.h"
 
 /* Whether every unit header of a DWARF 5 list section is one libdwarf
@@ -51,20 +50,24 @@ static bool units_fit(const uint8_t *p, size_t size)
 
 /* The list sections of one object, kept for di_list_attr_safe. */
 struct di_lists {
-  int fd;
   Elf *elf;
   const uint8_t *data[2]; /* .debug_rnglists, .debug_loclists */
   size_t size[2];
   bool has_addr; /* a .debug_addr for the *x entry kinds */
 };
 
-static int list_section(const char *name)
+/* 0 for .debug_rnglists, 1 for .debug_loclists, -1 for others; *gnu
+   set for their zlib-gnu names (.zdebug_*, which libdwarf reads too). */
+static int list_section(const char *name, bool *gnu)
 {
-  if (name == NULL)
+  *gnu = name != NULL && strncmp(name, ".z", 2) == 0;
+  if (*gnu)
+    name += 2;
+  else if (name == NULL || *name++ != '.')
     return -1;
-  if (strcmp(name, ".debug_rnglists") == 0)
+  if (strcmp(name, "debug_rnglists") == 0)
     return 0;
-  return strcmp(name, ".debug_loclists") == 0 ? 1 : -1;
+  return strcmp(name, "debug_loclists") == 0 ? 1 : -1;
 }
 
 /* A section's name as libdwarf reads it: from the section name table's
@@ -83,18 +86,12 @@ static const char *section_name(Elf *elf, size_t names, size_t offset)
   return memchr(start, '\0', table->d_size - offset) ? start : NULL;
 }
 
-bool di_lists_open(const char *path, di_lists **out)
+bool di_lists_open(int fd, di_lists **out)
 {
   *out = NULL;
-  int fd = snare_os_file_open(path);
-  if (fd < 0)
-    return true; /* libdwarf will report the file itself */
   di_lists *l = calloc(1, sizeof *l);
-  if (!l) {
-    snare_os_file_close(fd);
+  if (!l)
     return true;
-  }
-  l->fd = fd;
   bool sane = true;
   elf_version(EV_CURRENT);
   /* mapped: only the pages of lists actually checked become resident */
@@ -109,9 +106,11 @@ bool di_lists_open(const char *path, di_lists **out)
       const char *name = section_name(l->elf, names, shdr.sh_name);
       if (name && strcmp(name, ".debug_addr") == 0)
         l->has_addr = true;
-      int which = list_section(name);
+      bool gnu;
+      int which = list_section(name, &gnu);
       if (which < 0 ||
-          ((shdr.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0))
+          ((shdr.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0) ||
+          (gnu && elf_compress_gnu(scn, 0, 0) < 0))
         continue;
       Elf_Data *data = elf_getdata(scn, NULL);
       if (data == NULL || data->d_buf == NULL)
@@ -134,7 +133,6 @@ void di_lists_close(di_lists *l)
   if (!l)
     return;
   elf_end(l->elf);
-  snare_os_file_close(l->fd);
   free(l);
 }
 

@@ -133,7 +133,7 @@ struct snare_debuginfo {
   bool names_tried;
   uint64_t bias;
   char *file; /* where the DWARF was read: the object or its debug file */
-  di_lists *lists; /* its list sections, checked before libdwarf reads */
+  di_lists *lists; /* its list sections, checked before libdwarf reads them */
   di_subfile *subfiles;
   size_t subfile_count, subfile_cap;
   di_sequence *sequences; /* sorted by low */
@@ -232,10 +232,10 @@ bool di_separate_debug_file(const char *path, char *out, size_t cap)
 bool di_alt_debug_file(const char *debug_file, char *out, size_t cap,
                        bool *named) SNARE_HIDDEN;
 
-/* The list sections of the file at path (lists_check.c) in *out (NULL
-   when it cannot be read: libdwarf reports that); false when one has a
-   unit running past its end. */
-bool di_lists_open(const char *path, di_lists **out) SNARE_HIDDEN;
+/* The list sections of the ELF file open in fd, which stays the caller's
+   and open until di_lists_close (lists_check.c), in *out (NULL when it
+   cannot be read); false when one has a unit running past its end. */
+bool di_lists_open(int fd, di_lists **out) SNARE_HIDDEN;
 void di_lists_close(di_lists *lists) SNARE_HIDDEN;
 /* Whether libdwarf may read the range (loclist false) or location list
    attribute attr of die: a DWARF 5 list must decode first. */

@@ -781,6 +781,17 @@ typedef struct snare_line_info {
   unsigned first_line;
 } snare_line_info;
 
+/* The code of a source line as gdb's `info line FILE:LINE` reports it. */
+typedef struct snare_line_span {
+  const char *file; /* the recorded path of the file's table answering */
+  bool in_range;    /* false: no statement of the file is at line or later
+                       ("Line number N is out of range") */
+  uint64_t start;   /* the line's first instruction, or the next line's;
+                       out of range, the file's first row (its unit) */
+  uint64_t end;     /* == start when the line has no code of its own
+                       ("is at address START but contains no code") */
+} snare_line_span;
+
 typedef struct snare_address_range {
   uint64_t low, high; /* [low, high) */
 } snare_address_range;
@@ -849,6 +860,17 @@ SNARE_API snare_status snare_library_line_addresses(snare_library *lib,
                                                     unsigned line,
                                                     uint64_t *addrs,
                                                     size_t cap, size_t *count);
+
+/*
+ * Where line of file is, as gdb's `info line FILE:LINE` says (its
+ * statement rows only, so at -O2 a line may be out of range though rows
+ * name it); file matches as for snare_library_line_addresses. NOT_FOUND
+ * when lib does not know file.
+ */
+SNARE_API snare_status snare_library_line_span(snare_library *lib,
+                                               const char *file,
+                                               unsigned line,
+                                               snare_line_span *out);
 
 /*
  * For error messages: the nearest lines of file before and after line

@@ -68,6 +68,10 @@ SNARE_HIDDEN uint64_t snare_os_symbol_resolve(const char *name,
  */
 SNARE_HIDDEN int snare_os_file_open(const char *path);
 SNARE_HIDDEN void snare_os_file_close(int fd);
+/* A copy of the open file fd in an anonymous file, read-write, for a
+   library to rewrite (libelf); a descriptor kept as snare_os_file_open's
+   are, or -1. Close it with snare_os_file_close. */
+SNARE_HIDDEN int snare_os_file_scratch_copy(int fd);
 /* snare_descriptor_keep (snare.h); snare_os_file_open's descriptors are
    kept so already. */
 SNARE_HIDDEN int snare_os_descriptor_keep(int fd);

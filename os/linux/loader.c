@@ -3,6 +3,7 @@
  * family, link maps and program headers.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <link.h>
 #include <stddef.h>
@@ -10,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal/loader.h"
@@ -124,6 +128,22 @@ int snare_os_file_open(const char *path) {
 }
 
 void snare_os_file_close(int fd) { close(fd); }
+
+int snare_os_file_scratch_copy(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0)
+    return -1;
+  int copy = snare_os_descriptor_keep(memfd_create("snare-copy", MFD_CLOEXEC));
+  off_t from = 0;
+  while (copy >= 0 && from < st.st_size) {
+    ssize_t n = sendfile(copy, fd, &from, (size_t)(st.st_size - from));
+    if (n <= 0 && !(n < 0 && errno == EINTR)) {
+      close(copy);
+      copy = -1;
+    }
+  }
+  return copy;
+}
 
 bool snare_os_file_real_path(const char *path, char *out, size_t cap) {
   char *real = realpath(path, NULL);

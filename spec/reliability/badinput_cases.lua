@@ -439,6 +439,15 @@ cases.groups.library = {
                            { "huge line", { "loops.c", 1 << 40 } },
                            { "colon only", { ":" } } }
                 end },
+  line_span = { params = { "file", "line" },
+                good = function() return { "loops.c", 30 } end,
+                extra = function()
+                  return { { "line without code", { "loops.c", 1 } },
+                           { "past the file's end", { "loops.c", 100000 } },
+                           { "unknown file", { "nosuch.c", 3 } },
+                           { "line 0", { "loops.c", 0 } },
+                           { "huge line", { "loops.c", 1 << 40 } } }
+                end },
   function_info = { params = { "name" }, good = function() return { "fib" } end },
   type = { params = { "name" }, good = function() return { "int" } end },
   global = { params = { "name" }, good = function() return { "errno" } end },

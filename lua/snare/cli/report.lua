@@ -164,7 +164,9 @@ local function show_location(out, stop, frame, heading, prefix)
   local pc = stop.pc
   if stop.file and stop.line then
     local row = snare.line_at(pc)
-    local inside = not row or row.address ~= pc
+    -- (gdb's frame_show_address: inside, or at a row that starts no
+    -- statement, as gcc -O2 and clang -O0 leave after calls)
+    local inside = not row or row.address ~= pc or row.not_stmt
     if heading then
       local where = frame and report.frame_text(frame)
         or string.format("%s () at %s", stop.func or "??",
@@ -308,7 +310,8 @@ function report.frame_text(frame)
 end
 
 --- "#1  0x00007f... in fib (n=4) at demo.c:10", a backtrace line: the pc
--- is shown unless the innermost frame is at the start of its line, or
+-- is shown unless the innermost frame is at the start of its line's
+-- statement (a row with is_stmt), or
 -- the frame is the caller of an inlined call (`callee_inlined`: gdb shows
 -- the call site's line there, which has no pc of its own).
 function report.stack_frame(frame, callee_inlined)
@@ -320,7 +323,7 @@ function report.stack_frame(frame, callee_inlined)
   end
   local row = frame.file and snare.line_at(frame.pc)
   if callee_inlined or frame.index == 0 and row and row.address == frame.pc
-  then
+     and not row.not_stmt then
     return string.format("#%-2d %s", frame.index, text)
   end
   if not frame.file then

@@ -131,36 +131,6 @@ local function row_at(addr)
   return row, finish
 end
 
--- The line-table rows of source file `file` (as typed: "x.c", or a path
--- the recorded one ends with) in the code of the loaded libraries'
--- functions that start in it: { line, address, finish, file } each.
-local function rows_of(dbg, file)
-  local function same(path)
-    return path == file or path:sub(-#file - 1) == "/" .. file
-  end
-  local rows = {}
-  for _, lib in ipairs(dbg.libraries) do
-    for _, fn in ipairs(lib:functions()) do
-      local first = snare.core.line_at(fn.address)
-      if first and same(first.file) then
-        local at, stop = fn.address, fn.address + math.max(fn.size or 0, 1)
-        while at < stop do
-          local row, finish = row_at(at)
-          if not row then
-            break
-          end
-          if same(row.file) then
-            rows[#rows + 1] = { line = row.line, address = row.address,
-                                finish = finish, file = row.file }
-          end
-          at = finish
-        end
-      end
-    end
-  end
-  return rows
-end
-
 -- Remembers that info line showed `line` of `file`: a bare `info line`
 -- shows the next one, as gdb's, until a stop, frame or list changes what
 -- the current line is.
@@ -186,39 +156,35 @@ local function default_line(dbg)
   end
 end
 
--- `info line FILE:LINE` as gdb: the line's first row, else the first row
--- of the next line with code ("contains no code"), else out of range.
+-- `info line FILE:LINE` as gdb (info_line_command): the code of the
+-- line's first statement row, else the address of the next line that has
+-- one ("contains no code"), else out of range (lib:line_span), in the
+-- first loaded library that knows the file.
 local function info_file_line(dbg, args, file, line)
   shown_line(dbg, file, line)
-  local rows = rows_of(dbg, file)
-  if #rows == 0 then -- no such file: gdb's words for the location
+  local span
+  for _, lib in ipairs(dbg.libraries) do
+    span = lib:line_span(file, line)
+    if span then
+      break
+    end
+  end
+  if not span then -- no such file: gdb's words for the location
     local ok, err = pcall(snare.core.locations, dbg:location(args))
     dbg:location_failed(ok and "" or err, args)
   end
-  local exact, next_row
-  for _, row in ipairs(line > 0 and rows or {}) do -- (gdb's lines from 1)
-    if row.line == line then
-      if not exact or row.address < exact.address then
-        exact = row
-      end
-    elseif row.line > line and (not next_row or row.line < next_row.line
-           or row.line == next_row.line and row.address < next_row.address)
-    then
-      next_row = row
-    end
-  end
-  local name = report.file_name(rows[1].file, rows[1].address)
-  if exact then
-    dbg:out(string.format('Line %d of "%s" starts at address %s and ends at '
-                          .. "%s.", line, name, report.address(exact.address),
-                          report.address(exact.finish)))
-  elseif next_row then
-    dbg:out(string.format('Line %d of "%s" is at address %s but contains '
-                          .. "no code.", line, name,
-                          report.address(next_row.address)))
-  else -- (gdb's answer, not an error)
+  local name = report.file_name(span.file, span.start)
+  if span.out_of_range then -- (gdb's answer, not an error)
     dbg:out(string.format('Line number %d is out of range for "%s".', line,
                           name))
+  elseif span.finish > span.start then
+    dbg:out(string.format('Line %d of "%s" starts at address %s and ends at '
+                          .. "%s.", line, name, report.address(span.start),
+                          report.address(span.finish)))
+  else
+    dbg:out(string.format('Line %d of "%s" is at address %s but contains '
+                          .. "no code.", line, name,
+                          report.address(span.start)))
   end
 end
 
