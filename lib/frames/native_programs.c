@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "frames/condition_program.h"
+#include "frames/frame_compiled_variables.h"
 #include "session/session.h"
 
 snare_status snare_frame_condition_program_set(const snare_frame *frame,

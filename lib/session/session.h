@@ -70,13 +70,6 @@ SNARE_HIDDEN snare_status snare_session_check_code(uint64_t addr);
 SNARE_HIDDEN void snare_breakpoints_clear_expired(struct snare_session *s);
 SNARE_HIDDEN void snare_breakpoints_clear_all(struct snare_session *s);
 
-/* ---- compiled variable reads (frames/frame_compiled_variables.c) ---- */
-/* The ready slot of name's compiled read for frame's breakpoint,
-   compiled now if a slot is free; NULL when there is none. A ready slot
-   never changes. */
-SNARE_HIDDEN const snare_breakpoint_variable *
-snare_frame_variable_slot(const snare_frame *frame, const char *name);
-
 /* ---- native condition programs (native_conditions.c) ---- */
 /* The judge of native programs that frames/native_programs.c registers
    at load: whether bp's program (state READY), run in frame, finds this
