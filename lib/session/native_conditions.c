@@ -15,12 +15,13 @@ void snare_native_judge_register(snare_native_judge fn) {
   judge = fn;
 }
 
-bool snare_native_condition_false(snare_breakpoint *bp,
-                                  const snare_frame *frame, bool vector_free) {
+snare_native_verdict snare_native_condition_judge(snare_breakpoint *bp,
+                                                  const snare_frame *frame,
+                                                  bool vector_free) {
   snare_native_condition *native = bp->native;
   if (judge == NULL || native == NULL ||
       atomic_load(&native->state) != SNARE_NATIVE_READY)
-    return false;
+    return SNARE_NATIVE_UNDECIDED;
   return judge(bp, frame, vector_free);
 }
 

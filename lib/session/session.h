@@ -71,21 +71,28 @@ SNARE_HIDDEN void snare_breakpoints_clear_expired(struct snare_session *s);
 SNARE_HIDDEN void snare_breakpoints_clear_all(struct snare_session *s);
 
 /* ---- native condition programs (native_conditions.c) ---- */
+/* What a breakpoint's native program says of a hit. */
+typedef enum snare_native_verdict {
+  SNARE_NATIVE_FALSE,     /* it gives 0: the hit is rejected */
+  SNARE_NATIVE_UNDECIDED, /* no program, not 0, or an error: the
+                             condition decides */
+  SNARE_NATIVE_UNJUDGED   /* not run yet, or run without finding the
+                             slot of a variable (vector_free): a run
+                             that may look it up can still decide */
+} snare_native_verdict;
 /* The judge of native programs that frames/native_programs.c registers
-   at load: whether bp's program (state READY), run in frame, finds this
-   hit false. */
-typedef bool (*snare_native_judge)(snare_breakpoint *bp,
-                                   const snare_frame *frame,
-                                   bool vector_free);
+   at load: what bp's program (state READY), run in frame, says of this
+   hit. */
+typedef snare_native_verdict (*snare_native_judge)(snare_breakpoint *bp,
+                                                   const snare_frame *frame,
+                                                   bool vector_free);
 SNARE_HIDDEN void snare_native_judge_register(snare_native_judge fn);
-/* Whether bp's native program, run in frame, finds this hit false
-   (gives 0); false without one or when it cannot decide. vector_free:
-   nothing it runs touches the vector state beyond SSE (no C library
-   call: a variable whose slot is not found yet cannot decide).
-   Signal-safe. */
-SNARE_HIDDEN bool snare_native_condition_false(snare_breakpoint *bp,
-                                               const snare_frame *frame,
-                                               bool vector_free);
+/* What bp's native program, run in frame, says of this hit (UNDECIDED
+   without one). vector_free: nothing it runs touches the vector state
+   beyond SSE (no C library call: a variable whose slot is not found yet
+   leaves the hit UNJUDGED). Signal-safe. */
+SNARE_HIDDEN snare_native_verdict snare_native_condition_judge(
+    snare_breakpoint *bp, const snare_frame *frame, bool vector_free);
 /* Counts a hit bp's native program rejected. */
 SNARE_HIDDEN void snare_native_condition_count(snare_breakpoint *bp);
 /* bp's native program is never used again. */
@@ -126,22 +133,36 @@ SNARE_HIDDEN void snare_mark_breakpoints_stop_data(const snare_breakpoint *bp,
                                                    snare_stop *stop);
 
 /* ---- the fault dispatcher (fault.c) ---- */
+/* How far a jump site's first pass over a hit went
+   (snare_breakpoints_reject_natively), for snare_breakpoints_evaluate
+   to go on from: the breakpoints of the list before `next` rejected the
+   hit; when `counted`, next's hit is counted and its native program
+   said `verdict`. */
+typedef struct snare_hit_pass {
+  size_t next;
+  bool counted;
+  snare_native_verdict verdict;
+} snare_hit_pass;
+
 /* Runs every breakpoint of list at address for the calling thread (hit
-   counts, skips, conditions, max stops); signal-safe. */
+   counts, skips, conditions, max stops), from the start, or from where
+   `pass` stopped (NULL: the start); signal-safe. */
 SNARE_HIDDEN void snare_breakpoints_evaluate(snare_thread *thread,
                                              const snare_site_breakpoints *list,
                                              uint64_t address, void *context,
+                                             const snare_hit_pass *pass,
                                              snare_stopping *stopping);
 
-/* Whether every breakpoint of list at address for the calling thread
-   rejects this hit through its native program alone (no skip count
-   still running); then its hits and rejections are counted as
-   snare_breakpoints_evaluate counts them, else nothing is. Touches no
-   vector state beyond SSE: the jump path runs it before saving the
-   rest. Signal-safe. */
-SNARE_HIDDEN bool snare_breakpoints_rejected_natively(
+/* The first pass over a hit of a jump site, touching no vector state
+   beyond SSE (the jump path runs it before saving the rest): counts the
+   hits of list's breakpoints for the calling thread in order, with the
+   rejections their skip counts and native programs make, up to the
+   first that neither rejects; whether there was none (the hit is
+   decided, nothing stops). Else `pass` says where
+   snare_breakpoints_evaluate goes on. Signal-safe. */
+SNARE_HIDDEN bool snare_breakpoints_reject_natively(
     snare_thread *thread, const snare_site_breakpoints *list,
-    uint64_t address, void *context);
+    uint64_t address, void *context, snare_hit_pass *pass);
 
 /* The stoppable calling thread: attached, running target code, not in a
    callback; else NULL. Signal-safe. */
