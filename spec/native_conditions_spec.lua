@@ -283,6 +283,31 @@ describe("native C conditions at the prompt", function()
     end
     assert.same({ "-1", "93", "100" }, stops, out)
   end)
+
+  it("lower a condition changed by condition N as break ... if", function()
+    local Debugger = require "snare.cli.debugger"
+    local dbg = assert(Debugger.new {
+      libraries = { helpers.fixture("loops", "O2") } })
+    finally(function() dbg:close() end)
+    local loop = dbg.libraries[1]:symbol("visit_loop")
+    dbg:execute("break visit if i == -1")
+    local bp = dbg.session:breakpoints()[1]
+    assert.are.equal("exit", dbg.session:call(loop, 10).kind)
+    assert.are.equal("native", bp.condition_mechanism)
+    assert.are.equal(9, bp.native_rejected) -- (the first hit lowers it)
+    dbg:execute("condition 1 i == 7")
+    assert.are.equal("lua", bp.condition_mechanism) -- (until its first hit)
+    local stop = dbg.session:call(loop, 10)
+    assert.are.equal("breakpoint", stop.kind)
+    assert.are.equal(7, dbg.session:frame(0):var("i"))
+    print(string.format("condition N: %s after its first hit, %d of %d "
+                        .. "hits rejected natively", bp.condition_mechanism,
+                        bp.native_rejected, bp.hits))
+    assert.are.equal("native", bp.condition_mechanism)
+    assert.are.equal(9 + 6, bp.native_rejected) -- i = 1..6
+    assert.are.equal(18, bp.hits)
+    dbg.session:abort()
+  end)
 end)
 
 describe("a native condition's early resume", function()

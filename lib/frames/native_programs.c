@@ -18,9 +18,9 @@ snare_status snare_frame_condition_program_set(const snare_frame *frame,
       p->name_count > SNARE_CONDITION_NAMES)
     return SNARE_INVALID_ARGUMENT;
   snare_breakpoint *bp = frame->record;
-  if (bp == NULL || bp->native == NULL)
+  snare_native_condition *native = bp ? atomic_load(&bp->native) : NULL;
+  if (native == NULL)
     return SNARE_UNSUPPORTED;
-  snare_native_condition *native = bp->native;
   int state = SNARE_NATIVE_FREE;
   if (!atomic_compare_exchange_strong(&native->state, &state,
                                       SNARE_NATIVE_BUSY))
@@ -62,13 +62,13 @@ static snare_status slot_variable(void *data, const char *name, size_t index,
              : SNARE_UNSUPPORTED;
 }
 
-/* What bp's program, run in frame, says of this hit. */
-static snare_native_verdict program_verdict(snare_breakpoint *bp,
+/* What program `native`, run in frame, says of this hit. */
+static snare_native_verdict program_verdict(snare_native_condition *native,
                                             const snare_frame *frame,
                                             bool vector_free) {
   uint64_t value;
-  hit h = {bp->native, frame, vector_free, false};
-  if (snare_condition_program_eval(&bp->native->program, slot_variable, &h,
+  hit h = {native, frame, vector_free, false};
+  if (snare_condition_program_eval(&native->program, slot_variable, &h,
                                    &value, NULL) == SNARE_OK)
     return value == 0 ? SNARE_NATIVE_FALSE : SNARE_NATIVE_UNDECIDED;
   return h.unread ? SNARE_NATIVE_UNJUDGED : SNARE_NATIVE_UNDECIDED;

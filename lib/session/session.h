@@ -81,11 +81,11 @@ typedef enum snare_native_verdict {
                              that may look it up can still decide */
 } snare_native_verdict;
 /* The judge of native programs that frames/native_programs.c registers
-   at load: what bp's program (state READY), run in frame, says of this
-   hit. */
-typedef snare_native_verdict (*snare_native_judge)(snare_breakpoint *bp,
-                                                   const snare_frame *frame,
-                                                   bool vector_free);
+   at load: what program `native` (state READY) of frame's breakpoint,
+   run in frame, says of this hit. */
+typedef snare_native_verdict (*snare_native_judge)(
+    snare_native_condition *native, const snare_frame *frame,
+    bool vector_free);
 SNARE_HIDDEN void snare_native_judge_register(snare_native_judge fn);
 /* What bp's native program, run in frame, says of this hit (UNDECIDED
    without one). vector_free: nothing it runs touches the vector state
@@ -95,8 +95,14 @@ SNARE_HIDDEN snare_native_verdict snare_native_condition_judge(
     snare_breakpoint *bp, const snare_frame *frame, bool vector_free);
 /* Counts a hit bp's native program rejected. */
 SNARE_HIDDEN void snare_native_condition_count(snare_breakpoint *bp);
-/* bp's native program is never used again. */
-SNARE_HIDDEN void snare_native_condition_drop(snare_breakpoint *bp);
+/* bp's condition changed: its native program is never used again, and
+   a new, empty one takes its place, which the new condition may give
+   at a later hit (NO_MEMORY: none does, the condition decides every
+   hit). Controller, under the global lock. */
+SNARE_HIDDEN snare_status snare_native_condition_drop(snare_breakpoint *bp);
+/* bp is being cleared: a native program that replaced its first is
+   retired. Controller, under the global lock. */
+SNARE_HIDDEN void snare_native_condition_release(snare_breakpoint *bp);
 
 /* ---- conditions that outlive their record's clear (conditions.c) ---- */
 /* Runs fn(frame, data) on the thread that hit the record frame->guard

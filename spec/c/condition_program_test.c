@@ -383,15 +383,34 @@ Test(condition_program, rejects_a_breakpoints_false_hits_without_its_condition) 
   cr_expect_eq(info.hits, 30);
   cr_expect_eq(info.native_rejected, 20);
   cr_expect_eq(info.rejected, 30);
-  /* dropped: the condition decides every hit again */
+  /* dropped: the condition decides every hit again (one that gives no
+     new program: calls is not 0) */
   cr_assert_eq(snare_breakpoint_condition_program_drop(session, id), SNARE_OK);
   cr_assert_eq(snare_breakpoint_info_get(session, id, &info), SNARE_OK);
   cr_expect_not(info.native_condition);
-  pf.calls = 0;
+  pf.calls = 1;
   call_visit_loop(&lib, 6);
-  cr_expect_eq(pf.calls, 6);
+  cr_expect_eq(pf.calls, 7);
   cr_assert_eq(snare_breakpoint_info_get(session, id, &info), SNARE_OK);
   cr_expect_eq(info.native_rejected, 20);
+  /* a new condition gives a new program at its first hit (i = 0), which
+     rejects the hits it finds false from the next on; the count goes on */
+  pf.calls = 0;
+  pf.installed = SNARE_SYSTEM;
+  call_visit_loop(&lib, 6);
+  cr_expect_eq(pf.installed, SNARE_OK);
+  cr_expect_eq(pf.calls, 2); /* i = 0, 3 */
+  cr_assert_eq(snare_breakpoint_info_get(session, id, &info), SNARE_OK);
+  cr_expect(info.native_condition);
+  cr_expect_eq(info.native_rejected, 24);
+  cr_expect_eq(info.hits, 42);
+  /* and again: each replaced program is retired, the last freed with
+     the breakpoint (ASan's leak check) */
+  cr_assert_eq(snare_breakpoint_condition_program_drop(session, id), SNARE_OK);
+  pf.calls = 0;
+  call_visit_loop(&lib, 6);
+  cr_expect_eq(pf.calls, 2);
+  cr_assert_eq(snare_breakpoint_condition_program_drop(session, id), SNARE_OK);
   snare_breakpoint_clear(session, id);
   snare_library_close(lib);
 }
