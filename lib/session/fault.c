@@ -111,7 +111,7 @@ void snare_breakpoints_evaluate(snare_thread *thread,
        i++) {
     snare_breakpoint *bp = list->items[i];
     bool stops;
-    if (pass != NULL && pass->counted && i == pass->next) {
+    if (pass != NULL && i == pass->next) {
       /* the first pass counted its hit, past its skip count */
       stops = condition_says_stop(thread, bp, context, pass->verdict);
     } else {
@@ -147,7 +147,6 @@ bool snare_breakpoints_reject_natively(snare_thread *thread,
                                        const snare_site_breakpoints *list,
                                        uint64_t address, void *context,
                                        snare_hit_pass *pass) {
-  pass->counted = false;
   if (list == NULL || !atomic_load(&thread->breakable))
     return true; /* what snare_breakpoints_evaluate would find: nothing */
   for (size_t i = 0; i < list->count; i++) {
@@ -161,7 +160,7 @@ bool snare_breakpoints_reject_natively(snare_thread *thread,
       verdict = snare_native_condition_judge(bp, &frame, true);
     }
     if (hits > bp->skip && verdict != SNARE_NATIVE_FALSE) {
-      *pass = (snare_hit_pass){.next = i, .counted = true, .verdict = verdict};
+      *pass = (snare_hit_pass){.next = i, .verdict = verdict};
       return false;
     }
     if (verdict == SNARE_NATIVE_FALSE)

@@ -142,11 +142,10 @@ SNARE_HIDDEN void snare_mark_breakpoints_stop_data(const snare_breakpoint *bp,
 /* How far a jump site's first pass over a hit went
    (snare_breakpoints_reject_natively), for snare_breakpoints_evaluate
    to go on from: the breakpoints of the list before `next` rejected the
-   hit; when `counted`, next's hit is counted and its native program
-   said `verdict`. */
+   hit; next's hit is counted, past its skip count, and its native
+   program said `verdict`. */
 typedef struct snare_hit_pass {
   size_t next;
-  bool counted;
   snare_native_verdict verdict;
 } snare_hit_pass;
 
