@@ -4,7 +4,7 @@
 -- count.lua: compiled for the site, snare.expr.condition) as gdb's
 -- `break visit if COND` counts (its hit count, every stop ignored).
 local helpers = require "spec.helpers"
-local gdb_cache = require "spec.gdb_cache"
+local gdb_compare = require "spec.gdb_compare"
 
 local program = helpers.program("condition_loop")
 
@@ -50,21 +50,6 @@ end
 
 local run = helpers.run
 
--- gdb's hit count of each condition's breakpoint, in order.
-local function gdb_counts()
-  -- (gdb without the sanitizer runtime the ASan specs preload)
-  local args = { "env -u LD_PRELOAD timeout 120 gdb -nx -batch "
-                 .. "-iex 'set debuginfod enabled off'" }
-  for i, c in ipairs(conditions) do
-    args[#args + 1] = string.format("-ex '%s' -ex 'ignore %d 100000'",
-                                    ("break visit if " .. c):gsub("'", "'\\''"),
-                                    i)
-  end
-  args[#args + 1] = "-ex run -ex 'info breakpoints' " .. program
-  local out = gdb_cache.run(run, table.concat(args, " "))
-  return helpers.hit_counts(out), out
-end
-
 describe("C conditions against gdb's break if", function()
   it("let through as many hits as gdb's on the same loop", function()
     local exprs = write_lines(conditions)
@@ -80,18 +65,18 @@ describe("C conditions against gdb's break if", function()
     os.remove(exprs)
     os.remove(counts_path)
     assert.are.equal(#conditions, #mine, log)
-    local theirs, gdb_log = gdb_counts()
-    local mismatches, report = 0, {}
+    local rows = {}
     for i, c in ipairs(conditions) do
+      rows[i] = { where = "visit", text = c }
+    end
+    local theirs, gdb_log = gdb_compare.condition_hits(rows, program)
+    local mismatches, report = gdb_compare.rows(#conditions, function(i)
+      local c = conditions[i]
       local ok = mine[i].n == theirs[i] and
         mine[i].how == (general[c] and "general" or "specialised")
-      if not ok then
-        mismatches = mismatches + 1
-      end
-      report[#report + 1] = string.format("%s %4s %4s %-11s %s",
-                                          ok and "  " or "!!", mine[i].n,
-                                          tostring(theirs[i]), mine[i].how, c)
-    end
+      return ok, string.format("%4s %4s %-11s %s", mine[i].n,
+                               tostring(theirs[i]), mine[i].how, c)
+    end)
     print("   snare  gdb  path        condition\n" .. table.concat(report, "\n"))
     print(string.format("condition hits: %d conditions compared with gdb, "
                         .. "%d mismatches", #conditions, mismatches))

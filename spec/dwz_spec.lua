@@ -71,15 +71,10 @@ end
 
 -- The lines of a debugger's answers that dwz changed: s against plain.
 local function changed_by_dwz(label, plain, s)
-  local changed = 0
-  for i = 1, math.max(#plain, #s) do
-    if plain[i] ~= s[i] then
-      changed = changed + 1
-      print(string.format("%s line %d: %s\nwithout dwz: %s", label, i,
-        s[i], plain[i]))
-    end
-  end
-  return changed
+  return (compare.differences(plain, s, function(i)
+    print(string.format("%s line %d: %s\nwithout dwz: %s", label, i, s[i],
+                        plain[i]))
+  end))
 end
 
 -- Figures: lines compared; mismatches with gdb of the questions that must
@@ -98,17 +93,9 @@ end
 -- The lines where s differs from g, less those where gdb's answer
 -- changed under dwz and s is gdb's answer without it (was_g); and those.
 local function differences(g, s, was_g)
-  local differ, gdb_wrong = 0, 0
-  for i = 1, math.max(#g, #s) do
-    if g[i] ~= s[i] then
-      if was_g and was_g[i] ~= g[i] and was_g[i] == s[i] then
-        gdb_wrong = gdb_wrong + 1
-      else
-        differ = differ + 1
-      end
-    end
-  end
-  return differ, gdb_wrong
+  return compare.differences(g, s, was_g and function(i)
+    return was_g[i] ~= g[i] and was_g[i] == s[i]
+  end)
 end
 
 -- Compares one program of one build (cc, level) in its three forms.

@@ -16,19 +16,9 @@
 -- xz shows the union, clang's the typedef); the spec accepts either.
 local helpers = require "spec.helpers"
 local dp = require "spec.debug_program_helpers"
+local gdb_compare = require "spec.gdb_compare"
 
 local fixtures = os.getenv("SNARE_FIXTURES") or "build/fixtures"
-
-local function lines(text)
-  local kept = {}
-  for line in text:gmatch("([^\n]*)\n") do
-    if not line:match("^%[Thread debugging") and not line:match("^Using host")
-       and not line:match("^%[Inferior") then
-      kept[#kept + 1] = (line:gsub("0x%x+", "0x"))
-    end
-  end
-  return kept
-end
 
 -- The name a row of info types declares and whether it is a tag's
 -- ("56:\tunion pthread_attr_t;") or a typedef's.
@@ -55,21 +45,21 @@ local compared, mismatched, picks = 0, 0, 0
 local function compare(label, words, commands, object, ...)
   local out, err = dp.run(words)
   local gdb_out, gdb_err = dp.gdb_batch(commands, object, ...)
-  local mine, theirs = lines(out .. err), lines(gdb_out .. gdb_err)
-  local bad = 0
-  for i = 1, math.max(#mine, #theirs) do
-    if mine[i] ~= theirs[i] then
-      if same_name_pick(mine[i], theirs[i]) then
-        picks = picks + 1
-      else
-        bad = bad + 1
-        if bad <= 20 then
-          io.stderr:write(("  %s %d: snare %q\n     gdb   %q\n"):format(
-            label, i, mine[i] or "(none)", theirs[i] or "(none)"))
-        end
-      end
+  -- (blank lines kept: they part a listing's files)
+  local mine = gdb_compare.lines(out .. err, true)
+  local theirs = gdb_compare.lines(gdb_out .. gdb_err, true)
+  local shown = 0
+  local bad, picked = gdb_compare.differences(mine, theirs, function(i, a, b)
+    if same_name_pick(a, b) then
+      return true
     end
-  end
+    shown = shown + 1
+    if shown <= 20 then
+      io.stderr:write(("  %s %d: snare %q\n     gdb   %q\n"):format(
+        label, i, a or "(none)", b or "(none)"))
+    end
+  end)
+  picks = picks + picked
   print(("info variables/types (%s): %d lines, %d mismatches"):format(
     label, #theirs, bad))
   compared, mismatched = compared + #theirs, mismatched + bad

@@ -8,7 +8,7 @@
 -- condition raises (an unreadable pointer, a division by zero) stop as
 -- they do without the native program, with the same message.
 local helpers = require "spec.helpers"
-local gdb_cache = require "spec.gdb_cache"
+local gdb_compare = require "spec.gdb_compare"
 local snare = require "snare"
 local expr = require "snare.expr"
 
@@ -57,27 +57,6 @@ local function write_lines(lines)
   return helpers.temp_file(table.concat(lines, "\n") .. "\n")
 end
 
-local function quoted(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
--- gdb's hit count of each `break FUNCTION if CONDITION` of rows, in
--- order, for the program command `argv` (program first) with its output
--- to /dev/null.
-local function gdb_counts(rows, program, arguments)
-  local args = { "env -u LD_PRELOAD timeout 300 gdb -nx -batch "
-                 .. "-iex 'set debuginfod enabled off'" }
-  for i, row in ipairs(rows) do
-    args[#args + 1] = string.format("-ex %s -ex 'ignore %d 10000000'",
-      quoted("break " .. row.where .. " if " .. row.text), i)
-  end
-  args[#args + 1] = string.format("-ex %s -ex 'info breakpoints' %s",
-                                  quoted("run " .. arguments .. " > /dev/null"),
-                                  program)
-  local out = gdb_cache.run(run, table.concat(args, " "))
-  return helpers.hit_counts(out), out
-end
-
 -- Runs rows ({where =, text =, lua =}) natively and in Lua in `program
 -- arguments` and compares each with gdb: returns the mismatches and the
 -- report.
@@ -101,20 +80,15 @@ local function compare(rows, program, arguments)
   os.remove(conditions)
   os.remove(counts_path)
   assert.are.equal(#rows, #mine, log)
-  local theirs, gdb_log = gdb_counts(rows, program, arguments)
-  local mismatches, report = 0, {}
-  for i, row in ipairs(rows) do
-    local m = mine[i]
+  local theirs, gdb_log = gdb_compare.condition_hits(rows, program, arguments)
+  local mismatches, report = gdb_compare.rows(#rows, function(i)
+    local m, row = mine[i], rows[i]
     local want_how = row.lua and "lua" or "native"
     local ok = m.native == theirs[i] and m.lua == theirs[i] and
       m.how == want_how and (row.lua or m.falses <= 1)
-    if not ok then
-      mismatches = mismatches + 1
-    end
-    report[#report + 1] = string.format("%s %6s %6s %6s %-6s %3d %s if %s",
-      ok and "  " or "!!", m.native, m.lua, tostring(theirs[i]), m.how,
-      m.falses, row.where, row.text)
-  end
+    return ok, string.format("%6s %6s %6s %-6s %3d %s if %s", m.native, m.lua,
+      tostring(theirs[i]), m.how, m.falses, row.where, row.text)
+  end)
   return mismatches, "  native    lua    gdb  how  false-in-Lua\n"
     .. table.concat(report, "\n"), gdb_log
 end
@@ -282,6 +256,31 @@ describe("native C conditions at the prompt", function()
       stops[#stops + 1] = i:match("i=(%-?%d+)")
     end
     assert.same({ "-1", "93", "100" }, stops, out)
+  end)
+
+  it("lower a condition changed by condition N as break ... if", function()
+    local Debugger = require "snare.cli.debugger"
+    local dbg = assert(Debugger.new {
+      libraries = { helpers.fixture("loops", "O2") } })
+    finally(function() dbg:close() end)
+    local loop = dbg.libraries[1]:symbol("visit_loop")
+    dbg:execute("break visit if i == -1")
+    local bp = dbg.session:breakpoints()[1]
+    assert.are.equal("exit", dbg.session:call(loop, 10).kind)
+    assert.are.equal("native", bp.condition_mechanism)
+    assert.are.equal(9, bp.native_rejected) -- (the first hit lowers it)
+    dbg:execute("condition 1 i == 7")
+    assert.are.equal("lua", bp.condition_mechanism) -- (until its first hit)
+    local stop = dbg.session:call(loop, 10)
+    assert.are.equal("breakpoint", stop.kind)
+    assert.are.equal(7, dbg.session:frame(0):var("i"))
+    print(string.format("condition N: %s after its first hit, %d of %d "
+                        .. "hits rejected natively", bp.condition_mechanism,
+                        bp.native_rejected, bp.hits))
+    assert.are.equal("native", bp.condition_mechanism)
+    assert.are.equal(9 + 6, bp.native_rejected) -- i = 1..6
+    assert.are.equal(18, bp.hits)
+    dbg.session:abort()
   end)
 end)
 

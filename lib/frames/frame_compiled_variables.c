@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frames/frame_compiled_variables.h"
 #include "frames/stack.h"
 #include "session/session.h"
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "frames/condition_program.h"
+#include "frames/frame_compiled_variables.h"
 #include "session/session.h"
 
 snare_status snare_frame_condition_program_set(const snare_frame *frame,
@@ -17,9 +18,9 @@ snare_status snare_frame_condition_program_set(const snare_frame *frame,
       p->name_count > SNARE_CONDITION_NAMES)
     return SNARE_INVALID_ARGUMENT;
   snare_breakpoint *bp = frame->record;
-  if (bp == NULL || bp->native == NULL)
+  snare_native_condition *native = bp ? atomic_load(&bp->native) : NULL;
+  if (native == NULL)
     return SNARE_UNSUPPORTED;
-  snare_native_condition *native = bp->native;
   int state = SNARE_NATIVE_FREE;
   if (!atomic_compare_exchange_strong(&native->state, &state,
                                       SNARE_NATIVE_BUSY))
@@ -34,18 +35,21 @@ typedef struct hit {
   snare_native_condition *native;
   const snare_frame *frame;
   bool vector_free; /* only slots already found: no name lookup */
+  bool unread;      /* a slot not found yet was needed */
 } hit;
 
 /* A variable of the breakpoint's program through its slot, found at the
    first read (by name: the C library's string functions) and kept. */
 static snare_status slot_variable(void *data, const char *name, size_t index,
                                   uint64_t *out) {
-  const hit *h = data;
+  hit *h = data;
   const snare_breakpoint_variable *slot =
       atomic_load(&h->native->slots[index]);
   if (slot == NULL) {
-    if (h->vector_free)
+    if (h->vector_free) {
+      h->unread = true;
       return SNARE_UNSUPPORTED;
+    }
     slot = snare_frame_variable_slot(h->frame, name);
     if (slot == NULL)
       return SNARE_UNSUPPORTED;
@@ -58,16 +62,18 @@ static snare_status slot_variable(void *data, const char *name, size_t index,
              : SNARE_UNSUPPORTED;
 }
 
-/* Whether bp's program, run in frame, finds this hit false (gives 0). */
-static bool program_finds_false(snare_breakpoint *bp, const snare_frame *frame,
-                                bool vector_free) {
+/* What program `native`, run in frame, says of this hit. */
+static snare_native_verdict program_verdict(snare_native_condition *native,
+                                            const snare_frame *frame,
+                                            bool vector_free) {
   uint64_t value;
-  hit h = {bp->native, frame, vector_free};
-  return snare_condition_program_eval(&bp->native->program, slot_variable,
-                                      &h, &value, NULL) == SNARE_OK &&
-         value == 0;
+  hit h = {native, frame, vector_free, false};
+  if (snare_condition_program_eval(&native->program, slot_variable, &h,
+                                   &value, NULL) == SNARE_OK)
+    return value == 0 ? SNARE_NATIVE_FALSE : SNARE_NATIVE_UNDECIDED;
+  return h.unread ? SNARE_NATIVE_UNJUDGED : SNARE_NATIVE_UNDECIDED;
 }
 
 SNARE_AT_LOAD static void register_judge(void) {
-  snare_native_judge_register(program_finds_false);
+  snare_native_judge_register(program_verdict);
 }

@@ -1289,16 +1289,18 @@ SNARE_API snare_status snare_condition_program_run(
  * program p (copied) as a pre-filter: at each later hit p runs first,
  * and a hit where it gives 0 is rejected without calling the condition;
  * anything else (not 0, an error) calls the condition as before, which
- * must then decide exactly as p would have. EXISTS once it has one (or
- * had: see snare_breakpoint_condition_program_drop), UNSUPPORTED for a
+ * must then decide exactly as p would have. EXISTS once it has one
+ * (until snare_breakpoint_condition_program_drop), UNSUPPORTED for a
  * watchpoint's frame or a breakpoint set without a condition.
  */
 SNARE_API snare_status snare_frame_condition_program_set(
     const snare_frame *frame, const snare_condition_program *p);
 
 /* Stops using the native program of breakpoint id for good (its
-   condition changed meaning); the condition decides every hit again.
-   Controller thread only. */
+   condition changed meaning); the condition decides every hit again,
+   and may give the breakpoint a new program at a later hit (NO_MEMORY:
+   the old one is dropped, but none can be given). Controller thread
+   only. */
 SNARE_API snare_status snare_breakpoint_condition_program_drop(
     snare_session *session, int id);
 

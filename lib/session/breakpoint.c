@@ -122,8 +122,8 @@ static snare_status set_locked(snare_session *session, uint64_t addr,
   if (bp != NULL) {
     bp->variable_slots = slots;
     if (slots != 0) /* 8-aligned: a variable's program holds int64s */
-      bp->native = (snare_native_condition *)((char *)bp->variables +
-                                              variables);
+      atomic_init(&bp->native, (snare_native_condition *)(bp->variables +
+                                                          slots));
   }
   snare_site_breakpoints *list = bp ? list_with(site, bp, NULL) : NULL;
   if (bp == NULL || list == NULL || !session_append(session, bp)) {
@@ -217,6 +217,7 @@ static snare_status remove_at(snare_session *session, size_t index) {
     session->breakpoints[index] = last;
     snare_breakpoint_ids_put(&session->breakpoints_by_id, last->id, index);
   }
+  snare_native_condition_release(bp);
   snare_condition_clear(&bp->guard, session, bp->release, bp->condition_data,
                         bp);
   return SNARE_OK;
@@ -258,10 +259,10 @@ snare_status snare_breakpoint_condition_program_drop(snare_session *session,
     return SNARE_INVALID_ARGUMENT;
   snare_os_global_lock();
   snare_breakpoint *bp = find(session, id, NULL);
-  if (bp != NULL)
-    snare_native_condition_drop(bp);
+  snare_status status =
+      bp != NULL ? snare_native_condition_drop(bp) : SNARE_NOT_FOUND;
   snare_os_global_unlock();
-  return bp != NULL ? SNARE_OK : SNARE_NOT_FOUND;
+  return status;
 }
 
 snare_status snare_breakpoint_info_get(snare_session *session, int id,
@@ -270,6 +271,7 @@ snare_status snare_breakpoint_info_get(snare_session *session, int id,
     return SNARE_INVALID_ARGUMENT;
   snare_os_global_lock();
   snare_breakpoint *bp = find(session, id, NULL);
+  snare_native_condition *native = bp ? atomic_load(&bp->native) : NULL;
   if (bp != NULL)
     *out = (snare_breakpoint_info){
         .id = bp->id,
@@ -283,10 +285,8 @@ snare_status snare_breakpoint_info_get(snare_session *session, int id,
         .mechanism = snare_breakpoint_jumped(bp) ? SNARE_BREAKPOINT_JUMP
                                                  : SNARE_BREAKPOINT_TRAP,
         .native_condition =
-            bp->native != NULL &&
-            atomic_load(&bp->native->state) == SNARE_NATIVE_READY,
-        .native_rejected =
-            bp->native != NULL ? atomic_load(&bp->native->rejected) : 0,
+            native != NULL && atomic_load(&native->state) == SNARE_NATIVE_READY,
+        .native_rejected = atomic_load(&bp->native_rejected),
     };
   snare_os_global_unlock();
   return bp != NULL ? SNARE_OK : SNARE_NOT_FOUND;

@@ -62,14 +62,16 @@ static _Atomic(record_list *) records;
 typedef struct evaluation {
   snare_thread *thread;
   snare_site *site;
+  const snare_site_breakpoints *list; /* both passes go over the same */
   void *context;
+  snare_hit_pass pass;
   snare_stopping stopping;
 } evaluation;
 
 static void evaluate(void *arg) {
   evaluation *e = arg;
-  snare_breakpoints_evaluate(e->thread, atomic_load(&e->site->breakpoints),
-                             e->site->address, e->context, &e->stopping);
+  snare_breakpoints_evaluate(e->thread, e->list, e->site->address, e->context,
+                             &e->pass, &e->stopping);
 }
 
 /* Stops decided in the trampoline's handler whose trap has not come yet
@@ -109,9 +111,10 @@ static bool on_trampoline(jump_record *record, void *context) {
   bool stop = false, carry = false;
   if (e.site != NULL && e.site->jump_length != 0 && e.thread != NULL) {
     const snare_site_breakpoints *list = atomic_load(&e.site->breakpoints);
+    e.list = list;
     /* native programs that all say no run nothing else: nothing to save */
-    bool rejected = snare_breakpoints_rejected_natively(
-        e.thread, list, e.site->address, context);
+    bool rejected = snare_breakpoints_reject_natively(
+        e.thread, list, e.site->address, context, &e.pass);
     if (!rejected && runs_conditions(list))
       /* the trampoline saved x87 and SSE (an FXSAVE image) and restores them */
       snare_arch_call_saving_vector_state(evaluate, &e);

@@ -24,11 +24,18 @@ bool snare_condition_says_stop(snare_frame *frame, snare_condition_fn fn,
   atomic_fetch_add(&guard->evaluating, 1);
   bool stop = false;
   if (!atomic_load(&guard->cleared)) {
-    atomic_store(&thread->in_callback, true);
+    /* Relaxed: in_callback is read only by its own thread (the code fn
+       calls, and signal handlers interrupting it there), which sees its
+       own writes in program order; no other thread needs to see it at
+       a given moment. A sequentially consistent store is a locked xchg
+       on x86-64, two per hit. The count above and below stays a
+       read-modify-write: threads hitting the record at once share it,
+       and the clear's protocol needs its order. */
+    atomic_store_explicit(&thread->in_callback, true, memory_order_relaxed);
     thread->context = frame->context;
     stop = fn(frame, data);
     thread->context = NULL;
-    atomic_store(&thread->in_callback, false);
+    atomic_store_explicit(&thread->in_callback, false, memory_order_relaxed);
     stop = stop && !atomic_load(&guard->cleared);
   }
   /* the record stays readable after: this handler still counts as

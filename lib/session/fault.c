@@ -67,13 +67,16 @@ void snare_stop_at_breakpoints(snare_thread *thread, void *context,
 }
 
 /* A breakpoint cleared before or during its condition does not stop
-   (conditions.c keeps it until the condition returns). */
+   (conditions.c keeps it until the condition returns). `verdict`: what
+   its native program said of this hit already (UNJUDGED: ask it). */
 static bool condition_says_stop(snare_thread *thread, snare_breakpoint *bp,
-                                void *context) {
+                                void *context, snare_native_verdict verdict) {
   if (bp->condition == NULL)
     return true;
   snare_frame frame = {thread, context, bp->id, bp, &bp->guard};
-  if (snare_native_condition_false(bp, &frame, false)) {
+  if (verdict == SNARE_NATIVE_UNJUDGED)
+    verdict = snare_native_condition_judge(bp, &frame, false);
+  if (verdict == SNARE_NATIVE_FALSE) {
     snare_native_condition_count(bp);
     return false;
   }
@@ -98,22 +101,32 @@ static bool breakpoint_matches(const snare_breakpoint *bp,
 void snare_breakpoints_evaluate(snare_thread *thread,
                                 const snare_site_breakpoints *list,
                                 uint64_t address, void *context,
+                                const snare_hit_pass *pass,
                                 snare_stopping *stopping) {
   stopping->first = NULL;
   stopping->count = 0;
   if (!atomic_load(&thread->breakable))
     return;
-  for (size_t i = 0; list != NULL && i < list->count; i++) {
+  for (size_t i = pass != NULL ? pass->next : 0; list != NULL && i < list->count;
+       i++) {
     snare_breakpoint *bp = list->items[i];
-    if (!breakpoint_matches(bp, thread, address))
-      continue;
-    uint64_t hits = atomic_fetch_add(&bp->hits, 1) + 1;
-    if (hits <= bp->skip || !condition_says_stop(thread, bp, context)) {
+    bool stops;
+    if (pass != NULL && i == pass->next) {
+      /* the first pass counted its hit, past its skip count */
+      stops = condition_says_stop(thread, bp, context, pass->verdict);
+    } else {
+      if (!breakpoint_matches(bp, thread, address))
+        continue;
+      uint64_t hits = atomic_fetch_add(&bp->hits, 1) + 1;
+      stops = hits > bp->skip &&
+              condition_says_stop(thread, bp, context, SNARE_NATIVE_UNJUDGED);
+    }
+    if (!stops) {
       atomic_fetch_add(&bp->rejected, 1);
       continue;
     }
-    uint64_t stops = atomic_fetch_add(&bp->stops, 1) + 1;
-    if (bp->max_stops != 0 && stops >= bp->max_stops) {
+    uint64_t stop_count = atomic_fetch_add(&bp->stops, 1) + 1;
+    if (bp->max_stops != 0 && stop_count >= bp->max_stops) {
       atomic_store(&bp->enabled, false);
       atomic_store(&bp->expired, true);
     }
@@ -127,31 +140,34 @@ void snare_breakpoints_evaluate(snare_thread *thread,
   }
 }
 
-bool snare_breakpoints_rejected_natively(snare_thread *thread,
-                                         const snare_site_breakpoints *list,
-                                         uint64_t address, void *context) {
+/* One pass: each breakpoint's native program runs once a hit, here or,
+   for the first it does not reject, through `pass` in
+   snare_breakpoints_evaluate (again only when it lacked a slot here). */
+bool snare_breakpoints_reject_natively(snare_thread *thread,
+                                       const snare_site_breakpoints *list,
+                                       uint64_t address, void *context,
+                                       snare_hit_pass *pass) {
   if (list == NULL || !atomic_load(&thread->breakable))
-    return false;
-  size_t matched = 0;
+    return true; /* what snare_breakpoints_evaluate would find: nothing */
   for (size_t i = 0; i < list->count; i++) {
     snare_breakpoint *bp = list->items[i];
     if (!breakpoint_matches(bp, thread, address))
       continue;
-    snare_frame frame = {thread, context, bp->id, bp, &bp->guard};
-    if (atomic_load(&bp->hits) < bp->skip ||
-        !snare_native_condition_false(bp, &frame, true))
-      return false; /* a skip still running, or its condition's to say */
-    matched++;
-  }
-  for (size_t i = 0; matched != 0 && i < list->count; i++) {
-    snare_breakpoint *bp = list->items[i];
-    if (!breakpoint_matches(bp, thread, address))
-      continue;
-    atomic_fetch_add(&bp->hits, 1);
+    uint64_t hits = atomic_fetch_add(&bp->hits, 1) + 1;
+    snare_native_verdict verdict = SNARE_NATIVE_UNDECIDED;
+    if (hits > bp->skip && bp->condition != NULL) {
+      snare_frame frame = {thread, context, bp->id, bp, &bp->guard};
+      verdict = snare_native_condition_judge(bp, &frame, true);
+    }
+    if (hits > bp->skip && verdict != SNARE_NATIVE_FALSE) {
+      *pass = (snare_hit_pass){.next = i, .verdict = verdict};
+      return false;
+    }
+    if (verdict == SNARE_NATIVE_FALSE)
+      snare_native_condition_count(bp);
     atomic_fetch_add(&bp->rejected, 1);
-    snare_native_condition_count(bp);
   }
-  return matched != 0;
+  return true;
 }
 
 static bool on_site(snare_site *site, void *context) {
@@ -169,7 +185,7 @@ static bool on_site(snare_site *site, void *context) {
   if (thread != NULL) {
     snare_stopping stopping;
     snare_breakpoints_evaluate(thread, atomic_load(&site->breakpoints),
-                               site->address, context, &stopping);
+                               site->address, context, NULL, &stopping);
     if (stopping.first != NULL) {
       snare_stop_at_breakpoints(thread, context, &stopping);
       return true;

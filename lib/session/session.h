@@ -70,33 +70,39 @@ SNARE_HIDDEN snare_status snare_session_check_code(uint64_t addr);
 SNARE_HIDDEN void snare_breakpoints_clear_expired(struct snare_session *s);
 SNARE_HIDDEN void snare_breakpoints_clear_all(struct snare_session *s);
 
-/* ---- compiled variable reads (frames/frame_compiled_variables.c) ---- */
-/* The ready slot of name's compiled read for frame's breakpoint,
-   compiled now if a slot is free; NULL when there is none. A ready slot
-   never changes. */
-SNARE_HIDDEN const snare_breakpoint_variable *
-snare_frame_variable_slot(const snare_frame *frame, const char *name);
-
 /* ---- native condition programs (native_conditions.c) ---- */
+/* What a breakpoint's native program says of a hit. */
+typedef enum snare_native_verdict {
+  SNARE_NATIVE_FALSE,     /* it gives 0: the hit is rejected */
+  SNARE_NATIVE_UNDECIDED, /* no program, not 0, or an error: the
+                             condition decides */
+  SNARE_NATIVE_UNJUDGED   /* not run yet, or run without finding the
+                             slot of a variable (vector_free): a run
+                             that may look it up can still decide */
+} snare_native_verdict;
 /* The judge of native programs that frames/native_programs.c registers
-   at load: whether bp's program (state READY), run in frame, finds this
-   hit false. */
-typedef bool (*snare_native_judge)(snare_breakpoint *bp,
-                                   const snare_frame *frame,
-                                   bool vector_free);
+   at load: what program `native` (state READY) of frame's breakpoint,
+   run in frame, says of this hit. */
+typedef snare_native_verdict (*snare_native_judge)(
+    snare_native_condition *native, const snare_frame *frame,
+    bool vector_free);
 SNARE_HIDDEN void snare_native_judge_register(snare_native_judge fn);
-/* Whether bp's native program, run in frame, finds this hit false
-   (gives 0); false without one or when it cannot decide. vector_free:
-   nothing it runs touches the vector state beyond SSE (no C library
-   call: a variable whose slot is not found yet cannot decide).
-   Signal-safe. */
-SNARE_HIDDEN bool snare_native_condition_false(snare_breakpoint *bp,
-                                               const snare_frame *frame,
-                                               bool vector_free);
+/* What bp's native program, run in frame, says of this hit (UNDECIDED
+   without one). vector_free: nothing it runs touches the vector state
+   beyond SSE (no C library call: a variable whose slot is not found yet
+   leaves the hit UNJUDGED). Signal-safe. */
+SNARE_HIDDEN snare_native_verdict snare_native_condition_judge(
+    snare_breakpoint *bp, const snare_frame *frame, bool vector_free);
 /* Counts a hit bp's native program rejected. */
 SNARE_HIDDEN void snare_native_condition_count(snare_breakpoint *bp);
-/* bp's native program is never used again. */
-SNARE_HIDDEN void snare_native_condition_drop(snare_breakpoint *bp);
+/* bp's condition changed: its native program is never used again, and
+   a new, empty one takes its place, which the new condition may give
+   at a later hit (NO_MEMORY: none does, the condition decides every
+   hit). Controller, under the global lock. */
+SNARE_HIDDEN snare_status snare_native_condition_drop(snare_breakpoint *bp);
+/* bp is being cleared: a native program that replaced its first is
+   retired. Controller, under the global lock. */
+SNARE_HIDDEN void snare_native_condition_release(snare_breakpoint *bp);
 
 /* ---- conditions that outlive their record's clear (conditions.c) ---- */
 /* Runs fn(frame, data) on the thread that hit the record frame->guard
@@ -133,22 +139,35 @@ SNARE_HIDDEN void snare_mark_breakpoints_stop_data(const snare_breakpoint *bp,
                                                    snare_stop *stop);
 
 /* ---- the fault dispatcher (fault.c) ---- */
+/* How far a jump site's first pass over a hit went
+   (snare_breakpoints_reject_natively), for snare_breakpoints_evaluate
+   to go on from: the breakpoints of the list before `next` rejected the
+   hit; next's hit is counted, past its skip count, and its native
+   program said `verdict`. */
+typedef struct snare_hit_pass {
+  size_t next;
+  snare_native_verdict verdict;
+} snare_hit_pass;
+
 /* Runs every breakpoint of list at address for the calling thread (hit
-   counts, skips, conditions, max stops); signal-safe. */
+   counts, skips, conditions, max stops), from the start, or from where
+   `pass` stopped (NULL: the start); signal-safe. */
 SNARE_HIDDEN void snare_breakpoints_evaluate(snare_thread *thread,
                                              const snare_site_breakpoints *list,
                                              uint64_t address, void *context,
+                                             const snare_hit_pass *pass,
                                              snare_stopping *stopping);
 
-/* Whether every breakpoint of list at address for the calling thread
-   rejects this hit through its native program alone (no skip count
-   still running); then its hits and rejections are counted as
-   snare_breakpoints_evaluate counts them, else nothing is. Touches no
-   vector state beyond SSE: the jump path runs it before saving the
-   rest. Signal-safe. */
-SNARE_HIDDEN bool snare_breakpoints_rejected_natively(
+/* The first pass over a hit of a jump site, touching no vector state
+   beyond SSE (the jump path runs it before saving the rest): counts the
+   hits of list's breakpoints for the calling thread in order, with the
+   rejections their skip counts and native programs make, up to the
+   first that neither rejects; whether there was none (the hit is
+   decided, nothing stops). Else `pass` says where
+   snare_breakpoints_evaluate goes on. Signal-safe. */
+SNARE_HIDDEN bool snare_breakpoints_reject_natively(
     snare_thread *thread, const snare_site_breakpoints *list,
-    uint64_t address, void *context);
+    uint64_t address, void *context, snare_hit_pass *pass);
 
 /* The stoppable calling thread: attached, running target code, not in a
    callback; else NULL. Signal-safe. */

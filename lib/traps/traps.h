@@ -49,8 +49,10 @@ typedef struct snare_breakpoint_variable {
 
 /* A breakpoint's native condition program (snare_frame_condition_program_set):
    installed once by the thread that takes it (FREE -> BUSY -> READY, a
-   compare and swap), dropped for good by the controller; never written
-   after READY, so a thread still running it reads it whole. */
+   compare and swap), dropped by the controller when the condition
+   changes (DROPPED; the breakpoint gets a new, FREE one in its place and
+   the old is retired); never written after READY, so a thread still
+   running it reads it whole. */
 enum {
   SNARE_NATIVE_FREE,
   SNARE_NATIVE_BUSY,
@@ -59,7 +61,6 @@ enum {
 };
 typedef struct snare_native_condition {
   _Atomic int state;
-  _Atomic uint64_t rejected;
   snare_condition_program program;
   /* Each name's compiled-read slot once found (a ready slot never
      changes): a hit reads it with no name lookup. */
@@ -107,9 +108,11 @@ typedef struct snare_breakpoint {
      or 0): they are most of its size, and ten thousand plain breakpoints
      paid for them in page faults. */
   size_t variable_slots;
-  /* Also a conditional breakpoint's only, in the same block after its
-     variables; NULL otherwise. */
-  snare_native_condition *native;
+  /* Also a conditional breakpoint's only, first in the same block after
+     its variables, replaced when its condition changes; NULL otherwise.
+     A hit loads it once. */
+  snare_native_condition *_Atomic native;
+  _Atomic uint64_t native_rejected; /* hits its native programs rejected */
   snare_breakpoint_variable variables[];
 } snare_breakpoint;
 

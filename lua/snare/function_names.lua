@@ -86,6 +86,12 @@ function names.symbol_name(sym, addr, form)
     or names.print_name(frame, addr)
 end
 
+--- "name+offset" as gdb writes a place in a <...>: the name alone at
+-- offset 0.
+function names.with_offset(name, offset)
+  return offset == 0 and name or string.format("%s+%d", name, offset)
+end
+
 --- snare.describe(addr) ("name+offset" or nil) with a function named
 -- as names.symbol_name's `form` names it.
 function names.describe(addr, form)
@@ -93,8 +99,7 @@ function names.describe(addr, form)
   if not (sym and sym.is_function) then
     return snare.describe(addr)
   end
-  local name = names.symbol_name(sym, addr, form)
-  return sym.offset == 0 and name or string.format("%s+%d", name, sym.offset)
+  return names.with_offset(names.symbol_name(sym, addr, form), sym.offset)
 end
 
 --- An ELF symbol's name as gdb's minimal symbols show it: demangled

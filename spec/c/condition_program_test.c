@@ -6,7 +6,9 @@
  * signed), short-circuits that leave the dead side's memory unread, a
  * fault on an unreadable pointer, division by zero, malformed programs;
  * and a breakpoint whose native program rejects its false hits without
- * its condition (snare_frame_condition_program_set).
+ * its condition (snare_frame_condition_program_set): alone, after its
+ * skip count, next to another conditional breakpoint at its jump site,
+ * and given anew after its condition changed.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -383,15 +385,107 @@ Test(condition_program, rejects_a_breakpoints_false_hits_without_its_condition) 
   cr_expect_eq(info.hits, 30);
   cr_expect_eq(info.native_rejected, 20);
   cr_expect_eq(info.rejected, 30);
-  /* dropped: the condition decides every hit again */
+  /* dropped: the condition decides every hit again (one that gives no
+     new program: calls is not 0) */
   cr_assert_eq(snare_breakpoint_condition_program_drop(session, id), SNARE_OK);
   cr_assert_eq(snare_breakpoint_info_get(session, id, &info), SNARE_OK);
   cr_expect_not(info.native_condition);
-  pf.calls = 0;
+  pf.calls = 1;
   call_visit_loop(&lib, 6);
-  cr_expect_eq(pf.calls, 6);
+  cr_expect_eq(pf.calls, 7);
   cr_assert_eq(snare_breakpoint_info_get(session, id, &info), SNARE_OK);
   cr_expect_eq(info.native_rejected, 20);
+  /* a new condition gives a new program at its first hit (i = 0), which
+     rejects the hits it finds false from the next on; the count goes on */
+  pf.calls = 0;
+  pf.installed = SNARE_SYSTEM;
+  call_visit_loop(&lib, 6);
+  cr_expect_eq(pf.installed, SNARE_OK);
+  cr_expect_eq(pf.calls, 2); /* i = 0, 3 */
+  cr_assert_eq(snare_breakpoint_info_get(session, id, &info), SNARE_OK);
+  cr_expect(info.native_condition);
+  cr_expect_eq(info.native_rejected, 24);
+  cr_expect_eq(info.hits, 42);
+  /* and again: each replaced program is retired, the last freed with
+     the breakpoint (ASan's leak check) */
+  cr_assert_eq(snare_breakpoint_condition_program_drop(session, id), SNARE_OK);
+  pf.calls = 0;
+  call_visit_loop(&lib, 6);
+  cr_expect_eq(pf.calls, 2);
+  cr_assert_eq(snare_breakpoint_condition_program_drop(session, id), SNARE_OK);
+  snare_breakpoint_clear(session, id);
+  snare_library_close(lib);
+}
+
+/* A condition that only counts its calls. */
+static bool counts_calls(snare_frame *frame, void *data) {
+  (void)frame;
+  ++*(int *)data;
+  return false;
+}
+
+/* Two breakpoints at one jump site, one with a native program, in both
+   orders: each hit goes over the site once, every breakpoint counted
+   once, the native one's false hits rejected without its condition
+   whether it comes first or after one that always reaches its own. */
+Test(condition_program, shares_a_jump_site_with_another_condition) {
+  snare_library *lib = NULL;
+  uint64_t visit = loops_symbol(&lib, "visit");
+  for (int native_first = 1; native_first >= 0; native_first--) {
+    prefiltered pf = {0};
+    int plain_calls = 0, ids[2];
+    snare_breakpoint_options native = {.condition = records_i,
+                                       .condition_data = &pf};
+    snare_breakpoint_options plain = {.condition = counts_calls,
+                                      .condition_data = &plain_calls};
+    const snare_breakpoint_options *order[2] = {
+        native_first ? &native : &plain, native_first ? &plain : &native};
+    for (int k = 0; k < 2; k++)
+      cr_assert_eq(snare_breakpoint_set(session, visit, order[k], &ids[k]),
+                   SNARE_OK);
+    call_visit_loop(&lib, 30);
+    cr_expect_eq(pf.installed, SNARE_OK);
+    cr_expect_eq(pf.calls, 10, "native first: %d", native_first);
+    cr_expect_eq(plain_calls, 30, "native first: %d", native_first);
+    snare_breakpoint_info info[2];
+    for (int k = 0; k < 2; k++) {
+      cr_assert_eq(snare_breakpoint_info_get(session, ids[k], &info[k]),
+                   SNARE_OK);
+      cr_expect_eq(info[k].mechanism, SNARE_BREAKPOINT_JUMP);
+      cr_expect_eq(info[k].hits, 30);
+      cr_expect_eq(info[k].rejected, 30);
+    }
+    const snare_breakpoint_info *n = &info[native_first ? 0 : 1];
+    const snare_breakpoint_info *c = &info[native_first ? 1 : 0];
+    cr_expect(n->native_condition);
+    cr_expect_eq(n->native_rejected, 20, "native first: %d", native_first);
+    cr_expect_eq(c->native_rejected, 0);
+    for (int k = 0; k < 2; k++)
+      snare_breakpoint_clear(session, ids[k]);
+  }
+  snare_library_close(lib);
+}
+
+/* A skip count runs before the native program, on the jump path as at a
+   trap: the skipped hits reach neither the program nor the condition. */
+Test(condition_program, skips_before_its_native_program) {
+  snare_library *lib = NULL;
+  uint64_t visit = loops_symbol(&lib, "visit");
+  prefiltered pf = {0};
+  snare_breakpoint_options opts = {.condition = records_i,
+                                   .condition_data = &pf, .skip = 5};
+  int id;
+  cr_assert_eq(snare_breakpoint_set(session, visit, &opts, &id), SNARE_OK);
+  call_visit_loop(&lib, 30);
+  /* i = 5 installs it, then 6, 9, ..., 27 */
+  cr_expect_eq(pf.calls, 9);
+  cr_expect_eq(pf.seen[0], 5);
+  snare_breakpoint_info info;
+  cr_assert_eq(snare_breakpoint_info_get(session, id, &info), SNARE_OK);
+  cr_expect_eq(info.mechanism, SNARE_BREAKPOINT_JUMP);
+  cr_expect_eq(info.hits, 30);
+  cr_expect_eq(info.rejected, 30);
+  cr_expect_eq(info.native_rejected, 16);
   snare_breakpoint_clear(session, id);
   snare_library_close(lib);
 }

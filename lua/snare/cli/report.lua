@@ -84,25 +84,21 @@ function report.disassemble(addr, n)
 end
 
 --- gdb's "name+offset" of addr in an instruction line's <...>, or nil:
--- a data symbol by its own ELF name ("name.1", where `print` shows the
--- variable's "name"), and gcc's clone of a function (fn.part.0,
--- fn.isra.0, fn.constprop.0) by the function's DWARF name "fn", a C++
--- function by its linkage name.
+-- report.address's, but for a data symbol by its own ELF name ("name.1",
+-- where `print` shows the variable's "name"), and gcc's clone of a
+-- function (fn.part.0, fn.isra.0, fn.constprop.0) by the function's
+-- DWARF name "fn".
 function report.code_name(addr)
   local sym = snare.symbol_at(addr)
-  if not sym then
-    return nil
+  if not (sym and sym.is_function) then
+    return sym and names.with_offset(sym.name, sym.offset)
   end
-  local name = sym.name
-  local row = sym.is_function and not name:find(".cold", 1, true)
-    and snare.line_at(addr)
+  local row = not sym.name:find(".cold", 1, true) and snare.line_at(addr)
   local dwarf_name = row and row["function"]
-  if dwarf_name and name:sub(1, #dwarf_name + 1) == dwarf_name .. "." then
-    name = dwarf_name
-  elseif sym.is_function then -- (a C++ function by its linkage name)
-    name = names.symbol_name(sym, addr, "linkage")
+  if dwarf_name and sym.name:sub(1, #dwarf_name + 1) == dwarf_name .. "." then
+    return names.with_offset(dwarf_name, sym.offset)
   end
-  return sym.offset == 0 and name or string.format("%s+%d", name, sym.offset)
+  return names.describe(addr, "linkage") -- (C++: by its linkage name)
 end
 
 -- The mnemonics whose operand is a code address gdb names (<fn+4>): the
