@@ -1280,7 +1280,9 @@ typedef enum snare_type_kind {
   SNARE_TYPE_CONST,
   SNARE_TYPE_VOLATILE,
   SNARE_TYPE_RESTRICT,
-  SNARE_TYPE_OTHER
+  SNARE_TYPE_OTHER,
+  SNARE_TYPE_REFERENCE,       /* C++ T & */
+  SNARE_TYPE_RVALUE_REFERENCE /* C++ T && */
 } snare_type_kind;
 
 typedef struct snare_type_info {
@@ -1296,6 +1298,9 @@ typedef struct snare_type_info {
   size_t count;    /* ARRAY: elements of this dimension (0: unknown) */
   bool vector;     /* ARRAY: a GNU vector (DW_AT_GNU_vector: __m128i) */
   size_t children; /* members, enumerators or parameters */
+  bool cplus;      /* declared in a C++ unit */
+  bool class_tag;  /* STRUCT: declared `class` (DW_TAG_class_type) */
+  bool enum_class; /* ENUM: a scoped enum (enum class) */
 } snare_type_info;
 
 typedef struct snare_type_member {
@@ -1315,6 +1320,44 @@ SNARE_API snare_status snare_type_member_at(snare_type type, size_t i,
 SNARE_API snare_status snare_type_enumerator(snare_type type, size_t i,
                                              const char **name,
                                              int64_t *value);
+/*
+ * The namespaces and classes a type is declared in, outermost first and
+ * joined by "::" as C++ writes them ("ns::K", "(anonymous namespace)"),
+ * into buf (cap bytes, cut short if it must); "" at a unit's top level.
+ */
+SNARE_API snare_status snare_type_scope(snare_type type, char *buf,
+                                        size_t cap);
+
+typedef enum snare_type_part_kind {
+  SNARE_PART_MEMBER,        /* a data member (type, offset) */
+  SNARE_PART_STATIC_MEMBER, /* a static data member (its declaration) */
+  SNARE_PART_METHOD,        /* a member function (type: its own) */
+  SNARE_PART_TEMPLATE_TYPE, /* a template's type parameter (type: its value) */
+  SNARE_PART_BASE           /* a base class (type, offset) */
+} snare_type_part_kind;
+
+typedef enum snare_access {
+  SNARE_ACCESS_PUBLIC,
+  SNARE_ACCESS_PROTECTED,
+  SNARE_ACCESS_PRIVATE
+} snare_access;
+
+typedef struct snare_type_part {
+  snare_type_part_kind kind;
+  const char *name; /* NULL when anonymous; belongs to the library */
+  snare_type type;
+  snare_access access; /* as declared, else the tag's default */
+  bool artificial;     /* METHOD: made by the compiler */
+  bool is_virtual;     /* METHOD */
+  bool is_static;      /* METHOD: has no `this` */
+} snare_type_part;
+
+/* Part i of a C++ struct, class or union (members, static members,
+   methods, template parameters, bases) in declaration order; NOT_FOUND
+   past the last. */
+SNARE_API snare_status snare_type_part_at(snare_type type, size_t i,
+                                          snare_type_part *out);
+
 /* The type of parameter i of a function type; NOT_FOUND. */
 SNARE_API snare_status snare_type_param(snare_type type, size_t i,
                                         snare_type *out);

@@ -683,13 +683,24 @@ end
 
 local compilers = {}
 
+-- Closures of literals and of operators over them (below).
+local constants = setmetatable({}, { __mode = "k" })
+
+-- An operand's closure: a C++ reference operand stands for what it
+-- refers to (the expression's own value keeps its reference, printed
+-- "(int &) @0x...: 5").
 local function compile(node, env)
-  return compilers[node.op](node, env)
+  local f = compilers[node.op](node, env)
+  if constants[f] then
+    return f
+  end
+  return function()
+    return value.referenced(f())
+  end
 end
 
 -- Closures of literals and of operators over them: a condition's `-1`
 -- or `3 * 4` is computed once, when it is compiled, not at every hit.
-local constants = setmetatable({}, { __mode = "k" })
 
 local function constant(v)
   local ok, n = pcall(value.number, v)
@@ -1006,7 +1017,7 @@ end
 --- Compiles a tree from snare.expr.parser: a function returning the
 -- expression's value each time it is called.
 function eval.compile(tree, env)
-  return compile(tree, env)
+  return compilers[tree.op](tree, env)
 end
 
 eval.truth = truth
