@@ -455,8 +455,10 @@ snare_status snare_debuginfo_enumerator(const snare_debuginfo *di,
                                         int64_t *value)
 {
   enumerator_search s = {.name = name};
-  each_top_level(di, NULL, enumerator_visit, &s);
-  if (!s.found)
+  char buf[512]; /* an unscoped enum's enumerators are its scope's: ns::red */
+  if (!each_in_scope(di, NULL, name, buf, sizeof buf, &s.name,
+                     enumerator_visit, &s) ||
+      !s.found)
     return SNARE_NOT_FOUND;
   *type = s.type;
   *value = s.value;
