@@ -279,6 +279,7 @@ static int lib_debug_file(lua_State *L)
 static const char *const file_symbol_kinds[] = {
     [SNARE_FILE_VARIABLE] = "variable",
     [SNARE_FILE_DECLARATION] = "declaration",
+    [SNARE_FILE_NAMESPACE] = "namespace",
     [SNARE_FILE_TYPE] = "type",
 };
 

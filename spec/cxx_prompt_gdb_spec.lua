@@ -15,10 +15,13 @@
 local helpers = require "spec.helpers"
 local compare = require "spec.gdb_compare"
 
--- compare.assert_same, with the number of gdb's lines compared printed.
+-- compare.assert_same, with the number of gdb's lines compared printed
+-- (a FIGURE line: the mismatches and lines of each case).
 local function same(name, commands, program)
   local count, g = compare.assert_same(name, commands, program)
   print(string.format("%s: %d lines of gdb's compared", name, #g))
+  print(string.format("FIGURE %s mismatches %d of %d lines",
+                      (name:gsub(" ", "_")), count, #g))
   return count, g
 end
 

@@ -4,6 +4,7 @@
  * way gdb's DWARF reader makes symbols of them (dwarf2/read.c's
  * new_symbol): which variables it keeps, in which block, in which file.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,7 @@ typedef struct unit_reader {
   size_t name_count;
   bool cxx;
   bool ok;
+  char scope[512]; /* the C++ namespaces and classes read in: "ns::K" */
 } unit_reader;
 
 /* Keeps name (on the heap) with the handle; NULL on no memory. */
@@ -67,6 +69,25 @@ static const char *keep_name(snare_debuginfo *di, char *name)
     return NULL;
   }
   return di->file_symbol_files[di->file_symbol_file_count++] = name;
+}
+
+/* name in scope ("ns::K" and "made": "ns::K::made"), kept with the
+   handle; name itself at the top level, NULL on no memory. */
+static const char *in_scope(unit_reader *r, const char *scope,
+                            const char *name)
+{
+  if (!name || !scope[0])
+    return name;
+  size_t n = strlen(scope) + strlen(name) + 3;
+  char *joined = malloc(n);
+  if (!joined) {
+    r->ok = false;
+    return NULL;
+  }
+  snprintf(joined, n, "%s::%s", scope, name);
+  const char *kept = keep_name(r->di, joined);
+  r->ok = r->ok && kept;
+  return kept;
 }
 
 /* gdb's name of the unit's file number fileno: the line table's, the
@@ -139,6 +160,14 @@ static void read_variable(unit_reader *r, Dwarf_Die die)
   Dwarf_Die named = giver(die, spec, DW_AT_name);
   snare_file_symbol s = {.kind = SNARE_FILE_VARIABLE};
   s.name = di_string(named, DW_AT_name);
+  if (spec) { /* a static member defined apart: named in its class */
+    char scope[512];
+    if (snare_type_scope(type_here(r->di, spec), scope, sizeof scope) ==
+        SNARE_OK)
+      s.name = in_scope(r, scope, s.name);
+  } else {
+    s.name = in_scope(r, r->scope, s.name);
+  }
   s.linkage = di_string(giver(die, spec, DW_AT_linkage_name),
                         DW_AT_linkage_name);
   s.type = type_of(r->di, giver(die, spec, DW_AT_type));
@@ -174,7 +203,7 @@ static bool is_aggregate(Dwarf_Half tag)
 static void read_type(unit_reader *r, Dwarf_Die die, Dwarf_Half tag)
 {
   snare_file_symbol s = {.kind = SNARE_FILE_TYPE};
-  s.name = di_string(die, DW_AT_name);
+  s.name = in_scope(r, r->scope, di_string(die, DW_AT_name));
   if (!s.name)
     return;
   if (is_aggregate(tag)) {
@@ -186,21 +215,72 @@ static void read_type(unit_reader *r, Dwarf_Die die, Dwarf_Half tag)
   add(r, s, die, NULL);
 }
 
-static bool is_cxx(unsigned language)
+static void read_children(unit_reader *r, Dwarf_Die parent, bool in_class);
+
+/* Reads the children of C++ scope die (a namespace, or a class for its
+   nested types) with its name added to the reader's scope. */
+static void read_scope(unit_reader *r, Dwarf_Die die, const char *name,
+                       bool in_class)
 {
-  return language == DW_LANG_C_plus_plus ||
-         language == DW_LANG_C_plus_plus_03 ||
-         language == DW_LANG_C_plus_plus_11 ||
-         language == DW_LANG_C_plus_plus_14;
+  size_t used = strlen(r->scope);
+  snprintf(r->scope + used, sizeof r->scope - used, "%s%s",
+           used ? "::" : "", name);
+  read_children(r, die, in_class);
+  r->scope[used] = '\0';
+}
+
+/* A C++ namespace: a symbol of gdb's global block (once per opening),
+   and the names it declares. */
+static void read_namespace(unit_reader *r, Dwarf_Die die)
+{
+  const char *own = di_string(die, DW_AT_name);
+  if (!own)
+    own = "(anonymous namespace)";
+  snare_file_symbol s = {.kind = SNARE_FILE_NAMESPACE, .global = true,
+                         .type = type_here(r->di, die)};
+  s.name = in_scope(r, r->scope, own);
+  if (!s.name)
+    return;
+  add(r, s, die, NULL);
+  read_scope(r, die, own, false);
+}
+
+/* The symbols of parent's children: variables (not in a class, which
+   only declares its static members), types, namespaces and the types
+   nested in C++ classes. */
+static void read_children(unit_reader *r, Dwarf_Die parent, bool in_class)
+{
+  Dwarf_Die child = NULL;
+  if (dwarf_child(parent, &child, NULL) != DW_DLV_OK)
+    child = NULL;
+  while (child && r->ok) {
+    Dwarf_Half tag = 0;
+    dwarf_tag(child, &tag, NULL);
+    if (tag == DW_TAG_variable && !in_class)
+      read_variable(r, child);
+    else if (tag == DW_TAG_base_type || tag == DW_TAG_typedef ||
+             is_aggregate(tag))
+      read_type(r, child, tag);
+    else if (tag == DW_TAG_namespace && r->cxx)
+      read_namespace(r, child);
+    if (r->cxx && tag != DW_TAG_enumeration_type && is_aggregate(tag)) {
+      const char *own = di_string(child, DW_AT_name);
+      if (own)
+        read_scope(r, child, own, true);
+    }
+    child = di_next_sibling(r->di->dbg, child);
+  }
+  if (child)
+    dwarf_dealloc_die(child);
 }
 
 static void read_unit(snare_debuginfo *di, size_t u, bool *ok)
 {
   const di_unit *unit = &di->units[u];
-  Dwarf_Die cu = NULL, child = NULL;
+  Dwarf_Die cu = NULL;
   if (dwarf_offdie_b(di->dbg, unit->offset, true, &cu, NULL) != DW_DLV_OK)
     return;
-  unit_reader r = {.di = di, .unit = unit, .cxx = is_cxx(unit->language),
+  unit_reader r = {.di = di, .unit = unit, .cxx = di_cplus_language(unit->language),
                    .cu_name = unit->name ? unit->name : "", .ok = true};
   r.primary = r.cu_name;
   Dwarf_Small tables = 0;
@@ -216,20 +296,7 @@ static void read_unit(snare_debuginfo *di, size_t u, bool *ok)
   /* DWARF 5's file 0 is the unit's own: gdb names it as the table does */
   if (r.ok && r.lines && r.line_version >= 5)
     r.primary = file_named(&r, 0);
-  if (dwarf_child(cu, &child, NULL) != DW_DLV_OK)
-    child = NULL;
-  while (child && r.ok) {
-    Dwarf_Half tag = 0;
-    dwarf_tag(child, &tag, NULL);
-    if (tag == DW_TAG_variable)
-      read_variable(&r, child);
-    else if (tag == DW_TAG_base_type || tag == DW_TAG_typedef ||
-             is_aggregate(tag))
-      read_type(&r, child, tag);
-    child = di_next_sibling(di->dbg, child);
-  }
-  if (child)
-    dwarf_dealloc_die(child);
+  read_children(&r, cu, false);
   if (r.lines)
     dwarf_srclines_dealloc_b(r.lines);
   free(r.names);

@@ -85,7 +85,12 @@ static bool prototyped(const snare_debuginfo *di, Dwarf_Die die)
 
 bool di_in_cplus_unit(const snare_debuginfo *di, Dwarf_Die die)
 {
-  switch (unit_language(di, die)) {
+  return di_cplus_language(unit_language(di, die));
+}
+
+bool di_cplus_language(unsigned language)
+{
+  switch (language) {
   case DW_LANG_C_plus_plus: case DW_LANG_C_plus_plus_03:
   case DW_LANG_C_plus_plus_11: case DW_LANG_C_plus_plus_14:
   case 0x2a /* DW_LANG_C_plus_plus_17 */:

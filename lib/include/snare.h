@@ -1431,12 +1431,14 @@ SNARE_API snare_status snare_library_debug_file(snare_library *lib,
 typedef enum snare_file_symbol_kind {
   SNARE_FILE_VARIABLE,
   SNARE_FILE_DECLARATION,
-  SNARE_FILE_TYPE
+  SNARE_FILE_TYPE,
+  SNARE_FILE_NAMESPACE /* a C++ namespace (gdb lists it among the types) */
 } snare_file_symbol_kind;
 
 typedef struct snare_file_symbol {
   snare_file_symbol_kind kind;
-  const char *name;    /* as the DWARF names it */
+  const char *name;    /* as the DWARF names it, in C++ in its namespaces
+                          and classes ("ns::K::made") */
   const char *linkage; /* a variable's DW_AT_linkage_name, or NULL */
   const char *file;    /* gdb's name of the file declaring it (its unit's
                           primary file when the DWARF names none) */

@@ -34,8 +34,9 @@ end
 local function variables_of(listing, lib, flags)
   local described = {}
   for _, s in ipairs(file_symbols(listing.dbg, lib)) do
-    if s.kind ~= "type" then
+    if s.kind ~= "type" and s.kind ~= "namespace" then
       described[s.linkage or s.name] = true
+      described[s.name] = true -- (C++: a name gdb demangles the symbol to)
     end
     if s.kind == "variable" and symbol_listing.matches(listing, s.name) then
       symbol_listing.add(listing, s.shown_file, s.name, s.global, s.line,
@@ -49,7 +50,8 @@ local function variables_of(listing, lib, flags)
   for _, sym in ipairs(flags.n and {} or shared_objects.data_symbols(
                          has_debug_file and symbol_file or lib.path)) do
     local name = minimal_names.display(sym.name)
-    if not described[sym.name] and symbol_listing.matches(listing, name)
+    if not described[sym.name] and not described[name]
+       and symbol_listing.matches(listing, name)
     then
       symbol_listing.add_other(listing, name, lib.base + sym.addr, sym.name)
     end
@@ -83,9 +85,13 @@ local function type_text(t)
 end
 
 -- `info types [-q] [REGEX]`: the named types of file scope by source
--- file.
+-- file (C++ namespaces among them, by their name alone).
 local function types_of(listing, lib)
   for _, s in ipairs(file_symbols(listing.dbg, lib)) do
+    if s.kind == "namespace" and symbol_listing.matches(listing, s.name) then
+      symbol_listing.add(listing, s.shown_file, s.name, s.global, s.line,
+                         s.name)
+    end
     -- a base type goes by gdb's name ("unsigned long"); no other type
     -- can be named in C's keywords alone, which the type would be read
     -- to learn (libc has thousands)
