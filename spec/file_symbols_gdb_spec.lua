@@ -170,6 +170,27 @@ int main(void) { return tvar + my__var + fooN + barB + x$5 + tmpX + q__7; }
                              fixture))
   end)
 
+  it("list C++ names in their namespaces and classes", function()
+    -- namespaces among the types, nested classes, a template's instances,
+    -- a typedef in a namespace, a static member, an anonymous namespace
+    local program = helpers.program("cxx_types")
+    local commands = { "info types", "info variables",
+                       "info types ns::\\|anonymous", "info variables -n made",
+                       "info variables -q pair" }
+    local bad, gdb_lines = compare("cxx_types", program_words(commands, program),
+                                   commands, program)
+    print(("FIGURE file_symbols_cxx_types mismatches %d of %d lines"):format(
+      bad, #gdb_lines))
+    assert.equals(0, bad)
+    local text = table.concat(gdb_lines, "\n")
+    for _, row in ipairs { "\n\t%(anonymous namespace%)\n", "\n7:\tns\n",
+                           "\n17:\tns::K::Inner;\n",
+                           "\n33:\ttypedef ns::box<int> ns::int_box;\n",
+                           "\n26:\tint ns::K::made;\n" } do
+      assert.matches(row, text)
+    end
+  end)
+
   it("list a library's at snare debug LIB.so", function()
     local commands = { "info variables", "info types",
                        "info variables -n ^[a-m]" }

@@ -36,7 +36,7 @@ local function variables_of(listing, lib, flags)
   for _, s in ipairs(file_symbols(listing.dbg, lib)) do
     if s.kind ~= "type" and s.kind ~= "namespace" then
       described[s.linkage or s.name] = true
-      described[s.name] = true -- (C++: a name gdb demangles the symbol to)
+      described[s.name] = true
     end
     if s.kind == "variable" and symbol_listing.matches(listing, s.name) then
       symbol_listing.add(listing, s.shown_file, s.name, s.global, s.line,
@@ -50,7 +50,10 @@ local function variables_of(listing, lib, flags)
   for _, sym in ipairs(flags.n and {} or shared_objects.data_symbols(
                          has_debug_file and symbol_file or lib.path)) do
     local name = minimal_names.display(sym.name)
-    if not described[sym.name] and not described[name]
+    -- (a C++ variable without a linkage name, in an anonymous namespace,
+    -- goes by the name its symbol demangles to)
+    if not described[sym.name]
+       and not (sym.name:match("^_Z") and described[name])
        and symbol_listing.matches(listing, name)
     then
       symbol_listing.add_other(listing, name, lib.base + sym.addr, sym.name)
