@@ -695,9 +695,14 @@ local constants = setmetatable({}, { __mode = "k" })
 -- An operand's closure: a C++ reference operand stands for what it
 -- refers to (the expression's own value keeps its reference, printed
 -- "(int &) @0x...: 5").
+-- (only names, members, elements, contents and calls can be references)
+local may_refer = { id = true, scope = true, member = true, index = true,
+                    unary = true, call = true, cast = true }
+
 local function compile(node, env)
   local f = compilers[node.op](node, env)
-  if constants[f] then
+  if constants[f] or not may_refer[node.op]
+     or (node.op == "unary" and node.operator ~= "*") then
     return f
   end
   return function()
