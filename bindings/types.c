@@ -174,6 +174,7 @@ static int core_type_info(lua_State *L)
       set_string(L, "scope", scope);
     set_boolean(L, "class_tag", info.class_tag);
     set_boolean(L, "enum_class", info.enum_class);
+    set_string(L, "linkage", info.linkage);
   }
   switch (info.kind) {
   case SNARE_TYPE_STRUCT:

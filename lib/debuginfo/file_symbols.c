@@ -150,11 +150,32 @@ static void add(unit_reader *r, snare_file_symbol symbol, Dwarf_Die die,
   di->file_symbols[di->file_symbol_count++] = symbol;
 }
 
+/* Whether the type of variable die is an enum under its qualifiers. */
+static bool is_enum_constant(const snare_debuginfo *di, Dwarf_Die die)
+{
+  Dwarf_Die t = di_ref(di->dbg, die, DW_AT_type);
+  for (int depth = 0; t && depth < 8; depth++) { /* (a cycle ends) */
+    Dwarf_Half tag = 0;
+    dwarf_tag(t, &tag, NULL);
+    if (tag != DW_TAG_const_type && tag != DW_TAG_volatile_type) {
+      dwarf_dealloc_die(t);
+      return tag == DW_TAG_enumeration_type;
+    }
+    Dwarf_Die next = di_ref(di->dbg, t, DW_AT_type);
+    dwarf_dealloc_die(t);
+    t = next;
+  }
+  if (t)
+    dwarf_dealloc_die(t);
+  return false;
+}
+
 /* A variable as gdb keeps it: with a constant value (global when
    external), with a place (global when external; none when the linker
    dropped it, its address 0), an extern declaration (LOC_UNRESOLVED:
-   listed by no one), or optimised out (in the static block). */
-static void read_variable(unit_reader *r, Dwarf_Die die)
+   listed by no one), or optimised out (in the static block). In a class
+   (in_class) only a constant is one. */
+static void read_variable(unit_reader *r, Dwarf_Die die, bool in_class)
 {
   Dwarf_Die spec = di_ref(r->di->dbg, die, DW_AT_specification);
   Dwarf_Die named = giver(die, spec, DW_AT_name);
@@ -174,8 +195,16 @@ static void read_variable(unit_reader *r, Dwarf_Die die)
   bool external = di_flag(giver(die, spec, DW_AT_external), DW_AT_external);
   uint64_t address = 1;
   bool keep = s.name != NULL;
-  if (has(die, DW_AT_const_value)) {
+  /* (a value its declaration gives, where it has no place of its own) */
+  Dwarf_Die valued =
+      has(die, DW_AT_location) ? die : giver(die, spec, DW_AT_const_value);
+  if (has(valued, DW_AT_const_value)) {
     s.global = external;
+    /* gdb's search leaves out a constant of an enum type (qualified, not
+       through a typedef): it takes those for enumerators */
+    keep = keep && !is_enum_constant(r->di, giver(die, spec, DW_AT_type));
+  } else if (in_class) {
+    keep = false; /* a static member: its definition is listed */
   } else if (has(die, DW_AT_location)) {
     keep = keep && (!di_static_address(die, &address) || address != 0);
     s.global = external;
@@ -197,14 +226,19 @@ static bool is_aggregate(Dwarf_Half tag)
          tag == DW_TAG_class_type || tag == DW_TAG_enumeration_type;
 }
 
-/* A named type: base types and typedefs in the static block; structs,
+/* A named type: base types, typedefs and unspecified types (C++'s
+   decltype(nullptr), void to gdb) in the static block; structs,
    unions and enums too in C, in the global block in C++; an aggregate
    only declared (no size) makes no symbol. */
 static void read_type(unit_reader *r, Dwarf_Die die, Dwarf_Half tag)
 {
   snare_file_symbol s = {.kind = SNARE_FILE_TYPE};
   s.name = in_scope(r, r->scope, di_string(die, DW_AT_name));
-  if (!s.name)
+  /* gdb names a nameless C++ struct by its linkage name, which a typedef
+     gave it (typedef struct {...} div_t) */
+  if (!s.name && r->cxx && is_aggregate(tag))
+    s.linkage = di_string(die, DW_AT_linkage_name);
+  if (!s.name && !s.linkage)
     return;
   if (is_aggregate(tag)) {
     if (di_flag(die, DW_AT_declaration) && !has(die, DW_AT_byte_size))
@@ -245,8 +279,8 @@ static void read_namespace(unit_reader *r, Dwarf_Die die)
   read_scope(r, die, own, false);
 }
 
-/* The symbols of parent's children: variables (not in a class, which
-   only declares its static members), types, namespaces and the types
+/* The symbols of parent's children: variables (in a class only its
+   static members' constant values), types, namespaces and the types
    nested in C++ classes. */
 static void read_children(unit_reader *r, Dwarf_Die parent, bool in_class)
 {
@@ -256,10 +290,10 @@ static void read_children(unit_reader *r, Dwarf_Die parent, bool in_class)
   while (child && r->ok) {
     Dwarf_Half tag = 0;
     dwarf_tag(child, &tag, NULL);
-    if (tag == DW_TAG_variable && !in_class)
-      read_variable(r, child);
+    if (tag == DW_TAG_variable)
+      read_variable(r, child, in_class);
     else if (tag == DW_TAG_base_type || tag == DW_TAG_typedef ||
-             is_aggregate(tag))
+             tag == DW_TAG_unspecified_type || is_aggregate(tag))
       read_type(r, child, tag);
     else if (tag == DW_TAG_namespace && r->cxx)
       read_namespace(r, child);

@@ -160,6 +160,7 @@ static snare_type_kind kind_of(Dwarf_Half tag)
   case DW_TAG_volatile_type: return SNARE_TYPE_VOLATILE;
   case DW_TAG_restrict_type: return SNARE_TYPE_RESTRICT;
   case DW_TAG_atomic_type: return SNARE_TYPE_TYPEDEF; /* reads as its type */
+  case DW_TAG_unspecified_type: return SNARE_TYPE_VOID; /* gdb's reading */
   case DW_TAG_reference_type: return SNARE_TYPE_REFERENCE;
   case DW_TAG_rvalue_reference_type: return SNARE_TYPE_RVALUE_REFERENCE;
   default: return SNARE_TYPE_OTHER;
@@ -218,6 +219,8 @@ snare_status snare_type_describe(snare_type t, snare_type_info *out)
   out->cplus = di_in_cplus_unit(di, die);
   out->class_tag = tag == DW_TAG_class_type;
   out->enum_class = tag == DW_TAG_enumeration_type && flag(die, DW_AT_enum_class);
+  if (out->name == NULL)
+    out->linkage = di_string(die, DW_AT_linkage_name);
   switch (out->kind) {
   case SNARE_TYPE_ARRAY:
     describe_array(di, die, t, out);

@@ -1301,6 +1301,8 @@ typedef struct snare_type_info {
   bool cplus;      /* declared in a C++ unit */
   bool class_tag;  /* STRUCT: declared `class` (DW_TAG_class_type) */
   bool enum_class; /* ENUM: a scoped enum (enum class) */
+  const char *linkage; /* a nameless C++ struct's DW_AT_linkage_name (its
+                          typedef's name for linkage: "6div_t"), or NULL */
 } snare_type_info;
 
 typedef struct snare_type_member {
@@ -1439,7 +1441,8 @@ typedef struct snare_file_symbol {
   snare_file_symbol_kind kind;
   const char *name;    /* as the DWARF names it, in C++ in its namespaces
                           and classes ("ns::K::made") */
-  const char *linkage; /* a variable's DW_AT_linkage_name, or NULL */
+  const char *linkage; /* a variable's DW_AT_linkage_name, a nameless C++
+                          struct's (see snare_type_info), or NULL */
   const char *file;    /* gdb's name of the file declaring it (its unit's
                           primary file when the DWARF names none) */
   const char *codeless_file; /* its unit's primary file where the unit has

@@ -14,45 +14,14 @@
 -- @module snare.expr.types
 
 local core = require "snare.core"
+local cxx_names = require "snare.expr.cxx_names"
 
 local types = {}
 
 local kinds = { signed = "int", unsigned = "int" }
 
-local c_words = { unsigned = true, signed = true, char = true, short = true,
-                  long = true, int = true, float = true, double = true,
-                  _Bool = true, void = true }
-
--- gdb's spelling of a base type: "long unsigned int" is "unsigned long";
--- a name of other words ("__int128 unsigned", "wchar_t") is its own.
-local function canonical(name)
-  local words = {}
-  for w in name:gmatch("%S+") do
-    if not c_words[w] then
-      return name
-    end
-    words[w] = (words[w] or 0) + 1
-  end
-  if words.float or words.double or words._Bool or words.void then
-    return (words.long and "long " or "") .. name:match("%S+$")
-  end
-  local out = {}
-  if words.unsigned then
-    out[#out + 1] = "unsigned"
-  elseif words.signed and words.char then
-    out[#out + 1] = "signed"
-  end
-  if words.char then
-    out[#out + 1] = "char"
-  elseif words.short then
-    out[#out + 1] = "short"
-  elseif words.long then
-    out[#out + 1] = words.long > 1 and "long long" or "long"
-  else
-    out[#out + 1] = "int"
-  end
-  return table.concat(out, " ")
-end
+-- gdb's spelling of a base type: "long unsigned int" is "unsigned long"
+local canonical = cxx_names.base
 types.canonical = canonical
 
 -- owner -> die -> dim -> type (a condition asks at every hit: no
@@ -69,10 +38,15 @@ local function load(t)
     rawset(t, "signed", info.kind == "signed")
     rawset(t, "is_char", info.is_char)
   end
+  if not info.name and info.linkage then -- typedef struct {...} div_t
+    info.name = core.demangle("_Z" .. info.linkage)
+  end
   if info.name then
     local base = kind == "int" or kind == "float" or kind == "bool"
     local name = base and canonical(info.name) or info.name
-    rawset(t, "name", info.scope and (info.scope .. "::" .. name) or name)
+    name = info.scope and (info.scope .. "::" .. name) or name
+    -- (gdb's C++ names are canonical: pair<Json::Value::CZString const, ...>)
+    rawset(t, "name", info.cplus and cxx_names.canonical(name) or name)
   end
   rawset(t, "cplus", info.cplus)
   rawset(t, "class_tag", info.class_tag)
@@ -278,8 +252,9 @@ local function spell(t, decl, quals, show)
     end
     return spell(target, sign .. decl, nil, show)
   elseif kind == "pointer" then
-    if words ~= "" then -- "char * const"
-      decl = " " .. words .. (decl ~= "" and " " .. decl or "")
+    if words ~= "" then -- "char * const", "char * const&"
+      decl = " " .. words .. ((decl == "" or decl:sub(1, 1) == "&") and ""
+                              or " ") .. decl
     end
     local target = t.target
     local under = target -- an array's or a function's qualifiers: "(*)"
