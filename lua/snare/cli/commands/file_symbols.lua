@@ -25,9 +25,16 @@ local function file_symbols(dbg, lib)
   local started = dbg.shared_objects and #dbg.shared_objects() > 0
   for _, s in ipairs(symbols) do
     s.shown_file = not started and s.codeless_file or s.file
-    -- gdb's C++ names: canonical, a nameless struct's by its linkage name
-    s.shown_name = s.name and cxx_names.canonical(s.name)
-      or snare.core.demangle("_Z" .. s.linkage) or s.linkage
+    -- gdb's C++ names: a variable's its linkage name demangled (a
+    -- lambda's "{lambda(int)#1}"), else canonical; a nameless struct's by
+    -- its linkage name
+    if s.kind == "type" and not s.name then
+      s.shown_name = snare.core.demangle("_Z" .. s.linkage) or s.linkage
+    else
+      s.shown_name = s.linkage and s.linkage:match("^_Z")
+        and snare.core.demangle(s.linkage, "full")
+        or cxx_names.canonical(s.name)
+    end
   end
   return symbols
 end
