@@ -28,6 +28,15 @@ types.canonical = canonical
 -- string keys to build)
 local cache = {}
 
+-- A list of core.type_info's entries with their `type` references made
+-- types (nil for nil).
+local function typed(list)
+  for _, entry in ipairs(list or {}) do
+    entry.type = types.from_ref(entry.type)
+  end
+  return list
+end
+
 local function load(t)
   local ref = rawget(t, "ref")
   local info = assert(core.type_info(ref))
@@ -50,12 +59,7 @@ local function load(t)
   end
   rawset(t, "cplus", info.cplus)
   rawset(t, "class_tag", info.class_tag)
-  if info.parts then
-    for _, part in ipairs(info.parts) do
-      part.type = types.from_ref(part.type)
-    end
-    rawset(t, "parts", info.parts)
-  end
+  rawset(t, "parts", typed(info.parts))
   if info.enumerators and info.cplus then
     -- C++ names an enumerator in the enum's scope (the enum's own for an
     -- enum class): ns::red
@@ -71,12 +75,7 @@ local function load(t)
   end
   rawset(t, "count", info.count)
   rawset(t, "vector", info.vector)
-  if info.members then
-    for _, m in ipairs(info.members) do
-      m.type = types.from_ref(m.type)
-    end
-    rawset(t, "members", info.members)
-  end
+  rawset(t, "members", typed(info.members))
   rawset(t, "enumerators", info.enumerators)
   if info.params then
     for i, p in ipairs(info.params) do
