@@ -206,8 +206,9 @@ end
 local qualifier_order = { "const", "volatile", "restrict" }
 local body -- (below: a struct's, union's or enum's members, as ptype)
 -- While a C++ template's body is spelled: its arguments' names -> the
--- parameters' ("int" -> "T"), as gdb writes the members.
-local template_names
+-- parameters' ("int" -> "T"), as gdb writes the members; and the class's
+-- name and "::", its own typedefs going by their names alone.
+local template_names, class_scope
 
 -- The qualifiers of set ({const = true...}) in gdb's order, or "".
 local function qualifier_words(set)
@@ -288,6 +289,10 @@ local function spell(t, decl, quals, show)
   local base = types.tag_name(t)
   if template_names and template_names[base] then -- gdb's "T item;"
     base = template_names[base]
+  elseif class_scope and kind == "typedef"
+         and base:sub(1, #class_scope) == class_scope
+         and not base:find("::", #class_scope + 1, true) then
+    base = base:sub(#class_scope + 1) -- the class's own typedef: "Int"
   end
   if (show or -1) >= 0 and not t.name
      and (kind == "struct" or kind == "union" or kind == "enum") then
@@ -385,7 +390,8 @@ local function method_line(t, m)
   if not m.static then
     first = 2 -- the object: `this`
   end
-  for i = first, #(ft.params or {}) do
+  -- (a destructor's artificial in-charge parameter is not shown)
+  for i = first, (m.name or ""):sub(1, 1) == "~" and 0 or #(ft.params or {}) do
     params[#params + 1] = types.name(ft.params[i])
   end
   if ft.varargs then
@@ -398,7 +404,10 @@ local function method_line(t, m)
     and qualifier_of(object.target) == "const"
   local name = m.name or ""
   local returned = ""
-  if name ~= constructor_name(t) and name:sub(1, 1) ~= "~" then
+  -- (a constructor, a destructor and a conversion operator have none)
+  local converts = name:match("^operator%s") and not name:match("^operator%s+new")
+    and not name:match("^operator%s+delete")
+  if name ~= constructor_name(t) and name:sub(1, 1) ~= "~" and not converts then
     returned = types.name(ft.target or void) .. " "
   end
   return (m.virtual and "virtual " or m.static and "static " or "")
@@ -438,7 +447,13 @@ local function cplus_body(t)
     if labelled then
       label(f.access)
     end
-    local text = types.name(f.type, f.name or "")
+    local text
+    local ft = f.type
+    if (ft.kind == "struct" or ft.kind == "union") and not ft.name then
+      text = ft.kind .. " " .. body(ft, 1, 0) .. (f.name and " " .. f.name or "")
+    else
+      text = types.name(ft, f.name or "")
+    end
     if f.kind == "static_member" then
       text = "static " .. text
     elseif bits[f.name or false] then
@@ -448,6 +463,21 @@ local function cplus_body(t)
   end
   if #methods > 0 and section then
     lines[#lines + 1] = ""
+  end
+  -- gdb lists a name's overloads together, where the name first comes
+  local grouped, place = {}, {}
+  for _, m in ipairs(methods) do
+    local name = m.name or ""
+    if not place[name] then
+      place[name] = #grouped + 1
+      grouped[#grouped + 1] = {}
+    end
+    local group = grouped[place[name]]
+    group[#group + 1] = m
+  end
+  methods = {}
+  for _, group in ipairs(grouped) do
+    table.move(group, 1, #group, #methods + 1, methods)
   end
   for _, m in ipairs(methods) do
     label(m.access)
@@ -463,8 +493,8 @@ end
 local function cplus_expanded(x)
   local tag = x.kind == "union" and "union" or x.class_tag and "class"
     or "struct"
-  local with, saved = {}, template_names
-  template_names = {}
+  local with, saved, saved_scope = {}, template_names, class_scope
+  template_names, class_scope = {}, (x.name or "") .. "::"
   for _, part in ipairs(x.parts or {}) do
     if part.kind == "template_type" and part.name then
       local arg = types.name(part.type)
@@ -475,7 +505,7 @@ local function cplus_expanded(x)
   local header = tag .. " " .. (x.name or "{...}")
     .. (#with > 0 and " [with " .. table.concat(with, ", ") .. "]" or "")
   local ok, text = pcall(cplus_body, x)
-  template_names = saved
+  template_names, class_scope = saved, saved_scope
   if not ok then
     error(text, 0)
   end
