@@ -201,8 +201,10 @@ static void read_variable(unit_reader *r, Dwarf_Die die, bool in_class)
   if (has(valued, DW_AT_const_value)) {
     s.global = external;
     /* gdb's search leaves out a constant of an enum type (qualified, not
-       through a typedef): it takes those for enumerators */
-    keep = keep && !is_enum_constant(r->di, giver(die, spec, DW_AT_type));
+       through a typedef): it takes those for enumerators; its name still
+       keeps the data symbol out of the listing */
+    if (is_enum_constant(r->di, giver(die, spec, DW_AT_type)))
+      s.kind = SNARE_FILE_DECLARATION;
   } else if (in_class) {
     keep = false; /* a static member: its definition is listed */
   } else if (has(die, DW_AT_location)) {

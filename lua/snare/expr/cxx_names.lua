@@ -84,8 +84,10 @@ end
 -- writes it.
 local function canonical_argument(text)
   text = text:match("^%s*(.-)%s*$")
-  if text == "" or text:match("^%-?%d+%a*$") or text == "true"
-     or text == "false" then
+  local number, suffix = text:match("^(%-?%d+)(%a*)$")
+  if number then -- (gdb writes a suffix in lower case: 3ul)
+    return number .. suffix:lower()
+  elseif text == "" or text == "true" or text == "false" then
     return text
   end
   return canonical_type(text)
@@ -94,7 +96,10 @@ end
 --- A qualified name ("std::map<int, long int>::iterator") with each
 -- template argument list canonical.
 function cxx_names.canonical(name)
-  if not name:find("<", 1, true) or name:match("^operator") then
+  -- (gdb's parser takes no clang lambda, "(lambda at f.cpp:3:12)": such
+  -- a name stays as DWARF writes it)
+  if not name:find("<", 1, true) or name:match("^operator")
+     or name:find("(lambda at ", 1, true) then
     return name
   end
   local out, i = {}, 1
@@ -161,8 +166,8 @@ local qualifiers = { const = true, volatile = true }
 -- C++ form ("char const* const", "long").
 function canonical_type(text)
   local list = tokens(text)
-  if not list then
-    return (text:gsub(" ([%*&])", "%1"))
+  if not list then -- a function's type: "TestCase* (*)()"
+    return (text:gsub(" ([%*&])", "%1"):gsub("([%w_%*&>])%((%*)", "%1 (%2"))
   end
   local leading, base, i = {}, {}, 1
   while qualifiers[list[i]] do
