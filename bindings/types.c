@@ -45,6 +45,22 @@ static const char *const kind_names[] = {
     [SNARE_TYPE_FUNCTION] = "function", [SNARE_TYPE_TYPEDEF] = "typedef",
     [SNARE_TYPE_CONST] = "const",       [SNARE_TYPE_VOLATILE] = "volatile",
     [SNARE_TYPE_RESTRICT] = "restrict", [SNARE_TYPE_OTHER] = "other",
+    [SNARE_TYPE_REFERENCE] = "reference",
+    [SNARE_TYPE_RVALUE_REFERENCE] = "rvalue_reference",
+};
+
+static const char *const part_kind_names[] = {
+    [SNARE_PART_MEMBER] = "member",
+    [SNARE_PART_STATIC_MEMBER] = "static_member",
+    [SNARE_PART_METHOD] = "method",
+    [SNARE_PART_TEMPLATE_TYPE] = "template_type",
+    [SNARE_PART_BASE] = "base",
+};
+
+static const char *const access_names[] = {
+    [SNARE_ACCESS_PUBLIC] = "public",
+    [SNARE_ACCESS_PROTECTED] = "protected",
+    [SNARE_ACCESS_PRIVATE] = "private",
 };
 
 static void set_string(lua_State *L, const char *key, const char *value)
@@ -87,6 +103,26 @@ static void push_members(lua_State *L, snare_type t, size_t n)
   }
 }
 
+/* A C++ aggregate's parts (snare_type_part_at) as a list of {kind, name,
+   type, access, artificial, virtual, static}. */
+static void push_parts(lua_State *L, snare_type t)
+{
+  lua_newtable(L);
+  snare_type_part part;
+  for (size_t i = 0; snare_type_part_at(t, i, &part) == SNARE_OK; i++) {
+    lua_createtable(L, 0, 7);
+    set_string(L, "kind", part_kind_names[part.kind]);
+    set_string(L, "name", part.name);
+    push_ref(L, part.type);
+    lua_setfield(L, -2, "type");
+    set_string(L, "access", access_names[part.access]);
+    set_boolean(L, "artificial", part.artificial);
+    set_boolean(L, "virtual", part.is_virtual);
+    set_boolean(L, "static", part.is_static);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+}
+
 static void push_enumerators(lua_State *L, snare_type t, size_t n)
 {
   lua_createtable(L, (int)n, 0);
@@ -115,7 +151,9 @@ static void push_params(lua_State *L, snare_type t, size_t n)
 }
 
 /* core.type_info(ref) -> {kind, name, size, target, count, vector, members |
-   enumerators | params, is_char, declaration, prototyped, varargs} */
+   enumerators | params, is_char, declaration, prototyped, varargs; in
+   C++: cplus, scope ("ns::K", or absent at the top level), class_tag,
+   enum_class, parts (of a struct, class or union)} */
 static int core_type_info(lua_State *L)
 {
   snare_type t = check_ref(L, 1);
@@ -129,11 +167,24 @@ static int core_type_info(lua_State *L)
   set_integer(L, "size", (lua_Integer)info.size);
   set_boolean(L, "is_char", info.is_char);
   set_boolean(L, "declaration", info.declaration);
+  if (info.cplus) {
+    char scope[512];
+    set_boolean(L, "cplus", true);
+    if (snare_type_scope(t, scope, sizeof scope) == SNARE_OK && scope[0])
+      set_string(L, "scope", scope);
+    set_boolean(L, "class_tag", info.class_tag);
+    set_boolean(L, "enum_class", info.enum_class);
+    set_string(L, "linkage", info.linkage);
+  }
   switch (info.kind) {
   case SNARE_TYPE_STRUCT:
   case SNARE_TYPE_UNION:
     push_members(L, t, info.children);
     lua_setfield(L, -2, "members");
+    if (info.cplus) {
+      push_parts(L, t);
+      lua_setfield(L, -2, "parts");
+    }
     break;
   case SNARE_TYPE_ENUM:
     push_enumerators(L, t, info.children);
@@ -229,6 +280,7 @@ static int lib_debug_file(lua_State *L)
 static const char *const file_symbol_kinds[] = {
     [SNARE_FILE_VARIABLE] = "variable",
     [SNARE_FILE_DECLARATION] = "declaration",
+    [SNARE_FILE_NAMESPACE] = "namespace",
     [SNARE_FILE_TYPE] = "type",
 };
 

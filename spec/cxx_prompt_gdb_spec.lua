@@ -8,14 +8,20 @@
 -- whole ("int ns::sum<int>(int, int) + 10"). Each case counts the lines
 -- that differ (addresses and gdb's thread_db lines taken out), prints
 -- the count and asserts 0: on the fixture program cxx_overloads and on
--- the corpus's jsoncpp_test at gcc -O0, -O2 and clang -O2.
+-- the corpus's jsoncpp_test at gcc -O0, -O2 and clang -O2. And C++
+-- types (on cxx_types): names in their namespaces and classes, ptype's
+-- class layout, references, static members, the overload `p ns::twice`
+-- names and the one a call picks by its arguments.
 local helpers = require "spec.helpers"
 local compare = require "spec.gdb_compare"
 
--- compare.assert_same, with the number of gdb's lines compared printed.
+-- compare.assert_same, with the number of gdb's lines compared printed
+-- (a FIGURE line: the mismatches and lines of each case).
 local function same(name, commands, program)
   local count, g = compare.assert_same(name, commands, program)
   print(string.format("%s: %d lines of gdb's compared", name, #g))
+  print(string.format("FIGURE %s mismatches %d of %d lines",
+                      (name:gsub(" ", "_")), count, #g))
   return count, g
 end
 
@@ -69,6 +75,56 @@ describe("C++ names at the prompt against gdb", function()
     assert.truthy(text:find("ns::K::count%(ns::K const%*, int%) %+ %d+ in "
                             .. "section %.text"))
     assert.truthy(text:find("<_ZN2ns3sumIiEET_S1_S1_+10>", 1, true))
+  end)
+
+  local types_program = helpers.program("cxx_types")
+
+  it("names and spells C++ types as gdb", function()
+    local count, g = same("cxx types", {
+      -- (past the line that binds ref: before it, what ref holds is
+      -- whatever the stack held)
+      "break use", "run", "next", "whatis k", "ptype k", "p k", "whatis b",
+      "ptype b", "p b", "p ref", "whatis p", "ptype p", "p *p",
+      "whatis global_k", "ptype global_k", "p global_k", "whatis global_box",
+      "ptype global_box", "whatis global_int_box", "ptype global_int_box",
+      "p global_int_box", "whatis global_colour", "ptype global_colour",
+      "p global_colour", "whatis global_inner", "ptype global_inner",
+      "p global_inner", "whatis pair_global", "ptype pair_global",
+      "p pair_global", "p ns::K::made", "p &ns::K::made", "whatis ns::K",
+      "ptype ns::K", "whatis ns::int_box", "ptype ns::int_box",
+      "ptype ns::K::Inner", "p ns::green", "whatis ns::colour",
+      "ptype ns::deep::point", "whatis ns::box<double>",
+      "ptype ns::box<double>", "p sizeof(ns::K)", "p *(ns::K *)&global_k",
+      "p ((ns::K *)&global_k)->v", "p k.v + 1", "p &k", "p ns::bump",
+      "ptype ns::bump", "whatis ns::bump", "info args", "info locals", "bt",
+      "up", "p k", "p dbox", "whatis dbox", "info locals",
+    }, types_program)
+    assert.are.equal(0, count)
+    local text = table.concat(g, "\n")
+    assert.truthy(text:find("type = class ns::K {\n  public:\n    static int "
+                            .. "made;\n    int v;\n  private:\n", 1, true))
+    assert.truthy(text:find("(ns::K &) @0x: {static made = 2, v = 3, ", 1,
+                            true))
+    assert.truthy(text:find("struct ns::box<int> [with T = int] {\n    T item;",
+                            1, true))
+    assert.truthy(text:find("type = (anonymous namespace)::hidden_pair", 1,
+                            true))
+    assert.truthy(text:find("use (k=..., b=..., p=0x <global_point>)", 1, true))
+  end)
+
+  it("picks C++ overloads as gdb", function()
+    local count, g = same("cxx overload picks", {
+      "p ns::twice", "break ns::bump", "run", "info args", "p counter",
+      "p counter + 1", "whatis counter", "ptype counter", "bt", "finish",
+      "delete",
+      "p ns::twice", "p ns::twice(2)", "p ns::twice(2.5)", "p ns::twice(7L)",
+      "p ns::twice('a')", "p ns::bump(counter)", "p counter",
+    }, types_program)
+    assert.are.equal(0, count)
+    local text = table.concat(g, "\n")
+    assert.truthy(text:find("{double (double)} 0x <ns::twice(double)>", 1,
+                            true))
+    assert.truthy(text:find("ns::bump (counter=@0x: 5)", 1, true))
   end)
 
   -- Real code (the corpus of tools/corpus): Json::Value's methods, some

@@ -4,6 +4,7 @@
  * way gdb's DWARF reader makes symbols of them (dwarf2/read.c's
  * new_symbol): which variables it keeps, in which block, in which file.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,7 @@ typedef struct unit_reader {
   size_t name_count;
   bool cxx;
   bool ok;
+  char scope[512]; /* the C++ namespaces and classes read in: "ns::K" */
 } unit_reader;
 
 /* Keeps name (on the heap) with the handle; NULL on no memory. */
@@ -67,6 +69,25 @@ static const char *keep_name(snare_debuginfo *di, char *name)
     return NULL;
   }
   return di->file_symbol_files[di->file_symbol_file_count++] = name;
+}
+
+/* name in scope ("ns::K" and "made": "ns::K::made"), kept with the
+   handle; name itself at the top level, NULL on no memory. */
+static const char *in_scope(unit_reader *r, const char *scope,
+                            const char *name)
+{
+  if (!name || !scope[0])
+    return name;
+  size_t n = strlen(scope) + strlen(name) + 3;
+  char *joined = malloc(n);
+  if (!joined) {
+    r->ok = false;
+    return NULL;
+  }
+  snprintf(joined, n, "%s::%s", scope, name);
+  const char *kept = keep_name(r->di, joined);
+  r->ok = r->ok && kept;
+  return kept;
 }
 
 /* gdb's name of the unit's file number fileno: the line table's, the
@@ -129,24 +150,63 @@ static void add(unit_reader *r, snare_file_symbol symbol, Dwarf_Die die,
   di->file_symbols[di->file_symbol_count++] = symbol;
 }
 
+/* Whether the type of variable die is an enum under its qualifiers. */
+static bool is_enum_constant(const snare_debuginfo *di, Dwarf_Die die)
+{
+  Dwarf_Die t = di_ref(di->dbg, die, DW_AT_type);
+  for (int depth = 0; t && depth < 8; depth++) { /* (a cycle ends) */
+    Dwarf_Half tag = 0;
+    dwarf_tag(t, &tag, NULL);
+    if (tag != DW_TAG_const_type && tag != DW_TAG_volatile_type) {
+      dwarf_dealloc_die(t);
+      return tag == DW_TAG_enumeration_type;
+    }
+    Dwarf_Die next = di_ref(di->dbg, t, DW_AT_type);
+    dwarf_dealloc_die(t);
+    t = next;
+  }
+  if (t)
+    dwarf_dealloc_die(t);
+  return false;
+}
+
 /* A variable as gdb keeps it: with a constant value (global when
    external), with a place (global when external; none when the linker
    dropped it, its address 0), an extern declaration (LOC_UNRESOLVED:
-   listed by no one), or optimised out (in the static block). */
-static void read_variable(unit_reader *r, Dwarf_Die die)
+   listed by no one), or optimised out (in the static block). In a class
+   (in_class) only a constant is one. */
+static void read_variable(unit_reader *r, Dwarf_Die die, bool in_class)
 {
   Dwarf_Die spec = di_ref(r->di->dbg, die, DW_AT_specification);
   Dwarf_Die named = giver(die, spec, DW_AT_name);
   snare_file_symbol s = {.kind = SNARE_FILE_VARIABLE};
   s.name = di_string(named, DW_AT_name);
+  if (spec) { /* a static member defined apart: named in its class */
+    char scope[512];
+    if (snare_type_scope(type_here(r->di, spec), scope, sizeof scope) ==
+        SNARE_OK)
+      s.name = in_scope(r, scope, s.name);
+  } else {
+    s.name = in_scope(r, r->scope, s.name);
+  }
   s.linkage = di_string(giver(die, spec, DW_AT_linkage_name),
                         DW_AT_linkage_name);
   s.type = type_of(r->di, giver(die, spec, DW_AT_type));
   bool external = di_flag(giver(die, spec, DW_AT_external), DW_AT_external);
   uint64_t address = 1;
   bool keep = s.name != NULL;
-  if (has(die, DW_AT_const_value)) {
+  /* (a value its declaration gives, where it has no place of its own) */
+  Dwarf_Die valued =
+      has(die, DW_AT_location) ? die : giver(die, spec, DW_AT_const_value);
+  if (has(valued, DW_AT_const_value)) {
     s.global = external;
+    /* gdb's search leaves out a constant of an enum type (qualified, not
+       through a typedef): it takes those for enumerators; its name still
+       keeps the data symbol out of the listing */
+    if (is_enum_constant(r->di, giver(die, spec, DW_AT_type)))
+      s.kind = SNARE_FILE_DECLARATION;
+  } else if (in_class) {
+    keep = false; /* a static member: its definition is listed */
   } else if (has(die, DW_AT_location)) {
     keep = keep && (!di_static_address(die, &address) || address != 0);
     s.global = external;
@@ -168,14 +228,19 @@ static bool is_aggregate(Dwarf_Half tag)
          tag == DW_TAG_class_type || tag == DW_TAG_enumeration_type;
 }
 
-/* A named type: base types and typedefs in the static block; structs,
+/* A named type: base types, typedefs and unspecified types (C++'s
+   decltype(nullptr), void to gdb) in the static block; structs,
    unions and enums too in C, in the global block in C++; an aggregate
    only declared (no size) makes no symbol. */
 static void read_type(unit_reader *r, Dwarf_Die die, Dwarf_Half tag)
 {
   snare_file_symbol s = {.kind = SNARE_FILE_TYPE};
-  s.name = di_string(die, DW_AT_name);
-  if (!s.name)
+  s.name = in_scope(r, r->scope, di_string(die, DW_AT_name));
+  /* gdb names a nameless C++ struct by its linkage name, which a typedef
+     gave it (typedef struct {...} div_t) */
+  if (!s.name && r->cxx && is_aggregate(tag))
+    s.linkage = di_string(die, DW_AT_linkage_name);
+  if (!s.name && !s.linkage)
     return;
   if (is_aggregate(tag)) {
     if (di_flag(die, DW_AT_declaration) && !has(die, DW_AT_byte_size))
@@ -186,21 +251,72 @@ static void read_type(unit_reader *r, Dwarf_Die die, Dwarf_Half tag)
   add(r, s, die, NULL);
 }
 
-static bool is_cxx(unsigned language)
+static void read_children(unit_reader *r, Dwarf_Die parent, bool in_class);
+
+/* Reads the children of C++ scope die (a namespace, or a class for its
+   nested types) with its name added to the reader's scope. */
+static void read_scope(unit_reader *r, Dwarf_Die die, const char *name,
+                       bool in_class)
 {
-  return language == DW_LANG_C_plus_plus ||
-         language == DW_LANG_C_plus_plus_03 ||
-         language == DW_LANG_C_plus_plus_11 ||
-         language == DW_LANG_C_plus_plus_14;
+  size_t used = strlen(r->scope);
+  snprintf(r->scope + used, sizeof r->scope - used, "%s%s",
+           used ? "::" : "", name);
+  read_children(r, die, in_class);
+  r->scope[used] = '\0';
+}
+
+/* A C++ namespace: a symbol of gdb's global block (once per opening),
+   and the names it declares. */
+static void read_namespace(unit_reader *r, Dwarf_Die die)
+{
+  const char *own = di_string(die, DW_AT_name);
+  if (!own)
+    own = "(anonymous namespace)";
+  snare_file_symbol s = {.kind = SNARE_FILE_NAMESPACE, .global = true,
+                         .type = type_here(r->di, die)};
+  s.name = in_scope(r, r->scope, own);
+  if (!s.name)
+    return;
+  add(r, s, die, NULL);
+  read_scope(r, die, own, false);
+}
+
+/* The symbols of parent's children: variables (in a class only its
+   static members' constant values), types, namespaces and the types
+   nested in C++ classes. */
+static void read_children(unit_reader *r, Dwarf_Die parent, bool in_class)
+{
+  Dwarf_Die child = NULL;
+  if (dwarf_child(parent, &child, NULL) != DW_DLV_OK)
+    child = NULL;
+  while (child && r->ok) {
+    Dwarf_Half tag = 0;
+    dwarf_tag(child, &tag, NULL);
+    if (tag == DW_TAG_variable)
+      read_variable(r, child, in_class);
+    else if (tag == DW_TAG_base_type || tag == DW_TAG_typedef ||
+             tag == DW_TAG_unspecified_type || is_aggregate(tag))
+      read_type(r, child, tag);
+    else if (tag == DW_TAG_namespace && r->cxx)
+      read_namespace(r, child);
+    if (r->cxx && tag != DW_TAG_enumeration_type && is_aggregate(tag)) {
+      const char *own = di_string(child, DW_AT_name);
+      if (own)
+        read_scope(r, child, own, true);
+    }
+    child = di_next_sibling(r->di->dbg, child);
+  }
+  if (child)
+    dwarf_dealloc_die(child);
 }
 
 static void read_unit(snare_debuginfo *di, size_t u, bool *ok)
 {
   const di_unit *unit = &di->units[u];
-  Dwarf_Die cu = NULL, child = NULL;
+  Dwarf_Die cu = NULL;
   if (dwarf_offdie_b(di->dbg, unit->offset, true, &cu, NULL) != DW_DLV_OK)
     return;
-  unit_reader r = {.di = di, .unit = unit, .cxx = is_cxx(unit->language),
+  unit_reader r = {.di = di, .unit = unit, .cxx = di_cplus_language(unit->language),
                    .cu_name = unit->name ? unit->name : "", .ok = true};
   r.primary = r.cu_name;
   Dwarf_Small tables = 0;
@@ -216,20 +332,7 @@ static void read_unit(snare_debuginfo *di, size_t u, bool *ok)
   /* DWARF 5's file 0 is the unit's own: gdb names it as the table does */
   if (r.ok && r.lines && r.line_version >= 5)
     r.primary = file_named(&r, 0);
-  if (dwarf_child(cu, &child, NULL) != DW_DLV_OK)
-    child = NULL;
-  while (child && r.ok) {
-    Dwarf_Half tag = 0;
-    dwarf_tag(child, &tag, NULL);
-    if (tag == DW_TAG_variable)
-      read_variable(&r, child);
-    else if (tag == DW_TAG_base_type || tag == DW_TAG_typedef ||
-             is_aggregate(tag))
-      read_type(&r, child, tag);
-    child = di_next_sibling(di->dbg, child);
-  }
-  if (child)
-    dwarf_dealloc_die(child);
+  read_children(&r, cu, false);
   if (r.lines)
     dwarf_srclines_dealloc_b(r.lines);
   free(r.names);

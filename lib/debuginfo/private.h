@@ -183,6 +183,10 @@ bool di_flag(Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;
 #define DI_ALT_KEY ((Dwarf_Off)1 << 63)
 /* The Dwarf_Debug die was read from: dbg or its alternate file. */
 Dwarf_Debug di_die_debug(Dwarf_Debug dbg, Dwarf_Die die) SNARE_HIDDEN;
+/* Whether die belongs to a C++ unit of di, whether DW_LANG_* language is
+   a C++ (type_info.c). */
+bool di_in_cplus_unit(const snare_debuginfo *di, Dwarf_Die die) SNARE_HIDDEN;
+bool di_cplus_language(unsigned language) SNARE_HIDDEN;
 /* die's key (0 for NULL). */
 Dwarf_Off di_die_key(Dwarf_Debug dbg, Dwarf_Die die) SNARE_HIDDEN;
 /* The DIE a key names, or NULL; the caller deallocates it. */

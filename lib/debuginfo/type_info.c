@@ -4,6 +4,7 @@
  * enumerators and parameters. Array dimensions are types of their own
  * (snare_type.dim), so int [2][3] indexes to int [3].
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "private.h"
@@ -52,7 +53,18 @@ static snare_type referenced(const snare_debuginfo *di, Dwarf_Die die)
   return t;
 }
 
-/* The i-th child of die with tag (want), or NULL; the caller frees it. */
+/* DW_AT_language of the unit that holds die, 0 when unknown. */
+static unsigned unit_language(const snare_debuginfo *di, Dwarf_Die die)
+{
+  Dwarf_Off unit = 0;
+  if (dwarf_CU_dieoffset_given_die(die, &unit, NULL) != DW_DLV_OK)
+    return 0;
+  for (size_t i = 0; i < di->unit_count; i++)
+    if (di->units[i].offset == unit)
+      return di->units[i].language;
+  return 0;
+}
+
 /* Whether a function type is prototyped as gdb takes it: DW_AT_prototyped
    says so in C (and Objective C, OpenCL), where a function can be
    unprototyped; in any other language (C++ writes no DW_AT_prototyped)
@@ -61,23 +73,35 @@ static bool prototyped(const snare_debuginfo *di, Dwarf_Die die)
 {
   if (flag(die, DW_AT_prototyped))
     return true;
-  Dwarf_Off unit = 0;
-  if (dwarf_CU_dieoffset_given_die(die, &unit, NULL) != DW_DLV_OK)
+  switch (unit_language(di, die)) {
+  case 0:
+  case DW_LANG_C89: case DW_LANG_C: case DW_LANG_C99: case DW_LANG_C11:
+  case 0x2c /* DW_LANG_C17 */: case DW_LANG_ObjC: case DW_LANG_OpenCL:
     return false;
-  for (size_t i = 0; i < di->unit_count; i++) {
-    if (di->units[i].offset != unit)
-      continue;
-    switch (di->units[i].language) {
-    case DW_LANG_C89: case DW_LANG_C: case DW_LANG_C99: case DW_LANG_C11:
-    case 0x2c /* DW_LANG_C17 */: case DW_LANG_ObjC: case DW_LANG_OpenCL:
-      return false;
-    default:
-      return true;
-    }
+  default:
+    return true;
   }
-  return false;
 }
 
+bool di_in_cplus_unit(const snare_debuginfo *di, Dwarf_Die die)
+{
+  return di_cplus_language(unit_language(di, die));
+}
+
+bool di_cplus_language(unsigned language)
+{
+  switch (language) {
+  case DW_LANG_C_plus_plus: case DW_LANG_C_plus_plus_03:
+  case DW_LANG_C_plus_plus_11: case DW_LANG_C_plus_plus_14:
+  case 0x2a /* DW_LANG_C_plus_plus_17 */:
+  case 0x2b /* DW_LANG_C_plus_plus_20 */:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* The i-th child of die with tag (want), or NULL; the caller frees it. */
 static Dwarf_Die child_at(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half want,
                           size_t i, size_t *count)
 {
@@ -136,6 +160,9 @@ static snare_type_kind kind_of(Dwarf_Half tag)
   case DW_TAG_volatile_type: return SNARE_TYPE_VOLATILE;
   case DW_TAG_restrict_type: return SNARE_TYPE_RESTRICT;
   case DW_TAG_atomic_type: return SNARE_TYPE_TYPEDEF; /* reads as its type */
+  case DW_TAG_unspecified_type: return SNARE_TYPE_VOID; /* gdb's reading */
+  case DW_TAG_reference_type: return SNARE_TYPE_REFERENCE;
+  case DW_TAG_rvalue_reference_type: return SNARE_TYPE_RVALUE_REFERENCE;
   default: return SNARE_TYPE_OTHER;
   }
 }
@@ -189,11 +216,18 @@ snare_status snare_type_describe(snare_type t, snare_type_info *out)
   if (di_udata(die, DW_AT_byte_size, &size))
     out->size = (size_t)size;
   out->declaration = flag(die, DW_AT_declaration);
+  out->cplus = di_in_cplus_unit(di, die);
+  out->class_tag = tag == DW_TAG_class_type;
+  out->enum_class = tag == DW_TAG_enumeration_type && flag(die, DW_AT_enum_class);
+  if (out->name == NULL)
+    out->linkage = di_string(die, DW_AT_linkage_name);
   switch (out->kind) {
   case SNARE_TYPE_ARRAY:
     describe_array(di, die, t, out);
     break;
   case SNARE_TYPE_POINTER:
+  case SNARE_TYPE_REFERENCE:
+  case SNARE_TYPE_RVALUE_REFERENCE:
     out->target = referenced(di, die);
     if (out->size == 0)
       out->size = 8;
@@ -318,4 +352,180 @@ snare_status snare_type_param(snare_type t, size_t i, snare_type *out)
   }
   dwarf_dealloc_die(p);
   return SNARE_OK;
+}
+
+/* Appends "::" (unless buf is empty) and the name of scope DIE s to buf. */
+static void append_scope(Dwarf_Die s, char *buf, size_t cap)
+{
+  char *name = NULL;
+  const char *text = dwarf_diename(s, &name, NULL) == DW_DLV_OK ? name : NULL;
+  if (text == NULL)
+    text = tag_of(s) == DW_TAG_namespace ? "(anonymous namespace)" : "{...}";
+  size_t used = strlen(buf);
+  snprintf(buf + used, cap - used, "%s%s", used ? "::" : "", text);
+}
+
+static bool is_scope_tag(Dwarf_Half tag)
+{
+  return tag == DW_TAG_namespace || tag == DW_TAG_structure_type ||
+         tag == DW_TAG_class_type || tag == DW_TAG_union_type;
+}
+
+/*
+ * Writes into buf the scopes between the unit DIE and the DIE at offset
+ * target of debug file dbg: DWARF writes no parent links, so the walk
+ * goes down from the unit, into the one child whose subtree spans the
+ * target (it lies before the next sibling). A function on the way
+ * starts the name again (its local types go by their own name).
+ */
+static void scope_of(Dwarf_Debug dbg, Dwarf_Die unit, Dwarf_Off target,
+                     char *buf, size_t cap)
+{
+  Dwarf_Die child = NULL;
+  if (dwarf_child(unit, &child, NULL) != DW_DLV_OK)
+    return;
+  while (child) {
+    Dwarf_Off at = 0, next_at = (Dwarf_Off)-1;
+    dwarf_dieoffset(child, &at, NULL);
+    if (at == target) {
+      dwarf_dealloc_die(child);
+      return;
+    }
+    Dwarf_Die next = NULL;
+    if (dwarf_siblingof_b(dbg, child, true, &next, NULL) != DW_DLV_OK)
+      next = NULL;
+    if (next)
+      dwarf_dieoffset(next, &next_at, NULL);
+    if (at < target && target < next_at) {
+      if (next)
+        dwarf_dealloc_die(next);
+      Dwarf_Half tag = tag_of(child);
+      if (is_scope_tag(tag))
+        append_scope(child, buf, cap);
+      else if (tag == DW_TAG_subprogram)
+        buf[0] = '\0';
+      Dwarf_Die inner = NULL;
+      if (dwarf_child(child, &inner, NULL) != DW_DLV_OK || next_at <= at) {
+        dwarf_dealloc_die(child);
+        return;
+      }
+      dwarf_dealloc_die(child);
+      child = inner;
+      continue;
+    }
+    dwarf_dealloc_die(child);
+    child = next_at > at ? next : NULL; /* forward only (corrupt siblings) */
+    if (next && !child)
+      dwarf_dealloc_die(next);
+  }
+}
+
+snare_status snare_type_scope(snare_type t, char *buf, size_t cap)
+{
+  if (buf == NULL || cap == 0)
+    return SNARE_INVALID_ARGUMENT;
+  buf[0] = '\0';
+  if (t.owner == NULL)
+    return SNARE_OK;
+  const snare_debuginfo *di = t.owner;
+  Dwarf_Die die = die_of(t);
+  if (die == NULL)
+    return SNARE_NOT_FOUND;
+  /* A definition out of its scope (struct ns::K::Inner {...} at the top
+     level) names the scope of its declaration. */
+  Dwarf_Die decl = di_ref(di->dbg, die, DW_AT_specification);
+  if (decl) {
+    dwarf_dealloc_die(die);
+    die = decl;
+  }
+  Dwarf_Debug dbg = di_die_debug(di->dbg, die);
+  Dwarf_Off unit_at = 0, at = 0;
+  Dwarf_Die unit = NULL;
+  if (dwarf_CU_dieoffset_given_die(die, &unit_at, NULL) == DW_DLV_OK &&
+      dwarf_dieoffset(die, &at, NULL) == DW_DLV_OK &&
+      dwarf_offdie_b(dbg, unit_at, true, &unit, NULL) == DW_DLV_OK) {
+    scope_of(dbg, unit, at, buf, cap);
+    dwarf_dealloc_die(unit);
+  }
+  dwarf_dealloc_die(die);
+  return SNARE_OK;
+}
+
+/* DW_AT_accessibility of die, else the default of its aggregate (private
+   in a class, public in a struct or union). */
+static snare_access access_of(Dwarf_Die die, bool in_class)
+{
+  Dwarf_Unsigned access = 0;
+  if (!di_udata(die, DW_AT_accessibility, &access))
+    return in_class ? SNARE_ACCESS_PRIVATE : SNARE_ACCESS_PUBLIC;
+  return access == DW_ACCESS_private     ? SNARE_ACCESS_PRIVATE
+         : access == DW_ACCESS_protected ? SNARE_ACCESS_PROTECTED
+                                         : SNARE_ACCESS_PUBLIC;
+}
+
+/* The part kind of an aggregate's child with tag, or -1 for none. */
+static int part_kind(Dwarf_Die child, Dwarf_Half tag)
+{
+  switch (tag) {
+  case DW_TAG_member:
+    /* DWARF 4 declares a static member as an external member */
+    return flag(child, DW_AT_external) || flag(child, DW_AT_declaration)
+               ? SNARE_PART_STATIC_MEMBER
+               : SNARE_PART_MEMBER;
+  case DW_TAG_variable: return SNARE_PART_STATIC_MEMBER;
+  case DW_TAG_subprogram: return SNARE_PART_METHOD;
+  case DW_TAG_template_type_parameter: return SNARE_PART_TEMPLATE_TYPE;
+  case DW_TAG_inheritance: return SNARE_PART_BASE;
+  default: return -1;
+  }
+}
+
+/* Whether method m takes an object (its first parameter is artificial). */
+static bool takes_object(Dwarf_Debug dbg, Dwarf_Die m)
+{
+  Dwarf_Die first = child_at(dbg, m, DW_TAG_formal_parameter, 0, NULL);
+  bool yes = first && flag(first, DW_AT_artificial);
+  release(first);
+  return yes;
+}
+
+snare_status snare_type_part_at(snare_type t, size_t i, snare_type_part *out)
+{
+  if (out == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  Dwarf_Die die = die_of(t);
+  if (die == NULL)
+    return SNARE_NOT_FOUND;
+  const snare_debuginfo *di = t.owner;
+  bool in_class = tag_of(die) == DW_TAG_class_type;
+  Dwarf_Die child = NULL;
+  if (dwarf_child(die, &child, NULL) != DW_DLV_OK)
+    child = NULL;
+  dwarf_dealloc_die(die);
+  size_t n = 0;
+  snare_status st = SNARE_NOT_FOUND;
+  while (child) {
+    Dwarf_Half tag = tag_of(child);
+    int kind = part_kind(child, tag);
+    if (kind >= 0 && n++ == i) {
+      char *name = NULL;
+      *out = (snare_type_part){
+          .kind = (snare_type_part_kind)kind,
+          .name = dwarf_diename(child, &name, NULL) == DW_DLV_OK ? name : NULL,
+          .type = kind == SNARE_PART_METHOD
+                      ? (snare_type){.owner = di,
+                                     .die = di_die_key(di->dbg, child)}
+                      : referenced(di, child),
+          .access = access_of(child, in_class),
+          .artificial = flag(child, DW_AT_artificial),
+          .is_virtual = flag(child, DW_AT_virtuality),
+          .is_static = kind == SNARE_PART_METHOD &&
+                       !takes_object(di->dbg, child)};
+      st = SNARE_OK;
+      dwarf_dealloc_die(child);
+      break;
+    }
+    child = di_next_sibling(di->dbg, child);
+  }
+  return st;
 }

@@ -9,7 +9,8 @@
 
 #include "debuginfo/variables.h"
 
-/* A type by its C name, searched in every unit's top level. */
+/* A type by its C name (a C++ one in its namespaces and classes: ns::K),
+   searched in every unit's top level and the scopes the name names. */
 SNARE_HIDDEN snare_status snare_debuginfo_type_find(const snare_debuginfo *di,
                                                     const char *name,
                                                     snare_type *out);

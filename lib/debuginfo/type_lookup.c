@@ -113,6 +113,109 @@ static void each_top_level(const snare_debuginfo *di, const char *file,
   free(w.imported);
 }
 
+/*
+ * A C++ name's qualifiers: "ns::box<ns::K>::item" is ns, box<ns::K>
+ * and item ("::" inside template arguments does not split). Written into
+ * buf, parts point into it; returns the number of parts, 0 when there
+ * are more than cap or the name does not fit.
+ */
+enum { QUALIFIED_PARTS = 16 };
+
+static size_t split_qualified(const char *name, char *buf, size_t size,
+                              const char **parts, size_t cap)
+{
+  size_t len = strlen(name), n = 0;
+  int depth = 0;
+  if (len >= size)
+    return 0;
+  memcpy(buf, name, len + 1);
+  parts[n++] = buf;
+  for (size_t i = 0; i < len; i++) {
+    if (buf[i] == '<' || buf[i] == '(')
+      depth++;
+    else if (buf[i] == '>' || buf[i] == ')')
+      depth--;
+    else if (depth == 0 && buf[i] == ':' && buf[i + 1] == ':') {
+      if (n == cap)
+        return 0;
+      buf[i] = '\0';
+      parts[n++] = buf + i + 2;
+      i++;
+    }
+  }
+  return n;
+}
+
+/* Whether die is a namespace, struct, class or union named `want`
+   (an unnamed namespace is "(anonymous namespace)"). */
+static bool scope_named(Dwarf_Die die, const char *want)
+{
+  Dwarf_Half tag = 0;
+  char *name = NULL;
+  dwarf_tag(die, &tag, NULL);
+  if (tag != DW_TAG_namespace && tag != DW_TAG_structure_type &&
+      tag != DW_TAG_class_type && tag != DW_TAG_union_type)
+    return false;
+  if (dwarf_diename(die, &name, NULL) != DW_DLV_OK)
+    return tag == DW_TAG_namespace && strcmp(want, "(anonymous namespace)") == 0;
+  return strcmp(name, want) == 0;
+}
+
+/* A walk of the DIEs in the scope a C++ name's qualifiers name: visit
+   sees each child of every DIE the path reaches (a namespace may be
+   opened in many places). */
+typedef struct scoped_walk {
+  const char *const *scopes;
+  size_t count;
+  top_visit visit;
+  void *arg;
+  bool go_on;
+} scoped_walk;
+
+static void walk_scope(const snare_debuginfo *di, Dwarf_Die scope,
+                       scoped_walk *w, size_t depth)
+{
+  Dwarf_Die child = NULL;
+  if (dwarf_child(scope, &child, NULL) != DW_DLV_OK)
+    child = NULL;
+  while (child && w->go_on) {
+    if (depth + 1 == w->count)
+      w->go_on = w->visit(di, child, w->arg);
+    else if (scope_named(child, w->scopes[depth + 1]))
+      walk_scope(di, child, w, depth + 1);
+    child = di_next_sibling(di->dbg, child);
+  }
+  if (child)
+    dwarf_dealloc_die(child);
+}
+
+static bool scoped_visit(const snare_debuginfo *di, Dwarf_Die die, void *p)
+{
+  scoped_walk *w = p;
+  if (w->count == 0)
+    return w->visit(di, die, w->arg);
+  if (scope_named(die, w->scopes[0]))
+    walk_scope(di, die, w, 0);
+  return w->go_on;
+}
+
+/* As each_top_level, in the scope of qualified name `name`'s qualifiers
+   (the top level for a plain name); *last is its last part, in buf. */
+static bool each_in_scope(const snare_debuginfo *di, const char *file,
+                          const char *name, char *buf, size_t size,
+                          const char **last, top_visit visit, void *arg)
+{
+  const char *parts[QUALIFIED_PARTS];
+  size_t n = split_qualified(name, buf, size, parts, QUALIFIED_PARTS);
+  if (n == 0)
+    return false;
+  *last = parts[n - 1];
+  scoped_walk w = {.scopes = parts, .count = n - 1, .visit = visit,
+                   .arg = arg, .go_on = true};
+  each_top_level(di, file, scoped_visit, &w);
+  return true;
+}
+
 static bool is_declaration(Dwarf_Die die)
 {
   Dwarf_Bool yes = 0;
@@ -138,8 +241,14 @@ static bool type_visit(const snare_debuginfo *di, Dwarf_Die die, void *p)
   Dwarf_Half tag = 0;
   char *name = NULL;
   dwarf_tag(die, &tag, NULL);
-  bool wanted = s->tag ? tag == s->tag
-                       : tag == DW_TAG_typedef || tag == DW_TAG_base_type;
+  bool wanted =
+      s->tag ? tag == s->tag ||
+                   (s->tag == DW_TAG_structure_type && tag == DW_TAG_class_type)
+             : tag == DW_TAG_typedef || tag == DW_TAG_base_type ||
+                   ((tag == DW_TAG_structure_type || tag == DW_TAG_class_type ||
+                     tag == DW_TAG_union_type ||
+                     tag == DW_TAG_enumeration_type) &&
+                    di_in_cplus_unit(di, die)); /* C++ needs no tag */
   if (!wanted || dwarf_diename(die, &name, NULL) != DW_DLV_OK ||
       strcmp(name, s->name) != 0)
     return true;
@@ -169,8 +278,10 @@ snare_status snare_debuginfo_type_find(const snare_debuginfo *di,
       s.name = name + n;
     }
   }
-  each_top_level(di, NULL, type_visit, &s);
-  if (s.found.owner == NULL)
+  char buf[512];
+  if (!each_in_scope(di, NULL, s.name, buf, sizeof buf, &s.name, type_visit,
+                     &s) ||
+      s.found.owner == NULL)
     return SNARE_NOT_FOUND;
   *out = s.found;
   return SNARE_OK;
@@ -178,6 +289,7 @@ snare_status snare_debuginfo_type_find(const snare_debuginfo *di,
 
 typedef struct global_search {
   const char *name;
+  const char *qualified; /* the whole name asked for */
   snare_type type;
   uint64_t address;
   bool found;
@@ -243,6 +355,42 @@ static bool global_visit(const snare_debuginfo *di, Dwarf_Die die, void *p)
   return !s->found;
 }
 
+/* A top-level definition of a static member (DW_AT_specification to its
+   declaration in the class) of the qualified name s->qualified. */
+static bool member_definition_visit(const snare_debuginfo *di, Dwarf_Die die,
+                                    void *p)
+{
+  global_search *s = p;
+  Dwarf_Half tag = 0;
+  dwarf_tag(die, &tag, NULL);
+  Dwarf_Die spec = tag == DW_TAG_variable
+                       ? di_ref(di->dbg, die, DW_AT_specification)
+                       : NULL;
+  if (spec == NULL)
+    return true;
+  char *name = NULL;
+  char scope[512];
+  size_t n = strlen(s->qualified) - strlen(s->name);
+  uint64_t link = 0;
+  if (dwarf_diename(spec, &name, NULL) == DW_DLV_OK &&
+      strcmp(name, s->name) == 0 &&
+      snare_type_scope(type_here(di, spec), scope, sizeof scope) ==
+          SNARE_OK &&
+      n >= 2 && strlen(scope) == n - 2 &&
+      strncmp(scope, s->qualified, n - 2) == 0 &&
+      di_static_address(die, &link)) {
+    Dwarf_Die type = di_ref(di->dbg, spec, DW_AT_type);
+    if (type) {
+      s->type = type_here(di, type);
+      dwarf_dealloc_die(type);
+    }
+    s->address = link + di->bias;
+    s->found = true;
+  }
+  dwarf_dealloc_die(spec);
+  return !s->found;
+}
+
 snare_status snare_debuginfo_global(const snare_debuginfo *di,
                                     const char *name, snare_type *type,
                                     uint64_t *address)
@@ -254,8 +402,13 @@ snare_status snare_debuginfo_file_global(const snare_debuginfo *di,
                                          const char *file, const char *name,
                                          snare_type *type, uint64_t *address)
 {
-  global_search s = {.name = name};
-  each_top_level(di, file, global_visit, &s);
+  global_search s = {.name = name, .qualified = name};
+  char buf[512];
+  if (!each_in_scope(di, file, name, buf, sizeof buf, &s.name, global_visit,
+                     &s))
+    return SNARE_NOT_FOUND;
+  if (!s.found && s.name != name) /* a static member defined apart */
+    each_top_level(di, file, member_definition_visit, &s);
   if (!s.found)
     return SNARE_NOT_FOUND;
   *type = s.type;
@@ -302,8 +455,10 @@ snare_status snare_debuginfo_enumerator(const snare_debuginfo *di,
                                         int64_t *value)
 {
   enumerator_search s = {.name = name};
-  each_top_level(di, NULL, enumerator_visit, &s);
-  if (!s.found)
+  char buf[512]; /* an unscoped enum's enumerators are its scope's: ns::red */
+  if (!each_in_scope(di, NULL, name, buf, sizeof buf, &s.name,
+                     enumerator_visit, &s) ||
+      !s.found)
     return SNARE_NOT_FOUND;
   *type = s.type;
   *value = s.value;

@@ -145,7 +145,9 @@ snare_value_kind di_scalar_kind(Dwarf_Debug dbg, Dwarf_Die type)
   if (!t)
     return kind;
   switch (tag_of(t)) {
-  case DW_TAG_pointer_type: kind = SNARE_VALUE_POINTER; break;
+  case DW_TAG_pointer_type:
+  case DW_TAG_reference_type: /* a reference is a pointer underneath */
+  case DW_TAG_rvalue_reference_type: kind = SNARE_VALUE_POINTER; break;
   case DW_TAG_enumeration_type: kind = SNARE_VALUE_ENUM; break;
   case DW_TAG_base_type:
     di_udata(t, DW_AT_encoding, &enc);

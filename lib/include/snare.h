@@ -1334,7 +1334,9 @@ typedef enum snare_type_kind {
   SNARE_TYPE_CONST,
   SNARE_TYPE_VOLATILE,
   SNARE_TYPE_RESTRICT,
-  SNARE_TYPE_OTHER
+  SNARE_TYPE_OTHER,
+  SNARE_TYPE_REFERENCE,       /* C++ T & */
+  SNARE_TYPE_RVALUE_REFERENCE /* C++ T && */
 } snare_type_kind;
 
 typedef struct snare_type_info {
@@ -1350,6 +1352,11 @@ typedef struct snare_type_info {
   size_t count;    /* ARRAY: elements of this dimension (0: unknown) */
   bool vector;     /* ARRAY: a GNU vector (DW_AT_GNU_vector: __m128i) */
   size_t children; /* members, enumerators or parameters */
+  bool cplus;      /* declared in a C++ unit */
+  bool class_tag;  /* STRUCT: declared `class` (DW_TAG_class_type) */
+  bool enum_class; /* ENUM: a scoped enum (enum class) */
+  const char *linkage; /* a nameless C++ struct's DW_AT_linkage_name (its
+                          typedef's name for linkage: "6div_t"), or NULL */
 } snare_type_info;
 
 typedef struct snare_type_member {
@@ -1369,6 +1376,44 @@ SNARE_API snare_status snare_type_member_at(snare_type type, size_t i,
 SNARE_API snare_status snare_type_enumerator(snare_type type, size_t i,
                                              const char **name,
                                              int64_t *value);
+/*
+ * The namespaces and classes a type is declared in, outermost first and
+ * joined by "::" as C++ writes them ("ns::K", "(anonymous namespace)"),
+ * into buf (cap bytes, cut short if it must); "" at a unit's top level.
+ */
+SNARE_API snare_status snare_type_scope(snare_type type, char *buf,
+                                        size_t cap);
+
+typedef enum snare_type_part_kind {
+  SNARE_PART_MEMBER,        /* a data member (type, offset) */
+  SNARE_PART_STATIC_MEMBER, /* a static data member (its declaration) */
+  SNARE_PART_METHOD,        /* a member function (type: its own) */
+  SNARE_PART_TEMPLATE_TYPE, /* a template's type parameter (type: its value) */
+  SNARE_PART_BASE           /* a base class (type, offset) */
+} snare_type_part_kind;
+
+typedef enum snare_access {
+  SNARE_ACCESS_PUBLIC,
+  SNARE_ACCESS_PROTECTED,
+  SNARE_ACCESS_PRIVATE
+} snare_access;
+
+typedef struct snare_type_part {
+  snare_type_part_kind kind;
+  const char *name; /* NULL when anonymous; belongs to the library */
+  snare_type type;
+  snare_access access; /* as declared, else the tag's default */
+  bool artificial;     /* METHOD: made by the compiler */
+  bool is_virtual;     /* METHOD */
+  bool is_static;      /* METHOD: has no `this` */
+} snare_type_part;
+
+/* Part i of a C++ struct, class or union (members, static members,
+   methods, template parameters, bases) in declaration order; NOT_FOUND
+   past the last. */
+SNARE_API snare_status snare_type_part_at(snare_type type, size_t i,
+                                          snare_type_part *out);
+
 /* The type of parameter i of a function type; NOT_FOUND. */
 SNARE_API snare_status snare_type_param(snare_type type, size_t i,
                                         snare_type *out);
@@ -1442,13 +1487,16 @@ SNARE_API snare_status snare_library_debug_file(snare_library *lib,
 typedef enum snare_file_symbol_kind {
   SNARE_FILE_VARIABLE,
   SNARE_FILE_DECLARATION,
-  SNARE_FILE_TYPE
+  SNARE_FILE_TYPE,
+  SNARE_FILE_NAMESPACE /* a C++ namespace (gdb lists it among the types) */
 } snare_file_symbol_kind;
 
 typedef struct snare_file_symbol {
   snare_file_symbol_kind kind;
-  const char *name;    /* as the DWARF names it */
-  const char *linkage; /* a variable's DW_AT_linkage_name, or NULL */
+  const char *name;    /* as the DWARF names it, in C++ in its namespaces
+                          and classes ("ns::K::made") */
+  const char *linkage; /* a variable's DW_AT_linkage_name, a nameless C++
+                          struct's (see snare_type_info), or NULL */
   const char *file;    /* gdb's name of the file declaring it (its unit's
                           primary file when the DWARF names none) */
   const char *codeless_file; /* its unit's primary file where the unit has

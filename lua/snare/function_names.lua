@@ -10,17 +10,18 @@
 local snare = require "snare"
 local core = require "snare.core"
 local types = require "snare.expr.types"
+local cxx_names = require "snare.expr.cxx_names"
 local languages = require "snare.cli.languages"
 
 local names = {}
 
 --- A type's C spelling as gdb's C++ canonical form writes it: no
--- struct, union or enum keyword, "char*".
+-- struct, union or enum keyword, "char const*".
 function names.cxx_spelling(text)
   for _, keyword in ipairs { "struct", "union", "enum" } do
     text = text:gsub("%f[%w_]" .. keyword .. " ", "")
   end
-  return (text:gsub(" ([%*&])", "%1"))
+  return cxx_names.type(text)
 end
 
 -- The parameter list gdb computes from DWARF for the C++ function at

@@ -108,7 +108,14 @@ end
 
 --- gdb's name of the ELF symbol `name`.
 function M.display(name)
-  return core.demangle(name) or gnat_decoded(name) or name
+  -- (demangled whole: a function's static is "f(int)::counter"; a
+  -- version after '@' kept: "std::cerr@GLIBCXX_3.4")
+  local mangled, version = name:match("^(_Z[^@]*)(@.*)$")
+  if mangled then
+    local demangled = core.demangle(mangled, "full")
+    return demangled and demangled .. version or name
+  end
+  return core.demangle(name, "full") or gnat_decoded(name) or name
 end
 
 return M

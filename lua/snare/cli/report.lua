@@ -262,9 +262,15 @@ end
 
 -- A parameter's value at its function's entry ("x@entry", from the
 -- caller's call site) as an argument's text, or nil where it is unknown.
+-- A C++ reference goes without: gdb finds the referent the same at entry
+-- and leaves the entry value out.
 local function entry_text(frame, name)
   local ok, v = pcall(expr.frame_value, frame, name .. "@entry")
   if not ok or v == nil then
+    return nil
+  end
+  local kind = expr.types.strip(v.type).kind
+  if kind == "reference" or kind == "rvalue_reference" then
     return nil
   end
   local good, text = pcall(expr.format_argument, v)

@@ -163,7 +163,7 @@ function M.data_symbols(path)
   for _, sym in ipairs(found) do
     if sym.name ~= "" then
       named[#named + 1] = sym
-      local bare = sym.global and sym.name:match("^(..-)@")
+      local bare = not sym.file_local and sym.name:match("^(..-)@") -- (weak too)
       if bare then
         named[#named + 1] = { name = bare, addr = sym.addr, global = true }
       end

@@ -194,6 +194,27 @@ function Env:symbol(name)
   end)
 end
 
+--- The functions a C++ name stands for (its overloads: ns::twice), each
+-- {address =, type =} with its DWARF type, highest address first; an
+-- empty list for fewer than two (the symbol answers for one).
+function Env:overloads(name)
+  return cached(self, "overloads", name, function()
+    local ok, places = pcall(core.locations, name)
+    local list, seen = {}, {}
+    for _, place in ipairs(ok and places or {}) do
+      local sym = snare.symbol_at(place)
+      local ft = sym and sym.is_function and not seen[sym.address]
+        and self:function_type(sym.address)
+      if ft then
+        seen[sym.address] = true
+        list[#list + 1] = { address = sym.address, type = ft }
+      end
+    end
+    table.sort(list, function(a, b) return a.address > b.address end)
+    return #list > 1 and list or {}
+  end)
+end
+
 function Env:function_type(addr)
   local ref = cached(self, "function", addr, core.find_function_type)
   return ref and types.from_ref(ref) or nil

@@ -660,6 +660,12 @@ local function argument(v, param)
     return { word = (bytes:gsub("%z$", "")) }
   end
   local pt = param and strip(param)
+  if pt and (pt.kind == "reference" or pt.kind == "rvalue_reference") then
+    if not v.address then -- (gdb would make a temporary in memory)
+      fail("Attempt to take address of value not located in memory.")
+    end
+    return { word = v.address }
+  end
   if t.kind == "struct" or t.kind == "union" then
     if pt and pt ~= t then
       fail("Cannot convert %s to %s.", types.name(v.type), types.name(param))
@@ -688,13 +694,29 @@ end
 
 local compilers = {}
 
+-- Closures of literals and of operators over them (below).
+local constants = setmetatable({}, { __mode = "k" })
+
+-- An operand's closure: a C++ reference operand stands for what it
+-- refers to (the expression's own value keeps its reference, printed
+-- "(int &) @0x...: 5").
+-- (only names, members, elements, contents and calls can be references)
+local may_refer = { id = true, scope = true, member = true, index = true,
+                    unary = true, call = true, cast = true }
+
 local function compile(node, env)
-  return compilers[node.op](node, env)
+  local f = compilers[node.op](node, env)
+  if constants[f] or not may_refer[node.op]
+     or (node.op == "unary" and node.operator ~= "*") then
+    return f
+  end
+  return function()
+    return value.referenced(f())
+  end
 end
 
 -- Closures of literals and of operators over them: a condition's `-1`
 -- or `3 * 4` is computed once, when it is compiled, not at every hit.
-local constants = setmetatable({}, { __mode = "k" })
 
 local function constant(v)
   local ok, n = pcall(value.number, v)
@@ -789,6 +811,10 @@ local function file_scope_name(env, name)
   local addr, is_function = env:symbol(name)
   if addr then
     if is_function then
+      -- of a C++ name's overloads gdb 13 finds the one defined last in its
+      -- unit: the highest address
+      local last = name:find("::", 1, true) and env:overloads(name)[1]
+      addr = last and last.address or addr
       local ft = env:function_type(addr)
       if ft then
         return { type = ft, address = addr }
@@ -870,11 +896,88 @@ local function call_with(env, fn, args, ret_override)
   return abi.result(ret, returned)
 end
 
+-- How far value v is from parameter type param, as C++ overload
+-- resolution ranks it: 0 the same type, 1 a promotion, 2 a standard
+-- conversion, nil none.
+local function conversion_rank(v, param)
+  local from, to = strip(v.type), strip(param)
+  if to.kind == "reference" or to.kind == "rvalue_reference" then
+    to = strip(to.target)
+  end
+  if from.kind == to.kind and from.size == to.size
+     and (from.kind ~= "int" or from.signed == to.signed) then
+    return (from.name == to.name or from.kind ~= "struct") and 0 or nil
+  end
+  local numeric = { int = true, float = true, bool = true, enum = true }
+  if numeric[from.kind] and numeric[to.kind] then
+    local promoted = (to.kind == "int" and to.size == 4 and from.kind ~= "float"
+                      and (from.size or 4) < 4)
+      or (to.kind == "float" and to.size == 8 and from.kind == "float")
+    return promoted and 1 or 2
+  end
+  if from.kind == "pointer" and to.kind == "pointer" then
+    return 2
+  end
+  return nil
+end
+
+-- The overload of `candidates` ({address, type}) C++ would call with the
+-- argument values: the least total rank, the first of a tie.
+local function best_overload(candidates, values)
+  local best, best_rank
+  for _, c in ipairs(candidates) do
+    local params = c.type.params or {}
+    local total = #params == #values and 0 or nil
+    for i = 1, total and #values or 0 do
+      local r = conversion_rank(values[i], params[i])
+      total = r and total and total + r or nil
+    end
+    if total and (not best_rank or total < best_rank) then
+      best, best_rank = c, total
+    end
+  end
+  return best
+end
+
+-- The C++ name a call's function node spells (ns::twice), or nil.
+local function cxx_callee_name(node)
+  if node.op == "scope" and node.scope then
+    return node.scope .. "::" .. node.name
+  elseif node.op == "id" and node.name:find("::", 1, true) then
+    return node.name
+  end
+end
+
 compilers.call = function(node, env)
   local fn = compile(node.fn, env)
   local args = {}
   for i, a in ipairs(node.args) do
     args[i] = compile(a, env)
+  end
+  local cxx_name = cxx_callee_name(node.fn)
+  if cxx_name then -- an overload chosen by the arguments' types
+    return function()
+      local candidates = env:overloads(cxx_name)
+      if #candidates == 0 then
+        return call_with(env, fn, args)
+      end
+      local values = {}
+      for i, a in ipairs(args) do
+        values[i] = a()
+      end
+      local chosen = best_overload(candidates, values)
+      if not chosen then
+        fail("Cannot resolve function %s to any overloaded instance",
+             cxx_name:match("([^:]+)$"))
+      end
+      local given = {}
+      for i, v in ipairs(values) do
+        given[i] = function() return v end
+      end
+      return call_with(env, function()
+        return { type = chosen.type, address = chosen.address }
+      end, given)
+    end
   end
   return function() return call_with(env, fn, args) end
 end
@@ -1013,7 +1116,7 @@ end
 --- Compiles a tree from snare.expr.parser: a function returning the
 -- expression's value each time it is called.
 function eval.compile(tree, env)
-  return compile(tree, env)
+  return compilers[tree.op](tree, env)
 end
 
 eval.truth = truth

@@ -529,25 +529,58 @@ local function array_text(v, t, opts, depth)
   return text .. "}"
 end
 
+-- The value of static member `name` of C++ type t, gdb's "static made
+-- = 2": the variable its class defines apart, <optimized out> if none.
+local function static_member_text(t, name, opts, depth)
+  local ref, address = snare.core.find_global(t.name .. "::" .. name)
+  if not ref then
+    return "<optimized out>"
+  end
+  return render(value.at(types.from_ref(ref), address), opts, depth + 1, false)
+end
+
+-- The members of t in declaration order as {member} or {static = name}:
+-- a C++ type's static members among the others.
+local function fields_of(t)
+  if not t.parts then
+    return t.members or {}
+  end
+  local list, next_member = {}, 1
+  for _, part in ipairs(t.parts) do
+    if part.kind == "member" then
+      list[#list + 1] = t.members[next_member]
+      next_member = next_member + 1
+    elseif part.kind == "static_member" and part.name then
+      list[#list + 1] = { static = part.name }
+    end
+  end
+  return list
+end
+
 local function aggregate_text(v, t, opts, depth)
   local fields = {}
-  for _, m in ipairs(t.members or {}) do
-    local mv
-    if v.address then
-      mv = value.at(m.type, v.address + m.offset)
+  for _, m in ipairs(fields_of(t)) do
+    if m.static then
+      fields[#fields + 1] = "static " .. m.static .. " = "
+        .. static_member_text(t, m.static, opts, depth)
     else
-      local size = strip(m.type).size or 0
-      if m.bit_size then
-        size = (m.bit_offset + m.bit_size + 7) // 8
+      local mv
+      if v.address then
+        mv = value.at(m.type, v.address + m.offset)
+      else
+        local size = strip(m.type).size or 0
+        if m.bit_size then
+          size = (m.bit_offset + m.bit_size + 7) // 8
+        end
+        mv = { type = m.type,
+               bytes = value.bytes(v):sub(m.offset + 1, m.offset + size) }
       end
-      mv = { type = m.type,
-             bytes = value.bytes(v):sub(m.offset + 1, m.offset + size) }
+      if m.bit_size then
+        mv.bitfield = { offset = m.bit_offset, size = m.bit_size }
+      end
+      local text = render(mv, opts, depth + 1, false)
+      fields[#fields + 1] = m.name and (m.name .. " = " .. text) or text
     end
-    if m.bit_size then
-      mv.bitfield = { offset = m.bit_offset, size = m.bit_size }
-    end
-    local text = render(mv, opts, depth + 1, false)
-    fields[#fields + 1] = m.name and (m.name .. " = " .. text) or text
   end
   if opts.pretty then
     local pad = string.rep("  ", depth + 1)
@@ -563,7 +596,23 @@ render = function(v, opts, depth, top)
   if v.optimized_out then
     return "<optimized out>"
   end
-  if kind == "struct" or kind == "union" then
+  if kind == "reference" or kind == "rvalue_reference" then
+    -- gdb reads what it refers to first: an unreadable one is an error
+    local ok, referent = pcall(value.referenced, v)
+    if ok and referent.address then
+      ok, referent = pcall(function()
+        value.bytes(referent)
+        return referent
+      end)
+    end
+    if not ok then
+      return (top and "(" .. types.name(v.type) .. ") " or "")
+        .. "<error reading variable: " .. tostring(referent) .. ">"
+    end
+    return (top and "(" .. types.name(v.type) .. ") " or "")
+      .. string.format("@0x%x: ", referent.address)
+      .. render(referent, opts, depth, false)
+  elseif kind == "struct" or kind == "union" then
     local ok, text = pcall(aggregate_text, v, t, opts, depth)
     return ok and text or ("<error: " .. tostring(text) .. ">")
   elseif kind == "array" then
@@ -613,7 +662,11 @@ end
 --- A frame argument as gdb's frame lines show it: scalars as print
 -- shows them inside a struct, aggregates as "...".
 function format.argument(v)
-  local k = strip(v.type).kind
+  local t = strip(v.type)
+  if t.kind == "reference" or t.kind == "rvalue_reference" then
+    t = strip(t.target)
+  end
+  local k = t.kind
   if k == "struct" or k == "union" or k == "array" then
     return "..."
   end

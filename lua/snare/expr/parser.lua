@@ -117,7 +117,13 @@ local base_word = C(P "unsigned" + P "signed" + P "int" + P "char"
   * -alnum * space
 local tagged = C((P "struct" + P "union" + P "enum") * -alnum) * space
   * identifier / function(tag, name) return tag .. " " .. name end
-local typedef_name = token(Cmt(word, function(_, i, name)
+-- A C++ type's name in its namespaces and classes, with template
+-- arguments: ns::K, ns::box<int>, ns::K::Inner.
+local angle = P { "<" * ((1 - S "<>") + V(1)) ^ 0 * ">" }
+local cxx_type_word = C(alpha * alnum ^ 0 * angle ^ -1
+                        * (P "::" * alpha * alnum ^ 0 * angle ^ -1) ^ 0)
+  * -alnum
+local typedef_name = token(Cmt(cxx_type_word, function(_, i, name)
   if not keywords[name] and is_typedef(name) then
     return i, name
   end

@@ -5,56 +5,37 @@
 -- A type has `kind`: "void", "int" (`signed`, `is_char`), "float",
 -- "bool", "pointer", "array" (`count`), "struct", "union", "enum"
 -- (`enumerators`), "function" (`params`, `varargs`, `prototyped`),
--- "typedef", "const", "volatile", "restrict", "other"; `name`, `size`,
--- `target` (pointee, element, aliased or qualified type, return type),
--- `members` ({name, type, offset, bit_size, bit_offset}).
+-- "typedef", "const", "volatile", "restrict", "reference",
+-- "rvalue_reference", "other"; `name` (in C++ with its namespaces and
+-- classes: "ns::K"), `size`, `target` (pointee, referent, element,
+-- aliased or qualified type, return type), `members` ({name, type,
+-- offset, bit_size, bit_offset}); in C++ `cplus`, `class_tag`, `parts`
+-- (core.type_info's: methods, static members, template parameters).
 -- @module snare.expr.types
 
 local core = require "snare.core"
+local cxx_names = require "snare.expr.cxx_names"
 
 local types = {}
 
 local kinds = { signed = "int", unsigned = "int" }
 
-local c_words = { unsigned = true, signed = true, char = true, short = true,
-                  long = true, int = true, float = true, double = true,
-                  _Bool = true, void = true }
-
--- gdb's spelling of a base type: "long unsigned int" is "unsigned long";
--- a name of other words ("__int128 unsigned", "wchar_t") is its own.
-local function canonical(name)
-  local words = {}
-  for w in name:gmatch("%S+") do
-    if not c_words[w] then
-      return name
-    end
-    words[w] = (words[w] or 0) + 1
-  end
-  if words.float or words.double or words._Bool or words.void then
-    return (words.long and "long " or "") .. name:match("%S+$")
-  end
-  local out = {}
-  if words.unsigned then
-    out[#out + 1] = "unsigned"
-  elseif words.signed and words.char then
-    out[#out + 1] = "signed"
-  end
-  if words.char then
-    out[#out + 1] = "char"
-  elseif words.short then
-    out[#out + 1] = "short"
-  elseif words.long then
-    out[#out + 1] = words.long > 1 and "long long" or "long"
-  else
-    out[#out + 1] = "int"
-  end
-  return table.concat(out, " ")
-end
+-- gdb's spelling of a base type: "long unsigned int" is "unsigned long"
+local canonical = cxx_names.base
 types.canonical = canonical
 
 -- owner -> die -> dim -> type (a condition asks at every hit: no
 -- string keys to build)
 local cache = {}
+
+-- A list of core.type_info's entries with their `type` references made
+-- types (nil for nil).
+local function typed(list)
+  for _, entry in ipairs(list or {}) do
+    entry.type = types.from_ref(entry.type)
+  end
+  return list
+end
 
 local function load(t)
   local ref = rawget(t, "ref")
@@ -66,9 +47,27 @@ local function load(t)
     rawset(t, "signed", info.kind == "signed")
     rawset(t, "is_char", info.is_char)
   end
+  if not info.name and info.linkage then -- typedef struct {...} div_t
+    info.name = core.demangle("_Z" .. info.linkage)
+  end
   if info.name then
     local base = kind == "int" or kind == "float" or kind == "bool"
-    rawset(t, "name", base and canonical(info.name) or info.name)
+    local name = base and canonical(info.name) or info.name
+    name = info.scope and (info.scope .. "::" .. name) or name
+    -- (gdb's C++ names are canonical: pair<Json::Value::CZString const, ...>)
+    rawset(t, "name", info.cplus and cxx_names.canonical(name) or name)
+  end
+  rawset(t, "cplus", info.cplus)
+  rawset(t, "class_tag", info.class_tag)
+  rawset(t, "parts", typed(info.parts))
+  if info.enumerators and info.cplus then
+    -- C++ names an enumerator in the enum's scope (the enum's own for an
+    -- enum class): ns::red
+    local scope = info.enum_class and (info.scope and info.scope .. "::" or "")
+                  .. (info.name or "") or info.scope
+    for _, e in ipairs(scope and info.enumerators or {}) do
+      e.name = scope .. "::" .. e.name
+    end
   end
   rawset(t, "declaration", info.declaration)
   if info.target and kind ~= "struct" and kind ~= "union" then
@@ -76,12 +75,7 @@ local function load(t)
   end
   rawset(t, "count", info.count)
   rawset(t, "vector", info.vector)
-  if info.members then
-    for _, m in ipairs(info.members) do
-      m.type = types.from_ref(m.type)
-    end
-    rawset(t, "members", info.members)
-  end
+  rawset(t, "members", typed(info.members))
   rawset(t, "enumerators", info.enumerators)
   if info.params then
     for i, p in ipairs(info.params) do
@@ -211,6 +205,10 @@ end
 
 local qualifier_order = { "const", "volatile", "restrict" }
 local body -- (below: a struct's, union's or enum's members, as ptype)
+-- While a C++ template's body is spelled: its arguments' names -> the
+-- parameters' ("int" -> "T"), as gdb writes the members; and the class's
+-- name and "::", its own typedefs going by their names alone.
+local template_names, class_scope
 
 -- The qualifiers of set ({const = true...}) in gdb's order, or "".
 local function qualifier_words(set)
@@ -243,9 +241,20 @@ local function spell(t, decl, quals, show)
   end
   local kind = t.kind
   local words = qualifier_words(quals)
-  if kind == "pointer" then
-    if words ~= "" then -- "char * const"
-      decl = " " .. words .. (decl ~= "" and " " .. decl or "")
+  if kind == "reference" or kind == "rvalue_reference" then
+    local target, under = t.target, t.target
+    while qualifier_of(under) do
+      under = under.target
+    end
+    local sign = kind == "reference" and "&" or "&&"
+    if under.kind == "array" or under.kind == "function" then
+      return spell(target, "(" .. sign .. decl .. ")", nil, show)
+    end
+    return spell(target, sign .. decl, nil, show)
+  elseif kind == "pointer" then
+    if words ~= "" then -- "char * const", "char * const&"
+      decl = " " .. words .. ((decl == "" or decl:sub(1, 1) == "&") and ""
+                              or " ") .. decl
     end
     local target = t.target
     local under = target -- an array's or a function's qualifiers: "(*)"
@@ -278,6 +287,13 @@ local function spell(t, decl, quals, show)
                  nil, show)
   end
   local base = types.tag_name(t)
+  if template_names and template_names[base] then -- gdb's "T item;"
+    base = template_names[base]
+  elseif class_scope and kind == "typedef"
+         and base:sub(1, #class_scope) == class_scope
+         and not base:find("::", #class_scope + 1, true) then
+    base = base:sub(#class_scope + 1) -- the class's own typedef: "Int"
+  end
   if (show or -1) >= 0 and not t.name
      and (kind == "struct" or kind == "union" or kind == "enum") then
     base = kind .. " " .. body(t, 0, show)
@@ -291,13 +307,17 @@ local function spell(t, decl, quals, show)
   return base .. " " .. decl
 end
 
---- The name a type goes by: "struct point", "counter_t", "int".
+--- The name a type goes by: "struct point", "counter_t", "int"; a
+-- named C++ struct, class, union or enum by its name alone ("ns::K").
 function types.tag_name(t)
   local kind = t.kind
   if kind == "expanded" then
     return t.name
   end
   if kind == "struct" or kind == "union" or kind == "enum" then
+    if t.cplus and t.name then
+      return t.name
+    end
     return kind .. " " .. (t.name or "{...}")
   end
   return t.name or "?"
@@ -356,6 +376,150 @@ function body(t, depth, show)
   return table.concat(lines, "\n")
 end
 
+-- The unqualified name of C++ type t without its template arguments: a
+-- constructor's name ("box" of ns::box<int>).
+local function constructor_name(t)
+  local name = (t.name or ""):gsub("%b<>", "")
+  return name:match("([^:]+)$") or name
+end
+
+-- gdb's line of method m of C++ type t, without indentation.
+local function method_line(t, m)
+  local ft = m.type
+  local params, first = {}, 1
+  if not m.static then
+    first = 2 -- the object: `this`
+  end
+  -- (a destructor's artificial in-charge parameter is not shown)
+  for i = first, (m.name or ""):sub(1, 1) == "~" and 0 or #(ft.params or {}) do
+    params[#params + 1] = types.name(ft.params[i])
+  end
+  if ft.varargs then
+    params[#params + 1] = "..."
+  elseif #params == 0 then
+    params[1] = "void"
+  end
+  local object = not m.static and ft.params and ft.params[1]
+  local const = object and object.kind == "pointer"
+    and qualifier_of(object.target) == "const"
+  local name = m.name or ""
+  local returned = ""
+  -- (a constructor, a destructor and a conversion operator have none)
+  local converts = name:match("^operator%s") and not name:match("^operator%s+new")
+    and not name:match("^operator%s+delete")
+  if name ~= constructor_name(t) and name:sub(1, 1) ~= "~" and not converts then
+    returned = types.name(ft.target or void) .. " "
+  end
+  return (m.virtual and "virtual " or m.static and "static " or "")
+    .. returned .. name .. "(" .. table.concat(params, ", ") .. ")"
+    .. (const and " const" or "") .. ";"
+end
+
+-- gdb's C++ ptype body of struct, class or union t: its data members
+-- (static ones too) under access labels when some member's access is
+-- not the tag's default, then its methods, each under its label.
+local function cplus_body(t)
+  local default = t.class_tag and "private" or "public"
+  local fields, methods, labelled = {}, {}, false
+  for _, part in ipairs(t.parts or {}) do
+    if part.kind == "member" or part.kind == "static_member" then
+      if not part.artificial then
+        fields[#fields + 1] = part
+        labelled = labelled or part.access ~= default
+      end
+    elseif part.kind == "method" and not part.artificial then
+      methods[#methods + 1] = part
+      labelled = labelled or part.access ~= default
+    end
+  end
+  local lines, section = { "{" }, nil
+  local function label(access)
+    if access ~= section then
+      section = access
+      lines[#lines + 1] = "  " .. access .. ":"
+    end
+  end
+  local bits = {}
+  for _, m in ipairs(t.members or {}) do
+    bits[m.name or false] = m.bit_size
+  end
+  for _, f in ipairs(fields) do
+    if labelled then
+      label(f.access)
+    end
+    local text
+    local ft = f.type
+    if (ft.kind == "struct" or ft.kind == "union") and not ft.name then
+      text = ft.kind .. " " .. body(ft, 1, 0) .. (f.name and " " .. f.name or "")
+    else
+      text = types.name(ft, f.name or "")
+    end
+    if f.kind == "static_member" then
+      text = "static " .. text
+    elseif bits[f.name or false] then
+      text = text .. " : " .. bits[f.name or false]
+    end
+    lines[#lines + 1] = "    " .. text .. ";"
+  end
+  if #methods > 0 and section then
+    lines[#lines + 1] = ""
+  end
+  -- gdb lists a name's overloads together, where the name first comes
+  local grouped, place = {}, {}
+  for _, m in ipairs(methods) do
+    local name = m.name or ""
+    if not place[name] then
+      place[name] = #grouped + 1
+      grouped[#grouped + 1] = {}
+    end
+    local group = grouped[place[name]]
+    group[#group + 1] = m
+  end
+  methods = {}
+  for _, group in ipairs(grouped) do
+    table.move(group, 1, #group, #methods + 1, methods)
+  end
+  for _, m in ipairs(methods) do
+    label(m.access)
+    lines[#lines + 1] = "    " .. method_line(t, m)
+  end
+  lines[#lines + 1] = "}"
+  return table.concat(lines, "\n")
+end
+
+-- gdb's C++ ptype of struct, class or union x: "class ns::K {...}",
+-- "struct ns::box<int> [with T = int] {...}", template arguments spelled
+-- by their parameters' names inside.
+local function cplus_expanded(x)
+  local tag = x.kind == "union" and "union" or x.class_tag and "class"
+    or "struct"
+  local with, saved, saved_scope = {}, template_names, class_scope
+  template_names, class_scope = {}, (x.name or "") .. "::"
+  for _, part in ipairs(x.parts or {}) do
+    if part.kind == "template_type" and part.name then
+      local arg = types.name(part.type)
+      with[#with + 1] = part.name .. " = " .. arg
+      template_names[arg] = part.name
+    end
+  end
+  local header = tag .. " " .. (x.name or "{...}")
+    .. (#with > 0 and " [with " .. table.concat(with, ", ") .. "]" or "")
+  local ok, text = pcall(cplus_body, x)
+  template_names, class_scope = saved, saved_scope
+  if not ok then
+    error(text, 0)
+  end
+  return header .. " " .. text
+end
+
+-- gdb's C++ ptype of enum x: its underlying type named.
+local function cplus_enum(x)
+  local under = x.target and types.strip(x.target)
+  return "enum " .. (x.name and x.name .. " " or "")
+    .. (under and under.name and (": " .. under.name .. " ") or "")
+    .. body(x, 0, 1)
+end
+
 --- gdb's ptype of t: the typedefs of its innermost type resolved and a
 -- struct, union or enum there spelled out with its members.
 function types.ptype(t)
@@ -370,12 +534,17 @@ function types.ptype(t)
       local a = types.array(resolve(x.target), x.count or 0)
       a.vector = x.vector
       return a
-    elseif kind == "const" or kind == "volatile" or kind == "restrict" then
+    elseif kind == "const" or kind == "volatile" or kind == "restrict"
+           or kind == "reference" or kind == "rvalue_reference" then
       return { kind = kind, target = resolve(x.target), loaded = true }
     elseif kind == "function" then
       return { kind = "function", target = resolve(x.target or types.void),
                params = x.params, prototyped = x.prototyped,
                varargs = x.varargs, loaded = true }
+    elseif x.cplus and x.parts and not x.declaration then
+      return { kind = "expanded", name = cplus_expanded(x), loaded = true }
+    elseif x.cplus and kind == "enum" then
+      return { kind = "expanded", name = cplus_enum(x), loaded = true }
     elseif kind == "struct" or kind == "union" or kind == "enum" then
       -- an anonymous one (typedef struct {...} bz_stream) is "struct {"
       local tag = x.name and types.tag_name(x) or x.kind

@@ -149,6 +149,16 @@ function value.at(t, address)
   return { type = t, address = address }
 end
 
+--- What a C++ reference v refers to (gdb's coerce_ref); v itself when
+-- it is no reference.
+function value.referenced(v)
+  local t = types.strip(v.type)
+  if t.kind ~= "reference" and t.kind ~= "rvalue_reference" then
+    return v
+  end
+  return value.at(t.target, string.unpack("<I8", value.bytes(v)))
+end
+
 --- A copy holding its bytes, as history keeps values (`$1` stays what
 -- was printed).
 function value.snapshot(v)
