@@ -203,7 +203,12 @@ function Env:overloads(name)
     local list, seen = {}, {}
     for _, place in ipairs(ok and places or {}) do
       local sym = snare.symbol_at(place)
-      local ft = sym and sym.is_function and not seen[sym.address]
+      -- (not a function this one is inlined into: clang -O2 inlines
+      -- Json::Value::isNull into operator bool)
+      local full = sym and (core.demangle(sym.name, "full") or sym.name)
+      local named = full and (full == name or full:sub(1, #name) == name
+                              and full:sub(#name + 1, #name + 1):match("[(<]"))
+      local ft = named and sym.is_function and not seen[sym.address]
         and self:function_type(sym.address)
       if ft then
         seen[sym.address] = true
