@@ -104,7 +104,9 @@ describe("separate debug information", function()
       assert.equals("/usr/lib/debug", snare.debug_file_directory())
     end)
 
-  for _, how in ipairs { "zlib-gabi", "zlib-gnu" } do
+  -- (zstd: libdwarf 20210528 reads zlib only; snare inflates zstd
+  -- sections itself, lib/debuginfo/zstd_sections.c)
+  for _, how in ipairs { "zlib-gabi", "zlib-gnu", "zstd" } do
     it("reads debug sections compressed with " .. how, function()
       local lib = string.format("%s/lib/%s/liblines.so", dir, how)
       sh("mkdir -p " .. dir .. "/lib/" .. how)
@@ -113,17 +115,4 @@ describe("separate debug information", function()
       assert.same(expected, addresses_of(lib))
     end)
   end
-
-  it("says so when this libdwarf cannot read zstd-compressed sections",
-    function()
-      local lib = dir .. "/lib/zstd/liblines.so"
-      sh("mkdir -p " .. dir .. "/lib/zstd")
-      sh(string.format("objcopy --compress-debug-sections=zstd %s %s",
-        fixture, lib))
-      local loaded <close> = assert(snare.load(lib))
-      assert.is_truthy(loaded:symbol("lines_add")) -- ELF symbols still work
-      local at, why = loaded:addresses(LINE)
-      assert.is_nil(at)
-      assert.equals(LINE .. " has no code", why)
-    end)
 end)
