@@ -21,7 +21,9 @@ static void info_line(snare_debuginfo *di, const char *file, unsigned line)
   snare_line_span span;
   unsigned before, after;
   if (snare_debuginfo_line_span(di, file, line, &span) == SNARE_OK) {
-    if (span.start == span.end)
+    if (!span.in_range) /* no statement at the line or after it */
+      printf("%u none\n", line);
+    else if (span.start == span.end)
       printf("%u nocode 0x%" PRIx64 "\n", line, span.start);
     else
       printf("%u code 0x%" PRIx64 " 0x%" PRIx64 "\n", line, span.start,
