@@ -92,6 +92,11 @@ bzip2/gcc-O0 BZ2_bzWriteClose64 n2 uninitialised at the stop: stack garbage
 bzip2/gcc-O0 BZ2_bzWriteClose64 ret uninitialised at the stop: stack garbage
 bzip2/gcc-O0 compressStream ret uninitialised at the stop: stack garbage
 bzip2/gcc-O0 compress n uninitialised at the stop: stack garbage
+bzip2/gcc-O0 sendMTFValues maxLen uninitialised at the stop: stack garbage
+bzip2/gcc-O0 sendMTFValues minLen uninitialised at the stop: stack garbage
+bzip2/gcc-O0 sendMTFValues selCtr uninitialised at the stop: stack garbage
+xmlwf/gcc-O0 main result uninitialised at the stop: stack garbage
+xmlwf/gcc-O0 main parser uninitialised before XML_ParserCreate returns: stack garbage
 xz/gcc-O0 lzma_stream_header_encode crc uninitialised at the stop: stack garbage
 xz/gcc-O0 stream_encoder_init ret_ uninitialised: return_if_error's ret_ while its call runs
 xz/gcc-O0 lzma_stream_encoder ret_ uninitialised: return_if_error's ret_ while its call runs
