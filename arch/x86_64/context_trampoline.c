@@ -38,6 +38,7 @@ static void emit64(emitter *e, uint64_t v) { emit(e, &v, sizeof v); }
 #define FRAME_SIZE (CONTEXT_SPACE + FLOAT_AREA_SIZE)
 
 SNARE_HIDDEN void snare_x86_save_float_state(void);    /* r11: the area */
+SNARE_HIDDEN void snare_x86_save_vectors_x87_live(void); /* r11 */
 SNARE_HIDDEN void snare_x86_restore_float_state(void); /* r11: the area */
 SNARE_HIDDEN void snare_x86_restore_float_state_x87_kept(void); /* r11 */
 
@@ -79,8 +80,10 @@ static void emit_call(emitter *e, uint64_t handler) {
 }
 
 /* Builds the context on the stack below the red zone and points rsi at
-   it; the handler's first argument goes in rdi. */
-static void emit_save(emitter *e, uint64_t site, uint64_t arg) {
+   it; the handler's first argument goes in rdi. save_float: one of the
+   two above. */
+static void emit_save(emitter *e, uint64_t site, uint64_t arg,
+                      void (*save_float)(void)) {
   const int32_t fx = (int32_t)CONTEXT_SPACE;
   /* Below the red zone: flags, then rax, then align the frame. */
   emit(e, "\x48\x8D\x64\x24\x80", 5); /* lea rsp, [rsp-128] */
@@ -107,7 +110,7 @@ static void emit_save(emitter *e, uint64_t site, uint64_t arg) {
   emit32(e, fx);
   emit_rsp_mov(e, R11, (int32_t)offsetof(ucontext_t, uc_mcontext.fpregs),
                true);
-  emit_call(e, (uint64_t)(uintptr_t)snare_x86_save_float_state);
+  emit_call(e, (uint64_t)(uintptr_t)save_float);
   emit(e, "\x48\xBF", 2); /* movabs rdi, arg */
   emit64(e, arg);
   emit(e, "\x48\x89\xE6", 3); /* mov rsi, rsp: the context */
@@ -147,7 +150,7 @@ size_t snare_arch_context_trampoline(uint8_t *buf, size_t cap,
                                      uint64_t site, uint64_t resume,
                                      uint64_t arg, uint64_t handler) {
   emitter e = {buf, cap, 0};
-  emit_save(&e, site, arg);
+  emit_save(&e, site, arg, snare_x86_save_float_state);
   emit_call(&e, handler);
   emit_restore(&e, snare_x86_restore_float_state);
   emit_jump_absolute(&e, resume);
@@ -160,16 +163,19 @@ size_t snare_arch_context_trampoline(uint8_t *buf, size_t cap,
  * stops. Going on, everything is restored and the thread jumps to
  * `resume` (the relocated instructions); stopping, everything is
  * restored as well and it runs into a trap, so that the stop is made by
- * the signal handler exactly as a trap at the site makes it. The handler
- * runs code that may use the x87 unit only through
- * snare_arch_call_saving_vector_state, so the restore need not check it.
+ * the signal handler exactly as a trap at the site makes it. Only
+ * xmm0-15 are saved at first (snare_x86_save_vectors_x87_live): the
+ * handler runs code that may use the x87 unit, MXCSR or the rest only
+ * through snare_arch_call_saving_vector_state, which completes the
+ * context's image first and puts an initial x87 back after, so the
+ * restore need not check it.
  */
 size_t snare_arch_breakpoint_trampoline(uint8_t *buf, size_t cap,
                                         uint64_t site, uint64_t resume,
                                         uint64_t arg, uint64_t handler,
                                         size_t *stop_trap) {
   emitter e = {buf, cap, 0};
-  emit_save(&e, site, arg);
+  emit_save(&e, site, arg, snare_x86_save_vectors_x87_live);
   emit(&e, "\xFC", 1); /* cld */
   emit_call(&e, handler);
   emit(&e, "\x84\xC0", 2); /* test al, al */

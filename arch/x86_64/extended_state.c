@@ -181,6 +181,7 @@ __asm__(
     ".type snare_arch_call_saving_vector_state, @function\n"
     "snare_arch_call_saving_vector_state:\n"
     "  .cfi_startproc\n"
+    "  call snare_x86_complete_float_area\n"
     "  cmpl $0, snare_x86_vector_moves(%rip)\n" /* VECTORS_XSAVE */
     "  jne snare_x86_call_moving_vectors\n"
     "  mov snare_x86_state_mask(%rip), %r8\n"
@@ -243,17 +244,80 @@ __asm__(
     "  .cfi_endproc\n"
     ".size snare_x86_call_saving, .-snare_x86_call_saving\n");
 
+/* xmm0-15 to or from the FXSAVE image's vector part of the area at R. */
+#define XMM_MOVES(FIRST, SECOND)                                               \
+  "  movups " FIRST(0) ", " SECOND(0) "\n"                                     \
+  "  movups " FIRST(1) ", " SECOND(1) "\n"                                     \
+  "  movups " FIRST(2) ", " SECOND(2) "\n"                                     \
+  "  movups " FIRST(3) ", " SECOND(3) "\n"                                     \
+  "  movups " FIRST(4) ", " SECOND(4) "\n"                                     \
+  "  movups " FIRST(5) ", " SECOND(5) "\n"                                     \
+  "  movups " FIRST(6) ", " SECOND(6) "\n"                                     \
+  "  movups " FIRST(7) ", " SECOND(7) "\n"                                     \
+  "  movups " FIRST(8) ", " SECOND(8) "\n"                                     \
+  "  movups " FIRST(9) ", " SECOND(9) "\n"                                     \
+  "  movups " FIRST(10) ", " SECOND(10) "\n"                                   \
+  "  movups " FIRST(11) ", " SECOND(11) "\n"                                   \
+  "  movups " FIRST(12) ", " SECOND(12) "\n"                                   \
+  "  movups " FIRST(13) ", " SECOND(13) "\n"                                   \
+  "  movups " FIRST(14) ", " SECOND(14) "\n"                                   \
+  "  movups " FIRST(15) ", " SECOND(15) "\n"
+#define XMM_REGISTER(n) "%xmm" #n
+#define XMM_SLOT_R11(n) #n "*16+160(%r11)"
+#define XMM_TO_AREA XMM_MOVES(XMM_REGISTER, XMM_SLOT_R11)
+#define AREA_TO_XMM XMM_MOVES(XMM_SLOT_R11, XMM_REGISTER)
+
+/* The x87 part of the image at r11 as FXSAVE writes an initial x87 state
+   (control word 0x37f, the rest zero), MXCSR and its mask, and AREA_HOW
+   1; uses eax and xmm0. */
+#define X87_INITIAL_IMAGE                                                      \
+  "  movq $0x37f, (%r11)\n" /* FCW; FSW, tags and FOP 0 */                   \
+  "  movq $0, 8(%r11)\n"    /* FIP */                                          \
+  "  movq $0, 16(%r11)\n"   /* FDP */                                          \
+  "  stmxcsr 24(%r11)\n"                                                       \
+  "  mov snare_x86_mxcsr_mask(%rip), %eax\n"                                   \
+  "  mov %eax, 28(%r11)\n"                                                     \
+  "  xorps %xmm0, %xmm0\n" /* st0-7: zeros */                                  \
+  "  movaps %xmm0, 32(%r11)\n"                                                 \
+  "  movaps %xmm0, 48(%r11)\n"                                                 \
+  "  movaps %xmm0, 64(%r11)\n"                                                 \
+  "  movaps %xmm0, 80(%r11)\n"                                                 \
+  "  movaps %xmm0, 96(%r11)\n"                                                 \
+  "  movaps %xmm0, 112(%r11)\n"                                                \
+  "  movaps %xmm0, 128(%r11)\n"                                                \
+  "  movaps %xmm0, 144(%r11)\n"                                                \
+  "  movl $0, 464(%r11)\n"                                                     \
+  "  movq $1, " AREA_HOW "(%r11)\n"
+
+/* Makes the area at r11 the innermost (snare_x86_float_area), keeping the
+   one it replaces in AREA_OUTER; uses rcx and rdx. */
+#define AREA_ENTER                                                             \
+  "  mov snare_x86_float_area@gottpoff(%rip), %rdx\n"                         \
+  "  mov %fs:(%rdx), %rcx\n"                                                   \
+  "  mov %rcx, " AREA_OUTER "(%r11)\n"                                         \
+  "  mov %r11, %fs:(%rdx)\n"
+
 /*
  * snare_x86_save_float_state and snare_x86_restore_float_state, called
- * by a context trampoline with r11 at its area (64-byte aligned: the
- * 512-byte FXSAVE image, 64 bytes for an XSAVE header, then AREA_HOW,
- * AREA_IN_USE, AREA_OUTER), clobbering rax, rcx and rdx only.
+ * by a mark's context trampoline with r11 at its area (64-byte aligned:
+ * the 512-byte FXSAVE image, 64 bytes for an XSAVE header, then
+ * AREA_HOW, AREA_IN_USE, AREA_OUTER), clobbering rax, rcx and rdx only.
  *
  * With the x87 state initial, the image is written as FXSAVE would
  * write it (control word 0x37f, the rest of the x87 part zero: readers
  * of the context see the state the thread has) and the word is 1; else
  * FXSAVE writes it and the word is 0. Either way its software bytes hold
  * no FP_XSTATE_MAGIC1: it is no kernel XSAVE area.
+ *
+ * A breakpoint's trampoline saves less (snare_x86_save_vectors_x87_live):
+ * its handler decides most hits with native code alone, which uses no
+ * x87 and leaves MXCSR as it is, but may use xmm0-15 (the compiler's SSE
+ * moves). So only those are moved to the area, and the word is 2: the
+ * x87 part, MXCSR and XINUSE are still in the CPU, untouched. XGETBV
+ * (XINUSE) costs 20-35 ns here, and STMXCSR and LDMXCSR 10 each, half
+ * the price of a natively rejected hit. A handler that runs other code
+ * goes through snare_arch_call_saving_vector_state, which first writes
+ * the rest of the image as the full save would (complete_float_area).
  *
  * Restoring after a plain save reloads xmm0-15 and MXCSR with legacy SSE
  * moves, which leave the upper parts of the vector registers as they
@@ -273,10 +337,7 @@ __asm__(
     ".type snare_x86_save_float_state, @function\n"
     "snare_x86_save_float_state:\n"
     "  .cfi_startproc\n"
-    "  mov snare_x86_float_area@gottpoff(%rip), %rdx\n"
-    "  mov %fs:(%rdx), %rcx\n"
-    "  mov %rcx, " AREA_OUTER "(%r11)\n"
-    "  mov %r11, %fs:(%rdx)\n"
+    AREA_ENTER
     "  cmpl $0, snare_x86_reads_in_use(%rip)\n"
     "  je 1f\n"
     "  mov $1, %ecx\n"
@@ -284,39 +345,8 @@ __asm__(
     "  mov %rax, " AREA_IN_USE "(%r11)\n"
     "  test $1, %al\n" /* XINUSE[0]: the x87 state is not initial */
     "  jnz 1f\n"
-    "  movups %xmm0, 160(%r11)\n"
-    "  movups %xmm1, 176(%r11)\n"
-    "  movups %xmm2, 192(%r11)\n"
-    "  movups %xmm3, 208(%r11)\n"
-    "  movups %xmm4, 224(%r11)\n"
-    "  movups %xmm5, 240(%r11)\n"
-    "  movups %xmm6, 256(%r11)\n"
-    "  movups %xmm7, 272(%r11)\n"
-    "  movups %xmm8, 288(%r11)\n"
-    "  movups %xmm9, 304(%r11)\n"
-    "  movups %xmm10, 320(%r11)\n"
-    "  movups %xmm11, 336(%r11)\n"
-    "  movups %xmm12, 352(%r11)\n"
-    "  movups %xmm13, 368(%r11)\n"
-    "  movups %xmm14, 384(%r11)\n"
-    "  movups %xmm15, 400(%r11)\n"
-    "  movq $0x37f, (%r11)\n" /* FCW; FSW, tags and FOP 0 */
-    "  movq $0, 8(%r11)\n"    /* FIP */
-    "  movq $0, 16(%r11)\n"   /* FDP */
-    "  stmxcsr 24(%r11)\n"
-    "  mov snare_x86_mxcsr_mask(%rip), %eax\n"
-    "  mov %eax, 28(%r11)\n"
-    "  xorps %xmm0, %xmm0\n" /* st0-7: zeros */
-    "  movaps %xmm0, 32(%r11)\n"
-    "  movaps %xmm0, 48(%r11)\n"
-    "  movaps %xmm0, 64(%r11)\n"
-    "  movaps %xmm0, 80(%r11)\n"
-    "  movaps %xmm0, 96(%r11)\n"
-    "  movaps %xmm0, 112(%r11)\n"
-    "  movaps %xmm0, 128(%r11)\n"
-    "  movaps %xmm0, 144(%r11)\n"
-    "  movl $0, 464(%r11)\n"
-    "  movq $1, " AREA_HOW "(%r11)\n"
+    XMM_TO_AREA
+    X87_INITIAL_IMAGE
     "  ret\n"
     "1:\n"
     "  fxsave64 (%r11)\n"
@@ -325,6 +355,53 @@ __asm__(
     "  ret\n"
     "  .cfi_endproc\n"
     ".size snare_x86_save_float_state, .-snare_x86_save_float_state\n"
+    ".globl snare_x86_save_vectors_x87_live\n"
+    ".hidden snare_x86_save_vectors_x87_live\n"
+    ".type snare_x86_save_vectors_x87_live, @function\n"
+    "snare_x86_save_vectors_x87_live:\n"
+    "  .cfi_startproc\n"
+    AREA_ENTER
+    XMM_TO_AREA
+    "  movq $2, " AREA_HOW "(%r11)\n"
+    "  ret\n"
+    "  .cfi_endproc\n"
+    ".size snare_x86_save_vectors_x87_live, .-snare_x86_save_vectors_x87_live\n"
+    /* (fn in rdi, arg in rsi: kept) The area of the trampoline that
+       called snare_arch_call_saving_vector_state, when it lies within
+       snare_x86_trampoline_area_reach above arg and was saved x87-live,
+       gets the rest of its image: XINUSE, MXCSR, and the x87 part, as the
+       full save writes them. xmm0-15, which no caller keeps across a
+       call, are loaded from the area first where FXSAVE writes it. */
+    ".type snare_x86_complete_float_area, @function\n"
+    "snare_x86_complete_float_area:\n"
+    "  .cfi_startproc\n"
+    "  mov snare_x86_float_area@gottpoff(%rip), %rax\n"
+    "  mov %fs:(%rax), %r11\n"
+    "  mov %r11, %rax\n"
+    "  sub %rsi, %rax\n"
+    "  dec %rax\n" /* unsigned: from arg + 1 to arg + reach */
+    "  cmp snare_x86_trampoline_area_reach(%rip), %rax\n"
+    "  jae 1f\n"
+    "  cmpq $2, " AREA_HOW "(%r11)\n"
+    "  jne 1f\n"
+    "  cmpl $0, snare_x86_reads_in_use(%rip)\n" /* else: as in use */
+    "  je 2f\n"
+    "  mov $1, %ecx\n"
+    "  xgetbv\n"
+    "  mov %rax, " AREA_IN_USE "(%r11)\n"
+    "  test $1, %al\n"
+    "  jnz 2f\n"
+    X87_INITIAL_IMAGE
+    "  ret\n"
+    "2:\n"
+    AREA_TO_XMM
+    "  fxsave64 (%r11)\n"
+    "  movl $0, 464(%r11)\n"
+    "  movq $0, " AREA_HOW "(%r11)\n"
+    "1:\n"
+    "  ret\n"
+    "  .cfi_endproc\n"
+    ".size snare_x86_complete_float_area, .-snare_x86_complete_float_area\n"
     ".globl snare_x86_restore_float_state\n"
     ".hidden snare_x86_restore_float_state\n"
     ".type snare_x86_restore_float_state, @function\n"
@@ -348,27 +425,15 @@ __asm__(
     "  mov snare_x86_float_area@gottpoff(%rip), %rdx\n"
     "  mov " AREA_OUTER "(%r11), %rcx\n"
     "  mov %rcx, %fs:(%rdx)\n"
+    "  cmpq $2, " AREA_HOW "(%r11)\n"
+    "  je 3f\n" /* x87 and MXCSR never left the CPU */
     "  cmpq $0, " AREA_HOW "(%r11)\n"
     "  je 2f\n"
     "  cmpq $0x37f, (%r11)\n"
     "  jne 2f\n"
-    "  movups 160(%r11), %xmm0\n"
-    "  movups 176(%r11), %xmm1\n"
-    "  movups 192(%r11), %xmm2\n"
-    "  movups 208(%r11), %xmm3\n"
-    "  movups 224(%r11), %xmm4\n"
-    "  movups 240(%r11), %xmm5\n"
-    "  movups 256(%r11), %xmm6\n"
-    "  movups 272(%r11), %xmm7\n"
-    "  movups 288(%r11), %xmm8\n"
-    "  movups 304(%r11), %xmm9\n"
-    "  movups 320(%r11), %xmm10\n"
-    "  movups 336(%r11), %xmm11\n"
-    "  movups 352(%r11), %xmm12\n"
-    "  movups 368(%r11), %xmm13\n"
-    "  movups 384(%r11), %xmm14\n"
-    "  movups 400(%r11), %xmm15\n"
     "  ldmxcsr 24(%r11)\n"
+    "3:\n"
+    AREA_TO_XMM
     "  ret\n"
     "2:\n"
     "  fxrstor64 (%r11)\n"
