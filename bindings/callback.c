@@ -16,9 +16,12 @@
  * on a target thread the whole time it holds the Lua turn: a callback's
  * arguments are built before its protected call, and the GC may run a
  * finalizer there too, which must be deferred as inside the callback.
+ * Initial-exec, as every thread-local read on a hit: no __tls_get_addr
+ * call (this module is dlopened) for each condition.
  */
-static _Thread_local int callback_depth;
-static _Thread_local int pcall_depth; /* the protected calls among them */
+#define CALLBACK_TLS _Thread_local __attribute__((tls_model("initial-exec")))
+static CALLBACK_TLS int callback_depth;
+static CALLBACK_TLS int pcall_depth; /* the protected calls among them */
 
 /*
  * The time a callback may run: the timeout of the session whose
@@ -32,7 +35,7 @@ static atomic_uint callback_timeout_ms;
    the run do not start (a hook looping at every call would otherwise
    hold the run for a timeout per call, out of the interrupt's reach). */
 static atomic_bool run_expired;
-static _Thread_local struct {
+static CALLBACK_TLS struct {
   const char *what; /* "hook callback", "breakpoint condition", ... */
   unsigned timeout_ms;
   uint64_t started_ns; /* 0 until the first check */

@@ -157,10 +157,11 @@ static int frame_scalar_number(lua_State *L)
 /* __index: methods, then valid, pc, breakpoint, thread, regs. */
 static int frame_index(lua_State *L)
 {
-  lframe *f = frame_self(L, FRAME_INDEX_METATABLE);
+  /* a method first, as at every frame:var: it checks its object itself */
   const char *key = snare_lua_index_key(L);
   if (key == NULL)
     return 1;
+  lframe *f = frame_self(L, FRAME_INDEX_METATABLE);
   if (strcmp(key, "valid") == 0) {
     lua_pushboolean(L, f->frame != NULL);
     return 1;

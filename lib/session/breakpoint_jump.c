@@ -102,12 +102,17 @@ static bool runs_conditions(const snare_site_breakpoints *list) {
  */
 static bool on_trampoline(jump_record *record, void *context) {
   atomic_fetch_add(&snare_dispatch_depth, 1);
-  evaluation e = {.context = context};
+  /* not zeroed whole: pass is written by the first pass before it is
+     read, stopping by snare_breakpoints_evaluate */
+  evaluation e;
+  e.context = context;
+  e.list = NULL;
+  e.stopping.first = NULL;
   snare_thread *self = snare_threads_current();
   if (self != NULL)
     atomic_store_explicit(&self->in_jump_handler, true, memory_order_release);
   e.site = snare_sites_find(record->address);
-  e.thread = snare_stoppable_thread();
+  e.thread = snare_thread_stoppable(self);
   bool stop = false, carry = false;
   if (e.site != NULL && e.site->jump_length != 0 && e.thread != NULL) {
     const snare_site_breakpoints *list = atomic_load(&e.site->breakpoints);

@@ -15,12 +15,15 @@
 /* How far below the stack a fault still counts as running off its end. */
 #define STACK_OVERFLOW_WINDOW (1u << 20)
 
-snare_thread *snare_stoppable_thread(void) {
-  snare_thread *thread = snare_threads_current();
+snare_thread *snare_thread_stoppable(snare_thread *thread) {
   if (thread == NULL || atomic_load(&thread->state) != SNARE_THREAD_RUNNING ||
       atomic_load(&thread->in_callback))
     return NULL;
   return thread;
+}
+
+snare_thread *snare_stoppable_thread(void) {
+  return snare_thread_stoppable(snare_threads_current());
 }
 
 /* A stop inside an out-of-line slot or a breakpoint trampoline's

@@ -172,6 +172,9 @@ SNARE_HIDDEN bool snare_breakpoints_reject_natively(
 /* The stoppable calling thread: attached, running target code, not in a
    callback; else NULL. Signal-safe. */
 SNARE_HIDDEN snare_thread *snare_stoppable_thread(void);
+/* The same for thread, the calling thread's record (or NULL) already
+   found. */
+SNARE_HIDDEN snare_thread *snare_thread_stoppable(snare_thread *thread);
 /* Parks the thread with a breakpoint stop naming `stopping`'s. */
 SNARE_HIDDEN void snare_stop_at_breakpoints(snare_thread *thread,
                                             void *context,

@@ -164,3 +164,36 @@ Test(code_region, breakpoints_respect_its_instructions_and_go_with_it) {
                "the patch outlived the region");
   snare_session_free(session);
 }
+
+/* nop; nop; mov eax, 42; ret: code + 2 starts the mov here, and lies
+   inside answer's mov. */
+static const uint8_t padded_answer[] = {0x90, 0x90, 0xb8, 0x2a, 0x00,
+                                        0x00, 0x00, 0xc3};
+
+Test(code_region, an_instruction_start_found_once_goes_with_its_code) {
+  uint64_t code = map_pages(1, PROT_READ | PROT_WRITE);
+  memcpy((void *)(uintptr_t)code, padded_answer, sizeof padded_answer);
+  cr_assert_eq(mprotect((void *)(uintptr_t)code, page, PROT_READ | PROT_EXEC),
+               0);
+  cr_assert_eq(snare_code_register(code, sizeof padded_answer, "padded"),
+               SNARE_OK);
+  snare_session *session = NULL;
+  cr_assert_eq(snare_session_new(&session), SNARE_OK);
+  int id = 0;
+  /* set twice: the second finds it known */
+  for (int i = 0; i < 2; i++) {
+    cr_assert_eq(snare_breakpoint_set(session, code + 2, NULL, &id), SNARE_OK);
+    cr_assert_eq(snare_breakpoint_clear(session, id), SNARE_OK);
+  }
+  /* the JIT puts other code there */
+  cr_assert_eq(snare_code_unregister(code), SNARE_OK);
+  cr_assert_eq(mprotect((void *)(uintptr_t)code, page, PROT_READ | PROT_WRITE),
+               0);
+  memcpy((void *)(uintptr_t)code, answer, sizeof answer);
+  cr_assert_eq(mprotect((void *)(uintptr_t)code, page, PROT_READ | PROT_EXEC),
+               0);
+  cr_assert_eq(snare_code_register(code, sizeof answer, "answer"), SNARE_OK);
+  cr_assert_eq(snare_breakpoint_set(session, code + 2, NULL, &id),
+               SNARE_INSIDE_INSTRUCTION);
+  snare_session_free(session);
+}
