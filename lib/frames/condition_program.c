@@ -112,8 +112,6 @@ static snare_status frame_variable(void *frame, const char *name,
 static snare_status load(uint64_t addr, const snare_condition_step *s,
                          uint64_t *out, uint64_t *fault_address) {
   unsigned size = s->size;
-  if (size != 1 && size != 2 && size != 4 && size != 8)
-    return SNARE_INVALID_ARGUMENT;
   uint64_t raw = 0; /* little-endian: the low bytes */
   if (!snare_os_memory_read_fast(addr, &raw, size)) {
     if (fault_address != NULL)
@@ -124,82 +122,152 @@ static snare_status load(uint64_t addr, const snare_condition_step *s,
   return SNARE_OK;
 }
 
-snare_status snare_condition_program_run(const snare_condition_program *p,
-                                         const snare_frame *frame,
-                                         uint64_t *result,
-                                         uint64_t *fault_address) {
-  return snare_condition_program_eval(p, frame_variable, (void *)frame, result,
-                                      fault_address);
+/* Whether op pops two operands and pushes one. */
+static bool is_binary(int op) {
+  return op >= SNARE_CONDITION_ADD && op <= SNARE_CONDITION_GREATER_EQUAL;
 }
 
-snare_status snare_condition_program_eval(const snare_condition_program *p,
-                                          snare_condition_reader read,
-                                          void *reader_data, uint64_t *result,
-                                          uint64_t *fault_address) {
-  if (p == NULL || result == NULL || p->step_count > SNARE_CONDITION_STEPS ||
+/* Records depth as the stack's depth on entering step `to`: false when
+   another way in had another. */
+static bool arrive(int *depth_at, size_t to, int depth) {
+  if (depth_at[to] >= 0 && depth_at[to] != depth)
+    return false;
+  depth_at[to] = depth;
+  return true;
+}
+
+bool snare_condition_program_valid(const snare_condition_program *p) {
+  if (p == NULL || p->step_count > SNARE_CONDITION_STEPS ||
       p->name_count > SNARE_CONDITION_NAMES)
-    return SNARE_INVALID_ARGUMENT;
-  uint64_t stack[SNARE_CONDITION_STACK];
-  size_t depth = 0;
+    return false;
+  /* jumps go forward only, so one pass in order sees every way into a
+     step before the step: its depth is then known, or it is unreachable */
+  int depth_at[SNARE_CONDITION_STEPS + 1];
+  for (size_t i = 0; i <= p->step_count; i++)
+    depth_at[i] = -1;
+  depth_at[0] = 0;
   for (size_t at = 0; at < p->step_count; at++) {
+    int depth = depth_at[at];
+    if (depth < 0)
+      continue; /* never run */
     const snare_condition_step *s = &p->steps[at];
-    snare_condition_op op = s->op;
-    size_t pops = op >= SNARE_CONDITION_ADD && op <= SNARE_CONDITION_GREATER_EQUAL
-                      ? 2
-                  : op == SNARE_CONDITION_CONSTANT ||
-                          op == SNARE_CONDITION_VARIABLE ||
-                          op == SNARE_CONDITION_JUMP
-                      ? 0
-                      : 1;
-    if (depth < pops || (pops == 0 && op != SNARE_CONDITION_JUMP &&
-                         depth == SNARE_CONDITION_STACK))
-      return SNARE_INVALID_ARGUMENT;
-    uint64_t *top = &stack[depth - pops]; /* the first operand */
-    snare_status st = SNARE_OK;
+    int op = s->op, after;
     switch (op) {
-    case SNARE_CONDITION_CONSTANT: stack[depth++] = (uint64_t)s->operand; break;
     case SNARE_CONDITION_VARIABLE:
-      if (s->operand < 0 || (size_t)s->operand >= p->name_count)
-        return SNARE_INVALID_ARGUMENT;
-      st = read(reader_data, p->names[s->operand], (size_t)s->operand,
-                &stack[depth++]);
+      if (s->operand < 0 || (uint64_t)s->operand >= p->name_count)
+        return false;
+      /* fall through */
+    case SNARE_CONDITION_CONSTANT:
+      after = depth + 1;
+      if (after > SNARE_CONDITION_STACK)
+        return false;
       break;
-    case SNARE_CONDITION_LOAD: st = load(*top, s, top, fault_address); break;
-    case SNARE_CONDITION_WRAP: *top = wrap(*top, s->size, s->is_signed); break;
-    case SNARE_CONDITION_TRUTH: *top = *top != 0; break;
-    case SNARE_CONDITION_NOT: *top = *top == 0; break;
-    case SNARE_CONDITION_NEGATE: *top = 0 - *top; break;
-    case SNARE_CONDITION_COMPLEMENT: *top = ~*top; break;
+    case SNARE_CONDITION_LOAD:
+      if (s->size != 1 && s->size != 2 && s->size != 4 && s->size != 8)
+        return false;
+      /* fall through */
+    case SNARE_CONDITION_WRAP:
+    case SNARE_CONDITION_TRUTH:
+    case SNARE_CONDITION_NOT:
+    case SNARE_CONDITION_NEGATE:
+    case SNARE_CONDITION_COMPLEMENT:
+      if (depth < 1)
+        return false;
+      after = depth;
+      break;
     case SNARE_CONDITION_AND_THEN:
     case SNARE_CONDITION_OR_ELSE:
     case SNARE_CONDITION_JUMP_IF_ZERO:
     case SNARE_CONDITION_JUMP: {
+      bool pops = op != SNARE_CONDITION_JUMP;
+      if (depth < (int)pops || s->operand < 0 ||
+          (uint64_t)s->operand > p->step_count - at - 1)
+        return false;
+      /* taken: && and || push their answer in place of the operand */
+      int taken = op == SNARE_CONDITION_JUMP_IF_ZERO ? depth - 1 : depth;
+      if (!arrive(depth_at, at + 1 + (size_t)s->operand, taken))
+        return false;
+      if (op == SNARE_CONDITION_JUMP)
+        continue; /* the next step only by a jump to it */
+      after = depth - 1;
+      break;
+    }
+    default:
+      if (!is_binary(op) || depth < 2)
+        return false;
+      after = depth - 1;
+      break;
+    }
+    if (!arrive(depth_at, at + 1, after))
+      return false;
+  }
+  return depth_at[p->step_count] == 1;
+}
+
+snare_status snare_condition_program_run(const snare_condition_program *p,
+                                         const snare_frame *frame,
+                                         uint64_t *result,
+                                         uint64_t *fault_address) {
+  if (!snare_condition_program_valid(p) || result == NULL)
+    return SNARE_INVALID_ARGUMENT;
+  return snare_condition_program_eval(p, frame_variable, (void *)frame, result,
+                                      fault_address);
+}
+
+/* Each step as snare_condition_program_valid checked it: a stack deep
+   enough, names and jumps in range, a load's size. */
+snare_status snare_condition_program_eval(const snare_condition_program *p,
+                                          snare_condition_reader read,
+                                          void *reader_data, uint64_t *result,
+                                          uint64_t *fault_address) {
+  uint64_t stack[SNARE_CONDITION_STACK];
+  size_t depth = 0;
+  for (size_t at = 0; at < p->step_count; at++) {
+    const snare_condition_step *s = &p->steps[at];
+    uint64_t *end = stack + depth; /* the top is end[-1] */
+    snare_status st = SNARE_OK;
+    switch ((snare_condition_op)s->op) {
+    case SNARE_CONDITION_CONSTANT: stack[depth++] = (uint64_t)s->operand; break;
+    case SNARE_CONDITION_VARIABLE:
+      st = read(reader_data, p->names[s->operand], (size_t)s->operand,
+                &stack[depth++]);
+      break;
+    case SNARE_CONDITION_LOAD:
+      st = load(end[-1], s, &end[-1], fault_address);
+      break;
+    case SNARE_CONDITION_WRAP:
+      end[-1] = wrap(end[-1], s->size, s->is_signed);
+      break;
+    case SNARE_CONDITION_TRUTH: end[-1] = end[-1] != 0; break;
+    case SNARE_CONDITION_NOT: end[-1] = end[-1] == 0; break;
+    case SNARE_CONDITION_NEGATE: end[-1] = 0 - end[-1]; break;
+    case SNARE_CONDITION_COMPLEMENT: end[-1] = ~end[-1]; break;
+    case SNARE_CONDITION_AND_THEN:
+    case SNARE_CONDITION_OR_ELSE:
+    case SNARE_CONDITION_JUMP_IF_ZERO:
+    case SNARE_CONDITION_JUMP: {
+      snare_condition_op op = s->op;
       bool decided = op == SNARE_CONDITION_JUMP ||
-                     (op == SNARE_CONDITION_OR_ELSE ? *top != 0 : *top == 0);
+                     (op == SNARE_CONDITION_OR_ELSE ? end[-1] != 0
+                                                    : end[-1] == 0);
       if (op != SNARE_CONDITION_JUMP)
         depth--;
       if (!decided)
         break;
-      if (s->operand < 0 || (uint64_t)s->operand > p->step_count - at - 1)
-        return SNARE_INVALID_ARGUMENT;
       if (op == SNARE_CONDITION_AND_THEN || op == SNARE_CONDITION_OR_ELSE)
         stack[depth++] = op == SNARE_CONDITION_OR_ELSE;
       at += (size_t)s->operand;
       break;
     }
-    default:
-      if (op > SNARE_CONDITION_GREATER_EQUAL)
-        return SNARE_INVALID_ARGUMENT;
+    default: /* binary */
       depth--;
-      if (!binary(s, top[0], top[1], top))
-        return SNARE_INVALID_ARGUMENT;
+      if (!binary(s, end[-2], end[-1], &end[-2]))
+        return SNARE_INVALID_ARGUMENT; /* a division by zero */
       break;
     }
     if (st != SNARE_OK)
       return st;
   }
-  if (depth != 1)
-    return SNARE_INVALID_ARGUMENT;
   *result = stack[0];
   return SNARE_OK;
 }

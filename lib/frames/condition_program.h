@@ -20,7 +20,14 @@
 typedef snare_status (*snare_condition_reader)(void *data, const char *name,
                                                size_t index, uint64_t *out);
 
-/* snare_condition_program_run with reads through read(reader_data...). */
+/* Whether p is well formed: every step that can run finds the operands
+   it pops, pushes within SNARE_CONDITION_STACK, names a name and jumps
+   within the program, and every way into a step comes with the same
+   stack depth, one at the end. Checked once, before the runs below. */
+SNARE_HIDDEN bool snare_condition_program_valid(const snare_condition_program *p);
+
+/* snare_condition_program_run with reads through read(reader_data...),
+   of a program snare_condition_program_valid said is. */
 SNARE_HIDDEN snare_status snare_condition_program_eval(
     const snare_condition_program *p, snare_condition_reader read,
     void *reader_data, uint64_t *result, uint64_t *fault_address);

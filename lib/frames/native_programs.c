@@ -14,9 +14,8 @@
 
 snare_status snare_frame_condition_program_set(const snare_frame *frame,
                                                const snare_condition_program *p) {
-  if (frame == NULL || p == NULL || p->step_count > SNARE_CONDITION_STEPS ||
-      p->name_count > SNARE_CONDITION_NAMES)
-    return SNARE_INVALID_ARGUMENT;
+  if (frame == NULL || !snare_condition_program_valid(p))
+    return SNARE_INVALID_ARGUMENT; /* checked here once, not at every hit */
   snare_breakpoint *bp = frame->record;
   snare_native_condition *native = bp ? atomic_load(&bp->native) : NULL;
   if (native == NULL)

@@ -302,6 +302,25 @@ Test(condition_program, malformed_programs_are_refused) {
   built unknown = {0};
   put(&unknown, SNARE_CONDITION_OP_COUNT, 0, false, 0);
   cr_expect_eq(run(&unknown, &out), SNARE_INVALID_ARGUMENT);
+  /* 1 ? (7) : (8 9): the two ways into the end leave 1 and 2 values */
+  built uneven = {0};
+  constant(&uneven, 1);
+  put(&uneven, SNARE_CONDITION_JUMP_IF_ZERO, 0, false, 2);
+  constant(&uneven, 7);
+  put(&uneven, SNARE_CONDITION_JUMP, 0, false, 2);
+  constant(&uneven, 8);
+  constant(&uneven, 9);
+  cr_expect_eq(run(&uneven, &out), SNARE_INVALID_ARGUMENT,
+               "refused before it runs, whichever way it would take");
+  uneven.p.step_count--; /* (8) alone: both ways leave one value */
+  uneven.p.steps[3].operand = 1;
+  cr_expect_eq(value_of(&uneven), 7);
+  /* steps no way reaches are never run, so not judged */
+  built dead = {0};
+  constant(&dead, 5);
+  put(&dead, SNARE_CONDITION_JUMP, 0, false, 1);
+  put(&dead, SNARE_CONDITION_ADD, 0, false, 0);
+  cr_expect_eq(value_of(&dead), 5);
   built no_name = {0};
   put(&no_name, SNARE_CONDITION_VARIABLE, 0, false, 0);
   cr_expect_eq(run(&no_name, &out), SNARE_INVALID_ARGUMENT);
