@@ -3,14 +3,23 @@
  * trapped worker (read and write), its pc, breakpoint id and thread, and
  * the memory functions. Valid only during the callback.
  *
- * A condition calls frame methods at every hit, so they and __index check
- * their object against the metatable they keep as an upvalue (a pointer
- * comparison) instead of luaL_checkudata's lookup of the type name in the
- * registry.
+ * A condition calls frame methods at every hit (`frame:var("i")`), so
+ * each frame has a metatable of its own whose __index is a table: the
+ * methods, then through that table's own __index, a closure holding the
+ * frame for its properties (pc, breakpoint, ...). A method is then found
+ * by the interpreter's table lookup alone: an __index function cost a C
+ * call per method call, a quarter of a Lua condition reading a variable.
+ * A frame is made once per breakpoint (breakpoint.c), so the tables are
+ * too. The registered metatable FRAME_TYPE is the template: its __index
+ * holds the methods (where snare.lua adds eval), copied into each frame's.
+ * Every frame's metatable carries frame_marker, which methods check
+ * (luaL_checkudata would compare with the template).
  */
 #include <string.h>
 
 #include "snare_lua.h"
+
+static const char frame_marker; /* its address: the key */
 
 static lframe *still_valid(lua_State *L, lframe *f)
 {
@@ -19,38 +28,75 @@ static lframe *still_valid(lua_State *L, lframe *f)
   return f;
 }
 
-lframe *snare_lua_checkframe(lua_State *L, int idx)
+/* Argument idx as a frame (of any validity), or a type error. */
+static lframe *frame_at(lua_State *L, int idx)
 {
-  return still_valid(L, luaL_checkudata(L, idx, FRAME_TYPE));
+  lframe *f = lua_touserdata(L, idx);
+  if (f == NULL || !lua_getmetatable(L, idx) ||
+      lua_rawgetp(L, -1, &frame_marker) != LUA_TBOOLEAN)
+    luaL_typeerror(L, idx, FRAME_TYPE);
+  lua_pop(L, 2);
+  return f;
 }
 
-/* Upvalue of frame methods and __index holding the frame metatable. */
-#define FRAME_METHOD_METATABLE 1
-#define FRAME_INDEX_METATABLE 2
-
-/* Argument 1 of a frame method or __index, checked as luaL_checkudata
-   checks it, against the metatable in upvalue mt. */
-static lframe *frame_self(lua_State *L, int mt)
+lframe *snare_lua_checkframe(lua_State *L, int idx)
 {
-  lframe *f = lua_touserdata(L, 1);
-  if (f == NULL || !lua_getmetatable(L, 1) ||
-      !lua_rawequal(L, -1, lua_upvalueindex(mt)))
-    luaL_typeerror(L, 1, FRAME_TYPE);
-  lua_pop(L, 1);
-  return f;
+  return still_valid(L, frame_at(L, idx));
 }
 
 /* As snare_lua_checkframe, for the methods. */
 static lframe *method_self(lua_State *L)
 {
-  return still_valid(L, frame_self(L, FRAME_METHOD_METATABLE));
+  return still_valid(L, frame_at(L, 1));
+}
+
+static int frame_property(lua_State *L);
+static int frame_tostring(lua_State *L);
+
+/* Copies the entries of the table at from into the table at to. */
+static void copy_entries(lua_State *L, int from, int to)
+{
+  lua_pushnil(L);
+  while (lua_next(L, from) != 0) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, to);
+  }
+}
+
+/* The frame's own metatable (see above) for the userdata at top, made
+   from the template's methods. */
+static void set_frame_metatable(lua_State *L)
+{
+  int frame = lua_gettop(L);
+  lua_createtable(L, 0, 4);
+  int mt = lua_gettop(L);
+  lua_pushboolean(L, 1);
+  lua_rawsetp(L, mt, &frame_marker);
+  lua_pushliteral(L, FRAME_TYPE);
+  lua_setfield(L, mt, "__name");
+  lua_pushcfunction(L, frame_tostring);
+  lua_setfield(L, mt, "__tostring");
+  lua_newtable(L); /* the methods, then the properties */
+  int index = lua_gettop(L);
+  luaL_getmetatable(L, FRAME_TYPE);
+  lua_getfield(L, -1, "__index");
+  copy_entries(L, lua_gettop(L), index);
+  lua_pop(L, 2);
+  lua_createtable(L, 0, 1);
+  lua_pushvalue(L, frame);
+  lua_pushcclosure(L, frame_property, 1);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, index);
+  lua_setfield(L, mt, "__index");
+  lua_setmetatable(L, frame);
 }
 
 lframe *snare_lua_push_frame(lua_State *L, snare_frame *frame)
 {
   lframe *f = lua_newuserdatauv(L, sizeof *f, 1);
   f->frame = frame;
-  luaL_setmetatable(L, FRAME_TYPE);
+  set_frame_metatable(L);
   return f;
 }
 
@@ -154,14 +200,12 @@ static int frame_scalar_number(lua_State *L)
   return 1;
 }
 
-/* __index: methods, then valid, pc, breakpoint, thread, regs. */
-static int frame_index(lua_State *L)
+/* The properties' __index (upvalue 1: the frame): valid, pc, breakpoint,
+   thread, regs. */
+static int frame_property(lua_State *L)
 {
-  /* a method first, as at every frame:var: it checks its object itself */
-  const char *key = snare_lua_index_key(L);
-  if (key == NULL)
-    return 1;
-  lframe *f = frame_self(L, FRAME_INDEX_METATABLE);
+  lframe *f = lua_touserdata(L, lua_upvalueindex(1));
+  const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "";
   if (strcmp(key, "valid") == 0) {
     lua_pushboolean(L, f->frame != NULL);
     return 1;
@@ -174,10 +218,11 @@ static int frame_index(lua_State *L)
   else if (strcmp(key, "thread") == 0)
     lua_pushinteger(L, snare_frame_thread(f->frame));
   else if (strcmp(key, "regs") == 0) {
-    if (lua_getiuservalue(L, 1, 1) == LUA_TNIL) {
-      snare_lua_push_frame_regs(L, 1);
+    if (lua_getiuservalue(L, lua_upvalueindex(1), 1) == LUA_TNIL) {
+      lua_pushvalue(L, lua_upvalueindex(1));
+      snare_lua_push_frame_regs(L, lua_gettop(L));
       lua_pushvalue(L, -1);
-      lua_setiuservalue(L, 1, 1);
+      lua_setiuservalue(L, lua_upvalueindex(1), 1);
     }
   } else
     lua_pushnil(L);
@@ -186,7 +231,7 @@ static int frame_index(lua_State *L)
 
 static int frame_tostring(lua_State *L)
 {
-  lframe *f = luaL_checkudata(L, 1, FRAME_TYPE);
+  lframe *f = frame_at(L, 1);
   if (f->frame == NULL)
     lua_pushliteral(L, "snare.frame (no longer valid)");
   else
@@ -235,15 +280,13 @@ static const luaL_Reg frame_methods[] = {
 
 void snare_lua_open_frame(lua_State *L)
 {
-  luaL_newmetatable(L, FRAME_TYPE);
+  luaL_newmetatable(L, FRAME_TYPE); /* the template */
+  lua_pushboolean(L, 1);
+  lua_rawsetp(L, -2, &frame_marker);
   lua_pushcfunction(L, frame_tostring);
   lua_setfield(L, -2, "__tostring");
-  lua_newtable(L);
-  lua_pushvalue(L, -2);
-  luaL_setfuncs(L, frame_methods, 1); /* FRAME_METHOD_METATABLE */
+  luaL_newlib(L, frame_methods);
   snare_lua_set_memory_functions(L, MEMORY_FRAME);
-  lua_pushvalue(L, -2); /* FRAME_INDEX_METATABLE */
-  lua_pushcclosure(L, frame_index, 2);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
 }

@@ -825,7 +825,11 @@ require("snare.tracing").install(snare)
 -- `snare.expr` module.
 -- @section expressions
 for _, type_name in ipairs { "snare.stack_frame", "snare.frame" } do
-  local _, methods = debug.getupvalue(core.metatable(type_name).__index, 1)
+  -- a table (a condition's frame: its template) or a function whose first
+  -- upvalue is the table
+  local lookup = core.metatable(type_name).__index
+  local methods = type(lookup) == "table" and lookup
+                  or select(2, debug.getupvalue(lookup, 1))
   methods.eval = function(frame, text)
     return require("snare.expr").frame_eval(frame, text)
   end

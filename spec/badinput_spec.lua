@@ -39,11 +39,12 @@ local function enumerate(ctx)
         fns[name] = value
       end
     end
-    if type(mt.__index) == "function" and debug.getupvalue(mt.__index, 1) then
-      local _, methods = debug.getupvalue(mt.__index, 1)
-      for name, value in pairs(methods) do
-        fns[name] = value
-      end
+    local methods = mt.__index
+    if type(methods) == "function" then
+      methods = select(2, debug.getupvalue(methods, 1))
+    end
+    for name, value in pairs(type(methods) == "table" and methods or {}) do
+      fns[name] = value
     end
     groups[group] = fns
   end

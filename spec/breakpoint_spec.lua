@@ -42,6 +42,43 @@ describe("breakpoints", function()
       tostring(bp))
   end)
 
+  it("give conditions a frame whose methods are a table lookup away", function()
+    local s = helpers.session()
+    local seen = {}
+    local bp = s:breakpoint("count_to", { condition = function(frame)
+      seen[#seen + 1] = {
+        index = type(getmetatable(frame).__index),
+        name = getmetatable(frame).__name,
+        pc = frame.pc, thread = frame.thread, bp = frame.breakpoint,
+        valid = frame.valid, unknown = frame.no_such_property,
+        has_var = type(frame.var), has_eval = type(frame.eval),
+        text = tostring(frame),
+      }
+      seen.frame = frame
+      return false
+    end })
+    assert.equals("exit", s:call("count_to", 3).kind)
+    assert.equals("exit", s:call("count_to", 4).kind)
+    assert.equals(2, #seen)
+    for _, hit in ipairs(seen) do
+      assert.same({ index = "table", name = "snare.frame", pc = bp.address,
+        thread = s.thread, bp = bp.id, valid = true, has_var = "function",
+        has_eval = "function",
+        text = string.format("snare.frame (breakpoint %d, thread %d)", bp.id,
+          s.thread) }, hit)
+    end
+    local stale = seen.frame
+    assert.is_false(stale.valid)
+    assert.equals("snare.frame (no longer valid)", tostring(stale))
+    assert.has_error(function() return stale.pc end,
+      "snare.frame: frame is no longer valid")
+    assert.has_error(function() return stale:var("n") end,
+      "snare.frame: frame is no longer valid")
+    local other = setmetatable({}, getmetatable(stale))
+    assert.matches("snare.frame expected", select(2, pcall(stale.var, other,
+      "n")))
+  end)
+
   it("stops on every recursive call until disabled", function()
     local s = helpers.session()
     local bp = s:breakpoint("fib")
