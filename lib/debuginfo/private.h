@@ -227,10 +227,6 @@ char *di_line_file_name(Dwarf_Line_Context ctx, Dwarf_Unsigned version,
 
 void di_free_file_symbols(snare_debuginfo *di) SNARE_HIDDEN;
 
-/* The separate debug file of the object at path (debug_link.c) in out,
-   when the object has no DWARF of its own and one is found. */
-bool di_separate_debug_file(const char *path, char *out, size_t cap)
-    SNARE_HIDDEN;
 /* The alternate file (dwz's .gnu_debugaltlink) of the DWARF file at
    debug_file in out, when it names one (*named) that is found. */
 bool di_alt_debug_file(const char *debug_file, char *out, size_t cap,
