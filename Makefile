@@ -81,9 +81,11 @@ build: generate
 build-asan: generate
 	$(MAKE) -C build $(BUILD_JOBS) config=asan
 
-# The Lua module alone, for the rockspec.
+# What an installed snare runs, for the rockspec: the Lua module, the
+# agent, the helpers of `snare attach` and `starti`, the tour's library.
 module: generate
-	$(MAKE) -C build config=release snare snare_agent examples_demo
+	$(MAKE) -C build config=release snare snare_agent snare_attach \
+		snare_start examples_demo
 
 # -k: every step runs and prints its summary even when an earlier one
 # failed; make still exits non-zero if any did.
@@ -214,14 +216,19 @@ layers:
 	@tools/layers
 
 # Installs the Lua layer, the module and the command-line tool (when there
-# is one) into the directories luarocks passes, and the tour with its
-# example library next to them (what `snare demo` runs when installed).
+# is one) into the directories luarocks passes, the agent and the helper
+# programs beside the module (where bin/snare looks for them:
+# lua/snare/cli/profile.lua's find_agent and find_helper), and the tour
+# with its example library next to them (what `snare demo` runs when
+# installed).
 install:
 	@test -n "$(LUADIR)" && test -n "$(LIBDIR)" || \
 		{ echo "make install needs LUADIR and LIBDIR"; exit 1; }
 	cd lua && find . -name '*.lua' -exec install -D -m 644 {} '$(LUADIR)/{}' \;
 	install -D -m 755 build/lua/snare/core.so '$(LIBDIR)/snare/core.so'
 	install -D -m 755 build/lib/snare_agent.so '$(LIBDIR)/snare/snare_agent.so'
+	install -D -m 755 build/bin/snare_attach '$(LIBDIR)/snare/snare_attach'
+	install -D -m 755 build/bin/snare_start '$(LIBDIR)/snare/snare_start'
 	if [ -f bin/snare ] && [ -n "$(BINDIR)" ]; then \
 		install -D -m 755 bin/snare '$(BINDIR)/snare'; \
 	fi

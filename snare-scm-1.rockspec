@@ -1,6 +1,8 @@
 -- snare-scm-1.rockspec - `luarocks make` from a checkout of this repository.
--- Builds only the Lua module (premake4 + make, see premake5.lua) and
--- installs lua/**.lua, snare/core.so and, when present, bin/snare.
+-- Builds what bin/snare runs (premake4 + make, see premake5.lua and the
+-- Makefile's module and install targets) and installs lua/**.lua,
+-- bin/snare and, beside snare/core.so, the agent (snare_agent.so) and
+-- the helpers of `snare attach` and `starti` (snare_attach, snare_start).
 rockspec_format = "3.0"
 package = "snare"
 version = "scm-1"

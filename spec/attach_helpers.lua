@@ -104,9 +104,11 @@ local function kill(t)
 end
 
 -- `bin/snare attach PID ARGS`, in the foreground: stdout, stderr, status.
-local function attach(t, args, env)
+-- `snare`: another snare command (an installed one) instead.
+local function attach(t, args, env, snare)
   local err = os.tmpname()
-  local pipe = assert(io.popen((env or "") .. " timeout 120 bin/snare attach "
+  local pipe = assert(io.popen((env or "") .. " timeout 120 "
+                               .. (snare or "bin/snare") .. " attach "
                                .. t.pid .. " " .. args .. " 2>" .. err))
   local out = pipe:read("a")
   local _, _, status = pipe:close()

@@ -103,52 +103,12 @@ local function new_figures()
            compressed = 0, snare_changed = 0, gdb_changed = 0 }
 end
 
-local function changed(label, was, now)
-  local count = 0
-  for i = 1, math.max(#was, #now) do
-    if was[i] ~= now[i] then
-      count = count + 1
-      print(string.format("%s line %d: %s\nuncompressed: %s", label, i,
-        now[i], was[i]))
-    end
-  end
-  return count
-end
-
 -- Compares one program of one build in each of its forms.
 local function compare_program(n, cc, level, dir, forms, program)
-  local plain = {}
-  for _, form in ipairs(forms) do
-    local label = string.format("%s-%s %s %s", cc, level, form, program)
-    for kind, commands in pairs {
-        static = questions.static_commands(program),
-        run = questions.run_commands(program) } do
-      local count, g, s = compare.mismatches(commands,
-        form_path(dir, form, program))
-      n.compared = n.compared + #g
-      local must_match = kind == "static" and (cc == "gcc" or level == "O0")
-        or cc == "gcc" and level == "O0"
-      if must_match then
-        n.must_match = n.must_match + count
-        if count > 0 then
-          print(label .. " " .. kind .. ": gdb:\n" .. table.concat(g, "\n")
-                .. "\nsnare:\n" .. table.concat(s, "\n"))
-        end
-      elseif form == "plain" then
-        n.plain = n.plain + count
-      else
-        n.compressed = n.compressed + count
-      end
-      if form == "plain" then
-        plain[kind] = { g = g, s = s }
-      else
-        n.snare_changed = n.snare_changed
-          + changed(label .. " " .. kind .. " snare", plain[kind].s, s)
-        n.gdb_changed = n.gdb_changed
-          + changed(label .. " " .. kind .. " gdb", plain[kind].g, g)
-      end
-    end
-  end
+  questions.compare_forms(n, {
+    cc = cc, level = level, program = program, forms = forms,
+    path = function(form) return form_path(dir, form, program) end,
+    counter = "compressed", without = "uncompressed" })
 end
 
 -- With SNARE_COMPRESSED_FULL set, each compiler at -O0 and -O2, both
@@ -259,8 +219,8 @@ describe("compressed debug sections", function()
           table.unpack(case.args))
         compared = compared + #g
         compressed_mismatches = compressed_mismatches + count
-        snare_changed = snare_changed
-          + changed(program .. " " .. form .. " snare", plain_s, s)
+        snare_changed = snare_changed + questions.changed(
+          program .. " " .. form .. " snare", plain_s, s, "uncompressed")
       end
     end
     print(string.format("FIGURE compressed debug sections (corpus, gcc -O2 "

@@ -104,6 +104,22 @@ describe("separate debug information", function()
       assert.equals("/usr/lib/debug", snare.debug_file_directory())
     end)
 
+  -- A library stripped of its symbol table too (objcopy --strip-all)
+  -- names its static functions as gdb does, from the debug file's.
+  it("names a stripped library's local functions from its debug file",
+    function()
+      local lib_path = string.format("%s/lib/all/liblines.so", dir)
+      local debug = dir .. "/lib/all/liblines.debug"
+      sh("mkdir -p " .. dir .. "/lib/all")
+      sh(string.format("objcopy --only-keep-debug %s %s", fixture, debug))
+      sh(string.format("objcopy --strip-all --add-gnu-debuglink=%s %s %s",
+        debug, fixture, lib_path))
+      local lib <close> = assert(snare.load(lib_path))
+      local quiet = assert(lib:symbol("lines_quiet"))
+      local at = assert(lib:symbol_at(quiet + 1))
+      assert.same({ "lines_quiet", 1 }, { at.name, at.offset })
+    end)
+
   -- (zstd: libdwarf 20210528 reads zlib only; snare inflates zstd
   -- sections itself, lib/debuginfo/zstd_sections.c)
   for _, how in ipairs { "zlib-gabi", "zlib-gnu", "zstd" } do

@@ -10,8 +10,7 @@ local questions = require "spec.parts_questions"
 
 local SOURCES = questions.SOURCES
 local PROGRAMS = questions.PROGRAMS
-local static_commands = questions.static_commands
-local run_commands = questions.run_commands
+local differences, changed = questions.differences, questions.changed
 
 local function sh(cmd)
   assert(os.execute(cmd), cmd)
@@ -69,14 +68,6 @@ local function readelf_has(path, pattern)
   return text:find(pattern, 1, true) ~= nil
 end
 
--- The lines of a debugger's answers that dwz changed: s against plain.
-local function changed_by_dwz(label, plain, s)
-  return (compare.differences(plain, s, function(i)
-    print(string.format("%s line %d: %s\nwithout dwz: %s", label, i, s[i],
-                        plain[i]))
-  end))
-end
-
 -- Figures: lines compared; mismatches with gdb of the questions that must
 -- match (the static ones but at clang -O2, and all at gcc -O0), and of the
 -- others without dwz and with it (issue 11's lines and inlined frames at
@@ -90,53 +81,16 @@ local function new_figures()
            gdb_wrong = 0, snare_changed = 0, gdb_changed = 0 }
 end
 
--- The lines where s differs from g, less those where gdb's answer
--- changed under dwz and s is gdb's answer without it (was_g); and those.
-local function differences(g, s, was_g)
-  return compare.differences(g, s, was_g and function(i)
-    return was_g[i] ~= g[i] and was_g[i] == s[i]
-  end)
-end
-
 -- Compares one program of one build (cc, level) in its three forms.
 local function compare_program(n, cc, level, dirs, program)
-  local plain = {}
-  for _, how in ipairs { "plain", "multi", "single" } do
-    local label = string.format("%s-%s %s %s", cc, level, how, program)
-    for kind, commands in pairs { static = static_commands(program),
-                                  run = run_commands(program) } do
-      local _, g, s = compare.mismatches(commands,
-        dirs[how] .. "/" .. program)
-      local was = plain[kind]
-      local count, gdb_wrong = differences(g, s, was and was.g)
-      n.compared = n.compared + #g
-      n.gdb_wrong = n.gdb_wrong + gdb_wrong
-      -- (clang -O2 starts part_volume inside its inlined part_face: gdb
-      -- reports `break part_volume` at parts.h's line, snare at parts.c's,
-      -- with or without dwz, issue 11's inlined breakpoints)
-      local must_match = kind == "static" and (cc == "gcc" or level == "O0")
-        or cc == "gcc" and level == "O0"
-      if must_match then
-        n.must_match = n.must_match + count
-        if count > 0 then
-          print(label .. ": gdb:\n" .. table.concat(g, "\n")
-                .. "\nsnare:\n" .. table.concat(s, "\n"))
-        end
-      elseif how == "plain" then
-        n.plain = n.plain + count
-      else
-        n.dwz = n.dwz + count
-      end
-      if how == "plain" then
-        plain[kind] = { g = g, s = s }
-      else
-        n.snare_changed = n.snare_changed
-          + changed_by_dwz(label .. " " .. kind .. " snare", was.s, s)
-        n.gdb_changed = n.gdb_changed
-          + changed_by_dwz(label .. " " .. kind .. " gdb", was.g, g)
-      end
-    end
-  end
+  -- (clang -O2 starts part_volume inside its inlined part_face: gdb
+  -- reports `break part_volume` at parts.h's line, snare at parts.c's,
+  -- with or without dwz, issue 11's inlined breakpoints)
+  questions.compare_forms(n, {
+    cc = cc, level = level, program = program,
+    forms = { "plain", "multi", "single" },
+    path = function(how) return dirs[how] .. "/" .. program end,
+    counter = "dwz", gdb_wrong = true, without = "without dwz" })
 end
 
 -- The fixture builds compared: with SNARE_DWZ_FULL set, each compiler at
@@ -259,7 +213,7 @@ describe("dwz-compressed debug information", function()
           else
             n.dwz = n.dwz + count
             n.snare_changed = n.snare_changed
-              + changed_by_dwz(label .. " snare", plain.s, s)
+              + changed(label .. " snare", plain.s, s, "without dwz")
           end
           if count > 0 then
             print(label .. ": gdb:\n" .. table.concat(g, "\n")

@@ -1,7 +1,10 @@
 -- parts_questions.lua - what the specs ask of spec/fixtures/dwz's two
 -- programs (inventory and orders, which share parts.h and parts.c) to
 -- compare a build's answers with gdb's and with another build's: dwz's
--- (dwz_spec) and compressed sections' (compressed_debug_spec).
+-- (dwz_spec) and compressed sections' (compressed_debug_spec), and the
+-- comparison of a build's forms both make (compare_forms).
+local compare = require "spec.gdb_compare"
+
 local M = {}
 
 M.SOURCES = "spec/fixtures/dwz/"
@@ -86,6 +89,78 @@ function M.run_commands(program)
     list[#list + 1] = c
   end
   return list
+end
+
+--- The lines of a debugger's answers that a form changed: `now` against
+-- the plain build's `was`, each printed after `label`, the plain one
+-- named `without` ("without dwz").
+function M.changed(label, was, now, without)
+  return (compare.differences(was, now, function(i)
+    print(string.format("%s line %d: %s\n%s: %s", label, i, now[i], without,
+                        was[i]))
+  end))
+end
+
+--- The lines where s differs from g, less those where gdb's answer
+-- changed from the plain build's (was_g) and s is gdb's plain answer;
+-- and those (gdb 13 under dwz).
+function M.differences(g, s, was_g)
+  return compare.differences(g, s, was_g and function(i)
+    return was_g[i] ~= g[i] and was_g[i] == s[i]
+  end)
+end
+
+--- Compares one program of one build (`opts.cc`, `opts.level`) in each
+-- of its forms (`opts.forms`, "plain" first: the build as compiled; the
+-- program of a form at `opts.path(form)`) with gdb, and with the plain
+-- form's answers, adding to the figures `n`: lines compared;
+-- mismatches with gdb where all must match (the static questions but
+-- at clang -O2, where `break part_volume` differs: issue 11's inlined
+-- breakpoints; all at gcc -O0), elsewhere in the plain form (`plain`)
+-- and in the others (`n[opts.counter]`); with `opts.gdb_wrong`, the
+-- lines where gdb's answer changed and snare's is gdb's plain one
+-- (`gdb_wrong`, not mismatches); the lines of snare's and of gdb's
+-- answers the form changed (`snare_changed`, `gdb_changed`; printed
+-- with the plain form named `opts.without`).
+function M.compare_forms(n, opts)
+  local plain = {}
+  for _, form in ipairs(opts.forms) do
+    local label = string.format("%s-%s %s %s", opts.cc, opts.level, form,
+                                opts.program)
+    for kind, commands in pairs { static = M.static_commands(opts.program),
+                                  run = M.run_commands(opts.program) } do
+      local _, g, s = compare.mismatches(commands, opts.path(form))
+      local was = plain[kind]
+      local count, gdb_wrong = M.differences(g, s,
+                                             opts.gdb_wrong and was and was.g)
+      n.compared = n.compared + #g
+      if opts.gdb_wrong then
+        n.gdb_wrong = n.gdb_wrong + gdb_wrong
+      end
+      local must_match = kind == "static"
+        and (opts.cc == "gcc" or opts.level == "O0")
+        or opts.cc == "gcc" and opts.level == "O0"
+      if must_match then
+        n.must_match = n.must_match + count
+        if count > 0 then
+          print(label .. " " .. kind .. ": gdb:\n" .. table.concat(g, "\n")
+                .. "\nsnare:\n" .. table.concat(s, "\n"))
+        end
+      elseif form == "plain" then
+        n.plain = n.plain + count
+      else
+        n[opts.counter] = n[opts.counter] + count
+      end
+      if form == "plain" then
+        plain[kind] = { g = g, s = s }
+      else
+        n.snare_changed = n.snare_changed + M.changed(
+          label .. " " .. kind .. " snare", was.s, s, opts.without)
+        n.gdb_changed = n.gdb_changed + M.changed(
+          label .. " " .. kind .. " gdb", was.g, g, opts.without)
+      end
+    end
+  end
 end
 
 return M

@@ -14,6 +14,7 @@
 #include "code/elf_symbols.h"
 #include "code/plt_names.h"
 #include "code/unwind_entries.h"
+#include "debuginfo/debuginfo.h"
 #include "internal/loader.h"
 
 /* Code a symbol claims: [start, end), run-time addresses. */
@@ -430,30 +431,79 @@ static void candidates_free(candidates *found) {
   free(found->resolvers);
 }
 
+/* Appends the symbols of elf's sections of type `wanted_type` (SHT_SYMTAB
+   or SHT_DYNSYM); *seen tells whether it has one. False only when memory
+   runs out. */
+static bool collect_tables(Elf *elf, GElf_Word wanted_type, uint64_t bias,
+                           candidates *found, bool *seen) {
+  Elf_Data *versions = wanted_type == SHT_DYNSYM ? find_versions(elf) : NULL;
+  *seen = false;
+  for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn != NULL;
+       scn = elf_nextscn(elf, scn)) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) == NULL || shdr.sh_type != wanted_type)
+      continue;
+    *seen = true;
+    if (!collect_section(elf, scn, &shdr, versions, bias, found))
+      return false;
+  }
+  return true;
+}
+
+/* A file opened for its symbols: the descriptor and libelf's handle, whose
+   string tables the candidates' names point into until it is closed. */
+typedef struct symbol_source {
+  int fd;
+  Elf *elf;
+} symbol_source;
+
+static symbol_source source_open(const char *file) {
+  symbol_source source = {.fd = snare_os_file_open(file)};
+  if (source.fd >= 0)
+    source.elf = elf_begin(source.fd, ELF_C_READ, NULL);
+  return source;
+}
+
+static void source_close(symbol_source *source) {
+  if (source->elf != NULL)
+    elf_end(source->elf);
+  if (source->fd >= 0)
+    snare_os_file_close(source->fd);
+}
+
+/* The object's .symtab, or when it was stripped, its separate debug
+   file's (gdb reads the local functions there: ld.so's dl_main, not
+   sub_1bfc0), then its .dynsym. The debug file, when read, is left open
+   in *debug. False only when memory runs out. */
+static bool collect_symbols(const char *file, Elf *elf, uint64_t bias,
+                            candidates *found, symbol_source *debug) {
+  bool has_symtab, seen;
+  if (!collect_tables(elf, SHT_SYMTAB, bias, found, &has_symtab))
+    return false;
+  char path[4096];
+  if (!has_symtab &&
+      snare_debuginfo_separate_file(file, path, sizeof path)) {
+    *debug = source_open(path);
+    if (debug->elf != NULL &&
+        !collect_tables(debug->elf, SHT_SYMTAB, bias, found, &seen))
+      return false;
+  }
+  return collect_tables(elf, SHT_DYNSYM, bias, found, &seen);
+}
+
 snare_status snare_elf_symbols_read(const char *file, uint64_t bias,
                                     snare_elf_symbols *out) {
   *out = (snare_elf_symbols){0};
   if (elf_version(EV_CURRENT) == EV_NONE)
     return SNARE_OK;
-  int fd = snare_os_file_open(file);
-  if (fd < 0)
+  symbol_source object = source_open(file), debug = {.fd = -1};
+  if (object.fd < 0)
     return SNARE_OK;
-  Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
-  Elf_Data *versions = elf != NULL ? find_versions(elf) : NULL;
+  Elf *elf = object.elf;
   candidates found = {0};
   snare_status status = SNARE_OK;
-  for (Elf_Scn *scn = elf ? elf_nextscn(elf, NULL) : NULL; scn != NULL;
-       scn = elf_nextscn(elf, scn)) {
-    GElf_Shdr shdr;
-    if (gelf_getshdr(scn, &shdr) == NULL ||
-        (shdr.sh_type != SHT_SYMTAB && shdr.sh_type != SHT_DYNSYM))
-      continue;
-    Elf_Data *own = shdr.sh_type == SHT_DYNSYM ? versions : NULL;
-    if (!collect_section(elf, scn, &shdr, own, bias, &found)) {
-      status = SNARE_NO_MEMORY;
-      break;
-    }
-  }
+  if (elf != NULL && !collect_symbols(file, elf, bias, &found, &debug))
+    status = SNARE_NO_MEMORY;
   if (status == SNARE_OK && elf != NULL && !add_plt_names(elf, bias, &found))
     status = SNARE_NO_MEMORY;
   if (status == SNARE_OK && elf != NULL &&
@@ -464,9 +514,8 @@ snare_status snare_elf_symbols_read(const char *file, uint64_t bias,
     status = build(&found, out);
   }
   candidates_free(&found);
-  if (elf != NULL)
-    elf_end(elf);
-  snare_os_file_close(fd);
+  source_close(&debug);
+  source_close(&object);
   if (status != SNARE_OK)
     snare_elf_symbols_free(out);
   return status;

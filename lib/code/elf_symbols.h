@@ -46,7 +46,8 @@ typedef struct snare_elf_symbols {
 
 /*
  * Reads the FUNC and OBJECT symbols of nonzero size defined in a section
- * of the ELF file at `file`, from .symtab and .dynsym (skipping hidden
+ * of the ELF file at `file`, from .symtab (a stripped file's separate
+ * debug file's, snare_debuginfo_separate_file) and .dynsym (skipping hidden
  * symbol versions and IFUNC resolvers, which are not the function they
  * pick), adding `bias` to each value. A mangled C++ name is also entered
  * demangled, as its qualified name and as its full signature. Functions

@@ -239,7 +239,7 @@ static bool by_debuglink(const object_links *links, const char *object,
   return false;
 }
 
-bool di_separate_debug_file(const char *path, char *out, size_t cap)
+bool snare_debuginfo_separate_file(const char *path, char *out, size_t cap)
 {
   char object[4096];
   object_links links;

@@ -103,7 +103,7 @@ snare_status snare_debuginfo_open(const char *path, uint64_t bias,
     return SNARE_INVALID_ARGUMENT;
   const char *object = path; /* its code, for the prologue analysis */
   char separate[4096];
-  if (di_separate_debug_file(path, separate, sizeof separate))
+  if (snare_debuginfo_separate_file(path, separate, sizeof separate))
     path = separate;
   snare_debuginfo *di = calloc(1, sizeof *di);
   if (!di || !(di->file = strdup(path))) {

@@ -58,6 +58,12 @@ const char *snare_debuginfo_alt_file(const snare_debuginfo *di) SNARE_HIDDEN;
 /* Releases everything, including libdwarf's state. NULL is accepted. */
 void snare_debuginfo_close(snare_debuginfo *di) SNARE_HIDDEN;
 
+/* The separate debug file of the object at path (debug_link.c) in out,
+   when the object has no DWARF of its own and one is found; its symbol
+   table names what the object's stripped one no longer does. */
+bool snare_debuginfo_separate_file(const char *path, char *out, size_t cap)
+    SNARE_HIDDEN;
+
 /* gdb's name of source file path (a line's file) at addr: path without
    the unit's compilation directory; NOT_FOUND where no unit holds addr. */
 snare_status snare_debuginfo_source_name(const snare_debuginfo *di,

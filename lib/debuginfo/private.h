@@ -194,8 +194,9 @@ Dwarf_Die di_key_die(Dwarf_Debug dbg, Dwarf_Off key) SNARE_HIDDEN;
 /* The DIE an attribute refers to (type, abstract origin...), in whichever
    file, or NULL; the caller deallocates it. */
 Dwarf_Die di_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at) SNARE_HIDDEN;
-/* The link-time address of a location that is one DW_OP_addr: a
-   variable of static storage (type_lookup.c). */
+/* The link-time address of a location that is one DW_OP_addr (or
+   DW_OP_addrx, its .debug_addr entry): a variable of static storage
+   (type_lookup.c). */
 bool di_static_address(Dwarf_Die die, uint64_t *out) SNARE_HIDDEN;
 /* A unit's DW_AT_comp_dir (in the section's data), or NULL. */
 const char *di_comp_dir(Dwarf_Die cu) SNARE_HIDDEN;
@@ -227,10 +228,6 @@ char *di_line_file_name(Dwarf_Line_Context ctx, Dwarf_Unsigned version,
 
 void di_free_file_symbols(snare_debuginfo *di) SNARE_HIDDEN;
 
-/* The separate debug file of the object at path (debug_link.c) in out,
-   when the object has no DWARF of its own and one is found. */
-bool di_separate_debug_file(const char *path, char *out, size_t cap)
-    SNARE_HIDDEN;
 /* The alternate file (dwz's .gnu_debugaltlink) of the DWARF file at
    debug_file in out, when it names one (*named) that is found. */
 bool di_alt_debug_file(const char *debug_file, char *out, size_t cap,

@@ -317,9 +317,16 @@ bool di_static_address(Dwarf_Die die, uint64_t *out)
                                    NULL) == DW_DLV_OK &&
          ops == 1 &&
          dwarf_get_location_op_value_c(desc, 0, &op, &o1, &o2, &o3, &branch,
-                                       NULL) == DW_DLV_OK &&
-         op == DW_OP_addr;
-    *out = o1;
+                                       NULL) == DW_DLV_OK;
+    /* DWARF 5's index into the unit's .debug_addr (clang's statics and
+       globals; gcc writes DW_OP_addr) */
+    bool indexed = op == DW_OP_addrx || op == DW_OP_GNU_addr_index;
+    Dwarf_Addr entry = 0;
+    if (ok && indexed)
+      ok = dwarf_debug_addr_index_to_addr(die, o1, &entry, NULL) ==
+           DW_DLV_OK;
+    ok = ok && (indexed || op == DW_OP_addr);
+    *out = indexed ? entry : o1;
   }
   if (head)
     dwarf_loc_head_c_dealloc(head);

@@ -35,16 +35,11 @@ local function absolute(path)
   return (cwd or ".") .. "/" .. path
 end
 
--- The helper next to the agent (build/bin beside build/lib), or
+-- The helper next to the agent (profile.find_helper), or
 -- $SNARE_ATTACH_HELPER.
 local function find_helper(agent)
-  local explicit = os.getenv("SNARE_ATTACH_HELPER")
-  if explicit then
-    return explicit
-  end
-  local dir = agent:match("^(.*)/[^/]*$") or "."
-  return shell.first_file { dir .. "/../bin/snare_attach",
-                            dir .. "/snare_attach" }
+  return os.getenv("SNARE_ATTACH_HELPER")
+    or profile.find_helper(agent, "snare_attach")
 end
 
 --- Runs `script` (a controller script, see snare.agent) with `args`

@@ -57,11 +57,21 @@ end
 -- gdb's line for a process that ended by itself.
 local Signals = require "snare.cli.program_signals"
 
+-- The Lua interpreter running snare: the first word of its command line
+-- (arg's lowest index; luarocks' wrapper puts `-e CODE` after it).
+local function interpreter()
+  local first = -1
+  while arg and arg[first - 1] do
+    first = first - 1
+  end
+  return arg and arg[first] or "lua5.4"
+end
+
 -- The shell command of the prompt at starti's held stop
 -- (snare.cli.held_start) with its arguments.
 local function held_prompt(state_path, queue, next_line, opts, interactive,
                            carry_path)
-  local words = { arg and arg[-1] or "lua5.4",
+  local words = { interpreter(),
                   package.searchpath("snare.cli.held_start", package.path),
                   package.path, package.cpath, state_path, queue,
                   tostring(next_line), opts.batch and "1" or "0",

@@ -34,6 +34,15 @@ end
 
 profile.find_agent = find_agent
 
+--- The helper program `name` (snare_attach, snare_start) beside the
+-- agent at `agent`: a checkout's build/bin/NAME for
+-- build/lib/snare_agent.so, an installed snare/NAME beside
+-- snare/snare_agent.so (the rockspec's `make install`); or nil.
+function profile.find_helper(agent, name)
+  local dir = agent:match("^(.*)/[^/]*$") or "."
+  return shell.first_file { dir .. "/../bin/" .. name, dir .. "/" .. name }
+end
+
 -- The file `program` runs as: itself when it names a path, else the
 -- first match on $PATH (as the shell finds it); nil if none.
 local function program_file(program)
@@ -136,8 +145,7 @@ function profile.run_agent(script, args, command, follow_exec, at_main,
   local words = { "exec", "env" }
   local setting = quote
   if held_prompt then
-    local helper = shell.first_file {
-      (agent:match("^(.*)/[^/]*$") or ".") .. "/../bin/snare_start" }
+    local helper = profile.find_helper(agent, "snare_start")
     if not helper then
       return fail("the start helper (snare_start) is not built")
     end

@@ -17,11 +17,12 @@ local carry = {}
 
 --- Breakpoint `bp`'s hit count as gdb's (`note`: its prompt note): the
 -- crossings but those where its condition was false (in Lua, or in the
--- core's native program), and those of its earlier settings in an
--- object the loader has closed since (note.hits_before).
+-- core's native program), the steps that ended on it (note.landed), and
+-- those of its earlier settings in an object the loader has closed since
+-- (note.hits_before).
 function carry.hits(bp, note)
   return math.max(0, bp.hits - (note.untrue or 0) - (bp.native_rejected or 0))
-         + (note.hits_before or 0)
+         + (note.landed or 0) + (note.hits_before or 0)
 end
 
 --- The state of the prompt `dbg` to carry: `made` lists {line =, id =}
@@ -100,6 +101,7 @@ function carry.started(dbg)
   for _, note in pairs(dbg.notes) do
     note.earlier_hits = nil
     note.untrue = nil -- (the new process's crossings are counted anew)
+    note.landed = nil
     note.hits_before = nil
   end
 end

@@ -38,8 +38,9 @@ local function step_over(dbg)
   return stop
 end
 
--- Repeats `step` (a function returning a stop) up to n times, until a
--- stop of another kind; shows the last stop.
+-- Repeats `step` (a function returning a stop, and true when the count
+-- ends there) up to n times, until a stop of another kind; shows the
+-- last stop.
 local function repeat_steps(dbg, args, step)
   dbg:require_stopped()
   local n = count(dbg, args)
@@ -56,8 +57,9 @@ local function repeat_steps(dbg, args, step)
   end
   local stop
   for _ = 1, n do
-    stop = step(dbg)
-    if stop.kind ~= "step" and stop.kind ~= "breakpoint" then
+    local ended
+    stop, ended = step(dbg)
+    if ended or stop.kind ~= "step" and stop.kind ~= "breakpoint" then
       break
     end
   end
@@ -80,14 +82,61 @@ local function lineless(dbg)
   dbg:out("which has no line number information.")
 end
 
--- A line-stepping command: session method `method`, N times.
+-- Whether the condition `text` of a breakpoint holds in frame 0 of the
+-- stop (gdb's truth; one that fails to evaluate stops, as gdb's does).
+local function holds_at_stop(dbg, text)
+  local selected = dbg.frame_index
+  dbg.frame_index = 0
+  local ok, truth = pcall(function()
+    return expr.truth(dbg:evaluate(text))
+  end)
+  dbg.frame_index = selected
+  return not ok or truth
+end
+
+-- A line step that ends where a breakpoint of the prompt is, as gdb
+-- takes it: that breakpoint's hit (`Breakpoint 2, main () at t.c:7`,
+-- counted, a temporary one deleted) when it is enabled, its condition
+-- holds and no crossing is left to ignore (an ignored one still counts);
+-- the core reports only the breakpoints a step crosses on its way. True
+-- with it: the step's count ends there.
+local function landed(dbg, stop)
+  if stop.kind ~= "step" or stop.watchpoint_id then
+    return stop
+  end
+  for _, bp in ipairs(dbg.session:breakpoints()) do
+    local note = dbg.notes[bp.id]
+    local here = false
+    for _, address in ipairs(note and bp.enabled and bp.addresses or {}) do
+      here = here or address == stop.pc
+    end
+    if here and (not note.condition or holds_at_stop(dbg, note.condition))
+    then
+      note.landed = (note.landed or 0) + 1
+      if (note.ignore or 0) > 0 then
+        note.ignore = note.ignore - 1
+      else
+        stop.kind, stop.breakpoint_id, stop.breakpoint = "breakpoint", bp.id,
+                                                         bp
+        if note.temporary then
+          bp:clear()
+        end
+        return stop, true
+      end
+    end
+  end
+  return stop
+end
+
+-- A line-stepping command: session method `method`, N times; a step
+-- that ends on a breakpoint ends the count there, as gdb's.
 local function line_step(method)
   return function(dbg, args)
     repeat_steps(dbg, args, function()
       if method == "step_line" or method == "next" then
         lineless(dbg)
       end
-      return dbg.session[method](dbg.session)
+      return landed(dbg, dbg.session[method](dbg.session))
     end)
   end
 end
