@@ -129,8 +129,13 @@ void snare_lua_push_stop(lua_State *L, int sidx, const snare_stop *stop)
     setstring(L, "file", shown.file);
     setinteger(L, "line", shown.line);
     setstring(L, "func", shown.function);
+    setinteger(L, "inline_hidden", stop->inline_hidden);
   } else {
     snare_lua_set_source_fields(L, stop->pc);
+  }
+  if (stop->step_frame != SNARE_STEPPED_FRAME_UNKNOWN) {
+    lua_pushboolean(L, stop->step_frame == SNARE_STEPPED_FRAME_KEPT);
+    lua_setfield(L, -2, "step_frame_kept");
   }
   set_condition_error(L, sidx, stop);
   set_regs(L, sidx, stop);

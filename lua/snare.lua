@@ -413,7 +413,14 @@ snare.sigints = core.sigints
 -- `breakpoint_id`; `breakpoints` and `breakpoint_ids`, every breakpoint at
 -- that address whose condition said stop (each one counted its hit and
 -- stop; `breakpoint` is the first set); `file`, `line` (DWARF) and `func` (DWARF, else the
--- ELF symbol) when known; for signals `signal` ("SIGSEGV"), `signal_number`,
+-- ELF symbol) when known; `inline_hidden`, the number of inlined calls
+-- that begin at the pc and that the stop shows as their call site (the
+-- file, line and func of their caller), when there are any;
+-- `step_frame_kept` after a line step (`s:step_line()`, `s:next()`) in
+-- code with DWARF functions: true when it stopped in the frame it last
+-- stepped through (where it began, or last passed the middle of a line:
+-- gdb's step frame) and in the function it began in, where gdb shows the
+-- stop by its source line alone; for signals `signal` ("SIGSEGV"), `signal_number`,
 -- `signal_code`, `fault_address`; for exits `return_value` (the uint64)
 -- and `value` (the C int: low 32 bits, sign-extended), also after
 -- `s:finish()` (the function's result); `error` when a

@@ -166,6 +166,14 @@ SNARE_API const char *snare_stop_reason_text(snare_stop_reason reason);
 /* Breakpoints a stop names at most (further ones are counted only). */
 #define SNARE_STOP_BREAKPOINTS 16
 
+/* Where a line step stopped, against the frame it stepped
+   (snare_stop.step_frame). */
+typedef enum snare_stepped_frame {
+  SNARE_STEPPED_FRAME_UNKNOWN = 0, /* no line step, or no DWARF function */
+  SNARE_STEPPED_FRAME_KEPT,        /* the same frame and function */
+  SNARE_STEPPED_FRAME_CHANGED      /* another frame or function */
+} snare_stepped_frame;
+
 typedef struct snare_stop {
   snare_stop_kind kind;
   snare_stop_reason reason;
@@ -201,6 +209,12 @@ typedef struct snare_stop {
      source frames are left out of the stop's place and backtrace, and a
      step into enters one of them without running. */
   unsigned inline_hidden;
+  /* A line step's (step, next) stop: whether it is in the frame the
+     step last stepped through (gdb's step frame: where the step began,
+     or where it last passed the middle of a line) and in the function
+     it began in, as gdb asks before it shows a step's stop by its
+     source line alone. */
+  snare_stepped_frame step_frame;
 } snare_stop;
 
 /* ------------------------------------------------------------------ */

@@ -35,6 +35,7 @@ void snare_step_done(snare_stop *stop) {
   stop->kind = SNARE_STOP_STEP;
   stop->reason = SNARE_REASON_STEP_DONE;
   stop->breakpoint = 0;
+  stop->step_frame = SNARE_STEPPED_FRAME_UNKNOWN; /* a line step sets it */
 }
 
 static void clear_all(snare_session *session, const int *ids, size_t n) {

@@ -19,6 +19,16 @@
    stepped before its call of the lookup (glibc's take some 40). */
 #define MAX_RESOLVER_STEPS 256
 
+/* A source frame as gdb identifies one: the physical frame's CFA, how
+   many inlined calls deep it is, its function, and the out-of-line
+   function hosting it (function NULL: no DWARF function there). */
+typedef struct shown_frame {
+  uint64_t cfa;
+  unsigned depth;
+  const char *function;
+  const char *host;
+} shown_frame;
+
 /* What gdb calls the step info: the range being stepped, the line it
    belongs to (0: any statement start stops) and the frame. */
 typedef struct stepper {
@@ -32,6 +42,10 @@ typedef struct stepper {
   uint64_t pc, sp; /* where the stepped thread is now */
   unsigned depth;  /* inlined calls around the stepped frame's code */
   unsigned hidden; /* inlined calls the stop hides (gdb's call site stop) */
+  /* gdb's step frame: shown where the step began, or where it last
+     passed the middle of a line (set_step_info) */
+  shown_frame frame;
+  const char *start_host; /* the function the step began in */
 } stepper;
 
 /* Outcome of one decision. */
@@ -61,17 +75,41 @@ static unsigned inline_entries(uint64_t pc, const char **file,
   return di ? snare_debuginfo_inline_entries(di, pc, file, line) : 0;
 }
 
+static bool same_string(const char *a, const char *b) {
+  return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* gdb's frame identity, by the function of an inlined call (its block) */
+static bool same_frame(const shown_frame *a, const shown_frame *b) {
+  return a->cfa == b->cfa && a->depth == b->depth &&
+         same_string(a->function, b->function);
+}
+
+/* The frame shown at the pc, with st->hidden inlined calls hidden. */
+static shown_frame frame_shown(const stepper *st) {
+  snare_debuginfo_frame frames[SNARE_INLINE_DEPTH_MAX];
+  const snare_debuginfo *di = debuginfo_at(st->pc);
+  size_t n = di ? snare_debuginfo_frames_at(di, st->pc, frames,
+                                            SNARE_INLINE_DEPTH_MAX)
+                : 0;
+  size_t kept = n < SNARE_INLINE_DEPTH_MAX ? n : SNARE_INLINE_DEPTH_MAX;
+  shown_frame shown = {st->cfa, 0, NULL, NULL};
+  if (kept > st->hidden) {
+    shown.depth = (unsigned)(n - 1 - st->hidden);
+    shown.function = frames[st->hidden].function;
+    shown.host = frames[kept - 1].function;
+  }
+  return shown;
+}
+
 static void refresh(stepper *st, const snare_line_info *li, bool keep_line) {
   st->range_start = li->start;
   st->range_end = li->end;
   if (!keep_line) {
     st->file = li->file;
     st->line = li->line;
+    st->frame = frame_shown(st);
   }
-}
-
-static bool same_file(const char *a, const char *b) {
-  return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
 static snare_status read_position(stepper *st) {
@@ -120,7 +158,7 @@ static uint64_t joined_end(const stepper *st) {
     unsigned call_line;
     if (snare_line_at(end, &li) != SNARE_OK || li.start != end ||
         li.end <= end || li.line != st->line ||
-        !same_file(li.file, st->file) ||
+        !same_string(li.file, st->file) ||
         inline_entries(end, &call_file, &call_line) != 0 ||
         inline_depth(end) != st->depth)
       break;
@@ -498,7 +536,7 @@ static snare_status decide(stepper *st, bool frame_changed, verdict *v) {
     /* an inlined call from the stepped frame: gdb stops at its call
        site when that is another line; on the line being stepped, step
        goes into it and next through it */
-    bool same = call_line == st->line && same_file(call_file, st->file);
+    bool same = call_line == st->line && same_string(call_file, st->file);
     if (st->mode == SNARE_STEP_OVER && same)
       return SNARE_OK;
     st->hidden = st->mode == SNARE_STEP_INTO && same ? entered - 1 : entered;
@@ -515,9 +553,13 @@ static snare_status decide(stepper *st, bool frame_changed, verdict *v) {
   }
   st->depth = shown; /* returned from inlined calls, or from the frame */
   st->hidden = entered;
+  /* (gdb's frame change: out of the frame, or into another inlined
+     call's frame than the one stepped, as out of one to its caller) */
+  shown_frame now = frame_shown(st);
+  frame_changed = frame_changed || !same_frame(&now, &st->frame);
   bool keep_line = false;
   if (st->pc == li.start &&
-      (li.line != st->line || !same_file(li.file, st->file))) {
+      (li.line != st->line || !same_string(li.file, st->file))) {
     if (!li.not_stmt) {
       int answer = ask_stop(st);
       if (answer != 0) {
@@ -619,7 +661,10 @@ static snare_status start(stepper *st, snare_step_mode mode) {
   unsigned hidden = hidden_at_start(st);
   unsigned depth = inline_depth(st->pc);
   st->depth = depth >= hidden ? depth - hidden : 0;
+  st->hidden = hidden;
   refresh(st, &li, false);
+  st->hidden = 0;
+  st->start_host = st->frame.host;
   snare_line_info shown;
   if (hidden > 0 && snare_source_frame_at(st->pc, hidden, &shown) == SNARE_OK) {
     st->file = shown.file;
@@ -632,6 +677,21 @@ static snare_status start(stepper *st, snare_step_mode mode) {
     st->line = 0;
   }
   return SNARE_OK;
+}
+
+/*
+ * gdb shows a line step's stop by its source line alone when it is in
+ * the step frame and in the function the step began in (print_stop_event);
+ * a step that left an inlined call through the middle of its caller's
+ * line has that caller as its step frame by then.
+ */
+static snare_stepped_frame stepped_frame(const stepper *st) {
+  shown_frame now = frame_shown(st);
+  if (now.function == NULL || st->frame.function == NULL)
+    return SNARE_STEPPED_FRAME_UNKNOWN;
+  bool kept = same_frame(&now, &st->frame) &&
+              same_string(now.host, st->start_host);
+  return kept ? SNARE_STEPPED_FRAME_KEPT : SNARE_STEPPED_FRAME_CHANGED;
 }
 
 /* The inlined frames the subject shows at its stop (0: its function). */
@@ -670,6 +730,7 @@ snare_status snare_step_run(const snare_step_subject *subject,
   }
   if ((status = start(&st, mode)) != SNARE_OK)
     return status;
+  bool line_step = mode != SNARE_STEP_OUT;
   if (mode == SNARE_STEP_OUT)
     st.mode = SNARE_STEP_OVER;
   mode = st.mode;
@@ -698,6 +759,8 @@ snare_status snare_step_run(const snare_step_subject *subject,
   if (status == SNARE_OK && v == STOP_HERE) {
     snare_step_done(stop);
     stop->inline_hidden = subject->thread->stop.inline_hidden = st.hidden;
+    if (line_step)
+      stop->step_frame = stepped_frame(&st);
   }
   return status;
 }

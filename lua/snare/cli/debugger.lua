@@ -210,9 +210,13 @@ function Debugger:show_stop(stop)
     end
   end, stop, {
     notes = self.notes, frame = frame,
-    -- a step that stays in its frame shows the line alone
-    same_frame = previous ~= nil and previous.func == stop.func
-      and previous_cfa ~= nil and previous_cfa == self.stop_cfa,
+    -- a step that stays in its frame shows the line alone (a line
+    -- step knows the frame it stepped: it may leave an inlined call
+    -- for its caller's line and still be in it, as gdb's step frame)
+    same_frame = stop.step_frame_kept
+      or stop.step_frame_kept == nil and previous ~= nil
+        and previous.func == stop.func
+        and previous_cfa ~= nil and previous_cfa == self.stop_cfa,
   })
   if stop.kind == "exit" then
     self:record(value)

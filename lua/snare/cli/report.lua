@@ -161,8 +161,10 @@ local function show_location(out, stop, frame, heading, prefix)
   if stop.file and stop.line then
     local row = snare.line_at(pc)
     -- (gdb's frame_show_address: inside, or at a row that starts no
-    -- statement, as gcc -O2 and clang -O0 leave after calls)
-    local inside = not row or row.address ~= pc or row.not_stmt
+    -- statement, as gcc -O2 and clang -O0 leave after calls; never at
+    -- the call site of hidden inlined calls, a line with no pc of its own)
+    local inside = not stop.inline_hidden
+      and (not row or row.address ~= pc or row.not_stmt)
     if heading then
       local where = frame and report.frame_text(frame)
         or string.format("%s () at %s", stop.func or "??",

@@ -171,7 +171,11 @@ local function finish(dbg, args)
   local index = dbg.frame_index or 0
   local frame = dbg:selected_frame()
   local caller = index > 0 and dbg.session:frame(index + 1)
-  if index > 0 and not caller then
+  -- (a program's backtrace ends at main, as gdb's: main is its
+  -- outermost frame, which finish does not leave)
+  local outermost_main = index == 0 and frame and frame.func == "main"
+    and not dbg.session:frame(1)
+  if index > 0 and not caller or outermost_main then
     dbg:fail('"finish" not meaningful in the outermost frame.')
   end
   if frame and not dbg.batch then -- gdb says it to a terminal or a pipe

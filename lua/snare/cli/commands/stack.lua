@@ -11,6 +11,19 @@ local function frames(dbg, message)
   return dbg.session:backtrace()
 end
 
+-- Whether frame i of list (1: the innermost) shows the line of an
+-- inlined call, which has no pc of its own: a caller of an inlined
+-- frame, or the innermost where the stop hides the inlined calls that
+-- begin at its pc (gdb's frame_show_address).
+local function at_call_site(dbg, list, i)
+  if i > 1 then
+    return list[i - 1].inlined
+  end
+  local stop = dbg.stop
+  return stop ~= nil and stop.inline_hidden ~= nil and list[1] ~= nil
+    and stop.pc == list[1].pc
+end
+
 -- The integer C expression `text` is, as gdb reads a count or a level
 -- (truncated).
 local function number_of(dbg, text)
@@ -37,7 +50,7 @@ local function backtrace(dbg, args)
       end
       break
     end
-    dbg:out(report.stack_frame(list[i], i > 1 and list[i - 1].inlined))
+    dbg:out(report.stack_frame(list[i], at_call_site(dbg, list, i)))
     if full then
       frame_values.frame_locals(dbg, list[i])
     end
@@ -53,7 +66,7 @@ local function select(dbg, n, message)
   end
   dbg.frame_index, dbg.listed = n, nil
   -- the caller of an inlined call shows no address, as in bt
-  dbg:out(report.stack_frame(frame, n > 0 and list[n].inlined))
+  dbg:out(report.stack_frame(frame, at_call_site(dbg, list, n + 1)))
   if frame.file and frame.line then
     source.show(function(text) dbg:out(text) end, frame.file, frame.line)
   end
