@@ -1347,6 +1347,8 @@ typedef struct snare_type_info {
   bool declaration; /* an incomplete struct, union or enum */
   bool prototyped;  /* FUNCTION: declared with its parameters */
   bool varargs;     /* FUNCTION: ends in "..." */
+  bool object_param; /* FUNCTION: a C++ method's, its first parameter the
+                        object (artificial: `this`) */
   snare_type target; /* pointee, element, aliased or qualified type,
                         return type, enum's underlying type */
   size_t count;    /* ARRAY: elements of this dimension (0: unknown) */
@@ -1389,7 +1391,8 @@ typedef enum snare_type_part_kind {
   SNARE_PART_STATIC_MEMBER, /* a static data member (its declaration) */
   SNARE_PART_METHOD,        /* a member function (type: its own) */
   SNARE_PART_TEMPLATE_TYPE, /* a template's type parameter (type: its value) */
-  SNARE_PART_BASE           /* a base class (type, offset) */
+  SNARE_PART_BASE,          /* a base class (type, offset) */
+  SNARE_PART_TYPEDEF        /* a typedef declared in it (type: its target) */
 } snare_type_part_kind;
 
 typedef enum snare_access {
@@ -1409,7 +1412,7 @@ typedef struct snare_type_part {
 } snare_type_part;
 
 /* Part i of a C++ struct, class or union (members, static members,
-   methods, template parameters, bases) in declaration order; NOT_FOUND
+   methods, template parameters, bases, typedefs) in declaration order; NOT_FOUND
    past the last. */
 SNARE_API snare_status snare_type_part_at(snare_type type, size_t i,
                                           snare_type_part *out);

@@ -139,6 +139,22 @@ local function int_result(b)
   return b and int_true or int_false
 end
 
+-- C++'s: its comparisons and logical operators give a bool, as its
+-- literals true and false are (C's give an int).
+local bool = { kind = "bool", size = 1, name = "bool", loaded = true }
+local bool_true, bool_false = value.of(bool, 1), value.of(bool, 0)
+
+-- f (a compiled comparison or logical operator) in env's language: its
+-- int result as a bool in C++.
+local function in_language(env, f)
+  if not env:cplus() then
+    return f
+  end
+  return function() return f() == int_true and bool_true or bool_false end
+end
+local comparisons = { ["=="] = true, ["!="] = true, ["<"] = true,
+                      [">"] = true, ["<="] = true, [">="] = true }
+
 -- C's truncating division and remainder, signed or unsigned 64-bit.
 local function divide(a, b, signed, want_rem)
   if b == 0 then
@@ -241,10 +257,19 @@ local function require_integer(v, operator)
   end
 end
 
+-- Whether a and b are both booleans: gdb promotes neither, and of its
+-- operators takes only ==, != and the bitwise ones.
+local function booleans(a, b)
+  return strip(a.type).kind == "bool" and strip(b.type).kind == "bool"
+end
+
 local function binary(operator, a, b)
   if operator == "==" or operator == "!=" or operator == "<" or
      operator == ">" or operator == "<=" or operator == ">=" then
-    return compare(operator, a, b)
+    if operator == "==" or operator == "!=" or not booleans(a, b) then
+      return compare(operator, a, b)
+    end
+    fail("Invalid operation on booleans.")
   end
   if operator == "@" then
     if not a.address then
@@ -282,6 +307,15 @@ local function binary(operator, a, b)
   end
   if not types.is_arithmetic(a.type) or not types.is_arithmetic(b.type) then
     fail("Argument to arithmetic operation not a number or boolean.")
+  end
+  if booleans(a, b) then -- (a bitwise operator keeps the first's type)
+    local bitwise = operator == "&" and number(a) & number(b)
+      or operator == "|" and number(a) | number(b)
+      or operator == "^" and number(a) ~ number(b)
+    if not bitwise then
+      fail("Invalid operation on booleans.")
+    end
+    return value.of(a.type, bitwise)
   end
   if operator == "<<" or operator == ">>" then
     require_integer(a, operator)
@@ -829,10 +863,30 @@ local function file_scope_name(env, name)
   end
 end
 
+local literals = { ["true"] = bool_true, ["false"] = bool_false }
+
+-- A data member of the object the C++ method in view runs on, named
+-- without `this->` (gdb looks there after the frame's locals, before
+-- file scope), or nil.
+local function this_member(env, name)
+  local this = env:cplus() and env:variable("this")
+  local this_type = this and strip(this.type)
+  local object = this_type and this_type.kind == "pointer"
+    and strip(this_type.target)
+  if object and (object.kind == "struct" or object.kind == "union")
+     and find_member(object, name, 0) then
+    return member(this, name, true)
+  end
+end
+
 compilers.id = function(node, env)
   local name = node.name
+  if literals[name] and env:cplus() then -- (C has no such keyword)
+    return constant(literals[name])
+  end
   return function()
-    local v = env:variable(name) or file_scope_name(env, name)
+    local v = env:variable(name) or this_member(env, name)
+      or file_scope_name(env, name)
     if v then
       return v
     elseif env:is_typedef(name) then -- (gdb's parser reads it as a type)
@@ -1062,6 +1116,8 @@ compilers.unary = function(node, env)
   local run = function() return f(operand()) end
   if operator == "*" or operator == "&" then -- memory: read at each use
     return run
+  elseif operator == "!" then
+    run = in_language(env, run)
   end
   return folded(run, operand) or run
 end
@@ -1070,15 +1126,22 @@ compilers.binary = function(node, env)
   local left, right = compile(node.left, env), compile(node.right, env)
   local operator = node.operator
   local run = function() return binary(operator, left(), right()) end
+  if comparisons[operator] then
+    run = in_language(env, run)
+  end
   return folded(run, left, right) or run
 end
 
 compilers.logical = function(node, env)
   local left, right = compile(node.left, env), compile(node.right, env)
   if node.operator == "&&" then
-    return function() return int_result(truth(left()) and truth(right())) end
+    return in_language(env, function()
+      return int_result(truth(left()) and truth(right()))
+    end)
   end
-  return function() return int_result(truth(left()) or truth(right())) end
+  return in_language(env, function()
+    return int_result(truth(left()) or truth(right()))
+  end)
 end
 
 compilers.cond = function(node, env)

@@ -81,6 +81,13 @@ local function load(t)
     for i, p in ipairs(info.params) do
       info.params[i] = types.from_ref(p)
     end
+    -- gdb makes a method's `this` const (a definition's is, a class's
+    -- declaration's not: GCC PR 43053): "bool (const Json::Value * const)"
+    local object = info.object_param and info.params[1]
+    if object and object.kind ~= "const" then
+      info.params[1] = { kind = "const", target = object, size = object.size,
+                         loaded = true }
+    end
     rawset(t, "params", info.params)
     rawset(t, "varargs", info.varargs)
     rawset(t, "prototyped", info.prototyped)
@@ -400,9 +407,12 @@ local function method_line(t, m)
     params[1] = "void"
   end
   local object = not m.static and ft.params and ft.params[1]
+    and types.strip(ft.params[1])
   local const = object and object.kind == "pointer"
     and qualifier_of(object.target) == "const"
-  local name = m.name or ""
+  -- (gdb's name of an instance of a member template is canonical:
+  -- as<unsigned long>)
+  local name = cxx_names.canonical(m.name or "")
   local returned = ""
   -- (a constructor, a destructor and a conversion operator have none)
   local converts = name:match("^operator%s") and not name:match("^operator%s+new")
@@ -417,18 +427,25 @@ end
 
 -- gdb's C++ ptype body of struct, class or union t: its data members
 -- (static ones too) under access labels when some member's access is
--- not the tag's default, then its methods, each under its label.
+-- not the tag's default, then its methods, each under its label, then
+-- the typedefs it declares.
 local function cplus_body(t)
   local default = t.class_tag and "private" or "public"
-  local fields, methods, labelled = {}, {}, false
+  local fields, methods, typedefs, labelled = {}, {}, {}, false
+  local others = false -- (gdb's blank line before the typedefs: any
+  -- field or method, artificial ones too)
   for _, part in ipairs(t.parts or {}) do
+    local shown
     if part.kind == "member" or part.kind == "static_member" then
-      if not part.artificial then
-        fields[#fields + 1] = part
-        labelled = labelled or part.access ~= default
-      end
-    elseif part.kind == "method" and not part.artificial then
-      methods[#methods + 1] = part
+      shown = not part.artificial and fields
+    elseif part.kind == "method" then
+      shown = not part.artificial and methods
+    elseif part.kind == "typedef" then
+      shown = typedefs
+    end
+    others = others or part.kind ~= "typedef" and part.kind ~= "template_type"
+    if shown then
+      shown[#shown + 1] = part
       labelled = labelled or part.access ~= default
     end
   end
@@ -482,6 +499,15 @@ local function cplus_body(t)
   for _, m in ipairs(methods) do
     label(m.access)
     lines[#lines + 1] = "    " .. method_line(t, m)
+  end
+  if #typedefs > 0 and others then
+    lines[#lines + 1] = ""
+  end
+  for _, d in ipairs(typedefs) do
+    if labelled then
+      label(d.access)
+    end
+    lines[#lines + 1] = "    typedef " .. types.name(d.type, d.name or "") .. ";"
   end
   lines[#lines + 1] = "}"
   return table.concat(lines, "\n")
