@@ -969,7 +969,8 @@ local function conversion_rank(v, param)
       or (to.kind == "float" and to.size == 8 and from.kind == "float")
     return promoted and 1 or 2
   end
-  if from.kind == "pointer" and to.kind == "pointer" then
+  if (from.kind == "pointer" or from.kind == "array") and to.kind == "pointer"
+  then -- (an array decays)
     return 2
   end
   return nil
@@ -1002,12 +1003,75 @@ local function cxx_callee_name(node)
   end
 end
 
+-- Calls the overload of `candidates` (not empty) the argument values
+-- pick; `shown` names the function in the error ("function twice").
+local function call_overload(env, candidates, values, shown)
+  local given = {}
+  for i, v in ipairs(values) do
+    given[i] = function() return v end
+  end
+  local chosen = best_overload(candidates, values)
+  if not chosen then
+    fail("Cannot resolve %s to any overloaded instance", shown)
+  end
+  return call_with(env, function()
+    return { type = chosen.type, address = chosen.address }
+  end, given)
+end
+
+-- The values of the compiled arguments args, after `first` when given.
+local function argument_values(args, first)
+  local values = { first }
+  for _, a in ipairs(args) do
+    values[#values + 1] = a()
+  end
+  return values
+end
+
+-- A call of a C++ method of an object in memory, obj.f(args) or
+-- p->f(args): its class's function of that name (of its overloads the
+-- one the arguments pick), the object's address passed as `this`.
+local function method_call(env, member_node, args)
+  local object, name = compile(member_node.object, env), member_node.name
+  return function()
+    local v = object()
+    local t = strip(v.type)
+    if t.kind == "pointer" then
+      v = value.at(t.target, number(v))
+      t = strip(v.type)
+    end
+    if t.kind ~= "struct" and t.kind ~= "union" or not t.name then
+      fail("Attempt to extract a component of a value that is not a struct "
+           .. "or union")
+    elseif not v.address then
+      fail("Attempt to take address of value not located in memory.")
+    end
+    local qualified = t.name .. "::" .. name
+    local addr, is_function = env:symbol(qualified)
+    local ft = addr and is_function and env:function_type(addr)
+    if not ft then
+      fail("Couldn't find method %s", qualified)
+    end
+    -- (gdb resolves a method's overloads even where it has one)
+    local candidates = env:overloads(qualified)
+    if #candidates == 0 then
+      candidates = { { address = addr, type = ft } }
+    end
+    local this = value.of(types.pointer(v.type), v.address)
+    return call_overload(env, candidates, argument_values(args, this),
+                         "method " .. qualified)
+  end
+end
+
 compilers.call = function(node, env)
-  local fn = compile(node.fn, env)
   local args = {}
   for i, a in ipairs(node.args) do
     args[i] = compile(a, env)
   end
+  if node.fn.op == "member" then
+    return method_call(env, node.fn, args)
+  end
+  local fn = compile(node.fn, env)
   local cxx_name = cxx_callee_name(node.fn)
   if cxx_name then -- an overload chosen by the arguments' types
     return function()
@@ -1015,22 +1079,8 @@ compilers.call = function(node, env)
       if #candidates == 0 then
         return call_with(env, fn, args)
       end
-      local values = {}
-      for i, a in ipairs(args) do
-        values[i] = a()
-      end
-      local chosen = best_overload(candidates, values)
-      if not chosen then
-        fail("Cannot resolve function %s to any overloaded instance",
-             cxx_name:match("([^:]+)$"))
-      end
-      local given = {}
-      for i, v in ipairs(values) do
-        given[i] = function() return v end
-      end
-      return call_with(env, function()
-        return { type = chosen.type, address = chosen.address }
-      end, given)
+      return call_overload(env, candidates, argument_values(args),
+                           "function " .. cxx_name:match("([^:]+)$"))
     end
   end
   return function() return call_with(env, fn, args) end

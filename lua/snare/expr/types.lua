@@ -37,9 +37,25 @@ local function typed(list)
   return list
 end
 
+-- The complete C++ struct, class or union a declaration's name stands
+-- for, as gdb completes an opaque type (clang declares Json::Value only
+-- in a unit that uses it through references): its type_info, or nil.
+local function completed(info)
+  local name = info.name and (info.scope and info.scope .. "::" or "")
+    .. info.name
+  local ref = name and core.find_type(name)
+  local full = ref and core.type_info(ref)
+  return full and not full.declaration and full.kind == info.kind and full
+    or nil
+end
+
 local function load(t)
   local ref = rawget(t, "ref")
   local info = assert(core.type_info(ref))
+  if info.declaration and info.cplus
+     and (info.kind == "struct" or info.kind == "union") then
+    info = completed(info) or info
+  end
   local kind = kinds[info.kind] or info.kind
   rawset(t, "kind", kind)
   rawset(t, "size", info.size)
