@@ -37,12 +37,14 @@ local function typed(list)
   return list
 end
 
--- The complete C++ struct, class or union a declaration's name stands
--- for, as gdb completes an opaque type (clang declares Json::Value only
--- in a unit that uses it through references): its type_info, or nil.
+-- The complete struct, class or union a declaration's name stands for,
+-- as gdb completes an opaque type (clang declares Json::Value only in a
+-- unit that uses it through references; xmlwf.c, struct
+-- XML_ParserStruct): its type_info, or nil.
 local function completed(info)
-  local name = info.name and (info.scope and info.scope .. "::" or "")
-    .. info.name
+  local name = info.name and (info.cplus
+    and (info.scope and info.scope .. "::" or "") .. info.name
+    or info.kind .. " " .. info.name)
   local ref = name and core.find_type(name)
   local full = ref and core.type_info(ref)
   return full and not full.declaration and full.kind == info.kind and full
@@ -52,8 +54,7 @@ end
 local function load(t)
   local ref = rawget(t, "ref")
   local info = assert(core.type_info(ref))
-  if info.declaration and info.cplus
-     and (info.kind == "struct" or info.kind == "union") then
+  if info.declaration and (info.kind == "struct" or info.kind == "union") then
     info = completed(info) or info
   end
   local kind = kinds[info.kind] or info.kind
