@@ -41,6 +41,12 @@ static bool flag(Dwarf_Die die, Dwarf_Half at)
   return yes != 0;
 }
 
+static bool has_attribute(Dwarf_Die die, Dwarf_Half at)
+{
+  Dwarf_Bool yes = 0;
+  return dwarf_hasattr(die, at, &yes, NULL) == DW_DLV_OK && yes;
+}
+
 /* The type DW_AT_type of die names, void when it has none. */
 static snare_type referenced(const snare_debuginfo *di, Dwarf_Die die)
 {
@@ -544,7 +550,9 @@ snare_status snare_type_part_at(snare_type t, size_t i, snare_type_part *out)
                       : referenced(di, child),
           .access = access_of(child, in_class),
           .artificial = flag(child, DW_AT_artificial),
-          .is_virtual = flag(child, DW_AT_virtuality),
+          .is_virtual = kind == SNARE_PART_METHOD
+                            ? has_attribute(child, DW_AT_vtable_elem_location)
+                            : flag(child, DW_AT_virtuality),
           .is_static = kind == SNARE_PART_METHOD &&
                        !takes_object(di->dbg, child)};
       st = SNARE_OK;

@@ -1407,7 +1407,9 @@ typedef struct snare_type_part {
   snare_type type;
   snare_access access; /* as declared, else the tag's default */
   bool artificial;     /* METHOD: made by the compiler */
-  bool is_virtual;     /* METHOD */
+  bool is_virtual;     /* METHOD: has a vtable slot that DWARF gives (what
+                          gdb calls virtual: gcc gives none to a virtual
+                          destructor); BASE: a virtual base */
   bool is_static;      /* METHOD: has no `this` */
 } snare_type_part;
 

@@ -445,8 +445,10 @@ end
 -- gdb's C++ ptype body of struct, class or union t: its data members
 -- (static ones too) under access labels when some member's access is
 -- not the tag's default, then its methods, each under its label, then
--- the typedefs it declares.
-local function cplus_body(t)
+-- the typedefs it declares (spelled by the names of the scope around the
+-- class, `outer`: {names =, scope =}, not by its own, as gdb's
+-- semi-local typedefs: "typedef const Json::Reader::Char *Location").
+local function cplus_body(t, outer)
   local default = t.class_tag and "private" or "public"
   local fields, methods, typedefs, labelled = {}, {}, {}, false
   local others = false -- (gdb's blank line before the typedefs: any
@@ -520,12 +522,15 @@ local function cplus_body(t)
   if #typedefs > 0 and others then
     lines[#lines + 1] = ""
   end
+  local own_names, own_scope = template_names, class_scope
+  template_names, class_scope = outer.names, outer.scope
   for _, d in ipairs(typedefs) do
     if labelled then
       label(d.access)
     end
     lines[#lines + 1] = "    typedef " .. types.name(d.type, d.name or "") .. ";"
   end
+  template_names, class_scope = own_names, own_scope
   lines[#lines + 1] = "}"
   return table.concat(lines, "\n")
 end
@@ -545,9 +550,19 @@ local function cplus_expanded(x)
       template_names[arg] = part.name
     end
   end
+  -- its bases as gdb lists them: ": public Json::Writer"
+  local bases = {}
+  for _, part in ipairs(x.parts or {}) do
+    if part.kind == "base" then
+      bases[#bases + 1] = part.access .. (part.virtual and " virtual" or "")
+        .. " " .. types.name(part.type)
+    end
+  end
   local header = tag .. " " .. (x.name or "{...}")
     .. (#with > 0 and " [with " .. table.concat(with, ", ") .. "]" or "")
-  local ok, text = pcall(cplus_body, x)
+    .. (#bases > 0 and " : " .. table.concat(bases, ", ") or "")
+  local ok, text = pcall(cplus_body, x,
+                         { names = saved, scope = saved_scope })
   template_names, class_scope = saved, saved_scope
   if not ok then
     error(text, 0)
