@@ -55,6 +55,7 @@ static const char *const part_kind_names[] = {
     [SNARE_PART_METHOD] = "method",
     [SNARE_PART_TEMPLATE_TYPE] = "template_type",
     [SNARE_PART_BASE] = "base",
+    [SNARE_PART_TYPEDEF] = "typedef",
 };
 
 static const char *const access_names[] = {
@@ -195,6 +196,7 @@ static int core_type_info(lua_State *L)
     lua_setfield(L, -2, "params");
     set_boolean(L, "prototyped", info.prototyped);
     set_boolean(L, "varargs", info.varargs);
+    set_boolean(L, "object_param", info.object_param);
     break;
   case SNARE_TYPE_ARRAY:
     set_integer(L, "count", (lua_Integer)info.count);

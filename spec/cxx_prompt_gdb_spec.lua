@@ -11,7 +11,8 @@
 -- the corpus's jsoncpp_test at gcc -O0, -O2 and clang -O2. And C++
 -- types (on cxx_types): names in their namespaces and classes, ptype's
 -- class layout, references, static members, the overload `p ns::twice`
--- names and the one a call picks by its arguments.
+-- names and the one a call picks by its arguments. On jsoncpp_test:
+-- Json::Value's ptype, its methods' types, C++'s booleans.
 local helpers = require "spec.helpers"
 local compare = require "spec.gdb_compare"
 
@@ -159,5 +160,82 @@ describe("C++ names at the prompt against gdb", function()
           "info breakpoints" }, corpus_program)
       assert.are.equal(0, count + stops)
     end)
+
+    -- Json::Value's class as ptype shows it (the member templates main's
+    -- unit instantiates, the typedefs it declares), a method's type
+    -- from an out-of-line copy (its return type in the declaration the
+    -- abstract instance names, `this` const), a method with an ABI tag,
+    -- C++'s bool literals and bool results, bool members of the object
+    -- a method runs on named without this->, and method calls (overloads
+    -- picked by the arguments, the object's address as `this`).
+    local spelled = { "ptype Json::Value", "whatis Json::Value",
+                      "ptype Json::LogicError", "ptype Json::Exception",
+                      "ptype JsonTest::Runner",
+                      "ptype Json::Features", "ptype Json::Value::CZString",
+                      "p Json::Value::isNull", "ptype Json::Value::isNull",
+                      "p Json::Value::asInt", "whatis Json::Value::size",
+                      "p Json::Value::asString", "p Json::Value::resize",
+                      "p 1 == true", "p true", "p false + 1", "p !true",
+                      "whatis true", "p sizeof(true)", "p (int)true",
+                      "p true && false", "p 2 > 1 == true", "p 1 < 2",
+                      "whatis 1 == 1", "p true + true", "p true | false",
+                      "p true < false", "p (1 == 1) * 3", "p/x true",
+                      "break Json::Reader::parse", "run", "p features_",
+                      "p features_.allowComments_ == true",
+                      "p features_.strictRoot_ == false",
+                      "p features_.allowComments_ && features_.strictRoot_",
+                      "p features_.allowComments_ + features_.strictRoot_",
+                      "p !features_.strictRoot_", "p collectComments_ == 1",
+                      "whatis features_.allowComments_ == true",
+                      "p collectComments != features_.allowComments_",
+                      "p this->collectComments_ || false",
+                      "p root.isNull()", "p root.size()", "p root.isObject()",
+                      "p this->good()", "p root.type()", "p (&root)->isNull()",
+                      'p root.isMember("a")', "p root.nosuch()",
+                      "p collectComments_.foo()", "p root.isValidIndex(3)",
+                      "p root.isNull() == false",
+                      "p features_.allowComments_ == root.isNull()",
+                      -- (gdb's libstdc++ printer shows the std::string
+                      -- argument of the stop's line, snare does not)
+                      mask = function(line)
+                        return (line:gsub("^(Breakpoint 1%.%d+, ).*", "%1")
+                                    :gsub("0x%x+", "0x"))
+                      end };
+    if setting ~= "clang-O2" then
+      -- (where clang's `this` is of a class only declared in the unit,
+      -- gdb refuses the call: "The type: 'Json::Value *' isn't fully
+      -- known to GDB"; and in clang's Json::OurReader gdb writes
+      -- parse(const Char *, ...) where DWARF says const char *, its
+      -- class-local typedefs standing for their targets there, not in
+      -- other methods nor at gcc)
+      spelled[#spelled + 1] = "p root.isNull(1)"
+      table.insert(spelled, 3, "ptype Json::OurReader")
+    end
+    (present and it or pending)("spells Json::Value and C++ booleans as gdb "
+                                .. "at " .. setting, function()
+      local count, g = same("cxx class jsoncpp_test " .. setting, spelled,
+                            corpus_program)
+      assert.are.equal(0, count)
+      local text = table.concat(g, "\n")
+      assert.truthy(text:find("{bool (const Json::Value * const)} 0x "
+                              .. "<Json::Value::isNull() const>", 1, true))
+      assert.truthy(text:find("\n    typedef Json::ValueIterator iterator;"
+                              .. "\n}", 1, true))
+      assert.truthy(text:find("\nInvalid operation on booleans.\n", 1, true))
+      assert.truthy(text:find("\nCouldn't find method Json::Value::nosuch\n",
+                              1, true))
+      assert.truthy(text:find("type = class Json::LogicError : public "
+                              .. "Json::Exception {", 1, true))
+      assert.truthy(setting == "clang-O2" or text:find(
+        "\n    typedef const Json::OurReader::Char *Location;\n", 1, true))
+    end)
   end
+
+  it("leaves true and false to C++", function()
+    -- (a C program: no such keyword, an int of a comparison)
+    local count = same("c booleans", { "p true", "p false", "p 1 == 1",
+                                       "whatis 1 < 2", "p !0" },
+                       helpers.program("file_symbols"))
+    assert.are.equal(0, count)
+  end)
 end)

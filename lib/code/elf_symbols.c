@@ -533,12 +533,43 @@ static int compare_name(const void *key, const void *entry) {
   return strcmp(key, ((const snare_elf_symbol *)entry)->name);
 }
 
+/* Whether rest is ABI tags alone ("[abi:cxx11]"), one or more. */
+static bool only_abi_tags(const char *rest) {
+  while (strncmp(rest, "[abi:", 5) == 0) {
+    const char *end = strchr(rest, ']');
+    if (end == NULL)
+      return false;
+    rest = end + 1;
+  }
+  return *rest == '\0';
+}
+
 const snare_elf_symbol *
 snare_elf_symbols_named(const snare_elf_symbols *symbols, const char *name) {
   if (symbols->name_count == 0)
     return NULL;
-  return bsearch(name, symbols->by_name, symbols->name_count,
-                 sizeof *symbols->by_name, compare_name);
+  const snare_elf_symbol *exact =
+      bsearch(name, symbols->by_name, symbols->name_count,
+              sizeof *symbols->by_name, compare_name);
+  if (exact != NULL)
+    return exact;
+  /* gdb's C++ names match leaving the ABI tags out:
+     "Json::Value::asString" is "Json::Value::asString[abi:cxx11]", which
+     sorts among the names name begins */
+  size_t lo = 0, hi = symbols->name_count, n = strlen(name);
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (strcmp(symbols->by_name[mid].name, name) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  for (; lo < symbols->name_count &&
+         strncmp(symbols->by_name[lo].name, name, n) == 0;
+       lo++)
+    if (only_abi_tags(symbols->by_name[lo].name + n))
+      return &symbols->by_name[lo];
+  return NULL;
 }
 
 const snare_elf_symbol *snare_elf_symbols_at(const snare_elf_symbols *symbols,

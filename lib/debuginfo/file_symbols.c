@@ -292,7 +292,11 @@ static void read_children(unit_reader *r, Dwarf_Die parent, bool in_class)
   while (child && r->ok) {
     Dwarf_Half tag = 0;
     dwarf_tag(child, &tag, NULL);
-    if (tag == DW_TAG_variable)
+    /* (clang declares a static member as a member: gdb's
+       dwarf2_add_field takes a declared one for static) */
+    if (tag == DW_TAG_variable ||
+        (in_class && tag == DW_TAG_member &&
+         di_flag(child, DW_AT_declaration)))
       read_variable(r, child, in_class);
     else if (tag == DW_TAG_base_type || tag == DW_TAG_typedef ||
              tag == DW_TAG_unspecified_type || is_aggregate(tag))

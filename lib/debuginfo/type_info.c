@@ -41,6 +41,12 @@ static bool flag(Dwarf_Die die, Dwarf_Half at)
   return yes != 0;
 }
 
+static bool has_attribute(Dwarf_Die die, Dwarf_Half at)
+{
+  Dwarf_Bool yes = 0;
+  return dwarf_hasattr(die, at, &yes, NULL) == DW_DLV_OK && yes;
+}
+
 /* The type DW_AT_type of die names, void when it has none. */
 static snare_type referenced(const snare_debuginfo *di, Dwarf_Die die)
 {
@@ -181,6 +187,39 @@ static size_t dimension(Dwarf_Debug dbg, Dwarf_Die array, unsigned dim,
   return (size_t)count;
 }
 
+/* Whether method m takes an object (its first parameter is artificial). */
+static bool takes_object(Dwarf_Debug dbg, Dwarf_Die m)
+{
+  Dwarf_Die first = child_at(dbg, m, DW_TAG_formal_parameter, 0, NULL);
+  bool yes = first && flag(first, DW_AT_artificial);
+  release(first);
+  return yes;
+}
+
+/* The return type of function die: its DW_AT_type, else the one the
+   declaration it completes or the abstract instance it is a copy of
+   gives (gdb's dwarf2_attr follows DW_AT_specification and
+   DW_AT_abstract_origin: an out-of-line copy of an inline method at -O2
+   names its abstract instance, which names the class's declaration). */
+static snare_type returned(const snare_debuginfo *di, Dwarf_Die die)
+{
+  snare_type t = referenced(di, die);
+  Dwarf_Die at = NULL;
+  for (int depth = 0; t.owner == NULL && depth < 4; depth++) {
+    Dwarf_Die next = di_ref(di->dbg, at ? at : die, DW_AT_abstract_origin);
+    if (next == NULL)
+      next = di_ref(di->dbg, at ? at : die, DW_AT_specification);
+    if (at)
+      dwarf_dealloc_die(at);
+    if ((at = next) == NULL)
+      break;
+    t = referenced(di, at);
+  }
+  if (at)
+    dwarf_dealloc_die(at);
+  return t;
+}
+
 static void describe_array(const snare_debuginfo *di, Dwarf_Die die,
                            snare_type t, snare_type_info *out)
 {
@@ -243,8 +282,9 @@ snare_status snare_type_describe(snare_type t, snare_type_info *out)
                                &out->children));
     break;
   case SNARE_TYPE_FUNCTION: {
-    out->target = referenced(di, die);
+    out->target = returned(di, die);
     out->prototyped = prototyped(di, die);
+    out->object_param = out->cplus && takes_object(di->dbg, die);
     size_t rest = 0;
     release(child_at(di->dbg, die, DW_TAG_formal_parameter, 0,
                                &out->children));
@@ -476,17 +516,9 @@ static int part_kind(Dwarf_Die child, Dwarf_Half tag)
   case DW_TAG_subprogram: return SNARE_PART_METHOD;
   case DW_TAG_template_type_parameter: return SNARE_PART_TEMPLATE_TYPE;
   case DW_TAG_inheritance: return SNARE_PART_BASE;
+  case DW_TAG_typedef: return SNARE_PART_TYPEDEF;
   default: return -1;
   }
-}
-
-/* Whether method m takes an object (its first parameter is artificial). */
-static bool takes_object(Dwarf_Debug dbg, Dwarf_Die m)
-{
-  Dwarf_Die first = child_at(dbg, m, DW_TAG_formal_parameter, 0, NULL);
-  bool yes = first && flag(first, DW_AT_artificial);
-  release(first);
-  return yes;
 }
 
 snare_status snare_type_part_at(snare_type t, size_t i, snare_type_part *out)
@@ -518,7 +550,9 @@ snare_status snare_type_part_at(snare_type t, size_t i, snare_type_part *out)
                       : referenced(di, child),
           .access = access_of(child, in_class),
           .artificial = flag(child, DW_AT_artificial),
-          .is_virtual = flag(child, DW_AT_virtuality),
+          .is_virtual = kind == SNARE_PART_METHOD
+                            ? has_attribute(child, DW_AT_vtable_elem_location)
+                            : flag(child, DW_AT_virtuality),
           .is_static = kind == SNARE_PART_METHOD &&
                        !takes_object(di->dbg, child)};
       st = SNARE_OK;

@@ -278,10 +278,25 @@ snare_status snare_debuginfo_type_find(const snare_debuginfo *di,
       s.name = name + n;
     }
   }
+  /* gdb reads main's unit as it loads a program (for its language) and
+     looks a name up in the units it has read before the others: a class
+     gcc writes into each unit with the member templates that unit
+     instantiates (Json::Value's as<float>) is main's unit's there */
+  snare_function_info main_fn;
+  snare_unit_info main_unit;
+  const char *wanted = s.name; /* (the walk sets s.name to its last part) */
   char buf[512];
-  if (!each_in_scope(di, NULL, s.name, buf, sizeof buf, &s.name, type_visit,
-                     &s) ||
-      s.found.owner == NULL)
+  if (snare_debuginfo_function(di, "main", &main_fn) == SNARE_OK &&
+      !main_fn.inlined &&
+      snare_debuginfo_unit_at(di, main_fn.entry, &main_unit) == SNARE_OK &&
+      main_unit.name)
+    each_in_scope(di, main_unit.name, wanted, buf, sizeof buf, &s.name,
+                  type_visit, &s);
+  if (!s.complete &&
+      !each_in_scope(di, NULL, wanted, buf, sizeof buf, &s.name, type_visit,
+                     &s))
+    return SNARE_NOT_FOUND;
+  if (s.found.owner == NULL)
     return SNARE_NOT_FOUND;
   *out = s.found;
   return SNARE_OK;

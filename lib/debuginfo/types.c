@@ -51,8 +51,10 @@ static size_t type_size(Dwarf_Debug dbg, Dwarf_Die type, int depth)
 {
   Dwarf_Die t = depth < TYPE_HOPS ? strip(dbg, copy_die(dbg, type)) : NULL;
   Dwarf_Unsigned size = 0;
+  /* (clang writes no size on a pointer or a C++ reference) */
   if (t && !di_udata(t, DW_AT_byte_size, &size) &&
-      tag_of(t) == DW_TAG_pointer_type)
+      (tag_of(t) == DW_TAG_pointer_type || tag_of(t) == DW_TAG_reference_type ||
+       tag_of(t) == DW_TAG_rvalue_reference_type))
     size = 8;
   if (t && tag_of(t) == DW_TAG_array_type && size == 0) {
     Dwarf_Die elem = di_ref(dbg, t, DW_AT_type);

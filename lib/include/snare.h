@@ -1361,6 +1361,8 @@ typedef struct snare_type_info {
   bool declaration; /* an incomplete struct, union or enum */
   bool prototyped;  /* FUNCTION: declared with its parameters */
   bool varargs;     /* FUNCTION: ends in "..." */
+  bool object_param; /* FUNCTION: a C++ method's, its first parameter the
+                        object (artificial: `this`) */
   snare_type target; /* pointee, element, aliased or qualified type,
                         return type, enum's underlying type */
   size_t count;    /* ARRAY: elements of this dimension (0: unknown) */
@@ -1403,7 +1405,8 @@ typedef enum snare_type_part_kind {
   SNARE_PART_STATIC_MEMBER, /* a static data member (its declaration) */
   SNARE_PART_METHOD,        /* a member function (type: its own) */
   SNARE_PART_TEMPLATE_TYPE, /* a template's type parameter (type: its value) */
-  SNARE_PART_BASE           /* a base class (type, offset) */
+  SNARE_PART_BASE,          /* a base class (type, offset) */
+  SNARE_PART_TYPEDEF        /* a typedef declared in it (type: its target) */
 } snare_type_part_kind;
 
 typedef enum snare_access {
@@ -1418,12 +1421,14 @@ typedef struct snare_type_part {
   snare_type type;
   snare_access access; /* as declared, else the tag's default */
   bool artificial;     /* METHOD: made by the compiler */
-  bool is_virtual;     /* METHOD */
+  bool is_virtual;     /* METHOD: has a vtable slot that DWARF gives (what
+                          gdb calls virtual: gcc gives none to a virtual
+                          destructor); BASE: a virtual base */
   bool is_static;      /* METHOD: has no `this` */
 } snare_type_part;
 
 /* Part i of a C++ struct, class or union (members, static members,
-   methods, template parameters, bases) in declaration order; NOT_FOUND
+   methods, template parameters, bases, typedefs) in declaration order; NOT_FOUND
    past the last. */
 SNARE_API snare_status snare_type_part_at(snare_type type, size_t i,
                                           snare_type_part *out);

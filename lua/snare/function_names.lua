@@ -11,7 +11,7 @@ local snare = require "snare"
 local core = require "snare.core"
 local types = require "snare.expr.types"
 local cxx_names = require "snare.expr.cxx_names"
-local languages = require "snare.cli.languages"
+local languages = require "snare.languages"
 
 local names = {}
 

@@ -43,7 +43,7 @@ function cxx_names.base(name)
   return table.concat(out, " ")
 end
 
-local canonical_type -- (below)
+local canonical_type, canonical_function_pointer -- (below)
 
 -- The position of the '>' closing the '<' at i of text, or nil.
 local function closing(text, i)
@@ -93,13 +93,31 @@ local function canonical_argument(text)
   return canonical_type(text)
 end
 
+-- Whether gdb's name parser (cp-name-parser.y) reads every '(' of
+-- text: it has a rule for a declarator in brackets ("(*)", "(* const&)",
+-- "(K::*)") and for the parameters after one, none for a function type
+-- ("void (const Json::Value &)", std::function's argument) nor for a
+-- call of no arguments ("__assignable<T>()", clang's expression of
+-- std::__conditional_t): gdb leaves a name it cannot parse as DWARF
+-- writes it.
+local function parsable(text)
+  for at in text:gmatch("()%(") do
+    local before = text:sub(1, at - 1):match("(%S)%s*$")
+    if before and before:match("[%w_>%*&]")
+       and not text:match("^%s*[%w_:]*[%*&]", at + 1) then
+      return false
+    end
+  end
+  return true
+end
+
 --- A qualified name ("std::map<int, long int>::iterator") with each
 -- template argument list canonical.
 function cxx_names.canonical(name)
   -- (gdb's parser takes no clang lambda, "(lambda at f.cpp:3:12)": such
   -- a name stays as DWARF writes it)
   if not name:find("<", 1, true) or name:match("^operator")
-     or name:find("(lambda at ", 1, true) then
+     or name:find("(lambda at ", 1, true) or not parsable(name) then
     return name
   end
   local out, i = {}, 1
@@ -162,12 +180,43 @@ end
 
 local qualifiers = { const = true, volatile = true }
 
+-- The words of a declarator's tokens as the demangler writes them: a
+-- qualifier after a space, "*" and "&" without ("* const&").
+local function joined(list, from)
+  local out = ""
+  for k = from, #list do
+    local t = list[k]
+    out = out .. (qualifiers[t] and " " .. t or t)
+  end
+  return out
+end
+
+-- A pointer (or reference) to a function, "TestCase *(*const &)()", as
+-- the demangler writes it: "TestCase* (* const&)()", its return and
+-- parameter types canonical; nil for another text.
+function canonical_function_pointer(text)
+  local result, declarator, params =
+    text:match("^(.-)%s*(%b())%s*(%b())$")
+  local inner = declarator and declarator:match("^%(%s*[%w_:]*[%*&]")
+    and tokens(declarator:sub(2, -2))
+  if not inner or result == "" then
+    return nil
+  end
+  local list = params:sub(2, -2):match("^%s*$") and {}
+    or arguments(params:sub(2, -2))
+  for k, p in ipairs(list) do
+    list[k] = canonical_type(p:match("^%s*(.-)%s*$"))
+  end
+  return canonical_type(result) .. " (" .. joined(inner, 1) .. ")("
+    .. table.concat(list, ", ") .. ")"
+end
+
 --- A type's text ("const char * const", "long int") in gdb's canonical
 -- C++ form ("char const* const", "long").
 function canonical_type(text)
   local list = tokens(text)
-  if not list then -- a function's type: "TestCase* (*)()"
-    return (text:gsub(" ([%*&])", "%1"):gsub("([%w_%*&>])%((%*)", "%1 (%2"))
+  if not list then
+    return canonical_function_pointer(text) or text
   end
   local leading, base, i = {}, {}, 1
   while qualifiers[list[i]] do
@@ -181,11 +230,7 @@ function canonical_type(text)
   for _, q in ipairs(leading) do
     out = out .. " " .. q
   end
-  for k = i, #list do
-    local t = list[k]
-    out = out .. (qualifiers[t] and " " .. t or t)
-  end
-  return out
+  return out .. joined(list, i)
 end
 cxx_names.type = canonical_type
 

@@ -15,6 +15,7 @@ local snare = require "snare"
 local types = require "snare.expr.types"
 local value = require "snare.expr.value"
 local abi = require "snare.expr.abi"
+local languages = require "snare.languages"
 
 local env = {}
 
@@ -229,6 +230,23 @@ end
 function Env:type(name)
   local ref = cached(self, "type", name, core.find_type)
   return ref and types.from_ref(ref) or nil
+end
+
+--- Whether expressions are C++ (gdb's language "auto"): the language of
+-- the unit of the frame in view (its pc, or the call's return address
+-- less one in an outer frame), else of main's, the one gdb starts with.
+function Env:cplus()
+  local frame = self.opts.frame and self.opts.frame()
+  local pc = frame and frame.pc
+  if pc and (frame.index or 0) > 0 then
+    pc = pc - 1
+  end
+  if not pc then
+    local main, is_function = self:symbol("main")
+    pc = is_function and main
+  end
+  return pc and languages.name(cached(self, "language", pc, core.language_at))
+    == "c++" or false
 end
 
 --- Whether name is a typedef of a loaded library (the parser asks).

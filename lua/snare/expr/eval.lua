@@ -139,6 +139,22 @@ local function int_result(b)
   return b and int_true or int_false
 end
 
+-- C++'s: its comparisons and logical operators give a bool, as its
+-- literals true and false are (C's give an int).
+local bool = { kind = "bool", size = 1, name = "bool", loaded = true }
+local bool_true, bool_false = value.of(bool, 1), value.of(bool, 0)
+
+-- f (a compiled comparison or logical operator) in env's language: its
+-- int result as a bool in C++.
+local function in_language(env, f)
+  if not env:cplus() then
+    return f
+  end
+  return function() return f() == int_true and bool_true or bool_false end
+end
+local comparisons = { ["=="] = true, ["!="] = true, ["<"] = true,
+                      [">"] = true, ["<="] = true, [">="] = true }
+
 -- C's truncating division and remainder, signed or unsigned 64-bit.
 local function divide(a, b, signed, want_rem)
   if b == 0 then
@@ -241,10 +257,19 @@ local function require_integer(v, operator)
   end
 end
 
+-- Whether a and b are both booleans: gdb promotes neither, and of its
+-- operators takes only ==, != and the bitwise ones.
+local function booleans(a, b)
+  return strip(a.type).kind == "bool" and strip(b.type).kind == "bool"
+end
+
 local function binary(operator, a, b)
   if operator == "==" or operator == "!=" or operator == "<" or
      operator == ">" or operator == "<=" or operator == ">=" then
-    return compare(operator, a, b)
+    if operator == "==" or operator == "!=" or not booleans(a, b) then
+      return compare(operator, a, b)
+    end
+    fail("Invalid operation on booleans.")
   end
   if operator == "@" then
     if not a.address then
@@ -282,6 +307,15 @@ local function binary(operator, a, b)
   end
   if not types.is_arithmetic(a.type) or not types.is_arithmetic(b.type) then
     fail("Argument to arithmetic operation not a number or boolean.")
+  end
+  if booleans(a, b) then -- (a bitwise operator keeps the first's type)
+    local bitwise = operator == "&" and number(a) & number(b)
+      or operator == "|" and number(a) | number(b)
+      or operator == "^" and number(a) ~ number(b)
+    if not bitwise then
+      fail("Invalid operation on booleans.")
+    end
+    return value.of(a.type, bitwise)
   end
   if operator == "<<" or operator == ">>" then
     require_integer(a, operator)
@@ -829,10 +863,30 @@ local function file_scope_name(env, name)
   end
 end
 
+local literals = { ["true"] = bool_true, ["false"] = bool_false }
+
+-- A data member of the object the C++ method in view runs on, named
+-- without `this->` (gdb looks there after the frame's locals, before
+-- file scope), or nil.
+local function this_member(env, name)
+  local this = env:cplus() and env:variable("this")
+  local this_type = this and strip(this.type)
+  local object = this_type and this_type.kind == "pointer"
+    and strip(this_type.target)
+  if object and (object.kind == "struct" or object.kind == "union")
+     and find_member(object, name, 0) then
+    return member(this, name, true)
+  end
+end
+
 compilers.id = function(node, env)
   local name = node.name
+  if literals[name] and env:cplus() then -- (C has no such keyword)
+    return constant(literals[name])
+  end
   return function()
-    local v = env:variable(name) or file_scope_name(env, name)
+    local v = env:variable(name) or this_member(env, name)
+      or file_scope_name(env, name)
     if v then
       return v
     elseif env:is_typedef(name) then -- (gdb's parser reads it as a type)
@@ -915,7 +969,8 @@ local function conversion_rank(v, param)
       or (to.kind == "float" and to.size == 8 and from.kind == "float")
     return promoted and 1 or 2
   end
-  if from.kind == "pointer" and to.kind == "pointer" then
+  if (from.kind == "pointer" or from.kind == "array") and to.kind == "pointer"
+  then -- (an array decays)
     return 2
   end
   return nil
@@ -948,12 +1003,75 @@ local function cxx_callee_name(node)
   end
 end
 
+-- Calls the overload of `candidates` (not empty) the argument values
+-- pick; `shown` names the function in the error ("function twice").
+local function call_overload(env, candidates, values, shown)
+  local given = {}
+  for i, v in ipairs(values) do
+    given[i] = function() return v end
+  end
+  local chosen = best_overload(candidates, values)
+  if not chosen then
+    fail("Cannot resolve %s to any overloaded instance", shown)
+  end
+  return call_with(env, function()
+    return { type = chosen.type, address = chosen.address }
+  end, given)
+end
+
+-- The values of the compiled arguments args, after `first` when given.
+local function argument_values(args, first)
+  local values = { first }
+  for _, a in ipairs(args) do
+    values[#values + 1] = a()
+  end
+  return values
+end
+
+-- A call of a C++ method of an object in memory, obj.f(args) or
+-- p->f(args): its class's function of that name (of its overloads the
+-- one the arguments pick), the object's address passed as `this`.
+local function method_call(env, member_node, args)
+  local object, name = compile(member_node.object, env), member_node.name
+  return function()
+    local v = object()
+    local t = strip(v.type)
+    if t.kind == "pointer" then
+      v = value.at(t.target, number(v))
+      t = strip(v.type)
+    end
+    if t.kind ~= "struct" and t.kind ~= "union" or not t.name then
+      fail("Attempt to extract a component of a value that is not a struct "
+           .. "or union")
+    elseif not v.address then
+      fail("Attempt to take address of value not located in memory.")
+    end
+    local qualified = t.name .. "::" .. name
+    local addr, is_function = env:symbol(qualified)
+    local ft = addr and is_function and env:function_type(addr)
+    if not ft then
+      fail("Couldn't find method %s", qualified)
+    end
+    -- (gdb resolves a method's overloads even where it has one)
+    local candidates = env:overloads(qualified)
+    if #candidates == 0 then
+      candidates = { { address = addr, type = ft } }
+    end
+    local this = value.of(types.pointer(v.type), v.address)
+    return call_overload(env, candidates, argument_values(args, this),
+                         "method " .. qualified)
+  end
+end
+
 compilers.call = function(node, env)
-  local fn = compile(node.fn, env)
   local args = {}
   for i, a in ipairs(node.args) do
     args[i] = compile(a, env)
   end
+  if node.fn.op == "member" then
+    return method_call(env, node.fn, args)
+  end
+  local fn = compile(node.fn, env)
   local cxx_name = cxx_callee_name(node.fn)
   if cxx_name then -- an overload chosen by the arguments' types
     return function()
@@ -961,22 +1079,8 @@ compilers.call = function(node, env)
       if #candidates == 0 then
         return call_with(env, fn, args)
       end
-      local values = {}
-      for i, a in ipairs(args) do
-        values[i] = a()
-      end
-      local chosen = best_overload(candidates, values)
-      if not chosen then
-        fail("Cannot resolve function %s to any overloaded instance",
-             cxx_name:match("([^:]+)$"))
-      end
-      local given = {}
-      for i, v in ipairs(values) do
-        given[i] = function() return v end
-      end
-      return call_with(env, function()
-        return { type = chosen.type, address = chosen.address }
-      end, given)
+      return call_overload(env, candidates, argument_values(args),
+                           "function " .. cxx_name:match("([^:]+)$"))
     end
   end
   return function() return call_with(env, fn, args) end
@@ -1062,6 +1166,8 @@ compilers.unary = function(node, env)
   local run = function() return f(operand()) end
   if operator == "*" or operator == "&" then -- memory: read at each use
     return run
+  elseif operator == "!" then
+    run = in_language(env, run)
   end
   return folded(run, operand) or run
 end
@@ -1070,15 +1176,22 @@ compilers.binary = function(node, env)
   local left, right = compile(node.left, env), compile(node.right, env)
   local operator = node.operator
   local run = function() return binary(operator, left(), right()) end
+  if comparisons[operator] then
+    run = in_language(env, run)
+  end
   return folded(run, left, right) or run
 end
 
 compilers.logical = function(node, env)
   local left, right = compile(node.left, env), compile(node.right, env)
   if node.operator == "&&" then
-    return function() return int_result(truth(left()) and truth(right())) end
+    return in_language(env, function()
+      return int_result(truth(left()) and truth(right()))
+    end)
   end
-  return function() return int_result(truth(left()) or truth(right())) end
+  return in_language(env, function()
+    return int_result(truth(left()) or truth(right()))
+  end)
 end
 
 compilers.cond = function(node, env)

@@ -37,9 +37,26 @@ local function typed(list)
   return list
 end
 
+-- The complete struct, class or union a declaration's name stands for,
+-- as gdb completes an opaque type (clang declares Json::Value only in a
+-- unit that uses it through references; xmlwf.c, struct
+-- XML_ParserStruct): its type_info, or nil.
+local function completed(info)
+  local name = info.name and (info.cplus
+    and (info.scope and info.scope .. "::" or "") .. info.name
+    or info.kind .. " " .. info.name)
+  local ref = name and core.find_type(name)
+  local full = ref and core.type_info(ref)
+  return full and not full.declaration and full.kind == info.kind and full
+    or nil
+end
+
 local function load(t)
   local ref = rawget(t, "ref")
   local info = assert(core.type_info(ref))
+  if info.declaration and (info.kind == "struct" or info.kind == "union") then
+    info = completed(info) or info
+  end
   local kind = kinds[info.kind] or info.kind
   rawset(t, "kind", kind)
   rawset(t, "size", info.size)
@@ -80,6 +97,13 @@ local function load(t)
   if info.params then
     for i, p in ipairs(info.params) do
       info.params[i] = types.from_ref(p)
+    end
+    -- gdb makes a method's `this` const (a definition's is, a class's
+    -- declaration's not: GCC PR 43053): "bool (const Json::Value * const)"
+    local object = info.object_param and info.params[1]
+    if object and object.kind ~= "const" then
+      info.params[1] = { kind = "const", target = object, size = object.size,
+                         loaded = true }
     end
     rawset(t, "params", info.params)
     rawset(t, "varargs", info.varargs)
@@ -400,9 +424,12 @@ local function method_line(t, m)
     params[1] = "void"
   end
   local object = not m.static and ft.params and ft.params[1]
+    and types.strip(ft.params[1])
   local const = object and object.kind == "pointer"
     and qualifier_of(object.target) == "const"
-  local name = m.name or ""
+  -- (gdb's name of an instance of a member template is canonical:
+  -- as<unsigned long>)
+  local name = cxx_names.canonical(m.name or "")
   local returned = ""
   -- (a constructor, a destructor and a conversion operator have none)
   local converts = name:match("^operator%s") and not name:match("^operator%s+new")
@@ -417,18 +444,27 @@ end
 
 -- gdb's C++ ptype body of struct, class or union t: its data members
 -- (static ones too) under access labels when some member's access is
--- not the tag's default, then its methods, each under its label.
-local function cplus_body(t)
+-- not the tag's default, then its methods, each under its label, then
+-- the typedefs it declares (spelled by the names of the scope around the
+-- class, `outer`: {names =, scope =}, not by its own, as gdb's
+-- semi-local typedefs: "typedef const Json::Reader::Char *Location").
+local function cplus_body(t, outer)
   local default = t.class_tag and "private" or "public"
-  local fields, methods, labelled = {}, {}, false
+  local fields, methods, typedefs, labelled = {}, {}, {}, false
+  local others = false -- (gdb's blank line before the typedefs: any
+  -- field or method, artificial ones too)
   for _, part in ipairs(t.parts or {}) do
+    local shown
     if part.kind == "member" or part.kind == "static_member" then
-      if not part.artificial then
-        fields[#fields + 1] = part
-        labelled = labelled or part.access ~= default
-      end
-    elseif part.kind == "method" and not part.artificial then
-      methods[#methods + 1] = part
+      shown = not part.artificial and fields
+    elseif part.kind == "method" then
+      shown = not part.artificial and methods
+    elseif part.kind == "typedef" then
+      shown = typedefs
+    end
+    others = others or part.kind ~= "typedef" and part.kind ~= "template_type"
+    if shown then
+      shown[#shown + 1] = part
       labelled = labelled or part.access ~= default
     end
   end
@@ -483,6 +519,18 @@ local function cplus_body(t)
     label(m.access)
     lines[#lines + 1] = "    " .. method_line(t, m)
   end
+  if #typedefs > 0 and others then
+    lines[#lines + 1] = ""
+  end
+  local own_names, own_scope = template_names, class_scope
+  template_names, class_scope = outer.names, outer.scope
+  for _, d in ipairs(typedefs) do
+    if labelled then
+      label(d.access)
+    end
+    lines[#lines + 1] = "    typedef " .. types.name(d.type, d.name or "") .. ";"
+  end
+  template_names, class_scope = own_names, own_scope
   lines[#lines + 1] = "}"
   return table.concat(lines, "\n")
 end
@@ -502,9 +550,19 @@ local function cplus_expanded(x)
       template_names[arg] = part.name
     end
   end
+  -- its bases as gdb lists them: ": public Json::Writer"
+  local bases = {}
+  for _, part in ipairs(x.parts or {}) do
+    if part.kind == "base" then
+      bases[#bases + 1] = part.access .. (part.virtual and " virtual" or "")
+        .. " " .. types.name(part.type)
+    end
+  end
   local header = tag .. " " .. (x.name or "{...}")
     .. (#with > 0 and " [with " .. table.concat(with, ", ") .. "]" or "")
-  local ok, text = pcall(cplus_body, x)
+    .. (#bases > 0 and " : " .. table.concat(bases, ", ") or "")
+  local ok, text = pcall(cplus_body, x,
+                         { names = saved, scope = saved_scope })
   template_names, class_scope = saved, saved_scope
   if not ok then
     error(text, 0)

@@ -6,7 +6,7 @@ local expr = require "snare.expr"
 local report = require "snare.cli.report"
 local scope = require "snare.cli.scope"
 local frame_base = require "snare.cli.frame_base"
-local languages = require "snare.cli.languages"
+local languages = require "snare.languages"
 
 local aliases = { pc = "rip", sp = "rsp", fp = "rbp" }
 

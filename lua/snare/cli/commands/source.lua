@@ -2,7 +2,7 @@
 
 local snare = require "snare"
 local source = require "snare.cli.source"
-local languages = require "snare.cli.languages"
+local languages = require "snare.languages"
 local quotes = require "snare.cli.linespec_quotes"
 
 local LINES = 10 -- lines per listing, as gdb's default listsize

@@ -9,7 +9,7 @@ local shared_objects = require "snare.cli.shared_objects"
 local quotes = require "snare.cli.linespec_quotes"
 local symbol_listing = require "snare.cli.symbol_listing"
 local names = require "snare.function_names"
-local languages = require "snare.cli.languages"
+local languages = require "snare.languages"
 
 -- The loaded library whose file is `path` (a symbol's library).
 local function library_of(dbg, path)

@@ -1,6 +1,6 @@
 --- gdb's names of source languages (its "Source language is c." of
 -- `info frame` and `info source`).
--- @module snare.cli.languages
+-- @module snare.languages
 
 local languages = {}
 
