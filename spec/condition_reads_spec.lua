@@ -21,7 +21,11 @@ describe("C conditions with compiled reads", function()
           return trapped:locate(name)
         end,
         scalar = function(_, name) return trapped:scalar(name) end,
-      }, { __index = function(_, key) return trapped[key] end })
+      }, { __index = function(_, key)
+        -- (before the first hit the compiler asks for the pc: which
+        -- language's rules, as gdb's "auto"; there is no frame yet)
+        return trapped and trapped[key]
+      end })
       local compiled = expr.compile("i == 7 || i * 2 == 18", expr.env {
         frame = function() return counted end,
         compiled_reads = true,

@@ -46,6 +46,7 @@ typedef struct stepper {
      passed the middle of a line (set_step_info) */
   shown_frame frame;
   const char *start_host; /* the function the step began in */
+  uint64_t start_cfa;     /* and the CFA of its real frame */
 } stepper;
 
 /* Outcome of one decision. */
@@ -665,6 +666,7 @@ static snare_status start(stepper *st, snare_step_mode mode) {
   refresh(st, &li, false);
   st->hidden = 0;
   st->start_host = st->frame.host;
+  st->start_cfa = st->cfa;
   snare_line_info shown;
   if (hidden > 0 && snare_source_frame_at(st->pc, hidden, &shown) == SNARE_OK) {
     st->file = shown.file;
@@ -686,10 +688,18 @@ static snare_status start(stepper *st, snare_step_mode mode) {
  * line has that caller as its step frame by then.
  */
 static snare_stepped_frame stepped_frame(const stepper *st) {
-  shown_frame now = frame_shown(st);
+  /* the CFA where the step ended: a step into a call (a recursion's
+     included, the same function) stops in another frame than st's */
+  stepper here = *st;
+  if (read_position(&here) != SNARE_OK ||
+      snare_step_frame(here.subject, &here.cfa, NULL) != SNARE_OK)
+    return SNARE_STEPPED_FRAME_UNKNOWN;
+  shown_frame now = frame_shown(&here);
   if (now.function == NULL || st->frame.function == NULL)
     return SNARE_STEPPED_FRAME_UNKNOWN;
-  bool kept = same_frame(&now, &st->frame) &&
+  /* a real frame of its own (a call, a return) is a new frame, as
+     gdb's frame ids say, whatever step info the step kept inside it */
+  bool kept = same_frame(&now, &st->frame) && here.cfa == st->start_cfa &&
               same_string(now.host, st->start_host);
   return kept ? SNARE_STEPPED_FRAME_KEPT : SNARE_STEPPED_FRAME_CHANGED;
 }
