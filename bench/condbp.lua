@@ -1,7 +1,8 @@
--- condbp.lua - one snare run for bench/condbp.sh to time from outside.
+-- condbp.lua - one snare run of the loop bench/condbp.sh times.
 --
 -- usage: lua5.4 bench/condbp.lua MODE N LIBRARY WHERE [MECHANISM]
---   MODE none   calls loop(N) on a snare worker, no breakpoint (baseline)
+--   MODE none   calls timed_loop(N) on a snare worker, no breakpoint
+--               (baseline)
 --        skip   breakpoint with skip = N+1: every hit rejected in C,
 --               without entering Lua
 --        false  a Lua condition returning false (gdb: `if 0`)
@@ -17,9 +18,11 @@
 --               every hit (the evaluator without compiled reads)
 --   WHERE      where the breakpoint goes ("benchloop.c:14")
 --   MECHANISM  "trap" forces a trap; else snare takes a jump where it can
--- Prints the mechanism used. Exits with an error unless the call exits
--- and all N hits were rejected, so a timing is never reported for a run
--- that did not do the work.
+-- Prints MODE, N, the hits, the mechanism used (and how a condition ran)
+-- and the loop's own wall time in ns (timed_loop's result: the clock read
+-- in the program around its N calls). Exits with an error unless the
+-- call exits and all N hits were rejected, so a timing is never reported
+-- for a run that did not do the work.
 
 local snare = require "snare"
 
@@ -72,15 +75,16 @@ if mode ~= "none" then
   bp = s:breakpoint(where, options)
 end
 
-local stop = s:call(assert(lib:symbol("loop")), n)
+local stop = s:call(assert(lib:symbol("timed_loop")), n)
 assert(stop.kind == "exit", "loop did not run to the end: " .. tostring(stop))
+local loop_ns = stop.return_value
 
 if bp then
   assert(bp.hits == n and bp.rejected == n, string.format(
     "expected %d hits all rejected, got %s hits, %s rejected",
     n, tostring(bp.hits), tostring(bp.rejected)))
-  print(mode, n, bp.hits, bp.mechanism, bp.condition_mechanism or "-")
+  print(mode, n, bp.hits, bp.mechanism, bp.condition_mechanism or "-", loop_ns)
   bp:clear()
 else
-  print(mode, n, 0, "-")
+  print(mode, n, 0, "-", "-", loop_ns)
 end

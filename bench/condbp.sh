@@ -11,7 +11,11 @@
 # rows force one.
 #
 # Each figure is a slope: t(N2) - t(N1) over N2 - N1 hits, minus the same
-# slope without a breakpoint; RUNS slopes give min/median/max. The whole
+# slope without a breakpoint; RUNS slopes give min/median/max. t is the
+# loop's own wall time, read by the program around its calls
+# (benchloop.c's timed_loop) under either debugger: the process start-up,
+# symbol loading and debugger start outside the loop vary by milliseconds
+# from run to run, as much as a quarter of a million 60 ns hits. The whole
 # table is measured twice: unpinned, then with both tools pinned to CPU 0
 # (taskset -c 0), since a second CPU that idles or not moves every
 # hand-off. The trap row of frame:var is also divided, run by run, by a
@@ -39,15 +43,7 @@ where="benchloop.c:$line"
 
 pin=()
 
-# Wall ns of one run of a command.
-once_ns() {
-  local t0 t1
-  t0=$(date +%s%N)
-  "$@" >/dev/null
-  t1=$(date +%s%N)
-  echo $((t1 - t0))
-}
-
+# The loop's wall ns in one gdb run (what loop_target printed).
 gdb_run() { # VARIANT N: none | var | false
   local args=(-batch -nx -iex 'set debuginfod enabled off'
               -iex 'set startup-with-shell off') log
@@ -59,10 +55,18 @@ gdb_run() { # VARIANT N: none | var | false
     2>&1)
   grep -q 'exited normally' <<<"$log" ||
     { printf 'gdb run failed:\n%s\n' "$log" >&2; return 1; }
+  sed -n 's/^loop_ns \([0-9]*\)$/\1/p' <<<"$log"
 }
 
 snare_run() { # MODE N [trap]
   "${pin[@]}" lua5.4 bench/condbp.lua "$1" "$2" "$out/libbenchloop.so" "$where" "${3:-}"
+}
+
+# The loop's wall ns in one snare run.
+snare_loop_ns() { # MODE N [trap]
+  local line
+  line=$(snare_run "$@") || return 1
+  awk '{ print $6 }' <<<"$line"
 }
 
 # slopes RUNNER VARIANT N1 N2 [MECH]: RUNS per-hit slopes (ns), one a line,
@@ -74,9 +78,9 @@ slopes() {
   local runner=$1 variant=$2 n1=$3 n2=$4 mech=${5:-} r b1 b2 w1 w2 slope
   : >"$ratios_file"
   for ((r = 0; r < RUNS; r++)); do
-    b1=$(once_ns "$runner" none "$n1") b2=$(once_ns "$runner" none "$n2")
-    w1=$(once_ns "$runner" "$variant" "$n1" $mech)
-    w2=$(once_ns "$runner" "$variant" "$n2" $mech)
+    b1=$("$runner" none "$n1") b2=$("$runner" none "$n2")
+    w1=$("$runner" "$variant" "$n1" $mech)
+    w2=$("$runner" "$variant" "$n2" $mech)
     slope=$(awk -v a="$w1" -v b="$w2" -v c="$b1" -v d="$b2" -v n1="$n1" \
       -v n2="$n2" 'BEGIN { printf "%.0f\n", ((b - a) - (d - c)) / (n2 - n1) }')
     echo "$slope"
@@ -167,7 +171,7 @@ table() {
       [[ $mech == trap ]] && force=trap
       paired=
       [[ $mode == var && $mech == trap ]] && paired=1
-      s=$(slopes snare_run "$mode" "$SNARE_N1" "$SNARE_N2" $force | spread)
+      s=$(slopes snare_loop_ns "$mode" "$SNARE_N1" "$SNARE_N2" $force | spread)
       [[ -n $paired ]] && var_trap_ratios=$(spread3 <"$ratios_file")
       local ratio=$gf
       [[ $mode == var || $mode == c* ]] && ratio=$gv
