@@ -26,6 +26,10 @@ SNARE_HIDDEN void snare_linux_signal_taken(void);
    and the event's sig_data it carries (watch_registers.c). */
 #define SNARE_LINUX_TRAP_PERF 6
 SNARE_HIDDEN uint64_t snare_linux_perf_cookie(const siginfo_t *info);
+/* Before a handler of snare's returns: a frame whose x87 state is the
+   initial one has it restored as initial, not merely as its values, so
+   the thread's XINUSE says initial again (signal_fpu.c). Signal-safe. */
+SNARE_HIDDEN void snare_linux_signal_x87_settle(void *context);
 /* A fault of snare_os_memory_read_fast's load (probe_read.c): the read
    returns false instead; true if context was that fault. */
 SNARE_HIDDEN bool snare_linux_probe_recover(void *context);

@@ -135,9 +135,13 @@ static void on_signal(int sig, siginfo_t *info, void *context) {
     fault.address = (uint64_t)(uintptr_t)info->si_addr;
   if (fault.kind == SNARE_FAULT_WATCH_TRAP)
     fault.address = snare_linux_perf_cookie(info);
-  if ((sig == SIGSEGV || sig == SIGBUS) && snare_linux_probe_recover(context))
+  if ((sig == SIGSEGV || sig == SIGBUS) && snare_linux_probe_recover(context)) {
+    snare_linux_signal_x87_settle(context);
     return;
-  if (!snare_fault_dispatch(&fault, context))
+  }
+  if (snare_fault_dispatch(&fault, context))
+    snare_linux_signal_x87_settle(context);
+  else
     chain(sig, info, context);
   errno = saved_errno;
 }

@@ -88,6 +88,7 @@ static void on_stop(int sig, siginfo_t *info, void *context) {
     while ((seen = atomic_load(&world.released)) != epoch)
       futex(&world.released, FUTEX_WAIT_PRIVATE, seen, NULL);
   }
+  snare_linux_signal_x87_settle(context);
   atomic_fetch_sub(&world.inside, 1);
   errno = saved_errno;
 }

@@ -519,3 +519,49 @@ Test(jump_breakpoint, keep_live_avx512_state) {
   float_hits hits = {0};
   cr_assert_gt(keeps_float_state(&c, 13 + 7 + 6, &hits), 10);
 }
+
+/* Calls fn(6, 7), where a trap breakpoint is that never stops, then says
+   whether the x87 state is in use (XINUSE). */
+static uint64_t x87_in_use_after_trap(uint64_t fn, uint64_t unused) {
+  (void)unused;
+  ((uint64_t(*)(uint64_t, uint64_t))(uintptr_t)fn)(6, 7);
+  return x87_in_use();
+}
+
+/* The same with the x87 unit in use (a control word of its own) before
+   the trap: returns the control word after it. */
+static uint64_t x87_control_after_trap(uint64_t fn, uint64_t unused) {
+  (void)unused;
+  uint16_t control = 0x27f, after = 0;
+  __asm__ volatile("fldcw %0" : : "m"(control));
+  ((uint64_t(*)(uint64_t, uint64_t))(uintptr_t)fn)(6, 7);
+  __asm__ volatile("fnstcw %0" : "=m"(after));
+  control = 0x37f;
+  __asm__ volatile("fldcw %0" : : "m"(control));
+  return after;
+}
+
+/* Linux marks the x87 state in use in every signal frame; a trap of
+   snare's in a thread that never used the unit leaves it initial (else
+   every later condition saves and restores it whole), and one that used
+   it gets its state back. */
+Test(jump_breakpoint, trap_leaves_an_initial_x87_state_initial) {
+  if (!reads_in_use())
+    cr_skip_test("XGETBV does not read XINUSE here");
+  uint64_t fn = load(&cases[0]);
+  snare_breakpoint_options opts = {.skip = 1000, .trap = true};
+  int id;
+  cr_assert_eq(snare_breakpoint_set(session, fn, &opts, &id), SNARE_OK);
+  call((uint64_t)(uintptr_t)reset_x87, 0, 0);
+  uint64_t uses = (uint64_t)(uintptr_t)x87_in_use_after_trap;
+  cr_assert_eq(call(uses, fn, 0).return_value, 0,
+               "x87 in use after a trap in a thread that never used it");
+  uint64_t control = (uint64_t)(uintptr_t)x87_control_after_trap;
+  cr_assert_eq(call(control, fn, 0).return_value, 0x27f);
+  snare_breakpoint_info info;
+  cr_assert_eq(snare_breakpoint_info_get(session, id, &info), SNARE_OK);
+  cr_assert_eq(info.mechanism, SNARE_BREAKPOINT_TRAP);
+  cr_assert_eq(info.hits, 2);
+  snare_breakpoint_clear_all(session);
+  cr_assert_eq(snare_code_unregister(fn), SNARE_OK);
+}
