@@ -196,10 +196,12 @@ bool snare_lua_enter_async_waiting(void)
   return true;
 }
 
+/* A release store, no exchange: what the callback did to the Lua state
+   is visible to whoever takes the turn next, and wait_end only watches. */
 void snare_lua_leave_async(void)
 {
   callback_depth--;
-  atomic_store(&async_busy, false);
+  atomic_store_explicit(&async_busy, false, memory_order_release);
 }
 
 /* Finalizers deferred out of callbacks; any controller may run them. */

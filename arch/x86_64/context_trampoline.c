@@ -8,6 +8,8 @@
  * the handler may have changed (except the pc) and jumps back. It leaves
  * the interrupted code's red zone alone.
  */
+#include <cpuid.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 #include <ucontext.h>
@@ -65,6 +67,25 @@ static int32_t greg_offset(int greg) {
                    (size_t)greg * sizeof(greg_t));
 }
 
+/* The flags as the program had them at the site, beside the context's
+   (which a handler may change): in a word of mcontext_t no reader uses. */
+static int32_t entry_flags_offset(void) {
+  return (int32_t)offsetof(ucontext_t, uc_mcontext.__reserved1);
+}
+
+/* The flags SAHF and an addition that overflows or not put back (CF, PF,
+   AF, ZF, SF; OF), and DF, which CLD and STD set: all that a handler's
+   code changes. */
+#define FLAGS_SET_WITHOUT_POPF 0xCD5u
+#define DIRECTION_FLAG_BYTE1 0x04u /* DF, bit 10: bit 2 of the second byte */
+
+/* SAHF in 64-bit mode (CPUID 0x80000001 ECX bit 0: LAHF/SAHF), which
+   every x86-64 CPU but the first few has. */
+static bool has_sahf(void) {
+  unsigned eax, ebx, ecx, edx;
+  return __get_cpuid(0x80000001u, &eax, &ebx, &ecx, &edx) && (ecx & 1u);
+}
+
 /* mov [rsp+disp32], reg (store) or mov reg, [rsp+disp32] (load). */
 static void emit_rsp_mov(emitter *e, int reg, int32_t disp, bool store) {
   uint8_t insn[] = {(uint8_t)(0x48 | (reg >= 8 ? 4 : 0)), store ? 0x89 : 0x8B,
@@ -97,6 +118,7 @@ static void emit_save(emitter *e, uint64_t site, uint64_t arg,
   emit_rsp_mov(e, R11, greg_offset(REG_RAX), true);
   emit(e, "\x4C\x8B\x58\x08", 4); /* mov r11, [rax+8]: its flags */
   emit_rsp_mov(e, R11, greg_offset(REG_EFL), true);
+  emit_rsp_mov(e, R11, entry_flags_offset(), true);
   emit(e, "\x4C\x8D\x98", 3); /* lea r11, [rax+16+128]: its rsp */
   emit32(e, 16 + RED_ZONE);
   emit_rsp_mov(e, R11, greg_offset(REG_RSP), true);
@@ -116,29 +138,97 @@ static void emit_save(emitter *e, uint64_t site, uint64_t arg,
   emit(e, "\x48\x89\xE6", 3); /* mov rsi, rsp: the context */
 }
 
+/* rel32 of a jump whose displacement ends at `end`, to `to`. */
+static void patch_rel32(emitter *e, size_t end, size_t to) {
+  int32_t rel = (int32_t)(to - end);
+  if (end <= e->cap)
+    memcpy(e->buf + end - 4, &rel, sizeof rel);
+}
+
+/* Every general register but rsp and r11 from the context. */
+static void emit_general_loads(emitter *e) {
+  for (int reg = RAX; reg <= R15; reg++)
+    if (reg != RSP && reg != R11)
+      emit_rsp_mov(e, reg, greg_offset(greg_of[reg]), false);
+}
+
+/* rsp back to the program's, with its r11 through the word just below
+   the red zone. Nothing here changes the flags. */
+static void emit_stack_switch(emitter *e) {
+  emit_rsp_mov(e, R11, greg_offset(REG_RSP), false);
+  emit(e, "\x4D\x8D\x9B", 3); /* lea r11, [r11-144] */
+  emit32(e, -(16 + RED_ZONE));
+  emit(e, "\xFF\xB4\x24", 3); /* push qword [rsp+r11 slot] */
+  emit32(e, greg_offset(REG_R11));
+  emit(e, "\x41\x8F\x03", 3);  /* pop qword [r11] */
+  emit(e, "\x4C\x89\xDC", 3);  /* mov rsp, r11 */
+  emit(e, "\x41\x5B", 2);      /* pop r11 */
+  emit(e, "\x48\x8D\xA4\x24", 4); /* lea rsp, [rsp+8+128]: past the */
+  emit32(e, 8 + RED_ZONE);            /* flags the save pushed */
+}
+
+/* The context's flags with POPF, from the word pushed below the context. */
+static void emit_popf(emitter *e) {
+  emit(e, "\xFF\xB4\x24", 3); /* push qword [rsp+flags slot] */
+  emit32(e, greg_offset(REG_EFL));
+  emit(e, "\x9D", 1); /* popfq */
+}
+
+/*
+ * The context's flags, before the general registers (which only moves
+ * load). POPF costs 20-25 ns on a Xeon VM, a third of a natively
+ * rejected breakpoint hit; so where the context's flags differ from the
+ * entry's only in those a handler's code changes, they are put back
+ * with SAHF, an addition that sets OF as it was, and STD where DF was
+ * set. A handler that changed another flag in the context (TF, AC) gets
+ * POPF. Uses rax.
+ */
+static void emit_flags_restore(emitter *e) {
+  if (!has_sahf()) {
+    emit_popf(e);
+    return;
+  }
+  const int32_t flags = greg_offset(REG_EFL);
+  emit_rsp_mov(e, RAX, flags, false);
+  emit(e, "\x48\x33\x84\x24", 4); /* xor rax, [rsp+entry flags] */
+  emit32(e, entry_flags_offset());
+  emit(e, "\x48\xA9", 2); /* test rax, ~FLAGS_SET_WITHOUT_POPF */
+  emit32(e, (int32_t)~FLAGS_SET_WITHOUT_POPF);
+  emit(e, "\x75", 1); /* jnz to POPF (rel8) */
+  size_t to_popf = e->at + 1;
+  emit(e, "\x00", 1);
+  emit(e, "\xF6\x84\x24", 3); /* test byte [rsp+flags+1], DF */
+  emit32(e, flags + 1);
+  const uint8_t direction = DIRECTION_FLAG_BYTE1;
+  emit(e, &direction, 1);
+  emit(e, "\x74\x01\xFD", 3);     /* jz +1; std */
+  emit(e, "\x0F\xB6\x84\x24", 4); /* movzx eax, byte [rsp+flags+1] */
+  emit32(e, flags + 1);
+  emit(e, "\xC0\xE8\x03\x24\x01", 5); /* shr al, 3; and al, 1: OF */
+  emit(e, "\x04\x7F", 2);             /* add al, 0x7f: sets OF so */
+  emit(e, "\x8A\xA4\x24", 3);         /* mov ah, [rsp+flags] */
+  emit32(e, flags);
+  emit(e, "\x9E", 1); /* sahf */
+  emit(e, "\xEB", 1); /* jmp past POPF (rel8) */
+  size_t to_end = e->at + 1;
+  emit(e, "\x00", 1);
+  size_t popf = e->at;
+  emit_popf(e);
+  if (to_end <= e->cap) {
+    e->buf[to_popf - 1] = (uint8_t)(popf - to_popf);
+    e->buf[to_end - 1] = (uint8_t)(e->at - to_end);
+  }
+}
+
 /* Restores every register from the context (the pc excepted) and leaves
    rsp as the program had it; restore_float is one of the two above. */
 static void emit_restore(emitter *e, void (*restore_float)(void)) {
   emit(e, "\x4C\x8D\x9C\x24", 4); /* lea r11, [rsp+fx] */
   emit32(e, (int32_t)CONTEXT_SPACE);
   emit_call(e, (uint64_t)(uintptr_t)restore_float);
-  for (int reg = RAX; reg <= R15; reg++)
-    if (reg != RSP && reg != R11)
-      emit_rsp_mov(e, reg, greg_offset(greg_of[reg]), false);
-  /* Put r11 and the flags in the two words just below the red zone,
-     switch to the program's stack, and pop them there. */
-  emit_rsp_mov(e, R11, greg_offset(REG_RSP), false);
-  emit(e, "\x4D\x8D\x9B", 3); /* lea r11, [r11-144] */
-  emit32(e, -(16 + RED_ZONE));
-  emit(e, "\xFF\xB4\x24", 3); /* push qword [rsp+r11 slot] */
-  emit32(e, greg_offset(REG_R11));
-  emit(e, "\x41\x8F\x03", 3); /* pop qword [r11] */
-  emit(e, "\xFF\xB4\x24", 3); /* push qword [rsp+flags slot] */
-  emit32(e, greg_offset(REG_EFL));
-  emit(e, "\x41\x8F\x43\x08", 4); /* pop qword [r11+8] */
-  emit(e, "\x4C\x89\xDC", 3);     /* mov rsp, r11 */
-  emit(e, "\x41\x5B\x9D", 3);     /* pop r11; popfq */
-  emit(e, "\x48\x8D\xA4\x24\x80\x00\x00\x00", 8); /* lea rsp, [rsp+128] */
+  emit_flags_restore(e);
+  emit_general_loads(e);
+  emit_stack_switch(e);
 }
 
 static void emit_jump_absolute(emitter *e, uint64_t to) {
@@ -184,9 +274,7 @@ size_t snare_arch_breakpoint_trampoline(uint8_t *buf, size_t cap,
   emit32(&e, 0);
   emit_restore(&e, snare_x86_restore_float_state_x87_kept);
   emit_jump_absolute(&e, resume);
-  int32_t rel = (int32_t)(e.at - jnz_end);
-  if (jnz_end <= cap)
-    memcpy(buf + jnz_end - 4, &rel, sizeof rel);
+  patch_rel32(&e, jnz_end, e.at);
   emit_restore(&e, snare_x86_restore_float_state_x87_kept);
   *stop_trap = e.at;
   emit(&e, "\xCC\x0F\x0B", 3); /* int3; ud2: never resumed past */

@@ -69,6 +69,18 @@ static const uint8_t jump_table[] = {
 };
 static const unsigned jump_table_cases[] = {17, 24, 31, 38};
 
+/* OF, SF, AF and PF from an addition that overflows, then DF: returns the
+   flags (pushfq), which a handler that left any of them changed changes. */
+static const uint8_t flags_state[] = {
+    0xb8, 0xff, 0xff, 0xff, 0x7f, /* 0: mov eax, 0x7fffffff */
+    0x83, 0xc0, 0x01,             /* 5: add eax, 1 */
+    0xfd,                         /* 8: std */
+    0x9c,                         /* 9: pushfq */
+    0x58,                         /* 10: pop rax */
+    0xfc,                         /* 11: cld */
+    0xc3,                         /* 12: ret */
+};
+
 typedef struct hand_case {
   const char *name;
   const uint8_t *code;
@@ -90,6 +102,7 @@ static const hand_case cases[] = {
     {"red_zone_leaf", red_zone_leaf, sizeof red_zone_leaf, 6, 7, false, 0},
     {"jump_table_0", jump_table, sizeof jump_table, 4, 100, false, 0},
     {"jump_table_3", jump_table, sizeof jump_table, 7, 100, false, 0},
+    {"flags_state", flags_state, sizeof flags_state, 0, 0, false, 0},
 };
 
 /* Loads the case at the start of the page, registered as one function,
@@ -323,6 +336,33 @@ static bool go_to_twelve(snare_frame *frame, void *data) {
   uint64_t fn = *(uint64_t *)data;
   snare_frame_register_set(frame, SNARE_REG_RIP, fn + 12);
   return false;
+}
+
+/* Sets the ID flag (bit 21, harmless) in the context's flags. */
+static bool set_id_flag(snare_frame *frame, void *data) {
+  (void)data;
+  uint64_t flags;
+  snare_frame_register_get(frame, SNARE_REG_EFLAGS, &flags);
+  snare_frame_register_set(frame, SNARE_REG_EFLAGS, flags | (1u << 21));
+  return false;
+}
+
+/* A condition that changes a flag no code of a handler changes gets it
+   (the trampoline's POPF way), the others kept as the program had them. */
+Test(jump_breakpoint, a_condition_may_change_the_flags) {
+  const hand_case *c = &cases[sizeof cases / sizeof cases[0] - 1];
+  uint64_t fn = load(c);
+  uint64_t flags = call(fn, 0, 0).return_value & ~(uint64_t)(1u << 21);
+  cr_assert_eq(flags & 0xCD5, 0xC94, "OF DF SF AF PF: %#lx", (long)flags);
+  snare_breakpoint_options opts = {.condition = set_id_flag};
+  int id;
+  cr_assert_eq(snare_breakpoint_set(session, fn + 8, &opts, &id), SNARE_OK);
+  snare_breakpoint_info info;
+  cr_assert_eq(snare_breakpoint_info_get(session, id, &info), SNARE_OK);
+  cr_assert_eq(info.mechanism, SNARE_BREAKPOINT_JUMP);
+  cr_assert_eq(call(fn, 0, 0).return_value, flags | (1u << 21));
+  snare_breakpoint_clear_all(session);
+  cr_assert_eq(snare_code_unregister(fn), SNARE_OK);
 }
 
 /* A condition that moves the pc resumes there, as at a trap. */
