@@ -36,8 +36,11 @@ end
 local at_loader = { "starti", "info registers", "p $pc", "p $sp", "p $rax",
                     "info registers rip", "x/4i $pc", "x/8xb $pc",
                     "x/2xg $pc", "x/2xg $rsp", "disassemble", "bt",
+                    "info symbol $pc", "info symbol $pc+3",
+                    "info symbol $sp", "info symbol 0",
                     "info sharedlibrary", "stepi", "x/i $pc", "bt",
-                    "disassemble $pc,+8", "p $rip", "bt 2" }
+                    "info symbol $pc", "disassemble $pc,+8", "p $rip",
+                    "bt 2" }
 
 -- at_loader's commands, then `after`'s.
 local function held_then(after)

@@ -8,7 +8,7 @@
 -- step, release, kill). The commands a user types there are answered
 -- here as gdb 13 answers them: info registers, print of a register, x,
 -- stepi, nexti, disassemble, bt, info
--- sharedlibrary. Any other command hands the program over: the state
+-- sharedlibrary, info symbol. Any other command hands the program over: the state
 -- file says which command that is, the program is released, the agent
 -- comes up in it and runs that command first (snare.cli.agent_program_
 -- debug, "held"), so `break main` then `continue` go on there. `kill`,
@@ -149,6 +149,19 @@ local function object_at(addr)
       return object
     end
   end
+end
+
+-- Whether addr lies in a mapping of a file (whose data symbols this
+-- prompt does not know).
+local function in_file_mapping(addr)
+  for line in io.lines("/proc/" .. pid .. "/maps") do
+    local from, to, path = line:match("^(%x+)%-(%x+)%s+%S+%s+%S+%s+%S+%s+%S+"
+                                      .. "%s+(/.*)$")
+    if path and addr >= tonumber(from, 16) and addr < tonumber(to, 16) then
+      return true
+    end
+  end
+  return false
 end
 
 local function symbol_at(addr)
@@ -387,6 +400,29 @@ local function backtrace(limit)
   end
 end
 
+-- info symbol ADDR as gdb 13 answers it with the loader and the program
+-- loaded: "_start + 3 in section .text of /lib64/ld-linux-x86-64.so.2";
+-- false (hand over) for an address in a file's data or an expression
+-- other than a register or a number.
+local function info_symbol(text)
+  local addr = address(text)
+  if not addr then
+    return false
+  end
+  local object, sym = object_at(addr), symbol_at(addr)
+  if not object and in_file_mapping(addr) then
+    return false
+  end
+  if not sym then
+    out(("No symbol matches %s."):format(text))
+    return true
+  end
+  local offset = addr - sym.address
+  out(("%s%s in section .text of %s"):format(sym.name,
+      offset == 0 and "" or " + " .. offset, object.name or object.path))
+  return true
+end
+
 local function info_sharedlibrary()
   if not loader then
     out("No shared libraries loaded at this time.")
@@ -468,6 +504,12 @@ local held = {
       for name in rest:gmatch("%$?(%w+)") do
         names[#names + 1] = name
       end
+      if #names == 0 and regs.k0 then -- AVX-512's, as gdb lists them
+        names = { table.unpack(general) }
+        for k = 0, 7 do
+          names[#names + 1] = "k" .. k
+        end
+      end
       for _, name in ipairs(#names > 0 and names or general) do
         out(report.register_row(name, regs[aliases[name] or name]) or
             fail("Invalid register `%s'", name))
@@ -476,6 +518,8 @@ local held = {
     elseif command and command.name == "sharedlibrary" and rest == "" then
       info_sharedlibrary()
       return true
+    elseif command and command.name == "symbol" and rest ~= "" then
+      return info_symbol(rest)
     end
     return false
   end,

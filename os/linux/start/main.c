@@ -14,7 +14,8 @@
  * runs with SNARE_HELD_PID set, writing requests to its fd 4 and reading
  * the answers on its fd 3, one line each:
  *
- *   registers      -> ok NAME=HEX ... (the general registers)
+ *   registers      -> ok NAME=HEX ... (the general registers, and k0-k7
+ *                     where the CPU has AVX-512's opmask registers)
  *   read ADDR SIZE -> ok HEX | error ERRNO
  *   step           -> ok | signal N | exited STATUS | killed N
  *   over ADDR SP   -> as step, for the run until the program is back at
@@ -30,6 +31,8 @@
  * process's. Exit status: the program's (128 + N when signal N killed
  * it), 127 when it cannot be run, 2 for a bad command line.
  */
+#include <cpuid.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -40,6 +43,7 @@
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -174,6 +178,36 @@ static const char *const register_names[] = {
     "rax", "rcx", "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags",
     "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs"};
 
+#define XFEATURE_OPMASK 5
+
+/* The opmask registers k0-k7, where the system has them (XCR0): from the
+   XSAVE image ptrace gives, in the standard format (each component at
+   the offset CPUID leaf 0xD gives), zeros where its XSTATE_BV says the
+   component is in its initial state. False without them. */
+static bool opmask_registers(pid_t pid, unsigned long long k[8]) {
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & bit_OSXSAVE))
+    return false;
+  uint32_t xcr0, xcr0_high;
+  __asm__("xgetbv" : "=a"(xcr0), "=d"(xcr0_high) : "c"(0));
+  if (!(xcr0 & (1u << XFEATURE_OPMASK)))
+    return false;
+  __cpuid_count(0xD, XFEATURE_OPMASK, eax, ebx, ecx, edx);
+  size_t offset = ebx, size = eax;
+  static unsigned char area[16384];
+  struct iovec io = {area, sizeof area};
+  if (size != 8 * sizeof k[0] ||
+      ptrace(PTRACE_GETREGSET, pid, (void *)NT_X86_XSTATE, &io) != 0 ||
+      io.iov_len < offset + size)
+    return false;
+  uint64_t present;
+  memcpy(&present, area + 512, sizeof present);
+  memset(k, 0, size);
+  if (present & (1u << XFEATURE_OPMASK))
+    memcpy(k, area + offset, size);
+  return true;
+}
+
 /* One request's answer, written to out. */
 static void answer(held *h, char *request, FILE *out) {
   unsigned long long address, size;
@@ -192,6 +226,10 @@ static void answer(held *h, char *request, FILE *out) {
     for (size_t i = 0; i < sizeof register_names / sizeof *register_names;
          i++)
       fprintf(out, " %s=%llx", register_names[i], words[i]);
+    unsigned long long k[8];
+    if (opmask_registers(h->pid, k))
+      for (int i = 0; i < 8; i++)
+        fprintf(out, " k%d=%llx", i, k[i]);
     fputc('\n', out);
   } else if (sscanf(request, "read %llx %llu", &address, &size) == 2 &&
              size > 0 && size <= READ_MAX) {
