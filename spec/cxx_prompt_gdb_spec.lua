@@ -15,6 +15,7 @@
 -- Json::Value's ptype, its methods' types, C++'s booleans.
 local helpers = require "spec.helpers"
 local compare = require "spec.gdb_compare"
+local dp = require "spec.debug_program_helpers"
 
 -- compare.assert_same, with the number of gdb's lines compared printed
 -- (a FIGURE line: the mismatches and lines of each case).
@@ -23,6 +24,38 @@ local function same(name, commands, program)
   print(string.format("%s: %d lines of gdb's compared", name, #g))
   print(string.format("FIGURE %s mismatches %d of %d lines",
                       (name:gsub(" ", "_")), count, #g))
+  return count, g
+end
+
+-- gdb 13.1 calls no function on a CPU with AMX state
+-- (helpers.gdb_call_failure): there `calls` (the commands that make a
+-- call and print its value) are left out of the comparison, and snare's
+-- answers to them are checked to be values: the run with them prints
+-- one more "$N = " line for each. Elsewhere everything is compared.
+local function same_with_calls(name, commands, calls, program)
+  local cannot = helpers.gdb_call_failure()
+  if not cannot then
+    return same(name, commands, program)
+  end
+  local making = {}
+  for _, c in ipairs(calls) do
+    making[c] = true
+  end
+  local without = { mask = commands.mask }
+  for _, c in ipairs(commands) do
+    if not making[c] then
+      without[#without + 1] = c
+    end
+  end
+  local count, g = same(name, without, program)
+  local function values(list)
+    local out = dp.snare_debug(list, program)
+    local _, n = out:gsub("\n%$%d+ = ", "")
+    return n
+  end
+  assert.equals(values(without) + #calls, values(commands))
+  print(("%s: %d calls answered by snare alone (gdb: %s)"):format(name,
+        #calls, cannot))
   return count, g
 end
 
@@ -114,13 +147,14 @@ describe("C++ names at the prompt against gdb", function()
   end)
 
   it("picks C++ overloads as gdb", function()
-    local count, g = same("cxx overload picks", {
+    local calls = { "p ns::twice(2)", "p ns::twice(2.5)", "p ns::twice(7L)",
+                    "p ns::twice('a')", "p ns::bump(counter)" }
+    local count, g = same_with_calls("cxx overload picks", {
       "p ns::twice", "break ns::bump", "run", "info args", "p counter",
       "p counter + 1", "whatis counter", "ptype counter", "bt", "finish",
-      "delete",
-      "p ns::twice", "p ns::twice(2)", "p ns::twice(2.5)", "p ns::twice(7L)",
-      "p ns::twice('a')", "p ns::bump(counter)", "p counter",
-    }, types_program)
+      "delete", "p ns::twice", calls[1], calls[2], calls[3], calls[4],
+      calls[5], "p counter",
+    }, calls, types_program)
     assert.are.equal(0, count)
     local text = table.concat(g, "\n")
     assert.truthy(text:find("{double (double)} 0x <ns::twice(double)>", 1,
@@ -168,6 +202,14 @@ describe("C++ names at the prompt against gdb", function()
     -- C++'s bool literals and bool results, bool members of the object
     -- a method runs on named without this->, and method calls (overloads
     -- picked by the arguments, the object's address as `this`).
+    -- (the methods called for a value: gdb refuses the others, the wrong
+    -- argument count and the missing methods, before calling)
+    local value_calls = { "p root.isNull()", "p root.size()",
+                          "p root.isObject()", "p this->good()",
+                          "p root.type()", "p (&root)->isNull()",
+                          'p root.isMember("a")', "p root.isValidIndex(3)",
+                          "p root.isNull() == false",
+                          "p features_.allowComments_ == root.isNull()" }
     local spelled = { "ptype Json::Value", "whatis Json::Value",
                       "ptype Json::LogicError", "ptype Json::Exception",
                       "ptype JsonTest::Runner",
@@ -213,8 +255,8 @@ describe("C++ names at the prompt against gdb", function()
     end
     (present and it or pending)("spells Json::Value and C++ booleans as gdb "
                                 .. "at " .. setting, function()
-      local count, g = same("cxx class jsoncpp_test " .. setting, spelled,
-                            corpus_program)
+      local count, g = same_with_calls("cxx class jsoncpp_test " .. setting,
+                                       spelled, value_calls, corpus_program)
       assert.are.equal(0, count)
       local text = table.concat(g, "\n")
       assert.truthy(text:find("{bool (const Json::Value * const)} 0x "
