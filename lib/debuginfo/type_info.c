@@ -555,6 +555,10 @@ snare_status snare_type_part_at(snare_type t, size_t i, snare_type_part *out)
                             : flag(child, DW_AT_virtuality),
           .is_static = kind == SNARE_PART_METHOD &&
                        !takes_object(di->dbg, child)};
+      Dwarf_Unsigned at = 0;
+      if (kind == SNARE_PART_BASE &&
+          di_udata(child, DW_AT_data_member_location, &at))
+        out->offset = (uint64_t)at;
       st = SNARE_OK;
       dwarf_dealloc_die(child);
       break;

@@ -1425,6 +1425,8 @@ typedef struct snare_type_part {
                           gdb calls virtual: gcc gives none to a virtual
                           destructor); BASE: a virtual base */
   bool is_static;      /* METHOD: has no `this` */
+  uint64_t offset;     /* BASE: where it starts in the object (0 when
+                          DWARF gives no constant: a virtual base) */
 } snare_type_part;
 
 /* Part i of a C++ struct, class or union (members, static members,

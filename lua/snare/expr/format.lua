@@ -8,6 +8,7 @@ local value = require "snare.expr.value"
 local vector = require "snare.expr.vector"
 local function_names = require "snare.function_names"
 local image = require "snare.expr.image"
+local libstdcxx = require "snare.expr.libstdcxx"
 
 local format = {}
 
@@ -613,6 +614,10 @@ render = function(v, opts, depth, top)
       .. string.format("@0x%x: ", referent.address)
       .. render(referent, opts, depth, false)
   elseif kind == "struct" or kind == "union" then
+    local printed = not opts.raw and libstdcxx.text(v, t, opts, depth, render)
+    if printed then
+      return printed
+    end
     local ok, text = pcall(aggregate_text, v, t, opts, depth)
     return ok and text or ("<error: " .. tostring(text) .. ">")
   elseif kind == "array" then
@@ -647,12 +652,13 @@ render = function(v, opts, depth, top)
   return scalar(v, t, opts, top)
 end
 
---- The text of value v. opts: `format` (a letter of print/F), `pretty`.
+--- The text of value v. opts: `format` (a letter of print/F), `pretty`,
+-- `raw` (print/r: libstdc++'s types as their structs, no printer).
 function format.value(v, opts)
   opts = opts or {}
   local f = opts.format
   if f == "s" then
-    opts = { pretty = opts.pretty } -- strings as they print anyway
+    opts = { pretty = opts.pretty, raw = opts.raw } -- strings print so anyway
   elseif f and not f:match("^[xdoutczaf]$") then
     error(string.format('Undefined output format "%s".', f), 0)
   end
