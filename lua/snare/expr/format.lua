@@ -598,6 +598,16 @@ render = function(v, opts, depth, top)
     return "<optimized out>"
   end
   if kind == "reference" or kind == "rvalue_reference" then
+    -- a libstdc++ printer takes the reference whole, as gdb's value_print
+    -- asks the printers before the language prints "(T &) @0x...: "
+    local referent_type = strip(t.target)
+    if not opts.raw and libstdcxx.takes(referent_type) then
+      local ok, referent = pcall(value.referenced, v)
+      if not ok then
+        return "<error reading variable: " .. tostring(referent) .. ">"
+      end
+      return libstdcxx.text(referent, referent_type, opts, depth, render)
+    end
     -- gdb reads what it refers to first: an unreadable one is an error
     local ok, referent = pcall(value.referenced, v)
     if ok and referent.address then
@@ -665,15 +675,18 @@ function format.value(v, opts)
   return render(v, opts, 0, not opts.nested)
 end
 
---- A frame argument as gdb's frame lines show it: scalars as print
--- shows them inside a struct, aggregates as "...".
+--- A frame argument as gdb's frame lines show it (gdb's summary mode):
+-- scalars as print shows them inside a struct, aggregates as "...",
+-- a libstdc++ type as its printer's text with "{...}" for its children.
 function format.argument(v)
   local t = strip(v.type)
   if t.kind == "reference" or t.kind == "rvalue_reference" then
     t = strip(t.target)
   end
   local k = t.kind
-  if k == "struct" or k == "union" or k == "array" then
+  if (k == "struct" or k == "union") and libstdcxx.takes(t) then
+    return render(v, { summary = true }, 0, false)
+  elseif k == "struct" or k == "union" or k == "array" then
     return "..."
   end
   return render(v, {}, 0, false)

@@ -77,6 +77,10 @@ local function string_printer(v)
   local chars = object.member(v, "_M_dataplus")
   local p = object.number(chars, "_M_p")
   local length = object.number(v, "_M_string_length")
+  if p == 0 and length ~= 0 then -- (gdb's lazy_string refuses it)
+    error(string.format("Cannot create a lazy string with address 0x%x, "
+                        .. "and a non-zero length.", p), 0)
+  end
   local n = (length < 0 or length > ELEMENTS) and ELEMENTS or length
   local bytes = n == 0 and "" or snare.read(image.loaded(p), n)
   if not bytes then
@@ -410,7 +414,8 @@ end
 -- The text of a printer's result as gdb's print_children lays it out
 -- after to_string's: " = {...}", a map's children as [key] = value, an
 -- array's bare, the others as name = value; `set print pretty` puts
--- each child (but an array's) on its own line.
+-- each child (but an array's) on its own line; in summary mode (opts.
+-- summary: a frame line's argument) the children are "{...}".
 local function layout(result, opts, depth, render)
   local children = result.children
   local out = { result.head }
@@ -430,6 +435,10 @@ local function layout(result, opts, depth, render)
       end
       if i == 0 then
         out[#out + 1] = " = {"
+        if opts.summary then -- (a frame line's argument)
+          i = 1
+          return
+        end
       elseif not is_map or i % 2 == 0 then
         out[#out + 1] = pretty and "," or ", "
       end
@@ -459,6 +468,11 @@ local function layout(result, opts, depth, render)
       .. "}"
   end
   return table.concat(out)
+end
+
+--- Whether a libstdc++ printer takes struct type t (stripped).
+function libstdcxx.takes(t)
+  return printer_of(t) ~= nil
 end
 
 --- The text gdb's libstdc++ printer gives struct value v of (stripped)
