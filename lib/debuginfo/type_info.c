@@ -521,6 +521,29 @@ static int part_kind(Dwarf_Die child, Dwarf_Half tag)
   }
 }
 
+/* A static member's DW_AT_const_value into part (nothing without one). */
+static void member_value(Dwarf_Die member, snare_type_part *part)
+{
+  Dwarf_Attribute attr;
+  if (dwarf_attr(member, DW_AT_const_value, &attr, NULL) != DW_DLV_OK)
+    return;
+  Dwarf_Signed s = 0;
+  Dwarf_Unsigned u = 0;
+  Dwarf_Block *block = NULL;
+  if (dwarf_formsdata(attr, &s, NULL) == DW_DLV_OK) {
+    part->has_value = true;
+    part->value = (uint64_t)s;
+  } else if (dwarf_formudata(attr, &u, NULL) == DW_DLV_OK) {
+    part->has_value = true;
+    part->value = u;
+  } else if (dwarf_formblock(attr, &block, NULL) == DW_DLV_OK) {
+    /* bytes stay in the section data, valid while the handle is open */
+    part->value_bytes = block->bl_data;
+    part->value_size = block->bl_len;
+  }
+  dwarf_dealloc_attribute(attr);
+}
+
 snare_status snare_type_part_at(snare_type t, size_t i, snare_type_part *out)
 {
   if (out == NULL)
@@ -559,6 +582,8 @@ snare_status snare_type_part_at(snare_type t, size_t i, snare_type_part *out)
       if (kind == SNARE_PART_BASE &&
           di_udata(child, DW_AT_data_member_location, &at))
         out->offset = (uint64_t)at;
+      if (kind == SNARE_PART_STATIC_MEMBER)
+        member_value(child, out);
       st = SNARE_OK;
       dwarf_dealloc_die(child);
       break;

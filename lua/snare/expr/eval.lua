@@ -498,6 +498,9 @@ local function address_of(v)
   if v.bitfield then
     fail("Attempt to take address of value not located in memory.")
   end
+  if v.constant then -- a static const member its class's DWARF gives
+    fail('Can\'t take address of "%s" which isn\'t an lvalue.', v.constant)
+  end
   placed(v)
   if not v.address then
     fail("Attempt to take address of value not located in memory.")

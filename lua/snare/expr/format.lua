@@ -9,6 +9,7 @@ local vector = require "snare.expr.vector"
 local function_names = require "snare.function_names"
 local image = require "snare.expr.image"
 local libstdcxx = require "snare.expr.libstdcxx"
+local cxx_object = require "snare.expr.cxx_object"
 
 local format = {}
 
@@ -530,17 +531,24 @@ local function array_text(v, t, opts, depth)
   return text .. "}"
 end
 
--- The value of static member `name` of C++ type t, gdb's "static made
--- = 2": the variable its class defines apart, <optimized out> if none.
-local function static_member_text(t, name, opts, depth)
-  local ref, address = snare.core.find_global(t.name .. "::" .. name)
-  if not ref then
+-- The value of static member `part` of C++ type t, gdb's "static made
+-- = 2": the variable its class defines apart, else the value its
+-- declaration gives (a static const member's DW_AT_const_value),
+-- <optimized out> if neither.
+local function static_member_text(t, part, opts, depth)
+  local ref, address = snare.core.find_global(t.name .. "::" .. part.name)
+  if ref then
+    return render(value.at(types.from_ref(ref), address), opts, depth + 1,
+                  false)
+  end
+  local constant = value.constant(part)
+  if not constant then
     return "<optimized out>"
   end
-  return render(value.at(types.from_ref(ref), address), opts, depth + 1, false)
+  return render(constant, opts, depth + 1, false)
 end
 
--- The members of t in declaration order as {member} or {static = name}:
+-- The members of t in declaration order as {member} or {static = part}:
 -- a C++ type's static members among the others.
 local function fields_of(t)
   if not t.parts then
@@ -552,17 +560,35 @@ local function fields_of(t)
       list[#list + 1] = t.members[next_member]
       next_member = next_member + 1
     elseif part.kind == "static_member" and part.name then
-      list[#list + 1] = { static = part.name }
+      list[#list + 1] = { static = part }
     end
   end
   return list
+end
+
+-- A C++ class's bases as gdb's cp_print_value prints them before the
+-- fields: "<Base> = {...}, " each (a printer's text where one takes
+-- the base), `pad` before each under `set print pretty`.
+local function bases_text(v, t, opts, depth, pad)
+  local text = {}
+  for _, part in ipairs(t.parts or {}) do
+    if part.kind == "base" then
+      local shown = part.virtual
+        and "<error: the place of a virtual base is not known>"
+        or render(cxx_object.at(v, part.type, part.offset), opts, depth + 1,
+                  false)
+      text[#text + 1] = (opts.pretty and pad or "") .. "<"
+        .. types.name(part.type) .. "> = " .. shown .. ", "
+    end
+  end
+  return table.concat(text)
 end
 
 local function aggregate_text(v, t, opts, depth)
   local fields = {}
   for _, m in ipairs(fields_of(t)) do
     if m.static then
-      fields[#fields + 1] = "static " .. m.static .. " = "
+      fields[#fields + 1] = "static " .. m.static.name .. " = "
         .. static_member_text(t, m.static, opts, depth)
     else
       local mv
@@ -583,12 +609,19 @@ local function aggregate_text(v, t, opts, depth)
       fields[#fields + 1] = m.name and (m.name .. " = " .. text) or text
     end
   end
-  if opts.pretty then
-    local pad = string.rep("  ", depth + 1)
-    return "{\n" .. pad .. table.concat(fields, ",\n" .. pad) .. "\n"
-      .. string.rep("  ", depth) .. "}"
+  local pad = "\n" .. string.rep("  ", depth + 1)
+  local bases = bases_text(v, t, opts, depth, pad)
+  if #fields == 0 then
+    return "{" .. bases .. "<No data fields>}"
   end
-  return "{" .. table.concat(fields, ", ") .. "}"
+  if opts.pretty then
+    -- (gdb heads a derived class's own fields after its bases)
+    local members = bases ~= "" and pad .. "members of " .. types.name(t)
+      .. ":" or ""
+    return "{" .. bases .. members .. pad .. table.concat(fields, "," .. pad)
+      .. "\n" .. string.rep("  ", depth) .. "}"
+  end
+  return "{" .. bases .. table.concat(fields, ", ") .. "}"
 end
 
 render = function(v, opts, depth, top)

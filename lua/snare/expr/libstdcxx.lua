@@ -1,9 +1,9 @@
 --- libstdc++'s types as gdb prints them with the Python pretty-printers
 -- it auto-loads from libstdc++ (printers.py of GCC 12): std::string,
 -- std::vector, std::map, std::set, std::unordered_map/set, std::list,
--- std::unique_ptr, std::shared_ptr/weak_ptr, std::tuple. A printer is
--- picked by the type's name (typedefs taken off); each gives the text
--- gdb's to_string does and the children gdb lists after it, laid out
+-- std::unique_ptr, std::shared_ptr/weak_ptr, std::tuple, std::pair. A
+-- printer is picked by the type's name (typedefs taken off); each gives
+-- the text gdb's to_string does and the children gdb lists after it, laid out
 -- here as gdb's print_children does (at most `print elements`, 200,
 -- children; a map's keys and values each count). Memory that cannot be
 -- read gives gdb's "<error reading variable: ...>" where it stops the
@@ -354,6 +354,21 @@ local function shared_printer(v, t, typename)
            children = pointer_child(object.member(v, "_M_ptr")) }
 end
 
+-- std::pair: no text of its own, first and second (its __pair_base
+-- left out).
+local function pair_printer(v)
+  local which = { "first", "second" }
+  local i = 0
+  return {
+    children = function()
+      i = i + 1
+      if which[i] then
+        return which[i], object.member(v, which[i])
+      end
+    end,
+  }
+end
+
 local printers = {
   ["std::__cxx11::basic_string"] = string_printer,
   ["std::basic_string"] = string_printer,
@@ -367,7 +382,7 @@ local printers = {
   ["std::__cxx11::list"] = list_printer, ["std::list"] = list_printer,
   ["std::unique_ptr"] = unique_printer,
   ["std::shared_ptr"] = shared_printer, ["std::weak_ptr"] = shared_printer,
-  ["std::tuple"] = tuple_printer,
+  ["std::tuple"] = tuple_printer, ["std::pair"] = pair_printer,
 }
 
 -- The template's name of a type named "NAME<ARGS>" (its arguments
@@ -434,7 +449,7 @@ local function layout(result, opts, depth, render)
         return
       end
       if i == 0 then
-        out[#out + 1] = " = {"
+        out[#out + 1] = result.head and " = {" or "{"
         if opts.summary then -- (a frame line's argument)
           i = 1
           return

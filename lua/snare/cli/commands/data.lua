@@ -7,7 +7,8 @@ local scope = require "snare.cli.scope"
 
 -- How print/FMT prints: {format = a print/F letter, raw = /r (no
 -- libstdc++ printer)}, letters in any order; a count or size letter is
--- not for print.
+-- not for print. As gdb's decode_format, a modifier without a format
+-- letter ("/r") takes the last one a modifier gave.
 local function print_format(dbg, modifier)
   if not modifier then
     return {}
@@ -16,7 +17,11 @@ local function print_format(dbg, modifier)
   if letter ~= "" and not letter:match("^[xduotacfsz]$") then
     dbg:fail('Undefined output format "%s".', letter)
   end
-  return { format = letter ~= "" and letter or nil, raw = raws > 0 }
+  if letter == "" then
+    letter = dbg.last_print_format
+  end
+  dbg.last_print_format = letter
+  return { format = letter, raw = raws > 0 }
 end
 
 -- `print[/F] EXPR`: a C expression in the selected frame; alone, the
