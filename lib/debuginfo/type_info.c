@@ -107,7 +107,15 @@ bool di_cplus_language(unsigned language)
   }
 }
 
-/* The i-th child of die with tag (want), or NULL; the caller frees it. */
+/* Whether a DW_TAG_member declares a static member (clang's DWARF, and
+   DWARF 4's: an external declaration) rather than a data member. */
+static bool static_member(Dwarf_Die member)
+{
+  return flag(member, DW_AT_external) || flag(member, DW_AT_declaration);
+}
+
+/* The i-th child of die with tag (want), or NULL; the caller frees it.
+   Of members, the data members only. */
 static Dwarf_Die child_at(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half want,
                           size_t i, size_t *count)
 {
@@ -116,7 +124,9 @@ static Dwarf_Die child_at(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half want,
   if (dwarf_child(die, &child, NULL) != DW_DLV_OK)
     child = NULL;
   while (child) {
-    if (tag_of(child) == want && n++ == i && !found) {
+    if (tag_of(child) == want &&
+        !(want == DW_TAG_member && static_member(child)) && n++ == i &&
+        !found) {
       found = di_key_die(dbg, di_die_key(dbg, child));
     }
     child = di_next_sibling(dbg, child);
@@ -508,10 +518,7 @@ static int part_kind(Dwarf_Die child, Dwarf_Half tag)
 {
   switch (tag) {
   case DW_TAG_member:
-    /* DWARF 4 declares a static member as an external member */
-    return flag(child, DW_AT_external) || flag(child, DW_AT_declaration)
-               ? SNARE_PART_STATIC_MEMBER
-               : SNARE_PART_MEMBER;
+    return static_member(child) ? SNARE_PART_STATIC_MEMBER : SNARE_PART_MEMBER;
   case DW_TAG_variable: return SNARE_PART_STATIC_MEMBER;
   case DW_TAG_subprogram: return SNARE_PART_METHOD;
   case DW_TAG_template_type_parameter: return SNARE_PART_TEMPLATE_TYPE;

@@ -577,8 +577,9 @@ local function bases_text(v, t, opts, depth, pad)
         and "<error: the place of a virtual base is not known>"
         or render(cxx_object.at(v, part.type, part.offset), opts, depth + 1,
                   false)
+      -- (named as the class it is: clang's bases may be typedefs)
       text[#text + 1] = (opts.pretty and pad or "") .. "<"
-        .. types.name(part.type) .. "> = " .. shown .. ", "
+        .. types.name(strip(part.type)) .. "> = " .. shown .. ", "
     end
   end
   return table.concat(text)
