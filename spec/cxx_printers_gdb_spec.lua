@@ -36,16 +36,17 @@ local function mask(line)
   return (line:gsub("0x%x+", "0x"):gsub("([%w_]+)=[%w_]+@entry=", "%1="))
 end
 
-local function same(name, commands, program)
+local function same(name, commands, program, masked)
+  masked = masked or mask
   local gout, gerr = dp.gdb_batch(commands, program)
   local sout, serr = dp.snare_debug(commands, program)
   local g = {}
-  for _, line in ipairs(compare.lines(gout .. gerr, false, mask)) do
+  for _, line in ipairs(compare.lines(gout .. gerr, false, masked)) do
     if not line:match("^warning: RTTI symbol not found for class ") then
       g[#g + 1] = line
     end
   end
-  local s = compare.lines(sout .. serr, false, mask)
+  local s = compare.lines(sout .. serr, false, masked)
   local count = compare.differences(g, s)
   print(string.format("FIGURE %s mismatches %d of %d lines",
                       (name:gsub(" ", "_")), count, #g))
@@ -165,9 +166,18 @@ describe("libstdc++'s types at the prompt against gdb", function()
   end
 
   -- Real code: Json::Value holds an object's members in a std::map
-  -- (ObjectValues, keyed by CZString) and strings as char *; the
-  -- Reader keeps the document as std::string and its errors in a
-  -- std::deque (no printer here: compared without it).
+  -- (ObjectValues, keyed by CZString), its comments in a
+  -- std::unique_ptr<std::array<std::string, 3>>; the test keeps keys in
+  -- std::string. (A Json::Value's union shows its map's address as
+  -- int_, uint_, real_ and bool_ too: the heaps of gdb's process and
+  -- snare's differ, so those are masked where they hold an address. At
+  -- clang -O2 std::string is only declared: gdb's printer fails.)
+  local function union_masked(line)
+    return (mask(line):gsub("int_ = (%d+), uint_ = %d+, real_ = [^,]+, "
+                            .. "bool_ = %d+", function(n)
+      return #n >= 12 and "int_ = (an address)" or nil
+    end))
+  end
   for _, setting in ipairs { "gcc-O0", "gcc-O2" } do
     local corpus_program = "build/corpus/bin/" .. setting .. "/jsoncpp_test"
     local exists = io.open(corpus_program)
@@ -175,12 +185,17 @@ describe("libstdc++'s types at the prompt against gdb", function()
     (exists and it or pending)("prints jsoncpp's standard members as gdb at "
                                .. setting, function()
       local count, g = same("cxx printers jsoncpp_test " .. setting, {
-        "break Json::Value::resolveReference", "run", "bt 1", "up",
-        "info locals", "p *this", "p this->value_.map_",
-        "p *this->value_.map_", "p key", "finish",
-      }, corpus_program)
+        "break Json::Value::removeMember", "run", "bt 1",
+        "p *this->value_.map_", "p this->value_.comments_", "up",
+        "p idKey", "p unknownIdKey", "p yetAnotherIdKey", "p constObject",
+        "p checks", "delete", "break Json::Reader::parse", "continue",
+        "bt 1", "p document", "p/r document",
+      }, corpus_program, union_masked)
       assert.are.equal(0, count)
-      assert.truthy(table.concat(g, "\n"):find("std::map with", 1, true))
+      local text = table.concat(g, "\n")
+      assert.truthy(text:find("= std::map with 4 elements = {[{cstr_ = 0x "
+                              .. '"id", ', 1, true))
+      assert.truthy(text:find('\n$%d+ = "id"\n'))
     end)
   end
 end)

@@ -538,8 +538,24 @@ end
 local function static_member_text(t, part, opts, depth)
   local ref, address = snare.core.find_global(t.name .. "::" .. part.name)
   if ref then
-    return render(value.at(types.from_ref(ref), address), opts, depth + 1,
-                  false)
+    local v = value.at(types.from_ref(ref), address)
+    local kind = strip(v.type).kind
+    if kind == "reference" or kind == "rvalue_reference" then
+      -- (gdb's cp_print_static_field leaves a reference undereferenced:
+      -- Json::Value's `static const Value& null` would print itself)
+      local ok, bytes = pcall(value.bytes, v)
+      return ok and string.format("@0x%x", shown(string.unpack("<I8", bytes)))
+        or "<error: " .. tostring(bytes) .. ">"
+    elseif kind == "struct" or kind == "union" then
+      -- a static member of a class type is printed once per print: one of
+      -- its own class's type would print again and again
+      local statics = opts.statics or {}
+      if statics[address] then
+        return "<same as static member of an already seen type>"
+      end
+      statics[address] = true
+    end
+    return render(v, opts, depth + 1, false)
   end
   local constant = value.constant(part)
   if not constant then
@@ -702,11 +718,12 @@ function format.value(v, opts)
   opts = opts or {}
   local f = opts.format
   if f == "s" then
-    opts = { pretty = opts.pretty, raw = opts.raw } -- strings print so anyway
+    f = nil -- strings print so anyway
   elseif f and not f:match("^[xdoutczaf]$") then
     error(string.format('Undefined output format "%s".', f), 0)
   end
-  return render(v, opts, 0, not opts.nested)
+  return render(v, { format = f, pretty = opts.pretty, raw = opts.raw,
+                     statics = {} }, 0, not opts.nested)
 end
 
 --- A frame argument as gdb's frame lines show it (gdb's summary mode):
