@@ -14,47 +14,49 @@
 -- std::string). Each case counts the lines that differ from gdb's
 -- (addresses taken out), prints the count and asserts 0. print/r shows
 -- the struct itself, no printer.
-local helpers = require "spec.helpers"
 local compare = require "spec.gdb_compare"
 
 local root = assert(os.getenv("PWD"))
-local source = root .. "/spec/fixtures/cxx_printers/containers.cpp"
 local work = os.tmpname()
 os.remove(work)
 
-local dp = require "spec.debug_program_helpers"
-
--- gdb's and snare's lines for `commands` on `program` and how many
--- differ (compare.mismatches's), without the warnings gdb's stderr gets
--- where clang's classes have no RTTI symbol (gdb looks for the dynamic
--- type of shared_ptr's control block): no value's text. The entry
--- values of the frame lines are left out too ("a=a@entry=0x..." as
--- "a=0x..."): at g++ -O2 gdb finds stop()'s b@entry from a call site
--- snare does not follow yet, a question of entry values, not of
--- libstdc++'s types.
+-- What is compared of a line: addresses as "0x", the frame lines'
+-- entry values left out ("a=a@entry=0x..." as "a=0x...": at g++ -O2 gdb
+-- finds stop()'s b@entry from a call site snare does not follow yet, a
+-- question of entry values, not of libstdc++'s types), and nothing of
+-- the warnings gdb's stderr gets where clang's classes have no RTTI
+-- symbol (gdb looks for the dynamic type of shared_ptr's control
+-- block): no value's text.
 local function mask(line)
+  if line:match("^warning: RTTI symbol not found for class ") then
+    return nil
+  end
   return (line:gsub("0x%x+", "0x"):gsub("([%w_]+)=[%w_]+@entry=", "%1="))
 end
 
+-- compare.assert_same with `masked` (default: mask), the count in a
+-- FIGURE line.
 local function same(name, commands, program, masked)
-  masked = masked or mask
-  local gout, gerr = dp.gdb_batch(commands, program)
-  local sout, serr = dp.snare_debug(commands, program)
-  local g = {}
-  for _, line in ipairs(compare.lines(gout .. gerr, false, masked)) do
-    if not line:match("^warning: RTTI symbol not found for class ") then
-      g[#g + 1] = line
-    end
-  end
-  local s = compare.lines(sout .. serr, false, masked)
-  local count = compare.differences(g, s)
+  commands.mask = masked or mask
+  local count, g = compare.assert_same(name, commands, program)
   print(string.format("FIGURE %s mismatches %d of %d lines",
                       (name:gsub(" ", "_")), count, #g))
-  if count > 0 then
-    print("gdb:\n" .. table.concat(g, "\n") .. "\nsnare:\n"
-          .. table.concat(s, "\n"))
-  end
   return count, g
+end
+
+-- Fixture `file` (spec/fixtures/cxx_printers/FILE.cpp) built by `build`
+-- into the work directory: the program's path.
+local function compiled(build, file)
+  local program = string.format("%s/%s-%s%s", work, file,
+                                build.compiler:gsub("%+", "x"), build.level)
+  assert(os.execute(string.format(
+    "%s -g %s %s -std=c++17 -o %s %s/spec/fixtures/cxx_printers/%s.cpp",
+    build.compiler, build.level, build.flags or "", program, root, file)))
+  return program
+end
+
+local function compiler_present(build)
+  return os.execute("command -v " .. build.compiler .. " >/dev/null")
 end
 
 -- Every container of containers.cpp's main, printed.
@@ -111,15 +113,10 @@ describe("libstdc++'s types at the prompt against gdb", function()
   teardown(function() os.execute("rm -rf " .. work) end)
 
   for _, build in ipairs(builds) do
-    local present = os.execute("command -v " .. build.compiler
-                               .. " >/dev/null");
-    (present and it or pending)("prints each container kind as gdb at "
-                                .. build.name, function()
-      local program = work .. "/containers" .. build.compiler:gsub("%+", "x")
-        .. build.level
-      assert(os.execute(string.format("%s -g %s %s -std=c++17 -o %s %s",
-        build.compiler, build.level, build.flags or "", program, source)))
-      local count, g = same("cxx printers " .. build.name, commands(), program)
+    (compiler_present(build) and it or pending)(
+      "prints each container kind as gdb at " .. build.name, function()
+      local count, g = same("cxx printers " .. build.name, commands(),
+                            compiled(build, "containers"))
       assert.are.equal(0, count)
       local text = table.concat(g, "\n")
       -- (gdb printed through its pretty-printers: the spec compares them)
@@ -141,15 +138,9 @@ describe("libstdc++'s types at the prompt against gdb", function()
   -- Static const members: the value a member's declaration gives, in
   -- print, ptype and the class's value, and as an expression's operand.
   for _, build in ipairs(builds) do
-    local present = os.execute("command -v " .. build.compiler
-                               .. " >/dev/null");
-    (present and it or pending)("prints static const members as gdb at "
-                                .. build.name, function()
-      local program = work .. "/constants" .. build.compiler:gsub("%+", "x")
-        .. build.level
-      assert(os.execute(string.format("%s -g %s %s -std=c++17 -o %s %s",
-        build.compiler, build.level, build.flags or "", program,
-        root .. "/spec/fixtures/cxx_printers/constants.cpp")))
+    (compiler_present(build) and it or pending)(
+      "prints static const members as gdb at " .. build.name, function()
+      local program = compiled(build, "constants")
       local list = { "break use", "run", "up", "p lim", "ptype lim",
                      "whatis ns::limits::kMax", "p &ns::limits::kMax",
                      "p ns::limits::kMax + 1", "p -ns::limits::kNegative",
@@ -173,7 +164,8 @@ describe("libstdc++'s types at the prompt against gdb", function()
   -- and snare's differ, so those are masked where they hold one. At
   -- clang -O2 std::string is only declared: gdb's printer fails.)
   local function union_masked(line)
-    return (mask(line):gsub("int_ = (%d+), uint_ = .-, map_ = ", function(n)
+    local kept = mask(line)
+    return kept and (kept:gsub("int_ = (%d+), uint_ = .-, map_ = ", function(n)
       return #n >= 12 and "int_ = (an address), map_ = " or nil
     end))
   end

@@ -1,6 +1,6 @@
 --- C++ objects read by their DWARF layout, for the printers of
--- libstdc++'s types (snare.expr.libstdcxx): a member found through the
--- base classes, the fields gdb's `Type.fields()` lists (bases and data
+-- libstdc++'s types (snare.expr.libstdcxx) and C++ expressions: a member
+-- found through the base classes, the fields gdb's `Type.fields()` lists (bases and data
 -- members in declaration order), template arguments, and the alignment
 -- that places a node's value after its links.
 -- @module snare.expr.cxx_object
@@ -46,32 +46,42 @@ function object.fields(v)
   return list
 end
 
--- The type and offset of data member `name` of struct t, its own or a
--- base's (bases in order, depth first), past `offset`.
-local function find(t, name, offset)
+--- Data member `name` of struct or union type t as C++ finds it: its
+-- own, an anonymous struct's or union's, or a base class's (after its
+-- own, bases in declaration order, depth first); the member and its
+-- offset past `base`, or nil.
+function object.find_member(t, name, base)
   for _, m in ipairs(t.members or {}) do
     if m.name == name then
-      return m.type, offset + m.offset
+      return m, base + m.offset
+    end
+    if not m.name then -- anonymous struct or union: its members are ours
+      local found, at = object.find_member(strip(m.type), name,
+                                           base + m.offset)
+      if found then
+        return found, at
+      end
     end
   end
   for _, part in ipairs(t.parts or {}) do
-    if part.kind == "base" then
-      local mt, at = find(strip(part.type), name, offset + part.offset)
-      if mt then
-        return mt, at
+    if part.kind == "base" and not part.virtual then
+      local found, at = object.find_member(strip(part.type), name,
+                                           base + part.offset)
+      if found then
+        return found, at
       end
     end
   end
 end
 
---- Data member `name` of struct value v (gdb's val['name']), looked for
--- in v's bases too; an error names what is missing.
+--- Data member `name` of struct value v (gdb's val['name']); an error
+-- names what is missing.
 function object.member(v, name)
-  local mt, at = find(strip(v.type), name, 0)
-  if not mt then
+  local m, at = object.find_member(strip(v.type), name, 0)
+  if not m then
     error(string.format("There is no member named %s.", name), 0)
   end
-  return object.at(v, mt, at)
+  return object.at(v, m.type, at)
 end
 
 --- The number member `name` of v holds (a count, a pointer's address).

@@ -194,17 +194,6 @@ local function tree_values(v)
   end
 end
 
-local function map_printer(v, _, typename)
-  local size, next_value = tree_values(v)
-  return { head = typename .. " with " .. elements(size), hint = "map",
-           children = keys_and_values(next_value) }
-end
-
-local function set_printer(v, _, typename)
-  local size, next_value = tree_values(v)
-  return { head = typename .. " with " .. elements(size),
-           children = counted(next_value) }
-end
 
 -- The values of a hash table (std::unordered_map's _M_h) as gdb's
 -- StdHashtableIterator walks its singly linked nodes, and their count.
@@ -226,17 +215,23 @@ local function hash_values(v)
   end
 end
 
-local function hash_map_printer(v, _, typename)
-  local size, next_value = hash_values(v)
-  return { head = typename .. " with " .. elements(size), hint = "map",
-           children = keys_and_values(next_value) }
+-- The printer of an associative container whose values `walk(v)`
+-- gives (with their count): "T with N elements", a map's children its
+-- keys and values, a set's [i] = value.
+local function associative(walk, is_map)
+  return function(v, _, typename)
+    local size, next_value = walk(v)
+    return { head = typename .. " with " .. elements(size),
+             hint = is_map and "map" or nil,
+             children = is_map and keys_and_values(next_value)
+               or counted(next_value) }
+  end
 end
 
-local function hash_set_printer(v, _, typename)
-  local size, next_value = hash_values(v)
-  return { head = typename .. " with " .. elements(size),
-           children = counted(next_value) }
-end
+local map_printer, set_printer = associative(tree_values, true),
+  associative(tree_values, false)
+local hash_map_printer, hash_set_printer = associative(hash_values, true),
+  associative(hash_values, false)
 
 local function list_printer(v, t, typename)
   local head = object.member(object.member(v, "_M_impl"), "_M_node")
