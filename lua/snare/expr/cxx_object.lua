@@ -47,29 +47,30 @@ function object.fields(v)
 end
 
 --- Data member `name` of struct or union type t as C++ finds it: its
--- own, an anonymous struct's or union's, or a base class's (after its
--- own, bases in declaration order, depth first); the member and its
--- offset past `base`, or nil.
+-- own, an anonymous struct's or union's, or a base class's (bases in
+-- declaration order, depth first); the member and its offset past
+-- `base`, or nil.
 function object.find_member(t, name, base)
+  -- (a name is in one place only: the anonymous members and the bases
+  -- are searched after the named members)
+  local inner = {}
   for _, m in ipairs(t.members or {}) do
     if m.name == name then
       return m, base + m.offset
-    end
-    if not m.name then -- anonymous struct or union: its members are ours
-      local found, at = object.find_member(strip(m.type), name,
-                                           base + m.offset)
-      if found then
-        return found, at
-      end
+    elseif not m.name then
+      inner[#inner + 1] = m
     end
   end
   for _, part in ipairs(t.parts or {}) do
     if part.kind == "base" and not part.virtual then
-      local found, at = object.find_member(strip(part.type), name,
-                                           base + part.offset)
-      if found then
-        return found, at
-      end
+      inner[#inner + 1] = part
+    end
+  end
+  for _, place in ipairs(inner) do
+    local found, at = object.find_member(strip(place.type), name,
+                                         base + place.offset)
+    if found then
+      return found, at
     end
   end
 end

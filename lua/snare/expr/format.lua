@@ -589,13 +589,13 @@ local function bases_text(v, t, opts, depth, pad)
   local text = {}
   for _, part in ipairs(t.parts or {}) do
     if part.kind == "base" then
-      local shown = part.virtual
+      local base_text = part.virtual
         and "<error: the place of a virtual base is not known>"
         or render(cxx_object.at(v, part.type, part.offset), opts, depth + 1,
                   false)
       -- (named as the class it is: clang's bases may be typedefs)
       text[#text + 1] = (opts.pretty and pad or "") .. "<"
-        .. types.name(strip(part.type)) .. "> = " .. shown .. ", "
+        .. types.name(strip(part.type)) .. "> = " .. base_text .. ", "
     end
   end
   return table.concat(text)
