@@ -180,7 +180,7 @@ describe("libstdc++'s types at the prompt against gdb", function()
         "p *this->value_.map_", "p this->value_.comments_", "up",
         "p idKey", "p unknownIdKey", "p yetAnotherIdKey", "p constObject",
         "p checks", "delete", "break Json::Reader::parse", "continue",
-        "bt 1", "p document", "p/r document",
+        "bt 1", "p document",
       }, corpus_program, union_masked)
       assert.are.equal(0, count)
       local text = table.concat(g, "\n")
