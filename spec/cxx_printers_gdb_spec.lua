@@ -144,15 +144,19 @@ describe("libstdc++'s types at the prompt against gdb", function()
       local list = { "break use", "run", "up", "p lim", "ptype lim",
                      "whatis ns::limits::kMax", "p &ns::limits::kMax",
                      "p ns::limits::kMax + 1", "p -ns::limits::kNegative",
-                     "set print pretty on", "p lim" }
+                     "p leaf", "p ns::node::root", "set print pretty on",
+                     "p lim", "p leaf" }
       for _, name in ipairs { "kMax", "kByte", "kNegative", "kTag", "kOn",
                               "kUsed", "kRatio", "counted" } do
         list[#list + 1] = "p ns::limits::" .. name
       end
       local count, g = same("cxx constants " .. build.name, list, program)
       assert.are.equal(0, count)
-      assert.truthy(table.concat(g, "\n"):find("{static kMax = 100, ", 1,
-                                               true))
+      local text = table.concat(g, "\n")
+      assert.truthy(text:find("{static kMax = 100, ", 1, true))
+      assert.truthy(text:find("= {static root = {static root = <same as "
+                              .. "static member of an already seen type>, "
+                              .. "v = 7}, v = 8}", 1, true))
     end)
   end
 
