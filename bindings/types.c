@@ -105,7 +105,8 @@ static void push_members(lua_State *L, snare_type t, size_t n)
 }
 
 /* A C++ aggregate's parts (snare_type_part_at) as a list of {kind, name,
-   type, access, artificial, virtual, static}. */
+   type, access, artificial, virtual, static; a base's offset, a static member's
+   value or value_bytes}. */
 static void push_parts(lua_State *L, snare_type t)
 {
   lua_newtable(L);
@@ -120,6 +121,14 @@ static void push_parts(lua_State *L, snare_type t)
     set_boolean(L, "artificial", part.artificial);
     set_boolean(L, "virtual", part.is_virtual);
     set_boolean(L, "static", part.is_static);
+    if (part.kind == SNARE_PART_BASE)
+      set_integer(L, "offset", (lua_Integer)part.offset);
+    if (part.has_value)
+      set_integer(L, "value", (lua_Integer)part.value);
+    if (part.value_bytes) {
+      lua_pushlstring(L, (const char *)part.value_bytes, part.value_size);
+      lua_setfield(L, -2, "value_bytes");
+    }
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
 }

@@ -237,12 +237,7 @@ describe("C++ names at the prompt against gdb", function()
                       "p collectComments_.foo()", "p root.isValidIndex(3)",
                       "p root.isNull() == false",
                       "p features_.allowComments_ == root.isNull()",
-                      -- (gdb's libstdc++ printer shows the std::string
-                      -- argument of the stop's line, snare does not)
-                      mask = function(line)
-                        return (line:gsub("^(Breakpoint 1%.%d+, ).*", "%1")
-                                    :gsub("0x%x+", "0x"))
-                      end };
+                    };
     if setting ~= "clang-O2" then
       -- (where clang's `this` is of a class only declared in the unit,
       -- gdb refuses the call: "The type: 'Json::Value *' isn't fully

@@ -19,16 +19,17 @@ end
 
 --- The lines of a debugger's output that are compared: addresses as
 -- "0x" (or what `mask`, a function from the line to the line compared,
--- leaves), process ids as "process", without gdb's libthread_db lines.
+-- leaves; nil leaves the line out), process ids as "process", without
+-- gdb's libthread_db lines.
 -- `keep_empty`: empty lines are kept (a listing's blank lines between
 -- its files), a last one without its newline is not.
 function M.lines(text, keep_empty, mask)
   local kept = {}
   for line in text:gmatch(keep_empty and "([^\n]*)\n" or "[^\n]+") do
-    if not line:match("^%[Thread debugging") and not line:match("^Using host")
-    then
-      kept[#kept + 1] = (mask or every_address)(line):gsub("process %d+",
-                                                           "process")
+    local masked = not line:match("^%[Thread debugging")
+      and not line:match("^Using host") and (mask or every_address)(line)
+    if masked then
+      kept[#kept + 1] = masked:gsub("process %d+", "process")
     end
   end
   return kept

@@ -107,7 +107,15 @@ bool di_cplus_language(unsigned language)
   }
 }
 
-/* The i-th child of die with tag (want), or NULL; the caller frees it. */
+/* Whether a DW_TAG_member declares a static member (clang's DWARF, and
+   DWARF 4's: an external declaration) rather than a data member. */
+static bool static_member(Dwarf_Die member)
+{
+  return flag(member, DW_AT_external) || flag(member, DW_AT_declaration);
+}
+
+/* The i-th child of die with tag (want), or NULL; the caller frees it.
+   Of members, the data members only. */
 static Dwarf_Die child_at(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half want,
                           size_t i, size_t *count)
 {
@@ -116,7 +124,9 @@ static Dwarf_Die child_at(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half want,
   if (dwarf_child(die, &child, NULL) != DW_DLV_OK)
     child = NULL;
   while (child) {
-    if (tag_of(child) == want && n++ == i && !found) {
+    if (tag_of(child) == want &&
+        !(want == DW_TAG_member && static_member(child)) && n++ == i &&
+        !found) {
       found = di_key_die(dbg, di_die_key(dbg, child));
     }
     child = di_next_sibling(dbg, child);
@@ -508,10 +518,7 @@ static int part_kind(Dwarf_Die child, Dwarf_Half tag)
 {
   switch (tag) {
   case DW_TAG_member:
-    /* DWARF 4 declares a static member as an external member */
-    return flag(child, DW_AT_external) || flag(child, DW_AT_declaration)
-               ? SNARE_PART_STATIC_MEMBER
-               : SNARE_PART_MEMBER;
+    return static_member(child) ? SNARE_PART_STATIC_MEMBER : SNARE_PART_MEMBER;
   case DW_TAG_variable: return SNARE_PART_STATIC_MEMBER;
   case DW_TAG_subprogram: return SNARE_PART_METHOD;
   case DW_TAG_template_type_parameter: return SNARE_PART_TEMPLATE_TYPE;
@@ -519,6 +526,29 @@ static int part_kind(Dwarf_Die child, Dwarf_Half tag)
   case DW_TAG_typedef: return SNARE_PART_TYPEDEF;
   default: return -1;
   }
+}
+
+/* A static member's DW_AT_const_value into part (nothing without one). */
+static void member_value(Dwarf_Die member, snare_type_part *part)
+{
+  Dwarf_Attribute attr;
+  if (dwarf_attr(member, DW_AT_const_value, &attr, NULL) != DW_DLV_OK)
+    return;
+  Dwarf_Signed s = 0;
+  Dwarf_Unsigned u = 0;
+  Dwarf_Block *block = NULL;
+  if (dwarf_formsdata(attr, &s, NULL) == DW_DLV_OK) {
+    part->has_value = true;
+    part->value = (uint64_t)s;
+  } else if (dwarf_formudata(attr, &u, NULL) == DW_DLV_OK) {
+    part->has_value = true;
+    part->value = u;
+  } else if (dwarf_formblock(attr, &block, NULL) == DW_DLV_OK) {
+    /* bytes stay in the section data, valid while the handle is open */
+    part->value_bytes = block->bl_data;
+    part->value_size = block->bl_len;
+  }
+  dwarf_dealloc_attribute(attr);
 }
 
 snare_status snare_type_part_at(snare_type t, size_t i, snare_type_part *out)
@@ -555,6 +585,12 @@ snare_status snare_type_part_at(snare_type t, size_t i, snare_type_part *out)
                             : flag(child, DW_AT_virtuality),
           .is_static = kind == SNARE_PART_METHOD &&
                        !takes_object(di->dbg, child)};
+      Dwarf_Unsigned at = 0;
+      if (kind == SNARE_PART_BASE &&
+          di_udata(child, DW_AT_data_member_location, &at))
+        out->offset = (uint64_t)at;
+      if (kind == SNARE_PART_STATIC_MEMBER)
+        member_value(child, out);
       st = SNARE_OK;
       dwarf_dealloc_die(child);
       break;

@@ -413,6 +413,25 @@ static bool member_definition_visit(const snare_debuginfo *di, Dwarf_Die die,
   return !s->found;
 }
 
+/* The definition of static member `name` ("ns::K::count") apart from its
+   class: at the top level (gcc's), or in a namespace around the class
+   (clang's), the innermost first. */
+static void member_definition(const snare_debuginfo *di, const char *file,
+                              const char *name, global_search *s)
+{
+  char buf[512];
+  const char *parts[QUALIFIED_PARTS];
+  size_t n = split_qualified(name, buf, sizeof buf, parts, QUALIFIED_PARTS);
+  for (size_t outer = n >= 2 ? n - 2 : 0; outer > 0 && !s->found; outer--) {
+    scoped_walk w = {.scopes = parts, .count = outer,
+                     .visit = member_definition_visit, .arg = s,
+                     .go_on = true};
+    each_top_level(di, file, scoped_visit, &w);
+  }
+  if (!s->found)
+    each_top_level(di, file, member_definition_visit, s);
+}
+
 snare_status snare_debuginfo_global(const snare_debuginfo *di,
                                     const char *name, snare_type *type,
                                     uint64_t *address)
@@ -430,7 +449,7 @@ snare_status snare_debuginfo_file_global(const snare_debuginfo *di,
                      &s))
     return SNARE_NOT_FOUND;
   if (!s.found && s.name != name) /* a static member defined apart */
-    each_top_level(di, file, member_definition_visit, &s);
+    member_definition(di, file, name, &s);
   if (!s.found)
     return SNARE_NOT_FOUND;
   *type = s.type;

@@ -1425,6 +1425,16 @@ typedef struct snare_type_part {
                           gdb calls virtual: gcc gives none to a virtual
                           destructor); BASE: a virtual base */
   bool is_static;      /* METHOD: has no `this` */
+  uint64_t offset;     /* BASE: where it starts in the object (0 when
+                          DWARF gives no constant: a virtual base) */
+  /* STATIC_MEMBER: the value its declaration gives (DW_AT_const_value:
+     a static const member with no definition of its own): an integer
+     (has_value), or the bytes of a block (value_bytes, value_size; they
+     belong to the library) */
+  bool has_value;
+  uint64_t value;
+  const uint8_t *value_bytes;
+  size_t value_size;
 } snare_type_part;
 
 /* Part i of a C++ struct, class or union (members, static members,

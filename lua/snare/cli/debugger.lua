@@ -166,10 +166,11 @@ function Debugger:require_stopped(message)
   end
 end
 
---- Remembers a value in the history and prints "$N = value" (`format`:
--- a print/F letter; after `label` if given). `value` is a snare.expr
+--- Remembers a value in the history and prints "$N = value" (`how`:
+-- nil or {format = a print/F letter, raw = print/r's}; after `label` if
+-- given). `value` is a snare.expr
 -- value, or an integer (a returned register, shown as a C int or long).
-function Debugger:record(value, format, label)
+function Debugger:record(value, how, label)
   if math.type(value) == "integer" then
     local int = value >= -0x80000000 and value < 0x80000000
     value = expr.value.of(expr.types.builtin[int and "int" or "long"], value)
@@ -189,7 +190,8 @@ function Debugger:record(value, format, label)
       error(err, 0)
     end
   end
-  local text = expr.format(value, { format = format,
+  how = how or {}
+  local text = expr.format(value, { format = how.format, raw = how.raw,
                                     pretty = self.print_pretty })
   local values = self.values
   values[#values + 1] = expr.value.snapshot(value)

@@ -140,11 +140,32 @@ function env.located(where, name)
   return { type = t, bytes = where.bytes, variable = name }
 end
 
+-- The value of static member `name` ("ns::K::kMax") that its class's
+-- declaration gives (DW_AT_const_value: a static const member with no
+-- definition of its own), or nil.
+local function class_constant(name)
+  local scope, member = name:match("^(.+)::([%w_]+)$")
+  local ref = scope and core.find_type(scope)
+  if not ref then
+    return nil
+  end
+  for _, part in ipairs(types.strip(types.from_ref(ref)).parts or {}) do
+    local v = part.kind == "static_member" and part.name == member
+      and value.constant(part)
+    if v then
+      v.constant = name -- (what gdb names where its address is asked for)
+      return v
+    end
+  end
+end
+
 function Env:global(name)
   local ref, address = cached(self, "global", name, core.find_global)
   if ref then
     return value.at(types.from_ref(ref), address)
   end
+  return name:find("::", 1, true) and cached(self, "class constant", name,
+                                             class_constant) or nil
 end
 
 function Env:enumerator(name)

@@ -19,6 +19,7 @@ local vector = require "snare.expr.vector"
 local format = require "snare.expr.format"
 local abi = require "snare.expr.abi"
 local image = require "snare.expr.image"
+local cxx_object = require "snare.expr.cxx_object"
 local scoped = require "snare.expr.scoped"
 
 local eval = {}
@@ -387,19 +388,7 @@ local function cast(v, t)
   return value.of(t, number(v))
 end
 
-local function find_member(t, name, base)
-  for _, m in ipairs(t.members or {}) do
-    if m.name == name then
-      return m, base + m.offset
-    end
-    if not m.name then -- anonymous struct or union: its members are ours
-      local found, at = find_member(strip(m.type), name, base + m.offset)
-      if found then
-        return found, at
-      end
-    end
-  end
-end
+local find_member = cxx_object.find_member
 
 local function member(v, name, arrow)
   local t = strip(v.type)
@@ -497,6 +486,9 @@ local function address_of(v)
   end
   if v.bitfield then
     fail("Attempt to take address of value not located in memory.")
+  end
+  if v.constant then -- a static const member its class's DWARF gives
+    fail('Can\'t take address of "%s" which isn\'t an lvalue.', v.constant)
   end
   placed(v)
   if not v.address then

@@ -8,6 +8,8 @@ local value = require "snare.expr.value"
 local vector = require "snare.expr.vector"
 local function_names = require "snare.function_names"
 local image = require "snare.expr.image"
+local libstdcxx = require "snare.expr.libstdcxx"
+local cxx_object = require "snare.expr.cxx_object"
 
 local format = {}
 
@@ -529,17 +531,40 @@ local function array_text(v, t, opts, depth)
   return text .. "}"
 end
 
--- The value of static member `name` of C++ type t, gdb's "static made
--- = 2": the variable its class defines apart, <optimized out> if none.
-local function static_member_text(t, name, opts, depth)
-  local ref, address = snare.core.find_global(t.name .. "::" .. name)
-  if not ref then
+-- The value of static member `part` of C++ type t, gdb's "static made
+-- = 2": the variable its class defines apart, else the value its
+-- declaration gives (a static const member's DW_AT_const_value),
+-- <optimized out> if neither.
+local function static_member_text(t, part, opts, depth)
+  local ref, address = snare.core.find_global(t.name .. "::" .. part.name)
+  if ref then
+    local v = value.at(types.from_ref(ref), address)
+    local kind = strip(v.type).kind
+    if kind == "reference" or kind == "rvalue_reference" then
+      -- (gdb's cp_print_static_field leaves a reference undereferenced:
+      -- Json::Value's `static const Value& null` would print itself)
+      local ok, bytes = pcall(value.bytes, v)
+      return ok and string.format("@0x%x", shown(string.unpack("<I8", bytes)))
+        or "<error: " .. tostring(bytes) .. ">"
+    elseif kind == "struct" or kind == "union" then
+      -- a static member of a class type is printed once per print: one of
+      -- its own class's type would print again and again
+      local statics = opts.statics or {}
+      if statics[address] then
+        return "<same as static member of an already seen type>"
+      end
+      statics[address] = true
+    end
+    return render(v, opts, depth + 1, false)
+  end
+  local constant = value.constant(part)
+  if not constant then
     return "<optimized out>"
   end
-  return render(value.at(types.from_ref(ref), address), opts, depth + 1, false)
+  return render(constant, opts, depth + 1, false)
 end
 
--- The members of t in declaration order as {member} or {static = name}:
+-- The members of t in declaration order as {member} or {static = part}:
 -- a C++ type's static members among the others.
 local function fields_of(t)
   if not t.parts then
@@ -551,17 +576,36 @@ local function fields_of(t)
       list[#list + 1] = t.members[next_member]
       next_member = next_member + 1
     elseif part.kind == "static_member" and part.name then
-      list[#list + 1] = { static = part.name }
+      list[#list + 1] = { static = part }
     end
   end
   return list
+end
+
+-- A C++ class's bases as gdb's cp_print_value prints them before the
+-- fields: "<Base> = {...}, " each (a printer's text where one takes
+-- the base), `pad` before each under `set print pretty`.
+local function bases_text(v, t, opts, depth, pad)
+  local text = {}
+  for _, part in ipairs(t.parts or {}) do
+    if part.kind == "base" then
+      local base_text = part.virtual
+        and "<error: the place of a virtual base is not known>"
+        or render(cxx_object.at(v, part.type, part.offset), opts, depth + 1,
+                  false)
+      -- (named as the class it is: clang's bases may be typedefs)
+      text[#text + 1] = (opts.pretty and pad or "") .. "<"
+        .. types.name(strip(part.type)) .. "> = " .. base_text .. ", "
+    end
+  end
+  return table.concat(text)
 end
 
 local function aggregate_text(v, t, opts, depth)
   local fields = {}
   for _, m in ipairs(fields_of(t)) do
     if m.static then
-      fields[#fields + 1] = "static " .. m.static .. " = "
+      fields[#fields + 1] = "static " .. m.static.name .. " = "
         .. static_member_text(t, m.static, opts, depth)
     else
       local mv
@@ -582,12 +626,19 @@ local function aggregate_text(v, t, opts, depth)
       fields[#fields + 1] = m.name and (m.name .. " = " .. text) or text
     end
   end
-  if opts.pretty then
-    local pad = string.rep("  ", depth + 1)
-    return "{\n" .. pad .. table.concat(fields, ",\n" .. pad) .. "\n"
-      .. string.rep("  ", depth) .. "}"
+  local pad = "\n" .. string.rep("  ", depth + 1)
+  local bases = bases_text(v, t, opts, depth, pad)
+  if #fields == 0 then
+    return "{" .. bases .. "<No data fields>}"
   end
-  return "{" .. table.concat(fields, ", ") .. "}"
+  if opts.pretty then
+    -- (gdb heads a derived class's own fields after its bases)
+    local members = bases ~= "" and pad .. "members of " .. types.name(t)
+      .. ":" or ""
+    return "{" .. bases .. members .. pad .. table.concat(fields, "," .. pad)
+      .. "\n" .. string.rep("  ", depth) .. "}"
+  end
+  return "{" .. bases .. table.concat(fields, ", ") .. "}"
 end
 
 render = function(v, opts, depth, top)
@@ -597,6 +648,16 @@ render = function(v, opts, depth, top)
     return "<optimized out>"
   end
   if kind == "reference" or kind == "rvalue_reference" then
+    -- a libstdc++ printer takes the reference whole, as gdb's value_print
+    -- asks the printers before the language prints "(T &) @0x...: "
+    local referent_type = strip(t.target)
+    if not opts.raw and libstdcxx.takes(referent_type) then
+      local ok, referent = pcall(value.referenced, v)
+      if not ok then
+        return "<error reading variable: " .. tostring(referent) .. ">"
+      end
+      return libstdcxx.text(referent, referent_type, opts, depth, render)
+    end
     -- gdb reads what it refers to first: an unreadable one is an error
     local ok, referent = pcall(value.referenced, v)
     if ok and referent.address then
@@ -613,6 +674,10 @@ render = function(v, opts, depth, top)
       .. string.format("@0x%x: ", referent.address)
       .. render(referent, opts, depth, false)
   elseif kind == "struct" or kind == "union" then
+    local printed = not opts.raw and libstdcxx.text(v, t, opts, depth, render)
+    if printed then
+      return printed
+    end
     local ok, text = pcall(aggregate_text, v, t, opts, depth)
     return ok and text or ("<error: " .. tostring(text) .. ">")
   elseif kind == "array" then
@@ -647,27 +712,32 @@ render = function(v, opts, depth, top)
   return scalar(v, t, opts, top)
 end
 
---- The text of value v. opts: `format` (a letter of print/F), `pretty`.
+--- The text of value v. opts: `format` (a letter of print/F), `pretty`,
+-- `raw` (print/r: libstdc++'s types as their structs, no printer).
 function format.value(v, opts)
   opts = opts or {}
   local f = opts.format
   if f == "s" then
-    opts = { pretty = opts.pretty } -- strings as they print anyway
+    f = nil -- strings print so anyway
   elseif f and not f:match("^[xdoutczaf]$") then
     error(string.format('Undefined output format "%s".', f), 0)
   end
-  return render(v, opts, 0, not opts.nested)
+  return render(v, { format = f, pretty = opts.pretty, raw = opts.raw,
+                     statics = {} }, 0, not opts.nested)
 end
 
---- A frame argument as gdb's frame lines show it: scalars as print
--- shows them inside a struct, aggregates as "...".
+--- A frame argument as gdb's frame lines show it (gdb's summary mode):
+-- scalars as print shows them inside a struct, aggregates as "...",
+-- a libstdc++ type as its printer's text with "{...}" for its children.
 function format.argument(v)
   local t = strip(v.type)
   if t.kind == "reference" or t.kind == "rvalue_reference" then
     t = strip(t.target)
   end
   local k = t.kind
-  if k == "struct" or k == "union" or k == "array" then
+  if (k == "struct" or k == "union") and libstdcxx.takes(t) then
+    return render(v, { summary = true }, 0, false)
+  elseif k == "struct" or k == "union" or k == "array" then
     return "..."
   end
   return render(v, {}, 0, false)

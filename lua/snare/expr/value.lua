@@ -144,6 +144,20 @@ function value.of(t, n)
   return { type = t, bytes = bytes }
 end
 
+--- The value a C++ static member's declaration gives (core.type_info's
+-- part with `value` or `value_bytes`: DW_AT_const_value), or nil.
+function value.constant(part)
+  local t = part.type and types.strip(part.type)
+  if part.value and t.kind == "float" then -- (its bits, in a data form)
+    return { type = part.type,
+             bytes = string.pack("<i8", part.value):sub(1, t.size) }
+  elseif part.value then
+    return value.of(part.type, part.value)
+  elseif part.value_bytes then
+    return { type = part.type, bytes = part.value_bytes }
+  end
+end
+
 --- A value of type t at address (an lvalue).
 function value.at(t, address)
   return { type = t, address = address }

@@ -5,25 +5,36 @@ local expr = require "snare.expr"
 local report = require "snare.cli.report"
 local scope = require "snare.cli.scope"
 
--- gdb's print/F letters; a count or size letter is not for print.
+-- How print/FMT prints: {format = a print/F letter, raw = /r (no
+-- libstdc++ printer)}, letters in any order; a count or size letter is
+-- not for print. As gdb's decode_format, a modifier without a format
+-- letter ("/r") takes the last one a modifier gave.
 local function print_format(dbg, modifier)
-  if modifier and not modifier:match("^[xduotacfsz]$") then
-    dbg:fail('Undefined output format "%s".', modifier)
+  if not modifier then
+    return {}
   end
-  return modifier
+  local letter, raws = modifier:gsub("r", "")
+  if letter ~= "" and not letter:match("^[xduotacfsz]$") then
+    dbg:fail('Undefined output format "%s".', letter)
+  end
+  if letter == "" then
+    letter = dbg.last_print_format
+  end
+  dbg.last_print_format = letter
+  return { format = letter, raw = raws > 0 }
 end
 
 -- `print[/F] EXPR`: a C expression in the selected frame; alone, the
 -- last value again.
 local function print_command(dbg, args, modifier)
-  local format = print_format(dbg, modifier)
+  local how = print_format(dbg, modifier)
   local v
   if args == "" then
     v = dbg.env:history(-1)
   else
     v = dbg:evaluate(args)
   end
-  dbg:record(v, format)
+  dbg:record(v, how)
 end
 
 -- `call EXPR`: as print, but a void result shows nothing.
@@ -42,8 +53,9 @@ local function output_command(dbg, args, modifier)
   if args == "" then
     dbg:fail("Argument required (expression to compute).")
   end
+  local how = print_format(dbg, modifier)
   local text = expr.format(dbg:evaluate(args), {
-    format = print_format(dbg, modifier), pretty = dbg.print_pretty })
+    format = how.format, raw = how.raw, pretty = dbg.print_pretty })
   io.stdout:write(text)
   io.stdout:flush()
 end
