@@ -622,10 +622,14 @@ static unsigned hidden_at_start(const stepper *st) {
   return last->pc == st->pc ? last->inline_hidden : 0;
 }
 
-/* Ends a step where it began: step into a hidden inlined call. */
+/* Ends a step where it began: step into a hidden inlined call. That is
+   gdb's "down" into the inlined frame, a frame of its own (another frame
+   id), so the stop shows its frame line even where the inlined function
+   has the name of its caller (glibc's _IO_ferror inlined into itself). */
 static snare_status stop_in_place(const stepper *st, snare_stop *stop) {
   *stop = st->subject->thread->stop;
   snare_step_done(stop);
+  stop->step_frame = SNARE_STEPPED_FRAME_CHANGED;
   return SNARE_OK;
 }
 

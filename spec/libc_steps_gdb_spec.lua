@@ -1,0 +1,69 @@
+-- libc_steps_gdb_spec.lua - `snare debug -- PROG` against gdb 13 on step,
+-- next, finish and bt through glibc's stdio with its separate debug file
+-- (libc6-dbg): spec/fixtures/programs/stdio_steps.c's ferror and fgetc.
+-- glibc 2.36 inlines _IO_ferror into itself (a DW_TAG_inlined_subroutine
+-- of _IO_ferror inside _IO_ferror, its rows at one address several
+-- lines): a step stops at the call line 31 first, the next step enters
+-- the inlined frame, which gdb shows with its frame line although the
+-- function's name is its caller's. The program runs a thread before the
+-- steps, so that libc locks the stream under gdb as under snare (whose
+-- threads make the process a threaded one: libc's unlocked path, taken
+-- in a program that never had a thread, is another course through
+-- _IO_ferror). gdb's lines about that thread are left out.
+local compare = require "spec.gdb_compare"
+local dp = require "spec.debug_program_helpers"
+local helpers = require "spec.helpers"
+
+local program = helpers.program("stdio_steps")
+
+-- Whether gdb is there and finds libc's debug file.
+local function has_libc_debug()
+  local pipe = io.popen("gdb -nx -batch -iex 'set debuginfod enabled off' "
+    .. "-ex 'info line _IO_ferror' /lib/x86_64-linux-gnu/libc.so.6 2>&1")
+  local out = pipe and pipe:read("a") or ""
+  if pipe then
+    pipe:close()
+  end
+  return out:match("ferror%.c") ~= nil
+end
+
+-- The compared lines of a debugger's output, without gdb's lines on the
+-- program's thread (snare reports none: it follows the thread silently).
+local function kept(text)
+  local lines = {}
+  for _, line in ipairs(compare.lines(text)) do
+    if not line:match("^%[New Thread")
+       and not line:match("^%[Thread .* exited%]") then
+      lines[#lines + 1] = line
+    end
+  end
+  return lines
+end
+
+local COMMANDS = {
+  "break stdio_steps.c:18", "run", "step", "step", "step", "step", "bt",
+  "step", "next", "step", "step", "finish", "step", "step", "step", "step",
+  "step", "bt", "next", "next", "step", "finish", "next", "next", "next",
+}
+
+describe("steps into libc's stdio with its debug file", function()
+  it("stop and print as gdb's (_IO_ferror inlined into itself)", function()
+    if not has_libc_debug() then
+      pending("no gdb or no libc6-dbg")
+      return
+    end
+    local gout, gerr = dp.gdb_batch(COMMANDS, program)
+    local sout, serr = dp.snare_debug(COMMANDS, program)
+    local g, s = kept(gout .. gerr), kept(sout .. serr)
+    local count = compare.differences(g, s)
+    print(string.format("FIGURE libc steps (stdio_steps, %d commands): %d "
+      .. "lines, %d mismatches with gdb", #COMMANDS, #g, count))
+    if count > 0 then
+      print("gdb:\n" .. table.concat(g, "\n") .. "\nsnare:\n"
+            .. table.concat(s, "\n"))
+    end
+    assert.matches("^_IO_ferror %(fp=0x%) at %./libio/ferror%.c:37$", g[6] or "")
+    assert.is_true(#g > 30)
+    assert.equals(0, count)
+  end)
+end)
