@@ -1,6 +1,7 @@
 -- libc_steps_gdb_spec.lua - `snare debug -- PROG` against gdb 13 on step,
--- next, finish and bt through glibc's stdio with its separate debug file
--- (libc6-dbg): spec/fixtures/programs/stdio_steps.c's ferror and fgetc.
+-- next, stepi, finish and bt through glibc with its separate debug file
+-- (libc6-dbg): spec/fixtures/programs/stdio_steps.c's ferror and fgetc,
+-- and posix_fadvise, whose syscall instruction a step runs over.
 -- glibc 2.36 inlines _IO_ferror into itself (a DW_TAG_inlined_subroutine
 -- of _IO_ferror inside _IO_ferror, its rows at one address several
 -- lines): a step stops at the call line 31 first, the next step enters
@@ -40,30 +41,45 @@ local function kept(text)
   return lines
 end
 
-local COMMANDS = {
-  "break stdio_steps.c:18", "run", "step", "step", "step", "step", "bt",
-  "step", "next", "step", "step", "finish", "step", "step", "step", "step",
-  "step", "bt", "next", "next", "step", "finish", "next", "next", "next",
+-- name, commands, and what gdb's line `at` (its place among the lines
+-- compared) must match: the case is about what it says.
+local CASES = {
+  { "ferror and fgetc (_IO_ferror inlined into itself)",
+    { "break stdio_steps.c:20", "run", "step", "step", "step", "step", "bt",
+      "step", "next", "step", "step", "finish", "step", "step", "step",
+      "step", "step", "bt", "next", "next", "step", "finish", "next", "next",
+      "next" },
+    6, "^_IO_ferror %(fp=0x%) at %./libio/ferror%.c:37$" },
+  -- a step over the syscall instruction stops right after it (line 52),
+  -- as gdb's ptrace step does
+  { "posix_fadvise, stepi and next over its system call",
+    { "break stdio_steps.c:23", "run", "step", "finish", "step", "stepi",
+      "stepi", "stepi", "stepi", "bt", "next", "next", "step", "stepi",
+      "next" },
+    11, "^52\tin %.%./sysdeps/unix/sysv/linux/posix_fadvise64%.c$" },
 }
 
-describe("steps into libc's stdio with its debug file", function()
-  it("stop and print as gdb's (_IO_ferror inlined into itself)", function()
-    if not has_libc_debug() then
-      pending("no gdb or no libc6-dbg")
-      return
-    end
-    local gout, gerr = dp.gdb_batch(COMMANDS, program)
-    local sout, serr = dp.snare_debug(COMMANDS, program)
-    local g, s = kept(gout .. gerr), kept(sout .. serr)
-    local count = compare.differences(g, s)
-    print(string.format("FIGURE libc steps (stdio_steps, %d commands): %d "
-      .. "lines, %d mismatches with gdb", #COMMANDS, #g, count))
-    if count > 0 then
-      print("gdb:\n" .. table.concat(g, "\n") .. "\nsnare:\n"
-            .. table.concat(s, "\n"))
-    end
-    assert.matches("^_IO_ferror %(fp=0x%) at %./libio/ferror%.c:37$", g[6] or "")
-    assert.is_true(#g > 30)
-    assert.equals(0, count)
-  end)
+describe("steps into libc with its debug file", function()
+  for _, case in ipairs(CASES) do
+    local name, commands, at, expected = table.unpack(case)
+    it("stop and print as gdb's: " .. name, function()
+      if not has_libc_debug() then
+        pending("no gdb or no libc6-dbg")
+        return
+      end
+      local gout, gerr = dp.gdb_batch(commands, program)
+      local sout, serr = dp.snare_debug(commands, program)
+      local g, s = kept(gout .. gerr), kept(sout .. serr)
+      local count = compare.differences(g, s)
+      print(string.format("FIGURE libc steps (%s, %d commands): %d lines, "
+        .. "%d mismatches with gdb", name, #commands, #g, count))
+      if count > 0 then
+        print("gdb:\n" .. table.concat(g, "\n") .. "\nsnare:\n"
+              .. table.concat(s, "\n"))
+      end
+      assert.matches(expected, g[at] or "")
+      assert.is_true(#g > #commands)
+      assert.equals(0, count)
+    end)
+  end
 end)

@@ -178,8 +178,8 @@ static uint64_t joined_end(const stepper *st) {
  */
 static void arm_step_range(const stepper *st, uint64_t end) {
   snare_thread *thread = st->subject->thread;
-  if (thread->is_worker)
-    snare_worker_step_slot(thread, st->range_start);
+  /* (an attached thread's slot serves its system calls alone: worker.c) */
+  snare_worker_step_slot(thread, st->range_start);
   thread->step_range_start = st->range_start;
   thread->step_range_end = end;
   thread->step_sp_limit = st->cfa;
