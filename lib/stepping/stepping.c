@@ -10,6 +10,7 @@
 #include "code/library.h"
 #include "debuginfo/variables.h"
 #include "internal/disassembler.h"
+#include "session/breakpoints.h"
 #include "stepping/stepping.h"
 #include "traps/traps.h"
 
@@ -772,6 +773,7 @@ snare_status snare_step_run(const snare_step_subject *subject,
   }
   if (status == SNARE_OK && v == STOP_HERE) {
     snare_step_done(stop);
+    st.hidden = snare_breakpoints_inline_shown(st.pc, st.hidden);
     stop->inline_hidden = subject->thread->stop.inline_hidden = st.hidden;
     if (line_step)
       stop->step_frame = stepped_frame(&st);
