@@ -121,6 +121,31 @@ snare_status snare_debuginfo_line_at(const snare_debuginfo *di, uint64_t addr,
   return SNARE_OK;
 }
 
+snare_status snare_debuginfo_statement_line_from(const snare_debuginfo *di,
+                                                 uint64_t addr, unsigned line,
+                                                 unsigned *out)
+{
+  if (!di || !out)
+    return SNARE_INVALID_ARGUMENT;
+  uint64_t link = addr - di->bias;
+  di_need_address(di, link);
+  di_pc_line pl = di_pc_line_find(di, link);
+  if (!pl.subfile)
+    return SNARE_NOT_FOUND;
+  const di_row *first = pl.subfile->rows, *last = first + pl.subfile->count;
+  const di_row *r = pl.row;
+  while (r > first && r[-1].addr == pl.row->addr)
+    r--;
+  unsigned best = 0;
+  for (; r < last && r->addr == pl.row->addr; r++)
+    if (r->is_stmt && r->line >= line && (best == 0 || r->line < best))
+      best = r->line;
+  if (best == 0)
+    return SNARE_NOT_FOUND;
+  *out = best;
+  return SNARE_OK;
+}
+
 bool di_file_matches(const char *path, const char *file)
 {
   size_t n = strlen(path), m = strlen(file);
