@@ -17,10 +17,12 @@ local helpers = require "spec.helpers"
 
 local program = helpers.program("stdio_steps")
 
--- Whether gdb is there and finds libc's debug file.
+-- Whether gdb is there and finds libc's debug file (gdb without the
+-- sanitizer runtime the ASan run preloads).
 local function has_libc_debug()
-  local pipe = io.popen("gdb -nx -batch -iex 'set debuginfod enabled off' "
-    .. "-ex 'info line _IO_ferror' /lib/x86_64-linux-gnu/libc.so.6 2>&1")
+  local pipe = io.popen("env -u LD_PRELOAD gdb -nx -batch "
+    .. "-iex 'set debuginfod enabled off' -ex 'info line _IO_ferror' "
+    .. "/lib/x86_64-linux-gnu/libc.so.6 2>&1")
   local out = pipe and pipe:read("a") or ""
   if pipe then
     pipe:close()
