@@ -87,6 +87,21 @@ static int core_function_start_line_at(lua_State *L)
   return answer_line(L, snare_function_start_line_at);
 }
 
+/* core.statement_line_from(addr, line) -> the line snare_statement_line_from
+   gives | nil, msg */
+static int core_statement_line_from(lua_State *L)
+{
+  uint64_t addr = (uint64_t)luaL_checkinteger(L, 1);
+  lua_Integer line = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, line > 0 && line <= UINT32_MAX, 2, "out of range");
+  unsigned found = 0;
+  snare_status st = snare_statement_line_from(addr, (unsigned)line, &found);
+  if (st != SNARE_OK)
+    return fail_line(L, addr, st);
+  lua_pushinteger(L, found);
+  return 1;
+}
+
 /* core.source_name(addr, path) -> gdb's name of source file path at addr
    (path itself where no unit holds addr) */
 static int core_source_name(lua_State *L)
@@ -556,6 +571,7 @@ static int core_source_frame_at(lua_State *L)
 const luaL_Reg snare_lua_source_functions[] = {
     {"line_at", core_line_at},
     {"function_start_line_at", core_function_start_line_at},
+    {"statement_line_from", core_statement_line_from},
     {"source_frame_at", core_source_frame_at},
     {"language_at", core_language_at},
     {"source_name", core_source_name},

@@ -30,20 +30,39 @@ local MIXES = {
   end,
 }
 
--- setting, program, function, mix, commands after `run`. Each list
--- stops before the step that enters libc's _IO_ferror (libc6-dbg's
--- line table there has several rows at one address, issue 11's libc
--- part), into a libc function the ASan runtime intercepts in the ASan
--- run (bzip2's fread: the interceptor's frame comes first there), or
--- to a frame whose argument gdb reads as an entry value and snare does
--- not (clang -O2 xz coder_run's filename@entry).
+-- setting, program, function, mix, commands after `run`. A list ends where
+-- the program exits, or before the step that enters libc's _IO_ferror:
+-- gdb's program has no thread, snare's has its own, so libc locks the
+-- stream under snare and takes another course through _IO_ferror than
+-- under gdb (spec/libc_steps_gdb_spec.lua steps it with a thread in the
+-- program under both), or before one into a libc function the ASan runtime
+-- intercepts in the ASan run (bzip2's fread: the interceptor's frame comes
+-- first there; its free at bzip2's exit), and no frame line shows a buffer
+-- of the heap's the program has not written (the ASan runtime fills fresh
+-- blocks: xz's lzma_lzma_encode's out). Among the stops: a next over
+-- glibc's posix_fadvise64, whose syscall instruction a step runs over
+-- (clang -O2 xz io_open_src); parameters gdb reads as entry values from an
+-- indirect call's DW_AT_call_target (clang -O2 xz coder_run's
+-- filename@entry, called through xz's `run` pointer) and none of main's
+-- (gdb unwinds no frame past main); a function static's pointer named as
+-- gdb demangles its ELF symbol (<io_open_src[pair]>); a next that ends on
+-- another location of a breakpoint in an inlined copy (clang -O2 bzip2
+-- BZ2_bzCompress, "Breakpoint 1.2, BZ2_bzCompress (...)"), shown in the
+-- inlined function's frame.
 local CASES = {
-  { "gcc-O2", "xz", "io_open_src", 2, 50 },
+  { "gcc-O2", "xz", "io_open_src", 2, 75 },
   { "gcc-O2", "xz", "lzma_code", 1, 50 },
+  { "gcc-O2", "xz", "coder_run", 1, 24 },
   { "gcc-O2", "bzip2", "BZ2_compressBlock", 1, 40 },
   { "gcc-O2", "bzip2", "handle_compress", 2, 23 },
+  { "gcc-O2", "bzip2", "mainSort", 2, 100 },
+  { "gcc-O2", "bzip2", "generateMTFValues", 2, 100 },
+  { "gcc-O2", "bzip2", "BZ2_hbMakeCodeLengths", 2, 100 },
   { "clang-O2", "bzip2", "BZ2_compressBlock", 1, 16 },
-  { "clang-O2", "xz", "io_open_src", 2, 8 },
+  { "clang-O2", "bzip2", "BZ2_bzCompress", 2, 100 },
+  { "clang-O2", "bzip2", "generateMTFValues", 2, 100 },
+  { "clang-O2", "xz", "io_open_src", 2, 69 },
+  { "clang-O2", "xz", "coder_run", 2, 49 },
 }
 
 local function arguments(program, input)
@@ -90,7 +109,7 @@ describe("steps around inlined calls in optimised corpus programs", function()
     print(string.format("FIGURE optimised steps (corpus, gcc -O2 and clang "
       .. "-O2, %d command lists): %d lines compared, %d mismatches with gdb",
       #CASES, lines, mismatches))
-    assert.is_true(lines > 200)
+    assert.is_true(lines > 1000)
     assert.equals(0, mismatches)
   end)
 end)

@@ -261,6 +261,45 @@ bool snare_arch_falls_through(const snare_displaced *d) {
   }
 }
 
+/* Linux x86-64 system calls that do not return to the next instruction
+   of the calling thread alone. */
+static bool leaves_elsewhere(uint64_t number) {
+  switch (number) {
+  case 15:  /* rt_sigreturn */
+  case 56:  /* clone */
+  case 57:  /* fork */
+  case 58:  /* vfork */
+  case 59:  /* execve */
+  case 60:  /* exit */
+  case 231: /* exit_group */
+  case 322: /* execveat */
+  case 435: /* clone3 */
+    return true;
+  default:
+    return false;
+  }
+}
+
+bool snare_arch_returning_system_call(const snare_displaced *d,
+                                      const void *context) {
+  ZydisDecodedInstruction insn;
+  ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT];
+  return d->kind == SNARE_DISPLACED_COPY &&
+         snare_x86_decode(d->original, d->length, &insn, operands) &&
+         insn.mnemonic == ZYDIS_MNEMONIC_SYSCALL &&
+         !leaves_elsewhere(snare_arch_register_get(context, SNARE_REG_RAX));
+}
+
+void snare_arch_slot_step_done(const snare_displaced *d, void *context) {
+  uint64_t next = d->address + d->length;
+  ZydisDecodedInstruction insn;
+  ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT];
+  if (snare_x86_decode(d->original, d->length, &insn, operands) &&
+      insn.mnemonic == ZYDIS_MNEMONIC_SYSCALL)
+    snare_arch_register_set(context, SNARE_REG_RCX, next);
+  snare_arch_register_set(context, SNARE_REG_RIP, next);
+}
+
 snare_displaced_result snare_arch_displaced_start(const snare_displaced *d,
                                                   void *context) {
   uint64_t target;

@@ -111,6 +111,15 @@ snare_status snare_line_at(uint64_t addr, snare_line_info *out) {
   return lib == NULL ? SNARE_NOT_FOUND : snare_library_line_at(lib, addr, out);
 }
 
+snare_status snare_statement_line_from(uint64_t addr, unsigned line,
+                                       unsigned *out) {
+  snare_library *lib = snare_library_mapping(addr);
+  snare_status status = lib == NULL ? SNARE_NOT_FOUND : SNARE_OK;
+  const snare_debuginfo *di = lib ? debuginfo_of(lib, &status) : NULL;
+  return di == NULL ? status
+                    : snare_debuginfo_statement_line_from(di, addr, line, out);
+}
+
 snare_status snare_function_at(uint64_t addr, snare_function_info *out) {
   snare_status in_region;
   if (snare_code_function_at(addr, out, &in_region))

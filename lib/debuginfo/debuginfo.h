@@ -80,6 +80,11 @@ snare_status snare_debuginfo_unit_at(const snare_debuginfo *di, uint64_t addr,
 snare_status snare_debuginfo_line_at(const snare_debuginfo *di, uint64_t addr,
                                      snare_line_info *out) SNARE_HIDDEN;
 
+/* See snare_statement_line_from. */
+snare_status snare_debuginfo_statement_line_from(const snare_debuginfo *di,
+                                                 uint64_t addr, unsigned line,
+                                                 unsigned *out) SNARE_HIDDEN;
+
 /* The line gdb names a function's start at addr by (see
    snare_function_start_line_at); NOT_FOUND where it names none. */
 snare_status snare_debuginfo_function_start_line(const snare_debuginfo *di,

@@ -92,21 +92,38 @@ di_pc_line di_pc_line_find(const snare_debuginfo *di, uint64_t addr)
   return (di_pc_line){.subfile = best_sf, .row = best, .end = end};
 }
 
-snare_status snare_debuginfo_line_at(const snare_debuginfo *di, uint64_t addr,
-                                     snare_line_info *out)
+/* The row covering addr, its file's rows loaded (di_pc_line_find), for
+   a query answering into out. */
+static snare_status row_at(const snare_debuginfo *di, uint64_t addr,
+                           const void *out, di_pc_line *pl)
 {
   if (!di || !out)
     return SNARE_INVALID_ARGUMENT;
   uint64_t link = addr - di->bias;
   di_need_address(di, link);
-  di_pc_line pl = di_pc_line_find(di, link);
-  if (!pl.subfile)
-    return SNARE_NOT_FOUND;
-  const di_function *fn = di_function_at(di, link);
-  const di_row *first = pl.row;
-  while (first > pl.subfile->rows && first[-1].addr == first->addr &&
+  *pl = di_pc_line_find(di, link);
+  return pl->subfile ? SNARE_OK : SNARE_NOT_FOUND;
+}
+
+/* The first row of pl's file at pl's row's address (after an end marker). */
+static const di_row *first_at_address(const di_pc_line *pl)
+{
+  const di_row *first = pl->row;
+  while (first > pl->subfile->rows && first[-1].addr == first->addr &&
          first[-1].line != 0)
     first--;
+  return first;
+}
+
+snare_status snare_debuginfo_line_at(const snare_debuginfo *di, uint64_t addr,
+                                     snare_line_info *out)
+{
+  di_pc_line pl;
+  snare_status status = row_at(di, addr, out, &pl);
+  if (status != SNARE_OK)
+    return status;
+  const di_function *fn = di_function_at(di, addr - di->bias);
+  const di_row *first = first_at_address(&pl);
   *out = (snare_line_info){
       .first_line = first->line,
       .file = pl.subfile->path,
@@ -118,6 +135,26 @@ snare_status snare_debuginfo_line_at(const snare_debuginfo *di, uint64_t addr,
       .function_linkage = fn ? fn->info.linkage_name : NULL,
       .not_stmt = !pl.row->is_stmt,
   };
+  return SNARE_OK;
+}
+
+snare_status snare_debuginfo_statement_line_from(const snare_debuginfo *di,
+                                                 uint64_t addr, unsigned line,
+                                                 unsigned *out)
+{
+  di_pc_line pl;
+  snare_status status = row_at(di, addr, out, &pl);
+  if (status != SNARE_OK)
+    return status;
+  const di_row *last = pl.subfile->rows + pl.subfile->count;
+  const di_row *r = first_at_address(&pl);
+  unsigned best = 0;
+  for (; r < last && r->addr == pl.row->addr; r++)
+    if (r->is_stmt && r->line >= line && (best == 0 || r->line < best))
+      best = r->line;
+  if (best == 0)
+    return SNARE_NOT_FOUND;
+  *out = best;
   return SNARE_OK;
 }
 

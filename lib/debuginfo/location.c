@@ -496,24 +496,33 @@ static int parameter_register(const snare_debuginfo *di, Dwarf_Die param)
   return reg;
 }
 
-/* The value a call site parameter's DW_AT_call_value computes in the
-   caller's frame (cfn: the caller's out-of-line function). */
-static bool call_value(const machine *m, Dwarf_Die param, Dwarf_Die cfn,
-                       uint64_t *out)
+/* The attribute die has of at and gnu_at (GCC's DW_AT_GNU_ form), or 0. */
+static Dwarf_Half attribute_of(Dwarf_Die die, Dwarf_Half at, Dwarf_Half gnu_at)
+{
+  Dwarf_Bool has = 0;
+  if (dwarf_hasattr(die, at, &has, NULL) == DW_DLV_OK && has)
+    return at;
+  has = 0;
+  return dwarf_hasattr(die, gnu_at, &has, NULL) == DW_DLV_OK && has ? gnu_at
+                                                                     : 0;
+}
+
+/* The value a DWARF expression of a call site DIE (attribute at of die:
+   a parameter's DW_AT_call_value, the site's DW_AT_call_target) computes
+   in the caller's frame (cfn: the caller's out-of-line function); an
+   expression's memory location is its address, as gdb takes it. */
+static bool call_value(const machine *m, Dwarf_Die die, Dwarf_Half at,
+                       Dwarf_Die cfn, uint64_t *out)
 {
   const snare_frame_state *caller = m->fs->caller;
   const snare_debuginfo *cdi = m->fs->caller_di;
   uint64_t link = caller->pc - cdi->bias;
   di_var host = {.function = cfn};
   machine cm = {.di = cdi, .fs = caller, .entry_depth = m->entry_depth + 1,
-                .unit = unit_start(param)};
+                .unit = unit_start(die)};
   cm.has_frame_base = frame_base(cdi, &host, caller, link, &cm.frame_base);
   di_loc loc = {0};
-  Dwarf_Half at = DW_AT_call_value;
-  Dwarf_Bool has = 0;
-  if (dwarf_hasattr(param, at, &has, NULL) != DW_DLV_OK || !has)
-    at = DW_AT_GNU_call_site_value;
-  if (!evaluate(cdi, param, at, &cm, link, &loc) || loc.count != 1)
+  if (at == 0 || !evaluate(cdi, die, at, &cm, link, &loc) || loc.count != 1)
     return false;
   const di_piece *p = &loc.pieces[0];
   switch (p->kind) {
@@ -564,16 +573,25 @@ static bool target_name(Dwarf_Debug dbg, Dwarf_Die die, char **out)
  * (entry: its link-time entry in m->di), as gdb checks: its DW_AT_call_origin
  * (DW_AT_abstract_origin for GCC's call sites) is the callee: a concrete
  * function at its low pc, else by name the callee object's symbol of that
- * name. An indirect call (no origin) is not followed.
+ * name. An indirect call has no origin: the address its DW_AT_call_target
+ * computes in the caller's frame (cfn) is the callee's (clang's call
+ * through xz's `run` pointer, a callee-saved register).
  */
-static bool site_calls(const machine *m, Dwarf_Die site, uint64_t entry)
+static bool site_calls(const machine *m, Dwarf_Die site, Dwarf_Die cfn,
+                       uint64_t entry)
 {
   Dwarf_Debug cdbg = m->fs->caller_di->dbg;
   Dwarf_Die origin = di_ref(cdbg, site, DW_AT_call_origin);
   if (!origin)
     origin = di_ref(cdbg, site, DW_AT_abstract_origin);
-  if (!origin)
-    return false;
+  if (!origin) {
+    uint64_t target = 0;
+    return call_value(m, site,
+                      attribute_of(site, DW_AT_call_target,
+                                   DW_AT_GNU_call_site_target),
+                      cfn, &target) &&
+           target == entry + m->di->bias;
+  }
   char *name = NULL;
   Dwarf_Addr low = 0;
   uint64_t addr = 0;
@@ -587,14 +605,21 @@ static bool site_calls(const machine *m, Dwarf_Die site, uint64_t entry)
   return calls;
 }
 
-/* The link-time entry of the out-of-line function holding link-time
-   address pc of di, or 0. */
-static uint64_t host_entry(const snare_debuginfo *di, uint64_t pc)
+/* The out-of-line function holding link-time address pc of di, or NULL. */
+static const di_function *host_function(const snare_debuginfo *di,
+                                        uint64_t pc)
 {
   long b = di_block_at(di, pc);
   while (b >= 0 && di->blocks[b].kind != DI_BLOCK_FUNCTION)
     b = di->blocks[b].parent;
-  return b >= 0 ? di->functions[di->blocks[b].function].info.entry : 0;
+  return b >= 0 ? &di->functions[di->blocks[b].function] : NULL;
+}
+
+/* The link-time entry of that function, or 0. */
+static uint64_t host_entry(const snare_debuginfo *di, uint64_t pc)
+{
+  const di_function *fn = host_function(di, pc);
+  return fn ? fn->info.entry : 0;
 }
 
 /* Whether a call site parameter is the one key asks for. */
@@ -629,10 +654,15 @@ static bool entry_value(machine *m, entry_key key)
   if (b < 0 || !(cfn = di_key_die(cdi->dbg, cdi->blocks[b].die)))
     return false;
   bool ok = false;
-  Dwarf_Die site = di_call_site_returning(cdi->dbg, cfn, link + 1);
+  /* gdb unwinds no frame past main's (backtrace past-main off), so it
+     finds no caller for an entry value of main's */
+  const di_function *fn = host_function(m->di, m->fs->pc - m->di->bias);
+  Dwarf_Die site = fn && fn->info.name && strcmp(fn->info.name, "main") == 0
+                       ? NULL
+                       : di_call_site_returning(cdi->dbg, cfn, link + 1);
   Dwarf_Die param = NULL;
-  uint64_t callee = host_entry(m->di, m->fs->pc - m->di->bias);
-  if (site && (!site_calls(m, site, callee) ||
+  uint64_t callee = fn ? fn->info.entry : 0;
+  if (site && (!site_calls(m, site, cfn, callee) ||
                (m->fs->no_self_tail_call &&
                 !m->fs->no_self_tail_call(callee + m->di->bias)) ||
                dwarf_child(site, &param, NULL) != DW_DLV_OK))
@@ -644,7 +674,11 @@ static bool entry_value(machine *m, entry_key key)
     if ((tag == DW_TAG_call_site_parameter ||
          tag == DW_TAG_GNU_call_site_parameter) &&
         parameter_matches(cdi, param, key)) {
-      ok = call_value(m, param, cfn, &v) && push(m, v);
+      ok = call_value(m, param,
+                      attribute_of(param, DW_AT_call_value,
+                                   DW_AT_GNU_call_site_value),
+                      cfn, &v) &&
+           push(m, v);
       break;
     }
     param = di_next_sibling(cdi->dbg, param);

@@ -931,6 +931,16 @@ SNARE_API snare_status snare_line_at(uint64_t addr, snare_line_info *out);
    (clang's; gcc's with location lists and assembler units it trusts). */
 SNARE_API snare_status snare_function_start_line_at(uint64_t addr,
                                                     snare_line_info *out);
+/*
+ * The smallest line, `line` or after, of the statement rows at the
+ * address of the row holding addr (its file's): where gdb's `break
+ * FILE:LINE` found that line's code at a place several lines share (a
+ * function's entry, its opening lines and first statements at one
+ * address), it names the breakpoint by it, not by the last of them;
+ * NOT_FOUND where none is.
+ */
+SNARE_API snare_status snare_statement_line_from(uint64_t addr, unsigned line,
+                                                 unsigned *out);
 SNARE_API snare_status snare_function_at(uint64_t addr,
                                          snare_function_info *out);
 /* The source language of the compilation unit holding addr: its DWARF

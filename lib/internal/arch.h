@@ -109,6 +109,29 @@ typedef enum snare_displaced_result {
  */
 SNARE_HIDDEN bool snare_arch_falls_through(const snare_displaced *d);
 
+/*
+ * Whether d (a COPY plan) is a system call that returns to the
+ * instruction after it, with the call number context holds: not one
+ * that starts a thread or process there too (clone, fork), replaces the
+ * program (execve), ends the thread (exit) or returns elsewhere
+ * (rt_sigreturn). Such a call can run alone out of line, as
+ * snare_arch_falls_through's instructions do: a trap-flag step over a
+ * system call traps one instruction late (the kernel returns with the
+ * flag restored, as by iret, so the instruction after the call runs
+ * before the trap). Signal-safe.
+ */
+SNARE_HIDDEN bool snare_arch_returning_system_call(const snare_displaced *d,
+                                                   const void *context);
+
+/*
+ * After an instruction d planned ran alone in its slot, followed by a
+ * trap: puts the pc after the original instruction, and what the
+ * instruction left that names the slot where the original would name its
+ * own place (a system call's return address, in rcx) as it would be.
+ */
+SNARE_HIDDEN void snare_arch_slot_step_done(const snare_displaced *d,
+                                            void *context);
+
 /* Redirects context (at d->address) so it executes the instruction. */
 SNARE_HIDDEN snare_displaced_result
 snare_arch_displaced_start(const snare_displaced *d, void *context);

@@ -45,6 +45,11 @@ static bool list_add(snare_session *session, snare_thread *thread) {
 }
 
 static void record_free(snare_thread *thread) {
+  if (thread->step_slot != 0) { /* (the thread is gone: not in its slot) */
+    snare_os_global_lock();
+    snare_worker_step_slot_release(thread);
+    snare_os_global_unlock();
+  }
   snare_os_event_free(thread->resume_event);
   snare_os_event_free(thread->step_event);
   free(thread);
@@ -244,6 +249,9 @@ snare_status snare_thread_resume(snare_session *session, int id,
     return SNARE_NOT_FOUND;
   if (thread == &session->worker)
     return SNARE_WRONG_STATE;
+  if (mode == SNARE_RESUME_STEP_INSTRUCTION &&
+      atomic_load(&thread->state) == SNARE_THREAD_STOPPED)
+    snare_worker_step_slot_for(thread, new_pc);
   /* The lock makes the check and the hand-over one step against other
      resumers of the same thread. */
   snare_os_lock_acquire(session->threads_lock);

@@ -370,3 +370,15 @@ snare_status snare_breakpoint_numbers_from(snare_session *session,
     session->next_breakpoint_id = number - 1;
   return SNARE_OK;
 }
+
+unsigned snare_breakpoints_inline_shown(uint64_t pc, unsigned hidden) {
+  const snare_site *site = snare_sites_find(pc);
+  const snare_site_breakpoints *list =
+      site != NULL ? atomic_load(&site->breakpoints) : NULL;
+  for (size_t i = 0; list != NULL && i < list->count; i++) {
+    const snare_breakpoint *bp = list->items[i];
+    if (bp->id > 0 && atomic_load(&bp->enabled) && bp->inline_hidden < hidden)
+      hidden = bp->inline_hidden;
+  }
+  return hidden;
+}

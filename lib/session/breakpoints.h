@@ -22,4 +22,16 @@ snare_status snare_breakpoint_set_trusted(snare_session *session,
                                           int *id)
     __attribute__((visibility("hidden")));
 
+/*
+ * The inlined calls a stop at pc hides (hidden, the stepper's count),
+ * as gdb's skip_inline_frames counts them where user breakpoints are:
+ * no more than an enabled one there hides at its own stops (its
+ * inline_hidden), whether or not it is to stop (its condition, its
+ * ignore count). A step that ends on `break FUNC`'s location in an
+ * inlined copy shows FUNC's frame, as that breakpoint's hit does.
+ * Controller only.
+ */
+unsigned snare_breakpoints_inline_shown(uint64_t pc, unsigned hidden)
+    __attribute__((visibility("hidden")));
+
 #endif

@@ -222,8 +222,7 @@ static bool step_done(snare_thread *thread, void *context) {
    (worker.c): the step is done, after the original instruction. */
 static bool on_slot_step(snare_thread *thread, void *context) {
   thread->step_slot_armed = false;
-  const snare_displaced *d = &thread->step_site->plan;
-  snare_arch_register_set(context, SNARE_REG_RIP, d->address + d->length);
+  snare_arch_slot_step_done(&thread->step_site->plan, context);
   return step_done(thread, context);
 }
 

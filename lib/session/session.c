@@ -250,6 +250,8 @@ snare_status snare_resume(snare_session *session, snare_resume_mode mode,
     if (status != SNARE_OK)
       return status;
   }
+  if (mode == SNARE_RESUME_STEP_INSTRUCTION)
+    snare_worker_step_slot_for(worker, new_pc);
   worker->resume_mode = mode;
   worker->resume_has_pc = new_pc != NULL;
   worker->resume_pc = new_pc ? *new_pc : 0;

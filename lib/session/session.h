@@ -220,6 +220,12 @@ SNARE_HIDDEN bool snare_worker_step_on(snare_thread *thread, void *context,
 /* Gives the worker a step slot within reach of `near` (threads.h), kept
    from one step to the next; on failure it steps by the trap flag. */
 SNARE_HIDDEN void snare_worker_step_slot(snare_thread *thread, uint64_t near);
+/* Gives thread a step slot (as snare_worker_step_slot) when the
+   instruction it is to step from (at new_pc, or NULL: where it is
+   parked) is a system call, which steps there (worker.c,
+   step_system_call); from the controller, the thread parked. */
+SNARE_HIDDEN void snare_worker_step_slot_for(snare_thread *thread,
+                                             const uint64_t *new_pc);
 /* Gives it back, once the worker is gone; under the global lock. */
 SNARE_HIDDEN void snare_worker_step_slot_release(snare_thread *thread);
 

@@ -49,23 +49,40 @@ static void park(snare_thread *thread, void *context, const snare_stop *stop) {
 /* How one step of a step range goes (see step_out_of_line). */
 typedef enum slot_step { BY_TRAP_FLAG, IN_SLOT, EMULATED } slot_step;
 
+/* Runs the instruction d plans alone in the thread's slot, its copy
+   followed by a trap (on_slot_step in fault.c ends the step). */
+static slot_step run_in_slot(snare_thread *thread, void *context,
+                             const snare_displaced *d) {
+  thread->step_site->plan = *d; /* before the pc can be in the slot */
+  memcpy(thread->step_slot_code, d->code, d->length);
+  memcpy(thread->step_slot_code + d->length, snare_arch_trap_instruction,
+         snare_arch_trap_size);
+  snare_os_code_flush(thread->step_slot, d->length + snare_arch_trap_size);
+  thread->step_slot_armed = true;
+  thread->stepping = false;
+  snare_arch_single_step(context, false);
+  snare_arch_register_set(context, SNARE_REG_RIP, thread->step_slot);
+  return IN_SLOT;
+}
+
 /*
  * One step of a step range (threads.h) without the trap flag, whose trap
  * costs 4-5 int3 traps on a virtual machine: a branch or call is
  * emulated on the context, as from a breakpoint's site (EMULATED, *stop
  * a step's stop), and an instruction that goes on to the next runs
  * alone in the worker's slot, its copy followed by a trap (IN_SLOT: the
- * context is at the slot; on_slot_step in fault.c ends the step). Any
- * other instruction, one with a site in its bytes, one that cannot
- * move, and every step while the session watches memory take the trap
- * flag (BY_TRAP_FLAG, nothing changed).
+ * context is at the slot). Any other instruction, one with a site in its
+ * bytes, one that cannot move, and every step while the session watches
+ * memory take the trap flag (BY_TRAP_FLAG, nothing changed). Threads
+ * that attached keep to the trap flag here: their slot is for system
+ * calls (step_system_call).
  */
 static slot_step step_out_of_line(snare_thread *thread, void *context,
                                   snare_stop *stop) {
   /* A watched write in the slot would trap there as a watchpoint's stop,
      where a step over it reports it as the step's (after_step). */
   if (thread->step_range_end == 0 || thread->step_slot_code == NULL ||
-      thread->session->watchpoint_count != 0)
+      !thread->is_worker || thread->session->watchpoint_count != 0)
     return BY_TRAP_FLAG;
   /* only the program's own code in the range: not a breakpoint
      trampoline's copy of what its jump covers, where the pc goes to
@@ -100,18 +117,35 @@ static slot_step step_out_of_line(snare_thread *thread, void *context,
     snare_watchpoints_after_step(thread, context, stop);
     return EMULATED;
   }
-  if (!snare_arch_falls_through(&d))
+  if (!snare_arch_falls_through(&d) &&
+      !snare_arch_returning_system_call(&d, context))
     return BY_TRAP_FLAG;
-  thread->step_site->plan = d; /* before the pc can be in the slot */
-  memcpy(thread->step_slot_code, d.code, d.length);
-  memcpy(thread->step_slot_code + d.length, snare_arch_trap_instruction,
-         snare_arch_trap_size);
-  snare_os_code_flush(thread->step_slot, d.length + snare_arch_trap_size);
-  thread->step_slot_armed = true;
-  thread->stepping = false;
-  snare_arch_single_step(context, false);
-  snare_arch_register_set(context, SNARE_REG_RIP, thread->step_slot);
-  return IN_SLOT;
+  return run_in_slot(thread, context, &d);
+}
+
+/*
+ * A step of a system call that returns to the next instruction
+ * (arch.h), in the thread's slot where it has one: the trap flag would
+ * stop it one instruction late, where gdb's ptrace step stops right
+ * after the call (a step over glibc's posix_fadvise64 stopped past its
+ * line 52). False, nothing changed, for any other instruction, one with
+ * a site in its bytes, or while the session watches memory.
+ */
+static bool step_system_call(snare_thread *thread, void *context) {
+  if (thread->step_slot_code == NULL ||
+      thread->session->watchpoint_count != 0)
+    return false;
+  uint64_t pc = snare_arch_register_get(context, SNARE_REG_RIP);
+  uint8_t bytes[SNARE_ARCH_MAX_INSTRUCTION];
+  snare_displaced d;
+  if (snare_sites_any_in(pc, sizeof bytes) ||
+      !snare_os_memory_read_fast(pc, bytes, sizeof bytes) ||
+      snare_arch_displaced_plan(pc, bytes, sizeof bytes, thread->step_slot,
+                                &d) != SNARE_OK ||
+      !snare_arch_returning_system_call(&d, context))
+    return false;
+  run_in_slot(thread, context, &d);
+  return true;
 }
 
 void snare_worker_step_slot(snare_thread *thread, uint64_t near) {
@@ -127,6 +161,20 @@ void snare_worker_step_slot(snare_thread *thread, uint64_t near) {
             : NULL;
   }
   snare_os_global_unlock();
+}
+
+void snare_worker_step_slot_for(snare_thread *thread, const uint64_t *new_pc) {
+  if (thread->context == NULL)
+    return;
+  uint64_t pc = new_pc != NULL
+                    ? *new_pc
+                    : snare_arch_register_get(thread->context, SNARE_REG_RIP);
+  uint8_t bytes[SNARE_ARCH_MAX_INSTRUCTION];
+  snare_displaced d;
+  if (snare_os_memory_read(pc, bytes, sizeof bytes) &&
+      snare_arch_displaced_plan(pc, bytes, sizeof bytes, pc, &d) == SNARE_OK &&
+      snare_arch_returning_system_call(&d, thread->context))
+    snare_worker_step_slot(thread, pc);
 }
 
 void snare_worker_step_slot_release(snare_thread *thread) {
@@ -161,6 +209,8 @@ static bool prepare_resume(snare_thread *thread, void *context,
     case EMULATED:
       return true;
     case BY_TRAP_FLAG:
+      if (step_system_call(thread, context))
+        return false;
       break;
     }
   }

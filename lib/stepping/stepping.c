@@ -10,6 +10,7 @@
 #include "code/library.h"
 #include "debuginfo/variables.h"
 #include "internal/disassembler.h"
+#include "session/breakpoints.h"
 #include "stepping/stepping.h"
 #include "traps/traps.h"
 
@@ -178,8 +179,8 @@ static uint64_t joined_end(const stepper *st) {
  */
 static void arm_step_range(const stepper *st, uint64_t end) {
   snare_thread *thread = st->subject->thread;
-  if (thread->is_worker)
-    snare_worker_step_slot(thread, st->range_start);
+  /* (an attached thread's slot serves its system calls alone: worker.c) */
+  snare_worker_step_slot(thread, st->range_start);
   thread->step_range_start = st->range_start;
   thread->step_range_end = end;
   thread->step_sp_limit = st->cfa;
@@ -622,10 +623,14 @@ static unsigned hidden_at_start(const stepper *st) {
   return last->pc == st->pc ? last->inline_hidden : 0;
 }
 
-/* Ends a step where it began: step into a hidden inlined call. */
+/* Ends a step where it began: step into a hidden inlined call. That is
+   gdb's "down" into the inlined frame, a frame of its own (another frame
+   id), so the stop shows its frame line even where the inlined function
+   has the name of its caller (glibc's _IO_ferror inlined into itself). */
 static snare_status stop_in_place(const stepper *st, snare_stop *stop) {
   *stop = st->subject->thread->stop;
   snare_step_done(stop);
+  stop->step_frame = SNARE_STEPPED_FRAME_CHANGED;
   return SNARE_OK;
 }
 
@@ -768,6 +773,7 @@ snare_status snare_step_run(const snare_step_subject *subject,
   }
   if (status == SNARE_OK && v == STOP_HERE) {
     snare_step_done(stop);
+    st.hidden = snare_breakpoints_inline_shown(st.pc, st.hidden);
     stop->inline_hidden = subject->thread->stop.inline_hidden = st.hidden;
     if (line_step)
       stop->step_frame = stepped_frame(&st);

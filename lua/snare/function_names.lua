@@ -12,6 +12,7 @@ local core = require "snare.core"
 local types = require "snare.expr.types"
 local cxx_names = require "snare.expr.cxx_names"
 local languages = require "snare.languages"
+local minimal_names = require "snare.cli.minimal_names"
 
 local names = {}
 
@@ -94,10 +95,15 @@ function names.with_offset(name, offset)
 end
 
 --- snare.describe(addr) ("name+offset" or nil) with a function named
--- as names.symbol_name's `form` names it.
+-- as names.symbol_name's `form` names it, and in the "print" form a data
+-- symbol by its print name, as a pointer's <...> shows it (the name
+-- gdb's demanglers give its ELF symbol: clang's function static
+-- "io_open_src.pair" is "io_open_src[pair]", GCC's "pair.0" "pair").
 function names.describe(addr, form)
   local sym = core.symbol_at(addr)
-  if not (sym and sym.is_function) then
+  if sym and not sym.is_function and form == "print" then
+    return names.with_offset(minimal_names.display(sym.name), sym.offset)
+  elseif not (sym and sym.is_function) then
     return snare.describe(addr)
   end
   return names.with_offset(names.symbol_name(sym, addr, form), sym.offset)

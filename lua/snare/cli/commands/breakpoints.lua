@@ -9,17 +9,21 @@ local carry = require "snare.cli.run_carry"
 local watch = require "snare.cli.watch"
 local names = require "snare.function_names"
 
--- The line gdb gives breakpoint `bp` set at `location` (FILE:LINE):
--- where rows of several lines share its address (a naked function's `{`
--- and body), the first of them from LINE on, else the address's line.
--- nil when the location names no line.
-local function line_of(location, bp)
-  local first = tonumber(tostring(location):match(":(%d+)$"))
-  local row = first and #(bp.addresses or {}) <= 1 and snare.line_at(bp.address)
-  if row and row.first_line >= first and row.first_line < row.line then
-    return row.first_line
-  end
-  return row and row.line or nil
+-- The LINE of a location written FILE:LINE or LINE, else nil.
+local function requested_line(where)
+  local line = tonumber(where:match("^%d+$") or where:match(":(%d+)$"))
+  return line and line > 0 and line < 2 ^ 31 and line or nil
+end
+
+-- The line gdb gives a location at `address` of a breakpoint set at line
+-- `first` (nil: none): where statement rows of several lines share the
+-- address (a naked function's `{` and body, an optimised function's
+-- entry and its first statements), the first of them from `first` on
+-- (gdb keeps the line it found the code of), else the address's line.
+local function line_of(first, address)
+  local row = first and snare.line_at(address)
+  return row and (core.statement_line_from(address, first) or row.line)
+    or nil
 end
 
 -- For `break FUNCTION` whose place (past the prologue) starts inlined
@@ -168,7 +172,9 @@ local function set_breakpoint(dbg, args, temporary, number)
   end
   dbg.notes[bp.id] = { temporary = temporary, condition = text,
                        test = test, stub = stub,
-                       line = line_of(location, bp),
+                       line_from = requested_line(where),
+                       line = #(bp.addresses or {}) <= 1
+                         and line_of(requested_line(where), bp.address),
                        frame = function_frame(where, bp),
                        function_start = not where:match("^%*")
                          and not where:match("^%d+$")
@@ -314,7 +320,8 @@ local function info_breakpoints(dbg, args)
       dbg:out(string.format("%-27s %-3s 0x%016x %s", bp.id .. "." .. i,
                             bp.enabled and "y" or "n",
                             report.shown(addresses[i]),
-                            what(addresses[i], nil, nil,
+                            what(addresses[i],
+                                 line_of(note.line_from, addresses[i]), nil,
                                  note.function_start,
                                  named_frame(note.where, addresses[i]))))
     end
