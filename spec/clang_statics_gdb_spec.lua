@@ -5,6 +5,7 @@
 -- globals printed, typed and listed as gdb does (they were "has unknown
 -- type": found only as ELF symbols). Compared line by line with gdb.
 local gdb_compare = require "spec.gdb_compare"
+local helpers = require "spec.helpers"
 local questions = require "spec.parts_questions"
 
 local function has(tool)
@@ -20,7 +21,7 @@ local COMMANDS = {
 }
 
 describe("clang's static variables (DW_OP_addrx)", function()
-  local dir = (os.getenv("SNARE_BUILD") or "build") .. "/clang_statics"
+  local dir = helpers.shared_build("clang_statics")
 
   for _, level in ipairs { "O0", "O2" } do
     local test = has("clang") and it or pending

@@ -8,6 +8,7 @@
 -- compared with gdb's on each build and with its own on the build that is
 -- not compressed.
 local compare = require "spec.gdb_compare"
+local helpers = require "spec.helpers"
 local questions = require "spec.parts_questions"
 
 local SOURCES = questions.SOURCES
@@ -122,7 +123,7 @@ local BUILDS = FULL and { { "gcc", "O0" }, { "gcc", "O2" }, { "clang", "O0" },
 local PROGRAMS = FULL and questions.PROGRAMS or { "inventory" }
 
 describe("compressed debug sections", function()
-  local root = (os.getenv("SNARE_BUILD") or "build") .. "/compressed_debug"
+  local root = helpers.shared_build("compressed_debug")
 
   it("answer as gdb, and as without compression, in zlib, zlib-gnu and "
      .. "zstd sections and a zstd-compressed debug file", function()

@@ -128,18 +128,21 @@ dir=$(mktemp -d); mkfifo "$dir/in"; out=$dir/out
 LD_PRELOAD=$preload "$@" <"$dir/in" >"$out" 2>&1 &
 debugger=$!
 exec 3>"$dir/in"
-for _ in $(seq 600); do grep -q '^ready' "$out" && break; sleep 0.1; done
+# (every 20 ms, for up to 60 s: each wait here is short, and a run's
+# three of them at 100 ms lost 150 ms on average)
+for _ in $(seq 3000); do grep -q '^ready' "$out" && break; sleep 0.02; done
 program=$(pgrep -P "$debugger")
 # and until its main thread waits in the system call it says it is ready
 # for: a SIGINT a moment early shows another frame (the write of "ready",
 # or the futex of a stdio lock another thread waits for)
-for _ in $(seq 100); do
+for _ in $(seq 500); do
   read -r nr _ <"/proc/$program/syscall" || break
   [[ $nr == "$awaited" ]] && break
-  sleep 0.1
+  sleep 0.02
 done
 kill -"$signal" "$program"
-for _ in $(seq 600); do grep -q 'received signal' "$out" && break; sleep 0.1
+for _ in $(seq 3000); do grep -q 'received signal' "$out" && break
+  sleep 0.02
 done
 printf '%s' "$input" >&3
 exec 3>&-

@@ -6,6 +6,7 @@
 -- program's units import. snare's answers are compared with gdb 13's on
 -- each build, and with its own on the same build without dwz.
 local compare = require "spec.gdb_compare"
+local helpers = require "spec.helpers"
 local questions = require "spec.parts_questions"
 
 local SOURCES = questions.SOURCES
@@ -106,7 +107,7 @@ local BUILDS = os.getenv("SNARE_DWZ_FULL")
   or { { "gcc", "O0" }, { "clang", "O2" } }
 
 describe("dwz-compressed debug information", function()
-  local root = (os.getenv("SNARE_BUILD") or "build") .. "/dwz"
+  local root = helpers.shared_build("dwz")
 
   it("answers as gdb, and as without dwz, on multifile and single-file "
      .. "dwz builds", function()

@@ -4,9 +4,10 @@
 -- printed whatever rax held then, a different number in each run); a
 -- real call's finish after it still shows its value.
 local compare = require "spec.gdb_compare"
+local helpers = require "spec.helpers"
 
 local SOURCE = "spec/finish_inlined/finish_inlined.c"
-local OUT = (os.getenv("SNARE_BUILD") or "build") .. "/finish_inlined"
+local OUT = helpers.shared_build("finish_inlined")
 
 local function build(cc)
   local program = string.format("%s/%s-O2", OUT, cc)

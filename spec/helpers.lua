@@ -15,6 +15,17 @@ function helpers.program(name)
   return fixtures .. "/bin/" .. name
 end
 
+--- The directory build/NAME of the checkout, for what a spec builds
+-- itself (programs compiled, compressed, split): the same path in the
+-- release and ASan runs, whose SNARE_BUILD differ. Built there from the
+-- same sources, the programs are the same bytes at the same paths, so
+-- the ASan run's gdb command lines are the release run's and
+-- spec/gdb_cache.lua answers them from what gdb said then instead of
+-- running it again. make test runs the two one after the other.
+function helpers.shared_build(name)
+  return assert(os.getenv("PWD"), "PWD") .. "/build/" .. name
+end
+
 --- Each breakpoint's number and its hit count in `info breakpoints`
 -- output (gdb's or snare's; 0 where it says none).
 function helpers.hit_counts(text)
