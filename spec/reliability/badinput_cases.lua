@@ -156,6 +156,8 @@ cases.groups.module = with_memory {
   line_at = { params = { "addr" }, good = function(ctx) return { ctx.fib } end },
   function_start_line_at = { params = { "addr" },
                              good = function(ctx) return { ctx.fib } end },
+  statement_line_from = { params = { "addr", "line" },
+                          good = function(ctx) return { ctx.fib, 1 } end },
   function_static = { params = { "addr", "name" }, nil_ok = true,
                       good = function(ctx) return { ctx.fib, "calls" } end },
   source_frame_at = { params = { "addr", "outward" },
