@@ -2,8 +2,9 @@
 -- a breakpoint is reports that breakpoint's hit as gdb does ("Breakpoint
 -- 2, main (argc=1, argv=0x...) at FILE:47", then the line), counts it in
 -- `info breakpoints`, ends a `next N` there, deletes a temporary one and
--- passes one whose condition is false; compared line by line with gdb on
--- the debug_program fixture.
+-- passes one whose condition is false; a breakpoint hit in a call a
+-- `next N` or `step N` runs ends the count there too; compared line by
+-- line with gdb on the debug_program fixture.
 local gdb_compare = require "spec.gdb_compare"
 local helpers = require "spec.helpers"
 
@@ -15,6 +16,10 @@ local cases = {
   ["step onto a breakpoint in the same function, and an ignored one"] = {
     "break scale", "break 22", "break 23", "ignore 3 1", "run", "step",
     "step", "info breakpoints" },
+  ["a breakpoint hit in a call ends next N and step N"] = {
+    "break main", "run", "break scale", "next 3", "bt 1", "next 2",
+    "stepi 3", "info breakpoints", "kill", "run", "delete 2", "break 22",
+    "step 4", "bt 1", "info breakpoints" },
 }
 
 describe("a line step that ends on a breakpoint", function()

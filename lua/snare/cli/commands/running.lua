@@ -39,8 +39,9 @@ local function step_over(dbg)
 end
 
 -- Repeats `step` (a function returning a stop, and true when the count
--- ends there) up to n times, until a stop of another kind; shows the
--- last stop.
+-- ends there) up to n times, until a stop of another kind (a breakpoint
+-- hit in a call the step ran ends the count, as gdb's); shows the last
+-- stop.
 local function repeat_steps(dbg, args, step)
   dbg:require_stopped()
   local n = count(dbg, args)
@@ -59,7 +60,7 @@ local function repeat_steps(dbg, args, step)
   for _ = 1, n do
     local ended
     stop, ended = step(dbg)
-    if ended or stop.kind ~= "step" and stop.kind ~= "breakpoint" then
+    if ended or stop.kind ~= "step" then
       break
     end
   end
