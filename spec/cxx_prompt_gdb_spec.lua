@@ -37,16 +37,7 @@ local function same_with_calls(name, commands, calls, program)
   if not cannot then
     return same(name, commands, program)
   end
-  local making = {}
-  for _, c in ipairs(calls) do
-    making[c] = true
-  end
-  local without = { mask = commands.mask }
-  for _, c in ipairs(commands) do
-    if not making[c] then
-      without[#without + 1] = c
-    end
-  end
+  local without = helpers.without(commands, calls)
   local count, g = same(name, without, program)
   local function values(list)
     local out = dp.snare_debug(list, program)

@@ -177,12 +177,7 @@ describe("snare debug -- PROG as gdb 13", function()
     local prog = helpers.program("twin_globals")
     local compared = commands
     if helpers.gdb_call_failure() then -- the calls are snare's alone here
-      compared = {}
-      for _, c in ipairs(commands) do
-        if c ~= "p twin_function()" then
-          compared[#compared + 1] = c
-        end
-      end
+      compared = helpers.without(commands, { "p twin_function()" })
     end
     assert.equal(0, mismatches("names of two objects", compared, prog))
     assert.matches("\n%$3 = 2\n", (dp.snare_debug(commands, prog)))

@@ -174,4 +174,20 @@ function helpers.gdb_call_failure()
   return gdb_call_error or nil
 end
 
+--- A copy of the command list `commands` without those of the list
+-- `dropped` (the calls gdb cannot make here), its mask kept.
+function helpers.without(commands, dropped)
+  local drop = {}
+  for _, c in ipairs(dropped) do
+    drop[c] = true
+  end
+  local kept = { mask = commands.mask }
+  for _, c in ipairs(commands) do
+    if not drop[c] then
+      kept[#kept + 1] = c
+    end
+  end
+  return kept
+end
+
 return helpers
