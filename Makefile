@@ -38,8 +38,13 @@ EXAMPLES := $(ROOT)/build/examples
 # signals is snare's job, and the tests check that it does; memory errors
 # are still reported through the instrumentation. tools/sanitized fails a
 # step whose output holds a sanitizer report (see why there).
+# The quarantine of freed blocks is 16 MB, not ASan's 256: a use after
+# free is still caught for the last 16 MB freed (Lua's garbage and
+# libdwarf's work), and a snare process no longer faults in a fresh page
+# for nearly every allocation: `snare debug` of a program to its first
+# stop and a few steps went from 660 to 505 ms (means of 5 runs).
 LIBASAN := $(shell gcc -print-file-name=libasan.so)
-ASAN_COMMON := handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:allow_user_segv_handler=1:abort_on_error=0
+ASAN_COMMON := handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:allow_user_segv_handler=1:abort_on_error=0:quarantine_size_mb=16
 UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 
 # $(call env_for,BUILD_DIR): the environment every test, demo and benchmark

@@ -98,6 +98,9 @@ typedef struct di_file_key {
 /* Which units declare which function names (name_index.c). */
 typedef struct di_names di_names;
 
+/* Answers of the lookups by name over every unit (lookup_memo.c). */
+typedef struct di_memo di_memo;
+
 /* An object's range and location list sections (lists_check.c). */
 typedef struct di_lists di_lists;
 
@@ -161,6 +164,7 @@ struct snare_debuginfo {
   char **file_symbol_files; /* the names their files go by */
   size_t file_symbol_file_count, file_symbol_file_cap;
   bool file_symbols_read;
+  di_memo *memo; /* NULL until the first answer is kept */
 };
 
 /* Grows *items (of item_size bytes, *cap of them) to hold one more. */
@@ -227,6 +231,26 @@ char *di_line_file_name(Dwarf_Line_Context ctx, Dwarf_Unsigned version,
                         Dwarf_Unsigned fileno) SNARE_HIDDEN;
 
 void di_free_file_symbols(snare_debuginfo *di) SNARE_HIDDEN;
+
+/* The lookups lookup_memo.c keeps answers of: a type by name
+   (snare_debuginfo_type_find), a variable by name in a file or in every
+   unit (snare_debuginfo_file_global). */
+typedef enum di_memo_kind { DI_MEMO_TYPE, DI_MEMO_GLOBAL } di_memo_kind;
+typedef struct di_memo_answer {
+  snare_status status;
+  snare_type type;
+  uint64_t address; /* DI_MEMO_GLOBAL only */
+} di_memo_answer;
+/* Whether an answer to kind's lookup of name (in file, NULL for every
+   unit) was kept; if so, *out is it. */
+bool di_memo_find(const snare_debuginfo *di, di_memo_kind kind,
+                  const char *file, const char *name, di_memo_answer *out)
+    SNARE_HIDDEN;
+/* Keeps a found or not-found answer (without memory, nothing). */
+void di_memo_keep(const snare_debuginfo *di, di_memo_kind kind,
+                  const char *file, const char *name,
+                  const di_memo_answer *answer) SNARE_HIDDEN;
+void di_free_memo(snare_debuginfo *di) SNARE_HIDDEN;
 
 /* The alternate file (dwz's .gnu_debugaltlink) of the DWARF file at
    debug_file in out, when it names one (*named) that is found. */

@@ -267,8 +267,8 @@ static const struct {
             {"union ", DW_TAG_union_type},
             {"enum ", DW_TAG_enumeration_type}};
 
-snare_status snare_debuginfo_type_find(const snare_debuginfo *di,
-                                       const char *name, snare_type *out)
+static snare_status type_find(const snare_debuginfo *di, const char *name,
+                              snare_type *out)
 {
   type_search s = {.name = name};
   for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
@@ -300,6 +300,20 @@ snare_status snare_debuginfo_type_find(const snare_debuginfo *di,
     return SNARE_NOT_FOUND;
   *out = s.found;
   return SNARE_OK;
+}
+
+snare_status snare_debuginfo_type_find(const snare_debuginfo *di,
+                                       const char *name, snare_type *out)
+{
+  di_memo_answer kept;
+  if (!di_memo_find(di, DI_MEMO_TYPE, NULL, name, &kept)) {
+    kept = (di_memo_answer){.status = SNARE_NOT_FOUND};
+    kept.status = type_find(di, name, &kept.type);
+    di_memo_keep(di, DI_MEMO_TYPE, NULL, name, &kept);
+  }
+  if (kept.status == SNARE_OK)
+    *out = kept.type;
+  return kept.status;
 }
 
 typedef struct global_search {
@@ -439,9 +453,9 @@ snare_status snare_debuginfo_global(const snare_debuginfo *di,
   return snare_debuginfo_file_global(di, NULL, name, type, address);
 }
 
-snare_status snare_debuginfo_file_global(const snare_debuginfo *di,
-                                         const char *file, const char *name,
-                                         snare_type *type, uint64_t *address)
+static snare_status file_global(const snare_debuginfo *di, const char *file,
+                                const char *name, snare_type *type,
+                                uint64_t *address)
 {
   global_search s = {.name = name, .qualified = name};
   char buf[512];
@@ -527,4 +541,21 @@ snare_status snare_debuginfo_function_type(const snare_debuginfo *di,
     dwarf_dealloc_die(origin);
   dwarf_dealloc_die(die);
   return SNARE_OK;
+}
+
+snare_status snare_debuginfo_file_global(const snare_debuginfo *di,
+                                         const char *file, const char *name,
+                                         snare_type *type, uint64_t *address)
+{
+  di_memo_answer kept;
+  if (!di_memo_find(di, DI_MEMO_GLOBAL, file, name, &kept)) {
+    kept = (di_memo_answer){.status = SNARE_NOT_FOUND};
+    kept.status = file_global(di, file, name, &kept.type, &kept.address);
+    di_memo_keep(di, DI_MEMO_GLOBAL, file, name, &kept);
+  }
+  if (kept.status == SNARE_OK) {
+    *type = kept.type;
+    *address = kept.address;
+  }
+  return kept.status;
 }
