@@ -153,6 +153,7 @@ void snare_debuginfo_close(snare_debuginfo *di)
   di_free_prologue(di);
   di_free_file_symbols(di);
   di_free_memo(di);
+  di_free_top_names(di);
   free(di->path);
   di_free_functions(di);
   di_free_lines(di);

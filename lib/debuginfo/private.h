@@ -98,6 +98,9 @@ typedef struct di_file_key {
 /* Which units declare which function names (name_index.c). */
 typedef struct di_names di_names;
 
+/* The top-level DIEs of every unit by name (top_level.c). */
+typedef struct di_top_names di_top_names;
+
 /* Answers of the lookups by name over every unit (lookup_memo.c). */
 typedef struct di_memo di_memo;
 
@@ -165,6 +168,8 @@ struct snare_debuginfo {
   size_t file_symbol_file_count, file_symbol_file_cap;
   bool file_symbols_read;
   di_memo *memo; /* NULL until the first answer is kept */
+  di_top_names *top_names; /* NULL until the first lookup by name */
+  bool top_names_tried;
 };
 
 /* Grows *items (of item_size bytes, *cap of them) to hold one more. */
@@ -231,6 +236,27 @@ char *di_line_file_name(Dwarf_Line_Context ctx, Dwarf_Unsigned version,
                         Dwarf_Unsigned fileno) SNARE_HIDDEN;
 
 void di_free_file_symbols(snare_debuginfo *di) SNARE_HIDDEN;
+
+/*
+ * Calls visit with each top-level DIE of each unit (of source file `file`
+ * only, unless NULL) until it returns false, the DIEs of the partial
+ * units a unit imports (dwz's DW_TAG_imported_unit) included, each
+ * partial unit once (top_level.c).
+ */
+typedef bool (*di_top_visit)(const snare_debuginfo *di, Dwarf_Die die,
+                             void *arg);
+void di_each_top_level(const snare_debuginfo *di, const char *file,
+                       di_top_visit visit, void *arg) SNARE_HIDDEN;
+/*
+ * The same for the DIEs (of every unit) a lookup finds by name `name`, in
+ * the same order: those named so, definitions apart from their
+ * declaration by the declaration's name, an unnamed namespace as
+ * "(anonymous namespace)". False (nothing visited) without memory for
+ * the index: then walk.
+ */
+bool di_each_top_named(const snare_debuginfo *di, const char *name,
+                       di_top_visit visit, void *arg) SNARE_HIDDEN;
+void di_free_top_names(snare_debuginfo *di) SNARE_HIDDEN;
 
 /* The lookups lookup_memo.c keeps answers of: a type by name
    (snare_debuginfo_type_find), a variable by name in a file or in every

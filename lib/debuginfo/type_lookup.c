@@ -9,110 +9,6 @@
 #include "private.h"
 #include "type_info.h"
 
-/* Whether a unit named `unit` (DW_AT_name) is of source file `file`, as
-   gdb matches a file name: the whole name, or its end after a '/'. */
-static bool names_file(const char *unit, const char *file)
-{
-  size_t u = strlen(unit), f = strlen(file);
-  return u >= f && strcmp(unit + u - f, file) == 0 &&
-         (u == f || unit[u - f - 1] == '/');
-}
-
-/*
- * Calls visit with each top-level DIE of each unit (of source file
- * `file` only, unless NULL) until it returns false, the DIEs of the
- * partial units a unit imports (dwz's DW_TAG_imported_unit, in the
- * object or its alternate file) included, each partial unit once.
- * libdwarf rewinds its unit cursor only at the end, so the walk always
- * runs through every unit header.
- */
-typedef bool (*top_visit)(const snare_debuginfo *di, Dwarf_Die die,
-                          void *arg);
-
-typedef struct top_walk {
-  const snare_debuginfo *di;
-  top_visit visit;
-  void *arg;
-  bool go_on;
-  Dwarf_Off *imported; /* keys of the partial units walked */
-  size_t imported_count, imported_cap;
-} top_walk;
-
-static void walk_unit(top_walk *w, Dwarf_Die unit);
-
-static bool first_import(top_walk *w, Dwarf_Off key)
-{
-  for (size_t i = 0; i < w->imported_count; i++)
-    if (w->imported[i] == key)
-      return false;
-  if (!di_reserve((void **)&w->imported, &w->imported_cap, w->imported_count,
-                  sizeof *w->imported))
-    return false;
-  w->imported[w->imported_count++] = key;
-  return true;
-}
-
-static void walk_import(top_walk *w, Dwarf_Die import)
-{
-  Dwarf_Die unit = di_ref(w->di->dbg, import, DW_AT_import);
-  if (!unit)
-    return;
-  if (first_import(w, di_die_key(w->di->dbg, unit)))
-    walk_unit(w, unit);
-  dwarf_dealloc_die(unit);
-}
-
-static void walk_unit(top_walk *w, Dwarf_Die unit)
-{
-  Dwarf_Die child = NULL;
-  if (dwarf_child(unit, &child, NULL) != DW_DLV_OK)
-    child = NULL;
-  while (child && w->go_on) {
-    Dwarf_Half tag = 0;
-    dwarf_tag(child, &tag, NULL);
-    if (tag == DW_TAG_imported_unit)
-      walk_import(w, child);
-    else
-      w->go_on = w->visit(w->di, child, w->arg);
-    child = di_next_sibling(w->di->dbg, child);
-  }
-  if (child)
-    dwarf_dealloc_die(child);
-}
-
-static void each_top_level(const snare_debuginfo *di, const char *file,
-                           top_visit visit, void *arg)
-{
-  top_walk w = {.di = di, .visit = visit, .arg = arg, .go_on = true};
-  for (;;) {
-    Dwarf_Unsigned next = 0;
-    Dwarf_Half cu_type = 0;
-    Dwarf_Error err = NULL;
-    int rc = dwarf_next_cu_header_d(di->dbg, true, NULL, NULL, NULL, NULL,
-                                    NULL, NULL, NULL, NULL, &next, &cu_type,
-                                    &err);
-    if (rc == DW_DLV_ERROR)
-      dwarf_dealloc_error(di->dbg, err);
-    if (rc != DW_DLV_OK)
-      break;
-    Dwarf_Die cu = NULL;
-    if (!w.go_on || dwarf_siblingof_b(di->dbg, NULL, true, &cu, NULL) != DW_DLV_OK)
-      continue;
-    char *unit = NULL;
-    if (file != NULL && (dwarf_diename(cu, &unit, NULL) != DW_DLV_OK ||
-                         !names_file(unit, file))) {
-      dwarf_dealloc_die(cu);
-      continue;
-    }
-    Dwarf_Half tag = 0;
-    /* a partial unit is walked where it is imported */
-    if (dwarf_tag(cu, &tag, NULL) == DW_DLV_OK && tag != DW_TAG_partial_unit)
-      walk_unit(&w, cu);
-    dwarf_dealloc_die(cu);
-  }
-  free(w.imported);
-}
-
 /*
  * A C++ name's qualifiers: "ns::box<ns::K>::item" is ns, box<ns::K>
  * and item ("::" inside template arguments does not split). Written into
@@ -167,7 +63,7 @@ static bool scope_named(Dwarf_Die die, const char *want)
 typedef struct scoped_walk {
   const char *const *scopes;
   size_t count;
-  top_visit visit;
+  di_top_visit visit;
   void *arg;
   bool go_on;
 } scoped_walk;
@@ -199,11 +95,24 @@ static bool scoped_visit(const snare_debuginfo *di, Dwarf_Die die, void *p)
   return w->go_on;
 }
 
-/* As each_top_level, in the scope of qualified name `name`'s qualifiers
-   (the top level for a plain name); *last is its last part, in buf. */
+/* Calls visit with the top-level DIEs a lookup of `name` may want (all
+   of them for a NULL name): by the index over every unit, or walking a
+   file's units. */
+static void each_top(const snare_debuginfo *di, const char *file,
+                     const char *name, di_top_visit visit, void *arg)
+{
+  if (file != NULL || name == NULL || !di_each_top_named(di, name, visit, arg))
+    di_each_top_level(di, file, visit, arg);
+}
+
+/* As di_each_top_level, in the scope of qualified name `name`'s
+   qualifiers (the top level for a plain name); *last is its last part, in
+   buf. last_named: visit wants only the DIEs named *last (not, say, the
+   enumerations holding an enumerator of that name). */
 static bool each_in_scope(const snare_debuginfo *di, const char *file,
-                          const char *name, char *buf, size_t size,
-                          const char **last, top_visit visit, void *arg)
+                          const char *name, bool last_named, char *buf,
+                          size_t size, const char **last, di_top_visit visit,
+                          void *arg)
 {
   const char *parts[QUALIFIED_PARTS];
   size_t n = split_qualified(name, buf, size, parts, QUALIFIED_PARTS);
@@ -212,7 +121,7 @@ static bool each_in_scope(const snare_debuginfo *di, const char *file,
   *last = parts[n - 1];
   scoped_walk w = {.scopes = parts, .count = n - 1, .visit = visit,
                    .arg = arg, .go_on = true};
-  each_top_level(di, file, scoped_visit, &w);
+  each_top(di, file, n > 1 || last_named ? parts[0] : NULL, scoped_visit, &w);
   return true;
 }
 
@@ -290,11 +199,11 @@ static snare_status type_find(const snare_debuginfo *di, const char *name,
       !main_fn.inlined &&
       snare_debuginfo_unit_at(di, main_fn.entry, &main_unit) == SNARE_OK &&
       main_unit.name)
-    each_in_scope(di, main_unit.name, wanted, buf, sizeof buf, &s.name,
+    each_in_scope(di, main_unit.name, wanted, true, buf, sizeof buf, &s.name,
                   type_visit, &s);
   if (!s.complete &&
-      !each_in_scope(di, NULL, wanted, buf, sizeof buf, &s.name, type_visit,
-                     &s))
+      !each_in_scope(di, NULL, wanted, true, buf, sizeof buf, &s.name,
+                     type_visit, &s))
     return SNARE_NOT_FOUND;
   if (s.found.owner == NULL)
     return SNARE_NOT_FOUND;
@@ -440,10 +349,10 @@ static void member_definition(const snare_debuginfo *di, const char *file,
     scoped_walk w = {.scopes = parts, .count = outer,
                      .visit = member_definition_visit, .arg = s,
                      .go_on = true};
-    each_top_level(di, file, scoped_visit, &w);
+    each_top(di, file, parts[0], scoped_visit, &w);
   }
   if (!s->found)
-    each_top_level(di, file, member_definition_visit, s);
+    each_top(di, file, s->name, member_definition_visit, s);
 }
 
 snare_status snare_debuginfo_global(const snare_debuginfo *di,
@@ -459,8 +368,8 @@ static snare_status file_global(const snare_debuginfo *di, const char *file,
 {
   global_search s = {.name = name, .qualified = name};
   char buf[512];
-  if (!each_in_scope(di, file, name, buf, sizeof buf, &s.name, global_visit,
-                     &s))
+  if (!each_in_scope(di, file, name, true, buf, sizeof buf, &s.name,
+                     global_visit, &s))
     return SNARE_NOT_FOUND;
   if (!s.found && s.name != name) /* a static member defined apart */
     member_definition(di, file, name, &s);
@@ -511,7 +420,7 @@ snare_status snare_debuginfo_enumerator(const snare_debuginfo *di,
 {
   enumerator_search s = {.name = name};
   char buf[512]; /* an unscoped enum's enumerators are its scope's: ns::red */
-  if (!each_in_scope(di, NULL, name, buf, sizeof buf, &s.name,
+  if (!each_in_scope(di, NULL, name, false, buf, sizeof buf, &s.name,
                      enumerator_visit, &s) ||
       !s.found)
     return SNARE_NOT_FOUND;
